@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs everything spamwarden needs to build, test, benchmark and demo, from Debian 12 packages.
+# Idempotent: when every package is already installed it does nothing.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  clang libclang-rt-14-dev                        # libFuzzer targets
+  libgtest-dev libgmock-dev libbenchmark-dev      # tests, micro-benchmarks
+  libcli11-dev libfmt-dev nlohmann-json3-dev      # CLI, formatting, JSON
+  zlib1g-dev libsqlite3-dev libtomlplusplus-dev libcpp-httplib-dev
+  exim4-daemon-heavy exim4-base swaks             # the real MTA for tests and demo; eximstats
+  redis-server procps util-linux python3 gzip pigz time
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+  echo "setup-deps: need root to install: ${missing[*]}" >&2
+  exit 2
+fi
+echo "setup-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# policy-rc.d keeps apt from starting the system exim4 daemon; tests start their own.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created_policy=1
+fi
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if ((created_policy)); then rm -f "$policy"; fi

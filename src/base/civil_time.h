@@ -1,0 +1,29 @@
+// Exim writes local civil time without a zone (unless log_timezone is set). We keep such
+// timestamps as "civil seconds": seconds since 1970-01-01 00:00:00 of the same wall clock,
+// which orders and subtracts correctly and needs no time-zone database.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sw {
+
+using CivilSeconds = int64_t;
+
+// Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar.
+int64_t days_from_civil(int y, unsigned m, unsigned d);
+
+// "YYYY-MM-DD HH:MM:SS" exactly (19 bytes, checked); nullopt when malformed.
+std::optional<CivilSeconds> parse_civil(std::string_view s);
+
+// Accepts "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]", "YYYY-MM-DDTHH:MM[:SS]" (for --since/--until).
+std::optional<CivilSeconds> parse_user_time(std::string_view s);
+
+std::string format_civil(CivilSeconds t);  // "YYYY-MM-DD HH:MM:SS"
+
+// "90s", "15m", "2h", "3d", "1w" or a bare number of seconds.
+std::optional<int64_t> parse_duration(std::string_view s);
+std::string format_duration(int64_t seconds);  // "11m", "2h05m", "3d4h"
+
+}  // namespace sw

@@ -1,0 +1,131 @@
+#include "base/text.h"
+
+namespace sw {
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::optional<uint64_t> parse_uint(std::string_view s) {
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (!is_digit(c)) return std::nullopt;
+    v = v * 10 + uint64_t(c - '0');
+  }
+  return v;
+}
+
+static bool is_octal(char c) { return c >= '0' && c <= '7'; }
+
+std::string unescape_exim(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c != '\\' || i + 1 == s.size()) {
+      out += c;
+      continue;
+    }
+    char n = s[++i];
+    switch (n) {
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'b': out += '\b'; break;
+      case 'v': out += '\v'; break;
+      case 'f': out += '\f'; break;
+      default:
+        if (is_octal(n) && i + 2 < s.size() && is_octal(s[i + 1]) && is_octal(s[i + 2])) {
+          out += char(((n - '0') << 6) | ((s[i + 1] - '0') << 3) | (s[i + 2] - '0'));
+          i += 2;
+        } else {
+          out += n;  // \" and \\ and anything unknown: keep the character itself
+        }
+    }
+  }
+  return out;
+}
+
+std::string printable(std::string_view s, size_t max_len) {
+  std::string out;
+  size_t n = s.size() < max_len ? s.size() : max_len;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    out += (c < 0x20 || c == 0x7f) ? '?' : char(c);
+  }
+  if (n < s.size()) out += "...";
+  return out;
+}
+
+static bool class_match(std::string_view pat, size_t& pi, char c) {
+  // pat[pi] == '['; on return pi points past ']'.
+  size_t i = pi + 1;
+  bool negate = i < pat.size() && (pat[i] == '!' || pat[i] == '^');
+  if (negate) ++i;
+  bool matched = false;
+  bool first = true;
+  for (; i < pat.size() && (first || pat[i] != ']'); ++i, first = false) {
+    char lo = ascii_lower(pat[i]);
+    if (i + 2 < pat.size() && pat[i + 1] == '-' && pat[i + 2] != ']') {
+      char hi = ascii_lower(pat[i + 2]);
+      if (ascii_lower(c) >= lo && ascii_lower(c) <= hi) matched = true;
+      i += 2;
+    } else if (ascii_lower(c) == lo) {
+      matched = true;
+    }
+  }
+  pi = i < pat.size() ? i + 1 : i;
+  return matched != negate;
+}
+
+bool glob_match(std::string_view pat, std::string_view text) {
+  size_t p = 0, t = 0, star_p = std::string_view::npos, star_t = 0;
+  while (t < text.size()) {
+    if (p < pat.size() && pat[p] == '*') {
+      star_p = ++p;
+      star_t = t;
+      continue;
+    }
+    if (p < pat.size()) {
+      size_t next = p;
+      bool ok;
+      if (pat[p] == '[') {
+        ok = class_match(pat, next, text[t]);
+      } else {
+        ok = pat[p] == '?' || ascii_lower(pat[p]) == ascii_lower(text[t]);
+        next = p + 1;
+      }
+      if (ok) {
+        p = next;
+        ++t;
+        continue;
+      }
+    }
+    if (star_p == std::string_view::npos) return false;
+    p = star_p;
+    t = ++star_t;
+  }
+  while (p < pat.size() && pat[p] == '*') ++p;
+  return p == pat.size();
+}
+
+}  // namespace sw

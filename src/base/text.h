@@ -1,0 +1,32 @@
+// Small string helpers shared by every parser: no allocation unless the name says so.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sw {
+
+inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+inline bool is_alnum(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+
+std::string to_lower(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+std::string_view trim(std::string_view s);
+
+// Parses a non-negative decimal integer that fills the whole view; nullopt otherwise.
+std::optional<uint64_t> parse_uint(std::string_view s);
+
+// Undoes Exim's printable-escaping (\" \\ \n \t \ooo ...), as used in T="..." subjects.
+std::string unescape_exim(std::string_view s);
+
+// Replaces bytes that would garble a terminal or a report (controls, DEL) with '?'.
+std::string printable(std::string_view s, size_t max_len = SIZE_MAX);
+
+// Shell-style glob with '*', '?' and '[...]', case-insensitive (addresses are).
+bool glob_match(std::string_view pattern, std::string_view text);
+
+}  // namespace sw

@@ -1,0 +1,44 @@
+#include "base/text.h"
+
+#include <gtest/gtest.h>
+
+namespace sw {
+
+TEST(Text, UnescapeEximSubject) {
+  EXPECT_EQ(unescape_exim(R"(a \"b\" c\\d)"), "a \"b\" c\\d");
+  EXPECT_EQ(unescape_exim(R"(caf\303\251)"), "caf\xc3\xa9");
+  EXPECT_EQ(unescape_exim(R"(tab\there)"), "tab\there");
+  EXPECT_EQ(unescape_exim("trailing\\"), "trailing\\");
+  EXPECT_EQ(unescape_exim(R"(\9x)"), "9x");
+}
+
+TEST(Text, ParseUint) {
+  EXPECT_EQ(parse_uint("12345"), 12345u);
+  EXPECT_FALSE(parse_uint(""));
+  EXPECT_FALSE(parse_uint("12a"));
+  EXPECT_FALSE(parse_uint("-1"));
+  EXPECT_FALSE(parse_uint("99999999999999999999"));
+}
+
+TEST(Text, GlobMatchesLikeAShell) {
+  EXPECT_TRUE(glob_match("*@acme-shop.example", "Sales@ACME-shop.example"));
+  EXPECT_TRUE(glob_match("user?@x", "user1@x"));
+  EXPECT_FALSE(glob_match("user?@x", "user12@x"));
+  EXPECT_TRUE(glob_match("[a-c]*", "bob"));
+  EXPECT_FALSE(glob_match("[!a-c]*", "bob"));
+  EXPECT_TRUE(glob_match("*", ""));
+  EXPECT_FALSE(glob_match("a*b", "acd"));
+}
+
+TEST(Text, PrintableMasksControls) {
+  EXPECT_EQ(printable("a\x01" "b\x7f"), "a?b?");
+  EXPECT_EQ(printable("abcdef", 3), "abc...");
+}
+
+TEST(Text, TrimAndCase) {
+  EXPECT_EQ(trim("  x y \r\n"), "x y");
+  EXPECT_TRUE(iequals("HeLLo", "hello"));
+  EXPECT_EQ(to_lower("ABC@Def"), "abc@def");
+}
+
+}  // namespace sw

@@ -1,0 +1,24 @@
+// spamwarden: find, stop and prevent spam on Exim servers. One binary, one subcommand per job.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"spamwarden: find, stop and prevent spam on Exim mail servers"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "spamwarden 0.1.0");
+  int result = sw::cli::kOk;
+  sw::cli::add_logs_command(app, &result);
+  sw::cli::add_queue_command(app, &result);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : sw::cli::kUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "spamwarden: %s\n", e.what());
+    return sw::cli::kFailure;
+  }
+  return result;
+}
