@@ -1,0 +1,27 @@
+// libFuzzer target: any byte sequence must parse without crashing, and every view the parser
+// returns must lie inside the input.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "eximlog/line_parser.h"
+
+namespace {
+void check_inside(std::string_view whole, std::string_view part) {
+  if (part.empty()) return;
+  if (part.data() < whole.data() || part.data() + part.size() > whole.data() + whole.size()) std::abort();
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view line(reinterpret_cast<const char*>(data), size);
+  sw::eximlog::LogLine out;
+  sw::eximlog::parse_line(line, out);
+  for (auto part : {out.message_id, out.text, out.address, out.original, out.sender, out.host_ip,
+                    out.helo, out.host_name, out.ident, out.auth, out.auth_id, out.protocol,
+                    out.subject, out.transport, out.router, out.recipients, out.cwd, out.args,
+                    out.reason})
+    check_inside(line, part);
+  sw::eximlog::for_each_recipient(out.recipients, [&](std::string_view a) { check_inside(line, a); });
+  return 0;
+}

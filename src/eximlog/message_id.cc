@@ -1,0 +1,52 @@
+#include "eximlog/message_id.h"
+
+#include "base/text.h"
+
+namespace sw::eximlog {
+
+static int base62(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'Z') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'z') return c - 'a' + 36;
+  return -1;
+}
+
+static bool alnum_run(std::string_view s, size_t from, size_t to) {
+  for (size_t i = from; i < to; ++i)
+    if (!is_alnum(s[i])) return false;
+  return true;
+}
+
+bool is_message_id(std::string_view s) {
+  if (s.size() == kOldIdLength)
+    return s[6] == '-' && s[13] == '-' && alnum_run(s, 0, 6) && alnum_run(s, 7, 13) &&
+           alnum_run(s, 14, 16);
+  if (s.size() == kNewIdLength)
+    return s[6] == '-' && s[18] == '-' && alnum_run(s, 0, 6) && alnum_run(s, 7, 18) &&
+           alnum_run(s, 19, 23);
+  return false;
+}
+
+size_t message_id_prefix(std::string_view s) {
+  for (size_t len : {kNewIdLength, kOldIdLength}) {
+    if (s.size() >= len && (s.size() == len || s[len] == ' ') && is_message_id(s.substr(0, len)))
+      return len;
+  }
+  return 0;
+}
+
+MessageKey message_key(std::string_view id) {
+  unsigned __int128 v = 0;
+  for (char c : id)
+    if (c != '-') v = v * 62 + unsigned(base62(c));
+  if (id.size() == kNewIdLength) v |= static_cast<unsigned __int128>(1) << 127;
+  return MessageKey{uint64_t(v >> 64), uint64_t(v)};
+}
+
+int64_t message_id_time(std::string_view id) {
+  int64_t t = 0;
+  for (size_t i = 0; i < 6 && i < id.size(); ++i) t = t * 62 + base62(id[i]);
+  return t;
+}
+
+}  // namespace sw::eximlog
