@@ -4,8 +4,13 @@
 set -euo pipefail
 out=$(cd "$(dirname "$0")" && pwd)
 lab=$(mktemp -d /tmp/sw-fixtures.XXXXXX)
-trap 'rm -rf "$lab"' EXIT
 chmod 755 "$lab"
+# Debian's exim honours -C with privilege only for configs in trusted_configs (same lock as eximlab).
+trusted=/etc/exim4/trusted_configs
+edit_trusted() { ( flock -w 30 9; "$@" ) 9>/run/lock/eximlab.lock; }
+untrust() { edit_trusted sed -i "\\|^$lab/exim.conf\$|d" "$trusted"; rm -rf "$lab"; }
+trap untrust EXIT
+edit_trusted sh -c "echo '$lab/exim.conf' >> $trusted"
 exim=$(command -v exim4 || command -v exim)
 mkdir -p "$lab/spool" "$lab/log"
 chown -R Debian-exim:Debian-exim "$lab/spool" "$lab/log"
@@ -21,7 +26,10 @@ qualify_domain = lab.test
 dsn_advertise_hosts = *
 acl_smtp_rcpt = acl_rcpt
 acl_smtp_data = acl_data
+acl_not_smtp = acl_local
 begin acl
+acl_local:
+  accept remove_header = X-Remove-Me
 acl_rcpt:
   accept set acl_m_note = line one\nline two
 acl_data:
@@ -30,6 +38,7 @@ begin routers
 fail_domain:
   driver = redirect
   domains = fail.test
+  allow_fail
   data = :fail: no such user
 remote:
   driver = manualroute
@@ -46,7 +55,7 @@ CONF
 run() { "$exim" -C "$lab/exim.conf" "$@"; }
 
 # 1. local sendmail by a PHP script
-printf 'Subject: Cheap pills\nX-PHP-Script: shop.example/wp-content/x.php for 203.0.113.9\n\nbuy now\n' |
+printf 'Subject: Cheap pills\nX-Remove-Me: yes\nX-PHP-Script: shop.example/wp-content/x.php for 203.0.113.9\n\nbuy now\n' |
   run -odq -f bob@shop.example a@x.defer.test b@y.defer.test
 # 2. authenticated SMTP with ACL variable holding a newline, DSN recipients (#3), rewritten header
 printf '%s\r\n' 'EHLO helo.example' 'MAIL FROM:<alice@cust.example> RET=HDRS ENVID=abc' \
@@ -62,9 +71,11 @@ printf '%s\r\n' 'HELO v6.example' 'MAIL FROM:<>' 'RCPT TO:<postmaster@x.defer.te
 printf 'Subject: will fail\n\nx\n' | run -odi -f nobody@fail.test user@fail.test || true
 
 cd "$lab/spool/input"
+# ids sort by reception time and pid, so the order is the order they were queued in
+names=(local-php auth-smtp-dsn ipv6-null-sender frozen-bounce)
 n=0
-for h in *-H; do
+for h in $(ls -- *-H | sort); do
+  cp "$h" "$out/${names[$n]}.H"
   n=$((n + 1))
-  cp "$h" "$out/real-$n.H"
 done
 echo "wrote $n fixtures to $out"
