@@ -1,0 +1,109 @@
+#include "spool/spool_location.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "base/text.h"
+#include "spool/message_id.h"
+
+namespace sw::spool {
+namespace {
+
+bool is_directory(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// Adds "<id>-H" entries of one directory; descends into one-character subdirectories once.
+void scan_input_dir(const std::string& dir, const std::string& msglog_dir, bool moved_frozen, bool descend,
+                    std::vector<MessageLocation>& out) {
+  DIR* handle = ::opendir(dir.c_str());
+  if (!handle) return;
+  while (const dirent* entry = ::readdir(handle)) {
+    std::string_view name = entry->d_name;
+    if (name.size() == 1 && descend && base62_value(name[0]) >= 0) {
+      if (entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN)
+        scan_input_dir(dir + "/" + entry->d_name, msglog_dir + "/" + entry->d_name, moved_frozen, false, out);
+      continue;
+    }
+    if (name.size() < 3 || !name.ends_with("-H")) continue;
+    std::string_view id = name.substr(0, name.size() - 2);
+    if (!valid_message_id(id)) continue;
+    out.push_back({std::string(id), dir, msglog_dir, moved_frozen});
+  }
+  ::closedir(handle);
+}
+
+}  // namespace
+
+std::optional<std::string> spool_directory_from_config(std::string_view text) {
+  std::optional<std::string> found;
+  std::istringstream lines{std::string(text)};
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::string_view view = trim(line);
+    if (view.starts_with("begin ") || view == "begin") break;  // main section only
+    if (!view.starts_with("spool_directory")) continue;
+    std::string_view rest = trim(view.substr(15));
+    if (rest.empty() || rest[0] != '=') continue;
+    std::string_view value = trim(rest.substr(1));
+    if (value.empty() || value.find('$') != std::string_view::npos) continue;
+    found = std::string(value);
+  }
+  return found;
+}
+
+std::optional<std::string> find_spool_directory(const std::string& explicit_dir, const std::string& config_path,
+                                                std::string* why, const std::vector<std::string>& candidates) {
+  if (!explicit_dir.empty()) {
+    if (is_directory(explicit_dir + "/input")) return explicit_dir;
+    *why = "no input/ directory under " + explicit_dir;
+    return std::nullopt;
+  }
+  if (!config_path.empty()) {
+    std::ifstream in(config_path);
+    if (!in) {
+      *why = "cannot read Exim config " + config_path;
+      return std::nullopt;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    if (auto dir = spool_directory_from_config(text.str())) return find_spool_directory(*dir, "", why, candidates);
+  }
+  for (const std::string& candidate : candidates)
+    if (is_directory(candidate + "/input")) return candidate;
+  *why = "no Exim spool found (tried /var/spool/exim, /var/spool/exim4); use --spool DIR or -C CONFIG";
+  return std::nullopt;
+}
+
+std::vector<MessageLocation> list_messages(const std::string& spool_dir) {
+  std::vector<MessageLocation> out;
+  scan_input_dir(spool_dir + "/input", spool_dir + "/msglog", false, true, out);
+  scan_input_dir(spool_dir + "/Finput", spool_dir + "/Fmsglog", true, true, out);
+  std::sort(out.begin(), out.end(), [](const MessageLocation& a, const MessageLocation& b) { return a.id < b.id; });
+  return out;
+}
+
+std::optional<MessageLocation> locate_message(const std::string& spool_dir, std::string_view id) {
+  if (!valid_message_id(id)) return std::nullopt;
+  std::string subdir = "/" + std::string(1, split_subdir_of(id));
+  const std::string name = std::string(id) + "-H";
+  for (bool moved : {false, true}) {
+    std::string input = spool_dir + (moved ? "/Finput" : "/input");
+    std::string msglog = spool_dir + (moved ? "/Fmsglog" : "/msglog");
+    for (const std::string& suffix : {std::string(), subdir})
+      if (exists(input + suffix + "/" + name)) return MessageLocation{std::string(id), input + suffix, msglog + suffix, moved};
+  }
+  return std::nullopt;
+}
+
+}  // namespace sw::spool

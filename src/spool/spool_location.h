@@ -1,0 +1,45 @@
+// Where the spool is and where each message's files live (exim-formats.md 3.1).
+// Finding the spool reads only the Exim config file named by the user; no exim process is run.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sw::spool {
+
+// cPanel first (split spool), then Debian; the first one holding an input/ directory wins.
+inline const std::vector<std::string> kDefaultSpoolCandidates = {"/var/spool/exim", "/var/spool/exim4"};
+
+// The top-level "spool_directory = ..." setting of an Exim config text, if set literally.
+// Pure; macros and expansions are not resolved (a value containing '$' is rejected).
+std::optional<std::string> spool_directory_from_config(std::string_view config_text);
+
+// Resolves the spool: an explicit directory, else the config file's setting, else the
+// candidates. Returns nullopt and fills *why when none works.
+std::optional<std::string> find_spool_directory(const std::string& explicit_dir, const std::string& config_path,
+                                                std::string* why,
+                                                const std::vector<std::string>& candidates = kDefaultSpoolCandidates);
+
+// One queued message's files. `input_dir` is <spool>/input[/X] or, for messages moved by
+// move_frozen_messages, <spool>/Finput[/X] (Exim's own tools do not see those).
+struct MessageLocation {
+  std::string id;
+  std::string input_dir;
+  std::string msglog_dir;
+  bool moved_frozen = false;
+
+  std::string header_path() const { return input_dir + "/" + id + "-H"; }
+  std::string data_path() const { return input_dir + "/" + id + "-D"; }
+  std::string journal_path() const { return input_dir + "/" + id + "-J"; }
+  std::string msglog_path() const { return msglog_dir + "/" + id; }
+};
+
+// Every message with a -H file, flat and split layouts and Finput/, sorted by id. Temporary
+// files (hdr.*, -K, names that are not ids) are ignored.
+std::vector<MessageLocation> list_messages(const std::string& spool_dir);
+
+// Location of one message by id (searching the same places); nullopt when no -H exists.
+std::optional<MessageLocation> locate_message(const std::string& spool_dir, std::string_view id);
+
+}  // namespace sw::spool

@@ -1,0 +1,24 @@
+// Reads one queued message from disk: its -H (parsed) and the body size from -D.
+// Exim replaces -H by rename and deletes messages at any moment, so a file that vanishes or is
+// replaced while we read it is reported as `vanished` (the message moved on), not as corrupt.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "spool/spool_header.h"
+#include "spool/spool_location.h"
+
+namespace sw::spool {
+
+enum class ReadOutcome { ok, vanished, unreadable };
+
+struct ReadResult {
+  ReadOutcome outcome = ReadOutcome::ok;
+  std::string reason;      // for unreadable: what was wrong, fit for a report
+  int64_t body_size = -1;  // -D size minus its "<id>-D\n" first line
+};
+
+// `buffer` is reused between calls to avoid an allocation per message.
+ReadResult read_message(const MessageLocation& location, SpoolHeader& header, std::string& buffer);
+
+}  // namespace sw::spool
