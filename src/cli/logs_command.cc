@@ -1,0 +1,104 @@
+// `spamwarden logs`: who sends, from the Exim main log (rotated, gzip, or stdin).
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "base/civil_time.h"
+#include "cli/commands.h"
+#include "stats/scan_logs.h"
+
+namespace sw::cli {
+namespace {
+
+struct LogsArgs {
+  std::vector<std::string> inputs;
+  bool json = false;
+  size_t top = 10;
+  std::string since, until;
+  int threads = 0;
+  bool no_progress = false;
+  stats::Thresholds t;
+};
+
+// Default inputs when none are given: the cPanel and Debian main logs, whichever exist.
+std::vector<std::string> default_inputs() {
+  for (const char* p : {"/var/log/exim_mainlog", "/var/log/exim4/mainlog", "/var/log/exim/mainlog"})
+    if (access(p, R_OK) == 0) return {p};
+  return {};
+}
+
+int run_logs(LogsArgs& a) {
+  stats::ScanOptions o;
+  o.thresholds = a.t;
+  o.workers = a.threads;
+  o.progress = !a.no_progress && isatty(STDERR_FILENO) && !a.json;
+  for (auto [text, target] : {std::pair{&a.since, &o.since}, std::pair{&a.until, &o.until}}) {
+    if (text->empty()) continue;
+    auto t = parse_user_time(*text);
+    if (!t) {
+      fmt::print(stderr, "spamwarden logs: cannot read time '{}': use YYYY-MM-DD[ HH:MM[:SS]]\n", *text);
+      return kUsage;
+    }
+    *target = *t;
+  }
+  if (a.inputs.empty()) a.inputs = default_inputs();
+  if (a.inputs.empty()) {
+    fmt::print(stderr, "spamwarden logs: no log given and no main log found at the cPanel or "
+                       "Debian paths; pass a file or '-' for stdin\n");
+    return kUsage;
+  }
+  auto result = stats::scan_logs(a.inputs, o);
+  for (const auto& w : result.report.warnings) fmt::print(stderr, "spamwarden logs: {}\n", w);
+  stats::ReportOptions ro;
+  ro.top = a.top;
+  if (a.json) std::cout << stats::report_json(result.report, ro).dump(1) << "\n";
+  else std::cout << stats::report_text(result.report, ro);
+  std::cout.flush();
+  if (result.unreadable_inputs > 0 || !result.report.warnings.empty()) return kUsage;
+  return result.report.findings.empty() ? kOk : kFindings;
+}
+
+}  // namespace
+
+void add_logs_command(CLI::App& app, int* result) {
+  auto a = std::make_shared<LogsArgs>();
+  CLI::App* cmd = app.add_subcommand("logs", "Who sends: forensics over Exim main logs (plain, gzip or -)");
+  cmd->add_option("files", a->inputs, "main log files, rotated and .gz included, or - for stdin");
+  cmd->add_flag("--json", a->json, "JSON output");
+  cmd->add_option("--top", a->top, "rows per actor table (0 = all)")->capture_default_str();
+  cmd->add_option("--since", a->since, "only lines at or after this time (YYYY-MM-DD[ HH:MM[:SS]])");
+  cmd->add_option("--until", a->until, "only lines before this time");
+  cmd->add_option("--threads", a->threads, "parser threads (default: one per core)");
+  cmd->add_flag("--no-progress", a->no_progress, "no progress bar even on a terminal");
+  auto& t = a->t;
+  cmd->add_option("--window", t.window_seconds, "burst window in seconds")->capture_default_str();
+  cmd->add_option("--burst-recipients", t.burst_min_recipients, "recipients in a window that can be a burst")
+      ->capture_default_str();
+  cmd->add_option("--burst-share", t.burst_min_share, "share of an actor's mail in its peak window")
+      ->capture_default_str();
+  cmd->add_option("--burst-factor", t.burst_min_factor, "peak window vs the actor's average")
+      ->capture_default_str();
+  cmd->add_option("--hard-limit", t.hard_recipients_per_window, "recipients per window flagged regardless")
+      ->capture_default_str();
+  cmd->add_option("--many-recipients", t.many_recipients, "recipients in one message that look like bulk")
+      ->capture_default_str();
+  cmd->add_option("--account-recipients", t.account_min_recipients, "floor for compromised accounts")
+      ->capture_default_str();
+  cmd->add_option("--account-ips", t.account_min_ips, "client IPs that make an account suspicious")
+      ->capture_default_str();
+  cmd->add_option("--failed-logins", t.account_failed_logins, "failed logins before an account sent")
+      ->capture_default_str();
+  cmd->add_option("--dictionary-rejects", t.dictionary_min_rejects, "unknown-recipient rejections from one IP")
+      ->capture_default_str();
+  cmd->add_option("--bruteforce-failures", t.bruteforce_min_failures, "auth failures from one IP")
+      ->capture_default_str();
+  cmd->add_option("--random-senders", t.random_min_senders, "random-looking local parts at one domain")
+      ->capture_default_str();
+  cmd->add_option("--backscatter-bounces", t.backscatter_min_bounces, "bounces to one address")
+      ->capture_default_str();
+  cmd->callback([a, result] { *result = run_logs(*a); });
+}
+
+}  // namespace sw::cli

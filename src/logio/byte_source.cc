@@ -1,0 +1,231 @@
+#include "logio/byte_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+namespace sw::logio {
+namespace {
+
+constexpr size_t kMaxLine = 64u << 20;  // a "line" longer than this is cut (and will not parse)
+
+std::string errno_text(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + std::strerror(errno);
+}
+
+// Recycles block buffers: fresh 4 MB allocations would page-fault on every block.
+class BufferPool : public std::enable_shared_from_this<BufferPool> {
+ public:
+  std::shared_ptr<std::string> take(size_t size) {
+    std::string* buf = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      if (!free_.empty()) {
+        buf = free_.back().release();
+        free_.pop_back();
+      }
+    }
+    if (!buf) buf = new std::string;
+    if (buf->size() < size) buf->resize(size);
+    // The deleter holds the pool, so a block may outlive the source that produced it.
+    return std::shared_ptr<std::string>(buf, [pool = shared_from_this()](std::string* b) {
+      pool->give_back(b);
+    });
+  }
+  static std::shared_ptr<BufferPool> make() { return std::make_shared<BufferPool>(); }
+
+ private:
+  void give_back(std::string* b) {
+    // (called by block deleters)
+    std::lock_guard lock(mutex_);
+    if (free_.size() < 16) free_.emplace_back(b);
+    else delete b;
+  }
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<std::string>> free_;
+};
+
+// Shared logic: fill a buffer from `read_some`, cut at the last newline, carry the rest.
+class LineBlocker : public ByteSource {
+ public:
+  LineBlocker(std::string name, size_t index, size_t block_size)
+      : name_(std::move(name)), index_(index), block_size_(block_size) {}
+
+  Block next_block() override {
+    auto buf = pool_->take(block_size_);
+    size_t used = carry_.size();
+    if (used > buf->size()) buf->resize(used + block_size_);
+    std::memcpy(buf->data(), carry_.data(), used);
+    carry_.clear();
+    for (;;) {
+      if (used == buf->size()) {
+        if (buf->size() >= kMaxLine) break;  // cut an absurd line
+        buf->resize(buf->size() * 2);
+      }
+      size_t n = eof_ ? 0 : read_some(buf->data() + used, buf->size() - used);
+      if (n == 0) eof_ = true;
+      used += n;
+      if (eof_) break;
+      const void* nl = memrchr(buf->data(), '\n', used);
+      if (nl && used >= block_size_ / 2) {
+        size_t keep = size_t(static_cast<const char*>(nl) - buf->data()) + 1;
+        carry_.assign(buf->data() + keep, used - keep);
+        used = keep;
+        break;
+      }
+    }
+    if (used == 0) return {};
+    Block b;
+    b.bytes = std::string_view(buf->data(), used);
+    b.owner = buf;
+    b.input_index = index_;
+    b.position = position();
+    return b;
+  }
+  const std::string& name() const override { return name_; }
+
+ protected:
+  virtual size_t read_some(char* dst, size_t max) = 0;
+
+ private:
+  std::string name_;
+  size_t index_;
+  size_t block_size_;
+  std::string carry_;
+  bool eof_ = false;
+  std::shared_ptr<BufferPool> pool_ = BufferPool::make();
+};
+
+class FdSource : public LineBlocker {
+ public:
+  FdSource(int fd, bool owned, std::string name, size_t index, size_t block_size, uint64_t total)
+      : LineBlocker(std::move(name), index, block_size), fd_(fd), owned_(owned), total_(total) {}
+  ~FdSource() override {
+    if (owned_) ::close(fd_);
+  }
+  uint64_t position() const override { return pos_; }
+  uint64_t total_size() const override { return total_; }
+
+ protected:
+  size_t read_some(char* dst, size_t max) override {
+    for (;;) {
+      ssize_t n = ::read(fd_, dst, max);
+      if (n >= 0) {
+        pos_ += uint64_t(n);
+        return size_t(n);
+      }
+      if (errno != EINTR) throw InputError(errno_text("cannot read", name()));
+    }
+  }
+
+ private:
+  int fd_;
+  bool owned_;
+  uint64_t total_;
+  uint64_t pos_ = 0;
+};
+
+class GzipSource : public LineBlocker {
+ public:
+  GzipSource(int fd, std::string name, size_t index, size_t block_size, uint64_t total)
+      : LineBlocker(std::move(name), index, block_size), fd_(fd), total_(total), in_(1 << 18) {
+    std::memset(&zs_, 0, sizeof zs_);
+    if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) throw InputError("zlib init failed");
+  }
+  ~GzipSource() override {
+    inflateEnd(&zs_);
+    ::close(fd_);
+  }
+  uint64_t position() const override { return pos_; }
+  uint64_t total_size() const override { return total_; }
+
+ protected:
+  size_t read_some(char* dst, size_t max) override {
+    zs_.next_out = reinterpret_cast<Bytef*>(dst);
+    zs_.avail_out = unsigned(std::min<size_t>(max, 1u << 30));
+    while (zs_.avail_out > 0 && !done_) {
+      if (zs_.avail_in == 0 && !refill()) {
+        if (in_member_) throw InputError("unexpected end of compressed data in " + name());
+        done_ = true;
+        break;
+      }
+      int rc = inflate(&zs_, Z_NO_FLUSH);
+      in_member_ = true;
+      if (rc == Z_STREAM_END) {
+        in_member_ = false;  // concatenated members (pigz, cat a.gz b.gz) continue
+        inflateReset(&zs_);
+      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        throw InputError("corrupt compressed data in " + name() + ": " +
+                         (zs_.msg ? zs_.msg : "inflate error"));
+      }
+    }
+    return size_t(reinterpret_cast<char*>(zs_.next_out) - dst);
+  }
+
+ private:
+  bool refill() {
+    ssize_t n;
+    do n = ::read(fd_, in_.data(), in_.size());
+    while (n < 0 && errno == EINTR);
+    if (n < 0) throw InputError(errno_text("cannot read", name()));
+    pos_ += uint64_t(n);
+    zs_.next_in = reinterpret_cast<Bytef*>(in_.data());
+    zs_.avail_in = unsigned(n);
+    return n > 0;
+  }
+  int fd_;
+  uint64_t total_;
+  uint64_t pos_ = 0;
+  std::vector<char> in_;
+  z_stream zs_;
+  bool in_member_ = false;
+  bool done_ = false;
+};
+
+int open_checked(const std::string& path, uint64_t& size) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(errno_text("cannot open", path));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    ::close(fd);
+    throw InputError(errno_text("cannot stat", path));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    throw InputError("cannot read " + path + ": is a directory");
+  }
+  size = S_ISREG(st.st_mode) ? uint64_t(st.st_size) : 0;
+  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  return fd;
+}
+
+bool has_gzip_magic(int fd) {
+  unsigned char magic[2];
+  ssize_t n = ::pread(fd, magic, 2, 0);
+  return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+}  // namespace
+
+std::unique_ptr<ByteSource> open_source(const std::string& path, size_t index, size_t block_size) {
+  if (path == "-") return std::make_unique<FdSource>(0, false, "<stdin>", index, block_size, 0);
+  uint64_t size = 0;
+  int fd = open_checked(path, size);
+  if (has_gzip_magic(fd)) return std::make_unique<GzipSource>(fd, path, index, block_size, size);
+  return std::make_unique<FdSource>(fd, true, path, index, block_size, size);
+}
+
+std::string read_first_line(const std::string& path) {
+  auto src = open_source(path, 0, 1 << 16);
+  Block b = src->next_block();
+  std::string_view s = b.bytes;
+  size_t nl = s.find('\n');
+  return std::string(nl == std::string_view::npos ? s : s.substr(0, nl));
+}
+
+}  // namespace sw::logio

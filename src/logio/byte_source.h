@@ -1,0 +1,44 @@
+// Where log bytes come from: a regular file (memory-mapped), a gzip file (zlib, in a reader
+// thread), or a pipe/stdin. Consumers see whole lines in large blocks, in order.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sw::logio {
+
+// Failure to open or read an input: the message names the file and the reason.
+struct InputError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A block of whole lines. `bytes` stays valid while the Block (or its owner) lives.
+struct Block {
+  std::string_view bytes;
+  std::shared_ptr<const void> owner;  // keeps a heap buffer or a mapping alive
+  size_t input_index = 0;             // which input the block came from
+  uint64_t position = 0;              // input bytes consumed once this block was read
+};
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Next block of whole lines (the final block may lack a trailing newline); empty at end.
+  virtual Block next_block() = 0;
+  // Bytes consumed so far and the total if known (for progress), compressed bytes for gzip.
+  virtual uint64_t position() const = 0;
+  virtual uint64_t total_size() const = 0;
+  virtual const std::string& name() const = 0;
+};
+
+// Opens "-" as stdin, a gzip file by its magic bytes (not its name), anything else as text.
+std::unique_ptr<ByteSource> open_source(const std::string& path, size_t input_index,
+                                        size_t block_size = 4 << 20);
+
+// Reads the first complete line of an input (decompressing if needed); "" when empty.
+std::string read_first_line(const std::string& path);
+
+}  // namespace sw::logio

@@ -1,0 +1,96 @@
+#include "logio/byte_source.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+namespace sw::logio {
+namespace {
+
+std::string temp_path(const char* name) { return ::testing::TempDir() + name; }
+
+std::string read_all(ByteSource& src, size_t* blocks = nullptr) {
+  std::string out;
+  size_t n = 0;
+  for (Block b = src.next_block(); !b.bytes.empty(); b = src.next_block()) {
+    out += b.bytes;
+    EXPECT_TRUE(b.bytes.back() == '\n' || src.next_block().bytes.empty()) << "block cut mid-line";
+    ++n;
+  }
+  if (blocks) *blocks = n;
+  return out;
+}
+
+std::string many_lines(size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s += "2026-11-01 10:00:00 line number " + std::to_string(i) + "\n";
+  return s;
+}
+
+void write_gzip(const std::string& path, const std::string& data, bool two_members) {
+  gzFile f = gzopen(path.c_str(), "wb");
+  size_t half = two_members ? data.size() / 2 : data.size();
+  gzwrite(f, data.data(), unsigned(half));
+  gzclose(f);
+  if (two_members) {
+    gzFile g = gzopen(path.c_str(), "ab");
+    gzwrite(g, data.data() + half, unsigned(data.size() - half));
+    gzclose(g);
+  }
+}
+
+TEST(ByteSource, PlainFileInWholeLineBlocks) {
+  std::string path = temp_path("plain.log"), data = many_lines(20000);
+  std::ofstream(path) << data;
+  size_t blocks = 0;
+  auto src = open_source(path, 0, 64 * 1024);
+  EXPECT_EQ(read_all(*src, &blocks), data);
+  EXPECT_GT(blocks, 5u);
+  EXPECT_EQ(src->total_size(), data.size());
+}
+
+TEST(ByteSource, GzipByMagicIncludingConcatenatedMembers) {
+  std::string path = temp_path("log.1"), data = many_lines(30000);  // no .gz suffix on purpose
+  write_gzip(path, data, true);
+  auto src = open_source(path, 0, 64 * 1024);
+  EXPECT_EQ(read_all(*src), data);
+}
+
+TEST(ByteSource, TruncatedGzipIsAnErrorNamingTheFile) {
+  std::string path = temp_path("cut.gz"), data = many_lines(30000);
+  write_gzip(path, data, false);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::ofstream(path, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  auto src = open_source(path, 0, 64 * 1024);
+  try {
+    read_all(*src);
+    FAIL() << "no error for a truncated gzip";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("cut.gz"), std::string::npos);
+  }
+}
+
+TEST(ByteSource, MissingFileAndDirectoryAreClearErrors) {
+  EXPECT_THROW(open_source("/nonexistent/mainlog", 0), InputError);
+  EXPECT_THROW(open_source("/", 0), InputError);
+}
+
+TEST(ByteSource, LastLineWithoutNewlineAndHugeLines) {
+  std::string path = temp_path("odd.log");
+  std::string huge(300 * 1024, 'x');
+  std::string data = "first\n" + huge + "\nlast-without-newline";
+  std::ofstream(path) << data;
+  auto src = open_source(path, 0, 64 * 1024);
+  EXPECT_EQ(read_all(*src), data);
+  EXPECT_EQ(read_first_line(path), "first");
+}
+
+}  // namespace
+}  // namespace sw::logio

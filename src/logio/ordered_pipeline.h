@@ -1,0 +1,152 @@
+// Parses blocks on worker threads and hands the results to one consumer in input order.
+// The reader stays at most `max_in_flight` blocks ahead, so memory is bounded whatever the
+// input size; the consumer runs on the calling thread.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "logio/byte_source.h"
+
+namespace sw::logio {
+
+template <class Batch>
+class OrderedPipeline {
+ public:
+  using ParseFn = std::function<void(const Block&, Batch&)>;
+  using ConsumeFn = std::function<void(Batch&)>;
+
+  OrderedPipeline(int workers, ParseFn parse) : workers_(workers < 1 ? 1 : workers), parse_(std::move(parse)) {}
+
+  // Reads every source in order. A source that fails mid-way (truncated gzip, read error)
+  // ends early with a warning; the blocks read before are still consumed. A parse error in a
+  // worker is rethrown.
+  void run(std::vector<std::unique_ptr<ByteSource>>& sources, const ConsumeFn& consume) {
+    std::thread reader([&] { read_all(sources); });
+    std::vector<std::thread> pool;
+    for (int i = 0; i < workers_; ++i) pool.emplace_back([&] { work(); });
+    uint64_t next = 0;
+    for (;;) {
+      std::unique_ptr<Batch> batch;
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return done_.count(next) || (reader_done_ && next == produced_) || error_; });
+        if (!done_.count(next)) break;  // all consumed, or a worker failed
+        batch = std::move(done_[next]);
+        done_.erase(next);
+        --in_flight_;
+      }
+      cv_.notify_all();
+      consume(*batch);
+      ++next;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    reader.join();
+    for (auto& t : pool) t.join();
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  struct Job {
+    uint64_t seq;
+    Block block;
+  };
+
+  void read_all(std::vector<std::unique_ptr<ByteSource>>& sources) {
+    try {
+      for (auto& src : sources) {
+        for (;;) {
+          {
+            std::unique_lock lock(mutex_);
+            cv_.wait(lock, [&] { return in_flight_ < max_in_flight() || stop_; });
+            if (stop_) return finish_reading();
+          }
+          Block b;
+          try {
+            b = src->next_block();
+          } catch (const InputError& e) {
+            std::lock_guard lock(mutex_);
+            warnings_.push_back(e.what());
+            break;
+          }
+          if (b.bytes.empty()) break;
+          std::lock_guard lock(mutex_);
+          jobs_.push_back(Job{produced_++, std::move(b)});
+          ++in_flight_;
+          cv_.notify_all();
+        }
+      }
+    } catch (...) {
+      fail(std::current_exception());
+    }
+    finish_reading();
+  }
+
+  void finish_reading() {
+    std::lock_guard lock(mutex_);
+    reader_done_ = true;
+    cv_.notify_all();
+  }
+
+  void work() {
+    for (;;) {
+      Job job;
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return !jobs_.empty() || reader_done_ || stop_; });
+        if (stop_ || jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.erase(jobs_.begin());
+      }
+      auto batch = std::make_unique<Batch>();
+      try {
+        parse_(job.block, *batch);
+      } catch (...) {
+        fail(std::current_exception());
+        return;
+      }
+      std::lock_guard lock(mutex_);
+      done_[job.seq] = std::move(batch);
+      cv_.notify_all();
+    }
+  }
+
+  void fail(std::exception_ptr e) {
+    std::lock_guard lock(mutex_);
+    if (!error_) error_ = e;
+    cv_.notify_all();
+  }
+
+  public:
+  // Inputs that ended early, one message each; read after run().
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+ private:
+  size_t max_in_flight() const { return size_t(workers_) * 2 + 2; }
+
+  int workers_;
+  ParseFn parse_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<Job> jobs_;
+  std::map<uint64_t, std::unique_ptr<Batch>> done_;
+  uint64_t produced_ = 0;
+  size_t in_flight_ = 0;
+  bool reader_done_ = false;
+  bool stop_ = false;
+  std::exception_ptr error_;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace sw::logio

@@ -1,0 +1,165 @@
+#include "stats/findings.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace sw::stats {
+namespace {
+
+uint64_t percent(uint64_t part, uint64_t whole) { return whole ? (part * 100 + whole / 2) / whole : 0; }
+
+std::string clock(CivilSeconds t) { return format_civil(t).substr(11, 5); }
+
+// "97% of it within 11m (10:02-10:13)" or "" when the actor was not bursty.
+std::string burst_phrase(const ActorStats& a) {
+  if (!a.window || a.window->peak_messages() == 0) return "";
+  uint64_t pct = percent(a.window->peak_recipients(), a.recipients);
+  int64_t dur = a.window->peak_last() - a.window->peak_first();
+  return fmt::format(", {}% of it within {} ({}-{})", pct, format_duration(dur < 60 ? 60 : dur),
+                     clock(a.window->peak_first()), clock(a.window->peak_last()));
+}
+
+Finding base_finding(const char* kind, const ActorStats& a, ActorKind ak) {
+  Finding f;
+  f.kind = kind;
+  f.actor_kind = ak;
+  f.actor = a.key;
+  f.messages = a.messages;
+  f.recipients = a.recipients;
+  if (a.window) {
+    f.peak_messages = a.window->peak_messages();
+    f.peak_recipients = a.window->peak_recipients();
+    f.peak_first = a.window->peak_first();
+    f.peak_last = a.window->peak_last();
+  }
+  f.evidence = a.evidence.lines();
+  f.score = double(a.recipients);
+  return f;
+}
+
+std::string ip_phrase(const ActorStats& a) {
+  size_t n = a.client_ip_hashes.size();
+  if (n == 0) return "";
+  if (n <= 3) {
+    std::string s;
+    for (const auto& ip : a.client_ips) s += (s.empty() ? "" : ", ") + ip;
+    return " from " + s;
+  }
+  return fmt::format(" from {} client IPs", n);
+}
+
+void scripts_and_users(const Forensics& f, std::vector<Finding>& out) {
+  const Thresholds& t = f.thresholds();
+  std::vector<std::string> flagged_users;
+  for (const auto& a : f.table(ActorKind::Script).all()) {
+    if (!is_burst(a, t)) continue;
+    Finding x = base_finding("spamming_script", a, ActorKind::Script);
+    x.summary = fmt::format("script {} sent {} messages to {} recipients{}", a.key, a.messages,
+                            a.recipients, burst_phrase(a));
+    out.push_back(std::move(x));
+  }
+  for (const auto& a : f.table(ActorKind::LocalUser).all()) {
+    if (!is_burst(a, t)) continue;
+    // A user whose burst is already explained by one of its scripts adds nothing new.
+    bool explained = false;
+    for (const auto& s : out)
+      if (s.kind == "spamming_script" && s.actor.find("/" + a.key + "/") != std::string::npos) explained = true;
+    if (explained) continue;
+    Finding x = base_finding("spamming_local_user", a, ActorKind::LocalUser);
+    x.summary = fmt::format("local user {} sent {} messages to {} recipients{}", a.key, a.messages,
+                            a.recipients, burst_phrase(a));
+    out.push_back(std::move(x));
+  }
+}
+
+void accounts(const Forensics& f, std::vector<Finding>& out) {
+  const Thresholds& t = f.thresholds();
+  for (const auto& a : f.table(ActorKind::AuthAccount).all()) {
+    if (a.recipients < t.account_min_recipients) continue;
+    bool burst = is_burst(a, t);
+    bool bulk = a.max_recipients >= t.many_recipients;
+    bool many_ips = a.client_ip_hashes.size() >= t.account_min_ips;
+    bool guessed = a.failed_logins >= t.account_failed_logins;
+    if (!(burst || bulk || many_ips || guessed)) continue;
+    Finding x = base_finding("compromised_account", a, ActorKind::AuthAccount);
+    x.client_ips = a.client_ips;
+    x.events = a.failed_logins;
+    std::string why;
+    if (guessed) why += fmt::format(" after {} failed logins", a.failed_logins);
+    if (bulk) why += fmt::format(", up to {} recipients per message", a.max_recipients);
+    x.summary = fmt::format("account {} sent {} messages with {} recipients{}{}{}", a.key, a.messages,
+                            a.recipients, ip_phrase(a), why, burst ? burst_phrase(a) : "");
+    out.push_back(std::move(x));
+  }
+}
+
+void client_ips(const Forensics& f, std::vector<Finding>& out) {
+  const Thresholds& t = f.thresholds();
+  for (const auto& a : f.table(ActorKind::ClientIp).all()) {
+    if (a.rejected_rcpts >= t.dictionary_min_rejects) {
+      Finding x = base_finding("dictionary_attack", a, ActorKind::ClientIp);
+      x.events = a.rejected_rcpts;
+      x.score = double(a.rejected_rcpts);
+      x.summary = fmt::format("{} tried {} unknown local recipients between {} and {} (dictionary attack)",
+                              a.key, a.rejected_rcpts, format_civil(a.first), clock(a.last));
+      out.push_back(std::move(x));
+    }
+    if (a.failed_logins >= t.bruteforce_min_failures) {
+      Finding x = base_finding("auth_bruteforce", a, ActorKind::ClientIp);
+      x.events = a.failed_logins;
+      x.score = double(a.failed_logins);
+      x.summary = fmt::format("{} failed {} SMTP logins between {} and {} (password guessing)", a.key,
+                              a.failed_logins, format_civil(a.first), clock(a.last));
+      out.push_back(std::move(x));
+    }
+  }
+}
+
+void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
+  const Thresholds& t = f.thresholds();
+  for (const auto& a : f.table(ActorKind::SenderDomain).all()) {
+    if (a.random_senders < t.random_min_senders) continue;
+    if (double(a.random_senders) < t.random_min_share * double(a.distinct_senders)) continue;
+    Finding x = base_finding("random_sender_localparts", a, ActorKind::SenderDomain);
+    x.events = a.random_senders;
+    x.score = double(a.random_senders);
+    x.summary = fmt::format("{} random-looking local parts at {} in {} messages (spoofed senders)",
+                            a.random_senders, a.key, a.messages);
+    out.push_back(std::move(x));
+  }
+  for (const auto& a : f.table(ActorKind::BounceRecipient).all()) {
+    if (a.messages < t.backscatter_min_bounces) continue;
+    Finding x = base_finding("backscatter", a, ActorKind::BounceRecipient);
+    x.events = a.messages;
+    x.score = double(a.messages);
+    x.summary = fmt::format("{} bounces to {} ({} frozen, {} failed, {} deferred) (backscatter)",
+                            a.messages, a.key, a.frozen, a.failed, a.deferred);
+    out.push_back(std::move(x));
+  }
+}
+
+}  // namespace
+
+bool is_burst(const ActorStats& a, const Thresholds& t) {
+  if (!a.window) return false;
+  uint64_t peak = a.window->peak_recipients();
+  if (peak >= t.hard_recipients_per_window) return true;
+  if (peak < t.burst_min_recipients) return false;
+  double share = double(peak) / double(std::max<uint64_t>(1, a.recipients));
+  double windows = std::max(1.0, double(a.last - a.first) / double(t.window_seconds));
+  double factor = double(peak) / (double(a.recipients) / windows);
+  return share >= t.burst_min_share || factor >= t.burst_min_factor;
+}
+
+std::vector<Finding> find_abuse(const Forensics& f) {
+  std::vector<Finding> out;
+  scripts_and_users(f, out);
+  accounts(f, out);
+  client_ips(f, out);
+  spoofing_and_backscatter(f, out);
+  std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) { return a.score > b.score; });
+  return out;
+}
+
+}  // namespace sw::stats

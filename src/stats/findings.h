@@ -1,0 +1,31 @@
+// Turns the counted actors into findings: what looks like abuse, with the numbers and the
+// log lines that show it. Pure: reads a finished Forensics, allocates the result.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "stats/forensics.h"
+
+namespace sw::stats {
+
+struct Finding {
+  std::string kind;  // spamming_script, compromised_account, dictionary_attack, ...
+  ActorKind actor_kind;
+  std::string actor;
+  uint64_t messages = 0;
+  uint64_t recipients = 0;
+  uint64_t peak_messages = 0, peak_recipients = 0;  // in the densest window, when it applies
+  CivilSeconds peak_first = 0, peak_last = 0;
+  uint64_t events = 0;  // rejections, failed logins, bounces: what the finding counts
+  std::vector<std::string> client_ips;
+  std::string summary;
+  std::vector<std::string> evidence;
+  double score = 0;  // for ordering: larger is worse
+};
+
+std::vector<Finding> find_abuse(const Forensics& f);
+
+// True when an actor's densest window is a burst by the thresholds (see thresholds.h).
+bool is_burst(const ActorStats& a, const Thresholds& t);
+
+}  // namespace sw::stats

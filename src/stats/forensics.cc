@@ -1,0 +1,320 @@
+#include "stats/forensics.h"
+
+#include <functional>
+
+#include "base/localpart.h"
+#include "base/text.h"
+#include "eximlog/line_parser.h"
+
+namespace sw::stats {
+
+using eximlog::LineKind;
+using eximlog::LogLine;
+
+namespace {
+
+constexpr int64_t kCwdMaxAgeWithPid = 300;  // a sendmail run rarely takes longer to submit
+constexpr int64_t kCwdMaxAgeNoPid = 5;      // without pids, only an adjacent arrival is credible
+constexpr size_t kCwdFifoMax = 256;
+constexpr size_t kUnparsedSamples = 5;
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+// Exim logs cwd= for every invocation, including its own queue runners and delivery
+// processes (-Mc, -q...) and admin queries (-bp): only message submissions count.
+bool is_submission(std::string_view dir, std::string_view args) {
+  if (starts_with(dir, "/var/spool/exim")) return false;
+  size_t i = 0;
+  while (i < args.size()) {
+    size_t end = args.find(' ', i);
+    if (end == std::string_view::npos) end = args.size();
+    std::string_view a = args.substr(i, end - i);
+    if (starts_with(a, "-M") || starts_with(a, "-q") || starts_with(a, "-R") || starts_with(a, "-S"))
+      return false;
+    if (starts_with(a, "-b") && a != "-bm" && a != "-bs" && a != "-bS") return false;
+    i = end + 1;
+  }
+  return true;
+}
+
+std::string_view domain_of(std::string_view address) {
+  size_t at = address.rfind('@');
+  return at == std::string_view::npos ? std::string_view{} : address.substr(at + 1);
+}
+
+std::string_view local_part_of(std::string_view address) {
+  size_t at = address.rfind('@');
+  return at == std::string_view::npos ? address : address.substr(0, at);
+}
+
+bool is_local_submission(const LogLine& l) {
+  return l.host_ip.empty() && starts_with(l.protocol, "local");
+}
+
+bool looks_like_unknown_recipient(const LogLine& l) {
+  if (l.temporary) return false;
+  std::string reason = to_lower(l.reason);
+  return reason.find("relay") == std::string::npos;  // relay denials probe, they don't guess
+}
+
+}  // namespace
+
+Forensics::Forensics(const Thresholds& t) : thresholds_(t) {
+  for (size_t k = 0; k < kActorKinds; ++k) {
+    auto kind = ActorKind(k);
+    bool bursty = kind == ActorKind::Script || kind == ActorKind::LocalUser ||
+                  kind == ActorKind::AuthAccount || kind == ActorKind::ClientIp ||
+                  kind == ActorKind::Sender;
+    tables_.emplace_back(kind, bursty ? t.window_seconds : 0);
+  }
+}
+
+bool Forensics::count(LineKind kind, CivilSeconds time, uint32_t pid, std::string_view raw) {
+  ++lines_.lines;
+  if (kind == LineKind::Unparsed) {
+    ++lines_.unparsed;
+    if (lines_.unparsed_samples.size() < kUnparsedSamples)
+      lines_.unparsed_samples.push_back(printable(raw, 200));
+    return false;
+  }
+  if (kind == LineKind::Continuation) {
+    ++lines_.continuation;
+    return false;
+  }
+  if (time < since_ || time >= until_) {
+    ++lines_.outside_time_range;
+    return false;
+  }
+  if (first_ == 0 || time < first_) first_ = time;
+  if (time > last_) last_ = time;
+  if (pid) saw_pid_ = true;
+  ++lines_.by_kind[size_t(kind)];
+  return true;
+}
+
+void Forensics::add(const LogLine& l, std::string_view raw) {
+  if (!count(l.kind, l.time, l.pid, raw)) return;
+  switch (l.kind) {
+    case LineKind::Arrival: on_arrival(l, raw); break;
+    case LineKind::Delivery:
+    case LineKind::Defer:
+    case LineKind::Bounce: on_outcome(l); break;
+    case LineKind::Frozen: on_frozen(l); break;
+    case LineKind::Completed:
+      if (!l.message_id.empty() && inflight_.erase(eximlog::message_key(l.message_id))) ++msgs_.completed;
+      break;
+    case LineKind::Cwd: on_cwd(l, raw); break;
+    case LineKind::RejectRcpt: on_rejected_rcpt(l, raw); break;
+    case LineKind::AuthFailure: on_auth_failure(l, raw); break;
+    default: break;
+  }
+}
+
+uint32_t Forensics::count_actor(ActorKind k, std::string_view key, const LogLine& l, uint32_t rcpts,
+                                std::string_view raw, bool* was_new) {
+  bool created = false;
+  uint32_t idx = tab(k).intern(key, &created);
+  ActorStats& a = tab(k).at(idx);
+  ++a.messages;
+  a.recipients += rcpts;
+  a.bytes += l.size;
+  if (rcpts > a.max_recipients) a.max_recipients = rcpts;
+  if (a.first == 0) a.first = l.time;
+  a.last = l.time;
+  bool peak = a.window && a.window->add(l.time, rcpts);
+  if (created || peak) a.evidence.add(raw);
+  if (was_new) *was_new = created;
+  return idx;
+}
+
+void Forensics::on_arrival(const LogLine& l, std::string_view raw) {
+  ++msgs_.messages;
+  Message m;
+  m.actor.fill(kNone);
+  m.arrival = l.time;
+  m.bounce = l.address.empty();
+  m.listed = !l.recipients.empty();
+  if (m.listed) m.recipients = uint32_t(eximlog::for_each_recipient(l.recipients, [](std::string_view) {}));
+  msgs_.recipients += m.recipients;
+  if (m.bounce) ++msgs_.bounces;
+
+  if (is_local_submission(l)) {
+    ++msgs_.local;
+    std::string cwd_raw;
+    uint32_t script = take_script(l, &cwd_raw);
+    if (script != kNone) {
+      ActorStats& s = tab(ActorKind::Script).at(script);
+      if (s.messages == 0 && !cwd_raw.empty()) s.evidence.add(cwd_raw);
+      m.actor[size_t(ActorKind::Script)] =
+          count_actor(ActorKind::Script, s.key, l, m.recipients, raw);
+    }
+    if (!l.ident.empty())
+      m.actor[size_t(ActorKind::LocalUser)] = count_actor(ActorKind::LocalUser, l.ident, l, m.recipients, raw);
+  }
+  if (!l.auth_id.empty()) {
+    scratch_ = to_lower(l.auth_id);
+    uint32_t idx = count_actor(ActorKind::AuthAccount, scratch_, l, m.recipients, raw);
+    ActorTable::note_client_ip(tab(ActorKind::AuthAccount).at(idx), l.host_ip);
+    m.actor[size_t(ActorKind::AuthAccount)] = idx;
+  }
+  if (!l.host_ip.empty())
+    m.actor[size_t(ActorKind::ClientIp)] = count_actor(ActorKind::ClientIp, l.host_ip, l, m.recipients, raw);
+  if (!m.bounce) {
+    scratch_ = to_lower(l.address);
+    bool created = false;
+    m.actor[size_t(ActorKind::Sender)] = count_actor(ActorKind::Sender, scratch_, l, m.recipients, raw, &created);
+    std::string_view domain = domain_of(scratch_);
+    if (!domain.empty()) {
+      uint32_t d = count_actor(ActorKind::SenderDomain, domain, l, m.recipients, raw);
+      m.actor[size_t(ActorKind::SenderDomain)] = d;
+      if (created) {
+        ActorStats& ds = tab(ActorKind::SenderDomain).at(d);
+        ++ds.distinct_senders;
+        if (looks_random_localpart(local_part_of(scratch_))) ++ds.random_senders;
+      }
+    }
+  }
+  if (!l.subject.empty())
+    m.actor[size_t(ActorKind::Subject)] =
+        count_actor(ActorKind::Subject, unescape_exim(l.subject), l, m.recipients, raw);
+  if (m.bounce && m.listed) {
+    eximlog::for_each_recipient(l.recipients, [&](std::string_view r) { note_bounce_recipient(r, l, raw); });
+    scratch_ = to_lower(l.recipients.substr(0, l.recipients.find(' ')));
+    bool created = false;
+    m.actor[size_t(ActorKind::BounceRecipient)] = tab(ActorKind::BounceRecipient).intern(scratch_, &created);
+  }
+  if (!l.message_id.empty()) inflight_[eximlog::message_key(l.message_id)] = std::move(m);
+}
+
+void Forensics::note_bounce_recipient(std::string_view address, const LogLine& l, std::string_view raw) {
+  std::string key = to_lower(address);
+  count_actor(ActorKind::BounceRecipient, key, l, 1, raw);
+}
+
+void Forensics::add_recipients(Message& m, uint32_t n) {
+  m.recipients += n;
+  msgs_.recipients += n;
+  for (size_t k = 0; k < kActorKinds; ++k) {
+    if (m.actor[k] == kNone || k == size_t(ActorKind::BounceRecipient)) continue;
+    ActorStats& a = tables_[k].at(m.actor[k]);
+    a.recipients += n;
+    if (m.recipients > a.max_recipients) a.max_recipients = m.recipients;
+    if (a.window) a.window->add_recipients(n);
+  }
+}
+
+void Forensics::on_outcome(const LogLine& l) {
+  if (l.message_id.empty()) return;
+  auto it = inflight_.find(eximlog::message_key(l.message_id));
+  if (it == inflight_.end()) {
+    ++msgs_.orphan_lines;
+    return;
+  }
+  Message& m = it->second;
+  if (l.kind == LineKind::Delivery && l.delivery == eximlog::DeliveryFlag::Suppressed) return;
+  std::string_view top = l.original.empty() ? l.address : l.original;
+  if (!m.listed) {
+    uint32_t h = uint32_t(std::hash<std::string_view>{}(top));
+    bool seen = false;
+    for (uint32_t s : m.seen_addresses) seen |= s == h;
+    if (!seen) {
+      m.seen_addresses.push_back(h);
+      add_recipients(m, 1);
+      if (m.bounce) {
+        scratch_ = to_lower(top);
+        bool created = false;
+        m.actor[size_t(ActorKind::BounceRecipient)] = tab(ActorKind::BounceRecipient).intern(scratch_, &created);
+        note_bounce_recipient(top, l, l.text);
+      }
+    }
+  }
+  for (size_t k = 0; k < kActorKinds; ++k) {
+    if (m.actor[k] == kNone) continue;
+    ActorStats& a = tables_[k].at(m.actor[k]);
+    if (l.kind == LineKind::Delivery) ++a.delivered;
+    else if (l.kind == LineKind::Defer) ++a.deferred;
+    else ++a.failed;
+  }
+}
+
+void Forensics::on_frozen(const LogLine& l) {
+  if (l.message_id.empty()) return;
+  auto it = inflight_.find(eximlog::message_key(l.message_id));
+  if (it == inflight_.end()) return;
+  ++msgs_.frozen;
+  for (size_t k = 0; k < kActorKinds; ++k)
+    if (it->second.actor[k] != kNone) ++tables_[k].at(it->second.actor[k]).frozen;
+}
+
+void Forensics::on_cwd(const LogLine& l, std::string_view raw) {
+  if (!is_submission(l.cwd, l.args)) return;
+  ++msgs_.cwd_lines;
+  PendingCwd p{l.time, l.pid, std::string(l.cwd), std::string(raw.substr(0, Evidence::kMaxLineBytes))};
+  if (l.pid) {
+    cwd_by_pid_[l.pid] = std::move(p);
+    if (cwd_by_pid_.size() > 4096) {  // drop invocations that never submitted anything
+      std::erase_if(cwd_by_pid_, [&](const auto& e) { return e.second.time < l.time - kCwdMaxAgeWithPid; });
+    }
+    return;
+  }
+  cwd_fifo_.push_back(std::move(p));
+  if (cwd_fifo_.size() > kCwdFifoMax) cwd_fifo_.pop_front();
+}
+
+uint32_t Forensics::take_script(const LogLine& l, std::string* cwd_raw) {
+  // With +pid the cwd= line and the arrival share a pid: exact. Without, the oldest pending
+  // cwd= line from the last few seconds is the best guess (documented in docs/logs.md).
+  std::string dir;
+  if (l.pid) {
+    auto it = cwd_by_pid_.find(l.pid);
+    if (it != cwd_by_pid_.end()) {
+      if (l.time - it->second.time <= kCwdMaxAgeWithPid) {
+        dir = std::move(it->second.dir);
+        *cwd_raw = std::move(it->second.raw);
+      }
+      cwd_by_pid_.erase(it);
+    }
+  } else {
+    while (!cwd_fifo_.empty() && cwd_fifo_.front().time < l.time - kCwdMaxAgeNoPid) cwd_fifo_.pop_front();
+    if (!cwd_fifo_.empty()) {
+      dir = std::move(cwd_fifo_.front().dir);
+      *cwd_raw = std::move(cwd_fifo_.front().raw);
+      cwd_fifo_.pop_front();
+    }
+  }
+  if (dir.empty()) return kNone;
+  ++msgs_.cwd_attached;
+  return tab(ActorKind::Script).intern(dir);
+}
+
+void Forensics::on_rejected_rcpt(const LogLine& l, std::string_view raw) {
+  if (l.host_ip.empty() || !looks_like_unknown_recipient(l)) return;
+  ActorStats& a = tab(ActorKind::ClientIp).at(tab(ActorKind::ClientIp).intern(l.host_ip));
+  if (a.rejected_rcpts++ == 0 || a.rejected_rcpts % 64 == 0) a.evidence.add(raw);
+  if (a.first == 0) a.first = l.time;
+  a.last = l.time;
+}
+
+void Forensics::on_auth_failure(const LogLine& l, std::string_view raw) {
+  if (!l.host_ip.empty()) {
+    ActorStats& ip = tab(ActorKind::ClientIp).at(tab(ActorKind::ClientIp).intern(l.host_ip));
+    if (ip.failed_logins++ == 0 || ip.failed_logins % 16 == 0) ip.evidence.add(raw);
+    if (ip.first == 0) ip.first = l.time;
+    ip.last = l.time;
+  }
+  if (!l.auth_id.empty()) {
+    scratch_ = to_lower(l.auth_id);
+    ActorStats& acc = tab(ActorKind::AuthAccount).at(tab(ActorKind::AuthAccount).intern(scratch_));
+    if (acc.failed_logins++ == 0) {
+      acc.first_failed_login = l.time;
+      acc.evidence.add(raw);
+    }
+    acc.last_failed_login = l.time;
+  }
+}
+
+void Forensics::finish() {
+  msgs_.still_queued = inflight_.size();
+}
+
+}  // namespace sw::stats

@@ -1,0 +1,110 @@
+// The log-forensics engine: fed parsed main-log lines in time order, it joins the lines of
+// each message by id, attaches cwd= lines to the submissions they started, and counts what
+// every actor did. Single-threaded by design: parsing is the parallel part.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "eximlog/log_line.h"
+#include "eximlog/message_id.h"
+#include "stats/actor_table.h"
+#include "stats/thresholds.h"
+
+namespace sw::stats {
+
+struct LineCounts {
+  uint64_t lines = 0;
+  uint64_t unparsed = 0;
+  uint64_t continuation = 0;
+  uint64_t outside_time_range = 0;
+  std::array<uint64_t, 16> by_kind{};
+  std::vector<std::string> unparsed_samples;  // first few, for the report
+};
+
+struct MessageCounts {
+  uint64_t messages = 0;         // arrivals
+  uint64_t bounces = 0;          // arrivals with sender <>
+  uint64_t local = 0;            // local submissions
+  uint64_t recipients = 0;
+  uint64_t completed = 0;
+  uint64_t frozen = 0;
+  uint64_t cwd_lines = 0;        // submission cwd= lines seen
+  uint64_t cwd_attached = 0;     // ... attached to a message
+  uint64_t orphan_lines = 0;     // delivery lines whose arrival is not in the input
+  uint64_t still_queued = 0;     // messages with no Completed by the end of the input
+};
+
+class Forensics {
+ public:
+  explicit Forensics(const Thresholds& t);
+
+  // Optional time filter (civil seconds, inclusive since, exclusive until).
+  void set_time_range(CivilSeconds since, CivilSeconds until) {
+    since_ = since;
+    until_ = until;
+  }
+
+  // `raw` is the whole line as read (for evidence); `line` its parse.
+  void add(const eximlog::LogLine& line, std::string_view raw);
+  // Counts a line the engine has no use for beyond statistics; false when it was filtered out.
+  bool count(eximlog::LineKind kind, CivilSeconds time, uint32_t pid, std::string_view raw);
+  void finish();
+
+  const ActorTable& table(ActorKind k) const { return tables_[size_t(k)]; }
+  const LineCounts& lines() const { return lines_; }
+  const MessageCounts& messages() const { return msgs_; }
+  CivilSeconds first_time() const { return first_; }
+  CivilSeconds last_time() const { return last_; }
+  bool saw_pid() const { return saw_pid_; }
+  const Thresholds& thresholds() const { return thresholds_; }
+
+ private:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  // Per-message state between its arrival and its Completed line.
+  struct Message {
+    CivilSeconds arrival = 0;
+    std::array<uint32_t, kActorKinds> actor;  // index per kind, kNone when absent
+    uint32_t recipients = 0;
+    bool listed = false;  // recipients came from the "for" list
+    bool bounce = false;
+    std::vector<uint32_t> seen_addresses;  // hashes, when there was no "for" list
+  };
+  struct PendingCwd {
+    CivilSeconds time;
+    uint32_t pid;
+    std::string dir;
+    std::string raw;
+  };
+
+  ActorTable& tab(ActorKind k) { return tables_[size_t(k)]; }
+  void on_arrival(const eximlog::LogLine& l, std::string_view raw);
+  void on_outcome(const eximlog::LogLine& l);
+  void on_frozen(const eximlog::LogLine& l);
+  void on_cwd(const eximlog::LogLine& l, std::string_view raw);
+  void on_rejected_rcpt(const eximlog::LogLine& l, std::string_view raw);
+  void on_auth_failure(const eximlog::LogLine& l, std::string_view raw);
+  uint32_t take_script(const eximlog::LogLine& l, std::string* cwd_raw);
+  uint32_t count_actor(ActorKind k, std::string_view key, const eximlog::LogLine& l, uint32_t rcpts,
+                       std::string_view raw, bool* was_new = nullptr);
+  void add_recipients(Message& m, uint32_t n);
+  void note_bounce_recipient(std::string_view address, const eximlog::LogLine& l, std::string_view raw);
+
+  Thresholds thresholds_;
+  std::vector<ActorTable> tables_;
+  std::unordered_map<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
+  std::unordered_map<uint32_t, PendingCwd> cwd_by_pid_;
+  std::deque<PendingCwd> cwd_fifo_;  // without +pid: nearest following local arrival
+  LineCounts lines_;
+  MessageCounts msgs_;
+  CivilSeconds first_ = 0, last_ = 0;
+  CivilSeconds since_ = INT64_MIN, until_ = INT64_MAX;
+  bool saw_pid_ = false;
+  std::string scratch_;
+};
+
+}  // namespace sw::stats

@@ -1,0 +1,255 @@
+// The engine on small, hand-built logs in the shapes Exim writes; each test plants one pattern
+// and checks it is found (or, for legitimate traffic, that it is not).
+#include "stats/forensics.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "eximlog/line_parser.h"
+#include "stats/findings.h"
+#include "stats/report.h"
+
+namespace sw::stats {
+namespace {
+
+class LogBuilder {
+ public:
+  explicit LogBuilder(const char* start = "2026-11-01 00:00:00") : t_(*parse_civil(start)) {}
+  void at(CivilSeconds t) { t_ = t; }
+  void advance(int64_t s) { t_ += s; }
+  CivilSeconds now() const { return t_; }
+  void line(const std::string& text, uint32_t pid = 0) {
+    std::string prefix = format_civil(t_) + (pid ? fmt::format(" [{}] ", pid) : " ");
+    lines_.push_back(prefix + text);
+  }
+  std::string next_id() {
+    static const char* digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    uint64_t n = ++serial_;
+    std::string mid;
+    for (int i = 0; i < 6; ++i, n /= 62) mid.insert(mid.begin(), digits[n % 62]);
+    return "1tAAAA-" + mid + "-AA";
+  }
+  // A local sendmail submission from a script directory, with its delivery.
+  void script_mail(const std::string& user, const std::string& dir, int rcpts, uint32_t pid) {
+    std::string id = next_id(), list;
+    for (int i = 0; i < rcpts; ++i) list += fmt::format(" r{}_{}@far{}.test", serial_, i, i % 7);
+    line("cwd=" + dir + " 3 args: /usr/sbin/sendmail -t -i", pid);
+    line(fmt::format("{} <= {}@host.example U={} P=local S=900 T=\"Hello\" for{}", id, user, user, list), pid);
+    uint32_t delivery_pid = pid ? pid + 1 : 0;
+    line(id + " => r@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]", delivery_pid);
+    line(id + " Completed", delivery_pid);
+  }
+  void auth_mail(const std::string& account, const std::string& ip, int rcpts) {
+    std::string id = next_id(), list;
+    for (int i = 0; i < rcpts; ++i) list += fmt::format(" v{}@x{}.test", i, i % 5);
+    line(fmt::format("{} <= {} H=(pc) [{}]:4000 P=esmtpa A=dovecot_login:{} S=2000 T=\"Invoice\" for{}", id,
+                     account, ip, account, list));
+    line(id + " Completed");
+  }
+  Forensics run(const Thresholds& t = {}) {
+    Forensics f(t);
+    for (const auto& l : lines_) {
+      eximlog::LogLine parsed;
+      eximlog::parse_line(l, parsed);
+      f.add(parsed, l);
+    }
+    f.finish();
+    return f;
+  }
+
+ private:
+  CivilSeconds t_;
+  uint64_t serial_ = 0;
+  std::vector<std::string> lines_;
+};
+
+const Finding* find(const std::vector<Finding>& v, const std::string& kind) {
+  for (const auto& f : v)
+    if (f.kind == kind) return &f;
+  return nullptr;
+}
+
+TEST(Forensics, ScriptBurstIsFoundAndAttributedByPid) {
+  LogBuilder b;
+  for (int i = 0; i < 300; ++i) {
+    b.script_mail("userx1", "/home/userx1/public_html/wp", 1 + i % 2, 1000 + uint32_t(i) * 2);
+    b.advance(2);
+  }
+  Forensics f = b.run();
+  const auto& scripts = f.table(ActorKind::Script);
+  ASSERT_EQ(scripts.size(), 1u);
+  EXPECT_EQ(scripts.all()[0].key, "/home/userx1/public_html/wp");
+  EXPECT_EQ(scripts.all()[0].messages, 300u);
+  EXPECT_EQ(scripts.all()[0].recipients, 450u);
+  EXPECT_EQ(f.messages().cwd_attached, 300u);
+  auto findings = find_abuse(f);
+  const Finding* s = find(findings, "spamming_script");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->actor, "/home/userx1/public_html/wp");
+  EXPECT_NE(s->summary.find("300 messages to 450 recipients"), std::string::npos) << s->summary;
+  EXPECT_FALSE(s->evidence.empty());
+  EXPECT_NE(s->evidence[0].find("cwd="), std::string::npos);
+  EXPECT_EQ(find(findings, "spamming_local_user"), nullptr);  // explained by the script
+}
+
+TEST(Forensics, SteadyShopIsNotFlaggedButItsHijackIs) {
+  LogBuilder b;
+  // A week of order confirmations, 3 an hour, from the shop's account and script.
+  for (int h = 0; h < 24 * 7; ++h) {
+    for (int i = 0; i < 3; ++i) {
+      b.script_mail("shop", "/home/shop/public_html/checkout", 1, 5000 + uint32_t(h * 10 + i) * 2);
+      b.auth_mail("orders@shop.example", "198.51.100.7", 1);
+      b.advance(1200);
+    }
+  }
+  Forensics quiet = b.run();
+  EXPECT_TRUE(find_abuse(quiet).empty());
+  // Now the account is used from elsewhere to mail 900 recipients in four messages.
+  for (int i = 0; i < 4; ++i) b.auth_mail("orders@shop.example", "203.0.113.66", 225);
+  auto findings = find_abuse(b.run());
+  const Finding* acc = find(findings, "compromised_account");
+  ASSERT_NE(acc, nullptr);
+  EXPECT_EQ(acc->actor, "orders@shop.example");
+  EXPECT_EQ(find(findings, "spamming_script"), nullptr);
+}
+
+TEST(Forensics, CwdWithoutPidGoesToTheNearestLocalArrival) {
+  LogBuilder b;
+  for (int i = 0; i < 60; ++i) {
+    b.script_mail("u2", "/home/u2/public_html/a", 1, 0);
+    b.advance(1);
+  }
+  b.line("cwd=/var/spool/exim4 4 args: exim -Mc 1tAAAA-000001-AA");  // Exim's own, ignored
+  Forensics f = b.run();
+  EXPECT_FALSE(f.saw_pid());
+  EXPECT_EQ(f.messages().cwd_lines, 60u);
+  EXPECT_EQ(f.messages().cwd_attached, 60u);
+  EXPECT_EQ(f.table(ActorKind::Script).all().at(0).messages, 60u);
+}
+
+TEST(Forensics, AccountFromManyIpsAfterFailedLogins) {
+  LogBuilder b;
+  for (int i = 0; i < 10; ++i)
+    b.line("dovecot_login authenticator failed for (x) [127.0.0.66]:5000: 535 Incorrect authentication "
+           "data (set_id=sales@acme-shop.example)");
+  for (int i = 0; i < 4; ++i) b.auth_mail("sales@acme-shop.example", "127.0.0.66", 225);
+  auto findings = find_abuse(b.run());
+  const Finding* acc = find(findings, "compromised_account");
+  ASSERT_NE(acc, nullptr);
+  EXPECT_EQ(acc->messages, 4u);
+  EXPECT_EQ(acc->recipients, 900u);
+  EXPECT_NE(acc->summary.find("after 10 failed logins"), std::string::npos) << acc->summary;
+  EXPECT_NE(acc->summary.find("from 127.0.0.66"), std::string::npos) << acc->summary;
+  EXPECT_EQ(find(findings, "auth_bruteforce"), nullptr);  // 10 is below the per-IP floor
+}
+
+TEST(Forensics, DictionaryAttackAndBruteforceFromOneIp) {
+  LogBuilder b;
+  for (int i = 0; i < 312; ++i)
+    b.line(fmt::format("H=(x) [127.0.0.99]:4000 F=<a@spam.test> rejected RCPT <u{}@acme.example>: Unknown user", i));
+  for (int i = 0; i < 30; ++i)
+    b.line("H=(x) [127.0.0.98]:4000 F=<a@spam.test> rejected RCPT <x@far.test>: relay not permitted");
+  for (int i = 0; i < 50; ++i)
+    b.line("dovecot_plain authenticator failed for (x) [127.0.0.77]:1: 535 Incorrect authentication data");
+  auto findings = find_abuse(b.run());
+  const Finding* d = find(findings, "dictionary_attack");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->actor, "127.0.0.99");
+  EXPECT_EQ(d->events, 312u);
+  const Finding* bf = find(findings, "auth_bruteforce");
+  ASSERT_NE(bf, nullptr);
+  EXPECT_EQ(bf->actor, "127.0.0.77");
+  for (const auto& f : findings) EXPECT_NE(f.actor, "127.0.0.98");  // relay probing is not guessing
+}
+
+TEST(Forensics, BackscatterAndRandomSenders) {
+  LogBuilder b;
+  const char* lps[] = {"xk7qzv2p", "q9wj3kfz", "zpx8v2mq", "jh4kq9zt", "w8xq2vkp"};
+  for (int i = 0; i < 40; ++i) {
+    std::string id = b.next_id();
+    b.line(id + " <= <> R=1tAAAA-ZZZZZZ-AA U=Debian-exim P=local S=1500 for j.doe@victim-corp.test");
+    b.line(id + " ** j.doe@victim-corp.test R=dnslookup T=remote_smtp H=mx [192.0.2.9]: 550 no such user");
+    b.line(id + " Frozen (delivery error message)");
+  }
+  for (int i = 0; i < 150; ++i) {
+    std::string id = b.next_id();
+    b.line(fmt::format("{} <= {}{}@smile-dental.example H=(bot) [198.51.100.{}]:25 P=esmtp S=3000 for x@far.test",
+                       id, lps[i % 5], i, i % 200));
+    b.line(id + " Completed");
+  }
+  auto findings = find_abuse(b.run());
+  const Finding* bs = find(findings, "backscatter");
+  ASSERT_NE(bs, nullptr);
+  EXPECT_EQ(bs->actor, "j.doe@victim-corp.test");
+  EXPECT_EQ(bs->events, 40u);
+  EXPECT_NE(bs->summary.find("40 frozen"), std::string::npos) << bs->summary;
+  const Finding* rs = find(findings, "random_sender_localparts");
+  ASSERT_NE(rs, nullptr);
+  EXPECT_EQ(rs->actor, "smile-dental.example");
+}
+
+TEST(Forensics, RecipientsFromDeliveriesWhenThereIsNoForList) {
+  LogBuilder b;
+  std::string id = b.next_id();
+  b.line(id + " <= a@acme.example H=(pc) [192.0.2.5]:1 P=esmtpa A=dovecot_plain:a@acme.example S=10");
+  b.line(id + " => x@far.test R=dnslookup T=remote_smtp H=mx [192.0.2.1]");
+  b.line(id + " -> y@far.test R=dnslookup T=remote_smtp H=mx [192.0.2.1]*");
+  b.line(id + " == z@slow.test R=dnslookup T=remote_smtp defer (-44): retry time not reached");
+  b.line(id + " == z@slow.test R=dnslookup T=remote_smtp defer (-44): retry time not reached");
+  Forensics f = b.run();
+  const auto& acc = f.table(ActorKind::AuthAccount).all().at(0);
+  EXPECT_EQ(acc.recipients, 3u);  // z counted once despite two defers
+  EXPECT_EQ(acc.delivered, 2u);
+  EXPECT_EQ(acc.deferred, 2u);
+  EXPECT_EQ(f.messages().still_queued, 1u);
+}
+
+TEST(Forensics, TimeRangeAndGarbage) {
+  LogBuilder b;
+  b.auth_mail("a@b.example", "192.0.2.1", 1);
+  b.advance(86400);
+  b.auth_mail("c@d.example", "192.0.2.2", 1);
+  Forensics f0 = b.run();
+  EXPECT_EQ(f0.messages().messages, 2u);
+  Forensics f(Thresholds{});
+  f.set_time_range(*parse_civil("2026-11-01 12:00:00"), INT64_MAX);
+  eximlog::LogLine l;
+  std::string garbage = "\x7f\x45LF\x01binary";
+  eximlog::parse_line(garbage, l);
+  f.add(l, garbage);
+  EXPECT_EQ(f.lines().unparsed, 1u);
+  EXPECT_EQ(f.lines().unparsed_samples.at(0).find('\x7f'), std::string::npos);
+}
+
+TEST(Report, JsonHasTheDocumentedShape) {
+  LogBuilder b;
+  for (int i = 0; i < 5; ++i) b.auth_mail("z@b.example", "192.0.2.1", 2);
+  for (int i = 0; i < 9; ++i) b.auth_mail("y@b.example", "192.0.2.2", 1);
+  Forensics f = b.run();
+  LogReport r;
+  r.forensics = &f;
+  r.findings = find_abuse(f);
+  auto j = report_json(r, ReportOptions{});
+  for (const char* k : {"lines", "unparsed_lines", "messages", "first", "last", "actors", "findings"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  for (const char* k : {"script", "local_user", "auth_account", "client_ip", "sender", "sender_domain", "subject"})
+    EXPECT_TRUE(j["actors"].contains(k)) << k;
+  auto accounts = j["actors"]["auth_account"];
+  ASSERT_EQ(accounts.size(), 2u);
+  EXPECT_EQ(accounts[0]["key"], "y@b.example");  // sorted by messages
+  EXPECT_EQ(accounts[0]["messages"], 9);
+  EXPECT_EQ(accounts[1]["recipients"], 10);
+  EXPECT_EQ(accounts[1]["client_ips"][0], "192.0.2.1");
+  std::string text = report_text(r, ReportOptions{});
+  for (size_t pos = 0, nl; pos < text.size(); pos = nl + 1) {
+    nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    EXPECT_LE(nl - pos, 100u) << text.substr(pos, nl - pos);
+  }
+}
+
+}  // namespace
+}  // namespace sw::stats

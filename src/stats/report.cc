@@ -1,0 +1,172 @@
+#include "stats/report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "base/text.h"
+
+namespace sw::stats {
+namespace {
+
+constexpr size_t kWidth = 100;
+
+std::string fit(std::string_view s, size_t width) {
+  std::string p = printable(s);
+  if (p.size() <= width) return p;
+  return p.substr(0, width - 3) + "...";
+}
+
+nlohmann::json actor_json(const ActorStats& a, ActorKind kind) {
+  nlohmann::json j = {{"key", a.key},
+                      {"messages", a.messages},
+                      {"recipients", a.recipients},
+                      {"bytes", a.bytes},
+                      {"delivered", a.delivered},
+                      {"deferred", a.deferred},
+                      {"failed", a.failed},
+                      {"frozen", a.frozen},
+                      {"max_recipients_per_message", a.max_recipients}};
+  if (a.first) {
+    j["first"] = format_civil(a.first);
+    j["last"] = format_civil(a.last);
+  }
+  if (a.window && a.window->peak_messages()) {
+    j["peak"] = {{"window_seconds", a.window->span()},
+                 {"messages", a.window->peak_messages()},
+                 {"recipients", a.window->peak_recipients()},
+                 {"first", format_civil(a.window->peak_first())},
+                 {"last", format_civil(a.window->peak_last())}};
+  }
+  if (kind == ActorKind::AuthAccount) {
+    j["client_ips"] = a.client_ips;
+    j["client_ip_count"] = a.client_ip_hashes.size();
+    j["failed_logins"] = a.failed_logins;
+  }
+  if (kind == ActorKind::ClientIp) {
+    j["rejected_recipients"] = a.rejected_rcpts;
+    j["failed_logins"] = a.failed_logins;
+  }
+  if (kind == ActorKind::SenderDomain) {
+    j["distinct_senders"] = a.distinct_senders;
+    j["random_looking_senders"] = a.random_senders;
+  }
+  return j;
+}
+
+void text_findings(std::string& out, const std::vector<Finding>& findings) {
+  if (findings.empty()) {
+    out += "No findings: nothing in these logs looks like abuse by the current thresholds.\n\n";
+    return;
+  }
+  out += fmt::format("FINDINGS ({})\n", findings.size());
+  for (const auto& f : findings) {
+    out += fmt::format("\n  [{}] {}\n", f.kind, fit(f.summary, kWidth - 5 - f.kind.size()));
+    for (const auto& e : f.evidence) out += "      " + fit(e, kWidth - 6) + "\n";
+  }
+  out += "\n";
+}
+
+void text_table(std::string& out, const ActorTable& t, size_t top) {
+  auto rows = ranked(t, top);
+  if (rows.empty()) return;
+  out += fmt::format("{} — top {} of {}\n", actor_kind_title(t.kind()), rows.size(), t.size());
+  bool accounts = t.kind() == ActorKind::AuthAccount;
+  bool ips = t.kind() == ActorKind::ClientIp;
+  out += fmt::format("  {:>8} {:>9} {:>7} {:>6}  {}\n", "messages", "recipnts", "failed",
+                     accounts ? "IPs" : ips ? "rejRCP" : "frozen", "key");
+  for (const ActorStats* a : rows) {
+    uint64_t col = accounts ? a->client_ip_hashes.size() : ips ? a->rejected_rcpts : a->frozen;
+    out += fmt::format("  {:>8} {:>9} {:>7} {:>6}  {}\n", a->messages, a->recipients, a->failed, col,
+                       fit(a->key, kWidth - 37));
+  }
+  out += "\n";
+}
+
+}  // namespace
+
+std::vector<const ActorStats*> ranked(const ActorTable& t, size_t top) {
+  std::vector<const ActorStats*> rows;
+  rows.reserve(t.size());
+  for (const auto& a : t.all())
+    if (a.messages || a.rejected_rcpts || a.failed_logins) rows.push_back(&a);
+  auto better = [](const ActorStats* a, const ActorStats* b) {
+    if (a->messages != b->messages) return a->messages > b->messages;
+    if (a->recipients != b->recipients) return a->recipients > b->recipients;
+    return a->key < b->key;
+  };
+  size_t n = top == 0 ? rows.size() : std::min(top, rows.size());
+  std::partial_sort(rows.begin(), rows.begin() + long(n), rows.end(), better);
+  rows.resize(n);
+  return rows;
+}
+
+nlohmann::json report_json(const LogReport& r, const ReportOptions& o) {
+  const Forensics& f = *r.forensics;
+  nlohmann::json j;
+  j["lines"] = f.lines().lines;
+  j["unparsed_lines"] = f.lines().unparsed;
+  j["continuation_lines"] = f.lines().continuation;
+  j["lines_outside_time_range"] = f.lines().outside_time_range;
+  j["unparsed_samples"] = f.lines().unparsed_samples;
+  j["messages"] = f.messages().messages;
+  j["bounces"] = f.messages().bounces;
+  j["local_submissions"] = f.messages().local;
+  j["recipients"] = f.messages().recipients;
+  j["frozen"] = f.messages().frozen;
+  j["still_queued"] = f.messages().still_queued;
+  j["cwd_lines"] = f.messages().cwd_lines;
+  j["cwd_attached"] = f.messages().cwd_attached;
+  j["cwd_correlation"] = f.saw_pid() ? "pid" : "nearest_local_arrival";
+  j["first"] = f.first_time() ? format_civil(f.first_time()) : "";
+  j["last"] = f.last_time() ? format_civil(f.last_time()) : "";
+  j["inputs"] = r.inputs;
+  j["warnings"] = r.warnings;
+  nlohmann::json actors = nlohmann::json::object();
+  for (size_t k = 0; k < kActorKinds; ++k) {
+    auto kind = ActorKind(k);
+    nlohmann::json list = nlohmann::json::array();
+    for (const ActorStats* a : ranked(f.table(kind), o.top)) list.push_back(actor_json(*a, kind));
+    actors[actor_kind_key(kind)] = std::move(list);
+  }
+  j["actors"] = std::move(actors);
+  nlohmann::json findings = nlohmann::json::array();
+  for (const auto& x : r.findings) {
+    nlohmann::json fj = {{"kind", x.kind},         {"actor_type", actor_kind_key(x.actor_kind)},
+                         {"actor", x.actor},       {"messages", x.messages},
+                         {"recipients", x.recipients}, {"summary", x.summary},
+                         {"evidence", x.evidence}};
+    if (x.events) fj["events"] = x.events;
+    if (x.peak_messages) {
+      fj["peak"] = {{"messages", x.peak_messages}, {"recipients", x.peak_recipients},
+                    {"first", format_civil(x.peak_first)}, {"last", format_civil(x.peak_last)}};
+    }
+    if (!x.client_ips.empty()) fj["client_ips"] = x.client_ips;
+    findings.push_back(std::move(fj));
+  }
+  j["findings"] = std::move(findings);
+  return j;
+}
+
+std::string report_text(const LogReport& r, const ReportOptions& o) {
+  const Forensics& f = *r.forensics;
+  std::string out;
+  out += fmt::format("spamwarden logs: {} lines, {} messages ({} local, {} bounces), {} recipients\n",
+                     f.lines().lines, f.messages().messages, f.messages().local, f.messages().bounces,
+                     f.messages().recipients);
+  if (f.first_time())
+    out += fmt::format("period: {} to {}", format_civil(f.first_time()), format_civil(f.last_time()));
+  out += fmt::format(" | read in {:.2f}s\n", r.seconds);
+  if (f.lines().unparsed)
+    out += fmt::format("note: {} lines not understood (first: {})\n", f.lines().unparsed,
+                       fit(f.lines().unparsed_samples.front(), 50));
+  if (f.messages().cwd_lines && !f.saw_pid())
+    out += "note: no +pid in log_selector: cwd= lines matched to the nearest local submission\n";
+  for (const auto& w : r.warnings) out += "warning: " + fit(w, kWidth - 9) + "\n";
+  out += "\n";
+  text_findings(out, r.findings);
+  for (size_t k = 0; k < kActorKinds; ++k) text_table(out, f.table(ActorKind(k)), o.top);
+  return out;
+}
+
+}  // namespace sw::stats

@@ -1,0 +1,156 @@
+#include "stats/scan_logs.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "eximlog/line_parser.h"
+#include "logio/byte_source.h"
+#include "logio/ordered_pipeline.h"
+
+namespace sw::stats {
+namespace {
+
+using eximlog::LineKind;
+using eximlog::LogLine;
+
+// Kinds the engine never looks at beyond counting them.
+bool engine_ignores(LineKind k) {
+  return k == LineKind::Connection || k == LineKind::QueueRun || k == LineKind::Other ||
+         k == LineKind::CpanelIdentification || k == LineKind::Reject;
+}
+
+struct ParsedBatch {
+  logio::Block block;  // keeps the bytes the views point into alive
+  std::vector<LogLine> lines;
+  std::vector<std::string_view> raws;
+  struct Skipped {
+    LineKind kind;
+    CivilSeconds time;
+  };
+  std::vector<Skipped> skipped;  // lines only counted, kept compact
+};
+
+void parse_block(const logio::Block& b, ParsedBatch& out) {
+  out.block = b;
+  std::string_view s = b.bytes;
+  out.lines.reserve(s.size() / 200);
+  LogLine l;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    const void* nl = std::memchr(s.data() + pos, '\n', s.size() - pos);
+    size_t end = nl ? size_t(static_cast<const char*>(nl) - s.data()) : s.size();
+    std::string_view raw = s.substr(pos, end - pos);
+    pos = end + 1;
+    eximlog::parse_line(raw, l);
+    if (engine_ignores(l.kind)) {
+      out.skipped.push_back({l.kind, l.time});
+      continue;
+    }
+    out.lines.push_back(l);
+    out.raws.push_back(raw);
+  }
+}
+
+class Progress {
+ public:
+  Progress(bool enabled, uint64_t total) : enabled_(enabled && total > 0), total_(total) {}
+  void update(uint64_t done) {
+    if (!enabled_) return;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(200) && done < total_) return;
+    last_ = now;
+    double f = std::min(1.0, double(done) / double(total_));
+    int bar = int(f * 30);
+    fmt::print(stderr, "\r  [{:<30}] {:3.0f}%  {} / {} MB ", std::string(size_t(bar), '#'), f * 100,
+               done >> 20, total_ >> 20);
+  }
+  void done() {
+    if (enabled_) fmt::print(stderr, "\r{:<72}\r", "");
+  }
+
+ private:
+  bool enabled_;
+  uint64_t total_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+}  // namespace
+
+std::vector<std::string> order_by_first_timestamp(const std::vector<std::string>& inputs) {
+  struct Dated {
+    std::string path;
+    CivilSeconds time;
+    size_t place;
+  };
+  std::vector<Dated> dated;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    CivilSeconds t = INT64_MAX;
+    if (inputs[i] == "-") {
+      t = INT64_MAX;
+    } else {
+      try {
+        LogLine l;
+        if (eximlog::parse_line(logio::read_first_line(inputs[i]), l) != LineKind::Unparsed) t = l.time;
+      } catch (const logio::InputError&) {
+        // reported when the input is opened for real
+      }
+    }
+    dated.push_back({inputs[i], t, i});
+  }
+  std::stable_sort(dated.begin(), dated.end(), [](const Dated& a, const Dated& b) {
+    bool a_stdin = a.path == "-", b_stdin = b.path == "-";
+    if (a_stdin != b_stdin) return b_stdin;
+    return a.time < b.time;
+  });
+  std::vector<std::string> out;
+  for (auto& d : dated) out.push_back(std::move(d.path));
+  return out;
+}
+
+ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& options) {
+  auto started = std::chrono::steady_clock::now();
+  ScanResult result;
+  result.forensics = std::make_unique<Forensics>(options.thresholds);
+  Forensics& engine = *result.forensics;
+  engine.set_time_range(options.since, options.until);
+
+  std::vector<std::unique_ptr<logio::ByteSource>> sources;
+  std::vector<uint64_t> offsets;  // bytes of the inputs before each one, for progress
+  uint64_t total = 0;
+  for (const auto& path : order_by_first_timestamp(inputs)) {
+    try {
+      auto src = logio::open_source(path, sources.size());
+      offsets.push_back(total);
+      total += src->total_size();
+      result.report.inputs.push_back(src->name());
+      sources.push_back(std::move(src));
+    } catch (const logio::InputError& e) {
+      result.report.warnings.push_back(e.what());
+      ++result.unreadable_inputs;
+    }
+  }
+
+  int workers = options.workers > 0 ? options.workers : int(std::max(1u, std::thread::hardware_concurrency()));
+  Progress progress(options.progress && total >= options.progress_min_bytes, total);
+  logio::OrderedPipeline<ParsedBatch> pipeline(workers, parse_block);
+  pipeline.run(sources, [&](ParsedBatch& b) {
+    for (size_t i = 0; i < b.lines.size(); ++i) engine.add(b.lines[i], b.raws[i]);
+    for (const auto& s : b.skipped) engine.count(s.kind, s.time, 0, {});
+    progress.update(offsets[b.block.input_index] + b.block.position);
+  });
+  progress.done();
+  for (const auto& w : pipeline.warnings()) result.report.warnings.push_back(w);
+  engine.finish();
+  result.report.forensics = &engine;
+  result.report.findings = find_abuse(engine);
+  result.report.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace sw::stats

@@ -1,0 +1,34 @@
+// Runs the forensics over a list of log files: orders them by their first timestamp, parses
+// blocks on all cores, feeds the engine in order, and reports progress on a terminal.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stats/forensics.h"
+#include "stats/report.h"
+
+namespace sw::stats {
+
+struct ScanOptions {
+  Thresholds thresholds;
+  CivilSeconds since = INT64_MIN, until = INT64_MAX;
+  int workers = 0;          // 0: one per core
+  bool progress = false;    // draw a progress bar on stderr
+  uint64_t progress_min_bytes = 100ull << 20;
+};
+
+struct ScanResult {
+  std::unique_ptr<Forensics> forensics;
+  LogReport report;
+  size_t unreadable_inputs = 0;
+};
+
+// Inputs are paths or "-" for stdin. Unreadable inputs become warnings (and are counted).
+ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& options);
+
+// Orders paths oldest first by their first line's timestamp; unknown ones keep their place
+// after the dated ones. "-" goes last.
+std::vector<std::string> order_by_first_timestamp(const std::vector<std::string>& inputs);
+
+}  // namespace sw::stats

@@ -1,0 +1,26 @@
+// When a pattern in the log becomes a finding. Burst rules compare an actor with its own
+// history (a shop that mails all week is steady; a hijacked script is not) and every rule has
+// an absolute floor so a quiet server does not flag three messages. All are configurable.
+#pragma once
+#include <cstdint>
+
+namespace sw::stats {
+
+struct Thresholds {
+  int64_t window_seconds = 3600;           // the burst window
+  uint64_t burst_min_recipients = 100;     // floor: recipients in the densest window
+  double burst_min_share = 0.5;            // ...holding at least this share of the actor's mail
+  double burst_min_factor = 10.0;          // ...or this many times its average rate
+  uint64_t hard_recipients_per_window = 2000;  // flagged whatever the actor's history
+  uint64_t many_recipients = 50;           // recipients in one message that look like bulk
+  uint64_t account_min_recipients = 100;   // floor for compromised_account
+  uint64_t account_min_ips = 5;            // an account used from this many client IPs
+  uint64_t account_failed_logins = 5;      // failed logins for the account before it sent
+  uint64_t dictionary_min_rejects = 50;    // unknown-recipient rejections from one IP
+  uint64_t bruteforce_min_failures = 20;   // authentication failures from one IP
+  uint64_t random_min_senders = 30;        // random-looking local parts at one domain
+  double random_min_share = 0.5;           // ...as a share of that domain's distinct senders
+  uint64_t backscatter_min_bounces = 20;   // bounces converging on one address
+};
+
+}  // namespace sw::stats
