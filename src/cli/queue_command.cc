@@ -1,6 +1,338 @@
-// Placeholder until the queue subcommand lands: keeps the binary linking.
+// `spamwarden queue`: who fills the Exim queue, select one actor's messages, act on them safely
+// (freeze/thaw, quarantine-then-remove, restore), and a Nagios check. Thin glue over sw::queue.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <memory>
+
+#include "base/civil_time.h"
 #include "cli/commands.h"
+#include "queue/actions.h"
+#include "queue/audit_log.h"
+#include "queue/queue_check.h"
+#include "queue/quarantine.h"
+#include "queue/report_format.h"
+#include "queue/selection.h"
+#include "queue/summary.h"
+#include "spool/spool_scanner.h"
 
 namespace sw::cli {
-void add_queue_command(CLI::App&, int*) {}
+namespace {
+
+struct QueueArgs {
+  std::string spool, config, exim, state_dir = queue::kDefaultStateDir;
+  bool json = false, yes = false, all = false;
+  size_t top = 10, threads = 0;
+  queue::Thresholds thresholds;
+  queue::SelectionArgs selection;
+  queue::CheckThresholds check;
+  std::string warn_age, crit_age;
+  std::string batch;
+};
+
+void print_error(const std::string& text) { fmt::print(stderr, "spamwarden queue: {}\n", text); }
+
+std::optional<std::string> resolve_spool(const QueueArgs& a) {
+  std::string why;
+  auto dir = spool::find_spool_directory(a.spool, a.config, &why);
+  if (!dir) print_error(why);
+  return dir;
+}
+
+std::optional<queue::QueueReport> build_queue_report(const QueueArgs& a, const std::string& spool_dir) {
+  std::vector<spool::MessageLocation> messages = spool::list_messages(spool_dir);
+  size_t threads = spool::scan_threads_for(messages.size(), a.threads);
+  int64_t now = ::time(nullptr);
+  std::vector<queue::SummaryAccumulator> accumulators(threads, queue::SummaryAccumulator(now, a.thresholds));
+  std::vector<spool::ScanSink*> sinks;
+  for (auto& accumulator : accumulators) sinks.push_back(&accumulator);
+  spool::ScanCounts counts = spool::scan_messages(messages, sinks);
+  for (size_t i = 1; i < accumulators.size(); ++i) accumulators[0].merge(accumulators[i]);
+  accumulators[0].vanished = counts.vanished;
+  return queue::build_report(accumulators[0], a.thresholds, a.top == 0 ? SIZE_MAX : a.top);
+}
+
+int run_summary(const QueueArgs& a) {
+  auto spool_dir = resolve_spool(a);
+  if (!spool_dir) return kFailure;
+  auto report = build_queue_report(a, *spool_dir);
+  if (a.json) std::cout << queue::report_to_json(*report).dump(1) << "\n";
+  else std::cout << queue::report_to_text(*report, *spool_dir);
+  std::cout.flush();
+  if (report->unreadable > 0) return kUsage;
+  return report->findings.empty() ? kOk : kFindings;
+}
+
+std::optional<queue::Selection> compile(const QueueArgs& a, bool action) {
+  std::string error;
+  auto selection = queue::compile_selection(a.selection, &error);
+  if (!selection) {
+    print_error(error);
+    return std::nullopt;
+  }
+  if (action && selection->selects_everything() && !a.all) {
+    print_error("no selection given: name ids or conditions, or pass --all to act on the whole queue");
+    return std::nullopt;
+  }
+  return selection;
+}
+
+nlohmann::json selected_json(const queue::SelectedMessage& m) {
+  nlohmann::json j = {{"id", m.location.id}, {"readable", m.readable}, {"moved_frozen", m.location.moved_frozen}};
+  if (!m.readable) {
+    j["problem"] = m.problem;
+    return j;
+  }
+  j.update({{"sender", m.sender}, {"auth_id", m.auth_id}, {"login", m.login}, {"recipients", m.recipients},
+            {"frozen", m.frozen}, {"age_seconds", m.age_seconds}, {"body_size", m.body_size}, {"subject", m.subject}});
+  return j;
+}
+
+int run_list(const QueueArgs& a) {
+  auto spool_dir = resolve_spool(a);
+  if (!spool_dir) return kFailure;
+  auto selection = compile(a, false);
+  if (!selection) return kUsage;
+  queue::SelectionResult result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads);
+  for (const std::string& id : result.missing_ids) print_error("not in the queue: " + id);
+  if (a.json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& m : result.messages) list.push_back(selected_json(m));
+    std::cout << list.dump(1) << "\n";
+  } else {
+    for (const auto& m : result.messages) std::cout << m.location.id << "\n";
+  }
+  if (result.skipped_unreadable > 0)
+    print_error(fmt::format("{} unreadable messages were not considered (name their ids to include them)",
+                            result.skipped_unreadable));
+  return result.missing_ids.empty() ? kOk : kUsage;
+}
+
+// Messages an action may touch: readable ones, plus unreadable ones the admin named by id.
+std::vector<queue::SelectedMessage> actionable(const queue::SelectionResult& result) {
+  std::vector<queue::SelectedMessage> out;
+  for (const auto& m : result.messages)
+    if (m.location.moved_frozen) print_error(m.location.id + " is in Finput/ (moved frozen); exim cannot act on it, skipped");
+    else out.push_back(m);
+  return out;
+}
+
+void audit(const QueueArgs& a, nlohmann::json record) {
+  std::string error;
+  if (!queue::append_audit_record(a.state_dir, std::move(record), queue::current_operator(), &error))
+    print_error("audit log: " + error);
+}
+
+std::optional<queue::ProcessEximRunner> make_exim(const QueueArgs& a) {
+  std::string binary = queue::find_exim_binary(a.exim);
+  if (binary.empty()) {
+    print_error(a.exim.empty() ? "no exim binary found (tried exim4 and exim); use --exim PATH"
+                               : "cannot execute " + a.exim);
+    return std::nullopt;
+  }
+  return queue::ProcessEximRunner(binary, a.config);
+}
+
+int run_freeze_or_thaw(const QueueArgs& a, queue::EximAction action) {
+  const char* verb = action == queue::EximAction::freeze ? "freeze" : "thaw";
+  auto spool_dir = resolve_spool(a);
+  if (!spool_dir) return kFailure;
+  auto selection = compile(a, true);
+  if (!selection) return kUsage;
+  auto exim = make_exim(a);
+  if (!exim) return kFailure;
+  auto result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads);
+  std::vector<std::string> ids;
+  for (const auto& m : actionable(result))
+    if (!m.readable || m.frozen == (action == queue::EximAction::thaw)) ids.push_back(m.location.id);
+  auto outcomes = queue::run_exim_action(*exim, action, ids);
+  size_t ok = 0;
+  for (const auto& o : outcomes) {
+    ok += o.ok;
+    if (!o.ok) print_error(o.id + ": " + o.detail);
+  }
+  fmt::print("{}: {} of {} selected messages changed ({} already {})\n", verb, ok, ids.size(),
+             result.messages.size() - ids.size(), action == queue::EximAction::freeze ? "frozen" : "thawed");
+  audit(a, {{"action", verb}, {"selection", queue::describe_selection(a.selection)}, {"ids", ids}, {"changed", ok},
+            {"failed", ids.size() - ok}});
+  return ok == ids.size() ? kOk : kFailure;
+}
+
+int run_remove(const QueueArgs& a) {
+  auto spool_dir = resolve_spool(a);
+  if (!spool_dir) return kFailure;
+  auto selection = compile(a, true);
+  if (!selection) return kUsage;
+  auto result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads);
+  std::vector<spool::MessageLocation> targets;
+  std::vector<std::string> ids;
+  for (const auto& m : actionable(result)) {
+    targets.push_back(m.location);
+    ids.push_back(m.location.id);
+  }
+  std::string description = queue::describe_selection(a.selection);
+  if (!a.yes) {
+    for (const auto& m : result.messages)
+      fmt::print("would remove {} {} -> {} recipient(s){}\n", m.location.id, m.readable ? m.sender : "(unreadable)",
+                 m.recipients, m.frozen ? " [frozen]" : "");
+    fmt::print("dry run: {} message(s) match '{}'; add --yes to quarantine them under {}/quarantine/ and remove them\n",
+               ids.size(), description, a.state_dir);
+    audit(a, {{"action", "remove"}, {"dry_run", true}, {"selection", description}, {"ids", ids}});
+    return kOk;
+  }
+  auto exim = make_exim(a);
+  if (!exim) return kFailure;
+  auto removed = queue::quarantine_and_remove(targets, a.state_dir, *spool_dir, description, queue::current_operator(),
+                                              ::time(nullptr), *exim);
+  for (const auto& m : removed.manifest.messages)
+    if (!m.removed) print_error(m.id + " not removed: " + m.note);
+  if (!removed.error.empty()) print_error(removed.error);
+  fmt::print("removed {} message(s), {} failed; quarantine batch {} ({})\n", removed.removed, removed.failed,
+             removed.manifest.batch, removed.batch_dir);
+  fmt::print("undo with: spamwarden queue restore {}\n", removed.manifest.batch);
+  audit(a, {{"action", "remove"}, {"dry_run", false}, {"selection", description}, {"ids", ids},
+            {"batch", removed.manifest.batch}, {"removed", removed.removed}, {"failed", removed.failed}});
+  return removed.error.empty() && removed.failed == 0 ? kOk : kFailure;
+}
+
+int run_restore(const QueueArgs& a) {
+  auto restored = queue::restore_batch(a.state_dir, a.batch);
+  for (const std::string& problem : restored.problems) print_error(problem);
+  if (!restored.error.empty()) {
+    print_error(restored.error);
+    return kFailure;
+  }
+  fmt::print("restored {} message(s) from {}, {} skipped\n", restored.restored, a.batch, restored.skipped);
+  audit(a, {{"action", "restore"}, {"batch", a.batch}, {"restored", restored.restored},
+            {"problems", restored.problems}});
+  return restored.problems.empty() ? kOk : kFailure;
+}
+
+int run_check(QueueArgs& a) {
+  std::string why;
+  auto spool_dir = spool::find_spool_directory(a.spool, a.config, &why);
+  if (!spool_dir) {
+    fmt::print("QUEUE UNKNOWN - {}\n", why);
+    return queue::kNagiosUnknown;
+  }
+  for (auto [text, target] : {std::pair{&a.warn_age, &a.check.warn_age}, std::pair{&a.crit_age, &a.check.crit_age}}) {
+    if (text->empty()) continue;
+    if (!(*target = parse_duration(*text))) {
+      fmt::print("QUEUE UNKNOWN - bad age threshold '{}'\n", *text);
+      return queue::kNagiosUnknown;
+    }
+  }
+  auto report = build_queue_report(a, *spool_dir);
+  queue::CheckResult result = queue::evaluate_queue_check(*report, a.check);
+  fmt::print("{}\n", result.line);
+  return result.status;
+}
+
+void add_location_options(CLI::App* cmd, QueueArgs& a) {
+  cmd->add_option("--spool", a.spool, "Exim spool directory (default: /var/spool/exim or /var/spool/exim4)");
+  cmd->add_option("-C,--config", a.config, "Exim config: read spool_directory from it, pass it to exim");
+  cmd->add_option("--threads", a.threads, "scan threads (default: one per core for big queues)");
+}
+
+void add_action_options(CLI::App* cmd, QueueArgs& a) {
+  cmd->add_option("--exim", a.exim, "exim binary (default: exim4 or exim)");
+  cmd->add_option("--state-dir", a.state_dir, "quarantine batches and audit.jsonl")->capture_default_str();
+  cmd->add_flag("--all", a.all, "allow an empty selection to mean the whole queue");
+}
+
+void add_selection_options(CLI::App* cmd, queue::SelectionArgs& s) {
+  cmd->add_option("ids", s.ids, "explicit message ids (also admits unreadable messages)");
+  cmd->add_option("--auth-id", s.auth_id, "SMTP AUTH account (glob)");
+  cmd->add_option("--sender", s.sender, "envelope sender (glob; '<>' for bounces)");
+  cmd->add_option("--sender-domain", s.sender_domain, "envelope sender domain (glob)");
+  cmd->add_option("--login", s.login, "owner login of the -H file (glob)");
+  cmd->add_option("--uid", s.uid, "owner uid of the -H file");
+  cmd->add_option("--client-ip", s.client_ip, "client address or CIDR range (IPv4/IPv6)");
+  cmd->add_option("--helo", s.helo, "HELO/EHLO name (glob)");
+  cmd->add_option("--recipient", s.recipient, "a pending recipient (glob)");
+  cmd->add_option("--min-recipients", s.min_recipients, "at least this many pending recipients");
+  cmd->add_flag("--frozen", s.frozen, "frozen messages only");
+  cmd->add_flag("--bounce", s.bounce, "bounces (null sender) only");
+  cmd->add_option("--older-than", s.older_than, "queued longer than this (90s, 15m, 2h, 3d)");
+  cmd->add_option("--younger-than", s.younger_than, "queued for less than this");
+  cmd->add_option("--subject", s.subject, "Subject header matches this regex (case-insensitive)");
+  cmd->add_option("--header", s.headers, "'Name: REGEX' on any live header of that name (repeatable)");
+  cmd->add_option("--script", s.script, "X-PHP-Script / X-PHP-Originating-Script contains PATH (or glob)");
+}
+
+void add_threshold_options(CLI::App* cmd, queue::Thresholds& t) {
+  cmd->add_option("--evidence-ids", t.sample_ids, "message ids kept as evidence per finding")->capture_default_str();
+  cmd->add_option("--many-recipients", t.many_recipients, "pending recipients that make a message suspicious")
+      ->capture_default_str();
+  cmd->add_option("--dominant-share", t.dominant_share, "queue share (0-1) that makes an actor dominant")
+      ->capture_default_str();
+  cmd->add_option("--dominant-min", t.dominant_floor, "...but at least this many messages")->capture_default_str();
+  cmd->add_option("--backscatter-share", t.backscatter_share, "bounces about one address, share of queue (0-1)")
+      ->capture_default_str();
+  cmd->add_option("--backscatter-min", t.backscatter_floor, "...but at least this many")->capture_default_str();
+  cmd->add_option("--random-senders-min", t.random_localparts_floor,
+                  "distinct random-looking sender local parts on one domain")
+      ->capture_default_str();
+}
+
+}  // namespace
+
+void add_queue_command(CLI::App& app, int* result) {
+  auto a = std::make_shared<QueueArgs>();
+  CLI::App* cmd = app.add_subcommand("queue", "Who fills the Exim queue; select, freeze, remove, restore; check");
+  cmd->require_subcommand(0, 1);
+  add_location_options(cmd, *a);
+  cmd->add_flag("--json", a->json, "JSON output");
+  cmd->add_option("--top", a->top, "rows per actor table (0 = all)")->capture_default_str();
+  add_threshold_options(cmd, a->thresholds);
+  cmd->callback([cmd, a, result] {
+    if (cmd->get_subcommands().empty()) *result = run_summary(*a);
+  });
+
+  CLI::App* list = cmd->add_subcommand("list", "Ids of matching messages, one per line (or --json)");
+  add_location_options(list, *a);
+  add_selection_options(list, a->selection);
+  list->add_flag("--json", a->json, "JSON array with sender, recipients, age, subject");
+  list->callback([a, result] { *result = run_list(*a); });
+
+  for (auto [name, action, help] :
+       {std::tuple{"freeze", queue::EximAction::freeze, "Freeze matching messages (exim -Mf)"},
+        std::tuple{"thaw", queue::EximAction::thaw, "Thaw matching messages (exim -Mt)"}}) {
+    CLI::App* sub = cmd->add_subcommand(name, help);
+    add_location_options(sub, *a);
+    add_action_options(sub, *a);
+    add_selection_options(sub, a->selection);
+    sub->callback([a, result, action = action] { *result = run_freeze_or_thaw(*a, action); });
+  }
+
+  CLI::App* remove = cmd->add_subcommand("remove", "Quarantine then remove matching messages (dry run without --yes)");
+  add_location_options(remove, *a);
+  add_action_options(remove, *a);
+  add_selection_options(remove, a->selection);
+  remove->add_flag("--yes", a->yes, "really do it");
+  remove->callback([a, result] { *result = run_remove(*a); });
+
+  CLI::App* restore = cmd->add_subcommand("restore", "Put a quarantine batch back into the spool, byte for byte");
+  restore->add_option("batch", a->batch, "batch name (or path to the batch directory)")->required();
+  restore->add_option("--state-dir", a->state_dir, "where batches live")->capture_default_str();
+  restore->callback([a, result] { *result = run_restore(*a); });
+
+  CLI::App* check = cmd->add_subcommand("check", "Nagios/Icinga plugin: queue size, frozen, age, one actor's share");
+  add_location_options(check, *a);
+  check->add_option("-w,--warning", a->check.warn_total, "warn at this many messages")->capture_default_str();
+  check->add_option("-c,--critical", a->check.crit_total, "critical at this many messages")->capture_default_str();
+  check->add_option("--frozen-warning", a->check.warn_frozen, "warn at this many frozen messages");
+  check->add_option("--frozen-critical", a->check.crit_frozen, "critical at this many frozen messages");
+  check->add_option("--age-warning", a->warn_age, "warn when the oldest message is this old (e.g. 1d)");
+  check->add_option("--age-critical", a->crit_age, "critical when the oldest message is this old");
+  check->add_option("--share-warning", a->check.warn_share, "warn when one sender holds this % of the queue");
+  check->add_option("--share-critical", a->check.crit_share, "critical at this %");
+  check->add_option("--share-min", a->check.share_min_messages, "ignore shares below this queue size")
+      ->capture_default_str();
+  check->callback([a, result] { *result = run_check(*a); });
+}
+
 }  // namespace sw::cli

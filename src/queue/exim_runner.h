@@ -1,0 +1,36 @@
+// The one place that runs the exim binary. Actions go through this small interface so tests
+// and the live-containment feature can substitute or reuse it; nothing else forks exim.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace sw::queue {
+
+struct EximCommandResult {
+  int exit_code = -1;   // -1: could not run at all
+  std::string output;   // stdout and stderr, interleaved
+};
+
+class EximRunner {
+ public:
+  virtual ~EximRunner() = default;
+  // Runs exim with these arguments (the config, if any, is added by the implementation).
+  virtual EximCommandResult run(const std::vector<std::string>& args) = 0;
+};
+
+class ProcessEximRunner : public EximRunner {
+ public:
+  ProcessEximRunner(std::string binary, std::string config) : binary_(std::move(binary)), config_(std::move(config)) {}
+  EximCommandResult run(const std::vector<std::string>& args) override;
+  const std::string& binary() const { return binary_; }
+
+ private:
+  std::string binary_;
+  std::string config_;
+};
+
+// An explicit path if given, else exim4 (Debian) or exim (cPanel) from the usual places.
+// Empty when none is executable.
+std::string find_exim_binary(const std::string& explicit_path);
+
+}  // namespace sw::queue

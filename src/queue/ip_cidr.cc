@@ -1,0 +1,59 @@
+#include "queue/ip_cidr.h"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <string>
+
+namespace sw::queue {
+
+std::optional<IpAddress> parse_ip(std::string_view text) {
+  std::string copy(text);
+  IpAddress address;
+  if (copy.find(':') != std::string::npos) {
+    if (inet_pton(AF_INET6, copy.c_str(), address.bytes.data()) != 1) return std::nullopt;
+    address.v6 = true;
+    return address;
+  }
+  if (inet_pton(AF_INET, copy.c_str(), address.bytes.data()) != 1) return std::nullopt;
+  return address;
+}
+
+std::optional<CidrRange> parse_cidr(std::string_view text) {
+  size_t slash = text.find('/');
+  auto address = parse_ip(text.substr(0, slash));
+  if (!address) return std::nullopt;
+  int max_prefix = address->v6 ? 128 : 32;
+  int prefix = max_prefix;
+  if (slash != std::string_view::npos) {
+    std::string_view digits = text.substr(slash + 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
+    if (ec != std::errc() || end != digits.data() + digits.size() || prefix < 0 || prefix > max_prefix)
+      return std::nullopt;
+  }
+  return CidrRange{*address, prefix};
+}
+
+static bool mapped_v4(const IpAddress& a, IpAddress& out) {
+  for (int i = 0; i < 10; ++i)
+    if (a.bytes[i] != 0) return false;
+  if (a.bytes[10] != 0xff || a.bytes[11] != 0xff) return false;
+  out = IpAddress();
+  for (int i = 0; i < 4; ++i) out.bytes[i] = a.bytes[12 + i];
+  return true;
+}
+
+bool cidr_contains(const CidrRange& range, const IpAddress& address) {
+  IpAddress candidate = address;
+  if (candidate.v6 != range.network.v6) {
+    if (!candidate.v6 || !mapped_v4(address, candidate)) return false;
+  }
+  int bits = range.prefix;
+  for (int i = 0; bits > 0; ++i, bits -= 8) {
+    uint8_t mask = bits >= 8 ? 0xff : uint8_t(0xff << (8 - bits));
+    if ((candidate.bytes[i] & mask) != (range.network.bytes[i] & mask)) return false;
+  }
+  return true;
+}
+
+}  // namespace sw::queue

@@ -1,0 +1,47 @@
+// The actor keys of one queued message (who sent it, from where, to which domains), derived
+// from a parsed -H. Pure: the caller supplies "now". Shared by the summary and the selection
+// so both agree on what "sender domain" or "script" means.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "spool/spool_header.h"
+
+namespace sw::queue {
+
+struct MessageFacts {
+  std::string auth_account;  // SMTP AUTH id, empty if none
+  std::string login;         // owner line: caller login
+  int64_t uid = 0;
+  std::string sender;        // lower-cased envelope sender, "<>" for a bounce
+  std::string sender_domain;
+  std::string sender_local_part;
+  std::string client_ip;     // empty for local submissions
+  std::string helo;
+  std::string subject;       // raw (not RFC 2047 decoded), capped, controls masked
+  std::string script;        // X-PHP-Script path (without " for <ip>") or X-PHP-Originating-Script
+  std::string failed_recipient;  // bounces: first X-Failed-Recipients address
+  std::vector<std::pair<std::string, size_t>> recipient_domains;  // pending recipients per domain
+  size_t pending_recipients = 0;
+  int64_t age_seconds = 0;
+  bool frozen = false;
+  bool bounce = false;
+  bool exim_generated = false;  // -localerror
+  bool local_submission = false;
+};
+
+// Logins that mean "Exim received this over SMTP", not "a local user ran sendmail".
+bool is_exim_user(std::string_view login);
+
+// Who to blame for a message: the auth account, else a local (non-Exim) login, else the sender.
+// Returns {kind, key}, kind one of "auth_account", "login", "sender".
+std::pair<std::string_view, std::string> blamed_actor(const MessageFacts& facts);
+
+void extract_facts(const spool::SpoolHeader& header, int64_t now, MessageFacts& out);
+
+std::string domain_of(std::string_view address);  // lower-cased, "" if no '@'
+
+}  // namespace sw::queue

@@ -1,0 +1,76 @@
+// Quarantine batches: before `remove` asks exim to delete messages, their -H, -D, -J and msglog
+// files are copied into <state>/quarantine/<batch>/ with a manifest (who, when, selection,
+// sha256, owner, mode). `restore` verifies the hashes and puts the files back byte for byte,
+// -D first and -H last (by rename), as Exim itself creates a message, so a queue runner never
+// sees a half-restored message.
+#pragma once
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "queue/actions.h"
+#include "queue/exim_runner.h"
+#include "spool/spool_location.h"
+
+namespace sw::queue {
+
+inline const std::string kDefaultStateDir = "/var/lib/spamwarden";
+
+struct QuarantinedFile {
+  std::string role;           // "H", "D", "J" or "msglog"
+  std::string original_path;  // absolute path in the spool
+  std::string stored_name;    // file name inside the batch directory
+  uint64_t size = 0;
+  uint32_t mode = 0;
+  uint32_t uid = 0, gid = 0;
+  std::string sha256;
+};
+
+struct QuarantinedMessage {
+  std::string id;
+  bool removed = false;    // exim confirmed the removal
+  bool restored = false;
+  std::string note;        // exim's reply or why it was not removed
+  std::vector<QuarantinedFile> files;
+};
+
+struct Manifest {
+  std::string batch;
+  std::string created_at;  // UTC, ISO 8601
+  std::string operator_name;
+  std::string spool_dir;
+  std::string selection;
+  std::vector<QuarantinedMessage> messages;
+};
+
+nlohmann::json manifest_to_json(const Manifest& manifest);
+bool manifest_from_json(const nlohmann::json& json, Manifest& out, std::string* error);
+
+// "20261122-154406-12345": sortable, unique per process and second.
+std::string new_batch_name(int64_t now, long pid);
+
+struct RemoveResult {
+  std::string batch_dir;
+  Manifest manifest;
+  size_t removed = 0, failed = 0;
+  std::string error;  // environment failure (cannot create the batch, copy failed): nothing removed
+};
+
+// Copies each message into a new batch, then removes the copied ones through exim -Mrm.
+RemoveResult quarantine_and_remove(const std::vector<spool::MessageLocation>& messages, const std::string& state_dir,
+                                   const std::string& spool_dir, const std::string& selection,
+                                   const std::string& operator_name, int64_t now, EximRunner& exim);
+
+struct RestoreResult {
+  size_t restored = 0, skipped = 0;
+  std::vector<std::string> problems;  // per message: hash mismatch, already in the queue, ...
+  std::string error;                  // cannot read the batch at all
+};
+
+// `batch` is a batch name under <state>/quarantine or a path to a batch directory.
+RestoreResult restore_batch(const std::string& state_dir, const std::string& batch);
+
+std::string batch_directory(const std::string& state_dir, const std::string& batch);
+
+}  // namespace sw::queue

@@ -1,0 +1,132 @@
+#include "queue/report_format.h"
+
+#include <fmt/format.h>
+
+#include "base/civil_time.h"
+#include "base/text.h"
+
+namespace sw::queue {
+namespace {
+
+constexpr size_t kKeyWidth = 62;  // 62 + 3 numeric columns of 11 + indent = 100 columns
+
+std::string fit(std::string_view text, size_t width) {
+  std::string clean = printable(text);
+  if (clean.size() <= width) return clean;
+  return clean.substr(0, width - 3) + "...";
+}
+
+std::string human_bytes(uint64_t bytes) {
+  if (bytes < 10 * 1024) return fmt::format("{} B", bytes);
+  if (bytes < 10 * 1024 * 1024) return fmt::format("{:.1f} KiB", double(bytes) / 1024);
+  return fmt::format("{:.1f} MiB", double(bytes) / (1024 * 1024));
+}
+
+nlohmann::json actor_rows_json(const std::vector<ActorRow>& rows) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const ActorRow& row : rows)
+    list.push_back({{"key", row.key}, {"messages", row.messages}, {"recipients", row.recipients},
+                    {"frozen", row.frozen}});
+  return list;
+}
+
+constexpr std::string_view kTitles[kActorKinds] = {
+    "SMTP auth accounts", "Owner logins (who handed the message to Exim)", "Senders", "Sender domains",
+    "Client IPs", "HELO names", "Recipient domains (pending recipients)", "Subjects",
+    "Originating scripts (X-PHP-Script)"};
+
+void append_actor_table(std::string& out, const QueueReport& report, size_t kind) {
+  const std::vector<ActorRow>& rows = report.top_actors[kind];
+  if (rows.empty()) return;
+  std::string title = fmt::format("{} ({} distinct)", kTitles[kind], report.distinct_actors[kind]);
+  out += fmt::format("\n{:<{}}{:>11}{:>11}{:>11}\n", fit(title, kKeyWidth + 3), kKeyWidth + 4, "messages",
+                     "recipients", "frozen");
+  for (const ActorRow& row : rows)
+    out += fmt::format("   {:<{}} {:>10} {:>10} {:>10}\n", fit(row.key, kKeyWidth), kKeyWidth, row.messages,
+                       row.recipients, row.frozen);
+}
+
+void append_findings(std::string& out, const QueueReport& report) {
+  if (report.findings.empty()) {
+    out += "\nFindings: none\n";
+    return;
+  }
+  out += fmt::format("\nFindings ({}):\n", report.findings.size());
+  for (const Finding& f : report.findings) {
+    out += fmt::format(" * [{}] {}\n", f.kind, fit(f.summary, 85));
+    std::string ids;
+    for (size_t i = 0; i < f.ids.size() && i < 4; ++i) ids += (i ? " " : "") + f.ids[i];
+    if (f.messages > 4) ids += fmt::format(" (+{} more)", f.messages - std::min<uint64_t>(f.messages, 4));
+    out += fmt::format("     ids: {}\n", ids);
+    std::string hint = selection_hint(f);
+    if (!hint.empty()) out += fmt::format("     see: {}\n", fit("spamwarden queue list " + hint, 90));
+  }
+}
+
+}  // namespace
+
+std::string selection_hint(const Finding& f) {
+  std::string actor = f.actor;
+  auto quoted = [](const std::string& s) { return "'" + s + "'"; };
+  if (f.kind == "many_recipients") {
+    std::string base = f.actor_kind == "auth_account" ? "--auth-id " : f.actor_kind == "login" ? "--login " : "--sender ";
+    return base + quoted(actor) + " --min-recipients " + std::to_string(f.min_recipients);
+  }
+  if (f.kind == "backscatter") return "--bounce";
+  if (f.kind == "random_sender_localparts") return "--sender-domain " + quoted(actor);
+  if (f.actor_kind == "auth_account") return "--auth-id " + quoted(actor);
+  if (f.actor_kind == "login") return "--login " + quoted(actor);
+  if (f.actor_kind == "sender") return "--sender " + quoted(actor);
+  if (f.actor_kind == "client_ip") return "--client-ip " + actor;
+  if (f.actor_kind == "script") return "--script " + quoted(actor);
+  return {};
+}
+
+nlohmann::json report_to_json(const QueueReport& r) {
+  nlohmann::json out = {{"messages", r.messages},     {"frozen", r.frozen},         {"bounces", r.bounces},
+                        {"unreadable", r.unreadable}, {"recipients", r.recipients}, {"vanished", r.vanished},
+                        {"body_bytes", r.body_bytes}, {"moved_frozen", r.moved_frozen},
+                        {"oldest_age_seconds", r.oldest_age}, {"oldest_id", r.oldest_id},
+                        {"top_sender", r.top_sender}, {"top_sender_share", r.top_sender_share}};
+  nlohmann::json ages = nlohmann::json::object();
+  for (size_t i = 0; i < kAgeBuckets; ++i) ages[std::string(kAgeBucketNames[i])] = r.age_buckets[i];
+  out["age_buckets"] = ages;
+  nlohmann::json actors = nlohmann::json::object(), distinct = nlohmann::json::object();
+  for (size_t k = 0; k < kActorKinds; ++k) {
+    std::string name(actor_kind_name(ActorKind(k)));
+    actors[name] = actor_rows_json(r.top_actors[k]);
+    distinct[name] = r.distinct_actors[k];
+  }
+  out["actors"] = actors;
+  out["distinct_actors"] = distinct;
+  nlohmann::json findings = nlohmann::json::array();
+  for (const Finding& f : r.findings)
+    findings.push_back({{"kind", f.kind}, {"actor_kind", f.actor_kind}, {"actor", f.actor},
+                        {"messages", f.messages}, {"recipients", f.recipients}, {"summary", f.summary},
+                        {"ids", f.ids}});
+  out["findings"] = findings;
+  nlohmann::json unreadable = nlohmann::json::array();
+  for (const UnreadableMessage& u : r.unreadable_messages) unreadable.push_back({{"id", u.id}, {"reason", u.reason}});
+  out["unreadable_messages"] = unreadable;
+  return out;
+}
+
+std::string report_to_text(const QueueReport& r, const std::string& spool_dir) {
+  std::string out = fmt::format("Exim queue {}: {} messages, {} pending recipients, {} of bodies\n",
+                                fit(spool_dir, 40), r.messages, r.recipients, human_bytes(r.body_bytes));
+  out += fmt::format("  frozen {}   bounces {}   unreadable {}   vanished while reading {}\n", r.frozen, r.bounces,
+                     r.unreadable, r.vanished);
+  if (r.moved_frozen) out += fmt::format("  {} frozen messages sit in Finput/ (move_frozen_messages)\n", r.moved_frozen);
+  if (!r.oldest_id.empty())
+    out += fmt::format("  oldest {} ({})\n", format_duration(r.oldest_age), r.oldest_id);
+  out += "  age:";
+  for (size_t i = 0; i < kAgeBuckets; ++i) out += fmt::format(" {} {}{}", kAgeBucketNames[i], r.age_buckets[i], i + 1 < kAgeBuckets ? " |" : "");
+  out += "\n";
+  append_findings(out, r);
+  for (size_t k = 0; k < kActorKinds; ++k) append_actor_table(out, r, k);
+  for (const UnreadableMessage& u : r.unreadable_messages)
+    out += fmt::format("unreadable: {} {}\n", u.id, fit(u.reason, 70));
+  return out;
+}
+
+}  // namespace sw::queue

@@ -1,0 +1,203 @@
+#include "queue/selection.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include "base/civil_time.h"
+#include "base/text.h"
+#include "spool/spool_reader.h"
+#include "spool/spool_scanner.h"
+
+namespace sw::queue {
+namespace {
+
+bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+
+// Globs for patterns, case-insensitive equality otherwise (glob_match does both).
+bool like(const std::string& pattern, std::string_view value) { return glob_match(pattern, value); }
+
+std::optional<std::regex> compile_regex(const std::string& text, std::string* error, const char* what) {
+  try {
+    return std::regex(text, std::regex::ECMAScript | std::regex::icase | std::regex::nosubs);
+  } catch (const std::regex_error& e) {
+    *error = std::string("bad ") + what + " regex '" + text + "': " + e.what();
+    return std::nullopt;
+  }
+}
+
+bool any_header_matches(const spool::SpoolHeader& header, std::string_view name, const std::regex& re) {
+  for (const spool::Header& h : header.headers)
+    if (!h.deleted() && iequals(h.name(), name) && std::regex_search(h.value(), re)) return true;
+  return false;
+}
+
+bool any_recipient_matches(const spool::SpoolHeader& header, const std::string& pattern) {
+  for (const spool::Recipient& r : header.recipients)
+    if (!header.delivered_to(r.address) && like(pattern, r.address)) return true;
+  return false;
+}
+
+bool client_matches(const CidrRange& range, std::string_view ip) {
+  auto address = parse_ip(ip);
+  return address && cidr_contains(range, *address);
+}
+
+bool script_matches(const std::string& pattern, const std::string& script) {
+  if (script.empty()) return false;
+  if (has_wildcard(pattern)) return like(pattern, script);
+  return script.find(pattern) != std::string::npos;  // a path fragment is the natural query
+}
+
+SelectedMessage describe_message(const spool::MessageLocation& location, const MessageFacts& facts,
+                                 int64_t body_size) {
+  SelectedMessage m;
+  m.location = location;
+  m.sender = facts.sender;
+  m.auth_id = facts.auth_account;
+  m.login = facts.login;
+  m.subject = facts.subject;
+  m.recipients = facts.pending_recipients;
+  m.age_seconds = facts.age_seconds;
+  m.body_size = body_size;
+  m.frozen = facts.frozen;
+  return m;
+}
+
+class SelectionSink : public spool::ScanSink {
+ public:
+  SelectionSink(const Selection& selection, int64_t now) : selection_(selection), now_(now) {}
+  void on_message(const spool::MessageLocation& location, const spool::SpoolHeader& header,
+                  int64_t body_size) override {
+    if (!selection_.ids.empty() && !selection_.ids.count(location.id)) return;
+    extract_facts(header, now_, facts_);
+    if (matches_conditions(selection_, header, facts_)) selected.push_back(describe_message(location, facts_, body_size));
+  }
+  void on_unreadable(const spool::MessageLocation& location, std::string_view reason) override {
+    if (selection_.ids.count(location.id)) {
+      SelectedMessage m;
+      m.location = location;
+      m.readable = false;
+      m.problem = reason;
+      selected.push_back(std::move(m));
+    } else {
+      ++skipped_unreadable;
+    }
+  }
+  std::vector<SelectedMessage> selected;
+  size_t skipped_unreadable = 0;
+
+ private:
+  const Selection& selection_;
+  int64_t now_;
+  MessageFacts facts_;
+};
+
+}  // namespace
+
+bool Selection::has_conditions() const {
+  const SelectionArgs& a = args;
+  return !a.auth_id.empty() || !a.sender.empty() || !a.sender_domain.empty() || !a.login.empty() ||
+         !a.client_ip.empty() || !a.helo.empty() || !a.recipient.empty() || !a.subject.empty() ||
+         !a.script.empty() || !a.headers.empty() || a.uid || a.min_recipients > 0 || a.frozen || a.bounce ||
+         !a.older_than.empty() || !a.younger_than.empty();
+}
+
+std::optional<Selection> compile_selection(const SelectionArgs& args, std::string* error) {
+  Selection s;
+  s.args = args;
+  if (!args.client_ip.empty() && !(s.client_range = parse_cidr(args.client_ip))) {
+    *error = "bad --client-ip '" + args.client_ip + "': want an address or CIDR range";
+    return std::nullopt;
+  }
+  for (auto [text, target, flag] : {std::tuple{&args.older_than, &s.older_than, "--older-than"},
+                                    std::tuple{&args.younger_than, &s.younger_than, "--younger-than"}}) {
+    if (text->empty()) continue;
+    if (!(*target = parse_duration(*text))) {
+      *error = std::string("bad ") + flag + " '" + *text + "': want e.g. 90s, 15m, 2h, 3d";
+      return std::nullopt;
+    }
+  }
+  if (!args.subject.empty() && !(s.subject = compile_regex(args.subject, error, "--subject"))) return std::nullopt;
+  for (const std::string& spec : args.headers) {
+    size_t colon = spec.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      *error = "bad --header '" + spec + "': want 'Name: REGEX'";
+      return std::nullopt;
+    }
+    auto re = compile_regex(std::string(trim(std::string_view(spec).substr(colon + 1))), error, "--header");
+    if (!re) return std::nullopt;
+    s.headers.emplace_back(std::string(trim(std::string_view(spec).substr(0, colon))), std::move(*re));
+  }
+  for (const std::string& id : args.ids) s.ids.insert(id);
+  return s;
+}
+
+bool matches_conditions(const Selection& s, const spool::SpoolHeader& header, const MessageFacts& facts) {
+  const SelectionArgs& a = s.args;
+  if (!a.auth_id.empty() && (facts.auth_account.empty() || !like(a.auth_id, facts.auth_account))) return false;
+  if (!a.sender.empty() && !like(a.sender, facts.sender)) return false;
+  if (!a.sender_domain.empty() && (facts.sender_domain.empty() || !like(a.sender_domain, facts.sender_domain)))
+    return false;
+  if (!a.login.empty() && !like(a.login, facts.login)) return false;
+  if (a.uid && *a.uid != facts.uid) return false;
+  if (s.client_range && !client_matches(*s.client_range, facts.client_ip)) return false;
+  if (!a.helo.empty() && !like(a.helo, facts.helo)) return false;
+  if (a.min_recipients > 0 && facts.pending_recipients < a.min_recipients) return false;
+  if (a.frozen && !facts.frozen) return false;
+  if (a.bounce && !facts.bounce) return false;
+  if (s.older_than && facts.age_seconds < *s.older_than) return false;
+  if (s.younger_than && facts.age_seconds >= *s.younger_than) return false;
+  if (!a.script.empty() && !script_matches(a.script, facts.script)) return false;
+  if (!a.recipient.empty() && !any_recipient_matches(header, a.recipient)) return false;
+  if (s.subject && !any_header_matches(header, "Subject", *s.subject)) return false;
+  for (const auto& [name, re] : s.headers)
+    if (!any_header_matches(header, name, re)) return false;
+  return true;
+}
+
+std::string describe_selection(const SelectionArgs& a) {
+  std::string out;
+  auto add = [&](std::string_view name, const std::string& value) {
+    if (value.empty()) return;
+    out += (out.empty() ? "" : " ") + std::string(name) + "=" + value;
+  };
+  add("auth-id", a.auth_id), add("sender", a.sender), add("sender-domain", a.sender_domain);
+  add("login", a.login), add("client-ip", a.client_ip), add("helo", a.helo), add("recipient", a.recipient);
+  add("subject", a.subject), add("script", a.script);
+  for (const std::string& h : a.headers) add("header", h);
+  if (a.uid) add("uid", std::to_string(*a.uid));
+  if (a.min_recipients) add("min-recipients", std::to_string(a.min_recipients));
+  if (a.frozen) add("frozen", "yes");
+  if (a.bounce) add("bounce", "yes");
+  add("older-than", a.older_than), add("younger-than", a.younger_than);
+  for (const std::string& id : a.ids) add("id", id);
+  return out.empty() ? "(everything)" : out;
+}
+
+SelectionResult select_messages(const std::string& spool_dir, const Selection& selection, int64_t now,
+                                size_t max_threads) {
+  std::vector<spool::MessageLocation> locations;
+  SelectionResult result;
+  if (!selection.ids.empty()) {  // named ids: look them up instead of walking the whole spool
+    for (const std::string& id : selection.ids) {
+      if (auto location = spool::locate_message(spool_dir, id)) locations.push_back(std::move(*location));
+      else result.missing_ids.push_back(id);
+    }
+  } else {
+    locations = spool::list_messages(spool_dir);
+  }
+  size_t threads = spool::scan_threads_for(locations.size(), max_threads);
+  std::vector<SelectionSink> sinks(threads, SelectionSink(selection, now));
+  std::vector<spool::ScanSink*> sink_pointers;
+  for (SelectionSink& sink : sinks) sink_pointers.push_back(&sink);
+  spool::scan_messages(locations, sink_pointers);
+  for (SelectionSink& sink : sinks) {
+    std::move(sink.selected.begin(), sink.selected.end(), std::back_inserter(result.messages));
+    result.skipped_unreadable += sink.skipped_unreadable;
+  }
+  std::sort(result.messages.begin(), result.messages.end(),
+            [](const SelectedMessage& a, const SelectedMessage& b) { return a.location.id < b.location.id; });
+  return result;
+}
+
+}  // namespace sw::queue

@@ -1,0 +1,72 @@
+// Which queued messages an admin means: the conditions shared by list, freeze, thaw and remove.
+// Conditions combine with AND. A message whose -H cannot be parsed never matches a condition;
+// it is selected only when its id is named explicitly (then the admin takes responsibility).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <regex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "queue/ip_cidr.h"
+#include "queue/message_facts.h"
+#include "spool/spool_header.h"
+#include "spool/spool_location.h"
+
+namespace sw::queue {
+
+// What the command line gives us, as typed (kept for the manifest and audit log).
+struct SelectionArgs {
+  std::string auth_id, sender, sender_domain, login, client_ip, helo, recipient, subject, script;
+  std::vector<std::string> headers;  // "Name: REGEX"
+  std::optional<int64_t> uid;
+  size_t min_recipients = 0;
+  bool frozen = false, bounce = false;
+  std::string older_than, younger_than;  // durations: "2h", "3d"
+  std::vector<std::string> ids;
+};
+
+struct Selection {
+  SelectionArgs args;
+  std::optional<CidrRange> client_range;
+  std::optional<int64_t> older_than, younger_than;
+  std::optional<std::regex> subject;
+  std::vector<std::pair<std::string, std::regex>> headers;
+  std::set<std::string> ids;
+
+  bool has_conditions() const;  // anything besides explicit ids
+  bool selects_everything() const { return !has_conditions() && ids.empty(); }
+};
+
+// Validates and compiles; nullopt with *error naming the bad argument.
+std::optional<Selection> compile_selection(const SelectionArgs& args, std::string* error);
+
+// Conditions only (explicit ids are checked by the caller, since they also admit unreadable ones).
+bool matches_conditions(const Selection& selection, const spool::SpoolHeader& header, const MessageFacts& facts);
+
+// Human one-liner of the selection, e.g. "auth-id=alice@x frozen older-than=2h".
+std::string describe_selection(const SelectionArgs& args);
+
+struct SelectedMessage {
+  spool::MessageLocation location;
+  bool readable = true;
+  std::string problem;  // why unreadable
+  std::string sender, auth_id, login, subject;
+  size_t recipients = 0;
+  int64_t age_seconds = 0;
+  int64_t body_size = -1;
+  bool frozen = false;
+};
+
+struct SelectionResult {
+  std::vector<SelectedMessage> messages;   // sorted by id
+  std::vector<std::string> missing_ids;    // named but not in the queue
+  size_t skipped_unreadable = 0;           // unreadable and not named: never touched
+};
+
+SelectionResult select_messages(const std::string& spool_dir, const Selection& selection, int64_t now,
+                                size_t max_threads = 0);
+
+}  // namespace sw::queue

@@ -1,0 +1,265 @@
+#include "queue/summary.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/localpart.h"
+
+namespace sw::queue {
+namespace {
+
+constexpr size_t kMaxUnreadableListed = 1000;
+constexpr size_t kMaxRandomLocalPartsKept = 1000;  // enough to prove the pattern
+
+void merge_maps(ActorMap& into, const ActorMap& from, size_t capacity) {
+  for (const auto& [key, count] : from) {
+    ActorCount& target = into[key];
+    target.messages += count.messages;
+    target.recipients += count.recipients;
+    target.frozen += count.frozen;
+    target.ids.merge(count.ids, capacity);
+  }
+}
+
+std::vector<ActorRow> top_rows(const ActorMap& map, size_t top_n) {
+  std::vector<ActorRow> rows;
+  rows.reserve(map.size());
+  for (const auto& [key, count] : map) rows.push_back({key, count.messages, count.recipients, count.frozen});
+  auto order = [](const ActorRow& a, const ActorRow& b) {
+    if (a.messages != b.messages) return a.messages > b.messages;
+    if (a.recipients != b.recipients) return a.recipients > b.recipients;
+    return a.key < b.key;
+  };
+  size_t keep = std::min(top_n, rows.size());
+  std::partial_sort(rows.begin(), rows.begin() + long(keep), rows.end(), order);
+  rows.resize(keep);
+  return rows;
+}
+
+// "kind:actor" keys are split back for findings.
+std::pair<std::string, std::string> split_kind(const std::string& key) {
+  size_t colon = key.find(':');
+  return {key.substr(0, colon), key.substr(colon + 1)};
+}
+
+uint64_t relative_floor(uint64_t total, double share, uint64_t floor) {
+  return std::max<uint64_t>(floor, uint64_t(std::ceil(double(total) * share)));
+}
+
+void find_many_recipients(const SummaryAccumulator& s, const Thresholds& t, std::vector<Finding>& out) {
+  for (const auto& [key, count] : s.many_recipient_by_actor) {
+    auto [kind, actor] = split_kind(key);
+    out.push_back({"many_recipients", kind, actor, count.messages, count.recipients,
+                   fmt::format("{} message(s) with {}+ pending recipients each ({} recipients) from {} {}",
+                               count.messages, t.many_recipients, count.recipients, kind, actor),
+                   count.ids.sorted(), t.many_recipients});
+  }
+}
+
+// Kinds where one key holding much of the queue points at one offender.
+constexpr ActorKind kDominanceKinds[] = {ActorKind::auth_account, ActorKind::login, ActorKind::sender,
+                                         ActorKind::client_ip, ActorKind::script};
+
+void find_dominant_actors(const SummaryAccumulator& s, const Thresholds& t, std::vector<Finding>& out) {
+  uint64_t needed = relative_floor(s.messages, t.dominant_share, t.dominant_floor);
+  for (ActorKind kind : kDominanceKinds) {
+    for (const auto& [key, count] : s.actors[size_t(kind)]) {
+      if (count.messages < needed) continue;
+      if (kind == ActorKind::login && is_exim_user(key)) continue;  // that is just "arrived by SMTP"
+      if (kind == ActorKind::sender && key == "<>") continue;       // bounces: see backscatter
+      double share = 100.0 * double(count.messages) / double(s.messages);
+      out.push_back({"dominant_actor", std::string(actor_kind_name(kind)), key, count.messages, count.recipients,
+                     fmt::format("{} {} holds {:.0f}% of the queue ({} of {} messages, {} frozen)",
+                                 actor_kind_name(kind), key, share, count.messages, s.messages, count.frozen),
+                     count.ids.sorted()});
+    }
+  }
+}
+
+void find_backscatter(const SummaryAccumulator& s, const Thresholds& t, std::vector<Finding>& out) {
+  uint64_t needed = relative_floor(s.messages, t.backscatter_share, t.backscatter_floor);
+  for (const auto& [address, count] : s.bounces_by_target) {
+    if (count.messages < needed) continue;
+    out.push_back({"backscatter", "address", address, count.messages, count.recipients,
+                   fmt::format("{} bounces ({} frozen) about mail to {}: spam accepted then bounced to "
+                               "forged senders?",
+                               count.messages, count.frozen, address),
+                   count.ids.sorted()});
+  }
+}
+
+void find_random_senders(const SummaryAccumulator& s, const Thresholds& t, std::vector<Finding>& out) {
+  for (const auto& [domain, senders] : s.random_by_domain) {
+    if (senders.local_parts.size() < t.random_localparts_floor) continue;
+    out.push_back({"random_sender_localparts", "sender_domain", domain, senders.messages, senders.recipients,
+                   fmt::format("{}{} random-looking sender local parts on {} ({} messages)",
+                               senders.local_parts.size(),
+                               senders.local_parts.size() >= kMaxRandomLocalPartsKept ? "+" : "", domain,
+                               senders.messages),
+                   senders.ids.sorted()});
+  }
+}
+
+}  // namespace
+
+std::string_view actor_kind_name(ActorKind kind) {
+  static constexpr std::string_view kNames[kActorKinds] = {
+      "auth_account", "login", "sender", "sender_domain", "client_ip", "helo", "recipient_domain", "subject", "script"};
+  return kNames[size_t(kind)];
+}
+
+void IdSample::add(std::string_view id, size_t capacity) {
+  if (ids_.size() < capacity) {
+    ids_.emplace_back(id);
+    return;
+  }
+  auto largest = std::max_element(ids_.begin(), ids_.end());
+  if (largest != ids_.end() && id < *largest) *largest = id;
+}
+
+void IdSample::merge(const IdSample& other, size_t capacity) {
+  for (const std::string& id : other.ids_) add(id, capacity);
+}
+
+std::vector<std::string> IdSample::sorted() const {
+  std::vector<std::string> out = ids_;
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void SummaryAccumulator::on_message(const spool::MessageLocation& location, const spool::SpoolHeader& header,
+                                    int64_t body_size) {
+  extract_facts(header, now_, facts_);
+  add(location.id, facts_, body_size);
+  moved_frozen += location.moved_frozen;
+}
+
+void SummaryAccumulator::on_unreadable(const spool::MessageLocation& location, std::string_view reason) {
+  ++unreadable;
+  if (unreadable_messages.size() < kMaxUnreadableListed)
+    unreadable_messages.push_back({location.id, std::string(reason)});
+}
+
+void SummaryAccumulator::count_actor(ActorKind kind, std::string_view key, const MessageFacts& facts,
+                                     std::string_view id, uint64_t recipients, bool sample) {
+  if (key.empty()) return;
+  ActorMap& map = actors[size_t(kind)];
+  auto it = map.find(key);
+  if (it == map.end()) it = map.emplace(std::string(key), ActorCount()).first;
+  it->second.messages += 1;
+  it->second.recipients += recipients;
+  it->second.frozen += facts.frozen;
+  if (sample) it->second.ids.add(id, thresholds_.sample_ids);
+}
+
+void SummaryAccumulator::add(std::string_view id, const MessageFacts& facts, int64_t body_size) {
+  ++messages;
+  frozen += facts.frozen;
+  bounces += facts.bounce;
+  recipients += facts.pending_recipients;
+  body_bytes += uint64_t(std::max<int64_t>(0, body_size));
+  if (facts.age_seconds > oldest_age || oldest_id.empty()) {
+    oldest_age = facts.age_seconds;
+    oldest_id = id;
+  }
+  size_t bucket = 0;
+  while (facts.age_seconds >= kAgeBucketLimits[bucket]) ++bucket;
+  ++age_buckets[bucket];
+
+  const uint64_t rcpts = facts.pending_recipients;
+  count_actor(ActorKind::auth_account, facts.auth_account, facts, id, rcpts, true);
+  count_actor(ActorKind::login, facts.login, facts, id, rcpts, true);
+  count_actor(ActorKind::sender, facts.sender, facts, id, rcpts, true);
+  count_actor(ActorKind::sender_domain, facts.sender_domain, facts, id, rcpts, false);
+  count_actor(ActorKind::client_ip, facts.client_ip, facts, id, rcpts, true);
+  count_actor(ActorKind::helo, facts.helo, facts, id, rcpts, false);
+  count_actor(ActorKind::subject, facts.subject, facts, id, rcpts, false);
+  count_actor(ActorKind::script, facts.script, facts, id, rcpts, true);
+  for (const auto& [domain, count] : facts.recipient_domains)
+    count_actor(ActorKind::recipient_domain, domain.empty() ? "(none)" : domain, facts, id, count, false);
+
+  auto [blamed_kind, blamed_key] = blamed_actor(facts);
+  std::string key = std::string(blamed_kind) + ":" + blamed_key;
+  blamed[key].messages += 1;
+  if (rcpts >= thresholds_.many_recipients) {
+    ActorCount& many = many_recipient_by_actor[key];
+    many.messages += 1;
+    many.recipients += rcpts;
+    many.frozen += facts.frozen;
+    many.ids.add(id, thresholds_.sample_ids);
+  }
+  if (facts.bounce) {
+    std::string target = !facts.failed_recipient.empty()  ? facts.failed_recipient
+                         : !facts.recipient_domains.empty() ? "(bounce recipients)"
+                                                            : "(none)";
+    ActorCount& count = bounces_by_target[target];
+    count.messages += 1;
+    count.recipients += rcpts;
+    count.frozen += facts.frozen;
+    count.ids.add(id, thresholds_.sample_ids);
+  }
+  if (!facts.sender_domain.empty() && looks_random_localpart(facts.sender_local_part)) {
+    RandomSenders& senders = random_by_domain[facts.sender_domain];
+    senders.messages += 1;
+    senders.recipients += rcpts;
+    if (senders.local_parts.size() < kMaxRandomLocalPartsKept) senders.local_parts.insert(facts.sender_local_part);
+    senders.ids.add(id, thresholds_.sample_ids);
+  }
+}
+
+void SummaryAccumulator::merge(const SummaryAccumulator& o) {
+  messages += o.messages, frozen += o.frozen, bounces += o.bounces, recipients += o.recipients;
+  unreadable += o.unreadable, vanished += o.vanished, body_bytes += o.body_bytes, moved_frozen += o.moved_frozen;
+  if (!o.oldest_id.empty() && (oldest_id.empty() || o.oldest_age > oldest_age ||
+                               (o.oldest_age == oldest_age && o.oldest_id < oldest_id))) {
+    oldest_age = o.oldest_age;
+    oldest_id = o.oldest_id;
+  }
+  for (size_t i = 0; i < kAgeBuckets; ++i) age_buckets[i] += o.age_buckets[i];
+  for (size_t k = 0; k < kActorKinds; ++k) merge_maps(actors[k], o.actors[k], thresholds_.sample_ids);
+  merge_maps(blamed, o.blamed, 0);
+  merge_maps(many_recipient_by_actor, o.many_recipient_by_actor, thresholds_.sample_ids);
+  merge_maps(bounces_by_target, o.bounces_by_target, thresholds_.sample_ids);
+  for (const auto& [domain, senders] : o.random_by_domain) {
+    RandomSenders& into = random_by_domain[domain];
+    into.messages += senders.messages;
+    into.recipients += senders.recipients;
+    for (const std::string& local : senders.local_parts)
+      if (into.local_parts.size() < kMaxRandomLocalPartsKept) into.local_parts.insert(local);
+    into.ids.merge(senders.ids, thresholds_.sample_ids);
+  }
+  for (const UnreadableMessage& u : o.unreadable_messages)
+    if (unreadable_messages.size() < kMaxUnreadableListed) unreadable_messages.push_back(u);
+}
+
+QueueReport build_report(const SummaryAccumulator& s, const Thresholds& t, size_t top_n) {
+  QueueReport report;
+  report.messages = s.messages, report.frozen = s.frozen, report.bounces = s.bounces;
+  report.unreadable = s.unreadable, report.vanished = s.vanished, report.recipients = s.recipients;
+  report.body_bytes = s.body_bytes, report.moved_frozen = s.moved_frozen;
+  report.oldest_age = s.oldest_age, report.oldest_id = s.oldest_id, report.age_buckets = s.age_buckets;
+  for (size_t k = 0; k < kActorKinds; ++k) {
+    report.top_actors[k] = top_rows(s.actors[k], top_n);
+    report.distinct_actors[k] = s.actors[k].size();
+  }
+  if (auto top = top_rows(s.blamed, 1); !top.empty() && s.messages > 0) {
+    report.top_sender = top[0].key;
+    report.top_sender_share = 100.0 * double(top[0].messages) / double(s.messages);
+  }
+  find_many_recipients(s, t, report.findings);
+  find_dominant_actors(s, t, report.findings);
+  find_backscatter(s, t, report.findings);
+  find_random_senders(s, t, report.findings);
+  std::stable_sort(report.findings.begin(), report.findings.end(), [](const Finding& a, const Finding& b) {
+    if (a.messages != b.messages) return a.messages > b.messages;
+    return std::tie(a.kind, a.actor) < std::tie(b.kind, b.actor);
+  });
+  report.unreadable_messages = s.unreadable_messages;
+  std::sort(report.unreadable_messages.begin(), report.unreadable_messages.end(),
+            [](const UnreadableMessage& a, const UnreadableMessage& b) { return a.id < b.id; });
+  return report;
+}
+
+}  // namespace sw::queue

@@ -1,0 +1,135 @@
+// "Who fills the queue": streams every message into per-actor counters (one accumulator per
+// scan thread, merged afterwards) and turns them into a report with findings. Memory grows
+// with the number of distinct actors, never with the number of messages: ids are kept only as
+// bounded samples for the evidence of findings.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "queue/message_facts.h"
+#include "spool/spool_scanner.h"
+
+namespace sw::queue {
+
+enum class ActorKind { auth_account, login, sender, sender_domain, client_ip, helo, recipient_domain, subject, script };
+inline constexpr size_t kActorKinds = 9;
+std::string_view actor_kind_name(ActorKind kind);
+
+// Bounded, deterministic sample of message ids: keeps the `capacity` smallest (= oldest) ids.
+class IdSample {
+ public:
+  void add(std::string_view id, size_t capacity);
+  void merge(const IdSample& other, size_t capacity);
+  std::vector<std::string> sorted() const;
+  size_t size() const { return ids_.size(); }
+
+ private:
+  std::vector<std::string> ids_;
+};
+
+struct ActorCount {
+  uint64_t messages = 0;
+  uint64_t recipients = 0;
+  uint64_t frozen = 0;
+  IdSample ids;
+};
+
+struct TransparentHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using ActorMap = std::unordered_map<std::string, ActorCount, TransparentHash, std::equal_to<>>;
+
+struct Thresholds {
+  size_t many_recipients = 20;           // pending recipients that make one message suspicious
+  double dominant_share = 0.30;          // an actor holding this share of the queue...
+  uint64_t dominant_floor = 50;          // ...and at least this many messages
+  double backscatter_share = 0.05;       // bounces converging on one address, share of queue...
+  uint64_t backscatter_floor = 10;       // ...and at least this many
+  uint64_t random_localparts_floor = 10; // distinct random-looking local parts on one domain
+  size_t sample_ids = 20;                // ids kept as evidence per finding
+};
+
+inline constexpr size_t kAgeBuckets = 6;
+inline constexpr std::array<int64_t, kAgeBuckets> kAgeBucketLimits = {3600, 6 * 3600, 24 * 3600, 3 * 86400,
+                                                                       7 * 86400, INT64_MAX};
+inline constexpr std::array<std::string_view, kAgeBuckets> kAgeBucketNames = {"<1h", "1h-6h", "6h-24h",
+                                                                              "1d-3d", "3d-7d", ">7d"};
+
+struct UnreadableMessage {
+  std::string id;
+  std::string reason;
+};
+
+class SummaryAccumulator : public spool::ScanSink {
+ public:
+  SummaryAccumulator(int64_t now, const Thresholds& thresholds) : now_(now), thresholds_(thresholds) {}
+  void on_message(const spool::MessageLocation& location, const spool::SpoolHeader& header,
+                  int64_t body_size) override;
+  void on_unreadable(const spool::MessageLocation& location, std::string_view reason) override;
+  void add(std::string_view id, const MessageFacts& facts, int64_t body_size);  // pure entry point
+  void merge(const SummaryAccumulator& other);
+
+  uint64_t messages = 0, frozen = 0, bounces = 0, recipients = 0, unreadable = 0, vanished = 0;
+  uint64_t body_bytes = 0, moved_frozen = 0;
+  int64_t oldest_age = 0;
+  std::string oldest_id;
+  std::array<uint64_t, kAgeBuckets> age_buckets{};
+  std::array<ActorMap, kActorKinds> actors;
+  ActorMap blamed;                   // key "kind:actor", see blamed_actor()
+  ActorMap many_recipient_by_actor;  // key "kind:actor"
+  ActorMap bounces_by_target;        // failed recipient (or bounce recipient)
+  struct RandomSenders {
+    uint64_t messages = 0, recipients = 0;
+    std::unordered_set<std::string> local_parts;  // capped
+    IdSample ids;
+  };
+  std::unordered_map<std::string, RandomSenders> random_by_domain;
+  std::vector<UnreadableMessage> unreadable_messages;  // capped
+
+ private:
+  void count_actor(ActorKind kind, std::string_view key, const MessageFacts& facts, std::string_view id,
+                   uint64_t recipients, bool sample);
+  int64_t now_;
+  Thresholds thresholds_;
+  MessageFacts facts_;  // reused per message
+};
+
+struct ActorRow {
+  std::string key;
+  uint64_t messages = 0, recipients = 0, frozen = 0;
+};
+
+struct Finding {
+  std::string kind;        // many_recipients, dominant_actor, backscatter, random_sender_localparts
+  std::string actor_kind;  // auth_account, login, sender, sender_domain, client_ip, script, address
+  std::string actor;
+  uint64_t messages = 0, recipients = 0;
+  std::string summary;
+  std::vector<std::string> ids;  // a bounded sample, oldest first
+  uint64_t min_recipients = 0;    // many_recipients: the threshold that was applied
+};
+
+struct QueueReport {
+  uint64_t messages = 0, frozen = 0, bounces = 0, unreadable = 0, vanished = 0, recipients = 0;
+  uint64_t body_bytes = 0, moved_frozen = 0;
+  int64_t oldest_age = 0;
+  std::string oldest_id;
+  std::array<uint64_t, kAgeBuckets> age_buckets{};
+  std::array<std::vector<ActorRow>, kActorKinds> top_actors;  // sorted by messages, descending
+  std::array<size_t, kActorKinds> distinct_actors{};
+  std::vector<Finding> findings;
+  std::vector<UnreadableMessage> unreadable_messages;
+  // Share of the queue held by the single largest blamed actor (auth account, local login or sender).
+  double top_sender_share = 0;
+  std::string top_sender;
+};
+
+QueueReport build_report(const SummaryAccumulator& summary, const Thresholds& thresholds, size_t top_n);
+
+}  // namespace sw::queue
