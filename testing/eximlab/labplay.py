@@ -399,6 +399,38 @@ def play_queued(lab, a, stats):
     run_parallel([lambda s=s: run_session(lab, s, stats) for s in sessions], a.parallel)
 
 
+def raw_dialog(lab, src, lines, read_first=True, pause=0.2):
+    """Send raw SMTP lines from src, reading the replies loosely; used for protocol oddities."""
+    import socket
+    with socket.create_connection(("127.0.0.1", lab.port), timeout=2,
+                                  source_address=(src, 0)) as so:
+        if read_first:
+            so.recv(4096)
+        for line in lines:
+            so.sendall(line.encode() + b"\r\n")
+            time.sleep(pause)
+            try:
+                so.recv(4096)
+            except socket.timeout:
+                pass   # e.g. inside DATA nothing is answered
+            except OSError:
+                break
+
+
+def play_oddities(lab, a, stats):
+    """Rarer log line shapes: relay denied, restricted characters, lost connections
+    and an abandoned DATA phase."""
+    spammer = f"{person()}@{rng.choice(EXTERNAL_DOMAINS)}"
+    for _ in range(bounded(a.count)):
+        relay = Session(a.from_ip, "relay-test.example",
+                        msgs=[Msg(spammer, [external_rcpt(), "bad|pipe@acme-shop.example"], "relay?")])
+        run_session(lab, relay, stats)
+        raw_dialog(lab, a.from_ip, ["EHLO lost.example"])                   # closes without QUIT
+        raw_dialog(lab, a.from_ip, ["EHLO data.example", f"MAIL FROM:<{spammer}>",
+                                    "RCPT TO:<info@acme-shop.example>", "DATA", "Subject: cut"])
+        stats.add("oddities")
+
+
 def play_incident(lab, a, stats):
     """The demo's incident: everything at once, scaled by --scale."""
     def sc(n):
@@ -573,6 +605,10 @@ def build_parser():
     s.add_argument("--domain", default="x.defer.test")
     s.add_argument("--account", default="alice@lab.example")
     s.add_argument("--from-ip", default="127.0.0.51")
+
+    s = add("oddities", play_oddities, "relay denied, lost connections")
+    s.add_argument("--from-ip", default="127.0.0.111")
+    s.add_argument("--count", type=int, default=1, help="rounds of the oddities")
 
     s = add("incident", play_incident, "the demo's composed incident")
     s.add_argument("--scale", type=float, default=1.0, help="multiply every count")
