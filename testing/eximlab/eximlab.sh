@@ -25,6 +25,7 @@ usage() {
   cat <<'USAGE'
 usage: eximlab.sh COMMAND DIR [args]
   start DIR [--port N] [--no-pid] [--split-spool] [--acl-include [HOOK:]FILE]...
+        [--watch-pid PID]       stop the lab by itself when process PID ends
   stop DIR                      kill the lab's daemons, forget its trusted configs
   reload DIR                    SIGHUP the server daemon (after editing DIR/*.inc)
   mainlog DIR | spool DIR | port DIR | internet-mainlog DIR
@@ -125,17 +126,21 @@ P
   chmod 0644 "$d/mailboxes" "$d/aliases" "$d/passwd"
 }
 
-# write_acl_hooks DIR HOOK:FILE... - DIR/acl_<hook>.inc files that .include the given snippets.
+# write_acl_hooks DIR HOOK:FILE... - copy each snippet to DIR/acl.d/ (root-owned, 0644: Exim
+# opens included files after giving up root) and .include it from DIR/acl_<hook>.inc.
 write_acl_hooks() {
-  local d=$1 spec hook file; shift
+  local d=$1 spec hook file n=0 copy; shift
+  rm -rf "$d/acl.d" && mkdir -p "$d/acl.d"
   for spec in "$@"; do
     if [[ $spec == *:* ]]; then hook=${spec%%:*}; file=${spec#*:}
-    else  # infer the hook from a name like acl_smtp_rcpt*.inc or acl_not_smtp*.inc
+    else  # infer the hook from a name like acl_smtp_rcpt.inc or acl_not_smtp.inc
       file=$spec; hook=$(basename "$file" | sed -nE 's/^acl_(smtp_)?([a-z_]+[a-z])([._-].*)?$/\2/p')
     fi
     [[ " ${ACL_HOOKS[*]} " == *" $hook "* ]] || die "unknown ACL hook '$hook' in --acl-include $spec (one of: ${ACL_HOOKS[*]})"
     [[ -r $file ]] || die "cannot read ACL snippet $file"
-    echo ".include $(cd "$(dirname "$file")" && pwd)/$(basename "$file")" >>"$d/acl_$hook.inc"
+    n=$((n + 1)); copy=$d/acl.d/$n-$hook-$(basename "$file")
+    install -o root -g root -m 0644 "$file" "$copy"
+    echo ".include $copy" >>"$d/acl_$hook.inc"
   done
 }
 
@@ -432,7 +437,7 @@ start_daemon() {
 }
 
 cmd_start() {
-  local d port="" pid=1 split=0 includes=() iport
+  local d port="" pid=1 split=0 includes=() iport watch=""
   d=$(abs_dir "${1:?start needs DIR}"); shift
   while (($#)); do
     case $1 in
@@ -440,6 +445,7 @@ cmd_start() {
       --no-pid) pid=0; shift ;;
       --split-spool) split=1; shift ;;
       --acl-include) includes+=("$2"); shift 2 ;;
+      --watch-pid) watch=$2; shift 2 ;;
       *) die "start: unknown option $1" ;;
     esac
   done
@@ -460,29 +466,51 @@ cmd_start() {
   "$EXIM" -C "$d/server.conf" -bV >/dev/null 2>"$d/conf.err" || die "bad server.conf: $(cat "$d/conf.err")"
   start_daemon "$d/internet.conf" 127.0.0.2 "$iport" "$d/internet.pid"
   start_daemon "$d/server.conf" 127.0.0.1 "$port" "$d/server.pid"
+  [[ -z $watch ]] || start_watcher "$d" "$watch"
 }
 
-# stop_pidfile PIDFILE - TERM the recorded exim daemon, wait up to 5 s, then KILL it.
-stop_pidfile() {
-  local pidfile=$1 pid i
-  pid_alive "$pidfile" || { rm -f "$pidfile"; return 0; }
-  pid=$(<"$pidfile")
-  kill -TERM "$pid" 2>/dev/null || true
+# start_watcher DIR PID - a detached process that runs "stop DIR" once PID has ended
+# (e.g. a crashed test), or after WATCH_MAX_HOURS at the latest. Its pid is DIR/watch.pid.
+start_watcher() {
+  local d=$1 owner=$2
+  [[ -e /proc/$owner ]] || die "--watch-pid $owner: no such process"
+  setsid bash -c '
+    for ((i = 0; i < $3 * 3600; i++)); do [[ -e /proc/$2 ]] || break; sleep 1; done
+    rm -f "$1/watch.pid"
+    exec "$4" stop "$1"' eximlab-watch "$d" "$owner" "${WATCH_MAX_HOURS:-6}" "$LAB_HOME/eximlab.sh" \
+    </dev/null >/dev/null 2>&1 &
+  echo $! >"$d/watch.pid"
+}
+
+# stop_daemons PIDFILE... - TERM the recorded exim daemons together (each takes about 2 s
+# to exit), wait up to 5 s, then KILL what is left. Only pids recorded by this lab are touched.
+stop_daemons() {
+  local f pids=() pid i alive
+  for f in "$@"; do
+    pid_alive "$f" && pids+=("$(<"$f")")
+    rm -f "$f"
+  done
+  ((${#pids[@]})) || return 0
+  kill -TERM "${pids[@]}" 2>/dev/null || true
   for ((i = 0; i < 50; i++)); do
-    [[ -e /proc/$pid ]] || break
+    alive=0
+    for pid in "${pids[@]}"; do [[ -e /proc/$pid ]] && alive=1; done
+    ((alive)) || return 0
     sleep 0.1
   done
-  [[ -e /proc/$pid ]] && kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
+  kill -KILL "${pids[@]}" 2>/dev/null || true
 }
 
 cmd_stop() {
   local d
   d=$(abs_dir "${1:?stop needs DIR}")
-  stop_pidfile "$d/server.pid"
-  stop_pidfile "$d/internet.pid"
+  stop_daemons "$d/server.pid" "$d/internet.pid"
   with_lock untrust_config "$d/server.conf"
   with_lock untrust_config "$d/internet.conf"
+  if [[ -s $d/watch.pid ]]; then   # the watcher is a bash loop we started: end it by pid
+    kill "$(<"$d/watch.pid")" 2>/dev/null || true
+    rm -f "$d/watch.pid"
+  fi
 }
 
 cmd_reload() {

@@ -537,6 +537,7 @@ def build_parser():
     def add(name, func, help_):
         s = sub.add_parser(name, help=help_, description=func.__doc__)
         s.set_defaults(func=func)
+        s.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="random seed")
         s.add_argument("--parallel", type=int, default=4, help="concurrent clients (default 4)")
         return s
 
