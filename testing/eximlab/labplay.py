@@ -212,12 +212,13 @@ def send_one(s, m, stats):
 
 
 def run_local(user, cwd, msg, args=("-t", "-i"), stats=None):
-    """sendmail as a local Unix user from cwd; the caller runs inside the lab's namespace."""
+    """sendmail as a local Unix user from cwd; the caller runs inside the lab's namespace.
+    The child switches uid/gid itself (no setpriv exec): Exim sees the user as its caller."""
     pw = pwd.getpwnam(user)
     env = {"HOME": pw.pw_dir, "USER": user, "LOGNAME": user, "PATH": "/usr/local/bin:/usr/bin:/bin"}
-    cmd = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--init-groups",
-           "/usr/sbin/sendmail", *args]
-    p = subprocess.run(cmd, input=msg.text().encode(), cwd=cwd, env=env,
+    groups = os.getgrouplist(user, pw.pw_gid)
+    p = subprocess.run(["/usr/sbin/sendmail", *args], input=msg.text().encode(), cwd=cwd, env=env,
+                       user=pw.pw_uid, group=pw.pw_gid, extra_groups=groups,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
     if stats:
         stats.add("local_sent" if p.returncode == 0 else "local_failed")
