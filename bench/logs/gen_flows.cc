@@ -385,7 +385,7 @@ void Sim::session_inbound(uint32_t si) {
     }
   }
   m.sender_rd = rd;
-  uint32_t d = rng_.skewed(uint32_t(w_.domains.size()) - 0, 1.6);
+  uint32_t d = w_.domain_rank[rng_.skewed(uint32_t(w_.domains.size()), 1.6)];
   const Domain& dom = w_.domains[d];
   uint32_t n = rng_.chance(0.85) ? 1 : 2 + rng_.below(3);
   for (uint32_t k = 0; k < n; ++k) add_local_rcpt(m, dom.first_box + rng_.below(dom.n_boxes));
@@ -491,7 +491,7 @@ void Sim::session_reject(uint32_t si) {
       out_.s(kRblTexts[which]);
       out_.s(ss.cl->ip);
     } else if (reason < 65) {  // guessed local part
-      uint32_t d = rng_.skewed(uint32_t(w_.domains.size()), 1.5);
+      uint32_t d = w_.domain_rank[rng_.skewed(uint32_t(w_.domains.size()), 1.5)];
       tmp_.clear();
       if (rng_.chance(0.5)) tmp_ = rng_.pick(kBruteIds);
       else append_token(tmp_, rng_, 5 + int(rng_.below(5)));
@@ -613,7 +613,7 @@ void Sim::session_auth(uint32_t si) {
     if (rng_.chance(0.65)) {
       add_remote_person(m, false);
     } else {
-      const Domain& d2 = w_.domains[rng_.skewed(uint32_t(w_.domains.size()), 1.6)];
+      const Domain& d2 = w_.domains[w_.domain_rank[rng_.skewed(uint32_t(w_.domains.size()), 1.6)]];
       add_local_rcpt(m, d2.first_box + rng_.below(d2.n_boxes));
     }
   }
@@ -866,7 +866,7 @@ void Sim::on_php_receive(uint32_t mi) {
 
 // A cron job's output, mailed to the account owner; -odi delivers in the same process.
 void Sim::start_cron() {
-  uint32_t ui = rng_.skewed(uint32_t(w_.users.size()), 1.5);
+  uint32_t ui = w_.user_rank[rng_.skewed(uint32_t(w_.users.size()), 1.5)];
   const User& u = w_.users[ui];
   uint32_t pid = fork_pid();
   begin(pid);

@@ -397,6 +397,16 @@ World build_world(uint64_t seed) {
     }
   }
 
+  auto shuffle = [&](auto& v) {
+    for (size_t k = v.size(); k > 1; --k) std::swap(v[k - 1], v[rng.below(uint32_t(k))]);
+  };
+  shuffle(w.scripts);  // only background scripts so far; planted ones are appended below
+  shuffle(w.auth_boxes);
+  for (uint32_t k = 0; k < w.domains.size(); ++k) w.domain_rank.push_back(k);
+  for (uint32_t k = 0; k < w.users.size(); ++k) w.user_rank.push_back(k);
+  shuffle(w.domain_rank);
+  shuffle(w.user_rank);
+
   // Planted: see gen_mainlog.cc for the story of each.
   w.u_script = 0;
   w.u_compromised = 1;

@@ -63,6 +63,9 @@ struct Script {
 struct World {
   std::vector<User> users;
   std::vector<Domain> domains;
+  // Popularity order: skewed picks index these, so busy background actors are spread at
+  // random over the population instead of piling onto the first (planted) users.
+  std::vector<uint32_t> domain_rank, user_rank;
   std::vector<Mailbox> boxes;
   std::vector<uint32_t> auth_boxes;  // mailboxes (kMailbox) that log in over SMTP AUTH
   std::vector<Script> scripts;

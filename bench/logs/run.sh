@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# Benchmarks `spamwarden logs` against its peers on one large synthetic Exim main log.
+#
+#   bench/logs/run.sh [--size-mb N] [--seed S] [--runs R] [--keep] [--skip-eximstats]
+#                     [--full-eximstats] [--prefix-mb P]
+#
+# Builds what is missing (scripts/build.sh release), generates the log once into bench/out/
+# (plus a pigz copy), warms the page cache, then times every peer on the same bytes:
+#   spamwarden    build/spamwarden logs --json LOG            (best of R, default 3)
+#   pipeline      grep cwd | grep -v /var/spool | awk | awk | sort | uniq -c | sort -n
+#   eximstats     eximstats LOG (one run on a P MB prefix, scaled linearly; or the whole log)
+#   wc -l         wc -l LOG
+#   zcat          zcat LOG.gz
+#   spamwarden.gz build/spamwarden logs --json LOG.gz
+# Wall time comes from the shell clock (ns), peak RSS from GNU time (%M). All peers run with
+# LC_ALL=C, the fastest setting for grep/sort, so the bar is not lowered by a slow locale.
+# Prints a table with the targets and PASS/FAIL, and writes it to bench/out/logs-results.md.
+# Exit status: 0 when the run completed (whatever the verdicts), 2 on bad usage, 3 when the
+# log could not be generated.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+
+size_mb=1100 seed=1 runs=3 keep=0 skip_ex=0 full_ex=0 prefix_mb=100
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+while (($#)); do
+  case $1 in
+    --size-mb) size_mb=$2; shift ;;
+    --seed) seed=$2; shift ;;
+    --runs) runs=$2; shift ;;
+    --prefix-mb) prefix_mb=$2; shift ;;
+    --keep) keep=1 ;;
+    --skip-eximstats) skip_ex=1 ;;
+    --full-eximstats) full_ex=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown argument $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ $size_mb =~ ^[0-9]+$ && $seed =~ ^[0-9]+$ && $runs =~ ^[1-9][0-9]*$ && $prefix_mb =~ ^[1-9][0-9]*$ ]] ||
+  { echo "run.sh: sizes, seed and runs are positive integers" >&2; exit 2; }
+
+export LC_ALL=C
+OUT=$ROOT/bench/out
+BUILD=$ROOT/build
+GEN=$BUILD/bench/logs/gen_mainlog
+SW=$BUILD/spamwarden
+mkdir -p "$OUT"
+note() { printf '%s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- build
+sw_note=""
+if [[ ! -f $BUILD/build.ninja || ! -x $GEN || ! -x $SW ]]; then
+  note "run.sh: building (scripts/build.sh release)"
+  scripts/build.sh release >"$OUT/logs-build.log" 2>&1 || note "run.sh: full build failed, see bench/out/logs-build.log"
+fi
+if ! cmake --build "$BUILD" --target gen_mainlog >>"$OUT/logs-build.log" 2>&1; then
+  note "run.sh: cannot build gen_mainlog, see bench/out/logs-build.log"; exit 3
+fi
+if ! cmake --build "$BUILD" --target spamwarden >>"$OUT/logs-build.log" 2>&1; then
+  if [[ -x $SW ]]; then sw_note="spamwarden did not rebuild (see bench/out/logs-build.log); timed the existing binary"
+  else sw_note="spamwarden does not build yet (see bench/out/logs-build.log)"; fi
+  note "run.sh: $sw_note"
+fi
+for tool in pigz zcat eximstats; do
+  command -v $tool >/dev/null || { note "run.sh: $tool missing: run scripts/setup-deps.sh"; exit 3; }
+done
+[[ -x /usr/bin/time ]] || { note "run.sh: GNU time missing: run scripts/setup-deps.sh"; exit 3; }
+
+# ---------------------------------------------------------------- the log
+gen_hash=$(cat bench/logs/gen_*.h bench/logs/gen_*.cc | sha1sum | cut -c1-8)
+base=$OUT/mainlog-${size_mb}mb-s${seed}-${gen_hash}
+LOG=$base.log GZ=$base.log.gz TRUTH=$base.truth PREFIX=$base.prefix${prefix_mb}mb.log
+created=()
+gen_secs=""
+if [[ -s $LOG && -s $TRUTH ]]; then
+  note "run.sh: reusing $(basename "$LOG")"
+else
+  # Logs from other sizes, seeds or generator versions are caches: drop them.
+  rm -f "$OUT"/mainlog-*
+  note "run.sh: generating ${size_mb} MB log (seed $seed)"
+  t0=$(date +%s%N)
+  "$GEN" --size-mb "$size_mb" --seed "$seed" --print-truth >"$LOG.tmp" 2>"$TRUTH.tmp" ||
+    { note "run.sh: gen_mainlog failed"; rm -f "$LOG.tmp" "$TRUTH.tmp"; exit 3; }
+  t1=$(date +%s%N)
+  gen_secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", (b-a)/1e9}')
+  mv "$LOG.tmp" "$LOG"; mv "$TRUTH.tmp" "$TRUTH"
+  created+=("$LOG" "$TRUTH")
+fi
+if [[ ! -s $GZ ]]; then
+  note "run.sh: compressing with pigz"
+  pigz -6 -c "$LOG" >"$GZ.tmp" && mv "$GZ.tmp" "$GZ"
+  created+=("$GZ")
+fi
+if [[ ! -s $PREFIX ]]; then
+  # The first P MB, cut back to a whole line. Before the mid-log Exim upgrade, so Debian 12's
+  # eximstats (4.96, 16-character ids only) reads every line of it.
+  head -c $((prefix_mb * 1000000)) "$LOG" | head -n -1 >"$PREFIX"
+  created+=("$PREFIX")
+fi
+cleanup() {
+  ((keep)) && return 0
+  ((${#created[@]})) && rm -f "${created[@]}"
+  return 0
+}
+trap cleanup EXIT
+
+log_bytes=$(stat -c %s "$LOG")
+gz_bytes=$(stat -c %s "$GZ")
+prefix_bytes=$(stat -c %s "$PREFIX")
+log_mb=$(awk -v b="$log_bytes" 'BEGIN{printf "%.0f", b/1e6}')
+note "run.sh: warming the page cache"
+cat "$LOG" "$GZ" "$PREFIX" >/dev/null
+cat "$LOG" "$GZ" "$PREFIX" >/dev/null
+
+# ---------------------------------------------------------------- timing
+# measure NAME RUNS CMD: best wall seconds in T[NAME], max peak RSS (KB) in M[NAME],
+# last exit status in RC[NAME]. CMD runs under bash -c; its stderr goes to
+# bench/out/logs-NAME.stderr.
+declare -A T M RC
+measure() {
+  local name=$1 n=$2 cmd=$3 best="" maxrss=0 rc t0 t1 wall rss
+  for ((i = 0; i < n; i++)); do
+    rc=0
+    t0=$(date +%s%N)
+    /usr/bin/time -f '%M' -o "$OUT/.time" bash -c "$cmd" 2>"$OUT/logs-$name.stderr" || rc=$?
+    t1=$(date +%s%N)
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)/1e9}')
+    rss=$(tail -n 1 "$OUT/.time")
+    [[ $rss =~ ^[0-9]+$ ]] || rss=0
+    if [[ -z $best ]] || awk -v w="$wall" -v b="$best" 'BEGIN{exit !(w<b)}'; then best=$wall; fi
+    ((rss > maxrss)) && maxrss=$rss
+    note "  $name run $((i + 1))/$n: ${wall}s, $((rss / 1024)) MB, exit $rc"
+  done
+  T[$name]=$best M[$name]=$maxrss RC[$name]=$rc
+}
+
+q() { printf '%q' "$1"; }
+sw_ok=0
+if [[ -x $SW ]] && "$SW" logs --help >/dev/null 2>&1; then sw_ok=1; fi
+
+note "run.sh: timing (best of $runs; load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
+if ((sw_ok)); then
+  # Exit 1 means "findings", which this log always has.
+  measure spamwarden "$runs" "$(q "$SW") logs --json $(q "$LOG") >$(q "$OUT/logs-spamwarden.json")"
+  measure spamwarden_gz "$runs" "$(q "$SW") logs --json $(q "$GZ") >/dev/null"
+  measure spamwarden_prefix 1 "$(q "$SW") logs --json $(q "$PREFIX") >/dev/null"
+fi
+measure pipeline "$runs" "grep cwd $(q "$LOG") | grep -v /var/spool | awk -F\"cwd=\" '{print \$2}' | awk '{print \$1}' | sort | uniq -c | sort -n >$(q "$OUT/logs-pipeline.txt")"
+measure wc "$runs" "wc -l $(q "$LOG") >/dev/null"
+measure zcat "$runs" "zcat $(q "$GZ") >/dev/null"
+ex_scaled=0
+if ((!skip_ex)); then
+  if ((full_ex)); then
+    measure eximstats 1 "eximstats $(q "$LOG") >/dev/null"
+  else
+    measure eximstats 1 "eximstats $(q "$PREFIX") >/dev/null"
+    T[eximstats]=$(awk -v t="${T[eximstats]}" -v f="$log_bytes" -v p="$prefix_bytes" 'BEGIN{printf "%.3f", t*f/p}')
+    ex_scaled=1
+  fi
+fi
+
+# ---------------------------------------------------------------- report
+sw_status() {  # why a spamwarden row has no usable time, or "" when it has one
+  local name=$1
+  ((sw_ok)) || { echo "missing"; return; }
+  local rc=${RC[$name]}
+  [[ $rc == 0 || $rc == 1 ]] || { echo "failed (exit $rc)"; return; }
+  echo ""
+}
+fmt_row() {  # name label command bytes [suffix]
+  local name=$1 label=$2 cmd=${3//|/\\|} bytes=$4 st=""  # a | would end the table cell
+  [[ $name == spamwarden* ]] && st=$(sw_status "$name")
+  if [[ -n $st ]]; then printf '| %s | `%s` | %s | | | |\n' "$label" "$cmd" "$st"; return; fi
+  if [[ -z ${T[$name]:-} ]]; then printf '| %s | `%s` | skipped | | | |\n' "$label" "$cmd"; return; fi
+  awk -v l="$label" -v c="$cmd" -v t="${T[$name]}" -v b="$bytes" -v m="${M[$name]}" -v s="${5:-}" \
+    'BEGIN{printf "| %s | `%s` | %.2f%s | %.0f | %.0f | %s |\n", l, c, t, s, b/1e6/t, m/1024, (s==""?"":"linear scale-up")}'
+}
+usable() { [[ -n ${T[$1]:-} ]] && { [[ $1 != spamwarden* ]] || [[ -z $(sw_status "$1") ]]; }; }
+verdict() {  # value op limit -> PASS/FAIL
+  awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN{ok = (op==">=") ? v>=l : v<=l; print ok ? "PASS" : "FAIL"}'
+}
+checks=()
+add_check() {  # label target measured verdict
+  checks+=("| $1 | $2 | $3 | $4 |")
+}
+if usable spamwarden; then
+  sw=${T[spamwarden]}
+  if usable pipeline; then
+    r=$(awk -v a="${T[pipeline]}" -v b="$sw" 'BEGIN{printf "%.2f", a/b}')
+    add_check "vs one-column pipeline" "≥ 3× faster" "${r}×" "$(verdict "$r" ">=" 3)"
+  fi
+  if usable eximstats; then
+    r=$(awk -v a="${T[eximstats]}" -v b="$sw" 'BEGIN{printf "%.1f", a/b}')
+    add_check "vs eximstats$( ((ex_scaled)) && echo ' (scaled)')" "≥ 60× faster" "${r}×" "$(verdict "$r" ">=" 60)"
+  fi
+  if usable wc; then
+    r=$(awk -v a="$sw" -v b="${T[wc]}" 'BEGIN{printf "%.2f", a/b}')
+    add_check "vs wc -l" "≤ 2.5× its time" "${r}×" "$(verdict "$r" "<=" 2.5)"
+  fi
+  rss=$(awk -v a="${M[spamwarden]}" 'BEGIN{printf "%.0f", a/1024}')
+  add_check "peak RSS, plain log" "≤ 256 MB" "${rss} MB" "$(verdict "$rss" "<=" 256)"
+  if usable spamwarden_prefix; then
+    r=$(awk -v a="${M[spamwarden]}" -v b="${M[spamwarden_prefix]}" 'BEGIN{printf "%.2f", a/b}')
+    add_check "RSS growth, ${prefix_mb} MB → ${log_mb} MB" "≤ 2× (bounded by actors)" "${r}×" "$(verdict "$r" "<=" 2)"
+  fi
+fi
+if usable spamwarden_gz && usable zcat; then
+  r=$(awk -v a="${T[zcat]}" -v b="${T[spamwarden_gz]}" 'BEGIN{printf "%.2f", a/b}')
+  add_check "gzip input vs zcat" "≥ 0.8× zcat's speed" "${r}×" "$(verdict "$r" ">=" 0.8)"
+  rss=$(awk -v a="${M[spamwarden_gz]}" 'BEGIN{printf "%.0f", a/1024}')
+  add_check "peak RSS, gzip log" "≤ 256 MB" "${rss} MB" "$(verdict "$rss" "<=" 256)"
+fi
+
+lines=$(awk '/^truth bytes=/{for(i=1;i<=NF;i++) if($i ~ /^lines=/){sub("lines=","",$i); print $i}}' "$TRUTH")
+{
+  echo "# spamwarden logs benchmark"
+  echo
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (+ uncommitted src changes)')"
+  echo "- machine: $(nproc) cores, $(awk '/model name/{sub(/^[^:]*: /,""); print; exit}' /proc/cpuinfo), $(awk '/MemTotal/{printf "%.0f GB", $2/1048576}' /proc/meminfo) RAM; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- log: $(basename "$LOG"), ${log_bytes} bytes, ${lines:-?} lines; gzip copy ${gz_bytes} bytes; warm page cache; LC_ALL=C"
+  [[ -n $gen_secs ]] && echo "- generator: ${gen_secs} s for ${log_mb} MB ($(awk -v b="$log_bytes" -v t="$gen_secs" 'BEGIN{printf "%.0f", b/1e6/t}') MB/s, to disk)"
+  [[ -n $sw_note ]] && echo "- note: $sw_note"
+  echo "- best of $runs runs (eximstats: 1 run$( ((ex_scaled)) && echo " on the first ${prefix_mb} MB, scaled linearly to the whole log"))"
+  echo
+  echo "| peer | command | wall s | MB/s | peak RSS MB | note |"
+  echo "|---|---|---:|---:|---:|---|"
+  fmt_row spamwarden "spamwarden" "spamwarden logs --json LOG" "$log_bytes"
+  fmt_row pipeline "one-column pipeline" "grep cwd LOG | grep -v /var/spool | awk -F\"cwd=\" '{print \$2}' | awk '{print \$1}' | sort | uniq -c | sort -n" "$log_bytes"
+  if ((ex_scaled)); then fmt_row eximstats "eximstats" "eximstats LOG" "$log_bytes" " (scaled)"
+  else fmt_row eximstats "eximstats" "eximstats LOG" "$log_bytes"; fi
+  fmt_row wc "wc -l" "wc -l LOG" "$log_bytes"
+  fmt_row zcat "zcat" "zcat LOG.gz" "$log_bytes"
+  fmt_row spamwarden_gz "spamwarden, gzip" "spamwarden logs --json LOG.gz" "$log_bytes"
+  fmt_row spamwarden_prefix "spamwarden, ${prefix_mb} MB prefix" "spamwarden logs --json PREFIX" "$prefix_bytes"
+  echo
+  echo "MB/s counts uncompressed bytes (10^6) for every row, the gzip ones included."
+  echo
+  if ((${#checks[@]})); then
+    echo "| target | wanted | measured | result |"
+    echo "|---|---|---:|---|"
+    printf '%s\n' "${checks[@]}"
+  else
+    echo "No targets checked: spamwarden logs is missing or failed."
+  fi
+  echo
+  echo "Naive one-column pipeline, top 5 (compare with the planted truth below):"
+  echo
+  echo '```'
+  tail -n 5 "$OUT/logs-pipeline.txt" 2>/dev/null || true
+  echo '```'
+  echo
+  echo "Planted truth (gen_mainlog --print-truth):"
+  echo
+  echo '```'
+  grep -E '^(culprit|legit) ' "$TRUTH" || true
+  echo '```'
+} >"$OUT/logs-results.md"
+cat "$OUT/logs-results.md"
+rm -f "$OUT/.time"
