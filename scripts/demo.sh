@@ -6,6 +6,7 @@
 # the main log Exim wrote. The lab is stopped (by its recorded PIDs) however the script ends.
 #
 # Environment: DEMO_SCALE=0.5 plays a smaller incident (default 1);
+#              DEMO_SKIP_BUILD=1 uses an existing build/spamwarden;
 #              DEMO_KEEP=1 keeps the lab directory for a look afterwards (daemons still stop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,9 @@ scripts/setup-deps.sh
 echo "ok"
 
 heading "2/6 Build"
+if [[ ${DEMO_SKIP_BUILD:-0} == 1 && -x build/spamwarden ]]; then
+  echo "skipped (DEMO_SKIP_BUILD=1), using build/spamwarden"
+else
 build_log=$(mktemp /tmp/spamwarden-build.XXXXXX)
 if ! scripts/build.sh release >"$build_log" 2>&1; then
   tail -n 40 "$build_log"; rm -f "$build_log"
@@ -44,6 +48,7 @@ if ! scripts/build.sh release >"$build_log" 2>&1; then
 fi
 rm -f "$build_log"
 echo "built build/spamwarden"
+fi
 
 heading "3/6 Start a throwaway Exim lab (127.0.0.1, private config, spool and logs)"
 LAB=$(mktemp -d /tmp/spamwarden-demo.XXXXXX)
