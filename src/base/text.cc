@@ -76,6 +76,18 @@ std::string printable(std::string_view s, size_t max_len) {
   return out;
 }
 
+std::string_view fold_digits(std::string_view s, std::string& buf) {
+  size_t first = 0;
+  while (first < s.size() && !is_digit(s[first])) ++first;
+  if (first == s.size()) return s;
+  buf.assign(s.substr(0, first));
+  for (size_t i = first; i < s.size(); ++i) {
+    if (!is_digit(s[i])) buf += s[i];
+    else if (i == 0 || !is_digit(s[i - 1])) buf += '#';
+  }
+  return buf;
+}
+
 static bool class_match(std::string_view pat, size_t& pi, char c) {
   // pat[pi] == '['; on return pi points past ']'.
   size_t i = pi + 1;

@@ -26,6 +26,10 @@ std::string unescape_exim(std::string_view s);
 // Replaces bytes that would garble a terminal or a report (controls, DEL) with '?'.
 std::string printable(std::string_view s, size_t max_len = SIZE_MAX);
 
+// Replaces every run of digits with one '#', so "Order #12345 shipped" and "Order #12346
+// shipped" group together. Writes into buf only when s has digits; returns the result.
+std::string_view fold_digits(std::string_view s, std::string& buf);
+
 // Shell-style glob with '*', '?' and '[...]', case-insensitive (addresses are).
 bool glob_match(std::string_view pattern, std::string_view text);
 

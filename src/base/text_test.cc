@@ -35,6 +35,13 @@ TEST(Text, PrintableMasksControls) {
   EXPECT_EQ(printable("abcdef", 3), "abc...");
 }
 
+TEST(Text, FoldDigits) {
+  std::string buf;
+  EXPECT_EQ(fold_digits("Order #12345 shipped on 2026-11-01", buf), "Order ## shipped on #-#-#");
+  EXPECT_EQ(fold_digits("no digits", buf), "no digits");
+  EXPECT_EQ(fold_digits("7", buf), "#");
+}
+
 TEST(Text, TrimAndCase) {
   EXPECT_EQ(trim("  x y \r\n"), "x y");
   EXPECT_TRUE(iequals("HeLLo", "hello"));

@@ -1,5 +1,7 @@
 #include "eximlog/message_id.h"
 
+#include <cstring>
+
 #include "base/text.h"
 
 namespace sw::eximlog {
@@ -36,11 +38,9 @@ size_t message_id_prefix(std::string_view s) {
 }
 
 MessageKey message_key(std::string_view id) {
-  unsigned __int128 v = 0;
-  for (char c : id)
-    if (c != '-') v = v * 62 + unsigned(base62(c));
-  if (id.size() == kNewIdLength) v |= static_cast<unsigned __int128>(1) << 127;
-  return MessageKey{uint64_t(v >> 64), uint64_t(v)};
+  MessageKey k;
+  std::memcpy(k.w, id.data(), id.size() < sizeof k.w ? id.size() : sizeof k.w);
+  return k;
 }
 
 int64_t message_id_time(std::string_view id) {

@@ -16,18 +16,19 @@ bool is_message_id(std::string_view s);
 // space; 0 otherwise.
 size_t message_id_prefix(std::string_view s);
 
-// A compact, collision-free key for an id (62^21 < 2^126, so both forms fit with a form bit).
+// A fixed-size key for an id: its bytes, zero-padded (the two forms differ in length, so they
+// cannot collide). Cheap to build and compare on the hot path.
 struct MessageKey {
-  uint64_t hi = 0;
-  uint64_t lo = 0;
+  uint64_t w[3] = {0, 0, 0};
   bool operator==(const MessageKey&) const = default;
 };
 MessageKey message_key(std::string_view id);  // id must satisfy is_message_id
 
 struct MessageKeyHash {
   size_t operator()(const MessageKey& k) const {
-    uint64_t h = k.lo * 0x9E3779B97F4A7C15ull ^ (k.hi + 0x632BE59BD9B4E019ull);
-    return size_t(h ^ (h >> 29));
+    uint64_t h = (k.w[0] ^ (k.w[1] * 0x9E3779B97F4A7C15ull) ^ (k.w[2] * 0xC2B2AE3D27D4EB4Full));
+    h *= 0xFF51AFD7ED558CCDull;
+    return size_t(h ^ (h >> 32));
   }
 };
 

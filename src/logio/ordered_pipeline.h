@@ -1,4 +1,5 @@
 // Parses blocks on worker threads and hands the results to one consumer in input order.
+// Batch needs clear() that keeps capacity: batches are recycled.
 // The reader stays at most `max_in_flight` blocks ahead, so memory is bounded whatever the
 // input size; the consumer runs on the calling thread.
 #pragma once
@@ -45,6 +46,11 @@ class OrderedPipeline {
       }
       cv_.notify_all();
       consume(*batch);
+      batch->clear();  // keeps its capacity: recycled, so no fresh pages per block
+      {
+        std::lock_guard lock(mutex_);
+        free_.push_back(std::move(batch));
+      }
       ++next;
     }
     {
@@ -109,7 +115,15 @@ class OrderedPipeline {
         job = std::move(jobs_.front());
         jobs_.erase(jobs_.begin());
       }
-      auto batch = std::make_unique<Batch>();
+      std::unique_ptr<Batch> batch;
+      {
+        std::lock_guard lock(mutex_);
+        if (!free_.empty()) {
+          batch = std::move(free_.back());
+          free_.pop_back();
+        }
+      }
+      if (!batch) batch = std::make_unique<Batch>();
       try {
         parse_(job.block, *batch);
       } catch (...) {
@@ -141,6 +155,7 @@ class OrderedPipeline {
   std::condition_variable cv_;
   std::vector<Job> jobs_;
   std::map<uint64_t, std::unique_ptr<Batch>> done_;
+  std::vector<std::unique_ptr<Batch>> free_;
   uint64_t produced_ = 0;
   size_t in_flight_ = 0;
   bool reader_done_ = false;

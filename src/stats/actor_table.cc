@@ -33,24 +33,41 @@ const char* actor_kind_title(ActorKind kind) {
 }
 
 uint32_t ActorTable::intern(std::string_view key, bool* created) {
-  auto it = index_.find(key);
-  if (it != index_.end()) {
+  uint64_t h = std::hash<std::string_view>{}(key);
+  uint32_t* slot = index_.find(h);
+  if (slot && actors_[*slot].key == key) {
     if (created) *created = false;
-    return it->second;
+    return *slot;
+  }
+  if (slot) {  // another key has this hash
+    auto it = collided_.find(std::string(key));
+    if (it != collided_.end()) {
+      if (created) *created = false;
+      return it->second;
+    }
   }
   uint32_t idx = uint32_t(actors_.size());
-  index_.emplace(std::string(key), idx);
+  if (slot) collided_.emplace(std::string(key), idx);
+  else index_[h] = idx;
   ActorStats& a = actors_.emplace_back();
   a.key = std::string(key);
-  if (window_span_ > 0) a.window = std::make_unique<PeakWindow>(window_span_);
+  if (with_extras_) {
+    a.extras = std::make_unique<ActorExtras>();
+    if (window_span_ > 0) a.extras->window = std::make_unique<PeakWindow>(window_span_);
+  }
   if (created) *created = true;
   return idx;
 }
 
+const std::vector<std::string>& ActorStats::listed_ips() const {
+  static const std::vector<std::string> none;
+  return extras ? extras->client_ips : none;
+}
+
 void ActorTable::note_client_ip(ActorStats& a, std::string_view ip) {
-  if (ip.empty()) return;
-  if (!a.client_ip_hashes.insert(std::hash<std::string_view>{}(ip)).second) return;
-  if (a.client_ips.size() < kMaxListedIps) a.client_ips.emplace_back(ip);
+  if (ip.empty() || !a.extras) return;
+  if (!a.extras->client_ip_hashes.insert(std::hash<std::string_view>{}(ip)).second) return;
+  if (a.extras->client_ips.size() < kMaxListedIps) a.extras->client_ips.emplace_back(ip);
 }
 
 }  // namespace sw::stats

@@ -2,6 +2,7 @@
 // did. Memory is proportional to the number of distinct actors.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "base/civil_time.h"
+#include "base/flat_map.h"
 #include "stats/evidence.h"
 #include "stats/peak_window.h"
 
@@ -29,36 +31,52 @@ constexpr size_t kActorKinds = 8;
 const char* actor_kind_key(ActorKind kind);    // JSON key: "script", "local_user", ...
 const char* actor_kind_title(ActorKind kind);  // report heading
 
+// What only some kinds need (bursts, evidence, account IPs): allocated on demand, so the
+// high-cardinality kinds (senders, subjects, IPs) stay small.
+struct ActorExtras {
+  std::unique_ptr<PeakWindow> window;  // kinds that can burst
+  Evidence evidence;
+  std::vector<std::string> client_ips;            // AuthAccount: listed, capped
+  std::unordered_set<uint64_t> client_ip_hashes;  // AuthAccount: exact distinct count
+};
+
 struct ActorStats {
   std::string key;
   uint64_t messages = 0;
   uint64_t recipients = 0;
   uint64_t bytes = 0;
-  uint64_t delivered = 0, deferred = 0, failed = 0, frozen = 0;  // per recipient outcome
+  uint32_t delivered = 0, deferred = 0, failed = 0, frozen = 0;  // per recipient outcome
   uint32_t max_recipients = 0;                                    // in one message
   CivilSeconds first = 0, last = 0;
   // Session-level signals, keyed on the same actor.
-  uint64_t failed_logins = 0;    // AuthAccount: set_id failures; ClientIp: failures from it
-  uint64_t rejected_rcpts = 0;   // ClientIp: RCPT rejected as unknown
-  uint64_t distinct_senders = 0; // SenderDomain
-  uint64_t random_senders = 0;   // SenderDomain: random-looking local parts
-  CivilSeconds first_failed_login = 0, last_failed_login = 0;
-  std::vector<std::string> client_ips;  // AuthAccount: distinct IPs it was used from (listed, capped)
-  std::unordered_set<uint64_t> client_ip_hashes;  // exact distinct count past the listing cap
-  std::unique_ptr<PeakWindow> window;   // kinds that can burst
-  Evidence evidence;
+  uint32_t failed_logins = 0;    // AuthAccount: set_id failures; ClientIp: failures from it
+  uint32_t rejected_rcpts = 0;   // ClientIp: RCPT rejected as unknown
+  uint32_t distinct_senders = 0; // SenderDomain
+  uint32_t random_senders = 0;   // SenderDomain: random-looking local parts
+  CivilSeconds first_failed_login = 0;
+  std::unique_ptr<ActorExtras> extras;
+
+  PeakWindow* window() const { return extras ? extras->window.get() : nullptr; }
+  size_t client_ip_count() const { return extras ? extras->client_ip_hashes.size() : 0; }
+  const std::vector<std::string>& listed_ips() const;
+  void add_evidence(std::string_view line) {
+    if (extras) extras->evidence.add(line);
+  }
+  std::vector<std::string> evidence_lines() const { return extras ? extras->evidence.lines() : std::vector<std::string>{}; }
 };
 
 class ActorTable {
  public:
   static constexpr size_t kMaxListedIps = 32;
 
-  ActorTable(ActorKind kind, int64_t window_span) : kind_(kind), window_span_(window_span) {}
+  // window_span > 0 gives each actor a peak window; with_extras gives evidence and IP sets.
+  ActorTable(ActorKind kind, int64_t window_span, bool with_extras)
+      : kind_(kind), window_span_(window_span), with_extras_(with_extras || window_span > 0) {}
 
   // Index of the actor with this key, created on first sight (created=true then).
   uint32_t intern(std::string_view key, bool* created = nullptr);
   ActorStats& at(uint32_t index) { return actors_[index]; }
-  const std::vector<ActorStats>& all() const { return actors_; }
+  const std::deque<ActorStats>& all() const { return actors_; }
   size_t size() const { return actors_.size(); }
   ActorKind kind() const { return kind_; }
 
@@ -66,14 +84,17 @@ class ActorTable {
   static void note_client_ip(ActorStats& a, std::string_view ip);
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  struct Mix {
+    size_t operator()(uint64_t h) const { return size_t(h ^ (h >> 31)); }
   };
   ActorKind kind_;
   int64_t window_span_;  // 0: no peak window for this kind
-  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> index_;
-  std::vector<ActorStats> actors_;
+  bool with_extras_;
+  // 64-bit key hash -> index; the key is verified, and the (practically never used) second
+  // map holds keys whose hash collided with another's.
+  FlatMap<uint64_t, uint32_t, Mix> index_;
+  std::unordered_map<std::string, uint32_t> collided_;
+  std::deque<ActorStats> actors_;  // deque: growth never moves actors
 };
 
 }  // namespace sw::stats

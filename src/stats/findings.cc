@@ -13,11 +13,11 @@ std::string clock(CivilSeconds t) { return format_civil(t).substr(11, 5); }
 
 // "97% of it within 11m (10:02-10:13)" or "" when the actor was not bursty.
 std::string burst_phrase(const ActorStats& a) {
-  if (!a.window || a.window->peak_messages() == 0) return "";
-  uint64_t pct = percent(a.window->peak_recipients(), a.recipients);
-  int64_t dur = a.window->peak_last() - a.window->peak_first();
+  if (!a.window() || a.window()->peak_messages() == 0) return "";
+  uint64_t pct = percent(a.window()->peak_recipients(), a.recipients);
+  int64_t dur = a.window()->peak_last() - a.window()->peak_first();
   return fmt::format(", {}% of it within {} ({}-{})", pct, format_duration(dur < 60 ? 60 : dur),
-                     clock(a.window->peak_first()), clock(a.window->peak_last()));
+                     clock(a.window()->peak_first()), clock(a.window()->peak_last()));
 }
 
 Finding base_finding(const char* kind, const ActorStats& a, ActorKind ak) {
@@ -27,23 +27,23 @@ Finding base_finding(const char* kind, const ActorStats& a, ActorKind ak) {
   f.actor = a.key;
   f.messages = a.messages;
   f.recipients = a.recipients;
-  if (a.window) {
-    f.peak_messages = a.window->peak_messages();
-    f.peak_recipients = a.window->peak_recipients();
-    f.peak_first = a.window->peak_first();
-    f.peak_last = a.window->peak_last();
+  if (a.window()) {
+    f.peak_messages = a.window()->peak_messages();
+    f.peak_recipients = a.window()->peak_recipients();
+    f.peak_first = a.window()->peak_first();
+    f.peak_last = a.window()->peak_last();
   }
-  f.evidence = a.evidence.lines();
+  f.evidence = a.evidence_lines();
   f.score = double(a.recipients);
   return f;
 }
 
 std::string ip_phrase(const ActorStats& a) {
-  size_t n = a.client_ip_hashes.size();
+  size_t n = a.client_ip_count();
   if (n == 0) return "";
   if (n <= 3) {
     std::string s;
-    for (const auto& ip : a.client_ips) s += (s.empty() ? "" : ", ") + ip;
+    for (const auto& ip : a.listed_ips()) s += (s.empty() ? "" : ", ") + ip;
     return " from " + s;
   }
   return fmt::format(" from {} client IPs", n);
@@ -79,11 +79,11 @@ void accounts(const Forensics& f, std::vector<Finding>& out) {
     if (a.recipients < t.account_min_recipients) continue;
     bool burst = is_burst(a, t);
     bool bulk = a.max_recipients >= t.many_recipients;
-    bool many_ips = a.client_ip_hashes.size() >= t.account_min_ips;
+    bool many_ips = a.client_ip_count() >= t.account_min_ips;
     bool guessed = a.failed_logins >= t.account_failed_logins;
     if (!(burst || bulk || many_ips || guessed)) continue;
     Finding x = base_finding("compromised_account", a, ActorKind::AuthAccount);
-    x.client_ips = a.client_ips;
+    x.client_ips = a.listed_ips();
     x.events = a.failed_logins;
     std::string why;
     if (guessed) why += fmt::format(" after {} failed logins", a.failed_logins);
@@ -142,8 +142,8 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
 }  // namespace
 
 bool is_burst(const ActorStats& a, const Thresholds& t) {
-  if (!a.window) return false;
-  uint64_t peak = a.window->peak_recipients();
+  if (!a.window()) return false;
+  uint64_t peak = a.window()->peak_recipients();
   if (peak >= t.hard_recipients_per_window) return true;
   if (peak < t.burst_min_recipients) return false;
   double share = double(peak) / double(std::max<uint64_t>(1, a.recipients));

@@ -17,6 +17,7 @@ constexpr int64_t kCwdMaxAgeWithPid = 300;  // a sendmail run rarely takes longe
 constexpr int64_t kCwdMaxAgeNoPid = 5;      // without pids, only an adjacent arrival is credible
 constexpr size_t kCwdFifoMax = 256;
 constexpr size_t kUnparsedSamples = 5;
+constexpr uint64_t kEvidencePeakFloor = 10;
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
@@ -63,9 +64,9 @@ Forensics::Forensics(const Thresholds& t) : thresholds_(t) {
   for (size_t k = 0; k < kActorKinds; ++k) {
     auto kind = ActorKind(k);
     bool bursty = kind == ActorKind::Script || kind == ActorKind::LocalUser ||
-                  kind == ActorKind::AuthAccount || kind == ActorKind::ClientIp ||
-                  kind == ActorKind::Sender;
-    tables_.emplace_back(kind, bursty ? t.window_seconds : 0);
+                  kind == ActorKind::AuthAccount || kind == ActorKind::ClientIp;
+    bool evidence = kind == ActorKind::SenderDomain || kind == ActorKind::BounceRecipient;
+    tables_.emplace_back(kind, bursty ? t.window_seconds : 0, evidence);
   }
 }
 
@@ -121,8 +122,10 @@ uint32_t Forensics::count_actor(ActorKind k, std::string_view key, const LogLine
   if (rcpts > a.max_recipients) a.max_recipients = rcpts;
   if (a.first == 0) a.first = l.time;
   a.last = l.time;
-  bool peak = a.window && a.window->add(l.time, rcpts);
-  if (created || peak) a.evidence.add(raw);
+  PeakWindow* w = a.window();
+  bool peak = w && w->add(l.time, rcpts);
+  // Evidence costs a copy: for peaks, only once the window holds enough mail to matter.
+  if (created || (peak && w->peak_recipients() >= kEvidencePeakFloor)) a.add_evidence(raw);
   if (was_new) *was_new = created;
   return idx;
 }
@@ -131,7 +134,6 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw) {
   ++msgs_.messages;
   Message m;
   m.actor.fill(kNone);
-  m.arrival = l.time;
   m.bounce = l.address.empty();
   m.listed = !l.recipients.empty();
   if (m.listed) m.recipients = uint32_t(eximlog::for_each_recipient(l.recipients, [](std::string_view) {}));
@@ -140,55 +142,62 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw) {
 
   if (is_local_submission(l)) {
     ++msgs_.local;
-    std::string cwd_raw;
-    uint32_t script = take_script(l, &cwd_raw);
+    uint32_t script = take_script(l);
     if (script != kNone) {
-      ActorStats& s = tab(ActorKind::Script).at(script);
-      if (s.messages == 0 && !cwd_raw.empty()) s.evidence.add(cwd_raw);
-      m.actor[size_t(ActorKind::Script)] =
-          count_actor(ActorKind::Script, s.key, l, m.recipients, raw);
+      scratch_ = tab(ActorKind::Script).at(script).key;
+      m.actor[size_t(ActorKind::Script)] = count_actor(ActorKind::Script, scratch_, l, m.recipients, raw);
     }
     if (!l.ident.empty())
       m.actor[size_t(ActorKind::LocalUser)] = count_actor(ActorKind::LocalUser, l.ident, l, m.recipients, raw);
   }
   if (!l.auth_id.empty()) {
-    scratch_ = to_lower(l.auth_id);
-    uint32_t idx = count_actor(ActorKind::AuthAccount, scratch_, l, m.recipients, raw);
+    uint32_t idx = count_actor(ActorKind::AuthAccount, lowered(l.auth_id), l, m.recipients, raw);
     ActorTable::note_client_ip(tab(ActorKind::AuthAccount).at(idx), l.host_ip);
     m.actor[size_t(ActorKind::AuthAccount)] = idx;
   }
   if (!l.host_ip.empty())
     m.actor[size_t(ActorKind::ClientIp)] = count_actor(ActorKind::ClientIp, l.host_ip, l, m.recipients, raw);
   if (!m.bounce) {
-    scratch_ = to_lower(l.address);
+    std::string_view sender = lowered(l.address);
     bool created = false;
-    m.actor[size_t(ActorKind::Sender)] = count_actor(ActorKind::Sender, scratch_, l, m.recipients, raw, &created);
-    std::string_view domain = domain_of(scratch_);
+    m.actor[size_t(ActorKind::Sender)] = count_actor(ActorKind::Sender, sender, l, m.recipients, raw, &created);
+    std::string_view domain = domain_of(sender);
     if (!domain.empty()) {
       uint32_t d = count_actor(ActorKind::SenderDomain, domain, l, m.recipients, raw);
       m.actor[size_t(ActorKind::SenderDomain)] = d;
       if (created) {
         ActorStats& ds = tab(ActorKind::SenderDomain).at(d);
         ++ds.distinct_senders;
-        if (looks_random_localpart(local_part_of(scratch_))) ++ds.random_senders;
+        if (looks_random_localpart(local_part_of(sender))) ++ds.random_senders;
       }
     }
   }
-  if (!l.subject.empty())
-    m.actor[size_t(ActorKind::Subject)] =
-        count_actor(ActorKind::Subject, unescape_exim(l.subject), l, m.recipients, raw);
+  if (!l.subject.empty()) {
+    // Digits are folded so templated subjects ("Order #123") group like the campaign they are.
+    std::string_view subject = l.subject;
+    if (subject.find('\\') != std::string_view::npos) subject = subject_ = unescape_exim(subject);
+    subject = fold_digits(subject, scratch_);
+    m.actor[size_t(ActorKind::Subject)] = count_actor(ActorKind::Subject, subject, l, m.recipients, raw);
+  }
   if (m.bounce && m.listed) {
     eximlog::for_each_recipient(l.recipients, [&](std::string_view r) { note_bounce_recipient(r, l, raw); });
-    scratch_ = to_lower(l.recipients.substr(0, l.recipients.find(' ')));
-    bool created = false;
-    m.actor[size_t(ActorKind::BounceRecipient)] = tab(ActorKind::BounceRecipient).intern(scratch_, &created);
+    m.actor[size_t(ActorKind::BounceRecipient)] =
+        tab(ActorKind::BounceRecipient).intern(lowered(l.recipients.substr(0, l.recipients.find(' '))));
   }
-  if (!l.message_id.empty()) inflight_[eximlog::message_key(l.message_id)] = std::move(m);
+  if (!l.message_id.empty()) inflight_[eximlog::message_key(l.message_id)] = m;
 }
 
 void Forensics::note_bounce_recipient(std::string_view address, const LogLine& l, std::string_view raw) {
-  std::string key = to_lower(address);
-  count_actor(ActorKind::BounceRecipient, key, l, 1, raw);
+  count_actor(ActorKind::BounceRecipient, lowered(address), l, 1, raw);
+}
+
+std::string_view Forensics::lowered(std::string_view s) {
+  bool upper = false;
+  for (char c : s) upper |= (c >= 'A' && c <= 'Z');
+  if (!upper) return s;
+  scratch_.assign(s);
+  for (char& c : scratch_) c = ascii_lower(c);
+  return scratch_;
 }
 
 void Forensics::add_recipients(Message& m, uint32_t n) {
@@ -199,31 +208,29 @@ void Forensics::add_recipients(Message& m, uint32_t n) {
     ActorStats& a = tables_[k].at(m.actor[k]);
     a.recipients += n;
     if (m.recipients > a.max_recipients) a.max_recipients = m.recipients;
-    if (a.window) a.window->add_recipients(n);
+    if (a.window()) a.window()->add_recipients(n);
   }
 }
 
 void Forensics::on_outcome(const LogLine& l) {
   if (l.message_id.empty()) return;
-  auto it = inflight_.find(eximlog::message_key(l.message_id));
-  if (it == inflight_.end()) {
+  Message* found = inflight_.find(eximlog::message_key(l.message_id));
+  if (!found) {
     ++msgs_.orphan_lines;
     return;
   }
-  Message& m = it->second;
+  Message& m = *found;
   if (l.kind == LineKind::Delivery && l.delivery == eximlog::DeliveryFlag::Suppressed) return;
   std::string_view top = l.original.empty() ? l.address : l.original;
   if (!m.listed) {
     uint32_t h = uint32_t(std::hash<std::string_view>{}(top));
     bool seen = false;
-    for (uint32_t s : m.seen_addresses) seen |= s == h;
+    for (size_t i = 0; i < m.seen_count; ++i) seen |= m.seen[i] == h;
     if (!seen) {
-      m.seen_addresses.push_back(h);
+      if (m.seen_count < Message::kSeenInline) m.seen[m.seen_count++] = h;
       add_recipients(m, 1);
       if (m.bounce) {
-        scratch_ = to_lower(top);
-        bool created = false;
-        m.actor[size_t(ActorKind::BounceRecipient)] = tab(ActorKind::BounceRecipient).intern(scratch_, &created);
+        m.actor[size_t(ActorKind::BounceRecipient)] = tab(ActorKind::BounceRecipient).intern(lowered(top));
         note_bounce_recipient(top, l, l.text);
       }
     }
@@ -239,58 +246,59 @@ void Forensics::on_outcome(const LogLine& l) {
 
 void Forensics::on_frozen(const LogLine& l) {
   if (l.message_id.empty()) return;
-  auto it = inflight_.find(eximlog::message_key(l.message_id));
-  if (it == inflight_.end()) return;
+  Message* m = inflight_.find(eximlog::message_key(l.message_id));
+  if (!m) return;
   ++msgs_.frozen;
   for (size_t k = 0; k < kActorKinds; ++k)
-    if (it->second.actor[k] != kNone) ++tables_[k].at(it->second.actor[k]).frozen;
+    if (m->actor[k] != kNone) ++tables_[k].at(m->actor[k]).frozen;
 }
 
 void Forensics::on_cwd(const LogLine& l, std::string_view raw) {
   if (!is_submission(l.cwd, l.args)) return;
   ++msgs_.cwd_lines;
-  PendingCwd p{l.time, l.pid, std::string(l.cwd), std::string(raw.substr(0, Evidence::kMaxLineBytes))};
+  bool created = false;
+  PendingCwd p{l.time, tab(ActorKind::Script).intern(l.cwd, &created)};
+  if (created) tab(ActorKind::Script).at(p.script).add_evidence(raw);
   if (l.pid) {
-    cwd_by_pid_[l.pid] = std::move(p);
-    if (cwd_by_pid_.size() > 4096) {  // drop invocations that never submitted anything
-      std::erase_if(cwd_by_pid_, [&](const auto& e) { return e.second.time < l.time - kCwdMaxAgeWithPid; });
+    cwd_by_pid_[l.pid] = p;
+    cwd_pid_order_.emplace_back(l.time, l.pid);
+    // Drop invocations that never submitted anything (an entry reused by a later cwd= line of
+    // the same pid is newer, so it stays).
+    while (!cwd_pid_order_.empty() && cwd_pid_order_.front().first < l.time - kCwdMaxAgeWithPid) {
+      auto [time, pid] = cwd_pid_order_.front();
+      cwd_pid_order_.pop_front();
+      if (PendingCwd* e = cwd_by_pid_.find(pid); e && e->time <= time) cwd_by_pid_.erase(pid);
     }
     return;
   }
-  cwd_fifo_.push_back(std::move(p));
+  cwd_fifo_.push_back(p);
   if (cwd_fifo_.size() > kCwdFifoMax) cwd_fifo_.pop_front();
 }
 
-uint32_t Forensics::take_script(const LogLine& l, std::string* cwd_raw) {
+uint32_t Forensics::take_script(const LogLine& l) {
   // With +pid the cwd= line and the arrival share a pid: exact. Without, the oldest pending
   // cwd= line from the last few seconds is the best guess (documented in docs/logs.md).
-  std::string dir;
+  uint32_t script = kNone;
   if (l.pid) {
-    auto it = cwd_by_pid_.find(l.pid);
-    if (it != cwd_by_pid_.end()) {
-      if (l.time - it->second.time <= kCwdMaxAgeWithPid) {
-        dir = std::move(it->second.dir);
-        *cwd_raw = std::move(it->second.raw);
-      }
-      cwd_by_pid_.erase(it);
+    if (PendingCwd* e = cwd_by_pid_.find(l.pid)) {
+      if (l.time - e->time <= kCwdMaxAgeWithPid) script = e->script;
+      cwd_by_pid_.erase(l.pid);
     }
   } else {
     while (!cwd_fifo_.empty() && cwd_fifo_.front().time < l.time - kCwdMaxAgeNoPid) cwd_fifo_.pop_front();
     if (!cwd_fifo_.empty()) {
-      dir = std::move(cwd_fifo_.front().dir);
-      *cwd_raw = std::move(cwd_fifo_.front().raw);
+      script = cwd_fifo_.front().script;
       cwd_fifo_.pop_front();
     }
   }
-  if (dir.empty()) return kNone;
-  ++msgs_.cwd_attached;
-  return tab(ActorKind::Script).intern(dir);
+  if (script != kNone) ++msgs_.cwd_attached;
+  return script;
 }
 
 void Forensics::on_rejected_rcpt(const LogLine& l, std::string_view raw) {
   if (l.host_ip.empty() || !looks_like_unknown_recipient(l)) return;
   ActorStats& a = tab(ActorKind::ClientIp).at(tab(ActorKind::ClientIp).intern(l.host_ip));
-  if (a.rejected_rcpts++ == 0 || a.rejected_rcpts % 64 == 0) a.evidence.add(raw);
+  if (a.rejected_rcpts++ == 0 || a.rejected_rcpts % 64 == 0) a.add_evidence(raw);
   if (a.first == 0) a.first = l.time;
   a.last = l.time;
 }
@@ -298,18 +306,17 @@ void Forensics::on_rejected_rcpt(const LogLine& l, std::string_view raw) {
 void Forensics::on_auth_failure(const LogLine& l, std::string_view raw) {
   if (!l.host_ip.empty()) {
     ActorStats& ip = tab(ActorKind::ClientIp).at(tab(ActorKind::ClientIp).intern(l.host_ip));
-    if (ip.failed_logins++ == 0 || ip.failed_logins % 16 == 0) ip.evidence.add(raw);
+    if (ip.failed_logins++ == 0 || ip.failed_logins % 16 == 0) ip.add_evidence(raw);
     if (ip.first == 0) ip.first = l.time;
     ip.last = l.time;
   }
   if (!l.auth_id.empty()) {
-    scratch_ = to_lower(l.auth_id);
-    ActorStats& acc = tab(ActorKind::AuthAccount).at(tab(ActorKind::AuthAccount).intern(scratch_));
+    ActorStats& acc = tab(ActorKind::AuthAccount).at(tab(ActorKind::AuthAccount).intern(lowered(l.auth_id)));
     if (acc.failed_logins++ == 0) {
       acc.first_failed_login = l.time;
-      acc.evidence.add(raw);
+      acc.add_evidence(raw);
     }
-    acc.last_failed_login = l.time;
+
   }
 }
 

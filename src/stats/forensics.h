@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/flat_map.h"
 #include "eximlog/log_line.h"
 #include "eximlog/message_id.h"
 #include "stats/actor_table.h"
@@ -67,18 +68,19 @@ class Forensics {
   static constexpr uint32_t kNone = UINT32_MAX;
   // Per-message state between its arrival and its Completed line.
   struct Message {
-    CivilSeconds arrival = 0;
     std::array<uint32_t, kActorKinds> actor;  // index per kind, kNone when absent
     uint32_t recipients = 0;
     bool listed = false;  // recipients came from the "for" list
     bool bounce = false;
-    std::vector<uint32_t> seen_addresses;  // hashes, when there was no "for" list
+    // Hashes of the addresses seen in delivery lines, when there was no "for" list; past
+    // the inline room every further address counts as new (rare: cPanel logs the list).
+    static constexpr size_t kSeenInline = 12;
+    uint8_t seen_count = 0;
+    std::array<uint32_t, kSeenInline> seen;
   };
   struct PendingCwd {
-    CivilSeconds time;
-    uint32_t pid;
-    std::string dir;
-    std::string raw;
+    CivilSeconds time = 0;
+    uint32_t script = UINT32_MAX;  // index in the script table
   };
 
   ActorTable& tab(ActorKind k) { return tables_[size_t(k)]; }
@@ -88,16 +90,21 @@ class Forensics {
   void on_cwd(const eximlog::LogLine& l, std::string_view raw);
   void on_rejected_rcpt(const eximlog::LogLine& l, std::string_view raw);
   void on_auth_failure(const eximlog::LogLine& l, std::string_view raw);
-  uint32_t take_script(const eximlog::LogLine& l, std::string* cwd_raw);
+  uint32_t take_script(const eximlog::LogLine& l);
+  std::string_view lowered(std::string_view s);  // into scratch_, no allocation once warm
   uint32_t count_actor(ActorKind k, std::string_view key, const eximlog::LogLine& l, uint32_t rcpts,
                        std::string_view raw, bool* was_new = nullptr);
   void add_recipients(Message& m, uint32_t n);
   void note_bounce_recipient(std::string_view address, const eximlog::LogLine& l, std::string_view raw);
 
   Thresholds thresholds_;
-  std::vector<ActorTable> tables_;
-  std::unordered_map<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
-  std::unordered_map<uint32_t, PendingCwd> cwd_by_pid_;
+  std::deque<ActorTable> tables_;  // deque: tables are not movable
+  FlatMap<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
+  struct PidHash {
+    size_t operator()(uint32_t pid) const { return size_t(pid) * 0x9E3779B97F4A7C15ull >> 20; }
+  };
+  FlatMap<uint32_t, PendingCwd, PidHash> cwd_by_pid_;
+  std::deque<std::pair<CivilSeconds, uint32_t>> cwd_pid_order_;  // to expire unused entries
   std::deque<PendingCwd> cwd_fifo_;  // without +pid: nearest following local arrival
   LineCounts lines_;
   MessageCounts msgs_;
@@ -105,6 +112,7 @@ class Forensics {
   CivilSeconds since_ = INT64_MIN, until_ = INT64_MAX;
   bool saw_pid_ = false;
   std::string scratch_;
+  std::string subject_;
 };
 
 }  // namespace sw::stats

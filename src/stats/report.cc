@@ -31,16 +31,16 @@ nlohmann::json actor_json(const ActorStats& a, ActorKind kind) {
     j["first"] = format_civil(a.first);
     j["last"] = format_civil(a.last);
   }
-  if (a.window && a.window->peak_messages()) {
-    j["peak"] = {{"window_seconds", a.window->span()},
-                 {"messages", a.window->peak_messages()},
-                 {"recipients", a.window->peak_recipients()},
-                 {"first", format_civil(a.window->peak_first())},
-                 {"last", format_civil(a.window->peak_last())}};
+  if (a.window() && a.window()->peak_messages()) {
+    j["peak"] = {{"window_seconds", a.window()->span()},
+                 {"messages", a.window()->peak_messages()},
+                 {"recipients", a.window()->peak_recipients()},
+                 {"first", format_civil(a.window()->peak_first())},
+                 {"last", format_civil(a.window()->peak_last())}};
   }
   if (kind == ActorKind::AuthAccount) {
-    j["client_ips"] = a.client_ips;
-    j["client_ip_count"] = a.client_ip_hashes.size();
+    j["client_ips"] = a.listed_ips();
+    j["client_ip_count"] = a.client_ip_count();
     j["failed_logins"] = a.failed_logins;
   }
   if (kind == ActorKind::ClientIp) {
@@ -76,7 +76,7 @@ void text_table(std::string& out, const ActorTable& t, size_t top) {
   out += fmt::format("  {:>8} {:>9} {:>7} {:>6}  {}\n", "messages", "recipnts", "failed",
                      accounts ? "IPs" : ips ? "rejRCP" : "frozen", "key");
   for (const ActorStats* a : rows) {
-    uint64_t col = accounts ? a->client_ip_hashes.size() : ips ? a->rejected_rcpts : a->frozen;
+    uint64_t col = accounts ? a->client_ip_count() : ips ? a->rejected_rcpts : a->frozen;
     out += fmt::format("  {:>8} {:>9} {:>7} {:>6}  {}\n", a->messages, a->recipients, a->failed, col,
                        fit(a->key, kWidth - 37));
   }

@@ -33,12 +33,17 @@ struct ParsedBatch {
     CivilSeconds time;
   };
   std::vector<Skipped> skipped;  // lines only counted, kept compact
+  void clear() {
+    block = {};
+    lines.clear();
+    raws.clear();
+    skipped.clear();
+  }
 };
 
 void parse_block(const logio::Block& b, ParsedBatch& out) {
   out.block = b;
   std::string_view s = b.bytes;
-  out.lines.reserve(s.size() / 200);
   LogLine l;
   size_t pos = 0;
   while (pos < s.size()) {

@@ -1,0 +1,91 @@
+// Open-addressing hash map (linear probing, backward-shift deletion) for the hot paths that
+// insert and erase millions of small entries: no node allocation per entry.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace sw {
+
+template <class Key, class Value, class Hash>
+class FlatMap {
+ public:
+  FlatMap() { slots_.resize(16); }
+
+  Value* find(const Key& k) {
+    size_t i = home(k);
+    for (;;) {
+      Slot& s = slots_[i];
+      if (!s.used) return nullptr;
+      if (s.key == k) return &s.value;
+      i = (i + 1) & mask();
+    }
+  }
+
+  // Inserts a default value if absent; returns it.
+  Value& operator[](const Key& k) {
+    if ((size_ + 1) * 4 > slots_.size() * 3) grow();
+    size_t i = home(k);
+    for (;;) {
+      Slot& s = slots_[i];
+      if (!s.used) {
+        s.used = true;
+        s.key = k;
+        s.value = Value{};
+        ++size_;
+        return s.value;
+      }
+      if (s.key == k) return s.value;
+      i = (i + 1) & mask();
+    }
+  }
+
+  bool erase(const Key& k) {
+    size_t i = home(k);
+    for (;;) {
+      if (!slots_[i].used) return false;
+      if (slots_[i].key == k) break;
+      i = (i + 1) & mask();
+    }
+    // Shift later members of the probe run back so lookups never stop early.
+    size_t j = i;
+    for (;;) {
+      j = (j + 1) & mask();
+      if (!slots_[j].used) break;
+      size_t h = home(slots_[j].key);
+      bool between = i <= j ? (i < h && h <= j) : (i < h || h <= j);
+      if (between) continue;
+      slots_[i] = std::move(slots_[j]);
+      i = j;
+    }
+    slots_[i].used = false;
+    slots_[i].value = Value{};
+    --size_;
+    return true;
+  }
+
+  size_t size() const { return size_; }
+
+ private:
+  struct Slot {
+    Key key{};
+    Value value{};
+    bool used = false;
+  };
+  size_t mask() const { return slots_.size() - 1; }
+  size_t home(const Key& k) const { return Hash{}(k) & mask(); }
+  void grow() {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    slots_.resize(old.size() * 2);
+    size_ = 0;
+    for (Slot& s : old)
+      if (s.used) (*this)[s.key] = std::move(s.value);
+  }
+
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
+
+}  // namespace sw
