@@ -839,8 +839,6 @@ void Sim::start_php(uint32_t script, Origin origin) {
       break;
   }
   make_hdr_id(m, Provider::kExim, site.name);
-  if (php_script_.size() <= mi) php_script_.resize(mi + 1);
-  php_script_[mi] = script;
   after_ms(3, 120, kPhpReceive, mi);
 }
 

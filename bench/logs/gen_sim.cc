@@ -349,11 +349,8 @@ void Sim::on_deliver(uint32_t mi) {
   end();
   ++truth_.cwd_lines;
 
-  bool any_remote = false, any_plain_remote = false;
-  for (uint32_t k = 0; k < m.nr; ++k) {
-    any_remote |= is_remote(uint8_t(m.rcpts[k].dest));
-    any_plain_remote |= m.rcpts[k].dest == Dest::kRemote;
-  }
+  bool any_plain_remote = false;
+  for (uint32_t k = 0; k < m.nr; ++k) any_plain_remote |= m.rcpts[k].dest == Dest::kRemote;
   // Routing: cPanel identifies the sender and counts each remote recipient against the
   // domain's hourly limit (exim-formats.md 1.12).
   if (any_plain_remote && m.user != UINT32_MAX) {
@@ -414,7 +411,6 @@ void Sim::on_deliver(uint32_t mi) {
   }
   bool pending_remote = false;
   for (uint32_t k = 0; k < m.nr; ++k) pending_remote |= !m.rcpts[k].done;
-  (void)any_remote;
   if (pending_remote) after_ms(250, 2500, kRemoteDone, mi);
   else finish(mi);
 }

@@ -241,8 +241,6 @@ class Sim {
   std::string subj_raw_, scratch_, tmp_;
   bool account_first_done_ = false;
   std::vector<uint8_t> seen_brute_ip_, seen_account_ip_;
-  // Pending args/subject for PHP receptions between the cwd line and the <= line.
-  std::vector<uint32_t> php_script_;  // by msg slot
 };
 
 }  // namespace sw::bench::gen
