@@ -403,7 +403,8 @@ CONF
 ensure_users() {
   local u
   for u in "${LAB_USERS[@]}"; do
-    id "$u" >/dev/null 2>&1 || useradd -m -s /bin/bash "$u"
+    # another lab may create the same user at the same moment: re-check before failing
+    id "$u" >/dev/null 2>&1 || useradd -m -s /bin/bash "$u" 2>/dev/null || id "$u" >/dev/null
     mkdir -p "/home/$u/public_html/wp-content/plugins/contact-form" \
              "/home/$u/public_html/wp-content/uploads/2024/03" "/home/$u/public_html/shop"
     chown -R "$u:" "/home/$u/public_html"

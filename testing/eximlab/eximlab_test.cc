@@ -105,6 +105,10 @@ TEST(EximLabTest, AclIncludeHookIsUsed) {
   char path[] = "/tmp/eximlab-acl.XXXXXX";
   int fd = mkstemp(path);
   ASSERT_GE(fd, 0);
+  struct Unlink {  // removes the snippet even when an assertion or exception ends the test
+    const char* p;
+    ~Unlink() { unlink(p); }
+  } unlink_guard{path};
   std::string snippet = "  warn logwrite = ACLHOOK sendmail by $sender_ident\n";
   ASSERT_EQ(write(fd, snippet.data(), snippet.size()), static_cast<ssize_t>(snippet.size()));
   close(fd);
@@ -114,7 +118,6 @@ TEST(EximLabTest, AclIncludeHookIsUsed) {
     lab.settle();
     EXPECT_TRUE(contains(read_file(lab.mainlog()), "ACLHOOK sendmail by userx2"));
   }
-  unlink(path);
 }
 
 }  // namespace
