@@ -30,7 +30,9 @@ bool is_submission(std::string_view dir, std::string_view args) {
     size_t end = args.find(' ', i);
     if (end == std::string_view::npos) end = args.size();
     std::string_view a = args.substr(i, end - i);
-    if (starts_with(a, "-M") || starts_with(a, "-q") || starts_with(a, "-R") || starts_with(a, "-S"))
+    // -E<id>: a bounce Exim generates itself; -M, -q, -R, -S: deliveries and queue runs.
+    if (starts_with(a, "-M") || starts_with(a, "-q") || starts_with(a, "-R") || starts_with(a, "-S") ||
+        starts_with(a, "-E"))
       return false;
     if (starts_with(a, "-b") && a != "-bm" && a != "-bs" && a != "-bS") return false;
     i = end + 1;

@@ -54,6 +54,27 @@ nlohmann::json actor_json(const ActorStats& a, ActorKind kind) {
   return j;
 }
 
+// Word-wraps `text` after a first-line prefix; continuation lines get `indent` spaces.
+std::string wrap(std::string_view first_prefix, std::string_view text, size_t indent) {
+  std::string out(first_prefix), line;
+  size_t room = kWidth - first_prefix.size();
+  size_t pos = 0;
+  std::string p = printable(text);
+  while (pos < p.size()) {
+    size_t take = p.size() - pos;
+    if (take > room) {
+      size_t cut = p.rfind(' ', pos + room);
+      take = (cut == std::string::npos || cut <= pos) ? room : cut - pos;
+    }
+    out += p.substr(pos, take) + "\n";
+    pos += take;
+    while (pos < p.size() && p[pos] == ' ') ++pos;
+    if (pos < p.size()) out += std::string(indent, ' ');
+    room = kWidth - indent;
+  }
+  return out;
+}
+
 void text_findings(std::string& out, const std::vector<Finding>& findings) {
   if (findings.empty()) {
     out += "No findings: nothing in these logs looks like abuse by the current thresholds.\n\n";
@@ -61,7 +82,7 @@ void text_findings(std::string& out, const std::vector<Finding>& findings) {
   }
   out += fmt::format("FINDINGS ({})\n", findings.size());
   for (const auto& f : findings) {
-    out += fmt::format("\n  [{}] {}\n", f.kind, fit(f.summary, kWidth - 5 - f.kind.size()));
+    out += "\n" + wrap(fmt::format("  [{}] ", f.kind), f.summary, 6);
     for (const auto& e : f.evidence) out += "      " + fit(e, kWidth - 6) + "\n";
   }
   out += "\n";
