@@ -1,0 +1,116 @@
+// spamwarden logs against main logs a real Exim wrote: each incident kind is played through
+// a throwaway exim4 (testing/eximlab) and must come out as the right finding with the right
+// numbers; ordinary traffic must not.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "eximlab.h"
+#include "stats/scan_logs.h"
+
+namespace sw::stats {
+namespace {
+
+using sw::testing::EximLab;
+
+const Finding* find(const std::vector<Finding>& v, const std::string& kind, const std::string& actor) {
+  for (const auto& f : v)
+    if (f.kind == kind && f.actor == actor) return &f;
+  return nullptr;
+}
+
+const ActorStats* actor(const Forensics& f, ActorKind k, const std::string& key) {
+  for (const auto& a : f.table(k).all())
+    if (a.key == key) return &a;
+  return nullptr;
+}
+
+class LogsOnRealExim : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!EximLab::available(&why)) GTEST_SKIP() << "no Exim lab here: " << why;
+  }
+  static ScanResult scan(const EximLab& lab) { return scan_logs({lab.mainlog()}, ScanOptions{}); }
+};
+
+TEST_F(LogsOnRealExim, EveryIncidentKindIsFoundWithItsNumbers) {
+  EximLab lab({.pid = true, .split_spool = false, .acl_includes = {}});
+  const std::string script_dir = "/home/userx1/public_html/wp-content/plugins/contact-form";
+  lab.play("normal", {"--count", "30"});
+  lab.play("script-burst", {"--user", "userx1", "--dir", script_dir, "--count", "120"});
+  lab.play("auth-burst", {"--account", "sales@acme-shop.example", "--from-ip", "127.0.0.66", "--count", "4",
+                          "--rcpts", "225", "--failed-logins", "10"});
+  lab.play("dictionary", {"--from-ip", "127.0.0.99", "--count", "200", "--hit-pct", "0"});
+  lab.play("auth-bruteforce", {"--from-ip", "127.0.0.77", "--count", "40"});
+  lab.play("random-senders", {"--domain", "smile-dental.example", "--count", "60"});
+  lab.play("backscatter", {"--victim", "j.doe@victim-corp.defer.test", "--count", "30"});
+  lab.settle();
+
+  ScanResult r = scan(lab);
+  const Forensics& f = *r.forensics;
+  const auto& findings = r.report.findings;
+  EXPECT_EQ(f.lines().unparsed, 0u);
+  EXPECT_TRUE(f.saw_pid());
+
+  const ActorStats* script = actor(f, ActorKind::Script, script_dir);
+  ASSERT_NE(script, nullptr);
+  EXPECT_EQ(script->messages, 120u);
+  EXPECT_GE(script->recipients, 120u);
+  const Finding* s = find(findings, "spamming_script", script_dir);
+  ASSERT_NE(s, nullptr) << "script burst not found";
+  EXPECT_EQ(s->messages, 120u);
+
+  const Finding* acc = find(findings, "compromised_account", "sales@acme-shop.example");
+  ASSERT_NE(acc, nullptr);
+  EXPECT_EQ(acc->messages, 4u);
+  EXPECT_EQ(acc->recipients, 900u);
+  EXPECT_GE(acc->events, 10u);  // failed logins for it (the brute-forcer may try it too)
+  ASSERT_FALSE(acc->client_ips.empty());
+  EXPECT_EQ(acc->client_ips[0], "127.0.0.66");
+
+  const Finding* dict = find(findings, "dictionary_attack", "127.0.0.99");
+  ASSERT_NE(dict, nullptr);
+  EXPECT_EQ(dict->events, 200u);
+
+  const Finding* brute = find(findings, "auth_bruteforce", "127.0.0.77");
+  ASSERT_NE(brute, nullptr);
+  EXPECT_EQ(brute->events, 40u);
+
+  EXPECT_NE(find(findings, "random_sender_localparts", "smile-dental.example"), nullptr);
+  const Finding* bs = find(findings, "backscatter", "j.doe@victim-corp.defer.test");
+  ASSERT_NE(bs, nullptr);
+  EXPECT_EQ(bs->events, 30u);
+
+  // The shop and the ordinary users are not findings.
+  for (const auto& x : findings) {
+    EXPECT_EQ(x.actor.find("shopuser"), std::string::npos) << x.summary;
+    EXPECT_NE(x.actor, "orders@acme-shop.example") << x.summary;
+  }
+}
+
+TEST_F(LogsOnRealExim, WithoutPidScriptsAreStillAttributed) {
+  EximLab lab({.pid = false, .split_spool = true, .acl_includes = {}});
+  const std::string script_dir = "/home/userx2/public_html/wp-content/uploads/2024/03";
+  lab.play("script-burst", {"--user", "userx2", "--dir", script_dir, "--count", "110"});
+  lab.play("normal", {"--count", "20"});
+  lab.settle();
+  ScanResult r = scan(lab);
+  EXPECT_FALSE(r.forensics->saw_pid());
+  const ActorStats* script = actor(*r.forensics, ActorKind::Script, script_dir);
+  ASSERT_NE(script, nullptr);
+  EXPECT_EQ(script->messages, 110u);
+  EXPECT_NE(find(r.report.findings, "spamming_script", script_dir), nullptr);
+}
+
+TEST_F(LogsOnRealExim, OrdinaryTrafficHasNoFindings) {
+  EximLab lab({.pid = false, .split_spool = false, .acl_includes = {}});
+  lab.play("normal", {"--count", "80"});
+  lab.settle();
+  ScanResult r = scan(lab);
+  EXPECT_GT(r.forensics->messages().messages, 60u);
+  for (const auto& x : r.report.findings) ADD_FAILURE() << "unexpected finding: " << x.summary;
+}
+
+}  // namespace
+}  // namespace sw::stats
