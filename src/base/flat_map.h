@@ -13,10 +13,11 @@ class FlatMap {
  public:
   FlatMap() { slots_.resize(16); }
 
-  Value* find(const Key& k) {
+  Value* find(const Key& k) { return const_cast<Value*>(std::as_const(*this).find(k)); }
+  const Value* find(const Key& k) const {
     size_t i = home(k);
     for (;;) {
-      Slot& s = slots_[i];
+      const Slot& s = slots_[i];
       if (!s.used) return nullptr;
       if (s.key == k) return &s.value;
       i = (i + 1) & mask();

@@ -59,6 +59,13 @@ uint32_t ActorTable::intern(std::string_view key, bool* created) {
   return idx;
 }
 
+const ActorStats* ActorTable::find(std::string_view key) const {
+  const uint32_t* slot = index_.find(std::hash<std::string_view>{}(key));
+  if (slot && actors_[*slot].key == key) return &actors_[*slot];
+  auto it = collided_.find(std::string(key));
+  return it == collided_.end() ? nullptr : &actors_[it->second];
+}
+
 const std::vector<std::string>& ActorStats::listed_ips() const {
   static const std::vector<std::string> none;
   return extras ? extras->client_ips : none;

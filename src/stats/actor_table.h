@@ -53,6 +53,7 @@ struct ActorStats {
   uint32_t rejected_rcpts = 0;   // ClientIp: RCPT rejected as unknown
   uint32_t distinct_senders = 0; // SenderDomain
   uint32_t random_senders = 0;   // SenderDomain: random-looking local parts
+  uint32_t trusted_submissions = 0;  // Sender: local or authenticated submissions
   CivilSeconds first_failed_login = 0;
   std::unique_ptr<ActorExtras> extras;
 
@@ -76,6 +77,7 @@ class ActorTable {
   // Index of the actor with this key, created on first sight (created=true then).
   uint32_t intern(std::string_view key, bool* created = nullptr);
   ActorStats& at(uint32_t index) { return actors_[index]; }
+  const ActorStats* find(std::string_view key) const;
   const std::deque<ActorStats>& all() const { return actors_; }
   size_t size() const { return actors_.size(); }
   ActorKind kind() const { return kind_; }

@@ -16,7 +16,8 @@ std::string burst_phrase(const ActorStats& a) {
   if (!a.window() || a.window()->peak_messages() == 0) return "";
   uint64_t pct = percent(a.window()->peak_recipients(), a.recipients);
   int64_t dur = a.window()->peak_last() - a.window()->peak_first();
-  return fmt::format(", {}% of it within {} ({}-{})", pct, format_duration(dur < 60 ? 60 : dur),
+  int64_t minutes = (dur + 59) / 60;  // "within" rounds up
+  return fmt::format(", {}% of it within {} ({}-{})", pct, format_duration(minutes < 1 ? 60 : minutes * 60),
                      clock(a.window()->peak_first()), clock(a.window()->peak_last()));
 }
 
@@ -130,6 +131,10 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
   }
   for (const auto& a : f.table(ActorKind::BounceRecipient).all()) {
     if (a.messages < t.backscatter_min_bounces) continue;
+    // Bounces to one of our own users' (local or authenticated) senders are the echo of mail
+    // it really sent, not backscatter to a forged address; its own finding covers it.
+    const ActorStats* sender = f.table(ActorKind::Sender).find(a.key);
+    if (sender && sender->trusted_submissions > 0) continue;
     Finding x = base_finding("backscatter", a, ActorKind::BounceRecipient);
     x.events = a.messages;
     x.score = double(a.messages);

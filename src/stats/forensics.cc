@@ -162,7 +162,9 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw) {
   if (!m.bounce) {
     std::string_view sender = lowered(l.address);
     bool created = false;
-    m.actor[size_t(ActorKind::Sender)] = count_actor(ActorKind::Sender, sender, l, m.recipients, raw, &created);
+    uint32_t si = count_actor(ActorKind::Sender, sender, l, m.recipients, raw, &created);
+    m.actor[size_t(ActorKind::Sender)] = si;
+    if (is_local_submission(l) || !l.auth_id.empty()) ++tab(ActorKind::Sender).at(si).trusted_submissions;
     std::string_view domain = domain_of(sender);
     if (!domain.empty()) {
       uint32_t d = count_actor(ActorKind::SenderDomain, domain, l, m.recipients, raw);

@@ -191,6 +191,17 @@ TEST(Forensics, BackscatterAndRandomSenders) {
   EXPECT_EQ(rs->actor, "smile-dental.example");
 }
 
+TEST(Forensics, BouncesToOurOwnSenderAreNotBackscatter) {
+  LogBuilder b;
+  for (int i = 0; i < 30; ++i) {
+    b.script_mail("userx1", "/home/userx1/public_html", 1, 0);
+    std::string id = b.next_id();
+    b.line(id + " <= <> R=1tAAAA-ZZZZZZ-AA U=Debian-exim P=local S=1500 for userx1@host.example");
+  }
+  auto findings = find_abuse(b.run());
+  EXPECT_EQ(find(findings, "backscatter"), nullptr);
+}
+
 TEST(Forensics, RecipientsFromDeliveriesWhenThereIsNoForList) {
   LogBuilder b;
   std::string id = b.next_id();
