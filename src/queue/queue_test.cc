@@ -1,0 +1,262 @@
+// Pure unit tests: facts, summary findings, selection, CIDR, check, exim reply parsing.
+// Designated initializers name only the fields a test cares about.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "queue/actions.h"
+#include "queue/ip_cidr.h"
+#include "queue/queue_check.h"
+#include "queue/report_format.h"
+#include "queue/selection.h"
+#include "queue/summary.h"
+
+namespace sw::queue {
+namespace {
+
+spool::SpoolHeader fixture(const std::string& name) {
+  std::ifstream in(std::string(SW_SOURCE_DIR) + "/src/spool/testdata/" + name, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  spool::SpoolHeader header;
+  EXPECT_TRUE(spool::parse_spool_header(buffer.str(), header).ok()) << name;
+  return header;
+}
+
+MessageFacts facts_of(const spool::SpoolHeader& header, int64_t now) {
+  MessageFacts facts;
+  extract_facts(header, now, facts);
+  return facts;
+}
+
+TEST(MessageFacts, ComeFromTheRealFixtures) {
+  spool::SpoolHeader php = fixture("local-php.H");
+  MessageFacts f = facts_of(php, php.received_time + 7200);
+  EXPECT_EQ(f.script, "shop.example/wp-content/x.php");
+  EXPECT_EQ(f.sender_domain, "shop.example");
+  EXPECT_EQ(f.age_seconds, 7200);
+  EXPECT_TRUE(f.local_submission);
+  EXPECT_EQ(blamed_actor(f).first, "login");  // root ran sendmail: blame the login
+  ASSERT_EQ(f.recipient_domains.size(), 2u);
+
+  MessageFacts bounce = facts_of(fixture("frozen-bounce.H"), 0);
+  EXPECT_TRUE(bounce.bounce && bounce.frozen && bounce.exim_generated);
+  EXPECT_EQ(bounce.sender, "<>");
+  EXPECT_EQ(bounce.failed_recipient, "user@fail.test");
+
+  MessageFacts smtp = facts_of(fixture("auth-smtp-dsn.H"), 0);
+  EXPECT_EQ(blamed_actor(smtp), (std::pair<std::string_view, std::string>{"auth_account", "alice@cust.example"}));
+  EXPECT_EQ(smtp.recipient_domains.size(), 2u);  // x.defer.test and z.defer.test (twice)
+  EXPECT_EQ(smtp.pending_recipients, 3u);
+}
+
+MessageFacts synthetic(std::string auth, std::string sender, size_t recipients, bool frozen = false) {
+  MessageFacts f;
+  f.auth_account = std::move(auth);
+  f.sender = std::move(sender);
+  f.bounce = f.sender == "<>";
+  size_t at = f.sender.find('@');
+  if (at != std::string::npos) {
+    f.sender_domain = f.sender.substr(at + 1);
+    f.sender_local_part = f.sender.substr(0, at);
+  }
+  f.login = "Debian-exim";
+  f.client_ip = "192.0.2.1";
+  f.pending_recipients = recipients;
+  f.recipient_domains = {{"example.net", recipients}};
+  f.frozen = frozen;
+  return f;
+}
+
+std::string fake_id(size_t i) {
+  char id[17];
+  std::snprintf(id, sizeof id, "1xV9aw-%06zu-00", i);
+  return id;
+}
+
+const Finding* find(const QueueReport& report, std::string_view kind, std::string_view actor) {
+  for (const Finding& f : report.findings)
+    if (f.kind == kind && f.actor == actor) return &f;
+  return nullptr;
+}
+
+TEST(Summary, FindsTheDominantAccountAndManyRecipientMessages) {
+  Thresholds t;
+  SummaryAccumulator a(0, t), b(0, t);  // two "threads", merged like the scanner does
+  for (size_t i = 0; i < 300; ++i) (i % 2 ? a : b).add(fake_id(i), synthetic("spammer@x", "spammer@x", 1), 100);
+  for (size_t i = 300; i < 400; ++i) a.add(fake_id(i), synthetic("", "user" + std::to_string(i) + "@y", 1), 100);
+  for (size_t i = 400; i < 405; ++i) b.add(fake_id(i), synthetic("bulk@z", "bulk@z", 50), 100);
+  a.merge(b);
+  QueueReport report = build_report(a, t, 5);
+  EXPECT_EQ(report.messages, 405u);
+  EXPECT_EQ(report.recipients, 300u + 100u + 250u);
+  const Finding* dominant = find(report, "dominant_actor", "spammer@x");
+  ASSERT_NE(dominant, nullptr);
+  EXPECT_EQ(dominant->messages, 300u);
+  EXPECT_EQ(dominant->ids.size(), t.sample_ids);
+  EXPECT_EQ(dominant->ids.front(), fake_id(0));  // the sample keeps the oldest ids, whatever the thread
+  EXPECT_EQ(find(report, "dominant_actor", "bulk@z"), nullptr);
+  const Finding* many = find(report, "many_recipients", "bulk@z");
+  ASSERT_NE(many, nullptr);
+  EXPECT_EQ(many->messages, 5u);
+  EXPECT_EQ(many->recipients, 250u);
+  ASSERT_EQ(report.top_actors[size_t(ActorKind::auth_account)].size(), 2u);
+  EXPECT_EQ(report.top_actors[size_t(ActorKind::auth_account)][0].key, "spammer@x");
+  EXPECT_EQ(report.top_actors[size_t(ActorKind::sender)].size(), 5u);  // capped at top_n
+  EXPECT_EQ(report.distinct_actors[size_t(ActorKind::sender)], 102u);
+  EXPECT_NEAR(report.top_sender_share, 100.0 * 300 / 405, 0.01);
+}
+
+TEST(Summary, SmallQueuesDoNotTriggerShareFindings) {
+  Thresholds t;
+  SummaryAccumulator s(0, t);
+  for (size_t i = 0; i < 10; ++i) s.add(fake_id(i), synthetic("one@x", "one@x", 1), 10);
+  EXPECT_EQ(find(build_report(s, t, 5), "dominant_actor", "one@x"), nullptr);  // below the floor of 50
+  t.dominant_floor = 5;
+  EXPECT_NE(find(build_report(s, t, 5), "dominant_actor", "one@x"), nullptr);
+}
+
+TEST(Summary, BackscatterAndRandomSenders) {
+  Thresholds t;
+  SummaryAccumulator s(0, t);
+  const char* randoms[] = {"xkqjzpwv", "qwrtzplk", "a8f3k2j9", "zzkxwvbt", "k3j4h5g6", "mvbxcnrt",
+                           "pqwrtkls", "b7c8d9e0", "hjklmnbv", "tr5e4w3q", "wxcvbnmq"};
+  size_t i = 0;
+  for (const char* local : randoms) s.add(fake_id(i++), synthetic("", std::string(local) + "@victim.example", 1), 10);
+  for (size_t k = 0; k < 12; ++k) {
+    MessageFacts bounce = synthetic("", "<>", 1, k % 2 == 0);
+    bounce.failed_recipient = "nobody@ourdomain.example";
+    s.add(fake_id(i++), bounce, 10);
+  }
+  QueueReport report = build_report(s, t, 5);
+  const Finding* random = find(report, "random_sender_localparts", "victim.example");
+  ASSERT_NE(random, nullptr);
+  EXPECT_EQ(random->messages, 11u);
+  const Finding* backscatter = find(report, "backscatter", "nobody@ourdomain.example");
+  ASSERT_NE(backscatter, nullptr);
+  EXPECT_EQ(backscatter->messages, 12u);
+  EXPECT_EQ(report.bounces, 12u);
+  EXPECT_EQ(report.frozen, 6u);
+  nlohmann::json json = report_to_json(report);
+  EXPECT_EQ(json["bounces"], 12);
+  EXPECT_EQ(json["findings"].size(), report.findings.size());
+  EXPECT_TRUE(json["actors"].contains("script"));
+}
+
+TEST(Summary, TextReportFitsOneHundredColumns) {
+  Thresholds t;
+  SummaryAccumulator s(0, t);
+  s.add(fake_id(1), synthetic(std::string(300, 'a') + "@x", "s@y", 3), 10);
+  std::string text = report_to_text(build_report(s, t, 5), "/var/spool/exim");
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 100u) << line;
+}
+
+TEST(Selection, ConditionsCombineWithAnd) {
+  spool::SpoolHeader smtp = fixture("auth-smtp-dsn.H");
+  MessageFacts f = facts_of(smtp, smtp.received_time + 3600);
+  auto matches = [&](SelectionArgs args) {
+    std::string error;
+    auto selection = compile_selection(args, &error);
+    EXPECT_TRUE(selection) << error;
+    return selection && matches_conditions(*selection, smtp, f);
+  };
+  EXPECT_TRUE(matches({.auth_id = "ALICE@cust.example"}));
+  EXPECT_TRUE(matches({.auth_id = "alice@*", .client_ip = "192.0.2.0/24"}));
+  EXPECT_FALSE(matches({.auth_id = "alice@*", .client_ip = "192.0.3.0/24"}));
+  EXPECT_TRUE(matches({.sender_domain = "cust.example", .recipient = "r3@*"}));
+  EXPECT_FALSE(matches({.recipient = "nobody@*"}));
+  EXPECT_TRUE(matches({.subject = "^inv"}));
+  EXPECT_TRUE(matches({.headers = {"X-Spam-Score: ^5\\."}}));
+  EXPECT_FALSE(matches({.headers = {"X-Spam-Score: ^9"}}));
+  EXPECT_TRUE(matches({.older_than = "30m"}));
+  EXPECT_FALSE(matches({.younger_than = "30m"}));
+  EXPECT_TRUE(matches({.min_recipients = 3}));
+  EXPECT_FALSE(matches({.min_recipients = 4}));
+  EXPECT_FALSE(matches({.frozen = true}));
+  EXPECT_FALSE(matches({.bounce = true}));
+  EXPECT_TRUE(matches({.helo = "HELO.example"}));
+  EXPECT_FALSE(matches({.script = "x.php"}));
+
+  spool::SpoolHeader php = fixture("local-php.H");
+  MessageFacts pf = facts_of(php, 0);
+  std::string error;
+  auto by_script = compile_selection({.login = "root", .script = "wp-content/"}, &error);
+  ASSERT_TRUE(by_script);
+  EXPECT_TRUE(matches_conditions(*by_script, php, pf));
+  // Deleted ('*') headers are not live: a regex on them must not match.
+  auto deleted = compile_selection({.headers = {"X-Remove-Me: yes"}}, &error);
+  EXPECT_FALSE(matches_conditions(*deleted, php, pf));
+}
+
+TEST(Selection, BadArgumentsAreNamed) {
+  std::string error;
+  EXPECT_FALSE(compile_selection({.client_ip = "300.1.1.1/8"}, &error));
+  EXPECT_NE(error.find("--client-ip"), std::string::npos);
+  EXPECT_FALSE(compile_selection({.subject = "(unclosed"}, &error));
+  EXPECT_FALSE(compile_selection({.headers = {"no colon"}}, &error));
+  EXPECT_FALSE(compile_selection({.older_than = "soon"}, &error));
+  auto ids_only = compile_selection({.ids = {"1xV9aw-0001E5-23"}}, &error);
+  ASSERT_TRUE(ids_only);
+  EXPECT_FALSE(ids_only->has_conditions());
+  EXPECT_FALSE(ids_only->selects_everything());
+}
+
+TEST(IpCidr, V4V6AndMapped) {
+  auto v4 = parse_cidr("192.0.2.0/25");
+  ASSERT_TRUE(v4);
+  EXPECT_TRUE(cidr_contains(*v4, *parse_ip("192.0.2.127")));
+  EXPECT_FALSE(cidr_contains(*v4, *parse_ip("192.0.2.128")));
+  EXPECT_TRUE(cidr_contains(*v4, *parse_ip("::ffff:192.0.2.1")));
+  auto v6 = parse_cidr("2001:db8::/33");
+  ASSERT_TRUE(v6);
+  EXPECT_TRUE(cidr_contains(*v6, *parse_ip("2001:db8:7fff::1")));
+  EXPECT_FALSE(cidr_contains(*v6, *parse_ip("2001:db8:8000::1")));
+  EXPECT_FALSE(cidr_contains(*v6, *parse_ip("192.0.2.1")));
+  EXPECT_TRUE(cidr_contains(*parse_cidr("0.0.0.0/0"), *parse_ip("203.0.113.9")));
+  EXPECT_FALSE(parse_cidr("2001:db8::/129"));
+  EXPECT_FALSE(parse_cidr("192.0.2.1/"));
+}
+
+TEST(QueueCheck, GradesEachThresholdAndPrintsPerfdata) {
+  QueueReport r;
+  r.messages = 60, r.frozen = 2, r.bounces = 1, r.oldest_age = 7200;
+  r.top_sender = "auth_account:a@x", r.top_sender_share = 80;
+  CheckThresholds t{.warn_total = 50, .crit_total = 100};
+  CheckResult result = evaluate_queue_check(r, t);
+  EXPECT_EQ(result.status, kNagiosWarning);
+  EXPECT_TRUE(result.line.starts_with("QUEUE WARNING - 60 messages queued | queue=60;50;100;0; frozen=2;;;0;"))
+      << result.line;
+  EXPECT_NE(result.line.find("oldest=7200s"), std::string::npos);
+  EXPECT_NE(result.line.find("top_sender_share=80.0%"), std::string::npos);
+  t.crit_age = 3600;
+  EXPECT_EQ(evaluate_queue_check(r, t).status, kNagiosCritical);
+  t = {.warn_total = 100, .crit_total = 200, .warn_share = 50.0};
+  EXPECT_EQ(evaluate_queue_check(r, t).status, kNagiosWarning);
+  r.messages = 10;  // below share_min_messages: a share of a tiny queue is noise
+  EXPECT_EQ(evaluate_queue_check(r, t).status, kNagiosOk);
+  r.unreadable = 1;
+  EXPECT_EQ(evaluate_queue_check(r, t).status, kNagiosWarning);
+}
+
+TEST(EximActions, RepliesAreMatchedPerId) {
+  std::string output =
+      "Message 1xV9aw-0001E5-23 has been removed\n"
+      "Spool data file for 1xV9aw-0001XX-23 does not exist\nContinuing, to ensure all files removed\n"
+      "Message 1xV9aw-0001XX-23 has been removed or did not exist\n";
+  auto outcomes = parse_action_output(EximAction::remove, {"1xV9aw-0001E5-23", "1xV9aw-0001XX-23", "1xV9aw-0001YY-23"},
+                                      output);
+  ASSERT_EQ(outcomes.size(), 3u);
+  EXPECT_TRUE(outcomes[0].ok);
+  EXPECT_FALSE(outcomes[1].ok);
+  EXPECT_FALSE(outcomes[2].ok);
+  auto frozen = parse_action_output(EximAction::freeze, {"1xV9aw-0001E5-23"}, "Message 1xV9aw-0001E5-23 is now frozen\n");
+  EXPECT_TRUE(frozen[0].ok);
+  auto locked = parse_action_output(EximAction::freeze, {"1xV9aw-0001E5-23"}, "Message 1xV9aw-0001E5-23 is locked\n");
+  EXPECT_FALSE(locked[0].ok);
+}
+
+}  // namespace
+}  // namespace sw::queue
