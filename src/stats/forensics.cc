@@ -13,32 +13,10 @@ using eximlog::LogLine;
 
 namespace {
 
-constexpr int64_t kCwdMaxAgeWithPid = 300;  // a sendmail run rarely takes longer to submit
-constexpr int64_t kCwdMaxAgeNoPid = 5;      // without pids, only an adjacent arrival is credible
-constexpr size_t kCwdFifoMax = 256;
 constexpr size_t kUnparsedSamples = 5;
 constexpr uint64_t kEvidencePeakFloor = 10;
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-// Exim logs cwd= for every invocation, including its own queue runners and delivery
-// processes (-Mc, -q...) and admin queries (-bp): only message submissions count.
-bool is_submission(std::string_view dir, std::string_view args) {
-  if (starts_with(dir, "/var/spool/exim")) return false;
-  size_t i = 0;
-  while (i < args.size()) {
-    size_t end = args.find(' ', i);
-    if (end == std::string_view::npos) end = args.size();
-    std::string_view a = args.substr(i, end - i);
-    // -E<id>: a bounce Exim generates itself; -M, -q, -R, -S: deliveries and queue runs.
-    if (starts_with(a, "-M") || starts_with(a, "-q") || starts_with(a, "-R") || starts_with(a, "-S") ||
-        starts_with(a, "-E"))
-      return false;
-    if (starts_with(a, "-b") && a != "-bm" && a != "-bs" && a != "-bS") return false;
-    i = end + 1;
-  }
-  return true;
-}
 
 std::string_view domain_of(std::string_view address) {
   size_t at = address.rfind('@');
@@ -141,9 +119,11 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw) {
   if (m.listed) m.recipients = uint32_t(eximlog::for_each_recipient(l.recipients, [](std::string_view) {}));
   msgs_.recipients += m.recipients;
   if (m.bounce) ++msgs_.bounces;
+  if (is_local_submission(l)) ++msgs_.local;
 
-  if (is_local_submission(l)) {
-    ++msgs_.local;
+  // Bounces Exim generates itself (<> with R=) are not the local user's own mail.
+  bool exim_generated = m.bounce && !l.router.empty();
+  if (is_local_submission(l) && !exim_generated) {
     uint32_t script = take_script(l);
     if (script != kNone) {
       scratch_ = tab(ActorKind::Script).at(script).key;
@@ -258,43 +238,18 @@ void Forensics::on_frozen(const LogLine& l) {
 }
 
 void Forensics::on_cwd(const LogLine& l, std::string_view raw) {
-  if (!is_submission(l.cwd, l.args)) return;
+  // Exim logs cwd= for every invocation, including its own queue runners and delivery
+  // processes: only message submissions count.
+  if (!eximlog::is_submission_cwd(l.cwd, l.args)) return;
   ++msgs_.cwd_lines;
   bool created = false;
-  PendingCwd p{l.time, tab(ActorKind::Script).intern(l.cwd, &created)};
-  if (created) tab(ActorKind::Script).at(p.script).add_evidence(raw);
-  if (l.pid) {
-    cwd_by_pid_[l.pid] = p;
-    cwd_pid_order_.emplace_back(l.time, l.pid);
-    // Drop invocations that never submitted anything (an entry reused by a later cwd= line of
-    // the same pid is newer, so it stays).
-    while (!cwd_pid_order_.empty() && cwd_pid_order_.front().first < l.time - kCwdMaxAgeWithPid) {
-      auto [time, pid] = cwd_pid_order_.front();
-      cwd_pid_order_.pop_front();
-      if (PendingCwd* e = cwd_by_pid_.find(pid); e && e->time <= time) cwd_by_pid_.erase(pid);
-    }
-    return;
-  }
-  cwd_fifo_.push_back(p);
-  if (cwd_fifo_.size() > kCwdFifoMax) cwd_fifo_.pop_front();
+  uint32_t script = tab(ActorKind::Script).intern(l.cwd, &created);
+  if (created) tab(ActorKind::Script).at(script).add_evidence(raw);
+  cwd_.add(l.time, l.pid, script);
 }
 
 uint32_t Forensics::take_script(const LogLine& l) {
-  // With +pid the cwd= line and the arrival share a pid: exact. Without, the oldest pending
-  // cwd= line from the last few seconds is the best guess (documented in docs/logs.md).
-  uint32_t script = kNone;
-  if (l.pid) {
-    if (PendingCwd* e = cwd_by_pid_.find(l.pid)) {
-      if (l.time - e->time <= kCwdMaxAgeWithPid) script = e->script;
-      cwd_by_pid_.erase(l.pid);
-    }
-  } else {
-    while (!cwd_fifo_.empty() && cwd_fifo_.front().time < l.time - kCwdMaxAgeNoPid) cwd_fifo_.pop_front();
-    if (!cwd_fifo_.empty()) {
-      script = cwd_fifo_.front().script;
-      cwd_fifo_.pop_front();
-    }
-  }
+  uint32_t script = cwd_.take(l.time, l.pid);
   if (script != kNone) ++msgs_.cwd_attached;
   return script;
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/flat_map.h"
+#include "eximlog/cwd_matcher.h"
 #include "eximlog/log_line.h"
 #include "eximlog/message_id.h"
 #include "stats/actor_table.h"
@@ -78,10 +79,6 @@ class Forensics {
     uint8_t seen_count = 0;
     std::array<uint32_t, kSeenInline> seen;
   };
-  struct PendingCwd {
-    CivilSeconds time = 0;
-    uint32_t script = UINT32_MAX;  // index in the script table
-  };
 
   ActorTable& tab(ActorKind k) { return tables_[size_t(k)]; }
   void on_arrival(const eximlog::LogLine& l, std::string_view raw);
@@ -100,12 +97,7 @@ class Forensics {
   Thresholds thresholds_;
   std::deque<ActorTable> tables_;  // deque: tables are not movable
   FlatMap<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
-  struct PidHash {
-    size_t operator()(uint32_t pid) const { return size_t(pid) * 0x9E3779B97F4A7C15ull >> 20; }
-  };
-  FlatMap<uint32_t, PendingCwd, PidHash> cwd_by_pid_;
-  std::deque<std::pair<CivilSeconds, uint32_t>> cwd_pid_order_;  // to expire unused entries
-  std::deque<PendingCwd> cwd_fifo_;  // without +pid: nearest following local arrival
+  eximlog::CwdMatcher cwd_;  // tokens are indices in the script table
   LineCounts lines_;
   MessageCounts msgs_;
   CivilSeconds first_ = 0, last_ = 0;

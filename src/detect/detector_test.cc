@@ -1,0 +1,134 @@
+#include "detect/detector.h"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "eximlog/line_parser.h"
+
+namespace sw::detect {
+namespace {
+
+// Feeds raw log lines; returns the trips.
+struct Feeder {
+  Detector detector;
+  std::vector<Trip> trips;
+  explicit Feeder(DetectorLimits limits = default_limits()) : detector(std::move(limits)) {}
+  void line(const std::string& raw) {
+    eximlog::LogLine l;
+    eximlog::parse_line(raw, l);
+    detector.add(l, &trips);
+  }
+  // A sendmail run from `dir` by `user` at second `sec` (+pid lines).
+  void script_message(int sec, int n, const std::string& dir, const std::string& user, int rcpts = 1) {
+    std::string ts = fmt::format("2026-11-22 10:{:02}:{:02}", sec / 60, sec % 60);
+    int pid = 1000 + n;
+    line(fmt::format("{} [{}] cwd={} 3 args: /usr/sbin/sendmail -t -i", ts, pid, dir));
+    std::string for_list;
+    for (int r = 0; r < rcpts; ++r) for_list += fmt::format(" r{}@d{}.example", r, r);
+    line(fmt::format("{} [{}] 1tA{:03}-000{:03}-AB <= {}@host.example U={} P=local S=500 for{}", ts, pid, n % 1000,
+                     n % 1000, user, user, for_list));
+  }
+  void auth_message(int sec, int n, const std::string& account, const std::string& ip, int rcpts) {
+    std::string ts = fmt::format("2026-11-22 10:{:02}:{:02}", sec / 60, sec % 60);
+    std::string for_list;
+    for (int r = 0; r < rcpts; ++r) for_list += fmt::format(" r{}@d{}.example", r, r % 7);
+    line(fmt::format("{} 1tB{:03}-000{:03}-AB <= {} H=(User) [{}]:5000 P=esmtpa A=dovecot_login:{} S=900 for{}", ts,
+                     n % 1000, n % 1000, account, ip, account, for_list));
+  }
+};
+
+TEST(Detector, ScriptBurstTripsOnTheTwentyFirstMessageIn10s) {
+  Feeder f;
+  for (int i = 0; i < 25; ++i) f.script_message(i / 5, i, "/home/userx1/public_html", "userx1");
+  ASSERT_FALSE(f.trips.empty());
+  const Trip& t = f.trips.front();
+  EXPECT_EQ(t.actor.type, ActorType::Script);
+  EXPECT_EQ(t.actor.key, "/home/userx1/public_html");
+  EXPECT_EQ(t.related_user, "userx1");
+  EXPECT_NE(t.reason.find("21 messages in 10s"), std::string::npos) << t.reason;
+  // The local user trips too, once; the script never twice.
+  size_t script_trips = 0;
+  for (const Trip& x : f.trips) script_trips += x.actor.type == ActorType::Script;
+  EXPECT_EQ(script_trips, 1u);
+}
+
+TEST(Detector, SteadyShopIsNotHeld) {
+  Feeder f;
+  for (int i = 0; i < 359; ++i) f.script_message(i * 10, i, "/home/shop/public_html/shop", "shop");  // 1 per 10 s, 1 h
+  EXPECT_TRUE(f.trips.empty()) << f.trips.front().reason;
+}
+
+TEST(Detector, PerActorOverrideRaisesTheLimit) {
+  DetectorLimits limits = default_limits();
+  limits.per_actor[{ActorType::Script, "/home/news/public_html"}] = ActorLimits{.scales = {{10, 1000, 1000}}, .domains_per_hour = 0};
+  limits.per_actor[{ActorType::LocalUser, "news"}] = ActorLimits{.scales = {{10, 1000, 1000}}, .domains_per_hour = 0};
+  limits.per_actor[{ActorType::Sender, "news@host.example"}] = ActorLimits{.scales = {{10, 1000, 1000}}, .domains_per_hour = 0};
+  Feeder f(limits);
+  for (int i = 0; i < 50; ++i) f.script_message(i / 10, i, "/home/news/public_html", "news");
+  EXPECT_TRUE(f.trips.empty()) << f.trips.front().reason;
+}
+
+TEST(Detector, AllowlistedActorIsNeverCounted) {
+  DetectorLimits limits = default_limits();
+  limits.allow[size_t(ActorType::Script)].insert("/home/userx1/public_html");
+  limits.allow[size_t(ActorType::LocalUser)].insert("userx1");
+  limits.allow[size_t(ActorType::Sender)].insert("userx1@host.example");
+  Feeder f(limits);
+  for (int i = 0; i < 50; ++i) f.script_message(0, i, "/home/userx1/public_html", "userx1");
+  EXPECT_TRUE(f.trips.empty());
+}
+
+TEST(Detector, HijackedAccountTripsOnRecipients) {
+  Feeder f;
+  f.auth_message(0, 1, "Sales@Acme.example", "127.0.0.66", 225);
+  ASSERT_FALSE(f.trips.empty());
+  EXPECT_EQ(f.trips.front().actor.type, ActorType::AuthAccount);
+  EXPECT_EQ(f.trips.front().actor.key, "sales@acme.example");
+  EXPECT_NE(f.trips.front().reason.find("recipients in 10s"), std::string::npos) << f.trips.front().reason;
+}
+
+TEST(Detector, AccountAfterFailedLoginsTripsEarly) {
+  Feeder f;
+  for (int i = 0; i < 6; ++i)
+    f.line(fmt::format("2026-11-22 10:00:0{} dovecot_login authenticator failed for (User) [127.0.0.66]:4000: "
+                       "535 Incorrect authentication data (set_id=info@acme.example)", i));
+  f.auth_message(30, 1, "info@acme.example", "127.0.0.66", 15);
+  EXPECT_TRUE(f.trips.empty());
+  f.auth_message(40, 2, "info@acme.example", "127.0.0.66", 15);
+  ASSERT_FALSE(f.trips.empty());
+  EXPECT_NE(f.trips.front().reason.find("failed logins"), std::string::npos) << f.trips.front().reason;
+}
+
+TEST(Detector, AccountFromManyIpsTrips) {
+  Feeder f;
+  for (int i = 0; i < 7; ++i) f.auth_message(i * 100, i, "bob@acme.example", fmt::format("10.0.0.{}", i), 1);
+  ASSERT_FALSE(f.trips.empty());
+  EXPECT_NE(f.trips.front().reason.find("client IPs"), std::string::npos) << f.trips.front().reason;
+}
+
+TEST(Detector, IdleActorsExpireAndForgetAllowsANewTrip) {
+  Feeder f;
+  f.script_message(0, 1, "/home/a/public_html", "a");
+  EXPECT_EQ(f.detector.active_actors(), 3u);  // script, user, sender
+  f.detector.expire(eximlog::LogLine{}.time + 2000000000);
+  EXPECT_EQ(f.detector.active_actors(), 0u);
+
+  for (int i = 0; i < 25; ++i) f.script_message(1, i, "/home/b/public_html", "b");
+  size_t before = f.trips.size();
+  ASSERT_GT(before, 0u);
+  f.detector.forget(ActorRef{ActorType::Script, "/home/b/public_html"});
+  for (int i = 0; i < 25; ++i) f.script_message(2, 100 + i, "/home/b/public_html", "b");
+  EXPECT_GT(f.trips.size(), before);
+}
+
+TEST(Detector, EximsOwnBouncesAreNobodysBurst) {
+  Feeder f;
+  for (int i = 0; i < 50; ++i)
+    f.line(fmt::format("2026-11-22 10:00:00 1tC{:03}-000{:03}-AB <= <> R=1tA000-000000-AB U=Debian-exim P=local S=1 for x@y", i, i));
+  EXPECT_TRUE(f.trips.empty());
+  EXPECT_EQ(f.detector.active_actors(), 0u);
+}
+
+}  // namespace
+}  // namespace sw::detect

@@ -1,0 +1,46 @@
+#include "detect/sliding_window.h"
+
+#include <algorithm>
+
+namespace sw::detect {
+namespace {
+
+int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+uint32_t saturating_add(uint32_t a, uint64_t b) { return uint32_t(std::min<uint64_t>(uint64_t(a) + b, UINT32_MAX)); }
+
+}  // namespace
+
+SlidingWindow::SlidingWindow(int64_t span_seconds)
+    : bucket_seconds_(std::max<int64_t>(1, (span_seconds + kBuckets - 1) / kBuckets)) {}
+
+void SlidingWindow::add(CivilSeconds time, uint64_t first, uint64_t second) {
+  int64_t index = floor_div(time, bucket_seconds_);
+  Bucket& b = buckets_[size_t(((index % kBuckets) + kBuckets) % kBuckets)];
+  if (b.index != index) {
+    // A late line (older than the bucket's current period) is counted in the current one
+    // rather than dropped: windows may overcount slightly, never forget mail.
+    if (b.index > index) index = b.index;
+    else b = Bucket{index, 0, 0};
+  }
+  b.first = saturating_add(b.first, first);
+  b.second = saturating_add(b.second, second);
+}
+
+WindowCounts SlidingWindow::totals(CivilSeconds time) const {
+  int64_t now = floor_div(time, bucket_seconds_);
+  WindowCounts c;
+  for (const Bucket& b : buckets_)
+    if (b.index > now - kBuckets && b.index <= now + 1) {
+      c.first += b.first;
+      c.second += b.second;
+    }
+  return c;
+}
+
+bool SlidingWindow::empty_at(CivilSeconds time) const {
+  WindowCounts c = totals(time);
+  return c.first == 0 && c.second == 0;
+}
+
+}  // namespace sw::detect
