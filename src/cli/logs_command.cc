@@ -90,6 +90,8 @@ void add_logs_command(CLI::App& app, int* result) {
       ->capture_default_str();
   cmd->add_option("--failed-logins", t.account_failed_logins, "failed logins before an account sent")
       ->capture_default_str();
+  cmd->add_option("--failed-share", t.account_failed_share, "failed logins per message sent that count")
+      ->capture_default_str();
   cmd->add_option("--dictionary-rejects", t.dictionary_min_rejects, "unknown-recipient rejections from one IP")
       ->capture_default_str();
   cmd->add_option("--bruteforce-failures", t.bruteforce_min_failures, "auth failures from one IP")
@@ -97,6 +99,8 @@ void add_logs_command(CLI::App& app, int* result) {
   cmd->add_option("--random-senders", t.random_min_senders, "random-looking local parts at one domain")
       ->capture_default_str();
   cmd->add_option("--backscatter-bounces", t.backscatter_min_bounces, "bounces to one address")
+      ->capture_default_str();
+  cmd->add_option("--backscatter-share", t.backscatter_min_share, "...as a share of all bounces")
       ->capture_default_str();
   cmd->callback([a, result] { *result = run_logs(*a); });
 }

@@ -78,11 +78,14 @@ void accounts(const Forensics& f, std::vector<Finding>& out) {
   const Thresholds& t = f.thresholds();
   for (const auto& a : f.table(ActorKind::AuthAccount).all()) {
     if (a.recipients < t.account_min_recipients) continue;
+    // Any of these says "someone else is using it"; a big message alone does not (newsletters).
     bool burst = is_burst(a, t);
     bool bulk = a.max_recipients >= t.many_recipients;
     bool many_ips = a.client_ip_count() >= t.account_min_ips;
-    bool guessed = a.failed_logins >= t.account_failed_logins;
-    if (!(burst || bulk || many_ips || guessed)) continue;
+    // Failed logins count when they are many and not the odd typo of a busy account.
+    bool guessed = a.failed_logins >= t.account_failed_logins &&
+                   double(a.failed_logins) >= t.account_failed_share * double(a.messages);
+    if (!(burst || many_ips || guessed)) continue;
     Finding x = base_finding("compromised_account", a, ActorKind::AuthAccount);
     x.client_ips = a.listed_ips();
     x.events = a.failed_logins;
@@ -129,12 +132,15 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
                             a.random_senders, a.key, a.messages);
     out.push_back(std::move(x));
   }
+  double all_bounces = double(f.messages().bounces);
   for (const auto& a : f.table(ActorKind::BounceRecipient).all()) {
     if (a.messages < t.backscatter_min_bounces) continue;
+    if (double(a.messages) < t.backscatter_min_share * all_bounces) continue;  // ordinary bounces
     // Bounces to one of our own users' (local or authenticated) senders are the echo of mail
-    // it really sent, not backscatter to a forged address; its own finding covers it.
+    // it really sent, not backscatter to a forged address; its own finding covers it. An
+    // address that sent more mail through us than it got bounces back is a normal sender.
     const ActorStats* sender = f.table(ActorKind::Sender).find(a.key);
-    if (sender && sender->trusted_submissions > 0) continue;
+    if (sender && (sender->trusted_submissions > 0 || sender->messages >= a.messages)) continue;
     Finding x = base_finding("backscatter", a, ActorKind::BounceRecipient);
     x.events = a.messages;
     x.score = double(a.messages);

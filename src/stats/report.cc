@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "base/text.h"
 
@@ -10,6 +11,7 @@ namespace sw::stats {
 namespace {
 
 constexpr size_t kWidth = 100;
+constexpr size_t kFindingsPerKind = 5;
 
 std::string fit(std::string_view s, size_t width) {
   std::string p = printable(s);
@@ -81,10 +83,18 @@ void text_findings(std::string& out, const std::vector<Finding>& findings) {
     return;
   }
   out += fmt::format("FINDINGS ({})\n", findings.size());
+  // A botnet can make hundreds of findings of one kind: show the worst few of each here;
+  // --json lists them all.
+  std::map<std::string, size_t> shown, total;
+  for (const auto& f : findings) ++total[f.kind];
   for (const auto& f : findings) {
+    if (++shown[f.kind] > kFindingsPerKind) continue;
     out += "\n" + wrap(fmt::format("  [{}] ", f.kind), f.summary, 6);
     for (const auto& e : f.evidence) out += "      " + fit(e, kWidth - 6) + "\n";
   }
+  for (const auto& [kind, n] : total)
+    if (n > kFindingsPerKind)
+      out += fmt::format("\n  ... and {} more {} findings (all of them in --json)\n", n - kFindingsPerKind, kind);
   out += "\n";
 }
 
