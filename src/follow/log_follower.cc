@@ -1,0 +1,129 @@
+#include "follow/log_follower.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace sw::follow {
+
+namespace {
+constexpr size_t kReadChunk = 4u << 20;
+}
+
+LogFollower::LogFollower(std::string path, bool from_start)
+    : path_(std::move(path)), buffer_(kReadChunk) {
+  // "The end" is the end now; a log that does not exist yet is new, so it is read from 0.
+  open_current(!from_start);
+}
+
+LogFollower::~LogFollower() { close_fd(); }
+
+void LogFollower::close_fd() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+bool LogFollower::open_current(bool at_end) {
+  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    std::string e = "cannot open " + path_ + ": " + std::strerror(errno);
+    if (e != error_) ++stats_.open_failures;
+    error_ = e;
+    return false;
+  }
+  struct stat st {};
+  ::fstat(fd, &st);
+  close_fd();
+  fd_ = fd;
+  inode_ = st.st_ino;
+  device_ = st.st_dev;
+  offset_ = at_end ? uint64_t(st.st_size) : 0;
+  error_.clear();
+  return true;
+}
+
+size_t LogFollower::read_some(const std::function<void(std::string_view)>& on_line, size_t max_bytes, bool* eof) {
+  size_t lines = 0, total = 0;
+  *eof = false;
+  while (total < max_bytes) {
+    ssize_t n = ::pread(fd_, buffer_.data(), buffer_.size(), off_t(offset_));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n < 0) error_ = "cannot read " + path_ + ": " + std::strerror(errno);
+      *eof = true;
+      break;
+    }
+    offset_ += uint64_t(n);
+    total += size_t(n);
+    stats_.bytes += uint64_t(n);
+    std::string_view chunk(buffer_.data(), size_t(n));
+    size_t start = 0;
+    for (size_t nl; (nl = chunk.find('\n', start)) != std::string_view::npos; start = nl + 1) {
+      std::string_view piece = chunk.substr(start, nl - start);
+      if (!partial_.empty()) {
+        partial_.append(piece);
+        on_line(partial_);
+        partial_.clear();
+      } else {
+        on_line(piece);
+      }
+      ++lines;
+    }
+    partial_.append(chunk.substr(start));
+  }
+  stats_.lines += lines;
+  return lines;
+}
+
+void LogFollower::flush_partial(const std::function<void(std::string_view)>& on_line, size_t* lines) {
+  // A file that ends without a newline (rotated or truncated mid-line): hand out what is
+  // there rather than glue it to the next file's first line.
+  if (partial_.empty()) return;
+  on_line(partial_);
+  partial_.clear();
+  ++*lines;
+  ++stats_.lines;
+}
+
+void LogFollower::check_rotation(const std::function<void(std::string_view)>& on_line, size_t* lines) {
+  struct stat by_path {}, by_fd {};
+  bool path_ok = ::stat(path_.c_str(), &by_path) == 0;
+  if (::fstat(fd_, &by_fd) == 0 && uint64_t(by_fd.st_size) < offset_) {
+    ++stats_.truncations;  // copytruncate: the same file starts again
+    flush_partial(on_line, lines);
+    offset_ = 0;
+    return;
+  }
+  if (path_ok && (uint64_t(by_path.st_ino) != inode_ || uint64_t(by_path.st_dev) != device_)) {
+    // Renamed away and a new file is in place; we have read the old one to its end.
+    ++stats_.rotations;
+    flush_partial(on_line, lines);
+    open_current(false);
+  }
+}
+
+size_t LogFollower::poll(const std::function<void(std::string_view)>& on_line, size_t max_bytes) {
+  if (fd_ < 0 && !open_current(false)) return 0;
+  bool eof = false;
+  size_t lines = read_some(on_line, max_bytes, &eof);
+  if (eof) {
+    check_rotation(on_line, &lines);
+    if (offset_ == 0) lines += read_some(on_line, max_bytes, &eof);  // the new or truncated file
+  }
+  return lines;
+}
+
+uint64_t LogFollower::lag_bytes() const {
+  if (fd_ < 0) return 0;
+  struct stat st {};
+  uint64_t lag = 0;
+  if (::fstat(fd_, &st) == 0 && uint64_t(st.st_size) > offset_) lag = uint64_t(st.st_size) - offset_;
+  struct stat by_path {};
+  if (::stat(path_.c_str(), &by_path) == 0 && uint64_t(by_path.st_ino) != inode_) lag += uint64_t(by_path.st_size);
+  return lag;
+}
+
+}  // namespace sw::follow

@@ -1,0 +1,59 @@
+// Follows a growing log file like `tail -F`, but never drops a line: reads whatever is there
+// (at full speed when behind), hands out complete lines, and survives both rotation styles:
+//  - rename (logrotate default, exicyclog): the old file is drained to its end before the new
+//    file is opened at offset 0, so lines Exim wrote just before it noticed are kept;
+//  - copytruncate: the file shrinks below our offset; we restart at 0.
+// A missing or unreadable file is reported through last_error() and retried on every poll.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sw::follow {
+
+struct FollowerStats {
+  uint64_t lines = 0;
+  uint64_t bytes = 0;
+  uint64_t rotations = 0;     // renamed away and reopened
+  uint64_t truncations = 0;   // copytruncate
+  uint64_t open_failures = 0;
+};
+
+class LogFollower {
+ public:
+  // from_start: read the existing content first; otherwise start at the current end.
+  LogFollower(std::string path, bool from_start);
+  ~LogFollower();
+  LogFollower(const LogFollower&) = delete;
+  LogFollower& operator=(const LogFollower&) = delete;
+
+  // Reads up to max_bytes of new data and calls on_line for each complete line (without the
+  // newline). Returns the number of lines delivered; 0 means "nothing new right now".
+  size_t poll(const std::function<void(std::string_view)>& on_line, size_t max_bytes = 64u << 20);
+
+  // Bytes in the file(s) not yet handed out (what we are behind).
+  uint64_t lag_bytes() const;
+  const FollowerStats& stats() const { return stats_; }
+  const std::string& last_error() const { return error_; }  // empty when healthy
+  const std::string& path() const { return path_; }
+
+ private:
+  bool open_current(bool at_end);
+  void check_rotation(const std::function<void(std::string_view)>& on_line, size_t* lines);
+  size_t read_some(const std::function<void(std::string_view)>& on_line, size_t max_bytes, bool* eof);
+  void flush_partial(const std::function<void(std::string_view)>& on_line, size_t* lines);
+  void close_fd();
+
+  std::string path_;
+  int fd_ = -1;
+  uint64_t inode_ = 0, device_ = 0;
+  uint64_t offset_ = 0;
+  std::vector<char> buffer_;
+  std::string partial_;  // bytes after the last newline
+  FollowerStats stats_;
+  std::string error_;
+};
+
+}  // namespace sw::follow

@@ -1,0 +1,106 @@
+#include "follow/log_follower.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace sw::follow {
+namespace {
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/sw-follow-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+void append(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::app) << text;
+}
+
+std::vector<std::string> drain(LogFollower& f) {
+  std::vector<std::string> out;
+  for (int i = 0; i < 5; ++i) f.poll([&](std::string_view l) { out.emplace_back(l); });
+  return out;
+}
+
+TEST(LogFollower, StartsAtTheEndUnlessFromStart) {
+  TempDir d;
+  std::string log = d.path + "/mainlog";
+  append(log, "old1\nold2\n");
+  LogFollower tail(log, false), full(log, true);
+  append(log, "new1\n");
+  EXPECT_EQ(drain(tail), (std::vector<std::string>{"new1"}));
+  EXPECT_EQ(drain(full), (std::vector<std::string>{"old1", "old2", "new1"}));
+}
+
+TEST(LogFollower, HoldsAPartialLineUntilItsNewline) {
+  TempDir d;
+  std::string log = d.path + "/mainlog";
+  append(log, "");
+  LogFollower f(log, true);
+  append(log, "half");
+  EXPECT_TRUE(drain(f).empty());
+  append(log, " done\n");
+  EXPECT_EQ(drain(f), (std::vector<std::string>{"half done"}));
+}
+
+TEST(LogFollower, RenameRotationLosesNothing) {
+  TempDir d;
+  std::string log = d.path + "/mainlog";
+  append(log, "a\n");
+  LogFollower f(log, true);
+  EXPECT_EQ(drain(f).size(), 1u);
+  append(log, "b\n");                                  // not yet read...
+  std::filesystem::rename(log, log + ".1");            // ...when the log is rotated
+  append(log + ".1", "c\n");                           // Exim still writes to the old file
+  append(log, "d\n");                                  // then opens the new one
+  EXPECT_EQ(drain(f), (std::vector<std::string>{"b", "c", "d"}));
+  EXPECT_EQ(f.stats().rotations, 1u);
+}
+
+TEST(LogFollower, CopyTruncateRestartsAtZero) {
+  TempDir d;
+  std::string log = d.path + "/mainlog";
+  append(log, "line one is long\n");
+  LogFollower f(log, true);
+  EXPECT_EQ(drain(f).size(), 1u);
+  std::filesystem::resize_file(log, 0);
+  append(log, "x\n");
+  EXPECT_EQ(drain(f), (std::vector<std::string>{"x"}));
+  EXPECT_EQ(f.stats().truncations, 1u);
+}
+
+TEST(LogFollower, MissingFileIsReportedAndPickedUpLater) {
+  TempDir d;
+  std::string log = d.path + "/mainlog";
+  LogFollower f(log, false);
+  EXPECT_TRUE(drain(f).empty());
+  EXPECT_NE(f.last_error().find("cannot open"), std::string::npos);
+  append(log, "first\n");  // the file appeared after we started: all of it is new
+  append(log, "second\n");
+  EXPECT_EQ(drain(f), (std::vector<std::string>{"first", "second"}));
+  EXPECT_TRUE(f.last_error().empty());
+}
+
+TEST(LogFollower, ReportsLagWhenBehind) {
+  TempDir d;
+  std::string log = d.path + "/mainlog";
+  append(log, "");
+  LogFollower f(log, true);
+  drain(f);
+  append(log, std::string(1000, 'x') + "\n");
+  EXPECT_EQ(f.lag_bytes(), 1001u);
+  size_t lines = f.poll([](std::string_view) {});
+  EXPECT_EQ(lines, 1u);
+  EXPECT_EQ(f.lag_bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace sw::follow
