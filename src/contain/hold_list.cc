@@ -1,0 +1,127 @@
+#include "contain/hold_list.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace sw::contain {
+namespace {
+
+// lsearch processes backslash escapes inside quoted keys; control characters cannot occur in
+// a key that came from one log line, but an admin's input might carry them.
+std::string quote_key(std::string_view key) {
+  std::string out = "\"";
+  for (char c : key) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += (static_cast<unsigned char>(c) < 0x20) ? '?' : c;
+  }
+  return out + "\"";
+}
+
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (char c : text) out += (static_cast<unsigned char>(c) < 0x20) ? ' ' : c;
+  return out;
+}
+
+bool fail(std::string* error, const std::string& what, const std::string& path) {
+  if (error) *error = what + " " + path + ": " + std::strerror(errno);
+  return false;
+}
+
+bool write_all(int fd, std::string_view content) {
+  while (!content.empty()) {
+    ssize_t n = ::write(fd, content.data(), content.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    content.remove_prefix(size_t(n));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string render_hold_list(detect::ActorType type, const std::vector<HoldListEntry>& entries) {
+  std::string out = "# spamwarden hold list: ";
+  out += detect::actor_type_name(type);
+  out += " (lsearch; written by spamwarden, replaced atomically - do not edit while watch runs)\n";
+  for (const HoldListEntry& e : entries) out += quote_key(e.key) + ": " + one_line(e.note) + "\n";
+  return out;
+}
+
+std::vector<HoldListEntry> parse_hold_list(std::string_view text, std::vector<std::string>* errors) {
+  std::vector<HoldListEntry> entries;
+  size_t line_no = 0;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    ++line_no;
+    size_t i = line.find_first_not_of(" \t");
+    if (i == std::string_view::npos || line[i] == '#') continue;
+    HoldListEntry e;
+    if (line[i] == '"') {
+      bool closed = false;
+      for (++i; i < line.size(); ++i) {
+        if (line[i] == '\\' && i + 1 < line.size()) e.key += line[++i];
+        else if (line[i] == '"') { closed = true; ++i; break; }
+        else e.key += line[i];
+      }
+      if (!closed) {
+        if (errors) errors->push_back("line " + std::to_string(line_no) + ": unterminated quoted key");
+        continue;
+      }
+    } else {
+      size_t end = line.find_first_of(": \t", i);
+      e.key = std::string(line.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i));
+      i = end == std::string_view::npos ? line.size() : end;
+    }
+    size_t value = line.find_first_not_of(" \t:", i);
+    if (value != std::string_view::npos) e.note = std::string(line.substr(value));
+    if (e.key.empty()) {
+      if (errors) errors->push_back("line " + std::to_string(line_no) + ": empty key");
+      continue;
+    }
+    entries.push_back(std::move(e));
+  }
+  return entries;
+}
+
+bool write_file_atomically(const std::string& path, std::string_view content, std::string* error) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(error, "cannot create", tmp);
+  bool ok = write_all(fd, content) && ::fsync(fd) == 0;
+  int saved = errno;
+  // Exim reads the lists after dropping privileges: they must be world-readable.
+  ::fchmod(fd, 0644);
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    errno = saved;
+    return fail(error, "cannot write", tmp);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    saved = errno;
+    ::unlink(tmp.c_str());
+    errno = saved;
+    return fail(error, "cannot rename onto", path);
+  }
+  std::string dir = path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
+  if (int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);  // the rename itself survives a crash
+    ::close(dfd);
+  }
+  return true;
+}
+
+std::string hold_list_dir(const std::string& state_dir) { return state_dir + "/holds"; }
+
+std::string hold_list_path(const std::string& state_dir, detect::ActorType type) {
+  return hold_list_dir(state_dir) + "/" + detect::actor_type_name(type);
+}
+
+}  // namespace sw::contain

@@ -1,0 +1,32 @@
+// The hold lists Exim reads: one file per actor type under <state>/holds/, in lsearch format
+// ("key": note). Keys are always quoted (IPv6 addresses and paths contain ':' or spaces).
+// Files are replaced atomically (temp file + fsync + rename + fsync of the directory), so
+// Exim never reads a half-written list, even if we crash or the disk fills mid-write.
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detect/actor_type.h"
+
+namespace sw::contain {
+
+struct HoldListEntry {
+  std::string key;
+  std::string note;  // shown after the colon; Exim ignores it (the snippets only test presence)
+};
+
+// Pure: the file's content, one entry per line after a comment header.
+std::string render_hold_list(detect::ActorType type, const std::vector<HoldListEntry>& entries);
+
+// Pure: reads a hold list back (the lsearch subset we write, plus unquoted keys an admin may
+// add by hand). Malformed lines are skipped and described in *errors with their line number.
+std::vector<HoldListEntry> parse_hold_list(std::string_view text, std::vector<std::string>* errors);
+
+// Writes path atomically; false with *error if any step fails (the old file stays intact).
+bool write_file_atomically(const std::string& path, std::string_view content, std::string* error);
+
+std::string hold_list_path(const std::string& state_dir, detect::ActorType type);
+std::string hold_list_dir(const std::string& state_dir);
+
+}  // namespace sw::contain
