@@ -114,25 +114,26 @@ cat "$LOG" "$GZ" "$PREFIX" >/dev/null
 cat "$LOG" "$GZ" "$PREFIX" >/dev/null
 
 # ---------------------------------------------------------------- timing
-# measure NAME RUNS CMD: best wall seconds in T[NAME], max peak RSS (KB) in M[NAME],
-# last exit status in RC[NAME]. CMD runs under bash -c; its stderr goes to
-# bench/out/logs-NAME.stderr.
-declare -A T M RC
+# measure NAME RUNS CMD: best wall seconds in T[NAME], least CPU seconds (user+sys, all
+# processes and threads) in C[NAME], max peak RSS (KB) in M[NAME], last exit status in
+# RC[NAME]. CMD runs under bash -c; its stderr goes to bench/out/logs-NAME.stderr.
+declare -A T C M RC
 measure() {
-  local name=$1 n=$2 cmd=$3 best="" maxrss=0 rc t0 t1 wall rss
+  local name=$1 n=$2 cmd=$3 best="" bestcpu="" maxrss=0 rc t0 t1 wall rss cpu
   for ((i = 0; i < n; i++)); do
     rc=0
     t0=$(date +%s%N)
-    /usr/bin/time -f '%M' -o "$OUT/.time" bash -c "$cmd" 2>"$OUT/logs-$name.stderr" || rc=$?
+    /usr/bin/time -f '%M %U %S' -o "$OUT/.time" bash -c "$cmd" 2>"$OUT/logs-$name.stderr" || rc=$?
     t1=$(date +%s%N)
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)/1e9}')
-    rss=$(tail -n 1 "$OUT/.time")
+    read -r rss cpu < <(tail -n 1 "$OUT/.time" | awk '{printf "%d %.2f\n", $1, $2 + $3}')
     [[ $rss =~ ^[0-9]+$ ]] || rss=0
     if [[ -z $best ]] || awk -v w="$wall" -v b="$best" 'BEGIN{exit !(w<b)}'; then best=$wall; fi
+    if [[ -z $bestcpu ]] || awk -v w="$cpu" -v b="$bestcpu" 'BEGIN{exit !(w<b)}'; then bestcpu=$cpu; fi
     ((rss > maxrss)) && maxrss=$rss
-    note "  $name run $((i + 1))/$n: ${wall}s, $((rss / 1024)) MB, exit $rc"
+    note "  $name run $((i + 1))/$n: ${wall}s wall, ${cpu}s CPU, $((rss / 1024)) MB, exit $rc"
   done
-  T[$name]=$best M[$name]=$maxrss RC[$name]=$rc
+  T[$name]=$best C[$name]=$bestcpu M[$name]=$maxrss RC[$name]=$rc
 }
 
 q() { printf '%q' "$1"; }
@@ -156,6 +157,7 @@ if ((!skip_ex)); then
   else
     measure eximstats 1 "eximstats $(q "$PREFIX") >/dev/null"
     T[eximstats]=$(awk -v t="${T[eximstats]}" -v f="$log_bytes" -v p="$prefix_bytes" 'BEGIN{printf "%.3f", t*f/p}')
+    C[eximstats]=$(awk -v t="${C[eximstats]}" -v f="$log_bytes" -v p="$prefix_bytes" 'BEGIN{printf "%.2f", t*f/p}')
     ex_scaled=1
   fi
 fi
@@ -171,10 +173,10 @@ sw_status() {  # why a spamwarden row has no usable time, or "" when it has one
 fmt_row() {  # name label command bytes [suffix]
   local name=$1 label=$2 cmd=${3//|/\\|} bytes=$4 st=""  # a | would end the table cell
   [[ $name == spamwarden* ]] && st=$(sw_status "$name")
-  if [[ -n $st ]]; then printf '| %s | `%s` | %s | | | |\n' "$label" "$cmd" "$st"; return; fi
-  if [[ -z ${T[$name]:-} ]]; then printf '| %s | `%s` | skipped | | | |\n' "$label" "$cmd"; return; fi
-  awk -v l="$label" -v c="$cmd" -v t="${T[$name]}" -v b="$bytes" -v m="${M[$name]}" -v s="${5:-}" \
-    'BEGIN{printf "| %s | `%s` | %.2f%s | %.0f | %.0f | %s |\n", l, c, t, s, b/1e6/t, m/1024, (s==""?"":"linear scale-up")}'
+  if [[ -n $st ]]; then printf '| %s | `%s` | %s | | | | |\n' "$label" "$cmd" "$st"; return; fi
+  if [[ -z ${T[$name]:-} ]]; then printf '| %s | `%s` | skipped | | | | |\n' "$label" "$cmd"; return; fi
+  awk -v l="$label" -v c="$cmd" -v t="${T[$name]}" -v u="${C[$name]}" -v b="$bytes" -v m="${M[$name]}" -v s="${5:-}" \
+    'BEGIN{printf "| %s | `%s` | %.2f%s | %.2f | %.0f | %.0f | %s |\n", l, c, t, s, u, b/1e6/t, m/1024, (s==""?"":"linear scale-up")}'
 }
 usable() { [[ -n ${T[$1]:-} ]] && { [[ $1 != spamwarden* ]] || [[ -z $(sw_status "$1") ]]; }; }
 verdict() {  # value op limit -> PASS/FAIL
@@ -223,8 +225,8 @@ lines=$(awk '/^truth bytes=/{for(i=1;i<=NF;i++) if($i ~ /^lines=/){sub("lines=",
   [[ -n $sw_note ]] && echo "- note: $sw_note"
   echo "- best of $runs runs (eximstats: 1 run$( ((ex_scaled)) && echo " on the first ${prefix_mb} MB, scaled linearly to the whole log"))"
   echo
-  echo "| peer | command | wall s | MB/s | peak RSS MB | note |"
-  echo "|---|---|---:|---:|---:|---|"
+  echo "| peer | command | wall s | CPU s | MB/s | peak RSS MB | note |"
+  echo "|---|---|---:|---:|---:|---:|---|"
   fmt_row spamwarden "spamwarden" "spamwarden logs --json LOG" "$log_bytes"
   fmt_row pipeline "one-column pipeline" "grep cwd LOG | grep -v /var/spool | awk -F\"cwd=\" '{print \$2}' | awk '{print \$1}' | sort | uniq -c | sort -n" "$log_bytes"
   if ((ex_scaled)); then fmt_row eximstats "eximstats" "eximstats LOG" "$log_bytes" " (scaled)"
@@ -234,7 +236,8 @@ lines=$(awk '/^truth bytes=/{for(i=1;i<=NF;i++) if($i ~ /^lines=/){sub("lines=",
   fmt_row spamwarden_gz "spamwarden, gzip" "spamwarden logs --json LOG.gz" "$log_bytes"
   fmt_row spamwarden_prefix "spamwarden, ${prefix_mb} MB prefix" "spamwarden logs --json PREFIX" "$prefix_bytes"
   echo
-  echo "MB/s counts uncompressed bytes (10^6) for every row, the gzip ones included."
+  echo "MB/s is wall-clock, over uncompressed bytes (10^6) for every row, the gzip ones included."
+  echo "CPU s is user+sys of all processes and threads: on a busy machine it shows what wall time hides."
   echo
   if ((${#checks[@]})); then
     echo "| target | wanted | measured | result |"

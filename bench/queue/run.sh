@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Queue benchmark: spamwarden's spool summary against Exim's own tools, on spools written by a
+# real Exim and cloned up to size (clone_spool keeps every message valid under a fresh id).
+#
+#   bench/queue/run.sh [WORKDIR]        env: N=20000 BIG=100000 RUNS=3 BUILD=build
+#
+# Times (median of RUNS, warm page cache, then cold after drop_caches if permitted):
+#   spamwarden queue --json | exim -bp | exim -bp | exiqsumm | exiqgrep -c -f SENDER
+#   (and spamwarden queue list --sender, the like-for-like to exiqgrep), on a flat and a split
+#   spool of N messages, then spamwarden alone on BIG messages with 1 and 2 threads.
+# Needs root (Exim's -C with privilege) and Debian's exim4 + exiqgrep/exiqsumm.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+work=${1:-/tmp/sw-bench-queue}
+N=${N:-20000}
+BIG=${BIG:-100000}
+RUNS=${RUNS:-3}
+build=$repo/${BUILD:-build}
+sw=$build/spamwarden
+clone=$build/bench/queue/clone_spool
+exim=$(command -v exim4 || command -v exim)
+trusted=/etc/exim4/trusted_configs
+lock=/run/lock/eximlab.lock
+[[ -x $sw && -x $clone ]] || { echo "build first: scripts/build.sh release" >&2; exit 2; }
+[[ $(id -u) -eq 0 ]] || { echo "needs root" >&2; exit 2; }
+
+rm -rf "$work"
+mkdir -p "$work"
+chmod 755 "$work"
+configs=()
+untrust_all() {
+  for c in "${configs[@]}"; do
+    ( flock -w 30 9; sed -i "\\|^$c\$|d" "$trusted" ) 9>"$lock"
+  done
+}
+trap untrust_all EXIT
+
+# make_spool NAME SPLIT: a private Exim whose remote deliveries defer (port 1 on localhost).
+make_spool() {
+  local name=$1 split=$2 dir=$work/$1
+  mkdir -p "$dir/spool/input" "$dir/log"
+  chown -R Debian-exim:Debian-exim "$dir/spool" "$dir/log"
+  cat >"$dir/exim.conf" <<CONF
+keep_environment =
+spool_directory = $dir/spool
+log_file_path = $dir/log/%slog
+primary_hostname = bench.test
+exim_user = Debian-exim
+exim_group = Debian-exim
+trusted_users = root
+split_spool_directory = $split
+acl_smtp_rcpt = accept_all
+begin acl
+accept_all:
+  accept
+begin routers
+remote:
+  driver = manualroute
+  route_list = * 127.0.0.1
+  transport = remote_smtp
+  self = send
+begin transports
+remote_smtp:
+  driver = smtp
+  port = 1
+CONF
+  ( flock -w 30 9; echo "$dir/exim.conf" >>"$trusted" ) 9>"$lock"
+  configs+=("$dir/exim.conf")
+}
+
+smtp_message() {  # auth ip sender nrcpt subject
+  local auth=$1 ip=$2 sender=$3 n=$4 subject=$5
+  {
+    printf 'EHLO client.example\r\nMAIL FROM:<%s>\r\n' "$sender"
+    for ((r = 0; r < n; r++)); do printf 'RCPT TO:<u%d.%d@dest%d.defer.test>\r\n' "$RANDOM" "$r" "$((r % 7))"; done
+    printf 'DATA\r\nSubject: %s\r\nFrom: <%s>\r\n\r\nHello,\r\nthis is a benchmark message.\r\n.\r\nQUIT\r\n' "$subject" "$sender"
+  } | "$exim" -C "$work/templates/exim.conf" -odq -bs -oMa "$ip.2525" -oMr esmtpa ${auth:+-oMai "$auth" -oMaa PLAIN} >/dev/null
+}
+
+echo "== queueing template messages with a real Exim"
+make_spool templates false
+for ((i = 0; i < 120; i++)); do smtp_message spammer@cust.example 203.0.113.66 "spam$((i % 5))@cust.example" 3 "Cheap pills $i"; done
+for ((i = 0; i < 60; i++)); do smtp_message "user$((i % 30))@example.org" "198.51.100.$((i % 50))" "user$((i % 30))@example.org" 1 "Meeting $i"; done
+for ((i = 0; i < 10; i++)); do smtp_message bulk@example.org 198.51.100.9 bulk@example.org 40 "Newsletter $i"; done
+for ((i = 0; i < 60; i++)); do
+  printf 'Subject: Order %d\nX-PHP-Script: shop.example/wp/x.php for 192.0.2.%d\n\nThanks\n' "$i" "$i" |
+    "$exim" -C "$work/templates/exim.conf" -odq -f "web@shop.example" "c$i@x.defer.test"
+done
+for ((i = 0; i < 30; i++)); do
+  printf 'Subject: Mail delivery failed\n\nbounce\n' | "$exim" -C "$work/templates/exim.conf" -odq -f '<>' "v$i@victim.defer.test"
+done
+templates=$(ls "$work/templates/spool/input" | grep -c -- '-H$')
+echo "   $templates templates"
+
+ug="$(id -u Debian-exim):$(id -g Debian-exim)"
+make_spool flat false
+make_spool split true
+"$clone" "$work/templates/spool" "$work/flat/spool" "$N" --owner "$ug"
+"$clone" "$work/templates/spool" "$work/split/spool" "$N" --split --owner "$ug"
+
+cold_ok=0
+if sync && echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; then cold_ok=1; fi
+
+# timed MODE CMD...: prints "median_seconds max_rss_kib" over RUNS runs.
+timed() {
+  local mode=$1; shift
+  local times=() rss=0 out
+  [[ $mode == warm ]] && bash -c "$*" >/dev/null 2>&1 || true
+  for ((r = 0; r < RUNS; r++)); do
+    [[ $mode == cold ]] && { sync; echo 3 >/proc/sys/vm/drop_caches; }
+    out=$( { /usr/bin/time -f '%e %M' bash -c "$* >/dev/null 2>&1"; } 2>&1 | tail -1)
+    times+=("${out% *}")
+    (( ${out#* } > rss )) && rss=${out#* }
+  done
+  printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")" "$rss"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) b = 0.005; printf "%.1fx", a / b }'; }
+
+bench_layout() {
+  local name=$1 dir=$work/$1 conf=$work/$1/exim.conf
+  local ours theirs
+  ours=$("$sw" queue --spool "$dir/spool" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["messages"])')
+  theirs=$("$exim" -C "$conf" -bpc)
+  echo
+  echo "== $name spool: $ours messages (exim -bpc says $theirs)"
+  [[ $ours == "$theirs" ]] || echo "   MISMATCH"
+  local sw_sum="$sw queue --spool $dir/spool --json"
+  local bp="$exim -C $conf -bp"
+  local sumq="$exim -C $conf -bp | exiqsumm"
+  local grep_c="exiqgrep -C $conf -c -f spam1@cust.example"
+  local sw_list="$sw queue list --spool $dir/spool --sender spam1@cust.example | wc -l"
+  for mode in warm cold; do
+    if [[ $mode == cold && $cold_ok == 0 ]]; then
+      echo "   cold: drop_caches not permitted here, skipped"
+      continue
+    fi
+    read -r t_sw m_sw < <(timed $mode "$sw_sum")
+    read -r t_bp _ < <(timed $mode "$bp")
+    read -r t_sq _ < <(timed $mode "$sumq")
+    read -r t_gc _ < <(timed $mode "$grep_c")
+    read -r t_sl _ < <(timed $mode "$sw_list")
+    printf '   %-4s spamwarden queue --json %6.2fs (rss %d MiB) | exim -bp %6.2fs | -bp|exiqsumm %6.2fs | exiqgrep -c %6.2fs | spamwarden list --sender %6.2fs\n' \
+      "$mode" "$t_sw" "$((m_sw / 1024))" "$t_bp" "$t_sq" "$t_gc" "$t_sl"
+    printf '   %-4s ratios: exim -bp / summary %s, exiqsumm pipeline / summary %s, exiqgrep -c / list %s\n' \
+      "$mode" "$(ratio "$t_bp" "$t_sw")" "$(ratio "$t_sq" "$t_sw")" "$(ratio "$t_gc" "$t_sl")"
+  done
+}
+
+bench_layout flat
+bench_layout split
+
+echo
+echo "== $BIG messages (split spool), spamwarden only"
+make_spool big true
+"$clone" "$work/templates/spool" "$work/big/spool" "$BIG" --split --owner "$ug" >/dev/null
+for threads in 1 2; do
+  read -r t m < <(timed warm "$sw queue --spool $work/big/spool --json --threads $threads")
+  printf '   warm, %d thread(s): %.2fs, max rss %d MiB\n' "$threads" "$t" "$((m / 1024))"
+done
+if [[ $cold_ok == 1 ]]; then
+  read -r t m < <(timed cold "$sw queue --spool $work/big/spool --json")
+  printf '   cold, 2 threads: %.2fs\n' "$t"
+fi
+read -r t _ < <(timed warm "$exim -C $work/big/exim.conf -bp")
+printf '   exim -bp warm: %.2fs\n' "$t"
