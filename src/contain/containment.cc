@@ -1,0 +1,187 @@
+#include "contain/containment.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "queue/actions.h"
+
+namespace sw::contain {
+
+using detect::ActorRef;
+using detect::ActorType;
+
+namespace {
+constexpr int64_t kSecondFreezePassDelay = 3;
+}
+
+std::map<ActorType, std::vector<HoldListEntry>> hold_list_entries(const std::vector<store::HoldRecord>& holds) {
+  std::map<ActorType, std::vector<HoldListEntry>> lists;
+  for (ActorType t : detect::kAllActorTypes) lists[t];
+  for (const store::HoldRecord& h : holds) {
+    lists[h.actor.type].push_back({h.actor.key, h.reason});
+    // Exim cannot see a script's directory at submission time; the user running it can be held.
+    if (h.actor.type == ActorType::Script && !h.related_user.empty())
+      lists[ActorType::LocalUser].push_back({h.related_user, "runs held script " + h.actor.key});
+  }
+  return lists;
+}
+
+bool write_hold_lists(const std::string& state_dir, const std::vector<store::HoldRecord>& holds, std::string* error) {
+  ::mkdir(state_dir.c_str(), 0755);
+  ::mkdir(hold_list_dir(state_dir).c_str(), 0755);
+  bool ok = true;
+  for (const auto& [type, entries] : hold_list_entries(holds))
+    ok &= write_file_atomically(hold_list_path(state_dir, type), render_hold_list(type, entries), error);
+  return ok;
+}
+
+queue::SelectionArgs selection_for(const store::HoldRecord& hold) {
+  queue::SelectionArgs a;
+  switch (hold.actor.type) {
+    case ActorType::Script: a.login = hold.related_user.empty() ? "-" : hold.related_user; break;
+    case ActorType::LocalUser: a.login = hold.actor.key; break;
+    case ActorType::AuthAccount: a.auth_id = hold.actor.key; break;
+    case ActorType::ClientIp: a.client_ip = hold.actor.key; break;
+    case ActorType::Sender: a.sender = hold.actor.key; break;
+  }
+  return a;
+}
+
+Containment::Containment(ContainmentOptions options, store::HoldStore* store, queue::EximRunner* exim,
+                         alert::Alerter* alerter, Log log)
+    : options_(std::move(options)), store_(store), exim_(exim), alerter_(alerter), log_(std::move(log)),
+      worker_([this] { freeze_worker(); }) {}
+
+Containment::~Containment() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  worker_.join();
+}
+
+std::vector<store::HoldRecord> Containment::start() {
+  std::string error;
+  if (store_) {
+    if (auto holds = store_->active_holds(&error)) holds_ = *holds;
+    else log_("cannot read holds from the store: " + error);
+  }
+  rewrite_lists();
+  return holds_;
+}
+
+void Containment::rewrite_lists() {
+  std::string error;
+  lists_dirty_ = !write_hold_lists(options_.state_dir, holds_, &error);
+  if (lists_dirty_) {
+    std::lock_guard lock(mutex_);
+    ++counts_.list_write_failures;
+    log_("cannot write hold lists (old lists stay in place, retrying): " + error);
+  }
+}
+
+bool Containment::hold(const detect::Trip& trip, int64_t now) {
+  auto held = [&](const store::HoldRecord& h) { return h.actor == trip.actor; };
+  if (std::any_of(holds_.begin(), holds_.end(), held)) return false;
+  store::HoldRecord record{.actor = trip.actor, .reason = trip.reason, .related_user = trip.related_user,
+                           .since = now, .frozen = 0, .active = true, .released_at = 0, .release_note = ""};
+  holds_.push_back(record);
+  rewrite_lists();  // first: this is what stops new mail
+  std::string actor = detect::format_actor_ref(trip.actor), error;
+  if (!store_ || !store_->add_hold(record, &error)) {
+    if (!error.empty()) {
+      unsaved_.push_back(record);
+      log_("cannot record hold of " + actor + " (kept in memory, retrying): " + error);
+    }
+  }
+  if (store_) store_->add_event({now, "hold", actor, trip.reason}, nullptr);
+  {
+    std::lock_guard lock(mutex_);
+    ++counts_.holds;
+    if (options_.freeze_queued && exim_ && !options_.spool_dir.empty()) {
+      jobs_.push_back({record, 0});
+      jobs_.push_back({record, now + kSecondFreezePassDelay});
+    }
+  }
+  wake_.notify_one();
+  std::string summary = fmt::format("held {}: {}", actor, trip.reason);
+  if (!trip.related_user.empty()) summary += " (local user " + trip.related_user + " held with it)";
+  log_(summary);
+  if (alerter_)
+    alerter_->post({"hold", actor, summary,
+                    {{"reason", trip.reason}, {"related_user", trip.related_user}, {"since", now}}});
+  return true;
+}
+
+std::vector<ActorRef> Containment::sync(int64_t now) {
+  std::vector<ActorRef> released;
+  std::string error;
+  for (auto it = unsaved_.begin(); store_ && it != unsaved_.end();) {
+    store_->add_hold(*it, &error);
+    if (error.empty()) it = unsaved_.erase(it);
+    else break;
+  }
+  if (store_ && unsaved_.empty()) {
+    if (auto active = store_->active_holds(&error)) {
+      for (const store::HoldRecord& h : holds_)
+        if (std::none_of(active->begin(), active->end(), [&](const auto& a) { return a.actor == h.actor; }))
+          released.push_back(h.actor);
+      bool changed = !released.empty() || active->size() != holds_.size();
+      holds_ = std::move(*active);
+      if (changed) lists_dirty_ = true;
+    }
+  }
+  for (const ActorRef& r : released) log_("hold on " + detect::format_actor_ref(r) + " released");
+  if (lists_dirty_) rewrite_lists();
+  (void)now;
+  return released;
+}
+
+void Containment::freeze_worker() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_ || !jobs_.empty(); });
+    if (stopping_) return;
+    int64_t now = ::time(nullptr);
+    auto due = std::find_if(jobs_.begin(), jobs_.end(), [&](const FreezeJob& j) { return j.not_before <= now; });
+    if (due == jobs_.end()) continue;
+    FreezeJob job = *due;
+    jobs_.erase(due);
+    lock.unlock();
+    run_freeze(job.hold);
+    lock.lock();
+  }
+}
+
+void Containment::run_freeze(const store::HoldRecord& hold) {
+  std::string error, actor = detect::format_actor_ref(hold.actor);
+  auto selection = queue::compile_selection(selection_for(hold), &error);
+  if (!selection) return log_("cannot select queued mail of " + actor + ": " + error);
+  queue::FreezeMatchingResult r = queue::freeze_matching(options_.spool_dir, *selection, *exim_, ::time(nullptr));
+  size_t frozen = 0, failed = 0;
+  for (const auto& o : r.outcomes) o.ok ? ++frozen : ++failed;
+  {
+    std::lock_guard lock(mutex_);
+    counts_.frozen += frozen;
+    counts_.freeze_failures += failed;
+  }
+  if (failed) log_(fmt::format("could not freeze {} queued messages of {} (Exim unavailable?): {}", failed, actor,
+                               r.outcomes.empty() ? "" : r.outcomes.front().detail));
+  if (frozen == 0) return;
+  log_(fmt::format("froze {} queued messages of {}", frozen, actor));
+  if (store_ && !store_->set_frozen(hold.actor, int64_t(frozen), &error))
+    log_("cannot record frozen count: " + error);
+}
+
+size_t Containment::active() const { return holds_.size(); }
+
+ContainmentCounts Containment::counts() const {
+  std::lock_guard lock(mutex_);
+  return counts_;
+}
+
+}  // namespace sw::contain

@@ -1,0 +1,88 @@
+// Containment, "hold, don't delete": a tripped actor is (a) written to the hold lists Exim
+// reads in its ACLs (new mail frozen at submission), (b) its already-queued mail is frozen
+// through the queue module (on a worker thread: a slow spool scan or a missing Exim never
+// delays the next hold), (c) alerted on, and (d) recorded in the store so holds survive a
+// restart. The in-memory set is authoritative while running: a store that fails (full disk)
+// is logged and retried, the hold lists and the holds themselves keep working.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "alert/alerter.h"
+#include "contain/hold_list.h"
+#include "detect/detector.h"
+#include "queue/exim_runner.h"
+#include "queue/selection.h"
+#include "store/hold_store.h"
+
+namespace sw::contain {
+
+struct ContainmentOptions {
+  std::string state_dir;
+  std::string spool_dir;        // empty: do not freeze queued mail
+  bool freeze_queued = true;
+};
+
+struct ContainmentCounts {
+  uint64_t holds = 0, frozen = 0, freeze_failures = 0, list_write_failures = 0, store_failures = 0;
+};
+
+// The hold lists for a set of holds (scripts also hold their local user). Pure.
+std::map<detect::ActorType, std::vector<HoldListEntry>> hold_list_entries(
+    const std::vector<store::HoldRecord>& holds);
+// Writes every list (empty ones too: Exim's lsearch needs the files to exist).
+bool write_hold_lists(const std::string& state_dir, const std::vector<store::HoldRecord>& holds, std::string* error);
+// The queue selection that finds an actor's messages (a script's: its local user's). Pure.
+queue::SelectionArgs selection_for(const store::HoldRecord& hold);
+
+class Containment {
+ public:
+  using Log = std::function<void(const std::string&)>;
+  Containment(ContainmentOptions options, store::HoldStore* store, queue::EximRunner* exim, alert::Alerter* alerter,
+              Log log);
+  ~Containment();
+
+  // Loads the store's active holds and writes the lists; returns them (to mark as tripped).
+  std::vector<store::HoldRecord> start();
+  // Holds the actor now; false if it was already held.
+  bool hold(const detect::Trip& trip, int64_t now);
+  // Picks up releases made by `spamwarden release` (another process) and retries a failed
+  // store or list write. Returns the actors released since the last call.
+  std::vector<detect::ActorRef> sync(int64_t now);
+
+  size_t active() const;
+  ContainmentCounts counts() const;
+
+ private:
+  struct FreezeJob {
+    store::HoldRecord hold;
+    int64_t not_before = 0;  // second pass a few seconds later catches mail then in flight
+  };
+  void rewrite_lists();
+  void freeze_worker();
+  void run_freeze(const store::HoldRecord& hold);
+
+  ContainmentOptions options_;
+  store::HoldStore* store_;
+  queue::EximRunner* exim_;
+  alert::Alerter* alerter_;
+  Log log_;
+  std::vector<store::HoldRecord> holds_;   // active, in memory
+  std::vector<store::HoldRecord> unsaved_; // not yet in the store (store failure)
+  bool lists_dirty_ = false;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<FreezeJob> jobs_;
+  bool stopping_ = false;
+  ContainmentCounts counts_;
+  std::thread worker_;
+};
+
+}  // namespace sw::contain

@@ -1,0 +1,91 @@
+#include "contain/hold_list.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "contain/containment.h"
+
+namespace sw::contain {
+namespace {
+
+using detect::ActorType;
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/sw-holds-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(HoldList, QuotesKeysThatLsearchWouldSplit) {
+  std::string text = render_hold_list(ActorType::ClientIp, {{"2001:db8::1", "burst"}, {"a \"b\"\\c", "x"}});
+  EXPECT_NE(text.find("\"2001:db8::1\": burst\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"a \\\"b\\\"\\\\c\": x\n"), std::string::npos) << text;
+  auto back = parse_hold_list(text, nullptr);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].key, "2001:db8::1");
+  EXPECT_EQ(back[1].key, "a \"b\"\\c");
+  EXPECT_EQ(back[1].note, "x");
+}
+
+TEST(HoldList, ReaderReportsBadLinesWithNumbers) {
+  std::vector<std::string> errors;
+  auto entries = parse_hold_list("# c\nuserx1: by hand\n\"open\n", &errors);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].key, "userx1");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "line 3: unterminated quoted key");
+}
+
+TEST(HoldList, AtomicWriteReplacesWholeFileAndLeavesNoTemp) {
+  TempDir d;
+  std::string path = d.path + "/sender";
+  std::string error;
+  ASSERT_TRUE(write_file_atomically(path, "one\n", &error)) << error;
+  ASSERT_TRUE(write_file_atomically(path, "two\n", &error)) << error;
+  EXPECT_EQ(slurp(path), "two\n");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(d.path), {}), 1);
+  struct stat st {};
+  ::stat(path.c_str(), &st);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+}
+
+TEST(HoldList, FailedWriteKeepsTheOldList) {
+  TempDir d;
+  std::string path = d.path + "/sub/sender";  // directory missing: the temp file cannot be made
+  std::string error;
+  EXPECT_FALSE(write_file_atomically(path, "x\n", &error));
+  EXPECT_NE(error.find("cannot create"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST(HoldLists, ScriptHoldAlsoHoldsItsUserAndEveryFileExists) {
+  TempDir d;
+  store::HoldRecord h{.actor = {ActorType::Script, "/home/userx1/public_html"}, .reason = "burst",
+                      .related_user = "userx1", .since = 1, .frozen = 0, .active = true, .released_at = 0,
+                      .release_note = ""};
+  std::string error;
+  ASSERT_TRUE(write_hold_lists(d.path, {h}, &error)) << error;
+  for (ActorType t : detect::kAllActorTypes) EXPECT_TRUE(std::filesystem::exists(hold_list_path(d.path, t)));
+  auto users = parse_hold_list(slurp(hold_list_path(d.path, ActorType::LocalUser)), nullptr);
+  ASSERT_EQ(users.size(), 1u);
+  EXPECT_EQ(users[0].key, "userx1");
+  EXPECT_EQ(selection_for(h).login, "userx1");
+}
+
+}  // namespace
+}  // namespace sw::contain
