@@ -15,7 +15,7 @@ work=${1:-/tmp/sw-bench-queue}
 N=${N:-20000}
 BIG=${BIG:-100000}
 RUNS=${RUNS:-3}
-build=$repo/${BUILD:-build}
+build=${BUILD:-build}; [[ $build == /* ]] || build=$repo/$build
 sw=$build/spamwarden
 clone=$build/bench/queue/clone_spool
 exim=$(command -v exim4 || command -v exim)

@@ -43,7 +43,7 @@ std::optional<std::string> resolve_spool(const QueueArgs& a) {
 }
 
 std::optional<queue::QueueReport> build_queue_report(const QueueArgs& a, const std::string& spool_dir) {
-  std::vector<spool::MessageLocation> messages = spool::list_messages(spool_dir);
+  spool::SpoolListing messages = spool::list_spool(spool_dir);
   size_t threads = spool::scan_threads_for(messages.size(), a.threads);
   int64_t now = ::time(nullptr);
   std::vector<queue::SummaryAccumulator> accumulators(threads, queue::SummaryAccumulator(now, a.thresholds));

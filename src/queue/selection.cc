@@ -176,21 +176,24 @@ std::string describe_selection(const SelectionArgs& a) {
 
 SelectionResult select_messages(const std::string& spool_dir, const Selection& selection, int64_t now,
                                 size_t max_threads) {
-  std::vector<spool::MessageLocation> locations;
+  std::vector<spool::MessageLocation> located;
+  spool::SpoolListing listing;
   SelectionResult result;
   if (!selection.ids.empty()) {  // named ids: look them up instead of walking the whole spool
     for (const std::string& id : selection.ids) {
-      if (auto location = spool::locate_message(spool_dir, id)) locations.push_back(std::move(*location));
+      if (auto location = spool::locate_message(spool_dir, id)) located.push_back(std::move(*location));
       else result.missing_ids.push_back(id);
     }
   } else {
-    locations = spool::list_messages(spool_dir);
+    listing = spool::list_spool(spool_dir);
   }
-  size_t threads = spool::scan_threads_for(locations.size(), max_threads);
+  size_t count = selection.ids.empty() ? listing.size() : located.size();
+  size_t threads = spool::scan_threads_for(count, max_threads);
   std::vector<SelectionSink> sinks(threads, SelectionSink(selection, now));
   std::vector<spool::ScanSink*> sink_pointers;
   for (SelectionSink& sink : sinks) sink_pointers.push_back(&sink);
-  spool::scan_messages(locations, sink_pointers);
+  if (selection.ids.empty()) spool::scan_messages(listing, sink_pointers);
+  else spool::scan_messages(located, sink_pointers);
   for (SelectionSink& sink : sinks) {
     std::move(sink.selected.begin(), sink.selected.end(), std::back_inserter(result.messages));
     result.skipped_unreadable += sink.skipped_unreadable;

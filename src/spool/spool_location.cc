@@ -25,22 +25,30 @@ bool exists(const std::string& path) {
 
 // Adds "<id>-H" entries of one directory; descends into one-character subdirectories once.
 void scan_input_dir(const std::string& dir, const std::string& msglog_dir, bool moved_frozen, bool descend,
-                    std::vector<MessageLocation>& out) {
+                    SpoolListing& out) {
   DIR* handle = ::opendir(dir.c_str());
   if (!handle) return;
+  const uint16_t dir_index = uint16_t(out.input_dirs.size());
+  out.input_dirs.push_back(dir);
+  out.msglog_dirs.push_back(msglog_dir);
+  out.moved_frozen.push_back(moved_frozen);
+  std::vector<std::string> subdirs;
   while (const dirent* entry = ::readdir(handle)) {
     std::string_view name = entry->d_name;
     if (name.size() == 1 && descend && base62_value(name[0]) >= 0) {
-      if (entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN)
-        scan_input_dir(dir + "/" + entry->d_name, msglog_dir + "/" + entry->d_name, moved_frozen, false, out);
+      if (entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN) subdirs.emplace_back(name);
       continue;
     }
     if (name.size() < 3 || !name.ends_with("-H")) continue;
     std::string_view id = name.substr(0, name.size() - 2);
     if (!valid_message_id(id)) continue;
-    out.push_back({std::string(id), dir, msglog_dir, moved_frozen});
+    SpoolListing::Entry e{};
+    id.copy(e.id, id.size());
+    e.dir = dir_index;
+    out.entries.push_back(e);
   }
   ::closedir(handle);
+  for (const std::string& sub : subdirs) scan_input_dir(dir + "/" + sub, msglog_dir + "/" + sub, moved_frozen, false, out);
 }
 
 }  // namespace
@@ -85,10 +93,25 @@ std::optional<std::string> find_spool_directory(const std::string& explicit_dir,
   return std::nullopt;
 }
 
-std::vector<MessageLocation> list_messages(const std::string& spool_dir) {
-  std::vector<MessageLocation> out;
+void SpoolListing::location(size_t i, MessageLocation& out) const {
+  const Entry& e = entries[i];
+  out.id.assign(e.id);
+  out.input_dir = input_dirs[e.dir];
+  out.msglog_dir = msglog_dirs[e.dir];
+  out.moved_frozen = moved_frozen[e.dir];
+}
+
+SpoolListing list_spool(const std::string& spool_dir) {
+  SpoolListing out;
   scan_input_dir(spool_dir + "/input", spool_dir + "/msglog", false, true, out);
   scan_input_dir(spool_dir + "/Finput", spool_dir + "/Fmsglog", true, true, out);
+  return out;
+}
+
+std::vector<MessageLocation> list_messages(const std::string& spool_dir) {
+  SpoolListing listing = list_spool(spool_dir);
+  std::vector<MessageLocation> out(listing.size());
+  for (size_t i = 0; i < listing.size(); ++i) listing.location(i, out[i]);
   std::sort(out.begin(), out.end(), [](const MessageLocation& a, const MessageLocation& b) { return a.id < b.id; });
   return out;
 }

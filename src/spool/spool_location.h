@@ -1,6 +1,7 @@
 // Where the spool is and where each message's files live (exim-formats.md 3.1).
 // Finding the spool reads only the Exim config file named by the user; no exim process is run.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,8 +36,27 @@ struct MessageLocation {
   std::string msglog_path() const { return msglog_dir + "/" + id; }
 };
 
-// Every message with a -H file, flat and split layouts and Finput/, sorted by id. Temporary
-// files (hdr.*, -K, names that are not ids) are ignored.
+// The messages of a spool in compact form: ~32 bytes per message instead of three strings, so
+// listing 100k messages costs ~3 MB. Directories are stored once.
+struct SpoolListing {
+  struct Entry {
+    char id[24];  // NUL-terminated message id
+    uint16_t dir; // index into input_dirs / msglog_dirs / moved_frozen
+  };
+  std::vector<std::string> input_dirs, msglog_dirs;
+  std::vector<bool> moved_frozen;
+  std::vector<Entry> entries;
+
+  size_t size() const { return entries.size(); }
+  // Fills `out` (reusing its storage) with the location of entry i.
+  void location(size_t i, MessageLocation& out) const;
+};
+
+// Every message with a -H file, flat and split layouts and Finput/. Temporary files (hdr.*,
+// -K, names that are not ids) are ignored. Unsorted: directory order.
+SpoolListing list_spool(const std::string& spool_dir);
+
+// The same, expanded and sorted by id (for small selections and tests).
 std::vector<MessageLocation> list_messages(const std::string& spool_dir);
 
 // Location of one message by id (searching the same places); nullopt when no -H exists.

@@ -12,30 +12,52 @@ namespace {
 constexpr size_t kChunk = 128;             // messages claimed per step: amortises the atomic
 constexpr size_t kMessagesPerThread = 2000;
 
-ScanCounts scan_worker(const std::vector<MessageLocation>& messages, std::atomic<size_t>& next, ScanSink& sink) {
+// `location_of(i, scratch)` returns the i-th message's location (possibly built in scratch).
+template <typename LocationOf>
+ScanCounts scan_worker(size_t total, const LocationOf& location_of, std::atomic<size_t>& next, ScanSink& sink) {
   ScanCounts counts;
   SpoolHeader header;
   std::string buffer;
+  MessageLocation scratch;
   for (;;) {
     size_t begin = next.fetch_add(kChunk);
-    if (begin >= messages.size()) break;
-    size_t end = std::min(begin + kChunk, messages.size());
+    if (begin >= total) break;
+    size_t end = std::min(begin + kChunk, total);
     for (size_t i = begin; i < end; ++i) {
-      ReadResult result = read_message(messages[i], header, buffer);
+      const MessageLocation& location = location_of(i, scratch);
+      ReadResult result = read_message(location, header, buffer);
       switch (result.outcome) {
         case ReadOutcome::ok:
           ++counts.messages;
-          sink.on_message(messages[i], header, result.body_size);
+          sink.on_message(location, header, result.body_size);
           break;
         case ReadOutcome::vanished: ++counts.vanished; break;
         case ReadOutcome::unreadable:
           ++counts.unreadable;
-          sink.on_unreadable(messages[i], result.reason);
+          sink.on_unreadable(location, result.reason);
           break;
       }
     }
   }
   return counts;
+}
+
+template <typename LocationOf>
+ScanCounts scan_all(size_t total, const LocationOf& location_of, const std::vector<ScanSink*>& sinks) {
+  std::atomic<size_t> next{0};
+  std::vector<ScanCounts> counts(sinks.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < sinks.size(); ++i)
+    threads.emplace_back([&, i] { counts[i] = scan_worker(total, location_of, next, *sinks[i]); });
+  if (!sinks.empty()) counts[0] = scan_worker(total, location_of, next, *sinks[0]);
+  for (std::thread& thread : threads) thread.join();
+  ScanCounts sum;
+  for (const ScanCounts& c : counts) {
+    sum.messages += c.messages;
+    sum.unreadable += c.unreadable;
+    sum.vanished += c.vanished;
+  }
+  return sum;
 }
 
 }  // namespace
@@ -47,20 +69,16 @@ size_t scan_threads_for(size_t messages, size_t max_threads) {
 }
 
 ScanCounts scan_messages(const std::vector<MessageLocation>& messages, const std::vector<ScanSink*>& sinks) {
-  std::atomic<size_t> next{0};
-  std::vector<ScanCounts> counts(sinks.size());
-  std::vector<std::thread> threads;
-  for (size_t i = 1; i < sinks.size(); ++i)
-    threads.emplace_back([&, i] { counts[i] = scan_worker(messages, next, *sinks[i]); });
-  if (!sinks.empty()) counts[0] = scan_worker(messages, next, *sinks[0]);
-  for (std::thread& thread : threads) thread.join();
-  ScanCounts total;
-  for (const ScanCounts& c : counts) {
-    total.messages += c.messages;
-    total.unreadable += c.unreadable;
-    total.vanished += c.vanished;
-  }
-  return total;
+  auto location_of = [&](size_t i, MessageLocation&) -> const MessageLocation& { return messages[i]; };
+  return scan_all(messages.size(), location_of, sinks);
+}
+
+ScanCounts scan_messages(const SpoolListing& listing, const std::vector<ScanSink*>& sinks) {
+  auto location_of = [&](size_t i, MessageLocation& scratch) -> const MessageLocation& {
+    listing.location(i, scratch);
+    return scratch;
+  };
+  return scan_all(listing.size(), location_of, sinks);
 }
 
 }  // namespace sw::spool

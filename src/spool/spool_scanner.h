@@ -27,7 +27,8 @@ struct ScanCounts {
 // Threads to use for `messages` files: 1 for small queues (thread start-up would dominate).
 size_t scan_threads_for(size_t messages, size_t max_threads = 0);
 
-// Scans `messages` with sinks.size() threads (sink i is used only by thread i).
+// Scans the messages with sinks.size() threads (sink i is used only by thread i).
 ScanCounts scan_messages(const std::vector<MessageLocation>& messages, const std::vector<ScanSink*>& sinks);
+ScanCounts scan_messages(const SpoolListing& listing, const std::vector<ScanSink*>& sinks);
 
 }  // namespace sw::spool
