@@ -1,0 +1,260 @@
+#include "config/config.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace sw::config {
+
+using detect::ActorLimits;
+using detect::ActorType;
+
+namespace {
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+std::string first_existing(std::initializer_list<const char*> paths) {
+  for (const char* p : paths)
+    if (exists(p)) return p;
+  return *paths.begin();
+}
+
+// Walks one TOML table, checking keys and types; collects errors with line numbers.
+class Reader {
+ public:
+  explicit Reader(std::vector<ConfigError>* errors) : errors_(errors) {}
+
+  void error(const toml::node& node, const std::string& message) {
+    errors_->push_back({int(node.source().begin.line), message});
+  }
+  // Reports keys of `table` not in `known`.
+  void unknown_keys(const toml::table& table, const std::string& where, const std::set<std::string>& known) {
+    for (const auto& [key, node] : table)
+      if (!known.count(std::string(key.str())))
+        error(node, "unknown key '" + std::string(key.str()) + "' in [" + where + "]");
+  }
+  void string(const toml::table& t, const char* key, std::string& out) {
+    if (const toml::node* n = t.get(key)) {
+      if (auto v = n->value<std::string>()) out = *v;
+      else error(*n, std::string("'") + key + "' must be a string");
+    }
+  }
+  void boolean(const toml::table& t, const char* key, bool& out) {
+    if (const toml::node* n = t.get(key)) {
+      if (auto v = n->value<bool>()) out = *v;
+      else error(*n, std::string("'") + key + "' must be true or false");
+    }
+  }
+  template <class Int>
+  void integer(const toml::table& t, const char* key, Int& out, int64_t min, int64_t max) {
+    if (const toml::node* n = t.get(key)) {
+      auto v = n->value<int64_t>();
+      if (!v || !n->is_integer()) error(*n, std::string("'") + key + "' must be an integer");
+      else if (*v < min || *v > max)
+        error(*n, std::string("'") + key + "' must be between " + std::to_string(min) + " and " + std::to_string(max));
+      else out = Int(*v);
+    }
+  }
+  void fraction(const toml::table& t, const char* key, double& out) {
+    if (const toml::node* n = t.get(key)) {
+      auto v = n->value<double>();
+      if (!v || *v < 0 || *v > 1) error(*n, std::string("'") + key + "' must be a number between 0 and 1");
+      else out = *v;
+    }
+  }
+
+ private:
+  std::vector<ConfigError>* errors_;
+};
+
+// [limits.<type>] or [actor."<type>:<key>"]: windows = [{seconds, messages, recipients}], domains_per_hour.
+void read_actor_limits(Reader& r, const toml::table& t, const std::string& where, ActorLimits& out) {
+  r.unknown_keys(t, where, {"windows", "domains_per_hour"});
+  r.integer(t, "domains_per_hour", out.domains_per_hour, 0, 100000000);
+  const toml::node* w = t.get("windows");
+  if (!w) return;
+  const toml::array* arr = w->as_array();
+  if (!arr) return r.error(*w, "'windows' must be an array of tables");
+  if (arr->size() > detect::kMaxScales) r.error(*w, "at most " + std::to_string(detect::kMaxScales) + " windows");
+  out.scales.clear();
+  for (const toml::node& item : *arr) {
+    const toml::table* win = item.as_table();
+    if (!win) {
+      r.error(item, "each window must be a table like { seconds = 60, messages = 60, recipients = 300 }");
+      continue;
+    }
+    r.unknown_keys(*win, where + ".windows", {"seconds", "messages", "recipients"});
+    detect::ScaleLimit s{0, 0, 0};
+    r.integer(*win, "seconds", s.seconds, 1, 7 * 86400);
+    r.integer(*win, "messages", s.messages, 0, 1000000000);
+    r.integer(*win, "recipients", s.recipients, 0, 1000000000);
+    if (s.seconds == 0) r.error(item, "a window needs 'seconds'");
+    else if (out.scales.size() < detect::kMaxScales) out.scales.push_back(s);
+  }
+}
+
+void read_paths(Reader& r, const toml::table& t, Config& c) {
+  r.unknown_keys(t, "paths", {"log", "spool", "exim", "exim_config", "state_dir"});
+  r.string(t, "log", c.log_path);
+  r.string(t, "spool", c.spool_dir);
+  r.string(t, "exim", c.exim_binary);
+  r.string(t, "exim_config", c.exim_config);
+  r.string(t, "state_dir", c.state_dir);
+  for (const char* key : {"log", "spool", "exim", "state_dir"})
+    if (const toml::node* n = t.get(key); n && n->is_string() && n->value<std::string>()->rfind('/', 0) != 0)
+      r.error(*n, std::string("'") + key + "' must be an absolute path");
+}
+
+void read_watch(Reader& r, const toml::table& t, Config& c) {
+  r.unknown_keys(t, "watch", {"metrics", "freeze_queued", "poll_ms"});
+  r.string(t, "metrics", c.metrics_listen);
+  r.boolean(t, "freeze_queued", c.freeze_queued);
+  r.integer(t, "poll_ms", c.poll_ms, 1, 5000);
+  if (const toml::node* n = t.get("metrics"); n && !c.metrics_listen.empty() && c.metrics_listen.rfind("127.", 0) != 0)
+    r.error(*n, "'metrics' must listen on 127.0.0.0/8, e.g. \"127.0.0.1:9813\"");
+}
+
+void read_signals(Reader& r, const toml::table& t, detect::SignalLimits& s) {
+  r.unknown_keys(t, "signals", {"many_recipients", "many_recipient_messages", "account_ips", "failed_logins",
+                                "after_failures_recipients", "random_sender_min", "random_sender_share",
+                                "fail_share_min", "fail_share"});
+  r.integer(t, "many_recipients", s.many_recipients, 1, 1000000);
+  r.integer(t, "many_recipient_messages", s.many_recipient_messages, 0, 1000000);
+  r.integer(t, "account_ips", s.account_ips, 0, 1000000);
+  r.integer(t, "failed_logins", s.failed_logins, 0, 1000000);
+  r.integer(t, "after_failures_recipients", s.after_failures_recipients, 0, 1000000);
+  r.integer(t, "random_sender_min", s.random_sender_min, 0, 1000000);
+  r.fraction(t, "random_sender_share", s.random_sender_share);
+  r.integer(t, "fail_share_min", s.fail_share_min, 0, 1000000);
+  r.fraction(t, "fail_share", s.fail_share);
+}
+
+void read_alerts(Reader& r, const toml::table& t, alert::AlertConfig& a) {
+  r.unknown_keys(t, "alerts", {"syslog", "webhook_url", "webhook_timeout_ms", "email_to", "email_from", "exec",
+                               "exec_timeout_ms"});
+  r.boolean(t, "syslog", a.syslog);
+  r.string(t, "webhook_url", a.webhook_url);
+  r.integer(t, "webhook_timeout_ms", a.webhook_timeout_ms, 1, 60000);
+  r.string(t, "email_to", a.email_to);
+  r.string(t, "email_from", a.email_from);
+  r.string(t, "exec", a.exec);
+  r.integer(t, "exec_timeout_ms", a.exec_timeout_ms, 1, 600000);
+  if (const toml::node* n = t.get("webhook_url"); n && !a.webhook_url.empty() && a.webhook_url.rfind("http://", 0) != 0)
+    r.error(*n, "'webhook_url' must start with http:// (for HTTPS use exec with curl)");
+}
+
+void read_type_tables(Reader& r, const toml::table& t, const char* where, Config& c, bool allow) {
+  for (const auto& [key, node] : t) {
+    auto type = detect::parse_actor_type(key.str());
+    if (!type) {
+      r.error(node, "unknown actor type '" + std::string(key.str()) +
+                        "' (script, local_user, auth_account, client_ip, sender)");
+      continue;
+    }
+    if (allow) {
+      const toml::array* arr = node.as_array();
+      if (!arr) {
+        r.error(node, std::string("[") + where + "] " + std::string(key.str()) + " must be an array of strings");
+        continue;
+      }
+      for (const toml::node& item : *arr) {
+        if (auto v = item.value<std::string>()) c.limits.allow[size_t(*type)].insert(detect::normalize_key(*type, *v));
+        else r.error(item, "allowlist entries must be strings");
+      }
+    } else if (const toml::table* lt = node.as_table()) {
+      read_actor_limits(r, *lt, std::string(where) + "." + std::string(key.str()), c.limits.by_type[size_t(*type)]);
+    } else {
+      r.error(node, std::string("[") + where + "." + std::string(key.str()) + "] must be a table");
+    }
+  }
+}
+
+// [actor."local_user:newsletter"] windows = [...]: per-actor overrides.
+void read_actor_overrides(Reader& r, const toml::table& t, Config& c) {
+  for (const auto& [key, node] : t) {
+    auto ref = detect::parse_actor_ref(key.str());
+    const toml::table* lt = node.as_table();
+    if (!ref) {
+      r.error(node, "actor '" + std::string(key.str()) + "' must look like \"local_user:name\" or \"auth_account:a@b\"");
+      continue;
+    }
+    if (!lt) {
+      r.error(node, "[actor.\"" + std::string(key.str()) + "\"] must be a table");
+      continue;
+    }
+    ActorLimits limits = c.limits.by_type[size_t(ref->type)];
+    read_actor_limits(r, *lt, "actor." + std::string(key.str()), limits);
+    c.limits.per_actor[{ref->type, ref->key}] = limits;
+  }
+}
+
+}  // namespace
+
+Config default_config() {
+  Config c;
+  c.log_path = first_existing({"/var/log/exim_mainlog", "/var/log/exim4/mainlog", "/var/log/exim/mainlog"});
+  c.spool_dir = first_existing({"/var/spool/exim", "/var/spool/exim4"});
+  c.exim_binary = first_existing({"/usr/sbin/exim", "/usr/sbin/exim4"});
+  return c;
+}
+
+Config parse_config(std::string_view text, const std::string& source_name, std::vector<ConfigError>* errors) {
+  Config c = default_config();
+  toml::table root;
+  try {  // this toml++ build reports syntax errors by exception
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    errors->push_back({int(e.source().begin.line), std::string(e.description())});
+    return c;
+  }
+  Reader r(errors);
+  r.unknown_keys(root, "top level", {"paths", "watch", "limits", "signals", "allow", "actor", "alerts"});
+  auto section = [&](const char* name, auto&& read) {
+    if (const toml::node* n = root.get(name)) {
+      if (const toml::table* t = n->as_table()) read(*t);
+      else r.error(*n, std::string("[") + name + "] must be a table");
+    }
+  };
+  section("paths", [&](const toml::table& t) { read_paths(r, t, c); });
+  section("watch", [&](const toml::table& t) { read_watch(r, t, c); });
+  section("limits", [&](const toml::table& t) { read_type_tables(r, t, "limits", c, false); });
+  section("signals", [&](const toml::table& t) { read_signals(r, t, c.limits.signals); });
+  section("allow", [&](const toml::table& t) { read_type_tables(r, t, "allow", c, true); });
+  section("actor", [&](const toml::table& t) { read_actor_overrides(r, t, c); });
+  section("alerts", [&](const toml::table& t) { read_alerts(r, t, c.alerts); });
+  c.alerts.exim_binary = c.exim_binary;
+  c.alerts.exim_config = c.exim_config;
+  return c;
+}
+
+std::optional<Config> load_config(const std::string& path, bool explicit_path, std::vector<ConfigError>* errors) {
+  std::ifstream in(path);
+  if (!in) {
+    if (!explicit_path) {
+      Config c = default_config();
+      c.alerts.exim_binary = c.exim_binary;
+      return c;
+    }
+    errors->push_back({0, "cannot read " + path});
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  Config c = parse_config(text.str(), path, errors);
+  if (!errors->empty()) return std::nullopt;
+  return c;
+}
+
+std::string format_error(const std::string& source_name, const ConfigError& e) {
+  if (e.line <= 0) return source_name + ": " + e.message;
+  return source_name + ":" + std::to_string(e.line) + ": " + e.message;
+}
+
+}  // namespace sw::config

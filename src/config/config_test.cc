@@ -1,0 +1,75 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+namespace sw::config {
+namespace {
+
+std::vector<ConfigError> errors_of(const std::string& text) {
+  std::vector<ConfigError> errors;
+  parse_config(text, "t.toml", &errors);
+  return errors;
+}
+
+TEST(Config, FullExampleParses) {
+  std::vector<ConfigError> errors;
+  Config c = parse_config(R"(
+[paths]
+log = "/var/log/exim4/mainlog"
+state_dir = "/tmp/sw"
+[watch]
+metrics = "127.0.0.1:9813"
+[limits.script]
+windows = [{ seconds = 10, messages = 5, recipients = 50 }]
+[allow]
+sender = ["News@Shop.example"]
+[actor."local_user:newsletter"]
+windows = [{ seconds = 60, messages = 5000 }]
+[alerts]
+webhook_url = "http://127.0.0.1:9000/hook"
+email_to = "admin@example.com"
+)", "t.toml", &errors);
+  ASSERT_TRUE(errors.empty()) << errors[0].message;
+  EXPECT_EQ(c.log_path, "/var/log/exim4/mainlog");
+  EXPECT_EQ(c.limits.by_type[size_t(detect::ActorType::Script)].scales.size(), 1u);
+  EXPECT_EQ(c.limits.by_type[size_t(detect::ActorType::Script)].scales[0].messages, 5u);
+  EXPECT_TRUE(c.limits.allow[size_t(detect::ActorType::Sender)].count("news@shop.example"));
+  auto& news = detect::limits_for(c.limits, detect::ActorType::LocalUser, "newsletter");
+  EXPECT_EQ(news.scales[0].messages, 5000u);
+  EXPECT_EQ(c.alerts.email_to, "admin@example.com");
+}
+
+TEST(Config, SyntaxErrorHasItsLine) {
+  auto errors = errors_of("[paths]\nlog = \"/x\"\nstate_dir = \n");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].line, 3);
+}
+
+TEST(Config, UnknownKeysAndBadValuesHaveTheirLines) {
+  auto errors = errors_of(
+      "[paths]\n"
+      "logfile = \"/x\"\n"                       // 2: unknown key
+      "[watch]\n"
+      "poll_ms = -4\n"                           // 4: out of range
+      "metrics = \"0.0.0.0:9813\"\n"             // 5: not loopback
+      "[limits.scripts]\n"                       // 6: unknown actor type
+      "[signals]\n"
+      "fail_share = 2.5\n"                       // 8: not a fraction
+      "[alerts]\n"
+      "syslog = \"yes\"\n");                     // 10: wrong type
+  std::vector<int> lines;
+  for (const auto& e : errors) lines.push_back(e.line);
+  EXPECT_EQ(lines, (std::vector<int>{2, 4, 5, 6, 8, 10}));
+  EXPECT_NE(errors[0].message.find("unknown key 'logfile'"), std::string::npos);
+  EXPECT_EQ(format_error("t.toml", errors[0]).rfind("t.toml:2: ", 0), 0u);
+}
+
+TEST(Config, MissingDefaultFileMeansDefaultsMissingExplicitFileIsAnError) {
+  std::vector<ConfigError> errors;
+  EXPECT_TRUE(load_config("/nonexistent/spamwarden.toml", false, &errors));
+  EXPECT_FALSE(load_config("/nonexistent/spamwarden.toml", true, &errors));
+  ASSERT_EQ(errors.size(), 1u);
+}
+
+}  // namespace
+}  // namespace sw::config
