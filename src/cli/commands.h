@@ -15,5 +15,6 @@ enum ExitCode : int {
 // Registration functions; each adds one subcommand and stores its exit code in *result.
 void add_logs_command(CLI::App& app, int* result);
 void add_queue_command(CLI::App& app, int* result);
+void add_watch_commands(CLI::App& app, int* result);  // watch, holds, release, config check
 
 }  // namespace sw::cli

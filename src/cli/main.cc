@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   int result = sw::cli::kOk;
   sw::cli::add_logs_command(app, &result);
   sw::cli::add_queue_command(app, &result);
+  sw::cli::add_watch_commands(app, &result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,257 @@
+// `spamwarden watch` (the live containment daemon), `holds`, `release` and `config check`.
+// Thin glue: follower -> parser -> detector -> containment, plus the store and metrics.
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <thread>
+
+#include "base/civil_time.h"
+#include "cli/commands.h"
+#include "config/config.h"
+#include "contain/containment.h"
+#include "contain/release.h"
+#include "detect/detector.h"
+#include "eximlog/line_parser.h"
+#include "follow/log_follower.h"
+#include "metrics/metrics.h"
+#include "queue/audit_log.h"
+#include "store/hold_store.h"
+
+namespace sw::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop = true; }
+
+struct WatchArgs {
+  std::string config_path = config::kDefaultConfigPath;
+  std::string log, spool, state_dir, exim, exim_config, metrics;
+  bool from_start = false;
+};
+
+void log_line(const std::string& text) {
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", std::localtime(&now));
+  fmt::print(stderr, "{} spamwarden: {}\n", stamp, text);
+}
+
+// Loads the config and applies command-line overrides; prints errors.
+std::optional<config::Config> resolve_config(const WatchArgs& a, bool explicit_config) {
+  std::vector<config::ConfigError> errors;
+  auto c = config::load_config(a.config_path, explicit_config, &errors);
+  for (const auto& e : errors) fmt::print(stderr, "{}\n", config::format_error(a.config_path, e));
+  if (!c) return std::nullopt;
+  auto apply = [](const std::string& v, std::string& out) { if (!v.empty()) out = v; };
+  apply(a.log, c->log_path);
+  apply(a.spool, c->spool_dir);
+  apply(a.state_dir, c->state_dir);
+  apply(a.exim, c->exim_binary);
+  apply(a.exim_config, c->exim_config);
+  apply(a.metrics, c->metrics_listen);
+  c->alerts.exim_binary = c->exim_binary;
+  c->alerts.exim_config = c->exim_config;
+  return c;
+}
+
+CivilSeconds civil_now() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::localtime_r(&now, &tm);
+  return days_from_civil(tm.tm_year + 1900, unsigned(tm.tm_mon + 1), unsigned(tm.tm_mday)) * 86400 +
+         tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+}
+
+void update_metrics(metrics::WatchMetrics& m, const follow::LogFollower& f, const detect::Detector& d,
+                    const contain::Containment& c, const alert::Alerter& alerter, CivilSeconds last_line_time) {
+  m.lines = f.stats().lines;
+  m.unparsed = d.counts().unparsed;
+  m.lag_bytes = f.lag_bytes();
+  m.lag_seconds = last_line_time ? std::max<int64_t>(0, civil_now() - last_line_time) : 0;
+  m.rotations = f.stats().rotations;
+  m.truncations = f.stats().truncations;
+  for (size_t i = 0; i < detect::kActorTypes; ++i) m.messages_by_type[i] = d.counts().messages_by_type[i];
+  m.holds_active = c.active();
+  contain::ContainmentCounts cc = c.counts();
+  m.containment_events = cc.holds;
+  m.frozen = cc.frozen;
+  m.list_write_failures = cc.list_write_failures;
+  m.active_actors = d.active_actors();
+  m.alerts_failed = alerter.counts().failed;
+}
+
+int run_watch(const WatchArgs& a, bool explicit_config) {
+  auto cfg = resolve_config(a, explicit_config);
+  if (!cfg) return kUsage;
+  ::mkdir(cfg->state_dir.c_str(), 0755);
+  std::string error;
+  std::unique_ptr<store::HoldStore> store = store::HoldStore::open(store::store_path(cfg->state_dir), &error);
+  if (!store) log_line("state store unavailable, holds kept in memory only: " + error);
+  alert::Alerter alerter(cfg->alerts, log_line);
+  queue::ProcessEximRunner exim(cfg->exim_binary, cfg->exim_config);
+  contain::Containment containment({cfg->state_dir, cfg->spool_dir, cfg->freeze_queued}, store.get(), &exim,
+                                   &alerter, log_line);
+  detect::Detector detector(cfg->limits);
+  for (const store::HoldRecord& h : containment.start()) detector.mark_tripped(h.actor);
+  metrics::WatchMetrics metrics;
+  metrics::MetricsServer server(metrics);
+  if (!cfg->metrics_listen.empty() && !server.start(cfg->metrics_listen, &error)) {
+    log_line(error);
+    return kUsage;
+  }
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+  follow::LogFollower follower(cfg->log_path, a.from_start);
+  log_line(fmt::format("watching {} (state {}, {} holds active)", cfg->log_path, cfg->state_dir, containment.active()));
+
+  std::vector<detect::Trip> trips;
+  eximlog::LogLine parsed;
+  CivilSeconds last_line_time = 0;
+  auto on_line = [&](std::string_view line) {
+    eximlog::parse_line(line, parsed);
+    if (parsed.time) last_line_time = parsed.time;
+    detector.add(parsed, &trips);
+    for (const detect::Trip& t : trips) containment.hold(t, std::time(nullptr));  // within the same read
+    trips.clear();
+  };
+  auto last_tick = std::chrono::steady_clock::now() - std::chrono::seconds(2);
+  std::string last_error;
+  while (!g_stop) {
+    size_t lines = follower.poll(on_line, 8u << 20);
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_tick >= std::chrono::seconds(1)) {
+      last_tick = now;
+      for (const detect::ActorRef& r : containment.sync(std::time(nullptr))) detector.forget(r);
+      if (last_line_time) detector.expire(last_line_time);
+      update_metrics(metrics, follower, detector, containment, alerter, last_line_time);
+      if (follower.last_error() != last_error) {
+        last_error = follower.last_error();
+        log_line(last_error.empty() ? "log readable again" : last_error + " (retrying)");
+      }
+    }
+    if (lines == 0) std::this_thread::sleep_for(std::chrono::milliseconds(cfg->poll_ms));
+  }
+  log_line(fmt::format("stopping after {} lines; {} holds stay active", follower.stats().lines, containment.active()));
+  return kOk;
+}
+
+int run_holds(const WatchArgs& a, bool explicit_config, bool json) {
+  auto cfg = resolve_config(a, explicit_config);
+  if (!cfg) return kUsage;
+  std::string error;
+  auto store = store::HoldStore::open(store::store_path(cfg->state_dir), &error);
+  auto holds = store ? store->active_holds(&error) : std::nullopt;
+  if (!holds) {
+    fmt::print(stderr, "spamwarden holds: {}\n", error);
+    return kFailure;
+  }
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& h : *holds)
+      out.push_back({{"actor", detect::format_actor_ref(h.actor)}, {"reason", h.reason}, {"since", h.since},
+                     {"related_user", h.related_user}, {"frozen", h.frozen}});
+    fmt::print("{}\n", out.dump(2));
+    return holds->empty() ? kOk : kFindings;
+  }
+  if (holds->empty()) fmt::print("no holds\n");
+  for (const auto& h : *holds) {
+    std::time_t since = h.since;
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", std::localtime(&since));
+    fmt::print("{}  since {}  frozen {}  {}{}\n", detect::format_actor_ref(h.actor), stamp, h.frozen, h.reason,
+               h.related_user.empty() ? "" : " (also holds local_user:" + h.related_user + ")");
+  }
+  return holds->empty() ? kOk : kFindings;
+}
+
+int run_release(const WatchArgs& a, bool explicit_config, const std::string& actor_text, bool thaw, bool remove) {
+  auto actor = detect::parse_actor_ref(actor_text);
+  if (!actor) {
+    fmt::print(stderr, "spamwarden release: '{}' is not TYPE:KEY (user:, script:, auth:, ip:, sender:)\n", actor_text);
+    return kUsage;
+  }
+  auto cfg = resolve_config(a, explicit_config);
+  if (!cfg) return kUsage;
+  std::string error;
+  auto store = store::HoldStore::open(store::store_path(cfg->state_dir), &error);
+  if (!store) {
+    fmt::print(stderr, "spamwarden release: {}\n", error);
+    return kFailure;
+  }
+  queue::ProcessEximRunner exim(cfg->exim_binary, cfg->exim_config);
+  auto mail = thaw ? contain::HeldMail::thaw : remove ? contain::HeldMail::remove : contain::HeldMail::keep;
+  std::string op = queue::current_operator();
+  contain::ReleaseResult r = contain::release_actor(*store, cfg->state_dir, cfg->spool_dir, exim, *actor, mail,
+                                                    std::time(nullptr), op);
+  if (!r.released) {
+    fmt::print(stderr, "spamwarden release: {}\n", r.error);
+    return kUsage;
+  }
+  queue::append_audit_record(cfg->state_dir,
+                             {{"action", "release"}, {"actor", detect::format_actor_ref(*actor)},
+                              {"thawed", r.thawed}, {"removed", r.removed}, {"failed", r.failed}},
+                             op, nullptr);
+  fmt::print("released {}: thawed {}, removed {} (quarantine {}), failed {}\n", detect::format_actor_ref(*actor),
+             r.thawed, r.removed, r.batch_dir.empty() ? "-" : r.batch_dir, r.failed);
+  if (!r.error.empty()) fmt::print(stderr, "spamwarden release: {}\n", r.error);
+  return r.failed ? kFailure : kOk;
+}
+
+int run_config_check(const std::string& path) {
+  std::vector<config::ConfigError> errors;
+  auto c = config::load_config(path, true, &errors);
+  for (const auto& e : errors) fmt::print("{}\n", config::format_error(path, e));
+  if (!c) return kUsage;
+  fmt::print("{}: ok (log {}, spool {}, exim {}, state {})\n", path, c->log_path, c->spool_dir, c->exim_binary,
+             c->state_dir);
+  return kOk;
+}
+
+void add_common_options(CLI::App* cmd, WatchArgs& a) {
+  cmd->add_option("--config", a.config_path, "TOML config (default /etc/spamwarden/spamwarden.toml)");
+  cmd->add_option("--state-dir", a.state_dir, "state directory: store, hold lists (default /var/lib/spamwarden)");
+  cmd->add_option("--spool", a.spool, "Exim spool directory");
+  cmd->add_option("--exim", a.exim, "Exim binary");
+  cmd->add_option("--exim-config", a.exim_config, "run Exim with -C FILE");
+}
+
+}  // namespace
+
+void add_watch_commands(CLI::App& app, int* result) {
+  auto args = std::make_shared<WatchArgs>();
+  CLI::App* watch = app.add_subcommand("watch", "follow the main log live and hold bursting senders");
+  add_common_options(watch, *args);
+  watch->add_option("--log", args->log, "Exim main log to follow");
+  watch->add_flag("--from-start", args->from_start, "read the log from its beginning, not its end");
+  watch->add_option("--metrics", args->metrics, "serve Prometheus metrics on 127.x.x.x:PORT");
+  watch->callback([=] { *result = run_watch(*args, watch->count("--config") > 0); });
+
+  auto json = std::make_shared<bool>(false);
+  CLI::App* holds = app.add_subcommand("holds", "who is held now, why, since when, how many messages frozen");
+  add_common_options(holds, *args);
+  holds->add_flag("--json", *json, "JSON output");
+  holds->callback([=] { *result = run_holds(*args, holds->count("--config") > 0, *json); });
+
+  auto actor = std::make_shared<std::string>();
+  auto thaw = std::make_shared<bool>(false), remove = std::make_shared<bool>(false);
+  CLI::App* release = app.add_subcommand("release", "lift a hold; --thaw delivers or --remove quarantines held mail");
+  add_common_options(release, *args);
+  release->add_option("actor", *actor, "TYPE:KEY, e.g. user:userx1, auth:a@b, ip:1.2.3.4, script:/home/u/x")->required();
+  auto* thaw_opt = release->add_flag("--thaw", *thaw, "deliver the held mail (exim -Mt)");
+  release->add_flag("--remove", *remove, "quarantine and remove the held mail")->excludes(thaw_opt);
+  release->callback([=] { *result = run_release(*args, release->count("--config") > 0, *actor, *thaw, *remove); });
+
+  auto file = std::make_shared<std::string>(config::kDefaultConfigPath);
+  CLI::App* cfg = app.add_subcommand("config", "configuration tools");
+  CLI::App* check = cfg->add_subcommand("check", "validate a config file (line-precise errors)");
+  check->add_option("file", *file, "config file (default /etc/spamwarden/spamwarden.toml)");
+  cfg->require_subcommand(1);
+  check->callback([=] { *result = run_config_check(*file); });
+}
+
+}  // namespace sw::cli

@@ -1,0 +1,39 @@
+// Prometheus text exposition of the watch daemon's counters, served on a loopback port only.
+#pragma once
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "detect/actor_type.h"
+
+namespace sw::metrics {
+
+// Written by the watch loop, read by the HTTP thread.
+struct WatchMetrics {
+  std::atomic<uint64_t> lines{0}, unparsed{0}, lag_bytes{0}, rotations{0}, truncations{0};
+  std::atomic<int64_t> lag_seconds{0};
+  std::array<std::atomic<uint64_t>, detect::kActorTypes> messages_by_type{};
+  std::atomic<uint64_t> holds_active{0}, containment_events{0}, frozen{0}, active_actors{0};
+  std::atomic<uint64_t> alerts_failed{0}, store_failures{0}, list_write_failures{0};
+};
+
+std::string render_prometheus(const WatchMetrics& m);
+
+// "127.0.0.1:9813" -> host, port; only 127.0.0.0/8 is accepted.
+bool parse_loopback_listen(const std::string& spec, std::string* host, int* port, std::string* error);
+
+class MetricsServer {
+ public:
+  MetricsServer(const WatchMetrics& metrics);
+  ~MetricsServer();
+  bool start(const std::string& listen, std::string* error);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sw::metrics
