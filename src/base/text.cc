@@ -1,5 +1,7 @@
 #include "base/text.h"
 
+#include <cstring>
+
 namespace sw {
 
 std::string to_lower(std::string_view s) {
@@ -86,6 +88,42 @@ std::string_view fold_digits(std::string_view s, std::string& buf) {
     else if (i == 0 || !is_digit(s[i - 1])) buf += '#';
   }
   return buf;
+}
+
+static uint64_t lower_word(uint64_t x) {
+  // SWAR: set bit 5 in every byte that is 'A'..'Z'; bytes >= 0x80 are left alone.
+  constexpr uint64_t k7f = 0x7f7f7f7f7f7f7f7full, k80 = 0x8080808080808080ull;
+  uint64_t seven = x & k7f;
+  uint64_t ge_a = seven + 0x3f3f3f3f3f3f3f3full;  // high bit set when byte >= 'A'
+  uint64_t gt_z = seven + 0x2525252525252525ull;  // high bit set when byte > 'Z'
+  uint64_t upper = ge_a & ~gt_z & ~x & k80;
+  return x | (upper >> 2);
+}
+
+static uint64_t fmix64(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  return h ^ (h >> 33);
+}
+
+uint64_t hash_bytes(std::string_view s, bool lower) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ (s.size() * 0xC2B2AE3D27D4EB4Full);
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (lower) w = lower_word(w);
+    h = (h ^ fmix64(w)) * 0x9E3779B97F4A7C15ull;
+  }
+  if (i < s.size()) {
+    uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, s.size() - i);
+    if (lower) w = lower_word(w);
+    h = (h ^ fmix64(w)) * 0x9E3779B97F4A7C15ull;
+  }
+  return fmix64(h);
 }
 
 static bool class_match(std::string_view pat, size_t& pi, char c) {

@@ -30,6 +30,10 @@ std::string printable(std::string_view s, size_t max_len = SIZE_MAX);
 // shipped" group together. Writes into buf only when s has digits; returns the result.
 std::string_view fold_digits(std::string_view s, std::string& buf);
 
+// A fast 64-bit hash of s, 8 bytes at a time; with `lower`, of its ASCII-lowercased bytes
+// (the same result as hashing a lowered copy, without making one).
+uint64_t hash_bytes(std::string_view s, bool lower = false);
+
 // Shell-style glob with '*', '?' and '[...]', case-insensitive (addresses are).
 bool glob_match(std::string_view pattern, std::string_view text);
 

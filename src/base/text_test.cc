@@ -42,6 +42,16 @@ TEST(Text, FoldDigits) {
   EXPECT_EQ(fold_digits("7", buf), "#");
 }
 
+TEST(Text, HashOfLoweredBytesEqualsHashOfLoweredCopy) {
+  for (std::string s : {"", "A", "Sales@ACME-Shop.Example", "0123456789@[]^_`{|}~AZaz",
+                        "\xc3\x89T\xc3\xa9 Long Key Spanning Several Words"}) {
+    EXPECT_EQ(hash_bytes(s, true), hash_bytes(to_lower(s))) << s;
+  }
+  EXPECT_NE(hash_bytes("abc"), hash_bytes("abd"));
+  EXPECT_NE(hash_bytes("abcdefgh"), hash_bytes(std::string_view("abcdefgh\0", 9)));
+  EXPECT_NE(hash_bytes("@"), hash_bytes("`"));  // 0x40 and 0x60 are not case pairs
+}
+
 TEST(Text, TrimAndCase) {
   EXPECT_EQ(trim("  x y \r\n"), "x y");
   EXPECT_TRUE(iequals("HeLLo", "hello"));

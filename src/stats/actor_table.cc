@@ -33,22 +33,15 @@ const char* actor_kind_title(ActorKind kind) {
 }
 
 uint32_t ActorTable::intern(std::string_view key, bool* created) {
-  uint64_t h = std::hash<std::string_view>{}(key);
-  uint32_t* slot = index_.find(h);
-  if (slot && actors_[*slot].key == key) {
+  // Actors are identified by a 64-bit hash of their key: comparing the key bytes would cost a
+  // cache miss per lookup, and a collision among even 10^7 keys has odds of about 10^-5.
+  uint64_t h = key_hash(key);
+  if (uint32_t* slot = index_.find(h)) {
     if (created) *created = false;
     return *slot;
   }
-  if (slot) {  // another key has this hash
-    auto it = collided_.find(std::string(key));
-    if (it != collided_.end()) {
-      if (created) *created = false;
-      return it->second;
-    }
-  }
   uint32_t idx = uint32_t(actors_.size());
-  if (slot) collided_.emplace(std::string(key), idx);
-  else index_[h] = idx;
+  index_[h] = idx;
   ActorStats& a = actors_.emplace_back();
   a.key = std::string(key);
   if (with_extras_) {
@@ -60,10 +53,8 @@ uint32_t ActorTable::intern(std::string_view key, bool* created) {
 }
 
 const ActorStats* ActorTable::find(std::string_view key) const {
-  const uint32_t* slot = index_.find(std::hash<std::string_view>{}(key));
-  if (slot && actors_[*slot].key == key) return &actors_[*slot];
-  auto it = collided_.find(std::string(key));
-  return it == collided_.end() ? nullptr : &actors_[it->second];
+  const uint32_t* slot = index_.find(key_hash(key));
+  return slot ? &actors_[*slot] : nullptr;
 }
 
 const std::vector<std::string>& ActorStats::listed_ips() const {

@@ -12,6 +12,7 @@
 
 #include "base/civil_time.h"
 #include "base/flat_map.h"
+#include "base/text.h"
 #include "stats/evidence.h"
 #include "stats/peak_window.h"
 
@@ -76,6 +77,8 @@ class ActorTable {
 
   // Index of the actor with this key, created on first sight (created=true then).
   uint32_t intern(std::string_view key, bool* created = nullptr);
+  // The hash intern() uses; `lower` gives the hash of the lowercased key.
+  static uint64_t key_hash(std::string_view key, bool lower = false) { return hash_bytes(key, lower); }
   ActorStats& at(uint32_t index) { return actors_[index]; }
   const ActorStats* find(std::string_view key) const;
   const std::deque<ActorStats>& all() const { return actors_; }
@@ -92,10 +95,7 @@ class ActorTable {
   ActorKind kind_;
   int64_t window_span_;  // 0: no peak window for this kind
   bool with_extras_;
-  // 64-bit key hash -> index; the key is verified, and the (practically never used) second
-  // map holds keys whose hash collided with another's.
-  FlatMap<uint64_t, uint32_t, Mix> index_;
-  std::unordered_map<std::string, uint32_t> collided_;
+  FlatMap<uint64_t, uint32_t, Mix> index_;  // 64-bit key hash -> index
   std::deque<ActorStats> actors_;  // deque: growth never moves actors
 };
 

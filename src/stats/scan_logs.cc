@@ -44,6 +44,10 @@ struct ParsedBatch {
 void parse_block(const logio::Block& b, ParsedBatch& out) {
   out.block = b;
   std::string_view s = b.bytes;
+  if (out.lines.capacity() == 0) {  // once per recycled batch: no regrowth copies later
+    out.lines.reserve(s.size() / 160);
+    out.raws.reserve(s.size() / 160);
+  }
   LogLine l;
   size_t pos = 0;
   while (pos < s.size()) {
