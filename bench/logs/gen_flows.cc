@@ -540,6 +540,10 @@ void Sim::session_noise(uint32_t si) {
     close_session(si, rng_.chance(0.5));
     return;
   }
+  if (kind >= 90) {  // EHLO, QUIT: a scanner
+    close_session(si, true);
+    return;
+  }
   begin(ss.pid);
   if (kind < 60) {
     out_.s("TLS error on connection from ");
@@ -555,14 +559,10 @@ void Sim::session_noise(uint32_t si) {
     out_.s("]:");
     out_.u(ss.port);
     out_.s(" input=\"GET / HTTP/1.1\\r\\nHost: 185.199.220.17:25\\r\\nUser-Agent: Mozilla/5.0 zgrab/0.x\\r\\n\\r\\n\"");
-  } else if (kind < 90) {
+  } else {
     out_.s("unexpected disconnection while reading SMTP command from ");
     write_fullhost(ss);
     write_close_duration(ss);
-  } else {
-    end();
-    close_session(si, true);  // EHLO, QUIT: a scanner
-    return;
   }
   end();
   --active_conns_;
