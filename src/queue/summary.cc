@@ -110,13 +110,19 @@ std::string_view actor_kind_name(ActorKind kind) {
   return kNames[size_t(kind)];
 }
 
+void IdSample::find_largest() {
+  largest_ = size_t(std::max_element(ids_.begin(), ids_.end()) - ids_.begin());
+}
+
 void IdSample::add(std::string_view id, size_t capacity) {
   if (ids_.size() < capacity) {
     ids_.emplace_back(id);
+    if (ids_.size() == capacity) find_largest();
     return;
   }
-  auto largest = std::max_element(ids_.begin(), ids_.end());
-  if (largest != ids_.end() && id < *largest) *largest = id;
+  if (ids_.empty() || !(id < ids_[largest_])) return;
+  ids_[largest_] = id;
+  find_largest();
 }
 
 void IdSample::merge(const IdSample& other, size_t capacity) {

@@ -21,6 +21,7 @@ inline constexpr size_t kActorKinds = 9;
 std::string_view actor_kind_name(ActorKind kind);
 
 // Bounded, deterministic sample of message ids: keeps the `capacity` smallest (= oldest) ids.
+// The largest kept id is cached, so a full sample costs one comparison per rejected id.
 class IdSample {
  public:
   void add(std::string_view id, size_t capacity);
@@ -29,7 +30,9 @@ class IdSample {
   size_t size() const { return ids_.size(); }
 
  private:
+  void find_largest();
   std::vector<std::string> ids_;
+  size_t largest_ = 0;
 };
 
 struct ActorCount {

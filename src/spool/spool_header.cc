@@ -381,7 +381,21 @@ size_t SpoolHeader::pending_recipient_count() const {
   return pending;
 }
 
-void SpoolHeader::clear() { *this = SpoolHeader(); }
+// Resets every field but keeps the vectors' capacity: a scanner reuses one SpoolHeader.
+void SpoolHeader::clear() {
+  std::vector<std::string> keep_tainted = std::move(tainted_options);
+  std::vector<AclVariable> keep_acl = std::move(acl_variables);
+  std::vector<OptionLine> keep_other = std::move(other_options);
+  std::vector<std::string> keep_non = std::move(non_recipients);
+  std::vector<Recipient> keep_recipients = std::move(recipients);
+  std::vector<Header> keep_headers = std::move(headers);
+  *this = SpoolHeader();
+  for (auto* v : {&keep_tainted, &keep_non}) v->clear();
+  keep_acl.clear(), keep_other.clear(), keep_recipients.clear(), keep_headers.clear();
+  tainted_options = std::move(keep_tainted), acl_variables = std::move(keep_acl);
+  other_options = std::move(keep_other), non_recipients = std::move(keep_non);
+  recipients = std::move(keep_recipients), headers = std::move(keep_headers);
+}
 
 std::string_view describe(HeaderParseError error) {
   switch (error) {

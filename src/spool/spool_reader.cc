@@ -11,69 +11,97 @@ namespace sw::spool {
 namespace {
 
 constexpr size_t kMaxHeaderFileSize = 64u << 20;  // far beyond any real -H; bounds a hostile file
+constexpr size_t kInitialBuffer = 16384;          // most -H files fit: one read() call
 
 // Opens without updating atime where permitted (root or owner), which saves a metadata write.
-int open_for_reading(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME);
-  if (fd < 0 && errno == EPERM) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+int open_for_reading(int dir_fd, const char* name) {
+  int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOATIME);
+  if (fd < 0 && errno == EPERM) fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
   return fd;
 }
 
-// Reads the whole file; returns errno (0 on success). *inode identifies what we read.
-int slurp(const std::string& path, std::string& buffer, ino_t* inode) {
-  int fd = open_for_reading(path);
-  if (fd < 0) return errno;
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || size_t(st.st_size) > kMaxHeaderFileSize) {
-    int error = errno ? errno : EFBIG;
-    ::close(fd);
-    return error;
-  }
-  *inode = st.st_ino;
-  buffer.resize(size_t(st.st_size));
-  size_t done = 0;
-  while (done < buffer.size()) {
+// Reads to EOF into buffer, setting *length; returns errno (0 on success). A short read of a
+// regular file means EOF, so a small file costs one read() and no fstat(). The buffer keeps its
+// size between calls (resizing it would clear it, a memset per message).
+int read_all(int fd, std::string& buffer, size_t* length) {
+  if (buffer.size() < kInitialBuffer) buffer.resize(kInitialBuffer);
+  size_t& done = *length;
+  done = 0;
+  for (;;) {
+    if (done == buffer.size()) {
+      if (buffer.size() >= kMaxHeaderFileSize) return EFBIG;
+      buffer.resize(buffer.size() * 2);
+    }
     ssize_t n = ::read(fd, buffer.data() + done, buffer.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0) return errno;
+    if (n == 0) break;
     done += size_t(n);
+    if (done < buffer.size()) break;
   }
-  buffer.resize(done);
-  ::close(fd);
   return 0;
 }
 
-// True when `path` no longer names the inode we read: deleted or renamed over.
-bool replaced_since(const std::string& path, ino_t inode) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) != 0 || st.st_ino != inode;
+// True when `name` no longer names the file open as `fd`: deleted or renamed over.
+bool replaced_since(int dir_fd, const char* name, int fd) {
+  struct stat now, then;
+  return ::fstat(fd, &then) != 0 || ::fstatat(dir_fd, name, &now, 0) != 0 || now.st_ino != then.st_ino;
 }
 
 ReadResult unreadable(std::string reason) { return {ReadOutcome::unreadable, std::move(reason), -1}; }
 
+class FileCloser {
+ public:
+  explicit FileCloser(int fd) : fd_(fd) {}
+  ~FileCloser() { ::close(fd_); }
+
+ private:
+  int fd_;
+};
+
 }  // namespace
 
-ReadResult read_message(const MessageLocation& location, SpoolHeader& header, std::string& buffer) {
-  const std::string header_path = location.header_path();
-  ino_t inode = 0;
-  if (int error = slurp(header_path, buffer, &inode); error != 0) {
-    if (error == ENOENT) return {ReadOutcome::vanished, "", -1};
-    return unreadable(std::string("cannot read -H: ") + std::strerror(error));
+ReadResult read_message_at(int dir_fd, const MessageLocation& location, SpoolHeader& header, std::string& buffer) {
+  char name[64];
+  if (location.id.size() > sizeof name - 3) return unreadable("bad id");
+  std::memcpy(name, location.id.data(), location.id.size());
+  std::memcpy(name + location.id.size(), "-H", 3);
+  int fd = open_for_reading(dir_fd, name);
+  if (fd < 0) {
+    if (errno == ENOENT) return {ReadOutcome::vanished, "", -1};
+    return unreadable(std::string("cannot read -H: ") + std::strerror(errno));
   }
-  HeaderParseStatus status = parse_spool_header(buffer, header);
+  FileCloser closer(fd);
+  size_t length = 0;
+  if (int error = read_all(fd, buffer, &length); error != 0)
+    return unreadable(std::string("cannot read -H: ") + std::strerror(error));
+  HeaderParseStatus status = parse_spool_header(std::string_view(buffer.data(), length), header);
   if (!status.ok()) {
-    if (replaced_since(header_path, inode)) return {ReadOutcome::vanished, "", -1};
+    if (replaced_since(dir_fd, name, fd)) return {ReadOutcome::vanished, "", -1};
     return unreadable(std::string(describe(status.error)) + " at line " + std::to_string(status.line));
   }
   if (header.id != location.id) return unreadable("-H names another message: " + header.id);
 
+  name[location.id.size() + 1] = 'D';
   struct stat data;
-  if (::stat(location.data_path().c_str(), &data) != 0) {
-    if (replaced_since(header_path, inode)) return {ReadOutcome::vanished, "", -1};
+  if (::fstatat(dir_fd, name, &data, 0) != 0) {
+    name[location.id.size() + 1] = 'H';
+    if (replaced_since(dir_fd, name, fd)) return {ReadOutcome::vanished, "", -1};
     return unreadable("missing -D file");
   }
   int64_t first_line = int64_t(location.id.size()) + 3;  // "<id>-D\n"
   return {ReadOutcome::ok, "", data.st_size >= first_line ? data.st_size - first_line : 0};
+}
+
+ReadResult read_message(const MessageLocation& location, SpoolHeader& header, std::string& buffer) {
+  int dir_fd = ::open(location.input_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) {
+    if (errno == ENOENT) return {ReadOutcome::vanished, "", -1};
+    return unreadable(location.input_dir + ": " + std::strerror(errno));
+  }
+  ReadResult result = read_message_at(dir_fd, location, header, buffer);
+  ::close(dir_fd);
+  return result;
 }
 
 }  // namespace sw::spool

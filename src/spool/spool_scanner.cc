@@ -1,8 +1,12 @@
 #include "spool/spool_scanner.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <thread>
+#include <unordered_map>
 
 #include "spool/spool_reader.h"
 
@@ -13,19 +17,39 @@ constexpr size_t kChunk = 128;             // messages claimed per step: amortis
 constexpr size_t kMessagesPerThread = 2000;
 
 // `location_of(i, scratch)` returns the i-th message's location (possibly built in scratch).
+// Each thread keeps its input directories open for relative openat()/fstatat().
+class DirectoryCache {
+ public:
+  ~DirectoryCache() {
+    for (const auto& [path, fd] : fds_)
+      if (fd >= 0) ::close(fd);
+  }
+  int get(const std::string& path) {
+    auto it = fds_.find(path);
+    if (it == fds_.end()) it = fds_.emplace(path, ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)).first;
+    return it->second;
+  }
+
+ private:
+  std::unordered_map<std::string, int> fds_;
+};
+
 template <typename LocationOf>
 ScanCounts scan_worker(size_t total, const LocationOf& location_of, std::atomic<size_t>& next, ScanSink& sink) {
   ScanCounts counts;
   SpoolHeader header;
   std::string buffer;
   MessageLocation scratch;
+  DirectoryCache directories;
   for (;;) {
     size_t begin = next.fetch_add(kChunk);
     if (begin >= total) break;
     size_t end = std::min(begin + kChunk, total);
     for (size_t i = begin; i < end; ++i) {
       const MessageLocation& location = location_of(i, scratch);
-      ReadResult result = read_message(location, header, buffer);
+      int dir_fd = directories.get(location.input_dir);
+      ReadResult result = dir_fd >= 0 ? read_message_at(dir_fd, location, header, buffer)
+                                      : read_message(location, header, buffer);
       switch (result.outcome) {
         case ReadOutcome::ok:
           ++counts.messages;
