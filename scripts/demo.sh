@@ -3,21 +3,30 @@
 #
 # Installs what is needed, builds spamwarden, starts a throwaway real Exim (testing/eximlab)
 # in a temporary directory, plays a spam incident through it, and lets spamwarden report on
-# the main log Exim wrote. The lab is stopped (by its recorded PIDs) however the script ends.
+# the main log Exim wrote; then starts `spamwarden watch` on that log and shows it holding a
+# second burst live (hold, messages out, release). The lab and the watch daemon are stopped
+# (by their recorded PIDs) however the script ends.
 #
 # Environment: DEMO_SCALE=0.5 plays a smaller incident (default 1);
-#              DEMO_SKIP_BUILD=1 uses an existing build/spamwarden;
+#              DEMO_SKIP_BUILD=1 uses an existing build/spamwarden (DEMO_BUILD_DIR=DIR: DIR/spamwarden);
+#              DEMO_BURST=100 messages in the live burst, DEMO_RATE=50 paced msg/s (default);
 #              DEMO_KEEP=1 keeps the lab directory for a look afterwards (daemons still stop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 LAB_SH=testing/eximlab/eximlab.sh
 SCALE=${DEMO_SCALE:-1}
+SW=${DEMO_BUILD_DIR:-build}/spamwarden
 LAB=""
+WATCH_PID=""
 
 heading() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 cleanup() {
+  if [[ -n $WATCH_PID ]]; then   # the watch daemon we started, by its PID only
+    kill "$WATCH_PID" 2>/dev/null || true
+    wait "$WATCH_PID" 2>/dev/null || true
+  fi
   [[ -n $LAB ]] || return 0
   "$LAB_SH" stop "$LAB" || true
   if [[ ${DEMO_KEEP:-0} == 1 ]]; then
@@ -33,14 +42,15 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 2
 fi
 
-heading "1/6 Dependencies (Debian packages)"
+heading "1/7 Dependencies (Debian packages)"
 scripts/setup-deps.sh
 echo "ok"
 
-heading "2/6 Build"
-if [[ ${DEMO_SKIP_BUILD:-0} == 1 && -x build/spamwarden ]]; then
-  echo "skipped (DEMO_SKIP_BUILD=1), using build/spamwarden"
+heading "2/7 Build"
+if [[ ${DEMO_SKIP_BUILD:-0} == 1 && -x $SW ]]; then
+  echo "skipped (DEMO_SKIP_BUILD=1), using $SW"
 else
+SW=build/spamwarden
 build_log=$(mktemp /tmp/spamwarden-build.XXXXXX)
 if ! scripts/build.sh release >"$build_log" 2>&1; then
   tail -n 40 "$build_log"; rm -f "$build_log"
@@ -50,13 +60,17 @@ rm -f "$build_log"
 echo "built build/spamwarden"
 fi
 
-heading "3/6 Start a throwaway Exim lab (127.0.0.1, private config, spool and logs)"
+heading "3/7 Start a throwaway Exim lab (127.0.0.1, private config, spool and logs)"
 LAB=$(mktemp -d /tmp/spamwarden-demo.XXXXXX)
-# cPanel-like: no +pid in log_selector, split spool directory.
-"$LAB_SH" start "$LAB" --no-pid --split-spool
+# cPanel-like: no +pid in log_selector, split spool directory (+millisec: exact timing in 6/7);
+# spamwarden's ACL snippets
+# (contrib/exim) included, reading hold lists under $LAB/state/holds (empty until watch runs).
+echo "SPAMWARDEN_HOLDS = $LAB/state/holds" >"$LAB/main.inc"   # before start: no reload needed
+"$LAB_SH" start "$LAB" --no-pid --split-spool --millisec \
+  --acl-include not_smtp:contrib/exim/acl_not_smtp.inc --acl-include mail:contrib/exim/acl_smtp_mail.inc
 echo "lab in $LAB, server on 127.0.0.1:$("$LAB_SH" port "$LAB")"
 
-heading "4/6 Play a spam incident"
+heading "4/7 Play a spam incident"
 cat <<'TXT'
   - a PHP script of user userx1 sends spam through sendmail -t -i
   - SMTP AUTH account sales@acme-shop.example: 10 failed logins, then hijacked (4 x 225 rcpts)
@@ -69,23 +83,74 @@ start=$SECONDS
 MAINLOG=$("$LAB_SH" mainlog "$LAB")
 echo "Exim wrote $(wc -l <"$MAINLOG") log lines in $((SECONDS - start)) s; $("$LAB_SH" exim "$LAB" -bpc) messages left in the queue"
 
-heading "5/6 spamwarden logs $MAINLOG"
+heading "5/7 spamwarden logs $MAINLOG"
 rc=0
-build/spamwarden logs "$MAINLOG" || rc=$?
+"$SW" logs "$MAINLOG" || rc=$?
 case $rc in
   0) echo "(exit 0: no findings - unexpected for this incident)" ;;
   1) echo "(exit 1: findings present - expected)" ;;
   *) echo "demo: spamwarden logs failed with exit code $rc" >&2; exit "$rc" ;;
 esac
 
-heading "6/6 Queue"
+heading "6/7 Live: spamwarden watch holds a second burst as it happens"
+STATE=$LAB/state
+MPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+SWOPTS=(--config /dev/null --state-dir "$STATE" --spool "$("$LAB_SH" spool "$LAB")"
+        --exim /usr/sbin/exim4 --exim-config "$LAB/server.conf")
+"$SW" watch "${SWOPTS[@]}" --log "$MAINLOG" --metrics "127.0.0.1:$MPORT" 2>"$LAB/watch.log" &
+WATCH_PID=$!
+for ((i = 0; i < 50; i++)); do curl -sf "http://127.0.0.1:$MPORT/metrics" >/dev/null && break; sleep 0.1; done
+echo "spamwarden watch running (pid $WATCH_PID), metrics on http://127.0.0.1:$MPORT/metrics"
+BURST=${DEMO_BURST:-100} RATE=${DEMO_RATE:-50}
+SCRIPT_DIR=/home/userx2/public_html/wp-content/plugins/contact-form
+echo "a compromised contact form of userx2 ($SCRIPT_DIR) sends $BURST spams, paced at $RATE msg/s"
+mark=$(wc -l <"$MAINLOG")
+t0=$(date +%s%3N)
+"$LAB_SH" play "$LAB" script-burst --user userx2 --dir "$SCRIPT_DIR" --count "$BURST" --rate "$RATE" \
+  --parallel 16 --reject-pct 0 --defer-pct 0
+t1=$(date +%s%3N)
+"$LAB_SH" settle "$LAB" --timeout 120 || true
+sleep 3.5   # watch's second freeze pass runs 3 s after the hold
+tail -n +"$((mark + 1))" "$MAINLOG" >"$LAB/burst.log"
+grep -F ' <= ' "$LAB/burst.log" | grep -F 'U=userx2 P=local' >"$LAB/burst.accepted" || true
+accepted=$(wc -l <"$LAB/burst.accepted")
+echo "Exim accepted $accepted messages in $(( (t1 - t0) / 1000 )).$(( (t1 - t0) % 1000 / 100 )) s:" \
+  "$(awk -v n="$accepted" -v ms=$((t1 - t0)) 'BEGIN { printf "%.1f", (ms > 0 ? n * 1000 / ms : 0) }') msg/s achieved" \
+  "(each message is a sendmail run plus a delivery process; load average $(cut -d' ' -f1 /proc/loadavg))"
+echo
+echo "$ spamwarden holds"
+"$SW" holds "${SWOPTS[@]}" || true
+hold_line=$(grep -m1 -F "held script:$SCRIPT_DIR" "$LAB/watch.log" || true)
+first_line=$(grep -m1 -F "cwd=$SCRIPT_DIR " "$LAB/burst.log" || true)
+echo
+echo "first burst line: ${first_line:0:90}..."
+echo "watch's log:      ${hold_line:-no hold logged}"
+ms_of() { echo $(( $(date -d "$(cut -c1-19 <<<"$1")" +%s) * 1000 + 10#$(cut -c21-23 <<<"$1") )); }
+if [[ -n $hold_line && -n $first_line ]]; then
+  echo "hold placed $(awk -v a="$(ms_of "$first_line")" -v b="$(ms_of "$hold_line")" 'BEGIN { printf "%.2f", (b - a) / 1000 }') s" \
+    "after the first burst message (limit: more than 20 messages in 10 s, so the 21st trips it)"
+fi
+held_acl=$(grep -c 'spamwarden: held local submission by userx2' "$LAB/burst.log" || true)
+frozen_q=$("$LAB_SH" exim "$LAB" -bp | awk '/^ *[0-9]+[smhd] / { print $3 }' | grep -cFf <(awk '{ print $3 }' "$LAB/burst.accepted") || true)
+echo "of $accepted accepted: $((accepted - frozen_q)) left the server before the hold took effect," \
+  "$held_acl frozen by Exim's ACL at submission, $((frozen_q - held_acl)) frozen in the queue by watch"
+echo
+echo "$ spamwarden release script:$SCRIPT_DIR --remove     # spam: quarantine it"
+"$SW" release "${SWOPTS[@]}" "script:$SCRIPT_DIR" --remove || true
+echo "$ spamwarden release user:userx2 --remove"
+"$SW" release "${SWOPTS[@]}" user:userx2 --remove || true
+if "$SW" holds "${SWOPTS[@]}" | grep -q '^sender:userx2@'; then   # 41 messages: its sender too
+  echo "$ spamwarden release sender:userx2@host.lab.example --remove"
+  "$SW" release "${SWOPTS[@]}" sender:userx2@host.lab.example --remove || true
+fi
+echo "$ spamwarden holds"
+"$SW" holds "${SWOPTS[@]}" || true
+
+heading "7/7 Queue"
 # LATER(queue): show the queue through spamwarden, e.g.
 #   build/spamwarden queue summary --spool "$("$LAB_SH" spool "$LAB")"
 # and demonstrate freeze/quarantine of the culprit's messages.
 "$LAB_SH" exim "$LAB" -bpc | sed 's/^/messages in queue: /'
-
-# LATER(watch): start `spamwarden watch` on the main log before step 4, play a second
-# burst, and show that it raises the alarm (and stops the burst) as it happens.
 
 heading "Done"
 echo "the lab is stopped on exit; DEMO_KEEP=1 keeps $LAB"

@@ -1,6 +1,7 @@
 // `spamwarden watch` (the live containment daemon), `holds`, `release` and `config check`.
 // Thin glue: follower -> parser -> detector -> containment, plus the store and metrics.
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,13 +33,19 @@ struct WatchArgs {
   std::string config_path = config::kDefaultConfigPath;
   std::string log, spool, state_dir, exim, exim_config, metrics;
   bool from_start = false;
+  bool exit_at_end = false;  // stop once the log is read to its end (benchmarks, catch-up runs)
 };
 
+// "2026-11-22 16:47:26.435 spamwarden: TEXT" on stderr (milliseconds, like Exim's +millisec).
 void log_line(const std::string& text) {
-  std::time_t now = std::time(nullptr);
+  auto now = std::chrono::system_clock::now();
+  std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  ::localtime_r(&secs, &tm);
   char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", std::localtime(&now));
-  fmt::print(stderr, "{} spamwarden: {}\n", stamp, text);
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+  fmt::print(stderr, "{}.{:03} spamwarden: {}\n", stamp, int(ms), text);
 }
 
 // Loads the config and applies command-line overrides; prints errors.
@@ -67,20 +74,26 @@ CivilSeconds civil_now() {
          tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 }
 
-void update_metrics(metrics::WatchMetrics& m, const follow::LogFollower& f, const detect::Detector& d,
-                    const contain::Containment& c, const alert::Alerter& alerter, CivilSeconds last_line_time) {
+void update_metrics(metrics::WatchMetrics& m, metrics::TypeRates& rates, const follow::LogFollower& f,
+                    const detect::Detector& d, const contain::Containment& c, const alert::Alerter& alerter,
+                    CivilSeconds last_line_time) {
   m.lines = f.stats().lines;
   m.unparsed = d.counts().unparsed;
   m.lag_bytes = f.lag_bytes();
   m.lag_seconds = last_line_time ? std::max<int64_t>(0, civil_now() - last_line_time) : 0;
   m.rotations = f.stats().rotations;
   m.truncations = f.stats().truncations;
-  for (size_t i = 0; i < detect::kActorTypes; ++i) m.messages_by_type[i] = d.counts().messages_by_type[i];
+  metrics::TypeRates::Counts totals{};
+  for (size_t i = 0; i < detect::kActorTypes; ++i) m.messages_by_type[i] = totals[i] = d.counts().messages_by_type[i];
+  rates.sample(std::time(nullptr), totals);
+  metrics::TypeRates::Counts minute = rates.last_minute();
+  for (size_t i = 0; i < detect::kActorTypes; ++i) m.messages_last_minute[i] = minute[i];
   m.holds_active = c.active();
   contain::ContainmentCounts cc = c.counts();
   m.containment_events = cc.holds;
   m.frozen = cc.frozen;
   m.list_write_failures = cc.list_write_failures;
+  m.store_failures = cc.store_failures;
   m.active_actors = d.active_actors();
   m.alerts_failed = alerter.counts().failed;
 }
@@ -99,6 +112,7 @@ int run_watch(const WatchArgs& a, bool explicit_config) {
   detect::Detector detector(cfg->limits);
   for (const store::HoldRecord& h : containment.start()) detector.mark_tripped(h.actor);
   metrics::WatchMetrics metrics;
+  metrics::TypeRates rates;
   metrics::MetricsServer server(metrics);
   if (!cfg->metrics_listen.empty() && !server.start(cfg->metrics_listen, &error)) {
     log_line(error);
@@ -119,16 +133,18 @@ int run_watch(const WatchArgs& a, bool explicit_config) {
     for (const detect::Trip& t : trips) containment.hold(t, std::time(nullptr));  // within the same read
     trips.clear();
   };
-  auto last_tick = std::chrono::steady_clock::now() - std::chrono::seconds(2);
+  auto started = std::chrono::steady_clock::now();
+  auto last_tick = started - std::chrono::seconds(2);
   std::string last_error;
   while (!g_stop) {
     size_t lines = follower.poll(on_line, 8u << 20);
+    if (a.exit_at_end && lines == 0 && follower.last_error().empty() && follower.lag_bytes() == 0) break;
     auto now = std::chrono::steady_clock::now();
     if (now - last_tick >= std::chrono::seconds(1)) {
       last_tick = now;
       for (const detect::ActorRef& r : containment.sync(std::time(nullptr))) detector.forget(r);
       if (last_line_time) detector.expire(last_line_time);
-      update_metrics(metrics, follower, detector, containment, alerter, last_line_time);
+      update_metrics(metrics, rates, follower, detector, containment, alerter, last_line_time);
       if (follower.last_error() != last_error) {
         last_error = follower.last_error();
         log_line(last_error.empty() ? "log readable again" : last_error + " (retrying)");
@@ -136,7 +152,14 @@ int run_watch(const WatchArgs& a, bool explicit_config) {
     }
     if (lines == 0) std::this_thread::sleep_for(std::chrono::milliseconds(cfg->poll_ms));
   }
-  log_line(fmt::format("stopping after {} lines; {} holds stay active", follower.stats().lines, containment.active()));
+  update_metrics(metrics, rates, follower, detector, containment, alerter, last_line_time);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  log_line(fmt::format("stopping after {} lines in {:.2f} s ({:.0f} lines/s), {} active actors, peak RSS {} MB; "
+                       "{} holds stay active",
+                       follower.stats().lines, secs, secs > 0 ? double(follower.stats().lines) / secs : 0.0,
+                       detector.active_actors(), ru.ru_maxrss / 1024, containment.active()));
   return kOk;
 }
 
@@ -228,6 +251,8 @@ void add_watch_commands(CLI::App& app, int* result) {
   add_common_options(watch, *args);
   watch->add_option("--log", args->log, "Exim main log to follow");
   watch->add_flag("--from-start", args->from_start, "read the log from its beginning, not its end");
+  watch->add_flag("--exit-at-end", args->exit_at_end,
+                  "exit once the log is read to its end (catch-up runs, benchmarks); prints lines/s and peak RSS");
   watch->add_option("--metrics", args->metrics, "serve Prometheus metrics on 127.x.x.x:PORT");
   watch->callback([=] { *result = run_watch(*args, watch->count("--config") > 0); });
 

@@ -19,7 +19,43 @@ LogFollower::LogFollower(std::string path, bool from_start)
   open_current(!from_start);
 }
 
-LogFollower::~LogFollower() { close_fd(); }
+LogFollower::~LogFollower() {
+  close_fd();
+  if (old_fd_ >= 0) ::close(old_fd_);
+}
+
+// Lines appended to the renamed-away file after we switched (a process that opened the log
+// before the rename writes there until it reopens by name). final: close it, flushing a partial.
+size_t LogFollower::drain_old(const std::function<void(std::string_view)>& on_line, bool final) {
+  size_t lines = 0;
+  for (int rounds = 0; rounds < 64; ++rounds) {  // bounded: at most 64 chunks per poll
+    ssize_t n = ::pread(old_fd_, buffer_.data(), buffer_.size(), off_t(old_offset_));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    old_offset_ += uint64_t(n);
+    stats_.bytes += uint64_t(n);
+    std::string_view chunk(buffer_.data(), size_t(n));
+    size_t start = 0;
+    for (size_t nl; (nl = chunk.find('\n', start)) != std::string_view::npos; start = nl + 1) {
+      old_partial_.append(chunk.substr(start, nl - start));
+      on_line(old_partial_);
+      old_partial_.clear();
+      ++lines;
+    }
+    old_partial_.append(chunk.substr(start));
+  }
+  if (final) {
+    if (!old_partial_.empty()) {
+      on_line(old_partial_);
+      old_partial_.clear();
+      ++lines;
+    }
+    ::close(old_fd_);
+    old_fd_ = -1;
+  }
+  stats_.lines += lines;
+  return lines;
+}
 
 void LogFollower::close_fd() {
   if (fd_ >= 0) ::close(fd_);
@@ -101,14 +137,21 @@ void LogFollower::check_rotation(const std::function<void(std::string_view)>& on
     // Renamed away and a new file is in place; we have read the old one to its end.
     ++stats_.rotations;
     flush_partial(on_line, lines);
+    if (old_fd_ >= 0) *lines += drain_old(on_line, true);  // a second rotation within the grace
+    old_fd_ = fd_;  // keep the old file a little longer for late writers
+    old_offset_ = offset_;
+    old_until_ = std::chrono::steady_clock::now() + kRotationGrace;
+    fd_ = -1;
     open_current(false);
   }
 }
 
 size_t LogFollower::poll(const std::function<void(std::string_view)>& on_line, size_t max_bytes) {
-  if (fd_ < 0 && !open_current(false)) return 0;
+  size_t lines = 0;
+  if (old_fd_ >= 0) lines += drain_old(on_line, std::chrono::steady_clock::now() >= old_until_);
+  if (fd_ < 0 && !open_current(false)) return lines;
   bool eof = false;
-  size_t lines = read_some(on_line, max_bytes, &eof);
+  lines += read_some(on_line, max_bytes, &eof);
   if (eof) {
     check_rotation(on_line, &lines);
     if (offset_ == 0) lines += read_some(on_line, max_bytes, &eof);  // the new or truncated file
@@ -123,6 +166,8 @@ uint64_t LogFollower::lag_bytes() const {
   if (::fstat(fd_, &st) == 0 && uint64_t(st.st_size) > offset_) lag = uint64_t(st.st_size) - offset_;
   struct stat by_path {};
   if (::stat(path_.c_str(), &by_path) == 0 && uint64_t(by_path.st_ino) != inode_) lag += uint64_t(by_path.st_size);
+  if (old_fd_ >= 0 && ::fstat(old_fd_, &st) == 0 && uint64_t(st.st_size) > old_offset_)
+    lag += uint64_t(st.st_size) - old_offset_;
   return lag;
 }
 

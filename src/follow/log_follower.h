@@ -1,10 +1,13 @@
 // Follows a growing log file like `tail -F`, but never drops a line: reads whatever is there
 // (at full speed when behind), hands out complete lines, and survives both rotation styles:
 //  - rename (logrotate default, exicyclog): the old file is drained to its end before the new
-//    file is opened at offset 0, so lines Exim wrote just before it noticed are kept;
+//    file is opened at offset 0, so lines Exim wrote just before it noticed are kept; the old
+//    file stays open for kRotationGrace more and lines that Exim processes still holding it
+//    append late are handed out too;
 //  - copytruncate: the file shrinks below our offset; we restart at 0.
 // A missing or unreadable file is reported through last_error() and retried on every poll.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -23,6 +26,7 @@ struct FollowerStats {
 
 class LogFollower {
  public:
+  static constexpr std::chrono::milliseconds kRotationGrace{3000};
   // from_start: read the existing content first; otherwise start at the current end.
   LogFollower(std::string path, bool from_start);
   ~LogFollower();
@@ -45,6 +49,7 @@ class LogFollower {
   size_t read_some(const std::function<void(std::string_view)>& on_line, size_t max_bytes, bool* eof);
   void flush_partial(const std::function<void(std::string_view)>& on_line, size_t* lines);
   void close_fd();
+  size_t drain_old(const std::function<void(std::string_view)>& on_line, bool final);
 
   std::string path_;
   int fd_ = -1;
@@ -52,6 +57,10 @@ class LogFollower {
   uint64_t offset_ = 0;
   std::vector<char> buffer_;
   std::string partial_;  // bytes after the last newline
+  int old_fd_ = -1;      // the renamed-away file during the grace period
+  uint64_t old_offset_ = 0;
+  std::string old_partial_;
+  std::chrono::steady_clock::time_point old_until_{};
   FollowerStats stats_;
   std::string error_;
 };

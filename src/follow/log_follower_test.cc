@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -62,6 +63,25 @@ TEST(LogFollower, RenameRotationLosesNothing) {
   append(log + ".1", "c\n");                           // Exim still writes to the old file
   append(log, "d\n");                                  // then opens the new one
   EXPECT_EQ(drain(f), (std::vector<std::string>{"b", "c", "d"}));
+  EXPECT_EQ(f.stats().rotations, 1u);
+}
+
+TEST(LogFollower, LateWritesToTheRotatedFileAreStillRead) {
+  TempDir d;
+  std::string log = d.path + "/mainlog";
+  append(log, "a\n");
+  LogFollower f(log, true);
+  EXPECT_EQ(drain(f).size(), 1u);
+  std::filesystem::rename(log, log + ".1");
+  append(log, "new1\n");
+  EXPECT_EQ(drain(f), (std::vector<std::string>{"new1"}));  // switched to the new file
+  // An Exim process that opened the log before the rename writes there now.
+  append(log + ".1", "late\n");
+  append(log, "new2\n");
+  std::vector<std::string> got = drain(f);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"late", "new2"}));
+  EXPECT_EQ(f.stats().lines, 4u);
   EXPECT_EQ(f.stats().rotations, 1u);
 }
 

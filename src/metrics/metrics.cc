@@ -23,6 +23,11 @@ std::string render_prometheus(const WatchMetrics& m) {
   for (detect::ActorType t : detect::kAllActorTypes)
     out += fmt::format("spamwarden_messages_total{{actor_type=\"{}\"}} {}\n", detect::actor_type_name(t),
                        m.messages_by_type[size_t(t)].load());
+  out += "# HELP spamwarden_messages_last_minute Messages counted per actor type in the last 60 s\n"
+         "# TYPE spamwarden_messages_last_minute gauge\n";
+  for (detect::ActorType t : detect::kAllActorTypes)
+    out += fmt::format("spamwarden_messages_last_minute{{actor_type=\"{}\"}} {}\n", detect::actor_type_name(t),
+                       m.messages_last_minute[size_t(t)].load());
   gauge("spamwarden_holds_active", "Actors held now", int64_t(m.holds_active.load()));
   counter("spamwarden_containment_events_total", "Holds placed since start", m.containment_events);
   counter("spamwarden_frozen_messages_total", "Queued messages frozen by holds", m.frozen);
@@ -30,6 +35,21 @@ std::string render_prometheus(const WatchMetrics& m) {
   counter("spamwarden_alert_failures_total", "Alerts that could not be delivered", m.alerts_failed);
   counter("spamwarden_store_failures_total", "Failed writes to the state store", m.store_failures);
   counter("spamwarden_hold_list_write_failures_total", "Failed hold-list writes", m.list_write_failures);
+  return out;
+}
+
+void TypeRates::sample(int64_t now_seconds, const Counts& totals) {
+  samples_.emplace_back(now_seconds, totals);
+  while (samples_.size() > kMaxSamples || (samples_.size() > 1 && samples_.front().first < now_seconds - 60))
+    samples_.pop_front();
+}
+
+TypeRates::Counts TypeRates::last_minute() const {
+  Counts out{};
+  if (samples_.size() < 2) return out;
+  const Counts& now = samples_.back().second;
+  const Counts& then = samples_.front().second;
+  for (size_t i = 0; i < out.size(); ++i) out[i] = now[i] >= then[i] ? now[i] - then[i] : 0;
   return out;
 }
 

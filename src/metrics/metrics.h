@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,11 +17,26 @@ struct WatchMetrics {
   std::atomic<uint64_t> lines{0}, unparsed{0}, lag_bytes{0}, rotations{0}, truncations{0};
   std::atomic<int64_t> lag_seconds{0};
   std::array<std::atomic<uint64_t>, detect::kActorTypes> messages_by_type{};
+  std::array<std::atomic<uint64_t>, detect::kActorTypes> messages_last_minute{};  // per-type rate
   std::atomic<uint64_t> holds_active{0}, containment_events{0}, frozen{0}, active_actors{0};
   std::atomic<uint64_t> alerts_failed{0}, store_failures{0}, list_write_failures{0};
 };
 
 std::string render_prometheus(const WatchMetrics& m);
+
+// Messages per actor type over the trailing minute, from the ever-growing per-type totals,
+// sampled by the watch loop (about once a second). Keeps at most kMaxSamples samples.
+class TypeRates {
+ public:
+  using Counts = std::array<uint64_t, detect::kActorTypes>;
+  static constexpr size_t kMaxSamples = 128;
+  void sample(int64_t now_seconds, const Counts& totals);
+  // Totals now minus the totals of the oldest sample no more than 60 s old (0 with one sample).
+  Counts last_minute() const;
+
+ private:
+  std::deque<std::pair<int64_t, Counts>> samples_;
+};
 
 // "127.0.0.1:9813" -> host, port; only 127.0.0.0/8 is accepted.
 bool parse_loopback_listen(const std::string& spec, std::string* host, int* port, std::string* error);

@@ -235,6 +235,23 @@ def run_parallel(jobs, parallel):
             f.result()
 
 
+def paced(jobs, rate):
+    """Wrap jobs so that job i starts no earlier than i/rate seconds after the first (rate
+    in jobs per second; 0 = as fast as the pool runs them). Bounded: each waits once."""
+    if not rate or rate <= 0:
+        return jobs
+    t0 = time.monotonic()
+
+    def wrap(i, j):
+        def run():
+            delay = t0 + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            j()
+        return run
+    return [wrap(i, j) for i, j in enumerate(jobs)]
+
+
 def chunks(seq, n):
     return [seq[i:i + n] for i in range(0, len(seq), max(1, n))]
 
@@ -257,7 +274,7 @@ def play_script_burst(lab, a, stats):
                          "X-Mailer": "PHPMailer 5.2.9"})
         run_local(a.user, cwd, m, stats=stats)
 
-    run_parallel([job] * bounded(a.count), a.parallel)
+    run_parallel(paced([job] * bounded(a.count), a.rate), a.parallel)
 
 
 def play_auth_burst(lab, a, stats):
@@ -275,7 +292,7 @@ def play_auth_burst(lab, a, stats):
         m = Msg(a.account, rcpts, spam_subject(), from_hdr=f'"Customer Service" <{a.account}>',
                 to_hdr="undisclosed-recipients:;")
         sessions.append(Session(a.from_ip, a.helo, auth=(a.mech, a.account, pw), msgs=[m]))
-    run_parallel([lambda s=s: run_session(lab, s, stats) for s in sessions], a.parallel)
+    run_parallel(paced([lambda s=s: run_session(lab, s, stats) for s in sessions], a.rate), a.parallel)
 
 
 def play_dictionary(lab, a, stats):
@@ -550,6 +567,7 @@ def build_parser():
     s.add_argument("--rcpts-per-msg", default="1..3")
     s.add_argument("--reject-pct", type=float, default=5)
     s.add_argument("--defer-pct", type=float, default=2)
+    s.add_argument("--rate", type=float, default=0, help="messages started per second (0 = as fast as --parallel allows)")
 
     s = add("auth-burst", play_auth_burst, "hijacked SMTP AUTH account")
     s.add_argument("--account", default="sales@acme-shop.example")
@@ -562,6 +580,7 @@ def build_parser():
     s.add_argument("--failed-logins", type=int, default=0)
     s.add_argument("--reject-pct", type=float, default=3)
     s.add_argument("--defer-pct", type=float, default=1)
+    s.add_argument("--rate", type=float, default=0, help="messages started per second (0 = as fast as --parallel allows)")
 
     s = add("dictionary", play_dictionary, "dictionary attack: rejected RCPT lines")
     s.add_argument("--from-ip", default="127.0.0.99")
