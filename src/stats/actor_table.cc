@@ -52,6 +52,15 @@ uint32_t ActorTable::intern(std::string_view key, bool* created) {
   return idx;
 }
 
+void ActorTable::prefetch_actor(uint64_t hash) const {
+  const uint32_t* slot = index_.find(hash);
+  if (!slot) return;
+  const char* a = reinterpret_cast<const char*>(&actors_[*slot]);
+  __builtin_prefetch(a);
+  __builtin_prefetch(a + 64);
+  __builtin_prefetch(a + sizeof(ActorStats) - 1);
+}
+
 const ActorStats* ActorTable::find(std::string_view key) const {
   const uint32_t* slot = index_.find(key_hash(key));
   return slot ? &actors_[*slot] : nullptr;

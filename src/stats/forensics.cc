@@ -91,6 +91,30 @@ void Forensics::add(const LogLine& l, std::string_view raw) {
   }
 }
 
+Forensics::LargeActorHashes Forensics::large_actor_hashes(const LogLine& l) {
+  LargeActorHashes out;
+  auto note = [&](ActorKind k, std::string_view key, bool lower) {
+    out.kind[out.count] = k;
+    out.hash[out.count++] = ActorTable::key_hash(key, lower);
+  };
+  if (l.kind != LineKind::Arrival && l.kind != LineKind::RejectRcpt && l.kind != LineKind::AuthFailure) return out;
+  if (!l.host_ip.empty()) note(ActorKind::ClientIp, l.host_ip, false);
+  if (!l.auth_id.empty()) note(ActorKind::AuthAccount, l.auth_id, true);
+  if (l.kind != LineKind::Arrival || l.address.empty()) return out;
+  note(ActorKind::Sender, l.address, true);
+  std::string_view domain = domain_of(l.address);
+  if (!domain.empty()) note(ActorKind::SenderDomain, domain, true);
+  return out;
+}
+
+void Forensics::prefetch_slots(const LargeActorHashes& h) const {
+  for (size_t i = 0; i < h.count; ++i) table(h.kind[i]).prefetch_slot(h.hash[i]);
+}
+
+void Forensics::prefetch_actors(const LargeActorHashes& h) const {
+  for (size_t i = 0; i < h.count; ++i) table(h.kind[i]).prefetch_actor(h.hash[i]);
+}
+
 uint32_t Forensics::count_actor(ActorKind k, std::string_view key, const LogLine& l, uint32_t rcpts,
                                 std::string_view raw, bool* was_new) {
   bool created = false;

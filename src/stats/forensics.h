@@ -55,6 +55,18 @@ class Forensics {
   void add(const eximlog::LogLine& line, std::string_view raw);
   // Counts a line the engine has no use for beyond statistics; false when it was filtered out.
   bool count(eximlog::LineKind kind, CivilSeconds time, uint32_t pid, std::string_view raw);
+  // Optional hints, issued some lines before add() of the same line: they start loading the
+  // actors it will look up in the large tables, so add() finds them in cache. Stage 1 loads
+  // index slots; stage 2, issued closer to add(), loads the actors those slots point to.
+  // The hashes are pure functions of the line, computed off the engine thread.
+  struct LargeActorHashes {
+    uint8_t count = 0;
+    std::array<ActorKind, 4> kind;
+    std::array<uint64_t, 4> hash;
+  };
+  static LargeActorHashes large_actor_hashes(const eximlog::LogLine& l);
+  void prefetch_slots(const LargeActorHashes& h) const;
+  void prefetch_actors(const LargeActorHashes& h) const;
   void finish();
 
   const ActorTable& table(ActorKind k) const { return tables_[size_t(k)]; }
