@@ -156,10 +156,12 @@ int run_watch(const WatchArgs& a, bool explicit_config) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);
-  log_line(fmt::format("stopping after {} lines in {:.2f} s ({:.0f} lines/s), {} active actors, peak RSS {} MB; "
-                       "{} holds stay active",
-                       follower.stats().lines, secs, secs > 0 ? double(follower.stats().lines) / secs : 0.0,
-                       detector.active_actors(), ru.ru_maxrss / 1024, containment.active()));
+  double cpu = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  log_line(fmt::format("stopping after {} lines in {:.2f} s ({:.0f} lines/s), {:.2f} s CPU, {} active actors, "
+                       "{} holds placed, peak RSS {} MB; {} holds stay active",
+                       follower.stats().lines, secs, secs > 0 ? double(follower.stats().lines) / secs : 0.0, cpu,
+                       detector.active_actors(), containment.counts().holds, ru.ru_maxrss / 1024,
+                       containment.active()));
   return kOk;
 }
 

@@ -1,5 +1,7 @@
 #include "contain/containment.h"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <sys/stat.h>
 
@@ -75,8 +77,24 @@ std::vector<store::HoldRecord> Containment::start() {
 }
 
 void Containment::rewrite_lists() {
+  // Only lists whose content changed (or that went missing) are rewritten: each write costs
+  // two fsyncs inside the read loop, and a hold usually changes one or two of the five lists.
   std::string error;
-  lists_dirty_ = !write_hold_lists(options_.state_dir, holds_, &error);
+  ::mkdir(options_.state_dir.c_str(), 0755);
+  ::mkdir(hold_list_dir(options_.state_dir).c_str(), 0755);
+  bool ok = true;
+  for (const auto& [type, entries] : hold_list_entries(holds_)) {
+    std::string content = render_hold_list(type, entries), path = hold_list_path(options_.state_dir, type);
+    auto it = written_.find(type);
+    if (it != written_.end() && it->second == content && ::access(path.c_str(), F_OK) == 0) continue;
+    if (write_file_atomically(path, content, &error)) {
+      written_[type] = std::move(content);
+    } else {
+      written_.erase(type);
+      ok = false;
+    }
+  }
+  lists_dirty_ = !ok;
   if (lists_dirty_) {
     std::lock_guard lock(mutex_);
     ++counts_.list_write_failures;

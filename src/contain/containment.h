@@ -77,6 +77,7 @@ class Containment {
   std::vector<store::HoldRecord> holds_;   // active, in memory
   std::vector<store::HoldRecord> unsaved_; // not yet in the store (store failure)
   bool lists_dirty_ = false;
+  std::map<detect::ActorType, std::string> written_;  // last content written per list (skip unchanged)
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<FreezeJob> jobs_;
