@@ -43,7 +43,7 @@ uint32_t ActorTable::intern(std::string_view key, bool* created) {
   uint32_t idx = uint32_t(actors_.size());
   index_[h] = idx;
   ActorStats& a = actors_.emplace_back();
-  a.key = std::string(key);
+  a.key = keys_.store(key);
   if (with_extras_) {
     a.extras = std::make_unique<ActorExtras>();
     if (window_span_ > 0) a.extras->window = std::make_unique<PeakWindow>(window_span_);

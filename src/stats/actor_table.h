@@ -13,6 +13,7 @@
 #include "base/chunked_vector.h"
 #include "base/civil_time.h"
 #include "base/flat_map.h"
+#include "base/string_arena.h"
 #include "base/text.h"
 #include "stats/evidence.h"
 #include "stats/peak_window.h"
@@ -43,7 +44,7 @@ struct ActorExtras {
 };
 
 struct ActorStats {
-  std::string key;
+  std::string_view key;  // in its table's key arena
   uint64_t messages = 0;
   uint64_t recipients = 0;
   uint64_t bytes = 0;
@@ -101,7 +102,8 @@ class ActorTable {
   ActorKind kind_;
   int64_t window_span_;  // 0: no peak window for this kind
   bool with_extras_;
-  FlatMap<uint64_t, uint32_t, Mix> index_;  // 64-bit key hash -> index
+  FlatMap<uint64_t, uint32_t, Mix> index_;
+  StringArena keys_;  // 64-bit key hash -> index
   ChunkedVector<ActorStats> actors_;  // growth never moves actors
 };
 

@@ -25,7 +25,7 @@ Finding base_finding(const char* kind, const ActorStats& a, ActorKind ak) {
   Finding f;
   f.kind = kind;
   f.actor_kind = ak;
-  f.actor = a.key;
+  f.actor = std::string(a.key);
   f.messages = a.messages;
   f.recipients = a.recipients;
   if (a.window()) {
@@ -65,7 +65,7 @@ void scripts_and_users(const Forensics& f, std::vector<Finding>& out) {
     // A user whose burst is already explained by one of its scripts adds nothing new.
     bool explained = false;
     for (const auto& s : out)
-      if (s.kind == "spamming_script" && s.actor.find("/" + a.key + "/") != std::string::npos) explained = true;
+      if (s.kind == "spamming_script" && s.actor.find(fmt::format("/{}/", a.key)) != std::string::npos) explained = true;
     if (explained) continue;
     Finding x = base_finding("spamming_local_user", a, ActorKind::LocalUser);
     x.summary = fmt::format("local user {} sent {} messages to {} recipients{}", a.key, a.messages,
