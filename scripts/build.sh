@@ -12,4 +12,8 @@ case $flavour in
   *) echo "usage: $0 [release|asan|fuzz]" >&2; exit 2 ;;
 esac
 cmake -S . -B "$dir" -G Ninja "${args[@]}" >/dev/null
-cmake --build "$dir" -j "$jobs"
+targets=()
+if [[ $flavour == fuzz ]]; then  # only the fuzz targets (and what they link), not the tools
+  mapfile -t targets < <(ninja -C "$dir" -t targets all | sed -n 's/^\(fuzz_[a-z0-9_]*\): phony$/\1/p')
+fi
+cmake --build "$dir" -j "$jobs" ${targets[@]+--target "${targets[@]}"}
