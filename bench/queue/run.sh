@@ -101,18 +101,23 @@ make_spool split true
 cold_ok=0
 if sync && echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; then cold_ok=1; fi
 
-# timed MODE CMD...: prints "median_seconds max_rss_kib" over RUNS runs.
+# timed MODE CMD...: prints "median_wall_seconds max_rss_kib median_cpu_seconds" over RUNS runs.
+# CPU time (user+sys) is printed too: on a shared, loaded machine wall time is noisy.
 timed() {
   local mode=$1; shift
-  local times=() rss=0 out
+  local times=() cpus=() rss=0 out
   if [[ $mode == warm ]]; then bash -c "$*" >/dev/null 2>&1 || true; fi
   for ((r = 0; r < RUNS; r++)); do
-    [[ $mode == cold ]] && { sync; echo 3 >/proc/sys/vm/drop_caches; }
-    out=$( { /usr/bin/time -f '%e %M' bash -c "$* >/dev/null 2>&1" || true; } 2>&1 | tail -1)
-    times+=("${out% *}")
-    if (( ${out#* } > rss )); then rss=${out#* }; fi
+    if [[ $mode == cold ]]; then sync; echo 3 >/proc/sys/vm/drop_caches; fi
+    out=$( { /usr/bin/time -f '%e %M %U %S' bash -c "$* >/dev/null 2>&1" || true; } 2>&1 | tail -1)
+    read -r wall mem user sys <<<"$out"
+    times+=("$wall")
+    cpus+=("$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')")
+    if ((mem > rss)); then rss=$mem; fi
   done
-  printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")" "$rss"
+  local mid=$(((RUNS + 1) / 2))
+  printf '%s %s %s\n' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "${mid}p")" "$rss" \
+    "$(printf '%s\n' "${cpus[@]}" | sort -n | sed -n "${mid}p")"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) b = 0.005; printf "%.1fx", a / b }'; }
@@ -136,14 +141,14 @@ bench_layout() {
       echo "   cold: drop_caches not permitted here, skipped"
       continue
     fi
-    read -r t_sw m_sw < <(timed $mode "$sw_sum")
-    read -r t_bp _ < <(timed $mode "$bp")
-    read -r t_sq _ < <(timed $mode "$sumq")
-    read -r t_gc _ < <(timed $mode "$grep_c")
-    read -r t_sl _ < <(timed $mode "$sw_list")
-    printf '   %-4s spamwarden queue --json %6.2fs (rss %d MiB) | exim -bp %6.2fs | -bp|exiqsumm %6.2fs | exiqgrep -c %6.2fs | spamwarden list --sender %6.2fs\n' \
-      "$mode" "$t_sw" "$((m_sw / 1024))" "$t_bp" "$t_sq" "$t_gc" "$t_sl"
-    printf '   %-4s ratios: exim -bp / summary %s, exiqsumm pipeline / summary %s, exiqgrep -c / list %s\n' \
+    read -r t_sw m_sw c_sw < <(timed $mode "$sw_sum")
+    read -r t_bp _ c_bp < <(timed $mode "$bp")
+    read -r t_sq _ c_sq < <(timed $mode "$sumq")
+    read -r t_gc _ c_gc < <(timed $mode "$grep_c")
+    read -r t_sl _ c_sl < <(timed $mode "$sw_list")
+    printf '   %-4s wall (cpu) s: spamwarden queue --json %.2f (%.2f, rss %d MiB) | exim -bp %.2f (%.2f) | -bp|exiqsumm %.2f (%.2f) | exiqgrep -c %.2f (%.2f) | spamwarden list --sender %.2f (%.2f)\n' \
+      "$mode" "$t_sw" "$c_sw" "$((m_sw / 1024))" "$t_bp" "$c_bp" "$t_sq" "$c_sq" "$t_gc" "$c_gc" "$t_sl" "$c_sl"
+    printf '   %-4s wall ratios: exim -bp / summary %s, exiqsumm pipeline / summary %s, exiqgrep -c / list %s\n' \
       "$mode" "$(ratio "$t_bp" "$t_sw")" "$(ratio "$t_sq" "$t_sw")" "$(ratio "$t_gc" "$t_sl")"
   done
 }
@@ -156,12 +161,12 @@ echo "== $BIG messages (split spool), spamwarden only"
 make_spool big true
 "$clone" "$work/templates/spool" "$work/big/spool" "$BIG" --split --owner "$ug" >/dev/null
 for threads in 1 2; do
-  read -r t m < <(timed warm "$sw queue --spool $work/big/spool --json --threads $threads")
-  printf '   warm, %d thread(s): %.2fs, max rss %d MiB\n' "$threads" "$t" "$((m / 1024))"
+  read -r t m c < <(timed warm "$sw queue --spool $work/big/spool --json --threads $threads")
+  printf '   warm, %d thread(s): %.2fs wall, %.2fs cpu, max rss %d MiB\n' "$threads" "$t" "$c" "$((m / 1024))"
 done
 if [[ $cold_ok == 1 ]]; then
-  read -r t m < <(timed cold "$sw queue --spool $work/big/spool --json")
-  printf '   cold, 2 threads: %.2fs\n' "$t"
+  read -r t m c < <(timed cold "$sw queue --spool $work/big/spool --json")
+  printf '   cold, 2 threads: %.2fs wall\n' "$t"
 fi
-read -r t _ < <(timed warm "$exim -C $work/big/exim.conf -bp")
-printf '   exim -bp warm: %.2fs\n' "$t"
+read -r t _ c < <(timed warm "$exim -C $work/big/exim.conf -bp")
+printf '   exim -bp warm: %.2fs wall, %.2fs cpu\n' "$t" "$c"

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -138,9 +139,13 @@ bool restore_message(const std::string& batch_dir, const QuarantinedMessage& mes
   std::stable_partition(contents.begin(), contents.end(), [](const auto& c) { return c.first->role != "H"; });
   for (const auto& [file, bytes] : contents) {
     std::string dir = file->original_path.substr(0, file->original_path.rfind('/'));
-    if (!make_directories(dir, 0750)) {
-      *problem = "cannot create " + dir + ": " + std::strerror(errno);
-      return false;
+    struct stat dir_stat;
+    if (::stat(dir.c_str(), &dir_stat) != 0) {
+      // A split subdirectory Exim removed meanwhile: recreate it owned like the message files.
+      if (!make_directories(dir, 0750) || ::chown(dir.c_str(), file->uid, file->gid) != 0) {
+        *problem = "cannot create " + dir + ": " + std::strerror(errno);
+        return false;
+      }
     }
     if (!write_file_atomically(file->original_path, bytes, file->mode, int(file->uid), int(file->gid), problem))
       return false;
