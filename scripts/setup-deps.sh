@@ -11,6 +11,7 @@ PACKAGES=(
   zlib1g-dev libsqlite3-dev libtomlplusplus-dev libcpp-httplib-dev
   exim4-daemon-heavy exim4-base swaks             # the real MTA for tests and demo; eximstats
   redis-server procps util-linux python3 gzip pigz time
+  curl                                            # demo, bench and tests read watch's metrics
 )
 
 missing=()
