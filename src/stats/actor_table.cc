@@ -46,7 +46,7 @@ uint32_t ActorTable::intern(std::string_view key, bool* created) {
   a.key = keys_.store(key);
   if (with_extras_) {
     a.extras = std::make_unique<ActorExtras>();
-    if (window_span_ > 0) a.extras->window = std::make_unique<PeakWindow>(window_span_);
+    if (window_span_ > 0) a.extras->window.emplace(window_span_);
   }
   if (created) *created = true;
   return idx;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -37,7 +38,7 @@ const char* actor_kind_title(ActorKind kind);  // report heading
 // What only some kinds need (bursts, evidence, account IPs): allocated on demand, so the
 // high-cardinality kinds (senders, subjects, IPs) stay small.
 struct ActorExtras {
-  std::unique_ptr<PeakWindow> window;  // kinds that can burst
+  std::optional<PeakWindow> window;  // kinds that can burst; inline: one pointer hop less per arrival
   Evidence evidence;
   std::vector<std::string> client_ips;            // AuthAccount: listed, capped
   std::unordered_set<uint64_t> client_ip_hashes;  // AuthAccount: exact distinct count
@@ -60,7 +61,7 @@ struct ActorStats {
   CivilSeconds first_failed_login = 0;
   std::unique_ptr<ActorExtras> extras;
 
-  PeakWindow* window() const { return extras ? extras->window.get() : nullptr; }
+  PeakWindow* window() const { return extras && extras->window ? &*extras->window : nullptr; }
   size_t client_ip_count() const { return extras ? extras->client_ip_hashes.size() : 0; }
   const std::vector<std::string>& listed_ips() const;
   void add_evidence(std::string_view line) {
