@@ -137,10 +137,9 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
     if (a.messages < t.backscatter_min_bounces) continue;
     if (double(a.messages) < t.backscatter_min_share * all_bounces) continue;  // ordinary bounces
     // Bounces to one of our own users' (local or authenticated) senders are the echo of mail
-    // it really sent, not backscatter to a forged address; its own finding covers it. An
-    // address that sent more mail through us than it got bounces back is a normal sender.
+    // it really sent, not backscatter to a forged address; its own finding covers it.
     const ActorStats* sender = f.table(ActorKind::Sender).find(a.key);
-    if (sender && (sender->trusted_submissions > 0 || sender->messages >= a.messages)) continue;
+    if (sender && sender->trusted_submissions > 0) continue;
     Finding x = base_finding("backscatter", a, ActorKind::BounceRecipient);
     x.events = a.messages;
     x.score = double(a.messages);

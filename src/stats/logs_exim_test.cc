@@ -3,6 +3,7 @@
 // numbers; ordinary traffic must not.
 #include <gtest/gtest.h>
 
+#include <regex>
 #include <string>
 
 #include "eximlab.h"
@@ -17,6 +18,14 @@ const Finding* find(const std::vector<Finding>& v, const std::string& kind, cons
   for (const auto& f : v)
     if (f.kind == kind && f.actor == actor) return &f;
   return nullptr;
+}
+
+// The lab's own count from a scenario's one-line summary ("... rcpt_rejected=200 ..."): what
+// Exim really saw, which under load can differ from what was asked for.
+uint64_t lab_count(const std::string& summary, const std::string& key) {
+  std::smatch m;
+  if (!std::regex_search(summary, m, std::regex(key + "=(\\d+)"))) return UINT64_MAX;
+  return std::stoull(m[1]);
 }
 
 const ActorStats* actor(const Forensics& f, ActorKind k, const std::string& key) {
@@ -41,7 +50,7 @@ TEST_F(LogsOnRealExim, EveryIncidentKindIsFoundWithItsNumbers) {
   lab.play("script-burst", {"--user", "userx1", "--dir", script_dir, "--count", "120"});
   lab.play("auth-burst", {"--account", "sales@acme-shop.example", "--from-ip", "127.0.0.66", "--count", "4",
                           "--rcpts", "225", "--failed-logins", "10"});
-  lab.play("dictionary", {"--from-ip", "127.0.0.99", "--count", "200", "--hit-pct", "0"});
+  std::string dictionary = lab.play("dictionary", {"--from-ip", "127.0.0.99", "--count", "200", "--hit-pct", "0"});
   lab.play("auth-bruteforce", {"--from-ip", "127.0.0.77", "--count", "40"});
   lab.play("random-senders", {"--domain", "smile-dental.example", "--count", "60"});
   lab.play("backscatter", {"--victim", "j.doe@victim-corp.defer.test", "--count", "30"});
@@ -71,7 +80,8 @@ TEST_F(LogsOnRealExim, EveryIncidentKindIsFoundWithItsNumbers) {
 
   const Finding* dict = find(findings, "dictionary_attack", "127.0.0.99");
   ASSERT_NE(dict, nullptr);
-  EXPECT_EQ(dict->events, 200u);
+  EXPECT_EQ(dict->events, lab_count(dictionary, "rcpt_rejected")) << dictionary;
+  EXPECT_GE(dict->events, 150u);
 
   const Finding* brute = find(findings, "auth_bruteforce", "127.0.0.77");
   ASSERT_NE(brute, nullptr);
