@@ -28,7 +28,10 @@ std::string first_address(std::string_view list) {
 void count_recipient_domains(const spool::SpoolHeader& header, MessageFacts& out) {
   std::vector<std::string> domains;
   for (const spool::Recipient& r : header.recipients)
-    if (header.non_recipients.empty() || !header.delivered_to(r.address)) domains.push_back(domain_of(r.address));
+    if (header.non_recipients.empty() || !header.delivered_to(r.address)) {
+      if (domains.empty()) out.first_recipient = to_lower(r.address);
+      domains.push_back(domain_of(r.address));
+    }
   out.pending_recipients = domains.size();
   std::sort(domains.begin(), domains.end());
   for (size_t i = 0; i < domains.size();) {

@@ -24,6 +24,7 @@ struct MessageFacts {
   std::string subject;       // raw (not RFC 2047 decoded), capped, controls masked
   std::string script;        // X-PHP-Script path (without " for <ip>") or X-PHP-Originating-Script
   std::string failed_recipient;  // bounces: first X-Failed-Recipients address
+  std::string first_recipient;   // lower-cased first pending recipient
   std::vector<std::pair<std::string, size_t>> recipient_domains;  // pending recipients per domain
   size_t pending_recipients = 0;
   int64_t age_seconds = 0;

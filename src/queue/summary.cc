@@ -67,7 +67,10 @@ void find_dominant_actors(const SummaryAccumulator& s, const Thresholds& t, std:
   for (ActorKind kind : kDominanceKinds) {
     for (const auto& [key, count] : s.actors[size_t(kind)]) {
       if (count.messages < needed) continue;
-      if (kind == ActorKind::login && is_exim_user(key)) continue;  // that is just "arrived by SMTP"
+      if (kind == ActorKind::login) {  // only local submissions blame a login; SMTP ones an account
+        auto local = s.blamed.find("login:" + key);
+        if (is_exim_user(key) || local == s.blamed.end() || local->second.messages < needed) continue;
+      }
       if (kind == ActorKind::sender && key == "<>") continue;       // bounces: see backscatter
       double share = 100.0 * double(count.messages) / double(s.messages);
       out.push_back({"dominant_actor", std::string(actor_kind_name(kind)), key, count.messages, count.recipients,
@@ -197,9 +200,10 @@ void SummaryAccumulator::add(std::string_view id, const MessageFacts& facts, int
     many.ids.add(id, thresholds_.sample_ids);
   }
   if (facts.bounce) {
-    std::string target = !facts.failed_recipient.empty()  ? facts.failed_recipient
-                         : !facts.recipient_domains.empty() ? "(bounce recipients)"
-                                                            : "(none)";
+    // Converging on the address the spam was sent to, else on the bounce's own recipient.
+    std::string target = !facts.failed_recipient.empty() ? facts.failed_recipient
+                         : !facts.first_recipient.empty() ? facts.first_recipient
+                                                          : "(none)";
     ActorCount& count = bounces_by_target[target];
     count.messages += 1;
     count.recipients += rcpts;
