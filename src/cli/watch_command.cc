@@ -133,12 +133,19 @@ int run_watch(const WatchArgs& a, bool explicit_config) {
     for (const detect::Trip& t : trips) containment.hold(t, std::time(nullptr));  // within the same read
     trips.clear();
   };
+  int rc = kOk;
   auto started = std::chrono::steady_clock::now();
   auto last_tick = started - std::chrono::seconds(2);
   std::string last_error;
   while (!g_stop) {
     size_t lines = follower.poll(on_line, 8u << 20);
-    if (a.exit_at_end && lines == 0 && follower.last_error().empty() && follower.lag_bytes() == 0) break;
+    if (a.exit_at_end && lines == 0 && follower.lag_bytes() == 0) {
+      if (!follower.last_error().empty()) {  // a catch-up run over a log it cannot read
+        log_line(follower.last_error());
+        rc = kUsage;
+      }
+      break;
+    }
     auto now = std::chrono::steady_clock::now();
     if (now - last_tick >= std::chrono::seconds(1)) {
       last_tick = now;
@@ -162,7 +169,7 @@ int run_watch(const WatchArgs& a, bool explicit_config) {
                        follower.stats().lines, secs, secs > 0 ? double(follower.stats().lines) / secs : 0.0, cpu,
                        detector.active_actors(), containment.counts().holds, ru.ru_maxrss / 1024,
                        containment.active()));
-  return kOk;
+  return rc;
 }
 
 int run_holds(const WatchArgs& a, bool explicit_config, bool json) {
