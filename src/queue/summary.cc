@@ -65,11 +65,13 @@ constexpr ActorKind kDominanceKinds[] = {ActorKind::auth_account, ActorKind::log
 void find_dominant_actors(const SummaryAccumulator& s, const Thresholds& t, std::vector<Finding>& out) {
   uint64_t needed = relative_floor(s.messages, t.dominant_share, t.dominant_floor);
   for (ActorKind kind : kDominanceKinds) {
-    for (const auto& [key, count] : s.actors[size_t(kind)]) {
-      if (count.messages < needed) continue;
+    for (const auto& [key, actor_count] : s.actors[size_t(kind)]) {
+      if (actor_count.messages < needed) continue;
+      ActorCount count = actor_count;
       if (kind == ActorKind::login) {  // only local submissions blame a login; SMTP ones an account
         auto local = s.blamed.find("login:" + key);
         if (is_exim_user(key) || local == s.blamed.end() || local->second.messages < needed) continue;
+        count.messages = local->second.messages;
       }
       if (kind == ActorKind::sender && key == "<>") continue;       // bounces: see backscatter
       double share = 100.0 * double(count.messages) / double(s.messages);
