@@ -42,11 +42,11 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 2
 fi
 
-heading "1/7 Dependencies (Debian packages)"
+heading "1/8 Dependencies (Debian packages)"
 scripts/setup-deps.sh
 echo "ok"
 
-heading "2/7 Build"
+heading "2/8 Build"
 if [[ ${DEMO_SKIP_BUILD:-0} == 1 && -x $SW ]]; then
   echo "skipped (DEMO_SKIP_BUILD=1), using $SW"
 else
@@ -60,7 +60,7 @@ rm -f "$build_log"
 echo "built build/spamwarden"
 fi
 
-heading "3/7 Start a throwaway Exim lab (127.0.0.1, private config, spool and logs)"
+heading "3/8 Start a throwaway Exim lab (127.0.0.1, private config, spool and logs)"
 LAB=$(mktemp -d /tmp/spamwarden-demo.XXXXXX)
 # cPanel-like: no +pid in log_selector, split spool directory (+millisec: exact timing in 6/7);
 # spamwarden's ACL snippets
@@ -70,7 +70,7 @@ echo "SPAMWARDEN_HOLDS = $LAB/state/holds" >"$LAB/main.inc"   # before start: no
   --acl-include not_smtp:contrib/exim/acl_not_smtp.inc --acl-include mail:contrib/exim/acl_smtp_mail.inc
 echo "lab in $LAB, server on 127.0.0.1:$("$LAB_SH" port "$LAB")"
 
-heading "4/7 Play a spam incident"
+heading "4/8 Play a spam incident"
 cat <<'TXT'
   - a PHP script of user userx1 sends spam through sendmail -t -i
   - SMTP AUTH account sales@acme-shop.example: 10 failed logins, then hijacked (4 x 225 rcpts)
@@ -83,7 +83,7 @@ start=$SECONDS
 MAINLOG=$("$LAB_SH" mainlog "$LAB")
 echo "Exim wrote $(wc -l <"$MAINLOG") log lines in $((SECONDS - start)) s; $("$LAB_SH" exim "$LAB" -bpc) messages left in the queue"
 
-heading "5/7 spamwarden logs $MAINLOG"
+heading "5/8 spamwarden logs $MAINLOG"
 rc=0
 "$SW" logs "$MAINLOG" || rc=$?
 case $rc in
@@ -92,7 +92,18 @@ case $rc in
   *) echo "demo: spamwarden logs failed with exit code $rc" >&2; exit "$rc" ;;
 esac
 
-heading "6/7 Live: spamwarden watch holds a second burst as it happens"
+heading "6/8 Queue: who fills it, and a dry run against the hijacked account's mail"
+QCONF=(-C "$LAB/server.conf")
+echo "$ spamwarden queue -C $LAB/server.conf"
+"$SW" queue "${QCONF[@]}" --top 5 || true
+echo
+echo "$ spamwarden queue remove --auth-id sales@acme-shop.example      (dry run: nothing is touched)"
+"$SW" queue remove "${QCONF[@]}" --state-dir "$LAB/spamwarden-queue" --auth-id sales@acme-shop.example || true
+echo
+echo "$ spamwarden queue check -w 50 -c 100"
+"$SW" queue check "${QCONF[@]}" -w 50 -c 100 || true
+
+heading "7/8 Live: spamwarden watch holds a second burst as it happens"
 STATE=$LAB/state
 MPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 SWOPTS=(--config /dev/null --state-dir "$STATE" --spool "$("$LAB_SH" spool "$LAB")"
@@ -152,11 +163,8 @@ fi
 echo "$ spamwarden holds"
 "$SW" holds "${SWOPTS[@]}" || true
 
-heading "7/7 Queue"
-# LATER(queue): show the queue through spamwarden, e.g.
-#   build/spamwarden queue summary --spool "$("$LAB_SH" spool "$LAB")"
-# and demonstrate freeze/quarantine of the culprit's messages.
-"$LAB_SH" exim "$LAB" -bpc | sed 's/^/messages in queue: /'
+heading "8/8 Queue after the burst"
+"$SW" queue "${QCONF[@]}" --top 3 || true
 
 heading "Done"
 echo "the lab is stopped on exit; DEMO_KEEP=1 keeps $LAB"
