@@ -61,7 +61,9 @@ std::pair<std::string_view, std::string> blamed_actor(const MessageFacts& facts)
 
 void extract_facts(const spool::SpoolHeader& header, int64_t now, MessageFacts& out) {
   out = MessageFacts();
-  out.auth_account = header.auth_id;
+  // Exim also records -auth_id for local submissions (the caller's login); only a message
+  // that authenticated over SMTP (-host_auth) names an SMTP-AUTH account.
+  out.auth_account = header.host_auth.empty() ? std::string() : header.auth_id;
   out.login = header.login;
   out.uid = header.uid;
   out.bounce = header.is_bounce();

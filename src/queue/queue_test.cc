@@ -39,6 +39,11 @@ TEST(MessageFacts, ComeFromTheRealFixtures) {
   EXPECT_EQ(f.age_seconds, 7200);
   EXPECT_TRUE(f.local_submission);
   EXPECT_EQ(blamed_actor(f).first, "login");  // root ran sendmail: blame the login
+
+  // Exim records the caller's login as -auth_id on local submissions: that is no SMTP AUTH.
+  spool::SpoolHeader local = fixture("real-4.96/flat/input/1xV9s1-0003cB-2A-H");
+  ASSERT_EQ(local.auth_id, "userx1");
+  EXPECT_TRUE(facts_of(local, 0).auth_account.empty());
   ASSERT_EQ(f.recipient_domains.size(), 2u);
 
   MessageFacts bounce = facts_of(fixture("frozen-bounce.H"), 0);
