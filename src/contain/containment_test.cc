@@ -1,5 +1,6 @@
 // Containment without a store, Exim or alerts: hold lists appear on hold, and only the lists
 // whose content changed are rewritten (each write is two fsyncs inside the read loop).
+#include "base/temp_dir.h"
 #include "contain/containment.h"
 
 #include <gtest/gtest.h>
@@ -11,15 +12,6 @@
 
 namespace sw::contain {
 namespace {
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/sw-contain-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 int64_t inode_of(const std::string& path) {
   struct stat st {};

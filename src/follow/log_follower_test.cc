@@ -1,3 +1,4 @@
+#include "base/temp_dir.h"
 #include "follow/log_follower.h"
 
 #include <gtest/gtest.h>
@@ -11,15 +12,6 @@
 
 namespace sw::follow {
 namespace {
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/sw-follow-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 void append(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::app) << text;

@@ -1,3 +1,4 @@
+#include "base/temp_dir.h"
 #include "store/hold_store.h"
 
 #include <gtest/gtest.h>
@@ -7,15 +8,6 @@
 
 namespace sw::store {
 namespace {
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/sw-store-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 const detect::ActorRef kUser{detect::ActorType::LocalUser, "userx1"};
 
