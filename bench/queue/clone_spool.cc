@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "spool/message_id.h"
+#include "eximlog/message_id.h"
 #include "spool/spool_location.h"
 
 namespace {
@@ -53,7 +53,7 @@ bool write_file(const std::string& path, const std::string& bytes, uid_t uid, gi
 
 // Same length as `like`: 16-char ids get 6+6+2 digits, 23-char ids 6+11+4.
 std::string make_id(const std::string& like, int64_t time, uint64_t counter) {
-  if (like.size() == sw::spool::kOldIdLength)
+  if (like.size() == sw::eximlog::kOldIdLength)
     return base62(uint64_t(time), 6) + "-" + base62(counter, 6) + "-" + base62(counter % 2000, 2);
   return base62(uint64_t(time), 6) + "-" + base62(counter, 11) + "-" + base62(counter % 1000000, 4);
 }
@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
     std::string data = id + "-D\n" + t.data.substr(t.id.size() + 3);
     std::string dir = dest + "/input";
     if (split) {
-      dir += "/" + std::string(1, sw::spool::split_subdir_of(id));
+      dir += "/" + std::string(1, sw::eximlog::split_subdir_of(id));
       ::mkdir(dir.c_str(), 0750);
       ::chown(dir.c_str(), uid, gid);
     }

@@ -6,7 +6,7 @@
 
 namespace sw::eximlog {
 
-static int base62(char c) {
+int base62_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'A' && c <= 'Z') return c - 'A' + 10;
   if (c >= 'a' && c <= 'z') return c - 'a' + 36;
@@ -43,9 +43,10 @@ MessageKey message_key(std::string_view id) {
   return k;
 }
 
-int64_t message_id_time(std::string_view id) {
+std::optional<int64_t> message_id_time(std::string_view id) {
+  if (!is_message_id(id)) return std::nullopt;
   int64_t t = 0;
-  for (size_t i = 0; i < 6 && i < id.size(); ++i) t = t * 62 + base62(id[i]);
+  for (size_t i = 0; i < 6; ++i) t = t * 62 + base62_value(id[i]);
   return t;
 }
 

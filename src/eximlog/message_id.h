@@ -2,6 +2,7 @@
 // Exim >= 4.97). Both can appear in one log during an upgrade, so every consumer accepts both.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace sw::eximlog {
@@ -32,7 +33,14 @@ struct MessageKeyHash {
   }
 };
 
-// Reception time encoded in the id (base-62 seconds since the epoch), for either form.
-int64_t message_id_time(std::string_view id);
+// Reception time encoded in the id (base-62 seconds since the epoch), for either form;
+// nullopt for a malformed id.
+std::optional<int64_t> message_id_time(std::string_view id);
+
+// Value of one base-62 digit (0-9A-Za-z), or -1.
+int base62_value(char c);
+
+// The split-spool subdirectory of an id: its least significant time digit.
+inline char split_subdir_of(std::string_view id) { return id[5]; }
 
 }  // namespace sw::eximlog

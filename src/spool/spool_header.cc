@@ -4,7 +4,7 @@
 #include <optional>
 
 #include "base/text.h"
-#include "spool/message_id.h"
+#include "eximlog/message_id.h"
 
 namespace sw::spool {
 namespace {
@@ -225,7 +225,7 @@ HeaderParseStatus read_envelope_start(Cursor& cursor, SpoolHeader& out) {
   auto id_line = cursor.line();
   if (!id_line) return cursor.fail(HeaderParseError::truncated);
   if (id_line->size() < 3 || !id_line->ends_with("-H") ||
-      !valid_message_id(id_line->substr(0, id_line->size() - 2)))
+      !eximlog::is_message_id(id_line->substr(0, id_line->size() - 2)))
     return cursor.fail(HeaderParseError::id_line);
   out.id = id_line->substr(0, id_line->size() - 2);
 

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "spool/message_id.h"
+#include "eximlog/message_id.h"
 
 namespace sw::spool {
 namespace {
@@ -126,7 +126,7 @@ TEST(SpoolHeader, HeaderTextSpansFoldedLinesByByteCount) {
 TEST(SpoolHeader, NewStyleIdsAndOldHostAddressForms) {
   SpoolHeader h;
   std::string id = "1rAbCd-000000001Ab-00aZ";
-  ASSERT_TRUE(valid_message_id(id));
+  ASSERT_TRUE(eximlog::is_message_id(id));
   std::string text = make_header("-host_address 2001:db8::1.54321\n-interface_address 10.0.0.1.25\n",
                                  "XX\n1\na@b\n", "015  Subject: hello\n", id);
   ASSERT_TRUE(parse_spool_header(text, h).ok());
@@ -244,18 +244,6 @@ TEST(SpoolHeader, BadInputIsAnErrorNotACrash) {
   EXPECT_EQ(parse_spool_header(make_header("", "XX\n1\na@b\nnot blank\n"), h).error, HeaderParseError::separator);
 }
 
-TEST(MessageId, BothFormsAndTheirTime) {
-  EXPECT_TRUE(valid_message_id("1FZ8zt-0005lz-E7"));
-  EXPECT_TRUE(valid_message_id("1rAbCd-000000001Ab-00aZ"));
-  EXPECT_FALSE(valid_message_id("1FZ8zt-0005lz-E"));
-  EXPECT_FALSE(valid_message_id("1FZ8zt_0005lz-E7"));
-  EXPECT_FALSE(valid_message_id("1FZ8z!-0005lz-E7"));
-  EXPECT_EQ(split_subdir_of("1FZ8zt-0005lz-E7"), 't');
-  // "000010" is 62 seconds; the time digits mean the same in both forms.
-  EXPECT_EQ(message_id_time("000010-0005lz-E7"), 62);
-  EXPECT_EQ(message_id_time("000010-000000001Ab-00aZ"), 62);
-  EXPECT_FALSE(message_id_time("bogus"));
-}
 
 }  // namespace
 }  // namespace sw::spool

@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "base/text.h"
-#include "spool/message_id.h"
+#include "eximlog/message_id.h"
 
 namespace sw::spool {
 namespace {
@@ -35,13 +35,13 @@ void scan_input_dir(const std::string& dir, const std::string& msglog_dir, bool 
   std::vector<std::string> subdirs;
   while (const dirent* entry = ::readdir(handle)) {
     std::string_view name = entry->d_name;
-    if (name.size() == 1 && descend && base62_value(name[0]) >= 0) {
+    if (name.size() == 1 && descend && eximlog::base62_value(name[0]) >= 0) {
       if (entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN) subdirs.emplace_back(name);
       continue;
     }
     if (name.size() < 3 || !name.ends_with("-H")) continue;
     std::string_view id = name.substr(0, name.size() - 2);
-    if (!valid_message_id(id)) continue;
+    if (!eximlog::is_message_id(id)) continue;
     SpoolListing::Entry e{};
     id.copy(e.id, id.size());
     e.dir = dir_index;
@@ -117,8 +117,8 @@ std::vector<MessageLocation> list_messages(const std::string& spool_dir) {
 }
 
 std::optional<MessageLocation> locate_message(const std::string& spool_dir, std::string_view id) {
-  if (!valid_message_id(id)) return std::nullopt;
-  std::string subdir = "/" + std::string(1, split_subdir_of(id));
+  if (!eximlog::is_message_id(id)) return std::nullopt;
+  std::string subdir = "/" + std::string(1, eximlog::split_subdir_of(id));
   const std::string name = std::string(id) + "-H";
   for (bool moved : {false, true}) {
     std::string input = spool_dir + (moved ? "/Finput" : "/input");
