@@ -20,6 +20,17 @@ std::string_view trim(std::string_view s);
 // Parses a non-negative decimal integer that fills the whole view; nullopt otherwise.
 std::optional<uint64_t> parse_uint(std::string_view s);
 
+// "user@example.com" -> "example.com" ("" without '@'), and -> "user" (the whole string
+// without '@'). The last '@' counts: quoted local parts may contain one.
+inline std::string_view domain_of(std::string_view address) {
+  size_t at = address.rfind('@');
+  return at == std::string_view::npos ? std::string_view{} : address.substr(at + 1);
+}
+inline std::string_view local_part_of(std::string_view address) {
+  size_t at = address.rfind('@');
+  return at == std::string_view::npos ? address : address.substr(0, at);
+}
+
 // Undoes Exim's printable-escaping (\" \\ \n \t \ooo ...), as used in T="..." subjects.
 std::string unescape_exim(std::string_view s);
 

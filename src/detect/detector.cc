@@ -21,18 +21,9 @@ constexpr int64_t kTenMinutes = 600;
 constexpr size_t kMaxDistinctTracked = 4096;  // per actor: domains / IPs remembered for an hour
 constexpr size_t kMaxInflight = 200000;       // messages awaiting their outcome lines
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-bool is_local_submission(const LogLine& l) { return l.host_ip.empty() && starts_with(l.protocol, "local"); }
-
 // Exim's own processes submit bounces and other generated mail as these users.
 bool is_mta_login(std::string_view login) {
   return login == "Debian-exim" || login == "exim" || login == "mailnull" || login == "mail";
-}
-
-std::string_view domain_of(std::string_view address) {
-  size_t at = address.rfind('@');
-  return at == std::string_view::npos ? std::string_view{} : address.substr(at + 1);
 }
 
 // Values seen within the last hour, capped; counts distinct ones.

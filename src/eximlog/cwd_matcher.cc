@@ -7,21 +7,19 @@ constexpr int64_t kMaxAgeWithPid = 300;  // a sendmail run rarely takes longer t
 constexpr int64_t kMaxAgeNoPid = 5;      // without pids, only an adjacent arrival is credible
 constexpr size_t kFifoMax = 256;
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
 }  // namespace
 
 bool is_submission_cwd(std::string_view dir, std::string_view args) {
-  if (starts_with(dir, "/var/spool/exim")) return false;
+  if (dir.starts_with("/var/spool/exim")) return false;
   size_t i = 0;
   while (i < args.size()) {
     size_t end = args.find(' ', i);
     if (end == std::string_view::npos) end = args.size();
     std::string_view a = args.substr(i, end - i);
-    if (starts_with(a, "-M") || starts_with(a, "-q") || starts_with(a, "-R") || starts_with(a, "-S") ||
-        starts_with(a, "-E"))
+    if (a.starts_with("-M") || a.starts_with("-q") || a.starts_with("-R") || a.starts_with("-S") ||
+        a.starts_with("-E"))
       return false;
-    if (starts_with(a, "-b") && a != "-bm" && a != "-bs" && a != "-bS") return false;
+    if (a.starts_with("-b") && a != "-bm" && a != "-bs" && a != "-bS") return false;
     i = end + 1;
   }
   return true;

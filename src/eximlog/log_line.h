@@ -72,4 +72,10 @@ struct LogLine {
   uint64_t size = 0;            // S= on arrivals
 };
 
+// A message handed to Exim on this host (sendmail, PHP mail()): a "local..." protocol and no
+// client host.
+inline bool is_local_submission(const LogLine& l) {
+  return l.host_ip.empty() && l.protocol.starts_with("local");
+}
+
 }  // namespace sw::eximlog

@@ -16,22 +16,6 @@ namespace {
 constexpr size_t kUnparsedSamples = 5;
 constexpr uint64_t kEvidencePeakFloor = 10;
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-std::string_view domain_of(std::string_view address) {
-  size_t at = address.rfind('@');
-  return at == std::string_view::npos ? std::string_view{} : address.substr(at + 1);
-}
-
-std::string_view local_part_of(std::string_view address) {
-  size_t at = address.rfind('@');
-  return at == std::string_view::npos ? address : address.substr(0, at);
-}
-
-bool is_local_submission(const LogLine& l) {
-  return l.host_ip.empty() && starts_with(l.protocol, "local");
-}
-
 bool looks_like_unknown_recipient(const LogLine& l) {
   if (l.temporary) return false;
   std::string reason = to_lower(l.reason);
