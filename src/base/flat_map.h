@@ -68,6 +68,12 @@ class FlatMap {
 
   size_t size() const { return size_; }
 
+  template <class F>
+  void for_each(F&& f) const {
+    for (const Slot& s : slots_)
+      if (s.used) f(s.key, s.value);
+  }
+
   // Starts loading the slot where a lookup of `k` begins, so a later find() need not wait
   // on a cache miss.
   void prefetch(const Key& k) const { __builtin_prefetch(&slots_[home(k)]); }

@@ -14,7 +14,21 @@ class StringArena {
   static constexpr size_t kChunkBytes = size_t(1) << 20;
 
   // A copy of `s` that stays valid until the arena is destroyed.
-  std::string_view store(std::string_view s) {
+  std::string_view store(std::string_view s) { return store(s, false); }
+  // A copy with ASCII letters lowercased.
+  std::string_view store_lowered(std::string_view s) { return store(s, true); }
+
+ private:
+  std::string_view store(std::string_view s, bool lower) {
+    std::string_view out = append(s);
+    if (lower) {
+      char* p = const_cast<char*>(out.data());
+      for (size_t i = 0; i < out.size(); ++i)
+        if (p[i] >= 'A' && p[i] <= 'Z') p[i] = char(p[i] - 'A' + 'a');
+    }
+    return out;
+  }
+  std::string_view append(std::string_view s) {
     if (s.empty()) return {};
     if (s.size() > kChunkBytes / 4) return copy_into(own_chunk(s.size()), s);  // rare: long keys
     if (s.size() > room_) {
@@ -26,8 +40,6 @@ class StringArena {
     room_ -= s.size();
     return out;
   }
-
- private:
   char* own_chunk(size_t n) {
     chunks_.push_back(std::make_unique_for_overwrite<char[]>(n));
     return chunks_.back().get();

@@ -20,5 +20,13 @@ TEST(StringArena, CopiesStayValidAcrossChunks) {
   EXPECT_TRUE(arena.store("").empty());
 }
 
+TEST(StringArena, StoresLowercasedCopyLeavingSourceAlone) {
+  StringArena arena;
+  std::string source = "Sales@ACME-Shop.Example";
+  EXPECT_EQ(arena.store_lowered(source), "sales@acme-shop.example");
+  EXPECT_EQ(source, "Sales@ACME-Shop.Example");
+  EXPECT_EQ(arena.store("MiXed"), "MiXed");
+}
+
 }  // namespace
 }  // namespace sw

@@ -73,7 +73,7 @@ void add_logs_command(CLI::App& app, int* result) {
   cmd->add_option("--top", a->top, "rows per actor table (0 = all)")->capture_default_str();
   cmd->add_option("--since", a->since, "only lines at or after this time (YYYY-MM-DD[ HH:MM[:SS]])");
   cmd->add_option("--until", a->until, "only lines before this time");
-  cmd->add_option("--threads", a->threads, "parser threads (default: one per core)");
+  cmd->add_option("--threads", a->threads, "parser threads besides the engine thread (default: cores - 1, at least 1)");
   cmd->add_flag("--no-progress", a->no_progress, "no progress bar even on a terminal");
   auto& t = a->t;
   cmd->add_option("--window", t.window_seconds, "burst window in seconds")->capture_default_str();

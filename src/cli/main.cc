@@ -1,10 +1,16 @@
 // spamwarden: find, stop and prevent spam on Exim servers. One binary, one subcommand per job.
 #include <cstdio>
 #include <exception>
+#include <string_view>
+
+#include "base/huge_pages.h"
 
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
+  // The table-building jobs; the others stay small and exec exim, which needs no tunables.
+  std::string_view job = argc > 1 ? argv[1] : "";
+  if (job == "logs" || job == "watch") sw::reexec_with_huge_page_heap(argv);
   CLI::App app{"spamwarden: find, stop and prevent spam on Exim mail servers"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "spamwarden 0.1.0");

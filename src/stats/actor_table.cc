@@ -32,10 +32,9 @@ const char* actor_kind_title(ActorKind kind) {
   return "?";
 }
 
-uint32_t ActorTable::intern(std::string_view key, bool* created) {
+uint32_t ActorTable::intern(uint64_t h, std::string_view key, bool lower, bool* created) {
   // Actors are identified by a 64-bit hash of their key: comparing the key bytes would cost a
   // cache miss per lookup, and a collision among even 10^7 keys has odds of about 10^-5.
-  uint64_t h = key_hash(key);
   if (uint32_t* slot = index_.find(h)) {
     if (created) *created = false;
     return *slot;
@@ -43,7 +42,7 @@ uint32_t ActorTable::intern(std::string_view key, bool* created) {
   uint32_t idx = uint32_t(actors_.size());
   index_[h] = idx;
   ActorStats& a = actors_.emplace_back();
-  a.key = keys_.store(key);
+  a.key = lower ? keys_.store_lowered(key) : keys_.store(key);
   if (with_extras_) {
     a.extras = std::make_unique<ActorExtras>();
     if (window_span_ > 0) a.extras->window.emplace(window_span_);

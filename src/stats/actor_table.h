@@ -79,7 +79,10 @@ class ActorTable {
       : kind_(kind), window_span_(window_span), with_extras_(with_extras || window_span > 0) {}
 
   // Index of the actor with this key, created on first sight (created=true then).
-  uint32_t intern(std::string_view key, bool* created = nullptr);
+  uint32_t intern(std::string_view key, bool* created = nullptr) { return intern(key_hash(key), key, false, created); }
+  // The same with the key's hash already computed (key_hash(key, lower)) off the engine
+  // thread; `lower` stores the key lowercased. The key bytes are only read on creation.
+  uint32_t intern(uint64_t hash, std::string_view key, bool lower, bool* created);
   // The hash intern() uses; `lower` gives the hash of the lowercased key.
   static uint64_t key_hash(std::string_view key, bool lower = false) { return hash_bytes(key, lower); }
   ActorStats& at(uint32_t index) { return actors_[index]; }
@@ -89,6 +92,7 @@ class ActorTable {
   void prefetch_slot(uint64_t hash) const { index_.prefetch(hash); }
   void prefetch_actor(uint64_t hash) const;
   const ActorStats* find(std::string_view key) const;
+  bool contains(uint64_t hash) const { return index_.find(hash) != nullptr; }
   const ChunkedVector<ActorStats>& all() const { return actors_; }
   size_t size() const { return actors_.size(); }
   ActorKind kind() const { return kind_; }

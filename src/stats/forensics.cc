@@ -16,6 +16,12 @@ namespace {
 constexpr size_t kUnparsedSamples = 5;
 constexpr uint64_t kEvidencePeakFloor = 10;
 
+// Subjects group by campaign: unescaped, digits folded ("Order #123" = "Order #0").
+std::string_view subject_key(std::string_view subject, std::string& unescaped, std::string& folded) {
+  if (subject.find('\\') != std::string_view::npos) subject = unescaped = unescape_exim(subject);
+  return fold_digits(subject, folded);
+}
+
 bool looks_like_unknown_recipient(const LogLine& l) {
   if (l.temporary) return false;
   std::string reason = to_lower(l.reason);
@@ -57,53 +63,75 @@ bool Forensics::count(LineKind kind, CivilSeconds time, uint32_t pid, std::strin
   return true;
 }
 
-void Forensics::add(const LogLine& l, std::string_view raw) {
+void Forensics::add(const LogLine& l, std::string_view raw, const LineKeys& keys) {
   if (!count(l.kind, l.time, l.pid, raw)) return;
   switch (l.kind) {
-    case LineKind::Arrival: on_arrival(l, raw); break;
+    case LineKind::Arrival: on_arrival(l, raw, keys); break;
     case LineKind::Delivery:
     case LineKind::Defer:
     case LineKind::Bounce: on_outcome(l); break;
     case LineKind::Frozen: on_frozen(l); break;
-    case LineKind::Completed:
-      if (!l.message_id.empty() && inflight_.erase(eximlog::message_key(l.message_id))) ++msgs_.completed;
-      break;
+    case LineKind::Completed: on_completed(l); break;
     case LineKind::Cwd: on_cwd(l, raw); break;
-    case LineKind::RejectRcpt: on_rejected_rcpt(l, raw); break;
-    case LineKind::AuthFailure: on_auth_failure(l, raw); break;
+    case LineKind::RejectRcpt: on_rejected_rcpt(l, raw, keys); break;
+    case LineKind::AuthFailure: on_auth_failure(l, raw, keys); break;
     default: break;
   }
 }
 
-Forensics::LargeActorHashes Forensics::large_actor_hashes(const LogLine& l) {
-  LargeActorHashes out;
+Forensics::LineKeys Forensics::line_keys(const LogLine& l) {
+  LineKeys out;
   auto note = [&](ActorKind k, std::string_view key, bool lower) {
-    out.kind[out.count] = k;
-    out.hash[out.count++] = ActorTable::key_hash(key, lower);
+    out.present |= 1u << unsigned(k);
+    out.hash[size_t(k)] = ActorTable::key_hash(key, lower);
   };
   if (l.kind != LineKind::Arrival && l.kind != LineKind::RejectRcpt && l.kind != LineKind::AuthFailure) return out;
   if (!l.host_ip.empty()) note(ActorKind::ClientIp, l.host_ip, false);
   if (!l.auth_id.empty()) note(ActorKind::AuthAccount, l.auth_id, true);
-  if (l.kind != LineKind::Arrival || l.address.empty()) return out;
-  note(ActorKind::Sender, l.address, true);
-  std::string_view domain = domain_of(l.address);
-  if (!domain.empty()) note(ActorKind::SenderDomain, domain, true);
+  if (l.kind != LineKind::Arrival) return out;
+  if (!l.ident.empty()) note(ActorKind::LocalUser, l.ident, false);
+  if (!l.address.empty()) {
+    note(ActorKind::Sender, l.address, true);
+    std::string_view domain = domain_of(l.address);
+    if (!domain.empty()) note(ActorKind::SenderDomain, domain, true);
+  }
+  if (!l.subject.empty()) {
+    thread_local std::string unescaped, folded;
+    note(ActorKind::Subject, subject_key(l.subject, unescaped, folded), false);
+  }
+  if (!l.recipients.empty())
+    out.recipients = uint32_t(eximlog::for_each_recipient(l.recipients, [](std::string_view) {}));
   return out;
 }
 
-void Forensics::prefetch_slots(const LargeActorHashes& h) const {
-  for (size_t i = 0; i < h.count; ++i) table(h.kind[i]).prefetch_slot(h.hash[i]);
+// The tables that outgrow the cache: client IPs, accounts, senders and their domains.
+constexpr uint32_t kLargeKinds = 1u << unsigned(ActorKind::ClientIp) | 1u << unsigned(ActorKind::AuthAccount) |
+                                 1u << unsigned(ActorKind::Sender) | 1u << unsigned(ActorKind::SenderDomain);
+
+void Forensics::prefetch_slots(const LineKeys& k) const {
+  for (uint32_t bits = k.present & kLargeKinds; bits; bits &= bits - 1) {
+    size_t kind = size_t(__builtin_ctz(bits));
+    tables_[kind].prefetch_slot(k.hash[kind]);
+  }
 }
 
-void Forensics::prefetch_actors(const LargeActorHashes& h) const {
-  for (size_t i = 0; i < h.count; ++i) table(h.kind[i]).prefetch_actor(h.hash[i]);
+void Forensics::prefetch_actors(const LineKeys& k) const {
+  for (uint32_t bits = k.present & kLargeKinds; bits; bits &= bits - 1) {
+    size_t kind = size_t(__builtin_ctz(bits));
+    tables_[kind].prefetch_actor(k.hash[kind]);
+  }
 }
 
-uint32_t Forensics::count_actor(ActorKind k, std::string_view key, const LogLine& l, uint32_t rcpts,
-                                std::string_view raw, bool* was_new) {
+uint32_t Forensics::count_actor(ActorKind k, uint64_t hash, std::string_view key, bool lower, const LogLine& l,
+                                uint32_t rcpts, std::string_view raw, bool* was_new) {
   bool created = false;
-  uint32_t idx = tab(k).intern(key, &created);
-  ActorStats& a = tab(k).at(idx);
+  uint32_t idx = tab(k).intern(hash, key, lower, &created);
+  count_message(tab(k).at(idx), created, l, rcpts, raw);
+  if (was_new) *was_new = created;
+  return idx;
+}
+
+void Forensics::count_message(ActorStats& a, bool created, const LogLine& l, uint32_t rcpts, std::string_view raw) {
   ++a.messages;
   a.recipients += rcpts;
   a.bytes += l.size;
@@ -114,82 +142,70 @@ uint32_t Forensics::count_actor(ActorKind k, std::string_view key, const LogLine
   bool peak = w && w->add(l.time, rcpts);
   // Evidence costs a copy: for peaks, only once the window holds enough mail to matter.
   if (created || (peak && w->peak_recipients() >= kEvidencePeakFloor)) a.add_evidence(raw);
-  if (was_new) *was_new = created;
-  return idx;
 }
 
-void Forensics::on_arrival(const LogLine& l, std::string_view raw) {
+void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKeys& keys) {
   ++msgs_.messages;
   Message m;
   m.actor.fill(kNone);
   m.bounce = l.address.empty();
   m.listed = !l.recipients.empty();
-  if (m.listed) m.recipients = uint32_t(eximlog::for_each_recipient(l.recipients, [](std::string_view) {}));
+  m.recipients = keys.recipients;
   msgs_.recipients += m.recipients;
   if (m.bounce) ++msgs_.bounces;
-  if (is_local_submission(l)) ++msgs_.local;
+  bool local = is_local_submission(l);
+  if (local) ++msgs_.local;
+  auto count_key = [&](ActorKind k, std::string_view key, bool lower, bool* created = nullptr) {
+    return m.actor[size_t(k)] = count_actor(k, keys.hash[size_t(k)], key, lower, l, m.recipients, raw, created);
+  };
 
   // Bounces Exim generates itself (<> with R=) are not the local user's own mail.
   bool exim_generated = m.bounce && !l.router.empty();
-  if (is_local_submission(l) && !exim_generated) {
+  if (local && !exim_generated) {
     uint32_t script = take_script(l);
     if (script != kNone) {
-      scratch_ = tab(ActorKind::Script).at(script).key;
-      m.actor[size_t(ActorKind::Script)] = count_actor(ActorKind::Script, scratch_, l, m.recipients, raw);
+      count_message(tab(ActorKind::Script).at(script), false, l, m.recipients, raw);
+      m.actor[size_t(ActorKind::Script)] = script;
     }
-    if (!l.ident.empty())
-      m.actor[size_t(ActorKind::LocalUser)] = count_actor(ActorKind::LocalUser, l.ident, l, m.recipients, raw);
+    if (keys.has(ActorKind::LocalUser)) count_key(ActorKind::LocalUser, l.ident, false);
   }
-  if (!l.auth_id.empty()) {
-    uint32_t idx = count_actor(ActorKind::AuthAccount, lowered(l.auth_id), l, m.recipients, raw);
+  if (keys.has(ActorKind::AuthAccount)) {
+    uint32_t idx = count_key(ActorKind::AuthAccount, l.auth_id, true);
     ActorTable::note_client_ip(tab(ActorKind::AuthAccount).at(idx), l.host_ip);
-    m.actor[size_t(ActorKind::AuthAccount)] = idx;
   }
-  if (!l.host_ip.empty())
-    m.actor[size_t(ActorKind::ClientIp)] = count_actor(ActorKind::ClientIp, l.host_ip, l, m.recipients, raw);
-  if (!m.bounce) {
-    std::string_view sender = lowered(l.address);
+  if (keys.has(ActorKind::ClientIp)) count_key(ActorKind::ClientIp, l.host_ip, false);
+  if (keys.has(ActorKind::Sender)) {
     bool created = false;
-    uint32_t si = count_actor(ActorKind::Sender, sender, l, m.recipients, raw, &created);
-    m.actor[size_t(ActorKind::Sender)] = si;
-    if (is_local_submission(l) || !l.auth_id.empty()) ++tab(ActorKind::Sender).at(si).trusted_submissions;
-    std::string_view domain = domain_of(sender);
-    if (!domain.empty()) {
-      uint32_t d = count_actor(ActorKind::SenderDomain, domain, l, m.recipients, raw);
-      m.actor[size_t(ActorKind::SenderDomain)] = d;
+    uint32_t si = count_key(ActorKind::Sender, l.address, true, &created);
+    if (local || !l.auth_id.empty()) ++tab(ActorKind::Sender).at(si).trusted_submissions;
+    if (keys.has(ActorKind::SenderDomain)) {
+      uint32_t d = count_key(ActorKind::SenderDomain, domain_of(l.address), true);
       if (created) {
         ActorStats& ds = tab(ActorKind::SenderDomain).at(d);
         ++ds.distinct_senders;
-        if (looks_random_localpart(local_part_of(sender))) ++ds.random_senders;
+        if (looks_random_localpart(local_part_of(l.address))) ++ds.random_senders;
       }
     }
   }
-  if (!l.subject.empty()) {
-    // Digits are folded so templated subjects ("Order #123") group like the campaign they are.
-    std::string_view subject = l.subject;
-    if (subject.find('\\') != std::string_view::npos) subject = subject_ = unescape_exim(subject);
-    subject = fold_digits(subject, scratch_);
-    m.actor[size_t(ActorKind::Subject)] = count_actor(ActorKind::Subject, subject, l, m.recipients, raw);
+  if (keys.has(ActorKind::Subject)) {
+    // The folded key is only read when the subject is new.
+    bool known = tab(ActorKind::Subject).contains(keys.hash[size_t(ActorKind::Subject)]);
+    count_key(ActorKind::Subject, known ? std::string_view{} : subject_key(l.subject, subject_, scratch_), false);
   }
   if (m.bounce && m.listed) {
     eximlog::for_each_recipient(l.recipients, [&](std::string_view r) { note_bounce_recipient(r, l, raw); });
-    m.actor[size_t(ActorKind::BounceRecipient)] =
-        tab(ActorKind::BounceRecipient).intern(lowered(l.recipients.substr(0, l.recipients.find(' '))));
+    m.actor[size_t(ActorKind::BounceRecipient)] = intern_lowered(ActorKind::BounceRecipient,
+                                                                 l.recipients.substr(0, l.recipients.find(' ')));
   }
   if (!l.message_id.empty()) inflight_[eximlog::message_key(l.message_id)] = m;
 }
 
 void Forensics::note_bounce_recipient(std::string_view address, const LogLine& l, std::string_view raw) {
-  count_actor(ActorKind::BounceRecipient, lowered(address), l, 1, raw);
+  count_actor(ActorKind::BounceRecipient, ActorTable::key_hash(address, true), address, true, l, 1, raw);
 }
 
-std::string_view Forensics::lowered(std::string_view s) {
-  bool upper = false;
-  for (char c : s) upper |= (c >= 'A' && c <= 'Z');
-  if (!upper) return s;
-  scratch_.assign(s);
-  for (char& c : scratch_) c = ascii_lower(c);
-  return scratch_;
+uint32_t Forensics::intern_lowered(ActorKind k, std::string_view key) {
+  return tab(k).intern(ActorTable::key_hash(key, true), key, true, nullptr);
 }
 
 void Forensics::add_recipients(Message& m, uint32_t n) {
@@ -222,17 +238,34 @@ void Forensics::on_outcome(const LogLine& l) {
       if (m.seen_count < Message::kSeenInline) m.seen[m.seen_count++] = h;
       add_recipients(m, 1);
       if (m.bounce) {
-        m.actor[size_t(ActorKind::BounceRecipient)] = tab(ActorKind::BounceRecipient).intern(lowered(top));
+        m.actor[size_t(ActorKind::BounceRecipient)] = intern_lowered(ActorKind::BounceRecipient, top);
         note_bounce_recipient(top, l, l.text);
       }
     }
   }
+  if (l.kind == LineKind::Delivery) ++m.delivered;
+  else if (l.kind == LineKind::Defer) ++m.deferred;
+  else ++m.failed;
+}
+
+void Forensics::on_completed(const LogLine& l) {
+  if (l.message_id.empty()) return;
+  eximlog::MessageKey key = eximlog::message_key(l.message_id);
+  const Message* m = inflight_.find(key);
+  if (!m) return;
+  settle_outcomes(*m);
+  inflight_.erase(key);
+  ++msgs_.completed;
+}
+
+void Forensics::settle_outcomes(const Message& m) {
+  if ((m.delivered | m.deferred | m.failed) == 0) return;
   for (size_t k = 0; k < kActorKinds; ++k) {
     if (m.actor[k] == kNone) continue;
     ActorStats& a = tables_[k].at(m.actor[k]);
-    if (l.kind == LineKind::Delivery) ++a.delivered;
-    else if (l.kind == LineKind::Defer) ++a.deferred;
-    else ++a.failed;
+    a.delivered += m.delivered;
+    a.deferred += m.deferred;
+    a.failed += m.failed;
   }
 }
 
@@ -262,23 +295,27 @@ uint32_t Forensics::take_script(const LogLine& l) {
   return script;
 }
 
-void Forensics::on_rejected_rcpt(const LogLine& l, std::string_view raw) {
-  if (l.host_ip.empty() || !looks_like_unknown_recipient(l)) return;
-  ActorStats& a = tab(ActorKind::ClientIp).at(tab(ActorKind::ClientIp).intern(l.host_ip));
+void Forensics::on_rejected_rcpt(const LogLine& l, std::string_view raw, const LineKeys& keys) {
+  if (!keys.has(ActorKind::ClientIp) || !looks_like_unknown_recipient(l)) return;
+  ActorTable& ips = tab(ActorKind::ClientIp);
+  ActorStats& a = ips.at(ips.intern(keys.hash[size_t(ActorKind::ClientIp)], l.host_ip, false, nullptr));
   if (a.rejected_rcpts++ == 0 || a.rejected_rcpts % 64 == 0) a.add_evidence(raw);
   if (a.first == 0) a.first = l.time;
   a.last = l.time;
 }
 
-void Forensics::on_auth_failure(const LogLine& l, std::string_view raw) {
-  if (!l.host_ip.empty()) {
-    ActorStats& ip = tab(ActorKind::ClientIp).at(tab(ActorKind::ClientIp).intern(l.host_ip));
+void Forensics::on_auth_failure(const LogLine& l, std::string_view raw, const LineKeys& keys) {
+  if (keys.has(ActorKind::ClientIp)) {
+    ActorTable& ips = tab(ActorKind::ClientIp);
+    ActorStats& ip = ips.at(ips.intern(keys.hash[size_t(ActorKind::ClientIp)], l.host_ip, false, nullptr));
     if (ip.failed_logins++ == 0 || ip.failed_logins % 16 == 0) ip.add_evidence(raw);
     if (ip.first == 0) ip.first = l.time;
     ip.last = l.time;
   }
-  if (!l.auth_id.empty()) {
-    ActorStats& acc = tab(ActorKind::AuthAccount).at(tab(ActorKind::AuthAccount).intern(lowered(l.auth_id)));
+  if (keys.has(ActorKind::AuthAccount)) {
+    ActorTable& accounts = tab(ActorKind::AuthAccount);
+    ActorStats& acc =
+        accounts.at(accounts.intern(keys.hash[size_t(ActorKind::AuthAccount)], l.auth_id, true, nullptr));
     if (acc.failed_logins++ == 0) {
       acc.first_failed_login = l.time;
       acc.add_evidence(raw);
@@ -288,6 +325,8 @@ void Forensics::on_auth_failure(const LogLine& l, std::string_view raw) {
 }
 
 void Forensics::finish() {
+  // Messages still queued at the end keep the outcomes logged so far.
+  inflight_.for_each([&](const eximlog::MessageKey&, const Message& m) { settle_outcomes(m); });
   msgs_.still_queued = inflight_.size();
 }
 

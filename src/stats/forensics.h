@@ -51,22 +51,27 @@ class Forensics {
     until_ = until;
   }
 
-  // `raw` is the whole line as read (for evidence); `line` its parse.
-  void add(const eximlog::LogLine& line, std::string_view raw);
+  // What add() derives from a line before touching any table: the hash of every actor key
+  // it names (lowercased where actors are case-blind, subjects unescaped and digit-folded)
+  // and the "for" list's length. Pure, so the parse threads compute it, not the engine.
+  struct LineKeys {
+    uint32_t present = 0;    // bit per ActorKind with a key on this line
+    uint32_t recipients = 0; // addresses in the "for" list
+    std::array<uint64_t, kActorKinds> hash{};
+    bool has(ActorKind k) const { return (present >> unsigned(k)) & 1u; }
+  };
+  static LineKeys line_keys(const eximlog::LogLine& l);
+
+  // `raw` is the whole line as read (for evidence); `line` its parse; `keys` line_keys(line).
+  void add(const eximlog::LogLine& line, std::string_view raw, const LineKeys& keys);
+  void add(const eximlog::LogLine& line, std::string_view raw) { add(line, raw, line_keys(line)); }
   // Counts a line the engine has no use for beyond statistics; false when it was filtered out.
   bool count(eximlog::LineKind kind, CivilSeconds time, uint32_t pid, std::string_view raw);
   // Optional hints, issued some lines before add() of the same line: they start loading the
   // actors it will look up in the large tables, so add() finds them in cache. Stage 1 loads
   // index slots; stage 2, issued closer to add(), loads the actors those slots point to.
-  // The hashes are pure functions of the line, computed off the engine thread.
-  struct LargeActorHashes {
-    uint8_t count = 0;
-    std::array<ActorKind, 4> kind;
-    std::array<uint64_t, 4> hash;
-  };
-  static LargeActorHashes large_actor_hashes(const eximlog::LogLine& l);
-  void prefetch_slots(const LargeActorHashes& h) const;
-  void prefetch_actors(const LargeActorHashes& h) const;
+  void prefetch_slots(const LineKeys& k) const;
+  void prefetch_actors(const LineKeys& k) const;
   void finish();
 
   const ActorTable& table(ActorKind k) const { return tables_[size_t(k)]; }
@@ -85,6 +90,9 @@ class Forensics {
     uint32_t recipients = 0;
     bool listed = false;  // recipients came from the "for" list
     bool bounce = false;
+    // Per-recipient outcomes, added to the actors once at Completed (or at the end): one
+    // visit to each actor per message instead of one per delivery line.
+    uint32_t delivered = 0, deferred = 0, failed = 0;
     // Hashes of the addresses seen in delivery lines, when there was no "for" list; past
     // the inline room every further address counts as new (rare: cPanel logs the list).
     static constexpr size_t kSeenInline = 12;
@@ -93,16 +101,21 @@ class Forensics {
   };
 
   ActorTable& tab(ActorKind k) { return tables_[size_t(k)]; }
-  void on_arrival(const eximlog::LogLine& l, std::string_view raw);
+  void on_arrival(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
+  void on_completed(const eximlog::LogLine& l);
+  void settle_outcomes(const Message& m);
   void on_outcome(const eximlog::LogLine& l);
   void on_frozen(const eximlog::LogLine& l);
   void on_cwd(const eximlog::LogLine& l, std::string_view raw);
-  void on_rejected_rcpt(const eximlog::LogLine& l, std::string_view raw);
-  void on_auth_failure(const eximlog::LogLine& l, std::string_view raw);
+  void on_rejected_rcpt(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
+  void on_auth_failure(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
   uint32_t take_script(const eximlog::LogLine& l);
-  std::string_view lowered(std::string_view s);  // into scratch_, no allocation once warm
-  uint32_t count_actor(ActorKind k, std::string_view key, const eximlog::LogLine& l, uint32_t rcpts,
-                       std::string_view raw, bool* was_new = nullptr);
+  uint32_t intern_lowered(ActorKind k, std::string_view key);  // a case-blind key
+  // Counts one message for the actor with this key (hash from LineKeys, `lower` as hashed).
+  uint32_t count_actor(ActorKind k, uint64_t hash, std::string_view key, bool lower,
+                       const eximlog::LogLine& l, uint32_t rcpts, std::string_view raw,
+                       bool* was_new = nullptr);
+  void count_message(ActorStats& a, bool created, const eximlog::LogLine& l, uint32_t rcpts, std::string_view raw);
   void add_recipients(Message& m, uint32_t n);
   void note_bounce_recipient(std::string_view address, const eximlog::LogLine& l, std::string_view raw);
 

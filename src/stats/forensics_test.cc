@@ -218,6 +218,35 @@ TEST(Forensics, RecipientsFromDeliveriesWhenThereIsNoForList) {
   EXPECT_EQ(f.messages().still_queued, 1u);
 }
 
+TEST(Forensics, OutcomesReachEveryActorOfTheMessageOnceCompleted) {
+  LogBuilder b;
+  std::string id = b.next_id();
+  b.line(id + " <= Shop@Acme.example H=(pc) [192.0.2.5]:1 P=esmtpa A=dovecot_plain:Shop@Acme.example S=10"
+              " T=\"Order 17\" for x@far.test y@far.test z@gone.test");
+  b.line(id + " => x@far.test R=dnslookup T=remote_smtp H=mx [192.0.2.1]");
+  b.line(id + " == y@far.test R=dnslookup T=remote_smtp defer (-44): retry time not reached");
+  b.line(id + " ** z@gone.test R=dnslookup T=remote_smtp: 550 no such user");
+  b.line(id + " => y@far.test R=dnslookup T=remote_smtp H=mx [192.0.2.1]");
+  b.line(id + " Completed");
+  Forensics f = b.run();
+  EXPECT_EQ(f.messages().completed, 1u);
+  EXPECT_EQ(f.messages().still_queued, 0u);
+  for (ActorKind k : {ActorKind::AuthAccount, ActorKind::ClientIp, ActorKind::Sender, ActorKind::SenderDomain,
+                      ActorKind::Subject}) {
+    ASSERT_EQ(f.table(k).size(), 1u) << actor_kind_key(k);
+    const auto& a = f.table(k).all().at(0);
+    EXPECT_EQ(a.delivered, 2u) << actor_kind_key(k);
+    EXPECT_EQ(a.deferred, 1u) << actor_kind_key(k);
+    EXPECT_EQ(a.failed, 1u) << actor_kind_key(k);
+    EXPECT_EQ(a.recipients, 3u) << actor_kind_key(k);
+  }
+  // Case-blind actors are keyed lowercased; subjects with their digits folded.
+  EXPECT_EQ(f.table(ActorKind::Sender).all().at(0).key, "shop@acme.example");
+  EXPECT_EQ(f.table(ActorKind::AuthAccount).all().at(0).key, "shop@acme.example");
+  EXPECT_NE(f.table(ActorKind::Sender).find("shop@acme.example"), nullptr);
+  EXPECT_EQ(f.table(ActorKind::Subject).all().at(0).key, "Order #");
+}
+
 TEST(Forensics, TimeRangeAndGarbage) {
   LogBuilder b;
   b.auth_mail("a@b.example", "192.0.2.1", 1);

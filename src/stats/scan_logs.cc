@@ -33,7 +33,7 @@ struct ParsedBatch {
   logio::Block block;  // keeps the bytes the views point into alive
   std::vector<LogLine> lines;
   std::vector<std::string_view> raws;
-  std::vector<Forensics::LargeActorHashes> hashes;  // per line, for the engine's prefetches
+  std::vector<Forensics::LineKeys> keys;  // per line: hashes for the engine and its prefetches
   struct Skipped {
     LineKind kind;
     CivilSeconds time;
@@ -43,7 +43,7 @@ struct ParsedBatch {
     block = {};
     lines.clear();
     raws.clear();
-    hashes.clear();
+    keys.clear();
     skipped.clear();
   }
 };
@@ -54,23 +54,23 @@ void parse_block(const logio::Block& b, ParsedBatch& out) {
   if (out.lines.capacity() == 0) {  // once per recycled batch: no regrowth copies later
     out.lines.reserve(s.size() / 160);
     out.raws.reserve(s.size() / 160);
-    out.hashes.reserve(s.size() / 160);
+    out.keys.reserve(s.size() / 160);
   }
-  LogLine l;
   size_t pos = 0;
   while (pos < s.size()) {
     const void* nl = std::memchr(s.data() + pos, '\n', s.size() - pos);
     size_t end = nl ? size_t(static_cast<const char*>(nl) - s.data()) : s.size();
     std::string_view raw = s.substr(pos, end - pos);
     pos = end + 1;
+    LogLine& l = out.lines.emplace_back();  // parsed in place: a LogLine is 300+ bytes
     eximlog::parse_line(raw, l);
     if (engine_ignores(l.kind)) {
       out.skipped.push_back({l.kind, l.time});
+      out.lines.pop_back();
       continue;
     }
-    out.lines.push_back(l);
     out.raws.push_back(raw);
-    out.hashes.push_back(Forensics::large_actor_hashes(l));
+    out.keys.push_back(Forensics::line_keys(l));
   }
 }
 
@@ -153,7 +153,9 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
     }
   }
 
-  int workers = options.workers > 0 ? options.workers : int(std::max(1u, std::thread::hardware_concurrency()));
+  // The engine thread is busy all the way through: parse workers get the other cores.
+  int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  int workers = options.workers > 0 ? options.workers : std::max(1, cores - 1);
   Progress progress(options.progress && total >= options.progress_min_bytes, total);
   logio::OrderedPipeline<ParsedBatch> pipeline(workers, parse_block);
   pipeline.run(sources, [&](ParsedBatch& b) {
@@ -161,9 +163,9 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
     constexpr size_t kSlotsAhead = 40, kActorsAhead = 16;
     size_t n = b.lines.size();
     for (size_t i = 0; i < n; ++i) {
-      if (i + kSlotsAhead < n) engine.prefetch_slots(b.hashes[i + kSlotsAhead]);
-      if (i + kActorsAhead < n) engine.prefetch_actors(b.hashes[i + kActorsAhead]);
-      engine.add(b.lines[i], b.raws[i]);
+      if (i + kSlotsAhead < n) engine.prefetch_slots(b.keys[i + kSlotsAhead]);
+      if (i + kActorsAhead < n) engine.prefetch_actors(b.keys[i + kActorsAhead]);
+      engine.add(b.lines[i], b.raws[i], b.keys[i]);
     }
     for (const auto& s : b.skipped) engine.count(s.kind, s.time, 0, {});
     progress.update(offsets[b.block.input_index] + b.block.position);
