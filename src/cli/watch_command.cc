@@ -157,7 +157,7 @@ int run_watch(const WatchArgs& a, bool explicit_config) {
         log_line(last_error.empty() ? "log readable again" : last_error + " (retrying)");
       }
     }
-    if (lines == 0) std::this_thread::sleep_for(std::chrono::milliseconds(cfg->poll_ms));
+    if (lines == 0) follower.wait(std::chrono::milliseconds(cfg->poll_ms));
   }
   update_metrics(metrics, rates, follower, detector, containment, alerter, last_line_time);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

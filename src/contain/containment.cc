@@ -55,7 +55,7 @@ queue::SelectionArgs selection_for(const store::HoldRecord& hold) {
 Containment::Containment(ContainmentOptions options, store::HoldStore* store, queue::EximRunner* exim,
                          alert::Alerter* alerter, Log log)
     : options_(std::move(options)), store_(store), exim_(exim), alerter_(alerter), log_(std::move(log)),
-      worker_([this] { freeze_worker(); }) {}
+      worker_([this] { freeze_worker(); }), store_thread_([this] { store_worker(); }) {}
 
 Containment::~Containment() {
   {
@@ -63,7 +63,9 @@ Containment::~Containment() {
     stopping_ = true;
   }
   wake_.notify_all();
+  store_wake_.notify_all();
   worker_.join();
+  store_thread_.join();  // writes what is still queued first (one attempt each)
 }
 
 std::vector<store::HoldRecord> Containment::start() {
@@ -72,13 +74,17 @@ std::vector<store::HoldRecord> Containment::start() {
     if (auto holds = store_->active_holds(&error)) holds_ = *holds;
     else log_("cannot read holds from the store: " + error);
   }
-  rewrite_lists();
+  written_.clear();  // every list is written afresh: the store is what survives a crash
+  std::vector<std::string> changed;
+  rewrite_lists(&changed);
+  sync_files(changed, hold_list_dir(options_.state_dir));
   return holds_;
 }
 
-void Containment::rewrite_lists() {
-  // Only lists whose content changed (or that went missing) are rewritten: each write costs
-  // two fsyncs inside the read loop, and a hold usually changes one or two of the five lists.
+void Containment::rewrite_lists(std::vector<std::string>* changed) {
+  // Only lists whose content changed (or that went missing) are rewritten, without fsync:
+  // Exim sees a list as soon as it is renamed into place; the fsync of the changed lists
+  // happens on the store thread (hold) or right after (release, start), off the hot path.
   std::string error;
   ::mkdir(options_.state_dir.c_str(), 0755);
   ::mkdir(hold_list_dir(options_.state_dir).c_str(), 0755);
@@ -87,8 +93,9 @@ void Containment::rewrite_lists() {
     std::string content = render_hold_list(type, entries), path = hold_list_path(options_.state_dir, type);
     auto it = written_.find(type);
     if (it != written_.end() && it->second == content && ::access(path.c_str(), F_OK) == 0) continue;
-    if (write_file_atomically(path, content, &error)) {
+    if (write_file_atomically(path, content, &error, Durability::visible_only)) {
       written_[type] = std::move(content);
+      if (changed) changed->push_back(path);
     } else {
       written_.erase(type);
       ok = false;
@@ -108,23 +115,20 @@ bool Containment::hold(const detect::Trip& trip, int64_t now) {
   store::HoldRecord record{.actor = trip.actor, .reason = trip.reason, .related_user = trip.related_user,
                            .since = now, .frozen = 0, .active = true, .released_at = 0, .release_note = ""};
   holds_.push_back(record);
-  rewrite_lists();  // first: this is what stops new mail
-  std::string actor = detect::format_actor_ref(trip.actor), error;
-  if (!store_ || !store_->add_hold(record, &error)) {
-    if (!error.empty()) {
-      unsaved_.push_back(record);
-      log_("cannot record hold of " + actor + " (kept in memory, retrying): " + error);
-    }
-  }
-  if (store_) store_->add_event({now, "hold", actor, trip.reason}, nullptr);
+  std::vector<std::string> changed;
+  rewrite_lists(&changed);  // first: this is what stops new mail
+  std::string actor = detect::format_actor_ref(trip.actor);
   {
     std::lock_guard lock(mutex_);
     ++counts_.holds;
+    store_jobs_.push_back({.hold = record, .event = {now, "hold", actor, trip.reason}, .lists = std::move(changed),
+                           .stored = false, .failure_logged = false});
     if (options_.freeze_queued && exim_ && !options_.spool_dir.empty()) {
       jobs_.push_back({record, 0});
       jobs_.push_back({record, now + kSecondFreezePassDelay});
     }
   }
+  store_wake_.notify_one();
   wake_.notify_one();
   std::string summary = fmt::format("held {}: {}", actor, trip.reason);
   if (!trip.related_user.empty()) summary += " (local user " + trip.related_user + " held with it)";
@@ -135,15 +139,61 @@ bool Containment::hold(const detect::Trip& trip, int64_t now) {
   return true;
 }
 
+void Containment::store_worker() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    store_wake_.wait(lock, [&] { return stopping_ || !store_jobs_.empty(); });
+    if (store_jobs_.empty()) return;  // stopping, nothing left to write
+    StoreJob job = store_jobs_.front();
+    lock.unlock();
+    std::string error, actor = detect::format_actor_ref(job.hold.actor);
+    if (store_ && !job.stored) {
+      store_->add_hold(job.hold, &error);  // false without an error: already held (a restart)
+      if (error.empty()) {
+        job.stored = true;
+        store_->add_event(job.event, nullptr);
+      }
+    }
+    sync_files(job.lists, hold_list_dir(options_.state_dir));
+    job.lists.clear();
+    lock.lock();
+    if (!store_ || job.stored) {
+      store_jobs_.pop_front();
+      if (store_jobs_.empty()) store_idle_.notify_all();
+      continue;
+    }
+    ++counts_.store_failures;
+    StoreJob& front = store_jobs_.front();
+    front.lists.clear();
+    if (!front.failure_logged) {
+      front.failure_logged = true;
+      log_("cannot record hold of " + actor + " (kept in memory, retrying): " + error);
+    }
+    if (stopping_) {
+      store_jobs_.clear();
+      store_idle_.notify_all();
+      return;
+    }
+    store_wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+  }
+}
+
+void Containment::flush() {
+  std::unique_lock lock(mutex_);
+  store_idle_.wait(lock, [&] { return store_jobs_.empty(); });
+}
+
 std::vector<ActorRef> Containment::sync(int64_t now) {
   std::vector<ActorRef> released;
   std::string error;
-  for (auto it = unsaved_.begin(); store_ && it != unsaved_.end();) {
-    store_->add_hold(*it, &error);
-    if (error.empty()) it = unsaved_.erase(it);
-    else break;
+  bool pending = false;
+  {
+    std::lock_guard lock(mutex_);
+    pending = !store_jobs_.empty();
   }
-  if (store_ && unsaved_.empty()) {
+  // While a hold is still on its way into the store, the store's view is behind ours: no
+  // release is read from it until the store worker has caught up.
+  if (store_ && !pending) {
     if (auto active = store_->active_holds(&error)) {
       for (const store::HoldRecord& h : holds_)
         if (std::none_of(active->begin(), active->end(), [&](const auto& a) { return a.actor == h.actor; }))
@@ -154,7 +204,11 @@ std::vector<ActorRef> Containment::sync(int64_t now) {
     }
   }
   for (const ActorRef& r : released) log_("hold on " + detect::format_actor_ref(r) + " released");
-  if (lists_dirty_) rewrite_lists();
+  if (lists_dirty_) {
+    std::vector<std::string> changed;
+    rewrite_lists(&changed);
+    sync_files(changed, hold_list_dir(options_.state_dir));
+  }
   (void)now;
   return released;
 }

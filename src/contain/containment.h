@@ -1,9 +1,11 @@
 // Containment, "hold, don't delete": a tripped actor is (a) written to the hold lists Exim
-// reads in its ACLs (new mail frozen at submission), (b) its already-queued mail is frozen
-// through the queue module (on a worker thread: a slow spool scan or a missing Exim never
-// delays the next hold), (c) alerted on, and (d) recorded in the store so holds survive a
-// restart. The in-memory set is authoritative while running: a store that fails (full disk)
-// is logged and retried, the hold lists and the holds themselves keep working.
+// reads in its ACLs (new mail frozen at submission; temp + rename in the caller's thread, so
+// Exim sees the list at once), (b) its already-queued mail is frozen through the queue module
+// (on a worker thread: a slow spool scan or a missing Exim never delays the next hold), (c)
+// alerted on, and (d) recorded in the store so holds survive a restart, together with an
+// fsync of the changed lists — on a second worker thread, so that a slow disk never holds up
+// the caller (the log follower). The in-memory set is authoritative while running: a store
+// that fails (full disk) is logged and retried, the hold lists and the holds keep working.
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -54,8 +56,11 @@ class Containment {
   // Holds the actor now; false if it was already held.
   bool hold(const detect::Trip& trip, int64_t now);
   // Picks up releases made by `spamwarden release` (another process) and retries a failed
-  // store or list write. Returns the actors released since the last call.
+  // list write (a failed store write is retried by the store worker). Returns the actors
+  // released since the last call.
   std::vector<detect::ActorRef> sync(int64_t now);
+  // Blocks until every hold so far is in the store and its lists are synced (tests, shutdown).
+  void flush();
 
   size_t active() const;
   ContainmentCounts counts() const;
@@ -65,8 +70,15 @@ class Containment {
     store::HoldRecord hold;
     int64_t not_before = 0;  // second pass a few seconds later catches mail then in flight
   };
-  void rewrite_lists();
+  struct StoreJob {
+    store::HoldRecord hold;
+    store::EventRecord event;
+    std::vector<std::string> lists;  // list files to fsync
+    bool stored = false, failure_logged = false;
+  };
+  void rewrite_lists(std::vector<std::string>* changed = nullptr);
   void freeze_worker();
+  void store_worker();
   void run_freeze(const store::HoldRecord& hold);
 
   ContainmentOptions options_;
@@ -75,15 +87,16 @@ class Containment {
   alert::Alerter* alerter_;
   Log log_;
   std::vector<store::HoldRecord> holds_;   // active, in memory
-  std::vector<store::HoldRecord> unsaved_; // not yet in the store (store failure)
   bool lists_dirty_ = false;
   std::map<detect::ActorType, std::string> written_;  // last content written per list (skip unchanged)
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<FreezeJob> jobs_;
+  std::condition_variable store_wake_, store_idle_;
+  std::deque<StoreJob> store_jobs_;  // front: being written (or retried after a failure)
   bool stopping_ = false;
   ContainmentCounts counts_;
-  std::thread worker_;
+  std::thread worker_, store_thread_;
 };
 
 }  // namespace sw::contain

@@ -1,5 +1,5 @@
-// Containment without a store, Exim or alerts: hold lists appear on hold, and only the lists
-// whose content changed are rewritten (each write is two fsyncs inside the read loop).
+// Containment without Exim or alerts: hold lists appear on hold, only the lists whose content
+// changed are rewritten, and the store is written off the caller's thread.
 #include "base/temp_dir.h"
 #include "contain/containment.h"
 
@@ -48,6 +48,61 @@ TEST(ContainmentTest, RewritesOnlyChangedListsAndRestoresMissingOnes) {
   EXPECT_GE(inode_of(ip), 0);
   EXPECT_FALSE(c.hold(trip(detect::ActorType::AuthAccount, "a@b.example"), 102)) << "already held";
   EXPECT_EQ(c.active(), 2u);
+}
+
+TEST(ContainmentTest, HoldReachesTheStoreOffTheCallersThreadAndSurvivesARestart) {
+  TempDir d;
+  std::string error;
+  auto store = store::HoldStore::open(store::store_path(d.path), &error);
+  ASSERT_TRUE(store) << error;
+  {
+    Containment c({.state_dir = d.path, .spool_dir = "", .freeze_queued = false}, store.get(), nullptr, nullptr,
+                  [](const std::string&) {});
+    c.start();
+    EXPECT_TRUE(c.hold(trip(detect::ActorType::Script, "/home/u1/public_html", "u1"), 100));
+    // The list is in place as soon as hold() returns; the store follows on the worker.
+    std::ifstream in(hold_list_path(d.path, detect::ActorType::Script));
+    std::string text(std::istreambuf_iterator<char>(in), {});
+    EXPECT_NE(text.find("/home/u1/public_html"), std::string::npos) << text;
+    c.flush();
+    auto holds = store->active_holds(&error);
+    ASSERT_TRUE(holds) << error;
+    ASSERT_EQ(holds->size(), 1u);
+    EXPECT_EQ((*holds)[0].related_user, "u1");
+    EXPECT_TRUE(c.sync(101).empty()) << "a stored hold is not mistaken for a released one";
+    EXPECT_TRUE(c.hold(trip(detect::ActorType::AuthAccount, "a@b.example"), 102));
+  }  // the destructor writes what is still queued
+  auto holds = store->active_holds(&error);
+  ASSERT_TRUE(holds) << error;
+  EXPECT_EQ(holds->size(), 2u);
+  // A restart rebuilds every list from the store, even if one went missing.
+  std::filesystem::remove(hold_list_path(d.path, detect::ActorType::AuthAccount));
+  Containment again({.state_dir = d.path, .spool_dir = "", .freeze_queued = false}, store.get(), nullptr, nullptr,
+                    [](const std::string&) {});
+  EXPECT_EQ(again.start().size(), 2u);
+  std::ifstream in(hold_list_path(d.path, detect::ActorType::AuthAccount));
+  std::string text(std::istreambuf_iterator<char>(in), {});
+  EXPECT_NE(text.find("a@b.example"), std::string::npos) << text;
+}
+
+TEST(ContainmentTest, ReleaseInTheStoreIsPickedUpBySync) {
+  TempDir d;
+  std::string error;
+  auto store = store::HoldStore::open(store::store_path(d.path), &error);
+  ASSERT_TRUE(store) << error;
+  Containment c({.state_dir = d.path, .spool_dir = "", .freeze_queued = false}, store.get(), nullptr, nullptr,
+                [](const std::string&) {});
+  c.start();
+  ASSERT_TRUE(c.hold(trip(detect::ActorType::LocalUser, "u2"), 100));
+  c.flush();
+  ASSERT_TRUE(store->release(detect::ActorRef{detect::ActorType::LocalUser, "u2"}, 110, "test", &error)) << error;
+  auto released = c.sync(111);
+  ASSERT_EQ(released.size(), 1u);
+  EXPECT_EQ(released[0].key, "u2");
+  EXPECT_EQ(c.active(), 0u);
+  std::ifstream in(hold_list_path(d.path, detect::ActorType::LocalUser));
+  std::string text(std::istreambuf_iterator<char>(in), {});
+  EXPECT_EQ(text.find("\"u2\""), std::string::npos) << text;
 }
 
 }  // namespace

@@ -90,11 +90,12 @@ std::vector<HoldListEntry> parse_hold_list(std::string_view text, std::vector<st
   return entries;
 }
 
-bool write_file_atomically(const std::string& path, std::string_view content, std::string* error) {
+bool write_file_atomically(const std::string& path, std::string_view content, std::string* error,
+                           Durability durability) {
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return fail(error, "cannot create", tmp);
-  bool ok = write_all(fd, content) && ::fsync(fd) == 0;
+  bool ok = write_all(fd, content) && (durability == Durability::visible_only || ::fsync(fd) == 0);
   int saved = errno;
   // Exim reads the lists after dropping privileges: they must be world-readable.
   ::fchmod(fd, 0644);
@@ -110,12 +111,30 @@ bool write_file_atomically(const std::string& path, std::string_view content, st
     errno = saved;
     return fail(error, "cannot rename onto", path);
   }
+  if (durability == Durability::visible_only) return true;
   std::string dir = path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
   if (int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
     ::fsync(dfd);  // the rename itself survives a crash
     ::close(dfd);
   }
   return true;
+}
+
+bool sync_files(const std::vector<std::string>& paths, const std::string& dir) {
+  bool ok = true;
+  for (const std::string& p : paths) {
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;  // replaced or removed meanwhile: its successor is synced by its writer
+    ok &= ::fsync(fd) == 0;
+    ::close(fd);
+  }
+  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ok &= ::fsync(dfd) == 0;
+    ::close(dfd);
+  } else {
+    ok = false;
+  }
+  return ok;
 }
 
 std::string hold_list_dir(const std::string& state_dir) { return state_dir + "/holds"; }

@@ -38,8 +38,9 @@ struct Feeder {
   }
 };
 
-TEST(Detector, ScriptBurstTripsOnTheTwentyFirstMessageIn10s) {
+TEST(Detector, FiveMessagesASecondTripsOnTheTwentyFirstMessageIn10s) {
   Feeder f;
+  // 5 msg/s: exactly 10 in every 2 s (the short scale's limit, not above it), 21 after 4+ s.
   for (int i = 0; i < 25; ++i) f.script_message(i / 5, i, "/home/userx1/public_html", "userx1");
   ASSERT_FALSE(f.trips.empty());
   const Trip& t = f.trips.front();
@@ -53,6 +54,52 @@ TEST(Detector, ScriptBurstTripsOnTheTwentyFirstMessageIn10s) {
   EXPECT_EQ(script_trips, 1u);
 }
 
+TEST(Detector, FiftyMessagesASecondTripsOnTheEleventhMessageIn2s) {
+  Feeder f;
+  std::vector<size_t> trips_after;  // trips seen after message i
+  for (int i = 0; i < 50; ++i) {
+    f.script_message(7, i, "/home/userx1/public_html", "userx1");  // all within one second
+    trips_after.push_back(f.trips.size());
+  }
+  ASSERT_FALSE(f.trips.empty());
+  EXPECT_EQ(trips_after[9], 0u);   // 10 messages: at the limit, not above
+  EXPECT_GT(trips_after[10], 0u);  // the 11th trips
+  EXPECT_EQ(f.trips.front().actor.type, ActorType::Script);
+  EXPECT_NE(f.trips.front().reason.find("11 messages in 2s (limit 10)"), std::string::npos) << f.trips.front().reason;
+}
+
+TEST(Detector, SixMessagesASecondSustainedTripsTheShortScale) {
+  Feeder f;
+  for (int i = 0; i < 10; ++i) f.script_message(20 + i / 6, i, "/home/userx1/public_html", "userx1");
+  EXPECT_TRUE(f.trips.empty()) << f.trips.front().reason;
+  f.script_message(21, 10, "/home/userx1/public_html", "userx1");  // 6 + 5 within (19, 21]
+  ASSERT_FALSE(f.trips.empty());
+  EXPECT_NE(f.trips.front().reason.find("11 messages in 2s"), std::string::npos) << f.trips.front().reason;
+}
+
+TEST(Detector, FanOutOfTenAndAMailClientsOutboxAreNotHeld) {
+  Feeder f;
+  // A forum notifying 10 subscribers at once, three times an hour ...
+  for (int burst = 0; burst < 3; ++burst)
+    for (int i = 0; i < 10; ++i) f.script_message(burst * 1200 + 1, burst * 10 + i, "/home/forum/public_html", "forum");
+  // ... a shop mailing a few order confirmations at once ...
+  for (int i = 0; i < 4; ++i) f.script_message(30, 100 + i, "/home/shop/public_html", "shop");
+  // ... and a laptop's outbox of 10 messages flushed over SMTP-AUTH within a second.
+  for (int i = 0; i < 10; ++i) f.auth_message(40, 200 + i, "anna@acme.example", "127.0.0.9", 2);
+  EXPECT_TRUE(f.trips.empty()) << f.trips.front().reason;
+}
+
+TEST(Detector, ShortScaleForgetsAfterTwoSeconds) {
+  Feeder f;
+  // 10 at second 0, 10 at second 2: never more than 10 within (t-2, t], 20 within 10 s (not above).
+  for (int i = 0; i < 10; ++i) f.script_message(0, i, "/home/userx1/public_html", "userx1");
+  for (int i = 0; i < 10; ++i) f.script_message(2, 10 + i, "/home/userx1/public_html", "userx1");
+  EXPECT_TRUE(f.trips.empty()) << f.trips.front().reason;
+  f.script_message(3, 20, "/home/userx1/public_html", "userx1");  // 11 in (1, 3]
+  ASSERT_FALSE(f.trips.empty());
+  EXPECT_NE(f.trips.front().reason.find("in 2s"), std::string::npos) << f.trips.front().reason;
+}
+
 TEST(Detector, SteadyShopIsNotHeld) {
   Feeder f;
   for (int i = 0; i < 359; ++i) f.script_message(i * 10, i, "/home/shop/public_html/shop", "shop");  // 1 per 10 s, 1 h
@@ -62,6 +109,7 @@ TEST(Detector, SteadyShopIsNotHeld) {
 TEST(Detector, PerActorOverrideRaisesTheLimit) {
   DetectorLimits limits = default_limits();
   limits.per_actor[{ActorType::Script, "/home/news/public_html"}] = ActorLimits{.scales = {{10, 1000, 1000}}, .domains_per_hour = 0};
+  // (the override replaces all of the type's scales, the 2-second one included)
   limits.per_actor[{ActorType::LocalUser, "news"}] = ActorLimits{.scales = {{10, 1000, 1000}}, .domains_per_hour = 0};
   limits.per_actor[{ActorType::Sender, "news@host.example"}] = ActorLimits{.scales = {{10, 1000, 1000}}, .domains_per_hour = 0};
   Feeder f(limits);

@@ -1,7 +1,8 @@
 // When the detector calls an actor's sending a burst. Every limit is "more than N within the
 // window", 0 means "no limit". The defaults are chosen so an ordinary shop (order mails one
 // at a time), a local user or a customer's mail client never reaches them, while a script or
-// a hijacked account sending at 5+ msg/s trips the 10-second scale within seconds. Known bulk
+// a hijacked account sending faster than 5 msg/s trips the 2-second scale within a fraction
+// of a second (see limits.cc and docs/watch.md). Known bulk
 // senders (a newsletter) get their own, higher limits per actor.
 #pragma once
 #include <array>

@@ -12,7 +12,8 @@ uint32_t saturating_add(uint32_t a, uint64_t b) { return uint32_t(std::min<uint6
 }  // namespace
 
 SlidingWindow::SlidingWindow(int64_t span_seconds)
-    : bucket_seconds_(std::max<int64_t>(1, (span_seconds + kBuckets - 1) / kBuckets)) {}
+    : bucket_seconds_(std::max<int64_t>(1, (span_seconds + kBuckets - 1) / kBuckets)),
+      used_buckets_(std::clamp<int64_t>((span_seconds + bucket_seconds_ - 1) / bucket_seconds_, 1, kBuckets)) {}
 
 void SlidingWindow::add(CivilSeconds time, uint64_t first, uint64_t second) {
   int64_t index = floor_div(time, bucket_seconds_);
@@ -31,7 +32,7 @@ WindowCounts SlidingWindow::totals(CivilSeconds time) const {
   int64_t now = floor_div(time, bucket_seconds_);
   WindowCounts c;
   for (const Bucket& b : buckets_)
-    if (b.index > now - kBuckets && b.index <= now + 1) {
+    if (b.index > now - used_buckets_ && b.index <= now + 1) {
       c.first += b.first;
       c.second += b.second;
     }

@@ -1,6 +1,7 @@
 // A sliding window of two counters (e.g. messages and recipients) over `span` seconds, kept as
 // a ring of equal time buckets: memory is fixed per window whatever the rate, and the sum is
-// exact up to one bucket (span/kBuckets) at the old edge. Times are the log's civil seconds,
+// exact up to one bucket (span/kBuckets, at least one second) at the old edge. A span shorter
+// than kBuckets seconds uses one-second buckets, as many as the span has seconds. Times are the log's civil seconds,
 // so a follower catching up on a backlog sees the same windows as it would have live.
 #pragma once
 #include <array>
@@ -25,7 +26,7 @@ class SlidingWindow {
   // Totals of the buckets that overlap (time - span, time].
   WindowCounts totals(CivilSeconds time) const;
   bool empty_at(CivilSeconds time) const;
-  int64_t span() const { return bucket_seconds_ * kBuckets; }
+  int64_t span() const { return bucket_seconds_ * used_buckets_; }
 
  private:
   struct Bucket {
@@ -34,6 +35,7 @@ class SlidingWindow {
     uint32_t second = 0;
   };
   int64_t bucket_seconds_ = 1;
+  int64_t used_buckets_ = kBuckets;  // buckets summed by totals(): fewer for spans < kBuckets s
   std::array<Bucket, kBuckets> buckets_{};
 };
 

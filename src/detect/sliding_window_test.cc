@@ -30,6 +30,18 @@ TEST(SlidingWindow, LargeSpanUsesCoarseBuckets) {
   EXPECT_LT(w.totals(10000 + 99 * 30 + 3600).first, 100u);
 }
 
+TEST(SlidingWindow, ShortSpanCountsOnlyItsOwnSeconds) {
+  SlidingWindow w(2);  // two one-second buckets, not ten
+  EXPECT_EQ(w.span(), 2);
+  w.add(1000, 4, 4);
+  w.add(1001, 5, 5);
+  EXPECT_EQ(w.totals(1001).first, 9u);
+  EXPECT_EQ(w.totals(1002).first, 5u);  // 1000 has left (1000, 1002]
+  w.add(1003, 1, 1);
+  EXPECT_EQ(w.totals(1003).first, 1u);
+  EXPECT_TRUE(w.empty_at(1005));
+}
+
 TEST(SlidingWindow, LateLineIsCountedNotDropped) {
   SlidingWindow w(10);
   w.add(1010, 1, 0);

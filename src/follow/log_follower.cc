@@ -1,11 +1,14 @@
 #include "follow/log_follower.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 namespace sw::follow {
 
@@ -22,6 +25,54 @@ LogFollower::LogFollower(std::string path, bool from_start)
 LogFollower::~LogFollower() {
   close_fd();
   if (old_fd_ >= 0) ::close(old_fd_);
+  if (inotify_fd_ >= 0) ::close(inotify_fd_);
+}
+
+void LogFollower::wait(std::chrono::milliseconds timeout) {
+  size_t slash = path_.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash);
+  std::string_view base = slash == std::string::npos ? std::string_view(path_) : std::string_view(path_).substr(slash + 1);
+  if (!inotify_tried_) {
+    inotify_tried_ = true;
+    inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    constexpr uint32_t kMask = IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB |
+                               IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF;
+    if (inotify_fd_ >= 0 && ::inotify_add_watch(inotify_fd_, dir.c_str(), kMask) < 0) {
+      ::close(inotify_fd_);  // no directory yet (or no inotify): poll, and try again next time
+      inotify_fd_ = -1;
+      inotify_tried_ = false;
+    }
+  }
+  if (inotify_fd_ < 0) {
+    std::this_thread::sleep_for(timeout);
+    return;
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return;
+    pollfd p{inotify_fd_, POLLIN, 0};
+    if (::poll(&p, 1, int(left.count())) <= 0) return;  // timeout, or a signal
+    alignas(inotify_event) char events[8192];
+    bool ours = false, gone = false;
+    for (;;) {
+      ssize_t n = ::read(inotify_fd_, events, sizeof events);
+      if (n <= 0) break;
+      for (ssize_t at = 0; at < n;) {
+        const auto* e = reinterpret_cast<const inotify_event*>(events + at);
+        at += ssize_t(sizeof(inotify_event) + e->len);
+        if (e->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) ours = true;
+        if (e->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) gone = true;
+        if (e->len > 0 && std::string_view(e->name).starts_with(base)) ours = true;
+      }
+    }
+    if (gone) {  // the directory itself went away or moved: watch it afresh next time
+      ::close(inotify_fd_);
+      inotify_fd_ = -1;
+      inotify_tried_ = false;
+    }
+    if (ours) return;
+  }
 }
 
 // Lines appended to the renamed-away file after we switched (a process that opened the log

@@ -6,6 +6,8 @@
 //    append late are handed out too;
 //  - copytruncate: the file shrinks below our offset; we restart at 0.
 // A missing or unreadable file is reported through last_error() and retried on every poll.
+// wait() sleeps until the log changes: inotify on its directory (a write, a rotation, a new
+// file) wakes it at once; where inotify is unavailable it is a plain timed sleep (polling).
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -37,6 +39,11 @@ class LogFollower {
   // newline). Returns the number of lines delivered; 0 means "nothing new right now".
   size_t poll(const std::function<void(std::string_view)>& on_line, size_t max_bytes = 64u << 20);
 
+  // Returns when the log (or a file whose name starts with the log's, e.g. the rotated
+  // mainlog.1) may have changed, or after `timeout` at the latest; a signal ends it early too.
+  void wait(std::chrono::milliseconds timeout);
+  bool uses_inotify() const { return inotify_fd_ >= 0; }
+
   // Bytes in the file(s) not yet handed out (what we are behind).
   uint64_t lag_bytes() const;
   const FollowerStats& stats() const { return stats_; }
@@ -63,6 +70,8 @@ class LogFollower {
   std::chrono::steady_clock::time_point old_until_{};
   FollowerStats stats_;
   std::string error_;
+  int inotify_fd_ = -1;
+  bool inotify_tried_ = false;
 };
 
 }  // namespace sw::follow

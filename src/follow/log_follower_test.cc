@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 
@@ -21,6 +23,42 @@ std::vector<std::string> drain(LogFollower& f) {
   std::vector<std::string> out;
   for (int i = 0; i < 5; ++i) f.poll([&](std::string_view l) { out.emplace_back(l); });
   return out;
+}
+
+TEST(LogFollower, WaitWakesOnAnAppendAndOtherwiseTimesOut) {
+  using namespace std::chrono;
+  TempDir d;
+  std::string log = d.path + "/mainlog";
+  append(log, "old\n");
+  LogFollower f(log, false);
+  auto t0 = steady_clock::now();
+  f.wait(milliseconds(150));  // nothing happens: the full timeout
+  EXPECT_GE(steady_clock::now() - t0, milliseconds(140));
+  ASSERT_TRUE(f.uses_inotify()) << "inotify on the log's directory";
+
+  append(d.path + "/rejectlog", "another file in the directory does not wake it\n");
+  std::thread writer([&] {
+    std::this_thread::sleep_for(milliseconds(100));
+    append(log, "new\n");
+  });
+  t0 = steady_clock::now();
+  f.wait(seconds(20));
+  auto waited = steady_clock::now() - t0;
+  writer.join();
+  EXPECT_GE(waited, milliseconds(90)) << "woke for the other file";
+  EXPECT_LT(waited, seconds(5)) << "not woken by the append";
+  EXPECT_EQ(drain(f), (std::vector<std::string>{"new"}));
+
+  // A rotation (rename away, new file) wakes it too.
+  std::thread rotator([&] {
+    std::this_thread::sleep_for(milliseconds(50));
+    std::filesystem::rename(log, log + ".1");
+    append(log, "after\n");
+  });
+  t0 = steady_clock::now();
+  f.wait(seconds(20));
+  EXPECT_LT(steady_clock::now() - t0, seconds(5));
+  rotator.join();
 }
 
 TEST(LogFollower, StartsAtTheEndUnlessFromStart) {
