@@ -18,7 +18,13 @@ void reexec_with_huge_page_heap(char** argv) {
   }
   if (std::getenv(kTunables)) return;
   if (setenv(kTunables, "glibc.malloc.hugetlb=1", 1) != 0 || setenv(kMarker, "1", 1) != 0) return;
-  execv("/proc/self/exe", argv);
+  // The binary's real path, not /proc/self/exe: the process keeps its name in ps and top.
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    execv(self, argv);
+  }
   unsetenv(kMarker);  // exec failed (no /proc?): run as we are
   unsetenv(kTunables);
 }

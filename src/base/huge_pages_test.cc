@@ -43,6 +43,10 @@ TEST(HugePageHeap, ChildReport) {
     blocks.push_back(static_cast<char*>(std::malloc(320)));
     std::memset(blocks.back(), 1, 320);
   }
+  std::ifstream comm_file("/proc/self/comm");
+  std::string comm;
+  std::getline(comm_file, comm);
+  std::printf("comm=%s\n", comm.c_str());
   std::printf("tunables=%s huge_kb=%ld\n", std::getenv("GLIBC_TUNABLES") ? "set" : "unset", anon_huge_kb());
   std::fflush(stdout);
   for (char* b : blocks) std::free(b);
@@ -75,6 +79,7 @@ TEST(HugePageHeap, ReexecutesWithTunableAndLeavesNoTrace) {
   auto at = text.find("tunables=");
   ASSERT_NE(at, std::string::npos) << text;
   EXPECT_EQ(text.substr(at, 16), "tunables=unset h") << "the child must not pass the tunable on";
+  EXPECT_NE(text.find("comm=base_test\n"), std::string::npos) << "keeps its name in ps: " << text;
   long huge_kb = std::atol(text.c_str() + text.find("huge_kb=") + 8);
   if (thp_possible()) {
     EXPECT_GT(huge_kb, 0) << text;
