@@ -28,7 +28,26 @@ bool parse_timestamp(sv s, CivilSeconds& out) {
   if (y1 < 0 || y2 < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
       mi > 59 || sec < 0 || sec > 60)
     return false;
-  out = days_from_civil(y1 * 100 + y2, unsigned(mo), unsigned(d)) * 86400 + h * 3600 + mi * 60 + sec;
+  // Consecutive lines nearly always share the date: remember the last one's day number.
+  thread_local int last_date = -1;
+  thread_local int64_t last_days = 0;
+  int date = ((y1 * 100 + y2) * 100 + mo) * 100 + d;
+  if (date != last_date) {
+    last_days = days_from_civil(y1 * 100 + y2, unsigned(mo), unsigned(d));
+    last_date = date;
+  }
+  out = last_days * 86400 + h * 3600 + mi * 60 + sec;
+  return true;
+}
+
+// "[digits] " at s[pos]: the pid, and pos moved past it; false leaves both alone.
+bool parse_pid(sv s, size_t& pos, uint32_t& pid) {
+  uint64_t v = 0;
+  size_t i = pos + 1, digits = 0;
+  for (; i < s.size() && is_digit(s[i]) && digits < 10; ++i, ++digits) v = v * 10 + uint64_t(s[i] - '0');
+  if (digits == 0 || v > 0xffffffffu || i + 1 >= s.size() || s[i] != ']' || s[i + 1] != ' ') return false;
+  pid = uint32_t(v);
+  pos = i + 2;
   return true;
 }
 
@@ -406,14 +425,7 @@ LineKind parse_line(std::string_view line, LogLine& out) {
     return out.kind;
   }
   ++pos;
-  if (pos < line.size() && line[pos] == '[') {
-    size_t close = line.find(']', pos);
-    auto pid = close == npos ? std::nullopt : parse_uint(line.substr(pos + 1, close - pos - 1));
-    if (pid && close + 1 < line.size() && line[close + 1] == ' ' && *pid <= 0xffffffffu) {
-      out.pid = uint32_t(*pid);
-      pos = close + 2;
-    }
-  }
+  if (pos < line.size() && line[pos] == '[') parse_pid(line, pos, out.pid);
   sv rest = line.substr(pos);
   if (size_t id_len = message_id_prefix(rest)) {
     out.message_id = rest.substr(0, id_len);

@@ -136,6 +136,19 @@ TEST(LineParser, StateLines) {
   EXPECT_EQ(parse("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 removed by root").kind, LineKind::Other);
 }
 
+TEST(LineParser, PidPrefixOnlyWhenWellFormed) {
+  EXPECT_EQ(parse("2026-11-01 10:00:01 [4294967295] 1FZ8zt-0005lz-E7 Completed").pid, 4294967295u);
+  for (const char* odd : {"[4294967296] ", "[12345678901] ", "[] ", "[12x] ", "[12]x", "[12"}) {
+    auto l = parse(std::string("2026-11-01 10:00:01 ") + odd + " 1FZ8zt-0005lz-E7 Completed");
+    EXPECT_EQ(l.pid, 0u) << odd;
+    EXPECT_NE(l.kind, LineKind::Completed) << odd;  // the bracket is text, not a prefix
+  }
+  // Lines across midnight keep their own dates (the parser remembers the last date).
+  auto before = parse("2026-11-01 23:59:59 1FZ8zt-0005lz-E7 Completed");
+  auto after = parse("2026-11-02 00:00:00 1FZ8zt-0005lz-E8 Completed");
+  EXPECT_EQ(after.time - before.time, 1);
+}
+
 TEST(LineParser, CwdLineWithSpacesInDirectory) {
   auto l = parse("2026-11-01 10:00:01 [77] cwd=/home/u/public_html/my site 3 args: /usr/sbin/sendmail -t -i");
   EXPECT_EQ(l.kind, LineKind::Cwd);
