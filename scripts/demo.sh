@@ -139,7 +139,8 @@ echo "watch's log:      ${hold_line:-no hold logged}"
 ms_of() { echo $(( $(date -d "$(cut -c1-19 <<<"$1")" +%s) * 1000 + 10#$(cut -c21-23 <<<"$1") )); }
 if [[ -n $hold_line && -n $first_line ]]; then
   echo "hold placed $(awk -v a="$(ms_of "$first_line")" -v b="$(ms_of "$hold_line")" 'BEGIN { printf "%.2f", (b - a) / 1000 }') s" \
-    "after the first burst message (limit: more than 20 messages in 10 s, so the 21st trips it)"
+    "after the first burst message (reason: $(sed -nE 's/.*held script:[^:]*: //p' <<<"$hold_line");" \
+    "the default limits are more than 10 messages in 2 s and more than 20 in 10 s)"
   nth=$(sed -nE 's/.*: ([0-9]+) messages in .*/\1/p' <<<"$hold_line")
   trip_line=$([[ -n $nth ]] && sed -n "${nth}p" "$LAB/burst.accepted" || true)
   if [[ -n $trip_line ]]; then
@@ -156,7 +157,7 @@ echo "$ spamwarden release script:$SCRIPT_DIR --remove     # spam: quarantine it
 "$SW" release "${SWOPTS[@]}" "script:$SCRIPT_DIR" --remove || true
 echo "$ spamwarden release user:userx2 --remove"
 "$SW" release "${SWOPTS[@]}" user:userx2 --remove || true
-if { "$SW" holds "${SWOPTS[@]}" || true; } | grep -q '^sender:userx2@'; then   # 41 messages: its sender too
+if { "$SW" holds "${SWOPTS[@]}" || true; } | grep -q '^sender:userx2@'; then   # its sender crossed its own limit too
   echo "$ spamwarden release sender:userx2@host.lab.example --remove"
   "$SW" release "${SWOPTS[@]}" sender:userx2@host.lab.example --remove || true
 fi

@@ -68,6 +68,7 @@ class Msg:
     to_hdr: str = ""
     headers: dict = field(default_factory=dict)
     body: str = "Hello,\n\nplease see below.\n\nRegards\n"
+    not_before: float = 0.0     # time.monotonic() before which MAIL FROM is not sent (pacing)
 
     def text(self):
         lines = [f"From: {self.from_hdr or '<' + self.sender + '>'}",
@@ -191,6 +192,9 @@ def run_session(lab, sess, stats):
 
 
 def send_one(s, m, stats):
+    delay = m.not_before - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
     code, _ = s.mail(m.sender)
     if code >= 400:
         stats.add("mail_rejected")
@@ -286,13 +290,27 @@ def play_auth_burst(lab, a, stats):
              for i in range(bounded(a.failed_logins, "--failed-logins"))]
     for s in fails:   # failed logins come first, one connection each, in order
         run_session(lab, s, stats)
-    sessions = []
-    for _ in range(bounded(a.count)):
+    count, per = bounded(a.count), max(1, bounded(a.per_session, "--per-session"))
+    msgs = []
+    for _ in range(count):
         rcpts = [external_rcpt(a.reject_pct, a.defer_pct) for _ in range(bounded(a.rcpts, "--rcpts"))]
-        m = Msg(a.account, rcpts, spam_subject(), from_hdr=f'"Customer Service" <{a.account}>',
-                to_hdr="undisclosed-recipients:;")
-        sessions.append(Session(a.from_ip, a.helo, auth=(a.mech, a.account, pw), msgs=[m]))
-    run_parallel(paced([lambda s=s: run_session(lab, s, stats) for s in sessions], a.rate), a.parallel)
+        msgs.append(Msg(a.account, rcpts, spam_subject(), from_hdr=f'"Customer Service" <{a.account}>',
+                        to_hdr="undisclosed-recipients:;"))
+    if per == 1:   # one connection (and login) per message
+        sessions = [Session(a.from_ip, a.helo, auth=(a.mech, a.account, pw), msgs=[m]) for m in msgs]
+        run_parallel(paced([lambda s=s: run_session(lab, s, stats) for s in sessions], a.rate), a.parallel)
+        return
+    # Several messages per authenticated connection, as a bulk mailer on a stolen login does:
+    # message i goes to connection i % n, all connections run at once; with --rate, message i
+    # is sent no earlier than i/rate s after the start, so the connections together keep the rate.
+    n = (count + per - 1) // per
+    sessions = [Session(a.from_ip, a.helo, auth=(a.mech, a.account, pw)) for _ in range(n)]
+    t0 = time.monotonic() + 0.2   # connections and logins first
+    for i, m in enumerate(msgs):
+        if a.rate and a.rate > 0:
+            m.not_before = t0 + i / a.rate
+        sessions[i % n].msgs.append(m)
+    run_parallel([lambda s=s: run_session(lab, s, stats) for s in sessions], n)
 
 
 def play_dictionary(lab, a, stats):
@@ -581,6 +599,9 @@ def build_parser():
     s.add_argument("--reject-pct", type=float, default=3)
     s.add_argument("--defer-pct", type=float, default=1)
     s.add_argument("--rate", type=float, default=0, help="messages started per second (0 = as fast as --parallel allows)")
+    s.add_argument("--per-session", type=int, default=1,
+                   help="messages per authenticated connection (default 1); above 1, count/N connections "
+                        "run at once and --parallel is not used")
 
     s = add("dictionary", play_dictionary, "dictionary attack: rejected RCPT lines")
     s.add_argument("--from-ip", default="127.0.0.99")
