@@ -60,6 +60,18 @@ void ActorTable::prefetch_actor(uint64_t hash) const {
   __builtin_prefetch(a + sizeof(ActorStats) - 1);
 }
 
+void ActorTable::prefetch_extras(uint64_t hash) const {
+  const uint32_t* slot = index_.find(hash);
+  if (slot && actors_[*slot].extras) __builtin_prefetch(actors_[*slot].extras.get());
+}
+
+void ActorTable::prefetch_window_tail(uint64_t hash) const {
+  const uint32_t* slot = index_.find(hash);
+  if (!slot) return;
+  if (const PeakWindow* w = actors_[*slot].window())
+    if (const void* tail = w->tail()) __builtin_prefetch(tail);
+}
+
 const ActorStats* ActorTable::find(std::string_view key) const {
   const uint32_t* slot = index_.find(key_hash(key));
   return slot ? &actors_[*slot] : nullptr;

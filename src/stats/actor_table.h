@@ -91,6 +91,9 @@ class ActorTable {
   // of thousands of actors miss the cache on nearly every lookup otherwise.
   void prefetch_slot(uint64_t hash) const { index_.prefetch(hash); }
   void prefetch_actor(uint64_t hash) const;
+  // Stages 3 and 4, for kinds with extras: the extras block, then its peak window's tail.
+  void prefetch_extras(uint64_t hash) const;
+  void prefetch_window_tail(uint64_t hash) const;
   const ActorStats* find(std::string_view key) const;
   bool contains(uint64_t hash) const { return index_.find(hash) != nullptr; }
   const ChunkedVector<ActorStats>& all() const { return actors_; }

@@ -122,6 +122,23 @@ void Forensics::prefetch_actors(const LineKeys& k) const {
   }
 }
 
+// Of the large kinds, those with extras (a peak window): client IPs and accounts.
+constexpr uint32_t kLargeWindowKinds = 1u << unsigned(ActorKind::ClientIp) | 1u << unsigned(ActorKind::AuthAccount);
+
+void Forensics::prefetch_extras(const LineKeys& k) const {
+  for (uint32_t bits = k.present & kLargeWindowKinds; bits; bits &= bits - 1) {
+    size_t kind = size_t(__builtin_ctz(bits));
+    tables_[kind].prefetch_extras(k.hash[kind]);
+  }
+}
+
+void Forensics::prefetch_window_tails(const LineKeys& k) const {
+  for (uint32_t bits = k.present & kLargeWindowKinds; bits; bits &= bits - 1) {
+    size_t kind = size_t(__builtin_ctz(bits));
+    tables_[kind].prefetch_window_tail(k.hash[kind]);
+  }
+}
+
 uint32_t Forensics::count_actor(ActorKind k, uint64_t hash, std::string_view key, bool lower, const LogLine& l,
                                 uint32_t rcpts, std::string_view raw, bool* was_new) {
   bool created = false;

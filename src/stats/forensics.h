@@ -72,6 +72,8 @@ class Forensics {
   // index slots; stage 2, issued closer to add(), loads the actors those slots point to.
   void prefetch_slots(const LineKeys& k) const;
   void prefetch_actors(const LineKeys& k) const;
+  void prefetch_extras(const LineKeys& k) const;  // stages 3 and 4: extras, window tails
+  void prefetch_window_tails(const LineKeys& k) const;
   void finish();
 
   const ActorTable& table(ActorKind k) const { return tables_[size_t(k)]; }

@@ -51,6 +51,9 @@ class PeakWindow {
     }
   }
 
+  // Where the next add() reads and writes: for prefetching.
+  const void* tail() const { return events_.empty() ? nullptr : &events_.back(); }
+
   uint64_t peak_messages() const { return peak_messages_; }
   uint64_t peak_recipients() const { return peak_recipients_; }
   CivilSeconds peak_first() const { return peak_first_; }

@@ -160,11 +160,14 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   logio::OrderedPipeline<ParsedBatch> pipeline(workers, parse_block);
   pipeline.run(sources, [&](ParsedBatch& b) {
     // The engine is bound by cache misses on its actor tables: prefetch a few lines ahead.
-    constexpr size_t kSlotsAhead = 40, kActorsAhead = 16;
+    // Each stage reads what the one before it loaded: slot, actor, extras, window tail.
+    constexpr size_t kSlotsAhead = 48, kActorsAhead = 24, kExtrasAhead = 12, kTailsAhead = 5;
     size_t n = b.lines.size();
     for (size_t i = 0; i < n; ++i) {
       if (i + kSlotsAhead < n) engine.prefetch_slots(b.keys[i + kSlotsAhead]);
       if (i + kActorsAhead < n) engine.prefetch_actors(b.keys[i + kActorsAhead]);
+      if (i + kExtrasAhead < n) engine.prefetch_extras(b.keys[i + kExtrasAhead]);
+      if (i + kTailsAhead < n) engine.prefetch_window_tails(b.keys[i + kTailsAhead]);
       engine.add(b.lines[i], b.raws[i], b.keys[i]);
     }
     for (const auto& s : b.skipped) engine.count(s.kind, s.time, 0, {});
