@@ -104,39 +104,27 @@ Forensics::LineKeys Forensics::line_keys(const LogLine& l) {
   return out;
 }
 
-// The tables that outgrow the cache: client IPs, accounts, senders and their domains.
+// The tables that outgrow the cache: client IPs, accounts, senders and their domains; of
+// those, client IPs and accounts also have extras (a peak window).
 constexpr uint32_t kLargeKinds = 1u << unsigned(ActorKind::ClientIp) | 1u << unsigned(ActorKind::AuthAccount) |
                                  1u << unsigned(ActorKind::Sender) | 1u << unsigned(ActorKind::SenderDomain);
-
-void Forensics::prefetch_slots(const LineKeys& k) const {
-  for (uint32_t bits = k.present & kLargeKinds; bits; bits &= bits - 1) {
-    size_t kind = size_t(__builtin_ctz(bits));
-    tables_[kind].prefetch_slot(k.hash[kind]);
-  }
-}
-
-void Forensics::prefetch_actors(const LineKeys& k) const {
-  for (uint32_t bits = k.present & kLargeKinds; bits; bits &= bits - 1) {
-    size_t kind = size_t(__builtin_ctz(bits));
-    tables_[kind].prefetch_actor(k.hash[kind]);
-  }
-}
-
-// Of the large kinds, those with extras (a peak window): client IPs and accounts.
 constexpr uint32_t kLargeWindowKinds = 1u << unsigned(ActorKind::ClientIp) | 1u << unsigned(ActorKind::AuthAccount);
 
-void Forensics::prefetch_extras(const LineKeys& k) const {
-  for (uint32_t bits = k.present & kLargeWindowKinds; bits; bits &= bits - 1) {
+template <class Stage>
+void Forensics::prefetch(const LineKeys& k, uint32_t kinds, Stage stage) const {
+  for (uint32_t bits = k.present & kinds; bits; bits &= bits - 1) {
     size_t kind = size_t(__builtin_ctz(bits));
-    tables_[kind].prefetch_extras(k.hash[kind]);
+    (tables_[kind].*stage)(k.hash[kind]);
   }
 }
 
+void Forensics::prefetch_slots(const LineKeys& k) const { prefetch(k, kLargeKinds, &ActorTable::prefetch_slot); }
+void Forensics::prefetch_actors(const LineKeys& k) const { prefetch(k, kLargeKinds, &ActorTable::prefetch_actor); }
+void Forensics::prefetch_extras(const LineKeys& k) const {
+  prefetch(k, kLargeWindowKinds, &ActorTable::prefetch_extras);
+}
 void Forensics::prefetch_window_tails(const LineKeys& k) const {
-  for (uint32_t bits = k.present & kLargeWindowKinds; bits; bits &= bits - 1) {
-    size_t kind = size_t(__builtin_ctz(bits));
-    tables_[kind].prefetch_window_tail(k.hash[kind]);
-  }
+  prefetch(k, kLargeWindowKinds, &ActorTable::prefetch_window_tail);
 }
 
 uint32_t Forensics::count_actor(ActorKind k, uint64_t hash, std::string_view key, bool lower, const LogLine& l,

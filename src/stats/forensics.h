@@ -103,6 +103,8 @@ class Forensics {
   };
 
   ActorTable& tab(ActorKind k) { return tables_[size_t(k)]; }
+  template <class Stage>
+  void prefetch(const LineKeys& k, uint32_t kinds, Stage stage) const;
   void on_arrival(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
   void on_completed(const eximlog::LogLine& l);
   void settle_outcomes(const Message& m);
