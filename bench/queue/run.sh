@@ -2,7 +2,10 @@
 # Queue benchmark: spamwarden's spool summary against Exim's own tools, on spools written by a
 # real Exim and cloned up to size (clone_spool keeps every message valid under a fresh id).
 #
-#   bench/queue/run.sh [WORKDIR]        env: N=20000 BIG=100000 RUNS=3 BUILD=build
+#   bench/queue/run.sh [WORKDIR]        env: N=20000 BIG=100000 RUNS=3 BUILD=build REUSE=0
+#
+# REUSE=1 keeps the spools of an earlier run in WORKDIR (same N and BIG) instead of queueing
+# and cloning them again.
 #
 # Times (median of RUNS, warm page cache, then cold after drop_caches if permitted):
 #   spamwarden queue --json | exim -bp | exim -bp | exiqsumm | exiqgrep -c -f SENDER
@@ -15,6 +18,7 @@ work=${1:-/tmp/sw-bench-queue}
 N=${N:-20000}
 BIG=${BIG:-100000}
 RUNS=${RUNS:-3}
+REUSE=${REUSE:-0}
 build=${BUILD:-build}; [[ $build == /* ]] || build=$repo/$build
 sw=$build/spamwarden
 clone=$build/bench/queue/clone_spool
@@ -24,7 +28,8 @@ lock=/run/lock/eximlab.lock
 [[ -x $sw && -x $clone ]] || { echo "build first: scripts/build.sh release" >&2; exit 2; }
 [[ $(id -u) -eq 0 ]] || { echo "needs root" >&2; exit 2; }
 
-rm -rf "$work"
+reuse=0
+if [[ $REUSE == 1 && -f $work/.complete-$N-$BIG ]]; then reuse=1; else rm -rf "$work"; fi
 mkdir -p "$work"
 chmod 755 "$work"
 configs=()
@@ -38,6 +43,11 @@ trap untrust_all EXIT
 # make_spool NAME SPLIT: a private Exim whose remote deliveries defer (port 1 on localhost).
 make_spool() {
   local name=$1 split=$2 dir=$work/$1
+  if ((reuse)); then
+    ( flock -w 30 9; echo "$dir/exim.conf" >>"$trusted" ) 9>"$lock"
+    configs+=("$dir/exim.conf")
+    return
+  fi
   mkdir -p "$dir/spool/input" "$dir/log"
   chown -R Debian-exim:Debian-exim "$dir/spool" "$dir/log"
   cat >"$dir/exim.conf" <<CONF
@@ -77,6 +87,11 @@ smtp_message() {  # auth ip sender nrcpt subject
   } | "$exim" -C "$work/templates/exim.conf" -odq -bs -oMa "$ip.2525" -oMr esmtpa ${auth:+-oMai "$auth" -oMaa PLAIN} >/dev/null
 }
 
+ug="$(id -u Debian-exim):$(id -g Debian-exim)"
+if ((reuse)); then
+  echo "== reusing the spools in $work"
+  for s in templates flat split big; do make_spool $s false; done
+else
 echo "== queueing template messages with a real Exim"
 make_spool templates false
 for ((i = 0; i < 120; i++)); do smtp_message spammer@cust.example 203.0.113.66 "spam$((i % 5))@cust.example" 3 "Cheap pills $i"; done
@@ -92,11 +107,14 @@ done
 templates=$(ls "$work/templates/spool/input" | grep -c -- '-H$')
 echo "   $templates templates"
 
-ug="$(id -u Debian-exim):$(id -g Debian-exim)"
 make_spool flat false
 make_spool split true
 "$clone" "$work/templates/spool" "$work/flat/spool" "$N" --owner "$ug"
 "$clone" "$work/templates/spool" "$work/split/spool" "$N" --split --owner "$ug"
+make_spool big true
+"$clone" "$work/templates/spool" "$work/big/spool" "$BIG" --split --owner "$ug" >/dev/null
+touch "$work/.complete-$N-$BIG"
+fi
 
 cold_ok=0
 if sync && echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; then cold_ok=1; fi
@@ -158,8 +176,6 @@ bench_layout split
 
 echo
 echo "== $BIG messages (split spool), spamwarden only"
-make_spool big true
-"$clone" "$work/templates/spool" "$work/big/spool" "$BIG" --split --owner "$ug" >/dev/null
 for threads in 1 2; do
   read -r t m c < <(timed warm "$sw queue --spool $work/big/spool --json --threads $threads")
   printf '   warm, %d thread(s): %.2fs wall, %.2fs cpu, max rss %d MiB\n' "$threads" "$t" "$c" "$((m / 1024))"

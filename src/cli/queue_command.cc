@@ -24,8 +24,9 @@ namespace {
 
 struct QueueArgs {
   std::string spool, config, exim, state_dir = queue::kDefaultStateDir;
-  bool json = false, yes = false, all = false;
+  bool json = false, yes = false, all = false, sizes = false;
   size_t top = 10, threads = 0;
+  std::string io = "auto";
   queue::Thresholds thresholds;
   queue::SelectionArgs selection;
   queue::CheckThresholds check;
@@ -42,6 +43,15 @@ std::optional<std::string> resolve_spool(const QueueArgs& a) {
   return dir;
 }
 
+spool::ReaderOptions reader_options(const QueueArgs& a, bool body_sizes) {
+  spool::ReaderOptions options;
+  options.io = a.io == "syscalls" ? spool::IoMode::syscalls
+               : a.io == "io_uring" ? spool::IoMode::io_uring
+                                    : spool::IoMode::automatic;
+  options.body_sizes = body_sizes;
+  return options;
+}
+
 std::optional<queue::QueueReport> build_queue_report(const QueueArgs& a, const std::string& spool_dir) {
   spool::SpoolListing messages = spool::list_spool(spool_dir);
   size_t threads = spool::scan_threads_for(messages.size(), a.threads);
@@ -49,7 +59,11 @@ std::optional<queue::QueueReport> build_queue_report(const QueueArgs& a, const s
   std::vector<queue::SummaryAccumulator> accumulators(threads, queue::SummaryAccumulator(now, a.thresholds));
   std::vector<spool::ScanSink*> sinks;
   for (auto& accumulator : accumulators) sinks.push_back(&accumulator);
-  spool::ScanCounts counts = spool::scan_messages(messages, sinks);
+  spool::ScanCounts counts = spool::scan_messages(messages, sinks, reader_options(a, a.sizes));
+  if (a.io == "io_uring" && counts.io_uring_threads < sinks.size()) {
+    print_error(counts.io_uring_error.empty() ? "io_uring not used" : counts.io_uring_error);
+    return std::nullopt;
+  }
   for (size_t i = 1; i < accumulators.size(); ++i) accumulators[0].merge(accumulators[i]);
   accumulators[0].vanished = counts.vanished;
   return queue::build_report(accumulators[0], a.thresholds, a.top == 0 ? SIZE_MAX : a.top);
@@ -59,6 +73,7 @@ int run_summary(const QueueArgs& a) {
   auto spool_dir = resolve_spool(a);
   if (!spool_dir) return kFailure;
   auto report = build_queue_report(a, *spool_dir);
+  if (!report) return kFailure;
   if (a.json) std::cout << queue::report_to_json(*report).dump(1) << "\n";
   else std::cout << queue::report_to_text(*report, *spool_dir);
   std::cout.flush();
@@ -96,7 +111,8 @@ int run_list(const QueueArgs& a) {
   if (!spool_dir) return kFailure;
   auto selection = compile(a, false);
   if (!selection) return kUsage;
-  queue::SelectionResult result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads);
+  queue::SelectionResult result =
+      queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads, reader_options(a, a.json));
   for (const std::string& id : result.missing_ids) print_error("not in the queue: " + id);
   if (a.json) {
     nlohmann::json list = nlohmann::json::array();
@@ -144,7 +160,7 @@ int run_freeze_or_thaw(const QueueArgs& a, queue::EximAction action) {
   if (!selection) return kUsage;
   auto exim = make_exim(a);
   if (!exim) return kFailure;
-  auto result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads);
+  auto result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads, reader_options(a, false));
   std::vector<std::string> ids;
   for (const auto& m : actionable(result))
     if (!m.readable || m.frozen == (action == queue::EximAction::thaw)) ids.push_back(m.location.id);
@@ -166,7 +182,7 @@ int run_remove(const QueueArgs& a) {
   if (!spool_dir) return kFailure;
   auto selection = compile(a, true);
   if (!selection) return kUsage;
-  auto result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads);
+  auto result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads, reader_options(a, false));
   std::vector<spool::MessageLocation> targets;
   std::vector<std::string> ids;
   for (const auto& m : actionable(result)) {
@@ -226,6 +242,10 @@ int run_check(QueueArgs& a) {
     }
   }
   auto report = build_queue_report(a, *spool_dir);
+  if (!report) {
+    fmt::print("QUEUE UNKNOWN - cannot read the spool with --io {}\n", a.io);
+    return queue::kNagiosUnknown;
+  }
   queue::CheckResult result = queue::evaluate_queue_check(*report, a.check);
   fmt::print("{}\n", result.line);
   return result.status;
@@ -235,6 +255,9 @@ void add_location_options(CLI::App* cmd, QueueArgs& a) {
   cmd->add_option("--spool", a.spool, "Exim spool directory (default: /var/spool/exim or /var/spool/exim4)");
   cmd->add_option("-C,--config", a.config, "Exim config: read spool_directory from it, pass it to exim");
   cmd->add_option("--threads", a.threads, "scan threads (default: one per core for big queues)");
+  cmd->add_option("--io", a.io, "spool reads: auto (io_uring if the kernel allows, else plain calls), syscalls, io_uring")
+      ->check(CLI::IsMember({"auto", "syscalls", "io_uring"}))
+      ->capture_default_str();
 }
 
 void add_action_options(CLI::App* cmd, QueueArgs& a) {
@@ -286,6 +309,7 @@ void add_queue_command(CLI::App& app, int* result) {
   cmd->require_subcommand(0, 1);
   add_location_options(cmd, *a);
   cmd->add_flag("--json", a->json, "JSON output");
+  cmd->add_flag("--sizes", a->sizes, "also total the message body sizes (a stat of every -D file)");
   cmd->add_option("--top", a->top, "rows per actor table (0 = all)")->capture_default_str();
   add_threshold_options(cmd, a->thresholds);
   cmd->callback([cmd, a, result] {

@@ -17,6 +17,7 @@
 #include "base/sha256.h"
 #include "queue/actions.h"
 #include "queue/quarantine.h"
+#include "queue/report_format.h"
 #include "queue/selection.h"
 #include "queue/summary.h"
 #include "queue/testing/mini_exim.h"
@@ -51,13 +52,34 @@ std::map<std::string, bool> exim_listing(MiniExim& exim) {
   return ids;
 }
 
-QueueReport summarise(const std::string& spool_dir, const Thresholds& t) {
+QueueReport summarise_with(const std::string& spool_dir, const Thresholds& t, int64_t now, spool::IoMode io,
+                           bool sizes) {
   auto messages = spool::list_messages(spool_dir);
-  std::vector<SummaryAccumulator> accumulators(2, SummaryAccumulator(::time(nullptr), t));
-  spool::ScanCounts counts = spool::scan_messages(messages, {&accumulators[0], &accumulators[1]});
+  std::vector<SummaryAccumulator> accumulators(2, SummaryAccumulator(now, t));
+  spool::ScanCounts counts = spool::scan_messages(messages, {&accumulators[0], &accumulators[1]}, {io, sizes});
   accumulators[0].merge(accumulators[1]);
   accumulators[0].vanished = counts.vanished;
   return build_report(accumulators[0], t, 50);
+}
+
+// The summary through io_uring (where the kernel allows it) and through plain system calls,
+// with and without body sizes: everything but body_bytes must be identical.
+QueueReport summarise(const std::string& spool_dir, const Thresholds& t) {
+  const int64_t now = ::time(nullptr);
+  QueueReport plain = summarise_with(spool_dir, t, now, spool::IoMode::syscalls, true);
+  QueueReport batched = summarise_with(spool_dir, t, now, spool::IoMode::automatic, true);
+  QueueReport no_sizes = summarise_with(spool_dir, t, now, spool::IoMode::automatic, false);
+  EXPECT_EQ(report_to_json(batched).dump(), report_to_json(plain).dump());
+  EXPECT_EQ(no_sizes.body_bytes, 0u);
+  EXPECT_EQ(no_sizes.body_bytes_known, plain.messages == 0);
+  EXPECT_TRUE(plain.body_bytes_known);
+  if (plain.messages > 0) {
+    EXPECT_GT(plain.body_bytes, 0u);
+  }
+  no_sizes.body_bytes = plain.body_bytes;
+  no_sizes.body_bytes_known = plain.body_bytes_known;
+  EXPECT_EQ(report_to_json(no_sizes).dump(), report_to_json(plain).dump());
+  return plain;
 }
 
 struct Population {

@@ -87,6 +87,27 @@ const Finding* find(const QueueReport& report, std::string_view kind, std::strin
   return nullptr;
 }
 
+TEST(Summary, BodyBytesOnlyWhenEveryMessageWasSized) {
+  Thresholds t;
+  SummaryAccumulator sized(0, t), unsized(0, t), mixed(0, t);
+  for (size_t i = 0; i < 3; ++i) {
+    sized.add(fake_id(i), synthetic("a@x", "a@x", 1), 1000);
+    unsized.add(fake_id(i), synthetic("a@x", "a@x", 1), -1);  // sizes not read
+  }
+  mixed.add(fake_id(9), synthetic("a@x", "a@x", 1), 1000);
+  mixed.merge(unsized);
+  QueueReport with = build_report(sized, t, 5), without = build_report(unsized, t, 5), part = build_report(mixed, t, 5);
+  EXPECT_TRUE(with.body_bytes_known);
+  EXPECT_EQ(with.body_bytes, 3000u);
+  EXPECT_EQ(report_to_json(with)["body_bytes"], 3000);
+  EXPECT_NE(report_to_text(with, "/s").find("3000 B of bodies"), std::string::npos) << report_to_text(with, "/s");
+  EXPECT_FALSE(without.body_bytes_known);
+  EXPECT_TRUE(report_to_json(without)["body_bytes"].is_null());
+  EXPECT_EQ(report_to_text(without, "/s").find("of bodies"), std::string::npos);
+  EXPECT_FALSE(part.body_bytes_known);  // a partial total would be a wrong total
+  EXPECT_EQ(without.messages, 3u);
+}
+
 TEST(Summary, FindsTheDominantAccountAndManyRecipientMessages) {
   Thresholds t;
   SummaryAccumulator a(0, t), b(0, t);  // two "threads", merged like the scanner does

@@ -85,7 +85,8 @@ std::string selection_hint(const Finding& f) {
 nlohmann::json report_to_json(const QueueReport& r) {
   nlohmann::json out = {{"messages", r.messages},     {"frozen", r.frozen},         {"bounces", r.bounces},
                         {"unreadable", r.unreadable}, {"recipients", r.recipients}, {"vanished", r.vanished},
-                        {"body_bytes", r.body_bytes}, {"moved_frozen", r.moved_frozen},
+                        {"body_bytes", r.body_bytes_known ? nlohmann::json(r.body_bytes) : nlohmann::json()},
+                        {"moved_frozen", r.moved_frozen},
                         {"oldest_age_seconds", r.oldest_age}, {"oldest_id", r.oldest_id},
                         {"top_sender", r.top_sender}, {"top_sender_share", r.top_sender_share}};
   nlohmann::json ages = nlohmann::json::object();
@@ -112,8 +113,9 @@ nlohmann::json report_to_json(const QueueReport& r) {
 }
 
 std::string report_to_text(const QueueReport& r, const std::string& spool_dir) {
-  std::string out = fmt::format("Exim queue {}: {} messages, {} pending recipients, {} of bodies\n",
-                                fit(spool_dir, 40), r.messages, r.recipients, human_bytes(r.body_bytes));
+  std::string out = fmt::format("Exim queue {}: {} messages, {} pending recipients{}\n", fit(spool_dir, 40),
+                                r.messages, r.recipients,
+                                r.body_bytes_known ? ", " + human_bytes(r.body_bytes) + " of bodies" : "");
   out += fmt::format("  frozen {}   bounces {}   unreadable {}   vanished while reading {}\n", r.frozen, r.bounces,
                      r.unreadable, r.vanished);
   if (r.moved_frozen) out += fmt::format("  {} frozen messages sit in Finput/ (move_frozen_messages)\n", r.moved_frozen);

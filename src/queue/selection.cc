@@ -175,7 +175,7 @@ std::string describe_selection(const SelectionArgs& a) {
 }
 
 SelectionResult select_messages(const std::string& spool_dir, const Selection& selection, int64_t now,
-                                size_t max_threads) {
+                                size_t max_threads, const spool::ReaderOptions& read) {
   std::vector<spool::MessageLocation> located;
   spool::SpoolListing listing;
   SelectionResult result;
@@ -192,8 +192,8 @@ SelectionResult select_messages(const std::string& spool_dir, const Selection& s
   std::vector<SelectionSink> sinks(threads, SelectionSink(selection, now));
   std::vector<spool::ScanSink*> sink_pointers;
   for (SelectionSink& sink : sinks) sink_pointers.push_back(&sink);
-  if (selection.ids.empty()) spool::scan_messages(listing, sink_pointers);
-  else spool::scan_messages(located, sink_pointers);
+  if (selection.ids.empty()) spool::scan_messages(listing, sink_pointers, read);
+  else spool::scan_messages(located, sink_pointers, read);
   for (SelectionSink& sink : sinks) {
     std::move(sink.selected.begin(), sink.selected.end(), std::back_inserter(result.messages));
     result.skipped_unreadable += sink.skipped_unreadable;

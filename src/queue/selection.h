@@ -14,6 +14,7 @@
 #include "queue/message_facts.h"
 #include "spool/spool_header.h"
 #include "spool/spool_location.h"
+#include "spool/message_reader.h"
 
 namespace sw::queue {
 
@@ -66,7 +67,9 @@ struct SelectionResult {
   size_t skipped_unreadable = 0;           // unreadable and not named: never touched
 };
 
+// `read` picks the I/O path and whether body sizes are read (SelectedMessage::body_size is -1
+// without them).
 SelectionResult select_messages(const std::string& spool_dir, const Selection& selection, int64_t now,
-                                size_t max_threads = 0);
+                                size_t max_threads = 0, const spool::ReaderOptions& read = {});
 
 }  // namespace sw::queue

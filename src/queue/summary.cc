@@ -170,7 +170,10 @@ void SummaryAccumulator::add(std::string_view id, const MessageFacts& facts, int
   frozen += facts.frozen;
   bounces += facts.bounce;
   recipients += facts.pending_recipients;
-  body_bytes += uint64_t(std::max<int64_t>(0, body_size));
+  if (body_size >= 0) {
+    body_bytes += uint64_t(body_size);
+    ++sized;
+  }
   if (facts.age_seconds > oldest_age || oldest_id.empty()) {
     oldest_age = facts.age_seconds;
     oldest_id = id;
@@ -224,6 +227,7 @@ void SummaryAccumulator::add(std::string_view id, const MessageFacts& facts, int
 void SummaryAccumulator::merge(const SummaryAccumulator& o) {
   messages += o.messages, frozen += o.frozen, bounces += o.bounces, recipients += o.recipients;
   unreadable += o.unreadable, vanished += o.vanished, body_bytes += o.body_bytes, moved_frozen += o.moved_frozen;
+  sized += o.sized;
   if (!o.oldest_id.empty() && (oldest_id.empty() || o.oldest_age > oldest_age ||
                                (o.oldest_age == oldest_age && o.oldest_id < oldest_id))) {
     oldest_age = o.oldest_age;
@@ -251,6 +255,7 @@ QueueReport build_report(const SummaryAccumulator& s, const Thresholds& t, size_
   report.messages = s.messages, report.frozen = s.frozen, report.bounces = s.bounces;
   report.unreadable = s.unreadable, report.vanished = s.vanished, report.recipients = s.recipients;
   report.body_bytes = s.body_bytes, report.moved_frozen = s.moved_frozen;
+  report.body_bytes_known = s.sized == s.messages;
   report.oldest_age = s.oldest_age, report.oldest_id = s.oldest_id, report.age_buckets = s.age_buckets;
   for (size_t k = 0; k < kActorKinds; ++k) {
     report.top_actors[k] = top_rows(s.actors[k], top_n);

@@ -80,6 +80,7 @@ class SummaryAccumulator : public spool::ScanSink {
 
   uint64_t messages = 0, frozen = 0, bounces = 0, recipients = 0, unreadable = 0, vanished = 0;
   uint64_t body_bytes = 0, moved_frozen = 0;
+  uint64_t sized = 0;  // messages whose body size was read (the summary reads them only on request)
   int64_t oldest_age = 0;
   std::string oldest_id;
   std::array<uint64_t, kAgeBuckets> age_buckets{};
@@ -121,6 +122,7 @@ struct Finding {
 struct QueueReport {
   uint64_t messages = 0, frozen = 0, bounces = 0, unreadable = 0, vanished = 0, recipients = 0;
   uint64_t body_bytes = 0, moved_frozen = 0;
+  bool body_bytes_known = false;  // every message's body size was read (--sizes)
   int64_t oldest_age = 0;
   std::string oldest_id;
   std::array<uint64_t, kAgeBuckets> age_buckets{};

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -23,7 +24,8 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-// Adds "<id>-H" entries of one directory; descends into one-character subdirectories once.
+// Adds "<id>-H" entries of one directory, noting which have a "<id>-D" beside them;
+// descends into one-character subdirectories once.
 void scan_input_dir(const std::string& dir, const std::string& msglog_dir, bool moved_frozen, bool descend,
                     SpoolListing& out) {
   DIR* handle = ::opendir(dir.c_str());
@@ -32,6 +34,8 @@ void scan_input_dir(const std::string& dir, const std::string& msglog_dir, bool 
   out.input_dirs.push_back(dir);
   out.msglog_dirs.push_back(msglog_dir);
   out.moved_frozen.push_back(moved_frozen);
+  const size_t first = out.entries.size();
+  std::vector<SpoolListing::Entry> data_files;
   std::vector<std::string> subdirs;
   while (const dirent* entry = ::readdir(handle)) {
     std::string_view name = entry->d_name;
@@ -39,15 +43,27 @@ void scan_input_dir(const std::string& dir, const std::string& msglog_dir, bool 
       if (entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN) subdirs.emplace_back(name);
       continue;
     }
-    if (name.size() < 3 || !name.ends_with("-H")) continue;
+    if (name.size() < 3 || name[name.size() - 2] != '-') continue;
+    const char kind = name.back();
+    if (kind != 'H' && kind != 'D') continue;
     std::string_view id = name.substr(0, name.size() - 2);
     if (!eximlog::is_message_id(id)) continue;
     SpoolListing::Entry e{};
     id.copy(e.id, id.size());
     e.dir = dir_index;
-    out.entries.push_back(e);
+    (kind == 'H' ? out.entries : data_files).push_back(e);
   }
   ::closedir(handle);
+  auto by_id = [](const SpoolListing::Entry& a, const SpoolListing::Entry& b) {
+    return std::memcmp(a.id, b.id, sizeof a.id) < 0;
+  };
+  std::sort(out.entries.begin() + long(first), out.entries.end(), by_id);
+  std::sort(data_files.begin(), data_files.end(), by_id);
+  auto data = data_files.begin();
+  for (auto it = out.entries.begin() + long(first); it != out.entries.end(); ++it) {
+    while (data != data_files.end() && by_id(*data, *it)) ++data;
+    it->data_seen = data != data_files.end() && !by_id(*it, *data);
+  }
   for (const std::string& sub : subdirs) scan_input_dir(dir + "/" + sub, msglog_dir + "/" + sub, moved_frozen, false, out);
 }
 
@@ -99,6 +115,7 @@ void SpoolListing::location(size_t i, MessageLocation& out) const {
   out.input_dir = input_dirs[e.dir];
   out.msglog_dir = msglog_dirs[e.dir];
   out.moved_frozen = moved_frozen[e.dir];
+  out.data_seen = e.data_seen;
 }
 
 SpoolListing list_spool(const std::string& spool_dir) {
@@ -124,7 +141,7 @@ std::optional<MessageLocation> locate_message(const std::string& spool_dir, std:
     std::string input = spool_dir + (moved ? "/Finput" : "/input");
     std::string msglog = spool_dir + (moved ? "/Fmsglog" : "/msglog");
     for (const std::string& suffix : {std::string(), subdir})
-      if (exists(input + suffix + "/" + name)) return MessageLocation{std::string(id), input + suffix, msglog + suffix, moved};
+      if (exists(input + suffix + "/" + name)) return MessageLocation{std::string(id), input + suffix, msglog + suffix, moved, false};
   }
   return std::nullopt;
 }

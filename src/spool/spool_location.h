@@ -29,6 +29,7 @@ struct MessageLocation {
   std::string input_dir;
   std::string msglog_dir;
   bool moved_frozen = false;
+  bool data_seen = false;  // the listing saw its -D file too (readers may skip checking for it)
 
   std::string header_path() const { return input_dir + "/" + id + "-H"; }
   std::string data_path() const { return input_dir + "/" + id + "-D"; }
@@ -40,8 +41,9 @@ struct MessageLocation {
 // listing 100k messages costs ~3 MB. Directories are stored once.
 struct SpoolListing {
   struct Entry {
-    char id[24];  // NUL-terminated message id
+    char id[24];  // NUL-terminated message id, zero-padded (memcmp orders like the ids)
     uint16_t dir; // index into input_dirs / msglog_dirs / moved_frozen
+    bool data_seen;  // the directory also held "<id>-D"
   };
   std::vector<std::string> input_dirs, msglog_dirs;
   std::vector<bool> moved_frozen;
@@ -53,7 +55,9 @@ struct SpoolListing {
 };
 
 // Every message with a -H file, flat and split layouts and Finput/. Temporary files (hdr.*,
-// -K, names that are not ids) are ignored. Unsorted: directory order.
+// -K, names that are not ids) are ignored. Sorted by id within each directory; whether the
+// directory also held the -D file is noted (data_seen), so a reader that does not need the
+// body size need not look for it again.
 SpoolListing list_spool(const std::string& spool_dir);
 
 // The same, expanded and sorted by id (for small selections and tests).

@@ -61,7 +61,8 @@ class FileCloser {
 
 }  // namespace
 
-ReadResult read_message_at(int dir_fd, const MessageLocation& location, SpoolHeader& header, std::string& buffer) {
+ReadResult read_message_at(int dir_fd, const MessageLocation& location, SpoolHeader& header, std::string& buffer,
+                           bool body_size) {
   char name[64];
   if (location.id.size() > sizeof name - 3) return unreadable("bad id");
   std::memcpy(name, location.id.data(), location.id.size());
@@ -81,6 +82,7 @@ ReadResult read_message_at(int dir_fd, const MessageLocation& location, SpoolHea
     return unreadable(std::string(describe(status.error)) + " at line " + std::to_string(status.line));
   }
   if (header.id != location.id) return unreadable("-H names another message: " + header.id);
+  if (!body_size && location.data_seen) return {ReadOutcome::ok, "", -1};
 
   name[location.id.size() + 1] = 'D';
   struct stat data;
@@ -89,17 +91,18 @@ ReadResult read_message_at(int dir_fd, const MessageLocation& location, SpoolHea
     if (replaced_since(dir_fd, name, fd)) return {ReadOutcome::vanished, "", -1};
     return unreadable("missing -D file");
   }
+  if (!body_size) return {ReadOutcome::ok, "", -1};
   int64_t first_line = int64_t(location.id.size()) + 3;  // "<id>-D\n"
   return {ReadOutcome::ok, "", data.st_size >= first_line ? data.st_size - first_line : 0};
 }
 
-ReadResult read_message(const MessageLocation& location, SpoolHeader& header, std::string& buffer) {
+ReadResult read_message(const MessageLocation& location, SpoolHeader& header, std::string& buffer, bool body_size) {
   int dir_fd = ::open(location.input_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) {
     if (errno == ENOENT) return {ReadOutcome::vanished, "", -1};
     return unreadable(location.input_dir + ": " + std::strerror(errno));
   }
-  ReadResult result = read_message_at(dir_fd, location, header, buffer);
+  ReadResult result = read_message_at(dir_fd, location, header, buffer, body_size);
   ::close(dir_fd);
   return result;
 }

@@ -15,14 +15,17 @@ enum class ReadOutcome { ok, vanished, unreadable };
 struct ReadResult {
   ReadOutcome outcome = ReadOutcome::ok;
   std::string reason;      // for unreadable: what was wrong, fit for a report
-  int64_t body_size = -1;  // -D size minus its "<id>-D\n" first line
+  int64_t body_size = -1;  // -D size minus its "<id>-D\n" first line; -1 when not asked for
 };
 
-// `buffer` is reused between calls to avoid an allocation per message.
-ReadResult read_message(const MessageLocation& location, SpoolHeader& header, std::string& buffer);
+// `buffer` is reused between calls to avoid an allocation per message. Without `body_size`
+// the -D file is not stat()ed when the listing already saw it (location.data_seen).
+ReadResult read_message(const MessageLocation& location, SpoolHeader& header, std::string& buffer,
+                        bool body_size = true);
 
 // The same with location.input_dir already open as dir_fd: relative lookups save a path walk
 // per file, which dominates the cost of a warm scan.
-ReadResult read_message_at(int dir_fd, const MessageLocation& location, SpoolHeader& header, std::string& buffer);
+ReadResult read_message_at(int dir_fd, const MessageLocation& location, SpoolHeader& header, std::string& buffer,
+                           bool body_size = true);
 
 }  // namespace sw::spool
