@@ -24,6 +24,9 @@ long anon_huge_kb() {
 }
 
 bool thp_possible() {
+#if defined(__SANITIZE_ADDRESS__)
+  return false;  // AddressSanitizer's allocator replaces glibc malloc and its tunables
+#endif
   std::ifstream f("/sys/kernel/mm/transparent_hugepage/enabled");
   std::string mode;
   std::getline(f, mode);
