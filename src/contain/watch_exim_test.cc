@@ -172,6 +172,32 @@ TEST(WatchOnRealExim, HijackedAccountIsHeldSteadySenderIsNot) {
   EXPECT_EQ(count(log, "spamwarden: held SMTP submission A=sales@acme-shop.example"), 2u);
 }
 
+// A bulk mailer on a stolen login keeps one connection open: messages after the hold, on the
+// same connection, are frozen by the ACL (Exim reads the lists afresh for each message).
+TEST(WatchOnRealExim, HeldWithinAnOpenSmtpSession) {
+  std::string why;
+  if (!EximLab::available(&why)) GTEST_SKIP() << why;
+  auto lab = contained_lab();
+  Watch watch(*lab);
+  // The daemon re-executes with the hold-list macro (contained_lab's reload) when its next
+  // connection wakes it; that connection is still served by the old configuration.
+  lab->play("auth-burst", {"--account", "alice@lab.example", "--from-ip", "127.0.0.9", "--count", "1", "--rcpts", "1"});
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  // 40 messages over one authenticated connection at 20 msg/s: the 2-second scale trips on the
+  // 11th, about half a second in; the rest of the session comes after the hold.
+  lab->play("auth-burst", {"--count", "40", "--rcpts", "1", "--per-session", "40", "--rate", "20", "--reject-pct",
+                           "0", "--defer-pct", "0"});
+  lab->settle();
+  ASSERT_TRUE(wait_for_hold(watch, "auth_account:sales@acme-shop.example", 5))
+      << sw::testing::read_file(lab->dir() + "/watch.err");
+  std::string log = sw::testing::read_file(lab->mainlog());
+  EXPECT_EQ(count(log, "SMTP connection from (User) [127.0.0.66]"), 1u) << "one connection";
+  EXPECT_EQ(count(log, "A=dovecot_login:sales@acme-shop.example"), 40u);
+  size_t held = count(log, "spamwarden: held SMTP submission A=sales@acme-shop.example");
+  EXPECT_GE(held, 20u) << "messages after the hold on the open connection were not frozen\n" << log;
+  EXPECT_LE(held, 29u) << "the first 11 cannot have been held by the ACL";
+}
+
 // logrotate's default (rename) in the middle of a burst: Exim keeps writing to the renamed
 // file until each process reopens the log by name; watch must drain mainlog.1 and then read the
 // new mainlog from its start, losing no line and no arrival.
