@@ -38,7 +38,7 @@ for target in build-fuzz/src/*/fuzz_*; do
   name=$(basename "$target")
   corpus=$(mktemp -d)
   seeds=$(dirname "${target/build-fuzz\//}")/testdata/$name
-  [[ -d $seeds ]] && cp -r "$seeds"/. "$corpus"/
+  [[ -d $seeds ]] && cp -rL "$seeds"/. "$corpus"/   # -L: seeds may link to test fixtures
   echo "-- $name"
   "$target" -max_total_time="$FUZZ_SECONDS" -max_len=4096 -print_final_stats=0 "$corpus" 2>&1 | tail -n 2
   rm -rf "$corpus"
