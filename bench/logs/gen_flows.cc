@@ -246,14 +246,7 @@ void Sim::on_stream(uint32_t s) {
 // ---------------------------------------------------------------- sessions
 
 uint32_t Sim::open_session(SessKind kind, const Client* cl, uint32_t aux, uint16_t left) {
-  uint32_t si;
-  if (!free_sessions_.empty()) {
-    si = free_sessions_.back();
-    free_sessions_.pop_back();
-  } else {
-    si = uint32_t(sessions_.size());
-    sessions_.emplace_back();
-  }
+  uint32_t si = take_slot(free_sessions_, sessions_);
   Session& ss = sessions_[si];
   ss.kind = kind;
   ss.step = 0;
@@ -580,17 +573,7 @@ void Sim::session_auth(uint32_t si) {
   if (ss.step == 0) {
     ss.step = 1;
     if (webmail) {
-      begin(ss.pid);
-      out_.s("SMTP connection identification H=localhost A=127.0.0.1 P=");
-      out_.u(ss.port);
-      out_.s(" U=");
-      out_.s(owner.name);
-      out_.s(" ID=");
-      out_.u(owner.uid);
-      out_.s(" S=");
-      out_.s(owner.name);
-      out_.s(" B=identify_local_connection");
-      end();
+      write_local_identification(ss, owner);
     } else if (rng_.chance(0.03)) {  // a mistyped password first
       write_auth_failure(ss, w_.address(box));
     }
@@ -738,23 +721,28 @@ void Sim::session_xdict(uint32_t si) {
   after_ms(200, 1500, kSession, si);
 }
 
+// cPanel's line for a connection from webmail or a local process on 127.0.0.1.
+void Sim::write_local_identification(const Session& ss, const User& u) {
+  begin(ss.pid);
+  out_.s("SMTP connection identification H=localhost A=127.0.0.1 P=");
+  out_.u(ss.port);
+  out_.s(" U=");
+  out_.s(u.name);
+  out_.s(" ID=");
+  out_.u(u.uid);
+  out_.s(" S=");
+  out_.s(u.name);
+  out_.s(" B=identify_local_connection");
+  end();
+}
+
 void Sim::session_xrandsend(uint32_t si) {
   Session& ss = sessions_[si];
   const User& u = w_.users[w_.u_randsend];
   const std::string& dom = w_.domains[u.main_domain].name;
   if (ss.step == 0) {
     ss.step = 1;
-    begin(ss.pid);
-    out_.s("SMTP connection identification H=localhost A=127.0.0.1 P=");
-    out_.u(ss.port);
-    out_.s(" U=");
-    out_.s(u.name);
-    out_.s(" ID=");
-    out_.u(u.uid);
-    out_.s(" S=");
-    out_.s(u.name);
-    out_.s(" B=identify_local_connection");
-    end();
+    write_local_identification(ss, u);
   }
   if (ss.left == 0) {
     close_session(si, true);

@@ -88,14 +88,7 @@ void Sim::run() {
 // ---------------------------------------------------------------- messages
 
 uint32_t Sim::new_msg(Origin origin, uint32_t pid) {
-  uint32_t mi;
-  if (!free_msgs_.empty()) {
-    mi = free_msgs_.back();
-    free_msgs_.pop_back();
-  } else {
-    mi = uint32_t(msgs_.size());
-    msgs_.emplace_back();
-  }
+  uint32_t mi = take_slot(free_msgs_, msgs_);
   Msg& m = msgs_[mi];
   m.origin = origin;
   m.frozen = m.any_failed = m.sender_local = m.queued = m.has_deferred = false;
@@ -894,14 +887,7 @@ void Sim::on_queue_run() {
                                 return m.gen != q.gen || !m.queued;
                               }),
                queue_.end());
-  uint32_t ri;
-  if (!free_runs_.empty()) {
-    ri = free_runs_.back();
-    free_runs_.pop_back();
-  } else {
-    ri = uint32_t(runs_.size());
-    runs_.emplace_back();
-  }
+  uint32_t ri = take_slot(free_runs_, runs_);
   QueueRun& run = runs_[ri];
   run.pid = fork_pid();
   run.msgs = queue_;

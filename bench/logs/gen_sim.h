@@ -86,6 +86,17 @@ class Sim {
   void begin(uint32_t pid);
   void begin(uint32_t pid, const char* id, int idlen);
   void end();
+  // A recycled slot of `items` if one is free, else a new one at the end.
+  template <class T>
+  static uint32_t take_slot(std::vector<uint32_t>& free, T& items) {
+    if (free.empty()) {
+      items.emplace_back();
+      return uint32_t(items.size() - 1);
+    }
+    uint32_t i = free.back();
+    free.pop_back();
+    return i;
+  }
 
   // ---- messages ----
   enum class Dest : uint8_t { kBox, kHostUser, kBlackhole, kRemote, kForward, kForward2, kPipe, kFilter };
@@ -188,6 +199,7 @@ class Sim {
     const Client* cl = nullptr;
     uint64_t t0 = 0;
   };
+  void write_local_identification(const Session& ss, const User& u);
   void setup_streams();
   double diurnal(uint64_t t) const;
   void on_stream(uint32_t s);
