@@ -44,6 +44,11 @@ class Cursor {
   size_t line_no_ = 0;
 };
 
+// Elements of the reused header and recipient vectors filled so far.
+struct Used {
+  size_t headers = 0, recipients = 0;
+};
+
 template <typename Int>
 bool parse_int(std::string_view s, Int& out) {
   if (s.empty()) return false;
@@ -181,26 +186,27 @@ HeaderParseStatus read_non_recipients(std::string_view first, Cursor& cursor, Sp
   return {};
 }
 
-HeaderParseStatus read_recipients(Cursor& cursor, SpoolHeader& out) {
+HeaderParseStatus read_recipients(Cursor& cursor, SpoolHeader& out, Used& used) {
   auto count_line = cursor.line();
   if (!count_line) return cursor.fail(HeaderParseError::truncated);
   size_t count = 0;
   if (!parse_int(*count_line, count) || count > kMaxRecipients)
     return cursor.fail(HeaderParseError::recipient_count);
-  out.recipients.reserve(count);
+  if (out.recipients.size() < count) out.recipients.resize(count);
   for (size_t i = 0; i < count; ++i) {
     auto line = cursor.line();
     if (!line) return cursor.fail(HeaderParseError::truncated);
     if (has_nul(*line)) return cursor.fail(HeaderParseError::binary);
-    Recipient recipient;
+    Recipient& recipient = out.recipients[used.recipients++];  // reused: reset every field
+    recipient.address.clear(), recipient.errors_to.clear(), recipient.orcpt.clear();
+    recipient.dsn_flags = 0, recipient.parent = -1;
     if (!parse_recipient_line(*line, recipient)) return cursor.fail(HeaderParseError::recipient_line);
-    out.recipients.push_back(std::move(recipient));
   }
   return {};
 }
 
 // Headers: "%03d%c " then exactly that many bytes (the text spans folded lines).
-HeaderParseStatus read_headers(Cursor& cursor, SpoolHeader& out) {
+HeaderParseStatus read_headers(Cursor& cursor, SpoolHeader& out, Used& used) {
   while (!cursor.at_end()) {
     size_t length = 0;
     size_t digits = 0;
@@ -214,9 +220,11 @@ HeaderParseStatus read_headers(Cursor& cursor, SpoolHeader& out) {
       return cursor.fail_here(HeaderParseError::header);
     auto text = cursor.bytes(length);
     if (!text || length == 0) return cursor.fail_here(HeaderParseError::header);
-    Header header{(*flag_and_space)[0], std::string(*text)};
+    Header& header = used.headers < out.headers.size() ? out.headers[used.headers] : out.headers.emplace_back();
+    ++used.headers;
+    header.flag = (*flag_and_space)[0];
+    header.text.assign(*text);
     if (!header.deleted()) out.header_bytes += length;
-    out.headers.push_back(std::move(header));
   }
   return {};
 }
@@ -245,10 +253,7 @@ HeaderParseStatus read_envelope_start(Cursor& cursor, SpoolHeader& out) {
   return {};
 }
 
-}  // namespace
-
-HeaderParseStatus parse_spool_header(std::string_view bytes, SpoolHeader& out) {
-  out.clear();
+HeaderParseStatus parse_into(std::string_view bytes, SpoolHeader& out, Used& used) {
   Cursor cursor(bytes);
   if (auto status = read_envelope_start(cursor, out); !status.ok()) return status;
 
@@ -260,13 +265,33 @@ HeaderParseStatus parse_spool_header(std::string_view bytes, SpoolHeader& out) {
   if (!line) return cursor.fail(HeaderParseError::truncated);
   if (has_nul(*line)) return cursor.fail(HeaderParseError::binary);
   if (auto status = read_non_recipients(*line, cursor, out); !status.ok()) return status;
-  if (auto status = read_recipients(cursor, out); !status.ok()) return status;
+  if (auto status = read_recipients(cursor, out, used); !status.ok()) return status;
 
   auto separator = cursor.line();
   if (!separator) return cursor.fail(HeaderParseError::truncated);
   if (!separator->empty()) return cursor.fail(HeaderParseError::separator);
-  return read_headers(cursor, out);
+  return read_headers(cursor, out, used);
 }
+
+
+}  // namespace
+
+HeaderParseStatus parse_spool_header(std::string_view bytes, SpoolHeader& out) {
+  // A scanner parses thousands of files into one SpoolHeader: the header and recipient
+  // elements of the previous file are overwritten in place (their strings keep their
+  // buffers), and whatever was not reused is dropped at the end, on every path.
+  std::vector<Header> headers = std::move(out.headers);
+  std::vector<Recipient> recipients = std::move(out.recipients);
+  out.clear();
+  out.headers = std::move(headers);
+  out.recipients = std::move(recipients);
+  Used used;
+  HeaderParseStatus status = parse_into(bytes, out, used);
+  out.headers.resize(used.headers);
+  out.recipients.resize(used.recipients);
+  return status;
+}
+
 
 HostAddress parse_host_address(std::string_view text) {
   HostAddress address;

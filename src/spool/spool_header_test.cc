@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "eximlog/message_id.h"
 
@@ -244,6 +245,48 @@ TEST(SpoolHeader, BadInputIsAnErrorNotACrash) {
   EXPECT_EQ(parse_spool_header(make_header("", "XX\n1\na@b\nnot blank\n"), h).error, HeaderParseError::separator);
 }
 
+// A scanner parses every file into the same SpoolHeader: the result must not depend on what
+// was parsed into it before (a longer file, a DSN recipient, a failed parse).
+TEST(SpoolHeader, ReusedObjectGivesTheSameResultAsAFreshOne) {
+  auto same = [](const SpoolHeader& a, const SpoolHeader& b) {
+    ASSERT_EQ(a.headers.size(), b.headers.size());
+    for (size_t i = 0; i < a.headers.size(); ++i) {
+      EXPECT_EQ(a.headers[i].flag, b.headers[i].flag) << i;
+      EXPECT_EQ(a.headers[i].text, b.headers[i].text) << i;
+    }
+    ASSERT_EQ(a.recipients.size(), b.recipients.size());
+    for (size_t i = 0; i < a.recipients.size(); ++i) {
+      const Recipient &x = a.recipients[i], &y = b.recipients[i];
+      EXPECT_EQ(std::tie(x.address, x.errors_to, x.orcpt, x.dsn_flags, x.parent),
+                std::tie(y.address, y.errors_to, y.orcpt, y.dsn_flags, y.parent)) << i;
+    }
+    EXPECT_EQ(a.header_bytes, b.header_bytes);
+    EXPECT_EQ(a.sender, b.sender);
+    EXPECT_EQ(a.auth_id, b.auth_id);
+    EXPECT_EQ(a.frozen, b.frozen);
+  };
+  const std::string dsn = read_fixture("auth-smtp-dsn.H"), php = read_fixture("local-php.H"),
+                    bounce = read_fixture("frozen-bounce.H"), v6 = read_fixture("ipv6-null-sender.H");
+  const std::string plain = make_header("", "XX\n2\nplain@x\nother@y 3\n");
+  SpoolHeader reused;
+  for (const std::string* file : {&dsn, &plain, &php, &bounce, &dsn, &v6, &plain}) {
+    SpoolHeader fresh;
+    ASSERT_TRUE(parse_spool_header(*file, fresh).ok());
+    ASSERT_TRUE(parse_spool_header(*file, reused).ok());
+    same(reused, fresh);
+    // A failed parse leaves nothing of this file behind for the next one.
+    EXPECT_FALSE(parse_spool_header(file->substr(0, file->size() / 2), reused).ok());
+  }
+  ASSERT_TRUE(parse_spool_header(dsn, reused).ok());
+  EXPECT_FALSE(parse_spool_header(make_header("", "XX\n1\na@b\n", "999  Subject: short\n"), reused).ok());
+  EXPECT_LE(reused.headers.size(), 0u);  // failed in the first header: none kept
+  SpoolHeader fresh;
+  ASSERT_TRUE(parse_spool_header(plain, reused).ok());
+  ASSERT_TRUE(parse_spool_header(plain, fresh).ok());
+  same(reused, fresh);
+  EXPECT_EQ(reused.recipients[1].parent, 3);
+  EXPECT_TRUE(reused.recipients[0].errors_to.empty());
+}
 
 }  // namespace
 }  // namespace sw::spool

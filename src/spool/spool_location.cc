@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -36,6 +37,14 @@ void scan_input_dir(const std::string& dir, const std::string& msglog_dir, bool 
   out.moved_frozen.push_back(moved_frozen);
   const size_t first = out.entries.size();
   std::vector<SpoolListing::Entry> data_files;
+  // Room for what the directory can hold (about 28 bytes per entry on disk, half of them -H),
+  // so a big queue is not copied over and over while the vectors grow.
+  struct stat st;
+  if (::fstat(::dirfd(handle), &st) == 0 && st.st_size > 0) {
+    size_t expected = std::min<size_t>(size_t(st.st_size) / 28 / 2 + 16, 1u << 22);
+    out.entries.reserve(first + expected);
+    data_files.reserve(expected);
+  }
   std::vector<std::string> subdirs;
   while (const dirent* entry = ::readdir(handle)) {
     std::string_view name = entry->d_name;
@@ -54,8 +63,17 @@ void scan_input_dir(const std::string& dir, const std::string& msglog_dir, bool 
     (kind == 'H' ? out.entries : data_files).push_back(e);
   }
   ::closedir(handle);
+  // Zero-padded ids compare like strings when read as three big-endian words.
   auto by_id = [](const SpoolListing::Entry& a, const SpoolListing::Entry& b) {
-    return std::memcmp(a.id, b.id, sizeof a.id) < 0;
+    for (size_t w = 0; w < sizeof a.id; w += 8) {
+      uint64_t x, y;
+      std::memcpy(&x, a.id + w, 8);
+      std::memcpy(&y, b.id + w, 8);
+      if (x == y) continue;
+      if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x), y = __builtin_bswap64(y);
+      return x < y;
+    }
+    return false;
   };
   std::sort(out.entries.begin() + long(first), out.entries.end(), by_id);
   std::sort(data_files.begin(), data_files.end(), by_id);
