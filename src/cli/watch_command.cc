@@ -107,7 +107,8 @@ int run_watch(const WatchArgs& a, bool explicit_config) {
   if (!store) log_line("state store unavailable, holds kept in memory only: " + error);
   alert::Alerter alerter(cfg->alerts, log_line);
   queue::ProcessEximRunner exim(cfg->exim_binary, cfg->exim_config);
-  contain::Containment containment({cfg->state_dir, cfg->spool_dir, cfg->freeze_queued}, store.get(), &exim,
+  contain::Containment containment({cfg->state_dir, cfg->spool_dir, cfg->freeze_queued, cfg->disable_scripts},
+                                   store.get(), &exim,
                                    &alerter, log_line);
   detect::Detector detector(cfg->limits);
   for (const store::HoldRecord& h : containment.start()) detector.mark_tripped(h.actor);
@@ -226,10 +227,12 @@ int run_release(const WatchArgs& a, bool explicit_config, const std::string& act
   }
   queue::append_audit_record(cfg->state_dir,
                              {{"action", "release"}, {"actor", detect::format_actor_ref(*actor)},
-                              {"thawed", r.thawed}, {"removed", r.removed}, {"failed", r.failed}},
+                              {"thawed", r.thawed}, {"removed", r.removed}, {"failed", r.failed},
+                              {"scripts_restored", r.scripts_restored}},
                              op, nullptr);
-  fmt::print("released {}: thawed {}, removed {} (quarantine {}), failed {}\n", detect::format_actor_ref(*actor),
-             r.thawed, r.removed, r.batch_dir.empty() ? "-" : r.batch_dir, r.failed);
+  fmt::print("released {}: thawed {}, removed {} (quarantine {}), failed {}{}\n", detect::format_actor_ref(*actor),
+             r.thawed, r.removed, r.batch_dir.empty() ? "-" : r.batch_dir, r.failed,
+             r.scripts_restored ? fmt::format(", scripts restored {}", r.scripts_restored) : "");
   if (!r.error.empty()) fmt::print(stderr, "spamwarden release: {}\n", r.error);
   return r.failed ? kFailure : kOk;
 }

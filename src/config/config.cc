@@ -113,9 +113,10 @@ void read_paths(Reader& r, const toml::table& t, Config& c) {
 }
 
 void read_watch(Reader& r, const toml::table& t, Config& c) {
-  r.unknown_keys(t, "watch", {"metrics", "freeze_queued", "poll_ms"});
+  r.unknown_keys(t, "watch", {"metrics", "freeze_queued", "poll_ms", "disable_scripts"});
   r.string(t, "metrics", c.metrics_listen);
   r.boolean(t, "freeze_queued", c.freeze_queued);
+  r.boolean(t, "disable_scripts", c.disable_scripts);
   r.integer(t, "poll_ms", c.poll_ms, 1, 5000);
   if (const toml::node* n = t.get("metrics"); n && !c.metrics_listen.empty() && c.metrics_listen.rfind("127.", 0) != 0)
     r.error(*n, "'metrics' must listen on 127.0.0.0/8, e.g. \"127.0.0.1:9813\"");

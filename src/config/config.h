@@ -21,6 +21,7 @@ struct Config {
   std::string state_dir = "/var/lib/spamwarden";
   std::string metrics_listen;  // "127.0.0.1:9813"; empty: off
   bool freeze_queued = true;
+  bool disable_scripts = false;  // rename a held script's files to NAME.spamwarden-held, chmod 000
   int poll_ms = 50;            // follower wait when idle
   detect::DetectorLimits limits = detect::default_limits();
   alert::AlertConfig alerts;

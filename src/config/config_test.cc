@@ -19,6 +19,7 @@ log = "/var/log/exim4/mainlog"
 state_dir = "/tmp/sw"
 [watch]
 metrics = "127.0.0.1:9813"
+disable_scripts = true
 [limits.script]
 windows = [{ seconds = 10, messages = 5, recipients = 50 }]
 [allow]
@@ -31,6 +32,8 @@ email_to = "admin@example.com"
 )", "t.toml", &errors);
   ASSERT_TRUE(errors.empty()) << errors[0].message;
   EXPECT_EQ(c.log_path, "/var/log/exim4/mainlog");
+  EXPECT_TRUE(c.disable_scripts);
+  EXPECT_FALSE(parse_config("", "t.toml", &errors).disable_scripts) << "off by default";
   EXPECT_EQ(c.limits.by_type[size_t(detect::ActorType::Script)].scales.size(), 1u);
   EXPECT_EQ(c.limits.by_type[size_t(detect::ActorType::Script)].scales[0].messages, 5u);
   EXPECT_TRUE(c.limits.allow[size_t(detect::ActorType::Sender)].count("news@shop.example"));

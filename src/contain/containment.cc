@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "contain/script_disable.h"
 #include "queue/actions.h"
 
 namespace sw::contain {
@@ -123,7 +124,8 @@ bool Containment::hold(const detect::Trip& trip, int64_t now) {
     ++counts_.holds;
     store_jobs_.push_back({.hold = record, .event = {now, "hold", actor, trip.reason}, .lists = std::move(changed),
                            .stored = false, .failure_logged = false});
-    if (options_.freeze_queued && exim_ && !options_.spool_dir.empty()) {
+    bool disable = options_.disable_scripts && trip.actor.type == ActorType::Script && !trip.related_user.empty();
+    if (((options_.freeze_queued && exim_) || disable) && !options_.spool_dir.empty()) {
       jobs_.push_back({record, 0});
       jobs_.push_back({record, now + kSecondFreezePassDelay});
     }
@@ -231,6 +233,15 @@ void Containment::freeze_worker() {
 
 void Containment::run_freeze(const store::HoldRecord& hold) {
   std::string error, actor = detect::format_actor_ref(hold.actor);
+  if (options_.disable_scripts && hold.actor.type == ActorType::Script && !hold.related_user.empty()) {
+    // The held messages (frozen by the ACL, or below) name the script files in their headers.
+    ScriptDisableResult d = disable_held_scripts(options_.spool_dir, options_.state_dir, hold.related_user,
+                                                 hold.actor.key, ::time(nullptr), "spamwarden watch");
+    for (const DisabledScript& s : d.disabled)
+      log_(fmt::format("disabled script {} (now {}, mode 000; release {} restores it)", s.original, s.renamed, actor));
+    for (const std::string& p : d.problems) log_("script of " + actor + " not disabled: " + p);
+  }
+  if (!options_.freeze_queued || !exim_) return;
   auto selection = queue::compile_selection(selection_for(hold), &error);
   if (!selection) return log_("cannot select queued mail of " + actor + ": " + error);
   queue::FreezeMatchingResult r = queue::freeze_matching(options_.spool_dir, *selection, *exim_, ::time(nullptr));

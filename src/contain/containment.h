@@ -30,6 +30,7 @@ struct ContainmentOptions {
   std::string state_dir;
   std::string spool_dir;        // empty: do not freeze queued mail
   bool freeze_queued = true;
+  bool disable_scripts = false;  // rename a held script's files out of service (script_disable.h)
 };
 
 struct ContainmentCounts {

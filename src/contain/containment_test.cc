@@ -24,7 +24,7 @@ detect::Trip trip(detect::ActorType type, const std::string& key, const std::str
 
 TEST(ContainmentTest, RewritesOnlyChangedListsAndRestoresMissingOnes) {
   TempDir d;
-  Containment c({.state_dir = d.path, .spool_dir = "", .freeze_queued = false}, nullptr, nullptr, nullptr,
+  Containment c({.state_dir = d.path, .spool_dir = "", .freeze_queued = false, .disable_scripts = false}, nullptr, nullptr, nullptr,
                 [](const std::string&) {});
   c.start();
   std::string script = hold_list_path(d.path, detect::ActorType::Script);
@@ -56,7 +56,7 @@ TEST(ContainmentTest, HoldReachesTheStoreOffTheCallersThreadAndSurvivesARestart)
   auto store = store::HoldStore::open(store::store_path(d.path), &error);
   ASSERT_TRUE(store) << error;
   {
-    Containment c({.state_dir = d.path, .spool_dir = "", .freeze_queued = false}, store.get(), nullptr, nullptr,
+    Containment c({.state_dir = d.path, .spool_dir = "", .freeze_queued = false, .disable_scripts = false}, store.get(), nullptr, nullptr,
                   [](const std::string&) {});
     c.start();
     EXPECT_TRUE(c.hold(trip(detect::ActorType::Script, "/home/u1/public_html", "u1"), 100));
@@ -77,7 +77,7 @@ TEST(ContainmentTest, HoldReachesTheStoreOffTheCallersThreadAndSurvivesARestart)
   EXPECT_EQ(holds->size(), 2u);
   // A restart rebuilds every list from the store, even if one went missing.
   std::filesystem::remove(hold_list_path(d.path, detect::ActorType::AuthAccount));
-  Containment again({.state_dir = d.path, .spool_dir = "", .freeze_queued = false}, store.get(), nullptr, nullptr,
+  Containment again({.state_dir = d.path, .spool_dir = "", .freeze_queued = false, .disable_scripts = false}, store.get(), nullptr, nullptr,
                     [](const std::string&) {});
   EXPECT_EQ(again.start().size(), 2u);
   std::ifstream in(hold_list_path(d.path, detect::ActorType::AuthAccount));
@@ -90,7 +90,7 @@ TEST(ContainmentTest, ReleaseInTheStoreIsPickedUpBySync) {
   std::string error;
   auto store = store::HoldStore::open(store::store_path(d.path), &error);
   ASSERT_TRUE(store) << error;
-  Containment c({.state_dir = d.path, .spool_dir = "", .freeze_queued = false}, store.get(), nullptr, nullptr,
+  Containment c({.state_dir = d.path, .spool_dir = "", .freeze_queued = false, .disable_scripts = false}, store.get(), nullptr, nullptr,
                 [](const std::string&) {});
   c.start();
   ASSERT_TRUE(c.hold(trip(detect::ActorType::LocalUser, "u2"), 100));

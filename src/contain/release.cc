@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "contain/containment.h"
+#include "contain/script_disable.h"
 #include "queue/actions.h"
 #include "queue/quarantine.h"
 #include "queue/selection.h"
@@ -54,6 +55,11 @@ ReleaseResult release_actor(store::HoldStore& store, const std::string& state_di
   // New mail flows again first; then the held mail is dealt with.
   if (auto active = store.active_holds(&error)) {
     if (!write_hold_lists(state_dir, *active, &error)) r.error = "hold lists not rewritten: " + error;
+  }
+  if (actor.type == detect::ActorType::Script) {
+    std::vector<std::string> problems;
+    r.scripts_restored = restore_scripts(state_dir, actor.key, operator_name, &problems);
+    for (const std::string& p : problems) r.error += (r.error.empty() ? "" : "; ") + p;
   }
   if (mail != HeldMail::keep && !spool_dir.empty())
     act_on_held_mail(*hold, state_dir, spool_dir, exim, mail, now, operator_name, r);

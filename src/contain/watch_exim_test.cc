@@ -2,13 +2,16 @@
 // contrib/exim's snippets installed, `spamwarden watch` follows its main log.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -24,12 +27,13 @@ std::string binary() { return std::string(SW_BINARY_DIR) + "/spamwarden"; }
 // A `spamwarden watch` child process, stopped (by its pid) when the test ends.
 class Watch {
  public:
-  explicit Watch(const EximLab& lab, std::vector<std::string> extra = {}) : lab_(lab), extra_(std::move(extra)) {
+  explicit Watch(const EximLab& lab, std::vector<std::string> extra = {}, std::string config = "/dev/null")
+      : lab_(lab), extra_(std::move(extra)), config_(std::move(config)) {
     start();
   }
   ~Watch() { stop(); }
   void start() {
-    std::vector<std::string> args = {"spamwarden", "watch", "--config", "/dev/null", "--log", lab_.mainlog(),
+    std::vector<std::string> args = {"spamwarden", "watch", "--config", config_, "--log", lab_.mainlog(),
                                      "--state-dir", state(), "--spool", lab_.spool_dir(), "--exim", "/usr/sbin/exim4",
                                      "--exim-config", lab_.dir() + "/server.conf"};
     args.insert(args.end(), extra_.begin(), extra_.end());
@@ -67,6 +71,7 @@ class Watch {
  private:
   const EximLab& lab_;
   std::vector<std::string> extra_;
+  std::string config_;
   pid_t pid_ = -1;
 };
 
@@ -196,6 +201,43 @@ TEST(WatchOnRealExim, HeldWithinAnOpenSmtpSession) {
   size_t held = count(log, "spamwarden: held SMTP submission A=sales@acme-shop.example");
   EXPECT_GE(held, 20u) << "messages after the hold on the open connection were not frozen\n" << log;
   EXPECT_LE(held, 29u) << "the first 11 cannot have been held by the ACL";
+}
+
+// [watch] disable_scripts: the script named by the held mail's X-PHP-Originating-Script is
+// renamed to NAME.spamwarden-held with mode 000; `release script:DIR` puts it back.
+TEST(WatchOnRealExim, DisableScriptsRenamesTheSendingScriptAndReleaseRestoresIt) {
+  std::string why;
+  if (!EximLab::available(&why)) GTEST_SKIP() << why;
+  auto lab = contained_lab();  // creates the lab's users and their public_html trees
+  const std::string dir = "/home/userx2/public_html/wp-content/uploads/2024/03";
+  const std::string script = dir + "/up.php", held = script + ".spamwarden-held";
+  std::filesystem::remove(held);
+  std::ofstream(script) << "<?php foreach ($list as $to) mail($to, $s, $b); ?>\n";
+  const passwd* pw = ::getpwnam("userx2");
+  ASSERT_NE(pw, nullptr);
+  ASSERT_EQ(::chown(script.c_str(), pw->pw_uid, pw->pw_gid), 0);
+  ASSERT_EQ(::chmod(script.c_str(), 0644), 0);
+  std::ofstream(lab->dir() + "/watch.toml") << "[watch]\ndisable_scripts = true\n";
+  Watch watch(*lab, {}, lab->dir() + "/watch.toml");
+  lab->play("script-burst", {"--user", "userx2", "--dir", dir, "--script", "up.php", "--count", "40", "--parallel", "8",
+                             "--reject-pct", "0", "--defer-pct", "0"});
+  lab->settle();
+  ASSERT_TRUE(wait_for_hold(watch, "script:" + dir, 5)) << sw::testing::read_file(lab->dir() + "/watch.err");
+  struct stat st {};
+  for (int i = 0; i < 80 && ::lstat(held.c_str(), &st) != 0; ++i)  // the freeze passes: now and +3 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(::lstat(held.c_str(), &st), 0) << sw::testing::read_file(lab->dir() + "/watch.err");
+  EXPECT_EQ(st.st_mode & 07777, 0u);
+  EXPECT_FALSE(std::filesystem::exists(script));
+  EXPECT_NE(sw::testing::read_file(watch.state() + "/audit.jsonl").find("disable_script"), std::string::npos);
+
+  auto r = watch.cli({"release", "script:" + dir});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("scripts restored 1"), std::string::npos) << r.out << r.err;
+  ASSERT_EQ(::lstat(script.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_FALSE(std::filesystem::exists(held));
+  std::filesystem::remove(script);
 }
 
 // logrotate's default (rename) in the middle of a burst: Exim keeps writing to the renamed
