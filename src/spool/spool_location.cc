@@ -42,7 +42,8 @@ void scan_input_dir(const std::string& dir, const std::string& msglog_dir, bool 
   struct stat st;
   if (::fstat(::dirfd(handle), &st) == 0 && st.st_size > 0) {
     size_t expected = std::min<size_t>(size_t(st.st_size) / 28 / 2 + 16, 1u << 22);
-    out.entries.reserve(first + expected);
+    if (first + expected > out.entries.capacity())  // geometric, or split spools copy per subdirectory
+      out.entries.reserve(std::max(first + expected, 2 * out.entries.capacity()));
     data_files.reserve(expected);
   }
   std::vector<std::string> subdirs;
