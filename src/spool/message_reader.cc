@@ -161,6 +161,7 @@ void MessageReader::read_batch(std::span<const ReadRequest> batch, const Done& d
     return;
   }
 
+  bool unsupported = false;
   for (size_t i = 0; i < n; ++i) {
     Ring::Slot& slot = r.slots[i];
     const ReadRequest& request = batch[i];
@@ -173,6 +174,7 @@ void MessageReader::read_batch(std::span<const ReadRequest> batch, const Done& d
       continue;
     }
     if (slot.open_result == -EPERM && (r.open_flags & O_NOATIME)) r.open_flags &= ~O_NOATIME;  // not owner
+    if (slot.open_result == -EINVAL) unsupported = true;  // a kernel without opens into file slots
     const size_t length = slot.read_result < 0 ? 0 : size_t(slot.read_result);
     const bool stat_data = options_.body_sizes || !request.location->data_seen;
     if (slot.open_result < 0 || slot.read_result < 0 || length >= kSlotBuffer || (stat_data && slot.stat_result < 0) ||
@@ -193,6 +195,10 @@ void MessageReader::read_batch(std::span<const ReadRequest> batch, const Done& d
     done(i, {ReadOutcome::ok, "", body_size}, header_);
   }
   for (size_t i = n; i < batch.size(); ++i) done(i, read_plain(batch[i]), header_);
+  if (unsupported) {  // every completion was reaped: nothing is in flight, the ring can go
+    io_uring_error_ = "io_uring: openat into a file slot not supported by this kernel";
+    ring_.reset();
+  }
 }
 
 }  // namespace sw::spool
