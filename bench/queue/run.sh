@@ -7,10 +7,11 @@
 # REUSE=1 keeps the spools of an earlier run in WORKDIR (same N and BIG) instead of queueing
 # and cloning them again.
 #
-# Times (median of RUNS, warm page cache, then cold after drop_caches if permitted):
-#   spamwarden queue --json | exim -bp | exim -bp | exiqsumm | exiqgrep -c -f SENDER
-#   (and spamwarden queue list --sender, the like-for-like to exiqgrep), on a flat and a split
-#   spool of N messages, then spamwarden alone on BIG messages with 1 and 2 threads.
+# Times (best of RUNS, warm page cache, then cold after drop_caches if permitted):
+#   spamwarden queue --json (also with --sizes, and with --io syscalls) | exim -bp |
+#   exim -bp | exiqsumm | exiqgrep -c -f SENDER (and spamwarden queue list --sender, the
+#   like-for-like to exiqgrep), on a flat and a split spool of N messages, then spamwarden
+#   (1 and 2 threads) and exim -bp on BIG messages. Ratios are printed for wall and CPU time.
 # Needs root (Exim's -C with privilege) and Debian's exim4 + exiqgrep/exiqsumm.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -119,23 +120,29 @@ fi
 cold_ok=0
 if sync && echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; then cold_ok=1; fi
 
-# timed MODE CMD...: prints "median_wall_seconds max_rss_kib median_cpu_seconds" over RUNS runs.
-# CPU time (user+sys) is printed too: on a shared, loaded machine wall time is noisy.
+# timed MODE CMD...: prints "best_wall_seconds max_rss_kib best_cpu_seconds" over RUNS runs.
+# Best, not median: other jobs on a shared machine only ever add time. Warm runs are each
+# preceded by an untimed run of the same command, so the page cache holds exactly what the
+# command reads (some VMs reclaim page cache that has been idle for a few seconds). Cold runs
+# follow drop_caches. CPU time is user+sys of all the command's processes (GNU time).
 timed() {
   local mode=$1; shift
-  local times=() cpus=() rss=0 out
-  if [[ $mode == warm ]]; then bash -c "$*" >/dev/null 2>&1 || true; fi
+  local best_wall="" best_cpu="" rss=0 out t0 t1
   for ((r = 0; r < RUNS; r++)); do
+    if [[ $mode == warm ]]; then bash -c "$* >/dev/null 2>&1" || true; fi
     if [[ $mode == cold ]]; then sync; echo 3 >/proc/sys/vm/drop_caches; fi
-    out=$( { /usr/bin/time -f '%e %M %U %S' bash -c "$* >/dev/null 2>&1" || true; } 2>&1 | tail -1)
-    read -r wall mem user sys <<<"$out"
-    times+=("$wall")
-    cpus+=("$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')")
+    t0=$(date +%s%N)
+    out=$( { /usr/bin/time -f '%M %U %S' bash -c "$* >/dev/null 2>&1" || true; } 2>&1 | tail -1)
+    t1=$(date +%s%N)
+    read -r mem user sys <<<"$out"
+    local wall cpu
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+    if [[ -z $best_wall ]] || awk -v a="$wall" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then best_wall=$wall; fi
+    if [[ -z $best_cpu ]] || awk -v a="$cpu" -v b="$best_cpu" 'BEGIN { exit !(a < b) }'; then best_cpu=$cpu; fi
     if ((mem > rss)); then rss=$mem; fi
   done
-  local mid=$(((RUNS + 1) / 2))
-  printf '%s %s %s\n' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "${mid}p")" "$rss" \
-    "$(printf '%s\n' "${cpus[@]}" | sort -n | sed -n "${mid}p")"
+  printf '%s %s %s\n' "$best_wall" "$rss" "$best_cpu"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) b = 0.005; printf "%.1fx", a / b }'; }
@@ -150,6 +157,8 @@ bench_layout() {
   echo "== $name spool: $ours messages (exim -bpc says $theirs)"
   [[ $ours == "$theirs" ]] || echo "   MISMATCH"
   local sw_sum="$sw queue --spool $dir/spool --json"
+  local sw_sizes="$sw queue --spool $dir/spool --json --sizes"
+  local sw_plain="$sw queue --spool $dir/spool --json --io syscalls"
   local bp="$exim -C $conf -bp"
   local sumq="$exim -C $conf -bp | exiqsumm"
   local grep_c="exiqgrep -C $conf -c -f spam1@cust.example"
@@ -160,29 +169,38 @@ bench_layout() {
       continue
     fi
     read -r t_sw m_sw c_sw < <(timed $mode "$sw_sum")
+    read -r t_sz _ c_sz < <(timed $mode "$sw_sizes")
+    read -r t_pl _ c_pl < <(timed $mode "$sw_plain")
     read -r t_bp _ c_bp < <(timed $mode "$bp")
     read -r t_sq _ c_sq < <(timed $mode "$sumq")
     read -r t_gc _ c_gc < <(timed $mode "$grep_c")
     read -r t_sl _ c_sl < <(timed $mode "$sw_list")
-    printf '   %-4s wall (cpu) s: spamwarden queue --json %.2f (%.2f, rss %d MiB) | exim -bp %.2f (%.2f) | -bp|exiqsumm %.2f (%.2f) | exiqgrep -c %.2f (%.2f) | spamwarden list --sender %.2f (%.2f)\n' \
-      "$mode" "$t_sw" "$c_sw" "$((m_sw / 1024))" "$t_bp" "$c_bp" "$t_sq" "$c_sq" "$t_gc" "$c_gc" "$t_sl" "$c_sl"
-    printf '   %-4s wall ratios: exim -bp / summary %s, exiqsumm pipeline / summary %s, exiqgrep -c / list %s\n' \
-      "$mode" "$(ratio "$t_bp" "$t_sw")" "$(ratio "$t_sq" "$t_sw")" "$(ratio "$t_gc" "$t_sl")"
+    printf '   %-4s wall (cpu) s: spamwarden queue --json %.3f (%.2f, rss %d MiB) | --sizes %.3f (%.2f) | --io syscalls %.3f (%.2f) | exim -bp %.3f (%.2f) | -bp|exiqsumm %.3f (%.2f) | exiqgrep -c %.3f (%.2f) | spamwarden list --sender %.3f (%.2f)\n' \
+      "$mode" "$t_sw" "$c_sw" "$((m_sw / 1024))" "$t_sz" "$c_sz" "$t_pl" "$c_pl" "$t_bp" "$c_bp" "$t_sq" "$c_sq" "$t_gc" "$c_gc" "$t_sl" "$c_sl"
+    printf '   %-4s wall ratios: exim -bp / summary %s (--sizes %s, --io syscalls %s), exiqsumm pipeline / summary %s, exiqgrep -c / list %s\n' \
+      "$mode" "$(ratio "$t_bp" "$t_sw")" "$(ratio "$t_bp" "$t_sz")" "$(ratio "$t_bp" "$t_pl")" "$(ratio "$t_sq" "$t_sw")" "$(ratio "$t_gc" "$t_sl")"
+    printf '   %-4s cpu ratios:  exim -bp / summary %s (--sizes %s, --io syscalls %s)\n' \
+      "$mode" "$(ratio "$c_bp" "$c_sw")" "$(ratio "$c_bp" "$c_sz")" "$(ratio "$c_bp" "$c_pl")"
   done
 }
 
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_layout flat
 bench_layout split
 
 echo
-echo "== $BIG messages (split spool), spamwarden only"
+echo "== $BIG messages (split spool)"
 for threads in 1 2; do
   read -r t m c < <(timed warm "$sw queue --spool $work/big/spool --json --threads $threads")
-  printf '   warm, %d thread(s): %.2fs wall, %.2fs cpu, max rss %d MiB\n' "$threads" "$t" "$c" "$((m / 1024))"
+  printf '   warm, %d thread(s): %.3fs wall, %.2fs cpu, max rss %d MiB\n' "$threads" "$t" "$c" "$((m / 1024))"
 done
+read -r t_bp _ c_bp < <(timed warm "$exim -C $work/big/exim.conf -bp")
+printf '   exim -bp warm: %.3fs wall, %.2fs cpu; ratios (2 threads) wall %s, cpu %s\n' "$t_bp" "$c_bp" \
+  "$(ratio "$t_bp" "$t")" "$(ratio "$c_bp" "$c")"
 if [[ $cold_ok == 1 ]]; then
   read -r t m c < <(timed cold "$sw queue --spool $work/big/spool --json")
-  printf '   cold, 2 threads: %.2fs wall\n' "$t"
+  read -r t_bp _ c_bp < <(timed cold "$exim -C $work/big/exim.conf -bp")
+  printf '   cold: spamwarden %.3fs wall (%.2f cpu), exim -bp %.3fs wall (%.2f cpu), ratio %s\n' "$t" "$c" "$t_bp" "$c_bp" \
+    "$(ratio "$t_bp" "$t")"
 fi
-read -r t _ c < <(timed warm "$exim -C $work/big/exim.conf -bp")
-printf '   exim -bp warm: %.2fs wall, %.2fs cpu\n' "$t" "$c"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
