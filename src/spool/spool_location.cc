@@ -4,10 +4,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "base/text.h"
 #include "eximlog/message_id.h"
@@ -25,10 +27,15 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-// Adds "<id>-H" entries of one directory, noting which have a "<id>-D" beside them;
-// descends into one-character subdirectories once.
-void scan_input_dir(const std::string& dir, const std::string& msglog_dir, bool moved_frozen, bool descend,
-                    SpoolListing& out) {
+struct Subdirectory {
+  std::string input_dir, msglog_dir;
+  bool moved_frozen;
+};
+
+// Adds "<id>-H" entries of one directory, noting which have a "<id>-D" beside them; its
+// one-character subdirectories (split spool) go to *subdirs when given.
+void scan_input_dir(const std::string& dir, const std::string& msglog_dir, bool moved_frozen,
+                    std::vector<Subdirectory>* subdirs, SpoolListing& out) {
   DIR* handle = ::opendir(dir.c_str());
   if (!handle) return;
   const uint16_t dir_index = uint16_t(out.input_dirs.size());
@@ -46,11 +53,11 @@ void scan_input_dir(const std::string& dir, const std::string& msglog_dir, bool 
       out.entries.reserve(std::max(first + expected, 2 * out.entries.capacity()));
     data_files.reserve(expected);
   }
-  std::vector<std::string> subdirs;
   while (const dirent* entry = ::readdir(handle)) {
     std::string_view name = entry->d_name;
-    if (name.size() == 1 && descend && eximlog::base62_value(name[0]) >= 0) {
-      if (entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN) subdirs.emplace_back(name);
+    if (name.size() == 1 && subdirs && eximlog::base62_value(name[0]) >= 0) {
+      if (entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN)
+        subdirs->push_back({dir + "/" + entry->d_name, msglog_dir + "/" + entry->d_name, moved_frozen});
       continue;
     }
     if (name.size() < 3 || name[name.size() - 2] != '-') continue;
@@ -83,7 +90,20 @@ void scan_input_dir(const std::string& dir, const std::string& msglog_dir, bool 
     while (data != data_files.end() && by_id(*data, *it)) ++data;
     it->data_seen = data != data_files.end() && !by_id(*it, *data);
   }
-  for (const std::string& sub : subdirs) scan_input_dir(dir + "/" + sub, msglog_dir + "/" + sub, moved_frozen, false, out);
+}
+
+// Appends `part` (its own directory indexes) to `out`.
+void append_listing(SpoolListing& out, SpoolListing&& part) {
+  const uint16_t offset = uint16_t(out.input_dirs.size());
+  for (size_t i = 0; i < part.input_dirs.size(); ++i) {
+    out.input_dirs.push_back(std::move(part.input_dirs[i]));
+    out.msglog_dirs.push_back(std::move(part.msglog_dirs[i]));
+    out.moved_frozen.push_back(part.moved_frozen[i]);
+  }
+  for (SpoolListing::Entry e : part.entries) {
+    e.dir = uint16_t(e.dir + offset);
+    out.entries.push_back(e);
+  }
 }
 
 }  // namespace
@@ -139,8 +159,26 @@ void SpoolListing::location(size_t i, MessageLocation& out) const {
 
 SpoolListing list_spool(const std::string& spool_dir) {
   SpoolListing out;
-  scan_input_dir(spool_dir + "/input", spool_dir + "/msglog", false, true, out);
-  scan_input_dir(spool_dir + "/Finput", spool_dir + "/Fmsglog", true, true, out);
+  std::vector<Subdirectory> subdirs;
+  scan_input_dir(spool_dir + "/input", spool_dir + "/msglog", false, &subdirs, out);
+  scan_input_dir(spool_dir + "/Finput", spool_dir + "/Fmsglog", true, &subdirs, out);
+  // A split spool has up to 62 subdirectories per input directory: they are listed on all
+  // cores (each directory's getdents is kernel work that does not parallelise by itself).
+  size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), subdirs.size() / 4);
+  std::vector<SpoolListing> parts(subdirs.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < subdirs.size();)
+      scan_input_dir(subdirs[i].input_dir, subdirs[i].msglog_dir, subdirs[i].moved_frozen, nullptr, parts[i]);
+  };
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+  for (std::thread& helper : helpers) helper.join();
+  size_t total = out.entries.size();
+  for (const SpoolListing& part : parts) total += part.entries.size();
+  out.entries.reserve(total);
+  for (SpoolListing& part : parts) append_listing(out, std::move(part));  // in directory order
   return out;
 }
 
