@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <ctime>
 
 #include "contain/script_disable.h"
 #include "queue/actions.h"
@@ -218,11 +220,19 @@ std::vector<ActorRef> Containment::sync(int64_t now) {
 void Containment::freeze_worker() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_ || !jobs_.empty(); });
     if (stopping_) return;
     int64_t now = ::time(nullptr);
     auto due = std::find_if(jobs_.begin(), jobs_.end(), [&](const FreezeJob& j) { return j.not_before <= now; });
-    if (due == jobs_.end()) continue;
+    if (due == jobs_.end()) {
+      // Sleep until the earliest pass is due (a second pass waits 3 s), a new job or the stop;
+      // waking only on "jobs not empty" would spin a core until the second pass is due.
+      int64_t next = jobs_.empty() ? now + 1 : INT64_MAX;
+      for (const FreezeJob& j : jobs_) next = std::min(next, j.not_before);  // all later than now
+      size_t queued = jobs_.size();
+      wake_.wait_until(lock, std::chrono::system_clock::from_time_t(std::time_t(next)),
+                       [&] { return stopping_ || jobs_.size() != queued; });
+      continue;
+    }
     FreezeJob job = *due;
     jobs_.erase(due);
     lock.unlock();

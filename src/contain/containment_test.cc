@@ -5,7 +5,12 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
 
 #include <filesystem>
 #include <fstream>
@@ -103,6 +108,36 @@ TEST(ContainmentTest, ReleaseInTheStoreIsPickedUpBySync) {
   std::ifstream in(hold_list_path(d.path, detect::ActorType::LocalUser));
   std::string text(std::istreambuf_iterator<char>(in), {});
   EXPECT_EQ(text.find("\"u2\""), std::string::npos) << text;
+}
+
+// An Exim that freezes nothing (the spool is empty anyway) and counts its calls.
+struct CountingExim : queue::EximRunner {
+  std::atomic<int> calls{0};
+  queue::EximCommandResult run(const std::vector<std::string>&) override {
+    ++calls;
+    return {0, ""};
+  }
+};
+
+double process_cpu_seconds() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+TEST(ContainmentTest, FreezeWorkerSleepsUntilTheSecondPassIsDue) {
+  TempDir d;
+  std::filesystem::create_directories(d.path + "/spool/input");
+  CountingExim exim;
+  Containment c({.state_dir = d.path + "/state", .spool_dir = d.path + "/spool", .freeze_queued = true,
+                 .disable_scripts = false},
+                nullptr, &exim, nullptr, [](const std::string&) {});
+  c.start();
+  ASSERT_TRUE(c.hold(trip(detect::ActorType::LocalUser, "u1"), std::time(nullptr)));
+  // The first pass runs at once; the second is due 3 s later. Waiting for it must not spin.
+  double cpu = process_cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  EXPECT_LT(process_cpu_seconds() - cpu, 0.5) << "the freeze worker spins while the second pass is pending";
 }
 
 }  // namespace
