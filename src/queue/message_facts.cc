@@ -25,19 +25,37 @@ std::string first_address(std::string_view list) {
   return to_lower(trim(list.substr(0, end)));
 }
 
+void assign_lower(std::string& out, std::string_view s) {
+  out.assign(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+}
+
+std::string_view domain_view(std::string_view address) {
+  size_t at = address.rfind('@');
+  return at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
+}
+
 void count_recipient_domains(const spool::SpoolHeader& header, MessageFacts& out) {
-  std::vector<std::string> domains;
+  // Views into the header's addresses, grouped case-insensitively; a scratch vector per thread.
+  thread_local std::vector<std::string_view> domains;
+  domains.clear();
   for (const spool::Recipient& r : header.recipients)
     if (header.non_recipients.empty() || !header.delivered_to(r.address)) {
-      if (domains.empty()) out.first_recipient = to_lower(r.address);
-      domains.push_back(domain_of(r.address));
+      if (domains.empty()) assign_lower(out.first_recipient, r.address);
+      domains.push_back(domain_view(r.address));
     }
   out.pending_recipients = domains.size();
-  std::sort(domains.begin(), domains.end());
+  auto less = [](std::string_view a, std::string_view b) {
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+      return ascii_lower(x) < ascii_lower(y);
+    });
+  };
+  std::sort(domains.begin(), domains.end(), less);
   for (size_t i = 0; i < domains.size();) {
     size_t j = i;
-    while (j < domains.size() && domains[j] == domains[i]) ++j;
-    out.recipient_domains.emplace_back(std::move(domains[i]), j - i);
+    while (j < domains.size() && !less(domains[i], domains[j])) ++j;
+    out.recipient_domains.emplace_back(to_lower(domains[i]), j - i);
     i = j;
   }
 }
@@ -53,28 +71,34 @@ bool is_exim_user(std::string_view login) {
   return login == "mailnull" || login == "Debian-exim" || login == "exim" || login == "mail";
 }
 
-std::pair<std::string_view, std::string> blamed_actor(const MessageFacts& facts) {
+std::pair<std::string_view, std::string_view> blamed_actor(const MessageFacts& facts) {
   if (!facts.auth_account.empty()) return {"auth_account", facts.auth_account};
   if (facts.local_submission && !is_exim_user(facts.login)) return {"login", facts.login};
   return {"sender", facts.sender};
 }
 
 void extract_facts(const spool::SpoolHeader& header, int64_t now, MessageFacts& out) {
-  out = MessageFacts();
+  // Every field is set or cleared here; strings keep their buffers from the previous message.
   // Exim also records -auth_id for local submissions (the caller's login); only a message
   // that authenticated over SMTP (-host_auth) names an SMTP-AUTH account.
-  out.auth_account = header.host_auth.empty() ? std::string() : header.auth_id;
-  out.login = header.login;
+  if (header.host_auth.empty()) out.auth_account.clear();
+  else out.auth_account.assign(header.auth_id);
+  out.login.assign(header.login);
   out.uid = header.uid;
   out.bounce = header.is_bounce();
-  out.sender = out.bounce ? "<>" : to_lower(header.sender);
-  if (!out.bounce) {
+  out.sender_domain.clear(), out.sender_local_part.clear();
+  if (out.bounce) {
+    out.sender.assign("<>");
+  } else {
+    assign_lower(out.sender, header.sender);
     size_t at = out.sender.rfind('@');
-    out.sender_domain = at == std::string::npos ? std::string() : out.sender.substr(at + 1);
-    out.sender_local_part = out.sender.substr(0, at);
+    if (at != std::string::npos) out.sender_domain.assign(out.sender, at + 1);
+    out.sender_local_part.assign(out.sender, 0, at);
   }
-  out.client_ip = header.host_address.ip;
-  out.helo = to_lower(header.helo_name);
+  out.client_ip.assign(header.host_address.ip);
+  assign_lower(out.helo, header.helo_name);
+  out.subject.clear(), out.failed_recipient.clear(), out.first_recipient.clear();
+  out.recipient_domains.clear();
   out.local_submission = header.host_address.ip.empty();
   if (const spool::Header* subject = header.find_header("Subject"))
     out.subject = printable(subject->value(), kMaxSubjectBytes);

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "queue/actions.h"
 #include "queue/ip_cidr.h"
@@ -52,9 +53,33 @@ TEST(MessageFacts, ComeFromTheRealFixtures) {
   EXPECT_EQ(bounce.failed_recipient, "user@fail.test");
 
   MessageFacts smtp = facts_of(fixture("auth-smtp-dsn.H"), 0);
-  EXPECT_EQ(blamed_actor(smtp), (std::pair<std::string_view, std::string>{"auth_account", "alice@cust.example"}));
+  EXPECT_EQ(blamed_actor(smtp), (std::pair<std::string_view, std::string_view>{"auth_account", "alice@cust.example"}));
   EXPECT_EQ(smtp.recipient_domains.size(), 2u);  // x.defer.test and z.defer.test (twice)
   EXPECT_EQ(smtp.pending_recipients, 3u);
+}
+
+// The summary reuses one MessageFacts for every message: nothing of the previous message may
+// survive, and recipient domains group case-insensitively under their lower-case form.
+TEST(MessageFacts, ReusedObjectMatchesAFreshOne) {
+  auto tuple_of = [](const MessageFacts& f) {
+    return std::make_tuple(f.auth_account, f.login, f.uid, f.sender, f.sender_domain, f.sender_local_part,
+                           f.client_ip, f.helo, f.subject, f.script, f.failed_recipient, f.first_recipient,
+                           f.recipient_domains, f.pending_recipients, f.age_seconds, f.frozen, f.bounce,
+                           f.exim_generated, f.local_submission);
+  };
+  spool::SpoolHeader mixed = fixture("auth-smtp-dsn.H");
+  mixed.recipients[0].address = "First@Mixed.Example";
+  mixed.recipients[1].address = "b@MIXED.example";
+  MessageFacts reused;
+  for (const spool::SpoolHeader& h : {fixture("frozen-bounce.H"), fixture("auth-smtp-dsn.H"), fixture("local-php.H"),
+                                      mixed, fixture("ipv6-null-sender.H"), fixture("frozen-bounce.H")}) {
+    extract_facts(h, 1800000000, reused);
+    EXPECT_EQ(tuple_of(reused), tuple_of(facts_of(h, 1800000000))) << h.id;
+  }
+  MessageFacts m = facts_of(mixed, 0);
+  EXPECT_EQ(m.first_recipient, "first@mixed.example");
+  ASSERT_FALSE(m.recipient_domains.empty());
+  EXPECT_EQ(m.recipient_domains[0], (std::pair<std::string, size_t>{"mixed.example", 2}));
 }
 
 MessageFacts synthetic(std::string auth, std::string sender, size_t recipients, bool frozen = false) {

@@ -195,8 +195,11 @@ void SummaryAccumulator::add(std::string_view id, const MessageFacts& facts, int
     count_actor(ActorKind::recipient_domain, domain.empty() ? "(none)" : domain, facts, id, count, false);
 
   auto [blamed_kind, blamed_key] = blamed_actor(facts);
-  std::string key = std::string(blamed_kind) + ":" + blamed_key;
-  blamed[key].messages += 1;
+  std::string& key = key_;  // reused: no allocation per message
+  key.assign(blamed_kind).append(":").append(blamed_key);
+  auto it = blamed.find(std::string_view(key));
+  if (it == blamed.end()) it = blamed.emplace(key, ActorCount()).first;
+  it->second.messages += 1;
   if (rcpts >= thresholds_.many_recipients) {
     ActorCount& many = many_recipient_by_actor[key];
     many.messages += 1;

@@ -102,6 +102,7 @@ class SummaryAccumulator : public spool::ScanSink {
   int64_t now_;
   Thresholds thresholds_;
   MessageFacts facts_;  // reused per message
+  std::string key_;     // scratch for "kind:actor" keys
 };
 
 struct ActorRow {
