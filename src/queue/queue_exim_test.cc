@@ -1,6 +1,7 @@
-// Tests against spools written by a real Exim (Debian's exim4 with a private config): summary
-// and selection agree with `exim -bp`, freeze goes through exim, remove quarantines first and
-// restore puts messages back byte for byte so Exim then delivers them.
+// Tests against spools written by a real Exim (testing/eximlab: Debian's exim4 with a private
+// config, spool and daemons): summary and selection agree with `exim -bp`, freeze goes through
+// exim, remove quarantines first and restore puts messages back byte for byte so Exim then
+// delivers them.
 // Designated initializers name only the fields a test cares about.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #include <gtest/gtest.h>
@@ -13,6 +14,9 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
 
 #include "base/sha256.h"
 #include "queue/actions.h"
@@ -20,19 +24,86 @@
 #include "queue/report_format.h"
 #include "queue/selection.h"
 #include "queue/summary.h"
-#include "queue/testing/mini_exim.h"
+#include "eximlab.h"
+#include "queue/exim_runner.h"
+#include "spool/spool_location.h"
 #include "spool/spool_scanner.h"
 
 namespace sw::queue {
 namespace {
 
-using testing::MiniExim;
-using testing::slurp;
+// The queue tests' view of a lab: messages queued without delivery (-odq), by local sendmail
+// or by SMTP on stdin with the client address and AUTH id given on the command line; remote
+// recipients (*.defer.test) defer when a queue run tries them.
+class QueueLab {
+ public:
+  explicit QueueLab(bool split_spool) : lab_({.pid = true, .split_spool = split_spool, .acl_includes = {}}) {}
 
-#define SKIP_WITHOUT_EXIM()                                    \
-  do {                                                         \
-    std::string why;                                           \
-    if (!MiniExim::available(&why)) GTEST_SKIP() << why;       \
+  std::string dir() const { return lab_.dir(); }
+  std::string spool_dir() const { return lab_.spool_dir(); }
+  std::string mainlog() const { return lab_.mainlog(); }
+  std::string config() const { return lab_.dir() + "/server.conf"; }
+  static std::string binary() { return find_exim_binary(""); }
+
+  std::string exim(const std::string& args) {
+    std::vector<std::string> argv;
+    std::istringstream words(args);
+    for (std::string word; words >> word;) argv.push_back(word);
+    return lab_.exim(argv);
+  }
+
+  // Local sendmail submission; returns the new message's id (read from the spool).
+  std::string queue_local(const std::string& sender, const std::vector<std::string>& recipients,
+                          const std::string& message) {
+    std::vector<std::string> argv = {binary(), "-C", config(), "-odq", "-oi", "-f", sender};
+    argv.insert(argv.end(), recipients.begin(), recipients.end());
+    std::set<std::string> before;
+    for (const auto& m : spool::list_messages(spool_dir())) before.insert(m.id);
+    auto result = sw::testing::run_command(argv, message);
+    if (result.exit_code != 0) throw std::runtime_error("exim -odq failed: " + result.out + result.err);
+    for (const auto& m : spool::list_messages(spool_dir()))
+      if (!before.count(m.id)) return m.id;
+    throw std::runtime_error("no new message in the spool: " + result.out + result.err);
+  }
+
+  // SMTP on stdin from client_ip with this AUTH id (may be empty); returns the id.
+  std::string queue_smtp(const std::string& auth_id, const std::string& client_ip, const std::string& helo,
+                         const std::string& sender, const std::vector<std::string>& recipients,
+                         const std::string& message) {
+    std::string session = "EHLO " + helo + "\r\nMAIL FROM:<" + sender + ">\r\n";
+    for (const std::string& r : recipients) session += "RCPT TO:<" + r + ">\r\n";
+    session += "DATA\r\n";
+    std::istringstream lines(message);
+    for (std::string line; std::getline(lines, line);) session += (line.starts_with(".") ? "." : "") + line + "\r\n";
+    session += ".\r\nQUIT\r\n";
+    std::vector<std::string> argv = {binary(), "-C", config(), "-odq", "-bs", "-oMa", client_ip + ".2525",
+                                     "-oMr", auth_id.empty() ? "esmtp" : "esmtpa"};
+    if (!auth_id.empty()) argv.insert(argv.end(), {"-oMai", auth_id, "-oMaa", "PLAIN"});
+    std::string output = sw::testing::run_command(argv, session).out;
+    static const std::regex accepted(R"(250 OK id=(\S+))");
+    std::smatch match;
+    if (!std::regex_search(output, match, accepted)) throw std::runtime_error("SMTP submission failed: " + output);
+    return match[1];
+  }
+
+  // From now on every remote recipient is redirected to a lab mailbox, delivered into mbox().
+  void allow_delivery() {
+    std::ofstream(lab_.dir() + "/routers.inc") << "deliver_everything:\n  driver = redirect\n"
+                                                  "  domains = ! +local_domains\n  data = " << kMailbox << "\n";
+  }
+  std::string mbox() const { return lab_.dir() + "/mail/" + kMailbox; }
+
+ private:
+  static constexpr const char* kMailbox = "sales@acme-shop.example";
+  sw::testing::EximLab lab_;
+};
+
+std::string slurp(const std::string& path) { return sw::testing::read_file(path); }
+
+#define SKIP_WITHOUT_EXIM()                                           \
+  do {                                                                \
+    std::string why;                                                  \
+    if (!sw::testing::EximLab::available(&why)) GTEST_SKIP() << why;  \
   } while (0)
 
 std::string message(const std::string& subject, const std::string& extra_headers = "") {
@@ -40,7 +111,7 @@ std::string message(const std::string& subject, const std::string& extra_headers
 }
 
 // Ids `exim -bp` lists, with whether it shows them frozen.
-std::map<std::string, bool> exim_listing(MiniExim& exim) {
+std::map<std::string, bool> exim_listing(QueueLab& exim) {
   std::map<std::string, bool> ids;
   std::string listing = exim.exim("-bp");
   static const std::regex line(R"(^\s*\d+[mhd]\s+\S+\s+(\S{16}|\S{23}) <[^>]*>(.*)$)");
@@ -86,7 +157,7 @@ struct Population {
   std::set<std::string> spammer, locals, many;
 };
 
-Population fill(MiniExim& exim) {
+Population fill(QueueLab& exim) {
   Population p;
   for (int i = 0; i < 12; ++i)
     p.spammer.insert(exim.queue_smtp("spammer@cust.example", "2001:db8::66", "pc.example", "spam@cust.example",
@@ -105,7 +176,7 @@ class RealSpool : public ::testing::TestWithParam<bool> {};
 
 TEST_P(RealSpool, SummaryAndSelectionAgreeWithExim) {
   SKIP_WITHOUT_EXIM();
-  MiniExim exim(/*split_spool=*/GetParam());
+  QueueLab exim(/*split_spool=*/GetParam());
   Population p = fill(exim);
   auto listed = exim_listing(exim);
   ASSERT_EQ(listed.size(), 16u);
@@ -145,11 +216,11 @@ TEST_P(RealSpool, SummaryAndSelectionAgreeWithExim) {
 
 TEST_P(RealSpool, FreezeMatchingGoesThroughExim) {
   SKIP_WITHOUT_EXIM();
-  MiniExim exim(GetParam());
+  QueueLab exim(GetParam());
   Population p = fill(exim);
   std::string error;
   auto selection = compile_selection({.sender = "web@shop.example"}, &error);
-  ProcessEximRunner runner(MiniExim::exim_binary(), exim.config());
+  ProcessEximRunner runner(QueueLab::binary(), exim.config());
   FreezeMatchingResult result = freeze_matching(exim.spool_dir(), *selection, runner, ::time(nullptr));
   EXPECT_EQ(result.matched, 3u);
   ASSERT_EQ(result.outcomes.size(), 3u);
@@ -185,7 +256,7 @@ std::map<std::string, FileState> spool_files(const std::string& spool_dir, const
 
 TEST_P(RealSpool, RemoveThenRestoreIsByteIdenticalAndEximDelivers) {
   SKIP_WITHOUT_EXIM();
-  MiniExim exim(GetParam());
+  QueueLab exim(GetParam());
   Population p = fill(exim);
   exim.exim("-q");  // one delivery attempt each: defers write msglogs and retry data
   auto before = spool_files(exim.spool_dir(), p.spammer);
@@ -196,7 +267,7 @@ TEST_P(RealSpool, RemoveThenRestoreIsByteIdenticalAndEximDelivers) {
   SelectionResult selected = select_messages(exim.spool_dir(), *selection, ::time(nullptr));
   std::vector<spool::MessageLocation> targets;
   for (const auto& m : selected.messages) targets.push_back(m.location);
-  ProcessEximRunner runner(MiniExim::exim_binary(), exim.config());
+  ProcessEximRunner runner(QueueLab::binary(), exim.config());
   std::string state = exim.dir() + "/state";
   RemoveResult removed = quarantine_and_remove(targets, state, exim.spool_dir(), "auth-id=spammer@*", "test",
                                                ::time(nullptr), runner);
@@ -236,7 +307,7 @@ TEST_P(RealSpool, RemoveThenRestoreIsByteIdenticalAndEximDelivers) {
 
 TEST_P(RealSpool, CorruptFilesAreReportedAndNeverSelected) {
   SKIP_WITHOUT_EXIM();
-  MiniExim exim(GetParam());
+  QueueLab exim(GetParam());
   Population p = fill(exim);
   auto locations = spool::list_messages(exim.spool_dir());
   ASSERT_EQ(locations.size(), 16u);
