@@ -107,7 +107,7 @@ std::map<std::string, Seen> read_all(const std::string& spool_dir, ReaderOptions
   return seen;
 }
 
-class Reader : public ::testing::TestWithParam<IoMode> {
+class SpoolReader : public ::testing::TestWithParam<IoMode> {
  protected:
   void SetUp() override {
     if (GetParam() == IoMode::io_uring) {
@@ -118,7 +118,7 @@ class Reader : public ::testing::TestWithParam<IoMode> {
   ReaderOptions options(bool sizes = true) const { return {GetParam(), sizes}; }
 };
 
-TEST_P(Reader, RealSpoolsFlatAndSplitWithBodySizes) {
+TEST_P(SpoolReader, RealSpoolsFlatAndSplitWithBodySizes) {
   for (const char* layout : {"flat", "split"}) {
     TempDir dir("sw-reader");
     std::string spool = copy_fixture(dir, layout);
@@ -145,7 +145,7 @@ TEST_P(Reader, RealSpoolsFlatAndSplitWithBodySizes) {
   }
 }
 
-TEST_P(Reader, ManyBatchesMatchThePlainReader) {
+TEST_P(SpoolReader, ManyBatchesMatchThePlainReader) {
   TempDir dir("sw-reader");
   std::string spool = clone_spool(dir, 300);  // several full batches and a partial one
   auto plain = read_all(spool, {IoMode::syscalls, true});
@@ -155,7 +155,7 @@ TEST_P(Reader, ManyBatchesMatchThePlainReader) {
   for (const auto& [id, s] : ours) ASSERT_EQ(s.outcome, ReadOutcome::ok) << id;
 }
 
-TEST_P(Reader, GoneCorruptOversizedAndMissingData) {
+TEST_P(SpoolReader, GoneCorruptOversizedAndMissingData) {
   TempDir dir("sw-reader");
   std::string spool = clone_spool(dir, 70);
   std::string input = spool + "/input/";
@@ -219,12 +219,12 @@ TEST_P(Reader, GoneCorruptOversizedAndMissingData) {
   EXPECT_EQ(relisted.count(gone), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Paths, Reader, ::testing::Values(IoMode::syscalls, IoMode::io_uring),
+INSTANTIATE_TEST_SUITE_P(Paths, SpoolReader, ::testing::Values(IoMode::syscalls, IoMode::io_uring),
                          [](const auto& info) { return info.param == IoMode::io_uring ? "io_uring" : "syscalls"; });
 
 // Where io_uring is forbidden (seccomp in containers, io_uring_disabled) the automatic mode
 // falls back to plain calls and still reads everything; the io_uring mode says why it cannot.
-TEST(ReaderFallback, IoUringForbiddenBySeccomp) {
+TEST(SpoolReaderFallback, IoUringForbiddenBySeccomp) {
   TempDir dir("sw-reader");
   std::string spool = clone_spool(dir, 100);
   auto expected = read_all(spool, {IoMode::syscalls, true});
@@ -266,7 +266,7 @@ class CountingSink : public ScanSink {
   int64_t bytes = 0;
 };
 
-TEST(Scanner, BothPathsOnTwoThreads) {
+TEST(SpoolScanner, BothPathsOnTwoThreads) {
   TempDir dir("sw-reader");
   std::string spool = clone_spool(dir, 500);
   ::unlink((spool + "/input/" + id_for(10) + "-D").c_str());
