@@ -124,23 +124,23 @@ if sync && echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; then cold_ok=1; fi
 # Best, not median: other jobs on a shared machine only ever add time. Warm runs are each
 # preceded by an untimed run of the same command, so the page cache holds exactly what the
 # command reads (some VMs reclaim page cache that has been idle for a few seconds). Cold runs
-# follow drop_caches. CPU time is user+sys of all the command's processes (GNU time).
+# follow drop_caches. Wall and CPU (user+sys of all the command's processes) come from bash's
+# `time` keyword around the command itself: no wrapper process (bash -c, GNU time) inside
+# the timed span, since its ~15 ms of start-up would be added to every peer alike. Peak RSS
+# comes from GNU time on the untimed run.
 timed() {
   local mode=$1; shift
-  local best_wall="" best_cpu="" rss=0 out t0 t1
+  local best_wall="" best_cpu="" rss=0 out
   for ((r = 0; r < RUNS; r++)); do
-    if [[ $mode == warm ]]; then bash -c "$* >/dev/null 2>&1" || true; fi
+    out=$( { /usr/bin/time -f '%M' bash -c "$* >/dev/null 2>&1" || true; } 2>&1 | tail -1)
+    if ((out > rss)); then rss=$out; fi
     if [[ $mode == cold ]]; then sync; echo 3 >/proc/sys/vm/drop_caches; fi
-    t0=$(date +%s%N)
-    out=$( { /usr/bin/time -f '%M %U %S' bash -c "$* >/dev/null 2>&1" || true; } 2>&1 | tail -1)
-    t1=$(date +%s%N)
-    read -r mem user sys <<<"$out"
-    local wall cpu
-    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+    out=$( TIMEFORMAT='%3R %3U %3S'; { time eval "$* >/dev/null 2>&1" || true; } 2>&1 | tail -1)
+    local wall user sys cpu
+    read -r wall user sys <<<"$out"
     cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
     if [[ -z $best_wall ]] || awk -v a="$wall" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then best_wall=$wall; fi
     if [[ -z $best_cpu ]] || awk -v a="$cpu" -v b="$best_cpu" 'BEGIN { exit !(a < b) }'; then best_cpu=$cpu; fi
-    if ((mem > rss)); then rss=$mem; fi
   done
   printf '%s %s %s\n' "$best_wall" "$rss" "$best_cpu"
 }
