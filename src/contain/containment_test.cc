@@ -27,10 +27,20 @@ detect::Trip trip(detect::ActorType type, const std::string& key, const std::str
   return detect::Trip{detect::ActorRef{type, key}, "21 messages in 10s (limit 20)", user, 0};
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Hold lists under `state_dir`, no spool to freeze, no alerts.
+Containment lists_only(const std::string& state_dir, store::HoldStore* store) {
+  return Containment({.state_dir = state_dir, .spool_dir = "", .freeze_queued = false, .disable_scripts = false},
+                     store, nullptr, nullptr, [](const std::string&) {});
+}
+
 TEST(ContainmentTest, RewritesOnlyChangedListsAndRestoresMissingOnes) {
   TempDir d;
-  Containment c({.state_dir = d.path, .spool_dir = "", .freeze_queued = false, .disable_scripts = false}, nullptr, nullptr, nullptr,
-                [](const std::string&) {});
+  Containment c = lists_only(d.path, nullptr);
   c.start();
   std::string script = hold_list_path(d.path, detect::ActorType::Script);
   std::string user = hold_list_path(d.path, detect::ActorType::LocalUser);
@@ -41,11 +51,7 @@ TEST(ContainmentTest, RewritesOnlyChangedListsAndRestoresMissingOnes) {
   EXPECT_TRUE(c.hold(trip(detect::ActorType::Script, "/home/u1/public_html", "u1"), 100));
   EXPECT_NE(inode_of(script), script_inode) << "the script list was rewritten (temp + rename)";
   EXPECT_EQ(inode_of(ip), ip_inode) << "the unchanged client_ip list was left alone";
-  std::string users;
-  {
-    std::ifstream in(user);
-    users.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string users = read_file(user);
   EXPECT_NE(users.find("u1"), std::string::npos) << users;
 
   std::filesystem::remove(ip);  // somebody removed a list: the next hold puts it back
@@ -61,13 +67,11 @@ TEST(ContainmentTest, HoldReachesTheStoreOffTheCallersThreadAndSurvivesARestart)
   auto store = store::HoldStore::open(store::store_path(d.path), &error);
   ASSERT_TRUE(store) << error;
   {
-    Containment c({.state_dir = d.path, .spool_dir = "", .freeze_queued = false, .disable_scripts = false}, store.get(), nullptr, nullptr,
-                  [](const std::string&) {});
+    Containment c = lists_only(d.path, store.get());
     c.start();
     EXPECT_TRUE(c.hold(trip(detect::ActorType::Script, "/home/u1/public_html", "u1"), 100));
     // The list is in place as soon as hold() returns; the store follows on the worker.
-    std::ifstream in(hold_list_path(d.path, detect::ActorType::Script));
-    std::string text(std::istreambuf_iterator<char>(in), {});
+    std::string text = read_file(hold_list_path(d.path, detect::ActorType::Script));
     EXPECT_NE(text.find("/home/u1/public_html"), std::string::npos) << text;
     c.flush();
     auto holds = store->active_holds(&error);
@@ -82,11 +86,9 @@ TEST(ContainmentTest, HoldReachesTheStoreOffTheCallersThreadAndSurvivesARestart)
   EXPECT_EQ(holds->size(), 2u);
   // A restart rebuilds every list from the store, even if one went missing.
   std::filesystem::remove(hold_list_path(d.path, detect::ActorType::AuthAccount));
-  Containment again({.state_dir = d.path, .spool_dir = "", .freeze_queued = false, .disable_scripts = false}, store.get(), nullptr, nullptr,
-                    [](const std::string&) {});
+  Containment again = lists_only(d.path, store.get());
   EXPECT_EQ(again.start().size(), 2u);
-  std::ifstream in(hold_list_path(d.path, detect::ActorType::AuthAccount));
-  std::string text(std::istreambuf_iterator<char>(in), {});
+  std::string text = read_file(hold_list_path(d.path, detect::ActorType::AuthAccount));
   EXPECT_NE(text.find("a@b.example"), std::string::npos) << text;
 }
 
@@ -95,8 +97,7 @@ TEST(ContainmentTest, ReleaseInTheStoreIsPickedUpBySync) {
   std::string error;
   auto store = store::HoldStore::open(store::store_path(d.path), &error);
   ASSERT_TRUE(store) << error;
-  Containment c({.state_dir = d.path, .spool_dir = "", .freeze_queued = false, .disable_scripts = false}, store.get(), nullptr, nullptr,
-                [](const std::string&) {});
+  Containment c = lists_only(d.path, store.get());
   c.start();
   ASSERT_TRUE(c.hold(trip(detect::ActorType::LocalUser, "u2"), 100));
   c.flush();
@@ -105,8 +106,7 @@ TEST(ContainmentTest, ReleaseInTheStoreIsPickedUpBySync) {
   ASSERT_EQ(released.size(), 1u);
   EXPECT_EQ(released[0].key, "u2");
   EXPECT_EQ(c.active(), 0u);
-  std::ifstream in(hold_list_path(d.path, detect::ActorType::LocalUser));
-  std::string text(std::istreambuf_iterator<char>(in), {});
+  std::string text = read_file(hold_list_path(d.path, detect::ActorType::LocalUser));
   EXPECT_EQ(text.find("\"u2\""), std::string::npos) << text;
 }
 
