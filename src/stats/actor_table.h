@@ -95,7 +95,11 @@ class ActorTable {
   void prefetch_extras(uint64_t hash) const;
   void prefetch_window_tail(uint64_t hash) const;
   const ActorStats* find(std::string_view key) const;
-  bool contains(uint64_t hash) const { return index_.find(hash) != nullptr; }
+  // Index of the actor with this key hash, if it exists.
+  std::optional<uint32_t> find_index(uint64_t hash) const {
+    const uint32_t* slot = index_.find(hash);
+    return slot ? std::optional<uint32_t>(*slot) : std::nullopt;
+  }
   const ChunkedVector<ActorStats>& all() const { return actors_; }
   size_t size() const { return actors_.size(); }
   ActorKind kind() const { return kind_; }

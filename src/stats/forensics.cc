@@ -16,7 +16,8 @@ namespace {
 constexpr size_t kUnparsedSamples = 5;
 constexpr uint64_t kEvidencePeakFloor = 10;
 
-// Subjects group by campaign: unescaped, digits folded ("Order #123" = "Order #0").
+// Subjects group by campaign: unescaped, digit runs folded ("Order 17" and "Order 4711" are
+// both "Order #").
 std::string_view subject_key(std::string_view subject, std::string& unescaped, std::string& folded) {
   if (subject.find('\\') != std::string_view::npos) subject = unescaped = unescape_exim(subject);
   return fold_digits(subject, folded);
@@ -193,9 +194,13 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
     }
   }
   if (keys.has(ActorKind::Subject)) {
-    // The folded key is only read when the subject is new.
-    bool known = tab(ActorKind::Subject).contains(keys.hash[size_t(ActorKind::Subject)]);
-    count_key(ActorKind::Subject, known ? std::string_view{} : subject_key(l.subject, subject_, scratch_), false);
+    // The folded key is only built when the subject is new.
+    if (auto known = tab(ActorKind::Subject).find_index(keys.hash[size_t(ActorKind::Subject)])) {
+      count_message(tab(ActorKind::Subject).at(*known), false, l, m.recipients, raw);
+      m.actor[size_t(ActorKind::Subject)] = *known;
+    } else {
+      count_key(ActorKind::Subject, subject_key(l.subject, subject_, scratch_), false);
+    }
   }
   if (m.bounce && m.listed) {
     eximlog::for_each_recipient(l.recipients, [&](std::string_view r) { note_bounce_recipient(r, l, raw); });
@@ -211,6 +216,10 @@ void Forensics::note_bounce_recipient(std::string_view address, const LogLine& l
 
 uint32_t Forensics::intern_lowered(ActorKind k, std::string_view key) {
   return tab(k).intern(ActorTable::key_hash(key, true), key, true, nullptr);
+}
+
+ActorStats& Forensics::actor_of(ActorKind k, const LineKeys& keys, std::string_view key, bool lower) {
+  return tab(k).at(tab(k).intern(keys.hash[size_t(k)], key, lower, nullptr));
 }
 
 void Forensics::add_recipients(Message& m, uint32_t n) {
@@ -302,8 +311,7 @@ uint32_t Forensics::take_script(const LogLine& l) {
 
 void Forensics::on_rejected_rcpt(const LogLine& l, std::string_view raw, const LineKeys& keys) {
   if (!keys.has(ActorKind::ClientIp) || !looks_like_unknown_recipient(l)) return;
-  ActorTable& ips = tab(ActorKind::ClientIp);
-  ActorStats& a = ips.at(ips.intern(keys.hash[size_t(ActorKind::ClientIp)], l.host_ip, false, nullptr));
+  ActorStats& a = actor_of(ActorKind::ClientIp, keys, l.host_ip, false);
   if (a.rejected_rcpts++ == 0 || a.rejected_rcpts % 64 == 0) a.add_evidence(raw);
   if (a.first == 0) a.first = l.time;
   a.last = l.time;
@@ -311,16 +319,13 @@ void Forensics::on_rejected_rcpt(const LogLine& l, std::string_view raw, const L
 
 void Forensics::on_auth_failure(const LogLine& l, std::string_view raw, const LineKeys& keys) {
   if (keys.has(ActorKind::ClientIp)) {
-    ActorTable& ips = tab(ActorKind::ClientIp);
-    ActorStats& ip = ips.at(ips.intern(keys.hash[size_t(ActorKind::ClientIp)], l.host_ip, false, nullptr));
+    ActorStats& ip = actor_of(ActorKind::ClientIp, keys, l.host_ip, false);
     if (ip.failed_logins++ == 0 || ip.failed_logins % 16 == 0) ip.add_evidence(raw);
     if (ip.first == 0) ip.first = l.time;
     ip.last = l.time;
   }
   if (keys.has(ActorKind::AuthAccount)) {
-    ActorTable& accounts = tab(ActorKind::AuthAccount);
-    ActorStats& acc =
-        accounts.at(accounts.intern(keys.hash[size_t(ActorKind::AuthAccount)], l.auth_id, true, nullptr));
+    ActorStats& acc = actor_of(ActorKind::AuthAccount, keys, l.auth_id, true);
     if (acc.failed_logins++ == 0) {
       acc.first_failed_login = l.time;
       acc.add_evidence(raw);

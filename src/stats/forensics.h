@@ -115,6 +115,8 @@ class Forensics {
   void on_auth_failure(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
   uint32_t take_script(const eximlog::LogLine& l);
   uint32_t intern_lowered(ActorKind k, std::string_view key);  // a case-blind key
+  // The actor this line names for kind k (created if new), by the hash in `keys`.
+  ActorStats& actor_of(ActorKind k, const LineKeys& keys, std::string_view key, bool lower);
   // Counts one message for the actor with this key (hash from LineKeys, `lower` as hashed).
   uint32_t count_actor(ActorKind k, uint64_t hash, std::string_view key, bool lower,
                        const eximlog::LogLine& l, uint32_t rcpts, std::string_view raw,
