@@ -7,11 +7,21 @@ namespace sw::metrics {
 
 std::string render_prometheus(const WatchMetrics& m) {
   std::string out;
+  auto header = [&](const char* name, const char* help, const char* type) {
+    out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n", name, help, type);
+  };
   auto counter = [&](const char* name, const char* help, uint64_t v) {
-    out += fmt::format("# HELP {0} {1}\n# TYPE {0} counter\n{0} {2}\n", name, help, v);
+    header(name, help, "counter");
+    out += fmt::format("{} {}\n", name, v);
   };
   auto gauge = [&](const char* name, const char* help, int64_t v) {
-    out += fmt::format("# HELP {0} {1}\n# TYPE {0} gauge\n{0} {2}\n", name, help, v);
+    header(name, help, "gauge");
+    out += fmt::format("{} {}\n", name, v);
+  };
+  auto per_type = [&](const char* name, const char* help, const char* type, const auto& values) {
+    header(name, help, type);
+    for (detect::ActorType t : detect::kAllActorTypes)
+      out += fmt::format("{}{{actor_type=\"{}\"}} {}\n", name, detect::actor_type_name(t), values[size_t(t)].load());
   };
   counter("spamwarden_log_lines_total", "Main-log lines read", m.lines);
   counter("spamwarden_log_unparsed_lines_total", "Lines the parser did not recognise", m.unparsed);
@@ -19,15 +29,9 @@ std::string render_prometheus(const WatchMetrics& m) {
   gauge("spamwarden_log_lag_seconds", "Wall clock minus the time of the last line read", m.lag_seconds);
   counter("spamwarden_log_rotations_total", "Rename rotations followed", m.rotations);
   counter("spamwarden_log_truncations_total", "copytruncate rotations followed", m.truncations);
-  out += "# HELP spamwarden_messages_total Messages counted per actor type\n# TYPE spamwarden_messages_total counter\n";
-  for (detect::ActorType t : detect::kAllActorTypes)
-    out += fmt::format("spamwarden_messages_total{{actor_type=\"{}\"}} {}\n", detect::actor_type_name(t),
-                       m.messages_by_type[size_t(t)].load());
-  out += "# HELP spamwarden_messages_last_minute Messages counted per actor type in the last 60 s\n"
-         "# TYPE spamwarden_messages_last_minute gauge\n";
-  for (detect::ActorType t : detect::kAllActorTypes)
-    out += fmt::format("spamwarden_messages_last_minute{{actor_type=\"{}\"}} {}\n", detect::actor_type_name(t),
-                       m.messages_last_minute[size_t(t)].load());
+  per_type("spamwarden_messages_total", "Messages counted per actor type", "counter", m.messages_by_type);
+  per_type("spamwarden_messages_last_minute", "Messages counted per actor type in the last 60 s", "gauge",
+           m.messages_last_minute);
   gauge("spamwarden_holds_active", "Actors held now", int64_t(m.holds_active.load()));
   counter("spamwarden_containment_events_total", "Holds placed since start", m.containment_events);
   counter("spamwarden_frozen_messages_total", "Queued messages frozen by holds", m.frozen);
