@@ -1,5 +1,5 @@
 // libFuzzer target: any byte sequence must parse without crashing, and every view the parser
-// returns must lie inside the input.
+// returns must lie inside the input; the essential parse keeps what the full one finds.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -23,5 +23,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                     out.reason})
     check_inside(line, part);
   sw::eximlog::for_each_recipient(out.recipients, [&](std::string_view a) { check_inside(line, a); });
+  // The essential parse must agree with the full one on what it promises to keep.
+  sw::eximlog::LogLine essential;
+  sw::eximlog::parse_line(line, essential, sw::eximlog::LineFields::Essential);
+  if (essential.kind != out.kind || essential.time != out.time || essential.pid != out.pid ||
+      essential.message_id != out.message_id || essential.address != out.address ||
+      essential.original != out.original)
+    std::abort();
   return 0;
 }

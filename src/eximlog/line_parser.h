@@ -7,8 +7,15 @@
 
 namespace sw::eximlog {
 
+// How much of a line to take apart. Essential skips what only a full record needs and log
+// forensics never reads: the host fields of connection lines, everything after the addresses
+// on delivery, defer and bounce lines (R=, T=, F=, H=, C=, the failure message), the host
+// tags of rejections other than RCPT, and cPanel's identification tags. The kind, time, pid,
+// id and every other field are the same as with All.
+enum class LineFields : uint8_t { All, Essential };
+
 // Fills `out` (reset first) and returns its kind. Never throws; any byte sequence is accepted.
-LineKind parse_line(std::string_view line, LogLine& out);
+LineKind parse_line(std::string_view line, LogLine& out, LineFields fields = LineFields::All);
 
 // Parses the "H=" host field value starting at s (after "H="): "name (helo) [ip]:port",
 // "(helo) [ip]", "[ip]". Returns how many bytes it consumed.

@@ -222,6 +222,46 @@ TEST(LineParser, RecipientListWithQuotedLocalPart) {
   EXPECT_EQ(got[1], R"("tuition portal <x"@gmail.test)");
 }
 
+// LineFields::Essential promises every field of All except the ones it documents skipping.
+void expect_essential_agrees(std::string_view line) {
+  LogLine all, essential;
+  parse_line(line, all);
+  parse_line(line, essential, LineFields::Essential);
+  EXPECT_EQ(essential.kind, all.kind) << line;
+  EXPECT_EQ(essential.delivery, all.delivery) << line;
+  EXPECT_EQ(essential.temporary, all.temporary) << line;
+  EXPECT_EQ(essential.time, all.time) << line;
+  EXPECT_EQ(essential.pid, all.pid) << line;
+  EXPECT_EQ(essential.message_id, all.message_id) << line;
+  EXPECT_EQ(essential.text, all.text) << line;
+  EXPECT_EQ(essential.address, all.address) << line;
+  EXPECT_EQ(essential.original, all.original) << line;
+  bool outcome = all.kind == LineKind::Delivery || all.kind == LineKind::Defer || all.kind == LineKind::Bounce;
+  bool skipped = outcome || all.kind == LineKind::Connection || all.kind == LineKind::Reject ||
+                 all.kind == LineKind::CpanelIdentification;
+  if (skipped) return;
+  for (auto [e, a] : {std::pair{essential.host_ip, all.host_ip}, {essential.helo, all.helo},
+                      {essential.ident, all.ident}, {essential.auth_id, all.auth_id},
+                      {essential.protocol, all.protocol}, {essential.subject, all.subject},
+                      {essential.router, all.router}, {essential.recipients, all.recipients},
+                      {essential.cwd, all.cwd}, {essential.reason, all.reason}, {essential.sender, all.sender}})
+    EXPECT_EQ(e, a) << line;
+  EXPECT_EQ(essential.size, all.size) << line;
+}
+
+TEST(LineParser, EssentialFieldsSkipOnlyWhatTheyDocument) {
+  LogLine l;
+  parse_line("2026-11-01 10:02:04 [4122] 1tAbCd-0001AB-Xy => a@b.example <A@b.example> R=dnslookup "
+             "T=remote_smtp H=mx.b.example [192.0.2.7] C=\"250 OK\"", l, LineFields::Essential);
+  EXPECT_EQ(l.kind, LineKind::Delivery);
+  EXPECT_EQ(l.address, "a@b.example");
+  EXPECT_EQ(l.original, "A@b.example");
+  EXPECT_TRUE(l.router.empty() && l.host_ip.empty() && l.reason.empty());  // skipped
+  parse_line("2026-11-01 10:02:05 SMTP connection from [192.0.2.9]:4312 lost", l, LineFields::Essential);
+  EXPECT_EQ(l.kind, LineKind::Connection);
+  EXPECT_TRUE(l.host_ip.empty());
+}
+
 // Every line of a log a real Exim wrote must get a prefix, and the shapes we rely on must appear.
 void check_real_log(const std::string& name) {
   std::string path = std::string(SW_SOURCE_DIR) + "/src/eximlog/testdata/" + name;
@@ -233,6 +273,7 @@ void check_real_log(const std::string& name) {
   while (std::getline(in, line)) {
     LogLine l;
     parse_line(line, l);
+    expect_essential_agrees(line);
     ++lines;
     ++kinds[l.kind];
     EXPECT_NE(l.kind, LineKind::Unparsed) << line;

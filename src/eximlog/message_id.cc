@@ -30,11 +30,15 @@ bool is_message_id(std::string_view s) {
 }
 
 size_t message_id_prefix(std::string_view s) {
-  for (size_t len : {kNewIdLength, kOldIdLength}) {
-    if (s.size() >= len && (s.size() == len || s[len] == ' ') && is_message_id(s.substr(0, len)))
-      return len;
+  // The dashes tell the two forms apart before any character class is checked.
+  if (s.size() < kOldIdLength || s[6] != '-') return 0;
+  if (s[13] == '-') {
+    bool ends = s.size() == kOldIdLength || s[kOldIdLength] == ' ';
+    return ends && is_message_id(s.substr(0, kOldIdLength)) ? kOldIdLength : 0;
   }
-  return 0;
+  if (s.size() < kNewIdLength || s[18] != '-') return 0;
+  bool ends = s.size() == kNewIdLength || s[kNewIdLength] == ' ';
+  return ends && is_message_id(s.substr(0, kNewIdLength)) ? kNewIdLength : 0;
 }
 
 MessageKey message_key(std::string_view id) {

@@ -66,18 +66,18 @@ void parse_block(const logio::Block& b, ParsedBatch& out) {
     out.keys.reserve(s.size() / 160);
   }
   size_t pos = 0;
+  LogLine l;  // parsed on the stack, in cache; only the engine's lines are copied out
   while (pos < s.size()) {
     const void* nl = std::memchr(s.data() + pos, '\n', s.size() - pos);
     size_t end = nl ? size_t(static_cast<const char*>(nl) - s.data()) : s.size();
     std::string_view raw = s.substr(pos, end - pos);
     pos = end + 1;
-    LogLine& l = out.lines.emplace_back();  // parsed in place: a LogLine is 300+ bytes
-    eximlog::parse_line(raw, l);
+    eximlog::parse_line(raw, l, eximlog::LineFields::Essential);
     if (engine_ignores(l)) {
       out.skipped.push_back({l.kind, l.time});
-      out.lines.pop_back();
       continue;
     }
+    out.lines.push_back(l);
     out.raws.push_back(raw);
     out.keys.push_back(Forensics::line_keys(l));
   }
