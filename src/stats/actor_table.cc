@@ -51,24 +51,23 @@ uint32_t ActorTable::intern(uint64_t h, std::string_view key, bool lower, bool* 
   return idx;
 }
 
-void ActorTable::prefetch_actor(uint64_t hash) const {
+uint32_t ActorTable::prefetch_actor(uint64_t hash) const {
   const uint32_t* slot = index_.find(hash);
-  if (!slot) return;
+  if (!slot) return UINT32_MAX;
   const char* a = reinterpret_cast<const char*>(&actors_[*slot]);
   __builtin_prefetch(a);
   __builtin_prefetch(a + 64);
   __builtin_prefetch(a + sizeof(ActorStats) - 1);
+  return *slot;
 }
 
-void ActorTable::prefetch_extras(uint64_t hash) const {
-  const uint32_t* slot = index_.find(hash);
-  if (slot && actors_[*slot].extras) __builtin_prefetch(actors_[*slot].extras.get());
+void ActorTable::prefetch_extras(uint32_t index) const {
+  if (index < actors_.size() && actors_[index].extras) __builtin_prefetch(actors_[index].extras.get());
 }
 
-void ActorTable::prefetch_window_tail(uint64_t hash) const {
-  const uint32_t* slot = index_.find(hash);
-  if (!slot) return;
-  if (const PeakWindow* w = actors_[*slot].window())
+void ActorTable::prefetch_window_tail(uint32_t index) const {
+  if (index >= actors_.size()) return;
+  if (const PeakWindow* w = actors_[index].window())
     if (const void* tail = w->tail()) __builtin_prefetch(tail);
 }
 
@@ -82,9 +81,9 @@ const std::vector<std::string>& ActorStats::listed_ips() const {
   return extras ? extras->client_ips : none;
 }
 
-void ActorTable::note_client_ip(ActorStats& a, std::string_view ip) {
+void ActorTable::note_client_ip(ActorStats& a, std::string_view ip, uint64_t ip_hash) {
   if (ip.empty() || !a.extras) return;
-  if (!a.extras->client_ip_hashes.insert(std::hash<std::string_view>{}(ip)).second) return;
+  if (!a.extras->client_ip_hashes.insert(ip_hash).second) return;
   if (a.extras->client_ips.size() < kMaxListedIps) a.extras->client_ips.emplace_back(ip);
 }
 

@@ -90,10 +90,11 @@ class ActorTable {
   // index slot, then (once that slot has arrived) the actor's counters. Tables of hundreds
   // of thousands of actors miss the cache on nearly every lookup otherwise.
   void prefetch_slot(uint64_t hash) const { index_.prefetch(hash); }
-  void prefetch_actor(uint64_t hash) const;
+  // Returns the actor's index (UINT32_MAX when it does not exist yet) for the later stages.
+  uint32_t prefetch_actor(uint64_t hash) const;
   // Stages 3 and 4, for kinds with extras: the extras block, then its peak window's tail.
-  void prefetch_extras(uint64_t hash) const;
-  void prefetch_window_tail(uint64_t hash) const;
+  void prefetch_extras(uint32_t index) const;
+  void prefetch_window_tail(uint32_t index) const;
   const ActorStats* find(std::string_view key) const;
   // Index of the actor with this key hash, if it exists.
   std::optional<uint32_t> find_index(uint64_t hash) const {
@@ -104,8 +105,8 @@ class ActorTable {
   size_t size() const { return actors_.size(); }
   ActorKind kind() const { return kind_; }
 
-  // Records the distinct client IP an account was used from.
-  static void note_client_ip(ActorStats& a, std::string_view ip);
+  // Records the distinct client IP an account was used from (ip_hash: its key_hash).
+  static void note_client_ip(ActorStats& a, std::string_view ip, uint64_t ip_hash);
 
  private:
   struct Mix {

@@ -70,9 +70,9 @@ void Forensics::add(const LogLine& l, std::string_view raw, const LineKeys& keys
     case LineKind::Arrival: on_arrival(l, raw, keys); break;
     case LineKind::Delivery:
     case LineKind::Defer:
-    case LineKind::Bounce: on_outcome(l); break;
-    case LineKind::Frozen: on_frozen(l); break;
-    case LineKind::Completed: on_completed(l); break;
+    case LineKind::Bounce: on_outcome(l, keys); break;
+    case LineKind::Frozen: on_frozen(keys); break;
+    case LineKind::Completed: on_completed(keys); break;
     case LineKind::Cwd: on_cwd(l, raw); break;
     case LineKind::RejectRcpt: on_rejected_rcpt(l, raw, keys); break;
     case LineKind::AuthFailure: on_auth_failure(l, raw, keys); break;
@@ -86,6 +86,12 @@ Forensics::LineKeys Forensics::line_keys(const LogLine& l) {
     out.present |= 1u << unsigned(k);
     out.hash[size_t(k)] = ActorTable::key_hash(key, lower);
   };
+  if (!l.message_id.empty()) {
+    out.has_id = true;
+    out.id = eximlog::message_key(l.message_id);
+  }
+  if (l.kind == LineKind::Delivery || l.kind == LineKind::Defer || l.kind == LineKind::Bounce)
+    out.address_hash = uint32_t(std::hash<std::string_view>{}(l.original.empty() ? l.address : l.original));
   if (l.kind != LineKind::Arrival && l.kind != LineKind::RejectRcpt && l.kind != LineKind::AuthFailure) return out;
   if (!l.host_ip.empty()) note(ActorKind::ClientIp, l.host_ip, false);
   if (!l.auth_id.empty()) note(ActorKind::AuthAccount, l.auth_id, true);
@@ -115,23 +121,28 @@ template <class Stage>
 void Forensics::prefetch(const LineKeys& k, uint32_t kinds, Stage stage) const {
   for (uint32_t bits = k.present & kinds; bits; bits &= bits - 1) {
     size_t kind = size_t(__builtin_ctz(bits));
-    (tables_[kind].*stage)(k.hash[kind]);
+    stage(tables_[kind], kind);
   }
 }
 
-void Forensics::prefetch_slots(const LineKeys& k) const { prefetch(k, kLargeKinds, &ActorTable::prefetch_slot); }
-void Forensics::prefetch_actors(const LineKeys& k) const { prefetch(k, kLargeKinds, &ActorTable::prefetch_actor); }
+void Forensics::prefetch_slots(const LineKeys& k) const {
+  prefetch(k, kLargeKinds, [&](const ActorTable& t, size_t kind) { t.prefetch_slot(k.hash[kind]); });
+}
+void Forensics::prefetch_actors(LineKeys& k) const {
+  prefetch(k, kLargeKinds, [&](const ActorTable& t, size_t kind) { k.index[kind] = t.prefetch_actor(k.hash[kind]); });
+}
 void Forensics::prefetch_extras(const LineKeys& k) const {
-  prefetch(k, kLargeWindowKinds, &ActorTable::prefetch_extras);
+  prefetch(k, kLargeWindowKinds, [&](const ActorTable& t, size_t kind) { t.prefetch_extras(k.index[kind]); });
 }
 void Forensics::prefetch_window_tails(const LineKeys& k) const {
-  prefetch(k, kLargeWindowKinds, &ActorTable::prefetch_window_tail);
+  prefetch(k, kLargeWindowKinds, [&](const ActorTable& t, size_t kind) { t.prefetch_window_tail(k.index[kind]); });
 }
 
-uint32_t Forensics::count_actor(ActorKind k, uint64_t hash, std::string_view key, bool lower, const LogLine& l,
+uint32_t Forensics::count_actor(ActorKind k, const LineKeys& keys, std::string_view key, bool lower, const LogLine& l,
                                 uint32_t rcpts, std::string_view raw, bool* was_new) {
   bool created = false;
-  uint32_t idx = tab(k).intern(hash, key, lower, &created);
+  uint32_t idx = keys.index[size_t(k)];
+  if (idx == LineKeys::kUnknown) idx = tab(k).intern(keys.hash[size_t(k)], key, lower, &created);
   count_message(tab(k).at(idx), created, l, rcpts, raw);
   if (was_new) *was_new = created;
   return idx;
@@ -162,7 +173,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
   bool local = is_local_submission(l);
   if (local) ++msgs_.local;
   auto count_key = [&](ActorKind k, std::string_view key, bool lower, bool* created = nullptr) {
-    return m.actor[size_t(k)] = count_actor(k, keys.hash[size_t(k)], key, lower, l, m.recipients, raw, created);
+    return m.actor[size_t(k)] = count_actor(k, keys, key, lower, l, m.recipients, raw, created);
   };
 
   // Bounces Exim generates itself (<> with R=) are not the local user's own mail.
@@ -177,7 +188,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
   }
   if (keys.has(ActorKind::AuthAccount)) {
     uint32_t idx = count_key(ActorKind::AuthAccount, l.auth_id, true);
-    ActorTable::note_client_ip(tab(ActorKind::AuthAccount).at(idx), l.host_ip);
+    ActorTable::note_client_ip(tab(ActorKind::AuthAccount).at(idx), l.host_ip, keys.hash[size_t(ActorKind::ClientIp)]);
   }
   if (keys.has(ActorKind::ClientIp)) count_key(ActorKind::ClientIp, l.host_ip, false);
   if (keys.has(ActorKind::Sender)) {
@@ -207,11 +218,13 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
     m.actor[size_t(ActorKind::BounceRecipient)] = intern_lowered(ActorKind::BounceRecipient,
                                                                  l.recipients.substr(0, l.recipients.find(' ')));
   }
-  if (!l.message_id.empty()) inflight_[eximlog::message_key(l.message_id)] = m;
+  if (keys.has_id) inflight_[keys.id] = m;
 }
 
 void Forensics::note_bounce_recipient(std::string_view address, const LogLine& l, std::string_view raw) {
-  count_actor(ActorKind::BounceRecipient, ActorTable::key_hash(address, true), address, true, l, 1, raw);
+  bool created = false;
+  uint32_t idx = tab(ActorKind::BounceRecipient).intern(ActorTable::key_hash(address, true), address, true, &created);
+  count_message(tab(ActorKind::BounceRecipient).at(idx), created, l, 1, raw);
 }
 
 uint32_t Forensics::intern_lowered(ActorKind k, std::string_view key) {
@@ -219,7 +232,8 @@ uint32_t Forensics::intern_lowered(ActorKind k, std::string_view key) {
 }
 
 ActorStats& Forensics::actor_of(ActorKind k, const LineKeys& keys, std::string_view key, bool lower) {
-  return tab(k).at(tab(k).intern(keys.hash[size_t(k)], key, lower, nullptr));
+  uint32_t idx = keys.index[size_t(k)];
+  return tab(k).at(idx != LineKeys::kUnknown ? idx : tab(k).intern(keys.hash[size_t(k)], key, lower, nullptr));
 }
 
 void Forensics::add_recipients(Message& m, uint32_t n) {
@@ -234,24 +248,24 @@ void Forensics::add_recipients(Message& m, uint32_t n) {
   }
 }
 
-void Forensics::on_outcome(const LogLine& l) {
-  if (l.message_id.empty()) return;
-  Message* found = inflight_.find(eximlog::message_key(l.message_id));
+void Forensics::on_outcome(const LogLine& l, const LineKeys& keys) {
+  if (!keys.has_id) return;
+  Message* found = inflight_.find(keys.id);
   if (!found) {
     ++msgs_.orphan_lines;
     return;
   }
   Message& m = *found;
   if (l.kind == LineKind::Delivery && l.delivery == eximlog::DeliveryFlag::Suppressed) return;
-  std::string_view top = l.original.empty() ? l.address : l.original;
   if (!m.listed) {
-    uint32_t h = uint32_t(std::hash<std::string_view>{}(top));
+    uint32_t h = keys.address_hash;
     bool seen = false;
     for (size_t i = 0; i < m.seen_count; ++i) seen |= m.seen[i] == h;
     if (!seen) {
       if (m.seen_count < Message::kSeenInline) m.seen[m.seen_count++] = h;
       add_recipients(m, 1);
       if (m.bounce) {
+        std::string_view top = l.original.empty() ? l.address : l.original;
         m.actor[size_t(ActorKind::BounceRecipient)] = intern_lowered(ActorKind::BounceRecipient, top);
         note_bounce_recipient(top, l, l.text);
       }
@@ -262,13 +276,12 @@ void Forensics::on_outcome(const LogLine& l) {
   else ++m.failed;
 }
 
-void Forensics::on_completed(const LogLine& l) {
-  if (l.message_id.empty()) return;
-  eximlog::MessageKey key = eximlog::message_key(l.message_id);
-  const Message* m = inflight_.find(key);
+void Forensics::on_completed(const LineKeys& keys) {
+  if (!keys.has_id) return;
+  const Message* m = inflight_.find(keys.id);
   if (!m) return;
   settle_outcomes(*m);
-  inflight_.erase(key);
+  inflight_.erase(keys.id);
   ++msgs_.completed;
 }
 
@@ -283,9 +296,9 @@ void Forensics::settle_outcomes(const Message& m) {
   }
 }
 
-void Forensics::on_frozen(const LogLine& l) {
-  if (l.message_id.empty()) return;
-  Message* m = inflight_.find(eximlog::message_key(l.message_id));
+void Forensics::on_frozen(const LineKeys& keys) {
+  if (!keys.has_id) return;
+  Message* m = inflight_.find(keys.id);
   if (!m) return;
   ++msgs_.frozen;
   for (size_t k = 0; k < kActorKinds; ++k)

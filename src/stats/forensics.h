@@ -54,10 +54,20 @@ class Forensics {
   // What add() derives from a line before touching any table: the hash of every actor key
   // it names (lowercased where actors are case-blind, subjects unescaped and digit-folded)
   // and the "for" list's length. Pure, so the parse threads compute it, not the engine.
+  // Also what the engine would otherwise read from the line's bytes, which were written on
+  // another core: the message id's key and, on outcome lines, the recipient address's hash.
   struct LineKeys {
+    static constexpr uint32_t kUnknown = UINT32_MAX;
     uint32_t present = 0;    // bit per ActorKind with a key on this line
     uint32_t recipients = 0; // addresses in the "for" list
+    uint32_t address_hash = 0;  // outcome lines: the top-level recipient address
+    bool has_id = false;
+    eximlog::MessageKey id;
     std::array<uint64_t, kActorKinds> hash{};
+    // Filled by prefetch_actors(): the index of an actor that already existed then (actors
+    // never move), so the later stages and add() skip the hash probe. kUnknown: probe.
+    std::array<uint32_t, kActorKinds> index;
+    LineKeys() { index.fill(kUnknown); }
     bool has(ActorKind k) const { return (present >> unsigned(k)) & 1u; }
   };
   static LineKeys line_keys(const eximlog::LogLine& l);
@@ -71,7 +81,7 @@ class Forensics {
   // actors it will look up in the large tables, so add() finds them in cache. Stage 1 loads
   // index slots; stage 2, issued closer to add(), loads the actors those slots point to.
   void prefetch_slots(const LineKeys& k) const;
-  void prefetch_actors(const LineKeys& k) const;
+  void prefetch_actors(LineKeys& k) const;  // also notes the indices of the actors it finds
   void prefetch_extras(const LineKeys& k) const;  // stages 3 and 4: extras, window tails
   void prefetch_window_tails(const LineKeys& k) const;
   void finish();
@@ -106,10 +116,10 @@ class Forensics {
   template <class Stage>
   void prefetch(const LineKeys& k, uint32_t kinds, Stage stage) const;
   void on_arrival(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
-  void on_completed(const eximlog::LogLine& l);
+  void on_completed(const LineKeys& keys);
   void settle_outcomes(const Message& m);
-  void on_outcome(const eximlog::LogLine& l);
-  void on_frozen(const eximlog::LogLine& l);
+  void on_outcome(const eximlog::LogLine& l, const LineKeys& keys);
+  void on_frozen(const LineKeys& keys);
   void on_cwd(const eximlog::LogLine& l, std::string_view raw);
   void on_rejected_rcpt(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
   void on_auth_failure(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
@@ -118,7 +128,7 @@ class Forensics {
   // The actor this line names for kind k (created if new), by the hash in `keys`.
   ActorStats& actor_of(ActorKind k, const LineKeys& keys, std::string_view key, bool lower);
   // Counts one message for the actor with this key (hash from LineKeys, `lower` as hashed).
-  uint32_t count_actor(ActorKind k, uint64_t hash, std::string_view key, bool lower,
+  uint32_t count_actor(ActorKind k, const LineKeys& keys, std::string_view key, bool lower,
                        const eximlog::LogLine& l, uint32_t rcpts, std::string_view raw,
                        bool* was_new = nullptr);
   void count_message(ActorStats& a, bool created, const eximlog::LogLine& l, uint32_t rcpts, std::string_view raw);
