@@ -100,30 +100,43 @@ static uint64_t lower_word(uint64_t x) {
   return x | (upper >> 2);
 }
 
-static uint64_t fmix64(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  return h ^ (h >> 33);
+// 64x64 -> 128-bit multiply, folded: the mixing step of wyhash. Two words per multiply, and
+// the tail is read with overlapping loads instead of a variable-length copy.
+static uint64_t fold_mul(uint64_t a, uint64_t b) {
+  __uint128_t r = static_cast<__uint128_t>(a) * b;
+  return uint64_t(r) ^ uint64_t(r >> 64);
 }
 
 uint64_t hash_bytes(std::string_view s, bool lower) {
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ (s.size() * 0xC2B2AE3D27D4EB4Full);
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
+  constexpr uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull, k2 = 0x8ebc6af09c88c6e3ull;
+  const char* p = s.data();
+  const size_t n = s.size();
+  auto word = [&](const char* q) {
     uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    if (lower) w = lower_word(w);
-    h = (h ^ fmix64(w)) * 0x9E3779B97F4A7C15ull;
+    std::memcpy(&w, q, 8);
+    return lower ? lower_word(w) : w;
+  };
+  auto half = [&](const char* q) {
+    uint32_t w;
+    std::memcpy(&w, q, 4);
+    return lower ? lower_word(w) : uint64_t(w);
+  };
+  uint64_t h = k0 ^ (n * k2);
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) h = fold_mul(word(p + i) ^ k1, word(p + i + 8) ^ h);
+  size_t rest = n - i;
+  uint64_t a = 0, b = 0;
+  if (rest > 8) {
+    a = word(p + i);
+    b = word(p + n - 8);
+  } else if (rest >= 4) {
+    a = half(p + i);
+    b = half(p + n - 4);
+  } else if (rest > 0) {
+    auto byte = [&](size_t at) { return uint64_t(uint8_t(lower ? ascii_lower(p[at]) : p[at])); };
+    a = byte(i) << 16 | byte(i + rest / 2) << 8 | byte(n - 1);
   }
-  if (i < s.size()) {
-    uint64_t w = 0;
-    std::memcpy(&w, s.data() + i, s.size() - i);
-    if (lower) w = lower_word(w);
-    h = (h ^ fmix64(w)) * 0x9E3779B97F4A7C15ull;
-  }
-  return fmix64(h);
+  return fold_mul(fold_mul(a ^ k1, b ^ h) ^ k0, n ^ k2);
 }
 
 static bool class_match(std::string_view pat, size_t& pi, char c) {
