@@ -80,6 +80,8 @@ const std::vector<std::string>& ActorStats::listed_ips() const {
 
 void ActorTable::note_client_ip(ActorStats& a, std::string_view ip, uint64_t ip_hash) {
   if (ip.empty() || !a.extras) return;
+  if (a.extras->last_ip_hash == ip_hash && !a.extras->client_ip_hashes.empty()) return;
+  a.extras->last_ip_hash = ip_hash;
   if (!a.extras->client_ip_hashes.insert(ip_hash).second) return;
   if (a.extras->client_ips.size() < kMaxListedIps) a.extras->client_ips.emplace_back(ip);
 }

@@ -42,6 +42,7 @@ struct ActorExtras {
   Evidence evidence;
   std::vector<std::string> client_ips;            // AuthAccount: listed, capped
   std::unordered_set<uint64_t> client_ip_hashes;  // AuthAccount: exact distinct count
+  uint64_t last_ip_hash = 0;  // AuthAccount: a session's messages come from one IP, skip the set
 };
 
 // alignas(64) and the field order keep what every counted message touches in the first
