@@ -1,5 +1,5 @@
-// Where log bytes come from: a regular file (memory-mapped), a gzip file (zlib, in a reader
-// thread), or a pipe/stdin. Consumers see whole lines in large blocks, in order.
+// Where log bytes come from: a regular file (read(2) into pooled buffers), a gzip file (zlib,
+// in a reader thread), or a pipe/stdin. Consumers see whole lines in large blocks, in order.
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -1,7 +1,9 @@
 // Parses blocks on worker threads and hands the results to one consumer in input order.
 // Batch needs clear() that keeps capacity: batches are recycled.
 // The reader stays at most `max_in_flight` blocks ahead, so memory is bounded whatever the
-// input size; the consumer runs on the calling thread.
+// input size; the consumer runs on the calling thread. Each role sleeps on its own condition
+// variable and is woken only for what it waits for; the reader refills from half-empty, not
+// per block. On virtual machines a wake-up is an inter-processor interrupt, so fewer matter.
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -36,15 +38,16 @@ class OrderedPipeline {
     uint64_t next = 0;
     for (;;) {
       std::unique_ptr<Batch> batch;
+      bool refill = false;
       {
         std::unique_lock lock(mutex_);
-        cv_.wait(lock, [&] { return done_.count(next) || (reader_done_ && next == produced_) || error_; });
+        done_cv_.wait(lock, [&] { return done_.count(next) || (reader_done_ && next == produced_) || error_; });
         if (!done_.count(next)) break;  // all consumed, or a worker failed
         batch = std::move(done_[next]);
         done_.erase(next);
-        --in_flight_;
+        refill = --in_flight_ == low_water();
       }
-      cv_.notify_all();
+      if (refill) reader_cv_.notify_one();
       consume(*batch);
       batch->clear();  // keeps its capacity: recycled, so no fresh pages per block
       {
@@ -57,7 +60,7 @@ class OrderedPipeline {
       std::lock_guard lock(mutex_);
       stop_ = true;
     }
-    cv_.notify_all();
+    notify_everyone();
     reader.join();
     for (auto& t : pool) t.join();
     if (error_) std::rethrow_exception(error_);
@@ -73,11 +76,14 @@ class OrderedPipeline {
     try {
       for (auto& src : sources) {
         for (;;) {
+          bool stopping;
           {
             std::unique_lock lock(mutex_);
-            cv_.wait(lock, [&] { return in_flight_ < max_in_flight() || stop_; });
-            if (stop_) return finish_reading();
+            if (in_flight_ >= max_in_flight())
+              reader_cv_.wait(lock, [&] { return in_flight_ <= low_water() || stop_; });
+            stopping = stop_;
           }
+          if (stopping) return finish_reading();  // it takes the lock itself
           Block b;
           try {
             b = src->next_block();
@@ -87,10 +93,12 @@ class OrderedPipeline {
             break;
           }
           if (b.bytes.empty()) break;
-          std::lock_guard lock(mutex_);
-          jobs_.push_back(Job{produced_++, std::move(b)});
-          ++in_flight_;
-          cv_.notify_all();
+          {
+            std::lock_guard lock(mutex_);
+            jobs_.push_back(Job{produced_++, std::move(b)});
+            ++in_flight_;
+          }
+          work_cv_.notify_one();
         }
       }
     } catch (...) {
@@ -100,9 +108,17 @@ class OrderedPipeline {
   }
 
   void finish_reading() {
-    std::lock_guard lock(mutex_);
-    reader_done_ = true;
-    cv_.notify_all();
+    {
+      std::lock_guard lock(mutex_);
+      reader_done_ = true;
+    }
+    notify_everyone();
+  }
+
+  void notify_everyone() {
+    work_cv_.notify_all();
+    done_cv_.notify_all();
+    reader_cv_.notify_all();
   }
 
   void work() {
@@ -110,7 +126,7 @@ class OrderedPipeline {
       Job job;
       {
         std::unique_lock lock(mutex_);
-        cv_.wait(lock, [&] { return !jobs_.empty() || reader_done_ || stop_; });
+        work_cv_.wait(lock, [&] { return !jobs_.empty() || reader_done_ || stop_; });
         if (stop_ || jobs_.empty()) return;
         job = std::move(jobs_.front());
         jobs_.erase(jobs_.begin());
@@ -130,16 +146,20 @@ class OrderedPipeline {
         fail(std::current_exception());
         return;
       }
-      std::lock_guard lock(mutex_);
-      done_[job.seq] = std::move(batch);
-      cv_.notify_all();
+      {
+        std::lock_guard lock(mutex_);
+        done_[job.seq] = std::move(batch);
+      }
+      done_cv_.notify_one();  // only the consumer waits on it
     }
   }
 
   void fail(std::exception_ptr e) {
-    std::lock_guard lock(mutex_);
-    if (!error_) error_ = e;
-    cv_.notify_all();
+    {
+      std::lock_guard lock(mutex_);
+      if (!error_) error_ = e;
+    }
+    notify_everyone();
   }
 
   public:
@@ -148,11 +168,14 @@ class OrderedPipeline {
 
  private:
   size_t max_in_flight() const { return size_t(workers_) * 2 + 2; }
+  size_t low_water() const { return max_in_flight() / 2; }
 
   int workers_;
   ParseFn parse_;
   std::mutex mutex_;
-  std::condition_variable cv_;
+  std::condition_variable reader_cv_;  // the reader: room for blocks, or stop
+  std::condition_variable work_cv_;    // workers: a job, the end of input, or stop
+  std::condition_variable done_cv_;    // the consumer: a parsed batch, the end, or an error
   std::vector<Job> jobs_;
   std::map<uint64_t, std::unique_ptr<Batch>> done_;
   std::vector<std::unique_ptr<Batch>> free_;
