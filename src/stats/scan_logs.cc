@@ -8,6 +8,7 @@
 #include <cstring>
 #include <thread>
 
+#include "base/heap_prefault.h"
 #include "eximlog/cwd_matcher.h"
 #include "eximlog/line_parser.h"
 #include "logio/byte_source.h"
@@ -146,6 +147,7 @@ std::vector<std::string> order_by_first_timestamp(const std::vector<std::string>
 
 ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& options) {
   auto started = std::chrono::steady_clock::now();
+  HeapPrefaulter heap;  // the actor tables' fresh pages are faulted in off the engine thread
   ScanResult result;
   result.forensics = std::make_unique<Forensics>(options.thresholds);
   Forensics& engine = *result.forensics;
