@@ -10,6 +10,13 @@ std::string to_lower(std::string_view s) {
   return out;
 }
 
+bool icontains(std::string_view haystack, std::string_view needle) {
+  if (needle.empty()) return true;
+  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i)
+    if (iequals(haystack.substr(i, needle.size()), needle)) return true;
+  return false;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)

@@ -34,6 +34,8 @@ inline size_t find_char(std::string_view s, char c, size_t from = 0) {
 
 std::string to_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
+// Whether `needle` (lowercase) occurs in `haystack` ignoring ASCII case; no allocation.
+bool icontains(std::string_view haystack, std::string_view needle);
 std::string_view trim(std::string_view s);
 
 // Parses a non-negative decimal integer that fills the whole view; nullopt otherwise.

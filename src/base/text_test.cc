@@ -55,6 +55,10 @@ TEST(Text, HashOfLoweredBytesEqualsHashOfLoweredCopy) {
 TEST(Text, TrimAndCase) {
   EXPECT_EQ(trim("  x y \r\n"), "x y");
   EXPECT_TRUE(iequals("HeLLo", "hello"));
+  EXPECT_TRUE(icontains("550 Relay not permitted", "relay"));
+  EXPECT_TRUE(icontains("RELAY", "relay"));
+  EXPECT_FALSE(icontains("550 Unrouteable address", "relay"));
+  EXPECT_FALSE(icontains("rela", "relay"));
   EXPECT_EQ(to_lower("ABC@Def"), "abc@def");
 }
 

@@ -120,8 +120,8 @@ class ActorTable {
   ActorKind kind_;
   int64_t window_span_;  // 0: no peak window for this kind
   bool with_extras_;
-  FlatMap<uint64_t, uint32_t, Mix> index_;
-  StringArena keys_;  // 64-bit key hash -> index
+  FlatMap<uint64_t, uint32_t, Mix> index_;  // 64-bit key hash -> index
+  StringArena keys_;
   ChunkedVector<ActorStats> actors_;  // growth never moves actors
 };
 

@@ -25,8 +25,7 @@ std::string_view subject_key(std::string_view subject, std::string& unescaped, s
 
 bool looks_like_unknown_recipient(const LogLine& l) {
   if (l.temporary) return false;
-  std::string reason = to_lower(l.reason);
-  return reason.find("relay") == std::string::npos;  // relay denials probe, they don't guess
+  return !icontains(l.reason, "relay");  // relay denials probe, they don't guess
 }
 
 }  // namespace
