@@ -15,7 +15,7 @@ namespace sw {
 class HeapPrefaulter {
  public:
   // `step`: how far the heap grows at a time, so the background thread can stay ahead.
-  explicit HeapPrefaulter(size_t step = size_t(32) << 20);
+  explicit HeapPrefaulter(size_t step = size_t(16) << 20);
   ~HeapPrefaulter();
   HeapPrefaulter(const HeapPrefaulter&) = delete;
   HeapPrefaulter& operator=(const HeapPrefaulter&) = delete;
