@@ -2,7 +2,26 @@
 
 #include <gtest/gtest.h>
 
+#include "base/text.h"
+
 namespace sw::eximlog {
+
+// Every byte value at every position of both forms: only alphanumerics, and dashes where the
+// form puts them, keep an id valid (the check reads 16 bytes at a time).
+TEST(MessageId, EveryByteAtEveryPosition) {
+  for (std::string id : {std::string("1FZ8zt-0005lz-E7"), std::string("1rAbCd-000000001Ab-00aZ")}) {
+    ASSERT_TRUE(is_message_id(id));
+    for (size_t at = 0; at < id.size(); ++at) {
+      bool dash_place = id[at] == '-';
+      for (int b = 0; b < 256; ++b) {
+        std::string s = id;
+        s[at] = char(b);
+        bool want = dash_place ? b == '-' : is_alnum(char(b));
+        EXPECT_EQ(is_message_id(s), want) << id << " byte " << b << " at " << at;
+      }
+    }
+  }
+}
 
 TEST(MessageId, RecognisesBothForms) {
   EXPECT_TRUE(is_message_id("1FZ8zt-0005lz-E7"));
