@@ -4,8 +4,8 @@
 // heap grows from the program break in large steps, and a background thread populates every
 // new page with madvise(MADV_POPULATE_WRITE), which faults pages in without touching their
 // contents, so it cannot race with the allocator's own writes. The allocator settings it
-// makes (mallopt: top pad, trim and mmap thresholds) stay for the rest of the process, which
-// for `logs` is the report's printing.
+// makes (mallopt: top pad, trim and mmap thresholds) stay for the rest of the process; in
+// `logs` only the report is printed after the scan.
 #pragma once
 #include <atomic>
 #include <cstddef>
