@@ -92,8 +92,7 @@ ReadResult read_message_at(int dir_fd, const MessageLocation& location, SpoolHea
     return unreadable("missing -D file");
   }
   if (!body_size) return {ReadOutcome::ok, "", -1};
-  int64_t first_line = int64_t(location.id.size()) + 3;  // "<id>-D\n"
-  return {ReadOutcome::ok, "", data.st_size >= first_line ? data.st_size - first_line : 0};
+  return {ReadOutcome::ok, "", body_size_from_data_file(location, data.st_size)};
 }
 
 ReadResult read_message(const MessageLocation& location, SpoolHeader& header, std::string& buffer, bool body_size) {

@@ -18,6 +18,12 @@ struct ReadResult {
   int64_t body_size = -1;  // -D size minus its "<id>-D\n" first line; -1 when not asked for
 };
 
+// A message's body size from the size of its -D file, whose first line is "<id>-D\n".
+inline int64_t body_size_from_data_file(const MessageLocation& location, int64_t data_file_size) {
+  int64_t first_line = int64_t(location.id.size()) + 3;
+  return data_file_size >= first_line ? data_file_size - first_line : 0;
+}
+
 // `buffer` is reused between calls to avoid an allocation per message. Without `body_size`
 // the -D file is not stat()ed when the listing already saw it (location.data_seen).
 ReadResult read_message(const MessageLocation& location, SpoolHeader& header, std::string& buffer,
