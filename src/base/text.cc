@@ -4,9 +4,14 @@
 
 namespace sw {
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
+void assign_lower(std::string& out, std::string_view s) {
+  out.assign(s);
   for (char& c : out) c = ascii_lower(c);
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out;
+  assign_lower(out, s);
   return out;
 }
 

@@ -33,6 +33,8 @@ inline size_t find_char(std::string_view s, char c, size_t from = 0) {
 }
 
 std::string to_lower(std::string_view s);
+// to_lower into an existing string, which keeps its buffer (no allocation once it is big enough).
+void assign_lower(std::string& out, std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 // Whether `needle` (lowercase) occurs in `haystack` ignoring ASCII case; no allocation.
 bool icontains(std::string_view haystack, std::string_view needle);

@@ -25,17 +25,6 @@ std::string first_address(std::string_view list) {
   return to_lower(trim(list.substr(0, end)));
 }
 
-void assign_lower(std::string& out, std::string_view s) {
-  out.assign(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-}
-
-std::string_view domain_view(std::string_view address) {
-  size_t at = address.rfind('@');
-  return at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
-}
-
 void count_recipient_domains(const spool::SpoolHeader& header, MessageFacts& out) {
   // Views into the header's addresses, grouped case-insensitively; a scratch vector per thread.
   thread_local std::vector<std::string_view> domains;
@@ -43,7 +32,7 @@ void count_recipient_domains(const spool::SpoolHeader& header, MessageFacts& out
   for (const spool::Recipient& r : header.recipients)
     if (header.non_recipients.empty() || !header.delivered_to(r.address)) {
       if (domains.empty()) assign_lower(out.first_recipient, r.address);
-      domains.push_back(domain_view(r.address));
+      domains.push_back(sw::domain_of(r.address));  // a view; queue::domain_of lowercases a copy
     }
   out.pending_recipients = domains.size();
   auto less = [](std::string_view a, std::string_view b) {
