@@ -126,8 +126,8 @@ bool Containment::hold(const detect::Trip& trip, int64_t now) {
     ++counts_.holds;
     store_jobs_.push_back({.hold = record, .event = {now, "hold", actor, trip.reason}, .lists = std::move(changed),
                            .stored = false, .failure_logged = false});
-    bool disable = options_.disable_scripts && trip.actor.type == ActorType::Script && !trip.related_user.empty();
-    if (((options_.freeze_queued && exim_) || disable) && !options_.spool_dir.empty()) {
+    if (((options_.freeze_queued && exim_) || disables_scripts(trip.actor, trip.related_user)) &&
+        !options_.spool_dir.empty()) {
       jobs_.push_back({record, 0});
       jobs_.push_back({record, now + kSecondFreezePassDelay});
     }
@@ -243,7 +243,7 @@ void Containment::freeze_worker() {
 
 void Containment::run_freeze(const store::HoldRecord& hold) {
   std::string error, actor = detect::format_actor_ref(hold.actor);
-  if (options_.disable_scripts && hold.actor.type == ActorType::Script && !hold.related_user.empty()) {
+  if (disables_scripts(hold.actor, hold.related_user)) {
     // The held messages (frozen by the ACL, or below) name the script files in their headers.
     ScriptDisableResult d = disable_held_scripts(options_.spool_dir, options_.state_dir, hold.related_user,
                                                  hold.actor.key, ::time(nullptr), "spamwarden watch");

@@ -81,6 +81,11 @@ class Containment {
   void freeze_worker();
   void store_worker();
   void run_freeze(const store::HoldRecord& hold);
+  // Whether a hold of this actor takes its scripts out of service: a held script directory,
+  // with the login whose queued mail names the scripts.
+  bool disables_scripts(const detect::ActorRef& actor, const std::string& related_user) const {
+    return options_.disable_scripts && actor.type == detect::ActorType::Script && !related_user.empty();
+  }
 
   ContainmentOptions options_;
   store::HoldStore* store_;
