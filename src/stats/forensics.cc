@@ -69,7 +69,7 @@ void Forensics::add(const LogLine& l, std::string_view raw, const LineKeys& keys
     case LineKind::Arrival: on_arrival(l, raw, keys); break;
     case LineKind::Delivery:
     case LineKind::Defer:
-    case LineKind::Bounce: on_outcome(l, keys); break;
+    case LineKind::Bounce: on_outcome(l, raw, keys); break;
     case LineKind::Frozen: on_frozen(keys); break;
     case LineKind::Completed: on_completed(keys); break;
     case LineKind::Cwd: on_cwd(l, raw); break;
@@ -213,21 +213,19 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
     }
   }
   if (m.bounce && m.listed) {
-    eximlog::for_each_recipient(l.recipients, [&](std::string_view r) { note_bounce_recipient(r, l, raw); });
-    m.actor[size_t(ActorKind::BounceRecipient)] = intern_lowered(ActorKind::BounceRecipient,
-                                                                 l.recipients.substr(0, l.recipients.find(' ')));
+    eximlog::for_each_recipient(l.recipients, [&](std::string_view r) {
+      uint32_t victim = note_bounce_recipient(r, l, raw);
+      if (m.actor[size_t(ActorKind::BounceRecipient)] == kNone) m.actor[size_t(ActorKind::BounceRecipient)] = victim;
+    });
   }
   if (keys.has_id) inflight_[keys.id] = m;
 }
 
-void Forensics::note_bounce_recipient(std::string_view address, const LogLine& l, std::string_view raw) {
+uint32_t Forensics::note_bounce_recipient(std::string_view address, const LogLine& l, std::string_view raw) {
   bool created = false;
   uint32_t idx = tab(ActorKind::BounceRecipient).intern(ActorTable::key_hash(address, true), address, true, &created);
   count_message(tab(ActorKind::BounceRecipient).at(idx), created, l, 1, raw);
-}
-
-uint32_t Forensics::intern_lowered(ActorKind k, std::string_view key) {
-  return tab(k).intern(ActorTable::key_hash(key, true), key, true, nullptr);
+  return idx;
 }
 
 ActorStats& Forensics::actor_of(ActorKind k, const LineKeys& keys, std::string_view key, bool lower) {
@@ -247,7 +245,7 @@ void Forensics::add_recipients(Message& m, uint32_t n) {
   }
 }
 
-void Forensics::on_outcome(const LogLine& l, const LineKeys& keys) {
+void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKeys& keys) {
   if (!keys.has_id) return;
   Message* found = inflight_.find(keys.id);
   if (!found) {
@@ -265,8 +263,7 @@ void Forensics::on_outcome(const LogLine& l, const LineKeys& keys) {
       add_recipients(m, 1);
       if (m.bounce) {
         std::string_view top = l.original.empty() ? l.address : l.original;
-        m.actor[size_t(ActorKind::BounceRecipient)] = intern_lowered(ActorKind::BounceRecipient, top);
-        note_bounce_recipient(top, l, l.text);
+        m.actor[size_t(ActorKind::BounceRecipient)] = note_bounce_recipient(top, l, raw);
       }
     }
   }

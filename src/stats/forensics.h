@@ -118,13 +118,12 @@ class Forensics {
   void on_arrival(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
   void on_completed(const LineKeys& keys);
   void settle_outcomes(const Message& m);
-  void on_outcome(const eximlog::LogLine& l, const LineKeys& keys);
+  void on_outcome(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
   void on_frozen(const LineKeys& keys);
   void on_cwd(const eximlog::LogLine& l, std::string_view raw);
   void on_rejected_rcpt(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
   void on_auth_failure(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
   uint32_t take_script(const eximlog::LogLine& l);
-  uint32_t intern_lowered(ActorKind k, std::string_view key);  // a case-blind key
   // The actor this line names for kind k (created if new), by the hash in `keys`.
   ActorStats& actor_of(ActorKind k, const LineKeys& keys, std::string_view key, bool lower);
   // Counts one message for the actor with this key (hash from LineKeys, `lower` as hashed).
@@ -133,7 +132,8 @@ class Forensics {
                        bool* was_new = nullptr);
   void count_message(ActorStats& a, bool created, const eximlog::LogLine& l, uint32_t rcpts, std::string_view raw);
   void add_recipients(Message& m, uint32_t n);
-  void note_bounce_recipient(std::string_view address, const eximlog::LogLine& l, std::string_view raw);
+  // Counts a bounce to `address` for that backscatter victim; returns the victim's index.
+  uint32_t note_bounce_recipient(std::string_view address, const eximlog::LogLine& l, std::string_view raw);
 
   Thresholds thresholds_;
   std::deque<ActorTable> tables_;  // deque: tables are not movable

@@ -191,6 +191,25 @@ TEST(Forensics, BackscatterAndRandomSenders) {
   EXPECT_EQ(rs->actor, "smile-dental.example");
 }
 
+// Without +received_recipients the bounce's recipient is first seen on its failure line: the
+// finding still quotes that line as evidence.
+TEST(Forensics, BackscatterWithoutForListsHasEvidence) {
+  LogBuilder b;
+  for (int i = 0; i < 40; ++i) {
+    std::string id = b.next_id();
+    b.line(id + " <= <> R=1tAAAA-ZZZZZZ-AA U=Debian-exim P=local S=1500");
+    b.line(id + " ** j.doe@victim-corp.test R=dnslookup T=remote_smtp H=mx [192.0.2.9]: 550 no such user");
+    b.line(id + " Frozen (delivery error message)");
+  }
+  auto findings = find_abuse(b.run());
+  const Finding* bs = find(findings, "backscatter");
+  ASSERT_NE(bs, nullptr);
+  EXPECT_EQ(bs->actor, "j.doe@victim-corp.test");
+  ASSERT_FALSE(bs->evidence.empty());
+  EXPECT_NE(bs->evidence[0].find("** j.doe@victim-corp.test"), std::string::npos) << bs->evidence[0];
+  EXPECT_EQ(bs->evidence[0].rfind("2026-11-01 ", 0), 0u) << "the whole log line: " << bs->evidence[0];
+}
+
 TEST(Forensics, BouncesToOurOwnSenderAreNotBackscatter) {
   LogBuilder b;
   for (int i = 0; i < 30; ++i) {
