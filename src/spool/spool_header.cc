@@ -273,7 +273,6 @@ HeaderParseStatus parse_into(std::string_view bytes, SpoolHeader& out, Used& use
   return read_headers(cursor, out, used);
 }
 
-
 }  // namespace
 
 HeaderParseStatus parse_spool_header(std::string_view bytes, SpoolHeader& out) {
@@ -291,7 +290,6 @@ HeaderParseStatus parse_spool_header(std::string_view bytes, SpoolHeader& out) {
   out.recipients.resize(used.recipients);
   return status;
 }
-
 
 HostAddress parse_host_address(std::string_view text) {
   HostAddress address;

@@ -65,7 +65,7 @@ struct ParsedBatch {
 void parse_block(const logio::Block& b, ParsedBatch& out) {
   out.block = b;
   std::string_view s = b.bytes;
-  if (out.raws.capacity() == 0) {  // once per recycled batch: no regrowth copies later
+  if (out.lines.empty()) {  // once per recycled batch: no regrowth copies later
     out.lines.resize(s.size() / 160 + 1);
     out.raws.reserve(s.size() / 160);
     out.keys.reserve(s.size() / 160);
