@@ -108,8 +108,7 @@ int run_watch(const WatchArgs& a, bool explicit_config) {
   alert::Alerter alerter(cfg->alerts, log_line);
   queue::ProcessEximRunner exim(cfg->exim_binary, cfg->exim_config);
   contain::Containment containment({cfg->state_dir, cfg->spool_dir, cfg->freeze_queued, cfg->disable_scripts},
-                                   store.get(), &exim,
-                                   &alerter, log_line);
+                                   store.get(), &exim, &alerter, log_line);
   detect::Detector detector(cfg->limits);
   for (const store::HoldRecord& h : containment.start()) detector.mark_tripped(h.actor);
   metrics::WatchMetrics metrics;

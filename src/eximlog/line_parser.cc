@@ -378,7 +378,8 @@ void classify_text(sv t, LogLine& out, LineFields fields) {
   // "<authenticator> authenticator failed for ...": driver names are one token.
   if (size_t sp = find_char(t, ' '); sp != npos && t.compare(sp, 26, " authenticator failed for ") == 0)
     return parse_auth_failure(t, sp, out);
-  if (starts_with(t, "rejected ") || starts_with(t, "temporarily rejected ")) return parse_rejection(t, 0, out, fields);
+  if (starts_with(t, "rejected ") || starts_with(t, "temporarily rejected "))
+    return parse_rejection(t, 0, out, fields);
   if (starts_with(t, "H=")) {  // "H=... [temporarily ]rejected ..."
     size_t rej = t.find(" rejected ");
     if (rej != npos) {

@@ -186,7 +186,8 @@ void MessageReader::read_batch(std::span<const ReadRequest> batch, const Done& d
       done(i, {ReadOutcome::unreadable, "-H names another message: " + header_.id, -1}, header_);
       continue;
     }
-    int64_t body_size = options_.body_sizes ? body_size_from_data_file(*request.location, int64_t(slot.data.stx_size)) : -1;
+    int64_t body_size =
+        options_.body_sizes ? body_size_from_data_file(*request.location, int64_t(slot.data.stx_size)) : -1;
     done(i, {ReadOutcome::ok, "", body_size}, header_);
   }
   for (size_t i = n; i < batch.size(); ++i) done(i, read_plain(batch[i]), header_);
