@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <string>
+
 #include "base/text.h"
 
 namespace sw::eximlog {
@@ -40,6 +43,17 @@ TEST(MessageId, KeysAreDistinctAcrossForms) {
   EXPECT_FALSE(message_key("1FZ8zt-0005lz-E7") == message_key("1FZ8zt-0005lz-E8"));
   EXPECT_FALSE(message_key("000000-000000-00") == message_key("000000-00000000000-0000"));
   EXPECT_FALSE(message_key("zzzzzz-zzzzzzzzzzz-zzzz") == message_key("zzzzzz-zzzzzzzzzzz-zzzy"));
+  // Each byte of either form lands in the key: change one, the key changes.
+  for (std::string id : {std::string("1FZ8zt-0005lz-E7"), std::string("1rAbCd-000000001Ab-00aZ")}) {
+    for (size_t i = 0; i < id.size(); ++i) {
+      std::string other = id;
+      other[i] = other[i] == 'x' ? 'y' : 'x';
+      EXPECT_FALSE(message_key(id) == message_key(other)) << id << " byte " << i;
+    }
+    MessageKey k = message_key(id);  // zero-padded past the id
+    EXPECT_EQ(std::memcmp(k.w, id.data(), id.size()), 0);
+    for (size_t i = id.size(); i < sizeof k.w; ++i) EXPECT_EQ(reinterpret_cast<const char*>(k.w)[i], 0) << i;
+  }
 }
 
 TEST(MessageId, SplitSubdirectoryAndTimeOfBothForms) {

@@ -79,8 +79,7 @@ void Forensics::add(const LogLine& l, std::string_view raw, const LineKeys& keys
   }
 }
 
-Forensics::LineKeys Forensics::line_keys(const LogLine& l) {
-  LineKeys out;
+void Forensics::fill_line_keys(const LogLine& l, LineKeys& out) {
   auto note = [&](ActorKind k, std::string_view key, bool lower) {
     out.present |= 1u << unsigned(k);
     out.hash[size_t(k)] = ActorTable::key_hash(key, lower);
@@ -91,10 +90,10 @@ Forensics::LineKeys Forensics::line_keys(const LogLine& l) {
   }
   if (l.kind == LineKind::Delivery || l.kind == LineKind::Defer || l.kind == LineKind::Bounce)
     out.address_hash = uint32_t(std::hash<std::string_view>{}(l.original.empty() ? l.address : l.original));
-  if (l.kind != LineKind::Arrival && l.kind != LineKind::RejectRcpt && l.kind != LineKind::AuthFailure) return out;
+  if (l.kind != LineKind::Arrival && l.kind != LineKind::RejectRcpt && l.kind != LineKind::AuthFailure) return;
   if (!l.host_ip.empty()) note(ActorKind::ClientIp, l.host_ip, false);
   if (!l.auth_id.empty()) note(ActorKind::AuthAccount, l.auth_id, true);
-  if (l.kind != LineKind::Arrival) return out;
+  if (l.kind != LineKind::Arrival) return;
   if (!l.ident.empty()) note(ActorKind::LocalUser, l.ident, false);
   if (!l.address.empty()) {
     note(ActorKind::Sender, l.address, true);
@@ -107,7 +106,6 @@ Forensics::LineKeys Forensics::line_keys(const LogLine& l) {
   }
   if (!l.recipients.empty())
     out.recipients = uint32_t(eximlog::for_each_recipient(l.recipients, [](std::string_view) {}));
-  return out;
 }
 
 // The tables that outgrow the cache: client IPs, accounts, senders and their domains; of

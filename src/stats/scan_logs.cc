@@ -85,7 +85,7 @@ void parse_block(const logio::Block& b, ParsedBatch& out) {
     }
     ++out.count;
     out.raws.push_back(raw);
-    out.keys.push_back(Forensics::line_keys(l));
+    Forensics::fill_line_keys(l, out.keys.emplace_back());
   }
 }
 
