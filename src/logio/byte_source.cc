@@ -85,6 +85,8 @@ class LineBlocker : public ByteSource {
     b.owner = buf;
     b.input_index = index_;
     b.position = position();
+    b.offset = emitted_;
+    emitted_ += used;
     return b;
   }
   const std::string& name() const override { return name_; }
@@ -97,19 +99,34 @@ class LineBlocker : public ByteSource {
   size_t index_;
   size_t block_size_;
   std::string carry_;
+  uint64_t emitted_ = 0;  // text bytes handed out in blocks so far
   bool eof_ = false;
   std::shared_ptr<BufferPool> pool_ = BufferPool::make();
 };
 
 class FdSource : public LineBlocker {
  public:
-  FdSource(int fd, bool owned, std::string name, size_t index, size_t block_size, uint64_t total)
-      : LineBlocker(std::move(name), index, block_size), fd_(fd), owned_(owned), total_(total) {}
+  FdSource(int fd, bool owned, bool regular, std::string name, size_t index, size_t block_size, uint64_t total)
+      : LineBlocker(std::move(name), index, block_size), fd_(fd), owned_(owned), regular_(regular), total_(total) {}
   ~FdSource() override {
     if (owned_) ::close(fd_);
   }
   uint64_t position() const override { return pos_; }
   uint64_t total_size() const override { return total_; }
+  bool rereadable() const override { return regular_; }
+  bool read_at(uint64_t offset, size_t length, std::string& out) const override {
+    if (!regular_) return false;
+    out.resize(length);
+    size_t got = 0;
+    while (got < length) {
+      ssize_t n = ::pread(fd_, out.data() + got, length - got, off_t(offset + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += size_t(n);
+    }
+    out.resize(got);
+    return got == length;
+  }
 
  protected:
   size_t read_some(char* dst, size_t max) override {
@@ -126,6 +143,7 @@ class FdSource : public LineBlocker {
  private:
   int fd_;
   bool owned_;
+  bool regular_;
   uint64_t total_;
   uint64_t pos_ = 0;
 };
@@ -187,7 +205,7 @@ class GzipSource : public LineBlocker {
   bool done_ = false;
 };
 
-int open_checked(const std::string& path, uint64_t& size) {
+int open_checked(const std::string& path, uint64_t& size, bool& regular) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw InputError(errno_text("cannot open", path));
   struct stat st;
@@ -199,7 +217,8 @@ int open_checked(const std::string& path, uint64_t& size) {
     ::close(fd);
     throw InputError("cannot read " + path + ": is a directory");
   }
-  size = S_ISREG(st.st_mode) ? uint64_t(st.st_size) : 0;
+  regular = S_ISREG(st.st_mode);
+  size = regular ? uint64_t(st.st_size) : 0;
   posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   return fd;
 }
@@ -213,11 +232,12 @@ bool has_gzip_magic(int fd) {
 }  // namespace
 
 std::unique_ptr<ByteSource> open_source(const std::string& path, size_t index, size_t block_size) {
-  if (path == "-") return std::make_unique<FdSource>(0, false, "<stdin>", index, block_size, 0);
+  if (path == "-") return std::make_unique<FdSource>(0, false, false, "<stdin>", index, block_size, 0);
   uint64_t size = 0;
-  int fd = open_checked(path, size);
+  bool regular = false;
+  int fd = open_checked(path, size, regular);
   if (has_gzip_magic(fd)) return std::make_unique<GzipSource>(fd, path, index, block_size, size);
-  return std::make_unique<FdSource>(fd, true, path, index, block_size, size);
+  return std::make_unique<FdSource>(fd, true, regular, path, index, block_size, size);
 }
 
 std::string read_first_line(const std::string& path) {

@@ -21,6 +21,7 @@ struct Block {
   std::shared_ptr<const void> owner;  // keeps a heap buffer or a mapping alive
   size_t input_index = 0;             // which input the block came from
   uint64_t position = 0;              // input bytes consumed once this block was read
+  uint64_t offset = 0;                // where bytes[0] lies in the input's (uncompressed) text
 };
 
 class ByteSource {
@@ -32,6 +33,11 @@ class ByteSource {
   virtual uint64_t position() const = 0;
   virtual uint64_t total_size() const = 0;
   virtual const std::string& name() const = 0;
+  // Whether read_at() works: a regular file read as is, not stdin, a pipe or gzip.
+  virtual bool rereadable() const { return false; }
+  // The `length` bytes at `offset` of the input's text, read again from the open file (so
+  // whole lines need not be copied to be shown later); false if not rereadable or short.
+  virtual bool read_at(uint64_t /*offset*/, size_t /*length*/, std::string& /*out*/) const { return false; }
 };
 
 // Opens "-" as stdin, a gzip file by its magic bytes (not its name), anything else as text.

@@ -52,6 +52,39 @@ TEST(ByteSource, PlainFileInWholeLineBlocks) {
   EXPECT_EQ(src->total_size(), data.size());
 }
 
+// Blocks know where they lie in the text, and a plain file gives any line of them back.
+TEST(ByteSource, BlockOffsetsAndRereadingAPlainFile) {
+  std::string path = temp_path("reread.log"), data = many_lines(20000);
+  std::ofstream(path) << data;
+  auto src = open_source(path, 0, 64 * 1024);
+  ASSERT_TRUE(src->rereadable());
+  uint64_t expected = 0;
+  std::string again;
+  for (Block b = src->next_block(); !b.bytes.empty(); b = src->next_block()) {
+    EXPECT_EQ(b.offset, expected);
+    std::string_view last_line = b.bytes.substr(b.bytes.rfind('\n', b.bytes.size() - 2) + 1);
+    uint64_t at = b.offset + uint64_t(last_line.data() - b.bytes.data());
+    ASSERT_TRUE(src->read_at(at, last_line.size(), again));
+    EXPECT_EQ(again, last_line);
+    expected += b.bytes.size();
+  }
+  EXPECT_EQ(expected, data.size());
+  EXPECT_FALSE(src->read_at(data.size() - 4, 10, again)) << "a read past the end is short";
+}
+
+TEST(ByteSource, GzipAndStdinAreNotReread) {
+  std::string path = temp_path("reread.gz"), data = many_lines(3000);
+  write_gzip(path, data, false);
+  auto gz = open_source(path, 0, 64 * 1024);
+  Block b = gz->next_block();
+  EXPECT_EQ(b.offset, 0u);
+  EXPECT_EQ(gz->next_block().offset, b.bytes.size()) << "offsets count uncompressed text";
+  std::string out;
+  EXPECT_FALSE(gz->rereadable());
+  EXPECT_FALSE(gz->read_at(0, 10, out));
+  EXPECT_FALSE(open_source("-", 0)->rereadable());
+}
+
 TEST(ByteSource, GzipByMagicIncludingConcatenatedMembers) {
   std::string path = temp_path("log.1"), data = many_lines(30000);  // no .gz suffix on purpose
   write_gzip(path, data, true);

@@ -69,10 +69,8 @@ struct alignas(64) ActorStats {
   PeakWindow* window() const { return extras && extras->window ? &*extras->window : nullptr; }
   size_t client_ip_count() const { return extras ? extras->client_ip_hashes.size() : 0; }
   const std::vector<std::string>& listed_ips() const;
-  void add_evidence(std::string_view line) {
-    if (extras) extras->evidence.add(line);
-  }
-  std::vector<std::string> evidence_lines() const { return extras ? extras->evidence.lines() : std::vector<std::string>{}; }
+  bool keeps_evidence() const { return extras != nullptr; }
+  void add_evidence(const LineRef& line) { extras->evidence.add(line); }  // when keeps_evidence()
 };
 
 class ActorTable {

@@ -21,7 +21,7 @@ std::string burst_phrase(const ActorStats& a) {
                      clock(a.window()->peak_first()), clock(a.window()->peak_last()));
 }
 
-Finding base_finding(const char* kind, const ActorStats& a, ActorKind ak) {
+Finding base_finding(const Forensics& engine, const char* kind, const ActorStats& a, ActorKind ak) {
   Finding f;
   f.kind = kind;
   f.actor_kind = ak;
@@ -34,7 +34,7 @@ Finding base_finding(const char* kind, const ActorStats& a, ActorKind ak) {
     f.peak_first = a.window()->peak_first();
     f.peak_last = a.window()->peak_last();
   }
-  f.evidence = a.evidence_lines();
+  f.evidence = engine.evidence_lines(a);
   f.score = double(a.recipients);
   return f;
 }
@@ -55,7 +55,7 @@ void scripts_and_users(const Forensics& f, std::vector<Finding>& out) {
   std::vector<std::string> flagged_users;
   for (const auto& a : f.table(ActorKind::Script).all()) {
     if (!is_burst(a, t)) continue;
-    Finding x = base_finding("spamming_script", a, ActorKind::Script);
+    Finding x = base_finding(f, "spamming_script", a, ActorKind::Script);
     x.summary = fmt::format("script {} sent {} messages to {} recipients{}", a.key, a.messages,
                             a.recipients, burst_phrase(a));
     out.push_back(std::move(x));
@@ -67,7 +67,7 @@ void scripts_and_users(const Forensics& f, std::vector<Finding>& out) {
     for (const auto& s : out)
       if (s.kind == "spamming_script" && s.actor.find(fmt::format("/{}/", a.key)) != std::string::npos) explained = true;
     if (explained) continue;
-    Finding x = base_finding("spamming_local_user", a, ActorKind::LocalUser);
+    Finding x = base_finding(f, "spamming_local_user", a, ActorKind::LocalUser);
     x.summary = fmt::format("local user {} sent {} messages to {} recipients{}", a.key, a.messages,
                             a.recipients, burst_phrase(a));
     out.push_back(std::move(x));
@@ -86,7 +86,7 @@ void accounts(const Forensics& f, std::vector<Finding>& out) {
     bool guessed = a.failed_logins >= t.account_failed_logins &&
                    double(a.failed_logins) >= t.account_failed_share * double(a.messages);
     if (!(burst || many_ips || guessed)) continue;
-    Finding x = base_finding("compromised_account", a, ActorKind::AuthAccount);
+    Finding x = base_finding(f, "compromised_account", a, ActorKind::AuthAccount);
     x.client_ips = a.listed_ips();
     x.events = a.failed_logins;
     std::string why;
@@ -102,7 +102,7 @@ void client_ips(const Forensics& f, std::vector<Finding>& out) {
   const Thresholds& t = f.thresholds();
   for (const auto& a : f.table(ActorKind::ClientIp).all()) {
     if (a.rejected_rcpts >= t.dictionary_min_rejects) {
-      Finding x = base_finding("dictionary_attack", a, ActorKind::ClientIp);
+      Finding x = base_finding(f, "dictionary_attack", a, ActorKind::ClientIp);
       x.events = a.rejected_rcpts;
       x.score = double(a.rejected_rcpts);
       x.summary = fmt::format("{} tried {} unknown local recipients between {} and {} (dictionary attack)",
@@ -110,7 +110,7 @@ void client_ips(const Forensics& f, std::vector<Finding>& out) {
       out.push_back(std::move(x));
     }
     if (a.failed_logins >= t.bruteforce_min_failures) {
-      Finding x = base_finding("auth_bruteforce", a, ActorKind::ClientIp);
+      Finding x = base_finding(f, "auth_bruteforce", a, ActorKind::ClientIp);
       x.events = a.failed_logins;
       x.score = double(a.failed_logins);
       x.summary = fmt::format("{} failed {} SMTP logins between {} and {} (password guessing)", a.key,
@@ -125,7 +125,7 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
   for (const auto& a : f.table(ActorKind::SenderDomain).all()) {
     if (a.random_senders < t.random_min_senders) continue;
     if (double(a.random_senders) < t.random_min_share * double(a.distinct_senders)) continue;
-    Finding x = base_finding("random_sender_localparts", a, ActorKind::SenderDomain);
+    Finding x = base_finding(f, "random_sender_localparts", a, ActorKind::SenderDomain);
     x.events = a.random_senders;
     x.score = double(a.random_senders);
     x.summary = fmt::format("{} random-looking local parts at {} in {} messages (spoofed senders)",
@@ -140,7 +140,7 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
     // it really sent, not backscatter to a forged address; its own finding covers it.
     const ActorStats* sender = f.table(ActorKind::Sender).find(a.key);
     if (sender && sender->trusted_submissions > 0) continue;
-    Finding x = base_finding("backscatter", a, ActorKind::BounceRecipient);
+    Finding x = base_finding(f, "backscatter", a, ActorKind::BounceRecipient);
     x.events = a.messages;
     x.score = double(a.messages);
     x.summary = fmt::format("{} bounces to {} ({} frozen, {} failed, {} deferred) (backscatter)",

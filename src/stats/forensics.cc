@@ -155,7 +155,7 @@ void Forensics::count_message(ActorStats& a, bool created, const LogLine& l, uin
   PeakWindow* w = a.window();
   bool peak = w && w->add(l.time, rcpts);
   // Evidence costs a copy: for peaks, only once the window holds enough mail to matter.
-  if (created || (peak && w->peak_recipients() >= kEvidencePeakFloor)) a.add_evidence(raw);
+  if (created || (peak && w->peak_recipients() >= kEvidencePeakFloor)) add_evidence(a, raw);
 }
 
 void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKeys& keys) {
@@ -306,7 +306,7 @@ void Forensics::on_cwd(const LogLine& l, std::string_view raw) {
   ++msgs_.cwd_lines;
   bool created = false;
   uint32_t script = tab(ActorKind::Script).intern(l.cwd, &created);
-  if (created) tab(ActorKind::Script).at(script).add_evidence(raw);
+  if (created) add_evidence(tab(ActorKind::Script).at(script), raw);
   cwd_.add(l.time, l.pid, script);
 }
 
@@ -319,7 +319,7 @@ uint32_t Forensics::take_script(const LogLine& l) {
 void Forensics::on_rejected_rcpt(const LogLine& l, std::string_view raw, const LineKeys& keys) {
   if (!keys.has(ActorKind::ClientIp) || !looks_like_unknown_recipient(l)) return;
   ActorStats& a = actor_of(ActorKind::ClientIp, keys, l.host_ip, false);
-  if (a.rejected_rcpts++ == 0 || a.rejected_rcpts % 64 == 0) a.add_evidence(raw);
+  if (a.rejected_rcpts++ == 0 || a.rejected_rcpts % 64 == 0) add_evidence(a, raw);
   if (a.first == 0) a.first = l.time;
   a.last = l.time;
 }
@@ -327,7 +327,7 @@ void Forensics::on_rejected_rcpt(const LogLine& l, std::string_view raw, const L
 void Forensics::on_auth_failure(const LogLine& l, std::string_view raw, const LineKeys& keys) {
   if (keys.has(ActorKind::ClientIp)) {
     ActorStats& ip = actor_of(ActorKind::ClientIp, keys, l.host_ip, false);
-    if (ip.failed_logins++ == 0 || ip.failed_logins % 16 == 0) ip.add_evidence(raw);
+    if (ip.failed_logins++ == 0 || ip.failed_logins % 16 == 0) add_evidence(ip, raw);
     if (ip.first == 0) ip.first = l.time;
     ip.last = l.time;
   }
@@ -335,7 +335,7 @@ void Forensics::on_auth_failure(const LogLine& l, std::string_view raw, const Li
     ActorStats& acc = actor_of(ActorKind::AuthAccount, keys, l.auth_id, true);
     if (acc.failed_logins++ == 0) {
       acc.first_failed_login = l.time;
-      acc.add_evidence(raw);
+      add_evidence(acc, raw);
     }
 
   }

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -15,6 +16,7 @@
 #include "eximlog/log_line.h"
 #include "eximlog/message_id.h"
 #include "stats/actor_table.h"
+#include "stats/evidence.h"
 #include "stats/thresholds.h"
 
 namespace sw::stats {
@@ -102,6 +104,16 @@ class Forensics {
   bool saw_pid() const { return saw_pid_; }
   const Thresholds& thresholds() const { return thresholds_; }
 
+  // Evidence lines are kept by reference into the block being added when its input can be
+  // read again (set per block), and turned back into text through the reader.
+  void set_evidence_origin(std::optional<EvidenceLines::Origin> o) { evidence_.set_origin(o); }
+  void set_evidence_reader(EvidenceLines::Reader reader, std::vector<std::string> input_names) {
+    evidence_.set_reader(std::move(reader), std::move(input_names));
+  }
+  std::vector<std::string> evidence_lines(const ActorStats& a) const {
+    return a.keeps_evidence() ? evidence_.texts(a.extras->evidence) : std::vector<std::string>{};
+  }
+
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
   // Per-message state between its arrival and its Completed line.
@@ -140,6 +152,9 @@ class Forensics {
                        bool* was_new = nullptr);
   void count_message(ActorStats& a, bool created, const eximlog::LogLine& l, uint32_t rcpts, std::string_view raw);
   void add_recipients(Message& m, uint32_t n);
+  void add_evidence(ActorStats& a, std::string_view raw) {
+    if (a.keeps_evidence()) a.add_evidence(evidence_.keep(raw));
+  }
   // Counts a bounce to `address` for that backscatter victim; returns the victim's index.
   uint32_t note_bounce_recipient(std::string_view address, const eximlog::LogLine& l, std::string_view raw);
 
@@ -152,6 +167,7 @@ class Forensics {
   CivilSeconds first_ = 0, last_ = 0;
   CivilSeconds since_ = INT64_MIN, until_ = INT64_MAX;
   bool saw_pid_ = false;
+  EvidenceLines evidence_;
   std::string scratch_;
   std::string subject_;
 };

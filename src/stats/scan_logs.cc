@@ -175,6 +175,11 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   Progress progress(options.progress && total >= options.progress_min_bytes, total);
   logio::OrderedPipeline<ParsedBatch> pipeline(workers, parse_block);
   pipeline.run(sources, [&](ParsedBatch& b) {
+    // Evidence from a plain file is kept as its offset and read again for the findings.
+    const logio::ByteSource& src = *sources[b.block.input_index];
+    engine.set_evidence_origin(
+        src.rereadable() ? std::optional(EvidenceLines::Origin{b.block.bytes, b.block.offset, uint32_t(b.block.input_index)})
+                         : std::nullopt);
     // The engine is bound by cache misses on its actor tables: prefetch a few lines ahead.
     // Each stage reads what the one before it loaded: slot, actor, extras, window tail.
     constexpr size_t kSlotsAhead = 48, kActorsAhead = 24, kExtrasAhead = 12, kTailsAhead = 5;
@@ -191,9 +196,17 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   });
   progress.done();
   for (const auto& w : pipeline.warnings()) result.report.warnings.push_back(w);
+  engine.set_evidence_origin(std::nullopt);
   engine.finish();
   result.report.forensics = &engine;
+  // The sources are still open here: the findings read their evidence lines back from them.
+  engine.set_evidence_reader(
+      [&sources](uint32_t input, uint64_t offset, size_t length, std::string& out) {
+        return input < sources.size() && sources[input]->read_at(offset, length, out);
+      },
+      result.report.inputs);
   result.report.findings = find_abuse(engine);
+  engine.set_evidence_reader(nullptr, result.report.inputs);  // the sources close on return
   result.report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;

@@ -1,0 +1,79 @@
+// scan_logs over files on disk: evidence lines come back the same from a plain log (read
+// again by offset), its gzip copy (kept as copies) and the log split across rotated files.
+#include "stats/scan_logs.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "stats/findings.h"
+
+namespace sw::stats {
+namespace {
+
+std::string temp_path(const std::string& name) { return ::testing::TempDir() + name; }
+
+// Several megabytes (so several blocks) of ordinary mail with a script burst at the end.
+std::string burst_log() {
+  std::string log;
+  int serial = 0;
+  auto id = [&] { return fmt::format("1tAAAA-{:06d}-AA", ++serial); };
+  for (int i = 0; i < 12000; ++i) {
+    std::string m = id();
+    int minute = i / 20;
+    log += fmt::format("2026-11-01 {:02d}:{:02d}:00 {} <= shop{}@shop.example H=mx.example [192.0.2.{}] P=esmtps "
+                       "S=2100 T=\"Order {}\" for buyer{}@far.test\n",
+                       minute / 60, minute % 60, m, i % 7, i % 200, i, i);
+    log += fmt::format("2026-11-01 {:02d}:{:02d}:01 {} => buyer{}@far.test R=dnslookup T=remote_smtp "
+                       "H=mx.far.test [198.51.100.1]\n", minute / 60, minute % 60, m, i);
+    log += fmt::format("2026-11-01 {:02d}:{:02d}:01 {} Completed\n", minute / 60, minute % 60, m);
+  }
+  for (int i = 0; i < 300; ++i) {
+    std::string m = id();
+    uint32_t pid = 5000 + uint32_t(i);
+    log += fmt::format("2026-11-01 11:{:02d}:{:02d} [{}] cwd=/home/userx1/public_html/wp 3 args: /usr/sbin/sendmail "
+                       "-t -i\n", i / 60, i % 60, pid);
+    log += fmt::format("2026-11-01 11:{:02d}:{:02d} [{}] {} <= userx1@host.example U=userx1 P=local S=900 "
+                       "T=\"Hello\" for a{}@far.test b{}@far.test\n", i / 60, i % 60, pid, m, i, i);
+  }
+  return log;
+}
+
+void write_file(const std::string& path, std::string_view bytes) { std::ofstream(path) << bytes; }
+
+std::vector<std::string> script_evidence(const std::vector<std::string>& inputs) {
+  ScanResult r = scan_logs(inputs, ScanOptions{});
+  for (const Finding& f : r.report.findings)
+    if (f.kind == "spamming_script") return f.evidence;
+  ADD_FAILURE() << "no spamming_script finding";
+  return {};
+}
+
+TEST(ScanLogs, EvidenceIsTheSameFromAPlainLogItsGzipAndItsRotations) {
+  std::string log = burst_log();
+  ASSERT_GT(log.size(), 3u << 20);
+  std::string plain = temp_path("ev-mainlog"), gz = temp_path("ev-mainlog.gz");
+  write_file(plain, log);
+  gzFile g = gzopen(gz.c_str(), "wb");
+  gzwrite(g, log.data(), unsigned(log.size()));
+  gzclose(g);
+  size_t cut = log.find('\n', log.size() / 2) + 1;
+  std::string older = temp_path("ev-split.1"), newer = temp_path("ev-split");
+  write_file(older, std::string_view(log).substr(0, cut));
+  write_file(newer, std::string_view(log).substr(cut));
+
+  std::vector<std::string> from_plain = script_evidence({plain});
+  ASSERT_EQ(from_plain.size(), 5u);
+  for (const std::string& line : from_plain)
+    EXPECT_NE(log.find("\n" + line + "\n"), std::string::npos) << "not a whole line of the log: " << line;
+  EXPECT_NE(from_plain[0].find("cwd=/home/userx1/public_html/wp"), std::string::npos) << from_plain[0];
+  EXPECT_EQ(script_evidence({gz}), from_plain);
+  EXPECT_EQ(script_evidence({newer, older}), from_plain);  // in time order, whatever the argument order
+}
+
+}  // namespace
+}  // namespace sw::stats
