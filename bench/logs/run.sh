@@ -5,8 +5,9 @@
 #                     [--full-eximstats] [--prefix-mb P]
 #
 # Builds what is missing (scripts/build.sh release), generates the log once into bench/out/
-# (plus a pigz copy), warms the page cache, then times every peer on the same bytes:
-#   spamwarden    build/spamwarden logs --json LOG            (best of R, default 3)
+# (plus a pigz copy), warms the page cache, then times every peer on the same bytes, in R
+# rounds (default 3) of one run per peer, keeping each peer's best:
+#   spamwarden    build/spamwarden logs --json LOG
 #   pipeline      grep cwd | grep -v /var/spool | awk | awk | sort | uniq -c | sort -n
 #   eximstats     eximstats LOG (one run on a P MB prefix, scaled linearly; or the whole log)
 #   wc -l         wc -l LOG
@@ -114,48 +115,57 @@ cat "$LOG" "$GZ" "$PREFIX" >/dev/null
 cat "$LOG" "$GZ" "$PREFIX" >/dev/null
 
 # ---------------------------------------------------------------- timing
-# measure NAME RUNS CMD: best wall seconds in T[NAME], least CPU seconds (user+sys, all
-# processes and threads) in C[NAME], max peak RSS (KB) in M[NAME], last exit status in
-# RC[NAME]. CMD runs under bash -c; its stderr goes to bench/out/logs-NAME.stderr.
-declare -A T C M RC
-measure() {
-  local name=$1 n=$2 cmd=$3 best="" bestcpu="" maxrss=0 rc t0 t1 wall rss cpu
-  for ((i = 0; i < n; i++)); do
-    rc=0
-    t0=$(date +%s%N)
-    /usr/bin/time -f '%M %U %S' -o "$OUT/.time" bash -c "$cmd" 2>"$OUT/logs-$name.stderr" || rc=$?
-    t1=$(date +%s%N)
-    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)/1e9}')
-    read -r rss cpu < <(tail -n 1 "$OUT/.time" | awk '{printf "%d %.2f\n", $1, $2 + $3}')
-    [[ $rss =~ ^[0-9]+$ ]] || rss=0
-    if [[ -z $best ]] || awk -v w="$wall" -v b="$best" 'BEGIN{exit !(w<b)}'; then best=$wall; fi
-    if [[ -z $bestcpu ]] || awk -v w="$cpu" -v b="$bestcpu" 'BEGIN{exit !(w<b)}'; then bestcpu=$cpu; fi
-    ((rss > maxrss)) && maxrss=$rss
-    note "  $name run $((i + 1))/$n: ${wall}s wall, ${cpu}s CPU, $((rss / 1024)) MB, exit $rc"
-  done
-  T[$name]=$best C[$name]=$bestcpu M[$name]=$maxrss RC[$name]=$rc
+# measure_once NAME CMD: one run of CMD under bash -c, its stderr to bench/out/logs-NAME.stderr.
+# Keeps the best wall seconds in T[NAME], the least CPU seconds (user+sys, all processes and
+# threads) in C[NAME], the largest peak RSS (KB) in M[NAME], the last exit status in RC[NAME]
+# and the number of runs in N[NAME].
+declare -A T C M RC N
+measure_once() {
+  local name=$1 cmd=$2 rc=0 t0 t1 wall rss cpu
+  t0=$(date +%s%N)
+  /usr/bin/time -f '%M %U %S' -o "$OUT/.time" bash -c "$cmd" 2>"$OUT/logs-$name.stderr" || rc=$?
+  t1=$(date +%s%N)
+  wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)/1e9}')
+  read -r rss cpu < <(tail -n 1 "$OUT/.time" | awk '{printf "%d %.2f\n", $1, $2 + $3}')
+  [[ $rss =~ ^[0-9]+$ ]] || rss=0
+  if [[ -z ${T[$name]:-} ]] || awk -v w="$wall" -v b="${T[$name]}" 'BEGIN{exit !(w<b)}'; then T[$name]=$wall; fi
+  if [[ -z ${C[$name]:-} ]] || awk -v w="$cpu" -v b="${C[$name]}" 'BEGIN{exit !(w<b)}'; then C[$name]=$cpu; fi
+  ((rss > ${M[$name]:-0})) && M[$name]=$rss
+  RC[$name]=$rc N[$name]=$((${N[$name]:-0} + 1))
+  note "  $name run ${N[$name]}: ${wall}s wall, ${cpu}s CPU, $((rss / 1024)) MB, exit $rc"
 }
 
 q() { printf '%q' "$1"; }
 sw_ok=0
 if [[ -x $SW ]] && "$SW" logs --help >/dev/null 2>&1; then sw_ok=1; fi
 
-note "run.sh: timing (best of $runs; load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
+# The timed peers take turns, one run each per round: this machine's speed drifts from minute
+# to minute, and rounds spread the drift over every peer instead of favouring whoever ran in
+# a fast minute.
+declare -A CMD
+order=()
 if ((sw_ok)); then
   # Exit 1 means "findings", which this log always has.
-  measure spamwarden "$runs" "$(q "$SW") logs --json $(q "$LOG") >$(q "$OUT/logs-spamwarden.json")"
-  measure spamwarden_gz "$runs" "$(q "$SW") logs --json $(q "$GZ") >/dev/null"
-  measure spamwarden_prefix 1 "$(q "$SW") logs --json $(q "$PREFIX") >/dev/null"
+  CMD[spamwarden]="$(q "$SW") logs --json $(q "$LOG") >$(q "$OUT/logs-spamwarden.json")"
+  CMD[spamwarden_gz]="$(q "$SW") logs --json $(q "$GZ") >/dev/null"
+  order+=(spamwarden spamwarden_gz)
 fi
-measure pipeline "$runs" "grep cwd $(q "$LOG") | grep -v /var/spool | awk -F\"cwd=\" '{print \$2}' | awk '{print \$1}' | sort | uniq -c | sort -n >$(q "$OUT/logs-pipeline.txt")"
-measure wc "$runs" "wc -l $(q "$LOG") >/dev/null"
-measure zcat "$runs" "zcat $(q "$GZ") >/dev/null"
+CMD[pipeline]="grep cwd $(q "$LOG") | grep -v /var/spool | awk -F\"cwd=\" '{print \$2}' | awk '{print \$1}' | sort | uniq -c | sort -n >$(q "$OUT/logs-pipeline.txt")"
+CMD[wc]="wc -l $(q "$LOG") >/dev/null"
+CMD[zcat]="zcat $(q "$GZ") >/dev/null"
+order+=(pipeline wc zcat)
+
+note "run.sh: timing ($runs rounds, best of each; load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
+for ((round = 0; round < runs; round++)); do
+  for name in "${order[@]}"; do measure_once "$name" "${CMD[$name]}"; done
+done
+((sw_ok)) && measure_once spamwarden_prefix "$(q "$SW") logs --json $(q "$PREFIX") >/dev/null"
 ex_scaled=0
 if ((!skip_ex)); then
   if ((full_ex)); then
-    measure eximstats 1 "eximstats $(q "$LOG") >/dev/null"
+    measure_once eximstats "eximstats $(q "$LOG") >/dev/null"
   else
-    measure eximstats 1 "eximstats $(q "$PREFIX") >/dev/null"
+    measure_once eximstats "eximstats $(q "$PREFIX") >/dev/null"
     T[eximstats]=$(awk -v t="${T[eximstats]}" -v f="$log_bytes" -v p="$prefix_bytes" 'BEGIN{printf "%.3f", t*f/p}')
     C[eximstats]=$(awk -v t="${C[eximstats]}" -v f="$log_bytes" -v p="$prefix_bytes" 'BEGIN{printf "%.2f", t*f/p}')
     ex_scaled=1
@@ -223,7 +233,7 @@ lines=$(awk '/^truth bytes=/{for(i=1;i<=NF;i++) if($i ~ /^lines=/){sub("lines=",
   echo "- log: $(basename "$LOG"), ${log_bytes} bytes, ${lines:-?} lines; gzip copy ${gz_bytes} bytes; warm page cache; LC_ALL=C"
   [[ -n $gen_secs ]] && echo "- generator: ${gen_secs} s for ${log_mb} MB ($(awk -v b="$log_bytes" -v t="$gen_secs" 'BEGIN{printf "%.0f", b/1e6/t}') MB/s, to disk)"
   [[ -n $sw_note ]] && echo "- note: $sw_note"
-  echo "- best of $runs runs (eximstats: 1 run$( ((ex_scaled)) && echo " on the first ${prefix_mb} MB, scaled linearly to the whole log"))"
+  echo "- best of $runs runs, the peers taking turns round by round (eximstats: 1 run$( ((ex_scaled)) && echo " on the first ${prefix_mb} MB, scaled linearly to the whole log"))"
   echo
   echo "| peer | command | wall s | CPU s | MB/s | peak RSS MB | note |"
   echo "|---|---|---:|---:|---:|---:|---|"
