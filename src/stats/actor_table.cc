@@ -59,7 +59,11 @@ uint32_t ActorTable::prefetch_actor(uint64_t hash) const {
 }
 
 void ActorTable::prefetch_extras(uint32_t index) const {
-  if (index < actors_.size() && actors_[index].extras) __builtin_prefetch(actors_[index].extras.get());
+  if (index >= actors_.size() || !actors_[index].extras) return;
+  // A peak window with its inline events spans the extras' first two cache lines.
+  const char* extras = reinterpret_cast<const char*>(actors_[index].extras.get());
+  __builtin_prefetch(extras);
+  __builtin_prefetch(extras + 64);
 }
 
 void ActorTable::prefetch_window_tail(uint32_t index) const {

@@ -2,8 +2,9 @@
 // how many messages and recipients an actor sent in its busiest `span` seconds, and when.
 // Memory is the events inside one window, so it follows the sending rate, not the log size.
 #pragma once
+#include <array>
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 #include "base/civil_time.h"
 
@@ -12,28 +13,26 @@ namespace sw::stats {
 class PeakWindow {
  public:
   explicit PeakWindow(int64_t span) : span_(span) {}
+  PeakWindow(const PeakWindow&) = delete;
+  PeakWindow& operator=(const PeakWindow&) = delete;
 
   // Returns true when this event set a new peak (by recipients, then messages).
   bool add(CivilSeconds t, uint32_t recipients) {
     // Lines from rotated files can step back a little; keep the window monotonic.
-    if (!events_.empty() && t < events_.back().time) t = events_.back().time;
-    events_.push_back({t, recipients});
+    if (count_ && t < back().time) t = back().time;
+    push_back({t, recipients});
     cur_messages_ += 1;
     cur_recipients_ += recipients;
-    while (events_[head_].time <= t - span_) {
+    while (front().time <= t - span_) {
       cur_messages_ -= 1;
-      cur_recipients_ -= events_[head_].recipients;
-      ++head_;
-    }
-    if (head_ > 64 && head_ * 2 > events_.size()) {
-      events_.erase(events_.begin(), events_.begin() + long(head_));
-      head_ = 0;
+      cur_recipients_ -= front().recipients;
+      pop_front();
     }
     if (cur_recipients_ > peak_recipients_ ||
         (cur_recipients_ == peak_recipients_ && cur_messages_ > peak_messages_)) {
       peak_recipients_ = cur_recipients_;
       peak_messages_ = cur_messages_;
-      peak_first_ = events_[head_].time;
+      peak_first_ = front().time;
       peak_last_ = t;
       return true;
     }
@@ -43,34 +42,69 @@ class PeakWindow {
   // Recipients counted after the message arrived (no "for" list) join the current window.
   void add_recipients(uint32_t n) {
     cur_recipients_ += n;
-    if (!events_.empty()) events_.back().recipients += n;
+    if (count_) back().recipients += n;
     if (cur_recipients_ > peak_recipients_) {
       peak_recipients_ = cur_recipients_;
       peak_messages_ = cur_messages_;
-      peak_first_ = events_.empty() ? peak_first_ : events_[head_].time;
+      peak_first_ = count_ ? front().time : peak_first_;
     }
   }
 
-  // Where the next add() reads and writes: for prefetching.
-  const void* tail() const { return events_.empty() ? nullptr : &events_.back(); }
+  // Where the next add() reads and writes outside the window itself, for prefetching: the
+  // ring's last event when the ring is on the heap, else nullptr.
+  const void* tail() const { return heap_ && count_ ? &heap_[(head_ + count_ - 1) & (capacity_ - 1)] : nullptr; }
 
   uint64_t peak_messages() const { return peak_messages_; }
   uint64_t peak_recipients() const { return peak_recipients_; }
   CivilSeconds peak_first() const { return peak_first_; }
   CivilSeconds peak_last() const { return peak_last_; }
   int64_t span() const { return span_; }
+  size_t events_held() const { return count_; }
+  size_t capacity() const { return capacity_; }
 
  private:
   struct Event {
     CivilSeconds time;
     uint32_t recipients;
   };
+  // The events inside the window, in a ring. Nearly every actor has one or two at a time
+  // (client IPs and accounts by the ten thousand): those fit inline, with no allocation.
+  static constexpr uint32_t kInline = 2;
+
+  const Event* events() const { return heap_ ? heap_.get() : inline_.data(); }
+  Event* events() { return heap_ ? heap_.get() : inline_.data(); }
+  Event& front() { return events()[head_]; }
+  Event& back() { return events()[(head_ + count_ - 1) & (capacity_ - 1)]; }
+  void push_back(Event e) {
+    if (count_ == capacity_) resize(capacity_ * 2);
+    events()[(head_ + count_) & (capacity_ - 1)] = e;
+    ++count_;
+  }
+  void pop_front() {
+    head_ = (head_ + 1) & (capacity_ - 1);
+    --count_;
+    // After a burst, give the memory back once the window holds a small part of it.
+    if (heap_ && capacity_ > 16 && count_ * 8 <= capacity_) resize(capacity_ / 4);
+  }
+  void resize(uint32_t capacity);  // a power of two >= count_
+
+  std::array<Event, kInline> inline_{};
+  std::unique_ptr<Event[]> heap_;  // when more than kInline events are in the window
+  uint32_t head_ = 0, count_ = 0, capacity_ = kInline;
   int64_t span_;
-  std::vector<Event> events_;
-  size_t head_ = 0;
   uint64_t cur_messages_ = 0, cur_recipients_ = 0;
   uint64_t peak_messages_ = 0, peak_recipients_ = 0;
   CivilSeconds peak_first_ = 0, peak_last_ = 0;
 };
+
+inline void PeakWindow::resize(uint32_t capacity) {
+  if (capacity <= kInline) capacity = kInline;
+  auto moved = capacity > kInline ? std::make_unique<Event[]>(capacity) : nullptr;
+  Event* to = moved ? moved.get() : inline_.data();
+  for (uint32_t i = 0; i < count_; ++i) to[i] = events()[(head_ + i) & (capacity_ - 1)];
+  heap_ = std::move(moved);
+  head_ = 0;
+  capacity_ = capacity;
+}
 
 }  // namespace sw::stats

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 namespace sw::stats {
 
 TEST(PeakWindow, FindsTheDensestWindow) {
@@ -34,4 +38,68 @@ TEST(PeakWindow, TimeGoingBackwardsDoesNotBreakIt) {
   EXPECT_EQ(w.peak_recipients(), 7u);
 }
 
+}  // namespace sw::stats
+
+namespace sw::stats {
+namespace {
+
+// The densest window by brute force: every event as a window's last one.
+struct Peak {
+  uint64_t messages = 0, recipients = 0;
+};
+Peak brute_force(const std::vector<std::pair<CivilSeconds, uint32_t>>& events, int64_t span) {
+  Peak best;
+  for (size_t last = 0; last < events.size(); ++last) {
+    Peak cur;
+    for (size_t i = 0; i <= last; ++i)
+      if (events[i].first > events[last].first - span) {
+        cur.messages += 1;
+        cur.recipients += events[i].second;
+      }
+    if (cur.recipients > best.recipients || (cur.recipients == best.recipients && cur.messages > best.messages))
+      best = cur;
+  }
+  return best;
+}
+
+// Quiet stretches, bursts that outgrow the inline room and wrap the ring, and the quiet again
+// that shrinks it: the peak always matches brute force, and memory follows the window.
+TEST(PeakWindow, MatchesBruteForceThroughBurstsAndQuiet) {
+  std::vector<std::pair<CivilSeconds, uint32_t>> events;
+  CivilSeconds t = 1000;
+  uint32_t seed = 7;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
+  for (int phase = 0; phase < 7; ++phase) {  // quiet, burst, ..., quiet
+    bool burst = phase % 2 == 1;
+    int n = burst ? 200 + phase * 50 : 40;
+    for (int i = 0; i < n; ++i) {
+      t += burst ? int64_t(next() % 4) : int64_t(300 + next() % 900);
+      events.push_back({t, 1 + next() % 5});
+    }
+  }
+  PeakWindow w(600);
+  size_t max_capacity = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    w.add(events[i].first, events[i].second);
+    max_capacity = std::max(max_capacity, w.capacity());
+    if (i % 97 == 0 || i + 1 == events.size()) {
+      std::vector<std::pair<CivilSeconds, uint32_t>> prefix(events.begin(), events.begin() + long(i) + 1);
+      Peak p = brute_force(prefix, 600);
+      ASSERT_EQ(w.peak_recipients(), p.recipients) << "after event " << i;
+      ASSERT_EQ(w.peak_messages(), p.messages) << "after event " << i;
+    }
+  }
+  EXPECT_GE(max_capacity, 128u) << "the bursts should have outgrown the inline room";
+  EXPECT_LE(w.events_held(), 2u) << "the log ends quiet";
+  EXPECT_LE(w.capacity(), 16u) << "the ring gives memory back after a burst";
+}
+
+TEST(PeakWindow, OneEventPerWindowNeverLeavesTheInlineRoom) {
+  PeakWindow w(60);
+  for (int i = 0; i < 1000; ++i) w.add(i * 61, 1);
+  EXPECT_EQ(w.capacity(), 2u);
+  EXPECT_EQ(w.peak_messages(), 1u);
+}
+
+}  // namespace
 }  // namespace sw::stats
