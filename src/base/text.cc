@@ -17,8 +17,12 @@ std::string to_lower(std::string_view s) {
 
 bool icontains(std::string_view haystack, std::string_view needle) {
   if (needle.empty()) return true;
-  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i)
-    if (iequals(haystack.substr(i, needle.size()), needle)) return true;
+  if (needle.size() > haystack.size()) return false;
+  // Only where the first letter matches is the rest compared: no call per position.
+  const char first = ascii_lower(needle[0]);
+  const std::string_view rest = needle.substr(1);
+  for (size_t i = 0, last = haystack.size() - needle.size(); i <= last; ++i)
+    if (ascii_lower(haystack[i]) == first && iequals(haystack.substr(i + 1, rest.size()), rest)) return true;
   return false;
 }
 

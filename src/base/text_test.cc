@@ -59,6 +59,11 @@ TEST(Text, TrimAndCase) {
   EXPECT_TRUE(icontains("RELAY", "relay"));
   EXPECT_FALSE(icontains("550 Unrouteable address", "relay"));
   EXPECT_FALSE(icontains("rela", "relay"));
+  EXPECT_TRUE(icontains("...relay", "RELAY")) << "at the very end";
+  EXPECT_TRUE(icontains("rrelay", "relay")) << "after a false start";
+  EXPECT_FALSE(icontains("relax relaY-", "relays"));
+  EXPECT_TRUE(icontains("", ""));
+  EXPECT_FALSE(icontains("", "r"));
   EXPECT_EQ(to_lower("ABC@Def"), "abc@def");
 }
 
