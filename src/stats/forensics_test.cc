@@ -310,5 +310,30 @@ TEST(Report, JsonHasTheDocumentedShape) {
   }
 }
 
+// A botnet guessing passwords from many IPs: the text shows the worst five and the scale of
+// the rest, the JSON all of them.
+TEST(Report, FindingsBeyondFiveOfAKindAreSummedUp) {
+  LogBuilder b;
+  for (int ip = 1; ip <= 8; ++ip)
+    for (int i = 0; i < 20 + ip; ++i) {
+      b.line(fmt::format("dovecot_login authenticator failed for (pc) [198.51.100.{}]:4000: 535 Incorrect "
+                         "authentication data (set_id=info@b.example)", ip));
+      b.advance(1);
+    }
+  Forensics f = b.run();
+  LogReport r;
+  r.forensics = &f;
+  r.findings = find_abuse(f);
+  ASSERT_EQ(r.findings.size(), 8u);
+  std::string text = report_text(r, ReportOptions{});
+  EXPECT_EQ(text.find("198.51.100.3 failed"), std::string::npos) << "the three mildest are not shown\n" << text;
+  EXPECT_NE(text.find("198.51.100.4 failed 24 SMTP logins"), std::string::npos) << text;
+  // 21 + 22 + ... + 28 failures in all.
+  EXPECT_NE(text.find("... and 3 more auth_bruteforce findings (8 findings, 196 failed logins in all"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(report_json(r, ReportOptions{})["findings"].size(), 8u);
+}
+
 }  // namespace
 }  // namespace sw::stats

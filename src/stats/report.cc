@@ -77,6 +77,15 @@ std::string wrap(std::string_view first_prefix, std::string_view text, size_t in
   return out;
 }
 
+// What Finding::events counts for each kind that sets it.
+const char* events_noun(const std::string& kind) {
+  if (kind == "auth_bruteforce" || kind == "compromised_account") return "failed logins";
+  if (kind == "dictionary_attack") return "unknown recipients tried";
+  if (kind == "random_sender_localparts") return "random local parts";
+  if (kind == "backscatter") return "bounces";
+  return "events";
+}
+
 void text_findings(std::string& out, const std::vector<Finding>& findings) {
   if (findings.empty()) {
     out += "No findings: nothing in these logs looks like abuse by the current thresholds.\n\n";
@@ -85,16 +94,30 @@ void text_findings(std::string& out, const std::vector<Finding>& findings) {
   out += fmt::format("FINDINGS ({})\n", findings.size());
   // A botnet can make hundreds of findings of one kind: show the worst few of each here;
   // --json lists them all.
-  std::map<std::string, size_t> shown, total;
-  for (const auto& f : findings) ++total[f.kind];
+  struct Kind {
+    size_t count = 0, shown = 0;
+    uint64_t events = 0, recipients = 0;
+  };
+  std::map<std::string, Kind> kinds;
   for (const auto& f : findings) {
-    if (++shown[f.kind] > kFindingsPerKind) continue;
+    Kind& k = kinds[f.kind];
+    ++k.count;
+    k.events += f.events;
+    k.recipients += f.recipients;
+  }
+  for (const auto& f : findings) {
+    if (++kinds[f.kind].shown > kFindingsPerKind) continue;
     out += "\n" + wrap(fmt::format("  [{}] ", f.kind), f.summary, 6);
     for (const auto& e : f.evidence) out += "      " + fit(e, kWidth - 6) + "\n";
   }
-  for (const auto& [kind, n] : total)
-    if (n > kFindingsPerKind)
-      out += fmt::format("\n  ... and {} more {} findings (all of them in --json)\n", n - kFindingsPerKind, kind);
+  // The scale of what is not shown: a botnet's hundreds of IPs are one attack.
+  for (const auto& [kind, k] : kinds) {
+    if (k.count <= kFindingsPerKind) continue;
+    std::string scale = k.events ? fmt::format("{} {} in all", k.events, events_noun(kind))
+                                 : fmt::format("{} recipients in all", k.recipients);
+    out += "\n" + wrap("  ", fmt::format("... and {} more {} findings ({} findings, {}; all of them in --json)",
+                                         k.count - kFindingsPerKind, kind, k.count, scale), 6);
+  }
   out += "\n";
 }
 
