@@ -159,7 +159,7 @@ note "run.sh: timing ($runs rounds, best of each; load average now: $(cut -d' ' 
 for ((round = 0; round < runs; round++)); do
   for name in "${order[@]}"; do measure_once "$name" "${CMD[$name]}"; done
 done
-((sw_ok)) && measure_once spamwarden_prefix "$(q "$SW") logs --json $(q "$PREFIX") >/dev/null"
+((sw_ok)) && measure_once spamwarden_prefix "$(q "$SW") logs --json $(q "$PREFIX") >$(q "$OUT/logs-spamwarden_prefix.json")"
 ex_scaled=0
 if ((!skip_ex)); then
   if ((full_ex)); then
@@ -188,6 +188,9 @@ fmt_row() {  # name label command bytes [suffix]
   awk -v l="$label" -v c="$cmd" -v t="${T[$name]}" -v u="${C[$name]}" -v b="$bytes" -v m="${M[$name]}" -v s="${5:-}" \
     'BEGIN{printf "| %s | `%s` | %.2f%s | %.2f | %.0f | %.0f | %s |\n", l, c, t, s, u, b/1e6/t, m/1024, (s==""?"":"linear scale-up")}'
 }
+actors_in() {  # sum of a JSON report's actor_counts, 0 when absent
+  awk '/"actor_counts"/{f=1; next} f && /}/{exit} f {gsub(/[^0-9]/, "", $2); s += $2} END{print s+0}' "$1" 2>/dev/null || echo 0
+}
 usable() { [[ -n ${T[$1]:-} ]] && { [[ $1 != spamwarden* ]] || [[ -z $(sw_status "$1") ]]; }; }
 verdict() {  # value op limit -> PASS/FAIL
   awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN{ok = (op==">=") ? v>=l : v<=l; print ok ? "PASS" : "FAIL"}'
@@ -215,6 +218,15 @@ if usable spamwarden; then
   if usable spamwarden_prefix; then
     r=$(awk -v a="${M[spamwarden]}" -v b="${M[spamwarden_prefix]}" 'BEGIN{printf "%.2f", a/b}')
     add_check "RSS growth, ${prefix_mb} MB → ${log_mb} MB" "≤ 2× (bounded by actors)" "${r}×" "$(verdict "$r" "<=" 2)"
+    # The requirement itself: memory follows the distinct actors. Bytes of peak RSS per
+    # distinct actor (all kinds, from the report's actor_counts) must not grow with the log.
+    a_full=$(actors_in "$OUT/logs-spamwarden.json") a_prefix=$(actors_in "$OUT/logs-spamwarden_prefix.json")
+    if ((a_full > 0 && a_prefix > 0)); then
+      b_full=$(awk -v m="${M[spamwarden]}" -v a="$a_full" 'BEGIN{printf "%.0f", m*1024/a}')
+      b_prefix=$(awk -v m="${M[spamwarden_prefix]}" -v a="$a_prefix" 'BEGIN{printf "%.0f", m*1024/a}')
+      add_check "RSS per distinct actor, ${prefix_mb} MB → ${log_mb} MB" "no higher on the whole log" \
+        "${b_prefix} → ${b_full} B ($a_prefix → $a_full actors)" "$(verdict "$b_full" "<=" "$b_prefix")"
+    fi
   fi
 fi
 if usable spamwarden_gz && usable zcat; then

@@ -302,6 +302,9 @@ TEST(Report, JsonHasTheDocumentedShape) {
   EXPECT_EQ(accounts[0]["messages"], 9);
   EXPECT_EQ(accounts[1]["recipients"], 10);
   EXPECT_EQ(accounts[1]["client_ips"][0], "192.0.2.1");
+  EXPECT_EQ(j["actor_counts"]["auth_account"], 2);
+  EXPECT_EQ(j["actor_counts"]["client_ip"], 2);
+  EXPECT_EQ(j["actor_counts"]["script"], 0);
   std::string text = report_text(r, ReportOptions{});
   for (size_t pos = 0, nl; pos < text.size(); pos = nl + 1) {
     nl = text.find('\n', pos);

@@ -184,6 +184,9 @@ nlohmann::json report_json(const LogReport& r, const ReportOptions& o) {
     actors[actor_kind_key(kind)] = std::move(list);
   }
   j["actors"] = std::move(actors);
+  nlohmann::json counts = nlohmann::json::object();  // distinct actors per kind, not just the top
+  for (size_t k = 0; k < kActorKinds; ++k) counts[actor_kind_key(ActorKind(k))] = f.table(ActorKind(k)).size();
+  j["actor_counts"] = std::move(counts);
   nlohmann::json findings = nlohmann::json::array();
   for (const auto& x : r.findings) {
     nlohmann::json fj = {{"kind", x.kind},         {"actor_type", actor_kind_key(x.actor_kind)},
