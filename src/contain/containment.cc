@@ -241,8 +241,23 @@ void Containment::freeze_worker() {
   }
 }
 
+bool Containment::still_held(const detect::ActorRef& actor) {
+  if (!store_) return true;  // releases go through the store
+  {
+    std::lock_guard lock(mutex_);
+    for (const StoreJob& j : store_jobs_)
+      if (j.hold.actor == actor) return true;  // not in the store yet, so not released either
+  }
+  std::string error;
+  // A store that cannot be read does not release anyone.
+  return store_->active_hold(actor, &error).has_value() || !error.empty();
+}
+
 void Containment::run_freeze(const store::HoldRecord& hold) {
   std::string error, actor = detect::format_actor_ref(hold.actor);
+  // The second pass comes seconds after the hold: an admin may have released it by then, and
+  // its scripts and mail must stay as the release left them.
+  if (!still_held(hold.actor)) return log_("freeze pass for " + actor + " skipped: released");
   if (disables_scripts(hold.actor, hold.related_user)) {
     // The held messages (frozen by the ACL, or below) name the script files in their headers.
     ScriptDisableResult d = disable_held_scripts(options_.spool_dir, options_.state_dir, hold.related_user,

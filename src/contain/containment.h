@@ -81,6 +81,9 @@ class Containment {
   void freeze_worker();
   void store_worker();
   void run_freeze(const store::HoldRecord& hold);
+  // Whether the actor is still held when a freeze pass comes due: `spamwarden release` (another
+  // process) may have lifted the hold in the store meanwhile.
+  bool still_held(const detect::ActorRef& actor);
   // Whether a hold of this actor takes its scripts out of service: a held script directory,
   // with the login whose queued mail names the scripts.
   bool disables_scripts(const detect::ActorRef& actor, const std::string& related_user) const {

@@ -10,7 +10,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <filesystem>
 #include <fstream>
@@ -138,6 +141,36 @@ TEST(ContainmentTest, FreezeWorkerSleepsUntilTheSecondPassIsDue) {
   double cpu = process_cpu_seconds();
   std::this_thread::sleep_for(std::chrono::milliseconds(2000));
   EXPECT_LT(process_cpu_seconds() - cpu, 0.5) << "the freeze worker spins while the second pass is pending";
+}
+
+// `spamwarden release` soon after a hold: the pending second pass must not freeze the released
+// actor's mail again (nor disable its scripts again).
+TEST(ContainmentTest, ReleaseBeforeTheSecondPassCancelsIt) {
+  TempDir d;
+  std::filesystem::create_directories(d.path + "/spool/input");
+  std::string error;
+  auto store = store::HoldStore::open(store::store_path(d.path), &error);
+  ASSERT_TRUE(store) << error;
+  CountingExim exim;
+  std::vector<std::string> log;
+  std::mutex log_mutex;
+  Containment c({.state_dir = d.path, .spool_dir = d.path + "/spool", .freeze_queued = true, .disable_scripts = false},
+                store.get(), &exim, nullptr, [&](const std::string& line) {
+                  std::lock_guard lock(log_mutex);
+                  log.push_back(line);
+                });
+  c.start();
+  ASSERT_TRUE(c.hold(trip(detect::ActorType::LocalUser, "u3"), std::time(nullptr)));
+  c.flush();
+  ASSERT_TRUE(store->release(detect::ActorRef{detect::ActorType::LocalUser, "u3"}, std::time(nullptr), "test", &error))
+      << error;
+  std::this_thread::sleep_for(std::chrono::milliseconds(4500));  // past the second pass
+  std::lock_guard lock(log_mutex);
+  size_t skipped = 0;
+  for (const std::string& line : log) skipped += line.find("freeze pass for local_user:u3 skipped: released") == 0;
+  // The second pass, due 3 s after the hold, found it released (and so would the first, had
+  // the worker not reached it before the release).
+  EXPECT_GE(skipped, 1u);
 }
 
 }  // namespace
