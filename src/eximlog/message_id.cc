@@ -67,6 +67,12 @@ size_t message_id_prefix(std::string_view s) {
   return ends && is_message_id(s.substr(0, kNewIdLength)) ? kNewIdLength : 0;
 }
 
+MessageKey message_key(std::string_view id) {
+  MessageKey k;
+  std::memcpy(k.w, id.data(), id.size() < sizeof k.w ? id.size() : sizeof k.w);
+  return k;
+}
+
 std::optional<int64_t> message_id_time(std::string_view id) {
   if (!is_message_id(id)) return std::nullopt;
   int64_t t = 0;

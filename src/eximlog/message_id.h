@@ -1,9 +1,7 @@
 // Exim message ids: 16 characters (TTTTTT-PPPPPP-SS, Exim <= 4.96) or 23 (TTTTTT-PPPPPPPPPPP-SSSS,
 // Exim >= 4.97). Both can appear in one log during an upgrade, so every consumer accepts both.
 #pragma once
-#include <bit>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <string_view>
 
@@ -25,29 +23,7 @@ struct MessageKey {
   uint64_t w[3] = {0, 0, 0};
   bool operator==(const MessageKey&) const = default;
 };
-// id must satisfy is_message_id. Inline and built in registers: the hot path stores the key
-// right away, and a key assembled in memory by narrower stores stalls the wide load that
-// copies it.
-inline MessageKey message_key(std::string_view id) {
-  MessageKey k;
-  const char* p = id.data();
-  if (id.size() == kOldIdLength || id.size() == kNewIdLength) {
-    std::memcpy(&k.w[0], p, 8);
-    std::memcpy(&k.w[1], p + 8, 8);
-    if (id.size() == kNewIdLength) {
-      if constexpr (std::endian::native == std::endian::little) {
-        uint64_t tail;  // bytes 15..22 in one load; the shift keeps 16..22, zero-padded
-        std::memcpy(&tail, p + 15, 8);
-        k.w[2] = tail >> 8;
-      } else {
-        std::memcpy(&k.w[2], p + 16, 7);
-      }
-    }
-  } else {
-    std::memcpy(k.w, p, id.size() < sizeof k.w ? id.size() : sizeof k.w);
-  }
-  return k;
-}
+MessageKey message_key(std::string_view id);  // id must satisfy is_message_id
 
 struct MessageKeyHash {
   size_t operator()(const MessageKey& k) const {
