@@ -89,6 +89,7 @@ void accounts(const Forensics& f, std::vector<Finding>& out) {
     Finding x = base_finding(f, "compromised_account", a, ActorKind::AuthAccount);
     x.client_ips = a.listed_ips();
     x.events = a.failed_logins;
+    x.events_noun = "failed logins";
     std::string why;
     if (guessed) why += fmt::format(" after {} failed logins", a.failed_logins);
     if (bulk) why += fmt::format(", up to {} recipients per message", a.max_recipients);
@@ -104,6 +105,7 @@ void client_ips(const Forensics& f, std::vector<Finding>& out) {
     if (a.rejected_rcpts >= t.dictionary_min_rejects) {
       Finding x = base_finding(f, "dictionary_attack", a, ActorKind::ClientIp);
       x.events = a.rejected_rcpts;
+      x.events_noun = "unknown recipients tried";
       x.score = double(a.rejected_rcpts);
       x.summary = fmt::format("{} tried {} unknown local recipients between {} and {} (dictionary attack)",
                               a.key, a.rejected_rcpts, format_civil(a.first), clock(a.last));
@@ -112,6 +114,7 @@ void client_ips(const Forensics& f, std::vector<Finding>& out) {
     if (a.failed_logins >= t.bruteforce_min_failures) {
       Finding x = base_finding(f, "auth_bruteforce", a, ActorKind::ClientIp);
       x.events = a.failed_logins;
+      x.events_noun = "failed logins";
       x.score = double(a.failed_logins);
       x.summary = fmt::format("{} failed {} SMTP logins between {} and {} (password guessing)", a.key,
                               a.failed_logins, format_civil(a.first), clock(a.last));
@@ -127,6 +130,7 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
     if (double(a.random_senders) < t.random_min_share * double(a.distinct_senders)) continue;
     Finding x = base_finding(f, "random_sender_localparts", a, ActorKind::SenderDomain);
     x.events = a.random_senders;
+    x.events_noun = "random local parts";
     x.score = double(a.random_senders);
     x.summary = fmt::format("{} random-looking local parts at {} in {} messages (spoofed senders)",
                             a.random_senders, a.key, a.messages);
@@ -142,6 +146,7 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
     if (sender && sender->trusted_submissions > 0) continue;
     Finding x = base_finding(f, "backscatter", a, ActorKind::BounceRecipient);
     x.events = a.messages;
+    x.events_noun = "bounces";
     x.score = double(a.messages);
     x.summary = fmt::format("{} bounces to {} ({} frozen, {} failed, {} deferred) (backscatter)",
                             a.messages, a.key, a.frozen, a.failed, a.deferred);

@@ -77,15 +77,6 @@ std::string wrap(std::string_view first_prefix, std::string_view text, size_t in
   return out;
 }
 
-// What Finding::events counts for each kind that sets it.
-const char* events_noun(const std::string& kind) {
-  if (kind == "auth_bruteforce" || kind == "compromised_account") return "failed logins";
-  if (kind == "dictionary_attack") return "unknown recipients tried";
-  if (kind == "random_sender_localparts") return "random local parts";
-  if (kind == "backscatter") return "bounces";
-  return "events";
-}
-
 void text_findings(std::string& out, const std::vector<Finding>& findings) {
   if (findings.empty()) {
     out += "No findings: nothing in these logs looks like abuse by the current thresholds.\n\n";
@@ -97,6 +88,7 @@ void text_findings(std::string& out, const std::vector<Finding>& findings) {
   struct Kind {
     size_t count = 0, shown = 0;
     uint64_t events = 0, recipients = 0;
+    const char* events_noun = "";
   };
   std::map<std::string, Kind> kinds;
   for (const auto& f : findings) {
@@ -104,6 +96,7 @@ void text_findings(std::string& out, const std::vector<Finding>& findings) {
     ++k.count;
     k.events += f.events;
     k.recipients += f.recipients;
+    k.events_noun = f.events_noun;
   }
   for (const auto& f : findings) {
     if (++kinds[f.kind].shown > kFindingsPerKind) continue;
@@ -113,7 +106,7 @@ void text_findings(std::string& out, const std::vector<Finding>& findings) {
   // The scale of what is not shown: a botnet's hundreds of IPs are one attack.
   for (const auto& [kind, k] : kinds) {
     if (k.count <= kFindingsPerKind) continue;
-    std::string scale = k.events ? fmt::format("{} {} in all", k.events, events_noun(kind))
+    std::string scale = k.events ? fmt::format("{} {} in all", k.events, k.events_noun)
                                  : fmt::format("{} recipients in all", k.recipients);
     out += "\n" + wrap("  ", fmt::format("... and {} more {} findings ({} findings, {}; all of them in --json)",
                                          k.count - kFindingsPerKind, kind, k.count, scale), 6);
@@ -177,15 +170,15 @@ nlohmann::json report_json(const LogReport& r, const ReportOptions& o) {
   j["inputs"] = r.inputs;
   j["warnings"] = r.warnings;
   nlohmann::json actors = nlohmann::json::object();
+  nlohmann::json counts = nlohmann::json::object();  // distinct actors per kind, not just the top
   for (size_t k = 0; k < kActorKinds; ++k) {
     auto kind = ActorKind(k);
     nlohmann::json list = nlohmann::json::array();
     for (const ActorStats* a : ranked(f.table(kind), o.top)) list.push_back(actor_json(*a, kind));
     actors[actor_kind_key(kind)] = std::move(list);
+    counts[actor_kind_key(kind)] = f.table(kind).size();
   }
   j["actors"] = std::move(actors);
-  nlohmann::json counts = nlohmann::json::object();  // distinct actors per kind, not just the top
-  for (size_t k = 0; k < kActorKinds; ++k) counts[actor_kind_key(ActorKind(k))] = f.table(ActorKind(k)).size();
   j["actor_counts"] = std::move(counts);
   nlohmann::json findings = nlohmann::json::array();
   for (const auto& x : r.findings) {
