@@ -17,10 +17,13 @@ LineRef EvidenceLines::keep(std::string_view line) {
   r.length = uint32_t(line.size());
   r.check = check_of(line);
   const char* base = origin_ ? origin_->bytes.data() : nullptr;
-  if (base && line.data() >= base && line.data() + line.size() <= base + origin_->bytes.size() &&
-      origin_->input < (1u << (63 - LineRef::kInputShift))) {
-    r.where = uint64_t(origin_->input) << LineRef::kInputShift | (origin_->offset + uint64_t(line.data() - base));
-    return r;
+  if (base && line.data() >= base && line.data() + line.size() <= base + origin_->bytes.size()) {
+    uint64_t offset = origin_->offset + uint64_t(line.data() - base);
+    // Both fit in `where` on any real input; a copy is the fallback, never a wrong place.
+    if (origin_->input < (1u << (63 - LineRef::kInputShift)) && offset < (uint64_t(1) << LineRef::kInputShift)) {
+      r.where = uint64_t(origin_->input) << LineRef::kInputShift | offset;
+      return r;
+    }
   }
   r.where = LineRef::kCopied | uint64_t(reinterpret_cast<uintptr_t>(copies_.store(line).data()));
   return r;

@@ -45,6 +45,10 @@ TEST(EvidenceLines, LinesFromElsewhereAreCopiedAndCutAtTheLimit) {
   ev.set_origin(EvidenceLines::Origin{block, 0, 0});
   LineRef outside = ev.keep(gz_line);  // a view that does not point into the origin block
   EXPECT_TRUE(outside.where & LineRef::kCopied);
+  ev.set_origin(EvidenceLines::Origin{block, uint64_t(1) << LineRef::kInputShift, 0});
+  LineRef far = ev.keep(std::string_view(block).substr(0, block.size() - 1));  // offset past 48 bits
+  EXPECT_TRUE(far.where & LineRef::kCopied);
+  EXPECT_EQ(ev.text(far), "2026-11-01 10:00:00 in the block");
   std::string long_line(3000, 'y');
   LineRef cut = ev.keep(long_line);
   gz_line.assign(gz_line.size(), 'z');
