@@ -13,6 +13,8 @@
 #   wc -l         wc -l LOG
 #   zcat          zcat LOG.gz
 #   spamwarden.gz build/spamwarden logs --json LOG.gz
+#   floor         build/bench/logs/scan_floor LOG: read, split lines, join each to its message
+#                 by id, on every core, and nothing else (the least a per-message report does)
 # Wall time comes from the shell clock (ns), peak RSS from GNU time (%M). All peers run with
 # LC_ALL=C, the fastest setting for grep/sort, so the bar is not lowered by a slow locale.
 # Prints a table with the targets and PASS/FAIL, and writes it to bench/out/logs-results.md.
@@ -46,6 +48,7 @@ OUT=$ROOT/bench/out
 BUILD=$ROOT/build
 GEN=$BUILD/bench/logs/gen_mainlog
 SW=$BUILD/spamwarden
+FLOOR=$BUILD/bench/logs/scan_floor
 mkdir -p "$OUT"
 note() { printf '%s\n' "$*" >&2; }
 
@@ -55,8 +58,8 @@ if [[ ! -f $BUILD/build.ninja || ! -x $GEN || ! -x $SW ]]; then
   note "run.sh: building (scripts/build.sh release)"
   scripts/build.sh release >"$OUT/logs-build.log" 2>&1 || note "run.sh: full build failed, see bench/out/logs-build.log"
 fi
-if ! cmake --build "$BUILD" --target gen_mainlog >>"$OUT/logs-build.log" 2>&1; then
-  note "run.sh: cannot build gen_mainlog, see bench/out/logs-build.log"; exit 3
+if ! cmake --build "$BUILD" --target gen_mainlog scan_floor >>"$OUT/logs-build.log" 2>&1; then
+  note "run.sh: cannot build gen_mainlog or scan_floor, see bench/out/logs-build.log"; exit 3
 fi
 if ! cmake --build "$BUILD" --target spamwarden >>"$OUT/logs-build.log" 2>&1; then
   if [[ -x $SW ]]; then sw_note="spamwarden did not rebuild (see bench/out/logs-build.log); timed the existing binary"
@@ -153,7 +156,8 @@ fi
 CMD[pipeline]="grep cwd $(q "$LOG") | grep -v /var/spool | awk -F\"cwd=\" '{print \$2}' | awk '{print \$1}' | sort | uniq -c | sort -n >$(q "$OUT/logs-pipeline.txt")"
 CMD[wc]="wc -l $(q "$LOG") >/dev/null"
 CMD[zcat]="zcat $(q "$GZ") >/dev/null"
-order+=(pipeline wc zcat)
+CMD[floor]="$(q "$FLOOR") $(q "$LOG") >$(q "$OUT/logs-floor.txt")"
+order+=(pipeline wc zcat floor)
 
 note "run.sh: timing ($runs rounds, best of each; load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
 for ((round = 0; round < runs; round++)); do
@@ -236,6 +240,18 @@ if usable spamwarden_gz && usable zcat; then
   add_check "peak RSS, gzip log" "≤ 256 MB" "${rss} MB" "$(verdict "$rss" "<=" 256)"
 fi
 
+# The wall time each speed target leaves the full report, against the floor's own time.
+allow=()
+allow_row() {  # label allowed_seconds
+  awk -v l="$1" -v a="$2" -v f="${T[floor]}" -v s="${T[spamwarden]:-0}" \
+    'BEGIN{printf "| %s | %.2f s | %.2f s | %.2f s | %.2f s (%.1f× the floor) |\n", l, a, f, a-f, s, s/f}'
+}
+if usable floor && usable spamwarden; then
+  usable pipeline && allow+=("$(allow_row "≥ 3× faster than the pipeline" "$(awk -v t="${T[pipeline]}" 'BEGIN{print t/3}')")")
+  usable eximstats && allow+=("$(allow_row "≥ 60× faster than eximstats" "$(awk -v t="${T[eximstats]}" 'BEGIN{print t/60}')")")
+  usable wc && allow+=("$(allow_row "≤ 2.5× wc -l" "$(awk -v t="${T[wc]}" 'BEGIN{print t*2.5}')")")
+fi
+
 lines=$(awk '/^truth bytes=/{for(i=1;i<=NF;i++) if($i ~ /^lines=/){sub("lines=","",$i); print $i}}' "$TRUTH")
 {
   echo "# spamwarden logs benchmark"
@@ -255,6 +271,7 @@ lines=$(awk '/^truth bytes=/{for(i=1;i<=NF;i++) if($i ~ /^lines=/){sub("lines=",
   else fmt_row eximstats "eximstats" "eximstats LOG" "$log_bytes"; fi
   fmt_row wc "wc -l" "wc -l LOG" "$log_bytes"
   fmt_row zcat "zcat" "zcat LOG.gz" "$log_bytes"
+  fmt_row floor "floor: read + split + join by id" "scan_floor LOG" "$log_bytes"
   fmt_row spamwarden_gz "spamwarden, gzip" "spamwarden logs --json LOG.gz" "$log_bytes"
   fmt_row spamwarden_prefix "spamwarden, ${prefix_mb} MB prefix" "spamwarden logs --json PREFIX" "$prefix_bytes"
   echo
@@ -269,6 +286,17 @@ lines=$(awk '/^truth bytes=/{for(i=1;i<=NF;i++) if($i ~ /^lines=/){sub("lines=",
     echo "No targets checked: spamwarden logs is missing or failed."
   fi
   echo
+  if ((${#allow[@]})); then
+    echo "What each speed target allows, next to the floor (scan_floor: every byte read, every line"
+    echo "split and joined to its message by id on all cores, nothing parsed or counted):"
+    echo
+    echo "| target | full report may take | floor | left for parsing, counting, findings, output | spamwarden now |"
+    echo "|---|---:|---:|---:|---:|"
+    printf '%s\n' "${allow[@]}"
+    floor_lines=$(awk '{print $2}' "$OUT/logs-floor.txt" 2>/dev/null)
+    [[ -n ${lines:-} && $floor_lines != "$lines" ]] && echo && echo "Warning: scan_floor saw ${floor_lines:-no} lines, the generator wrote $lines."
+    echo
+  fi
   echo "Naive one-column pipeline, top 5 (compare with the planted truth below):"
   echo
   echo '```'
