@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "base/json_text.h"
+
 namespace sw::alert {
 namespace {
 
@@ -147,7 +149,7 @@ bool Alerter::send_webhook(const nlohmann::json& body, std::string* error) {
   client.set_connection_timeout(timeout);
   client.set_read_timeout(timeout);
   client.set_write_timeout(timeout);
-  auto result = client.Post(url->path, body.dump(), "application/json");
+  auto result = client.Post(url->path, json_text(body), "application/json");
   if (!result) {
     *error = httplib::to_string(result.error());
     return false;
@@ -171,14 +173,14 @@ bool Alerter::send_email(const AlertEvent& event, std::string* error) {
   argv.insert(argv.end(), {"-odf", "-f", config_.email_from, "-t", "-i"});
   std::string message = "From: " + config_.email_from + "\nTo: " + config_.email_to +
                         "\nSubject: [spamwarden] " + event.summary + "\n" + kAlertHeader + ": " + event.kind +
-                        "\n\n" + event.summary + "\n\n" + event.detail.dump(2) + "\n";
+                        "\n\n" + event.summary + "\n\n" + json_text(event.detail, 2) + "\n";
   int rc = run_with_input(argv, message, 30000, error);
   if (rc != 0 && error->empty()) *error = "exim exited with " + std::to_string(rc);
   return rc == 0;
 }
 
 bool Alerter::run_exec(const nlohmann::json& body, std::string* error) {
-  int rc = run_with_input({"/bin/sh", "-c", config_.exec}, body.dump() + "\n", config_.exec_timeout_ms, error);
+  int rc = run_with_input({"/bin/sh", "-c", config_.exec}, json_text(body) + "\n", config_.exec_timeout_ms, error);
   if (rc != 0 && error->empty()) *error = "exit status " + std::to_string(rc);
   return rc == 0;
 }

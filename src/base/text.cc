@@ -1,5 +1,7 @@
 #include "base/text.h"
 
+#include "base/utf8.h"
+
 #include <cstring>
 
 namespace sw {
@@ -84,11 +86,23 @@ std::string unescape_exim(std::string_view s) {
 
 std::string printable(std::string_view s, size_t max_len) {
   std::string out;
-  size_t n = s.size() < max_len ? s.size() : max_len;
+  size_t n = utf8_prefix(s, max_len);
   out.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < n;) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    out += (c < 0x20 || c == 0x7f) ? '?' : char(c);
+    if (c < 0x80) {
+      out += (c < 0x20 || c == 0x7f) ? '?' : char(c);
+      ++i;
+      continue;
+    }
+    size_t len = utf8_sequence_length(s.substr(i, n - i));
+    if (len == 0) {  // not UTF-8: raw high bytes can be terminal controls (0x9b is CSI)
+      out += '?';
+      ++i;
+    } else {
+      out.append(s.substr(i, len));
+      i += len;
+    }
   }
   if (n < s.size()) out += "...";
   return out;

@@ -57,7 +57,8 @@ inline std::string_view local_part_of(std::string_view address) {
 // Undoes Exim's printable-escaping (\" \\ \n \t \ooo ...), as used in T="..." subjects.
 std::string unescape_exim(std::string_view s);
 
-// Replaces bytes that would garble a terminal or a report (controls, DEL) with '?'.
+// Replaces bytes that would garble a terminal or a report (controls, DEL, bytes that are not
+// UTF-8) with '?'; cuts at max_len bytes without splitting a character, adding "...".
 std::string printable(std::string_view s, size_t max_len = SIZE_MAX);
 
 // Replaces every run of digits with one '#', so "Order #12345 shipped" and "Order #12346

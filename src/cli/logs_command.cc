@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "base/civil_time.h"
+#include "base/json_text.h"
 #include "cli/commands.h"
 #include "stats/scan_logs.h"
 
@@ -53,7 +54,7 @@ int run_logs(LogsArgs& a) {
   for (const auto& w : result.report.warnings) fmt::print(stderr, "spamwarden logs: {}\n", w);
   stats::ReportOptions ro;
   ro.top = a.top;
-  if (a.json) std::cout << stats::report_json(result.report, ro).dump(1) << "\n";
+  if (a.json) std::cout << json_text(stats::report_json(result.report, ro), 1) << "\n";
   else std::cout << stats::report_text(result.report, ro);
   std::cout.flush();
   // The engine's tables can hold millions of entries; the process ends now, so skip their

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "base/civil_time.h"
+#include "base/json_text.h"
 #include "cli/commands.h"
 #include "queue/actions.h"
 #include "queue/audit_log.h"
@@ -74,7 +75,7 @@ int run_summary(const QueueArgs& a) {
   if (!spool_dir) return kFailure;
   auto report = build_queue_report(a, *spool_dir);
   if (!report) return kFailure;
-  if (a.json) std::cout << queue::report_to_json(*report).dump(1) << "\n";
+  if (a.json) std::cout << json_text(queue::report_to_json(*report), 1) << "\n";
   else std::cout << queue::report_to_text(*report, *spool_dir);
   std::cout.flush();
   if (report->unreadable > 0) return kUsage;
@@ -117,7 +118,7 @@ int run_list(const QueueArgs& a) {
   if (a.json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& m : result.messages) list.push_back(selected_json(m));
-    std::cout << list.dump(1) << "\n";
+    std::cout << json_text(list, 1) << "\n";
   } else {
     for (const auto& m : result.messages) std::cout << m.location.id << "\n";
   }

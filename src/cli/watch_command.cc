@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "base/civil_time.h"
+#include "base/json_text.h"
 #include "cli/commands.h"
 #include "config/config.h"
 #include "contain/containment.h"
@@ -187,7 +188,7 @@ int run_holds(const WatchArgs& a, bool explicit_config, bool json) {
     for (const auto& h : *holds)
       out.push_back({{"actor", detect::format_actor_ref(h.actor)}, {"reason", h.reason}, {"since", h.since},
                      {"related_user", h.related_user}, {"frozen", h.frozen}});
-    fmt::print("{}\n", out.dump(2));
+    fmt::print("{}\n", json_text(out, 2));
     return holds->empty() ? kOk : kFindings;
   }
   if (holds->empty()) fmt::print("no holds\n");

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/json_text.h"
 #include "base/text.h"
 #include "contain/hold_list.h"
 #include "queue/audit_log.h"
@@ -32,8 +33,22 @@ std::string read_all(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// Paths are bytes, not always UTF-8 (a Latin-1 site directory): kept exactly, for the restore.
 nlohmann::json to_json(const DisabledScript& d) {
-  return {{"actor", d.actor}, {"original", d.original}, {"renamed", d.renamed}, {"mode", d.mode}, {"time", d.time}};
+  return {{"actor", json_bytes(d.actor)}, {"original", json_bytes(d.original)}, {"renamed", json_bytes(d.renamed)},
+          {"mode", d.mode}, {"time", d.time}};
+}
+
+std::optional<DisabledScript> from_json(const nlohmann::json& j) {
+  if (!j.is_object()) return std::nullopt;
+  auto bytes = [&](const char* key) { return j.contains(key) ? bytes_from_json(j[key]) : std::string(); };
+  try {
+    DisabledScript d{bytes("actor"), bytes("original"), bytes("renamed"), j.value("mode", 0u), j.value("time", int64_t(0))};
+    if (d.original.empty() || d.renamed.empty()) return std::nullopt;
+    return d;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // a damaged record is skipped, as an unparsable line is
+  }
 }
 
 std::vector<DisabledScript> read_records(const std::string& state_dir) {
@@ -43,21 +58,13 @@ std::vector<DisabledScript> read_records(const std::string& state_dir) {
     size_t nl = text.find('\n', start);
     std::string_view line = std::string_view(text).substr(start, nl == std::string::npos ? nl : nl - start);
     start = nl == std::string::npos ? text.size() : nl + 1;
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) continue;
-    DisabledScript d;
-    d.actor = j.value("actor", "");
-    d.original = j.value("original", "");
-    d.renamed = j.value("renamed", "");
-    d.mode = j.value("mode", 0u);
-    d.time = j.value("time", int64_t(0));
-    if (!d.original.empty() && !d.renamed.empty()) out.push_back(std::move(d));
+    if (auto d = from_json(nlohmann::json::parse(line, nullptr, false))) out.push_back(std::move(*d));
   }
   return out;
 }
 
 bool append_record(const std::string& state_dir, const DisabledScript& d, std::string* problem) {
-  std::string line = to_json(d).dump() + "\n";
+  std::string line = json_text(to_json(d)) + "\n";
   int fd = ::open(disabled_scripts_path(state_dir).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   bool ok = fd >= 0 && ::write(fd, line.data(), line.size()) == ssize_t(line.size()) && ::fsync(fd) == 0;
   if (!ok) *problem = "cannot record " + d.renamed + ": " + errno_text();
@@ -171,7 +178,7 @@ size_t restore_scripts(const std::string& state_dir, const std::string& dir, con
   }
   if (restored) {
     std::string text, error;
-    for (const DisabledScript& d : keep) text += to_json(d).dump() + "\n";
+    for (const DisabledScript& d : keep) text += json_text(to_json(d)) + "\n";
     if (!write_file_atomically(disabled_scripts_path(state_dir), text, &error))
       problems->push_back("restored, but cannot update " + disabled_scripts_path(state_dir) + ": " + error);
   }

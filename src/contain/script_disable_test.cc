@@ -84,6 +84,25 @@ TEST(ScriptDisable, RenamesChmodsAndReleaseRestores) {
   EXPECT_NE(read_file(state.path + "/audit.jsonl").find("\"restore_script\""), std::string::npos);
 }
 
+// File names are bytes: a Latin-1 directory and script name (not UTF-8) must be recorded,
+// and restored, exactly; the record is JSON, which holds only UTF-8 strings.
+TEST(ScriptDisable, ANameThatIsNotUtf8IsRecordedAndRestoredExactly) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (chown of the test script)";
+  TempDir state, sites;
+  std::string site = sites.path + "/caf\xe9";
+  ASSERT_EQ(::mkdir(site.c_str(), 0755), 0);
+  std::string script = make_script(site, "n\xe9ws.php");
+  std::string problem;
+  auto d = disable_script(state.path, site, ScriptRef{kScriptOwner, "n\xe9ws.php"}, 100, "test", &problem);
+  ASSERT_TRUE(d) << problem;
+  EXPECT_FALSE(std::filesystem::exists(script));
+  std::vector<std::string> problems;
+  EXPECT_EQ(restore_scripts(state.path, site, "test", &problems), 1u);
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  EXPECT_EQ(mode_of(script), 0644u);
+  EXPECT_EQ(read_file(disabled_scripts_path(state.path)), "");
+}
+
 TEST(ScriptDisable, LeavesAloneWhatDoesNotQualify) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (chown of the test script)";
   TempDir state, site;

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "base/json_text.h"
+
 namespace sw::queue {
 
 std::string current_operator() {
@@ -29,7 +31,7 @@ bool append_audit_record(const std::string& state_dir, nlohmann::json record, co
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
   record["time"] = when;
   record["operator"] = operator_name;
-  std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::string line = json_text(record) + "\n";
   std::string path = state_dir + "/audit.jsonl";
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {

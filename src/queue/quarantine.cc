@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/json_text.h"
 #include "base/sha256.h"
 
 namespace sw::queue {
@@ -108,7 +109,7 @@ bool copy_message(const spool::MessageLocation& location, const std::string& bat
 }
 
 bool write_manifest(const std::string& batch_dir, const Manifest& manifest, std::string* error) {
-  return write_file_atomically(batch_dir + "/manifest.json", manifest_to_json(manifest).dump(2) + "\n", 0600, -1, -1,
+  return write_file_atomically(batch_dir + "/manifest.json", json_text(manifest_to_json(manifest), 2) + "\n", 0600, -1, -1,
                                error);
 }
 
@@ -169,31 +170,36 @@ std::string batch_directory(const std::string& state_dir, const std::string& bat
   return state_dir + "/quarantine/" + batch;
 }
 
+// Paths, the selection (an admin's pattern) and exim's notes are bytes, not always UTF-8:
+// json_bytes keeps them exactly, so a restore finds the very paths it saved.
 nlohmann::json manifest_to_json(const Manifest& m) {
   nlohmann::json messages = nlohmann::json::array();
   for (const QuarantinedMessage& message : m.messages) {
     nlohmann::json files = nlohmann::json::array();
     for (const QuarantinedFile& f : message.files)
-      files.push_back({{"role", f.role}, {"original_path", f.original_path}, {"stored_name", f.stored_name},
-                       {"size", f.size}, {"mode", f.mode}, {"uid", f.uid}, {"gid", f.gid}, {"sha256", f.sha256}});
-    messages.push_back({{"id", message.id}, {"removed", message.removed}, {"restored", message.restored},
-                        {"note", message.note}, {"files", files}});
+      files.push_back({{"role", f.role}, {"original_path", json_bytes(f.original_path)},
+                       {"stored_name", json_bytes(f.stored_name)}, {"size", f.size}, {"mode", f.mode}, {"uid", f.uid},
+                       {"gid", f.gid}, {"sha256", f.sha256}});
+    messages.push_back({{"id", json_bytes(message.id)}, {"removed", message.removed}, {"restored", message.restored},
+                        {"note", json_bytes(message.note)}, {"files", files}});
   }
   return {{"format", "spamwarden-quarantine-1"}, {"batch", m.batch}, {"created_at", m.created_at},
-          {"operator", m.operator_name}, {"spool_dir", m.spool_dir}, {"selection", m.selection},
-          {"messages", messages}};
+          {"operator", json_bytes(m.operator_name)}, {"spool_dir", json_bytes(m.spool_dir)},
+          {"selection", json_bytes(m.selection)}, {"messages", messages}};
 }
 
 bool manifest_from_json(const nlohmann::json& j, Manifest& m, std::string* error) {
   try {
-    m.batch = j.at("batch"), m.created_at = j.at("created_at"), m.operator_name = j.at("operator");
-    m.spool_dir = j.at("spool_dir"), m.selection = j.at("selection");
+    m.batch = j.at("batch"), m.created_at = j.at("created_at"), m.operator_name = bytes_from_json(j.at("operator"));
+    m.spool_dir = bytes_from_json(j.at("spool_dir")), m.selection = bytes_from_json(j.at("selection"));
     m.messages.clear();
     for (const auto& jm : j.at("messages")) {
-      QuarantinedMessage message{jm.at("id"), jm.at("removed"), jm.value("restored", false), jm.value("note", ""), {}};
+      QuarantinedMessage message{bytes_from_json(jm.at("id")), jm.at("removed"), jm.value("restored", false),
+                                 jm.contains("note") ? bytes_from_json(jm["note"]) : std::string(), {}};
       for (const auto& jf : jm.at("files"))
-        message.files.push_back({jf.at("role"), jf.at("original_path"), jf.at("stored_name"), jf.at("size"),
-                                 jf.at("mode"), jf.at("uid"), jf.at("gid"), jf.at("sha256")});
+        message.files.push_back({jf.at("role"), bytes_from_json(jf.at("original_path")),
+                                 bytes_from_json(jf.at("stored_name")), jf.at("size"), jf.at("mode"), jf.at("uid"),
+                                 jf.at("gid"), jf.at("sha256")});
       m.messages.push_back(std::move(message));
     }
     return true;

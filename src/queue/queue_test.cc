@@ -7,8 +7,10 @@
 #include <sstream>
 #include <tuple>
 
+#include "base/json_text.h"
 #include "queue/actions.h"
 #include "queue/ip_cidr.h"
+#include "queue/quarantine.h"
 #include "queue/queue_check.h"
 #include "queue/report_format.h"
 #include "queue/selection.h"
@@ -307,6 +309,35 @@ TEST(EximActions, RepliesAreMatchedPerId) {
   EXPECT_TRUE(frozen[0].ok);
   auto locked = parse_action_output(EximAction::freeze, {"1xV9aw-0001E5-23"}, "Message 1xV9aw-0001E5-23 is locked\n");
   EXPECT_FALSE(locked[0].ok);
+}
+
+}  // namespace
+}  // namespace sw::queue
+
+namespace sw::queue {
+namespace {
+
+// A manifest is how quarantined mail gets back into the queue: its paths and notes must come
+// back byte for byte, UTF-8 or not (a Latin-1 --subject pattern, an odd spool path).
+TEST(Quarantine, ManifestKeepsBytesThatAreNotUtf8) {
+  Manifest m{"20261122-154406-1", "2026-11-22T15:44:06Z", "root", "/var/spool/exim\xe9",
+             "--subject 'Bestellbest\xe4tigung'", {}};
+  QuarantinedMessage message{"1vYQHI-0003Yc-Mw", true, false, "exim said: caf\xe9", {}};
+  message.files.push_back({"H", "/var/spool/exim\xe9/input/1vYQHI-0003Yc-Mw-H", "1vYQHI-0003Yc-Mw-H", 812, 0640, 8, 8,
+                           "ab12"});
+  m.messages.push_back(message);
+  std::string text = json_text(manifest_to_json(m), 2);
+  EXPECT_EQ(text.find("\xef\xbf\xbd"), std::string::npos) << "nothing replaced";
+  Manifest back;
+  std::string error;
+  ASSERT_TRUE(manifest_from_json(nlohmann::json::parse(text), back, &error)) << error;
+  EXPECT_EQ(back.spool_dir, m.spool_dir);
+  EXPECT_EQ(back.selection, m.selection);
+  ASSERT_EQ(back.messages.size(), 1u);
+  EXPECT_EQ(back.messages[0].note, message.note);
+  ASSERT_EQ(back.messages[0].files.size(), 1u);
+  EXPECT_EQ(back.messages[0].files[0].original_path, message.files[0].original_path);
+  EXPECT_EQ(back.messages[0].files[0].size, 812u);
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "base/json_text.h"
+#include "base/utf8.h"
 #include "eximlog/line_parser.h"
 #include "stats/findings.h"
 #include "stats/report.h"
@@ -311,6 +313,28 @@ TEST(Report, JsonHasTheDocumentedShape) {
     if (nl == std::string::npos) nl = text.size();
     EXPECT_LE(nl - pos, 100u) << text.substr(pos, nl - pos);
   }
+}
+
+// Exim writes header bytes as they came when print_topbitchars is set: a Latin-1 subject
+// and sender must not break the JSON (nlohmann throws on bytes that are not UTF-8) nor reach
+// a terminal raw.
+TEST(Report, BytesThatAreNotUtf8GiveValidJsonAndPrintableText) {
+  LogBuilder b;
+  b.line("1vYQHI-0003Yc-Mw <= b\xfcro@b.example H=(pc) [192.0.2.7]:4000 P=esmtpa A=dovecot_login:b\xfcro@b.example "
+         "S=900 T=\"Bestellbest\xe4tigung \x9b" "K\" for x@y.example");
+  Forensics f = b.run();
+  ASSERT_EQ(f.messages().messages, 1u);
+  LogReport r;
+  r.forensics = &f;
+  r.findings = find_abuse(f);
+  std::string text = json_text(report_json(r, ReportOptions{}));
+  auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j["actors"]["subject"][0]["key"], "Bestellbest\xef\xbf\xbdtigung \xef\xbf\xbd" "K");
+  EXPECT_EQ(j["actors"]["sender"][0]["key"], "b\xef\xbf\xbdro@b.example");
+  std::string human = report_text(r, ReportOptions{});
+  EXPECT_EQ(human.find('\x9b'), std::string::npos);
+  EXPECT_TRUE(valid_utf8(human));
+  EXPECT_NE(human.find("Bestellbest?tigung ?K"), std::string::npos) << human;
 }
 
 // A botnet guessing passwords from many IPs: the text shows the worst five and the scale of

@@ -1,0 +1,25 @@
+// libFuzzer target for what turns outside bytes into shown or stored text: printable() and
+// json_text() must always give UTF-8, utf8_prefix() must stay inside and not split a
+// character, and json_bytes() must give the same bytes back through JSON text.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "base/json_text.h"
+#include "base/text.h"
+#include "base/utf8.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  if (!sw::valid_utf8(sw::printable(bytes))) std::abort();
+  if (!sw::valid_utf8(sw::printable(bytes, size / 2))) std::abort();
+  size_t cut = sw::utf8_prefix(bytes, size / 2);
+  if (cut > size / 2) std::abort();
+  if (sw::valid_utf8(bytes) && !sw::valid_utf8(bytes.substr(0, cut))) std::abort();
+  std::string text = sw::json_text(nlohmann::json{{"raw", bytes}, {"kept", sw::json_bytes(bytes)}});
+  if (!sw::valid_utf8(text)) std::abort();
+  auto back = nlohmann::json::parse(text, nullptr, false);
+  if (back.is_discarded() || sw::bytes_from_json(back["kept"]) != bytes) std::abort();
+  return 0;
+}
