@@ -206,13 +206,15 @@ std::string report_text(const LogReport& r, const ReportOptions& o) {
                      f.messages().recipients);
   if (f.first_time())
     out += fmt::format("period: {} to {}", format_civil(f.first_time()), format_civil(f.last_time()));
+  else
+    out += "period: none (no line with a timestamp)";
   out += fmt::format(" | read in {:.2f}s\n", r.seconds);
   if (f.lines().unparsed)
     out += fmt::format("note: {} lines not understood (first: {})\n", f.lines().unparsed,
                        fit(f.lines().unparsed_samples.front(), 50));
   if (f.messages().cwd_lines && !f.saw_pid())
     out += "note: no +pid in log_selector: cwd= lines matched to the nearest local submission\n";
-  for (const auto& w : r.warnings) out += "warning: " + fit(w, kWidth - 9) + "\n";
+  for (const auto& w : r.warnings) out += wrap("warning: ", w, 9);
   out += "\n";
   text_findings(out, r.findings);
   for (size_t k = 0; k < kActorKinds; ++k) text_table(out, f.table(ActorKind(k)), o.top);

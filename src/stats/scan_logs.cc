@@ -89,6 +89,42 @@ void parse_block(const logio::Block& b, ParsedBatch& out) {
   }
 }
 
+// The time each input covers, to warn when two of them overlap: the same log given twice
+// (mainlog.1 and a copy of it, a file and its .gz) counts every line twice. Rotation itself
+// overlaps by seconds (a process still writes to the renamed file): that is not warned about.
+constexpr CivilSeconds kRotationOverlap = 300;
+struct InputSpan {
+  CivilSeconds first = 0, last = 0;
+  void note(CivilSeconds t) {
+    if (t == 0) return;  // lines without a timestamp
+    if (first == 0 || t < first) first = t;
+    if (t > last) last = t;
+  }
+};
+
+void note_batch_span(const ParsedBatch& b, InputSpan& span) {
+  if (b.count) {
+    span.note(b.lines[0].time);
+    span.note(b.lines[b.count - 1].time);
+  }
+  if (!b.skipped.empty()) {
+    span.note(b.skipped.front().time);
+    span.note(b.skipped.back().time);
+  }
+}
+
+void warn_about_overlaps(const std::vector<InputSpan>& spans, const std::vector<std::string>& names,
+                         std::vector<std::string>& warnings) {
+  for (size_t i = 1; i < spans.size(); ++i) {
+    const InputSpan &before = spans[i - 1], &now = spans[i];
+    if (before.last == 0 || now.first == 0 || now.first + kRotationOverlap >= before.last) continue;
+    warnings.push_back(fmt::format("{} ({} to {}) overlaps {} ({} to {}): if one is a copy of the other, "
+                                   "their common lines are counted twice",
+                                   names[i], format_civil(now.first), format_civil(now.last), names[i - 1],
+                                   format_civil(before.first), format_civil(before.last)));
+  }
+}
+
 class Progress {
  public:
   Progress(bool enabled, uint64_t total) : enabled_(enabled && total > 0), total_(total) {}
@@ -174,7 +210,9 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   int workers = options.workers > 0 ? options.workers : std::max(1, cores - 1);
   Progress progress(options.progress && total >= options.progress_min_bytes, total);
   logio::OrderedPipeline<ParsedBatch> pipeline(workers, parse_block);
+  std::vector<InputSpan> spans(sources.size());
   pipeline.run(sources, [&](ParsedBatch& b) {
+    note_batch_span(b, spans[b.block.input_index]);
     // Evidence from a plain file is kept as its offset and read again for the findings.
     const logio::ByteSource& src = *sources[b.block.input_index];
     engine.set_evidence_origin(
@@ -196,6 +234,7 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   });
   progress.done();
   for (const auto& w : pipeline.warnings()) result.report.warnings.push_back(w);
+  warn_about_overlaps(spans, result.report.inputs, result.report.warnings);
   engine.set_evidence_origin(std::nullopt);
   engine.finish();
   result.report.forensics = &engine;

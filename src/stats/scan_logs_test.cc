@@ -75,5 +75,35 @@ TEST(ScanLogs, EvidenceIsTheSameFromAPlainLogItsGzipAndItsRotations) {
   EXPECT_EQ(script_evidence({newer, older}), from_plain);  // in time order, whatever the argument order
 }
 
+// Rotated files meet at one moment and are not warned about; a log given twice (a file and
+// its gzip copy) is, because every line in both counts twice.
+TEST(ScanLogs, WarnsWhenInputsOverlapInTime) {
+  std::string log = burst_log();
+  size_t cut = log.find('\n', log.size() / 2) + 1;
+  std::string older = temp_path("ov-split.1"), newer = temp_path("ov-split"), copy = temp_path("ov-copy.1");
+  write_file(older, std::string_view(log).substr(0, cut));
+  write_file(newer, std::string_view(log).substr(cut));
+  write_file(copy, std::string_view(log).substr(0, cut));
+  auto overlap_warnings = [](const ScanResult& r) {
+    size_t n = 0;
+    for (const std::string& w : r.report.warnings) n += w.find(" overlaps ") != std::string::npos;
+    return n;
+  };
+  ScanResult rotated = scan_logs({newer, older}, ScanOptions{});
+  EXPECT_EQ(overlap_warnings(rotated), 0u) << rotated.report.warnings.front();
+  ScanResult twice = scan_logs({newer, older, copy}, ScanOptions{});
+  ASSERT_EQ(overlap_warnings(twice), 1u);
+  ScanResult copy_alone = scan_logs({copy}, ScanOptions{});
+  EXPECT_EQ(twice.forensics->messages().messages,
+            rotated.forensics->messages().messages + copy_alone.forensics->messages().messages)
+      << "the copy's messages are counted again: which is why it is warned about";
+  for (const std::string& w : twice.report.warnings)
+    if (w.find(" overlaps ") != std::string::npos) {
+      EXPECT_NE(w.find("ov-copy.1"), std::string::npos) << w;
+      EXPECT_NE(w.find("ov-split.1"), std::string::npos) << w;
+      EXPECT_NE(w.find("counted twice"), std::string::npos) << w;
+    }
+}
+
 }  // namespace
 }  // namespace sw::stats
