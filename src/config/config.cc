@@ -8,6 +8,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "base/loopback_listen.h"
+
 namespace sw::config {
 
 using detect::ActorLimits;
@@ -118,8 +120,11 @@ void read_watch(Reader& r, const toml::table& t, Config& c) {
   r.boolean(t, "freeze_queued", c.freeze_queued);
   r.boolean(t, "disable_scripts", c.disable_scripts);
   r.integer(t, "poll_ms", c.poll_ms, 1, 5000);
-  if (const toml::node* n = t.get("metrics"); n && !c.metrics_listen.empty() && c.metrics_listen.rfind("127.", 0) != 0)
-    r.error(*n, "'metrics' must listen on 127.0.0.0/8, e.g. \"127.0.0.1:9813\"");
+  std::string host, problem;
+  int port = 0;
+  if (const toml::node* n = t.get("metrics");
+      n && !c.metrics_listen.empty() && !parse_loopback_listen(c.metrics_listen, &host, &port, &problem))
+    r.error(*n, "'metrics': " + problem + ", e.g. \"127.0.0.1:9813\"");
 }
 
 void read_signals(Reader& r, const toml::table& t, detect::SignalLimits& s) {

@@ -67,6 +67,16 @@ TEST(Config, UnknownKeysAndBadValuesHaveTheirLines) {
   EXPECT_EQ(format_error("t.toml", errors[0]).rfind("t.toml:2: ", 0), 0u);
 }
 
+TEST(Config, MetricsMustBeANumericLoopbackAddressAndAWholePort) {
+  for (const char* bad : {"127.example.com:9813", "127.0.0.1:98x", "127.0.0.1"}) {
+    auto errors = errors_of(std::string("[watch]\nmetrics = \"") + bad + "\"\n");
+    ASSERT_EQ(errors.size(), 1u) << bad;
+    EXPECT_EQ(errors[0].line, 2) << bad;
+    EXPECT_NE(errors[0].message.find("'metrics'"), std::string::npos) << errors[0].message;
+  }
+  EXPECT_TRUE(errors_of("[watch]\nmetrics = \"127.0.0.2:9813\"\n").empty());
+}
+
 TEST(Config, MissingDefaultFileMeansDefaultsMissingExplicitFileIsAnError) {
   std::vector<ConfigError> errors;
   EXPECT_TRUE(load_config("/nonexistent/spamwarden.toml", false, &errors));

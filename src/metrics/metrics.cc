@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+
 namespace sw::metrics {
 
 std::string render_prometheus(const WatchMetrics& m) {
@@ -55,25 +56,6 @@ TypeRates::Counts TypeRates::last_minute() const {
   const Counts& then = samples_.front().second;
   for (size_t i = 0; i < out.size(); ++i) out[i] = now[i] >= then[i] ? now[i] - then[i] : 0;
   return out;
-}
-
-bool parse_loopback_listen(const std::string& spec, std::string* host, int* port, std::string* error) {
-  size_t colon = spec.rfind(':');
-  if (colon == std::string::npos || spec.rfind("127.", 0) != 0) {
-    *error = "metrics must listen on 127.0.0.0/8 as HOST:PORT, got '" + spec + "'";
-    return false;
-  }
-  *host = spec.substr(0, colon);
-  try {
-    *port = std::stoi(spec.substr(colon + 1));
-  } catch (...) {
-    *port = -1;
-  }
-  if (*port <= 0 || *port > 65535) {
-    *error = "bad port in '" + spec + "'";
-    return false;
-  }
-  return true;
 }
 
 struct MetricsServer::Impl {

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "base/loopback_listen.h"
 #include "detect/actor_type.h"
 
 namespace sw::metrics {
@@ -37,9 +38,6 @@ class TypeRates {
  private:
   std::deque<std::pair<int64_t, Counts>> samples_;
 };
-
-// "127.0.0.1:9813" -> host, port; only 127.0.0.0/8 is accepted.
-bool parse_loopback_listen(const std::string& spec, std::string* host, int* port, std::string* error);
 
 class MetricsServer {
  public:

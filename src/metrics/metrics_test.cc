@@ -77,16 +77,5 @@ TEST(MetricsTest, TypeRatesStayBoundedWithFastSamples) {
   EXPECT_GT(r.last_minute()[0], 0u);
 }
 
-TEST(MetricsTest, ListenOnlyOnLoopback) {
-  std::string host, error;
-  int port = 0;
-  EXPECT_TRUE(parse_loopback_listen("127.0.0.1:9813", &host, &port, &error));
-  EXPECT_EQ(host, "127.0.0.1");
-  EXPECT_EQ(port, 9813);
-  EXPECT_FALSE(parse_loopback_listen("0.0.0.0:9813", &host, &port, &error));
-  EXPECT_FALSE(parse_loopback_listen("127.0.0.1:0", &host, &port, &error));
-  EXPECT_FALSE(parse_loopback_listen("127.0.0.1", &host, &port, &error));
-}
-
 }  // namespace
 }  // namespace sw::metrics
