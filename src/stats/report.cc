@@ -6,6 +6,7 @@
 #include <map>
 
 #include "base/text.h"
+#include "base/utf8.h"
 
 namespace sw::stats {
 namespace {
@@ -16,7 +17,7 @@ constexpr size_t kFindingsPerKind = 5;
 std::string fit(std::string_view s, size_t width) {
   std::string p = printable(s);
   if (p.size() <= width) return p;
-  return p.substr(0, width - 3) + "...";
+  return p.substr(0, utf8_prefix(p, width - 3)) + "...";
 }
 
 nlohmann::json actor_json(const ActorStats& a, ActorKind kind) {
@@ -66,7 +67,9 @@ std::string wrap(std::string_view first_prefix, std::string_view text, size_t in
     size_t take = p.size() - pos;
     if (take > room) {
       size_t cut = p.rfind(' ', pos + room);
-      take = (cut == std::string::npos || cut <= pos) ? room : cut - pos;
+      bool no_space = cut == std::string::npos || cut <= pos;
+      // Without a space to break at, cut between characters, never inside one.
+      take = no_space ? std::max<size_t>(1, utf8_prefix(std::string_view(p).substr(pos), room)) : cut - pos;
     }
     out += p.substr(pos, take) + "\n";
     pos += take;
