@@ -44,6 +44,11 @@ int run_logs(LogsArgs& a) {
     }
     *target = *t;
   }
+  if (o.since >= o.until) {
+    fmt::print(stderr, "spamwarden logs: --since {} is not before --until {}: no line could be in between\n",
+               a.since, a.until);
+    return kUsage;
+  }
   if (a.inputs.empty()) a.inputs = default_inputs();
   if (a.inputs.empty()) {
     fmt::print(stderr, "spamwarden logs: no log given and no main log found at the cPanel or "
@@ -71,41 +76,44 @@ void add_logs_command(CLI::App& app, int* result) {
   CLI::App* cmd = app.add_subcommand("logs", "Who sends: forensics over Exim main logs (plain, gzip or -)");
   cmd->add_option("files", a->inputs, "main log files, rotated and .gz included, or - for stdin");
   cmd->add_flag("--json", a->json, "JSON output");
-  cmd->add_option("--top", a->top, "rows per actor table (0 = all)")->capture_default_str();
+  cmd->add_option("--top", a->top, "rows per actor table (0 = all)")->check(kCount)->capture_default_str();
   cmd->add_option("--since", a->since, "only lines at or after this time (YYYY-MM-DD[ HH:MM[:SS]])");
   cmd->add_option("--until", a->until, "only lines before this time");
-  cmd->add_option("--threads", a->threads, "parser threads besides the engine thread (default: cores - 1, at least 1)");
+  cmd->add_option("--threads", a->threads, "parser threads besides the engine thread (default: cores - 1, at least 1)")
+      ->check(kThreadCount);
   cmd->add_flag("--no-progress", a->no_progress, "no progress bar even on a terminal");
   auto& t = a->t;
-  cmd->add_option("--window", t.window_seconds, "burst window in seconds")->capture_default_str();
+  cmd->add_option("--window", t.window_seconds, "burst window in seconds")
+      ->check(CLI::Range(int64_t(1), int64_t(31 * 86400)))
+      ->capture_default_str();
   cmd->add_option("--burst-recipients", t.burst_min_recipients, "recipients in a window that can be a burst")
-      ->capture_default_str();
+      ->check(kPositiveCount)->capture_default_str();
   cmd->add_option("--burst-share", t.burst_min_share, "share of an actor's mail in its peak window")
-      ->capture_default_str();
+      ->check(kShare)->capture_default_str();
   cmd->add_option("--burst-factor", t.burst_min_factor, "peak window vs the actor's average")
-      ->capture_default_str();
+      ->check(kPositiveFactor)->capture_default_str();
   cmd->add_option("--hard-limit", t.hard_recipients_per_window, "recipients per window flagged regardless")
-      ->capture_default_str();
+      ->check(kPositiveCount)->capture_default_str();
   cmd->add_option("--many-recipients", t.many_recipients, "recipients in one message that look like bulk")
-      ->capture_default_str();
+      ->check(kPositiveCount)->capture_default_str();
   cmd->add_option("--account-recipients", t.account_min_recipients, "floor for compromised accounts")
-      ->capture_default_str();
+      ->check(kPositiveCount)->capture_default_str();
   cmd->add_option("--account-ips", t.account_min_ips, "client IPs that make an account suspicious")
-      ->capture_default_str();
+      ->check(kPositiveCount)->capture_default_str();
   cmd->add_option("--failed-logins", t.account_failed_logins, "failed logins before an account sent")
-      ->capture_default_str();
+      ->check(kPositiveCount)->capture_default_str();
   cmd->add_option("--failed-share", t.account_failed_share, "failed logins per message sent that count")
-      ->capture_default_str();
+      ->check(kShare)->capture_default_str();
   cmd->add_option("--dictionary-rejects", t.dictionary_min_rejects, "unknown-recipient rejections from one IP")
-      ->capture_default_str();
+      ->check(kPositiveCount)->capture_default_str();
   cmd->add_option("--bruteforce-failures", t.bruteforce_min_failures, "auth failures from one IP")
-      ->capture_default_str();
+      ->check(kPositiveCount)->capture_default_str();
   cmd->add_option("--random-senders", t.random_min_senders, "random-looking local parts at one domain")
-      ->capture_default_str();
+      ->check(kPositiveCount)->capture_default_str();
   cmd->add_option("--backscatter-bounces", t.backscatter_min_bounces, "bounces to one address")
-      ->capture_default_str();
+      ->check(kPositiveCount)->capture_default_str();
   cmd->add_option("--backscatter-share", t.backscatter_min_share, "...as a share of all bounces")
-      ->capture_default_str();
+      ->check(kShare)->capture_default_str();
   cmd->callback([a, result] { *result = run_logs(*a); });
 }
 

@@ -255,7 +255,7 @@ int run_check(QueueArgs& a) {
 void add_location_options(CLI::App* cmd, QueueArgs& a) {
   cmd->add_option("--spool", a.spool, "Exim spool directory (default: /var/spool/exim or /var/spool/exim4)");
   cmd->add_option("-C,--config", a.config, "Exim config: read spool_directory from it, pass it to exim");
-  cmd->add_option("--threads", a.threads, "scan threads (default: one per core for big queues)");
+  cmd->add_option("--threads", a.threads, "scan threads (default: one per core for big queues)")->check(kThreadCount);
   cmd->add_option("--io", a.io, "spool reads: auto (io_uring if the kernel allows, else plain calls), syscalls, io_uring")
       ->check(CLI::IsMember({"auto", "syscalls", "io_uring"}))
       ->capture_default_str();
@@ -273,11 +273,12 @@ void add_selection_options(CLI::App* cmd, queue::SelectionArgs& s) {
   cmd->add_option("--sender", s.sender, "envelope sender (glob; '<>' for bounces)");
   cmd->add_option("--sender-domain", s.sender_domain, "envelope sender domain (glob)");
   cmd->add_option("--login", s.login, "owner login of the -H file (glob)");
-  cmd->add_option("--uid", s.uid, "owner uid of the -H file");
+  cmd->add_option("--uid", s.uid, "owner uid of the -H file")->check(kCount);
   cmd->add_option("--client-ip", s.client_ip, "client address or CIDR range (IPv4/IPv6)");
   cmd->add_option("--helo", s.helo, "HELO/EHLO name (glob)");
   cmd->add_option("--recipient", s.recipient, "a pending recipient (glob)");
-  cmd->add_option("--min-recipients", s.min_recipients, "at least this many pending recipients");
+  cmd->add_option("--min-recipients", s.min_recipients, "at least this many pending recipients")
+      ->check(kCount);
   cmd->add_flag("--frozen", s.frozen, "frozen messages only");
   cmd->add_flag("--bounce", s.bounce, "bounces (null sender) only");
   cmd->add_option("--older-than", s.older_than, "queued longer than this (90s, 15m, 2h, 3d)");
@@ -288,18 +289,18 @@ void add_selection_options(CLI::App* cmd, queue::SelectionArgs& s) {
 }
 
 void add_threshold_options(CLI::App* cmd, queue::Thresholds& t) {
-  cmd->add_option("--evidence-ids", t.sample_ids, "message ids kept as evidence per finding")->capture_default_str();
+  cmd->add_option("--evidence-ids", t.sample_ids, "message ids kept as evidence per finding")->check(kCount)->capture_default_str();
   cmd->add_option("--many-recipients", t.many_recipients, "pending recipients that make a message suspicious")
-      ->capture_default_str();
+      ->check(kPositiveCount)->capture_default_str();
   cmd->add_option("--dominant-share", t.dominant_share, "queue share (0-1) that makes an actor dominant")
-      ->capture_default_str();
-  cmd->add_option("--dominant-min", t.dominant_floor, "...but at least this many messages")->capture_default_str();
+      ->check(kShare)->capture_default_str();
+  cmd->add_option("--dominant-min", t.dominant_floor, "...but at least this many messages")->check(kPositiveCount)->capture_default_str();
   cmd->add_option("--backscatter-share", t.backscatter_share, "bounces about one address, share of queue (0-1)")
-      ->capture_default_str();
-  cmd->add_option("--backscatter-min", t.backscatter_floor, "...but at least this many")->capture_default_str();
+      ->check(kShare)->capture_default_str();
+  cmd->add_option("--backscatter-min", t.backscatter_floor, "...but at least this many")->check(kPositiveCount)->capture_default_str();
   cmd->add_option("--random-senders-min", t.random_localparts_floor,
                   "distinct random-looking sender local parts on one domain")
-      ->capture_default_str();
+      ->check(kPositiveCount)->capture_default_str();
 }
 
 }  // namespace
@@ -311,7 +312,7 @@ void add_queue_command(CLI::App& app, int* result) {
   add_location_options(cmd, *a);
   cmd->add_flag("--json", a->json, "JSON output");
   cmd->add_flag("--sizes", a->sizes, "also total the message body sizes (a stat of every -D file)");
-  cmd->add_option("--top", a->top, "rows per actor table (0 = all)")->capture_default_str();
+  cmd->add_option("--top", a->top, "rows per actor table (0 = all)")->check(kCount)->capture_default_str();
   add_threshold_options(cmd, a->thresholds);
   cmd->callback([cmd, a, result] {
     if (cmd->get_subcommands().empty()) *result = run_summary(*a);
@@ -347,16 +348,16 @@ void add_queue_command(CLI::App& app, int* result) {
 
   CLI::App* check = cmd->add_subcommand("check", "Nagios/Icinga plugin: queue size, frozen, age, one actor's share");
   add_location_options(check, *a);
-  check->add_option("-w,--warning", a->check.warn_total, "warn at this many messages")->capture_default_str();
-  check->add_option("-c,--critical", a->check.crit_total, "critical at this many messages")->capture_default_str();
-  check->add_option("--frozen-warning", a->check.warn_frozen, "warn at this many frozen messages");
-  check->add_option("--frozen-critical", a->check.crit_frozen, "critical at this many frozen messages");
+  check->add_option("-w,--warning", a->check.warn_total, "warn at this many messages")->check(kCount)->capture_default_str();
+  check->add_option("-c,--critical", a->check.crit_total, "critical at this many messages")->check(kCount)->capture_default_str();
+  check->add_option("--frozen-warning", a->check.warn_frozen, "warn at this many frozen messages")->check(kCount);
+  check->add_option("--frozen-critical", a->check.crit_frozen, "critical at this many frozen messages")->check(kCount);
   check->add_option("--age-warning", a->warn_age, "warn when the oldest message is this old (e.g. 1d)");
   check->add_option("--age-critical", a->crit_age, "critical when the oldest message is this old");
-  check->add_option("--share-warning", a->check.warn_share, "warn when one sender holds this % of the queue");
-  check->add_option("--share-critical", a->check.crit_share, "critical at this %");
+  check->add_option("--share-warning", a->check.warn_share, "warn when one sender holds this % of the queue")->check(kPercent);
+  check->add_option("--share-critical", a->check.crit_share, "critical at this %")->check(kPercent);
   check->add_option("--share-min", a->check.share_min_messages, "ignore shares below this queue size")
-      ->capture_default_str();
+      ->check(kCount)->capture_default_str();
   check->callback([a, result] { *result = run_check(*a); });
 }
 

@@ -209,6 +209,8 @@ std::string report_text(const LogReport& r, const ReportOptions& o) {
                      f.messages().recipients);
   if (f.first_time())
     out += fmt::format("period: {} to {}", format_civil(f.first_time()), format_civil(f.last_time()));
+  else if (f.lines().outside_time_range)
+    out += fmt::format("period: none ({} lines, all outside --since/--until)", f.lines().outside_time_range);
   else
     out += "period: none (no line with a timestamp)";
   out += fmt::format(" | read in {:.2f}s\n", r.seconds);

@@ -1,0 +1,68 @@
+// The command line as an admin types it, through the real binary: numbers that make no sense
+// are refused with exit 2 (3, UNKNOWN, for the monitoring plugin), never read as something else.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+namespace {
+
+struct Outcome {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+Outcome run(const std::string& args) {
+  std::string command = std::string(SW_BINARY_DIR) + "/spamwarden " + args + " 2>&1";
+  Outcome r;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf;
+  for (size_t n; (n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0;) r.output.append(buf.data(), n);
+  int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+TEST(CommandLine, LogsRefusesNumbersThatMakeNoSense) {
+  for (const char* bad : {"--top -1", "--top x", "--threads 99999", "--threads -2", "--window -5", "--window 0",
+                          "--burst-share 2.5", "--failed-logins -3", "--failed-logins 0", "--burst-factor 0"}) {
+    Outcome r = run(std::string("logs ") + bad + " /dev/null");
+    EXPECT_EQ(r.exit_code, 2) << bad << "\n" << r.output;
+    EXPECT_NE(r.output.find(std::string(bad).substr(0, std::string(bad).find(' '))), std::string::npos)
+        << "the message names the option: " << r.output;
+  }
+  Outcome ok = run("logs --top 0 --threads 1 --window 600 --burst-share 0.3 --burst-factor 2.5 /dev/null");
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+}
+
+TEST(CommandLine, LogsRefusesAnEmptyTimeRangeAndSaysWhenNothingFellInside) {
+  Outcome r = run("logs --since 2026-10-26 --until 2026-10-25 /dev/null");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("is not before --until"), std::string::npos) << r.output;
+
+  std::string log = ::testing::TempDir() + "command-line-mainlog";
+  std::ofstream(log) << "2026-10-25 10:00:00 1vYQHI-0003Yc-Mw <= a@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=900\n"
+                        "2026-10-25 10:00:01 1vYQHI-0003Yc-Mw Completed\n";
+  Outcome late = run("logs --since 2030-01-01 " + log);
+  EXPECT_EQ(late.exit_code, 0) << late.output;
+  EXPECT_NE(late.output.find("period: none (2 lines, all outside --since/--until)"), std::string::npos) << late.output;
+  Outcome all = run("logs " + log);
+  EXPECT_NE(all.output.find("period: 2026-10-25 10:00:00 to 2026-10-25 10:00:01"), std::string::npos) << all.output;
+}
+
+TEST(CommandLine, QueueRefusesBadNumbersAndTheCheckSaysUnknown) {
+  for (const char* bad : {"--top -2", "--threads -2", "--dominant-share 7", "--min-recipients -1"}) {
+    Outcome r = run(std::string("queue --spool /nonexistent ") + bad);
+    EXPECT_EQ(r.exit_code, 2) << bad << "\n" << r.output;
+  }
+  for (const char* bad : {"-w -5", "-c x", "--share-warning 150", "--frozen-critical -1"}) {
+    Outcome r = run(std::string("queue check --spool /nonexistent ") + bad);
+    EXPECT_EQ(r.exit_code, 3) << bad << "\n" << r.output;
+  }
+}
+
+}  // namespace
