@@ -12,7 +12,6 @@
 namespace sw::logio {
 namespace {
 
-constexpr size_t kMaxLine = 64u << 20;  // a "line" longer than this is cut (and will not parse)
 
 std::string errno_text(const std::string& what, const std::string& path) {
   return what + " " + path + ": " + std::strerror(errno);
@@ -64,7 +63,7 @@ class LineBlocker : public ByteSource {
     carry_.clear();
     for (;;) {
       if (used == buf->size()) {
-        if (buf->size() >= kMaxLine) break;  // cut an absurd line
+        if (buf->size() >= kMaxLineBytes) break;  // cut an absurd line
         buf->resize(buf->size() * 2);
       }
       size_t n = eof_ ? 0 : read_some(buf->data() + used, buf->size() - used);

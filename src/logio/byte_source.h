@@ -15,6 +15,11 @@ struct InputError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A "line" longer than this is cut where it reaches it, its rest read as further lines (none
+// of which will parse). Exim's log lines stay under 8 KB; this only bounds what garbage, such
+// as a binary file without newlines, can make us hold.
+constexpr size_t kMaxLineBytes = 4u << 20;
+
 // A block of whole lines. `bytes` stays valid while the Block (or its owner) lives.
 struct Block {
   std::string_view bytes;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -123,6 +124,24 @@ TEST(ByteSource, LastLineWithoutNewlineAndHugeLines) {
   auto src = open_source(path, 0, 64 * 1024);
   EXPECT_EQ(read_all(*src), data);
   EXPECT_EQ(read_first_line(path), "first");
+}
+
+// A file with no newline for many megabytes (a binary given by mistake) is cut into blocks of
+// bounded size: every byte still comes through, but none of it is held all at once.
+TEST(ByteSource, AnAbsurdLineIsCutNotHeldWhole) {
+  std::string path = temp_path("absurd.log");
+  std::string data = "first\n" + std::string(3 * kMaxLineBytes + 5, 'z') + "\nlast\n";
+  std::ofstream(path) << data;
+  auto src = open_source(path, 0, 64 * 1024);
+  std::string out;
+  size_t largest = 0;
+  for (Block b = src->next_block(); !b.bytes.empty(); b = src->next_block()) {
+    out += b.bytes;
+    largest = std::max(largest, b.bytes.size());
+  }
+  EXPECT_EQ(out, data);
+  EXPECT_LE(largest, kMaxLineBytes + 64 * 1024);
+  EXPECT_GE(largest, kMaxLineBytes / 2) << "long lines still get big blocks";
 }
 
 }  // namespace
