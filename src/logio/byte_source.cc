@@ -5,9 +5,11 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <string_view>
 
 namespace sw::logio {
 namespace {
@@ -103,10 +105,23 @@ class LineBlocker : public ByteSource {
   std::shared_ptr<BufferPool> pool_ = BufferPool::make();
 };
 
+// Bytes already read from a pipe to look for the gzip magic: handed out before the rest.
+struct Peeked {
+  std::string bytes;
+  size_t take(char* dst, size_t max) {
+    size_t n = std::min(max, bytes.size());
+    std::memcpy(dst, bytes.data(), n);
+    bytes.erase(0, n);
+    return n;
+  }
+};
+
 class FdSource : public LineBlocker {
  public:
-  FdSource(int fd, bool owned, bool regular, std::string name, size_t index, size_t block_size, uint64_t total)
-      : LineBlocker(std::move(name), index, block_size), fd_(fd), owned_(owned), regular_(regular), total_(total) {}
+  FdSource(int fd, bool owned, bool regular, std::string name, size_t index, size_t block_size, uint64_t total,
+           Peeked peeked = {})
+      : LineBlocker(std::move(name), index, block_size), fd_(fd), owned_(owned), regular_(regular), total_(total),
+        peeked_(std::move(peeked)) {}
   ~FdSource() override {
     if (owned_) ::close(fd_);
   }
@@ -129,6 +144,10 @@ class FdSource : public LineBlocker {
 
  protected:
   size_t read_some(char* dst, size_t max) override {
+    if (size_t n = peeked_.take(dst, max)) {
+      pos_ += n;
+      return n;
+    }
     for (;;) {
       ssize_t n = ::read(fd_, dst, max);
       if (n >= 0) {
@@ -145,18 +164,21 @@ class FdSource : public LineBlocker {
   bool regular_;
   uint64_t total_;
   uint64_t pos_ = 0;
+  Peeked peeked_;
 };
 
 class GzipSource : public LineBlocker {
  public:
-  GzipSource(int fd, std::string name, size_t index, size_t block_size, uint64_t total)
-      : LineBlocker(std::move(name), index, block_size), fd_(fd), total_(total), in_(1 << 18) {
+  GzipSource(int fd, bool owned, std::string name, size_t index, size_t block_size, uint64_t total,
+             Peeked peeked = {})
+      : LineBlocker(std::move(name), index, block_size), fd_(fd), owned_(owned), total_(total), in_(1 << 18),
+        peeked_(std::move(peeked)) {
     std::memset(&zs_, 0, sizeof zs_);
     if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) throw InputError("zlib init failed");
   }
   ~GzipSource() override {
     inflateEnd(&zs_);
-    ::close(fd_);
+    if (owned_) ::close(fd_);
   }
   uint64_t position() const override { return pos_; }
   uint64_t total_size() const override { return total_; }
@@ -186,9 +208,11 @@ class GzipSource : public LineBlocker {
 
  private:
   bool refill() {
-    ssize_t n;
-    do n = ::read(fd_, in_.data(), in_.size());
-    while (n < 0 && errno == EINTR);
+    ssize_t n = ssize_t(peeked_.take(in_.data(), in_.size()));
+    if (n == 0) {
+      do n = ::read(fd_, in_.data(), in_.size());
+      while (n < 0 && errno == EINTR);
+    }
     if (n < 0) throw InputError(errno_text("cannot read", name()));
     pos_ += uint64_t(n);
     zs_.next_in = reinterpret_cast<Bytef*>(in_.data());
@@ -196,9 +220,11 @@ class GzipSource : public LineBlocker {
     return n > 0;
   }
   int fd_;
+  bool owned_;
   uint64_t total_;
   uint64_t pos_ = 0;
   std::vector<char> in_;
+  Peeked peeked_;
   z_stream zs_;
   bool in_member_ = false;
   bool done_ = false;
@@ -222,24 +248,53 @@ int open_checked(const std::string& path, uint64_t& size, bool& regular) {
   return fd;
 }
 
+bool is_gzip_magic(std::string_view two) { return two.size() == 2 && two[0] == '\x1f' && two[1] == '\x8b'; }
+
 bool has_gzip_magic(int fd) {
-  unsigned char magic[2];
-  ssize_t n = ::pread(fd, magic, 2, 0);
-  return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+  char magic[2];
+  return ::pread(fd, magic, 2, 0) == 2 && is_gzip_magic({magic, 2});
+}
+
+// A pipe cannot be read twice: its first two bytes are read here and handed out later.
+Peeked peek_two_bytes(int fd, const std::string& name) {
+  Peeked p;
+  char buf[2];
+  while (p.bytes.size() < 2) {
+    ssize_t n = ::read(fd, buf, 2 - p.bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw InputError(errno_text("cannot read", name));
+    if (n == 0) break;
+    p.bytes.append(buf, size_t(n));
+  }
+  return p;
+}
+
+// Stdin, a pipe or a FIFO, plain or gzip (by its first bytes, as for files).
+std::unique_ptr<ByteSource> open_stream(int fd, bool owned, const std::string& name, size_t index,
+                                        size_t block_size) {
+  Peeked peeked = peek_two_bytes(fd, name);
+  if (is_gzip_magic(peeked.bytes))
+    return std::make_unique<GzipSource>(fd, owned, name, index, block_size, 0, std::move(peeked));
+  return std::make_unique<FdSource>(fd, owned, false, name, index, block_size, 0, std::move(peeked));
 }
 
 }  // namespace
 
 std::unique_ptr<ByteSource> open_source(const std::string& path, size_t index, size_t block_size) {
-  if (path == "-") return std::make_unique<FdSource>(0, false, false, "<stdin>", index, block_size, 0);
+  if (path == "-") return open_stream(0, false, "<stdin>", index, block_size);
   uint64_t size = 0;
   bool regular = false;
   int fd = open_checked(path, size, regular);
-  if (has_gzip_magic(fd)) return std::make_unique<GzipSource>(fd, path, index, block_size, size);
+  if (!regular) return open_stream(fd, true, path, index, block_size);  // a FIFO, /dev/fd/N
+  if (has_gzip_magic(fd)) return std::make_unique<GzipSource>(fd, true, path, index, block_size, size);
   return std::make_unique<FdSource>(fd, true, regular, path, index, block_size, size);
 }
 
 std::string read_first_line(const std::string& path) {
+  struct stat st;
+  // A pipe or FIFO (/dev/fd/63 from `<(zcat …)`) cannot be read twice: its first block
+  // would be gone from the real read.
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
   auto src = open_source(path, 0, 1 << 16);
   Block b = src->next_block();
   std::string_view s = b.bytes;

@@ -45,11 +45,14 @@ class ByteSource {
   virtual bool read_at(uint64_t /*offset*/, size_t /*length*/, std::string& /*out*/) const { return false; }
 };
 
-// Opens "-" as stdin, a gzip file by its magic bytes (not its name), anything else as text.
+// Opens "-" as stdin, a gzip file or stream by its magic bytes (not its name), anything else
+// as text. Pipes and FIFOs are gzip-checked by reading their first two bytes, which the
+// source then hands out first.
 std::unique_ptr<ByteSource> open_source(const std::string& path, size_t input_index,
                                         size_t block_size = 4 << 20);
 
-// Reads the first complete line of an input (decompressing if needed); "" when empty.
+// Reads the first complete line of a regular file (decompressing if needed); "" when empty,
+// and for pipes and FIFOs, which must not be read before the real read.
 std::string read_first_line(const std::string& path);
 
 }  // namespace sw::logio

@@ -1,12 +1,16 @@
 #include "logio/byte_source.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <thread>
 
 namespace sw::logio {
 namespace {
@@ -124,6 +128,49 @@ TEST(ByteSource, LastLineWithoutNewlineAndHugeLines) {
   auto src = open_source(path, 0, 64 * 1024);
   EXPECT_EQ(read_all(*src), data);
   EXPECT_EQ(read_first_line(path), "first");
+}
+
+// Writes `data` into a new FIFO from a thread; the FIFO's path is returned once it exists.
+struct FifoWriter {
+  std::string path;
+  std::thread writer;
+  FifoWriter(const char* name, std::string data) : path(temp_path(name)) {
+    ::unlink(path.c_str());
+    EXPECT_EQ(::mkfifo(path.c_str(), 0600), 0);
+    writer = std::thread([p = path, d = std::move(data)] { std::ofstream(p, std::ios::binary) << d; });
+  }
+  ~FifoWriter() {
+    writer.join();
+    ::unlink(path.c_str());
+  }
+};
+
+// `spamwarden logs <(zcat …)` or `ssh host cat mainlog.gz | spamwarden logs -`: a pipe is read
+// once, so its first line must not be taken to order the inputs, and gzip is recognised by
+// its first two bytes, which are then handed out again.
+TEST(ByteSource, PipesLoseNothingAndGzipIsRecognisedInThem) {
+  std::string data = many_lines(30000);
+  std::string gz_path = temp_path("pipe-source.gz");
+  write_gzip(gz_path, data, true);
+  std::ifstream gz_in(gz_path, std::ios::binary);
+  std::string gz((std::istreambuf_iterator<char>(gz_in)), {});
+  {
+    FifoWriter fifo("plain.fifo", data);
+    EXPECT_EQ(read_first_line(fifo.path), "") << "a FIFO is not read before the real read";
+    auto src = open_source(fifo.path, 0, 64 * 1024);
+    EXPECT_FALSE(src->rereadable());
+    EXPECT_EQ(read_all(*src), data);
+  }
+  {
+    FifoWriter fifo("gzip.fifo", gz);
+    auto src = open_source(fifo.path, 0, 64 * 1024);
+    EXPECT_EQ(read_all(*src), data);
+  }
+  {
+    FifoWriter fifo("one-byte.fifo", "x");
+    auto src = open_source(fifo.path, 0, 64 * 1024);
+    EXPECT_EQ(read_all(*src), "x");
+  }
 }
 
 // A file with no newline for many megabytes (a binary given by mistake) is cut into blocks of
