@@ -1,6 +1,7 @@
 #include "queue/quarantine.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <sstream>
 
 #include "base/json_text.h"
+#include "eximlog/message_id.h"
 #include "base/sha256.h"
 
 namespace sw::queue {
@@ -119,6 +121,36 @@ bool spool_has_message(const QuarantinedMessage& message) {
     if (file.role == "H" && ::stat(file.original_path.c_str(), &st) == 0) return true;
   }
   return false;
+}
+
+// A manifest is data on disk, and a batch may be named by any path: before restore writes a
+// file as root, it checks that the file is one of this message's spool files, in the
+// manifest's spool, with a spool file's mode and the spool's owner. Otherwise a crafted
+// manifest could write any file anywhere (a setuid binary, a cron job).
+bool is_spool_file_of(const Manifest& m, const QuarantinedMessage& message, const QuarantinedFile& file,
+                      std::string* why) {
+  const std::string& id = message.id;
+  if (!eximlog::is_message_id(id)) return *why = "'" + id + "' is not a message id", false;
+  bool input = file.role == "H" || file.role == "D" || file.role == "J";
+  if (!input && file.role != "msglog") return *why = "unknown file role '" + file.role + "'", false;
+  if (file.stored_name != id + "." + file.role) return *why = "unexpected stored name " + file.stored_name, false;
+  if (m.spool_dir.empty() || m.spool_dir[0] != '/' || m.spool_dir.find("/..") != std::string::npos)
+    return *why = "spool directory '" + m.spool_dir + "' is not a plain absolute path", false;
+  std::string name = input ? id + "-" + file.role : id;
+  std::string dir;  // input or msglog, or Finput/Fmsglog (move_frozen_messages); split or not
+  for (const char* base : {"/input", "/Finput", "/msglog", "/Fmsglog"}) {
+    bool input_dir = std::string_view(base).find("input") != std::string_view::npos;
+    if (input_dir != input) continue;
+    std::string d = m.spool_dir + base;
+    if (file.original_path == d + "/" + name || file.original_path == d + "/" + id[5] + "/" + name) dir = d;
+  }
+  if (dir.empty()) return *why = file.original_path + " is not where this message's spool file lives", false;
+  if (file.mode & 07111) return *why = fmt::format("mode {:o} is not a spool file's", file.mode), false;
+  struct stat st;
+  if (::stat(m.spool_dir.c_str(), &st) != 0) return *why = "no spool directory " + m.spool_dir, false;
+  if (file.uid != st.st_uid || file.gid != st.st_gid)
+    return *why = fmt::format("owner {}:{} is not the spool's ({}:{})", file.uid, file.gid, st.st_uid, st.st_gid), false;
+  return true;
 }
 
 // Puts one message back: verifies every stored file first, then writes -H last.
@@ -261,6 +293,14 @@ RestoreResult restore_batch(const std::string& state_dir, const std::string& bat
     std::string problem;
     if (!message.removed || message.restored) {
       ++result.skipped;  // still in the queue (removal failed) or already put back
+      continue;
+    }
+    bool plausible = true;
+    for (const QuarantinedFile& file : message.files)
+      if (plausible && !is_spool_file_of(manifest, message, file, &problem)) plausible = false;
+    if (!plausible) {
+      result.problems.push_back(message.id + ": not restored: " + problem);
+      ++result.skipped;
       continue;
     }
     if (spool_has_message(message)) {

@@ -2,12 +2,16 @@
 // Designated initializers name only the fields a test cares about.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <tuple>
 
 #include "base/json_text.h"
+#include "base/temp_dir.h"
+#include "base/sha256.h"
 #include "queue/actions.h"
 #include "queue/ip_cidr.h"
 #include "queue/quarantine.h"
@@ -338,6 +342,46 @@ TEST(Quarantine, ManifestKeepsBytesThatAreNotUtf8) {
   ASSERT_EQ(back.messages[0].files.size(), 1u);
   EXPECT_EQ(back.messages[0].files[0].original_path, message.files[0].original_path);
   EXPECT_EQ(back.messages[0].files[0].size, 812u);
+}
+
+
+// A batch directory can be named by any path, and its manifest is just a file: restore (run
+// as root) must only ever write a message's own spool files, into the manifest's spool, with
+// a spool file's mode and the spool's owner.
+TEST(Quarantine, RestoreWritesOnlyTheMessagesOwnSpoolFiles) {
+  TempDir spool, batch_dir, elsewhere;
+  ASSERT_EQ(::mkdir((spool.path + "/input").c_str(), 0750), 0);
+  struct stat st {};
+  ASSERT_EQ(::stat(spool.path.c_str(), &st), 0);
+  const std::string id = "1vYQHI-0003Yc-Mw", body = "1vYQHI-0003Yc-Mw-D\nhello\n";
+  std::ofstream(batch_dir.path + "/" + id + ".D") << body;
+  auto attempt = [&](const std::string& original_path, uint32_t mode) {
+    QuarantinedFile file{"D", original_path, id + ".D", body.size(), mode, uint32_t(st.st_uid), uint32_t(st.st_gid),
+                         sha256_hex(body)};
+    Manifest m{"b", "2026-11-22T15:44:06Z", "root", spool.path, "--all", {{id, true, false, "", {file}}}};
+    std::ofstream(batch_dir.path + "/manifest.json") << json_text(manifest_to_json(m), 2);
+    return restore_batch("/nonexistent-state", batch_dir.path);
+  };
+
+  RestoreResult outside = attempt(elsewhere.path + "/evil", 0640);
+  EXPECT_EQ(outside.restored, 0u);
+  ASSERT_EQ(outside.problems.size(), 1u);
+  EXPECT_NE(outside.problems[0].find("is not where this message's spool file lives"), std::string::npos)
+      << outside.problems[0];
+  EXPECT_FALSE(std::filesystem::exists(elsewhere.path + "/evil"));
+
+  RestoreResult setuid = attempt(spool.path + "/input/" + id + "-D", 04755);
+  EXPECT_EQ(setuid.restored, 0u);
+  ASSERT_EQ(setuid.problems.size(), 1u);
+  EXPECT_NE(setuid.problems[0].find("mode 4755"), std::string::npos) << setuid.problems[0];
+
+  RestoreResult other_id = attempt(spool.path + "/input/1vYQHI-0003Yc-Zz-D", 0640);
+  EXPECT_EQ(other_id.restored, 0u) << "another message's name";
+
+  RestoreResult fine = attempt(spool.path + "/input/" + id + "-D", 0640);
+  EXPECT_EQ(fine.restored, 1u) << (fine.problems.empty() ? fine.error : fine.problems[0]);
+  std::ifstream back(spool.path + "/input/" + id + "-D");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(back), {}), body);
 }
 
 }  // namespace
