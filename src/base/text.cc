@@ -2,6 +2,7 @@
 
 #include "base/utf8.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace sw {
@@ -106,6 +107,17 @@ std::string printable(std::string_view s, size_t max_len) {
   }
   if (n < s.size()) out += "...";
   return out;
+}
+
+std::string fit_columns(std::string_view s, size_t columns) {
+  std::string p = printable(s);  // valid UTF-8 from here on
+  size_t chars = 0, cut = 0;     // cut: bytes of the first columns - 3 characters
+  for (size_t i = 0; i < p.size(); ++i) {
+    if ((static_cast<unsigned char>(p[i]) & 0xc0) == 0x80) continue;  // inside a character
+    if (chars == columns - std::min<size_t>(columns, 3)) cut = i;
+    if (++chars > columns) return p.substr(0, cut) + "...";
+  }
+  return p;
 }
 
 std::string_view fold_digits(std::string_view s, std::string& buf) {

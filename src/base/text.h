@@ -61,6 +61,10 @@ std::string unescape_exim(std::string_view s);
 // UTF-8) with '?'; cuts at max_len bytes without splitting a character, adding "...".
 std::string printable(std::string_view s, size_t max_len = SIZE_MAX);
 
+// printable(s) cut to at most `columns` characters for a fixed-width report, ending in "..."
+// when cut. Characters are UTF-8 code points, as fmt counts them when it pads a column.
+std::string fit_columns(std::string_view s, size_t columns);
+
 // Replaces every run of digits with one '#', so "Order #12345 shipped" and "Order #12346
 // shipped" group together. Writes into buf only when s has digits; returns the result.
 std::string_view fold_digits(std::string_view s, std::string& buf);

@@ -35,5 +35,17 @@ TEST(Utf8, PrintableKeepsUtf8AndReplacesWhatATerminalWouldObey) {
   EXPECT_EQ(printable("ab\xe2\x80\x93" "cd", 4), "ab...");
 }
 
+TEST(Utf8, FitColumnsCountsCharactersNotBytes) {
+  EXPECT_EQ(fit_columns("abcdef", 10), "abcdef");
+  EXPECT_EQ(fit_columns("abcdefghij", 10), "abcdefghij") << "exactly the width: not cut";
+  EXPECT_EQ(fit_columns("abcdefghijk", 8), "abcde...");
+  std::string zh10, zh12;  // ten and twelve two-byte letters
+  for (int i = 0; i < 10; ++i) zh10 += "\xd0\x96";
+  zh12 = zh10 + "\xd0\x96\xd0\x96";
+  EXPECT_EQ(fit_columns(zh10, 10), zh10) << "20 bytes, 10 columns";
+  EXPECT_EQ(fit_columns(zh12, 10), zh10.substr(0, 14) + "...");
+  EXPECT_EQ(fit_columns("a\x1b[2Jb", 10), "a?[2Jb");
+}
+
 }  // namespace
 }  // namespace sw

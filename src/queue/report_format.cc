@@ -10,12 +10,6 @@ namespace {
 
 constexpr size_t kKeyWidth = 62;  // 62 + 3 numeric columns of 11 + indent = 100 columns
 
-std::string fit(std::string_view text, size_t width) {
-  std::string clean = printable(text);
-  if (clean.size() <= width) return clean;
-  return clean.substr(0, width - 3) + "...";
-}
-
 std::string human_bytes(uint64_t bytes) {
   if (bytes < 10 * 1024) return fmt::format("{} B", bytes);
   if (bytes < 10 * 1024 * 1024) return fmt::format("{:.1f} KiB", double(bytes) / 1024);
@@ -39,10 +33,10 @@ void append_actor_table(std::string& out, const QueueReport& report, size_t kind
   const std::vector<ActorRow>& rows = report.top_actors[kind];
   if (rows.empty()) return;
   std::string title = fmt::format("{} ({} distinct)", kTitles[kind], report.distinct_actors[kind]);
-  out += fmt::format("\n{:<{}}{:>11}{:>11}{:>11}\n", fit(title, kKeyWidth + 3), kKeyWidth + 4, "messages",
+  out += fmt::format("\n{:<{}}{:>11}{:>11}{:>11}\n", fit_columns(title, kKeyWidth + 3), kKeyWidth + 4, "messages",
                      "recipients", "frozen");
   for (const ActorRow& row : rows)
-    out += fmt::format("   {:<{}} {:>10} {:>10} {:>10}\n", fit(row.key, kKeyWidth), kKeyWidth, row.messages,
+    out += fmt::format("   {:<{}} {:>10} {:>10} {:>10}\n", fit_columns(row.key, kKeyWidth), kKeyWidth, row.messages,
                        row.recipients, row.frozen);
 }
 
@@ -53,13 +47,13 @@ void append_findings(std::string& out, const QueueReport& report) {
   }
   out += fmt::format("\nFindings ({}):\n", report.findings.size());
   for (const Finding& f : report.findings) {
-    out += fmt::format(" * [{}] {}\n", f.kind, fit(f.summary, 85));
+    out += fmt::format(" * [{}] {}\n", f.kind, fit_columns(f.summary, 85));
     std::string ids;
     for (size_t i = 0; i < f.ids.size() && i < 4; ++i) ids += (i ? " " : "") + f.ids[i];
     if (f.messages > 4) ids += fmt::format(" (+{} more)", f.messages - std::min<uint64_t>(f.messages, 4));
     out += fmt::format("     ids: {}\n", ids);
     std::string hint = selection_hint(f);
-    if (!hint.empty()) out += fmt::format("     see: {}\n", fit("spamwarden queue list " + hint, 90));
+    if (!hint.empty()) out += fmt::format("     see: {}\n", fit_columns("spamwarden queue list " + hint, 90));
   }
 }
 
@@ -113,7 +107,7 @@ nlohmann::json report_to_json(const QueueReport& r) {
 }
 
 std::string report_to_text(const QueueReport& r, const std::string& spool_dir) {
-  std::string out = fmt::format("Exim queue {}: {} messages, {} pending recipients{}\n", fit(spool_dir, 40),
+  std::string out = fmt::format("Exim queue {}: {} messages, {} pending recipients{}\n", fit_columns(spool_dir, 40),
                                 r.messages, r.recipients,
                                 r.body_bytes_known ? ", " + human_bytes(r.body_bytes) + " of bodies" : "");
   out += fmt::format("  frozen {}   bounces {}   unreadable {}   vanished while reading {}\n", r.frozen, r.bounces,
@@ -127,7 +121,7 @@ std::string report_to_text(const QueueReport& r, const std::string& spool_dir) {
   append_findings(out, r);
   for (size_t k = 0; k < kActorKinds; ++k) append_actor_table(out, r, k);
   for (const UnreadableMessage& u : r.unreadable_messages)
-    out += fmt::format("unreadable: {} {}\n", u.id, fit(u.reason, 70));
+    out += fmt::format("unreadable: {} {}\n", u.id, fit_columns(u.reason, 70));
   return out;
 }
 

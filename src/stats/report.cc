@@ -14,12 +14,6 @@ namespace {
 constexpr size_t kWidth = 100;
 constexpr size_t kFindingsPerKind = 5;
 
-std::string fit(std::string_view s, size_t width) {
-  std::string p = printable(s);
-  if (p.size() <= width) return p;
-  return p.substr(0, utf8_prefix(p, width - 3)) + "...";
-}
-
 nlohmann::json actor_json(const ActorStats& a, ActorKind kind) {
   nlohmann::json j = {{"key", a.key},
                       {"messages", a.messages},
@@ -104,7 +98,7 @@ void text_findings(std::string& out, const std::vector<Finding>& findings) {
   for (const auto& f : findings) {
     if (++kinds[f.kind].shown > kFindingsPerKind) continue;
     out += "\n" + wrap(fmt::format("  [{}] ", f.kind), f.summary, 6);
-    for (const auto& e : f.evidence) out += "      " + fit(e, kWidth - 6) + "\n";
+    for (const auto& e : f.evidence) out += "      " + fit_columns(e, kWidth - 6) + "\n";
   }
   // The scale of what is not shown: a botnet's hundreds of IPs are one attack.
   for (const auto& [kind, k] : kinds) {
@@ -128,7 +122,7 @@ void text_table(std::string& out, const ActorTable& t, size_t top) {
   for (const ActorStats* a : rows) {
     uint64_t col = accounts ? a->client_ip_count() : ips ? a->rejected_rcpts : a->frozen;
     out += fmt::format("  {:>8} {:>9} {:>7} {:>6}  {}\n", a->messages, a->recipients, a->failed, col,
-                       fit(a->key, kWidth - 37));
+                       fit_columns(a->key, kWidth - 37));
   }
   out += "\n";
 }
@@ -216,7 +210,7 @@ std::string report_text(const LogReport& r, const ReportOptions& o) {
   out += fmt::format(" | read in {:.2f}s\n", r.seconds);
   if (f.lines().unparsed)
     out += fmt::format("note: {} lines not understood (first: {})\n", f.lines().unparsed,
-                       fit(f.lines().unparsed_samples.front(), 50));
+                       fit_columns(f.lines().unparsed_samples.front(), 50));
   if (f.messages().cwd_lines && !f.saw_pid())
     out += "note: no +pid in log_selector: cwd= lines matched to the nearest local submission\n";
   for (const auto& w : r.warnings) out += wrap("warning: ", w, 9);
