@@ -52,6 +52,16 @@ TEST(CommandLine, LogsRefusesAnEmptyTimeRangeAndSaysWhenNothingFellInside) {
   EXPECT_NE(late.output.find("period: none (2 lines, all outside --since/--until)"), std::string::npos) << late.output;
   Outcome all = run("logs " + log);
   EXPECT_NE(all.output.find("period: 2026-10-25 10:00:00 to 2026-10-25 10:00:01"), std::string::npos) << all.output;
+
+  // The same log twice is warned about, but the report is made: exit 0 (no findings), not 2.
+  std::string hour = ::testing::TempDir() + "command-line-hour";
+  std::ofstream(hour) << "2026-10-25 10:00:00 1vYQHI-0003Yc-Mw <= a@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=900\n"
+                         "2026-10-25 11:00:00 1vYQHI-0003Yc-Mw Completed\n";
+  Outcome twice = run("logs " + hour + " " + hour);
+  EXPECT_EQ(twice.exit_code, 0) << twice.output;
+  EXPECT_NE(twice.output.find(" overlaps "), std::string::npos) << twice.output;
+  Outcome missing = run("logs " + log + " /nonexistent/mainlog");
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
 }
 
 TEST(CommandLine, QueueRefusesBadNumbersAndTheCheckSaysUnknown) {

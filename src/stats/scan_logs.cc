@@ -234,6 +234,7 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   });
   progress.done();
   for (const auto& w : pipeline.warnings()) result.report.warnings.push_back(w);
+  result.damaged_inputs = pipeline.warnings().size();
   warn_about_overlaps(spans, result.report.inputs, result.report.warnings);
   engine.set_evidence_origin(std::nullopt);
   engine.finish();

@@ -21,7 +21,8 @@ struct ScanOptions {
 struct ScanResult {
   std::unique_ptr<Forensics> forensics;
   LogReport report;
-  size_t unreadable_inputs = 0;
+  size_t unreadable_inputs = 0;  // could not be opened
+  size_t damaged_inputs = 0;     // read only in part (a gzip cut short, a read error)
 };
 
 // Inputs are paths or "-" for stdin. Unreadable inputs become warnings (and are counted).
