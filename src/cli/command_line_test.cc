@@ -73,6 +73,8 @@ TEST(CommandLine, QueueRefusesBadNumbersAndTheCheckSaysUnknown) {
     Outcome r = run(std::string("queue check --spool /nonexistent ") + bad);
     EXPECT_EQ(r.exit_code, 3) << bad << "\n" << r.output;
   }
+  Outcome list = run("queue list --spool /nonexistent --sender check --top -1");
+  EXPECT_EQ(list.exit_code, 2) << "'check' as a value is not the check subcommand\n" << list.output;
 }
 
 }  // namespace

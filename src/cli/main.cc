@@ -10,12 +10,10 @@
 
 namespace {
 // `queue check` is a Nagios/Icinga plugin: a bad command line there is UNKNOWN (3), as the
-// plugin guidelines ask, not 2, which the monitoring would read as CRITICAL.
-bool is_monitoring_check(int argc, char** argv) {
-  if (argc < 3 || std::string_view(argv[1]) != "queue") return false;
-  for (int i = 2; i < argc; ++i)
-    if (std::string_view(argv[i]) == "check") return true;
-  return false;
+// plugin guidelines ask, not 2, which the monitoring would read as CRITICAL. The parser has
+// already entered the subcommand when one of its options is refused.
+bool is_monitoring_check(const CLI::App& app) {
+  return app.get_subcommand("queue")->got_subcommand("check");
 }
 }  // namespace
 
@@ -35,7 +33,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     if (rc == 0) return 0;
-    return is_monitoring_check(argc, argv) ? int(sw::queue::kNagiosUnknown) : int(sw::cli::kUsage);
+    return is_monitoring_check(app) ? int(sw::queue::kNagiosUnknown) : int(sw::cli::kUsage);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "spamwarden: %s\n", e.what());
     return sw::cli::kFailure;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -137,14 +138,13 @@ bool is_spool_file_of(const Manifest& m, const QuarantinedMessage& message, cons
   if (m.spool_dir.empty() || m.spool_dir[0] != '/' || m.spool_dir.find("/..") != std::string::npos)
     return *why = "spool directory '" + m.spool_dir + "' is not a plain absolute path", false;
   std::string name = input ? id + "-" + file.role : id;
-  std::string dir;  // input or msglog, or Finput/Fmsglog (move_frozen_messages); split or not
-  for (const char* base : {"/input", "/Finput", "/msglog", "/Fmsglog"}) {
-    bool input_dir = std::string_view(base).find("input") != std::string_view::npos;
-    if (input_dir != input) continue;
-    std::string d = m.spool_dir + base;
-    if (file.original_path == d + "/" + name || file.original_path == d + "/" + id[5] + "/" + name) dir = d;
-  }
-  if (dir.empty()) return *why = file.original_path + " is not where this message's spool file lives", false;
+  // input or msglog, or Finput/Fmsglog (move_frozen_messages); split by id[5] or not
+  auto bases = input ? std::array{"/input", "/Finput"} : std::array{"/msglog", "/Fmsglog"};
+  bool in_spool = std::any_of(bases.begin(), bases.end(), [&](const char* base) {
+    std::string dir = m.spool_dir + base;
+    return file.original_path == dir + "/" + name || file.original_path == dir + "/" + id[5] + "/" + name;
+  });
+  if (!in_spool) return *why = file.original_path + " is not where this message's spool file lives", false;
   if (file.mode & 07111) return *why = fmt::format("mode {:o} is not a spool file's", file.mode), false;
   struct stat st;
   if (::stat(m.spool_dir.c_str(), &st) != 0) return *why = "no spool directory " + m.spool_dir, false;
@@ -295,10 +295,9 @@ RestoreResult restore_batch(const std::string& state_dir, const std::string& bat
       ++result.skipped;  // still in the queue (removal failed) or already put back
       continue;
     }
-    bool plausible = true;
-    for (const QuarantinedFile& file : message.files)
-      if (plausible && !is_spool_file_of(manifest, message, file, &problem)) plausible = false;
-    if (!plausible) {
+    if (!std::all_of(message.files.begin(), message.files.end(), [&](const QuarantinedFile& file) {
+          return is_spool_file_of(manifest, message, file, &problem);
+        })) {
       result.problems.push_back(message.id + ": not restored: " + problem);
       ++result.skipped;
       continue;
