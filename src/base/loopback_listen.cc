@@ -13,7 +13,7 @@ bool parse_loopback_listen(const std::string& spec, std::string* host, int* port
   // A numeric 127.x.y.z only: a name starting with "127." could resolve anywhere.
   if (colon == std::string::npos || ::inet_pton(AF_INET, spec.substr(0, colon).c_str(), &address) != 1 ||
       (ntohl(address.s_addr) >> 24) != 127) {
-    *error = "metrics must listen on 127.0.0.0/8 as HOST:PORT, got '" + spec + "'";
+    *error = "'" + spec + "' is not HOST:PORT with a numeric HOST in 127.0.0.0/8";
     return false;
   }
   *host = spec.substr(0, colon);

@@ -77,7 +77,10 @@ MetricsServer::~MetricsServer() {
 bool MetricsServer::start(const std::string& listen, std::string* error) {
   std::string host;
   int port = 0;
-  if (!parse_loopback_listen(listen, &host, &port, error)) return false;
+  if (!parse_loopback_listen(listen, &host, &port, error)) {
+    *error = "metrics: " + *error;
+    return false;
+  }
   if (!impl_->server.bind_to_port(host, port)) {
     *error = "cannot listen on " + listen;
     return false;
