@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/json_text.h"
+#include "base/text.h"
 
 namespace sw::alert {
 namespace {
@@ -123,7 +124,7 @@ void Alerter::deliver(const AlertEvent& event) {
                          {"detail", event.detail}};
   if (config_.syslog) {
     ::openlog("spamwarden", LOG_PID, LOG_MAIL);
-    ::syslog(event.kind == "error" ? LOG_ERR : LOG_WARNING, "%s", event.summary.c_str());
+    ::syslog(event.kind == "error" ? LOG_ERR : LOG_WARNING, "%s", printable(event.summary).c_str());
   }
   auto attempt = [&](const char* channel, bool enabled, auto&& send) {
     if (!enabled) return;
@@ -172,7 +173,7 @@ bool Alerter::send_email(const AlertEvent& event, std::string* error) {
   if (!config_.exim_config.empty()) argv.insert(argv.end(), {"-C", config_.exim_config});
   argv.insert(argv.end(), {"-odf", "-f", config_.email_from, "-t", "-i"});
   std::string message = "From: " + config_.email_from + "\nTo: " + config_.email_to +
-                        "\nSubject: [spamwarden] " + event.summary + "\n" + kAlertHeader + ": " + event.kind +
+                        "\nSubject: [spamwarden] " + printable(event.summary) + "\n" + kAlertHeader + ": " + event.kind +
                         "\n\n" + event.summary + "\n\n" + json_text(event.detail, 2) + "\n";
   int rc = run_with_input(argv, message, 30000, error);
   if (rc != 0 && error->empty()) *error = "exim exited with " + std::to_string(rc);

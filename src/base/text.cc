@@ -1,5 +1,6 @@
 #include "base/text.h"
 
+#include "base/display_width.h"
 #include "base/utf8.h"
 
 #include <algorithm>
@@ -85,6 +86,18 @@ std::string unescape_exim(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// Valid UTF-8 a terminal would still obey or reorder: C1 controls (U+009B is CSI, which some
+// terminals act on), bidi embeddings and isolates (they reverse what follows on the line),
+// and the line and paragraph separators.
+bool terminal_would_obey(char32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+         cp == 0x2028 || cp == 0x2029;
+}
+
+}  // namespace
+
 std::string printable(std::string_view s, size_t max_len) {
   std::string out;
   size_t n = utf8_prefix(s, max_len);
@@ -96,14 +109,13 @@ std::string printable(std::string_view s, size_t max_len) {
       ++i;
       continue;
     }
-    size_t len = utf8_sequence_length(s.substr(i, n - i));
-    if (len == 0) {  // not UTF-8: raw high bytes can be terminal controls (0x9b is CSI)
-      out += '?';
-      ++i;
-    } else {
-      out.append(s.substr(i, len));
-      i += len;
-    }
+    // Bytes that are not UTF-8 decode as length 1: raw high bytes can be terminal controls
+    // too (0x9b is an 8-bit CSI).
+    size_t len = 0;
+    char32_t cp = decode_utf8(s.substr(i, n - i), len);
+    if (len == 1 || terminal_would_obey(cp)) out += '?';
+    else out.append(s.substr(i, len));
+    i += len;
   }
   if (n < s.size()) out += "...";
   return out;
@@ -111,12 +123,15 @@ std::string printable(std::string_view s, size_t max_len) {
 
 std::string fit_columns(std::string_view s, size_t columns) {
   std::string p = printable(s);  // valid UTF-8 from here on
-  size_t chars = 0, cut = 0;     // cut: bytes of the first columns - 3 characters
-  for (size_t i = 0; i < p.size(); ++i) {
-    if ((static_cast<unsigned char>(p[i]) & 0xc0) == 0x80) continue;  // inside a character
-    if (chars == columns - std::min<size_t>(columns, 3)) cut = i;
-    if (++chars > columns) return p.substr(0, cut) + "...";
-  }
+  size_t fits = columns_prefix(p, columns);
+  if (fits == p.size() || columns < 3) return p.substr(0, fits);
+  return p.substr(0, columns_prefix(p, columns - 3)) + "...";
+}
+
+std::string pad_columns(std::string_view s, size_t columns) {
+  std::string p = fit_columns(s, columns);
+  size_t width = display_width(p);
+  if (width < columns) p.append(columns - width, ' ');
   return p;
 }
 

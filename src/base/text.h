@@ -57,13 +57,17 @@ inline std::string_view local_part_of(std::string_view address) {
 // Undoes Exim's printable-escaping (\" \\ \n \t \ooo ...), as used in T="..." subjects.
 std::string unescape_exim(std::string_view s);
 
-// Replaces bytes that would garble a terminal or a report (controls, DEL, bytes that are not
-// UTF-8) with '?'; cuts at max_len bytes without splitting a character, adding "...".
+// Replaces what would garble a terminal or a report with '?': controls (C0, DEL, C1), bidi
+// embeddings and isolates, line and paragraph separators, and bytes that are not UTF-8.
+// Cuts at max_len bytes without splitting a character, adding "...".
 std::string printable(std::string_view s, size_t max_len = SIZE_MAX);
 
-// printable(s) cut to at most `columns` characters for a fixed-width report, ending in "..."
-// when cut. Characters are UTF-8 code points, as fmt counts them when it pads a column.
+// printable(s) cut to at most `columns` terminal columns for a fixed-width report, ending in
+// "..." when cut. Wide characters (CJK, emoji) take two columns (see display_width.h).
 std::string fit_columns(std::string_view s, size_t columns);
+// fit_columns(s) padded with spaces to exactly `columns` columns: a left-aligned table cell.
+// fmt's own padding counts columns by a different table.
+std::string pad_columns(std::string_view s, size_t columns);
 
 // Replaces every run of digits with one '#', so "Order #12345 shipped" and "Order #12346
 // shipped" group together. Writes into buf only when s has digits; returns the result.

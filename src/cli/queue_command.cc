@@ -10,6 +10,7 @@
 
 #include "base/civil_time.h"
 #include "base/json_text.h"
+#include "base/text.h"
 #include "cli/commands.h"
 #include "queue/actions.h"
 #include "queue/audit_log.h"
@@ -193,7 +194,7 @@ int run_remove(const QueueArgs& a) {
   std::string description = queue::describe_selection(a.selection);
   if (!a.yes) {
     for (const auto& m : result.messages)
-      fmt::print("would remove {} {} -> {} recipient(s){}\n", m.location.id, m.readable ? m.sender : "(unreadable)",
+      fmt::print("would remove {} {} -> {} recipient(s){}\n", m.location.id, m.readable ? printable(m.sender) : "(unreadable)",
                  m.recipients, m.frozen ? " [frozen]" : "");
     fmt::print("dry run: {} message(s) match '{}'; add --yes to quarantine them under {}/quarantine/ and remove them\n",
                ids.size(), description, a.state_dir);

@@ -13,6 +13,7 @@
 
 #include "base/civil_time.h"
 #include "base/json_text.h"
+#include "base/text.h"
 #include "cli/commands.h"
 #include "config/config.h"
 #include "contain/containment.h"
@@ -46,7 +47,7 @@ void log_line(const std::string& text) {
   ::localtime_r(&secs, &tm);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
-  fmt::print(stderr, "{}.{:03} spamwarden: {}\n", stamp, int(ms), text);
+  fmt::print(stderr, "{}.{:03} spamwarden: {}\n", stamp, int(ms), printable(text));  // actor keys are outside text
 }
 
 // Loads the config and applies command-line overrides; prints errors.
@@ -196,8 +197,8 @@ int run_holds(const WatchArgs& a, bool explicit_config, bool json) {
     std::time_t since = h.since;
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", std::localtime(&since));
-    fmt::print("{}  since {}  frozen {}  {}{}\n", detect::format_actor_ref(h.actor), stamp, h.frozen, h.reason,
-               h.related_user.empty() ? "" : " (also holds local_user:" + h.related_user + ")");
+    fmt::print("{}  since {}  frozen {}  {}{}\n", printable(detect::format_actor_ref(h.actor)), stamp, h.frozen,
+               printable(h.reason), h.related_user.empty() ? "" : " (also holds local_user:" + printable(h.related_user) + ")");
   }
   return holds->empty() ? kOk : kFindings;
 }

@@ -6,11 +6,20 @@
 #include <vector>
 
 #include "base/civil_time.h"
+#include "base/text.h"
 
 namespace sw::queue {
 namespace {
 
 constexpr const char* kStatusNames[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+
+// A sender is outside text: monitoring reads everything after the first '|' as perfdata and
+// stops at a line end, so neither may come through.
+std::string plugin_text(std::string_view outside) {
+  std::string s = printable(outside, 120);
+  std::replace(s.begin(), s.end(), '|', '/');
+  return s;
+}
 
 template <typename T>
 NagiosStatus grade(T value, std::optional<T> warn, std::optional<T> crit) {
@@ -39,7 +48,7 @@ CheckResult evaluate_queue_check(const QueueReport& r, const CheckThresholds& t)
   raise(grade<int64_t>(r.oldest_age, t.warn_age, t.crit_age), "oldest " + format_duration(r.oldest_age));
   double share = r.messages >= t.share_min_messages ? r.top_sender_share : 0.0;
   raise(grade<double>(share, t.warn_share, t.crit_share),
-        fmt::format("{} holds {:.0f}% of the queue", r.top_sender, share));
+        fmt::format("{} holds {:.0f}% of the queue", plugin_text(r.top_sender), share));
   if (r.unreadable > 0) raise(kNagiosWarning, fmt::format("{} unreadable spool files", r.unreadable));
 
   std::string text = reasons.empty()

@@ -298,6 +298,18 @@ TEST(QueueCheck, GradesEachThresholdAndPrintsPerfdata) {
   EXPECT_EQ(evaluate_queue_check(r, t).status, kNagiosWarning);
 }
 
+// The top sender is whatever the spool holds: a '|' in it would start the perfdata early and
+// a line end would cut the plugin's output.
+TEST(QueueCheck, ASenderCannotBreakThePluginLine) {
+  QueueReport r;
+  r.messages = 200, r.top_sender = "sender:\"a|b=1;;;\nX\"@x.example", r.top_sender_share = 90;
+  CheckResult result = evaluate_queue_check(r, CheckThresholds{.warn_share = 50.0});
+  EXPECT_EQ(result.status, kNagiosWarning);
+  EXPECT_EQ(std::count(result.line.begin(), result.line.end(), '|'), 1) << result.line;
+  EXPECT_EQ(result.line.find('\n'), std::string::npos) << result.line;
+  EXPECT_NE(result.line.find("a/b=1;;;?X"), std::string::npos) << result.line;
+}
+
 TEST(EximActions, RepliesAreMatchedPerId) {
   std::string output =
       "Message 1xV9aw-0001E5-23 has been removed\n"

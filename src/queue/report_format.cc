@@ -33,10 +33,10 @@ void append_actor_table(std::string& out, const QueueReport& report, size_t kind
   const std::vector<ActorRow>& rows = report.top_actors[kind];
   if (rows.empty()) return;
   std::string title = fmt::format("{} ({} distinct)", kTitles[kind], report.distinct_actors[kind]);
-  out += fmt::format("\n{:<{}}{:>11}{:>11}{:>11}\n", fit_columns(title, kKeyWidth + 3), kKeyWidth + 4, "messages",
+  out += fmt::format("\n{}{:>11}{:>11}{:>11}\n", pad_columns(fit_columns(title, kKeyWidth + 3), kKeyWidth + 4), "messages",
                      "recipients", "frozen");
   for (const ActorRow& row : rows)
-    out += fmt::format("   {:<{}} {:>10} {:>10} {:>10}\n", fit_columns(row.key, kKeyWidth), kKeyWidth, row.messages,
+    out += fmt::format("   {} {:>10} {:>10} {:>10}\n", pad_columns(row.key, kKeyWidth), row.messages,
                        row.recipients, row.frozen);
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/display_width.h"
 #include "base/json_text.h"
 #include "base/utf8.h"
 #include "eximlog/line_parser.h"
@@ -343,6 +344,36 @@ TEST(Report, BytesThatAreNotUtf8GiveValidJsonAndPrintableText) {
   EXPECT_EQ(human.find('\x9b'), std::string::npos);
   EXPECT_TRUE(valid_utf8(human));
   EXPECT_NE(human.find("Bestellbest?tigung ?K"), std::string::npos) << human;
+}
+
+// Subjects, senders and script directories come in every script: a Chinese or emoji key
+// takes two columns a character, and the report must still fit 100 of them.
+TEST(Report, WideCharactersStayWithinAHundredColumns) {
+  std::string zh, grin;
+  for (int i = 0; i < 45; ++i) zh += "\xe4\xb8\xad";  // 中: 90 columns
+  for (int i = 0; i < 40; ++i) grin += "\xf0\x9f\x98\x80";  // 😀: 80 columns
+  LogBuilder b;
+  for (int i = 0; i < 300; ++i) {
+    b.script_mail("userx1", "/home/userx1/public_html/" + zh, 1, 1000 + uint32_t(i) * 2);
+    b.advance(2);
+  }
+  b.line("1vYQHI-0003Yc-Mw <= " + grin + "@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=900 T=\"" + zh +
+         "\" for x@y.example");
+  Forensics f = b.run();
+  LogReport r;
+  r.forensics = &f;
+  r.findings = find_abuse(f);
+  ASSERT_NE(find(r.findings, "spamming_script"), nullptr);
+  std::string text = report_text(r, ReportOptions{});
+  size_t wide_lines = 0;
+  for (size_t pos = 0, nl; pos < text.size(); pos = nl + 1) {
+    nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    std::string_view line(text.data() + pos, nl - pos);
+    EXPECT_LE(display_width(line), 100u) << line;
+    if (line.find("\xe4\xb8\xad") != std::string_view::npos) ++wide_lines;
+  }
+  EXPECT_GE(wide_lines, 4u) << "summary, evidence and tables show the key, cut to fit\n" << text;
 }
 
 // A botnet guessing passwords from many IPs: the text shows the worst five and the scale of

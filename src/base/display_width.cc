@@ -1,0 +1,91 @@
+#include "base/display_width.h"
+
+#include <algorithm>
+#include <array>
+#include <iterator>
+
+#include "base/utf8.h"
+
+namespace sw {
+namespace {
+
+struct Range {
+  char32_t first, last;
+};
+
+// East Asian Width W and F (Unicode 15), merged where the gaps hold nothing printable; the
+// emoji blocks are taken whole.
+constexpr Range kWide[] = {
+    {0x1100, 0x115F},   {0x231A, 0x231B},   {0x2329, 0x232A},   {0x23E9, 0x23EC},   {0x23F0, 0x23F0},
+    {0x23F3, 0x23F3},   {0x25FD, 0x25FE},   {0x2614, 0x2615},   {0x2648, 0x2653},   {0x267F, 0x267F},
+    {0x2693, 0x2693},   {0x26A1, 0x26A1},   {0x26AA, 0x26AB},   {0x26BD, 0x26BE},   {0x26C4, 0x26C5},
+    {0x26CE, 0x26CE},   {0x26D4, 0x26D4},   {0x26EA, 0x26EA},   {0x26F2, 0x26F3},   {0x26F5, 0x26F5},
+    {0x26FA, 0x26FA},   {0x26FD, 0x26FD},   {0x2705, 0x2705},   {0x270A, 0x270B},   {0x2728, 0x2728},
+    {0x274C, 0x274C},   {0x274E, 0x274E},   {0x2753, 0x2755},   {0x2757, 0x2757},   {0x2795, 0x2797},
+    {0x27B0, 0x27B0},   {0x27BF, 0x27BF},   {0x2B1B, 0x2B1C},   {0x2B50, 0x2B50},   {0x2B55, 0x2B55},
+    {0x2E80, 0x303E},   {0x3041, 0x33FF},   {0x3400, 0x4DBF},   {0x4E00, 0xA4CF},   {0xA960, 0xA97F},
+    {0xAC00, 0xD7A3},   {0xF900, 0xFAFF},   {0xFE10, 0xFE19},   {0xFE30, 0xFE6F},   {0xFF00, 0xFF60},
+    {0xFFE0, 0xFFE6},   {0x16FE0, 0x16FE4}, {0x16FF0, 0x16FF1}, {0x17000, 0x18CFF}, {0x18D00, 0x18D08},
+    {0x1AFF0, 0x1B2FF}, {0x1F004, 0x1F004}, {0x1F0CF, 0x1F0CF}, {0x1F18E, 0x1F18E}, {0x1F191, 0x1F19A},
+    {0x1F200, 0x1F202}, {0x1F210, 0x1F23B}, {0x1F240, 0x1F248}, {0x1F250, 0x1F251}, {0x1F260, 0x1F265},
+    {0x1F300, 0x1F64F}, {0x1F680, 0x1F6FF}, {0x1F7E0, 0x1F7EB}, {0x1F7F0, 0x1F7F0}, {0x1F90C, 0x1F9FF},
+    {0x1FA70, 0x1FAFF}, {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD},
+};
+
+// Combining marks and invisible format characters of the scripts mail is written in.
+constexpr Range kZero[] = {
+    {0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x05BF, 0x05BF}, {0x05C1, 0x05C2},
+    {0x05C4, 0x05C5}, {0x05C7, 0x05C7}, {0x0610, 0x061A}, {0x064B, 0x065F}, {0x0670, 0x0670},
+    {0x06D6, 0x06DC}, {0x06DF, 0x06E4}, {0x06E7, 0x06E8}, {0x06EA, 0x06ED}, {0x0E31, 0x0E31},
+    {0x0E34, 0x0E3A}, {0x0E47, 0x0E4E}, {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200F},
+    {0x2060, 0x2064}, {0x20D0, 0x20FF}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}, {0xFEFF, 0xFEFF},
+    {0xE0000, 0xE007F}, {0xE0100, 0xE01EF},
+};
+
+template <size_t N>
+bool in(const Range (&table)[N], char32_t cp) {
+  if (cp < table[0].first || cp > table[N - 1].last) return false;
+  const Range* r = std::upper_bound(std::begin(table), std::end(table), cp,
+                                    [](char32_t c, const Range& x) { return c < x.first; });
+  return r != std::begin(table) && cp <= (r - 1)->last;
+}
+
+}  // namespace
+
+int code_point_columns(char32_t cp) {
+  if (cp < 0x300) return 1;
+  if (in(kZero, cp)) return 0;
+  return in(kWide, cp) ? 2 : 1;
+}
+
+char32_t decode_utf8(std::string_view s, size_t& length) {
+  length = s.empty() ? 0 : utf8_sequence_length(s);
+  if (length <= 1) {
+    length = s.empty() ? 0 : 1;
+    return s.empty() ? 0 : char32_t(static_cast<unsigned char>(s[0]));
+  }
+  static constexpr unsigned char kLeadBits[] = {0, 0, 0x1f, 0x0f, 0x07};
+  char32_t cp = static_cast<unsigned char>(s[0]) & kLeadBits[length];
+  for (size_t i = 1; i < length; ++i) cp = cp << 6 | (static_cast<unsigned char>(s[i]) & 0x3f);
+  return cp;
+}
+
+size_t display_width(std::string_view s) {
+  size_t width = 0;
+  for (size_t i = 0, n = 0; i < s.size(); i += n) width += size_t(code_point_columns(decode_utf8(s.substr(i), n)));
+  return width;
+}
+
+size_t columns_prefix(std::string_view s, size_t columns) {
+  size_t width = 0, i = 0;
+  while (i < s.size()) {
+    size_t n = 0;
+    size_t w = size_t(code_point_columns(decode_utf8(s.substr(i), n)));
+    if (width + w > columns) break;
+    width += w;
+    i += n;
+  }
+  return i;
+}
+
+}  // namespace sw
