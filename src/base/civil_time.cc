@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <ctime>
+
 #include "base/text.h"
 
 namespace sw {
@@ -74,6 +76,15 @@ std::string format_civil(CivilSeconds t) {
   y += m <= 2;
   return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", y, m, d, secs / 3600, secs / 60 % 60,
                      secs % 60);
+}
+
+CivilSeconds civil_now(bool utc) {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  if (utc) ::gmtime_r(&now, &tm);
+  else ::localtime_r(&now, &tm);
+  return days_from_civil(tm.tm_year + 1900, unsigned(tm.tm_mon + 1), unsigned(tm.tm_mday)) * 86400 +
+         tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 }
 
 std::optional<int64_t> parse_duration(std::string_view s) {

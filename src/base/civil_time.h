@@ -22,6 +22,9 @@ std::optional<CivilSeconds> parse_user_time(std::string_view s);
 
 std::string format_civil(CivilSeconds t);  // "YYYY-MM-DD HH:MM:SS"
 
+// This moment on a wall clock: the local one, or UTC.
+CivilSeconds civil_now(bool utc);
+
 // "90s", "15m", "2h", "3d", "1w" or a bare number of seconds.
 std::optional<int64_t> parse_duration(std::string_view s);
 std::string format_duration(int64_t seconds);  // "11m", "2h05m", "3d4h"

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <ctime>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -62,6 +63,34 @@ TEST(CommandLine, LogsRefusesAnEmptyTimeRangeAndSaysWhenNothingFellInside) {
   EXPECT_NE(twice.output.find(" overlaps "), std::string::npos) << twice.output;
   Outcome missing = run("logs " + log + " /nonexistent/mainlog");
   EXPECT_EQ(missing.exit_code, 2) << missing.output;
+}
+
+// "What happened in the last two hours": --since takes a duration back from now, on the
+// log's clock (local time, as Exim writes it).
+TEST(CommandLine, LogsSinceADurationCountsBackFromNow) {
+  auto local = [](std::time_t t) {
+    std::tm tm{};
+    ::localtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return std::string(buf);
+  };
+  std::time_t now = std::time(nullptr);
+  std::string log = ::testing::TempDir() + "command-line-recent";
+  std::ofstream(log) << local(now - 3 * 3600) << " 1vYQHI-0003Yc-Mw <= old@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=9\n"
+                     << local(now - 1800) << " 1vYQHI-0003Yd-Mw <= new@b.example H=(pc) [192.0.2.8]:4000 P=esmtp S=9\n";
+  Outcome recent = run("logs --json --since 2h " + log);
+  EXPECT_EQ(recent.exit_code, 0) << recent.output;
+  EXPECT_NE(recent.output.find("new@b.example"), std::string::npos) << recent.output;
+  EXPECT_EQ(recent.output.find("old@b.example"), std::string::npos) << recent.output;
+  Outcome older = run("logs --json --until 1h " + log);
+  EXPECT_NE(older.output.find("old@b.example"), std::string::npos) << older.output;
+  EXPECT_EQ(older.output.find("new@b.example"), std::string::npos) << older.output;
+  for (const char* bad : {"2026", "-2h", "2x", "0h"}) {
+    Outcome r = run(std::string("logs --since ") + bad + " " + log);
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.output;
+    EXPECT_NE(r.output.find("cannot read time"), std::string::npos) << bad << ": " << r.output;
+  }
 }
 
 TEST(CommandLine, QueueRefusesBadNumbersAndTheCheckSaysUnknown) {

@@ -2,7 +2,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
+#include <optional>
 #include <iostream>
 
 #include "base/civil_time.h"
@@ -33,16 +35,28 @@ std::vector<std::string> default_inputs() {
   return {};
 }
 
+// --since/--until: a time as the log writes it, or a duration back from now ("30m", "2h",
+// "3d") on the log's own clock: local time, or UTC when the log carries zones.
+std::optional<CivilSeconds> read_time(const std::string& text, const std::vector<std::string>& inputs) {
+  if (auto t = parse_user_time(text)) return t;
+  if (text.empty() || !std::isalpha(static_cast<unsigned char>(text.back()))) return std::nullopt;  // "2026": no
+  auto ago = parse_duration(text);
+  if (!ago || *ago <= 0) return std::nullopt;
+  return civil_now(stats::logged_with_timezone(inputs)) - *ago;
+}
+
 int run_logs(LogsArgs& a) {
   stats::ScanOptions o;
   o.thresholds = a.t;
   o.workers = a.threads;
   o.progress = !a.no_progress && isatty(STDERR_FILENO) && !a.json;
+  if (a.inputs.empty()) a.inputs = default_inputs();
   for (auto [text, target] : {std::pair{&a.since, &o.since}, std::pair{&a.until, &o.until}}) {
     if (text->empty()) continue;
-    auto t = parse_user_time(*text);
+    auto t = read_time(*text, a.inputs);
     if (!t) {
-      fmt::print(stderr, "spamwarden logs: cannot read time '{}': use YYYY-MM-DD[ HH:MM[:SS]]\n", *text);
+      fmt::print(stderr, "spamwarden logs: cannot read time '{}': use YYYY-MM-DD[ HH:MM[:SS]] or a time back "
+                         "from now such as 30m, 2h, 3d\n", *text);
       return kUsage;
     }
     *target = *t;
@@ -52,7 +66,6 @@ int run_logs(LogsArgs& a) {
                a.since, a.until);
     return kUsage;
   }
-  if (a.inputs.empty()) a.inputs = default_inputs();
   if (a.inputs.empty()) {
     fmt::print(stderr, "spamwarden logs: no log given and no main log found at the cPanel or "
                        "Debian paths; pass a file or '-' for stdin\n");
@@ -81,7 +94,7 @@ void add_logs_command(CLI::App& app, int* result) {
   cmd->add_option("files", a->inputs, "main log files, rotated and .gz included, or - for stdin");
   cmd->add_flag("--json", a->json, "JSON output");
   cmd->add_option("--top", a->top, "rows per actor table (0 = all)")->check(kCount)->capture_default_str();
-  cmd->add_option("--since", a->since, "only lines at or after this time (YYYY-MM-DD[ HH:MM[:SS]])");
+  cmd->add_option("--since", a->since, "only lines at or after this time: YYYY-MM-DD[ HH:MM[:SS]], or back from now (30m, 2h, 3d)");
   cmd->add_option("--until", a->until, "only lines before this time");
   cmd->add_option("--threads", a->threads, "parser threads besides the engine thread (default: cores - 1, at least 1)")
       ->check(kThreadCount);

@@ -181,6 +181,18 @@ std::vector<std::string> order_by_first_timestamp(const std::vector<std::string>
   return out;
 }
 
+bool logged_with_timezone(const std::vector<std::string>& inputs) {
+  for (const auto& path : order_by_first_timestamp(inputs)) {
+    try {
+      LogLine l;
+      if (eximlog::parse_line(logio::read_first_line(path), l) != LineKind::Unparsed) return l.has_timezone;
+    } catch (const logio::InputError&) {
+      // reported when the input is opened for real
+    }
+  }
+  return false;
+}
+
 ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& options) {
   auto started = std::chrono::steady_clock::now();
   HeapPrefaulter heap;  // the actor tables' fresh pages are faulted in off the engine thread

@@ -32,4 +32,8 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
 // after the dated ones. "-" goes last.
 std::vector<std::string> order_by_first_timestamp(const std::vector<std::string>& inputs);
 
+// Whether the earliest of these logs writes its times with a zone (log_timezone), so they
+// are UTC here; false for the usual local times, and when no input can be peeked at (stdin).
+bool logged_with_timezone(const std::vector<std::string>& inputs);
+
 }  // namespace sw::stats
