@@ -93,6 +93,15 @@ TEST(CommandLine, LogsSinceADurationCountsBackFromNow) {
   }
 }
 
+// The wrong log given by mistake must not read as "nothing found" (exit 0) to cron.
+TEST(CommandLine, LogsExitsTwoOnAFileThatIsNoMainLog) {
+  std::string log = ::testing::TempDir() + "command-line-postfix";
+  std::ofstream(log) << "Nov 23 10:00:00 mx postfix/smtpd[123]: connect from unknown[192.0.2.1]\n";
+  Outcome r = run("logs " + log);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("is an Exim main-log line"), std::string::npos) << r.output;
+}
+
 TEST(CommandLine, QueueRefusesBadNumbersAndTheCheckSaysUnknown) {
   for (const char* bad : {"--top -2", "--threads -2", "--dominant-share 7", "--min-recipients -1"}) {
     Outcome r = run(std::string("queue --spool /nonexistent ") + bad);

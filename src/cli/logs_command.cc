@@ -81,8 +81,9 @@ int run_logs(LogsArgs& a) {
   // The engine's tables can hold millions of entries; the process ends now, so skip their
   // teardown. Held from a global, the tables stay reachable: no leak for a leak checker.
   kept_until_exit = result.forensics.release();
-  // Inputs read only in part make it 2; an advisory warning (inputs overlapping) does not.
-  if (result.unreadable_inputs > 0 || result.damaged_inputs > 0) return kUsage;
+  // Inputs unread, read in part or not a main log make it 2; an advisory warning (inputs
+  // overlapping) does not.
+  if (result.unreadable_inputs > 0 || result.damaged_inputs > 0 || result.foreign_inputs > 0) return kUsage;
   return result.report.findings.empty() ? kOk : kFindings;
 }
 

@@ -53,9 +53,11 @@ struct ParsedBatch {
     CivilSeconds time;
   };
   std::vector<Skipped> skipped;  // lines only counted, kept compact
+  size_t understood = 0;  // lines of any main-log shape (not Unparsed, not Continuation)
   void clear() {
     block = {};
     count = 0;
+    understood = 0;
     raws.clear();
     keys.clear();
     skipped.clear();
@@ -79,6 +81,7 @@ void parse_block(const logio::Block& b, ParsedBatch& out) {
     if (out.count == out.lines.size()) out.lines.resize(out.lines.size() * 2);
     LogLine& l = out.lines[out.count];
     eximlog::parse_line(raw, l, eximlog::LineFields::Essential);
+    out.understood += l.kind != LineKind::Unparsed && l.kind != LineKind::Continuation;
     if (engine_ignores(l)) {
       out.skipped.push_back({l.kind, l.time});
       continue;
@@ -95,6 +98,7 @@ void parse_block(const logio::Block& b, ParsedBatch& out) {
 constexpr CivilSeconds kRotationOverlap = 300;
 struct InputSpan {
   CivilSeconds first = 0, last = 0;
+  uint64_t lines = 0, understood = 0;  // understood: any line shape of an Exim main log
   void note(CivilSeconds t) {
     if (t == 0) return;  // lines without a timestamp
     if (first == 0 || t < first) first = t;
@@ -103,6 +107,8 @@ struct InputSpan {
 };
 
 void note_batch_span(const ParsedBatch& b, InputSpan& span) {
+  span.lines += b.count + b.skipped.size();
+  span.understood += b.understood;
   if (b.count) {
     span.note(b.lines[0].time);
     span.note(b.lines[b.count - 1].time);
@@ -111,6 +117,20 @@ void note_batch_span(const ParsedBatch& b, InputSpan& span) {
     span.note(b.skipped.front().time);
     span.note(b.skipped.back().time);
   }
+}
+
+// A file in which not one line is an Exim main-log line is the wrong file (a Postfix log, the
+// binary, a rejectlog's neighbour): a report of nothing with exit 0 would tell cron "all clear".
+size_t warn_about_foreign_inputs(const std::vector<InputSpan>& spans, const std::vector<std::string>& names,
+                                 std::vector<std::string>& warnings) {
+  size_t foreign = 0;
+  for (size_t i = 0; i < spans.size(); ++i) {
+    if (spans[i].lines == 0 || spans[i].understood > 0) continue;
+    ++foreign;
+    warnings.push_back(fmt::format("{}: none of its {} lines is an Exim main-log line; is it the main log "
+                                   "(exim_mainlog, exim4/mainlog)?", names[i], spans[i].lines));
+  }
+  return foreign;
 }
 
 void warn_about_overlaps(const std::vector<InputSpan>& spans, const std::vector<std::string>& names,
@@ -248,6 +268,7 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   for (const auto& w : pipeline.warnings()) result.report.warnings.push_back(w);
   result.damaged_inputs = pipeline.warnings().size();
   warn_about_overlaps(spans, result.report.inputs, result.report.warnings);
+  result.foreign_inputs = warn_about_foreign_inputs(spans, result.report.inputs, result.report.warnings);
   engine.set_evidence_origin(std::nullopt);
   engine.finish();
   result.report.forensics = &engine;

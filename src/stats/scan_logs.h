@@ -23,6 +23,7 @@ struct ScanResult {
   LogReport report;
   size_t unreadable_inputs = 0;  // could not be opened
   size_t damaged_inputs = 0;     // read only in part (a gzip cut short, a read error)
+  size_t foreign_inputs = 0;     // not one line of an Exim main log in them
 };
 
 // Inputs are paths or "-" for stdin. Unreadable inputs become warnings (and are counted).

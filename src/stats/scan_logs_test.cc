@@ -105,5 +105,30 @@ TEST(ScanLogs, WarnsWhenInputsOverlapInTime) {
     }
 }
 
+// The wrong file given by mistake (another MTA's log, a binary) is said to be one, and counted
+// apart, so the command can exit 2 rather than report "nothing found".
+TEST(ScanLogs, AFileWithNoMainLogLineIsCalledForeign) {
+  std::string postfix = temp_path("foreign-maillog"), binary = temp_path("foreign-binary"),
+              good = temp_path("foreign-good"), empty = temp_path("foreign-empty");
+  write_file(postfix, "Nov 23 10:00:00 mx postfix/smtpd[123]: connect from unknown[192.0.2.1]\n"
+                      "Nov 23 10:00:01 mx postfix/smtpd[123]: 4BxYz: client=unknown[192.0.2.1]\n");
+  write_file(binary, std::string("\x7f" "ELF\x02\x01\x01\0\0\0\n\xff\xfe garbage\n", 22));
+  write_file(good, "2026-11-01 10:00:00 1tAAAA-000001-AA <= a@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=9\n"
+                   "this one line is not understood\n");
+  write_file(empty, "");
+  ScanResult r = scan_logs({postfix, good, binary, empty}, ScanOptions{});
+  EXPECT_EQ(r.foreign_inputs, 2u);
+  EXPECT_EQ(r.forensics->messages().messages, 1u) << "the good log is still read";
+  size_t named = 0;
+  for (const std::string& w : r.report.warnings) {
+    if (w.find("is an Exim main-log line") == std::string::npos) continue;
+    ++named;
+    EXPECT_TRUE(w.find("foreign-maillog: none of its 2 lines") != std::string::npos ||
+                w.find("foreign-binary: none of its 2 lines") != std::string::npos) << w;
+  }
+  EXPECT_EQ(named, 2u);
+  EXPECT_EQ(scan_logs({good, empty}, ScanOptions{}).foreign_inputs, 0u) << "a few bad lines, or none at all, are not foreign";
+}
+
 }  // namespace
 }  // namespace sw::stats
