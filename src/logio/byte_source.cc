@@ -141,6 +141,11 @@ class FdSource : public LineBlocker {
     out.resize(got);
     return got == length;
   }
+  std::string shortfall() const override {
+    if (!regular_ || pos_ >= total_) return {};
+    return name() + ": it was cut short while being read (" + std::to_string(pos_) + " of " + std::to_string(total_) +
+           " bytes; a copytruncate rotation?): the rest of it is now in the rotated copy";
+  }
 
  protected:
   size_t read_some(char* dst, size_t max) override {

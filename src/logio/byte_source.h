@@ -43,6 +43,9 @@ class ByteSource {
   // The `length` bytes at `offset` of the input's text, read again from the open file (so
   // whole lines need not be copied to be shown later); false if not rereadable or short.
   virtual bool read_at(uint64_t /*offset*/, size_t /*length*/, std::string& /*out*/) const { return false; }
+  // Once read to its end: why the input was read only in part though no read failed (a file
+  // truncated under the reader by a copytruncate rotation), or "" when it was read whole.
+  virtual std::string shortfall() const { return {}; }
 };
 
 // Opens "-" as stdin, a gzip file or stream by its magic bytes (not its name), anything else

@@ -148,6 +148,24 @@ struct FifoWriter {
 // `spamwarden logs <(zcat …)` or `ssh host cat mainlog.gz | spamwarden logs -`: a pipe is read
 // once, so its first line must not be taken to order the inputs, and gzip is recognised by
 // its first two bytes, which are then handed out again.
+// logrotate's copytruncate empties the file under a reader: what was read is kept, and the
+// source says it fell short instead of ending as if the log ended there.
+TEST(ByteSource, AFileTruncatedWhileReadSaysSo) {
+  std::string path = temp_path("truncated-under-reader"), text = many_lines(5000);
+  std::ofstream(path) << text;
+  auto src = open_source(path, 0, 1 << 12);
+  size_t bytes = src->next_block().bytes.size();
+  ASSERT_GT(bytes, 0u);
+  ASSERT_EQ(::truncate(path.c_str(), 0), 0);
+  bytes += read_all(*src).size();
+  EXPECT_LT(bytes, text.size());
+  EXPECT_NE(src->shortfall().find("cut short while being read"), std::string::npos) << src->shortfall();
+  std::ofstream(path) << text;
+  auto whole = open_source(path, 0, 1 << 12);
+  EXPECT_EQ(read_all(*whole), text);
+  EXPECT_EQ(whole->shortfall(), "");
+}
+
 TEST(ByteSource, PipesLoseNothingAndGzipIsRecognisedInThem) {
   std::string data = many_lines(30000);
   std::string gz_path = temp_path("pipe-source.gz");

@@ -267,6 +267,11 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   progress.done();
   for (const auto& w : pipeline.warnings()) result.report.warnings.push_back(w);
   result.damaged_inputs = pipeline.warnings().size();
+  for (const auto& src : sources)
+    if (std::string why = src->shortfall(); !why.empty()) {
+      result.report.warnings.push_back(why);
+      ++result.damaged_inputs;
+    }
   warn_about_overlaps(spans, result.report.inputs, result.report.warnings);
   result.foreign_inputs = warn_about_foreign_inputs(spans, result.report.inputs, result.report.warnings);
   engine.set_evidence_origin(std::nullopt);
