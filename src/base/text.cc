@@ -248,4 +248,23 @@ bool glob_match(std::string_view pat, std::string_view text) {
   return p == pat.size();
 }
 
+std::string glob_literal(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '*' || c == '?' || c == '[') out += '[', out += c, out += ']';
+    else out += c;
+  }
+  return out;
+}
+
+std::string shell_quote(std::string_view s) {
+  auto plain = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || (c != 0 && std::strchr("@%+=:,./_-", c));
+  };
+  if (!s.empty() && std::all_of(s.begin(), s.end(), plain)) return std::string(s);
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 }  // namespace sw

@@ -79,5 +79,10 @@ uint64_t hash_bytes(std::string_view s, bool lower = false);
 
 // Shell-style glob with '*', '?' and '[...]', case-insensitive (addresses are).
 bool glob_match(std::string_view pattern, std::string_view text);
+// A glob that matches exactly s: its '*', '?' and '[' each put in a class of its own.
+std::string glob_literal(std::string_view s);
+
+// s as one word for a POSIX shell: as it is when it is plain, else in single quotes.
+std::string shell_quote(std::string_view s);
 
 }  // namespace sw

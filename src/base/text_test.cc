@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <string>
+
 namespace sw {
 
 TEST(Text, UnescapeEximSubject) {
@@ -26,8 +29,28 @@ TEST(Text, GlobMatchesLikeAShell) {
   EXPECT_FALSE(glob_match("user?@x", "user12@x"));
   EXPECT_TRUE(glob_match("[a-c]*", "bob"));
   EXPECT_FALSE(glob_match("[!a-c]*", "bob"));
+  for (const char* s : {"/home/u/public_html/[old]/x*", "what?@x", "plain@x.example", "*"}) {
+    EXPECT_TRUE(glob_match(glob_literal(s), s)) << s;
+    EXPECT_FALSE(glob_match(glob_literal(s), std::string(s) + "x")) << s;
+  }
+  EXPECT_FALSE(glob_match(glob_literal("a*c"), "abc")) << "the star is a star, not a wildcard";
   EXPECT_TRUE(glob_match("*", ""));
   EXPECT_FALSE(glob_match("a*b", "acd"));
+}
+
+// What the report prints as a command must reach the command as the same bytes.
+TEST(Text, ShellQuoteSurvivesTheShell) {
+  EXPECT_EQ(shell_quote("sales@acme-shop.example"), "sales@acme-shop.example");
+  for (std::string s : {"/home/u/public_html/my site", "it's", "a'b'c", "$(reboot)", "`x`", "*", "", "a\\b"}) {
+    std::string command = "printf %s " + shell_quote(s);
+    FILE* p = ::popen(command.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string got;
+    char buf[256];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) got.append(buf, n);
+    ::pclose(p);
+    EXPECT_EQ(got, s) << command;
+  }
 }
 
 TEST(Text, PrintableMasksControls) {

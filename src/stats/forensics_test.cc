@@ -11,6 +11,7 @@
 
 #include "base/display_width.h"
 #include "base/json_text.h"
+#include "base/text.h"
 #include "base/utf8.h"
 #include "eximlog/line_parser.h"
 #include "stats/findings.h"
@@ -344,6 +345,34 @@ TEST(Report, BytesThatAreNotUtf8GiveValidJsonAndPrintableText) {
   EXPECT_EQ(human.find('\x9b'), std::string::npos);
   EXPECT_TRUE(valid_utf8(human));
   EXPECT_NE(human.find("Bestellbest?tigung ?K"), std::string::npos) << human;
+}
+
+// Each finding whose actor can still have mail queued says how to select it: the report's
+// next step is `spamwarden queue`, and the key must select that actor and no other.
+TEST(Report, FindingsNameTheQueueSelectionOfTheirActor) {
+  LogBuilder b;
+  for (int i = 0; i < 300; ++i) {
+    b.script_mail("userx1", "/home/userx1/public_html/[old] site", 1, 1000 + uint32_t(i) * 2);
+    b.advance(2);
+  }
+  Forensics f = b.run();
+  LogReport r;
+  r.forensics = &f;
+  r.findings = find_abuse(f);
+  const Finding* script = find(r.findings, "spamming_script");
+  ASSERT_NE(script, nullptr);
+  auto j = report_json(r, ReportOptions{});
+  nlohmann::json selection;
+  for (const auto& x : j["findings"])
+    if (x["kind"] == "spamming_script") selection = x["queue_selection"];
+  ASSERT_EQ(selection.size(), 2u) << j["findings"].dump();
+  EXPECT_EQ(selection[0], "--script");
+  std::string pattern = selection[1];
+  EXPECT_TRUE(glob_match(pattern, "/home/userx1/public_html/[old] site/mailer.php for 192.0.2.1")) << pattern;
+  EXPECT_FALSE(glob_match(pattern, "/home/userx1/public_html/o site/mailer.php")) << "[old] is not a class";
+  std::string text = report_text(r, ReportOptions{});
+  EXPECT_NE(text.find("its queued mail: spamwarden queue list --script '*/home/userx1/public_html/[[]old] site*'"),
+            std::string::npos) << text;
 }
 
 // Subjects, senders and script directories come in every script: a Chinese or emoji key

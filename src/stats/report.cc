@@ -77,6 +77,28 @@ std::string wrap(std::string_view first_prefix, std::string_view text, size_t in
   return out;
 }
 
+// The `spamwarden queue list` options that select what a finding's actor still has queued:
+// the next step once the report names it (the same options freeze or remove it). The key is
+// made a literal glob; a script directory stays a fragment of the script's path. None for
+// client IPs: what they tried was rejected.
+std::vector<std::string> queue_selection(const Finding& f) {
+  switch (f.actor_kind) {
+    case ActorKind::Script:
+      return {"--script", f.actor.find_first_of("*?[") == std::string::npos ? f.actor : "*" + glob_literal(f.actor) + "*"};
+    case ActorKind::LocalUser: return {"--login", glob_literal(f.actor)};
+    case ActorKind::AuthAccount: return {"--auth-id", glob_literal(f.actor)};
+    case ActorKind::SenderDomain: return {"--sender-domain", glob_literal(f.actor)};
+    case ActorKind::BounceRecipient: return {"--bounce", "--recipient", glob_literal(f.actor)};
+    default: return {};
+  }
+}
+
+std::string queue_command(const Finding& f) {
+  std::string command = "spamwarden queue list";
+  for (const auto& arg : queue_selection(f)) command += " " + shell_quote(arg);
+  return command;
+}
+
 void text_findings(std::string& out, const std::vector<Finding>& findings) {
   if (findings.empty()) {
     out += "No findings: nothing in these logs looks like abuse by the current thresholds.\n\n";
@@ -102,6 +124,7 @@ void text_findings(std::string& out, const std::vector<Finding>& findings) {
     if (++kinds[f.kind].shown > kFindingsPerKind) continue;
     out += "\n" + wrap(fmt::format("  [{}] ", f.kind), f.summary, 6);
     for (const auto& e : f.evidence) out += "      " + fit_columns(e, kWidth - 6) + "\n";
+    if (!queue_selection(f).empty()) out += "      its queued mail: " + fit_columns(queue_command(f), kWidth - 23) + "\n";
   }
   // The scale of what is not shown: a botnet's hundreds of IPs are one attack.
   for (const auto& [kind, k] : kinds) {
@@ -192,6 +215,7 @@ nlohmann::json report_json(const LogReport& r, const ReportOptions& o) {
                     {"first", format_civil(x.peak_first)}, {"last", format_civil(x.peak_last)}};
     }
     if (!x.client_ips.empty()) fj["client_ips"] = x.client_ips;
+    if (auto selection = queue_selection(x); !selection.empty()) fj["queue_selection"] = selection;
     findings.push_back(std::move(fj));
   }
   j["findings"] = std::move(findings);
