@@ -203,6 +203,7 @@ std::vector<std::string> order_by_first_timestamp(const std::vector<std::string>
 
 bool logged_with_timezone(const std::vector<std::string>& inputs) {
   for (const auto& path : order_by_first_timestamp(inputs)) {
+    if (path == "-") continue;  // stdin is read once, by the scan
     try {
       LogLine l;
       if (eximlog::parse_line(logio::read_first_line(path), l) != LineKind::Unparsed) return l.has_timezone;

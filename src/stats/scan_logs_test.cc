@@ -130,5 +130,17 @@ TEST(ScanLogs, AFileWithNoMainLogLineIsCalledForeign) {
   EXPECT_EQ(scan_logs({good, empty}, ScanOptions{}).foreign_inputs, 0u) << "a few bad lines, or none at all, are not foreign";
 }
 
+// --since 2h reads "now" on the log's clock: UTC when its times carry a zone (log_timezone).
+TEST(ScanLogs, TellsALogThatWritesZonesByItsEarliestInput) {
+  std::string zoned = temp_path("zone-zoned"), local = temp_path("zone-local");
+  write_file(zoned, "2026-11-01 10:02:03 +0100 1tAAAA-000001-AA <= a@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=9\n");
+  write_file(local, "2026-11-02 10:02:03 1tAAAA-000002-AA <= a@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=9\n");
+  EXPECT_TRUE(logged_with_timezone({zoned}));
+  EXPECT_FALSE(logged_with_timezone({local}));
+  EXPECT_TRUE(logged_with_timezone({local, zoned})) << "the earliest input decides";
+  EXPECT_FALSE(logged_with_timezone({temp_path("zone-missing"), local}));
+  EXPECT_FALSE(logged_with_timezone({"-"})) << "stdin is not peeked at";
+}
+
 }  // namespace
 }  // namespace sw::stats
