@@ -43,6 +43,7 @@ struct ActorExtras {
   std::vector<std::string> client_ips;            // AuthAccount: listed, capped
   std::unordered_set<uint64_t> client_ip_hashes;  // AuthAccount: exact distinct count
   uint64_t last_ip_hash = 0;  // AuthAccount: a session's messages come from one IP, skip the set
+  std::string_view local_user;  // Script: the login that ran it (its latest submission), in that table's arena
 };
 
 // alignas(64) and the field order keep what every counted message touches in the first

@@ -56,6 +56,7 @@ void scripts_and_users(const Forensics& f, std::vector<Finding>& out) {
   for (const auto& a : f.table(ActorKind::Script).all()) {
     if (!is_burst(a, t)) continue;
     Finding x = base_finding(f, "spamming_script", a, ActorKind::Script);
+    if (a.extras) x.local_user = std::string(a.extras->local_user);
     x.summary = fmt::format("script {} sent {} messages to {} recipients{}", a.key, a.messages,
                             a.recipients, burst_phrase(a));
     out.push_back(std::move(x));

@@ -19,6 +19,7 @@ struct Finding {
   uint64_t events = 0;  // rejections, failed logins, bounces: what the finding counts
   const char* events_noun = "events";  // what `events` counts, in words ("failed logins")
   std::vector<std::string> client_ips;
+  std::string local_user;  // spamming_script: the login that ran the script
   std::string summary;
   std::vector<std::string> evidence;
   double score = 0;  // for ordering: larger is worse

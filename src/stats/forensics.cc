@@ -177,11 +177,14 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
   bool exim_generated = m.bounce && !l.router.empty();
   if (local && !exim_generated) {
     uint32_t script = take_script(l);
+    uint32_t user = keys.has(ActorKind::LocalUser) ? count_key(ActorKind::LocalUser, l.ident, false) : kNone;
     if (script != kNone) {
-      count_message(tab(ActorKind::Script).at(script), false, l, m.recipients, raw);
+      ActorStats& s = tab(ActorKind::Script).at(script);
+      count_message(s, false, l, m.recipients, raw);
       m.actor[size_t(ActorKind::Script)] = script;
+      // The queue knows mail by who handed it in, not by directory: keep who ran the script.
+      if (user != kNone && s.extras) s.extras->local_user = tab(ActorKind::LocalUser).at(user).key;
     }
-    if (keys.has(ActorKind::LocalUser)) count_key(ActorKind::LocalUser, l.ident, false);
   }
   if (keys.has(ActorKind::AuthAccount)) {
     uint32_t idx = count_key(ActorKind::AuthAccount, l.auth_id, true);

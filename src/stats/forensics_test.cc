@@ -352,7 +352,7 @@ TEST(Report, BytesThatAreNotUtf8GiveValidJsonAndPrintableText) {
 TEST(Report, FindingsNameTheQueueSelectionOfTheirActor) {
   LogBuilder b;
   for (int i = 0; i < 300; ++i) {
-    b.script_mail("userx1", "/home/userx1/public_html/[old] site", 1, 1000 + uint32_t(i) * 2);
+    b.script_mail("user*1", "/home/userx1/public_html/[old] site", 1, 1000 + uint32_t(i) * 2);
     b.advance(2);
   }
   Forensics f = b.run();
@@ -361,18 +361,25 @@ TEST(Report, FindingsNameTheQueueSelectionOfTheirActor) {
   r.findings = find_abuse(f);
   const Finding* script = find(r.findings, "spamming_script");
   ASSERT_NE(script, nullptr);
+  EXPECT_EQ(script->local_user, "user*1") << "the login that ran the script";
+  // A script whose submitter is unknown: selected by a fragment of its X-PHP-Script path.
+  Finding orphan = *script;
+  orphan.local_user.clear();
+  r.findings.push_back(orphan);
   auto j = report_json(r, ReportOptions{});
-  nlohmann::json selection;
+  std::vector<nlohmann::json> selections;
   for (const auto& x : j["findings"])
-    if (x["kind"] == "spamming_script") selection = x["queue_selection"];
-  ASSERT_EQ(selection.size(), 2u) << j["findings"].dump();
-  EXPECT_EQ(selection[0], "--script");
-  std::string pattern = selection[1];
+    if (x["kind"] == "spamming_script") selections.push_back(x["queue_selection"]);
+  ASSERT_EQ(selections.size(), 2u) << j["findings"].dump();
+  EXPECT_EQ(selections[0], nlohmann::json({"--login", "user[*]1"}));
+  EXPECT_TRUE(glob_match(selections[0][1].get<std::string>(), "user*1"));
+  EXPECT_FALSE(glob_match(selections[0][1].get<std::string>(), "userx1")) << "the star is the login's own";
+  EXPECT_EQ(selections[1][0], "--script");
+  std::string pattern = selections[1][1];
   EXPECT_TRUE(glob_match(pattern, "/home/userx1/public_html/[old] site/mailer.php for 192.0.2.1")) << pattern;
   EXPECT_FALSE(glob_match(pattern, "/home/userx1/public_html/o site/mailer.php")) << "[old] is not a class";
   std::string text = report_text(r, ReportOptions{});
-  EXPECT_NE(text.find("its queued mail: spamwarden queue list --script '*/home/userx1/public_html/[[]old] site*'"),
-            std::string::npos) << text;
+  EXPECT_NE(text.find("its queued mail: spamwarden queue list --login 'user[*]1'"), std::string::npos) << text;
 }
 
 // Subjects, senders and script directories come in every script: a Chinese or emoji key

@@ -93,6 +93,21 @@ TEST_F(LogsOnRealExim, EveryIncidentKindIsFoundWithItsNumbers) {
   ASSERT_NE(bs, nullptr);
   EXPECT_EQ(bs->events, 30u);
 
+  // The report's next step for the script, run as printed against the real spool: it selects
+  // the script's mail still queued there (deferred by the lab's "internet"), and only that.
+  auto report = report_json(r.report, ReportOptions{});
+  std::vector<std::string> list = {std::string(SW_BINARY_DIR) + "/spamwarden", "queue", "list", "--json",
+                                   "--spool", lab.spool_dir()};
+  for (const auto& x : report["findings"])
+    if (x["kind"] == "spamming_script" && x["actor"] == script_dir)
+      for (const auto& arg : x["queue_selection"]) list.push_back(arg);
+  ASSERT_EQ(list.size(), 8u) << report["findings"].dump();
+  auto listed = sw::testing::run_command(list);
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  auto queued = nlohmann::json::parse(listed.out);
+  EXPECT_GE(queued.size(), 1u) << listed.out;
+  for (const auto& m : queued) EXPECT_EQ(m["sender"], "userx1@host.lab.example") << m.dump();
+
   // The shop and the ordinary users are not findings.
   for (const auto& x : findings) {
     EXPECT_EQ(x.actor.find("shopuser"), std::string::npos) << x.summary;

@@ -79,11 +79,13 @@ std::string wrap(std::string_view first_prefix, std::string_view text, size_t in
 
 // The `spamwarden queue list` options that select what a finding's actor still has queued:
 // the next step once the report names it (the same options freeze or remove it). The key is
-// made a literal glob; a script directory stays a fragment of the script's path. None for
-// client IPs: what they tried was rejected.
+// made a literal glob. A script's mail is known in the queue by the login that ran it (PHP's
+// X-PHP-Originating-Script names only the file), else by a path fragment of X-PHP-Script.
+// None for client IPs: what they tried was rejected.
 std::vector<std::string> queue_selection(const Finding& f) {
   switch (f.actor_kind) {
     case ActorKind::Script:
+      if (!f.local_user.empty()) return {"--login", glob_literal(f.local_user)};
       return {"--script", f.actor.find_first_of("*?[") == std::string::npos ? f.actor : "*" + glob_literal(f.actor) + "*"};
     case ActorKind::LocalUser: return {"--login", glob_literal(f.actor)};
     case ActorKind::AuthAccount: return {"--auth-id", glob_literal(f.actor)};
@@ -215,6 +217,7 @@ nlohmann::json report_json(const LogReport& r, const ReportOptions& o) {
                     {"first", format_civil(x.peak_first)}, {"last", format_civil(x.peak_last)}};
     }
     if (!x.client_ips.empty()) fj["client_ips"] = x.client_ips;
+    if (!x.local_user.empty()) fj["local_user"] = x.local_user;
     if (auto selection = queue_selection(x); !selection.empty()) fj["queue_selection"] = selection;
     findings.push_back(std::move(fj));
   }
