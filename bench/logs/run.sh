@@ -15,9 +15,9 @@
 #   spamwarden.gz build/spamwarden logs --json LOG.gz
 #   floor         build/bench/logs/scan_floor LOG: read, split lines, join each to its message
 #                 by id, on every core, and nothing else (the least a per-message report does)
-#   lean          build/bench/logs/scan_lean LOG: the floor plus taking arrivals apart and
-#                 counting every actor kind, in a design built for speed, without windows,
-#                 evidence or findings (what a redesign of the report could expect)
+#   lean          build/bench/logs/scan_lean LOG: the floor plus taking lines apart and
+#                 counting every actor kind with peak windows, in a design built for speed,
+#                 without evidence or findings (what a redesign of the report could expect)
 # Wall time comes from the shell clock (ns), peak RSS from GNU time (%M). All peers run with
 # LC_ALL=C, the fastest setting for grep/sort, so the bar is not lowered by a slow locale.
 # Prints a table with the targets and PASS/FAIL, and writes it to bench/out/logs-results.md.
