@@ -16,6 +16,7 @@
 #include "queue/ip_cidr.h"
 #include "queue/quarantine.h"
 #include "queue/queue_check.h"
+#include "base/text.h"
 #include "queue/report_format.h"
 #include "queue/selection.h"
 #include "queue/summary.h"
@@ -246,6 +247,23 @@ TEST(Selection, ConditionsCombineWithAnd) {
   // Deleted ('*') headers are not live: a regex on them must not match.
   auto deleted = compile_selection({.headers = {"X-Remove-Me: yes"}}, &error);
   EXPECT_FALSE(matches_conditions(*deleted, php, pf));
+}
+
+// A report's "see:" hint selects its finding's actor and no other: the key is a literal glob
+// and the command survives the shell, whatever the key holds.
+TEST(Selection, AFindingsHintSelectsExactlyItsActor) {
+  Finding f{.kind = "dominant_actor", .actor_kind = "auth_account", .actor = "o'brien*@x.example"};
+  std::vector<std::string> hint = selection_hint(f);
+  ASSERT_EQ(hint.size(), 2u);
+  EXPECT_EQ(hint[0], "--auth-id");
+  EXPECT_TRUE(glob_match(hint[1], "o'brien*@x.example"));
+  EXPECT_FALSE(glob_match(hint[1], "o'brien.smith@x.example")) << "the star is the account's own";
+  EXPECT_EQ(queue_list_command(hint), "spamwarden queue list --auth-id 'o'\\''brien[*]@x.example'");
+  Finding script{.kind = "dominant_actor", .actor_kind = "script", .actor = "/home/u/[old]/x.php"};
+  std::string pattern = selection_hint(script).at(1);
+  EXPECT_TRUE(glob_match(pattern, "/home/u/[old]/x.php for 192.0.2.1")) << pattern;
+  EXPECT_FALSE(glob_match(pattern, "/home/u/o/x.php for 192.0.2.1")) << pattern;
+  EXPECT_EQ(script_fragment_pattern("wp-content/"), "wp-content/") << "a plain fragment stays a fragment";
 }
 
 TEST(Selection, BadArgumentsAreNamed) {

@@ -4,6 +4,7 @@
 
 #include "base/civil_time.h"
 #include "base/text.h"
+#include "queue/selection.h"
 
 namespace sw::queue {
 namespace {
@@ -33,8 +34,8 @@ void append_actor_table(std::string& out, const QueueReport& report, size_t kind
   const std::vector<ActorRow>& rows = report.top_actors[kind];
   if (rows.empty()) return;
   std::string title = fmt::format("{} ({} distinct)", kTitles[kind], report.distinct_actors[kind]);
-  out += fmt::format("\n{}{:>11}{:>11}{:>11}\n", pad_columns(fit_columns(title, kKeyWidth + 3), kKeyWidth + 4), "messages",
-                     "recipients", "frozen");
+  out += fmt::format("\n{}{:>11}{:>11}{:>11}\n", pad_columns(fit_columns(title, kKeyWidth + 3), kKeyWidth + 4),
+                     "messages", "recipients", "frozen");
   for (const ActorRow& row : rows)
     out += fmt::format("   {} {:>10} {:>10} {:>10}\n", pad_columns(row.key, kKeyWidth), row.messages,
                        row.recipients, row.frozen);
@@ -52,27 +53,26 @@ void append_findings(std::string& out, const QueueReport& report) {
     for (size_t i = 0; i < f.ids.size() && i < 4; ++i) ids += (i ? " " : "") + f.ids[i];
     if (f.messages > 4) ids += fmt::format(" (+{} more)", f.messages - std::min<uint64_t>(f.messages, 4));
     out += fmt::format("     ids: {}\n", ids);
-    std::string hint = selection_hint(f);
-    if (!hint.empty()) out += fmt::format("     see: {}\n", fit_columns("spamwarden queue list " + hint, 90));
+    std::vector<std::string> options = selection_hint(f);
+    if (!options.empty()) out += fmt::format("     see: {}\n", fit_columns(queue_list_command(options), 90));
   }
 }
 
 }  // namespace
 
-std::string selection_hint(const Finding& f) {
-  std::string actor = f.actor;
-  auto quoted = [](const std::string& s) { return "'" + s + "'"; };
+std::vector<std::string> selection_hint(const Finding& f) {
+  std::string exact = glob_literal(f.actor);
   if (f.kind == "many_recipients") {
-    std::string base = f.actor_kind == "auth_account" ? "--auth-id " : f.actor_kind == "login" ? "--login " : "--sender ";
-    return base + quoted(actor) + " --min-recipients " + std::to_string(f.min_recipients);
+    const char* base = f.actor_kind == "auth_account" ? "--auth-id" : f.actor_kind == "login" ? "--login" : "--sender";
+    return {base, exact, "--min-recipients", std::to_string(f.min_recipients)};
   }
-  if (f.kind == "backscatter") return "--bounce";
-  if (f.kind == "random_sender_localparts") return "--sender-domain " + quoted(actor);
-  if (f.actor_kind == "auth_account") return "--auth-id " + quoted(actor);
-  if (f.actor_kind == "login") return "--login " + quoted(actor);
-  if (f.actor_kind == "sender") return "--sender " + quoted(actor);
-  if (f.actor_kind == "client_ip") return "--client-ip " + actor;
-  if (f.actor_kind == "script") return "--script " + quoted(actor);
+  if (f.kind == "backscatter") return {"--bounce"};
+  if (f.kind == "random_sender_localparts") return {"--sender-domain", exact};
+  if (f.actor_kind == "auth_account") return {"--auth-id", exact};
+  if (f.actor_kind == "login") return {"--login", exact};
+  if (f.actor_kind == "sender") return {"--sender", exact};
+  if (f.actor_kind == "client_ip") return {"--client-ip", f.actor};
+  if (f.actor_kind == "script") return {"--script", script_fragment_pattern(f.actor)};
   return {};
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "queue/summary.h"
 
@@ -11,7 +12,8 @@ namespace sw::queue {
 nlohmann::json report_to_json(const QueueReport& report);
 std::string report_to_text(const QueueReport& report, const std::string& spool_dir);
 
-// Selection flags that reproduce a finding's messages, e.g. "--auth-id alice@x" (for hints).
-std::string selection_hint(const Finding& finding);
+// Selection options that reproduce a finding's messages, e.g. {"--auth-id", "alice@x"}, the
+// actor made exact (print them with queue_list_command).
+std::vector<std::string> selection_hint(const Finding& finding);
 
 }  // namespace sw::queue

@@ -48,6 +48,20 @@ bool script_matches(const std::string& pattern, const std::string& script) {
   return script.find(pattern) != std::string::npos;  // a path fragment is the natural query
 }
 
+}  // namespace
+
+std::string script_fragment_pattern(std::string_view fragment) {
+  return has_wildcard(fragment) ? "*" + glob_literal(fragment) + "*" : std::string(fragment);
+}
+
+std::string queue_list_command(const std::vector<std::string>& options) {
+  std::string command = "spamwarden queue list";
+  for (const auto& option : options) command += " " + shell_quote(option);
+  return command;
+}
+
+namespace {
+
 SelectedMessage describe_message(const spool::MessageLocation& location, const MessageFacts& facts,
                                  int64_t body_size) {
   SelectedMessage m;

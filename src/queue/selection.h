@@ -47,6 +47,13 @@ std::optional<Selection> compile_selection(const SelectionArgs& args, std::strin
 // Conditions only (explicit ids are checked by the caller, since they also admit unreadable ones).
 bool matches_conditions(const Selection& selection, const spool::SpoolHeader& header, const MessageFacts& facts);
 
+// For a report's next step: the --script value that selects scripts whose header contains
+// `fragment` as it is (script_matches takes a fragment unless it holds a wildcard), and the
+// `spamwarden queue list` command line for some options, each quoted for the shell. Other
+// keys are made exact with glob_literal().
+std::string script_fragment_pattern(std::string_view fragment);
+std::string queue_list_command(const std::vector<std::string>& options);
+
 // Human one-liner of the selection, e.g. "auth-id=alice@x frozen older-than=2h".
 std::string describe_selection(const SelectionArgs& args);
 

@@ -8,6 +8,7 @@
 #include "base/display_width.h"
 #include "base/text.h"
 #include "base/utf8.h"
+#include "queue/selection.h"
 
 namespace sw::stats {
 namespace {
@@ -86,19 +87,13 @@ std::vector<std::string> queue_selection(const Finding& f) {
   switch (f.actor_kind) {
     case ActorKind::Script:
       if (!f.local_user.empty()) return {"--login", glob_literal(f.local_user)};
-      return {"--script", f.actor.find_first_of("*?[") == std::string::npos ? f.actor : "*" + glob_literal(f.actor) + "*"};
+      return {"--script", queue::script_fragment_pattern(f.actor)};
     case ActorKind::LocalUser: return {"--login", glob_literal(f.actor)};
     case ActorKind::AuthAccount: return {"--auth-id", glob_literal(f.actor)};
     case ActorKind::SenderDomain: return {"--sender-domain", glob_literal(f.actor)};
     case ActorKind::BounceRecipient: return {"--bounce", "--recipient", glob_literal(f.actor)};
     default: return {};
   }
-}
-
-std::string queue_command(const Finding& f) {
-  std::string command = "spamwarden queue list";
-  for (const auto& arg : queue_selection(f)) command += " " + shell_quote(arg);
-  return command;
 }
 
 void text_findings(std::string& out, const std::vector<Finding>& findings) {
@@ -126,7 +121,8 @@ void text_findings(std::string& out, const std::vector<Finding>& findings) {
     if (++kinds[f.kind].shown > kFindingsPerKind) continue;
     out += "\n" + wrap(fmt::format("  [{}] ", f.kind), f.summary, 6);
     for (const auto& e : f.evidence) out += "      " + fit_columns(e, kWidth - 6) + "\n";
-    if (!queue_selection(f).empty()) out += "      its queued mail: " + fit_columns(queue_command(f), kWidth - 23) + "\n";
+    if (auto options = queue_selection(f); !options.empty())
+      out += "      its queued mail: " + fit_columns(queue::queue_list_command(options), kWidth - 23) + "\n";
   }
   // The scale of what is not shown: a botnet's hundreds of IPs are one attack.
   for (const auto& [kind, k] : kinds) {
