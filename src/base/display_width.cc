@@ -1,7 +1,6 @@
 #include "base/display_width.h"
 
 #include <algorithm>
-#include <array>
 #include <iterator>
 
 #include "base/utf8.h"
@@ -56,18 +55,6 @@ int code_point_columns(char32_t cp) {
   if (cp < 0x300) return 1;
   if (in(kZero, cp)) return 0;
   return in(kWide, cp) ? 2 : 1;
-}
-
-char32_t decode_utf8(std::string_view s, size_t& length) {
-  length = s.empty() ? 0 : utf8_sequence_length(s);
-  if (length <= 1) {
-    length = s.empty() ? 0 : 1;
-    return s.empty() ? 0 : char32_t(static_cast<unsigned char>(s[0]));
-  }
-  static constexpr unsigned char kLeadBits[] = {0, 0, 0x1f, 0x0f, 0x07};
-  char32_t cp = static_cast<unsigned char>(s[0]) & kLeadBits[length];
-  for (size_t i = 1; i < length; ++i) cp = cp << 6 | (static_cast<unsigned char>(s[i]) & 0x3f);
-  return cp;
 }
 
 size_t display_width(std::string_view s) {

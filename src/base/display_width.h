@@ -13,10 +13,6 @@ namespace sw {
 // wider answer is given: a cut a column early is harmless, a line too long is not.
 int code_point_columns(char32_t cp);
 
-// The code point of the well-formed UTF-8 sequence at s[0], its length in `length`; a byte
-// that does not start one decodes as itself with length 1 (so callers always advance).
-char32_t decode_utf8(std::string_view s, size_t& length);
-
 // Columns of text; bytes that are not UTF-8 count one each.
 size_t display_width(std::string_view s);
 

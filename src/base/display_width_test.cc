@@ -26,16 +26,6 @@ TEST(DisplayWidth, CountsColumnsAsATerminalShowsThem) {
   EXPECT_EQ(display_width("\xff\xfe"), 2u) << "bytes that are not UTF-8 count one each";
 }
 
-TEST(DisplayWidth, DecodesWhatItMeasures) {
-  size_t n = 0;
-  EXPECT_EQ(decode_utf8(kGrin, n), char32_t(0x1f600));
-  EXPECT_EQ(n, 4u);
-  EXPECT_EQ(decode_utf8(kZhong, n), char32_t(0x4e2d));
-  EXPECT_EQ(n, 3u);
-  EXPECT_EQ(decode_utf8("\xe4\xb8", n), char32_t(0xe4)) << "cut short: one byte";
-  EXPECT_EQ(n, 1u);
-}
-
 TEST(DisplayWidth, PrefixStopsBeforeTheCharacterThatWouldNotFit) {
   std::string three = kZhong + kZhong + kZhong;  // 6 columns
   EXPECT_EQ(columns_prefix(three, 5), 6u) << "two characters, four columns";
@@ -69,7 +59,8 @@ TEST(DisplayWidth, ReportCellsFitTheirColumnsInAnyScript) {
   EXPECT_EQ(fit_columns(kZhong + kZhong, 4), kZhong + kZhong) << "exactly the width: not cut";
   EXPECT_EQ(display_width(pad_columns(kZhong + "ab", 10)), 10u);
   EXPECT_EQ(pad_columns("ab", 4), "ab  ");
-  EXPECT_EQ(display_width(pad_columns(subject, 32)), 32u) << "a wide character that would straddle the cut leaves a space";
+  EXPECT_EQ(display_width(pad_columns(subject, 32)), 32u)
+      << "a wide character that would straddle the cut leaves a space";
 }
 
 TEST(DisplayWidth, PrintableDefusesControlsThatAreValidUtf8) {

@@ -40,6 +40,18 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
+char32_t decode_utf8(std::string_view s, size_t& length) {
+  length = s.empty() ? 0 : utf8_sequence_length(s);
+  if (length <= 1) {  // ASCII, or not UTF-8: the byte itself
+    length = s.empty() ? 0 : 1;
+    return s.empty() ? 0 : char32_t(static_cast<unsigned char>(s[0]));
+  }
+  static constexpr unsigned char kLeadBits[] = {0, 0, 0x1f, 0x0f, 0x07};
+  char32_t cp = static_cast<unsigned char>(s[0]) & kLeadBits[length];
+  for (size_t i = 1; i < length; ++i) cp = cp << 6 | (static_cast<unsigned char>(s[i]) & 0x3f);
+  return cp;
+}
+
 size_t utf8_prefix(std::string_view s, size_t max_bytes) {
   if (max_bytes >= s.size()) return s.size();
   size_t end = max_bytes;

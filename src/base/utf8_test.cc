@@ -19,6 +19,18 @@ TEST(Utf8, TellsWellFormedFromNot) {
     EXPECT_FALSE(valid_utf8(bad)) << bad;
 }
 
+TEST(Utf8, DecodesCodePointsAndStepsOverWhatIsNot) {
+  size_t n = 0;
+  EXPECT_EQ(decode_utf8("\xf0\x9f\x98\x80", n), char32_t(0x1f600));
+  EXPECT_EQ(n, 4u);
+  EXPECT_EQ(decode_utf8("\xe4\xb8\xad", n), char32_t(0x4e2d));
+  EXPECT_EQ(n, 3u);
+  EXPECT_EQ(decode_utf8("\xe4\xb8", n), char32_t(0xe4)) << "cut short: one byte";
+  EXPECT_EQ(n, 1u);
+  EXPECT_EQ(decode_utf8("", n), char32_t(0));
+  EXPECT_EQ(n, 0u);
+}
+
 TEST(Utf8, PrefixNeverCutsACharacter) {
   std::string s = "ab\xe2\x80\x93" "cd";  // a, b, en dash (3 bytes), c, d
   EXPECT_EQ(utf8_prefix(s, 2), 2u);
