@@ -36,13 +36,14 @@ std::vector<std::string> default_inputs() {
 }
 
 // --since/--until: a time as the log writes it, or a duration back from now ("30m", "2h",
-// "3d") on the log's own clock: local time, or UTC when the log carries zones.
-std::optional<CivilSeconds> read_time(const std::string& text, const std::vector<std::string>& inputs) {
+// "3d"); now() gives the moment on the log's own clock.
+template <class Now>
+std::optional<CivilSeconds> read_time(const std::string& text, Now&& now) {
   if (auto t = parse_user_time(text)) return t;
   if (text.empty() || !std::isalpha(static_cast<unsigned char>(text.back()))) return std::nullopt;  // "2026": no
   auto ago = parse_duration(text);
   if (!ago || *ago <= 0) return std::nullopt;
-  return civil_now(stats::logged_with_timezone(inputs)) - *ago;
+  return now() - *ago;
 }
 
 int run_logs(LogsArgs& a) {
@@ -51,9 +52,16 @@ int run_logs(LogsArgs& a) {
   o.workers = a.threads;
   o.progress = !a.no_progress && isatty(STDERR_FILENO) && !a.json;
   if (a.inputs.empty()) a.inputs = default_inputs();
+  // Local time, or UTC when the log carries zones; read once (peeking at the inputs), and
+  // only for a duration, so --since 2h --until 1h measure from the same moment.
+  std::optional<CivilSeconds> log_now;
+  auto now = [&] {
+    if (!log_now) log_now = civil_now(stats::logged_with_timezone(a.inputs));
+    return *log_now;
+  };
   for (auto [text, target] : {std::pair{&a.since, &o.since}, std::pair{&a.until, &o.until}}) {
     if (text->empty()) continue;
-    auto t = read_time(*text, a.inputs);
+    auto t = read_time(*text, now);
     if (!t) {
       fmt::print(stderr, "spamwarden logs: cannot read time '{}': use YYYY-MM-DD[ HH:MM[:SS]] or a time back "
                          "from now such as 30m, 2h, 3d\n", *text);
@@ -95,7 +103,8 @@ void add_logs_command(CLI::App& app, int* result) {
   cmd->add_option("files", a->inputs, "main log files, rotated and .gz included, or - for stdin");
   cmd->add_flag("--json", a->json, "JSON output");
   cmd->add_option("--top", a->top, "rows per actor table (0 = all)")->check(kCount)->capture_default_str();
-  cmd->add_option("--since", a->since, "only lines at or after this time: YYYY-MM-DD[ HH:MM[:SS]], or back from now (30m, 2h, 3d)");
+  cmd->add_option("--since", a->since,
+                  "only lines at or after this time: YYYY-MM-DD[ HH:MM[:SS]], or back from now (30m, 2h, 3d)");
   cmd->add_option("--until", a->until, "only lines before this time");
   cmd->add_option("--threads", a->threads, "parser threads besides the engine thread (default: cores - 1, at least 1)")
       ->check(kThreadCount);

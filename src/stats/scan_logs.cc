@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "base/heap_prefault.h"
@@ -168,28 +169,35 @@ class Progress {
   std::chrono::steady_clock::time_point last_{};
 };
 
+// The time of an input's first line and whether it carries a zone; nullopt for stdin and
+// pipes (not peeked at), and for an input that starts with no dated line or cannot be read
+// (reported when it is opened for real).
+struct FirstLine {
+  CivilSeconds time;
+  bool zoned;
+};
+std::optional<FirstLine> first_line_of(const std::string& path) {
+  if (path == "-") return std::nullopt;
+  try {
+    LogLine l;
+    if (eximlog::parse_line(logio::read_first_line(path), l) != LineKind::Unparsed)
+      return FirstLine{l.time, l.has_timezone};
+  } catch (const logio::InputError&) {
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<std::string> order_by_first_timestamp(const std::vector<std::string>& inputs) {
   struct Dated {
     std::string path;
     CivilSeconds time;
-    size_t place;
   };
   std::vector<Dated> dated;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    CivilSeconds t = INT64_MAX;
-    if (inputs[i] == "-") {
-      t = INT64_MAX;
-    } else {
-      try {
-        LogLine l;
-        if (eximlog::parse_line(logio::read_first_line(inputs[i]), l) != LineKind::Unparsed) t = l.time;
-      } catch (const logio::InputError&) {
-        // reported when the input is opened for real
-      }
-    }
-    dated.push_back({inputs[i], t, i});
+  for (const auto& path : inputs) {
+    auto first = first_line_of(path);
+    dated.push_back({path, first ? first->time : INT64_MAX});
   }
   std::stable_sort(dated.begin(), dated.end(), [](const Dated& a, const Dated& b) {
     bool a_stdin = a.path == "-", b_stdin = b.path == "-";
@@ -202,16 +210,10 @@ std::vector<std::string> order_by_first_timestamp(const std::vector<std::string>
 }
 
 bool logged_with_timezone(const std::vector<std::string>& inputs) {
-  for (const auto& path : order_by_first_timestamp(inputs)) {
-    if (path == "-") continue;  // stdin is read once, by the scan
-    try {
-      LogLine l;
-      if (eximlog::parse_line(logio::read_first_line(path), l) != LineKind::Unparsed) return l.has_timezone;
-    } catch (const logio::InputError&) {
-      // reported when the input is opened for real
-    }
-  }
-  return false;
+  std::optional<FirstLine> earliest;
+  for (const auto& path : inputs)
+    if (auto first = first_line_of(path); first && (!earliest || first->time < earliest->time)) earliest = first;
+  return earliest && earliest->zoned;
 }
 
 ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& options) {
