@@ -14,7 +14,6 @@
 namespace sw::logio {
 namespace {
 
-
 std::string errno_text(const std::string& what, const std::string& path) {
   return what + " " + path + ": " + std::strerror(errno);
 }

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
-
 namespace sw::metrics {
 
 std::string render_prometheus(const WatchMetrics& m) {

@@ -14,8 +14,8 @@
 #include <sstream>
 
 #include "base/json_text.h"
-#include "eximlog/message_id.h"
 #include "base/sha256.h"
+#include "eximlog/message_id.h"
 
 namespace sw::queue {
 namespace {
@@ -112,8 +112,8 @@ bool copy_message(const spool::MessageLocation& location, const std::string& bat
 }
 
 bool write_manifest(const std::string& batch_dir, const Manifest& manifest, std::string* error) {
-  return write_file_atomically(batch_dir + "/manifest.json", json_text(manifest_to_json(manifest), 2) + "\n", 0600, -1, -1,
-                               error);
+  return write_file_atomically(batch_dir + "/manifest.json", json_text(manifest_to_json(manifest), 2) + "\n", 0600,
+                               -1, -1, error);
 }
 
 bool spool_has_message(const QuarantinedMessage& message) {
