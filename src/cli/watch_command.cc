@@ -9,6 +9,8 @@
 #include <chrono>
 #include <csignal>
 #include <ctime>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "base/civil_time.h"
@@ -17,6 +19,7 @@
 #include "cli/commands.h"
 #include "config/config.h"
 #include "contain/containment.h"
+#include "contain/held_mail.h"
 #include "contain/release.h"
 #include "detect/detector.h"
 #include "eximlog/line_parser.h"
@@ -174,6 +177,69 @@ int run_watch(const WatchArgs& a, bool explicit_config) {
   return rc;
 }
 
+std::string local_time(int64_t t) {
+  std::time_t since = t;
+  std::tm tm{};
+  ::localtime_r(&since, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+  return stamp;
+}
+
+// Active holds grouped by incident, in order of their first hold, with the frozen mail in the
+// queue each covers (frozen by Exim's ACL or by watch; -1 when the spool could not be read).
+struct IncidentView {
+  std::string name;
+  std::vector<const store::HoldRecord*> holds;
+  std::vector<int64_t> frozen_per_hold;
+  int64_t frozen = 0;
+};
+
+std::vector<IncidentView> group_incidents(const std::vector<store::HoldRecord>& holds, const std::string& spool_dir) {
+  std::vector<IncidentView> incidents;
+  std::map<std::string, size_t> by_name;
+  std::vector<size_t> incident_of;
+  for (const store::HoldRecord& h : holds) {
+    auto [it, added] = by_name.emplace(h.incident, incidents.size());
+    if (added) incidents.push_back({h.incident, {}, {}, 0});
+    incidents[it->second].holds.push_back(&h);
+    incidents[it->second].frozen_per_hold.push_back(0);
+    incident_of.push_back(it->second);
+  }
+  struct stat st {};
+  if (spool_dir.empty() || ::stat((spool_dir + "/input").c_str(), &st) != 0) {
+    for (IncidentView& v : incidents) v.frozen = -1, std::fill(v.frozen_per_hold.begin(), v.frozen_per_hold.end(), -1);
+    return incidents;
+  }
+  std::vector<size_t> position(holds.size());  // index of each hold within its incident
+  std::vector<size_t> seen(incidents.size(), 0);
+  for (size_t i = 0; i < holds.size(); ++i) position[i] = seen[incident_of[i]]++;
+  for (const contain::CoveredMessage& m : contain::scan_coverage(spool_dir, holds, true, std::time(nullptr)).messages) {
+    std::set<size_t> counted;
+    for (uint32_t h : m.holds) {
+      ++incidents[incident_of[h]].frozen_per_hold[position[h]];
+      if (counted.insert(incident_of[h]).second) ++incidents[incident_of[h]].frozen;
+    }
+  }
+  return incidents;
+}
+
+nlohmann::json incidents_json(const std::vector<IncidentView>& incidents) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const IncidentView& v : incidents) {
+    nlohmann::json holds = nlohmann::json::array();
+    for (size_t i = 0; i < v.holds.size(); ++i) {
+      const store::HoldRecord& h = *v.holds[i];
+      holds.push_back({{"actor", detect::format_actor_ref(h.actor)}, {"reason", h.reason}, {"since", h.since},
+                       {"related_user", h.related_user}, {"frozen_in_queue", v.frozen_per_hold[i]},
+                       {"frozen_by_watch", h.frozen}});
+    }
+    out.push_back({{"incident", v.name}, {"since", v.holds.front()->since}, {"frozen_in_queue", v.frozen},
+                   {"holds", holds}});
+  }
+  return out;
+}
+
 int run_holds(const WatchArgs& a, bool explicit_config, bool json) {
   auto cfg = resolve_config(a, explicit_config);
   if (!cfg) return kUsage;
@@ -184,26 +250,32 @@ int run_holds(const WatchArgs& a, bool explicit_config, bool json) {
     fmt::print(stderr, "spamwarden holds: {}\n", error);
     return kFailure;
   }
+  std::vector<IncidentView> incidents = group_incidents(*holds, cfg->spool_dir);
   if (json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& h : *holds)
-      out.push_back({{"actor", detect::format_actor_ref(h.actor)}, {"reason", h.reason}, {"since", h.since},
-                     {"related_user", h.related_user}, {"frozen", h.frozen}});
-    fmt::print("{}\n", json_text(out, 2));
+    fmt::print("{}\n", json_text(nlohmann::json{{"incidents", incidents_json(incidents)}}, 2));
     return holds->empty() ? kOk : kFindings;
   }
   if (holds->empty()) fmt::print("no holds\n");
-  for (const auto& h : *holds) {
-    std::time_t since = h.since;
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", std::localtime(&since));
-    fmt::print("{}  since {}  frozen {}  {}{}\n", printable(detect::format_actor_ref(h.actor)), stamp, h.frozen,
-               printable(h.reason), h.related_user.empty() ? "" : " (also holds local_user:" + printable(h.related_user) + ")");
+  auto count = [](int64_t n) { return n < 0 ? std::string("?") : std::to_string(n); };
+  for (const IncidentView& v : incidents) {
+    fmt::print("incident {}  since {}  frozen in the queue {}\n", printable(v.name), local_time(v.holds.front()->since),
+               count(v.frozen));
+    for (size_t i = 0; i < v.holds.size(); ++i) {
+      const store::HoldRecord& h = *v.holds[i];
+      fmt::print("  {}  since {}  frozen {}  {}{}\n", printable(detect::format_actor_ref(h.actor)), local_time(h.since),
+                 count(v.frozen_per_hold[i]), printable(h.reason),
+                 h.related_user.empty() ? "" : " (also holds local_user:" + printable(h.related_user) + ")");
+    }
   }
+  if (std::any_of(incidents.begin(), incidents.end(), [](const auto& v) { return v.frozen < 0; }))
+    fmt::print("(frozen mail not counted: spool {} not readable)\n", printable(cfg->spool_dir));
+  if (!incidents.empty())
+    fmt::print("release an incident: spamwarden release TYPE:KEY [--thaw|--remove]; one actor of it: --only\n");
   return holds->empty() ? kOk : kFindings;
 }
 
-int run_release(const WatchArgs& a, bool explicit_config, const std::string& actor_text, bool thaw, bool remove) {
+int run_release(const WatchArgs& a, bool explicit_config, const std::string& actor_text, bool thaw, bool remove,
+                bool only) {
   auto actor = detect::parse_actor_ref(actor_text);
   if (!actor) {
     fmt::print(stderr, "spamwarden release: '{}' is not TYPE:KEY (user:, script:, auth:, ip:, sender:)\n", actor_text);
@@ -220,20 +292,31 @@ int run_release(const WatchArgs& a, bool explicit_config, const std::string& act
   queue::ProcessEximRunner exim(cfg->exim_binary, cfg->exim_config);
   auto mail = thaw ? contain::HeldMail::thaw : remove ? contain::HeldMail::remove : contain::HeldMail::keep;
   std::string op = queue::current_operator();
-  contain::ReleaseResult r = contain::release_actor(*store, cfg->state_dir, cfg->spool_dir, exim, *actor, mail,
-                                                    std::time(nullptr), op);
+  contain::ReleaseResult r =
+      contain::release_actor(*store, cfg->state_dir, cfg->spool_dir, exim, *actor, mail,
+                             only ? contain::ReleaseScope::only : contain::ReleaseScope::incident, std::time(nullptr), op);
   if (!r.released) {
     fmt::print(stderr, "spamwarden release: {}\n", r.error);
     return kUsage;
   }
+  nlohmann::json lifted = nlohmann::json::array();
+  std::string names;
+  for (const store::HoldRecord& h : r.lifted) {
+    lifted.push_back(detect::format_actor_ref(h.actor));
+    names += (names.empty() ? "" : ", ") + printable(detect::format_actor_ref(h.actor));
+  }
   queue::append_audit_record(cfg->state_dir,
                              {{"action", "release"}, {"actor", detect::format_actor_ref(*actor)},
-                              {"thawed", r.thawed}, {"removed", r.removed}, {"failed", r.failed},
+                              {"released", lifted}, {"thawed", r.thawed}, {"removed", r.removed},
+                              {"failed", r.failed}, {"left_frozen", r.still_held},
                               {"scripts_restored", r.scripts_restored}},
                              op, nullptr);
-  fmt::print("released {}: thawed {}, removed {} (quarantine {}), failed {}{}\n", detect::format_actor_ref(*actor),
-             r.thawed, r.removed, r.batch_dir.empty() ? "-" : r.batch_dir, r.failed,
+  fmt::print("released {}: thawed {}, removed {} (quarantine {}), failed {}{}\n", names, r.thawed, r.removed,
+             r.batch_dir.empty() ? "-" : r.batch_dir, r.failed,
              r.scripts_restored ? fmt::format(", scripts restored {}", r.scripts_restored) : "");
+  if (r.still_held)
+    fmt::print("left frozen {}: still covered by an active hold ({}); they stay until it is released\n", r.still_held,
+               printable(r.still_held_by));
   if (!r.error.empty()) fmt::print(stderr, "spamwarden release: {}\n", r.error);
   return r.failed ? kFailure : kOk;
 }
@@ -277,12 +360,17 @@ void add_watch_commands(CLI::App& app, int* result) {
 
   auto actor = std::make_shared<std::string>();
   auto thaw = std::make_shared<bool>(false), remove = std::make_shared<bool>(false);
-  CLI::App* release = app.add_subcommand("release", "lift a hold; --thaw delivers or --remove quarantines held mail");
+  CLI::App* release = app.add_subcommand(
+      "release", "lift a hold and the rest of its incident; --thaw delivers or --remove quarantines held mail");
   add_common_options(release, *args);
   release->add_option("actor", *actor, "TYPE:KEY, e.g. user:userx1, auth:a@b, ip:1.2.3.4, script:/home/u/x")->required();
+  auto only = std::make_shared<bool>(false);
   auto* thaw_opt = release->add_flag("--thaw", *thaw, "deliver the held mail (exim -Mt)");
   release->add_flag("--remove", *remove, "quarantine and remove the held mail")->excludes(thaw_opt);
-  release->callback([=] { *result = run_release(*args, release->count("--config") > 0, *actor, *thaw, *remove); });
+  release->add_flag("--only", *only,
+                    "release this actor alone, not its whole incident (mail another hold covers stays frozen)");
+  release->callback(
+      [=] { *result = run_release(*args, release->count("--config") > 0, *actor, *thaw, *remove, *only); });
 
   auto file = std::make_shared<std::string>(config::kDefaultConfigPath);
   CLI::App* cfg = app.add_subcommand("config", "configuration tools");

@@ -1,14 +1,15 @@
 #include "contain/containment.h"
 
-#include <unistd.h>
-
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
+#include <set>
 
 #include "contain/script_disable.h"
 #include "queue/actions.h"
@@ -41,6 +42,57 @@ bool write_hold_lists(const std::string& state_dir, const std::vector<store::Hol
   for (const auto& [type, entries] : hold_list_entries(holds))
     ok &= write_file_atomically(hold_list_path(state_dir, type), render_hold_list(type, entries), error);
   return ok;
+}
+
+namespace {
+
+constexpr std::string_view kRunsHeldScript = "runs held script ";
+
+std::string read_whole_file(const std::string& path, struct stat* st, bool* exists) {
+  std::string text;
+  *exists = false;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return text;
+  *exists = ::fstat(fd, st) == 0;
+  char buffer[65536];
+  for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) text.append(buffer, size_t(n));
+  ::close(fd);
+  return text;
+}
+
+}  // namespace
+
+bool remove_from_hold_lists(const std::string& state_dir, const std::vector<store::HoldRecord>& released,
+                            const std::vector<store::HoldRecord>& active, std::string* error) {
+  std::set<std::pair<ActorType, std::string>> gone;
+  for (const store::HoldRecord& h : released) {
+    gone.insert({h.actor.type, h.actor.key});
+    if (h.actor.type == ActorType::Script && !h.related_user.empty()) gone.insert({ActorType::LocalUser, h.related_user});
+  }
+  ::mkdir(state_dir.c_str(), 0755);
+  ::mkdir(hold_list_dir(state_dir).c_str(), 0755);
+  bool ok = true;
+  for (auto& [type, entries] : hold_list_entries(active)) {
+    std::set<std::string> keys;
+    for (const HoldListEntry& e : entries) keys.insert(e.key);
+    struct stat st;
+    bool exists = false;
+    std::string path = hold_list_path(state_dir, type), text = read_whole_file(path, &st, &exists);
+    for (HoldListEntry& e : parse_hold_list(text, nullptr))
+      if (!gone.count({type, e.key}) && keys.insert(e.key).second) entries.push_back(std::move(e));
+    ok &= write_file_atomically(path, render_hold_list(type, entries), error);
+  }
+  return ok;
+}
+
+bool same_incident(const store::HoldRecord& other, const ActorRef& actor, const std::string& related_user,
+                   const std::vector<ActorRef>& companions) {
+  if (std::find(companions.begin(), companions.end(), other.actor) != companions.end()) return true;
+  if (!related_user.empty() &&
+      (other.actor == ActorRef{ActorType::LocalUser, related_user} || other.related_user == related_user))
+    return true;
+  return other.actor.type == ActorType::Script && !other.related_user.empty() &&
+         actor == ActorRef{ActorType::LocalUser, other.related_user};
 }
 
 queue::SelectionArgs selection_for(const store::HoldRecord& hold) {
@@ -77,7 +129,9 @@ std::vector<store::HoldRecord> Containment::start() {
     if (auto holds = store_->active_holds(&error)) holds_ = *holds;
     else log_("cannot read holds from the store: " + error);
   }
-  written_.clear();  // every list is written afresh: the store is what survives a crash
+  recover_listed_holds();
+  remove_stale_temporaries(hold_list_dir(options_.state_dir));
+  written_.clear();  // every list is written afresh, from the store and what the lists held
   std::vector<std::string> changed;
   rewrite_lists(&changed);
   sync_files(changed, hold_list_dir(options_.state_dir));
@@ -112,20 +166,99 @@ void Containment::rewrite_lists(std::vector<std::string>* changed) {
   }
 }
 
+// Entries on the lists that the store does not have: holds placed by a run that died before
+// recording them (kill -9, a failing store). Rebuilding the lists from the store alone would
+// release them without a word; they are held and recorded instead. An entry whose actor the
+// store saw released after the list was last written is a leftover of that release.
+void Containment::recover_listed_holds() {
+  std::set<std::pair<ActorType, std::string>> covered;
+  for (const store::HoldRecord& h : holds_) {
+    covered.insert({h.actor.type, h.actor.key});
+    if (h.actor.type == ActorType::Script && !h.related_user.empty())
+      covered.insert({ActorType::LocalUser, h.related_user});
+  }
+  std::map<std::string, std::string> user_of_script;  // from the local_user list's notes
+  std::map<ActorType, std::pair<std::vector<HoldListEntry>, int64_t>> listed;
+  for (ActorType type : detect::kAllActorTypes) {
+    struct stat st {};
+    bool exists = false;
+    std::string text = read_whole_file(hold_list_path(options_.state_dir, type), &st, &exists);
+    if (!exists) continue;
+    listed[type] = {parse_hold_list(text, nullptr), int64_t(st.st_mtime)};
+    if (type == ActorType::LocalUser)
+      for (const HoldListEntry& e : listed[type].first)
+        if (e.note.starts_with(kRunsHeldScript)) user_of_script[e.note.substr(kRunsHeldScript.size())] = e.key;
+  }
+  int64_t now = ::time(nullptr);
+  for (const auto& [type, list] : listed) {
+    const auto& [entries, written_at] = list;
+    for (const HoldListEntry& e : entries) {
+      if (covered.count({type, e.key})) continue;
+      if (type == ActorType::LocalUser && e.note.starts_with(kRunsHeldScript) &&
+          listed.count(ActorType::Script) && user_of_script.count(e.note.substr(kRunsHeldScript.size())))
+        continue;  // held with its script, recovered with it
+      ActorRef actor{type, e.key};
+      std::string error, name = detect::format_actor_ref(actor);
+      if (store_) {
+        auto released = store_->released_hold(actor, 0, &error);
+        if (released && released->released_at > written_at) {
+          log_("hold list entry " + name + " dropped: released " + released->release_note);
+          continue;
+        }
+      }
+      store::HoldRecord hold{.actor = actor, .reason = e.note.empty() ? "on the hold list" : e.note,
+                             .related_user = type == ActorType::Script ? user_of_script[e.key] : "",
+                             .incident = name, .since = written_at, .frozen = 0, .active = true, .released_at = 0,
+                             .release_note = ""};
+      covered.insert({type, e.key});
+      holds_.push_back(hold);
+      log_("hold on " + name + " recovered from its hold list (the store did not have it: the last run stopped "
+           "before recording it)");
+      store::EventRecord event{now, "recover", name, "on the hold list, not in the store: " + hold.reason};
+      if (!record(hold, event)) {
+        std::lock_guard lock(mutex_);
+        store_jobs_.push_back({.hold = hold, .event = event, .lists = {}, .stored = false, .failure_logged = false});
+        store_wake_.notify_one();
+      }
+    }
+  }
+}
+
+bool Containment::record(const store::HoldRecord& hold, const store::EventRecord& event) {
+  if (!store_) return true;
+  std::string error;
+  store_->add_hold(hold, &error);  // false without an error: already held (a restart)
+  if (!error.empty()) return false;
+  store_->add_event(event, nullptr);
+  return true;
+}
+
+std::string Containment::incident_for(const detect::Trip& trip) const {
+  for (const store::HoldRecord& h : holds_)
+    if (same_incident(h, trip.actor, trip.related_user, trip.companions)) return h.incident;
+  return detect::format_actor_ref(trip.actor);
+}
+
 bool Containment::hold(const detect::Trip& trip, int64_t now) {
   auto held = [&](const store::HoldRecord& h) { return h.actor == trip.actor; };
   if (std::any_of(holds_.begin(), holds_.end(), held)) return false;
-  store::HoldRecord record{.actor = trip.actor, .reason = trip.reason, .related_user = trip.related_user,
-                           .since = now, .frozen = 0, .active = true, .released_at = 0, .release_note = ""};
-  holds_.push_back(record);
-  std::vector<std::string> changed;
-  rewrite_lists(&changed);  // first: this is what stops new mail
   std::string actor = detect::format_actor_ref(trip.actor);
+  store::HoldRecord record{.actor = trip.actor, .reason = trip.reason, .related_user = trip.related_user,
+                           .incident = incident_for(trip), .since = now, .frozen = 0, .active = true,
+                           .released_at = 0, .release_note = ""};
+  store::EventRecord event{now, "hold", actor, trip.reason};
+  holds_.push_back(record);
+  // The store before the lists: a hold Exim acts on must survive kill -9 of this process. The
+  // store's commit costs no fsync (WAL); if it fails, the worker retries and the lists hold
+  // anyway (a restart recovers them from the lists).
+  bool stored = this->record(record, event);
+  std::vector<std::string> changed;
+  rewrite_lists(&changed);  // this is what stops new mail
   {
     std::lock_guard lock(mutex_);
     ++counts_.holds;
-    store_jobs_.push_back({.hold = record, .event = {now, "hold", actor, trip.reason}, .lists = std::move(changed),
-                           .stored = false, .failure_logged = false});
+    store_jobs_.push_back({.hold = record, .event = event, .lists = std::move(changed), .stored = stored,
+                           .failure_logged = false});
     if (((options_.freeze_queued && exim_) || disables_scripts(trip.actor, trip.related_user)) &&
         !options_.spool_dir.empty()) {
       jobs_.push_back({record, 0});
@@ -136,6 +269,7 @@ bool Containment::hold(const detect::Trip& trip, int64_t now) {
   wake_.notify_one();
   std::string summary = fmt::format("held {}: {}", actor, trip.reason);
   if (!trip.related_user.empty()) summary += " (local user " + trip.related_user + " held with it)";
+  if (record.incident != actor) summary += " [incident " + record.incident + "]";
   log_(summary);
   if (alerter_)
     alerter_->post({"hold", actor, summary,
@@ -199,21 +333,33 @@ std::vector<ActorRef> Containment::sync(int64_t now) {
   // release is read from it until the store worker has caught up.
   if (store_ && !pending) {
     if (auto active = store_->active_holds(&error)) {
-      for (const store::HoldRecord& h : holds_)
-        if (std::none_of(active->begin(), active->end(), [&](const auto& a) { return a.actor == h.actor; }))
+      for (const store::HoldRecord& h : holds_) {
+        if (std::any_of(active->begin(), active->end(), [&](const auto& a) { return a.actor == h.actor; })) continue;
+        // Only a release the store recorded lifts a hold; a hold the store lost (its file
+        // replaced, a failed write) is recorded again, never dropped without a word.
+        std::string why, name = detect::format_actor_ref(h.actor);
+        if (auto r = store_->released_hold(h.actor, h.since, &why)) {
           released.push_back(h.actor);
+          log_("hold on " + name + " released (" + r->release_note + ")");
+          continue;
+        }
+        if (!why.empty() || !record(h, {now, "recover", name, "missing from the store, recorded again"})) {
+          log_("hold on " + name + " kept: the store cannot say it was released" + (why.empty() ? "" : ": " + why));
+        } else {
+          log_("hold on " + name + " was missing from the store: recorded again");
+        }
+        active->push_back(h);
+      }
       bool changed = !released.empty() || active->size() != holds_.size();
       holds_ = std::move(*active);
       if (changed) lists_dirty_ = true;
     }
   }
-  for (const ActorRef& r : released) log_("hold on " + detect::format_actor_ref(r) + " released");
   if (lists_dirty_) {
     std::vector<std::string> changed;
     rewrite_lists(&changed);
     sync_files(changed, hold_list_dir(options_.state_dir));
   }
-  (void)now;
   return released;
 }
 

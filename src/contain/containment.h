@@ -42,6 +42,15 @@ std::map<detect::ActorType, std::vector<HoldListEntry>> hold_list_entries(
     const std::vector<store::HoldRecord>& holds);
 // Writes every list (empty ones too: Exim's lsearch needs the files to exist).
 bool write_hold_lists(const std::string& state_dir, const std::vector<store::HoldRecord>& holds, std::string* error);
+// For a process other than `watch` (release): takes the released actors off the lists it finds
+// and puts every active hold on them, keeping entries it does not know (a hold `watch` has
+// not recorded yet, a line an admin added) instead of rebuilding the lists from the store.
+bool remove_from_hold_lists(const std::string& state_dir, const std::vector<store::HoldRecord>& released,
+                            const std::vector<store::HoldRecord>& active, std::string* error);
+// Whether `hold` belongs to the incident of an active hold `other`: the same mail named both
+// (the trip's companions), or a script and the user who runs it.
+bool same_incident(const store::HoldRecord& other, const detect::ActorRef& actor, const std::string& related_user,
+                   const std::vector<detect::ActorRef>& companions);
 // The queue selection that finds an actor's messages (a script's: its local user's). Pure.
 queue::SelectionArgs selection_for(const store::HoldRecord& hold);
 
@@ -52,7 +61,8 @@ class Containment {
               Log log);
   ~Containment();
 
-  // Loads the store's active holds and writes the lists; returns them (to mark as tripped).
+  // Loads the store's active holds, recovers holds that reached the lists but not the store
+  // (a crash, a failing store), writes the lists; returns the holds (to mark as tripped).
   std::vector<store::HoldRecord> start();
   // Holds the actor now; false if it was already held.
   bool hold(const detect::Trip& trip, int64_t now);
@@ -78,6 +88,9 @@ class Containment {
     bool stored = false, failure_logged = false;
   };
   void rewrite_lists(std::vector<std::string>* changed = nullptr);
+  void recover_listed_holds();
+  bool record(const store::HoldRecord& hold, const store::EventRecord& event);  // store write, in the caller's thread
+  std::string incident_for(const detect::Trip& trip) const;
   void freeze_worker();
   void store_worker();
   void run_freeze(const store::HoldRecord& hold);

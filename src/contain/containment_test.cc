@@ -15,8 +15,11 @@
 #include <thread>
 #include <vector>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sqlite3.h>
 
 namespace sw::contain {
 namespace {
@@ -27,7 +30,7 @@ int64_t inode_of(const std::string& path) {
 }
 
 detect::Trip trip(detect::ActorType type, const std::string& key, const std::string& user = "") {
-  return detect::Trip{detect::ActorRef{type, key}, "21 messages in 10s (limit 20)", user, 0};
+  return detect::Trip{detect::ActorRef{type, key}, "21 messages in 10s (limit 20)", user, 0, {}};
 }
 
 std::string read_file(const std::string& path) {
@@ -111,6 +114,103 @@ TEST(ContainmentTest, ReleaseInTheStoreIsPickedUpBySync) {
   EXPECT_EQ(c.active(), 0u);
   std::string text = read_file(hold_list_path(d.path, detect::ActorType::LocalUser));
   EXPECT_EQ(text.find("\"u2\""), std::string::npos) << text;
+}
+
+// kill -9 between the list update and the store write (or a store that failed meanwhile): the
+// hold reached Exim's lists, so a restart must keep it, record it, and say so.
+TEST(ContainmentTest, HoldsOnTheListsButNotInTheStoreAreRecoveredOnStart) {
+  TempDir d;
+  {
+    Containment without_store = lists_only(d.path, nullptr);
+    without_store.start();
+    ASSERT_TRUE(without_store.hold(trip(detect::ActorType::Script, "/home/u1/public_html", "u1"), 100));
+    ASSERT_TRUE(without_store.hold(trip(detect::ActorType::AuthAccount, "a@b.example"), 101));
+  }
+  std::string error;
+  auto store = store::HoldStore::open(store::store_path(d.path), &error);
+  ASSERT_TRUE(store) << error;
+  std::vector<std::string> log;
+  Containment c({.state_dir = d.path, .spool_dir = "", .freeze_queued = false, .disable_scripts = false}, store.get(),
+                nullptr, nullptr, [&](const std::string& line) { log.push_back(line); });
+  EXPECT_EQ(c.start().size(), 2u);
+  auto holds = store->active_holds(&error);
+  ASSERT_TRUE(holds) << error;
+  ASSERT_EQ(holds->size(), 2u) << "recovered holds are recorded";
+  for (const auto& h : *holds)
+    if (h.actor.type == detect::ActorType::Script) {
+      EXPECT_EQ(h.related_user, "u1");
+    }
+  EXPECT_NE(read_file(hold_list_path(d.path, detect::ActorType::AuthAccount)).find("a@b.example"), std::string::npos);
+  EXPECT_NE(read_file(hold_list_path(d.path, detect::ActorType::LocalUser)).find("\"u1\""), std::string::npos);
+  size_t recovered = 0;
+  for (const std::string& line : log) recovered += line.find("recovered from its hold list") != std::string::npos;
+  EXPECT_EQ(recovered, 2u);
+  auto events = store->recent_events(10, &error);
+  ASSERT_TRUE(events);
+  EXPECT_EQ(std::count_if(events->begin(), events->end(), [](const auto& e) { return e.kind == "recover"; }), 2);
+}
+
+// A list entry whose release the store recorded after the list was written (the release could
+// not rewrite the lists) is not brought back.
+TEST(ContainmentTest, AnEntryReleasedAfterTheListWasWrittenIsNotRecovered) {
+  TempDir d;
+  std::string error;
+  auto store = store::HoldStore::open(store::store_path(d.path), &error);
+  ASSERT_TRUE(store) << error;
+  {
+    Containment c = lists_only(d.path, store.get());
+    c.start();
+    ASSERT_TRUE(c.hold(trip(detect::ActorType::LocalUser, "u5"), 100));
+    c.flush();
+  }
+  ASSERT_TRUE(store->release({detect::ActorType::LocalUser, "u5"}, std::time(nullptr) + 5, "keep by root", &error));
+  Containment again = lists_only(d.path, store.get());
+  EXPECT_TRUE(again.start().empty());
+  EXPECT_EQ(read_file(hold_list_path(d.path, detect::ActorType::LocalUser)).find("u5"), std::string::npos);
+}
+
+// Only a release the store recorded lifts a hold in a running watch; a hold that vanished from
+// the store (another file put in its place, a row lost) is recorded again.
+TEST(ContainmentTest, AHoldMissingFromTheStoreIsRecordedAgainNotReleased) {
+  TempDir d;
+  std::string error;
+  auto store = store::HoldStore::open(store::store_path(d.path), &error);
+  ASSERT_TRUE(store) << error;
+  Containment c = lists_only(d.path, store.get());
+  c.start();
+  ASSERT_TRUE(c.hold(trip(detect::ActorType::ClientIp, "192.0.2.7"), 100));
+  c.flush();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(store::store_path(d.path).c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM holds", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_TRUE(c.sync(101).empty());
+  EXPECT_EQ(c.active(), 1u);
+  EXPECT_NE(read_file(hold_list_path(d.path, detect::ActorType::ClientIp)).find("192.0.2.7"), std::string::npos);
+  auto holds = store->active_holds(&error);
+  ASSERT_TRUE(holds) << error;
+  EXPECT_EQ(holds->size(), 1u);
+}
+
+// Actors seen on the same mail (a script, its user, its sender) are one incident.
+TEST(ContainmentTest, HoldsOfOneBurstShareAnIncident) {
+  TempDir d;
+  Containment c = lists_only(d.path, nullptr);
+  c.start();
+  ASSERT_TRUE(c.hold(trip(detect::ActorType::Script, "/home/u1/public_html", "u1"), 100));
+  detect::Trip user = trip(detect::ActorType::LocalUser, "u1");
+  ASSERT_TRUE(c.hold(user, 100));
+  detect::Trip sender = trip(detect::ActorType::Sender, "x@u1.example");
+  sender.companions = {{detect::ActorType::LocalUser, "u1"}};
+  ASSERT_TRUE(c.hold(sender, 101));
+  ASSERT_TRUE(c.hold(trip(detect::ActorType::AuthAccount, "other@b.example"), 102));
+  std::vector<store::HoldRecord> holds = c.start();  // a restart reports what it holds
+  ASSERT_EQ(holds.size(), 4u);
+  std::map<std::string, std::string> incident;
+  for (const auto& h : holds) incident[detect::format_actor_ref(h.actor)] = h.incident;
+  EXPECT_EQ(incident["local_user:u1"], "script:/home/u1/public_html");
+  EXPECT_EQ(incident["sender:x@u1.example"], "script:/home/u1/public_html");
+  EXPECT_EQ(incident["auth_account:other@b.example"], "auth_account:other@b.example");
 }
 
 // An Exim that freezes nothing (the spool is empty anyway) and counts its calls.

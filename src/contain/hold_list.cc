@@ -1,6 +1,8 @@
 #include "contain/hold_list.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -135,6 +137,20 @@ bool sync_files(const std::vector<std::string>& paths, const std::string& dir) {
     ok = false;
   }
   return ok;
+}
+
+void remove_stale_temporaries(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    size_t at = name.rfind(".tmp.");
+    if (at == std::string_view::npos) continue;
+    std::string pid(name.substr(at + 5));
+    if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (::kill(pid_t(std::stol(pid)), 0) != 0 && errno == ESRCH) ::unlinkat(::dirfd(d), e->d_name, 0);
+  }
+  ::closedir(d);
 }
 
 std::string hold_list_dir(const std::string& state_dir) { return state_dir + "/holds"; }

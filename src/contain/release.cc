@@ -2,71 +2,108 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "contain/containment.h"
+#include "contain/held_mail.h"
 #include "contain/script_disable.h"
 #include "queue/actions.h"
 #include "queue/quarantine.h"
-#include "queue/selection.h"
 
 namespace sw::contain {
 
 namespace {
 
-void act_on_held_mail(const store::HoldRecord& hold, const std::string& state_dir, const std::string& spool_dir,
-                      queue::EximRunner& exim, HeldMail mail, int64_t now, const std::string& operator_name,
-                      ReleaseResult& r) {
-  queue::SelectionArgs args = selection_for(hold);
-  args.frozen = true;
-  auto selection = queue::compile_selection(args, &r.error);
-  if (!selection) return;
-  queue::SelectionResult selected = queue::select_messages(spool_dir, *selection, now);
-  if (selected.messages.empty()) return;
+// The message when the actor has no hold of its own: a user held only as the runner of a held
+// script is released with the script.
+std::string not_held(const std::vector<store::HoldRecord>& active, const detect::ActorRef& actor) {
+  std::string name = detect::format_actor_ref(actor);
+  for (const store::HoldRecord& h : active)
+    if (actor.type == detect::ActorType::LocalUser && h.related_user == actor.key)
+      return fmt::format("{} is held as the user running {} (incident {}): release that", name,
+                         detect::format_actor_ref(h.actor), h.incident);
+  return name + " is not held";
+}
+
+// Frozen mail of the lifted holds that no remaining hold covers: what may be thawed or removed.
+std::vector<spool::MessageLocation> releasable_mail(const std::string& spool_dir,
+                                                    const std::vector<store::HoldRecord>& lifted,
+                                                    const std::vector<store::HoldRecord>& remaining, int64_t now,
+                                                    ReleaseResult& r) {
+  std::vector<store::HoldRecord> holds = lifted;
+  holds.insert(holds.end(), remaining.begin(), remaining.end());
+  std::vector<spool::MessageLocation> out;
+  for (const CoveredMessage& m : scan_coverage(spool_dir, holds, true, now).messages) {
+    if (m.holds.front() >= lifted.size()) continue;  // indices are sorted: no lifted hold covers it
+    if (m.holds.back() >= lifted.size()) {
+      ++r.still_held;
+      r.still_held_by = detect::format_actor_ref(holds[m.holds.back()].actor);
+      continue;
+    }
+    out.push_back(m.location);
+  }
+  return out;
+}
+
+void act_on_held_mail(const std::string& state_dir, const std::string& spool_dir, queue::EximRunner& exim,
+                      HeldMail mail, const std::vector<store::HoldRecord>& remaining, int64_t now,
+                      const std::string& operator_name, ReleaseResult& r) {
+  std::vector<spool::MessageLocation> messages = releasable_mail(spool_dir, r.lifted, remaining, now, r);
+  if (messages.empty()) return;
   if (mail == HeldMail::thaw) {
     std::vector<std::string> ids;
-    for (const auto& m : selected.messages) ids.push_back(m.location.id);
+    for (const auto& m : messages) ids.push_back(m.id);
     for (const auto& o : queue::run_exim_action(exim, queue::EximAction::thaw, ids)) o.ok ? ++r.thawed : ++r.failed;
     return;
   }
-  std::vector<spool::MessageLocation> locations;
-  for (const auto& m : selected.messages) locations.push_back(m.location);
-  queue::RemoveResult removed = queue::quarantine_and_remove(
-      locations, state_dir, spool_dir, "release " + detect::format_actor_ref(hold.actor), operator_name, now, exim);
+  std::string selection = "release";
+  for (const store::HoldRecord& h : r.lifted) selection += " " + detect::format_actor_ref(h.actor);
+  queue::RemoveResult removed =
+      queue::quarantine_and_remove(messages, state_dir, spool_dir, selection, operator_name, now, exim);
   r.removed = removed.removed;
   r.failed += removed.failed;
   r.batch_dir = removed.batch_dir;
   if (!removed.error.empty()) r.error = removed.error;
 }
 
+void append_error(std::string& error, const std::string& more) { error += (error.empty() ? "" : "; ") + more; }
+
 }  // namespace
 
 ReleaseResult release_actor(store::HoldStore& store, const std::string& state_dir, const std::string& spool_dir,
-                            queue::EximRunner& exim, const detect::ActorRef& actor, HeldMail mail, int64_t now,
-                            const std::string& operator_name) {
+                            queue::EximRunner& exim, const detect::ActorRef& actor, HeldMail mail,
+                            ReleaseScope scope, int64_t now, const std::string& operator_name) {
   ReleaseResult r;
   std::string error;
-  auto hold = store.active_hold(actor, &error);
-  if (!hold) {
-    r.error = error.empty() ? detect::format_actor_ref(actor) + " is not held" : error;
-    return r;
-  }
+  auto active = store.active_holds(&error);
+  if (!active) return r.error = error, r;
+  auto hold = std::find_if(active->begin(), active->end(), [&](const auto& h) { return h.actor == actor; });
+  if (hold == active->end()) return r.error = not_held(*active, actor), r;
+  std::vector<store::HoldRecord> remaining;
+  for (const store::HoldRecord& h : *active)
+    (h.actor == actor || (scope == ReleaseScope::incident && h.incident == hold->incident) ? r.lifted : remaining)
+        .push_back(h);
+  std::vector<detect::ActorRef> actors;
+  for (const store::HoldRecord& h : r.lifted) actors.push_back(h.actor);
   const char* note = mail == HeldMail::thaw ? "thaw" : mail == HeldMail::remove ? "remove" : "keep";
-  if (!store.release(actor, now, std::string(note) + " by " + operator_name, &r.error)) return r;
+  if (!store.release_all(actors, now, std::string(note) + " by " + operator_name, &r.error)) return r;
   r.released = true;
   // New mail flows again first; then the held mail is dealt with.
-  if (auto active = store.active_holds(&error)) {
-    if (!write_hold_lists(state_dir, *active, &error)) r.error = "hold lists not rewritten: " + error;
-  }
-  if (actor.type == detect::ActorType::Script) {
+  if (!remove_from_hold_lists(state_dir, r.lifted, remaining, &error))
+    append_error(r.error, "hold lists not rewritten: " + error);
+  for (const store::HoldRecord& h : r.lifted) {
+    if (h.actor.type != detect::ActorType::Script) continue;
     std::vector<std::string> problems;
-    r.scripts_restored = restore_scripts(state_dir, actor.key, operator_name, &problems);
-    for (const std::string& p : problems) r.error += (r.error.empty() ? "" : "; ") + p;
+    r.scripts_restored += restore_scripts(state_dir, h.actor.key, operator_name, &problems);
+    for (const std::string& p : problems) append_error(r.error, p);
   }
   if (mail != HeldMail::keep && !spool_dir.empty())
-    act_on_held_mail(*hold, state_dir, spool_dir, exim, mail, now, operator_name, r);
-  store.add_event({now, "release", detect::format_actor_ref(actor),
-                   fmt::format("{} by {}: thawed {}, removed {}, failed {}", note, operator_name, r.thawed, r.removed,
-                               r.failed)},
-                  nullptr);
+    act_on_held_mail(state_dir, spool_dir, exim, mail, remaining, now, operator_name, r);
+  for (const store::HoldRecord& h : r.lifted)
+    store.add_event({now, "release", detect::format_actor_ref(h.actor),
+                     fmt::format("{} by {} (incident {}): thawed {}, removed {}, failed {}, left frozen {}", note,
+                                 operator_name, h.incident, r.thawed, r.removed, r.failed, r.still_held)},
+                    nullptr);
   return r;
 }
 

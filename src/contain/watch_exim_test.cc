@@ -15,6 +15,10 @@
 #include <fstream>
 #include <thread>
 
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
 #include "eximlab.h"
 
 namespace {
@@ -143,11 +147,33 @@ TEST(WatchOnRealExim, ScriptBurstIsHeldAndReleaseThawDeliversIt) {
   watch.stop();
   watch.start();
   EXPECT_TRUE(wait_for_hold(watch, "local_user:userx1", 2));
+  std::this_thread::sleep_for(std::chrono::seconds(4));  // watch's own freeze passes (now and +3 s)
+  size_t frozen_now = count(lab->exim({"-bp"}), "*** frozen ***");
+  ASSERT_GT(frozen_now, 0u);
 
-  auto r = watch.cli({"release", "user:userx1", "--thaw"});
+  // The script and its user are one incident; `holds` counts the frozen mail Exim's ACL froze too.
+  auto holds = watch.cli({"holds", "--json"});
+  auto incidents = nlohmann::json::parse(holds.out).at("incidents");
+  ASSERT_EQ(incidents.size(), 1u) << holds.out;
+  EXPECT_EQ(incidents[0].at("incident"), "script:/home/userx1/public_html") << holds.out;
+  EXPECT_EQ(incidents[0].at("frozen_in_queue"), frozen_now) << holds.out;
+  EXPECT_EQ(incidents[0].at("holds").size(), 2u) << holds.out;  // the script and its user
+
+  // Releasing the user alone must not deliver mail the script's hold still covers.
+  auto only = watch.cli({"release", "user:userx1", "--only", "--thaw"});
+  EXPECT_EQ(only.exit_code, 0) << only.err;
+  EXPECT_NE(only.out.find("thawed 0"), std::string::npos) << only.out;
+  EXPECT_NE(only.out.find(fmt::format("left frozen {}", frozen_now)), std::string::npos) << only.out;
+  EXPECT_EQ(count(lab->exim({"-bp"}), "*** frozen ***"), frozen_now) << "held mail was thawed";
+  auto user_again = watch.cli({"release", "user:userx1"});
+  EXPECT_EQ(user_again.exit_code, 2);
+  EXPECT_NE(user_again.err.find("held as the user running script:/home/userx1/public_html"), std::string::npos)
+      << user_again.err;
+
+  // The incident as a whole: everything thawed and delivered.
+  auto r = watch.cli({"release", "script:/home/userx1/public_html", "--thaw"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  auto r2 = watch.cli({"release", "script:/home/userx1/public_html", "--thaw"});
-  EXPECT_EQ(r2.exit_code, 0) << r2.err;
+  EXPECT_NE(r.out.find(fmt::format("thawed {}", frozen_now)), std::string::npos) << r.out;
   lab->exim({"-qff"});
   lab->settle();
   EXPECT_EQ(std::stoul(lab->exim({"-bpc"})), 0u) << lab->exim({"-bp"});
@@ -169,7 +195,9 @@ TEST(WatchOnRealExim, HijackedAccountIsHeldSteadySenderIsNot) {
   ASSERT_TRUE(wait_for_hold(watch, "auth_account:sales@acme-shop.example", 5))
       << sw::testing::read_file(lab->dir() + "/watch.err");
   std::string holds = watch.cli({"holds"}).out;
-  EXPECT_EQ(count(holds, "\n"), 3u) << holds;  // account, its client IP, its sender: nobody else
+  EXPECT_EQ(count(holds, "\n  "), 3u) << holds;  // account, its client IP, its sender: nobody else
+  EXPECT_EQ(holds.find("incident auth_account:sales@acme-shop.example"), 0u) << "one incident\n" << holds;
+  EXPECT_EQ(count(holds, "\nincident "), 0u) << "one incident\n" << holds;
   // New mail from the held account is frozen by Exim's ACL at MAIL time. The hold can land
   // while the burst's last messages are still arriving, so count only what comes after it.
   const std::string held_line = "spamwarden: held SMTP submission A=sales@acme-shop.example";

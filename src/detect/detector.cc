@@ -140,10 +140,14 @@ void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
     actors.push_back(touch(ActorType::Sender, to_lower(l.address), l.time));
   std::erase(actors, nullptr);
   Inflight inflight;
+  size_t first_trip = trips->size();
   for (Actor* a : actors) {
     count_message(*a, l, rcpts, trips);
     inflight.actors.push_back(a->ref);
   }
+  for (size_t i = first_trip; i < trips->size(); ++i)
+    for (const ActorRef& ref : inflight.actors)
+      if (!(ref == (*trips)[i].actor)) (*trips)[i].companions.push_back(ref);
   if (!actors.empty() && !l.message_id.empty()) {
     // Bounded whatever the log holds: past the cap the oldest (most likely never Completed,
     // e.g. the log was cut) are forgotten.
@@ -208,7 +212,7 @@ void Detector::check(Actor& a, CivilSeconds t, std::vector<Trip>* trips) {
 void Detector::trip(Actor& a, CivilSeconds time, std::string reason, std::vector<Trip>* trips) {
   a.tripped = true;
   ++counts_.trips;
-  trips->push_back(Trip{a.ref, std::move(reason), a.related_user, time});
+  trips->push_back(Trip{a.ref, std::move(reason), a.related_user, time, {}});
 }
 
 void Detector::on_outcome(const LogLine& l, std::vector<Trip>* trips) {

@@ -25,6 +25,9 @@ struct Trip {
   std::string reason;        // "21 messages in 10s (limit 20)"
   std::string related_user;  // scripts: the local user that ran them (held with the script)
   CivilSeconds time = 0;     // log time of the line that crossed the limit
+  // The other actors of the message that crossed the limit (its user, account, sender...):
+  // holds of actors seen on the same mail belong to one incident.
+  std::vector<ActorRef> companions;
 };
 
 struct DetectorCounts {

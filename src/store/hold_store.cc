@@ -54,7 +54,8 @@ class Statement {
 };
 
 constexpr const char* kHoldColumns =
-    "SELECT actor_type, actor_key, reason, related_user, since, frozen, active, released_at, release_note FROM holds";
+    "SELECT actor_type, actor_key, reason, related_user, since, frozen, active, released_at, release_note, incident "
+    "FROM holds";
 
 HoldRecord read_hold(const Statement& s) {
   HoldRecord h;
@@ -67,6 +68,8 @@ HoldRecord read_hold(const Statement& s) {
   h.active = s.integer(6) != 0;
   h.released_at = s.integer(7);
   h.release_note = s.text(8);
+  h.incident = s.text(9);
+  if (h.incident.empty()) h.incident = detect::format_actor_ref(h.actor);  // stored before incidents existed
   return h;
 }
 
@@ -84,7 +87,10 @@ std::unique_ptr<HoldStore> HoldStore::open(const std::string& path, std::string*
   }
   sqlite3_busy_timeout(db, 5000);  // `release` and `watch` may write at the same moment
   std::unique_ptr<HoldStore> store(new HoldStore(db));
-  if (!store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error) || !store->exec(kSchema, error)) {
+  // WAL with synchronous=NORMAL: a commit is in the log file before it returns, so it survives
+  // kill -9 of the process (not a power cut before the next checkpoint) without an fsync each.
+  if (!store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error) || !store->exec(kSchema, error) ||
+      !store->add_incident_column(error)) {
     if (error) *error = path + ": " + *error;
     return nullptr;
   }
@@ -92,6 +98,13 @@ std::unique_ptr<HoldStore> HoldStore::open(const std::string& path, std::string*
 }
 
 HoldStore::~HoldStore() { sqlite3_close(db_); }
+
+bool HoldStore::add_incident_column(std::string* error) {
+  Statement s(db_, "SELECT 1 FROM pragma_table_info('holds') WHERE name = 'incident'", error);
+  if (!s) return false;
+  if (s.step() == SQLITE_ROW) return true;
+  return exec("ALTER TABLE holds ADD COLUMN incident TEXT NOT NULL DEFAULT ''", error);
+}
 
 bool HoldStore::exec(const char* sql, std::string* error) {
   char* message = nullptr;
@@ -103,12 +116,13 @@ bool HoldStore::exec(const char* sql, std::string* error) {
 
 bool HoldStore::add_hold(const HoldRecord& h, std::string* error) {
   Statement s(db_,
-              "INSERT OR IGNORE INTO holds(actor_type, actor_key, reason, related_user, since, frozen) "
-              "VALUES(?,?,?,?,?,?)",
+              "INSERT OR IGNORE INTO holds(actor_type, actor_key, reason, related_user, since, frozen, incident) "
+              "VALUES(?,?,?,?,?,?,?)",
               error);
   if (!s) return false;
   s.bind(1, std::string(detect::actor_type_name(h.actor.type))).bind(2, h.actor.key).bind(3, h.reason);
   s.bind(4, h.related_user).bind(5, h.since).bind(6, h.frozen);
+  s.bind(7, h.incident.empty() ? detect::format_actor_ref(h.actor) : h.incident);
   if (!s.run(error)) return false;
   return sqlite3_changes(db_) > 0;
 }
@@ -144,6 +158,32 @@ bool HoldStore::release(const detect::ActorRef& actor, int64_t now, const std::s
   s.bind(1, now).bind(2, note).bind(3, std::string(detect::actor_type_name(actor.type))).bind(4, actor.key);
   if (!s.run(error)) return false;
   return sqlite3_changes(db_) > 0;
+}
+
+bool HoldStore::release_all(const std::vector<detect::ActorRef>& actors, int64_t now, const std::string& note,
+                            std::string* error) {
+  if (!exec("BEGIN IMMEDIATE", error)) return false;
+  for (const detect::ActorRef& actor : actors) {
+    std::string ignored;
+    if (!release(actor, now, note, &ignored) && !ignored.empty()) {
+      if (error) *error = ignored;
+      exec("ROLLBACK", nullptr);
+      return false;
+    }
+  }
+  return exec("COMMIT", error) || (exec("ROLLBACK", nullptr), false);
+}
+
+std::optional<HoldRecord> HoldStore::released_hold(const detect::ActorRef& actor, int64_t since, std::string* error) {
+  Statement s(db_,
+              (std::string(kHoldColumns) +
+               " WHERE active = 0 AND actor_type = ? AND actor_key = ? AND since >= ? ORDER BY id DESC LIMIT 1")
+                  .c_str(),
+              error);
+  if (!s) return std::nullopt;
+  s.bind(1, std::string(detect::actor_type_name(actor.type))).bind(2, actor.key).bind(3, since);
+  if (s.step() != SQLITE_ROW) return std::nullopt;
+  return read_hold(s);
 }
 
 bool HoldStore::set_frozen(const detect::ActorRef& actor, int64_t frozen, std::string* error) {

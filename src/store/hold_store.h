@@ -19,6 +19,9 @@ struct HoldRecord {
   detect::ActorRef actor;
   std::string reason;
   std::string related_user;  // scripts: the local user held with them
+  // The actors held together for one burst (a script, its user, its sender) share an incident,
+  // named after the first of them ("script:/home/u/x"); `release` lifts an incident as a whole.
+  std::string incident;
   int64_t since = 0;         // unix seconds
   int64_t frozen = 0;        // queued messages frozen when the hold began
   bool active = true;
@@ -47,6 +50,12 @@ class HoldStore {
   std::optional<HoldRecord> active_hold(const detect::ActorRef& actor, std::string* error);
   // Marks the actor's active hold released; false if there was none (or on error).
   bool release(const detect::ActorRef& actor, int64_t now, const std::string& note, std::string* error);
+  // Releases all of them in one transaction (all or none); false on error.
+  bool release_all(const std::vector<detect::ActorRef>& actors, int64_t now, const std::string& note,
+                   std::string* error);
+  // The latest released hold of the actor that began at or after `since`: how a running `watch`
+  // tells a release (recorded) from a hold the store never had or lost (not a release).
+  std::optional<HoldRecord> released_hold(const detect::ActorRef& actor, int64_t since, std::string* error);
   bool set_frozen(const detect::ActorRef& actor, int64_t frozen, std::string* error);
   bool add_event(const EventRecord& event, std::string* error);
   std::optional<std::vector<EventRecord>> recent_events(size_t limit, std::string* error);
@@ -54,6 +63,7 @@ class HoldStore {
  private:
   explicit HoldStore(sqlite3* db) : db_(db) {}
   bool exec(const char* sql, std::string* error);
+  bool add_incident_column(std::string* error);  // stores made before incidents
   sqlite3* db_;
 };
 
