@@ -157,7 +157,9 @@ TEST(WatchOnRealExim, ScriptBurstIsHeldAndReleaseThawDeliversIt) {
   ASSERT_EQ(incidents.size(), 1u) << holds.out;
   EXPECT_EQ(incidents[0].at("incident"), "script:/home/userx1/public_html") << holds.out;
   EXPECT_EQ(incidents[0].at("frozen_in_queue"), frozen_now) << holds.out;
-  EXPECT_EQ(incidents[0].at("holds").size(), 2u) << holds.out;  // the script and its user
+  // The script and its user, and its sender if that crossed its own limit too: one incident.
+  EXPECT_GE(incidents[0].at("holds").size(), 2u) << holds.out;
+  EXPECT_LE(incidents[0].at("holds").size(), 3u) << holds.out;
 
   // Releasing the user alone must not deliver mail the script's hold still covers.
   auto only = watch.cli({"release", "user:userx1", "--only", "--thaw"});
