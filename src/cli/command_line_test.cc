@@ -4,9 +4,11 @@
 #include <sys/wait.h>
 
 #include <array>
-#include <ctime>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 namespace {
@@ -100,6 +102,29 @@ TEST(CommandLine, LogsExitsTwoOnAFileThatIsNoMainLog) {
   Outcome r = run("logs " + log);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("is an Exim main-log line"), std::string::npos) << r.output;
+}
+
+// A damaged gzip is read up to the damage, from a file or from stdin: the report covers it,
+// stderr names the file and where it stopped, and the exit code is 2 (read in part).
+TEST(CommandLine, LogsReadsADamagedGzipUpToTheDamageAndExitsTwo) {
+  std::string text;
+  for (int i = 0; i < 3000; ++i)
+    text += "2026-10-25 10:" + std::to_string(10 + i % 50) + ":00 1vYQHI-" + std::to_string(100000 + i) +
+            "-Mw <= a" + std::to_string(i * 7919 % 10007) + "@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=900\n";
+  std::string plain = ::testing::TempDir() + "command-line-damaged", gz = plain + ".gz";
+  std::ofstream(plain) << text;
+  ASSERT_EQ(std::system(("gzip -c " + plain + " > " + gz).c_str()), 0);
+  std::ifstream in(gz, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  std::ofstream(gz, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() - 50);
+  for (std::string args : {"logs --json " + gz, "logs --json - < " + gz}) {
+    Outcome r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find("ends inside a member at compressed byte"), std::string::npos) << args << "\n" << r.output;
+    size_t at = r.output.find("\n \"messages\": ");
+    ASSERT_NE(at, std::string::npos) << r.output;
+    EXPECT_GT(std::stoul(r.output.substr(at + 14)), 2900u) << "what was read before the damage is reported";
+  }
 }
 
 TEST(CommandLine, QueueRefusesBadNumbersAndTheCheckSaysUnknown) {

@@ -270,8 +270,8 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   progress.done();
   for (const auto& w : pipeline.warnings()) result.report.warnings.push_back(w);
   result.damaged_inputs = pipeline.warnings().size();
-  for (const auto& src : sources)
-    if (std::string why = src->shortfall(); !why.empty()) {
+  for (size_t i = 0; i < sources.size(); ++i)
+    if (std::string why = sources[i]->shortfall(spans[i].lines); !why.empty()) {
       result.report.warnings.push_back(why);
       ++result.damaged_inputs;
     }
