@@ -190,5 +190,32 @@ TEST(ScanLogs, ADamagedGzipIsCountedUpToTheDamage) {
   EXPECT_EQ(warnings_with(r, std::to_string(r.forensics->lines().lines) + " lines"), 1u) << r.report.warnings.front();
 }
 
+// `logs F F`, F and a link to it, F by another path: one file, read once, with a warning that
+// does not count as damage; a copy (another inode) is still the overlap warning's.
+TEST(ScanLogs, TheSameFileGivenTwiceIsReadOnce) {
+  std::string dir = temp_path("twice-dir");
+  ::mkdir(dir.c_str(), 0700);
+  std::string log = dir + "/mainlog", symlink = temp_path("twice-symlink"), hardlink = temp_path("twice-hardlink");
+  write_file(log, burst_log());
+  ::unlink(symlink.c_str());
+  ::unlink(hardlink.c_str());
+  ASSERT_EQ(::symlink(log.c_str(), symlink.c_str()), 0);
+  ASSERT_EQ(::link(log.c_str(), hardlink.c_str()), 0);
+  std::string dotdot = dir + "/../" + dir.substr(dir.rfind('/') + 1) + "/mainlog";
+  ScanResult once = scan_logs({log}, ScanOptions{});
+  ScanResult r = scan_logs({log, log, symlink, hardlink, dotdot}, ScanOptions{});
+  EXPECT_EQ(r.forensics->lines().lines, once.forensics->lines().lines);
+  EXPECT_EQ(r.forensics->messages().messages, once.forensics->messages().messages);
+  EXPECT_EQ(r.report.inputs, std::vector<std::string>{log});
+  EXPECT_EQ(r.repeated_inputs, 4u);
+  EXPECT_EQ(r.damaged_inputs + r.unreadable_inputs + r.foreign_inputs, 0u);
+  EXPECT_EQ(warnings_with(r, log + " given twice: read once"), 1u);
+  EXPECT_EQ(warnings_with(r, symlink + " given twice (same file as " + log + "): read once"), 1u);
+  EXPECT_EQ(warnings_with(r, hardlink + " given twice (same file as " + log + "): read once"), 1u);
+  EXPECT_EQ(warnings_with(r, dotdot + " given twice (same file as " + log + "): read once"), 1u);
+  EXPECT_EQ(warnings_with(r, " overlaps "), 0u);
+  EXPECT_EQ(r.report.findings.size(), once.report.findings.size());
+}
+
 }  // namespace
 }  // namespace sw::stats
