@@ -261,7 +261,7 @@ class GzipSource : public LineBlocker {
     }
     if (n < 0) {
       stop(std::string("read error at compressed byte ") + std::to_string(pos_) + ": " + std::strerror(errno));
-      in_member_ = false;  // said already
+      in_member_ = false;  // the read error is the reason it ends, not a cut
       return false;
     }
     pos_ += uint64_t(n);
