@@ -4,9 +4,11 @@
 #include <sys/wait.h>
 
 #include <array>
-#include <ctime>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 namespace {
@@ -54,13 +56,20 @@ TEST(CommandLine, LogsRefusesAnEmptyTimeRangeAndSaysWhenNothingFellInside) {
   Outcome all = run("logs " + log);
   EXPECT_NE(all.output.find("period: 2026-10-25 10:00:00 to 2026-10-25 10:00:01"), std::string::npos) << all.output;
 
-  // The same log twice is warned about, but the report is made: exit 0 (no findings), not 2.
-  std::string hour = ::testing::TempDir() + "command-line-hour";
-  std::ofstream(hour) << "2026-10-25 10:00:00 1vYQHI-0003Yc-Mw <= a@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=900\n"
-                         "2026-10-25 11:00:00 1vYQHI-0003Yc-Mw Completed\n";
-  Outcome twice = run("logs " + hour + " " + hour);
+  // The same log twice (a copy of it, or the file itself) is warned about, but the report is
+  // made: exit 0 (no findings), not 2. The file itself is read once.
+  std::string hour = ::testing::TempDir() + "command-line-hour", copy = hour + ".copy";
+  for (const std::string& path : {hour, copy})
+    std::ofstream(path) << "2026-10-25 10:00:00 1vYQHI-0003Yc-Mw <= a@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=900\n"
+                           "2026-10-25 11:00:00 1vYQHI-0003Yc-Mw Completed\n";
+  Outcome copied = run("logs " + hour + " " + copy);
+  EXPECT_EQ(copied.exit_code, 0) << copied.output;
+  EXPECT_NE(copied.output.find(" overlaps "), std::string::npos) << copied.output;
+  Outcome twice = run("logs --json " + hour + " " + hour);
   EXPECT_EQ(twice.exit_code, 0) << twice.output;
-  EXPECT_NE(twice.output.find(" overlaps "), std::string::npos) << twice.output;
+  EXPECT_NE(twice.output.find(hour + " given twice: read once"), std::string::npos) << twice.output;
+  EXPECT_EQ(twice.output.find(" overlaps "), std::string::npos) << twice.output;
+  EXPECT_NE(twice.output.find("\n \"messages\": 1,"), std::string::npos) << "counted once\n" << twice.output;
   Outcome missing = run("logs " + log + " /nonexistent/mainlog");
   EXPECT_EQ(missing.exit_code, 2) << missing.output;
 }
@@ -100,6 +109,29 @@ TEST(CommandLine, LogsExitsTwoOnAFileThatIsNoMainLog) {
   Outcome r = run("logs " + log);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("is an Exim main-log line"), std::string::npos) << r.output;
+}
+
+// A damaged gzip is read up to the damage, from a file or from stdin: the report covers it,
+// stderr names the file and where it stopped, and the exit code is 2 (read in part).
+TEST(CommandLine, LogsReadsADamagedGzipUpToTheDamageAndExitsTwo) {
+  std::string text;
+  for (int i = 0; i < 3000; ++i)
+    text += "2026-10-25 10:" + std::to_string(10 + i % 50) + ":00 1vYQHI-" + std::to_string(100000 + i) +
+            "-Mw <= a" + std::to_string(i * 7919 % 10007) + "@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=900\n";
+  std::string plain = ::testing::TempDir() + "command-line-damaged", gz = plain + ".gz";
+  std::ofstream(plain) << text;
+  ASSERT_EQ(std::system(("gzip -c " + plain + " > " + gz).c_str()), 0);
+  std::ifstream in(gz, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  std::ofstream(gz, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() - 50);
+  for (std::string args : {"logs --json " + gz, "logs --json - < " + gz}) {
+    Outcome r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find("ends inside a member at compressed byte"), std::string::npos) << args << "\n" << r.output;
+    size_t at = r.output.find("\n \"messages\": ");
+    ASSERT_NE(at, std::string::npos) << r.output;
+    EXPECT_GT(std::stoul(r.output.substr(at + 14)), 2900u) << "what was read before the damage is reported";
+  }
 }
 
 TEST(CommandLine, QueueRefusesBadNumbersAndTheCheckSaysUnknown) {

@@ -50,7 +50,9 @@ class BufferPool : public std::enable_shared_from_this<BufferPool> {
   std::vector<std::unique_ptr<std::string>> free_;
 };
 
-// Shared logic: fill a buffer from `read_some`, cut at the last newline, carry the rest.
+// Shared logic: fill a buffer from `read_some`, cut at the last newline, carry the rest. A
+// source that meets damage or a read error calls stop(): the text before it is still handed
+// out, and shortfall() says why it ended there.
 class LineBlocker : public ByteSource {
  public:
   LineBlocker(std::string name, size_t index, size_t block_size)
@@ -68,7 +70,7 @@ class LineBlocker : public ByteSource {
         buf->resize(buf->size() * 2);
       }
       size_t n = eof_ ? 0 : read_some(buf->data() + used, buf->size() - used);
-      if (n == 0) eof_ = true;
+      if (n == 0 || !stop_reason_.empty()) eof_ = true;
       used += n;
       if (eof_) break;
       const void* nl = memrchr(buf->data(), '\n', used);
@@ -87,12 +89,24 @@ class LineBlocker : public ByteSource {
     b.position = position();
     b.offset = emitted_;
     emitted_ += used;
+    ends_in_newline_ = b.bytes.back() == '\n';
     return b;
   }
   const std::string& name() const override { return name_; }
+  std::string shortfall(uint64_t lines_read) const override {
+    if (stop_reason_.empty()) return {};
+    std::string last = emitted_ > 0 && !ends_in_newline_
+                           ? ", the last of them cut off without its newline and kept as it is, as zcat gives it"
+                           : "";
+    return name_ + ": " + stop_reason_ + "; read up to there: " + std::to_string(lines_read) + " lines (" +
+           std::to_string(emitted_) + " bytes of text)" + last + "; the rest is not read";
+  }
 
  protected:
+  // Fills dst with up to max bytes; 0 at the end, or after stop().
   virtual size_t read_some(char* dst, size_t max) = 0;
+  // Ends the input after what read_some returns now; `why` does not name the file.
+  void stop(std::string why) { stop_reason_ = std::move(why); }
 
  private:
   std::string name_;
@@ -100,7 +114,9 @@ class LineBlocker : public ByteSource {
   size_t block_size_;
   std::string carry_;
   uint64_t emitted_ = 0;  // text bytes handed out in blocks so far
+  bool ends_in_newline_ = true;
   bool eof_ = false;
+  std::string stop_reason_;
   std::shared_ptr<BufferPool> pool_ = BufferPool::make();
 };
 
@@ -140,9 +156,11 @@ class FdSource : public LineBlocker {
     out.resize(got);
     return got == length;
   }
-  std::string shortfall() const override {
+  std::string shortfall(uint64_t lines_read) const override {
+    if (std::string why = LineBlocker::shortfall(lines_read); !why.empty()) return why;
     if (!regular_ || pos_ >= total_) return {};
-    return name() + ": it was cut short while being read (" + std::to_string(pos_) + " of " + std::to_string(total_) +
+    return name() + ": it was cut short while being read (" + std::to_string(lines_read) + " lines, " +
+           std::to_string(pos_) + " of " + std::to_string(total_) +
            " bytes; a copytruncate rotation?): the rest of it is now in the rotated copy";
   }
 
@@ -158,7 +176,10 @@ class FdSource : public LineBlocker {
         pos_ += uint64_t(n);
         return size_t(n);
       }
-      if (errno != EINTR) throw InputError(errno_text("cannot read", name()));
+      if (errno != EINTR) {
+        stop(std::string("read error at byte ") + std::to_string(pos_) + ": " + std::strerror(errno));
+        return 0;
+      }
     }
   }
 
@@ -171,6 +192,9 @@ class FdSource : public LineBlocker {
   Peeked peeked_;
 };
 
+// Inflates member after member (pigz, `cat a.gz b.gz`). Damage (a stream cut short, corrupt
+// deflate data, a check value that does not match) ends the input where zlib met it: what it
+// inflated up to there is handed out, as zcat does.
 class GzipSource : public LineBlocker {
  public:
   GzipSource(int fd, bool owned, std::string name, size_t index, size_t block_size, uint64_t total,
@@ -193,31 +217,53 @@ class GzipSource : public LineBlocker {
     zs_.avail_out = unsigned(std::min<size_t>(max, 1u << 30));
     while (zs_.avail_out > 0 && !done_) {
       if (zs_.avail_in == 0 && !refill()) {
-        if (in_member_) throw InputError("unexpected end of compressed data in " + name());
         done_ = true;
+        if (in_member_) stop("the gzip data ends inside a member at compressed byte " + where() + ": cut short");
         break;
       }
+      unsigned out_before = zs_.avail_out;
       int rc = inflate(&zs_, Z_NO_FLUSH);
       in_member_ = true;
+      if (zs_.avail_out != out_before) member_ended_ = false;
       if (rc == Z_STREAM_END) {
-        in_member_ = false;  // concatenated members (pigz, cat a.gz b.gz) continue
+        in_member_ = false;  // concatenated members continue
+        member_ended_ = true;
+        member_end_ = pos_ - zs_.avail_in;
         inflateReset(&zs_);
       } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-        throw InputError("corrupt compressed data in " + name() + ": " +
-                         (zs_.msg ? zs_.msg : "inflate error"));
+        done_ = true;
+        stop(damage(zs_.msg ? zs_.msg : "inflate error " + std::to_string(rc)));
       }
     }
     return size_t(reinterpret_cast<char*>(zs_.next_out) - dst);
   }
 
  private:
+  // The compressed bytes inflate has taken so far: where it met the damage, to a few bytes.
+  std::string where() const {
+    std::string at = std::to_string(pos_ - zs_.avail_in);
+    return total_ > 0 ? at + " of " + std::to_string(total_) : at;
+  }
+  std::string damage(const std::string& zlib_says) const {
+    if (zlib_says == "incorrect data check" || zlib_says == "incorrect length check")
+      return "the gzip check value does not match at compressed byte " + where() + " (" + zlib_says +
+             "): the text read may hold wrong bytes";
+    if (member_ended_ && zlib_says == "incorrect header check")  // padding or garbage after a whole member
+      return "the bytes after the gzip member that ends at compressed byte " + std::to_string(member_end_) +
+             " are not gzip data";
+    return "damaged gzip data at compressed byte " + where() + " (" + zlib_says + ")";
+  }
   bool refill() {
     ssize_t n = ssize_t(peeked_.take(in_.data(), in_.size()));
     if (n == 0) {
       do n = ::read(fd_, in_.data(), in_.size());
       while (n < 0 && errno == EINTR);
     }
-    if (n < 0) throw InputError(errno_text("cannot read", name()));
+    if (n < 0) {
+      stop(std::string("read error at compressed byte ") + std::to_string(pos_) + ": " + std::strerror(errno));
+      in_member_ = false;  // the read error is the reason it ends, not a cut
+      return false;
+    }
     pos_ += uint64_t(n);
     zs_.next_in = reinterpret_cast<Bytef*>(in_.data());
     zs_.avail_in = unsigned(n);
@@ -230,7 +276,9 @@ class GzipSource : public LineBlocker {
   std::vector<char> in_;
   Peeked peeked_;
   z_stream zs_;
-  bool in_member_ = false;
+  bool in_member_ = false;     // inside a member that has not ended yet
+  bool member_ended_ = false;  // a member ended and no text came since
+  uint64_t member_end_ = 0;    // compressed bytes up to the end of the last whole member
   bool done_ = false;
 };
 

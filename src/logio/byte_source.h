@@ -43,9 +43,12 @@ class ByteSource {
   // The `length` bytes at `offset` of the input's text, read again from the open file (so
   // whole lines need not be copied to be shown later); false if not rereadable or short.
   virtual bool read_at(uint64_t /*offset*/, size_t /*length*/, std::string& /*out*/) const { return false; }
-  // Once read to its end: why the input was read only in part though no read failed (a file
-  // truncated under the reader by a copytruncate rotation), or "" when it was read whole.
-  virtual std::string shortfall() const { return {}; }
+  // Once read to its end: why the input was read only in part, or "" when it was read whole. A
+  // gzip damaged or cut short, or a read error, ends the input where it was met, and the text
+  // before it is still handed out (its last line too, newline or not, as zcat gives it); a
+  // file truncated under the reader (copytruncate) ends at the cut. The message names the
+  // file, where it stopped and what was read: `lines_read`, counted by the caller.
+  virtual std::string shortfall(uint64_t lines_read) const = 0;
 };
 
 // Opens "-" as stdin, a gzip file or stream by its magic bytes (not its name), anything else

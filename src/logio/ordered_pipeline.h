@@ -28,9 +28,10 @@ class OrderedPipeline {
 
   OrderedPipeline(int workers, ParseFn parse) : workers_(workers < 1 ? 1 : workers), parse_(std::move(parse)) {}
 
-  // Reads every source in order. A source that fails mid-way (truncated gzip, read error)
-  // ends early with a warning; the blocks read before are still consumed. A parse error in a
-  // worker is rethrown.
+  // Reads every source in order. A source that throws InputError mid-way ends early with a
+  // warning; the blocks read before are still consumed. (Damage and read errors the sources
+  // meet themselves end them without throwing: ByteSource::shortfall says so.) A parse error
+  // in a worker is rethrown.
   void run(std::vector<std::unique_ptr<ByteSource>>& sources, const ConsumeFn& consume) {
     std::thread reader([&] { read_all(sources); });
     std::vector<std::thread> pool;

@@ -1,6 +1,7 @@
 #include "stats/scan_logs.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -134,6 +135,38 @@ size_t warn_about_foreign_inputs(const std::vector<InputSpan>& spans, const std:
   return foreign;
 }
 
+// The same file given twice (`logs F F`, F and a link to it, /var/log/x and /var/log/../log/x)
+// would count every line twice: it is read once, under the name given first. Files are told
+// apart by device and inode before anything is read; a name that cannot be stat'ed is kept,
+// to be reported when it is opened. A copy (another inode) is left to the overlap warning.
+std::vector<std::string> distinct_files(const std::vector<std::string>& inputs, std::vector<std::string>& warnings) {
+  struct Seen {
+    dev_t device;
+    ino_t inode;
+    const std::string* path;
+  };
+  auto shown = [](const std::string& path) { return path == "-" ? std::string("<stdin>") : path; };
+  std::vector<Seen> seen;
+  std::vector<std::string> distinct;
+  for (const std::string& path : inputs) {
+    struct stat st;
+    if (path == "-" ? ::fstat(STDIN_FILENO, &st) == 0 : ::stat(path.c_str(), &st) == 0) {
+      auto same = std::find_if(seen.begin(), seen.end(),
+                               [&](const Seen& s) { return s.device == st.st_dev && s.inode == st.st_ino; });
+      if (same != seen.end()) {
+        warnings.push_back(path == *same->path
+                               ? fmt::format("{} given twice: read once", shown(path))
+                               : fmt::format("{} given twice (same file as {}): read once", shown(path),
+                                             shown(*same->path)));
+        continue;
+      }
+      seen.push_back({st.st_dev, st.st_ino, &path});
+    }
+    distinct.push_back(path);
+  }
+  return distinct;
+}
+
 void warn_about_overlaps(const std::vector<InputSpan>& spans, const std::vector<std::string>& names,
                          std::vector<std::string>& warnings) {
   for (size_t i = 1; i < spans.size(); ++i) {
@@ -227,7 +260,9 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   std::vector<std::unique_ptr<logio::ByteSource>> sources;
   std::vector<uint64_t> offsets;  // bytes of the inputs before each one, for progress
   uint64_t total = 0;
-  for (const auto& path : order_by_first_timestamp(inputs)) {
+  std::vector<std::string> files = distinct_files(inputs, result.report.warnings);
+  result.repeated_inputs = inputs.size() - files.size();
+  for (const auto& path : order_by_first_timestamp(files)) {
     try {
       auto src = logio::open_source(path, sources.size(), kBlockBytes);
       offsets.push_back(total);
@@ -270,8 +305,8 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   progress.done();
   for (const auto& w : pipeline.warnings()) result.report.warnings.push_back(w);
   result.damaged_inputs = pipeline.warnings().size();
-  for (const auto& src : sources)
-    if (std::string why = src->shortfall(); !why.empty()) {
+  for (size_t i = 0; i < sources.size(); ++i)
+    if (std::string why = sources[i]->shortfall(spans[i].lines); !why.empty()) {
       result.report.warnings.push_back(why);
       ++result.damaged_inputs;
     }

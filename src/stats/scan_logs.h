@@ -22,11 +22,13 @@ struct ScanResult {
   std::unique_ptr<Forensics> forensics;
   LogReport report;
   size_t unreadable_inputs = 0;  // could not be opened
-  size_t damaged_inputs = 0;     // read only in part (a gzip cut short, a read error)
+  size_t damaged_inputs = 0;     // read only in part (a gzip damaged or cut short, a read error)
   size_t foreign_inputs = 0;     // not one line of an Exim main log in them
+  size_t repeated_inputs = 0;    // a file given again (same device and inode): read once, advisory
 };
 
-// Inputs are paths or "-" for stdin. Unreadable inputs become warnings (and are counted).
+// Inputs are paths or "-" for stdin. Unreadable inputs become warnings (and are counted); a
+// file given twice, under any name, is read once.
 ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& options);
 
 // Orders paths oldest first by their first line's timestamp; unknown ones keep their place

@@ -4,9 +4,14 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -140,6 +145,76 @@ TEST(ScanLogs, TellsALogThatWritesZonesByItsEarliestInput) {
   EXPECT_TRUE(logged_with_timezone({local, zoned})) << "the earliest input decides";
   EXPECT_FALSE(logged_with_timezone({temp_path("zone-missing"), local}));
   EXPECT_FALSE(logged_with_timezone({"-"})) << "stdin is not peeked at";
+}
+
+void write_gzip_file(const std::string& path, std::string_view text) {
+  gzFile g = gzopen(path.c_str(), "wb");
+  gzwrite(g, text.data(), unsigned(text.size()));
+  gzclose(g);
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+size_t zcat_whole_lines(const std::string& path) {
+  FILE* pipe = ::popen(("zcat '" + path + "' 2>/dev/null | wc -l").c_str(), "r");
+  size_t lines = 0;
+  if (!pipe || std::fscanf(pipe, "%zu", &lines) != 1) ADD_FAILURE() << "zcat did not run";
+  if (pipe) ::pclose(pipe);
+  return lines;
+}
+
+size_t warnings_with(const ScanResult& r, std::string_view text) {
+  return size_t(std::count_if(r.report.warnings.begin(), r.report.warnings.end(),
+                              [&](const std::string& w) { return w.find(text) != std::string::npos; }));
+}
+
+// A gzip cut short is read up to the cut: its lines reach the report, a warning names the file
+// and where it stopped, and the input counts as damaged (exit 2), not as unreadable.
+TEST(ScanLogs, ADamagedGzipIsCountedUpToTheDamage) {
+  std::string log = burst_log(), gz = temp_path("damaged-mainlog.gz");
+  write_gzip_file(gz, log);
+  std::string bytes = file_bytes(gz);
+  write_file(gz, std::string_view(bytes).substr(0, bytes.size() * 3 / 4));
+  ScanResult r = scan_logs({gz}, ScanOptions{});
+  EXPECT_EQ(r.damaged_inputs, 1u);
+  EXPECT_EQ(r.unreadable_inputs, 0u);
+  size_t zcat_lines = zcat_whole_lines(gz);
+  ASSERT_GT(zcat_lines, 10000u);
+  EXPECT_GE(r.forensics->lines().lines, zcat_lines) << "every line inflated before the cut is counted";
+  EXPECT_LE(r.forensics->lines().lines, zcat_lines + 1) << "and the cut one at most besides";
+  ASSERT_EQ(warnings_with(r, "damaged-mainlog.gz: the gzip data ends inside a member at compressed byte"), 1u)
+      << r.report.warnings.front();
+  EXPECT_EQ(warnings_with(r, std::to_string(r.forensics->lines().lines) + " lines"), 1u) << r.report.warnings.front();
+}
+
+// `logs F F`, F and a link to it, F by another path: one file, read once, with a warning that
+// does not count as damage; a copy (another inode) is still the overlap warning's.
+TEST(ScanLogs, TheSameFileGivenTwiceIsReadOnce) {
+  std::string dir = temp_path("twice-dir");
+  ::mkdir(dir.c_str(), 0700);
+  std::string log = dir + "/mainlog", symlink = temp_path("twice-symlink"), hardlink = temp_path("twice-hardlink");
+  write_file(log, burst_log());
+  ::unlink(symlink.c_str());
+  ::unlink(hardlink.c_str());
+  ASSERT_EQ(::symlink(log.c_str(), symlink.c_str()), 0);
+  ASSERT_EQ(::link(log.c_str(), hardlink.c_str()), 0);
+  std::string dotdot = dir + "/../" + dir.substr(dir.rfind('/') + 1) + "/mainlog";
+  ScanResult once = scan_logs({log}, ScanOptions{});
+  ScanResult r = scan_logs({log, log, symlink, hardlink, dotdot}, ScanOptions{});
+  EXPECT_EQ(r.forensics->lines().lines, once.forensics->lines().lines);
+  EXPECT_EQ(r.forensics->messages().messages, once.forensics->messages().messages);
+  EXPECT_EQ(r.report.inputs, std::vector<std::string>{log});
+  EXPECT_EQ(r.repeated_inputs, 4u);
+  EXPECT_EQ(r.damaged_inputs + r.unreadable_inputs + r.foreign_inputs, 0u);
+  EXPECT_EQ(warnings_with(r, log + " given twice: read once"), 1u);
+  EXPECT_EQ(warnings_with(r, symlink + " given twice (same file as " + log + "): read once"), 1u);
+  EXPECT_EQ(warnings_with(r, hardlink + " given twice (same file as " + log + "): read once"), 1u);
+  EXPECT_EQ(warnings_with(r, dotdot + " given twice (same file as " + log + "): read once"), 1u);
+  EXPECT_EQ(warnings_with(r, " overlaps "), 0u);
+  EXPECT_EQ(r.report.findings.size(), once.report.findings.size());
 }
 
 }  // namespace
