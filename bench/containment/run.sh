@@ -142,11 +142,33 @@ if ((!SKIP_BURSTS)); then
   done
 fi
 
+# hold_flood N: N SMTP-AUTH accounts, each sending 12 messages within a second (all held: more
+# than 10 in 2 s), 100 accounts a second - the prefix that puts N holds in place while reading.
+hold_flood() {
+  awk -v n="$1" 'BEGIN {
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    for (a = 0; a < n; a++) {
+      s = 10 + int(a / 100)
+      stamp = sprintf("2026-10-24 %02d:%02d:%02d", 14 + int(s / 3600), int(s / 60) % 60, s % 60)
+      for (m = 0; m < 12; m++) {
+        id = "1xV9ru-"; v = k
+        for (i = 0; i < 6; i++) { id = id substr(digits, v % 62 + 1, 1); v = int(v / 62) }
+        printf "%s [%d] %s-2v <= news@shop.example H=(pc) [192.0.2.9]:5000 P=esmtpa A=dovecot_login:acct%d@shop.example S=500 id=%d@shop.example T=\"Offer\" for to%d@example.net\n", stamp, 1000 + k, id, a, k, k
+        k++
+      }
+    }
+  }'
+}
+
 FROWS=()
 if ((!SKIP_FOLLOWER)); then
-  for mb in $((FOLLOWER_MB / 3)) "$FOLLOWER_MB"; do
+  for mb in $((FOLLOWER_MB / 3)) "$FOLLOWER_MB" "holds+$((FOLLOWER_MB / 3))"; do
     f=$WORK/mainlog-$mb.log
-    "$GEN" --size-mb "$mb" --seed 1 >"$f"
+    if [[ $mb == holds+* ]]; then  # 10,000 holds placed first, then ordinary traffic under them
+      { hold_flood 10000; "$GEN" --size-mb "${mb#holds+}" --seed 1 --start "2026-10-25 00:00:00"; } >"$f"
+    else
+      "$GEN" --size-mb "$mb" --seed 1 >"$f"
+    fi
     total=$(wc -l <"$f")
     cat "$f" >/dev/null   # page cache warm
     for ((RUN = 1; RUN <= REPEAT; RUN++)); do
@@ -192,8 +214,10 @@ fi
   if ((${#FROWS[@]})); then
     echo "Follower: \`spamwarden watch --from-start --exit-at-end\` on gen_mainlog --seed 1 (page cache warm)."
     echo
-    echo "Default limits, so the planted culprits (and more) are held on the way: each hold renames the"
-    echo "changed hold lists into place in the read loop; the store write and the fsyncs run on a worker thread."
+    echo "Default limits, so the planted culprits (and more) are held on the way: the holds of each 1 MB"
+    echo "block are recorded in one store transaction and each changed list is renamed into place once, in"
+    echo "the read loop; the fsyncs run on a worker thread. *holds+N*: 10,000 SMTP-AUTH accounts burst first"
+    echo "(120,000 lines, every one held), then N MB of ordinary traffic under 10,000 active holds."
     echo
     echo "| log | wc -l | lines read | wall s | lines/s (wall) | CPU s | lines per CPU s | holds placed | active actors | peak RSS MB | load |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|"

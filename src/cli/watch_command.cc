@@ -116,6 +116,7 @@ int run_watch(const WatchArgs& a, bool explicit_config) {
                                    store.get(), &exim, &alerter, log_line);
   detect::Detector detector(cfg->limits);
   for (const store::HoldRecord& h : containment.start()) detector.mark_tripped(h.actor);
+  containment.set_batching(true);
   metrics::WatchMetrics metrics;
   metrics::TypeRates rates;
   metrics::MetricsServer server(metrics);
@@ -143,7 +144,8 @@ int run_watch(const WatchArgs& a, bool explicit_config) {
   auto last_tick = started - std::chrono::seconds(2);
   std::string last_error;
   while (!g_stop) {
-    size_t lines = follower.poll(on_line, 8u << 20);
+    size_t lines = follower.poll(on_line, 1u << 20);  // 1 MB: a hold waits for at most ~10 ms of lines
+    containment.publish();  // the holds of this block: one store transaction, each changed list written once
     if (a.exit_at_end && lines == 0 && follower.lag_bytes() == 0) {
       if (!follower.last_error().empty()) {  // a catch-up run over a log it cannot read
         log_line(follower.last_error());

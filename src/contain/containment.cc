@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <ctime>
 #include <set>
+#include <unordered_map>
 
 #include "contain/script_disable.h"
 #include "queue/actions.h"
@@ -21,7 +22,8 @@ using detect::ActorType;
 
 namespace {
 constexpr int64_t kSecondFreezePassDelay = 3;
-}
+constexpr std::string_view kRunsHeldScript = "runs held script ";  // the note of a script's user
+}  // namespace
 
 std::map<ActorType, std::vector<HoldListEntry>> hold_list_entries(const std::vector<store::HoldRecord>& holds) {
   std::map<ActorType, std::vector<HoldListEntry>> lists;
@@ -30,7 +32,7 @@ std::map<ActorType, std::vector<HoldListEntry>> hold_list_entries(const std::vec
     lists[h.actor.type].push_back({h.actor.key, h.reason});
     // Exim cannot see a script's directory at submission time; the user running it can be held.
     if (h.actor.type == ActorType::Script && !h.related_user.empty())
-      lists[ActorType::LocalUser].push_back({h.related_user, "runs held script " + h.actor.key});
+      lists[ActorType::LocalUser].push_back({h.related_user, std::string(kRunsHeldScript) + h.actor.key});
   }
   return lists;
 }
@@ -45,8 +47,6 @@ bool write_hold_lists(const std::string& state_dir, const std::vector<store::Hol
 }
 
 namespace {
-
-constexpr std::string_view kRunsHeldScript = "runs held script ";
 
 std::string read_whole_file(const std::string& path, struct stat* st, bool* exists) {
   std::string text;
@@ -129,13 +129,35 @@ std::vector<store::HoldRecord> Containment::start() {
     if (auto holds = store_->active_holds(&error)) holds_ = *holds;
     else log_("cannot read holds from the store: " + error);
   }
+  index_holds();
   recover_listed_holds();
   remove_stale_temporaries(hold_list_dir(options_.state_dir));
   written_.clear();  // every list is written afresh, from the store and what the lists held
+  dirty_.fill(true);
   std::vector<std::string> changed;
   rewrite_lists(&changed);
   sync_files(changed, hold_list_dir(options_.state_dir));
   return holds_;
+}
+
+void Containment::index_holds() {
+  incident_of_.clear();
+  script_user_incident_.clear();
+  for (auto& entries : entries_) entries.clear();
+  for (const store::HoldRecord& h : holds_) index(h);
+  dirty_.fill(true);
+}
+
+void Containment::index(const store::HoldRecord& h) {
+  incident_of_[detect::format_actor_ref(h.actor)] = h.incident;
+  entries_[size_t(h.actor.type)].push_back({h.actor.key, h.reason});
+  dirty_[size_t(h.actor.type)] = true;
+  if (h.actor.type == ActorType::Script && !h.related_user.empty()) {
+    script_user_incident_.emplace(h.related_user, h.incident);
+    // Exim cannot see a script's directory at submission time; the user running it is held.
+    entries_[size_t(ActorType::LocalUser)].push_back({h.related_user, std::string(kRunsHeldScript) + h.actor.key});
+    dirty_[size_t(ActorType::LocalUser)] = true;
+  }
 }
 
 void Containment::rewrite_lists(std::vector<std::string>* changed) {
@@ -146,8 +168,11 @@ void Containment::rewrite_lists(std::vector<std::string>* changed) {
   ::mkdir(options_.state_dir.c_str(), 0755);
   ::mkdir(hold_list_dir(options_.state_dir).c_str(), 0755);
   bool ok = true;
-  for (const auto& [type, entries] : hold_list_entries(holds_)) {
-    std::string content = render_hold_list(type, entries), path = hold_list_path(options_.state_dir, type);
+  for (ActorType type : detect::kAllActorTypes) {
+    std::string path = hold_list_path(options_.state_dir, type);
+    if (!dirty_[size_t(type)] && written_.count(type) && ::access(path.c_str(), F_OK) == 0) continue;
+    std::string content = render_hold_list(type, entries_[size_t(type)]);
+    dirty_[size_t(type)] = false;
     auto it = written_.find(type);
     if (it != written_.end() && it->second == content && ::access(path.c_str(), F_OK) == 0) continue;
     if (write_file_atomically(path, content, &error, Durability::visible_only)) {
@@ -212,6 +237,7 @@ void Containment::recover_listed_holds() {
                              .release_note = ""};
       covered.insert({type, e.key});
       holds_.push_back(hold);
+      index(hold);
       log_("hold on " + name + " recovered from its hold list (the store did not have it: the last run stopped "
            "before recording it)");
       store::EventRecord event{now, "recover", name, "on the hold list, not in the store: " + hold.reason};
@@ -233,48 +259,82 @@ bool Containment::record(const store::HoldRecord& hold, const store::EventRecord
   return true;
 }
 
+bool Containment::record_all(const std::vector<PendingHold>& batch) {
+  if (!store_) return true;
+  std::vector<store::HoldRecord> holds;
+  std::vector<store::EventRecord> events;
+  for (const PendingHold& p : batch) holds.push_back(p.hold), events.push_back(p.event);
+  std::string error;
+  return store_->add_holds(holds, events, &error);
+}
+
 std::string Containment::incident_for(const detect::Trip& trip) const {
-  for (const store::HoldRecord& h : holds_)
-    if (same_incident(h, trip.actor, trip.related_user, trip.companions)) return h.incident;
+  auto incident = [&](const std::unordered_map<std::string, std::string>& map, const std::string& key) {
+    auto it = map.find(key);
+    return it == map.end() ? nullptr : &it->second;
+  };
+  for (const ActorRef& companion : trip.companions)
+    if (auto* found = incident(incident_of_, detect::format_actor_ref(companion))) return *found;
+  if (!trip.related_user.empty()) {
+    if (auto* found = incident(incident_of_, detect::format_actor_ref({ActorType::LocalUser, trip.related_user})))
+      return *found;
+    if (auto* found = incident(script_user_incident_, trip.related_user)) return *found;
+  }
+  if (trip.actor.type == ActorType::LocalUser)
+    if (auto* found = incident(script_user_incident_, trip.actor.key)) return *found;
   return detect::format_actor_ref(trip.actor);
 }
 
 bool Containment::hold(const detect::Trip& trip, int64_t now) {
-  auto held = [&](const store::HoldRecord& h) { return h.actor == trip.actor; };
-  if (std::any_of(holds_.begin(), holds_.end(), held)) return false;
   std::string actor = detect::format_actor_ref(trip.actor);
+  if (incident_of_.count(actor)) return false;
   store::HoldRecord record{.actor = trip.actor, .reason = trip.reason, .related_user = trip.related_user,
                            .incident = incident_for(trip), .since = now, .frozen = 0, .active = true,
                            .released_at = 0, .release_note = ""};
-  store::EventRecord event{now, "hold", actor, trip.reason};
   holds_.push_back(record);
-  // The store before the lists: a hold Exim acts on must survive kill -9 of this process. The
-  // store's commit costs no fsync (WAL); if it fails, the worker retries and the lists hold
-  // anyway (a restart recovers them from the lists).
-  bool stored = this->record(record, event);
-  std::vector<std::string> changed;
-  rewrite_lists(&changed);  // this is what stops new mail
-  {
-    std::lock_guard lock(mutex_);
-    ++counts_.holds;
-    store_jobs_.push_back({.hold = record, .event = event, .lists = std::move(changed), .stored = stored,
-                           .failure_logged = false});
-    if (((options_.freeze_queued && exim_) || disables_scripts(trip.actor, trip.related_user)) &&
-        !options_.spool_dir.empty()) {
-      jobs_.push_back({record, 0});
-      jobs_.push_back({record, now + kSecondFreezePassDelay});
-    }
-  }
-  store_wake_.notify_one();
-  wake_.notify_one();
+  index(record);
   std::string summary = fmt::format("held {}: {}", actor, trip.reason);
   if (!trip.related_user.empty()) summary += " (local user " + trip.related_user + " held with it)";
   if (record.incident != actor) summary += " [incident " + record.incident + "]";
-  log_(summary);
-  if (alerter_)
-    alerter_->post({"hold", actor, summary,
-                    {{"reason", trip.reason}, {"related_user", trip.related_user}, {"since", now}}});
+  pending_.push_back({record, {now, "hold", actor, trip.reason}, std::move(summary)});
+  if (!batching_) publish();
   return true;
+}
+
+void Containment::publish() {
+  if (pending_.empty()) return;
+  std::vector<PendingHold> batch;
+  batch.swap(pending_);
+  // The store before the lists: a hold Exim acts on must survive kill -9 of this process. The
+  // commit costs no fsync (WAL); if it fails, the worker retries and the lists hold anyway (a
+  // restart recovers them from the lists).
+  bool stored = record_all(batch);
+  std::vector<std::string> changed;
+  rewrite_lists(&changed);  // this is what stops new mail
+  int64_t now = ::time(nullptr);
+  {
+    std::lock_guard lock(mutex_);
+    counts_.holds += batch.size();
+    for (const PendingHold& p : batch) {
+      if (!stored)
+        store_jobs_.push_back({.hold = p.hold, .event = p.event, .lists = {}, .stored = false, .failure_logged = false});
+      if (((options_.freeze_queued && exim_) || disables_scripts(p.hold.actor, p.hold.related_user)) &&
+          !options_.spool_dir.empty()) {
+        jobs_.push_back({p.hold, 0});
+        jobs_.push_back({p.hold, now + kSecondFreezePassDelay});
+      }
+    }
+    store_jobs_.push_back({.hold = {}, .event = {}, .lists = std::move(changed), .stored = true,
+                           .failure_logged = false});  // the fsync of the lists
+  }
+  store_wake_.notify_one();
+  wake_.notify_one();
+  for (const PendingHold& p : batch) {
+    log_(p.summary);
+    if (alerter_)
+      alerter_->post({"hold", detect::format_actor_ref(p.hold.actor), p.summary,
+                      {{"reason", p.hold.reason}, {"related_user", p.hold.related_user}, {"since", p.hold.since}}});
+  }
 }
 
 void Containment::store_worker() {
@@ -322,6 +382,7 @@ void Containment::flush() {
 }
 
 std::vector<ActorRef> Containment::sync(int64_t now) {
+  publish();
   std::vector<ActorRef> released;
   std::string error;
   bool pending = false;
@@ -333,11 +394,13 @@ std::vector<ActorRef> Containment::sync(int64_t now) {
   // release is read from it until the store worker has caught up.
   if (store_ && !pending) {
     if (auto active = store_->active_holds(&error)) {
+      std::unordered_map<std::string, bool> in_store;
+      for (const store::HoldRecord& a : *active) in_store[detect::format_actor_ref(a.actor)] = true;
       for (const store::HoldRecord& h : holds_) {
-        if (std::any_of(active->begin(), active->end(), [&](const auto& a) { return a.actor == h.actor; })) continue;
+        std::string why, name = detect::format_actor_ref(h.actor);
+        if (in_store.count(name)) continue;
         // Only a release the store recorded lifts a hold; a hold the store lost (its file
         // replaced, a failed write) is recorded again, never dropped without a word.
-        std::string why, name = detect::format_actor_ref(h.actor);
         if (auto r = store_->released_hold(h.actor, h.since, &why)) {
           released.push_back(h.actor);
           log_("hold on " + name + " released (" + r->release_note + ")");
@@ -350,9 +413,11 @@ std::vector<ActorRef> Containment::sync(int64_t now) {
         }
         active->push_back(h);
       }
-      bool changed = !released.empty() || active->size() != holds_.size();
-      holds_ = std::move(*active);
-      if (changed) lists_dirty_ = true;
+      if (!released.empty() || active->size() != holds_.size()) {
+        holds_ = std::move(*active);
+        index_holds();
+        lists_dirty_ = true;
+      }
     }
   }
   if (lists_dirty_) {

@@ -7,6 +7,7 @@
 // the caller (the log follower). The in-memory set is authoritative while running: a store
 // that fails (full disk) is logged and retried, the hold lists and the holds keep working.
 #pragma once
+#include <array>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -15,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "alert/alerter.h"
@@ -64,8 +66,13 @@ class Containment {
   // Loads the store's active holds, recovers holds that reached the lists but not the store
   // (a crash, a failing store), writes the lists; returns the holds (to mark as tripped).
   std::vector<store::HoldRecord> start();
-  // Holds the actor now; false if it was already held.
+  // Holds the actor now; false if it was already held. In batches (set_batching), the store
+  // record, the lists, the log line and the alert follow at the next publish().
   bool hold(const detect::Trip& trip, int64_t now);
+  // `watch` reading a backlog trips many actors per block of lines: one store transaction and
+  // one write of each changed list per block keep a hold's cost flat however many are active.
+  void set_batching(bool on) { batching_ = on; }
+  void publish();
   // Picks up releases made by `spamwarden release` (another process) and retries a failed
   // list write (a failed store write is retried by the store worker). Returns the actors
   // released since the last call.
@@ -87,10 +94,19 @@ class Containment {
     std::vector<std::string> lists;  // list files to fsync
     bool stored = false, failure_logged = false;
   };
+  struct PendingHold {
+    store::HoldRecord hold;
+    store::EventRecord event;
+    std::string summary;  // the log line and alert text
+  };
   void rewrite_lists(std::vector<std::string>* changed = nullptr);
   void recover_listed_holds();
-  bool record(const store::HoldRecord& hold, const store::EventRecord& event);  // store write, in the caller's thread
+  // Store writes in the caller's thread; false if the store failed (the worker retries).
+  bool record(const store::HoldRecord& hold, const store::EventRecord& event);
+  bool record_all(const std::vector<PendingHold>& batch);
   std::string incident_for(const detect::Trip& trip) const;
+  void index_holds();  // rebuilds the look-ups below from holds_
+  void index(const store::HoldRecord& hold);
   void freeze_worker();
   void store_worker();
   void run_freeze(const store::HoldRecord& hold);
@@ -109,6 +125,13 @@ class Containment {
   alert::Alerter* alerter_;
   Log log_;
   std::vector<store::HoldRecord> holds_;   // active, in memory
+  // Look-ups over holds_, so that a hold costs the same with 10 or 10,000 active: actor
+  // ("type:key") -> incident; user -> incident of a held script that user runs; list entries.
+  std::unordered_map<std::string, std::string> incident_of_, script_user_incident_;
+  std::array<std::vector<HoldListEntry>, detect::kActorTypes> entries_;
+  std::array<bool, detect::kActorTypes> dirty_{};
+  std::vector<PendingHold> pending_;
+  bool batching_ = false;
   bool lists_dirty_ = false;
   std::map<detect::ActorType, std::string> written_;  // last content written per list (skip unchanged)
   mutable std::mutex mutex_;

@@ -127,6 +127,22 @@ bool HoldStore::add_hold(const HoldRecord& h, std::string* error) {
   return sqlite3_changes(db_) > 0;
 }
 
+bool HoldStore::add_holds(const std::vector<HoldRecord>& holds, const std::vector<EventRecord>& events,
+                          std::string* error) {
+  if (!exec("BEGIN IMMEDIATE", error)) return false;
+  std::string failure;
+  for (const HoldRecord& h : holds) {
+    add_hold(h, &failure);  // false without an error: already held
+    if (!failure.empty()) break;
+  }
+  bool ok = failure.empty();
+  if (!ok && error) *error = failure;
+  for (const EventRecord& e : events) ok = ok && add_event(e, error);
+  if (ok && exec("COMMIT", error)) return true;
+  exec("ROLLBACK", nullptr);
+  return false;
+}
+
 std::optional<std::vector<HoldRecord>> HoldStore::active_holds(std::string* error) {
   Statement s(db_, (std::string(kHoldColumns) + " WHERE active = 1 ORDER BY since, id").c_str(), error);
   if (!s) return std::nullopt;

@@ -46,6 +46,9 @@ class HoldStore {
 
   // Inserts an active hold; true if it was new, false if already held or on error (*error set).
   bool add_hold(const HoldRecord& hold, std::string* error);
+  // Inserts holds (those already held are left as they are) and their events in one
+  // transaction: all or none; false on error.
+  bool add_holds(const std::vector<HoldRecord>& holds, const std::vector<EventRecord>& events, std::string* error);
   std::optional<std::vector<HoldRecord>> active_holds(std::string* error);
   std::optional<HoldRecord> active_hold(const detect::ActorRef& actor, std::string* error);
   // Marks the actor's active hold released; false if there was none (or on error).
