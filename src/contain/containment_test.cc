@@ -1,5 +1,5 @@
 // Containment without Exim or alerts: hold lists appear on hold, only the lists whose content
-// changed are rewritten, and the store is written off the caller's thread.
+// changed are rewritten, the store record comes first, and a restart loses no hold.
 #include "base/temp_dir.h"
 #include "contain/containment.h"
 
@@ -67,7 +67,7 @@ TEST(ContainmentTest, RewritesOnlyChangedListsAndRestoresMissingOnes) {
   EXPECT_EQ(c.active(), 2u);
 }
 
-TEST(ContainmentTest, HoldReachesTheStoreOffTheCallersThreadAndSurvivesARestart) {
+TEST(ContainmentTest, HoldIsRecordedWithItsListAndSurvivesARestart) {
   TempDir d;
   std::string error;
   auto store = store::HoldStore::open(store::store_path(d.path), &error);
@@ -76,7 +76,7 @@ TEST(ContainmentTest, HoldReachesTheStoreOffTheCallersThreadAndSurvivesARestart)
     Containment c = lists_only(d.path, store.get());
     c.start();
     EXPECT_TRUE(c.hold(trip(detect::ActorType::Script, "/home/u1/public_html", "u1"), 100));
-    // The list is in place as soon as hold() returns; the store follows on the worker.
+    // The list is in place as soon as hold() returns, and the store record before it.
     std::string text = read_file(hold_list_path(d.path, detect::ActorType::Script));
     EXPECT_NE(text.find("/home/u1/public_html"), std::string::npos) << text;
     c.flush();
