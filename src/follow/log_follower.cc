@@ -123,6 +123,13 @@ bool LogFollower::open_current(bool at_end) {
   }
   struct stat st {};
   ::fstat(fd, &st);
+  if (!S_ISREG(st.st_mode)) {  // a directory reads as EISDIR forever and its size never drains
+    ::close(fd);
+    std::string e = path_ + " is not a regular file" + (S_ISDIR(st.st_mode) ? " (a directory)" : "");
+    if (e != error_) ++stats_.open_failures;
+    error_ = e;
+    return false;
+  }
   close_fd();
   fd_ = fd;
   inode_ = st.st_ino;

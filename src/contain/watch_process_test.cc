@@ -1,5 +1,6 @@
-// `spamwarden watch` killed with SIGKILL in the middle of a burst of 3,000 actors: every hold
-// that reached Exim's lists must still be held after a restart, in the lists and in the store.
+// `spamwarden watch` as a process: killed with SIGKILL in the middle of a burst of 3,000
+// actors, every hold that reached Exim's lists must still be held after a restart, in the
+// lists and in the store; a log that is not a file ends a catch-up run with exit 2.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -114,6 +115,29 @@ TEST(WatchProcess, KillNineUnderABurstOf3000ActorsLosesNoHold) {
   size_t missing = 0;
   for (const std::string& key : after) missing += !stored.count("auth_account:" + key);
   EXPECT_EQ(missing, 0u) << "of " << after.size() << " listed, " << stored.size() << " stored";
+}
+
+// A directory given as the log: exit 2 with a message, as for a missing file, instead of
+// waiting forever for a "file" whose size never drains.
+TEST(WatchProcess, ADirectoryAsTheLogExitsTwoWithExitAtEnd) {
+  TempDir d;
+  std::string err = d.path + "/err";
+  ::mkdir((d.path + "/spool").c_str(), 0755);
+  pid_t pid = start_watch({"--config", "/dev/null", "--log", d.path, "--state-dir", d.path + "/state", "--spool",
+                           d.path + "/spool", "--exim", "/bin/false", "--exit-at-end"},
+                          err);
+  int status = 0;
+  pid_t done = 0;
+  for (int i = 0; i < 100 && (done = ::waitpid(pid, &status, WNOHANG)) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (done != pid) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    FAIL() << "watch --exit-at-end on a directory did not exit within 10 s";
+  }
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << testing::read_file(err);
+  EXPECT_NE(testing::read_file(err).find("is not a regular file (a directory)"), std::string::npos)
+      << testing::read_file(err);
 }
 
 }  // namespace
