@@ -124,7 +124,7 @@ TEST(WatchProcess, ADirectoryAsTheLogExitsTwoWithExitAtEnd) {
   std::string err = d.path + "/err";
   ::mkdir((d.path + "/spool").c_str(), 0755);
   pid_t pid = start_watch({"--config", "/dev/null", "--log", d.path, "--state-dir", d.path + "/state", "--spool",
-                           d.path + "/spool", "--exim", "/bin/false", "--exit-at-end"},
+                           d.path + "/spool", "--exim", "/bin/false", "--from-start", "--exit-at-end"},
                           err);
   int status = 0;
   pid_t done = 0;
