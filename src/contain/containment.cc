@@ -136,6 +136,7 @@ bool Containment::hold(const detect::Trip& trip, int64_t now) {
   wake_.notify_one();
   std::string summary = fmt::format("held {}: {}", actor, trip.reason);
   if (!trip.related_user.empty()) summary += " (local user " + trip.related_user + " held with it)";
+  if (!trip.related_user_note.empty()) summary += " (" + trip.related_user_note + ")";
   log_(summary);
   if (alerter_)
     alerter_->post({"hold", actor, summary,
