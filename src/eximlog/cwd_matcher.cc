@@ -72,8 +72,9 @@ uint32_t CwdMatcher::take(CivilSeconds time, uint32_t pid, std::string_view logi
   if (fifo_.empty()) return token;
   // Two users' scripts submitting in the same seconds: a script in the login's own home is far
   // likelier its own than the oldest line, which may be the other user's.
-  auto own = fifo_.begin();
-  while (own != fifo_.end() && (login.empty() || own->home_login != login)) ++own;
+  auto own = login.empty() ? fifo_.end() : std::find_if(fifo_.begin(), fifo_.end(), [&](const Unpaired& u) {
+    return u.home_login == login;
+  });
   if (own == fifo_.end()) own = fifo_.begin();
   token = own->cwd.token;
   fifo_.erase(own);
