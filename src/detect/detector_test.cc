@@ -60,7 +60,8 @@ struct NoPidBurst {
     };
     for (int i = 0; i < 10; ++i) out.push_back(script_arrival(i));
     out.push_back(ts + "1xV9sc-0003zA-2K <= news@news.example U=news P=local S=4711 "
-                  "id=4f6b8f6007a04e64.1795362806@news.example T=\"Our November offers\" for lisa.white17@icloud.example");
+                  "id=4f6b8f6007a04e64.1795362806@news.example T=\"Our November offers\" "
+                  "for lisa.white17@icloud.example");
     out.push_back(script_arrival(10));
     return out;
   }
@@ -108,7 +109,8 @@ TEST(Detector, SubmissionsThatDisagreeHoldTheScriptWithoutAUser) {
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->related_user, "");
   EXPECT_EQ(t->related_user_note,
-            "submissions name www-data (10) and news (1): no user held with it; hold user:www-data if it is the culprit");
+            "submissions name www-data (10) and news (1): no user held with it; "
+            "hold user:www-data if it is the culprit");
 }
 
 TEST(Detector, FiveMessagesASecondTripsOnTheTwentyFirstMessageIn10s) {

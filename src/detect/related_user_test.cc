@@ -29,7 +29,8 @@ TEST(RelatedUser, AFewStrayPairingsAmongManyStillNameTheUser) {
 TEST(RelatedUser, DisagreementHoldsNoUserAndSaysWhy) {
   RelatedUser r = decide_related_user("/srv/app", tally({{"news", 3}, {"userx1", 40}}));
   EXPECT_EQ(r.user, "");
-  EXPECT_EQ(r.note, "submissions name userx1 (40) and news (3): no user held with it; hold user:userx1 if it is the culprit");
+  EXPECT_EQ(r.note,
+            "submissions name userx1 (40) and news (3): no user held with it; hold user:userx1 if it is the culprit");
   r = decide_related_user("/srv/app", tally({{"a", 5}, {"b", 4}, {"c", 3}, {"d", 2}, {"e", 1}}));
   EXPECT_EQ(r.note, "submissions name a (5), b (4), c (3) and others (3): no user held with it; hold user:a if it is "
                     "the culprit");
