@@ -1,15 +1,25 @@
 // The command line as an admin types it, through the real binary: numbers that make no sense
 // are refused with exit 2 (3, UNKNOWN, for the monitoring plugin), never read as something else.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
+#include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
+#include <thread>
+
+#include "base/temp_dir.h"
 
 namespace {
 
@@ -18,8 +28,10 @@ struct Outcome {
   std::string output;  // stdout and stderr
 };
 
-Outcome run(const std::string& args) {
-  std::string command = std::string(SW_BINARY_DIR) + "/spamwarden " + args + " 2>&1";
+// as_nobody: run as uid/gid 65534 (root bypasses file modes).
+Outcome run(const std::string& args, bool as_nobody = false) {
+  std::string command = (as_nobody ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "") +
+                        std::string(SW_BINARY_DIR) + "/spamwarden " + args + " 2>&1";
   Outcome r;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (!pipe) return r;
@@ -145,6 +157,100 @@ TEST(CommandLine, QueueRefusesBadNumbersAndTheCheckSaysUnknown) {
   }
   Outcome list = run("queue list --spool /nonexistent --sender check --top -1");
   EXPECT_EQ(list.exit_code, 2) << "'check' as a value is not the check subcommand\n" << list.output;
+}
+
+// `watch` on a state directory: one at a time, and only where it can write its hold lists.
+struct WatchDirs {
+  sw::TempDir dir{"sw-watch-cli"};
+  std::string log = dir.path + "/mainlog", state = dir.path + "/state";
+  WatchDirs() {
+    // A script burst well past the limits, with +pid: a run that can place holds prints "held".
+    std::ofstream out(log);
+    for (int i = 0; i < 30; ++i) {
+      int pid = 1000 + i;
+      out << fmt::format("2026-11-22 10:00:07 [{}] cwd=/home/userx1/public_html 3 args: /usr/sbin/sendmail -t -i\n"
+                         "2026-11-22 10:00:07 [{}] 1tA{:03}-000{:03}-AB <= userx1@host.example U=userx1 P=local S=500 "
+                         "for r{}@d.example\n", pid, pid, i, i, i);
+    }
+  }
+  std::string args(const std::string& state_dir) const {
+    return "watch --config /dev/null --log " + log + " --state-dir " + state_dir + " --spool " + dir.path +
+           "/no-spool --exim /bin/false";
+  }
+};
+
+// A `watch` running in the background; killed (by its pid) when the test ends.
+struct BackgroundWatch {
+  pid_t pid = -1;
+  std::string err;
+  explicit BackgroundWatch(const WatchDirs& d) : err(d.dir.path + "/first.err") {
+    std::string command = std::string(SW_BINARY_DIR) + "/spamwarden " + d.args(d.state);
+    pid = ::fork();
+    if (pid == 0) {
+      if (!std::freopen(err.c_str(), "w", stderr)) _exit(126);
+      ::execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), nullptr);
+      _exit(127);
+    }
+  }
+  // True once the watch says it is following the log.
+  bool wait_until_watching() const {
+    for (int i = 0; i < 100; ++i) {
+      std::ifstream in(err);
+      std::stringstream text;
+      text << in.rdbuf();
+      if (text.str().find("watching ") != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+  int kill(int signal) {
+    if (pid <= 0) return -1;
+    ::kill(pid, signal);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    pid = -1;
+    return status;
+  }
+  ~BackgroundWatch() { kill(SIGKILL); }
+};
+
+TEST(CommandLine, WatchRefusesASecondWatchOnTheSameStateDir) {
+  WatchDirs d;
+  BackgroundWatch first(d);
+  ASSERT_TRUE(first.wait_until_watching());
+  Outcome second = run(d.args(d.state) + " --from-start --exit-at-end");
+  EXPECT_EQ(second.exit_code, 3) << second.output;
+  EXPECT_NE(second.output.find(fmt::format("another spamwarden watch (pid {}) holds {}/watch.lock", first.pid,
+                                           d.state)),
+            std::string::npos)
+      << second.output;
+  EXPECT_EQ(second.output.find("held "), std::string::npos) << second.output;
+  // The kernel drops the lock with its holder, however it ends.
+  first.kill(SIGKILL);
+  Outcome after = run(d.args(d.state) + " --from-start --exit-at-end");
+  EXPECT_EQ(after.exit_code, 0) << after.output;
+  EXPECT_NE(after.output.find("held script:/home/userx1/public_html"), std::string::npos) << after.output;
+}
+
+TEST(CommandLine, WatchExitsThreeOnAStateDirItCannotWrite) {
+  WatchDirs d;
+  // Under a regular file: the directory cannot be made.
+  std::ofstream(d.dir.path + "/file") << "x";
+  Outcome under_file = run(d.args(d.dir.path + "/file/state") + " --from-start --exit-at-end");
+  EXPECT_EQ(under_file.exit_code, 3) << under_file.output;
+  EXPECT_NE(under_file.output.find("cannot create " + d.dir.path + "/file/state: Not a directory"), std::string::npos)
+      << under_file.output;
+  EXPECT_EQ(under_file.output.find("held "), std::string::npos) << under_file.output;
+
+  // There, but not writable for the user watch runs as (root ignores mode bits: run as nobody).
+  std::string readonly = d.dir.path + "/readonly";
+  ASSERT_EQ(::mkdir(readonly.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(d.dir.path.c_str(), 0755), 0);
+  Outcome denied = run(d.args(readonly) + " --from-start --exit-at-end", ::geteuid() == 0);
+  EXPECT_EQ(denied.exit_code, 3) << denied.output;
+  EXPECT_NE(denied.output.find("cannot write in " + readonly + ": Permission denied"), std::string::npos)
+      << denied.output;
+  EXPECT_EQ(denied.output.find("held "), std::string::npos) << denied.output;
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "contain/containment.h"
 #include "contain/held_mail.h"
 #include "contain/release.h"
+#include "contain/state_lock.h"
 #include "detect/detector.h"
 #include "eximlog/line_parser.h"
 #include "follow/log_follower.h"
@@ -106,8 +107,12 @@ void update_metrics(metrics::WatchMetrics& m, metrics::TypeRates& rates, const f
 int run_watch(const WatchArgs& a, bool explicit_config) {
   auto cfg = resolve_config(a, explicit_config);
   if (!cfg) return kUsage;
-  ::mkdir(cfg->state_dir.c_str(), 0755);
   std::string error;
+  std::unique_ptr<contain::StateLock> state_lock = contain::StateLock::acquire(cfg->state_dir, &error);
+  if (!state_lock) {
+    log_line(error);
+    return kFailure;
+  }
   std::unique_ptr<store::HoldStore> store = store::HoldStore::open(store::store_path(cfg->state_dir), &error);
   if (!store) log_line("state store unavailable, holds kept in memory only: " + error);
   alert::Alerter alerter(cfg->alerts, log_line);

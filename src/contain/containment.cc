@@ -288,15 +288,17 @@ std::string Containment::incident_for(const detect::Trip& trip) const {
 bool Containment::hold(const detect::Trip& trip, int64_t now) {
   std::string actor = detect::format_actor_ref(trip.actor);
   if (incident_of_.count(actor)) return false;
-  store::HoldRecord record{.actor = trip.actor, .reason = trip.reason, .related_user = trip.related_user,
+  // A script held without its user says why in its reason, so `holds` shows it too.
+  std::string reason = trip.related_user_note.empty() ? trip.reason : trip.reason + " (" + trip.related_user_note + ")";
+  store::HoldRecord record{.actor = trip.actor, .reason = reason, .related_user = trip.related_user,
                            .incident = incident_for(trip), .since = now, .frozen = 0, .active = true,
                            .released_at = 0, .release_note = ""};
   holds_.push_back(record);
   index(record);
-  std::string summary = fmt::format("held {}: {}", actor, trip.reason);
+  std::string summary = fmt::format("held {}: {}", actor, reason);
   if (!trip.related_user.empty()) summary += " (local user " + trip.related_user + " held with it)";
   if (record.incident != actor) summary += " [incident " + record.incident + "]";
-  pending_.push_back({record, {now, "hold", actor, trip.reason}, std::move(summary)});
+  pending_.push_back({record, {now, "hold", actor, reason}, std::move(summary)});
   if (!batching_) publish();
   return true;
 }

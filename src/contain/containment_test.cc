@@ -30,7 +30,7 @@ int64_t inode_of(const std::string& path) {
 }
 
 detect::Trip trip(detect::ActorType type, const std::string& key, const std::string& user = "") {
-  return detect::Trip{detect::ActorRef{type, key}, "21 messages in 10s (limit 20)", user, 0, {}};
+  return detect::Trip{detect::ActorRef{type, key}, "21 messages in 10s (limit 20)", user, 0, "", {}};
 }
 
 std::string read_file(const std::string& path) {

@@ -324,4 +324,43 @@ TEST(WatchOnRealExim, RenameRotationDuringBurstLosesNoLines) {
   EXPECT_EQ(metric(text, "spamwarden_log_truncations_total"), 0) << text;
 }
 
+// A log without +pid (cPanel's default) pairs cwd= lines with arrivals by a guess. A script
+// burst while a newsletter (its own limits raised, as an admin does) mails from a cron
+// directory in the same seconds must never put the newsletter's user on hold: her arrivals
+// take the script's cwd= lines now and then, but they contradict the home the script lies in.
+// The wrong pairing is a matter of timing, hence several runs.
+TEST(WatchOnRealExim, ScriptBurstWithoutPidNeverHoldsAConcurrentSender) {
+  std::string why;
+  if (!EximLab::available(&why)) GTEST_SKIP() << why;
+  const std::string dir = "/home/userx1/public_html/wp-content/plugins/contact-form";
+  for (int run = 0; run < 3; ++run) {
+    SCOPED_TRACE("run " + std::to_string(run));
+    auto lab = contained_lab();
+    std::ofstream(lab->dir() + "/watch.toml") << R"([actor."local_user:shopuser"]
+windows = [ { seconds = 60, messages = 2000, recipients = 20000 } ]
+[actor."sender:shopuser@host.lab.example"]
+windows = [ { seconds = 60, messages = 2000, recipients = 20000 } ]
+[actor."script:/tmp"]
+windows = [ { seconds = 60, messages = 2000, recipients = 20000 } ]
+)";
+    Watch watch(*lab, {}, lab->dir() + "/watch.toml");
+    std::thread newsletter([&] {
+      lab->play("script-burst", {"--user", "shopuser", "--dir", "/tmp", "--count", "40", "--parallel", "6",
+                                 "--reject-pct", "0", "--defer-pct", "0"});
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    lab->play("script-burst", {"--user", "userx1", "--dir", dir, "--count", "40", "--parallel", "6", "--reject-pct",
+                               "0", "--defer-pct", "0"});
+    newsletter.join();
+    lab->settle();
+    ASSERT_TRUE(wait_for_hold(watch, "script:" + dir, 5)) << sw::testing::read_file(lab->dir() + "/watch.err");
+    std::string holds = watch.cli({"holds", "--json"}).out;
+    EXPECT_EQ(holds.find("shopuser"), std::string::npos) << holds;
+    EXPECT_NE(holds.find("\"related_user\": \"userx1\""), std::string::npos) << holds;
+    std::string log = sw::testing::read_file(lab->mainlog());
+    EXPECT_EQ(count(log, "U=shopuser P=local"), 40u);
+    EXPECT_EQ(count(log, "spamwarden: held local submission by shopuser"), 0u) << "her mail was frozen";
+  }
+}
+
 }  // namespace

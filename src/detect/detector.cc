@@ -61,7 +61,7 @@ struct Detector::Actor {
   SlidingWindow failed_logins{kHour};
   SlidingWindow recent{kTenMinutes};        // messages / recipients, for the failed-login rule
   RecentSet domains, ips;
-  std::string related_user;
+  SubmitterTally submitters;  // scripts: the logins of the submissions attributed to them
   CivilSeconds last_seen = 0;
   bool tripped = false;
 };
@@ -110,7 +110,7 @@ void Detector::on_cwd(const LogLine& l) {
   CwdSlot& slot = cwd_slots_[token % kCwdSlots];
   slot.token = token;
   slot.dir.assign(l.cwd);
-  cwd_.add(l.time, l.pid, token);
+  cwd_.add(l.time, l.pid, token, l.cwd);
 }
 
 void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
@@ -121,10 +121,10 @@ void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
   std::vector<Actor*> actors;
   bool local = is_local_submission(l);
   if (local) {
-    uint32_t token = cwd_.take(l.time, l.pid);
+    uint32_t token = cwd_.take(l.time, l.pid, l.ident);
     if (token != eximlog::CwdMatcher::kNone && cwd_slots_[token % kCwdSlots].token == token)
       if (Actor* a = touch(ActorType::Script, cwd_slots_[token % kCwdSlots].dir, l.time)) {
-        if (!is_mta_login(l.ident)) a->related_user.assign(l.ident);
+        if (!is_mta_login(l.ident)) a->submitters.add(l.ident);
         actors.push_back(a);
       }
     if (!is_mta_login(l.ident)) actors.push_back(touch(ActorType::LocalUser, l.ident, l.time));
@@ -212,7 +212,9 @@ void Detector::check(Actor& a, CivilSeconds t, std::vector<Trip>* trips) {
 void Detector::trip(Actor& a, CivilSeconds time, std::string reason, std::vector<Trip>* trips) {
   a.tripped = true;
   ++counts_.trips;
-  trips->push_back(Trip{a.ref, std::move(reason), a.related_user, time, {}});
+  RelatedUser related;
+  if (a.ref.type == ActorType::Script) related = decide_related_user(a.ref.key, a.submitters);
+  trips->push_back(Trip{a.ref, std::move(reason), std::move(related.user), time, std::move(related.note), {}});
 }
 
 void Detector::on_outcome(const LogLine& l, std::vector<Trip>* trips) {

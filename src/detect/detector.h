@@ -14,6 +14,7 @@
 
 #include "detect/actor_type.h"
 #include "detect/limits.h"
+#include "detect/related_user.h"
 #include "detect/sliding_window.h"
 #include "eximlog/cwd_matcher.h"
 #include "eximlog/log_line.h"
@@ -25,6 +26,7 @@ struct Trip {
   std::string reason;        // "21 messages in 10s (limit 20)"
   std::string related_user;  // scripts: the local user that ran them (held with the script)
   CivilSeconds time = 0;     // log time of the line that crossed the limit
+  std::string related_user_note;  // scripts: why no user is held with it (related_user empty)
   // The other actors of the message that crossed the limit (its user, account, sender...):
   // holds of actors seen on the same mail belong to one incident.
   std::vector<ActorRef> companions;

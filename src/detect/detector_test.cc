@@ -38,6 +38,81 @@ struct Feeder {
   }
 };
 
+// Lines as a real Exim 4.96 writes them without +pid (cPanel's default log_selector; see
+// eximlog/testdata/real-4.96-nopid.log): a script burst from userx1's WordPress and a
+// newsletter run by another user, submitting in the same second. The pairing of cwd= lines
+// to arrivals is a guess; the newsletter's arrival is logged right after userx1's tenth.
+struct NoPidBurst {
+  std::string script_dir = "/home/userx1/public_html/wp-content/x";
+  std::string news_dir = "/home/news/public_html/newsletter";
+  std::string script_login = "userx1";
+
+  std::vector<std::string> lines() const {
+    const std::string ts = "2026-11-22 15:53:26 ";
+    std::vector<std::string> out;
+    for (int i = 0; i < 11; ++i) out.push_back(ts + "cwd=" + script_dir + " 3 args: /usr/sbin/sendmail -t -i");
+    out.push_back(ts + "cwd=" + news_dir + " 5 args: /usr/sbin/sendmail -t -i -f news@news.example");
+    auto script_arrival = [&](int i) {
+      return fmt::format("{}1xV9sc-0003y{}-10 <= {}@host.lab.example U={} P=local S=642 "
+                         "id=f7ab62a8152975{:02}.1795362806@host.lab.example T=\"You have won a $1000 gift card!\" "
+                         "for alex.wilson1@aol.example chris.white0@orange.example",
+                         ts, char('a' + i), script_login, script_login, i);
+    };
+    for (int i = 0; i < 10; ++i) out.push_back(script_arrival(i));
+    out.push_back(ts + "1xV9sc-0003zA-2K <= news@news.example U=news P=local S=4711 "
+                  "id=4f6b8f6007a04e64.1795362806@news.example T=\"Our November offers\" "
+                  "for lisa.white17@icloud.example");
+    out.push_back(script_arrival(10));
+    return out;
+  }
+};
+
+const Trip* script_trip(const std::vector<Trip>& trips, const std::string& dir) {
+  for (const Trip& t : trips)
+    if (t.actor.type == ActorType::Script && t.actor.key == dir) return &t;
+  return nullptr;
+}
+
+TEST(Detector, ScriptBurstWithoutPidHoldsItsOwnUserNotTheNewsletterSender) {
+  NoPidBurst burst;
+  Feeder f;
+  for (const std::string& l : burst.lines()) f.line(l);
+  const Trip* t = script_trip(f.trips, burst.script_dir);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->related_user, "userx1");
+  EXPECT_EQ(script_trip(f.trips, burst.news_dir), nullptr);
+  for (const Trip& x : f.trips) EXPECT_NE(x.actor.key, "news") << x.reason;
+}
+
+TEST(Detector, APairingThatContradictsTheDirectoryOwnerDoesNotNameTheUser) {
+  // The newsletter runs from cron outside any home: its arrival can only take the oldest
+  // pending cwd= line, userx1's, and that is the line that puts the script over its limit.
+  NoPidBurst burst;
+  burst.news_dir = "/usr/local/newsletter";
+  Feeder f;
+  for (const std::string& l : burst.lines()) f.line(l);
+  const Trip* t = script_trip(f.trips, burst.script_dir);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->related_user, "userx1");  // the directory's owner, named by all the other pairings
+}
+
+TEST(Detector, SubmissionsThatDisagreeHoldTheScriptWithoutAUser) {
+  // A directory outside the homes (Debian, scripts run as www-data): nothing corroborates
+  // either login, and the submissions name two.
+  NoPidBurst burst;
+  burst.script_dir = "/var/www/html/wp-content/x";
+  burst.news_dir = "/usr/local/newsletter";
+  burst.script_login = "www-data";
+  Feeder f;
+  for (const std::string& l : burst.lines()) f.line(l);
+  const Trip* t = script_trip(f.trips, burst.script_dir);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->related_user, "");
+  EXPECT_EQ(t->related_user_note,
+            "submissions name www-data (10) and news (1): no user held with it; "
+            "hold user:www-data if it is the culprit");
+}
+
 TEST(Detector, FiveMessagesASecondTripsOnTheTwentyFirstMessageIn10s) {
   Feeder f;
   // 5 msg/s: exactly 10 in every 2 s (the short scale's limit, not above it), 21 after 4+ s.
@@ -47,6 +122,7 @@ TEST(Detector, FiveMessagesASecondTripsOnTheTwentyFirstMessageIn10s) {
   EXPECT_EQ(t.actor.type, ActorType::Script);
   EXPECT_EQ(t.actor.key, "/home/userx1/public_html");
   EXPECT_EQ(t.related_user, "userx1");
+  EXPECT_EQ(t.related_user_note, "");
   EXPECT_NE(t.reason.find("21 messages in 10s"), std::string::npos) << t.reason;
   // The local user trips too, once; the script never twice.
   size_t script_trips = 0;

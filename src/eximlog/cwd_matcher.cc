@@ -1,5 +1,7 @@
 #include "eximlog/cwd_matcher.h"
 
+#include <algorithm>
+
 namespace sw::eximlog {
 namespace {
 
@@ -25,7 +27,21 @@ bool is_submission_cwd(std::string_view dir, std::string_view args) {
   return true;
 }
 
-void CwdMatcher::add(CivilSeconds time, uint32_t pid, uint32_t token) {
+std::string_view home_login(std::string_view dir) {
+  if (!dir.starts_with("/home")) return {};
+  size_t at = dir.find_first_not_of("0123456789", 5);  // /home, /home2, /home3 ...
+  if (at == std::string_view::npos || dir[at] != '/') return {};
+  auto component = [&](size_t from) {
+    size_t end = dir.find('/', from);
+    return dir.substr(from, end == std::string_view::npos ? std::string_view::npos : end - from);
+  };
+  std::string_view login = component(at + 1);
+  if (login == "virtfs") login = component(std::min(dir.size(), at + 1 + login.size() + 1));  // jailed shells
+  if (login == "." || login == "..") return {};
+  return login;
+}
+
+void CwdMatcher::add(CivilSeconds time, uint32_t pid, uint32_t token, std::string_view dir) {
   Pending p{time, token};
   if (pid) {
     by_pid_[pid] = p;
@@ -39,11 +55,11 @@ void CwdMatcher::add(CivilSeconds time, uint32_t pid, uint32_t token) {
     }
     return;
   }
-  fifo_.push_back(p);
+  fifo_.push_back({p, std::string(home_login(dir))});
   if (fifo_.size() > kFifoMax) fifo_.pop_front();
 }
 
-uint32_t CwdMatcher::take(CivilSeconds time, uint32_t pid) {
+uint32_t CwdMatcher::take(CivilSeconds time, uint32_t pid, std::string_view login) {
   uint32_t token = kNone;
   if (pid) {
     if (Pending* e = by_pid_.find(pid)) {
@@ -52,11 +68,16 @@ uint32_t CwdMatcher::take(CivilSeconds time, uint32_t pid) {
     }
     return token;
   }
-  while (!fifo_.empty() && fifo_.front().time < time - kMaxAgeNoPid) fifo_.pop_front();
-  if (!fifo_.empty()) {
-    token = fifo_.front().token;
-    fifo_.pop_front();
-  }
+  while (!fifo_.empty() && fifo_.front().cwd.time < time - kMaxAgeNoPid) fifo_.pop_front();
+  if (fifo_.empty()) return token;
+  // Two users' scripts submitting in the same seconds: a script in the login's own home is far
+  // likelier its own than the oldest line, which may be the other user's.
+  auto own = login.empty() ? fifo_.end() : std::find_if(fifo_.begin(), fifo_.end(), [&](const Unpaired& u) {
+    return u.home_login == login;
+  });
+  if (own == fifo_.end()) own = fifo_.begin();
+  token = own->cwd.token;
+  fifo_.erase(own);
   return token;
 }
 

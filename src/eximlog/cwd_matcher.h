@@ -1,10 +1,12 @@
 // Ties a "cwd=DIR N args: ..." line to the local submission it started. Shared by the offline
 // forensics engine and the live detector so both credit a script directory the same way:
-// with +pid the cwd= line and the arrival share a pid (exact); without, the oldest pending
-// cwd= line from the last few seconds is the best guess (see docs/logs.md). Pure, no I/O.
+// with +pid the cwd= line and the arrival share a pid (exact); without, a pending cwd= line
+// from the last few seconds in the arriving login's home, else the oldest one, is the best
+// guess (see docs/logs.md). Pure, no I/O.
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -17,16 +19,20 @@ namespace sw::eximlog {
 // (-M, -q, -R, -S), bounce generation (-E) or an admin query (-b except -bm/-bs/-bS).
 bool is_submission_cwd(std::string_view dir, std::string_view args);
 
+// The login whose home directory holds `dir` when the path says so (cPanel's layout:
+// /home/LOGIN/..., /home2/LOGIN, /home/virtfs/LOGIN/...), else empty.
+std::string_view home_login(std::string_view dir);
+
 class CwdMatcher {
  public:
   static constexpr uint32_t kNone = UINT32_MAX;
 
-  // Remembers that a submission started in the directory identified by `token` (the
+  // Remembers that a submission started in directory `dir`, identified by `token` (the
   // caller's index for that directory).
-  void add(CivilSeconds time, uint32_t pid, uint32_t token);
+  void add(CivilSeconds time, uint32_t pid, uint32_t token, std::string_view dir);
   // The token of the cwd= line that started a local arrival at `time` by `pid` (0: no
-  // +pid), or kNone; each cwd= line is used once.
-  uint32_t take(CivilSeconds time, uint32_t pid);
+  // +pid) with U=`login`, or kNone; each cwd= line is used once.
+  uint32_t take(CivilSeconds time, uint32_t pid, std::string_view login);
 
  private:
   struct Pending {
@@ -38,7 +44,11 @@ class CwdMatcher {
   };
   FlatMap<uint32_t, Pending, PidHash> by_pid_;
   std::deque<std::pair<CivilSeconds, uint32_t>> pid_order_;  // to expire unused entries
-  std::deque<Pending> fifo_;                                  // without +pid
+  struct Unpaired {
+    Pending cwd;
+    std::string home_login;  // home_login() of its directory
+  };
+  std::deque<Unpaired> fifo_;  // without +pid
 };
 
 }  // namespace sw::eximlog

@@ -310,11 +310,11 @@ void Forensics::on_cwd(const LogLine& l, std::string_view raw) {
   bool created = false;
   uint32_t script = tab(ActorKind::Script).intern(l.cwd, &created);
   if (created) add_evidence(tab(ActorKind::Script).at(script), raw);
-  cwd_.add(l.time, l.pid, script);
+  cwd_.add(l.time, l.pid, script, l.cwd);
 }
 
 uint32_t Forensics::take_script(const LogLine& l) {
-  uint32_t script = cwd_.take(l.time, l.pid);
+  uint32_t script = cwd_.take(l.time, l.pid, l.ident);
   if (script != kNone) ++msgs_.cwd_attached;
   return script;
 }
