@@ -483,19 +483,43 @@ void Containment::run_freeze(const store::HoldRecord& hold) {
   auto selection = queue::compile_selection(selection_for(hold), &error);
   if (!selection) return log_("cannot select queued mail of " + actor + ": " + error);
   queue::FreezeMatchingResult r = queue::freeze_matching(options_.spool_dir, *selection, *exim_, ::time(nullptr));
-  size_t frozen = 0, failed = 0;
-  for (const auto& o : r.outcomes) o.ok ? ++frozen : ++failed;
+  FreezeTally tally = tally_freeze(r.outcomes);
   {
     std::lock_guard lock(mutex_);
-    counts_.frozen += frozen;
-    counts_.freeze_failures += failed;
+    counts_.frozen += tally.frozen;
+    counts_.freeze_failures += tally.failed;
   }
-  if (failed) log_(fmt::format("could not freeze {} queued messages of {} (Exim unavailable?): {}", failed, actor,
-                               r.outcomes.empty() ? "" : r.outcomes.front().detail));
-  if (frozen == 0) return;
-  log_(fmt::format("froze {} queued messages of {}", frozen, actor));
-  if (store_ && !store_->set_frozen(hold.actor, int64_t(frozen), &error))
+  if (std::string line = describe_freeze(tally, actor); !line.empty()) log_(line);
+  if (tally.failed) log_(describe_freeze_failure(tally, actor));
+  if (tally.frozen && store_ && !store_->set_frozen(hold.actor, int64_t(tally.frozen), &error))
     log_("cannot record frozen count: " + error);
+}
+
+FreezeTally tally_freeze(const std::vector<queue::ActionOutcome>& outcomes) {
+  FreezeTally t;
+  for (const queue::ActionOutcome& o : outcomes) {
+    // Exim 4.9x: "Message ID is locked", "Spool file for ID is locked (another process is
+    // handling this message)"; "Spool data file for ID does not exist".
+    if (o.ok) ++t.frozen;
+    else if (o.detail.find(" is locked") != std::string::npos) ++t.locked;
+    else if (o.detail.find("does not exist") != std::string::npos) ++t.gone;
+    else if (++t.failed == 1) t.failure = o.detail;
+  }
+  return t;
+}
+
+std::string describe_freeze(const FreezeTally& t, const std::string& actor) {
+  if (!t.frozen && !t.locked && !t.gone) return "";
+  std::string line = fmt::format("froze {} queued messages of {}", t.frozen, actor);
+  if (t.locked)
+    line += fmt::format("; {} were being delivered (locked by their delivery): the next pass freezes any still queued",
+                        t.locked);
+  if (t.gone) line += fmt::format("; {} had left the queue", t.gone);
+  return line;
+}
+
+std::string describe_freeze_failure(const FreezeTally& t, const std::string& actor) {
+  return fmt::format("could not freeze {} queued messages of {}: {}", t.failed, actor, t.failure);
 }
 
 size_t Containment::active() const { return holds_.size(); }

@@ -22,6 +22,7 @@
 #include "alert/alerter.h"
 #include "contain/hold_list.h"
 #include "detect/detector.h"
+#include "queue/actions.h"
 #include "queue/exim_runner.h"
 #include "queue/selection.h"
 #include "store/hold_store.h"
@@ -53,6 +54,17 @@ bool remove_from_hold_lists(const std::string& state_dir, const std::vector<stor
 // (the trip's companions), or a script and the user who runs it.
 bool same_incident(const store::HoldRecord& other, const detect::ActorRef& actor, const std::string& related_user,
                    const std::vector<detect::ActorRef>& companions);
+// What a freeze pass did, from Exim's replies. A message being delivered is locked and one
+// delivered meanwhile is gone: neither is a failure (the delivery ends, the second pass freezes
+// what stays queued). Pure.
+struct FreezeTally {
+  size_t frozen = 0, locked = 0, gone = 0, failed = 0;
+  std::string failure;  // Exim's words for the first real failure
+};
+FreezeTally tally_freeze(const std::vector<queue::ActionOutcome>& outcomes);
+// The log line for a pass ("" when nothing happened) and, apart, the warning for real failures.
+std::string describe_freeze(const FreezeTally& tally, const std::string& actor);
+std::string describe_freeze_failure(const FreezeTally& tally, const std::string& actor);
 // The queue selection that finds an actor's messages (a script's: its local user's). Pure.
 queue::SelectionArgs selection_for(const store::HoldRecord& hold);
 

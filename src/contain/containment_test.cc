@@ -213,6 +213,33 @@ TEST(ContainmentTest, HoldsOfOneBurstShareAnIncident) {
   EXPECT_EQ(incident["auth_account:other@b.example"], "auth_account:other@b.example");
 }
 
+// A message Exim is delivering is locked, one delivered meanwhile is gone: neither is a failure
+// to warn about (Exim's own words, from its source: queue.c and spool_in.c).
+TEST(ContainmentTest, AFreezePassTellsLockedAndDeliveredMailFromFailures) {
+  std::vector<queue::ActionOutcome> outcomes = {
+      {"1xV9ru-0003YK-2v", true, "Message 1xV9ru-0003YK-2v is now frozen"},
+      {"1xV9ru-0003YL-2w", false, "Message 1xV9ru-0003YL-2w is locked"},
+      {"1xV9ru-0003YM-2x", false,
+       "Spool file for 1xV9ru-0003YM-2x is locked (another process is handling this message)"},
+      {"1xV9ru-0003YN-2y", false, "Spool data file for 1xV9ru-0003YN-2y does not exist"}};
+  FreezeTally t = tally_freeze(outcomes);
+  EXPECT_EQ(t.frozen, 1u);
+  EXPECT_EQ(t.locked, 2u);
+  EXPECT_EQ(t.gone, 1u);
+  EXPECT_EQ(t.failed, 0u) << "nothing was really left unfrozen";
+  std::string line = describe_freeze(t, "local_user:u1");
+  EXPECT_EQ(line.find("froze 1 queued messages of local_user:u1"), 0u) << line;
+  EXPECT_NE(line.find("2 were being delivered (locked by their delivery)"), std::string::npos) << line;
+  EXPECT_NE(line.find("1 had left the queue"), std::string::npos) << line;
+  EXPECT_EQ(line.find("could not"), std::string::npos) << line;
+
+  outcomes.push_back({"1xV9ru-0003YO-2z", false, "exim: permission denied"});
+  t = tally_freeze(outcomes);
+  EXPECT_EQ(t.failed, 1u);
+  EXPECT_EQ(describe_freeze_failure(t, "local_user:u1"),
+            "could not freeze 1 queued messages of local_user:u1: exim: permission denied");
+}
+
 // An Exim that freezes nothing (the spool is empty anyway) and counts its calls.
 struct CountingExim : queue::EximRunner {
   std::atomic<int> calls{0};

@@ -16,6 +16,9 @@ using eximlog::LogLine;
 
 namespace {
 
+// Windows count in the log's milliseconds: without them a 2 s window can trip a second late.
+int64_t time_ms(const LogLine& l) { return l.time * 1000 + l.millis; }
+
 constexpr int64_t kHour = 3600;
 constexpr int64_t kTenMinutes = 600;
 constexpr size_t kMaxDistinctTracked = 4096;  // per actor: domains / IPs remembered for an hour
@@ -162,24 +165,25 @@ void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
 
 void Detector::count_message(Actor& a, const LogLine& l, uint32_t rcpts, std::vector<Trip>* trips) {
   ++counts_.messages_by_type[size_t(a.ref.type)];
-  for (SlidingWindow& w : a.scales) w.add(l.time, 1, rcpts);
-  a.recent.add(l.time, 1, rcpts);
-  if (rcpts >= limits_.signals.many_recipients) a.bulk.add(l.time, 1, 0);
+  int64_t ms = time_ms(l);
+  for (SlidingWindow& w : a.scales) w.add(ms, 1, rcpts);
+  a.recent.add(ms, 1, rcpts);
+  if (rcpts >= limits_.signals.many_recipients) a.bulk.add(ms, 1, 0);
   size_t at = l.address.rfind('@');
   bool random = at != std::string_view::npos && looks_random_localpart(l.address.substr(0, at));
-  a.random_senders.add(l.time, 1, random ? 1 : 0);
+  a.random_senders.add(ms, 1, random ? 1 : 0);
   eximlog::for_each_recipient(l.recipients, [&](std::string_view r) {
     std::string_view d = domain_of(r);
     if (!d.empty()) a.domains.add(d, l.time);
   });
-  check(a, l.time, trips);
+  check(a, l.time, ms, trips);
 }
 
-void Detector::check(Actor& a, CivilSeconds t, std::vector<Trip>* trips) {
+void Detector::check(Actor& a, CivilSeconds t, int64_t ms, std::vector<Trip>* trips) {
   if (a.tripped) return;
   for (size_t i = 0; i < a.scales.size(); ++i) {
     const ScaleLimit& lim = a.limits->scales[i];
-    WindowCounts c = a.scales[i].totals(t);
+    WindowCounts c = a.scales[i].totals(ms);
     std::string scale = describe_scale(lim.seconds);
     if (lim.messages && c.first > lim.messages)
       return trip(a, t, fmt::format("{} messages in {} (limit {})", c.first, scale, lim.messages), trips);
@@ -190,21 +194,21 @@ void Detector::check(Actor& a, CivilSeconds t, std::vector<Trip>* trips) {
   if (a.limits->domains_per_hour && a.domains.count(t) > a.limits->domains_per_hour)
     return trip(a, t, fmt::format("{} recipient domains in 1h (limit {})", a.domains.count(t),
                                   a.limits->domains_per_hour), trips);
-  if (uint64_t bulk = a.bulk.totals(t).first; s.many_recipient_messages && bulk > s.many_recipient_messages)
+  if (uint64_t bulk = a.bulk.totals(ms).first; s.many_recipient_messages && bulk > s.many_recipient_messages)
     return trip(a, t, fmt::format("{} messages with {}+ recipients in 1h (limit {})", bulk, s.many_recipients,
                                   s.many_recipient_messages), trips);
   if (a.ref.type == ActorType::AuthAccount) {
     if (size_t ips = a.ips.count(t); s.account_ips && ips > s.account_ips)
       return trip(a, t, fmt::format("account used from {} client IPs in 1h (limit {})", ips, s.account_ips), trips);
-    uint64_t failures = a.failed_logins.totals(t).first;
-    uint64_t recent = a.recent.totals(t).second;
+    uint64_t failures = a.failed_logins.totals(ms).first;
+    uint64_t recent = a.recent.totals(ms).second;
     if (s.failed_logins && failures >= s.failed_logins && recent > s.after_failures_recipients)
       return trip(a, t, fmt::format("{} recipients in 10min after {} failed logins", recent, failures), trips);
   }
-  WindowCounts r = a.random_senders.totals(t);
+  WindowCounts r = a.random_senders.totals(ms);
   if (s.random_sender_min && r.first >= s.random_sender_min && double(r.second) >= s.random_sender_share * double(r.first))
     return trip(a, t, fmt::format("{} of {} messages in 10min from random-looking senders", r.second, r.first), trips);
-  WindowCounts o = a.outcomes.totals(t);
+  WindowCounts o = a.outcomes.totals(ms);
   if (s.fail_share_min && o.first >= s.fail_share_min && double(o.second) >= s.fail_share * double(o.first))
     return trip(a, t, fmt::format("{} of {} deliveries in 1h deferred or bounced", o.second, o.first), trips);
 }
@@ -225,14 +229,14 @@ void Detector::on_outcome(const LogLine& l, std::vector<Trip>* trips) {
   bool failed = l.kind != LineKind::Delivery;
   for (const ActorRef& ref : it->second.actors)
     if (Actor* a = find(ref)) {
-      a->outcomes.add(l.time, 1, failed ? 1 : 0);
-      if (failed) check(*a, l.time, trips);
+      a->outcomes.add(time_ms(l), 1, failed ? 1 : 0);
+      if (failed) check(*a, l.time, time_ms(l), trips);
     }
 }
 
 void Detector::on_auth_failure(const LogLine& l) {
   if (l.auth_id.empty()) return;
-  if (Actor* a = touch(ActorType::AuthAccount, to_lower(l.auth_id), l.time)) a->failed_logins.add(l.time, 1, 0);
+  if (Actor* a = touch(ActorType::AuthAccount, to_lower(l.auth_id), l.time)) a->failed_logins.add(time_ms(l), 1, 0);
 }
 
 void Detector::expire(CivilSeconds now) {

@@ -74,7 +74,7 @@ class Detector {
   void on_auth_failure(const eximlog::LogLine& l);
   void on_cwd(const eximlog::LogLine& l);
   void count_message(Actor& a, const eximlog::LogLine& l, uint32_t rcpts, std::vector<Trip>* trips);
-  void check(Actor& a, CivilSeconds time, std::vector<Trip>* trips);
+  void check(Actor& a, CivilSeconds time, int64_t time_ms, std::vector<Trip>* trips);
   void trip(Actor& a, CivilSeconds time, std::string reason, std::vector<Trip>* trips);
   Actor* find(const ActorRef& ref);
 

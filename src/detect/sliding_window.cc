@@ -12,11 +12,11 @@ uint32_t saturating_add(uint32_t a, uint64_t b) { return uint32_t(std::min<uint6
 }  // namespace
 
 SlidingWindow::SlidingWindow(int64_t span_seconds)
-    : bucket_seconds_(std::max<int64_t>(1, (span_seconds + kBuckets - 1) / kBuckets)),
-      used_buckets_(std::clamp<int64_t>((span_seconds + bucket_seconds_ - 1) / bucket_seconds_, 1, kBuckets)) {}
+    : bucket_ms_(std::max<int64_t>(1, (span_seconds * 1000 + kBuckets - 1) / kBuckets)),
+      used_buckets_(std::clamp<int64_t>((span_seconds * 1000 + bucket_ms_ - 1) / bucket_ms_, 1, kBuckets)) {}
 
-void SlidingWindow::add(CivilSeconds time, uint64_t first, uint64_t second) {
-  int64_t index = floor_div(time, bucket_seconds_);
+void SlidingWindow::add(int64_t time_ms, uint64_t first, uint64_t second) {
+  int64_t index = floor_div(time_ms, bucket_ms_);
   Bucket& b = buckets_[size_t(((index % kBuckets) + kBuckets) % kBuckets)];
   if (b.index != index) {
     // A late line (older than the bucket's current period) is counted in the current one
@@ -28,8 +28,8 @@ void SlidingWindow::add(CivilSeconds time, uint64_t first, uint64_t second) {
   b.second = saturating_add(b.second, second);
 }
 
-WindowCounts SlidingWindow::totals(CivilSeconds time) const {
-  int64_t now = floor_div(time, bucket_seconds_);
+WindowCounts SlidingWindow::totals(int64_t time_ms) const {
+  int64_t now = floor_div(time_ms, bucket_ms_);
   WindowCounts c;
   for (const Bucket& b : buckets_)
     if (b.index > now - used_buckets_ && b.index <= now + 1) {
@@ -39,8 +39,8 @@ WindowCounts SlidingWindow::totals(CivilSeconds time) const {
   return c;
 }
 
-bool SlidingWindow::empty_at(CivilSeconds time) const {
-  WindowCounts c = totals(time);
+bool SlidingWindow::empty_at(int64_t time_ms) const {
+  WindowCounts c = totals(time_ms);
   return c.first == 0 && c.second == 0;
 }
 

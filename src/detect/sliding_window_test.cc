@@ -4,49 +4,66 @@
 
 namespace sw::detect {
 
+constexpr int64_t s(int64_t seconds) { return seconds * 1000; }  // times are milliseconds
+
 TEST(SlidingWindow, CountsWithinSpanAndForgetsOlder) {
   SlidingWindow w(10);  // 1-second buckets
-  w.add(1000, 1, 3);
-  w.add(1005, 2, 4);
-  EXPECT_EQ(w.totals(1005).first, 3u);
-  EXPECT_EQ(w.totals(1005).second, 7u);
-  EXPECT_EQ(w.totals(1010).first, 2u);  // 1000 has left (1000, 1010]
-  EXPECT_EQ(w.totals(1015).first, 0u);
-  EXPECT_TRUE(w.empty_at(1020));
+  w.add(s(1000), 1, 3);
+  w.add(s(1005), 2, 4);
+  EXPECT_EQ(w.totals(s(1005)).first, 3u);
+  EXPECT_EQ(w.totals(s(1005)).second, 7u);
+  EXPECT_EQ(w.totals(s(1010)).first, 2u);  // 1000 has left (1000, 1010]
+  EXPECT_EQ(w.totals(s(1015)).first, 0u);
+  EXPECT_TRUE(w.empty_at(s(1020)));
 }
 
 TEST(SlidingWindow, ReusedBucketStartsFromZero) {
   SlidingWindow w(10);
-  w.add(1000, 5, 5);
-  w.add(1010, 1, 1);  // same ring slot, next period
-  EXPECT_EQ(w.totals(1010).first, 1u);
+  w.add(s(1000), 5, 5);
+  w.add(s(1010), 1, 1);  // same ring slot, next period
+  EXPECT_EQ(w.totals(s(1010)).first, 1u);
 }
 
 TEST(SlidingWindow, LargeSpanUsesCoarseBuckets) {
   SlidingWindow w(3600);
-  EXPECT_EQ(w.span(), 3600);
-  for (int i = 0; i < 100; ++i) w.add(10000 + i * 30, 1, 1);  // 50 minutes
-  EXPECT_EQ(w.totals(10000 + 99 * 30).first, 100u);
-  EXPECT_LT(w.totals(10000 + 99 * 30 + 3600).first, 100u);
+  EXPECT_EQ(w.span_ms(), s(3600));
+  for (int i = 0; i < 100; ++i) w.add(s(10000 + i * 30), 1, 1);  // 50 minutes
+  EXPECT_EQ(w.totals(s(10000 + 99 * 30)).first, 100u);
+  EXPECT_LT(w.totals(s(10000 + 99 * 30 + 3600)).first, 100u);
 }
 
-TEST(SlidingWindow, ShortSpanCountsOnlyItsOwnSeconds) {
-  SlidingWindow w(2);  // two one-second buckets, not ten
-  EXPECT_EQ(w.span(), 2);
-  w.add(1000, 4, 4);
-  w.add(1001, 5, 5);
-  EXPECT_EQ(w.totals(1001).first, 9u);
-  EXPECT_EQ(w.totals(1002).first, 5u);  // 1000 has left (1000, 1002]
-  w.add(1003, 1, 1);
-  EXPECT_EQ(w.totals(1003).first, 1u);
-  EXPECT_TRUE(w.empty_at(1005));
+TEST(SlidingWindow, ShortSpanCountsInTenthsOfItsSpan) {
+  SlidingWindow w(2);  // 200 ms buckets
+  EXPECT_EQ(w.span_ms(), 2000);
+  w.add(s(1000), 4, 4);
+  w.add(s(1001), 5, 5);
+  EXPECT_EQ(w.totals(s(1001)).first, 9u);
+  EXPECT_EQ(w.totals(s(1002)).first, 5u);  // 1000 has left (1000, 1002]
+  w.add(s(1003), 1, 1);
+  EXPECT_EQ(w.totals(s(1003)).first, 1u);
+  EXPECT_TRUE(w.empty_at(s(1005)));
+}
+
+// "More than 10 in 2 s" at 10 messages a second from 10.5 s: the 11th message within 2 s is
+// the one at 11.5 s. Counting in whole seconds saw only 11.0-11.9 and the current second, and
+// tripped at 12.0 s, half a second (five messages) late; milliseconds trip within one bucket.
+TEST(SlidingWindow, MillisecondsTripAShortWindowOnTime) {
+  SlidingWindow w(2);
+  int64_t tripped_at = -1;
+  for (int64_t t = 10500; t < 13000 && tripped_at < 0; t += 100) {
+    w.add(t, 1, 1);
+    if (w.totals(t).first > 10) tripped_at = t;
+  }
+  ASSERT_GT(tripped_at, 0);
+  EXPECT_LE(tripped_at, 11700) << "more than 200 ms (one bucket) late";
+  EXPECT_GE(tripped_at, 11500) << "tripped before 11 messages were in 2 s";
 }
 
 TEST(SlidingWindow, LateLineIsCountedNotDropped) {
   SlidingWindow w(10);
-  w.add(1010, 1, 0);
-  w.add(1000, 1, 0);  // same slot, older period
-  EXPECT_EQ(w.totals(1010).first, 2u);
+  w.add(s(1010), 1, 0);
+  w.add(s(1000), 1, 0);  // same slot, older period
+  EXPECT_EQ(w.totals(s(1010)).first, 2u);
 }
 
 }  // namespace sw::detect
