@@ -3,6 +3,7 @@
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -390,7 +391,7 @@ TEST(Quarantine, RestoreWritesOnlyTheMessagesOwnSpoolFiles) {
                          sha256_hex(body)};
     Manifest m{"b", "2026-11-22T15:44:06Z", "root", spool.path, "--all", {{id, true, false, "", {file}}}};
     std::ofstream(batch_dir.path + "/manifest.json") << json_text(manifest_to_json(m), 2);
-    return restore_batch("/nonexistent-state", batch_dir.path);
+    return restore_batch("/nonexistent-state", batch_dir.path, spool.path);
   };
 
   RestoreResult outside = attempt(elsewhere.path + "/evil", 0640);
@@ -412,6 +413,138 @@ TEST(Quarantine, RestoreWritesOnlyTheMessagesOwnSpoolFiles) {
   EXPECT_EQ(fine.restored, 1u) << (fine.problems.empty() ? fine.error : fine.problems[0]);
   std::ifstream back(spool.path + "/input/" + id + "-D");
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(back), {}), body);
+}
+
+
+// What a restore of one quarantined -D file into `spool` needs: the batch directory with the
+// stored file and a manifest naming `manifest_spool` as the message's spool.
+struct CraftedBatch {
+  TempDir dir;
+  std::string id = "1vYQHI-0003Yc-Mw", body = "1vYQHI-0003Yc-Mw-D\nhello\n";
+
+  void write(const std::string& manifest_spool, const std::string& relative_path, uint32_t uid, uint32_t gid) {
+    std::ofstream(dir.path + "/" + id + ".D") << body;
+    QuarantinedFile file{"D", manifest_spool + "/" + relative_path, id + ".D", body.size(), 0640, uid, gid,
+                         sha256_hex(body)};
+    Manifest m{"b", "2026-11-22T15:44:06Z", "root", manifest_spool, "--all", {{id, true, false, "", {file}}}};
+    std::ofstream(dir.path + "/manifest.json") << json_text(manifest_to_json(m), 2);
+  }
+};
+
+struct stat stat_of(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st;
+}
+
+size_t entries_in(const std::string& dir) {
+  return size_t(std::distance(std::filesystem::recursive_directory_iterator(dir), {}));
+}
+
+std::string contents_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// restore runs as root and writes what the manifest says: a batch anyone else could have
+// written (its directory or manifest not root's, or writable by group or others, or a
+// manifest that is a symbolic link) is refused as a whole before anything is written.
+TEST(Quarantine, RestoreRefusesABatchItDoesNotTrust) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (chown)";
+  TempDir spool;
+  ASSERT_EQ(::mkdir((spool.path + "/input").c_str(), 0750), 0);
+  struct stat st = stat_of(spool.path);
+  CraftedBatch batch;
+  batch.write(spool.path, "input/" + batch.id + "-D", st.st_uid, st.st_gid);
+  const std::string manifest = batch.dir.path + "/manifest.json";
+  auto refused = [&](const std::string& why) {
+    RestoreResult r = restore_batch("/nonexistent-state", batch.dir.path, spool.path);
+    EXPECT_EQ(r.restored, 0u) << why;
+    EXPECT_NE(r.error.find(why), std::string::npos) << r.error;
+    EXPECT_FALSE(std::filesystem::exists(spool.path + "/input/" + batch.id + "-D")) << why;
+  };
+
+  ASSERT_EQ(::chown(batch.dir.path.c_str(), 65534, 65534), 0);  // nobody
+  refused("is owned by uid 65534, not by uid 0");
+  ASSERT_EQ(::chown(batch.dir.path.c_str(), 0, 0), 0);
+  ASSERT_EQ(::chown(manifest.c_str(), 65534, 65534), 0);
+  refused("manifest.json is owned by uid 65534");
+  ASSERT_EQ(::chown(manifest.c_str(), 0, 0), 0);
+  ASSERT_EQ(::chmod(batch.dir.path.c_str(), 0770), 0);
+  refused("is writable by group or others (mode 770)");
+  ASSERT_EQ(::chmod(batch.dir.path.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(manifest.c_str(), 0646), 0);
+  refused("is writable by group or others (mode 646)");
+  ASSERT_EQ(::chmod(manifest.c_str(), 0600), 0);
+  ASSERT_EQ(::rename(manifest.c_str(), (batch.dir.path + "/real.json").c_str()), 0);
+  ASSERT_EQ(::symlink("real.json", manifest.c_str()), 0);
+  refused("is a symbolic link");
+  ASSERT_EQ(::unlink(manifest.c_str()), 0);
+  ASSERT_EQ(::rename((batch.dir.path + "/real.json").c_str(), manifest.c_str()), 0);
+
+  RestoreResult fine = restore_batch("/nonexistent-state", batch.dir.path, spool.path);
+  EXPECT_EQ(fine.restored, 1u) << fine.error;
+}
+
+// The target spool is the one restore is given (the Exim's), never the manifest's: a batch
+// naming another directory as its spool ("/etc", a user's /tmp) is refused, and nothing is
+// created there.
+TEST(Quarantine, RestoreRefusesABatchFromAnotherSpool) {
+  TempDir spool, elsewhere;
+  ASSERT_EQ(::mkdir((spool.path + "/input").c_str(), 0750), 0);
+  struct stat st = stat_of(spool.path);
+  CraftedBatch batch;
+  batch.write(elsewhere.path, "input/" + batch.id + "-D", st.st_uid, st.st_gid);
+  RestoreResult r = restore_batch("/nonexistent-state", batch.dir.path, spool.path);
+  EXPECT_EQ(r.restored, 0u);
+  EXPECT_NE(r.error.find("refused: the batch was taken from the spool " + elsewhere.path), std::string::npos)
+      << r.error;
+  EXPECT_EQ(entries_in(elsewhere.path), 0u) << "no input/ or msglog/ created outside the spool";
+  EXPECT_EQ(entries_in(spool.path + "/input"), 0u);
+}
+
+// Inside the right spool, a symbolic link on the way (input -> another directory, a split
+// subdirectory, msglog) is never followed: the message is not restored and nothing is
+// written through the link.
+TEST(Quarantine, RestoreFollowsNoSymbolicLinkInTheSpool) {
+  TempDir spool, elsewhere;
+  struct stat st = stat_of(spool.path);
+  CraftedBatch batch;
+  auto attempt = [&](const std::string& relative) {
+    batch.write(spool.path, relative, st.st_uid, st.st_gid);
+    return restore_batch("/nonexistent-state", batch.dir.path, spool.path);
+  };
+  ASSERT_EQ(::symlink(elsewhere.path.c_str(), (spool.path + "/input").c_str()), 0);
+  RestoreResult linked_input = attempt("input/" + batch.id + "-D");
+  EXPECT_EQ(linked_input.restored, 0u);
+  ASSERT_EQ(linked_input.problems.size(), 1u) << linked_input.error;
+  EXPECT_NE(linked_input.problems[0].find(spool.path + "/input is a symbolic link or lies behind one: not followed"),
+            std::string::npos)
+      << linked_input.problems[0];
+
+  ASSERT_EQ(::unlink((spool.path + "/input").c_str()), 0);
+  ASSERT_EQ(::mkdir((spool.path + "/input").c_str(), 0750), 0);
+  const std::string split = "input/" + batch.id.substr(5, 1);  // the split subdirectory
+  ASSERT_EQ(::symlink(elsewhere.path.c_str(), (spool.path + "/" + split).c_str()), 0);
+  RestoreResult linked_split = attempt(split + "/" + batch.id + "-D");
+  EXPECT_EQ(linked_split.restored, 0u);
+  ASSERT_EQ(linked_split.problems.size(), 1u) << linked_split.error;
+  EXPECT_NE(linked_split.problems[0].find("symbolic link"), std::string::npos) << linked_split.problems[0];
+  EXPECT_EQ(entries_in(elsewhere.path), 0u) << "nothing written through a link";
+
+  // A missing split subdirectory is created, owned like the spool, and the file lands in it.
+  ASSERT_EQ(::unlink((spool.path + "/" + split).c_str()), 0);
+  RestoreResult fine = attempt(split + "/" + batch.id + "-D");
+  EXPECT_EQ(fine.restored, 1u) << (fine.problems.empty() ? fine.error : fine.problems[0]);
+  EXPECT_TRUE(S_ISDIR(stat_of(spool.path + "/" + split).st_mode));
+  EXPECT_EQ(contents_of(spool.path + "/" + split + "/" + batch.id + "-D"), batch.body);
+}
+
+TEST(EximActions, SpoolDirectoryReply) {
+  EXPECT_EQ(parse_spool_directory_reply("spool_directory = /var/spool/exim4\n"), "/var/spool/exim4");
+  EXPECT_EQ(parse_spool_directory_reply("2026-11-22 warning: x\nspool_directory = /s p\n"), "/s p");
+  EXPECT_EQ(parse_spool_directory_reply("spool_directory = \n"), std::nullopt);
+  EXPECT_EQ(parse_spool_directory_reply("exim: permission denied\n"), std::nullopt);
 }
 
 }  // namespace
