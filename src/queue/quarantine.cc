@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <optional>
+#include <stdexcept>
 
 #include "base/json_text.h"
 #include "base/sha256.h"
@@ -280,6 +282,19 @@ nlohmann::json manifest_to_json(const Manifest& m) {
           {"selection", json_bytes(m.selection)}, {"messages", messages}};
 }
 
+namespace {
+
+// A size, mode or id: a whole number that fits, never a float or a negative one converted.
+template <typename Number>
+Number whole_number(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& value = j.at(key);
+  if (!value.is_number_unsigned() || value.get<uint64_t>() > std::numeric_limits<Number>::max())
+    throw std::out_of_range(std::string("'") + key + "' is not a whole number in range");
+  return Number(value.get<uint64_t>());
+}
+
+}  // namespace
+
 bool manifest_from_json(const nlohmann::json& j, Manifest& m, std::string* error) {
   try {
     m.batch = j.at("batch"), m.created_at = j.at("created_at"), m.operator_name = bytes_from_json(j.at("operator"));
@@ -290,12 +305,16 @@ bool manifest_from_json(const nlohmann::json& j, Manifest& m, std::string* error
                                  jm.contains("note") ? bytes_from_json(jm["note"]) : std::string(), {}};
       for (const auto& jf : jm.at("files"))
         message.files.push_back({jf.at("role"), bytes_from_json(jf.at("original_path")),
-                                 bytes_from_json(jf.at("stored_name")), jf.at("size"), jf.at("mode"), jf.at("uid"),
-                                 jf.at("gid"), jf.at("sha256")});
+                                 bytes_from_json(jf.at("stored_name")), whole_number<uint64_t>(jf, "size"),
+                                 whole_number<uint32_t>(jf, "mode"), whole_number<uint32_t>(jf, "uid"),
+                                 whole_number<uint32_t>(jf, "gid"), jf.at("sha256")});
       m.messages.push_back(std::move(message));
     }
     return true;
   } catch (const nlohmann::json::exception& e) {
+    *error = std::string("bad manifest: ") + e.what();
+    return false;
+  } catch (const std::out_of_range& e) {
     *error = std::string("bad manifest: ") + e.what();
     return false;
   }

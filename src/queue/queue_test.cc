@@ -1,9 +1,17 @@
 // Pure unit tests: facts, summary findings, selection, CIDR, check, exim reply parsing.
 // Designated initializers name only the fields a test cares about.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstddef>
 
 #include <filesystem>
 #include <fstream>
@@ -20,6 +28,7 @@
 #include "base/text.h"
 #include "queue/report_format.h"
 #include "queue/selection.h"
+#include "queue/spool_files.h"
 #include "queue/summary.h"
 
 namespace sw::queue {
@@ -538,6 +547,72 @@ TEST(Quarantine, RestoreFollowsNoSymbolicLinkInTheSpool) {
   EXPECT_EQ(fine.restored, 1u) << (fine.problems.empty() ? fine.error : fine.problems[0]);
   EXPECT_TRUE(S_ISDIR(stat_of(spool.path + "/" + split).st_mode));
   EXPECT_EQ(contents_of(spool.path + "/" + split + "/" + batch.id + "-D"), batch.body);
+}
+
+// Sizes, modes and owners are whole numbers that fit: a float or negative value is a damaged
+// (or crafted) manifest, not a mode to convert (4e16 into 32 bits is undefined behaviour).
+TEST(Quarantine, ManifestNumbersAreWholeAndInRange) {
+  Manifest m{"b", "2026-11-22T15:44:06Z", "root", "/var/spool/exim4", "--all", {}};
+  m.messages.push_back({"1vYQHI-0003Yc-Mw", true, false, "", {{"D", "/var/spool/exim4/input/1vYQHI-0003Yc-Mw-D",
+                                                                "1vYQHI-0003Yc-Mw.D", 24, 0640, 101, 101, "ab"}}});
+  nlohmann::json good = manifest_to_json(m);
+  Manifest back;
+  std::string error;
+  ASSERT_TRUE(manifest_from_json(good, back, &error)) << error;
+  for (auto [key, value] : {std::pair<const char*, nlohmann::json>{"mode", 4e16}, {"mode", 416.5}, {"uid", -1},
+                            {"gid", 4294967296u}, {"size", "24"}}) {
+    nlohmann::json bad = good;
+    bad["messages"][0]["files"][0][key] = value;
+    EXPECT_FALSE(manifest_from_json(bad, back, &error)) << key << " " << value;
+    EXPECT_NE(error.find("bad manifest"), std::string::npos) << error;
+  }
+}
+
+// open_beneath's answers for a directory holding a file, a linked directory and a linked
+// file: 0 when all are right, else the number of the first wrong one.
+int open_beneath_mistakes(const std::string& root) {
+  Fd dir(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  auto refused = [&](const char* path, int flags, int expected_errno) {
+    Fd fd(open_beneath(dir.get(), path, flags));
+    return !fd.valid() && errno == expected_errno;
+  };
+  if (!Fd(open_beneath(dir.get(), "input/x", O_RDONLY | O_CLOEXEC)).valid()) return 1;
+  if (!refused("linked/x", O_RDONLY | O_CLOEXEC, ELOOP)) return 2;
+  if (!refused("input/linked-x", O_RDONLY | O_CLOEXEC, ELOOP)) return 3;
+  if (!refused("linked", O_RDONLY | O_DIRECTORY | O_CLOEXEC, ELOOP)) return 4;
+  if (!refused("input/../input/x", O_RDONLY | O_CLOEXEC, EINVAL)) return 5;
+  if (!refused("/etc/passwd", O_RDONLY | O_CLOEXEC, EINVAL)) return 6;
+  return 0;
+}
+
+// Links are refused the same way through openat2 and, where the kernel lacks it (here: a
+// seccomp filter answering ENOSYS), through the O_NOFOLLOW walk.
+TEST(SpoolFiles, OpenBeneathFollowsNoLinkWithOrWithoutOpenat2) {
+  TempDir root, elsewhere;
+  ASSERT_EQ(::mkdir((root.path + "/input").c_str(), 0750), 0);
+  std::ofstream(root.path + "/input/x") << "x";
+  std::ofstream(elsewhere.path + "/x") << "secret";
+  ASSERT_EQ(::symlink(elsewhere.path.c_str(), (root.path + "/linked").c_str()), 0);
+  ASSERT_EQ(::symlink((elsewhere.path + "/x").c_str(), (root.path + "/input/linked-x").c_str()), 0);
+  EXPECT_EQ(open_beneath_mistakes(root.path), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat2, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog program = {sizeof filter / sizeof filter[0], filter};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0)
+      ::_exit(10);
+    ::_exit(open_beneath_mistakes(root.path));
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "10: seccomp; else the number of the wrong answer without openat2";
 }
 
 TEST(EximActions, SpoolDirectoryReply) {

@@ -24,24 +24,26 @@ bool is_plain_relative(std::string_view path) {
   return true;
 }
 
+// O_DIRECTORY|O_NOFOLLOW on a link fails with ENOTDIR: ELOOP names the real reason.
+int open_no_link(int at, const std::string& name, int flags, mode_t mode) {
+  int fd = ::openat(at, name.c_str(), flags | O_NOFOLLOW, mode);
+  struct stat st;
+  if (fd < 0 && errno == ENOTDIR && ::fstatat(at, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+    errno = ELOOP;
+  return fd;
+}
+
 // For kernels before 5.6: each directory on the way opened with O_NOFOLLOW, then the file.
 int open_by_walk(int dir_fd, std::string_view relative, int flags, mode_t mode) {
   Fd current;
   int at = dir_fd;
   for (size_t slash; (slash = relative.find('/')) != std::string_view::npos;) {
-    std::string part(relative.substr(0, slash));
-    int next = ::openat(at, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (next < 0) {
-      struct stat st;
-      if (errno == ENOTDIR && ::fstatat(at, part.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-        errno = ELOOP;
-      return -1;
-    }
-    current = Fd(next);
-    at = next;
+    current = Fd(open_no_link(at, std::string(relative.substr(0, slash)), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0));
+    if (!current.valid()) return -1;
+    at = current.get();
     relative.remove_prefix(slash + 1);
   }
-  return ::openat(at, std::string(relative).c_str(), flags | O_NOFOLLOW, mode);
+  return open_no_link(at, std::string(relative), flags, mode);
 }
 
 // True when `path` beneath dir_fd (reached without links) is itself a symbolic link.
