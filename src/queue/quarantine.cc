@@ -68,7 +68,8 @@ bool copy_into_batch(const SpoolSource& spool, const std::string& relative, cons
   std::string bytes;
   struct stat st;
   if (!read_regular_file(fd.get(), bytes, &st)) {
-    *error = errno == EINVAL ? source + " is not a regular file" : "cannot read " + source + ": " + std::strerror(errno);
+    *error = errno == EINVAL ? source + " is not a regular file"
+                             : "cannot read " + source + ": " + std::strerror(errno);
     return false;
   }
   QuarantinedFile file{role, source, id + "." + role, uint64_t(bytes.size()), uint32_t(st.st_mode & 07777),

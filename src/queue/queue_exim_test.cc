@@ -367,7 +367,8 @@ TEST_P(RealSpool, RemoveFollowsNoSymbolicLinkInTheSpool) {
 
   ProcessEximRunner runner(QueueLab::binary(), exim.config());
   std::string state = exim.dir() + "/state";
-  RemoveResult removed = quarantine_and_remove(targets, state, exim.spool_dir(), "test", "test", ::time(nullptr), runner);
+  RemoveResult removed =
+      quarantine_and_remove(targets, state, exim.spool_dir(), "test", "test", ::time(nullptr), runner);
   ASSERT_TRUE(removed.error.empty()) << removed.error;
   EXPECT_EQ(removed.removed, targets.size() - 2);
   EXPECT_EQ(removed.failed, 2u);
@@ -432,7 +433,8 @@ TEST_P(RealSpool, ActionsRefuseASpoolThatIsNotTheirExims) {
   EXPECT_EQ(listed.size(), 16u);
   for (const auto& [id, frozen] : listed) EXPECT_FALSE(frozen) << id;
 
-  auto removed = run({"remove", "--yes", "--auth-id", "spammer@*", "--state-dir", state, "--exim-config", exim.config()});
+  auto removed =
+      run({"remove", "--yes", "--auth-id", "spammer@*", "--state-dir", state, "--exim-config", exim.config()});
   EXPECT_EQ(removed.exit_code, 0) << removed.out << removed.err;
   EXPECT_EQ(exim_listing(exim).size(), 4u);
   const std::string batch = only_batch(state);
