@@ -154,6 +154,14 @@ std::optional<queue::ProcessEximRunner> make_exim(const QueueArgs& a) {
   return queue::ProcessEximRunner(binary, a.config);
 }
 
+// exim -M acts on the spool of its own config: refuse a spool that is not that one.
+bool spool_belongs_to_exim(queue::EximRunner& exim, const std::string& spool_dir) {
+  std::string error;
+  if (queue::verify_exim_spool(exim, spool_dir, &error)) return true;
+  print_error(error);
+  return false;
+}
+
 int run_freeze_or_thaw(const QueueArgs& a, queue::EximAction action) {
   const char* verb = action == queue::EximAction::freeze ? "freeze" : "thaw";
   auto spool_dir = resolve_spool(a);
@@ -161,7 +169,7 @@ int run_freeze_or_thaw(const QueueArgs& a, queue::EximAction action) {
   auto selection = compile(a, true);
   if (!selection) return kUsage;
   auto exim = make_exim(a);
-  if (!exim) return kFailure;
+  if (!exim || !spool_belongs_to_exim(*exim, *spool_dir)) return kFailure;
   auto result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads, reader_options(a, false));
   std::vector<std::string> ids;
   for (const auto& m : actionable(result))
@@ -184,6 +192,8 @@ int run_remove(const QueueArgs& a) {
   if (!spool_dir) return kFailure;
   auto selection = compile(a, true);
   if (!selection) return kUsage;
+  std::optional<queue::ProcessEximRunner> exim;
+  if (a.yes && (!(exim = make_exim(a)) || !spool_belongs_to_exim(*exim, *spool_dir))) return kFailure;
   auto result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads, reader_options(a, false));
   std::vector<spool::MessageLocation> targets;
   std::vector<std::string> ids;
@@ -201,8 +211,6 @@ int run_remove(const QueueArgs& a) {
     audit(a, {{"action", "remove"}, {"dry_run", true}, {"selection", description}, {"ids", ids}});
     return kOk;
   }
-  auto exim = make_exim(a);
-  if (!exim) return kFailure;
   auto removed = queue::quarantine_and_remove(targets, a.state_dir, *spool_dir, description, queue::current_operator(),
                                               ::time(nullptr), *exim);
   for (const auto& m : removed.manifest.messages)
@@ -216,15 +224,31 @@ int run_remove(const QueueArgs& a) {
   return removed.error.empty() && removed.failed == 0 ? kOk : kFailure;
 }
 
+// Restore writes into the spool of the Exim that will deliver the messages: --spool (which
+// must be that Exim's), else the one Exim reports. The batch's manifest only has to agree.
 int run_restore(const QueueArgs& a) {
-  auto restored = queue::restore_batch(a.state_dir, a.batch);
+  auto exim = make_exim(a);
+  if (!exim) return kFailure;
+  std::string spool_dir = a.spool, error;
+  if (spool_dir.empty()) {
+    auto exim_spool = queue::exim_spool_directory(*exim, &error);
+    if (!exim_spool) {
+      print_error(error);
+      return kFailure;
+    }
+    spool_dir = *exim_spool;
+  } else if (!spool_belongs_to_exim(*exim, spool_dir)) {
+    return kFailure;
+  }
+  auto restored = queue::restore_batch(a.state_dir, a.batch, spool_dir);
   for (const std::string& problem : restored.problems) print_error(problem);
   if (!restored.error.empty()) {
     print_error(restored.error);
     return kFailure;
   }
-  fmt::print("restored {} message(s) from {}, {} skipped\n", restored.restored, a.batch, restored.skipped);
-  audit(a, {{"action", "restore"}, {"batch", a.batch}, {"restored", restored.restored},
+  fmt::print("restored {} message(s) from {} into {}, {} skipped\n", restored.restored, a.batch, spool_dir,
+             restored.skipped);
+  audit(a, {{"action", "restore"}, {"batch", a.batch}, {"spool", spool_dir}, {"restored", restored.restored},
             {"problems", restored.problems}});
   return restored.problems.empty() ? kOk : kFailure;
 }
@@ -255,7 +279,7 @@ int run_check(QueueArgs& a) {
 
 void add_location_options(CLI::App* cmd, QueueArgs& a) {
   cmd->add_option("--spool", a.spool, "Exim spool directory (default: /var/spool/exim or /var/spool/exim4)");
-  cmd->add_option("-C,--config", a.config, "Exim config: read spool_directory from it, pass it to exim");
+  cmd->add_option("-C,--config,--exim-config", a.config, "Exim config: read spool_directory from it, pass it to exim");
   cmd->add_option("--threads", a.threads, "scan threads (default: one per core for big queues)")->check(kThreadCount);
   cmd->add_option("--io", a.io, "spool reads: auto (io_uring if the kernel allows, else plain calls), syscalls, io_uring")
       ->check(CLI::IsMember({"auto", "syscalls", "io_uring"}))
@@ -345,6 +369,9 @@ void add_queue_command(CLI::App& app, int* result) {
   CLI::App* restore = cmd->add_subcommand("restore", "Put a quarantine batch back into the spool, byte for byte");
   restore->add_option("batch", a->batch, "batch name (or path to the batch directory)")->required();
   restore->add_option("--state-dir", a->state_dir, "where batches live")->capture_default_str();
+  restore->add_option("--spool", a->spool, "the spool to restore into (default: the one exim -bP reports)");
+  restore->add_option("-C,--config,--exim-config", a->config, "Exim config: its spool, passed to exim");
+  restore->add_option("--exim", a->exim, "exim binary (default: exim4 or exim)");
   restore->callback([a, result] { *result = run_restore(*a); });
 
   CLI::App* check = cmd->add_subcommand("check", "Nagios/Icinga plugin: queue size, frozen, age, one actor's share");

@@ -7,6 +7,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sstream>
+
+#include "queue/spool_files.h"
 
 extern char** environ;
 
@@ -59,6 +62,32 @@ std::string find_exim_binary(const std::string& explicit_path) {
       if (::access(path.c_str(), X_OK) == 0) return path;
     }
   return {};
+}
+
+std::optional<std::string> parse_spool_directory_reply(const std::string& output) {
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    const std::string prefix = "spool_directory = ";
+    if (line.starts_with(prefix) && line.size() > prefix.size()) return line.substr(prefix.size());
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> exim_spool_directory(EximRunner& exim, std::string* error) {
+  EximCommandResult reply = exim.run({"-bP", "spool_directory"});
+  auto dir = reply.exit_code == 0 ? parse_spool_directory_reply(reply.output) : std::nullopt;
+  if (!dir) *error = "cannot learn exim's spool (exim -bP spool_directory): " + reply.output;
+  return dir;
+}
+
+bool verify_exim_spool(EximRunner& exim, const std::string& spool_dir, std::string* error) {
+  auto exim_spool = exim_spool_directory(exim, error);
+  if (!exim_spool) return false;
+  std::string ours = canonical_path(spool_dir), theirs = canonical_path(*exim_spool);
+  if (!ours.empty() && ours == theirs) return true;
+  *error = "refused: " + spool_dir + " is not the spool of the Exim that would act (its spool_directory is " +
+           *exim_spool + "); name the config that owns this spool with -C/--exim-config";
+  return false;
 }
 
 }  // namespace sw::queue

@@ -10,12 +10,14 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <fstream>
-#include <sstream>
+#include <limits>
+#include <optional>
+#include <stdexcept>
 
 #include "base/json_text.h"
 #include "base/sha256.h"
 #include "eximlog/message_id.h"
+#include "queue/spool_files.h"
 
 namespace sw::queue {
 namespace {
@@ -29,53 +31,6 @@ std::string utc_timestamp(int64_t now) {
   return text;
 }
 
-bool read_file(const std::string& path, std::string& out, struct stat* st) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  bool ok = ::fstat(fd, st) == 0;
-  out.clear();
-  char buffer[65536];
-  for (ssize_t n; ok && (n = ::read(fd, buffer, sizeof buffer)) != 0;) {
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ok = false;
-      break;
-    }
-    out.append(buffer, size_t(n));
-  }
-  ::close(fd);
-  return ok;
-}
-
-// Writes via a temporary name and rename, so readers see the old file or the whole new one.
-bool write_file_atomically(const std::string& path, const std::string& bytes, uint32_t mode, int uid, int gid,
-                           std::string* error) {
-  std::string temporary = path.substr(0, path.rfind('/') + 1) + ".sw-tmp." + std::to_string(::getpid()) + "." +
-                          path.substr(path.rfind('/') + 1);
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
-  if (fd < 0) {
-    *error = "cannot create " + temporary + ": " + std::strerror(errno);
-    return false;
-  }
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += size_t(n);
-  }
-  bool ok = done == bytes.size() && ::fchmod(fd, mode & 07777) == 0 && (uid < 0 || ::fchown(fd, uid, gid) == 0) &&
-            ::fsync(fd) == 0;
-  if (!ok) *error = "cannot write " + temporary + ": " + std::strerror(errno);
-  ::close(fd);
-  if (ok && ::rename(temporary.c_str(), path.c_str()) != 0) {
-    *error = "cannot rename into " + path + ": " + std::strerror(errno);
-    ok = false;
-  }
-  if (!ok) ::unlink(temporary.c_str());
-  return ok;
-}
-
 bool make_directories(const std::string& path, mode_t mode) {
   for (size_t slash = 1; slash != std::string::npos;) {
     slash = path.find('/', slash + 1);
@@ -85,81 +40,160 @@ bool make_directories(const std::string& path, mode_t mode) {
   return true;
 }
 
-// Copies one spool file into the batch; false only for a real failure (absent files are skipped).
-bool copy_into_batch(const std::string& source, const std::string& role, const std::string& id,
-                     const std::string& batch_dir, QuarantinedMessage& message, std::string* error) {
+// "input/X" for <spool>/input/X: where a message's directory lies inside its spool.
+std::optional<std::string> below_spool(const std::string& spool_dir, const std::string& dir) {
+  if (!dir.starts_with(spool_dir + "/")) return std::nullopt;
+  return dir.substr(spool_dir.size() + 1);
+}
+
+// Where one message's files are read from when quarantining it.
+struct SpoolSource {
+  int spool_fd;            // the spool, opened once
+  std::string spool_path;  // its canonical path, recorded in the manifest
+};
+
+// Copies one spool file into the batch; false only for a real failure (absent files are
+// skipped). The file is opened beneath the spool without following any symbolic link and
+// must be a regular file: a link planted in the spool would otherwise make root copy the
+// target's bytes into the quarantine, and a restore would write them back as a spool file.
+bool copy_into_batch(const SpoolSource& spool, const std::string& relative, const std::string& role,
+                     const std::string& id, int batch_fd, QuarantinedMessage& message, std::string* error) {
+  const std::string source = spool.spool_path + "/" + relative;
+  Fd fd(open_beneath(spool.spool_fd, relative, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return role != "H" && role != "D" ? true : (*error = source + " vanished", false);
+    *error = open_failure(source);
+    return false;
+  }
   std::string bytes;
   struct stat st;
-  if (!read_file(source, bytes, &st)) {
-    if (errno == ENOENT) return role != "H" && role != "D" ? true : (*error = source + " vanished", false);
-    *error = "cannot read " + source + ": " + std::strerror(errno);
+  if (!read_regular_file(fd.get(), bytes, &st)) {
+    *error = errno == EINVAL ? source + " is not a regular file"
+                             : "cannot read " + source + ": " + std::strerror(errno);
     return false;
   }
   QuarantinedFile file{role, source, id + "." + role, uint64_t(bytes.size()), uint32_t(st.st_mode & 07777),
                        uint32_t(st.st_uid), uint32_t(st.st_gid), sha256_hex(bytes)};
-  if (!write_file_atomically(batch_dir + "/" + file.stored_name, bytes, 0600, -1, -1, error)) return false;
+  if (!write_file_at(batch_fd, file.stored_name, file.stored_name, bytes, 0600, -1, -1, error)) return false;
   message.files.push_back(std::move(file));
   return true;
 }
 
-bool copy_message(const spool::MessageLocation& location, const std::string& batch_dir, QuarantinedMessage& message,
-                  std::string* error) {
+bool copy_message(const SpoolSource& spool, const std::string& spool_dir, const spool::MessageLocation& location,
+                  int batch_fd, QuarantinedMessage& message, std::string* error) {
   message.files.clear();
-  return copy_into_batch(location.data_path(), "D", location.id, batch_dir, message, error) &&
-         copy_into_batch(location.journal_path(), "J", location.id, batch_dir, message, error) &&
-         copy_into_batch(location.msglog_path(), "msglog", location.id, batch_dir, message, error) &&
-         copy_into_batch(location.header_path(), "H", location.id, batch_dir, message, error);
+  auto input = below_spool(spool_dir, location.input_dir), msglog = below_spool(spool_dir, location.msglog_dir);
+  if (!input || !msglog) return *error = location.input_dir + " is not inside " + spool_dir, false;
+  const std::string& id = location.id;
+  return copy_into_batch(spool, *input + "/" + id + "-D", "D", id, batch_fd, message, error) &&
+         copy_into_batch(spool, *input + "/" + id + "-J", "J", id, batch_fd, message, error) &&
+         copy_into_batch(spool, *msglog + "/" + id, "msglog", id, batch_fd, message, error) &&
+         copy_into_batch(spool, *input + "/" + id + "-H", "H", id, batch_fd, message, error);
 }
 
-bool write_manifest(const std::string& batch_dir, const Manifest& manifest, std::string* error) {
-  return write_file_atomically(batch_dir + "/manifest.json", json_text(manifest_to_json(manifest), 2) + "\n", 0600,
-                               -1, -1, error);
+bool write_manifest(int batch_fd, const std::string& batch_dir, const Manifest& manifest, std::string* error) {
+  return write_file_at(batch_fd, "manifest.json", batch_dir + "/manifest.json",
+                       json_text(manifest_to_json(manifest), 2) + "\n", 0600, -1, -1, error);
 }
 
-bool spool_has_message(const QuarantinedMessage& message) {
-  for (const QuarantinedFile& file : message.files) {
-    struct stat st;
-    if (file.role == "H" && ::stat(file.original_path.c_str(), &st) == 0) return true;
-  }
-  return false;
+// A batch may be named by any path, and restore writes as root what its manifest says: the
+// batch directory and the manifest must be root's (the running user's) alone.
+bool is_trusted(int fd, const std::string& shown, bool directory, std::string* error) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return *error = "cannot stat " + shown + ": " + std::strerror(errno), false;
+  if (directory ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+    return *error = "refused: " + shown + (directory ? " is not a directory" : " is not a regular file"), false;
+  if (st.st_uid != ::geteuid())
+    return *error = fmt::format("refused: {} is owned by uid {}, not by uid {}", shown, st.st_uid, ::geteuid()), false;
+  if (st.st_mode & 022)
+    return *error = fmt::format("refused: {} is writable by group or others (mode {:o})", shown, st.st_mode & 07777),
+           false;
+  return true;
 }
 
-// A manifest is data on disk, and a batch may be named by any path: before restore writes a
-// file as root, it checks that the file is one of this message's spool files, in the
-// manifest's spool, with a spool file's mode and the spool's owner. Otherwise a crafted
-// manifest could write any file anywhere (a setuid binary, a cron job).
+// The batch's manifest, read only when the batch directory and the manifest are trusted.
+std::optional<Manifest> read_trusted_manifest(int batch_fd, const std::string& batch_dir, std::string* error) {
+  if (!is_trusted(batch_fd, batch_dir, true, error)) return std::nullopt;
+  const std::string shown = batch_dir + "/manifest.json";
+  Fd fd(::openat(batch_fd, "manifest.json", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd.valid()) return *error = open_failure(shown), std::nullopt;
+  if (!is_trusted(fd.get(), shown, false, error)) return std::nullopt;
+  std::string text;
+  struct stat st;
+  if (!read_regular_file(fd.get(), text, &st)) return *error = "cannot read " + shown, std::nullopt;
+  Manifest manifest;
+  if (!manifest_from_text(text, manifest, error)) return *error = shown + ": " + *error, std::nullopt;
+  return manifest;
+}
+
+// A manifest is data on disk: before restore writes a file as root, it checks that the file
+// is one of this message's spool files, in the manifest's spool, with a spool file's mode and
+// the spool's owner. Sets *relative to its path inside the spool.
 bool is_spool_file_of(const Manifest& m, const QuarantinedMessage& message, const QuarantinedFile& file,
-                      std::string* why) {
+                      const struct stat& spool, std::string* relative, std::string* why) {
   const std::string& id = message.id;
   if (!eximlog::is_message_id(id)) return *why = "'" + id + "' is not a message id", false;
   bool input = file.role == "H" || file.role == "D" || file.role == "J";
   if (!input && file.role != "msglog") return *why = "unknown file role '" + file.role + "'", false;
   if (file.stored_name != id + "." + file.role) return *why = "unexpected stored name " + file.stored_name, false;
-  if (m.spool_dir.empty() || m.spool_dir[0] != '/' || m.spool_dir.find("/..") != std::string::npos)
-    return *why = "spool directory '" + m.spool_dir + "' is not a plain absolute path", false;
   std::string name = input ? id + "-" + file.role : id;
   // input or msglog, or Finput/Fmsglog (move_frozen_messages); split by id[5] or not
-  auto bases = input ? std::array{"/input", "/Finput"} : std::array{"/msglog", "/Fmsglog"};
-  bool in_spool = std::any_of(bases.begin(), bases.end(), [&](const char* base) {
-    std::string dir = m.spool_dir + base;
-    return file.original_path == dir + "/" + name || file.original_path == dir + "/" + id[5] + "/" + name;
-  });
-  if (!in_spool) return *why = file.original_path + " is not where this message's spool file lives", false;
+  auto bases = input ? std::array{"input", "Finput"} : std::array{"msglog", "Fmsglog"};
+  relative->clear();
+  for (const char* base : bases)
+    for (const std::string& candidate : {std::string(base) + "/" + name, std::string(base) + "/" + id[5] + "/" + name})
+      if (file.original_path == m.spool_dir + "/" + candidate) *relative = candidate;
+  if (relative->empty()) return *why = file.original_path + " is not where this message's spool file lives", false;
   if (file.mode & 07111) return *why = fmt::format("mode {:o} is not a spool file's", file.mode), false;
-  struct stat st;
-  if (::stat(m.spool_dir.c_str(), &st) != 0) return *why = "no spool directory " + m.spool_dir, false;
-  if (file.uid != st.st_uid || file.gid != st.st_gid)
-    return *why = fmt::format("owner {}:{} is not the spool's ({}:{})", file.uid, file.gid, st.st_uid, st.st_gid), false;
+  if (file.uid != spool.st_uid || file.gid != spool.st_gid)
+    return *why = fmt::format("owner {}:{} is not the spool's ({}:{})", file.uid, file.gid, spool.st_uid, spool.st_gid),
+           false;
   return true;
 }
 
+// The directory `relative` of the spool ("input" or "input/X", checked by is_spool_file_of),
+// opened without following links; a missing one (Exim removes empty split subdirectories) is
+// created owned like the message files. Nothing outside the spool's own layout is created.
+Fd open_spool_directory(int spool_fd, const std::string& spool_path, const std::string& relative,
+                        const QuarantinedFile& file, std::string* problem) {
+  Fd dir;
+  for (size_t slash = 0; slash != std::string::npos;) {
+    slash = relative.find('/', slash + 1);
+    std::string prefix = relative.substr(0, slash);
+    dir = Fd(open_beneath(spool_fd, prefix, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid() && errno == ENOENT) {
+      size_t parent_end = prefix.rfind('/');
+      Fd parent(parent_end == std::string::npos
+                    ? ::fcntl(spool_fd, F_DUPFD_CLOEXEC, 0)
+                    : open_beneath(spool_fd, prefix.substr(0, parent_end), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      std::string leaf = prefix.substr(parent_end + 1);
+      if (parent.valid() && ::mkdirat(parent.get(), leaf.c_str(), 0750) == 0) {
+        dir = Fd(::openat(parent.get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (dir.valid() && ::fchown(dir.get(), file.uid, file.gid) != 0) dir = Fd();
+      }
+    }
+    if (!dir.valid()) {
+      *problem = open_failure(spool_path + "/" + prefix);
+      return dir;
+    }
+  }
+  return dir;
+}
+
 // Puts one message back: verifies every stored file first, then writes -H last.
-bool restore_message(const std::string& batch_dir, const QuarantinedMessage& message, std::string* problem) {
-  std::vector<std::pair<const QuarantinedFile*, std::string>> contents;
-  for (const QuarantinedFile& file : message.files) {
+bool restore_message(int spool_fd, const std::string& spool_path, int batch_fd, const QuarantinedMessage& message,
+                     const std::vector<std::string>& relatives, std::string* problem) {
+  struct Content {
+    const QuarantinedFile* file;
+    std::string relative, bytes;
+  };
+  std::vector<Content> contents;
+  for (size_t i = 0; i < message.files.size(); ++i) {
+    const QuarantinedFile& file = message.files[i];
+    Fd fd(::openat(batch_fd, file.stored_name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     std::string bytes;
     struct stat st;
-    if (!read_file(batch_dir + "/" + file.stored_name, bytes, &st)) {
+    if (!fd.valid() || !read_regular_file(fd.get(), bytes, &st)) {
       *problem = "cannot read quarantined " + file.stored_name;
       return false;
     }
@@ -167,23 +201,52 @@ bool restore_message(const std::string& batch_dir, const QuarantinedMessage& mes
       *problem = file.stored_name + " does not match its sha256 in the manifest";
       return false;
     }
-    contents.emplace_back(&file, std::move(bytes));
+    contents.push_back({&file, relatives[i], std::move(bytes)});
   }
-  std::stable_partition(contents.begin(), contents.end(), [](const auto& c) { return c.first->role != "H"; });
-  for (const auto& [file, bytes] : contents) {
-    std::string dir = file->original_path.substr(0, file->original_path.rfind('/'));
-    struct stat dir_stat;
-    if (::stat(dir.c_str(), &dir_stat) != 0) {
-      // A split subdirectory Exim removed meanwhile: recreate it owned like the message files.
-      if (!make_directories(dir, 0750) || ::chown(dir.c_str(), file->uid, file->gid) != 0) {
-        *problem = "cannot create " + dir + ": " + std::strerror(errno);
-        return false;
-      }
-    }
-    if (!write_file_atomically(file->original_path, bytes, file->mode, int(file->uid), int(file->gid), problem))
+  std::stable_partition(contents.begin(), contents.end(), [](const Content& c) { return c.file->role != "H"; });
+  for (const Content& c : contents) {
+    size_t slash = c.relative.rfind('/');
+    Fd dir = open_spool_directory(spool_fd, spool_path, c.relative.substr(0, slash), *c.file, problem);
+    if (!dir.valid()) return false;
+    if (!write_file_at(dir.get(), c.relative.substr(slash + 1), spool_path + "/" + c.relative, c.bytes, c.file->mode,
+                       int(c.file->uid), int(c.file->gid), problem))
       return false;
   }
   return true;
+}
+
+// Restores what can be restored of an opened, trusted batch into the opened target spool.
+void restore_messages(Manifest& manifest, int batch_fd, int spool_fd, const std::string& spool_path,
+                      RestoreResult& result) {
+  struct stat spool_stat;
+  ::fstat(spool_fd, &spool_stat);
+  for (QuarantinedMessage& message : manifest.messages) {
+    std::string problem;
+    if (!message.removed || message.restored) {
+      ++result.skipped;  // still in the queue (removal failed) or already put back
+      continue;
+    }
+    std::vector<std::string> relatives(message.files.size());
+    bool in_spool = true;
+    for (size_t i = 0; i < message.files.size() && in_spool; ++i)
+      in_spool = is_spool_file_of(manifest, message, message.files[i], spool_stat, &relatives[i], &problem);
+    if (!in_spool) {
+      result.problems.push_back(message.id + ": not restored: " + problem);
+      ++result.skipped;
+      continue;
+    }
+    if (spool::locate_message(spool_path, message.id)) {
+      result.problems.push_back(message.id + ": already in the queue, not overwritten");
+      ++result.skipped;
+      continue;
+    }
+    if (!restore_message(spool_fd, spool_path, batch_fd, message, relatives, &problem)) {
+      result.problems.push_back(message.id + ": " + problem);
+      continue;
+    }
+    message.restored = true;
+    ++result.restored;
+  }
 }
 
 }  // namespace
@@ -220,6 +283,19 @@ nlohmann::json manifest_to_json(const Manifest& m) {
           {"selection", json_bytes(m.selection)}, {"messages", messages}};
 }
 
+namespace {
+
+// A size, mode or id: a whole number that fits, never a float or a negative one converted.
+template <typename Number>
+Number whole_number(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& value = j.at(key);
+  if (!value.is_number_unsigned() || value.get<uint64_t>() > std::numeric_limits<Number>::max())
+    throw std::out_of_range(std::string("'") + key + "' is not a whole number in range");
+  return Number(value.get<uint64_t>());
+}
+
+}  // namespace
+
 bool manifest_from_json(const nlohmann::json& j, Manifest& m, std::string* error) {
   try {
     m.batch = j.at("batch"), m.created_at = j.at("created_at"), m.operator_name = bytes_from_json(j.at("operator"));
@@ -230,32 +306,58 @@ bool manifest_from_json(const nlohmann::json& j, Manifest& m, std::string* error
                                  jm.contains("note") ? bytes_from_json(jm["note"]) : std::string(), {}};
       for (const auto& jf : jm.at("files"))
         message.files.push_back({jf.at("role"), bytes_from_json(jf.at("original_path")),
-                                 bytes_from_json(jf.at("stored_name")), jf.at("size"), jf.at("mode"), jf.at("uid"),
-                                 jf.at("gid"), jf.at("sha256")});
+                                 bytes_from_json(jf.at("stored_name")), whole_number<uint64_t>(jf, "size"),
+                                 whole_number<uint32_t>(jf, "mode"), whole_number<uint32_t>(jf, "uid"),
+                                 whole_number<uint32_t>(jf, "gid"), jf.at("sha256")});
       m.messages.push_back(std::move(message));
     }
     return true;
   } catch (const nlohmann::json::exception& e) {
     *error = std::string("bad manifest: ") + e.what();
     return false;
+  } catch (const std::out_of_range& e) {
+    *error = std::string("bad manifest: ") + e.what();
+    return false;
   }
+}
+
+bool manifest_from_text(std::string_view text, Manifest& out, std::string* error) {
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
+  if (json.is_discarded()) return *error = "not JSON", false;
+  return manifest_from_json(json, out, error);
 }
 
 RemoveResult quarantine_and_remove(const std::vector<spool::MessageLocation>& messages, const std::string& state_dir,
                                    const std::string& spool_dir, const std::string& selection,
                                    const std::string& operator_name, int64_t now, EximRunner& exim) {
   RemoveResult result;
-  result.manifest = {new_batch_name(now, ::getpid()), utc_timestamp(now), operator_name, spool_dir, selection, {}};
+  if (!verify_exim_spool(exim, spool_dir, &result.error)) return result;
+  // Absolute paths only: a batch must be restorable from any working directory.
+  SpoolSource spool{-1, canonical_path(spool_dir)};
+  Fd spool_fd(::open(spool.spool_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  spool.spool_fd = spool_fd.get();
+  if (spool.spool_path.empty() || !spool_fd.valid()) {
+    result.error = "cannot open the spool " + spool_dir + ": " + std::strerror(errno);
+    return result;
+  }
+  result.manifest = {new_batch_name(now, ::getpid()), utc_timestamp(now), operator_name, spool.spool_path, selection,
+                     {}};
   result.batch_dir = batch_directory(state_dir, result.manifest.batch);
   if (!make_directories(result.batch_dir, 0700)) {
     result.error = "cannot create " + result.batch_dir + ": " + std::strerror(errno);
+    return result;
+  }
+  result.batch_dir = canonical_path(result.batch_dir);
+  Fd batch_fd(::open(result.batch_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!batch_fd.valid()) {
+    result.error = "cannot open " + result.batch_dir + ": " + std::strerror(errno);
     return result;
   }
   std::vector<std::string> copied_ids;
   for (const spool::MessageLocation& location : messages) {
     QuarantinedMessage message{location.id, false, false, "", {}};
     std::string problem;
-    if (copy_message(location, result.batch_dir, message, &problem)) {
+    if (copy_message(spool, spool_dir, location, batch_fd.get(), message, &problem)) {
       copied_ids.push_back(location.id);
     } else {
       message.note = "not removed: " + problem;  // never delete what we could not keep
@@ -264,7 +366,7 @@ RemoveResult quarantine_and_remove(const std::vector<spool::MessageLocation>& me
     result.manifest.messages.push_back(std::move(message));
   }
   // The manifest is on disk before anything is deleted: a crash here loses nothing.
-  if (!write_manifest(result.batch_dir, result.manifest, &result.error)) return result;
+  if (!write_manifest(batch_fd.get(), result.batch_dir, result.manifest, &result.error)) return result;
   std::vector<ActionOutcome> outcomes = run_exim_action(exim, EximAction::remove, copied_ids);
   for (QuarantinedMessage& message : result.manifest.messages) {
     for (const ActionOutcome& outcome : outcomes) {
@@ -274,47 +376,34 @@ RemoveResult quarantine_and_remove(const std::vector<spool::MessageLocation>& me
       outcome.ok ? ++result.removed : ++result.failed;
     }
   }
-  write_manifest(result.batch_dir, result.manifest, &result.error);
+  write_manifest(batch_fd.get(), result.batch_dir, result.manifest, &result.error);
   return result;
 }
 
-RestoreResult restore_batch(const std::string& state_dir, const std::string& batch) {
+RestoreResult restore_batch(const std::string& state_dir, const std::string& batch, const std::string& spool_dir) {
   RestoreResult result;
   std::string batch_dir = batch_directory(state_dir, batch);
-  std::ifstream in(batch_dir + "/manifest.json");
-  nlohmann::json json = nlohmann::json::parse(in, nullptr, false);
-  Manifest manifest;
-  if (!in || json.is_discarded()) {
-    result.error = "cannot read " + batch_dir + "/manifest.json";
+  Fd batch_fd(::open(batch_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!batch_fd.valid()) {
+    result.error = "cannot open " + batch_dir + ": " + std::strerror(errno);
     return result;
   }
-  if (!manifest_from_json(json, manifest, &result.error)) return result;
-  for (QuarantinedMessage& message : manifest.messages) {
-    std::string problem;
-    if (!message.removed || message.restored) {
-      ++result.skipped;  // still in the queue (removal failed) or already put back
-      continue;
-    }
-    if (!std::all_of(message.files.begin(), message.files.end(), [&](const QuarantinedFile& file) {
-          return is_spool_file_of(manifest, message, file, &problem);
-        })) {
-      result.problems.push_back(message.id + ": not restored: " + problem);
-      ++result.skipped;
-      continue;
-    }
-    if (spool_has_message(message)) {
-      result.problems.push_back(message.id + ": already in the queue, not overwritten");
-      ++result.skipped;
-      continue;
-    }
-    if (!restore_message(batch_dir, message, &problem)) {
-      result.problems.push_back(message.id + ": " + problem);
-      continue;
-    }
-    message.restored = true;
-    ++result.restored;
+  std::optional<Manifest> manifest = read_trusted_manifest(batch_fd.get(), batch_dir, &result.error);
+  if (!manifest) return result;
+  // The target is the spool of the Exim we act for, never a directory the manifest names.
+  std::string spool_path = canonical_path(spool_dir);
+  Fd spool_fd(::open(spool_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (spool_path.empty() || !spool_fd.valid()) {
+    result.error = "refused: " + open_failure("the spool " + spool_dir);
+    return result;
   }
-  write_manifest(batch_dir, manifest, &result.error);
+  if (!manifest->spool_dir.starts_with("/") || canonical_path(manifest->spool_dir) != spool_path) {
+    result.error = "refused: the batch was taken from the spool " + manifest->spool_dir + ", not from " + spool_path +
+                   " (the spool of the Exim that would deliver it)";
+    return result;
+  }
+  restore_messages(*manifest, batch_fd.get(), spool_fd.get(), spool_path, result);
+  write_manifest(batch_fd.get(), batch_dir, *manifest, &result.error);
   return result;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "queue/actions.h"
@@ -46,6 +47,8 @@ struct Manifest {
 
 nlohmann::json manifest_to_json(const Manifest& manifest);
 bool manifest_from_json(const nlohmann::json& json, Manifest& out, std::string* error);
+// manifest.json's text: JSON, then manifest_from_json.
+bool manifest_from_text(std::string_view text, Manifest& out, std::string* error);
 
 // "20261122-154406-12345": sortable, unique per process and second.
 std::string new_batch_name(int64_t now, long pid);
@@ -58,6 +61,8 @@ struct RemoveResult {
 };
 
 // Copies each message into a new batch, then removes the copied ones through exim -Mrm.
+// Refuses (error) when spool_dir is not the spool of the Exim behind `exim`. A message whose
+// files cannot be copied as they are (a symbolic link, not a regular file) is not removed.
 RemoveResult quarantine_and_remove(const std::vector<spool::MessageLocation>& messages, const std::string& state_dir,
                                    const std::string& spool_dir, const std::string& selection,
                                    const std::string& operator_name, int64_t now, EximRunner& exim);
@@ -65,11 +70,15 @@ RemoveResult quarantine_and_remove(const std::vector<spool::MessageLocation>& me
 struct RestoreResult {
   size_t restored = 0, skipped = 0;
   std::vector<std::string> problems;  // per message: hash mismatch, already in the queue, ...
-  std::string error;                  // cannot read the batch at all
+  std::string error;                  // refused, or cannot read the batch at all: nothing restored
 };
 
-// `batch` is a batch name under <state>/quarantine or a path to a batch directory.
-RestoreResult restore_batch(const std::string& state_dir, const std::string& batch);
+// `batch` is a batch name under <state>/quarantine or a path to a batch directory, which with
+// its manifest must be owned by the running user and not writable by group or others.
+// `spool_dir` is the spool of the Exim the messages go back to (from --spool or Exim's
+// config, never from the manifest); the manifest's spool must be that same directory. Files
+// are written beneath it without following symbolic links.
+RestoreResult restore_batch(const std::string& state_dir, const std::string& batch, const std::string& spool_dir);
 
 std::string batch_directory(const std::string& state_dir, const std::string& batch);
 

@@ -278,7 +278,7 @@ TEST_P(RealSpool, RemoveThenRestoreIsByteIdenticalAndEximDelivers) {
   for (const std::string& id : p.spammer) EXPECT_FALSE(listed.count(id));
   EXPECT_EQ(listed.size(), 4u);
 
-  RestoreResult restored = restore_batch(state, removed.manifest.batch);
+  RestoreResult restored = restore_batch(state, removed.manifest.batch, exim.spool_dir());
   EXPECT_TRUE(restored.error.empty()) << restored.error;
   EXPECT_EQ(restored.restored, p.spammer.size());
   auto after = spool_files(exim.spool_dir(), p.spammer);
@@ -291,7 +291,7 @@ TEST_P(RealSpool, RemoveThenRestoreIsByteIdenticalAndEximDelivers) {
     EXPECT_EQ(after[path].gid, state_before.gid) << path;
   }
   // A second restore must not overwrite what is queued again.
-  EXPECT_EQ(restore_batch(state, removed.manifest.batch).restored, 0u);
+  EXPECT_EQ(restore_batch(state, removed.manifest.batch, exim.spool_dir()).restored, 0u);
 
   exim.allow_delivery();
   exim.exim("-qff");
@@ -344,6 +344,158 @@ TEST_P(RealSpool, CorruptFilesAreReportedAndNeverSelected) {
   SelectionResult by_id = select_messages(exim.spool_dir(), *named, ::time(nullptr));
   ASSERT_EQ(by_id.messages.size(), 1u);
   EXPECT_FALSE(by_id.messages[0].readable);
+}
+
+// A symbolic link planted in the spool (here a message's -D pointing at another file, a
+// msglog pointing at another) is not copied through: the message is neither quarantined nor
+// removed, and the note says why.
+TEST_P(RealSpool, RemoveFollowsNoSymbolicLinkInTheSpool) {
+  SKIP_WITHOUT_EXIM();
+  QueueLab exim(GetParam());
+  Population p = fill(exim);
+  exim.exim("-q");  // msglogs
+  std::vector<spool::MessageLocation> targets;
+  for (const auto& m : spool::list_messages(exim.spool_dir()))
+    if (p.spammer.count(m.id)) targets.push_back(m);
+  ASSERT_GE(targets.size(), 3u);
+  const std::string secret = exim.dir() + "/secret";
+  std::ofstream(secret) << "root's bytes\n";
+  ASSERT_EQ(::unlink(targets[0].data_path().c_str()), 0);
+  ASSERT_EQ(::symlink(secret.c_str(), targets[0].data_path().c_str()), 0);
+  ASSERT_EQ(::unlink(targets[1].msglog_path().c_str()), 0);
+  ASSERT_EQ(::symlink(secret.c_str(), targets[1].msglog_path().c_str()), 0);
+
+  ProcessEximRunner runner(QueueLab::binary(), exim.config());
+  std::string state = exim.dir() + "/state";
+  RemoveResult removed =
+      quarantine_and_remove(targets, state, exim.spool_dir(), "test", "test", ::time(nullptr), runner);
+  ASSERT_TRUE(removed.error.empty()) << removed.error;
+  EXPECT_EQ(removed.removed, targets.size() - 2);
+  EXPECT_EQ(removed.failed, 2u);
+  for (const QuarantinedMessage& m : removed.manifest.messages) {
+    bool linked = m.id == targets[0].id || m.id == targets[1].id;
+    EXPECT_EQ(m.removed, !linked) << m.id;
+    if (linked) {
+      EXPECT_NE(m.note.find("is a symbolic link or lies behind one: not followed"), std::string::npos) << m.note;
+      EXPECT_TRUE(m.files.empty() || m.files.back().role != "H") << "not quarantined";
+    }
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(removed.batch_dir)) {
+    if (entry.path().filename() != "manifest.json") {
+      EXPECT_NE(slurp(entry.path()), "root's bytes\n") << entry.path();
+    }
+  }
+  auto listed = exim_listing(exim);
+  EXPECT_TRUE(listed.count(targets[0].id));
+  EXPECT_TRUE(listed.count(targets[1].id));
+}
+
+std::string spamwarden_binary() { return std::string(SW_BINARY_DIR) + "/spamwarden"; }
+
+sw::testing::CommandResult spamwarden(std::vector<std::string> args) {
+  args.insert(args.begin(), spamwarden_binary());
+  return sw::testing::run_command(args);
+}
+
+// The one batch under state/quarantine.
+std::string only_batch(const std::string& state) {
+  std::vector<std::string> batches;
+  for (const auto& entry : std::filesystem::directory_iterator(state + "/quarantine"))
+    batches.push_back(entry.path().filename());
+  return batches.size() == 1 ? batches[0] : "";
+}
+
+// `queue --spool DIR` without the config that owns DIR would run `exim -Mrm/-Mf` with Exim's
+// default config, on its default spool: ids read in one spool, acted on in another. Every
+// action refuses that (exit 3) before touching anything; with the lab's config it works.
+TEST_P(RealSpool, ActionsRefuseASpoolThatIsNotTheirExims) {
+  SKIP_WITHOUT_EXIM();
+  QueueLab exim(GetParam());
+  Population p = fill(exim);
+  const std::string state = exim.dir() + "/state";
+  const std::vector<std::string> where = {"queue", "--spool", exim.spool_dir()};
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), where.begin(), where.end());
+    return spamwarden(args);
+  };
+  for (const std::vector<std::string>& action :
+       {std::vector<std::string>{"remove", "--yes", "--all", "--state-dir", state},
+        std::vector<std::string>{"freeze", "--all", "--state-dir", state},
+        std::vector<std::string>{"thaw", "--all", "--state-dir", state}}) {
+    auto r = run(action);
+    EXPECT_EQ(r.exit_code, 3) << action[0] << r.out << r.err;
+    EXPECT_NE(r.err.find("refused: " + exim.spool_dir() + " is not the spool of the Exim that would act"),
+              std::string::npos)
+        << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(state + "/quarantine")) << "nothing copied";
+  auto listed = exim_listing(exim);
+  EXPECT_EQ(listed.size(), 16u);
+  for (const auto& [id, frozen] : listed) EXPECT_FALSE(frozen) << id;
+
+  auto removed =
+      run({"remove", "--yes", "--auth-id", "spammer@*", "--state-dir", state, "--exim-config", exim.config()});
+  EXPECT_EQ(removed.exit_code, 0) << removed.out << removed.err;
+  EXPECT_EQ(exim_listing(exim).size(), 4u);
+  const std::string batch = only_batch(state);
+  // restore: into a spool that is not the Exim's, refused; by default into the Exim's own.
+  auto wrong = spamwarden({"queue", "restore", batch, "--state-dir", state, "--spool", exim.spool_dir()});
+  EXPECT_EQ(wrong.exit_code, 3) << wrong.out << wrong.err;
+  EXPECT_EQ(exim_listing(exim).size(), 4u);
+  auto restored = spamwarden({"queue", "restore", batch, "--state-dir", state, "--exim-config", exim.config()});
+  EXPECT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(exim_listing(exim).size(), 16u);
+}
+
+// A batch made with a relative --spool records absolute paths, so it can be restored from
+// any working directory.
+TEST_P(RealSpool, ABatchFromARelativeSpoolRestoresAnywhere) {
+  SKIP_WITHOUT_EXIM();
+  QueueLab exim(GetParam());
+  Population p = fill(exim);
+  const std::string state = exim.dir() + "/state";
+  auto removed = sw::testing::run_command(
+      {"sh", "-c", "cd \"$1\" && exec \"$2\" queue --spool spool -C \"$3\" remove --yes --auth-id 'spammer@*' "
+                   "--state-dir state",
+       "sh", exim.dir(), spamwarden_binary(), exim.config()});
+  ASSERT_EQ(removed.exit_code, 0) << removed.out << removed.err;
+  const std::string batch = only_batch(state);
+  std::string manifest = slurp(state + "/quarantine/" + batch + "/manifest.json");
+  EXPECT_NE(manifest.find("\"spool_dir\": \"" + exim.spool_dir() + "\""), std::string::npos) << manifest;
+  auto restored = spamwarden({"queue", "restore", batch, "--state-dir", state, "-C", exim.config()});
+  EXPECT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_NE(restored.out.find("restored 12 message(s)"), std::string::npos) << restored.out;
+  EXPECT_EQ(exim_listing(exim).size(), 16u);
+}
+
+// From the command line: a batch that is not root's alone is refused with exit 3 and a
+// message naming the path and the reason; once it is root's again it restores.
+TEST_P(RealSpool, RestoreRefusesABatchOthersCouldHaveWritten) {
+  SKIP_WITHOUT_EXIM();
+  QueueLab exim(GetParam());
+  fill(exim);
+  const std::string state = exim.dir() + "/state";
+  auto removed = spamwarden({"queue", "-C", exim.config(), "remove", "--yes", "--auth-id", "spammer@*",
+                             "--state-dir", state});
+  ASSERT_EQ(removed.exit_code, 0) << removed.out << removed.err;
+  const std::string batch = only_batch(state), batch_dir = state + "/quarantine/" + batch;
+  auto restore = [&] { return spamwarden({"queue", "restore", batch, "--state-dir", state, "-C", exim.config()}); };
+  ASSERT_EQ(::chown(batch_dir.c_str(), 65534, 65534), 0);
+  auto foreign = restore();
+  EXPECT_EQ(foreign.exit_code, 3);
+  EXPECT_NE(foreign.err.find("refused: " + batch_dir + " is owned by uid 65534, not by uid 0"), std::string::npos)
+      << foreign.err;
+  ASSERT_EQ(::chown(batch_dir.c_str(), 0, 0), 0);
+  ASSERT_EQ(::chmod((batch_dir + "/manifest.json").c_str(), 0620), 0);
+  auto writable = restore();
+  EXPECT_EQ(writable.exit_code, 3);
+  EXPECT_NE(writable.err.find("refused: " + batch_dir + "/manifest.json is writable by group or others (mode 620)"),
+            std::string::npos)
+      << writable.err;
+  EXPECT_EQ(exim_listing(exim).size(), 4u);
+  ASSERT_EQ(::chmod((batch_dir + "/manifest.json").c_str(), 0600), 0);
+  EXPECT_EQ(restore().exit_code, 0);
+  EXPECT_EQ(exim_listing(exim).size(), 16u);
 }
 
 INSTANTIATE_TEST_SUITE_P(FlatAndSplit, RealSpool, ::testing::Values(false, true),

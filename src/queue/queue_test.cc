@@ -1,8 +1,17 @@
 // Pure unit tests: facts, summary findings, selection, CIDR, check, exim reply parsing.
 // Designated initializers name only the fields a test cares about.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstddef>
 
 #include <filesystem>
 #include <fstream>
@@ -19,6 +28,7 @@
 #include "base/text.h"
 #include "queue/report_format.h"
 #include "queue/selection.h"
+#include "queue/spool_files.h"
 #include "queue/summary.h"
 
 namespace sw::queue {
@@ -390,7 +400,7 @@ TEST(Quarantine, RestoreWritesOnlyTheMessagesOwnSpoolFiles) {
                          sha256_hex(body)};
     Manifest m{"b", "2026-11-22T15:44:06Z", "root", spool.path, "--all", {{id, true, false, "", {file}}}};
     std::ofstream(batch_dir.path + "/manifest.json") << json_text(manifest_to_json(m), 2);
-    return restore_batch("/nonexistent-state", batch_dir.path);
+    return restore_batch("/nonexistent-state", batch_dir.path, spool.path);
   };
 
   RestoreResult outside = attempt(elsewhere.path + "/evil", 0640);
@@ -412,6 +422,204 @@ TEST(Quarantine, RestoreWritesOnlyTheMessagesOwnSpoolFiles) {
   EXPECT_EQ(fine.restored, 1u) << (fine.problems.empty() ? fine.error : fine.problems[0]);
   std::ifstream back(spool.path + "/input/" + id + "-D");
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(back), {}), body);
+}
+
+
+// What a restore of one quarantined -D file into `spool` needs: the batch directory with the
+// stored file and a manifest naming `manifest_spool` as the message's spool.
+struct CraftedBatch {
+  TempDir dir;
+  std::string id = "1vYQHI-0003Yc-Mw", body = "1vYQHI-0003Yc-Mw-D\nhello\n";
+
+  void write(const std::string& manifest_spool, const std::string& relative_path, uint32_t uid, uint32_t gid) {
+    std::ofstream(dir.path + "/" + id + ".D") << body;
+    QuarantinedFile file{"D", manifest_spool + "/" + relative_path, id + ".D", body.size(), 0640, uid, gid,
+                         sha256_hex(body)};
+    Manifest m{"b", "2026-11-22T15:44:06Z", "root", manifest_spool, "--all", {{id, true, false, "", {file}}}};
+    std::ofstream(dir.path + "/manifest.json") << json_text(manifest_to_json(m), 2);
+  }
+};
+
+struct stat stat_of(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st;
+}
+
+size_t entries_in(const std::string& dir) {
+  return size_t(std::distance(std::filesystem::recursive_directory_iterator(dir), {}));
+}
+
+std::string contents_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// restore runs as root and writes what the manifest says: a batch anyone else could have
+// written (its directory or manifest not root's, or writable by group or others, or a
+// manifest that is a symbolic link) is refused as a whole before anything is written.
+TEST(Quarantine, RestoreRefusesABatchItDoesNotTrust) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (chown)";
+  TempDir spool;
+  ASSERT_EQ(::mkdir((spool.path + "/input").c_str(), 0750), 0);
+  struct stat st = stat_of(spool.path);
+  CraftedBatch batch;
+  batch.write(spool.path, "input/" + batch.id + "-D", st.st_uid, st.st_gid);
+  const std::string manifest = batch.dir.path + "/manifest.json";
+  auto refused = [&](const std::string& why) {
+    RestoreResult r = restore_batch("/nonexistent-state", batch.dir.path, spool.path);
+    EXPECT_EQ(r.restored, 0u) << why;
+    EXPECT_NE(r.error.find(why), std::string::npos) << r.error;
+    EXPECT_FALSE(std::filesystem::exists(spool.path + "/input/" + batch.id + "-D")) << why;
+  };
+
+  ASSERT_EQ(::chown(batch.dir.path.c_str(), 65534, 65534), 0);  // nobody
+  refused("is owned by uid 65534, not by uid 0");
+  ASSERT_EQ(::chown(batch.dir.path.c_str(), 0, 0), 0);
+  ASSERT_EQ(::chown(manifest.c_str(), 65534, 65534), 0);
+  refused("manifest.json is owned by uid 65534");
+  ASSERT_EQ(::chown(manifest.c_str(), 0, 0), 0);
+  ASSERT_EQ(::chmod(batch.dir.path.c_str(), 0770), 0);
+  refused("is writable by group or others (mode 770)");
+  ASSERT_EQ(::chmod(batch.dir.path.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(manifest.c_str(), 0646), 0);
+  refused("is writable by group or others (mode 646)");
+  ASSERT_EQ(::chmod(manifest.c_str(), 0600), 0);
+  ASSERT_EQ(::rename(manifest.c_str(), (batch.dir.path + "/real.json").c_str()), 0);
+  ASSERT_EQ(::symlink("real.json", manifest.c_str()), 0);
+  refused("is a symbolic link");
+  ASSERT_EQ(::unlink(manifest.c_str()), 0);
+  ASSERT_EQ(::rename((batch.dir.path + "/real.json").c_str(), manifest.c_str()), 0);
+
+  RestoreResult fine = restore_batch("/nonexistent-state", batch.dir.path, spool.path);
+  EXPECT_EQ(fine.restored, 1u) << fine.error;
+}
+
+// The target spool is the one restore is given (the Exim's), never the manifest's: a batch
+// naming another directory as its spool ("/etc", a user's /tmp) is refused, and nothing is
+// created there.
+TEST(Quarantine, RestoreRefusesABatchFromAnotherSpool) {
+  TempDir spool, elsewhere;
+  ASSERT_EQ(::mkdir((spool.path + "/input").c_str(), 0750), 0);
+  struct stat st = stat_of(spool.path);
+  CraftedBatch batch;
+  batch.write(elsewhere.path, "input/" + batch.id + "-D", st.st_uid, st.st_gid);
+  RestoreResult r = restore_batch("/nonexistent-state", batch.dir.path, spool.path);
+  EXPECT_EQ(r.restored, 0u);
+  EXPECT_NE(r.error.find("refused: the batch was taken from the spool " + elsewhere.path), std::string::npos)
+      << r.error;
+  EXPECT_EQ(entries_in(elsewhere.path), 0u) << "no input/ or msglog/ created outside the spool";
+  EXPECT_EQ(entries_in(spool.path + "/input"), 0u);
+}
+
+// Inside the right spool, a symbolic link on the way (input -> another directory, a split
+// subdirectory, msglog) is never followed: the message is not restored and nothing is
+// written through the link.
+TEST(Quarantine, RestoreFollowsNoSymbolicLinkInTheSpool) {
+  TempDir spool, elsewhere;
+  struct stat st = stat_of(spool.path);
+  CraftedBatch batch;
+  auto attempt = [&](const std::string& relative) {
+    batch.write(spool.path, relative, st.st_uid, st.st_gid);
+    return restore_batch("/nonexistent-state", batch.dir.path, spool.path);
+  };
+  ASSERT_EQ(::symlink(elsewhere.path.c_str(), (spool.path + "/input").c_str()), 0);
+  RestoreResult linked_input = attempt("input/" + batch.id + "-D");
+  EXPECT_EQ(linked_input.restored, 0u);
+  ASSERT_EQ(linked_input.problems.size(), 1u) << linked_input.error;
+  EXPECT_NE(linked_input.problems[0].find(spool.path + "/input is a symbolic link or lies behind one: not followed"),
+            std::string::npos)
+      << linked_input.problems[0];
+
+  ASSERT_EQ(::unlink((spool.path + "/input").c_str()), 0);
+  ASSERT_EQ(::mkdir((spool.path + "/input").c_str(), 0750), 0);
+  const std::string split = "input/" + batch.id.substr(5, 1);  // the split subdirectory
+  ASSERT_EQ(::symlink(elsewhere.path.c_str(), (spool.path + "/" + split).c_str()), 0);
+  RestoreResult linked_split = attempt(split + "/" + batch.id + "-D");
+  EXPECT_EQ(linked_split.restored, 0u);
+  ASSERT_EQ(linked_split.problems.size(), 1u) << linked_split.error;
+  EXPECT_NE(linked_split.problems[0].find("symbolic link"), std::string::npos) << linked_split.problems[0];
+  EXPECT_EQ(entries_in(elsewhere.path), 0u) << "nothing written through a link";
+
+  // A missing split subdirectory is created, owned like the spool, and the file lands in it.
+  ASSERT_EQ(::unlink((spool.path + "/" + split).c_str()), 0);
+  RestoreResult fine = attempt(split + "/" + batch.id + "-D");
+  EXPECT_EQ(fine.restored, 1u) << (fine.problems.empty() ? fine.error : fine.problems[0]);
+  EXPECT_TRUE(S_ISDIR(stat_of(spool.path + "/" + split).st_mode));
+  EXPECT_EQ(contents_of(spool.path + "/" + split + "/" + batch.id + "-D"), batch.body);
+}
+
+// Sizes, modes and owners are whole numbers that fit: a float or negative value is a damaged
+// (or crafted) manifest, not a mode to convert (4e16 into 32 bits is undefined behaviour).
+TEST(Quarantine, ManifestNumbersAreWholeAndInRange) {
+  Manifest m{"b", "2026-11-22T15:44:06Z", "root", "/var/spool/exim4", "--all", {}};
+  m.messages.push_back({"1vYQHI-0003Yc-Mw", true, false, "", {{"D", "/var/spool/exim4/input/1vYQHI-0003Yc-Mw-D",
+                                                                "1vYQHI-0003Yc-Mw.D", 24, 0640, 101, 101, "ab"}}});
+  nlohmann::json good = manifest_to_json(m);
+  Manifest back;
+  std::string error;
+  ASSERT_TRUE(manifest_from_json(good, back, &error)) << error;
+  for (auto [key, value] : {std::pair<const char*, nlohmann::json>{"mode", 4e16}, {"mode", 416.5}, {"uid", -1},
+                            {"gid", 4294967296u}, {"size", "24"}}) {
+    nlohmann::json bad = good;
+    bad["messages"][0]["files"][0][key] = value;
+    EXPECT_FALSE(manifest_from_json(bad, back, &error)) << key << " " << value;
+    EXPECT_NE(error.find("bad manifest"), std::string::npos) << error;
+  }
+}
+
+// open_beneath's answers for a directory holding a file, a linked directory and a linked
+// file: 0 when all are right, else the number of the first wrong one.
+int open_beneath_mistakes(const std::string& root) {
+  Fd dir(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  auto refused = [&](const char* path, int flags, int expected_errno) {
+    Fd fd(open_beneath(dir.get(), path, flags));
+    return !fd.valid() && errno == expected_errno;
+  };
+  if (!Fd(open_beneath(dir.get(), "input/x", O_RDONLY | O_CLOEXEC)).valid()) return 1;
+  if (!refused("linked/x", O_RDONLY | O_CLOEXEC, ELOOP)) return 2;
+  if (!refused("input/linked-x", O_RDONLY | O_CLOEXEC, ELOOP)) return 3;
+  if (!refused("linked", O_RDONLY | O_DIRECTORY | O_CLOEXEC, ELOOP)) return 4;
+  if (!refused("input/../input/x", O_RDONLY | O_CLOEXEC, EINVAL)) return 5;
+  if (!refused("/etc/passwd", O_RDONLY | O_CLOEXEC, EINVAL)) return 6;
+  return 0;
+}
+
+// Links are refused the same way through openat2 and, where the kernel lacks it (here: a
+// seccomp filter answering ENOSYS), through the O_NOFOLLOW walk.
+TEST(SpoolFiles, OpenBeneathFollowsNoLinkWithOrWithoutOpenat2) {
+  TempDir root, elsewhere;
+  ASSERT_EQ(::mkdir((root.path + "/input").c_str(), 0750), 0);
+  std::ofstream(root.path + "/input/x") << "x";
+  std::ofstream(elsewhere.path + "/x") << "secret";
+  ASSERT_EQ(::symlink(elsewhere.path.c_str(), (root.path + "/linked").c_str()), 0);
+  ASSERT_EQ(::symlink((elsewhere.path + "/x").c_str(), (root.path + "/input/linked-x").c_str()), 0);
+  EXPECT_EQ(open_beneath_mistakes(root.path), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat2, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog program = {sizeof filter / sizeof filter[0], filter};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0)
+      ::_exit(10);
+    ::_exit(open_beneath_mistakes(root.path));
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "10: seccomp; else the number of the wrong answer without openat2";
+}
+
+TEST(EximActions, SpoolDirectoryReply) {
+  EXPECT_EQ(parse_spool_directory_reply("spool_directory = /var/spool/exim4\n"), "/var/spool/exim4");
+  EXPECT_EQ(parse_spool_directory_reply("2026-11-22 warning: x\nspool_directory = /s p\n"), "/s p");
+  EXPECT_EQ(parse_spool_directory_reply("spool_directory = \n"), std::nullopt);
+  EXPECT_EQ(parse_spool_directory_reply("exim: permission denied\n"), std::nullopt);
 }
 
 }  // namespace

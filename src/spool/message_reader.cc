@@ -23,7 +23,8 @@ enum Step : uint64_t { kOpen = 0, kRead = 1, kClose = 2, kStat = 3 };
 struct MessageReader::Ring {
   io_uring ring{};
   bool ready = false;
-  int open_flags = O_RDONLY | O_NOATIME;  // no O_CLOEXEC: not allowed for registered slots
+  // No O_CLOEXEC: not allowed for registered slots. No links, no waiting on a FIFO: as the plain path.
+  int open_flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOATIME;
   // Not zeroed: the kernel writes into it, and untouched pages stay unmapped (cheap RSS).
   std::unique_ptr<char[]> buffers{new char[size_t(kBatch) * kSlotBuffer]};
   struct Slot {

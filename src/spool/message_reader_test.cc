@@ -219,6 +219,22 @@ TEST_P(SpoolReader, GoneCorruptOversizedAndMissingData) {
   EXPECT_EQ(relisted.count(gone), 0u);
 }
 
+// The readers run as root: a -H that is a symbolic link (to a valid -H elsewhere, or to any
+// file root can read) is not read through, on either path.
+TEST_P(SpoolReader, ASymbolicLinkHeaderIsNotRead) {
+  TempDir dir("sw-reader");
+  std::string spool = clone_spool(dir, 3);
+  const std::string linked = spool + "/input/" + id_for(1) + "-H", elsewhere = dir.path + "/elsewhere-H";
+  ASSERT_EQ(::rename(linked.c_str(), elsewhere.c_str()), 0);
+  ASSERT_EQ(::symlink(elsewhere.c_str(), linked.c_str()), 0);
+  auto seen = read_all(spool, options());
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen.at(id_for(1)).outcome, ReadOutcome::unreadable);
+  EXPECT_EQ(seen.at(id_for(1)).reason, "-H is a symbolic link: not read");
+  EXPECT_EQ(seen.at(id_for(0)).outcome, ReadOutcome::ok);
+  EXPECT_EQ(seen.at(id_for(2)).outcome, ReadOutcome::ok);
+}
+
 INSTANTIATE_TEST_SUITE_P(Paths, SpoolReader, ::testing::Values(IoMode::syscalls, IoMode::io_uring),
                          [](const auto& info) { return info.param == IoMode::io_uring ? "io_uring" : "syscalls"; });
 

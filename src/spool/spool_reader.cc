@@ -14,9 +14,11 @@ constexpr size_t kMaxHeaderFileSize = 64u << 20;  // far beyond any real -H; bou
 constexpr size_t kInitialBuffer = 16384;          // most -H files fit: one read() call
 
 // Opens without updating atime where permitted (root or owner), which saves a metadata write.
+// Never through a symbolic link (root would read whatever it points to as a message), and
+// without waiting on a FIFO planted in the spool (it then reads as empty: unreadable).
 int open_for_reading(int dir_fd, const char* name) {
-  int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOATIME);
-  if (fd < 0 && errno == EPERM) fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+  int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOATIME);
+  if (fd < 0 && errno == EPERM) fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   return fd;
 }
 
@@ -70,6 +72,7 @@ ReadResult read_message_at(int dir_fd, const MessageLocation& location, SpoolHea
   int fd = open_for_reading(dir_fd, name);
   if (fd < 0) {
     if (errno == ENOENT) return {ReadOutcome::vanished, "", -1};
+    if (errno == ELOOP) return unreadable("-H is a symbolic link: not read");
     return unreadable(std::string("cannot read -H: ") + std::strerror(errno));
   }
   FileCloser closer(fd);
