@@ -1,17 +1,20 @@
 // `spamwarden queue`: who fills the Exim queue, select one actor's messages, act on them safely
 // (freeze/thaw, quarantine-then-remove, restore), and a Nagios check. Thin glue over sw::queue.
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "base/civil_time.h"
 #include "base/json_text.h"
 #include "base/text.h"
 #include "cli/commands.h"
+#include "contain/held_mail.h"
 #include "queue/actions.h"
 #include "queue/audit_log.h"
 #include "queue/queue_check.h"
@@ -20,6 +23,7 @@
 #include "queue/selection.h"
 #include "queue/summary.h"
 #include "spool/spool_scanner.h"
+#include "store/hold_store.h"
 
 namespace sw::cli {
 namespace {
@@ -34,6 +38,7 @@ struct QueueArgs {
   queue::CheckThresholds check;
   std::string warn_age, crit_age;
   std::string batch;
+  bool include_held = false;  // thaw: also mail an active hold covers
 };
 
 void print_error(const std::string& text) { fmt::print(stderr, "spamwarden queue: {}\n", text); }
@@ -162,6 +167,25 @@ bool spool_belongs_to_exim(queue::EximRunner& exim, const std::string& spool_dir
   return false;
 }
 
+// Frozen mail that an active hold of `watch` covers: thawing it by hand would deliver what is
+// still held (`release` lifts the hold and thaws together). Ids and one hold covering each;
+// nullopt when the store exists but cannot be read (then nobody can say what is held).
+std::optional<std::map<std::string, std::string>> held_mail(const QueueArgs& a, const std::string& spool_dir) {
+  std::map<std::string, std::string> held;
+  std::string path = store::store_path(a.state_dir), error;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return held;  // no watch here: nothing is held
+  auto store = store::HoldStore::open(path, &error);
+  auto holds = store ? store->active_holds(&error) : std::nullopt;
+  if (!holds) {
+    print_error("cannot tell which mail is held: " + error);
+    return std::nullopt;
+  }
+  for (const auto& m : contain::scan_coverage(spool_dir, *holds, true, ::time(nullptr)).messages)
+    held[m.location.id] = detect::format_actor_ref((*holds)[m.holds.front()].actor);
+  return held;
+}
+
 int run_freeze_or_thaw(const QueueArgs& a, queue::EximAction action) {
   const char* verb = action == queue::EximAction::freeze ? "freeze" : "thaw";
   auto spool_dir = resolve_spool(a);
@@ -171,9 +195,27 @@ int run_freeze_or_thaw(const QueueArgs& a, queue::EximAction action) {
   auto exim = make_exim(a);
   if (!exim || !spool_belongs_to_exim(*exim, *spool_dir)) return kFailure;
   auto result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads, reader_options(a, false));
+  std::map<std::string, std::string> held;
+  if (action == queue::EximAction::thaw && !a.include_held) {
+    auto found = held_mail(a, *spool_dir);
+    if (!found) return kFailure;
+    held = std::move(*found);
+  }
   std::vector<std::string> ids;
-  for (const auto& m : actionable(result))
-    if (!m.readable || m.frozen == (action == queue::EximAction::thaw)) ids.push_back(m.location.id);
+  size_t still_held = 0;
+  std::string held_by;
+  for (const auto& m : actionable(result)) {
+    if (m.readable && m.frozen != (action == queue::EximAction::thaw)) continue;
+    if (auto h = held.find(m.location.id); h != held.end()) {
+      ++still_held, held_by = h->second;
+      continue;
+    }
+    ids.push_back(m.location.id);
+  }
+  if (still_held)
+    print_error(fmt::format("{} selected messages left frozen: an active hold covers them ({}); "
+                            "'spamwarden release {}' lifts it and thaws them, --include-held thaws them anyway",
+                            still_held, printable(held_by), shell_quote(held_by)));
   auto outcomes = queue::run_exim_action(*exim, action, ids);
   size_t ok = 0;
   for (const auto& o : outcomes) {
@@ -183,7 +225,7 @@ int run_freeze_or_thaw(const QueueArgs& a, queue::EximAction action) {
   fmt::print("{}: {} of {} selected messages changed ({} already {})\n", verb, ok, ids.size(),
              result.messages.size() - ids.size(), action == queue::EximAction::freeze ? "frozen" : "thawed");
   audit(a, {{"action", verb}, {"selection", queue::describe_selection(a.selection)}, {"ids", ids}, {"changed", ok},
-            {"failed", ids.size() - ok}});
+            {"failed", ids.size() - ok}, {"left_held", still_held}});
   return ok == ids.size() ? kOk : kFailure;
 }
 
@@ -356,6 +398,9 @@ void add_queue_command(CLI::App& app, int* result) {
     add_location_options(sub, *a);
     add_action_options(sub, *a);
     add_selection_options(sub, a->selection);
+    if (action == queue::EximAction::thaw)
+      sub->add_flag("--include-held", a->include_held,
+                    "also thaw mail that an active hold of watch covers (release is the usual way)");
     sub->callback([a, result, action = action] { *result = run_freeze_or_thaw(*a, action); });
   }
 

@@ -117,7 +117,13 @@ int run_watch(const WatchArgs& a, bool explicit_config) {
   if (!store) log_line("state store unavailable, holds kept in memory only: " + error);
   alert::Alerter alerter(cfg->alerts, log_line);
   queue::ProcessEximRunner exim(cfg->exim_binary, cfg->exim_config);
-  contain::Containment containment({cfg->state_dir, cfg->spool_dir, cfg->freeze_queued, cfg->disable_scripts},
+  bool freeze_queued = cfg->freeze_queued;
+  if (freeze_queued && !cfg->spool_dir.empty() && !queue::verify_exim_spool(exim, cfg->spool_dir, &error)) {
+    // exim -Mf acts on its own spool: with another, the freeze pass would act on the wrong mail.
+    log_line("queued mail will not be frozen (new mail is still held by the lists): " + error);
+    freeze_queued = false;
+  }
+  contain::Containment containment({cfg->state_dir, cfg->spool_dir, freeze_queued, cfg->disable_scripts},
                                    store.get(), &exim, &alerter, log_line);
   detect::Detector detector(cfg->limits);
   for (const store::HoldRecord& h : containment.start()) detector.mark_tripped(h.actor);

@@ -25,6 +25,8 @@ std::string not_held(const std::vector<store::HoldRecord>& active, const detect:
   return name + " is not held";
 }
 
+void append_error(std::string& error, const std::string& more) { error += (error.empty() ? "" : "; ") + more; }
+
 // Frozen mail of the lifted holds that no remaining hold covers: what may be thawed or removed.
 std::vector<spool::MessageLocation> releasable_mail(const std::string& spool_dir,
                                                     const std::vector<store::HoldRecord>& lifted,
@@ -51,6 +53,11 @@ void act_on_held_mail(const std::string& state_dir, const std::string& spool_dir
   std::vector<spool::MessageLocation> messages = releasable_mail(spool_dir, r.lifted, remaining, now, r);
   if (messages.empty()) return;
   if (mail == HeldMail::thaw) {
+    std::string error;
+    if (!queue::verify_exim_spool(exim, spool_dir, &error)) {  // exim -Mt acts on its own spool
+      r.failed += messages.size();
+      return append_error(r.error, error);
+    }
     std::vector<std::string> ids;
     for (const auto& m : messages) ids.push_back(m.id);
     for (const auto& o : queue::run_exim_action(exim, queue::EximAction::thaw, ids)) o.ok ? ++r.thawed : ++r.failed;
@@ -65,8 +72,6 @@ void act_on_held_mail(const std::string& state_dir, const std::string& spool_dir
   r.batch_dir = removed.batch_dir;
   if (!removed.error.empty()) r.error = removed.error;
 }
-
-void append_error(std::string& error, const std::string& more) { error += (error.empty() ? "" : "; ") + more; }
 
 }  // namespace
 

@@ -167,6 +167,14 @@ TEST(WatchOnRealExim, ScriptBurstIsHeldAndReleaseThawDeliversIt) {
   EXPECT_NE(only.out.find("thawed 0"), std::string::npos) << only.out;
   EXPECT_NE(only.out.find(fmt::format("left frozen {}", frozen_now)), std::string::npos) << only.out;
   EXPECT_EQ(count(lab->exim({"-bp"}), "*** frozen ***"), frozen_now) << "held mail was thawed";
+  // Nor may thawing by hand: the queue command leaves mail an active hold covers frozen.
+  auto thaw = sw::testing::run_command({binary(), "queue", "thaw", "--login", "userx1", "--spool", lab->spool_dir(),
+                                        "--exim", "/usr/sbin/exim4", "--exim-config", lab->dir() + "/server.conf",
+                                        "--state-dir", watch.state()});
+  EXPECT_NE(thaw.err.find(fmt::format("{} selected messages left frozen: an active hold covers them", frozen_now)),
+            std::string::npos)
+      << thaw.out << thaw.err;
+  EXPECT_EQ(count(lab->exim({"-bp"}), "*** frozen ***"), frozen_now) << "queue thaw delivered held mail";
   auto user_again = watch.cli({"release", "user:userx1"});
   EXPECT_EQ(user_again.exit_code, 2);
   EXPECT_NE(user_again.err.find("held as the user running script:/home/userx1/public_html"), std::string::npos)
