@@ -29,8 +29,15 @@ static bool digits(std::string_view s, size_t pos, size_t n, int& out) {
   return true;
 }
 
+static int days_in_month(int y, int mo) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return mo == 2 && leap ? 29 : kDays[mo - 1];
+}
+
+// 2026-02-30 is no date: refused like 2026-11-00, not carried into March.
 static std::optional<CivilSeconds> make(int y, int mo, int d, int h, int mi, int sec) {
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60) return std::nullopt;
   return days_from_civil(y, unsigned(mo), unsigned(d)) * 86400 + h * 3600 + mi * 60 + sec;
 }
 

@@ -28,6 +28,17 @@ TEST(CivilTime, UserTimes) {
   EXPECT_FALSE(parse_user_time("2026-11-01 8"));
 }
 
+TEST(CivilTime, DaysThatDoNotExistAreRefused) {
+  EXPECT_FALSE(parse_user_time("2026-02-30"));
+  EXPECT_FALSE(parse_user_time("2026-02-29"));  // 2026 is no leap year
+  EXPECT_FALSE(parse_user_time("2026-04-31 10:00"));
+  EXPECT_FALSE(parse_user_time("2026-11-00"));
+  EXPECT_TRUE(parse_user_time("2028-02-29"));
+  EXPECT_TRUE(parse_user_time("2000-02-29"));
+  EXPECT_FALSE(parse_user_time("1900-02-29"));
+  EXPECT_FALSE(parse_civil("2026-02-30 00:00:00"));
+}
+
 TEST(CivilTime, Durations) {
   EXPECT_EQ(parse_duration("90"), 90);
   EXPECT_EQ(parse_duration("15m"), 900);

@@ -9,10 +9,10 @@
 
 #include <array>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -251,6 +251,116 @@ TEST(CommandLine, WatchExitsThreeOnAStateDirItCannotWrite) {
   EXPECT_NE(denied.output.find("cannot write in " + readonly + ": Permission denied"), std::string::npos)
       << denied.output;
   EXPECT_EQ(denied.output.find("held "), std::string::npos) << denied.output;
+}
+
+// A mistyped subcommand is named as one, with the ones there are.
+TEST(CommandLine, UnknownSubcommandsAreNamed) {
+  Outcome sub = run("queue lst");
+  EXPECT_EQ(sub.exit_code, 2) << sub.output;
+  EXPECT_NE(sub.output.find("unknown subcommand 'lst' (one of: list, freeze"), std::string::npos) << sub.output;
+  Outcome top = run("lst");
+  EXPECT_EQ(top.exit_code, 2) << top.output;
+  EXPECT_NE(top.output.find("unknown command 'lst' (one of: logs, queue"), std::string::npos) << top.output;
+}
+
+// --help speaks to an admin: no parser type notes ("FLOAT:a share from 0 to 1=0.5"); range
+// errors in words, not "Value 2 not in range 0.000000 to 1.000000".
+TEST(CommandLine, HelpAndRangeErrorsAreWords) {
+  for (const char* command : {"logs --help", "queue --help", "queue check --help", "watch --help", "release --help"}) {
+    Outcome help = run(command);
+    EXPECT_EQ(help.exit_code, 0) << command;
+    for (const char* note : {"FLOAT", "UINT", "INT:", "TEXT:", ":a share", "=0."})
+      EXPECT_EQ(help.output.find(note), std::string::npos) << command << " shows '" << note << "'\n" << help.output;
+  }
+  EXPECT_NE(run("queue --help").output.find("(default 0.3)"), std::string::npos);
+  Outcome share = run("queue --dominant-share 2");
+  EXPECT_EQ(share.exit_code, 2);
+  EXPECT_NE(share.output.find("'2' is not a share from 0 to 1"), std::string::npos) << share.output;
+  EXPECT_EQ(share.output.find("0.000000"), std::string::npos) << share.output;
+  Outcome threads = run("logs --threads 999 /dev/null");
+  EXPECT_NE(threads.output.find("'999' is not 0 (automatic) to 256 threads"), std::string::npos) << threads.output;
+}
+
+// A monitoring plugin's first stdout line is what the dashboard shows: a bad command line is
+// an UNKNOWN line there, not only words on stderr; a warning level above the critical one is
+// refused.
+TEST(CommandLine, QueueCheckUsageErrorsPrintAnUnknownLine) {
+  for (const char* bad : {"queue check --bogus", "queue check -w x", "queue check -w 100 -c 50",
+                          "queue check --frozen-warning 9 --frozen-critical 3"}) {
+    std::string command = std::string(SW_BINARY_DIR) + "/spamwarden " + bad + " 2>/dev/null";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    std::array<char, 4096> buf{};
+    std::string out;
+    for (size_t n; (n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0;) out.append(buf.data(), n);
+    int status = ::pclose(pipe);
+    EXPECT_EQ(WEXITSTATUS(status), 3) << bad;
+    EXPECT_EQ(out.find("QUEUE UNKNOWN - "), 0u) << bad << ": stdout was '" << out << "'";
+  }
+}
+
+// A fresh install: `holds` says nothing is held and creates nothing; `release` says the actor is
+// not held; `config check` on a directory is an error, not "ok".
+TEST(CommandLine, FreshInstallCreatesNothingAndConfigCheckRefusesADirectory) {
+  sw::TempDir d;
+  std::string state = d.path + "/state";
+  Outcome holds = run("holds --config /dev/null --state-dir " + state);
+  EXPECT_EQ(holds.exit_code, 0) << holds.output;
+  EXPECT_EQ(holds.output, "nothing held\n");
+  Outcome json = run("holds --json --config /dev/null --state-dir " + state);
+  EXPECT_NE(json.output.find("\"incidents\": []"), std::string::npos) << json.output;
+  Outcome release = run("release user:nobody --config /dev/null --state-dir " + state);
+  EXPECT_EQ(release.exit_code, 2) << release.output;
+  EXPECT_NE(release.output.find("local_user:nobody is not held"), std::string::npos) << release.output;
+  EXPECT_FALSE(std::filesystem::exists(state)) << "a read-only look created the state directory";
+  Outcome check = run("config check " + d.path);
+  EXPECT_EQ(check.exit_code, 2) << check.output;
+  EXPECT_NE(check.output.find("is a directory, not a config file"), std::string::npos) << check.output;
+}
+
+TEST(CommandLine, LogsRefusesDaysThatDoNotExist) {
+  for (const char* day : {"2026-02-30", "2026-11-00", "2026-04-31", "2026-02-29"}) {
+    Outcome r = run(std::string("logs --since ") + day + " /dev/null");
+    EXPECT_EQ(r.exit_code, 2) << day << "\n" << r.output;
+    EXPECT_NE(r.output.find("cannot read time"), std::string::npos) << r.output;
+  }
+}
+
+// One meaning per flag: --config is spamwarden's TOML everywhere (queue reads its [paths]),
+// --exim-config is Exim's.
+TEST(CommandLine, QueueConfigIsSpamwardensTomlAndEximConfigIsExims) {
+  sw::TempDir d;
+  std::filesystem::create_directories(d.path + "/spool/input");
+  std::ofstream(d.path + "/sw.toml") << "[paths]\nspool = \"" << d.path << "/spool\"\n";
+  Outcome listed = run("queue list --config " + d.path + "/sw.toml --auth-id x");
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  Outcome summary = run("queue --config " + d.path + "/sw.toml");
+  EXPECT_EQ(summary.exit_code, 0) << summary.output;
+  EXPECT_NE(summary.output.find(d.path + "/spool"), std::string::npos) << summary.output;
+  Outcome missing = run("queue --config " + d.path + "/absent.toml");
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("cannot read"), std::string::npos) << missing.output;
+  Outcome exim = run("queue --exim-config " + d.path + "/absent.conf");
+  EXPECT_NE(exim.output.find("absent.conf"), std::string::npos) << "--exim-config is read as Exim's\n"
+                                                                  << exim.output;
+}
+
+// An input that could not be read does not hide findings in the rest (exit 1), and without
+// findings the report never says "No findings" of the whole log (exit 2).
+TEST(CommandLine, LogsUnreadableInputNeitherHidesFindingsNorClaimsNone) {
+  std::string log = std::string(SW_SOURCE_DIR) + "/src/eximlog/testdata/real-4.96-pid.log";
+  Outcome with_findings = run("logs " + log + " /nonexistent/mainlog");
+  EXPECT_EQ(with_findings.exit_code, 1) << with_findings.output;
+  EXPECT_NE(with_findings.output.find("FINDINGS"), std::string::npos) << with_findings.output;
+  EXPECT_NE(with_findings.output.find("cannot open /nonexistent/mainlog"), std::string::npos);
+  sw::TempDir d;
+  std::ofstream(d.path + "/small.log")
+      << "2026-11-22 15:52:42 [13660] 1xV9ru-0003YK-2v <= a@b.example H=(x) [127.0.0.51]:54287 P=esmtpa "
+         "A=dovecot_login:a@b.example S=549 id=1@b.example T=\"Hi\" for c@d.example\n";
+  Outcome none = run("logs " + d.path + "/small.log /nonexistent/mainlog");
+  EXPECT_EQ(none.exit_code, 2) << none.output;
+  EXPECT_EQ(none.output.find("No findings:"), std::string::npos) << none.output;
+  EXPECT_NE(none.output.find("No findings in what could be read"), std::string::npos) << none.output;
 }
 
 }  // namespace

@@ -38,9 +38,44 @@ inline const CLI::Validator kPositiveFactor(
       return (!text.empty() && *end == '\0' && v > 0) ? "" : "'" + text + "' is not a number above 0";
     },
     "");
-inline const CLI::Range kThreadCount(0, 256, "0 (automatic) to 256 threads");
-inline const CLI::Range kShare(0.0, 1.0, "a share from 0 to 1");
-inline const CLI::Range kPercent(0.0, 100.0, "a percentage from 0 to 100");
+// A number within [min, max], refused in words ("'2' is not a share from 0 to 1"), not as
+// CLI11's "Value 2 not in range 0.000000 to 1.000000".
+inline CLI::Validator number_in(double min, double max, std::string what) {
+  return CLI::Validator(
+      [min, max, what](std::string& text) -> std::string {
+        char* end = nullptr;
+        double v = std::strtod(text.c_str(), &end);
+        if (!text.empty() && *end == '\0' && v >= min && v <= max) return {};
+        return "'" + text + "' is not " + what;
+      },
+      "");
+}
+inline const CLI::Validator kThreadCount = whole_number(0) & number_in(0, 256, "0 (automatic) to 256 threads");
+inline const CLI::Validator kShare = number_in(0, 1, "a share from 0 to 1");
+inline const CLI::Validator kPercent = number_in(0, 100, "a percentage from 0 to 100");
+
+// --help without the parser's type notes ("FLOAT:a share from 0 to 1=0.5"): a plain
+// placeholder after each option, its default at the end of its description.
+class HelpFormatter : public CLI::Formatter {
+ public:
+  std::string make_option_opts(const CLI::Option* opt) const override {
+    if (!opt->get_option_text().empty()) return " " + opt->get_option_text();
+    std::string type = opt->get_type_name();
+    if (opt->get_type_size() == 0 || type.empty()) return "";  // a flag
+    type = type.substr(0, type.find(':'));
+    if (type == "UINT" || type == "INT") type = "N";
+    else if (type == "FLOAT") type = "NUMBER";
+    else type = "TEXT";
+    if (opt->get_expected_max() == CLI::detail::expected_max_vector_size) type += " ...";
+    return " " + type + (opt->get_required() ? " (required)" : "");
+  }
+  std::string make_option_desc(const CLI::Option* opt) const override {
+    std::string desc = opt->get_description();
+    if (!opt->get_default_str().empty() && desc.find("default") == std::string::npos)
+      desc += " (default " + opt->get_default_str() + ")";
+    return desc;
+  }
+};
 
 // Registration functions; each adds one subcommand and stores its exit code in *result.
 void add_logs_command(CLI::App& app, int* result);

@@ -83,16 +83,18 @@ int run_logs(LogsArgs& a) {
   for (const auto& w : result.report.warnings) fmt::print(stderr, "spamwarden logs: {}\n", w);
   stats::ReportOptions ro;
   ro.top = a.top;
+  ro.incomplete_inputs = result.unreadable_inputs + result.damaged_inputs + result.foreign_inputs;
   if (a.json) std::cout << json_text(stats::report_json(result.report, ro), 1) << "\n";
   else std::cout << stats::report_text(result.report, ro);
   std::cout.flush();
   // The engine's tables can hold millions of entries; the process ends now, so skip their
   // teardown. Held from a global, the tables stay reachable: no leak for a leak checker.
   kept_until_exit = result.forensics.release();
-  // Inputs unread, read in part or not a main log make it 2; an advisory warning (inputs
-  // overlapping) does not.
-  if (result.unreadable_inputs > 0 || result.damaged_inputs > 0 || result.foreign_inputs > 0) return kUsage;
-  return result.report.findings.empty() ? kOk : kFindings;
+  // Findings make it 1 even when an input could not be read (the warnings say which): what was
+  // found needs acting on either way. Without findings, inputs unread, read in part or not a
+  // main log make it 2; an advisory warning (inputs overlapping, one given twice) does not.
+  if (!result.report.findings.empty()) return kFindings;
+  return ro.incomplete_inputs > 0 ? kUsage : kOk;
 }
 
 }  // namespace

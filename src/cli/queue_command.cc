@@ -14,6 +14,7 @@
 #include "base/json_text.h"
 #include "base/text.h"
 #include "cli/commands.h"
+#include "config/config.h"
 #include "contain/held_mail.h"
 #include "queue/actions.h"
 #include "queue/audit_log.h"
@@ -39,9 +40,27 @@ struct QueueArgs {
   std::string warn_age, crit_age;
   std::string batch;
   bool include_held = false;  // thaw: also mail an active hold covers
+  std::string toml = config::kDefaultConfigPath;
 };
 
 void print_error(const std::string& text) { fmt::print(stderr, "spamwarden queue: {}\n", text); }
+
+// spamwarden's TOML (the one `watch` reads): what its [paths] set are this command's defaults;
+// the command line wins. A missing default file is no error, a missing --config file is.
+bool apply_config(QueueArgs& a, std::string* why) {
+  std::vector<config::ConfigError> errors;
+  auto c = config::load_config(a.toml, a.toml != config::kDefaultConfigPath, &errors);
+  if (!c) {
+    *why = errors.empty() ? "cannot read " + a.toml : config::format_error(a.toml, errors.front());
+    return false;
+  }
+  config::Config machine = config::default_config();  // values the file did not set
+  if (a.config.empty()) a.config = c->exim_config;
+  if (a.exim.empty() && c->exim_binary != machine.exim_binary) a.exim = c->exim_binary;
+  if (a.spool.empty() && a.config.empty() && c->spool_dir != machine.spool_dir) a.spool = c->spool_dir;
+  if (a.state_dir == queue::kDefaultStateDir) a.state_dir = c->state_dir;
+  return true;
+}
 
 std::optional<std::string> resolve_spool(const QueueArgs& a) {
   std::string why;
@@ -216,6 +235,10 @@ int run_freeze_or_thaw(const QueueArgs& a, queue::EximAction action) {
     print_error(fmt::format("{} selected messages left frozen: an active hold covers them ({}); "
                             "'spamwarden release {}' lifts it and thaws them, --include-held thaws them anyway",
                             still_held, printable(held_by), shell_quote(held_by)));
+  if (result.messages.empty()) {  // exit as `queue list` does, with a word instead of silence
+    fmt::print("{}: no message matches '{}'\n", verb, queue::describe_selection(a.selection));
+    return kOk;
+  }
   auto outcomes = queue::run_exim_action(*exim, action, ids);
   size_t ok = 0;
   for (const auto& o : outcomes) {
@@ -227,6 +250,16 @@ int run_freeze_or_thaw(const QueueArgs& a, queue::EximAction action) {
   audit(a, {{"action", verb}, {"selection", queue::describe_selection(a.selection)}, {"ids", ids}, {"changed", ok},
             {"failed", ids.size() - ok}, {"left_held", still_held}});
   return ok == ids.size() ? kOk : kFailure;
+}
+
+// The restore that undoes a removal: the same state directory, spool and Exim as the removal.
+std::string restore_command(const QueueArgs& a, const std::string& batch) {
+  std::string command = "spamwarden queue restore " + shell_quote(batch);
+  if (a.state_dir != queue::kDefaultStateDir) command += " --state-dir " + shell_quote(a.state_dir);
+  if (!a.spool.empty()) command += " --spool " + shell_quote(a.spool);
+  if (!a.exim.empty()) command += " --exim " + shell_quote(a.exim);
+  if (!a.config.empty()) command += " --exim-config " + shell_quote(a.config);
+  return command;
 }
 
 int run_remove(const QueueArgs& a) {
@@ -253,6 +286,10 @@ int run_remove(const QueueArgs& a) {
     audit(a, {{"action", "remove"}, {"dry_run", true}, {"selection", description}, {"ids", ids}});
     return kOk;
   }
+  if (targets.empty()) {  // no batch for nothing: exit as `queue list` does
+    fmt::print("removed 0 message(s): none match '{}'\n", description);
+    return kOk;
+  }
   auto removed = queue::quarantine_and_remove(targets, a.state_dir, *spool_dir, description, queue::current_operator(),
                                               ::time(nullptr), *exim);
   for (const auto& m : removed.manifest.messages)
@@ -260,7 +297,7 @@ int run_remove(const QueueArgs& a) {
   if (!removed.error.empty()) print_error(removed.error);
   fmt::print("removed {} message(s), {} failed; quarantine batch {} ({})\n", removed.removed, removed.failed,
              removed.manifest.batch, removed.batch_dir);
-  fmt::print("undo with: spamwarden queue restore {}\n", removed.manifest.batch);
+  if (removed.removed > 0) fmt::print("undo with: {}\n", restore_command(a, removed.manifest.batch));
   audit(a, {{"action", "remove"}, {"dry_run", false}, {"selection", description}, {"ids", ids},
             {"batch", removed.manifest.batch}, {"removed", removed.removed}, {"failed", removed.failed}});
   return removed.error.empty() && removed.failed == 0 ? kOk : kFailure;
@@ -295,6 +332,25 @@ int run_restore(const QueueArgs& a) {
   return restored.problems.empty() ? kOk : kFailure;
 }
 
+bool configured(QueueArgs& a) {
+  std::string why;
+  if (apply_config(a, &why)) return true;
+  print_error(why);
+  return false;
+}
+
+// A warning above its critical level can never warn: the admin swapped them.
+std::string inverted_thresholds(const queue::CheckThresholds& t) {
+  auto above = [](const auto& warn, const auto& crit) { return warn && crit && *warn > *crit; };
+  if (t.warn_total > t.crit_total)
+    return fmt::format("-w {} is above -c {}: the warning level must not exceed the critical one", t.warn_total,
+                       t.crit_total);
+  if (above(t.warn_frozen, t.crit_frozen)) return "--frozen-warning is above --frozen-critical";
+  if (above(t.warn_age, t.crit_age)) return "--age-warning is above --age-critical";
+  if (above(t.warn_share, t.crit_share)) return "--share-warning is above --share-critical";
+  return "";
+}
+
 int run_check(QueueArgs& a) {
   std::string why;
   auto spool_dir = spool::find_spool_directory(a.spool, a.config, &why);
@@ -309,6 +365,10 @@ int run_check(QueueArgs& a) {
       return queue::kNagiosUnknown;
     }
   }
+  if (std::string why_not = inverted_thresholds(a.check); !why_not.empty()) {
+    fmt::print("QUEUE UNKNOWN - {}\n", why_not);
+    return queue::kNagiosUnknown;
+  }
   auto report = build_queue_report(a, *spool_dir);
   if (!report) {
     fmt::print("QUEUE UNKNOWN - cannot read the spool with --io {}\n", a.io);
@@ -321,7 +381,9 @@ int run_check(QueueArgs& a) {
 
 void add_location_options(CLI::App* cmd, QueueArgs& a) {
   cmd->add_option("--spool", a.spool, "Exim spool directory (default: /var/spool/exim or /var/spool/exim4)");
-  cmd->add_option("-C,--config,--exim-config", a.config, "Exim config: read spool_directory from it, pass it to exim");
+  cmd->add_option("-C,--exim-config", a.config, "Exim config: read spool_directory from it, pass it to exim");
+  cmd->add_option("--config", a.toml, "spamwarden's TOML config: [paths] give the defaults (default " +
+                                          config::kDefaultConfigPath + ", if present)");
   cmd->add_option("--threads", a.threads, "scan threads (default: one per core for big queues)")->check(kThreadCount);
   cmd->add_option("--io", a.io, "spool reads: auto (io_uring if the kernel allows, else plain calls), syscalls, io_uring")
       ->check(CLI::IsMember({"auto", "syscalls", "io_uring"}))
@@ -382,14 +444,14 @@ void add_queue_command(CLI::App& app, int* result) {
   cmd->add_option("--top", a->top, "rows per actor table (0 = all)")->check(kCount)->capture_default_str();
   add_threshold_options(cmd, a->thresholds);
   cmd->callback([cmd, a, result] {
-    if (cmd->get_subcommands().empty()) *result = run_summary(*a);
+    if (cmd->get_subcommands().empty()) *result = configured(*a) ? run_summary(*a) : kUsage;
   });
 
   CLI::App* list = cmd->add_subcommand("list", "Ids of matching messages, one per line (or --json)");
   add_location_options(list, *a);
   add_selection_options(list, a->selection);
   list->add_flag("--json", a->json, "JSON array with sender, recipients, age, subject");
-  list->callback([a, result] { *result = run_list(*a); });
+  list->callback([a, result] { *result = configured(*a) ? run_list(*a) : kUsage; });
 
   for (auto [name, action, help] :
        {std::tuple{"freeze", queue::EximAction::freeze, "Freeze matching messages (exim -Mf)"},
@@ -401,7 +463,7 @@ void add_queue_command(CLI::App& app, int* result) {
     if (action == queue::EximAction::thaw)
       sub->add_flag("--include-held", a->include_held,
                     "also thaw mail that an active hold of watch covers (release is the usual way)");
-    sub->callback([a, result, action = action] { *result = run_freeze_or_thaw(*a, action); });
+    sub->callback([a, result, action = action] { *result = configured(*a) ? run_freeze_or_thaw(*a, action) : kUsage; });
   }
 
   CLI::App* remove = cmd->add_subcommand("remove", "Quarantine then remove matching messages (dry run without --yes)");
@@ -409,15 +471,16 @@ void add_queue_command(CLI::App& app, int* result) {
   add_action_options(remove, *a);
   add_selection_options(remove, a->selection);
   remove->add_flag("--yes", a->yes, "really do it");
-  remove->callback([a, result] { *result = run_remove(*a); });
+  remove->callback([a, result] { *result = configured(*a) ? run_remove(*a) : kUsage; });
 
   CLI::App* restore = cmd->add_subcommand("restore", "Put a quarantine batch back into the spool, byte for byte");
   restore->add_option("batch", a->batch, "batch name (or path to the batch directory)")->required();
   restore->add_option("--state-dir", a->state_dir, "where batches live")->capture_default_str();
   restore->add_option("--spool", a->spool, "the spool to restore into (default: the one exim -bP reports)");
-  restore->add_option("-C,--config,--exim-config", a->config, "Exim config: its spool, passed to exim");
+  restore->add_option("-C,--exim-config", a->config, "Exim config: its spool, passed to exim");
+  restore->add_option("--config", a->toml, "spamwarden's TOML config: [paths] give the defaults");
   restore->add_option("--exim", a->exim, "exim binary (default: exim4 or exim)");
-  restore->callback([a, result] { *result = run_restore(*a); });
+  restore->callback([a, result] { *result = configured(*a) ? run_restore(*a) : kUsage; });
 
   CLI::App* check = cmd->add_subcommand("check", "Nagios/Icinga plugin: queue size, frozen, age, one actor's share");
   add_location_options(check, *a);
@@ -431,7 +494,15 @@ void add_queue_command(CLI::App& app, int* result) {
   check->add_option("--share-critical", a->check.crit_share, "critical at this %")->check(kPercent);
   check->add_option("--share-min", a->check.share_min_messages, "ignore shares below this queue size")
       ->check(kCount)->capture_default_str();
-  check->callback([a, result] { *result = run_check(*a); });
+  check->callback([a, result] {
+    std::string why;
+    if (!apply_config(*a, &why)) {
+      fmt::print("QUEUE UNKNOWN - {}\n", why);
+      *result = queue::kNagiosUnknown;
+      return;
+    }
+    *result = run_check(*a);
+  });
 }
 
 }  // namespace sw::cli

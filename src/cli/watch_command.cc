@@ -257,6 +257,11 @@ int run_holds(const WatchArgs& a, bool explicit_config, bool json) {
   auto cfg = resolve_config(a, explicit_config);
   if (!cfg) return kUsage;
   std::string error;
+  struct stat st {};
+  if (::stat(store::store_path(cfg->state_dir).c_str(), &st) != 0) {  // a fresh install: create nothing
+    fmt::print("{}", json ? "{\n  \"incidents\": []\n}\n" : "nothing held\n");
+    return kOk;
+  }
   auto store = store::HoldStore::open(store::store_path(cfg->state_dir), &error);
   auto holds = store ? store->active_holds(&error) : std::nullopt;
   if (!holds) {
@@ -268,7 +273,7 @@ int run_holds(const WatchArgs& a, bool explicit_config, bool json) {
     fmt::print("{}\n", json_text(nlohmann::json{{"incidents", incidents_json(incidents)}}, 2));
     return holds->empty() ? kOk : kFindings;
   }
-  if (holds->empty()) fmt::print("no holds\n");
+  if (holds->empty()) fmt::print("nothing held\n");
   auto count = [](int64_t n) { return n < 0 ? std::string("?") : std::to_string(n); };
   for (const IncidentView& v : incidents) {
     fmt::print("incident {}  since {}  frozen in the queue {}\n", printable(v.name), local_time(v.holds.front()->since),
@@ -297,6 +302,12 @@ int run_release(const WatchArgs& a, bool explicit_config, const std::string& act
   auto cfg = resolve_config(a, explicit_config);
   if (!cfg) return kUsage;
   std::string error;
+  struct stat st {};
+  if (::stat(store::store_path(cfg->state_dir).c_str(), &st) != 0) {  // nothing was ever held here
+    fmt::print(stderr, "spamwarden release: {} is not held (no holds under {})\n", detect::format_actor_ref(*actor),
+               cfg->state_dir);
+    return kUsage;
+  }
   auto store = store::HoldStore::open(store::store_path(cfg->state_dir), &error);
   if (!store) {
     fmt::print(stderr, "spamwarden release: {}\n", error);

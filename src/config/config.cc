@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -241,6 +242,10 @@ Config parse_config(std::string_view text, const std::string& source_name, std::
 }
 
 std::optional<Config> load_config(const std::string& path, bool explicit_path, std::vector<ConfigError>* errors) {
+  if (std::error_code ec; std::filesystem::is_directory(path, ec)) {  // ifstream opens one and reads nothing
+    errors->push_back({0, path + " is a directory, not a config file"});
+    return std::nullopt;
+  }
   std::ifstream in(path);
   if (!in) {
     if (!explicit_path) {

@@ -447,6 +447,37 @@ TEST_P(RealSpool, ActionsRefuseASpoolThatIsNotTheirExims) {
   EXPECT_EQ(exim_listing(exim).size(), 16u);
 }
 
+// The "undo with" line is a command that works as printed: it names the state directory, spool
+// and Exim of the removal. A removal that matches nothing makes no batch and offers no undo.
+TEST_P(RealSpool, UndoLineRestoresAsPrintedAndAnEmptyRemovalOffersNone) {
+  SKIP_WITHOUT_EXIM();
+  QueueLab exim(GetParam());
+  Population p = fill(exim);
+  const std::string state = exim.dir() + "/elsewhere";
+  const std::vector<std::string> where = {"queue", "--spool", exim.spool_dir(), "--exim-config", exim.config()};
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), where.begin(), where.end());
+    return spamwarden(args);
+  };
+  auto none = run({"remove", "--yes", "--auth-id", "nobody@nowhere.example", "--state-dir", state});
+  EXPECT_EQ(none.exit_code, 0) << none.out << none.err;
+  EXPECT_NE(none.out.find("none match"), std::string::npos) << none.out;
+  EXPECT_EQ(none.out.find("undo with"), std::string::npos) << none.out;
+  EXPECT_FALSE(std::filesystem::exists(state + "/quarantine")) << "an empty batch was made";
+
+  auto removed = run({"remove", "--yes", "--auth-id", "spammer@*", "--state-dir", state});
+  ASSERT_EQ(removed.exit_code, 0) << removed.out << removed.err;
+  ASSERT_EQ(exim_listing(exim).size(), 4u);
+  size_t at = removed.out.find("undo with: ");
+  ASSERT_NE(at, std::string::npos) << removed.out;
+  std::string undo = removed.out.substr(at + 11, removed.out.find('\n', at) - at - 11);
+  EXPECT_NE(undo.find("--state-dir"), std::string::npos) << undo;
+  undo.replace(0, std::string("spamwarden").size(), spamwarden_binary());
+  auto restored = sw::testing::run_command({"sh", "-c", undo});
+  EXPECT_EQ(restored.exit_code, 0) << undo << "\n" << restored.out << restored.err;
+  EXPECT_EQ(exim_listing(exim).size(), 16u);
+}
+
 // A batch made with a relative --spool records absolute paths, so it can be restored from
 // any working directory.
 TEST_P(RealSpool, ABatchFromARelativeSpoolRestoresAnywhere) {

@@ -96,7 +96,13 @@ std::vector<std::string> queue_selection(const Finding& f) {
   }
 }
 
-void text_findings(std::string& out, const std::vector<Finding>& findings) {
+void text_findings(std::string& out, const std::vector<Finding>& findings, size_t incomplete_inputs) {
+  if (findings.empty() && incomplete_inputs) {
+    out += fmt::format("No findings in what could be read; {} input(s) could not be read wholly (see the warnings): "
+                       "the rest of the log may hold abuse.\n\n",
+                       incomplete_inputs);
+    return;
+  }
   if (findings.empty()) {
     out += "No findings: nothing in these logs looks like abuse by the current thresholds.\n\n";
     return;
@@ -172,6 +178,7 @@ std::vector<const ActorStats*> ranked(const ActorTable& t, size_t top) {
 nlohmann::json report_json(const LogReport& r, const ReportOptions& o) {
   const Forensics& f = *r.forensics;
   nlohmann::json j;
+  j["complete"] = o.incomplete_inputs == 0;  // false: findings speak only of what could be read
   j["lines"] = f.lines().lines;
   j["unparsed_lines"] = f.lines().unparsed;
   j["continuation_lines"] = f.lines().continuation;
@@ -241,7 +248,7 @@ std::string report_text(const LogReport& r, const ReportOptions& o) {
     out += "note: no +pid in log_selector: cwd= lines matched to the nearest local submission\n";
   for (const auto& w : r.warnings) out += wrap("warning: ", w, 9);
   out += "\n";
-  text_findings(out, r.findings);
+  text_findings(out, r.findings, o.incomplete_inputs);
   for (size_t k = 0; k < kActorKinds; ++k) text_table(out, f.table(ActorKind(k)), o.top);
   return out;
 }

@@ -12,6 +12,8 @@ namespace sw::stats {
 
 struct ReportOptions {
   size_t top = 10;  // rows per actor kind; 0 = all
+  // Inputs that could not be read wholly: "no findings" then speaks only of what was read.
+  size_t incomplete_inputs = 0;
 };
 
 struct LogReport {
