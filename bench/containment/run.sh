@@ -144,6 +144,7 @@ fi
 
 # hold_flood N: N SMTP-AUTH accounts, each sending 12 messages within a second (all held: more
 # than 10 in 2 s), 100 accounts a second - the prefix that puts N holds in place while reading.
+# Each message is accepted and completed (two lines).
 hold_flood() {
   awk -v n="$1" 'BEGIN {
     digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -154,6 +155,7 @@ hold_flood() {
         id = "1xV9ru-"; v = k
         for (i = 0; i < 6; i++) { id = id substr(digits, v % 62 + 1, 1); v = int(v / 62) }
         printf "%s [%d] %s-2v <= news@shop.example H=(pc) [192.0.2.9]:5000 P=esmtpa A=dovecot_login:acct%d@shop.example S=500 id=%d@shop.example T=\"Offer\" for to%d@example.net\n", stamp, 1000 + k, id, a, k, k
+        printf "%s [%d] %s-2v Completed\n", stamp, 1000 + k, id
         k++
       }
     }
@@ -217,7 +219,7 @@ fi
     echo "Default limits, so the planted culprits (and more) are held on the way: the holds of each 1 MB"
     echo "block are recorded in one store transaction and each changed list is renamed into place once, in"
     echo "the read loop; the fsyncs run on a worker thread. *holds+N*: 10,000 SMTP-AUTH accounts burst first"
-    echo "(120,000 lines, every one held), then N MB of ordinary traffic under 10,000 active holds."
+    echo "(240,000 lines, every one held), then N MB of ordinary traffic under 10,000 active holds."
     echo
     echo "| log | wc -l | lines read | wall s | lines/s (wall) | CPU s | lines per CPU s | holds placed | active actors | peak RSS MB | load |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|"
