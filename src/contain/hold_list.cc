@@ -162,6 +162,16 @@ bool write_file_atomically(const std::string& path, std::string_view content, st
   return true;
 }
 
+bool is_private_directory(const std::string& dir, std::string* error) {
+  int fd = open_private_directory(dir, error);
+  if (fd < 0) {
+    if (errno == ENOENT) fail(error, "cannot open", dir);
+    return false;
+  }
+  ::close(fd);
+  return true;
+}
+
 bool sync_files(const std::vector<std::string>& paths, const std::string& dir) {
   bool ok = true;
   for (const std::string& p : paths) {

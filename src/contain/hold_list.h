@@ -31,6 +31,9 @@ enum class Durability { fsync, visible_only };
 // (or the uid running this); the temporary file is created O_EXCL|O_NOFOLLOW in it.
 bool write_file_atomically(const std::string& path, std::string_view content, std::string* error,
                            Durability durability = Durability::fsync);
+// True when `dir` is a directory write_file_atomically accepts: not a symbolic link, owned by
+// root (or the uid running this), not writable by group or others; else false with *error.
+bool is_private_directory(const std::string& dir, std::string* error);
 // fsync of the files (if they exist) and of their directory; false if any fsync failed.
 bool sync_files(const std::vector<std::string>& paths, const std::string& dir);
 
