@@ -44,6 +44,39 @@ bool write_all(int fd, std::string_view content) {
   return true;
 }
 
+struct DirCloser {
+  int fd;
+  ~DirCloser() { ::close(fd); }
+};
+
+// The directory lists are written in, opened without following a link and only if no one but
+// root (or the uid running this) can write in it: anyone else could swap a list, or plant a
+// link where its temporary file is created. -1 with *error otherwise (errno ENOENT: it is
+// missing, *error left for the caller).
+int open_private_directory(const std::string& dir, std::string* error) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0) {
+    int saved = errno;
+    if ((saved == ENOTDIR || saved == ELOOP) && ::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      if (error) *error = "refusing to write in " + dir + ": it is a symbolic link";
+    } else if (saved != ENOENT) {
+      if (error) *error = "cannot open " + dir + ": " + std::strerror(saved);
+    }
+    errno = saved;
+    return -1;
+  }
+  std::string refusal;
+  if (::fstat(fd, &st) != 0) refusal = std::string("cannot stat it: ") + std::strerror(errno);
+  else if (st.st_uid != 0 && st.st_uid != ::geteuid()) refusal = "owned by uid " + std::to_string(st.st_uid);
+  else if (st.st_mode & (S_IWGRP | S_IWOTH)) refusal = "writable by group or others (chmod go-w)";
+  if (refusal.empty()) return fd;
+  ::close(fd);
+  if (error) *error = "refusing to write in " + dir + ": " + refusal;
+  errno = EPERM;
+  return -1;
+}
+
 }  // namespace
 
 std::string render_hold_list(detect::ActorType type, const std::vector<HoldListEntry>& entries) {
@@ -94,8 +127,20 @@ std::vector<HoldListEntry> parse_hold_list(std::string_view text, std::vector<st
 
 bool write_file_atomically(const std::string& path, std::string_view content, std::string* error,
                            Durability durability) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  std::string tmp_name = name + ".tmp." + std::to_string(::getpid()), tmp = path + ".tmp." + std::to_string(::getpid());
+  int dfd = open_private_directory(dir, error);
+  if (dfd < 0) return errno == ENOENT ? fail(error, "cannot create", tmp) : false;
+  DirCloser closer{dfd};
+  // Created, never opened if it exists: a link planted under this name is not written through.
+  // What exists under it is a dead writer's leftover or a plant; either way it is removed once.
+  int fd = -1;
+  for (int attempt = 0; attempt < 2 && fd < 0; ++attempt) {
+    fd = ::openat(dfd, tmp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && (errno != EEXIST || attempt > 0 || ::unlinkat(dfd, tmp_name.c_str(), 0) != 0)) break;
+  }
   if (fd < 0) return fail(error, "cannot create", tmp);
   bool ok = write_all(fd, content) && (durability == Durability::visible_only || ::fsync(fd) == 0);
   int saved = errno;
@@ -103,22 +148,27 @@ bool write_file_atomically(const std::string& path, std::string_view content, st
   ::fchmod(fd, 0644);
   ::close(fd);
   if (!ok) {
-    ::unlink(tmp.c_str());
+    ::unlinkat(dfd, tmp_name.c_str(), 0);
     errno = saved;
     return fail(error, "cannot write", tmp);
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (::renameat(dfd, tmp_name.c_str(), dfd, name.c_str()) != 0) {
     saved = errno;
-    ::unlink(tmp.c_str());
+    ::unlinkat(dfd, tmp_name.c_str(), 0);
     errno = saved;
     return fail(error, "cannot rename onto", path);
   }
-  if (durability == Durability::visible_only) return true;
-  std::string dir = path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
-  if (int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);  // the rename itself survives a crash
-    ::close(dfd);
+  if (durability == Durability::fsync) ::fsync(dfd);  // the rename itself survives a crash
+  return true;
+}
+
+bool is_private_directory(const std::string& dir, std::string* error) {
+  int fd = open_private_directory(dir, error);
+  if (fd < 0) {
+    if (errno == ENOENT) fail(error, "cannot open", dir);
+    return false;
   }
+  ::close(fd);
   return true;
 }
 

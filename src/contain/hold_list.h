@@ -27,8 +27,13 @@ std::vector<HoldListEntry> parse_hold_list(std::string_view text, std::vector<st
 
 enum class Durability { fsync, visible_only };
 // Writes path atomically; false with *error if any step fails (the old file stays intact).
+// Refuses a directory that is a symbolic link, or that is owned or writable by anyone but root
+// (or the uid running this); the temporary file is created O_EXCL|O_NOFOLLOW in it.
 bool write_file_atomically(const std::string& path, std::string_view content, std::string* error,
                            Durability durability = Durability::fsync);
+// True when `dir` is a directory write_file_atomically accepts: not a symbolic link, owned by
+// root (or the uid running this), not writable by group or others; else false with *error.
+bool is_private_directory(const std::string& dir, std::string* error);
 // fsync of the files (if they exist) and of their directory; false if any fsync failed.
 bool sync_files(const std::vector<std::string>& paths, const std::string& dir);
 

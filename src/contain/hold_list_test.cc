@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -71,6 +72,46 @@ TEST(HoldList, FailedWriteKeepsTheOldList) {
   EXPECT_FALSE(write_file_atomically(path, "x\n", &error));
   EXPECT_NE(error.find("cannot create"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+// A link planted where the temporary file goes must not be written through (as root it would
+// truncate and overwrite whatever it points to), nor make the write fail.
+TEST(HoldList, AtomicWriteNeverWritesThroughALinkAtItsTemporaryName) {
+  TempDir d, elsewhere;
+  std::string victim = elsewhere.path + "/victim", path = d.path + "/sender";
+  std::ofstream(victim) << "secret\n";
+  std::string planted = path + ".tmp." + std::to_string(::getpid());
+  std::filesystem::create_symlink(victim, planted);
+  std::string error;
+  ASSERT_TRUE(write_file_atomically(path, "list\n", &error)) << error;
+  EXPECT_EQ(slurp(victim), "secret\n");
+  EXPECT_EQ(slurp(path), "list\n");
+  EXPECT_FALSE(std::filesystem::is_symlink(path));
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(planted)));
+}
+
+TEST(HoldList, AtomicWriteRefusesADirectoryOthersControl) {
+  TempDir state, elsewhere;
+  std::string holds = state.path + "/holds", error;
+  std::filesystem::create_directory_symlink(elsewhere.path, holds);
+  EXPECT_FALSE(write_file_atomically(holds + "/sender", "x\n", &error));
+  EXPECT_NE(error.find("symbolic link"), std::string::npos) << error;
+  EXPECT_TRUE(std::filesystem::is_empty(elsewhere.path));
+
+  std::filesystem::remove(holds);
+  ASSERT_EQ(::mkdir(holds.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(holds.c_str(), 0777), 0);
+  EXPECT_FALSE(write_file_atomically(holds + "/sender", "x\n", &error));
+  EXPECT_NE(error.find("writable by group or others"), std::string::npos) << error;
+  ASSERT_EQ(::chmod(holds.c_str(), 0775), 0);
+  EXPECT_FALSE(write_file_atomically(holds + "/sender", "x\n", &error));
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chmod(holds.c_str(), 0755), 0);
+    ASSERT_EQ(::chown(holds.c_str(), 65534, 65534), 0);  // nobody's
+    EXPECT_FALSE(write_file_atomically(holds + "/sender", "x\n", &error));
+    EXPECT_NE(error.find("owned by uid 65534"), std::string::npos) << error;
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(holds));
 }
 
 TEST(HoldLists, ScriptHoldAlsoHoldsItsUserAndEveryFileExists) {

@@ -59,7 +59,8 @@ bool ensure_writable_directory(const std::string& dir, std::string* error) {
 std::string state_lock_path(const std::string& state_dir) { return state_dir + "/watch.lock"; }
 
 std::unique_ptr<StateLock> StateLock::acquire(const std::string& state_dir, std::string* error) {
-  if (!ensure_writable_directory(state_dir, error) || !ensure_writable_directory(hold_list_dir(state_dir), error))
+  if (!ensure_writable_directory(state_dir, error) || !ensure_writable_directory(hold_list_dir(state_dir), error) ||
+      !is_private_directory(state_dir, error) || !is_private_directory(hold_list_dir(state_dir), error))
     return nullptr;
   std::string path = state_lock_path(state_dir);
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);  // not inherited by Exim or alert commands

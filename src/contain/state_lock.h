@@ -16,8 +16,9 @@ bool ensure_writable_directory(const std::string& dir, std::string* error);
 // a second `watch` prints.
 class StateLock {
  public:
-  // Checks the state directory and holds/ (ensure_writable_directory) and takes the lock;
-  // nullptr with *error when either fails.
+  // Checks the state directory and holds/ (ensure_writable_directory, and is_private_directory:
+  // the lists would not be written in either otherwise) and takes the lock; nullptr with
+  // *error when any of it fails.
   static std::unique_ptr<StateLock> acquire(const std::string& state_dir, std::string* error);
   ~StateLock();
   StateLock(const StateLock&) = delete;

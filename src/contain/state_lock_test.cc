@@ -1,6 +1,7 @@
 #include "contain/state_lock.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -43,6 +44,21 @@ TEST(StateLock, AStateDirThatCannotBeMadeIsAnError) {
   std::ofstream(tmp.path + "/state/holds") << "x";  // holds/ is a file
   EXPECT_EQ(StateLock::acquire(tmp.path + "/state", &error), nullptr);
   EXPECT_EQ(error, "cannot use " + tmp.path + "/state/holds: Not a directory");
+}
+
+// watch would write its lists there: it does not start on a holds/ others can write in or
+// that leads elsewhere.
+TEST(StateLock, RefusesAHoldsDirectoryOthersControl) {
+  TempDir tmp("sw-state-lock"), elsewhere("sw-elsewhere");
+  std::string state = tmp.path + "/state", holds = state + "/holds", error;
+  ASSERT_TRUE(ensure_writable_directory(holds, &error)) << error;
+  ASSERT_EQ(::chmod(holds.c_str(), 0777), 0);
+  EXPECT_EQ(StateLock::acquire(state, &error), nullptr);
+  EXPECT_EQ(error, "refusing to write in " + holds + ": writable by group or others (chmod go-w)");
+  std::filesystem::remove(holds);
+  std::filesystem::create_directory_symlink(elsewhere.path, holds);
+  EXPECT_EQ(StateLock::acquire(state, &error), nullptr);
+  EXPECT_EQ(error, "refusing to write in " + holds + ": it is a symbolic link");
 }
 
 TEST(StateLock, LeavesNoProbeFileBehind) {
