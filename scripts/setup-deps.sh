@@ -10,6 +10,7 @@ PACKAGES=(
   libcli11-dev libfmt-dev nlohmann-json3-dev      # CLI, formatting, JSON
   zlib1g-dev libsqlite3-dev libtomlplusplus-dev libcpp-httplib-dev
   liburing-dev                                    # batched spool reads (queue), io_uring
+  libpcre2-dev                                    # --subject/--header regexes, with match limits
   exim4-daemon-heavy exim4-base swaks             # the real MTA for tests and demo; eximstats
   redis-server procps util-linux python3 gzip pigz time
   curl                                            # demo, bench and tests read watch's metrics

@@ -150,11 +150,14 @@ int run_list(const QueueArgs& a) {
   if (result.skipped_unreadable > 0)
     print_error(fmt::format("{} unreadable messages were not considered (name their ids to include them)",
                             result.skipped_unreadable));
-  return result.missing_ids.empty() ? kOk : kUsage;
+  if (!result.not_checked.empty()) print_error(queue::describe_not_checked(result.not_checked));
+  return result.missing_ids.empty() && result.not_checked.empty() ? kOk : kUsage;
 }
 
 // Messages an action may touch: readable ones, plus unreadable ones the admin named by id.
+// Those a regex could not check are not among them, and are named.
 std::vector<queue::SelectedMessage> actionable(const queue::SelectionResult& result) {
+  if (!result.not_checked.empty()) print_error(queue::describe_not_checked(result.not_checked) + ", left alone");
   std::vector<queue::SelectedMessage> out;
   for (const auto& m : result.messages)
     if (m.location.moved_frozen) print_error(m.location.id + " is in Finput/ (moved frozen); exim cannot act on it, skipped");
@@ -237,7 +240,7 @@ int run_freeze_or_thaw(const QueueArgs& a, queue::EximAction action) {
                             still_held, printable(held_by), shell_quote(held_by)));
   if (result.messages.empty()) {  // exit as `queue list` does, with a word instead of silence
     fmt::print("{}: no message matches '{}'\n", verb, queue::describe_selection(a.selection));
-    return kOk;
+    return result.not_checked.empty() ? kOk : kUsage;
   }
   auto outcomes = queue::run_exim_action(*exim, action, ids);
   size_t ok = 0;
@@ -246,10 +249,11 @@ int run_freeze_or_thaw(const QueueArgs& a, queue::EximAction action) {
     if (!o.ok) print_error(o.id + ": " + o.detail);
   }
   fmt::print("{}: {} of {} selected messages changed ({} already {})\n", verb, ok, ids.size(),
-             result.messages.size() - ids.size(), action == queue::EximAction::freeze ? "frozen" : "thawed");
+             result.messages.size() - ids.size() - still_held, action == queue::EximAction::freeze ? "frozen" : "thawed");
   audit(a, {{"action", verb}, {"selection", queue::describe_selection(a.selection)}, {"ids", ids}, {"changed", ok},
-            {"failed", ids.size() - ok}, {"left_held", still_held}});
-  return ok == ids.size() ? kOk : kFailure;
+            {"failed", ids.size() - ok}, {"left_held", still_held}, {"not_checked", result.not_checked}});
+  if (ok != ids.size()) return kFailure;
+  return result.not_checked.empty() ? kOk : kUsage;
 }
 
 // The restore that undoes a removal: the same state directory, spool and Exim as the removal.
@@ -283,12 +287,13 @@ int run_remove(const QueueArgs& a) {
                  m.recipients, m.frozen ? " [frozen]" : "");
     fmt::print("dry run: {} message(s) match '{}'; add --yes to quarantine them under {}/quarantine/ and remove them\n",
                ids.size(), description, a.state_dir);
-    audit(a, {{"action", "remove"}, {"dry_run", true}, {"selection", description}, {"ids", ids}});
-    return kOk;
+    audit(a, {{"action", "remove"}, {"dry_run", true}, {"selection", description}, {"ids", ids},
+              {"not_checked", result.not_checked}});
+    return result.not_checked.empty() ? kOk : kUsage;
   }
   if (targets.empty()) {  // no batch for nothing: exit as `queue list` does
     fmt::print("removed 0 message(s): none match '{}'\n", description);
-    return kOk;
+    return result.not_checked.empty() ? kOk : kUsage;
   }
   auto removed = queue::quarantine_and_remove(targets, a.state_dir, *spool_dir, description, queue::current_operator(),
                                               ::time(nullptr), *exim);
@@ -299,8 +304,10 @@ int run_remove(const QueueArgs& a) {
              removed.manifest.batch, removed.batch_dir);
   if (removed.removed > 0) fmt::print("undo with: {}\n", restore_command(a, removed.manifest.batch));
   audit(a, {{"action", "remove"}, {"dry_run", false}, {"selection", description}, {"ids", ids},
-            {"batch", removed.manifest.batch}, {"removed", removed.removed}, {"failed", removed.failed}});
-  return removed.error.empty() && removed.failed == 0 ? kOk : kFailure;
+            {"batch", removed.manifest.batch}, {"removed", removed.removed}, {"failed", removed.failed},
+            {"not_checked", result.not_checked}});
+  if (!removed.error.empty() || removed.failed != 0) return kFailure;
+  return result.not_checked.empty() ? kOk : kUsage;
 }
 
 // Restore writes into the spool of the Exim that will deliver the messages: --spool (which
@@ -412,8 +419,8 @@ void add_selection_options(CLI::App* cmd, queue::SelectionArgs& s) {
   cmd->add_flag("--bounce", s.bounce, "bounces (null sender) only");
   cmd->add_option("--older-than", s.older_than, "queued longer than this (90s, 15m, 2h, 3d)");
   cmd->add_option("--younger-than", s.younger_than, "queued for less than this");
-  cmd->add_option("--subject", s.subject, "Subject header matches this regex (case-insensitive)");
-  cmd->add_option("--header", s.headers, "'Name: REGEX' on any live header of that name (repeatable)");
+  cmd->add_option("--subject", s.subject, "Subject header matches this PCRE2 regex (case-insensitive)");
+  cmd->add_option("--header", s.headers, "'Name: REGEX' (PCRE2) on any live header of that name (repeatable)");
   cmd->add_option("--script", s.script, "X-PHP-Script / X-PHP-Originating-Script contains PATH (or glob)");
 }
 

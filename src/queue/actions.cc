@@ -67,6 +67,7 @@ FreezeMatchingResult freeze_matching(const std::string& spool_dir, const Selecti
                                      int64_t now) {
   FreezeMatchingResult result;
   SelectionResult selected = select_messages(spool_dir, selection, now);
+  result.not_checked = std::move(selected.not_checked);
   std::vector<std::string> ids;
   for (const SelectedMessage& m : selected.messages) {
     if (!m.readable && !selection.ids.count(m.location.id)) continue;

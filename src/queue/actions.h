@@ -30,6 +30,7 @@ struct FreezeMatchingResult {
   size_t matched = 0;
   size_t already_frozen = 0;
   std::vector<ActionOutcome> outcomes;  // only for messages that needed freezing
+  std::vector<std::string> not_checked;  // a regex hit its match limit on these: left alone
 };
 
 // Freezes every readable queued message that matches `selection` and is not frozen yet.

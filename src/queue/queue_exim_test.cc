@@ -529,6 +529,45 @@ TEST_P(RealSpool, RestoreRefusesABatchOthersCouldHaveWritten) {
   EXPECT_EQ(exim_listing(exim).size(), 16u);
 }
 
+// Subjects of 50 KB and 100 KB, as a script may queue them: `queue list --subject` once died
+// there (std::regex recursed per character). A pattern that hits the match limit on a message
+// names it on stderr, exits 2, and freeze leaves that message alone.
+TEST_P(RealSpool, HostileSubjectsNeitherCrashNorGetActedOnBlindly) {
+  SKIP_WITHOUT_EXIM();
+  QueueLab exim(GetParam());
+  auto queue = [&](const std::string& subject) {
+    return exim.queue_local("web@shop.example", {"a@x.defer.test"}, message(subject));
+  };
+  const std::string plain = queue("hello " + std::string(50'000, 'x'));
+  const std::string wanted = queue("hello " + std::string(50'000, 'x') + " zzz");
+  const std::string catastrophic = queue(std::string(100'000, 'a') + "!");
+  const std::string small = queue("aaa");
+  const std::vector<std::string> where = {"queue", "--spool", exim.spool_dir(), "-C", exim.config()};
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), where.begin(), where.end());
+    return spamwarden(args);
+  };
+  auto hello = run({"list", "--subject", "hello.*zzz"});
+  EXPECT_EQ(hello.exit_code, 0) << hello.err;
+  EXPECT_EQ(hello.out, wanted + "\n");
+
+  auto listed = run({"list", "--subject", "(a+)+$"});
+  EXPECT_EQ(listed.exit_code, 2) << listed.err;
+  EXPECT_EQ(listed.out, small + "\n");
+  EXPECT_NE(listed.err.find("1 message not checked: the pattern hit the match limit on it (" + catastrophic + ")"),
+            std::string::npos)
+      << listed.err;
+
+  auto frozen = run({"freeze", "--subject", "(a+)+$", "--state-dir", exim.dir() + "/state"});
+  EXPECT_EQ(frozen.exit_code, 2) << frozen.out << frozen.err;
+  EXPECT_NE(frozen.err.find("not checked"), std::string::npos) << frozen.err;
+  auto after = exim_listing(exim);
+  EXPECT_TRUE(after.at(small));
+  EXPECT_FALSE(after.at(catastrophic)) << "a message the pattern could not check is never acted on";
+  EXPECT_FALSE(after.at(plain));
+  EXPECT_FALSE(after.at(wanted));
+}
+
 INSTANTIATE_TEST_SUITE_P(FlatAndSplit, RealSpool, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "split" : "flat"; });
 

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -229,7 +230,7 @@ TEST(Selection, ConditionsCombineWithAnd) {
     std::string error;
     auto selection = compile_selection(args, &error);
     EXPECT_TRUE(selection) << error;
-    return selection && matches_conditions(*selection, smtp, f);
+    return selection && matches_conditions(*selection, smtp, f) == ConditionMatch::yes;
   };
   EXPECT_TRUE(matches({.auth_id = "ALICE@cust.example"}));
   EXPECT_TRUE(matches({.auth_id = "alice@*", .client_ip = "192.0.2.0/24"}));
@@ -253,10 +254,86 @@ TEST(Selection, ConditionsCombineWithAnd) {
   std::string error;
   auto by_script = compile_selection({.login = "root", .script = "wp-content/"}, &error);
   ASSERT_TRUE(by_script);
-  EXPECT_TRUE(matches_conditions(*by_script, php, pf));
+  EXPECT_EQ(matches_conditions(*by_script, php, pf), ConditionMatch::yes);
   // Deleted ('*') headers are not live: a regex on them must not match.
   auto deleted = compile_selection({.headers = {"X-Remove-Me: yes"}}, &error);
-  EXPECT_FALSE(matches_conditions(*deleted, php, pf));
+  EXPECT_EQ(matches_conditions(*deleted, php, pf), ConditionMatch::no);
+}
+
+// Exim's "%03d" before each header line in -H.
+std::string fmt_header_length(size_t n) {
+  std::string digits = std::to_string(n);
+  return std::string(digits.size() < 3 ? 3 - digits.size() : 0, '0') + digits;
+}
+
+// The auth-smtp-dsn.H fixture, queued under `id` with `subject`: the bytes Exim would write.
+std::string spool_header_with_subject(const std::string& id, const std::string& subject) {
+  std::ifstream in(std::string(SW_SOURCE_DIR) + "/src/spool/testdata/auth-smtp-dsn.H", std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string text = buffer.str();
+  std::string line = "Subject: " + subject + "\n";
+  text.replace(text.find("017  Subject: Invoice\n"), 22, fmt_header_length(line.size()) + "  " + line);
+  return id + "-H" + text.substr(text.find('\n'));
+}
+
+std::string hostile(size_t bytes, char c, std::string_view tail) { return std::string(bytes, c) + std::string(tail); }
+
+ConditionMatch subject_match(const std::string& pattern, const std::string& subject, SelectionArgs args = {}) {
+  spool::SpoolHeader header;
+  EXPECT_TRUE(spool::parse_spool_header(spool_header_with_subject("1xV9dx-0001XH-0G", subject), header).ok());
+  args.subject = pattern;
+  std::string error;
+  auto selection = compile_selection(args, &error);
+  EXPECT_TRUE(selection) << error;
+  return matches_conditions(*selection, header, facts_of(header, header.received_time));
+}
+
+// A 50 KB or 1 MB subject once overflowed the stack of std::regex ('hello.*zzz' recursed per
+// character); catastrophic patterns must end at the match limit and say so, quickly.
+TEST(Selection, HostileSubjectsAreSearchedOrReportedNotCrashedOn) {
+  for (size_t size : {size_t(50'000), size_t(1'000'000)}) {
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(subject_match("hello.*zzz", "Hello " + hostile(size, 'x', "")), ConditionMatch::no) << size;
+    EXPECT_EQ(subject_match("hello.*zzz", "Hello " + hostile(size, 'x', " ZZZ")), ConditionMatch::yes) << size;
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0) << size;
+  }
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(subject_match("(a+)+$", hostile(100'000, 'a', "!")), ConditionMatch::not_checked);
+  EXPECT_EQ(subject_match("(x+x+)+y", hostile(100'000, 'x', "!y")), ConditionMatch::not_checked);
+  EXPECT_EQ(subject_match("(x+x+)+y", hostile(100'000, 'x', "y")), ConditionMatch::yes);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
+  // Another condition that says no settles it: the message is simply not selected.
+  EXPECT_EQ(subject_match("(a+)+$", hostile(100'000, 'a', "!"), {.frozen = true}), ConditionMatch::no);
+  EXPECT_EQ(subject_match("(a+)+$", hostile(100'000, 'a', "!"), {.headers = {"X-Spam-Score: ^9"}}),
+            ConditionMatch::no);
+  EXPECT_EQ(subject_match("(a+)+$", hostile(100'000, 'a', "!"), {.headers = {"X-Spam-Score: ^5"}}),
+            ConditionMatch::not_checked);
+}
+
+// Over real spool files: the message the pattern could not check is neither selected nor
+// dropped silently, so that no action can touch it.
+TEST(Selection, MessagesTheRegexCouldNotCheckAreCountedNotSelected) {
+  TempDir spool;
+  std::filesystem::create_directories(spool.path + "/input");
+  auto queue = [&](const std::string& id, const std::string& subject) {
+    std::ofstream(spool.path + "/input/" + id + "-H", std::ios::binary) << spool_header_with_subject(id, subject);
+    std::ofstream(spool.path + "/input/" + id + "-D", std::ios::binary) << id << "-D\nbody\n";
+  };
+  queue("1xV9dx-0001XH-0A", hostile(100'000, 'a', "!"));
+  queue("1xV9dx-0001XH-0B", "aaa");
+  queue("1xV9dx-0001XH-0C", "bbb!");
+  queue("1xV9dx-0001XH-0D", hostile(1'000'000, 'a', "!"));
+  std::string error;
+  auto selection = compile_selection({.subject = "(a+)+$"}, &error);
+  ASSERT_TRUE(selection) << error;
+  SelectionResult result = select_messages(spool.path, *selection, 0);
+  ASSERT_EQ(result.messages.size(), 1u);
+  EXPECT_EQ(result.messages[0].location.id, "1xV9dx-0001XH-0B");
+  EXPECT_EQ(result.not_checked, (std::vector<std::string>{"1xV9dx-0001XH-0A", "1xV9dx-0001XH-0D"}));
+  EXPECT_EQ(result.skipped_unreadable, 0u);
+  EXPECT_EQ(describe_not_checked(result.not_checked, 1),
+            "2 messages not checked: the pattern hit the match limit on them (1xV9dx-0001XH-0A ...)");
 }
 
 // A report's "see:" hint selects its finding's actor and no other: the key is a literal glob
@@ -281,6 +358,7 @@ TEST(Selection, BadArgumentsAreNamed) {
   EXPECT_FALSE(compile_selection({.client_ip = "300.1.1.1/8"}, &error));
   EXPECT_NE(error.find("--client-ip"), std::string::npos);
   EXPECT_FALSE(compile_selection({.subject = "(unclosed"}, &error));
+  EXPECT_EQ(error, "bad --subject regex '(unclosed' at offset 9: missing closing parenthesis");
   EXPECT_FALSE(compile_selection({.headers = {"no colon"}}, &error));
   EXPECT_FALSE(compile_selection({.older_than = "soon"}, &error));
   auto ids_only = compile_selection({.ids = {"1xV9aw-0001E5-23"}}, &error);

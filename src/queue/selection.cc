@@ -16,19 +16,23 @@ bool has_wildcard(std::string_view s) { return s.find_first_of("*?[") != std::st
 // Globs for patterns, case-insensitive equality otherwise (glob_match does both).
 bool like(const std::string& pattern, std::string_view value) { return glob_match(pattern, value); }
 
-std::optional<std::regex> compile_regex(const std::string& text, std::string* error, const char* what) {
-  try {
-    return std::regex(text, std::regex::ECMAScript | std::regex::icase | std::regex::nosubs);
-  } catch (const std::regex_error& e) {
-    *error = std::string("bad ") + what + " regex '" + text + "': " + e.what();
-    return std::nullopt;
-  }
+std::optional<Regex> compile_regex(const std::string& text, std::string* error, const char* what) {
+  auto re = Regex::compile(text, selection_regex_options(), error);
+  if (!re) *error = std::string("bad ") + what + " regex " + *error;
+  return re;
 }
 
-bool any_header_matches(const spool::SpoolHeader& header, std::string_view name, const std::regex& re) {
-  for (const spool::Header& h : header.headers)
-    if (!h.deleted() && iequals(h.name(), name) && std::regex_search(h.value(), re)) return true;
-  return false;
+// Live headers of that name: a match on any of them is a match; a limit hit is an answer only
+// when no other header of that name matched.
+ConditionMatch any_header_matches(const spool::SpoolHeader& header, std::string_view name, const Regex& re) {
+  ConditionMatch result = ConditionMatch::no;
+  for (const spool::Header& h : header.headers) {
+    if (h.deleted() || !iequals(h.name(), name)) continue;
+    RegexOutcome outcome = re.search(h.value());
+    if (outcome == RegexOutcome::match) return ConditionMatch::yes;
+    if (outcome == RegexOutcome::limit_hit) result = ConditionMatch::not_checked;
+  }
+  return result;
 }
 
 bool any_recipient_matches(const spool::SpoolHeader& header, const std::string& pattern) {
@@ -84,7 +88,11 @@ class SelectionSink : public spool::ScanSink {
                   int64_t body_size) override {
     if (!selection_.ids.empty() && !selection_.ids.count(location.id)) return;
     extract_facts(header, now_, facts_);
-    if (matches_conditions(selection_, header, facts_)) selected.push_back(describe_message(location, facts_, body_size));
+    switch (matches_conditions(selection_, header, facts_)) {
+      case ConditionMatch::yes: selected.push_back(describe_message(location, facts_, body_size)); break;
+      case ConditionMatch::not_checked: not_checked.push_back(location.id); break;
+      case ConditionMatch::no: break;
+    }
   }
   void on_unreadable(const spool::MessageLocation& location, std::string_view reason) override {
     if (selection_.ids.count(location.id)) {
@@ -98,6 +106,7 @@ class SelectionSink : public spool::ScanSink {
     }
   }
   std::vector<SelectedMessage> selected;
+  std::vector<std::string> not_checked;
   size_t skipped_unreadable = 0;
 
  private:
@@ -146,27 +155,49 @@ std::optional<Selection> compile_selection(const SelectionArgs& args, std::strin
   return s;
 }
 
-bool matches_conditions(const Selection& s, const spool::SpoolHeader& header, const MessageFacts& facts) {
+RegexOptions selection_regex_options() {
+  RegexOptions options;
+  options.caseless = true;  // as before, and as exiqgrep matches senders and recipients
+  return options;
+}
+
+ConditionMatch matches_conditions(const Selection& s, const spool::SpoolHeader& header, const MessageFacts& facts) {
   const SelectionArgs& a = s.args;
-  if (!a.auth_id.empty() && (facts.auth_account.empty() || !like(a.auth_id, facts.auth_account))) return false;
-  if (!a.sender.empty() && !like(a.sender, facts.sender)) return false;
+  auto no = ConditionMatch::no;
+  if (!a.auth_id.empty() && (facts.auth_account.empty() || !like(a.auth_id, facts.auth_account))) return no;
+  if (!a.sender.empty() && !like(a.sender, facts.sender)) return no;
   if (!a.sender_domain.empty() && (facts.sender_domain.empty() || !like(a.sender_domain, facts.sender_domain)))
-    return false;
-  if (!a.login.empty() && !like(a.login, facts.login)) return false;
-  if (a.uid && *a.uid != facts.uid) return false;
-  if (s.client_range && !client_matches(*s.client_range, facts.client_ip)) return false;
-  if (!a.helo.empty() && !like(a.helo, facts.helo)) return false;
-  if (a.min_recipients > 0 && facts.pending_recipients < a.min_recipients) return false;
-  if (a.frozen && !facts.frozen) return false;
-  if (a.bounce && !facts.bounce) return false;
-  if (s.older_than && facts.age_seconds < *s.older_than) return false;
-  if (s.younger_than && facts.age_seconds >= *s.younger_than) return false;
-  if (!a.script.empty() && !script_matches(a.script, facts.script)) return false;
-  if (!a.recipient.empty() && !any_recipient_matches(header, a.recipient)) return false;
-  if (s.subject && !any_header_matches(header, "Subject", *s.subject)) return false;
+    return no;
+  if (!a.login.empty() && !like(a.login, facts.login)) return no;
+  if (a.uid && *a.uid != facts.uid) return no;
+  if (s.client_range && !client_matches(*s.client_range, facts.client_ip)) return no;
+  if (!a.helo.empty() && !like(a.helo, facts.helo)) return no;
+  if (a.min_recipients > 0 && facts.pending_recipients < a.min_recipients) return no;
+  if (a.frozen && !facts.frozen) return no;
+  if (a.bounce && !facts.bounce) return no;
+  if (s.older_than && facts.age_seconds < *s.older_than) return no;
+  if (s.younger_than && facts.age_seconds >= *s.younger_than) return no;
+  if (!a.script.empty() && !script_matches(a.script, facts.script)) return no;
+  if (!a.recipient.empty() && !any_recipient_matches(header, a.recipient)) return no;
+  // Regexes last, being the dearest; one that says no settles it even after a limit hit.
+  ConditionMatch result = ConditionMatch::yes;
+  auto regex_condition = [&](std::string_view name, const Regex& re) {
+    ConditionMatch m = any_header_matches(header, name, re);
+    if (m != ConditionMatch::yes) result = m;
+    return m != ConditionMatch::no;
+  };
+  if (s.subject && !regex_condition("Subject", *s.subject)) return no;
   for (const auto& [name, re] : s.headers)
-    if (!any_header_matches(header, name, re)) return false;
-  return true;
+    if (!regex_condition(name, re)) return no;
+  return result;
+}
+
+std::string describe_not_checked(const std::vector<std::string>& ids, size_t max_ids) {
+  if (ids.empty()) return "";
+  std::string text = std::to_string(ids.size()) + (ids.size() == 1 ? " message" : " messages") +
+                     " not checked: the pattern hit the match limit on " + (ids.size() == 1 ? "it" : "them") + " (";
+  for (size_t i = 0; i < ids.size() && i < max_ids; ++i) text += (i ? " " : "") + ids[i];
+  return text + (ids.size() > max_ids ? " ...)" : ")");
 }
 
 std::string describe_selection(const SelectionArgs& a) {
@@ -211,7 +242,9 @@ SelectionResult select_messages(const std::string& spool_dir, const Selection& s
   for (SelectionSink& sink : sinks) {
     std::move(sink.selected.begin(), sink.selected.end(), std::back_inserter(result.messages));
     result.skipped_unreadable += sink.skipped_unreadable;
+    result.not_checked.insert(result.not_checked.end(), sink.not_checked.begin(), sink.not_checked.end());
   }
+  std::sort(result.not_checked.begin(), result.not_checked.end());
   std::sort(result.messages.begin(), result.messages.end(),
             [](const SelectedMessage& a, const SelectedMessage& b) { return a.location.id < b.location.id; });
   return result;

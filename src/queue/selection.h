@@ -1,15 +1,17 @@
 // Which queued messages an admin means: the conditions shared by list, freeze, thaw and remove.
 // Conditions combine with AND. A message whose -H cannot be parsed never matches a condition;
 // it is selected only when its id is named explicitly (then the admin takes responsibility).
+// A message on which a --subject/--header regex hit its match limit is not selected either:
+// it is counted as not checked, so that no action ever rests on an unknown answer.
 #pragma once
 #include <cstdint>
 #include <optional>
-#include <regex>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "base/regex.h"
 #include "queue/ip_cidr.h"
 #include "queue/message_facts.h"
 #include "spool/spool_header.h"
@@ -33,8 +35,8 @@ struct Selection {
   SelectionArgs args;
   std::optional<CidrRange> client_range;
   std::optional<int64_t> older_than, younger_than;
-  std::optional<std::regex> subject;
-  std::vector<std::pair<std::string, std::regex>> headers;
+  std::optional<Regex> subject;
+  std::vector<std::pair<std::string, Regex>> headers;
   std::set<std::string> ids;
 
   bool has_conditions() const;  // anything besides explicit ids
@@ -44,8 +46,15 @@ struct Selection {
 // Validates and compiles; nullopt with *error naming the bad argument.
 std::optional<Selection> compile_selection(const SelectionArgs& args, std::string* error);
 
+// Regexes are PCRE2 (the dialect of Exim and exiqgrep), case-insensitive, on raw header bytes.
+RegexOptions selection_regex_options();
+
+enum class ConditionMatch { no, yes, not_checked };  // not_checked: a regex hit its limit
+
 // Conditions only (explicit ids are checked by the caller, since they also admit unreadable ones).
-bool matches_conditions(const Selection& selection, const spool::SpoolHeader& header, const MessageFacts& facts);
+// not_checked only when every other condition holds and no regex said no.
+ConditionMatch matches_conditions(const Selection& selection, const spool::SpoolHeader& header,
+                                  const MessageFacts& facts);
 
 // For a report's next step: the --script value that selects scripts whose header contains
 // `fragment` as it is (script_matches takes a fragment unless it holds a wildcard), and the
@@ -72,7 +81,11 @@ struct SelectionResult {
   std::vector<SelectedMessage> messages;   // sorted by id
   std::vector<std::string> missing_ids;    // named but not in the queue
   size_t skipped_unreadable = 0;           // unreadable and not named: never touched
+  std::vector<std::string> not_checked;    // a regex hit its match limit on these: never touched; sorted
 };
+
+// "N messages not checked: ..." with up to `max_ids` of their ids; empty when there are none.
+std::string describe_not_checked(const std::vector<std::string>& ids, size_t max_ids = 20);
 
 // `read` picks the I/O path and whether body sizes are read (SelectedMessage::body_size is -1
 // without them).
