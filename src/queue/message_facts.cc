@@ -62,7 +62,7 @@ bool is_exim_user(std::string_view login) {
 
 std::pair<std::string_view, std::string_view> blamed_actor(const MessageFacts& facts) {
   if (!facts.auth_account.empty()) return {"auth_account", facts.auth_account};
-  if (facts.local_submission && !is_exim_user(facts.login)) return {"login", facts.login};
+  if (facts.local_submission && !is_exim_user(facts.login)) return {"local_user", facts.login};
   return {"sender", facts.sender};
 }
 
