@@ -544,8 +544,8 @@ TEST_F(ScriptsOnRealExim, LogsHintAndScriptDirectorySelectTheScriptsQueuedMail) 
 
   auto logs = spamwarden({"logs", "--json", "--burst-recipients", "20", lab.mainlog()});
   ASSERT_EQ(logs.exit_code, 1) << logs.err;
-  nlohmann::json hint;
-  for (const auto& f : nlohmann::json::parse(logs.out).at("findings"))
+  nlohmann::json report = nlohmann::json::parse(logs.out), hint;
+  for (const auto& f : report.at("findings"))
     if (f.at("kind") == "spamming_script" && f.at("actor") == form) hint = f.at("queue_selection");
   ASSERT_TRUE(hint.is_array()) << logs.out;
   std::vector<std::string> list = {"queue", "list", "--spool", lab.spool_dir()};
