@@ -71,7 +71,7 @@ void extract_facts(const spool::SpoolHeader& header, int64_t now, MessageFacts& 
   // Exim also records -auth_id for local submissions (the caller's login); only a message
   // that authenticated over SMTP (-host_auth) names an SMTP-AUTH account.
   if (header.host_auth.empty()) out.auth_account.clear();
-  else out.auth_account.assign(header.auth_id);
+  else assign_lower(out.auth_account, header.auth_id);  // as logs and holds key an account
   out.login.assign(header.login);
   out.uid = header.uid;
   out.bounce = header.is_bounce();

@@ -13,7 +13,7 @@
 namespace sw::queue {
 
 struct MessageFacts {
-  std::string auth_account;  // SMTP AUTH id, empty if none
+  std::string auth_account;  // lower-cased SMTP AUTH id, empty if none
   std::string login;         // owner line: caller login
   int64_t uid = 0;
   std::string sender;        // lower-cased envelope sender, "<>" for a bounce

@@ -325,6 +325,12 @@ TEST(ScriptDirectory, SelectsByTheFilesBeneathAndTheirOwner) {
 
 // The queue speaks as logs and holds do: local_user (who ran sendmail, never Exim's own user),
 // actor_type and actor in JSON, and a script's row says whose it is.
+TEST(Facts, AccountsAreKeyedLowerCasedAsLogsAndHoldsKeyThem) {
+  spool::SpoolHeader smtp = fixture("auth-smtp-dsn.H");
+  smtp.auth_id = "Alice@Cust.Example";
+  EXPECT_EQ(facts_of(smtp, 0).auth_account, "alice@cust.example");
+}
+
 TEST(Summary, NamesActorsAsLogsAndHoldsDo) {
   Thresholds t;
   t.dominant_floor = 5;
