@@ -30,7 +30,7 @@ nlohmann::json actor_rows_json(const std::vector<ActorRow>& rows) {
 
 constexpr std::string_view kTitles[kActorKinds] = {
     "SMTP-AUTH accounts", "Local users (who ran sendmail)", "Senders", "Sender domains",
-    "Client IPs", "HELO names", "Recipient domains", "Subjects",
+    "Client IPs", "HELO names", "Recipient domains (pending recipients)", "Subjects",
     "Scripts (X-PHP-Originating-Script, X-PHP-Script)"};
 
 void append_actor_table(std::string& out, const QueueReport& report, size_t kind) {
