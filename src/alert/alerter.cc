@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/json_text.h"
+#include "detect/actor_type.h"
 #include "base/text.h"
 
 namespace sw::alert {
@@ -122,6 +123,10 @@ void Alerter::run() {
 void Alerter::deliver(const AlertEvent& event) {
   nlohmann::json body = {{"kind", event.kind}, {"actor", event.actor}, {"summary", event.summary},
                          {"detail", event.detail}};
+  if (auto ref = detect::parse_actor_ref(event.actor)) {  // the same two keys as holds, logs and queue JSON
+    body["actor_type"] = detect::actor_type_name(ref->type);
+    body["actor"] = ref->key;
+  }
   if (config_.syslog) {
     ::openlog("spamwarden", LOG_PID, LOG_MAIL);
     ::syslog(event.kind == "error" ? LOG_ERR : LOG_WARNING, "%s", printable(event.summary).c_str());

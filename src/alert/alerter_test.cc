@@ -53,7 +53,8 @@ TEST(Alerter, ExecHookGetsTheEventOnStdin) {
   }
   std::ifstream in(dir + "/event.json");
   nlohmann::json j = nlohmann::json::parse(in);
-  EXPECT_EQ(j["actor"], "auth_account:a@b");
+  EXPECT_EQ(j["actor_type"], "auth_account");  // the keys holds --json, logs and queue use
+  EXPECT_EQ(j["actor"], "a@b");
   EXPECT_EQ(j["detail"]["frozen"], 3);
   std::filesystem::remove_all(dir);
 }

@@ -121,13 +121,22 @@ std::optional<queue::Selection> compile(const QueueArgs& a, bool action) {
   return selection;
 }
 
+// An empty result that may have missed what was meant (--script naming a directory) is said on
+// stderr, never left silent. True when it was.
+bool explain_no_match(const queue::Selection& selection, const queue::SelectionResult& result) {
+  if (!result.messages.empty()) return false;
+  std::string why = queue::explain_empty_selection(selection);
+  if (!why.empty()) print_error("nothing matched --script " + selection.args.script + ": " + why);
+  return !why.empty();
+}
+
 nlohmann::json selected_json(const queue::SelectedMessage& m) {
   nlohmann::json j = {{"id", m.location.id}, {"readable", m.readable}, {"moved_frozen", m.location.moved_frozen}};
   if (!m.readable) {
     j["problem"] = m.problem;
     return j;
   }
-  j.update({{"sender", m.sender}, {"auth_id", m.auth_id}, {"login", m.login}, {"recipients", m.recipients},
+  j.update({{"sender", m.sender}, {"auth_account", m.auth_id}, {"local_user", m.local_user}, {"recipients", m.recipients},
             {"frozen", m.frozen}, {"age_seconds", m.age_seconds}, {"body_size", m.body_size}, {"subject", m.subject}});
   return j;
 }
@@ -151,7 +160,8 @@ int run_list(const QueueArgs& a) {
     print_error(fmt::format("{} unreadable messages were not considered (name their ids to include them)",
                             result.skipped_unreadable));
   if (!result.not_checked.empty()) print_error(queue::describe_not_checked(result.not_checked));
-  return result.missing_ids.empty() && result.not_checked.empty() ? kOk : kUsage;
+  if (!result.missing_ids.empty() || !result.not_checked.empty()) return kUsage;
+  return explain_no_match(*selection, result) ? kFindings : kOk;
 }
 
 // Messages an action may touch: readable ones, plus unreadable ones the admin named by id.
@@ -217,6 +227,7 @@ int run_freeze_or_thaw(const QueueArgs& a, queue::EximAction action) {
   auto exim = make_exim(a);
   if (!exim || !spool_belongs_to_exim(*exim, *spool_dir)) return kFailure;
   auto result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads, reader_options(a, false));
+  explain_no_match(*selection, result);
   std::map<std::string, std::string> held;
   if (action == queue::EximAction::thaw && !a.include_held) {
     auto found = held_mail(a, *spool_dir);
@@ -274,6 +285,7 @@ int run_remove(const QueueArgs& a) {
   std::optional<queue::ProcessEximRunner> exim;
   if (a.yes && (!(exim = make_exim(a)) || !spool_belongs_to_exim(*exim, *spool_dir))) return kFailure;
   auto result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads, reader_options(a, false));
+  explain_no_match(*selection, result);
   std::vector<spool::MessageLocation> targets;
   std::vector<std::string> ids;
   for (const auto& m : actionable(result)) {
@@ -421,7 +433,8 @@ void add_selection_options(CLI::App* cmd, queue::SelectionArgs& s) {
   cmd->add_option("--younger-than", s.younger_than, "queued for less than this");
   cmd->add_option("--subject", s.subject, "Subject header matches this PCRE2 regex (case-insensitive)");
   cmd->add_option("--header", s.headers, "'Name: REGEX' (PCRE2) on any live header of that name (repeatable)");
-  cmd->add_option("--script", s.script, "X-PHP-Script / X-PHP-Originating-Script contains PATH (or glob)");
+  cmd->add_option("--script", s.script,
+                  "X-PHP-Script / X-PHP-Originating-Script contains PATH (or glob); a directory: its scripts' mail");
 }
 
 void add_threshold_options(CLI::App* cmd, queue::Thresholds& t) {

@@ -243,9 +243,9 @@ nlohmann::json incidents_json(const std::vector<IncidentView>& incidents) {
     nlohmann::json holds = nlohmann::json::array();
     for (size_t i = 0; i < v.holds.size(); ++i) {
       const store::HoldRecord& h = *v.holds[i];
-      holds.push_back({{"actor", detect::format_actor_ref(h.actor)}, {"reason", h.reason}, {"since", h.since},
-                       {"related_user", h.related_user}, {"frozen_in_queue", v.frozen_per_hold[i]},
-                       {"frozen_by_watch", h.frozen}});
+      holds.push_back({{"actor_type", detect::actor_type_name(h.actor.type)}, {"actor", h.actor.key},
+                       {"reason", h.reason}, {"since", h.since}, {"local_user", h.related_user},
+                       {"frozen_in_queue", v.frozen_per_hold[i]}, {"frozen_by_watch", h.frozen}});
     }
     out.push_back({{"incident", v.name}, {"since", v.holds.front()->since}, {"frozen_in_queue", v.frozen},
                    {"holds", holds}});

@@ -335,7 +335,7 @@ void Containment::publish() {
     log_(p.summary);
     if (alerter_)
       alerter_->post({"hold", detect::format_actor_ref(p.hold.actor), p.summary,
-                      {{"reason", p.hold.reason}, {"related_user", p.hold.related_user}, {"since", p.hold.since}}});
+                      {{"reason", p.hold.reason}, {"local_user", p.hold.related_user}, {"since", p.hold.since}}});
   }
 }
 

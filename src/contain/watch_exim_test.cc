@@ -364,7 +364,7 @@ windows = [ { seconds = 60, messages = 2000, recipients = 20000 } ]
     ASSERT_TRUE(wait_for_hold(watch, "script:" + dir, 5)) << sw::testing::read_file(lab->dir() + "/watch.err");
     std::string holds = watch.cli({"holds", "--json"}).out;
     EXPECT_EQ(holds.find("shopuser"), std::string::npos) << holds;
-    EXPECT_NE(holds.find("\"related_user\": \"userx1\""), std::string::npos) << holds;
+    EXPECT_NE(holds.find("\"local_user\": \"userx1\""), std::string::npos) << holds;
     std::string log = sw::testing::read_file(lab->mainlog());
     EXPECT_EQ(count(log, "U=shopuser P=local"), 40u);
     EXPECT_EQ(count(log, "spamwarden: held local submission by shopuser"), 0u) << "her mail was frozen";

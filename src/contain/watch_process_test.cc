@@ -111,7 +111,8 @@ TEST(WatchProcess, KillNineUnderABurstOf3000ActorsLosesNoHold) {
   std::set<std::string> stored;
   nlohmann::json incidents = nlohmann::json::parse(holds.out).at("incidents");
   for (const auto& incident : incidents)
-    for (const auto& h : incident.at("holds")) stored.insert(h.at("actor").get<std::string>());
+    for (const auto& h : incident.at("holds"))
+      stored.insert(h.at("actor_type").get<std::string>() + ":" + h.at("actor").get<std::string>());
   size_t missing = 0;
   for (const std::string& key : after) missing += !stored.count("auth_account:" + key);
   EXPECT_EQ(missing, 0u) << "of " << after.size() << " listed, " << stored.size() << " stored";

@@ -62,7 +62,7 @@ bool is_exim_user(std::string_view login) {
 
 std::pair<std::string_view, std::string_view> blamed_actor(const MessageFacts& facts) {
   if (!facts.auth_account.empty()) return {"auth_account", facts.auth_account};
-  if (facts.local_submission && !is_exim_user(facts.login)) return {"login", facts.login};
+  if (facts.local_submission && !is_exim_user(facts.login)) return {"local_user", facts.login};
   return {"sender", facts.sender};
 }
 
@@ -71,7 +71,7 @@ void extract_facts(const spool::SpoolHeader& header, int64_t now, MessageFacts& 
   // Exim also records -auth_id for local submissions (the caller's login); only a message
   // that authenticated over SMTP (-host_auth) names an SMTP-AUTH account.
   if (header.host_auth.empty()) out.auth_account.clear();
-  else out.auth_account.assign(header.auth_id);
+  else assign_lower(out.auth_account, header.auth_id);  // as logs and holds key an account
   out.login.assign(header.login);
   out.uid = header.uid;
   out.bounce = header.is_bounce();

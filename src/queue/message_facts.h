@@ -13,7 +13,7 @@
 namespace sw::queue {
 
 struct MessageFacts {
-  std::string auth_account;  // SMTP AUTH id, empty if none
+  std::string auth_account;  // lower-cased SMTP AUTH id, empty if none
   std::string login;         // owner line: caller login
   int64_t uid = 0;
   std::string sender;        // lower-cased envelope sender, "<>" for a bounce
@@ -38,7 +38,7 @@ struct MessageFacts {
 bool is_exim_user(std::string_view login);
 
 // Who to blame for a message: the auth account, else a local (non-Exim) login, else the sender.
-// Returns {kind, key}, kind one of "auth_account", "login", "sender"; key views into facts.
+// Returns {kind, key}, kind one of "auth_account", "local_user", "sender"; key views into facts.
 std::pair<std::string_view, std::string_view> blamed_actor(const MessageFacts& facts);
 
 void extract_facts(const spool::SpoolHeader& header, int64_t now, MessageFacts& out);

@@ -18,6 +18,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "base/sha256.h"
 #include "queue/actions.h"
 #include "queue/quarantine.h"
@@ -566,6 +568,147 @@ TEST_P(RealSpool, HostileSubjectsNeitherCrashNorGetActedOnBlindly) {
   EXPECT_FALSE(after.at(catastrophic)) << "a message the pattern could not check is never acted on";
   EXPECT_FALSE(after.at(plain));
   EXPECT_FALSE(after.at(wanted));
+}
+
+// Ids in the spool now that were not in `before`.
+std::set<std::string> new_ids(const std::string& spool_dir, std::set<std::string>& before) {
+  std::set<std::string> added;
+  for (const auto& m : spool::list_messages(spool_dir))
+    if (before.insert(m.id).second) added.insert(m.id);
+  return added;
+}
+
+std::set<std::string> id_lines(const std::string& text) {
+  std::set<std::string> ids;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) ids.insert(line);
+  return ids;
+}
+
+// One user, two scripts in two directories, and another user's script of the same file name,
+// all queued (every recipient defers). The log names a script by its directory, the spool by
+// "UID:file.php": the `logs` report's next step must select that script's queued mail and no
+// other, and `queue list --script DIR` must select it too, or say why it cannot.
+class ScriptsOnRealExim : public ::testing::Test {
+ protected:
+  void SetUp() override { SKIP_WITHOUT_EXIM(); }
+};
+
+TEST_F(ScriptsOnRealExim, LogsHintAndScriptDirectorySelectTheScriptsQueuedMail) {
+  sw::testing::EximLab lab({.pid = true, .split_spool = false, .acl_includes = {}});
+  const std::string form = "/home/userx1/public_html/wp-content/plugins/contact-form";
+  const std::vector<std::string> queued = {"--rcpts-per-msg", "1..1", "--reject-pct", "0", "--defer-pct", "100"};
+  auto play = [&](std::vector<std::string> args) {
+    args.insert(args.end(), queued.begin(), queued.end());
+    lab.play("script-burst", args);
+  };
+  std::set<std::string> seen;
+  play({"--user", "userx1", "--dir", form, "--script", "mailer.php", "--count", "30"});
+  std::set<std::string> burst = new_ids(lab.spool_dir(), seen);
+  play({"--user", "userx1", "--dir", "/home/userx1/public_html/shop", "--script", "order.php", "--count", "4"});
+  play({"--user", "userx2", "--script", "mailer.php", "--count", "4"});
+  lab.settle();
+  ASSERT_EQ(burst.size(), 30u);
+  ASSERT_EQ(new_ids(lab.spool_dir(), seen).size(), 8u);
+
+  auto logs = spamwarden({"logs", "--json", "--burst-recipients", "20", lab.mainlog()});
+  ASSERT_EQ(logs.exit_code, 1) << logs.err;
+  nlohmann::json report = nlohmann::json::parse(logs.out), hint;
+  for (const auto& f : report.at("findings"))
+    if (f.at("kind") == "spamming_script" && f.at("actor") == form) hint = f.at("queue_selection");
+  ASSERT_TRUE(hint.is_array()) << logs.out;
+  std::vector<std::string> list = {"queue", "list", "--spool", lab.spool_dir()};
+  for (const auto& option : hint) list.push_back(option.get<std::string>());
+  auto by_hint = spamwarden(list);
+  EXPECT_EQ(by_hint.exit_code, 0) << by_hint.err;
+  EXPECT_EQ(id_lines(by_hint.out), burst) << "the hint " << hint.dump() << " selects other mail, or not all";
+
+  auto by_directory = spamwarden({"queue", "list", "--spool", lab.spool_dir(), "--script", form});
+  EXPECT_EQ(by_directory.exit_code, 0) << by_directory.err;
+  EXPECT_EQ(id_lines(by_directory.out), burst);
+
+  // A directory this machine does not have: nothing can be compared, and that is said, not silent.
+  auto elsewhere = spamwarden({"queue", "list", "--spool", lab.spool_dir(), "--script", "/home/gone/public_html"});
+  EXPECT_EQ(elsewhere.exit_code, 1) << elsewhere.err;
+  EXPECT_EQ(elsewhere.out, "");
+  EXPECT_NE(elsewhere.err.find("the spool records scripts as UID:file.php"), std::string::npos) << elsewhere.err;
+  EXPECT_NE(elsewhere.err.find("use --login USER"), std::string::npos) << elsewhere.err;
+}
+
+// Every object key in a JSON document, at any depth.
+void collect_keys(const nlohmann::json& j, std::set<std::string>& keys) {
+  if (j.is_object())
+    for (const auto& [key, value] : j.items()) {
+      keys.insert(key);
+      collect_keys(value, keys);
+    }
+  if (j.is_array())
+    for (const auto& value : j) collect_keys(value, keys);
+}
+
+// The keys the commands used to spell each their own way; the vocabulary is actor_type, actor,
+// local_user, auth_account.
+void expect_one_vocabulary(const nlohmann::json& j, const std::string& command) {
+  std::set<std::string> keys;
+  collect_keys(j, keys);
+  for (const char* old : {"key", "actor_kind", "login", "related_user", "auth_id"})
+    EXPECT_FALSE(keys.count(old)) << command << " still says \"" << old << "\"";
+}
+
+// One incident (a script burst of userx1) through logs, queue, queue list, watch and holds:
+// the same type names, the same JSON keys for type and key, and the same local user.
+TEST_F(ScriptsOnRealExim, OneIncidentHasOneVocabularyInEveryCommandsJson) {
+  sw::testing::EximLab lab({.pid = true, .split_spool = false, .acl_includes = {}});
+  const std::string dir = "/home/userx1/public_html";
+  lab.play("script-burst", {"--user", "userx1", "--count", "25", "--rcpts-per-msg", "1..1", "--reject-pct", "0",
+                            "--defer-pct", "100"});
+  lab.settle();
+
+  auto logs = spamwarden({"logs", "--json", "--burst-recipients", "20", lab.mainlog()});
+  nlohmann::json lj = nlohmann::json::parse(logs.out);
+  expect_one_vocabulary(lj, "logs");
+  ASSERT_FALSE(lj.at("findings").empty()) << logs.out;
+  const nlohmann::json& finding = lj.at("findings")[0];
+  EXPECT_EQ(finding.at("actor_type"), "script");
+  EXPECT_EQ(finding.at("actor"), dir);
+  EXPECT_EQ(finding.at("local_user"), "userx1");
+  EXPECT_EQ(lj.at("actors").at("local_user").at(0).at("actor"), "userx1");
+
+  auto queue = spamwarden({"queue", "--json", "--spool", lab.spool_dir(), "--dominant-min", "10"});
+  nlohmann::json qj = nlohmann::json::parse(queue.out);
+  expect_one_vocabulary(qj, "queue");
+  EXPECT_EQ(qj.at("actors").at("local_user").at(0).at("actor"), "userx1");
+  EXPECT_EQ(qj.at("actors").at("local_user").size(), 1u) << "only who ran sendmail, as logs counts";
+  EXPECT_EQ(qj.at("actors").at("script").at(0).at("local_user"), "userx1") << "whose script, as logs and holds say";
+  EXPECT_EQ(qj.at("top_sender"), "local_user:userx1");
+  std::set<std::string> types;
+  for (const auto& f : qj.at("findings")) types.insert(f.at("actor_type").get<std::string>());
+  EXPECT_TRUE(types.count("local_user") && types.count("script")) << queue.out;
+
+  auto list = spamwarden({"queue", "list", "--json", "--spool", lab.spool_dir(), "--login", "userx1"});
+  nlohmann::json listed = nlohmann::json::parse(list.out);
+  expect_one_vocabulary(listed, "queue list");
+  ASSERT_EQ(listed.size(), 25u);
+  EXPECT_EQ(listed[0].at("local_user"), "userx1");
+  EXPECT_EQ(listed[0].at("auth_account"), "");
+
+  const std::string config = lab.dir() + "/sw.toml";
+  std::ofstream(config) << "[paths]\nlog = \"" << lab.mainlog() << "\"\nspool = \"" << lab.spool_dir()
+                        << "\"\nexim_config = \"" << lab.dir() << "/server.conf\"\nstate_dir = \"" << lab.dir()
+                        << "/state\"\n[watch]\nmetrics = \"\"\nfreeze_queued = false\n";
+  auto watch = spamwarden({"watch", "--config", config, "--from-start", "--exit-at-end"});
+  ASSERT_EQ(watch.exit_code, 0) << watch.err;
+  auto holds = spamwarden({"holds", "--json", "--config", config});
+  nlohmann::json hj = nlohmann::json::parse(holds.out);
+  expect_one_vocabulary(hj, "holds");
+  std::map<std::string, nlohmann::json> held;  // "type:key" -> hold
+  for (const auto& incident : hj.at("incidents"))
+    for (const auto& h : incident.at("holds"))
+      held[h.at("actor_type").get<std::string>() + ":" + h.at("actor").get<std::string>()] = h;
+  ASSERT_TRUE(held.count("script:" + dir)) << holds.out;
+  EXPECT_EQ(held["script:" + dir].at("local_user"), "userx1");
+  EXPECT_TRUE(held.count("local_user:userx1")) << holds.out;
 }
 
 INSTANTIATE_TEST_SUITE_P(FlatAndSplit, RealSpool, ::testing::Values(false, true),

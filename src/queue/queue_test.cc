@@ -57,7 +57,7 @@ TEST(MessageFacts, ComeFromTheRealFixtures) {
   EXPECT_EQ(f.sender_domain, "shop.example");
   EXPECT_EQ(f.age_seconds, 7200);
   EXPECT_TRUE(f.local_submission);
-  EXPECT_EQ(blamed_actor(f).first, "login");  // root ran sendmail: blame the login
+  EXPECT_EQ(blamed_actor(f).first, "local_user");  // root ran sendmail: blame the login
 
   // Exim records the caller's login as -auth_id on local submissions: that is no SMTP AUTH.
   spool::SpoolHeader local = fixture("real-4.96/flat/input/1xV9s1-0003cB-2A-H");
@@ -339,18 +339,105 @@ TEST(Selection, MessagesTheRegexCouldNotCheckAreCountedNotSelected) {
 // A report's "see:" hint selects its finding's actor and no other: the key is a literal glob
 // and the command survives the shell, whatever the key holds.
 TEST(Selection, AFindingsHintSelectsExactlyItsActor) {
-  Finding f{.kind = "dominant_actor", .actor_kind = "auth_account", .actor = "o'brien*@x.example"};
+  Finding f{.kind = "dominant_actor", .actor_type = "auth_account", .actor = "o'brien*@x.example"};
   std::vector<std::string> hint = selection_hint(f);
   ASSERT_EQ(hint.size(), 2u);
   EXPECT_EQ(hint[0], "--auth-id");
   EXPECT_TRUE(glob_match(hint[1], "o'brien*@x.example"));
   EXPECT_FALSE(glob_match(hint[1], "o'brien.smith@x.example")) << "the star is the account's own";
   EXPECT_EQ(queue_list_command(hint), "spamwarden queue list --auth-id 'o'\\''brien[*]@x.example'");
-  Finding script{.kind = "dominant_actor", .actor_kind = "script", .actor = "/home/u/[old]/x.php"};
+  Finding script{.kind = "dominant_actor", .actor_type = "script", .actor = "/home/u/[old]/x.php"};
   std::string pattern = selection_hint(script).at(1);
   EXPECT_TRUE(glob_match(pattern, "/home/u/[old]/x.php for 192.0.2.1")) << pattern;
   EXPECT_FALSE(glob_match(pattern, "/home/u/o/x.php for 192.0.2.1")) << pattern;
   EXPECT_EQ(script_fragment_pattern("wp-content/"), "wp-content/") << "a plain fragment stays a fragment";
+}
+
+TEST(ScriptDirectory, HeadersNameAFileAndSometimesAUid) {
+  ScriptHeaderFile originating = parse_script_header("1001:mailer.php");
+  EXPECT_EQ(originating.uid, 1001);
+  EXPECT_EQ(originating.file_name, "mailer.php");
+  ScriptHeaderFile php = parse_script_header("www.shop.example:8080/forms/contact.php for 192.0.2.1");
+  EXPECT_EQ(php.uid, std::nullopt);
+  EXPECT_EQ(php.file_name, "contact.php");
+  EXPECT_EQ(parse_script_header("1001:").file_name, "");
+  EXPECT_EQ(parse_script_header("host:x.php").file_name, "host:x.php") << "no uid: the name as it is";
+}
+
+// The log names a script by its directory; the spool by "UID:file.php". --script DIR selects
+// the mail whose header names a file beneath DIR, from DIR's owner.
+TEST(ScriptDirectory, SelectsByTheFilesBeneathAndTheirOwner) {
+  TempDir site("sw-site");
+  std::filesystem::create_directories(site.path + "/wp/plugins");
+  std::ofstream(site.path + "/wp/plugins/mailer.php") << "<?php\n";
+  std::string error;
+  auto dir = read_script_directory(site.path, &error);
+  ASSERT_TRUE(dir) << error;
+  const int64_t owner = int64_t(::getuid());
+  EXPECT_TRUE(script_in_directory(*dir, std::to_string(owner) + ":mailer.php", 4242));
+  EXPECT_FALSE(script_in_directory(*dir, std::to_string(owner + 1) + ":mailer.php", owner)) << "another uid's file";
+  EXPECT_FALSE(script_in_directory(*dir, std::to_string(owner) + ":other.php", owner));
+  EXPECT_TRUE(script_in_directory(*dir, "www.x.example/mailer.php for 192.0.2.1", owner));
+  EXPECT_FALSE(script_in_directory(*dir, "www.x.example/mailer.php for 192.0.2.1", owner + 1));
+
+  auto selection = compile_selection({.script = site.path}, &error);
+  ASSERT_TRUE(selection);
+  ASSERT_TRUE(selection->script_directory);
+  EXPECT_EQ(explain_empty_selection(*selection), "") << "a directory read here: an empty result is the answer";
+  MessageFacts facts;
+  facts.uid = owner;
+  facts.script = std::to_string(owner) + ":mailer.php";
+  EXPECT_EQ(matches_conditions(*selection, spool::SpoolHeader{}, facts), ConditionMatch::yes);
+
+  // A directory this machine does not have cannot be compared: an empty result says why.
+  auto elsewhere = compile_selection({.script = site.path + "/gone"}, &error);
+  ASSERT_TRUE(elsewhere);
+  EXPECT_FALSE(elsewhere->script_directory);
+  EXPECT_EQ(matches_conditions(*elsewhere, spool::SpoolHeader{}, facts), ConditionMatch::no);
+  std::string why = explain_empty_selection(*elsewhere);
+  EXPECT_NE(why.find("the spool records scripts as UID:file.php"), std::string::npos) << why;
+  EXPECT_NE(why.find("use --login USER"), std::string::npos) << why;
+  EXPECT_EQ(explain_empty_selection(*compile_selection({.script = "mailer.php"}, &error)), "");
+}
+
+// The queue speaks as logs and holds do: local_user (who ran sendmail, never Exim's own user),
+// actor_type and actor in JSON, and a script's row says whose it is.
+TEST(Facts, AccountsAreKeyedLowerCasedAsLogsAndHoldsKeyThem) {
+  spool::SpoolHeader smtp = fixture("auth-smtp-dsn.H");
+  smtp.auth_id = "Alice@Cust.Example";
+  EXPECT_EQ(facts_of(smtp, 0).auth_account, "alice@cust.example");
+}
+
+TEST(Summary, NamesActorsAsLogsAndHoldsDo) {
+  Thresholds t;
+  t.dominant_floor = 5;
+  SummaryAccumulator s(0, t);
+  for (size_t i = 0; i < 10; ++i) {
+    MessageFacts local = synthetic("", "userx1@host.example", 1);
+    local.login = "userx1", local.uid = 1001, local.local_submission = true, local.client_ip.clear();
+    local.script = "1001:mailer.php";
+    s.add(fake_id(i), local, -1);
+  }
+  s.add(fake_id(20), synthetic("a@x.example", "a@x.example", 1), -1);  // SMTP: owner Debian-exim
+  QueueReport report = build_report(s, t, 10);
+  nlohmann::json j = report_to_json(report);
+  ASSERT_TRUE(j["actors"].contains("local_user")) << j.dump();
+  EXPECT_FALSE(j["actors"].contains("login"));
+  EXPECT_EQ(j["actors"]["local_user"].size(), 1u) << "Exim's own user ran no sendmail";
+  EXPECT_EQ(j["actors"]["local_user"][0]["actor"], "userx1");
+  EXPECT_FALSE(j["actors"]["local_user"][0].contains("key"));
+  EXPECT_EQ(j["actors"]["script"][0]["local_user"], "userx1");
+  EXPECT_EQ(j["top_sender"], "local_user:userx1");
+  const Finding* by_user = find(report, "dominant_actor", "userx1");
+  ASSERT_NE(by_user, nullptr);
+  EXPECT_EQ(by_user->actor_type, "local_user");
+  for (const auto& f : j["findings"]) {
+    EXPECT_TRUE(f.contains("actor_type")) << f.dump();
+    EXPECT_FALSE(f.contains("actor_kind")) << f.dump();
+  }
+  std::string text = report_to_text(report, "/s");
+  EXPECT_NE(text.find("1001:mailer.php (local_user userx1)"), std::string::npos) << text;
+  EXPECT_NE(text.find("Local users"), std::string::npos) << text;
 }
 
 TEST(Selection, BadArgumentsAreNamed) {

@@ -19,16 +19,19 @@ std::string human_bytes(uint64_t bytes) {
 
 nlohmann::json actor_rows_json(const std::vector<ActorRow>& rows) {
   nlohmann::json list = nlohmann::json::array();
-  for (const ActorRow& row : rows)
-    list.push_back({{"key", row.key}, {"messages", row.messages}, {"recipients", row.recipients},
-                    {"frozen", row.frozen}});
+  for (const ActorRow& row : rows) {
+    nlohmann::json j = {{"actor", row.key}, {"messages", row.messages}, {"recipients", row.recipients},
+                        {"frozen", row.frozen}};
+    if (!row.local_user.empty()) j["local_user"] = row.local_user;
+    list.push_back(std::move(j));
+  }
   return list;
 }
 
 constexpr std::string_view kTitles[kActorKinds] = {
-    "SMTP auth accounts", "Owner logins (who handed the message to Exim)", "Senders", "Sender domains",
+    "SMTP-AUTH accounts", "Local users (who ran sendmail)", "Senders", "Sender domains",
     "Client IPs", "HELO names", "Recipient domains (pending recipients)", "Subjects",
-    "Originating scripts (X-PHP-Script)"};
+    "Scripts (X-PHP-Originating-Script, X-PHP-Script)"};
 
 void append_actor_table(std::string& out, const QueueReport& report, size_t kind) {
   const std::vector<ActorRow>& rows = report.top_actors[kind];
@@ -36,9 +39,13 @@ void append_actor_table(std::string& out, const QueueReport& report, size_t kind
   std::string title = fmt::format("{} ({} distinct)", kTitles[kind], report.distinct_actors[kind]);
   out += fmt::format("\n{}{:>11}{:>11}{:>11}\n", pad_columns(fit_columns(title, kKeyWidth + 3), kKeyWidth + 4),
                      "messages", "recipients", "frozen");
-  for (const ActorRow& row : rows)
-    out += fmt::format("   {} {:>10} {:>10} {:>10}\n", pad_columns(row.key, kKeyWidth), row.messages,
-                       row.recipients, row.frozen);
+  for (const ActorRow& row : rows) {
+    std::string key = row.local_user.empty()          ? row.key
+                      : row.local_user == kSeveralUsers ? row.key + " (several local users)"
+                                                        : row.key + " (local_user " + row.local_user + ")";
+    out += fmt::format("   {} {:>10} {:>10} {:>10}\n", pad_columns(fit_columns(key, kKeyWidth), kKeyWidth),
+                       row.messages, row.recipients, row.frozen);
+  }
 }
 
 void append_findings(std::string& out, const QueueReport& report) {
@@ -63,16 +70,18 @@ void append_findings(std::string& out, const QueueReport& report) {
 std::vector<std::string> selection_hint(const Finding& f) {
   std::string exact = glob_literal(f.actor);
   if (f.kind == "many_recipients") {
-    const char* base = f.actor_kind == "auth_account" ? "--auth-id" : f.actor_kind == "login" ? "--login" : "--sender";
+    const char* base = f.actor_type == "auth_account" ? "--auth-id"
+                       : f.actor_type == "local_user" ? "--login"
+                                                      : "--sender";
     return {base, exact, "--min-recipients", std::to_string(f.min_recipients)};
   }
   if (f.kind == "backscatter") return {"--bounce"};
   if (f.kind == "random_sender_localparts") return {"--sender-domain", exact};
-  if (f.actor_kind == "auth_account") return {"--auth-id", exact};
-  if (f.actor_kind == "login") return {"--login", exact};
-  if (f.actor_kind == "sender") return {"--sender", exact};
-  if (f.actor_kind == "client_ip") return {"--client-ip", f.actor};
-  if (f.actor_kind == "script") return {"--script", script_fragment_pattern(f.actor)};
+  if (f.actor_type == "auth_account") return {"--auth-id", exact};
+  if (f.actor_type == "local_user") return {"--login", exact};
+  if (f.actor_type == "sender") return {"--sender", exact};
+  if (f.actor_type == "client_ip") return {"--client-ip", f.actor};
+  if (f.actor_type == "script") return {"--script", script_fragment_pattern(f.actor)};
   return {};
 }
 
@@ -96,7 +105,7 @@ nlohmann::json report_to_json(const QueueReport& r) {
   out["distinct_actors"] = distinct;
   nlohmann::json findings = nlohmann::json::array();
   for (const Finding& f : r.findings)
-    findings.push_back({{"kind", f.kind}, {"actor_kind", f.actor_kind}, {"actor", f.actor},
+    findings.push_back({{"kind", f.kind}, {"actor_type", f.actor_type}, {"actor", f.actor},
                         {"messages", f.messages}, {"recipients", f.recipients}, {"summary", f.summary},
                         {"ids", f.ids}});
   out["findings"] = findings;

@@ -46,11 +46,17 @@ bool client_matches(const CidrRange& range, std::string_view ip) {
   return address && cidr_contains(range, *address);
 }
 
-bool script_matches(const std::string& pattern, const std::string& script) {
-  if (script.empty()) return false;
-  if (has_wildcard(pattern)) return like(pattern, script);
-  return script.find(pattern) != std::string::npos;  // a path fragment is the natural query
+bool script_matches(const Selection& s, const MessageFacts& facts) {
+  const std::string& pattern = s.args.script;
+  if (facts.script.empty()) return false;
+  if (s.script_directory) return script_in_directory(*s.script_directory, facts.script, facts.uid);
+  if (has_wildcard(pattern)) return like(pattern, facts.script);
+  return facts.script.find(pattern) != std::string::npos;  // a path fragment is the natural query
 }
+
+// An absolute path: what the logs report names a script by (cwd=). A directory of that very
+// name is taken as it is, even with glob characters in it.
+bool is_directory_query(std::string_view script) { return script.starts_with('/'); }
 
 }  // namespace
 
@@ -73,6 +79,7 @@ SelectedMessage describe_message(const spool::MessageLocation& location, const M
   m.sender = facts.sender;
   m.auth_id = facts.auth_account;
   m.login = facts.login;
+  if (facts.local_submission && !is_exim_user(facts.login)) m.local_user = facts.login;
   m.subject = facts.subject;
   m.recipients = facts.pending_recipients;
   m.age_seconds = facts.age_seconds;
@@ -152,6 +159,8 @@ std::optional<Selection> compile_selection(const SelectionArgs& args, std::strin
     s.headers.emplace_back(std::string(trim(std::string_view(spec).substr(0, colon))), std::move(*re));
   }
   for (const std::string& id : args.ids) s.ids.insert(id);
+  if (is_directory_query(args.script))
+    s.script_directory = read_script_directory(args.script, &s.script_directory_error);
   return s;
 }
 
@@ -177,7 +186,7 @@ ConditionMatch matches_conditions(const Selection& s, const spool::SpoolHeader& 
   if (a.bounce && !facts.bounce) return no;
   if (s.older_than && facts.age_seconds < *s.older_than) return no;
   if (s.younger_than && facts.age_seconds >= *s.younger_than) return no;
-  if (!a.script.empty() && !script_matches(a.script, facts.script)) return no;
+  if (!a.script.empty() && !script_matches(s, facts)) return no;
   if (!a.recipient.empty() && !any_recipient_matches(header, a.recipient)) return no;
   // Regexes last, being the dearest; one that says no settles it even after a limit hit.
   ConditionMatch result = ConditionMatch::yes;
@@ -198,6 +207,20 @@ std::string describe_not_checked(const std::vector<std::string>& ids, size_t max
                      " not checked: the pattern hit the match limit on " + (ids.size() == 1 ? "it" : "them") + " (";
   for (size_t i = 0; i < ids.size() && i < max_ids; ++i) text += (i ? " " : "") + ids[i];
   return text + (ids.size() > max_ids ? " ...)" : ")");
+}
+
+std::string explain_empty_selection(const Selection& s) {
+  const std::string& script = s.args.script;
+  if (!is_directory_query(script) || (!s.script_directory && has_wildcard(script))) return "";
+  std::string advice = "use --login USER (who ran it) or --script FILE.php (the name the header gives)";
+  if (!s.script_directory)
+    return "the spool records scripts as UID:file.php (X-PHP-Originating-Script) or host/path/file.php "
+           "(X-PHP-Script), not as the directory they ran in, and " + s.script_directory_error +
+           " to compare its files with them; " + advice;
+  if (s.script_directory->truncated)
+    return "--script " + script + " matched by the names of its files, but it holds more than " +
+           std::to_string(kMaxScriptDirectoryEntries) + " entries and only those were read; " + advice;
+  return "";
 }
 
 std::string describe_selection(const SelectionArgs& a) {

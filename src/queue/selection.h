@@ -14,6 +14,7 @@
 #include "base/regex.h"
 #include "queue/ip_cidr.h"
 #include "queue/message_facts.h"
+#include "queue/script_directory.h"
 #include "spool/spool_header.h"
 #include "spool/spool_location.h"
 #include "spool/message_reader.h"
@@ -38,6 +39,10 @@ struct Selection {
   std::optional<Regex> subject;
   std::vector<std::pair<std::string, Regex>> headers;
   std::set<std::string> ids;
+  // --script naming a directory (as the logs report does): read here, matched by file names and
+  // owners; script_directory_error says why it could not be, for explain_empty_selection().
+  std::optional<ScriptDirectory> script_directory;
+  std::string script_directory_error;
 
   bool has_conditions() const;  // anything besides explicit ids
   bool selects_everything() const { return !has_conditions() && ids.empty(); }
@@ -63,6 +68,10 @@ ConditionMatch matches_conditions(const Selection& selection, const spool::Spool
 std::string script_fragment_pattern(std::string_view fragment);
 std::string queue_list_command(const std::vector<std::string>& options);
 
+// Why a selection that matched nothing may have missed what was meant, or "" when nothing
+// suggests it did: --script with a directory path, which the spool does not record.
+std::string explain_empty_selection(const Selection& selection);
+
 // Human one-liner of the selection, e.g. "auth-id=alice@x frozen older-than=2h".
 std::string describe_selection(const SelectionArgs& args);
 
@@ -71,6 +80,7 @@ struct SelectedMessage {
   bool readable = true;
   std::string problem;  // why unreadable
   std::string sender, auth_id, login, subject;
+  std::string local_user;  // login when a local user ran sendmail (not Exim's own user), as the summary counts it
   size_t recipients = 0;
   int64_t age_seconds = 0;
   int64_t body_size = -1;

@@ -26,7 +26,7 @@ void merge_maps(ActorMap& into, const ActorMap& from, size_t capacity) {
 std::vector<ActorRow> top_rows(const ActorMap& map, size_t top_n) {
   std::vector<ActorRow> rows;
   rows.reserve(map.size());
-  for (const auto& [key, count] : map) rows.push_back({key, count.messages, count.recipients, count.frozen});
+  for (const auto& [key, count] : map) rows.push_back({key, count.messages, count.recipients, count.frozen, ""});
   auto order = [](const ActorRow& a, const ActorRow& b) {
     if (a.messages != b.messages) return a.messages > b.messages;
     if (a.recipients != b.recipients) return a.recipients > b.recipients;
@@ -59,7 +59,7 @@ void find_many_recipients(const SummaryAccumulator& s, const Thresholds& t, std:
 }
 
 // Kinds where one key holding much of the queue points at one offender.
-constexpr ActorKind kDominanceKinds[] = {ActorKind::auth_account, ActorKind::login, ActorKind::sender,
+constexpr ActorKind kDominanceKinds[] = {ActorKind::auth_account, ActorKind::local_user, ActorKind::sender,
                                          ActorKind::client_ip, ActorKind::script};
 
 void find_dominant_actors(const SummaryAccumulator& s, const Thresholds& t, std::vector<Finding>& out) {
@@ -67,17 +67,15 @@ void find_dominant_actors(const SummaryAccumulator& s, const Thresholds& t, std:
   for (ActorKind kind : kDominanceKinds) {
     for (const auto& [key, actor_count] : s.actors[size_t(kind)]) {
       if (actor_count.messages < needed) continue;
-      ActorCount count = actor_count;
-      if (kind == ActorKind::login) {  // only local submissions blame a login; SMTP ones an account
-        auto local = s.blamed.find("login:" + key);
-        if (is_exim_user(key) || local == s.blamed.end() || local->second.messages < needed) continue;
-        count.messages = local->second.messages;
-      }
+      const ActorCount& count = actor_count;
       if (kind == ActorKind::sender && key == "<>") continue;       // bounces: see backscatter
       double share = 100.0 * double(count.messages) / double(s.messages);
+      std::string who;  // a script header names only a file: say whose it is, as logs and holds do
+      if (auto user = s.script_users.find(key); kind == ActorKind::script && user != s.script_users.end())
+        who = " (local_user " + user->second + ")";
       out.push_back({"dominant_actor", std::string(actor_kind_name(kind)), key, count.messages, count.recipients,
-                     fmt::format("{} {} holds {:.0f}% of the queue ({} of {} messages, {} frozen)",
-                                 actor_kind_name(kind), key, share, count.messages, s.messages, count.frozen),
+                     fmt::format("{} {}{} holds {:.0f}% of the queue ({} of {} messages, {} frozen)",
+                                 actor_kind_name(kind), key, who, share, count.messages, s.messages, count.frozen),
                      count.ids.sorted()});
     }
   }
@@ -87,7 +85,7 @@ void find_backscatter(const SummaryAccumulator& s, const Thresholds& t, std::vec
   uint64_t needed = relative_floor(s.messages, t.backscatter_share, t.backscatter_floor);
   for (const auto& [address, count] : s.bounces_by_target) {
     if (count.messages < needed) continue;
-    out.push_back({"backscatter", "address", address, count.messages, count.recipients,
+    out.push_back({"backscatter", "failed_recipient", address, count.messages, count.recipients,
                    fmt::format("{} bounces ({} frozen) about mail to {}: spam accepted then bounced to "
                                "forged senders?",
                                count.messages, count.frozen, address),
@@ -109,9 +107,15 @@ void find_random_senders(const SummaryAccumulator& s, const Thresholds& t, std::
 
 }  // namespace
 
+void note_script_user(std::unordered_map<std::string, std::string>& users, std::string_view script,
+                      std::string_view login) {
+  auto [it, added] = users.try_emplace(std::string(script), login);
+  if (!added && it->second != login) it->second = kSeveralUsers;
+}
+
 std::string_view actor_kind_name(ActorKind kind) {
   static constexpr std::string_view kNames[kActorKinds] = {
-      "auth_account", "login", "sender", "sender_domain", "client_ip", "helo", "recipient_domain", "subject", "script"};
+      "auth_account", "local_user", "sender", "sender_domain", "client_ip", "helo", "recipient_domain", "subject", "script"};
   return kNames[size_t(kind)];
 }
 
@@ -184,13 +188,16 @@ void SummaryAccumulator::add(std::string_view id, const MessageFacts& facts, int
 
   const uint64_t rcpts = facts.pending_recipients;
   count_actor(ActorKind::auth_account, facts.auth_account, facts, id, rcpts, true);
-  count_actor(ActorKind::login, facts.login, facts, id, rcpts, true);
+  // As in the log: the Unix user who ran sendmail, not Exim's own user for mail it received.
+  if (facts.local_submission && !is_exim_user(facts.login))
+    count_actor(ActorKind::local_user, facts.login, facts, id, rcpts, true);
   count_actor(ActorKind::sender, facts.sender, facts, id, rcpts, true);
   count_actor(ActorKind::sender_domain, facts.sender_domain, facts, id, rcpts, false);
   count_actor(ActorKind::client_ip, facts.client_ip, facts, id, rcpts, true);
   count_actor(ActorKind::helo, facts.helo, facts, id, rcpts, false);
   count_actor(ActorKind::subject, facts.subject, facts, id, rcpts, false);
   count_actor(ActorKind::script, facts.script, facts, id, rcpts, true);
+  if (!facts.script.empty()) note_script_user(script_users, facts.script, facts.login);
   for (const auto& [domain, count] : facts.recipient_domains)
     count_actor(ActorKind::recipient_domain, domain.empty() ? "(none)" : domain, facts, id, count, false);
 
@@ -239,6 +246,7 @@ void SummaryAccumulator::merge(const SummaryAccumulator& o) {
   for (size_t i = 0; i < kAgeBuckets; ++i) age_buckets[i] += o.age_buckets[i];
   for (size_t k = 0; k < kActorKinds; ++k) merge_maps(actors[k], o.actors[k], thresholds_.sample_ids);
   merge_maps(blamed, o.blamed, 0);
+  for (const auto& [script, login] : o.script_users) note_script_user(script_users, script, login);
   merge_maps(many_recipient_by_actor, o.many_recipient_by_actor, thresholds_.sample_ids);
   merge_maps(bounces_by_target, o.bounces_by_target, thresholds_.sample_ids);
   for (const auto& [domain, senders] : o.random_by_domain) {
@@ -264,6 +272,8 @@ QueueReport build_report(const SummaryAccumulator& s, const Thresholds& t, size_
     report.top_actors[k] = top_rows(s.actors[k], top_n);
     report.distinct_actors[k] = s.actors[k].size();
   }
+  for (ActorRow& row : report.top_actors[size_t(ActorKind::script)])
+    if (auto user = s.script_users.find(row.key); user != s.script_users.end()) row.local_user = user->second;
   if (auto top = top_rows(s.blamed, 1); !top.empty() && s.messages > 0) {
     report.top_sender = top[0].key;
     report.top_sender_share = 100.0 * double(top[0].messages) / double(s.messages);

@@ -16,7 +16,7 @@
 
 namespace sw::queue {
 
-enum class ActorKind { auth_account, login, sender, sender_domain, client_ip, helo, recipient_domain, subject, script };
+enum class ActorKind { auth_account, local_user, sender, sender_domain, client_ip, helo, recipient_domain, subject, script };
 inline constexpr size_t kActorKinds = 9;
 std::string_view actor_kind_name(ActorKind kind);
 
@@ -86,6 +86,7 @@ class SummaryAccumulator : public spool::ScanSink {
   std::array<uint64_t, kAgeBuckets> age_buckets{};
   std::array<ActorMap, kActorKinds> actors;
   ActorMap blamed;                   // key "kind:actor", see blamed_actor()
+  std::unordered_map<std::string, std::string> script_users;  // script header -> owner login (or "(several)")
   ActorMap many_recipient_by_actor;  // key "kind:actor"
   ActorMap bounces_by_target;        // failed recipient (or bounce recipient)
   struct RandomSenders {
@@ -108,11 +109,17 @@ class SummaryAccumulator : public spool::ScanSink {
 struct ActorRow {
   std::string key;
   uint64_t messages = 0, recipients = 0, frozen = 0;
+  std::string local_user;  // script rows: who ran it (the owner login of its messages), as logs and holds name it
 };
+
+// A script header names only a file ("1001:mailer.php"); its messages' owner login says whose it is.
+inline constexpr std::string_view kSeveralUsers = "(several)";
+void note_script_user(std::unordered_map<std::string, std::string>& users, std::string_view script,
+                      std::string_view login);
 
 struct Finding {
   std::string kind;        // many_recipients, dominant_actor, backscatter, random_sender_localparts
-  std::string actor_kind;  // auth_account, login, sender, sender_domain, client_ip, script, address
+  std::string actor_type;  // auth_account, local_user, sender, sender_domain, client_ip, script, failed_recipient
   std::string actor;
   uint64_t messages = 0, recipients = 0;
   std::string summary;

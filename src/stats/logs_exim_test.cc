@@ -101,7 +101,7 @@ TEST_F(LogsOnRealExim, EveryIncidentKindIsFoundWithItsNumbers) {
   for (const auto& x : report["findings"])
     if (x["kind"] == "spamming_script" && x["actor"] == script_dir)
       for (const auto& arg : x["queue_selection"]) list.push_back(arg);
-  ASSERT_EQ(list.size(), 8u) << report["findings"].dump();
+  ASSERT_EQ(list.size(), 10u) << report["findings"].dump();
   auto listed = sw::testing::run_command(list);
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
   auto queued = nlohmann::json::parse(listed.out);

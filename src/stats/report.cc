@@ -8,7 +8,6 @@
 #include "base/display_width.h"
 #include "base/text.h"
 #include "base/utf8.h"
-#include "queue/selection.h"
 
 namespace sw::stats {
 namespace {
@@ -17,7 +16,7 @@ constexpr size_t kWidth = 100;
 constexpr size_t kFindingsPerKind = 5;
 
 nlohmann::json actor_json(const ActorStats& a, ActorKind kind) {
-  nlohmann::json j = {{"key", a.key},
+  nlohmann::json j = {{"actor", a.key},
                       {"messages", a.messages},
                       {"recipients", a.recipients},
                       {"bytes", a.bytes},
@@ -80,20 +79,45 @@ std::string wrap(std::string_view first_prefix, std::string_view text, size_t in
 
 // The `spamwarden queue list` options that select what a finding's actor still has queued:
 // the next step once the report names it (the same options freeze or remove it). The key is
-// made a literal glob. A script's mail is known in the queue by the login that ran it (PHP's
-// X-PHP-Originating-Script names only the file), else by a path fragment of X-PHP-Script.
-// None for client IPs: what they tried was rejected.
+// made a literal glob. A script directory selects, in the queue, the mail whose script header
+// names one of its files, from its owner; and the login that ran it, when known, narrows it to
+// that user's mail. None for client IPs: what they tried was rejected.
 std::vector<std::string> queue_selection(const Finding& f) {
   switch (f.actor_kind) {
     case ActorKind::Script:
-      if (!f.local_user.empty()) return {"--login", glob_literal(f.local_user)};
-      return {"--script", queue::script_fragment_pattern(f.actor)};
+      if (!f.local_user.empty()) return {"--login", glob_literal(f.local_user), "--script", f.actor};
+      return {"--script", f.actor};
     case ActorKind::LocalUser: return {"--login", glob_literal(f.actor)};
     case ActorKind::AuthAccount: return {"--auth-id", glob_literal(f.actor)};
     case ActorKind::SenderDomain: return {"--sender-domain", glob_literal(f.actor)};
     case ActorKind::BounceRecipient: return {"--bounce", "--recipient", glob_literal(f.actor)};
     default: return {};
   }
+}
+
+// "its queued mail: spamwarden queue list ..." within the report's width: a command too long
+// for one line goes on over shell continuations ("\\"), an option with its value, so that it
+// can still be pasted whole.
+std::string queue_hint_lines(const std::vector<std::string>& options) {
+  constexpr size_t kIndent = 8;
+  std::string out = "      its queued mail: spamwarden queue list";
+  size_t column = display_width(out);
+  for (size_t i = 0; i < options.size(); ++i) {
+    std::string word = shell_quote(options[i]);
+    if (i + 1 < options.size() && options[i].starts_with("--") && !options[i + 1].starts_with("--"))
+      word += " " + shell_quote(options[++i]);
+    if (column + 1 + display_width(word) + 2 > kWidth) {
+      out += " \\\n" + std::string(kIndent, ' ');
+      column = kIndent;
+      word = fit_columns(word, kWidth - kIndent - 2);
+    } else {
+      out += " ";
+      column += 1;
+    }
+    out += word;
+    column += display_width(word);
+  }
+  return out + "\n";
 }
 
 void text_findings(std::string& out, const std::vector<Finding>& findings, size_t incomplete_inputs) {
@@ -127,8 +151,7 @@ void text_findings(std::string& out, const std::vector<Finding>& findings, size_
     if (++kinds[f.kind].shown > kFindingsPerKind) continue;
     out += "\n" + wrap(fmt::format("  [{}] ", f.kind), f.summary, 6);
     for (const auto& e : f.evidence) out += "      " + fit_columns(e, kWidth - 6) + "\n";
-    if (auto options = queue_selection(f); !options.empty())
-      out += "      its queued mail: " + fit_columns(queue::queue_list_command(options), kWidth - 23) + "\n";
+    if (auto options = queue_selection(f); !options.empty()) out += queue_hint_lines(options);
   }
   // The scale of what is not shown: a botnet's hundreds of IPs are one attack.
   for (const auto& [kind, k] : kinds) {
@@ -147,12 +170,12 @@ void text_table(std::string& out, const ActorTable& t, size_t top) {
   out += fmt::format("{} — top {} of {}\n", actor_kind_title(t.kind()), rows.size(), t.size());
   bool accounts = t.kind() == ActorKind::AuthAccount;
   bool ips = t.kind() == ActorKind::ClientIp;
-  out += fmt::format("  {:>8} {:>9} {:>7} {:>6}  {}\n", "messages", "recipnts", "failed",
-                     accounts ? "IPs" : ips ? "rejRCP" : "frozen", "key");
+  out += fmt::format("  {:>8} {:>10} {:>7} {:>8}  {}\n", "messages", "recipients", "failed",
+                     accounts ? "IPs" : ips ? "rejected" : "frozen", "actor");
   for (const ActorStats* a : rows) {
     uint64_t col = accounts ? a->client_ip_count() : ips ? a->rejected_rcpts : a->frozen;
-    out += fmt::format("  {:>8} {:>9} {:>7} {:>6}  {}\n", a->messages, a->recipients, a->failed, col,
-                       fit_columns(a->key, kWidth - 37));
+    out += fmt::format("  {:>8} {:>10} {:>7} {:>8}  {}\n", a->messages, a->recipients, a->failed, col,
+                       fit_columns(a->key, kWidth - 40));
   }
   out += "\n";
 }

@@ -262,11 +262,24 @@ def chunks(seq, n):
 
 # ------------------------------------------------------------------ scenarios
 
+def place_script(user, cwd, name):
+    """The PHP file a scenario's mail claims to come from, in its directory, owned by the user:
+    a real site has the file that X-PHP-Originating-Script names."""
+    path = os.path.join(cwd, name)
+    if not os.path.isdir(cwd) or os.path.exists(path):
+        return
+    with open(path, "w") as f:
+        f.write("<?php mail($to, $subject, $body, $headers); // eximlab\n")
+    pw = pwd.getpwnam(user)
+    os.chown(path, pw.pw_uid, pw.pw_gid)
+
+
 def play_script_burst(lab, a, stats):
     """A hacked PHP script mails spam through sendmail -t -i, as cPanel's PHP mail() does."""
     lo, hi = parse_range(a.rcpts_per_msg)
     uid = pwd.getpwnam(a.user).pw_uid
     cwd = a.script_dir or f"/home/{a.user}/public_html"
+    place_script(a.user, cwd, a.script)
 
     def job():
         rcpts = [external_rcpt(a.reject_pct, a.defer_pct) for _ in range(rng.randint(lo, hi))]
@@ -351,6 +364,7 @@ def play_random_senders(lab, a, stats):
     meanwhile other servers' bounces (<>) to the forged senders are rejected at RCPT."""
     cwd = a.script_dir or f"/home/{a.user}/public_html/wp-content/uploads/2024/03"
     uid = pwd.getpwnam(a.user).pw_uid
+    place_script(a.user, cwd, a.script)
 
     def job():
         sender = f"{rand_local()}@{a.domain}"
