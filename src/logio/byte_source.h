@@ -20,6 +20,14 @@ struct InputError : std::runtime_error {
 // as a binary file without newlines, can make us hold.
 constexpr size_t kMaxLineBytes = 4u << 20;
 
+// A block holds at most this many lines, however few bytes they take: what consumers keep per
+// line (parsed fields, offsets) is then bounded per block, so memory stays bounded by blocks in
+// flight even for input that is mostly newlines. A normal main log has about 6,000 lines per MB.
+constexpr size_t kMaxBlockLines = 8u << 10;
+
+// The length of the start of `text` that holds its first `max_lines` lines (all of it if fewer).
+size_t prefix_of_lines(std::string_view text, size_t max_lines);
+
 // A block of whole lines. `bytes` stays valid while the Block (or its owner) lives.
 struct Block {
   std::string_view bytes;
@@ -32,7 +40,8 @@ struct Block {
 class ByteSource {
  public:
   virtual ~ByteSource() = default;
-  // Next block of whole lines (the final block may lack a trailing newline); empty at end.
+  // Next block of whole lines, at most kMaxBlockLines of them (the final block may lack a
+  // trailing newline); empty at end.
   virtual Block next_block() = 0;
   // Bytes consumed so far and the total if known (for progress), compressed bytes for gzip.
   virtual uint64_t position() const = 0;

@@ -58,6 +58,45 @@ TEST(ByteSource, PlainFileInWholeLineBlocks) {
   EXPECT_EQ(src->total_size(), data.size());
 }
 
+// A megabyte of newlines is a million lines: blocks are cut by line count too, so whatever a
+// consumer keeps per line stays bounded per block; the text is handed out whole, in order.
+TEST(ByteSource, BlocksHoldABoundedNumberOfLines) {
+  std::string data(3 * kMaxBlockLines + 17, '\n');
+  for (size_t i = 0; i < kMaxBlockLines; ++i) data += "a\n";
+  data += many_lines(3000) + "no newline at the end";
+  std::string plain = temp_path("short-lines.log"), gz = temp_path("short-lines.log.gz");
+  std::ofstream(plain) << data;
+  write_gzip(gz, data, false);
+  for (const std::string& path : {plain, gz}) {
+    auto src = open_source(path, 0, 1 << 20);
+    std::string text;
+    size_t blocks = 0;
+    for (Block b = src->next_block(); !b.bytes.empty(); b = src->next_block(), ++blocks) {
+      EXPECT_EQ(b.offset, text.size()) << path;
+      EXPECT_LE(size_t(std::count(b.bytes.begin(), b.bytes.end(), '\n')), kMaxBlockLines) << path;
+      EXPECT_TRUE(b.bytes.back() == '\n' || text.size() + b.bytes.size() == data.size()) << "cut mid-line";
+      text += b.bytes;
+    }
+    EXPECT_EQ(text, data) << path;
+    EXPECT_GE(blocks, 5u) << path;
+  }
+}
+
+TEST(ByteSource, PrefixOfLines) {
+  std::string text(1000, 'x');
+  for (size_t at : {0u, 127u, 128u, 129u, 500u, 999u}) text[at] = '\n';
+  EXPECT_EQ(prefix_of_lines(text, 0), 0u);
+  EXPECT_EQ(prefix_of_lines(text, 1), 1u);
+  EXPECT_EQ(prefix_of_lines(text, 2), 128u);
+  EXPECT_EQ(prefix_of_lines(text, 3), 129u);
+  EXPECT_EQ(prefix_of_lines(text, 4), 130u);
+  EXPECT_EQ(prefix_of_lines(text, 5), 501u);
+  EXPECT_EQ(prefix_of_lines(text, 6), 1000u);
+  EXPECT_EQ(prefix_of_lines(text, 7), 1000u) << "fewer lines than asked: all of it";
+  EXPECT_EQ(prefix_of_lines("", 3), 0u);
+  EXPECT_EQ(prefix_of_lines(std::string(300, '\n'), 256), 256u);
+}
+
 // Blocks know where they lie in the text, and a plain file gives any line of them back.
 TEST(ByteSource, BlockOffsetsAndRereadingAPlainFile) {
   std::string path = temp_path("reread.log"), data = many_lines(20000);

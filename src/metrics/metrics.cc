@@ -1,7 +1,19 @@
 #include "metrics/metrics.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <fmt/format.h>
-#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <string_view>
+#include <vector>
 
 namespace sw::metrics {
 
@@ -57,21 +69,181 @@ TypeRates::Counts TypeRates::last_minute() const {
   return out;
 }
 
-struct MetricsServer::Impl {
-  httplib::Server server;
-  std::thread thread;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One client: its request head as read so far, then the answer as written so far.
+struct Connection {
+  int fd = -1;
+  std::string request;
+  std::string response;  // empty while the request is being read
+  size_t sent = 0;
+  Clock::time_point deadline;
 };
 
-MetricsServer::MetricsServer(const WatchMetrics& metrics) : impl_(std::make_unique<Impl>()) {
-  impl_->server.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
-    res.set_content(render_prometheus(metrics), "text/plain; version=0.0.4");
-  });
+// The answer to one request head: GET (or HEAD) /metrics, anything else an error status. Every
+// answer closes the connection, so one connection costs at most one read and one write deadline.
+std::string answer(std::string_view head, const WatchMetrics& metrics) {
+  std::string_view line = head.substr(0, head.find_first_of("\r\n"));
+  size_t space = line.find(' ');
+  std::string_view method = line.substr(0, space);
+  std::string_view target = space == std::string_view::npos ? "" : line.substr(space + 1);
+  target = target.substr(0, target.find(' '));
+  std::string_view path = target.substr(0, target.find('?'));
+  auto reply = [&](const char* status, const std::string& body) {
+    std::string out = fmt::format("HTTP/1.1 {}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+                                  "Content-Length: {}\r\nConnection: close\r\n\r\n", status, body.size());
+    if (method != "HEAD") out += body;
+    return out;
+  };
+  if (method != "GET" && method != "HEAD") return reply("405 Method Not Allowed", "GET /metrics\n");
+  if (path != "/metrics") return reply("404 Not Found", "GET /metrics\n");
+  return reply("200 OK", render_prometheus(metrics));
 }
 
-MetricsServer::~MetricsServer() {
-  impl_->server.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
+bool ends_head(const std::string& request) {
+  return request.find("\r\n\r\n") != std::string::npos || request.find("\n\n") != std::string::npos;
 }
+
+}  // namespace
+
+// One thread polls the listening socket and every connection, none of them blocking: a client
+// that trickles its request holds a slot and a few bytes, never the thread, and is closed at its
+// deadline. (cpp-httplib's server gives each connection a pool thread and times out single
+// reads only, so eight clients sending a byte every half second held every thread for good.)
+struct MetricsServer::Impl {
+  explicit Impl(const WatchMetrics& m) : metrics(m) {}
+  ~Impl() {
+    stop();
+    for (Connection& c : connections) ::close(c.fd);
+    for (int fd : {listen_fd, wake_read, wake_write})
+      if (fd >= 0) ::close(fd);
+  }
+
+  bool open(const std::string& host, int port, std::string* error);
+  void serve();
+  void stop() {
+    if (!thread.joinable()) return;
+    char stop_byte = 0;
+    while (::write(wake_write, &stop_byte, 1) < 0 && errno == EINTR) {
+    }
+    thread.join();
+  }
+
+  void accept_waiting(Clock::time_point now);
+  bool on_readable(Connection& c, Clock::time_point now);  // false: done with it
+  bool on_writable(Connection& c);
+
+  const WatchMetrics& metrics;
+  int listen_fd = -1, wake_read = -1, wake_write = -1;
+  std::thread thread;
+  std::vector<Connection> connections;
+  Clock::time_point accept_paused_until;
+};
+
+bool MetricsServer::Impl::open(const std::string& host, int port, std::string* error) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(uint16_t(port));
+  ::inet_pton(AF_INET, host.c_str(), &address.sin_addr);
+  listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int yes = 1;
+  int wake[2];
+  if (listen_fd < 0 || ::setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes) != 0 ||
+      ::bind(listen_fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(listen_fd, int(kMaxConnections)) != 0 || ::pipe2(wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+    *error = fmt::format("metrics: cannot listen on {}:{}: {}", host, port, std::strerror(errno));
+    return false;
+  }
+  wake_read = wake[0];
+  wake_write = wake[1];
+  return true;
+}
+
+void MetricsServer::Impl::accept_waiting(Clock::time_point now) {
+  for (;;) {
+    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      // Out of descriptors or memory: the connection stays in the backlog and the listening
+      // socket readable, so polling it again at once would spin.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+        accept_paused_until = now + std::chrono::milliseconds(100);
+      return;  // otherwise none left (EAGAIN), or it went away before we took it
+    }
+    if (connections.size() >= kMaxConnections) {
+      ::close(fd);  // closed at once rather than queued behind clients that may never finish
+      continue;
+    }
+    connections.push_back({fd, {}, {}, 0, now + kReadDeadline});
+  }
+}
+
+bool MetricsServer::Impl::on_readable(Connection& c, Clock::time_point now) {
+  char buf[4096];
+  ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+  if (n == 0) return false;  // the client gave up
+  c.request.append(buf, size_t(n));
+  if (c.request.size() > kMaxRequestBytes) {
+    c.response = "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+  } else if (ends_head(c.request)) {
+    c.response = answer(c.request, metrics);
+  } else {
+    return true;
+  }
+  c.deadline = now + kWriteDeadline;
+  return on_writable(c);
+}
+
+bool MetricsServer::Impl::on_writable(Connection& c) {
+  ssize_t n = ::send(c.fd, c.response.data() + c.sent, c.response.size() - c.sent, MSG_NOSIGNAL);
+  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+  c.sent += size_t(n);
+  if (c.sent < c.response.size()) return true;
+  ::shutdown(c.fd, SHUT_WR);  // all written: the client reads the end of the answer
+  return false;
+}
+
+void MetricsServer::Impl::serve() {
+  std::vector<pollfd> polled;
+  for (;;) {
+    Clock::time_point now = Clock::now();
+    bool accepting = now >= accept_paused_until;
+    polled.assign({{wake_read, POLLIN, 0}, {accepting ? listen_fd : -1, POLLIN, 0}});
+    Clock::time_point next_deadline = accepting ? Clock::time_point::max() : accept_paused_until;
+    for (const Connection& c : connections) {
+      polled.push_back({c.fd, short(c.response.empty() ? POLLIN : POLLOUT), 0});
+      next_deadline = std::min(next_deadline, c.deadline);
+    }
+    int timeout_ms = -1;
+    if (next_deadline != Clock::time_point::max())
+      timeout_ms = int(std::clamp<int64_t>(
+          std::chrono::ceil<std::chrono::milliseconds>(next_deadline - now).count(), 0, 1000));
+    if (::poll(polled.data(), polled.size(), timeout_ms) < 0 && errno != EINTR) return;
+    if (polled[0].revents) return;  // stop()
+    now = Clock::now();
+    size_t polled_connections = polled.size() - 2;
+    for (size_t i = 0; i < polled_connections; ++i) {
+      Connection& c = connections[i];
+      short events = polled[i + 2].revents;
+      bool keep = true;
+      if (events & (POLLERR | POLLNVAL)) keep = false;
+      else if (events & (POLLIN | POLLHUP) && c.response.empty()) keep = on_readable(c, now);
+      else if (events & (POLLOUT | POLLHUP)) keep = on_writable(c);
+      if (!keep || now >= c.deadline) {  // done, failed, or too slow
+        ::close(c.fd);
+        c.fd = -1;
+      }
+    }
+    std::erase_if(connections, [](const Connection& c) { return c.fd < 0; });
+    if (polled[1].revents) accept_waiting(now);
+  }
+}
+
+MetricsServer::MetricsServer(const WatchMetrics& metrics) : impl_(std::make_unique<Impl>(metrics)) {}
+
+MetricsServer::~MetricsServer() = default;
 
 bool MetricsServer::start(const std::string& listen, std::string* error) {
   std::string host;
@@ -80,11 +252,8 @@ bool MetricsServer::start(const std::string& listen, std::string* error) {
     *error = "metrics: " + *error;
     return false;
   }
-  if (!impl_->server.bind_to_port(host, port)) {
-    *error = "cannot listen on " + listen;
-    return false;
-  }
-  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  if (!impl_->open(host, port, error)) return false;
+  impl_->thread = std::thread([this] { impl_->serve(); });
   return true;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -39,10 +40,20 @@ class TypeRates {
   std::deque<std::pair<int64_t, Counts>> samples_;
 };
 
+// Serves GET /metrics on a loopback address from one thread. Each connection answers one
+// request and is closed; a client gets kReadDeadline to send its request and kWriteDeadline to
+// take the answer, and is closed when either runs out, however slowly it trickles. At most
+// kMaxConnections are open at once: one more is closed as soon as it is accepted.
 class MetricsServer {
  public:
+  static constexpr size_t kMaxConnections = 64;
+  static constexpr size_t kMaxRequestBytes = 8192;
+  static constexpr std::chrono::seconds kReadDeadline{2}, kWriteDeadline{2};
+
   MetricsServer(const WatchMetrics& metrics);
   ~MetricsServer();
+  // Binds `listen` ("127.0.0.1:9813") and starts serving; false with `error` set (the address
+  // and the reason, such as "Address already in use") when it cannot.
   bool start(const std::string& listen, std::string* error);
 
  private:

@@ -13,7 +13,6 @@ using eximlog::LogLine;
 
 namespace {
 
-constexpr size_t kUnparsedSamples = 5;
 constexpr uint64_t kEvidencePeakFloor = 10;
 
 // Subjects group by campaign: unescaped, digit runs folded ("Order 17" and "Order 4711" are

@@ -86,6 +86,8 @@ class Forensics {
   void add(const eximlog::LogLine& line, std::string_view raw, const LineKeys& keys);
   void add(const eximlog::LogLine& line, std::string_view raw) { add(line, raw, line_keys(line)); }
   // Counts a line the engine has no use for beyond statistics; false when it was filtered out.
+  // The first kUnparsedSamples Unparsed lines are kept (printable) for the report.
+  static constexpr size_t kUnparsedSamples = 5;
   bool count(eximlog::LineKind kind, CivilSeconds time, uint32_t pid, std::string_view raw);
   // Optional hints, issued some lines before add() of the same line: they start loading the
   // actors it will look up in the large tables, so add() finds them in cache. Stage 1 loads

@@ -23,7 +23,8 @@ using eximlog::LineKind;
 
 // Blocks in flight (2 per worker + 2) and their parsed lines (~2.5x the bytes) are most of the
 // memory that does not depend on actors: 1 MB keeps them near 20 MB and is still large enough
-// that handing blocks between threads costs nothing measurable.
+// that handing blocks between threads costs nothing measurable. Short lines cannot inflate the
+// parsed lines: a block holds at most logio::kMaxBlockLines of them.
 constexpr size_t kBlockBytes = 1 << 20;
 using eximlog::LogLine;
 
@@ -31,6 +32,8 @@ using eximlog::LogLine;
 // Exim's own queue runners and deliveries (about a tenth of a busy log).
 bool engine_ignores(const LogLine& l) {
   switch (l.kind) {
+    case LineKind::Unparsed:
+    case LineKind::Continuation:
     case LineKind::Connection:
     case LineKind::QueueRun:
     case LineKind::Other:
@@ -55,6 +58,9 @@ struct ParsedBatch {
     CivilSeconds time;
   };
   std::vector<Skipped> skipped;  // lines only counted, kept compact
+  // The block's first Unparsed lines, in order: the engine's samples for the report come from
+  // the first blocks that have any.
+  std::vector<std::string_view> unparsed_samples;
   size_t understood = 0;  // lines of any main-log shape (not Unparsed, not Continuation)
   void clear() {
     block = {};
@@ -63,6 +69,11 @@ struct ParsedBatch {
     raws.clear();
     keys.clear();
     skipped.clear();
+    unparsed_samples.clear();
+  }
+  void skip(LineKind kind, CivilSeconds time, std::string_view raw) {
+    skipped.push_back({kind, time});
+    if (kind == LineKind::Unparsed && unparsed_samples.size() < Forensics::kUnparsedSamples) unparsed_samples.push_back(raw);
   }
 };
 
@@ -80,12 +91,16 @@ void parse_block(const logio::Block& b, ParsedBatch& out) {
     size_t end = nl ? size_t(static_cast<const char*>(nl) - s.data()) : s.size();
     std::string_view raw = s.substr(pos, end - pos);
     pos = end + 1;
+    if (raw.empty()) {  // blank lines, perhaps millions of them, cost no parse and no slot
+      out.skip(LineKind::Unparsed, 0, raw);
+      continue;
+    }
     if (out.count == out.lines.size()) out.lines.resize(out.lines.size() * 2);
     LogLine& l = out.lines[out.count];
     eximlog::parse_line(raw, l, eximlog::LineFields::Essential);
     out.understood += l.kind != LineKind::Unparsed && l.kind != LineKind::Continuation;
     if (engine_ignores(l)) {
-      out.skipped.push_back({l.kind, l.time});
+      out.skip(l.kind, l.time, raw);
       continue;
     }
     ++out.count;
@@ -299,7 +314,11 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
       if (i + kTailsAhead < n) engine.prefetch_window_tails(b.keys[i + kTailsAhead]);
       engine.add(b.lines[i], b.raws[i], b.keys[i]);
     }
-    for (const auto& s : b.skipped) engine.count(s.kind, s.time, 0, {});
+    size_t sample = 0;
+    for (const auto& s : b.skipped) {
+      bool sampled = s.kind == LineKind::Unparsed && sample < b.unparsed_samples.size();
+      engine.count(s.kind, s.time, 0, sampled ? b.unparsed_samples[sample++] : std::string_view());
+    }
     progress.update(offsets[b.block.input_index] + b.block.position);
   });
   progress.done();

@@ -217,5 +217,46 @@ TEST(ScanLogs, TheSameFileGivenTwiceIsReadOnce) {
   EXPECT_EQ(r.report.findings.size(), once.report.findings.size());
 }
 
+// Resident memory of this process in kB: "VmRSS" now, or "VmHWM", its peak since the last
+// reset_peak_memory().
+long memory_kb(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  return -1;
+}
+bool reset_peak_memory() { return bool(std::ofstream("/proc/self/clear_refs") << "5"); }
+
+// Input a sender can shape: a log that is mostly newlines, or millions of one-byte lines, or
+// of blanks, costs per block what a normal log does, not tens of bytes per line: 1 MB of
+// newlines is a million lines. Measured as the growth of the peak resident memory, which an
+// ASan build inflates only by its shadow of what is really used.
+TEST(ScanLogs, MemoryStaysBoundedByBlocksInFlightWhateverTheLines) {
+  struct Shape {
+    const char* name;
+    std::string line;
+    size_t megabytes;
+  };
+  const Shape shapes[] = {{"newlines", "\n", 32}, {"one-byte lines", "a\n", 16}, {"blank lines", "   \n", 16}};
+  for (const Shape& shape : shapes) {
+    std::string path = temp_path("shaped-mainlog");
+    {
+      std::string text;
+      text.reserve(shape.megabytes << 20);
+      while (text.size() < shape.megabytes << 20) text += shape.line;
+      write_file(path, text);
+    }
+    ASSERT_TRUE(reset_peak_memory()) << "/proc/self/clear_refs";
+    long before = memory_kb("VmRSS");
+    ScanOptions options;
+    options.workers = 4;  // the most batches in flight the bound must hold for
+    ScanResult r = scan_logs({path}, options);
+    long grown_mb = (memory_kb("VmHWM") - before) >> 10;
+    EXPECT_EQ(r.forensics->lines().lines, (shape.megabytes << 20) / shape.line.size()) << shape.name;
+    EXPECT_LT(grown_mb, 48) << shape.name << ": peak memory grew by " << grown_mb << " MB";
+    ::unlink(path.c_str());
+  }
+}
+
 }  // namespace
 }  // namespace sw::stats
