@@ -12,6 +12,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "dependencies"
 scripts/setup-deps.sh
 
+step "format (.clang-format)"
+scripts/check-format.sh
+
 step "build: release"
 scripts/build.sh release
 step "build: asan+ubsan"

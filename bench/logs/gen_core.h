@@ -52,9 +52,13 @@ class Rng {
     return i < n ? i : n - 1;
   }
   template <class T, size_t N>
-  const T& pick(const T (&a)[N]) { return a[below(N)]; }
+  const T& pick(const T (&a)[N]) {
+    return a[below(N)];
+  }
   template <class T>
-  const T& pick(const std::vector<T>& v) { return v[below(uint32_t(v.size()))]; }
+  const T& pick(const std::vector<T>& v) {
+    return v[below(uint32_t(v.size()))];
+  }
 
  private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
@@ -159,15 +163,14 @@ class TimestampCache {
     int y;
     unsigned m, d;
     civil_from_days(days, y, m, d);
-    std::snprintf(buf_, sizeof buf_, "%04d-%02u-%02u %02d:%02d:%02d", y, m, d, int(rem / 3600),
-                  int(rem / 60 % 60), int(rem % 60));
+    std::snprintf(buf_, sizeof buf_, "%04d-%02u-%02u %02d:%02d:%02d", y, m, d, int(rem / 3600), int(rem / 60 % 60),
+                  int(rem % 60));
   }
   int64_t cur_ = INT64_MIN;
   char buf_[32] = {};
 };
 
-inline constexpr char kBase62[] =
-    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+inline constexpr char kBase62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 inline void base62(char* out, uint64_t v, int width) {
   for (int k = width - 1; k >= 0; --k) {
@@ -180,8 +183,7 @@ inline void base62(char* out, uint64_t v, int width) {
 //   old (<= 4.96): TTTTTT-PPPPPP-SS, SS = fraction of the second in 1/2000 s
 //   new (>= 4.97): TTTTTT-PPPPPPPPPPP-SSSS, SSSS = microseconds
 // Returns the length written (16 or 23).
-inline int make_message_id(char* out, int64_t epoch_sec, uint32_t usec, uint32_t pid,
-                           bool new_format) {
+inline int make_message_id(char* out, int64_t epoch_sec, uint32_t usec, uint32_t pid, bool new_format) {
   base62(out, uint64_t(epoch_sec), 6);
   out[6] = '-';
   if (!new_format) {
@@ -214,8 +216,7 @@ inline void append_exim_subject(std::string& dst, std::string_view raw) {
       case '\f': dst += "\\f"; break;
       default:
         if (ch < 0x20 || ch >= 0x7f) {
-          char oct[5] = {'\\', char('0' + (ch >> 6)), char('0' + ((ch >> 3) & 7)),
-                         char('0' + (ch & 7)), 0};
+          char oct[5] = {'\\', char('0' + (ch >> 6)), char('0' + ((ch >> 3) & 7)), char('0' + (ch & 7)), 0};
           dst += oct;
         } else {
           dst += char(ch);

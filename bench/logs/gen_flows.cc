@@ -36,7 +36,8 @@ const char* const kLegitSubjects[] = {
     "",
     "Ihre Bestellung Nr. ###### ist unterwegs",
     "\xd0\x92\xd0\xb0\xd1\x88 \xd0\xb7\xd0\xb0\xd0\xba\xd0\xb0\xd0\xb7 ####",
-    "Important information about your account and the changes to our terms of service that take effect next month - please read",
+    "Important information about your account and the changes to our terms of service that take effect next month - "
+    "please read",
     "Re: % said \"see you at 5\"",
     "Tab\tseparated report ##",
     "Re: question about the \\\\server\\share path",
@@ -93,8 +94,8 @@ const char* const kRblTexts[] = {
     "Blocked - see https://www.spamcop.net/bl.shtml?",
     "Listed by BARRACUDA, see http://www.barracudacentral.org/rbl/removal-request/",
 };
-const char* const kBruteIds[] = {"admin", "test", "info", "webmaster", "postmaster", "user",
-                                 "sales", "support", "contact", "office"};
+const char* const kBruteIds[] = {"admin", "test",  "info",    "webmaster", "postmaster",
+                                 "user",  "sales", "support", "contact",   "office"};
 
 }  // namespace
 
@@ -119,7 +120,7 @@ double Sim::diurnal(uint64_t t) const {
   int64_t sec = cfg_.start_epoch + int64_t(t / kSec);
   double h = double(sec % 86400) / 3600.0;
   double f = 1.0 + 0.55 * std::sin(2.0 * M_PI * (h - 9.0) / 24.0);  // peak 15:00, trough 03:00
-  int64_t dow = (sec / 86400 + 4) % 7;                                // 0 = Sunday
+  int64_t dow = (sec / 86400 + 4) % 7;                              // 0 = Sunday
   if (dow == 0 || dow == 6) f *= 0.72;
   return f;
 }
@@ -198,9 +199,7 @@ void Sim::on_stream(uint32_t s) {
       open_session(SessKind::kWebmail, &w_.webmail_client, box, 1);
       break;
     }
-    case sPhp:
-      start_php(rng_.skewed(w_.script_spam, 2.2), Origin::kPhp);
-      break;
+    case sPhp: start_php(rng_.skewed(w_.script_spam, 2.2), Origin::kPhp); break;
     case sCron: start_cron(); break;
     case sShop: start_php(w_.script_shop, Origin::kXShop); break;
     case sXScript: start_php(w_.script_spam, Origin::kXScript); break;
@@ -546,8 +545,9 @@ void Sim::session_noise(uint32_t si) {
     out_.s("SMTP command timeout on connection from ");
     write_fullhost(ss);
   } else if (kind < 80) {
-    out_.s("SMTP protocol synchronization error (input sent without waiting for greeting): "
-           "rejected connection from H=[");
+    out_.s(
+        "SMTP protocol synchronization error (input sent without waiting for greeting): "
+        "rejected connection from H=[");
     out_.s(ss.cl->ip);
     out_.s("]:");
     out_.u(ss.port);
@@ -676,7 +676,7 @@ void Sim::session_xaccount(uint32_t si) {
   out_.c(' ');
   write_hostinfo(ss);
   out_.s(mix64(ss.pid) % 10 < 7 ? " P=esmtpa A=dovecot_login:"
-                                 : " P=esmtpsa X=TLS1.2:ECDHE-RSA-AES256-GCM-SHA384:256 CV=no A=dovecot_login:");
+                                : " P=esmtpsa X=TLS1.2:ECDHE-RSA-AES256-GCM-SHA384:256 CV=no A=dovecot_login:");
   out_.s(m.sender);
   write_arrival_tail(m, subj_raw_);
   end();
@@ -707,8 +707,8 @@ void Sim::session_xdict(uint32_t si) {
   out_.s(" F=<");
   out_.s(scratch_);
   out_.s("> rejected RCPT <");
-  static const char* const kGuess[] = {"a", "ab", "abc", "admin", "alex", "anna", "bob", "info1",
-                                       "mail", "mike", "office1", "root", "sales1", "sam", "test1"};
+  static const char* const kGuess[] = {"a",    "ab",   "abc",     "admin", "alex",   "anna", "bob",  "info1",
+                                       "mail", "mike", "office1", "root",  "sales1", "sam",  "test1"};
   out_.s(rng_.pick(kGuess));
   write_rand(1 + int(rng_.below(3)), "abcdefghijklmnopqrstuvwxyz012345", 5);
   out_.c('@');
@@ -841,7 +841,9 @@ void Sim::on_php_receive(uint32_t mi) {
   out_.s(" P=local");
   write_arrival_tail(m, subj_raw_);
   end();
-  Truth::Script* t = m.origin == Origin::kXScript ? &truth_.script : m.origin == Origin::kXShop ? &truth_.shop : nullptr;
+  Truth::Script* t = m.origin == Origin::kXScript ? &truth_.script
+                     : m.origin == Origin::kXShop ? &truth_.shop
+                                                  : nullptr;
   if (t) {
     ++t->messages;
     t->rcpts += m.nr;
@@ -891,8 +893,9 @@ void Sim::on_upgrade() {
   begin(daemon_pid_);
   out_.s("exim 4.97.1 daemon started: pid=");
   out_.u(daemon_pid_);
-  out_.s(", -q1h, listening for SMTP on port 25 (IPv6 and IPv4) port 587 (IPv6 and IPv4) "
-         "and for SMTPS on port 465 (IPv6 and IPv4)");
+  out_.s(
+      ", -q1h, listening for SMTP on port 25 (IPv6 and IPv4) port 587 (IPv6 and IPv4) "
+      "and for SMTPS on port 465 (IPv6 and IPv4)");
   end();
 }
 

@@ -127,15 +127,14 @@ void print_truth(const Config& cfg, const World& w, const Truth& t) {
   std::fprintf(e,
                "truth received=%llu received_bounces=%llu delivered=%llu delivered_more=%llu "
                "deferred=%llu failed=%llu completed=%llu frozen=%llu\n",
-               (unsigned long long)t.received, (unsigned long long)t.received_bounces,
-               (unsigned long long)t.delivered, (unsigned long long)t.delivered_more,
-               (unsigned long long)t.deferred, (unsigned long long)t.failed,
+               (unsigned long long)t.received, (unsigned long long)t.received_bounces, (unsigned long long)t.delivered,
+               (unsigned long long)t.delivered_more, (unsigned long long)t.deferred, (unsigned long long)t.failed,
                (unsigned long long)t.completed, (unsigned long long)t.frozen);
   std::fprintf(e, "truth rejected_rcpt=%llu auth_failed=%llu cwd_lines=%llu connections=%llu queue_runs=%llu\n",
-               (unsigned long long)t.rejected_rcpt, (unsigned long long)t.auth_failed,
-               (unsigned long long)t.cwd_lines, (unsigned long long)t.connections,
-               (unsigned long long)t.queue_runs);
-  std::fprintf(e, "truth actors users=%zu domains=%zu mailboxes=%zu scripts=%zu remote_domains=%zu "
+               (unsigned long long)t.rejected_rcpt, (unsigned long long)t.auth_failed, (unsigned long long)t.cwd_lines,
+               (unsigned long long)t.connections, (unsigned long long)t.queue_runs);
+  std::fprintf(e,
+               "truth actors users=%zu domains=%zu mailboxes=%zu scripts=%zu remote_domains=%zu "
                "mta_ips=%zu device_ips=%zu bot_ips=%zu\n",
                w.users.size(), w.domains.size(), w.boxes.size(), w.scripts.size(), w.remote.size(),
                w.inbound_mtas.size(), w.auth_clients.size(), w.bot_clients.size());
@@ -161,8 +160,8 @@ void print_truth(const Config& cfg, const World& w, const Truth& t) {
                (unsigned long long)t.backscatter.bounces, window(t.backscatter.w).c_str());
   std::fprintf(e, "legit shop dir=%s sender=%s user=%s messages=%llu rcpts=%llu %s (must NOT be flagged)\n",
                w.scripts[w.script_shop].cwd.c_str(), w.scripts[w.script_shop].sender.c_str(),
-               w.users[w.u_shop].name.c_str(), (unsigned long long)t.shop.messages,
-               (unsigned long long)t.shop.rcpts, window(t.shop.w).c_str());
+               w.users[w.u_shop].name.c_str(), (unsigned long long)t.shop.messages, (unsigned long long)t.shop.rcpts,
+               window(t.shop.w).c_str());
 }
 
 }  // namespace

@@ -24,8 +24,7 @@ bool is_remote(uint8_t d) { return d == 3 || d == 4 || d == 5; }  // kRemote, kF
 
 }  // namespace
 
-Sim::Sim(const Config& cfg, const World& w, FILE* out)
-    : cfg_(cfg), w_(w), rng_(cfg.seed), out_(out) {
+Sim::Sim(const Config& cfg, const World& w, FILE* out) : cfg_(cfg), w_(w), rng_(cfg.seed), out_(out) {
   span_us_ = uint64_t(double(cfg.size_bytes) / (kBytesPerSimSecond * cfg.rate_scale) * 1e6);
   hour_count_.assign(w.domains.size(), 0);
   hour_stamp_.assign(w.domains.size(), -1);
@@ -173,13 +172,10 @@ Sim::Plan Sim::pick_plan(uint32_t rd, bool spammy) {
     case Provider::kGmail:
     case Provider::kWorkspace:
       return u < 0.30 ? Plan::kSpam : u < 0.45 ? Plan::kNoUser : u < 0.52 ? Plan::kVolume : Plan::kOk;
-    case Provider::kYahoo:
-      return u < 0.45 ? Plan::kVolume : u < 0.60 ? Plan::kNoUser : Plan::kOk;
+    case Provider::kYahoo: return u < 0.45 ? Plan::kVolume : u < 0.60 ? Plan::kNoUser : Plan::kOk;
     case Provider::kOutlook:
-    case Provider::kO365:
-      return u < 0.30 ? Plan::kSpam : u < 0.45 ? Plan::kNoUser : Plan::kOk;
-    default:
-      return u < 0.22 ? Plan::kNoUser : u < 0.27 ? Plan::kGrey : u < 0.29 ? Plan::kTimeout : Plan::kOk;
+    case Provider::kO365: return u < 0.30 ? Plan::kSpam : u < 0.45 ? Plan::kNoUser : Plan::kOk;
+    default: return u < 0.22 ? Plan::kNoUser : u < 0.27 ? Plan::kGrey : u < 0.29 ? Plan::kTimeout : Plan::kOk;
   }
 }
 
@@ -478,8 +474,7 @@ void Sim::deliver_local(Msg& m, Rcpt& r, uint32_t pid) {
       out_.s(r.addr);
       out_.s("> R=virtual_aliases");
       break;
-    default:
-      break;
+    default: break;
   }
   end();
   ++truth_.delivered;
@@ -597,9 +592,9 @@ void Sim::write_smtp_error(const Rcpt& r, Plan p, bool defer) {
     out_.s(rd.mx_ip);
     out_.c(']');
   };
-  const std::string_view final_addr =
-      (r.dest == Dest::kForward || r.dest == Dest::kForward2) ? std::string_view(w_.boxes[r.box].forward)
-                                                               : std::string_view(r.addr);
+  const std::string_view final_addr = (r.dest == Dest::kForward || r.dest == Dest::kForward2)
+                                          ? std::string_view(w_.boxes[r.box].forward)
+                                          : std::string_view(r.addr);
   auto after_rcpt = [&](const char* pipelined) {
     out_.s(": SMTP error from remote mail server after ");
     out_.s(pipelined);
@@ -617,12 +612,14 @@ void Sim::write_smtp_error(const Rcpt& r, Plan p, bool defer) {
         if (rd.provider == Provider::kYahoo) {
           out_.s("421 4.7.0 [TSS04] Messages from ");
           out_.s(kServerIp);
-          out_.s(" temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; "
-                 "see https://postmaster.yahooinc.com/error-codes");
+          out_.s(
+              " temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; "
+              "see https://postmaster.yahooinc.com/error-codes");
         } else if (google) {
-          out_.s("421-4.7.28 Gmail has detected an unusual rate of unsolicited mail. To protect our\\n"
-                 "421-4.7.28 users from spam, mail has been temporarily rate limited. For more\\n"
-                 "421 4.7.28 information, go to  https://support.google.com/mail/?p=UnsolicitedRateLimitError - gsmtp");
+          out_.s(
+              "421-4.7.28 Gmail has detected an unusual rate of unsolicited mail. To protect our\\n"
+              "421-4.7.28 users from spam, mail has been temporarily rate limited. For more\\n"
+              "421 4.7.28 information, go to  https://support.google.com/mail/?p=UnsolicitedRateLimitError - gsmtp");
         } else {
           out_.s("421 4.7.0 Try again later, closing connection. (DATA)");
         }
@@ -632,10 +629,10 @@ void Sim::write_smtp_error(const Rcpt& r, Plan p, bool defer) {
         host();
         after_rcpt("");
         if (google)
-          out_.s("452-4.2.2 The recipient's inbox is out of storage space. Please direct the\\n"
-                 "452-4.2.2 recipient to\\n452 4.2.2  https://support.google.com/mail/?p=OverQuotaTemp - gsmtp");
-        else
-          out_.s("452 4.2.2 Mailbox full");
+          out_.s(
+              "452-4.2.2 The recipient's inbox is out of storage space. Please direct the\\n"
+              "452-4.2.2 recipient to\\n452 4.2.2  https://support.google.com/mail/?p=OverQuotaTemp - gsmtp");
+        else out_.s("452 4.2.2 Mailbox full");
         return;
       default:  // greylisting
         out_.s(" defer (-44)");
@@ -655,41 +652,48 @@ void Sim::write_smtp_error(const Rcpt& r, Plan p, bool defer) {
                                            : " X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=yes");
   if (p == Plan::kSpam) {
     if (google) {
-      out_.s(": SMTP error from remote mail server after pipelined end of data: "
-             "550-5.7.1 [");
+      out_.s(
+          ": SMTP error from remote mail server after pipelined end of data: "
+          "550-5.7.1 [");
       out_.s(kServerIp);
-      out_.s("      12] Our system has detected that this message is\\n"
-             "550-5.7.1 likely unsolicited mail. To reduce the amount of spam sent to Gmail,\\n"
-             "550-5.7.1 this message has been blocked. For more information, go to\\n"
-             "550 5.7.1  https://support.google.com/mail/?p=UnsolicitedMessageError ");
+      out_.s(
+          "      12] Our system has detected that this message is\\n"
+          "550-5.7.1 likely unsolicited mail. To reduce the amount of spam sent to Gmail,\\n"
+          "550-5.7.1 this message has been blocked. For more information, go to\\n"
+          "550 5.7.1  https://support.google.com/mail/?p=UnsolicitedMessageError ");
       write_rand(13, kHexL, 4);
       out_.s(" - gsmtp");
     } else if (msft) {
       after_rcpt("");
       out_.s("550 5.7.1 Service unavailable, Client host [");
       out_.s(kServerIp);
-      out_.s("] blocked using Spamhaus. To request removal from this list see "
-             "https://www.spamhaus.org/query/ip/");
+      out_.s(
+          "] blocked using Spamhaus. To request removal from this list see "
+          "https://www.spamhaus.org/query/ip/");
       out_.s(kServerIp);
-      out_.s(" (AS3130). [BN8NAM12FT052.eop-nam12.prod.protection.outlook.com 2026-10-25T00:00:00.000Z 08DCF3A1B2C4D5E6]");
+      out_.s(
+          " (AS3130). [BN8NAM12FT052.eop-nam12.prod.protection.outlook.com 2026-10-25T00:00:00.000Z 08DCF3A1B2C4D5E6]");
     } else {
-      out_.s(": SMTP error from remote mail server after end of data: 554 5.7.1 Message rejected: spam content detected");
+      out_.s(
+          ": SMTP error from remote mail server after end of data: 554 5.7.1 Message rejected: spam content detected");
     }
     return;
   }
   // No such user (or anything else permanent).
   if (google) {
     after_rcpt("pipelined ");
-    out_.s("550-5.1.1 The email account that you tried to reach does not exist. Please try\\n"
-           "550-5.1.1 double-checking the recipient's email address for typos or\\n"
-           "550-5.1.1 unnecessary spaces. For more information, go to\\n"
-           "550 5.1.1  https://support.google.com/mail/?p=NoSuchUser ");
+    out_.s(
+        "550-5.1.1 The email account that you tried to reach does not exist. Please try\\n"
+        "550-5.1.1 double-checking the recipient's email address for typos or\\n"
+        "550-5.1.1 unnecessary spaces. For more information, go to\\n"
+        "550 5.1.1  https://support.google.com/mail/?p=NoSuchUser ");
     write_rand(13, kHexL, 4);
     out_.s(" - gsmtp");
   } else if (msft) {
     after_rcpt("");
-    out_.s("550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302). "
-           "[AM4PEPF00027A67.eurprd04.prod.outlook.com 2026-10-25T00:00:00.000Z 08DCF3A1B2C4D5E6]");
+    out_.s(
+        "550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302). "
+        "[AM4PEPF00027A67.eurprd04.prod.outlook.com 2026-10-25T00:00:00.000Z 08DCF3A1B2C4D5E6]");
   } else if (rd.provider == Provider::kYahoo) {
     after_rcpt("");
     out_.s("554 delivery error: dd This user doesn't have a ");

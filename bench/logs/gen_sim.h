@@ -42,14 +42,26 @@ struct Truth {
   uint64_t delivered = 0, delivered_more = 0, deferred = 0, failed = 0, completed = 0, frozen = 0;
   uint64_t rejected_rcpt = 0, auth_failed = 0, cwd_lines = 0, connections = 0, queue_runs = 0;
 
-  struct Script { uint64_t messages = 0, rcpts = 0, limited = 0; Window w; } script, shop;
+  struct Script {
+    uint64_t messages = 0, rcpts = 0, limited = 0;
+    Window w;
+  } script, shop;
   struct Account {
     uint64_t failed_logins = 0, brute_ips = 0, messages = 0, rcpts = 0, ips = 0;
     Window brute, sending;
   } account;
-  struct Dict { uint64_t rejected = 0, sessions = 0; Window w; } dict;
-  struct RandSend { uint64_t messages = 0, senders = 0; Window w; } randsend;
-  struct Backscatter { uint64_t bounces = 0; Window w; } backscatter;
+  struct Dict {
+    uint64_t rejected = 0, sessions = 0;
+    Window w;
+  } dict;
+  struct RandSend {
+    uint64_t messages = 0, senders = 0;
+    Window w;
+  } randsend;
+  struct Backscatter {
+    uint64_t bounces = 0;
+    Window w;
+  } backscatter;
 };
 
 class Sim {
@@ -64,8 +76,7 @@ class Sim {
 
  private:
   // ---- engine ----
-  enum EvKind : uint8_t { kStream, kSession, kPhpReceive, kDeliver, kRemoteDone, kQueueRun,
-                          kQueueStep, kUpgrade };
+  enum EvKind : uint8_t { kStream, kSession, kPhpReceive, kDeliver, kRemoteDone, kQueueRun, kQueueStep, kUpgrade };
   struct Ev {
     uint64_t t;
     uint64_t seq;
@@ -101,8 +112,19 @@ class Sim {
   // ---- messages ----
   enum class Dest : uint8_t { kBox, kHostUser, kBlackhole, kRemote, kForward, kForward2, kPipe, kFilter };
   enum class Plan : uint8_t { kOk, kGrey, kQuota, kVolume, kTimeout, kNoUser, kSpam, kLimit };
-  enum class Origin : uint8_t { kInbound, kAuth, kWebmail, kPhp, kCron, kBounce, kXScript, kXShop,
-                                kXAccount, kXRandSend, kXBackscatter };
+  enum class Origin : uint8_t {
+    kInbound,
+    kAuth,
+    kWebmail,
+    kPhp,
+    kCron,
+    kBounce,
+    kXScript,
+    kXShop,
+    kXAccount,
+    kXRandSend,
+    kXBackscatter
+  };
   struct Rcpt {
     std::string addr;  // as listed after "for"
     uint32_t box = 0;  // local mailbox (kBox/kForward*/kPipe/kFilter)
@@ -126,9 +148,9 @@ class Sim {
     uint32_t domain = UINT32_MAX;  // local domain charged for it (outbound)
     uint32_t size = 0;
     uint32_t retry_step = 0;
-    uint32_t dpid = 0;          // pid of the delivery process in progress
-    uint32_t gen = 0;           // bumped on reuse, so stale queue entries are recognised
-    uint32_t nr = 0;            // live entries of rcpts (the vector keeps spare capacity)
+    uint32_t dpid = 0;  // pid of the delivery process in progress
+    uint32_t gen = 0;   // bumped on reuse, so stale queue entries are recognised
+    uint32_t nr = 0;    // live entries of rcpts (the vector keeps spare capacity)
     bool queued = false;
     bool has_deferred = false;
     uint64_t first_defer = 0, next_retry = 0, thaw = 0;
@@ -179,17 +201,41 @@ class Sim {
   std::vector<uint32_t> free_runs_;
 
   // ---- streams and sessions (gen_flows.cc) ----
-  enum Stream : uint8_t { sInbound, sReject, sNoise, sAuth, sWebmail, sPhp, sCron, sShop,
-                          sXScript, sXBrute, sXAccount, sXDict, sXRandSend, sXBackscatter,
-                          kStreamCount };
+  enum Stream : uint8_t {
+    sInbound,
+    sReject,
+    sNoise,
+    sAuth,
+    sWebmail,
+    sPhp,
+    sCron,
+    sShop,
+    sXScript,
+    sXBrute,
+    sXAccount,
+    sXDict,
+    sXRandSend,
+    sXBackscatter,
+    kStreamCount
+  };
   struct StreamState {
-    double rate = 0;          // arrivals per second at diurnal factor 1
+    double rate = 0;  // arrivals per second at diurnal factor 1
     bool diurnal = true;
-    uint64_t start = 0;       // sim microseconds
+    uint64_t start = 0;               // sim microseconds
     uint64_t remaining = UINT64_MAX;  // units still to produce (culprits)
   };
-  enum class SessKind : uint8_t { kInbound, kReject, kNoise, kAuth, kWebmail, kXBrute, kXAccount,
-                                  kXDict, kXRandSend, kBackscatter };
+  enum class SessKind : uint8_t {
+    kInbound,
+    kReject,
+    kNoise,
+    kAuth,
+    kWebmail,
+    kXBrute,
+    kXAccount,
+    kXDict,
+    kXRandSend,
+    kBackscatter
+  };
   struct Session {
     SessKind kind;
     uint8_t step = 0;
@@ -239,7 +285,7 @@ class Sim {
   uint32_t next_pid_ = 1187342, daemon_pid_ = 1843;
   uint32_t active_conns_ = 0;
   bool new_exim_ = false;  // after the 4.96 -> 4.97 upgrade
-  std::deque<Msg> msgs_;  // deque: references stay valid while new messages are added
+  std::deque<Msg> msgs_;   // deque: references stay valid while new messages are added
   std::vector<uint32_t> free_msgs_;
   std::deque<Session> sessions_;
   std::vector<uint32_t> free_sessions_;

@@ -8,75 +8,95 @@ namespace sw::bench::gen {
 namespace {
 
 const char* const kWords[] = {
-    "bright", "smile", "dental", "green", "valley", "auto", "parts", "river", "stone", "coffee",
-    "garden", "pixel", "studio", "north", "coast", "legal", "law", "home", "care", "pet",
-    "clinic", "bakery", "sun", "moon", "ocean", "urban", "fit", "yoga", "travel", "tour",
-    "hotel", "villa", "beach", "print", "media", "design", "web", "craft", "wood", "metal",
-    "fashion", "boutique", "kids", "toy", "book", "music", "guitar", "photo", "wedding", "event",
-    "farm", "fresh", "organic", "wine", "brew", "pizza", "grill", "sushi", "cafe", "tea",
-    "tech", "soft", "data", "cloud", "net", "host", "secure", "fix", "repair", "plumb",
-    "roof", "build", "house", "realty", "estate", "invest", "capital", "finance", "tax", "account",
-    "school", "learn", "academy", "tutor", "church", "grace", "hope", "faith", "star", "light",
-    "harbour", "bay", "lake", "hill", "mountain", "forest", "eagle", "wolf", "lion", "bear",
-    "red", "blue", "gold", "silver", "prime", "best", "smart", "easy", "quick", "pro",
-    "city", "metro", "global", "local", "euro", "asia", "latino", "nordic", "alpine", "desert",
-    "motor", "bike", "cycle", "car", "truck", "fleet", "cargo", "ship", "air", "jet",
-    "beauty", "salon", "spa", "nail", "hair", "skin", "body", "health", "vita", "nutri",
+    "bright",  "smile",    "dental",  "green",  "valley",   "auto",   "parts",   "river",   "stone",   "coffee",
+    "garden",  "pixel",    "studio",  "north",  "coast",    "legal",  "law",     "home",    "care",    "pet",
+    "clinic",  "bakery",   "sun",     "moon",   "ocean",    "urban",  "fit",     "yoga",    "travel",  "tour",
+    "hotel",   "villa",    "beach",   "print",  "media",    "design", "web",     "craft",   "wood",    "metal",
+    "fashion", "boutique", "kids",    "toy",    "book",     "music",  "guitar",  "photo",   "wedding", "event",
+    "farm",    "fresh",    "organic", "wine",   "brew",     "pizza",  "grill",   "sushi",   "cafe",    "tea",
+    "tech",    "soft",     "data",    "cloud",  "net",      "host",   "secure",  "fix",     "repair",  "plumb",
+    "roof",    "build",    "house",   "realty", "estate",   "invest", "capital", "finance", "tax",     "account",
+    "school",  "learn",    "academy", "tutor",  "church",   "grace",  "hope",    "faith",   "star",    "light",
+    "harbour", "bay",      "lake",    "hill",   "mountain", "forest", "eagle",   "wolf",    "lion",    "bear",
+    "red",     "blue",     "gold",    "silver", "prime",    "best",   "smart",   "easy",    "quick",   "pro",
+    "city",    "metro",    "global",  "local",  "euro",     "asia",   "latino",  "nordic",  "alpine",  "desert",
+    "motor",   "bike",     "cycle",   "car",    "truck",    "fleet",  "cargo",   "ship",    "air",     "jet",
+    "beauty",  "salon",    "spa",     "nail",   "hair",     "skin",   "body",    "health",  "vita",    "nutri",
 };
-const char* const kTlds[] = {".com", ".com", ".com", ".com", ".com", ".net", ".org", ".co.uk",
-                             ".com.br", ".de", ".com.au", ".in", ".store", ".online", ".ca",
-                             ".nl", ".es", ".it", ".co.za", ".info"};
+const char* const kTlds[] = {".com",   ".com",    ".com", ".com",    ".com",   ".net",   ".org",
+                             ".co.uk", ".com.br", ".de",  ".com.au", ".in",    ".store", ".online",
+                             ".ca",    ".nl",     ".es",  ".it",     ".co.za", ".info"};
 const char* const kFirst[] = {
-    "john", "maria", "david", "sarah", "michael", "laura", "james", "anna", "robert", "emma",
-    "daniel", "olivia", "paul", "sophie", "mark", "julia", "peter", "lisa", "thomas", "nina",
-    "carlos", "ana", "luis", "sofia", "jose", "lucia", "ahmed", "fatima", "ali", "aisha",
-    "raj", "priya", "amit", "neha", "wei", "li", "chen", "mei", "yuki", "kenji",
-    "ivan", "olga", "sergei", "elena", "lukas", "lena", "jan", "eva", "pierre", "claire",
-    "marco", "giulia", "kevin", "jessica", "brian", "amanda", "steve", "karen", "tom", "kate",
-    "alex", "sam", "chris", "pat", "jordan", "taylor", "morgan", "casey", "jamie", "robin",
-    "george", "helen", "frank", "diana", "henry", "grace", "oscar", "ruby", "leo", "mia",
+    "john",   "maria",  "david",  "sarah",   "michael", "laura",  "james",  "anna",   "robert", "emma",
+    "daniel", "olivia", "paul",   "sophie",  "mark",    "julia",  "peter",  "lisa",   "thomas", "nina",
+    "carlos", "ana",    "luis",   "sofia",   "jose",    "lucia",  "ahmed",  "fatima", "ali",    "aisha",
+    "raj",    "priya",  "amit",   "neha",    "wei",     "li",     "chen",   "mei",    "yuki",   "kenji",
+    "ivan",   "olga",   "sergei", "elena",   "lukas",   "lena",   "jan",    "eva",    "pierre", "claire",
+    "marco",  "giulia", "kevin",  "jessica", "brian",   "amanda", "steve",  "karen",  "tom",    "kate",
+    "alex",   "sam",    "chris",  "pat",     "jordan",  "taylor", "morgan", "casey",  "jamie",  "robin",
+    "george", "helen",  "frank",  "diana",   "henry",   "grace",  "oscar",  "ruby",   "leo",    "mia",
 };
 const char* const kLast[] = {
-    "smith", "johnson", "williams", "brown", "jones", "garcia", "miller", "davis", "rodriguez",
-    "martinez", "hernandez", "lopez", "gonzalez", "wilson", "anderson", "thomas", "taylor",
-    "moore", "jackson", "martin", "lee", "perez", "thompson", "white", "harris", "sanchez",
-    "clark", "ramirez", "lewis", "robinson", "walker", "young", "allen", "king", "wright",
-    "scott", "torres", "nguyen", "hill", "flores", "green", "adams", "nelson", "baker", "hall",
-    "rivera", "campbell", "mitchell", "carter", "roberts", "mueller", "schmidt", "schneider",
-    "fischer", "weber", "meyer", "wagner", "becker", "rossi", "russo", "ferrari", "silva",
-    "santos", "oliveira", "souza", "kumar", "sharma", "patel", "singh", "wang", "zhang",
-    "ivanov", "petrov", "kowalski", "nowak", "dubois", "moreau", "laurent", "jansen", "devries",
+    "smith",    "johnson",   "williams", "brown",    "jones",    "garcia",   "miller",  "davis",     "rodriguez",
+    "martinez", "hernandez", "lopez",    "gonzalez", "wilson",   "anderson", "thomas",  "taylor",    "moore",
+    "jackson",  "martin",    "lee",      "perez",    "thompson", "white",    "harris",  "sanchez",   "clark",
+    "ramirez",  "lewis",     "robinson", "walker",   "young",    "allen",    "king",    "wright",    "scott",
+    "torres",   "nguyen",    "hill",     "flores",   "green",    "adams",    "nelson",  "baker",     "hall",
+    "rivera",   "campbell",  "mitchell", "carter",   "roberts",  "mueller",  "schmidt", "schneider", "fischer",
+    "weber",    "meyer",     "wagner",   "becker",   "rossi",    "russo",    "ferrari", "silva",     "santos",
+    "oliveira", "souza",     "kumar",    "sharma",   "patel",    "singh",    "wang",    "zhang",     "ivanov",
+    "petrov",   "kowalski",  "nowak",    "dubois",   "moreau",   "laurent",  "jansen",  "devries",
 };
-const char* const kRoleBoxes[] = {"info", "sales", "admin", "contact", "support", "office",
-                                  "billing", "hr", "accounts", "marketing", "orders", "hello",
+const char* const kRoleBoxes[] = {"info",      "sales",    "admin",     "contact",   "support", "office",
+                                  "billing",   "hr",       "accounts",  "marketing", "orders",  "hello",
                                   "webmaster", "bookings", "reception", "team"};
-const char* const kScriptDirs[] = {
-    "",        "/wp-admin", "/contact", "/shop",     "/forum",  "/crm",        "/store",
-    "/blog",   "/booking",  "/portal",  "/wp-admin", "",        "/wordpress",  "/members",
-    "/clients", "/cart",    "/app/public", "/helpdesk", "/newsletter", "/events"};
+const char* const kScriptDirs[] = {"",
+                                   "/wp-admin",
+                                   "/contact",
+                                   "/shop",
+                                   "/forum",
+                                   "/crm",
+                                   "/store",
+                                   "/blog",
+                                   "/booking",
+                                   "/portal",
+                                   "/wp-admin",
+                                   "",
+                                   "/wordpress",
+                                   "/members",
+                                   "/clients",
+                                   "/cart",
+                                   "/app/public",
+                                   "/helpdesk",
+                                   "/newsletter",
+                                   "/events"};
 const uint8_t kFirstOctets[] = {
-    2,   5,   23,  24,  31,  37,  41,  45,  46,  47,  49,  50,  58,  59,  60,  61,  62,  64,
-    65,  66,  67,  68,  69,  70,  71,  72,  73,  74,  75,  76,  77,  78,  79,  80,  81,  82,
-    83,  84,  85,  86,  87,  88,  89,  90,  91,  92,  93,  94,  95,  96,  97,  98,  99,  101,
-    103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120,
-    121, 122, 123, 124, 125, 136, 139, 141, 146, 149, 151, 154, 156, 157, 159, 161, 162, 163,
-    164, 165, 167, 168, 170, 171, 173, 174, 175, 176, 177, 178, 179, 180, 181, 182, 183, 185,
-    186, 187, 188, 189, 190, 191, 193, 194, 195, 196, 197, 200, 201, 202, 206, 207, 208, 209,
-    210, 211, 212, 213, 216, 217, 218, 219, 220, 221, 222, 223};
-const char* const kBotHelos[] = {
-    "User",      "localhost", "ylmf-pc",     "WIN-CLJ1B0GQ6JP", "ADMIN",     "mail.example.com",
-    "desktop",   "windows",   "email",       "smtp.gmail.com",  "test",      "hello",
-    "USER-PC",   "ubuntu",    "mx",          "spam.biz",        "server",    "PC",
-    "HELO",      "default",   "client",      "mail",            "info",      "User-PC"};
-const char* const kMuaHelos[] = {"DESKTOP-7QK2M4P", "MacBook-Pro.local", "[192.168.1.23]",
-                                 "LAPTOP-3HF8D2KQ", "android-5b7c9e1a", "iPhone",
-                                 "[10.0.0.12]",     "OFFICE-PC",         "DESKTOP-V1R9JTE",
-                                 "Johns-iMac.local", "[192.168.0.104]",  "WORKSTATION1"};
+    2,   5,   23,  24,  31,  37,  41,  45,  46,  47,  49,  50,  58,  59,  60,  61,  62,  64,  65,  66,  67,  68,  69,
+    70,  71,  72,  73,  74,  75,  76,  77,  78,  79,  80,  81,  82,  83,  84,  85,  86,  87,  88,  89,  90,  91,  92,
+    93,  94,  95,  96,  97,  98,  99,  101, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117,
+    118, 119, 120, 121, 122, 123, 124, 125, 136, 139, 141, 146, 149, 151, 154, 156, 157, 159, 161, 162, 163, 164, 165,
+    167, 168, 170, 171, 173, 174, 175, 176, 177, 178, 179, 180, 181, 182, 183, 185, 186, 187, 188, 189, 190, 191, 193,
+    194, 195, 196, 197, 200, 201, 202, 206, 207, 208, 209, 210, 211, 212, 213, 216, 217, 218, 219, 220, 221, 222, 223};
+const char* const kBotHelos[] = {"User",    "localhost",
+                                 "ylmf-pc", "WIN-CLJ1B0GQ6JP",
+                                 "ADMIN",   "mail.example.com",
+                                 "desktop", "windows",
+                                 "email",   "smtp.gmail.com",
+                                 "test",    "hello",
+                                 "USER-PC", "ubuntu",
+                                 "mx",      "spam.biz",
+                                 "server",  "PC",
+                                 "HELO",    "default",
+                                 "client",  "mail",
+                                 "info",    "User-PC"};
+const char* const kMuaHelos[] = {
+    "DESKTOP-7QK2M4P", "MacBook-Pro.local", "[192.168.1.23]",  "LAPTOP-3HF8D2KQ",  "android-5b7c9e1a", "iPhone",
+    "[10.0.0.12]",     "OFFICE-PC",         "DESKTOP-V1R9JTE", "Johns-iMac.local", "[192.168.0.104]",  "WORKSTATION1"};
 const char* const kIspNames[] = {
-    "dsl.telekom.net",  "cable.virginm.net", "res.rr.com",   "comcast.net",  "dynamic.163data.com.cn",
-    "static.vnpt.vn",   "bb.sky.com",        "ip.btcentralplus.com", "fibertel.com.ar",
-    "dynamic.ziggo.nl", "customer.tele2.se",  "pool.telefonica.de",   "dsl.brasiltelecom.net.br",
-    "adsl.free.fr",     "ttnet.com.tr",      "broadband.airtel.in"};
+    "dsl.telekom.net",          "cable.virginm.net", "res.rr.com",        "comcast.net",
+    "dynamic.163data.com.cn",   "static.vnpt.vn",    "bb.sky.com",        "ip.btcentralplus.com",
+    "fibertel.com.ar",          "dynamic.ziggo.nl",  "customer.tele2.se", "pool.telefonica.de",
+    "dsl.brasiltelecom.net.br", "adsl.free.fr",      "ttnet.com.tr",      "broadband.airtel.in"};
 
 std::string ipv4(Rng& rng) {
   std::string s;
@@ -178,8 +198,8 @@ Client bot_client(Rng& rng) {
   } else if (form < 9) {
     c.fullhost = "([" + ipv4(rng) + "]) ";  // HELO claims some other address
   } else {
-    c.fullhost = "ip-" + dashed(c.ip) + "." + kIspNames[rng.below(sizeof kIspNames / sizeof *kIspNames)] +
-                 " (" + kBotHelos[rng.below(sizeof kBotHelos / sizeof *kBotHelos)] + ") ";
+    c.fullhost = "ip-" + dashed(c.ip) + "." + kIspNames[rng.below(sizeof kIspNames / sizeof *kIspNames)] + " (" +
+                 kBotHelos[rng.below(sizeof kBotHelos / sizeof *kBotHelos)] + ") ";
   }
   return c;
 }
@@ -187,17 +207,15 @@ Client bot_client(Rng& rng) {
 Client mua_client(Rng& rng) {
   Client c;
   if (rng.chance(0.04)) {  // a few users reach us over IPv6
-    c.ip = "2a02:" + hex4(rng) + ":" + hex4(rng) + ":" + hex4(rng) + ":" + hex4(rng) + ":" +
-           hex4(rng) + ":" + hex4(rng) + ":" + hex4(rng);
+    c.ip = "2a02:" + hex4(rng) + ":" + hex4(rng) + ":" + hex4(rng) + ":" + hex4(rng) + ":" + hex4(rng) + ":" +
+           hex4(rng) + ":" + hex4(rng);
   } else {
     c.ip = ipv4(rng);
   }
   std::string helo = kMuaHelos[rng.below(sizeof kMuaHelos / sizeof *kMuaHelos)];
   if (rng.chance(0.45) && c.ip.find(':') == std::string::npos)
-    c.fullhost = dashed(c.ip) + "." + kIspNames[rng.below(sizeof kIspNames / sizeof *kIspNames)] +
-                 " (" + helo + ") ";
-  else
-    c.fullhost = "(" + helo + ") ";
+    c.fullhost = dashed(c.ip) + "." + kIspNames[rng.below(sizeof kIspNames / sizeof *kIspNames)] + " (" + helo + ") ";
+  else c.fullhost = "(" + helo + ") ";
   return c;
 }
 
@@ -220,9 +238,8 @@ Client mta_client(Rng& rng, const RemoteDomain& rd) {
     }
     case Provider::kOutlook:
     case Provider::kO365: {
-      static const char* const kReg[][2] = {{"eur05", "am6"}, {"eur04", "db8"}, {"eur02", "vi1"},
-                                            {"nam10", "dm6"}, {"nam12", "bn8"}, {"apc01", "sg2"},
-                                            {"nam11", "co1"}, {"eur03", "he1"}};
+      static const char* const kReg[][2] = {{"eur05", "am6"}, {"eur04", "db8"}, {"eur02", "vi1"}, {"nam10", "dm6"},
+                                            {"nam12", "bn8"}, {"apc01", "sg2"}, {"nam11", "co1"}, {"eur03", "he1"}};
       const auto& reg = kReg[rng.below(8)];
       uint32_t n = rng.range(2001, 2200);
       c.ip = "40.107." + std::to_string(rng.range(1, 250)) + "." + std::to_string(n - 2000);
@@ -244,12 +261,9 @@ Client mta_client(Rng& rng, const RemoteDomain& rd) {
       c.ip = ipv4(rng);
       uint32_t form = rng.below(10);
       std::string host = (rng.chance(0.5) ? "mail." : "smtp.") + rd.name;
-      if (form < 6)
-        c.fullhost = host + " ";
-      else if (form < 8)
-        c.fullhost = "server" + std::to_string(rng.range(1, 9)) + "." + rd.name + " (" + host + ") ";
-      else
-        c.fullhost = "(" + host + ") ";
+      if (form < 6) c.fullhost = host + " ";
+      else if (form < 8) c.fullhost = "server" + std::to_string(rng.range(1, 9)) + "." + rd.name + " (" + host + ") ";
+      else c.fullhost = "(" + host + ") ";
       break;
     }
   }
@@ -268,11 +282,30 @@ void append_remote_person(std::string& dst, Rng& rng, const World& w, uint32_t r
   const char* l = kLast[rng.below(sizeof kLast / sizeof *kLast)];
   switch (rng.below(6)) {
     case 0: dst += f; break;
-    case 1: dst += f; dst += '.'; dst += l; break;
-    case 2: dst += f[0]; dst += l; break;
-    case 3: dst += f; dst += l; dst += std::to_string(rng.range(1, 1999)); break;
-    case 4: dst += f; dst += '_'; dst += l; break;
-    default: dst += l; dst += '.'; dst += f; break;
+    case 1:
+      dst += f;
+      dst += '.';
+      dst += l;
+      break;
+    case 2:
+      dst += f[0];
+      dst += l;
+      break;
+    case 3:
+      dst += f;
+      dst += l;
+      dst += std::to_string(rng.range(1, 1999));
+      break;
+    case 4:
+      dst += f;
+      dst += '_';
+      dst += l;
+      break;
+    default:
+      dst += l;
+      dst += '.';
+      dst += f;
+      break;
   }
   dst += '@';
   dst += w.remote[rd].name;
@@ -308,7 +341,10 @@ World build_world(uint64_t seed) {
   w.n_big = uint32_t(w.remote.size());
   for (int k = 0; k < 6000; ++k) {
     uint32_t p = rng.below(10);
-    Provider prov = p < 4 ? Provider::kO365 : p < 6 ? Provider::kWorkspace : p < 7 ? Provider::kExim : Provider::kGeneric;
+    Provider prov = p < 4   ? Provider::kO365
+                    : p < 6 ? Provider::kWorkspace
+                    : p < 7 ? Provider::kExim
+                            : Provider::kGeneric;
     add_remote(w, make_domain_name(rng, dom_taken), prov, rng);
   }
 
@@ -349,8 +385,9 @@ World build_world(uint64_t seed) {
           uint32_t style = rng.below(3);
           if (style == 0) local = kRoleBoxes[rng.below(sizeof kRoleBoxes / sizeof *kRoleBoxes)];
           else if (style == 1) local = kFirst[rng.below(sizeof kFirst / sizeof *kFirst)];
-          else local = std::string(kFirst[rng.below(sizeof kFirst / sizeof *kFirst)]) + "." +
-                       kLast[rng.below(sizeof kLast / sizeof *kLast)];
+          else
+            local = std::string(kFirst[rng.below(sizeof kFirst / sizeof *kFirst)]) + "." +
+                    kLast[rng.below(sizeof kLast / sizeof *kLast)];
         } while (!locals.insert(local).second);
         Mailbox mb{local, di, BoxKind::kMailbox, {}, {}, 0};
         uint32_t kind = rng.below(100);
@@ -414,12 +451,11 @@ World build_world(uint64_t seed) {
   w.u_backscatter = 3;
   w.u_shop = 4;
   w.script_spam = uint32_t(w.scripts.size());
-  w.scripts.push_back({w.u_script, "/home/userx1/public_html/wp-content/uploads/x",
-                       "3 args: /usr/sbin/sendmail -t -i", std::string("userx1@") + kHostname});
+  w.scripts.push_back({w.u_script, "/home/userx1/public_html/wp-content/uploads/x", "3 args: /usr/sbin/sendmail -t -i",
+                       std::string("userx1@") + kHostname});
   w.script_shop = uint32_t(w.scripts.size());
   w.scripts.push_back({w.u_shop, "/home/lumashop/public_html/store",
-                       "4 args: /usr/sbin/sendmail -t -i -forders@lumashop.com",
-                       "orders@lumashop.com"});
+                       "4 args: /usr/sbin/sendmail -t -i -forders@lumashop.com", "orders@lumashop.com"});
   auto add_box = [&](uint32_t user, const char* local) {
     uint32_t d = w.users[user].main_domain;
     uint32_t bi = uint32_t(w.boxes.size());

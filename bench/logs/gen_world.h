@@ -71,21 +71,21 @@ struct World {
   std::vector<Script> scripts;
   std::vector<RemoteDomain> remote;  // [0, n_big) are the big free-mail providers
   uint32_t n_big = 0;
-  std::vector<Client> inbound_mtas;     // legitimate sending MTAs, per provider mix
+  std::vector<Client> inbound_mtas;          // legitimate sending MTAs, per provider mix
   std::vector<uint16_t> inbound_mta_domain;  // remote domain each MTA sends for
-  std::vector<Client> auth_clients;     // MUAs of our own users
-  std::vector<Client> bot_clients;      // spam bots, scanners, brute forcers
+  std::vector<Client> auth_clients;          // MUAs of our own users
+  std::vector<Client> bot_clients;           // spam bots, scanners, brute forcers
 
   // Planted identities (see gen_mainlog.cc header).
   uint32_t u_script = 0, u_compromised = 0, u_randsend = 0, u_backscatter = 0, u_shop = 0;
-  uint32_t script_spam = 0;   // index into scripts
+  uint32_t script_spam = 0;  // index into scripts
   uint32_t script_shop = 0;
   uint32_t box_compromised = 0;
   uint32_t box_backscatter = 0;
   uint32_t box_shop_archive = 0;
-  Client dict_client;      // the dictionary attacker
-  Client webmail_client;   // Roundcube/Horde submitting over localhost
-  Client randsend_client;  // the PHPMailer-over-localhost spammer
+  Client dict_client;                       // the dictionary attacker
+  Client webmail_client;                    // Roundcube/Horde submitting over localhost
+  Client randsend_client;                   // the PHPMailer-over-localhost spammer
   std::vector<Client> compromised_clients;  // IPs that use the stolen password
   std::vector<Client> brute_clients;        // IPs that guessed it
 

@@ -76,16 +76,15 @@ bool parser_agrees(benchmark::State& state) {
   LogLine ll;
   for (std::string_view line : corpus().lines) {
     if (line.find(" <= ") != std::string_view::npos) ++want_arrivals;
-    if (line.find(" => ") != std::string_view::npos || line.find(" -> ") != std::string_view::npos)
-      ++want_deliveries;
+    if (line.find(" => ") != std::string_view::npos || line.find(" -> ") != std::string_view::npos) ++want_deliveries;
     LineKind k = sw::eximlog::parse_line(line, ll);
     if (k == LineKind::Arrival) ++got_arrivals;
     if (k == LineKind::Delivery) ++got_deliveries;
   }
   if (want_arrivals == got_arrivals && want_deliveries == got_deliveries) return true;
-  std::string msg = "parser disagrees with the reference: arrivals " + std::to_string(got_arrivals) +
-                    "/" + std::to_string(want_arrivals) + ", deliveries " +
-                    std::to_string(got_deliveries) + "/" + std::to_string(want_deliveries);
+  std::string msg = "parser disagrees with the reference: arrivals " + std::to_string(got_arrivals) + "/" +
+                    std::to_string(want_arrivals) + ", deliveries " + std::to_string(got_deliveries) + "/" +
+                    std::to_string(want_deliveries);
   state.SkipWithError(msg.c_str());
   return false;
 }

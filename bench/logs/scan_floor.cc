@@ -101,7 +101,8 @@ int main(int argc, char** argv) {
   bench::on_every_core(argv[1], unsigned(tallies.size()), [&](int fd, uint64_t from, uint64_t to, unsigned slice) {
     IdTable table(16);
     Tally& t = tallies[slice];
-    bench::scan_slice(fd, from, to, [&](std::string_view line) { visit(line, table, t); }, [] {});
+    bench::scan_slice(
+        fd, from, to, [&](std::string_view line) { visit(line, table, t); }, [] {});
   });
   Tally all;
   for (const Tally& t : tallies) {

@@ -42,7 +42,7 @@ namespace {
 using sv = std::string_view;
 
 enum Kind : uint8_t { kScript, kLocalUser, kAccount, kClientIp, kSender, kSenderDomain, kSubject, kKinds };
-const char* const kKindNames[kKinds] = {"script", "local_user", "auth_account", "client_ip",
+const char* const kKindNames[kKinds] = {"script", "local_user",    "auth_account", "client_ip",
                                         "sender", "sender_domain", "subject"};
 
 uint64_t mix(uint64_t h) {
@@ -99,7 +99,9 @@ class BucketTable {
     }
     windows_[c.window].add(r.time, r.recipients);
   }
-  uint64_t peak_recipients(const Counts& c) const { return c.window == UINT32_MAX ? 0 : windows_[c.window].peak_recipients(); }
+  uint64_t peak_recipients(const Counts& c) const {
+    return c.window == UINT32_MAX ? 0 : windows_[c.window].peak_recipients();
+  }
   Counts& at(uint64_t actor) {
     if ((size_ + 1) * 4 > slots_.size() * 3) grow();
     size_t i = (actor >> 8) & (slots_.size() - 1);
@@ -409,7 +411,8 @@ int main(int argc, char** argv) {
   std::vector<Slice*> slices(bench::cores());
   bench::on_every_core(log, unsigned(slices.size()), [&](int fd, uint64_t from, uint64_t to, unsigned i) {
     slices[i] = new Slice(!parse_only);  // freed by the exit, like the report's tables
-    bench::scan_slice(fd, from, to, [&](sv line) { slices[i]->visit(line); }, [] {});
+    bench::scan_slice(
+        fd, from, to, [&](sv line) { slices[i]->visit(line); }, [] {});
     slices[i]->finish();
   });
   uint64_t lines = 0, messages = 0;

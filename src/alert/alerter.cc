@@ -32,8 +32,7 @@ std::optional<UrlParts> split_url(const std::string& url) {
 
 }  // namespace
 
-int run_with_input(const std::vector<std::string>& argv, const std::string& input, int timeout_ms,
-                   std::string* error) {
+int run_with_input(const std::vector<std::string>& argv, const std::string& input, int timeout_ms, std::string* error) {
   int in[2];
   if (::pipe2(in, O_CLOEXEC) != 0) {
     *error = std::strerror(errno);
@@ -121,8 +120,8 @@ void Alerter::run() {
 }
 
 void Alerter::deliver(const AlertEvent& event) {
-  nlohmann::json body = {{"kind", event.kind}, {"actor", event.actor}, {"summary", event.summary},
-                         {"detail", event.detail}};
+  nlohmann::json body = {
+      {"kind", event.kind}, {"actor", event.actor}, {"summary", event.summary}, {"detail", event.detail}};
   if (auto ref = detect::parse_actor_ref(event.actor)) {  // the same two keys as holds, logs and queue JSON
     body["actor_type"] = detect::actor_type_name(ref->type);
     body["actor"] = ref->key;
@@ -177,9 +176,9 @@ bool Alerter::send_email(const AlertEvent& event, std::string* error) {
   std::vector<std::string> argv = {config_.exim_binary};
   if (!config_.exim_config.empty()) argv.insert(argv.end(), {"-C", config_.exim_config});
   argv.insert(argv.end(), {"-odf", "-f", config_.email_from, "-t", "-i"});
-  std::string message = "From: " + config_.email_from + "\nTo: " + config_.email_to +
-                        "\nSubject: [spamwarden] " + printable(event.summary) + "\n" + kAlertHeader + ": " + event.kind +
-                        "\n\n" + event.summary + "\n\n" + json_text(event.detail, 2) + "\n";
+  std::string message = "From: " + config_.email_from + "\nTo: " + config_.email_to + "\nSubject: [spamwarden] " +
+                        printable(event.summary) + "\n" + kAlertHeader + ": " + event.kind + "\n\n" + event.summary +
+                        "\n\n" + json_text(event.detail, 2) + "\n";
   int rc = run_with_input(argv, message, 30000, error);
   if (rc != 0 && error->empty()) *error = "exim exited with " + std::to_string(rc);
   return rc == 0;

@@ -15,13 +15,13 @@ namespace sw::alert {
 
 struct AlertConfig {
   bool syslog = true;
-  std::string webhook_url;        // http://host:port/path (plain HTTP; use exec + curl for HTTPS)
+  std::string webhook_url;  // http://host:port/path (plain HTTP; use exec + curl for HTTPS)
   int webhook_timeout_ms = 3000;
-  std::string email_to;           // empty: no e-mail
+  std::string email_to;  // empty: no e-mail
   std::string email_from = "spamwarden@localhost";
-  std::string exim_binary;        // sends the e-mail with -odf (deliver now, in the foreground)
-  std::string exim_config;        // optional -C (the lab)
-  std::string exec;               // /bin/sh -c EXEC, the event JSON on stdin
+  std::string exim_binary;  // sends the e-mail with -odf (deliver now, in the foreground)
+  std::string exim_config;  // optional -C (the lab)
+  std::string exec;         // /bin/sh -c EXEC, the event JSON on stdin
   int exec_timeout_ms = 10000;
 };
 
@@ -64,7 +64,6 @@ class Alerter {
 };
 
 // Runs argv with `input` on stdin, killing it after timeout_ms; exit status or -1.
-int run_with_input(const std::vector<std::string>& argv, const std::string& input, int timeout_ms,
-                   std::string* error);
+int run_with_input(const std::vector<std::string>& argv, const std::string& input, int timeout_ms, std::string* error);
 
 }  // namespace sw::alert

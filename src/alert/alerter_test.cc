@@ -29,7 +29,10 @@ TEST(Alerter, HangingWebhookDoesNotBlockPostAndTimesOut) {
     config.syslog = false;
     config.webhook_url = "http://127.0.0.1:" + std::to_string(port) + "/hook";
     config.webhook_timeout_ms = 200;
-    Alerter alerter(config, [&](const std::string& s) { std::lock_guard l(m); logged.push_back(s); });
+    Alerter alerter(config, [&](const std::string& s) {
+      std::lock_guard l(m);
+      logged.push_back(s);
+    });
     auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < 3; ++i) alerter.post(AlertEvent{"hold", "local_user:x", "held", {}});
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));

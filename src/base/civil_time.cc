@@ -43,8 +43,7 @@ static std::optional<CivilSeconds> make(int y, int mo, int d, int h, int mi, int
 
 std::optional<CivilSeconds> parse_civil(std::string_view s) {
   int y, mo, d, h, mi, sec;
-  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':')
-    return std::nullopt;
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':') return std::nullopt;
   if (!digits(s, 0, 4, y) || !digits(s, 5, 2, mo) || !digits(s, 8, 2, d) || !digits(s, 11, 2, h) ||
       !digits(s, 14, 2, mi) || !digits(s, 17, 2, sec))
     return std::nullopt;
@@ -54,15 +53,13 @@ std::optional<CivilSeconds> parse_civil(std::string_view s) {
 std::optional<CivilSeconds> parse_user_time(std::string_view s) {
   s = trim(s);
   int y, mo, d, h = 0, mi = 0, sec = 0;
-  if (s.size() < 10 || s[4] != '-' || s[7] != '-' || !digits(s, 0, 4, y) || !digits(s, 5, 2, mo) ||
-      !digits(s, 8, 2, d))
+  if (s.size() < 10 || s[4] != '-' || s[7] != '-' || !digits(s, 0, 4, y) || !digits(s, 5, 2, mo) || !digits(s, 8, 2, d))
     return std::nullopt;
   if (s.size() > 10) {
     if ((s[10] != ' ' && s[10] != 'T') || s.size() < 16 || s[13] != ':' || !digits(s, 11, 2, h) ||
         !digits(s, 14, 2, mi))
       return std::nullopt;
-    if (s.size() > 16 && (s.size() != 19 || s[16] != ':' || !digits(s, 17, 2, sec)))
-      return std::nullopt;
+    if (s.size() > 16 && (s.size() != 19 || s[16] != ':' || !digits(s, 17, 2, sec))) return std::nullopt;
   }
   return make(y, mo, d, h, mi, sec);
 }
@@ -81,8 +78,7 @@ std::string format_civil(CivilSeconds t) {
   const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
-  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", y, m, d, secs / 3600, secs / 60 % 60,
-                     secs % 60);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", y, m, d, secs / 3600, secs / 60 % 60, secs % 60);
 }
 
 CivilSeconds civil_now(bool utc) {
@@ -90,8 +86,8 @@ CivilSeconds civil_now(bool utc) {
   std::tm tm{};
   if (utc) ::gmtime_r(&now, &tm);
   else ::localtime_r(&now, &tm);
-  return days_from_civil(tm.tm_year + 1900, unsigned(tm.tm_mon + 1), unsigned(tm.tm_mday)) * 86400 +
-         tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+  return days_from_civil(tm.tm_year + 1900, unsigned(tm.tm_mon + 1), unsigned(tm.tm_mday)) * 86400 + tm.tm_hour * 3600 +
+         tm.tm_min * 60 + tm.tm_sec;
 }
 
 std::optional<int64_t> parse_duration(std::string_view s) {
@@ -106,7 +102,8 @@ std::optional<int64_t> parse_duration(std::string_view s) {
     case 'w': mult = 7 * 86400; break;
     default: mult = 0;
   }
-  if (mult != 0) s.remove_suffix(1); else mult = 1;
+  if (mult != 0) s.remove_suffix(1);
+  else mult = 1;
   auto n = parse_uint(s);
   if (!n || *n > (uint64_t(1) << 40)) return std::nullopt;
   return int64_t(*n) * mult;
@@ -116,10 +113,9 @@ std::string format_duration(int64_t s) {
   if (s < 0) s = 0;
   if (s < 60) return fmt::format("{}s", s);
   if (s < 3600) return fmt::format("{}m", s / 60);
-  if (s < 86400) return s % 3600 / 60 ? fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60)
-                                      : fmt::format("{}h", s / 3600);
-  return s % 86400 / 3600 ? fmt::format("{}d{}h", s / 86400, s % 86400 / 3600)
-                          : fmt::format("{}d", s / 86400);
+  if (s < 86400)
+    return s % 3600 / 60 ? fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60) : fmt::format("{}h", s / 3600);
+  return s % 86400 / 3600 ? fmt::format("{}d{}h", s / 86400, s % 86400 / 3600) : fmt::format("{}d", s / 86400);
 }
 
 }  // namespace sw

@@ -10,10 +10,10 @@
 namespace sw {
 namespace {
 
-const std::string kZhong = "\xe4\xb8\xad";       // 中, wide
-const std::string kGrin = "\xf0\x9f\x98\x80";    // 😀, wide
-const std::string kZhe = "\xd0\x96";             // Ж, narrow
-const std::string kAcute = "\xcc\x81";           // combining acute accent, zero width
+const std::string kZhong = "\xe4\xb8\xad";     // 中, wide
+const std::string kGrin = "\xf0\x9f\x98\x80";  // 😀, wide
+const std::string kZhe = "\xd0\x96";           // Ж, narrow
+const std::string kAcute = "\xcc\x81";         // combining acute accent, zero width
 
 TEST(DisplayWidth, CountsColumnsAsATerminalShowsThem) {
   EXPECT_EQ(display_width("hello"), 5u);
@@ -64,9 +64,15 @@ TEST(DisplayWidth, ReportCellsFitTheirColumnsInAnyScript) {
 }
 
 TEST(DisplayWidth, PrintableDefusesControlsThatAreValidUtf8) {
-  EXPECT_EQ(printable("a\xc2\x9b" "2Jb"), "a?2Jb") << "U+009B, CSI as a C1 control";
+  EXPECT_EQ(printable("a\xc2\x9b"
+                      "2Jb"),
+            "a?2Jb")
+      << "U+009B, CSI as a C1 control";
   EXPECT_EQ(printable("pay\xe2\x80\xaegpj.exe"), "pay?gpj.exe") << "right-to-left override";
-  EXPECT_EQ(printable("a\xe2\x81\xa6" "b\xe2\x81\xa9"), "a?b?") << "bidi isolates";
+  EXPECT_EQ(printable("a\xe2\x81\xa6"
+                      "b\xe2\x81\xa9"),
+            "a?b?")
+      << "bidi isolates";
   EXPECT_EQ(printable("one\xe2\x80\xa8two"), "one?two") << "line separator";
   EXPECT_EQ(printable("caf\xc3\xa9 " + kZhong), "caf\xc3\xa9 " + kZhong) << "letters stay";
 }

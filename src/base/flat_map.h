@@ -85,7 +85,7 @@ class FlatMap {
     bool used = false;
   };
   size_t mask() const { return slots_.size() - 1; }
-  size_t home(const Key& k) const { return Hash{}(k) & mask(); }
+  size_t home(const Key& k) const { return Hash{}(k)&mask(); }
   void grow() {
     std::vector<Slot> old;
     old.swap(slots_);

@@ -18,7 +18,10 @@ TEST(FlatMap, BehavesLikeUnorderedMapUnderRandomChurn) {
   for (int step = 0; step < 200000; ++step) {
     uint64_t k = rng() % 5000;
     switch (rng() % 3) {
-      case 0: m[k] = step; ref[k] = step; break;
+      case 0:
+        m[k] = step;
+        ref[k] = step;
+        break;
       case 1: EXPECT_EQ(m.erase(k), ref.erase(k) == 1); break;
       default: {
         int* v = m.find(k);

@@ -14,8 +14,14 @@
 
 namespace {
 
-constexpr const char* kPatterns[] = {"hello.*zzz", "(a+)+$", "(x+x+)+y", "^(\\w+\\s?)*$", "[^\\x00-\\x7f]{3}",
-                                     "(?i)viagra|c[i1]al[i1]s", "\\bfree\\b.*\\$\\d+", "^=\\?utf-8\\?[bq]\\?"};
+constexpr const char* kPatterns[] = {"hello.*zzz",
+                                     "(a+)+$",
+                                     "(x+x+)+y",
+                                     "^(\\w+\\s?)*$",
+                                     "[^\\x00-\\x7f]{3}",
+                                     "(?i)viagra|c[i1]al[i1]s",
+                                     "\\bfree\\b.*\\$\\d+",
+                                     "^=\\?utf-8\\?[bq]\\?"};
 
 sw::Regex compile(const char* pattern, bool jit) {
   std::string error;

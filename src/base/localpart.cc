@@ -5,9 +5,9 @@
 namespace sw {
 namespace {
 
-constexpr size_t kMinLength = 6;          // shorter strings carry too little evidence
-constexpr int kMinClassSwitches = 3;      // "a8f3k2": letters and digits interleaved
-constexpr int kMinConsonantRun = 5;       // "xkqjz": no human name has five in a row
+constexpr size_t kMinLength = 6;            // shorter strings carry too little evidence
+constexpr int kMinClassSwitches = 3;        // "a8f3k2": letters and digits interleaved
+constexpr int kMinConsonantRun = 5;         // "xkqjz": no human name has five in a row
 constexpr size_t kMinLettersForRatio = 10;  // "strengths" has 1 vowel in 9
 constexpr double kMaxVowelRatio = 0.1;
 
@@ -17,9 +17,8 @@ bool is_letter(char c) { return c >= 'a' && c <= 'z'; }
 // VERP, SRS and BATV senders are random by design but legitimate; never flag them. `head` is
 // the lowercased start of the local part: every marker fits in its 6 bytes.
 bool is_bounce_encoding(std::string_view local_part, std::string_view head) {
-  return local_part.find('=') != std::string_view::npos || head.starts_with("bounce") ||
-         head.starts_with("srs0") || head.starts_with("srs1") || head.starts_with("prvs") ||
-         head.starts_with("msprvs") || head.starts_with("btv1");
+  return local_part.find('=') != std::string_view::npos || head.starts_with("bounce") || head.starts_with("srs0") ||
+         head.starts_with("srs1") || head.starts_with("prvs") || head.starts_with("msprvs") || head.starts_with("btv1");
 }
 
 }  // namespace

@@ -10,9 +10,9 @@ TEST(LocalPart, FlagsMachineGeneratedStrings) {
 }
 
 TEST(LocalPart, LeavesHumansRolesAndBounceEncodingsAlone) {
-  for (const char* human : {"john.smith", "info", "noreply", "sales2024", "mary-anne", "strength", "schwarzkopf",
-                            "postmaster", "abc", "bounces+12ab34cd56", "prvs=1234abcd5=user",
-                            "SRS0=ab12=cd=example.com=user", "newsletter", "j.doe1985"})
+  for (const char* human :
+       {"john.smith", "info", "noreply", "sales2024", "mary-anne", "strength", "schwarzkopf", "postmaster", "abc",
+        "bounces+12ab34cd56", "prvs=1234abcd5=user", "SRS0=ab12=cd=example.com=user", "newsletter", "j.doe1985"})
     EXPECT_FALSE(looks_random_localpart(human)) << human;
 }
 

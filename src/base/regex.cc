@@ -66,8 +66,8 @@ std::optional<Regex> Regex::compile(std::string_view pattern, const RegexOptions
   uint32_t flags = PCRE2_NEVER_UTF | (options.caseless ? PCRE2_CASELESS : 0);
   int code = 0;
   PCRE2_SIZE offset = 0;
-  compiled->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), flags, &code, &offset,
-                                 nullptr);
+  compiled->code =
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), flags, &code, &offset, nullptr);
   if (!compiled->code) {
     *error = "'" + printable(pattern) + "' at offset " + std::to_string(offset) + ": " + error_text(code);
     return std::nullopt;

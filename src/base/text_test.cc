@@ -54,7 +54,9 @@ TEST(Text, ShellQuoteSurvivesTheShell) {
 }
 
 TEST(Text, PrintableMasksControls) {
-  EXPECT_EQ(printable("a\x01" "b\x7f"), "a?b?");
+  EXPECT_EQ(printable("a\x01"
+                      "b\x7f"),
+            "a?b?");
   EXPECT_EQ(printable("abcdef", 3), "abc...");
 }
 

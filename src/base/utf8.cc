@@ -12,12 +12,12 @@ size_t utf8_sequence_length(std::string_view s) {
   if (c >= 0xc2 && c <= 0xdf) n = 2;
   else if (c >= 0xe0 && c <= 0xef) {
     n = 3;
-    if (c == 0xe0) lo = 0xa0;        // overlong
-    else if (c == 0xed) hi = 0x9f;   // UTF-16 surrogates
+    if (c == 0xe0) lo = 0xa0;       // overlong
+    else if (c == 0xed) hi = 0x9f;  // UTF-16 surrogates
   } else if (c >= 0xf0 && c <= 0xf4) {
     n = 4;
-    if (c == 0xf0) lo = 0x90;        // overlong
-    else if (c == 0xf4) hi = 0x8f;   // beyond U+10FFFF
+    if (c == 0xf0) lo = 0x90;       // overlong
+    else if (c == 0xf4) hi = 0x8f;  // beyond U+10FFFF
   } else {
     return 0;
   }

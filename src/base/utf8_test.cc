@@ -11,10 +11,10 @@ namespace {
 
 TEST(Utf8, TellsWellFormedFromNot) {
   for (const char* ok : {"", "plain ascii", "Caf\xc3\xa9", "\xd0\x92\xd0\xb0\xd1\x88",  // é, Cyrillic
-                         "\xe2\x80\x93", "\xf0\x9f\x93\xa7", "\xf4\x8f\xbf\xbf"})        // –, 📧, U+10FFFF
+                         "\xe2\x80\x93", "\xf0\x9f\x93\xa7", "\xf4\x8f\xbf\xbf"})       // –, 📧, U+10FFFF
     EXPECT_TRUE(valid_utf8(ok)) << ok;
-  for (const char* bad : {"caf\xe9", "\x80", "\xc3", "\xc0\xaf",  // Latin-1, stray, cut, overlong '/'
-                          "\xe0\x80\xaf", "\xed\xa0\x80",         // overlong, surrogate
+  for (const char* bad : {"caf\xe9", "\x80", "\xc3", "\xc0\xaf",                    // Latin-1, stray, cut, overlong '/'
+                          "\xe0\x80\xaf", "\xed\xa0\x80",                           // overlong, surrogate
                           "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80", "\xe2\x80"})  // > U+10FFFF, 5 bytes, cut
     EXPECT_FALSE(valid_utf8(bad)) << bad;
 }
@@ -32,7 +32,9 @@ TEST(Utf8, DecodesCodePointsAndStepsOverWhatIsNot) {
 }
 
 TEST(Utf8, PrefixNeverCutsACharacter) {
-  std::string s = "ab\xe2\x80\x93" "cd";  // a, b, en dash (3 bytes), c, d
+  std::string s =
+      "ab\xe2\x80\x93"
+      "cd";  // a, b, en dash (3 bytes), c, d
   EXPECT_EQ(utf8_prefix(s, 2), 2u);
   EXPECT_EQ(utf8_prefix(s, 3), 2u);
   EXPECT_EQ(utf8_prefix(s, 4), 2u);
@@ -43,8 +45,13 @@ TEST(Utf8, PrefixNeverCutsACharacter) {
 TEST(Utf8, PrintableKeepsUtf8AndReplacesWhatATerminalWouldObey) {
   EXPECT_EQ(printable("Caf\xc3\xa9 \xe2\x80\x93 ok"), "Caf\xc3\xa9 \xe2\x80\x93 ok");
   EXPECT_EQ(printable("a\x1b[31mred\x07"), "a?[31mred?");
-  EXPECT_EQ(printable("caf\xe9 \x9b" "2J"), "caf? ?2J");  // Latin-1 byte; 0x9b is an 8-bit CSI
-  EXPECT_EQ(printable("ab\xe2\x80\x93" "cd", 4), "ab...");
+  EXPECT_EQ(printable("caf\xe9 \x9b"
+                      "2J"),
+            "caf? ?2J");  // Latin-1 byte; 0x9b is an 8-bit CSI
+  EXPECT_EQ(printable("ab\xe2\x80\x93"
+                      "cd",
+                      4),
+            "ab...");
 }
 
 TEST(Utf8, FitColumnsCountsCharactersNotBytes) {

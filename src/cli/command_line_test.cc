@@ -98,7 +98,8 @@ TEST(CommandLine, LogsSinceADurationCountsBackFromNow) {
   };
   std::time_t now = std::time(nullptr);
   std::string log = ::testing::TempDir() + "command-line-recent";
-  std::ofstream(log) << local(now - 3 * 3600) << " 1vYQHI-0003Yc-Mw <= old@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=9\n"
+  std::ofstream(log) << local(now - 3 * 3600)
+                     << " 1vYQHI-0003Yc-Mw <= old@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=9\n"
                      << local(now - 1800) << " 1vYQHI-0003Yd-Mw <= new@b.example H=(pc) [192.0.2.8]:4000 P=esmtp S=9\n";
   Outcome recent = run("logs --json --since 2h " + log);
   EXPECT_EQ(recent.exit_code, 0) << recent.output;
@@ -128,8 +129,8 @@ TEST(CommandLine, LogsExitsTwoOnAFileThatIsNoMainLog) {
 TEST(CommandLine, LogsReadsADamagedGzipUpToTheDamageAndExitsTwo) {
   std::string text;
   for (int i = 0; i < 3000; ++i)
-    text += "2026-10-25 10:" + std::to_string(10 + i % 50) + ":00 1vYQHI-" + std::to_string(100000 + i) +
-            "-Mw <= a" + std::to_string(i * 7919 % 10007) + "@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=900\n";
+    text += "2026-10-25 10:" + std::to_string(10 + i % 50) + ":00 1vYQHI-" + std::to_string(100000 + i) + "-Mw <= a" +
+            std::to_string(i * 7919 % 10007) + "@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=900\n";
   std::string plain = ::testing::TempDir() + "command-line-damaged", gz = plain + ".gz";
   std::ofstream(plain) << text;
   ASSERT_EQ(std::system(("gzip -c " + plain + " > " + gz).c_str()), 0);
@@ -168,9 +169,11 @@ struct WatchDirs {
     std::ofstream out(log);
     for (int i = 0; i < 30; ++i) {
       int pid = 1000 + i;
-      out << fmt::format("2026-11-22 10:00:07 [{}] cwd=/home/userx1/public_html 3 args: /usr/sbin/sendmail -t -i\n"
-                         "2026-11-22 10:00:07 [{}] 1tA{:03}-000{:03}-AB <= userx1@host.example U=userx1 P=local S=500 "
-                         "for r{}@d.example\n", pid, pid, i, i, i);
+      out << fmt::format(
+          "2026-11-22 10:00:07 [{}] cwd=/home/userx1/public_html 3 args: /usr/sbin/sendmail -t -i\n"
+          "2026-11-22 10:00:07 [{}] 1tA{:03}-000{:03}-AB <= userx1@host.example U=userx1 P=local S=500 "
+          "for r{}@d.example\n",
+          pid, pid, i, i, i);
     }
   }
   std::string args(const std::string& state_dir) const {
@@ -220,9 +223,9 @@ TEST(CommandLine, WatchRefusesASecondWatchOnTheSameStateDir) {
   ASSERT_TRUE(first.wait_until_watching());
   Outcome second = run(d.args(d.state) + " --from-start --exit-at-end");
   EXPECT_EQ(second.exit_code, 3) << second.output;
-  EXPECT_NE(second.output.find(fmt::format("another spamwarden watch (pid {}) holds {}/watch.lock", first.pid,
-                                           d.state)),
-            std::string::npos)
+  EXPECT_NE(
+      second.output.find(fmt::format("another spamwarden watch (pid {}) holds {}/watch.lock", first.pid, d.state)),
+      std::string::npos)
       << second.output;
   EXPECT_EQ(second.output.find("held "), std::string::npos) << second.output;
   // The kernel drops the lock with its holder, however it ends.
@@ -341,8 +344,7 @@ TEST(CommandLine, QueueConfigIsSpamwardensTomlAndEximConfigIsExims) {
   EXPECT_EQ(missing.exit_code, 2) << missing.output;
   EXPECT_NE(missing.output.find("cannot read"), std::string::npos) << missing.output;
   Outcome exim = run("queue --exim-config " + d.path + "/absent.conf");
-  EXPECT_NE(exim.output.find("absent.conf"), std::string::npos) << "--exim-config is read as Exim's\n"
-                                                                  << exim.output;
+  EXPECT_NE(exim.output.find("absent.conf"), std::string::npos) << "--exim-config is read as Exim's\n" << exim.output;
 }
 
 // An input that could not be read does not hide findings in the rest (exit 1), and without

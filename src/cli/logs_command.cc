@@ -63,20 +63,23 @@ int run_logs(LogsArgs& a) {
     if (text->empty()) continue;
     auto t = read_time(*text, now);
     if (!t) {
-      fmt::print(stderr, "spamwarden logs: cannot read time '{}': use YYYY-MM-DD[ HH:MM[:SS]] or a time back "
-                         "from now such as 30m, 2h, 3d\n", *text);
+      fmt::print(stderr,
+                 "spamwarden logs: cannot read time '{}': use YYYY-MM-DD[ HH:MM[:SS]] or a time back "
+                 "from now such as 30m, 2h, 3d\n",
+                 *text);
       return kUsage;
     }
     *target = *t;
   }
   if (o.since >= o.until) {
-    fmt::print(stderr, "spamwarden logs: --since {} is not before --until {}: no line could be in between\n",
-               a.since, a.until);
+    fmt::print(stderr, "spamwarden logs: --since {} is not before --until {}: no line could be in between\n", a.since,
+               a.until);
     return kUsage;
   }
   if (a.inputs.empty()) {
-    fmt::print(stderr, "spamwarden logs: no log given and no main log found at the cPanel or "
-                       "Debian paths; pass a file or '-' for stdin\n");
+    fmt::print(stderr,
+               "spamwarden logs: no log given and no main log found at the cPanel or "
+               "Debian paths; pass a file or '-' for stdin\n");
     return kUsage;
   }
   auto result = stats::scan_logs(a.inputs, o);
@@ -116,33 +119,47 @@ void add_logs_command(CLI::App& app, int* result) {
       ->check(CLI::Range(int64_t(1), int64_t(31 * 86400)))
       ->capture_default_str();
   cmd->add_option("--burst-recipients", t.burst_min_recipients, "recipients in a window that can be a burst")
-      ->check(kPositiveCount)->capture_default_str();
+      ->check(kPositiveCount)
+      ->capture_default_str();
   cmd->add_option("--burst-share", t.burst_min_share, "share of an actor's mail in its peak window")
-      ->check(kShare)->capture_default_str();
+      ->check(kShare)
+      ->capture_default_str();
   cmd->add_option("--burst-factor", t.burst_min_factor, "peak window vs the actor's average")
-      ->check(kPositiveFactor)->capture_default_str();
+      ->check(kPositiveFactor)
+      ->capture_default_str();
   cmd->add_option("--hard-limit", t.hard_recipients_per_window, "recipients per window flagged regardless")
-      ->check(kPositiveCount)->capture_default_str();
+      ->check(kPositiveCount)
+      ->capture_default_str();
   cmd->add_option("--many-recipients", t.many_recipients, "recipients in one message that look like bulk")
-      ->check(kPositiveCount)->capture_default_str();
+      ->check(kPositiveCount)
+      ->capture_default_str();
   cmd->add_option("--account-recipients", t.account_min_recipients, "floor for compromised accounts")
-      ->check(kPositiveCount)->capture_default_str();
+      ->check(kPositiveCount)
+      ->capture_default_str();
   cmd->add_option("--account-ips", t.account_min_ips, "client IPs that make an account suspicious")
-      ->check(kPositiveCount)->capture_default_str();
+      ->check(kPositiveCount)
+      ->capture_default_str();
   cmd->add_option("--failed-logins", t.account_failed_logins, "failed logins before an account sent")
-      ->check(kPositiveCount)->capture_default_str();
+      ->check(kPositiveCount)
+      ->capture_default_str();
   cmd->add_option("--failed-share", t.account_failed_share, "failed logins per message sent that count")
-      ->check(kShare)->capture_default_str();
+      ->check(kShare)
+      ->capture_default_str();
   cmd->add_option("--dictionary-rejects", t.dictionary_min_rejects, "unknown-recipient rejections from one IP")
-      ->check(kPositiveCount)->capture_default_str();
+      ->check(kPositiveCount)
+      ->capture_default_str();
   cmd->add_option("--bruteforce-failures", t.bruteforce_min_failures, "auth failures from one IP")
-      ->check(kPositiveCount)->capture_default_str();
+      ->check(kPositiveCount)
+      ->capture_default_str();
   cmd->add_option("--random-senders", t.random_min_senders, "random-looking local parts at one domain")
-      ->check(kPositiveCount)->capture_default_str();
+      ->check(kPositiveCount)
+      ->capture_default_str();
   cmd->add_option("--backscatter-bounces", t.backscatter_min_bounces, "bounces to one address")
-      ->check(kPositiveCount)->capture_default_str();
+      ->check(kPositiveCount)
+      ->capture_default_str();
   cmd->add_option("--backscatter-share", t.backscatter_min_share, "...as a share of all bounces")
-      ->check(kShare)->capture_default_str();
+      ->check(kShare)
+      ->capture_default_str();
   cmd->callback([a, result] { *result = run_logs(*a); });
 }
 

@@ -14,9 +14,7 @@ namespace {
 // `queue check` is a Nagios/Icinga plugin: a bad command line there is UNKNOWN (3), as the
 // plugin guidelines ask, not 2, which the monitoring would read as CRITICAL. The parser has
 // already entered the subcommand when one of its options is refused.
-bool is_monitoring_check(const CLI::App& app) {
-  return app.get_subcommand("queue")->got_subcommand("check");
-}
+bool is_monitoring_check(const CLI::App& app) { return app.get_subcommand("queue")->got_subcommand("check"); }
 
 // The deepest command the parser entered: where a stray word was meant as a subcommand.
 const CLI::App* entered_command(const CLI::App& app) {

@@ -71,7 +71,7 @@ std::optional<std::string> resolve_spool(const QueueArgs& a) {
 
 spool::ReaderOptions reader_options(const QueueArgs& a, bool body_sizes) {
   spool::ReaderOptions options;
-  options.io = a.io == "syscalls" ? spool::IoMode::syscalls
+  options.io = a.io == "syscalls"   ? spool::IoMode::syscalls
                : a.io == "io_uring" ? spool::IoMode::io_uring
                                     : spool::IoMode::automatic;
   options.body_sizes = body_sizes;
@@ -136,8 +136,14 @@ nlohmann::json selected_json(const queue::SelectedMessage& m) {
     j["problem"] = m.problem;
     return j;
   }
-  j.update({{"sender", m.sender}, {"auth_account", m.auth_id}, {"local_user", m.local_user}, {"recipients", m.recipients},
-            {"frozen", m.frozen}, {"age_seconds", m.age_seconds}, {"body_size", m.body_size}, {"subject", m.subject}});
+  j.update({{"sender", m.sender},
+            {"auth_account", m.auth_id},
+            {"local_user", m.local_user},
+            {"recipients", m.recipients},
+            {"frozen", m.frozen},
+            {"age_seconds", m.age_seconds},
+            {"body_size", m.body_size},
+            {"subject", m.subject}});
   return j;
 }
 
@@ -170,7 +176,8 @@ std::vector<queue::SelectedMessage> actionable(const queue::SelectionResult& res
   if (!result.not_checked.empty()) print_error(queue::describe_not_checked(result.not_checked) + ", left alone");
   std::vector<queue::SelectedMessage> out;
   for (const auto& m : result.messages)
-    if (m.location.moved_frozen) print_error(m.location.id + " is in Finput/ (moved frozen); exim cannot act on it, skipped");
+    if (m.location.moved_frozen)
+      print_error(m.location.id + " is in Finput/ (moved frozen); exim cannot act on it, skipped");
     else out.push_back(m);
   return out;
 }
@@ -246,9 +253,10 @@ int run_freeze_or_thaw(const QueueArgs& a, queue::EximAction action) {
     ids.push_back(m.location.id);
   }
   if (still_held)
-    print_error(fmt::format("{} selected messages left frozen: an active hold covers them ({}); "
-                            "'spamwarden release {}' lifts it and thaws them, --include-held thaws them anyway",
-                            still_held, printable(held_by), shell_quote(held_by)));
+    print_error(
+        fmt::format("{} selected messages left frozen: an active hold covers them ({}); "
+                    "'spamwarden release {}' lifts it and thaws them, --include-held thaws them anyway",
+                    still_held, printable(held_by), shell_quote(held_by)));
   if (result.messages.empty()) {  // exit as `queue list` does, with a word instead of silence
     fmt::print("{}: no message matches '{}'\n", verb, queue::describe_selection(a.selection));
     return result.not_checked.empty() ? kOk : kUsage;
@@ -260,9 +268,15 @@ int run_freeze_or_thaw(const QueueArgs& a, queue::EximAction action) {
     if (!o.ok) print_error(o.id + ": " + o.detail);
   }
   fmt::print("{}: {} of {} selected messages changed ({} already {})\n", verb, ok, ids.size(),
-             result.messages.size() - ids.size() - still_held, action == queue::EximAction::freeze ? "frozen" : "thawed");
-  audit(a, {{"action", verb}, {"selection", queue::describe_selection(a.selection)}, {"ids", ids}, {"changed", ok},
-            {"failed", ids.size() - ok}, {"left_held", still_held}, {"not_checked", result.not_checked}});
+             result.messages.size() - ids.size() - still_held,
+             action == queue::EximAction::freeze ? "frozen" : "thawed");
+  audit(a, {{"action", verb},
+            {"selection", queue::describe_selection(a.selection)},
+            {"ids", ids},
+            {"changed", ok},
+            {"failed", ids.size() - ok},
+            {"left_held", still_held},
+            {"not_checked", result.not_checked}});
   if (ok != ids.size()) return kFailure;
   return result.not_checked.empty() ? kOk : kUsage;
 }
@@ -295,11 +309,14 @@ int run_remove(const QueueArgs& a) {
   std::string description = queue::describe_selection(a.selection);
   if (!a.yes) {
     for (const auto& m : result.messages)
-      fmt::print("would remove {} {} -> {} recipient(s){}\n", m.location.id, m.readable ? printable(m.sender) : "(unreadable)",
-                 m.recipients, m.frozen ? " [frozen]" : "");
+      fmt::print("would remove {} {} -> {} recipient(s){}\n", m.location.id,
+                 m.readable ? printable(m.sender) : "(unreadable)", m.recipients, m.frozen ? " [frozen]" : "");
     fmt::print("dry run: {} message(s) match '{}'; add --yes to quarantine them under {}/quarantine/ and remove them\n",
                ids.size(), description, a.state_dir);
-    audit(a, {{"action", "remove"}, {"dry_run", true}, {"selection", description}, {"ids", ids},
+    audit(a, {{"action", "remove"},
+              {"dry_run", true},
+              {"selection", description},
+              {"ids", ids},
               {"not_checked", result.not_checked}});
     return result.not_checked.empty() ? kOk : kUsage;
   }
@@ -315,8 +332,13 @@ int run_remove(const QueueArgs& a) {
   fmt::print("removed {} message(s), {} failed; quarantine batch {} ({})\n", removed.removed, removed.failed,
              removed.manifest.batch, removed.batch_dir);
   if (removed.removed > 0) fmt::print("undo with: {}\n", restore_command(a, removed.manifest.batch));
-  audit(a, {{"action", "remove"}, {"dry_run", false}, {"selection", description}, {"ids", ids},
-            {"batch", removed.manifest.batch}, {"removed", removed.removed}, {"failed", removed.failed},
+  audit(a, {{"action", "remove"},
+            {"dry_run", false},
+            {"selection", description},
+            {"ids", ids},
+            {"batch", removed.manifest.batch},
+            {"removed", removed.removed},
+            {"failed", removed.failed},
             {"not_checked", result.not_checked}});
   if (!removed.error.empty() || removed.failed != 0) return kFailure;
   return result.not_checked.empty() ? kOk : kUsage;
@@ -346,7 +368,10 @@ int run_restore(const QueueArgs& a) {
   }
   fmt::print("restored {} message(s) from {} into {}, {} skipped\n", restored.restored, a.batch, spool_dir,
              restored.skipped);
-  audit(a, {{"action", "restore"}, {"batch", a.batch}, {"spool", spool_dir}, {"restored", restored.restored},
+  audit(a, {{"action", "restore"},
+            {"batch", a.batch},
+            {"spool", spool_dir},
+            {"restored", restored.restored},
             {"problems", restored.problems}});
   return restored.problems.empty() ? kOk : kFailure;
 }
@@ -401,10 +426,12 @@ int run_check(QueueArgs& a) {
 void add_location_options(CLI::App* cmd, QueueArgs& a) {
   cmd->add_option("--spool", a.spool, "Exim spool directory (default: /var/spool/exim or /var/spool/exim4)");
   cmd->add_option("-C,--exim-config", a.config, "Exim config: read spool_directory from it, pass it to exim");
-  cmd->add_option("--config", a.toml, "spamwarden's TOML config: [paths] give the defaults (default " +
-                                          config::kDefaultConfigPath + ", if present)");
+  cmd->add_option(
+      "--config", a.toml,
+      "spamwarden's TOML config: [paths] give the defaults (default " + config::kDefaultConfigPath + ", if present)");
   cmd->add_option("--threads", a.threads, "scan threads (default: one per core for big queues)")->check(kThreadCount);
-  cmd->add_option("--io", a.io, "spool reads: auto (io_uring if the kernel allows, else plain calls), syscalls, io_uring")
+  cmd->add_option("--io", a.io,
+                  "spool reads: auto (io_uring if the kernel allows, else plain calls), syscalls, io_uring")
       ->check(CLI::IsMember({"auto", "syscalls", "io_uring"}))
       ->capture_default_str();
 }
@@ -425,8 +452,7 @@ void add_selection_options(CLI::App* cmd, queue::SelectionArgs& s) {
   cmd->add_option("--client-ip", s.client_ip, "client address or CIDR range (IPv4/IPv6)");
   cmd->add_option("--helo", s.helo, "HELO/EHLO name (glob)");
   cmd->add_option("--recipient", s.recipient, "a pending recipient (glob)");
-  cmd->add_option("--min-recipients", s.min_recipients, "at least this many pending recipients")
-      ->check(kCount);
+  cmd->add_option("--min-recipients", s.min_recipients, "at least this many pending recipients")->check(kCount);
   cmd->add_flag("--frozen", s.frozen, "frozen messages only");
   cmd->add_flag("--bounce", s.bounce, "bounces (null sender) only");
   cmd->add_option("--older-than", s.older_than, "queued longer than this (90s, 15m, 2h, 3d)");
@@ -438,18 +464,28 @@ void add_selection_options(CLI::App* cmd, queue::SelectionArgs& s) {
 }
 
 void add_threshold_options(CLI::App* cmd, queue::Thresholds& t) {
-  cmd->add_option("--evidence-ids", t.sample_ids, "message ids kept as evidence per finding")->check(kCount)->capture_default_str();
+  cmd->add_option("--evidence-ids", t.sample_ids, "message ids kept as evidence per finding")
+      ->check(kCount)
+      ->capture_default_str();
   cmd->add_option("--many-recipients", t.many_recipients, "pending recipients that make a message suspicious")
-      ->check(kPositiveCount)->capture_default_str();
+      ->check(kPositiveCount)
+      ->capture_default_str();
   cmd->add_option("--dominant-share", t.dominant_share, "queue share (0-1) that makes an actor dominant")
-      ->check(kShare)->capture_default_str();
-  cmd->add_option("--dominant-min", t.dominant_floor, "...but at least this many messages")->check(kPositiveCount)->capture_default_str();
+      ->check(kShare)
+      ->capture_default_str();
+  cmd->add_option("--dominant-min", t.dominant_floor, "...but at least this many messages")
+      ->check(kPositiveCount)
+      ->capture_default_str();
   cmd->add_option("--backscatter-share", t.backscatter_share, "bounces about one address, share of queue (0-1)")
-      ->check(kShare)->capture_default_str();
-  cmd->add_option("--backscatter-min", t.backscatter_floor, "...but at least this many")->check(kPositiveCount)->capture_default_str();
+      ->check(kShare)
+      ->capture_default_str();
+  cmd->add_option("--backscatter-min", t.backscatter_floor, "...but at least this many")
+      ->check(kPositiveCount)
+      ->capture_default_str();
   cmd->add_option("--random-senders-min", t.random_localparts_floor,
                   "distinct random-looking sender local parts on one domain")
-      ->check(kPositiveCount)->capture_default_str();
+      ->check(kPositiveCount)
+      ->capture_default_str();
 }
 
 }  // namespace
@@ -504,16 +540,22 @@ void add_queue_command(CLI::App& app, int* result) {
 
   CLI::App* check = cmd->add_subcommand("check", "Nagios/Icinga plugin: queue size, frozen, age, one actor's share");
   add_location_options(check, *a);
-  check->add_option("-w,--warning", a->check.warn_total, "warn at this many messages")->check(kCount)->capture_default_str();
-  check->add_option("-c,--critical", a->check.crit_total, "critical at this many messages")->check(kCount)->capture_default_str();
+  check->add_option("-w,--warning", a->check.warn_total, "warn at this many messages")
+      ->check(kCount)
+      ->capture_default_str();
+  check->add_option("-c,--critical", a->check.crit_total, "critical at this many messages")
+      ->check(kCount)
+      ->capture_default_str();
   check->add_option("--frozen-warning", a->check.warn_frozen, "warn at this many frozen messages")->check(kCount);
   check->add_option("--frozen-critical", a->check.crit_frozen, "critical at this many frozen messages")->check(kCount);
   check->add_option("--age-warning", a->warn_age, "warn when the oldest message is this old (e.g. 1d)");
   check->add_option("--age-critical", a->crit_age, "critical when the oldest message is this old");
-  check->add_option("--share-warning", a->check.warn_share, "warn when one sender holds this % of the queue")->check(kPercent);
+  check->add_option("--share-warning", a->check.warn_share, "warn when one sender holds this % of the queue")
+      ->check(kPercent);
   check->add_option("--share-critical", a->check.crit_share, "critical at this %")->check(kPercent);
   check->add_option("--share-min", a->check.share_min_messages, "ignore shares below this queue size")
-      ->check(kCount)->capture_default_str();
+      ->check(kCount)
+      ->capture_default_str();
   check->callback([a, result] {
     std::string why;
     if (!apply_config(*a, &why)) {

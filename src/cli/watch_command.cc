@@ -60,7 +60,9 @@ std::optional<config::Config> resolve_config(const WatchArgs& a, bool explicit_c
   auto c = config::load_config(a.config_path, explicit_config, &errors);
   for (const auto& e : errors) fmt::print(stderr, "{}\n", config::format_error(a.config_path, e));
   if (!c) return std::nullopt;
-  auto apply = [](const std::string& v, std::string& out) { if (!v.empty()) out = v; };
+  auto apply = [](const std::string& v, std::string& out) {
+    if (!v.empty()) out = v;
+  };
   apply(a.log, c->log_path);
   apply(a.spool, c->spool_dir);
   apply(a.state_dir, c->state_dir);
@@ -76,8 +78,8 @@ CivilSeconds civil_now() {
   std::time_t now = std::time(nullptr);
   std::tm tm{};
   ::localtime_r(&now, &tm);
-  return days_from_civil(tm.tm_year + 1900, unsigned(tm.tm_mon + 1), unsigned(tm.tm_mday)) * 86400 +
-         tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+  return days_from_civil(tm.tm_year + 1900, unsigned(tm.tm_mon + 1), unsigned(tm.tm_mday)) * 86400 + tm.tm_hour * 3600 +
+         tm.tm_min * 60 + tm.tm_sec;
 }
 
 void update_metrics(metrics::WatchMetrics& m, metrics::TypeRates& rates, const follow::LogFollower& f,
@@ -123,8 +125,8 @@ int run_watch(const WatchArgs& a, bool explicit_config) {
     log_line("queued mail will not be frozen (new mail is still held by the lists): " + error);
     freeze_queued = false;
   }
-  contain::Containment containment({cfg->state_dir, cfg->spool_dir, freeze_queued, cfg->disable_scripts},
-                                   store.get(), &exim, &alerter, log_line);
+  contain::Containment containment({cfg->state_dir, cfg->spool_dir, freeze_queued, cfg->disable_scripts}, store.get(),
+                                   &exim, &alerter, log_line);
   detect::Detector detector(cfg->limits);
   for (const store::HoldRecord& h : containment.start()) detector.mark_tripped(h.actor);
   containment.set_batching(true);
@@ -181,12 +183,13 @@ int run_watch(const WatchArgs& a, bool explicit_config) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);
-  double cpu = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-  log_line(fmt::format("stopping after {} lines in {:.2f} s ({:.0f} lines/s), {:.2f} s CPU, {} active actors, "
-                       "{} holds placed, peak RSS {} MB; {} holds stay active",
-                       follower.stats().lines, secs, secs > 0 ? double(follower.stats().lines) / secs : 0.0, cpu,
-                       detector.active_actors(), containment.counts().holds, ru.ru_maxrss / 1024,
-                       containment.active()));
+  double cpu =
+      double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  log_line(
+      fmt::format("stopping after {} lines in {:.2f} s ({:.0f} lines/s), {:.2f} s CPU, {} active actors, "
+                  "{} holds placed, peak RSS {} MB; {} holds stay active",
+                  follower.stats().lines, secs, secs > 0 ? double(follower.stats().lines) / secs : 0.0, cpu,
+                  detector.active_actors(), containment.counts().holds, ru.ru_maxrss / 1024, containment.active()));
   return rc;
 }
 
@@ -243,12 +246,16 @@ nlohmann::json incidents_json(const std::vector<IncidentView>& incidents) {
     nlohmann::json holds = nlohmann::json::array();
     for (size_t i = 0; i < v.holds.size(); ++i) {
       const store::HoldRecord& h = *v.holds[i];
-      holds.push_back({{"actor_type", detect::actor_type_name(h.actor.type)}, {"actor", h.actor.key},
-                       {"reason", h.reason}, {"since", h.since}, {"local_user", h.related_user},
-                       {"frozen_in_queue", v.frozen_per_hold[i]}, {"frozen_by_watch", h.frozen}});
+      holds.push_back({{"actor_type", detect::actor_type_name(h.actor.type)},
+                       {"actor", h.actor.key},
+                       {"reason", h.reason},
+                       {"since", h.since},
+                       {"local_user", h.related_user},
+                       {"frozen_in_queue", v.frozen_per_hold[i]},
+                       {"frozen_by_watch", h.frozen}});
     }
-    out.push_back({{"incident", v.name}, {"since", v.holds.front()->since}, {"frozen_in_queue", v.frozen},
-                   {"holds", holds}});
+    out.push_back(
+        {{"incident", v.name}, {"since", v.holds.front()->since}, {"frozen_in_queue", v.frozen}, {"holds", holds}});
   }
   return out;
 }
@@ -316,9 +323,9 @@ int run_release(const WatchArgs& a, bool explicit_config, const std::string& act
   queue::ProcessEximRunner exim(cfg->exim_binary, cfg->exim_config);
   auto mail = thaw ? contain::HeldMail::thaw : remove ? contain::HeldMail::remove : contain::HeldMail::keep;
   std::string op = queue::current_operator();
-  contain::ReleaseResult r =
-      contain::release_actor(*store, cfg->state_dir, cfg->spool_dir, exim, *actor, mail,
-                             only ? contain::ReleaseScope::only : contain::ReleaseScope::incident, std::time(nullptr), op);
+  contain::ReleaseResult r = contain::release_actor(
+      *store, cfg->state_dir, cfg->spool_dir, exim, *actor, mail,
+      only ? contain::ReleaseScope::only : contain::ReleaseScope::incident, std::time(nullptr), op);
   if (!r.released) {
     fmt::print(stderr, "spamwarden release: {}\n", r.error);
     return kUsage;
@@ -330,9 +337,13 @@ int run_release(const WatchArgs& a, bool explicit_config, const std::string& act
     names += (names.empty() ? "" : ", ") + printable(detect::format_actor_ref(h.actor));
   }
   queue::append_audit_record(cfg->state_dir,
-                             {{"action", "release"}, {"actor", detect::format_actor_ref(*actor)},
-                              {"released", lifted}, {"thawed", r.thawed}, {"removed", r.removed},
-                              {"failed", r.failed}, {"left_frozen", r.still_held},
+                             {{"action", "release"},
+                              {"actor", detect::format_actor_ref(*actor)},
+                              {"released", lifted},
+                              {"thawed", r.thawed},
+                              {"removed", r.removed},
+                              {"failed", r.failed},
+                              {"left_frozen", r.still_held},
                               {"scripts_restored", r.scripts_restored}},
                              op, nullptr);
   fmt::print("released {}: thawed {}, removed {} (quarantine {}), failed {}{}\n", names, r.thawed, r.removed,
@@ -387,7 +398,8 @@ void add_watch_commands(CLI::App& app, int* result) {
   CLI::App* release = app.add_subcommand(
       "release", "lift a hold and the rest of its incident; --thaw delivers or --remove quarantines held mail");
   add_common_options(release, *args);
-  release->add_option("actor", *actor, "TYPE:KEY, e.g. user:userx1, auth:a@b, ip:1.2.3.4, script:/home/u/x")->required();
+  release->add_option("actor", *actor, "TYPE:KEY, e.g. user:userx1, auth:a@b, ip:1.2.3.4, script:/home/u/x")
+      ->required();
   auto only = std::make_shared<bool>(false);
   auto* thaw_opt = release->add_flag("--thaw", *thaw, "deliver the held mail (exim -Mt)");
   release->add_flag("--remove", *remove, "quarantine and remove the held mail")->excludes(thaw_opt);

@@ -129,9 +129,10 @@ void read_watch(Reader& r, const toml::table& t, Config& c) {
 }
 
 void read_signals(Reader& r, const toml::table& t, detect::SignalLimits& s) {
-  r.unknown_keys(t, "signals", {"many_recipients", "many_recipient_messages", "account_ips", "failed_logins",
-                                "after_failures_recipients", "random_sender_min", "random_sender_share",
-                                "fail_share_min", "fail_share"});
+  r.unknown_keys(
+      t, "signals",
+      {"many_recipients", "many_recipient_messages", "account_ips", "failed_logins", "after_failures_recipients",
+       "random_sender_min", "random_sender_share", "fail_share_min", "fail_share"});
   r.integer(t, "many_recipients", s.many_recipients, 1, 1000000);
   r.integer(t, "many_recipient_messages", s.many_recipient_messages, 0, 1000000);
   r.integer(t, "account_ips", s.account_ips, 0, 1000000);
@@ -144,8 +145,8 @@ void read_signals(Reader& r, const toml::table& t, detect::SignalLimits& s) {
 }
 
 void read_alerts(Reader& r, const toml::table& t, alert::AlertConfig& a) {
-  r.unknown_keys(t, "alerts", {"syslog", "webhook_url", "webhook_timeout_ms", "email_to", "email_from", "exec",
-                               "exec_timeout_ms"});
+  r.unknown_keys(t, "alerts",
+                 {"syslog", "webhook_url", "webhook_timeout_ms", "email_to", "email_from", "exec", "exec_timeout_ms"});
   r.boolean(t, "syslog", a.syslog);
   r.string(t, "webhook_url", a.webhook_url);
   r.integer(t, "webhook_timeout_ms", a.webhook_timeout_ms, 1, 60000);
@@ -189,7 +190,8 @@ void read_actor_overrides(Reader& r, const toml::table& t, Config& c) {
     auto ref = detect::parse_actor_ref(key.str());
     const toml::table* lt = node.as_table();
     if (!ref) {
-      r.error(node, "actor '" + std::string(key.str()) + "' must look like \"local_user:name\" or \"auth_account:a@b\"");
+      r.error(node,
+              "actor '" + std::string(key.str()) + "' must look like \"local_user:name\" or \"auth_account:a@b\"");
       continue;
     }
     if (!lt) {

@@ -14,15 +14,15 @@
 namespace sw::config {
 
 struct Config {
-  std::string log_path;      // Exim main log
-  std::string spool_dir;     // Exim spool (input/ under it)
+  std::string log_path;   // Exim main log
+  std::string spool_dir;  // Exim spool (input/ under it)
   std::string exim_binary;
-  std::string exim_config;   // optional -C for exim (tests, the lab)
+  std::string exim_config;  // optional -C for exim (tests, the lab)
   std::string state_dir = "/var/lib/spamwarden";
   std::string metrics_listen;  // "127.0.0.1:9813"; empty: off
   bool freeze_queued = true;
   bool disable_scripts = false;  // rename a held script's files to NAME.spamwarden-held, chmod 000
-  int poll_ms = 50;            // follower wait when idle
+  int poll_ms = 50;              // follower wait when idle
   detect::DetectorLimits limits = detect::default_limits();
   alert::AlertConfig alerts;
 };

@@ -29,7 +29,8 @@ windows = [{ seconds = 60, messages = 5000 }]
 [alerts]
 webhook_url = "http://127.0.0.1:9000/hook"
 email_to = "admin@example.com"
-)", "t.toml", &errors);
+)",
+                          "t.toml", &errors);
   ASSERT_TRUE(errors.empty()) << errors[0].message;
   EXPECT_EQ(c.log_path, "/var/log/exim4/mainlog");
   EXPECT_TRUE(c.disable_scripts);
@@ -51,15 +52,15 @@ TEST(Config, SyntaxErrorHasItsLine) {
 TEST(Config, UnknownKeysAndBadValuesHaveTheirLines) {
   auto errors = errors_of(
       "[paths]\n"
-      "logfile = \"/x\"\n"                       // 2: unknown key
+      "logfile = \"/x\"\n"  // 2: unknown key
       "[watch]\n"
-      "poll_ms = -4\n"                           // 4: out of range
-      "metrics = \"0.0.0.0:9813\"\n"             // 5: not loopback
-      "[limits.scripts]\n"                       // 6: unknown actor type
+      "poll_ms = -4\n"                // 4: out of range
+      "metrics = \"0.0.0.0:9813\"\n"  // 5: not loopback
+      "[limits.scripts]\n"            // 6: unknown actor type
       "[signals]\n"
-      "fail_share = 2.5\n"                       // 8: not a fraction
+      "fail_share = 2.5\n"  // 8: not a fraction
       "[alerts]\n"
-      "syslog = \"yes\"\n");                     // 10: wrong type
+      "syslog = \"yes\"\n");  // 10: wrong type
   std::vector<int> lines;
   for (const auto& e : errors) lines.push_back(e.line);
   EXPECT_EQ(lines, (std::vector<int>{2, 4, 5, 6, 8, 10}));

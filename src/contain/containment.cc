@@ -67,7 +67,8 @@ bool remove_from_hold_lists(const std::string& state_dir, const std::vector<stor
   std::set<std::pair<ActorType, std::string>> gone;
   for (const store::HoldRecord& h : released) {
     gone.insert({h.actor.type, h.actor.key});
-    if (h.actor.type == ActorType::Script && !h.related_user.empty()) gone.insert({ActorType::LocalUser, h.related_user});
+    if (h.actor.type == ActorType::Script && !h.related_user.empty())
+      gone.insert({ActorType::LocalUser, h.related_user});
   }
   ::mkdir(state_dir.c_str(), 0755);
   ::mkdir(hold_list_dir(state_dir).c_str(), 0755);
@@ -219,8 +220,8 @@ void Containment::recover_listed_holds() {
     const auto& [entries, written_at] = list;
     for (const HoldListEntry& e : entries) {
       if (covered.count({type, e.key})) continue;
-      if (type == ActorType::LocalUser && e.note.starts_with(kRunsHeldScript) &&
-          listed.count(ActorType::Script) && user_of_script.count(e.note.substr(kRunsHeldScript.size())))
+      if (type == ActorType::LocalUser && e.note.starts_with(kRunsHeldScript) && listed.count(ActorType::Script) &&
+          user_of_script.count(e.note.substr(kRunsHeldScript.size())))
         continue;  // held with its script, recovered with it
       ActorRef actor{type, e.key};
       std::string error, name = detect::format_actor_ref(actor);
@@ -231,14 +232,20 @@ void Containment::recover_listed_holds() {
           continue;
         }
       }
-      store::HoldRecord hold{.actor = actor, .reason = e.note.empty() ? "on the hold list" : e.note,
+      store::HoldRecord hold{.actor = actor,
+                             .reason = e.note.empty() ? "on the hold list" : e.note,
                              .related_user = type == ActorType::Script ? user_of_script[e.key] : "",
-                             .incident = name, .since = written_at, .frozen = 0, .active = true, .released_at = 0,
+                             .incident = name,
+                             .since = written_at,
+                             .frozen = 0,
+                             .active = true,
+                             .released_at = 0,
                              .release_note = ""};
       covered.insert({type, e.key});
       holds_.push_back(hold);
       index(hold);
-      log_("hold on " + name + " recovered from its hold list (the store did not have it: the last run stopped "
+      log_("hold on " + name +
+           " recovered from its hold list (the store did not have it: the last run stopped "
            "before recording it)");
       store::EventRecord event{now, "recover", name, "on the hold list, not in the store: " + hold.reason};
       if (!record(hold, event)) {
@@ -290,9 +297,15 @@ bool Containment::hold(const detect::Trip& trip, int64_t now) {
   if (incident_of_.count(actor)) return false;
   // A script held without its user says why in its reason, so `holds` shows it too.
   std::string reason = trip.related_user_note.empty() ? trip.reason : trip.reason + " (" + trip.related_user_note + ")";
-  store::HoldRecord record{.actor = trip.actor, .reason = reason, .related_user = trip.related_user,
-                           .incident = incident_for(trip), .since = now, .frozen = 0, .active = true,
-                           .released_at = 0, .release_note = ""};
+  store::HoldRecord record{.actor = trip.actor,
+                           .reason = reason,
+                           .related_user = trip.related_user,
+                           .incident = incident_for(trip),
+                           .since = now,
+                           .frozen = 0,
+                           .active = true,
+                           .released_at = 0,
+                           .release_note = ""};
   holds_.push_back(record);
   index(record);
   std::string summary = fmt::format("held {}: {}", actor, reason);
@@ -319,14 +332,18 @@ void Containment::publish() {
     counts_.holds += batch.size();
     for (const PendingHold& p : batch) {
       if (!stored)
-        store_jobs_.push_back({.hold = p.hold, .event = p.event, .lists = {}, .stored = false, .failure_logged = false});
+        store_jobs_.push_back(
+            {.hold = p.hold, .event = p.event, .lists = {}, .stored = false, .failure_logged = false});
       if (((options_.freeze_queued && exim_) || disables_scripts(p.hold.actor, p.hold.related_user)) &&
           !options_.spool_dir.empty()) {
         jobs_.push_back({p.hold, 0});
         jobs_.push_back({p.hold, now + kSecondFreezePassDelay});
       }
     }
-    store_jobs_.push_back({.hold = {}, .event = {}, .lists = std::move(changed), .stored = true,
+    store_jobs_.push_back({.hold = {},
+                           .event = {},
+                           .lists = std::move(changed),
+                           .stored = true,
                            .failure_logged = false});  // the fsync of the lists
   }
   store_wake_.notify_one();
@@ -334,7 +351,9 @@ void Containment::publish() {
   for (const PendingHold& p : batch) {
     log_(p.summary);
     if (alerter_)
-      alerter_->post({"hold", detect::format_actor_ref(p.hold.actor), p.summary,
+      alerter_->post({"hold",
+                      detect::format_actor_ref(p.hold.actor),
+                      p.summary,
                       {{"reason", p.hold.reason}, {"local_user", p.hold.related_user}, {"since", p.hold.since}}});
   }
 }

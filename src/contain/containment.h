@@ -31,7 +31,7 @@ namespace sw::contain {
 
 struct ContainmentOptions {
   std::string state_dir;
-  std::string spool_dir;        // empty: do not freeze queued mail
+  std::string spool_dir;  // empty: do not freeze queued mail
   bool freeze_queued = true;
   bool disable_scripts = false;  // rename a held script's files out of service (script_disable.h)
 };
@@ -41,8 +41,7 @@ struct ContainmentCounts {
 };
 
 // The hold lists for a set of holds (scripts also hold their local user). Pure.
-std::map<detect::ActorType, std::vector<HoldListEntry>> hold_list_entries(
-    const std::vector<store::HoldRecord>& holds);
+std::map<detect::ActorType, std::vector<HoldListEntry>> hold_list_entries(const std::vector<store::HoldRecord>& holds);
 // Writes every list (empty ones too: Exim's lsearch needs the files to exist).
 bool write_hold_lists(const std::string& state_dir, const std::vector<store::HoldRecord>& holds, std::string* error);
 // For a process other than `watch` (release): takes the released actors off the lists it finds
@@ -136,7 +135,7 @@ class Containment {
   queue::EximRunner* exim_;
   alert::Alerter* alerter_;
   Log log_;
-  std::vector<store::HoldRecord> holds_;   // active, in memory
+  std::vector<store::HoldRecord> holds_;  // active, in memory
   // Look-ups over holds_, so that a hold costs the same with 10 or 10,000 active: actor
   // ("type:key") -> incident; user -> incident of a held script that user runs; list entries.
   std::unordered_map<std::string, std::string> incident_of_, script_user_incident_;

@@ -40,8 +40,8 @@ std::string read_file(const std::string& path) {
 
 // Hold lists under `state_dir`, no spool to freeze, no alerts.
 Containment lists_only(const std::string& state_dir, store::HoldStore* store) {
-  return Containment({.state_dir = state_dir, .spool_dir = "", .freeze_queued = false, .disable_scripts = false},
-                     store, nullptr, nullptr, [](const std::string&) {});
+  return Containment({.state_dir = state_dir, .spool_dir = "", .freeze_queued = false, .disable_scripts = false}, store,
+                     nullptr, nullptr, [](const std::string&) {});
 }
 
 TEST(ContainmentTest, RewritesOnlyChangedListsAndRestoresMissingOnes) {
@@ -259,9 +259,9 @@ TEST(ContainmentTest, FreezeWorkerSleepsUntilTheSecondPassIsDue) {
   TempDir d;
   std::filesystem::create_directories(d.path + "/spool/input");
   CountingExim exim;
-  Containment c({.state_dir = d.path + "/state", .spool_dir = d.path + "/spool", .freeze_queued = true,
-                 .disable_scripts = false},
-                nullptr, &exim, nullptr, [](const std::string&) {});
+  Containment c(
+      {.state_dir = d.path + "/state", .spool_dir = d.path + "/spool", .freeze_queued = true, .disable_scripts = false},
+      nullptr, &exim, nullptr, [](const std::string&) {});
   c.start();
   ASSERT_TRUE(c.hold(trip(detect::ActorType::LocalUser, "u1"), std::time(nullptr)));
   // The first pass runs at once; the second is due 3 s later. Waiting for it must not spin.

@@ -66,8 +66,8 @@ class CoverageSink : public spool::ScanSink {
 
 }  // namespace
 
-CoverageScan scan_coverage(const std::string& spool_dir, const std::vector<store::HoldRecord>& holds,
-                           bool frozen_only, int64_t now) {
+CoverageScan scan_coverage(const std::string& spool_dir, const std::vector<store::HoldRecord>& holds, bool frozen_only,
+                           int64_t now) {
   CoverageScan result;
   if (holds.empty()) return result;
   HoldIndex index(holds);

@@ -41,7 +41,7 @@ struct CoverageScan {
 };
 
 // One pass over the spool (frozen messages only, if asked).
-CoverageScan scan_coverage(const std::string& spool_dir, const std::vector<store::HoldRecord>& holds,
-                           bool frozen_only, int64_t now);
+CoverageScan scan_coverage(const std::string& spool_dir, const std::vector<store::HoldRecord>& holds, bool frozen_only,
+                           int64_t now);
 
 }  // namespace sw::contain

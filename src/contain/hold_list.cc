@@ -102,8 +102,11 @@ std::vector<HoldListEntry> parse_hold_list(std::string_view text, std::vector<st
       bool closed = false;
       for (++i; i < line.size(); ++i) {
         if (line[i] == '\\' && i + 1 < line.size()) e.key += line[++i];
-        else if (line[i] == '"') { closed = true; ++i; break; }
-        else e.key += line[i];
+        else if (line[i] == '"') {
+          closed = true;
+          ++i;
+          break;
+        } else e.key += line[i];
       }
       if (!closed) {
         if (errors) errors->push_back("line " + std::to_string(line_no) + ": unterminated quoted key");

@@ -116,8 +116,14 @@ TEST(HoldList, AtomicWriteRefusesADirectoryOthersControl) {
 
 TEST(HoldLists, ScriptHoldAlsoHoldsItsUserAndEveryFileExists) {
   TempDir d;
-  store::HoldRecord h{.actor = {ActorType::Script, "/home/userx1/public_html"}, .reason = "burst",
-                      .related_user = "userx1", .incident = "", .since = 1, .frozen = 0, .active = true, .released_at = 0,
+  store::HoldRecord h{.actor = {ActorType::Script, "/home/userx1/public_html"},
+                      .reason = "burst",
+                      .related_user = "userx1",
+                      .incident = "",
+                      .since = 1,
+                      .frozen = 0,
+                      .active = true,
+                      .released_at = 0,
                       .release_note = ""};
   std::string error;
   ASSERT_TRUE(write_hold_lists(d.path, {h}, &error)) << error;

@@ -76,8 +76,8 @@ void act_on_held_mail(const std::string& state_dir, const std::string& spool_dir
 }  // namespace
 
 ReleaseResult release_actor(store::HoldStore& store, const std::string& state_dir, const std::string& spool_dir,
-                            queue::EximRunner& exim, const detect::ActorRef& actor, HeldMail mail,
-                            ReleaseScope scope, int64_t now, const std::string& operator_name) {
+                            queue::EximRunner& exim, const detect::ActorRef& actor, HeldMail mail, ReleaseScope scope,
+                            int64_t now, const std::string& operator_name) {
   ReleaseResult r;
   std::string error;
   auto active = store.active_holds(&error);

@@ -24,15 +24,15 @@ struct ReleaseResult {
   bool released = false;
   std::vector<store::HoldRecord> lifted;  // the holds released
   size_t thawed = 0, removed = 0, failed = 0;
-  size_t still_held = 0;       // frozen mail of these actors that another active hold covers: left frozen
-  std::string still_held_by;   // one such hold ("local_user:userx1"), for the message
-  size_t scripts_restored = 0; // script files disabled on hold, put back (script_disable.h)
-  std::string batch_dir;       // quarantine batch (remove)
-  std::string error;           // why nothing was released, or a partial failure
+  size_t still_held = 0;        // frozen mail of these actors that another active hold covers: left frozen
+  std::string still_held_by;    // one such hold ("local_user:userx1"), for the message
+  size_t scripts_restored = 0;  // script files disabled on hold, put back (script_disable.h)
+  std::string batch_dir;        // quarantine batch (remove)
+  std::string error;            // why nothing was released, or a partial failure
 };
 
 ReleaseResult release_actor(store::HoldStore& store, const std::string& state_dir, const std::string& spool_dir,
-                            queue::EximRunner& exim, const detect::ActorRef& actor, HeldMail mail,
-                            ReleaseScope scope, int64_t now, const std::string& operator_name);
+                            queue::EximRunner& exim, const detect::ActorRef& actor, HeldMail mail, ReleaseScope scope,
+                            int64_t now, const std::string& operator_name);
 
 }  // namespace sw::contain

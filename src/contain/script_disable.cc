@@ -43,17 +43,28 @@ std::string read_all(const std::string& path) {
 
 // Paths are bytes, not always UTF-8 (a Latin-1 site directory): kept exactly, for the restore.
 nlohmann::json to_json(const DisabledScript& d) {
-  return {{"actor", json_bytes(d.actor)}, {"original", json_bytes(d.original)}, {"renamed", json_bytes(d.renamed)},
-          {"mode", d.mode}, {"time", d.time}, {"uid", d.uid}, {"dev", d.dev}, {"ino", d.ino}};
+  return {{"actor", json_bytes(d.actor)},
+          {"original", json_bytes(d.original)},
+          {"renamed", json_bytes(d.renamed)},
+          {"mode", d.mode},
+          {"time", d.time},
+          {"uid", d.uid},
+          {"dev", d.dev},
+          {"ino", d.ino}};
 }
 
 std::optional<DisabledScript> from_json(const nlohmann::json& j) {
   if (!j.is_object()) return std::nullopt;
   auto bytes = [&](const char* key) { return j.contains(key) ? bytes_from_json(j[key]) : std::string(); };
   try {
-    DisabledScript d{bytes("actor"),      bytes("original"),          bytes("renamed"),
-                     j.value("mode", 0u), j.value("time", int64_t(0)), j.value("uid", int64_t(-1)),
-                     j.value("dev", uint64_t(0)), j.value("ino", uint64_t(0))};
+    DisabledScript d{bytes("actor"),
+                     bytes("original"),
+                     bytes("renamed"),
+                     j.value("mode", 0u),
+                     j.value("time", int64_t(0)),
+                     j.value("uid", int64_t(-1)),
+                     j.value("dev", uint64_t(0)),
+                     j.value("ino", uint64_t(0))};
     if (d.original.empty() || d.renamed.empty()) return std::nullopt;
     return d;
   } catch (const nlohmann::json::exception&) {
@@ -75,8 +86,8 @@ std::vector<DisabledScript> read_records(const std::string& state_dir) {
 
 bool append_record(const std::string& state_dir, const DisabledScript& d, std::string* problem) {
   std::string line = json_text(to_json(d)) + "\n";
-  int fd = ::open(disabled_scripts_path(state_dir).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
-                  0600);
+  int fd =
+      ::open(disabled_scripts_path(state_dir).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
   bool ok = fd >= 0 && ::write(fd, line.data(), line.size()) == ssize_t(line.size()) && ::fsync(fd) == 0;
   if (!ok) *problem = "cannot record " + d.renamed + ": " + errno_text();
   if (fd >= 0) ::close(fd);
@@ -90,8 +101,7 @@ Fd open_script_dir(const std::string& dir, std::string* problem) {
   Fd fd;
   if (dir.size() > 1 && dir.front() == '/' && root.valid())
     fd = Fd(queue::open_beneath(root.get(), std::string_view(dir).substr(1), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  else
-    errno = root.valid() ? EINVAL : errno;
+  else errno = root.valid() ? EINVAL : errno;
   if (!fd.valid()) *problem = queue::open_failure(dir);
   return fd;
 }
@@ -154,13 +164,12 @@ std::optional<ScriptRef> parse_originating_script(std::string_view value) {
   return ref;
 }
 
-std::optional<DisabledScript> disable_script(const std::string& state_dir, const std::string& dir,
-                                             const ScriptRef& ref, int64_t now, const std::string& operator_name,
-                                             std::string* problem) {
+std::optional<DisabledScript> disable_script(const std::string& state_dir, const std::string& dir, const ScriptRef& ref,
+                                             int64_t now, const std::string& operator_name, std::string* problem) {
   problem->clear();
   const std::string held_name = ref.name + std::string(kSuffix);
-  DisabledScript d{.actor = "script:" + dir, .original = dir + "/" + ref.name, .renamed = dir + "/" + held_name,
-                   .time = now};
+  DisabledScript d{
+      .actor = "script:" + dir, .original = dir + "/" + ref.name, .renamed = dir + "/" + held_name, .time = now};
   Fd dir_fd = open_script_dir(dir, problem);
   if (!dir_fd.valid()) return std::nullopt;
   Fd file(::openat(dir_fd.get(), ref.name.c_str(), kOpenScript));
@@ -205,8 +214,11 @@ std::optional<DisabledScript> disable_script(const std::string& state_dir, const
     return std::nullopt;
   }
   queue::append_audit_record(state_dir,
-                             {{"action", "disable_script"}, {"actor", d.actor}, {"file", d.original},
-                              {"renamed_to", d.renamed}, {"mode", fmt::format("{:04o}", d.mode)}},
+                             {{"action", "disable_script"},
+                              {"actor", d.actor},
+                              {"file", d.original},
+                              {"renamed_to", d.renamed},
+                              {"mode", fmt::format("{:04o}", d.mode)}},
                              operator_name, nullptr);
   return d;
 }
@@ -255,8 +267,7 @@ ScriptDisableResult disable_held_scripts(const std::string& spool_dir, const std
   for (const auto& [uid, name] : scripts_of(spool_dir, login, max_messages, &r.problems)) {
     if (auto d = disable_script(state_dir, dir, ScriptRef{uid, name}, now, operator_name, &problem))
       r.disabled.push_back(std::move(*d));
-    else if (!problem.empty())
-      r.problems.push_back(problem);
+    else if (!problem.empty()) r.problems.push_back(problem);
   }
   return r;
 }
@@ -282,9 +293,7 @@ std::string restore_script(const std::string& dir, const DisabledScript& d) {
     return "cannot restore " + d.original + ": " + d.renamed + " is " + why + "; left alone";
   if (::renameat2(dir_fd.get(), held.c_str(), dir_fd.get(), original.c_str(), RENAME_NOREPLACE) != 0)
     return "cannot restore " + d.original + " from " + d.renamed + ": " + errno_text();
-  auto undo_rename = [&] {
-    ::renameat2(dir_fd.get(), original.c_str(), dir_fd.get(), held.c_str(), RENAME_NOREPLACE);
-  };
+  auto undo_rename = [&] { ::renameat2(dir_fd.get(), original.c_str(), dir_fd.get(), held.c_str(), RENAME_NOREPLACE); };
   if (!names_file(dir_fd.get(), original, st)) {
     undo_rename();
     return "cannot restore " + d.original + ": " + d.renamed + " was replaced meanwhile; left alone";
@@ -317,7 +326,9 @@ size_t restore_scripts(const std::string& state_dir, const std::string& dir, con
     }
     ++restored;
     queue::append_audit_record(state_dir,
-                               {{"action", "restore_script"}, {"actor", d.actor}, {"file", d.original},
+                               {{"action", "restore_script"},
+                                {"actor", d.actor},
+                                {"file", d.original},
                                 {"mode", fmt::format("{:04o}", d.mode)}},
                                operator_name, nullptr);
   }

@@ -50,9 +50,8 @@ struct DisabledScript {
 // the audit log. The file must be owned by ref.uid (the submitting user's uid). nullopt with
 // *problem when the file does not qualify or a step fails (a file already disabled is not a
 // problem: nullopt, *problem empty).
-std::optional<DisabledScript> disable_script(const std::string& state_dir, const std::string& dir,
-                                             const ScriptRef& ref, int64_t now, const std::string& operator_name,
-                                             std::string* problem);
+std::optional<DisabledScript> disable_script(const std::string& state_dir, const std::string& dir, const ScriptRef& ref,
+                                             int64_t now, const std::string& operator_name, std::string* problem);
 
 struct ScriptDisableResult {
   std::vector<DisabledScript> disabled;

@@ -37,8 +37,12 @@ class Watch {
   }
   ~Watch() { stop(); }
   void start() {
-    std::vector<std::string> args = {"spamwarden", "watch", "--config", config_, "--log", lab_.mainlog(),
-                                     "--state-dir", state(), "--spool", lab_.spool_dir(), "--exim", "/usr/sbin/exim4",
+    std::vector<std::string> args = {"spamwarden",    "watch",
+                                     "--config",      config_,
+                                     "--log",         lab_.mainlog(),
+                                     "--state-dir",   state(),
+                                     "--spool",       lab_.spool_dir(),
+                                     "--exim",        "/usr/sbin/exim4",
                                      "--exim-config", lab_.dir() + "/server.conf"};
     args.insert(args.end(), extra_.begin(), extra_.end());
     std::vector<char*> argv;
@@ -65,9 +69,9 @@ class Watch {
     args.insert(args.begin(), binary());
     for (const char* a : {"--config", "/dev/null", "--state-dir"}) args.push_back(a);
     args.push_back(state());
-    for (const std::string& a : {std::string("--spool"), lab_.spool_dir(), std::string("--exim"),
-                                 std::string("/usr/sbin/exim4"), std::string("--exim-config"),
-                                 lab_.dir() + "/server.conf"})
+    for (const std::string& a :
+         {std::string("--spool"), lab_.spool_dir(), std::string("--exim"), std::string("/usr/sbin/exim4"),
+          std::string("--exim-config"), lab_.dir() + "/server.conf"})
       args.push_back(a);
     return sw::testing::run_command(args);
   }
@@ -103,10 +107,11 @@ long long metric(const std::string& text, const std::string& name) {
 
 // A lab with the snippets included and SPAMWARDEN_HOLDS pointing into it.
 std::unique_ptr<EximLab> contained_lab() {
-  auto lab = std::make_unique<EximLab>(sw::testing::EximLabOptions{
-      .pid = false, .split_spool = false,
-      .acl_includes = {"not_smtp:" + source("contrib/exim/acl_not_smtp.inc"),
-                       "mail:" + source("contrib/exim/acl_smtp_mail.inc")}});
+  auto lab = std::make_unique<EximLab>(
+      sw::testing::EximLabOptions{.pid = false,
+                                  .split_spool = false,
+                                  .acl_includes = {"not_smtp:" + source("contrib/exim/acl_not_smtp.inc"),
+                                                   "mail:" + source("contrib/exim/acl_smtp_mail.inc")}});
   std::ofstream(lab->dir() + "/main.inc") << "SPAMWARDEN_HOLDS = " << lab->dir() << "/state/holds\n";
   sw::testing::run_command({EximLab::script(), "reload", lab->dir()});
   return lab;
@@ -133,7 +138,8 @@ TEST(WatchOnRealExim, ScriptBurstIsHeldAndReleaseThawDeliversIt) {
   Watch watch(*lab);
   lab->play("script-burst", {"--count", "60", "--parallel", "8", "--reject-pct", "0", "--defer-pct", "0"});
   lab->settle();
-  ASSERT_TRUE(wait_for_hold(watch, "script:/home/userx1/public_html", 5)) << sw::testing::read_file(lab->dir() + "/watch.err");
+  ASSERT_TRUE(wait_for_hold(watch, "script:/home/userx1/public_html", 5))
+      << sw::testing::read_file(lab->dir() + "/watch.err");
   EXPECT_TRUE(wait_for_hold(watch, "local_user:userx1", 1));
   std::string log = sw::testing::read_file(lab->mainlog());
   size_t held = count(log, "spamwarden: held local submission by userx1");
@@ -231,8 +237,8 @@ TEST(WatchOnRealExim, HeldWithinAnOpenSmtpSession) {
   std::this_thread::sleep_for(std::chrono::seconds(1));
   // 40 messages over one authenticated connection at 20 msg/s: the 2-second scale trips on the
   // 11th, about half a second in; the rest of the session comes after the hold.
-  lab->play("auth-burst", {"--count", "40", "--rcpts", "1", "--per-session", "40", "--rate", "20", "--reject-pct",
-                           "0", "--defer-pct", "0"});
+  lab->play("auth-burst", {"--count", "40", "--rcpts", "1", "--per-session", "40", "--rate", "20", "--reject-pct", "0",
+                           "--defer-pct", "0"});
   lab->settle();
   ASSERT_TRUE(wait_for_hold(watch, "auth_account:sales@acme-shop.example", 5))
       << sw::testing::read_file(lab->dir() + "/watch.err");
@@ -296,8 +302,8 @@ TEST(WatchOnRealExim, RenameRotationDuringBurstLosesNoLines) {
   Watch watch(lab, {"--from-start", "--metrics", "127.0.0.1:" + std::to_string(port)});
   const int kCount = 80;
   std::thread burst([&] {
-    lab.play("script-burst", {"--count", std::to_string(kCount), "--parallel", "8", "--reject-pct", "0",
-                              "--defer-pct", "0"});
+    lab.play("script-burst",
+             {"--count", std::to_string(kCount), "--parallel", "8", "--reject-pct", "0", "--defer-pct", "0"});
   });
   // Rotate once about a quarter of the burst has been accepted (bounded wait).
   bool rotated = false;

@@ -76,8 +76,8 @@ TEST(WatchProcess, KillNineUnderABurstOf3000ActorsLosesNoHold) {
   std::string log = d.path + "/mainlog", state = d.path + "/state", spool = d.path + "/spool", err = d.path + "/err";
   write_burst_log(log);
   ::mkdir(spool.c_str(), 0755);
-  std::vector<std::string> common = {"--config", "/dev/null", "--log", log, "--state-dir", state, "--spool", spool,
-                                     "--exim", "/bin/false"};
+  std::vector<std::string> common = {"--config", "/dev/null", "--log", log,      "--state-dir",
+                                     state,      "--spool",   spool,   "--exim", "/bin/false"};
   std::vector<std::string> first = common;
   first.push_back("--from-start");
   pid_t pid = start_watch(first, err);
@@ -105,8 +105,8 @@ TEST(WatchProcess, KillNineUnderABurstOf3000ActorsLosesNoHold) {
   for (const auto& entry : std::filesystem::directory_iterator(state + "/holds"))
     EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << "left behind: " << entry.path();
 
-  auto holds = testing::run_command({binary(), "holds", "--json", "--config", "/dev/null", "--state-dir", state,
-                                     "--spool", spool});
+  auto holds = testing::run_command(
+      {binary(), "holds", "--json", "--config", "/dev/null", "--state-dir", state, "--spool", spool});
   ASSERT_EQ(holds.exit_code, 1) << holds.err;  // holds present
   std::set<std::string> stored;
   nlohmann::json incidents = nlohmann::json::parse(holds.out).at("incidents");

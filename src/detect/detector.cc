@@ -57,12 +57,12 @@ std::string describe_scale(int64_t seconds) {
 struct Detector::Actor {
   ActorRef ref;
   const ActorLimits* limits = nullptr;
-  std::vector<SlidingWindow> scales;        // messages / recipients, one per limit scale
-  SlidingWindow bulk{kHour};                // messages with many recipients
+  std::vector<SlidingWindow> scales;          // messages / recipients, one per limit scale
+  SlidingWindow bulk{kHour};                  // messages with many recipients
   SlidingWindow random_senders{kTenMinutes};  // messages / those with random local parts
-  SlidingWindow outcomes{kHour};            // delivery outcomes / deferrals+bounces
+  SlidingWindow outcomes{kHour};              // delivery outcomes / deferrals+bounces
   SlidingWindow failed_logins{kHour};
-  SlidingWindow recent{kTenMinutes};        // messages / recipients, for the failed-login rule
+  SlidingWindow recent{kTenMinutes};  // messages / recipients, for the failed-login rule
   RecentSet domains, ips;
   SubmitterTally submitters;  // scripts: the logins of the submissions attributed to them
   CivilSeconds last_seen = 0;
@@ -192,11 +192,14 @@ void Detector::check(Actor& a, CivilSeconds t, int64_t ms, std::vector<Trip>* tr
   }
   const SignalLimits& s = limits_.signals;
   if (a.limits->domains_per_hour && a.domains.count(t) > a.limits->domains_per_hour)
-    return trip(a, t, fmt::format("{} recipient domains in 1h (limit {})", a.domains.count(t),
-                                  a.limits->domains_per_hour), trips);
+    return trip(a, t,
+                fmt::format("{} recipient domains in 1h (limit {})", a.domains.count(t), a.limits->domains_per_hour),
+                trips);
   if (uint64_t bulk = a.bulk.totals(ms).first; s.many_recipient_messages && bulk > s.many_recipient_messages)
-    return trip(a, t, fmt::format("{} messages with {}+ recipients in 1h (limit {})", bulk, s.many_recipients,
-                                  s.many_recipient_messages), trips);
+    return trip(a, t,
+                fmt::format("{} messages with {}+ recipients in 1h (limit {})", bulk, s.many_recipients,
+                            s.many_recipient_messages),
+                trips);
   if (a.ref.type == ActorType::AuthAccount) {
     if (size_t ips = a.ips.count(t); s.account_ips && ips > s.account_ips)
       return trip(a, t, fmt::format("account used from {} client IPs in 1h (limit {})", ips, s.account_ips), trips);
@@ -206,7 +209,8 @@ void Detector::check(Actor& a, CivilSeconds t, int64_t ms, std::vector<Trip>* tr
       return trip(a, t, fmt::format("{} recipients in 10min after {} failed logins", recent, failures), trips);
   }
   WindowCounts r = a.random_senders.totals(ms);
-  if (s.random_sender_min && r.first >= s.random_sender_min && double(r.second) >= s.random_sender_share * double(r.first))
+  if (s.random_sender_min && r.first >= s.random_sender_min &&
+      double(r.second) >= s.random_sender_share * double(r.first))
     return trip(a, t, fmt::format("{} of {} messages in 10min from random-looking senders", r.second, r.first), trips);
   WindowCounts o = a.outcomes.totals(ms);
   if (s.fail_share_min && o.first >= s.fail_share_min && double(o.second) >= s.fail_share * double(o.first))

@@ -23,9 +23,9 @@ namespace sw::detect {
 
 struct Trip {
   ActorRef actor;
-  std::string reason;        // "21 messages in 10s (limit 20)"
-  std::string related_user;  // scripts: the local user that ran them (held with the script)
-  CivilSeconds time = 0;     // log time of the line that crossed the limit
+  std::string reason;             // "21 messages in 10s (limit 20)"
+  std::string related_user;       // scripts: the local user that ran them (held with the script)
+  CivilSeconds time = 0;          // log time of the line that crossed the limit
   std::string related_user_note;  // scripts: why no user is held with it (related_user empty)
   // The other actors of the message that crossed the limit (its user, account, sender...):
   // holds of actors seen on the same mail belong to one incident.
@@ -83,7 +83,7 @@ class Detector {
   eximlog::CwdMatcher cwd_;
   std::vector<CwdSlot> cwd_slots_;  // token % kCwdSlots; a reused slot means a lost cwd= line
   uint32_t next_cwd_token_ = 0;
-  std::unordered_map<std::string, Inflight> inflight_;   // message id -> actors, until Completed
+  std::unordered_map<std::string, Inflight> inflight_;  // message id -> actors, until Completed
   std::deque<std::pair<CivilSeconds, std::string>> inflight_order_;
   std::string scratch_;
   DetectorCounts counts_;

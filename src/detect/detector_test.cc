@@ -53,13 +53,15 @@ struct NoPidBurst {
     for (int i = 0; i < 11; ++i) out.push_back(ts + "cwd=" + script_dir + " 3 args: /usr/sbin/sendmail -t -i");
     out.push_back(ts + "cwd=" + news_dir + " 5 args: /usr/sbin/sendmail -t -i -f news@news.example");
     auto script_arrival = [&](int i) {
-      return fmt::format("{}1xV9sc-0003y{}-10 <= {}@host.lab.example U={} P=local S=642 "
-                         "id=f7ab62a8152975{:02}.1795362806@host.lab.example T=\"You have won a $1000 gift card!\" "
-                         "for alex.wilson1@aol.example chris.white0@orange.example",
-                         ts, char('a' + i), script_login, script_login, i);
+      return fmt::format(
+          "{}1xV9sc-0003y{}-10 <= {}@host.lab.example U={} P=local S=642 "
+          "id=f7ab62a8152975{:02}.1795362806@host.lab.example T=\"You have won a $1000 gift card!\" "
+          "for alex.wilson1@aol.example chris.white0@orange.example",
+          ts, char('a' + i), script_login, script_login, i);
     };
     for (int i = 0; i < 10; ++i) out.push_back(script_arrival(i));
-    out.push_back(ts + "1xV9sc-0003zA-2K <= news@news.example U=news P=local S=4711 "
+    out.push_back(ts +
+                  "1xV9sc-0003zA-2K <= news@news.example U=news P=local S=4711 "
                   "id=4f6b8f6007a04e64.1795362806@news.example T=\"Our November offers\" "
                   "for lisa.white17@icloud.example");
     out.push_back(script_arrival(10));
@@ -184,10 +186,12 @@ TEST(Detector, SteadyShopIsNotHeld) {
 
 TEST(Detector, PerActorOverrideRaisesTheLimit) {
   DetectorLimits limits = default_limits();
-  limits.per_actor[{ActorType::Script, "/home/news/public_html"}] = ActorLimits{.scales = {{10, 1000, 1000}}, .domains_per_hour = 0};
+  limits.per_actor[{ActorType::Script, "/home/news/public_html"}] =
+      ActorLimits{.scales = {{10, 1000, 1000}}, .domains_per_hour = 0};
   // (the override replaces all of the type's scales, the 2-second one included)
   limits.per_actor[{ActorType::LocalUser, "news"}] = ActorLimits{.scales = {{10, 1000, 1000}}, .domains_per_hour = 0};
-  limits.per_actor[{ActorType::Sender, "news@host.example"}] = ActorLimits{.scales = {{10, 1000, 1000}}, .domains_per_hour = 0};
+  limits.per_actor[{ActorType::Sender, "news@host.example"}] =
+      ActorLimits{.scales = {{10, 1000, 1000}}, .domains_per_hour = 0};
   Feeder f(limits);
   for (int i = 0; i < 50; ++i) f.script_message(i / 10, i, "/home/news/public_html", "news");
   EXPECT_TRUE(f.trips.empty()) << f.trips.front().reason;
@@ -215,8 +219,10 @@ TEST(Detector, HijackedAccountTripsOnRecipients) {
 TEST(Detector, AccountAfterFailedLoginsTripsEarly) {
   Feeder f;
   for (int i = 0; i < 6; ++i)
-    f.line(fmt::format("2026-11-22 10:00:0{} dovecot_login authenticator failed for (User) [127.0.0.66]:4000: "
-                       "535 Incorrect authentication data (set_id=info@acme.example)", i));
+    f.line(
+        fmt::format("2026-11-22 10:00:0{} dovecot_login authenticator failed for (User) [127.0.0.66]:4000: "
+                    "535 Incorrect authentication data (set_id=info@acme.example)",
+                    i));
   f.auth_message(30, 1, "info@acme.example", "127.0.0.66", 15);
   EXPECT_TRUE(f.trips.empty());
   f.auth_message(40, 2, "info@acme.example", "127.0.0.66", 15);
@@ -249,7 +255,8 @@ TEST(Detector, IdleActorsExpireAndForgetAllowsANewTrip) {
 TEST(Detector, EximsOwnBouncesAreNobodysBurst) {
   Feeder f;
   for (int i = 0; i < 50; ++i)
-    f.line(fmt::format("2026-11-22 10:00:00 1tC{:03}-000{:03}-AB <= <> R=1tA000-000000-AB U=Debian-exim P=local S=1 for x@y", i, i));
+    f.line(fmt::format(
+        "2026-11-22 10:00:00 1tC{:03}-000{:03}-AB <= <> R=1tA000-000000-AB U=Debian-exim P=local S=1 for x@y", i, i));
   EXPECT_TRUE(f.trips.empty());
   EXPECT_EQ(f.detector.active_actors(), 0u);
 }

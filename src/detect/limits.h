@@ -24,22 +24,22 @@ struct ScaleLimit {
 };
 
 struct ActorLimits {
-  std::vector<ScaleLimit> scales;   // at most kMaxScales
-  uint64_t domains_per_hour = 0;    // distinct recipient domains in the last hour
+  std::vector<ScaleLimit> scales;  // at most kMaxScales
+  uint64_t domains_per_hour = 0;   // distinct recipient domains in the last hour
 };
 inline constexpr size_t kMaxScales = 6;
 
 // Signals from the forensics findings, checked live.
 struct SignalLimits {
-  uint64_t many_recipients = 50;          // a message with this many recipients is "bulk"
-  uint64_t many_recipient_messages = 5;   // more bulk messages than this in an hour: trip
-  uint64_t account_ips = 5;               // an SMTP-AUTH account sending from more IPs in an hour
-  uint64_t failed_logins = 5;             // failed logins for an account within an hour...
+  uint64_t many_recipients = 50;            // a message with this many recipients is "bulk"
+  uint64_t many_recipient_messages = 5;     // more bulk messages than this in an hour: trip
+  uint64_t account_ips = 5;                 // an SMTP-AUTH account sending from more IPs in an hour
+  uint64_t failed_logins = 5;               // failed logins for an account within an hour...
   uint64_t after_failures_recipients = 20;  // ...then more recipients than this in 10 min
-  uint64_t random_sender_min = 20;        // messages in 10 min before the share counts
-  double random_sender_share = 0.5;       // share of random-looking sender local parts
-  uint64_t fail_share_min = 50;           // delivery outcomes in an hour before the share counts
-  double fail_share = 0.5;                // share of deferrals and bounces
+  uint64_t random_sender_min = 20;          // messages in 10 min before the share counts
+  double random_sender_share = 0.5;         // share of random-looking sender local parts
+  uint64_t fail_share_min = 50;             // delivery outcomes in an hour before the share counts
+  double fail_share = 0.5;                  // share of deferrals and bounces
 };
 
 struct DetectorLimits {

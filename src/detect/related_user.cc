@@ -17,10 +17,8 @@ std::string list_logins(LoginCounts logins, uint32_t others) {
   constexpr size_t kShown = 3;
   std::vector<std::string> parts;
   for (size_t i = 0; i < logins.size(); ++i) {
-    if (i < kShown)
-      parts.push_back(fmt::format("{} ({})", logins[i].first, logins[i].second));
-    else
-      others += logins[i].second;
+    if (i < kShown) parts.push_back(fmt::format("{} ({})", logins[i].first, logins[i].second));
+    else others += logins[i].second;
   }
   if (others) parts.push_back(fmt::format("others ({})", others));
   std::string text = parts.front();
@@ -40,10 +38,8 @@ void SubmitterTally::add(std::string_view login) {
       ++count;
       return;
     }
-  if (logins_.size() < kMaxLogins)
-    logins_.emplace_back(std::string(login), 1);
-  else
-    ++others_;
+  if (logins_.size() < kMaxLogins) logins_.emplace_back(std::string(login), 1);
+  else ++others_;
 }
 
 RelatedUser decide_related_user(std::string_view script_dir, const SubmitterTally& tally) {
@@ -58,9 +54,8 @@ RelatedUser decide_related_user(std::string_view script_dir, const SubmitterTall
   }
   uint32_t total = tally.others();
   for (const auto& e : logins) total += e.second;
-  auto top = std::max_element(logins.begin(), logins.end(), [](const auto& a, const auto& b) {
-    return a.second < b.second;
-  });
+  auto top =
+      std::max_element(logins.begin(), logins.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
   if (top->second == total ||
       (top->second >= kDominantMinimum && double(top->second) >= kDominantShare * double(total)))
     return {top->first, ""};

@@ -32,8 +32,9 @@ TEST(RelatedUser, DisagreementHoldsNoUserAndSaysWhy) {
   EXPECT_EQ(r.note,
             "submissions name userx1 (40) and news (3): no user held with it; hold user:userx1 if it is the culprit");
   r = decide_related_user("/srv/app", tally({{"a", 5}, {"b", 4}, {"c", 3}, {"d", 2}, {"e", 1}}));
-  EXPECT_EQ(r.note, "submissions name a (5), b (4), c (3) and others (3): no user held with it; hold user:a if it is "
-                    "the culprit");
+  EXPECT_EQ(r.note,
+            "submissions name a (5), b (4), c (3) and others (3): no user held with it; hold user:a if it is "
+            "the culprit");
 }
 
 TEST(RelatedUser, TheHomeOwnerCountsAndOthersDoNot) {
@@ -43,8 +44,9 @@ TEST(RelatedUser, TheHomeOwnerCountsAndOthersDoNot) {
   EXPECT_EQ(r.note, "");
   r = decide_related_user("/home/userx1/public_html/wp", tally({{"news", 3}}));
   EXPECT_EQ(r.user, "");
-  EXPECT_EQ(r.note, "submissions name news (3), but the directory lies in userx1's home: no user held with it; "
-                    "hold user:userx1 if it is the culprit");
+  EXPECT_EQ(r.note,
+            "submissions name news (3), but the directory lies in userx1's home: no user held with it; "
+            "hold user:userx1 if it is the culprit");
 }
 
 TEST(RelatedUser, NoSubmissionsNoUser) {

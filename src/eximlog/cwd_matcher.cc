@@ -18,8 +18,7 @@ bool is_submission_cwd(std::string_view dir, std::string_view args) {
     size_t end = args.find(' ', i);
     if (end == std::string_view::npos) end = args.size();
     std::string_view a = args.substr(i, end - i);
-    if (a.starts_with("-M") || a.starts_with("-q") || a.starts_with("-R") || a.starts_with("-S") ||
-        a.starts_with("-E"))
+    if (a.starts_with("-M") || a.starts_with("-q") || a.starts_with("-R") || a.starts_with("-S") || a.starts_with("-E"))
       return false;
     if (a.starts_with("-b") && a != "-bm" && a != "-bs" && a != "-bS") return false;
     i = end + 1;
@@ -72,9 +71,9 @@ uint32_t CwdMatcher::take(CivilSeconds time, uint32_t pid, std::string_view logi
   if (fifo_.empty()) return token;
   // Two users' scripts submitting in the same seconds: a script in the login's own home is far
   // likelier its own than the oldest line, which may be the other user's.
-  auto own = login.empty() ? fifo_.end() : std::find_if(fifo_.begin(), fifo_.end(), [&](const Unpaired& u) {
-    return u.home_login == login;
-  });
+  auto own = login.empty()
+                 ? fifo_.end()
+                 : std::find_if(fifo_.begin(), fifo_.end(), [&](const Unpaired& u) { return u.home_login == login; });
   if (own == fifo_.end()) own = fifo_.begin();
   token = own->cwd.token;
   fifo_.erase(own);

@@ -25,13 +25,12 @@ int two_digits(const char* p) {
 
 // "YYYY-MM-DD HH:MM:SS" without allocation; hot path, so no std::optional detour.
 bool parse_timestamp(sv s, CivilSeconds& out) {
-  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':')
-    return false;
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':') return false;
   const char* p = s.data();
   int y1 = two_digits(p), y2 = two_digits(p + 2), mo = two_digits(p + 5), d = two_digits(p + 8);
   int h = two_digits(p + 11), mi = two_digits(p + 14), sec = two_digits(p + 17);
-  if (y1 < 0 || y2 < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
-      mi > 59 || sec < 0 || sec > 60)
+  if (y1 < 0 || y2 < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
+      sec > 60)
     return false;
   // Consecutive lines nearly always share the date: remember the last one's day number.
   thread_local int last_date = -1;
@@ -312,7 +311,10 @@ void classify_text(sv t, LogLine& out, LineFields fields) {
   const bool all = fields == LineFields::All;
   if (t.size() >= 3 && t[2] == ' ') {
     char a = t[0], b = t[1];
-    if (a == '<' && b == '=') { out.kind = LineKind::Arrival; return parse_arrival(t, out); }
+    if (a == '<' && b == '=') {
+      out.kind = LineKind::Arrival;
+      return parse_arrival(t, out);
+    }
     if (a == '(' && b == '=') {
       out.kind = LineKind::Arrival;
       out.fake_reject = true;
@@ -330,18 +332,33 @@ void classify_text(sv t, LogLine& out, LineFields fields) {
       out.delivery = flag;
       return parse_delivery_like(t, out, fields);
     }
-    if (a == '=' && b == '=') { out.kind = LineKind::Defer; return parse_delivery_like(t, out, fields); }
-    if (a == '*' && b == '*') { out.kind = LineKind::Bounce; return parse_delivery_like(t, out, fields); }
+    if (a == '=' && b == '=') {
+      out.kind = LineKind::Defer;
+      return parse_delivery_like(t, out, fields);
+    }
+    if (a == '*' && b == '*') {
+      out.kind = LineKind::Bounce;
+      return parse_delivery_like(t, out, fields);
+    }
   }
   switch (t.empty() ? '\0' : t[0]) {
     case 'C':
-      if (starts_with(t, "Completed")) { out.kind = LineKind::Completed; return; }
+      if (starts_with(t, "Completed")) {
+        out.kind = LineKind::Completed;
+        return;
+      }
       break;
     case 'F':
-      if (starts_with(t, "Frozen")) { out.kind = LineKind::Frozen; return; }
+      if (starts_with(t, "Frozen")) {
+        out.kind = LineKind::Frozen;
+        return;
+      }
       break;
     case 'f':
-      if (starts_with(t, "frozen by ")) { out.kind = LineKind::Frozen; return; }
+      if (starts_with(t, "frozen by ")) {
+        out.kind = LineKind::Frozen;
+        return;
+      }
       break;
     case 'c':
       if (starts_with(t, "cwd=")) return parse_cwd(t, out);
@@ -378,8 +395,7 @@ void classify_text(sv t, LogLine& out, LineFields fields) {
   // "<authenticator> authenticator failed for ...": driver names are one token.
   if (size_t sp = find_char(t, ' '); sp != npos && t.compare(sp, 26, " authenticator failed for ") == 0)
     return parse_auth_failure(t, sp, out);
-  if (starts_with(t, "rejected ") || starts_with(t, "temporarily rejected "))
-    return parse_rejection(t, 0, out, fields);
+  if (starts_with(t, "rejected ") || starts_with(t, "temporarily rejected ")) return parse_rejection(t, 0, out, fields);
   if (starts_with(t, "H=")) {  // "H=... [temporarily ]rejected ..."
     size_t rej = t.find(" rejected ");
     if (rej != npos) {
@@ -422,7 +438,10 @@ size_t parse_host_field(std::string_view s, LogLine& out) {
     if (!tok.empty() && tok[0] == '(') {
       // HELO: normally one token; tolerate spaces up to the closing parenthesis.
       size_t close = s.find(") ", pos);
-      if (tok.back() != ')' && close != npos) { end = close + 1; tok = s.substr(pos, end - pos); }
+      if (tok.back() != ')' && close != npos) {
+        end = close + 1;
+        tok = s.substr(pos, end - pos);
+      }
       out.helo = tok.substr(1, tok.size() >= 2 && tok.back() == ')' ? tok.size() - 2 : tok.size() - 1);
     } else if (sv ip; bracketed_ip(tok, ip)) {
       out.host_ip = ip;

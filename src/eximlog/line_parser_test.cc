@@ -94,7 +94,8 @@ TEST(LineParser, DeliveryShapes) {
   auto blackhole = parse("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 => :blackhole: <x@acme.example> R=virtual_aliases");
   EXPECT_EQ(blackhole.address, ":blackhole:");
   EXPECT_EQ(blackhole.original, "x@acme.example");
-  auto pipe = parse("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 => |/usr/bin/prog -x arg <p@acme.example> R=r T=address_pipe");
+  auto pipe =
+      parse("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 => |/usr/bin/prog -x arg <p@acme.example> R=r T=address_pipe");
   EXPECT_EQ(pipe.address, "|/usr/bin/prog -x arg");
   EXPECT_EQ(pipe.transport, "address_pipe");
   auto cut = parse("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 >> d@e.test R=r T=t H=h [1.1.1.1]");
@@ -216,8 +217,7 @@ TEST(LineParser, BadInputIsUnparsedNotFatal) {
 
 TEST(LineParser, RecipientListWithQuotedLocalPart) {
   std::vector<std::string> got;
-  for_each_recipient(R"(a@b "tuition portal <x"@gmail.test c@d)",
-                     [&](std::string_view a) { got.emplace_back(a); });
+  for_each_recipient(R"(a@b "tuition portal <x"@gmail.test c@d)", [&](std::string_view a) { got.emplace_back(a); });
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[1], R"("tuition portal <x"@gmail.test)");
 }
@@ -240,19 +240,27 @@ void expect_essential_agrees(std::string_view line) {
   bool skipped = outcome || all.kind == LineKind::Connection || all.kind == LineKind::Reject ||
                  all.kind == LineKind::CpanelIdentification;
   if (skipped) return;
-  for (auto [e, a] : {std::pair{essential.host_ip, all.host_ip}, {essential.helo, all.helo},
-                      {essential.ident, all.ident}, {essential.auth_id, all.auth_id},
-                      {essential.protocol, all.protocol}, {essential.subject, all.subject},
-                      {essential.router, all.router}, {essential.recipients, all.recipients},
-                      {essential.cwd, all.cwd}, {essential.reason, all.reason}, {essential.sender, all.sender}})
+  for (auto [e, a] : {std::pair{essential.host_ip, all.host_ip},
+                      {essential.helo, all.helo},
+                      {essential.ident, all.ident},
+                      {essential.auth_id, all.auth_id},
+                      {essential.protocol, all.protocol},
+                      {essential.subject, all.subject},
+                      {essential.router, all.router},
+                      {essential.recipients, all.recipients},
+                      {essential.cwd, all.cwd},
+                      {essential.reason, all.reason},
+                      {essential.sender, all.sender}})
     EXPECT_EQ(e, a) << line;
   EXPECT_EQ(essential.size, all.size) << line;
 }
 
 TEST(LineParser, EssentialFieldsSkipOnlyWhatTheyDocument) {
   LogLine l;
-  parse_line("2026-11-01 10:02:04 [4122] 1tAbCd-0001AB-Xy => a@b.example <A@b.example> R=dnslookup "
-             "T=remote_smtp H=mx.b.example [192.0.2.7] C=\"250 OK\"", l, LineFields::Essential);
+  parse_line(
+      "2026-11-01 10:02:04 [4122] 1tAbCd-0001AB-Xy => a@b.example <A@b.example> R=dnslookup "
+      "T=remote_smtp H=mx.b.example [192.0.2.7] C=\"250 OK\"",
+      l, LineFields::Essential);
   EXPECT_EQ(l.kind, LineKind::Delivery);
   EXPECT_EQ(l.address, "a@b.example");
   EXPECT_EQ(l.original, "A@b.example");
@@ -292,8 +300,8 @@ void check_real_log(const std::string& name) {
     }
   }
   EXPECT_GT(lines, 50);
-  for (LineKind k : {LineKind::Arrival, LineKind::Delivery, LineKind::Completed, LineKind::Cwd,
-                     LineKind::RejectRcpt, LineKind::AuthFailure, LineKind::Connection})
+  for (LineKind k : {LineKind::Arrival, LineKind::Delivery, LineKind::Completed, LineKind::Cwd, LineKind::RejectRcpt,
+                     LineKind::AuthFailure, LineKind::Connection})
     EXPECT_GT(kinds[k], 0) << "no " << line_kind_name(k) << " line in " << name;
 }
 

@@ -9,22 +9,22 @@
 namespace sw::eximlog {
 
 enum class LineKind : uint8_t {
-  Unparsed,      // no valid prefix: garbage, a truncated line, an unknown format
-  Continuation,  // no timestamp but clearly continues the previous entry (indent, "...")
-  Arrival,       // "<=" (and "(=", accepted with a fake rejection)
-  Delivery,      // "=>" first address, "->" further address, ">>" cutthrough, "*>" suppressed
-  Defer,         // "==" temporary failure
-  Bounce,        // "**" permanent failure
-  Completed,     // spool files removed
-  Frozen,        // "Frozen", "frozen by ACL", "frozen by <user>"
-  Cwd,           // "cwd=<dir> N args: ..." (+arguments); carries no message id
-  RejectRcpt,    // "[temporarily ]rejected RCPT <x>: ..."
-  Reject,        // other ACL rejections: MAIL, connection, EHLO, DATA, after DATA, AUTH, ...
-  AuthFailure,   // "<authenticator> authenticator failed for ..."
-  Connection,    // "SMTP connection from ...", "no MAIL in ...", lost, refused
-  QueueRun,      // "Start queue run" / "End queue run"
+  Unparsed,              // no valid prefix: garbage, a truncated line, an unknown format
+  Continuation,          // no timestamp but clearly continues the previous entry (indent, "...")
+  Arrival,               // "<=" (and "(=", accepted with a fake rejection)
+  Delivery,              // "=>" first address, "->" further address, ">>" cutthrough, "*>" suppressed
+  Defer,                 // "==" temporary failure
+  Bounce,                // "**" permanent failure
+  Completed,             // spool files removed
+  Frozen,                // "Frozen", "frozen by ACL", "frozen by <user>"
+  Cwd,                   // "cwd=<dir> N args: ..." (+arguments); carries no message id
+  RejectRcpt,            // "[temporarily ]rejected RCPT <x>: ..."
+  Reject,                // other ACL rejections: MAIL, connection, EHLO, DATA, after DATA, AUTH, ...
+  AuthFailure,           // "<authenticator> authenticator failed for ..."
+  Connection,            // "SMTP connection from ...", "no MAIL in ...", lost, refused
+  QueueRun,              // "Start queue run" / "End queue run"
   CpanelIdentification,  // cPanel's "SMTP connection identification"/"Sender identification"
-  Other,         // valid prefix, text we keep but do not interpret
+  Other,                 // valid prefix, text we keep but do not interpret
 };
 
 const char* line_kind_name(LineKind kind);
@@ -35,12 +35,12 @@ enum class DeliveryFlag : uint8_t { None, Normal, Further, Cutthrough, Suppresse
 struct LogLine {
   LineKind kind = LineKind::Unparsed;
   DeliveryFlag delivery = DeliveryFlag::None;
-  bool fake_reject = false;     // "(=" arrival
-  bool temporary = false;       // "temporarily rejected"
+  bool fake_reject = false;  // "(=" arrival
+  bool temporary = false;    // "temporarily rejected"
   bool has_timezone = false;
-  bool truncated_rcpts = false; // "for" list ended in <trunc>
+  bool truncated_rcpts = false;  // "for" list ended in <trunc>
 
-  CivilSeconds time = 0;        // wall clock as logged (zone applied when logged with one)
+  CivilSeconds time = 0;  // wall clock as logged (zone applied when logged with one)
   uint16_t millis = 0;
   uint32_t pid = 0;             // 0 when +pid is not logged
   std::string_view message_id;  // empty when the line carries none
@@ -55,11 +55,11 @@ struct LogLine {
 
   // Host information (H=...): client IP is the last [..] of H=, without the port.
   std::string_view host_ip;
-  std::string_view helo;        // "(helo)" part when shown
-  std::string_view host_name;   // verified name when shown
+  std::string_view helo;       // "(helo)" part when shown
+  std::string_view host_name;  // verified name when shown
 
-  std::string_view ident;       // U= (local login for local submissions)
-  std::string_view auth;        // A= authenticator[:id]; auth_id is the part after ':'
+  std::string_view ident;  // U= (local login for local submissions)
+  std::string_view auth;   // A= authenticator[:id]; auth_id is the part after ':'
   std::string_view auth_id;
   std::string_view protocol;    // P= on arrivals
   std::string_view subject;     // T="..." on arrivals, still escaped (see unescape_exim)
@@ -74,8 +74,6 @@ struct LogLine {
 
 // A message handed to Exim on this host (sendmail, PHP mail()): a "local..." protocol and no
 // client host.
-inline bool is_local_submission(const LogLine& l) {
-  return l.host_ip.empty() && l.protocol.starts_with("local");
-}
+inline bool is_local_submission(const LogLine& l) { return l.host_ip.empty() && l.protocol.starts_with("local"); }
 
 }  // namespace sw::eximlog

@@ -22,7 +22,8 @@ int base62_value(char c) {
 static unsigned alnum_mask16(const char* p) {
   __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   auto in_range = [](__m128i x, char lo, char hi) {
-    return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(char(lo - 1))), _mm_cmplt_epi8(x, _mm_set1_epi8(char(hi + 1))));
+    return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(char(lo - 1))),
+                         _mm_cmplt_epi8(x, _mm_set1_epi8(char(hi + 1))));
   };
   __m128i folded = _mm_or_si128(v, _mm_set1_epi8(0x20));  // A-Z onto a-z
   return unsigned(_mm_movemask_epi8(_mm_or_si128(in_range(v, '0', '9'), in_range(folded, 'a', 'z'))));
@@ -46,11 +47,9 @@ bool is_message_id(std::string_view s) {
   return false;
 #else
   if (s.size() == kOldIdLength)
-    return s[6] == '-' && s[13] == '-' && alnum_run(s, 0, 6) && alnum_run(s, 7, 13) &&
-           alnum_run(s, 14, 16);
+    return s[6] == '-' && s[13] == '-' && alnum_run(s, 0, 6) && alnum_run(s, 7, 13) && alnum_run(s, 14, 16);
   if (s.size() == kNewIdLength)
-    return s[6] == '-' && s[18] == '-' && alnum_run(s, 0, 6) && alnum_run(s, 7, 18) &&
-           alnum_run(s, 19, 23);
+    return s[6] == '-' && s[18] == '-' && alnum_run(s, 0, 6) && alnum_run(s, 7, 18) && alnum_run(s, 19, 23);
   return false;
 #endif
 }

@@ -68,8 +68,8 @@ TEST(MessageId, SplitSubdirectoryAndTimeOfBothForms) {
 
 TEST(MessageId, DecodesReceptionTime) {
   // "1FZ8zt": 1*62^5 + 15*62^4 + 35*62^3 + 8*62^2 + 61*62 + 55
-  EXPECT_EQ(message_id_time("1FZ8zt-0005lz-E7"), 1 * 916132832LL + 15 * 14776336LL + 35 * 238328LL +
-                                                     8 * 3844LL + 61 * 62LL + 55);
+  EXPECT_EQ(message_id_time("1FZ8zt-0005lz-E7"),
+            1 * 916132832LL + 15 * 14776336LL + 35 * 238328LL + 8 * 3844LL + 61 * 62LL + 55);
 }
 
 }  // namespace sw::eximlog

@@ -16,8 +16,7 @@ namespace {
 constexpr size_t kReadChunk = 4u << 20;
 }
 
-LogFollower::LogFollower(std::string path, bool from_start)
-    : path_(std::move(path)), buffer_(kReadChunk) {
+LogFollower::LogFollower(std::string path, bool from_start) : path_(std::move(path)), buffer_(kReadChunk) {
   // "The end" is the end now; a log that does not exist yet is new, so it is read from 0.
   open_current(!from_start);
 }
@@ -31,7 +30,8 @@ LogFollower::~LogFollower() {
 void LogFollower::wait(std::chrono::milliseconds timeout) {
   size_t slash = path_.rfind('/');
   std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash);
-  std::string_view base = slash == std::string::npos ? std::string_view(path_) : std::string_view(path_).substr(slash + 1);
+  std::string_view base =
+      slash == std::string::npos ? std::string_view(path_) : std::string_view(path_).substr(slash + 1);
   if (!inotify_tried_) {
     inotify_tried_ = true;
     inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -183,7 +183,8 @@ void LogFollower::flush_partial(const std::function<void(std::string_view)>& on_
 }
 
 void LogFollower::check_rotation(const std::function<void(std::string_view)>& on_line, size_t* lines) {
-  struct stat by_path {}, by_fd {};
+  struct stat by_path {
+  }, by_fd{};
   bool path_ok = ::stat(path_.c_str(), &by_path) == 0;
   if (::fstat(fd_, &by_fd) == 0 && uint64_t(by_fd.st_size) < offset_) {
     ++stats_.truncations;  // copytruncate: the same file starts again
@@ -196,7 +197,7 @@ void LogFollower::check_rotation(const std::function<void(std::string_view)>& on
     ++stats_.rotations;
     flush_partial(on_line, lines);
     if (old_fd_ >= 0) *lines += drain_old(on_line, true);  // a second rotation within the grace
-    old_fd_ = fd_;  // keep the old file a little longer for late writers
+    old_fd_ = fd_;                                         // keep the old file a little longer for late writers
     old_offset_ = offset_;
     old_until_ = std::chrono::steady_clock::now() + kRotationGrace;
     fd_ = -1;

@@ -21,8 +21,8 @@ namespace sw::follow {
 struct FollowerStats {
   uint64_t lines = 0;
   uint64_t bytes = 0;
-  uint64_t rotations = 0;     // renamed away and reopened
-  uint64_t truncations = 0;   // copytruncate
+  uint64_t rotations = 0;    // renamed away and reopened
+  uint64_t truncations = 0;  // copytruncate
   uint64_t open_failures = 0;
 };
 

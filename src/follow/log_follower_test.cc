@@ -15,9 +15,7 @@
 namespace sw::follow {
 namespace {
 
-void append(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::app) << text;
-}
+void append(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::app) << text; }
 
 std::vector<std::string> drain(LogFollower& f) {
   std::vector<std::string> out;
@@ -88,10 +86,10 @@ TEST(LogFollower, RenameRotationLosesNothing) {
   append(log, "a\n");
   LogFollower f(log, true);
   EXPECT_EQ(drain(f).size(), 1u);
-  append(log, "b\n");                                  // not yet read...
-  std::filesystem::rename(log, log + ".1");            // ...when the log is rotated
-  append(log + ".1", "c\n");                           // Exim still writes to the old file
-  append(log, "d\n");                                  // then opens the new one
+  append(log, "b\n");                        // not yet read...
+  std::filesystem::rename(log, log + ".1");  // ...when the log is rotated
+  append(log + ".1", "c\n");                 // Exim still writes to the old file
+  append(log, "d\n");                        // then opens the new one
   EXPECT_EQ(drain(f), (std::vector<std::string>{"b", "c", "d"}));
   EXPECT_EQ(f.stats().rotations, 1u);
 }

@@ -33,9 +33,7 @@ class BufferPool : public std::enable_shared_from_this<BufferPool> {
     if (!buf) buf = new std::string;
     if (buf->size() < size) buf->resize(size);
     // The deleter holds the pool, so a block may outlive the source that produced it.
-    return std::shared_ptr<std::string>(buf, [pool = shared_from_this()](std::string* b) {
-      pool->give_back(b);
-    });
+    return std::shared_ptr<std::string>(buf, [pool = shared_from_this()](std::string* b) { pool->give_back(b); });
   }
   static std::shared_ptr<BufferPool> make() { return std::make_shared<BufferPool>(); }
 
@@ -212,8 +210,7 @@ class FdSource : public LineBlocker {
 // inflated up to there is handed out, as zcat does.
 class GzipSource : public LineBlocker {
  public:
-  GzipSource(int fd, bool owned, std::string name, size_t index, size_t block_size, uint64_t total,
-             Peeked peeked = {})
+  GzipSource(int fd, bool owned, std::string name, size_t index, size_t block_size, uint64_t total, Peeked peeked = {})
       : LineBlocker(std::move(name), index, block_size), fd_(fd), owned_(owned), total_(total), in_(1 << 18),
         peeked_(std::move(peeked)) {
     std::memset(&zs_, 0, sizeof zs_);
@@ -337,8 +334,7 @@ Peeked peek_two_bytes(int fd, const std::string& name) {
 }
 
 // Stdin, a pipe or a FIFO, plain or gzip (by its first bytes, as for files).
-std::unique_ptr<ByteSource> open_stream(int fd, bool owned, const std::string& name, size_t index,
-                                        size_t block_size) {
+std::unique_ptr<ByteSource> open_stream(int fd, bool owned, const std::string& name, size_t index, size_t block_size) {
   Peeked peeked = peek_two_bytes(fd, name);
   if (is_gzip_magic(peeked.bytes))
     return std::make_unique<GzipSource>(fd, owned, name, index, block_size, 0, std::move(peeked));

@@ -63,8 +63,7 @@ class ByteSource {
 // Opens "-" as stdin, a gzip file or stream by its magic bytes (not its name), anything else
 // as text. Pipes and FIFOs are gzip-checked by reading their first two bytes, which the
 // source then hands out first.
-std::unique_ptr<ByteSource> open_source(const std::string& path, size_t input_index,
-                                        size_t block_size = 4 << 20);
+std::unique_ptr<ByteSource> open_source(const std::string& path, size_t input_index, size_t block_size = 4 << 20);
 
 // Reads the first complete line of a regular file (decompressing if needed); "" when empty,
 // and for pipes and FIFOs, which must not be read before the real read.

@@ -238,9 +238,8 @@ std::string varied_lines(size_t n) {
   uint64_t x = 88172645463325252ull;
   for (size_t i = 0; i < n; ++i) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    s += "2026-11-01 10:" + std::to_string(10 + i % 50) + ":00 1tAAAA-" + std::to_string(x % 1000000) +
-         "-AA <= user" + std::to_string(x % 977) + "@host" + std::to_string(x % 31) + ".example S=" +
-         std::to_string(x % 100000) + "\n";
+    s += "2026-11-01 10:" + std::to_string(10 + i % 50) + ":00 1tAAAA-" + std::to_string(x % 1000000) + "-AA <= user" +
+         std::to_string(x % 977) + "@host" + std::to_string(x % 31) + ".example S=" + std::to_string(x % 100000) + "\n";
   }
   return s;
 }
@@ -273,8 +272,7 @@ TEST(ByteSource, DamagedGzipIsReadUpToTheDamageLikeZcat) {
     std::string what, bytes;
   };
   std::vector<Damage> cases;
-  for (size_t cut : {size_t(100), gz.size() / 10, gz.size() / 2 - 3, gz.size() * 9 / 10, gz.size() - 6,
-                     gz.size() - 1})
+  for (size_t cut : {size_t(100), gz.size() / 10, gz.size() / 2 - 3, gz.size() * 9 / 10, gz.size() - 6, gz.size() - 1})
     cases.push_back({"cut at " + std::to_string(cut), gz.substr(0, cut)});
   for (size_t at : {gz.size() / 3, gz.size() * 3 / 4, gz.size() - 6}) {  // deflate data, 2nd member, its CRC
     std::string flipped = gz;
@@ -346,7 +344,8 @@ TEST(ByteSource, GarbageAfterTheLastMemberIsNamed) {
   EXPECT_EQ(read_all(*src), data);
   std::string why = src->shortfall(3000);
   EXPECT_NE(why.find("after the gzip member that ends at compressed byte " + std::to_string(gz.size())),
-            std::string::npos) << why;
+            std::string::npos)
+      << why;
 }
 
 // stdin and pipes: gzip is recognised by its magic there too, and damage in it is handled alike.
@@ -362,8 +361,8 @@ TEST(ByteSource, ADamagedGzipInAPipeIsReadUpToTheDamage) {
   EXPECT_GE(whole_lines(text), zcat_whole_lines(path));
   EXPECT_GT(whole_lines(text), 10000u);
   EXPECT_TRUE(data.starts_with(text));
-  EXPECT_NE(src->shortfall(whole_lines(text)).find("compressed byte " + std::to_string(cut.size())),
-            std::string::npos) << src->shortfall(whole_lines(text));
+  EXPECT_NE(src->shortfall(whole_lines(text)).find("compressed byte " + std::to_string(cut.size())), std::string::npos)
+      << src->shortfall(whole_lines(text));
 }
 
 }  // namespace

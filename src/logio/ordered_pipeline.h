@@ -163,7 +163,7 @@ class OrderedPipeline {
     notify_everyone();
   }
 
-  public:
+ public:
   // Inputs that ended early, one message each; read after run().
   const std::vector<std::string>& warnings() const { return warnings_; }
 

@@ -72,10 +72,11 @@ TEST(OrderedPipeline, WorkerErrorIsRethrownAfterTheBlocksBeforeIt) {
     uneven_parse(b, out);
   });
   uint64_t last_position = 0;
-  EXPECT_THROW(pipeline.run(sources, [&](Batch& b) {
-    EXPECT_GT(b.position, last_position);
-    last_position = b.position;
-  }),
+  EXPECT_THROW(pipeline.run(sources,
+                            [&](Batch& b) {
+                              EXPECT_GT(b.position, last_position);
+                              last_position = b.position;
+                            }),
                std::runtime_error);
   EXPECT_LE(last_position, 40000u);
 }

@@ -92,8 +92,10 @@ std::string answer(std::string_view head, const WatchMetrics& metrics) {
   target = target.substr(0, target.find(' '));
   std::string_view path = target.substr(0, target.find('?'));
   auto reply = [&](const char* status, const std::string& body) {
-    std::string out = fmt::format("HTTP/1.1 {}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-                                  "Content-Length: {}\r\nConnection: close\r\n\r\n", status, body.size());
+    std::string out = fmt::format(
+        "HTTP/1.1 {}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        status, body.size());
     if (method != "HEAD") out += body;
     return out;
   };
@@ -218,8 +220,8 @@ void MetricsServer::Impl::serve() {
     }
     int timeout_ms = -1;
     if (next_deadline != Clock::time_point::max())
-      timeout_ms = int(std::clamp<int64_t>(
-          std::chrono::ceil<std::chrono::milliseconds>(next_deadline - now).count(), 0, 1000));
+      timeout_ms =
+          int(std::clamp<int64_t>(std::chrono::ceil<std::chrono::milliseconds>(next_deadline - now).count(), 0, 1000));
     if (::poll(polled.data(), polled.size(), timeout_ms) < 0 && errno != EINTR) return;
     if (polled[0].revents) return;  // stop()
     now = Clock::now();

@@ -63,7 +63,7 @@ TEST(MetricsTest, TypeRatesCountTheTrailingMinute) {
   EXPECT_EQ(r.last_minute()[0], 0u);
   r.sample(1000, c);
   EXPECT_EQ(r.last_minute()[0], 0u);  // one sample: no rate yet
-  for (int s = 1; s <= 120; ++s) {     // 10 script messages a second for two minutes
+  for (int s = 1; s <= 120; ++s) {    // 10 script messages a second for two minutes
     c[size_t(detect::ActorType::Script)] += 10;
     if (s % 2 == 0) c[size_t(detect::ActorType::ClientIp)] += 1;
     r.sample(1000 + s, c);
@@ -262,7 +262,8 @@ TEST(MetricsServerTest, ABusyPortIsAClearError) {
   std::string error;
   EXPECT_FALSE(server.start("127.0.0.1:" + std::to_string(port), &error));
   EXPECT_NE(error.find("cannot listen on 127.0.0.1:" + std::to_string(port) + ": Address already in use"),
-            std::string::npos) << error;
+            std::string::npos)
+      << error;
   ::close(holder);
   MetricsServer elsewhere(sample_metrics());
   EXPECT_FALSE(elsewhere.start("0.0.0.0:" + std::to_string(port), &error));

@@ -50,7 +50,8 @@ std::vector<ActionOutcome> parse_action_output(EximAction action, const std::vec
 std::vector<ActionOutcome> run_exim_action(EximRunner& exim, EximAction action, const std::vector<std::string>& ids) {
   std::vector<ActionOutcome> outcomes;
   for (size_t start = 0; start < ids.size(); start += kIdsPerCall) {
-    std::vector<std::string> batch(ids.begin() + long(start), ids.begin() + long(std::min(ids.size(), start + kIdsPerCall)));
+    std::vector<std::string> batch(ids.begin() + long(start),
+                                   ids.begin() + long(std::min(ids.size(), start + kIdsPerCall)));
     std::vector<std::string> args = {flag_of(action)};
     args.insert(args.end(), batch.begin(), batch.end());
     EximCommandResult result = exim.run(args);
@@ -58,7 +59,8 @@ std::vector<ActionOutcome> run_exim_action(EximRunner& exim, EximAction action, 
       for (const std::string& id : batch) outcomes.push_back({id, false, result.output});
       continue;
     }
-    for (ActionOutcome& outcome : parse_action_output(action, batch, result.output)) outcomes.push_back(std::move(outcome));
+    for (ActionOutcome& outcome : parse_action_output(action, batch, result.output))
+      outcomes.push_back(std::move(outcome));
   }
   return outcomes;
 }

@@ -29,7 +29,7 @@ std::vector<ActionOutcome> parse_action_output(EximAction action, const std::vec
 struct FreezeMatchingResult {
   size_t matched = 0;
   size_t already_frozen = 0;
-  std::vector<ActionOutcome> outcomes;  // only for messages that needed freezing
+  std::vector<ActionOutcome> outcomes;   // only for messages that needed freezing
   std::vector<std::string> not_checked;  // a regex hit its match limit on these: left alone
 };
 

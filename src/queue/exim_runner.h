@@ -8,8 +8,8 @@
 namespace sw::queue {
 
 struct EximCommandResult {
-  int exit_code = -1;   // -1: could not run at all
-  std::string output;   // stdout and stderr, interleaved
+  int exit_code = -1;  // -1: could not run at all
+  std::string output;  // stdout and stderr, interleaved
 };
 
 class EximRunner {

@@ -36,9 +36,8 @@ void count_recipient_domains(const spool::SpoolHeader& header, MessageFacts& out
     }
   out.pending_recipients = domains.size();
   auto less = [](std::string_view a, std::string_view b) {
-    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-      return ascii_lower(x) < ascii_lower(y);
-    });
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                        [](char x, char y) { return ascii_lower(x) < ascii_lower(y); });
   };
   std::sort(domains.begin(), domains.end(), less);
   for (size_t i = 0; i < domains.size();) {

@@ -16,13 +16,13 @@ struct MessageFacts {
   std::string auth_account;  // lower-cased SMTP AUTH id, empty if none
   std::string login;         // owner line: caller login
   int64_t uid = 0;
-  std::string sender;        // lower-cased envelope sender, "<>" for a bounce
+  std::string sender;  // lower-cased envelope sender, "<>" for a bounce
   std::string sender_domain;
   std::string sender_local_part;
-  std::string client_ip;     // empty for local submissions
+  std::string client_ip;  // empty for local submissions
   std::string helo;
-  std::string subject;       // raw (not RFC 2047 decoded), capped, controls masked
-  std::string script;        // X-PHP-Script path (without " for <ip>") or X-PHP-Originating-Script
+  std::string subject;           // raw (not RFC 2047 decoded), capped, controls masked
+  std::string script;            // X-PHP-Script path (without " for <ip>") or X-PHP-Originating-Script
   std::string failed_recipient;  // bounces: first X-Failed-Recipients address
   std::string first_recipient;   // lower-cased first pending recipient
   std::vector<std::pair<std::string, size_t>> recipient_domains;  // pending recipients per domain

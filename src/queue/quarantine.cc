@@ -68,12 +68,18 @@ bool copy_into_batch(const SpoolSource& spool, const std::string& relative, cons
   std::string bytes;
   struct stat st;
   if (!read_regular_file(fd.get(), bytes, &st)) {
-    *error = errno == EINVAL ? source + " is not a regular file"
-                             : "cannot read " + source + ": " + std::strerror(errno);
+    *error =
+        errno == EINVAL ? source + " is not a regular file" : "cannot read " + source + ": " + std::strerror(errno);
     return false;
   }
-  QuarantinedFile file{role, source, id + "." + role, uint64_t(bytes.size()), uint32_t(st.st_mode & 07777),
-                       uint32_t(st.st_uid), uint32_t(st.st_gid), sha256_hex(bytes)};
+  QuarantinedFile file{role,
+                       source,
+                       id + "." + role,
+                       uint64_t(bytes.size()),
+                       uint32_t(st.st_mode & 07777),
+                       uint32_t(st.st_uid),
+                       uint32_t(st.st_gid),
+                       sha256_hex(bytes)};
   if (!write_file_at(batch_fd, file.stored_name, file.stored_name, bytes, 0600, -1, -1, error)) return false;
   message.files.push_back(std::move(file));
   return true;
@@ -272,15 +278,27 @@ nlohmann::json manifest_to_json(const Manifest& m) {
   for (const QuarantinedMessage& message : m.messages) {
     nlohmann::json files = nlohmann::json::array();
     for (const QuarantinedFile& f : message.files)
-      files.push_back({{"role", f.role}, {"original_path", json_bytes(f.original_path)},
-                       {"stored_name", json_bytes(f.stored_name)}, {"size", f.size}, {"mode", f.mode}, {"uid", f.uid},
-                       {"gid", f.gid}, {"sha256", f.sha256}});
-    messages.push_back({{"id", json_bytes(message.id)}, {"removed", message.removed}, {"restored", message.restored},
-                        {"note", json_bytes(message.note)}, {"files", files}});
+      files.push_back({{"role", f.role},
+                       {"original_path", json_bytes(f.original_path)},
+                       {"stored_name", json_bytes(f.stored_name)},
+                       {"size", f.size},
+                       {"mode", f.mode},
+                       {"uid", f.uid},
+                       {"gid", f.gid},
+                       {"sha256", f.sha256}});
+    messages.push_back({{"id", json_bytes(message.id)},
+                        {"removed", message.removed},
+                        {"restored", message.restored},
+                        {"note", json_bytes(message.note)},
+                        {"files", files}});
   }
-  return {{"format", "spamwarden-quarantine-1"}, {"batch", m.batch}, {"created_at", m.created_at},
-          {"operator", json_bytes(m.operator_name)}, {"spool_dir", json_bytes(m.spool_dir)},
-          {"selection", json_bytes(m.selection)}, {"messages", messages}};
+  return {{"format", "spamwarden-quarantine-1"},
+          {"batch", m.batch},
+          {"created_at", m.created_at},
+          {"operator", json_bytes(m.operator_name)},
+          {"spool_dir", json_bytes(m.spool_dir)},
+          {"selection", json_bytes(m.selection)},
+          {"messages", messages}};
 }
 
 namespace {
@@ -302,8 +320,11 @@ bool manifest_from_json(const nlohmann::json& j, Manifest& m, std::string* error
     m.spool_dir = bytes_from_json(j.at("spool_dir")), m.selection = bytes_from_json(j.at("selection"));
     m.messages.clear();
     for (const auto& jm : j.at("messages")) {
-      QuarantinedMessage message{bytes_from_json(jm.at("id")), jm.at("removed"), jm.value("restored", false),
-                                 jm.contains("note") ? bytes_from_json(jm["note"]) : std::string(), {}};
+      QuarantinedMessage message{bytes_from_json(jm.at("id")),
+                                 jm.at("removed"),
+                                 jm.value("restored", false),
+                                 jm.contains("note") ? bytes_from_json(jm["note"]) : std::string(),
+                                 {}};
       for (const auto& jf : jm.at("files"))
         message.files.push_back({jf.at("role"), bytes_from_json(jf.at("original_path")),
                                  bytes_from_json(jf.at("stored_name")), whole_number<uint64_t>(jf, "size"),
@@ -340,8 +361,8 @@ RemoveResult quarantine_and_remove(const std::vector<spool::MessageLocation>& me
     result.error = "cannot open the spool " + spool_dir + ": " + std::strerror(errno);
     return result;
   }
-  result.manifest = {new_batch_name(now, ::getpid()), utc_timestamp(now), operator_name, spool.spool_path, selection,
-                     {}};
+  result.manifest = {
+      new_batch_name(now, ::getpid()), utc_timestamp(now), operator_name, spool.spool_path, selection, {}};
   result.batch_dir = batch_directory(state_dir, result.manifest.batch);
   if (!make_directories(result.batch_dir, 0700)) {
     result.error = "cannot create " + result.batch_dir + ": " + std::strerror(errno);

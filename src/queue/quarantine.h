@@ -30,9 +30,9 @@ struct QuarantinedFile {
 
 struct QuarantinedMessage {
   std::string id;
-  bool removed = false;    // exim confirmed the removal
+  bool removed = false;  // exim confirmed the removal
   bool restored = false;
-  std::string note;        // exim's reply or why it was not removed
+  std::string note;  // exim's reply or why it was not removed
   std::vector<QuarantinedFile> files;
 };
 

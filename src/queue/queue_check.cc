@@ -51,10 +51,9 @@ CheckResult evaluate_queue_check(const QueueReport& r, const CheckThresholds& t)
         fmt::format("{} holds {:.0f}% of the queue", plugin_text(r.top_sender), share));
   if (r.unreadable > 0) raise(kNagiosWarning, fmt::format("{} unreadable spool files", r.unreadable));
 
-  std::string text = reasons.empty()
-                         ? fmt::format("{} messages, {} frozen, {} bounces, oldest {}", r.messages, r.frozen,
-                                       r.bounces, format_duration(r.oldest_age))
-                         : fmt::format("{}", fmt::join(reasons, ", "));
+  std::string text = reasons.empty() ? fmt::format("{} messages, {} frozen, {} bounces, oldest {}", r.messages,
+                                                   r.frozen, r.bounces, format_duration(r.oldest_age))
+                                     : fmt::format("{}", fmt::join(reasons, ", "));
   std::string perfdata = fmt::format(
       "queue={};{};{};0; frozen={};{};{};0; bounces={};;;0; oldest={}s;{};{};0; top_sender_share={:.1f}%;{};{};0;100 "
       "unreadable={};;;0;",

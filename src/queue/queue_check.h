@@ -14,9 +14,9 @@ enum NagiosStatus : int { kNagiosOk = 0, kNagiosWarning = 1, kNagiosCritical = 2
 struct CheckThresholds {
   uint64_t warn_total = 100, crit_total = 500;
   std::optional<uint64_t> warn_frozen, crit_frozen;
-  std::optional<int64_t> warn_age, crit_age;         // seconds, oldest message
-  std::optional<double> warn_share, crit_share;      // percent held by the top blamed actor
-  uint64_t share_min_messages = 20;  // below this a "share" means nothing (1 message = 100%)
+  std::optional<int64_t> warn_age, crit_age;     // seconds, oldest message
+  std::optional<double> warn_share, crit_share;  // percent held by the top blamed actor
+  uint64_t share_min_messages = 20;              // below this a "share" means nothing (1 message = 100%)
 };
 
 struct CheckResult {

@@ -78,8 +78,15 @@ class QueueLab {
     std::istringstream lines(message);
     for (std::string line; std::getline(lines, line);) session += (line.starts_with(".") ? "." : "") + line + "\r\n";
     session += ".\r\nQUIT\r\n";
-    std::vector<std::string> argv = {binary(), "-C", config(), "-odq", "-bs", "-oMa", client_ip + ".2525",
-                                     "-oMr", auth_id.empty() ? "esmtp" : "esmtpa"};
+    std::vector<std::string> argv = {binary(),
+                                     "-C",
+                                     config(),
+                                     "-odq",
+                                     "-bs",
+                                     "-oMa",
+                                     client_ip + ".2525",
+                                     "-oMr",
+                                     auth_id.empty() ? "esmtp" : "esmtpa"};
     if (!auth_id.empty()) argv.insert(argv.end(), {"-oMai", auth_id, "-oMaa", "PLAIN"});
     std::string output = sw::testing::run_command(argv, session).out;
     static const std::regex accepted(R"(250 OK id=(\S+))");
@@ -91,7 +98,8 @@ class QueueLab {
   // From now on every remote recipient is redirected to a lab mailbox, delivered into mbox().
   void allow_delivery() {
     std::ofstream(lab_.dir() + "/routers.inc") << "deliver_everything:\n  driver = redirect\n"
-                                                  "  domains = ! +local_domains\n  data = " << kMailbox << "\n";
+                                                  "  domains = ! +local_domains\n  data = "
+                                               << kMailbox << "\n";
   }
   std::string mbox() const { return lab_.dir() + "/mail/" + kMailbox; }
 
@@ -102,10 +110,10 @@ class QueueLab {
 
 std::string slurp(const std::string& path) { return sw::testing::read_file(path); }
 
-#define SKIP_WITHOUT_EXIM()                                           \
-  do {                                                                \
-    std::string why;                                                  \
-    if (!sw::testing::EximLab::available(&why)) GTEST_SKIP() << why;  \
+#define SKIP_WITHOUT_EXIM()                                          \
+  do {                                                               \
+    std::string why;                                                 \
+    if (!sw::testing::EximLab::available(&why)) GTEST_SKIP() << why; \
   } while (0)
 
 std::string message(const std::string& subject, const std::string& extra_headers = "") {
@@ -165,8 +173,9 @@ Population fill(QueueLab& exim) {
     p.spammer.insert(exim.queue_smtp("spammer@cust.example", "2001:db8::66", "pc.example", "spam@cust.example",
                                      {"v" + std::to_string(i) + "@far.defer.test"}, message("cheap pills")));
   for (int i = 0; i < 3; ++i)
-    p.locals.insert(exim.queue_local("web@shop.example", {"a@x.defer.test"},
-                                     message("order " + std::to_string(i), "X-PHP-Script: shop.example/x.php for 1.2.3.4\n")));
+    p.locals.insert(
+        exim.queue_local("web@shop.example", {"a@x.defer.test"},
+                         message("order " + std::to_string(i), "X-PHP-Script: shop.example/x.php for 1.2.3.4\n")));
   std::vector<std::string> crowd;
   for (int i = 0; i < 25; ++i) crowd.push_back("c" + std::to_string(i) + "@crowd.defer.test");
   p.many.insert(exim.queue_smtp("bulk@cust.example", "192.0.2.9", "bulk.example", "bulk@cust.example", crowd,
@@ -198,7 +207,8 @@ TEST_P(RealSpool, SummaryAndSelectionAgreeWithExim) {
   bool dominant = false, many = false;
   for (const Finding& f : report.findings) {
     dominant |= f.kind == "dominant_actor" && f.actor == "spammer@cust.example";
-    many |= f.kind == "many_recipients" && f.actor == "bulk@cust.example" && f.ids == std::vector<std::string>(p.many.begin(), p.many.end());
+    many |= f.kind == "many_recipients" && f.actor == "bulk@cust.example" &&
+            f.ids == std::vector<std::string>(p.many.begin(), p.many.end());
   }
   EXPECT_TRUE(dominant);
   EXPECT_TRUE(many);
@@ -271,8 +281,8 @@ TEST_P(RealSpool, RemoveThenRestoreIsByteIdenticalAndEximDelivers) {
   for (const auto& m : selected.messages) targets.push_back(m.location);
   ProcessEximRunner runner(QueueLab::binary(), exim.config());
   std::string state = exim.dir() + "/state";
-  RemoveResult removed = quarantine_and_remove(targets, state, exim.spool_dir(), "auth-id=spammer@*", "test",
-                                               ::time(nullptr), runner);
+  RemoveResult removed =
+      quarantine_and_remove(targets, state, exim.spool_dir(), "auth-id=spammer@*", "test", ::time(nullptr), runner);
   ASSERT_TRUE(removed.error.empty()) << removed.error;
   EXPECT_EQ(removed.removed, p.spammer.size());
   EXPECT_TRUE(spool_files(exim.spool_dir(), p.spammer).empty());
@@ -319,7 +329,7 @@ TEST_P(RealSpool, CorruptFilesAreReportedAndNeverSelected) {
     broken.push_back(where.id);
   };
   std::string good = slurp(locations[0].header_path());
-  corrupt(locations[0], good.substr(0, good.size() / 2));                       // truncated
+  corrupt(locations[0], good.substr(0, good.size() / 2));                           // truncated
   corrupt(locations[1], locations[1].id + "-H\nroot\n<a@b>\n1 0\nXX\n1\nx@y\n\n");  // wrong owner line
   std::string absurd = slurp(locations[2].header_path());
   absurd.replace(absurd.find("\nXX\n") + 4, 2, "99999\n");
@@ -488,8 +498,9 @@ TEST_P(RealSpool, ABatchFromARelativeSpoolRestoresAnywhere) {
   Population p = fill(exim);
   const std::string state = exim.dir() + "/state";
   auto removed = sw::testing::run_command(
-      {"sh", "-c", "cd \"$1\" && exec \"$2\" queue --spool spool -C \"$3\" remove --yes --auth-id 'spammer@*' "
-                   "--state-dir state",
+      {"sh", "-c",
+       "cd \"$1\" && exec \"$2\" queue --spool spool -C \"$3\" remove --yes --auth-id 'spammer@*' "
+       "--state-dir state",
        "sh", exim.dir(), spamwarden_binary(), exim.config()});
   ASSERT_EQ(removed.exit_code, 0) << removed.out << removed.err;
   const std::string batch = only_batch(state);
@@ -508,8 +519,8 @@ TEST_P(RealSpool, RestoreRefusesABatchOthersCouldHaveWritten) {
   QueueLab exim(GetParam());
   fill(exim);
   const std::string state = exim.dir() + "/state";
-  auto removed = spamwarden({"queue", "-C", exim.config(), "remove", "--yes", "--auth-id", "spammer@*",
-                             "--state-dir", state});
+  auto removed =
+      spamwarden({"queue", "-C", exim.config(), "remove", "--yes", "--auth-id", "spammer@*", "--state-dir", state});
   ASSERT_EQ(removed.exit_code, 0) << removed.out << removed.err;
   const std::string batch = only_batch(state), batch_dir = state + "/quarantine/" + batch;
   auto restore = [&] { return spamwarden({"queue", "restore", batch, "--state-dir", state, "-C", exim.config()}); };
@@ -661,8 +672,8 @@ void expect_one_vocabulary(const nlohmann::json& j, const std::string& command) 
 TEST_F(ScriptsOnRealExim, OneIncidentHasOneVocabularyInEveryCommandsJson) {
   sw::testing::EximLab lab({.pid = true, .split_spool = false, .acl_includes = {}});
   const std::string dir = "/home/userx1/public_html";
-  lab.play("script-burst", {"--user", "userx1", "--count", "25", "--rcpts-per-msg", "1..1", "--reject-pct", "0",
-                            "--defer-pct", "100"});
+  lab.play("script-burst",
+           {"--user", "userx1", "--count", "25", "--rcpts-per-msg", "1..1", "--reject-pct", "0", "--defer-pct", "100"});
   lab.settle();
 
   auto logs = spamwarden({"logs", "--json", "--burst-recipients", "20", lab.mainlog()});

@@ -80,10 +80,10 @@ TEST(MessageFacts, ComeFromTheRealFixtures) {
 // survive, and recipient domains group case-insensitively under their lower-case form.
 TEST(MessageFacts, ReusedObjectMatchesAFreshOne) {
   auto tuple_of = [](const MessageFacts& f) {
-    return std::make_tuple(f.auth_account, f.login, f.uid, f.sender, f.sender_domain, f.sender_local_part,
-                           f.client_ip, f.helo, f.subject, f.script, f.failed_recipient, f.first_recipient,
-                           f.recipient_domains, f.pending_recipients, f.age_seconds, f.frozen, f.bounce,
-                           f.exim_generated, f.local_submission);
+    return std::make_tuple(f.auth_account, f.login, f.uid, f.sender, f.sender_domain, f.sender_local_part, f.client_ip,
+                           f.helo, f.subject, f.script, f.failed_recipient, f.first_recipient, f.recipient_domains,
+                           f.pending_recipients, f.age_seconds, f.frozen, f.bounce, f.exim_generated,
+                           f.local_submission);
   };
   spool::SpoolHeader mixed = fixture("auth-smtp-dsn.H");
   mixed.recipients[0].address = "First@Mixed.Example";
@@ -305,8 +305,7 @@ TEST(Selection, HostileSubjectsAreSearchedOrReportedNotCrashedOn) {
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
   // Another condition that says no settles it: the message is simply not selected.
   EXPECT_EQ(subject_match("(a+)+$", hostile(100'000, 'a', "!"), {.frozen = true}), ConditionMatch::no);
-  EXPECT_EQ(subject_match("(a+)+$", hostile(100'000, 'a', "!"), {.headers = {"X-Spam-Score: ^9"}}),
-            ConditionMatch::no);
+  EXPECT_EQ(subject_match("(a+)+$", hostile(100'000, 'a', "!"), {.headers = {"X-Spam-Score: ^9"}}), ConditionMatch::no);
   EXPECT_EQ(subject_match("(a+)+$", hostile(100'000, 'a', "!"), {.headers = {"X-Spam-Score: ^5"}}),
             ConditionMatch::not_checked);
 }
@@ -508,13 +507,14 @@ TEST(EximActions, RepliesAreMatchedPerId) {
       "Message 1xV9aw-0001E5-23 has been removed\n"
       "Spool data file for 1xV9aw-0001XX-23 does not exist\nContinuing, to ensure all files removed\n"
       "Message 1xV9aw-0001XX-23 has been removed or did not exist\n";
-  auto outcomes = parse_action_output(EximAction::remove, {"1xV9aw-0001E5-23", "1xV9aw-0001XX-23", "1xV9aw-0001YY-23"},
-                                      output);
+  auto outcomes =
+      parse_action_output(EximAction::remove, {"1xV9aw-0001E5-23", "1xV9aw-0001XX-23", "1xV9aw-0001YY-23"}, output);
   ASSERT_EQ(outcomes.size(), 3u);
   EXPECT_TRUE(outcomes[0].ok);
   EXPECT_FALSE(outcomes[1].ok);
   EXPECT_FALSE(outcomes[2].ok);
-  auto frozen = parse_action_output(EximAction::freeze, {"1xV9aw-0001E5-23"}, "Message 1xV9aw-0001E5-23 is now frozen\n");
+  auto frozen =
+      parse_action_output(EximAction::freeze, {"1xV9aw-0001E5-23"}, "Message 1xV9aw-0001E5-23 is now frozen\n");
   EXPECT_TRUE(frozen[0].ok);
   auto locked = parse_action_output(EximAction::freeze, {"1xV9aw-0001E5-23"}, "Message 1xV9aw-0001E5-23 is locked\n");
   EXPECT_FALSE(locked[0].ok);
@@ -529,11 +529,15 @@ namespace {
 // A manifest is how quarantined mail gets back into the queue: its paths and notes must come
 // back byte for byte, UTF-8 or not (a Latin-1 --subject pattern, an odd spool path).
 TEST(Quarantine, ManifestKeepsBytesThatAreNotUtf8) {
-  Manifest m{"20261122-154406-1", "2026-11-22T15:44:06Z", "root", "/var/spool/exim\xe9",
-             "--subject 'Bestellbest\xe4tigung'", {}};
+  Manifest m{"20261122-154406-1",
+             "2026-11-22T15:44:06Z",
+             "root",
+             "/var/spool/exim\xe9",
+             "--subject 'Bestellbest\xe4tigung'",
+             {}};
   QuarantinedMessage message{"1vYQHI-0003Yc-Mw", true, false, "exim said: caf\xe9", {}};
-  message.files.push_back({"H", "/var/spool/exim\xe9/input/1vYQHI-0003Yc-Mw-H", "1vYQHI-0003Yc-Mw-H", 812, 0640, 8, 8,
-                           "ab12"});
+  message.files.push_back(
+      {"H", "/var/spool/exim\xe9/input/1vYQHI-0003Yc-Mw-H", "1vYQHI-0003Yc-Mw-H", 812, 0640, 8, 8, "ab12"});
   m.messages.push_back(message);
   std::string text = json_text(manifest_to_json(m), 2);
   EXPECT_EQ(text.find("\xef\xbf\xbd"), std::string::npos) << "nothing replaced";
@@ -549,7 +553,6 @@ TEST(Quarantine, ManifestKeepsBytesThatAreNotUtf8) {
   EXPECT_EQ(back.messages[0].files[0].size, 812u);
 }
 
-
 // A batch directory can be named by any path, and its manifest is just a file: restore (run
 // as root) must only ever write a message's own spool files, into the manifest's spool, with
 // a spool file's mode and the spool's owner.
@@ -561,8 +564,8 @@ TEST(Quarantine, RestoreWritesOnlyTheMessagesOwnSpoolFiles) {
   const std::string id = "1vYQHI-0003Yc-Mw", body = "1vYQHI-0003Yc-Mw-D\nhello\n";
   std::ofstream(batch_dir.path + "/" + id + ".D") << body;
   auto attempt = [&](const std::string& original_path, uint32_t mode) {
-    QuarantinedFile file{"D", original_path, id + ".D", body.size(), mode, uint32_t(st.st_uid), uint32_t(st.st_gid),
-                         sha256_hex(body)};
+    QuarantinedFile file{"D",  original_path,       id + ".D",           body.size(),
+                         mode, uint32_t(st.st_uid), uint32_t(st.st_gid), sha256_hex(body)};
     Manifest m{"b", "2026-11-22T15:44:06Z", "root", spool.path, "--all", {{id, true, false, "", {file}}}};
     std::ofstream(batch_dir.path + "/manifest.json") << json_text(manifest_to_json(m), 2);
     return restore_batch("/nonexistent-state", batch_dir.path, spool.path);
@@ -589,7 +592,6 @@ TEST(Quarantine, RestoreWritesOnlyTheMessagesOwnSpoolFiles) {
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(back), {}), body);
 }
 
-
 // What a restore of one quarantined -D file into `spool` needs: the batch directory with the
 // stored file and a manifest naming `manifest_spool` as the message's spool.
 struct CraftedBatch {
@@ -598,8 +600,8 @@ struct CraftedBatch {
 
   void write(const std::string& manifest_spool, const std::string& relative_path, uint32_t uid, uint32_t gid) {
     std::ofstream(dir.path + "/" + id + ".D") << body;
-    QuarantinedFile file{"D", manifest_spool + "/" + relative_path, id + ".D", body.size(), 0640, uid, gid,
-                         sha256_hex(body)};
+    QuarantinedFile file{
+        "D", manifest_spool + "/" + relative_path, id + ".D", body.size(), 0640, uid, gid, sha256_hex(body)};
     Manifest m{"b", "2026-11-22T15:44:06Z", "root", manifest_spool, "--all", {{id, true, false, "", {file}}}};
     std::ofstream(dir.path + "/manifest.json") << json_text(manifest_to_json(m), 2);
   }
@@ -718,14 +720,21 @@ TEST(Quarantine, RestoreFollowsNoSymbolicLinkInTheSpool) {
 // (or crafted) manifest, not a mode to convert (4e16 into 32 bits is undefined behaviour).
 TEST(Quarantine, ManifestNumbersAreWholeAndInRange) {
   Manifest m{"b", "2026-11-22T15:44:06Z", "root", "/var/spool/exim4", "--all", {}};
-  m.messages.push_back({"1vYQHI-0003Yc-Mw", true, false, "", {{"D", "/var/spool/exim4/input/1vYQHI-0003Yc-Mw-D",
-                                                                "1vYQHI-0003Yc-Mw.D", 24, 0640, 101, 101, "ab"}}});
+  m.messages.push_back(
+      {"1vYQHI-0003Yc-Mw",
+       true,
+       false,
+       "",
+       {{"D", "/var/spool/exim4/input/1vYQHI-0003Yc-Mw-D", "1vYQHI-0003Yc-Mw.D", 24, 0640, 101, 101, "ab"}}});
   nlohmann::json good = manifest_to_json(m);
   Manifest back;
   std::string error;
   ASSERT_TRUE(manifest_from_json(good, back, &error)) << error;
-  for (auto [key, value] : {std::pair<const char*, nlohmann::json>{"mode", 4e16}, {"mode", 416.5}, {"uid", -1},
-                            {"gid", 4294967296u}, {"size", "24"}}) {
+  for (auto [key, value] : {std::pair<const char*, nlohmann::json>{"mode", 4e16},
+                            {"mode", 416.5},
+                            {"uid", -1},
+                            {"gid", 4294967296u},
+                            {"size", "24"}}) {
     nlohmann::json bad = good;
     bad["messages"][0]["files"][0][key] = value;
     EXPECT_FALSE(manifest_from_json(bad, back, &error)) << key << " " << value;

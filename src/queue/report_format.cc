@@ -20,18 +20,23 @@ std::string human_bytes(uint64_t bytes) {
 nlohmann::json actor_rows_json(const std::vector<ActorRow>& rows) {
   nlohmann::json list = nlohmann::json::array();
   for (const ActorRow& row : rows) {
-    nlohmann::json j = {{"actor", row.key}, {"messages", row.messages}, {"recipients", row.recipients},
-                        {"frozen", row.frozen}};
+    nlohmann::json j = {
+        {"actor", row.key}, {"messages", row.messages}, {"recipients", row.recipients}, {"frozen", row.frozen}};
     if (!row.local_user.empty()) j["local_user"] = row.local_user;
     list.push_back(std::move(j));
   }
   return list;
 }
 
-constexpr std::string_view kTitles[kActorKinds] = {
-    "SMTP-AUTH accounts", "Local users (who ran sendmail)", "Senders", "Sender domains",
-    "Client IPs", "HELO names", "Recipient domains (pending recipients)", "Subjects",
-    "Scripts (X-PHP-Originating-Script, X-PHP-Script)"};
+constexpr std::string_view kTitles[kActorKinds] = {"SMTP-AUTH accounts",
+                                                   "Local users (who ran sendmail)",
+                                                   "Senders",
+                                                   "Sender domains",
+                                                   "Client IPs",
+                                                   "HELO names",
+                                                   "Recipient domains (pending recipients)",
+                                                   "Subjects",
+                                                   "Scripts (X-PHP-Originating-Script, X-PHP-Script)"};
 
 void append_actor_table(std::string& out, const QueueReport& report, size_t kind) {
   const std::vector<ActorRow>& rows = report.top_actors[kind];
@@ -40,7 +45,7 @@ void append_actor_table(std::string& out, const QueueReport& report, size_t kind
   out += fmt::format("\n{}{:>11}{:>11}{:>11}\n", pad_columns(fit_columns(title, kKeyWidth + 3), kKeyWidth + 4),
                      "messages", "recipients", "frozen");
   for (const ActorRow& row : rows) {
-    std::string key = row.local_user.empty()          ? row.key
+    std::string key = row.local_user.empty()            ? row.key
                       : row.local_user == kSeveralUsers ? row.key + " (several local users)"
                                                         : row.key + " (local_user " + row.local_user + ")";
     out += fmt::format("   {} {:>10} {:>10} {:>10}\n", pad_columns(fit_columns(key, kKeyWidth), kKeyWidth),
@@ -86,12 +91,18 @@ std::vector<std::string> selection_hint(const Finding& f) {
 }
 
 nlohmann::json report_to_json(const QueueReport& r) {
-  nlohmann::json out = {{"messages", r.messages},     {"frozen", r.frozen},         {"bounces", r.bounces},
-                        {"unreadable", r.unreadable}, {"recipients", r.recipients}, {"vanished", r.vanished},
+  nlohmann::json out = {{"messages", r.messages},
+                        {"frozen", r.frozen},
+                        {"bounces", r.bounces},
+                        {"unreadable", r.unreadable},
+                        {"recipients", r.recipients},
+                        {"vanished", r.vanished},
                         {"body_bytes", r.body_bytes_known ? nlohmann::json(r.body_bytes) : nlohmann::json()},
                         {"moved_frozen", r.moved_frozen},
-                        {"oldest_age_seconds", r.oldest_age}, {"oldest_id", r.oldest_id},
-                        {"top_sender", r.top_sender}, {"top_sender_share", r.top_sender_share}};
+                        {"oldest_age_seconds", r.oldest_age},
+                        {"oldest_id", r.oldest_id},
+                        {"top_sender", r.top_sender},
+                        {"top_sender_share", r.top_sender_share}};
   nlohmann::json ages = nlohmann::json::object();
   for (size_t i = 0; i < kAgeBuckets; ++i) ages[std::string(kAgeBucketNames[i])] = r.age_buckets[i];
   out["age_buckets"] = ages;
@@ -105,8 +116,12 @@ nlohmann::json report_to_json(const QueueReport& r) {
   out["distinct_actors"] = distinct;
   nlohmann::json findings = nlohmann::json::array();
   for (const Finding& f : r.findings)
-    findings.push_back({{"kind", f.kind}, {"actor_type", f.actor_type}, {"actor", f.actor},
-                        {"messages", f.messages}, {"recipients", f.recipients}, {"summary", f.summary},
+    findings.push_back({{"kind", f.kind},
+                        {"actor_type", f.actor_type},
+                        {"actor", f.actor},
+                        {"messages", f.messages},
+                        {"recipients", f.recipients},
+                        {"summary", f.summary},
                         {"ids", f.ids}});
   out["findings"] = findings;
   nlohmann::json unreadable = nlohmann::json::array();
@@ -116,16 +131,17 @@ nlohmann::json report_to_json(const QueueReport& r) {
 }
 
 std::string report_to_text(const QueueReport& r, const std::string& spool_dir) {
-  std::string out = fmt::format("Exim queue {}: {} messages, {} pending recipients{}\n", fit_columns(spool_dir, 40),
-                                r.messages, r.recipients,
-                                r.body_bytes_known ? ", " + human_bytes(r.body_bytes) + " of bodies" : "");
+  std::string out =
+      fmt::format("Exim queue {}: {} messages, {} pending recipients{}\n", fit_columns(spool_dir, 40), r.messages,
+                  r.recipients, r.body_bytes_known ? ", " + human_bytes(r.body_bytes) + " of bodies" : "");
   out += fmt::format("  frozen {}   bounces {}   unreadable {}   vanished while reading {}\n", r.frozen, r.bounces,
                      r.unreadable, r.vanished);
-  if (r.moved_frozen) out += fmt::format("  {} frozen messages sit in Finput/ (move_frozen_messages)\n", r.moved_frozen);
-  if (!r.oldest_id.empty())
-    out += fmt::format("  oldest {} ({})\n", format_duration(r.oldest_age), r.oldest_id);
+  if (r.moved_frozen)
+    out += fmt::format("  {} frozen messages sit in Finput/ (move_frozen_messages)\n", r.moved_frozen);
+  if (!r.oldest_id.empty()) out += fmt::format("  oldest {} ({})\n", format_duration(r.oldest_age), r.oldest_id);
   out += "  age:";
-  for (size_t i = 0; i < kAgeBuckets; ++i) out += fmt::format(" {} {}{}", kAgeBucketNames[i], r.age_buckets[i], i + 1 < kAgeBuckets ? " |" : "");
+  for (size_t i = 0; i < kAgeBuckets; ++i)
+    out += fmt::format(" {} {}{}", kAgeBucketNames[i], r.age_buckets[i], i + 1 < kAgeBuckets ? " |" : "");
   out += "\n";
   append_findings(out, r);
   for (size_t k = 0; k < kActorKinds; ++k) append_actor_table(out, r, k);

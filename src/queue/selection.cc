@@ -72,8 +72,7 @@ std::string queue_list_command(const std::vector<std::string>& options) {
 
 namespace {
 
-SelectedMessage describe_message(const spool::MessageLocation& location, const MessageFacts& facts,
-                                 int64_t body_size) {
+SelectedMessage describe_message(const spool::MessageLocation& location, const MessageFacts& facts, int64_t body_size) {
   SelectedMessage m;
   m.location = location;
   m.sender = facts.sender;
@@ -127,9 +126,9 @@ class SelectionSink : public spool::ScanSink {
 bool Selection::has_conditions() const {
   const SelectionArgs& a = args;
   return !a.auth_id.empty() || !a.sender.empty() || !a.sender_domain.empty() || !a.login.empty() ||
-         !a.client_ip.empty() || !a.helo.empty() || !a.recipient.empty() || !a.subject.empty() ||
-         !a.script.empty() || !a.headers.empty() || a.uid || a.min_recipients > 0 || a.frozen || a.bounce ||
-         !a.older_than.empty() || !a.younger_than.empty();
+         !a.client_ip.empty() || !a.helo.empty() || !a.recipient.empty() || !a.subject.empty() || !a.script.empty() ||
+         !a.headers.empty() || a.uid || a.min_recipients > 0 || a.frozen || a.bounce || !a.older_than.empty() ||
+         !a.younger_than.empty();
 }
 
 std::optional<Selection> compile_selection(const SelectionArgs& args, std::string* error) {
@@ -215,8 +214,8 @@ std::string explain_empty_selection(const Selection& s) {
   std::string advice = "use --login USER (who ran it) or --script FILE.php (the name the header gives)";
   if (!s.script_directory)
     return "the spool records scripts as UID:file.php (X-PHP-Originating-Script) or host/path/file.php "
-           "(X-PHP-Script), not as the directory they ran in, and " + s.script_directory_error +
-           " to compare its files with them; " + advice;
+           "(X-PHP-Script), not as the directory they ran in, and " +
+           s.script_directory_error + " to compare its files with them; " + advice;
   if (s.script_directory->truncated)
     return "--script " + script + " matched by the names of its files, but it holds more than " +
            std::to_string(kMaxScriptDirectoryEntries) + " entries and only those were read; " + advice;

@@ -68,7 +68,7 @@ void find_dominant_actors(const SummaryAccumulator& s, const Thresholds& t, std:
     for (const auto& [key, actor_count] : s.actors[size_t(kind)]) {
       if (actor_count.messages < needed) continue;
       const ActorCount& count = actor_count;
-      if (kind == ActorKind::sender && key == "<>") continue;       // bounces: see backscatter
+      if (kind == ActorKind::sender && key == "<>") continue;  // bounces: see backscatter
       double share = 100.0 * double(count.messages) / double(s.messages);
       std::string who;  // a script header names only a file: say whose it is, as logs and holds do
       if (auto user = s.script_users.find(key); kind == ActorKind::script && user != s.script_users.end())
@@ -96,12 +96,11 @@ void find_backscatter(const SummaryAccumulator& s, const Thresholds& t, std::vec
 void find_random_senders(const SummaryAccumulator& s, const Thresholds& t, std::vector<Finding>& out) {
   for (const auto& [domain, senders] : s.random_by_domain) {
     if (senders.local_parts.size() < t.random_localparts_floor) continue;
-    out.push_back({"random_sender_localparts", "sender_domain", domain, senders.messages, senders.recipients,
-                   fmt::format("{}{} random-looking sender local parts on {} ({} messages)",
-                               senders.local_parts.size(),
-                               senders.local_parts.size() >= kMaxRandomLocalPartsKept ? "+" : "", domain,
-                               senders.messages),
-                   senders.ids.sorted()});
+    out.push_back(
+        {"random_sender_localparts", "sender_domain", domain, senders.messages, senders.recipients,
+         fmt::format("{}{} random-looking sender local parts on {} ({} messages)", senders.local_parts.size(),
+                     senders.local_parts.size() >= kMaxRandomLocalPartsKept ? "+" : "", domain, senders.messages),
+         senders.ids.sorted()});
   }
 }
 
@@ -114,14 +113,13 @@ void note_script_user(std::unordered_map<std::string, std::string>& users, std::
 }
 
 std::string_view actor_kind_name(ActorKind kind) {
-  static constexpr std::string_view kNames[kActorKinds] = {
-      "auth_account", "local_user", "sender", "sender_domain", "client_ip", "helo", "recipient_domain", "subject", "script"};
+  static constexpr std::string_view kNames[kActorKinds] = {"auth_account",     "local_user", "sender",
+                                                           "sender_domain",    "client_ip",  "helo",
+                                                           "recipient_domain", "subject",    "script"};
   return kNames[size_t(kind)];
 }
 
-void IdSample::find_largest() {
-  largest_ = size_t(std::max_element(ids_.begin(), ids_.end()) - ids_.begin());
-}
+void IdSample::find_largest() { largest_ = size_t(std::max_element(ids_.begin(), ids_.end()) - ids_.begin()); }
 
 void IdSample::add(std::string_view id, size_t capacity) {
   if (ids_.size() < capacity) {
@@ -216,7 +214,7 @@ void SummaryAccumulator::add(std::string_view id, const MessageFacts& facts, int
   }
   if (facts.bounce) {
     // Converging on the address the spam was sent to, else on the bounce's own recipient.
-    std::string target = !facts.failed_recipient.empty() ? facts.failed_recipient
+    std::string target = !facts.failed_recipient.empty()  ? facts.failed_recipient
                          : !facts.first_recipient.empty() ? facts.first_recipient
                                                           : "(none)";
     ActorCount& count = bounces_by_target[target];
@@ -238,8 +236,8 @@ void SummaryAccumulator::merge(const SummaryAccumulator& o) {
   messages += o.messages, frozen += o.frozen, bounces += o.bounces, recipients += o.recipients;
   unreadable += o.unreadable, vanished += o.vanished, body_bytes += o.body_bytes, moved_frozen += o.moved_frozen;
   sized += o.sized;
-  if (!o.oldest_id.empty() && (oldest_id.empty() || o.oldest_age > oldest_age ||
-                               (o.oldest_age == oldest_age && o.oldest_id < oldest_id))) {
+  if (!o.oldest_id.empty() &&
+      (oldest_id.empty() || o.oldest_age > oldest_age || (o.oldest_age == oldest_age && o.oldest_id < oldest_id))) {
     oldest_age = o.oldest_age;
     oldest_id = o.oldest_id;
   }

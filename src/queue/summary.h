@@ -16,7 +16,17 @@
 
 namespace sw::queue {
 
-enum class ActorKind { auth_account, local_user, sender, sender_domain, client_ip, helo, recipient_domain, subject, script };
+enum class ActorKind {
+  auth_account,
+  local_user,
+  sender,
+  sender_domain,
+  client_ip,
+  helo,
+  recipient_domain,
+  subject,
+  script
+};
 inline constexpr size_t kActorKinds = 9;
 std::string_view actor_kind_name(ActorKind kind);
 
@@ -49,19 +59,19 @@ struct TransparentHash {
 using ActorMap = std::unordered_map<std::string, ActorCount, TransparentHash, std::equal_to<>>;
 
 struct Thresholds {
-  size_t many_recipients = 20;           // pending recipients that make one message suspicious
-  double dominant_share = 0.30;          // an actor holding this share of the queue...
-  uint64_t dominant_floor = 50;          // ...and at least this many messages
-  double backscatter_share = 0.05;       // bounces converging on one address, share of queue...
-  uint64_t backscatter_floor = 10;       // ...and at least this many
-  uint64_t random_localparts_floor = 10; // distinct random-looking local parts on one domain
-  size_t sample_ids = 20;                // ids kept as evidence per finding
+  size_t many_recipients = 20;            // pending recipients that make one message suspicious
+  double dominant_share = 0.30;           // an actor holding this share of the queue...
+  uint64_t dominant_floor = 50;           // ...and at least this many messages
+  double backscatter_share = 0.05;        // bounces converging on one address, share of queue...
+  uint64_t backscatter_floor = 10;        // ...and at least this many
+  uint64_t random_localparts_floor = 10;  // distinct random-looking local parts on one domain
+  size_t sample_ids = 20;                 // ids kept as evidence per finding
 };
 
 inline constexpr size_t kAgeBuckets = 6;
-inline constexpr std::array<int64_t, kAgeBuckets> kAgeBucketLimits = {3600, 6 * 3600, 24 * 3600, 3 * 86400,
-                                                                       7 * 86400, INT64_MAX};
-inline constexpr std::array<std::string_view, kAgeBuckets> kAgeBucketNames = {"<1h", "1h-6h", "6h-24h",
+inline constexpr std::array<int64_t, kAgeBuckets> kAgeBucketLimits = {3600,      6 * 3600,  24 * 3600,
+                                                                      3 * 86400, 7 * 86400, INT64_MAX};
+inline constexpr std::array<std::string_view, kAgeBuckets> kAgeBucketNames = {"<1h",   "1h-6h", "6h-24h",
                                                                               "1d-3d", "3d-7d", ">7d"};
 
 struct UnreadableMessage {
@@ -72,8 +82,7 @@ struct UnreadableMessage {
 class SummaryAccumulator : public spool::ScanSink {
  public:
   SummaryAccumulator(int64_t now, const Thresholds& thresholds) : now_(now), thresholds_(thresholds) {}
-  void on_message(const spool::MessageLocation& location, const spool::SpoolHeader& header,
-                  int64_t body_size) override;
+  void on_message(const spool::MessageLocation& location, const spool::SpoolHeader& header, int64_t body_size) override;
   void on_unreadable(const spool::MessageLocation& location, std::string_view reason) override;
   void add(std::string_view id, const MessageFacts& facts, int64_t body_size);  // pure entry point
   void merge(const SummaryAccumulator& other);
@@ -85,10 +94,10 @@ class SummaryAccumulator : public spool::ScanSink {
   std::string oldest_id;
   std::array<uint64_t, kAgeBuckets> age_buckets{};
   std::array<ActorMap, kActorKinds> actors;
-  ActorMap blamed;                   // key "kind:actor", see blamed_actor()
+  ActorMap blamed;                                            // key "kind:actor", see blamed_actor()
   std::unordered_map<std::string, std::string> script_users;  // script header -> owner login (or "(several)")
-  ActorMap many_recipient_by_actor;  // key "kind:actor"
-  ActorMap bounces_by_target;        // failed recipient (or bounce recipient)
+  ActorMap many_recipient_by_actor;                           // key "kind:actor"
+  ActorMap bounces_by_target;                                 // failed recipient (or bounce recipient)
   struct RandomSenders {
     uint64_t messages = 0, recipients = 0;
     std::unordered_set<std::string> local_parts;  // capped
@@ -124,7 +133,7 @@ struct Finding {
   uint64_t messages = 0, recipients = 0;
   std::string summary;
   std::vector<std::string> ids;  // a bounded sample, oldest first
-  uint64_t min_recipients = 0;    // many_recipients: the threshold that was applied
+  uint64_t min_recipients = 0;   // many_recipients: the threshold that was applied
 };
 
 struct QueueReport {

@@ -55,10 +55,9 @@ struct MessageReader::Ring {
     io_uring_register_iowq_max_workers(&ring, workers);  // a cap only; failure is harmless
     io_uring_probe* probe = io_uring_get_probe_ring(&ring);
     if (!probe) return -ENOSYS;
-    bool supported = io_uring_opcode_supported(probe, IORING_OP_OPENAT) &&
-                     io_uring_opcode_supported(probe, IORING_OP_READ) &&
-                     io_uring_opcode_supported(probe, IORING_OP_CLOSE) &&
-                     io_uring_opcode_supported(probe, IORING_OP_STATX);
+    bool supported =
+        io_uring_opcode_supported(probe, IORING_OP_OPENAT) && io_uring_opcode_supported(probe, IORING_OP_READ) &&
+        io_uring_opcode_supported(probe, IORING_OP_CLOSE) && io_uring_opcode_supported(probe, IORING_OP_STATX);
     io_uring_free_probe(probe);
     return supported ? 0 : -ENOSYS;
   }
@@ -83,9 +82,8 @@ bool MessageReader::uses_io_uring() const { return ring_ != nullptr; }
 size_t MessageReader::batch_size() const { return ring_ ? kBatch : 1; }
 
 ReadResult MessageReader::read_plain(const ReadRequest& request) {
-  return request.dir_fd >= 0
-             ? read_message_at(request.dir_fd, *request.location, header_, buffer_, options_.body_sizes)
-             : read_message(*request.location, header_, buffer_, options_.body_sizes);
+  return request.dir_fd >= 0 ? read_message_at(request.dir_fd, *request.location, header_, buffer_, options_.body_sizes)
+                             : read_message(*request.location, header_, buffer_, options_.body_sizes);
 }
 
 void MessageReader::read_batch(std::span<const ReadRequest> batch, const Done& done) {

@@ -83,7 +83,8 @@ std::ostream& operator<<(std::ostream& out, const Seen& s) {
 }
 
 // Reads every listed message of the spool in batches, as the scanner does.
-std::map<std::string, Seen> read_all(const std::string& spool_dir, ReaderOptions options, bool* used_io_uring = nullptr) {
+std::map<std::string, Seen> read_all(const std::string& spool_dir, ReaderOptions options,
+                                     bool* used_io_uring = nullptr) {
   SpoolListing listing = list_spool(spool_dir);
   std::vector<MessageLocation> locations(listing.size());
   for (size_t i = 0; i < listing.size(); ++i) listing.location(i, locations[i]);
@@ -163,8 +164,8 @@ TEST_P(SpoolReader, GoneCorruptOversizedAndMissingData) {
   std::vector<MessageLocation> locations(listing.size());
   for (size_t i = 0; i < listing.size(); ++i) listing.location(i, locations[i]);
 
-  const std::string gone = id_for(1), truncated = id_for(2), binary = id_for(3), no_data = id_for(4),
-                    big = id_for(5), other = id_for(6);
+  const std::string gone = id_for(1), truncated = id_for(2), binary = id_for(3), no_data = id_for(4), big = id_for(5),
+                    other = id_for(6);
   ::unlink((input + gone + "-H").c_str());
   std::string bytes = slurp(input + truncated + "-H");
   write(input + truncated + "-H", bytes.substr(0, bytes.size() / 3));

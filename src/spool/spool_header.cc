@@ -72,13 +72,11 @@ bool parse_owner(std::string_view line, SpoolHeader& out) {
 bool parse_time_line(std::string_view line, SpoolHeader& out) {
   size_t space = line.find(' ');
   if (space == std::string_view::npos) return false;
-  return parse_int(line.substr(0, space), out.received_time) &&
-         parse_int(line.substr(space + 1), out.warning_count);
+  return parse_int(line.substr(0, space), out.received_time) && parse_int(line.substr(space + 1), out.warning_count);
 }
 
 // "-aclm <name> <len>" (or pre-4.61 "-acl <n> <len>"); the value follows on the next lines.
-bool read_acl_variable(std::string_view name, std::string_view rest, Cursor& cursor,
-                       SpoolHeader& out) {
+bool read_acl_variable(std::string_view name, std::string_view rest, Cursor& cursor, SpoolHeader& out) {
   AclVariable var;
   size_t space = rest.rfind(' ');
   size_t length = 0;
@@ -106,10 +104,14 @@ bool set_string_option(std::string_view name, std::string_view value, SpoolHeade
     std::string SpoolHeader::*member;
   };
   static constexpr Field kFields[] = {
-      {"helo_name", &SpoolHeader::helo_name},         {"host_name", &SpoolHeader::host_name},
-      {"host_auth", &SpoolHeader::host_auth},         {"host_auth_pubname", &SpoolHeader::host_auth_pubname},
-      {"auth_id", &SpoolHeader::auth_id},             {"auth_sender", &SpoolHeader::auth_sender},
-      {"ident", &SpoolHeader::ident},                 {"received_protocol", &SpoolHeader::received_protocol},
+      {"helo_name", &SpoolHeader::helo_name},
+      {"host_name", &SpoolHeader::host_name},
+      {"host_auth", &SpoolHeader::host_auth},
+      {"host_auth_pubname", &SpoolHeader::host_auth_pubname},
+      {"auth_id", &SpoolHeader::auth_id},
+      {"auth_sender", &SpoolHeader::auth_sender},
+      {"ident", &SpoolHeader::ident},
+      {"received_protocol", &SpoolHeader::received_protocol},
       {"active_hostname", &SpoolHeader::active_hostname},
   };
   for (const Field& field : kFields) {
@@ -176,8 +178,8 @@ HeaderParseStatus read_non_recipients(std::string_view first, Cursor& cursor, Sp
   while (pending > 0) {
     if (!line) return cursor.fail(HeaderParseError::truncated);
     std::string_view node = *line;
-    if (node.size() < 4 || (node[0] != 'Y' && node[0] != 'N') || (node[1] != 'Y' && node[1] != 'N') ||
-        node[2] != ' ' || out.non_recipients.size() >= kMaxNonRecipients)
+    if (node.size() < 4 || (node[0] != 'Y' && node[0] != 'N') || (node[1] != 'Y' && node[1] != 'N') || node[2] != ' ' ||
+        out.non_recipients.size() >= kMaxNonRecipients)
       return cursor.fail(HeaderParseError::non_recipients);
     out.non_recipients.emplace_back(node.substr(3));
     pending = pending - 1 + (node[0] == 'Y') + (node[1] == 'Y');
@@ -190,8 +192,7 @@ HeaderParseStatus read_recipients(Cursor& cursor, SpoolHeader& out, Used& used) 
   auto count_line = cursor.line();
   if (!count_line) return cursor.fail(HeaderParseError::truncated);
   size_t count = 0;
-  if (!parse_int(*count_line, count) || count > kMaxRecipients)
-    return cursor.fail(HeaderParseError::recipient_count);
+  if (!parse_int(*count_line, count) || count > kMaxRecipients) return cursor.fail(HeaderParseError::recipient_count);
   if (out.recipients.size() < count) out.recipients.resize(count);
   for (size_t i = 0; i < count; ++i) {
     auto line = cursor.line();
@@ -216,8 +217,7 @@ HeaderParseStatus read_headers(Cursor& cursor, SpoolHeader& out, Used& used) {
       ++digits;
     }
     auto flag_and_space = cursor.bytes(2);
-    if (digits < 3 || !flag_and_space || (*flag_and_space)[1] != ' ')
-      return cursor.fail_here(HeaderParseError::header);
+    if (digits < 3 || !flag_and_space || (*flag_and_space)[1] != ' ') return cursor.fail_here(HeaderParseError::header);
     auto text = cursor.bytes(length);
     if (!text || length == 0) return cursor.fail_here(HeaderParseError::header);
     Header& header = used.headers < out.headers.size() ? out.headers[used.headers] : out.headers.emplace_back();

@@ -11,8 +11,8 @@
 
 namespace sw::spool {
 
-inline constexpr size_t kMaxRecipients = 16384;      // Exim refuses larger files too
-inline constexpr size_t kMaxNonRecipients = 65536;   // generous; bounds hostile trees
+inline constexpr size_t kMaxRecipients = 16384;     // Exim refuses larger files too
+inline constexpr size_t kMaxNonRecipients = 65536;  // generous; bounds hostile trees
 
 struct HostAddress {
   std::string ip;  // without brackets; empty when absent (local submission)
@@ -45,8 +45,8 @@ struct Header {
   char flag = ' ';   // ' ', 'B','C','F','I','P','R','S','T' or '*' (deleted, not transmitted)
   std::string text;  // exactly as stored: name, folded lines, final newline
   bool deleted() const { return flag == '*'; }
-  std::string_view name() const;   // text before ':' ("" if none)
-  std::string value() const;       // after ':', unfolded and trimmed
+  std::string_view name() const;  // text before ':' ("" if none)
+  std::string value() const;      // after ':', unfolded and trimmed
 };
 
 struct SpoolHeader {
@@ -67,7 +67,7 @@ struct SpoolHeader {
   bool local = false;
   bool deliver_firsttime = false;
   bool manual_thaw = false;
-  bool wireformat = false;  // -D lines end in CRLF
+  bool wireformat = false;                   // -D lines end in CRLF
   std::vector<std::string> tainted_options;  // names written with the "--" prefix
   std::vector<AclVariable> acl_variables;
   std::vector<OptionLine> other_options;
@@ -87,18 +87,18 @@ struct SpoolHeader {
 
 enum class HeaderParseError {
   none,
-  id_line,           // first line is not "<valid id>-H"
-  owner_line,        // "<login> <uid> <gid>" malformed
-  sender_line,       // not "<...>"
-  time_line,         // "<epoch> <warnings>" malformed
-  option_line,       // an option whose value we need is malformed (acl lengths, numbers)
-  non_recipients,    // broken tree
-  recipient_count,   // missing, not a number, or above kMaxRecipients
-  recipient_line,    // a #1/#3 line whose lengths do not fit
-  separator,         // no empty line before the headers
-  header,            // bad "NNNf " prefix or length past the end
-  binary,            // NUL byte in the envelope part
-  truncated,         // the file ends before the envelope does
+  id_line,          // first line is not "<valid id>-H"
+  owner_line,       // "<login> <uid> <gid>" malformed
+  sender_line,      // not "<...>"
+  time_line,        // "<epoch> <warnings>" malformed
+  option_line,      // an option whose value we need is malformed (acl lengths, numbers)
+  non_recipients,   // broken tree
+  recipient_count,  // missing, not a number, or above kMaxRecipients
+  recipient_line,   // a #1/#3 line whose lengths do not fit
+  separator,        // no empty line before the headers
+  header,           // bad "NNNf " prefix or length past the end
+  binary,           // NUL byte in the envelope part
+  truncated,        // the file ends before the envelope does
 };
 
 struct HeaderParseStatus {

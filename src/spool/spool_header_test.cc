@@ -28,8 +28,8 @@ std::string stored(char flag, std::string_view text) {
 
 // The parts every hand-made file shares; tests vary one piece at a time.
 std::string make_header(std::string_view options, std::string_view recipients,
-                        std::string_view headers = "015  Subject: hello\n",
-                        std::string_view id = "1xV9aw-0001E5-23", std::string_view owner = "root 0 0") {
+                        std::string_view headers = "015  Subject: hello\n", std::string_view id = "1xV9aw-0001E5-23",
+                        std::string_view owner = "root 0 0") {
   std::string text;
   text.append(id).append("-H\n").append(owner).append("\n<bob@ex.test>\n1795361710 0\n");
   text.append(options).append(recipients).append("\n").append(headers);
@@ -128,8 +128,8 @@ TEST(SpoolHeader, NewStyleIdsAndOldHostAddressForms) {
   SpoolHeader h;
   std::string id = "1rAbCd-000000001Ab-00aZ";
   ASSERT_TRUE(eximlog::is_message_id(id));
-  std::string text = make_header("-host_address 2001:db8::1.54321\n-interface_address 10.0.0.1.25\n",
-                                 "XX\n1\na@b\n", "015  Subject: hello\n", id);
+  std::string text = make_header("-host_address 2001:db8::1.54321\n-interface_address 10.0.0.1.25\n", "XX\n1\na@b\n",
+                                 "015  Subject: hello\n", id);
   ASSERT_TRUE(parse_spool_header(text, h).ok());
   EXPECT_EQ(h.id, id);
   EXPECT_EQ(h.host_address.ip, "2001:db8::1");
@@ -140,8 +140,8 @@ TEST(SpoolHeader, NewStyleIdsAndOldHostAddressForms) {
 
 TEST(SpoolHeader, OwnerLineIsParsedFromTheRight) {
   SpoolHeader h;
-  std::string text = make_header("", "XX\n1\na@b\n", "015  Subject: hello\n", "1xV9aw-0001E5-23",
-                                 "odd login name -2 -3");
+  std::string text =
+      make_header("", "XX\n1\na@b\n", "015  Subject: hello\n", "1xV9aw-0001E5-23", "odd login name -2 -3");
   ASSERT_TRUE(parse_spool_header(text, h).ok());
   EXPECT_EQ(h.login, "odd login name");
   EXPECT_EQ(h.uid, -2);
@@ -155,8 +155,8 @@ TEST(SpoolHeader, OwnerLineIsParsedFromTheRight) {
 TEST(SpoolHeader, AclValuesAreLengthPrefixedAndMayLookLikeOptions) {
   SpoolHeader h;
   std::string value = "x\n-frozen 1\nXX\n";
-  std::string options = "--aclc _conn 3\nabc\n-aclm 0 " + std::to_string(value.size()) + "\n" + value + "\n" +
-                        "-acl 12 2\nhi\n";
+  std::string options =
+      "--aclc _conn 3\nabc\n-aclm 0 " + std::to_string(value.size()) + "\n" + value + "\n" + "-acl 12 2\nhi\n";
   ASSERT_TRUE(parse_spool_header(make_header(options, "XX\n1\na@b\n"), h).ok());
   ASSERT_EQ(h.acl_variables.size(), 3u);
   EXPECT_EQ(h.acl_variables[0].scope, 'c');
@@ -215,7 +215,7 @@ TEST(SpoolHeader, RecipientLinesFromTheRight) {
   EXPECT_EQ(r.address, "old@x");
   EXPECT_EQ(r.parent, 4);
   EXPECT_FALSE(parse_recipient_line("a@x 99,0  0,-1#3", r));  // length past the start
-  EXPECT_FALSE(parse_recipient_line(" 0,0  0,-1#3", r));       // no address left
+  EXPECT_FALSE(parse_recipient_line(" 0,0  0,-1#3", r));      // no address left
 }
 
 TEST(SpoolHeader, BadInputIsAnErrorNotACrash) {
@@ -258,7 +258,8 @@ TEST(SpoolHeader, ReusedObjectGivesTheSameResultAsAFreshOne) {
     for (size_t i = 0; i < a.recipients.size(); ++i) {
       const Recipient &x = a.recipients[i], &y = b.recipients[i];
       EXPECT_EQ(std::tie(x.address, x.errors_to, x.orcpt, x.dsn_flags, x.parent),
-                std::tie(y.address, y.errors_to, y.orcpt, y.dsn_flags, y.parent)) << i;
+                std::tie(y.address, y.errors_to, y.orcpt, y.dsn_flags, y.parent))
+          << i;
     }
     EXPECT_EQ(a.header_bytes, b.header_bytes);
     EXPECT_EQ(a.sender, b.sender);

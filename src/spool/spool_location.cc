@@ -198,7 +198,8 @@ std::optional<MessageLocation> locate_message(const std::string& spool_dir, std:
     std::string input = spool_dir + (moved ? "/Finput" : "/input");
     std::string msglog = spool_dir + (moved ? "/Fmsglog" : "/msglog");
     for (const std::string& suffix : {std::string(), subdir})
-      if (exists(input + suffix + "/" + name)) return MessageLocation{std::string(id), input + suffix, msglog + suffix, moved, false};
+      if (exists(input + suffix + "/" + name))
+        return MessageLocation{std::string(id), input + suffix, msglog + suffix, moved, false};
   }
   return std::nullopt;
 }

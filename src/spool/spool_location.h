@@ -41,8 +41,8 @@ struct MessageLocation {
 // listing 100k messages costs ~3 MB. Directories are stored once.
 struct SpoolListing {
   struct Entry {
-    char id[24];  // NUL-terminated message id, zero-padded (memcmp orders like the ids)
-    uint16_t dir; // index into input_dirs / msglog_dirs / moved_frozen
+    char id[24];     // NUL-terminated message id, zero-padded (memcmp orders like the ids)
+    uint16_t dir;    // index into input_dirs / msglog_dirs / moved_frozen
     bool data_seen;  // the directory also held "<id>-D"
   };
   std::vector<std::string> input_dirs, msglog_dirs;

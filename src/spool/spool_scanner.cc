@@ -13,7 +13,7 @@
 namespace sw::spool {
 namespace {
 
-constexpr size_t kChunk = 128;             // messages claimed per step: amortises the atomic
+constexpr size_t kChunk = 128;  // messages claimed per step: amortises the atomic
 constexpr size_t kMessagesPerThread = 2000;
 
 // `location_of(i, scratch)` returns the i-th message's location (possibly built in scratch).

@@ -21,9 +21,9 @@ class ScanSink {
 };
 
 struct ScanCounts {
-  size_t messages = 0;    // parsed
-  size_t unreadable = 0;  // corrupt or unreadable, reported to the sink
-  size_t vanished = 0;    // gone or replaced while we read them: delivered or rewritten by Exim
+  size_t messages = 0;          // parsed
+  size_t unreadable = 0;        // corrupt or unreadable, reported to the sink
+  size_t vanished = 0;          // gone or replaced while we read them: delivered or rewritten by Exim
   size_t io_uring_threads = 0;  // threads that read through io_uring (the others used plain calls)
   std::string io_uring_error;   // why a thread could not use io_uring, if one could not
 };

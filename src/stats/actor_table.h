@@ -42,7 +42,7 @@ struct ActorExtras {
   Evidence evidence;
   std::vector<std::string> client_ips;            // AuthAccount: listed, capped
   std::unordered_set<uint64_t> client_ip_hashes;  // AuthAccount: exact distinct count
-  uint64_t last_ip_hash = 0;  // AuthAccount: a session's messages come from one IP, skip the set
+  uint64_t last_ip_hash = 0;                      // AuthAccount: a session's messages come from one IP, skip the set
   std::string_view local_user;  // Script: the login that ran it (its latest submission), in that table's arena
 };
 
@@ -55,16 +55,16 @@ struct alignas(64) ActorStats {
   uint64_t bytes = 0;
   CivilSeconds first = 0, last = 0;
   std::unique_ptr<ActorExtras> extras;
-  uint32_t max_recipients = 0;       // in one message
-  uint32_t trusted_submissions = 0;  // Sender: local or authenticated submissions
+  uint32_t max_recipients = 0;           // in one message
+  uint32_t trusted_submissions = 0;      // Sender: local or authenticated submissions
   uint32_t delivered = 0, deferred = 0;  // per recipient outcome
   // Touched on creation, at completion or by session-level signals.
   uint32_t failed = 0, frozen = 0;
-  std::string_view key;  // in its table's key arena
-  uint32_t failed_logins = 0;    // AuthAccount: set_id failures; ClientIp: failures from it
-  uint32_t rejected_rcpts = 0;   // ClientIp: RCPT rejected as unknown
-  uint32_t distinct_senders = 0; // SenderDomain
-  uint32_t random_senders = 0;   // SenderDomain: random-looking local parts
+  std::string_view key;           // in its table's key arena
+  uint32_t failed_logins = 0;     // AuthAccount: set_id failures; ClientIp: failures from it
+  uint32_t rejected_rcpts = 0;    // ClientIp: RCPT rejected as unknown
+  uint32_t distinct_senders = 0;  // SenderDomain
+  uint32_t random_senders = 0;    // SenderDomain: random-looking local parts
   CivilSeconds first_failed_login = 0;
 
   PeakWindow* window() const { return extras && extras->window ? &*extras->window : nullptr; }

@@ -21,9 +21,9 @@ namespace sw::stats {
 
 struct LineRef {
   static constexpr uint64_t kCopied = uint64_t(1) << 63;  // `where` is a copy's address
-  uint64_t where = 0;   // kCopied | address, or input << kInputShift | offset in that input
+  uint64_t where = 0;  // kCopied | address, or input << kInputShift | offset in that input
   uint32_t length = 0;
-  uint32_t check = 0;   // hash of the bytes: a file rewritten since is noticed, not misquoted
+  uint32_t check = 0;  // hash of the bytes: a file rewritten since is noticed, not misquoted
   static constexpr unsigned kInputShift = 48;
 };
 

@@ -57,8 +57,8 @@ void scripts_and_users(const Forensics& f, std::vector<Finding>& out) {
     if (!is_burst(a, t)) continue;
     Finding x = base_finding(f, "spamming_script", a, ActorKind::Script);
     if (a.extras) x.local_user = std::string(a.extras->local_user);
-    x.summary = fmt::format("script {} sent {} messages to {} recipients{}", a.key, a.messages,
-                            a.recipients, burst_phrase(a));
+    x.summary =
+        fmt::format("script {} sent {} messages to {} recipients{}", a.key, a.messages, a.recipients, burst_phrase(a));
     out.push_back(std::move(x));
   }
   for (const auto& a : f.table(ActorKind::LocalUser).all()) {
@@ -66,11 +66,12 @@ void scripts_and_users(const Forensics& f, std::vector<Finding>& out) {
     // A user whose burst is already explained by one of its scripts adds nothing new.
     bool explained = false;
     for (const auto& s : out)
-      if (s.kind == "spamming_script" && s.actor.find(fmt::format("/{}/", a.key)) != std::string::npos) explained = true;
+      if (s.kind == "spamming_script" && s.actor.find(fmt::format("/{}/", a.key)) != std::string::npos)
+        explained = true;
     if (explained) continue;
     Finding x = base_finding(f, "spamming_local_user", a, ActorKind::LocalUser);
-    x.summary = fmt::format("local user {} sent {} messages to {} recipients{}", a.key, a.messages,
-                            a.recipients, burst_phrase(a));
+    x.summary = fmt::format("local user {} sent {} messages to {} recipients{}", a.key, a.messages, a.recipients,
+                            burst_phrase(a));
     out.push_back(std::move(x));
   }
 }
@@ -94,8 +95,8 @@ void accounts(const Forensics& f, std::vector<Finding>& out) {
     std::string why;
     if (guessed) why += fmt::format(" after {} failed logins", a.failed_logins);
     if (bulk) why += fmt::format(", up to {} recipients per message", a.max_recipients);
-    x.summary = fmt::format("account {} sent {} messages with {} recipients{}{}{}", a.key, a.messages,
-                            a.recipients, ip_phrase(a), why, burst ? burst_phrase(a) : "");
+    x.summary = fmt::format("account {} sent {} messages with {} recipients{}{}{}", a.key, a.messages, a.recipients,
+                            ip_phrase(a), why, burst ? burst_phrase(a) : "");
     out.push_back(std::move(x));
   }
 }
@@ -108,8 +109,8 @@ void client_ips(const Forensics& f, std::vector<Finding>& out) {
       x.events = a.rejected_rcpts;
       x.events_noun = "unknown recipients tried";
       x.score = double(a.rejected_rcpts);
-      x.summary = fmt::format("{} tried {} unknown local recipients between {} and {} (dictionary attack)",
-                              a.key, a.rejected_rcpts, format_civil(a.first), clock(a.last));
+      x.summary = fmt::format("{} tried {} unknown local recipients between {} and {} (dictionary attack)", a.key,
+                              a.rejected_rcpts, format_civil(a.first), clock(a.last));
       out.push_back(std::move(x));
     }
     if (a.failed_logins >= t.bruteforce_min_failures) {
@@ -117,8 +118,8 @@ void client_ips(const Forensics& f, std::vector<Finding>& out) {
       x.events = a.failed_logins;
       x.events_noun = "failed logins";
       x.score = double(a.failed_logins);
-      x.summary = fmt::format("{} failed {} SMTP logins between {} and {} (password guessing)", a.key,
-                              a.failed_logins, format_civil(a.first), clock(a.last));
+      x.summary = fmt::format("{} failed {} SMTP logins between {} and {} (password guessing)", a.key, a.failed_logins,
+                              format_civil(a.first), clock(a.last));
       out.push_back(std::move(x));
     }
   }
@@ -133,8 +134,8 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
     x.events = a.random_senders;
     x.events_noun = "random local parts";
     x.score = double(a.random_senders);
-    x.summary = fmt::format("{} random-looking local parts at {} in {} messages (spoofed senders)",
-                            a.random_senders, a.key, a.messages);
+    x.summary = fmt::format("{} random-looking local parts at {} in {} messages (spoofed senders)", a.random_senders,
+                            a.key, a.messages);
     out.push_back(std::move(x));
   }
   double all_bounces = double(f.messages().bounces);
@@ -149,8 +150,8 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
     x.events = a.messages;
     x.events_noun = "bounces";
     x.score = double(a.messages);
-    x.summary = fmt::format("{} bounces to {} ({} frozen, {} failed, {} deferred) (backscatter)",
-                            a.messages, a.key, a.frozen, a.failed, a.deferred);
+    x.summary = fmt::format("{} bounces to {} ({} frozen, {} failed, {} deferred) (backscatter)", a.messages, a.key,
+                            a.frozen, a.failed, a.deferred);
     out.push_back(std::move(x));
   }
 }

@@ -32,8 +32,8 @@ bool looks_like_unknown_recipient(const LogLine& l) {
 Forensics::Forensics(const Thresholds& t) : thresholds_(t) {
   for (size_t k = 0; k < kActorKinds; ++k) {
     auto kind = ActorKind(k);
-    bool bursty = kind == ActorKind::Script || kind == ActorKind::LocalUser ||
-                  kind == ActorKind::AuthAccount || kind == ActorKind::ClientIp;
+    bool bursty = kind == ActorKind::Script || kind == ActorKind::LocalUser || kind == ActorKind::AuthAccount ||
+                  kind == ActorKind::ClientIp;
     bool evidence = kind == ActorKind::SenderDomain || kind == ActorKind::BounceRecipient;
     tables_.emplace_back(kind, bursty ? t.window_seconds : 0, evidence);
   }
@@ -43,8 +43,7 @@ bool Forensics::count(LineKind kind, CivilSeconds time, uint32_t pid, std::strin
   ++lines_.lines;
   if (kind == LineKind::Unparsed) {
     ++lines_.unparsed;
-    if (lines_.unparsed_samples.size() < kUnparsedSamples)
-      lines_.unparsed_samples.push_back(printable(raw, 200));
+    if (lines_.unparsed_samples.size() < kUnparsedSamples) lines_.unparsed_samples.push_back(printable(raw, 200));
     return false;
   }
   if (kind == LineKind::Continuation) {
@@ -339,7 +338,6 @@ void Forensics::on_auth_failure(const LogLine& l, std::string_view raw, const Li
       acc.first_failed_login = l.time;
       add_evidence(acc, raw);
     }
-
   }
 }
 

@@ -31,16 +31,16 @@ struct LineCounts {
 };
 
 struct MessageCounts {
-  uint64_t messages = 0;         // arrivals
-  uint64_t bounces = 0;          // arrivals with sender <>
-  uint64_t local = 0;            // local submissions
+  uint64_t messages = 0;  // arrivals
+  uint64_t bounces = 0;   // arrivals with sender <>
+  uint64_t local = 0;     // local submissions
   uint64_t recipients = 0;
   uint64_t completed = 0;
   uint64_t frozen = 0;
-  uint64_t cwd_lines = 0;        // submission cwd= lines seen
-  uint64_t cwd_attached = 0;     // ... attached to a message
-  uint64_t orphan_lines = 0;     // delivery lines whose arrival is not in the input
-  uint64_t still_queued = 0;     // messages with no Completed by the end of the input
+  uint64_t cwd_lines = 0;     // submission cwd= lines seen
+  uint64_t cwd_attached = 0;  // ... attached to a message
+  uint64_t orphan_lines = 0;  // delivery lines whose arrival is not in the input
+  uint64_t still_queued = 0;  // messages with no Completed by the end of the input
 };
 
 class Forensics {
@@ -60,8 +60,8 @@ class Forensics {
   // another core: the message id's key and, on outcome lines, the recipient address's hash.
   struct LineKeys {
     static constexpr uint32_t kUnknown = UINT32_MAX;
-    uint32_t present = 0;    // bit per ActorKind with a key on this line
-    uint32_t recipients = 0; // addresses in the "for" list
+    uint32_t present = 0;       // bit per ActorKind with a key on this line
+    uint32_t recipients = 0;    // addresses in the "for" list
     uint32_t address_hash = 0;  // outcome lines: the top-level recipient address
     bool has_id = false;
     eximlog::MessageKey id;
@@ -93,7 +93,7 @@ class Forensics {
   // actors it will look up in the large tables, so add() finds them in cache. Stage 1 loads
   // index slots; stage 2, issued closer to add(), loads the actors those slots point to.
   void prefetch_slots(const LineKeys& k) const;
-  void prefetch_actors(LineKeys& k) const;  // also notes the indices of the actors it finds
+  void prefetch_actors(LineKeys& k) const;        // also notes the indices of the actors it finds
   void prefetch_extras(const LineKeys& k) const;  // stages 3 and 4: extras, window tails
   void prefetch_window_tails(const LineKeys& k) const;
   void finish();
@@ -149,9 +149,8 @@ class Forensics {
   // The actor this line names for kind k (created if new), by the hash in `keys`.
   ActorStats& actor_of(ActorKind k, const LineKeys& keys, std::string_view key, bool lower);
   // Counts one message for the actor with this key (hash from LineKeys, `lower` as hashed).
-  uint32_t count_actor(ActorKind k, const LineKeys& keys, std::string_view key, bool lower,
-                       const eximlog::LogLine& l, uint32_t rcpts, std::string_view raw,
-                       bool* was_new = nullptr);
+  uint32_t count_actor(ActorKind k, const LineKeys& keys, std::string_view key, bool lower, const eximlog::LogLine& l,
+                       uint32_t rcpts, std::string_view raw, bool* was_new = nullptr);
   void count_message(ActorStats& a, bool created, const eximlog::LogLine& l, uint32_t rcpts, std::string_view raw);
   void add_recipients(Message& m, uint32_t n);
   void add_evidence(ActorStats& a, std::string_view raw) {

@@ -50,8 +50,8 @@ class LogBuilder {
   void auth_mail(const std::string& account, const std::string& ip, int rcpts) {
     std::string id = next_id(), list;
     for (int i = 0; i < rcpts; ++i) list += fmt::format(" v{}@x{}.test", i, i % 5);
-    line(fmt::format("{} <= {} H=(pc) [{}]:4000 P=esmtpa A=dovecot_login:{} S=2000 T=\"Invoice\" for{}", id,
-                     account, ip, account, list));
+    line(fmt::format("{} <= {} H=(pc) [{}]:4000 P=esmtpa A=dovecot_login:{} S=2000 T=\"Invoice\" for{}", id, account,
+                     ip, account, list));
     line(id + " Completed");
   }
   Forensics run(const Thresholds& t = {}) {
@@ -138,8 +138,9 @@ TEST(Forensics, CwdWithoutPidGoesToTheNearestLocalArrival) {
 TEST(Forensics, AccountFromManyIpsAfterFailedLogins) {
   LogBuilder b;
   for (int i = 0; i < 10; ++i)
-    b.line("dovecot_login authenticator failed for (x) [127.0.0.66]:5000: 535 Incorrect authentication "
-           "data (set_id=sales@acme-shop.example)");
+    b.line(
+        "dovecot_login authenticator failed for (x) [127.0.0.66]:5000: 535 Incorrect authentication "
+        "data (set_id=sales@acme-shop.example)");
   for (int i = 0; i < 4; ++i) b.auth_mail("sales@acme-shop.example", "127.0.0.66", 225);
   auto findings = find_abuse(b.run());
   const Finding* acc = find(findings, "compromised_account");
@@ -181,8 +182,8 @@ TEST(Forensics, BackscatterAndRandomSenders) {
   }
   for (int i = 0; i < 150; ++i) {
     std::string id = b.next_id();
-    b.line(fmt::format("{} <= {}{}@smile-dental.example H=(bot) [198.51.100.{}]:25 P=esmtp S=3000 for x@far.test",
-                       id, lps[i % 5], i, i % 200));
+    b.line(fmt::format("{} <= {}{}@smile-dental.example H=(bot) [198.51.100.{}]:25 P=esmtp S=3000 for x@far.test", id,
+                       lps[i % 5], i, i % 200));
     b.line(id + " Completed");
   }
   auto findings = find_abuse(b.run());
@@ -245,8 +246,9 @@ TEST(Forensics, RecipientsFromDeliveriesWhenThereIsNoForList) {
 TEST(Forensics, OutcomesReachEveryActorOfTheMessageOnceCompleted) {
   LogBuilder b;
   std::string id = b.next_id();
-  b.line(id + " <= Shop@Acme.example H=(pc) [192.0.2.5]:1 P=esmtpa A=dovecot_plain:Shop@Acme.example S=10"
-              " T=\"Order 17\" for x@far.test y@far.test z@gone.test");
+  b.line(id +
+         " <= Shop@Acme.example H=(pc) [192.0.2.5]:1 P=esmtpa A=dovecot_plain:Shop@Acme.example S=10"
+         " T=\"Order 17\" for x@far.test y@far.test z@gone.test");
   b.line(id + " => x@far.test R=dnslookup T=remote_smtp H=mx [192.0.2.1]");
   b.line(id + " == y@far.test R=dnslookup T=remote_smtp defer (-44): retry time not reached");
   b.line(id + " ** z@gone.test R=dnslookup T=remote_smtp: 550 no such user");
@@ -255,8 +257,8 @@ TEST(Forensics, OutcomesReachEveryActorOfTheMessageOnceCompleted) {
   Forensics f = b.run();
   EXPECT_EQ(f.messages().completed, 1u);
   EXPECT_EQ(f.messages().still_queued, 0u);
-  for (ActorKind k : {ActorKind::AuthAccount, ActorKind::ClientIp, ActorKind::Sender, ActorKind::SenderDomain,
-                      ActorKind::Subject}) {
+  for (ActorKind k :
+       {ActorKind::AuthAccount, ActorKind::ClientIp, ActorKind::Sender, ActorKind::SenderDomain, ActorKind::Subject}) {
     ASSERT_EQ(f.table(k).size(), 1u) << actor_kind_key(k);
     const auto& a = f.table(k).all().at(0);
     EXPECT_EQ(a.delivered, 2u) << actor_kind_key(k);
@@ -323,11 +325,14 @@ TEST(Report, JsonHasTheDocumentedShape) {
 // a terminal raw.
 TEST(Report, BytesThatAreNotUtf8GiveValidJsonAndPrintableText) {
   LogBuilder b;
-  b.line("1vYQHI-0003Yc-Mw <= b\xfcro@b.example H=(pc) [192.0.2.7]:4000 P=esmtpa A=dovecot_login:b\xfcro@b.example "
-         "S=900 T=\"Bestellbest\xe4tigung \x9b" "K\" for x@y.example");
+  b.line(
+      "1vYQHI-0003Yc-Mw <= b\xfcro@b.example H=(pc) [192.0.2.7]:4000 P=esmtpa A=dovecot_login:b\xfcro@b.example "
+      "S=900 T=\"Bestellbest\xe4tigung \x9b"
+      "K\" for x@y.example");
   std::string cyrillic = "x";  // then two bytes a letter: an even cut lands inside one
   for (int i = 0; i < 80; ++i) cyrillic += "\xd0\x96";
-  b.line("1vYQHI-0003Yd-Mw <= a@b.example H=(pc) [192.0.2.8]:4000 P=esmtp S=900 T=\"" + cyrillic + "\" for x@y.example");
+  b.line("1vYQHI-0003Yd-Mw <= a@b.example H=(pc) [192.0.2.8]:4000 P=esmtp S=900 T=\"" + cyrillic +
+         "\" for x@y.example");
   Forensics f = b.run();
   ASSERT_EQ(f.messages().messages, 2u);
   LogReport r;
@@ -338,7 +343,9 @@ TEST(Report, BytesThatAreNotUtf8GiveValidJsonAndPrintableText) {
   std::set<std::string> subjects, senders;
   for (const auto& a : j["actors"]["subject"]) subjects.insert(a["actor"]);
   for (const auto& a : j["actors"]["sender"]) senders.insert(a["actor"]);
-  EXPECT_TRUE(subjects.count("Bestellbest\xef\xbf\xbdtigung \xef\xbf\xbd" "K"));
+  EXPECT_TRUE(
+      subjects.count("Bestellbest\xef\xbf\xbdtigung \xef\xbf\xbd"
+                     "K"));
   EXPECT_TRUE(subjects.count(cyrillic));
   EXPECT_TRUE(senders.count("b\xef\xbf\xbdro@b.example"));
   std::string human = report_text(r, ReportOptions{});
@@ -388,7 +395,7 @@ TEST(Report, FindingsNameTheQueueSelectionOfTheirActor) {
 // takes two columns a character, and the report must still fit 100 of them.
 TEST(Report, WideCharactersStayWithinAHundredColumns) {
   std::string zh, grin;
-  for (int i = 0; i < 45; ++i) zh += "\xe4\xb8\xad";  // 中: 90 columns
+  for (int i = 0; i < 45; ++i) zh += "\xe4\xb8\xad";        // 中: 90 columns
   for (int i = 0; i < 40; ++i) grin += "\xf0\x9f\x98\x80";  // 😀: 80 columns
   LogBuilder b;
   for (int i = 0; i < 300; ++i) {
@@ -420,8 +427,10 @@ TEST(Report, FindingsBeyondFiveOfAKindAreSummedUp) {
   LogBuilder b;
   for (int ip = 1; ip <= 8; ++ip)
     for (int i = 0; i < 20 + ip; ++i) {
-      b.line(fmt::format("dovecot_login authenticator failed for (pc) [198.51.100.{}]:4000: 535 Incorrect "
-                         "authentication data (set_id=info@b.example)", ip));
+      b.line(
+          fmt::format("dovecot_login authenticator failed for (pc) [198.51.100.{}]:4000: 535 Incorrect "
+                      "authentication data (set_id=info@b.example)",
+                      ip));
       b.advance(1);
     }
   Forensics f = b.run();

@@ -48,8 +48,8 @@ TEST_F(LogsOnRealExim, EveryIncidentKindIsFoundWithItsNumbers) {
   const std::string script_dir = "/home/userx1/public_html/wp-content/plugins/contact-form";
   lab.play("normal", {"--count", "30"});
   lab.play("script-burst", {"--user", "userx1", "--dir", script_dir, "--count", "120"});
-  lab.play("auth-burst", {"--account", "sales@acme-shop.example", "--from-ip", "127.0.0.66", "--count", "4",
-                          "--rcpts", "225", "--failed-logins", "10"});
+  lab.play("auth-burst", {"--account", "sales@acme-shop.example", "--from-ip", "127.0.0.66", "--count", "4", "--rcpts",
+                          "225", "--failed-logins", "10"});
   std::string dictionary = lab.play("dictionary", {"--from-ip", "127.0.0.99", "--count", "200", "--hit-pct", "0"});
   lab.play("auth-bruteforce", {"--from-ip", "127.0.0.77", "--count", "40"});
   // 100 spoofed senders: about two thirds look random, well clear of the 30-sender floor.
@@ -96,8 +96,8 @@ TEST_F(LogsOnRealExim, EveryIncidentKindIsFoundWithItsNumbers) {
   // The report's next step for the script, run as printed against the real spool: it selects
   // the script's mail still queued there (deferred by the lab's "internet"), and only that.
   auto report = report_json(r.report, ReportOptions{});
-  std::vector<std::string> list = {std::string(SW_BINARY_DIR) + "/spamwarden", "queue", "list", "--json",
-                                   "--spool", lab.spool_dir()};
+  std::vector<std::string> list = {
+      std::string(SW_BINARY_DIR) + "/spamwarden", "queue", "list", "--json", "--spool", lab.spool_dir()};
   for (const auto& x : report["findings"])
     if (x["kind"] == "spamming_script" && x["actor"] == script_dir)
       for (const auto& arg : x["queue_selection"]) list.push_back(arg);

@@ -28,8 +28,7 @@ class PeakWindow {
       cur_recipients_ -= front().recipients;
       pop_front();
     }
-    if (cur_recipients_ > peak_recipients_ ||
-        (cur_recipients_ == peak_recipients_ && cur_messages_ > peak_messages_)) {
+    if (cur_recipients_ > peak_recipients_ || (cur_recipients_ == peak_recipients_ && cur_messages_ > peak_messages_)) {
       peak_recipients_ = cur_recipients_;
       peak_messages_ = cur_messages_;
       peak_first_ = front().time;

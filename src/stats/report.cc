@@ -16,15 +16,10 @@ constexpr size_t kWidth = 100;
 constexpr size_t kFindingsPerKind = 5;
 
 nlohmann::json actor_json(const ActorStats& a, ActorKind kind) {
-  nlohmann::json j = {{"actor", a.key},
-                      {"messages", a.messages},
-                      {"recipients", a.recipients},
-                      {"bytes", a.bytes},
-                      {"delivered", a.delivered},
-                      {"deferred", a.deferred},
-                      {"failed", a.failed},
-                      {"frozen", a.frozen},
-                      {"max_recipients_per_message", a.max_recipients}};
+  nlohmann::json j = {
+      {"actor", a.key},     {"messages", a.messages},   {"recipients", a.recipients},
+      {"bytes", a.bytes},   {"delivered", a.delivered}, {"deferred", a.deferred},
+      {"failed", a.failed}, {"frozen", a.frozen},       {"max_recipients_per_message", a.max_recipients}};
   if (a.first) {
     j["first"] = format_civil(a.first);
     j["last"] = format_civil(a.last);
@@ -122,9 +117,10 @@ std::string queue_hint_lines(const std::vector<std::string>& options) {
 
 void text_findings(std::string& out, const std::vector<Finding>& findings, size_t incomplete_inputs) {
   if (findings.empty() && incomplete_inputs) {
-    out += fmt::format("No findings in what could be read; {} input(s) could not be read wholly (see the warnings): "
-                       "the rest of the log may hold abuse.\n\n",
-                       incomplete_inputs);
+    out += fmt::format(
+        "No findings in what could be read; {} input(s) could not be read wholly (see the warnings): "
+        "the rest of the log may hold abuse.\n\n",
+        incomplete_inputs);
     return;
   }
   if (findings.empty()) {
@@ -158,8 +154,10 @@ void text_findings(std::string& out, const std::vector<Finding>& findings, size_
     if (k.count <= kFindingsPerKind) continue;
     std::string scale = k.events ? fmt::format("{} {} in all", k.events, k.events_noun)
                                  : fmt::format("{} recipients in all", k.recipients);
-    out += "\n" + wrap("  ", fmt::format("... and {} more {} findings ({} findings, {}; all of them in --json)",
-                                         k.count - kFindingsPerKind, kind, k.count, scale), 6);
+    out += "\n" + wrap("  ",
+                       fmt::format("... and {} more {} findings ({} findings, {}; all of them in --json)",
+                                   k.count - kFindingsPerKind, kind, k.count, scale),
+                       6);
   }
   out += "\n";
 }
@@ -171,7 +169,10 @@ void text_table(std::string& out, const ActorTable& t, size_t top) {
   bool accounts = t.kind() == ActorKind::AuthAccount;
   bool ips = t.kind() == ActorKind::ClientIp;
   out += fmt::format("  {:>8} {:>10} {:>7} {:>8}  {}\n", "messages", "recipients", "failed",
-                     accounts ? "IPs" : ips ? "rejected" : "frozen", "actor");
+                     accounts ? "IPs"
+                     : ips    ? "rejected"
+                              : "frozen",
+                     "actor");
   for (const ActorStats* a : rows) {
     uint64_t col = accounts ? a->client_ip_count() : ips ? a->rejected_rcpts : a->frozen;
     out += fmt::format("  {:>8} {:>10} {:>7} {:>8}  {}\n", a->messages, a->recipients, a->failed, col,
@@ -233,14 +234,19 @@ nlohmann::json report_json(const LogReport& r, const ReportOptions& o) {
   j["actor_counts"] = std::move(counts);
   nlohmann::json findings = nlohmann::json::array();
   for (const auto& x : r.findings) {
-    nlohmann::json fj = {{"kind", x.kind},         {"actor_type", actor_kind_key(x.actor_kind)},
-                         {"actor", x.actor},       {"messages", x.messages},
-                         {"recipients", x.recipients}, {"summary", x.summary},
+    nlohmann::json fj = {{"kind", x.kind},
+                         {"actor_type", actor_kind_key(x.actor_kind)},
+                         {"actor", x.actor},
+                         {"messages", x.messages},
+                         {"recipients", x.recipients},
+                         {"summary", x.summary},
                          {"evidence", x.evidence}};
     if (x.events) fj["events"] = x.events;
     if (x.peak_messages) {
-      fj["peak"] = {{"messages", x.peak_messages}, {"recipients", x.peak_recipients},
-                    {"first", format_civil(x.peak_first)}, {"last", format_civil(x.peak_last)}};
+      fj["peak"] = {{"messages", x.peak_messages},
+                    {"recipients", x.peak_recipients},
+                    {"first", format_civil(x.peak_first)},
+                    {"last", format_civil(x.peak_last)}};
     }
     if (!x.client_ips.empty()) fj["client_ips"] = x.client_ips;
     if (!x.local_user.empty()) fj["local_user"] = x.local_user;
@@ -254,15 +260,12 @@ nlohmann::json report_json(const LogReport& r, const ReportOptions& o) {
 std::string report_text(const LogReport& r, const ReportOptions& o) {
   const Forensics& f = *r.forensics;
   std::string out;
-  out += fmt::format("spamwarden logs: {} lines, {} messages ({} local, {} bounces), {} recipients\n",
-                     f.lines().lines, f.messages().messages, f.messages().local, f.messages().bounces,
-                     f.messages().recipients);
-  if (f.first_time())
-    out += fmt::format("period: {} to {}", format_civil(f.first_time()), format_civil(f.last_time()));
+  out += fmt::format("spamwarden logs: {} lines, {} messages ({} local, {} bounces), {} recipients\n", f.lines().lines,
+                     f.messages().messages, f.messages().local, f.messages().bounces, f.messages().recipients);
+  if (f.first_time()) out += fmt::format("period: {} to {}", format_civil(f.first_time()), format_civil(f.last_time()));
   else if (f.lines().outside_time_range)
     out += fmt::format("period: none ({} lines, all outside --since/--until)", f.lines().outside_time_range);
-  else
-    out += "period: none (no line with a timestamp)";
+  else out += "period: none (no line with a timestamp)";
   out += fmt::format(" | read in {:.2f}s\n", r.seconds);
   if (f.lines().unparsed)
     out += fmt::format("note: {} lines not understood (first: {})\n", f.lines().unparsed,

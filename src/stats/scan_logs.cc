@@ -73,7 +73,8 @@ struct ParsedBatch {
   }
   void skip(LineKind kind, CivilSeconds time, std::string_view raw) {
     skipped.push_back({kind, time});
-    if (kind == LineKind::Unparsed && unparsed_samples.size() < Forensics::kUnparsedSamples) unparsed_samples.push_back(raw);
+    if (kind == LineKind::Unparsed && unparsed_samples.size() < Forensics::kUnparsedSamples)
+      unparsed_samples.push_back(raw);
   }
 };
 
@@ -144,8 +145,10 @@ size_t warn_about_foreign_inputs(const std::vector<InputSpan>& spans, const std:
   for (size_t i = 0; i < spans.size(); ++i) {
     if (spans[i].lines == 0 || spans[i].understood > 0) continue;
     ++foreign;
-    warnings.push_back(fmt::format("{}: none of its {} lines is an Exim main-log line; is it the main log "
-                                   "(exim_mainlog, exim4/mainlog)?", names[i], spans[i].lines));
+    warnings.push_back(
+        fmt::format("{}: none of its {} lines is an Exim main-log line; is it the main log "
+                    "(exim_mainlog, exim4/mainlog)?",
+                    names[i], spans[i].lines));
   }
   return foreign;
 }
@@ -169,10 +172,9 @@ std::vector<std::string> distinct_files(const std::vector<std::string>& inputs, 
       auto same = std::find_if(seen.begin(), seen.end(),
                                [&](const Seen& s) { return s.device == st.st_dev && s.inode == st.st_ino; });
       if (same != seen.end()) {
-        warnings.push_back(path == *same->path
-                               ? fmt::format("{} given twice: read once", shown(path))
-                               : fmt::format("{} given twice (same file as {}): read once", shown(path),
-                                             shown(*same->path)));
+        warnings.push_back(path == *same->path ? fmt::format("{} given twice: read once", shown(path))
+                                               : fmt::format("{} given twice (same file as {}): read once", shown(path),
+                                                             shown(*same->path)));
         continue;
       }
       seen.push_back({st.st_dev, st.st_ino, &path});
@@ -187,10 +189,11 @@ void warn_about_overlaps(const std::vector<InputSpan>& spans, const std::vector<
   for (size_t i = 1; i < spans.size(); ++i) {
     const InputSpan &before = spans[i - 1], &now = spans[i];
     if (before.last == 0 || now.first == 0 || now.first + kRotationOverlap >= before.last) continue;
-    warnings.push_back(fmt::format("{} ({} to {}) overlaps {} ({} to {}): if one is a copy of the other, "
-                                   "their common lines are counted twice",
-                                   names[i], format_civil(now.first), format_civil(now.last), names[i - 1],
-                                   format_civil(before.first), format_civil(before.last)));
+    warnings.push_back(
+        fmt::format("{} ({} to {}) overlaps {} ({} to {}): if one is a copy of the other, "
+                    "their common lines are counted twice",
+                    names[i], format_civil(now.first), format_civil(now.last), names[i - 1], format_civil(before.first),
+                    format_civil(before.last)));
   }
 }
 
@@ -204,8 +207,8 @@ class Progress {
     last_ = now;
     double f = std::min(1.0, double(done) / double(total_));
     int bar = int(f * 30);
-    fmt::print(stderr, "\r  [{:<30}] {:3.0f}%  {} / {} MB ", std::string(size_t(bar), '#'), f * 100,
-               done >> 20, total_ >> 20);
+    fmt::print(stderr, "\r  [{:<30}] {:3.0f}%  {} / {} MB ", std::string(size_t(bar), '#'), f * 100, done >> 20,
+               total_ >> 20);
   }
   void done() {
     if (enabled_) fmt::print(stderr, "\r{:<72}\r", "");
@@ -300,9 +303,9 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
     note_batch_span(b, spans[b.block.input_index]);
     // Evidence from a plain file is kept as its offset and read again for the findings.
     const logio::ByteSource& src = *sources[b.block.input_index];
-    engine.set_evidence_origin(
-        src.rereadable() ? std::optional(EvidenceLines::Origin{b.block.bytes, b.block.offset, uint32_t(b.block.input_index)})
-                         : std::nullopt);
+    engine.set_evidence_origin(src.rereadable() ? std::optional(EvidenceLines::Origin{b.block.bytes, b.block.offset,
+                                                                                      uint32_t(b.block.input_index)})
+                                                : std::nullopt);
     // The engine is bound by cache misses on its actor tables: prefetch a few lines ahead.
     // Each stage reads what the one before it loaded: slot, actor, extras, window tail.
     constexpr size_t kSlotsAhead = 48, kActorsAhead = 24, kExtrasAhead = 12, kTailsAhead = 5;
@@ -342,8 +345,7 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
       result.report.inputs);
   result.report.findings = find_abuse(engine);
   engine.set_evidence_reader(nullptr, result.report.inputs);  // the sources close on return
-  result.report.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }
 

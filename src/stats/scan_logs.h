@@ -13,8 +13,8 @@ namespace sw::stats {
 struct ScanOptions {
   Thresholds thresholds;
   CivilSeconds since = INT64_MIN, until = INT64_MAX;
-  int workers = 0;          // 0: one per core
-  bool progress = false;    // draw a progress bar on stderr
+  int workers = 0;        // 0: one per core
+  bool progress = false;  // draw a progress bar on stderr
   uint64_t progress_min_bytes = 100ull << 20;
 };
 

@@ -30,20 +30,27 @@ std::string burst_log() {
   for (int i = 0; i < 12000; ++i) {
     std::string m = id();
     int minute = i / 20;
-    log += fmt::format("2026-11-01 {:02d}:{:02d}:00 {} <= shop{}@shop.example H=mx.example [192.0.2.{}] P=esmtps "
-                       "S=2100 T=\"Order {}\" for buyer{}@far.test\n",
-                       minute / 60, minute % 60, m, i % 7, i % 200, i, i);
-    log += fmt::format("2026-11-01 {:02d}:{:02d}:01 {} => buyer{}@far.test R=dnslookup T=remote_smtp "
-                       "H=mx.far.test [198.51.100.1]\n", minute / 60, minute % 60, m, i);
+    log += fmt::format(
+        "2026-11-01 {:02d}:{:02d}:00 {} <= shop{}@shop.example H=mx.example [192.0.2.{}] P=esmtps "
+        "S=2100 T=\"Order {}\" for buyer{}@far.test\n",
+        minute / 60, minute % 60, m, i % 7, i % 200, i, i);
+    log += fmt::format(
+        "2026-11-01 {:02d}:{:02d}:01 {} => buyer{}@far.test R=dnslookup T=remote_smtp "
+        "H=mx.far.test [198.51.100.1]\n",
+        minute / 60, minute % 60, m, i);
     log += fmt::format("2026-11-01 {:02d}:{:02d}:01 {} Completed\n", minute / 60, minute % 60, m);
   }
   for (int i = 0; i < 300; ++i) {
     std::string m = id();
     uint32_t pid = 5000 + uint32_t(i);
-    log += fmt::format("2026-11-01 11:{:02d}:{:02d} [{}] cwd=/home/userx1/public_html/wp 3 args: /usr/sbin/sendmail "
-                       "-t -i\n", i / 60, i % 60, pid);
-    log += fmt::format("2026-11-01 11:{:02d}:{:02d} [{}] {} <= userx1@host.example U=userx1 P=local S=900 "
-                       "T=\"Hello\" for a{}@far.test b{}@far.test\n", i / 60, i % 60, pid, m, i, i);
+    log += fmt::format(
+        "2026-11-01 11:{:02d}:{:02d} [{}] cwd=/home/userx1/public_html/wp 3 args: /usr/sbin/sendmail "
+        "-t -i\n",
+        i / 60, i % 60, pid);
+    log += fmt::format(
+        "2026-11-01 11:{:02d}:{:02d} [{}] {} <= userx1@host.example U=userx1 P=local S=900 "
+        "T=\"Hello\" for a{}@far.test b{}@far.test\n",
+        i / 60, i % 60, pid, m, i, i);
   }
   return log;
 }
@@ -115,11 +122,15 @@ TEST(ScanLogs, WarnsWhenInputsOverlapInTime) {
 TEST(ScanLogs, AFileWithNoMainLogLineIsCalledForeign) {
   std::string postfix = temp_path("foreign-maillog"), binary = temp_path("foreign-binary"),
               good = temp_path("foreign-good"), empty = temp_path("foreign-empty");
-  write_file(postfix, "Nov 23 10:00:00 mx postfix/smtpd[123]: connect from unknown[192.0.2.1]\n"
-                      "Nov 23 10:00:01 mx postfix/smtpd[123]: 4BxYz: client=unknown[192.0.2.1]\n");
-  write_file(binary, std::string("\x7f" "ELF\x02\x01\x01\0\0\0\n\xff\xfe garbage\n", 22));
-  write_file(good, "2026-11-01 10:00:00 1tAAAA-000001-AA <= a@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=9\n"
-                   "this one line is not understood\n");
+  write_file(postfix,
+             "Nov 23 10:00:00 mx postfix/smtpd[123]: connect from unknown[192.0.2.1]\n"
+             "Nov 23 10:00:01 mx postfix/smtpd[123]: 4BxYz: client=unknown[192.0.2.1]\n");
+  write_file(binary, std::string("\x7f"
+                                 "ELF\x02\x01\x01\0\0\0\n\xff\xfe garbage\n",
+                                 22));
+  write_file(good,
+             "2026-11-01 10:00:00 1tAAAA-000001-AA <= a@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=9\n"
+             "this one line is not understood\n");
   write_file(empty, "");
   ScanResult r = scan_logs({postfix, good, binary, empty}, ScanOptions{});
   EXPECT_EQ(r.foreign_inputs, 2u);
@@ -129,10 +140,12 @@ TEST(ScanLogs, AFileWithNoMainLogLineIsCalledForeign) {
     if (w.find("is an Exim main-log line") == std::string::npos) continue;
     ++named;
     EXPECT_TRUE(w.find("foreign-maillog: none of its 2 lines") != std::string::npos ||
-                w.find("foreign-binary: none of its 2 lines") != std::string::npos) << w;
+                w.find("foreign-binary: none of its 2 lines") != std::string::npos)
+        << w;
   }
   EXPECT_EQ(named, 2u);
-  EXPECT_EQ(scan_logs({good, empty}, ScanOptions{}).foreign_inputs, 0u) << "a few bad lines, or none at all, are not foreign";
+  EXPECT_EQ(scan_logs({good, empty}, ScanOptions{}).foreign_inputs, 0u)
+      << "a few bad lines, or none at all, are not foreign";
 }
 
 // --since 2h reads "now" on the log's clock: UTC when its times carry a zone (log_timezone).

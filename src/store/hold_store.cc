@@ -79,8 +79,8 @@ std::string store_path(const std::string& state_dir) { return state_dir + "/spam
 
 std::unique_ptr<HoldStore> HoldStore::open(const std::string& path, std::string* error) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
     if (error) *error = "cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);
     return nullptr;
@@ -203,8 +203,7 @@ std::optional<HoldRecord> HoldStore::released_hold(const detect::ActorRef& actor
 }
 
 bool HoldStore::set_frozen(const detect::ActorRef& actor, int64_t frozen, std::string* error) {
-  Statement s(db_, "UPDATE holds SET frozen = frozen + ? WHERE active = 1 AND actor_type = ? AND actor_key = ?",
-              error);
+  Statement s(db_, "UPDATE holds SET frozen = frozen + ? WHERE active = 1 AND actor_type = ? AND actor_key = ?", error);
   if (!s) return false;
   s.bind(1, frozen).bind(2, std::string(detect::actor_type_name(actor.type))).bind(3, actor.key);
   return s.run(error);

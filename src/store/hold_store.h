@@ -22,8 +22,8 @@ struct HoldRecord {
   // The actors held together for one burst (a script, its user, its sender) share an incident,
   // named after the first of them ("script:/home/u/x"); `release` lifts an incident as a whole.
   std::string incident;
-  int64_t since = 0;         // unix seconds
-  int64_t frozen = 0;        // queued messages frozen when the hold began
+  int64_t since = 0;   // unix seconds
+  int64_t frozen = 0;  // queued messages frozen when the hold began
   bool active = true;
   int64_t released_at = 0;
   std::string release_note;

@@ -17,12 +17,25 @@ TEST(HoldStore, HoldsSurviveReopenAndReleaseEndsThem) {
   {
     auto s = HoldStore::open(store_path(d.path), &error);
     ASSERT_TRUE(s) << error;
-    EXPECT_TRUE(s->add_hold(HoldRecord{.actor = kUser, .reason = "21 messages in 10s", .related_user = "",
-                                       .incident = "", .since = 100, .frozen = 0, .active = true, .released_at = 0,
+    EXPECT_TRUE(s->add_hold(HoldRecord{.actor = kUser,
+                                       .reason = "21 messages in 10s",
+                                       .related_user = "",
+                                       .incident = "",
+                                       .since = 100,
+                                       .frozen = 0,
+                                       .active = true,
+                                       .released_at = 0,
                                        .release_note = ""},
                             &error));
-    EXPECT_FALSE(s->add_hold(HoldRecord{.actor = kUser, .reason = "again", .related_user = "",
-                                        .incident = "", .since = 101, .frozen = 0, .active = true, .released_at = 0, .release_note = ""},
+    EXPECT_FALSE(s->add_hold(HoldRecord{.actor = kUser,
+                                        .reason = "again",
+                                        .related_user = "",
+                                        .incident = "",
+                                        .since = 101,
+                                        .frozen = 0,
+                                        .active = true,
+                                        .released_at = 0,
+                                        .release_note = ""},
                              &error));  // one active hold per actor
     EXPECT_TRUE(s->set_frozen(kUser, 7, &error));
   }
@@ -37,8 +50,15 @@ TEST(HoldStore, HoldsSurviveReopenAndReleaseEndsThem) {
   EXPECT_FALSE(s->release(kUser, 201, "thaw", &error));
   EXPECT_TRUE(s->active_holds(&error)->empty());
   // Held again later: a new active row.
-  EXPECT_TRUE(s->add_hold(HoldRecord{.actor = kUser, .reason = "again", .related_user = "",
-                                     .incident = "", .since = 300, .frozen = 0, .active = true, .released_at = 0, .release_note = ""},
+  EXPECT_TRUE(s->add_hold(HoldRecord{.actor = kUser,
+                                     .reason = "again",
+                                     .related_user = "",
+                                     .incident = "",
+                                     .since = 300,
+                                     .frozen = 0,
+                                     .active = true,
+                                     .released_at = 0,
+                                     .release_note = ""},
                           &error));
 }
 

@@ -77,7 +77,8 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
   if (pid == 0) exec_child(argv, in[0], out[1], err[1]);
   close(in[0]), close(out[1]), close(err[1]);
   // A closed stdin pipe must not kill us with SIGPIPE.
-  struct sigaction ignore {}, old{};
+  struct sigaction ignore {
+  }, old{};
   ignore.sa_handler = SIG_IGN;
   sigaction(SIGPIPE, &ignore, &old);
   CommandResult r;

@@ -20,9 +20,7 @@ using sw::testing::read_file;
     if (!EximLab::available(&why)) GTEST_SKIP() << why; \
   } while (0)
 
-bool contains(const std::string& text, const std::string& re) {
-  return std::regex_search(text, std::regex(re));
-}
+bool contains(const std::string& text, const std::string& re) { return std::regex_search(text, std::regex(re)); }
 
 int count(const std::string& text, const std::string& needle) {
   int n = 0;
@@ -53,12 +51,12 @@ TEST(EximLabTest, StartsAndStopsCleanly) {
 TEST(EximLabTest, SendmailAsLogsCwdArgumentsAndUser) {
   SKIP_WITHOUT_LAB();
   EximLab lab;
-  lab.sendmail_as("userx1", "/home/userx1/public_html",
-                  "To: someone@gmail.example\nSubject: lab test\n\nhello\n");
+  lab.sendmail_as("userx1", "/home/userx1/public_html", "To: someone@gmail.example\nSubject: lab test\n\nhello\n");
   lab.settle();
   std::string log = read_file(lab.mainlog());
   EXPECT_TRUE(contains(log, R"(\[\d+\] cwd=/home/userx1/public_html 3 args: /usr/sbin/sendmail -t -i\n)")) << log;
-  EXPECT_TRUE(contains(log, R"(<= userx1@host\.lab\.example U=userx1 P=local S=\d+ .*T="lab test" for someone@gmail\.example)"))
+  EXPECT_TRUE(
+      contains(log, R"(<= userx1@host\.lab\.example U=userx1 P=local S=\d+ .*T="lab test" for someone@gmail\.example)"))
       << log;
   EXPECT_TRUE(contains(log, R"(=> someone@gmail\.example F=<userx1@host\.lab\.example> R=lookuphost T=remote_smtp)"))
       << log;
@@ -96,7 +94,9 @@ TEST(EximLabTest, DictionaryAttackLogsRejectedRcpt) {
   std::string log = read_file(lab.mainlog());
   int rejected = count(log, "rejected RCPT <");
   EXPECT_GE(rejected, 30) << log;  // "contact" and "postmaster" guesses are real aliases
-  EXPECT_TRUE(contains(log, R"(H=\(mail\.bulk-sender\.example\) \[127\.0\.0\.99\]:\d+ F=<\S+> rejected RCPT <\S+@acme-shop\.example>: Unknown user)"))
+  EXPECT_TRUE(contains(
+      log,
+      R"(H=\(mail\.bulk-sender\.example\) \[127\.0\.0\.99\]:\d+ F=<\S+> rejected RCPT <\S+@acme-shop\.example>: Unknown user)"))
       << log;
 }
 
