@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "logio/gzip_test_files.h"
+
 namespace sw::logio {
 namespace {
 
@@ -244,19 +246,8 @@ std::string varied_lines(size_t n) {
   return s;
 }
 
-std::string file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// Whole lines zcat recovers from a damaged file: the bar a damaged gzip is read to.
-size_t zcat_whole_lines(const std::string& path) {
-  FILE* pipe = ::popen(("zcat '" + path + "' 2>/dev/null | wc -l").c_str(), "r");
-  size_t lines = 0;
-  if (!pipe || std::fscanf(pipe, "%zu", &lines) != 1) ADD_FAILURE() << "zcat did not run";
-  if (pipe) ::pclose(pipe);
-  return lines;
-}
+using sw::logio::testing::file_bytes;
+using sw::logio::testing::zcat_whole_lines;
 
 size_t whole_lines(std::string_view text) { return size_t(std::count(text.begin(), text.end(), '\n')); }
 

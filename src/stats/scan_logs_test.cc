@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "logio/gzip_test_files.h"
 #include "stats/findings.h"
 
 namespace sw::stats {
@@ -166,18 +167,8 @@ void write_gzip_file(const std::string& path, std::string_view text) {
   gzclose(g);
 }
 
-std::string file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-size_t zcat_whole_lines(const std::string& path) {
-  FILE* pipe = ::popen(("zcat '" + path + "' 2>/dev/null | wc -l").c_str(), "r");
-  size_t lines = 0;
-  if (!pipe || std::fscanf(pipe, "%zu", &lines) != 1) ADD_FAILURE() << "zcat did not run";
-  if (pipe) ::pclose(pipe);
-  return lines;
-}
+using sw::logio::testing::file_bytes;
+using sw::logio::testing::zcat_whole_lines;
 
 size_t warnings_with(const ScanResult& r, std::string_view text) {
   return size_t(std::count_if(r.report.warnings.begin(), r.report.warnings.end(),
