@@ -38,6 +38,14 @@ std::string read_file(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// The store under `dir`; a test fails at once when it cannot be opened.
+std::unique_ptr<store::HoldStore> open_store(const std::string& dir) {
+  std::string error;
+  auto store = store::HoldStore::open(store::store_path(dir), &error);
+  EXPECT_TRUE(store) << error;
+  return store;
+}
+
 // Hold lists under `state_dir`, no spool to freeze, no alerts.
 Containment lists_only(const std::string& state_dir, store::HoldStore* store) {
   return Containment({.state_dir = state_dir, .spool_dir = "", .freeze_queued = false, .disable_scripts = false}, store,
@@ -70,8 +78,8 @@ TEST(ContainmentTest, RewritesOnlyChangedListsAndRestoresMissingOnes) {
 TEST(ContainmentTest, HoldIsRecordedWithItsListAndSurvivesARestart) {
   TempDir d;
   std::string error;
-  auto store = store::HoldStore::open(store::store_path(d.path), &error);
-  ASSERT_TRUE(store) << error;
+  auto store = open_store(d.path);
+  ASSERT_TRUE(store);
   {
     Containment c = lists_only(d.path, store.get());
     c.start();
@@ -101,8 +109,8 @@ TEST(ContainmentTest, HoldIsRecordedWithItsListAndSurvivesARestart) {
 TEST(ContainmentTest, ReleaseInTheStoreIsPickedUpBySync) {
   TempDir d;
   std::string error;
-  auto store = store::HoldStore::open(store::store_path(d.path), &error);
-  ASSERT_TRUE(store) << error;
+  auto store = open_store(d.path);
+  ASSERT_TRUE(store);
   Containment c = lists_only(d.path, store.get());
   c.start();
   ASSERT_TRUE(c.hold(trip(detect::ActorType::LocalUser, "u2"), 100));
@@ -127,8 +135,8 @@ TEST(ContainmentTest, HoldsOnTheListsButNotInTheStoreAreRecoveredOnStart) {
     ASSERT_TRUE(without_store.hold(trip(detect::ActorType::AuthAccount, "a@b.example"), 101));
   }
   std::string error;
-  auto store = store::HoldStore::open(store::store_path(d.path), &error);
-  ASSERT_TRUE(store) << error;
+  auto store = open_store(d.path);
+  ASSERT_TRUE(store);
   std::vector<std::string> log;
   Containment c({.state_dir = d.path, .spool_dir = "", .freeze_queued = false, .disable_scripts = false}, store.get(),
                 nullptr, nullptr, [&](const std::string& line) { log.push_back(line); });
@@ -155,8 +163,8 @@ TEST(ContainmentTest, HoldsOnTheListsButNotInTheStoreAreRecoveredOnStart) {
 TEST(ContainmentTest, AnEntryReleasedAfterTheListWasWrittenIsNotRecovered) {
   TempDir d;
   std::string error;
-  auto store = store::HoldStore::open(store::store_path(d.path), &error);
-  ASSERT_TRUE(store) << error;
+  auto store = open_store(d.path);
+  ASSERT_TRUE(store);
   {
     Containment c = lists_only(d.path, store.get());
     c.start();
@@ -174,8 +182,8 @@ TEST(ContainmentTest, AnEntryReleasedAfterTheListWasWrittenIsNotRecovered) {
 TEST(ContainmentTest, AHoldMissingFromTheStoreIsRecordedAgainNotReleased) {
   TempDir d;
   std::string error;
-  auto store = store::HoldStore::open(store::store_path(d.path), &error);
-  ASSERT_TRUE(store) << error;
+  auto store = open_store(d.path);
+  ASSERT_TRUE(store);
   Containment c = lists_only(d.path, store.get());
   c.start();
   ASSERT_TRUE(c.hold(trip(detect::ActorType::ClientIp, "192.0.2.7"), 100));
@@ -276,8 +284,8 @@ TEST(ContainmentTest, ReleaseBeforeTheSecondPassCancelsIt) {
   TempDir d;
   std::filesystem::create_directories(d.path + "/spool/input");
   std::string error;
-  auto store = store::HoldStore::open(store::store_path(d.path), &error);
-  ASSERT_TRUE(store) << error;
+  auto store = open_store(d.path);
+  ASSERT_TRUE(store);
   CountingExim exim;
   std::vector<std::string> log;
   std::mutex log_mutex;
