@@ -14,7 +14,15 @@ namespace sw::follow {
 
 namespace {
 constexpr size_t kReadChunk = 4u << 20;
+// Exim's lines stay under 8 KB; a "line" that goes on for megabytes (a binary written into the
+// log, an attacker's flood without newlines) is cut here, as `logs` cuts it, so the bytes kept
+// for an unfinished line stay bounded.
+constexpr size_t kMaxLineBytes = 4u << 20;
+
+void append_capped(std::string& partial, std::string_view bytes) {
+  if (partial.size() < kMaxLineBytes) partial.append(bytes.substr(0, kMaxLineBytes - partial.size()));
 }
+}  // namespace
 
 LogFollower::LogFollower(std::string path, bool from_start) : path_(std::move(path)), buffer_(kReadChunk) {
   // "The end" is the end now; a log that does not exist yet is new, so it is read from 0.
@@ -88,12 +96,12 @@ size_t LogFollower::drain_old(const std::function<void(std::string_view)>& on_li
     std::string_view chunk(buffer_.data(), size_t(n));
     size_t start = 0;
     for (size_t nl; (nl = chunk.find('\n', start)) != std::string_view::npos; start = nl + 1) {
-      old_partial_.append(chunk.substr(start, nl - start));
+      append_capped(old_partial_, chunk.substr(start, nl - start));
       on_line(old_partial_);
       old_partial_.clear();
       ++lines;
     }
-    old_partial_.append(chunk.substr(start));
+    append_capped(old_partial_, chunk.substr(start));
   }
   if (final) {
     if (!old_partial_.empty()) {
@@ -158,7 +166,7 @@ size_t LogFollower::read_some(const std::function<void(std::string_view)>& on_li
     for (size_t nl; (nl = chunk.find('\n', start)) != std::string_view::npos; start = nl + 1) {
       std::string_view piece = chunk.substr(start, nl - start);
       if (!partial_.empty()) {
-        partial_.append(piece);
+        append_capped(partial_, piece);
         on_line(partial_);
         partial_.clear();
       } else {
@@ -166,7 +174,7 @@ size_t LogFollower::read_some(const std::function<void(std::string_view)>& on_li
       }
       ++lines;
     }
-    partial_.append(chunk.substr(start));
+    append_capped(partial_, chunk.substr(start));
   }
   stats_.lines += lines;
   return lines;

@@ -80,6 +80,26 @@ TEST(LogFollower, HoldsAPartialLineUntilItsNewline) {
   EXPECT_EQ(drain(f), (std::vector<std::string>{"half done"}));
 }
 
+// A "line" of 20 MB written in pieces without a newline (a flood, a binary): the follower
+// keeps at most 4 MB of it, hands out the cut line at its newline, and the next line is whole.
+TEST(LogFollower, AnEndlessLineIsCutNotKeptWhole) {
+  TempDir d;
+  std::string log = d.path + "/mainlog";
+  append(log, "");
+  LogFollower f(log, true);
+  std::vector<std::string> lines;
+  const std::string piece(1u << 20, 'x');
+  for (int i = 0; i < 20; ++i) {
+    append(log, piece);
+    f.poll([&](std::string_view l) { lines.emplace_back(l); });
+  }
+  append(log, "\nnext line\n");
+  for (int i = 0; i < 3; ++i) f.poll([&](std::string_view l) { lines.emplace_back(l); });
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].size(), 4u << 20) << "the unfinished line was kept whole";
+  EXPECT_EQ(lines[1], "next line");
+}
+
 TEST(LogFollower, RenameRotationLosesNothing) {
   TempDir d;
   std::string log = d.path + "/mainlog";
