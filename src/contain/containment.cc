@@ -9,11 +9,13 @@
 #include <chrono>
 #include <cstdint>
 #include <ctime>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
 #include "contain/script_disable.h"
 #include "queue/actions.h"
+#include "queue/spool_files.h"
 
 namespace sw::contain {
 
@@ -25,51 +27,37 @@ constexpr int64_t kSecondFreezePassDelay = 3;
 constexpr std::string_view kRunsHeldScript = "runs held script ";  // the note of a script's user
 }  // namespace
 
+void for_each_list_entry(const store::HoldRecord& h, const std::function<void(ActorType, HoldListEntry)>& add) {
+  add(h.actor.type, {h.actor.key, h.reason});
+  if (h.actor.type == ActorType::Script && !h.related_user.empty())
+    add(ActorType::LocalUser, {h.related_user, std::string(kRunsHeldScript) + h.actor.key});
+}
+
 std::map<ActorType, std::vector<HoldListEntry>> hold_list_entries(const std::vector<store::HoldRecord>& holds) {
   std::map<ActorType, std::vector<HoldListEntry>> lists;
   for (ActorType t : detect::kAllActorTypes) lists[t];
-  for (const store::HoldRecord& h : holds) {
-    lists[h.actor.type].push_back({h.actor.key, h.reason});
-    // Exim cannot see a script's directory at submission time; the user running it can be held.
-    if (h.actor.type == ActorType::Script && !h.related_user.empty())
-      lists[ActorType::LocalUser].push_back({h.related_user, std::string(kRunsHeldScript) + h.actor.key});
-  }
+  for (const store::HoldRecord& h : holds)
+    for_each_list_entry(h, [&](ActorType type, HoldListEntry e) { lists[type].push_back(std::move(e)); });
   return lists;
-}
-
-bool write_hold_lists(const std::string& state_dir, const std::vector<store::HoldRecord>& holds, std::string* error) {
-  ::mkdir(state_dir.c_str(), 0755);
-  ::mkdir(hold_list_dir(state_dir).c_str(), 0755);
-  bool ok = true;
-  for (const auto& [type, entries] : hold_list_entries(holds))
-    ok &= write_file_atomically(hold_list_path(state_dir, type), render_hold_list(type, entries), error);
-  return ok;
 }
 
 namespace {
 
-std::string read_whole_file(const std::string& path, struct stat* st, bool* exists) {
+// A list's text and stat; nullopt when it is absent, a link or not a regular file.
+std::optional<std::string> read_list(const std::string& path, struct stat* st) {
+  queue::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   std::string text;
-  *exists = false;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return text;
-  *exists = ::fstat(fd, st) == 0;
-  char buffer[65536];
-  for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) text.append(buffer, size_t(n));
-  ::close(fd);
+  if (!fd.valid() || !queue::read_regular_file(fd.get(), text, st)) return std::nullopt;
   return text;
 }
 
 }  // namespace
 
-bool remove_from_hold_lists(const std::string& state_dir, const std::vector<store::HoldRecord>& released,
-                            const std::vector<store::HoldRecord>& active, std::string* error) {
+bool update_hold_lists(const std::string& state_dir, const std::vector<store::HoldRecord>& released,
+                       const std::vector<store::HoldRecord>& active, std::string* error) {
   std::set<std::pair<ActorType, std::string>> gone;
-  for (const store::HoldRecord& h : released) {
-    gone.insert({h.actor.type, h.actor.key});
-    if (h.actor.type == ActorType::Script && !h.related_user.empty())
-      gone.insert({ActorType::LocalUser, h.related_user});
-  }
+  for (const store::HoldRecord& h : released)
+    for_each_list_entry(h, [&](ActorType type, const HoldListEntry& e) { gone.insert({type, e.key}); });
   ::mkdir(state_dir.c_str(), 0755);
   ::mkdir(hold_list_dir(state_dir).c_str(), 0755);
   bool ok = true;
@@ -77,23 +65,12 @@ bool remove_from_hold_lists(const std::string& state_dir, const std::vector<stor
     std::set<std::string> keys;
     for (const HoldListEntry& e : entries) keys.insert(e.key);
     struct stat st;
-    bool exists = false;
-    std::string path = hold_list_path(state_dir, type), text = read_whole_file(path, &st, &exists);
-    for (HoldListEntry& e : parse_hold_list(text, nullptr))
+    std::string path = hold_list_path(state_dir, type);
+    for (HoldListEntry& e : parse_hold_list(read_list(path, &st).value_or(""), nullptr))
       if (!gone.count({type, e.key}) && keys.insert(e.key).second) entries.push_back(std::move(e));
     ok &= write_file_atomically(path, render_hold_list(type, entries), error);
   }
   return ok;
-}
-
-bool same_incident(const store::HoldRecord& other, const ActorRef& actor, const std::string& related_user,
-                   const std::vector<ActorRef>& companions) {
-  if (std::find(companions.begin(), companions.end(), other.actor) != companions.end()) return true;
-  if (!related_user.empty() &&
-      (other.actor == ActorRef{ActorType::LocalUser, related_user} || other.related_user == related_user))
-    return true;
-  return other.actor.type == ActorType::Script && !other.related_user.empty() &&
-         actor == ActorRef{ActorType::LocalUser, other.related_user};
 }
 
 queue::SelectionArgs selection_for(const store::HoldRecord& hold) {
@@ -151,14 +128,12 @@ void Containment::index_holds() {
 
 void Containment::index(const store::HoldRecord& h) {
   incident_of_[detect::format_actor_ref(h.actor)] = h.incident;
-  entries_[size_t(h.actor.type)].push_back({h.actor.key, h.reason});
-  dirty_[size_t(h.actor.type)] = true;
-  if (h.actor.type == ActorType::Script && !h.related_user.empty()) {
+  if (h.actor.type == ActorType::Script && !h.related_user.empty())
     script_user_incident_.emplace(h.related_user, h.incident);
-    // Exim cannot see a script's directory at submission time; the user running it is held.
-    entries_[size_t(ActorType::LocalUser)].push_back({h.related_user, std::string(kRunsHeldScript) + h.actor.key});
-    dirty_[size_t(ActorType::LocalUser)] = true;
-  }
+  for_each_list_entry(h, [&](ActorType type, HoldListEntry e) {
+    entries_[size_t(type)].push_back(std::move(e));
+    dirty_[size_t(type)] = true;
+  });
 }
 
 void Containment::rewrite_lists(std::vector<std::string>* changed) {
@@ -198,19 +173,15 @@ void Containment::rewrite_lists(std::vector<std::string>* changed) {
 // store saw released after the list was last written is a leftover of that release.
 void Containment::recover_listed_holds() {
   std::set<std::pair<ActorType, std::string>> covered;
-  for (const store::HoldRecord& h : holds_) {
-    covered.insert({h.actor.type, h.actor.key});
-    if (h.actor.type == ActorType::Script && !h.related_user.empty())
-      covered.insert({ActorType::LocalUser, h.related_user});
-  }
+  for (const store::HoldRecord& h : holds_)
+    for_each_list_entry(h, [&](ActorType type, const HoldListEntry& e) { covered.insert({type, e.key}); });
   std::map<std::string, std::string> user_of_script;  // from the local_user list's notes
   std::map<ActorType, std::pair<std::vector<HoldListEntry>, int64_t>> listed;
   for (ActorType type : detect::kAllActorTypes) {
     struct stat st {};
-    bool exists = false;
-    std::string text = read_whole_file(hold_list_path(options_.state_dir, type), &st, &exists);
-    if (!exists) continue;
-    listed[type] = {parse_hold_list(text, nullptr), int64_t(st.st_mtime)};
+    std::optional<std::string> text = read_list(hold_list_path(options_.state_dir, type), &st);
+    if (!text) continue;
+    listed[type] = {parse_hold_list(*text, nullptr), int64_t(st.st_mtime)};
     if (type == ActorType::LocalUser)
       for (const HoldListEntry& e : listed[type].first)
         if (e.note.starts_with(kRunsHeldScript)) user_of_script[e.note.substr(kRunsHeldScript.size())] = e.key;

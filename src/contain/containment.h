@@ -40,19 +40,18 @@ struct ContainmentCounts {
   uint64_t holds = 0, frozen = 0, freeze_failures = 0, list_write_failures = 0, store_failures = 0;
 };
 
-// The hold lists for a set of holds (scripts also hold their local user). Pure.
+// The list entries one hold puts in place, each with its list: its own, and for a script the
+// user who runs it (Exim cannot see a script's directory at submission time). Pure.
+void for_each_list_entry(const store::HoldRecord& hold,
+                         const std::function<void(detect::ActorType, HoldListEntry)>& add);
+// The hold lists for a set of holds, every list present (empty ones too). Pure.
 std::map<detect::ActorType, std::vector<HoldListEntry>> hold_list_entries(const std::vector<store::HoldRecord>& holds);
-// Writes every list (empty ones too: Exim's lsearch needs the files to exist).
-bool write_hold_lists(const std::string& state_dir, const std::vector<store::HoldRecord>& holds, std::string* error);
-// For a process other than `watch` (release): takes the released actors off the lists it finds
-// and puts every active hold on them, keeping entries it does not know (a hold `watch` has
-// not recorded yet, a line an admin added) instead of rebuilding the lists from the store.
-bool remove_from_hold_lists(const std::string& state_dir, const std::vector<store::HoldRecord>& released,
-                            const std::vector<store::HoldRecord>& active, std::string* error);
-// Whether `hold` belongs to the incident of an active hold `other`: the same mail named both
-// (the trip's companions), or a script and the user who runs it.
-bool same_incident(const store::HoldRecord& other, const detect::ActorRef& actor, const std::string& related_user,
-                   const std::vector<detect::ActorRef>& companions);
+// Writes every list (empty ones too: Exim's lsearch needs the files to exist) for a process
+// other than `watch` (release): the active holds, plus the entries it finds that belong to no
+// released hold (a hold `watch` has not recorded yet, a line an admin added), instead of
+// rebuilding the lists from the store alone.
+bool update_hold_lists(const std::string& state_dir, const std::vector<store::HoldRecord>& released,
+                       const std::vector<store::HoldRecord>& active, std::string* error);
 // What a freeze pass did, from Exim's replies. A message being delivered is locked and one
 // delivered meanwhile is gone: neither is a failure (the delivery ends, the second pass freezes
 // what stays queued). Pure.

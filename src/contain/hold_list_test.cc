@@ -126,7 +126,7 @@ TEST(HoldLists, ScriptHoldAlsoHoldsItsUserAndEveryFileExists) {
                       .released_at = 0,
                       .release_note = ""};
   std::string error;
-  ASSERT_TRUE(write_hold_lists(d.path, {h}, &error)) << error;
+  ASSERT_TRUE(update_hold_lists(d.path, {}, {h}, &error)) << error;
   for (ActorType t : detect::kAllActorTypes) EXPECT_TRUE(std::filesystem::exists(hold_list_path(d.path, t)));
   auto users = parse_hold_list(slurp(hold_list_path(d.path, ActorType::LocalUser)), nullptr);
   ASSERT_EQ(users.size(), 1u);

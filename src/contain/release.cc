@@ -94,7 +94,7 @@ ReleaseResult release_actor(store::HoldStore& store, const std::string& state_di
   if (!store.release_all(actors, now, std::string(note) + " by " + operator_name, &r.error)) return r;
   r.released = true;
   // New mail flows again first; then the held mail is dealt with.
-  if (!remove_from_hold_lists(state_dir, r.lifted, remaining, &error))
+  if (!update_hold_lists(state_dir, r.lifted, remaining, &error))
     append_error(r.error, "hold lists not rewritten: " + error);
   for (const store::HoldRecord& h : r.lifted) {
     if (h.actor.type != detect::ActorType::Script) continue;
