@@ -214,22 +214,21 @@ struct IncidentView {
 std::vector<IncidentView> group_incidents(const std::vector<store::HoldRecord>& holds, const std::string& spool_dir) {
   std::vector<IncidentView> incidents;
   std::map<std::string, size_t> by_name;
-  std::vector<size_t> incident_of;
+  std::vector<size_t> incident_of, position;  // per hold: its incident, its index within it
   for (const store::HoldRecord& h : holds) {
     auto [it, added] = by_name.emplace(h.incident, incidents.size());
     if (added) incidents.push_back({h.incident, {}, {}, 0});
-    incidents[it->second].holds.push_back(&h);
-    incidents[it->second].frozen_per_hold.push_back(0);
+    IncidentView& v = incidents[it->second];
     incident_of.push_back(it->second);
+    position.push_back(v.holds.size());
+    v.holds.push_back(&h);
+    v.frozen_per_hold.push_back(0);
   }
   struct stat st {};
   if (spool_dir.empty() || ::stat((spool_dir + "/input").c_str(), &st) != 0) {
     for (IncidentView& v : incidents) v.frozen = -1, std::fill(v.frozen_per_hold.begin(), v.frozen_per_hold.end(), -1);
     return incidents;
   }
-  std::vector<size_t> position(holds.size());  // index of each hold within its incident
-  std::vector<size_t> seen(incidents.size(), 0);
-  for (size_t i = 0; i < holds.size(); ++i) position[i] = seen[incident_of[i]]++;
   for (const contain::CoveredMessage& m : contain::scan_coverage(spool_dir, holds, true, std::time(nullptr)).messages) {
     std::set<size_t> counted;
     for (uint32_t h : m.holds) {
@@ -266,7 +265,7 @@ int run_holds(const WatchArgs& a, bool explicit_config, bool json) {
   std::string error;
   struct stat st {};
   if (::stat(store::store_path(cfg->state_dir).c_str(), &st) != 0) {  // a fresh install: create nothing
-    fmt::print("{}", json ? "{\n  \"incidents\": []\n}\n" : "nothing held\n");
+    fmt::print("{}\n", json ? json_text(nlohmann::json{{"incidents", nlohmann::json::array()}}, 2) : "nothing held");
     return kOk;
   }
   auto store = store::HoldStore::open(store::store_path(cfg->state_dir), &error);
