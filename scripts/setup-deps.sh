@@ -14,13 +14,33 @@ PACKAGES=(
   exim4-daemon-heavy exim4-base swaks             # the real MTA for tests and demo; eximstats
   redis-server procps util-linux python3 gzip pigz time
   curl                                            # demo, bench and tests read watch's metrics
+  libhiredis-dev libasio-dev                      # serve: Redis counters for a fleet
+  libc-ares-dev libspf2-dev libunbound-dev libssl-dev bind9-dnsutils  # audit: DNS, SPF, DKIM keys
+  dnsmasq-base ldnsutils                          # offline DNS servers for audit tests
+  libgmime-3.0-dev                                # content filter: MIME decoding
+  libisal-dev libdeflate-dev                      # logs: faster gzip inflate
+  postgrey postfwd policyd-rate-limit socat       # bench/serve: today's policy daemons
+  spamassassin spamc spamd rspamd bogofilter spamprobe  # bench/content: today's content filters
+  libicu72 libdb5.3 libsasl2-2 ssl-cert cpio      # what the private Postfix needs (below)
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Postfix conflicts with exim4 as a package (both are the MTA), so the tests' private Postfix
+# is Debian's package unpacked beside it, never installed.
+POSTFIX_ROOT=/opt/spamwarden/postfix
+install_private_postfix() {
+  [[ -x $POSTFIX_ROOT/usr/sbin/postfix ]] && return 0
+  local dir
+  dir=$(mktemp -d)
+  (cd "$dir" && apt-get download -qq postfix 2>/dev/null && mkdir -p "$POSTFIX_ROOT" &&
+    dpkg-deb -x postfix_*.deb "$POSTFIX_ROOT")
+  rm -rf "$dir"
+}
 if ((${#missing[@]} == 0)); then
+  install_private_postfix
   exit 0
 fi
 if [[ $(id -u) -ne 0 ]]; then
@@ -38,3 +58,4 @@ if [[ ! -e $policy ]]; then
 fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 if ((created_policy)); then rm -f "$policy"; fi
+install_private_postfix
