@@ -11,7 +11,7 @@ case $flavour in
                                  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++) ;;
   *) echo "usage: $0 [release|asan|fuzz]" >&2; exit 2 ;;
 esac
-cmake -S . -B "$dir" -G Ninja "${args[@]}" >/dev/null
+cmake -S . -B "$dir" -G Ninja -DSW_WERROR=ON "${args[@]}" >/dev/null
 targets=()
 if [[ $flavour == fuzz ]]; then  # only the fuzz targets (and what they link), not the tools
   mapfile -t targets < <(ninja -C "$dir" -t targets all | sed -n 's/^\(fuzz_[a-z0-9_]*\): phony$/\1/p')
