@@ -14,7 +14,9 @@ namespace {
 // `queue check` is a Nagios/Icinga plugin: a bad command line there is UNKNOWN (3), as the
 // plugin guidelines ask, not 2, which the monitoring would read as CRITICAL. The parser has
 // already entered the subcommand when one of its options is refused.
-bool is_monitoring_check(const CLI::App& app) { return app.get_subcommand("queue")->got_subcommand("check"); }
+bool is_monitoring_check(const CLI::App& app) {
+  return app.get_subcommand("queue")->got_subcommand("check") || app.get_subcommand("audit")->got_subcommand("check");
+}
 
 // The deepest command the parser entered: where a stray word was meant as a subcommand.
 const CLI::App* entered_command(const CLI::App& app) {
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
   sw::cli::add_logs_command(app, &result);
   sw::cli::add_queue_command(app, &result);
   sw::cli::add_watch_commands(app, &result);
+  sw::cli::add_audit_command(app, &result);
   std::string names;
   bool known = false;
   for (const CLI::App* sub : app.get_subcommands({})) {
@@ -73,7 +76,8 @@ int main(int argc, char** argv) {
     if (rc == 0) return 0;
     if (!is_monitoring_check(app)) return sw::cli::kUsage;
     // A plugin's first stdout line is what the monitoring shows: never nothing.
-    std::printf("QUEUE UNKNOWN - bad command line: %s\n", e.what());
+    std::printf("%s UNKNOWN - bad command line: %s\n", app.get_subcommand("audit")->parsed() ? "AUDIT" : "QUEUE",
+                e.what());
     return sw::queue::kNagiosUnknown;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "spamwarden: %s\n", e.what());
