@@ -52,7 +52,8 @@ bool parse_line_marker(std::string_view line, int* number, std::string* file) {
   line.remove_prefix(2);
   int n = 0;
   size_t i = 0;
-  while (i < line.size() && std::isdigit(static_cast<unsigned char>(line[i])) && n < 100000000) n = n * 10 + (line[i++] - '0');
+  while (i < line.size() && std::isdigit(static_cast<unsigned char>(line[i])) && n < 100000000)
+    n = n * 10 + (line[i++] - '0');
   if (i == 0 || i + 2 > line.size() || line[i] != ' ' || line[i + 1] != '"') return false;
   size_t close = line.find('"', i + 2);
   if (close == std::string_view::npos) return false;
@@ -96,8 +97,7 @@ const AclCondition* AclStatement::find(std::string_view name) const {
 
 bool is_modifier(std::string_view name) {
   for (std::string_view m : {"message", "log_message", "logwrite", "set", "control", "delay", "add_header",
-                             "remove_header", "log_reject_target", "udpsend", "queue", "continue", "debug",
-                             "endpass"})
+                             "remove_header", "log_reject_target", "udpsend", "queue", "continue", "debug", "endpass"})
     if (name == m) return true;
   return false;
 }
@@ -206,7 +206,8 @@ RelayGateAnalysis analyse_relay_gate(const Acl& acl) {
     result.early_accepts.push_back(int(i));
     result.why.push_back(why);
     for (const AclCondition& c : s.conditions)
-      if ((c.name == "sender_domains" || c.name == "senders") && !c.negated) result.sender_list_values.push_back(c.value);
+      if ((c.name == "sender_domains" || c.name == "senders") && !c.negated)
+        result.sender_list_values.push_back(c.value);
   }
   return result;
 }
@@ -232,7 +233,8 @@ std::string squeeze(std::string_view s) {
 int locate_statement(std::string_view file_text, const AclStatement& statement, int from_line) {
   if (statement.conditions.empty()) return 0;
   const AclCondition& first = statement.conditions.front();
-  std::string wanted = squeeze((first.negated ? "!" : "") + first.name + (first.name == "set" ? " " : "=") + first.value);
+  std::string wanted =
+      squeeze((first.negated ? "!" : "") + first.name + (first.name == "set" ? " " : "=") + first.value);
   std::string verb_wanted = squeeze(statement.verb + " ");
   int line_number = 0, verb_line = 0;
   size_t pos = 0;

@@ -36,7 +36,7 @@ const Acl* find_acl(const std::vector<Acl>& acls, std::string_view name);
 bool is_modifier(std::string_view condition_name);
 
 struct RelayGateAnalysis {
-  int gate = -1;  // index of the first statement that refuses non-local recipient domains; -1 none
+  int gate = -1;                   // index of the first statement that refuses non-local recipient domains; -1 none
   std::vector<int> early_accepts;  // accepts before the gate that the client alone can satisfy
   std::vector<std::string> sender_list_values;  // values of their sender_domains / senders
   std::vector<std::string> why;                 // per early accept, which conditions made it so

@@ -16,7 +16,7 @@ namespace sw::audit {
 namespace {
 
 bool exists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
 }
 
@@ -73,8 +73,8 @@ CatchallScan scan_catchalls_with_deliveries(const AuditOptions& options, AuditRe
   if (!scan.domains.empty()) {
     std::string log = options.mainlog.empty() ? default_mainlog(options.root, platform) : options.mainlog;
     std::string log_error;
-    auto counts = exists(log) ? catchall_deliveries(log, {"virtual_aliases"}, &log_error)
-                              : std::map<std::string, uint64_t>{};
+    auto counts =
+        exists(log) ? catchall_deliveries(log, {"virtual_aliases"}, &log_error) : std::map<std::string, uint64_t>{};
     if (!log_error.empty()) report->environment_errors.push_back("main log: " + log_error);
     for (DomainCatchall& d : scan.domains)
       if (auto it = counts.find(d.domain); it != counts.end()) d.deliveries = it->second;
@@ -143,8 +143,12 @@ AuditReport run_audit(const AuditOptions& options, const CheckSelection& selecti
       if (value.empty()) report.skip("C3", "defaultmailaction not found in /var/cpanel/cpanel.config");
       else if (value == "fail") report.add({"C3", Severity::ok, "cpanel.config", "new accounts get :fail:", {}, ""});
       else
-        report.add({"C3", Severity::info, "cpanel.config", "new accounts get a '" + value + "' catch-all",
-                    {"defaultmailaction=" + value}, "WHM Tweak Settings: Default catch-all/default address = fail"});
+        report.add({"C3",
+                    Severity::info,
+                    "cpanel.config",
+                    "new accounts get a '" + value + "' catch-all",
+                    {"defaultmailaction=" + value},
+                    "WHM Tweak Settings: Default catch-all/default address = fail"});
     } else if (selection.wants("C3")) {
       report.skip("C3", std::string("cPanel only (this is ") + platform_name(report.platform) + ")");
     }

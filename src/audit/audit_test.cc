@@ -137,7 +137,8 @@ TEST(AuditAclReader, RestrictedWhitelistIsNotFlaggedAndMarkersGiveFileLines) {
 
 TEST(AuditRelayProbe, RepliesTraceAndClassification) {
   auto replies = parse_smtp_replies(
-      "\n**** SMTP testing session\n220 mail ESMTP\n250-mail Hello\n250-SIZE 1\n250 HELP\n250 OK\n250 Accepted\n221 bye\n");
+      "\n**** SMTP testing session\n220 mail ESMTP\n250-mail Hello\n250-SIZE 1\n250 HELP\n250 OK\n250 Accepted\n221 "
+      "bye\n");
   ASSERT_EQ(replies.size(), 5u);
   EXPECT_EQ(replies[1].text, "mail Hello / SIZE 1 / HELP");
   EXPECT_EQ(classify_probe(replies).verdict, ProbeClass::accepted);
@@ -168,7 +169,8 @@ TEST(AuditCatchall, FindsAndClassifies) {
   EXPECT_EQ(classify_catchall("info@shop.example", local), CatchallKind::local_mailbox);
   EXPECT_EQ(classify_catchall("\"|/usr/local/bin/handler\"", local), CatchallKind::pipe);
   EXPECT_FALSE(find_catchall("info: john\n# *: x\n"));
-  EXPECT_EQ(fail_catchall_text("a: b\n*: bob@gmail.com,\n  local\nc: d\n", *find_catchall("a: b\n*: bob@gmail.com,\n  local\nc: d\n")),
+  EXPECT_EQ(fail_catchall_text("a: b\n*: bob@gmail.com,\n  local\nc: d\n",
+                               *find_catchall("a: b\n*: bob@gmail.com,\n  local\nc: d\n")),
             "a: b\n*: :fail: No such person at this address\nc: d\n");
 }
 
@@ -199,7 +201,7 @@ TEST(AuditCatchallFix, FixThenRestoreIsExactAndChangedFilesAreRefused) {
   ASSERT_TRUE(fix.errors.empty()) << fix.errors[0];
   EXPECT_EQ(fix.changed, 2);
   EXPECT_EQ(slurp(root + "/etc/valiases/shop.example"), "info: shopuser\n*: :fail: No such person at this address\n");
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat((root + "/etc/valiases/shop.example").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 1234u);
   EXPECT_EQ(st.st_mode & 07777, 0640u);

@@ -65,7 +65,7 @@ bool read_file_nofollow(const std::string& path, std::string* out, std::string* 
     return false;
   }
   queue::Fd owner(fd);
-  struct stat st{};
+  struct stat st {};
   if (!queue::read_regular_file(fd, *out, &st)) {
     *error = path + ": not a readable regular file";
     return false;
@@ -133,7 +133,7 @@ CatchallKind classify_catchall(std::string_view target, const std::set<std::stri
     else if (unquoted.starts_with("/")) kind = CatchallKind::local_mailbox;  // a file
     else if (size_t at = unquoted.rfind('@'); at != std::string_view::npos)
       kind = local_domains.contains(lower(unquoted.substr(at + 1))) ? CatchallKind::local_mailbox
-                                                                   : CatchallKind::external_forward;
+                                                                    : CatchallKind::external_forward;
     else if (unquoted.starts_with(":")) kind = CatchallKind::unknown;
     else kind = CatchallKind::local_mailbox;  // a system user (cPanel's account name)
     if (rank(kind) > rank(worst)) worst = kind;
@@ -142,7 +142,7 @@ CatchallKind classify_catchall(std::string_view target, const std::set<std::stri
 }
 
 std::vector<std::string> panel_local_domains(const std::string& root, Platform platform, std::string* error) {
-  std::string file = platform == kCpanel ? root + "/etc/localdomains"
+  std::string file = platform == kCpanel        ? root + "/etc/localdomains"
                      : platform == kDirectAdmin ? root + "/etc/virtual/domains"
                                                 : "";
   std::vector<std::string> out;
@@ -201,8 +201,8 @@ CatchallScan scan_catchalls(const std::string& root, Platform platform, const st
       }
       std::string answer(trim(r.out));
       CatchallKind kind = answer.find(":blackhole:") != std::string::npos ? CatchallKind::blackhole
-                          : answer.find("pipe") != std::string::npos    ? CatchallKind::pipe
-                                                                       : CatchallKind::unknown;
+                          : answer.find("pipe") != std::string::npos      ? CatchallKind::pipe
+                                                                          : CatchallKind::unknown;
       scan.domains.push_back({domain, "", kind, "exim -bv: " + answer.substr(0, 200), 0, 0});
     }
   }
@@ -233,7 +233,8 @@ std::map<std::string, uint64_t> catchall_deliveries(const std::string& mainlog, 
       if (line.find(" R=virtual_aliases") == std::string_view::npos && routers.size() == 1 &&
           routers.contains("virtual_aliases"))
         continue;  // the common case, without parsing every line
-      if (eximlog::parse_line(line, parsed) != eximlog::LineKind::Delivery || !routers.contains(std::string(parsed.router)))
+      if (eximlog::parse_line(line, parsed) != eximlog::LineKind::Delivery ||
+          !routers.contains(std::string(parsed.router)))
         continue;
       std::string_view address = parsed.original.empty() ? parsed.address : parsed.original;
       size_t at = address.rfind('@');
@@ -247,10 +248,12 @@ std::vector<Finding> catchall_findings(const CatchallScan& scan, Platform platfo
   std::vector<Finding> out;
   for (const DomainCatchall& d : scan.domains) {
     Severity severity = d.kind == CatchallKind::external_forward ? Severity::warn
-                        : d.kind == CatchallKind::local_mailbox ? Severity::info
+                        : d.kind == CatchallKind::local_mailbox  ? Severity::info
                                                                  : Severity::warn;
     std::string where = d.file.empty() ? d.domain : fmt::format("{}:{}", d.file, d.line);
-    Finding f{"C1", severity, d.domain,
+    Finding f{"C1",
+              severity,
+              d.domain,
               fmt::format("catch-all {} accepts mail for every local part", catchall_kind_name(d.kind)),
               {where + ": *: " + d.target, fmt::format("{} deliveries through it in the main log", d.deliveries)},
               d.file.empty() ? "make unknown local parts fail (redirect to :fail:)"
@@ -260,13 +263,16 @@ std::vector<Finding> catchall_findings(const CatchallScan& scan, Platform platfo
     out.push_back(std::move(f));
   }
   if (!scan.domains.empty())
-    out.push_back({"C2", Severity::info, fmt::format("{} domains", scan.domains.size()),
+    out.push_back({"C2",
+                   Severity::info,
+                   fmt::format("{} domains", scan.domains.size()),
                    "with a catch-all, dictionary-attack protection never fires and verify = sender passes any "
                    "local part of those domains",
-                   {}, ""});
+                   {},
+                   ""});
   if (scan.domains.empty() && scan.domains_checked > 0)
-    out.push_back({"C1", Severity::ok, fmt::format("{} domains", scan.domains_checked),
-                   "no catch-all except :fail:", {}, ""});
+    out.push_back(
+        {"C1", Severity::ok, fmt::format("{} domains", scan.domains_checked), "no catch-all except :fail:", {}, ""});
   for (const std::string& e : scan.errors)
     out.push_back({"C1", Severity::inconclusive, "alias file", "could not be checked: " + e, {}, ""});
   (void)platform;

@@ -25,7 +25,7 @@ struct OpenedFile {
   Fd dir;
   std::string name;
   std::string bytes;
-  struct stat st{};
+  struct stat st {};
 };
 
 std::string dir_of(const std::string& path) { return path.substr(0, path.rfind('/') + (path.rfind('/') == 0)); }
@@ -112,7 +112,8 @@ FixOutcome apply_catchall_fix(const std::string& state_dir, const std::vector<Do
     std::string after;
   };
   std::vector<Planned> planned;
-  nlohmann::json manifest = {{"batch", outcome.batch_id}, {"kind", "catchall-fail"}, {"files", nlohmann::json::array()}};
+  nlohmann::json manifest = {
+      {"batch", outcome.batch_id}, {"kind", "catchall-fail"}, {"files", nlohmann::json::array()}};
   for (const DomainCatchall& d : domains) {
     if (d.file.empty()) {
       outcome.messages.push_back(d.domain + ": no alias file (found with exim -bv); change its router by hand");
@@ -230,7 +231,7 @@ RestoreOutcome restore_catchall_batch(const std::string& state_dir, const std::s
       outcome.errors.push_back(path + ": restored, but its mtime could not be set: " + std::strerror(errno));
     ++outcome.restored;
   }
-  nlohmann::json record = {{"action", "audit restore"}, {"batch", batch_id},      {"restored", outcome.restored},
+  nlohmann::json record = {{"action", "audit restore"},  {"batch", batch_id},        {"restored", outcome.restored},
                            {"refused", outcome.refused}, {"errors", outcome.errors}, {"force", force}};
   if (!queue::append_audit_record(state_dir, record, queue::current_operator(), &error))
     outcome.errors.push_back("audit trail: " + error);

@@ -14,8 +14,8 @@ namespace sw::audit {
 
 struct StaticAnalysis {
   std::vector<Acl> acls;
-  RelayGateAnalysis gate;                      // of the RCPT ACL
-  std::vector<std::string> whitelist_senders;  // probe senders drawn from the early accepts' lists
+  RelayGateAnalysis gate;                          // of the RCPT ACL
+  std::vector<std::string> whitelist_senders;      // probe senders drawn from the early accepts' lists
   std::map<std::string, std::string> named_lists;  // "+name" -> its value, for those lists
 };
 

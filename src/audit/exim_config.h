@@ -28,9 +28,9 @@ std::optional<std::string> lookup_file_of(std::string_view item);
 std::vector<std::string> lookup_file_keys(std::string_view text);
 
 struct EximFacts {
-  bool usable = false;          // the config parsed and -bP answered
-  std::string error;            // why not
-  std::string config_text;      // `exim -bP config` (macros and includes resolved)
+  bool usable = false;                         // the config parsed and -bP answered
+  std::string error;                           // why not
+  std::string config_text;                     // `exim -bP config` (macros and includes resolved)
   std::map<std::string, std::string> options;  // main options and named lists
   std::vector<std::string> local_domains;      // expanded: @ as primary_hostname, lookup files read
   std::vector<std::string> unreadable;         // list files that could not be read

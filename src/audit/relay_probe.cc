@@ -143,7 +143,8 @@ ProbeOutcome run_probe(const Exim& exim, const Probe& probe, const std::string& 
   outcome.grant = parse_acl_trace(run.err, rcpt_acl);
   if (outcome.verdict == ProbeClass::failed) {
     std::string err(trim(run.err));
-    outcome.error = "no RCPT reply from exim -bh" + (err.empty() ? "" : ": " + err.substr(err.size() > 200 ? err.size() - 200 : 0));
+    outcome.error =
+        "no RCPT reply from exim -bh" + (err.empty() ? "" : ": " + err.substr(err.size() > 200 ? err.size() - 200 : 0));
   }
   return outcome;
 }
@@ -226,10 +227,15 @@ std::vector<Finding> run_relay_checks(const Exim& exim, const RelayInputs& in, c
 
   // Positive controls (R2): without them a refusal proves nothing.
   std::string mailbox = options.local_mailbox.empty() ? "postmaster@" + first_local : options.local_mailbox;
-  Probe auth_control{clients.next(), 587, "relay-probe.example", "u@" + options.outside_domain,
-                     "r@" + options.outside_domain, true, "authenticated control"};
-  Probe local_control{clients.next(), 25, "relay-probe.example", "u@" + options.outside_domain, mailbox, false,
-                      "local mailbox control"};
+  Probe auth_control{clients.next(),
+                     587,
+                     "relay-probe.example",
+                     "u@" + options.outside_domain,
+                     "r@" + options.outside_domain,
+                     true,
+                     "authenticated control"};
+  Probe local_control{clients.next(), 25,    "relay-probe.example",  "u@" + options.outside_domain,
+                      mailbox,        false, "local mailbox control"};
   std::vector<std::string> control_failures;
   for (const Probe* control : {&auth_control, &local_control}) {
     ProbeOutcome o = run_probe(exim, *control, options.server_ip, rcpt_acl);
@@ -250,13 +256,13 @@ std::vector<Finding> run_relay_checks(const Exim& exim, const RelayInputs& in, c
   std::vector<Probe> probes;
   for (int port : {25, 587}) {
     for (auto& [sender, why] : senders)
-      probes.push_back({clients.next(), port, "relay-probe.example", sender, "r@" + options.outside_domain, false, why});
+      probes.push_back(
+          {clients.next(), port, "relay-probe.example", sender, "r@" + options.outside_domain, false, why});
     for (auto& [rcpt, why] : recipient_forms(options.outside_domain, first_local, options.server_ip)) {
       if (rcpt == "r@" + options.outside_domain) continue;
       probes.push_back({clients.next(), port, "relay-probe.example", "u@" + options.outside_domain, rcpt, false, why});
       if (!facts.local_domains.empty())
-        probes.push_back(
-            {clients.next(), port, "relay-probe.example", "WTSEGRFTDM@" + first_local, rcpt, false, why});
+        probes.push_back({clients.next(), port, "relay-probe.example", "WTSEGRFTDM@" + first_local, rcpt, false, why});
     }
   }
   int relays = 0, failed = 0, deferred = 0;
@@ -273,38 +279,51 @@ std::vector<Finding> run_relay_checks(const Exim& exim, const RelayInputs& in, c
     std::string id = probe.port == 587 ? "R8" : "R1";
     std::string key = id + where(o) + probe.purpose;
     if (!reported.insert(key).second) continue;
-    Finding f{id, Severity::crit, where(o),
-              fmt::format("open relay: {} relayed without authentication on port {}", probe.purpose, probe.port),
-              {}, ""};
+    Finding f{
+        id,       Severity::crit,
+        where(o), fmt::format("open relay: {} relayed without authentication on port {}", probe.purpose, probe.port),
+        {},       ""};
     f.evidence.push_back(describe_probe(probe));
     f.evidence.push_back(fmt::format("RCPT reply: {} {}", o.rcpt_reply.code, o.rcpt_reply.text));
     if (o.grant.line > 0) f.evidence.push_back(fmt::format("granted by the accept at {}", where(o)));
     for (const std::string& log : o.grant.log_lines) f.evidence.push_back(log);
-    f.fix = o.grant.line > 0 ? fmt::format("restrict the accept at {} to inbound mail (add "
-                                           "`domains = +local_domains : +relay_to_domains`), then re-run "
-                                           "`spamwarden audit --only R --exim-config CANDIDATE`",
-                                           where(o))
+    f.fix = o.grant.line > 0 ? fmt::format(
+                                   "restrict the accept at {} to inbound mail (add "
+                                   "`domains = +local_domains : +relay_to_domains`), then re-run "
+                                   "`spamwarden audit --only R --exim-config CANDIDATE`",
+                                   where(o))
                              : "put a relay gate (`require domains = +local_domains : +relay_to_domains`) before "
                                "every accept that does not require authentication";
     findings.push_back(std::move(f));
   }
   size_t ran = probes.size() - size_t(failed);
   if (!control_failures.empty()) {
-    Finding f{"R2", Severity::inconclusive, "relay probes",
-              "a positive control failed: the relay verdict is INCONCLUSIVE, not clean", control_failures,
+    Finding f{"R2",
+              Severity::inconclusive,
+              "relay probes",
+              "a positive control failed: the relay verdict is INCONCLUSIVE, not clean",
+              control_failures,
               "check that an authenticated client may relay and that the control mailbox exists "
               "(--local-mailbox ADDRESS)"};
     findings.push_back(std::move(f));
   } else {
-    findings.push_back({"R2", Severity::ok, "relay probes", "positive controls passed (authenticated relay, local mailbox)",
-                        {}, ""});
+    findings.push_back(
+        {"R2", Severity::ok, "relay probes", "positive controls passed (authenticated relay, local mailbox)", {}, ""});
   }
   if (failed > 0)
-    findings.push_back({"R1", Severity::inconclusive, "relay probes",
-                        fmt::format("{} of {} probes gave no answer from exim -bh", failed, probes.size()), {}, ""});
+    findings.push_back({"R1",
+                        Severity::inconclusive,
+                        "relay probes",
+                        fmt::format("{} of {} probes gave no answer from exim -bh", failed, probes.size()),
+                        {},
+                        ""});
   if (relays == 0 && control_failures.empty() && failed == 0) {
-    findings.push_back({"R1", Severity::ok, "relay probes",
-                        fmt::format("no relay: {} unauthenticated probes refused ({} deferred)", ran, deferred), {}, ""});
+    findings.push_back({"R1",
+                        Severity::ok,
+                        "relay probes",
+                        fmt::format("no relay: {} unauthenticated probes refused ({} deferred)", ran, deferred),
+                        {},
+                        ""});
     findings.push_back({"R8", Severity::ok, "port 587", "no relay without authentication on port 587", {}, ""});
   }
   return findings;

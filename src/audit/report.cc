@@ -141,7 +141,8 @@ std::string render_human(const AuditReport& report, bool verbose) {
   }
   if (!report.not_run.empty()) {
     out += "\nNOT CHECKED\n";
-    for (const NotRun& n : report.not_run) out += wrap_text(fmt::format("{:<4}{}", n.check_id, n.reason), kWidth, 4) + "\n";
+    for (const NotRun& n : report.not_run)
+      out += wrap_text(fmt::format("{:<4}{}", n.check_id, n.reason), kWidth, 4) + "\n";
   }
   auto n = counts(report);
   out += fmt::format("\n{} critical, {} warning, {} inconclusive, {} info, {} passed{}\n", n[Severity::crit],
