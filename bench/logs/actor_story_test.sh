@@ -28,6 +28,35 @@ ip=$(field dictionary ip)
 story=$("$sw" logs --json --actor "ip:$ip" "$tmp/mainlog") || fail "exit $? for ip:$ip"
 [[ $(json "['rejected_recipients']" <<<"$story") == "$(field dictionary rejected_rcpt)" ]] || fail "dictionary"
 
+# The web requests behind the script, from an access log under --root: the attacker's POSTs
+# during the burst, not the page views of the site's other directories or of other days.
+first=$(sed -n 's/^culprit script .* first="\([^"]*\)".*/\1/p' "$tmp/truth")
+python3 - "$tmp/root" "$first" "$dir" <<'PY'
+import datetime, os, sys
+root, first, d = sys.argv[1], datetime.datetime.strptime(sys.argv[2], "%Y-%m-%d %H:%M:%S"), sys.argv[3]
+url = d.split("/public_html", 1)[1]
+logs = os.path.join(root, "home/userx1/access-logs")
+os.makedirs(logs)
+stamp = lambda t: t.strftime("%d/%b/%Y:%H:%M:%S +0000")
+with open(os.path.join(logs, "example.com"), "w") as f:
+    for i in range(40):
+        t = first + datetime.timedelta(seconds=10 * i)
+        f.write(f'203.0.113.66 - - [{stamp(t)}] "POST {url}/mailer.php HTTP/1.1" 200 5 "-" "Mozilla/5.0"\n')
+        f.write(f'198.51.100.7 - - [{stamp(t)}] "GET /index.php HTTP/1.1" 200 900 "-" "Mozilla/5.0"\n')
+    late = first + datetime.timedelta(days=2)
+    f.write(f'192.0.2.99 - - [{stamp(late)}] "POST {url}/mailer.php HTTP/1.1" 200 5 "-" "curl"\n')
+    f.write("not an access log line\n")
+PY
+report=$("$sw" logs --json --root "$tmp/root" "$tmp/mainlog") && fail "the report must exit 1 (findings)" || true
+web=$(json "['findings']" <<<"$report" | python3 -c "
+import ast, sys
+for f in ast.literal_eval(sys.stdin.read()):
+    if f['kind'] == 'spamming_script' and f['actor'] == '$dir':
+        w = f['web_requests']; print(w['requests'], w['client_ips'][0]['ip'], w['bad_lines'], w['block_commands'][0])")
+[[ $web == "40 203.0.113.66 1 iptables -I INPUT -s 203.0.113.66 -j DROP" ]] || fail "web requests of the finding: $web"
+story=$("$sw" logs --json --root "$tmp/root" --actor "script:$dir" "$tmp/mainlog")
+[[ $(json "['web_requests']['requests']" <<<"$story") == 40 ]] || fail "web requests of the story: $story"
+
 # --lines: every line holds the account or one of its message ids, as exigrep would give them.
 "$sw" logs --lines --actor "auth:$account" "$tmp/mainlog" >"$tmp/lines"
 [[ $(grep -ci -- "$account" "$tmp/lines") -ge "$(field account messages)" ]] || fail "--lines lacks arrivals"

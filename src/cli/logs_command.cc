@@ -100,7 +100,8 @@ int run_story(LogsArgs& a, const stats::ScanOptions& scan) {
   for (const auto& w : result.warnings) fmt::print(stderr, "spamwarden logs: {}\n", w);
   bool script = actor->type == detect::ActorType::Script && result.story.messages > 0;
   std::optional<weblog::WebRequests> web;
-  if (script && !a.lines) web = web_requests_for(a, actor->key, "", result.story.first, result.story.last);
+  if (script && !a.lines)
+    web = web_requests_for(a, actor->key, "", result.story.first_message, result.story.last_message);
   bool cpanel = weblog::is_cpanel(a.root);
   if (a.json) {
     auto j = stats::story_json(result);

@@ -192,6 +192,8 @@ void StoryBuilder::on_arrival(const LogLine& l, std::string_view raw) {
   ActorStory& s = story_;
   ++s.messages;
   s.bytes += l.size;
+  if (s.first_message == 0) s.first_message = l.time;
+  s.last_message = std::max(s.last_message, l.time);
   uint32_t rcpts = 0;
   eximlog::for_each_recipient(l.recipients, [&](std::string_view r) {
     ++rcpts;

@@ -25,8 +25,9 @@ namespace sw::stats {
 // What the report knows of the actor once every input was read.
 struct ActorStory {
   detect::ActorRef actor;
-  CivilSeconds first = 0, last = 0;  // any line of the actor's
-  uint64_t lines = 0;                // its lines (what --lines prints)
+  CivilSeconds first = 0, last = 0;                  // any line of the actor's
+  CivilSeconds first_message = 0, last_message = 0;  // its arrivals: when it sent
+  uint64_t lines = 0;                                // its lines (what --lines prints)
   uint64_t messages = 0, recipients = 0, bytes = 0;
   uint64_t delivered = 0, deferred = 0, failed = 0, frozen = 0, completed = 0;
   uint64_t bounces_generated = 0;  // bounce messages Exim made of its mail
