@@ -53,10 +53,8 @@ struct PrefilteredLine {
   eximlog::MessageKey parent;  // kBounceArrival: the id in R=, the message that bounced
 };
 
-// ASCII case-insensitive search for a lower-case needle (Horspool): the skip table, made once.
-using FoldedSkip = std::array<size_t, 256>;
-FoldedSkip folded_skip(std::string_view needle);
-size_t find_folded(std::string_view hay, std::string_view needle, const FoldedSkip& skip, size_t from = 0);
+// Where a lower-case needle first occurs in hay from `from`, ASCII case-insensitively; npos if not.
+size_t find_folded(std::string_view hay, std::string_view needle, size_t from = 0);
 
 // The per-block part, safe on many threads: finds the lines holding the key (ASCII
 // case-insensitively for accounts and senders, whose keys are lower-cased) and every line's
@@ -70,7 +68,6 @@ class StoryPrefilter {
   void mark_hits(std::string_view block, std::vector<size_t>& line_starts) const;
   detect::ActorRef actor_;
   bool fold_case_;
-  FoldedSkip skip_;
   bool want_cwd_;  // script actors: every cwd= and arrival line, to pair them as the report does
 };
 
