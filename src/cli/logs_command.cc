@@ -10,7 +10,12 @@
 #include "base/civil_time.h"
 #include "base/json_text.h"
 #include "cli/commands.h"
+#include "config/config.h"
+#include "detect/actor_type.h"
+#include "eximlog/cwd_matcher.h"
+#include "stats/actor_story.h"
 #include "stats/scan_logs.h"
+#include "weblog/web_requests.h"
 
 namespace sw::cli {
 namespace {
@@ -22,6 +27,12 @@ struct LogsArgs {
   std::string since, until;
   int threads = 0;
   bool no_progress = false;
+  std::string actor;  // --actor TYPE:KEY: that actor's story instead of the report
+  bool lines = false;
+  std::vector<std::string> access_logs;  // --access-logs, else [paths] access_logs, else found
+  std::string root;                      // where the web logs are looked for ("" = /)
+  std::string toml = config::kDefaultConfigPath;
+  bool config_read = false;
   stats::Thresholds t;
 };
 
@@ -44,6 +55,64 @@ std::optional<CivilSeconds> read_time(const std::string& text, Now&& now) {
   auto ago = parse_duration(text);
   if (!ago || *ago <= 0) return std::nullopt;
   return now() - *ago;
+}
+
+// The web access logs to read: --access-logs, else the config's [paths] access_logs (read
+// only when a script needs them; a config that cannot be read is said, and discovery used).
+const std::vector<std::string>& configured_access_logs(LogsArgs& a) {
+  if (!a.access_logs.empty() || a.config_read) return a.access_logs;
+  a.config_read = true;
+  std::vector<config::ConfigError> errors;
+  auto c = config::load_config(a.toml, a.toml != config::kDefaultConfigPath, &errors);
+  if (c && errors.empty()) a.access_logs = c->access_logs;
+  else
+    fmt::print(stderr, "spamwarden logs: {}; looking for the account's access logs instead\n",
+               errors.empty() ? "cannot read " + a.toml : config::format_error(a.toml, errors.front()));
+  return a.access_logs;
+}
+
+// The web requests behind a script directory between two times (with the margin), from the
+// access logs of the login that ran it.
+weblog::WebRequests web_requests_for(LogsArgs& a, const std::string& dir, std::string login, CivilSeconds from,
+                                     CivilSeconds to) {
+  if (login.empty()) login = std::string(eximlog::home_login(dir));
+  auto logs = weblog::find_access_logs(a.root, login, configured_access_logs(a));
+  return weblog::web_requests(logs, dir, from - weblog::kBurstMargin, to + weblog::kBurstMargin);
+}
+
+// --actor: exit 0 when the actor is in the logs, 1 when it is not (as grep), 2 as the report.
+int run_story(LogsArgs& a, const stats::ScanOptions& scan) {
+  auto actor = detect::parse_actor_ref(a.actor);
+  if (!actor) {
+    fmt::print(stderr,
+               "spamwarden logs: cannot read --actor '{}': use TYPE:KEY, TYPE one of script, user (local_user), "
+               "auth (auth_account), ip (client_ip), sender\n",
+               a.actor);
+    return kUsage;
+  }
+  stats::StoryOptions o;
+  o.actor = *actor;
+  o.since = scan.since;
+  o.until = scan.until;
+  o.workers = a.threads;
+  if (a.lines) o.sink = [](std::string_view line) { std::cout << line << '\n'; };
+  auto result = stats::story_of(a.inputs, o);
+  for (const auto& w : result.warnings) fmt::print(stderr, "spamwarden logs: {}\n", w);
+  bool script = actor->type == detect::ActorType::Script && result.story.messages > 0;
+  std::optional<weblog::WebRequests> web;
+  if (script && !a.lines)
+    web = web_requests_for(a, actor->key, "", result.story.first_message, result.story.last_message);
+  bool cpanel = weblog::is_cpanel(a.root);
+  if (a.json) {
+    auto j = stats::story_json(result);
+    if (web) j["web_requests"] = weblog::web_requests_json(*web, cpanel);
+    std::cout << json_text(j, 1) << "\n";
+  } else if (!a.lines) {
+    std::cout << stats::story_text(result) << (web ? weblog::web_requests_text(*web, cpanel) : "");
+  }
+  std::cout.flush();
+  if (result.unreadable_inputs + result.damaged_inputs > 0) return kUsage;
+  return result.story.lines > 0 ? kOk : kFindings;
 }
 
 int run_logs(LogsArgs& a) {
@@ -82,13 +151,32 @@ int run_logs(LogsArgs& a) {
                "Debian paths; pass a file or '-' for stdin\n");
     return kUsage;
   }
+  if (!a.actor.empty()) return run_story(a, o);
+  if (a.lines) {
+    fmt::print(stderr, "spamwarden logs: --lines prints one actor's lines: give --actor TYPE:KEY\n");
+    return kUsage;
+  }
   auto result = stats::scan_logs(a.inputs, o);
   for (const auto& w : result.report.warnings) fmt::print(stderr, "spamwarden logs: {}\n", w);
   stats::ReportOptions ro;
   ro.top = a.top;
   ro.incomplete_inputs = result.unreadable_inputs + result.damaged_inputs + result.foreign_inputs;
-  if (a.json) std::cout << json_text(stats::report_json(result.report, ro), 1) << "\n";
-  else std::cout << stats::report_text(result.report, ro);
+  // Each spamming script's web requests during its burst: who called it.
+  std::vector<std::pair<size_t, weblog::WebRequests>> web;
+  for (size_t i = 0; i < result.report.findings.size(); ++i) {
+    const stats::Finding& f = result.report.findings[i];
+    if (f.kind == "spamming_script")
+      web.emplace_back(i, web_requests_for(a, f.actor, f.local_user, f.peak_first, f.peak_last));
+  }
+  bool cpanel = weblog::is_cpanel(a.root);
+  if (a.json) {
+    auto j = stats::report_json(result.report, ro);
+    for (const auto& [i, w] : web) j["findings"][i]["web_requests"] = weblog::web_requests_json(w, cpanel);
+    std::cout << json_text(j, 1) << "\n";
+  } else {
+    std::cout << stats::report_text(result.report, ro);
+    for (const auto& [i, w] : web) std::cout << weblog::web_requests_text(w, cpanel);
+  }
   std::cout.flush();
   // The engine's tables can hold millions of entries; the process ends now, so skip their
   // teardown. Held from a global, the tables stay reachable: no leak for a leak checker.
@@ -114,6 +202,15 @@ void add_logs_command(CLI::App& app, int* result) {
   cmd->add_option("--threads", a->threads, "parser threads besides the engine thread (default: cores - 1, at least 1)")
       ->check(kThreadCount);
   cmd->add_flag("--no-progress", a->no_progress, "no progress bar even on a terminal");
+  cmd->add_option("--actor", a->actor,
+                  "one actor's story instead of the report: script:DIR, user:LOGIN, auth:ID, ip:ADDR, sender:ADDR");
+  cmd->add_flag("--lines", a->lines, "with --actor: print the actor's log lines (as exigrep), no report")
+      ->excludes("--json");
+  cmd->add_option("--access-logs", a->access_logs,
+                  "web access logs (files, directories, globs) for the requests behind a script; default: "
+                  "[paths] access_logs, else the account's cPanel domlogs or /var/log/{apache2,nginx}");
+  cmd->add_option("--root", a->root, "look for the web access logs under this directory instead of /");
+  cmd->add_option("--config", a->toml, "spamwarden's TOML config (for [paths] access_logs)")->capture_default_str();
   auto& t = a->t;
   cmd->add_option("--window", t.window_seconds, "burst window in seconds")
       ->check(CLI::Range(int64_t(1), int64_t(31 * 86400)))
@@ -158,6 +255,16 @@ void add_logs_command(CLI::App& app, int* result) {
       ->check(kPositiveCount)
       ->capture_default_str();
   cmd->add_option("--backscatter-share", t.backscatter_min_share, "...as a share of all bounces")
+      ->check(kShare)
+      ->capture_default_str();
+  cmd->add_option("--backscatter-stuck", t.backscatter_min_stuck,
+                  "...or this many frozen or failed, whatever the share")
+      ->check(kPositiveCount)
+      ->capture_default_str();
+  cmd->add_option("--campaign-ips", t.campaign_min_ips, "IPs over the dictionary or login floor that make one campaign")
+      ->check(kPositiveCount)
+      ->capture_default_str();
+  cmd->add_option("--campaign-share", t.campaign_dominant_share, "share of a campaign that keeps an IP's own finding")
       ->check(kShare)
       ->capture_default_str();
   cmd->callback([a, result] { *result = run_logs(*a); });

@@ -476,10 +476,13 @@ void add_threshold_options(CLI::App* cmd, queue::Thresholds& t) {
   cmd->add_option("--dominant-min", t.dominant_floor, "...but at least this many messages")
       ->check(kPositiveCount)
       ->capture_default_str();
-  cmd->add_option("--backscatter-share", t.backscatter_share, "bounces about one address, share of queue (0-1)")
+  cmd->add_option("--backscatter-share", t.backscatter_share, "bounces to one address, share of queue (0-1)")
       ->check(kShare)
       ->capture_default_str();
   cmd->add_option("--backscatter-min", t.backscatter_floor, "...but at least this many")
+      ->check(kPositiveCount)
+      ->capture_default_str();
+  cmd->add_option("--backscatter-frozen", t.backscatter_frozen, "...or this many of them frozen, whatever the share")
       ->check(kPositiveCount)
       ->capture_default_str();
   cmd->add_option("--random-senders-min", t.random_localparts_floor,

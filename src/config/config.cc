@@ -104,7 +104,16 @@ void read_actor_limits(Reader& r, const toml::table& t, const std::string& where
 }
 
 void read_paths(Reader& r, const toml::table& t, Config& c) {
-  r.unknown_keys(t, "paths", {"log", "spool", "exim", "exim_config", "state_dir"});
+  r.unknown_keys(t, "paths", {"log", "spool", "exim", "exim_config", "state_dir", "access_logs"});
+  if (const toml::node* logs = t.get("access_logs")) {
+    const toml::array* arr = logs->as_array();
+    if (!arr) r.error(*logs, "'access_logs' must be an array of paths");
+    for (size_t i = 0; arr && i < arr->size(); ++i) {
+      auto v = (*arr)[i].value<std::string>();
+      if (v && v->rfind('/', 0) == 0) c.access_logs.push_back(*v);
+      else r.error((*arr)[i], "'access_logs' entries must be absolute paths (files, directories or globs)");
+    }
+  }
   r.string(t, "log", c.log_path);
   r.string(t, "spool", c.spool_dir);
   r.string(t, "exim", c.exim_binary);

@@ -19,6 +19,8 @@ struct Config {
   std::string exim_binary;
   std::string exim_config;  // optional -C for exim (tests, the lab)
   std::string state_dir = "/var/lib/spamwarden";
+  // Web access logs (files, directories or globs) for `logs`; empty: found by the account.
+  std::vector<std::string> access_logs;
   std::string metrics_listen;  // "127.0.0.1:9813"; empty: off
   bool freeze_queued = true;
   bool disable_scripts = false;  // rename a held script's files to NAME.spamwarden-held, chmod 000

@@ -722,6 +722,39 @@ TEST_F(ScriptsOnRealExim, OneIncidentHasOneVocabularyInEveryCommandsJson) {
   EXPECT_TRUE(held.count("local_user:userx1")) << holds.out;
 }
 
+// Spam forged as from j.doe, accepted, then bounced to j.doe: `logs` (from the log) and `queue`
+// (from the spool) name the same address, count the same bounces and give the same selection
+// and cleanup; the selection, run, lists those bounces.
+TEST_F(ScriptsOnRealExim, BackscatterHasOneKeyInLogsAndQueue) {
+  sw::testing::EximLab lab({.pid = true, .split_spool = false, .acl_includes = {}});
+  const std::string victim = "j.doe@victim-corp.defer.test";
+  lab.play("backscatter", {"--victim", victim, "--count", "30"});
+  lab.settle();
+  auto finding_of = [](const nlohmann::json& report) {
+    for (const auto& f : report.at("findings"))
+      if (f.at("kind") == "backscatter") return f;
+    return nlohmann::json();
+  };
+  auto logs = spamwarden({"logs", "--json", lab.mainlog()});
+  nlohmann::json in_log = finding_of(nlohmann::json::parse(logs.out));
+  auto queue = spamwarden({"queue", "--json", "--spool", lab.spool_dir()});
+  nlohmann::json in_queue = finding_of(nlohmann::json::parse(queue.out));
+  ASSERT_FALSE(in_log.is_null()) << logs.out;
+  ASSERT_FALSE(in_queue.is_null()) << queue.out;
+  EXPECT_EQ(in_log.at("actor"), victim);
+  EXPECT_EQ(in_queue.at("actor"), victim) << "the queue names the address the bounces go to, as logs does";
+  EXPECT_EQ(in_queue.at("actor_type"), in_log.at("actor_type"));
+  EXPECT_EQ(in_log.at("messages"), 30);
+  EXPECT_EQ(in_queue.at("messages"), 30);
+  EXPECT_EQ(in_queue.at("queue_selection"), in_log.at("queue_selection"));
+  EXPECT_EQ(in_queue.at("cleanup"), in_log.at("cleanup"));
+  std::vector<std::string> list = {"queue", "list", "--spool", lab.spool_dir()};
+  for (const auto& option : in_log.at("queue_selection")) list.push_back(option.get<std::string>());
+  auto selected = spamwarden(list);
+  EXPECT_EQ(selected.exit_code, 0) << selected.err;
+  EXPECT_EQ(id_lines(selected.out).size(), 30u) << selected.out;
+}
+
 INSTANTIATE_TEST_SUITE_P(FlatAndSplit, RealSpool, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "split" : "flat"; });
 

@@ -2,6 +2,7 @@
 // Designated initializers name only the fields a test cares about.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -196,22 +197,55 @@ TEST(Summary, BackscatterAndRandomSenders) {
   for (const char* local : randoms) s.add(fake_id(i++), synthetic("", std::string(local) + "@victim.example", 1), 10);
   for (size_t k = 0; k < 12; ++k) {
     MessageFacts bounce = synthetic("", "<>", 1, k % 2 == 0);
-    bounce.failed_recipient = "nobody@ourdomain.example";
+    bounce.failed_recipient = "nobody@ourdomain.example";  // where the spam went
+    bounce.first_recipient = "j.doe@forged.example";       // whom it forged, who gets the bounces
     s.add(fake_id(i++), bounce, 10);
   }
   QueueReport report = build_report(s, t, 5);
   const Finding* random = find(report, "random_sender_localparts", "victim.example");
   ASSERT_NE(random, nullptr);
   EXPECT_EQ(random->messages, 11u);
-  const Finding* backscatter = find(report, "backscatter", "nobody@ourdomain.example");
+  // Keyed as `logs` keys it, by the address the bounces go to, with the same selection.
+  EXPECT_EQ(find(report, "backscatter", "nobody@ourdomain.example"), nullptr);
+  const Finding* backscatter = find(report, "backscatter", "j.doe@forged.example");
   ASSERT_NE(backscatter, nullptr);
   EXPECT_EQ(backscatter->messages, 12u);
+  EXPECT_EQ(backscatter->actor_type, "bounce_recipient");
+  EXPECT_EQ(selection_hint(*backscatter),
+            (std::vector<std::string>{"--bounce", "--recipient", "j.doe@forged.example"}));
   EXPECT_EQ(report.bounces, 12u);
   EXPECT_EQ(report.frozen, 6u);
   nlohmann::json json = report_to_json(report);
   EXPECT_EQ(json["bounces"], 12);
   EXPECT_EQ(json["findings"].size(), report.findings.size());
   EXPECT_TRUE(json["actors"].contains("script"));
+}
+
+// 200 frozen bounces to one address in a queue of 10,000: 2% of it, under the share, and still
+// backscatter by their number.
+TEST(Summary, FrozenBouncesCountByTheirNumber) {
+  Thresholds t;
+  SummaryAccumulator s(0, t);
+  size_t i = 0;
+  for (; i < 9800; ++i) {
+    MessageFacts m = synthetic("", fmt::format("u{}@far{}.example", i % 3000, i % 11), 1);
+    m.first_recipient = "x@example.net";
+    s.add(fake_id(i), m, 10);
+  }
+  for (; i < 10000; ++i) {
+    MessageFacts bounce = synthetic("", "<>", 1, true);
+    bounce.first_recipient = "somestranger@live.example";
+    s.add(fake_id(i), bounce, 10);
+  }
+  const Finding* backscatter = find(build_report(s, t, 5), "backscatter", "somestranger@live.example");
+  ASSERT_NE(backscatter, nullptr);
+  EXPECT_EQ(backscatter->messages, 200u);
+  nlohmann::json json = report_to_json(build_report(s, t, 5));
+  bool cleanup = false;
+  for (const auto& f : json["findings"])
+    if (f["kind"] == "backscatter")
+      cleanup = f["cleanup"] == "exiqgrep -i -f '^<>$' -r '^somestranger@live\\.example$' | xargs exim -Mrm";
+  EXPECT_TRUE(cleanup) << json["findings"].dump();
 }
 
 TEST(Summary, TextReportFitsOneHundredColumns) {

@@ -67,6 +67,8 @@ void append_findings(std::string& out, const QueueReport& report) {
     out += fmt::format("     ids: {}\n", ids);
     std::vector<std::string> options = selection_hint(f);
     if (!options.empty()) out += fmt::format("     see: {}\n", fit_columns(queue_list_command(options), 90));
+    if (f.kind == "backscatter")
+      out += fmt::format("     or with Exim's tools: {}\n", printable(bounce_cleanup_command(f.actor)));
   }
 }
 
@@ -80,7 +82,7 @@ std::vector<std::string> selection_hint(const Finding& f) {
                                                       : "--sender";
     return {base, exact, "--min-recipients", std::to_string(f.min_recipients)};
   }
-  if (f.kind == "backscatter") return {"--bounce"};
+  if (f.kind == "backscatter") return {"--bounce", "--recipient", exact};
   if (f.kind == "random_sender_localparts") return {"--sender-domain", exact};
   if (f.actor_type == "auth_account") return {"--auth-id", exact};
   if (f.actor_type == "local_user") return {"--login", exact};
@@ -123,6 +125,10 @@ nlohmann::json report_to_json(const QueueReport& r) {
                         {"recipients", f.recipients},
                         {"summary", f.summary},
                         {"ids", f.ids}});
+  for (size_t i = 0; i < r.findings.size(); ++i) {
+    if (auto options = selection_hint(r.findings[i]); !options.empty()) findings[i]["queue_selection"] = options;
+    if (r.findings[i].kind == "backscatter") findings[i]["cleanup"] = bounce_cleanup_command(r.findings[i].actor);
+  }
   out["findings"] = findings;
   nlohmann::json unreadable = nlohmann::json::array();
   for (const UnreadableMessage& u : r.unreadable_messages) unreadable.push_back({{"id", u.id}, {"reason", u.reason}});

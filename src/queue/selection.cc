@@ -70,6 +70,16 @@ std::string queue_list_command(const std::vector<std::string>& options) {
   return command;
 }
 
+std::string bounce_cleanup_command(std::string_view address) {
+  std::string pattern = "^";
+  for (char c : address) {
+    if (std::string_view(".^$*+?()[]{}|\\").find(c) != std::string_view::npos) pattern += '\\';
+    pattern += c;
+  }
+  pattern += '$';
+  return "exiqgrep -i -f '^<>$' -r " + shell_quote(pattern) + " | xargs exim -Mrm";
+}
+
 namespace {
 
 SelectedMessage describe_message(const spool::MessageLocation& location, const MessageFacts& facts, int64_t body_size) {

@@ -67,6 +67,10 @@ ConditionMatch matches_conditions(const Selection& selection, const spool::Spool
 // keys are made exact with glob_literal().
 std::string script_fragment_pattern(std::string_view fragment);
 std::string queue_list_command(const std::vector<std::string>& options);
+// Exim's own cleanup of the bounces queued to one address (backscatter), for the reports of
+// `logs` and `queue` alike: exiqgrep -i -f '^<>$' -r '^ADDRESS$' | xargs exim -Mrm, the
+// address a regex that matches it alone.
+std::string bounce_cleanup_command(std::string_view address);
 
 // Why a selection that matched nothing may have missed what was meant, or "" when nothing
 // suggests it did: --script with a directory path, which the spool does not record.

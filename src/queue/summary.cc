@@ -81,14 +81,17 @@ void find_dominant_actors(const SummaryAccumulator& s, const Thresholds& t, std:
   }
 }
 
+// Keyed, as `logs` keys it, by the address the bounces go to: the forged sender of the spam
+// that bounced, whose queued bounces `exiqgrep -r ADDRESS` selects. Frozen bounces count by
+// their number too: a big queue hides 200 of them under any share.
 void find_backscatter(const SummaryAccumulator& s, const Thresholds& t, std::vector<Finding>& out) {
   uint64_t needed = relative_floor(s.messages, t.backscatter_share, t.backscatter_floor);
   for (const auto& [address, count] : s.bounces_by_target) {
-    if (count.messages < needed) continue;
-    out.push_back({"backscatter", "failed_recipient", address, count.messages, count.recipients,
-                   fmt::format("{} bounces ({} frozen) about mail to {}: spam accepted then bounced to "
-                               "forged senders?",
-                               count.messages, count.frozen, address),
+    if (count.messages < needed && count.frozen < std::max(t.backscatter_frozen, t.backscatter_floor)) continue;
+    out.push_back({"backscatter", "bounce_recipient", address, count.messages, count.recipients,
+                   fmt::format("{} bounces to {} ({} frozen): spam that forged this sender was accepted, "
+                               "then bounced (backscatter)",
+                               count.messages, address, count.frozen),
                    count.ids.sorted()});
   }
 }
@@ -213,10 +216,8 @@ void SummaryAccumulator::add(std::string_view id, const MessageFacts& facts, int
     many.ids.add(id, thresholds_.sample_ids);
   }
   if (facts.bounce) {
-    // Converging on the address the spam was sent to, else on the bounce's own recipient.
-    std::string target = !facts.failed_recipient.empty()  ? facts.failed_recipient
-                         : !facts.first_recipient.empty() ? facts.first_recipient
-                                                          : "(none)";
+    // Converging on the bounce's own recipient: the sender the spam forged.
+    std::string target = !facts.first_recipient.empty() ? facts.first_recipient : "(none)";
     ActorCount& count = bounces_by_target[target];
     count.messages += 1;
     count.recipients += rcpts;

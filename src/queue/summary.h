@@ -64,6 +64,7 @@ struct Thresholds {
   uint64_t dominant_floor = 50;           // ...and at least this many messages
   double backscatter_share = 0.05;        // bounces converging on one address, share of queue...
   uint64_t backscatter_floor = 10;        // ...and at least this many
+  uint64_t backscatter_frozen = 50;       // ...or this many of them frozen, whatever their share
   uint64_t random_localparts_floor = 10;  // distinct random-looking local parts on one domain
   size_t sample_ids = 20;                 // ids kept as evidence per finding
 };
@@ -97,7 +98,7 @@ class SummaryAccumulator : public spool::ScanSink {
   ActorMap blamed;                                            // key "kind:actor", see blamed_actor()
   std::unordered_map<std::string, std::string> script_users;  // script header -> owner login (or "(several)")
   ActorMap many_recipient_by_actor;                           // key "kind:actor"
-  ActorMap bounces_by_target;                                 // failed recipient (or bounce recipient)
+  ActorMap bounces_by_target;  // the bounce's recipient: the (often forged) sender of what bounced
   struct RandomSenders {
     uint64_t messages = 0, recipients = 0;
     std::unordered_set<std::string> local_parts;  // capped
@@ -128,7 +129,7 @@ void note_script_user(std::unordered_map<std::string, std::string>& users, std::
 
 struct Finding {
   std::string kind;        // many_recipients, dominant_actor, backscatter, random_sender_localparts
-  std::string actor_type;  // auth_account, local_user, sender, sender_domain, client_ip, script, failed_recipient
+  std::string actor_type;  // auth_account, local_user, sender, sender_domain, client_ip, script, bounce_recipient
   std::string actor;
   uint64_t messages = 0, recipients = 0;
   std::string summary;

@@ -101,28 +101,89 @@ void accounts(const Forensics& f, std::vector<Finding>& out) {
   }
 }
 
-void client_ips(const Forensics& f, std::vector<Finding>& out) {
+// One kind of attempt from client IPs (unknown recipients tried, failed logins): what makes
+// a per-IP finding and how it reads.
+struct AttemptKind {
+  const char* kind;
+  const char* campaign_kind;
+  const char* noun;
+  const char* what;  // "dictionary attack", "password guessing"
+  uint32_t ActorStats::*count;
+  uint64_t floor;
+};
+
+Finding ip_finding(const Forensics& f, const AttemptKind& k, const ActorStats& a) {
+  Finding x = base_finding(f, k.kind, a, ActorKind::ClientIp);
+  x.events = a.*k.count;
+  x.events_noun = k.noun;
+  x.score = double(x.events);
+  bool dictionary = k.count == &ActorStats::rejected_rcpts;
+  x.summary = dictionary ? fmt::format("{} tried {} unknown local recipients between {} and {} (dictionary attack)",
+                                       a.key, x.events, format_civil(a.first), clock(a.last))
+                         : fmt::format("{} failed {} SMTP logins between {} and {} (password guessing)", a.key,
+                                       x.events, format_civil(a.first), clock(a.last));
+  return x;
+}
+
+// Many IPs each over the per-IP floor are one botnet's campaign: one finding with their count,
+// totals and top IPs, not one per IP. An IP holding a large share of it keeps its own finding.
+void ip_attempts(const Forensics& f, const AttemptKind& k, std::vector<Finding>& out) {
   const Thresholds& t = f.thresholds();
-  for (const auto& a : f.table(ActorKind::ClientIp).all()) {
-    if (a.rejected_rcpts >= t.dictionary_min_rejects) {
-      Finding x = base_finding(f, "dictionary_attack", a, ActorKind::ClientIp);
-      x.events = a.rejected_rcpts;
-      x.events_noun = "unknown recipients tried";
-      x.score = double(a.rejected_rcpts);
-      x.summary = fmt::format("{} tried {} unknown local recipients between {} and {} (dictionary attack)", a.key,
-                              a.rejected_rcpts, format_civil(a.first), clock(a.last));
-      out.push_back(std::move(x));
+  std::vector<const ActorStats*> over;
+  uint64_t total = 0;
+  for (const auto& a : f.table(ActorKind::ClientIp).all())
+    if (a.*k.count >= k.floor) {
+      over.push_back(&a);
+      total += a.*k.count;
     }
-    if (a.failed_logins >= t.bruteforce_min_failures) {
-      Finding x = base_finding(f, "auth_bruteforce", a, ActorKind::ClientIp);
-      x.events = a.failed_logins;
-      x.events_noun = "failed logins";
-      x.score = double(a.failed_logins);
-      x.summary = fmt::format("{} failed {} SMTP logins between {} and {} (password guessing)", a.key, a.failed_logins,
-                              format_civil(a.first), clock(a.last));
-      out.push_back(std::move(x));
+  if (over.size() < t.campaign_min_ips) {
+    for (const ActorStats* a : over) out.push_back(ip_finding(f, k, *a));
+    return;
+  }
+  std::sort(over.begin(), over.end(), [&](const ActorStats* a, const ActorStats* b) {
+    return a->*k.count != b->*k.count ? a->*k.count > b->*k.count : a->key < b->key;
+  });
+  Finding c;
+  c.kind = k.campaign_kind;
+  c.actor_kind = ActorKind::ClientIp;
+  c.actor = fmt::format("{} client IPs", over.size());
+  c.client_ip_count = over.size();
+  c.events = total;
+  c.events_noun = k.noun;
+  c.score = double(total);
+  CivilSeconds first = over.front()->first, last = over.front()->last;
+  for (const ActorStats* a : over) {
+    if (a->first && a->first < first) first = a->first;
+    last = std::max(last, a->last);
+    c.messages += a->messages;
+    c.recipients += a->recipients;
+    if (double(a->*k.count) >= t.campaign_dominant_share * double(total)) out.push_back(ip_finding(f, k, *a));
+  }
+  std::string top;
+  for (size_t i = 0; i < over.size() && i < 10; ++i) {
+    c.client_ips.push_back(fmt::format("{} ({})", over[i]->key, over[i]->*k.count));
+    if (i < 3) top += fmt::format("{}{} ({})", i ? ", " : "", over[i]->key, over[i]->*k.count);
+    if (i < 2) {
+      auto lines = f.evidence_lines(*over[i]);
+      c.evidence.insert(c.evidence.end(), lines.begin(), lines.begin() + long(std::min<size_t>(lines.size(), 2)));
     }
   }
+  c.summary =
+      fmt::format("{} client IPs, each with {}+ {}, {} {} in all between {} and {} ({} campaign); top: {}", over.size(),
+                  k.floor, k.noun, total, k.noun, format_civil(first), format_civil(last), k.what, top);
+  out.push_back(std::move(c));
+}
+
+void client_ips(const Forensics& f, std::vector<Finding>& out) {
+  const Thresholds& t = f.thresholds();
+  ip_attempts(f,
+              {"dictionary_attack", "dictionary_campaign", "unknown recipients tried", "dictionary attack",
+               &ActorStats::rejected_rcpts, t.dictionary_min_rejects},
+              out);
+  ip_attempts(f,
+              {"auth_bruteforce", "auth_bruteforce_campaign", "failed logins", "password guessing",
+               &ActorStats::failed_logins, t.bruteforce_min_failures},
+              out);
 }
 
 void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
@@ -141,7 +202,10 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
   double all_bounces = double(f.messages().bounces);
   for (const auto& a : f.table(ActorKind::BounceRecipient).all()) {
     if (a.messages < t.backscatter_min_bounces) continue;
-    if (double(a.messages) < t.backscatter_min_share * all_bounces) continue;  // ordinary bounces
+    // A share of all bounces, or bounces that froze or failed by their number: on a big server
+    // 200 frozen bounces to one address are under 2% of its bounces, and still a finding.
+    bool stuck = a.frozen + a.failed >= t.backscatter_min_stuck;
+    if (!stuck && double(a.messages) < t.backscatter_min_share * all_bounces) continue;  // ordinary bounces
     // Bounces to one of our own users' (local or authenticated) senders are the echo of mail
     // it really sent, not backscatter to a forged address; its own finding covers it.
     const ActorStats* sender = f.table(ActorKind::Sender).find(a.key);

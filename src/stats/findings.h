@@ -16,10 +16,11 @@ struct Finding {
   uint64_t recipients = 0;
   uint64_t peak_messages = 0, peak_recipients = 0;  // in the densest window, when it applies
   CivilSeconds peak_first = 0, peak_last = 0;
-  uint64_t events = 0;                 // rejections, failed logins, bounces: what the finding counts
-  const char* events_noun = "events";  // what `events` counts, in words ("failed logins")
-  std::vector<std::string> client_ips;
-  std::string local_user;  // spamming_script: the login that ran the script
+  uint64_t events = 0;                  // rejections, failed logins, bounces: what the finding counts
+  const char* events_noun = "events";   // what `events` counts, in words ("failed logins")
+  std::vector<std::string> client_ips;  // campaigns: the top IPs, "IP (count)"
+  uint64_t client_ip_count = 0;         // campaigns: how many IPs took part
+  std::string local_user;               // spamming_script: the login that ran the script
   std::string summary;
   std::vector<std::string> evidence;
   double score = 0;  // for ordering: larger is worse

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <sstream>
 #include <string>
 
 #include "eximlab.h"
+#include "stats/actor_story.h"
 #include "stats/scan_logs.h"
 
 namespace sw::stats {
@@ -127,6 +129,50 @@ TEST_F(LogsOnRealExim, WithoutPidScriptsAreStillAttributed) {
   ASSERT_NE(script, nullptr);
   EXPECT_EQ(script->messages, 110u);
   EXPECT_NE(find(r.report.findings, "spamming_script", script_dir), nullptr);
+}
+
+// One actor's story from a log a real Exim wrote: the account's messages with their ids as the
+// spool and log name them, its failed logins and its client IP; a script's by its cwd= lines.
+TEST_F(LogsOnRealExim, ActorStoryOfAnAccountAndAScript) {
+  EximLab lab({.pid = true, .split_spool = false, .acl_includes = {}});
+  const std::string script_dir = "/home/userx1/public_html/wp-content/plugins/contact-form";
+  lab.play("normal", {"--count", "20"});
+  lab.play("auth-burst", {"--account", "sales@acme-shop.example", "--from-ip", "127.0.0.66", "--count", "4", "--rcpts",
+                          "25", "--failed-logins", "10"});
+  lab.play("script-burst", {"--user", "userx1", "--dir", script_dir, "--count", "12"});
+  lab.settle();
+  StoryOptions o;
+  o.actor = *detect::parse_actor_ref("auth:Sales@Acme-Shop.example");
+  std::vector<std::string> lines;
+  o.sink = [&](std::string_view l) { lines.emplace_back(l); };
+  StoryResult account = story_of({lab.mainlog()}, o);
+  EXPECT_EQ(account.story.messages, 4u);
+  EXPECT_EQ(account.story.recipients, 100u);
+  EXPECT_GE(account.story.failed_logins, 10u);
+  EXPECT_EQ(account.story.client_ips.at("127.0.0.66"), 4u + account.story.failed_logins);
+  ASSERT_EQ(account.story.message_ids.size(), 4u);
+  // Its outcomes are the outcome lines the log has for its ids (a delivery may still be under
+  // way when the lab settles, so not necessarily one per recipient).
+  std::istringstream log(sw::testing::read_file(lab.mainlog()));
+  size_t outcomes = 0;
+  for (std::string l; std::getline(log, l);)
+    for (const auto& id : account.story.message_ids)
+      if (l.find(id + " => ") != std::string::npos || l.find(id + " -> ") != std::string::npos ||
+          l.find(id + " == ") != std::string::npos || l.find(id + " ** ") != std::string::npos)
+        ++outcomes;
+  EXPECT_EQ(account.story.delivered + account.story.deferred + account.story.failed, outcomes);
+  EXPECT_GE(outcomes, 4u);
+  for (const auto& id : account.story.message_ids) {
+    size_t of_id = 0;
+    for (const auto& l : lines) of_id += l.find(id) != std::string::npos;
+    EXPECT_GE(of_id, 2u) << id << ": its arrival and what became of it";
+  }
+  o.actor = *detect::parse_actor_ref("script:" + script_dir);
+  o.sink = nullptr;
+  StoryResult script = story_of({lab.mainlog()}, o);
+  EXPECT_EQ(script.story.messages, 12u);
+  EXPECT_TRUE(script.story.pid_seen);
+  EXPECT_TRUE(script.story.client_ips.empty());
 }
 
 TEST_F(LogsOnRealExim, OrdinaryTrafficHasNoFindings) {

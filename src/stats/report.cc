@@ -8,6 +8,7 @@
 #include "base/display_width.h"
 #include "base/text.h"
 #include "base/utf8.h"
+#include "queue/selection.h"
 
 namespace sw::stats {
 namespace {
@@ -148,6 +149,8 @@ void text_findings(std::string& out, const std::vector<Finding>& findings, size_
     out += "\n" + wrap(fmt::format("  [{}] ", f.kind), f.summary, 6);
     for (const auto& e : f.evidence) out += "      " + fit_columns(e, kWidth - 6) + "\n";
     if (auto options = queue_selection(f); !options.empty()) out += queue_hint_lines(options);
+    if (f.kind == "backscatter")
+      out += "      or with Exim's tools:\n        " + printable(queue::bounce_cleanup_command(f.actor)) + "\n";
   }
   // The scale of what is not shown: a botnet's hundreds of IPs are one attack.
   for (const auto& [kind, k] : kinds) {
@@ -250,6 +253,8 @@ nlohmann::json report_json(const LogReport& r, const ReportOptions& o) {
     }
     if (!x.client_ips.empty()) fj["client_ips"] = x.client_ips;
     if (!x.local_user.empty()) fj["local_user"] = x.local_user;
+    if (x.client_ip_count) fj["client_ip_count"] = x.client_ip_count;
+    if (x.kind == "backscatter") fj["cleanup"] = queue::bounce_cleanup_command(x.actor);
     if (auto selection = queue_selection(x); !selection.empty()) fj["queue_selection"] = selection;
     findings.push_back(std::move(fj));
   }

@@ -153,6 +153,8 @@ size_t warn_about_foreign_inputs(const std::vector<InputSpan>& spans, const std:
   return foreign;
 }
 
+}  // namespace
+
 // The same file given twice (`logs F F`, F and a link to it, /var/log/x and /var/log/../log/x)
 // would count every line twice: it is read once, under the name given first. Files are told
 // apart by device and inode before anything is read; a name that cannot be stat'ed is kept,
@@ -183,6 +185,8 @@ std::vector<std::string> distinct_files(const std::vector<std::string>& inputs, 
   }
   return distinct;
 }
+
+namespace {
 
 void warn_about_overlaps(const std::vector<InputSpan>& spans, const std::vector<std::string>& names,
                          std::vector<std::string>& warnings) {

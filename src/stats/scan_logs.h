@@ -31,6 +31,10 @@ struct ScanResult {
 // file given twice, under any name, is read once.
 ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& options);
 
+// The inputs without a file given again under any name (same device and inode), each such
+// repeat said in `warnings`; names that cannot be stat'ed are kept, to fail when opened.
+std::vector<std::string> distinct_files(const std::vector<std::string>& inputs, std::vector<std::string>& warnings);
+
 // Orders paths oldest first by their first line's timestamp; unknown ones keep their place
 // after the dated ones. "-" goes last.
 std::vector<std::string> order_by_first_timestamp(const std::vector<std::string>& inputs);

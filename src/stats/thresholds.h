@@ -23,6 +23,9 @@ struct Thresholds {
   double random_min_share = 0.5;               // ...as a share of that domain's distinct senders
   uint64_t backscatter_min_bounces = 20;       // bounces converging on one address...
   double backscatter_min_share = 0.02;         // ...that are this share of all bounces received
+  uint64_t backscatter_min_stuck = 50;         // ...or this many of them frozen or failed, whatever their share
+  uint64_t campaign_min_ips = 10;              // client IPs over a per-IP floor that are one campaign
+  double campaign_dominant_share = 0.25;       // an IP with this share of a campaign keeps its own finding
 };
 
 }  // namespace sw::stats

@@ -1,0 +1,132 @@
+// `spamwarden logs --actor TYPE:KEY`: one actor's whole story from the main log, the way an
+// admin greps for it by hand, in one fast pass. Each block is pre-filtered for the key's bytes
+// (no parse unless they occur) and for the message id of every line; the builder, fed the
+// blocks in log order, keeps the lines of the actor's messages: the arrival names the actor,
+// and every later line with one of its ids belongs to it (so does a bounce Exim made of it).
+#pragma once
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/civil_time.h"
+#include "base/flat_map.h"
+#include "detect/actor_type.h"
+#include "eximlog/cwd_matcher.h"
+#include "eximlog/log_line.h"
+#include "eximlog/message_id.h"
+
+namespace sw::stats {
+
+// What the report knows of the actor once every input was read.
+struct ActorStory {
+  detect::ActorRef actor;
+  CivilSeconds first = 0, last = 0;                  // any line of the actor's
+  CivilSeconds first_message = 0, last_message = 0;  // its arrivals: when it sent
+  uint64_t lines = 0;                                // its lines (what --lines prints)
+  uint64_t messages = 0, recipients = 0, bytes = 0;
+  uint64_t delivered = 0, deferred = 0, failed = 0, frozen = 0, completed = 0;
+  uint64_t bounces_generated = 0;  // bounce messages Exim made of its mail
+  uint64_t rejected_recipients = 0, other_rejections = 0, failed_logins = 0;
+  // Per minute of the log's clock: messages, recipients and attempts (rejections, failed logins).
+  struct Minute {
+    uint64_t messages = 0, recipients = 0, attempts = 0;
+  };
+  std::map<CivilSeconds, Minute> minutes;
+  std::map<std::string, uint64_t> client_ips;  // messages (and attempts) per client IP
+  std::map<std::string, uint64_t> recipient_domains;
+  std::map<std::string, uint64_t> subjects;  // unescaped
+  std::vector<std::string> message_ids;      // in log order
+  bool pid_seen = false;                     // cwd= lines joined by pid (script actors)
+};
+
+// One log line handed to the builder: flags from the pre-filter, its id when it has one.
+struct PrefilteredLine {
+  static constexpr uint8_t kKeyHit = 1, kHasId = 2, kBounceArrival = 4, kCwd = 8, kArrival = 16;
+  std::string_view raw;
+  uint8_t flags = 0;
+  eximlog::MessageKey id;
+  eximlog::MessageKey parent;  // kBounceArrival: the id in R=, the message that bounced
+};
+
+// Where a lower-case needle first occurs in hay from `from`, ASCII case-insensitively; npos if not.
+size_t find_folded(std::string_view hay, std::string_view needle, size_t from = 0);
+
+// The per-block part, safe on many threads: finds the lines holding the key (ASCII
+// case-insensitively for accounts and senders, whose keys are lower-cased) and every line's
+// message id. Lines with neither are left out. Returns how many lines the block holds.
+class StoryPrefilter {
+ public:
+  explicit StoryPrefilter(const detect::ActorRef& actor);
+  uint64_t run(std::string_view block, std::vector<PrefilteredLine>& out) const;
+
+ private:
+  void mark_hits(std::string_view block, std::vector<size_t>& line_starts) const;
+  detect::ActorRef actor_;
+  bool fold_case_;
+  bool want_cwd_;  // script actors: every cwd= and arrival line, to pair them as the report does
+};
+
+// The message id of a main-log line ("" when it has none), and where the text after the
+// prefix (time, zone, pid) starts. Pure.
+std::string_view line_message_id(std::string_view raw, size_t* text_start = nullptr);
+
+// The in-order part: decides which lines are the actor's and counts them.
+class StoryBuilder {
+ public:
+  using LineSink = std::function<void(std::string_view)>;
+  StoryBuilder(const detect::ActorRef& actor, CivilSeconds since, CivilSeconds until, LineSink sink = nullptr);
+  void add(const PrefilteredLine& line);
+  const ActorStory& story() const { return story_; }
+
+ private:
+  struct Message {
+    bool own = true;  // false: a bounce Exim made of one of the actor's messages
+    bool listed = false;
+    std::vector<uint32_t> seen;  // address hashes from outcome lines, without a "for" list
+  };
+  bool in_range(const eximlog::LogLine& l) const { return l.time >= since_ && l.time < until_; }
+  bool names_actor(const eximlog::LogLine& l) const;
+  void keep(const eximlog::LogLine& l, std::string_view raw);
+  void on_arrival(const eximlog::LogLine& l, std::string_view raw);
+  void on_attempt(const eximlog::LogLine& l, std::string_view raw);
+  void on_message_line(Message& m, const eximlog::LogLine& l, std::string_view raw);
+  bool on_cwd(const eximlog::LogLine& l);
+
+  ActorStory story_;
+  CivilSeconds since_, until_;
+  LineSink sink_;
+  FlatMap<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
+  eximlog::CwdMatcher cwd_;  // script actors: token 1 for the actor's directory, 0 for others
+  std::string pending_cwd_line_;
+};
+
+struct StoryOptions {
+  detect::ActorRef actor;
+  CivilSeconds since = INT64_MIN, until = INT64_MAX;
+  int workers = 0;              // pre-filter threads; 0: cores - 1, at least 1
+  StoryBuilder::LineSink sink;  // --lines: each of the actor's raw lines, in log order
+};
+
+struct StoryResult {
+  ActorStory story;
+  std::vector<std::string> inputs, warnings;
+  size_t unreadable_inputs = 0, damaged_inputs = 0;
+  double seconds = 0;
+};
+
+// Reads the inputs as `logs` does (ordered by first timestamp, gzip, stdin, each file once).
+StoryResult story_of(const std::vector<std::string>& inputs, const StoryOptions& options);
+
+// The timeline's bucket for a span: a minute up to an hour, then 5, 10, 15, 30 minutes, hours,
+// days, so that the chart has at most `max_rows` rows.
+int64_t timeline_bucket(int64_t span_seconds, size_t max_rows = 48);
+
+nlohmann::json story_json(const StoryResult& r);
+std::string story_text(const StoryResult& r);
+
+}  // namespace sw::stats

@@ -1,0 +1,212 @@
+// One actor's story on hand-built logs in the shapes Exim writes: which lines are the actor's,
+// how they are counted, and what the chart and the JSON say.
+#include "stats/actor_story.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "base/temp_dir.h"
+
+namespace sw::stats {
+namespace {
+
+detect::ActorRef ref(const char* text) { return *detect::parse_actor_ref(text); }
+
+// Feeds `log` through the pre-filter in blocks of `block` bytes cut at line ends, as the pipeline does.
+ActorStory story(const std::string& log, const char* actor, std::vector<std::string>* lines = nullptr,
+                 size_t block = 1 << 20) {
+  StoryPrefilter prefilter(ref(actor));
+  StoryBuilder builder(ref(actor), INT64_MIN, INT64_MAX,
+                       lines ? StoryBuilder::LineSink([lines](std::string_view l) { lines->emplace_back(l); })
+                             : StoryBuilder::LineSink());
+  size_t pos = 0;
+  while (pos < log.size()) {
+    size_t end = std::min(log.size(), pos + block);
+    size_t nl = log.rfind('\n', end - 1);
+    if (nl != std::string::npos && nl >= pos) end = nl + 1;
+    std::vector<PrefilteredLine> out;
+    prefilter.run(std::string_view(log).substr(pos, end - pos), out);
+    for (const auto& l : out) builder.add(l);
+    pos = end;
+  }
+  return builder.story();
+}
+
+const char* kAccountLog =
+    "2026-11-01 10:00:00 dovecot_login authenticator failed for (x) [203.0.113.9]:5000: 535 Incorrect "
+    "authentication data (set_id=Sales@Acme-Shop.example)\n"
+    "2026-11-01 10:00:05 1tAAAA-000001-AA <= Sales@Acme-Shop.example H=(pc) [203.0.113.9]:5001 P=esmtpa "
+    "A=dovecot_login:Sales@Acme-Shop.example S=2000 T=\"Invoice 17\" for a@one.test b@two.test\n"
+    "2026-11-01 10:00:05 1tAAAA-000002-AA <= other@acme-shop.example H=(pc) [198.51.100.1]:5001 P=esmtpa "
+    "A=dovecot_login:other@acme-shop.example S=100 T=\"Hi\" for sales@acme-shop.example\n"
+    "2026-11-01 10:00:06 1tAAAA-000001-AA => a@one.test R=dnslookup T=remote_smtp H=mx.one.test [192.0.2.1]\n"
+    "2026-11-01 10:00:06 1tAAAA-000001-AA ** b@two.test R=dnslookup T=remote_smtp: 550 no such user\n"
+    "2026-11-01 10:00:06 1tAAAA-000003-AA <= <> R=1tAAAA-000001-AA U=Debian-exim P=local S=1500 "
+    "T=\"Mail delivery failed\" for sales@acme-shop.example\n"
+    "2026-11-01 10:00:06 1tAAAA-000001-AA Completed\n"
+    "2026-11-01 10:00:07 1tAAAA-000002-AA => sales@acme-shop.example R=local_user T=local_delivery\n"
+    "2026-11-01 10:00:07 1tAAAA-000002-AA Completed\n"
+    "2026-11-01 10:00:07 1tAAAA-000003-AA => sales@acme-shop.example R=local_user T=local_delivery\n"
+    "2026-11-01 10:00:07 1tAAAA-000003-AA Completed\n"
+    "2026-11-01 10:20:00 1tAAAA-000004-AA <= sales@acme-shop.example H=(pc) [203.0.113.10]:5001 P=esmtpa "
+    "A=dovecot_login:sales@acme-shop.example S=2000 T=\"Invoice 18\" for c@one.test\n"
+    "2026-11-01 10:20:01 1tAAAA-000004-AA == c@one.test R=dnslookup T=remote_smtp defer (-44): timeout\n";
+
+TEST(ActorStory, AnAccountsMessagesAndEveryLaterLineOfThem) {
+  std::vector<std::string> lines;
+  ActorStory s = story(kAccountLog, "auth:sales@acme-shop.example", &lines);
+  EXPECT_EQ(s.messages, 2u);
+  EXPECT_EQ(s.recipients, 3u);
+  EXPECT_EQ(s.delivered, 1u);
+  EXPECT_EQ(s.failed, 1u);
+  EXPECT_EQ(s.deferred, 1u);
+  EXPECT_EQ(s.completed, 1u);
+  EXPECT_EQ(s.bounces_generated, 1u);
+  EXPECT_EQ(s.failed_logins, 1u);
+  EXPECT_EQ(s.message_ids, (std::vector<std::string>{"1tAAAA-000001-AA", "1tAAAA-000004-AA"}));
+  EXPECT_EQ(s.client_ips.at("203.0.113.9"), 2u);  // a message and a failed login
+  EXPECT_EQ(s.client_ips.at("203.0.113.10"), 1u);
+  EXPECT_EQ(s.recipient_domains.at("one.test"), 2u);
+  EXPECT_EQ(s.subjects.at("Invoice 17"), 1u);
+  EXPECT_EQ(format_civil(s.first), "2026-11-01 10:00:00");
+  EXPECT_EQ(format_civil(s.last), "2026-11-01 10:20:01");
+  // Every line but the other account's message (which only names the key as a recipient).
+  EXPECT_EQ(lines.size(), 10u);
+  for (const auto& l : lines) EXPECT_EQ(l.find("000002"), std::string::npos) << l;
+}
+
+TEST(ActorStory, TheSameWhenTheLogIsCutIntoSmallBlocks) {
+  ActorStory whole = story(kAccountLog, "auth:sales@acme-shop.example");
+  ActorStory cut = story(kAccountLog, "auth:sales@acme-shop.example", nullptr, 200);
+  EXPECT_EQ(cut.message_ids, whole.message_ids);
+  EXPECT_EQ(cut.lines, whole.lines);
+  EXPECT_EQ(cut.delivered, whole.delivered);
+}
+
+TEST(ActorStory, AnIpsMessagesRejectionsAndFailedLoginsButNotDeliveriesToIt) {
+  std::string log =
+      "2026-11-01 10:00:00 H=(bot) [192.0.2.7]:4000 F=<a@b.test> rejected RCPT <nobody@here.test>: Unknown user\n"
+      "2026-11-01 10:00:01 H=(bot) [192.0.2.70]:4000 F=<a@b.test> rejected RCPT <x@here.test>: Unknown user\n"
+      "2026-11-01 10:00:02 dovecot_login authenticator failed for (bot) [192.0.2.7]:4001: 535 Incorrect "
+      "authentication data (set_id=admin)\n"
+      "2026-11-01 10:00:03 1tAAAA-000001-AA <= a@b.test H=(bot) [192.0.2.7]:4002 P=esmtp S=300 for u@here.test\n"
+      "2026-11-01 10:00:04 1tAAAA-000002-AA => r@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.7]\n";
+  std::vector<std::string> lines;
+  ActorStory s = story(log, "ip:192.0.2.7", &lines);
+  EXPECT_EQ(s.rejected_recipients, 1u);
+  EXPECT_EQ(s.failed_logins, 1u);
+  EXPECT_EQ(s.messages, 1u);
+  EXPECT_EQ(lines.size(), 3u);
+  EXPECT_EQ(s.client_ips.at("192.0.2.7"), 3u);
+}
+
+TEST(ActorStory, AScriptByItsCwdLinesWithAndWithoutPid) {
+  for (bool pid : {true, false}) {
+    std::string log;
+    auto at = [&](int second, int p) {
+      return fmt::format("2026-11-01 10:00:{:02d} {}", second, pid ? fmt::format("[{}] ", p) : "");
+    };
+    const char* dir = "/home/u1/public_html/wp-content/x";
+    for (int i = 0; i < 3; ++i) {
+      log += at(i * 2, 100 + i) + "cwd=" + dir + " 3 args: /usr/sbin/sendmail -t -i\n";
+      log += at(i * 2, 100 + i) +
+             fmt::format("1tAAAA-00000{}-AA <= u1@host.test U=u1 P=local S=500 for r{}@far.test\n", i, i);
+      log += at(i * 2 + 1, 200 + i) + "cwd=/home/u2/public_html 3 args: /usr/sbin/sendmail -t -i\n";
+      log += at(i * 2 + 1, 200 + i) +
+             fmt::format("1tBBBB-00000{}-AA <= u2@host.test U=u2 P=local S=500 for s{}@far.test\n", i, i);
+    }
+    log += at(9, 300) + "1tAAAA-000001-AA => r1@far.test R=dnslookup T=remote_smtp H=mx [192.0.2.1]\n";
+    log += at(9, 300) + "cwd=/var/spool/exim 4 args: exim -Mc 1tAAAA-000002-AA\n";
+    // The key names the directory or any beneath it.
+    ActorStory s = story(log, "script:/home/u1/public_html");
+    EXPECT_EQ(s.messages, 3u) << "pid " << pid;
+    EXPECT_EQ(s.delivered, 1u);
+    EXPECT_EQ(s.pid_seen, pid);
+    EXPECT_EQ(s.message_ids.front(), "1tAAAA-000000-AA");
+    EXPECT_EQ(story(log, "script:/home/u1/public_html/wp").messages, 0u);  // a prefix of a name is not its directory
+  }
+}
+
+TEST(ActorStory, ALocalUserButNotTheBouncesEximMadeForIt) {
+  std::string log =
+      "2026-11-01 10:00:00 1tAAAA-000001-AA <= u1@host.test U=u1 P=local S=500 for r@far.test\n"
+      "2026-11-01 10:00:01 1tAAAA-000002-AA <= <> R=1tAAAA-000009-AA U=u1 P=local S=500 for u1@host.test\n"
+      "2026-11-01 10:00:01 1tAAAA-000003-AA <= u10@host.test U=u10 P=local S=500 for r@far.test\n";
+  ActorStory s = story(log, "user:u1");
+  EXPECT_EQ(s.messages, 1u);
+  EXPECT_EQ(s.message_ids, std::vector<std::string>{"1tAAAA-000001-AA"});
+}
+
+TEST(ActorStory, MessageIdOfALineInEveryPrefixShape) {
+  EXPECT_EQ(line_message_id("2026-11-01 10:00:00 1tAAAA-000001-AA <= a@b"), "1tAAAA-000001-AA");
+  EXPECT_EQ(line_message_id("2026-11-01 10:00:00.123 +0100 [77] 1tAAAA-0000000001-AAAA => x"),
+            "");  // not an id shape
+  EXPECT_EQ(line_message_id("2026-11-01 10:00:00.123 +0100 [77] 1tAAAA-00000000001-AAAA => x"),
+            "1tAAAA-00000000001-AAAA");
+  EXPECT_EQ(line_message_id("2026-11-01 10:00:00 [77] cwd=/tmp 1 args: x"), "");
+  EXPECT_EQ(line_message_id("garbage"), "");
+  EXPECT_EQ(line_message_id(""), "");
+}
+
+TEST(ActorStory, CaseFoldedSearch) {
+  std::string needle = "sales@acme-shop.example";
+  EXPECT_EQ(find_folded("x A=login:SALES@Acme-Shop.Example y", needle), 10u);
+  EXPECT_EQ(find_folded("sales@acme-shop.exampl", needle), std::string_view::npos);
+  EXPECT_EQ(find_folded("sales@acme-shop.example sales@acme-shop.example", needle, 1), 24u);
+  EXPECT_EQ(find_folded("", needle), std::string_view::npos);
+  // Every place in a long text, in the vector part and in the tail; '@' is not folded ('`' is
+  // '@' with the 0x20 bit).
+  std::string text(300, 'x');
+  for (size_t at : {0, 5, 16, 31, 100, 277}) {
+    std::string t = text;
+    t.replace(at, needle.size(), "SALES@ACME-SHOP.EXAMPLE");
+    EXPECT_EQ(find_folded(t, needle), at);
+    t.replace(at + 5, 1, "`");
+    EXPECT_EQ(find_folded(t, needle), std::string_view::npos);
+  }
+}
+
+TEST(ActorStory, TimelineBucketFitsTheSpan) {
+  EXPECT_EQ(timeline_bucket(0), 60);
+  EXPECT_EQ(timeline_bucket(40 * 60), 60);
+  EXPECT_EQ(timeline_bucket(3 * 3600), 300);
+  EXPECT_EQ(timeline_bucket(23 * 3600), 1800);
+  EXPECT_EQ(timeline_bucket(24 * 3600), 3600);
+  EXPECT_EQ(timeline_bucket(7 * 86400), 6 * 3600);
+}
+
+TEST(ActorStory, ReadsGzipAndPlainFilesInTimeOrderAndRendersTextAndJson) {
+  TempDir dir;
+  std::string log(kAccountLog);
+  size_t cut = log.find("2026-11-01 10:20:00");
+  {
+    std::ofstream(dir.path + "/mainlog") << log.substr(cut);
+    gzFile gz = gzopen((dir.path + "/mainlog.1.gz").c_str(), "wb");
+    std::string older = log.substr(0, cut);
+    gzwrite(gz, older.data(), unsigned(older.size()));
+    gzclose(gz);
+  }
+  StoryOptions o;
+  o.actor = ref("auth:SALES@acme-shop.example");
+  StoryResult r = story_of({dir.path + "/mainlog", dir.path + "/mainlog.1.gz"}, o);
+  EXPECT_TRUE(r.warnings.empty());
+  EXPECT_EQ(r.story.messages, 2u);
+  EXPECT_EQ(r.story.deferred, 1u);
+  auto j = story_json(r);
+  EXPECT_EQ(j["actor_type"], "auth_account");
+  EXPECT_EQ(j["message_ids"].size(), 2u);
+  EXPECT_EQ(j["timeline"]["bucket_seconds"], 60);
+  EXPECT_EQ(j["timeline"]["buckets"].size(), 21u);  // 10:00 to 10:20, the empty minutes too
+  std::string text = story_text(r);
+  EXPECT_NE(text.find("2 messages to 3 recipients: 1 delivered, 1 deferred, 1 failed"), std::string::npos) << text;
+  EXPECT_NE(text.find("1tAAAA-000004-AA"), std::string::npos);
+  EXPECT_NE(text.find("|##################################################| 1 (2)"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace sw::stats

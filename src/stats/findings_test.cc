@@ -1,0 +1,150 @@
+// Findings on a busy server: a botnet's many IPs are one campaign, and bounces that freeze or
+// fail count by their number, not only by their share of all bounces.
+#include "stats/findings.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "eximlog/line_parser.h"
+#include "stats/report.h"
+
+namespace sw::stats {
+namespace {
+
+class Log {
+ public:
+  void line(const std::string& text) { lines_.push_back(format_civil(t_) + " " + text), t_ += 1; }
+  std::string next_id() { return fmt::format("1tAAAA-{:06d}-AA", ++serial_); }
+  const Forensics& run(const Thresholds& t = {}) {
+    engine_ = std::make_unique<Forensics>(t);
+    for (const auto& l : lines_) {
+      eximlog::LogLine parsed;
+      eximlog::parse_line(l, parsed);
+      engine_->add(parsed, l);
+    }
+    engine_->finish();
+    return *engine_;
+  }
+
+ private:
+  CivilSeconds t_ = *parse_civil("2026-11-01 00:00:00");
+  int serial_ = 0;
+  std::vector<std::string> lines_;
+  std::unique_ptr<Forensics> engine_;
+};
+
+std::vector<const Finding*> of_kind(const std::vector<Finding>& v, const std::string& kind) {
+  std::vector<const Finding*> out;
+  for (const auto& f : v)
+    if (f.kind == kind) out.push_back(&f);
+  return out;
+}
+
+void dictionary(Log& log, const std::string& ip, int tries) {
+  for (int i = 0; i < tries; ++i)
+    log.line(fmt::format("H=(x) [{}]:4000 F=<a@spam.test> rejected RCPT <u{}@acme.example>: Unknown user", ip, i));
+}
+
+TEST(Findings, NinetyIpsGuessingRecipientsAreOneCampaign) {
+  Log log;
+  for (int ip = 1; ip <= 90; ++ip) dictionary(log, fmt::format("198.51.100.{}", ip), 50 + ip);
+  auto findings = find_abuse(log.run());
+  EXPECT_TRUE(of_kind(findings, "dictionary_attack").empty()) << "no IP dominates: no single-IP finding";
+  auto campaigns = of_kind(findings, "dictionary_campaign");
+  ASSERT_EQ(campaigns.size(), 1u);
+  const Finding& c = *campaigns[0];
+  EXPECT_EQ(c.client_ip_count, 90u);
+  EXPECT_EQ(c.events, 90u * 50 + 90 * 91 / 2);
+  ASSERT_EQ(c.client_ips.size(), 10u);
+  EXPECT_EQ(c.client_ips[0], "198.51.100.90 (140)");
+  EXPECT_NE(c.summary.find("90 client IPs"), std::string::npos) << c.summary;
+  EXPECT_FALSE(c.evidence.empty());
+  LogReport r;
+  r.forensics = &log.run();
+  r.findings = findings;
+  auto json = report_json(r, ReportOptions{});
+  ASSERT_EQ(json["findings"].size(), 1u);
+  EXPECT_EQ(json["findings"][0]["client_ip_count"], 90);
+}
+
+TEST(Findings, AnIpThatDominatesTheCampaignKeepsItsOwnFinding) {
+  Log log;
+  for (int ip = 1; ip <= 12; ++ip) dictionary(log, fmt::format("198.51.100.{}", ip), 60);
+  dictionary(log, "203.0.113.5", 2000);
+  for (int ip = 1; ip <= 12; ++ip)
+    for (int i = 0; i < 25; ++i)
+      log.line(
+          fmt::format("dovecot_login authenticator failed for (pc) [192.0.2.{}]:4000: 535 Incorrect "
+                      "authentication data (set_id=info@b.example)",
+                      ip));
+  auto findings = find_abuse(log.run());
+  auto single = of_kind(findings, "dictionary_attack");
+  ASSERT_EQ(single.size(), 1u);
+  EXPECT_EQ(single[0]->actor, "203.0.113.5");
+  ASSERT_EQ(of_kind(findings, "dictionary_campaign").size(), 1u);
+  EXPECT_EQ(of_kind(findings, "dictionary_campaign")[0]->client_ip_count, 13u);
+  auto logins = of_kind(findings, "auth_bruteforce_campaign");
+  ASSERT_EQ(logins.size(), 1u);
+  EXPECT_EQ(logins[0]->events, 300u);
+  EXPECT_TRUE(of_kind(findings, "auth_bruteforce").empty());
+}
+
+TEST(Findings, AFewIpsStayFindingsOfTheirOwn) {
+  Log log;
+  for (int ip = 1; ip <= 9; ++ip) dictionary(log, fmt::format("198.51.100.{}", ip), 60);
+  auto findings = find_abuse(log.run());
+  EXPECT_EQ(of_kind(findings, "dictionary_attack").size(), 9u);
+  EXPECT_TRUE(of_kind(findings, "dictionary_campaign").empty());
+}
+
+// A big server: 20,000 ordinary bounces to 2,000 addresses, and 200 bounces to one forged
+// sender over a day, all frozen: 1% of the bounces, and still backscatter.
+TEST(Findings, TwoHundredFrozenBouncesAreBackscatterUnderTwoPercent) {
+  Log log;
+  for (int i = 0; i < 20000; ++i) {
+    std::string id = log.next_id();
+    log.line(fmt::format("{} <= <> R=1tAAAA-ZZZZZZ-AA U=Debian-exim P=local S=1500 for user{}@far{}.test", id, i % 2000,
+                         i % 7));
+    log.line(id + " => x R=dnslookup T=remote_smtp H=mx [192.0.2.9]");
+    log.line(id + " Completed");
+  }
+  for (int i = 0; i < 200; ++i) {
+    std::string id = log.next_id();
+    log.line(id + " <= <> R=1tAAAA-ZZZZZZ-AA U=Debian-exim P=local S=1500 for somestranger@live.example");
+    log.line(id + " == somestranger@live.example R=dnslookup T=remote_smtp defer (-44): timeout");
+    log.line(id + " Frozen (delivery error message)");
+  }
+  auto findings = find_abuse(log.run());
+  auto bs = of_kind(findings, "backscatter");
+  ASSERT_EQ(bs.size(), 1u);
+  EXPECT_EQ(bs[0]->actor, "somestranger@live.example");
+  EXPECT_EQ(bs[0]->events, 200u);
+  LogReport r;
+  r.forensics = &log.run();
+  r.findings = findings;
+  auto json = report_json(r, ReportOptions{});
+  EXPECT_EQ(json["findings"][0]["cleanup"],
+            "exiqgrep -i -f '^<>$' -r '^somestranger@live\\.example$' | xargs exim -Mrm");
+  EXPECT_EQ(json["findings"][0]["queue_selection"],
+            (nlohmann::json{"--bounce", "--recipient", "somestranger@live.example"}));
+}
+
+TEST(Findings, OrdinaryFrozenBouncesAreNotBackscatter) {
+  Log log;
+  for (int i = 0; i < 30; ++i) {
+    std::string id = log.next_id();
+    log.line(id + " <= <> R=1tAAAA-ZZZZZZ-AA U=Debian-exim P=local S=1500 for old@gone.example");
+    log.line(id + " Frozen (delivery error message)");
+  }
+  for (int i = 0; i < 5000; ++i) {
+    std::string id = log.next_id();
+    log.line(fmt::format("{} <= <> R=1tAAAA-ZZZZZZ-AA U=Debian-exim P=local S=1500 for u{}@far.test", id, i % 500));
+  }
+  EXPECT_TRUE(of_kind(find_abuse(log.run()), "backscatter").empty()) << "30 frozen: under both floors";
+}
+
+}  // namespace
+}  // namespace sw::stats

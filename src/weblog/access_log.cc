@@ -1,0 +1,173 @@
+#include "weblog/access_log.h"
+
+#include <array>
+#include <cstdio>
+#include <optional>
+
+#include "base/text.h"
+
+namespace sw::weblog {
+namespace {
+
+using sv = std::string_view;
+
+// The next space-delimited word of `s` from `pos`; pos moves past it and one space.
+sv word(sv s, size_t& pos) {
+  size_t end = s.find(' ', pos);
+  if (end == sv::npos) end = s.size();
+  sv w = s.substr(pos, end - pos);
+  pos = end < s.size() ? end + 1 : end;
+  return w;
+}
+
+// A "quoted" field at pos, whose quotes the server escapes as \" (and backslashes as \\).
+// Returns false when it does not start with a quote or never ends.
+bool quoted(sv s, size_t& pos, sv& out) {
+  if (pos >= s.size() || s[pos] != '"') return false;
+  size_t i = pos + 1;
+  while (i < s.size() && s[i] != '"') i += s[i] == '\\' ? 2 : 1;
+  if (i >= s.size()) return false;
+  out = s.substr(pos + 1, i - pos - 1);
+  pos = i + 1;
+  if (pos < s.size() && s[pos] == ' ') ++pos;
+  return true;
+}
+
+std::string civil_text(int year, int month, int day, int hour, int minute, int second) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", year, month, day, hour, minute, second);
+  return buf;
+}
+
+constexpr std::array<sv, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+std::optional<int> digits(sv s) {
+  auto n = parse_uint(s);
+  if (!n || *n > 1000000) return std::nullopt;
+  return int(*n);
+}
+
+// "10/Oct/2026:13:55:36 -0700" (inside the brackets).
+bool parse_time(sv t, AccessEntry& out) {
+  if (t.size() != 26 || t[2] != '/' || t[6] != '/' || t[11] != ':' || t[14] != ':' || t[17] != ':' || t[20] != ' ')
+    return false;
+  int month = 0;
+  while (month < 12 && kMonths[size_t(month)] != t.substr(3, 3)) ++month;
+  if (month == 12) return false;
+  auto day = digits(t.substr(0, 2)), year = digits(t.substr(7, 4)), hour = digits(t.substr(12, 2)),
+       minute = digits(t.substr(15, 2)), second = digits(t.substr(18, 2)), zone = digits(t.substr(22, 4));
+  if (!day || !year || !hour || !minute || !second || !zone || (t[21] != '+' && t[21] != '-')) return false;
+  auto civil = parse_civil(civil_text(*year, month + 1, *day, *hour, *minute, *second));
+  if (!civil) return false;
+  out.time = *civil;
+  out.utc_offset_minutes = (*zone / 100 * 60 + *zone % 100) * (t[21] == '-' ? -1 : 1);
+  return true;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool parse_from(sv line, size_t pos, AccessEntry& out) {
+  out.client = word(line, pos);
+  if (out.client.empty()) return false;
+  word(line, pos);  // %l, always "-"
+  out.user = word(line, pos);
+  if (pos >= line.size() || line[pos] != '[') return false;
+  size_t close = line.find(']', pos);
+  if (close == sv::npos || !parse_time(line.substr(pos + 1, close - pos - 1), out)) return false;
+  pos = close + 1;
+  if (pos >= line.size() || line[pos] != ' ') return false;
+  ++pos;
+  if (!quoted(line, pos, out.request)) return false;
+  size_t r = 0;
+  sv method = word(out.request, r), target = word(out.request, r), protocol = out.request.substr(r);
+  if (!method.empty() && !target.empty() && protocol.starts_with("HTTP/")) {
+    out.method = method, out.target = target, out.protocol = protocol;
+  }
+  sv status = word(line, pos), bytes = word(line, pos);
+  if (status != "-") {
+    auto s = digits(status);
+    if (!s || status.size() != 3) return false;
+    out.status = *s;
+  }
+  if (bytes != "-") {
+    auto b = parse_uint(bytes);
+    if (!b) return false;
+    out.bytes = *b;
+  }
+  if (pos >= line.size()) return true;                                                     // common
+  if (!quoted(line, pos, out.referer) || !quoted(line, pos, out.user_agent)) return true;  // extra fields: kept common
+  out.combined = true;
+  return true;
+}
+
+}  // namespace
+
+bool parse_access_line(sv line, AccessEntry& out) {
+  out = AccessEntry{};
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+  if (parse_from(line, 0, out)) return true;
+  // Apache's vhost_combined: "%v:%p " first.
+  size_t pos = 0;
+  sv vhost = word(line, pos);
+  if (vhost.find(':') == sv::npos || pos >= line.size()) return false;
+  AccessEntry shifted;
+  if (!parse_from(line, pos, shifted)) {
+    out = AccessEntry{};
+    return false;
+  }
+  out = shifted;
+  out.vhost = vhost;
+  return true;
+}
+
+std::string target_path(sv target) {
+  if (size_t scheme = target.find("://"); scheme != sv::npos && scheme < 8) {
+    size_t slash = target.find('/', scheme + 3);
+    target = slash == sv::npos ? sv("/") : target.substr(slash);
+  }
+  target = target.substr(0, std::min(target.find('?'), target.find('#')));
+  std::string out;
+  out.reserve(target.size());
+  for (size_t i = 0; i < target.size(); ++i) {
+    if (target[i] == '%' && i + 2 < target.size()) {
+      int hi = hex_value(target[i + 1]), lo = hex_value(target[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += char(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += target[i];
+  }
+  return out;
+}
+
+std::string unescape_field(sv field) {
+  std::string out;
+  out.reserve(field.size());
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] != '\\' || i + 1 >= field.size()) {
+      out += field[i];
+      continue;
+    }
+    char c = field[++i];
+    if (c == 'x' && i + 2 < field.size()) {
+      int hi = hex_value(field[i + 1]), lo = hex_value(field[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += char(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += c == 'n' ? '\n' : c == 't' ? '\t' : c;
+  }
+  return printable(out, 300);
+}
+
+}  // namespace sw::weblog

@@ -1,0 +1,43 @@
+// Web server access-log lines (Apache and nginx, "combined" and "common" formats, with or
+// without Apache's leading "vhost:port"), parsed with the care the main log gets: any byte
+// sequence is accepted, a line that is not one of these shapes is reported as such, never
+// fatal. Pure: no I/O; views point into the caller's line.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/civil_time.h"
+
+namespace sw::weblog {
+
+struct AccessEntry {
+  std::string_view vhost;      // "example.com:443" when the line starts with it, else empty
+  std::string_view client;     // %h: the client address (or name, with HostnameLookups)
+  std::string_view user;       // %u, "-" when none
+  CivilSeconds time = 0;       // [%t] as written: the server's wall clock
+  int utc_offset_minutes = 0;  // its zone, "+0100" -> 60
+  // "%r" split: method, target and protocol; a request line that is not three words (garbage,
+  // a TLS handshake sent to port 80) leaves method and target empty and `request` whole.
+  std::string_view request;  // still escaped as the server wrote it
+  std::string_view method, target, protocol;
+  int status = 0;               // 0 when "-"
+  uint64_t bytes = 0;           // "-" is 0
+  std::string_view referer;     // combined only; still escaped
+  std::string_view user_agent;  // combined only; still escaped
+  bool combined = false;
+};
+
+// True when the line is an access-log line; `out` is reset first.
+bool parse_access_line(std::string_view line, AccessEntry& out);
+
+// The path of a request target: without "?query" and "#fragment", with %XX decoded (an
+// invalid escape is kept as it is), so "/wp-content/x/m%61iler.php?a=1" is
+// "/wp-content/x/mailer.php". A full URL ("http://host/path", proxies) gives its path.
+std::string target_path(std::string_view target);
+
+// A field as the server escaped it (\" \\ \xHH, nginx and Apache alike), unescaped and made
+// printable for a report.
+std::string unescape_field(std::string_view field);
+
+}  // namespace sw::weblog

@@ -1,0 +1,64 @@
+// Access-log lines as Apache and nginx write them, and what they must not break on.
+#include "weblog/access_log.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace sw::weblog {
+namespace {
+
+TEST(AccessLog, CombinedWithEscapedQuotes) {
+  AccessEntry e;
+  ASSERT_TRUE(
+      parse_access_line("203.0.113.9 - - [01/Nov/2026:10:00:01 +0100] \"POST "
+                        "/wp-content/uploads/x/mailer.php?a=1 HTTP/1.1\" 200 512 \"-\" "
+                        "\"Mozilla/5.0 (\\\"bot\\\")\"\r",
+                        e));
+  EXPECT_EQ(e.client, "203.0.113.9");
+  EXPECT_EQ(format_civil(e.time), "2026-11-01 10:00:01");
+  EXPECT_EQ(e.utc_offset_minutes, 60);
+  EXPECT_EQ(e.method, "POST");
+  EXPECT_EQ(e.target, "/wp-content/uploads/x/mailer.php?a=1");
+  EXPECT_EQ(e.status, 200);
+  EXPECT_EQ(e.bytes, 512u);
+  EXPECT_TRUE(e.combined);
+  EXPECT_EQ(unescape_field(e.user_agent), "Mozilla/5.0 (\"bot\")");
+}
+
+TEST(AccessLog, CommonVhostAndOddRequests) {
+  AccessEntry e;
+  ASSERT_TRUE(parse_access_line("198.51.100.4 - bob [01/Nov/2026:10:00:01 -0730] \"GET / HTTP/1.0\" 304 -", e));
+  EXPECT_FALSE(e.combined);
+  EXPECT_EQ(e.user, "bob");
+  EXPECT_EQ(e.utc_offset_minutes, -450);
+  EXPECT_EQ(e.bytes, 0u);
+  ASSERT_TRUE(parse_access_line(
+      "shop.example:443 2001:db8::7 - - [01/Nov/2026:10:00:01 +0000] \"GET /x HTTP/2.0\" 200 12 \"r\" \"curl/8\"", e));
+  EXPECT_EQ(e.vhost, "shop.example:443");
+  EXPECT_EQ(e.client, "2001:db8::7");
+  // A TLS handshake sent to port 80: a line, with no method.
+  ASSERT_TRUE(parse_access_line(
+      "192.0.2.1 - - [01/Nov/2026:10:00:01 +0000] \"\\x16\\x03\\x01\\x02\\x00\\x01\" 400 157 \"-\" \"-\"", e));
+  EXPECT_EQ(e.method, "");
+  EXPECT_EQ(e.status, 400);
+}
+
+TEST(AccessLog, BadLinesAreRefusedNotFatal) {
+  AccessEntry e;
+  for (const char* bad : {"", "garbage", "1.2.3.4 - - [01/Nov/2026:10:00:01 +0000] \"GET / HTTP/1.1",
+                          "1.2.3.4 - - [32/Nov/2026:10:00:01 +0000] \"GET / HTTP/1.1\" 200 1",
+                          "1.2.3.4 - - [01/Nov/2026:10:00:01 +0000] \"GET / HTTP/1.1\" 2000 1",
+                          "1.2.3.4 - - [01/Foo/2026:10:00:01 +0000] \"GET / HTTP/1.1\" 200 1",
+                          "2026-11-01 10:00:00 1tAAAA-000001-AA <= a@b.test"})
+    EXPECT_FALSE(parse_access_line(bad, e)) << bad;
+}
+
+TEST(AccessLog, TargetPath) {
+  EXPECT_EQ(target_path("/wp-content/x/m%61iler.php?a=1#f"), "/wp-content/x/mailer.php");
+  EXPECT_EQ(target_path("http://host.example/a/b.php?x"), "/a/b.php");
+  EXPECT_EQ(target_path("/bad%zzescape%4"), "/bad%zzescape%4");
+}
+
+}  // namespace
+}  // namespace sw::weblog

@@ -1,0 +1,31 @@
+// libFuzzer: access logs are written from what any client on the internet sends.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "weblog/access_log.h"
+
+namespace {
+
+bool inside(std::string_view part, std::string_view whole) {
+  return part.empty() || (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view line(reinterpret_cast<const char*>(data), size);
+  sw::weblog::AccessEntry e;
+  if (sw::weblog::parse_access_line(line, e)) {
+    // Every field is a view into the line, and a parsed line has a time.
+    for (std::string_view part :
+         {e.vhost, e.client, e.user, e.request, e.method, e.target, e.protocol, e.referer, e.user_agent})
+      if (!inside(part, line)) __builtin_trap();
+    if (e.time == 0) __builtin_trap();
+    (void)sw::weblog::target_path(e.target);
+    (void)sw::weblog::unescape_field(e.user_agent);
+  }
+  (void)sw::weblog::target_path(line);
+  (void)sw::weblog::unescape_field(line);
+  return 0;
+}
