@@ -10,7 +10,9 @@
 #include "base/civil_time.h"
 #include "base/json_text.h"
 #include "cli/commands.h"
+#include "config/config.h"
 #include "stats/scan_logs.h"
+#include "stats/summary_cache.h"
 
 namespace sw::cli {
 namespace {
@@ -22,8 +24,25 @@ struct LogsArgs {
   std::string since, until;
   int threads = 0;
   bool no_progress = false;
+  bool no_cache = false;
+  std::string state_dir;  // "": the TOML's state_dir, else the default
+  uint64_t cache_max_mb = stats::SummaryCache::kDefaultMaxBytes >> 20;
   stats::Thresholds t;
 };
+
+// The summary cache of rotated logs lives in the state directory (the one `watch` and `queue`
+// use): from --state-dir, else spamwarden's TOML, else the default. A TOML that cannot be
+// read does not stop a report: the default then.
+std::string logs_cache_dir(const LogsArgs& a) {
+  if (a.no_cache) return {};
+  std::string state_dir = a.state_dir;
+  if (state_dir.empty()) {
+    std::vector<config::ConfigError> errors;
+    auto c = config::load_config(config::kDefaultConfigPath, false, &errors);
+    state_dir = c ? c->state_dir : config::default_config().state_dir;
+  }
+  return state_dir + "/logs-cache";
+}
 
 // Where run_logs leaves its engine at exit (see there). Not static: its store must stay.
 stats::Forensics* kept_until_exit = nullptr;
@@ -51,6 +70,8 @@ int run_logs(LogsArgs& a) {
   o.thresholds = a.t;
   o.workers = a.threads;
   o.progress = !a.no_progress && isatty(STDERR_FILENO) && !a.json;
+  o.cache_dir = logs_cache_dir(a);
+  o.cache_max_bytes = a.cache_max_mb << 20;
   if (a.inputs.empty()) a.inputs = default_inputs();
   // Local time, or UTC when the log carries zones; read once (peeking at the inputs), and
   // only for a duration, so --since 2h --until 1h measure from the same moment.
@@ -114,6 +135,12 @@ void add_logs_command(CLI::App& app, int* result) {
   cmd->add_option("--threads", a->threads, "parser threads besides the engine thread (default: cores - 1, at least 1)")
       ->check(kThreadCount);
   cmd->add_flag("--no-progress", a->no_progress, "no progress bar even on a terminal");
+  cmd->add_flag("--no-cache", a->no_cache, "parse rotated logs again: neither use nor store their cached summary");
+  cmd->add_option("--state-dir", a->state_dir,
+                  "where the rotated logs' summary cache lives, under logs-cache/ (default: the config's state_dir)");
+  cmd->add_option("--cache-max-mb", a->cache_max_mb, "size cap of the summary cache; least recently used go first")
+      ->check(kCount)
+      ->capture_default_str();
   auto& t = a->t;
   cmd->add_option("--window", t.window_seconds, "burst window in seconds")
       ->check(CLI::Range(int64_t(1), int64_t(31 * 86400)))
