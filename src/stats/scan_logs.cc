@@ -275,12 +275,10 @@ void save_prefix_state(const Forensics& engine, const std::vector<InputSpan>& sp
   engine.save_state(w);
 }
 
-void load_prefix_state(Forensics& engine, std::vector<InputSpan>& spans, size_t count, std::string_view state) {
-  StateReader r(state);
+void load_prefix_state(Forensics& engine, std::vector<InputSpan>& spans, size_t count, StateReader& r) {
   if (r.u64() != count) r.fail("another number of inputs");
   for (size_t i = 0; i < count; ++i) spans[i] = r.pod<InputSpan>();
   engine.load_state(r);
-  if (r.left() != 0) r.fail("bytes after the state");
 }
 
 // Whether the files are still the ones the key was made from (a rotated file still being
@@ -357,24 +355,21 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   if (!options.cache_dir.empty()) {
     cache.emplace(options.cache_dir, options.cache_max_bytes);
     prefix = rotated_prefix(sources, options);
-    if (auto state = prefix.count ? cache->load(prefix.key) : std::nullopt) {
-      auto loaded = fresh_engine();
-      try {
-        load_prefix_state(*loaded, spans, prefix.count, *state);
-        result.forensics = std::move(loaded);
-        result.cached_inputs = prefix.count;
-      } catch (const StateError&) {  // checksum right, contents not: read the files instead
-        spans.assign(sources.size(), InputSpan{});
-      }
+    auto loaded = fresh_engine();
+    if (prefix.count &&
+        cache->load(prefix.key, [&](StateReader& r) { load_prefix_state(*loaded, spans, prefix.count, r); })) {
+      result.forensics = std::move(loaded);
+      result.cached_inputs = prefix.count;
+    } else {
+      spans.assign(sources.size(), InputSpan{});  // an entry not trusted may have filled some
     }
   }
   Forensics& engine = *result.forensics;
   bool save_prefix = cache && prefix.count && !result.cached_inputs;
   std::string prefix_aside;  // the state after the rotated logs, written aside until the run ends well
   auto save_prefix_now = [&] {
-    StateWriter w;
-    save_prefix_state(engine, spans, prefix.count, w);
-    prefix_aside = cache->write_aside(prefix.key, w.bytes());
+    prefix_aside =
+        cache->write_aside(prefix.key, [&](StateWriter& w) { save_prefix_state(engine, spans, prefix.count, w); });
     save_prefix = false;
   };
 

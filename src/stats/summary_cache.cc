@@ -11,7 +11,6 @@
 #include <regex>
 
 #include "base/text.h"
-#include "stats/state_io.h"
 
 namespace sw::stats {
 namespace {
@@ -30,8 +29,25 @@ struct Header {
   uint64_t checksum;  // of the key and the state
 };
 
-uint64_t checksum_of(std::string_view key, std::string_view state) {
-  return hash_bytes(key) * 0x9E3779B97F4A7C15ull ^ hash_bytes(state);
+// Of the key and the state's stream checksum.
+uint64_t checksum_of(std::string_view key, uint64_t state_checksum) {
+  return hash_bytes(key) * 0x9E3779B97F4A7C15ull ^ state_checksum;
+}
+
+Header header_for(const std::string& key, uint64_t state_size, uint64_t state_checksum) {
+  Header h{};
+  std::memcpy(h.magic, kMagic.data(), sizeof h.magic);
+  h.version = SummaryCache::kFormatVersion;
+  h.key_size = uint32_t(key.size());
+  h.state_size = state_size;
+  h.checksum = checksum_of(key, state_checksum);
+  return h;
+}
+
+// Whether a header is one of ours, for this key, with `available` bytes after it.
+bool header_fits(const Header& h, const std::string& key, uint64_t available) {
+  return std::string_view(h.magic, sizeof h.magic) == kMagic && h.version == SummaryCache::kFormatVersion &&
+         h.key_size == key.size() && available == h.key_size + h.state_size;
 }
 
 std::optional<uint64_t> hash_range(int fd, uint64_t offset, size_t length) {
@@ -64,8 +80,12 @@ std::optional<FileIdentity> identify_file(const std::string& path) {
     uint64_t size = uint64_t(st.st_size), edge = std::min<uint64_t>(size, kHashedEdge);
     auto head = hash_range(fd, 0, edge), tail = hash_range(fd, size - edge, edge);
     if (head && tail)
-      id = FileIdentity{uint64_t(st.st_dev), uint64_t(st.st_ino), size,
-                        int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec, *head, *tail};
+      id = FileIdentity{uint64_t(st.st_dev),
+                        uint64_t(st.st_ino),
+                        size,
+                        int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+                        *head,
+                        *tail};
   }
   ::close(fd);
   return id;
@@ -82,17 +102,35 @@ std::string SummaryCache::path_for(const std::string& key) const {
   return fmt::format("{}/{:016x}{}", dir_, hash_bytes(key), kSuffix);
 }
 
+namespace {
+
+bool write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(size_t(n));
+  }
+  return true;
+}
+
+size_t read_some(int fd, std::string& buffer, size_t max) {
+  size_t before = buffer.size();
+  buffer.resize(before + max);
+  ssize_t n;
+  do n = ::read(fd, buffer.data() + before, max);
+  while (n < 0 && errno == EINTR);
+  buffer.resize(before + size_t(std::max<ssize_t>(n, 0)));
+  return size_t(std::max<ssize_t>(n, 0));
+}
+
+}  // namespace
+
 std::string SummaryCache::encode(const std::string& key, std::string_view state) {
-  Header h{};
-  std::memcpy(h.magic, kMagic.data(), sizeof h.magic);
-  h.version = kFormatVersion;
-  h.key_size = uint32_t(key.size());
-  h.state_size = state.size();
-  h.checksum = checksum_of(key, state);
-  std::string out(reinterpret_cast<const char*>(&h), sizeof h);
-  out += key;
-  out += state;
-  return out;
+  StreamChecksum sum;
+  sum.add(state);
+  Header h = header_for(key, state.size(), sum.value());
+  return std::string(reinterpret_cast<const char*>(&h), sizeof h) + key + std::string(state);
 }
 
 std::optional<std::string> SummaryCache::decode(std::string_view file, const std::string& key) {
@@ -100,55 +138,55 @@ std::optional<std::string> SummaryCache::decode(std::string_view file, const std
   Header h;
   std::memcpy(&h, file.data(), sizeof h);
   file.remove_prefix(sizeof h);
-  if (std::string_view(h.magic, sizeof h.magic) != kMagic || h.version != kFormatVersion) return std::nullopt;
-  if (h.key_size != key.size() || file.size() != h.key_size + h.state_size) return std::nullopt;
-  std::string_view stored_key = file.substr(0, h.key_size), state = file.substr(h.key_size);
-  if (stored_key != key || checksum_of(stored_key, state) != h.checksum) return std::nullopt;
-  return std::string(state);
-}
-
-std::optional<std::string> SummaryCache::load(const std::string& key) const {
-  std::string path = path_for(key);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  struct stat st;
-  std::string bytes;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-    bytes.resize(size_t(st.st_size));
-    size_t got = 0;
-    while (got < bytes.size()) {
-      ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      got += size_t(n);
-    }
-    bytes.resize(got);
-  }
-  ::close(fd);
-  auto state = decode(bytes, key);
-  if (!state) {
-    ::unlink(path.c_str());  // rebuilt by this run
-    return std::nullopt;
-  }
-  ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);  // recently used: evicted last
+  if (!header_fits(h, key, file.size()) || file.substr(0, h.key_size) != key) return std::nullopt;
+  StateReader r(file.substr(h.key_size));
+  std::string state(r.take(r.left()));
+  if (checksum_of(key, r.checksum()) != h.checksum) return std::nullopt;
   return state;
 }
 
-std::string SummaryCache::write_aside(const std::string& key, std::string_view state) const {
+bool SummaryCache::load(const std::string& key, const std::function<void(StateReader&)>& consume) const {
+  std::string path = path_for(key);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool good = false;
+  struct stat st;
+  Header h;
+  std::string stored_key;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && uint64_t(st.st_size) >= sizeof h &&
+      ::read(fd, &h, sizeof h) == ssize_t(sizeof h) && header_fits(h, key, uint64_t(st.st_size) - sizeof h) &&
+      read_some(fd, stored_key, h.key_size) == h.key_size && stored_key == key) {
+    StateReader r([fd](std::string& buffer, size_t max) { return read_some(fd, buffer, max); }, h.state_size);
+    try {
+      consume(r);
+      good = r.left() == 0 && checksum_of(key, r.checksum()) == h.checksum;
+    } catch (const StateError&) {
+    }
+  }
+  ::close(fd);
+  if (!good) {
+    ::unlink(path.c_str());  // rebuilt by this run
+    return false;
+  }
+  ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);  // recently used: evicted last
+  return true;
+}
+
+std::string SummaryCache::write_aside(const std::string& key, const std::function<void(StateWriter&)>& produce) const {
   std::error_code ec;
   fs::create_directories(dir_, ec);
   std::string temp = path_for(key) + ".tmp" + std::to_string(::getpid());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return {};
-  std::string bytes = encode(key, state);
-  size_t put = 0;
-  while (put < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + put, bytes.size() - put);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    put += size_t(n);
-  }
-  if (::close(fd) != 0 || put != bytes.size()) {
+  // The header, whose sizes and checksum are known at the end, is written again then.
+  Header h{};
+  bool written = write_all(fd, std::string_view(reinterpret_cast<const char*>(&h), sizeof h)) && write_all(fd, key);
+  StateWriter w([fd](std::string_view bytes) { return write_all(fd, bytes); });
+  if (written) produce(w);
+  written = written && w.finish();
+  h = header_for(key, w.size(), w.checksum());
+  written = written && ::pwrite(fd, &h, sizeof h, 0) == ssize_t(sizeof h);
+  if (::close(fd) != 0 || !written) {
     discard(temp);
     return {};
   }

@@ -12,10 +12,13 @@
 // trusted. The entries share a size cap; the least recently used go first.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "stats/state_io.h"
 
 namespace sw::stats {
 
@@ -41,19 +44,23 @@ class SummaryCache {
   // What the entry is for: the files, in order, and the options that shape the engine's state.
   static std::string key(const std::vector<FileIdentity>& files, std::string_view options);
 
-  // The stored state for `key`, or nullopt (no entry, or one not to be trusted, which is removed).
-  std::optional<std::string> load(const std::string& key) const;
-  // Stores the state for `key` (written aside and renamed into place), then evicts the least
-  // recently used entries beyond the size cap. Failure to write is not an error: no entry.
-  void store(const std::string& key, std::string_view state) const { commit(key, write_aside(key, state)); }
-  // The same in two steps, so that the state need not stay in memory until it is known to be
-  // worth keeping: the file written aside ("" when it could not be), then renamed into place
-  // (or removed: discard()).
-  std::string write_aside(const std::string& key, std::string_view state) const;
+  // Reads the stored state for `key` through `consume`, which throws StateError on data that
+  // does not hold together. False when there is no entry, or one not to be trusted (it is then
+  // removed): what `consume` built must then be dropped, since the checksum is only known to
+  // match once every byte has been read.
+  bool load(const std::string& key, const std::function<void(StateReader&)>& consume) const;
+  // The state for `key`, as `produce` writes it, streamed to a file aside (the state is not
+  // held in memory whole); "" when it could not be written. commit() renames it into place
+  // and evicts the least recently used entries beyond the size cap; discard() removes it.
+  // Failure to write is not an error: no entry.
+  std::string write_aside(const std::string& key, const std::function<void(StateWriter&)>& produce) const;
   void commit(const std::string& key, const std::string& aside) const;
   static void discard(const std::string& aside);
+  void store(const std::string& key, std::string_view state) const {
+    commit(key, write_aside(key, [&](StateWriter& w) { w.raw(state); }));
+  }
 
-  // The entry file's bytes for a key and state, and their reading: what load() and store() use.
+  // An entry's bytes for a key and state, and their reading (for tests and the fuzz target).
   static std::string encode(const std::string& key, std::string_view state);
   static std::optional<std::string> decode(std::string_view file, const std::string& key);
 
