@@ -91,11 +91,16 @@ struct SavedCounts {
 }  // namespace
 
 void ActorTable::save(StateWriter& w) const {
+  // In the order the actors were created, not the index's slot order: inserting a hash table's
+  // keys in its own slot order into a smaller table of the same hash clusters them, and
+  // loading 470 k actors took over a second that way.
+  std::vector<uint64_t> hash_of(actors_.size());
+  index_.for_each([&](uint64_t hash, uint32_t idx) { hash_of[idx] = hash; });
   w.u64(actors_.size());
-  index_.for_each([&](uint64_t hash, uint32_t idx) {
-    w.u64(hash);
+  for (uint32_t idx = 0; idx < hash_of.size(); ++idx) {
+    w.u64(hash_of[idx]);
     w.pod(idx);
-  });
+  }
   for (const ActorStats& a : actors_) {
     w.pod(SavedCounts{a.messages, a.recipients, a.bytes, a.first, a.last, a.max_recipients, a.trusted_submissions,
                       a.delivered, a.deferred, a.failed, a.frozen, a.failed_logins, a.rejected_rcpts,
