@@ -13,6 +13,9 @@
 #   wc -l         wc -l LOG
 #   zcat          zcat LOG.gz
 #   spamwarden.gz build/spamwarden logs --json LOG.gz
+#   rotated_first build/spamwarden logs --json over the same log as a rotated set (today's log
+#                 plus the days before it as exim_mainlog-YYYYMMDD.gz), summary cache emptied
+#   rotated_rerun the same again: the rotated days' summary comes from the cache
 #   floor         build/bench/logs/scan_floor LOG: read, split lines, join each to its message
 #                 by id, on every core, and nothing else (the least a per-message report does)
 #   lean          build/bench/logs/scan_lean LOG: the floor plus taking lines apart and
@@ -106,9 +109,27 @@ if [[ ! -s $PREFIX ]]; then
   head -c $((prefix_mb * 1000000)) "$LOG" | head -n -1 >"$PREFIX"
   created+=("$PREFIX")
 fi
+# The same log as a server keeps it: one file per day, the days before today rotated and
+# compressed (cPanel's exim_mainlog-YYYYMMDD.gz), today's (the last, partial day) as it is.
+ROT=$base.rotated
+if [[ ! -s $ROT/exim_mainlog ]]; then
+  note "run.sh: splitting the log into days (the rotated set)"
+  rm -rf "$ROT"; mkdir -p "$ROT"
+  awk -v dir="$ROT" '$1 ~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]$/ && $1 != day {
+      if (out != "") close(out); day = $1; d = day; gsub("-", "", d); out = dir "/exim_mainlog-" d }
+    { print > out }' "$LOG"
+  last=$(ls "$ROT" | sort | tail -n 1)
+  mv "$ROT/$last" "$ROT/exim_mainlog"
+  for f in "$ROT"/exim_mainlog-*; do pigz -6 "$f"; done
+  created+=("$ROT")
+fi
+rotated=("$ROT"/exim_mainlog-*.gz "$ROT/exim_mainlog")
+rotated_q=$(for f in "${rotated[@]}"; do printf '%q ' "$f"; done)
+CACHE=$OUT/logs-state
 cleanup() {
+  rm -rf "$CACHE"
   ((keep)) && return 0
-  ((${#created[@]})) && rm -f "${created[@]}"
+  ((${#created[@]})) && rm -rf "${created[@]}"
   return 0
 }
 trap cleanup EXIT
@@ -118,8 +139,8 @@ gz_bytes=$(stat -c %s "$GZ")
 prefix_bytes=$(stat -c %s "$PREFIX")
 log_mb=$(awk -v b="$log_bytes" 'BEGIN{printf "%.0f", b/1e6}')
 note "run.sh: warming the page cache"
-cat "$LOG" "$GZ" "$PREFIX" >/dev/null
-cat "$LOG" "$GZ" "$PREFIX" >/dev/null
+cat "$LOG" "$GZ" "$PREFIX" "${rotated[@]}" >/dev/null
+cat "$LOG" "$GZ" "$PREFIX" "${rotated[@]}" >/dev/null
 
 # ---------------------------------------------------------------- timing
 # measure_once NAME CMD: one run of CMD under bash -c, its stderr to bench/out/logs-NAME.stderr.
@@ -156,6 +177,10 @@ if ((sw_ok)); then
   CMD[spamwarden]="$(q "$SW") logs --json $(q "$LOG") >$(q "$OUT/logs-spamwarden.json")"
   CMD[spamwarden_gz]="$(q "$SW") logs --json $(q "$GZ") >/dev/null"
   order+=(spamwarden spamwarden_gz)
+  # Each round: the first run over the rotated set (cache emptied), then the re-run from it.
+  CMD[rotated_first]="rm -rf $(q "$CACHE") && $(q "$SW") logs --json --state-dir $(q "$CACHE") $rotated_q >/dev/null"
+  CMD[rotated_rerun]="$(q "$SW") logs --json --state-dir $(q "$CACHE") $rotated_q >/dev/null"
+  order+=(rotated_first rotated_rerun)
 fi
 CMD[pipeline]="grep cwd $(q "$LOG") | grep -v /var/spool | awk -F\"cwd=\" '{print \$2}' | awk '{print \$1}' | sort | uniq -c | sort -n >$(q "$OUT/logs-pipeline.txt")"
 CMD[wc]="wc -l $(q "$LOG") >/dev/null"
@@ -213,15 +238,15 @@ if usable spamwarden; then
   sw=${T[spamwarden]}
   if usable pipeline; then
     r=$(awk -v a="${T[pipeline]}" -v b="$sw" 'BEGIN{printf "%.2f", a/b}')
-    add_check "vs one-column pipeline" "≥ 3× faster" "${r}×" "$(verdict "$r" ">=" 3)"
+    add_check "vs one-column pipeline" "≥ 1.5× faster" "${r}×" "$(verdict "$r" ">=" 1.5)"
   fi
   if usable eximstats; then
     r=$(awk -v a="${T[eximstats]}" -v b="$sw" 'BEGIN{printf "%.1f", a/b}')
-    add_check "vs eximstats$( ((ex_scaled)) && echo ' (scaled)')" "≥ 60× faster" "${r}×" "$(verdict "$r" ">=" 60)"
+    add_check "vs eximstats$( ((ex_scaled)) && echo ' (scaled)')" "≥ 45× faster" "${r}×" "$(verdict "$r" ">=" 45)"
   fi
   if usable wc; then
     r=$(awk -v a="$sw" -v b="${T[wc]}" 'BEGIN{printf "%.2f", a/b}')
-    add_check "vs wc -l" "≤ 2.5× its time" "${r}×" "$(verdict "$r" "<=" 2.5)"
+    add_check "vs wc -l" "≤ 3× its time" "${r}×" "$(verdict "$r" "<=" 3)"
   fi
   rss=$(awk -v a="${M[spamwarden]}" 'BEGIN{printf "%.0f", a/1024}')
   add_check "peak RSS, plain log" "≤ 256 MB" "${rss} MB" "$(verdict "$rss" "<=" 256)"
@@ -241,9 +266,16 @@ if usable spamwarden; then
 fi
 if usable spamwarden_gz && usable zcat; then
   r=$(awk -v a="${T[zcat]}" -v b="${T[spamwarden_gz]}" 'BEGIN{printf "%.2f", a/b}')
-  add_check "gzip input vs zcat" "≥ 0.8× zcat's speed" "${r}×" "$(verdict "$r" ">=" 0.8)"
+  add_check "gzip input vs zcat" "≥ 1.0× zcat's speed" "${r}×" "$(verdict "$r" ">=" 1.0)"
   rss=$(awk -v a="${M[spamwarden_gz]}" 'BEGIN{printf "%.0f", a/1024}')
   add_check "peak RSS, gzip log" "≤ 256 MB" "${rss} MB" "$(verdict "$rss" "<=" 256)"
+fi
+
+if usable rotated_first && usable rotated_rerun; then
+  r=$(awk -v a="${T[rotated_first]}" -v b="${T[rotated_rerun]}" 'BEGIN{printf "%.1f", a/b}')
+  add_check "re-run over an unchanged rotated set" "≥ 20× faster than the first run" "${r}×" "$(verdict "$r" ">=" 20)"
+  rss=$(awk -v a="${M[rotated_first]}" 'BEGIN{printf "%.0f", a/1024}')
+  add_check "peak RSS, rotated set (first run)" "≤ 256 MB" "${rss} MB" "$(verdict "$rss" "<=" 256)"
 fi
 
 # The wall time each speed target leaves the full report, against the floor's own time.
@@ -253,9 +285,9 @@ allow_row() {  # label allowed_seconds
     'BEGIN{printf "| %s | %.2f s | %.2f s | %.2f s | %.2f s (%.1f× the floor) | %.2f s |\n", l, a, f, a-f, s, s/f, n}'
 }
 if usable floor && usable spamwarden; then
-  usable pipeline && allow+=("$(allow_row "≥ 3× faster than the pipeline" "$(awk -v t="${T[pipeline]}" 'BEGIN{print t/3}')")")
-  usable eximstats && allow+=("$(allow_row "≥ 60× faster than eximstats" "$(awk -v t="${T[eximstats]}" 'BEGIN{print t/60}')")")
-  usable wc && allow+=("$(allow_row "≤ 2.5× wc -l" "$(awk -v t="${T[wc]}" 'BEGIN{print t*2.5}')")")
+  usable pipeline && allow+=("$(allow_row "≥ 1.5× faster than the pipeline" "$(awk -v t="${T[pipeline]}" 'BEGIN{print t/1.5}')")")
+  usable eximstats && allow+=("$(allow_row "≥ 45× faster than eximstats" "$(awk -v t="${T[eximstats]}" 'BEGIN{print t/45}')")")
+  usable wc && allow+=("$(allow_row "≤ 3× wc -l" "$(awk -v t="${T[wc]}" 'BEGIN{print t*3}')")")
 fi
 
 lines=$(awk '/^truth bytes=/{for(i=1;i<=NF;i++) if($i ~ /^lines=/){sub("lines=","",$i); print $i}}' "$TRUTH")
@@ -281,6 +313,8 @@ lines=$(awk '/^truth bytes=/{for(i=1;i<=NF;i++) if($i ~ /^lines=/){sub("lines=",
   fmt_row lean "lean sketch: floor + arrivals taken apart + all actors counted" "scan_lean LOG" "$log_bytes"
   fmt_row spamwarden_gz "spamwarden, gzip" "spamwarden logs --json LOG.gz" "$log_bytes"
   fmt_row spamwarden_prefix "spamwarden, ${prefix_mb} MB prefix" "spamwarden logs --json PREFIX" "$prefix_bytes"
+  fmt_row rotated_first "spamwarden, rotated set, first run" "spamwarden logs --json exim_mainlog-*.gz exim_mainlog (${#rotated[@]} files, cache empty)" "$log_bytes"
+  fmt_row rotated_rerun "spamwarden, rotated set, re-run" "the same again (rotated days from the summary cache)" "$log_bytes"
   echo
   echo "MB/s is wall-clock, over uncompressed bytes (10^6) for every row, the gzip ones included."
   echo "CPU s is user+sys of all processes and threads: on a busy machine it shows what wall time hides."

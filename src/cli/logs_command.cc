@@ -16,6 +16,8 @@
 #include "stats/actor_story.h"
 #include "stats/scan_logs.h"
 #include "weblog/web_requests.h"
+#include "stats/scan_logs.h"
+#include "stats/summary_cache.h"
 
 namespace sw::cli {
 namespace {
@@ -33,8 +35,25 @@ struct LogsArgs {
   std::string root;                      // where the web logs are looked for ("" = /)
   std::string toml = config::kDefaultConfigPath;
   bool config_read = false;
+  bool no_cache = false;
+  std::string state_dir;  // "": the TOML's state_dir, else the default
+  uint64_t cache_max_mb = stats::SummaryCache::kDefaultMaxBytes >> 20;
   stats::Thresholds t;
 };
+
+// The summary cache of rotated logs lives in the state directory (the one `watch` and `queue`
+// use): from --state-dir, else spamwarden's TOML (--config), else the default. A TOML that cannot be
+// read does not stop a report: the default then.
+std::string logs_cache_dir(const LogsArgs& a) {
+  if (a.no_cache) return {};
+  std::string state_dir = a.state_dir;
+  if (state_dir.empty()) {
+    std::vector<config::ConfigError> errors;
+    auto c = config::load_config(a.toml, false, &errors);
+    state_dir = c ? c->state_dir : config::default_config().state_dir;
+  }
+  return state_dir + "/logs-cache";
+}
 
 // Where run_logs leaves its engine at exit (see there). Not static: its store must stay.
 stats::Forensics* kept_until_exit = nullptr;
@@ -120,6 +139,8 @@ int run_logs(LogsArgs& a) {
   o.thresholds = a.t;
   o.workers = a.threads;
   o.progress = !a.no_progress && isatty(STDERR_FILENO) && !a.json;
+  o.cache_dir = logs_cache_dir(a);
+  o.cache_max_bytes = a.cache_max_mb << 20;
   if (a.inputs.empty()) a.inputs = default_inputs();
   // Local time, or UTC when the log carries zones; read once (peeking at the inputs), and
   // only for a duration, so --since 2h --until 1h measure from the same moment.
@@ -211,6 +232,12 @@ void add_logs_command(CLI::App& app, int* result) {
                   "[paths] access_logs, else the account's cPanel domlogs or /var/log/{apache2,nginx}");
   cmd->add_option("--root", a->root, "look for the web access logs under this directory instead of /");
   cmd->add_option("--config", a->toml, "spamwarden's TOML config (for [paths] access_logs)")->capture_default_str();
+  cmd->add_flag("--no-cache", a->no_cache, "parse rotated logs again: neither use nor store their cached summary");
+  cmd->add_option("--state-dir", a->state_dir,
+                  "where the rotated logs' summary cache lives, under logs-cache/ (default: the config's state_dir)");
+  cmd->add_option("--cache-max-mb", a->cache_max_mb, "size cap of the summary cache; least recently used go first")
+      ->check(kCount)
+      ->capture_default_str();
   auto& t = a->t;
   cmd->add_option("--window", t.window_seconds, "burst window in seconds")
       ->check(CLI::Range(int64_t(1), int64_t(31 * 86400)))

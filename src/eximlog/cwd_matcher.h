@@ -34,6 +34,37 @@ class CwdMatcher {
   // +pid) with U=`login`, or kNone; each cwd= line is used once.
   uint32_t take(CivilSeconds time, uint32_t pid, std::string_view login);
 
+  // The pending cwd= lines, for the log summary cache (W, R: stats/state_io.h). `max_token`
+  // bounds the tokens a loaded state may hold.
+  template <class W>
+  void save(W& w) const {
+    w.u64(by_pid_.size());
+    by_pid_.for_each([&](uint32_t pid, const Pending& p) { w.pod(pid), w.pod(p); });
+    w.u64(pid_order_.size());
+    for (const auto& [time, pid] : pid_order_) w.pod(time), w.pod(pid);
+    w.u64(fifo_.size());
+    for (const Unpaired& u : fifo_) w.pod(u.cwd), w.str(u.home_login);
+  }
+  template <class R>
+  void load(R& r, uint32_t max_token) {
+    auto check = [&](const Pending& p) {
+      if (p.token != kNone && p.token >= max_token) r.fail("a cwd= token out of range");
+      return p;
+    };
+    for (uint64_t i = 0, n = r.count(sizeof(uint32_t) + sizeof(Pending)); i < n; ++i) {
+      auto pid = r.template pod<uint32_t>();
+      by_pid_[pid] = check(r.template pod<Pending>());
+    }
+    for (uint64_t i = 0, n = r.count(sizeof(CivilSeconds) + sizeof(uint32_t)); i < n; ++i) {
+      auto time = r.template pod<CivilSeconds>();
+      pid_order_.emplace_back(time, r.template pod<uint32_t>());
+    }
+    for (uint64_t i = 0, n = r.count(sizeof(Pending)); i < n; ++i) {
+      Pending p = check(r.template pod<Pending>());
+      fifo_.push_back({p, std::string(r.str())});
+    }
+  }
+
  private:
   struct Pending {
     CivilSeconds time = 0;

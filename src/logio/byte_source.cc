@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <isa-l/igzip_lib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -205,19 +205,18 @@ class FdSource : public LineBlocker {
   Peeked peeked_;
 };
 
-// Inflates member after member (pigz, `cat a.gz b.gz`). Damage (a stream cut short, corrupt
-// deflate data, a check value that does not match) ends the input where zlib met it: what it
-// inflated up to there is handed out, as zcat does.
+// Inflates member after member (pigz, `cat a.gz b.gz`) through ISA-L's streaming igzip, which
+// inflates 2-3x as fast as zlib with the same bounded memory (docs/dependencies.md). Damage (a
+// stream cut short, corrupt deflate data, a check value that does not match) ends the input
+// where it was met: what was inflated up to there is handed out, as zcat does.
 class GzipSource : public LineBlocker {
  public:
   GzipSource(int fd, bool owned, std::string name, size_t index, size_t block_size, uint64_t total, Peeked peeked = {})
       : LineBlocker(std::move(name), index, block_size), fd_(fd), owned_(owned), total_(total), in_(1 << 18),
-        peeked_(std::move(peeked)) {
-    std::memset(&zs_, 0, sizeof zs_);
-    if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) throw InputError("zlib init failed");
+        peeked_(std::move(peeked)), gz_(std::make_unique<inflate_state>()) {
+    start_member();
   }
   ~GzipSource() override {
-    inflateEnd(&zs_);
     if (owned_) ::close(fd_);
   }
   uint64_t position() const override { return pos_; }
@@ -225,45 +224,68 @@ class GzipSource : public LineBlocker {
 
  protected:
   size_t read_some(char* dst, size_t max) override {
-    zs_.next_out = reinterpret_cast<Bytef*>(dst);
-    zs_.avail_out = unsigned(std::min<size_t>(max, 1u << 30));
-    while (zs_.avail_out > 0 && !done_) {
-      if (zs_.avail_in == 0 && !refill()) {
+    gz_->next_out = reinterpret_cast<uint8_t*>(dst);
+    gz_->avail_out = uint32_t(std::min<size_t>(max, 1u << 30));
+    while (gz_->avail_out > 0 && !done_) {
+      if (gz_->avail_in == 0 && !refill()) {
         done_ = true;
-        if (in_member_) stop("the gzip data ends inside a member at compressed byte " + where() + ": cut short");
+        if (in_member_) stop("the gzip data ends inside a member at compressed byte " + where(pos_) + ": cut short");
         break;
       }
-      unsigned out_before = zs_.avail_out;
-      int rc = inflate(&zs_, Z_NO_FLUSH);
+      if (!in_member_ && !next_member_is_gzip()) break;
+      int rc = isal_inflate(gz_.get());
       in_member_ = true;
-      if (zs_.avail_out != out_before) member_ended_ = false;
-      if (rc == Z_STREAM_END) {
-        in_member_ = false;  // concatenated members continue
-        member_ended_ = true;
-        member_end_ = pos_ - zs_.avail_in;
-        inflateReset(&zs_);
-      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      if (rc != ISAL_DECOMP_OK && rc != ISAL_END_INPUT && rc != ISAL_OUT_OVERFLOW) {
         done_ = true;
-        stop(damage(zs_.msg ? zs_.msg : "inflate error " + std::to_string(rc)));
+        stop(damage(rc));
+      } else if (gz_->block_state == ISAL_BLOCK_FINISH) {
+        in_member_ = false;  // concatenated members continue
+        member_end_ = consumed();
+        start_member();
       }
     }
-    return size_t(reinterpret_cast<char*>(zs_.next_out) - dst);
+    return size_t(reinterpret_cast<char*>(gz_->next_out) - dst);
   }
 
  private:
-  // The compressed bytes inflate has taken so far: where it met the damage, to a few bytes.
-  std::string where() const {
-    std::string at = std::to_string(pos_ - zs_.avail_in);
+  // A fresh member's state, keeping the input and output not yet used.
+  void start_member() {
+    uint8_t *next_in = gz_->next_in, *next_out = gz_->next_out;
+    uint32_t avail_in = gz_->avail_in, avail_out = gz_->avail_out;
+    isal_inflate_init(gz_.get());
+    gz_->crc_flag = ISAL_GZIP;  // parses the header and checks CRC-32 and length in the trailer
+    gz_->next_in = next_in;
+    gz_->avail_in = avail_in;
+    gz_->next_out = next_out;
+    gz_->avail_out = avail_out;
+  }
+  // After a whole member: more gzip, or bytes that are not (padding, garbage), named as such.
+  bool next_member_is_gzip() {
+    if (gz_->avail_in >= 2 && gz_->next_in[0] == 0x1f && gz_->next_in[1] == 0x8b) return true;
+    if (gz_->avail_in == 1 && gz_->next_in[0] == 0x1f) return true;  // the rest of the magic is in the next read
+    done_ = true;
+    stop("the bytes after the gzip member that ends at compressed byte " + std::to_string(member_end_) +
+         " are not gzip data");
+    return false;
+  }
+  // The compressed bytes inflate has taken so far (less what it holds unused in its bit buffer).
+  uint64_t consumed() const { return pos_ - gz_->avail_in - uint64_t(std::max(0, gz_->read_in_length) / 8); }
+  std::string where() const { return where(consumed()); }
+  std::string where(uint64_t position) const {
+    std::string at = std::to_string(position);
     return total_ > 0 ? at + " of " + std::to_string(total_) : at;
   }
-  std::string damage(const std::string& zlib_says) const {
-    if (zlib_says == "incorrect data check" || zlib_says == "incorrect length check")
-      return "the gzip check value does not match at compressed byte " + where() + " (" + zlib_says +
-             "): the text read may hold wrong bytes";
-    if (member_ended_ && zlib_says == "incorrect header check")  // padding or garbage after a whole member
-      return "the bytes after the gzip member that ends at compressed byte " + std::to_string(member_end_) +
-             " are not gzip data";
-    return "damaged gzip data at compressed byte " + where() + " (" + zlib_says + ")";
+  std::string damage(int rc) const {
+    if (rc == ISAL_INCORRECT_CHECKSUM)
+      return "the gzip check value does not match at compressed byte " + where() +
+             " (incorrect data or length check): the text read may hold wrong bytes";
+    const char* what = rc == ISAL_INVALID_BLOCK        ? "invalid deflate block"
+                       : rc == ISAL_INVALID_SYMBOL     ? "invalid deflate symbol"
+                       : rc == ISAL_INVALID_LOOKBACK   ? "invalid distance too far back"
+                       : rc == ISAL_INVALID_WRAPPER    ? "invalid gzip header"
+                       : rc == ISAL_UNSUPPORTED_METHOD ? "unknown compression method"
+                                                       : "inflate error";
+    return "damaged gzip data at compressed byte " + where() + " (" + what + ")";
   }
   bool refill() {
     ssize_t n = ssize_t(peeked_.take(in_.data(), in_.size()));
@@ -277,8 +299,8 @@ class GzipSource : public LineBlocker {
       return false;
     }
     pos_ += uint64_t(n);
-    zs_.next_in = reinterpret_cast<Bytef*>(in_.data());
-    zs_.avail_in = unsigned(n);
+    gz_->next_in = reinterpret_cast<uint8_t*>(in_.data());
+    gz_->avail_in = uint32_t(n);
     return n > 0;
   }
   int fd_;
@@ -287,10 +309,9 @@ class GzipSource : public LineBlocker {
   uint64_t pos_ = 0;
   std::vector<char> in_;
   Peeked peeked_;
-  z_stream zs_;
-  bool in_member_ = false;     // inside a member that has not ended yet
-  bool member_ended_ = false;  // a member ended and no text came since
-  uint64_t member_end_ = 0;    // compressed bytes up to the end of the last whole member
+  std::unique_ptr<inflate_state> gz_;  // about 100 KB: on the heap
+  bool in_member_ = false;             // inside a member that has not ended yet
+  uint64_t member_end_ = 0;            // compressed bytes up to the end of the last whole member
   bool done_ = false;
 };
 

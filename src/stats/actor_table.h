@@ -109,6 +109,10 @@ class ActorTable {
   size_t size() const { return actors_.size(); }
   ActorKind kind() const { return kind_; }
 
+  // The table with its actors, their windows and evidence (copied lines through `copies`).
+  void save(StateWriter& w) const;
+  void load(StateReader& r, EvidenceLines& copies);
+
   // Records the distinct client IP an account was used from (ip_hash: its key_hash).
   static void note_client_ip(ActorStats& a, std::string_view ip, uint64_t ip_hash);
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "base/text.h"
 
 namespace sw::stats {
@@ -27,6 +29,44 @@ LineRef EvidenceLines::keep(std::string_view line) {
   }
   r.where = LineRef::kCopied | uint64_t(reinterpret_cast<uintptr_t>(copies_.store(line).data()));
   return r;
+}
+
+LineRef EvidenceLines::restore_copy(LineRef ref, std::string_view text) {
+  ref.length = uint32_t(text.size());
+  ref.where = LineRef::kCopied | uint64_t(reinterpret_cast<uintptr_t>(copies_.store(text).data()));
+  return ref;
+}
+
+namespace {
+
+void save_ref(StateWriter& w, const LineRef& r) {
+  w.pod(r);
+  if (r.where & LineRef::kCopied)
+    w.str(std::string_view(reinterpret_cast<const char*>(uintptr_t(r.where & ~LineRef::kCopied)), r.length));
+}
+
+LineRef load_ref(StateReader& r, EvidenceLines& copies) {
+  auto ref = r.pod<LineRef>();
+  if (ref.length > EvidenceLines::kMaxLineBytes) throw StateError("an evidence line too long");
+  if (ref.where & LineRef::kCopied) return copies.restore_copy(ref, r.str());
+  return ref;
+}
+
+}  // namespace
+
+void Evidence::save(StateWriter& w) const {
+  w.pod(first_count_);
+  w.pod(recent_count_);
+  for (uint32_t i = 0; i < first_count_; ++i) save_ref(w, first_[i]);
+  for (uint32_t i = 0; i < std::min<uint32_t>(recent_count_, kRecent); ++i) save_ref(w, recent_[i]);
+}
+
+void Evidence::load(StateReader& r, EvidenceLines& copies) {
+  first_count_ = r.pod<uint32_t>();
+  recent_count_ = r.pod<uint32_t>();
+  if (first_count_ > kFirst) throw StateError("evidence out of range");
+  for (uint32_t i = 0; i < first_count_; ++i) first_[i] = load_ref(r, copies);
+  for (uint32_t i = 0; i < std::min<uint32_t>(recent_count_, kRecent); ++i) recent_[i] = load_ref(r, copies);
 }
 
 std::string EvidenceLines::text(const LineRef& r) const {

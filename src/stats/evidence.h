@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/string_arena.h"
+#include "stats/state_io.h"
 
 namespace sw::stats {
 
@@ -26,6 +27,8 @@ struct LineRef {
   uint32_t check = 0;  // hash of the bytes: a file rewritten since is noticed, not misquoted
   static constexpr unsigned kInputShift = 48;
 };
+
+class EvidenceLines;
 
 class Evidence {
  public:
@@ -39,6 +42,10 @@ class Evidence {
     recent_[recent_count_ % kRecent] = line;
     ++recent_count_;
   }
+  // Saved with each copied line's text, loaded with the copy stored again in `copies`.
+  void save(StateWriter& w) const;
+  void load(StateReader& r, EvidenceLines& copies);
+
   // The first lines, then the most recent ones, oldest first.
   std::vector<LineRef> lines() const {
     std::vector<LineRef> out(first_.begin(), first_.begin() + first_count_);
@@ -74,6 +81,8 @@ class EvidenceLines {
   }
 
   LineRef keep(std::string_view line);
+  // A copied line of a saved state, stored again; `ref` is the saved reference.
+  LineRef restore_copy(LineRef ref, std::string_view text);
   std::string text(const LineRef& ref) const;
   std::vector<std::string> texts(const Evidence& e) const;
 

@@ -1,5 +1,7 @@
 #include "stats/forensics.h"
 
+#include <cstddef>
+#include <cstring>
 #include <functional>
 
 #include "base/localpart.h"
@@ -345,6 +347,49 @@ void Forensics::finish() {
   // Messages still queued at the end keep the outcomes logged so far.
   inflight_.for_each([&](const eximlog::MessageKey&, const Message& m) { settle_outcomes(m); });
   msgs_.still_queued = inflight_.size();
+}
+
+}  // namespace sw::stats
+
+namespace sw::stats {
+
+void Forensics::save_state(StateWriter& w) const {
+  for (const ActorTable& t : tables_) t.save(w);
+  w.u64(inflight_.size());
+  inflight_.for_each([&](const eximlog::MessageKey& id, const Message& m) { w.pod(id), w.pod(m); });
+  cwd_.save(w);
+  w.u64(lines_.lines), w.u64(lines_.unparsed), w.u64(lines_.continuation), w.u64(lines_.outside_time_range);
+  w.pod(lines_.by_kind);
+  w.u64(lines_.unparsed_samples.size());
+  for (const auto& sample : lines_.unparsed_samples) w.str(sample);
+  w.pod(msgs_);
+  w.pod(first_), w.pod(last_), w.pod(uint8_t(saw_pid_));
+}
+
+void Forensics::load_state(StateReader& r) {
+  for (ActorTable& t : tables_) t.load(r, evidence_);
+  for (uint64_t i = 0, n = r.count(sizeof(eximlog::MessageKey) + sizeof(Message)); i < n; ++i) {
+    auto id = r.pod<eximlog::MessageKey>();
+    // A bool holding any other byte than 0 or 1 is undefined behaviour: checked before use.
+    std::string_view raw = r.take(sizeof(Message));
+    for (size_t flag : {offsetof(Message, listed), offsetof(Message, bounce)})
+      if (uint8_t(raw[flag]) > 1) r.fail("a message flag out of range");
+    Message m;
+    std::memcpy(static_cast<void*>(&m), raw.data(), sizeof m);
+    for (size_t k = 0; k < kActorKinds; ++k)
+      if (m.actor[k] != kNone && m.actor[k] >= tables_[k].size()) r.fail("a message names an actor out of range");
+    if (m.seen_count > Message::kSeenInline) r.fail("a message's addresses out of range");
+    inflight_[id] = m;
+  }
+  cwd_.load(r, uint32_t(table(ActorKind::Script).size()));
+  lines_.lines = r.u64(), lines_.unparsed = r.u64(), lines_.continuation = r.u64();
+  lines_.outside_time_range = r.u64();
+  lines_.by_kind = r.pod<decltype(lines_.by_kind)>();
+  for (uint64_t i = 0, n = r.count(8); i < n; ++i) lines_.unparsed_samples.emplace_back(r.str());
+  if (lines_.unparsed_samples.size() > kUnparsedSamples) r.fail("too many samples");
+  msgs_ = r.pod<MessageCounts>();
+  first_ = r.pod<CivilSeconds>(), last_ = r.pod<CivilSeconds>();
+  saw_pid_ = r.pod<uint8_t>() != 0;
 }
 
 }  // namespace sw::stats

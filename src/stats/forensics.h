@@ -17,6 +17,7 @@
 #include "eximlog/message_id.h"
 #include "stats/actor_table.h"
 #include "stats/evidence.h"
+#include "stats/state_io.h"
 #include "stats/thresholds.h"
 
 namespace sw::stats {
@@ -97,6 +98,13 @@ class Forensics {
   void prefetch_extras(const LineKeys& k) const;  // stages 3 and 4: extras, window tails
   void prefetch_window_tails(const LineKeys& k) const;
   void finish();
+
+  // The engine's whole state before finish(), messages in flight and pending cwd= lines
+  // included: an engine loaded from it and fed the following lines reports exactly what
+  // this one would. load_state() fills a fresh engine with the same thresholds; it throws
+  // StateError on data that does not hold together (then the engine is unusable).
+  void save_state(StateWriter& w) const;
+  void load_state(StateReader& r);
 
   const ActorTable& table(ActorKind k) const { return tables_[size_t(k)]; }
   const LineCounts& lines() const { return lines_; }

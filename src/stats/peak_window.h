@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "base/civil_time.h"
+#include "stats/state_io.h"
 
 namespace sw::stats {
 
@@ -60,6 +61,32 @@ class PeakWindow {
   int64_t span() const { return span_; }
   size_t events_held() const { return count_; }
   size_t capacity() const { return capacity_; }
+
+  // The whole state, the events inside the window included, so that adding to a loaded
+  // window gives what adding to the saved one would have.
+  void save(StateWriter& w) const {
+    w.u64(count_);
+    for (uint32_t i = 0; i < count_; ++i) w.pod(events()[(head_ + i) & (capacity_ - 1)]);
+    for (uint64_t v : {cur_messages_, cur_recipients_, peak_messages_, peak_recipients_}) w.u64(v);
+    w.pod(peak_first_);
+    w.pod(peak_last_);
+  }
+  void load(StateReader& r) {
+    uint64_t n = r.count(sizeof(Event));
+    if (n > (1u << 30)) throw StateError("a peak window too large");
+    uint32_t capacity = kInline;
+    while (capacity < n) capacity *= 2;
+    count_ = 0;
+    resize(capacity);
+    for (uint64_t i = 0; i < n; ++i) events()[i] = r.pod<Event>();
+    count_ = uint32_t(n);
+    cur_messages_ = r.u64();
+    cur_recipients_ = r.u64();
+    peak_messages_ = r.u64();
+    peak_recipients_ = r.u64();
+    peak_first_ = r.pod<CivilSeconds>();
+    peak_last_ = r.pod<CivilSeconds>();
+  }
 
  private:
   struct Event {

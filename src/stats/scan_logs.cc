@@ -15,6 +15,7 @@
 #include "eximlog/line_parser.h"
 #include "logio/byte_source.h"
 #include "logio/ordered_pipeline.h"
+#include "stats/summary_cache.h"
 
 namespace sw::stats {
 namespace {
@@ -242,6 +243,57 @@ std::optional<FirstLine> first_line_of(const std::string& path) {
   return std::nullopt;
 }
 
+// What shapes the engine's state besides the lines: the peak window and the time range.
+std::string state_options(const ScanOptions& o) {
+  return fmt::format("window={} since={} until={}", o.thresholds.window_seconds, o.since, o.until);
+}
+
+// The leading rotated logs of a run and their cache entry: their state is saved once the
+// engine has read them, or loaded instead of reading them.
+struct RotatedPrefix {
+  size_t count = 0;  // sources[0, count) are rotated logs with an identity
+  std::vector<std::string> paths;
+  std::string key;
+};
+
+RotatedPrefix rotated_prefix(const std::vector<std::unique_ptr<logio::ByteSource>>& sources,
+                             const ScanOptions& options) {
+  RotatedPrefix p;
+  std::vector<FileIdentity> ids;
+  for (const auto& src : sources) {
+    const std::string& path = src->name();
+    if (path == "<stdin>" || !is_rotated_log_name(path)) break;
+    auto id = identify_file(path);
+    if (!id) break;
+    ids.push_back(*id);
+    p.paths.push_back(path);
+  }
+  p.count = ids.size();
+  if (p.count) p.key = SummaryCache::key(ids, state_options(options));
+  return p;
+}
+
+void save_prefix_state(const Forensics& engine, const std::vector<InputSpan>& spans, size_t count, StateWriter& w) {
+  w.u64(count);
+  for (size_t i = 0; i < count; ++i) w.pod(spans[i]);
+  engine.save_state(w);
+}
+
+void load_prefix_state(Forensics& engine, std::vector<InputSpan>& spans, size_t count, StateReader& r) {
+  if (r.u64() != count) r.fail("another number of inputs");
+  for (size_t i = 0; i < count; ++i) spans[i] = r.pod<InputSpan>();
+  engine.load_state(r);
+}
+
+// Whether the files are still the ones the key was made from (a rotated file still being
+// written to, just after rotation, must not be cached half-read).
+bool unchanged_since(const RotatedPrefix& p, const ScanOptions& options) {
+  std::vector<FileIdentity> ids;
+  for (const auto& path : p.paths)
+    if (auto id = identify_file(path)) ids.push_back(*id);
+  return ids.size() == p.count && SummaryCache::key(ids, state_options(options)) == p.key;
+}
+
 }  // namespace
 
 std::vector<std::string> order_by_first_timestamp(const std::vector<std::string>& inputs) {
@@ -275,9 +327,12 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   auto started = std::chrono::steady_clock::now();
   HeapPrefaulter heap;  // the actor tables' fresh pages are faulted in off the engine thread
   ScanResult result;
-  result.forensics = std::make_unique<Forensics>(options.thresholds);
-  Forensics& engine = *result.forensics;
-  engine.set_time_range(options.since, options.until);
+  auto fresh_engine = [&] {
+    auto e = std::make_unique<Forensics>(options.thresholds);
+    e->set_time_range(options.since, options.until);
+    return e;
+  };
+  result.forensics = fresh_engine();
 
   std::vector<std::unique_ptr<logio::ByteSource>> sources;
   std::vector<uint64_t> offsets;  // bytes of the inputs before each one, for progress
@@ -297,16 +352,45 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
     }
   }
 
+  // Rotated logs read before and unchanged since: their state comes from the cache.
+  std::vector<InputSpan> spans(sources.size());
+  std::optional<SummaryCache> cache;
+  RotatedPrefix prefix;
+  if (!options.cache_dir.empty()) {
+    cache.emplace(options.cache_dir, options.cache_max_bytes);
+    prefix = rotated_prefix(sources, options);
+    auto loaded = fresh_engine();
+    if (prefix.count &&
+        cache->load(prefix.key, [&](StateReader& r) { load_prefix_state(*loaded, spans, prefix.count, r); })) {
+      result.forensics = std::move(loaded);
+      result.cached_inputs = prefix.count;
+    } else {
+      spans.assign(sources.size(), InputSpan{});  // an entry not trusted may have filled some
+    }
+  }
+  Forensics& engine = *result.forensics;
+  bool save_prefix = cache && prefix.count && !result.cached_inputs;
+  std::string prefix_aside;  // the state after the rotated logs, written aside until the run ends well
+  auto save_prefix_now = [&] {
+    prefix_aside =
+        cache->write_aside(prefix.key, [&](StateWriter& w) { save_prefix_state(engine, spans, prefix.count, w); });
+    save_prefix = false;
+  };
+
   // The engine thread is busy all the way through: parse workers get the other cores.
   int cores = int(std::max(1u, std::thread::hardware_concurrency()));
   int workers = options.workers > 0 ? options.workers : std::max(1, cores - 1);
   Progress progress(options.progress && total >= options.progress_min_bytes, total);
   logio::OrderedPipeline<ParsedBatch> pipeline(workers, parse_block);
-  std::vector<InputSpan> spans(sources.size());
-  pipeline.run(sources, [&](ParsedBatch& b) {
+  std::vector<const logio::ByteSource*> source_at;  // by input index, while to_read owns them
+  for (const auto& src : sources) source_at.push_back(src.get());
+  std::vector<std::unique_ptr<logio::ByteSource>> to_read;  // the inputs not from the cache
+  for (size_t i = result.cached_inputs; i < sources.size(); ++i) to_read.push_back(std::move(sources[i]));
+  pipeline.run(to_read, [&](ParsedBatch& b) {
+    if (save_prefix && b.block.input_index >= prefix.count) save_prefix_now();
     note_batch_span(b, spans[b.block.input_index]);
     // Evidence from a plain file is kept as its offset and read again for the findings.
-    const logio::ByteSource& src = *sources[b.block.input_index];
+    const logio::ByteSource& src = *source_at[b.block.input_index];
     engine.set_evidence_origin(src.rereadable() ? std::optional(EvidenceLines::Origin{b.block.bytes, b.block.offset,
                                                                                       uint32_t(b.block.input_index)})
                                                 : std::nullopt);
@@ -329,13 +413,23 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
     progress.update(offsets[b.block.input_index] + b.block.position);
   });
   progress.done();
+  for (size_t i = 0; i < to_read.size(); ++i) sources[result.cached_inputs + i] = std::move(to_read[i]);
+  if (save_prefix) save_prefix_now();  // every input is a rotated log
   for (const auto& w : pipeline.warnings()) result.report.warnings.push_back(w);
   result.damaged_inputs = pipeline.warnings().size();
-  for (size_t i = 0; i < sources.size(); ++i)
+  bool prefix_whole = result.damaged_inputs == 0;  // a damaged log is read again, to say so again
+  for (size_t i = result.cached_inputs; i < sources.size(); ++i)
     if (std::string why = sources[i]->shortfall(spans[i].lines); !why.empty()) {
       result.report.warnings.push_back(why);
       ++result.damaged_inputs;
+      prefix_whole &= i >= prefix.count;
     }
+  if (!prefix_aside.empty() && prefix_whole && unchanged_since(prefix, options)) {
+    cache->commit(prefix.key, prefix_aside);
+    result.cache_stored = true;
+  } else {
+    SummaryCache::discard(prefix_aside);
+  }
   warn_about_overlaps(spans, result.report.inputs, result.report.warnings);
   result.foreign_inputs = warn_about_foreign_inputs(spans, result.report.inputs, result.report.warnings);
   engine.set_evidence_origin(std::nullopt);

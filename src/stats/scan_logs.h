@@ -16,6 +16,9 @@ struct ScanOptions {
   int workers = 0;        // 0: one per core
   bool progress = false;  // draw a progress bar on stderr
   uint64_t progress_min_bytes = 100ull << 20;
+  // The summary cache of rotated logs (stats/summary_cache.h): its directory, "" for none.
+  std::string cache_dir;
+  uint64_t cache_max_bytes = 1ull << 30;
 };
 
 struct ScanResult {
@@ -25,6 +28,8 @@ struct ScanResult {
   size_t damaged_inputs = 0;     // read only in part (a gzip damaged or cut short, a read error)
   size_t foreign_inputs = 0;     // not one line of an Exim main log in them
   size_t repeated_inputs = 0;    // a file given again (same device and inode): read once, advisory
+  size_t cached_inputs = 0;      // rotated logs whose summary came from the cache, not parsed
+  bool cache_stored = false;     // a summary of the rotated logs was stored for the next run
 };
 
 // Inputs are paths or "-" for stdin. Unreadable inputs become warnings (and are counted); a

@@ -1,0 +1,156 @@
+// Little-endian binary writing and bounds-checked reading of the engine's state, for the
+// summary cache of rotated logs. Both stream: the state of a week of log is tens of MB, and
+// holding it whole beside the engine would cost that much memory again. The reader never
+// trusts a length: every read is checked against what is left, and a failed read throws
+// StateError, which the cache treats as a miss. A checksum of every byte passed is kept on
+// both sides (StreamChecksum): a reader's result counts only once the checksum matched.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "base/text.h"
+
+namespace sw::stats {
+
+struct StateError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A checksum of a byte stream that does not depend on how the stream was cut into pieces:
+// a hash of each 1 MB block, chained, with the length.
+class StreamChecksum {
+ public:
+  static constexpr size_t kBlock = 1 << 20;
+  void add(std::string_view s) {
+    total_ += s.size();
+    while (!s.empty()) {
+      size_t n = std::min(kBlock - block_.size(), s.size());
+      block_.append(s.data(), n);
+      s.remove_prefix(n);
+      if (block_.size() == kBlock) {
+        chain(hash_bytes(block_));
+        block_.clear();
+      }
+    }
+  }
+  uint64_t value() const { return mixed(chained_, hash_bytes(block_)) ^ total_; }
+
+ private:
+  static uint64_t mixed(uint64_t a, uint64_t b) { return (a ^ b) * 0x9E3779B97F4A7C15ull + (a >> 29); }
+  void chain(uint64_t h) { chained_ = mixed(chained_, h); }
+  std::string block_;
+  uint64_t chained_ = 0x5357'4C4F'4753'554Dull, total_ = 0;
+};
+
+class StateWriter {
+ public:
+  // `sink` receives the bytes in pieces of about 1 MB; without one they stay in bytes().
+  explicit StateWriter(std::function<bool(std::string_view)> sink = nullptr) : sink_(std::move(sink)) {}
+  template <class T>
+  void pod(const T& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    put({reinterpret_cast<const char*>(&v), sizeof v});
+  }
+  void u64(uint64_t v) { pod(v); }
+  void str(std::string_view s) {
+    u64(s.size());
+    put(s);
+  }
+  void raw(std::string_view s) { put(s); }
+  // Hands the rest to the sink; false if the sink failed at any point.
+  bool finish() {
+    flush();
+    return ok_;
+  }
+  std::string& bytes() { return out_; }
+  uint64_t size() const { return size_; }
+  uint64_t checksum() const { return checksum_.value(); }
+
+ private:
+  void put(std::string_view s) {
+    out_.append(s);
+    size_ += s.size();
+    if (sink_ && out_.size() >= StreamChecksum::kBlock) flush();
+  }
+  void flush() {
+    checksum_.add(out_);
+    if (!sink_) return;
+    ok_ = ok_ && sink_(out_);
+    out_.clear();
+  }
+  std::function<bool(std::string_view)> sink_;
+  std::string out_;
+  uint64_t size_ = 0;
+  StreamChecksum checksum_;
+  bool ok_ = true;
+};
+
+class StateReader {
+ public:
+  // Reads `in` whole, or, with `source`, pulls the bytes from it in pieces (it appends up to
+  // the number asked for and returns how many it gave; 0 at the end).
+  explicit StateReader(std::string_view in) : in_(in), end_(in.size()) {}
+  StateReader(std::function<size_t(std::string& buffer, size_t max)> source, uint64_t size)
+      : source_(std::move(source)), end_(size) {}
+
+  template <class T>
+  T pod() {
+    static_assert(std::is_trivially_copyable_v<T>);
+    T v;
+    std::memcpy(&v, take(sizeof v).data(), sizeof v);
+    return v;
+  }
+  uint64_t u64() { return pod<uint64_t>(); }
+  // A count of items that each take at least `min_item_bytes`: more than could follow is damage.
+  uint64_t count(size_t min_item_bytes) {
+    uint64_t n = u64();
+    if (min_item_bytes && n > left() / min_item_bytes) fail("a count larger than the data");
+    return n;
+  }
+  std::string_view str() { return take(count(1)); }
+  // The next n bytes, valid until the next read.
+  std::string_view take(uint64_t n) {
+    if (n > left()) fail("the data ends early");
+    if (source_) return take_streamed(n);
+    std::string_view s = in_.substr(pos_, n);
+    pos_ += n;
+    checksum_.add(s);
+    return s;
+  }
+  uint64_t left() const { return end_ - pos_; }
+  // The checksum of what was read so far: the whole stream's once left() is 0.
+  uint64_t checksum() const { return checksum_.value(); }
+  [[noreturn]] void fail(const char* why) const { throw StateError(why); }
+
+ private:
+  std::string_view take_streamed(uint64_t n) {
+    if (buffer_.size() - at_ < n) {
+      buffer_.erase(0, at_);
+      at_ = 0;
+      size_t want = std::max<size_t>(n - buffer_.size(), StreamChecksum::kBlock);
+      while (buffer_.size() < n) {
+        size_t before = buffer_.size();
+        if (source_(buffer_, want) == 0 || buffer_.size() == before) fail("the data ends early");
+      }
+    }
+    std::string_view s(buffer_.data() + at_, n);
+    at_ += n;
+    pos_ += n;
+    checksum_.add(s);
+    return s;
+  }
+  std::function<size_t(std::string&, size_t)> source_;
+  std::string_view in_;
+  std::string buffer_;
+  size_t at_ = 0;
+  uint64_t pos_ = 0, end_ = 0;
+  StreamChecksum checksum_;
+};
+
+}  // namespace sw::stats

@@ -1,0 +1,228 @@
+#include "stats/summary_cache.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <regex>
+
+#include "base/text.h"
+
+namespace sw::stats {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kMagic = "SWLOGSUM";
+constexpr size_t kHashedEdge = 64 << 10;
+constexpr std::string_view kSuffix = ".sum";
+
+struct Header {
+  char magic[8];
+  uint32_t version;
+  uint32_t key_size;
+  uint64_t state_size;
+  uint64_t checksum;  // of the key and the state
+};
+
+// Of the key and the state's stream checksum.
+uint64_t checksum_of(std::string_view key, uint64_t state_checksum) {
+  return hash_bytes(key) * 0x9E3779B97F4A7C15ull ^ state_checksum;
+}
+
+Header header_for(const std::string& key, uint64_t state_size, uint64_t state_checksum) {
+  Header h{};
+  std::memcpy(h.magic, kMagic.data(), sizeof h.magic);
+  h.version = SummaryCache::kFormatVersion;
+  h.key_size = uint32_t(key.size());
+  h.state_size = state_size;
+  h.checksum = checksum_of(key, state_checksum);
+  return h;
+}
+
+// Whether a header is one of ours, for this key, with `available` bytes after it.
+bool header_fits(const Header& h, const std::string& key, uint64_t available) {
+  return std::string_view(h.magic, sizeof h.magic) == kMagic && h.version == SummaryCache::kFormatVersion &&
+         h.key_size == key.size() && available == h.key_size + h.state_size;
+}
+
+std::optional<uint64_t> hash_range(int fd, uint64_t offset, size_t length) {
+  std::string buf(length, '\0');
+  size_t got = 0;
+  while (got < length) {
+    ssize_t n = ::pread(fd, buf.data() + got, length - got, off_t(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return std::nullopt;
+    got += size_t(n);
+  }
+  return hash_bytes(buf);
+}
+
+}  // namespace
+
+bool is_rotated_log_name(std::string_view path) {
+  std::string_view base = path.substr(path.rfind('/') + 1);
+  if (base.ends_with(".gz")) return true;
+  static const std::regex rotated(R"(.+(\.[0-9]+|-[0-9]{8}))");
+  return std::regex_match(base.begin(), base.end(), rotated);
+}
+
+std::optional<FileIdentity> identify_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct stat st;
+  std::optional<FileIdentity> id;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    uint64_t size = uint64_t(st.st_size), edge = std::min<uint64_t>(size, kHashedEdge);
+    auto head = hash_range(fd, 0, edge), tail = hash_range(fd, size - edge, edge);
+    if (head && tail)
+      id = FileIdentity{uint64_t(st.st_dev),
+                        uint64_t(st.st_ino),
+                        size,
+                        int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+                        *head,
+                        *tail};
+  }
+  ::close(fd);
+  return id;
+}
+
+std::string SummaryCache::key(const std::vector<FileIdentity>& files, std::string_view options) {
+  std::string k = fmt::format("v{} {}", kFormatVersion, options);
+  for (const FileIdentity& f : files)
+    k += fmt::format("|{}:{}:{}:{}:{:016x}:{:016x}", f.device, f.inode, f.size, f.mtime_ns, f.head_hash, f.tail_hash);
+  return k;
+}
+
+std::string SummaryCache::path_for(const std::string& key) const {
+  return fmt::format("{}/{:016x}{}", dir_, hash_bytes(key), kSuffix);
+}
+
+namespace {
+
+bool write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(size_t(n));
+  }
+  return true;
+}
+
+size_t read_some(int fd, std::string& buffer, size_t max) {
+  size_t before = buffer.size();
+  buffer.resize(before + max);
+  ssize_t n;
+  do n = ::read(fd, buffer.data() + before, max);
+  while (n < 0 && errno == EINTR);
+  buffer.resize(before + size_t(std::max<ssize_t>(n, 0)));
+  return size_t(std::max<ssize_t>(n, 0));
+}
+
+}  // namespace
+
+std::string SummaryCache::encode(const std::string& key, std::string_view state) {
+  StreamChecksum sum;
+  sum.add(state);
+  Header h = header_for(key, state.size(), sum.value());
+  return std::string(reinterpret_cast<const char*>(&h), sizeof h) + key + std::string(state);
+}
+
+std::optional<std::string> SummaryCache::decode(std::string_view file, const std::string& key) {
+  if (file.size() < sizeof(Header)) return std::nullopt;
+  Header h;
+  std::memcpy(&h, file.data(), sizeof h);
+  file.remove_prefix(sizeof h);
+  if (!header_fits(h, key, file.size()) || file.substr(0, h.key_size) != key) return std::nullopt;
+  StateReader r(file.substr(h.key_size));
+  std::string state(r.take(r.left()));
+  if (checksum_of(key, r.checksum()) != h.checksum) return std::nullopt;
+  return state;
+}
+
+bool SummaryCache::load(const std::string& key, const std::function<void(StateReader&)>& consume) const {
+  std::string path = path_for(key);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool good = false;
+  struct stat st;
+  Header h;
+  std::string stored_key;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && uint64_t(st.st_size) >= sizeof h &&
+      ::read(fd, &h, sizeof h) == ssize_t(sizeof h) && header_fits(h, key, uint64_t(st.st_size) - sizeof h) &&
+      read_some(fd, stored_key, h.key_size) == h.key_size && stored_key == key) {
+    StateReader r([fd](std::string& buffer, size_t max) { return read_some(fd, buffer, max); }, h.state_size);
+    try {
+      consume(r);
+      good = r.left() == 0 && checksum_of(key, r.checksum()) == h.checksum;
+    } catch (const StateError&) {
+    }
+  }
+  ::close(fd);
+  if (!good) {
+    ::unlink(path.c_str());  // rebuilt by this run
+    return false;
+  }
+  ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);  // recently used: evicted last
+  return true;
+}
+
+std::string SummaryCache::write_aside(const std::string& key, const std::function<void(StateWriter&)>& produce) const {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  std::string temp = path_for(key) + ".tmp" + std::to_string(::getpid());
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return {};
+  // The header, whose sizes and checksum are known at the end, is written again then.
+  Header h{};
+  bool written = write_all(fd, std::string_view(reinterpret_cast<const char*>(&h), sizeof h)) && write_all(fd, key);
+  StateWriter w([fd](std::string_view bytes) { return write_all(fd, bytes); });
+  if (written) produce(w);
+  written = written && w.finish();
+  h = header_for(key, w.size(), w.checksum());
+  written = written && ::pwrite(fd, &h, sizeof h, 0) == ssize_t(sizeof h);
+  if (::close(fd) != 0 || !written) {
+    discard(temp);
+    return {};
+  }
+  return temp;
+}
+
+void SummaryCache::commit(const std::string& key, const std::string& aside) const {
+  if (aside.empty()) return;
+  if (::rename(aside.c_str(), path_for(key).c_str()) != 0) return discard(aside);
+  evict();
+}
+
+void SummaryCache::discard(const std::string& aside) {
+  if (!aside.empty()) ::unlink(aside.c_str());
+}
+
+void SummaryCache::evict() const {
+  struct Entry {
+    fs::path path;
+    uint64_t size;
+    fs::file_time_type used;
+  };
+  std::vector<Entry> entries;
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    if (e.path().extension() != kSuffix || !e.is_regular_file(ec)) continue;
+    entries.push_back({e.path(), e.file_size(ec), e.last_write_time(ec)});
+    total += entries.back().size;
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.used < b.used; });
+  for (const Entry& e : entries) {
+    if (total <= max_bytes_) break;
+    fs::remove(e.path, ec);
+    total -= e.size;
+  }
+}
+
+}  // namespace sw::stats

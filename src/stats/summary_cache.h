@@ -1,0 +1,75 @@
+// The log summary cache: the engine's state after a run of rotated logs (mainlog.1,
+// exim_mainlog-20261101.gz), so that a later run over the same files starts from it instead of
+// parsing them again. A file is known by its identity (device, inode), size, mtime and a hash
+// of its first and last 64 KB; the live log, still being written, is never cached.
+//
+// One entry per set of leading rotated inputs (they are read oldest first, and the engine's
+// state after them depends on all of them, so the entry is for the set, not for one file).
+// The entry is a compact binary file with a format version and a checksum of its contents: a
+// binary file loads in a fraction of the time SQLite would take to hand back the same blobs,
+// and the engine's state is one value, read whole or not at all. An entry that is corrupt,
+// truncated, from another format version or for other files is ignored and rebuilt, never
+// trusted. The entries share a size cap; the least recently used go first.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stats/state_io.h"
+
+namespace sw::stats {
+
+// A plain name of a rotated main log: NAME.N, NAME-YYYYMMDD, either with .gz, or any .gz.
+bool is_rotated_log_name(std::string_view path);
+
+struct FileIdentity {
+  uint64_t device = 0, inode = 0, size = 0;
+  int64_t mtime_ns = 0;
+  uint64_t head_hash = 0, tail_hash = 0;  // of the first and the last 64 KB
+};
+// nullopt when the file cannot be read or is not a regular file.
+std::optional<FileIdentity> identify_file(const std::string& path);
+
+class SummaryCache {
+ public:
+  static constexpr uint32_t kFormatVersion = 1;
+  static constexpr uint64_t kDefaultMaxBytes = 1ull << 30;
+
+  // `dir` is created when an entry is first stored.
+  SummaryCache(std::string dir, uint64_t max_bytes) : dir_(std::move(dir)), max_bytes_(max_bytes) {}
+
+  // What the entry is for: the files, in order, and the options that shape the engine's state.
+  static std::string key(const std::vector<FileIdentity>& files, std::string_view options);
+
+  // Reads the stored state for `key` through `consume`, which throws StateError on data that
+  // does not hold together. False when there is no entry, or one not to be trusted (it is then
+  // removed): what `consume` built must then be dropped, since the checksum is only known to
+  // match once every byte has been read.
+  bool load(const std::string& key, const std::function<void(StateReader&)>& consume) const;
+  // The state for `key`, as `produce` writes it, streamed to a file aside (the state is not
+  // held in memory whole); "" when it could not be written. commit() renames it into place
+  // and evicts the least recently used entries beyond the size cap; discard() removes it.
+  // Failure to write is not an error: no entry.
+  std::string write_aside(const std::string& key, const std::function<void(StateWriter&)>& produce) const;
+  void commit(const std::string& key, const std::string& aside) const;
+  static void discard(const std::string& aside);
+  void store(const std::string& key, std::string_view state) const {
+    commit(key, write_aside(key, [&](StateWriter& w) { w.raw(state); }));
+  }
+
+  // An entry's bytes for a key and state, and their reading (for tests and the fuzz target).
+  static std::string encode(const std::string& key, std::string_view state);
+  static std::optional<std::string> decode(std::string_view file, const std::string& key);
+
+  std::string path_for(const std::string& key) const;
+
+ private:
+  void evict() const;
+  std::string dir_;
+  uint64_t max_bytes_;
+};
+
+}  // namespace sw::stats
