@@ -15,9 +15,8 @@
 #include "eximlog/cwd_matcher.h"
 #include "stats/actor_story.h"
 #include "stats/scan_logs.h"
-#include "weblog/web_requests.h"
-#include "stats/scan_logs.h"
 #include "stats/summary_cache.h"
+#include "weblog/web_requests.h"
 
 namespace sw::cli {
 namespace {
