@@ -207,8 +207,8 @@ void EmbeddedCounterStore::writer_loop() {
 bool EmbeddedCounterStore::write_rows(const std::vector<Row>& rows) {
   if (sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) return false;
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO counters (key, width, head, counts) VALUES (?, ?, ?, ?)", -1,
-                         &st, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO counters (key, width, head, counts) VALUES (?, ?, ?, ?)", -1, &st,
+                         nullptr) != SQLITE_OK) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     return false;
   }

@@ -66,7 +66,7 @@ std::string address_domain(std::string_view address) {
   return lower(address.substr(at + 1));
 }
 
-std::string helo_problem(const PolicyConfig& c, const Request& r) {
+std::string helo_problem(const ServePolicy& c, const Request& r) {
   std::string_view helo = r.helo;
   if (helo.empty()) return "";
   if (helo.front() == '[' && helo.back() == ']') {
@@ -88,10 +88,10 @@ std::string helo_problem(const PolicyConfig& c, const Request& r) {
   return "";
 }
 
-Engine::Engine(PolicyConfig config, CounterStore* shared, EmbeddedCounterStore* local, HoldSink hold, Log log)
+Engine::Engine(ServePolicy config, CounterStore* shared, EmbeddedCounterStore* local, HoldSink hold, Log log)
     : config_(std::move(config)), shared_(shared), local_(local), hold_(std::move(hold)), log_(std::move(log)) {}
 
-void Engine::set_config(PolicyConfig config) { config_ = std::move(config); }
+void Engine::set_config(ServePolicy config) { config_ = std::move(config); }
 
 void Engine::decide(const Request& r, int64_t now_ms, Decision* out) {
   out->clear();
@@ -291,7 +291,8 @@ bool Engine::check_rates(const Request& r, int64_t now_ms, Decision* out) {
   // Inbound mail's sender is whatever the client wrote: only submissions count by sender.
   if (outbound && !over) over |= count_actor(Actor::Sender, sender_, rcpts, now_ms, out);
   if (outbound && !over) over |= count_actor(Actor::SenderDomain, domain_, rcpts, now_ms, out);
-  if (outbound && !over && r.stage == Stage::Data) over |= count_actor(Actor::ClientIp, r.client_ip, rcpts, now_ms, out);
+  if (outbound && !over && r.stage == Stage::Data)
+    over |= count_actor(Actor::ClientIp, r.client_ip, rcpts, now_ms, out);
   if (!over) return false;
   out->action = over_limit_action(r);
   return true;

@@ -18,10 +18,20 @@
 #include "detect/actor_type.h"
 #include "policy/counter_store.h"
 #include "policy/embedded_counter_store.h"
-#include "policy/policy_config.h"
+#include "config/serve_config.h"
 #include "proto/request.h"
 
 namespace sw::policy {
+
+using config::Actor;
+using config::actor_name;
+using config::default_serve_policy;
+using config::kActors;
+using config::Lists;
+using config::OverLimit;
+using config::ServePolicy;
+using config::Window;
+using config::windows_for;
 
 struct EngineCounts {
   std::array<uint64_t, proto::kActions> actions{};
@@ -38,12 +48,12 @@ class Engine {
 
   // `shared` is the configured counter store (the local one, or Redis); `local` takes over
   // whenever `shared` fails. Both must outlive the engine.
-  Engine(PolicyConfig config, CounterStore* shared, EmbeddedCounterStore* local, HoldSink hold, Log log);
+  Engine(ServePolicy config, CounterStore* shared, EmbeddedCounterStore* local, HoldSink hold, Log log);
 
   void decide(const proto::Request& request, int64_t now_ms, proto::Decision* out);
 
-  void set_config(PolicyConfig config);  // SIGHUP
-  const PolicyConfig& config() const { return config_; }
+  void set_config(ServePolicy config);  // SIGHUP
+  const ServePolicy& config() const { return config_; }
   // The active holds (serve's and watch's), "type:key" as format_actor_ref writes them.
   void set_held(std::unordered_set<std::string> held) { held_ = std::move(held); }
   bool is_held(const std::string& actor) const { return held_.count(actor) > 0; }
@@ -62,7 +72,7 @@ class Engine {
   proto::Action over_limit_action(const proto::Request& r) const;
   void finish(proto::Decision* out);
 
-  PolicyConfig config_;
+  ServePolicy config_;
   CounterStore* shared_;
   EmbeddedCounterStore* local_;
   HoldSink hold_;
@@ -78,6 +88,6 @@ class Engine {
 // The domain of an address ("" if it has none), lower-cased.
 std::string address_domain(std::string_view address);
 // What is wrong with an outside client's HELO, or "" if nothing.
-std::string helo_problem(const PolicyConfig& config, const proto::Request& r);
+std::string helo_problem(const ServePolicy& config, const proto::Request& r);
 
 }  // namespace sw::policy

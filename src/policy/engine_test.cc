@@ -22,10 +22,11 @@ Request parse(const std::string& line) {
 }
 
 struct Fixture {
-  explicit Fixture(PolicyConfig c = default_policy_config())
-      : engine(std::move(c), &store, &store, [this](const detect::ActorRef& a, const std::string&) {
-          holds.push_back(detect::format_actor_ref(a));
-        }, [this](const std::string& line) { log.push_back(line); }) {}
+  explicit Fixture(ServePolicy c = default_serve_policy())
+      : engine(
+            std::move(c), &store, &store,
+            [this](const detect::ActorRef& a, const std::string&) { holds.push_back(detect::format_actor_ref(a)); },
+            [this](const std::string& line) { log.push_back(line); }) {}
   Decision ask(const std::string& line, int64_t now_ms = 1'000'000'000) {
     Decision d;
     engine.decide(parse(line), now_ms, &d);
@@ -36,8 +37,8 @@ struct Fixture {
   Engine engine;
 };
 
-PolicyConfig limit_auth_to(uint64_t messages) {
-  PolicyConfig c = default_policy_config();
+ServePolicy limit_auth_to(uint64_t messages) {
+  ServePolicy c = default_serve_policy();
   c.limits[size_t(Actor::AuthAccount)] = {{3600, messages, 0}};
   return c;
 }
@@ -48,8 +49,7 @@ TEST(Engine, AccountGetsExactlyItsLimitThenIsHeld) {
   for (int i = 0; i < 30; ++i) {
     Decision mail = f.ask("v1 stage=mail ip=192.0.2.5 auth=Sales@Shop.example sender=sales@shop.example", 1e9 + i);
     if (mail.action != Action::Dunno) continue;
-    Decision d = f.ask("v1 stage=data ip=192.0.2.5 auth=Sales@Shop.example sender=sales@shop.example rcpts=1",
-                       1e9 + i);
+    Decision d = f.ask("v1 stage=data ip=192.0.2.5 auth=Sales@Shop.example sender=sales@shop.example rcpts=1", 1e9 + i);
     if (d.action == Action::Dunno) ++passed;
     else {
       EXPECT_EQ(d.action, Action::Defer);
@@ -66,7 +66,7 @@ TEST(Engine, AccountGetsExactlyItsLimitThenIsHeld) {
 }
 
 TEST(Engine, RecipientsAreCountedOncePerMessageNotPerRcptStage) {
-  PolicyConfig c = default_policy_config();
+  ServePolicy c = default_serve_policy();
   c.limits[size_t(Actor::AuthAccount)] = {{3600, 0, 10}};
   Fixture f(c);
   for (int i = 0; i < 20; ++i)  // RCPT retries do not count
@@ -78,14 +78,13 @@ TEST(Engine, RecipientsAreCountedOncePerMessageNotPerRcptStage) {
 }
 
 TEST(Engine, ScriptBurstIsFrozenAtSubmission) {
-  PolicyConfig c = default_policy_config();
+  ServePolicy c = default_serve_policy();
   c.limits[size_t(Actor::Script)] = {{60, 5, 0}};
   Fixture f(c);
   std::vector<Action> actions;
   for (int i = 0; i < 8; ++i)
     actions.push_back(
-        f.ask("v1 stage=not_smtp user=userx1 uid=1001 script=1001:mailer.php sender=userx1@h.example rcpts=1")
-            .action);
+        f.ask("v1 stage=not_smtp user=userx1 uid=1001 script=1001:mailer.php sender=userx1@h.example rcpts=1").action);
   EXPECT_EQ(std::count(actions.begin(), actions.end(), Action::Dunno), 5);
   EXPECT_EQ(actions[5], Action::Freeze);
   EXPECT_EQ(actions[7], Action::Freeze);
@@ -93,20 +92,19 @@ TEST(Engine, ScriptBurstIsFrozenAtSubmission) {
 }
 
 TEST(Engine, NewsletterOverrideIsNotTouched) {
-  PolicyConfig c = limit_auth_to(10);
+  ServePolicy c = limit_auth_to(10);
   c.overrides["auth_account:news@shop.example"] = {{3600, 1000, 0}};
   Fixture f(c);
   for (int i = 0; i < 200; ++i)  // 100 a minute, the rate it is configured for
-    ASSERT_EQ(
-        f.ask("v1 stage=data ip=192.0.2.5 auth=news@shop.example sender=news@shop.example rcpts=1", 1e9 + i * 600)
-            .action,
-        Action::Dunno)
+    ASSERT_EQ(f.ask("v1 stage=data ip=192.0.2.5 auth=news@shop.example sender=news@shop.example rcpts=1", 1e9 + i * 600)
+                  .action,
+              Action::Dunno)
         << i;
   Fixture plain(limit_auth_to(10));  // without the override the same run is stopped
   int deferred = 0;
   for (int i = 0; i < 200; ++i)
-    deferred += plain.ask("v1 stage=data ip=192.0.2.5 auth=news@shop.example rcpts=1", 1e9 + i * 600).action ==
-                Action::Defer;
+    deferred +=
+        plain.ask("v1 stage=data ip=192.0.2.5 auth=news@shop.example rcpts=1", 1e9 + i * 600).action == Action::Defer;
   EXPECT_EQ(deferred, 190);
 }
 
@@ -121,7 +119,7 @@ TEST(Engine, DefaultsLeaveAShopAndInboundMailingListsAlone) {
 }
 
 TEST(Engine, DictionaryAttackIsTarpittedThenDroppedButATypoIsNot) {
-  PolicyConfig c = default_policy_config();
+  ServePolicy c = default_serve_policy();
   c.dictionary_tarpit_after = 3;
   c.dictionary_drop_after = 6;
   Fixture f(c);
@@ -141,7 +139,7 @@ TEST(Engine, DictionaryAttackIsTarpittedThenDroppedButATypoIsNot) {
 }
 
 TEST(Engine, TarpitHasACap) {
-  PolicyConfig c = default_policy_config();
+  ServePolicy c = default_serve_policy();
   c.dictionary_tarpit_after = 1;
   c.dictionary_drop_after = 1000;
   c.max_tarpitted = 3;
@@ -154,7 +152,7 @@ TEST(Engine, TarpitHasACap) {
 }
 
 TEST(Engine, HeloChecks) {
-  PolicyConfig c = default_policy_config();
+  ServePolicy c = default_serve_policy();
   c.hostnames = {"mail.host.example"};
   c.addresses = {"203.0.113.1"};
   c.local_domains = {"shop.example"};
@@ -187,7 +185,7 @@ TEST(Engine, HeloChecks) {
 }
 
 TEST(Engine, ListsSkipOrAddChecksButNeverAccept) {
-  PolicyConfig c = limit_auth_to(1);
+  ServePolicy c = limit_auth_to(1);
   c.allow.sender_domains = {"partner.example"};
   c.allow.ips = {*queue::parse_cidr("10.1.0.0/16")};
   c.deny.senders = {"spam@bad.example"};

@@ -9,10 +9,11 @@ namespace {
 TEST(EximRequest, ParsesEveryField) {
   Request r;
   std::string error;
-  ASSERT_TRUE(parse_exim_request("v1 stage=data ip=192.0.2.7 iface=127.0.0.1 helo=mx%20one sender=a@b.example "
-                                 "auth=Sales@x.example user=u1 uid=1001 script=1001:m%25.php msgid=1x rcpts=3 relay=1 "
-                                 "hl=0 future=ignored",
-                                 &r, &error))
+  ASSERT_TRUE(
+      parse_exim_request("v1 stage=data ip=192.0.2.7 iface=127.0.0.1 helo=mx%20one sender=a@b.example "
+                         "auth=Sales@x.example user=u1 uid=1001 script=1001:m%25.php msgid=1x rcpts=3 relay=1 "
+                         "hl=0 future=ignored",
+                         &r, &error))
       << error;
   EXPECT_EQ(r.stage, Stage::Data);
   EXPECT_EQ(r.client_ip, "192.0.2.7");

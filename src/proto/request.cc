@@ -22,8 +22,8 @@ const char* action_name(Action action) { return kActionNames[size_t(action)]; }
 
 void Request::clear() {
   stage = Stage::Connect;
-  for (std::string* s : {&client_ip, &interface_ip, &helo, &sender, &recipient, &auth, &local_user, &uid, &script,
-                         &message_id})
+  for (std::string* s :
+       {&client_ip, &interface_ip, &helo, &sender, &recipient, &auth, &local_user, &uid, &script, &message_id})
     s->clear();
   recipients = 0;
   trusted_host = false;

@@ -28,7 +28,7 @@ struct Request {
   std::string uid;
   std::string script;  // X-PHP-Originating-Script / X-PHP-Script at not-SMTP
   std::string message_id;
-  uint32_t recipients = 0;   // Data / NotSmtp: the message's recipient count
+  uint32_t recipients = 0;    // Data / NotSmtp: the message's recipient count
   bool trusted_host = false;  // the client is in Exim's relay_from_hosts (not "outside")
   bool helo_is_local_domain = false;
 

@@ -1,8 +1,8 @@
-#include "policy/policy_config.h"
+#include "config/serve_config.h"
 
 #include <fmt/format.h>
 
-namespace sw::policy {
+namespace sw::config {
 
 namespace {
 constexpr std::array<const char*, kActors> kActorNames = {"auth_account", "local_user",    "script",
@@ -17,9 +17,9 @@ std::string join(const std::vector<std::string>& items) {
 std::string describe_windows(const std::vector<Window>& windows) {
   std::string out;
   for (const Window& w : windows)
-    out += fmt::format("{}{}s: {} messages, {} recipients", out.empty() ? "" : "; ", w.seconds,
-                       w.messages ? std::to_string(w.messages) : "-",
-                       w.recipients ? std::to_string(w.recipients) : "-");
+    out +=
+        fmt::format("{}{}s: {} messages, {} recipients", out.empty() ? "" : "; ", w.seconds,
+                    w.messages ? std::to_string(w.messages) : "-", w.recipients ? std::to_string(w.recipients) : "-");
   return out.empty() ? "no limit" : out;
 }
 
@@ -40,8 +40,8 @@ bool parse_actor(std::string_view name, Actor* out) {
   return false;
 }
 
-PolicyConfig default_policy_config() {
-  PolicyConfig c;
+ServePolicy default_serve_policy() {
+  ServePolicy c;
   // A person, a shop's order mails or a contact form stay far below; a hijacked account or a
   // script sending spam passes the minute's limit within its first seconds.
   std::vector<Window> submitter = {{60, 60, 300}, {3600, 500, 2500}, {86400, 3000, 15000}};
@@ -54,7 +54,7 @@ PolicyConfig default_policy_config() {
   return c;
 }
 
-const std::vector<Window>& windows_for(const PolicyConfig& c, Actor actor, const std::string& key) {
+const std::vector<Window>& windows_for(const ServePolicy& c, Actor actor, const std::string& key) {
   if (!c.overrides.empty()) {
     std::string name = std::string(actor_name(actor)) + ":" + key;
     if (auto it = c.overrides.find(name); it != c.overrides.end()) return it->second;
@@ -62,7 +62,7 @@ const std::vector<Window>& windows_for(const PolicyConfig& c, Actor actor, const
   return c.limits[size_t(actor)];
 }
 
-std::string describe_policy(const PolicyConfig& c) {
+std::string describe_policy(const ServePolicy& c) {
   std::string out = "rate limits (more than N in the window is over):\n";
   for (size_t i = 0; i < kActors; ++i)
     out += fmt::format("  {:<14} {}\n", kActorNames[i], describe_windows(c.limits[i]));
@@ -80,4 +80,4 @@ std::string describe_policy(const PolicyConfig& c) {
   return out;
 }
 
-}  // namespace sw::policy
+}  // namespace sw::config

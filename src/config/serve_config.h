@@ -9,7 +9,7 @@
 
 #include "queue/ip_cidr.h"
 
-namespace sw::policy {
+namespace sw::config {
 
 // The actors serve counts. Sender domains have no hold list (a domain is many people): they
 // are deferred while over their limit, not held.
@@ -26,7 +26,7 @@ struct Window {
 
 struct Lists {
   std::vector<queue::CidrRange> ips;
-  std::vector<std::string> ip_texts;  // as configured, for --check
+  std::vector<std::string> ip_texts;                                  // as configured, for --check
   std::vector<std::string> senders, sender_domains, helos, accounts;  // lower-case
   bool empty() const {
     return ips.empty() && senders.empty() && sender_domains.empty() && helos.empty() && accounts.empty();
@@ -35,11 +35,11 @@ struct Lists {
 
 enum class OverLimit : uint8_t { Defer, Freeze };
 
-struct PolicyConfig {
+struct ServePolicy {
   std::array<std::vector<Window>, kActors> limits;
   std::map<std::string, std::vector<Window>> overrides;  // "auth_account:news@x.example"
-  OverLimit over_limit = OverLimit::Defer;  // SMTP; local submissions are always frozen
-  bool hold_on_limit = true;                // crossing a limit holds the actor (holds/release)
+  OverLimit over_limit = OverLimit::Defer;               // SMTP; local submissions are always frozen
+  bool hold_on_limit = true;                             // crossing a limit holds the actor (holds/release)
   // Dictionary-attack guard, per client IP, over `dictionary_window` seconds.
   uint64_t dictionary_tarpit_after = 5;  // unknown recipients before the tarpit
   uint64_t dictionary_drop_after = 10;   // ...before the IP is dropped for dictionary_drop_seconds
@@ -56,10 +56,25 @@ struct PolicyConfig {
   size_t max_keys = 4'000'000;  // counters kept in memory (embedded store)
 };
 
-PolicyConfig default_policy_config();
-// The windows for an actor: its override, else its type's defaults.
-const std::vector<Window>& windows_for(const PolicyConfig& c, Actor actor, const std::string& key);
-// Multi-line text for `serve --check`.
-std::string describe_policy(const PolicyConfig& c);
+ServePolicy default_serve_policy();
 
-}  // namespace sw::policy
+// The daemon around the policy: where it listens, as whom, where its counters live.
+struct ServeConfig {
+  std::string socket = "/run/spamwarden/serve.sock";  // Exim's readsocket; empty: none
+  std::string socket_group;                           // empty: the Exim user's group
+  std::string listen = "127.0.0.1:10040";             // Postfix policy (loopback only); empty: none
+  std::string user;                                   // drop to this user after binding; empty: Exim's user
+  std::string counters = "local";                     // "local" or "redis"
+  std::string redis = "127.0.0.1:6379";
+  std::string metrics;  // "127.0.0.1:9814"; empty: off
+  size_t max_connections = 1024;
+  int request_timeout_ms = 5000;  // a request must be complete this long after it began (slowloris)
+  int idle_timeout_s = 300;       // a persistent (Postfix) connection idle this long is closed
+  ServePolicy policy = default_serve_policy();
+};
+// The windows for an actor: its override, else its type's defaults.
+const std::vector<Window>& windows_for(const ServePolicy& c, Actor actor, const std::string& key);
+// Multi-line text for `serve --check`.
+std::string describe_policy(const ServePolicy& c);
+
+}  // namespace sw::config
