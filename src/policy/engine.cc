@@ -58,6 +58,11 @@ std::optional<detect::ActorType> hold_type(Actor actor) {
   return std::nullopt;
 }
 
+std::string hold_name(Actor actor, const std::string& key) {
+  auto type = hold_type(actor);
+  return type ? detect::format_actor_ref({*type, key}) : std::string(actor_name(actor)) + ":" + key;
+}
+
 }  // namespace
 
 std::string address_domain(std::string_view address) {
@@ -92,6 +97,12 @@ Engine::Engine(ServePolicy config, CounterStore* shared, EmbeddedCounterStore* l
     : config_(std::move(config)), shared_(shared), local_(local), hold_(std::move(hold)), log_(std::move(log)) {}
 
 void Engine::set_config(ServePolicy config) { config_ = std::move(config); }
+
+void Engine::set_held(std::unordered_set<std::string> held) {
+  for (const std::string& actor : held_)
+    if (!held.count(actor)) ++generation_[actor];
+  held_ = std::move(held);
+}
 
 void Engine::decide(const Request& r, int64_t now_ms, Decision* out) {
   out->clear();
@@ -247,7 +258,11 @@ bool Engine::count_actor(Actor actor, const std::string& key, uint64_t recipient
   for (const Window& w : windows) {
     if (!w.messages && !w.recipients) continue;
     int64_t window_ms = w.seconds * 1000;
-    key_.assign(actor_name(actor)).append(":").append(key).append("/").append(std::to_string(w.seconds));
+    key_.assign(actor_name(actor)).append(":").append(key);
+    if (!generation_.empty())
+      if (auto it = generation_.find(hold_name(actor, key)); it != generation_.end())
+        key_.append("#").append(std::to_string(it->second));
+    key_.append("/").append(std::to_string(w.seconds));
     size_t base = key_.size();
     uint64_t messages = w.messages ? add(key_.append("m"), 1, now_ms, window_ms).value_or(0) : 0;
     key_.resize(base);

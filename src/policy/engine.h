@@ -55,7 +55,9 @@ class Engine {
   void set_config(ServePolicy config);  // SIGHUP
   const ServePolicy& config() const { return config_; }
   // The active holds (serve's and watch's), "type:key" as format_actor_ref writes them.
-  void set_held(std::unordered_set<std::string> held) { held_ = std::move(held); }
+  // Actors that left the set were released: their counters start afresh (else the next
+  // message would find them still over the limit and hold them again).
+  void set_held(std::unordered_set<std::string> held);
   bool is_held(const std::string& actor) const { return held_.count(actor) > 0; }
   const EngineCounts& counts() const { return counts_; }
 
@@ -78,6 +80,7 @@ class Engine {
   HoldSink hold_;
   Log log_;
   std::unordered_set<std::string> held_;
+  std::unordered_map<std::string, uint32_t> generation_;    // actor -> releases seen (part of its counter keys)
   std::unordered_map<std::string, int64_t> dropped_until_;  // client IP -> ms
   std::deque<int64_t> tarpits_;                             // end times of delays handed out
   EngineCounts counts_;

@@ -65,6 +65,18 @@ TEST(Engine, AccountGetsExactlyItsLimitThenIsHeld) {
   EXPECT_EQ(later.check, "held");
 }
 
+TEST(Engine, AReleasedActorStartsAfresh) {
+  Fixture f(limit_auth_to(2));
+  auto data = [&] { return f.ask("v1 stage=data ip=192.0.2.5 auth=a@b.example rcpts=1").action; };
+  EXPECT_EQ(data(), Action::Dunno);
+  EXPECT_EQ(data(), Action::Dunno);
+  EXPECT_EQ(data(), Action::Defer);
+  f.engine.set_held({});  // released by `spamwarden release`
+  EXPECT_EQ(data(), Action::Dunno);
+  EXPECT_EQ(data(), Action::Dunno);
+  EXPECT_EQ(data(), Action::Defer);
+}
+
 TEST(Engine, RecipientsAreCountedOncePerMessageNotPerRcptStage) {
   ServePolicy c = default_serve_policy();
   c.limits[size_t(Actor::AuthAccount)] = {{3600, 0, 10}};
