@@ -194,7 +194,7 @@ void EventLoop::on_readable(Connection& c) {
       size_t before = c.out.size();
       bool keep = c.session->on_input(std::string_view(buffer, size_t(n)), &c.out);
       auto now = Clock::now();
-      if (c.out.size() > before) c.deadline = now + limits_.idle_timeout;  // answered: idle until the next request
+      if (c.out.size() > before) c.deadline = now + limits_.idle_timeout;     // answered: idle until the next request
       else c.deadline = std::min(c.deadline, now + limits_.request_timeout);  // a trickle never extends it
       if (!keep) {
         ++counts_.closed_by_session;

@@ -48,7 +48,8 @@ std::string read_until_eof(int fd, int timeout_ms = 2000) {
   char buf[4096];
   auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
-    int left = int(std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now()).count());
+    int left =
+        int(std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now()).count());
     pollfd p{fd, POLLIN, 0};
     if (left <= 0 || ::poll(&p, 1, left) <= 0) return out + "<open>";
     ssize_t n = ::read(fd, buf, sizeof buf);
@@ -70,7 +71,9 @@ std::string read_some(int fd, size_t want) {
   return out;
 }
 
-void send_all(int fd, std::string_view s) { ASSERT_EQ(::send(fd, s.data(), s.size(), MSG_NOSIGNAL), ssize_t(s.size())); }
+void send_all(int fd, std::string_view s) {
+  ASSERT_EQ(::send(fd, s.data(), s.size(), MSG_NOSIGNAL), ssize_t(s.size()));
+}
 
 struct Server {
   explicit Server(ServerLimits limits = {}) : loop(limits, [this](const std::string& l) { log.push_back(l); }) {

@@ -48,8 +48,7 @@ int run_broker(int fd, const HoldBrokerOptions& o, const HoldBroker::Log& log) {
     log("queued mail of held actors will not be frozen: " + error);
     freeze_queued = false;
   }
-  contain::Containment containment({o.state_dir, o.spool_dir, freeze_queued, false}, store.get(), &exim, &alerter,
-                                   log);
+  contain::Containment containment({o.state_dir, o.spool_dir, freeze_queued, false}, store.get(), &exim, &alerter, log);
   containment.start();
   std::unordered_set<std::string> sent;
   bool first = true, force = false;
