@@ -128,7 +128,8 @@ std::string render_metrics(const policy::Engine& engine, const daemon::EventLoop
   out += "# HELP spamwarden_serve_requests_total Policy requests answered.\n";
   out += "# TYPE spamwarden_serve_requests_total counter\n";
   out += fmt::format("spamwarden_serve_requests_total {}\n", c.requests);
-  out += "# HELP spamwarden_serve_decisions_total Answers by action.\n# TYPE spamwarden_serve_decisions_total counter\n";
+  out +=
+      "# HELP spamwarden_serve_decisions_total Answers by action.\n# TYPE spamwarden_serve_decisions_total counter\n";
   for (size_t i = 0; i < proto::kActions; ++i)
     out += fmt::format("spamwarden_serve_decisions_total{{action=\"{}\"}} {}\n", proto::action_name(proto::Action(i)),
                        c.actions[i]);
@@ -136,7 +137,8 @@ std::string render_metrics(const policy::Engine& engine, const daemon::EventLoop
   out += "# TYPE spamwarden_serve_checks_total counter\n";
   for (const char* check : {"rate_limit", "held", "dictionary", "helo", "deny_list"}) {
     auto it = c.checks.find(check);
-    out += fmt::format("spamwarden_serve_checks_total{{check=\"{}\"}} {}\n", check, it == c.checks.end() ? 0 : it->second);
+    out +=
+        fmt::format("spamwarden_serve_checks_total{{check=\"{}\"}} {}\n", check, it == c.checks.end() ? 0 : it->second);
   }
   const daemon::ServerCounts& s = loop.counts();
   out += fmt::format(
@@ -201,8 +203,8 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
     log_line("cannot hand " + counters_dir + " to " + identity->name + ": " + std::strerror(errno));
   // The hold process first: it keeps root and must not inherit the listening sockets.
   daemon::HoldBroker broker;
-  daemon::HoldBrokerOptions broker_options{cfg->state_dir, cfg->spool_dir, cfg->exim_binary, cfg->exim_config,
-                                           cfg->freeze_queued, cfg->alerts};
+  daemon::HoldBrokerOptions broker_options{cfg->state_dir,   cfg->spool_dir,     cfg->exim_binary,
+                                           cfg->exim_config, cfg->freeze_queued, cfg->alerts};
   if (!broker.start(broker_options, log_line, &error)) log_line("holds will not be recorded: " + error);
 
   policy::EmbeddedCounterStore local(s.policy.max_keys);
