@@ -43,9 +43,9 @@ void poke(int port) {
 std::unique_ptr<EximLab> lab_with_snippets() {
   std::vector<std::string> includes;
   for (const char* hook : {"connect", "helo", "mail", "rcpt", "predata", "data", "not_smtp"})
-    includes.push_back(std::string(hook) + ":" + source(std::string("contrib/exim/serve/acl_") +
-                                                        (std::string(hook) == "not_smtp" ? "" : "smtp_") + hook +
-                                                        ".inc"));
+    includes.push_back(std::string(hook) + ":" +
+                       source(std::string("contrib/exim/serve/acl_") +
+                              (std::string(hook) == "not_smtp" ? "" : "smtp_") + hook + ".inc"));
   auto lab = std::make_unique<EximLab>(
       sw::testing::EximLabOptions{.pid = true, .split_spool = false, .acl_includes = includes});
   std::ofstream(lab->dir() + "/main.inc") << "SPAMWARDEN_SERVE = " << lab->dir() << "/serve.sock\n";
@@ -95,8 +95,8 @@ class Serve {
   }
   bool ready() const {
     struct stat st {};
-    return ::stat(socket().c_str(), &st) == 0 && sw::testing::read_file(lab_.dir() + "/serve.err").find("serving") !=
-                                                     std::string::npos;
+    return ::stat(socket().c_str(), &st) == 0 &&
+           sw::testing::read_file(lab_.dir() + "/serve.err").find("serving") != std::string::npos;
   }
   std::string state() const { return lab_.dir() + "/state"; }
   std::string socket() const { return lab_.dir() + "/serve.sock"; }
@@ -121,14 +121,17 @@ std::string smtp(const EximLab& lab, const std::string& source_ip, const std::st
   for (const std::string& r : recipients) rcpts += "'" + r + "',";
   std::string script = R"(
 import smtplib, sys
-s = smtplib.SMTP('127.0.0.1', )" + std::to_string(lab.port()) +
-                       R"(, local_hostname=')" + helo + R"(', source_address=(')" + source_ip + R"(', 0), timeout=20)
+s = smtplib.SMTP('127.0.0.1', )" +
+                       std::to_string(lab.port()) + R"(, local_hostname=')" + helo + R"(', source_address=(')" +
+                       source_ip + R"(', 0), timeout=20)
 try:
     c, m = s.ehlo(); print('helo', c)
-    c, m = s.mail(')" + sender + R"('); print('mail', c, m.decode(errors='replace'))
+    c, m = s.mail(')" + sender +
+                       R"('); print('mail', c, m.decode(errors='replace'))
     ok = 0
     if c < 300:
-        for r in [)" + rcpts + R"(]:
+        for r in [)" + rcpts +
+                       R"(]:
             c, m = s.rcpt(r); print('rcpt:' + r, c, m.decode(errors='replace')); ok += c < 300
         if ok:
             c, m = s.data(b'Subject: t\r\n\r\nhello\r\n'); print('data', c)
@@ -164,12 +167,13 @@ windows = [{ seconds = 3600, messages = 1000 }]
                            "--rcpts", "1", "--reject-pct", "0", "--defer-pct", "0", "--rate", "20"});
   lab->settle();
   std::string log = sw::testing::read_file(lab->mainlog());
-  EXPECT_EQ(count(log, "A=dovecot_plain:sales@acme-shop.example") + count(log, "A=dovecot_login:sales@acme-shop.example"),
-            10u)
+  EXPECT_EQ(
+      count(log, "A=dovecot_plain:sales@acme-shop.example") + count(log, "A=dovecot_login:sales@acme-shop.example"),
+      10u)
       << serve.log();
-  EXPECT_EQ(count(log, "A=dovecot_plain:orders@acme-shop.example") +
-                count(log, "A=dovecot_login:orders@acme-shop.example"),
-            40u);
+  EXPECT_EQ(
+      count(log, "A=dovecot_plain:orders@acme-shop.example") + count(log, "A=dovecot_login:orders@acme-shop.example"),
+      40u);
   // A deferred DATA ends the client's session (smtplib raises), so not every one of the 200 is
   // tried; every one that was tried past the limit was deferred.
   EXPECT_GE(count(log, "spamwarden: DEFER"), 10u);
@@ -177,18 +181,19 @@ windows = [{ seconds = 3600, messages = 1000 }]
             std::string::npos);
 
   // The hold is watch's kind of hold: `holds` lists it, `release` lifts it, mail flows again.
-  ASSERT_TRUE(wait_until([&] { return serve.cli({"holds"}).out.find("sales@acme-shop.example") != std::string::npos; },
-                         10));
+  ASSERT_TRUE(
+      wait_until([&] { return serve.cli({"holds"}).out.find("sales@acme-shop.example") != std::string::npos; }, 10));
   sw::testing::CommandResult released = serve.cli({"release", "auth:sales@acme-shop.example"});
   EXPECT_EQ(released.exit_code, 0) << released.err;
   EXPECT_EQ(serve.cli({"holds"}).out.find("sales@acme-shop.example"), std::string::npos);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // serve picks the release up within a second
-  lab->play("auth-burst", {"--account", "sales@acme-shop.example", "--from-ip", "127.0.0.66", "--count", "1",
-                           "--rcpts", "1", "--reject-pct", "0", "--defer-pct", "0"});
+  lab->play("auth-burst", {"--account", "sales@acme-shop.example", "--from-ip", "127.0.0.66", "--count", "1", "--rcpts",
+                           "1", "--reject-pct", "0", "--defer-pct", "0"});
   lab->settle();
   log = sw::testing::read_file(lab->mainlog());
-  EXPECT_EQ(count(log, "A=dovecot_plain:sales@acme-shop.example") + count(log, "A=dovecot_login:sales@acme-shop.example"),
-            11u);
+  EXPECT_EQ(
+      count(log, "A=dovecot_plain:sales@acme-shop.example") + count(log, "A=dovecot_login:sales@acme-shop.example"),
+      11u);
 }
 
 TEST(ServeOnRealExim, ScriptBurstIsFrozenAtSubmissionAndMailFlowsWhenServeIsKilled) {
@@ -204,7 +209,7 @@ windows = [{ seconds = 3600, messages = 5 }]
                              "--defer-pct", "0", "--parallel", "2"});
   lab->settle();
   std::string log = sw::testing::read_file(lab->mainlog());
-  EXPECT_EQ(count(log, "U=userx1 P=local"), 15u);  // every message accepted...
+  EXPECT_EQ(count(log, "U=userx1 P=local"), 15u);                   // every message accepted...
   EXPECT_EQ(count(log, "spamwarden: FREEZE"), 10u) << serve.log();  // ...the ten past the limit frozen
   EXPECT_EQ(count(log, "frozen by ACL"), 10u);
   std::string queue = lab->exim({"-bp"});
@@ -245,8 +250,8 @@ sender_domains = ["partner.example"]
   std::string log = sw::testing::read_file(lab->mainlog());
   EXPECT_GE(count(log, "spamwarden: DROP"), 1u) << serve.log();
   EXPECT_LE(count(log, "[127.0.0.99]") - count(log, "spamwarden: DROP"), 5u * 3);  // few reach RCPT at all
-  std::string again = smtp(*lab, "127.0.0.99", "mail.bulk-sender.example", "x@bulk-sender.example",
-                           {"john@acme-shop.example"});
+  std::string again =
+      smtp(*lab, "127.0.0.99", "mail.bulk-sender.example", "x@bulk-sender.example", {"john@acme-shop.example"});
   EXPECT_EQ(again.find("data 250"), std::string::npos) << again;  // dropped for the period, even for a real address
 
   // HELO checks at MAIL for an outside client.
@@ -254,12 +259,13 @@ sender_domains = ["partner.example"]
     std::string r = smtp(*lab, "127.0.0.97", helo, "a@outside.example", {"john@acme-shop.example"});
     EXPECT_NE(r.find("mail 550"), std::string::npos) << helo << ": " << r;
   }
-  EXPECT_NE(smtp(*lab, "127.0.0.97", "mx.outside.example", "a@outside.example", {"john@acme-shop.example"})
-                .find("data 250"),
-            std::string::npos);
+  EXPECT_NE(
+      smtp(*lab, "127.0.0.97", "mx.outside.example", "a@outside.example", {"john@acme-shop.example"}).find("data 250"),
+      std::string::npos);
 
   // An allowlisted sender domain skips serve's checks but Exim's relay check still applies.
-  std::string relay = smtp(*lab, "127.0.0.95", "mx.partner.example", "boss@partner.example", {"victim@elsewhere.example"});
+  std::string relay =
+      smtp(*lab, "127.0.0.95", "mx.partner.example", "boss@partner.example", {"victim@elsewhere.example"});
   EXPECT_NE(relay.find("rcpt:victim@elsewhere.example 550"), std::string::npos) << relay;
   EXPECT_NE(relay.find("relay not permitted"), std::string::npos) << relay;
 }

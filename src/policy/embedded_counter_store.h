@@ -28,7 +28,7 @@ namespace sw::policy {
 class EmbeddedCounterStore final : public CounterStore {
  public:
   static constexpr int kBuckets = 8;
-  explicit EmbeddedCounterStore(size_t max_keys = 4'000'000);
+  explicit EmbeddedCounterStore(size_t max_keys = 1'500'000);
   ~EmbeddedCounterStore() override;
 
   std::optional<uint64_t> add(std::string_view key, uint64_t amount, int64_t now_ms, int64_t window_ms) override;
