@@ -15,9 +15,9 @@ namespace sw::audit {
 // One meaning of a blocklist's answer: the A record `first`..`last` (inclusive, dotted quads).
 struct DnsblCode {
   std::string first;
-  std::string last;        // empty: same as first
-  std::string meaning;     // "SBL", "PBL (policy)"
-  Severity severity;       // crit: listed for spam; warn: policy list; info: wide-net lists
+  std::string last;     // empty: same as first
+  std::string meaning;  // "SBL", "PBL (policy)"
+  Severity severity;    // crit: listed for spam; warn: policy list; info: wide-net lists
 };
 
 struct Dnsbl {
@@ -32,10 +32,10 @@ Dnsbl spamhaus_zen();
 std::vector<Dnsbl> default_dnsbls();
 
 struct HostedDomain {
-  std::string name;                // "example.com"
-  std::string sending_ip;          // the IP Exim sends this domain's mail from; empty: every outbound IP
-  std::string dkim_selector;       // empty: DKIM not configured for this domain (D4 says so)
-  std::string dkim_private_key;    // path of the PEM key Exim signs with; empty: compare nothing, only check DNS
+  std::string name;              // "example.com"
+  std::string sending_ip;        // the IP Exim sends this domain's mail from; empty: every outbound IP
+  std::string dkim_selector;     // empty: DKIM not configured for this domain (D4 says so)
+  std::string dkim_private_key;  // path of the PEM key Exim signs with; empty: compare nothing, only check DNS
 };
 
 struct DnsAuditInput {
@@ -43,11 +43,11 @@ struct DnsAuditInput {
   std::vector<std::string> outbound_ips;  // every IP the server sends from (IPv4 or IPv6)
   std::string helo_name;                  // what Exim says in HELO (primary_hostname or helo_data)
   std::vector<Dnsbl> dnsbls = default_dnsbls();
-  std::vector<std::string> resolvers;     // "127.0.0.1:53", "[::1]:5353"; empty: /etc/resolv.conf
+  std::vector<std::string> resolvers;       // "127.0.0.1:53", "[::1]:5353"; empty: /etc/resolv.conf
   std::chrono::milliseconds timeout{2000};  // per try
   int tries = 2;
-  int max_in_flight = 2000;               // queries outstanding at once
-  bool check_mx = true;                   // D6
+  int max_in_flight = 2000;  // queries outstanding at once
+  bool check_mx = true;      // D6
 };
 
 // Runs D1-D6 and returns every finding, passes included (Severity::ok), in check-id order, then by
@@ -57,7 +57,7 @@ std::vector<Finding> run_dns_checks(const DnsAuditInput& input);
 // The check table's fragment for D1-D6: the framework's check table includes these rows.
 struct DnsCheckSpec {
   const char* id;
-  Severity severity;  // the worst it reports
+  Severity severity;      // the worst it reports
   const char* platforms;  // "all": cPanel, DirectAdmin and Debian
   const char* doc;        // one line for the report, --list and docs/audit.md
 };
