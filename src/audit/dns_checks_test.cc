@@ -124,7 +124,7 @@ TEST(DnsLabChecks, OneMegabyteSpfRecordIsReportedNotPassedOrCrashed) {
 std::vector<std::string> spf_zone() {
   std::vector<std::string> z = {"local=/test/",
                                 "txt-record=good.test,v=spf1 ip4:203.0.113.0/24 -all",
-                                "txt-record=open.test,v=spf1 a mx +all",
+                                "txt-record=open.test,v=spf1 ip4:203.0.113.5 mx +all",
                                 "txt-record=broken.test,v=spf1 ip4:203.0.113.5/33 -all",
                                 "txt-record=other.test,v=spf1 ip4:198.51.100.1 -all",
                                 "txt-record=many.test,v=spf1 include:i1.test include:i2.test include:i3.test "

@@ -35,7 +35,7 @@ struct ResolverOptions {
   std::vector<std::string> servers;  // "127.0.0.1:53", "[::1]:53"; empty: /etc/resolv.conf
   std::chrono::milliseconds timeout{2000};
   int tries = 2;
-  int max_in_flight = 2000;
+  int max_in_flight = 200;
   size_t max_txt_bytes = 64 * 1024;  // per answer
 };
 

@@ -105,13 +105,13 @@ class Evaluator {
  private:
   SpfResult run_record(const SpfRecord& record, const std::string& domain, int depth) {
     const SpfTerm* redirect = nullptr;
+    for (const auto& term : record.terms) lint(term, domain);  // "+a +mx +all" is wide open even when +a matches
     for (const auto& term : record.terms) {
       if (term.kind == SpfTerm::Kind::redirect) redirect = &term;
       if (term.kind == SpfTerm::Kind::redirect || term.kind == SpfTerm::Kind::exp ||
           term.kind == SpfTerm::Kind::modifier) {
         continue;
       }
-      lint(term, domain);
       std::optional<SpfResult> inner;
       if (matches(term, domain, depth, inner)) {
         if (inner) return *inner;
