@@ -55,13 +55,14 @@ DnsAuditInput lab_input(const DnsLab& lab) {
 TEST(DnsLabChecks, ListedIpAndErrorAnswerAreToldApart) {
   SKIP_WITHOUT_DNSLAB();
   DnsLab lab;
-  lab.start_dnsmasq({"local=/spamhaus.org/", "local=/dead.test/", "address=/2.0.0.127.zen.spamhaus.org/127.0.0.2",
-                     "address=/5.113.0.203.zen.spamhaus.org/127.0.0.2",
+  // silent.test is forwarded to a port nothing listens on: a list whose servers are gone.
+  lab.start_dnsmasq({"local=/spamhaus.org/", "local=/dead.test/", "server=/silent.test/127.0.0.1#5399",
+                     "address=/2.0.0.127.zen.spamhaus.org/127.0.0.2", "address=/5.113.0.203.zen.spamhaus.org/127.0.0.2",
                      "address=/6.113.0.203.zen.spamhaus.org/127.255.255.254",
                      "address=/7.113.0.203.zen.spamhaus.org/127.0.0.10"});
   DnsAuditInput input = lab_input(lab);
   input.outbound_ips = {"203.0.113.5", "203.0.113.6", "203.0.113.7", "203.0.113.8"};
-  input.dnsbls = {spamhaus_zen(), {"dead.test", {}}};
+  input.dnsbls = {spamhaus_zen(), {"dead.test", {}}, {"silent.test", {}}};
   input.check_mx = false;
   auto d1 = of_check(run_dns_checks(input), "D1");
   const Finding& listed = about(d1, "D1", "203.0.113.5 on zen.spamhaus.org");
@@ -76,8 +77,14 @@ TEST(DnsLabChecks, ListedIpAndErrorAnswerAreToldApart) {
   const Finding& dead = about(d1, "D1", "dead.test");
   EXPECT_EQ(dead.severity, Severity::warn) << dump(dead);
   EXPECT_NE(dead.message.find("dead"), std::string::npos) << dump(dead);
-  // The dead list's answers for our IPs are not reported as "not listed".
-  for (const auto& f : d1) EXPECT_EQ(f.subject.find("on dead.test"), std::string::npos) << dump(f);
+  const Finding& silent = about(d1, "D1", "silent.test");
+  EXPECT_EQ(silent.severity, Severity::warn) << dump(silent);
+  EXPECT_NE(silent.message.find("dead"), std::string::npos) << dump(silent);
+  // The dead lists' answers for our IPs are not reported as "not listed".
+  for (const auto& f : d1) {
+    EXPECT_EQ(f.subject.find("on dead.test"), std::string::npos) << dump(f);
+    EXPECT_EQ(f.subject.find("on silent.test"), std::string::npos) << dump(f);
+  }
 }
 
 TEST(DnsLabChecks, ResolverThatNeverAnswersIsDnsFailureNotPass) {

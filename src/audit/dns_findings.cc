@@ -87,13 +87,23 @@ CodeReading read_code(const Dnsbl& list, const std::string& answer) {
   return {CodeReading::Kind::listed, "listed", Severity::crit};
 }
 
+const dns::Answer* test_point(const Dnsbl& list, const AnswerCache& cache) {
+  return find(cache, "2.0.0.127." + list.zone, RecordType::a);
+}
+
 // RFC 5782 test points: 127.0.0.2 must be listed, 127.0.0.1 must not. Empty: the list is alive.
-std::optional<Finding> dnsbl_health(const Dnsbl& list, const AnswerCache& cache) {
+// A list whose test point fails while another list's answers is dead (its servers are gone); when
+// every list fails, the resolver is the suspect and the results are unknown.
+std::optional<Finding> dnsbl_health(const Dnsbl& list, const AnswerCache& cache, bool another_list_answers) {
   std::string positive = "2.0.0.127." + list.zone, negative = "1.0.0.127." + list.zone;
   const dns::Answer* p = find(cache, positive, RecordType::a);
   const dns::Answer* n = find(cache, negative, RecordType::a);
   std::vector<std::string> evidence = {describe(positive, RecordType::a, p), describe(negative, RecordType::a, n)};
   if (!p || dns::lookup_failed(p->outcome)) {
+    if (another_list_answers) {
+      return make("D1", Severity::warn, list.zone, "dead blocklist: no answer for its test point, other lists answer",
+                  evidence, "remove " + list.zone + " from the DNS blocklists Exim queries");
+    }
     return make("D1", Severity::inconclusive, list.zone, "blocklist did not answer its test point: results unknown",
                 evidence, "check the resolver; a list that never answers should be removed");
   }
@@ -157,8 +167,15 @@ std::vector<DnsKey> dnsbl_lookups(const DnsAuditInput& input) {
 }
 
 void dnsbl_findings(const DnsAuditInput& input, const AnswerCache& cache, std::vector<Finding>& out) {
+  int answering = 0;
   for (const auto& list : input.dnsbls) {
-    if (auto unhealthy = dnsbl_health(list, cache)) {
+    const dns::Answer* a = test_point(list, cache);
+    if (a && !dns::lookup_failed(a->outcome)) ++answering;
+  }
+  for (const auto& list : input.dnsbls) {
+    const dns::Answer* own = test_point(list, cache);
+    bool others = answering > (own && !dns::lookup_failed(own->outcome) ? 1 : 0);
+    if (auto unhealthy = dnsbl_health(list, cache, others)) {
       out.push_back(*unhealthy);
       continue;  // a dead or refusing list says nothing about our IPs
     }
