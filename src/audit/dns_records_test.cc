@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
+#include "audit/dns_inputs.h"
 #include "audit/dns_message.h"
 #include "audit/dns_spf.h"
 
@@ -95,6 +99,34 @@ TEST(DnsMessage, TxtIsCappedAcrossRecords) {
   EXPECT_TRUE(out.capped);
   ASSERT_TRUE(dns::parse_answer(q + rr, dns::RecordType::txt, out));
   EXPECT_EQ(out.records, std::vector<std::string>{"abcdef"});
+}
+
+TEST(CpanelDnsInput, ReadsDomainsIpsHeloAndKeys) {
+  EXPECT_EQ(parse_colon_map("# c\nA.example: 192.0.2.1\n*: 192.0.2.9\nbad line\nA.example: 192.0.2.2\n"),
+            (std::map<std::string, std::string>{{"*", "192.0.2.9"}, {"a.example", "192.0.2.1"}}));
+  namespace fs = std::filesystem;
+  fs::path root = fs::temp_directory_path() / ("sw-cpanel-input-" + std::to_string(getpid()));
+  fs::create_directories(root / "etc");
+  fs::create_directories(root / "var/cpanel/domain_keys/private");
+  std::ofstream(root / "var/cpanel/mainip") << "203.0.113.25";
+  std::ofstream(root / "etc/localdomains") << "Shop.example\nblog.example\n";
+  std::ofstream(root / "etc/mailips") << "blog.example: 203.0.113.26\n";
+  std::ofstream(root / "etc/mailhelo") << "*: server.hosting.example\n";
+  std::ofstream(root / "var/cpanel/domain_keys/private/shop.example") << "key";
+  std::vector<std::string> problems;
+  DnsAuditInput input = cpanel_dns_input(root.string(), problems);
+  EXPECT_TRUE(problems.empty());
+  EXPECT_EQ(input.outbound_ips, (std::vector<std::string>{"203.0.113.25", "203.0.113.26"}));
+  EXPECT_EQ(input.helo_name, "server.hosting.example");
+  ASSERT_EQ(input.domains.size(), 2u);
+  EXPECT_EQ(input.domains[0].name, "shop.example");
+  EXPECT_EQ(input.domains[0].dkim_selector, "default");
+  EXPECT_EQ(input.domains[1].sending_ip, "203.0.113.26");
+  EXPECT_TRUE(input.domains[1].dkim_selector.empty());
+  fs::remove(root / "etc/localdomains");
+  cpanel_dns_input(root.string(), problems);
+  EXPECT_EQ(problems.size(), 1u);
+  fs::remove_all(root);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "audit/dns_inputs.h"
 #include "audit/dns_records.h"
 #include "audit/dns_spf.h"
 
@@ -13,6 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sw::audit::parse_dmarc(text, &error);
   sw::audit::parse_dkim_key(text, &error);
   sw::audit::base64_decode(text);
+  sw::audit::parse_colon_map(text);  // /etc/mailips, /etc/mailhelo
   sw::audit::SpfQuery query{"example.com", "192.0.2.1", "a.b@example.com", "helo.example"};
   sw::audit::expand_spf_macros(text, query, "example.com");
   return 0;
