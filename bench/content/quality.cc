@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <random>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -52,7 +54,42 @@ void assign_folds(std::vector<Message>& messages, int k) {
 struct Run {
   std::vector<Scored> scored;
   std::vector<std::string> names;
+  std::vector<std::string> explanations;  // the strongest features of each misclassified message
 };
+
+// Hashed-feature logistic regression trained online (one SGD step per message, `epochs` passes).
+Run cross_validate_lr(const std::vector<Message>& messages, int k, double rate, int epochs) {
+  Run run;
+  constexpr std::size_t kBits = 22;
+  for (int fold = 0; fold < k; ++fold) {
+    std::vector<float> w(std::size_t(1) << kBits, 0.0f);
+    auto margin = [&](const Message& m) {
+      double z = 0;
+      for (const Token& t : m.tokens.tokens()) z += w[t.hash >> (64 - kBits)];
+      return z;
+    };
+    std::vector<const Message*> order;
+    for (const Message& m : messages) order.push_back(&m);
+    std::mt19937 shuffle_rng(42);
+    std::shuffle(order.begin(), order.end(), shuffle_rng);
+    for (int e = 0; e < epochs; ++e)
+      for (const Message* mp : order) {
+        const Message& m = *mp;
+        if (m.fold == fold) continue;
+        double p = 1 / (1 + std::exp(-margin(m)));
+        double g = rate * ((m.source.spam ? 1.0 : 0.0) - p);
+        for (const Token& t : m.tokens.tokens()) w[t.hash >> (64 - kBits)] += float(g);
+      }
+    for (const Message& m : messages)
+      if (m.fold == fold) {
+        double p = 1 / (1 + std::exp(-margin(m)));
+        run.scored.push_back({m.source.spam, 10 * p});
+        run.names.push_back(m.listed);
+        run.explanations.push_back("");
+      }
+  }
+  return run;
+}
 
 Run cross_validate(const std::vector<Message>& messages, int k, const ModelParams& params) {
   Run run;
@@ -62,8 +99,13 @@ Run cross_validate(const std::vector<Message>& messages, int k, const ModelParam
       if (m.fold != fold) model.learn(m.tokens, m.source.spam, +1);
     for (const Message& m : messages)
       if (m.fold == fold) {
-        run.scored.push_back({m.source.spam, model.score(m.tokens, 0).score});
+        ModelScore s = model.score(m.tokens, 8);
+        run.scored.push_back({m.source.spam, s.score});
         run.names.push_back(m.listed);
+        std::string why;
+        if (m.source.spam != (s.score >= 5.0))
+          for (const Reason& r : s.reasons) why += "    " + r.name + " " + std::to_string(r.weight) + "\n";
+        run.explanations.push_back(why);
       }
   }
   return run;
@@ -132,6 +174,16 @@ int main(int argc, char** argv) {
   for (Message& m : messages) m.tokens = tokenize(parse_message(std::string_view(m.raw).substr(0, 512 * 1024)));
   double parse_us = 1e6 * (cpu_seconds() - t0) / double(messages.size());
 
+  if (getenv("LR")) {
+    for (double rate : {0.01, 0.03, 0.1, 0.3})
+      for (int epochs : {1, 3, 10}) {
+        Quality q = measure_quality(cross_validate_lr(messages, k, rate, epochs).scored, 5.0);
+        char label[80];
+        std::snprintf(label, sizeof label, "lr rate=%.3f epochs=%d", rate, epochs);
+        print_quality(label, q);
+      }
+    return 0;
+  }
   if (sweep) {
     for (double strength : {0.1, 0.2, 0.35, 0.5, 1.0})
       for (double dev : {0.0, 0.05, 0.1, 0.2, 0.3})
@@ -153,7 +205,9 @@ int main(int argc, char** argv) {
   if (show_errors) {
     for (std::size_t i = 0; i < run.scored.size(); ++i) {
       const Scored& s = run.scored[i];
-      if (s.spam != (s.score >= 5.0)) std::printf("  %s %s %.3f\n", s.spam ? "FN" : "FP", run.names[i].c_str(), s.score);
+      if (s.spam != (s.score >= 5.0))
+        std::printf("  %s %s %.3f\n%s", s.spam ? "FN" : "FP", run.names[i].c_str(), s.score,
+                    run.explanations[i].c_str());
     }
   }
 
@@ -170,9 +224,10 @@ int main(int argc, char** argv) {
   double scan_us = 1e6 * (cpu_seconds() - scan_start) / double(messages.size());
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
-  std::printf("train on all %zu: %.2f s wall, %.2f s CPU; scan %.0f us CPU/msg (parse+tokenize %.0f us); "
-              "max RSS %ld MB\n",
-              messages.size(), train_wall, train_cpu, scan_us, parse_us, u.ru_maxrss / 1024);
+  std::printf(
+      "train on all %zu: %.2f s wall, %.2f s CPU; scan %.0f us CPU/msg (parse+tokenize %.0f us); "
+      "max RSS %ld MB\n",
+      messages.size(), train_wall, train_cpu, scan_us, parse_us, u.ru_maxrss / 1024);
   (void)flagged;
   return 0;
 }

@@ -25,8 +25,8 @@ struct Scored {
 struct Quality {
   std::size_t ham = 0, spam = 0;
   std::size_t false_positives = 0, false_negatives = 0;  // at the threshold
-  double auc = 0;                // ties count one half
-  double fn_rate_at_fp_01 = 0;   // FN rate at the best cut that marks at most 0.1% of ham as spam
+  double auc = 0;                                        // ties count one half
+  double fn_rate_at_fp_01 = 0;  // FN rate at the best cut that marks at most 0.1% of ham as spam
   double fp_rate() const { return ham ? double(false_positives) / double(ham) : 0; }
   double fn_rate() const { return spam ? double(false_negatives) / double(spam) : 0; }
 };

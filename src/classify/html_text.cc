@@ -37,7 +37,9 @@ void append_entity(std::string_view entity, std::string* out) {
     unsigned long code = 0;
     bool hex = entity[1] == 'x' || entity[1] == 'X';
     for (char c : entity.substr(hex ? 2 : 1)) {
-      int digit = is_digit(c) ? c - '0' : (hex && is_alnum(c) && ascii_lower(c) <= 'f') ? ascii_lower(c) - 'a' + 10 : -1;
+      int digit = is_digit(c)                                     ? c - '0'
+                  : (hex && is_alnum(c) && ascii_lower(c) <= 'f') ? ascii_lower(c) - 'a' + 10
+                                                                  : -1;
       if (digit < 0 || code > 0x10FFFF) return;
       code = code * (hex ? 16 : 10) + unsigned(digit);
     }
@@ -53,11 +55,13 @@ void append_entity(std::string_view entity, std::string* out) {
 
 // The value of attribute `name` inside a tag's text ("a href=\"...\" ..."), or "".
 std::string_view attribute(std::string_view tag, std::string_view name) {
-  for (size_t pos = 0; (pos = [&] {
-         for (size_t i = pos; i + name.size() < tag.size(); ++i)
-           if (iequals(tag.substr(i, name.size()), name) && (i == 0 || !is_alnum(tag[i - 1]))) return i;
-         return std::string_view::npos;
-       }()) != std::string_view::npos;
+  for (size_t pos = 0; (pos =
+                            [&] {
+                              for (size_t i = pos; i + name.size() < tag.size(); ++i)
+                                if (iequals(tag.substr(i, name.size()), name) && (i == 0 || !is_alnum(tag[i - 1])))
+                                  return i;
+                              return std::string_view::npos;
+                            }()) != std::string_view::npos;
        pos += name.size()) {
     size_t i = pos + name.size();
     while (i < tag.size() && tag[i] == ' ') ++i;
@@ -93,7 +97,7 @@ void collect_url_domains(std::string_view text, std::vector<std::string>* domain
 std::string html_to_text(std::string_view html, ParsedMessage* message) {
   std::string out;
   out.reserve(html.size() / 2);
-  std::string link_host;   // host of the <a href> we are inside, if any
+  std::string link_host;    // host of the <a href> we are inside, if any
   size_t link_text_at = 0;  // where its text starts in `out`
   for (size_t i = 0; i < html.size();) {
     char c = html[i];
@@ -126,7 +130,8 @@ std::string html_to_text(std::string_view html, ParsedMessage* message) {
     if (!closing && (name == "script" || name == "style")) {
       std::string close = "</" + name;
       size_t skip = i;
-      while (skip < html.size() && !(skip + close.size() <= html.size() && iequals(html.substr(skip, close.size()), close)))
+      while (skip < html.size() &&
+             !(skip + close.size() <= html.size() && iequals(html.substr(skip, close.size()), close)))
         skip = std::min(html.find('<', skip + 1), html.size());
       i = skip;
       continue;

@@ -21,15 +21,15 @@ struct HeaderField {
 };
 
 struct ParsedMessage {
-  std::vector<HeaderField> headers;  // top-level message headers, in order
-  std::string text;                  // plain text of every text part (HTML reduced), joined by '\n'
+  std::vector<HeaderField> headers;      // top-level message headers, in order
+  std::string text;                      // plain text of every text part (HTML reduced), joined by '\n'
   std::vector<std::string> url_domains;  // lower case host names from text and HTML links
   // Structural facts the tokenizer turns into features.
   std::size_t parts = 0, text_parts = 0, html_parts = 0, attachments = 0, images = 0;
   std::size_t links = 0, link_text_domain_mismatch = 0;
-  bool html_only = false;      // HTML text with no plain-text alternative
-  bool bad_charset = false;    // a charset label that iconv does not know (decoded as Latin-1)
-  bool truncated = false;      // the part or depth caps cut something
+  bool html_only = false;                     // HTML text with no plain-text alternative
+  bool bad_charset = false;                   // a charset label that iconv does not know (decoded as Latin-1)
+  bool truncated = false;                     // the part or depth caps cut something
   std::vector<std::string> attachment_types;  // "application/zip", ...
   std::vector<std::string> charsets;          // lower case, as labelled
 };

@@ -14,11 +14,11 @@
 namespace sw::classify {
 
 struct ModelParams {
-  double strength = 0.35;      // Robinson's s: weight of the neutral prior against a feature's evidence
-  double prior = 0.5;          // Robinson's x: a never-seen feature's probability
-  double min_deviation = 0.1;  // features with |f - 0.5| below this are left out
+  double strength = 0.35;          // Robinson's s: weight of the neutral prior against a feature's evidence
+  double prior = 0.5;              // Robinson's x: a never-seen feature's probability
+  double min_deviation = 0.1;      // features with |f - 0.5| below this are left out
   std::size_t max_features = 200;  // the strongest this many are combined
-  double cut = 0.5;            // combined indicator mapped to the 5.0 score threshold
+  double cut = 0.5;                // combined indicator mapped to the 5.0 score threshold
 };
 
 struct TokenCounts {

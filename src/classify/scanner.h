@@ -14,9 +14,9 @@
 namespace sw::classify {
 
 struct ScannerOptions {
-  double threshold = 5.0;                   // Verdict.threshold; spam when score >= threshold
+  double threshold = 5.0;                      // Verdict.threshold; spam when score >= threshold
   std::size_t max_message_bytes = 512 * 1024;  // like spamc: the rest of a bigger message is skipped
-  std::size_t max_reasons = 6;              // Verdict.reasons kept, strongest first
+  std::size_t max_reasons = 6;                 // Verdict.reasons kept, strongest first
 };
 
 class Model;

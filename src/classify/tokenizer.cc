@@ -9,7 +9,9 @@ namespace {
 
 // Letters (any non-ASCII byte: UTF-8 letters of every script), digits and a few joiners that
 // belong inside words ("don't", "e-mail", "$50", "3.5").
-bool word_byte(unsigned char c) { return c >= 0x80 || is_alnum(char(c)) || c == '$' || c == '\'' || c == '-' || c == '.'; }
+bool word_byte(unsigned char c) {
+  return c >= 0x80 || is_alnum(char(c)) || c == '$' || c == '\'' || c == '-' || c == '.';
+}
 bool joiner(char c) { return c == '\'' || c == '-' || c == '.'; }
 
 // Calls emit(word) for each lower-cased word of `text`.
@@ -33,10 +35,28 @@ void for_each_word(std::string_view text, const TokenizerLimits& limits, Emit&& 
   }
 }
 
-const char* kNamedHeaders[] = {"subject", "from", "to", "cc", "reply-to", "return-path", "received", "message-id",
-                               "content-type", "x-mailer", "user-agent", "list-id", "list-unsubscribe", "precedence",
-                               "sender", "errors-to", "organization", "x-priority", "x-msmail-priority",
-                               "content-transfer-encoding", "mime-version", "date", "x-originating-ip"};
+const char* kNamedHeaders[] = {"subject",
+                               "from",
+                               "to",
+                               "cc",
+                               "reply-to",
+                               "return-path",
+                               "received",
+                               "message-id",
+                               "content-type",
+                               "x-mailer",
+                               "user-agent",
+                               "list-id",
+                               "list-unsubscribe",
+                               "precedence",
+                               "sender",
+                               "errors-to",
+                               "organization",
+                               "x-priority",
+                               "x-msmail-priority",
+                               "content-transfer-encoding",
+                               "mime-version",
+                               "x-originating-ip"};
 
 bool named_header(std::string_view name) {
   for (const char* known : kNamedHeaders)
@@ -59,6 +79,8 @@ class Builder {
   // Words of a header under its name; the subject also gives word pairs.
   void header(const HeaderField& field) {
     add("hdr:", field.name);
+    // A date's words say when the corpus was collected, not what the mail is.
+    if (field.name == "date") return;
     std::string prefix = (named_header(field.name) ? field.name : std::string("x-other")) + ":";
     bool pairs = field.name == "subject";
     std::string previous;
@@ -179,8 +201,9 @@ void TokenSet::add(std::string_view name) {
 
 void TokenSet::finish() {
   std::sort(tokens_.begin(), tokens_.end(), [](const Token& a, const Token& b) { return a.hash < b.hash; });
-  tokens_.erase(std::unique(tokens_.begin(), tokens_.end(), [](const Token& a, const Token& b) { return a.hash == b.hash; }),
-                tokens_.end());
+  tokens_.erase(
+      std::unique(tokens_.begin(), tokens_.end(), [](const Token& a, const Token& b) { return a.hash == b.hash; }),
+      tokens_.end());
 }
 
 TokenSet tokenize(const ParsedMessage& message, const TokenizerLimits& limits) {

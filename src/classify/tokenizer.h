@@ -13,7 +13,7 @@ namespace sw::classify {
 
 struct Token {
   uint64_t hash;
-  uint32_t name_at;   // offset of its name in TokenSet::names
+  uint32_t name_at;  // offset of its name in TokenSet::names
   uint32_t name_size;
 };
 
@@ -33,8 +33,8 @@ class TokenSet {
 uint64_t token_hash(std::string_view name);
 
 struct TokenizerLimits {
-  std::size_t max_tokens = 6000;       // features per message, the rest ignored
-  std::size_t max_word_bytes = 40;     // longer "words" (base64 runs, hashes) become one shape token
+  std::size_t max_tokens = 6000;    // features per message, the rest ignored
+  std::size_t max_word_bytes = 40;  // longer "words" (base64 runs, hashes) become one shape token
 };
 
 TokenSet tokenize(const ParsedMessage& message, const TokenizerLimits& limits = {});
