@@ -202,6 +202,12 @@ int main(int argc, char** argv) {
   Quality q = measure_quality(run.scored, 5.0);
   std::printf("content model, %d folds of %zu messages (%zu ham, %zu spam)\n", k, messages.size(), q.ham, q.spam);
   print_quality("at threshold 5.0", q);
+  // Where else the threshold could sit, from the same scores (the calibration's evidence).
+  for (double t : {3.0, 4.0, 6.0, 7.0, 8.0, 9.0, 9.5, 9.9}) {
+    char label[40];
+    std::snprintf(label, sizeof label, "at threshold %.1f", t);
+    print_quality(label, measure_quality(run.scored, t));
+  }
   if (show_errors) {
     for (std::size_t i = 0; i < run.scored.size(); ++i) {
       const Scored& s = run.scored[i];
