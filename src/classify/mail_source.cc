@@ -9,6 +9,20 @@
 
 namespace sw::classify {
 
+namespace {
+// Whether the line after the one starting at `from` looks like "Name: value".
+bool next_line_is_header(std::string_view text, size_t from) {
+  size_t eol = text.find('\n', from);
+  if (eol == std::string_view::npos) return false;
+  std::string_view next = text.substr(eol + 1, 200);
+  size_t colon = next.find(':');
+  if (colon == 0 || colon == std::string_view::npos) return false;
+  for (char c : next.substr(0, colon))
+    if (c <= ' ' || c > '~') return false;
+  return true;
+}
+}  // namespace
+
 void split_mbox(std::string_view text, const std::function<void(std::string_view)>& message) {
   if (!text.starts_with("From ")) {
     if (!text.empty()) message(text);
@@ -16,6 +30,7 @@ void split_mbox(std::string_view text, const std::function<void(std::string_view
   }
   size_t start = 0;
   for (size_t at = text.find("\n\nFrom ", 0); at != std::string_view::npos; at = text.find("\n\nFrom ", at + 1)) {
+    if (!next_line_is_header(text, at + 2)) continue;  // an unescaped "From " in a body
     message(text.substr(start, at + 1 - start));
     start = at + 2;
   }

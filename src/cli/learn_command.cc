@@ -103,12 +103,14 @@ int run_scan(const LearnArgs& a) {
 
 void add_learn_commands(CLI::App& app, int* result) {
   auto args = std::make_shared<LearnArgs>();
-  CLI::App* learn = app.add_subcommand("learn", "train the content filter on sorted mail (files, directories, "
-                                                "mbox, maildir)");
+  CLI::App* learn = app.add_subcommand("learn",
+                                       "train the content filter on sorted mail (files, directories, "
+                                       "mbox, maildir)");
   learn->add_flag("--spam", args->spam, "the mail given is spam");
   learn->add_flag("--ham", args->ham, "the mail given is wanted mail");
   learn->add_flag("--forget", args->forget, "undo an earlier learn of the same mail with the same label");
-  learn->add_option("--state-dir", args->state_dir, "state directory holding content-model.bin (default /var/lib/spamwarden)");
+  learn->add_option("--state-dir", args->state_dir,
+                    "state directory holding content-model.bin (default /var/lib/spamwarden)");
   learn->add_option("paths", args->paths, "message files, directories, mbox files")->required();
   learn->callback([=] { *result = run_learn(*args); });
 
