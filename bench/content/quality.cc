@@ -2,7 +2,8 @@
 // half's train.txt), and the figures bench/content/quality.sh reports: FP and FN at the
 // threshold, AUC, FN at FP <= 0.1%, training time, CPU per scanned message.
 //
-//   content_quality --list train.txt --base DIR [--folds 2] [--write-folds DIR] [--sweep]
+//   content_quality --list train.txt --base DIR [--folds 2] [--write-folds DIR] [--errors]
+//                   [--sweep | --lr-sweep | --mix-sweep]   (parameter and alternative-model sweeps)
 //
 // Folds are stratified and deterministic: within each label/subset directory, the i-th listed
 // message goes to fold i % k. --write-folds writes them as fold<i>.txt ("<label>\t<path>").
@@ -122,7 +123,7 @@ void print_quality(const char* label, const Quality& q) {
 int main(int argc, char** argv) {
   std::string list, base, folds_dir;
   int k = 2;
-  bool sweep = false, show_errors = false;
+  bool sweep = false, show_errors = false, lr_sweep = false, mix_sweep = false;
   ModelParams params;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -133,11 +134,15 @@ int main(int argc, char** argv) {
     else if (a == "--write-folds") folds_dir = value();
     else if (a == "--sweep") sweep = true;
     else if (a == "--errors") show_errors = true;
+    else if (a == "--lr-sweep") lr_sweep = true;    // the logistic-regression alternative
+    else if (a == "--mix-sweep") mix_sweep = true;  // chi-square and logistic regression averaged
     else if (a == "--strength") params.strength = std::atof(value().c_str());
     else if (a == "--min-dev") params.min_deviation = std::atof(value().c_str());
     else if (a == "--max-features") params.max_features = std::size_t(std::atoi(value().c_str()));
     else {
-      std::fprintf(stderr, "usage: %s --list FILE --base DIR [--folds K] [--write-folds DIR] [--sweep] [--errors]\n",
+      std::fprintf(stderr,
+                   "usage: %s --list FILE --base DIR [--folds K] [--write-folds DIR] [--sweep|--lr-sweep|--mix-sweep] "
+                   "[--errors]\n",
                    argv[0]);
       return 2;
     }
@@ -174,7 +179,23 @@ int main(int argc, char** argv) {
   for (Message& m : messages) m.tokens = tokenize(parse_message(std::string_view(m.raw).substr(0, 512 * 1024)));
   double parse_us = 1e6 * (cpu_seconds() - t0) / double(messages.size());
 
-  if (getenv("LR")) {
+  if (mix_sweep) {
+    Run nb = cross_validate(messages, k, params);
+    for (double rate : {0.02, 0.03, 0.05})
+      for (int epochs : {1, 2}) {
+        Run lr = cross_validate_lr(messages, k, rate, epochs);
+        for (double w : {0.3, 0.5, 0.7}) {
+          std::vector<Scored> mixed;
+          for (std::size_t i = 0; i < nb.scored.size(); ++i)
+            mixed.push_back({nb.scored[i].spam, w * nb.scored[i].score + (1 - w) * lr.scored[i].score});
+          char label[80];
+          std::snprintf(label, sizeof label, "mix rate=%.2f ep=%d w_nb=%.1f", rate, epochs, w);
+          print_quality(label, measure_quality(mixed, 5.0));
+        }
+      }
+    return 0;
+  }
+  if (lr_sweep) {
     for (double rate : {0.01, 0.03, 0.1, 0.3})
       for (int epochs : {1, 3, 10}) {
         Quality q = measure_quality(cross_validate_lr(messages, k, rate, epochs).scored, 5.0);
