@@ -2,7 +2,9 @@
 // hostile input: every case must finish in bounded time with bounded output.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <fstream>
 #include <sstream>
 
@@ -77,13 +79,18 @@ TEST(MimeOnCorpus, AttachmentIsCountedNotReadAsText) {
 }
 
 TEST(MimeOnCorpus, HeadersAreDecodedAndTheMboxEnvelopeSkipped) {
-  std::string raw = "From someone Mon Jan  1 00:00:00 2002\nSubject: =?iso-8859-1?q?Gr=FC=DFe?= aus Wien\n"
-                    "From: a@example.org\n\nhello\n";
+  std::string raw =
+      "From someone Mon Jan  1 00:00:00 2002\nSubject: =?iso-8859-1?q?Gr=FC=DFe?= aus Wien\n"
+      "From: a@example.org\n\nhello\n";
   ParsedMessage m = parse_message(raw);
   ASSERT_GE(m.headers.size(), 1u);
   EXPECT_EQ(m.headers[0].name, "subject");
-  EXPECT_EQ(m.headers[0].value, "Gr\xC3\xBC\xC3\x9F" "e aus Wien");
-  EXPECT_TRUE(has_token(tokenize(m), "subject:gr\xC3\xBC\xC3\x9F" "e"));
+  EXPECT_EQ(m.headers[0].value,
+            "Gr\xC3\xBC\xC3\x9F"
+            "e aus Wien");
+  EXPECT_TRUE(has_token(tokenize(m),
+                        "subject:gr\xC3\xBC\xC3\x9F"
+                        "e"));
 }
 
 TEST(MimeBounds, InvalidCharsetIsReadAsLatin1AndFlagged) {
@@ -103,8 +110,9 @@ TEST(MimeBounds, NulBytesAndInvalidUtf8GiveValidText) {
 }
 
 TEST(MimeBounds, TruncatedMultipartStillYieldsItsText) {
-  std::string raw = "Content-Type: multipart/alternative; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\n"
-                    "visible words here\n--b\nContent-Type: text/html\nContent-Transfer-Encoding: base64\n\nPGh0bWw+";
+  std::string raw =
+      "Content-Type: multipart/alternative; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\n"
+      "visible words here\n--b\nContent-Type: text/html\nContent-Transfer-Encoding: base64\n\nPGh0bWw+";
   ParsedMessage m = parse_message(raw);
   EXPECT_NE(m.text.find("visible words here"), std::string::npos);
 }
@@ -131,7 +139,8 @@ TEST(MimeBounds, DeepNestingStopsAtTheDepthCap) {
 }
 
 TEST(MimeBounds, MegabyteHeaderLineIsBounded) {
-  std::string raw = "Subject: " + std::string(1 << 20, 'A') + "\nX-Long: " + std::string(1 << 20, 'b') + " end\n\nbody\n";
+  std::string raw =
+      "Subject: " + std::string(1 << 20, 'A') + "\nX-Long: " + std::string(1 << 20, 'b') + " end\n\nbody\n";
   auto start = std::chrono::steady_clock::now();
   ParsedMessage m = parse_message(raw);
   TokenSet t = tokenize(m);
@@ -204,6 +213,33 @@ TEST(Scanner, CorruptModelIsAnErrorNotAnEmptyModel) {
   EXPECT_NE(error.find("corrupt"), std::string::npos) << error;
   std::ofstream(file, std::ios::trunc) << "SWCMODEL";
   EXPECT_FALSE(Scanner::open(dir.path, {}, &error));
+}
+
+TEST(Scanner, ScansWhileAnotherThreadLearns) {
+  auto scanner = Scanner::in_memory();
+  std::string spam = testdata("attachment_spam.eml"), ham = testdata("plain_ham.eml");
+  std::atomic<bool> done{false};
+  std::thread learner([&] {
+    for (int i = 0; i < 200; ++i) scanner->learn(i % 2 ? spam : ham, i % 2 == 1);
+    done = true;
+  });
+  std::vector<std::thread> scanners;
+  std::atomic<int> scans{0};
+  for (int t = 0; t < 3; ++t)
+    scanners.emplace_back([&] {
+      do {
+        Verdict v = scanner->scan(spam);
+        EXPECT_GE(v.score, 0.0);
+        EXPECT_LE(v.score, 10.0);
+        ++scans;
+      } while (!done);
+    });
+  learner.join();
+  for (std::thread& t : scanners) t.join();
+  EXPECT_EQ(scanner->spam_learned(), 100u);
+  EXPECT_EQ(scanner->ham_learned(), 100u);
+  EXPECT_TRUE(scanner->scan(spam).is_spam);
+  EXPECT_GT(scans.load(), 0);
 }
 
 TEST(MailSource, MboxIsSplitAtFromLinesAfterABlankLine) {
