@@ -208,6 +208,7 @@ void TokenSet::finish() {
 
 TokenSet tokenize(const ParsedMessage& message, const TokenizerLimits& limits) {
   TokenSet set;
+  set.reserve(std::min(limits.max_tokens, message.text.size() / 3 + 256), message.text.size() * 2 + 4096);
   Builder builder(&set, limits);
   rules(message, builder);
   structure(message, builder);

@@ -20,6 +20,10 @@ struct Token {
 class TokenSet {
  public:
   void add(std::string_view name);
+  void reserve(std::size_t tokens, std::size_t name_bytes) {
+    tokens_.reserve(tokens);
+    names_.reserve(name_bytes);
+  }
   // Sorts by hash and drops repeats: each feature counts once per message.
   void finish();
   const std::vector<Token>& tokens() const { return tokens_; }
