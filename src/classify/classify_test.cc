@@ -102,7 +102,8 @@ TEST(MimeBounds, InvalidCharsetIsReadAsLatin1AndFlagged) {
 }
 
 TEST(MimeBounds, NulBytesAndInvalidUtf8GiveValidText) {
-  std::string raw("Subject: a\0b\n\nbody \0\0 \xFF\xFE text\n", 33);
+  static const char kBytes[] = "Subject: a\0b\n\nbody \0\0 \xFF\xFE text\n";
+  std::string raw(kBytes, sizeof kBytes - 1);
   ParsedMessage m = parse_message(raw);
   EXPECT_TRUE(valid_utf8(m.text));
   for (const HeaderField& h : m.headers) EXPECT_TRUE(valid_utf8(h.value));
