@@ -158,8 +158,8 @@ TEST(ScannerBounds, FiftyMegabyteMessageIsCutAtTheSizeCap) {
   auto start = std::chrono::steady_clock::now();
   scanner->learn(raw, true);
   Verdict v = scanner->scan(raw);
-  // The whole 50 MB would take seconds; the first 512 KB take milliseconds.
-  EXPECT_LT(seconds_since(start), 3.0);
+  // The whole 50 MB takes about 2.8 s here (release build); the first 512 KB a few milliseconds.
+  EXPECT_LT(seconds_since(start), 1.0);
   EXPECT_EQ(v.threshold, 5.0);
 }
 
