@@ -159,7 +159,7 @@ TEST(ScannerBounds, FiftyMegabyteMessageIsCutAtTheSizeCap) {
   scanner->learn(raw, true);
   Verdict v = scanner->scan(raw);
   // The whole 50 MB takes about 2.8 s here (release build); the first 512 KB a few milliseconds.
-  EXPECT_LT(seconds_since(start), 1.0);
+  EXPECT_LT(seconds_since(start), 2.0);  // room for a sanitizer build
   EXPECT_EQ(v.threshold, 5.0);
 }
 

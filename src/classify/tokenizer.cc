@@ -14,11 +14,11 @@ bool word_byte(unsigned char c) {
 }
 bool joiner(char c) { return c == '\'' || c == '-' || c == '.'; }
 
-// Calls emit(word) for each lower-cased word of `text`.
-template <class Emit>
-void for_each_word(std::string_view text, const TokenizerLimits& limits, Emit&& emit) {
+// Calls emit(word) for each lower-cased word of `text`, until stop() says the budget is spent.
+template <class Emit, class Stop>
+void for_each_word(std::string_view text, const TokenizerLimits& limits, Emit&& emit, Stop&& stop) {
   std::string word;
-  for (size_t i = 0; i < text.size();) {
+  for (size_t i = 0; i < text.size() && !stop();) {
     while (i < text.size() && !word_byte(static_cast<unsigned char>(text[i]))) ++i;
     size_t start = i;
     while (i < text.size() && word_byte(static_cast<unsigned char>(text[i]))) ++i;
@@ -68,6 +68,8 @@ class Builder {
  public:
   Builder(TokenSet* out, const TokenizerLimits& limits) : out_(*out), limits_(limits) {}
 
+  bool full() const { return count_ >= limits_.max_tokens; }
+
   void add(std::string_view prefix, std::string_view name) {
     if (count_ >= limits_.max_tokens) return;
     ++count_;
@@ -85,27 +87,33 @@ class Builder {
     bool pairs = field.name == "subject";
     std::string previous;
     size_t words = 0;
-    for_each_word(field.value, limits_, [&](std::string_view word) {
-      if (++words > 60) return;
-      add(prefix, word);
-      if (pairs && !previous.empty()) add(prefix, previous + " " + std::string(word));
-      previous.assign(word);
-    });
+    for_each_word(
+        field.value, limits_,
+        [&](std::string_view word) {
+          if (++words > 60) return;
+          add(prefix, word);
+          if (pairs && !previous.empty()) add(prefix, previous + " " + std::string(word));
+          previous.assign(word);
+        },
+        [&] { return full(); });
   }
 
   // Body words and each pair of neighbours (a sparse bigram: the phrase, not just its words).
   void body(std::string_view text) {
     std::string previous;
-    for_each_word(text, limits_, [&](std::string_view word) {
-      add("", word);
-      if (!previous.empty()) {
-        pair_ = previous;
-        pair_ += ' ';
-        pair_ += word;
-        add("", pair_);
-      }
-      previous.assign(word);
-    });
+    for_each_word(
+        text, limits_,
+        [&](std::string_view word) {
+          add("", word);
+          if (!previous.empty()) {
+            pair_ = previous;
+            pair_ += ' ';
+            pair_ += word;
+            add("", pair_);
+          }
+          previous.assign(word);
+        },
+        [&] { return full(); });
   }
 
  private:
