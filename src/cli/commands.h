@@ -83,5 +83,6 @@ void add_queue_command(CLI::App& app, int* result);
 void add_watch_commands(CLI::App& app, int* result);  // watch, holds, release, config check
 void add_audit_command(CLI::App& app, int* result);   // audit, audit check/fix/restore
 void add_serve_command(CLI::App& app, int* result);
+void add_learn_commands(CLI::App& app, int* result);  // learn, scan (the content filter)
 
 }  // namespace sw::cli

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   sw::cli::add_watch_commands(app, &result);
   sw::cli::add_audit_command(app, &result);
   sw::cli::add_serve_command(app, &result);
+  sw::cli::add_learn_commands(app, &result);
   std::string names;
   bool known = false;
   for (const CLI::App* sub : app.get_subcommands({})) {

@@ -1,0 +1,23 @@
+// Messages to learn from, wherever an admin keeps them: one message per file, a directory tree
+// (maildir cur/ and new/ included), or an mbox file holding many.
+#pragma once
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace sw::classify {
+
+// Splits an mbox into its messages: each starts at a "From " line at the start of the text or
+// after a blank line. A file without such lines is one message.
+void split_mbox(std::string_view text, const std::function<void(std::string_view)>& message);
+
+struct SourceCounts {
+  std::size_t files = 0, messages = 0, errors = 0;
+};
+
+// Calls message(text) for every message under `path`; calls error(path, why) for each file or
+// directory that cannot be read and goes on. Maildir tmp/ folders and dot-files are skipped.
+void for_each_message(const std::string& path, const std::function<void(std::string_view)>& message,
+                      const std::function<void(const std::string&, const std::string&)>& error, SourceCounts* counts);
+
+}  // namespace sw::classify

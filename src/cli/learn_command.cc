@@ -1,0 +1,127 @@
+// `spamwarden learn` trains the content model on mail an admin has sorted; `spamwarden scan`
+// shows what the model makes of a message and why. Thin glue over sw::classify.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <iterator>
+#include <memory>
+
+#include "classify/mail_source.h"
+#include "classify/scanner.h"
+#include "cli/commands.h"
+#include "queue/quarantine.h"
+
+namespace sw::cli {
+namespace {
+
+struct LearnArgs {
+  bool spam = false, ham = false, forget = false;
+  std::string state_dir = queue::kDefaultStateDir;
+  std::vector<std::string> paths;
+  double threshold = 5.0;
+};
+
+std::unique_ptr<classify::Scanner> open_model(const LearnArgs& a, const char* command) {
+  std::string error;
+  classify::ScannerOptions options;
+  options.threshold = a.threshold;
+  auto scanner = classify::Scanner::open(a.state_dir, options, &error);
+  if (!scanner) fmt::print(stderr, "spamwarden {}: {}\n", command, error);
+  return scanner;
+}
+
+int run_learn(const LearnArgs& a) {
+  if (a.spam == a.ham) {
+    fmt::print(stderr, "spamwarden learn: say which the mail is: --spam or --ham\n");
+    return kUsage;
+  }
+  auto scanner = open_model(a, "learn");
+  if (!scanner) return kFailure;
+  classify::SourceCounts counts;
+  for (const std::string& path : a.paths)
+    classify::for_each_message(
+        path,
+        [&](std::string_view message) {
+          if (a.forget) scanner->unlearn(message, a.spam);
+          else scanner->learn(message, a.spam);
+        },
+        [](const std::string& where, const std::string& why) {
+          fmt::print(stderr, "spamwarden learn: {}: {} (skipped)\n", where, why);
+        },
+        &counts);
+  std::string error;
+  if (counts.messages > 0 && !scanner->save(&error)) {
+    fmt::print(stderr, "spamwarden learn: {}\n", error);
+    return kFailure;
+  }
+  fmt::print("{} {} {} message{} from {} file{}{}; the model now knows {} spam and {} ham\n",
+             a.forget ? "forgot" : "learned", counts.messages, a.spam ? "spam" : "ham", counts.messages == 1 ? "" : "s",
+             counts.files, counts.files == 1 ? "" : "s",
+             counts.errors ? fmt::format(", {} unreadable", counts.errors) : std::string(), scanner->spam_learned(),
+             scanner->ham_learned());
+  return counts.errors ? kUsage : kOk;
+}
+
+void print_verdict(const std::string& name, const classify::Verdict& v) {
+  fmt::print("{}: {} score {:.1f} / {:.1f}\n", name, v.is_spam ? "spam" : "ham", v.score, v.threshold);
+  for (const classify::Reason& r : v.reasons) fmt::print("  {:+6.2f}  {}\n", r.weight, r.name);
+}
+
+int run_scan(const LearnArgs& a) {
+  auto scanner = open_model(a, "scan");
+  if (!scanner) return kFailure;
+  if (scanner->spam_learned() == 0 || scanner->ham_learned() == 0)
+    fmt::print(stderr, "spamwarden scan: the model in {} has not learned both spam and ham yet (spamwarden learn)\n",
+               a.state_dir);
+  bool any_spam = false, unreadable = false;
+  for (const std::string& path : a.paths) {
+    if (path == "-") {
+      std::string text(std::istreambuf_iterator<char>(std::cin), {});
+      classify::Verdict v = scanner->scan(text);
+      any_spam |= v.is_spam;
+      print_verdict("-", v);
+      continue;
+    }
+    classify::SourceCounts counts;
+    classify::for_each_message(
+        path,
+        [&](std::string_view message) {
+          classify::Verdict v = scanner->scan(message);
+          any_spam |= v.is_spam;
+          print_verdict(path, v);
+        },
+        [&](const std::string& where, const std::string& why) {
+          fmt::print(stderr, "spamwarden scan: {}: {}\n", where, why);
+          unreadable = true;
+        },
+        &counts);
+  }
+  return unreadable ? kUsage : any_spam ? kFindings : kOk;
+}
+
+}  // namespace
+
+void add_learn_commands(CLI::App& app, int* result) {
+  auto args = std::make_shared<LearnArgs>();
+  CLI::App* learn = app.add_subcommand("learn",
+                                       "train the content filter on sorted mail (files, directories, "
+                                       "mbox, maildir)");
+  learn->add_flag("--spam", args->spam, "the mail given is spam");
+  learn->add_flag("--ham", args->ham, "the mail given is wanted mail");
+  learn->add_flag("--forget", args->forget, "undo an earlier learn of the same mail with the same label");
+  learn->add_option("--state-dir", args->state_dir,
+                    "state directory holding content-model.bin (default /var/lib/spamwarden)");
+  learn->add_option("paths", args->paths, "message files, directories, mbox files")->required();
+  learn->callback([=] { *result = run_learn(*args); });
+
+  auto scan_args = std::make_shared<LearnArgs>();
+  CLI::App* scan = app.add_subcommand("scan", "score messages with the content filter and show the strongest reasons");
+  scan->add_option("--state-dir", scan_args->state_dir,
+                   "state directory holding content-model.bin (default /var/lib/spamwarden)");
+  scan->add_option("--threshold", scan_args->threshold, "spam at this score or above")->check(kPositiveFactor);
+  scan->add_option("paths", scan_args->paths, "message files, directories, mbox files, or - for standard input")
+      ->required();
+  scan->callback([=] { *result = run_scan(*scan_args); });
+}
+
+}  // namespace sw::cli
