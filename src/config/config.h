@@ -25,6 +25,10 @@ struct Config {
   int poll_ms = 50;              // follower wait when idle
   detect::DetectorLimits limits = detect::default_limits();
   alert::AlertConfig alerts;
+  // [content]: mail removed by `queue remove --yes` / `release --remove` is taught as spam, mail
+  // released with `release --thaw` as ham, through the daemon's spamd listener (TELL).
+  bool learn_from_actions = false;
+  std::string content_spamd = "/run/spamwarden/spamd.sock";
 };
 
 struct ConfigError {

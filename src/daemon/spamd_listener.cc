@@ -96,8 +96,7 @@ std::unique_ptr<SpamdListener> SpamdListener::start(const std::string& address, 
       new SpamdListener(fd, port, is_unix ? address : "", factory, std::move(options)));
 }
 
-SpamdListener::SpamdListener(int fd, int port, std::string unix_path, SessionFactory& factory,
-                             ListenerOptions options)
+SpamdListener::SpamdListener(int fd, int port, std::string unix_path, SessionFactory& factory, ListenerOptions options)
     : listen_fd_(fd), port_(port), unix_path_(std::move(unix_path)), factory_(factory), options_(std::move(options)) {
   if (::pipe2(stop_pipe_, O_CLOEXEC) != 0) stop_pipe_[0] = stop_pipe_[1] = -1;
   acceptor_ = std::thread([this] { accept_loop(); });

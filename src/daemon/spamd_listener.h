@@ -16,8 +16,8 @@
 namespace sw::daemon {
 
 struct ListenerOptions {
-  int deadline_ms = 30'000;    // a connection's whole life: read, scan, write
-  int max_connections = 256;   // more at once are closed unanswered (Exim then fails open)
+  int deadline_ms = 30'000;   // a connection's whole life: read, scan, write
+  int max_connections = 256;  // more at once are closed unanswered (Exim then fails open)
   std::function<void(std::string_view line)> log;
 };
 

@@ -70,8 +70,13 @@ class SpamdSession : public Session {
       did_set = engine_->learn(request.message, request.message_class == "spam");
       if (!did_set) log("TELL: the message could not be learned");
     }
-    // Forgetting a learned message is not supported: no DidRemove, spamc reports it unchanged.
-    *out += spamd::encode_tell_reply(request, did_set, false);
+    // Forgetting needs the class the message was learned as; without it nothing is removed and
+    // spamc reports the message unchanged.
+    bool did_remove = false;
+    if ((request.remove_local || request.remove_remote) && engine_->forget && !request.message_class.empty()) {
+      did_remove = engine_->forget(request.message, request.message_class == "spam");
+    }
+    *out += spamd::encode_tell_reply(request, did_set, did_remove);
   }
 
   void log(std::string_view what) {

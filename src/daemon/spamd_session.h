@@ -18,6 +18,8 @@ struct SpamdEngine {
   std::function<classify::Verdict(std::string_view message)> scan;
   // TELL: learns the message as spam or ham; false when it could not. Empty: TELL is refused.
   std::function<bool(std::string_view message, bool spam)> learn;
+  // TELL with Remove (spamc -L forget, when it names the class): undoes one learn(). May be empty.
+  std::function<bool(std::string_view message, bool spam)> forget;
   // A line for the daemon's log (a refused request, a scanner failure); may be empty.
   std::function<void(std::string_view line)> log;
 };

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "base/temp_dir.h"
+#include "daemon/action_feedback.h"
 #include "daemon/spamd_listener.h"
 
 namespace sw::daemon {
@@ -137,7 +138,8 @@ TEST_F(SpamdSessionTest, SpamcReportNamesTheStrongestReasons) {
 
 TEST_F(SpamdSessionTest, SpamcProcessAddsTheStatusHeaders) {
   Command processed = run(spamc(""), spam_file_);
-  EXPECT_TRUE(processed.out.starts_with("X-Spam-Flag: YES\r\nX-Spam-Status: Yes, score=8.3 required=5.0")) << processed.out;
+  EXPECT_TRUE(processed.out.starts_with("X-Spam-Flag: YES\r\nX-Spam-Status: Yes, score=8.3 required=5.0"))
+      << processed.out;
   EXPECT_TRUE(processed.out.ends_with("Subject: offer\n\nBuy cheap pills now\n"));
 }
 
@@ -160,10 +162,11 @@ TEST_F(SpamdSessionTest, SpamcPing) {
 
 TEST_F(SpamdSessionTest, EximsRspamdRequestIsAnsweredWithoutHalfClose) {
   std::string message = "Subject: x\r\n\r\ncheap pills\r\n";
-  std::string reply = exchange(listener_->port(),
-                               "CHECK RSPAMC/1.3\r\nContent-length: " + std::to_string(message.size()) +
-                                   "\r\nQueue-Id: 1a\r\nFrom: <a@b>\r\nRecipient-Number: 1\r\nRcpt: <c@d>\r\n\r\n" + message,
-                               /*half_close=*/false);
+  std::string reply =
+      exchange(listener_->port(),
+               "CHECK RSPAMC/1.3\r\nContent-length: " + std::to_string(message.size()) +
+                   "\r\nQueue-Id: 1a\r\nFrom: <a@b>\r\nRecipient-Number: 1\r\nRcpt: <c@d>\r\n\r\n" + message,
+               /*half_close=*/false);
   EXPECT_TRUE(reply.starts_with("RSPAMD/1.3 0 EX_OK\r\nMetric: default; True; 8.34 / 5.00 / 15.00\r\n")) << reply;
 }
 
@@ -211,6 +214,35 @@ TEST_F(SpamdSessionTest, TellWithoutALearnerIsUnavailable) {
   std::string out;
   session->on_input("TELL SPAMC/1.5\r\nMessage-class: spam\r\nSet: local\r\nContent-length: 1\r\n\r\nx", &out);
   EXPECT_EQ(out, "SPAMD/1.1 69 EX_UNAVAILABLE\r\n");
+}
+
+TEST_F(SpamdSessionTest, RemovedMailIsTaughtAsSpamFromItsSpoolFiles) {
+  std::string header = std::string(SW_SOURCE_DIR) + "/src/spool/testdata/local-php.H";
+  std::string data = dir_.path + "/1xV9dx-0001XE-08-D";
+  std::ofstream(data) << "1xV9dx-0001XE-08-D\nBuy cheap pills now\n";
+  std::string message, error;
+  ASSERT_TRUE(read_spool_message(header, data, 512 * 1024, &message, &error)) << error;
+  EXPECT_NE(message.find("Subject: Cheap pills\n"), std::string::npos);
+  EXPECT_EQ(message.find("X-Remove-Me"), std::string::npos);  // a deleted header is not part of the message
+  EXPECT_TRUE(message.ends_with("\n\nBuy cheap pills now\n")) << message;
+
+  std::string address = "127.0.0.1:" + std::to_string(listener_->port());
+  FeedbackResult fed = teach_spool_files(address, {{header, data}, {header, dir_.path + "/missing-D"}}, true);
+  EXPECT_EQ(fed.learned, 1u);
+  ASSERT_EQ(fed.errors.size(), 1u);
+  EXPECT_NE(fed.errors[0].find("missing-D"), std::string::npos);
+  std::lock_guard lock(recorder_.mutex);
+  ASSERT_EQ(recorder_.learned.size(), 1u);
+  EXPECT_EQ(recorder_.learned[0].first, message);
+  EXPECT_TRUE(recorder_.learned[0].second);
+}
+
+TEST(SpamdFeedbackTest, DaemonDownStopsAfterTheFirstMessage) {
+  std::string file = std::string(SW_SOURCE_DIR) + "/src/spool/testdata/local-php.H";
+  FeedbackResult fed = teach_spool_files("127.0.0.1:1", {{file, file}, {file, file}}, false);
+  EXPECT_EQ(fed.learned, 0u);
+  ASSERT_EQ(fed.errors.size(), 1u);
+  EXPECT_TRUE(fed.errors[0].starts_with("cannot connect to the spamd listener 127.0.0.1:1")) << fed.errors[0];
 }
 
 TEST(SpamdListenerTest, UnixSocket) {

@@ -27,8 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (request.message.size() > limits.scan_bytes) __builtin_trap();
   if (state == RequestParser::State::kError && parser.error().empty()) __builtin_trap();
   if (state == RequestParser::State::kComplete) {
-    sw::proto::spamd::ScanResult result{.score = 6.5, .threshold = 5, .is_spam = true,
-                                        .symbols = {{std::string(request.message.substr(0, 80)), 1.0}}};
+    sw::proto::spamd::ScanResult result{
+        .score = 6.5, .threshold = 5, .is_spam = true, .symbols = {{std::string(request.message.substr(0, 80)), 1.0}}};
     std::string reply = sw::proto::spamd::encode_scan_reply(request, result);
     // The report goes into a header: a symbol taken from the message must not add a line.
     size_t header_end = reply.find("\r\n\r\n");

@@ -24,9 +24,10 @@ std::string_view trim(std::string_view s) {
 
 bool parse_command(std::string_view word, Command* command) {
   static constexpr std::pair<std::string_view, Command> kCommands[] = {
-      {"CHECK", Command::kCheck},     {"SYMBOLS", Command::kSymbols}, {"REPORT", Command::kReport},
-      {"REPORT_IFSPAM", Command::kReportIfSpam}, {"PROCESS", Command::kProcess},
-      {"HEADERS", Command::kHeaders}, {"PING", Command::kPing},       {"SKIP", Command::kSkip},
+      {"CHECK", Command::kCheck},     {"SYMBOLS", Command::kSymbols},
+      {"REPORT", Command::kReport},   {"REPORT_IFSPAM", Command::kReportIfSpam},
+      {"PROCESS", Command::kProcess}, {"HEADERS", Command::kHeaders},
+      {"PING", Command::kPing},       {"SKIP", Command::kSkip},
       {"TELL", Command::kTell}};
   for (const auto& [name, value] : kCommands) {
     if (word == name) {
@@ -102,8 +103,8 @@ RequestParser::State RequestParser::finish() {
   if (phase_ == Phase::kDone) return state_;
   if (phase_ == Phase::kBody && !request_.has_content_length) return complete();
   if (phase_ == Phase::kBody) {
-    return fail(ExitCode::kDataErr, fmt::format("client sent {} of its {} message bytes", request_.message_bytes,
-                                                request_.content_length));
+    return fail(ExitCode::kDataErr,
+                fmt::format("client sent {} of its {} message bytes", request_.message_bytes, request_.content_length));
   }
   if (phase_ == Phase::kCommandLine && line_.empty()) return fail(ExitCode::kProtocol, "empty request");
   return fail(ExitCode::kProtocol, "request ended inside its headers");
@@ -188,14 +189,15 @@ RequestParser::State RequestParser::parse_header(std::string_view line) {
 RequestParser::State RequestParser::end_of_headers() {
   Request& r = request_;
   if (r.command == Command::kTell) {
-    if (r.message_class.empty()) return fail(ExitCode::kProtocol, "TELL without Message-class");
-    if (!r.set_local && !r.set_remote && !r.remove_local && !r.remove_remote) {
+    bool sets = r.set_local || r.set_remote;
+    if (sets && r.message_class.empty()) return fail(ExitCode::kProtocol, "TELL Set without Message-class");
+    if (!sets && !r.remove_local && !r.remove_remote) {
       return fail(ExitCode::kProtocol, "TELL without Set or Remove");
     }
   }
   if (r.has_content_length && r.content_length > limits_.max_message) {
-    return fail(ExitCode::kDataErr, fmt::format("message of {} bytes is over the {} byte limit", r.content_length,
-                                                limits_.max_message));
+    return fail(ExitCode::kDataErr,
+                fmt::format("message of {} bytes is over the {} byte limit", r.content_length, limits_.max_message));
   }
   phase_ = Phase::kBody;
   if (!needs_message(r.command) || (r.has_content_length && r.content_length == 0)) return complete();
@@ -370,6 +372,17 @@ std::string encode_tell_reply(const Request& request, bool did_set, bool did_rem
   if (did_remove) out += "DidRemove: local\r\n";
   out += "\r\n";
   return out;
+}
+
+std::string encode_tell_request(std::string_view message, bool spam) {
+  return fmt::format("TELL SPAMC/1.5\r\nMessage-class: {}\r\nSet: local\r\nContent-length: {}\r\n\r\n{}",
+                     spam ? "spam" : "ham", message.size(), message);
+}
+
+bool tell_reply_learned(std::string_view reply) {
+  size_t end = reply.find("\r\n\r\n");
+  std::string_view head = reply.substr(0, end);
+  return head.starts_with("SPAMD/1.1 0 EX_OK\r\n") && head.find("\r\nDidSet: ") != std::string_view::npos;
 }
 
 std::string encode_error(Dialect dialect, ExitCode code) {

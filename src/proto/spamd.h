@@ -47,9 +47,9 @@ struct ScanResult {
 };
 
 struct Limits {
-  size_t max_header_line = 8 * 1024;    // a longer command or header line is refused
-  size_t max_header_lines = 2'000;      // RSPAMC sends one Rcpt: line per recipient
-  size_t scan_bytes = 512 * 1024;       // the message prefix kept for scanning (spamc's default cap)
+  size_t max_header_line = 8 * 1024;      // a longer command or header line is refused
+  size_t max_header_lines = 2'000;        // RSPAMC sends one Rcpt: line per recipient
+  size_t scan_bytes = 512 * 1024;         // the message prefix kept for scanning (spamc's default cap)
   size_t max_message = 64 * 1024 * 1024;  // larger messages are refused (read and dropped up to it)
 };
 
@@ -67,8 +67,8 @@ struct Request {
   // RSPAMC envelope (informational).
   std::string queue_id, from, ip, helo;
   size_t recipients = 0;
-  std::string message;          // at most Limits::scan_bytes of it
-  uint64_t message_bytes = 0;   // all bytes received, kept or not
+  std::string message;         // at most Limits::scan_bytes of it
+  uint64_t message_bytes = 0;  // all bytes received, kept or not
   bool truncated() const { return message_bytes > message.size(); }
   bool at_least(int major, int minor) const {
     return version_major > major || (version_major == major && version_minor >= minor);
@@ -123,13 +123,17 @@ struct ReplyOptions {
 // The reply to a CHECK/SYMBOLS/REPORT/REPORT_IFSPAM/PROCESS/HEADERS request, in the request's
 // dialect and protocol version (what SpamAssassin's spamd and rspamd send: for SPAMC/1.2 the
 // `Spam: True ; 7.3 / 5.0` form Exim parses).
-std::string encode_scan_reply(const Request& request, const ScanResult& result,
-                              const ReplyOptions& options = {});
+std::string encode_scan_reply(const Request& request, const ScanResult& result, const ReplyOptions& options = {});
 // The older reply form Exim also accepts: `Content-length: n`, blank line, `score/threshold`.
 std::string encode_score_line_reply(const ScanResult& result, const ReplyOptions& options = {});
 std::string encode_ping_reply();
 // TELL: what was set and removed ("DidSet: local").
 std::string encode_tell_reply(const Request& request, bool did_set, bool did_remove);
+// The request spamc -L spam|ham sends (TELL SPAMC/1.5, Set: local).
+std::string encode_tell_request(std::string_view message, bool spam);
+// True when a reply to encode_tell_request() says the message was learned (EX_OK + DidSet).
+bool tell_reply_learned(std::string_view reply);
+
 // A failure: only the status line, as spamd sends it.
 std::string encode_error(Dialect dialect, ExitCode code);
 

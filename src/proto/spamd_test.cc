@@ -71,8 +71,8 @@ std::string read_corpus_message(const std::string& relative) {
 TEST(SpamdRequest, EximSpamcRequestInAnyChunkingGivesTheExactMessage) {
   std::string message = "From: a@example.com\nSubject: hi\n\nbody \r\n\0 with NUL\n";
   message.push_back('\0');
-  std::string request = "REPORT SPAMC/1.2\r\nUser: nobody\r\nContent-length: " + std::to_string(message.size()) +
-                        "\r\n\r\n" + message;
+  std::string request =
+      "REPORT SPAMC/1.2\r\nUser: nobody\r\nContent-length: " + std::to_string(message.size()) + "\r\n\r\n" + message;
   for (size_t chunk : {1, 3, 7, 4096}) {
     RequestParser parser;
     EXPECT_EQ(feed_all(parser, request, chunk), State::kComplete) << chunk;
@@ -139,6 +139,16 @@ TEST(SpamdRequest, TellAsSpamcSendsIt) {
   EXPECT_TRUE(r.set_local);
   EXPECT_FALSE(r.set_remote);
   EXPECT_EQ(encode_tell_reply(r, true, false), "SPAMD/1.1 0 EX_OK\r\nContent-length: 0\r\nDidSet: local\r\n\r\n");
+}
+
+TEST(SpamdRequest, TellRequestRoundTrips) {
+  RequestParser parser;
+  EXPECT_EQ(parser.feed(encode_tell_request("Subject: x\n\nbody\n", false)), State::kComplete);
+  EXPECT_EQ(parser.request().message_class, "ham");
+  EXPECT_EQ(parser.request().message, "Subject: x\n\nbody\n");
+  EXPECT_TRUE(tell_reply_learned(encode_tell_reply(parser.request(), true, false)));
+  EXPECT_FALSE(tell_reply_learned(encode_tell_reply(parser.request(), false, false)));
+  EXPECT_FALSE(tell_reply_learned(encode_error(Dialect::kSpamc, ExitCode::kUnavailable)));
 }
 
 TEST(SpamdRequest, TellWithoutClassOrDatabaseIsRefused) {
@@ -237,8 +247,7 @@ TEST(SpamdReply, PrintedScoreStaysOnTheVerdictsSideOfThePrintedThreshold) {
   EximView view;
   ASSERT_TRUE(exim_parses_spamd(encode_scan_reply(parser.request(), plain(4.97, false)), &view));
   EXPECT_LT(view.score, view.threshold);  // "5.0 / 5.0" would make Exim call a clean message spam
-  ASSERT_TRUE(exim_parses_spamd(encode_scan_reply(parser.request(), plain(4.99, true)),
-                                &view));
+  ASSERT_TRUE(exim_parses_spamd(encode_scan_reply(parser.request(), plain(4.99, true)), &view));
   EXPECT_GE(view.score, view.threshold);
   ASSERT_TRUE(exim_parses_spamd(encode_scan_reply(parser.request(), plain(NAN, false)), &view));
   EXPECT_DOUBLE_EQ(view.score, 0);
@@ -255,8 +264,7 @@ TEST(SpamdReply, Protocol13AddsContentLengthAndSymbolsLoseTheirCrlf) {
             "SPAMD/1.1 0 EX_OK\r\nSpam: True ; 7.3 / 5.0\r\n\r\nurl:cheap-meds.top,BAYES\r\n");
   RequestParser if_spam;
   if_spam.feed("REPORT_IFSPAM SPAMC/1.2\r\nContent-length: 0\r\n\r\n");
-  EXPECT_EQ(encode_scan_reply(if_spam.request(), plain(1, false)),
-            "SPAMD/1.1 0 EX_OK\r\nSpam: No ; 1.0 / 5.0\r\n\r\n");
+  EXPECT_EQ(encode_scan_reply(if_spam.request(), plain(1, false)), "SPAMD/1.1 0 EX_OK\r\nSpam: No ; 1.0 / 5.0\r\n\r\n");
 }
 
 TEST(SpamdReply, ProcessPutsTheStatusHeadersAfterTheMboxLine) {
@@ -309,8 +317,8 @@ TEST(SpamdReply, ErrorsAreOnlyAStatusLine) {
 TEST(SpamdRequest, TrainHalfCorpusMessageArrivesByteForByte) {
   std::string message = read_corpus_message("msgs/spam/spam/00001.eml");
   if (message.empty()) GTEST_SKIP() << "corpus not exported at /work/corpus";
-  std::string request = "REPORT SPAMC/1.2\r\nUser: nobody\r\nContent-length: " + std::to_string(message.size()) +
-                        "\r\n\r\n" + message;
+  std::string request =
+      "REPORT SPAMC/1.2\r\nUser: nobody\r\nContent-length: " + std::to_string(message.size()) + "\r\n\r\n" + message;
   RequestParser parser;
   EXPECT_EQ(feed_all(parser, request, 1460), State::kComplete);
   EXPECT_EQ(parser.request().message, message);
