@@ -1,0 +1,179 @@
+#include "classify/mime.h"
+
+#include <gmime/gmime.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "base/text.h"
+#include "base/utf8.h"
+
+namespace sw::classify {
+namespace {
+
+void init_gmime_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { g_mime_init(); });
+}
+
+// Replaces bytes that are not well-formed UTF-8 with U+FFFD, so every later stage sees text.
+std::string sanitize_utf8(std::string_view s) {
+  if (valid_utf8(s)) return std::string(s);
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    size_t n = utf8_sequence_length(s.substr(i));
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(s.data() + i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
+std::string lower_ascii(const char* s) { return s ? to_lower(s) : std::string(); }
+
+// Decodes a part's transfer encoding (base64, QP, uuencode) and converts it from its labelled
+// charset to UTF-8. An unknown charset is read as Latin-1 (every byte is a character), so its
+// words still count; *bad_charset tells the tokenizer.
+std::string decode_text_part(GMimePart* part, const std::string& charset, bool* bad_charset) {
+  GMimeDataWrapper* content = g_mime_part_get_content(part);
+  if (!content) return {};
+  GMimeStream* sink = g_mime_stream_mem_new();
+  GMimeStream* filtered = g_mime_stream_filter_new(sink);
+  if (!charset.empty() && charset != "utf-8" && charset != "us-ascii") {
+    GMimeFilter* convert = g_mime_filter_charset_new(charset.c_str(), "UTF-8");
+    if (!convert) {
+      *bad_charset = true;
+      convert = g_mime_filter_charset_new("iso-8859-1", "UTF-8");
+    }
+    if (convert) {
+      g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), convert);
+      g_object_unref(convert);
+    }
+  }
+  g_mime_data_wrapper_write_to_stream(content, filtered);
+  g_mime_stream_flush(filtered);
+  GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(sink));
+  std::string text = sanitize_utf8(std::string_view(reinterpret_cast<const char*>(bytes->data), bytes->len));
+  g_object_unref(filtered);
+  g_object_unref(sink);
+  return text;
+}
+
+class PartWalker {
+ public:
+  PartWalker(ParsedMessage* out, const MimeLimits& limits) : out_(*out), limits_(limits) {}
+
+  void walk(GMimeObject* object, int depth) {
+    if (!object) return;
+    if (depth > limits_.max_depth) {
+      out_.truncated = true;
+      return;
+    }
+    if (GMIME_IS_MULTIPART(object)) {
+      GMimeMultipart* multi = GMIME_MULTIPART(object);
+      int count = g_mime_multipart_get_count(multi);
+      for (int i = 0; i < count; ++i) walk(g_mime_multipart_get_part(multi, i), depth + 1);
+    } else if (GMIME_IS_MESSAGE_PART(object)) {
+      GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
+      if (inner) walk(g_mime_message_get_mime_part(inner), depth + 1);
+    } else if (GMIME_IS_PART(object)) {
+      leaf(GMIME_PART(object));
+    }
+  }
+
+  void finish() {
+    out_.html_only = out_.html_parts > 0 && plain_parts_ == 0;
+    if (out_.text.size() > limits_.max_text_bytes) out_.text.resize(utf8_prefix(out_.text, limits_.max_text_bytes));
+  }
+
+ private:
+  void leaf(GMimePart* part) {
+    if (++out_.parts > limits_.max_parts) {
+      out_.truncated = true;
+      return;
+    }
+    GMimeContentType* type = g_mime_object_get_content_type(GMIME_OBJECT(part));
+    std::string media = type ? lower_ascii(g_mime_content_type_get_media_type(type)) : "text";
+    std::string sub = type ? lower_ascii(g_mime_content_type_get_media_subtype(type)) : "plain";
+    bool attachment = g_mime_part_is_attachment(part);
+    if (media != "text" || attachment || (sub != "plain" && sub != "html")) {
+      if (media == "image") ++out_.images;
+      ++out_.attachments;
+      if (out_.attachment_types.size() < 16) out_.attachment_types.push_back(media + "/" + sub);
+      return;
+    }
+    if (out_.text.size() >= limits_.max_text_bytes) {
+      out_.truncated = true;
+      return;
+    }
+    std::string charset = type ? lower_ascii(g_mime_content_type_get_parameter(type, "charset")) : "";
+    if (!charset.empty() && out_.charsets.size() < 8) out_.charsets.push_back(charset);
+    std::string text = decode_text_part(part, charset, &out_.bad_charset);
+    ++out_.text_parts;
+    if (sub == "html") {
+      ++out_.html_parts;
+      text = html_to_text(text, &out_);
+    } else {
+      ++plain_parts_;
+      collect_url_domains(text, &out_.url_domains);
+    }
+    if (!out_.text.empty()) out_.text += '\n';
+    out_.text += text;
+  }
+
+  ParsedMessage& out_;
+  const MimeLimits& limits_;
+  size_t plain_parts_ = 0;
+};
+
+std::string_view skip_mbox_envelope(std::string_view raw) {
+  if (!raw.starts_with("From ")) return raw;
+  size_t eol = raw.find('\n');
+  return eol == std::string_view::npos ? std::string_view{} : raw.substr(eol + 1);
+}
+
+void read_headers(GMimeObject* object, ParsedMessage* out) {
+  GMimeHeaderList* list = g_mime_object_get_header_list(object);
+  int count = list ? g_mime_header_list_get_count(list) : 0;
+  for (int i = 0; i < count && i < 200; ++i) {
+    GMimeHeader* header = g_mime_header_list_get_header_at(list, i);
+    const char* name = g_mime_header_get_name(header);
+    const char* value = g_mime_header_get_value(header);
+    if (!name) continue;
+    std::string_view v = value ? std::string_view(value) : std::string_view();
+    if (v.size() > 4096) v = v.substr(0, 4096);
+    out->headers.push_back({to_lower(name), sanitize_utf8(v)});
+  }
+}
+
+}  // namespace
+
+ParsedMessage parse_message(std::string_view raw, const MimeLimits& limits) {
+  init_gmime_once();
+  ParsedMessage out;
+  raw = skip_mbox_envelope(raw);
+  GMimeStream* stream = g_mime_stream_mem_new_with_buffer(raw.data(), raw.size());
+  GMimeParser* parser = g_mime_parser_new_with_stream(stream);
+  g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+  GMimeMessage* message = g_mime_parser_construct_message(parser, nullptr);
+  if (message) {
+    read_headers(GMIME_OBJECT(message), &out);
+    PartWalker walker(&out, limits);
+    walker.walk(g_mime_message_get_mime_part(message), 0);
+    walker.finish();
+    g_object_unref(message);
+  } else {
+    out.text = sanitize_utf8(raw.substr(0, utf8_prefix(raw, limits.max_text_bytes)));
+    collect_url_domains(out.text, &out.url_domains);
+  }
+  g_object_unref(parser);
+  g_object_unref(stream);
+  return out;
+}
+
+}  // namespace sw::classify

@@ -1,0 +1,198 @@
+#include "classify/tokenizer.h"
+
+#include <algorithm>
+
+#include "base/text.h"
+
+namespace sw::classify {
+namespace {
+
+// Letters (any non-ASCII byte: UTF-8 letters of every script), digits and a few joiners that
+// belong inside words ("don't", "e-mail", "$50", "3.5").
+bool word_byte(unsigned char c) { return c >= 0x80 || is_alnum(char(c)) || c == '$' || c == '\'' || c == '-' || c == '.'; }
+bool joiner(char c) { return c == '\'' || c == '-' || c == '.'; }
+
+// Calls emit(word) for each lower-cased word of `text`.
+template <class Emit>
+void for_each_word(std::string_view text, const TokenizerLimits& limits, Emit&& emit) {
+  std::string word;
+  for (size_t i = 0; i < text.size();) {
+    while (i < text.size() && !word_byte(static_cast<unsigned char>(text[i]))) ++i;
+    size_t start = i;
+    while (i < text.size() && word_byte(static_cast<unsigned char>(text[i]))) ++i;
+    std::string_view raw = text.substr(start, i - start);
+    while (!raw.empty() && joiner(raw.front())) raw.remove_prefix(1);
+    while (!raw.empty() && joiner(raw.back())) raw.remove_suffix(1);
+    if (raw.size() < 2) continue;
+    if (raw.size() > limits.max_word_bytes) {
+      emit(std::string_view(raw.size() > 200 ? "<huge>" : "<long>"));
+      continue;
+    }
+    assign_lower(word, raw);
+    emit(std::string_view(word));
+  }
+}
+
+const char* kNamedHeaders[] = {"subject", "from", "to", "cc", "reply-to", "return-path", "received", "message-id",
+                               "content-type", "x-mailer", "user-agent", "list-id", "list-unsubscribe", "precedence",
+                               "sender", "errors-to", "organization", "x-priority", "x-msmail-priority",
+                               "content-transfer-encoding", "mime-version", "date", "x-originating-ip"};
+
+bool named_header(std::string_view name) {
+  for (const char* known : kNamedHeaders)
+    if (name == known) return true;
+  return false;
+}
+
+class Builder {
+ public:
+  Builder(TokenSet* out, const TokenizerLimits& limits) : out_(*out), limits_(limits) {}
+
+  void add(std::string_view prefix, std::string_view name) {
+    if (count_ >= limits_.max_tokens) return;
+    ++count_;
+    scratch_.assign(prefix);
+    scratch_ += name;
+    out_.add(scratch_);
+  }
+
+  // Words of a header under its name; the subject also gives word pairs.
+  void header(const HeaderField& field) {
+    add("hdr:", field.name);
+    std::string prefix = (named_header(field.name) ? field.name : std::string("x-other")) + ":";
+    bool pairs = field.name == "subject";
+    std::string previous;
+    size_t words = 0;
+    for_each_word(field.value, limits_, [&](std::string_view word) {
+      if (++words > 60) return;
+      add(prefix, word);
+      if (pairs && !previous.empty()) add(prefix, previous + " " + std::string(word));
+      previous.assign(word);
+    });
+  }
+
+  // Body words and each pair of neighbours (a sparse bigram: the phrase, not just its words).
+  void body(std::string_view text) {
+    std::string previous;
+    for_each_word(text, limits_, [&](std::string_view word) {
+      add("", word);
+      if (!previous.empty()) {
+        pair_ = previous;
+        pair_ += ' ';
+        pair_ += word;
+        add("", pair_);
+      }
+      previous.assign(word);
+    });
+  }
+
+ private:
+  TokenSet& out_;
+  const TokenizerLimits& limits_;
+  size_t count_ = 0;
+  std::string scratch_, pair_;
+};
+
+std::string_view header_value(const ParsedMessage& m, std::string_view name) {
+  for (const HeaderField& h : m.headers)
+    if (h.name == name) return h.value;
+  return {};
+}
+bool has_header(const ParsedMessage& m, std::string_view name) {
+  for (const HeaderField& h : m.headers)
+    if (h.name == name) return true;
+  return false;
+}
+
+std::string bucket(size_t n) {
+  if (n == 0) return "0";
+  if (n == 1) return "1";
+  if (n <= 3) return "2-3";
+  if (n <= 10) return "4-10";
+  return "many";
+}
+
+// Header-sanity rules: facts a human reader of headers checks first. They enter the model as
+// features ("rule:NAME"), so training decides their weight instead of a hand-set score.
+void rules(const ParsedMessage& m, Builder& b) {
+  if (!has_header(m, "date")) b.add("rule:", "NO_DATE");
+  if (!has_header(m, "message-id")) b.add("rule:", "NO_MESSAGE_ID");
+  else if (header_value(m, "message-id").find('@') == std::string_view::npos) b.add("rule:", "MESSAGE_ID_NO_AT");
+  if (!has_header(m, "to") && !has_header(m, "cc")) b.add("rule:", "NO_RECIPIENT_HEADER");
+  if (!has_header(m, "from")) b.add("rule:", "NO_FROM");
+  if (!has_header(m, "subject")) b.add("rule:", "NO_SUBJECT");
+  std::string_view subject = header_value(m, "subject");
+  size_t letters = 0, upper = 0;
+  for (char c : subject)
+    if (unsigned((c | 0x20) - 'a') < 26u) ++letters, upper += (c >= 'A' && c <= 'Z');
+  if (letters >= 8 && upper * 10 >= letters * 9) b.add("rule:", "SUBJECT_ALL_CAPS");
+  if (std::count(subject.begin(), subject.end(), '!') >= 2) b.add("rule:", "SUBJECT_EXCLAIM");
+  if (subject.find('$') != std::string_view::npos) b.add("rule:", "SUBJECT_DOLLAR");
+  std::string_view from = header_value(m, "from");
+  if (!from.empty() && from.find('@') == std::string_view::npos) b.add("rule:", "FROM_NO_ADDRESS");
+  if (m.html_only) b.add("rule:", "HTML_ONLY");
+  if (m.link_text_domain_mismatch) b.add("rule:", "LINK_TEXT_DOMAIN_MISMATCH");
+  if (m.bad_charset) b.add("rule:", "UNKNOWN_CHARSET");
+  if (m.truncated) b.add("rule:", "MIME_LIMITS_HIT");
+  if (m.text_parts == 0) b.add("rule:", "NO_TEXT_PART");
+}
+
+void structure(const ParsedMessage& m, Builder& b) {
+  b.add("mime:parts=", bucket(m.parts));
+  b.add("mime:html=", bucket(m.html_parts));
+  b.add("mime:images=", bucket(m.images));
+  b.add("mime:links=", bucket(m.links));
+  b.add("mime:attachments=", bucket(m.attachments));
+  for (const std::string& type : m.attachment_types) b.add("mime:attach:", type);
+  for (const std::string& charset : m.charsets) b.add("mime:charset:", charset);
+  size_t text = m.text.size();
+  b.add("mime:text=", text < 200 ? "tiny" : text < 2000 ? "small" : text < 20000 ? "medium" : "large");
+}
+
+void urls(const ParsedMessage& m, Builder& b) {
+  for (const std::string& host : m.url_domains) {
+    b.add("url:", host);
+    // The last two labels: the registered name for most domains ("mail.example.com" -> "example.com").
+    size_t last = host.rfind('.');
+    size_t second = last == std::string::npos || last == 0 ? std::string::npos : host.rfind('.', last - 1);
+    if (second != std::string::npos) b.add("urld:", std::string_view(host).substr(second + 1));
+    if (last != std::string::npos) b.add("tld:", std::string_view(host).substr(last + 1));
+  }
+}
+
+}  // namespace
+
+uint64_t token_hash(std::string_view name) {
+  // FNV-1a, then a final mix so the low bits (the hash table's index) depend on every byte.
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+
+void TokenSet::add(std::string_view name) {
+  tokens_.push_back({token_hash(name), uint32_t(names_.size()), uint32_t(name.size())});
+  names_ += name;
+}
+
+void TokenSet::finish() {
+  std::sort(tokens_.begin(), tokens_.end(), [](const Token& a, const Token& b) { return a.hash < b.hash; });
+  tokens_.erase(std::unique(tokens_.begin(), tokens_.end(), [](const Token& a, const Token& b) { return a.hash == b.hash; }),
+                tokens_.end());
+}
+
+TokenSet tokenize(const ParsedMessage& message, const TokenizerLimits& limits) {
+  TokenSet set;
+  Builder builder(&set, limits);
+  rules(message, builder);
+  structure(message, builder);
+  urls(message, builder);
+  for (const HeaderField& field : message.headers) builder.header(field);
+  builder.body(message.text);
+  set.finish();
+  return set;
+}
+
+}  // namespace sw::classify

@@ -1,0 +1,42 @@
+// A parsed message as a set of features: words and word pairs of the body, words of each
+// header under that header's name, URL domains, MIME structure and a few header-sanity rules.
+// Every feature is a name ("subject:viagra", "url:example.top", "rule:NO_DATE") hashed to 64 bits.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "classify/mime.h"
+
+namespace sw::classify {
+
+struct Token {
+  uint64_t hash;
+  uint32_t name_at;   // offset of its name in TokenSet::names
+  uint32_t name_size;
+};
+
+class TokenSet {
+ public:
+  void add(std::string_view name);
+  // Sorts by hash and drops repeats: each feature counts once per message.
+  void finish();
+  const std::vector<Token>& tokens() const { return tokens_; }
+  std::string_view name(const Token& t) const { return std::string_view(names_).substr(t.name_at, t.name_size); }
+
+ private:
+  std::vector<Token> tokens_;
+  std::string names_;
+};
+
+uint64_t token_hash(std::string_view name);
+
+struct TokenizerLimits {
+  std::size_t max_tokens = 6000;       // features per message, the rest ignored
+  std::size_t max_word_bytes = 40;     // longer "words" (base64 runs, hashes) become one shape token
+};
+
+TokenSet tokenize(const ParsedMessage& message, const TokenizerLimits& limits = {});
+
+}  // namespace sw::classify
