@@ -124,8 +124,8 @@ bool tell_spamd(const std::string& address, std::string_view message, bool spam,
   return false;
 }
 
-FeedbackResult teach_spool_files(const std::string& address, const std::vector<std::pair<std::string, std::string>>& files,
-                                 bool spam) {
+FeedbackResult teach_spool_files(const std::string& address,
+                                 const std::vector<std::pair<std::string, std::string>>& files, bool spam) {
   FeedbackResult result;
   for (const auto& [header_path, data_path] : files) {
     std::string message, error;

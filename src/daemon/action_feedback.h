@@ -23,7 +23,7 @@ struct FeedbackResult {
 };
 
 // Teaches each (header file, data file) pair; stops trying after the first unreachable daemon.
-FeedbackResult teach_spool_files(const std::string& address, const std::vector<std::pair<std::string, std::string>>& files,
-                                 bool spam);
+FeedbackResult teach_spool_files(const std::string& address,
+                                 const std::vector<std::pair<std::string, std::string>>& files, bool spam);
 
 }  // namespace sw::daemon

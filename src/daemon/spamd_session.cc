@@ -57,6 +57,12 @@ class SpamdSession : public Session {
       return;
     }
     classify::Verdict verdict = engine_->scan(request.message);
+    if (engine_->hold && verdict.score >= options_.hold_score) {
+      if (auto actor = actor_of_spamd_user(request.user)) {
+        log(fmt::format("holding {}: content score {:.1f}", detect::format_actor_ref(*actor), verdict.score));
+        engine_->hold(*actor, verdict);
+      }
+    }
     *out += spamd::encode_scan_reply(request, to_scan_result(verdict, options_.report_reasons), options_.reply);
   }
 
@@ -91,6 +97,14 @@ class SpamdSession : public Session {
 };
 
 }  // namespace
+
+std::optional<detect::ActorRef> actor_of_spamd_user(std::string_view user) {
+  size_t equals = user.find('=');
+  if (equals == std::string_view::npos || equals == 0 || equals + 1 == user.size()) return std::nullopt;
+  std::string text(user);
+  text[equals] = ':';
+  return detect::parse_actor_ref(text);
+}
 
 proto::spamd::ScanResult to_scan_result(const classify::Verdict& verdict, size_t reasons) {
   proto::spamd::ScanResult result;

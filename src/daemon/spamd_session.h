@@ -3,11 +3,13 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "classify/verdict.h"
 #include "daemon/session.h"
+#include "detect/actor_type.h"
 #include "proto/spamd.h"
 
 namespace sw::daemon {
@@ -20,6 +22,10 @@ struct SpamdEngine {
   std::function<bool(std::string_view message, bool spam)> learn;
   // TELL with Remove (spamc -L forget, when it names the class): undoes one learn(). May be empty.
   std::function<bool(std::string_view message, bool spam)> forget;
+  // Outbound: a request whose User names an actor ("auth=sales@shop.example", "user=userx1",
+  // "script=/home/u/public_html/x.php": '=' because Exim's spam condition cuts the user at ':')
+  // and whose score reaches SpamdOptions::hold_score holds that actor (the shared hold store).
+  std::function<void(const detect::ActorRef& actor, const classify::Verdict& verdict)> hold;
   // A line for the daemon's log (a refused request, a scanner failure); may be empty.
   std::function<void(std::string_view line)> log;
 };
@@ -28,7 +34,11 @@ struct SpamdOptions {
   proto::spamd::Limits limits;
   proto::spamd::ReplyOptions reply;
   size_t report_reasons = 8;  // the strongest reasons $spam_report names
+  double hold_score = 10;     // see SpamdEngine::hold
 };
+
+// "auth=sales@shop.example" -> auth:sales@shop.example; nullopt for a plain user ("nobody").
+std::optional<detect::ActorRef> actor_of_spamd_user(std::string_view user);
 
 // classify::Verdict as the wire carries it, at most `reasons` of its reasons.
 proto::spamd::ScanResult to_scan_result(const classify::Verdict& verdict, size_t reasons);

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "base/temp_dir.h"
@@ -243,6 +244,33 @@ TEST(SpamdFeedbackTest, DaemonDownStopsAfterTheFirstMessage) {
   EXPECT_EQ(fed.learned, 0u);
   ASSERT_EQ(fed.errors.size(), 1u);
   EXPECT_TRUE(fed.errors[0].starts_with("cannot connect to the spamd listener 127.0.0.1:1")) << fed.errors[0];
+}
+
+TEST(SpamdHoldTest, SpammyOutboundMailHoldsTheActorNamedInUser) {
+  Recorder recorder;
+  SpamdEngine engine = rule_engine(&recorder);
+  std::vector<std::string> held;
+  engine.hold = [&held](const detect::ActorRef& actor, const classify::Verdict&) {
+    held.push_back(detect::format_actor_ref(actor));
+  };
+  SpamdOptions options;
+  options.hold_score = 8;
+  SpamdSessionFactory factory(engine, options);
+  auto ask = [&factory](std::string_view user, std::string_view body) {
+    std::string request =
+        fmt::format("REPORT SPAMC/1.2\r\nUser: {}\r\nContent-length: {}\r\n\r\n{}", user, body.size(), body);
+    std::string out;
+    factory.open("test")->on_input(request, &out);
+    return out;
+  };
+  ask("auth=sales@acme-shop.example", "cheap pills");
+  ask("user=userx1", "the meeting");  // not spammy: no hold
+  ask("nobody", "cheap pills");       // inbound: no actor
+  ask("bogus=thing", "cheap pills");  // not an actor type
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0], "auth_account:sales@acme-shop.example");
+  EXPECT_EQ(actor_of_spamd_user("user=userx1")->key, "userx1");
+  EXPECT_FALSE(actor_of_spamd_user("auth="));
 }
 
 TEST(SpamdListenerTest, UnixSocket) {
