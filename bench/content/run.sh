@@ -69,6 +69,7 @@ rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$sw_pid/status")
 if [[ $peers == 1 ]] && command -v spamd >/dev/null; then
   echo "== SpamAssassin spamd (Bayes trained on fold0 with sa-learn; first $sa_max messages of fold1)"
   sa=$work/sa; mkdir -p "$sa/site" "$sa/bayes"
+  cp /etc/spamassassin/*.pre "$sa/site/"  # --siteconfigpath replaces the directory: keep the plugin loads
   cat >"$sa/site/local.cf" <<CF
 use_bayes 1
 bayes_auto_learn 0
@@ -84,6 +85,7 @@ CF
   sa-learn --siteconfigpath "$sa/site" --spam -f "$work/sa-spam.txt" >/dev/null 2>&1 || true
   sa-learn --siteconfigpath "$sa/site" --ham -f "$work/sa-ham.txt" >/dev/null 2>&1 || true
   echo "sa-learn: $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s"
+  chmod 755 "$work"; chmod -R a+rX "$sa"; chown -R nobody "$sa/bayes"  # spamd runs as nobody
   sa_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   spamd -L -m 2 --min-children 2 --siteconfigpath "$sa/site" -i 127.0.0.1 -p "$sa_port" -A 127.0.0.1 \
         -u nobody -s stderr >/dev/null 2>"$work/spamd.log" &
