@@ -77,11 +77,11 @@ int connect_to(const std::string& address) {
 bool scan_once(const std::string& address, const std::string& message, bool rspamc, double* score, double* threshold) {
   int fd = connect_to(address);
   if (fd < 0) return false;
-  std::string request = rspamc ? "CHECK RSPAMC/1.3\r\nContent-length: " + std::to_string(message.size()) +
-                                     "\r\nQueue-Id: 1bench-000000-00\r\nFrom: <a@b.example>\r\nRecipient-Number: 1\r\n"
-                                     "Rcpt: <c@d.example>\r\n\r\n"
-                               : "REPORT SPAMC/1.2\r\nUser: nobody\r\nContent-length: " +
-                                     std::to_string(message.size()) + "\r\n\r\n";
+  std::string request =
+      rspamc ? "CHECK RSPAMC/1.3\r\nContent-length: " + std::to_string(message.size()) +
+                   "\r\nQueue-Id: 1bench-000000-00\r\nFrom: <a@b.example>\r\nRecipient-Number: 1\r\n"
+                   "Rcpt: <c@d.example>\r\n\r\n"
+             : "REPORT SPAMC/1.2\r\nUser: nobody\r\nContent-length: " + std::to_string(message.size()) + "\r\n\r\n";
   request += message;
   bool ok = ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size());
   if (!rspamc) ::shutdown(fd, SHUT_WR);
