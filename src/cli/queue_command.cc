@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "config/config.h"
 #include "contain/held_mail.h"
+#include "daemon/action_feedback.h"
 #include "queue/actions.h"
 #include "queue/audit_log.h"
 #include "queue/queue_check.h"
@@ -41,9 +42,16 @@ struct QueueArgs {
   std::string batch;
   bool include_held = false;  // thaw: also mail an active hold covers
   std::string toml = config::kDefaultConfigPath;
+  bool learn_from_actions = false;  // [content]: removed mail is taught as spam
+  std::string content_spamd;
 };
 
 void print_error(const std::string& text) { fmt::print(stderr, "spamwarden queue: {}\n", text); }
+
+void report_feedback(const daemon::FeedbackResult& fed, const char* as) {
+  for (const std::string& error : fed.errors) print_error("not learned: " + error);
+  fmt::print("learned {} message(s) as {} ([content] learn_from_actions)\n", fed.learned, as);
+}
 
 // spamwarden's TOML (the one `watch` reads): what its [paths] set are this command's defaults;
 // the command line wins. A missing default file is no error, a missing --config file is.
@@ -59,6 +67,8 @@ bool apply_config(QueueArgs& a, std::string* why) {
   if (a.exim.empty() && c->exim_binary != machine.exim_binary) a.exim = c->exim_binary;
   if (a.spool.empty() && a.config.empty() && c->spool_dir != machine.spool_dir) a.spool = c->spool_dir;
   if (a.state_dir == queue::kDefaultStateDir) a.state_dir = c->state_dir;
+  a.learn_from_actions = c->learn_from_actions;
+  a.content_spamd = c->content_spamd;
   return true;
 }
 
@@ -332,6 +342,13 @@ int run_remove(const QueueArgs& a) {
   fmt::print("removed {} message(s), {} failed; quarantine batch {} ({})\n", removed.removed, removed.failed,
              removed.manifest.batch, removed.batch_dir);
   if (removed.removed > 0) fmt::print("undo with: {}\n", restore_command(a, removed.manifest.batch));
+  if (a.learn_from_actions && removed.removed > 0) {
+    std::vector<std::pair<std::string, std::string>> files;
+    for (const auto& m : removed.manifest.messages) {
+      if (m.removed) files.emplace_back(removed.batch_dir + "/" + m.id + ".H", removed.batch_dir + "/" + m.id + ".D");
+    }
+    report_feedback(daemon::teach_spool_files(a.content_spamd, files, true), "spam");
+  }
   audit(a, {{"action", "remove"},
             {"dry_run", false},
             {"selection", description},

@@ -21,6 +21,7 @@
 #include "contain/containment.h"
 #include "contain/held_mail.h"
 #include "contain/release.h"
+#include "daemon/action_feedback.h"
 #include "contain/state_lock.h"
 #include "detect/detector.h"
 #include "eximlog/line_parser.h"
@@ -298,6 +299,19 @@ int run_holds(const WatchArgs& a, bool explicit_config, bool json) {
   return holds->empty() ? kOk : kFindings;
 }
 
+// [content] learn_from_actions: thawed mail was wanted (ham), removed mail was not (spam).
+void learn_from_release(const config::Config& cfg, const contain::ReleaseResult& r) {
+  std::vector<std::pair<std::string, std::string>> files;
+  bool spam = !r.removed_ids.empty();
+  for (const spool::MessageLocation& m : r.thawed_mail) files.emplace_back(m.header_path(), m.data_path());
+  for (const std::string& id : r.removed_ids)
+    files.emplace_back(r.batch_dir + "/" + id + ".H", r.batch_dir + "/" + id + ".D");
+  if (files.empty()) return;
+  daemon::FeedbackResult fed = daemon::teach_spool_files(cfg.content_spamd, files, spam);
+  for (const std::string& error : fed.errors) fmt::print(stderr, "spamwarden release: not learned: {}\n", error);
+  fmt::print("learned {} message(s) as {} ([content] learn_from_actions)\n", fed.learned, spam ? "spam" : "ham");
+}
+
 int run_release(const WatchArgs& a, bool explicit_config, const std::string& actor_text, bool thaw, bool remove,
                 bool only) {
   auto actor = detect::parse_actor_ref(actor_text);
@@ -329,6 +343,7 @@ int run_release(const WatchArgs& a, bool explicit_config, const std::string& act
     fmt::print(stderr, "spamwarden release: {}\n", r.error);
     return kUsage;
   }
+  if (cfg->learn_from_actions) learn_from_release(*cfg, r);
   nlohmann::json lifted = nlohmann::json::array();
   std::string names;
   for (const store::HoldRecord& h : r.lifted) {

@@ -400,7 +400,8 @@ Config parse_config(std::string_view text, const std::string& source_name, std::
     return c;
   }
   Reader r(errors);
-  r.unknown_keys(root, "top level", {"paths", "watch", "limits", "signals", "allow", "actor", "alerts", "serve"});
+  r.unknown_keys(root, "top level",
+                 {"paths", "watch", "limits", "signals", "allow", "actor", "alerts", "serve", "content"});
   auto section = [&](const char* name, auto&& read) {
     if (const toml::node* n = root.get(name)) {
       if (const toml::table* t = n->as_table()) read(*t);
@@ -415,6 +416,11 @@ Config parse_config(std::string_view text, const std::string& source_name, std::
   section("actor", [&](const toml::table& t) { read_actor_overrides(r, t, c); });
   section("alerts", [&](const toml::table& t) { read_alerts(r, t, c.alerts); });
   section("serve", [&](const toml::table& t) { read_serve(r, t, c.serve); });
+  section("content", [&](const toml::table& t) {
+    r.unknown_keys(t, "content", {"learn_from_actions", "spamd"});
+    r.boolean(t, "learn_from_actions", c.learn_from_actions);
+    r.string(t, "spamd", c.content_spamd);
+  });
   c.alerts.exim_binary = c.exim_binary;
   c.alerts.exim_config = c.exim_config;
   return c;

@@ -29,6 +29,10 @@ struct Config {
   detect::DetectorLimits limits = detect::default_limits();
   alert::AlertConfig alerts;
   ServeConfig serve;  // [serve]: the policy daemon (docs/serve.md)
+  // [content]: mail removed by `queue remove --yes` / `release --remove` is taught as spam, mail
+  // released with `release --thaw` as ham, through the daemon's spamd listener (TELL).
+  bool learn_from_actions = false;
+  std::string content_spamd = "/run/spamwarden/spamd.sock";
 };
 
 struct ConfigError {

@@ -152,5 +152,19 @@ TEST(ServeConfig, ErrorsHaveTheirLines) {
   EXPECT_NE(errors[4].message.find("actor 'nobody'"), std::string::npos);
 }
 
+TEST(Config, ContentLearningFromActionsIsOptIn) {
+  std::vector<ConfigError> errors;
+  Config off = parse_config("", "t.toml", &errors);
+  EXPECT_FALSE(off.learn_from_actions);
+  EXPECT_EQ(off.content_spamd, "/run/spamwarden/spamd.sock");
+  Config on = parse_config("[content]\nlearn_from_actions = true\nspamd = \"127.0.0.1:783\"\n", "t.toml", &errors);
+  EXPECT_TRUE(errors.empty());
+  EXPECT_TRUE(on.learn_from_actions);
+  EXPECT_EQ(on.content_spamd, "127.0.0.1:783");
+  parse_config("[content]\nlearn = true\n", "t.toml", &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].line, 2);
+}
+
 }  // namespace
 }  // namespace sw::config

@@ -60,7 +60,11 @@ void act_on_held_mail(const std::string& state_dir, const std::string& spool_dir
     }
     std::vector<std::string> ids;
     for (const auto& m : messages) ids.push_back(m.id);
-    for (const auto& o : queue::run_exim_action(exim, queue::EximAction::thaw, ids)) o.ok ? ++r.thawed : ++r.failed;
+    std::vector<queue::ActionOutcome> outcomes = queue::run_exim_action(exim, queue::EximAction::thaw, ids);
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      outcomes[i].ok ? ++r.thawed : ++r.failed;
+      if (outcomes[i].ok) r.thawed_mail.push_back(messages[i]);  // one outcome per id, in input order
+    }
     return;
   }
   std::string selection = "release";
@@ -70,6 +74,9 @@ void act_on_held_mail(const std::string& state_dir, const std::string& spool_dir
   r.removed = removed.removed;
   r.failed += removed.failed;
   r.batch_dir = removed.batch_dir;
+  for (const queue::QuarantinedMessage& m : removed.manifest.messages) {
+    if (m.removed) r.removed_ids.push_back(m.id);
+  }
   if (!removed.error.empty()) r.error = removed.error;
 }
 

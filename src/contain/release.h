@@ -13,6 +13,7 @@
 
 #include "detect/actor_type.h"
 #include "queue/exim_runner.h"
+#include "spool/spool_location.h"
 #include "store/hold_store.h"
 
 namespace sw::contain {
@@ -28,7 +29,9 @@ struct ReleaseResult {
   std::string still_held_by;    // one such hold ("local_user:userx1"), for the message
   size_t scripts_restored = 0;  // script files disabled on hold, put back (script_disable.h)
   std::string batch_dir;        // quarantine batch (remove)
-  std::string error;            // why nothing was released, or a partial failure
+  std::vector<spool::MessageLocation> thawed_mail;  // what was thawed, still in the spool
+  std::vector<std::string> removed_ids;             // what was removed (its copy is in batch_dir)
+  std::string error;                                // why nothing was released, or a partial failure
 };
 
 ReleaseResult release_actor(store::HoldStore& store, const std::string& state_dir, const std::string& spool_dir,

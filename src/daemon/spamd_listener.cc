@@ -1,0 +1,189 @@
+#include "daemon/spamd_listener.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "base/loopback_listen.h"
+
+namespace sw::daemon {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int remaining_ms(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return left < 0 ? 0 : static_cast<int>(left);
+}
+
+int listen_unix(const std::string& path, std::string* error) {
+  sockaddr_un address{};
+  if (path.size() >= sizeof(address.sun_path)) {
+    *error = "socket path too long: " + path;
+    return -1;
+  }
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());  // a stale socket
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::chmod(path.c_str(), 0666) != 0 || ::listen(fd, 128) != 0) {
+    *error = fmt::format("cannot listen on {}: {}", path, std::strerror(errno));
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int listen_loopback(const std::string& spec, int* bound_port, std::string* error) {
+  std::string host;
+  int port = 0;
+  bool any_port = spec.ends_with(":0");
+  if (!parse_loopback_listen(any_port ? spec.substr(0, spec.size() - 1) + "1" : spec, &host, &port, error)) return -1;
+  if (any_port) port = 0;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, host.c_str(), &address.sin_addr);
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  if (fd >= 0) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  socklen_t length = sizeof address;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(fd, 128) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    *error = fmt::format("cannot listen on {}: {}", spec, std::strerror(errno));
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  *bound_port = ntohs(address.sin_port);
+  return fd;
+}
+
+// Writes all of `bytes` before the deadline; false otherwise.
+bool write_all(int fd, std::string_view bytes, Clock::time_point deadline) {
+  while (!bytes.empty()) {
+    pollfd p{fd, POLLOUT, 0};
+    if (::poll(&p, 1, remaining_ms(deadline)) <= 0) return false;
+    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<SpamdListener> SpamdListener::start(const std::string& address, SessionFactory& factory,
+                                                    ListenerOptions options, std::string* error) {
+  int port = 0;
+  bool is_unix = address.starts_with("/");
+  int fd = is_unix ? listen_unix(address, error) : listen_loopback(address, &port, error);
+  if (fd < 0) return nullptr;
+  return std::unique_ptr<SpamdListener>(
+      new SpamdListener(fd, port, is_unix ? address : "", factory, std::move(options)));
+}
+
+SpamdListener::SpamdListener(int fd, int port, std::string unix_path, SessionFactory& factory, ListenerOptions options)
+    : listen_fd_(fd), port_(port), unix_path_(std::move(unix_path)), factory_(factory), options_(std::move(options)) {
+  if (::pipe2(stop_pipe_, O_CLOEXEC) != 0) stop_pipe_[0] = stop_pipe_[1] = -1;
+  acceptor_ = std::thread([this] { accept_loop(); });
+}
+
+SpamdListener::~SpamdListener() { stop(); }
+
+void SpamdListener::stop() {
+  if (stopped_.exchange(true)) return;
+  if (stop_pipe_[1] >= 0) (void)!::write(stop_pipe_[1], "x", 1);
+  acceptor_.join();
+  {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [this] { return open_connections_ == 0; });
+  }
+  ::close(listen_fd_);
+  if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
+  for (int fd : stop_pipe_) {
+    if (fd >= 0) ::close(fd);
+  }
+}
+
+void SpamdListener::log(std::string_view line) const {
+  if (options_.log) options_.log(line);
+}
+
+void SpamdListener::accept_loop() {
+  while (true) {
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
+    if (fds[1].revents != 0 || stopped_) return;
+    if ((fds[0].revents & POLLIN) == 0) continue;
+    sockaddr_storage peer{};
+    socklen_t length = sizeof peer;
+    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) continue;
+    std::string name = "local";
+    if (peer.ss_family == AF_INET) {
+      char text[INET_ADDRSTRLEN] = "";
+      auto* in = reinterpret_cast<sockaddr_in*>(&peer);
+      ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+      name = fmt::format("{}:{}", text, ntohs(in->sin_port));
+    }
+    {
+      std::lock_guard lock(mutex_);
+      if (open_connections_ >= options_.max_connections) {
+        log(fmt::format("spamd {}: closed unanswered, {} connections already open", name, open_connections_));
+        ::close(fd);
+        continue;
+      }
+      ++open_connections_;
+    }
+    std::thread([this, fd, name] { serve(fd, name); }).detach();
+  }
+}
+
+void SpamdListener::serve(int fd, std::string peer) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(options_.deadline_ms);
+  std::unique_ptr<Session> session = factory_.open(peer);
+  std::string out;
+  std::string buffer(64 * 1024, '\0');
+  bool open = true;
+  while (open) {
+    pollfd p{fd, POLLIN, 0};
+    int ready = ::poll(&p, 1, remaining_ms(deadline));
+    if (ready == 0) {
+      log(fmt::format("spamd {}: no complete request within {} ms, closed unanswered", peer, options_.deadline_ms));
+      break;
+    }
+    if (ready < 0 && errno == EINTR) continue;
+    ssize_t n = ready < 0 ? -1 : ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) {  // half-close (or a reset): the session's last chance to answer
+      session->on_end_of_input(&out);
+      open = false;
+    } else {
+      open = session->on_input(std::string_view(buffer.data(), static_cast<size_t>(n)), &out);
+    }
+    if (!out.empty() && !write_all(fd, out, deadline)) {
+      log(fmt::format("spamd {}: could not write the reply", peer));
+      break;
+    }
+    out.clear();
+  }
+  ::close(fd);
+  std::lock_guard lock(mutex_);
+  if (--open_connections_ == 0) idle_.notify_all();
+}
+
+}  // namespace sw::daemon

@@ -1,0 +1,127 @@
+#include "daemon/spamd_session.h"
+
+#include <exception>
+
+#include <fmt/format.h>
+
+namespace sw::daemon {
+namespace {
+
+namespace spamd = proto::spamd;
+using State = spamd::RequestParser::State;
+
+class SpamdSession : public Session {
+ public:
+  SpamdSession(std::shared_ptr<const SpamdEngine> engine, const SpamdOptions& options, std::string peer)
+      : engine_(std::move(engine)), options_(options), peer_(std::move(peer)), parser_(options.limits) {}
+
+  bool on_input(std::string_view in, std::string* out) override {
+    if (answered_) return false;
+    return !settle(parser_.feed(in), out);
+  }
+
+  void on_end_of_input(std::string* out) override {
+    if (!answered_) settle(parser_.finish(), out);
+  }
+
+ private:
+  // Answers once the request is complete or bad; true when the connection is done.
+  bool settle(State state, std::string* out) {
+    if (state == State::kNeedMore) return false;
+    answered_ = true;
+    if (state == State::kError) {
+      log(fmt::format("refused request: {}", parser_.error()));
+      *out += spamd::encode_error(parser_.request().dialect, parser_.error_code());
+      return true;
+    }
+    try {
+      answer(parser_.request(), out);
+    } catch (const std::exception& e) {
+      log(fmt::format("scanner failed: {}", e.what()));
+      *out += spamd::encode_error(parser_.request().dialect, spamd::ExitCode::kSoftware);
+    }
+    return true;
+  }
+
+  void answer(const spamd::Request& request, std::string* out) {
+    switch (request.command) {
+      case spamd::Command::kPing: *out += spamd::encode_ping_reply(); return;
+      case spamd::Command::kSkip: return;
+      case spamd::Command::kTell: tell(request, out); return;
+      default: break;
+    }
+    if (request.command == spamd::Command::kProcess && request.truncated()) {
+      // The rewritten message would lose its tail: spamc passes the original through instead.
+      log(fmt::format("PROCESS of a {} byte message refused: over the scan limit", request.message_bytes));
+      *out += spamd::encode_error(request.dialect, spamd::ExitCode::kDataErr);
+      return;
+    }
+    classify::Verdict verdict = engine_->scan(request.message);
+    if (engine_->hold && verdict.score >= options_.hold_score) {
+      if (auto actor = actor_of_spamd_user(request.user)) {
+        log(fmt::format("holding {}: content score {:.1f}", detect::format_actor_ref(*actor), verdict.score));
+        engine_->hold(*actor, verdict);
+      }
+    }
+    *out += spamd::encode_scan_reply(request, to_scan_result(verdict, options_.report_reasons), options_.reply);
+  }
+
+  void tell(const spamd::Request& request, std::string* out) {
+    if (!engine_->learn) {
+      *out += spamd::encode_error(request.dialect, spamd::ExitCode::kUnavailable);
+      return;
+    }
+    bool did_set = false;
+    if (request.set_local || request.set_remote) {
+      did_set = engine_->learn(request.message, request.message_class == "spam");
+      if (!did_set) log("TELL: the message could not be learned");
+    }
+    // Forgetting needs the class the message was learned as; without it nothing is removed and
+    // spamc reports the message unchanged.
+    bool did_remove = false;
+    if ((request.remove_local || request.remove_remote) && engine_->forget && !request.message_class.empty()) {
+      did_remove = engine_->forget(request.message, request.message_class == "spam");
+    }
+    *out += spamd::encode_tell_reply(request, did_set, did_remove);
+  }
+
+  void log(std::string_view what) {
+    if (engine_->log) engine_->log(fmt::format("spamd {}: {}", peer_, what));
+  }
+
+  std::shared_ptr<const SpamdEngine> engine_;
+  SpamdOptions options_;
+  std::string peer_;
+  spamd::RequestParser parser_;
+  bool answered_ = false;
+};
+
+}  // namespace
+
+std::optional<detect::ActorRef> actor_of_spamd_user(std::string_view user) {
+  size_t equals = user.find('=');
+  if (equals == std::string_view::npos || equals == 0 || equals + 1 == user.size()) return std::nullopt;
+  std::string text(user);
+  text[equals] = ':';
+  return detect::parse_actor_ref(text);
+}
+
+proto::spamd::ScanResult to_scan_result(const classify::Verdict& verdict, size_t reasons) {
+  proto::spamd::ScanResult result;
+  result.score = verdict.score;
+  result.threshold = verdict.threshold;
+  result.is_spam = verdict.is_spam;
+  for (size_t i = 0; i < verdict.reasons.size() && i < reasons; ++i) {
+    result.symbols.push_back({verdict.reasons[i].name, verdict.reasons[i].weight});
+  }
+  return result;
+}
+
+SpamdSessionFactory::SpamdSessionFactory(SpamdEngine engine, SpamdOptions options)
+    : engine_(std::make_shared<const SpamdEngine>(std::move(engine))), options_(std::move(options)) {}
+
+std::unique_ptr<Session> SpamdSessionFactory::open(std::string_view peer) {
+  return std::make_unique<SpamdSession>(engine_, options_, std::string(peer));
+}
+
+}  // namespace sw::daemon

@@ -1,0 +1,56 @@
+// The spamd adapter: one connection speaking SPAMC (spamc, Exim's `spam =`) or RSPAMC (Exim's
+// `variant=rspamd`), answered by the content scanner. Every reply ends the connection.
+#pragma once
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "classify/verdict.h"
+#include "daemon/session.h"
+#include "detect/actor_type.h"
+#include "proto/spamd.h"
+
+namespace sw::daemon {
+
+// What the adapter asks of the content filter; both must be safe to call from several
+// connections at once.
+struct SpamdEngine {
+  std::function<classify::Verdict(std::string_view message)> scan;
+  // TELL: learns the message as spam or ham; false when it could not. Empty: TELL is refused.
+  std::function<bool(std::string_view message, bool spam)> learn;
+  // TELL with Remove (spamc -L forget, when it names the class): undoes one learn(). May be empty.
+  std::function<bool(std::string_view message, bool spam)> forget;
+  // Outbound: a request whose User names an actor ("auth=sales@shop.example", "user=userx1",
+  // "script=/home/u/public_html/x.php": '=' because Exim's spam condition cuts the user at ':')
+  // and whose score reaches SpamdOptions::hold_score holds that actor (the shared hold store).
+  std::function<void(const detect::ActorRef& actor, const classify::Verdict& verdict)> hold;
+  // A line for the daemon's log (a refused request, a scanner failure); may be empty.
+  std::function<void(std::string_view line)> log;
+};
+
+struct SpamdOptions {
+  proto::spamd::Limits limits;
+  proto::spamd::ReplyOptions reply;
+  size_t report_reasons = 8;  // the strongest reasons $spam_report names
+  double hold_score = 10;     // see SpamdEngine::hold
+};
+
+// "auth=sales@shop.example" -> auth:sales@shop.example; nullopt for a plain user ("nobody").
+std::optional<detect::ActorRef> actor_of_spamd_user(std::string_view user);
+
+// classify::Verdict as the wire carries it, at most `reasons` of its reasons.
+proto::spamd::ScanResult to_scan_result(const classify::Verdict& verdict, size_t reasons);
+
+class SpamdSessionFactory : public SessionFactory {
+ public:
+  SpamdSessionFactory(SpamdEngine engine, SpamdOptions options = {});
+  std::unique_ptr<Session> open(std::string_view peer) override;
+
+ private:
+  std::shared_ptr<const SpamdEngine> engine_;
+  SpamdOptions options_;
+};
+
+}  // namespace sw::daemon

@@ -1,0 +1,293 @@
+// The spamd adapter behind a real socket, driven by SpamAssassin's own spamc and by raw
+// clients that misbehave. The scorer here is a fixed rule (the test is about the protocol).
+#include "daemon/spamd_session.h"
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "base/temp_dir.h"
+#include "daemon/action_feedback.h"
+#include "daemon/spamd_listener.h"
+
+namespace sw::daemon {
+namespace {
+
+struct Recorder {
+  std::mutex mutex;
+  std::vector<std::pair<std::string, bool>> learned;
+  std::vector<std::string> log;
+};
+
+SpamdEngine rule_engine(Recorder* recorder) {
+  SpamdEngine engine;
+  engine.scan = [](std::string_view message) {
+    classify::Verdict verdict;
+    bool pills = message.find("cheap pills") != std::string_view::npos;
+    verdict.score = pills ? 8.34 : -1.5;
+    verdict.is_spam = pills;
+    verdict.reasons = {{pills ? "word:pills" : "word:meeting", pills ? 6.0 : -1.0}, {"HDR_NO_DATE", 0.5}};
+    return verdict;
+  };
+  engine.learn = [recorder](std::string_view message, bool spam) {
+    std::lock_guard lock(recorder->mutex);
+    recorder->learned.emplace_back(std::string(message), spam);
+    return true;
+  };
+  engine.log = [recorder](std::string_view line) {
+    std::lock_guard lock(recorder->mutex);
+    recorder->log.emplace_back(line);
+  };
+  return engine;
+}
+
+struct Command {
+  int exit_code;
+  std::string out;
+};
+Command run(const std::string& command, const std::string& input_file) {
+  std::string line = command + " < " + input_file + " 2>&1";
+  FILE* pipe = ::popen(line.c_str(), "r");
+  std::string out;
+  char buffer[4096];
+  while (size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+  int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+int connect_to(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  return fd;
+}
+
+// Sends, optionally half-closes, and reads until the server closes (or 10 s pass).
+std::string exchange(int port, std::string_view request, bool half_close) {
+  int fd = connect_to(port);
+  EXPECT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+  if (half_close) ::shutdown(fd, SHUT_WR);
+  std::string reply;
+  char buffer[4096];
+  pollfd p{fd, POLLIN, 0};
+  while (::poll(&p, 1, 10'000) > 0) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) break;
+    reply.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return reply;
+}
+
+class SpamdSessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    factory_ = std::make_unique<SpamdSessionFactory>(rule_engine(&recorder_));
+    std::string error;
+    ListenerOptions options;
+    options.deadline_ms = 1500;
+    listener_ = SpamdListener::start("127.0.0.1:0", *factory_, options, &error);
+    ASSERT_TRUE(listener_) << error;
+    spam_file_ = dir_.path + "/spam.eml";
+    ham_file_ = dir_.path + "/ham.eml";
+    std::ofstream(spam_file_) << "Subject: offer\n\nBuy cheap pills now\n";
+    std::ofstream(ham_file_) << "Subject: minutes\n\nThe meeting moved to 3pm\n";
+  }
+  std::string spamc(const std::string& args) {
+    return "spamc -d 127.0.0.1 -p " + std::to_string(listener_->port()) + " " + args;
+  }
+
+  Recorder recorder_;
+  std::unique_ptr<SpamdSessionFactory> factory_;
+  std::unique_ptr<SpamdListener> listener_;
+  TempDir dir_;
+  std::string spam_file_, ham_file_;
+};
+
+TEST_F(SpamdSessionTest, SpamcCheckPrintsScoreAndExitsOneForSpam) {
+  Command spam = run(spamc("-c"), spam_file_);
+  EXPECT_EQ(spam.exit_code, 1) << spam.out;
+  EXPECT_EQ(spam.out, "8.3/5.0\n");
+  Command ham = run(spamc("-c"), ham_file_);
+  EXPECT_EQ(ham.exit_code, 0) << ham.out;
+  EXPECT_EQ(ham.out, "-1.5/5.0\n");
+}
+
+TEST_F(SpamdSessionTest, SpamcReportNamesTheStrongestReasons) {
+  Command report = run(spamc("-R"), spam_file_);
+  EXPECT_EQ(report.exit_code, 0) << report.out;
+  EXPECT_NE(report.out.find("8.3 points, 5.0 required"), std::string::npos) << report.out;
+  EXPECT_NE(report.out.find(" 6.0 word:pills"), std::string::npos) << report.out;
+  Command symbols = run(spamc("-y"), spam_file_);
+  EXPECT_EQ(symbols.out, "word:pills,HDR_NO_DATE");
+}
+
+TEST_F(SpamdSessionTest, SpamcProcessAddsTheStatusHeaders) {
+  Command processed = run(spamc(""), spam_file_);
+  EXPECT_TRUE(processed.out.starts_with("X-Spam-Flag: YES\r\nX-Spam-Status: Yes, score=8.3 required=5.0"))
+      << processed.out;
+  EXPECT_TRUE(processed.out.ends_with("Subject: offer\n\nBuy cheap pills now\n"));
+}
+
+TEST_F(SpamdSessionTest, SpamcLearnTellsTheScanner) {
+  Command learned = run(spamc("-L spam"), spam_file_);
+  EXPECT_EQ(learned.exit_code, 0) << learned.out;
+  EXPECT_NE(learned.out.find("Message successfully un/learned"), std::string::npos) << learned.out;
+  Command ham = run(spamc("-L ham"), ham_file_);
+  EXPECT_EQ(ham.exit_code, 0) << ham.out;
+  std::lock_guard lock(recorder_.mutex);
+  ASSERT_EQ(recorder_.learned.size(), 2u);
+  EXPECT_EQ(recorder_.learned[0], std::make_pair(std::string("Subject: offer\n\nBuy cheap pills now\n"), true));
+  EXPECT_FALSE(recorder_.learned[1].second);
+}
+
+TEST_F(SpamdSessionTest, SpamcPing) {
+  Command ping = run(spamc("-K"), ham_file_);
+  EXPECT_EQ(ping.exit_code, 0) << ping.out;
+}
+
+TEST_F(SpamdSessionTest, EximsRspamdRequestIsAnsweredWithoutHalfClose) {
+  std::string message = "Subject: x\r\n\r\ncheap pills\r\n";
+  std::string reply =
+      exchange(listener_->port(),
+               "CHECK RSPAMC/1.3\r\nContent-length: " + std::to_string(message.size()) +
+                   "\r\nQueue-Id: 1a\r\nFrom: <a@b>\r\nRecipient-Number: 1\r\nRcpt: <c@d>\r\n\r\n" + message,
+               /*half_close=*/false);
+  EXPECT_TRUE(reply.starts_with("RSPAMD/1.3 0 EX_OK\r\nMetric: default; True; 8.34 / 5.00 / 15.00\r\n")) << reply;
+}
+
+TEST_F(SpamdSessionTest, ShortBodyThenHalfCloseIsRefusedAndLogged) {
+  std::string reply = exchange(listener_->port(), "REPORT SPAMC/1.2\r\nContent-length: 500\r\n\r\nonly this", true);
+  EXPECT_EQ(reply, "SPAMD/1.1 65 EX_DATAERR\r\n");
+  std::lock_guard lock(recorder_.mutex);
+  ASSERT_FALSE(recorder_.log.empty());
+  EXPECT_NE(recorder_.log.back().find("9 of its 500 message bytes"), std::string::npos) << recorder_.log.back();
+}
+
+TEST_F(SpamdSessionTest, ClientThatNeverFinishesIsClosedAtTheDeadline) {
+  auto start = std::chrono::steady_clock::now();
+  std::string reply = exchange(listener_->port(), "REPORT SPAMC/1.2\r\nContent-length: 500\r\n\r\nonly this", false);
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(reply, "");  // closed unanswered: Exim cannot parse it and `/defer_ok` accepts the mail
+  EXPECT_GE(waited, std::chrono::milliseconds(1400));
+  EXPECT_LT(waited, std::chrono::milliseconds(5000));
+}
+
+TEST_F(SpamdSessionTest, GarbageGetsAProtocolErrorAndTheConnectionCloses) {
+  EXPECT_EQ(exchange(listener_->port(), "GET / HTTP/1.0\r\n\r\n", false), "SPAMD/1.1 76 EX_PROTOCOL\r\n");
+  EXPECT_EQ(exchange(listener_->port(), std::string(100'000, 'A'), false), "SPAMD/1.1 76 EX_PROTOCOL\r\n");
+}
+
+TEST_F(SpamdSessionTest, ScannerExceptionBecomesASoftwareError) {
+  SpamdEngine engine;
+  engine.scan = [](std::string_view) -> classify::Verdict { throw std::runtime_error("model not loaded"); };
+  std::vector<std::string> log;
+  engine.log = [&log](std::string_view line) { log.emplace_back(line); };
+  SpamdSessionFactory factory(engine);
+  auto session = factory.open("test");
+  std::string out;
+  EXPECT_FALSE(session->on_input("CHECK SPAMC/1.2\r\nContent-length: 1\r\n\r\nx", &out));
+  EXPECT_EQ(out, "SPAMD/1.1 70 EX_SOFTWARE\r\n");
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0], "spamd test: scanner failed: model not loaded");
+}
+
+TEST_F(SpamdSessionTest, TellWithoutALearnerIsUnavailable) {
+  SpamdEngine engine = rule_engine(&recorder_);
+  engine.learn = nullptr;
+  SpamdSessionFactory factory(engine);
+  auto session = factory.open("test");
+  std::string out;
+  session->on_input("TELL SPAMC/1.5\r\nMessage-class: spam\r\nSet: local\r\nContent-length: 1\r\n\r\nx", &out);
+  EXPECT_EQ(out, "SPAMD/1.1 69 EX_UNAVAILABLE\r\n");
+}
+
+TEST_F(SpamdSessionTest, RemovedMailIsTaughtAsSpamFromItsSpoolFiles) {
+  std::string header = std::string(SW_SOURCE_DIR) + "/src/spool/testdata/local-php.H";
+  std::string data = dir_.path + "/1xV9dx-0001XE-08-D";
+  std::ofstream(data) << "1xV9dx-0001XE-08-D\nBuy cheap pills now\n";
+  std::string message, error;
+  ASSERT_TRUE(read_spool_message(header, data, 512 * 1024, &message, &error)) << error;
+  EXPECT_NE(message.find("Subject: Cheap pills\n"), std::string::npos);
+  EXPECT_EQ(message.find("X-Remove-Me"), std::string::npos);  // a deleted header is not part of the message
+  EXPECT_TRUE(message.ends_with("\n\nBuy cheap pills now\n")) << message;
+
+  std::string address = "127.0.0.1:" + std::to_string(listener_->port());
+  FeedbackResult fed = teach_spool_files(address, {{header, data}, {header, dir_.path + "/missing-D"}}, true);
+  EXPECT_EQ(fed.learned, 1u);
+  ASSERT_EQ(fed.errors.size(), 1u);
+  EXPECT_NE(fed.errors[0].find("missing-D"), std::string::npos);
+  std::lock_guard lock(recorder_.mutex);
+  ASSERT_EQ(recorder_.learned.size(), 1u);
+  EXPECT_EQ(recorder_.learned[0].first, message);
+  EXPECT_TRUE(recorder_.learned[0].second);
+}
+
+TEST(SpamdFeedbackTest, DaemonDownStopsAfterTheFirstMessage) {
+  std::string file = std::string(SW_SOURCE_DIR) + "/src/spool/testdata/local-php.H";
+  FeedbackResult fed = teach_spool_files("127.0.0.1:1", {{file, file}, {file, file}}, false);
+  EXPECT_EQ(fed.learned, 0u);
+  ASSERT_EQ(fed.errors.size(), 1u);
+  EXPECT_TRUE(fed.errors[0].starts_with("cannot connect to the spamd listener 127.0.0.1:1")) << fed.errors[0];
+}
+
+TEST(SpamdHoldTest, SpammyOutboundMailHoldsTheActorNamedInUser) {
+  Recorder recorder;
+  SpamdEngine engine = rule_engine(&recorder);
+  std::vector<std::string> held;
+  engine.hold = [&held](const detect::ActorRef& actor, const classify::Verdict&) {
+    held.push_back(detect::format_actor_ref(actor));
+  };
+  SpamdOptions options;
+  options.hold_score = 8;
+  SpamdSessionFactory factory(engine, options);
+  auto ask = [&factory](std::string_view user, std::string_view body) {
+    std::string request =
+        fmt::format("REPORT SPAMC/1.2\r\nUser: {}\r\nContent-length: {}\r\n\r\n{}", user, body.size(), body);
+    std::string out;
+    factory.open("test")->on_input(request, &out);
+    return out;
+  };
+  ask("auth=sales@acme-shop.example", "cheap pills");
+  ask("user=userx1", "the meeting");  // not spammy: no hold
+  ask("nobody", "cheap pills");       // inbound: no actor
+  ask("bogus=thing", "cheap pills");  // not an actor type
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0], "auth_account:sales@acme-shop.example");
+  EXPECT_EQ(actor_of_spamd_user("user=userx1")->key, "userx1");
+  EXPECT_FALSE(actor_of_spamd_user("auth="));
+}
+
+TEST(SpamdListenerTest, UnixSocket) {
+  TempDir dir;
+  Recorder recorder;
+  SpamdSessionFactory factory(rule_engine(&recorder));
+  std::string error;
+  std::string path = dir.path + "/spamd.sock";
+  auto listener = SpamdListener::start(path, factory, {}, &error);
+  ASSERT_TRUE(listener) << error;
+  std::string file = dir.path + "/m.eml";
+  std::ofstream(file) << "Subject: s\n\ncheap pills\n";
+  Command check = run("spamc -U " + path + " -c", file);
+  EXPECT_EQ(check.out, "8.3/5.0\n");
+  listener->stop();
+  EXPECT_NE(::access(path.c_str(), F_OK), 0);  // the socket is removed on stop
+}
+
+}  // namespace
+}  // namespace sw::daemon
