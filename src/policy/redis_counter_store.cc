@@ -186,7 +186,8 @@ RedisCounterStore::Reply RedisCounterStore::command(const std::vector<std::strin
   for (const auto& a : argv) args.push_back(a.data()), lengths.push_back(a.size());
   redisAppendCommandArgv(context_, static_cast<int>(args.size()), args.data(), lengths.data());
   for (int done = 0; !done;) {
-    if (redisBufferWrite(context_, &done) != REDIS_OK) return drop("write: " + std::string(context_->errstr), monotonic_ms()), nullptr;
+    if (redisBufferWrite(context_, &done) != REDIS_OK)
+      return drop("write: " + std::string(context_->errstr), monotonic_ms()), nullptr;
     if (!done && !wait_fd(context_->fd, POLLOUT, deadline_ms)) return drop("write: timed out", monotonic_ms()), nullptr;
   }
   for (;;) {
@@ -196,7 +197,8 @@ RedisCounterStore::Reply RedisCounterStore::command(const std::vector<std::strin
     }
     if (reply) return Reply(reply);
     if (!wait_fd(context_->fd, POLLIN, deadline_ms)) return drop("read: timed out", monotonic_ms()), nullptr;
-    if (redisBufferRead(context_) != REDIS_OK) return drop("read: " + std::string(context_->errstr), monotonic_ms()), nullptr;
+    if (redisBufferRead(context_) != REDIS_OK)
+      return drop("read: " + std::string(context_->errstr), monotonic_ms()), nullptr;
   }
 }
 

@@ -18,10 +18,10 @@ using Clock = std::chrono::steady_clock;
 constexpr int64_t kT0 = 1'780'000'000'000;  // a fixed wall-clock origin (ms), so windows are exact
 constexpr int64_t kHour = 3'600'000;
 
-#define SKIP_WITHOUT_REDIS()                                 \
-  do {                                                       \
-    std::string why;                                         \
-    if (!RedisLab::available(&why)) GTEST_SKIP() << why;     \
+#define SKIP_WITHOUT_REDIS()                             \
+  do {                                                   \
+    std::string why;                                     \
+    if (!RedisLab::available(&why)) GTEST_SKIP() << why; \
   } while (0)
 
 RedisCounterOptions options_for(const RedisLab& redis) {
