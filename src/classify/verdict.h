@@ -12,8 +12,8 @@ struct Reason {
 };
 
 struct Verdict {
-  double score = 0;       // calibrated: spam when score >= threshold
-  double threshold = 5;   // the configured default threshold
+  double score = 0;      // calibrated: spam when score >= threshold
+  double threshold = 5;  // the configured default threshold
   bool is_spam = false;
   std::vector<Reason> reasons;  // strongest first, a handful
 };

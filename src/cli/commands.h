@@ -81,5 +81,6 @@ class HelpFormatter : public CLI::Formatter {
 void add_logs_command(CLI::App& app, int* result);
 void add_queue_command(CLI::App& app, int* result);
 void add_watch_commands(CLI::App& app, int* result);  // watch, holds, release, config check
+void add_serve_command(CLI::App& app, int* result);
 
 }  // namespace sw::cli

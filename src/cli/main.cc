@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   sw::cli::add_logs_command(app, &result);
   sw::cli::add_queue_command(app, &result);
   sw::cli::add_watch_commands(app, &result);
+  sw::cli::add_serve_command(app, &result);
   std::string names;
   bool known = false;
   for (const CLI::App* sub : app.get_subcommands({})) {

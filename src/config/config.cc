@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "base/loopback_listen.h"
+#include "queue/ip_cidr.h"
 
 namespace sw::config {
 
@@ -204,6 +205,172 @@ void read_actor_overrides(Reader& r, const toml::table& t, Config& c) {
   }
 }
 
+// [serve.limits.<actor>] and [serve.actor."<actor>:<key>"]: windows = [{seconds, messages, recipients}].
+void read_serve_windows(Reader& r, const toml::table& t, const std::string& where, std::vector<Window>& out) {
+  r.unknown_keys(t, where, {"windows"});
+  const toml::node* w = t.get("windows");
+  if (!w) return;
+  const toml::array* arr = w->as_array();
+  if (!arr) return r.error(*w, "'windows' must be an array of tables");
+  out.clear();
+  for (const toml::node& item : *arr) {
+    const toml::table* win = item.as_table();
+    if (!win) {
+      r.error(item, "each window must be a table like { seconds = 3600, messages = 500, recipients = 2500 }");
+      continue;
+    }
+    r.unknown_keys(*win, where + ".windows", {"seconds", "messages", "recipients"});
+    Window s{0, 0, 0};
+    r.integer(*win, "seconds", s.seconds, 1, 7 * 86400);
+    r.integer(*win, "messages", s.messages, 0, 1000000000);
+    r.integer(*win, "recipients", s.recipients, 0, 1000000000);
+    if (s.seconds == 0) r.error(item, "a window needs 'seconds'");
+    else out.push_back(s);
+  }
+}
+
+void read_string_list(Reader& r, const toml::table& t, const char* key, std::vector<std::string>& out, bool lower) {
+  const toml::node* n = t.get(key);
+  if (!n) return;
+  const toml::array* arr = n->as_array();
+  if (!arr) return r.error(*n, std::string("'") + key + "' must be an array of strings");
+  out.clear();
+  for (const toml::node& item : *arr) {
+    auto v = item.value<std::string>();
+    if (!v) {
+      r.error(item, std::string("'") + key + "' entries must be strings");
+      continue;
+    }
+    std::string s = *v;
+    if (lower)
+      for (char& ch : s) ch = char(std::tolower((unsigned char)ch));
+    out.push_back(s);
+  }
+}
+
+void read_serve_lists(Reader& r, const toml::table& t, const std::string& where, Lists& l) {
+  r.unknown_keys(t, where, {"ips", "senders", "sender_domains", "helos", "accounts"});
+  read_string_list(r, t, "ips", l.ip_texts, false);
+  l.ips.clear();
+  if (const toml::array* arr = t.get("ips") ? t.get("ips")->as_array() : nullptr)
+    for (const toml::node& item : *arr)
+      if (auto v = item.value<std::string>()) {
+        if (auto range = queue::parse_cidr(*v)) l.ips.push_back(*range);
+        else r.error(item, "'" + *v + "' is not an IP address or CIDR range");
+      }
+  read_string_list(r, t, "senders", l.senders, true);
+  read_string_list(r, t, "sender_domains", l.sender_domains, true);
+  read_string_list(r, t, "helos", l.helos, true);
+  read_string_list(r, t, "accounts", l.accounts, true);
+}
+
+void read_serve_policy_tables(Reader& r, const toml::table& t, ServePolicy& p) {
+  if (const toml::node* n = t.get("limits")) {
+    const toml::table* lt = n->as_table();
+    if (!lt) return r.error(*n, "[serve.limits] must be a table");
+    for (const auto& [key, node] : *lt) {
+      Actor actor;
+      if (!parse_actor(key.str(), &actor)) {
+        r.error(node, "unknown actor type '" + std::string(key.str()) +
+                          "' (auth_account, local_user, script, sender, sender_domain, client_ip)");
+      } else if (const toml::table* at = node.as_table()) {
+        read_serve_windows(r, *at, "serve.limits." + std::string(key.str()), p.limits[size_t(actor)]);
+      } else {
+        r.error(node, "[serve.limits." + std::string(key.str()) + "] must be a table");
+      }
+    }
+  }
+  if (const toml::node* n = t.get("actor")) {
+    const toml::table* at = n->as_table();
+    if (!at) return r.error(*n, "[serve.actor] must be a table");
+    for (const auto& [key, node] : *at) {
+      std::string name(key.str());
+      size_t colon = name.find(':');
+      Actor actor;
+      const toml::table* wt = node.as_table();
+      if (colon == std::string::npos || colon + 1 == name.size() || !parse_actor(name.substr(0, colon), &actor)) {
+        r.error(node,
+                "actor '" + name + "' must look like \"auth_account:news@example.com\" or \"client_ip:192.0.2.1\"");
+        continue;
+      }
+      if (!wt) {
+        r.error(node, "[serve.actor.\"" + name + "\"] must be a table");
+        continue;
+      }
+      std::string key_text = name.substr(colon + 1);
+      if (actor != Actor::Script && actor != Actor::LocalUser)
+        for (char& ch : key_text) ch = char(std::tolower((unsigned char)ch));
+      std::vector<Window> windows = p.limits[size_t(actor)];
+      read_serve_windows(r, *wt, "serve.actor." + name, windows);
+      p.overrides[std::string(actor_name(actor)) + ":" + key_text] = windows;
+    }
+  }
+}
+
+void read_serve(Reader& r, const toml::table& t, ServeConfig& s) {
+  r.unknown_keys(
+      t, "serve",
+      {"socket",          "socket_group",       "listen",         "user",       "counters", "redis",    "metrics",
+       "max_connections", "request_timeout_ms", "idle_timeout_s", "over_limit", "hold",     "max_keys", "limits",
+       "actor",           "dictionary",         "tarpit",         "helo",       "allow",    "deny"});
+  ServePolicy& p = s.policy;
+  r.string(t, "socket", s.socket);
+  r.string(t, "socket_group", s.socket_group);
+  r.string(t, "listen", s.listen);
+  r.string(t, "user", s.user);
+  r.string(t, "counters", s.counters);
+  r.string(t, "redis", s.redis);
+  r.string(t, "metrics", s.metrics);
+  r.integer(t, "max_connections", s.max_connections, 1, 100000);
+  r.integer(t, "request_timeout_ms", s.request_timeout_ms, 10, 600000);
+  r.integer(t, "idle_timeout_s", s.idle_timeout_s, 1, 86400);
+  r.boolean(t, "hold", p.hold_on_limit);
+  r.integer(t, "max_keys", p.max_keys, 1000, 1000000000);
+  if (const toml::node* n = t.get("socket"); n && !s.socket.empty() && s.socket.front() != '/')
+    r.error(*n, "'socket' must be an absolute path");
+  std::string host, problem;
+  int port = 0;
+  for (const char* key : {"listen", "metrics"})
+    if (const toml::node* n = t.get(key); n && n->value<std::string>() && !n->value<std::string>()->empty() &&
+                                          !parse_loopback_listen(*n->value<std::string>(), &host, &port, &problem))
+      r.error(*n, std::string("'") + key + "': " + problem + ", e.g. \"127.0.0.1:10040\"");
+  if (const toml::node* n = t.get("counters"); n && s.counters != "local" && s.counters != "redis")
+    r.error(*n, "'counters' must be \"local\" or \"redis\"");
+  std::string over = p.over_limit == OverLimit::Defer ? "defer" : "freeze";
+  r.string(t, "over_limit", over);
+  if (over == "defer") p.over_limit = OverLimit::Defer;
+  else if (over == "freeze") p.over_limit = OverLimit::Freeze;
+  else r.error(*t.get("over_limit"), "'over_limit' must be \"defer\" or \"freeze\"");
+  auto table = [&](const char* key, auto&& read) {
+    if (const toml::node* n = t.get(key)) {
+      if (const toml::table* sub = n->as_table()) read(*sub);
+      else r.error(*n, std::string("[serve.") + key + "] must be a table");
+    }
+  };
+  table("dictionary", [&](const toml::table& d) {
+    r.unknown_keys(d, "serve.dictionary", {"tarpit_after", "drop_after", "window_seconds", "drop_seconds"});
+    r.integer(d, "tarpit_after", p.dictionary_tarpit_after, 0, 1000000);
+    r.integer(d, "drop_after", p.dictionary_drop_after, 0, 1000000);
+    r.integer(d, "window_seconds", p.dictionary_window, 1, 7 * 86400);
+    r.integer(d, "drop_seconds", p.dictionary_drop_seconds, 1, 30 * 86400);
+  });
+  table("tarpit", [&](const toml::table& d) {
+    r.unknown_keys(d, "serve.tarpit", {"seconds", "max_concurrent"});
+    r.integer(d, "seconds", p.tarpit_seconds, 0, 300);
+    r.integer(d, "max_concurrent", p.max_tarpitted, 0, 100000);
+  });
+  table("helo", [&](const toml::table& d) {
+    r.unknown_keys(d, "serve.helo", {"enabled", "hostnames", "addresses", "local_domains"});
+    r.boolean(d, "enabled", p.helo_checks);
+    read_string_list(r, d, "hostnames", p.hostnames, true);
+    read_string_list(r, d, "addresses", p.addresses, false);
+    read_string_list(r, d, "local_domains", p.local_domains, true);
+  });
+  table("allow", [&](const toml::table& d) { read_serve_lists(r, d, "serve.allow", p.allow); });
+  table("deny", [&](const toml::table& d) { read_serve_lists(r, d, "serve.deny", p.deny); });
+  read_serve_policy_tables(r, t, p);
+}
+
 }  // namespace
 
 Config default_config() {
@@ -224,7 +391,7 @@ Config parse_config(std::string_view text, const std::string& source_name, std::
     return c;
   }
   Reader r(errors);
-  r.unknown_keys(root, "top level", {"paths", "watch", "limits", "signals", "allow", "actor", "alerts"});
+  r.unknown_keys(root, "top level", {"paths", "watch", "limits", "signals", "allow", "actor", "alerts", "serve"});
   auto section = [&](const char* name, auto&& read) {
     if (const toml::node* n = root.get(name)) {
       if (const toml::table* t = n->as_table()) read(*t);
@@ -238,6 +405,7 @@ Config parse_config(std::string_view text, const std::string& source_name, std::
   section("allow", [&](const toml::table& t) { read_type_tables(r, t, "allow", c, true); });
   section("actor", [&](const toml::table& t) { read_actor_overrides(r, t, c); });
   section("alerts", [&](const toml::table& t) { read_alerts(r, t, c.alerts); });
+  section("serve", [&](const toml::table& t) { read_serve(r, t, c.serve); });
   c.alerts.exim_binary = c.exim_binary;
   c.alerts.exim_config = c.exim_config;
   return c;

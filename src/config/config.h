@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "alert/alerter.h"
+#include "config/serve_config.h"
 #include "detect/limits.h"
 
 namespace sw::config {
@@ -25,6 +26,7 @@ struct Config {
   int poll_ms = 50;              // follower wait when idle
   detect::DetectorLimits limits = detect::default_limits();
   alert::AlertConfig alerts;
+  ServeConfig serve;  // [serve]: the policy daemon (docs/serve.md)
 };
 
 struct ConfigError {

@@ -87,3 +87,70 @@ TEST(Config, MissingDefaultFileMeansDefaultsMissingExplicitFileIsAnError) {
 
 }  // namespace
 }  // namespace sw::config
+
+namespace sw::config {
+namespace {
+
+TEST(ServeConfig, SectionParses) {
+  std::vector<ConfigError> errors;
+  Config c = parse_config(R"(
+[serve]
+socket = "/run/sw/serve.sock"
+listen = "127.0.0.1:10041"
+user = "Debian-exim"
+counters = "redis"
+over_limit = "freeze"
+[serve.limits.auth_account]
+windows = [{ seconds = 3600, messages = 10 }]
+[serve.actor."auth_account:News@Shop.example"]
+windows = [{ seconds = 3600, messages = 5000 }]
+[serve.dictionary]
+tarpit_after = 2
+drop_after = 4
+[serve.tarpit]
+seconds = 1
+max_concurrent = 3
+[serve.helo]
+hostnames = ["Mail.Host.example"]
+[serve.allow]
+ips = ["10.0.0.0/8"]
+sender_domains = ["Partner.example"]
+[serve.deny]
+senders = ["spam@bad.example"]
+)",
+                          "t.toml", &errors);
+  ASSERT_TRUE(errors.empty()) << errors[0].line << ": " << errors[0].message;
+  const ServePolicy& p = c.serve.policy;
+  EXPECT_EQ(c.serve.socket, "/run/sw/serve.sock");
+  EXPECT_EQ(c.serve.counters, "redis");
+  EXPECT_EQ(p.over_limit, OverLimit::Freeze);
+  ASSERT_EQ(p.limits[size_t(Actor::AuthAccount)].size(), 1u);
+  EXPECT_EQ(p.limits[size_t(Actor::AuthAccount)][0].messages, 10u);
+  EXPECT_EQ(windows_for(p, Actor::AuthAccount, "news@shop.example")[0].messages, 5000u);
+  EXPECT_EQ(p.dictionary_drop_after, 4u);
+  EXPECT_EQ(p.max_tarpitted, 3u);
+  EXPECT_EQ(p.hostnames, std::vector<std::string>{"mail.host.example"});
+  EXPECT_EQ(p.allow.ips.size(), 1u);
+  EXPECT_EQ(p.allow.sender_domains, std::vector<std::string>{"partner.example"});
+  EXPECT_EQ(p.deny.senders, std::vector<std::string>{"spam@bad.example"});
+}
+
+TEST(ServeConfig, ErrorsHaveTheirLines) {
+  std::vector<ConfigError> errors;
+  parse_config(
+      "[serve]\nlisten = \"0.0.0.0:10040\"\ncounters = \"memcached\"\n[serve.limits.robot]\n"
+      "[serve.allow]\nips = [\"10.0.0.300\"]\n[serve.actor.\"nobody\"]\nwindows = []\n",
+      "t.toml", &errors);
+  ASSERT_EQ(errors.size(), 5u);
+  EXPECT_EQ(errors[0].line, 2);
+  EXPECT_NE(errors[0].message.find("listen"), std::string::npos);
+  EXPECT_EQ(errors[1].line, 3);
+  EXPECT_EQ(errors[2].line, 6);
+  EXPECT_NE(errors[2].message.find("10.0.0.300"), std::string::npos);
+  EXPECT_NE(errors[3].message.find("unknown actor type 'robot'"), std::string::npos);
+  EXPECT_EQ(errors[4].line, 7);
+  EXPECT_NE(errors[4].message.find("actor 'nobody'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sw::config

@@ -1,5 +1,7 @@
 #include "metrics/metrics.h"
 
+#include <functional>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -84,7 +86,7 @@ struct Connection {
 
 // The answer to one request head: GET (or HEAD) /metrics, anything else an error status. Every
 // answer closes the connection, so one connection costs at most one read and one write deadline.
-std::string answer(std::string_view head, const WatchMetrics& metrics) {
+std::string answer(std::string_view head, const std::function<std::string()>& render) {
   std::string_view line = head.substr(0, head.find_first_of("\r\n"));
   size_t space = line.find(' ');
   std::string_view method = line.substr(0, space);
@@ -101,7 +103,7 @@ std::string answer(std::string_view head, const WatchMetrics& metrics) {
   };
   if (method != "GET" && method != "HEAD") return reply("405 Method Not Allowed", "GET /metrics\n");
   if (path != "/metrics") return reply("404 Not Found", "GET /metrics\n");
-  return reply("200 OK", render_prometheus(metrics));
+  return reply("200 OK", render());
 }
 
 bool ends_head(const std::string& request) {
@@ -115,7 +117,7 @@ bool ends_head(const std::string& request) {
 // deadline. (cpp-httplib's server gives each connection a pool thread and times out single
 // reads only, so eight clients sending a byte every half second held every thread for good.)
 struct MetricsServer::Impl {
-  explicit Impl(const WatchMetrics& m) : metrics(m) {}
+  explicit Impl(std::function<std::string()> r) : render(std::move(r)) {}
   ~Impl() {
     stop();
     for (Connection& c : connections) ::close(c.fd);
@@ -137,7 +139,7 @@ struct MetricsServer::Impl {
   bool on_readable(Connection& c, Clock::time_point now);  // false: done with it
   bool on_writable(Connection& c);
 
-  const WatchMetrics& metrics;
+  std::function<std::string()> render;
   int listen_fd = -1, wake_read = -1, wake_write = -1;
   std::thread thread;
   std::vector<Connection> connections;
@@ -190,7 +192,7 @@ bool MetricsServer::Impl::on_readable(Connection& c, Clock::time_point now) {
   if (c.request.size() > kMaxRequestBytes) {
     c.response = "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
   } else if (ends_head(c.request)) {
-    c.response = answer(c.request, metrics);
+    c.response = answer(c.request, render);
   } else {
     return true;
   }
@@ -243,7 +245,10 @@ void MetricsServer::Impl::serve() {
   }
 }
 
-MetricsServer::MetricsServer(const WatchMetrics& metrics) : impl_(std::make_unique<Impl>(metrics)) {}
+MetricsServer::MetricsServer(const WatchMetrics& metrics)
+    : impl_(std::make_unique<Impl>([&metrics] { return render_prometheus(metrics); })) {}
+
+MetricsServer::MetricsServer(std::function<std::string()> render) : impl_(std::make_unique<Impl>(std::move(render))) {}
 
 MetricsServer::~MetricsServer() = default;
 

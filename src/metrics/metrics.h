@@ -1,10 +1,11 @@
-// Prometheus text exposition of the watch daemon's counters, served on a loopback port only.
+// Prometheus text exposition of the watch (and serve) daemon's counters, served on a loopback port only.
 #pragma once
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -51,6 +52,8 @@ class MetricsServer {
   static constexpr std::chrono::seconds kReadDeadline{2}, kWriteDeadline{2};
 
   MetricsServer(const WatchMetrics& metrics);
+  // Any exposition text: `render` runs on the server's thread, so it must be thread-safe.
+  explicit MetricsServer(std::function<std::string()> render);
   ~MetricsServer();
   // Binds `listen` ("127.0.0.1:9813") and starts serving; false with `error` set (the address
   // and the reason, such as "Address already in use") when it cannot.

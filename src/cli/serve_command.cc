@@ -1,0 +1,323 @@
+// `spamwarden serve`: the policy daemon Exim (readsocket) and Postfix (check_policy_service)
+// ask at SMTP time. Glue: config -> hold process -> listeners -> privilege drop -> counters ->
+// engine -> event loop; SIGHUP reloads the policy, SIGTERM stops cleanly.
+#include <fmt/format.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <filesystem>
+#include <mutex>
+
+#include "base/text.h"
+#include "cli/commands.h"
+#include "config/config.h"
+#include "contain/state_lock.h"
+#include "daemon/event_loop.h"
+#include "daemon/hold_broker.h"
+#include "daemon/policy_sessions.h"
+#include "metrics/metrics.h"
+#include "policy/embedded_counter_store.h"
+#include "policy/engine.h"
+
+namespace sw::cli {
+namespace {
+
+std::atomic<bool> g_reload{false};
+daemon::EventLoop* g_loop = nullptr;
+void on_hup(int) { g_reload = true; }
+void on_term(int) {
+  if (g_loop) g_loop->stop();
+}
+
+struct ServeArgs {
+  std::string config_path = config::kDefaultConfigPath;
+  std::string state_dir, socket, listen, user, metrics;
+  bool check = false;
+};
+
+void log_line(const std::string& text) {
+  auto now = std::chrono::system_clock::now();
+  std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  ::localtime_r(&secs, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+  fmt::print(stderr, "{}.{:03} spamwarden serve: {}\n", stamp, int(ms), printable(text));  // outside text
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::optional<config::Config> load(const ServeArgs& a, bool explicit_config, bool quiet = false) {
+  std::vector<config::ConfigError> errors;
+  auto c = config::load_config(a.config_path, explicit_config, &errors);
+  for (const auto& e : errors)
+    if (!quiet) fmt::print(stderr, "{}\n", config::format_error(a.config_path, e));
+    else log_line("config not reloaded: " + config::format_error(a.config_path, e));
+  if (!c) return std::nullopt;
+  auto apply = [](const std::string& v, std::string& out) {
+    if (!v.empty()) out = v;
+  };
+  apply(a.state_dir, c->state_dir);
+  apply(a.socket, c->serve.socket);
+  apply(a.listen, c->serve.listen);
+  apply(a.user, c->serve.user);
+  apply(a.metrics, c->serve.metrics);
+  if (a.listen == "none") c->serve.listen.clear();
+  if (a.socket == "none") c->serve.socket.clear();
+  config::ServePolicy& p = c->serve.policy;
+  if (p.hostnames.empty()) {  // our own name, for the HELO check
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) == 0 && host[0]) p.hostnames.push_back(to_lower(host));
+  }
+  c->alerts.exim_binary = c->exim_binary;
+  c->alerts.exim_config = c->exim_config;
+  return c;
+}
+
+// The user Exim runs as on this machine: Debian's, cPanel's or a source build's.
+std::string exim_user() {
+  for (const char* name : {"Debian-exim", "mailnull", "exim"})
+    if (::getpwnam(name)) return name;
+  return "";
+}
+
+struct Identity {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string name;
+};
+
+std::optional<Identity> resolve_user(const std::string& configured, std::string* error) {
+  std::string name = configured.empty() ? exim_user() : configured;
+  if (name.empty()) {
+    *error = "no Exim user found (Debian-exim, mailnull, exim): set [serve] user";
+    return std::nullopt;
+  }
+  const passwd* pw = ::getpwnam(name.c_str());
+  if (!pw) {
+    *error = "no such user: " + name;
+    return std::nullopt;
+  }
+  return Identity{pw->pw_uid, pw->pw_gid, name};
+}
+
+bool drop_privileges(const Identity& id, std::string* error) {
+  if (::geteuid() != 0 || id.uid == 0) return true;  // not root, or asked to stay root
+  if (::setgroups(0, nullptr) != 0 || ::setgid(id.gid) != 0 || ::setuid(id.uid) != 0) {
+    *error = std::string("cannot drop privileges to ") + id.name + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+std::string render_metrics(const policy::Engine& engine, const daemon::EventLoop& loop,
+                           const policy::EmbeddedCounterStore& counters, const daemon::DecisionLog& decisions) {
+  std::string out;
+  const policy::EngineCounts& c = engine.counts();
+  out += "# HELP spamwarden_serve_requests_total Policy requests answered.\n";
+  out += "# TYPE spamwarden_serve_requests_total counter\n";
+  out += fmt::format("spamwarden_serve_requests_total {}\n", c.requests);
+  out += "# HELP spamwarden_serve_decisions_total Answers by action.\n# TYPE spamwarden_serve_decisions_total counter\n";
+  for (size_t i = 0; i < proto::kActions; ++i)
+    out += fmt::format("spamwarden_serve_decisions_total{{action=\"{}\"}} {}\n", proto::action_name(proto::Action(i)),
+                       c.actions[i]);
+  out += "# HELP spamwarden_serve_checks_total Non-neutral answers by check.\n";
+  out += "# TYPE spamwarden_serve_checks_total counter\n";
+  for (const char* check : {"rate_limit", "held", "dictionary", "helo", "deny_list"}) {
+    auto it = c.checks.find(check);
+    out += fmt::format("spamwarden_serve_checks_total{{check=\"{}\"}} {}\n", check, it == c.checks.end() ? 0 : it->second);
+  }
+  const daemon::ServerCounts& s = loop.counts();
+  out += fmt::format(
+      "# TYPE spamwarden_serve_holds_placed_total counter\nspamwarden_serve_holds_placed_total {}\n"
+      "# TYPE spamwarden_serve_shared_counter_failures_total counter\n"
+      "spamwarden_serve_shared_counter_failures_total {}\n"
+      "# TYPE spamwarden_serve_counting_locally gauge\nspamwarden_serve_counting_locally {}\n"
+      "# TYPE spamwarden_serve_tarpit_cap_reached_total counter\nspamwarden_serve_tarpit_cap_reached_total {}\n"
+      "# TYPE spamwarden_serve_connections_open gauge\nspamwarden_serve_connections_open {}\n"
+      "# TYPE spamwarden_serve_connections_total counter\nspamwarden_serve_connections_total {}\n"
+      "# TYPE spamwarden_serve_connections_refused_total counter\nspamwarden_serve_connections_refused_total {}\n"
+      "# TYPE spamwarden_serve_connections_timed_out_total counter\nspamwarden_serve_connections_timed_out_total {}\n"
+      "# TYPE spamwarden_serve_bad_requests_total counter\nspamwarden_serve_bad_requests_total {}\n"
+      "# TYPE spamwarden_serve_counter_keys gauge\nspamwarden_serve_counter_keys {}\n"
+      "# TYPE spamwarden_serve_counter_evictions_total counter\nspamwarden_serve_counter_evictions_total {}\n"
+      "# TYPE spamwarden_serve_counter_write_failures_total counter\n"
+      "spamwarden_serve_counter_write_failures_total {}\n",
+      c.holds, c.shared_store_failures, c.using_fallback ? 1 : 0, c.tarpit_cap_reached, s.open, s.accepted,
+      s.refused_over_limit, s.timed_out, decisions.bad_requests, counters.keys(), counters.evictions(),
+      counters.write_failures());
+  return out;
+}
+
+daemon::ServerLimits limits_of(const config::ServeConfig& s) {
+  return {s.max_connections, std::chrono::milliseconds(s.request_timeout_ms), std::chrono::seconds(s.idle_timeout_s)};
+}
+
+// The shared (fleet) counter store; nullptr with *error when it is not available.
+std::unique_ptr<policy::CounterStore> open_shared_counters(const config::ServeConfig& s, std::string* error) {
+  *error = "counters = \"redis\" (" + s.redis + ") is not available in this build";
+  return nullptr;
+}
+
+int run_check(const config::Config& c) {
+  const config::ServeConfig& s = c.serve;
+  fmt::print("config OK\n");
+  fmt::print("exim socket: {}\npostfix listen: {}\nuser: {}\ncounters: {}{}\nstate: {}\nmetrics: {}\n",
+             s.socket.empty() ? "-" : s.socket, s.listen.empty() ? "-" : s.listen,
+             s.user.empty() ? exim_user() + " (the Exim user)" : s.user, s.counters,
+             s.counters == "redis" ? " " + s.redis : "", c.state_dir, s.metrics.empty() ? "-" : s.metrics);
+  fmt::print("{}", config::describe_policy(s.policy));
+  return kOk;
+}
+
+int run_serve(const ServeArgs& a, bool explicit_config) {
+  auto cfg = load(a, explicit_config);
+  if (!cfg) return kUsage;
+  if (a.check) return run_check(*cfg);
+  const config::ServeConfig& s = cfg->serve;
+  std::string error;
+  auto identity = resolve_user(s.user, &error);
+  if (!identity) {
+    log_line(error);
+    return kUsage;
+  }
+  std::string counters_dir = cfg->state_dir + "/serve";
+  if (!contain::ensure_writable_directory(counters_dir, &error)) {
+    log_line(error);
+    return kFailure;
+  }
+  if (::geteuid() == 0 && ::chown(counters_dir.c_str(), identity->uid, identity->gid) != 0)
+    log_line("cannot hand " + counters_dir + " to " + identity->name + ": " + std::strerror(errno));
+  // The hold process first: it keeps root and must not inherit the listening sockets.
+  daemon::HoldBroker broker;
+  daemon::HoldBrokerOptions broker_options{cfg->state_dir, cfg->spool_dir, cfg->exim_binary, cfg->exim_config,
+                                           cfg->freeze_queued, cfg->alerts};
+  if (!broker.start(broker_options, log_line, &error)) log_line("holds will not be recorded: " + error);
+
+  policy::EmbeddedCounterStore local(s.policy.max_keys);
+  std::unique_ptr<policy::CounterStore> shared;
+  if (s.counters == "redis") {
+    shared = open_shared_counters(s, &error);
+    if (!shared) log_line(error + ": counting locally");
+  }
+  daemon::DecisionLog decisions{log_line, now_ms};
+  policy::Engine engine(
+      s.policy, shared ? shared.get() : &local, &local,
+      [&broker](const detect::ActorRef& actor, const std::string& reason) { broker.hold(actor, reason); }, log_line);
+  daemon::EximSessionFactory exim_sessions(&engine, &decisions);
+  daemon::PostfixSessionFactory postfix_sessions(&engine, &decisions);
+
+  daemon::EventLoop loop(limits_of(s), log_line);
+  std::vector<daemon::ListenerSpec> listeners;
+  int socket_gid = -1;
+  if (::geteuid() == 0) {
+    socket_gid = int(identity->gid);
+    if (!s.socket_group.empty()) {
+      const group* g = ::getgrnam(s.socket_group.c_str());
+      if (!g) {
+        log_line("no such group: " + s.socket_group);
+        return kUsage;
+      }
+      socket_gid = int(g->gr_gid);
+    }
+  }
+  if (!s.socket.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(s.socket).parent_path(), ec);
+    listeners.push_back({s.socket, &exim_sessions, socket_gid});
+  }
+  if (!s.listen.empty()) listeners.push_back({s.listen, &postfix_sessions});
+  if (listeners.empty()) {
+    log_line("nothing to listen on: set [serve] socket or listen");
+    return kUsage;
+  }
+  if (!loop.listen(listeners, &error)) {
+    log_line(error);
+    return kFailure;
+  }
+  std::mutex metrics_mutex;
+  std::string metrics_text;
+  metrics::MetricsServer metrics_server([&] {
+    std::lock_guard lock(metrics_mutex);
+    return metrics_text;
+  });
+  if (!s.metrics.empty() && !metrics_server.start(s.metrics, &error)) {
+    log_line(error);
+    return kUsage;
+  }
+  if (!drop_privileges(*identity, &error)) {
+    log_line(error);
+    return kFailure;
+  }
+  if (!local.attach_file(counters_dir + "/counters.db", now_ms(), &error))
+    log_line("counters kept in memory only (lost on restart): " + error);
+  if (broker.running())
+    loop.watch_fd(broker.fd(), [&] {
+      std::unordered_set<std::string> held;
+      if (broker.read_updates(&held)) engine.set_held(std::move(held));
+    });
+
+  g_loop = &loop;
+  std::signal(SIGHUP, on_hup);
+  std::signal(SIGTERM, on_term);
+  std::signal(SIGINT, on_term);
+  std::signal(SIGPIPE, SIG_IGN);
+  log_line(fmt::format("serving{}{} as {} (counters {}, state {})", s.socket.empty() ? "" : " exim on " + s.socket,
+                       s.listen.empty() ? "" : ", postfix on " + s.listen, identity->name,
+                       shared ? s.counters : "local", cfg->state_dir));
+  auto last_checkpoint = std::chrono::steady_clock::now();
+  loop.run(std::chrono::milliseconds(200), [&] {
+    if (g_reload.exchange(false)) {
+      if (auto fresh = load(a, explicit_config, true)) {
+        engine.set_config(fresh->serve.policy);
+        loop.set_limits(limits_of(fresh->serve));
+        log_line("config reloaded");
+      }
+      broker.refresh();
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_checkpoint >= std::chrono::seconds(1)) {  // kill -9 loses at most this second
+      last_checkpoint = now;
+      local.checkpoint();
+      std::string text = render_metrics(engine, loop, local, decisions);
+      std::lock_guard lock(metrics_mutex);
+      metrics_text = std::move(text);
+    }
+  });
+  g_loop = nullptr;
+  local.flush();
+  broker.stop();
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  log_line(fmt::format("stopping after {} requests, {} holds placed, peak RSS {} MB", engine.counts().requests,
+                       engine.counts().holds, ru.ru_maxrss / 1024));
+  return kOk;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, int* result) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* serve = app.add_subcommand("serve", "policy daemon: decide at SMTP time for Exim and Postfix");
+  serve->add_option("--config", args->config_path, "config file (default /etc/spamwarden/spamwarden.toml)");
+  serve->add_option("--state-dir", args->state_dir, "state directory (holds, counters)");
+  serve->add_option("--socket", args->socket, "Unix socket for Exim's readsocket (\"none\": off)");
+  serve->add_option("--listen", args->listen, "127.x.x.x:PORT for Postfix's check_policy_service (\"none\": off)");
+  serve->add_option("--user", args->user, "user to run as after binding (default: the Exim user)");
+  serve->add_option("--metrics", args->metrics, "serve Prometheus metrics on 127.x.x.x:PORT");
+  serve->add_flag("--check", args->check, "load and validate the config, print the effective policy, exit");
+  serve->callback([=] { *result = run_serve(*args, serve->count("--config") > 0); });
+}
+
+}  // namespace sw::cli

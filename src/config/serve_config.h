@@ -1,0 +1,80 @@
+// What `serve` enforces: the [serve] section of the config, with defaults that leave an
+// ordinary shop, a customer's mail client and a mailing list alone.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "queue/ip_cidr.h"
+
+namespace sw::config {
+
+// The actors serve counts. Sender domains have no hold list (a domain is many people): they
+// are deferred while over their limit, not held.
+enum class Actor : uint8_t { AuthAccount, LocalUser, Script, Sender, SenderDomain, ClientIp };
+inline constexpr size_t kActors = 6;
+const char* actor_name(Actor actor);  // "auth_account", ..., "sender_domain", "client_ip"
+bool parse_actor(std::string_view name, Actor* out);
+
+struct Window {
+  int64_t seconds = 3600;
+  uint64_t messages = 0;    // more than this in the window: over the limit; 0 = no limit
+  uint64_t recipients = 0;  // the same for recipients
+};
+
+struct Lists {
+  std::vector<queue::CidrRange> ips;
+  std::vector<std::string> ip_texts;                                  // as configured, for --check
+  std::vector<std::string> senders, sender_domains, helos, accounts;  // lower-case
+  bool empty() const {
+    return ips.empty() && senders.empty() && sender_domains.empty() && helos.empty() && accounts.empty();
+  }
+};
+
+enum class OverLimit : uint8_t { Defer, Freeze };
+
+struct ServePolicy {
+  std::array<std::vector<Window>, kActors> limits;
+  std::map<std::string, std::vector<Window>> overrides;  // "auth_account:news@x.example"
+  OverLimit over_limit = OverLimit::Defer;               // SMTP; local submissions are always frozen
+  bool hold_on_limit = true;                             // crossing a limit holds the actor (holds/release)
+  // Dictionary-attack guard, per client IP, over `dictionary_window` seconds.
+  uint64_t dictionary_tarpit_after = 5;  // unknown recipients before the tarpit
+  uint64_t dictionary_drop_after = 10;   // ...before the IP is dropped for dictionary_drop_seconds
+  int64_t dictionary_window = 3600;
+  int64_t dictionary_drop_seconds = 3600;
+  // Tarpit: seconds of delay and how many tarpitted connections at once at most (each holds an
+  // Exim process; keep well under smtp_accept_max).
+  int tarpit_seconds = 5;
+  size_t max_tarpitted = 20;
+  bool helo_checks = true;
+  std::vector<std::string> hostnames, local_domains;  // lower-case; this host's names
+  std::vector<std::string> addresses;                 // this host's IPs
+  Lists allow, deny;
+  size_t max_keys = 4'000'000;  // counters kept in memory (embedded store)
+};
+
+ServePolicy default_serve_policy();
+
+// The daemon around the policy: where it listens, as whom, where its counters live.
+struct ServeConfig {
+  std::string socket = "/run/spamwarden/serve.sock";  // Exim's readsocket; empty: none
+  std::string socket_group;                           // empty: the Exim user's group
+  std::string listen = "127.0.0.1:10040";             // Postfix policy (loopback only); empty: none
+  std::string user;                                   // drop to this user after binding; empty: Exim's user
+  std::string counters = "local";                     // "local" or "redis"
+  std::string redis = "127.0.0.1:6379";
+  std::string metrics;  // "127.0.0.1:9814"; empty: off
+  size_t max_connections = 1024;
+  int request_timeout_ms = 5000;  // a request must be complete this long after it began (slowloris)
+  int idle_timeout_s = 300;       // a persistent (Postfix) connection idle this long is closed
+  ServePolicy policy = default_serve_policy();
+};
+// The windows for an actor: its override, else its type's defaults.
+const std::vector<Window>& windows_for(const ServePolicy& c, Actor actor, const std::string& key);
+// Multi-line text for `serve --check`.
+std::string describe_policy(const ServePolicy& c);
+
+}  // namespace sw::config
