@@ -95,10 +95,16 @@ PostfixLab::PostfixLab(PostfixLabOptions options) {
   if (!mkdtemp(tmpl)) fail("mkdtemp failed");
   dir_ = tmpl;
   port_ = free_loopback_port();
-  std::vector<std::string> argv = {script(), "start", dir_, "--port", std::to_string(port_), "--policy-timeout",
+  std::vector<std::string> argv = {script(),
+                                   "start",
+                                   dir_,
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--policy-timeout",
                                    std::to_string(options.policy_timeout_s)};
   if (!options.policy.empty()) argv.insert(argv.end(), {"--policy", options.policy});
   if (!options.restrictions.empty()) argv.insert(argv.end(), {"--restrictions", options.restrictions});
+  for (const auto& line : options.main_cf) argv.insert(argv.end(), {"--main-cf", line});
   try {
     if (options.sasl) {
       int sasl_port = free_loopback_port();

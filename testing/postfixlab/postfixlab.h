@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 namespace sw::testing {
 
@@ -21,7 +22,8 @@ struct PostfixLabOptions {
   std::string restrictions;  // smtpd_recipient_restrictions instead of the default; empty: default
   bool sasl = false;         // SMTP AUTH PLAIN; any user, password sasl_password
   std::string sasl_password = "secret";
-  int policy_timeout_s = 2;  // smtpd_policy_service_timeout
+  int policy_timeout_s = 2;          // smtpd_policy_service_timeout
+  std::vector<std::string> main_cf;  // lines appended to main.cf, e.g. "smtpd_end_of_data_restrictions = ..."
 };
 
 class PostfixLab {

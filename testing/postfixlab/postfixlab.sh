@@ -3,12 +3,12 @@
 # /opt/spamwarden/postfix (see README.md). Needs root (Postfix's master starts as root).
 #
 #   postfixlab.sh start DIR --port PORT [--policy 127.0.0.1:PP] [--restrictions "R, R, ..."]
-#                           [--sasl-auth 127.0.0.1:AP] [--policy-timeout SECONDS]
+#                           [--sasl-auth 127.0.0.1:AP] [--policy-timeout SECONDS] [--main-cf "name = value"]...
 #   postfixlab.sh stop DIR
 #
 # Mail is accepted by smtpd on 127.0.0.1:PORT and delivered to the discard transport (nothing
 # leaves). --restrictions replaces smtpd_recipient_restrictions (default: the policy service, then
-# permit). --sasl-auth turns on SMTP AUTH against a Dovecot-protocol auth service at that address.
+# permit). --main-cf appends a line to main.cf (e.g. smtpd_end_of_data_restrictions). --sasl-auth turns on SMTP AUTH against a Dovecot-protocol auth service at that address.
 # Logs go to DIR/maillog. Only the master started from DIR's config is stopped (postfix stop).
 set -euo pipefail
 ROOT=${SW_POSTFIX_ROOT:-/opt/spamwarden/postfix}
@@ -98,7 +98,7 @@ CF
 
 start() {
   local dir=$1; shift
-  local port="" policy="" restrictions="" sasl="" policy_timeout=2
+  local port="" policy="" restrictions="" sasl="" policy_timeout=2 extra=()
   while (($#)); do
     case $1 in
       --port) port=$2; shift 2 ;;
@@ -106,6 +106,7 @@ start() {
       --restrictions) restrictions=$2; shift 2 ;;
       --sasl-auth) sasl=$2; shift 2 ;;
       --policy-timeout) policy_timeout=$2; shift 2 ;;
+      --main-cf) extra+=("$2"); shift 2 ;;
       *) die "start: unknown option $1" ;;
     esac
   done
@@ -123,6 +124,7 @@ start() {
   cp "$ROOT/etc/postfix/postfix-files" "$ROOT/usr/share/postfix/dynamicmaps.cf" "$dir/etc/"
   write_main_cf "$dir" "$restrictions" "$sasl" "$policy_timeout"
   write_master_cf "$dir" "$port"
+  if ((${#extra[@]})); then printf '%s\n' "${extra[@]}" >>"$dir/etc/main.cf"; fi
   # Warnings about postdrop/postqueue not being set-gid concern local submission, unused here.
   postfix_cmd "$dir" start | grep -v -e 'postdrop' -e 'postqueue' >&2 || true
   for ((i = 0; i < 100; i++)); do

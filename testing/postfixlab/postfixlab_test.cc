@@ -97,15 +97,17 @@ class TinyPolicyServer {
 };
 
 CommandResult swaks(const PostfixLab& lab, const std::string& from, const std::string& auth_user = "") {
-  std::vector<std::string> argv = {"swaks", "--server", lab.server(), "--from", from, "--to", "rcpt@remote.example",
-                                   "--helo", "client.example", "--timeout", "20"};
-  if (!auth_user.empty()) argv.insert(argv.end(), {"--auth", "PLAIN", "--auth-user", auth_user, "--auth-password", "secret"});
+  std::vector<std::string> argv = {
+      "swaks",  "--server",       lab.server(), "--from", from, "--to", "rcpt@remote.example",
+      "--helo", "client.example", "--timeout",  "20"};
+  if (!auth_user.empty())
+    argv.insert(argv.end(), {"--auth", "PLAIN", "--auth-user", auth_user, "--auth-password", "secret"});
   return run_command(argv);
 }
 
-#define SKIP_WITHOUT_LAB()                                \
-  do {                                                    \
-    std::string why;                                      \
+#define SKIP_WITHOUT_LAB()                                 \
+  do {                                                     \
+    std::string why;                                       \
     if (!PostfixLab::available(&why)) GTEST_SKIP() << why; \
   } while (0)
 
