@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -25,6 +26,7 @@
 #include "metrics/metrics.h"
 #include "policy/embedded_counter_store.h"
 #include "policy/engine.h"
+#include "policy/redis_counter_store.h"
 
 namespace sw::cli {
 namespace {
@@ -128,7 +130,8 @@ std::string render_metrics(const policy::Engine& engine, const daemon::EventLoop
   out += "# HELP spamwarden_serve_requests_total Policy requests answered.\n";
   out += "# TYPE spamwarden_serve_requests_total counter\n";
   out += fmt::format("spamwarden_serve_requests_total {}\n", c.requests);
-  out += "# HELP spamwarden_serve_decisions_total Answers by action.\n# TYPE spamwarden_serve_decisions_total counter\n";
+  out +=
+      "# HELP spamwarden_serve_decisions_total Answers by action.\n# TYPE spamwarden_serve_decisions_total counter\n";
   for (size_t i = 0; i < proto::kActions; ++i)
     out += fmt::format("spamwarden_serve_decisions_total{{action=\"{}\"}} {}\n", proto::action_name(proto::Action(i)),
                        c.actions[i]);
@@ -136,7 +139,8 @@ std::string render_metrics(const policy::Engine& engine, const daemon::EventLoop
   out += "# TYPE spamwarden_serve_checks_total counter\n";
   for (const char* check : {"rate_limit", "held", "dictionary", "helo", "deny_list"}) {
     auto it = c.checks.find(check);
-    out += fmt::format("spamwarden_serve_checks_total{{check=\"{}\"}} {}\n", check, it == c.checks.end() ? 0 : it->second);
+    out +=
+        fmt::format("spamwarden_serve_checks_total{{check=\"{}\"}} {}\n", check, it == c.checks.end() ? 0 : it->second);
   }
   const daemon::ServerCounts& s = loop.counts();
   out += fmt::format(
@@ -165,9 +169,23 @@ daemon::ServerLimits limits_of(const config::ServeConfig& s) {
 }
 
 // The shared (fleet) counter store; nullptr with *error when it is not available.
+// A Redis that is down at start is fine: the store reconnects by itself and the engine counts
+// locally meanwhile. Only an unusable address is an error.
 std::unique_ptr<policy::CounterStore> open_shared_counters(const config::ServeConfig& s, std::string* error) {
-  *error = "counters = \"redis\" (" + s.redis + ") is not available in this build";
-  return nullptr;
+  if (std::string problem = policy::redis_address_error(s.redis); !problem.empty()) {
+    *error = "counters = \"redis\": " + problem + " (redis = \"" + s.redis + "\")";
+    return nullptr;
+  }
+  policy::RedisCounterOptions options;
+  options.address = s.redis;
+  options.key_prefix = s.redis_prefix;
+  int64_t longest = s.policy.dictionary_window;
+  for (const auto& windows : s.policy.limits)
+    for (const auto& w : windows) longest = std::max(longest, w.seconds);
+  for (const auto& [actor, windows] : s.policy.overrides)
+    for (const auto& w : windows) longest = std::max(longest, w.seconds);
+  options.retention_ms = longest * 1000;
+  return std::make_unique<policy::RedisCounterStore>(options);
 }
 
 int run_check(const config::Config& c) {
@@ -201,8 +219,8 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
     log_line("cannot hand " + counters_dir + " to " + identity->name + ": " + std::strerror(errno));
   // The hold process first: it keeps root and must not inherit the listening sockets.
   daemon::HoldBroker broker;
-  daemon::HoldBrokerOptions broker_options{cfg->state_dir, cfg->spool_dir, cfg->exim_binary, cfg->exim_config,
-                                           cfg->freeze_queued, cfg->alerts};
+  daemon::HoldBrokerOptions broker_options{cfg->state_dir,   cfg->spool_dir,     cfg->exim_binary,
+                                           cfg->exim_config, cfg->freeze_queued, cfg->alerts};
   if (!broker.start(broker_options, log_line, &error)) log_line("holds will not be recorded: " + error);
 
   policy::EmbeddedCounterStore local(s.policy.max_keys);
