@@ -10,9 +10,9 @@
 // Requests are 700-byte RCPT-stage Postfix policy requests (--format exim: the one-line request of
 // serve's Exim snippets, "v1 stage=rcpt ...", reply one line; --stage data: the end-of-message
 // request with one recipient, where rate limits count), keys drawn uniformly from [0, keys)
-// with a seeded xorshift; --rate paces the starts (requests/s in total) for latency at a given load. Output: one line of key=value (req/s, p50/p99/max latency in µs, errors,
-// the daemon tree's CPU µs per request from /proc, its peak RSS, reply actions).
-// TCP targets outside 127.0.0.0/8 are refused.
+// with a seeded xorshift; --rate paces the starts (requests/s in total) for latency at a given load. Output: one line
+// of key=value (req/s, p50/p99/max latency in µs, errors, the daemon tree's CPU µs per request from /proc, its peak
+// RSS, reply actions). TCP targets outside 127.0.0.0/8 are refused.
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -122,13 +122,13 @@ std::string request_for(long key, const Options& o) {
   bool sasl = static_cast<int>(a % 100) < o.sasl_pct, unknown = (a / 100) % 10 == 0;
   char ip[32], name[96], buf[2048];
   std::string user = sasl ? "user" + std::to_string(key) + "@example.org" : "";
-  snprintf(ip, sizeof ip, "198.%u.%u.%u", static_cast<unsigned>(18 + (key >> 16 & 1)), static_cast<unsigned>(key >> 8 & 255),
-           static_cast<unsigned>(key & 255));
+  snprintf(ip, sizeof ip, "198.%u.%u.%u", static_cast<unsigned>(18 + (key >> 16 & 1)),
+           static_cast<unsigned>(key >> 8 & 255), static_cast<unsigned>(key & 255));
   snprintf(name, sizeof name, "mta%ld.mail%ld.example.net", key, key % 10);
   bool data = o.stage == "data";
   if (o.format == "exim") {
-    std::string rcpt = data ? "rcpts=1" : "rcpt=r" + std::to_string(key % 5000) + "@dom" + std::to_string(key % 10) +
-                                              ".example.org";
+    std::string rcpt =
+        data ? "rcpts=1" : "rcpt=r" + std::to_string(key % 5000) + "@dom" + std::to_string(key % 10) + ".example.org";
     snprintf(buf, sizeof buf, "v1 stage=%s ip=%s helo=%s sender=s%ld@d%ld.example %s%s%s\n", data ? "data" : "rcpt", ip,
              unknown ? "localhost" : name, key, key % 1000, rcpt.c_str(), sasl ? " auth=" : "", user.c_str());
     return buf;
@@ -141,9 +141,9 @@ std::string request_for(long key, const Options& o) {
            "sasl_sender=\nccert_subject=\nccert_issuer=\nccert_fingerprint=\nccert_pubkey_fingerprint=\n"
            "encryption_protocol=TLSv1.3\nencryption_cipher=TLS_AES_256_GCM_SHA384\nencryption_keysize=256\n"
            "policy_context=\ncompatibility_level=3.6\nmail_version=3.7.11\n\n",
-           data ? "END-OF-MESSAGE" : "RCPT", ip, unknown ? "unknown" : name, 20000 + key % 40000, unknown ? "unknown" : name,
-           unknown ? "localhost" : name, key, key % 1000, key % 5000, key % 10, data ? 1 : 0, key, sasl ? "PLAIN" : "",
-           "", user.c_str());
+           data ? "END-OF-MESSAGE" : "RCPT", ip, unknown ? "unknown" : name, 20000 + key % 40000,
+           unknown ? "unknown" : name, unknown ? "localhost" : name, key, key % 1000, key % 5000, key % 10,
+           data ? 1 : 0, key, sasl ? "PLAIN" : "", "", user.c_str());
   return buf;
 }
 
@@ -247,14 +247,14 @@ class Load {
     long long cpu_us = (after.ticks - before.ticks) * 1'000'000 / sysconf(_SC_CLK_TCK);
     std::string actions;
     for (auto& [a, n] : actions_) actions += (actions.empty() ? "" : ",") + a + ":" + std::to_string(n);
-    printf("label=%s mode=%s clients=%d req_s=%.0f p50_us=%lld p99_us=%lld max_us=%lld ok=%ld errors=%ld secs=%.2f "
-           "cpu_us_req=%.1f daemon_cpu_s=%.2f machine_cores=%.2f procs=%d peak_rss_mb=%.1f actions=%s\n",
-           o_.label.empty() ? "-" : o_.label.c_str(), o_.mode.c_str(), o_.clients, rate,
-           static_cast<long long>(pct(0.5)), static_cast<long long>(pct(0.99)),
-           static_cast<long long>(latencies_.empty() ? 0 : latencies_.back()), finished_, errors_, secs,
-           finished_ ? double(cpu_us) / finished_ : 0.0, cpu_us / 1e6,
-           double(machine_jiffies) / sysconf(_SC_CLK_TCK) / secs, after.procs, after.peak_rss_kb / 1024.0,
-           actions.empty() ? "-" : actions.c_str());
+    printf(
+        "label=%s mode=%s clients=%d req_s=%.0f p50_us=%lld p99_us=%lld max_us=%lld ok=%ld errors=%ld secs=%.2f "
+        "cpu_us_req=%.1f daemon_cpu_s=%.2f machine_cores=%.2f procs=%d peak_rss_mb=%.1f actions=%s\n",
+        o_.label.empty() ? "-" : o_.label.c_str(), o_.mode.c_str(), o_.clients, rate, static_cast<long long>(pct(0.5)),
+        static_cast<long long>(pct(0.99)), static_cast<long long>(latencies_.empty() ? 0 : latencies_.back()),
+        finished_, errors_, secs, finished_ ? double(cpu_us) / finished_ : 0.0, cpu_us / 1e6,
+        double(machine_jiffies) / sysconf(_SC_CLK_TCK) / secs, after.procs, after.peak_rss_kb / 1024.0,
+        actions.empty() ? "-" : actions.c_str());
   }
 
  private:
@@ -301,7 +301,8 @@ class Load {
     ++finished_;
     size_t at = o_.format == "exim" ? 0 : c.in.find("action=");
     size_t skip = o_.format == "exim" ? 0 : 7;
-    std::string action = at == std::string::npos ? "?" : c.in.substr(at + skip, c.in.find_first_of(" \n", at) - at - skip);
+    std::string action =
+        at == std::string::npos ? "?" : c.in.substr(at + skip, c.in.find_first_of(" \n", at) - at - skip);
     ++actions_[action];
     if (!persistent()) close_client(i);
     pending_.push_back(i);
