@@ -176,11 +176,16 @@ for name in dunnod-unix serve-exim; do
 done
 
 # p99 at half of serve's own persistent K=8 rate (paced), Postfix and Exim paths.
-rate_of() { for r in "${ROWS[@]}"; do [[ $(field "$r" label) == "$1" ]] && field "$r" req_s; done | head -n1; }
+rate_of() {  # req/s of the row labelled $1, empty if there is none
+  local r
+  for r in "${ROWS[@]}"; do
+    if [[ $(field "$r" label) == "$1" ]]; then field "$r" req_s; return 0; fi
+  done
+}
 if selected serve; then
   p8=$(rate_of serve/p8); n8=$(rate_of serve-exim/n8)
-  [[ -n $p8 && $p8 != 0 ]] && run serve p8half persistent 8 --rate $((p8 / 2))
-  [[ -n $n8 && $n8 != 0 ]] && run serve-exim n8half exim 8 --rate $((n8 / 2))
+  if [[ -n $p8 && $p8 != 0 ]]; then run serve p8half persistent 8 --rate $((p8 / 2)); fi
+  if [[ -n $n8 && $n8 != 0 ]]; then run serve-exim n8half exim 8 --rate $((n8 / 2)); fi
 fi
 
 # serve's memory with ACTORS distinct actors (every request a new client IP, sender, domain...).
@@ -204,14 +209,15 @@ fi
     b=$(rate_of "$base/${run%half}")
     best=0
     for p in postgrey postfwd1 policyd-rate-limit; do
-      v=$(rate_of "$p/${run%half}"); [[ -n $v ]] && ((v > best)) && best=$v
+      v=$(rate_of "$p/${run%half}")
+      if [[ -n $v ]] && ((v > best)); then best=$v; fi
     done
     printf '%-26s %9s %7s %7s %6s %9s %8s %10s %12s\n' "$label" "$rs" "$(field "$r" p50_us)" "$(field "$r" p99_us)" \
       "$(field "$r" errors)" "$(field "$r" cpu_us_req)" "$(field "$r" peak_rss_mb)" \
       "$(awk -v a="$rs" -v b="${b:-0}" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "-" }')" \
       "$(awk -v a="$rs" -v b="$best" 'BEGIN{ if (b > 0) printf "%.1fx", a/b; else print "-" }')"
   done
-  [[ -n $RSS_LINE ]] && echo "serve with $(field "$RSS_LINE" ok) distinct actors: peak RSS $(field "$RSS_LINE" peak_rss_mb) MB, $(field "$RSS_LINE" req_s) req/s while filling"
+  if [[ -n $RSS_LINE ]]; then echo "serve with $(field "$RSS_LINE" ok) distinct actors: peak RSS $(field "$RSS_LINE" peak_rss_mb) MB, $(field "$RSS_LINE" req_s) req/s while filling"; fi
 } | tee -a "$RESULTS"
 
 # Targets (requirement's Benchmark section), from the rows above.
@@ -222,7 +228,10 @@ check() {  # check TEXT VALUE OP LIMIT
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a != "" && b > 0) printf "%.2f", a/b }'; }
 best_peer() {
   local best=0 v p
-  for p in postgrey postfwd1 policyd-rate-limit; do v=$(rate_of "$p/$1"); [[ -n $v ]] && ((v > best)) && best=$v; done
+  for p in postgrey postfwd1 policyd-rate-limit; do
+    v=$(rate_of "$p/$1")
+    if [[ -n $v ]] && ((v > best)); then best=$v; fi
+  done
   echo "$best"
 }
 if selected serve; then
@@ -236,9 +245,11 @@ if selected serve; then
     check "persistent p8: serve / dunnod" "$(ratio "$(rate_of serve/p8)" "$(rate_of dunnod/p8)")" ">=" 0.6
     check "persistent p8: serve / fastest peer" "$(ratio "$(rate_of serve/p8)" "$(best_peer p8)")" ">=" 20
     for r in "${ROWS[@]}"; do
-      [[ $(field "$r" label) == */*half ]] && check "p99 us at half load ($(field "$r" label))" "$(field "$r" p99_us)" "<=" 1000
+      if [[ $(field "$r" label) == */*half ]]; then
+        check "p99 us at half load ($(field "$r" label))" "$(field "$r" p99_us)" "<=" 1000
+      fi
     done
-    [[ -n $RSS_LINE ]] && check "peak RSS MB with $(field "$RSS_LINE" ok) actors" "$(field "$RSS_LINE" peak_rss_mb)" "<=" 256
+    if [[ -n $RSS_LINE ]]; then check "peak RSS MB with $(field "$RSS_LINE" ok) actors" "$(field "$RSS_LINE" peak_rss_mb)" "<=" 256; fi
   } | tee -a "$RESULTS"
 fi
 
