@@ -58,7 +58,8 @@ class ServeProcess {
     std::string request = "request=smtpd_access_policy\n" + attributes + "\n", reply;
     if (write(fd, request.data(), request.size()) < 0) return close(fd), "";
     char buf[512];
-    for (ssize_t n; reply.find("\n\n") == std::string::npos && (n = read(fd, buf, sizeof buf)) > 0;) reply.append(buf, n);
+    for (ssize_t n; reply.find("\n\n") == std::string::npos && (n = read(fd, buf, sizeof buf)) > 0;)
+      reply.append(buf, n);
     close(fd);
     return reply.substr(0, reply.find('\n'));
   }
@@ -87,7 +88,8 @@ class ServeProcess {
 std::string end_of_message(const std::string& account) {
   return "protocol_state=END-OF-MESSAGE\nprotocol_name=ESMTP\nclient_address=203.0.113.5\nclient_name=c.example\n"
          "helo_name=c.example\nsender=" +
-         account + "\nrecipient=r@remote.example\nrecipient_count=1\nsasl_method=PLAIN\nsasl_username=" + account + "\n";
+         account + "\nrecipient=r@remote.example\nrecipient_count=1\nsasl_method=PLAIN\nsasl_username=" + account +
+         "\n";
 }
 
 class TempDir {
@@ -101,11 +103,11 @@ class TempDir {
   std::string path;
 };
 
-#define SKIP_UNLESS_ROOT_AND_REDIS()                                \
-  do {                                                              \
-    std::string why;                                                \
+#define SKIP_UNLESS_ROOT_AND_REDIS()                                 \
+  do {                                                               \
+    std::string why;                                                 \
     if (geteuid() != 0) GTEST_SKIP() << "serve's user is root here"; \
-    if (!RedisLab::available(&why)) GTEST_SKIP() << why;            \
+    if (!RedisLab::available(&why)) GTEST_SKIP() << why;             \
   } while (0)
 
 TEST(ServeFleetOnRealRedis, TwoInstancesAndOneRedisEnforceOneLimitJointly) {
