@@ -153,7 +153,7 @@ run() {
   echo "$line" | tee -a "$RESULTS" >&2
   ROWS+=("$line")
 }
-field() { sed -nE "s/.* $2=([^ ]*).*/\1/p" <<<"$1"; }
+field() { sed -nE "s/(^|.* )$2=([^ ]*).*/\2/p" <<<"$1"; }
 
 selected() { [[ -z $ONLY || $ONLY == "$1" ]]; }
 # The syslog datagrams of postfwd go to a sink, as in the peers' measurement.
