@@ -53,7 +53,7 @@ struct ServePolicy {
   std::vector<std::string> hostnames, local_domains;  // lower-case; this host's names
   std::vector<std::string> addresses;                 // this host's IPs
   Lists allow, deny;
-  size_t max_keys = 4'000'000;  // counters kept in memory (embedded store)
+  size_t max_keys = 1'500'000;  // counters kept in memory (embedded store): about 100 MB
 };
 
 ServePolicy default_serve_policy();

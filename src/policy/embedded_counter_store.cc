@@ -52,7 +52,7 @@ EmbeddedCounterStore::EmbeddedCounterStore(size_t max_keys) : max_keys_(std::max
 
 EmbeddedCounterStore::~EmbeddedCounterStore() {
   if (writer_.joinable()) {
-    checkpoint();
+    flush();
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
@@ -151,6 +151,12 @@ bool EmbeddedCounterStore::attach_file(const std::string& path, int64_t now_ms, 
 
 void EmbeddedCounterStore::checkpoint() {
   if (!db_ || dirty_.empty()) return;
+  {
+    // One batch in flight at a time: while the disk is slower than the changes, the keys wait
+    // here as dirty (8 bytes each, once per key), not as ever more copies of their rows.
+    std::lock_guard lock(mutex_);
+    if (writing_ || !pending_.empty()) return;
+  }
   std::vector<Row> rows;
   rows.reserve(dirty_.size());
   for (uint64_t key : dirty_)
@@ -168,9 +174,16 @@ void EmbeddedCounterStore::checkpoint() {
 }
 
 bool EmbeddedCounterStore::flush() {
-  checkpoint();
-  std::unique_lock lock(mutex_);
-  idle_.wait(lock, [&] { return pending_.empty() && !writing_; });
+  // Bounded: on a full disk the writer keeps failing, and a shutdown must not wait for it.
+  auto idle = [&] {
+    std::unique_lock lock(mutex_);
+    return idle_.wait_for(lock, std::chrono::seconds(5), [&] { return pending_.empty() && !writing_; });
+  };
+  if (!writer_.joinable()) return false;
+  if (!idle()) return false;  // the batch in flight
+  checkpoint();               // then what waited behind it
+  if (!idle()) return false;
+  std::lock_guard lock(mutex_);
   return write_failures_ == 0;
 }
 

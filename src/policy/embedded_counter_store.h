@@ -1,5 +1,6 @@
 // The embedded CounterStore: sliding-window counters in memory, persisted to SQLite under the
-// state directory so a restart keeps them (a kill -9 loses at most the last second).
+// state directory so a restart keeps them (a kill -9 loses at most the last second, or what
+// the disk had not yet taken when it is slower than the changes: one batch is written at a time).
 //
 // A key is kept as its 64-bit hash with 8 time buckets of its window (exact up to 1/8 of the
 // window at the old edge), 48 bytes a key in an open-addressing table: a million actors with
@@ -28,7 +29,7 @@ namespace sw::policy {
 class EmbeddedCounterStore final : public CounterStore {
  public:
   static constexpr int kBuckets = 8;
-  explicit EmbeddedCounterStore(size_t max_keys = 4'000'000);
+  explicit EmbeddedCounterStore(size_t max_keys = 1'500'000);
   ~EmbeddedCounterStore() override;
 
   std::optional<uint64_t> add(std::string_view key, uint64_t amount, int64_t now_ms, int64_t window_ms) override;
@@ -39,7 +40,8 @@ class EmbeddedCounterStore final : public CounterStore {
   bool attach_file(const std::string& path, int64_t now_ms, std::string* error);
   // Hands the keys changed since the last call to the writer thread. Call about once a second.
   void checkpoint();
-  // Writes everything handed over so far (shutdown, tests); false if a write failed.
+  // Writes every change so far (shutdown, tests); false if a write failed or the disk took more
+  // than a few seconds.
   bool flush();
 
   size_t keys() const { return map_.size(); }
