@@ -253,12 +253,12 @@ if selected serve; then
   } | tee -a "$RESULTS"
 fi
 
-# End to end on a real Exim: needs serve's ACL snippets (contrib/exim/serve_*.inc).
+# End to end on a real Exim (snippets in contrib/exim/serve/): not written yet, see README.md.
 if ((!SKIP_E2E)); then
-  if [[ -f $ROOT/bench/serve/e2e.sh && -n $(ls "$ROOT"/contrib/exim/serve* 2>/dev/null) ]]; then
+  if [[ -x $ROOT/bench/serve/e2e.sh ]]; then
     "$ROOT/bench/serve/e2e.sh" | tee -a "$RESULTS"
   else
-    echo "e2e: skipped (no serve snippets under contrib/exim yet)" | tee -a "$RESULTS"
+    echo "e2e: skipped (bench/serve/e2e.sh not written yet)" | tee -a "$RESULTS"
   fi
 fi
 echo "results: $RESULTS" >&2
