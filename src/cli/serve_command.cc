@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -25,6 +26,7 @@
 #include "metrics/metrics.h"
 #include "policy/embedded_counter_store.h"
 #include "policy/engine.h"
+#include "policy/redis_counter_store.h"
 
 namespace sw::cli {
 namespace {
@@ -167,9 +169,23 @@ daemon::ServerLimits limits_of(const config::ServeConfig& s) {
 }
 
 // The shared (fleet) counter store; nullptr with *error when it is not available.
+// A Redis that is down at start is fine: the store reconnects by itself and the engine counts
+// locally meanwhile. Only an unusable address is an error.
 std::unique_ptr<policy::CounterStore> open_shared_counters(const config::ServeConfig& s, std::string* error) {
-  *error = "counters = \"redis\" (" + s.redis + ") is not available in this build";
-  return nullptr;
+  if (std::string problem = policy::redis_address_error(s.redis); !problem.empty()) {
+    *error = "counters = \"redis\": " + problem + " (redis = \"" + s.redis + "\")";
+    return nullptr;
+  }
+  policy::RedisCounterOptions options;
+  options.address = s.redis;
+  options.key_prefix = s.redis_prefix;
+  int64_t longest = s.policy.dictionary_window;
+  for (const auto& windows : s.policy.limits)
+    for (const auto& w : windows) longest = std::max(longest, w.seconds);
+  for (const auto& [actor, windows] : s.policy.overrides)
+    for (const auto& w : windows) longest = std::max(longest, w.seconds);
+  options.retention_ms = longest * 1000;
+  return std::make_unique<policy::RedisCounterStore>(options);
 }
 
 int run_check(const config::Config& c) {

@@ -317,11 +317,28 @@ void read_serve_policy_tables(Reader& r, const toml::table& t, ServePolicy& p) {
 }
 
 void read_serve(Reader& r, const toml::table& t, ServeConfig& s) {
-  r.unknown_keys(
-      t, "serve",
-      {"socket",          "socket_group",       "listen",         "user",       "counters", "redis",    "metrics",
-       "max_connections", "request_timeout_ms", "idle_timeout_s", "over_limit", "hold",     "max_keys", "limits",
-       "actor",           "dictionary",         "tarpit",         "helo",       "allow",    "deny"});
+  r.unknown_keys(t, "serve",
+                 {"socket",
+                  "socket_group",
+                  "listen",
+                  "user",
+                  "counters",
+                  "redis",
+                  "redis_prefix",
+                  "metrics",
+                  "max_connections",
+                  "request_timeout_ms",
+                  "idle_timeout_s",
+                  "over_limit",
+                  "hold",
+                  "max_keys",
+                  "limits",
+                  "actor",
+                  "dictionary",
+                  "tarpit",
+                  "helo",
+                  "allow",
+                  "deny"});
   ServePolicy& p = s.policy;
   r.string(t, "socket", s.socket);
   r.string(t, "socket_group", s.socket_group);
@@ -329,6 +346,7 @@ void read_serve(Reader& r, const toml::table& t, ServeConfig& s) {
   r.string(t, "user", s.user);
   r.string(t, "counters", s.counters);
   r.string(t, "redis", s.redis);
+  r.string(t, "redis_prefix", s.redis_prefix);
   r.string(t, "metrics", s.metrics);
   r.integer(t, "max_connections", s.max_connections, 1, 100000);
   r.integer(t, "request_timeout_ms", s.request_timeout_ms, 10, 600000);

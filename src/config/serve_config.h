@@ -65,8 +65,9 @@ struct ServeConfig {
   std::string listen = "127.0.0.1:10040";             // Postfix policy (loopback only); empty: none
   std::string user;                                   // drop to this user after binding; empty: Exim's user
   std::string counters = "local";                     // "local" or "redis"
-  std::string redis = "127.0.0.1:6379";
-  std::string metrics;  // "127.0.0.1:9814"; empty: off
+  std::string redis = "127.0.0.1:6379";               // IP:PORT or a Unix socket path (no DNS on the mail path)
+  std::string redis_prefix = "spamwarden:";           // key prefix, so several fleets can share one Redis
+  std::string metrics;                                // "127.0.0.1:9814"; empty: off
   size_t max_connections = 1024;
   int request_timeout_ms = 5000;  // a request must be complete this long after it began (slowloris)
   int idle_timeout_s = 300;       // a persistent (Postfix) connection idle this long is closed

@@ -198,7 +198,7 @@ bool Engine::check_dictionary(const Request& r, int64_t now_ms, Decision* out) {
   key_.assign("dict/").append(r.client_ip);
   int64_t window_ms = config_.dictionary_window * 1000;
   std::optional<uint64_t> unknown =
-      r.stage == Stage::UnknownRcpt ? add(key_, 1, now_ms, window_ms) : local_->sum(key_, now_ms, window_ms);
+      add(key_, r.stage == Stage::UnknownRcpt ? 1 : 0, now_ms, window_ms);  // 0: a read, shared in a fleet
   if (!unknown || *unknown < config_.dictionary_tarpit_after) return false;
   out->check = "dictionary";
   out->actor = "client_ip:" + r.client_ip;

@@ -232,6 +232,20 @@ class FailingStore : public CounterStore {
   std::optional<uint64_t> sum(std::string_view, int64_t, int64_t) override { return std::nullopt; }
 };
 
+TEST(Engine, UnknownRecipientsSeenByAnotherServerOfTheFleetTarpitThisOne) {
+  EmbeddedCounterStore shared, local_a, local_b;  // shared stands for Redis
+  ServePolicy c = default_serve_policy();
+  c.dictionary_tarpit_after = 3;
+  c.dictionary_drop_after = 100;
+  Engine a(c, &shared, &local_a, nullptr, [](const std::string&) {});
+  Engine b(c, &shared, &local_b, nullptr, [](const std::string&) {});
+  Decision d;
+  for (int i = 0; i < 3; ++i) a.decide(parse("v1 stage=unknown_rcpt ip=127.0.0.99 rcpt=g@x"), 1e9, &d);
+  b.decide(parse("v1 stage=rcpt ip=127.0.0.99 rcpt=next@x"), 1e9, &d);  // the attacker moves to server b
+  EXPECT_EQ(d.action, Action::Delay);
+  EXPECT_EQ(d.check, "dictionary");
+}
+
 TEST(Engine, SharedStoreDownFallsBackToLocalCountersAndSaysSoOnce) {
   FailingStore down;
   EmbeddedCounterStore local;
