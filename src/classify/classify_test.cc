@@ -163,7 +163,7 @@ TEST(ScannerBounds, FiftyMegabyteMessageIsCutAtTheSizeCap) {
   EXPECT_EQ(v.threshold, 5.0);
 }
 
-TEST(Scanner, EmptyStateDirectoryStartsEmptyAndScoresNeutral) {
+TEST(Scanner, EmptyStateDirectoryStartsEmptyAndCallsNothingSpam) {
   TempDir dir;
   std::string error;
   auto scanner = Scanner::open(dir.path, {}, &error);
@@ -171,7 +171,8 @@ TEST(Scanner, EmptyStateDirectoryStartsEmptyAndScoresNeutral) {
   EXPECT_EQ(scanner->spam_learned(), 0u);
   EXPECT_EQ(scanner->ham_learned(), 0u);
   Verdict v = scanner->scan(testdata("attachment_spam.eml"));
-  EXPECT_DOUBLE_EQ(v.score, 5.0);
+  EXPECT_DOUBLE_EQ(v.score, 0.0);
+  EXPECT_FALSE(v.is_spam);
   EXPECT_TRUE(v.reasons.empty());
 }
 

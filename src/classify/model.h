@@ -27,7 +27,9 @@ struct TokenCounts {
 
 struct ModelScore {
   double indicator = 0.5;  // 0 ham ... 1 spam
-  double score = 5.0;      // calibrated 0..10, 5 at params.cut
+  // Calibrated 0..10, 5 at params.cut. A message with no known token scores 0, not the 5 of
+  // an even indicator: with the threshold at 5 an untrained model would call everything spam.
+  double score = 0.0;
   std::vector<Reason> reasons;
 };
 
