@@ -19,10 +19,13 @@
 #include "base/text.h"
 #include "cli/commands.h"
 #include "config/config.h"
+#include "classify/scanner.h"
 #include "contain/state_lock.h"
 #include "daemon/event_loop.h"
 #include "daemon/hold_broker.h"
 #include "daemon/policy_sessions.h"
+#include "daemon/spamd_listener.h"
+#include "daemon/spamd_session.h"
 #include "metrics/metrics.h"
 #include "policy/embedded_counter_store.h"
 #include "policy/engine.h"
@@ -188,6 +191,83 @@ std::unique_ptr<policy::CounterStore> open_shared_counters(const config::ServeCo
   return std::make_unique<policy::RedisCounterStore>(options);
 }
 
+// The content filter in the same daemon: Exim's `spam =` and spamc over the spamd protocol. A scan
+// takes a few hundred microseconds, so it runs on its listeners' own threads, never on the loop
+// that answers the policy requests. Holds go through the same broker as the rate limits'.
+struct ContentFilter {
+  std::unique_ptr<classify::Scanner> scanner;
+  std::unique_ptr<daemon::SpamdSessionFactory> sessions;
+  std::vector<std::unique_ptr<daemon::SpamdListener>> listeners;
+  std::atomic<bool> learned{false};  // TELL changed the model since it was last saved
+  bool save_failed = false;
+  std::chrono::steady_clock::time_point last_save{};
+
+  // At most once a minute (the model is megabytes, written with fsync), and at exit.
+  void save_if_learned(bool now = false) {
+    auto t = std::chrono::steady_clock::now();
+    if (!scanner || (!now && t - last_save < std::chrono::minutes(1)) || !learned.exchange(false)) return;
+    last_save = t;
+    std::string error;
+    if (scanner->save(&error)) save_failed = false;
+    else if (!save_failed) log_line("content model not saved (kept in memory): " + error), save_failed = true;
+  }
+};
+
+using HoldFn = std::function<void(const detect::ActorRef&, const std::string&)>;
+
+// Starts the spamd listeners when [serve] names any; false (logged) only when a configured one
+// cannot listen. A model that cannot be read leaves the content filter off, never the daemon.
+bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFilter* out) {
+  const config::ServeConfig& s = c.serve;
+  if (s.spamd_socket.empty() && s.spamd_listen.empty()) return true;
+  std::string error;
+  out->scanner = classify::Scanner::open(c.state_dir, {}, &error);
+  if (!out->scanner) {
+    log_line("content filter off: " + error);
+    return true;
+  }
+  classify::Scanner& scanner = *out->scanner;
+  daemon::SpamdEngine engine;
+  engine.scan = [&scanner](std::string_view message) { return scanner.scan(message); };
+  engine.learn = [&scanner, out](std::string_view message, bool spam) {
+    scanner.learn(message, spam);
+    out->learned = true;
+    return true;
+  };
+  engine.forget = [&scanner, out](std::string_view message, bool spam) {
+    scanner.unlearn(message, spam);
+    out->learned = true;
+    return true;
+  };
+  engine.hold = [hold](const detect::ActorRef& actor, const classify::Verdict& verdict) {
+    hold(actor, fmt::format("content score {:.1f}", verdict.score));
+  };
+  engine.log = [](std::string_view line) { log_line(std::string(line)); };
+  daemon::SpamdOptions options;
+  options.hold_score = s.spamd_hold_score;
+  out->sessions = std::make_unique<daemon::SpamdSessionFactory>(std::move(engine), options);
+  daemon::ListenerOptions listener_options;
+  listener_options.max_connections = int(s.spamd_max_connections);
+  listener_options.log = [](std::string_view line) { log_line(std::string(line)); };
+  for (const std::string& address : {s.spamd_socket, s.spamd_listen}) {
+    if (address.empty()) continue;
+    if (address.front() == '/') {
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(address).parent_path(), ec);
+    }
+    auto listener = daemon::SpamdListener::start(address, *out->sessions, listener_options, &error);
+    if (!listener) {
+      log_line("content filter: " + error);
+      return false;
+    }
+    out->listeners.push_back(std::move(listener));
+  }
+  log_line(fmt::format("content filter on {}{}{} ({} spam, {} ham learned)", s.spamd_socket,
+                       s.spamd_socket.empty() || s.spamd_listen.empty() ? "" : " and ", s.spamd_listen,
+                       scanner.spam_learned(), scanner.ham_learned()));
+  return true;
+}
+
 int run_check(const config::Config& c) {
   const config::ServeConfig& s = c.serve;
   fmt::print("config OK\n");
@@ -230,9 +310,12 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
     if (!shared) log_line(error + ": counting locally");
   }
   daemon::DecisionLog decisions{log_line, now_ms};
-  policy::Engine engine(
-      s.policy, shared ? shared.get() : &local, &local,
-      [&broker](const detect::ActorRef& actor, const std::string& reason) { broker.hold(actor, reason); }, log_line);
+  std::mutex hold_mutex;  // the policy loop and the content filter's threads share the broker
+  HoldFn hold = [&broker, &hold_mutex](const detect::ActorRef& actor, const std::string& reason) {
+    std::lock_guard lock(hold_mutex);
+    broker.hold(actor, reason);
+  };
+  policy::Engine engine(s.policy, shared ? shared.get() : &local, &local, hold, log_line);
   daemon::EximSessionFactory exim_sessions(&engine, &decisions);
   daemon::PostfixSessionFactory postfix_sessions(&engine, &decisions);
 
@@ -256,10 +339,13 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
     listeners.push_back({s.socket, &exim_sessions, socket_gid});
   }
   if (!s.listen.empty()) listeners.push_back({s.listen, &postfix_sessions});
-  if (listeners.empty()) {
-    log_line("nothing to listen on: set [serve] socket or listen");
+  if (listeners.empty() && s.spamd_socket.empty() && s.spamd_listen.empty()) {
+    log_line("nothing to listen on: set [serve] socket, listen or spamd_socket");
     return kUsage;
   }
+  // The content filter listens first: once the policy sockets answer, all of serve does.
+  ContentFilter content;
+  if (!start_content_filter(*cfg, hold, &content)) return kFailure;
   if (!loop.listen(listeners, &error)) {
     log_line(error);
     return kFailure;
@@ -308,12 +394,15 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
     if (now - last_checkpoint >= std::chrono::seconds(1)) {  // kill -9 loses at most this second
       last_checkpoint = now;
       local.checkpoint();
+      content.save_if_learned();
       std::string text = render_metrics(engine, loop, local, decisions);
       std::lock_guard lock(metrics_mutex);
       metrics_text = std::move(text);
     }
   });
   g_loop = nullptr;
+  for (auto& listener : content.listeners) listener->stop();
+  content.save_if_learned(true);
   local.flush();
   broker.stop();
   rusage ru{};

@@ -326,6 +326,10 @@ void read_serve(Reader& r, const toml::table& t, ServeConfig& s) {
                   "redis",
                   "redis_prefix",
                   "metrics",
+                  "spamd_socket",
+                  "spamd_listen",
+                  "spamd_hold_score",
+                  "spamd_max_connections",
                   "max_connections",
                   "request_timeout_ms",
                   "idle_timeout_s",
@@ -348,16 +352,22 @@ void read_serve(Reader& r, const toml::table& t, ServeConfig& s) {
   r.string(t, "redis", s.redis);
   r.string(t, "redis_prefix", s.redis_prefix);
   r.string(t, "metrics", s.metrics);
+  r.string(t, "spamd_socket", s.spamd_socket);
+  r.string(t, "spamd_listen", s.spamd_listen);
+  r.integer(t, "spamd_hold_score", s.spamd_hold_score, 1, 1000);
+  r.integer(t, "spamd_max_connections", s.spamd_max_connections, 1, 10000);
   r.integer(t, "max_connections", s.max_connections, 1, 100000);
   r.integer(t, "request_timeout_ms", s.request_timeout_ms, 10, 600000);
   r.integer(t, "idle_timeout_s", s.idle_timeout_s, 1, 86400);
   r.boolean(t, "hold", p.hold_on_limit);
   r.integer(t, "max_keys", p.max_keys, 1000, 1000000000);
-  if (const toml::node* n = t.get("socket"); n && !s.socket.empty() && s.socket.front() != '/')
-    r.error(*n, "'socket' must be an absolute path");
+  for (const char* key : {"socket", "spamd_socket"})
+    if (const toml::node* n = t.get(key); n && n->value<std::string>() && !n->value<std::string>()->empty() &&
+                                          n->value<std::string>()->front() != '/')
+      r.error(*n, std::string("'") + key + "' must be an absolute path");
   std::string host, problem;
   int port = 0;
-  for (const char* key : {"listen", "metrics"})
+  for (const char* key : {"listen", "metrics", "spamd_listen"})
     if (const toml::node* n = t.get(key); n && n->value<std::string>() && !n->value<std::string>()->empty() &&
                                           !parse_loopback_listen(*n->value<std::string>(), &host, &port, &problem))
       r.error(*n, std::string("'") + key + "': " + problem + ", e.g. \"127.0.0.1:10040\"");

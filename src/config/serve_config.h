@@ -68,6 +68,12 @@ struct ServeConfig {
   std::string redis = "127.0.0.1:6379";               // IP:PORT or a Unix socket path (no DNS on the mail path)
   std::string redis_prefix = "spamwarden:";           // key prefix, so several fleets can share one Redis
   std::string metrics;                                // "127.0.0.1:9814"; empty: off
+  // The content filter (Exim's `spam =`, spamc): the spamd protocol on a Unix socket and/or
+  // loopback TCP, the model under the state directory. Empty: not served.
+  std::string spamd_socket;
+  std::string spamd_listen;
+  int spamd_hold_score = 15;          // an outbound actor whose message scores this much is held
+  size_t spamd_max_connections = 64;  // scans at once (a thread each); more are closed, Exim fails open
   size_t max_connections = 1024;
   int request_timeout_ms = 5000;  // a request must be complete this long after it began (slowloris)
   int idle_timeout_s = 300;       // a persistent (Postfix) connection idle this long is closed

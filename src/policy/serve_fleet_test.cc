@@ -12,6 +12,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "eximlab.h"
 #include "postfixlab.h"
@@ -28,12 +29,13 @@ using sw::testing::RedisLab;
 // One `spamwarden serve` with a Postfix listener on 127.0.0.1; stopped by PID.
 class ServeProcess {
  public:
-  ServeProcess(const std::string& dir, const std::string& counters_toml) : dir_(dir), port_(free_loopback_port()) {
+  // serve_toml: lines added to [serve] (counters, the content filter's listener).
+  ServeProcess(const std::string& dir, const std::string& serve_toml) : dir_(dir), port_(free_loopback_port()) {
     std::filesystem::create_directories(dir + "/spool/input");
     std::ofstream(dir + "/serve.toml") << "[paths]\nstate_dir = \"" << dir << "/state\"\nspool = \"" << dir
                                        << "/spool\"\n[serve]\nsocket = \"" << dir << "/serve.sock\"\n"
                                        << "listen = \"127.0.0.1:" << port_ << "\"\nuser = \"root\"\nhold = false\n"
-                                       << counters_toml << "\n[serve.limits.auth_account]\n"
+                                       << serve_toml << "\n[serve.limits.auth_account]\n"
                                        << "windows = [{ seconds = 3600, messages = 10 }]\n";
     pid_ = fork();
     if (pid_ == 0) {
@@ -178,6 +180,38 @@ TEST(ServeOnPostfixLab, AnAccountOverItsLimitIsDeferredByPostfix) {
   EXPECT_EQ(deferred, 3);
   EXPECT_NE(read_file(postfix.maillog()).find("END-OF-MESSAGE from localhost[127.0.0.1]: 450 4.7.1"), std::string::npos)
       << read_file(postfix.maillog());
+}
+
+// spamc against serve's spamd listener: TELL teaches the model in the daemon, CHECK answers from
+// it, and the model learned over TELL is on disk once serve stops.
+TEST(ServeWithContentFilter, SpamcTellsAndChecksThroughServe) {
+  if (geteuid() != 0) GTEST_SKIP() << "serve's user is root here";
+  if (system("command -v spamc >/dev/null 2>&1") != 0) GTEST_SKIP() << "no spamc";
+  TempDir tmp;
+  int spamd_port = free_loopback_port();
+  std::string data = std::string(SW_SOURCE_DIR) + "/src/classify/testdata/";
+  std::string port = std::to_string(spamd_port);
+  {
+    ServeProcess serve(tmp.path + "/a", "spamd_listen = \"127.0.0.1:" + std::to_string(spamd_port) + "\"");
+    auto run = [&](std::vector<std::string> args, const std::string& file) {
+      std::vector<std::string> argv{"spamc", "-d", "127.0.0.1", "-p", port};
+      argv.insert(argv.end(), args.begin(), args.end());
+      return sw::testing::run_command(argv, read_file(data + file));
+    };
+    // Untrained, nothing is spam: spamc -c exits 0 and prints score/threshold.
+    CommandResult before = run({"-c"}, "attachment_spam.eml");
+    EXPECT_EQ(before.exit_code, 0) << before.out << serve.log();
+    EXPECT_EQ(before.out.substr(0, 2), "0/") << before.out;
+    for (const char* f : {"attachment_spam.eml", "big5_images_spam.eml"})
+      EXPECT_EQ(run({"-L", "spam"}, f).exit_code, 0) << serve.log();
+    for (const char* f : {"plain_ham.eml", "latin1_ham.eml", "html_only_ham.eml"})
+      EXPECT_EQ(run({"-L", "ham"}, f).exit_code, 0) << serve.log();
+    CommandResult spam = run({"-c"}, "attachment_spam.eml");
+    EXPECT_EQ(spam.exit_code, 1) << spam.out << serve.log();  // spamc -c: 1 means spam
+    EXPECT_EQ(run({"-c"}, "plain_ham.eml").exit_code, 0);
+    EXPECT_NE(serve.log().find("content filter on"), std::string::npos) << serve.log();
+  }
+  EXPECT_TRUE(std::filesystem::exists(tmp.path + "/a/state/content-model.bin"));
 }
 
 }  // namespace
