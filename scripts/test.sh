@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -22,17 +22,20 @@ scripts/build.sh asan
 step "build: fuzz targets"
 scripts/build.sh fuzz
 
-# Real-Exim tests write to /etc/exim4/trusted_configs and start daemons: run them one at a time.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-# Tests that drive a real Exim (they start daemons, so they run one at a time) run once, in
-# the sanitizer build, which covers the same code; the release build runs the rest.
-REAL_EXIM='OnRealExim|EximLab|RealSpool'
+# Tests that start real servers (Exim, Postfix, Redis, DNS in a namespace) or time a process under
+# load run one at a time, once, in the sanitizer build, which covers the same code; the unit tests
+# run in both builds, two at a time.
+SERIAL='OnRealExim|EximLab|RealSpool|OnRealRedis|PostfixLab|ServeWithContentFilter|DnsLab|WatchProcess'
+JOBS=${TEST_JOBS:-2}
 step "tests: release (unit)"
-ctest --test-dir build --output-on-failure --timeout 600 -E "$REAL_EXIM"
-step "tests: asan+ubsan (unit and real Exim)"
-ctest --test-dir build-asan --output-on-failure --timeout 900
+ctest --test-dir build --output-on-failure --timeout 600 -j "$JOBS" -E "$SERIAL"
+step "tests: asan+ubsan (unit)"
+ctest --test-dir build-asan --output-on-failure --timeout 900 -j "$JOBS" -E "$SERIAL"
+step "tests: asan+ubsan (real servers, one at a time)"
+ctest --test-dir build-asan --output-on-failure --timeout 900 -R "$SERIAL"
 
 step "fuzz: ${FUZZ_SECONDS}s per target"
 shopt -s nullglob
