@@ -1,6 +1,7 @@
 // `spamwarden audit` driven as a program: the DNS checks inside testing/dnslab's private namespace
 // (DnsLab...), the catch-all fix and restore on a cPanel-shaped tree, and the exit codes.
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -50,6 +51,7 @@ CommandRun spamwarden(const std::string& args) {
 // A small Exim configuration whose smtp transport sends from 127.0.0.2, a DNSBL test point.
 std::string lab_config(const std::string& dir) {
   return "primary_hostname = mail.hosted.test\n"
+         "keep_environment =\n"
          "domainlist local_domains = hosted.test\n"
          "acl_smtp_rcpt = acl_check_rcpt\n"
          "spool_directory = " +
@@ -79,13 +81,16 @@ TEST(DnsLabAuditCommand, JsonReportsTheListedOutboundIpOfTheConfigAsD1Crit) {
   if (::access("/usr/sbin/exim4", X_OK) != 0) GTEST_SKIP() << "no /usr/sbin/exim4";
   sw::testing::DnsLab lab;
   lab.start_dnsmasq({"local=/spamhaus.org/", "local=/hosted.test/", "address=/2.0.0.127.zen.spamhaus.org/127.0.0.2",
-                     "ptr-record=2.0.0.127.in-addr.arpa,mail.hosted.test",
-                     "host-record=mail.hosted.test,127.0.0.2"});
+                     "ptr-record=2.0.0.127.in-addr.arpa,mail.hosted.test", "host-record=mail.hosted.test,127.0.0.2"});
   TempDir dir("audit-cli-dns");
+  ::chmod(dir.path.c_str(), 0755);
   for (const char* d : {"/spool", "/log", "/root"}) ::mkdir((dir.path + d).c_str(), 0755);
+  // Exim gives up root for some runs (-bP config): its log and spool must be its own.
+  if (const passwd* exim_user = ::getpwnam("Debian-exim"))
+    for (const char* d : {"/spool", "/log"}) ::chown((dir.path + d).c_str(), exim_user->pw_uid, exim_user->pw_gid);
   spit(dir.path + "/exim.conf", lab_config(dir.path));
   CommandRun run = spamwarden("audit --json --only D1,D2,D3,S6 --root " + dir.path + "/root --exim-config " + dir.path +
-                       "/exim.conf --resolver 127.0.0.1 --dns-timeout 0.5 --blocklist zen.spamhaus.org");
+                              "/exim.conf --resolver 127.0.0.1 --dns-timeout 0.5 --blocklist zen.spamhaus.org");
   ASSERT_FALSE(run.out.empty());
   nlohmann::json report = nlohmann::json::parse(run.out);
   const nlohmann::json* listed = finding(report, "D1", "127.0.0.2 on zen.spamhaus.org");
