@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # bench/audit/run.sh: the `spamwarden audit` benchmark on a cPanel-shaped server with 5,000 hosted
 # domains, in one run: the DNS part (dns.sh: D1-D6 against a `dig` loop for SPF/DMARC) and, when
-# present, the catch-all part (catchall.sh: the valiases scan against the admins' grep pipeline).
+# the catch-all part (catchall_bench.sh on a catchall_tree.sh tree: the valiases scan against the admins'
+# grep pipeline).
 # Debian 12, as root. Options after the part's name go to that part:
 #
 #   bench/audit/run.sh                                  # both parts, defaults
 #   bench/audit/run.sh --domains 5000 dns --dig-domains 5000
+#   bench/audit/run.sh catchall build-release          # the catch-all part's build directory
 #
 # Targets: the full audit of 5,000 domains in <= 30 s; the catch-all part within 2x the grep pipeline.
 set -euo pipefail
@@ -24,9 +26,5 @@ done
 echo "== audit benchmark: $DOMAINS domains"
 echo "== DNS part (bench/audit/dns.sh)"
 bench/audit/dns.sh --domains "$DOMAINS" ${DNS_ARGS[@]+"${DNS_ARGS[@]}"}
-if [[ -x bench/audit/catchall.sh ]]; then
-  echo "== catch-all part (bench/audit/catchall.sh)"
-  bench/audit/catchall.sh --domains "$DOMAINS" ${CATCHALL_ARGS[@]+"${CATCHALL_ARGS[@]}"}
-else
-  echo "== catch-all part: bench/audit/catchall.sh not present, skipped"
-fi
+echo "== catch-all part (bench/audit/catchall_bench.sh)"
+bench/audit/catchall_bench.sh "${CATCHALL_ARGS[0]:-build}" "$DOMAINS"

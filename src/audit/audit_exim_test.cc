@@ -187,5 +187,28 @@ TEST_F(AuditOnRealExim, MissingEximBinaryIsAnEnvironmentError) {
   EXPECT_EQ(render_nagios(r).status, 3);
 }
 
+// exim -bV works, exim -bP config is refused (a non-admin caller): a partial result, not a missing ACL.
+TEST_F(AuditOnRealExim, BpConfigRefusedIsAnEnvironmentErrorNotAMissingAcl) {
+  std::string config = lab_.path + "/exim.conf", wrapper = lab_.path + "/exim-no-bp-config";
+  spit(config, lab_config(lab_.path, "", ""));
+  spit(wrapper,
+       "#!/bin/sh\nfor a; do [ \"$a\" = config ] && { echo 'exim: permission denied' >&2; exit 1; }; done\n"
+       "exec /usr/sbin/exim4 \"$@\"\n");
+  ASSERT_EQ(::chmod(wrapper.c_str(), 0755), 0);
+  AuditOptions options;
+  options.root = lab_.path + "/root";
+  options.exim_binary = wrapper;
+  options.exim_config = config;
+  options.dns.enabled = false;
+  CheckSelection selection;
+  std::string error;
+  ASSERT_TRUE(selection.parse("R,S", "", &error));
+  AuditReport r = run_audit(options, selection);
+  ASSERT_TRUE(r.partial()) << render_human(r, true);
+  EXPECT_NE(r.environment_errors[0].find("-bP config"), std::string::npos) << r.environment_errors[0];
+  for (const Finding& f : r.findings) EXPECT_EQ(f.message.find("no RCPT ACL"), std::string::npos) << f.message;
+  EXPECT_EQ(audit_exit_code(r), 3);
+}
+
 }  // namespace
 }  // namespace sw::audit

@@ -4,11 +4,14 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "audit/config_checks.h"
+#include "audit/dns_inputs.h"
+#include "audit/dns_wiring.h"
 #include "audit/exim_config.h"
 #include "queue/exim_runner.h"
 
@@ -37,6 +40,62 @@ void skip_family(AuditReport* report, const CheckSelection& selection, std::init
                  const std::string& reason) {
   for (const char* id : ids)
     if (selection.wants(id)) report->skip(id, reason);
+}
+
+// The dnslists conditions' values of every ACL, for S6.
+std::vector<std::string> dnslists_values(const StaticAnalysis& analysis) {
+  std::vector<std::string> values;
+  for (const Acl& acl : analysis.acls)
+    for (const AclStatement& s : acl.statements)
+      for (const AclCondition& c : s.conditions)
+        if (c.name == "dnslists") values.push_back(c.value);
+  return values;
+}
+
+DnsAuditInput dns_input_for(const AuditOptions& options, Platform platform, const EximFacts* facts, const Exim* exim,
+                            AuditReport* report) {
+  std::vector<std::string> problems;
+  DnsAuditInput input;
+  if (platform == kCpanel) input = cpanel_dns_input(options.root.empty() ? "/" : options.root, problems);
+  else if (facts && exim) input = exim_dns_input(*facts, *exim, problems);
+  else problems.push_back("Exim not usable: no hosted domains, HELO or outbound IPs for the DNS checks");
+  for (const std::string& p : problems) report->environment_errors.push_back("DNS input: " + p);
+  input.dnsbls = blocklists_for(options.dns.blocklists);
+  input.resolvers = options.dns.resolvers;
+  input.timeout = options.dns.timeout;
+  return input;
+}
+
+// D1-D6 through the resolver, and S6: the health of the lists the config's ACLs query.
+// `config_zones` is nullopt when the configuration could not be read.
+void add_dns_findings(const CheckSelection& selection, DnsAuditInput input,
+                      const std::optional<std::vector<std::string>>& config_zones, AuditReport* report) {
+  try {
+    if (selection.wants_any("D")) add_all(report, selection, run_dns_checks(input));
+    if (!selection.wants("S6")) return;
+    if (!config_zones || config_zones->empty()) {
+      report->skip("S6", config_zones ? "no dnslists in the ACLs (see S4)" : "Exim not usable (see above)");
+      return;
+    }
+    DnsAuditInput health = input;
+    health.domains.clear();
+    health.outbound_ips.clear();
+    health.check_mx = false;
+    health.dnsbls = blocklists_for(*config_zones);
+    for (Finding& f : run_dns_checks(health)) {
+      if (f.check_id != "D1") continue;
+      f.check_id = "S6";
+      report->add(std::move(f));
+    }
+    for (const std::string& zone : *config_zones) {
+      bool reported = false;
+      for (const Finding& f : report->findings) reported |= f.check_id == "S6" && f.subject == zone;
+      if (!reported) report->add({"S6", Severity::ok, zone, "answers its test point 127.0.0.2", {}, ""});
+    }
+  } catch (const std::exception& e) {
+    report->environment_errors.push_back(std::string("DNS checks: ") + e.what());
+    skip_family(report, selection, {"S6", "D1", "D2", "D3", "D4", "D5", "D6"}, "no resolver (see above)");
+  }
 }
 
 }  // namespace
@@ -91,7 +150,9 @@ AuditReport run_audit(const AuditOptions& options, const CheckSelection& selecti
     report.environment_errors.push_back("--exim-config " + options.exim_config + ": not readable");
     report.exim_binary.clear();
   }
-  bool wants_exim = selection.wants_any("R") || selection.wants_any("S");
+  bool wants_dns = options.dns.enabled && (selection.wants_any("D") || selection.wants("S6"));
+  bool wants_exim = selection.wants_any("R") || selection.wants_any("S") || (wants_dns && report.platform != kCpanel);
+  std::optional<std::vector<std::string>> config_zones;
   if (report.exim_binary.empty()) {
     if (!options.exim_binary.empty() && options.exim_config.empty())
       report.environment_errors.push_back("no executable exim at " + options.exim_binary);
@@ -109,6 +170,12 @@ AuditReport run_audit(const AuditOptions& options, const CheckSelection& selecti
       for (const std::string& f : facts.unreadable) report.environment_errors.push_back(f + ": not readable");
       std::vector<std::string> unreadable;
       StaticAnalysis analysis = analyse_config(facts, exim, &unreadable);
+      config_zones = dnslists_zones(dnslists_values(analysis));
+      if (wants_dns) {
+        DnsAuditInput input = dns_input_for(options, report.platform, &facts, &exim, &report);
+        add_dns_findings(selection, std::move(input), config_zones, &report);
+        wants_dns = false;
+      }
       for (const std::string& f : unreadable) report.environment_errors.push_back(f + ": list file not readable");
       std::string config_file = options.exim_config;
       if (config_file.empty()) {
@@ -132,7 +199,13 @@ AuditReport run_audit(const AuditOptions& options, const CheckSelection& selecti
     skip_family(&report, selection, {"R1", "R2", "R3", "R5", "R7", "R8", "S1", "S2", "S4", "S5", "S7", "S8", "S9"},
                 "Exim not usable (see above)");
   skip_family(&report, selection, {"R6"}, "masquerade detection from the main log is not built yet");
-  skip_family(&report, selection, {"S6", "D1", "D2", "D3", "D4", "D5", "D6"}, "DNS checks are not part of this build");
+  if (!options.dns.enabled)
+    skip_family(&report, selection, {"S6", "D1", "D2", "D3", "D4", "D5", "D6"}, "DNS checks turned off (--no-dns)");
+  else if (wants_dns && report.platform == kCpanel)
+    add_dns_findings(selection, dns_input_for(options, report.platform, nullptr, nullptr, &report), config_zones,
+                     &report);
+  else if (wants_dns)
+    skip_family(&report, selection, {"S6", "D1", "D2", "D3", "D4", "D5", "D6"}, "Exim not usable: no DNS input");
   if (selection.wants_any("C")) {
     CatchallScan scan = scan_catchalls_with_deliveries(options, &report);
     add_all(&report, selection, catchall_findings(scan, report.platform));

@@ -6,6 +6,7 @@
 
 #include "audit/catchall.h"
 #include "audit/check_table.h"
+#include "audit/dns_wiring.h"
 #include "audit/relay_probe.h"
 #include "audit/report.h"
 
@@ -19,6 +20,7 @@ struct AuditOptions {
   std::string state_dir = "/var/lib/spamwarden";
   RelayOptions relay;
   bool probes = true;  // run exim -bh probes (R1, R2, R8, S2, S7)
+  DnsOptions dns;      // D1-D6 and S6
 };
 
 Platform detect_platform(const std::string& root);

@@ -5,8 +5,6 @@
 namespace sw::audit {
 namespace {
 
-constexpr unsigned kPanels = kCpanel | kDirectAdmin;
-
 constexpr std::array<CheckInfo, 27> kChecks = {{
     {"R1", Level::crit, kAllPlatforms, "Open relay (proven with exim -bh)",
      "Unauthenticated probes from outside TEST-NET clients must not get 2xx at RCPT for a non-local domain."},
@@ -53,16 +51,18 @@ constexpr std::array<CheckInfo, 27> kChecks = {{
      "With a catch-all, dictionary-attack protection never fires and verify = sender passes any local part."},
     {"C3", Level::low, kCpanel, "Catch-all default for new accounts",
      "cPanel's default address for new accounts should be fail."},
-    {"D1", Level::high, kAllPlatforms, "Server IPs on DNS blocklists",
-     "Outbound IPs against DNSBLs, return codes read correctly (listed / policy / error / not listed)."},
-    {"D2", Level::high, kAllPlatforms, "PTR, forward-confirmed rDNS and HELO",
+    {"D1", Level::crit, kAllPlatforms, "Server IPs on DNS blocklists",
+     "Outbound IPs against DNSBLs, return codes read right (listed / policy / resolver refused / not listed); "
+     "dead lists reported."},
+    {"D2", Level::crit, kAllPlatforms, "PTR, forward-confirmed rDNS and HELO",
      "Each outbound IP needs a PTR that resolves back and matches the HELO name."},
-    {"D3", Level::high, kAllPlatforms, "SPF per hosted domain",
-     "SPF must exist, parse, stay within 10 lookups, not be +all, and pass for this server's IP."},
-    {"D4", Level::high, kAllPlatforms, "DKIM per hosted domain",
+    {"D3", Level::crit, kAllPlatforms, "SPF per hosted domain",
+     "SPF must exist, parse, stay within 10 lookups, not be +all, and pass for the IP the domain is sent from."},
+    {"D4", Level::crit, kAllPlatforms, "DKIM per hosted domain",
      "The published key must match the key Exim signs with and be at least 2048 bits."},
-    {"D5", Level::med, kAllPlatforms, "DMARC per hosted domain", "A DMARC record must exist; p=none is reported."},
-    {"D6", Level::low, kPanels | kDebian, "MX and local_domains consistency",
+    {"D5", Level::med, kAllPlatforms, "DMARC per hosted domain",
+     "A valid DMARC record must exist; p=none is reported."},
+    {"D6", Level::low, kAllPlatforms, "MX and local_domains consistency",
      "Local domains whose MX points elsewhere are reported."},
 }};
 

@@ -14,15 +14,6 @@ namespace sw::audit {
 
 using dns::RecordType;
 
-const std::array<DnsCheckSpec, 6> kDnsCheckSpecs = {{
-    {"D1", Severity::crit, "all", "server IPs on DNS blocklists, return codes read right; dead lists reported"},
-    {"D2", Severity::crit, "all", "PTR of every outbound IP, forward-confirmed, and the HELO name"},
-    {"D3", Severity::crit, "all", "SPF of every hosted domain evaluated for the IP it is sent from"},
-    {"D4", Severity::crit, "all", "DKIM key in DNS matches the key Exim signs with, and is strong enough"},
-    {"D5", Severity::warn, "all", "DMARC record of every hosted domain: present, valid, enforcing"},
-    {"D6", Severity::info, "all", "MX of every local domain points at this server"},
-}};
-
 Dnsbl spamhaus_zen() {
   return {"zen.spamhaus.org",
           {{"127.0.0.2", "", "SBL (spam source)", Severity::crit},

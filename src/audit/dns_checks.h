@@ -54,13 +54,4 @@ struct DnsAuditInput {
 // subject. Throws std::runtime_error only when no resolver can be set up (bad address, c-ares init).
 std::vector<Finding> run_dns_checks(const DnsAuditInput& input);
 
-// The check table's fragment for D1-D6: the framework's check table includes these rows.
-struct DnsCheckSpec {
-  const char* id;
-  Severity severity;      // the worst it reports
-  const char* platforms;  // "all": cPanel, DirectAdmin and Debian
-  const char* doc;        // one line for the report, --list and docs/audit.md
-};
-extern const std::array<DnsCheckSpec, 6> kDnsCheckSpecs;
-
 }  // namespace sw::audit

@@ -1,5 +1,6 @@
 // D1-D6 end to end: real DNS servers (dnsmasq, ldns-testns) in testing/dnslab's private namespace.
 #include "audit/dns_checks.h"
+#include "audit/check_table.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -280,10 +281,10 @@ TEST(DnsLabChecks, FcrdnsMismatchAndHeloAreFound) {
 }
 
 TEST(DnsChecks, CheckTableCoversD1ToD6) {
-  ASSERT_EQ(kDnsCheckSpecs.size(), 6u);
-  for (size_t i = 0; i < kDnsCheckSpecs.size(); ++i) {
-    EXPECT_EQ(std::string(kDnsCheckSpecs[i].id), "D" + std::to_string(i + 1));
-    EXPECT_GT(std::string(kDnsCheckSpecs[i].doc).size(), 10u);
+  for (int i = 1; i <= 6; ++i) {
+    const CheckInfo* check = find_check("D" + std::to_string(i));
+    ASSERT_NE(check, nullptr) << "D" << i;
+    EXPECT_GT(check->doc.size(), 10u);
   }
 }
 

@@ -143,6 +143,14 @@ EximFacts gather_exim_facts(const Exim& exim, const std::vector<std::string>& li
     return facts;
   }
   ProcessResult config = exim.run({"-bP", "config"});
+  if (config.exit_code != 0 || config.out.empty()) {
+    // Without the config text no ACL can be read: every ACL check would report a missing ACL.
+    std::string why = std::string(trim(config.err + config.out));
+    if (config.timed_out) why = "did not finish in time";
+    facts.error =
+        "exim -bV works but exim -bP config fails (needs root or an admin user?): " + (why.empty() ? "no output" : why);
+    return facts;
+  }
   facts.config_text = config.out;
   std::vector<std::string> args = {"-bP",
                                    "primary_hostname",

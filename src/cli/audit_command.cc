@@ -1,5 +1,9 @@
 // spamwarden audit: the configuration holes that let spam in or out, proven on the real Exim
 // (exim -bh), and the catch-all fix with its exact restore.
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -16,7 +20,9 @@ namespace {
 struct AuditArgs {
   audit::AuditOptions options;
   std::string only, skip, outside_domain, server_ip, local_mailbox;
-  bool json = false, verbose = false, no_probes = false, yes = false, force = false;
+  std::vector<std::string> resolvers;
+  double dns_timeout_seconds = 2.0;
+  bool json = false, verbose = false, no_probes = false, no_dns = false, yes = false, force = false;
   std::string batch;
 };
 
@@ -37,6 +43,12 @@ void add_common_options(CLI::App* app, AuditArgs* a) {
   app->add_option("--local-mailbox", a->local_mailbox,
                   "an existing mailbox for the positive control (default postmaster@first local domain)");
   app->add_flag("--no-probes", a->no_probes, "read the configuration only; no exim -bh probes");
+  app->add_option("--resolver", a->resolvers, "DNS server for D1-D6 and S6, IP[:PORT] (default: /etc/resolv.conf)");
+  app->add_option("--dns-timeout", a->dns_timeout_seconds, "seconds per DNS try")->default_str("2");
+  app->add_option("--blocklist", a->options.dns.blocklists,
+                  "DNS blocklist zone for D1, repeatable (default: zen.spamhaus.org, bl.spamcop.net, "
+                  "b.barracudacentral.org, psbl.surriel.com, dnsbl-1.uceprotect.net)");
+  app->add_flag("--no-dns", a->no_dns, "no DNS lookups (D1-D6 and S6 are not run)");
 }
 
 bool prepare(AuditArgs& a, audit::CheckSelection* selection) {
@@ -49,6 +61,23 @@ bool prepare(AuditArgs& a, audit::CheckSelection* selection) {
   if (!a.server_ip.empty()) a.options.relay.server_ip = a.server_ip;
   a.options.relay.local_mailbox = a.local_mailbox;
   a.options.probes = !a.no_probes;
+  a.options.dns.enabled = !a.no_dns;
+  if (!(a.dns_timeout_seconds > 0 && a.dns_timeout_seconds <= 60)) {
+    std::fprintf(stderr, "spamwarden audit: --dns-timeout must be between 0 and 60 seconds\n");
+    return false;
+  }
+  a.options.dns.timeout = std::chrono::milliseconds(static_cast<long>(a.dns_timeout_seconds * 1000));
+  for (const std::string& r : a.resolvers) {
+    std::string host = r.starts_with("[") ? r.substr(1, r.find(']') - 1) : r.substr(0, r.find(':'));
+    if (std::count(r.begin(), r.end(), ':') > 1 && !r.starts_with("[")) host = r;  // bare IPv6
+    in6_addr v6{};
+    in_addr v4{};
+    if (::inet_pton(AF_INET, host.c_str(), &v4) != 1 && ::inet_pton(AF_INET6, host.c_str(), &v6) != 1) {
+      std::fprintf(stderr, "spamwarden audit: --resolver %s: not an IP[:PORT]\n", r.c_str());
+      return false;
+    }
+  }
+  a.options.dns.resolvers = a.resolvers;
   return true;
 }
 
