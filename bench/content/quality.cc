@@ -54,6 +54,7 @@ void assign_folds(std::vector<Message>& messages, int k) {
 
 struct Run {
   std::vector<Scored> scored;
+  std::vector<int> folds;  // the fold each score came from
   std::vector<std::string> names;
   std::vector<std::string> explanations;  // the strongest features of each misclassified message
 };
@@ -102,6 +103,7 @@ Run cross_validate(const std::vector<Message>& messages, int k, const ModelParam
       if (m.fold == fold) {
         ModelScore s = model.score(m.tokens, 8);
         run.scored.push_back({m.source.spam, s.score});
+        run.folds.push_back(fold);
         run.names.push_back(m.listed);
         std::string why;
         if (m.source.spam != (s.score >= 5.0))
@@ -229,6 +231,14 @@ int main(int argc, char** argv) {
   Quality q = measure_quality(run.scored, 5.0);
   std::printf("content model, %d folds of %zu messages (%zu ham, %zu spam)\n", k, messages.size(), q.ham, q.spam);
   print_quality("at threshold 5.0", q);
+  for (int fold = 0; fold < k; ++fold) {
+    std::vector<Scored> one;
+    for (std::size_t i = 0; i < run.scored.size(); ++i)
+      if (run.folds[i] == fold) one.push_back(run.scored[i]);
+    char label[40];
+    std::snprintf(label, sizeof label, "  fold %d at threshold 5.0", fold);
+    print_quality(label, measure_quality(one, 5.0));
+  }
   // Where else the threshold could sit, from the same scores (the calibration's evidence).
   for (double t : {3.0, 4.0, 6.0, 7.0, 8.0, 9.0, 9.5, 9.9}) {
     char label[40];

@@ -93,6 +93,21 @@ TEST(MimeOnCorpus, HeadersAreDecodedAndTheMboxEnvelopeSkipped) {
                         "e"));
 }
 
+TEST(Tokenizer, DeliveryAddedHeadersGiveNoFeatures) {
+  std::string raw =
+      "Subject: hello there\nFrom: a@example.org\nX-Keywords: work\nDelivered-To: me@collector.example\n"
+      "References: <one@example.org>\n\nhello\n";
+  TokenSet t = tokenize(parse_message(raw));
+  EXPECT_TRUE(has_token(t, "subject:hello"));
+  EXPECT_TRUE(has_token(t, "hdr:references"));
+  EXPECT_FALSE(has_token(t, "hdr:x-keywords"));
+  EXPECT_FALSE(has_token(t, "hdr:delivered-to"));
+  for (const Token& token : t.tokens()) {
+    EXPECT_FALSE(t.name(token).starts_with("x-other:")) << t.name(token);
+    EXPECT_EQ(t.name(token).find("collector"), std::string_view::npos) << t.name(token);
+  }
+}
+
 TEST(MimeBounds, InvalidCharsetIsReadAsLatin1AndFlagged) {
   std::string raw = "Subject: x\nContent-Type: text/plain; charset=\"x-no-such-charset\"\n\ncaf\xE9 ok\n";
   ParsedMessage m = parse_message(raw);

@@ -64,6 +64,10 @@ bool named_header(std::string_view name) {
   return false;
 }
 
+bool added_on_delivery(std::string_view name) {
+  return name.starts_with("x-") || name == "delivered-to" || name == "delivery-date";
+}
+
 class Builder {
  public:
   Builder(TokenSet* out, const TokenizerLimits& limits) : out_(*out), limits_(limits) {}
@@ -78,12 +82,16 @@ class Builder {
     out_.add(scratch_);
   }
 
-  // Words of a header under its name; the subject also gives word pairs.
+  // Words of a header under its name; the subject also gives word pairs. Other headers count
+  // only as present, and the X- and delivery headers a mailbox adds on arrival (X-Keywords,
+  // Delivered-To, ...) not at all: they tell where and when mail was collected, not what it is.
   void header(const HeaderField& field) {
+    bool named = named_header(field.name);
+    if (!named && added_on_delivery(field.name)) return;
     add("hdr:", field.name);
     // A date's words say when the corpus was collected, not what the mail is.
-    if (field.name == "date") return;
-    std::string prefix = (named_header(field.name) ? field.name : std::string("x-other")) + ":";
+    if (!named || field.name == "date") return;
+    std::string prefix = field.name + ":";
     bool pairs = field.name == "subject";
     std::string previous;
     size_t words = 0;
