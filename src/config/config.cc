@@ -362,8 +362,8 @@ void read_serve(Reader& r, const toml::table& t, ServeConfig& s) {
   r.boolean(t, "hold", p.hold_on_limit);
   r.integer(t, "max_keys", p.max_keys, 1000, 1000000000);
   for (const char* key : {"socket", "spamd_socket"})
-    if (const toml::node* n = t.get(key); n && n->value<std::string>() && !n->value<std::string>()->empty() &&
-                                          n->value<std::string>()->front() != '/')
+    if (const toml::node* n = t.get(key);
+        n && n->value<std::string>() && !n->value<std::string>()->empty() && n->value<std::string>()->front() != '/')
       r.error(*n, std::string("'") + key + "' must be an absolute path");
   std::string host, problem;
   int port = 0;

@@ -111,11 +111,11 @@ class SpamdOnRealEximTest : public ::testing::Test {
     listener_ = SpamdListener::start("127.0.0.1:0", *factory_, {}, &why);
     ASSERT_TRUE(listener_) << why;
     std::string contrib = std::string(SW_SOURCE_DIR) + "/contrib/exim/";
-    lab_ = std::make_unique<EximLab>(testing::EximLabOptions{
-        .pid = true,
-        .split_spool = false,
-        .acl_includes = {"data:" + contrib + "acl_smtp_data_content.inc",
-                         "data:" + contrib + "acl_smtp_data_outbound.inc"}});
+    lab_ = std::make_unique<EximLab>(
+        testing::EximLabOptions{.pid = true,
+                                .split_spool = false,
+                                .acl_includes = {"data:" + contrib + "acl_smtp_data_content.inc",
+                                                 "data:" + contrib + "acl_smtp_data_outbound.inc"}});
     set_reject_level(9990);
   }
 
