@@ -237,10 +237,11 @@ TEST(Summary, FrozenBouncesCountByTheirNumber) {
     bounce.first_recipient = "somestranger@live.example";
     s.add(fake_id(i), bounce, 10);
   }
-  const Finding* backscatter = find(build_report(s, t, 5), "backscatter", "somestranger@live.example");
+  QueueReport report = build_report(s, t, 5);
+  const Finding* backscatter = find(report, "backscatter", "somestranger@live.example");
   ASSERT_NE(backscatter, nullptr);
   EXPECT_EQ(backscatter->messages, 200u);
-  nlohmann::json json = report_to_json(build_report(s, t, 5));
+  nlohmann::json json = report_to_json(report);
   bool cleanup = false;
   for (const auto& f : json["findings"])
     if (f["kind"] == "backscatter")
