@@ -19,8 +19,14 @@ step "build: release"
 scripts/build.sh release
 step "build: asan+ubsan"
 scripts/build.sh asan
-step "build: fuzz targets"
-scripts/build.sh fuzz
+# The fuzz targets build while the tests run: the tests that start real servers mostly wait on
+# them, so the two share the cores instead of taking turns. Its own session, so a failing test
+# stops the whole build with it.
+step "build: fuzz targets (in the background while the tests run)"
+fuzz_log=$(mktemp)
+setsid scripts/build.sh fuzz > "$fuzz_log" 2>&1 &
+fuzz_build=$!
+trap 'kill -- -$fuzz_build 2>/dev/null || true; rm -f "$fuzz_log"' EXIT
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -37,17 +43,37 @@ ctest --test-dir build-asan --output-on-failure --timeout 900 -j "$JOBS" -E "$SE
 step "tests: asan+ubsan (real servers, one at a time)"
 ctest --test-dir build-asan --output-on-failure --timeout 900 -R "$SERIAL"
 
-step "fuzz: ${FUZZ_SECONDS}s per target"
-shopt -s nullglob
-for target in build-fuzz/src/*/fuzz_*; do
-  [[ -x $target ]] || continue
+step "build: fuzz targets (waiting)"
+if ! wait "$fuzz_build"; then
+  tail -n 60 "$fuzz_log"
+  echo "fuzz build failed" >&2
+  exit 1
+fi
+tail -n 1 "$fuzz_log"
+
+# Each target runs for FUZZ_SECONDS on one core; two at a time.
+fuzz_one() {
+  local target=$1 name corpus seeds out
   name=$(basename "$target")
   corpus=$(mktemp -d)
   seeds=$(dirname "${target/build-fuzz\//}")/testdata/$name
   [[ -d $seeds ]] && cp -rL "$seeds"/. "$corpus"/   # -L: seeds may link to test fixtures
-  echo "-- $name"
-  "$target" -max_total_time="$FUZZ_SECONDS" -max_len=4096 -print_final_stats=0 "$corpus" 2>&1 | tail -n 2
+  if out=$("$target" -max_total_time="$FUZZ_SECONDS" -max_len=4096 -print_final_stats=0 "$corpus" 2>&1); then
+    echo "-- $name: $(tail -n 1 <<< "$out")"
+  else
+    echo "-- $name FAILED"
+    tail -n 40 <<< "$out"
+    rm -rf "$corpus"
+    return 1
+  fi
   rm -rf "$corpus"
-done
+}
+export -f fuzz_one
+export FUZZ_SECONDS
+step "fuzz: ${FUZZ_SECONDS}s per target, two at a time"
+shopt -s nullglob
+targets=()
+for target in build-fuzz/src/*/fuzz_*; do [[ -x $target ]] && targets+=("$target"); done
+printf '%s\n' "${targets[@]}" | xargs -P 2 -I{} bash -c 'fuzz_one "$1"' _ {}
 
 step "all tests passed"
