@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "base/text.h"
 #include "eximlog/line_parser.h"
 #include "logio/byte_source.h"
 #include "queue/spool_files.h"
@@ -20,12 +21,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 int rank(CatchallKind kind) {
@@ -132,8 +127,8 @@ CatchallKind classify_catchall(std::string_view target, const std::set<std::stri
     else if (unquoted.starts_with("|")) kind = CatchallKind::pipe;
     else if (unquoted.starts_with("/")) kind = CatchallKind::local_mailbox;  // a file
     else if (size_t at = unquoted.rfind('@'); at != std::string_view::npos)
-      kind = local_domains.contains(lower(unquoted.substr(at + 1))) ? CatchallKind::local_mailbox
-                                                                    : CatchallKind::external_forward;
+      kind = local_domains.contains(to_lower(unquoted.substr(at + 1))) ? CatchallKind::local_mailbox
+                                                                       : CatchallKind::external_forward;
     else if (unquoted.starts_with(":")) kind = CatchallKind::unknown;
     else kind = CatchallKind::local_mailbox;  // a system user (cPanel's account name)
     if (rank(kind) > rank(worst)) worst = kind;
@@ -158,7 +153,7 @@ std::vector<std::string> panel_local_domains(const std::string& root, Platform p
     if (end == std::string::npos) end = text.size();
     std::string_view d = trim(std::string_view(text).substr(pos, end - pos));
     pos = end + 1;
-    if (!d.empty() && d.front() != '#' && d.find_first_of(" \t/") == std::string_view::npos) out.push_back(lower(d));
+    if (!d.empty() && d.front() != '#' && d.find_first_of(" \t/") == std::string_view::npos) out.push_back(to_lower(d));
   }
   return out;
 }
@@ -238,7 +233,7 @@ std::map<std::string, uint64_t> catchall_deliveries(const std::string& mainlog, 
         continue;
       std::string_view address = parsed.original.empty() ? parsed.address : parsed.original;
       size_t at = address.rfind('@');
-      if (at != std::string_view::npos) ++counts[lower(address.substr(at + 1))];
+      if (at != std::string_view::npos) ++counts[to_lower(address.substr(at + 1))];
     }
   }
   return counts;

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/text.h"
+
 namespace sw::audit {
 namespace {
 
@@ -13,12 +15,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 bool read_text(const std::string& path, std::string& out) {
@@ -40,7 +36,7 @@ std::map<std::string, std::string> parse_colon_map(std::string_view text) {
     text.remove_prefix(std::min(end + 1, text.size()));
     size_t colon = line.find(':');
     if (line.empty() || line[0] == '#' || colon == std::string_view::npos) continue;
-    std::string key = lower(trim(line.substr(0, colon)));
+    std::string key = to_lower(trim(line.substr(0, colon)));
     std::string value(trim(line.substr(colon + 1)));
     if (!key.empty() && !value.empty()) out.emplace(key, value);
   }
@@ -74,7 +70,7 @@ DnsAuditInput cpanel_dns_input(const std::string& root, std::vector<std::string>
   std::string line;
   std::string keys = path("var/cpanel/domain_keys/private");
   while (std::getline(lines, line)) {
-    std::string name = lower(trim(line));
+    std::string name = to_lower(trim(line));
     if (name.empty() || name[0] == '#') continue;
     HostedDomain d{name, "", "", ""};
     if (auto ip = mailips.find(name); ip != mailips.end()) d.sending_ip = ip->second;

@@ -6,17 +6,13 @@
 #include <cctype>
 #include <charconv>
 
+#include "base/text.h"
+
 namespace sw::audit {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool iequals_prefix(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && lower(text.substr(0, prefix.size())) == prefix;
+  return text.size() >= prefix.size() && to_lower(text.substr(0, prefix.size())) == prefix;
 }
 
 std::string_view trim(std::string_view s) {
@@ -113,7 +109,7 @@ std::optional<SpfRecord> parse_spf(std::string_view txt, std::string* error) {
     size_t eq = raw.find('='), colon = raw.find(':'), slash = raw.find('/');
     size_t name_end = std::min({eq, colon, slash, raw.size()});
     if (eq != std::string_view::npos && eq == name_end) {  // a modifier
-      std::string name = lower(raw.substr(0, eq));
+      std::string name = to_lower(raw.substr(0, eq));
       std::string_view value = raw.substr(eq + 1);
       if (name.empty() || !std::isalpha(static_cast<unsigned char>(name[0])))
         return fail("bad term '" + term.text + "'");
@@ -136,7 +132,7 @@ std::optional<SpfRecord> parse_spf(std::string_view txt, std::string* error) {
       body.remove_prefix(1);
       --name_end;
     }
-    std::string name = lower(body.substr(0, std::min(name_end, body.size())));
+    std::string name = to_lower(body.substr(0, std::min(name_end, body.size())));
     bool has_arg = name_end < body.size() && body[name_end] == ':';
     std::string_view arg = name_end < body.size() ? body.substr(name_end + (has_arg ? 1 : 0)) : std::string_view();
     if (!parse_mechanism(name, arg, has_arg, term)) return fail("bad mechanism '" + term.text + "'");
@@ -158,7 +154,7 @@ std::optional<std::map<std::string, std::string>> parse_tag_list(std::string_vie
       if (error) *error = "tag without '=': '" + std::string(spec) + "'";
       return std::nullopt;
     }
-    std::string name = lower(trim(spec.substr(0, eq)));
+    std::string name = to_lower(trim(spec.substr(0, eq)));
     if (name.empty() || tags.count(name)) {
       if (error) *error = name.empty() ? "empty tag name" : "tag '" + name + "' given twice";
       return std::nullopt;
@@ -189,10 +185,10 @@ std::optional<DmarcRecord> parse_dmarc(std::string_view txt, std::string* error)
   DmarcRecord record;
   auto p = tags->find("p");
   if (p == tags->end()) return fail("no p= policy");
-  record.policy = lower(p->second);
+  record.policy = to_lower(p->second);
   if (!policy_ok(record.policy)) return fail("bad policy p=" + p->second);
   if (auto sp = tags->find("sp"); sp != tags->end()) {
-    record.subdomain_policy = lower(sp->second);
+    record.subdomain_policy = to_lower(sp->second);
     if (!policy_ok(record.subdomain_policy)) return fail("bad subdomain policy sp=" + sp->second);
   }
   if (auto rua = tags->find("rua"); rua != tags->end()) record.rua = rua->second;
@@ -235,7 +231,7 @@ std::optional<DkimKeyRecord> parse_dkim_key(std::string_view txt, std::string* e
   if (!tags) return std::nullopt;
   if (auto v = tags->find("v"); v != tags->end() && v->second != "DKIM1") return fail("bad version v=" + v->second);
   DkimKeyRecord record;
-  if (auto k = tags->find("k"); k != tags->end()) record.key_type = lower(k->second);
+  if (auto k = tags->find("k"); k != tags->end()) record.key_type = to_lower(k->second);
   if (auto t = tags->find("t"); t != tags->end()) {
     std::string flags = t->second;
     std::replace(flags.begin(), flags.end(), ':', ' ');

@@ -28,19 +28,13 @@ bool ip_listed(const Lists& lists, std::string_view ip) {
   return false;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = char(std::tolower((unsigned char)c));
-  return out;
-}
-
 // Which list matched, for the decision's reason; "" when none did.
 std::string listed(const Lists& l, const Request& r, const std::string& sender, const std::string& domain) {
   if (ip_listed(l, r.client_ip)) return "client_ip:" + r.client_ip;
   if (!sender.empty() && contains(l.senders, sender)) return "sender:" + sender;
   if (!domain.empty() && contains(l.sender_domains, domain)) return "sender_domain:" + domain;
-  if (!r.helo.empty() && !l.helos.empty() && contains(l.helos, lower(r.helo))) return "helo:" + r.helo;
-  if (!r.auth.empty() && !l.accounts.empty() && contains(l.accounts, lower(r.auth))) return "auth_account:" + r.auth;
+  if (!r.helo.empty() && !l.helos.empty() && contains(l.helos, to_lower(r.helo))) return "helo:" + r.helo;
+  if (!r.auth.empty() && !l.accounts.empty() && contains(l.accounts, to_lower(r.auth))) return "auth_account:" + r.auth;
   return "";
 }
 
@@ -68,7 +62,7 @@ std::string hold_name(Actor actor, const std::string& key) {
 std::string address_domain(std::string_view address) {
   size_t at = address.rfind('@');
   if (at == std::string_view::npos || at + 1 >= address.size()) return "";
-  return lower(address.substr(at + 1));
+  return to_lower(address.substr(at + 1));
 }
 
 std::string helo_problem(const ServePolicy& c, const Request& r) {
@@ -85,7 +79,7 @@ std::string helo_problem(const ServePolicy& c, const Request& r) {
     return "";
   }
   if (queue::parse_ip(helo)) return "HELO " + std::string(helo) + " is a bare IP address";
-  std::string name = lower(helo);
+  std::string name = to_lower(helo);
   if (contains(c.hostnames, name)) return "HELO " + std::string(helo) + " is our host name";
   if (r.helo_is_local_domain || contains(c.local_domains, name))
     return "HELO " + std::string(helo) + " is one of our domains";
@@ -155,7 +149,7 @@ bool Engine::check_held(const Request& r, Decision* out) {
   };
   bool found = held(detect::ActorType::ClientIp, r.client_ip);
   if (!found && r.stage != Stage::Connect && r.stage != Stage::Helo && r.stage != Stage::UnknownRcpt) {
-    key_ = lower(r.auth);
+    key_ = to_lower(r.auth);
     found = held(detect::ActorType::AuthAccount, key_) || held(detect::ActorType::LocalUser, r.local_user) ||
             held(detect::ActorType::Script, r.script) ||
             // An outside sender's address is anybody's to forge: only submissions are held by it.
@@ -296,7 +290,7 @@ bool Engine::check_rates(const Request& r, int64_t now_ms, Decision* out) {
   bool outbound = !is_outside(r);  // authenticated, a relay host or a local submission
   bool over = false;
   if (r.stage == Stage::Data && !r.auth.empty()) {
-    std::string account = lower(r.auth);
+    std::string account = to_lower(r.auth);
     over |= count_actor(Actor::AuthAccount, account, rcpts, now_ms, out);
   }
   if (r.stage == Stage::NotSmtp) {
