@@ -54,38 +54,58 @@ void assign_folds(std::vector<Message>& messages, int k) {
 
 struct Run {
   std::vector<Scored> scored;
-  std::vector<int> folds;  // the fold each score came from
+  std::vector<int> folds;        // the fold each score came from
+  std::vector<Scored> log_odds;  // the combined log-odds behind each score (for calibration)
   std::vector<std::string> names;
   std::vector<std::string> explanations;  // the strongest features of each misclassified message
 };
 
-// Hashed-feature logistic regression trained online (one SGD step per message, `epochs` passes).
-Run cross_validate_lr(const std::vector<Message>& messages, int k, double rate, int epochs) {
+// Hashed-feature logistic regression: binary features scaled by 1/sqrt(n), shuffled SGD with a
+// decaying rate and L2, `epochs` passes.
+struct LrParams {
+  int bits = 22;
+  double rate = 0.5;
+  int epochs = 5;
+  double l2 = 1e-6;
+  bool normalize = true;
+};
+Run cross_validate_lr(const std::vector<Message>& messages, int k, const LrParams& lp) {
   Run run;
-  constexpr std::size_t kBits = 22;
+  const int kBits = lp.bits;
   for (int fold = 0; fold < k; ++fold) {
     std::vector<float> w(std::size_t(1) << kBits, 0.0f);
+    double bias = 0;
+    auto scale_of = [&](const Message& m) {
+      return lp.normalize ? 1.0 / std::sqrt(double(std::max<std::size_t>(1, m.tokens.tokens().size()))) : 1.0;
+    };
     auto margin = [&](const Message& m) {
       double z = 0;
       for (const Token& t : m.tokens.tokens()) z += w[t.hash >> (64 - kBits)];
-      return z;
+      return bias + z * scale_of(m);
     };
     std::vector<const Message*> order;
-    for (const Message& m : messages) order.push_back(&m);
+    for (const Message& m : messages)
+      if (m.fold != fold) order.push_back(&m);
     std::mt19937 shuffle_rng(42);
-    std::shuffle(order.begin(), order.end(), shuffle_rng);
-    for (int e = 0; e < epochs; ++e)
+    std::size_t step = 0;
+    double decay = 1;
+    for (int e = 0; e < lp.epochs; ++e) {
+      std::shuffle(order.begin(), order.end(), shuffle_rng);
       for (const Message* mp : order) {
         const Message& m = *mp;
-        if (m.fold == fold) continue;
+        double rate = lp.rate / (1 + double(step++) / double(order.size()));
+        decay *= (1 - rate * lp.l2);
         double p = 1 / (1 + std::exp(-margin(m)));
         double g = rate * ((m.source.spam ? 1.0 : 0.0) - p);
-        for (const Token& t : m.tokens.tokens()) w[t.hash >> (64 - kBits)] += float(g);
+        bias += g * 0.1;
+        float gs = float(g * scale_of(m));
+        for (const Token& t : m.tokens.tokens()) w[t.hash >> (64 - kBits)] += gs;
       }
+    }
     for (const Message& m : messages)
       if (m.fold == fold) {
-        double p = 1 / (1 + std::exp(-margin(m)));
-        run.scored.push_back({m.source.spam, 10 * p});
+        run.scored.push_back({m.source.spam, margin(m)});
+        run.folds.push_back(fold);
         run.names.push_back(m.listed);
         run.explanations.push_back("");
       }
@@ -99,10 +119,12 @@ Run cross_validate(const std::vector<Message>& messages, int k, const ModelParam
     Model model(params);
     for (const Message& m : messages)
       if (m.fold != fold) model.learn(m.tokens, m.source.spam, +1);
+    model.refit();
     for (const Message& m : messages)
       if (m.fold == fold) {
         ModelScore s = model.score(m.tokens, 8);
         run.scored.push_back({m.source.spam, s.score});
+        run.log_odds.push_back({m.source.spam, s.log_odds});
         run.folds.push_back(fold);
         run.names.push_back(m.listed);
         std::string why;
@@ -187,30 +209,38 @@ int main(int argc, char** argv) {
   for (Message& m : messages) m.tokens = tokenize(parse_message(std::string_view(m.raw).substr(0, 512 * 1024)));
   double parse_us = 1e6 * (cpu_seconds() - t0) / double(messages.size());
 
-  if (mix_sweep) {
+  if (mix_sweep || lr_sweep) {
     Run nb = cross_validate(messages, k, params);
-    for (double rate : {0.02, 0.03, 0.05})
-      for (int epochs : {1, 2}) {
-        Run lr = cross_validate_lr(messages, k, rate, epochs);
-        for (double w : {0.3, 0.5, 0.7}) {
-          std::vector<Scored> mixed;
-          for (std::size_t i = 0; i < nb.scored.size(); ++i)
-            mixed.push_back({nb.scored[i].spam, w * nb.scored[i].score + (1 - w) * lr.scored[i].score});
+    for (double rate : {30.0})
+      for (int epochs : {5, 10})
+        for (int bits : {20, 22}) {
+          LrParams lp;
+          lp.rate = rate, lp.epochs = epochs, lp.bits = bits;
+          Run lr = cross_validate_lr(messages, k, lp);
           char label[80];
-          std::snprintf(label, sizeof label, "mix rate=%.2f ep=%d w_nb=%.1f", rate, epochs, w);
-          print_quality(label, measure_quality(mixed, 5.0));
+          std::snprintf(label, sizeof label, "lr rate=%.2f ep=%d bits=%d", rate, epochs, bits);
+          print_quality(label, measure_quality(lr.scored, 0.0));
+          for (int fold = 0; fold < k; ++fold) {
+            std::vector<Scored> one;
+            for (std::size_t i = 0; i < lr.scored.size(); ++i)
+              if (lr.folds[i] == fold) one.push_back(lr.scored[i]);
+            print_quality("   fold", measure_quality(one, 0.0));
+          }
+          if (!mix_sweep) continue;
+          for (double w : {1.0, 2.0, 3.0}) {
+            std::vector<Scored> mixed;
+            for (std::size_t i = 0; i < nb.scored.size(); ++i)
+              mixed.push_back({nb.scored[i].spam, w * (nb.scored[i].score - 5) / 5 + lr.scored[i].score});
+            std::snprintf(label, sizeof label, "  mix w_nb=%.1f", w);
+            print_quality(label, measure_quality(mixed, 0.0));
+            for (int fold = 0; fold < k; ++fold) {
+              std::vector<Scored> one;
+              for (std::size_t i = 0; i < mixed.size(); ++i)
+                if (lr.folds[i] == fold) one.push_back(mixed[i]);
+              print_quality("     fold", measure_quality(one, 0.0));
+            }
+          }
         }
-      }
-    return 0;
-  }
-  if (lr_sweep) {
-    for (double rate : {0.01, 0.03, 0.1, 0.3})
-      for (int epochs : {1, 3, 10}) {
-        Quality q = measure_quality(cross_validate_lr(messages, k, rate, epochs).scored, 5.0);
-        char label[80];
-        std::snprintf(label, sizeof label, "lr rate=%.3f epochs=%d", rate, epochs);
-        print_quality(label, q);
-      }
     return 0;
   }
   if (sweep) {
@@ -240,10 +270,23 @@ int main(int argc, char** argv) {
     print_quality(label, measure_quality(one, 5.0));
   }
   // Where else the threshold could sit, from the same scores (the calibration's evidence).
-  for (double t : {3.0, 4.0, 6.0, 7.0, 8.0, 9.0, 9.5, 9.9}) {
+  for (double t : {1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 6.0, 7.0}) {
     char label[40];
     std::snprintf(label, sizeof label, "at threshold %.1f", t);
     print_quality(label, measure_quality(run.scored, t));
+  }
+  // Calibration: FP and FN if 5.0 sat at each combined log-odds (ModelParams::offset).
+  for (double offset = -1; offset <= 10.01; offset += offset < 3.9 ? 0.5 : 1) {
+    char label[60];
+    std::snprintf(label, sizeof label, "at log-odds offset %.1f", offset);
+    print_quality(label, measure_quality(run.log_odds, offset));
+    for (int fold = 0; fold < k; ++fold) {
+      std::vector<Scored> one;
+      for (std::size_t i = 0; i < run.log_odds.size(); ++i)
+        if (run.folds[i] == fold) one.push_back(run.log_odds[i]);
+      std::snprintf(label, sizeof label, "    fold %d", fold);
+      print_quality(label, measure_quality(one, offset));
+    }
   }
   if (show_errors) {
     for (std::size_t i = 0; i < run.scored.size(); ++i) {
@@ -259,6 +302,7 @@ int main(int argc, char** argv) {
   double train_start = cpu_seconds();
   auto wall_start = std::chrono::steady_clock::now();
   for (const Message& m : messages) scanner->learn(m.raw, m.source.spam);
+  scanner->refit();
   double train_cpu = cpu_seconds() - train_start;
   double train_wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   double scan_start = cpu_seconds();

@@ -81,6 +81,7 @@ std::vector<Scored> train_and_score(const std::vector<LabeledPath>& train, const
     if (read_file(m.path, &text)) scanner->learn(text, m.spam);
     else ++missing;
   }
+  scanner->refit();
   std::vector<Scored> scored;
   for (const LabeledPath& m : test) {
     if (read_file(m.path, &text)) scored.push_back({m.spam, scanner->scan(text).score});

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 
 namespace sw::classify {
 namespace {
@@ -17,7 +18,8 @@ namespace {
 static_assert(std::endian::native == std::endian::little, "the model file is written in host order");
 
 constexpr char kMagic[8] = {'S', 'W', 'C', 'M', 'O', 'D', 'E', 'L'};
-constexpr uint32_t kVersion = 1;
+// 2: the kept examples and the regression's weights follow the token records.
+constexpr uint32_t kVersion = 2;
 
 // P(chi-square with 2*n degrees of freedom >= x2), by the series for even degrees of freedom.
 double chi2_q(double x2, std::size_t n) {
@@ -39,9 +41,30 @@ uint64_t fnv(const void* data, std::size_t size, uint64_t h = 146959810393466560
 struct FileHeader {
   char magic[8];
   uint32_t version;
-  uint32_t reserved;
+  uint32_t logistic_bits;
   uint64_t spam_messages, ham_messages, records;
+  uint64_t examples, example_slots, weights;
+  double bias;
 };
+struct WeightRecord {
+  uint32_t slot;
+  float weight;
+};
+constexpr uint32_t kSpamBit = 1u << 31;
+
+template <class T>
+void append(std::string& out, const T& value) {
+  out.append(reinterpret_cast<const char*>(&value), sizeof value);
+}
+
+// Reads a T at *at, advancing it; false past the end.
+template <class T>
+bool take(const std::string& data, std::size_t* at, T* value) {
+  if (data.size() - *at < sizeof(T)) return false;
+  std::memcpy(value, data.data() + *at, sizeof(T));
+  *at += sizeof(T);
+  return true;
+}
 struct Record {
   uint64_t hash;
   uint32_t spam, ham;
@@ -70,6 +93,25 @@ void Model::learn(const TokenSet& tokens, bool spam, int delta) {
     n = delta > 0 ? n + 1 : (n ? n - 1 : 0);
     if (c.spam == 0 && c.ham == 0) counts_.erase(t.hash);
   }
+  Example example{spam, logistic_.slots(tokens)};
+  if (delta > 0) {
+    logistic_.step(example, logistic_.online_rate());
+    examples_.push_back(std::move(example));
+    if (examples_.size() > params_.max_examples) examples_.pop_front();
+    return;
+  }
+  for (auto it = examples_.rbegin(); it != examples_.rend(); ++it)
+    if (it->spam == spam && it->slots == example.slots) {
+      examples_.erase(std::next(it).base());
+      break;
+    }
+}
+
+void Model::refit() {
+  std::vector<const Example*> all;
+  all.reserve(examples_.size());
+  for (const Example& e : examples_) all.push_back(&e);
+  logistic_.fit(all);
 }
 
 // Robinson's f(w) = (s*x + n*p(w)) / (s + n), p(w) from the per-class frequencies so that
@@ -82,7 +124,9 @@ double Model::feature_probability(const TokenCounts& c) const {
   return (params_.strength * params_.prior + n * p) / (params_.strength + n);
 }
 
-ModelScore Model::score(const TokenSet& tokens, std::size_t max_reasons) const {
+// Fisher's chi-square combination of the strongest features' Robinson probabilities: the
+// indicator 0 (ham) .. 1 (spam), or -1 when no feature is known; fills out->reasons.
+double Model::chi_square_indicator(const TokenSet& tokens, std::size_t max_reasons, ModelScore* out) const {
   struct Evidence {
     double f;
     const Token* token;
@@ -100,30 +144,35 @@ ModelScore Model::score(const TokenSet& tokens, std::size_t max_reasons) const {
     std::nth_element(evidence.begin(), evidence.begin() + long(params_.max_features), evidence.end(), stronger);
     evidence.resize(params_.max_features);
   }
-  ModelScore out;
-  if (evidence.empty()) return out;
-  double ln_ham = 0, ln_spam = 0, log_odds = 0;
+  if (evidence.empty()) return -1;
+  double ln_ham = 0, ln_spam = 0;
   for (const Evidence& e : evidence) {
     double f = std::clamp(e.f, 1e-6, 1 - 1e-6);
     ln_ham += std::log(f);
     ln_spam += std::log1p(-f);
-    log_odds += std::log(f / (1 - f));
   }
   double hamminess = chi2_q(-2 * ln_ham, evidence.size());
   double spamminess = chi2_q(-2 * ln_spam, evidence.size());
-  double indicator = (1 + hamminess - spamminess) / 2;
-  // The chi-square indicator saturates at 0 and 1; the mean log-odds orders messages within
-  // those plateaus, by a margin too small to move any other.
-  double tiebreak = 1 / (1 + std::exp(-log_odds / double(evidence.size())));
-  out.indicator = indicator * (1 - 1e-6) + 1e-6 * tiebreak;
-  double cut = std::clamp(params_.cut, 0.01, 0.99);
-  out.score = out.indicator < cut ? 5 * out.indicator / cut : 5 + 5 * (out.indicator - cut) / (1 - cut);
   std::size_t keep = std::min(max_reasons, evidence.size());
   std::partial_sort(evidence.begin(), evidence.begin() + long(keep), evidence.end(), stronger);
   for (std::size_t i = 0; i < keep; ++i) {
     double f = std::clamp(evidence[i].f, 1e-6, 1 - 1e-6);
-    out.reasons.push_back({std::string(tokens.name(*evidence[i].token)), std::log(f / (1 - f))});
+    out->reasons.push_back({std::string(tokens.name(*evidence[i].token)), std::log(f / (1 - f))});
   }
+  return (1 + hamminess - spamminess) / 2;
+}
+
+ModelScore Model::score(const TokenSet& tokens, std::size_t max_reasons) const {
+  ModelScore out;
+  double indicator = chi_square_indicator(tokens, max_reasons, &out);
+  if (indicator < 0) return out;
+  out.indicator = indicator;
+  // The regression orders the messages the saturated chi-square indicator leaves tied at 0 or
+  // 1, and the sum is not flat near the operating point, so the threshold can sit where the
+  // false-positive rate is low without landing on a plateau.
+  std::vector<uint32_t> slots = logistic_.slots(tokens);
+  out.log_odds = logistic_.margin(slots) + params_.chi_square_weight * (2 * indicator - 1);
+  out.score = 10 / (1 + std::exp(-params_.slope * (out.log_odds - params_.offset)));
   return out;
 }
 
@@ -134,19 +183,9 @@ bool Model::save(const std::string& path, std::string* error) const {
     *error = "cannot write " + temp + ": " + std::strerror(errno);
     return false;
   }
-  FileHeader header{};
-  std::memcpy(header.magic, kMagic, sizeof kMagic);
-  header.version = kVersion;
-  header.spam_messages = spam_messages_;
-  header.ham_messages = ham_messages_;
-  header.records = counts_.size();
-  std::vector<Record> records;
-  records.reserve(counts_.size());
-  counts_.for_each([&](uint64_t hash, const TokenCounts& c) { records.push_back({hash, c.spam, c.ham}); });
-  uint64_t checksum = fnv(&header, sizeof header);
-  checksum = fnv(records.data(), records.size() * sizeof(Record), checksum);
-  bool ok = write_all(fd, &header, sizeof header) && write_all(fd, records.data(), records.size() * sizeof(Record)) &&
-            write_all(fd, &checksum, sizeof checksum) && ::fsync(fd) == 0;
+  std::string data = serialize();
+  uint64_t checksum = fnv(data.data(), data.size());
+  bool ok = write_all(fd, data.data(), data.size()) && write_all(fd, &checksum, sizeof checksum) && ::fsync(fd) == 0;
   int saved_errno = errno;
   ok = (::close(fd) == 0) && ok;
   if (ok && ::rename(temp.c_str(), path.c_str()) != 0) ok = false, saved_errno = errno;
@@ -157,38 +196,99 @@ bool Model::save(const std::string& path, std::string* error) const {
   return ok;
 }
 
+std::string Model::serialize() const {
+  FileHeader header{};
+  std::memcpy(header.magic, kMagic, sizeof kMagic);
+  header.version = kVersion;
+  header.logistic_bits = uint32_t(logistic_.params().bits);
+  header.spam_messages = spam_messages_;
+  header.ham_messages = ham_messages_;
+  header.records = counts_.size();
+  header.examples = examples_.size();
+  for (const Example& e : examples_) header.example_slots += e.slots.size();
+  for (float w : logistic_.weights()) header.weights += w != 0.0f;
+  header.bias = logistic_.bias();
+  std::string data;
+  data.reserve(sizeof header + header.records * sizeof(Record) + (header.examples + header.example_slots) * 4 +
+               header.weights * sizeof(WeightRecord));
+  append(data, header);
+  counts_.for_each([&](uint64_t hash, const TokenCounts& c) { append(data, Record{hash, c.spam, c.ham}); });
+  for (const Example& e : examples_) {
+    append(data, uint32_t(e.slots.size()) | (e.spam ? kSpamBit : 0));
+    data.append(reinterpret_cast<const char*>(e.slots.data()), e.slots.size() * sizeof(uint32_t));
+  }
+  const std::vector<float>& weights = logistic_.weights();
+  for (std::size_t slot = 0; slot < weights.size(); ++slot)
+    if (weights[slot] != 0.0f) append(data, WeightRecord{uint32_t(slot), weights[slot]});
+  return data;
+}
+
 bool Model::load(const std::string& path, std::string* error) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     *error = "cannot read " + path + ": " + std::strerror(errno);
     return false;
   }
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) {
+    *error = "cannot read " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  return parse(data, path, error);
+}
+
+bool Model::parse(const std::string& data, const std::string& path, std::string* error) {
   FileHeader header{};
-  if (!in.read(reinterpret_cast<char*>(&header), sizeof header) || std::memcmp(header.magic, kMagic, 8) != 0 ||
-      header.version != kVersion) {
-    *error = path + " is not a spamwarden content model (version " + std::to_string(kVersion) + ")";
+  std::size_t at = 0;
+  if (!take(data, &at, &header) || std::memcmp(header.magic, kMagic, 8) != 0) {
+    *error = path + " is not a spamwarden content model";
     return false;
   }
-  if (header.records > (uint64_t(1) << 32)) {
-    *error = path + ": implausible record count";
+  if (header.version != kVersion) {
+    *error = path + " is a content model of version " + std::to_string(header.version) + "; this spamwarden reads " +
+             std::to_string(kVersion) + ": train a new one with spamwarden learn";
     return false;
   }
-  std::vector<Record> records(header.records);
-  uint64_t stored = 0;
-  if (!in.read(reinterpret_cast<char*>(records.data()), std::streamsize(records.size() * sizeof(Record))) ||
-      !in.read(reinterpret_cast<char*>(&stored), sizeof stored)) {
+  uint64_t checksum = 0;
+  if (data.size() < sizeof header + sizeof checksum) {
     *error = path + " is truncated";
     return false;
   }
-  uint64_t checksum = fnv(records.data(), records.size() * sizeof(Record), fnv(&header, sizeof header));
-  if (checksum != stored) {
-    *error = path + " is corrupt (checksum mismatch)";
+  std::memcpy(&checksum, data.data() + data.size() - sizeof checksum, sizeof checksum);
+  if (fnv(data.data(), data.size() - sizeof checksum) != checksum) {
+    *error = path + " is corrupt or truncated (checksum mismatch)";
     return false;
   }
-  counts_ = {};
-  for (const Record& r : records) counts_[r.hash] = {r.spam, r.ham};
-  spam_messages_ = header.spam_messages;
-  ham_messages_ = header.ham_messages;
+  ModelParams params = params_;
+  params.logistic.bits = int(header.logistic_bits);
+  Model loaded(params);
+  loaded.spam_messages_ = header.spam_messages;
+  loaded.ham_messages_ = header.ham_messages;
+  loaded.logistic_.set_bias(header.bias);
+  bool ok = header.logistic_bits == uint32_t(loaded.logistic_.params().bits) && header.records <= data.size() &&
+            header.examples <= data.size() && header.weights <= data.size();
+  for (uint64_t i = 0; ok && i < header.records; ++i) {
+    Record r{};
+    ok = take(data, &at, &r);
+    loaded.counts_[r.hash] = {r.spam, r.ham};
+  }
+  for (uint64_t i = 0; ok && i < header.examples; ++i) {
+    uint32_t head = 0;
+    ok = take(data, &at, &head);
+    Example e{(head & kSpamBit) != 0,
+              std::vector<uint32_t>(ok ? std::min<std::size_t>(head & ~kSpamBit, data.size()) : 0)};
+    for (uint32_t& slot : e.slots) ok = ok && take(data, &at, &slot) && slot < loaded.logistic_.weights().size();
+    loaded.examples_.push_back(std::move(e));
+  }
+  for (uint64_t i = 0; ok && i < header.weights; ++i) {
+    WeightRecord w{};
+    ok = take(data, &at, &w) && loaded.logistic_.set_weight(w.slot, w.weight);
+  }
+  if (!ok || at != data.size() - sizeof checksum) {
+    *error = path + " is corrupt (its sections do not add up)";
+    return false;
+  }
+  *this = std::move(loaded);
   return true;
 }
 

@@ -1,13 +1,19 @@
-// The trained state: for each feature hash, in how many spam and ham messages it was seen, and
-// the two message totals. Scoring is Robinson's: each feature's spam probability smoothed
-// towards neutral by how rarely it was seen, the strongest ones combined with Fisher's
-// chi-square method. Not thread-safe by itself: Scanner holds the lock.
+// The trained state, two models over the same features:
+// - token statistics: for each feature hash, in how many spam and ham messages it was seen, and
+//   the two message totals; scored Robinson's way (each feature's spam probability smoothed
+//   towards neutral by how rarely it was seen, the strongest combined with Fisher's chi-square);
+// - a hashed-feature logistic regression (logistic.h), refitted from the kept examples.
+// The score adds the regression's log-odds to the chi-square indicator and maps the sum onto
+// 0..10 so that 5 is the operating point chosen on the train half's folds.
+// Not thread-safe by itself: Scanner holds the lock.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
 #include "base/flat_map.h"
+#include "classify/logistic.h"
 #include "classify/tokenizer.h"
 #include "classify/verdict.h"
 
@@ -18,7 +24,13 @@ struct ModelParams {
   double prior = 0.5;              // Robinson's x: a never-seen feature's probability
   double min_deviation = 0.1;      // features with |f - 0.5| below this are left out
   std::size_t max_features = 200;  // the strongest this many are combined
-  double cut = 0.5;                // combined indicator mapped to the 5.0 score threshold
+  // The combined log-odds: regression margin + chi_square_weight * (2 * indicator - 1); the
+  // score is 10 / (1 + exp(-slope * (log-odds - offset))), so 5.0 sits at `offset`.
+  double chi_square_weight = 1.0;
+  double offset = 6.0;                // FP <= 0.1% on the train half's two folds (docs/content-filter.md)
+  double slope = 0.25;                // the balanced point (log-odds 0: FP 0.9%, FN 1.9% on the folds) scores 1.8
+  std::size_t max_examples = 100000;  // kept for refits; the oldest are dropped beyond this
+  LogisticParams logistic;
 };
 
 struct TokenCounts {
@@ -26,28 +38,41 @@ struct TokenCounts {
 };
 
 struct ModelScore {
-  double indicator = 0.5;  // 0 ham ... 1 spam
-  // Calibrated 0..10, 5 at params.cut. A message with no known token scores 0, not the 5 of
-  // an even indicator: with the threshold at 5 an untrained model would call everything spam.
+  double indicator = 0.5;  // the chi-square indicator: 0 ham ... 1 spam
+  double log_odds = 0.0;   // the combined log-odds the score is mapped from
+  // Calibrated 0..10, 5 at params.offset. A message with no known token scores 0: with the
+  // threshold at 5 an untrained model must not call anything spam.
   double score = 0.0;
   std::vector<Reason> reasons;
 };
 
 class Model {
  public:
-  explicit Model(ModelParams params = {}) : params_(params) {}
+  explicit Model(ModelParams params = {}) : params_(params), logistic_(params.logistic) {}
 
-  // delta +1 learns, -1 forgets (counts never go below zero).
+  // delta +1 learns (counts, one online regression step, the example kept), -1 forgets
+  // (counts never go below zero; the matching example is dropped, the regression keeps its
+  // weights until the next refit).
   void learn(const TokenSet& tokens, bool spam, int delta);
+  // Refits the regression on the kept examples (shuffled passes): train-everything, order-free.
+  void refit();
+  // For fitting outside the lock: a copy of the examples, then the fitted regression swapped in.
+  std::vector<Example> examples() const { return {examples_.begin(), examples_.end()}; }
+  void set_logistic(LogisticModel fitted) { logistic_ = std::move(fitted); }
   ModelScore score(const TokenSet& tokens, std::size_t max_reasons) const;
 
   uint64_t spam_messages() const { return spam_messages_; }
   uint64_t ham_messages() const { return ham_messages_; }
   std::size_t features() const { return counts_.size(); }
   const ModelParams& params() const { return params_; }
-  void set_params(const ModelParams& params) { params_ = params; }
+  // New regression parameters take effect at the next refit.
+  void set_params(const ModelParams& params) {
+    params_ = params;
+    logistic_ = LogisticModel(params.logistic);
+  }
 
-  // Binary file: magic, totals, (hash, spam, ham) records, checksum. Written atomically.
+  // Binary file: magic, version, totals, (hash, spam, ham) records, the kept examples, the
+  // regression's non-zero weights, checksum. Written atomically.
   bool save(const std::string& path, std::string* error) const;
   // false with *error for an unreadable, truncated or corrupt file.
   bool load(const std::string& path, std::string* error);
@@ -57,10 +82,15 @@ class Model {
     std::size_t operator()(uint64_t h) const { return std::size_t(h); }
   };
   double feature_probability(const TokenCounts& c) const;
+  double chi_square_indicator(const TokenSet& tokens, std::size_t max_reasons, ModelScore* out) const;
+  std::string serialize() const;  // the file without its checksum
+  bool parse(const std::string& data, const std::string& path, std::string* error);
 
   ModelParams params_;
   FlatMap<uint64_t, TokenCounts, IdentityHash> counts_;
   uint64_t spam_messages_ = 0, ham_messages_ = 0;
+  LogisticModel logistic_;
+  std::deque<Example> examples_;
 };
 
 }  // namespace sw::classify

@@ -77,11 +77,29 @@ void Scanner::unlearn(std::string_view raw_message, bool spam) {
   model_->learn(tokens, spam, -1);
 }
 
-bool Scanner::save(std::string* error) const {
+void Scanner::refit() {
+  std::vector<Example> examples;
+  LogisticParams params;
+  {
+    std::shared_lock lock(mutex_);
+    examples = model_->examples();
+    params = model_->params().logistic;
+  }
+  std::vector<const Example*> all;
+  all.reserve(examples.size());
+  for (const Example& e : examples) all.push_back(&e);
+  LogisticModel fitted(params);
+  fitted.fit(all);
+  std::unique_lock lock(mutex_);
+  model_->set_logistic(std::move(fitted));
+}
+
+bool Scanner::save(std::string* error) {
   if (model_file_.empty()) {
     *error = "this model is kept in memory only";
     return false;
   }
+  refit();
   std::shared_lock lock(mutex_);
   return model_->save(model_file_, error);
 }

@@ -36,8 +36,13 @@ class Scanner {
   // unlearn() undoes one learn() (spamc's TELL --forget, or a correction from ham to spam).
   void learn(std::string_view raw_message, bool spam);
   void unlearn(std::string_view raw_message, bool spam);
-  // Writes the model atomically (temporary file, fsync, rename) where open() read it.
-  bool save(std::string* error) const;
+  // Refits the model's regression on every kept example (a few shuffled passes: about 0.2 s
+  // for 3,000 messages). The fit runs outside the lock; only the swap takes it, so scans go on.
+  // A message learned during the fit keeps its counts and example but loses its online step
+  // until the next refit.
+  void refit();
+  // Refits, then writes the model atomically (temporary file, fsync, rename) where open() read it.
+  bool save(std::string* error);
 
   std::size_t spam_learned() const;
   std::size_t ham_learned() const;

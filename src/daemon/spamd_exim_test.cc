@@ -87,6 +87,7 @@ class SpamdOnRealEximTest : public ::testing::Test {
   static void SetUpTestSuite() {
     scanner_ = classify::Scanner::in_memory().release();
     for (const auto& [spam, path] : fold("fold0.txt")) scanner_->learn(read_all(path), spam);
+    scanner_->refit();
   }
   static void TearDownTestSuite() { delete scanner_; }
 

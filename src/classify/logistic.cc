@@ -1,0 +1,65 @@
+#include "classify/logistic.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+namespace sw::classify {
+namespace {
+
+double scale_of(std::size_t n) { return 1.0 / std::sqrt(double(std::max<std::size_t>(n, 1))); }
+
+// The bias moves slower than the feature weights: it would otherwise swing with each class's
+// run of examples instead of settling at the base rate.
+constexpr double kBiasRate = 0.1;
+
+}  // namespace
+
+LogisticModel::LogisticModel(const LogisticParams& params)
+    : params_(params), weights_(std::size_t(1) << std::clamp(params.bits, 8, 26), 0.0f) {
+  params_.bits = std::clamp(params.bits, 8, 26);
+}
+
+std::vector<uint32_t> LogisticModel::slots(const TokenSet& tokens) const {
+  std::vector<uint32_t> out;
+  out.reserve(tokens.tokens().size());
+  for (const Token& t : tokens.tokens()) out.push_back(uint32_t(t.hash >> (64 - params_.bits)));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+double LogisticModel::margin(std::span<const uint32_t> slots) const {
+  double z = 0;
+  for (uint32_t s : slots) z += weights_[s];
+  return bias_ + z * scale_of(slots.size());
+}
+
+void LogisticModel::step(const Example& example, double rate) {
+  double p = 1 / (1 + std::exp(-margin(example.slots)));
+  double gradient = rate * ((example.spam ? 1.0 : 0.0) - p);
+  bias_ += kBiasRate * gradient;
+  float scaled = float(gradient * scale_of(example.slots.size()));
+  for (uint32_t s : example.slots) weights_[s] += scaled;
+}
+
+void LogisticModel::fit(const std::vector<const Example*>& examples) {
+  std::fill(weights_.begin(), weights_.end(), 0.0f);
+  bias_ = 0;
+  if (examples.empty()) return;
+  std::vector<const Example*> order = examples;
+  std::mt19937 shuffle(params_.seed);
+  double seen = 0, n = double(order.size());
+  for (int epoch = 0; epoch < params_.epochs; ++epoch) {
+    std::shuffle(order.begin(), order.end(), shuffle);
+    for (const Example* e : order) step(*e, params_.rate / (1 + seen++ / n));
+  }
+}
+
+bool LogisticModel::set_weight(uint32_t slot, float weight) {
+  if (slot >= weights_.size() || !std::isfinite(weight)) return false;
+  weights_[slot] = weight;
+  return true;
+}
+
+}  // namespace sw::classify
