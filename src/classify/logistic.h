@@ -13,10 +13,10 @@
 namespace sw::classify {
 
 struct LogisticParams {
-  int bits = 20;         // 2^20 weight slots (4 MB)
-  double rate = 30;      // initial step, decays as rate / (1 + seen / examples)
-  int epochs = 5;        // passes over the examples in fit()
-  uint32_t seed = 42;    // the shuffle's seed: a fit is reproducible
+  int bits = 20;       // 2^20 weight slots (4 MB)
+  double rate = 30;    // initial step, decays as rate / (1 + seen / examples)
+  int epochs = 5;      // passes over the examples in fit()
+  uint32_t seed = 42;  // the shuffle's seed: a fit is reproducible
 };
 
 struct Example {

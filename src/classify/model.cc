@@ -239,18 +239,19 @@ bool Model::load(const std::string& path, std::string* error) {
 
 bool Model::parse(const std::string& data, const std::string& path, std::string* error) {
   FileHeader header{};
-  std::size_t at = 0;
-  if (!take(data, &at, &header) || std::memcmp(header.magic, kMagic, 8) != 0) {
+  if (data.size() < sizeof header.magic + sizeof header.version || std::memcmp(data.data(), kMagic, 8) != 0) {
     *error = path + " is not a spamwarden content model";
     return false;
   }
+  std::memcpy(&header.version, data.data() + sizeof header.magic, sizeof header.version);
+  std::size_t at = 0;
   if (header.version != kVersion) {
     *error = path + " is a content model of version " + std::to_string(header.version) + "; this spamwarden reads " +
              std::to_string(kVersion) + ": train a new one with spamwarden learn";
     return false;
   }
   uint64_t checksum = 0;
-  if (data.size() < sizeof header + sizeof checksum) {
+  if (data.size() < sizeof header + sizeof checksum || !take(data, &at, &header)) {
     *error = path + " is truncated";
     return false;
   }
