@@ -113,6 +113,9 @@ Run cross_validate_lr(const std::vector<Message>& messages, int k, const LrParam
   return run;
 }
 
+// --errors lists the spam under 5.0 and the ham from this score up: the ham that set the tail.
+constexpr double kErrorListHamScore = 2.0;
+
 Run cross_validate(const std::vector<Message>& messages, int k, const ModelParams& params) {
   Run run;
   for (int fold = 0; fold < k; ++fold) {
@@ -128,7 +131,7 @@ Run cross_validate(const std::vector<Message>& messages, int k, const ModelParam
         run.folds.push_back(fold);
         run.names.push_back(m.listed);
         std::string why;
-        if (m.source.spam != (s.score >= 5.0))
+        if (m.source.spam ? s.score < 5.0 : s.score >= kErrorListHamScore)
           for (const Reason& r : s.reasons) why += "    " + r.name + " " + std::to_string(r.weight) + "\n";
         run.explanations.push_back(why);
       }
@@ -291,7 +294,7 @@ int main(int argc, char** argv) {
   if (show_errors) {
     for (std::size_t i = 0; i < run.scored.size(); ++i) {
       const Scored& s = run.scored[i];
-      if (s.spam != (s.score >= 5.0))
+      if (s.spam ? s.score < 5.0 : s.score >= kErrorListHamScore)
         std::printf("  %s %s %.3f\n%s", s.spam ? "FN" : "FP", run.names[i].c_str(), s.score,
                     run.explanations[i].c_str());
     }

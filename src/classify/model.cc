@@ -124,9 +124,10 @@ double Model::feature_probability(const TokenCounts& c) const {
   return (params_.strength * params_.prior + n * p) / (params_.strength + n);
 }
 
-// Fisher's chi-square combination of the strongest features' Robinson probabilities: the
-// indicator 0 (ham) .. 1 (spam), or -1 when no feature is known; fills out->reasons.
-double Model::chi_square_indicator(const TokenSet& tokens, std::size_t max_reasons, ModelScore* out) const {
+// The token statistics' evidence: the strongest features' Robinson probabilities as their mean
+// log-odds (out->statistics_log_odds) and Fisher's chi-square indicator (out->indicator); fills
+// out->reasons. False when no feature of the message is known.
+bool Model::weigh_statistics(const TokenSet& tokens, std::size_t max_reasons, ModelScore* out) const {
   struct Evidence {
     double f;
     const Token* token;
@@ -144,34 +145,34 @@ double Model::chi_square_indicator(const TokenSet& tokens, std::size_t max_reaso
     std::nth_element(evidence.begin(), evidence.begin() + long(params_.max_features), evidence.end(), stronger);
     evidence.resize(params_.max_features);
   }
-  if (evidence.empty()) return -1;
+  if (evidence.empty()) return false;
   double ln_ham = 0, ln_spam = 0;
   for (const Evidence& e : evidence) {
     double f = std::clamp(e.f, 1e-6, 1 - 1e-6);
     ln_ham += std::log(f);
     ln_spam += std::log1p(-f);
   }
+  out->statistics_log_odds = (ln_ham - ln_spam) / double(evidence.size());
   double hamminess = chi2_q(-2 * ln_ham, evidence.size());
   double spamminess = chi2_q(-2 * ln_spam, evidence.size());
+  out->indicator = (1 + hamminess - spamminess) / 2;
   std::size_t keep = std::min(max_reasons, evidence.size());
   std::partial_sort(evidence.begin(), evidence.begin() + long(keep), evidence.end(), stronger);
   for (std::size_t i = 0; i < keep; ++i) {
     double f = std::clamp(evidence[i].f, 1e-6, 1 - 1e-6);
     out->reasons.push_back({std::string(tokens.name(*evidence[i].token)), std::log(f / (1 - f))});
   }
-  return (1 + hamminess - spamminess) / 2;
+  return true;
 }
 
 ModelScore Model::score(const TokenSet& tokens, std::size_t max_reasons) const {
   ModelScore out;
-  double indicator = chi_square_indicator(tokens, max_reasons, &out);
-  if (indicator < 0) return out;
-  out.indicator = indicator;
-  // The regression orders the messages the saturated chi-square indicator leaves tied at 0 or
-  // 1, and the sum is not flat near the operating point, so the threshold can sit where the
+  if (!weigh_statistics(tokens, max_reasons, &out)) return out;
+  // The mean log-odds does not saturate as the chi-square indicator does (it sits at 0 or 1 for
+  // most mail), so the sum orders every message and the threshold can sit where the
   // false-positive rate is low without landing on a plateau.
   std::vector<uint32_t> slots = logistic_.slots(tokens);
-  out.log_odds = logistic_.margin(slots) + params_.chi_square_weight * (2 * indicator - 1);
+  out.log_odds = logistic_.margin(slots) + params_.statistics_weight * out.statistics_log_odds;
   out.score = 10 / (1 + std::exp(-params_.slope * (out.log_odds - params_.offset)));
   return out;
 }

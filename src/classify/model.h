@@ -1,10 +1,10 @@
 // The trained state, two models over the same features:
 // - token statistics: for each feature hash, in how many spam and ham messages it was seen, and
-//   the two message totals; scored Robinson's way (each feature's spam probability smoothed
-//   towards neutral by how rarely it was seen, the strongest combined with Fisher's chi-square);
+//   the two message totals; each feature's spam probability smoothed Robinson's way towards
+//   neutral by how rarely it was seen, the strongest few averaged as log-odds;
 // - a hashed-feature logistic regression (logistic.h), refitted from the kept examples.
-// The score adds the regression's log-odds to the chi-square indicator and maps the sum onto
-// 0..10 so that 5 is the operating point chosen on the train half's folds.
+// The score adds the two log-odds and maps the sum onto 0..10 so that 5 is the operating point
+// chosen on the train half's folds.
 // Not thread-safe by itself: Scanner holds the lock.
 #pragma once
 #include <cstdint>
@@ -20,13 +20,13 @@
 namespace sw::classify {
 
 struct ModelParams {
-  double strength = 0.35;          // Robinson's s: weight of the neutral prior against a feature's evidence
-  double prior = 0.5;              // Robinson's x: a never-seen feature's probability
-  double min_deviation = 0.1;      // features with |f - 0.5| below this are left out
-  std::size_t max_features = 200;  // the strongest this many are combined
-  // The combined log-odds: regression margin + chi_square_weight * (2 * indicator - 1); the
-  // score is 10 / (1 + exp(-slope * (log-odds - offset))), so 5.0 sits at `offset`.
-  double chi_square_weight = 1.0;
+  double strength = 0.2;          // Robinson's s: weight of the neutral prior against a feature's evidence
+  double prior = 0.5;             // Robinson's x: a never-seen feature's probability
+  double min_deviation = 0.1;     // features with |f - 0.5| below this are left out
+  std::size_t max_features = 27;  // the strongest this many are averaged (spamprobe's number)
+  // The combined log-odds: regression margin + statistics_weight * the statistics' mean
+  // log-odds; the score is 10 / (1 + exp(-slope * (log-odds - offset))), so 5.0 sits at `offset`.
+  double statistics_weight = 3.0;
   double offset = 6.0;                // FP <= 0.1% on the train half's two folds (docs/content-filter.md)
   double slope = 0.25;                // the balanced point (log-odds 0: FP 0.9%, FN 1.9% on the folds) scores 1.8
   std::size_t max_examples = 100000;  // kept for refits; the oldest are dropped beyond this
@@ -38,8 +38,9 @@ struct TokenCounts {
 };
 
 struct ModelScore {
-  double indicator = 0.5;  // the chi-square indicator: 0 ham ... 1 spam
-  double log_odds = 0.0;   // the combined log-odds the score is mapped from
+  double indicator = 0.5;            // Fisher's chi-square indicator over the same features: 0 ham ... 1 spam
+  double statistics_log_odds = 0.0;  // the token statistics' mean log-odds
+  double log_odds = 0.0;             // the combined log-odds the score is mapped from
   // Calibrated 0..10, 5 at params.offset. A message with no known token scores 0: with the
   // threshold at 5 an untrained model must not call anything spam.
   double score = 0.0;
@@ -82,7 +83,7 @@ class Model {
     std::size_t operator()(uint64_t h) const { return std::size_t(h); }
   };
   double feature_probability(const TokenCounts& c) const;
-  double chi_square_indicator(const TokenSet& tokens, std::size_t max_reasons, ModelScore* out) const;
+  bool weigh_statistics(const TokenSet& tokens, std::size_t max_reasons, ModelScore* out) const;
   std::string serialize() const;  // the file without its checksum
   bool parse(const std::string& data, const std::string& path, std::string* error);
 
