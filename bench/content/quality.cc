@@ -166,6 +166,10 @@ int main(int argc, char** argv) {
     else if (a == "--strength") params.strength = std::atof(value().c_str());
     else if (a == "--min-dev") params.min_deviation = std::atof(value().c_str());
     else if (a == "--max-features") params.max_features = std::size_t(std::atoi(value().c_str()));
+    else if (a == "--statistics-weight") params.statistics_weight = std::atof(value().c_str());
+    else if (a == "--lr-rate") params.logistic.rate = std::atof(value().c_str());
+    else if (a == "--lr-epochs") params.logistic.epochs = std::atoi(value().c_str());
+    else if (a == "--lr-bits") params.logistic.bits = std::atoi(value().c_str());
     else {
       std::fprintf(stderr,
                    "usage: %s --list FILE --base DIR [--folds K] [--write-folds DIR] [--sweep|--lr-sweep|--mix-sweep] "
@@ -273,13 +277,13 @@ int main(int argc, char** argv) {
     print_quality(label, measure_quality(one, 5.0));
   }
   // Where else the threshold could sit, from the same scores (the calibration's evidence).
-  for (double t : {1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 6.0, 7.0}) {
+  for (double t : {0.5, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0}) {
     char label[40];
     std::snprintf(label, sizeof label, "at threshold %.1f", t);
     print_quality(label, measure_quality(run.scored, t));
   }
   // Calibration: FP and FN if 5.0 sat at each combined log-odds (ModelParams::offset).
-  for (double offset = -1; offset <= 10.01; offset += offset < 3.9 ? 0.5 : 1) {
+  for (double offset = -1; offset <= 30.01; offset += offset < 3.9 ? 0.5 : offset < 9.9 ? 1 : 4) {
     char label[60];
     std::snprintf(label, sizeof label, "at log-odds offset %.1f", offset);
     print_quality(label, measure_quality(run.log_odds, offset));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <thread>
 #include <fstream>
@@ -248,8 +249,7 @@ TEST(Scanner, ScansWhileAnotherThreadLearns) {
     scanners.emplace_back([&] {
       do {
         Verdict v = scanner->scan(spam);
-        EXPECT_GE(v.score, 0.0);
-        EXPECT_LE(v.score, 10.0);
+        EXPECT_TRUE(std::isfinite(v.score));
         ++scans;
       } while (!done);
     });
@@ -304,9 +304,8 @@ TEST(Model, CombinedScoreOrdersMessagesTheChiSquareIndicatorTies) {
   ModelScore weak = model.score(toy_tokens({"cheap", "pills", "now"}), 3);
   EXPECT_GT(weak.indicator, 0.999);
   EXPECT_GT(strong.score, weak.score + 0.1);
-  EXPECT_LT(strong.score, 10.0);
   ModelScore ham = model.score(toy_tokens({"meeting", "patch", "review"}), 3);
-  EXPECT_LT(ham.score, 1.0);
+  EXPECT_LT(ham.score, 0.0);
   EXPECT_FALSE(strong.reasons.empty());
 }
 

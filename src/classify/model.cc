@@ -173,7 +173,7 @@ ModelScore Model::score(const TokenSet& tokens, std::size_t max_reasons) const {
   // false-positive rate is low without landing on a plateau.
   std::vector<uint32_t> slots = logistic_.slots(tokens);
   out.log_odds = logistic_.margin(slots) + params_.statistics_weight * out.statistics_log_odds;
-  out.score = 10 / (1 + std::exp(-params_.slope * (out.log_odds - params_.offset)));
+  out.score = 5 + params_.slope * (out.log_odds - params_.offset);
   return out;
 }
 
