@@ -4,6 +4,9 @@
 //
 //   content_quality --list train.txt --base DIR [--folds 2] [--write-folds DIR] [--errors]
 //                   [--sweep | --lr-sweep | --mix-sweep]   (parameter and alternative-model sweeps)
+//                   [--strength S] [--min-dev D] [--max-features N] [--statistics-weight W]
+//                   [--lr-rate R] [--lr-epochs E] [--lr-bits B]   (one model's parameters)
+// It also prints FP/FN with 5.0 placed at other combined log-odds: the calibration's evidence.
 //
 // Folds are stratified and deterministic: within each label/subset directory, the i-th listed
 // message goes to fold i % k. --write-folds writes them as fold<i>.txt ("<label>\t<path>").

@@ -31,7 +31,7 @@ struct ModelParams {
   // Unbounded like SpamAssassin's, so a second threshold means something: on the folds half
   // the spam scores 15 or more and no ham 12 or more; log-odds 0 (FP 0.6%, FN 2.9%) scores 0.5.
   double slope = 0.75;
-  std::size_t max_examples = 100000;  // kept for refits; the oldest are dropped beyond this
+  std::size_t max_examples = 40000;  // kept for refits (about 2 KB each); the oldest are dropped beyond
   LogisticParams logistic;
 };
 
