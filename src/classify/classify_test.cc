@@ -4,9 +4,11 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <chrono>
 #include <thread>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "base/temp_dir.h"
@@ -335,6 +337,34 @@ TEST(Scanner, ModelFileOfAnOlderVersionIsAClearError) {
   EXPECT_FALSE(Scanner::open(dir.path, {}, &error));
   EXPECT_NE(error.find("version 1"), std::string::npos) << error;
   EXPECT_NE(error.find("spamwarden learn"), std::string::npos) << error;
+}
+
+TEST(Scanner, ModelFileWhoseSectionsDoNotAddUpIsCorruptNotACrash) {
+  TempDir dir;
+  std::string error;
+  auto scanner = Scanner::open(dir.path, {}, &error);
+  ASSERT_TRUE(scanner) << error;
+  scanner->learn(testdata("plain_ham.eml"), false);
+  ASSERT_TRUE(scanner->save(&error)) << error;
+  std::string file = dir.path + "/" + Scanner::kModelFileName;
+  std::string data;
+  {
+    std::ifstream in(file, std::ios::binary);
+    data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_GT(data.size(), 80u);
+  // The header's example count (after magic, version, bits and three totals) claims far more
+  // than the file holds; the checksum is made to match, so only the section bounds catch it.
+  uint64_t examples = uint64_t(1) << 40;
+  std::memcpy(data.data() + 40, &examples, sizeof examples);
+  uint64_t checksum = 1469598103934665603ull;
+  for (std::size_t i = 0; i < data.size() - 8; ++i)
+    checksum = (checksum ^ static_cast<unsigned char>(data[i])) * 1099511628211ull;
+  std::memcpy(data.data() + data.size() - 8, &checksum, sizeof checksum);
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << data;
+  EXPECT_FALSE(Scanner::open(dir.path, {}, &error));
+  EXPECT_NE(error.find("corrupt"), std::string::npos) << error;
+  EXPECT_EQ(error.find("checksum"), std::string::npos) << error;
 }
 
 TEST(MailSource, MboxIsSplitAtFromLinesAfterABlankLine) {
