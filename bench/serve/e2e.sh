@@ -28,7 +28,7 @@ ROOT=$PWD
 BUILD=${SW_BUILD:-build}
 [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
 SW=$BUILD/spamwarden SMTPLOAD=$BUILD/bench/serve/smtpload LAB=$ROOT/testing/eximlab/eximlab.sh
-DUR=12 MESSAGES=2000 ROUNDS=3 CLIENTS=4 PER_SESSION=1 SPOOLS=both BURST=200 KEEP=0
+DUR=15 MESSAGES=3000 ROUNDS=3 CLIENTS=16 PER_SESSION=1 SPOOLS=both BURST=200 KEEP=0
 while (($#)); do
   case $1 in
     --dur) DUR=$2; shift 2 ;;
@@ -58,6 +58,7 @@ WORKS=()        # work dirs (one on disk, one on tmpfs), removed on exit
 LABS=()         # lab dirs started, stopped on exit
 SERVE_PIDS=()   # serve daemons started, stopped on exit
 CGROUP=""       # cpuacct cgroup parent of this run, removed on exit
+SERVE_IDLE_NS_S=0
 
 stop_pid() {  # TERM, then KILL after 5 s, one PID we started
   local pid=$1 i
@@ -153,15 +154,18 @@ us_per() { awk -v ns="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.0f", ns / 1000
 # load LAB_DIR LABEL: one bounded smtpload run of inbound mail; prints its line with the CPU of
 # the lab's Exim processes and of serve per accepted message (measured after the lab settled).
 load() {
-  local dir=$1 label=$2 cg_exim=$3 cg_serve=$4 e0 s0 b0 line n
-  e0=$(cpu_ns "$cg_exim") s0=$(cpu_ns "$cg_serve") b0=$(machine_busy)
+  local dir=$1 label=$2 cg_exim=$3 cg_serve=$4 e0 s0 b0 t0 line n serve_ns
+  e0=$(cpu_ns "$cg_exim") s0=$(cpu_ns "$cg_serve") b0=$(machine_busy) t0=$(date +%s%N)
   line=$("$SMTPLOAD" --target "127.0.0.1:$(cat "$dir/port")" --source 127.0.0.20 --helo mx.bench-sender.example \
     --from 'news%n@bench-sender.example' --rcpt sink@lab.example --clients "$CLIENTS" --per-session "$PER_SESSION" \
     --messages "$MESSAGES" --duration "$DUR" --label "$label")
   "$LAB" settle "$dir" --timeout 60 >/dev/null 2>&1 || echo "e2e.sh: $label: the lab did not settle in 60 s" >&2
   n=$(field "$line" accepted)
+  # serve's CPU for these messages: its cgroup's usage minus its idle usage over the same time.
+  serve_ns=$(($(cpu_ns "$cg_serve") - s0))
   echo "$line exim_cpu_us_msg=$(us_per $(($(cpu_ns "$cg_exim") - e0)) "$n")" \
-    "serve_cpu_us_msg=$(us_per $(($(cpu_ns "$cg_serve") - s0)) "$n")" \
+    "serve_cpu_us_msg=$([[ -n $cg_serve ]] && us_per "$serve_ns" "$n" || echo -)" \
+    "serve_net_cpu_us_msg=$([[ -n $cg_serve ]] && us_per $((serve_ns - SERVE_IDLE_NS_S * ($(date +%s%N) - t0) / 1000000000)) "$n" || echo -)" \
     "machine_cores=$(awk -v j=$(($(machine_busy) - b0)) -v s="$(field "$line" secs)" -v hz="$(getconf CLK_TCK)" \
       'BEGIN { printf "%.2f", j / hz / s }')"
 }
@@ -184,6 +188,11 @@ throughput() {
   done
   "$LAB" settle "$plain" --timeout 30 >/dev/null 2>&1 || true
   "$LAB" settle "$withs" --timeout 30 >/dev/null 2>&1 || true
+  # serve's CPU while nothing is asked (its checkpoint thread, the hold broker's poll), per second.
+  local i0 i1
+  i0=$(cpu_ns "$cg_serve"); sleep 5; i1=$(cpu_ns "$cg_serve")
+  SERVE_IDLE_NS_S=$(((i1 - i0) / 5))
+  echo "serve idle: $((SERVE_IDLE_NS_S / 1000)) us CPU per second (spool on $spool)" | tee -a "$RESULTS" >&2
   for ((r = 1; r <= ROUNDS; r++)); do
     if ((r % 2)); then order=(plain serve); else order=(serve plain); fi
     for which in "${order[@]}"; do
@@ -210,36 +219,38 @@ summarize() {
   local spool=$1 which stat; shift
   declare -A med
   for which in plain serve; do
-    for stat in accepted_s p50_us p99_us exim_cpu_us_msg serve_cpu_us_msg machine_cores; do
-      med[$which.$stat]=$(for r in "$@"; do [[ $r == "$which "* ]] && field "$r" "$stat"; done | grep -v '^-$' | median)
+    for stat in accepted_s p50_us p99_us exim_cpu_us_msg serve_cpu_us_msg serve_net_cpu_us_msg machine_cores; do
+      med[$which.$stat]=$(for r in "$@"; do if [[ $r == "$which "* ]]; then field "$r" "$stat"; fi; done |
+        { grep -v '^-$' || true; } | median)
     done
   done
   {
     printf '\nend to end, spool on %s (%s rounds, %s clients, %s message(s) per session, median):\n' "$spool" "$ROUNDS" \
       "$CLIENTS" "$PER_SESSION"
-    printf '  %-28s %9s %9s %9s %14s %14s %13s\n' run msgs/s p50_ms p99_ms exim_cpu_us/msg serve_cpu_us/msg machine_cores
+    printf '  %-22s %8s %8s %8s %16s %17s %15s %14s\n' run msgs/s p50_ms p99_ms exim_cpu_us/msg serve_cpu_us/msg \
+      "(above idle)" machine_cores
     for which in plain serve; do
-      printf '  %-28s %9s %9s %9s %14s %14s %13s\n' "$([[ $which == plain ]] && echo "exim, no snippets" ||
-        echo "exim + serve snippets")" "${med[$which.accepted_s]}" \
+      printf '  %-22s %8s %8s %8s %16s %17s %15s %14s\n' \
+        "$([[ $which == plain ]] && echo "exim alone" || echo "exim + serve snippets")" "${med[$which.accepted_s]}" \
         "$(awk -v u="${med[$which.p50_us]}" 'BEGIN{printf "%.1f", u / 1000}')" \
-        "$(awk -v u="${med[$which.p99_us]}" 'BEGIN{printf "%.1f", u / 1000}')" \
-        "${med[$which.exim_cpu_us_msg]:--}" "${med[$which.serve_cpu_us_msg]:--}" "${med[$which.machine_cores]}"
+        "$(awk -v u="${med[$which.p99_us]}" 'BEGIN{printf "%.1f", u / 1000}')" "${med[$which.exim_cpu_us_msg]:--}" \
+        "${med[$which.serve_cpu_us_msg]:--}" "${med[$which.serve_net_cpu_us_msg]:--}" "${med[$which.machine_cores]}"
     done
     awk -v a="${med[plain.accepted_s]}" -v b="${med[serve.accepted_s]}" -v ep="${med[plain.exim_cpu_us_msg]}" \
       -v es="${med[serve.exim_cpu_us_msg]}" -v s="${med[serve.serve_cpu_us_msg]}" 'BEGIN {
         cost = a > 0 ? (1 - b / a) * 100 : 0
-        printf "  %-66s %9.1f%% <= 10%%   %s\n", "throughput cost of the snippets (1 - with/without)", cost, cost <= 10 ? "PASS" : "MISS"
-        if (ep > 0) printf "  %-66s %9.1f%%\n", "CPU cost per message ((exim with + serve) / exim without - 1)", ((es + s) / ep - 1) * 100
+        printf "  %-66s %7.1f%% <= 10%%  %s\n", "throughput cost of the snippets (1 - with/without)", cost, cost <= 10 ? "PASS" : "MISS"
+        if (ep > 0) printf "  %-66s %7.1f%%\n", "CPU per message: (exim with snippets + serve) / exim alone - 1", ((es + s) / ep - 1) * 100
       }'
   } | tee -a "$RESULTS"
 }
 
 # containment LAB_DIR: BURST messages from a hijacked SMTP-AUTH account, as fast as 4 sessions go.
 containment() {
-  local dir=$1 limit line accepted holds account=sales@acme-shop.example
-  # The default policy's tightest window for an account: "messages = N" of its first window.
-  limit=$("$SW" serve --check --config "$dir/serve.toml" 2>&1 |
-    sed -nE '/auth_account/{s/.*[^0-9]([0-9]+) messages?( per|\/| in) ?60 ?s.*/\1/p}' | head -1)
+  local dir=$1 limit window line accepted holds account=sales@acme-shop.example
+  # The policy's first (shortest) window for an account: "  auth_account   60s: 60 messages, ...".
+  read -r window limit < <("$SW" serve --check --config "$dir/serve.toml" 2>&1 |
+    sed -nE 's/^ +auth_account +([0-9]+)s: ([0-9]+) messages.*/\1 \2/p' | head -1) || true
   line=$("$SMTPLOAD" --target "127.0.0.1:$(cat "$dir/port")" --source 127.0.0.66 --helo laptop \
     --auth "$account:secret" --from "$account" --rcpt 'customer%n@mailbox.example' --clients 4 \
     --per-session $(((BURST + 3) / 4)) --messages "$BURST" --duration 300 --label "auth-burst")
@@ -248,8 +259,8 @@ containment() {
   holds=$("$SW" holds --config "$dir/serve.toml" 2>/dev/null | grep -c "$account" || true)
   {
     echo "$line"
-    printf '\ncontainment: %s SMTP-AUTH messages from %s (4 sessions, as fast as they go), default policy:\n' \
-      "$BURST" "$account"
+    printf '\ncontainment: %s SMTP-AUTH messages from %s (4 sessions, as fast as they go), default policy (%s in %ss):\n' \
+      "$BURST" "$account" "${limit:-?}" "${window:-?}"
     printf '  accepted %s of %s, limit %s: %s; refused by the clients'"'"' count %s; hold listed by `holds`: %s\n' \
       "$accepted" "$BURST" "${limit:-?}" "$([[ $accepted == "$limit" ]] && echo PASS || echo MISS)" \
       "$(field "$line" refused)" "$([[ $holds -gt 0 ]] && echo yes || echo no)"
