@@ -10,9 +10,9 @@
 # Exim-style (connect, write, shutdown(SHUT_WR), read to EOF); where that fails, n1X/n8X close
 # after the reply. serve answers Postfix on TCP and Exim on its Unix socket (rows serve-exim,
 # against dunnod on a Unix socket, dunnod-unix). Each run has a fresh daemon with empty state.
-# Then: p99 at half of serve's p8 rate; serve's RSS after ACTORS distinct actors; the real
-# Exim's SMTP rate with the RCPT snippet vs without, and the 200-message AUTH burst (if the
-# snippets exist). Everything listens on 127.0.0.1 or a Unix socket in the work dir; only
+# Then: p99 at half of serve's K=8 rates, with dunnod at the same rates as the machine's floor;
+# serve's RSS after ACTORS distinct actors; bench/serve/e2e.sh: the real Exim's SMTP rate with
+# serve's snippets vs without, and the 200-message AUTH burst. Everything listens on 127.0.0.1 or a Unix socket in the work dir; only
 # processes this script started are stopped, by PID. Peers' system services are never started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -256,7 +256,7 @@ if selected serve; then
       label=$(field "$r" label)
       [[ $label == serve*/*half ]] || continue
       [[ $label == serve-exim/* ]] && floor=dunnod-unix/${label#*/} || floor=dunnod/${label#*/}
-      floor_p99=$(for f in "${ROWS[@]}"; do [[ $(field "$f" label) == "$floor" ]] && field "$f" p99_us; done)
+      floor_p99=$(for f in "${ROWS[@]}"; do if [[ $(field "$f" label) == "$floor" ]]; then field "$f" p99_us; fi; done)
       check "p99 us at half load ($label, $(field "$r" req_s) req/s)" "$(field "$r" p99_us)" "<=" 1000
       printf '  %-66s %10s    (the machine'"'"'s floor at that rate; serve above it: %s us)\n' "  $floor p99 us" \
         "${floor_p99:-n/a}" "$(awk -v s="$(field "$r" p99_us)" -v f="$floor_p99" 'BEGIN{ print (f == "" ? "n/a" : s - f) }')"
