@@ -9,7 +9,8 @@
 #    contrib/exim/serve (connect, helo, mail, rcpt, predata, data) and serve on its Unix socket.
 #    smtpload sends inbound mail (an outside client, 127.0.0.20, to sink@lab.example, a
 #    :blackhole: router) to each in turn, R rounds of at most N messages / S seconds, the order
-#    alternating per round. Reported: messages/s (median of the rounds), per-message latency,
+#    alternating per round; a third lab has the snippets against dunnod, a do-nothing server:
+#    Exim's own share of the snippets' cost. Reported: messages/s (median of the rounds), per-message latency,
 #    the cost of the snippets in %, and CPU µs per message of the Exim processes and of serve
 #    (each started in its own cpuacct cgroup, so every forked Exim process is counted; read
 #    after the deliveries settled). The spool is on disk (Exim fsyncs every message, as in
@@ -27,7 +28,8 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 BUILD=${SW_BUILD:-build}
 [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
-SW=$BUILD/spamwarden SMTPLOAD=$BUILD/bench/serve/smtpload LAB=$ROOT/testing/eximlab/eximlab.sh
+SW=$BUILD/spamwarden SMTPLOAD=$BUILD/bench/serve/smtpload DUNNOD=$BUILD/bench/serve/dunnod
+LAB=$ROOT/testing/eximlab/eximlab.sh
 DUR=15 MESSAGES=3000 ROUNDS=3 CLIENTS=16 PER_SESSION=1 SPOOLS=both BURST=200 KEEP=0
 while (($#)); do
   case $1 in
@@ -39,7 +41,7 @@ while (($#)); do
     --spool) SPOOLS=$2; shift 2 ;;
     --burst) BURST=$2; shift 2 ;;   # 0: skip the containment burst
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "e2e.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -172,32 +174,48 @@ load() {
 
 # throughput SPOOL: plain vs snippets on labs in a work dir on disk or tmpfs.
 throughput() {
-  local spool=$1 base plain withs cg_plain cg_exim cg_serve r line rows=() order dir which
+  local spool=$1 base plain withs nulls cg_plain cg_exim cg_serve cg_nulls="" r line rows=() order dir which kinds
   if [[ $spool == tmpfs ]]; then base=$(mktemp -d /dev/shm/sw-bench-e2e.XXXXXX); else base=$(mktemp -d /tmp/sw-bench-e2e.XXXXXX); fi
   WORKS+=("$base")
   chmod 0755 "$base"
-  plain=$base/plain withs=$base/serve
+  plain=$base/plain withs=$base/serve nulls=$base/dunnod
   cg_plain=$(cgroup_of "exim-plain-$spool") cg_exim=$(cgroup_of "exim-serve-$spool") cg_serve=$(cgroup_of "serve-$spool")
   start_lab "$plain" "$cg_plain"
   start_lab "$withs" "$cg_exim" connect helo mail rcpt predata data
   start_serve "$withs" "$cg_serve"
+  kinds=(plain serve)
+  if [[ -x $DUNNOD ]]; then  # the snippets against a do-nothing server: Exim's own share of their cost
+    cg_nulls=$(cgroup_of "exim-dunnod-$spool")
+    start_lab "$nulls" "$cg_nulls" connect helo mail rcpt predata data
+    (
+      [[ -z $cg_nulls ]] || echo "$BASHPID" >"$cg_nulls/cgroup.procs"
+      exec "$DUNNOD" "unix:$nulls/serve.sock"
+    ) </dev/null >/dev/null 2>&1 &
+    SERVE_PIDS+=($!)
+    kinds=(plain dunnod serve)
+  fi
   # Warm-up: a few messages each (page cache, Exim's first lookups), not measured.
-  for dir in "$plain" "$withs"; do
+  for dir in "$plain" "$withs" $([[ ${#kinds[@]} == 3 ]] && echo "$nulls"); do
     "$SMTPLOAD" --target "127.0.0.1:$(cat "$dir/port")" --source 127.0.0.20 --messages 20 --clients 2 --duration 20 \
       --label warmup >/dev/null
   done
   "$LAB" settle "$plain" --timeout 30 >/dev/null 2>&1 || true
   "$LAB" settle "$withs" --timeout 30 >/dev/null 2>&1 || true
+  [[ ${#kinds[@]} == 2 ]] || "$LAB" settle "$nulls" --timeout 30 >/dev/null 2>&1 || true
   # serve's CPU while nothing is asked (its checkpoint thread, the hold broker's poll), per second.
   local i0 i1
   i0=$(cpu_ns "$cg_serve"); sleep 5; i1=$(cpu_ns "$cg_serve")
   SERVE_IDLE_NS_S=$(((i1 - i0) / 5))
   echo "serve idle: $((SERVE_IDLE_NS_S / 1000)) us CPU per second (spool on $spool)" | tee -a "$RESULTS" >&2
   for ((r = 1; r <= ROUNDS; r++)); do
-    if ((r % 2)); then order=(plain serve); else order=(serve plain); fi
+    order=("${kinds[@]}")
+    ((r % 2)) || order=($(printf '%s\n' "${kinds[@]}" | tac))
     for which in "${order[@]}"; do
-      if [[ $which == plain ]]; then line=$(load "$plain" "exim-$spool/r$r" "$cg_plain" "")
-      else line=$(load "$withs" "exim+serve-$spool/r$r" "$cg_exim" "$cg_serve"); fi
+      case $which in
+        plain) line=$(load "$plain" "exim-$spool/r$r" "$cg_plain" "") ;;
+        dunnod) line=$(load "$nulls" "exim+dunnod-$spool/r$r" "$cg_nulls" "") ;;
+        serve) line=$(load "$withs" "exim+serve-$spool/r$r" "$cg_exim" "$cg_serve") ;;
+      esac
       echo "$line" | tee -a "$RESULTS" >&2
       rows+=("$which $line")
     done
@@ -212,13 +230,18 @@ throughput() {
   forget_serve "$SERVE_PID"
   "$LAB" stop "$plain" >/dev/null 2>&1 || true
   "$LAB" stop "$withs" >/dev/null 2>&1 || true
+  if [[ ${#kinds[@]} == 3 ]]; then
+    stop_pid "${SERVE_PIDS[-1]}"
+    forget_serve "${SERVE_PIDS[-1]}"
+    "$LAB" stop "$nulls" >/dev/null 2>&1 || true
+  fi
 }
 
 # summarize SPOOL ROW...: medians of the rounds, the cost in %, CPU per message.
 summarize() {
   local spool=$1 which stat; shift
   declare -A med
-  for which in plain serve; do
+  for which in plain dunnod serve; do
     for stat in accepted_s p50_us p99_us exim_cpu_us_msg serve_cpu_us_msg serve_net_cpu_us_msg machine_cores; do
       med[$which.$stat]=$(for r in "$@"; do if [[ $r == "$which "* ]]; then field "$r" "$stat"; fi; done |
         { grep -v '^-$' || true; } | median)
@@ -229,18 +252,23 @@ summarize() {
       "$CLIENTS" "$PER_SESSION"
     printf '  %-22s %8s %8s %8s %16s %17s %15s %14s\n' run msgs/s p50_ms p99_ms exim_cpu_us/msg serve_cpu_us/msg \
       "(above idle)" machine_cores
-    for which in plain serve; do
-      printf '  %-22s %8s %8s %8s %16s %17s %15s %14s\n' \
-        "$([[ $which == plain ]] && echo "exim alone" || echo "exim + serve snippets")" "${med[$which.accepted_s]}" \
+    for which in plain dunnod serve; do
+      [[ -n ${med[$which.accepted_s]} ]] || continue
+      printf '  %-22s %8s %8s %8s %16s %17s %15s %14s\n' "$(case $which in plain) echo "exim alone" ;;
+        dunnod) echo "snippets, do-nothing" ;; serve) echo "snippets, serve" ;; esac)" "${med[$which.accepted_s]}" \
         "$(awk -v u="${med[$which.p50_us]}" 'BEGIN{printf "%.1f", u / 1000}')" \
         "$(awk -v u="${med[$which.p99_us]}" 'BEGIN{printf "%.1f", u / 1000}')" "${med[$which.exim_cpu_us_msg]:--}" \
         "${med[$which.serve_cpu_us_msg]:--}" "${med[$which.serve_net_cpu_us_msg]:--}" "${med[$which.machine_cores]}"
     done
     awk -v a="${med[plain.accepted_s]}" -v b="${med[serve.accepted_s]}" -v ep="${med[plain.exim_cpu_us_msg]}" \
-      -v es="${med[serve.exim_cpu_us_msg]}" -v s="${med[serve.serve_cpu_us_msg]}" 'BEGIN {
+      -v es="${med[serve.exim_cpu_us_msg]}" -v s="${med[serve.serve_cpu_us_msg]}" -v en="${med[dunnod.exim_cpu_us_msg]}" \
+      -v sn="${med[serve.serve_net_cpu_us_msg]}" -v an="${med[dunnod.accepted_s]}" 'BEGIN {
         cost = a > 0 ? (1 - b / a) * 100 : 0
         printf "  %-66s %7.1f%% <= 10%%  %s\n", "throughput cost of the snippets (1 - with/without)", cost, cost <= 10 ? "PASS" : "MISS"
+        if (a > 0 && an > 0) printf "  %-66s %7.1f%%\n", "  the same against the do-nothing server", (1 - an / a) * 100
         if (ep > 0) printf "  %-66s %7.1f%%\n", "CPU per message: (exim with snippets + serve) / exim alone - 1", ((es + s) / ep - 1) * 100
+        if (ep > 0 && en > 0) printf "  %-66s %7.1f%%\n", "  of which Exim itself with the snippets (do-nothing server)", (en / ep - 1) * 100
+        if (ep > 0 && sn != "") printf "  %-66s %7.1f%%\n", "  of which serve above its idle", sn / ep * 100
       }'
   } | tee -a "$RESULTS"
 }
