@@ -5,7 +5,7 @@
 #   bench/serve/e2e.sh [--dur S] [--messages N] [--rounds R] [--clients K] [--per-session M]
 #                      [--spool disk|tmpfs|both] [--burst N] [--keep]
 #
-# 1. Throughput: two private labs side by side, one plain and one with every serve snippet of
+# 1. Throughput: private labs side by side, one plain and one with every serve snippet of
 #    contrib/exim/serve (connect, helo, mail, rcpt, predata, data) and serve on its Unix socket.
 #    smtpload sends inbound mail (an outside client, 127.0.0.20, to sink@lab.example, a
 #    :blackhole: router) to each in turn, R rounds of at most N messages / S seconds, the order
@@ -293,7 +293,7 @@ containment() {
       "$accepted" "$BURST" "${limit:-?}" "$([[ $accepted == "$limit" ]] && echo PASS || echo MISS)" \
       "$(field "$line" refused)" "$([[ $holds -gt 0 ]] && echo yes || echo no)"
     printf '  first message to the hold (first refusal): %s ms (%s); burst %s msgs/s tried\n' \
-      "$(field "$line" first_refusal_ms)" "$(field "$line" first_refusal | tr _ ' ')" "$(field "$line" msgs_s)"
+      "$(field "$line" first_refusal_ms)" "$(sed -n 's/.* first_refusal=//p' <<<"$line")" "$(field "$line" msgs_s)"
   } | tee -a "$RESULTS"
 }
 

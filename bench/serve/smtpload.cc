@@ -10,7 +10,8 @@
 // counts the message as refused, RSET, and the session goes on, as a sending tool would. Output:
 // one line of key=value: messages/s tried and accepted, p50/p99/max latency of an accepted message
 // (MAIL to the final 250, µs), refusals (4xx/5xx), errors (lost connections), and the time from
-// the first message to the first refusal. "%n" in --from/--rcpt becomes the message's number.
+// the first message to the first refusal, and that reply as the rest of the line. "%n" in
+// --from/--rcpt becomes the message's number.
 // Targets and sources outside 127.0.0.0/8 are refused: nothing leaves the machine.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -282,7 +283,6 @@ class Load {
     if (totals_.first_refusal_us >= 0) return;
     totals_.first_refusal_us = now_us() - begin_;
     totals_.first_refusal = reply;
-    std::replace(totals_.first_refusal.begin(), totals_.first_refusal.end(), ' ', '_');
   }
 
   void error() {
