@@ -43,7 +43,7 @@ struct ReportRun {
 };
 
 ReportRun report_of(const std::vector<std::string>& inputs, int engines, const std::string& cache_dir = "",
-              size_t block_bytes = 16 << 10) {
+                    size_t block_bytes = 16 << 10) {
   ScanOptions o;
   o.engines = engines;
   o.block_bytes = block_bytes;
