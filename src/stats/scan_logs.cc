@@ -402,7 +402,7 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   }
   Forensics& engine = *result.forensics;
   int cores = int(std::max(1u, std::thread::hardware_concurrency()));
-  // A second engine thread repeats the joins by message id, about 0.3 CPU-s on the benchmark's
+  // A second engine thread repeats the joins by message id, 0.3-0.5 CPU-s on the benchmark's
   // log: with two cores (the parse thread and the engine already busy) it costs more than the
   // engine thread it relieves, so it is the default from four cores on.
   int engines = options.engines > 0 ? options.engines : cores >= 4 ? 2 : 1;
@@ -410,8 +410,8 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   if (engines >= 2) {
     side_engine = engine.split_off(kSideKinds);
     // The second engine's tables come from the brk heap too, where the HeapPrefaulter faults
-    // pages in ahead: not from an arena of its thread's own (mmap'ed and faulted in by the
-    // engine itself, a tenth of its time).
+    // pages in ahead: not from an arena of its thread's own (mmap'ed, and faulted in by that
+    // engine itself, which perf showed as a sixth of its time).
     mallopt(M_ARENA_MAX, 1);
   }
   bool save_prefix = cache && prefix.count && !result.cached_inputs;
