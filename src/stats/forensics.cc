@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstring>
 #include <functional>
+#include <stdexcept>
 
 #include "base/localpart.h"
 #include "base/text.h"
@@ -346,6 +347,13 @@ void Forensics::on_auth_failure(const LogLine& l, std::string_view raw, const Li
 }
 
 std::unique_ptr<Forensics> Forensics::split_off(uint32_t kinds) {
+  // A script keeps the login that ran it (a view into the local users' keys), and a sender's
+  // first message counts for its domain: each pair is folded by one engine.
+  auto together = [&](ActorKind a, ActorKind b) {
+    return ((kinds >> unsigned(a)) & 1u) == ((kinds >> unsigned(b)) & 1u);
+  };
+  if (!together(ActorKind::Script, ActorKind::LocalUser) || !together(ActorKind::Sender, ActorKind::SenderDomain))
+    throw std::invalid_argument("split_off: a script goes with its local user, a sender with its domain");
   auto other = std::make_unique<Forensics>(thresholds_);
   other->set_time_range(since_, until_);
   other->kinds_ = kinds & kinds_;
