@@ -73,6 +73,11 @@ class FlatMap {
     for (const Slot& s : slots_)
       if (s.used) f(s.key, s.value);
   }
+  template <class F>
+  void for_each(F&& f) {
+    for (Slot& s : slots_)
+      if (s.used) f(std::as_const(s.key), s.value);
+  }
 
   // Starts loading the slot where a lookup of `k` begins, so a later find() need not wait
   // on a cache miss.

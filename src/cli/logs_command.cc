@@ -27,6 +27,7 @@ struct LogsArgs {
   size_t top = 10;
   std::string since, until;
   int threads = 0;
+  int engines = 0;
   bool no_progress = false;
   std::string actor;  // --actor TYPE:KEY: that actor's story instead of the report
   bool lines = false;
@@ -137,6 +138,7 @@ int run_logs(LogsArgs& a) {
   stats::ScanOptions o;
   o.thresholds = a.t;
   o.workers = a.threads;
+  o.engines = a.engines;
   o.progress = !a.no_progress && isatty(STDERR_FILENO) && !a.json;
   o.cache_dir = logs_cache_dir(a);
   o.cache_max_bytes = a.cache_max_mb << 20;
@@ -221,6 +223,10 @@ void add_logs_command(CLI::App& app, int* result) {
   cmd->add_option("--until", a->until, "only lines before this time");
   cmd->add_option("--threads", a->threads, "parser threads besides the engine thread (default: cores - 1, at least 1)")
       ->check(kThreadCount);
+  cmd->add_option("--engines", a->engines,
+                  "engine threads: 1 folds every actor on one, 2 folds senders on a second (same report; "
+                  "default: 2 from four cores on)")
+      ->check(CLI::Range(1, 2));
   cmd->add_flag("--no-progress", a->no_progress, "no progress bar even on a terminal");
   cmd->add_option("--actor", a->actor,
                   "one actor's story instead of the report: script:DIR, user:LOGIN, auth:ID, ip:ADDR, sender:ADDR");

@@ -1,5 +1,7 @@
 // Parses blocks on worker threads and hands the results to one consumer in input order.
 // Batch needs clear() that keeps capacity: batches are recycled.
+// A second consumer (`side`) may see every batch too, in the same order, on its own thread,
+// after the first one is done with it and at most kSideLag batches behind it.
 // The reader stays at most `max_in_flight` blocks ahead, so memory is bounded whatever the
 // input size; the consumer runs on the calling thread. Each role sleeps on its own condition
 // variable and is woken only for what it waits for; the reader refills from half-empty, not
@@ -32,8 +34,11 @@ class OrderedPipeline {
   // warning; the blocks read before are still consumed. (Damage and read errors the sources
   // meet themselves end them without throwing: ByteSource::shortfall says so.) A parse error
   // in a worker is rethrown.
-  void run(std::vector<std::unique_ptr<ByteSource>>& sources, const ConsumeFn& consume) {
+  void run(std::vector<std::unique_ptr<ByteSource>>& sources, const ConsumeFn& consume,
+           const ConsumeFn& side = nullptr) {
     std::thread reader([&] { read_all(sources); });
+    std::thread side_thread;
+    if (side) side_thread = std::thread([&] { consume_side(side); });
     std::vector<std::thread> pool;
     for (int i = 0; i < workers_; ++i) pool.emplace_back([&] { work(); });
     uint64_t next = 0;
@@ -50,12 +55,20 @@ class OrderedPipeline {
       }
       if (refill) reader_cv_.notify_one();
       consume(*batch);
-      batch->clear();  // keeps its capacity: recycled, so no fresh pages per block
-      {
-        std::lock_guard lock(mutex_);
-        free_.push_back(std::move(batch));
+      if (side) {
+        pass_to_side(std::move(batch));
+      } else {
+        recycle(std::move(batch));
       }
       ++next;
+    }
+    if (side) {
+      {
+        std::lock_guard lock(side_mutex_);
+        side_end_ = true;
+      }
+      side_cv_.notify_all();
+      side_thread.join();
     }
     {
       std::lock_guard lock(mutex_);
@@ -73,6 +86,59 @@ class OrderedPipeline {
     Block block;
   };
 
+  void recycle(std::unique_ptr<Batch> batch) {
+    batch->clear();  // keeps its capacity: recycled, so no fresh pages per block
+    std::lock_guard lock(mutex_);
+    free_.push_back(std::move(batch));
+  }
+
+  void pass_to_side(std::unique_ptr<Batch> batch) {
+    {
+      std::unique_lock lock(side_mutex_);
+      side_room_cv_.wait(lock, [&] { return side_queue_.size() < kSideLag; });
+      side_queue_.push_back(std::move(batch));
+      ++side_pending_;
+    }
+    side_cv_.notify_one();
+  }
+
+  void consume_side(const ConsumeFn& side) {
+    bool failed = false;
+    for (;;) {
+      std::unique_ptr<Batch> batch;
+      {
+        std::unique_lock lock(side_mutex_);
+        side_cv_.wait(lock, [&] { return !side_queue_.empty() || side_end_; });
+        if (side_queue_.empty()) return;
+        batch = std::move(side_queue_.front());
+        side_queue_.erase(side_queue_.begin());
+      }
+      if (!failed) {
+        try {
+          side(*batch);
+        } catch (...) {
+          failed = true;  // the batches still queued are only recycled
+          fail(std::current_exception());
+        }
+      }
+      recycle(std::move(batch));
+      {
+        std::lock_guard lock(side_mutex_);
+        --side_pending_;
+      }
+      side_room_cv_.notify_all();
+    }
+  }
+
+ public:
+  // From the first consumer: waits until the side consumer has seen every batch handed to it
+  // so far (e.g. to save a state both consumers make at this point of the input).
+  void wait_for_side() {
+    std::unique_lock lock(side_mutex_);
+    side_room_cv_.wait(lock, [&] { return side_pending_ == 0; });
+  }
+
+ private:
   void read_all(std::vector<std::unique_ptr<ByteSource>>& sources) {
     try {
       for (auto& src : sources) {
@@ -168,6 +234,7 @@ class OrderedPipeline {
   const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
+  static constexpr size_t kSideLag = 2;
   size_t max_in_flight() const { return size_t(workers_) * 2 + 2; }
   size_t low_water() const { return max_in_flight() / 2; }
 
@@ -186,6 +253,12 @@ class OrderedPipeline {
   bool stop_ = false;
   std::exception_ptr error_;
   std::vector<std::string> warnings_;
+  std::mutex side_mutex_;
+  std::condition_variable side_cv_;       // the side consumer: a batch, or the end
+  std::condition_variable side_room_cv_;  // the first consumer: room in the side queue, or the side idle
+  std::vector<std::unique_ptr<Batch>> side_queue_;
+  size_t side_pending_ = 0;  // handed to the side consumer and not yet done: the queue and the one it holds
+  bool side_end_ = false;
 };
 
 }  // namespace sw::logio

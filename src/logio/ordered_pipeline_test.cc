@@ -1,9 +1,11 @@
 // The pipeline hands batches to the consumer in input order whatever the workers' timing,
-// keeps the reader within its in-flight bound, and rethrows a worker's error.
+// keeps the reader within its in-flight bound, and rethrows a worker's error; a side consumer
+// sees the same batches in the same order, after the first consumer, and its error is rethrown.
 #include "logio/ordered_pipeline.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <stdexcept>
@@ -79,6 +81,47 @@ TEST(OrderedPipeline, WorkerErrorIsRethrownAfterTheBlocksBeforeIt) {
                             }),
                std::runtime_error);
   EXPECT_LE(last_position, 40000u);
+}
+
+TEST(OrderedPipeline, TheSideConsumerSeesEveryBatchInOrderAfterTheFirst) {
+  std::string content;
+  std::string path = write_lines("pipeline-side.log", 20000, &content);
+  auto sources = one_source(path);
+  OrderedPipeline<Batch> pipeline(2, uneven_parse);
+  std::string first, side;
+  std::atomic<uint64_t> first_done{0};
+  uint64_t side_last = 0;
+  bool side_ahead = false;
+  pipeline.run(
+      sources,
+      [&](Batch& b) {
+        first += b.bytes;
+        first_done = b.position;
+        if (b.position > 40000 && b.position < 45000) pipeline.wait_for_side();  // the side catches up
+      },
+      [&](Batch& b) {
+        side_ahead |= b.position > first_done.load();
+        EXPECT_GT(b.position, side_last);
+        side_last = b.position;
+        side += b.bytes;
+        std::this_thread::sleep_for(std::chrono::microseconds(b.position % 5 == 0 ? 200 : 0));
+      });
+  EXPECT_EQ(first, content);
+  EXPECT_EQ(side, content);
+  EXPECT_FALSE(side_ahead) << "the side consumer saw a batch before the first consumer was done with it";
+}
+
+TEST(OrderedPipeline, SideConsumerErrorIsRethrown) {
+  std::string content;
+  std::string path = write_lines("pipeline-side-error.log", 20000, &content);
+  auto sources = one_source(path);
+  OrderedPipeline<Batch> pipeline(2, uneven_parse);
+  EXPECT_THROW(pipeline.run(
+                   sources, [](Batch&) {},
+                   [](Batch& b) {
+                     if (b.position > 40000) throw std::runtime_error("side failed");
+                   }),
+               std::runtime_error);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstring>
 #include <functional>
+#include <stdexcept>
 
 #include "base/localpart.h"
 #include "base/text.h"
@@ -37,7 +38,7 @@ Forensics::Forensics(const Thresholds& t) : thresholds_(t) {
     bool bursty = kind == ActorKind::Script || kind == ActorKind::LocalUser || kind == ActorKind::AuthAccount ||
                   kind == ActorKind::ClientIp;
     bool evidence = kind == ActorKind::SenderDomain || kind == ActorKind::BounceRecipient;
-    tables_.emplace_back(kind, bursty ? t.window_seconds : 0, evidence);
+    tables_[k] = std::make_unique<ActorTable>(kind, bursty ? t.window_seconds : 0, evidence);
   }
 }
 
@@ -116,9 +117,9 @@ constexpr uint32_t kLargeWindowKinds = 1u << unsigned(ActorKind::ClientIp) | 1u 
 
 template <class Stage>
 void Forensics::prefetch(const LineKeys& k, uint32_t kinds, Stage stage) const {
-  for (uint32_t bits = k.present & kinds; bits; bits &= bits - 1) {
+  for (uint32_t bits = k.present & kinds & kinds_; bits; bits &= bits - 1) {
     size_t kind = size_t(__builtin_ctz(bits));
-    stage(tables_[kind], kind);
+    stage(*tables_[kind], kind);
   }
 }
 
@@ -175,7 +176,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
 
   // Bounces Exim generates itself (<> with R=) are not the local user's own mail.
   bool exim_generated = m.bounce && !l.router.empty();
-  if (local && !exim_generated) {
+  if (local && !exim_generated && folds(ActorKind::Script)) {
     uint32_t script = take_script(l);
     uint32_t user = keys.has(ActorKind::LocalUser) ? count_key(ActorKind::LocalUser, l.ident, false) : kNone;
     if (script != kNone) {
@@ -186,12 +187,12 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
       if (user != kNone && s.extras) s.extras->local_user = tab(ActorKind::LocalUser).at(user).key;
     }
   }
-  if (keys.has(ActorKind::AuthAccount)) {
+  if (keys.has(ActorKind::AuthAccount) && folds(ActorKind::AuthAccount)) {
     uint32_t idx = count_key(ActorKind::AuthAccount, l.auth_id, true);
     ActorTable::note_client_ip(tab(ActorKind::AuthAccount).at(idx), l.host_ip, keys.hash[size_t(ActorKind::ClientIp)]);
   }
-  if (keys.has(ActorKind::ClientIp)) count_key(ActorKind::ClientIp, l.host_ip, false);
-  if (keys.has(ActorKind::Sender)) {
+  if (keys.has(ActorKind::ClientIp) && folds(ActorKind::ClientIp)) count_key(ActorKind::ClientIp, l.host_ip, false);
+  if (keys.has(ActorKind::Sender) && folds(ActorKind::Sender)) {
     bool created = false;
     uint32_t si = count_key(ActorKind::Sender, l.address, true, &created);
     if (local || !l.auth_id.empty()) ++tab(ActorKind::Sender).at(si).trusted_submissions;
@@ -204,7 +205,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
       }
     }
   }
-  if (keys.has(ActorKind::Subject)) {
+  if (keys.has(ActorKind::Subject) && folds(ActorKind::Subject)) {
     // The folded key is only built when the subject is new.
     if (auto known = tab(ActorKind::Subject).find_index(keys.hash[size_t(ActorKind::Subject)])) {
       count_message(tab(ActorKind::Subject).at(*known), false, l, m.recipients, raw);
@@ -213,7 +214,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
       count_key(ActorKind::Subject, subject_key(l.subject, subject_, scratch_), false);
     }
   }
-  if (m.bounce && m.listed) {
+  if (m.bounce && m.listed && folds(ActorKind::BounceRecipient)) {
     eximlog::for_each_recipient(l.recipients, [&](std::string_view r) {
       uint32_t victim = note_bounce_recipient(r, l, raw);
       if (m.actor[size_t(ActorKind::BounceRecipient)] == kNone) m.actor[size_t(ActorKind::BounceRecipient)] = victim;
@@ -239,7 +240,7 @@ void Forensics::add_recipients(Message& m, uint32_t n) {
   msgs_.recipients += n;
   for (size_t k = 0; k < kActorKinds; ++k) {
     if (m.actor[k] == kNone || k == size_t(ActorKind::BounceRecipient)) continue;
-    ActorStats& a = tables_[k].at(m.actor[k]);
+    ActorStats& a = tables_[k]->at(m.actor[k]);
     a.recipients += n;
     if (m.recipients > a.max_recipients) a.max_recipients = m.recipients;
     if (a.window()) a.window()->add_recipients(n);
@@ -262,7 +263,7 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
     if (!seen) {
       if (m.seen_count < Message::kSeenInline) m.seen[m.seen_count++] = h;
       add_recipients(m, 1);
-      if (m.bounce) {
+      if (m.bounce && folds(ActorKind::BounceRecipient)) {
         std::string_view top = l.original.empty() ? l.address : l.original;
         m.actor[size_t(ActorKind::BounceRecipient)] = note_bounce_recipient(top, l, raw);
       }
@@ -286,7 +287,7 @@ void Forensics::settle_outcomes(const Message& m) {
   if ((m.delivered | m.deferred | m.failed) == 0) return;
   for (size_t k = 0; k < kActorKinds; ++k) {
     if (m.actor[k] == kNone) continue;
-    ActorStats& a = tables_[k].at(m.actor[k]);
+    ActorStats& a = tables_[k]->at(m.actor[k]);
     a.delivered += m.delivered;
     a.deferred += m.deferred;
     a.failed += m.failed;
@@ -299,7 +300,7 @@ void Forensics::on_frozen(const LineKeys& keys) {
   if (!m) return;
   ++msgs_.frozen;
   for (size_t k = 0; k < kActorKinds; ++k)
-    if (m->actor[k] != kNone) ++tables_[k].at(m->actor[k]).frozen;
+    if (m->actor[k] != kNone) ++tables_[k]->at(m->actor[k]).frozen;
 }
 
 void Forensics::on_cwd(const LogLine& l, std::string_view raw) {
@@ -307,6 +308,7 @@ void Forensics::on_cwd(const LogLine& l, std::string_view raw) {
   // processes: only message submissions count.
   if (!eximlog::is_submission_cwd(l.cwd, l.args)) return;
   ++msgs_.cwd_lines;
+  if (!folds(ActorKind::Script)) return;
   bool created = false;
   uint32_t script = tab(ActorKind::Script).intern(l.cwd, &created);
   if (created) add_evidence(tab(ActorKind::Script).at(script), raw);
@@ -314,13 +316,14 @@ void Forensics::on_cwd(const LogLine& l, std::string_view raw) {
 }
 
 uint32_t Forensics::take_script(const LogLine& l) {
+  if (!folds(ActorKind::Script)) return kNone;
   uint32_t script = cwd_.take(l.time, l.pid, l.ident);
   if (script != kNone) ++msgs_.cwd_attached;
   return script;
 }
 
 void Forensics::on_rejected_rcpt(const LogLine& l, std::string_view raw, const LineKeys& keys) {
-  if (!keys.has(ActorKind::ClientIp) || !looks_like_unknown_recipient(l)) return;
+  if (!keys.has(ActorKind::ClientIp) || !folds(ActorKind::ClientIp) || !looks_like_unknown_recipient(l)) return;
   ActorStats& a = actor_of(ActorKind::ClientIp, keys, l.host_ip, false);
   if (a.rejected_rcpts++ == 0 || a.rejected_rcpts % 64 == 0) add_evidence(a, raw);
   if (a.first == 0) a.first = l.time;
@@ -328,19 +331,50 @@ void Forensics::on_rejected_rcpt(const LogLine& l, std::string_view raw, const L
 }
 
 void Forensics::on_auth_failure(const LogLine& l, std::string_view raw, const LineKeys& keys) {
-  if (keys.has(ActorKind::ClientIp)) {
+  if (keys.has(ActorKind::ClientIp) && folds(ActorKind::ClientIp)) {
     ActorStats& ip = actor_of(ActorKind::ClientIp, keys, l.host_ip, false);
     if (ip.failed_logins++ == 0 || ip.failed_logins % 16 == 0) add_evidence(ip, raw);
     if (ip.first == 0) ip.first = l.time;
     ip.last = l.time;
   }
-  if (keys.has(ActorKind::AuthAccount)) {
+  if (keys.has(ActorKind::AuthAccount) && folds(ActorKind::AuthAccount)) {
     ActorStats& acc = actor_of(ActorKind::AuthAccount, keys, l.auth_id, true);
     if (acc.failed_logins++ == 0) {
       acc.first_failed_login = l.time;
       add_evidence(acc, raw);
     }
   }
+}
+
+std::unique_ptr<Forensics> Forensics::split_off(uint32_t kinds) {
+  // A script keeps the login that ran it (a view into the local users' keys), and a sender's
+  // first message counts for its domain: each pair is folded by one engine.
+  auto together = [&](ActorKind a, ActorKind b) {
+    return ((kinds >> unsigned(a)) & 1u) == ((kinds >> unsigned(b)) & 1u);
+  };
+  if (!together(ActorKind::Script, ActorKind::LocalUser) || !together(ActorKind::Sender, ActorKind::SenderDomain))
+    throw std::invalid_argument("split_off: a script goes with its local user, a sender with its domain");
+  auto other = std::make_unique<Forensics>(thresholds_);
+  other->set_time_range(since_, until_);
+  other->kinds_ = kinds & kinds_;
+  kinds_ &= ~kinds;
+  for (size_t k = 0; k < kActorKinds; ++k)
+    if ((other->kinds_ >> k) & 1u) std::swap(tables_[k], other->tables_[k]);
+  inflight_.for_each([&](const eximlog::MessageKey& id, Message& m) {
+    Message& theirs = other->inflight_[id] = m;
+    for (size_t k = 0; k < kActorKinds; ++k) ((other->kinds_ >> k) & 1u ? m.actor[k] : theirs.actor[k]) = kNone;
+  });
+  other->lines_ = lines_, other->msgs_ = msgs_, other->first_ = first_, other->last_ = last_;
+  other->saw_pid_ = saw_pid_;
+  return other;
+}
+
+void Forensics::adopt(std::unique_ptr<Forensics> other) {
+  for (size_t k = 0; k < kActorKinds; ++k)
+    if ((other->kinds_ >> k) & 1u) std::swap(tables_[k], other->tables_[k]);
+  kinds_ |= other->kinds_;
+  other->kinds_ = 0;
+  adopted_.push_back(std::move(other));
 }
 
 void Forensics::finish() {
@@ -353,10 +387,18 @@ void Forensics::finish() {
 
 namespace sw::stats {
 
-void Forensics::save_state(StateWriter& w) const {
-  for (const ActorTable& t : tables_) t.save(w);
+void Forensics::save_state(StateWriter& w, const Forensics* partner) const {
+  uint32_t theirs = partner ? partner->kinds_ : 0;
+  for (size_t k = 0; k < kActorKinds; ++k) ((theirs >> k) & 1u ? partner->tables_[k] : tables_[k])->save(w);
+  // Both engines hold the same messages, each with its own kinds' actors: saved as one.
   w.u64(inflight_.size());
-  inflight_.for_each([&](const eximlog::MessageKey& id, const Message& m) { w.pod(id), w.pod(m); });
+  inflight_.for_each([&](const eximlog::MessageKey& id, const Message& m) {
+    Message whole = m;
+    if (const Message* other = partner ? partner->inflight_.find(id) : nullptr)
+      for (size_t k = 0; k < kActorKinds; ++k)
+        if ((theirs >> k) & 1u) whole.actor[k] = other->actor[k];
+    w.pod(id), w.pod(whole);
+  });
   cwd_.save(w);
   w.u64(lines_.lines), w.u64(lines_.unparsed), w.u64(lines_.continuation), w.u64(lines_.outside_time_range);
   w.pod(lines_.by_kind);
@@ -367,7 +409,7 @@ void Forensics::save_state(StateWriter& w) const {
 }
 
 void Forensics::load_state(StateReader& r) {
-  for (ActorTable& t : tables_) t.load(r, evidence_);
+  for (auto& t : tables_) t->load(r, evidence_);
   for (uint64_t i = 0, n = r.count(sizeof(eximlog::MessageKey) + sizeof(Message)); i < n; ++i) {
     auto id = r.pod<eximlog::MessageKey>();
     // A bool holding any other byte than 0 or 1 is undefined behaviour: checked before use.
@@ -377,7 +419,7 @@ void Forensics::load_state(StateReader& r) {
     Message m;
     std::memcpy(static_cast<void*>(&m), raw.data(), sizeof m);
     for (size_t k = 0; k < kActorKinds; ++k)
-      if (m.actor[k] != kNone && m.actor[k] >= tables_[k].size()) r.fail("a message names an actor out of range");
+      if (m.actor[k] != kNone && m.actor[k] >= tables_[k]->size()) r.fail("a message names an actor out of range");
     if (m.seen_count > Message::kSeenInline) r.fail("a message's addresses out of range");
     inflight_[id] = m;
   }

@@ -1,10 +1,12 @@
 // The log-forensics engine: fed parsed main-log lines in time order, it joins the lines of
 // each message by id, attaches cwd= lines to the submissions they started, and counts what
-// every actor did. Single-threaded by design: parsing is the parallel part.
+// every actor did. One engine is single-threaded; the kinds of actors can be split between
+// engines that each read every line in log order (split_off), so each kind is folded exactly
+// as one engine folds it, and joined again for the report (adopt).
 #pragma once
 #include <array>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +49,19 @@ struct MessageCounts {
 class Forensics {
  public:
   explicit Forensics(const Thresholds& t);
+
+  // The kinds of actors this engine folds: all unless split off. Each engine still counts
+  // every line and message (the report takes those from the engine that kept the rest).
+  static constexpr uint32_t kAllKinds = (1u << kActorKinds) - 1;
+  uint32_t kinds() const { return kinds_; }
+  // Moves the actors of `kinds` (whole groups: a script with its local user, a sender with its
+  // domain) with their part of the messages in flight to a new engine, which folds those kinds
+  // from then on while this one folds the rest. Both must then be fed the same lines.
+  static constexpr uint32_t kSenderKinds = 1u << unsigned(ActorKind::Sender) | 1u << unsigned(ActorKind::SenderDomain);
+  std::unique_ptr<Forensics> split_off(uint32_t kinds);
+  // After finish() of both: takes the tables of the kinds `other` folded back, and keeps
+  // `other` alive (its copied evidence lines).
+  void adopt(std::unique_ptr<Forensics> other);
 
   // Optional time filter (civil seconds, inclusive since, exclusive until).
   void set_time_range(CivilSeconds since, CivilSeconds until) {
@@ -103,10 +118,11 @@ class Forensics {
   // included: an engine loaded from it and fed the following lines reports exactly what
   // this one would. load_state() fills a fresh engine with the same thresholds; it throws
   // StateError on data that does not hold together (then the engine is unusable).
-  void save_state(StateWriter& w) const;
+  // Split engines save one state, that of one engine (`partner`: the engine split off).
+  void save_state(StateWriter& w, const Forensics* partner = nullptr) const;
   void load_state(StateReader& r);
 
-  const ActorTable& table(ActorKind k) const { return tables_[size_t(k)]; }
+  const ActorTable& table(ActorKind k) const { return *tables_[size_t(k)]; }
   const LineCounts& lines() const { return lines_; }
   const MessageCounts& messages() const { return msgs_; }
   CivilSeconds first_time() const { return first_; }
@@ -142,7 +158,8 @@ class Forensics {
     std::array<uint32_t, kSeenInline> seen;
   };
 
-  ActorTable& tab(ActorKind k) { return tables_[size_t(k)]; }
+  ActorTable& tab(ActorKind k) { return *tables_[size_t(k)]; }
+  bool folds(ActorKind k) const { return (kinds_ >> unsigned(k)) & 1u; }
   template <class Stage>
   void prefetch(const LineKeys& k, uint32_t kinds, Stage stage) const;
   void on_arrival(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
@@ -168,7 +185,9 @@ class Forensics {
   uint32_t note_bounce_recipient(std::string_view address, const eximlog::LogLine& l, std::string_view raw);
 
   Thresholds thresholds_;
-  std::deque<ActorTable> tables_;  // deque: tables are not movable
+  std::array<std::unique_ptr<ActorTable>, kActorKinds> tables_;  // tables are not movable: owned apart
+  uint32_t kinds_ = kAllKinds;
+  std::vector<std::unique_ptr<Forensics>> adopted_;
   FlatMap<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
   eximlog::CwdMatcher cwd_;  // tokens are indices in the script table
   LineCounts lines_;

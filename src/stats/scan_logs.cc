@@ -1,6 +1,7 @@
 #include "stats/scan_logs.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -273,10 +274,41 @@ RotatedPrefix rotated_prefix(const std::vector<std::unique_ptr<logio::ByteSource
   return p;
 }
 
-void save_prefix_state(const Forensics& engine, const std::vector<InputSpan>& spans, size_t count, StateWriter& w) {
+void save_prefix_state(const Forensics& engine, const Forensics* side, const std::vector<InputSpan>& spans,
+                       size_t count, StateWriter& w) {
   w.u64(count);
   for (size_t i = 0; i < count; ++i) w.pod(spans[i]);
-  engine.save_state(w);
+  engine.save_state(w, side);
+}
+
+// The actor kinds the second engine folds: senders and their domains are a third of the
+// engine's time on a busy log (hundreds of thousands of senders seen once or twice, a cache
+// miss each) and depend on no other kind.
+constexpr uint32_t kSideKinds = Forensics::kSenderKinds;
+
+// Feeds one parsed block to an engine, in order.
+void fold_batch(Forensics& engine, ParsedBatch& b, const logio::ByteSource& src, bool count_skipped) {
+  // Evidence from a plain file is kept as its offset and read again for the findings.
+  engine.set_evidence_origin(src.rereadable() ? std::optional(EvidenceLines::Origin{b.block.bytes, b.block.offset,
+                                                                                    uint32_t(b.block.input_index)})
+                                              : std::nullopt);
+  // The engine is bound by cache misses on its actor tables: prefetch a few lines ahead.
+  // Each stage reads what the one before it loaded: slot, actor, extras, window tail.
+  constexpr size_t kSlotsAhead = 48, kActorsAhead = 24, kExtrasAhead = 12, kTailsAhead = 5;
+  size_t n = b.count;
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kSlotsAhead < n) engine.prefetch_slots(b.keys[i + kSlotsAhead]);
+    if (i + kActorsAhead < n) engine.prefetch_actors(b.keys[i + kActorsAhead]);
+    if (i + kExtrasAhead < n) engine.prefetch_extras(b.keys[i + kExtrasAhead]);
+    if (i + kTailsAhead < n) engine.prefetch_window_tails(b.keys[i + kTailsAhead]);
+    engine.add(b.lines[i], b.raws[i], b.keys[i]);
+  }
+  if (!count_skipped) return;  // the side engine: the report's line counts are the first engine's
+  size_t sample = 0;
+  for (const auto& s : b.skipped) {
+    bool sampled = s.kind == LineKind::Unparsed && sample < b.unparsed_samples.size();
+    engine.count(s.kind, s.time, 0, sampled ? b.unparsed_samples[sample++] : std::string_view());
+  }
 }
 
 void load_prefix_state(Forensics& engine, std::vector<InputSpan>& spans, size_t count, StateReader& r) {
@@ -341,7 +373,7 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   result.repeated_inputs = inputs.size() - files.size();
   for (const auto& path : order_by_first_timestamp(files)) {
     try {
-      auto src = logio::open_source(path, sources.size(), kBlockBytes);
+      auto src = logio::open_source(path, sources.size(), options.block_bytes ? options.block_bytes : kBlockBytes);
       offsets.push_back(total);
       total += src->total_size();
       result.report.inputs.push_back(src->name());
@@ -369,16 +401,28 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
     }
   }
   Forensics& engine = *result.forensics;
+  int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  // A second engine thread repeats the joins by message id, 0.3-0.5 CPU-s on the benchmark's
+  // log: with two cores (the parse thread and the engine already busy) it costs more than the
+  // engine thread it relieves, so it is the default from four cores on.
+  int engines = options.engines > 0 ? options.engines : cores >= 4 ? 2 : 1;
+  std::unique_ptr<Forensics> side_engine;
+  if (engines >= 2) {
+    side_engine = engine.split_off(kSideKinds);
+    // The second engine's tables come from the brk heap too, where the HeapPrefaulter faults
+    // pages in ahead: not from an arena of its thread's own (mmap'ed, and faulted in by that
+    // engine itself, which perf showed as a sixth of its time).
+    mallopt(M_ARENA_MAX, 1);
+  }
   bool save_prefix = cache && prefix.count && !result.cached_inputs;
   std::string prefix_aside;  // the state after the rotated logs, written aside until the run ends well
   auto save_prefix_now = [&] {
-    prefix_aside =
-        cache->write_aside(prefix.key, [&](StateWriter& w) { save_prefix_state(engine, spans, prefix.count, w); });
+    prefix_aside = cache->write_aside(
+        prefix.key, [&](StateWriter& w) { save_prefix_state(engine, side_engine.get(), spans, prefix.count, w); });
     save_prefix = false;
   };
 
   // The engine thread is busy all the way through: parse workers get the other cores.
-  int cores = int(std::max(1u, std::thread::hardware_concurrency()));
   int workers = options.workers > 0 ? options.workers : std::max(1, cores - 1);
   Progress progress(options.progress && total >= options.progress_min_bytes, total);
   logio::OrderedPipeline<ParsedBatch> pipeline(workers, parse_block);
@@ -386,32 +430,19 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   for (const auto& src : sources) source_at.push_back(src.get());
   std::vector<std::unique_ptr<logio::ByteSource>> to_read;  // the inputs not from the cache
   for (size_t i = result.cached_inputs; i < sources.size(); ++i) to_read.push_back(std::move(sources[i]));
-  pipeline.run(to_read, [&](ParsedBatch& b) {
-    if (save_prefix && b.block.input_index >= prefix.count) save_prefix_now();
-    note_batch_span(b, spans[b.block.input_index]);
-    // Evidence from a plain file is kept as its offset and read again for the findings.
-    const logio::ByteSource& src = *source_at[b.block.input_index];
-    engine.set_evidence_origin(src.rereadable() ? std::optional(EvidenceLines::Origin{b.block.bytes, b.block.offset,
-                                                                                      uint32_t(b.block.input_index)})
-                                                : std::nullopt);
-    // The engine is bound by cache misses on its actor tables: prefetch a few lines ahead.
-    // Each stage reads what the one before it loaded: slot, actor, extras, window tail.
-    constexpr size_t kSlotsAhead = 48, kActorsAhead = 24, kExtrasAhead = 12, kTailsAhead = 5;
-    size_t n = b.count;
-    for (size_t i = 0; i < n; ++i) {
-      if (i + kSlotsAhead < n) engine.prefetch_slots(b.keys[i + kSlotsAhead]);
-      if (i + kActorsAhead < n) engine.prefetch_actors(b.keys[i + kActorsAhead]);
-      if (i + kExtrasAhead < n) engine.prefetch_extras(b.keys[i + kExtrasAhead]);
-      if (i + kTailsAhead < n) engine.prefetch_window_tails(b.keys[i + kTailsAhead]);
-      engine.add(b.lines[i], b.raws[i], b.keys[i]);
-    }
-    size_t sample = 0;
-    for (const auto& s : b.skipped) {
-      bool sampled = s.kind == LineKind::Unparsed && sample < b.unparsed_samples.size();
-      engine.count(s.kind, s.time, 0, sampled ? b.unparsed_samples[sample++] : std::string_view());
-    }
-    progress.update(offsets[b.block.input_index] + b.block.position);
-  });
+  auto fold_side = [&](ParsedBatch& b) { fold_batch(*side_engine, b, *source_at[b.block.input_index], false); };
+  pipeline.run(
+      to_read,
+      [&](ParsedBatch& b) {
+        if (save_prefix && b.block.input_index >= prefix.count) {
+          if (side_engine) pipeline.wait_for_side();  // both engines at the end of the rotated logs
+          save_prefix_now();
+        }
+        note_batch_span(b, spans[b.block.input_index]);
+        fold_batch(engine, b, *source_at[b.block.input_index], true);
+        progress.update(offsets[b.block.input_index] + b.block.position);
+      },
+      side_engine ? logio::OrderedPipeline<ParsedBatch>::ConsumeFn(fold_side) : nullptr);
   progress.done();
   for (size_t i = 0; i < to_read.size(); ++i) sources[result.cached_inputs + i] = std::move(to_read[i]);
   if (save_prefix) save_prefix_now();  // every input is a rotated log
@@ -434,6 +465,11 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   result.foreign_inputs = warn_about_foreign_inputs(spans, result.report.inputs, result.report.warnings);
   engine.set_evidence_origin(std::nullopt);
   engine.finish();
+  if (side_engine) {
+    side_engine->set_evidence_origin(std::nullopt);
+    side_engine->finish();
+    engine.adopt(std::move(side_engine));
+  }
   result.report.forensics = &engine;
   // The sources are still open here: the findings read their evidence lines back from them.
   engine.set_evidence_reader(

@@ -13,8 +13,13 @@ namespace sw::stats {
 struct ScanOptions {
   Thresholds thresholds;
   CivilSeconds since = INT64_MIN, until = INT64_MAX;
-  int workers = 0;        // 0: one per core
-  bool progress = false;  // draw a progress bar on stderr
+  int workers = 0;  // parse threads; 0: one per core besides the engine's
+  // Engine threads: 1 folds every actor kind on one thread (the reference); 2 folds senders and
+  // their domains on a second thread, each engine reading every line in log order, so the
+  // report is the same. 0: two from four cores on.
+  int engines = 0;
+  size_t block_bytes = 0;  // 0: the default (1 MB); tests use small blocks
+  bool progress = false;   // draw a progress bar on stderr
   uint64_t progress_min_bytes = 100ull << 20;
   // The summary cache of rotated logs (stats/summary_cache.h): its directory, "" for none.
   std::string cache_dir;

@@ -1,0 +1,121 @@
+// Two engines (senders and their domains folded on a second thread) report byte for byte what
+// one engine reports: on the real Exim fixtures and on a generated busy log, read in small
+// blocks so that messages, pending cwd= lines and peak windows cross hundreds of block borders,
+// plain and gzip, and through the summary cache of rotated logs in both directions.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "stats/report.h"
+#include "stats/scan_logs.h"
+
+namespace sw::stats {
+namespace {
+
+std::string temp_path(const std::string& name) { return ::testing::TempDir() + "engines-" + name; }
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void write_file(const std::string& path, std::string_view bytes) { std::ofstream(path, std::ios::binary) << bytes; }
+
+void write_gzip(const std::string& path, std::string_view bytes) {
+  gzFile g = gzopen(path.c_str(), "wb");
+  gzwrite(g, bytes.data(), unsigned(bytes.size()));
+  gzclose(g);
+}
+
+struct ReportRun {
+  std::string json;  // the whole report: every actor of every kind, findings with evidence
+  size_t cached_inputs = 0;
+  bool cache_stored = false;
+  uint64_t senders = 0;
+};
+
+ReportRun report_of(const std::vector<std::string>& inputs, int engines, const std::string& cache_dir = "",
+                    size_t block_bytes = 16 << 10) {
+  ScanOptions o;
+  o.engines = engines;
+  o.block_bytes = block_bytes;
+  o.cache_dir = cache_dir;
+  ScanResult r = scan_logs(inputs, o);
+  r.report.seconds = 0;
+  ReportOptions all;
+  all.top = 0;
+  return {report_json(r.report, all).dump(1), r.cached_inputs, r.cache_stored,
+          r.forensics->table(ActorKind::Sender).size()};
+}
+
+void expect_same_report(const std::vector<std::string>& inputs, size_t block_bytes = 16 << 10) {
+  ReportRun one = report_of(inputs, 1, "", block_bytes), two = report_of(inputs, 2, "", block_bytes);
+  EXPECT_GT(one.senders, 0u);
+  EXPECT_EQ(one.json, two.json) << inputs.front();
+}
+
+TEST(Engines, TwoReportWhatOneReportsOnTheRealEximLogs) {
+  for (const char* name : {"real-4.96-pid.log", "real-4.96-nopid.log"})
+    expect_same_report({std::string(SW_SOURCE_DIR) + "/src/eximlog/testdata/" + name}, 4 << 10);
+}
+
+// A log from the benchmark's generator (a busy cPanel server, planted culprits), when built.
+std::string generated_log(double megabytes, int seed) {
+  std::string gen = std::string(SW_BINARY_DIR) + "/bench/logs/gen_mainlog";
+  if (access(gen.c_str(), X_OK) != 0) return {};
+  std::string path = temp_path(fmt::format("gen-{}-{}.log", megabytes, seed));
+  std::string command = fmt::format("'{}' --size-mb {} --seed {} > '{}'", gen, megabytes, seed, path);
+  if (std::system(command.c_str()) != 0) return {};
+  return file_bytes(path);
+}
+
+class EnginesOnGeneratedLog : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    log_ = generated_log(4, 3);
+    if (log_.empty()) GTEST_SKIP() << "bench/logs/gen_mainlog is not built (SW_BENCH=OFF)";
+  }
+  std::string log_;
+};
+
+TEST_F(EnginesOnGeneratedLog, TwoReportWhatOneReportsPlainAndGzip) {
+  std::string plain = temp_path("mainlog"), gz = temp_path("mainlog.gz");
+  write_file(plain, log_);
+  write_gzip(gz, log_);
+  expect_same_report({plain});
+  expect_same_report({gz});
+  expect_same_report({plain}, 1 << 20);
+}
+
+TEST_F(EnginesOnGeneratedLog, TwoReportWhatOneReportsThroughTheSummaryCache) {
+  // The rotated part ends in the middle of the log: messages, windows and cwd= lines carry over.
+  size_t cut = log_.find('\n', log_.size() * 2 / 3) + 1;
+  std::string rotated = temp_path("exim_mainlog.1"), live = temp_path("exim_mainlog");
+  write_file(rotated, std::string_view(log_).substr(0, cut));
+  write_file(live, std::string_view(log_).substr(cut));
+  std::vector<std::string> inputs{rotated, live};
+  std::string reference = report_of(inputs, 1).json;
+  for (int stored_by : {1, 2}) {
+    std::string dir = temp_path(fmt::format("cache-{}", stored_by));
+    std::filesystem::remove_all(dir);
+    ReportRun first = report_of(inputs, stored_by, dir);
+    EXPECT_TRUE(first.cache_stored);
+    EXPECT_EQ(first.json, reference) << "stored by " << stored_by;
+    for (int loaded_by : {1, 2}) {
+      ReportRun again = report_of(inputs, loaded_by, dir);
+      EXPECT_EQ(again.cached_inputs, 1u);
+      EXPECT_EQ(again.json, reference) << "stored by " << stored_by << ", loaded by " << loaded_by;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sw::stats
