@@ -15,6 +15,7 @@
 #include <ctime>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 #include "base/text.h"
 #include "cli/commands.h"
@@ -199,14 +200,36 @@ struct ContentFilter {
   std::unique_ptr<daemon::SpamdSessionFactory> sessions;
   std::vector<std::unique_ptr<daemon::SpamdListener>> listeners;
   std::atomic<bool> learned{false};  // TELL changed the model since it was last saved
-  bool save_failed = false;
+  bool save_failed = false;          // touched by the saver thread only, or after joining it
   std::chrono::steady_clock::time_point last_save{};
+  std::thread saver;  // a save refits the model and writes megabytes: never on the policy loop
 
-  // At most once a minute (the model is megabytes, written with fsync), and at exit.
+  ~ContentFilter() { join_saver(); }
+  void join_saver() {
+    if (saver.joinable()) saver.join();
+  }
+
+  // At most once a minute (the model is megabytes, written with fsync), and at exit (now: waits
+  // for a save under way, then saves on the calling thread).
   void save_if_learned(bool now = false) {
     auto t = std::chrono::steady_clock::now();
-    if (!scanner || (!now && t - last_save < std::chrono::minutes(1)) || !learned.exchange(false)) return;
+    if (!scanner || (!now && t - last_save < std::chrono::minutes(1))) return;
+    if (now) join_saver();
+    else if (saving.load()) return;
+    if (!learned.exchange(false)) return;
     last_save = t;
+    join_saver();
+    if (now) return save();
+    saving = true;
+    saver = std::thread([this] {
+      save();
+      saving = false;
+    });
+  }
+
+ private:
+  std::atomic<bool> saving{false};
+  void save() {
     std::string error;
     if (scanner->save(&error)) save_failed = false;
     else if (!save_failed) log_line("content model not saved (kept in memory): " + error), save_failed = true;
