@@ -163,10 +163,15 @@ std::string render_metrics(const policy::Engine& engine, const daemon::EventLoop
       "# TYPE spamwarden_serve_counter_evictions_total counter\nspamwarden_serve_counter_evictions_total {}\n"
       "# TYPE spamwarden_serve_counter_untracked_total counter\nspamwarden_serve_counter_untracked_total {}\n"
       "# TYPE spamwarden_serve_counter_write_failures_total counter\n"
-      "spamwarden_serve_counter_write_failures_total {}\n",
+      "spamwarden_serve_counter_write_failures_total {}\n"
+      "# HELP spamwarden_serve_loop_longest_turn_seconds The longest the loop spent on one batch of events or a tick.\n"
+      "# TYPE spamwarden_serve_loop_longest_turn_seconds gauge\n"
+      "spamwarden_serve_loop_longest_turn_seconds{{clock=\"wall\"}} {:.6f}\n"
+      "spamwarden_serve_loop_longest_turn_seconds{{clock=\"cpu\"}} {:.6f}\n",
       c.holds, c.shared_store_failures, c.using_fallback ? 1 : 0, c.tarpit_cap_reached, s.open, s.accepted,
       s.refused_over_limit, s.timed_out, decisions.bad_requests, counters.keys(), counters.busy_keys(),
-      counters.memory_bytes(), counters.evictions(), counters.untracked(), counters.write_failures());
+      counters.memory_bytes(), counters.evictions(), counters.untracked(), counters.write_failures(),
+      double(s.longest_turn_us) / 1e6, double(s.longest_turn_cpu_us) / 1e6);
   return out;
 }
 

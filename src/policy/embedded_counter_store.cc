@@ -23,8 +23,6 @@ namespace {
 using Ring = EmbeddedCounterStore::Ring;
 using Event = EmbeddedCounterStore::Event;
 constexpr int kBuckets = EmbeddedCounterStore::kBuckets;
-// Growing past this many keys would rehash too many on the loop: the table then takes its full size.
-constexpr size_t kStepKeys = 131072;
 constexpr int kSample = 16;
 constexpr uint32_t kKeepBusyS = 3600;  // a busy actor counted this recently is never evicted
 
@@ -89,7 +87,10 @@ EmbeddedCounterStore::EmbeddedCounterStore(size_t memory_bytes) {
   max_capacity_ = memory_bytes / 3 * 2 / sizeof(Slot);
   max_keys_ = max_capacity_ / 4 * 3;
   max_busy_ = (memory_bytes - max_capacity_ * sizeof(Slot)) / sizeof(Busy);
-  capacity_ = std::min<size_t>(1024, max_capacity_);
+  // Its full size from the start, never rehashed: calloc maps zero pages that become resident
+  // only as actors land on them, a page fault at most per new actor (a grown table's rehash
+  // took seconds of faults on a busy machine, all on the loop).
+  capacity_ = max_capacity_;
   table_ = static_cast<Slot*>(std::calloc(capacity_, sizeof(Slot)));
   if (!table_) throw std::bad_alloc();
 }
@@ -128,28 +129,8 @@ void EmbeddedCounterStore::place(const Slot& slot) {
   ++size_;
 }
 
-void EmbeddedCounterStore::grow() {
-  size_t wanted = capacity_ * 2;
-  if (wanted / 4 * 3 > kStepKeys) wanted = max_capacity_;
-  wanted = std::min(wanted, max_capacity_);
-  Slot* fresh = static_cast<Slot*>(std::calloc(wanted, sizeof(Slot)));
-  if (!fresh) return;  // stays at its size, evicting
-  Slot* old = table_;
-  size_t old_capacity = capacity_;
-  table_ = fresh;
-  capacity_ = wanted;
-  size_ = 0;
-  cursor_ = 0;
-  for (size_t i = 0; i < old_capacity; ++i)
-    if (old[i].key) place(old[i]);
-  std::free(old);
-}
-
 size_t EmbeddedCounterStore::insert(uint64_t key, uint32_t now_s) {
-  if ((size_ + 1) * 4 > capacity_ * 3) {
-    if (capacity_ < max_capacity_) grow();
-    if ((size_ + 1) * 4 > capacity_ * 3 && !make_room(now_s)) return kNone;
-  }
+  if (size_ + 1 > max_keys_ && !make_room(now_s)) return kNone;
   place(Slot{.key = key});
   return find(key);
 }
@@ -401,8 +382,6 @@ bool EmbeddedCounterStore::attach_file(const std::string& path, int64_t now_ms, 
     } else {
       continue;
     }
-    if ((size_ + 1) * 4 > capacity_ * 3) grow();
-    if ((size_ + 1) * 4 > capacity_ * 3) break;
     place(s);
   }
   sqlite3_finalize(st);

@@ -9,12 +9,12 @@
 // 1/8 of the window at the old edge; 3 windows, 120 bytes; more windows take another slot).
 //
 // Memory is a budget: two thirds for the table (filled to 75% at most), the rest for busy
-// records. The table doubles while small, then takes its full size at once, so no growth ever
-// rehashes more than ~130,000 keys on the daemon's loop. At the cap a new key takes the place
-// of an expired one, else of the least recently counted quiet one (two events at most) among a
-// sample of 16; a busy actor counted within the last hour is never evicted, since dropping it
-// could reset an account near its limit (the new key then goes uncounted, which costs at most
-// its own message). Bucket counts saturate at 65,535.
+// records. The table has its full size from the start and is never rehashed; its pages become
+// resident as actors land on them. At the cap a new key takes the place of an expired one, else
+// of the least recently counted quiet one (two events at most) among a sample of 16; a busy
+// actor counted within the last hour is never evicted, since dropping it could reset an account
+// near its limit (the new key then goes uncounted, which costs at most its own message). Counts
+// saturate at 65,535 per bucket or event.
 //
 // One thread calls count/add/sum/checkpoint (the daemon's loop); writes to the file happen on
 // a writer thread from the batches checkpoint() hands it.
@@ -89,7 +89,8 @@ class EmbeddedCounterStore final : public CounterStore {
   size_t keys() const { return size_; }
   size_t busy_keys() const { return busy_used_; }
   size_t max_keys() const { return max_keys_; }
-  // Bytes the counters hold: the table as allocated and the busy records' chunks.
+  // Bytes the counters may hold: the table as allocated (resident as actors spread over it) and
+  // the busy records' chunks.
   size_t memory_bytes() const;
   uint64_t evictions() const { return evictions_; }
   uint64_t untracked() const { return untracked_; }  // new keys not counted: the table full of busy ones
@@ -112,7 +113,6 @@ class EmbeddedCounterStore final : public CounterStore {
   size_t find(uint64_t key) const;
   size_t insert(uint64_t key, uint32_t now_s);  // kNone: full of busy actors
   void place(const Slot& slot);
-  void grow();
   void erase_at(size_t i);
   void drop(size_t i);  // evicts: frees the busy record, deletes the row
   bool make_room(uint32_t now_s);
@@ -136,7 +136,7 @@ class EmbeddedCounterStore final : public CounterStore {
   static constexpr int kChunkBits = 12;
   static constexpr uint32_t kChunkMask = (1u << kChunkBits) - 1;
 
-  Slot* table_ = nullptr;  // calloc: pages a small table never touches cost nothing
+  Slot* table_ = nullptr;  // calloc: pages no actor landed on cost nothing
   size_t capacity_ = 0, size_ = 0, max_capacity_ = 0, max_keys_ = 0, cursor_ = 0;
   std::vector<std::unique_ptr<Busy[]>> chunks_;
   std::vector<uint32_t> free_busy_;
