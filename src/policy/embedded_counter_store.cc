@@ -87,10 +87,10 @@ EmbeddedCounterStore::EmbeddedCounterStore(size_t memory_bytes) {
   max_capacity_ = memory_bytes / 3 * 2 / sizeof(Slot);
   max_keys_ = max_capacity_ / 4 * 3;
   max_busy_ = (memory_bytes - max_capacity_ * sizeof(Slot)) / sizeof(Busy);
-  // Its full size from the start, never rehashed: calloc maps zero pages that become resident
-  // only as actors land on them, a page fault at most per new actor (a grown table's rehash
-  // took seconds of faults on a busy machine, all on the loop).
-  capacity_ = max_capacity_;
+  // Small at first; then ×16, at last the full size (at most a quarter of it before). A table
+  // grows incrementally (migrate_some), never by rehashing all its keys in one go: the pages of
+  // a big fresh table take seconds of faults on a busy machine, and the loop must not wait.
+  capacity_ = max_capacity_ < 4 * kFirstCapacity ? max_capacity_ : kFirstCapacity;
   table_ = static_cast<Slot*>(std::calloc(capacity_, sizeof(Slot)));
   if (!table_) throw std::bad_alloc();
 }
@@ -107,32 +107,75 @@ EmbeddedCounterStore::~EmbeddedCounterStore() {
   }
   if (db_) sqlite3_close(db_);
   std::free(table_);
+  std::free(old_);
 }
 
 size_t EmbeddedCounterStore::memory_bytes() const {
-  return capacity_ * sizeof(Slot) + chunks_.size() * (size_t(1) << kChunkBits) * sizeof(Busy);
+  return (capacity_ + old_capacity_) * sizeof(Slot) + chunks_.size() * (size_t(1) << kChunkBits) * sizeof(Busy);
 }
 
 void EmbeddedCounterStore::set_retention(int64_t ms) { retention_ms_ = std::max(retention_ms_, ms); }
 
-size_t EmbeddedCounterStore::find(uint64_t key) const {
-  for (size_t i = home(key);; i = next(i)) {
-    if (table_[i].key == key) return i;
-    if (table_[i].key == 0) return kNone;
+size_t EmbeddedCounterStore::find_in(const Slot* table, size_t capacity, uint64_t key) {
+  for (size_t i = home(key, capacity);; i = i + 1 == capacity ? 0 : i + 1) {
+    if (table[i].key == key) return i;
+    if (table[i].key == 0) return kNone;
   }
 }
 
-void EmbeddedCounterStore::place(const Slot& slot) {
-  size_t i = home(slot.key);
+size_t EmbeddedCounterStore::place(const Slot& slot) {
+  size_t i = home(slot.key, capacity_);
   while (table_[i].key) i = next(i);
   table_[i] = slot;
-  ++size_;
+  return i;
+}
+
+size_t EmbeddedCounterStore::find(uint64_t key) {
+  size_t i = find_in(table_, capacity_, key);
+  if (i != kNone || !old_) return i;
+  size_t j = find_in(old_, old_capacity_, key);
+  return j == kNone ? kNone : place(old_[j]);  // not yet moved: moved now (its old copy is skipped later)
+}
+
+EmbeddedCounterStore::Slot* EmbeddedCounterStore::peek(uint64_t key) {
+  if (size_t i = find_in(table_, capacity_, key); i != kNone) return &table_[i];
+  if (size_t j = old_ ? find_in(old_, old_capacity_, key) : kNone; j != kNone) return &old_[j];
+  return nullptr;
+}
+
+void EmbeddedCounterStore::start_growing() {
+  size_t wanted = capacity_ * 16;
+  if (wanted * 4 > max_capacity_) wanted = max_capacity_;
+  Slot* fresh = static_cast<Slot*>(std::calloc(wanted, sizeof(Slot)));
+  if (!fresh) return;           // stays at its size, evicting
+  while (old_) migrate_some();  // the previous growth, if unfinished (a sixteenth of this one's keys)
+  old_ = table_;
+  old_capacity_ = capacity_;
+  table_ = fresh;
+  capacity_ = wanted;
+  migrate_at_ = cursor_ = 0;
+}
+
+void EmbeddedCounterStore::migrate_some() {
+  // Copies, never erases, in the old table: its probe runs stay intact for the keys not yet
+  // moved, and a key already moved (looked up meanwhile) is not copied over its newer self.
+  // No key is evicted meanwhile: the new table is at least 4 times bigger, the cap far away.
+  for (size_t end = std::min(old_capacity_, migrate_at_ + kMigrateStep); migrate_at_ < end; ++migrate_at_) {
+    const Slot& s = old_[migrate_at_];
+    if (s.key && find_in(table_, capacity_, s.key) == kNone) place(s);
+  }
+  if (migrate_at_ == old_capacity_) {
+    std::free(old_);
+    old_ = nullptr;
+    old_capacity_ = 0;
+  }
 }
 
 size_t EmbeddedCounterStore::insert(uint64_t key, uint32_t now_s) {
-  if (size_ + 1 > max_keys_ && !make_room(now_s)) return kNone;
-  place(Slot{.key = key});
-  return find(key);
+  if ((size_ + 1) * 4 > capacity_ * 3 && capacity_ < max_capacity_) start_growing();
+  if (size_ + 1 > std::min(max_keys_, capacity_ / 4 * 3) && !make_room(now_s)) return kNone;
+  ++size_;
+  return place(Slot{.key = key});
 }
 
 void EmbeddedCounterStore::erase_at(size_t i) {
@@ -161,6 +204,7 @@ bool EmbeddedCounterStore::expired(const Slot& s, uint32_t now_s) const {
 }
 
 bool EmbeddedCounterStore::make_room(uint32_t now_s) {
+  while (old_) migrate_some();  // an eviction must not leave a copy behind to move back later
   // A sample from a sweeping cursor, not a scan of the table: constant work per new key.
   size_t best = kNone;
   uint64_t best_rank = 0;
@@ -282,6 +326,7 @@ void EmbeddedCounterStore::count_slot(uint64_t key, uint32_t messages, uint32_t 
                                       std::span<const int64_t> windows_ms, std::span<WindowSums> out) {
   for (int64_t w : windows_ms) retention_ms_ = std::max(retention_ms_, w);
   uint32_t now_s = uint32_t(now_ms / 1000);
+  if (old_) migrate_some();
   size_t i = find(key);
   bool adding = messages || recipients;
   if (i == kNone) {
@@ -373,7 +418,7 @@ bool EmbeddedCounterStore::attach_file(const std::string& path, int64_t now_ms, 
     Slot s{.key = uint64_t(sqlite3_column_int64(st, 0)), .newest_s = uint32_t(sqlite3_column_int64(st, 1))};
     int bytes = sqlite3_column_bytes(st, 2);
     const void* data = sqlite3_column_blob(st, 2);
-    if (s.key == 0 || find(s.key) != kNone || expired(s, now_s)) continue;
+    if (s.key == 0 || find_in(table_, capacity_, s.key) != kNone || expired(s, now_s)) continue;
     if (bytes == int(sizeof s.events)) {
       std::memcpy(s.events, data, sizeof s.events);
     } else if (bytes == int(sizeof(Busy))) {
@@ -382,6 +427,11 @@ bool EmbeddedCounterStore::attach_file(const std::string& path, int64_t now_ms, 
     } else {
       continue;
     }
+    if ((size_ + 1) * 4 > capacity_ * 3 && capacity_ < max_capacity_) {
+      start_growing();
+      while (old_) migrate_some();  // before serving: at once
+    }
+    ++size_;
     place(s);
   }
   sqlite3_finalize(st);
@@ -408,10 +458,10 @@ void EmbeddedCounterStore::checkpoint() {
   while (!dirty_.empty() && rows.size() < kBatch + erase) {
     uint64_t key = dirty_.front();
     dirty_.pop_front();
-    size_t i = find(key);
-    if (i == kNone) continue;  // evicted since
-    Slot& s = table_[i];
-    s.record &= ~kDirty;
+    Slot* found = peek(key);
+    if (!found) continue;  // evicted since
+    Slot& s = *found;
+    s.record &= ~kDirty;  // in the old table while growing: its copy takes the flag along
     Row row{key, s.newest_s, kInline, {s.events[0], s.events[1]}};
     if (is_busy(s)) {
       row.busy = int32_t(copies.size());

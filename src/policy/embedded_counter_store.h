@@ -9,8 +9,8 @@
 // 1/8 of the window at the old edge; 3 windows, 120 bytes; more windows take another slot).
 //
 // Memory is a budget: two thirds for the table (filled to 75% at most), the rest for busy
-// records. The table has its full size from the start and is never rehashed; its pages become
-// resident as actors land on them. At the cap a new key takes the place of an expired one, else
+// records. The table grows ×16 (then to its full size) and moves its keys to the bigger one a
+// few per call, never all at once on the daemon's loop. At the cap a new key takes the place of an expired one, else
 // of the least recently counted quiet one (two events at most) among a sample of 16; a busy
 // actor counted within the last hour is never evicted, since dropping it could reset an account
 // near its limit (the new key then goes uncounted, which costs at most its own message). Counts
@@ -79,8 +79,9 @@ class EmbeddedCounterStore final : public CounterStore {
   // Loads <path> (creating it) and persists to it from now on; false with *error if the file
   // cannot be opened (the store then works in memory only).
   bool attach_file(const std::string& path, int64_t now_ms, std::string* error);
-  // Hands (at most kBatch of) the keys changed since the last call to the writer thread. Call
-  // about once a second.
+  // Hands (at most kBatch of) the keys changed since the last call to the writer thread, unless
+  // it is still writing the last batch. Call often (the daemon: every 200 ms): the work per
+  // call stays small and a flood of new actors still reaches the disk within the second.
   void checkpoint();
   // Writes every change so far (shutdown, tests); false if a write failed or the disk took more
   // than a few seconds.
@@ -104,15 +105,20 @@ class EmbeddedCounterStore final : public CounterStore {
     int32_t busy = kInline;  // kErase, kInline or the index of its copy in the batch's busy records
     Event events[2] = {};
   };
-  static constexpr size_t kBatch = 65536;
+  static constexpr size_t kBatch = 16384;
   static constexpr size_t kNone = SIZE_MAX;
   void count_slot(uint64_t key, uint32_t messages, uint32_t recipients, int64_t now_ms,
                   std::span<const int64_t> windows_ms, std::span<WindowSums> out);
-  size_t home(uint64_t key) const { return size_t((unsigned __int128)key * capacity_ >> 64); }
+  static size_t home(uint64_t key, size_t capacity) { return size_t((unsigned __int128)key * capacity >> 64); }
+  size_t home(uint64_t key) const { return home(key, capacity_); }
   size_t next(size_t i) const { return i + 1 == capacity_ ? 0 : i + 1; }
-  size_t find(uint64_t key) const;
+  static size_t find_in(const Slot* table, size_t capacity, uint64_t key);
+  size_t find(uint64_t key);                    // in table_, moving it there from old_ if need be
+  Slot* peek(uint64_t key);                     // where it is, moving nothing (no page faults)
   size_t insert(uint64_t key, uint32_t now_s);  // kNone: full of busy actors
-  void place(const Slot& slot);
+  size_t place(const Slot& slot);               // into table_, not counted in size_
+  void start_growing();
+  void migrate_some();
   void erase_at(size_t i);
   void drop(size_t i);  // evicts: frees the busy record, deletes the row
   bool make_room(uint32_t now_s);
@@ -134,10 +140,13 @@ class EmbeddedCounterStore final : public CounterStore {
 
   static constexpr uint32_t kDirty = 1u << 31, kIndexMask = kDirty - 1;
   static constexpr int kChunkBits = 12;
+  static constexpr size_t kFirstCapacity = 65536, kMigrateStep = 64;
   static constexpr uint32_t kChunkMask = (1u << kChunkBits) - 1;
 
   Slot* table_ = nullptr;  // calloc: pages no actor landed on cost nothing
   size_t capacity_ = 0, size_ = 0, max_capacity_ = 0, max_keys_ = 0, cursor_ = 0;
+  Slot* old_ = nullptr;  // while growing: the smaller table, its keys moving over a few per call
+  size_t old_capacity_ = 0, migrate_at_ = 0;
   std::vector<std::unique_ptr<Busy[]>> chunks_;
   std::vector<uint32_t> free_busy_;
   size_t busy_used_ = 0, max_busy_ = 0;

@@ -371,6 +371,34 @@ TEST(EmbeddedCounterStore, EvictionKeepsTheCountsOfLiveKeys) {
   }
 }
 
+TEST(EmbeddedCounterStore, GrowingMovesKeysAFewAtATimeAndLosesNoCounts) {
+  EmbeddedCounterStore s(64 << 20);  // 65,536 slots, then its full 1,398,101
+  const int64_t t0 = 1'700'000'000'000;
+  auto expected = [](int i) { return i % 10 == 0 ? 3u : 1u; };  // every tenth busy (rings)
+  auto send_all = [&](int from, int to) {
+    for (int i = from; i < to; ++i)
+      for (uint32_t m = 0; m < expected(i); ++m) send(s, "a" + std::to_string(i), t0 + m * 1000);
+  };
+  auto check_all = [&](int to) {
+    std::vector<WindowSums> out(kDay.size());
+    for (int i = 0; i < to; ++i) {
+      ASSERT_TRUE(s.count("a" + std::to_string(i), 0, 0, t0 + 5000, kDay, out));
+      ASSERT_EQ(out[0].messages, expected(i)) << i;
+      ASSERT_EQ(out[2].recipients, expected(i)) << i;
+    }
+  };
+  send_all(0, 49'150);
+  size_t small = s.memory_bytes();
+  EXPECT_LT(small, size_t(4) << 20);
+  send_all(49'150, 49'160);  // the growth starts: most keys are still in the small table
+  EXPECT_GT(s.memory_bytes(), small + (size_t(40) << 20));
+  check_all(49'160);  // (each lookup moves a few more)
+  send_all(49'160, 120'000);
+  check_all(120'000);
+  EXPECT_EQ(s.keys(), 120'000u);
+  EXPECT_EQ(s.evictions(), 0u);
+}
+
 TEST(EmbeddedCounterStore, InlineEventsAndRingsSlideAlike) {
   EmbeddedCounterStore s;
   const std::vector<int64_t> w = {8000, 80'000};
