@@ -134,13 +134,19 @@ size_t EmbeddedCounterStore::find(uint64_t key) {
   size_t i = find_in(table_, capacity_, key);
   if (i != kNone || !old_) return i;
   size_t j = find_in(old_, old_capacity_, key);
-  return j == kNone ? kNone : place(old_[j]);  // not yet moved: moved now (its old copy is skipped later)
+  if (j == kNone || j < migrate_at_ || (old_[j].record & kMoved)) return kNone;
+  Slot moving = old_[j];
+  old_[j].record |= kMoved;  // moved now; the migration skips its old copy
+  return place(moving);
 }
 
 EmbeddedCounterStore::Slot* EmbeddedCounterStore::peek(uint64_t key) {
-  if (size_t i = find_in(table_, capacity_, key); i != kNone) return &table_[i];
-  if (size_t j = old_ ? find_in(old_, old_capacity_, key) : kNone; j != kNone) return &old_[j];
-  return nullptr;
+  // A key not yet moved is read where it is: no probe into the new table's untouched pages.
+  if (size_t j = old_ ? find_in(old_, old_capacity_, key) : kNone;
+      j != kNone && j >= migrate_at_ && !(old_[j].record & kMoved))
+    return &old_[j];
+  size_t i = find_in(table_, capacity_, key);
+  return i == kNone ? nullptr : &table_[i];
 }
 
 void EmbeddedCounterStore::start_growing() {
@@ -158,11 +164,11 @@ void EmbeddedCounterStore::start_growing() {
 
 void EmbeddedCounterStore::migrate_some() {
   // Copies, never erases, in the old table: its probe runs stay intact for the keys not yet
-  // moved, and a key already moved (looked up meanwhile) is not copied over its newer self.
+  // moved, and a key already moved (looked up meanwhile, kMoved) is not copied over its newer self.
   // No key is evicted meanwhile: the new table is at least 4 times bigger, the cap far away.
   for (size_t end = std::min(old_capacity_, migrate_at_ + kMigrateStep); migrate_at_ < end; ++migrate_at_) {
     const Slot& s = old_[migrate_at_];
-    if (s.key && find_in(table_, capacity_, s.key) == kNone) place(s);
+    if (s.key && !(s.record & kMoved)) place(s);
   }
   if (migrate_at_ == old_capacity_) {
     std::free(old_);

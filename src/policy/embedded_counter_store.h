@@ -57,7 +57,7 @@ class EmbeddedCounterStore final : public CounterStore {
   struct Slot {
     uint64_t key = 0;       // the actor's hash; 0: empty
     uint32_t newest_s = 0;  // when it last counted something: expiry and eviction
-    uint32_t record = 0;    // bit 31: changed since the last checkpoint; below: 1 + busy record, 0: inline
+    uint32_t record = 0;    // kDirty, kMoved; below: 1 + busy record, 0: inline
     Event events[2] = {};
   };
   static_assert(sizeof(Slot) == 32 && sizeof(Busy) == 120);
@@ -138,7 +138,8 @@ class EmbeddedCounterStore final : public CounterStore {
   bool write_rows(const std::vector<Row>& rows, const std::vector<Busy>& copies, int64_t retention_ms);
   bool purge(int64_t older_than_s);
 
-  static constexpr uint32_t kDirty = 1u << 31, kIndexMask = kDirty - 1;
+  // In record: changed since the last batch; (while growing, in the old table) moved already.
+  static constexpr uint32_t kDirty = 1u << 31, kMoved = 1u << 30, kIndexMask = kMoved - 1;
   static constexpr int kChunkBits = 12;
   static constexpr size_t kFirstCapacity = 65536, kMigrateStep = 64;
   static constexpr uint32_t kChunkMask = (1u << kChunkBits) - 1;
