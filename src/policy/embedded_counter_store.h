@@ -10,11 +10,11 @@
 //
 // Memory is a budget: two thirds for the table (filled to 75% at most), the rest for busy
 // records. The table grows ×16 (then to its full size) and moves its keys to the bigger one a
-// few per call, never all at once on the daemon's loop. At the cap a new key takes the place of an expired one, else
-// of the least recently counted quiet one (two events at most) among a sample of 16; a busy
-// actor counted within the last hour is never evicted, since dropping it could reset an account
-// near its limit (the new key then goes uncounted, which costs at most its own message). Counts
-// saturate at 65,535 per bucket or event.
+// few per call, never all at once on the daemon's loop. At the cap a new key takes the place
+// of an expired one, else of the least recently counted quiet one (two events at most) among a
+// sample of 16; a busy actor counted within the last hour is never evicted, since dropping it
+// could reset an account near its limit (the new key then goes uncounted, which costs at most
+// its own message). Counts saturate at 65,535 per bucket or event.
 //
 // One thread calls count/add/sum/checkpoint (the daemon's loop); writes to the file happen on
 // a writer thread from the batches checkpoint() hands it.
