@@ -159,17 +159,35 @@ std::string render_metrics(const policy::Engine& engine, const daemon::EventLoop
       "# TYPE spamwarden_serve_connections_timed_out_total counter\nspamwarden_serve_connections_timed_out_total {}\n"
       "# TYPE spamwarden_serve_bad_requests_total counter\nspamwarden_serve_bad_requests_total {}\n"
       "# TYPE spamwarden_serve_counter_keys gauge\nspamwarden_serve_counter_keys {}\n"
+      "# TYPE spamwarden_serve_counter_busy_keys gauge\nspamwarden_serve_counter_busy_keys {}\n"
+      "# TYPE spamwarden_serve_counter_memory_bytes gauge\nspamwarden_serve_counter_memory_bytes {}\n"
       "# TYPE spamwarden_serve_counter_evictions_total counter\nspamwarden_serve_counter_evictions_total {}\n"
+      "# TYPE spamwarden_serve_counter_untracked_total counter\nspamwarden_serve_counter_untracked_total {}\n"
       "# TYPE spamwarden_serve_counter_write_failures_total counter\n"
-      "spamwarden_serve_counter_write_failures_total {}\n",
+      "spamwarden_serve_counter_write_failures_total {}\n"
+      "# HELP spamwarden_serve_loop_longest_turn_seconds The longest the loop spent on one batch of events or a tick.\n"
+      "# TYPE spamwarden_serve_loop_longest_turn_seconds gauge\n"
+      "spamwarden_serve_loop_longest_turn_seconds{{clock=\"wall\"}} {:.6f}\n"
+      "spamwarden_serve_loop_longest_turn_seconds{{clock=\"cpu\"}} {:.6f}\n",
       c.holds, c.shared_store_failures, c.using_fallback ? 1 : 0, c.tarpit_cap_reached, s.open, s.accepted,
-      s.refused_over_limit, s.timed_out, decisions.bad_requests, counters.keys(), counters.evictions(),
-      counters.write_failures());
+      s.refused_over_limit, s.timed_out, decisions.bad_requests, counters.keys(), counters.busy_keys(),
+      counters.memory_bytes(), counters.evictions(), counters.untracked(), counters.write_failures(),
+      double(s.longest_turn_us) / 1e6, double(s.longest_turn_cpu_us) / 1e6);
   return out;
 }
 
 daemon::ServerLimits limits_of(const config::ServeConfig& s) {
   return {s.max_connections, std::chrono::milliseconds(s.request_timeout_ms), std::chrono::seconds(s.idle_timeout_s)};
+}
+
+// How long a counter matters: the longest window of the policy.
+int64_t longest_window_ms(const config::ServePolicy& p) {
+  int64_t longest = p.dictionary_window;
+  for (const auto& windows : p.limits)
+    for (const auto& w : windows) longest = std::max(longest, w.seconds);
+  for (const auto& [actor, windows] : p.overrides)
+    for (const auto& w : windows) longest = std::max(longest, w.seconds);
+  return longest * 1000;
 }
 
 // The shared (fleet) counter store; nullptr with *error when it is not available.
@@ -183,12 +201,7 @@ std::unique_ptr<policy::CounterStore> open_shared_counters(const config::ServeCo
   policy::RedisCounterOptions options;
   options.address = s.redis;
   options.key_prefix = s.redis_prefix;
-  int64_t longest = s.policy.dictionary_window;
-  for (const auto& windows : s.policy.limits)
-    for (const auto& w : windows) longest = std::max(longest, w.seconds);
-  for (const auto& [actor, windows] : s.policy.overrides)
-    for (const auto& w : windows) longest = std::max(longest, w.seconds);
-  options.retention_ms = longest * 1000;
+  options.retention_ms = longest_window_ms(s.policy);
   return std::make_unique<policy::RedisCounterStore>(options);
 }
 
@@ -326,7 +339,8 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
                                            cfg->exim_config, cfg->freeze_queued, cfg->alerts};
   if (!broker.start(broker_options, log_line, &error)) log_line("holds will not be recorded: " + error);
 
-  policy::EmbeddedCounterStore local(s.policy.max_keys);
+  policy::EmbeddedCounterStore local(s.policy.counter_memory_mb << 20);
+  local.set_retention(longest_window_ms(s.policy));
   std::unique_ptr<policy::CounterStore> shared;
   if (s.counters == "redis") {
     shared = open_shared_counters(s, &error);
@@ -408,15 +422,16 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
     if (g_reload.exchange(false)) {
       if (auto fresh = load(a, explicit_config, true)) {
         engine.set_config(fresh->serve.policy);
+        local.set_retention(longest_window_ms(fresh->serve.policy));
         loop.set_limits(limits_of(fresh->serve));
         log_line("config reloaded");
       }
       broker.refresh();
     }
+    local.checkpoint();  // kill -9 loses at most the changes of the last batch or two (~0.2 s)
     auto now = std::chrono::steady_clock::now();
-    if (now - last_checkpoint >= std::chrono::seconds(1)) {  // kill -9 loses at most this second
+    if (now - last_checkpoint >= std::chrono::seconds(1)) {
       last_checkpoint = now;
-      local.checkpoint();
       content.save_if_learned();
       std::string text = render_metrics(engine, loop, local, decisions);
       std::lock_guard lock(metrics_mutex);

@@ -335,6 +335,7 @@ void read_serve(Reader& r, const toml::table& t, ServeConfig& s) {
                   "idle_timeout_s",
                   "over_limit",
                   "hold",
+                  "counter_memory_mb",
                   "max_keys",
                   "limits",
                   "actor",
@@ -360,7 +361,11 @@ void read_serve(Reader& r, const toml::table& t, ServeConfig& s) {
   r.integer(t, "request_timeout_ms", s.request_timeout_ms, 10, 600000);
   r.integer(t, "idle_timeout_s", s.idle_timeout_s, 1, 86400);
   r.boolean(t, "hold", p.hold_on_limit);
-  r.integer(t, "max_keys", p.max_keys, 1000, 1000000000);
+  r.integer(t, "counter_memory_mb", p.counter_memory_mb, 16, 1048576);
+  // The older setting, a count of per-window keys: about 64 bytes each in the budget's terms.
+  size_t max_keys = 0;
+  r.integer(t, "max_keys", max_keys, 1000, 1000000000);
+  if (max_keys && !t.get("counter_memory_mb")) p.counter_memory_mb = std::max<size_t>(16, (max_keys * 64) >> 20);
   for (const char* key : {"socket", "spamd_socket"})
     if (const toml::node* n = t.get(key);
         n && n->value<std::string>() && !n->value<std::string>()->empty() && n->value<std::string>()->front() != '/')

@@ -135,6 +135,17 @@ senders = ["spam@bad.example"]
   EXPECT_EQ(p.deny.senders, std::vector<std::string>{"spam@bad.example"});
 }
 
+TEST(ServeConfig, CounterMemoryIsABudgetAndTheOlderKeyCountStillReads) {
+  std::vector<ConfigError> errors;
+  EXPECT_EQ(parse_config("", "t.toml", &errors).serve.policy.counter_memory_mb, 192u);
+  EXPECT_EQ(parse_config("[serve]\ncounter_memory_mb = 64\n", "t.toml", &errors).serve.policy.counter_memory_mb, 64u);
+  EXPECT_EQ(parse_config("[serve]\nmax_keys = 1500000\n", "t.toml", &errors).serve.policy.counter_memory_mb, 91u);
+  ASSERT_TRUE(errors.empty());
+  parse_config("[serve]\ncounter_memory_mb = 8\n", "t.toml", &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].message.find("counter_memory_mb"), std::string::npos);
+}
+
 TEST(ServeConfig, ErrorsHaveTheirLines) {
   std::vector<ConfigError> errors;
   parse_config(

@@ -75,6 +75,7 @@ std::string describe_policy(const ServePolicy& c) {
   out += fmt::format("tarpit: {}s, at most {} at once\n", c.tarpit_seconds, c.max_tarpitted);
   out += fmt::format("helo checks: {} (hostnames {}; addresses {}; local domains {})\n", c.helo_checks ? "on" : "off",
                      join(c.hostnames), join(c.addresses), join(c.local_domains));
+  out += fmt::format("embedded counters: at most {} MB\n", c.counter_memory_mb);
   out += describe_lists("allow (skip checks, never relay)", c.allow);
   out += describe_lists("deny", c.deny);
   return out;

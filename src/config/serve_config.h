@@ -53,7 +53,9 @@ struct ServePolicy {
   std::vector<std::string> hostnames, local_domains;  // lower-case; this host's names
   std::vector<std::string> addresses;                 // this host's IPs
   Lists allow, deny;
-  size_t max_keys = 1'500'000;  // counters kept in memory (embedded store): about 100 MB
+  // The embedded counter store's memory (table and busy actors; docs/serve.md): with the daemon's
+  // own ~20 MB it stays under 256 MB. About 3 million quiet actors or 550,000 busy ones.
+  size_t counter_memory_mb = 192;
 };
 
 ServePolicy default_serve_policy();

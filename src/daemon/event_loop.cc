@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include "base/loopback_listen.h"
 
@@ -21,6 +22,11 @@ namespace sw::daemon {
 using Clock = std::chrono::steady_clock;
 
 namespace {
+int64_t thread_cpu_us() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return int64_t(t.tv_sec) * 1'000'000 + t.tv_nsec / 1000;
+}
 constexpr uint64_t kListenerTag = 1ull << 40, kExtraTag = 1ull << 41;
 constexpr size_t kReadChunk = 16384;
 }  // namespace
@@ -233,6 +239,8 @@ void EventLoop::run(std::chrono::milliseconds tick_every, const std::function<vo
   auto next_expiry = Clock::now() + std::chrono::milliseconds(100);
   while (!stopping_) {
     int n = ::epoll_wait(epoll_fd_, events, 256, 100);
+    auto began = Clock::now();
+    int64_t began_cpu_us = n > 0 ? thread_cpu_us() : 0;
     for (int i = 0; i < n; ++i) {
       uint64_t tag = events[i].data.u64;
       if (tag & kListenerTag) {
@@ -253,11 +261,21 @@ void EventLoop::run(std::chrono::milliseconds tick_every, const std::function<vo
       expire(now);
       next_expiry = now + std::chrono::milliseconds(100);
     }
+    if (n > 0) note_turn(began, began_cpu_us);
     if (now >= next_tick) {
+      int64_t tick_cpu_us = thread_cpu_us();
       tick();
+      note_turn(now, tick_cpu_us);
       next_tick = now + tick_every;
     }
   }
+}
+
+void EventLoop::note_turn(Clock::time_point began, int64_t began_cpu_us) {
+  auto wall = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - began).count();
+  counts_.longest_turn_us = std::max(counts_.longest_turn_us, uint64_t(std::max<int64_t>(wall, 0)));
+  counts_.longest_turn_cpu_us =
+      std::max(counts_.longest_turn_cpu_us, uint64_t(std::max<int64_t>(thread_cpu_us() - began_cpu_us, 0)));
 }
 
 }  // namespace sw::daemon

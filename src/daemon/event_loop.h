@@ -32,6 +32,10 @@ struct ServerLimits {
 struct ServerCounts {
   uint64_t accepted = 0, refused_over_limit = 0, timed_out = 0, closed_by_session = 0, read_errors = 0;
   uint64_t open = 0;
+  // The longest turn of the loop (the requests of one epoll_wait, or a tick): while it runs,
+  // every other client waits. Wall clock, and the thread's CPU time (without the time the
+  // machine gave to others).
+  uint64_t longest_turn_us = 0, longest_turn_cpu_us = 0;
 };
 
 class EventLoop {
@@ -62,6 +66,7 @@ class EventLoop {
   void flush(Connection& c);
   void close(Connection& c);
   void expire(std::chrono::steady_clock::time_point now);
+  void note_turn(std::chrono::steady_clock::time_point began, int64_t began_cpu_us);
 
   ServerLimits limits_;
   Log log_;

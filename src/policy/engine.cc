@@ -245,29 +245,51 @@ std::optional<uint64_t> Engine::add(const std::string& key, uint64_t amount, int
   return local_->add(key, amount, now_ms, window_ms);
 }
 
+bool Engine::count(const std::string& actor, uint64_t recipients, int64_t now_ms) {
+  uint32_t rcpts = uint32_t(std::min<uint64_t>(recipients, UINT32_MAX));
+  if (shared_ != local_) {
+    if (shared_->count(actor, 1, rcpts, now_ms, windows_ms_, sums_)) {
+      if (counts_.using_fallback) {
+        counts_.using_fallback = false;
+        log_("shared counters reachable again: counting there");
+      }
+      return true;
+    }
+    ++counts_.shared_store_failures;
+    if (!counts_.using_fallback) {
+      counts_.using_fallback = true;
+      log_("shared counters unreachable: counting locally on this server until they answer again");
+    }
+  }
+  return local_->count(actor, 1, rcpts, now_ms, windows_ms_, sums_);
+}
+
 bool Engine::count_actor(Actor actor, const std::string& key, uint64_t recipients, int64_t now_ms, Decision* out) {
   if (key.empty()) return false;
   const std::vector<Window>& windows = windows_for(config_, actor, key);
+  windows_ms_.clear();
+  for (const Window& w : windows)
+    if (w.messages || w.recipients) windows_ms_.push_back(w.seconds * 1000);
+  if (windows_ms_.empty()) return false;
+  key_.assign(actor_name(actor)).append(":").append(key);
+  if (!generation_.empty())
+    if (auto it = generation_.find(hold_name(actor, key)); it != generation_.end())
+      key_.append("#").append(std::to_string(it->second));
+  sums_.assign(windows_ms_.size(), {});
+  // Every window counts the message, in one call: one slot per actor in the embedded store.
+  if (!count(key_, recipients, now_ms)) sums_.assign(windows_ms_.size(), {});
   bool over = false;
+  size_t i = 0;
   for (const Window& w : windows) {
     if (!w.messages && !w.recipients) continue;
-    int64_t window_ms = w.seconds * 1000;
-    key_.assign(actor_name(actor)).append(":").append(key);
-    if (!generation_.empty())
-      if (auto it = generation_.find(hold_name(actor, key)); it != generation_.end())
-        key_.append("#").append(std::to_string(it->second));
-    key_.append("/").append(std::to_string(w.seconds));
-    size_t base = key_.size();
-    uint64_t messages = w.messages ? add(key_.append("m"), 1, now_ms, window_ms).value_or(0) : 0;
-    key_.resize(base);
-    uint64_t rcpts = w.recipients && recipients ? add(key_.append("r"), recipients, now_ms, window_ms).value_or(0) : 0;
-    if (over) continue;  // every window still counts the message
-    if (w.messages && messages > w.messages)
-      out->detail = fmt::format("{} messages in {}s (limit {})", messages, w.seconds, w.messages);
-    else if (w.recipients && rcpts > w.recipients)
-      out->detail = fmt::format("{} recipients in {}s (limit {})", rcpts, w.seconds, w.recipients);
+    const WindowSums& sums = sums_[i++];
+    if (w.messages && sums.messages > w.messages)
+      out->detail = fmt::format("{} messages in {}s (limit {})", sums.messages, w.seconds, w.messages);
+    else if (w.recipients && sums.recipients > w.recipients)
+      out->detail = fmt::format("{} recipients in {}s (limit {})", sums.recipients, w.seconds, w.recipients);
     else continue;
     over = true;
+    break;
   }
   if (!over) return false;
   out->check = "rate_limit";

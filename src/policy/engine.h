@@ -14,6 +14,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "detect/actor_type.h"
 #include "policy/counter_store.h"
@@ -70,6 +71,8 @@ class Engine {
   bool check_rates(const proto::Request& r, int64_t now_ms, proto::Decision* out);
   bool count_actor(Actor actor, const std::string& key, uint64_t recipients, int64_t now_ms, proto::Decision* out);
   std::optional<uint64_t> add(const std::string& key, uint64_t amount, int64_t now_ms, int64_t window_ms);
+  // One message of `actor` in every window of windows_ms_; the sums land in sums_.
+  bool count(const std::string& actor, uint64_t recipients, int64_t now_ms);
   bool tarpit(int64_t now_ms, proto::Decision* out);
   proto::Action over_limit_action(const proto::Request& r) const;
   void finish(proto::Decision* out);
@@ -86,6 +89,8 @@ class Engine {
   EngineCounts counts_;
   // Scratch strings kept between requests: the hot path allocates nothing once they have grown.
   std::string key_, actor_, domain_, sender_;
+  std::vector<int64_t> windows_ms_;
+  std::vector<WindowSums> sums_;
 };
 
 // The domain of an address ("" if it has none), lower-cased.

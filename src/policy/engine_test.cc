@@ -65,6 +65,23 @@ TEST(Engine, AccountGetsExactlyItsLimitThenIsHeld) {
   EXPECT_EQ(later.check, "held");
 }
 
+TEST(Engine, AccountGetsExactlyItsLimitWhenItsMessagesAreSecondsApart) {
+  ServePolicy c = default_serve_policy();
+  c.limits[size_t(Actor::AuthAccount)] = {{60, 1000, 0}, {3600, 10, 0}};
+  Fixture f(c);
+  int passed = 0;
+  for (int i = 0; i < 30; ++i)  // past its second message the account's counts move to rings
+    passed += f.ask("v1 stage=data ip=192.0.2.5 auth=a@b.example rcpts=1", 1e9 + i * 1500).action == Action::Dunno;
+  EXPECT_EQ(passed, 10);
+  EXPECT_EQ(f.store.busy_keys(), 2u);  // the account and the client IP
+}
+
+TEST(Engine, OneCounterSlotPerActorForAllItsWindows) {
+  Fixture f;
+  f.ask("v1 stage=data ip=192.0.2.5 auth=a@b.example sender=a@b.example rcpts=2");
+  EXPECT_EQ(f.store.keys(), 4u);  // the account, the sender, its domain, the client IP
+}
+
 TEST(Engine, AReleasedActorStartsAfresh) {
   Fixture f(limit_auth_to(2));
   auto data = [&] { return f.ask("v1 stage=data ip=192.0.2.5 auth=a@b.example rcpts=1").action; };
@@ -275,11 +292,132 @@ TEST(EmbeddedCounterStore, SlidingWindowAndExpiry) {
 }
 
 TEST(EmbeddedCounterStore, BoundedByEvictingTheOldest) {
-  EmbeddedCounterStore s(1000);
+  EmbeddedCounterStore s(64 << 10);
   for (int i = 0; i < 5000; ++i) s.add("k" + std::to_string(i), 1, int64_t(i) * 10, 3'600'000);
-  EXPECT_LE(s.keys(), 1000u);
+  EXPECT_LE(s.keys(), s.max_keys());
   EXPECT_GT(s.evictions(), 0u);
   EXPECT_EQ(*s.sum("k4999", 50000, 3'600'000), 1u);  // the newest stay
+}
+
+const std::vector<int64_t> kDay = {60'000, 3'600'000, 86'400'000};
+
+// Counts one message with `rcpts` for `actor` in the three windows; returns the sums.
+std::vector<WindowSums> send(EmbeddedCounterStore& s, const std::string& actor, int64_t now_ms, uint32_t rcpts = 1) {
+  std::vector<WindowSums> out(kDay.size());
+  EXPECT_TRUE(s.count(actor, 1, rcpts, now_ms, kDay, out));
+  return out;
+}
+
+TEST(EmbeddedCounterStore, AMillionActorsFitTheDefaultBudgetWithoutEvictions) {
+  EmbeddedCounterStore s;  // the default budget
+  const int64_t start = 1'700'000'000'000;
+  for (int i = 0; i < 1'000'000; ++i) send(s, "auth_account:user" + std::to_string(i), start + i);
+  EXPECT_EQ(s.keys(), 1'000'000u);  // one slot an actor, all its windows
+  EXPECT_EQ(s.evictions(), 0u);
+  EXPECT_EQ(s.untracked(), 0u);
+  EXPECT_LE(s.memory_bytes(), EmbeddedCounterStore::kDefaultMemoryMb << 20);
+  EXPECT_GE(s.max_keys(), 3'000'000u);  // an account and its sender for a million actors, and their IPs
+  for (int i : {0, 1, 499'999, 999'999}) {
+    auto sums = send(s, "auth_account:user" + std::to_string(i), start + 1'000'000, 2);
+    EXPECT_EQ(sums[2].messages, 2u) << i;
+    EXPECT_EQ(sums[2].recipients, 3u) << i;
+  }
+}
+
+TEST(EmbeddedCounterStore, ActorsOverTheBudgetEvictExpiredThenQuietOnesNeverARecentlyBusyOne) {
+  EmbeddedCounterStore s(256 << 10);
+  const int64_t t0 = 1'700'000'000'000;
+  // Old quiet actors (expired by the day window when the flood comes) and busy ones sending now.
+  for (int i = 0; i < 1000; ++i) send(s, "old" + std::to_string(i), t0);
+  const int64_t t1 = t0 + 90'000'000;
+  for (int m = 0; m < 5; ++m)
+    for (int i = 0; i < 100; ++i) send(s, "busy" + std::to_string(i), t1 + m * 2000);
+  EXPECT_EQ(s.busy_keys(), 100u);
+  uint64_t before = s.evictions();
+  for (int i = 0; i < 20'000; ++i) send(s, "new" + std::to_string(i), t1 + 10'000 + i);
+  EXPECT_GT(s.evictions() - before, 10'000u);
+  EXPECT_LE(s.keys(), s.max_keys());
+  for (int i = 0; i < 100; ++i) {  // every busy actor still has its five messages
+    auto sums = send(s, "busy" + std::to_string(i), t1 + 40'000);
+    ASSERT_EQ(sums[0].messages, 6u) << i;
+    ASSERT_EQ(sums[2].messages, 6u) << i;
+  }
+  EXPECT_EQ(s.untracked(), 0u);  // quiet ones made room
+  std::vector<WindowSums> one(1);
+  ASSERT_TRUE(s.count("new19999", 0, 0, t1 + 40'000, {&kDay[2], 1}, one));
+  EXPECT_EQ(one[0].messages, 1u);  // the newest stay
+}
+
+TEST(EmbeddedCounterStore, EvictionKeepsTheCountsOfLiveKeys) {
+  EmbeddedCounterStore s(8 << 20);  // 131,071 keys at most
+  const int64_t t0 = 1'700'000'000'000;
+  std::vector<uint64_t> sent(3000);
+  // Busy actors (3 to 9 messages, a second apart: in rings) interleaved with enough quiet ones
+  // to fill the table and evict many (each eviction shifts the probe runs behind it).
+  for (int round = 0; round < 9; ++round)
+    for (int i = 0; i < 3000; ++i) {
+      if (round >= 3 + i % 7) continue;
+      send(s, "live" + std::to_string(i), t0 + round * 1000);
+      ++sent[size_t(i)];
+      for (int k = 0; k < 10; ++k) send(s, "filler" + std::to_string(round * 200'000 + i * 10 + k), t0 + round * 1000);
+    }
+  EXPECT_GT(s.evictions(), 0u);
+  EXPECT_GT(s.keys(), 100'000u);
+  std::vector<WindowSums> out(kDay.size());
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_TRUE(s.count("live" + std::to_string(i), 0, 0, t0 + 9000, kDay, out));
+    ASSERT_EQ(out[0].messages, sent[size_t(i)]) << i;
+    ASSERT_EQ(out[2].recipients, sent[size_t(i)]) << i;
+  }
+}
+
+TEST(EmbeddedCounterStore, GrowingMovesKeysAFewAtATimeAndLosesNoCounts) {
+  EmbeddedCounterStore s(64 << 20);  // 65,536 slots, then its full 1,398,101
+  const int64_t t0 = 1'700'000'000'000;
+  auto expected = [](int i) { return i % 10 == 0 ? 3u : 1u; };  // every tenth busy (rings)
+  auto send_all = [&](int from, int to) {
+    for (int i = from; i < to; ++i)
+      for (uint32_t m = 0; m < expected(i); ++m) send(s, "a" + std::to_string(i), t0 + m * 1000);
+  };
+  auto check_all = [&](int to) {
+    std::vector<WindowSums> out(kDay.size());
+    for (int i = 0; i < to; ++i) {
+      ASSERT_TRUE(s.count("a" + std::to_string(i), 0, 0, t0 + 5000, kDay, out));
+      ASSERT_EQ(out[0].messages, expected(i)) << i;
+      ASSERT_EQ(out[2].recipients, expected(i)) << i;
+    }
+  };
+  send_all(0, 49'150);
+  size_t small = s.memory_bytes();
+  EXPECT_LT(small, size_t(4) << 20);
+  send_all(49'150, 49'160);  // the growth starts: most keys are still in the small table
+  EXPECT_GT(s.memory_bytes(), small + (size_t(40) << 20));
+  check_all(49'160);  // (each lookup moves a few more)
+  send_all(49'160, 120'000);
+  check_all(120'000);
+  EXPECT_EQ(s.keys(), 120'000u);
+  EXPECT_EQ(s.evictions(), 0u);
+}
+
+TEST(EmbeddedCounterStore, InlineEventsAndRingsSlideAlike) {
+  EmbeddedCounterStore s;
+  const std::vector<int64_t> w = {8000, 80'000};
+  std::vector<WindowSums> out(2);
+  auto at = [&](const char* key, int64_t now, uint32_t m) {
+    EXPECT_TRUE(s.count(key, m, m, now, w, out));
+    return out[0].messages * 1000 + out[1].messages;
+  };
+  // "a" stays inline (two events), "b" moves to rings on its third event: the same sums.
+  EXPECT_EQ(at("a", 0, 1), 1001u);
+  EXPECT_EQ(at("a", 3000, 2), 3003u);
+  at("b", 0, 1);
+  at("b", 3000, 1);
+  EXPECT_EQ(at("b", 3000, 1), 3003u);  // the same second: one event, still inline
+  EXPECT_EQ(at("b", 5000, 1), 4004u);
+  EXPECT_EQ(s.busy_keys(), 1u);
+  EXPECT_EQ(at("a", 8500, 0), 2003u);  // the first event left the short window
+  EXPECT_EQ(at("b", 8500, 0), 3004u);
+  EXPECT_EQ(at("b", 100'000, 0), 0u);
 }
 
 TEST(EmbeddedCounterStore, SurvivesARestart) {
@@ -298,6 +436,30 @@ TEST(EmbeddedCounterStore, SurvivesARestart) {
   EmbeddedCounterStore later;  // past the window: not loaded
   ASSERT_TRUE(later.attach_file(path, 10'000'000, &error)) << error;
   EXPECT_EQ(later.keys(), 0u);
+}
+
+TEST(EmbeddedCounterStore, BusyActorsSurviveARestartAndEvictedRowsLeaveTheFile) {
+  TempDir dir;
+  std::string path = dir.path + "/counters.db", error;
+  const int64_t t0 = 1'700'000'000'000;
+  uint64_t evicted = 0;
+  {
+    EmbeddedCounterStore s(64 << 10);
+    ASSERT_TRUE(s.attach_file(path, t0, &error)) << error;
+    for (int m = 0; m < 4; ++m) send(s, "busy", t0 + m * 1000, 3);
+    for (int i = 0; i < 5000; ++i) send(s, "q" + std::to_string(i), t0 + 5000 + i);
+    evicted = s.evictions();
+    ASSERT_TRUE(s.flush());
+  }
+  ASSERT_GT(evicted, 1000u);
+  EmbeddedCounterStore again(64 << 10);
+  ASSERT_TRUE(again.attach_file(path, t0 + 20'000, &error)) << error;
+  EXPECT_EQ(again.busy_keys(), 1u);
+  auto sums = send(again, "busy", t0 + 20'000, 3);
+  EXPECT_EQ(sums[1].messages, 5u);
+  EXPECT_EQ(sums[1].recipients, 15u);
+  EXPECT_LE(again.keys(), again.max_keys());
+  EXPECT_EQ(again.keys() + evicted, 5001u);  // the file held what memory held: evicted rows left it
 }
 
 }  // namespace
