@@ -7,7 +7,7 @@
 # Builds what is missing (scripts/build.sh release), generates the log once into bench/out/
 # (plus a pigz copy), warms the page cache, then times every peer on the same bytes, in R
 # rounds (default 3) of one run per peer, keeping each peer's best:
-#   spamwarden    build/spamwarden logs --json LOG
+#   spamwarden    build/spamwarden logs --json --no-cache LOG
 #   pipeline      grep cwd | grep -v /var/spool | awk | awk | sort | uniq -c | sort -n
 #   eximstats     eximstats LOG (one run on a P MB prefix, scaled linearly; or the whole log)
 #   wc -l         wc -l LOG
@@ -15,7 +15,8 @@
 #   spamwarden.gz build/spamwarden logs --json LOG.gz
 #   rotated_first build/spamwarden logs --json over the same log as a rotated set (today's log
 #                 plus the days before it as exim_mainlog-YYYYMMDD.gz), summary cache emptied
-#   rotated_rerun the same again: the rotated days' summary comes from the cache
+#   rotated_rerun the same again: the rotated days' summary and today's log's state come from
+#                 the cache (today's log is unchanged: nothing is parsed)
 #   floor         build/bench/logs/scan_floor LOG: read, split lines, join each to its message
 #                 by id, on every core, and nothing else (the least a per-message report does)
 #   lean          build/bench/logs/scan_lean LOG: the floor plus taking lines apart and
@@ -173,14 +174,14 @@ if [[ -x $SW ]] && "$SW" logs --help >/dev/null 2>&1; then sw_ok=1; fi
 declare -A CMD
 order=()
 if ((sw_ok)); then
-  # Exit 1 means "findings", which this log always has.
-  CMD[spamwarden]="$(q "$SW") logs --json $(q "$LOG") >$(q "$OUT/logs-spamwarden.json")"
-  # --no-cache: a .gz is a rotated log, whose summary the first round would store in the
-  # default state directory and every later round load instead of inflating it.
+  # Exit 1 means "findings", which this log always has. --no-cache: a run stores the state at
+  # the end of a live log (and a .gz is a rotated log, whose summary it stores) in the default
+  # state directory, and every later run would resume from it instead of parsing the log.
+  CMD[spamwarden]="$(q "$SW") logs --json --no-cache $(q "$LOG") >$(q "$OUT/logs-spamwarden.json")"
   CMD[spamwarden_gz]="$(q "$SW") logs --json --no-cache $(q "$GZ") >/dev/null"
   # The engine split both ways, whatever the default on this machine's cores.
-  CMD[spamwarden_e1]="$(q "$SW") logs --json --engines 1 $(q "$LOG") >/dev/null"
-  CMD[spamwarden_e2]="$(q "$SW") logs --json --engines 2 $(q "$LOG") >/dev/null"
+  CMD[spamwarden_e1]="$(q "$SW") logs --json --no-cache --engines 1 $(q "$LOG") >/dev/null"
+  CMD[spamwarden_e2]="$(q "$SW") logs --json --no-cache --engines 2 $(q "$LOG") >/dev/null"
   order+=(spamwarden spamwarden_gz spamwarden_e1 spamwarden_e2)
   # Each round: the first run over the rotated set (cache emptied), then the re-run from it.
   CMD[rotated_first]="rm -rf $(q "$CACHE") && $(q "$SW") logs --json --state-dir $(q "$CACHE") $rotated_q >/dev/null"
@@ -199,7 +200,7 @@ note "run.sh: timing ($runs rounds, best of each; load average now: $(cut -d' ' 
 for ((round = 0; round < runs; round++)); do
   for name in "${order[@]}"; do measure_once "$name" "${CMD[$name]}"; done
 done
-((sw_ok)) && measure_once spamwarden_prefix "$(q "$SW") logs --json $(q "$PREFIX") >$(q "$OUT/logs-spamwarden_prefix.json")"
+((sw_ok)) && measure_once spamwarden_prefix "$(q "$SW") logs --json --no-cache $(q "$PREFIX") >$(q "$OUT/logs-spamwarden_prefix.json")"
 ex_scaled=0
 if ((!skip_ex)); then
   if ((full_ex)); then
@@ -308,7 +309,7 @@ lines=$(awk '/^truth bytes=/{for(i=1;i<=NF;i++) if($i ~ /^lines=/){sub("lines=",
   echo
   echo "| peer | command | wall s | CPU s | MB/s | peak RSS MB | note |"
   echo "|---|---|---:|---:|---:|---:|---|"
-  fmt_row spamwarden "spamwarden" "spamwarden logs --json LOG" "$log_bytes"
+  fmt_row spamwarden "spamwarden" "spamwarden logs --json --no-cache LOG" "$log_bytes"
   fmt_row pipeline "one-column pipeline" "grep cwd LOG | grep -v /var/spool | awk -F\"cwd=\" '{print \$2}' | awk '{print \$1}' | sort | uniq -c | sort -n" "$log_bytes"
   if ((ex_scaled)); then fmt_row eximstats "eximstats" "eximstats LOG" "$log_bytes" " (scaled)"
   else fmt_row eximstats "eximstats" "eximstats LOG" "$log_bytes"; fi
@@ -317,11 +318,11 @@ lines=$(awk '/^truth bytes=/{for(i=1;i<=NF;i++) if($i ~ /^lines=/){sub("lines=",
   fmt_row floor "floor: read + split + join by id" "scan_floor LOG" "$log_bytes"
   fmt_row lean "lean sketch: floor + arrivals taken apart + all actors counted" "scan_lean LOG" "$log_bytes"
   fmt_row spamwarden_gz "spamwarden, gzip" "spamwarden logs --json --no-cache LOG.gz" "$log_bytes"
-  fmt_row spamwarden_e1 "spamwarden, one engine thread" "spamwarden logs --json --engines 1 LOG" "$log_bytes"
-  fmt_row spamwarden_e2 "spamwarden, two engine threads (senders on the second)" "spamwarden logs --json --engines 2 LOG" "$log_bytes"
-  fmt_row spamwarden_prefix "spamwarden, ${prefix_mb} MB prefix" "spamwarden logs --json PREFIX" "$prefix_bytes"
+  fmt_row spamwarden_e1 "spamwarden, one engine thread" "spamwarden logs --json --no-cache --engines 1 LOG" "$log_bytes"
+  fmt_row spamwarden_e2 "spamwarden, two engine threads (senders on the second)" "spamwarden logs --json --no-cache --engines 2 LOG" "$log_bytes"
+  fmt_row spamwarden_prefix "spamwarden, ${prefix_mb} MB prefix" "spamwarden logs --json --no-cache PREFIX" "$prefix_bytes"
   fmt_row rotated_first "spamwarden, rotated set, first run" "spamwarden logs --json exim_mainlog-*.gz exim_mainlog (${#rotated[@]} files, cache empty)" "$log_bytes"
-  fmt_row rotated_rerun "spamwarden, rotated set, re-run" "the same again (rotated days from the summary cache)" "$log_bytes"
+  fmt_row rotated_rerun "spamwarden, rotated set, re-run" "the same again (rotated days and today's log's state from the cache)" "$log_bytes"
   echo
   echo "MB/s is wall-clock, over uncompressed bytes (10^6) for every row, the gzip ones included."
   echo "CPU s is user+sys of all processes and threads: on a busy machine it shows what wall time hides."

@@ -67,6 +67,12 @@ class FlatMap {
   }
 
   size_t size() const { return size_; }
+  // Room for `n` entries without growing on the way (a table loaded whole).
+  void reserve(size_t n) {
+    size_t slots = slots_.size();
+    while (n * 4 > slots * 3) slots *= 2;
+    if (slots != slots_.size()) rehash(slots);
+  }
 
   template <class F>
   void for_each(F&& f) const {
@@ -91,10 +97,11 @@ class FlatMap {
   };
   size_t mask() const { return slots_.size() - 1; }
   size_t home(const Key& k) const { return Hash{}(k)&mask(); }
-  void grow() {
+  void grow() { rehash(slots_.size() * 2); }
+  void rehash(size_t slots) {
     std::vector<Slot> old;
     old.swap(slots_);
-    slots_.resize(old.size() * 2);
+    slots_.resize(slots);
     size_ = 0;
     for (Slot& s : old)
       if (s.used) (*this)[s.key] = std::move(s.value);

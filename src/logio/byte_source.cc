@@ -53,8 +53,8 @@ class BufferPool : public std::enable_shared_from_this<BufferPool> {
 // out, and shortfall() says why it ended there.
 class LineBlocker : public ByteSource {
  public:
-  LineBlocker(std::string name, size_t index, size_t block_size)
-      : name_(std::move(name)), index_(index), block_size_(block_size) {}
+  LineBlocker(std::string name, size_t index, size_t block_size, uint64_t first_offset = 0)
+      : name_(std::move(name)), index_(index), block_size_(block_size), emitted_(first_offset) {}
 
   Block next_block() override {
     if (pending_.empty()) fill_pending();
@@ -150,6 +150,10 @@ class FdSource : public LineBlocker {
            Peeked peeked = {})
       : LineBlocker(std::move(name), index, block_size), fd_(fd), owned_(owned), regular_(regular), total_(total),
         peeked_(std::move(peeked)) {}
+  // A regular file's bytes [start, end), read from `start` (the fd is positioned there).
+  FdSource(int fd, std::string name, size_t index, size_t block_size, uint64_t start, uint64_t end)
+      : LineBlocker(std::move(name), index, block_size, start), fd_(fd), owned_(true), regular_(true), total_(end),
+        pos_(start), limited_(true) {}
   ~FdSource() override {
     if (owned_) ::close(fd_);
   }
@@ -183,6 +187,8 @@ class FdSource : public LineBlocker {
       pos_ += n;
       return n;
     }
+    if (limited_) max = size_t(std::min<uint64_t>(max, total_ - std::min(pos_, total_)));
+    if (max == 0) return 0;
     for (;;) {
       ssize_t n = ::read(fd_, dst, max);
       if (n >= 0) {
@@ -202,6 +208,7 @@ class FdSource : public LineBlocker {
   bool regular_;
   uint64_t total_;
   uint64_t pos_ = 0;
+  bool limited_ = false;  // ends at total_, however long the file is
   Peeked peeked_;
 };
 
@@ -391,6 +398,21 @@ std::unique_ptr<ByteSource> open_source(const std::string& path, size_t index, s
   if (!regular) return open_stream(fd, true, path, index, block_size);  // a FIFO, /dev/fd/N
   if (has_gzip_magic(fd)) return std::make_unique<GzipSource>(fd, true, path, index, block_size, size);
   return std::make_unique<FdSource>(fd, true, regular, path, index, block_size, size);
+}
+
+std::unique_ptr<ByteSource> open_text_range(const std::string& path, size_t index, size_t block_size, uint64_t start,
+                                            uint64_t end) {
+  uint64_t size = 0;
+  bool regular = false;
+  int fd = open_checked(path, size, regular);
+  auto refuse = [&](const std::string& why) {
+    ::close(fd);
+    return InputError("cannot read " + path + " from byte " + std::to_string(start) + ": " + why);
+  };
+  if (!regular || has_gzip_magic(fd)) throw refuse("not a plain file");
+  if (start > end) throw refuse("past the end of the range");
+  if (::lseek(fd, off_t(start), SEEK_SET) != off_t(start)) throw refuse(std::strerror(errno));
+  return std::make_unique<FdSource>(fd, path, index, block_size, start, end);
 }
 
 std::string read_first_line(const std::string& path) {

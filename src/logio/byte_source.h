@@ -65,6 +65,13 @@ class ByteSource {
 // source then hands out first.
 std::unique_ptr<ByteSource> open_source(const std::string& path, size_t input_index, size_t block_size = 4 << 20);
 
+// The bytes [start, end) of a plain (not gzip) regular file, as a rereadable source whose
+// block offsets are the file's own: for resuming a log where an earlier read stopped. The
+// source ends at `end` even if the file grew since; one that ends before it says so
+// (shortfall), as a file cut short does. InputError if the file is not a plain regular one.
+std::unique_ptr<ByteSource> open_text_range(const std::string& path, size_t input_index, size_t block_size,
+                                            uint64_t start, uint64_t end);
+
 // Reads the first complete line of a regular file (decompressing if needed); "" when empty,
 // and for pipes and FIFOs, which must not be read before the real read.
 std::string read_first_line(const std::string& path);

@@ -119,6 +119,29 @@ TEST(ByteSource, BlockOffsetsAndRereadingAPlainFile) {
   EXPECT_FALSE(src->read_at(data.size() - 4, 10, again)) << "a read past the end is short";
 }
 
+// A range of a plain file: blocks at the file's own offsets, from `start`, ending at `end`
+// even when the file holds more (a log that grew since its end was taken).
+TEST(ByteSource, ARangeOfAPlainFileKeepsTheFilesOffsets) {
+  std::string path = temp_path("range.log"), data = many_lines(20000);
+  std::ofstream(path) << data;
+  uint64_t start = data.find('\n', data.size() / 3) + 1, end = data.find('\n', data.size() * 2 / 3) + 1;
+  auto src = open_text_range(path, 3, 64 * 1024, start, end);
+  ASSERT_TRUE(src->rereadable());
+  uint64_t expected = start;
+  for (Block b = src->next_block(); !b.bytes.empty(); b = src->next_block()) {
+    EXPECT_EQ(b.offset, expected);
+    EXPECT_EQ(b.input_index, 3u);
+    EXPECT_EQ(b.bytes, std::string_view(data).substr(b.offset, b.bytes.size()));
+    expected += b.bytes.size();
+  }
+  EXPECT_EQ(expected, end);
+  EXPECT_EQ(src->shortfall(0), "");
+  EXPECT_EQ(read_all(*open_text_range(path, 0, 64 * 1024, end, end)), "") << "an empty range";
+  std::string gz = temp_path("range.log.gz");
+  write_gzip(gz, data, false);
+  EXPECT_THROW(open_text_range(gz, 0, 64 * 1024, 0, 10), InputError) << "not a plain file";
+}
+
 TEST(ByteSource, GzipAndStdinAreNotReread) {
   std::string path = temp_path("reread.gz"), data = many_lines(3000);
   write_gzip(path, data, false);

@@ -123,6 +123,7 @@ void ActorTable::save(StateWriter& w) const {
 void ActorTable::load(StateReader& r, EvidenceLines& copies) {
   if (!actors_.empty()) throw StateError("loading into a table in use");
   uint64_t n = r.count(sizeof(uint64_t) + sizeof(uint32_t) + sizeof(SavedCounts));
+  index_.reserve(n);
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t hash = r.u64();
     auto idx = r.pod<uint32_t>();

@@ -1,7 +1,8 @@
 // Two engines (senders and their domains folded on a second thread) report byte for byte what
 // one engine reports: on the real Exim fixtures and on a generated busy log, read in small
 // blocks so that messages, pending cwd= lines and peak windows cross hundreds of block borders,
-// plain and gzip, and through the summary cache of rotated logs in both directions.
+// plain and gzip, and through the summary cache of rotated logs and the live log's resume point
+// in both directions.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -39,6 +40,7 @@ struct ReportRun {
   std::string json;  // the whole report: every actor of every kind, findings with evidence
   size_t cached_inputs = 0;
   bool cache_stored = false;
+  uint64_t resumed_bytes = 0;
   uint64_t senders = 0;
 };
 
@@ -52,7 +54,7 @@ ReportRun report_of(const std::vector<std::string>& inputs, int engines, const s
   r.report.seconds = 0;
   ReportOptions all;
   all.top = 0;
-  return {report_json(r.report, all).dump(1), r.cached_inputs, r.cache_stored,
+  return {report_json(r.report, all).dump(1), r.cached_inputs, r.cache_stored, r.resumed_bytes,
           r.forensics->table(ActorKind::Sender).size()};
 }
 
@@ -110,8 +112,16 @@ TEST_F(EnginesOnGeneratedLog, TwoReportWhatOneReportsThroughTheSummaryCache) {
     EXPECT_TRUE(first.cache_stored);
     EXPECT_EQ(first.json, reference) << "stored by " << stored_by;
     for (int loaded_by : {1, 2}) {
+      // With the live log's state (resumed where the first run stopped), then with the
+      // rotated log's alone (the live log's entry removed: the live log parsed again).
+      ReportRun resumed = report_of(inputs, loaded_by, dir);
+      EXPECT_EQ(resumed.resumed_bytes, log_.size() - cut);
+      EXPECT_EQ(resumed.json, reference) << "stored by " << stored_by << ", resumed by " << loaded_by;
+      for (const auto& e : std::filesystem::directory_iterator(dir))
+        if (file_bytes(e.path()).find("|live ") != std::string::npos) std::filesystem::remove(e.path());
       ReportRun again = report_of(inputs, loaded_by, dir);
       EXPECT_EQ(again.cached_inputs, 1u);
+      EXPECT_EQ(again.resumed_bytes, 0u);
       EXPECT_EQ(again.json, reference) << "stored by " << stored_by << ", loaded by " << loaded_by;
     }
   }

@@ -410,7 +410,9 @@ void Forensics::save_state(StateWriter& w, const Forensics* partner) const {
 
 void Forensics::load_state(StateReader& r) {
   for (auto& t : tables_) t->load(r, evidence_);
-  for (uint64_t i = 0, n = r.count(sizeof(eximlog::MessageKey) + sizeof(Message)); i < n; ++i) {
+  uint64_t messages = r.count(sizeof(eximlog::MessageKey) + sizeof(Message));
+  inflight_.reserve(messages);
+  for (uint64_t i = 0; i < messages; ++i) {
     auto id = r.pod<eximlog::MessageKey>();
     // A bool holding any other byte than 0 or 1 is undefined behaviour: checked before use.
     std::string_view raw = r.take(sizeof(Message));

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "base/heap_prefault.h"
 #include "eximlog/cwd_matcher.h"
@@ -326,6 +327,67 @@ bool unchanged_since(const RotatedPrefix& p, const ScanOptions& options) {
   return ids.size() == p.count && SummaryCache::key(ids, state_options(options)) == p.key;
 }
 
+// The live log: the one plain file after the rotated logs, the last input (or the only one).
+// The engine's state at the end of its last complete line is stored for the next run, which
+// resumes there; the unfinished line after it, if any, is folded after that state is taken.
+struct LivePlan {
+  size_t index = 0;  // sources[index]
+  std::string path, slot;
+  uint64_t size = 0;     // when the run began
+  uint64_t end = 0;      // of its last complete line then: where the stored state stands
+  uint64_t resumed = 0;  // where this run starts reading it: 0, or a stored entry's end
+  LiveMark mark;         // at `end`, when the run began
+};
+
+std::optional<LivePlan> plan_live(const std::vector<std::unique_ptr<logio::ByteSource>>& sources,
+                                  const RotatedPrefix& prefix, const ScanOptions& options) {
+  if (sources.size() != prefix.count + 1 || !sources.back()->rereadable()) return std::nullopt;
+  LivePlan p;
+  p.index = prefix.count;
+  p.path = sources.back()->name();
+  p.size = sources.back()->total_size();
+  auto end = end_of_complete_lines(p.path, p.size);
+  auto mark = end && *end > 0 ? mark_live_log(p.path, *end) : std::nullopt;
+  if (!mark) return std::nullopt;
+  p.end = *end;
+  p.mark = *mark;
+  // One entry per set of rotated logs, replaced on every run; without rotated logs, per file.
+  p.slot = prefix.count
+               ? "live " + prefix.key
+               : fmt::format("live {} {}:{}", SummaryCache::key({}, state_options(options)), mark->device, mark->inode);
+  return p;
+}
+
+// Loads the stored state of the live log when the file still holds, byte for byte as far as
+// the hashes tell, what was read up to the entry's end: same file, at least that long.
+bool load_live(const SummaryCache& cache, LivePlan& live, Forensics& engine, std::vector<InputSpan>& spans) {
+  auto fits = [&](std::string_view key) {
+    auto stored = parse_live_key(live.slot, key);
+    if (!stored || stored->offset > live.end) return false;
+    auto now = mark_live_log(live.path, stored->offset);
+    live.resumed = stored->offset;
+    return now && *now == *stored;
+  };
+  if (cache.load(live.slot, fits, [&](StateReader& r) { load_prefix_state(engine, spans, live.index + 1, r); }))
+    return true;
+  live.resumed = 0;
+  return false;
+}
+
+// Folds the live log's unfinished last line (Exim is writing it), after the stored state was
+// taken: a full parse reads it too, and the next run reads it again, whole by then.
+void fold_unfinished_line(const LivePlan& live, const logio::ByteSource& src, Forensics& engine, Forensics* side,
+                          InputSpan& span) {
+  auto text = std::make_shared<std::string>();
+  if (live.size <= live.end || !src.read_at(live.end, live.size - live.end, *text)) return;
+  logio::Block block{*text, text, live.index, live.size, live.end};
+  ParsedBatch batch;
+  parse_block(block, batch);
+  note_batch_span(batch, span);
+  fold_batch(engine, batch, src, true);
+  if (side) fold_batch(*side, batch, src, false);
+}
+
 }  // namespace
 
 std::vector<std::string> order_by_first_timestamp(const std::vector<std::string>& inputs) {
@@ -367,15 +429,11 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   result.forensics = fresh_engine();
 
   std::vector<std::unique_ptr<logio::ByteSource>> sources;
-  std::vector<uint64_t> offsets;  // bytes of the inputs before each one, for progress
-  uint64_t total = 0;
   std::vector<std::string> files = distinct_files(inputs, result.report.warnings);
   result.repeated_inputs = inputs.size() - files.size();
   for (const auto& path : order_by_first_timestamp(files)) {
     try {
       auto src = logio::open_source(path, sources.size(), options.block_bytes ? options.block_bytes : kBlockBytes);
-      offsets.push_back(total);
-      total += src->total_size();
       result.report.inputs.push_back(src->name());
       sources.push_back(std::move(src));
     } catch (const logio::InputError& e) {
@@ -384,20 +442,39 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
     }
   }
 
-  // Rotated logs read before and unchanged since: their state comes from the cache.
+  // Rotated logs read before and unchanged since: their state comes from the cache, and with
+  // it the live log's up to where the last run stopped, if it is still the same file.
   std::vector<InputSpan> spans(sources.size());
   std::optional<SummaryCache> cache;
   RotatedPrefix prefix;
+  std::optional<LivePlan> live;
+  size_t block_bytes = options.block_bytes ? options.block_bytes : kBlockBytes;
   if (!options.cache_dir.empty()) {
     cache.emplace(options.cache_dir, options.cache_max_bytes);
     prefix = rotated_prefix(sources, options);
+    live = plan_live(sources, prefix, options);
     auto loaded = fresh_engine();
-    if (prefix.count &&
-        cache->load(prefix.key, [&](StateReader& r) { load_prefix_state(*loaded, spans, prefix.count, r); })) {
+    bool resumed = live && load_live(*cache, *live, *loaded, spans);
+    if (!resumed) {  // what an entry not used may have filled
+      spans.assign(sources.size(), InputSpan{});
+      loaded = fresh_engine();
+    }
+    if (resumed || (prefix.count && cache->load(prefix.key, [&](StateReader& r) {
+          load_prefix_state(*loaded, spans, prefix.count, r);
+        }))) {
       result.forensics = std::move(loaded);
       result.cached_inputs = prefix.count;
+      result.resumed_bytes = resumed ? live->resumed : 0;
     } else {
-      spans.assign(sources.size(), InputSpan{});  // an entry not trusted may have filled some
+      spans.assign(sources.size(), InputSpan{});
+    }
+    try {  // the live log up to its last complete line: the state there is the one stored
+      if (live)
+        sources[live->index] = logio::open_text_range(live->path, live->index, block_bytes, live->resumed, live->end);
+    } catch (const logio::InputError&) {  // gone since it was opened: read whole, as it was opened
+      result.forensics = fresh_engine(), result.cached_inputs = 0, result.resumed_bytes = 0;
+      spans.assign(sources.size(), InputSpan{});
+      live.reset();
     }
   }
   Forensics& engine = *result.forensics;
@@ -424,6 +501,9 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
 
   // The engine thread is busy all the way through: parse workers get the other cores.
   int workers = options.workers > 0 ? options.workers : std::max(1, cores - 1);
+  std::vector<uint64_t> offsets;  // bytes of the inputs before each one, for progress
+  uint64_t total = 0;
+  for (const auto& src : sources) offsets.push_back(std::exchange(total, total + src->total_size()));
   Progress progress(options.progress && total >= options.progress_min_bytes, total);
   logio::OrderedPipeline<ParsedBatch> pipeline(workers, parse_block);
   std::vector<const logio::ByteSource*> source_at;  // by input index, while to_read owns them
@@ -460,6 +540,18 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
     result.cache_stored = true;
   } else {
     SummaryCache::discard(prefix_aside);
+  }
+  if (live) {
+    // Stored when something new was read, all of it whole, from files that did not change since.
+    if (live->end > live->resumed && result.damaged_inputs == 0 && mark_live_log(live->path, live->end) == live->mark &&
+        (prefix.count == 0 || unchanged_since(prefix, options))) {
+      std::string aside = cache->write_aside(live->slot, live_key(live->slot, live->mark), [&](StateWriter& w) {
+        save_prefix_state(engine, side_engine.get(), spans, live->index + 1, w);
+      });
+      cache->commit(live->slot, aside);
+      result.live_stored = !aside.empty();
+    }
+    fold_unfinished_line(*live, *sources[live->index], engine, side_engine.get(), spans[live->index]);
   }
   warn_about_overlaps(spans, result.report.inputs, result.report.warnings);
   result.foreign_inputs = warn_about_foreign_inputs(spans, result.report.inputs, result.report.warnings);

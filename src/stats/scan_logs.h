@@ -21,7 +21,8 @@ struct ScanOptions {
   size_t block_bytes = 0;  // 0: the default (1 MB); tests use small blocks
   bool progress = false;   // draw a progress bar on stderr
   uint64_t progress_min_bytes = 100ull << 20;
-  // The summary cache of rotated logs (stats/summary_cache.h): its directory, "" for none.
+  // The summary cache of rotated logs and of the live log's resume point
+  // (stats/summary_cache.h): its directory, "" for none.
   std::string cache_dir;
   uint64_t cache_max_bytes = 1ull << 30;
 };
@@ -35,6 +36,8 @@ struct ScanResult {
   size_t repeated_inputs = 0;    // a file given again (same device and inode): read once, advisory
   size_t cached_inputs = 0;      // rotated logs whose summary came from the cache, not parsed
   bool cache_stored = false;     // a summary of the rotated logs was stored for the next run
+  uint64_t resumed_bytes = 0;    // of the live log, whose state up to there came from the cache
+  bool live_stored = false;      // the state at the live log's last complete line was stored
 };
 
 // Inputs are paths or "-" for stdin. Unreadable inputs become warnings (and are counted); a

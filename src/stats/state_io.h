@@ -29,6 +29,7 @@ class StreamChecksum {
   static constexpr size_t kBlock = 1 << 20;
   void add(std::string_view s) {
     total_ += s.size();
+    for (; block_.empty() && s.size() >= kBlock; s.remove_prefix(kBlock)) chain(hash_bytes(s.substr(0, kBlock)));
     while (!s.empty()) {
       size_t n = std::min(kBlock - block_.size(), s.size());
       block_.append(s.data(), n);
@@ -120,12 +121,18 @@ class StateReader {
     if (source_) return take_streamed(n);
     std::string_view s = in_.substr(pos_, n);
     pos_ += n;
-    checksum_.add(s);
     return s;
   }
   uint64_t left() const { return end_ - pos_; }
-  // The checksum of what was read so far: the whole stream's once left() is 0.
-  uint64_t checksum() const { return checksum_.value(); }
+  // The checksum of what was read so far: the whole stream's once left() is 0. Summed over
+  // what was fetched, in bulk (per read value, it cost a fifth of a load), which is what was
+  // read once left() is 0, the only time the result is trusted.
+  uint64_t checksum() const {
+    if (source_) return checksum_.value();
+    StreamChecksum whole;
+    whole.add(in_.substr(0, pos_));
+    return whole.value();
+  }
   [[noreturn]] void fail(const char* why) const { throw StateError(why); }
 
  private:
@@ -133,23 +140,27 @@ class StateReader {
     if (buffer_.size() - at_ < n) {
       buffer_.erase(0, at_);
       at_ = 0;
-      size_t want = std::max<size_t>(n - buffer_.size(), StreamChecksum::kBlock);
+      uint64_t unfetched = end_ - fetched_;
+      size_t want =
+          size_t(std::min<uint64_t>(std::max<uint64_t>(n - buffer_.size(), StreamChecksum::kBlock), unfetched));
       while (buffer_.size() < n) {
         size_t before = buffer_.size();
         if (source_(buffer_, want) == 0 || buffer_.size() == before) fail("the data ends early");
+        if (buffer_.size() - before > end_ - fetched_) fail("the source gave more than the data");
+        checksum_.add(std::string_view(buffer_).substr(before));
+        fetched_ += buffer_.size() - before;
       }
     }
     std::string_view s(buffer_.data() + at_, n);
     at_ += n;
     pos_ += n;
-    checksum_.add(s);
     return s;
   }
   std::function<size_t(std::string&, size_t)> source_;
   std::string_view in_;
   std::string buffer_;
   size_t at_ = 0;
-  uint64_t pos_ = 0, end_ = 0;
+  uint64_t pos_ = 0, end_ = 0, fetched_ = 0;
   StreamChecksum checksum_;
 };
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <regex>
@@ -44,10 +45,13 @@ Header header_for(const std::string& key, uint64_t state_size, uint64_t state_ch
   return h;
 }
 
-// Whether a header is one of ours, for this key, with `available` bytes after it.
-bool header_fits(const Header& h, const std::string& key, uint64_t available) {
+// Keys are a few hundred bytes; a larger size is damage, not to be allocated.
+constexpr uint32_t kMaxKeyBytes = 1 << 16;
+
+// Whether a header is one of ours, with `available` bytes after it.
+bool header_fits(const Header& h, uint64_t available) {
   return std::string_view(h.magic, sizeof h.magic) == kMagic && h.version == SummaryCache::kFormatVersion &&
-         h.key_size == key.size() && available == h.key_size + h.state_size;
+         h.key_size <= kMaxKeyBytes && available == h.key_size + h.state_size;
 }
 
 std::optional<uint64_t> hash_range(int fd, uint64_t offset, size_t length) {
@@ -89,6 +93,60 @@ std::optional<FileIdentity> identify_file(const std::string& path) {
   }
   ::close(fd);
   return id;
+}
+
+std::optional<LiveMark> mark_live_log(const std::string& path, uint64_t offset) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct stat st;
+  std::optional<LiveMark> mark;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && uint64_t(st.st_size) >= offset) {
+    uint64_t edge = std::min<uint64_t>(offset, kHashedEdge);
+    auto head = hash_range(fd, 0, edge), before = hash_range(fd, offset - edge, edge);
+    if (head && before) mark = LiveMark{uint64_t(st.st_dev), uint64_t(st.st_ino), offset, *head, *before};
+  }
+  ::close(fd);
+  return mark;
+}
+
+std::optional<uint64_t> end_of_complete_lines(const std::string& path, uint64_t size) {
+  constexpr uint64_t kLongestUnfinished = 1 << 20, kStep = 64 << 10;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::optional<uint64_t> end;
+  std::string buf(kStep, '\0');
+  for (uint64_t to = size; to > 0 && size - to < kLongestUnfinished;) {
+    uint64_t from = to > kStep ? to - kStep : 0;
+    ssize_t n = ::pread(fd, buf.data(), to - from, off_t(from));
+    if (n != ssize_t(to - from)) break;
+    if (const void* nl = memrchr(buf.data(), '\n', size_t(n))) {
+      end = from + uint64_t(static_cast<const char*>(nl) - buf.data()) + 1;
+      break;
+    }
+    to = from;
+    if (to == 0) end = 0;
+  }
+  if (size == 0) end = 0;
+  ::close(fd);
+  return end;
+}
+
+std::string live_key(std::string_view slot, const LiveMark& m) {
+  return fmt::format("{}|live {}:{}:{}:{:016x}:{:016x}", slot, m.device, m.inode, m.offset, m.head_hash, m.before_hash);
+}
+
+std::optional<LiveMark> parse_live_key(std::string_view slot, std::string_view key) {
+  std::string_view prefix = "|live ";
+  if (!key.starts_with(slot) || key.substr(slot.size(), prefix.size()) != prefix) return std::nullopt;
+  std::string mark(key.substr(slot.size() + prefix.size()));
+  LiveMark m;
+  unsigned long long dev, ino, offset, head, before;
+  int used = 0;
+  if (std::sscanf(mark.c_str(), "%llu:%llu:%llu:%16llx:%16llx%n", &dev, &ino, &offset, &head, &before, &used) != 5 ||
+      size_t(used) != mark.size())
+    return std::nullopt;
+  m = LiveMark{dev, ino, offset, head, before};
+  return live_key(slot, m) == key ? std::optional(m) : std::nullopt;  // one spelling only
 }
 
 std::string SummaryCache::key(const std::vector<FileIdentity>& files, std::string_view options) {
@@ -138,44 +196,47 @@ std::optional<std::string> SummaryCache::decode(std::string_view file, const std
   Header h;
   std::memcpy(&h, file.data(), sizeof h);
   file.remove_prefix(sizeof h);
-  if (!header_fits(h, key, file.size()) || file.substr(0, h.key_size) != key) return std::nullopt;
+  if (!header_fits(h, file.size()) || file.substr(0, h.key_size) != key) return std::nullopt;
   StateReader r(file.substr(h.key_size));
   std::string state(r.take(r.left()));
   if (checksum_of(key, r.checksum()) != h.checksum) return std::nullopt;
   return state;
 }
 
-bool SummaryCache::load(const std::string& key, const std::function<void(StateReader&)>& consume) const {
-  std::string path = path_for(key);
+bool SummaryCache::load(const std::string& slot, const std::function<bool(std::string_view key)>& fits,
+                        const std::function<void(StateReader&)>& consume) const {
+  std::string path = path_for(slot);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  bool good = false;
+  bool good = false, stale = false;
   struct stat st;
   Header h;
-  std::string stored_key;
+  std::string key;
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && uint64_t(st.st_size) >= sizeof h &&
-      ::read(fd, &h, sizeof h) == ssize_t(sizeof h) && header_fits(h, key, uint64_t(st.st_size) - sizeof h) &&
-      read_some(fd, stored_key, h.key_size) == h.key_size && stored_key == key) {
+      ::read(fd, &h, sizeof h) == ssize_t(sizeof h) && header_fits(h, uint64_t(st.st_size) - sizeof h) &&
+      read_some(fd, key, h.key_size) == h.key_size) {
+    stale = !fits(key);
     StateReader r([fd](std::string& buffer, size_t max) { return read_some(fd, buffer, max); }, h.state_size);
     try {
-      consume(r);
-      good = r.left() == 0 && checksum_of(key, r.checksum()) == h.checksum;
+      if (!stale) consume(r);
+      good = !stale && r.left() == 0 && checksum_of(key, r.checksum()) == h.checksum;
     } catch (const StateError&) {
     }
   }
   ::close(fd);
   if (!good) {
-    ::unlink(path.c_str());  // rebuilt by this run
+    if (!stale) ::unlink(path.c_str());  // rebuilt by this run
     return false;
   }
   ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);  // recently used: evicted last
   return true;
 }
 
-std::string SummaryCache::write_aside(const std::string& key, const std::function<void(StateWriter&)>& produce) const {
+std::string SummaryCache::write_aside(const std::string& slot, const std::string& key,
+                                      const std::function<void(StateWriter&)>& produce) const {
   std::error_code ec;
   fs::create_directories(dir_, ec);
-  std::string temp = path_for(key) + ".tmp" + std::to_string(::getpid());
+  std::string temp = path_for(slot) + ".tmp" + std::to_string(::getpid());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return {};
   // The header, whose sizes and checksum are known at the end, is written again then.
@@ -193,9 +254,9 @@ std::string SummaryCache::write_aside(const std::string& key, const std::functio
   return temp;
 }
 
-void SummaryCache::commit(const std::string& key, const std::string& aside) const {
+void SummaryCache::commit(const std::string& slot, const std::string& aside) const {
   if (aside.empty()) return;
-  if (::rename(aside.c_str(), path_for(key).c_str()) != 0) return discard(aside);
+  if (::rename(aside.c_str(), path_for(slot).c_str()) != 0) return discard(aside);
   evict();
 }
 

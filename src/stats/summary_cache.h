@@ -33,6 +33,25 @@ struct FileIdentity {
 // nullopt when the file cannot be read or is not a regular file.
 std::optional<FileIdentity> identify_file(const std::string& path);
 
+// The live log, still being written, is not cached as a file: the engine's state at the end of
+// its last complete line is, replaced on every run, and a later run over the same file resumes
+// there when the bytes up to that point are still the ones read (an appended log: only the new
+// lines are parsed). The mark says where that was and what the file held there.
+struct LiveMark {
+  uint64_t device = 0, inode = 0;
+  uint64_t offset = 0;                      // the end of the last complete line read
+  uint64_t head_hash = 0, before_hash = 0;  // of the first 64 KB and of the 64 KB before `offset`
+  bool operator==(const LiveMark&) const = default;
+};
+// The live log's mark at `offset`; nullopt when it is not a regular file or is shorter.
+std::optional<LiveMark> mark_live_log(const std::string& path, uint64_t offset);
+// The end of the last complete line of a regular file of `size` bytes (0: none); nullopt when
+// the unfinished line after it is longer than any log line (not a log: not resumed).
+std::optional<uint64_t> end_of_complete_lines(const std::string& path, uint64_t size);
+// The cache entry's key for a live log resumed at `mark`, stored under `slot`, and back.
+std::string live_key(std::string_view slot, const LiveMark& mark);
+std::optional<LiveMark> parse_live_key(std::string_view slot, std::string_view key);
+
 class SummaryCache {
  public:
   static constexpr uint32_t kFormatVersion = 1;
@@ -48,13 +67,26 @@ class SummaryCache {
   // does not hold together. False when there is no entry, or one not to be trusted (it is then
   // removed): what `consume` built must then be dropped, since the checksum is only known to
   // match once every byte has been read.
-  bool load(const std::string& key, const std::function<void(StateReader&)>& consume) const;
+  bool load(const std::string& key, const std::function<void(StateReader&)>& consume) const {
+    return load(
+        key, [&](std::string_view stored) { return stored == key; }, consume);
+  }
+  // The same for the entry stored under `slot` (see write_aside) whose own key `fits`: an
+  // entry replaced on every run, whose key says where it stands (the live log's resume point).
+  // An entry that does not fit is stale, not damaged: it is left for the run to replace.
+  bool load(const std::string& slot, const std::function<bool(std::string_view key)>& fits,
+            const std::function<void(StateReader&)>& consume) const;
   // The state for `key`, as `produce` writes it, streamed to a file aside (the state is not
   // held in memory whole); "" when it could not be written. commit() renames it into place
   // and evicts the least recently used entries beyond the size cap; discard() removes it.
   // Failure to write is not an error: no entry.
-  std::string write_aside(const std::string& key, const std::function<void(StateWriter&)>& produce) const;
-  void commit(const std::string& key, const std::string& aside) const;
+  std::string write_aside(const std::string& key, const std::function<void(StateWriter&)>& produce) const {
+    return write_aside(key, key, produce);
+  }
+  // The entry for `key` stored under `slot`'s file name, replacing whatever that slot held.
+  std::string write_aside(const std::string& slot, const std::string& key,
+                          const std::function<void(StateWriter&)>& produce) const;
+  void commit(const std::string& slot, const std::string& aside) const;
   static void discard(const std::string& aside);
   void store(const std::string& key, std::string_view state) const {
     commit(key, write_aside(key, [&](StateWriter& w) { w.raw(state); }));

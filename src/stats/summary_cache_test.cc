@@ -10,7 +10,9 @@
 #include <zlib.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -78,6 +80,7 @@ void expect_identical_reruns(const std::string& log, size_t parts, const std::st
   EXPECT_EQ(report_of(first), reference);
   ScanResult second = scan(inputs, cache);
   EXPECT_EQ(second.cached_inputs, parts - 1) << "every rotated log came from the cache";
+  EXPECT_EQ(second.resumed_bytes, fs::file_size(inputs.back())) << "the live log's state too: nothing parsed";
   EXPECT_EQ(report_of(second), reference);
 }
 
@@ -101,6 +104,23 @@ TEST(SummaryCache, ARerunOverTheBenchLogReportsExactlyWhatAFullParseDoes) {
   expect_identical_reruns(log, 8, "bench");
 }
 
+// The key stored in an entry file (after the 32-byte header).
+std::string key_of_entry(const std::string& path) {
+  std::string bytes = file_bytes(path);
+  if (bytes.size() < 32) return {};
+  uint32_t key_size;
+  std::memcpy(&key_size, bytes.data() + 12, 4);
+  return bytes.substr(32, key_size);
+}
+
+bool is_live_entry(const std::string& path) { return key_of_entry(path).starts_with("live "); }
+
+// The entries of the live log's resume point: without them, a run reads the live log again.
+void drop_live_entries(const std::string& cache) {
+  for (const auto& e : fs::directory_iterator(cache))
+    if (is_live_entry(e.path())) fs::remove(e.path());
+}
+
 struct CachedRun {
   std::vector<std::string> inputs;
   std::string cache, entry, reference;
@@ -113,13 +133,15 @@ CachedRun cached_run(const std::string& name) {
   c.cache = dir + "/cache";
   c.reference = report_of(scan(c.inputs, ""));
   EXPECT_TRUE(scan(c.inputs, c.cache).cache_stored);
-  for (const auto& e : fs::directory_iterator(c.cache)) c.entry = e.path();
+  for (const auto& e : fs::directory_iterator(c.cache))
+    if (!is_live_entry(e.path())) c.entry = e.path();
   EXPECT_FALSE(c.entry.empty());
   return c;
 }
 
 // A damaged entry is not used (the logs are parsed), and the run stores a good one again.
 void expect_ignored_and_rebuilt(const CachedRun& c) {
+  drop_live_entries(c.cache);
   ScanResult r = scan(c.inputs, c.cache);
   EXPECT_EQ(r.cached_inputs, 0u) << "a damaged entry is never trusted";
   EXPECT_EQ(report_of(r), c.reference);
@@ -161,12 +183,9 @@ TEST(SummaryCache, AnEntryOfAnotherFormatVersionIsIgnoredAndRebuilt) {
 // are refused by the state reader, not loaded.
 TEST(SummaryCache, AnEntryWhoseStateDoesNotHoldTogetherIsIgnored) {
   CachedRun c = cached_run("garbage");
-  std::string bytes = file_bytes(c.entry);
   // The key follows the 32-byte header; keep it, replace the state by the same number of bytes.
-  uint32_t key_size;
-  std::memcpy(&key_size, bytes.data() + 12, 4);
-  std::string key = bytes.substr(32, key_size);
-  std::string state = bytes.substr(32 + key_size);
+  std::string key = key_of_entry(c.entry);
+  std::string state = file_bytes(c.entry).substr(32 + key.size());
   for (size_t i = 0; i < state.size(); ++i) state[i] = char(0xA5 ^ (i * 7));
   write_file(c.entry, SummaryCache::encode(key, state));
   expect_ignored_and_rebuilt(c);
@@ -185,7 +204,9 @@ TEST(SummaryCache, NoCacheDirectoryMeansNoCache) {
   auto inputs = rotate(fixture("src/eximlog/testdata/real-4.96-pid.log"), dir, 3);
   ScanResult r = scan(inputs, "");
   EXPECT_FALSE(r.cache_stored);
+  EXPECT_FALSE(r.live_stored);
   EXPECT_EQ(r.cached_inputs, 0u);
+  EXPECT_EQ(r.resumed_bytes, 0u);
 }
 
 TEST(SummaryCache, TheLeastRecentlyUsedEntriesGoBeyondTheSizeCap) {
@@ -201,6 +222,164 @@ TEST(SummaryCache, TheLeastRecentlyUsedEntriesGoBeyondTheSizeCap) {
   EXPECT_TRUE(fs::exists(cache.path_for("a")));
   EXPECT_FALSE(fs::exists(cache.path_for("b")));
   EXPECT_TRUE(fs::exists(cache.path_for("c")));
+}
+
+// The live log's resume point: the engine's state at the end of its last complete line.
+
+ScanResult scan_with(const std::vector<std::string>& inputs, const std::string& cache, int engines = 0) {
+  ScanOptions o;
+  o.cache_dir = cache;
+  o.engines = engines;
+  return scan_logs(inputs, o);
+}
+
+struct LiveSet {
+  std::vector<std::string> inputs;  // the rotated logs, then the live one
+  std::string cache, live, text;    // text: what the live log holds when whole
+};
+
+// The fixture as `parts` files: parts - 1 rotated logs and the live log (only it for 1).
+LiveSet live_set(const std::string& name, size_t parts) {
+  LiveSet s;
+  std::string dir = ::testing::TempDir() + "live-" + name;
+  s.inputs = rotate(fixture("src/eximlog/testdata/real-4.96-pid.log"), dir, parts);
+  s.cache = dir + "/cache";
+  s.live = s.inputs.back();
+  s.text = file_bytes(s.live);
+  return s;
+}
+
+TEST(SummaryCache, AnUnchangedLiveLogIsNotParsedAgain) {
+  for (size_t parts : {1, 3}) {
+    SCOPED_TRACE(parts);
+    LiveSet s = live_set(fmt::format("unchanged-{}", parts), parts);
+    std::string reference = report_of(scan(s.inputs, ""));
+    ScanResult first = scan(s.inputs, s.cache);
+    EXPECT_TRUE(first.live_stored);
+    EXPECT_EQ(first.resumed_bytes, 0u);
+    EXPECT_EQ(report_of(first), reference);
+    ScanResult second = scan(s.inputs, s.cache);
+    EXPECT_EQ(second.cached_inputs, parts - 1);
+    EXPECT_EQ(second.resumed_bytes, s.text.size());
+    EXPECT_FALSE(second.live_stored) << "nothing new: the entry stands";
+    EXPECT_EQ(report_of(second), reference);
+  }
+}
+
+// The first run sees the live log cut in the middle of a line (Exim writing it): it stores
+// the state before that line; the next run, after more was logged, reads from there: the
+// rest of that line, and lines completing messages that arrived before the cut.
+TEST(SummaryCache, AnAppendedLiveLogIsReadFromTheLastCompleteLine) {
+  for (size_t parts : {1, 3})
+    for (int engines : {1, 2}) {
+      SCOPED_TRACE(fmt::format("{} parts, {} engines", parts, engines));
+      LiveSet s = live_set(fmt::format("appended-{}-{}", parts, engines), parts);
+      size_t line_start = s.text.find('\n', s.text.size() / 2) + 1, cut = line_start + 30;
+      ASSERT_LT(cut, s.text.find('\n', line_start)) << "the cut falls inside a line";
+      // A message that arrived before the cut and completed after it.
+      bool spans_cut = false;
+      for (size_t at = s.text.find(" Completed", cut); at != std::string::npos && !spans_cut;
+           at = s.text.find(" Completed", at + 1)) {
+        size_t id_start = s.text.rfind(' ', at - 1) + 1;
+        spans_cut = s.text.find(s.text.substr(id_start, at - id_start) + " <= ") < cut;
+      }
+      ASSERT_TRUE(spans_cut);
+
+      write_file(s.live, s.text.substr(0, cut));
+      ScanResult first = scan_with(s.inputs, s.cache, engines);
+      EXPECT_TRUE(first.live_stored);
+      EXPECT_EQ(report_of(first), report_of(scan_with(s.inputs, "", engines)));
+      std::ofstream(s.live, std::ios::app) << s.text.substr(cut);
+      ScanResult second = scan_with(s.inputs, s.cache, engines);
+      EXPECT_EQ(second.resumed_bytes, line_start) << "only complete lines were consumed";
+      EXPECT_TRUE(second.live_stored);
+      EXPECT_EQ(report_of(second), report_of(scan_with(s.inputs, "", 1)));
+      EXPECT_EQ(scan_with(s.inputs, s.cache, engines).resumed_bytes, s.text.size());
+    }
+}
+
+// Anything but the same file, at least as long, with the same bytes at its start and before
+// the resume point, is parsed whole.
+TEST(SummaryCache, ALiveLogTruncatedReplacedOrRewrittenIsParsedWhole) {
+  for (size_t parts : {1, 3}) {
+    LiveSet s = live_set(fmt::format("replaced-{}", parts), parts);
+    auto flipped = [&](size_t at) {
+      std::string t = s.text;
+      t[at] = char(t[at] ^ 1);
+      return t;
+    };
+    size_t third = s.text.find('\n', s.text.size() / 3) + 1;
+    std::vector<std::pair<const char*, std::function<void()>>> changes = {
+        {"truncated", [&] { write_file(s.live, s.text.substr(0, third)); }},
+        {"a line inserted before the resume point",
+         [&] {
+           write_file(s.live, s.text.substr(0, third) + "2026-11-22 16:00:00 odd line\n" + s.text.substr(third));
+         }},
+        {"head rewritten", [&] { write_file(s.live, flipped(40)); }},
+        {"end rewritten", [&] { write_file(s.live, flipped(s.text.size() - 40)); }},
+        {"replaced by a copy",
+         [&] {
+           write_file(s.live + ".new", s.text);
+           fs::rename(s.live + ".new", s.live);
+         }},
+    };
+    for (auto& [what, change] : changes) {
+      SCOPED_TRACE(fmt::format("{} parts, {}", parts, what));
+      write_file(s.live, s.text);
+      ScanResult before = scan(s.inputs, s.cache);
+      ASSERT_TRUE(before.live_stored || before.resumed_bytes == s.text.size());
+      change();
+      ScanResult r = scan(s.inputs, s.cache);
+      EXPECT_EQ(r.resumed_bytes, 0u);
+      EXPECT_EQ(r.cached_inputs, parts - 1) << "the rotated logs still come from the cache";
+      EXPECT_EQ(report_of(r), report_of(scan(s.inputs, "")));
+    }
+  }
+}
+
+TEST(SummaryCache, ALiveEntryForAnotherWindowOrTimeRangeIsNotUsed) {
+  LiveSet s = live_set("options", 1);
+  ASSERT_TRUE(scan(s.inputs, s.cache).live_stored);
+  ScanOptions window, since, until;
+  window.thresholds.window_seconds = 600;
+  since.since = parse_civil("2026-11-22 15:53:00").value();
+  until.until = parse_civil("2026-11-22 18:00:00").value();
+  for (ScanOptions* o : {&window, &since, &until}) {
+    o->cache_dir = s.cache;
+    EXPECT_EQ(scan_logs(s.inputs, *o).resumed_bytes, 0u);
+  }
+  EXPECT_EQ(scan(s.inputs, s.cache).resumed_bytes, s.text.size());
+}
+
+TEST(SummaryCache, ACorruptLiveEntryIsIgnoredAndRebuilt) {
+  LiveSet s = live_set("corrupt", 1);
+  std::string reference = report_of(scan(s.inputs, ""));
+  ASSERT_TRUE(scan(s.inputs, s.cache).live_stored);
+  std::string entry;
+  for (const auto& e : fs::directory_iterator(s.cache)) entry = e.path();
+  ASSERT_TRUE(is_live_entry(entry));
+  std::string good = file_bytes(entry);
+  for (std::string bad :
+       {good.substr(0, good.size() / 2), good.substr(0, 40), std::string(good).replace(good.size() / 2, 1, "\x7f"),
+        std::string(good).replace(good.size() - 3, 1, "\x7f")}) {
+    write_file(entry, bad);
+    ScanResult r = scan(s.inputs, s.cache);
+    EXPECT_EQ(r.resumed_bytes, 0u);
+    EXPECT_EQ(report_of(r), reference);
+    EXPECT_TRUE(r.live_stored) << "rebuilt";
+    EXPECT_EQ(scan(s.inputs, s.cache).resumed_bytes, s.text.size());
+  }
+}
+
+TEST(SummaryCache, TheLiveEntryIsReplacedNotAddedToOnEveryRun) {
+  LiveSet s = live_set("one-entry", 3);
+  write_file(s.live, s.text.substr(0, s.text.size() / 2));
+  scan(s.inputs, s.cache);
+  size_t entries = std::distance(fs::directory_iterator(s.cache), fs::directory_iterator());
+  std::ofstream(s.live, std::ios::app) << s.text.substr(s.text.size() / 2);
+  EXPECT_TRUE(scan(s.inputs, s.cache).live_stored);
+  EXPECT_EQ(size_t(std::distance(fs::directory_iterator(s.cache), fs::directory_iterator())), entries);
+  EXPECT_EQ(entries, 2u) << "the rotated logs' entry and the live log's";
 }
 
 TEST(SummaryCache, RotatedNamesAreTheOnesCached) {
