@@ -28,10 +28,17 @@ struct Outcome {
   std::string output;  // stdout and stderr
 };
 
+// `logs` keeps its summary cache under a state directory: this binary's own, never the host's.
+std::string with_private_state(const std::string& args) {
+  static sw::TempDir state("sw-cli-state");
+  if (args.rfind("logs ", 0) != 0 || args.find("--state-dir") != std::string::npos) return args;
+  return "logs --state-dir " + state.path + args.substr(4);
+}
+
 // as_nobody: run as uid/gid 65534 (root bypasses file modes).
 Outcome run(const std::string& args, bool as_nobody = false) {
   std::string command = (as_nobody ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "") +
-                        std::string(SW_BINARY_DIR) + "/spamwarden " + args + " 2>&1";
+                        std::string(SW_BINARY_DIR) + "/spamwarden " + with_private_state(args) + " 2>&1";
   Outcome r;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (!pipe) return r;

@@ -623,7 +623,7 @@ TEST_F(ScriptsOnRealExim, LogsHintAndScriptDirectorySelectTheScriptsQueuedMail) 
   ASSERT_EQ(burst.size(), 30u);
   ASSERT_EQ(new_ids(lab.spool_dir(), seen).size(), 8u);
 
-  auto logs = spamwarden({"logs", "--json", "--burst-recipients", "20", lab.mainlog()});
+  auto logs = spamwarden({"logs", "--json", "--no-cache", "--burst-recipients", "20", lab.mainlog()});
   ASSERT_EQ(logs.exit_code, 1) << logs.err;
   nlohmann::json report = nlohmann::json::parse(logs.out), hint;
   for (const auto& f : report.at("findings"))
@@ -676,7 +676,7 @@ TEST_F(ScriptsOnRealExim, OneIncidentHasOneVocabularyInEveryCommandsJson) {
            {"--user", "userx1", "--count", "25", "--rcpts-per-msg", "1..1", "--reject-pct", "0", "--defer-pct", "100"});
   lab.settle();
 
-  auto logs = spamwarden({"logs", "--json", "--burst-recipients", "20", lab.mainlog()});
+  auto logs = spamwarden({"logs", "--json", "--no-cache", "--burst-recipients", "20", lab.mainlog()});
   nlohmann::json lj = nlohmann::json::parse(logs.out);
   expect_one_vocabulary(lj, "logs");
   ASSERT_FALSE(lj.at("findings").empty()) << logs.out;
@@ -735,7 +735,7 @@ TEST_F(ScriptsOnRealExim, BackscatterHasOneKeyInLogsAndQueue) {
       if (f.at("kind") == "backscatter") return f;
     return nlohmann::json();
   };
-  auto logs = spamwarden({"logs", "--json", lab.mainlog()});
+  auto logs = spamwarden({"logs", "--json", "--no-cache", lab.mainlog()});
   nlohmann::json in_log = finding_of(nlohmann::json::parse(logs.out));
   auto queue = spamwarden({"queue", "--json", "--spool", lab.spool_dir()});
   nlohmann::json in_queue = finding_of(nlohmann::json::parse(queue.out));
