@@ -217,9 +217,15 @@ void TokenSet::add(std::string_view name) {
 
 void TokenSet::finish() {
   std::sort(tokens_.begin(), tokens_.end(), [](const Token& a, const Token& b) { return a.hash < b.hash; });
-  tokens_.erase(
-      std::unique(tokens_.begin(), tokens_.end(), [](const Token& a, const Token& b) { return a.hash == b.hash; }),
-      tokens_.end());
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < tokens_.size(); ++i) {
+    if (kept > 0 && tokens_[kept - 1].hash == tokens_[i].hash) {
+      ++tokens_[kept - 1].count;
+      continue;
+    }
+    tokens_[kept++] = tokens_[i];
+  }
+  tokens_.resize(kept);
 }
 
 TokenSet tokenize(const ParsedMessage& message, const TokenizerLimits& limits) {
