@@ -141,7 +141,8 @@ bool Model::weigh_statistics(const TokenSet& tokens, std::size_t max_reasons, Mo
     if (!params_.statistics_pairs && tokens.name(t).find(' ') != std::string_view::npos) continue;
     double f = feature_probability(*c);
     if (std::fabs(f - 0.5) < params_.min_deviation) continue;
-    for (uint32_t i = 0; i < std::min(t.count, std::max(params_.max_repeats, 1u)); ++i) evidence.push_back({f, &t});
+    for (uint32_t i = 0; i < std::min(uint32_t(t.count), std::max(params_.max_repeats, 1u)); ++i)
+      evidence.push_back({f, &t});
   }
   auto stronger = [](const Evidence& a, const Evidence& b) { return std::fabs(a.f - 0.5) > std::fabs(b.f - 0.5); };
   if (evidence.size() > params_.max_features) {

@@ -13,9 +13,9 @@ namespace sw::classify {
 
 struct Token {
   uint64_t hash;
-  uint32_t name_at;  // offset of its name in TokenSet::names
-  uint32_t name_size;
-  uint32_t count = 1;  // times the message produced it (after finish())
+  uint32_t name_at;    // offset of its name in TokenSet::names
+  uint16_t name_size;  // of the name shown in reasons (the hash covers all of it); 16 bytes a token
+  uint16_t count = 1;  // times the message produced it (after finish()), at most 65535
 };
 
 class TokenSet {
