@@ -141,7 +141,7 @@ measure() {
   out=$("$bin" load --address "$address" --list "$folds/fold$test.txt" --base "$corpus" --clients "$c" --rounds "$r" \
         --max "$max" --protocol "$protocol" --scores "$work/$name.scores") || true
   after=$(cpu_ticks "$pid")
-  read -r n seconds rate failures <<<"$out"
+  read -r n _ rate failures <<<"$out"
   local cpu_us=$(( (after - before) * 1000000 / hz / (n > 0 ? n : 1) ))
   rows+=("$(printf '| %s | %s | %d | %s | %s µs | %s |' "$name" "$c" "$n" "$rate" "$cpu_us" "$failures")")
 }
