@@ -4,7 +4,8 @@
 //
 //   content_quality --list train.txt --base DIR [--folds 2] [--write-folds DIR] [--errors]
 //                   [--sweep | --lr-sweep | --mix-sweep]   (parameter and alternative-model sweeps)
-//                   [--strength S] [--min-dev D] [--max-features N] [--statistics-weight W]
+//                   [--strength S] [--min-dev D] [--max-features N] [--max-repeats R] [--ham-weight H]
+//                   [--min-count C] [--statistics-weight W]
 //                   [--lr-rate R] [--lr-epochs E] [--lr-bits B]   (one model's parameters)
 // It also prints FP/FN with 5.0 placed at other combined log-odds: the calibration's evidence.
 //
@@ -169,6 +170,10 @@ int main(int argc, char** argv) {
     else if (a == "--strength") params.strength = std::atof(value().c_str());
     else if (a == "--min-dev") params.min_deviation = std::atof(value().c_str());
     else if (a == "--max-features") params.max_features = std::size_t(std::atoi(value().c_str()));
+    else if (a == "--ham-weight") params.ham_weight = std::atof(value().c_str());
+    else if (a == "--min-count") params.min_count = std::atof(value().c_str());
+    else if (a == "--no-statistics-pairs") params.statistics_pairs = false;
+    else if (a == "--max-repeats") params.max_repeats = uint32_t(std::atoi(value().c_str()));
     else if (a == "--statistics-weight") params.statistics_weight = std::atof(value().c_str());
     else if (a == "--lr-rate") params.logistic.rate = std::atof(value().c_str());
     else if (a == "--lr-epochs") params.logistic.epochs = std::atoi(value().c_str());

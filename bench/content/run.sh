@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # The content filter through the spamd protocol, against the peers, on two folds of the corpus's
 # train half (bench/content/folds/, written by content_quality): every filter learns fold0 and is
-# scored on fold1, each talked to as its users do. Loopback only, no network, bounded time.
+# scored on fold1, then learns fold1 afresh and is scored on fold0, each talked to as its users
+# do: spamwarden and SpamAssassin (sa-learn, spamd) over the spamd protocol, rspamd (rspamc
+# learn, Bayes on a private redis) over the legacy protocol Exim's variant=rspamd speaks,
+# bogofilter and spamprobe in batch. Loopback only, no network, bounded time.
 #
-#   bench/content/run.sh [--corpus /work/corpus] [--clients 8] [--rounds 4] [--sa-max 60] [--no-peers]
+#   bench/content/run.sh [--corpus /work/corpus] [--clients 8] [--rounds 4] [--sa-max 0] [--no-peers]
 #
-# Prints one table: msgs/s with concurrent clients, server CPU per message, FP/FN at each
-# filter's own threshold on the scored messages. SpamAssassin does ~12 msg/s: it scores only
-# the first --sa-max messages of fold1 (its quality columns are over those).
+# Prints two tables: msgs/s with concurrent clients and server CPU per message; then quality,
+# pooled over both directions by one quality() for every filter: FP and FN at the filter's own
+# threshold, AUC, FN at FP <= 0.1%. SpamAssassin does ~3 to 12 msg/s here, so the whole run takes
+# 20 to 40 minutes; --sa-max N scores only the first N messages of each fold with it (the lists
+# start with ham: its quality columns then mean little).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-corpus=/work/corpus clients=8 rounds=4 sa_max=60 peers=1
+corpus=/work/corpus clients=8 rounds=4 sa_max=0 peers=1
 while [[ $# -gt 0 ]]; do
   case $1 in
     --corpus) corpus=$2; shift 2 ;;
@@ -30,47 +35,149 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU ticks of a server and its live children (spamd's and rspamd's workers do the scanning).
+cpu_ticks() {
+  local total=0 p
+  for p in "$1" $(pgrep -P "$1"); do total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+  echo "$total"
+}
 hz=$(getconf CLK_TCK)
 
-# quality FILE: "FP FN" at the threshold the server itself reported (score >= threshold is spam).
+# quality FILE...: "FP | FN | AUC | FN at FP <= 0.1%" over the pooled "label score threshold" lines,
+# spam when score >= the threshold the filter itself applies; the same definitions as
+# content_quality (AUC counts ties one half; the FP <= 0.1% cut sits on the (ham/1000 + 1)-th
+# highest ham score, so a tie with it is not caught).
 quality() {
-  awk '$2 != "nan" { if ($1 == "ham") { h++; if ($2 >= $3) fp++ } else { s++; if ($2 < $3) fn++ } }
-       END { printf "%.2f%% (%d/%d) | %.2f%% (%d/%d)", 100*fp/h, fp, h, 100*fn/s, fn, s }' "$1"
+  python3 - "$@" <<'PY'
+import bisect, sys
+rows = [l.split() for f in sys.argv[1:] for l in open(f)]
+rows = [(r[0], float(r[1]), float(r[2])) for r in rows if len(r) == 3 and r[1] != "nan"]
+ham = sorted(s for label, s, t in rows if label == "ham")
+spam = sorted(s for label, s, t in rows if label == "spam")
+if not ham or not spam:
+    print("- | - | - | -")
+    sys.exit()
+fp = sum(1 for label, s, t in rows if label == "ham" and s >= t)
+fn = sum(1 for label, s, t in rows if label == "spam" and s < t)
+wins = sum(bisect.bisect_left(ham, s) + 0.5 * (bisect.bisect_right(ham, s) - bisect.bisect_left(ham, s)) for s in spam)
+cut = ham[len(ham) - 1 - len(ham) // 1000]
+missed = bisect.bisect_right(spam, cut)
+print(f"{100 * fp / len(ham):.2f}% ({fp}/{len(ham)}) | {100 * fn / len(spam):.2f}% ({fn}/{len(spam)}) | "
+      f"{wins / len(ham) / len(spam):.5f} | {100 * missed / len(spam):.1f}%")
+PY
+}
+# A filter's quality row: pooled over both directions, then each direction's AUC and FN at FP <= 0.1%.
+quality_rows=()
+add_quality() {
+  local name=$1 one=$2 other=$3
+  local pooled a b
+  pooled=$(quality "$one" "$other")
+  a=$(quality "$one" | awk -F' [|] ' '{print $3 " / " $4}')
+  b=$(quality "$other" | awk -F' [|] ' '{print $3 " / " $4}')
+  quality_rows+=("| $name | $pooled | $a | $b |")
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# list FOLD LABEL: the fold's message paths (LABEL spam, ham or all), one a line.
+list() { awk -F'\t' -v b="$corpus" -v l="$2" 'l == "all" || $1 == l {print b "/" $2}' "$folds/fold$1.txt"; }
+
+# rspamd with its Bayes on a private redis, learned through the controller as its users do
+# (`rspamc learn_spam|learn_ham`, Learn-Type: bulk so already-confident messages are learned
+# too), scored through the legacy protocol Exim's `variant=rspamd` speaks. A private copy of
+# /etc/rspamd with every DNS- or network-based module off (no network here; left on, each adds a
+# DNS timeout to every message). Its quality is read at its "add header" action, 6.
+rspamd_run() {
+  local r=$work/rspamd redis_port normal_port controller_port
+  mkdir -p "$r/db" "$r/run" "$r/log"
+  cp -r /etc/rspamd "$r/etc"
+  redis_port=$(free_port) normal_port=$(free_port) controller_port=$(free_port)
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --dir "$r/db" \
+    >"$r/log/redis.log" 2>&1 &
+  pids+=("$!")
+  local d=$r/etc/local.d
+  echo "servers = \"127.0.0.1:$redis_port\";" >"$d/redis.conf"
+  echo "bind_socket = \"127.0.0.1:$normal_port\"; count = 1;" >"$r/etc/override.d/worker-normal.inc"
+  echo "bind_socket = \"127.0.0.1:$controller_port\"; count = 1;" >"$r/etc/override.d/worker-controller.inc"
+  echo "count = -1;" >"$r/etc/override.d/worker-proxy.inc"
+  printf 'dns { nameserver = ["127.0.0.1:53"]; timeout = 0.1s; retransmits = 0; }\n' >"$d/options.inc"
+  for module in rbl dkim spf dmarc arc fuzzy_check asn hfilter phishing mx_check dcc emails reputation \
+                once_received neural ratelimit greylist history_redis replies url_redirector dkim_signing \
+                metadata_exporter clickhouse elastic external_services antivirus spamassassin rspamd_update; do
+    echo "enabled = false;" >"$d/$module.conf"
+  done
+  chown -R _rspamd "$r/db" "$r/run" "$r/log" 2>/dev/null || true
+  rspamd -f -c "$r/etc/rspamd.conf" -u _rspamd -g _rspamd --var="CONFDIR=$r/etc" --var="LOCAL_CONFDIR=$r/etc" \
+    --var="DBDIR=$r/db" --var="RUNDIR=$r/run" --var="LOGDIR=$r/log" >"$r/log/stdout" 2>&1 &
+  local rspamd_pid=$!; pids+=("$rspamd_pid")
+  for _ in $(seq 1500); do rspamc -h "127.0.0.1:$controller_port" stat >/dev/null 2>&1 && break; sleep 0.2; done
+  if ! rspamc -h "127.0.0.1:$controller_port" stat >/dev/null 2>&1; then
+    echo "rspamd did not start:"; tail -5 "$r/log/stdout" "$r/log/rspamd.log" 2>/dev/null; return 1
+  fi
+  for train in 0 1; do
+    local test=$((1 - train)) start
+    redis-cli -p "$redis_port" flushall >/dev/null
+    start=$(date +%s.%N)
+    # shellcheck disable=SC2046  # paths without spaces, one argument each
+    rspamc -h "127.0.0.1:$controller_port" -n 2 --header 'Learn-Type: bulk' learn_spam $(list "$train" spam) \
+      >"$r/log/learn$train.out" 2>&1
+    # shellcheck disable=SC2046
+    rspamc -h "127.0.0.1:$controller_port" -n 2 --header 'Learn-Type: bulk' learn_ham $(list "$train" ham) \
+      >>"$r/log/learn$train.out" 2>&1
+    echo "rspamc learn fold$train: $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s," \
+         "$(grep -c 'success = true' "$r/log/learn$train.out") learned"
+    measure "rspamd-fold$test" "$rspamd_pid" "127.0.0.1:$normal_port" rspamc 0 1 2 "$test"
+    awk '{print $1, $2, 6}' "$work/rspamd-fold$test.scores" >"$work/rspamd.test$test"
+  done
+  add_quality "rspamd + Bayes (6, add header)" "$work/rspamd.test1" "$work/rspamd.test0"
 }
 
 rows=()
-# measure NAME PID ADDRESS PROTOCOL MAX ROUNDS CLIENTS
+# measure NAME PID ADDRESS PROTOCOL MAX ROUNDS CLIENTS TEST_FOLD: msgs/s and server CPU per message
+# over the test fold's messages (the first MAX; 0 is all); their scores go to $work/NAME.scores.
 measure() {
-  local name=$1 pid=$2 address=$3 protocol=$4 max=$5 r=$6 c=$7
+  local name=$1 pid=$2 address=$3 protocol=$4 max=$5 r=$6 c=$7 test=$8
   local before after out
+  [[ $max == 0 ]] && max=100000
   before=$(cpu_ticks "$pid")
-  out=$("$bin" load --address "$address" --list "$folds/fold1.txt" --base "$corpus" --clients "$c" --rounds "$r" \
+  out=$("$bin" load --address "$address" --list "$folds/fold$test.txt" --base "$corpus" --clients "$c" --rounds "$r" \
         --max "$max" --protocol "$protocol" --scores "$work/$name.scores") || true
   after=$(cpu_ticks "$pid")
-  read -r n seconds rate failures <<<"$out"
+  read -r n _ rate failures <<<"$out"
   local cpu_us=$(( (after - before) * 1000000 / hz / (n > 0 ? n : 1) ))
-  rows+=("$(printf '| %s | %s | %d | %s | %s µs | %s | %s |' "$name" "$c" "$n" "$rate" "$cpu_us" \
-            "$(quality "$work/$name.scores")" "$failures")")
+  rows+=("$(printf '| %s | %s | %d | %s | %s µs | %s |' "$name" "$c" "$n" "$rate" "$cpu_us" "$failures")")
 }
 
+# start_spamwarden TRAIN_FOLD: a spamd_bench server trained on that fold; sets sw_pid and sw_port.
+start_spamwarden() {
+  sw_port=$(free_port)
+  "$bin" serve --train "$folds/fold$1.txt" --base "$corpus" --listen "127.0.0.1:$sw_port" >"$work/sw$1.out" \
+    2>"$work/sw$1.err" &
+  sw_pid=$!; pids+=("$sw_pid")
+  for _ in $(seq 600); do grep -q listening "$work/sw$1.out" 2>/dev/null && break; sleep 0.1; done
+  cat "$work/sw$1.err"
+}
 echo "== spamwarden (spamd protocol, $clients clients)"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin" serve --train "$folds/fold0.txt" --base "$corpus" --listen "127.0.0.1:$port" >"$work/sw.out" 2>"$work/sw.err" &
-sw_pid=$!; pids+=("$sw_pid")
-for _ in $(seq 600); do grep -q listening "$work/sw.out" 2>/dev/null && break; sleep 0.1; done
-cat "$work/sw.err"
+start_spamwarden 0
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$sw_pid/status")
-measure spamwarden "$sw_pid" "127.0.0.1:$port" spamc 100000 "$rounds" "$clients"
-measure spamwarden-1stream "$sw_pid" "127.0.0.1:$port" spamc 100000 1 1
-measure spamwarden-rspamc "$sw_pid" "127.0.0.1:$port" rspamc 100000 1 "$clients"
+measure spamwarden "$sw_pid" "127.0.0.1:$sw_port" spamc 0 "$rounds" "$clients" 1
+cp "$work/spamwarden.scores" "$work/sw.test1"
+measure spamwarden-1stream "$sw_pid" "127.0.0.1:$sw_port" spamc 0 1 1 1
+measure spamwarden-rspamc "$sw_pid" "127.0.0.1:$sw_port" rspamc 0 1 "$clients" 1
 rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$sw_pid/status")
+kill "$sw_pid"
+start_spamwarden 1
+measure spamwarden-fold1 "$sw_pid" "127.0.0.1:$sw_port" spamc 0 1 "$clients" 0
+cp "$work/spamwarden-fold1.scores" "$work/sw.test0"
+kill "$sw_pid"
+add_quality "spamwarden (5.0)" "$work/sw.test1" "$work/sw.test0"
 
 if [[ $peers == 1 ]] && command -v spamd >/dev/null; then
-  echo "== SpamAssassin spamd (Bayes trained on fold0 with sa-learn; first $sa_max messages of fold1)"
-  sa=$work/sa; mkdir -p "$sa/site" "$sa/bayes"
-  cp /etc/spamassassin/*.pre "$sa/site/"  # --siteconfigpath replaces the directory: keep the plugin loads
-  cat >"$sa/site/local.cf" <<CF
+  echo "== SpamAssassin spamd (Bayes learned with sa-learn; ${sa_max/#0/all} messages of each test fold)"
+  # sa_fold TRAIN TEST: a fresh Bayes database learned from TRAIN, a spamd on it scoring TEST.
+  sa_fold() {
+    local sa=$work/sa$1
+    mkdir -p "$sa/site" "$sa/bayes"
+    cp /etc/spamassassin/*.pre "$sa/site/"  # --siteconfigpath replaces the directory: keep the plugin loads
+    cat >"$sa/site/local.cf" <<CF
 use_bayes 1
 bayes_auto_learn 0
 bayes_path $sa/bayes/bayes
@@ -79,41 +186,101 @@ skip_rbl_checks 1
 use_razor2 0
 use_pyzor 0
 CF
-  awk -F'\t' -v b="$corpus" '$1=="spam" {print b "/" $2}' "$folds/fold0.txt" >"$work/sa-spam.txt"
-  awk -F'\t' -v b="$corpus" '$1=="ham" {print b "/" $2}' "$folds/fold0.txt" >"$work/sa-ham.txt"
-  start=$(date +%s.%N)
-  sa-learn --siteconfigpath "$sa/site" --spam -f "$work/sa-spam.txt" >/dev/null 2>&1 || true
-  sa-learn --siteconfigpath "$sa/site" --ham -f "$work/sa-ham.txt" >/dev/null 2>&1 || true
-  echo "sa-learn: $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s"
-  chmod 755 "$work"; chmod -R a+rX "$sa"; chown -R nobody "$sa/bayes"  # spamd runs as nobody
-  sa_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  spamd -L -m 2 --min-children 2 --siteconfigpath "$sa/site" -i 127.0.0.1 -p "$sa_port" -A 127.0.0.1 \
-        -u nobody -s stderr >/dev/null 2>"$work/spamd.log" &
-  sa_pid=$!; pids+=("$sa_pid")
-  for _ in $(seq 300); do spamc -d 127.0.0.1 -p "$sa_port" -K >/dev/null 2>&1 && break; sleep 0.2; done
-  measure spamassassin "$sa_pid" "127.0.0.1:$sa_port" spamc "$sa_max" 1 2
-  # spamd's children do the work: count theirs too
+    list "$1" spam >"$work/sa-spam.txt"
+    list "$1" ham >"$work/sa-ham.txt"
+    local start
+    start=$(date +%s.%N)
+    sa-learn --siteconfigpath "$sa/site" --spam -f "$work/sa-spam.txt" >/dev/null 2>&1 || true
+    sa-learn --siteconfigpath "$sa/site" --ham -f "$work/sa-ham.txt" >/dev/null 2>&1 || true
+    echo "sa-learn fold$1: $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s"
+    chmod 755 "$work"; chmod -R a+rX "$sa"; chown -R nobody "$sa/bayes"  # spamd runs as nobody
+    local sa_port
+    sa_port=$(free_port)
+    spamd -L -m 2 --min-children 2 --siteconfigpath "$sa/site" -i 127.0.0.1 -p "$sa_port" -A 127.0.0.1 \
+          -u nobody -s stderr >/dev/null 2>"$work/spamd$1.log" &
+    local sa_pid=$!; pids+=("$sa_pid")
+    for _ in $(seq 300); do spamc -d 127.0.0.1 -p "$sa_port" -K >/dev/null 2>&1 && break; sleep 0.2; done
+    measure "spamassassin-fold$2" "$sa_pid" "127.0.0.1:$sa_port" spamc "$sa_max" 1 2 "$2"
+    kill "$sa_pid"
+  }
+  sa_fold 0 1
+  sa_fold 1 0
+  add_quality "SpamAssassin + Bayes (5.0)" "$work/spamassassin-fold1.scores" "$work/spamassassin-fold0.scores"
+fi
+
+if [[ $peers == 1 ]] && command -v rspamd >/dev/null && command -v redis-server >/dev/null; then
+  echo "== rspamd (Bayes on a private redis, learned with rspamc; network modules off)"
+  rspamd_run || echo "rspamd: skipped (see above)"
 fi
 
 if [[ $peers == 1 ]] && command -v bogofilter >/dev/null; then
   echo "== bogofilter (batch, as its users run it)"
-  bf=$work/bogo; mkdir -p "$bf"
-  awk -F'\t' -v b="$corpus" '$1=="spam" {print b "/" $2}' "$folds/fold0.txt" | bogofilter -d "$bf" -s -b
-  awk -F'\t' -v b="$corpus" '$1=="ham" {print b "/" $2}' "$folds/fold0.txt" | bogofilter -d "$bf" -n -b
-  awk -F'\t' -v b="$corpus" '{print b "/" $2}' "$folds/fold1.txt" >"$work/bf-list.txt"
-  start=$(date +%s.%N)
-  bogofilter -d "$bf" -T -v -b <"$work/bf-list.txt" >"$work/bf.out" 2>/dev/null || true
-  end=$(date +%s.%N)
-  n=$(wc -l <"$work/bf-list.txt")
-  paste <(cut -f1 "$folds/fold1.txt") <(awk '{print $(NF)}' "$work/bf.out") |
-    awk '{print $1, $2, 0.99}' >"$work/bogofilter.scores"
-  rate=$(python3 -c "print(round($n / ($end - $start), 1))")
-  rows+=("$(printf '| bogofilter -b (0.99) | 1 batch | %d | %s | - | %s | 0 |' "$n" "$rate" "$(quality "$work/bogofilter.scores")")")
+  for train in 0 1; do
+    test=$((1 - train)) bf=$work/bogo$train
+    mkdir -p "$bf"
+    list "$train" spam | bogofilter -d "$bf" -s -b
+    list "$train" ham | bogofilter -d "$bf" -n -b
+    list "$test" all >"$work/bf-list.txt"
+    start=$(date +%s.%N)
+    bogofilter -d "$bf" -T -v -b <"$work/bf-list.txt" >"$work/bf.out" 2>/dev/null || true
+    end=$(date +%s.%N)
+    n=$(wc -l <"$work/bf-list.txt")
+    paste <(cut -f1 "$folds/fold$test.txt") <(awk '{print $(NF)}' "$work/bf.out") |
+      awk '{print $1, $2, 0.99}' >"$work/bogofilter.test$test"
+    rate=$(python3 -c "print(round($n / ($end - $start), 1))")
+    rows+=("$(printf '| bogofilter -b, fold%d | 1 batch | %d | %s | - | 0 |' "$test" "$n" "$rate")")
+  done
+  add_quality "bogofilter (0.99)" "$work/bogofilter.test1" "$work/bogofilter.test0"
+fi
+
+if [[ $peers == 1 ]] && command -v spamprobe >/dev/null; then
+  echo "== spamprobe (trained from the fold's files, then score in batch; its cutoff 0.6)"
+  # spamprobe_fold MODE TRAIN TEST. MODE auto: `auto-train` interleaves spam and ham and learns
+  # what it gets wrong or is unsure of (train-spam/train-good), as its users build a database;
+  # MODE all: `spam` then `good` learn every message, as the other filters do.
+  spamprobe_fold() {
+    local mode=$1 train=$2 test=$3 sp=$work/spamprobe-$1$2 start
+    start=$(date +%s.%N)
+    if [[ $mode == auto ]]; then
+      # shellcheck disable=SC2046  # paths without spaces, one argument each
+      spamprobe -c -d "$sp" auto-train SPAM $(list "$train" spam) GOOD $(list "$train" ham) 2>/dev/null
+    else
+      # shellcheck disable=SC2046
+      spamprobe -c -d "$sp" spam $(list "$train" spam) 2>/dev/null
+      # shellcheck disable=SC2046
+      spamprobe -d "$sp" good $(list "$train" ham) 2>/dev/null
+    fi
+    local learned end
+    learned=$(date +%s.%N)
+    # shellcheck disable=SC2046
+    spamprobe -d "$sp" score $(list "$test" all) 2>/dev/null >"$work/sp.out"
+    end=$(date +%s.%N)
+    local n
+    n=$(wc -l <"$folds/fold$test.txt")
+    [[ $(wc -l <"$work/sp.out") == "$n" ]] || echo "spamprobe: $(wc -l <"$work/sp.out") scores for $n messages" >&2
+    paste -d' ' <(cut -f1 "$folds/fold$test.txt") <(awk '{print $2, 0.6}' "$work/sp.out") \
+      >"$work/spamprobe-$mode.test$test"
+    rows+=("$(printf '| spamprobe %s, fold%d | 1 batch | %d | %s | - | 0 |' "$mode" "$test" "$n" \
+              "$(python3 -c "print(round($n / ($end - $learned), 1))")")")
+    echo "spamprobe $mode, learning fold$train: $(python3 -c "print(round($learned - $start, 1))") s"
+  }
+  for mode in auto all; do
+    spamprobe_fold "$mode" 0 1
+    spamprobe_fold "$mode" 1 0
+  done
+  add_quality "spamprobe, auto-train (0.6)" "$work/spamprobe-auto.test1" "$work/spamprobe-auto.test0"
+  add_quality "spamprobe, spam/good (0.6)" "$work/spamprobe-all.test1" "$work/spamprobe-all.test0"
 fi
 
 echo
-echo "| filter | clients | messages | msgs/s | server CPU/msg | FP at its threshold | FN at its threshold | failures |"
-echo "|---|---:|---:|---:|---:|---|---|---:|"
+echo "Throughput (trained on fold0, scoring fold1 unless named):"
+echo "| filter | clients | messages | msgs/s | server CPU/msg | failures |"
+echo "|---|---:|---:|---:|---:|---:|"
 for r in "${rows[@]}"; do echo "$r"; done
+echo
+echo "Quality, each filter trained on one fold and scoring the other, both ways, pooled:"
+echo "| filter (its threshold) | FP | FN | AUC | FN at FP ≤ 0.1% | fold 1: AUC / FN at FP ≤ 0.1% | fold 0: AUC / FN at FP ≤ 0.1% |"
+echo "|---|---|---|---|---|---|---|"
+for r in "${quality_rows[@]}"; do echo "$r"; done
 echo
 echo "spamwarden RSS: ${rss_kb} kB after training, ${rss_after} kB after the runs"

@@ -113,6 +113,7 @@ int serve(std::map<std::string, std::string> o) {
   auto start = std::chrono::steady_clock::now();
   std::vector<Listed> train = read_list(o["--train"], o["--base"]);
   for (const Listed& m : train) scanner->learn(m.raw, m.spam);
+  scanner->refit();  // as `spamwarden learn` and serve's save do: the regression fitted on every example
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr, "trained on %zu messages in %.2f s\n", train.size(), seconds);
   sw::daemon::SpamdEngine engine;

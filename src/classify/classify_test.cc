@@ -311,6 +311,41 @@ TEST(Model, CombinedScoreOrdersMessagesTheChiSquareIndicatorTies) {
   EXPECT_FALSE(strong.reasons.empty());
 }
 
+TEST(Tokenizer, RepeatedFeatureIsOneTokenWithItsCount) {
+  TokenSet t = tokenize(parse_message("Subject: x\n\ncheap cheap cheap pills\n"));
+  auto count_of = [&](std::string_view name) {
+    uint32_t count = 0, seen = 0;
+    for (const Token& token : t.tokens())
+      if (t.name(token) == name) count = token.count, ++seen;
+    EXPECT_LE(seen, 1u) << name;
+    return count;
+  };
+  EXPECT_EQ(count_of("cheap"), 3u);
+  EXPECT_EQ(count_of("cheap cheap"), 2u);
+  EXPECT_EQ(count_of("pills"), 1u);
+}
+
+TEST(Model, RepeatedFeatureFillsUpToMaxRepeatsPlaces) {
+  auto trained = [](uint32_t max_repeats) {
+    ModelParams params;
+    params.max_repeats = max_repeats;
+    Model model(params);
+    for (int i = 0; i < 20; ++i) {
+      model.learn(toy_tokens({"cheap", "offer"}), true, +1);
+      model.learn(toy_tokens({"meeting", "notes"}), false, +1);
+    }
+    return model;
+  };
+  TokenSet message = toy_tokens({"cheap", "cheap", "cheap", "meeting"});
+  ModelScore once = trained(1).score(message, 5);
+  ModelScore twice = trained(2).score(message, 5);
+  // One spam word against one ham word is even; the spam word said three times weighs twice.
+  EXPECT_NEAR(once.statistics_log_odds, 0.0, 1e-9);
+  EXPECT_GT(twice.statistics_log_odds, 0.5);
+  ASSERT_EQ(twice.reasons.size(), 2u);  // each feature named once
+  EXPECT_NE(twice.reasons[0].name, twice.reasons[1].name);
+}
+
 TEST(Model, ForgetDropsTheKeptExample) {
   Model model;
   model.learn(toy_tokens({"cheap", "pills"}), true, +1);

@@ -117,8 +117,9 @@ void Model::refit() {
 // Robinson's f(w) = (s*x + n*p(w)) / (s + n), p(w) from the per-class frequencies so that
 // unequal numbers of trained spam and ham do not tilt it.
 double Model::feature_probability(const TokenCounts& c) const {
+  if (double(c.spam) + params_.ham_weight * double(c.ham) < params_.min_count) return params_.prior;
   double spam_freq = double(c.spam) / double(std::max<uint64_t>(spam_messages_, 1));
-  double ham_freq = double(c.ham) / double(std::max<uint64_t>(ham_messages_, 1));
+  double ham_freq = params_.ham_weight * double(c.ham) / double(std::max<uint64_t>(ham_messages_, 1));
   double p = spam_freq / (spam_freq + ham_freq);
   double n = double(c.spam) + double(c.ham);
   return (params_.strength * params_.prior + n * p) / (params_.strength + n);
@@ -137,8 +138,11 @@ bool Model::weigh_statistics(const TokenSet& tokens, std::size_t max_reasons, Mo
   for (const Token& t : tokens.tokens()) {
     const TokenCounts* c = counts_.find(t.hash);
     if (!c) continue;
+    if (!params_.statistics_pairs && tokens.name(t).find(' ') != std::string_view::npos) continue;
     double f = feature_probability(*c);
-    if (std::fabs(f - 0.5) >= params_.min_deviation) evidence.push_back({f, &t});
+    if (std::fabs(f - 0.5) < params_.min_deviation) continue;
+    for (uint32_t i = 0; i < std::min(uint32_t(t.count), std::max(params_.max_repeats, 1u)); ++i)
+      evidence.push_back({f, &t});
   }
   auto stronger = [](const Evidence& a, const Evidence& b) { return std::fabs(a.f - 0.5) > std::fabs(b.f - 0.5); };
   if (evidence.size() > params_.max_features) {
@@ -156,9 +160,12 @@ bool Model::weigh_statistics(const TokenSet& tokens, std::size_t max_reasons, Mo
   double hamminess = chi2_q(-2 * ln_ham, evidence.size());
   double spamminess = chi2_q(-2 * ln_spam, evidence.size());
   out->indicator = (1 + hamminess - spamminess) / 2;
-  std::size_t keep = std::min(max_reasons, evidence.size());
-  std::partial_sort(evidence.begin(), evidence.begin() + long(keep), evidence.end(), stronger);
-  for (std::size_t i = 0; i < keep; ++i) {
+  // Repeats of one feature sit side by side after the sort; each is named once.
+  std::sort(evidence.begin(), evidence.end(), [&](const Evidence& a, const Evidence& b) {
+    return stronger(a, b) || (!stronger(b, a) && a.token < b.token);
+  });
+  for (std::size_t i = 0; i < evidence.size() && out->reasons.size() < max_reasons; ++i) {
+    if (i > 0 && evidence[i].token == evidence[i - 1].token) continue;
     double f = std::clamp(evidence[i].f, 1e-6, 1 - 1e-6);
     out->reasons.push_back({std::string(tokens.name(*evidence[i].token)), std::log(f / (1 - f))});
   }

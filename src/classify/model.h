@@ -24,6 +24,13 @@ struct ModelParams {
   double prior = 0.5;             // Robinson's x: a never-seen feature's probability
   double min_deviation = 0.1;     // features with |f - 0.5| below this are left out
   std::size_t max_features = 27;  // the strongest this many are averaged (spamprobe's number)
+  // A feature the message repeats may fill up to this many of those places (spamprobe: 2).
+  uint32_t max_repeats = 1;
+  // spamprobe's bias against false positives: ham counts weigh this much more than spam counts,
+  // and a feature whose weighted count (spam + ham_weight * ham) is below min_count stays neutral.
+  double ham_weight = 1.0;
+  double min_count = 0.0;
+  bool statistics_pairs = true;  // word pairs ("click here") among the statistics' features, not just the regression's
   // The combined log-odds: regression margin + statistics_weight * the statistics' mean
   // log-odds; the score is 5 + slope * (log-odds - offset), so 5.0 sits at `offset`.
   double statistics_weight = 3.0;

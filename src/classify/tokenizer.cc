@@ -211,15 +211,21 @@ uint64_t token_hash(std::string_view name) {
 }
 
 void TokenSet::add(std::string_view name) {
-  tokens_.push_back({token_hash(name), uint32_t(names_.size()), uint32_t(name.size())});
+  tokens_.push_back({token_hash(name), uint32_t(names_.size()), uint16_t(std::min<size_t>(name.size(), UINT16_MAX))});
   names_ += name;
 }
 
 void TokenSet::finish() {
   std::sort(tokens_.begin(), tokens_.end(), [](const Token& a, const Token& b) { return a.hash < b.hash; });
-  tokens_.erase(
-      std::unique(tokens_.begin(), tokens_.end(), [](const Token& a, const Token& b) { return a.hash == b.hash; }),
-      tokens_.end());
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < tokens_.size(); ++i) {
+    if (kept > 0 && tokens_[kept - 1].hash == tokens_[i].hash) {
+      if (tokens_[kept - 1].count < UINT16_MAX) ++tokens_[kept - 1].count;
+      continue;
+    }
+    tokens_[kept++] = tokens_[i];
+  }
+  tokens_.resize(kept);
 }
 
 TokenSet tokenize(const ParsedMessage& message, const TokenizerLimits& limits) {

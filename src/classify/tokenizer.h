@@ -13,8 +13,9 @@ namespace sw::classify {
 
 struct Token {
   uint64_t hash;
-  uint32_t name_at;  // offset of its name in TokenSet::names
-  uint32_t name_size;
+  uint32_t name_at;    // offset of its name in TokenSet::names
+  uint16_t name_size;  // of the name shown in reasons (the hash covers all of it); 16 bytes a token
+  uint16_t count = 1;  // times the message produced it (after finish()), at most 65535
 };
 
 class TokenSet {
@@ -24,7 +25,8 @@ class TokenSet {
     tokens_.reserve(tokens);
     names_.reserve(name_bytes);
   }
-  // Sorts by hash and drops repeats: each feature counts once per message.
+  // Sorts by hash and folds repeats into one token with their count: learning counts each
+  // feature once per message; scoring may let a repeated feature weigh more than once.
   void finish();
   const std::vector<Token>& tokens() const { return tokens_; }
   std::string_view name(const Token& t) const { return std::string_view(names_).substr(t.name_at, t.name_size); }
