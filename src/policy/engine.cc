@@ -227,40 +227,35 @@ bool Engine::check_helo(const Request& r, Decision* out) {
   return true;
 }
 
+// Whether the shared store answered; says once when counting falls back to this server's own
+// counters and once when the shared ones answer again.
+bool Engine::shared_answered(bool answered) {
+  if (answered) {
+    if (counts_.using_fallback) {
+      counts_.using_fallback = false;
+      log_("shared counters reachable again: counting there");
+    }
+    return true;
+  }
+  ++counts_.shared_store_failures;
+  if (!counts_.using_fallback) {
+    counts_.using_fallback = true;
+    log_("shared counters unreachable: counting locally on this server until they answer again");
+  }
+  return false;
+}
+
 std::optional<uint64_t> Engine::add(const std::string& key, uint64_t amount, int64_t now_ms, int64_t window_ms) {
   if (shared_ != local_) {
-    if (std::optional<uint64_t> n = shared_->add(key, amount, now_ms, window_ms)) {
-      if (counts_.using_fallback) {
-        counts_.using_fallback = false;
-        log_("shared counters reachable again: counting there");
-      }
-      return n;
-    }
-    ++counts_.shared_store_failures;
-    if (!counts_.using_fallback) {
-      counts_.using_fallback = true;
-      log_("shared counters unreachable: counting locally on this server until they answer again");
-    }
+    std::optional<uint64_t> n = shared_->add(key, amount, now_ms, window_ms);
+    if (shared_answered(n.has_value())) return n;
   }
   return local_->add(key, amount, now_ms, window_ms);
 }
 
 bool Engine::count(const std::string& actor, uint64_t recipients, int64_t now_ms) {
   uint32_t rcpts = uint32_t(std::min<uint64_t>(recipients, UINT32_MAX));
-  if (shared_ != local_) {
-    if (shared_->count(actor, 1, rcpts, now_ms, windows_ms_, sums_)) {
-      if (counts_.using_fallback) {
-        counts_.using_fallback = false;
-        log_("shared counters reachable again: counting there");
-      }
-      return true;
-    }
-    ++counts_.shared_store_failures;
-    if (!counts_.using_fallback) {
-      counts_.using_fallback = true;
-      log_("shared counters unreachable: counting locally on this server until they answer again");
-    }
-  }
+  if (shared_ != local_ && shared_answered(shared_->count(actor, 1, rcpts, now_ms, windows_ms_, sums_))) return true;
   return local_->count(actor, 1, rcpts, now_ms, windows_ms_, sums_);
 }
 

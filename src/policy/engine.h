@@ -70,6 +70,7 @@ class Engine {
   bool check_helo(const proto::Request& r, proto::Decision* out);
   bool check_rates(const proto::Request& r, int64_t now_ms, proto::Decision* out);
   bool count_actor(Actor actor, const std::string& key, uint64_t recipients, int64_t now_ms, proto::Decision* out);
+  bool shared_answered(bool answered);
   std::optional<uint64_t> add(const std::string& key, uint64_t amount, int64_t now_ms, int64_t window_ms);
   // One message of `actor` in every window of windows_ms_; the sums land in sums_.
   bool count(const std::string& actor, uint64_t recipients, int64_t now_ms);
