@@ -33,7 +33,7 @@ class OrderedPipeline {
   // Reads every source in order. A source that throws InputError mid-way ends early with a
   // warning; the blocks read before are still consumed. (Damage and read errors the sources
   // meet themselves end them without throwing: ByteSource::shortfall says so.) A parse error
-  // in a worker is rethrown.
+  // in a worker, or an error of either consumer, is rethrown once every thread has stopped.
   void run(std::vector<std::unique_ptr<ByteSource>>& sources, const ConsumeFn& consume,
            const ConsumeFn& side = nullptr) {
     std::thread reader([&] { read_all(sources); });
@@ -41,6 +41,23 @@ class OrderedPipeline {
     if (side) side_thread = std::thread([&] { consume_side(side); });
     std::vector<std::thread> pool;
     for (int i = 0; i < workers_; ++i) pool.emplace_back([&] { work(); });
+    try {
+      consume_in_order(consume, side != nullptr);
+    } catch (...) {
+      fail(std::current_exception());  // the threads stop, and are joined below, before it is rethrown
+    }
+    stop_and_join(reader, side_thread, pool);
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  struct Job {
+    uint64_t seq;
+    Block block;
+  };
+
+  // Hands the parsed batches to `consume` in input order until the input ends or a thread fails.
+  void consume_in_order(const ConsumeFn& consume, bool to_side) {
     uint64_t next = 0;
     for (;;) {
       std::unique_ptr<Batch> batch;
@@ -54,15 +71,23 @@ class OrderedPipeline {
         refill = --in_flight_ == low_water();
       }
       if (refill) reader_cv_.notify_one();
-      consume(*batch);
-      if (side) {
+      try {
+        consume(*batch);
+      } catch (...) {
+        recycle(std::move(batch));
+        throw;
+      }
+      if (to_side) {
         pass_to_side(std::move(batch));
       } else {
         recycle(std::move(batch));
       }
       ++next;
     }
-    if (side) {
+  }
+
+  void stop_and_join(std::thread& reader, std::thread& side_thread, std::vector<std::thread>& pool) {
+    if (side_thread.joinable()) {
       {
         std::lock_guard lock(side_mutex_);
         side_end_ = true;
@@ -77,14 +102,7 @@ class OrderedPipeline {
     notify_everyone();
     reader.join();
     for (auto& t : pool) t.join();
-    if (error_) std::rethrow_exception(error_);
   }
-
- private:
-  struct Job {
-    uint64_t seq;
-    Block block;
-  };
 
   void recycle(std::unique_ptr<Batch> batch) {
     batch->clear();  // keeps its capacity: recycled, so no fresh pages per block

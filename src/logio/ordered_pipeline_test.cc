@@ -124,5 +124,30 @@ TEST(OrderedPipeline, SideConsumerErrorIsRethrown) {
                std::runtime_error);
 }
 
+// A consumer that throws ends the run with its own error, every thread joined first (before,
+// the threads were left running and their destructors called std::terminate).
+TEST(OrderedPipeline, ConsumerErrorIsRethrownAfterEveryThreadStopped) {
+  std::string content;
+  std::string path = write_lines("pipeline-consumer-error.log", 20000, &content);
+  for (bool with_side : {false, true}) {
+    auto sources = one_source(path);
+    OrderedPipeline<Batch> pipeline(2, uneven_parse);
+    size_t consumed = 0;
+    std::atomic<size_t> side_consumed{0};
+    auto fail_third = [&](Batch&) {
+      if (++consumed == 3) throw std::runtime_error("the consumer failed");
+    };
+    auto count_side = [&](Batch&) { ++side_consumed; };
+    try {
+      pipeline.run(sources, fail_third, with_side ? OrderedPipeline<Batch>::ConsumeFn(count_side) : nullptr);
+      ADD_FAILURE() << "no error";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "the consumer failed");
+    }
+    EXPECT_EQ(consumed, 3u) << "the consumer was called again after it failed";
+    EXPECT_LE(side_consumed.load(), 2u);
+  }
+}
+
 }  // namespace
 }  // namespace sw::logio
