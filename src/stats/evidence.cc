@@ -37,6 +37,14 @@ LineRef EvidenceLines::restore_copy(LineRef ref, std::string_view text) {
   return ref;
 }
 
+LineRef EvidenceLines::restore_in_place(LineRef ref, std::string_view text,
+                                        const std::shared_ptr<const void>& backing) {
+  if (backings_.empty() || backings_.back() != backing) backings_.push_back(backing);
+  ref.length = uint32_t(text.size());
+  ref.where = LineRef::kCopied | uint64_t(reinterpret_cast<uintptr_t>(text.data()));
+  return ref;
+}
+
 namespace {
 
 void save_ref(StateWriter& w, const LineRef& r) {
@@ -48,8 +56,9 @@ void save_ref(StateWriter& w, const LineRef& r) {
 LineRef load_ref(StateReader& r, EvidenceLines& copies) {
   auto ref = r.pod<LineRef>();
   if (ref.length > EvidenceLines::kMaxLineBytes) throw StateError("an evidence line too long");
-  if (ref.where & LineRef::kCopied) return copies.restore_copy(ref, r.str());
-  return ref;
+  if (!(ref.where & LineRef::kCopied)) return ref;
+  std::string_view text = r.str_in_place();
+  return r.backing() ? copies.restore_in_place(ref, text, r.backing()) : copies.restore_copy(ref, text);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -83,6 +84,9 @@ class EvidenceLines {
   LineRef keep(std::string_view line);
   // A copied line of a saved state, stored again; `ref` is the saved reference.
   LineRef restore_copy(LineRef ref, std::string_view text);
+  // The same line left where it lies, in bytes that `backing` keeps alive (a mapped cache
+  // entry): the report reads the few it prints, and the other lines never cost memory.
+  LineRef restore_in_place(LineRef ref, std::string_view text, const std::shared_ptr<const void>& backing);
   std::string text(const LineRef& ref) const;
   std::vector<std::string> texts(const Evidence& e) const;
 
@@ -91,6 +95,7 @@ class EvidenceLines {
   Reader reader_;
   std::vector<std::string> names_;
   StringArena copies_;
+  std::vector<std::shared_ptr<const void>> backings_;  // of the lines restored in place
 };
 
 }  // namespace sw::stats

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -100,6 +101,22 @@ class StateReader {
   StateReader(std::function<size_t(std::string& buffer, size_t max)> source, uint64_t size)
       : source_(std::move(source)), end_(size) {}
 
+  // The same bytes are also mapped at `bytes` (a cache entry's file), kept alive by `owner`:
+  // str_in_place() then hands out views into the mapping, which stay valid after the read.
+  void set_backing(const char* bytes, std::shared_ptr<const void> owner) {
+    mapped_ = bytes;
+    backing_ = std::move(owner);
+  }
+  // What keeps str_in_place()'s views alive; null when they point into the read buffer.
+  const std::shared_ptr<const void>& backing() const { return backing_; }
+  // A string, read (and checksummed) as str() reads it, as the same bytes in the mapping when
+  // there is one: a reader can keep such a view instead of a copy, and the pages behind it
+  // are not touched, nor resident, until it is used.
+  std::string_view str_in_place() {
+    std::string_view s = str();
+    return mapped_ ? std::string_view(mapped_ + (pos_ - s.size()), s.size()) : s;
+  }
+
   template <class T>
   T pod() {
     static_assert(std::is_trivially_copyable_v<T>);
@@ -162,6 +179,8 @@ class StateReader {
   size_t at_ = 0;
   uint64_t pos_ = 0, end_ = 0, fetched_ = 0;
   StreamChecksum checksum_;
+  const char* mapped_ = nullptr;
+  std::shared_ptr<const void> backing_;
 };
 
 }  // namespace sw::stats

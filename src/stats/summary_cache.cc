@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <regex>
 
 #include "base/text.h"
@@ -182,6 +184,18 @@ size_t read_some(int fd, std::string& buffer, size_t max) {
   return size_t(std::max<ssize_t>(n, 0));
 }
 
+// The entry mapped read-only beside its reading: what the engine keeps of it as it lies (the
+// copied evidence lines, tens of MB on a week of gzip logs) is then not copied to the heap,
+// and its pages are read only for the few lines a report prints. Nothing is read through the
+// mapping while the entry is loaded: read(2) into a small buffer was measured faster than
+// walking the mapping's pages. Entries are replaced by rename, never rewritten in place, so
+// the mapping holds the bytes read for as long as it lives.
+std::shared_ptr<const void> map_entry(int fd, uint64_t size) {
+  void* bytes = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (bytes == MAP_FAILED) return nullptr;
+  return std::shared_ptr<const void>(bytes, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+}
+
 }  // namespace
 
 std::string SummaryCache::encode(const std::string& key, std::string_view state) {
@@ -217,6 +231,8 @@ bool SummaryCache::load(const std::string& slot, const std::function<bool(std::s
       read_some(fd, key, h.key_size) == h.key_size) {
     stale = !fits(key);
     StateReader r([fd](std::string& buffer, size_t max) { return read_some(fd, buffer, max); }, h.state_size);
+    if (auto mapped = map_entry(fd, uint64_t(st.st_size)))
+      r.set_backing(static_cast<const char*>(mapped.get()) + sizeof h + h.key_size, mapped);
     try {
       if (!stale) consume(r);
       good = !stale && r.left() == 0 && checksum_of(key, r.checksum()) == h.checksum;

@@ -18,7 +18,9 @@
 #include <vector>
 
 #include "logio/gzip_test_files.h"
+#include "stats/evidence.h"
 #include "stats/scan_logs.h"
+#include "stats/state_io.h"
 
 namespace sw::stats {
 namespace {
@@ -222,6 +224,39 @@ TEST(SummaryCache, TheLeastRecentlyUsedEntriesGoBeyondTheSizeCap) {
   EXPECT_TRUE(fs::exists(cache.path_for("a")));
   EXPECT_FALSE(fs::exists(cache.path_for("b")));
   EXPECT_TRUE(fs::exists(cache.path_for("c")));
+}
+
+// The copied evidence lines of a loaded entry (from gzip logs, tens of MB on a week) are left
+// where they lie in the entry's mapping, not copied to the heap, and still read right after
+// the entry was replaced by the next run's and removed.
+TEST(SummaryCache, CopiedEvidenceLinesStayInTheEntryWhenLoaded) {
+  std::string dir = ::testing::TempDir() + "cache-evidence-in-place";
+  fs::remove_all(dir);
+  SummaryCache cache(dir, SummaryCache::kDefaultMaxBytes);
+  std::string line = "2026-11-01 10:00:00 1vXyZa-000123-AB <= spam@example.com U=userx1 P=local S=1200";
+  Evidence saved;
+  EvidenceLines copies_before;
+  saved.add(copies_before.keep(line));  // no origin: copied
+  StateWriter w;
+  saved.save(w);
+  cache.store("evidence", w.bytes());
+  std::string entry = cache.path_for("evidence");
+  uint64_t entry_size = fs::file_size(entry);
+
+  Evidence loaded;
+  EvidenceLines copies;
+  const char* mapped = nullptr;
+  ASSERT_TRUE(cache.load("evidence", [&](StateReader& r) {
+    ASSERT_TRUE(r.backing());
+    mapped = static_cast<const char*>(r.backing().get());
+    loaded.load(r, copies);
+  }));
+  ASSERT_EQ(loaded.lines().size(), 1u);
+  auto at = reinterpret_cast<const char*>(uintptr_t(loaded.lines()[0].where & ~LineRef::kCopied));
+  EXPECT_TRUE(at >= mapped && at + line.size() <= mapped + entry_size) << "the line lies in the mapped entry";
+  cache.store("evidence", "another state");  // the next run's entry, by rename
+  fs::remove(entry);
+  EXPECT_EQ(copies.texts(loaded), std::vector<std::string>{line});
 }
 
 // The live log's resume point: the engine's state at the end of its last complete line.
