@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <thread>
@@ -65,10 +66,14 @@ struct ParsedBatch {
   // the first blocks that have any.
   std::vector<std::string_view> unparsed_samples;
   size_t understood = 0;  // lines of any main-log shape (not Unparsed, not Continuation)
+  // The earliest and latest time of those lines (0: none): what a --since/--until window
+  // compares, so what decides which stored states serve another window.
+  CivilSeconds earliest = 0, latest = 0;
   void clear() {
     block = {};
     count = 0;
     understood = 0;
+    earliest = latest = 0;
     raws.clear();
     keys.clear();
     skipped.clear();
@@ -102,7 +107,11 @@ void parse_block(const logio::Block& b, ParsedBatch& out) {
     if (out.count == out.lines.size()) out.lines.resize(out.lines.size() * 2);
     LogLine& l = out.lines[out.count];
     eximlog::parse_line(raw, l, eximlog::LineFields::Essential);
-    out.understood += l.kind != LineKind::Unparsed && l.kind != LineKind::Continuation;
+    if (l.kind != LineKind::Unparsed && l.kind != LineKind::Continuation) {
+      ++out.understood;
+      if (out.earliest == 0 || l.time < out.earliest) out.earliest = l.time;
+      if (l.time > out.latest) out.latest = l.time;
+    }
     if (engine_ignores(l)) {
       out.skip(l.kind, l.time, raw);
       continue;
@@ -119,17 +128,24 @@ void parse_block(const logio::Block& b, ParsedBatch& out) {
 constexpr CivilSeconds kRotationOverlap = 300;
 struct InputSpan {
   CivilSeconds first = 0, last = 0;
-  uint64_t lines = 0, understood = 0;  // understood: any line shape of an Exim main log
+  uint64_t lines = 0, understood = 0;     // understood: any line shape of an Exim main log
+  CivilSeconds earliest = 0, latest = 0;  // of every understood line (first and last: of the blocks' ends)
   void note(CivilSeconds t) {
     if (t == 0) return;  // lines without a timestamp
     if (first == 0 || t < first) first = t;
     if (t > last) last = t;
+  }
+  void note_extent(CivilSeconds from, CivilSeconds to) {
+    if (from == 0) return;
+    if (earliest == 0 || from < earliest) earliest = from;
+    if (to > latest) latest = to;
   }
 };
 
 void note_batch_span(const ParsedBatch& b, InputSpan& span) {
   span.lines += b.count + b.skipped.size();
   span.understood += b.understood;
+  span.note_extent(b.earliest, b.latest);
   if (b.count) {
     span.note(b.lines[0].time);
     span.note(b.lines[b.count - 1].time);
@@ -245,9 +261,42 @@ std::optional<FirstLine> first_line_of(const std::string& path) {
   return std::nullopt;
 }
 
-// What shapes the engine's state besides the lines: the peak window and the time range.
-std::string state_options(const ScanOptions& o) {
-  return fmt::format("window={} since={} until={}", o.thresholds.window_seconds, o.since, o.until);
+// What shapes the engine's state besides the lines: the peak window, and the time range as
+// far as it cuts into them (window_part).
+std::string state_options(const ScanOptions& o) { return fmt::format("window={}", o.thresholds.window_seconds); }
+
+// A --since/--until window drops the lines outside it: a state serves every window that keeps
+// (or drops) the same lines. One that keeps all of what was read ("in": no window, or `--since
+// 2h` after rotation) or none of it ("out": yesterday's logs under `--since 2h`) is stored under
+// a slot of its own, its key saying the lines' time span, and serves any such window; one that
+// cuts into them ("cut") only the same window, in one slot replaced by the next such run. So a
+// relative window, another at every run, neither adds an entry per run nor is served a state
+// made for another.
+std::string window_class(const ScanOptions& o, CivilSeconds earliest, CivilSeconds latest) {
+  if (earliest == 0 || (o.since <= earliest && o.until > latest)) return "in";
+  if (o.until <= earliest || o.since > latest) return "out";
+  return fmt::format("since={} until={}", o.since, o.until);
+}
+std::string_view slot_class(std::string_view window_class) { return window_class.size() > 3 ? "cut" : window_class; }
+constexpr std::string_view kSlotClasses[] = {"in", "out", "cut"};
+
+// The end of a stored state's key: the time span of the lines it was made from, and the class.
+std::string window_part(const ScanOptions& o, CivilSeconds earliest, CivilSeconds latest) {
+  return fmt::format("|times {}..{}|{}", earliest, latest, window_class(o, earliest, latest));
+}
+bool window_fits(std::string_view part, const ScanOptions& o) {
+  long long earliest = 0, latest = 0;
+  int used = 0;
+  std::string text(part);
+  if (std::sscanf(text.c_str(), "|times %lld..%lld|%n", &earliest, &latest, &used) != 2 || used == 0) return false;
+  return part == window_part(o, earliest, latest);
+}
+
+// The time span of the understood lines of inputs [0, count).
+std::pair<CivilSeconds, CivilSeconds> extent_of(const std::vector<InputSpan>& spans, size_t count) {
+  InputSpan all;
+  for (size_t i = 0; i < count; ++i) all.note_extent(spans[i].earliest, spans[i].latest);
+  return {all.earliest, all.latest};
 }
 
 // The leading rotated logs of a run and their cache entry: their state is saved once the
@@ -358,19 +407,49 @@ std::optional<LivePlan> plan_live(const std::vector<std::unique_ptr<logio::ByteS
   return p;
 }
 
+// The slot of a state (rotated logs, or the live log) for a class of windows (window_class).
+std::string class_slot(std::string_view slot, std::string_view slot_class) {
+  return fmt::format("{} {}", slot, slot_class);
+}
+
+// Loads the rotated logs' stored state made under a window that keeps the same lines as this
+// run's. False when there is none, or one not used: what it filled must then be dropped.
+bool load_prefix(const SummaryCache& cache, const RotatedPrefix& prefix, const ScanOptions& options, Forensics& engine,
+                 std::vector<InputSpan>& spans) {
+  for (std::string_view slot_class : kSlotClasses) {
+    std::string slot = class_slot(prefix.key, slot_class);
+    bool read = false;
+    auto fits = [&](std::string_view key) {
+      return read = key.starts_with(slot) && window_fits(key.substr(slot.size()), options);
+    };
+    if (cache.load(slot, fits, [&](StateReader& r) { load_prefix_state(engine, spans, prefix.count, r); })) return true;
+    if (read) return false;  // damaged: removed, and rebuilt by this run
+  }
+  return false;
+}
+
 // Loads the stored state of the live log when the file still holds, byte for byte as far as
-// the hashes tell, what was read up to the entry's end: same file, at least that long.
-bool load_live(const SummaryCache& cache, LivePlan& live, Forensics& engine, std::vector<InputSpan>& spans) {
-  auto fits = [&](std::string_view key) {
-    auto stored = parse_live_key(live.slot, key);
-    if (!stored || stored->offset > live.end) return false;
-    auto now = mark_live_log(live.path, stored->offset);
-    live.resumed = stored->offset;
-    return now && *now == *stored;
-  };
-  if (cache.load(live.slot, fits, [&](StateReader& r) { load_prefix_state(engine, spans, live.index + 1, r); }))
-    return true;
-  live.resumed = 0;
+// the hashes tell, what was read up to the entry's end (same file, at least that long), made
+// under a window that keeps the same lines as this run's.
+bool load_live(const SummaryCache& cache, const ScanOptions& options, LivePlan& live, Forensics& engine,
+               std::vector<InputSpan>& spans) {
+  for (std::string_view slot_class : kSlotClasses) {
+    std::string slot = class_slot(live.slot, slot_class);
+    bool read = false;
+    auto fits = [&](std::string_view key) {
+      size_t part = key.rfind("|times ");
+      if (part == std::string_view::npos || !window_fits(key.substr(part), options)) return false;
+      auto stored = parse_live_key(slot, key.substr(0, part));
+      if (!stored || stored->offset > live.end) return false;
+      auto now = mark_live_log(live.path, stored->offset);
+      live.resumed = stored->offset;
+      return read = now && *now == *stored;
+    };
+    if (cache.load(slot, fits, [&](StateReader& r) { load_prefix_state(engine, spans, live.index + 1, r); }))
+      return true;
+    live.resumed = 0;
+    if (read) return false;
+  }
   return false;
 }
 
@@ -454,14 +533,12 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
     prefix = rotated_prefix(sources, options);
     live = plan_live(sources, prefix, options);
     auto loaded = fresh_engine();
-    bool resumed = live && load_live(*cache, *live, *loaded, spans);
+    bool resumed = live && load_live(*cache, options, *live, *loaded, spans);
     if (!resumed) {  // what an entry not used may have filled
       spans.assign(sources.size(), InputSpan{});
       loaded = fresh_engine();
     }
-    if (resumed || (prefix.count && cache->load(prefix.key, [&](StateReader& r) {
-          load_prefix_state(*loaded, spans, prefix.count, r);
-        }))) {
+    if (resumed || (prefix.count && load_prefix(*cache, prefix, options, *loaded, spans))) {
       result.forensics = std::move(loaded);
       result.cached_inputs = prefix.count;
       result.resumed_bytes = resumed ? live->resumed : 0;
@@ -492,10 +569,13 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
     mallopt(M_ARENA_MAX, 1);
   }
   bool save_prefix = cache && prefix.count && !result.cached_inputs;
-  std::string prefix_aside;  // the state after the rotated logs, written aside until the run ends well
+  std::string prefix_slot, prefix_aside;  // the state after the rotated logs, written aside until the run ends well
   auto save_prefix_now = [&] {
+    auto [earliest, latest] = extent_of(spans, prefix.count);
+    prefix_slot = class_slot(prefix.key, slot_class(window_class(options, earliest, latest)));
     prefix_aside = cache->write_aside(
-        prefix.key, [&](StateWriter& w) { save_prefix_state(engine, side_engine.get(), spans, prefix.count, w); });
+        prefix_slot, prefix_slot + window_part(options, earliest, latest),
+        [&](StateWriter& w) { save_prefix_state(engine, side_engine.get(), spans, prefix.count, w); });
     save_prefix = false;
   };
 
@@ -536,7 +616,7 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
       prefix_whole &= i >= prefix.count;
     }
   if (!prefix_aside.empty() && prefix_whole && unchanged_since(prefix, options)) {
-    cache->commit(prefix.key, prefix_aside);
+    cache->commit(prefix_slot, prefix_aside);
     result.cache_stored = true;
   } else {
     SummaryCache::discard(prefix_aside);
@@ -545,10 +625,12 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
     // Stored when something new was read, all of it whole, from files that did not change since.
     if (live->end > live->resumed && result.damaged_inputs == 0 && mark_live_log(live->path, live->end) == live->mark &&
         (prefix.count == 0 || unchanged_since(prefix, options))) {
-      std::string aside = cache->write_aside(live->slot, live_key(live->slot, live->mark), [&](StateWriter& w) {
-        save_prefix_state(engine, side_engine.get(), spans, live->index + 1, w);
-      });
-      cache->commit(live->slot, aside);
+      auto [earliest, latest] = extent_of(spans, live->index + 1);
+      std::string slot = class_slot(live->slot, slot_class(window_class(options, earliest, latest)));
+      std::string key = live_key(slot, live->mark) + window_part(options, earliest, latest);
+      std::string aside = cache->write_aside(
+          slot, key, [&](StateWriter& w) { save_prefix_state(engine, side_engine.get(), spans, live->index + 1, w); });
+      cache->commit(slot, aside);
       result.live_stored = !aside.empty();
     }
     fold_unfinished_line(*live, *sources[live->index], engine, side_engine.get(), spans[live->index]);

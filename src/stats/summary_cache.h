@@ -54,7 +54,7 @@ std::optional<LiveMark> parse_live_key(std::string_view slot, std::string_view k
 
 class SummaryCache {
  public:
-  static constexpr uint32_t kFormatVersion = 1;
+  static constexpr uint32_t kFormatVersion = 2;
   static constexpr uint64_t kDefaultMaxBytes = 1ull << 30;
 
   // `dir` is created when an entry is first stored.

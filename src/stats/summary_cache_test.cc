@@ -377,13 +377,78 @@ TEST(SummaryCache, ALiveEntryForAnotherWindowOrTimeRangeIsNotUsed) {
   ASSERT_TRUE(scan(s.inputs, s.cache).live_stored);
   ScanOptions window, since, until;
   window.thresholds.window_seconds = 600;
-  since.since = parse_civil("2026-11-22 15:53:00").value();
-  until.until = parse_civil("2026-11-22 18:00:00").value();
+  since.since = parse_civil("2026-11-22 15:53:00").value();  // the log runs from 15:52:41 to 15:53:16
+  until.until = parse_civil("2026-11-22 15:53:10").value();
   for (ScanOptions* o : {&window, &since, &until}) {
     o->cache_dir = s.cache;
     EXPECT_EQ(scan_logs(s.inputs, *o).resumed_bytes, 0u);
   }
   EXPECT_EQ(scan(s.inputs, s.cache).resumed_bytes, s.text.size());
+}
+
+ScanResult scan_since(const std::vector<std::string>& inputs, const std::string& cache, const char* since) {
+  ScanOptions o;
+  o.cache_dir = cache;
+  o.since = parse_civil(since).value();
+  return scan_logs(inputs, o);
+}
+
+// `--since 2h` from cron: a window that starts later at every run. The rotated logs lie before
+// it (it drops all their lines): their entry serves every such run. The live log's state, which
+// the window cuts, is stored for that exact window in one entry, replaced by the next run: the
+// cache does not grow run by run, and no run is answered from a state made for another window.
+TEST(SummaryCache, ARelativeWindowNeitherGrowsTheCacheNorIsServedAnotherWindowsState) {
+  LiveSet s = live_set("relative", 3);
+  std::string live_start = file_bytes(s.live).substr(0, 19);  // the live log's first time
+  ASSERT_EQ(live_start.substr(0, 11), "2026-11-22 ");
+  std::vector<std::string> sinces;  // seconds into the live log, one later at each run
+  for (int second : {2, 4, 6, 8, 10}) {
+    CivilSeconds t = parse_civil(live_start).value() + second;
+    sinces.push_back(format_civil(t));
+  }
+  size_t entries_after_second_run = 0;
+  for (size_t run = 0; run < sinces.size(); ++run) {
+    SCOPED_TRACE(sinces[run]);
+    ScanResult r = scan_since(s.inputs, s.cache, sinces[run].c_str());
+    EXPECT_EQ(report_of(r), report_of(scan_since(s.inputs, "", sinces[run].c_str())));
+    if (run > 0) {
+      EXPECT_EQ(r.cached_inputs, 2u) << "the rotated logs, all before the window, from the cache";
+    }
+    EXPECT_EQ(r.resumed_bytes, 0u) << "the window cuts the live log: its state for another window is not used";
+    size_t entries = std::distance(fs::directory_iterator(s.cache), fs::directory_iterator());
+    if (run == 1) entries_after_second_run = entries;
+    if (run > 1) {
+      EXPECT_EQ(entries, entries_after_second_run) << "no entry added per run";
+    }
+  }
+  EXPECT_LE(entries_after_second_run, 2u);
+  // The same window again is served from the cache, live log included.
+  ScanResult again = scan_since(s.inputs, s.cache, sinces.back().c_str());
+  EXPECT_EQ(again.resumed_bytes, s.text.size());
+  EXPECT_EQ(report_of(again), report_of(scan_since(s.inputs, "", sinces.back().c_str())));
+}
+
+// A window that keeps every line read (it starts before the logs) serves the state made without
+// one, and one made under another such window; a window that keeps none of them is one class.
+TEST(SummaryCache, WindowsThatCutNothingShareTheirEntries) {
+  LiveSet s = live_set("uncut", 3);
+  std::string reference = report_of(scan(s.inputs, ""));
+  ASSERT_TRUE(scan(s.inputs, s.cache).live_stored);
+  for (const char* since : {"2026-11-22 15:00:00", "2026-11-22 15:30:00"}) {
+    SCOPED_TRACE(since);
+    ScanResult r = scan_since(s.inputs, s.cache, since);
+    EXPECT_EQ(r.cached_inputs, 2u);
+    EXPECT_EQ(r.resumed_bytes, s.text.size());
+    EXPECT_EQ(report_of(r), report_of(scan_since(s.inputs, "", since)));
+  }
+  for (const char* since : {"2026-11-22 17:00:00", "2026-11-22 18:00:00"}) {  // after the logs: nothing kept
+    SCOPED_TRACE(since);
+    ScanResult r = scan_since(s.inputs, s.cache, since);
+    EXPECT_EQ(report_of(r), report_of(scan_since(s.inputs, "", since)));
+    if (since[12] == '8') {
+      EXPECT_EQ(r.resumed_bytes, s.text.size()) << "the state of the window before";
+    }
+  }
 }
 
 TEST(SummaryCache, ACorruptLiveEntryIsIgnoredAndRebuilt) {
