@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -20,7 +21,7 @@
 namespace sw::daemon {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = std::chrono::steady_clock;  // the same as SpamdListener::Clock
 
 int remaining_ms(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -108,15 +109,26 @@ void SpamdListener::stop() {
   if (stopped_.exchange(true)) return;
   if (stop_pipe_[1] >= 0) (void)!::write(stop_pipe_[1], "x", 1);
   acceptor_.join();
+  Workers all;
   {
     std::unique_lock lock(mutex_);
+    draining_ = true;
+    work_or_stop_.notify_all();
     idle_.wait(lock, [this] { return open_connections_ == 0; });
+    all.splice(all.end(), workers_);
+    all.splice(all.end(), retired_);
   }
+  for (std::thread& t : all) t.join();
   ::close(listen_fd_);
   if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
   for (int fd : stop_pipe_) {
     if (fd >= 0) ::close(fd);
   }
+}
+
+int SpamdListener::threads() const {
+  std::lock_guard lock(mutex_);
+  return int(workers_.size());
 }
 
 void SpamdListener::log(std::string_view line) const {
@@ -140,28 +152,81 @@ void SpamdListener::accept_loop() {
       ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
       name = fmt::format("{}:{}", text, ntohs(in->sin_port));
     }
-    {
-      std::lock_guard lock(mutex_);
-      if (open_connections_ >= options_.max_connections) {
-        log(fmt::format("spamd {}: closed unanswered, {} connections already open", name, open_connections_));
-        ::close(fd);
-        continue;
-      }
-      ++open_connections_;
-    }
-    std::thread([this, fd, name] { serve(fd, name); }).detach();
+    hand_over({fd, std::move(name), Clock::now() + std::chrono::milliseconds(options_.deadline_ms)});
   }
 }
 
-void SpamdListener::serve(int fd, std::string peer) {
-  auto deadline = Clock::now() + std::chrono::milliseconds(options_.deadline_ms);
+// Queues an accepted connection for an idle thread, or starts one when none is idle.
+void SpamdListener::hand_over(Connection connection) {
+  join_retired();
+  std::lock_guard lock(mutex_);
+  if (open_connections_ >= options_.max_connections) {
+    log(fmt::format("spamd {}: closed unanswered, {} connections already open", connection.peer, open_connections_));
+    ::close(connection.fd);
+    return;
+  }
+  ++open_connections_;
+  queued_.push_back(std::move(connection));
+  if (idle_workers_ >= int(queued_.size())) {
+    work_or_stop_.notify_one();
+    return;
+  }
+  // Started under the lock: the new thread's first step takes it, so `self` is set by then.
+  auto self = workers_.emplace(workers_.end());
+  try {
+    *self = std::thread([this, self] { worker_loop(self); });
+  } catch (const std::system_error& e) {  // out of threads: this one connection goes unanswered
+    workers_.erase(self);
+    log(fmt::format("spamd {}: closed unanswered, no thread for it: {}", queued_.back().peer, e.what()));
+    ::close(queued_.back().fd);
+    queued_.pop_back();
+    if (--open_connections_ == 0) idle_.notify_all();
+  }
+}
+
+void SpamdListener::join_retired() {
+  Workers ended;
+  {
+    std::lock_guard lock(mutex_);
+    ended.splice(ended.end(), retired_);
+  }
+  for (std::thread& t : ended) t.join();
+}
+
+void SpamdListener::worker_loop(Workers::iterator self) {
+  std::string buffer(64 * 1024, '\0');
+  std::unique_lock lock(mutex_);
+  while (true) {
+    ++idle_workers_;
+    bool woken =
+        work_or_stop_.wait_for(lock, options_.idle_thread_linger, [this] { return draining_ || !queued_.empty(); });
+    --idle_workers_;
+    if (!queued_.empty()) {
+      Connection connection = std::move(queued_.front());
+      queued_.pop_front();
+      lock.unlock();
+      serve(connection, buffer);
+      lock.lock();
+      if (--open_connections_ == 0) idle_.notify_all();
+      continue;
+    }
+    if (draining_) return;  // stop() joins every thread it finds in workers_
+    if (!woken && idle_workers_ >= options_.idle_threads_kept) {
+      retired_.splice(retired_.end(), workers_, self);
+      return;
+    }
+  }
+}
+
+void SpamdListener::serve(const Connection& connection, std::string& buffer) {
+  const std::string& peer = connection.peer;
+  int fd = connection.fd;
   std::unique_ptr<Session> session = factory_.open(peer);
   std::string out;
-  std::string buffer(64 * 1024, '\0');
   bool open = true;
   while (open) {
     pollfd p{fd, POLLIN, 0};
-    int ready = ::poll(&p, 1, remaining_ms(deadline));
+    int ready = ::poll(&p, 1, remaining_ms(connection.deadline));
     if (ready == 0) {
       log(fmt::format("spamd {}: no complete request within {} ms, closed unanswered", peer, options_.deadline_ms));
       break;
@@ -175,15 +240,13 @@ void SpamdListener::serve(int fd, std::string peer) {
     } else {
       open = session->on_input(std::string_view(buffer.data(), static_cast<size_t>(n)), &out);
     }
-    if (!out.empty() && !write_all(fd, out, deadline)) {
+    if (!out.empty() && !write_all(fd, out, connection.deadline)) {
       log(fmt::format("spamd {}: could not write the reply", peer));
       break;
     }
     out.clear();
   }
   ::close(fd);
-  std::lock_guard lock(mutex_);
-  if (--open_connections_ == 0) idle_.notify_all();
 }
 
 }  // namespace sw::daemon

@@ -1,11 +1,18 @@
-// A small thread-per-connection server for one SessionFactory on a Unix socket or a loopback
-// TCP port: what `spamwarden spamd` runs when the content filter is wanted on its own, and what
-// the tests and bench/content drive. It owns the sockets, the per-connection deadline and the
-// connection cap; the session owns the protocol.
+// A small server for one SessionFactory on a Unix socket or a loopback TCP port: what serve runs
+// for the content filter, and what the tests and bench/content drive. It owns the sockets, the
+// per-connection deadline and the connection cap; the session owns the protocol.
+//
+// Each open connection has a thread of its own (a slow client never holds up another), but the
+// threads are kept and reused: Exim opens one connection per message, and creating and tearing
+// down a thread for each cost more CPU than the scan itself. Idle threads beyond a few end after
+// a while, so a burst does not keep hundreds of them.
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,6 +25,8 @@ namespace sw::daemon {
 struct ListenerOptions {
   int deadline_ms = 30'000;   // a connection's whole life: read, scan, write
   int max_connections = 256;  // more at once are closed unanswered (Exim then fails open)
+  int idle_threads_kept = 8;  // idle connection threads kept beyond idle_thread_linger
+  std::chrono::milliseconds idle_thread_linger{30'000};
   std::function<void(std::string_view line)> log;
 };
 
@@ -34,11 +43,23 @@ class SpamdListener {
   // Stops accepting and waits for the open connections to end (each within its deadline).
   void stop();
   int port() const { return port_; }  // the bound TCP port; 0 for a Unix socket
+  int threads() const;                // connection threads alive (busy or idle)
 
  private:
+  using Clock = std::chrono::steady_clock;
+  struct Connection {
+    int fd;
+    std::string peer;
+    Clock::time_point deadline;
+  };
+  using Workers = std::list<std::thread>;
+
   SpamdListener(int fd, int port, std::string unix_path, SessionFactory& factory, ListenerOptions options);
   void accept_loop();
-  void serve(int fd, std::string peer);
+  void hand_over(Connection connection);
+  void worker_loop(Workers::iterator self);
+  void serve(const Connection& connection, std::string& buffer);
+  void join_retired();
   void log(std::string_view line) const;
 
   int listen_fd_;
@@ -48,9 +69,15 @@ class SpamdListener {
   ListenerOptions options_;
   int stop_pipe_[2] = {-1, -1};
   std::thread acceptor_;
-  std::mutex mutex_;
-  std::condition_variable idle_;
-  int open_connections_ = 0;
+  mutable std::mutex mutex_;
+  std::condition_variable idle_;          // open_connections_ fell to 0
+  std::condition_variable work_or_stop_;  // a connection was queued, or stop() began
+  int open_connections_ = 0;              // queued or being served
+  std::deque<Connection> queued_;
+  Workers workers_;  // threads alive; one that ends for idleness moves itself to retired_
+  Workers retired_;  // ended (or ending) threads, joined by the acceptor or stop()
+  int idle_workers_ = 0;
+  bool draining_ = false;  // stop(): workers end once the queue is empty
   std::atomic<bool> stopped_{false};
 };
 
