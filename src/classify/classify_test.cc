@@ -1,5 +1,6 @@
 // The content model on real corpus messages (testdata/ holds a few from the train half) and on
 // hostile input: every case must finish in bounded time with bounded output.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -96,6 +97,22 @@ TEST(MimeOnCorpus, HeadersAreDecodedAndTheMboxEnvelopeSkipped) {
   EXPECT_TRUE(has_token(tokenize(m),
                         "subject:gr\xC3\xBC\xC3\x9F"
                         "e"));
+}
+
+// A charset's conversion module stays loaded between messages: glibc unloads an unused one, and
+// loading it again for every message (dlopen, mmap, munmap) cost the daemon more than decoding.
+TEST(MimeOnCorpus, CharsetModulesStayLoadedBetweenMessages) {
+  auto mapped = [](std::string_view module) {
+    std::ifstream maps("/proc/self/maps");
+    std::string text((std::istreambuf_iterator<char>(maps)), std::istreambuf_iterator<char>());
+    return text.find(module) != std::string::npos;
+  };
+  parse_message(testdata("big5_images_spam.eml"));
+  parse_message(testdata("latin1_ham.eml"));
+  for (const char* charset : {"windows-1252", "koi8-r", "iso-8859-2", "iso-8859-7"}) {
+    parse_message(fmt::format("Content-Type: text/plain; charset={}\n\n\xE0\xE1 text\n", charset));
+  }
+  EXPECT_TRUE(mapped("/BIG5.so"));  // glibc unloads a module unused for three other conversions
 }
 
 TEST(Tokenizer, DeliveryAddedHeadersGiveNoFeatures) {
