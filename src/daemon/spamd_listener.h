@@ -4,13 +4,15 @@
 //
 // Each open connection has a thread of its own (a slow client never holds up another), but the
 // threads are kept and reused: Exim opens one connection per message, and creating and tearing
-// down a thread for each cost more CPU than the scan itself. Idle threads beyond a few end after
-// a while, so a burst does not keep hundreds of them.
+// down a thread for each cost more CPU than the scan itself. The idle threads accept the
+// connections themselves (each waits on the listening socket with EPOLLEXCLUSIVE, so one is
+// woken per connection), so no thread hands a connection to another; one more thread starts
+// when the last idle one takes a connection. Idle threads beyond a few end after a while, so a
+// burst does not keep hundreds of them.
 #pragma once
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <list>
 #include <memory>
@@ -47,19 +49,15 @@ class SpamdListener {
 
  private:
   using Clock = std::chrono::steady_clock;
-  struct Connection {
-    int fd;
-    std::string peer;
-    Clock::time_point deadline;
-  };
   using Workers = std::list<std::thread>;
 
   SpamdListener(int fd, int port, std::string unix_path, SessionFactory& factory, ListenerOptions options);
-  void accept_loop();
-  void hand_over(Connection connection);
+  void start_worker();  // with mutex_ held
   void worker_loop(Workers::iterator self);
-  void serve(const Connection& connection, std::string& buffer);
-  void join_retired();
+  // The next connection for an idle worker: its fd (or -1: none yet, or stopping) and peer name.
+  int accept_one(int epoll_fd, std::string* peer);
+  bool take_connection(int fd, const std::string& peer);
+  void serve(int fd, const std::string& peer, Clock::time_point deadline, std::string& buffer);
   void log(std::string_view line) const;
 
   int listen_fd_;
@@ -67,17 +65,13 @@ class SpamdListener {
   std::string unix_path_;
   SessionFactory& factory_;
   ListenerOptions options_;
-  int stop_pipe_[2] = {-1, -1};
-  std::thread acceptor_;
+  int stop_pipe_[2] = {-1, -1};  // readable once stop() began: wakes every idle worker
   mutable std::mutex mutex_;
-  std::condition_variable idle_;          // open_connections_ fell to 0
-  std::condition_variable work_or_stop_;  // a connection was queued, or stop() began
-  int open_connections_ = 0;              // queued or being served
-  std::deque<Connection> queued_;
+  std::condition_variable idle_;  // open_connections_ fell to 0
+  int open_connections_ = 0;
   Workers workers_;  // threads alive; one that ends for idleness moves itself to retired_
-  Workers retired_;  // ended (or ending) threads, joined by the acceptor or stop()
+  Workers retired_;  // ended (or ending) threads, joined when a thread starts and by stop()
   int idle_workers_ = 0;
-  bool draining_ = false;  // stop(): workers end once the queue is empty
   std::atomic<bool> stopped_{false};
 };
 
