@@ -1,6 +1,7 @@
 #include "classify/tokenizer.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "base/text.h"
 
@@ -215,8 +216,31 @@ void TokenSet::add(std::string_view name) {
   names_ += name;
 }
 
+namespace {
+
+// LSD radix sort by hash, 11 bits a pass: quicker than std::sort on a message's thousands of
+// tokens. Stable, so of equal hashes (the same name) the first added stays first, as before.
+void sort_by_hash(std::vector<Token>& tokens) {
+  auto by_hash = [](const Token& a, const Token& b) { return a.hash < b.hash; };
+  if (tokens.size() < 256) return std::stable_sort(tokens.begin(), tokens.end(), by_hash);
+  constexpr int kBits = 11, kPasses = (64 + kBits - 1) / kBits;
+  constexpr uint64_t kMask = (1u << kBits) - 1;
+  std::vector<uint32_t> offsets(kPasses << kBits, 0);
+  for (const Token& t : tokens)
+    for (int p = 0; p < kPasses; ++p) ++offsets[(p << kBits) + ((t.hash >> (p * kBits)) & kMask)];
+  std::vector<Token> scratch(tokens.size());
+  for (int p = 0; p < kPasses; ++p) {
+    uint32_t* offset = &offsets[p << kBits];
+    for (uint32_t at = 0, d = 0; d <= kMask; ++d) at += std::exchange(offset[d], at);
+    for (const Token& t : tokens) scratch[offset[(t.hash >> (p * kBits)) & kMask]++] = t;
+    tokens.swap(scratch);
+  }
+}
+
+}  // namespace
+
 void TokenSet::finish() {
-  std::sort(tokens_.begin(), tokens_.end(), [](const Token& a, const Token& b) { return a.hash < b.hash; });
+  sort_by_hash(tokens_);
   std::size_t kept = 0;
   for (std::size_t i = 0; i < tokens_.size(); ++i) {
     if (kept > 0 && tokens_[kept - 1].hash == tokens_[i].hash) {
