@@ -342,6 +342,21 @@ TEST(Tokenizer, RepeatedFeatureIsOneTokenWithItsCount) {
   EXPECT_EQ(count_of("pills"), 1u);
 }
 
+// Thousands of tokens (the radix-sorted path): sorted by hash, each once, with its count.
+TEST(Tokenizer, ManyTokensComeOutSortedByHashWithTheirCounts) {
+  TokenSet set;
+  for (int round = 0; round < 3; ++round)
+    for (int i = 0; i < 2000; ++i) set.add("w" + std::to_string(i % (round + 1 == 3 ? 1000 : 2000)));
+  set.finish();
+  ASSERT_EQ(set.tokens().size(), 2000u);
+  for (std::size_t i = 1; i < set.tokens().size(); ++i) ASSERT_LT(set.tokens()[i - 1].hash, set.tokens()[i].hash);
+  for (const Token& t : set.tokens()) {
+    EXPECT_EQ(t.hash, token_hash(set.name(t)));
+    int n = std::stoi(std::string(set.name(t).substr(1)));
+    EXPECT_EQ(t.count, n < 1000 ? 4 : 2) << set.name(t);
+  }
+}
+
 TEST(Model, RepeatedFeatureFillsUpToMaxRepeatsPlaces) {
   auto trained = [](uint32_t max_repeats) {
     ModelParams params;
