@@ -218,21 +218,19 @@ void TokenSet::add(std::string_view name) {
 
 namespace {
 
-// LSD radix sort by hash, 11 bits a pass: quicker than std::sort on a message's thousands of
+// LSD radix sort by hash, a byte a pass: quicker than std::sort on a message's thousands of
 // tokens. Stable, so of equal hashes (the same name) the first added stays first, as before.
 void sort_by_hash(std::vector<Token>& tokens) {
   auto by_hash = [](const Token& a, const Token& b) { return a.hash < b.hash; };
   if (tokens.size() < 256) return std::stable_sort(tokens.begin(), tokens.end(), by_hash);
-  constexpr int kBits = 11, kPasses = (64 + kBits - 1) / kBits;
-  constexpr uint64_t kMask = (1u << kBits) - 1;
-  std::vector<uint32_t> offsets(kPasses << kBits, 0);
+  uint32_t offsets[8][256] = {};
   for (const Token& t : tokens)
-    for (int p = 0; p < kPasses; ++p) ++offsets[(p << kBits) + ((t.hash >> (p * kBits)) & kMask)];
-  std::vector<Token> scratch(tokens.size());
-  for (int p = 0; p < kPasses; ++p) {
-    uint32_t* offset = &offsets[p << kBits];
-    for (uint32_t at = 0, d = 0; d <= kMask; ++d) at += std::exchange(offset[d], at);
-    for (const Token& t : tokens) scratch[offset[(t.hash >> (p * kBits)) & kMask]++] = t;
+    for (int p = 0; p < 8; ++p) ++offsets[p][(t.hash >> (8 * p)) & 0xff];
+  thread_local std::vector<Token> scratch;  // kept: a fresh one per message cost page faults
+  scratch.resize(tokens.size());
+  for (int p = 0; p < 8; ++p) {
+    for (uint32_t at = 0, d = 0; d < 256; ++d) at += std::exchange(offsets[p][d], at);
+    for (const Token& t : tokens) scratch[offsets[p][(t.hash >> (8 * p)) & 0xff]++] = t;
     tokens.swap(scratch);
   }
 }
