@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "base/text.h"
@@ -46,13 +47,12 @@ void keep_charset_module_loaded(const std::string& charset) {
   thread_local std::unordered_set<std::string> known;  // seen by this thread: no lock
   if (known.contains(charset)) return;
   static std::mutex mutex;
-  static std::unordered_set<std::string> opened;
+  // Never closed nor destroyed at exit: reachable to the end, so not a leak either.
+  static auto& opened = *new std::unordered_map<std::string, iconv_t>;
   std::lock_guard lock(mutex);
   if (!opened.contains(charset)) {
     if (opened.size() >= kMaxCharsets) return;
-    iconv_t cd = g_mime_iconv_open("UTF-8", charset.c_str());  // the same name mapping as the filter's
-    (void)cd;                                                  // kept open on purpose, failed or not
-    opened.insert(charset);
+    opened.emplace(charset, g_mime_iconv_open("UTF-8", charset.c_str()));  // the filter's name mapping
   }
   known.insert(charset);
 }
