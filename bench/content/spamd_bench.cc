@@ -4,11 +4,15 @@
 //   spamd_bench serve --train LIST --base DIR --listen ADDR        # trains in memory, then serves
 //   spamd_bench load --address ADDR --list LIST --base DIR [--clients N] [--rounds R]
 //                    [--protocol spamc|rspamc] [--scores FILE]
+//   spamd_bench scan --train LIST --list LIST --base DIR [--rounds R] [--scores FILE]
 //
 // load sends every listed message (R times) over N concurrent connections, one request per
 // connection as Exim does (REPORT SPAMC/1.2 + half-close, or CHECK RSPAMC/1.3), and prints
 // "messages seconds msgs_per_s failures"; --scores writes "label score threshold" per message.
+// scan is the same scan in-process on one thread, no protocol: "messages cpu_us_per_message";
+// its --scores carry every digit, so two builds' files differ only if a change moved a score.
 #include <arpa/inet.h>
+#include <sys/resource.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -108,7 +112,7 @@ std::map<std::string, std::string> options(int argc, char** argv) {
   return out;
 }
 
-int serve(std::map<std::string, std::string> o) {
+std::unique_ptr<sw::classify::Scanner> trained(std::map<std::string, std::string>& o) {
   auto scanner = sw::classify::Scanner::in_memory();
   auto start = std::chrono::steady_clock::now();
   std::vector<Listed> train = read_list(o["--train"], o["--base"]);
@@ -116,6 +120,42 @@ int serve(std::map<std::string, std::string> o) {
   scanner->refit();  // as `spamwarden learn` and serve's save do: the regression fitted on every example
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr, "trained on %zu messages in %.2f s\n", train.size(), seconds);
+  return scanner;
+}
+
+double thread_cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_THREAD, &usage);
+  auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+int scan(std::map<std::string, std::string> o) {
+  auto scanner = trained(o);
+  std::vector<Listed> messages = read_list(o["--list"], o["--base"]);
+  int rounds = o.count("--rounds") ? std::stoi(o["--rounds"]) : 1;
+  std::vector<sw::classify::Verdict> verdicts(messages.size());
+  double start = thread_cpu_seconds();
+  for (int r = 0; r < rounds; ++r)
+    for (size_t i = 0; i < messages.size(); ++i) verdicts[i] = scanner->scan(messages[i].raw);
+  double cpu = thread_cpu_seconds() - start;
+  size_t total = messages.size() * size_t(rounds);
+  std::printf("%zu %.1f\n", total, cpu * 1e6 / double(total ? total : 1));
+  if (o.count("--scores")) {
+    std::FILE* out = std::fopen(o["--scores"].c_str(), "w");
+    if (!out) return 1;
+    for (size_t i = 0; i < messages.size(); ++i) {
+      std::fprintf(out, "%s %.17g %.17g", messages[i].spam ? "spam" : "ham", verdicts[i].score, verdicts[i].threshold);
+      for (const auto& reason : verdicts[i].reasons) std::fprintf(out, " %s=%.17g", reason.name.c_str(), reason.weight);
+      std::fprintf(out, "\n");
+    }
+    std::fclose(out);
+  }
+  return 0;
+}
+
+int serve(std::map<std::string, std::string> o) {
+  auto scanner = trained(o);
   sw::daemon::SpamdEngine engine;
   engine.scan = [&scanner](std::string_view message) { return scanner->scan(message); };
   engine.learn = [&scanner](std::string_view message, bool spam) { return scanner->learn(message, spam), true; };
@@ -182,6 +222,7 @@ int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "serve") return serve(options(argc, argv));
   if (mode == "load") return load(options(argc, argv));
-  std::fprintf(stderr, "usage: spamd_bench serve|load --option value ...\n");
+  if (mode == "scan") return scan(options(argc, argv));
+  std::fprintf(stderr, "usage: spamd_bench serve|load|scan --option value ...\n");
   return 2;
 }

@@ -1,5 +1,6 @@
 // The content model on real corpus messages (testdata/ holds a few from the train half) and on
 // hostile input: every case must finish in bounded time with bounded output.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -96,6 +97,22 @@ TEST(MimeOnCorpus, HeadersAreDecodedAndTheMboxEnvelopeSkipped) {
   EXPECT_TRUE(has_token(tokenize(m),
                         "subject:gr\xC3\xBC\xC3\x9F"
                         "e"));
+}
+
+// A charset's conversion module stays loaded between messages: glibc unloads an unused one, and
+// loading it again for every message (dlopen, mmap, munmap) cost the daemon more than decoding.
+TEST(MimeOnCorpus, CharsetModulesStayLoadedBetweenMessages) {
+  auto mapped = [](std::string_view module) {
+    std::ifstream maps("/proc/self/maps");
+    std::string text((std::istreambuf_iterator<char>(maps)), std::istreambuf_iterator<char>());
+    return text.find(module) != std::string::npos;
+  };
+  parse_message(testdata("big5_images_spam.eml"));
+  parse_message(testdata("latin1_ham.eml"));
+  for (const char* charset : {"windows-1252", "koi8-r", "iso-8859-2", "iso-8859-7"}) {
+    parse_message(fmt::format("Content-Type: text/plain; charset={}\n\n\xE0\xE1 text\n", charset));
+  }
+  EXPECT_TRUE(mapped("/BIG5.so"));  // glibc unloads a module unused for three other conversions
 }
 
 TEST(Tokenizer, DeliveryAddedHeadersGiveNoFeatures) {
@@ -323,6 +340,21 @@ TEST(Tokenizer, RepeatedFeatureIsOneTokenWithItsCount) {
   EXPECT_EQ(count_of("cheap"), 3u);
   EXPECT_EQ(count_of("cheap cheap"), 2u);
   EXPECT_EQ(count_of("pills"), 1u);
+}
+
+// Thousands of tokens (the radix-sorted path): sorted by hash, each once, with its count.
+TEST(Tokenizer, ManyTokensComeOutSortedByHashWithTheirCounts) {
+  TokenSet set;
+  for (int round = 0; round < 3; ++round)
+    for (int i = 0; i < 2000; ++i) set.add("w" + std::to_string(i % (round + 1 == 3 ? 1000 : 2000)));
+  set.finish();
+  ASSERT_EQ(set.tokens().size(), 2000u);
+  for (std::size_t i = 1; i < set.tokens().size(); ++i) ASSERT_LT(set.tokens()[i - 1].hash, set.tokens()[i].hash);
+  for (const Token& t : set.tokens()) {
+    EXPECT_EQ(t.hash, token_hash(set.name(t)));
+    int n = std::stoi(std::string(set.name(t).substr(1)));
+    EXPECT_EQ(t.count, n < 1000 ? 4 : 2) << set.name(t);
+  }
 }
 
 TEST(Model, RepeatedFeatureFillsUpToMaxRepeatsPlaces) {

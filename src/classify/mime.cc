@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <mutex>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "base/text.h"
 #include "base/utf8.h"
@@ -36,6 +38,30 @@ std::string sanitize_utf8(std::string_view s) {
 
 std::string lower_ascii(const char* s) { return s ? to_lower(s) : std::string(); }
 
+// glibc loads a charset's conversion module at iconv_open and unloads it once no descriptor
+// uses it, so converting one part per message cost a dlopen and a dlclose each time (mmap,
+// munmap, TLB flushes across the scanning threads). One descriptor per charset, opened on first
+// use and never closed, keeps its module loaded. At most 64 charsets: labels are the sender's.
+void keep_charset_module_loaded(const std::string& charset) {
+  constexpr size_t kMaxCharsets = 64;
+  thread_local std::unordered_set<std::string> known;  // seen by this thread: no lock
+  if (known.contains(charset)) return;
+  static std::mutex mutex;
+  // Never closed nor destroyed at exit: reachable to the end, so not a leak either.
+  static auto& opened = *new std::unordered_map<std::string, iconv_t>;
+  std::lock_guard lock(mutex);
+  if (!opened.contains(charset)) {
+    if (opened.size() >= kMaxCharsets) return;
+    opened.emplace(charset, g_mime_iconv_open("UTF-8", charset.c_str()));  // the filter's name mapping
+  }
+  known.insert(charset);
+}
+
+GMimeFilter* charset_filter(const std::string& charset) {
+  keep_charset_module_loaded(charset);
+  return g_mime_filter_charset_new(charset.c_str(), "UTF-8");
+}
+
 // Decodes a part's transfer encoding (base64, QP, uuencode) and converts it from its labelled
 // charset to UTF-8. An unknown charset is read as Latin-1 (every byte is a character), so its
 // words still count; *bad_charset tells the tokenizer.
@@ -45,10 +71,10 @@ std::string decode_text_part(GMimePart* part, const std::string& charset, bool* 
   GMimeStream* sink = g_mime_stream_mem_new();
   GMimeStream* filtered = g_mime_stream_filter_new(sink);
   if (!charset.empty() && charset != "utf-8" && charset != "us-ascii") {
-    GMimeFilter* convert = g_mime_filter_charset_new(charset.c_str(), "UTF-8");
+    GMimeFilter* convert = charset_filter(charset);
     if (!convert) {
       *bad_charset = true;
-      convert = g_mime_filter_charset_new("iso-8859-1", "UTF-8");
+      convert = charset_filter("iso-8859-1");
     }
     if (convert) {
       g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), convert);

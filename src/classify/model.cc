@@ -135,7 +135,12 @@ bool Model::weigh_statistics(const TokenSet& tokens, std::size_t max_reasons, Mo
   };
   std::vector<Evidence> evidence;
   evidence.reserve(tokens.tokens().size());
-  for (const Token& t : tokens.tokens()) {
+  const std::vector<Token>& all = tokens.tokens();
+  constexpr std::size_t kAhead = 8;  // each lookup is a cache miss in a table of megabytes: start it early
+  for (std::size_t i = 0; i < std::min(kAhead, all.size()); ++i) counts_.prefetch(all[i].hash);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const Token& t = all[i];
+    if (i + kAhead < all.size()) counts_.prefetch(all[i + kAhead].hash);
     const TokenCounts* c = counts_.find(t.hash);
     if (!c) continue;
     if (!params_.statistics_pairs && tokens.name(t).find(' ') != std::string_view::npos) continue;

@@ -1,6 +1,7 @@
 #include "classify/tokenizer.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "base/text.h"
 
@@ -215,8 +216,29 @@ void TokenSet::add(std::string_view name) {
   names_ += name;
 }
 
+namespace {
+
+// LSD radix sort by hash, a byte a pass: quicker than std::sort on a message's thousands of
+// tokens. Stable, so of equal hashes (the same name) the first added stays first, as before.
+void sort_by_hash(std::vector<Token>& tokens) {
+  auto by_hash = [](const Token& a, const Token& b) { return a.hash < b.hash; };
+  if (tokens.size() < 256) return std::stable_sort(tokens.begin(), tokens.end(), by_hash);
+  uint32_t offsets[8][256] = {};
+  for (const Token& t : tokens)
+    for (int p = 0; p < 8; ++p) ++offsets[p][(t.hash >> (8 * p)) & 0xff];
+  thread_local std::vector<Token> scratch;  // kept: a fresh one per message cost page faults
+  scratch.resize(tokens.size());
+  for (int p = 0; p < 8; ++p) {
+    for (uint32_t at = 0, d = 0; d < 256; ++d) at += std::exchange(offsets[p][d], at);
+    for (const Token& t : tokens) scratch[offsets[p][(t.hash >> (8 * p)) & 0xff]++] = t;
+    tokens.swap(scratch);
+  }
+}
+
+}  // namespace
+
 void TokenSet::finish() {
-  std::sort(tokens_.begin(), tokens_.end(), [](const Token& a, const Token& b) { return a.hash < b.hash; });
+  sort_by_hash(tokens_);
   std::size_t kept = 0;
   for (std::size_t i = 0; i < tokens_.size(); ++i) {
     if (kept > 0 && tokens_[kept - 1].hash == tokens_[i].hash) {

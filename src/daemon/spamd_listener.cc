@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -12,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -20,7 +22,7 @@
 namespace sw::daemon {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = std::chrono::steady_clock;  // the same as SpamdListener::Clock
 
 int remaining_ms(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -35,7 +37,7 @@ int listen_unix(const std::string& path, std::string* error) {
   }
   address.sun_family = AF_UNIX;
   std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());  // a stale socket
   if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
@@ -57,7 +59,7 @@ int listen_loopback(const std::string& spec, int* bound_port, std::string* error
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port));
   ::inet_pton(AF_INET, host.c_str(), &address.sin_addr);
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   int one = 1;
   if (fd >= 0) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   socklen_t length = sizeof address;
@@ -99,7 +101,8 @@ std::unique_ptr<SpamdListener> SpamdListener::start(const std::string& address, 
 SpamdListener::SpamdListener(int fd, int port, std::string unix_path, SessionFactory& factory, ListenerOptions options)
     : listen_fd_(fd), port_(port), unix_path_(std::move(unix_path)), factory_(factory), options_(std::move(options)) {
   if (::pipe2(stop_pipe_, O_CLOEXEC) != 0) stop_pipe_[0] = stop_pipe_[1] = -1;
-  acceptor_ = std::thread([this] { accept_loop(); });
+  std::lock_guard lock(mutex_);
+  start_worker();
 }
 
 SpamdListener::~SpamdListener() { stop(); }
@@ -107,11 +110,14 @@ SpamdListener::~SpamdListener() { stop(); }
 void SpamdListener::stop() {
   if (stopped_.exchange(true)) return;
   if (stop_pipe_[1] >= 0) (void)!::write(stop_pipe_[1], "x", 1);
-  acceptor_.join();
+  Workers all;
   {
     std::unique_lock lock(mutex_);
     idle_.wait(lock, [this] { return open_connections_ == 0; });
+    all.splice(all.end(), workers_);
+    all.splice(all.end(), retired_);
   }
+  for (std::thread& t : all) t.join();
   ::close(listen_fd_);
   if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
   for (int fd : stop_pipe_) {
@@ -119,56 +125,121 @@ void SpamdListener::stop() {
   }
 }
 
+int SpamdListener::threads() const {
+  std::lock_guard lock(mutex_);
+  return int(workers_.size());
+}
+
 void SpamdListener::log(std::string_view line) const {
   if (options_.log) options_.log(line);
 }
 
-void SpamdListener::accept_loop() {
-  while (true) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
-    if (fds[1].revents != 0 || stopped_) return;
-    if ((fds[0].revents & POLLIN) == 0) continue;
-    sockaddr_storage peer{};
-    socklen_t length = sizeof peer;
-    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0) continue;
-    std::string name = "local";
-    if (peer.ss_family == AF_INET) {
-      char text[INET_ADDRSTRLEN] = "";
-      auto* in = reinterpret_cast<sockaddr_in*>(&peer);
-      ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
-      name = fmt::format("{}:{}", text, ntohs(in->sin_port));
-    }
-    {
-      std::lock_guard lock(mutex_);
-      if (open_connections_ >= options_.max_connections) {
-        log(fmt::format("spamd {}: closed unanswered, {} connections already open", name, open_connections_));
-        ::close(fd);
-        continue;
-      }
-      ++open_connections_;
-    }
-    std::thread([this, fd, name] { serve(fd, name); }).detach();
+void SpamdListener::start_worker() {
+  ++idle_workers_;
+  // Started under the lock: the new thread's first step takes it, so `self` is set by then.
+  auto self = workers_.emplace(workers_.end());
+  try {
+    *self = std::thread([this, self] { worker_loop(self); });
+  } catch (const std::system_error& e) {  // out of threads: the busy ones accept again when done
+    workers_.erase(self);
+    --idle_workers_;
+    log(fmt::format("spamd: no thread for the next connection: {}", e.what()));
   }
 }
 
-void SpamdListener::serve(int fd, std::string peer) {
-  auto deadline = Clock::now() + std::chrono::milliseconds(options_.deadline_ms);
+void SpamdListener::worker_loop(Workers::iterator self) {
+  { std::lock_guard wait_for_self(mutex_); }
+  int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  epoll_event on_listen{EPOLLIN | EPOLLEXCLUSIVE, {.fd = listen_fd_}};
+  epoll_event on_stop{EPOLLIN, {.fd = stop_pipe_[0]}};
+  if (epoll_fd < 0 || ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, listen_fd_, &on_listen) != 0 ||
+      ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, stop_pipe_[0], &on_stop) != 0) {
+    log(fmt::format("spamd: cannot wait for connections: {}", std::strerror(errno)));
+  }
+  std::string buffer(64 * 1024, '\0');
+  std::string peer;
+  while (!stopped_) {
+    int fd = accept_one(epoll_fd, &peer);
+    if (fd == -2) {  // idle for idle_thread_linger
+      std::lock_guard lock(mutex_);
+      if (idle_workers_ > options_.idle_threads_kept && !stopped_) {
+        --idle_workers_;
+        retired_.splice(retired_.end(), workers_, self);
+        break;
+      }
+      continue;
+    }
+    if (fd < 0 || !take_connection(fd, peer)) continue;
+    serve(fd, peer, Clock::now() + std::chrono::milliseconds(options_.deadline_ms), buffer);
+    std::lock_guard lock(mutex_);
+    ++idle_workers_;
+    if (--open_connections_ == 0) idle_.notify_all();
+  }
+  if (epoll_fd >= 0) ::close(epoll_fd);
+}
+
+int SpamdListener::accept_one(int epoll_fd, std::string* peer) {
+  epoll_event events[2];
+  int ready = ::epoll_wait(epoll_fd, events, 2, int(options_.idle_thread_linger.count()));
+  if (ready == 0) return -2;
+  if (ready < 0) {
+    if (errno != EINTR) std::this_thread::sleep_for(std::chrono::milliseconds(100));  // never a busy loop
+    return -1;
+  }
+  if (stopped_) return -1;
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (fd < 0) return -1;  // another thread took it
+  *peer = "local";
+  if (address.ss_family == AF_INET) {
+    char text[INET_ADDRSTRLEN] = "";
+    auto* in = reinterpret_cast<sockaddr_in*>(&address);
+    ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+    *peer = fmt::format("{}:{}", text, ntohs(in->sin_port));
+  }
+  return fd;
+}
+
+// Counts an accepted connection in, or closes it at the cap; starts a thread to accept the next
+// one when this was the last idle one. False when the connection was closed.
+bool SpamdListener::take_connection(int fd, const std::string& peer) {
+  Workers ended;
+  bool taken = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (open_connections_ >= options_.max_connections) {
+      log(fmt::format("spamd {}: closed unanswered, {} connections already open", peer, open_connections_));
+      ::close(fd);
+    } else {
+      ++open_connections_;
+      --idle_workers_;
+      if (idle_workers_ == 0 && !stopped_) start_worker();
+      ended.splice(ended.end(), retired_);
+      taken = true;
+    }
+  }
+  for (std::thread& t : ended) t.join();
+  return taken;
+}
+
+void SpamdListener::serve(int fd, const std::string& peer, Clock::time_point deadline, std::string& buffer) {
   std::unique_ptr<Session> session = factory_.open(peer);
   std::string out;
-  std::string buffer(64 * 1024, '\0');
   bool open = true;
   while (open) {
-    pollfd p{fd, POLLIN, 0};
-    int ready = ::poll(&p, 1, remaining_ms(deadline));
-    if (ready == 0) {
-      log(fmt::format("spamd {}: no complete request within {} ms, closed unanswered", peer, options_.deadline_ms));
-      break;
+    // Read first, wait only when nothing is there yet: most requests are whole at accept.
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      pollfd p{fd, POLLIN, 0};
+      int ready = ::poll(&p, 1, remaining_ms(deadline));
+      if (ready == 0) {
+        log(fmt::format("spamd {}: no complete request within {} ms, closed unanswered", peer, options_.deadline_ms));
+        break;
+      }
+      if (ready > 0 || errno == EINTR) continue;
     }
-    if (ready < 0 && errno == EINTR) continue;
-    ssize_t n = ready < 0 ? -1 : ::read(fd, buffer.data(), buffer.size());
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n <= 0) {  // half-close (or a reset): the session's last chance to answer
       session->on_end_of_input(&out);
       open = false;
@@ -182,8 +253,6 @@ void SpamdListener::serve(int fd, std::string peer) {
     out.clear();
   }
   ::close(fd);
-  std::lock_guard lock(mutex_);
-  if (--open_connections_ == 0) idle_.notify_all();
 }
 
 }  // namespace sw::daemon

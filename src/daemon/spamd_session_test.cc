@@ -12,13 +12,16 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "base/temp_dir.h"
+#include "classify/scanner.h"
 #include "daemon/action_feedback.h"
 #include "daemon/spamd_listener.h"
 
@@ -287,6 +290,98 @@ TEST(SpamdListenerTest, UnixSocket) {
   EXPECT_EQ(check.out, "8.3/5.0\n");
   listener->stop();
   EXPECT_NE(::access(path.c_str(), F_OK), 0);  // the socket is removed on stop
+}
+
+// Exim opens one connection per message: its threads are reused, not one started and ended for
+// each (that cost more CPU than the scan).
+TEST(SpamdListenerTest, SequentialConnectionsReuseTheirThreads) {
+  std::mutex mutex;
+  std::set<pid_t> threads;
+  SpamdEngine engine;
+  engine.scan = [&](std::string_view) {
+    std::lock_guard lock(mutex);
+    threads.insert(::gettid());
+    return classify::Verdict{};
+  };
+  SpamdSessionFactory factory(engine);
+  std::string error;
+  auto listener = SpamdListener::start("127.0.0.1:0", factory, {}, &error);
+  ASSERT_TRUE(listener) << error;
+  for (int i = 0; i < 40; ++i) {
+    std::string reply = exchange(listener->port(), "CHECK SPAMC/1.2\r\nContent-length: 3\r\n\r\nhi\n", true);
+    ASSERT_TRUE(reply.starts_with("SPAMD/1.1 0 EX_OK\r\n")) << reply;
+  }
+  std::lock_guard lock(mutex);
+  // One serving, one waiting; a third when the next connection comes before the last is idle again.
+  EXPECT_LE(threads.size(), 3u);
+  EXPECT_LE(listener->threads(), 3);
+}
+
+// A thread per open connection still: clients that trickle do not hold up the next request, and
+// idle threads beyond the kept ones end.
+TEST(SpamdListenerTest, SlowClientsDoNotHoldUpOthersAndIdleThreadsEnd) {
+  Recorder recorder;
+  SpamdSessionFactory factory(rule_engine(&recorder));
+  ListenerOptions options;
+  options.idle_threads_kept = 1;
+  options.idle_thread_linger = std::chrono::milliseconds(50);
+  std::string error;
+  auto listener = SpamdListener::start("127.0.0.1:0", factory, options, &error);
+  ASSERT_TRUE(listener) << error;
+  std::vector<int> slow;
+  for (int i = 0; i < 6; ++i) {
+    slow.push_back(connect_to(listener->port()));
+    ASSERT_EQ(::send(slow.back(), "CHECK SPAMC/1.2\r\n", 17, MSG_NOSIGNAL), 17);
+  }
+  auto start = std::chrono::steady_clock::now();
+  std::string reply = exchange(listener->port(), "CHECK SPAMC/1.2\r\n\r\ncheap pills\n", true);
+  EXPECT_TRUE(reply.starts_with("SPAMD/1.1 0 EX_OK\r\nSpam: True ; 8.3 / 5.0\r\n")) << reply;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
+  EXPECT_GE(listener->threads(), 7);
+  for (int fd : slow) ::close(fd);
+  for (int i = 0; i < 200 && listener->threads() > 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(listener->threads(), 1);
+  reply = exchange(listener->port(), "CHECK SPAMC/1.2\r\n\r\nthe meeting\n", true);
+  EXPECT_TRUE(reply.starts_with("SPAMD/1.1 0 EX_OK\r\nSpam: False ; -1.5 / 5.0\r\n")) << reply;
+}
+
+// The server's answer for real messages is the in-process scan's, byte for byte: the listener,
+// session and protocol add nothing to and lose nothing of the verdict.
+TEST(SpamdListenerTest, ServerAnswersAsTheScannerDoes) {
+  auto read = [](const std::string& name) {
+    std::ifstream in(std::string(SW_SOURCE_DIR) + "/src/classify/testdata/" + name, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    return bytes.str();
+  };
+  const char* names[] = {"attachment_spam.eml", "big5_images_spam.eml", "html_only_ham.eml", "latin1_ham.eml",
+                         "plain_ham.eml"};
+  auto scanner = classify::Scanner::in_memory();
+  for (const char* name : names) scanner->learn(read(name), std::string_view(name).find("spam") != std::string::npos);
+  scanner->refit();
+  SpamdEngine engine;
+  engine.scan = [&scanner](std::string_view message) { return scanner->scan(message); };
+  SpamdOptions options;
+  SpamdSessionFactory factory(engine, options);
+  std::string error;
+  auto listener = SpamdListener::start("127.0.0.1:0", factory, {}, &error);
+  ASSERT_TRUE(listener) << error;
+  for (const char* name : names) {
+    std::string message = read(name);
+    for (const char* command : {"REPORT SPAMC/1.2", "SYMBOLS SPAMC/1.5", "CHECK RSPAMC/1.3"}) {
+      std::string request =
+          fmt::format("{}\r\nUser: nobody\r\nContent-length: {}\r\n\r\n{}", command, message.size(), message);
+      proto::spamd::RequestParser parser;
+      ASSERT_EQ(parser.feed(request), proto::spamd::RequestParser::State::kComplete);
+      classify::Verdict verdict = scanner->scan(message);
+      std::string expected = proto::spamd::encode_scan_reply(
+          parser.request(), to_scan_result(verdict, options.report_reasons), options.reply);
+      EXPECT_EQ(exchange(listener->port(), request, true), expected) << name << " " << command;
+      if (std::string_view(command).starts_with("REPORT")) {
+        EXPECT_NE(expected.find(verdict.reasons.at(0).name.substr(0, 20)), std::string::npos) << expected;
+      }
+    }
+  }
 }
 
 }  // namespace
