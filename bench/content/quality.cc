@@ -293,7 +293,7 @@ int main(int argc, char** argv) {
     print_quality(label, measure_quality(run.scored, t));
   }
   // Calibration: FP and FN if 5.0 sat at each combined log-odds (ModelParams::offset).
-  for (double offset = -1; offset <= 30.01; offset += offset < 3.9 ? 0.5 : offset < 9.9 ? 1 : 4) {
+  for (double offset = -1; offset <= 30.01; offset += offset < 9.9 ? 0.5 : 4) {
     char label[60];
     std::snprintf(label, sizeof label, "at log-odds offset %.1f", offset);
     print_quality(label, measure_quality(run.log_odds, offset));

@@ -113,6 +113,26 @@ TEST(Tokenizer, DeliveryAddedHeadersGiveNoFeatures) {
   }
 }
 
+// The spam tool's form, not its words: the header order (trace and delivery headers left out)
+// and a Date without a zone, as spam/00317 of the corpus writes it.
+TEST(Tokenizer, HeaderOrderAndDateFormAreFeatures) {
+  std::string raw =
+      "Received: from a by b\nFrom: <offers@example.com>\nX-Keywords: x\nTo: <me@example.org>\n"
+      "Date: Sat, 7 Sep 2002 17:58:28\nSubject: offers\n\nbody\n";
+  TokenSet t = tokenize(parse_message(raw));
+  EXPECT_TRUE(has_token(t, "order:from>to"));
+  EXPECT_TRUE(has_token(t, "order:to>date"));
+  EXPECT_TRUE(has_token(t, "order3:from>to>date"));
+  EXPECT_TRUE(has_token(t, "order3:to>date>subject"));
+  EXPECT_FALSE(has_token(t, "order:received>from"));
+  EXPECT_TRUE(has_token(t, "date-shape:a, 9 a 9 9:9:9"));
+  EXPECT_FALSE(has_token(t, "date-zone:17:58:28"));
+
+  TokenSet zoned = tokenize(parse_message("Date: Tue, 6 Aug 2002 23:51:01 +0800\nSubject: s\n\nbody\n"));
+  EXPECT_TRUE(has_token(zoned, "date-shape:a, 9 a 9 9:9:9 +9"));
+  EXPECT_TRUE(has_token(zoned, "date-zone:+0800"));
+}
+
 TEST(MimeBounds, InvalidCharsetIsReadAsLatin1AndFlagged) {
   std::string raw = "Subject: x\nContent-Type: text/plain; charset=\"x-no-such-charset\"\n\ncaf\xE9 ok\n";
   ParsedMessage m = parse_message(raw);
