@@ -23,7 +23,7 @@ struct ModelParams {
   double strength = 0.2;          // Robinson's s: weight of the neutral prior against a feature's evidence
   double prior = 0.5;             // Robinson's x: a never-seen feature's probability
   double min_deviation = 0.1;     // features with |f - 0.5| below this are left out
-  std::size_t max_features = 27;  // the strongest this many are averaged (spamprobe's number)
+  std::size_t max_features = 12;  // the strongest this many are averaged (spamprobe: 27; 12 did better on 5 folds)
   // A feature the message repeats may fill up to this many of those places (spamprobe: 2).
   uint32_t max_repeats = 1;
   // spamprobe's bias against false positives: ham counts weigh this much more than spam counts,
