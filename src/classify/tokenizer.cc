@@ -211,9 +211,11 @@ std::string shape(std::string_view value, std::size_t max_bytes = 40) {
       continue;
     }
     bool digits = false, lower = false, upper = false;
-    for (; i < value.size() && is_alnum(value[i]); ++i)
-      digits |= is_digit(value[i]), lower |= (value[i] >= 'a' && value[i] <= 'z'),
-          upper |= (value[i] >= 'A' && value[i] <= 'Z');
+    for (; i < value.size() && is_alnum(value[i]); ++i) {
+      digits |= is_digit(value[i]);
+      lower |= value[i] >= 'a' && value[i] <= 'z';
+      upper |= value[i] >= 'A' && value[i] <= 'Z';
+    }
     out += digits && (lower || upper) ? 'x' : digits ? '9' : upper && !lower ? 'A' : 'a';
   }
   return out;
