@@ -199,8 +199,8 @@ void urls(const ParsedMessage& m, Builder& b) {
 }
 
 // The shape of a header value: each run of digits "9", of letters "a" (capitals only: "A"), of
-// mixed letters and digits "x"; other bytes kept, spaces squeezed. "<57.883554.549391@mccrary-8bnedo4>"
-// -> "<9.9.9@a-x>". Mailers (and spam tools) write dates, ids and boundaries in their own forms.
+// mixed letters and digits "x"; other bytes kept, spaces squeezed: "Sat, 7 Sep 2002 17:58:28"
+// -> "a, 9 a 9 9:9:9". Mailers (and spam tools) write dates in their own forms.
 std::string shape(std::string_view value, std::size_t max_bytes = 40) {
   std::string out;
   for (std::size_t i = 0; i < value.size() && out.size() < max_bytes;) {
@@ -223,8 +223,8 @@ std::string shape(std::string_view value, std::size_t max_bytes = 40) {
 
 // How the message was written rather than what it says: the order of its headers (each pair and
 // triple of neighbours, "order:from>subject", "order3:from>to>date"; delivery-added and trace
-// headers left out: each mailer and spam tool has its own), and the Date header's form and zone ("date-shape:a, 9 a 9
-// 9:9:9" has no zone; "date-zone:+0800").
+// headers left out: each mailer and spam tool has its own), and the Date header's form and zone
+// ("date-shape:a, 9 a 9 9:9:9" has no zone; "date-zone:+0800").
 void header_form(const ParsedMessage& m, Builder& b) {
   std::string_view previous, before;
   for (const HeaderField& h : m.headers) {
