@@ -2,11 +2,11 @@
 // half's train.txt), and the figures bench/content/quality.sh reports: FP and FN at the
 // threshold, AUC, FN at FP <= 0.1%, training time, CPU per scanned message.
 //
-//   content_quality --list train.txt --base DIR [--folds 2] [--write-folds DIR] [--errors]
+//   content_quality --list train.txt --base DIR [--folds 5] [--write-folds DIR [--folds-only]] [--errors]
 //                   [--sweep | --lr-sweep | --mix-sweep]   (parameter and alternative-model sweeps)
 //                   [--strength S] [--min-dev D] [--max-features N] [--max-repeats R] [--ham-weight H]
 //                   [--min-count C] [--statistics-weight W]
-//                   [--lr-rate R] [--lr-epochs E] [--lr-bits B]   (one model's parameters)
+//                   [--lr-rate R] [--lr-epochs E] [--lr-bits B] [--lr-seed S]   (one model's parameters)
 // It also prints FP/FN with 5.0 placed at other combined log-odds: the calibration's evidence.
 //
 // Folds are stratified and deterministic: within each label/subset directory, the i-th listed
@@ -153,8 +153,8 @@ void print_quality(const char* label, const Quality& q) {
 
 int main(int argc, char** argv) {
   std::string list, base, folds_dir;
-  int k = 2;
-  bool sweep = false, show_errors = false, lr_sweep = false, mix_sweep = false;
+  int k = 5;
+  bool sweep = false, show_errors = false, lr_sweep = false, mix_sweep = false, folds_only = false;
   ModelParams params;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -163,6 +163,7 @@ int main(int argc, char** argv) {
     else if (a == "--base") base = value();
     else if (a == "--folds") k = std::max(2, std::atoi(value().c_str()));
     else if (a == "--write-folds") folds_dir = value();
+    else if (a == "--folds-only") folds_only = true;  // write the fold lists and stop (bench/content/run.sh)
     else if (a == "--sweep") sweep = true;
     else if (a == "--errors") show_errors = true;
     else if (a == "--lr-sweep") lr_sweep = true;    // the logistic-regression alternative
@@ -178,6 +179,7 @@ int main(int argc, char** argv) {
     else if (a == "--lr-rate") params.logistic.rate = std::atof(value().c_str());
     else if (a == "--lr-epochs") params.logistic.epochs = std::atoi(value().c_str());
     else if (a == "--lr-bits") params.logistic.bits = std::atoi(value().c_str());
+    else if (a == "--lr-seed") params.logistic.seed = uint32_t(std::atoi(value().c_str()));
     else {
       std::fprintf(stderr,
                    "usage: %s --list FILE --base DIR [--folds K] [--write-folds DIR] [--sweep|--lr-sweep|--mix-sweep] "
@@ -212,6 +214,7 @@ int main(int argc, char** argv) {
         if (m.fold == fold) out << (m.source.spam ? "spam" : "ham") << '\t' << m.listed << '\n';
     }
   }
+  if (folds_only) return 0;
 
   // GMime's share of the cost: parsing alone, over every message.
   double g0 = cpu_seconds();
@@ -291,7 +294,7 @@ int main(int argc, char** argv) {
     print_quality(label, measure_quality(run.scored, t));
   }
   // Calibration: FP and FN if 5.0 sat at each combined log-odds (ModelParams::offset).
-  for (double offset = -1; offset <= 30.01; offset += offset < 3.9 ? 0.5 : offset < 9.9 ? 1 : 4) {
+  for (double offset = -1; offset <= 30.01; offset += offset < 9.9 ? 0.5 : 4) {
     char label[60];
     std::snprintf(label, sizeof label, "at log-odds offset %.1f", offset);
     print_quality(label, measure_quality(run.log_odds, offset));

@@ -47,7 +47,12 @@ void LogisticModel::fit(const std::vector<const Example*>& examples) {
   std::fill(weights_.begin(), weights_.end(), 0.0f);
   bias_ = 0;
   if (examples.empty()) return;
+  // The shuffle starts from an order of the examples' own (their label and slots), not the order
+  // they were learned in: the same examples give the same fit however they arrived.
   std::vector<const Example*> order = examples;
+  std::sort(order.begin(), order.end(), [](const Example* a, const Example* b) {
+    return a->spam != b->spam ? a->spam < b->spam : a->slots < b->slots;
+  });
   std::mt19937 shuffle(params_.seed);
   double seen = 0, n = double(order.size());
   for (int epoch = 0; epoch < params_.epochs; ++epoch) {

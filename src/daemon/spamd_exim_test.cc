@@ -86,7 +86,7 @@ class SpamdOnRealEximTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     scanner_ = classify::Scanner::in_memory().release();
-    for (const auto& [spam, path] : fold("fold0.txt")) scanner_->learn(read_all(path), spam);
+    for (const auto& [spam, path] : fold("k2/fold0.txt")) scanner_->learn(read_all(path), spam);
     scanner_->refit();
   }
   static void TearDownTestSuite() { delete scanner_; }
@@ -145,7 +145,7 @@ class SpamdOnRealEximTest : public ::testing::Test {
 
   // The first sample of fold1 of this class whose verdict agrees with its label.
   std::string sample(bool spam) {
-    for (const auto& [is_spam, path] : fold("fold1.txt")) {
+    for (const auto& [is_spam, path] : fold("k2/fold1.txt")) {
       if (is_spam != spam) continue;
       std::string message = as_smtp(read_all(path));
       if (!smtp_safe(message)) continue;
