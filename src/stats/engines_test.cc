@@ -150,11 +150,11 @@ TEST_F(EnginesOnGeneratedLog, ReportIsTheRecordedReport) {
   std::string plain = temp_path("recorded-mainlog"), gz = temp_path("recorded-mainlog.gz");
   write_file(plain, log_);
   write_gzip(gz, log_);
-  for (int engines : {1, 2}) {
-    EXPECT_EQ(report_fingerprint({plain}, engines, 1 << 20), kRecordedReport) << engines << " engines";
-    EXPECT_EQ(report_fingerprint({plain}, engines, 16 << 10), kRecordedReport) << engines << " engines, small blocks";
-    EXPECT_EQ(report_fingerprint({gz}, engines, 1 << 20), kRecordedReport) << engines << " engines, gzip";
-  }
+  // One engine is the reference; two are held to one by the tests above, so one run of
+  // theirs suffices here (CI time).
+  EXPECT_EQ(report_fingerprint({plain}, 1, 1 << 20), kRecordedReport) << "one engine";
+  EXPECT_EQ(report_fingerprint({gz}, 1, 1 << 20), kRecordedReport) << "one engine, gzip";
+  EXPECT_EQ(report_fingerprint({plain}, 2, 16 << 10), kRecordedReport) << "two engines, small blocks";
 }
 
 TEST(Engines, ReportOnTheRealEximLogsIsTheRecordedReport) {
