@@ -22,11 +22,17 @@ std::string to_lower(std::string_view s) {
 bool icontains(std::string_view haystack, std::string_view needle) {
   if (needle.empty()) return true;
   if (needle.size() > haystack.size()) return false;
-  // Only where the first letter matches is the rest compared: no call per position.
+  // Only where the first letter matches is the rest compared. A letter matches in either
+  // case when the byte with the case bit set is the lowercase letter: one OR, no branch.
   const char first = ascii_lower(needle[0]);
-  const std::string_view rest = needle.substr(1);
-  for (size_t i = 0, last = haystack.size() - needle.size(); i <= last; ++i)
-    if (ascii_lower(haystack[i]) == first && iequals(haystack.substr(i + 1, rest.size()), rest)) return true;
+  const char case_bit = first >= 'a' && first <= 'z' ? 0x20 : 0;
+  const char* h = haystack.data();
+  for (size_t i = 0, last = haystack.size() - needle.size(); i <= last; ++i) {
+    if (char(h[i] | case_bit) != first) continue;
+    size_t j = 1;
+    while (j < needle.size() && ascii_lower(h[i + j]) == ascii_lower(needle[j])) ++j;
+    if (j == needle.size()) return true;
+  }
   return false;
 }
 

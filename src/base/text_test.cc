@@ -89,6 +89,8 @@ TEST(Text, TrimAndCase) {
   EXPECT_FALSE(icontains("relax relaY-", "relays"));
   EXPECT_TRUE(icontains("", ""));
   EXPECT_FALSE(icontains("", "r"));
+  EXPECT_TRUE(icontains("user@EXAMPLE.org", "@example")) << "a first byte that is no letter";
+  EXPECT_FALSE(icontains("user`example", "@example")) << "@ and ` differ only in the case bit";
   EXPECT_EQ(to_lower("ABC@Def"), "abc@def");
 }
 

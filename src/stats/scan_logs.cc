@@ -556,9 +556,10 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   }
   Forensics& engine = *result.forensics;
   int cores = int(std::max(1u, std::thread::hardware_concurrency()));
-  // A second engine thread repeats the joins by message id, 0.3-0.5 CPU-s on the benchmark's
-  // log: with two cores (the parse thread and the engine already busy) it costs more than the
-  // engine thread it relieves, so it is the default from four cores on.
+  // A second engine thread repeats the joins by message id. On two cores, measured back to back
+  // on the benchmark's 1.1 GB log, it shortened the longest thread (0.8 s against 1.1-1.6) but
+  // cost 0-0.4 CPU-s more in all, and the first run over the rotated week peaked at 270-286 MB
+  // against 245 (the limit is 256): it is the default from four cores on.
   int engines = options.engines > 0 ? options.engines : cores >= 4 ? 2 : 1;
   std::unique_ptr<Forensics> side_engine;
   if (engines >= 2) {
