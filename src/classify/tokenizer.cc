@@ -42,31 +42,31 @@ void for_each_word(std::string_view text, const TokenizerLimits& limits, Emit&& 
   }
 }
 
-const char* kNamedHeaders[] = {"subject",
-                               "from",
-                               "to",
-                               "cc",
-                               "reply-to",
-                               "return-path",
-                               "received",
-                               "message-id",
-                               "content-type",
-                               "x-mailer",
-                               "user-agent",
-                               "list-id",
-                               "list-unsubscribe",
-                               "precedence",
-                               "sender",
-                               "errors-to",
-                               "organization",
-                               "x-priority",
-                               "x-msmail-priority",
-                               "content-transfer-encoding",
-                               "mime-version",
-                               "x-originating-ip"};
+constexpr std::string_view kNamedHeaders[] = {"subject",
+                                              "from",
+                                              "to",
+                                              "cc",
+                                              "reply-to",
+                                              "return-path",
+                                              "received",
+                                              "message-id",
+                                              "content-type",
+                                              "x-mailer",
+                                              "user-agent",
+                                              "list-id",
+                                              "list-unsubscribe",
+                                              "precedence",
+                                              "sender",
+                                              "errors-to",
+                                              "organization",
+                                              "x-priority",
+                                              "x-msmail-priority",
+                                              "content-transfer-encoding",
+                                              "mime-version",
+                                              "x-originating-ip"};
 
 bool named_header(std::string_view name) {
-  for (const char* known : kNamedHeaders)
+  for (std::string_view known : kNamedHeaders)
     if (name == known) return true;
   return false;
 }
