@@ -393,6 +393,17 @@ TEST(Tokenizer, HashesAreThoseOfTheWholeLowerCasedNames) {
   EXPECT_FALSE(has_token(t, "Cheap"));
 }
 
+// A thread's parses share one buffer for the message bytes: a shorter message after a longer
+// one must not see the longer one's tail.
+TEST(Mime, ShorterMessageAfterALongerOneKeepsOnlyItsOwnText) {
+  std::string long_body(20000, 'x');
+  parse_message("Subject: long\n\n" + long_body + " tailword\n");
+  ParsedMessage m = parse_message("Subject: short\n\nhello\n");
+  EXPECT_EQ(m.text.find("tailword"), std::string::npos);
+  EXPECT_NE(m.text.find("hello"), std::string::npos);
+  EXPECT_LT(m.text.size(), 100u);
+}
+
 // A scanning thread refills one set per message: nothing of the previous message is left.
 TEST(Tokenizer, RefilledSetEqualsAFreshOne) {
   TokenSet reused;
