@@ -377,6 +377,47 @@ TEST(Tokenizer, RepeatedFeatureIsOneTokenWithItsCount) {
   EXPECT_EQ(count_of("pills"), 1u);
 }
 
+// Names are written in place and hashed piece by piece: each token's hash is still that of its
+// whole name, the words lower-cased, a pair named by its two words a space apart.
+TEST(Tokenizer, HashesAreThoseOfTheWholeLowerCasedNames) {
+  TokenSet t =
+      tokenize(parse_message("From: A <a@example.com>\nTo: b@example.org\nSubject: Cheap PILLS Now\n"
+                             "Date: Tue, 6 Aug 2002 23:51:01 +0800\n\n"
+                             "Buy CHEAP pills... "
+                             "Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa today\n"));
+  for (const Token& token : t.tokens()) EXPECT_EQ(token.hash, token_hash(t.name(token))) << t.name(token);
+  for (std::string_view name : {"buy", "cheap", "buy cheap", "cheap pills", "pills <long>", "<long> today",
+                                "subject:cheap", "subject:cheap pills", "subject:pills now", "order:from>to",
+                                "order3:from>to>subject", "date-zone:+0800", "hdr:from", "from:example.com"})
+    EXPECT_TRUE(has_token(t, name)) << name;
+  EXPECT_FALSE(has_token(t, "Cheap"));
+}
+
+// A thread's parses share one buffer for the message bytes: a shorter message after a longer
+// one must not see the longer one's tail.
+TEST(Mime, ShorterMessageAfterALongerOneKeepsOnlyItsOwnText) {
+  std::string long_body(20000, 'x');
+  parse_message("Subject: long\n\n" + long_body + " tailword\n");
+  ParsedMessage m = parse_message("Subject: short\n\nhello\n");
+  EXPECT_EQ(m.text.find("tailword"), std::string::npos);
+  EXPECT_NE(m.text.find("hello"), std::string::npos);
+  EXPECT_LT(m.text.size(), 100u);
+}
+
+// A scanning thread refills one set per message: nothing of the previous message is left.
+TEST(Tokenizer, RefilledSetEqualsAFreshOne) {
+  TokenSet reused;
+  tokenize(parse_message("Subject: first message\n\nsome longer body text of the first message\n"), &reused);
+  tokenize(parse_message("Subject: second\n\nother words\n"), &reused);
+  TokenSet fresh = tokenize(parse_message("Subject: second\n\nother words\n"));
+  ASSERT_EQ(reused.tokens().size(), fresh.tokens().size());
+  for (std::size_t i = 0; i < fresh.tokens().size(); ++i) {
+    EXPECT_EQ(reused.tokens()[i].hash, fresh.tokens()[i].hash);
+    EXPECT_EQ(reused.name(reused.tokens()[i]), fresh.name(fresh.tokens()[i]));
+    EXPECT_EQ(reused.tokens()[i].count, fresh.tokens()[i].count);
+  }
+}
+
 // Thousands of tokens (the radix-sorted path): sorted by hash, each once, with its count.
 TEST(Tokenizer, ManyTokensComeOutSortedByHashWithTheirCounts) {
   TokenSet set;

@@ -22,11 +22,17 @@ LogisticModel::LogisticModel(const LogisticParams& params)
 
 std::vector<uint32_t> LogisticModel::slots(const TokenSet& tokens) const {
   std::vector<uint32_t> out;
-  out.reserve(tokens.tokens().size());
-  for (const Token& t : tokens.tokens()) out.push_back(uint32_t(t.hash >> (64 - params_.bits)));
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  slots(tokens, &out);
   return out;
+}
+
+void LogisticModel::slots(const TokenSet& tokens, std::vector<uint32_t>* out) const {
+  out->clear();
+  out->reserve(tokens.tokens().size());
+  for (const Token& t : tokens.tokens()) out->push_back(uint32_t(t.hash >> (64 - params_.bits)));
+  // A finished set is sorted by hash, so its slots (the hash's top bits) already are.
+  if (!std::is_sorted(out->begin(), out->end())) std::sort(out->begin(), out->end());
+  out->erase(std::unique(out->begin(), out->end()), out->end());
 }
 
 double LogisticModel::margin(std::span<const uint32_t> slots) const {

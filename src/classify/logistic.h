@@ -29,7 +29,8 @@ class LogisticModel {
   explicit LogisticModel(const LogisticParams& params = {});
 
   std::vector<uint32_t> slots(const TokenSet& tokens) const;
-  double margin(std::span<const uint32_t> slots) const;  // log-odds of spam
+  void slots(const TokenSet& tokens, std::vector<uint32_t>* out) const;  // into *out, its buffer reused
+  double margin(std::span<const uint32_t> slots) const;                  // log-odds of spam
   void step(const Example& example, double rate);
   // Forgets the weights and trains from scratch on `examples`.
   void fit(const std::vector<const Example*>& examples);

@@ -133,8 +133,8 @@ bool Model::weigh_statistics(const TokenSet& tokens, std::size_t max_reasons, Mo
     double f;
     const Token* token;
   };
-  std::vector<Evidence> evidence;
-  evidence.reserve(tokens.tokens().size());
+  thread_local std::vector<Evidence> evidence;  // kept per thread: no allocation per message
+  evidence.clear();
   const std::vector<Token>& all = tokens.tokens();
   constexpr std::size_t kAhead = 8;  // each lookup is a cache miss in a table of megabytes: start it early
   for (std::size_t i = 0; i < std::min(kAhead, all.size()); ++i) counts_.prefetch(all[i].hash);
@@ -183,7 +183,8 @@ ModelScore Model::score(const TokenSet& tokens, std::size_t max_reasons) const {
   // The mean log-odds does not saturate as the chi-square indicator does (it sits at 0 or 1 for
   // most mail), so the sum orders every message and the threshold can sit where the
   // false-positive rate is low without landing on a plateau.
-  std::vector<uint32_t> slots = logistic_.slots(tokens);
+  thread_local std::vector<uint32_t> slots;  // kept per thread, as the evidence
+  logistic_.slots(tokens, &slots);
   out.log_odds = logistic_.margin(slots) + params_.statistics_weight * out.statistics_log_odds;
   out.score = 5 + params_.slope * (out.log_odds - params_.offset);
   return out;

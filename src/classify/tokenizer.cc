@@ -1,6 +1,7 @@
 #include "classify/tokenizer.h"
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "base/text.h"
@@ -10,15 +11,21 @@ namespace {
 
 // Letters (any non-ASCII byte: UTF-8 letters of every script), digits and a few joiners that
 // belong inside words ("don't", "e-mail", "$50", "3.5").
-bool word_byte(unsigned char c) {
-  return c >= 0x80 || is_alnum(char(c)) || c == '$' || c == '\'' || c == '-' || c == '.';
-}
+// A table: the word scan asks it of every byte of the text.
+constexpr std::array<bool, 256> kWordBytes = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c)
+    table[c] = c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '$' ||
+               c == '\'' || c == '-' || c == '.';
+  return table;
+}();
+bool word_byte(unsigned char c) { return kWordBytes[c]; }
 bool joiner(char c) { return c == '\'' || c == '-' || c == '.'; }
 
-// Calls emit(word) for each lower-cased word of `text`, until stop() says the budget is spent.
+// Calls emit(word) for each word of `text` as written (the builder lower-cases it), until stop()
+// says the budget is spent.
 template <class Emit, class Stop>
 void for_each_word(std::string_view text, const TokenizerLimits& limits, Emit&& emit, Stop&& stop) {
-  std::string word;
   for (size_t i = 0; i < text.size() && !stop();) {
     while (i < text.size() && !word_byte(static_cast<unsigned char>(text[i]))) ++i;
     size_t start = i;
@@ -31,36 +38,35 @@ void for_each_word(std::string_view text, const TokenizerLimits& limits, Emit&& 
       emit(std::string_view(raw.size() > 200 ? "<huge>" : "<long>"));
       continue;
     }
-    assign_lower(word, raw);
-    emit(std::string_view(word));
+    emit(raw);
   }
 }
 
-const char* kNamedHeaders[] = {"subject",
-                               "from",
-                               "to",
-                               "cc",
-                               "reply-to",
-                               "return-path",
-                               "received",
-                               "message-id",
-                               "content-type",
-                               "x-mailer",
-                               "user-agent",
-                               "list-id",
-                               "list-unsubscribe",
-                               "precedence",
-                               "sender",
-                               "errors-to",
-                               "organization",
-                               "x-priority",
-                               "x-msmail-priority",
-                               "content-transfer-encoding",
-                               "mime-version",
-                               "x-originating-ip"};
+constexpr std::string_view kNamedHeaders[] = {"subject",
+                                              "from",
+                                              "to",
+                                              "cc",
+                                              "reply-to",
+                                              "return-path",
+                                              "received",
+                                              "message-id",
+                                              "content-type",
+                                              "x-mailer",
+                                              "user-agent",
+                                              "list-id",
+                                              "list-unsubscribe",
+                                              "precedence",
+                                              "sender",
+                                              "errors-to",
+                                              "organization",
+                                              "x-priority",
+                                              "x-msmail-priority",
+                                              "content-transfer-encoding",
+                                              "mime-version",
+                                              "x-originating-ip"};
 
 bool named_header(std::string_view name) {
-  for (const char* known : kNamedHeaders)
+  for (std::string_view known : kNamedHeaders)
     if (name == known) return true;
   return false;
 }
@@ -69,18 +75,42 @@ bool added_on_delivery(std::string_view name) {
   return name.starts_with("x-") || name == "delivered-to" || name == "delivery-date";
 }
 
-class Builder {
+// FNV-1a, then a final mix so the low bits (the hash table's index) depend on every byte.
+constexpr uint64_t kFnvBasis = 1469598103934665603ull;
+constexpr uint64_t kFnvPrime = 1099511628211ull;
+uint64_t fnv_step(uint64_t h, unsigned char c) { return (h ^ c) * kFnvPrime; }
+uint64_t fnv_final(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+
+// A piece of a feature's name lower-cased as it is written: a word as the text spells it.
+struct Lower {
+  std::string_view text;
+};
+
+}  // namespace
+
+// Writes each feature's name straight into the set's name buffer and hashes it on the way, piece
+// by piece: no string is built per feature (the hash is that of the joined name, as token_hash).
+class TokenSetBuilder {
  public:
-  Builder(TokenSet* out, const TokenizerLimits& limits) : out_(*out), limits_(limits) {}
+  TokenSetBuilder(TokenSet* out, const TokenizerLimits& limits)
+      : tokens_(out->tokens_), names_(out->names_), limits_(limits) {}
 
   bool full() const { return count_ >= limits_.max_tokens; }
 
-  void add(std::string_view prefix, std::string_view name) {
-    if (count_ >= limits_.max_tokens) return;
+  // One feature named by the pieces joined ("rule:", "NO_DATE"; "subject:", Lower{word}).
+  template <class... Pieces>
+  void add(const Pieces&... pieces) {
+    if (full()) return;
     ++count_;
-    scratch_.assign(prefix);
-    scratch_ += name;
-    out_.add(scratch_);
+    std::size_t at = names_.size();
+    uint64_t h = kFnvBasis;
+    (put(pieces, &h), ...);
+    push(h, at);
   }
 
   // Words of a header under its name; the subject also gives word pairs. Other headers count
@@ -92,45 +122,82 @@ class Builder {
     add("hdr:", field.name);
     // A date's words say when the corpus was collected, not what the mail is.
     if (!named || field.name == "date") return;
-    std::string prefix = field.name + ":";
     bool pairs = field.name == "subject";
-    std::string previous;
+    previous_.clear();
     size_t words = 0;
     for_each_word(
         field.value, limits_,
         [&](std::string_view word) {
           if (++words > 60) return;
-          add(prefix, word);
-          if (pairs && !previous.empty()) add(prefix, previous + " " + std::string(word));
-          previous.assign(word);
+          add(field.name, ":", Lower{word});
+          if (pairs && !previous_.empty()) add(field.name, ":", std::string_view(previous_), " ", Lower{word});
+          assign_lower(previous_, word);
         },
         [&] { return full(); });
   }
 
   // Body words and each pair of neighbours (a sparse bigram: the phrase, not just its words).
+  // The words are written to the name buffer one after another, a space apart, so a pair's
+  // name is the span from its first word to its second; its hash continues the first word's.
   void body(std::string_view text) {
-    std::string previous;
+    uint64_t pair_state = 0;  // FNV state after "previous "
+    std::size_t previous_at = 0;
+    bool has_previous = false;
     for_each_word(
         text, limits_,
         [&](std::string_view word) {
-          add("", word);
-          if (!previous.empty()) {
-            pair_ = previous;
-            pair_ += ' ';
-            pair_ += word;
-            add("", pair_);
+          if (full()) return;
+          ++count_;
+          std::size_t at = names_.size();
+          names_.append(word);
+          uint64_t h = kFnvBasis, pair = pair_state;
+          for (std::size_t i = at; i < names_.size(); ++i) {
+            char c = names_[i] = ascii_lower(names_[i]);
+            h = fnv_step(h, static_cast<unsigned char>(c));
+            pair = fnv_step(pair, static_cast<unsigned char>(c));
           }
-          previous.assign(word);
+          push(h, at);
+          if (has_previous && !full()) {
+            ++count_;
+            push(pair, previous_at);
+          }
+          names_ += ' ';
+          pair_state = fnv_step(h, ' ');
+          previous_at = at;
+          has_previous = true;
         },
         [&] { return full(); });
   }
 
  private:
-  TokenSet& out_;
+  void put(std::string_view piece, uint64_t* h) {
+    for (unsigned char c : piece) *h = fnv_step(*h, c);
+    names_.append(piece);
+  }
+  void put(Lower piece, uint64_t* h) {
+    std::size_t at = names_.size();
+    names_.append(piece.text);
+    for (std::size_t i = at; i < names_.size(); ++i) {
+      names_[i] = ascii_lower(names_[i]);
+      *h = fnv_step(*h, static_cast<unsigned char>(names_[i]));
+    }
+  }
+  // The feature whose name runs from `at` to the end of the buffer, its FNV state `h`.
+  void push(uint64_t h, std::size_t at) {
+    std::size_t size = names_.size() - at;
+    tokens_.push_back({fnv_final(h), uint32_t(at), uint16_t(std::min<std::size_t>(size, UINT16_MAX))});
+  }
+
+  std::vector<Token>& tokens_;
+  std::string& names_;
   const TokenizerLimits& limits_;
-  size_t count_ = 0;
-  std::string scratch_, pair_;
+  std::size_t count_ = 0;
+  std::string previous_;  // a header's previous word, lower case
 };
+
+namespace {
+
+using Builder = TokenSetBuilder;
 
 std::string_view header_value(const ParsedMessage& m, std::string_view name) {
   for (const HeaderField& h : m.headers)
@@ -143,7 +210,7 @@ bool has_header(const ParsedMessage& m, std::string_view name) {
   return false;
 }
 
-std::string bucket(size_t n) {
+std::string_view bucket(size_t n) {
   if (n == 0) return "0";
   if (n == 1) return "1";
   if (n <= 3) return "2-3";
@@ -230,8 +297,8 @@ void header_form(const ParsedMessage& m, Builder& b) {
   std::string_view previous, before;
   for (const HeaderField& h : m.headers) {
     if (added_on_delivery(h.name) || h.name == "received" || h.name == "return-path") continue;
-    if (!previous.empty()) b.add("order:", std::string(previous) + ">" + h.name);
-    if (!before.empty()) b.add("order3:", std::string(before) + ">" + std::string(previous) + ">" + h.name);
+    if (!previous.empty()) b.add("order:", previous, ">", h.name);
+    if (!before.empty()) b.add("order3:", before, ">", previous, ">", h.name);
     before = previous;
     previous = h.name;
   }
@@ -246,13 +313,9 @@ void header_form(const ParsedMessage& m, Builder& b) {
 }  // namespace
 
 uint64_t token_hash(std::string_view name) {
-  // FNV-1a, then a final mix so the low bits (the hash table's index) depend on every byte.
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  return h;
+  uint64_t h = kFnvBasis;
+  for (unsigned char c : name) h = fnv_step(h, c);
+  return fnv_final(h);
 }
 
 void TokenSet::add(std::string_view name) {
@@ -294,17 +357,22 @@ void TokenSet::finish() {
   tokens_.resize(kept);
 }
 
-TokenSet tokenize(const ParsedMessage& message, const TokenizerLimits& limits) {
-  TokenSet set;
-  set.reserve(std::min(limits.max_tokens, message.text.size() / 3 + 256), message.text.size() * 2 + 4096);
-  Builder builder(&set, limits);
+void tokenize(const ParsedMessage& message, TokenSet* out, const TokenizerLimits& limits) {
+  out->clear();
+  out->reserve(std::min(limits.max_tokens, message.text.size() / 3 + 256), message.text.size() * 2 + 4096);
+  TokenSetBuilder builder(out, limits);
   rules(message, builder);
   header_form(message, builder);
   structure(message, builder);
   urls(message, builder);
   for (const HeaderField& field : message.headers) builder.header(field);
   builder.body(message.text);
-  set.finish();
+  out->finish();
+}
+
+TokenSet tokenize(const ParsedMessage& message, const TokenizerLimits& limits) {
+  TokenSet set;
+  tokenize(message, &set, limits);
   return set;
 }
 

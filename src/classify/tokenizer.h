@@ -18,12 +18,19 @@ struct Token {
   uint16_t count = 1;  // times the message produced it (after finish()), at most 65535
 };
 
+class TokenSetBuilder;
+
 class TokenSet {
  public:
   void add(std::string_view name);
   void reserve(std::size_t tokens, std::size_t name_bytes) {
     tokens_.reserve(tokens);
     names_.reserve(name_bytes);
+  }
+  // Empties the set but keeps its buffers: a scanning thread reuses one set for every message.
+  void clear() {
+    tokens_.clear();
+    names_.clear();
   }
   // Sorts by hash and folds repeats into one token with their count: learning counts each
   // feature once per message; scoring may let a repeated feature weigh more than once.
@@ -32,6 +39,7 @@ class TokenSet {
   std::string_view name(const Token& t) const { return std::string_view(names_).substr(t.name_at, t.name_size); }
 
  private:
+  friend class TokenSetBuilder;  // writes names in place, hashing them as it goes
   std::vector<Token> tokens_;
   std::string names_;
 };
@@ -44,5 +52,7 @@ struct TokenizerLimits {
 };
 
 TokenSet tokenize(const ParsedMessage& message, const TokenizerLimits& limits = {});
+// The same into *out (cleared first, its buffers reused).
+void tokenize(const ParsedMessage& message, TokenSet* out, const TokenizerLimits& limits = {});
 
 }  // namespace sw::classify
