@@ -16,13 +16,19 @@
 #include <vector>
 
 #include "base/sha256.h"
+#include "base/temp_dir.h"
 #include "stats/report.h"
 #include "stats/scan_logs.h"
 
 namespace sw::stats {
 namespace {
 
-std::string temp_path(const std::string& name) { return ::testing::TempDir() + "engines-" + name; }
+// ctest runs each test in a process of its own, several at once: each process writes its
+// files, the generated log among them, in a directory of its own, removed at exit.
+std::string temp_path(const std::string& name) {
+  static const TempDir dir("engines-test");
+  return dir.path + "/" + name;
+}
 
 std::string file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
