@@ -6,7 +6,9 @@
 #      received and delivered messages (skipped when eximstats is not installed).
 set -euo pipefail
 gen=${1:?usage: gen_smoke_test.sh path/to/gen_mainlog}
-tmp=$(mktemp -d)
+# No dot in the path: eximstats reads any file whose path holds ".Z" or ".gz" through
+# uncompress/gunzip, and mktemp's default /tmp/tmp.XXXXXXXXXX holds ".Z" about one time in 62.
+tmp=$(mktemp -d /tmp/sw-gen-smoke-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "gen_smoke_test: $*" >&2; exit 1; }
 
@@ -25,7 +27,7 @@ if command -v eximstats >/dev/null; then
   "$gen" --size-mb 3 --seed 12 --upgrade-at 1 --print-truth >"$tmp/c.log" 2>"$tmp/c.truth"
   want_rcv=$(sed -n 's/^truth received=\([0-9]*\) .*/\1/p' "$tmp/c.truth")
   want_dlv=$(sed -n 's/^truth .* delivered=\([0-9]*\) .*/\1/p' "$tmp/c.truth")
-  eximstats -nr -nt -t0 -h0 "$tmp/c.log" >"$tmp/c.stats" 2>&1 || fail "eximstats failed"
+  eximstats -nr -nt -t0 -h0 "$tmp/c.log" >"$tmp/c.stats" 2>&1 || { tail -5 "$tmp/c.stats" >&2; fail "eximstats failed"; }
   got_rcv=$(awk '$1 == "Received" {print $3; exit}' "$tmp/c.stats")
   got_dlv=$(awk '$1 == "Delivered" {print $3; exit}' "$tmp/c.stats")
   [[ $got_rcv == "$want_rcv" ]] || fail "eximstats received $got_rcv, generator says $want_rcv"
