@@ -10,8 +10,8 @@
 
 namespace sw {
 
-inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
-inline bool is_alnum(char c) {
+constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool is_alnum(char c) {
   return is_digit(c) || unsigned((c | 0x20) - 'a') < 26u;  // | 0x20 folds A-Z onto a-z
 }
 inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }

@@ -15,8 +15,7 @@ namespace {
 constexpr std::array<bool, 256> kWordBytes = [] {
   std::array<bool, 256> table{};
   for (int c = 0; c < 256; ++c)
-    table[c] = c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '$' ||
-               c == '\'' || c == '-' || c == '.';
+    table[c] = c >= 0x80 || is_alnum(char(c)) || c == '$' || c == '\'' || c == '-' || c == '.';
   return table;
 }();
 bool word_byte(unsigned char c) { return kWordBytes[c]; }
@@ -197,8 +196,6 @@ class TokenSetBuilder {
 
 namespace {
 
-using Builder = TokenSetBuilder;
-
 std::string_view header_value(const ParsedMessage& m, std::string_view name) {
   for (const HeaderField& h : m.headers)
     if (h.name == name) return h.value;
@@ -220,7 +217,7 @@ std::string_view bucket(size_t n) {
 
 // Header-sanity rules: facts a human reader of headers checks first. They enter the model as
 // features ("rule:NAME"), so training decides their weight instead of a hand-set score.
-void rules(const ParsedMessage& m, Builder& b) {
+void rules(const ParsedMessage& m, TokenSetBuilder& b) {
   if (!has_header(m, "date")) b.add("rule:", "NO_DATE");
   if (!has_header(m, "message-id")) b.add("rule:", "NO_MESSAGE_ID");
   else if (header_value(m, "message-id").find('@') == std::string_view::npos) b.add("rule:", "MESSAGE_ID_NO_AT");
@@ -243,7 +240,7 @@ void rules(const ParsedMessage& m, Builder& b) {
   if (m.text_parts == 0) b.add("rule:", "NO_TEXT_PART");
 }
 
-void structure(const ParsedMessage& m, Builder& b) {
+void structure(const ParsedMessage& m, TokenSetBuilder& b) {
   b.add("mime:parts=", bucket(m.parts));
   b.add("mime:html=", bucket(m.html_parts));
   b.add("mime:images=", bucket(m.images));
@@ -255,7 +252,7 @@ void structure(const ParsedMessage& m, Builder& b) {
   b.add("mime:text=", text < 200 ? "tiny" : text < 2000 ? "small" : text < 20000 ? "medium" : "large");
 }
 
-void urls(const ParsedMessage& m, Builder& b) {
+void urls(const ParsedMessage& m, TokenSetBuilder& b) {
   for (const std::string& host : m.url_domains) {
     b.add("url:", host);
     // The last two labels: the registered name for most domains ("mail.example.com" -> "example.com").
@@ -293,7 +290,7 @@ std::string shape(std::string_view value, std::size_t max_bytes = 40) {
 // triple of neighbours, "order:from>subject", "order3:from>to>date"; delivery-added and trace
 // headers left out: each mailer and spam tool has its own), and the Date header's form and zone
 // ("date-shape:a, 9 a 9 9:9:9" has no zone; "date-zone:+0800").
-void header_form(const ParsedMessage& m, Builder& b) {
+void header_form(const ParsedMessage& m, TokenSetBuilder& b) {
   std::string_view previous, before;
   for (const HeaderField& h : m.headers) {
     if (added_on_delivery(h.name) || h.name == "received" || h.name == "return-path") continue;
