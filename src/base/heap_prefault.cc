@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,6 +39,13 @@ HeapPrefaulter::HeapPrefaulter(size_t step, size_t huge_reserve) : huge_pages_(h
 }
 
 void HeapPrefaulter::reserve(size_t bytes) {
+  // Address space counts against a data or address-space limit: under one, a quarter of it at most.
+  for (int resource : {RLIMIT_DATA, RLIMIT_AS}) {
+    rlimit limit{};
+    if (getrlimit(resource, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+      bytes = std::min<size_t>(bytes, limit.rlim_cur / 4);
+  }
+  if (bytes < kPiece) return;
   const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
   uintptr_t before = page_up(program_break(), page);
   // A block the top of the heap cannot hold makes the allocator move the break, by the block
