@@ -99,6 +99,20 @@ TEST(MimeOnCorpus, HeadersAreDecodedAndTheMboxEnvelopeSkipped) {
                         "e"));
 }
 
+// GMime keeps the top-level Content-* headers with the message's MIME part: they are read back
+// into the header list, in their place, and give their features like every named header.
+TEST(MimeOnCorpus, TopLevelContentHeadersAreAmongTheHeadersInOrder) {
+  std::string raw =
+      "Subject: offer\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b1\"\n"
+      "Content-Transfer-Encoding: 7bit\nTo: x@example.org\n\n--b1\nContent-Type: text/plain\n\nhello\n--b1--\n";
+  ParsedMessage m = parse_message(raw);
+  std::vector<std::string> names;
+  for (const auto& h : m.headers) names.push_back(h.name);
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"subject", "mime-version", "content-type", "content-transfer-encoding", "to"}));
+  EXPECT_TRUE(has_token(tokenize(m), "content-type:multipart")) << "a named header gives its words";
+}
+
 // A charset's conversion module stays loaded between messages: glibc unloads an unused one, and
 // loading it again for every message (dlopen, mmap, munmap) cost the daemon more than decoding.
 TEST(MimeOnCorpus, CharsetModulesStayLoadedBetweenMessages) {

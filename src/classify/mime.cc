@@ -163,13 +163,31 @@ std::string_view skip_mbox_envelope(std::string_view raw) {
   return eol == std::string_view::npos ? std::string_view{} : raw.substr(eol + 1);
 }
 
-void read_headers(GMimeObject* object, ParsedMessage* out) {
-  GMimeHeaderList* list = g_mime_object_get_header_list(object);
-  int count = list ? g_mime_header_list_get_count(list) : 0;
-  for (int i = 0; i < count && i < 200; ++i) {
-    GMimeHeader* header = g_mime_header_list_get_header_at(list, i);
-    const char* name = g_mime_header_get_name(header);
-    const char* value = g_mime_header_get_value(header);
+constexpr int kMaxHeaders = 200;
+
+// The message's top-level headers in the order they came. GMime keeps the Content-* ones
+// (Content-Type, Content-Transfer-Encoding) with the top-level MIME part, not the message:
+// both lists are read and put back in order by their offsets in the message.
+void read_headers(GMimeMessage* message, ParsedMessage* out) {
+  struct Found {
+    gint64 offset;
+    GMimeHeader* header;
+  };
+  std::vector<Found> found;
+  GMimeObject* part = g_mime_message_get_mime_part(message);
+  for (GMimeObject* object : {GMIME_OBJECT(message), part}) {
+    GMimeHeaderList* list = object ? g_mime_object_get_header_list(object) : nullptr;
+    int count = list ? g_mime_header_list_get_count(list) : 0;
+    for (int i = 0; i < count && i < kMaxHeaders; ++i) {
+      GMimeHeader* header = g_mime_header_list_get_header_at(list, i);
+      found.push_back({g_mime_header_get_offset(header), header});
+    }
+  }
+  std::stable_sort(found.begin(), found.end(), [](const Found& a, const Found& b) { return a.offset < b.offset; });
+  if (found.size() > size_t(kMaxHeaders)) found.resize(kMaxHeaders);
+  for (const Found& f : found) {
+    const char* name = g_mime_header_get_name(f.header);
+    const char* value = g_mime_header_get_value(f.header);
     if (!name) continue;
     std::string_view v = value ? std::string_view(value) : std::string_view();
     if (v.size() > 4096) v = v.substr(0, 4096);
@@ -207,7 +225,7 @@ ParsedMessage parse_message(std::string_view raw, const MimeLimits& limits) {
   g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
   GMimeMessage* message = g_mime_parser_construct_message(parser, nullptr);
   if (message) {
-    read_headers(GMIME_OBJECT(message), &out);
+    read_headers(message, &out);
     PartWalker walker(&out, limits);
     walker.walk(g_mime_message_get_mime_part(message), 0);
     walker.finish();
