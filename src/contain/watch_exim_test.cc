@@ -35,6 +35,9 @@ size_t count(const std::string& text, const std::string& needle) {
   return n;
 }
 
+// What watch logs once it has opened the log.
+const char* kFollowing = "spamwarden: watching ";
+
 // A `spamwarden watch` child process, stopped (by its pid) when the test ends.
 class Watch {
  public:
@@ -56,13 +59,22 @@ class Watch {
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     std::string bin = binary(), err = lab_.dir() + "/watch.err";
+    size_t started = count(sw::testing::read_file(err), kFollowing);
     pid_ = ::fork();
     if (pid_ == 0) {
       if (!freopen(err.c_str(), "a", stderr)) _exit(126);
       execv(bin.c_str(), argv.data());
       _exit(127);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // Until watch has the log open, what Exim writes is not followed (without --from-start it is
+    // never read; a rename then is no rotation to watch). Starting takes long on a busy machine.
+    for (int i = 0; i < 300 && count(sw::testing::read_file(err), kFollowing) == started; ++i) {
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {  // exited: the test's checks show watch.err
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
   void stop() {
     if (pid_ <= 0) return;
