@@ -266,7 +266,8 @@ TEST(WatchOnRealExim, HeldWithinAnOpenSmtpSession) {
   // The daemon re-executes with the hold-list macro (contained_lab's reload) when its next
   // connection wakes it; that connection is still served by the old configuration.
   lab->play("auth-burst", {"--account", "alice@lab.example", "--from-ip", "127.0.0.9", "--count", "1", "--rcpts", "1"});
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  for (int i = 0; i < 100 && count(sw::testing::read_file(lab->mainlog()), "daemon started") < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   // 40 messages over one authenticated connection at 20 msg/s: the account trips on the 11th,
   // about half a second in; the rest of the session comes after the hold.
   lab->play("auth-burst", {"--count", "40", "--rcpts", "1", "--per-session", "40", "--rate", "20", "--reject-pct", "0",
