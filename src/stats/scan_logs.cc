@@ -361,7 +361,9 @@ void fold_batch(Forensics& engine, ParsedBatch& b, const logio::ByteSource& src,
   }
 }
 
-void load_prefix_state(Forensics& engine, std::vector<InputSpan>& spans, size_t count, StateReader& r) {
+void load_prefix_state(Forensics& engine, std::vector<InputSpan>& spans, size_t count, StateReader& r,
+                       HeapPrefaulter& heap) {
+  heap.expect_more(r.left());  // the tables take about what they take in the entry
   if (r.u64() != count) r.fail("another number of inputs");
   for (size_t i = 0; i < count; ++i) spans[i] = r.pod<InputSpan>();
   engine.load_state(r);
@@ -422,11 +424,8 @@ bool load_prefix(const SummaryCache& cache, const RotatedPrefix& prefix, const S
     auto fits = [&](std::string_view key) {
       return read = key.starts_with(slot) && window_fits(key.substr(slot.size()), options);
     };
-    auto consume = [&](StateReader& r) {
-      heap.expect_more(r.left());  // the tables take about what they take in the entry
-      load_prefix_state(engine, spans, prefix.count, r);
-    };
-    if (cache.load(slot, fits, consume)) return true;
+    if (cache.load(slot, fits, [&](StateReader& r) { load_prefix_state(engine, spans, prefix.count, r, heap); }))
+      return true;
     if (read) return false;  // damaged: removed, and rebuilt by this run
   }
   return false;
@@ -449,11 +448,8 @@ bool load_live(const SummaryCache& cache, const ScanOptions& options, LivePlan& 
       live.resumed = stored->offset;
       return read = now && *now == *stored;
     };
-    auto consume = [&](StateReader& r) {
-      heap.expect_more(r.left());
-      load_prefix_state(engine, spans, live.index + 1, r);
-    };
-    if (cache.load(slot, fits, consume)) return true;
+    if (cache.load(slot, fits, [&](StateReader& r) { load_prefix_state(engine, spans, live.index + 1, r, heap); }))
+      return true;
     live.resumed = 0;
     if (read) return false;
   }
@@ -601,8 +597,10 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   std::vector<std::unique_ptr<logio::ByteSource>> to_read;  // the inputs not from the cache
   for (size_t i = result.cached_inputs; i < sources.size(); ++i) to_read.push_back(std::move(sources[i]));
   // The tables grow to about an eighth of the log parsed (150 MB for the benchmark's 1.1 GB);
-  // gzip counts its compressed bytes, a quarter of the text.
-  for (const auto& src : to_read) heap.expect_more(src->total_size() / (src->rereadable() ? 8 : 2));
+  // gzip counts its compressed bytes, a quarter of the text. A live log resumed from the cache
+  // is parsed from where the stored state ends.
+  for (const auto& src : to_read)
+    heap.expect_more((src->total_size() - std::min(src->position(), src->total_size())) / (src->rereadable() ? 8 : 2));
   auto fold_side = [&](ParsedBatch& b) { fold_batch(*side_engine, b, *source_at[b.block.input_index], false); };
   pipeline.run(
       to_read,
