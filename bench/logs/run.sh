@@ -23,8 +23,9 @@
 #                 counting every actor kind with peak windows, in a design built for speed,
 #                 without evidence or findings (what a redesign of the report could expect)
 # Wall time comes from the shell clock (ns), less the harness's own (GNU time starting bash
-# starting an empty command, timed in every round like a peer), peak RSS from GNU time (%M). All peers run with
-# LC_ALL=C, the fastest setting for grep/sort, so the bar is not lowered by a slow locale.
+# starting an empty command, timed in every round like a peer), peak RSS from GNU time (%M).
+# All peers run with LC_ALL=C, the fastest setting for grep/sort, so the bar is not lowered by
+# a slow locale.
 # Prints a table with the targets and PASS/FAIL, and writes it to bench/out/logs-results.md.
 # Exit status: 0 when the run completed (whatever the verdicts), 2 on bad usage, 3 when the
 # log could not be generated.
