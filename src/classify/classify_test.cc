@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <chrono>
 #include <thread>
@@ -111,6 +113,28 @@ TEST(MimeOnCorpus, TopLevelContentHeadersAreAmongTheHeadersInOrder) {
   EXPECT_EQ(names,
             (std::vector<std::string>{"subject", "mime-version", "content-type", "content-transfer-encoding", "to"}));
   EXPECT_TRUE(has_token(tokenize(m), "content-type:multipart")) << "a named header gives its words";
+}
+
+bool mapped_in_this_process(std::string_view file) {
+  std::ifstream maps("/proc/self/maps");
+  std::string text((std::istreambuf_iterator<char>(maps)), std::istreambuf_iterator<char>());
+  return text.find(file) != std::string::npos;
+}
+
+// GMime and its 13 dependencies are loaded by the first message parsed, not at program start:
+// every command pays for what it maps at start, and only serve and learn read MIME. In a fresh
+// process (the death test's re-executed child), so no earlier test has parsed a message yet.
+TEST(MimeLibrary, LoadedWhenTheFirstMessageIsParsedNotAtStart) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        bool at_start = mapped_in_this_process("libgmime-3.0");
+        ParsedMessage m = parse_message("Subject: hello\nContent-Type: text/plain\n\nbody text\n");
+        bool after = mapped_in_this_process("libgmime-3.0");
+        std::fprintf(stderr, "at start %d, after %d, text '%s'\n", at_start, after, m.text.c_str());
+        std::exit(!at_start && after && m.text == "body text\n" ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "at start 0, after 1");
 }
 
 // A charset's conversion module stays loaded between messages: glibc unloads an unused one, and

@@ -1,7 +1,5 @@
 #include "classify/mime.h"
 
-#include <gmime/gmime.h>
-
 #include <algorithm>
 #include <mutex>
 #include <unordered_map>
@@ -9,14 +7,10 @@
 
 #include "base/text.h"
 #include "base/utf8.h"
+#include "classify/gmime_library.h"
 
 namespace sw::classify {
 namespace {
-
-void init_gmime_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
 
 // Replaces bytes that are not well-formed UTF-8 with U+FFFD, so every later stage sees text.
 std::string sanitize_utf8(std::string_view s) {
@@ -52,24 +46,24 @@ void keep_charset_module_loaded(const std::string& charset) {
   std::lock_guard lock(mutex);
   if (!opened.contains(charset)) {
     if (opened.size() >= kMaxCharsets) return;
-    opened.emplace(charset, g_mime_iconv_open("UTF-8", charset.c_str()));  // the filter's name mapping
+    opened.emplace(charset, gmime().g_mime_iconv_open("UTF-8", charset.c_str()));  // the filter's name mapping
   }
   known.insert(charset);
 }
 
 GMimeFilter* charset_filter(const std::string& charset) {
   keep_charset_module_loaded(charset);
-  return g_mime_filter_charset_new(charset.c_str(), "UTF-8");
+  return gmime().g_mime_filter_charset_new(charset.c_str(), "UTF-8");
 }
 
 // Decodes a part's transfer encoding (base64, QP, uuencode) and converts it from its labelled
 // charset to UTF-8. An unknown charset is read as Latin-1 (every byte is a character), so its
 // words still count; *bad_charset tells the tokenizer.
 std::string decode_text_part(GMimePart* part, const std::string& charset, bool* bad_charset) {
-  GMimeDataWrapper* content = g_mime_part_get_content(part);
+  GMimeDataWrapper* content = gmime().g_mime_part_get_content(part);
   if (!content) return {};
-  GMimeStream* sink = g_mime_stream_mem_new();
-  GMimeStream* filtered = g_mime_stream_filter_new(sink);
+  GMimeStream* sink = gmime().g_mime_stream_mem_new();
+  GMimeStream* filtered = gmime().g_mime_stream_filter_new(sink);
   if (!charset.empty() && charset != "utf-8" && charset != "us-ascii") {
     GMimeFilter* convert = charset_filter(charset);
     if (!convert) {
@@ -77,16 +71,16 @@ std::string decode_text_part(GMimePart* part, const std::string& charset, bool* 
       convert = charset_filter("iso-8859-1");
     }
     if (convert) {
-      g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), convert);
-      g_object_unref(convert);
+      gmime().g_mime_stream_filter_add(reinterpret_cast<GMimeStreamFilter*>(filtered), convert);
+      gmime().g_object_unref(convert);
     }
   }
-  g_mime_data_wrapper_write_to_stream(content, filtered);
-  g_mime_stream_flush(filtered);
-  GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(sink));
+  gmime().g_mime_data_wrapper_write_to_stream(content, filtered);
+  gmime().g_mime_stream_flush(filtered);
+  GByteArray* bytes = gmime().g_mime_stream_mem_get_byte_array(reinterpret_cast<GMimeStreamMem*>(sink));
   std::string text = sanitize_utf8(std::string_view(reinterpret_cast<const char*>(bytes->data), bytes->len));
-  g_object_unref(filtered);
-  g_object_unref(sink);
+  gmime().g_object_unref(filtered);
+  gmime().g_object_unref(sink);
   return text;
 }
 
@@ -100,15 +94,15 @@ class PartWalker {
       out_.truncated = true;
       return;
     }
-    if (GMIME_IS_MULTIPART(object)) {
-      GMimeMultipart* multi = GMIME_MULTIPART(object);
-      int count = g_mime_multipart_get_count(multi);
-      for (int i = 0; i < count; ++i) walk(g_mime_multipart_get_part(multi, i), depth + 1);
-    } else if (GMIME_IS_MESSAGE_PART(object)) {
-      GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
-      if (inner) walk(g_mime_message_get_mime_part(inner), depth + 1);
-    } else if (GMIME_IS_PART(object)) {
-      leaf(GMIME_PART(object));
+    if (gmime().is_a(object, gmime().g_mime_multipart_get_type)) {
+      GMimeMultipart* multi = reinterpret_cast<GMimeMultipart*>(object);
+      int count = gmime().g_mime_multipart_get_count(multi);
+      for (int i = 0; i < count; ++i) walk(gmime().g_mime_multipart_get_part(multi, i), depth + 1);
+    } else if (gmime().is_a(object, gmime().g_mime_message_part_get_type)) {
+      GMimeMessage* inner = gmime().g_mime_message_part_get_message(reinterpret_cast<GMimeMessagePart*>(object));
+      if (inner) walk(gmime().g_mime_message_get_mime_part(inner), depth + 1);
+    } else if (gmime().is_a(object, gmime().g_mime_part_get_type)) {
+      leaf(reinterpret_cast<GMimePart*>(object));
     }
   }
 
@@ -123,10 +117,10 @@ class PartWalker {
       out_.truncated = true;
       return;
     }
-    GMimeContentType* type = g_mime_object_get_content_type(GMIME_OBJECT(part));
-    std::string media = type ? lower_ascii(g_mime_content_type_get_media_type(type)) : "text";
-    std::string sub = type ? lower_ascii(g_mime_content_type_get_media_subtype(type)) : "plain";
-    bool attachment = g_mime_part_is_attachment(part);
+    GMimeContentType* type = gmime().g_mime_object_get_content_type(reinterpret_cast<GMimeObject*>(part));
+    std::string media = type ? lower_ascii(gmime().g_mime_content_type_get_media_type(type)) : "text";
+    std::string sub = type ? lower_ascii(gmime().g_mime_content_type_get_media_subtype(type)) : "plain";
+    bool attachment = gmime().g_mime_part_is_attachment(part);
     if (media != "text" || attachment || (sub != "plain" && sub != "html")) {
       if (media == "image") ++out_.images;
       ++out_.attachments;
@@ -137,7 +131,7 @@ class PartWalker {
       out_.truncated = true;
       return;
     }
-    std::string charset = type ? lower_ascii(g_mime_content_type_get_parameter(type, "charset")) : "";
+    std::string charset = type ? lower_ascii(gmime().g_mime_content_type_get_parameter(type, "charset")) : "";
     if (!charset.empty() && out_.charsets.size() < 8) out_.charsets.push_back(charset);
     std::string text = decode_text_part(part, charset, &out_.bad_charset);
     ++out_.text_parts;
@@ -174,20 +168,20 @@ void read_headers(GMimeMessage* message, ParsedMessage* out) {
     GMimeHeader* header;
   };
   std::vector<Found> found;
-  GMimeObject* part = g_mime_message_get_mime_part(message);
-  for (GMimeObject* object : {GMIME_OBJECT(message), part}) {
-    GMimeHeaderList* list = object ? g_mime_object_get_header_list(object) : nullptr;
-    int count = list ? g_mime_header_list_get_count(list) : 0;
+  GMimeObject* part = gmime().g_mime_message_get_mime_part(message);
+  for (GMimeObject* object : {reinterpret_cast<GMimeObject*>(message), part}) {
+    GMimeHeaderList* list = object ? gmime().g_mime_object_get_header_list(object) : nullptr;
+    int count = list ? gmime().g_mime_header_list_get_count(list) : 0;
     for (int i = 0; i < count && i < kMaxHeaders; ++i) {
-      GMimeHeader* header = g_mime_header_list_get_header_at(list, i);
-      found.push_back({g_mime_header_get_offset(header), header});
+      GMimeHeader* header = gmime().g_mime_header_list_get_header_at(list, i);
+      found.push_back({gmime().g_mime_header_get_offset(header), header});
     }
   }
   std::stable_sort(found.begin(), found.end(), [](const Found& a, const Found& b) { return a.offset < b.offset; });
   if (found.size() > size_t(kMaxHeaders)) found.resize(kMaxHeaders);
   for (const Found& f : found) {
-    const char* name = g_mime_header_get_name(f.header);
-    const char* value = g_mime_header_get_value(f.header);
+    const char* name = gmime().g_mime_header_get_name(f.header);
+    const char* value = gmime().g_mime_header_get_value(f.header);
     if (!name) continue;
     std::string_view v = value ? std::string_view(value) : std::string_view();
     if (v.size() > 4096) v = v.substr(0, 4096);
@@ -201,41 +195,45 @@ void read_headers(GMimeMessage* message, ParsedMessage* out) {
 // the stream does not own; the next parse on this thread reuses it.
 GMimeStream* message_stream(std::string_view raw) {
   constexpr std::size_t kKeptBytes = 1024 * 1024;
-  if (raw.size() > kKeptBytes) return g_mime_stream_mem_new_with_buffer(raw.data(), raw.size());
+  if (raw.size() > kKeptBytes) return gmime().g_mime_stream_mem_new_with_buffer(raw.data(), raw.size());
   struct Kept {
-    GByteArray* array = g_byte_array_new();
-    ~Kept() { g_byte_array_unref(array); }
+    GByteArray* array = gmime().g_byte_array_new();
+    ~Kept() { gmime().g_byte_array_unref(array); }
   };
   thread_local Kept kept;
-  g_byte_array_set_size(kept.array, 0);
-  g_byte_array_append(kept.array, reinterpret_cast<const guint8*>(raw.data()), guint(raw.size()));
-  GMimeStream* stream = g_mime_stream_mem_new_with_byte_array(kept.array);
-  g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
+  gmime().g_byte_array_set_size(kept.array, 0);
+  gmime().g_byte_array_append(kept.array, reinterpret_cast<const guint8*>(raw.data()), guint(raw.size()));
+  GMimeStream* stream = gmime().g_mime_stream_mem_new_with_byte_array(kept.array);
+  gmime().g_mime_stream_mem_set_owner(reinterpret_cast<GMimeStreamMem*>(stream), FALSE);
   return stream;
 }
 
 }  // namespace
 
 ParsedMessage parse_message(std::string_view raw, const MimeLimits& limits) {
-  init_gmime_once();
   ParsedMessage out;
   raw = skip_mbox_envelope(raw);
+  if (!load_gmime(nullptr)) {  // said when the scanner was opened; the message is read as text
+    out.text = sanitize_utf8(raw.substr(0, utf8_prefix(raw, limits.max_text_bytes)));
+    collect_url_domains(out.text, &out.url_domains);
+    return out;
+  }
   GMimeStream* stream = message_stream(raw);
-  GMimeParser* parser = g_mime_parser_new_with_stream(stream);
-  g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-  GMimeMessage* message = g_mime_parser_construct_message(parser, nullptr);
+  GMimeParser* parser = gmime().g_mime_parser_new_with_stream(stream);
+  gmime().g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+  GMimeMessage* message = gmime().g_mime_parser_construct_message(parser, nullptr);
   if (message) {
     read_headers(message, &out);
     PartWalker walker(&out, limits);
-    walker.walk(g_mime_message_get_mime_part(message), 0);
+    walker.walk(gmime().g_mime_message_get_mime_part(message), 0);
     walker.finish();
-    g_object_unref(message);
+    gmime().g_object_unref(message);
   } else {
     out.text = sanitize_utf8(raw.substr(0, utf8_prefix(raw, limits.max_text_bytes)));
     collect_url_domains(out.text, &out.url_domains);
   }
-  g_object_unref(parser);
-  g_object_unref(stream);
+  gmime().g_object_unref(parser);
+  gmime().g_object_unref(stream);
   return out;
 }
 

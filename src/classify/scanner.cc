@@ -7,6 +7,7 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "classify/gmime_library.h"
 #include "classify/mime.h"
 #include "classify/model.h"
 #include "classify/tokenizer.h"
@@ -36,6 +37,7 @@ Scanner::Scanner(const ScannerOptions& options, std::string model_file, std::uni
 Scanner::~Scanner() = default;
 
 std::unique_ptr<Scanner> Scanner::open(const std::string& path, const ScannerOptions& options, std::string* error) {
+  if (!load_gmime(error)) return nullptr;
   std::string file = model_file_for(path);
   auto model = std::make_unique<Model>();
   struct stat st {};
