@@ -1,6 +1,6 @@
 #include "alert/alerter.h"
 
-#include <httplib.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "alert/http_post.h"
 #include "base/json_text.h"
 #include "detect/actor_type.h"
 #include "base/text.h"
@@ -149,18 +150,12 @@ bool Alerter::send_webhook(const nlohmann::json& body, std::string* error) {
     *error = "webhook_url must start with http://";
     return false;
   }
-  httplib::Client client(url->scheme_host_port);
-  auto timeout = std::chrono::milliseconds(config_.webhook_timeout_ms);
-  client.set_connection_timeout(timeout);
-  client.set_read_timeout(timeout);
-  client.set_write_timeout(timeout);
-  auto result = client.Post(url->path, json_text(body), "application/json");
-  if (!result) {
-    *error = httplib::to_string(result.error());
+  int status = 0;
+  if (!http_post(url->scheme_host_port, url->path, json_text(body), "application/json", config_.webhook_timeout_ms,
+                 &status, error))
     return false;
-  }
-  if (result->status / 100 != 2) {
-    *error = "HTTP " + std::to_string(result->status);
+  if (status / 100 != 2) {
+    *error = "HTTP " + std::to_string(status);
     return false;
   }
   return true;

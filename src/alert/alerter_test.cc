@@ -44,6 +44,36 @@ TEST(Alerter, HangingWebhookDoesNotBlockPostAndTimesOut) {
   EXPECT_NE(logged[0].find("webhook failed"), std::string::npos) << logged[0];
 }
 
+// The webhook goes out through spamwarden-http.so, the module the alerter opens on first use.
+TEST(Alerter, WebhookPostsTheEventAsJson) {
+  httplib::Server server;
+  std::string received, type;
+  server.Post("/hook", [&](const httplib::Request& req, httplib::Response& res) {
+    received = req.body;
+    type = req.get_header_value("Content-Type");
+    res.status = 204;
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { server.listen_after_bind(); });
+  std::vector<std::string> logged;
+  {
+    AlertConfig config;
+    config.syslog = false;
+    config.webhook_url = "http://127.0.0.1:" + std::to_string(port) + "/hook";
+    Alerter alerter(config, [&](const std::string& s) { logged.push_back(s); });
+    alerter.post(AlertEvent{"hold", "script:/home/u/public_html/x", "held the script", {}});
+  }  // drained: sent
+  server.stop();
+  t.join();
+  EXPECT_TRUE(logged.empty()) << logged.front();
+  ASSERT_FALSE(received.empty());
+  auto j = nlohmann::json::parse(received);
+  EXPECT_EQ(j["actor_type"], "script");
+  EXPECT_EQ(j["actor"], "/home/u/public_html/x");
+  EXPECT_EQ(j["summary"], "held the script");
+  EXPECT_EQ(type, "application/json");
+}
+
 TEST(Alerter, ExecHookGetsTheEventOnStdin) {
   char tmpl[] = "/tmp/sw-alert-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);

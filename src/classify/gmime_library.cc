@@ -1,8 +1,6 @@
 #include "classify/gmime_library.h"
 
-#include <dlfcn.h>
-
-#include <mutex>
+#include "base/shared_library.h"
 
 namespace sw::classify {
 namespace {
@@ -17,18 +15,10 @@ struct Loaded {
 Loaded load() {
   Loaded l;
   // Never closed: GMime keeps global state (its init, iconv modules) for the process's life.
-  void* handle = dlopen(kSoname, RTLD_NOW | RTLD_LOCAL);
-  if (!handle) {
-    l.error = std::string("cannot load GMime 3 (") + dlerror() + "): install the package libgmime-3.0-0";
-    return l;
-  }
-  // dlsym searches the library and what it depends on (GLib, GObject): one handle for all.
-#define SW_GMIME_RESOLVE(name)                                                          \
-  l.library.name = reinterpret_cast<decltype(&::name)>(dlsym(handle, #name));           \
-  if (!l.library.name) {                                                                \
-    l.error = std::string(kSoname) + " has no " #name ": GMime 3.2 or later is needed"; \
-    return l;                                                                           \
-  }
+  void* handle = open_shared_library(kSoname, "libgmime-3.0-0", &l.error);
+  if (!handle) return l;
+#define SW_GMIME_RESOLVE(name) \
+  if (!resolve_function(handle, kSoname, #name, l.library.name, &l.error)) return l;
   SW_GMIME_FUNCTIONS(SW_GMIME_RESOLVE)
 #undef SW_GMIME_RESOLVE
   l.library.g_mime_init();
