@@ -15,10 +15,16 @@ namespace {
 
 // libcrypto is opened when a DKIM key is first inspected: linked, it would be mapped and
 // relocated at every start of every command (about 3 ms), and only audit needs it.
-#define SW_CRYPTO_FUNCTIONS(X)                                                                                       \
-  X(EVP_PKEY_new_raw_public_key)                                                                                     \
-  X(EVP_PKEY_free) X(EVP_PKEY_get_bits) X(EVP_PKEY_eq) X(d2i_PUBKEY) X(d2i_PublicKey) X(BIO_new_mem_buf) X(BIO_free) \
-      X(PEM_read_bio_PrivateKey)
+#define SW_CRYPTO_FUNCTIONS(X)   \
+  X(EVP_PKEY_new_raw_public_key) \
+  X(EVP_PKEY_free)               \
+  X(EVP_PKEY_get_bits)           \
+  X(EVP_PKEY_eq)                 \
+  X(d2i_PUBKEY)                  \
+  X(d2i_PublicKey)               \
+  X(BIO_new_mem_buf)             \
+  X(BIO_free)                    \
+  X(PEM_read_bio_PrivateKey)
 
 struct Crypto {
 #define SW_CRYPTO_POINTER(name) decltype(&::name) name = nullptr;
