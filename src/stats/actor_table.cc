@@ -37,7 +37,7 @@ const char* actor_kind_title(ActorKind kind) {
 uint32_t ActorTable::intern(uint64_t h, std::string_view key, bool lower, bool* created) {
   // Actors are identified by a 64-bit hash of their key: comparing the key bytes would cost a
   // cache miss per lookup, and a collision among even 10^7 keys has odds of about 10^-5.
-  if (uint32_t* slot = index_.find(h)) {
+  if (uint32_t* slot = index().find(h)) {
     if (created) *created = false;
     return *slot;
   }
@@ -54,7 +54,7 @@ uint32_t ActorTable::intern(uint64_t h, std::string_view key, bool lower, bool* 
 }
 
 uint32_t ActorTable::prefetch_actor(uint64_t hash) const {
-  const uint32_t* slot = index_.find(hash);
+  const uint32_t* slot = index().find(hash);
   if (!slot) return UINT32_MAX;
   __builtin_prefetch(&actors_[*slot]);  // the first cache line: what counting touches
   return *slot;
@@ -75,8 +75,21 @@ void ActorTable::prefetch_window_tail(uint32_t index) const {
 }
 
 const ActorStats* ActorTable::find(std::string_view key) const {
-  const uint32_t* slot = index_.find(key_hash(key));
-  return slot ? &actors_[*slot] : nullptr;
+  auto idx = find_index(key_hash(key));
+  return idx ? &actors_[*idx] : nullptr;
+}
+
+std::optional<uint32_t> ActorTable::find_index(uint64_t hash) const {
+  // A few lookups in a loaded table (the findings ask about a bounce recipient's sender) scan
+  // its hashes, a few hundred microseconds each, rather than build an index of 10^5 actors.
+  constexpr uint32_t kScansBeforeIndex = 8;
+  if (!unindexed_.empty() && scans_ < kScansBeforeIndex) {
+    ++scans_;
+    auto at = std::find(unindexed_.begin(), unindexed_.end(), hash);  // the first: as the index keeps
+    return at == unindexed_.end() ? std::nullopt : std::optional<uint32_t>(uint32_t(at - unindexed_.begin()));
+  }
+  const uint32_t* slot = index().find(hash);
+  return slot ? std::optional<uint32_t>(*slot) : std::nullopt;
 }
 
 namespace {
@@ -103,8 +116,11 @@ void ActorTable::save(StateWriter& w) const {
   // In the order the actors were created, not the index's slot order: inserting a hash table's
   // keys in its own slot order into a smaller table of the same hash clusters them, and
   // loading 470 k actors took over a second that way.
-  std::vector<uint64_t> hash_of(actors_.size());
-  index_.for_each([&](uint64_t hash, uint32_t idx) { hash_of[idx] = hash; });
+  std::vector<uint64_t> hash_of = unindexed_;  // a table loaded and never looked up since
+  if (hash_of.empty()) {
+    hash_of.resize(actors_.size());
+    index_.for_each([&](uint64_t hash, uint32_t idx) { hash_of[idx] = hash; });
+  }
   w.u64(actors_.size());
   for (uint32_t idx = 0; idx < hash_of.size(); ++idx) {
     w.u64(hash_of[idx]);
@@ -132,21 +148,17 @@ void ActorTable::save(StateWriter& w) const {
 void ActorTable::load(StateReader& r, EvidenceLines& copies) {
   if (!actors_.empty()) throw StateError("loading into a table in use");
   uint64_t n = r.count(sizeof(uint64_t) + sizeof(uint32_t) + sizeof(SavedCounts));
-  index_.reserve(n);
-  // Each insert lands on a random slot of a table larger than the cache: taken in batches,
-  // with the slots a few entries ahead already loading, most of those misses overlap.
-  constexpr size_t kEntry = sizeof(uint64_t) + sizeof(uint32_t), kBatch = 4096, kAhead = 16;
+  // Saved in creation order: the i-th entry is actor i's. The index is built from the hashes at
+  // the first lookup: a report over logs that did not change since never looks an actor up.
+  unindexed_.resize(n);
+  constexpr size_t kEntry = sizeof(uint64_t) + sizeof(uint32_t), kBatch = 4096;
   for (uint64_t done = 0; done < n;) {
     size_t m = size_t(std::min<uint64_t>(kBatch, n - done));
     std::string_view entries = r.take(m * kEntry);
-    auto hash_at = [&](size_t i) { return load_pod<uint64_t>(entries.data() + i * kEntry); };
     for (size_t i = 0; i < m; ++i) {
-      if (i + kAhead < m) index_.prefetch(hash_at(i + kAhead));
-      auto idx = load_pod<uint32_t>(entries.data() + i * kEntry + sizeof(uint64_t));
-      size_t before = index_.size();
-      uint32_t& slot = index_[hash_at(i)];
-      if (idx >= n || index_.size() == before) throw StateError("an actor index out of range");
-      slot = idx;
+      if (load_pod<uint32_t>(entries.data() + i * kEntry + sizeof(uint64_t)) != done + i)
+        throw StateError("an actor index out of order");
+      unindexed_[done + i] = load_pod<uint64_t>(entries.data() + i * kEntry);
     }
     done += m;
   }
@@ -173,6 +185,21 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
     std::string_view user = r.str();
     if (!user.empty()) x.local_user = keys_.store(user);
   }
+}
+
+void ActorTable::build_index() const {
+  // Each insert lands on a random slot of a table larger than the cache: with the slots a few
+  // entries ahead already loading, most of those misses overlap. Two actors of one hash (a
+  // damaged entry; 10^-5 odds among 10^7 keys otherwise) keep the first, as intern() does.
+  constexpr size_t kAhead = 16;
+  index_.reserve(unindexed_.size());
+  for (size_t i = 0; i < unindexed_.size(); ++i) {
+    if (i + kAhead < unindexed_.size()) index_.prefetch(unindexed_[i + kAhead]);
+    size_t before = index_.size();
+    uint32_t& slot = index_[unindexed_[i]];
+    if (index_.size() != before) slot = uint32_t(i);
+  }
+  std::vector<uint64_t>().swap(unindexed_);
 }
 
 const std::vector<std::string>& ActorStats::listed_ips() const {

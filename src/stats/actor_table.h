@@ -93,7 +93,7 @@ class ActorTable {
   // Two prefetch stages for a key hash, issued a few lines ahead of intern(): first the
   // index slot, then (once that slot has arrived) the actor's counters. Tables of hundreds
   // of thousands of actors miss the cache on nearly every lookup otherwise.
-  void prefetch_slot(uint64_t hash) const { index_.prefetch(hash); }
+  void prefetch_slot(uint64_t hash) const { index().prefetch(hash); }
   // Returns the actor's index (UINT32_MAX when it does not exist yet) for the later stages.
   uint32_t prefetch_actor(uint64_t hash) const;
   // Stages 3 and 4, for kinds with extras: the extras block, then its peak window's tail.
@@ -101,10 +101,7 @@ class ActorTable {
   void prefetch_window_tail(uint32_t index) const;
   const ActorStats* find(std::string_view key) const;
   // Index of the actor with this key hash, if it exists.
-  std::optional<uint32_t> find_index(uint64_t hash) const {
-    const uint32_t* slot = index_.find(hash);
-    return slot ? std::optional<uint32_t>(*slot) : std::nullopt;
-  }
+  std::optional<uint32_t> find_index(uint64_t hash) const;
   const ChunkedVector<ActorStats>& all() const { return actors_; }
   size_t size() const { return actors_.size(); }
   ActorKind kind() const { return kind_; }
@@ -123,7 +120,21 @@ class ActorTable {
   ActorKind kind_;
   int64_t window_span_;  // 0: no peak window for this kind
   bool with_extras_;
-  FlatMap<uint64_t, uint32_t, Mix> index_;  // 64-bit key hash -> index
+  // The index, built first from unindexed_ when the table was loaded (see load()).
+  const FlatMap<uint64_t, uint32_t, Mix>& index() const {
+    if (!unindexed_.empty()) build_index();
+    return index_;
+  }
+  FlatMap<uint64_t, uint32_t, Mix>& index() {
+    if (!unindexed_.empty()) build_index();
+    return index_;
+  }
+  void build_index() const;
+  // Mutable: a loaded table builds its index at its first lookup, const or not. Each table is
+  // used by one thread at a time (its engine's, then the report's).
+  mutable FlatMap<uint64_t, uint32_t, Mix> index_;  // 64-bit key hash -> index
+  mutable std::vector<uint64_t> unindexed_;         // a loaded table's key hashes by index, until then
+  mutable uint32_t scans_ = 0;                      // lookups answered from unindexed_
   StringArena keys_;
   ChunkedVector<ActorStats> actors_;  // growth never moves actors
 };

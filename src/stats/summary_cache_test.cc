@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "logio/gzip_test_files.h"
+#include "stats/actor_table.h"
 #include "stats/evidence.h"
 #include "stats/scan_logs.h"
 #include "stats/state_io.h"
@@ -84,6 +85,44 @@ void expect_identical_reruns(const std::string& log, size_t parts, const std::st
   EXPECT_EQ(second.cached_inputs, parts - 1) << "every rotated log came from the cache";
   EXPECT_EQ(second.resumed_bytes, fs::file_size(inputs.back())) << "the live log's state too: nothing parsed";
   EXPECT_EQ(report_of(second), reference);
+}
+
+// A table loaded from a cache entry builds its index only when something looks actors up: a
+// few lookups scan its hashes, more build the index, and folding goes on where it stopped.
+// Every way must find the same actor the table that was saved finds.
+TEST(ActorTableLoaded, FindsEveryActorBeforeAndAfterItsIndexIsBuilt) {
+  ActorTable saved(ActorKind::Sender, 0, false);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 3000; ++i) keys.push_back(fmt::format("user{}@example{}.org", i, i % 7));
+  for (const auto& k : keys) saved.at(saved.intern(k)).messages = k.size();
+  StateWriter w;
+  saved.save(w);
+  EvidenceLines copies;
+  ActorTable loaded(ActorKind::Sender, 0, false);
+  StateReader r(w.bytes());
+  loaded.load(r, copies);
+  ASSERT_EQ(loaded.size(), keys.size());
+  for (size_t i = 0; i < 40; ++i) {  // past the scans, into the built index
+    size_t k = (i * 977) % keys.size();
+    const ActorStats* a = loaded.find(keys[k]);
+    ASSERT_NE(a, nullptr) << keys[k];
+    EXPECT_EQ(a->key, keys[k]);
+    EXPECT_EQ(a->messages, keys[k].size());
+    EXPECT_EQ(loaded.find_index(ActorTable::key_hash(keys[k])), saved.find_index(ActorTable::key_hash(keys[k])));
+    EXPECT_EQ(loaded.find("absent" + std::to_string(i) + "@example.org"), nullptr);
+  }
+  bool created = true;
+  EXPECT_EQ(loaded.intern(keys[5], &created), 5u);
+  EXPECT_FALSE(created);
+  EXPECT_EQ(loaded.intern("new@example.org", &created), uint32_t(keys.size()));
+  EXPECT_TRUE(created);
+  // Saved again, before any lookup, from the hashes as loaded: the same bytes.
+  ActorTable reloaded(ActorKind::Sender, 0, false);
+  StateReader r2(w.bytes());
+  reloaded.load(r2, copies);
+  StateWriter again;
+  reloaded.save(again);
+  EXPECT_EQ(again.bytes(), w.bytes());
 }
 
 TEST(SummaryCache, ARerunFromTheCacheReportsExactlyWhatAFullParseDoes) {
