@@ -6,7 +6,8 @@
 //                   [--sweep | --lr-sweep | --mix-sweep]   (parameter and alternative-model sweeps)
 //                   [--strength S] [--min-dev D] [--max-features N] [--max-repeats R] [--ham-weight H]
 //                   [--min-count C] [--statistics-weight W]
-//                   [--lr-rate R] [--lr-epochs E] [--lr-bits B] [--lr-seed S]   (one model's parameters)
+//                   [--lr-rate R] [--lr-damping D] [--lr-epochs E] [--lr-bits B] [--lr-seed S]   (one model's
+//                   parameters)
 // It also prints FP/FN with 5.0 placed at other combined log-odds: the calibration's evidence.
 //
 // Folds are stratified and deterministic: within each label/subset directory, the i-th listed
@@ -177,6 +178,7 @@ int main(int argc, char** argv) {
     else if (a == "--max-repeats") params.max_repeats = uint32_t(std::atoi(value().c_str()));
     else if (a == "--statistics-weight") params.statistics_weight = std::atof(value().c_str());
     else if (a == "--lr-rate") params.logistic.rate = std::atof(value().c_str());
+    else if (a == "--lr-damping") params.logistic.damping = std::atof(value().c_str());
     else if (a == "--lr-epochs") params.logistic.epochs = std::atoi(value().c_str());
     else if (a == "--lr-bits") params.logistic.bits = std::atoi(value().c_str());
     else if (a == "--lr-seed") params.logistic.seed = uint32_t(std::atoi(value().c_str()));

@@ -360,6 +360,23 @@ TEST(Logistic, LearnsASeparableToySet) {
   EXPECT_LT(model.margin(unseen_ham), -1.0);
 }
 
+// AdaGrad: a slot's step shrinks with the gradients it has summed. After a fit in which slot 5
+// was in every message, one more message moves a slot it never saw farther than
+// slot 5 (one global step would move both alike: twice as far here).
+TEST(Logistic, OnlineStepMovesANewFeatureMoreThanOneTheFitSawOften) {
+  std::vector<Example> examples;
+  for (uint32_t i = 0; i < 40; ++i) examples.push_back({i % 2 == 0, {5, 10 + i % 2}});
+  std::vector<const Example*> all;
+  for (const Example& e : examples) all.push_back(&e);
+  LogisticModel model;
+  model.fit(all);
+  std::vector<float> before = model.weights();
+  model.step({true, {5, 900}});
+  double common = std::fabs(model.weights()[5] - before[5]), fresh = std::fabs(model.weights()[900] - before[900]);
+  EXPECT_GT(common, 0.0);
+  EXPECT_GT(fresh, 1.5 * common) << fresh << " vs " << common;
+}
+
 TokenSet toy_tokens(std::initializer_list<std::string_view> names) {
   TokenSet set;
   for (std::string_view n : names) set.add(n);
@@ -502,22 +519,43 @@ TEST(Model, ForgetDropsTheKeptExample) {
   EXPECT_EQ(model.spam_messages(), 0u);
 }
 
+// The summed squared gradients are saved with the weights: a reloaded model's next online step
+// is the one the model in memory would take, not a first step for every feature.
+TEST(Model, ReloadedModelLearnsOnlineAsTheOneItWasSavedFrom) {
+  TempDir dir;
+  Model model;
+  for (int i = 0; i < 20; ++i) {
+    model.learn(toy_tokens({"cheap", "pills", "offer"}), true, +1);
+    model.learn(toy_tokens({"meeting", "patch", "review"}), false, +1);
+  }
+  model.refit();
+  std::string error, file = dir.path + "/model.bin";
+  ASSERT_TRUE(model.save(file, &error)) << error;
+  Model reloaded;
+  ASSERT_TRUE(reloaded.load(file, &error)) << error;
+  TokenSet taught = toy_tokens({"cheap", "meeting", "unseen"});
+  model.learn(taught, true, +1);
+  reloaded.learn(taught, true, +1);
+  EXPECT_DOUBLE_EQ(reloaded.score(taught, 0).log_odds, model.score(taught, 0).log_odds);
+}
+
 TEST(Scanner, ModelFileOfAnOlderVersionIsAClearError) {
   TempDir dir;
   std::string file = dir.path + "/" + Scanner::kModelFileName;
-  {
-    // Version 1: the header (magic, version 1, reserved, totals, no records) and its checksum.
-    std::string v1 = "SWCMODEL";
-    uint32_t version = 1, reserved = 0;
+  // Version 1 (counts only) and 2 (weights without their gradient sums): the header's start
+  // (magic, version, reserved, totals) is enough to be told apart.
+  for (uint32_t version : {1u, 2u}) {
+    std::string old = "SWCMODEL";
+    uint32_t reserved = 0;
     uint64_t zero = 0;
-    v1.append(reinterpret_cast<const char*>(&version), 4).append(reinterpret_cast<const char*>(&reserved), 4);
-    for (int i = 0; i < 4; ++i) v1.append(reinterpret_cast<const char*>(&zero), 8);
-    std::ofstream(file, std::ios::binary) << v1;
+    old.append(reinterpret_cast<const char*>(&version), 4).append(reinterpret_cast<const char*>(&reserved), 4);
+    for (int i = 0; i < 4; ++i) old.append(reinterpret_cast<const char*>(&zero), 8);
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << old;
+    std::string error;
+    EXPECT_FALSE(Scanner::open(dir.path, {}, &error));
+    EXPECT_NE(error.find("version " + std::to_string(version)), std::string::npos) << error;
+    EXPECT_NE(error.find("spamwarden learn"), std::string::npos) << error;
   }
-  std::string error;
-  EXPECT_FALSE(Scanner::open(dir.path, {}, &error));
-  EXPECT_NE(error.find("version 1"), std::string::npos) << error;
-  EXPECT_NE(error.find("spamwarden learn"), std::string::npos) << error;
 }
 
 TEST(Scanner, ModelFileWhoseSectionsDoNotAddUpIsCorruptNotACrash) {

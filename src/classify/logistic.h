@@ -1,8 +1,11 @@
 // The discriminative half of the content model: logistic regression over hashed features.
 // Each feature of a message sets one of 2^bits weight slots; the message's vector is scaled by
-// 1/sqrt(features) so long and short mail weigh alike. Training is shuffled SGD over the kept
-// examples, a few passes with a decaying rate; between fits, each learned message takes one
-// online step, so a daemon that learns through TELL adapts before its next save.
+// 1/sqrt(features) so long and short mail weigh alike. Training is AdaGrad over the kept
+// examples, a few shuffled passes: each slot's step shrinks with the root of the squared
+// gradients it has summed, so a feature few messages have (most of a hashed vocabulary) takes
+// large steps and one every message has takes small ones; one global decaying step cannot do
+// both. Between fits, each learned message takes one more such step from the sums the fit left,
+// so a daemon that learns through TELL adapts before its next save.
 #pragma once
 #include <cstdint>
 #include <span>
@@ -13,10 +16,11 @@
 namespace sw::classify {
 
 struct LogisticParams {
-  int bits = 20;       // 2^20 weight slots (4 MB)
-  double rate = 30;    // initial step, decays as rate / (1 + seen / examples)
-  int epochs = 5;      // passes over the examples in fit()
-  uint32_t seed = 42;  // the shuffle's seed: a fit is reproducible
+  int bits = 20;          // 2^20 weight slots (4 MB)
+  double rate = 4;        // a slot's step: rate * gradient / (damping + root of its summed squared gradients)
+  double damping = 0.03;  // about one gradient of a 300-feature message: a slot's first step is not a full rate
+  int epochs = 5;         // passes over the examples in fit()
+  uint32_t seed = 42;     // the shuffle's seed: a fit is reproducible
 };
 
 struct Example {
@@ -31,23 +35,27 @@ class LogisticModel {
   std::vector<uint32_t> slots(const TokenSet& tokens) const;
   void slots(const TokenSet& tokens, std::vector<uint32_t>* out) const;  // into *out, its buffer reused
   double margin(std::span<const uint32_t> slots) const;                  // log-odds of spam
-  void step(const Example& example, double rate);
-  // Forgets the weights and trains from scratch on `examples`.
+  // One AdaGrad step on `example`, from the summed squared gradients so far.
+  void step(const Example& example);
+  // Forgets the weights and the sums and trains from scratch on `examples`.
   void fit(const std::vector<const Example*>& examples);
-  // The step a message learned after a fit takes: the schedule's final rate.
-  double online_rate() const { return params_.rate / (1 + params_.epochs); }
 
   const LogisticParams& params() const { return params_; }
   double bias() const { return bias_; }
   const std::vector<float>& weights() const { return weights_; }
-  // For loading: false if `slot` is out of range.
-  bool set_weight(uint32_t slot, float weight);
-  void set_bias(double bias) { bias_ = bias; }
+  // Each slot's summed squared gradients: its next step's size. Saved with the weights.
+  const std::vector<float>& gradient_squares() const { return gradient_squares_; }
+  double bias_gradient_squares() const { return bias_gradient_squares_; }
+  // For loading: false if `slot` is out of range or a value is not finite (or negative, a sum).
+  bool set_weight(uint32_t slot, float weight, float gradient_squares);
+  bool set_bias(double bias, double gradient_squares);
 
  private:
   LogisticParams params_;
   std::vector<float> weights_;
+  std::vector<float> gradient_squares_;
   double bias_ = 0;
+  double bias_gradient_squares_ = 0;
 };
 
 }  // namespace sw::classify

@@ -19,7 +19,8 @@ static_assert(std::endian::native == std::endian::little, "the model file is wri
 
 constexpr char kMagic[8] = {'S', 'W', 'C', 'M', 'O', 'D', 'E', 'L'};
 // 2: the kept examples and the regression's weights follow the token records.
-constexpr uint32_t kVersion = 2;
+// 3: each weight with its summed squared gradients (AdaGrad), and the bias's.
+constexpr uint32_t kVersion = 3;
 
 // P(chi-square with 2*n degrees of freedom >= x2), by the series for even degrees of freedom.
 double chi2_q(double x2, std::size_t n) {
@@ -45,10 +46,12 @@ struct FileHeader {
   uint64_t spam_messages, ham_messages, records;
   uint64_t examples, example_slots, weights;
   double bias;
+  double bias_gradient_squares;
 };
 struct WeightRecord {
   uint32_t slot;
   float weight;
+  float gradient_squares;
 };
 constexpr uint32_t kSpamBit = 1u << 31;
 
@@ -95,7 +98,7 @@ void Model::learn(const TokenSet& tokens, bool spam, int delta) {
   }
   Example example{spam, logistic_.slots(tokens)};
   if (delta > 0) {
-    logistic_.step(example, logistic_.online_rate());
+    logistic_.step(example);
     examples_.push_back(std::move(example));
     if (examples_.size() > params_.max_examples) examples_.pop_front();
     return;
@@ -220,8 +223,12 @@ std::string Model::serialize() const {
   header.records = counts_.size();
   header.examples = examples_.size();
   for (const Example& e : examples_) header.example_slots += e.slots.size();
-  for (float w : logistic_.weights()) header.weights += w != 0.0f;
+  const std::vector<float>& weights = logistic_.weights();
+  const std::vector<float>& sums = logistic_.gradient_squares();
+  auto learned = [&](std::size_t slot) { return weights[slot] != 0.0f || sums[slot] != 0.0f; };
+  for (std::size_t slot = 0; slot < weights.size(); ++slot) header.weights += learned(slot);
   header.bias = logistic_.bias();
+  header.bias_gradient_squares = logistic_.bias_gradient_squares();
   std::string data;
   data.reserve(sizeof header + header.records * sizeof(Record) + (header.examples + header.example_slots) * 4 +
                header.weights * sizeof(WeightRecord));
@@ -231,9 +238,8 @@ std::string Model::serialize() const {
     append(data, uint32_t(e.slots.size()) | (e.spam ? kSpamBit : 0));
     data.append(reinterpret_cast<const char*>(e.slots.data()), e.slots.size() * sizeof(uint32_t));
   }
-  const std::vector<float>& weights = logistic_.weights();
   for (std::size_t slot = 0; slot < weights.size(); ++slot)
-    if (weights[slot] != 0.0f) append(data, WeightRecord{uint32_t(slot), weights[slot]});
+    if (learned(slot)) append(data, WeightRecord{uint32_t(slot), weights[slot], sums[slot]});
   return data;
 }
 
@@ -279,8 +285,8 @@ bool Model::parse(const std::string& data, const std::string& path, std::string*
   Model loaded(params);
   loaded.spam_messages_ = header.spam_messages;
   loaded.ham_messages_ = header.ham_messages;
-  loaded.logistic_.set_bias(header.bias);
-  bool ok = header.logistic_bits == uint32_t(loaded.logistic_.params().bits) && header.records <= data.size() &&
+  bool ok = loaded.logistic_.set_bias(header.bias, header.bias_gradient_squares) &&
+            header.logistic_bits == uint32_t(loaded.logistic_.params().bits) && header.records <= data.size() &&
             header.examples <= data.size() && header.weights <= data.size();
   for (uint64_t i = 0; ok && i < header.records; ++i) {
     Record r{};
@@ -297,7 +303,7 @@ bool Model::parse(const std::string& data, const std::string& path, std::string*
   }
   for (uint64_t i = 0; ok && i < header.weights; ++i) {
     WeightRecord w{};
-    ok = take(data, &at, &w) && loaded.logistic_.set_weight(w.slot, w.weight);
+    ok = take(data, &at, &w) && loaded.logistic_.set_weight(w.slot, w.weight, w.gradient_squares);
   }
   if (!ok || at != data.size() - sizeof checksum) {
     *error = path + " is corrupt (its sections do not add up)";
