@@ -187,18 +187,34 @@ void text_table(std::string& out, const ActorTable& t, size_t top) {
 }  // namespace
 
 std::vector<const ActorStats*> ranked(const ActorTable& t, size_t top) {
-  std::vector<const ActorStats*> rows;
-  rows.reserve(t.size());
-  for (const auto& a : t.all())
-    if (a.messages || a.rejected_rcpts || a.failed_logins) rows.push_back(&a);
   auto better = [](const ActorStats* a, const ActorStats* b) {
     if (a->messages != b->messages) return a->messages > b->messages;
     if (a->recipients != b->recipients) return a->recipients > b->recipients;
     return a->key < b->key;
   };
-  size_t n = top == 0 ? rows.size() : std::min(top, rows.size());
-  std::partial_sort(rows.begin(), rows.begin() + long(n), rows.end(), better);
-  rows.resize(n);
+  auto counts = [](const ActorStats& a) { return a.messages || a.rejected_rcpts || a.failed_logins; };
+  std::vector<const ActorStats*> rows;
+  if (top == 0) {
+    for (const auto& a : t.all())
+      if (counts(a)) rows.push_back(&a);
+    std::sort(rows.begin(), rows.end(), better);
+    return rows;
+  }
+  // The best `top` in a heap whose front is the worst of them: one pass, and no list of all
+  // actors (hundreds of thousands of senders) to sort.
+  rows.reserve(top);
+  for (const auto& a : t.all()) {
+    if (!counts(a)) continue;
+    if (rows.size() < top) {
+      rows.push_back(&a);
+      std::push_heap(rows.begin(), rows.end(), better);
+    } else if (a.messages >= rows.front()->messages && better(&a, rows.front())) {
+      std::pop_heap(rows.begin(), rows.end(), better);
+      rows.back() = &a;
+      std::push_heap(rows.begin(), rows.end(), better);
+    }
+  }
+  std::sort_heap(rows.begin(), rows.end(), better);
   return rows;
 }
 
