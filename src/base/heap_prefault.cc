@@ -79,7 +79,7 @@ void HeapPrefaulter::run(uintptr_t start) {
   uintptr_t done = start & ~(page - 1), advised = done, reserve_done = reserve_begin_;
   while (!stop_) {
     // First the part of the reserve the caller expects to use; the rest is faulted in by use.
-    uintptr_t wanted = reserve_begin_ + std::min(expected_.load(), reserved_);
+    uintptr_t wanted = reserve_begin_ + std::min(std::max(expected_.load(), hinted_.load()), reserved_);
     if (reserve_done < wanted) {
       uintptr_t len = std::min(wanted - reserve_done, kPiece);
       if (!populate(reserve_done, len)) return;

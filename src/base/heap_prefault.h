@@ -36,6 +36,9 @@ class HeapPrefaulter {
   // faults that much in ahead of use. Too little costs the engine faults of its own, too much
   // costs memory, so an estimate should err low.
   void expect_more(size_t bytes) { expected_ += bytes; }
+  // A guess made before anything is known (the size of the state the last run stored): the
+  // thread faults in at least that much, and as much as expect_more() adds up to when more.
+  void expect_at_least(size_t bytes) { hinted_ = bytes; }
   // Where the reserve begins, and its bytes (0 when the break could not move).
   uintptr_t reserve_begin() const { return reserve_begin_; }
   size_t reserved_bytes() const { return reserved_; }
@@ -53,6 +56,7 @@ class HeapPrefaulter {
   std::atomic<bool> active_{false};
   std::atomic<size_t> populated_{0};
   std::atomic<size_t> expected_{0};
+  std::atomic<size_t> hinted_{0};
   std::thread thread_;
 };
 

@@ -280,22 +280,30 @@ void SummaryCache::discard(const std::string& aside) {
   if (!aside.empty()) ::unlink(aside.c_str());
 }
 
-void SummaryCache::evict() const {
-  struct Entry {
-    fs::path path;
-    uint64_t size;
-    fs::file_time_type used;
-  };
+std::vector<SummaryCache::Entry> SummaryCache::entries() const {
   std::vector<Entry> entries;
-  uint64_t total = 0;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir_, ec)) {
     if (e.path().extension() != kSuffix || !e.is_regular_file(ec)) continue;
     entries.push_back({e.path(), e.file_size(ec), e.last_write_time(ec)});
-    total += entries.back().size;
   }
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.used < b.used; });
-  for (const Entry& e : entries) {
+  return entries;
+}
+
+uint64_t SummaryCache::latest_entry_bytes() const {
+  std::vector<Entry> all = entries();
+  auto latest =
+      std::max_element(all.begin(), all.end(), [](const Entry& a, const Entry& b) { return a.used < b.used; });
+  return latest == all.end() ? 0 : latest->size;
+}
+
+void SummaryCache::evict() const {
+  std::vector<Entry> all = entries();
+  uint64_t total = 0;
+  for (const Entry& e : all) total += e.size;
+  std::sort(all.begin(), all.end(), [](const Entry& a, const Entry& b) { return a.used < b.used; });
+  std::error_code ec;
+  for (const Entry& e : all) {
     if (total <= max_bytes_) break;
     fs::remove(e.path, ec);
     total -= e.size;

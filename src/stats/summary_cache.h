@@ -12,6 +12,7 @@
 // trusted. The entries share a size cap; the least recently used go first.
 #pragma once
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -88,6 +89,8 @@ class SummaryCache {
                           const std::function<void(StateWriter&)>& produce) const;
   void commit(const std::string& slot, const std::string& aside) const;
   static void discard(const std::string& aside);
+  // The size of the entry written or used last (0 when none): the next run most likely loads it.
+  uint64_t latest_entry_bytes() const;
   void store(const std::string& key, std::string_view state) const {
     commit(key, write_aside(key, [&](StateWriter& w) { w.raw(state); }));
   }
@@ -100,6 +103,12 @@ class SummaryCache {
 
  private:
   void evict() const;
+  struct Entry {
+    std::filesystem::path path;
+    uint64_t size;
+    std::filesystem::file_time_type used;
+  };
+  std::vector<Entry> entries() const;
   std::string dir_;
   uint64_t max_bytes_;
 };
