@@ -6,7 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace sw {
@@ -16,8 +18,8 @@ class ChunkedVector {
   static constexpr size_t kChunk = size_t(1) << kChunkBits;
 
  public:
-  T& operator[](size_t i) { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
-  const T& operator[](size_t i) const { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
+  T& operator[](size_t i) { return chunks_[i >> kChunkBits].get()[i & (kChunk - 1)]; }
+  const T& operator[](size_t i) const { return chunks_[i >> kChunkBits].get()[i & (kChunk - 1)]; }
   const T& at(size_t i) const {
     if (i >= size_) throw std::out_of_range("ChunkedVector::at");
     return (*this)[i];
@@ -25,9 +27,34 @@ class ChunkedVector {
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
+  ChunkedVector() = default;
+  ChunkedVector(ChunkedVector&& o) noexcept : chunks_(std::move(o.chunks_)), size_(std::exchange(o.size_, 0)) {}
+  ChunkedVector& operator=(ChunkedVector&& o) noexcept {
+    if (this != &o) {
+      clear();
+      chunks_ = std::move(o.chunks_);
+      size_ = std::exchange(o.size_, 0);
+    }
+    return *this;
+  }
+  ~ChunkedVector() { clear(); }
+
+  // A chunk's storage is left raw until each element is constructed in it: constructing all of
+  // a fresh chunk at once (make_unique<T[]>) wrote its memory twice when the elements were then
+  // filled in one by one, and a chunk of large elements is larger than the cache.
   T& emplace_back() {
-    if ((size_ & (kChunk - 1)) == 0) chunks_.push_back(std::make_unique<T[]>(kChunk));
-    return (*this)[size_++];
+    if ((size_ & (kChunk - 1)) == 0)
+      chunks_.emplace_back(static_cast<T*>(::operator new(sizeof(T) * kChunk, std::align_val_t(alignof(T)))));
+    T* slot = &(*this)[size_];
+    new (slot) T();
+    ++size_;
+    return *slot;
+  }
+
+  void clear() {
+    for (size_t i = 0; i < size_; ++i) (*this)[i].~T();
+    size_ = 0;
+    chunks_.clear();
   }
 
   template <class Self, class Elem>
@@ -55,7 +82,10 @@ class ChunkedVector {
   const_iterator end() const { return {this, size_}; }
 
  private:
-  std::vector<std::unique_ptr<T[]>> chunks_;
+  struct FreeChunk {
+    void operator()(T* chunk) const { ::operator delete(chunk, std::align_val_t(alignof(T))); }
+  };
+  std::vector<std::unique_ptr<T, FreeChunk>> chunks_;
   size_t size_ = 0;
 };
 
