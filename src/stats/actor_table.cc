@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <type_traits>
 
 namespace sw::stats {
 
@@ -106,9 +107,11 @@ struct SavedCounts {
   uint64_t messages, recipients, bytes;
   CivilSeconds first, last;
   uint32_t max_recipients, trusted_submissions, delivered, deferred, failed, frozen;
-  uint32_t failed_logins, rejected_rcpts, distinct_senders, random_senders, unused;  // unused: no padding bytes
+  uint32_t failed_logins, rejected_rcpts, distinct_senders, random_senders;
+  uint32_t unused[2];  // where padding would be: no uninitialised bytes in an entry
   CivilSeconds first_failed_login;
 };
+static_assert(std::has_unique_object_representations_v<SavedCounts>, "no padding bytes");
 
 }  // namespace
 
@@ -127,9 +130,23 @@ void ActorTable::save(StateWriter& w) const {
     w.pod(idx);
   }
   for (const ActorStats& a : actors_) {
-    w.pod(SavedCounts{a.messages, a.recipients, a.bytes, a.first, a.last, a.max_recipients, a.trusted_submissions,
-                      a.delivered, a.deferred, a.failed, a.frozen, a.failed_logins, a.rejected_rcpts,
-                      a.distinct_senders, a.random_senders, 0, a.first_failed_login});
+    w.pod(SavedCounts{a.messages,
+                      a.recipients,
+                      a.bytes,
+                      a.first,
+                      a.last,
+                      a.max_recipients,
+                      a.trusted_submissions,
+                      a.delivered,
+                      a.deferred,
+                      a.failed,
+                      a.frozen,
+                      a.failed_logins,
+                      a.rejected_rcpts,
+                      a.distinct_senders,
+                      a.random_senders,
+                      {0, 0},
+                      a.first_failed_login});
     w.str(a.key);
     w.pod(uint8_t(a.extras ? 1 + (a.extras->window ? 1 : 0) : 0));
     if (!a.extras) continue;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -122,7 +123,10 @@ TEST(ActorTableLoaded, FindsEveryActorBeforeAndAfterItsIndexIsBuilt) {
   reloaded.load(r2, copies);
   StateWriter again;
   reloaded.save(again);
-  EXPECT_EQ(again.bytes(), w.bytes());
+  ASSERT_EQ(again.bytes().size(), w.bytes().size());
+  auto differs = std::mismatch(again.bytes().begin(), again.bytes().end(), w.bytes().begin());
+  EXPECT_TRUE(differs.first == again.bytes().end())
+      << "the saved bytes differ at byte " << (differs.first - again.bytes().begin()) << " of " << w.bytes().size();
 }
 
 TEST(SummaryCache, ARerunFromTheCacheReportsExactlyWhatAFullParseDoes) {
