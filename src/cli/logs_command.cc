@@ -221,7 +221,8 @@ void add_logs_command(CLI::App& app, int* result) {
   cmd->add_option("--since", a->since,
                   "only lines at or after this time: YYYY-MM-DD[ HH:MM[:SS]], or back from now (30m, 2h, 3d)");
   cmd->add_option("--until", a->until, "only lines before this time");
-  cmd->add_option("--threads", a->threads, "parser threads besides the engine thread (default: cores - 1, at least 1)")
+  cmd->add_option("--threads", a->threads,
+                  "parser threads besides the engine thread (default: cores - 1, at least 1; with --actor: cores)")
       ->check(kThreadCount);
   cmd->add_option("--engines", a->engines,
                   "engine threads: 1 folds every actor on one, 2 folds senders on a second (same report; "

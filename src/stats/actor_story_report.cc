@@ -117,7 +117,10 @@ StoryResult story_of(const std::vector<std::string>& inputs, const StoryOptions&
   StoryPrefilter prefilter(options.actor);
   StoryBuilder builder(options.actor, options.since, options.until, options.sink);
   int cores = int(std::max(1u, std::thread::hardware_concurrency()));
-  int workers = options.workers > 0 ? options.workers : std::max(1, cores - 1);
+  // The prefilter is the work here (finding the key, every line's id); folding what it keeps
+  // is a few percent of one core. So it gets every core: on two, 0.38 s against 0.46 s for
+  // one actor over the benchmark's 1.1 GB log.
+  int workers = options.workers > 0 ? options.workers : cores;
   logio::OrderedPipeline<StoryBatch> pipeline(workers, [&](const logio::Block& b, StoryBatch& out) {
     out.block = b;
     out.line_count = prefilter.run(b.bytes, out.lines);
