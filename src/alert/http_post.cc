@@ -1,12 +1,12 @@
 #include "alert/http_post.h"
 
-#include <dlfcn.h>
 #include <unistd.h>
 
 #include <climits>
 #include <vector>
 
 #include "alert/http_post_abi.h"
+#include "base/shared_library.h"
 
 namespace sw::alert {
 namespace {
@@ -36,13 +36,8 @@ Module open_module() {
 #endif
   for (const auto& path : candidates) {
     if (::access(path.c_str(), R_OK) != 0) continue;
-    void* module = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);  // never closed
-    if (!module) {
-      m.error = std::string("cannot load ") + path + ": " + dlerror();
-      return m;
-    }
-    m.post = reinterpret_cast<SwHttpPost*>(dlsym(module, SW_HTTP_POST_SYMBOL));
-    if (!m.post) m.error = path + " has no " SW_HTTP_POST_SYMBOL;
+    void* module = open_shared_library(path.c_str(), "it is built beside spamwarden", &m.error);
+    if (module) resolve_function(module, path.c_str(), SW_HTTP_POST_SYMBOL, m.post, &m.error);
     return m;
   }
   m.error = "no " SW_HTTP_MODULE_FILE " beside the binary nor in " + dir + "/../lib/spamwarden";

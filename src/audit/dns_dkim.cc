@@ -37,7 +37,7 @@ const Crypto& crypto() {
   static const Crypto loaded = [] {
     constexpr const char* kSoname = "libcrypto.so.3";
     Crypto c;
-    void* library = open_shared_library(kSoname, "libssl3", &c.error);
+    void* library = open_shared_library(kSoname, "install libssl3", &c.error);
     if (!library) return c;
 #define SW_CRYPTO_RESOLVE(name) \
   if (!resolve_function(library, kSoname, #name, c.name, &c.error)) return c;

@@ -4,9 +4,9 @@
 
 namespace sw {
 
-void* open_shared_library(const char* soname, const char* package, std::string* error) {
+void* open_shared_library(const char* soname, const char* remedy, std::string* error) {
   void* library = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-  if (!library && error) *error = std::string("cannot load ") + soname + " (" + dlerror() + "): install " + package;
+  if (!library && error) *error = std::string("cannot load ") + soname + " (" + dlerror() + "): " + remedy;
   return library;
 }
 

@@ -6,9 +6,9 @@
 
 namespace sw {
 
-// Opens the library by its soname, binding every symbol now; never closed. Null when it cannot
-// be opened, with *error naming the Debian package that provides it.
-void* open_shared_library(const char* soname, const char* package, std::string* error);
+// Opens the library by its soname (or path), binding every symbol now; never closed. Null when
+// it cannot be opened, with *error saying why and what to do (`remedy`: "install libssl3").
+void* open_shared_library(const char* soname, const char* remedy, std::string* error);
 
 // Sets `function` to `name` in the library or in what it depends on; false with *error when
 // the library has no such symbol (too old).

@@ -15,7 +15,7 @@ struct Loaded {
 Loaded load() {
   Loaded l;
   // Never closed: GMime keeps global state (its init, iconv modules) for the process's life.
-  void* handle = open_shared_library(kSoname, "libgmime-3.0-0", &l.error);
+  void* handle = open_shared_library(kSoname, "install libgmime-3.0-0", &l.error);
   if (!handle) return l;
 #define SW_GMIME_RESOLVE(name) \
   if (!resolve_function(handle, kSoname, #name, l.library.name, &l.error)) return l;

@@ -1,7 +1,6 @@
 #include "stats/actor_table.h"
 
 #include <algorithm>
-#include <cstring>
 #include <functional>
 #include <type_traits>
 
@@ -95,13 +94,6 @@ std::optional<uint32_t> ActorTable::find_index(uint64_t hash) const {
 
 namespace {
 
-template <class T>
-T load_pod(const char* at) {
-  T v;
-  std::memcpy(&v, at, sizeof v);
-  return v;
-}
-
 // The counters of ActorStats, in one block: everything but the key and the extras.
 struct SavedCounts {
   uint64_t messages, recipients, bytes;
@@ -119,11 +111,12 @@ void ActorTable::save(StateWriter& w) const {
   // In the order the actors were created, not the index's slot order: inserting a hash table's
   // keys in its own slot order into a smaller table of the same hash clusters them, and
   // loading 470 k actors took over a second that way.
-  std::vector<uint64_t> hash_of = unindexed_;  // a table loaded and never looked up since
-  if (hash_of.empty()) {
-    hash_of.resize(actors_.size());
-    index_.for_each([&](uint64_t hash, uint32_t idx) { hash_of[idx] = hash; });
+  std::vector<uint64_t> from_index;
+  if (unindexed_.empty()) {  // else a table loaded and never looked up since: its hashes as loaded
+    from_index.resize(actors_.size());
+    index_.for_each([&](uint64_t hash, uint32_t idx) { from_index[idx] = hash; });
   }
+  const std::vector<uint64_t>& hash_of = unindexed_.empty() ? from_index : unindexed_;
   w.u64(actors_.size());
   for (uint32_t idx = 0; idx < hash_of.size(); ++idx) {
     w.u64(hash_of[idx]);
@@ -168,16 +161,9 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
   // Saved in creation order: the i-th entry is actor i's. The index is built from the hashes at
   // the first lookup: a report over logs that did not change since never looks an actor up.
   unindexed_.resize(n);
-  constexpr size_t kEntry = sizeof(uint64_t) + sizeof(uint32_t), kBatch = 4096;
-  for (uint64_t done = 0; done < n;) {
-    size_t m = size_t(std::min<uint64_t>(kBatch, n - done));
-    std::string_view entries = r.take(m * kEntry);
-    for (size_t i = 0; i < m; ++i) {
-      if (load_pod<uint32_t>(entries.data() + i * kEntry + sizeof(uint64_t)) != done + i)
-        throw StateError("an actor index out of order");
-      unindexed_[done + i] = load_pod<uint64_t>(entries.data() + i * kEntry);
-    }
-    done += m;
+  for (uint64_t i = 0; i < n; ++i) {
+    unindexed_[i] = r.u64();
+    if (r.pod<uint32_t>() != i) throw StateError("an actor index out of order");
   }
   for (uint64_t i = 0; i < n; ++i) {
     ActorStats& a = actors_.emplace_back();

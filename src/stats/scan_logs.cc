@@ -506,8 +506,11 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   HeapPrefaulter heap(size_t(16) << 20, size_t(256) << 20);
   // A re-run most likely loads the state the last run stored: its pages are faulted in while
   // the inputs are opened and identified, before the entry is even found.
-  if (!options.cache_dir.empty())
-    heap.expect_at_least(SummaryCache(options.cache_dir, options.cache_max_bytes).latest_entry_bytes());
+  std::optional<SummaryCache> cache;
+  if (!options.cache_dir.empty()) {
+    cache.emplace(options.cache_dir, options.cache_max_bytes);
+    heap.expect_at_least(cache->latest_entry_bytes());
+  }
   ScanResult result;
   auto fresh_engine = [&] {
     auto e = std::make_unique<Forensics>(options.thresholds);
@@ -533,12 +536,10 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   // Rotated logs read before and unchanged since: their state comes from the cache, and with
   // it the live log's up to where the last run stopped, if it is still the same file.
   std::vector<InputSpan> spans(sources.size());
-  std::optional<SummaryCache> cache;
   RotatedPrefix prefix;
   std::optional<LivePlan> live;
   size_t block_bytes = options.block_bytes ? options.block_bytes : kBlockBytes;
-  if (!options.cache_dir.empty()) {
-    cache.emplace(options.cache_dir, options.cache_max_bytes);
+  if (cache) {
     prefix = rotated_prefix(sources, options);
     live = plan_live(sources, prefix, options);
     auto loaded = fresh_engine();
