@@ -17,6 +17,11 @@
 #                 plus the days before it as exim_mainlog-YYYYMMDD.gz), summary cache emptied
 #   rotated_rerun the same again: the rotated days' summary and today's log's state come from
 #                 the cache (today's log is unchanged: nothing is parsed)
+#   actor_auth, actor_script
+#                 build/spamwarden logs --actor auth:ACCOUNT LOG (and script:DIR), the planted
+#                 compromised account and spamming script, against grep_auth and grep_script:
+#                 grep -c KEY LOG, the count an admin starts with (its output goes to a file: with
+#                 stdout on /dev/null GNU grep stops at the first match)
 #   floor         build/bench/logs/scan_floor LOG: read, split lines, join each to its message
 #                 by id, on every core, and nothing else (the least a per-message report does)
 #   lean          build/bench/logs/scan_lean LOG: the floor plus taking lines apart and
@@ -189,6 +194,16 @@ if ((sw_ok)); then
   CMD[rotated_first]="rm -rf $(q "$CACHE") && $(q "$SW") logs --json --state-dir $(q "$CACHE") $rotated_q >/dev/null"
   CMD[rotated_rerun]="$(q "$SW") logs --json --state-dir $(q "$CACHE") $rotated_q >/dev/null"
   order+=(rotated_first rotated_rerun)
+  # One actor's story, for the two planted culprits an admin would look into first.
+  account=$(awk '/^culprit account /{for(i=1;i<=NF;i++) if($i ~ /^account=/){sub("account=","",$i); print $i}}' "$TRUTH")
+  script_dir=$(awk '/^culprit script /{for(i=1;i<=NF;i++) if($i ~ /^dir=/){sub("dir=","",$i); print $i}}' "$TRUTH")
+  if [[ -n $account && -n $script_dir ]]; then
+    CMD[actor_auth]="$(q "$SW") logs --actor $(q "auth:$account") $(q "$LOG") >$(q "$OUT/logs-actor-auth.txt")"
+    CMD[grep_auth]="grep -c -- $(q "$account") $(q "$LOG") >$(q "$OUT/logs-grep-auth.txt")"
+    CMD[actor_script]="$(q "$SW") logs --actor $(q "script:$script_dir") $(q "$LOG") >$(q "$OUT/logs-actor-script.txt")"
+    CMD[grep_script]="grep -c -- $(q "$script_dir") $(q "$LOG") >$(q "$OUT/logs-grep-script.txt")"
+    order+=(actor_auth grep_auth actor_script grep_script)
+  fi
 fi
 CMD[pipeline]="grep cwd $(q "$LOG") | grep -v /var/spool | awk -F\"cwd=\" '{print \$2}' | awk '{print \$1}' | sort | uniq -c | sort -n >$(q "$OUT/logs-pipeline.txt")"
 CMD[wc]="wc -l $(q "$LOG") >/dev/null"
@@ -239,7 +254,7 @@ sw_status() {  # why a spamwarden row has no usable time, or "" when it has one
 }
 fmt_row() {  # name label command bytes [suffix]
   local name=$1 label=$2 cmd=${3//|/\\|} bytes=$4 st=""  # a | would end the table cell
-  [[ $name == spamwarden* ]] && st=$(sw_status "$name")
+  [[ $name == spamwarden* || $name == actor_* ]] && st=$(sw_status "$name")
   if [[ -n $st ]]; then printf '| %s | `%s` | %s | | | | | |\n' "$label" "$cmd" "$st"; return; fi
   if [[ -z ${T[$name]:-} ]]; then printf '| %s | `%s` | skipped | | | | | |\n' "$label" "$cmd"; return; fi
   awk -v l="$label" -v c="$cmd" -v t="${T[$name]}" -v w="${W[$name]}" -v u="${C[$name]}" -v b="$bytes" -v m="${M[$name]}" -v s="${5:-}" \
@@ -248,7 +263,7 @@ fmt_row() {  # name label command bytes [suffix]
 actors_in() {  # sum of a JSON report's actor_counts, 0 when absent
   awk '/"actor_counts"/{f=1; next} f && /}/{exit} f {gsub(/[^0-9]/, "", $2); s += $2} END{print s+0}' "$1" 2>/dev/null || echo 0
 }
-usable() { [[ -n ${T[$1]:-} ]] && { [[ $1 != spamwarden* ]] || [[ -z $(sw_status "$1") ]]; }; }
+usable() { [[ -n ${T[$1]:-} ]] && { [[ $1 != spamwarden* && $1 != actor_* ]] || [[ -z $(sw_status "$1") ]]; }; }
 verdict() {  # value op limit -> PASS/FAIL
   awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN{ok = (op==">=") ? v>=l : v<=l; print ok ? "PASS" : "FAIL"}'
 }
@@ -286,6 +301,12 @@ if usable spamwarden; then
     fi
   fi
 fi
+for kind in auth script; do
+  if usable "actor_$kind" && usable "grep_$kind"; then
+    r=$(awk -v a="${W[actor_$kind]}" -v b="${W[grep_$kind]}" 'BEGIN{printf "%.2f", a/b}')
+    add_check "--actor $kind:… vs grep -c" "≤ 2× its time" "${r}× (${W[actor_$kind]} s against ${W[grep_$kind]} s)" "$(verdict "$r" "<=" 2)"
+  fi
+done
 if usable spamwarden_gz && usable zcat; then
   r=$(awk -v a="${W[zcat]}" -v b="${W[spamwarden_gz]}" 'BEGIN{printf "%.2f", a/b}')
   add_check "gzip input vs zcat" "≥ 1.0× zcat's speed" "${r}×" "$(verdict "$r" ">=" 1.0)"
@@ -339,6 +360,10 @@ lines=$(awk '/^truth bytes=/{for(i=1;i<=NF;i++) if($i ~ /^lines=/){sub("lines=",
   fmt_row spamwarden_e2 "spamwarden, two engine threads (senders on the second)" "spamwarden logs --json --no-cache --engines 2 LOG" "$log_bytes"
   fmt_row spamwarden_prefix "spamwarden, ${prefix_mb} MB prefix" "spamwarden logs --json --no-cache PREFIX" "$prefix_bytes"
   fmt_row rotated_first "spamwarden, rotated set, first run" "spamwarden logs --json exim_mainlog-*.gz exim_mainlog (${#rotated[@]} files, cache empty)" "$log_bytes"
+  fmt_row actor_auth "spamwarden, one account's story" "spamwarden logs --actor auth:ACCOUNT LOG" "$log_bytes"
+  fmt_row grep_auth "grep -c the account" "grep -c ACCOUNT LOG" "$log_bytes"
+  fmt_row actor_script "spamwarden, one script's story" "spamwarden logs --actor script:DIR LOG" "$log_bytes"
+  fmt_row grep_script "grep -c the script's directory" "grep -c DIR LOG" "$log_bytes"
   fmt_row rotated_rerun "spamwarden, rotated set, re-run" "the same again (rotated days and today's log's state from the cache)" "$log_bytes"
   echo
   echo "net s is the wall time less the harness's own (GNU time starting bash starting an empty"

@@ -32,12 +32,18 @@ bool equal_folded(const char* at, std::string_view needle) {
 }  // namespace
 
 // 16 places at a time: a place is a candidate when its first and last bytes match the
-// needle's, letters compared with the 0x20 bit set (which maps 'A'-'Z' and only them onto
-// 'a'-'z'); candidates are then compared whole.
-size_t find_folded(std::string_view hay, std::string_view needle, size_t from) {
+// needle's, then it is compared whole. Folded: letters compared with the 0x20 bit set (which
+// maps 'A'-'Z' and only them onto 'a'-'z'). glibc's memmem checks far more candidates for a
+// path key, whose first bytes ("/home/") begin every cwd= line.
+template <bool kFold>
+size_t find_needle(std::string_view hay, std::string_view needle, size_t from) {
   size_t n = needle.size();
   if (n == 0 || hay.size() < n || from > hay.size() - n) return std::string_view::npos;
-  auto fold_bit = [](char c) { return char(c >= 'a' && c <= 'z' ? 0x20 : 0); };
+  auto fold_bit = [](char c) { return char(kFold && c >= 'a' && c <= 'z' ? 0x20 : 0); };
+  auto equal = [&](const char* at) {
+    if constexpr (kFold) return equal_folded(at, needle);
+    else return std::memcmp(at, needle.data(), n) == 0;
+  };
   const __m128i fold_first = _mm_set1_epi8(fold_bit(needle[0])), fold_last = _mm_set1_epi8(fold_bit(needle[n - 1]));
   const __m128i first = _mm_set1_epi8(needle[0]), last = _mm_set1_epi8(needle[n - 1]);
   const char* h = hay.data();
@@ -48,12 +54,16 @@ size_t find_folded(std::string_view hay, std::string_view needle, size_t from) {
     auto mask = unsigned(_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last))));
     for (; mask; mask &= mask - 1) {
       size_t at = pos + size_t(__builtin_ctz(mask));
-      if (equal_folded(h + at, needle)) return at;
+      if (equal(h + at)) return at;
     }
   }
   for (; pos + n <= hay.size(); ++pos)
-    if (equal_folded(h + pos, needle)) return pos;
+    if (equal(h + pos)) return pos;
   return std::string_view::npos;
+}
+
+size_t find_folded(std::string_view hay, std::string_view needle, size_t from) {
+  return find_needle<true>(hay, needle, from);
 }
 
 namespace {
@@ -69,24 +79,28 @@ bool script_dir_matches(std::string_view dir, std::string_view key) {
 
 }  // namespace
 
+// Called on every line of the log: bytes are compared one by one, not through memcmp calls.
 std::string_view line_message_id(std::string_view raw, size_t* text_start) {
   if (text_start) *text_start = std::string_view::npos;
-  if (raw.size() < 21 || raw[4] != '-' || raw[10] != ' ' || raw[13] != ':') return {};
+  size_t n = raw.size();
+  if (n < 21 || raw[4] != '-' || raw[10] != ' ' || raw[13] != ':') return {};
   size_t p = 19;
   if (raw[p] == '.') p += 4;  // +millisec
-  if (starts_with_at(raw, p, " +") || starts_with_at(raw, p, " -")) p += 6;
-  if (starts_with_at(raw, p, " [")) {
-    size_t close = raw.find(']', p);
-    if (close == std::string_view::npos) return {};
+  if (p + 1 < n && raw[p] == ' ' && (raw[p + 1] == '+' || raw[p + 1] == '-')) p += 6;
+  if (p + 1 < n && raw[p] == ' ' && raw[p + 1] == '[') {
+    size_t close = p + 2;
+    while (close < n && raw[close] >= '0' && raw[close] <= '9') ++close;
+    if (close < n && raw[close] != ']') close = raw.find(']', close);
+    if (close >= n) return {};
     p = close + 1;
   }
-  if (p >= raw.size() || raw[p] != ' ') return {};
+  if (p >= n || raw[p] != ' ') return {};
   ++p;
   if (text_start) *text_start = p;
-  size_t n = eximlog::message_id_prefix(raw.substr(p));
-  if (n == 0) return {};
-  if (text_start) *text_start = std::min(raw.size(), p + n + 1);
-  return raw.substr(p, n);
+  size_t len = eximlog::message_id_prefix(raw.substr(p));
+  if (len == 0) return {};
+  if (text_start) *text_start = std::min(n, p + len + 1);
+  return raw.substr(p, len);
 }
 
 StoryPrefilter::StoryPrefilter(const detect::ActorRef& actor)
@@ -95,66 +109,94 @@ StoryPrefilter::StoryPrefilter(const detect::ActorRef& actor)
   if (fold_case_) actor_.key = to_lower(actor_.key);
 }
 
-void StoryPrefilter::mark_hits(std::string_view block, std::vector<size_t>& line_starts) const {
-  const std::string& key = actor_.key;
-  size_t pos = 0;
-  while (pos < block.size()) {
-    size_t hit;
-    if (fold_case_) {
-      hit = find_folded(block, key, pos);
-    } else {
-      const void* p = memmem(block.data() + pos, block.size() - pos, key.data(), key.size());
-      hit = p ? size_t(static_cast<const char*>(p) - block.data()) : std::string_view::npos;
-    }
-    if (hit == std::string_view::npos) return;
-    size_t start = block.rfind('\n', hit);
-    start = start == std::string_view::npos ? 0 : start + 1;
-    line_starts.push_back(start);
-    const void* nl = memchr(block.data() + hit, '\n', block.size() - hit);
-    pos = nl ? size_t(static_cast<const char*>(nl) - block.data()) + 1 : block.size();
+// Where the key next occurs, searched a window at a time just ahead of the line walk, so that
+// the bytes are still in the cache when the walk reads them.
+class StoryPrefilter::HitFinder {
+ public:
+  HitFinder(std::string_view block, const StoryPrefilter& filter) : block_(block), filter_(filter) {}
+  // True when the key occurs in the line that ends at `end` (the lines are asked in order); the
+  // search then goes on from the next line.
+  bool in_line(size_t end) {
+    if (filter_.actor_.key.empty()) return false;
+    while (hit_ == npos && scanned_ < end) scan(end);
+    if (hit_ == npos || hit_ >= end) return false;
+    hit_ = npos;
+    scanned_ = end + 1;
+    return true;
   }
+
+ private:
+  static constexpr size_t npos = std::string_view::npos, kWindow = 64 << 10;
+  void scan(size_t end) {
+    const std::string& key = filter_.actor_.key;
+    size_t until = std::min(block_.size(), std::max(end, scanned_ + kWindow));
+    std::string_view hay = block_.substr(0, std::min(block_.size(), until + key.size() - 1));
+    hit_ = filter_.fold_case_ ? find_needle<true>(hay, key, scanned_) : find_needle<false>(hay, key, scanned_);
+    scanned_ = until;
+  }
+  std::string_view block_;
+  const StoryPrefilter& filter_;
+  size_t hit_ = npos, scanned_ = 0;
+};
+
+// Script actors: the builder pairs every submission's cwd= line with the local arrival it
+// started, as the report does; both are parsed here, on the pre-filter's threads.
+void StoryPrefilter::add_facts(std::string_view raw, PrefilteredBlock::Line& line, PrefilteredBlock& out) const {
+  bool cwd = line.flags & PrefilteredBlock::Line::kCwd;
+  // Only a local submission can be paired; any other arrival is left unparsed. (find_folded:
+  // memmem's set-up costs more than the search on a line this short.)
+  if (!cwd && find_folded(raw, " p=local") == std::string_view::npos) return;
+  LogLine l;
+  eximlog::parse_line(raw, l);
+  PrefilteredBlock::Facts f;
+  f.time = l.time;
+  f.pid = l.pid;
+  if (cwd) {
+    if (l.kind != LineKind::Cwd) {
+      line.flags &= uint8_t(~PrefilteredBlock::Line::kCwd);
+      return;
+    }
+    f.submission = eximlog::is_submission_cwd(l.cwd, l.args);
+    f.ours = script_dir_matches(l.cwd, actor_.key);
+    f.dir_or_login = l.cwd;
+  } else {
+    if (l.kind != LineKind::Arrival || !is_local_submission(l)) return;
+    line.flags |= PrefilteredBlock::Line::kLocalArrival;
+    f.dir_or_login = l.ident;
+  }
+  line.facts = uint32_t(out.facts.size());
+  out.facts.push_back(f);
 }
 
-uint64_t StoryPrefilter::run(std::string_view block, std::vector<PrefilteredLine>& out) const {
-  thread_local std::vector<size_t> hits;
-  hits.clear();
-  if (!actor_.key.empty()) mark_hits(block, hits);
-  size_t next_hit = 0, pos = 0;
+uint64_t StoryPrefilter::run(std::string_view block, PrefilteredBlock& out) const {
+  using Line = PrefilteredBlock::Line;
+  HitFinder hits(block, *this);
+  size_t pos = 0;
   uint64_t lines = 0;
   while (pos < block.size()) {
     ++lines;
     const void* nl = memchr(block.data() + pos, '\n', block.size() - pos);
     size_t end = nl ? size_t(static_cast<const char*>(nl) - block.data()) : block.size();
     std::string_view raw = block.substr(pos, end - pos);
-    PrefilteredLine line;
-    if (next_hit < hits.size() && hits[next_hit] == pos) {
-      line.flags |= PrefilteredLine::kKeyHit;
-      ++next_hit;
-    }
+    Line line{.offset = uint32_t(pos), .length = uint32_t(raw.size())};
+    if (hits.in_line(end)) line.flags |= Line::kKeyHit;
     pos = end + 1;
     size_t text = 0;
     std::string_view id = line_message_id(raw, &text);
+    bool arrival = false;
     if (!id.empty()) {
-      line.flags |= PrefilteredLine::kHasId;
-      line.id = eximlog::message_key(id);
+      line.flags |= Line::kHasId;
+      line.id_hash = eximlog::MessageKeyHash{}(eximlog::message_key(id));
       std::string_view rest = raw.substr(text);
-      if (rest.starts_with("<= ")) {
-        line.flags |= PrefilteredLine::kArrival;
-        if (rest.starts_with("<= <> R=")) {
-          std::string_view parent = rest.substr(8);
-          size_t n = eximlog::message_id_prefix(parent);
-          if (n) {
-            line.flags |= PrefilteredLine::kBounceArrival;
-            line.parent = eximlog::message_key(parent.substr(0, n));
-          }
-        }
-      }
+      arrival = rest.size() >= 3 && rest[0] == '<' && rest[1] == '=' && rest[2] == ' ';
+      if (arrival && rest.starts_with("<= <> R=") && eximlog::message_id_prefix(rest.substr(8)))
+        line.flags |= Line::kBounceArrival;
     } else if (want_cwd_ && text != std::string_view::npos && starts_with_at(raw, text, "cwd=")) {
-      line.flags |= PrefilteredLine::kCwd;
+      line.flags |= Line::kCwd;
     }
+    if (want_cwd_ && (arrival || (line.flags & Line::kCwd))) add_facts(raw, line, out);
     if (line.flags == 0) continue;
-    line.raw = raw;
-    out.push_back(line);
+    out.lines.push_back(line);
   }
   return lines;
 }
@@ -164,11 +206,38 @@ StoryBuilder::StoryBuilder(const detect::ActorRef& actor, CivilSeconds since, Ci
   story_.actor = actor;
 }
 
-void StoryBuilder::keep(const LogLine& l, std::string_view raw) {
+void StoryBuilder::keep(CivilSeconds time, std::string_view raw) {
   ++story_.lines;
-  if (story_.first == 0 || l.time < story_.first) story_.first = l.time;
-  if (l.time > story_.last) story_.last = l.time;
+  if (story_.first == 0 || time < story_.first) story_.first = time;
+  if (time > story_.last) story_.last = time;
   if (sink_) sink_(raw);
+}
+
+StoryBuilder::Message& StoryBuilder::follow(const eximlog::MessageKey& id) {
+  if (Message* m = inflight_.find(id)) return *m = Message{};
+  ++inflight_hashes_[eximlog::MessageKeyHash{}(id)];
+  return inflight_[id] = Message{};
+}
+
+void StoryBuilder::unfollow(const eximlog::MessageKey& id) {
+  if (!inflight_.erase(id)) return;
+  uint64_t h = eximlog::MessageKeyHash{}(id);
+  if (uint32_t* n = inflight_hashes_.find(h); n && --*n == 0) inflight_hashes_.erase(h);
+}
+
+// The followed message a line belongs to: its id's hash is compared first, so the few lines
+// that can belong to one are the only ones whose id is read again.
+StoryBuilder::Message* StoryBuilder::joined_message(std::string_view raw, const Line& line) {
+  if (!(line.flags & Line::kHasId) || !inflight_hashes_.find(line.id_hash)) return nullptr;
+  return inflight_.find(eximlog::message_key(line_message_id(raw)));
+}
+
+bool StoryBuilder::bounce_of_ours(std::string_view raw, const Line& line) const {
+  if (!(line.flags & Line::kBounceArrival) || inflight_.size() == 0) return false;
+  size_t text = 0;
+  line_message_id(raw, &text);
+  std::string_view parent = raw.substr(text + 8);  // after "<= <> R="
+  return inflight_.find(eximlog::message_key(parent.substr(0, eximlog::message_id_prefix(parent))));
 }
 
 bool StoryBuilder::names_actor(const LogLine& l) const {
@@ -184,13 +253,13 @@ bool StoryBuilder::names_actor(const LogLine& l) const {
       // Bounces Exim makes itself (<> with R=) are not the user's own mail.
       return l.kind == LineKind::Arrival && is_local_submission(l) && l.ident == key &&
              !(l.address.empty() && !l.router.empty());
-    case ActorType::Script: return false;  // by its cwd= line, see on_cwd
+    case ActorType::Script: return false;  // by its cwd= line, see add_script_line
   }
   return false;
 }
 
 void StoryBuilder::on_arrival(const LogLine& l, std::string_view raw) {
-  keep(l, raw);
+  keep(l.time, raw);
   ActorStory& s = story_;
   ++s.messages;
   s.bytes += l.size;
@@ -209,13 +278,11 @@ void StoryBuilder::on_arrival(const LogLine& l, std::string_view raw) {
   if (!l.host_ip.empty()) ++s.client_ips[std::string(l.host_ip)];
   if (!l.subject.empty()) ++s.subjects[printable(unescape_exim(l.subject), 200)];
   s.message_ids.emplace_back(l.message_id);
-  Message& m = inflight_[eximlog::message_key(l.message_id)];
-  m = Message{};
-  m.listed = rcpts > 0;
+  follow(eximlog::message_key(l.message_id)).listed = rcpts > 0;
 }
 
 void StoryBuilder::on_attempt(const LogLine& l, std::string_view raw) {
-  keep(l, raw);
+  keep(l.time, raw);
   bool attempt = true;
   if (l.kind == LineKind::RejectRcpt) ++story_.rejected_recipients;
   else if (l.kind == LineKind::AuthFailure) ++story_.failed_logins;
@@ -227,9 +294,9 @@ void StoryBuilder::on_attempt(const LogLine& l, std::string_view raw) {
 }
 
 void StoryBuilder::on_message_line(Message& m, const LogLine& l, std::string_view raw) {
-  keep(l, raw);
+  keep(l.time, raw);
   if (!m.own) {
-    if (l.kind == LineKind::Completed) inflight_.erase(eximlog::message_key(l.message_id));
+    if (l.kind == LineKind::Completed) unfollow(eximlog::message_key(l.message_id));
     return;
   }
   ActorStory& s = story_;
@@ -255,49 +322,60 @@ void StoryBuilder::on_message_line(Message& m, const LogLine& l, std::string_vie
     case LineKind::Frozen: ++s.frozen; break;
     case LineKind::Completed:
       ++s.completed;
-      inflight_.erase(eximlog::message_key(l.message_id));
+      unfollow(eximlog::message_key(l.message_id));
       break;
     default: break;
   }
 }
 
-bool StoryBuilder::on_cwd(const LogLine& l) {
-  if (!eximlog::is_submission_cwd(l.cwd, l.args)) return false;
-  if (l.pid) story_.pid_seen = true;
-  bool ours = script_dir_matches(l.cwd, story_.actor.key);
-  cwd_.add(l.time, l.pid, ours ? 1 : 0, l.cwd);
-  return ours;
+// A script actor's cwd= line or local arrival, from what the pre-filter parsed of it: only the
+// arrivals its cwd= lines started are parsed again.
+void StoryBuilder::add_script_line(std::string_view raw, const Line& p, const PrefilteredBlock::Facts& f) {
+  if (!in_range(f.time)) return;
+  if (p.flags & Line::kCwd) {
+    if (!f.submission) return;
+    if (f.pid) story_.pid_seen = true;
+    cwd_.add(f.time, f.pid, f.ours ? 1 : 0, f.dir_or_login);
+    if (f.ours) keep(f.time, raw);
+    return;
+  }
+  if (cwd_.take(f.time, f.pid, f.dir_or_login) != 1) return;
+  LogLine l;
+  eximlog::parse_line(raw, l);
+  on_arrival(l, raw);
 }
 
-void StoryBuilder::add(const PrefilteredLine& p) {
+void StoryBuilder::add_line(std::string_view raw, const Line& p, const PrefilteredBlock::Facts* facts) {
   bool script = story_.actor.type == ActorType::Script;
-  Message* joined = (p.flags & PrefilteredLine::kHasId) && inflight_.size() ? inflight_.find(p.id) : nullptr;
-  bool parent_joined = (p.flags & PrefilteredLine::kBounceArrival) && inflight_.size() && inflight_.find(p.parent);
-  bool pairs_cwd = script && (p.flags & (PrefilteredLine::kCwd | PrefilteredLine::kArrival));
-  if (!(p.flags & PrefilteredLine::kKeyHit) && !joined && !parent_joined && !pairs_cwd) return;
-  LogLine l;
-  eximlog::parse_line(p.raw, l);
-  if (!in_range(l)) return;
-  if (joined) return on_message_line(*joined, l, p.raw);
-  if (parent_joined && l.kind == LineKind::Arrival) {  // a bounce of the actor's mail
-    keep(l, p.raw);
-    ++story_.bounces_generated;
-    Message& child = inflight_[p.id];
-    child = Message{};
-    child.own = false;
-    return;
-  }
-  if (script) {
-    if (l.kind == LineKind::Cwd) {
-      if (on_cwd(l)) keep(l, p.raw);
-    } else if (l.kind == LineKind::Arrival && is_local_submission(l) && cwd_.take(l.time, l.pid, l.ident) == 1) {
-      on_arrival(l, p.raw);
+  Message* joined = joined_message(raw, p);
+  bool parent_joined = !joined && bounce_of_ours(raw, p);
+  if (!joined && !parent_joined) {
+    if (script) {
+      if (facts) add_script_line(raw, p, *facts);
+      return;
     }
+    if (!(p.flags & Line::kKeyHit)) return;
+  }
+  LogLine l;
+  eximlog::parse_line(raw, l);
+  if (!in_range(l.time)) return;
+  if (joined) return on_message_line(*joined, l, raw);
+  if (parent_joined && l.kind == LineKind::Arrival) {
+    keep(l.time, raw);  // a bounce of the actor's mail
+    ++story_.bounces_generated;
+    follow(eximlog::message_key(l.message_id)).own = false;
     return;
   }
-  if (!(p.flags & PrefilteredLine::kKeyHit) || !names_actor(l)) return;
-  if (l.kind == LineKind::Arrival && !l.message_id.empty()) on_arrival(l, p.raw);
-  else on_attempt(l, p.raw);
+  if (script || !(p.flags & Line::kKeyHit) || !names_actor(l)) return;
+  if (l.kind == LineKind::Arrival && !l.message_id.empty()) on_arrival(l, raw);
+  else on_attempt(l, raw);
+}
+
+void StoryBuilder::add(std::string_view block, const PrefilteredBlock& kept) {
+  for (const Line& line : kept.lines) {
+    bool has_facts = line.flags & (Line::kCwd | Line::kLocalArrival);
+    add_line(block.substr(line.offset, line.length), line, has_facts ? &kept.facts[line.facts] : nullptr);
+  }
 }
 
 int64_t timeline_bucket(int64_t span_seconds, size_t max_rows) {

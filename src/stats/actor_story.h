@@ -44,13 +44,32 @@ struct ActorStory {
   bool pid_seen = false;                     // cwd= lines joined by pid (script actors)
 };
 
-// One log line handed to the builder: flags from the pre-filter, its id when it has one.
-struct PrefilteredLine {
-  static constexpr uint8_t kKeyHit = 1, kHasId = 2, kBounceArrival = 4, kCwd = 8, kArrival = 16;
-  std::string_view raw;
-  uint8_t flags = 0;
-  eximlog::MessageKey id;
-  eximlog::MessageKey parent;  // kBounceArrival: the id in R=, the message that bounced
+// What the pre-filter kept of one block, for the builder. Lines are compact records into the
+// block (most are kept only for their message id, which the builder compares by hash with the
+// few messages it follows); a script actor's cwd= lines and local arrivals come parsed, so the
+// builder, which runs on one thread, parses only the actor's own lines.
+struct PrefilteredBlock {
+  struct Line {
+    static constexpr uint8_t kKeyHit = 1, kHasId = 2, kBounceArrival = 4, kCwd = 8, kLocalArrival = 16;
+    uint32_t offset = 0, length = 0;  // the raw line in the block
+    uint64_t id_hash = 0;             // kHasId: MessageKeyHash of its id
+    uint32_t facts = 0;               // kCwd, kLocalArrival: its entry in `facts`
+    uint8_t flags = 0;
+  };
+  // A submission's cwd= line, or a local arrival (script actors only).
+  struct Facts {
+    CivilSeconds time = 0;
+    uint32_t pid = 0;
+    bool submission = false;        // cwd=: a message submission, not a queue run or query
+    bool ours = false;              // cwd=: in the actor's directory
+    std::string_view dir_or_login;  // cwd=: the directory; arrival: U=
+  };
+  std::vector<Line> lines;
+  std::vector<Facts> facts;
+  void clear() {
+    lines.clear();
+    facts.clear();
+  }
 };
 
 // Where a lower-case needle first occurs in hay from `from`, ASCII case-insensitively; npos if not.
@@ -62,10 +81,11 @@ size_t find_folded(std::string_view hay, std::string_view needle, size_t from = 
 class StoryPrefilter {
  public:
   explicit StoryPrefilter(const detect::ActorRef& actor);
-  uint64_t run(std::string_view block, std::vector<PrefilteredLine>& out) const;
+  uint64_t run(std::string_view block, PrefilteredBlock& out) const;
 
  private:
-  void mark_hits(std::string_view block, std::vector<size_t>& line_starts) const;
+  class HitFinder;
+  void add_facts(std::string_view raw, PrefilteredBlock::Line& line, PrefilteredBlock& out) const;
   detect::ActorRef actor_;
   bool fold_case_;
   bool want_cwd_;  // script actors: every cwd= and arrival line, to pair them as the report does
@@ -80,7 +100,8 @@ class StoryBuilder {
  public:
   using LineSink = std::function<void(std::string_view)>;
   StoryBuilder(const detect::ActorRef& actor, CivilSeconds since, CivilSeconds until, LineSink sink = nullptr);
-  void add(const PrefilteredLine& line);
+  // One block's kept lines, blocks in log order.
+  void add(std::string_view block, const PrefilteredBlock& kept);
   const ActorStory& story() const { return story_; }
 
  private:
@@ -89,20 +110,29 @@ class StoryBuilder {
     bool listed = false;
     std::vector<uint32_t> seen;  // address hashes from outcome lines, without a "for" list
   };
-  bool in_range(const eximlog::LogLine& l) const { return l.time >= since_ && l.time < until_; }
+  using Line = PrefilteredBlock::Line;
+  bool in_range(CivilSeconds t) const { return t >= since_ && t < until_; }
   bool names_actor(const eximlog::LogLine& l) const;
-  void keep(const eximlog::LogLine& l, std::string_view raw);
+  void add_line(std::string_view raw, const Line& line, const PrefilteredBlock::Facts* facts);
+  void add_script_line(std::string_view raw, const Line& line, const PrefilteredBlock::Facts& f);
+  Message* joined_message(std::string_view raw, const Line& line);
+  bool bounce_of_ours(std::string_view raw, const Line& line) const;
+  Message& follow(const eximlog::MessageKey& id);
+  void unfollow(const eximlog::MessageKey& id);
+  void keep(CivilSeconds time, std::string_view raw);
   void on_arrival(const eximlog::LogLine& l, std::string_view raw);
   void on_attempt(const eximlog::LogLine& l, std::string_view raw);
   void on_message_line(Message& m, const eximlog::LogLine& l, std::string_view raw);
-  bool on_cwd(const eximlog::LogLine& l);
 
   ActorStory story_;
   CivilSeconds since_, until_;
   LineSink sink_;
   FlatMap<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
+  struct SpreadHash {  // keys that are already hashes
+    size_t operator()(uint64_t h) const { return size_t(h); }
+  };
+  FlatMap<uint64_t, uint32_t, SpreadHash> inflight_hashes_;  // how many followed ids have each hash
   eximlog::CwdMatcher cwd_;  // script actors: token 1 for the actor's directory, 0 for others
-  std::string pending_cwd_line_;
 };
 
 struct StoryOptions {

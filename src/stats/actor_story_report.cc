@@ -21,11 +21,11 @@ constexpr size_t kChartBar = 50;
 
 struct StoryBatch {
   logio::Block block;
-  std::vector<PrefilteredLine> lines;
+  PrefilteredBlock kept;
   uint64_t line_count = 0;
   void clear() {
     block = {};
-    lines.clear();
+    kept.clear();
   }
 };
 
@@ -123,11 +123,11 @@ StoryResult story_of(const std::vector<std::string>& inputs, const StoryOptions&
   int workers = options.workers > 0 ? options.workers : cores;
   logio::OrderedPipeline<StoryBatch> pipeline(workers, [&](const logio::Block& b, StoryBatch& out) {
     out.block = b;
-    out.line_count = prefilter.run(b.bytes, out.lines);
+    out.line_count = prefilter.run(b.bytes, out.kept);
   });
   std::vector<uint64_t> lines_read(sources.size());
   pipeline.run(sources, [&](StoryBatch& b) {
-    for (const PrefilteredLine& line : b.lines) builder.add(line);
+    builder.add(b.block.bytes, b.kept);
     lines_read[b.block.input_index] += b.line_count;
   });
   for (const auto& w : pipeline.warnings()) result.warnings.push_back(w);

@@ -29,9 +29,10 @@ ActorStory story(const std::string& log, const char* actor, std::vector<std::str
     size_t end = std::min(log.size(), pos + block);
     size_t nl = log.rfind('\n', end - 1);
     if (nl != std::string::npos && nl >= pos) end = nl + 1;
-    std::vector<PrefilteredLine> out;
-    prefilter.run(std::string_view(log).substr(pos, end - pos), out);
-    for (const auto& l : out) builder.add(l);
+    PrefilteredBlock kept;
+    std::string_view block = std::string_view(log).substr(pos, end - pos);
+    prefilter.run(block, kept);
+    builder.add(block, kept);
     pos = end;
   }
   return builder.story();
@@ -114,6 +115,9 @@ TEST(ActorStory, AScriptByItsCwdLinesWithAndWithoutPid) {
     const char* dir = "/home/u1/public_html/wp-content/x";
     for (int i = 0; i < 3; ++i) {
       log += at(i * 2, 100 + i) + "cwd=" + dir + " 3 args: /usr/sbin/sendmail -t -i\n";
+      // An SMTP arrival between a cwd= line and its submission, even by the same pid, is not it.
+      log += at(i * 2, 100 + i) +
+             fmt::format("1tCCCC-00000{}-AA <= x@far.test H=(mx) [192.0.2.9]:25 P=esmtp S=700 for u1@host.test\n", i);
       log += at(i * 2, 100 + i) +
              fmt::format("1tAAAA-00000{}-AA <= u1@host.test U=u1 P=local S=500 for r{}@far.test\n", i, i);
       log += at(i * 2 + 1, 200 + i) + "cwd=/home/u2/public_html 3 args: /usr/sbin/sendmail -t -i\n";
@@ -128,6 +132,10 @@ TEST(ActorStory, AScriptByItsCwdLinesWithAndWithoutPid) {
     EXPECT_EQ(s.delivered, 1u);
     EXPECT_EQ(s.pid_seen, pid);
     EXPECT_EQ(s.message_ids.front(), "1tAAAA-000000-AA");
+    std::vector<std::string> whole_lines, cut_lines;
+    EXPECT_EQ(story(log, "script:/home/u1/public_html", &whole_lines).lines, 7u);  // 3 cwd=, 3 arrivals, 1 delivery
+    EXPECT_EQ(story(log, "script:/home/u1/public_html", &cut_lines, 120).message_ids, s.message_ids);
+    EXPECT_EQ(cut_lines, whole_lines);
     EXPECT_EQ(story(log, "script:/home/u1/public_html/wp").messages, 0u);  // a prefix of a name is not its directory
   }
 }
