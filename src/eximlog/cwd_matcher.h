@@ -69,6 +69,7 @@ class CwdMatcher {
   struct Pending {
     CivilSeconds time = 0;
     uint32_t token = kNone;
+    uint32_t unused = 0;  // what would be padding, zeroed: saved whole
   };
   struct PidHash {
     size_t operator()(uint32_t pid) const { return size_t(pid) * 0x9E3779B97F4A7C15ull >> 20; }

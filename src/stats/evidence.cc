@@ -47,10 +47,15 @@ LineRef EvidenceLines::restore_in_place(LineRef ref, std::string_view text,
 
 namespace {
 
+// A copy's address means nothing to the run that loads it (load_ref gives the text a new
+// one): only its flag is saved, so that an entry holds no heap address and the same state
+// always gives the same bytes.
 void save_ref(StateWriter& w, const LineRef& r) {
-  w.pod(r);
-  if (r.where & LineRef::kCopied)
-    w.str(std::string_view(reinterpret_cast<const char*>(uintptr_t(r.where & ~LineRef::kCopied)), r.length));
+  bool copied = r.where & LineRef::kCopied;
+  LineRef saved = r;
+  if (copied) saved.where = LineRef::kCopied;
+  w.pod(saved);
+  if (copied) w.str(std::string_view(reinterpret_cast<const char*>(uintptr_t(r.where & ~LineRef::kCopied)), r.length));
 }
 
 LineRef load_ref(StateReader& r, EvidenceLines& copies) {

@@ -143,11 +143,14 @@ class Forensics {
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
   // Per-message state between its arrival and its Completed line.
+  // Saved whole in the summary cache (save_state): every byte is a field and initialised, so
+  // no leftover heap bytes reach the file.
   struct Message {
-    std::array<uint32_t, kActorKinds> actor;  // index per kind, kNone when absent
+    std::array<uint32_t, kActorKinds> actor{};  // index per kind, kNone when absent
     uint32_t recipients = 0;
     bool listed = false;  // recipients came from the "for" list
     bool bounce = false;
+    uint8_t unused1[2] = {};
     // Per-recipient outcomes, added to the actors once at Completed (or at the end): one
     // visit to each actor per message instead of one per delivery line.
     uint32_t delivered = 0, deferred = 0, failed = 0;
@@ -155,7 +158,8 @@ class Forensics {
     // the inline room every further address counts as new (rare: cPanel logs the list).
     static constexpr size_t kSeenInline = 12;
     uint8_t seen_count = 0;
-    std::array<uint32_t, kSeenInline> seen;
+    uint8_t unused2[3] = {};
+    std::array<uint32_t, kSeenInline> seen{};
   };
 
   ActorTable& tab(ActorKind k) { return *tables_[size_t(k)]; }

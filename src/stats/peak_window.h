@@ -92,6 +92,7 @@ class PeakWindow {
   struct Event {
     CivilSeconds time;
     uint32_t recipients;
+    uint32_t unused = 0;  // what would be padding, zeroed: events are saved whole
   };
   // The events inside the window, in a ring. Nearly every actor has one or two at a time
   // (client IPs and accounts by the ten thousand): those fit inline, with no allocation.

@@ -62,6 +62,8 @@ class StateWriter {
   template <class T>
   void pod(const T& v) {
     static_assert(std::is_trivially_copyable_v<T>);
+    // No padding: its bytes are whatever the memory held, and would go to disk with the rest.
+    static_assert(std::has_unique_object_representations_v<T>, "a type written whole must have no padding");
     put({reinterpret_cast<const char*>(&v), sizeof v});
   }
   void u64(uint64_t v) { pod(v); }

@@ -302,6 +302,23 @@ TEST(SummaryCache, CopiedEvidenceLinesStayInTheEntryWhenLoaded) {
   EXPECT_EQ(copies.texts(loaded), std::vector<std::string>{line});
 }
 
+// An entry holds no heap address: two copies of the same evidence line, alive at once (so at
+// two addresses), save to the same bytes, and the same state always gives the same entry.
+TEST(SummaryCache, CopiedEvidenceLinesSaveNoAddress) {
+  std::string line = "2026-11-01 10:00:00 1vXyZa-000123-AB <= spam@example.com U=userx1 P=local S=1200";
+  EvidenceLines copies_a, copies_b;
+  Evidence a, b;
+  a.add(copies_a.keep(line));
+  b.add(copies_b.keep(line));
+  uint64_t where_a = a.lines()[0].where;
+  ASSERT_NE(where_a, b.lines()[0].where);
+  StateWriter wa, wb;
+  a.save(wa);
+  b.save(wb);
+  EXPECT_EQ(wa.bytes(), wb.bytes());
+  EXPECT_EQ(wa.bytes().find(std::string_view(reinterpret_cast<const char*>(&where_a), 6)), std::string::npos);
+}
+
 // The live log's resume point: the engine's state at the end of its last complete line.
 
 ScanResult scan_with(const std::vector<std::string>& inputs, const std::string& cache, int engines = 0) {
