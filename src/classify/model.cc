@@ -72,6 +72,8 @@ struct Record {
   uint64_t hash;
   uint32_t spam, ham;
 };
+// Written whole: no padding, which would carry whatever the memory held into the model file.
+static_assert(sizeof(FileHeader) == 8 + 4 * 2 + 8 * 6 + 8 * 2 && sizeof(Record) == 16 && sizeof(WeightRecord) == 12);
 
 bool write_all(int fd, const void* data, std::size_t size) {
   const char* p = static_cast<const char*>(data);
