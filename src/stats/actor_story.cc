@@ -143,9 +143,8 @@ class StoryPrefilter::HitFinder {
 // started, as the report does; both are parsed here, on the pre-filter's threads.
 void StoryPrefilter::add_facts(std::string_view raw, PrefilteredBlock::Line& line, PrefilteredBlock& out) const {
   bool cwd = line.flags & PrefilteredBlock::Line::kCwd;
-  // Only a local submission can be paired; any other arrival is left unparsed. (find_folded:
-  // memmem's set-up costs more than the search on a line this short.)
-  if (!cwd && find_folded(raw, " p=local") == std::string_view::npos) return;
+  // Only a local submission (P=local...) can be paired; any other arrival is left unparsed.
+  if (!cwd && find_needle<false>(raw, " P=local", 0) == std::string_view::npos) return;
   LogLine l;
   eximlog::parse_line(raw, l);
   PrefilteredBlock::Facts f;

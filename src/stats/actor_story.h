@@ -138,7 +138,7 @@ class StoryBuilder {
 struct StoryOptions {
   detect::ActorRef actor;
   CivilSeconds since = INT64_MIN, until = INT64_MAX;
-  int workers = 0;              // pre-filter threads; 0: cores - 1, at least 1
+  int workers = 0;              // pre-filter threads; 0: one per core
   StoryBuilder::LineSink sink;  // --lines: each of the actor's raw lines, in log order
 };
 
