@@ -11,42 +11,15 @@
 #include <mutex>
 #include <string_view>
 
+#include "logio/buffer_pool.h"
+#include "logio/deferred_source.h"
+
 namespace sw::logio {
 namespace {
 
 std::string errno_text(const std::string& what, const std::string& path) {
   return what + " " + path + ": " + std::strerror(errno);
 }
-
-// Recycles block buffers: fresh 4 MB allocations would page-fault on every block.
-class BufferPool : public std::enable_shared_from_this<BufferPool> {
- public:
-  std::shared_ptr<std::string> take(size_t size) {
-    std::string* buf = nullptr;
-    {
-      std::lock_guard lock(mutex_);
-      if (!free_.empty()) {
-        buf = free_.back().release();
-        free_.pop_back();
-      }
-    }
-    if (!buf) buf = new std::string;
-    if (buf->size() < size) buf->resize(size);
-    // The deleter holds the pool, so a block may outlive the source that produced it.
-    return std::shared_ptr<std::string>(buf, [pool = shared_from_this()](std::string* b) { pool->give_back(b); });
-  }
-  static std::shared_ptr<BufferPool> make() { return std::make_shared<BufferPool>(); }
-
- private:
-  void give_back(std::string* b) {
-    // (called by block deleters)
-    std::lock_guard lock(mutex_);
-    if (free_.size() < 16) free_.emplace_back(b);
-    else delete b;
-  }
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<std::string>> free_;
-};
 
 // Shared logic: fill a buffer from `read_some`, cut at the last newline, carry the rest. A
 // source that meets damage or a read error calls stop(): the text before it is still handed
@@ -163,15 +136,9 @@ class FdSource : public LineBlocker {
   bool read_at(uint64_t offset, size_t length, std::string& out) const override {
     if (!regular_) return false;
     out.resize(length);
-    size_t got = 0;
-    while (got < length) {
-      ssize_t n = ::pread(fd_, out.data() + got, length - got, off_t(offset + got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      got += size_t(n);
-    }
-    out.resize(got);
-    return got == length;
+    int error = 0;
+    out.resize(pread_fully(fd_, out.data(), length, offset, error));
+    return out.size() == length;
   }
   std::string shortfall(uint64_t lines_read) const override {
     if (std::string why = LineBlocker::shortfall(lines_read); !why.empty()) return why;
@@ -390,13 +357,14 @@ size_t prefix_of_lines(std::string_view text, size_t max_lines) {
   return text.size();
 }
 
-std::unique_ptr<ByteSource> open_source(const std::string& path, size_t index, size_t block_size) {
+std::unique_ptr<ByteSource> open_source(const std::string& path, size_t index, size_t block_size, ReadMode mode) {
   if (path == "-") return open_stream(0, false, "<stdin>", index, block_size);
   uint64_t size = 0;
   bool regular = false;
   int fd = open_checked(path, size, regular);
   if (!regular) return open_stream(fd, true, path, index, block_size);  // a FIFO, /dev/fd/N
   if (has_gzip_magic(fd)) return std::make_unique<GzipSource>(fd, true, path, index, block_size, size);
+  if (mode == ReadMode::Deferred) return make_deferred_source(fd, path, index, block_size, size);
   return std::make_unique<FdSource>(fd, true, regular, path, index, block_size, size);
 }
 

@@ -28,6 +28,8 @@ constexpr size_t kMaxBlockLines = 8u << 10;
 // The length of the start of `text` that holds its first `max_lines` lines (all of it if fewer).
 size_t prefix_of_lines(std::string_view text, size_t max_lines);
 
+class ByteSource;
+
 // A block of whole lines. `bytes` stays valid while the Block (or its owner) lives.
 struct Block {
   std::string_view bytes;
@@ -35,7 +37,20 @@ struct Block {
   size_t input_index = 0;             // which input the block came from
   uint64_t position = 0;              // input bytes consumed once this block was read
   uint64_t offset = 0;                // where bytes[0] lies in the input's (uncompressed) text
+  // A deferred block (ReadMode::Deferred): only its place is known, [offset, offset +
+  // deferred_length) of `deferred_from`, and `bytes` is empty until read_deferred() fills it.
+  const ByteSource* deferred_from = nullptr;
+  size_t deferred_length = 0;
+  bool empty() const { return bytes.empty() && !deferred_from; }
 };
+
+// How a plain regular file is read. InOrder: the reading thread reads every byte, in blocks
+// of at most kMaxBlockLines lines. Deferred: the reading thread only finds where each block
+// ends (a newline, found by reading a few KB there), and the thread that parses the block
+// reads it (pread), so reading runs on every core, each block in the cache of the core that
+// parses it. Deferred blocks are not bounded in lines: for consumers that keep little per
+// line. Gzip, pipes and stdin are read in order either way.
+enum class ReadMode { InOrder, Deferred };
 
 class ByteSource {
  public:
@@ -58,12 +73,15 @@ class ByteSource {
   // file truncated under the reader (copytruncate) ends at the cut. The message names the
   // file, where it stopped and what was read: `lines_read`, counted by the caller.
   virtual std::string shortfall(uint64_t lines_read) const = 0;
+  // Reads a deferred block of this source in place (any thread, concurrently).
+  virtual void read_deferred(Block& /*b*/) const {}
 };
 
 // Opens "-" as stdin, a gzip file or stream by its magic bytes (not its name), anything else
 // as text. Pipes and FIFOs are gzip-checked by reading their first two bytes, which the
 // source then hands out first.
-std::unique_ptr<ByteSource> open_source(const std::string& path, size_t input_index, size_t block_size = 4 << 20);
+std::unique_ptr<ByteSource> open_source(const std::string& path, size_t input_index, size_t block_size = 4 << 20,
+                                        ReadMode mode = ReadMode::InOrder);
 
 // The bytes [start, end) of a plain (not gzip) regular file, as a rereadable source whose
 // block offsets are the file's own: for resuming a log where an earlier read stopped. The

@@ -178,6 +178,79 @@ TEST(ByteSource, LastLineWithoutNewlineAndHugeLines) {
   EXPECT_EQ(read_first_line(path), "first");
 }
 
+// Deferred blocks: the reading thread finds where each ends, at a line end, and reading them
+// gives the file's text whole and in order: lines longer than a block, a last line without
+// its newline, a file of one line, an empty file.
+std::string read_deferred_blocks(ByteSource& src, size_t* blocks = nullptr) {
+  std::string text;
+  size_t n = 0;
+  for (Block b = src.next_block(); !b.empty(); b = src.next_block(), ++n) {
+    EXPECT_TRUE(b.bytes.empty()) << "deferred blocks are read by whoever parses them";
+    EXPECT_EQ(b.offset, text.size());
+    EXPECT_EQ(b.position, b.offset + b.deferred_length);
+    src.read_deferred(b);
+    EXPECT_EQ(b.deferred_from, nullptr);
+    EXPECT_EQ(b.bytes.size(), b.deferred_length);
+    EXPECT_TRUE(!b.bytes.empty() && (b.bytes.back() == '\n' || b.position == src.total_size())) << "cut mid-line";
+    text += b.bytes;
+  }
+  if (blocks) *blocks = n;
+  return text;
+}
+
+TEST(ByteSource, DeferredBlocksEndAtLineEndsAndGiveTheWholeText) {
+  std::string huge(300 * 1024, 'x');
+  std::string path = temp_path("deferred.log");
+  for (const std::string& data : {many_lines(20000), "first\n" + huge + "\n" + many_lines(900) + "last-without-newline",
+                                  std::string("one line\n"), std::string("\n\n\n"), std::string()}) {
+    std::ofstream(path, std::ios::trunc) << data;
+    auto src = open_source(path, 3, 16 * 1024, ReadMode::Deferred);
+    size_t blocks = 0;
+    EXPECT_EQ(read_deferred_blocks(*src, &blocks), data);
+    EXPECT_LE(blocks, (data.size() + 16 * 1024 - 1) / (16 * 1024)) << "about one block per 16 KB";
+    EXPECT_GE(blocks, data.size() / (16 * 1024 + 400) - (data.size() > 300 * 1024 ? 18 : 0));
+    EXPECT_TRUE(src->rereadable());
+    EXPECT_EQ(src->shortfall(0), "");
+  }
+  // A block ends at the newline at or after its size: one that falls right there ends there.
+  std::ofstream(path, std::ios::trunc) << std::string(4095, 'a') + "\n" + std::string(10, 'b') + "\n";
+  auto src = open_source(path, 0, 4096, ReadMode::Deferred);
+  EXPECT_EQ(src->next_block().deferred_length, 4096u);
+  EXPECT_EQ(src->next_block().deferred_length, 11u);
+  EXPECT_TRUE(src->next_block().empty());
+}
+
+// Gzip and pipes cannot be read at an offset: they are read in order whatever the mode.
+TEST(ByteSource, DeferredModeReadsGzipInOrder) {
+  std::string gz = temp_path("deferred.log.gz"), data = many_lines(3000);
+  write_gzip(gz, data, false);
+  auto src = open_source(gz, 0, 16 * 1024, ReadMode::Deferred);
+  EXPECT_FALSE(src->rereadable());
+  EXPECT_EQ(read_all(*src), data);
+}
+
+// copytruncate under a deferred reader: the blocks that can no longer be read come back short
+// or empty, and the source says it fell short, as the in-order reader does.
+TEST(ByteSource, ADeferredFileTruncatedWhileReadSaysSo) {
+  std::string path = temp_path("deferred-truncated"), text = many_lines(5000);
+  std::ofstream(path) << text;
+  auto src = open_source(path, 0, 1 << 12, ReadMode::Deferred);
+  std::vector<Block> blocks;
+  for (Block b = src->next_block(); !b.empty(); b = src->next_block()) blocks.push_back(b);
+  ASSERT_GT(blocks.size(), 10u);
+  ASSERT_EQ(::truncate(path.c_str(), off_t(blocks[5].offset + 100)), 0);
+  std::string read;
+  for (Block& b : blocks) {
+    src->read_deferred(b);
+    read += b.bytes;
+  }
+  EXPECT_EQ(read, text.substr(0, blocks[5].offset + 100));
+  std::string why = src->shortfall(42);
+  EXPECT_NE(why.find("cut short while being read (42 lines, " + std::to_string(blocks[5].offset + 100) + " of "),
+            std::string::npos)
+      << why;
+}
+
 // Writes `data` into a new FIFO from a thread; the FIFO's path is returned once it exists.
 struct FifoWriter {
   std::string path;

@@ -1,5 +1,6 @@
 // Parses blocks on worker threads and hands the results to one consumer in input order.
-// Batch needs clear() that keeps capacity: batches are recycled.
+// Batch needs clear() that keeps capacity: batches are recycled. A deferred block is read by
+// the worker that parses it, just before.
 // A second consumer (`side`) may see every batch too, in the same order, on its own thread,
 // after the first one is done with it and at most kSideLag batches behind it.
 // The reader stays at most `max_in_flight` blocks ahead, so memory is bounded whatever the
@@ -177,7 +178,7 @@ class OrderedPipeline {
             warnings_.push_back(e.what());
             break;
           }
-          if (b.bytes.empty()) break;
+          if (b.empty()) break;
           {
             std::lock_guard lock(mutex_);
             jobs_.push_back(Job{produced_++, std::move(b)});
@@ -226,6 +227,7 @@ class OrderedPipeline {
       }
       if (!batch) batch = std::make_unique<Batch>();
       try {
+        if (job.block.deferred_from) job.block.deferred_from->read_deferred(job.block);
         parse_(job.block, *batch);
       } catch (...) {
         fail(std::current_exception());

@@ -65,6 +65,26 @@ TEST(OrderedPipeline, ConsumesEveryBlockInInputOrder) {
   }
 }
 
+// Deferred blocks are read by the workers, each just before it parses it: the consumer still
+// sees every byte in input order.
+TEST(OrderedPipeline, WorkersReadDeferredBlocks) {
+  std::string content;
+  std::string path = write_lines("pipeline-deferred.log", 20000, &content);
+  for (int workers : {1, 3}) {
+    std::vector<std::unique_ptr<ByteSource>> sources;
+    sources.push_back(open_source(path, 0, 4096, ReadMode::Deferred));
+    OrderedPipeline<Batch> pipeline(workers, uneven_parse);
+    std::string seen;
+    size_t batches = 0;
+    pipeline.run(sources, [&](Batch& b) {
+      seen += b.bytes;
+      ++batches;
+    });
+    EXPECT_GT(batches, 100u);
+    EXPECT_EQ(seen, content) << workers << " workers";
+  }
+}
+
 TEST(OrderedPipeline, WorkerErrorIsRethrownAfterTheBlocksBeforeIt) {
   std::string content;
   std::string path = write_lines("pipeline-error.log", 20000, &content);

@@ -74,6 +74,8 @@ struct PrefilteredBlock {
 
 // Where a lower-case needle first occurs in hay from `from`, ASCII case-insensitively; npos if not.
 size_t find_folded(std::string_view hay, std::string_view needle, size_t from = 0);
+// The same with SSE2 only, what a CPU without AVX2 runs (find_folded uses AVX2 where it can).
+size_t find_folded_sse2(std::string_view hay, std::string_view needle, size_t from = 0);
 
 // The per-block part, safe on many threads: finds the lines holding the key (ASCII
 // case-insensitively for accounts and senders, whose keys are lower-cased) and every line's

@@ -107,7 +107,7 @@ StoryResult story_of(const std::vector<std::string>& inputs, const StoryOptions&
   std::vector<std::unique_ptr<logio::ByteSource>> sources;
   for (const auto& path : order_by_first_timestamp(distinct_files(inputs, result.warnings))) {
     try {
-      sources.push_back(logio::open_source(path, sources.size(), kBlockBytes));
+      sources.push_back(logio::open_source(path, sources.size(), kBlockBytes, logio::ReadMode::Deferred));
       result.inputs.push_back(sources.back()->name());
     } catch (const logio::InputError& e) {
       result.warnings.push_back(e.what());

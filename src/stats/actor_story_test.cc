@@ -162,20 +162,36 @@ TEST(ActorStory, MessageIdOfALineInEveryPrefixShape) {
 }
 
 TEST(ActorStory, CaseFoldedSearch) {
-  std::string needle = "sales@acme-shop.example";
-  EXPECT_EQ(find_folded("x A=login:SALES@Acme-Shop.Example y", needle), 10u);
-  EXPECT_EQ(find_folded("sales@acme-shop.exampl", needle), std::string_view::npos);
-  EXPECT_EQ(find_folded("sales@acme-shop.example sales@acme-shop.example", needle, 1), 24u);
-  EXPECT_EQ(find_folded("", needle), std::string_view::npos);
-  // Every place in a long text, in the vector part and in the tail; '@' is not folded ('`' is
-  // '@' with the 0x20 bit).
-  std::string text(300, 'x');
-  for (size_t at : {0, 5, 16, 31, 100, 277}) {
-    std::string t = text;
-    t.replace(at, needle.size(), "SALES@ACME-SHOP.EXAMPLE");
-    EXPECT_EQ(find_folded(t, needle), at);
-    t.replace(at + 5, 1, "`");
-    EXPECT_EQ(find_folded(t, needle), std::string_view::npos);
+  for (bool sse2 : {false, true}) {
+    auto find_folded = [&](std::string_view hay, std::string_view needle, size_t from = 0) {
+      return sse2 ? find_folded_sse2(hay, needle, from) : sw::stats::find_folded(hay, needle, from);
+    };
+    std::string needle = "sales@acme-shop.example";
+    EXPECT_EQ(find_folded("x A=login:SALES@Acme-Shop.Example y", needle), 10u);
+    EXPECT_EQ(find_folded("sales@acme-shop.exampl", needle), std::string_view::npos);
+    EXPECT_EQ(find_folded("sales@acme-shop.example sales@acme-shop.example", needle, 1), 24u);
+    EXPECT_EQ(find_folded("", needle), std::string_view::npos);
+    // Every place in a long text, in the vector part and in the tail; '@' is not folded ('`' is
+    // '@' with the 0x20 bit).
+    std::string text(300, 'x');
+    for (size_t at : {0, 5, 16, 31, 100, 277}) {
+      std::string t = text;
+      t.replace(at, needle.size(), "SALES@ACME-SHOP.EXAMPLE");
+      EXPECT_EQ(find_folded(t, needle), at);
+      t.replace(at + 5, 1, "`");
+      EXPECT_EQ(find_folded(t, needle), std::string_view::npos);
+    }
+    // Every length of text around the 16- and 32-byte steps, a one-byte needle, and the first of
+    // two places.
+    for (size_t len = 1; len < 80; ++len) {
+      std::string t(len, 'a');
+      t.back() = 'Z';
+      EXPECT_EQ(find_folded(t, "z"), len - 1) << len;
+      EXPECT_EQ(find_folded(t, "az"), len >= 2 ? len - 2 : std::string_view::npos) << len;
+      EXPECT_EQ(find_folded(t, "b"), std::string_view::npos) << len;
+    }
+    EXPECT_EQ(find_folded(std::string(40, 'x') + "ab" + std::string(40, 'x') + "AB", "ab", 0), 40u);
+    EXPECT_EQ(find_folded(std::string(40, 'x') + "ab" + std::string(40, 'x') + "AB", "ab", 41), 82u);
   }
 }
 
