@@ -12,8 +12,7 @@
 #include <vector>
 
 #include "policy/counter_store.h"
-
-struct redisContext;
+#include "store/redis_connection.h"
 
 namespace sw::policy {
 
@@ -27,8 +26,7 @@ struct RedisCounterOptions {
   int64_t retention_ms = 86'400'000;  // the longest window asked for; older entries are pruned
 };
 
-// "host:port" or "/unix/path" -> error text, empty when the address is usable.
-std::string redis_address_error(std::string_view address);
+using store::redis_address_error;
 
 class RedisCounterStore final : public CounterStore {
  public:
@@ -46,25 +44,12 @@ class RedisCounterStore final : public CounterStore {
 
  private:
   std::optional<uint64_t> run_script(std::string_view key, uint64_t amount, int64_t now_ms, int64_t window_ms);
-  bool ensure_connected(int64_t mono_ms);
-  bool wait_connected(int64_t deadline_ms);
-  bool load_script(int64_t deadline_ms);
-  // Sends argv and reads one reply before deadline; nullptr (connection dropped) on failure.
-  struct ReplyDeleter {
-    void operator()(void* reply) const;
-  };
-  using Reply = std::unique_ptr<void, ReplyDeleter>;
-  Reply command(const std::vector<std::string>& argv, int64_t deadline_ms);
-  void drop(std::string why, int64_t mono_ms);
+  bool load_script(store::RedisConnection& c, int64_t deadline_ms);
 
   RedisCounterOptions options_;
   mutable std::mutex mutex_;
-  redisContext* context_ = nullptr;
+  store::RedisConnection redis_;
   std::string script_sha_;
-  int64_t next_attempt_ms_ = 0;
-  int backoff_ms_ = 0;
-  bool reachable_ = false;
-  std::string last_error_;
 };
 
 }  // namespace sw::policy

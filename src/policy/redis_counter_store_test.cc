@@ -56,6 +56,18 @@ TEST(RedisCounterStore, TwoInstancesSharingOneRedisEnforceOneLimitJointly) {
   EXPECT_EQ(a.sum("auth:other@acme.example", kT0 + 30'000, kHour), 0u);
 }
 
+// A store's first call connects, loads the script and counts: it is not lost to the setup.
+TEST(RedisCounterStore, TheFirstCallOfAFreshStoreCounts) {
+  SKIP_WITHOUT_REDIS();
+  RedisLab redis;
+  for (uint64_t i = 1; i <= 40; ++i) {
+    RedisCounterStore fresh(options_for(redis));
+    auto total = fresh.add("auth:first@acme.example", 1, kT0, kHour);
+    ASSERT_TRUE(total.has_value()) << "call " << i << ": " << fresh.last_error();
+    EXPECT_EQ(*total, i);
+  }
+}
+
 TEST(RedisCounterStore, WindowSlidesToTheMillisecond) {
   SKIP_WITHOUT_REDIS();
   RedisLab redis;
