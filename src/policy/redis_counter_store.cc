@@ -13,9 +13,10 @@ namespace {
 // now - window: two O(log n) look-ups, exact to the millisecond, whatever window the caller asks
 // for. Entries older than the retention are pruned, except the one at the edge that serves as the
 // base. Totals are written zero-padded: adds in the same millisecond share a score, and Redis
-// orders those by member as text, where "9" would come after "10" and lose a count. An add from a server whose clock is
-// behind is placed at the newest time already stored, so totals and times stay in the same order. KEYS[1] = key; ARGV =
-// amount, now_ms, window_ms, retention_ms.
+// orders those by member as text, where "9" would come after "10" and lose a count. An add from
+// a server whose clock is behind is placed at the newest time already stored, so totals and
+// times stay in the same order.
+// KEYS[1] = key; ARGV = amount, now_ms, window_ms, retention_ms.
 constexpr const char* kScript = R"lua(
 local key = KEYS[1]
 local amount = tonumber(ARGV[1])
