@@ -34,9 +34,21 @@ void LogisticModel::slots(const TokenSet& tokens, std::vector<uint32_t>* out) co
   out->clear();
   out->reserve(tokens.tokens().size());
   for (const Token& t : tokens.tokens()) out->push_back(uint32_t(t.hash >> (64 - params_.bits)));
+  sort_unique(out);
+}
+
+std::vector<uint32_t> LogisticModel::slots(std::span<const uint64_t> hashes) const {
+  std::vector<uint32_t> out;
+  out.reserve(hashes.size());
+  for (uint64_t h : hashes) out.push_back(uint32_t(h >> (64 - params_.bits)));
+  sort_unique(&out);
+  return out;
+}
+
+void LogisticModel::sort_unique(std::vector<uint32_t>* slots) {
   // A finished set is sorted by hash, so its slots (the hash's top bits) already are.
-  if (!std::is_sorted(out->begin(), out->end())) std::sort(out->begin(), out->end());
-  out->erase(std::unique(out->begin(), out->end()), out->end());
+  if (!std::is_sorted(slots->begin(), slots->end())) std::sort(slots->begin(), slots->end());
+  slots->erase(std::unique(slots->begin(), slots->end()), slots->end());
 }
 
 double LogisticModel::margin(std::span<const uint32_t> slots) const {

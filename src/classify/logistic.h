@@ -34,6 +34,7 @@ class LogisticModel {
 
   std::vector<uint32_t> slots(const TokenSet& tokens) const;
   void slots(const TokenSet& tokens, std::vector<uint32_t>* out) const;  // into *out, its buffer reused
+  std::vector<uint32_t> slots(std::span<const uint64_t> hashes) const;   // from the features' hashes
   double margin(std::span<const uint32_t> slots) const;                  // log-odds of spam
   // One AdaGrad step on `example`, from the summed squared gradients so far.
   void step(const Example& example);
@@ -51,6 +52,7 @@ class LogisticModel {
   bool set_bias(double bias, double gradient_squares);
 
  private:
+  static void sort_unique(std::vector<uint32_t>* slots);
   LogisticParams params_;
   std::vector<float> weights_;
   std::vector<float> gradient_squares_;

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "base/atomic_file.h"
+
 namespace sw::classify {
 namespace {
 
@@ -75,30 +77,26 @@ struct Record {
 // Written whole: no padding, which would carry whatever the memory held into the model file.
 static_assert(sizeof(FileHeader) == 8 + 4 * 2 + 8 * 6 + 8 * 2 && sizeof(Record) == 16 && sizeof(WeightRecord) == 12);
 
-bool write_all(int fd, const void* data, std::size_t size) {
-  const char* p = static_cast<const char*>(data);
-  while (size > 0) {
-    ssize_t n = ::write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n, size -= std::size_t(n);
-  }
-  return true;
-}
-
 }  // namespace
 
 void Model::learn(const TokenSet& tokens, bool spam, int delta) {
+  thread_local std::vector<uint64_t> hashes;
+  hashes.clear();
+  for (const Token& t : tokens.tokens()) hashes.push_back(t.hash);
+  learn(hashes, spam, delta);
+}
+
+void Model::learn(std::span<const uint64_t> hashes, bool spam, int delta) {
   auto adjust = [delta](uint64_t& total) { total = delta > 0 ? total + 1 : (total ? total - 1 : 0); };
   adjust(spam ? spam_messages_ : ham_messages_);
-  for (const Token& t : tokens.tokens()) {
-    if (delta < 0 && !counts_.find(t.hash)) continue;
-    TokenCounts& c = counts_[t.hash];
+  for (uint64_t hash : hashes) {
+    if (delta < 0 && !counts_.find(hash)) continue;
+    TokenCounts& c = counts_[hash];
     uint32_t& n = spam ? c.spam : c.ham;
     n = delta > 0 ? n + 1 : (n ? n - 1 : 0);
-    if (c.spam == 0 && c.ham == 0) counts_.erase(t.hash);
+    if (c.spam == 0 && c.ham == 0) counts_.erase(hash);
   }
-  Example example{spam, logistic_.slots(tokens)};
+  Example example{spam, logistic_.slots(hashes)};
   if (delta > 0) {
     logistic_.step(example);
     examples_.push_back(std::move(example));
@@ -196,23 +194,14 @@ ModelScore Model::score(const TokenSet& tokens, std::size_t max_reasons) const {
 }
 
 bool Model::save(const std::string& path, std::string* error) const {
-  std::string temp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) {
-    *error = "cannot write " + temp + ": " + std::strerror(errno);
-    return false;
-  }
+  return write_file_atomically(path, to_bytes(), error);
+}
+
+std::string Model::to_bytes() const {
   std::string data = serialize();
   uint64_t checksum = fnv(data.data(), data.size());
-  bool ok = write_all(fd, data.data(), data.size()) && write_all(fd, &checksum, sizeof checksum) && ::fsync(fd) == 0;
-  int saved_errno = errno;
-  ok = (::close(fd) == 0) && ok;
-  if (ok && ::rename(temp.c_str(), path.c_str()) != 0) ok = false, saved_errno = errno;
-  if (!ok) {
-    ::unlink(temp.c_str());
-    *error = "cannot write " + path + ": " + std::strerror(saved_errno);
-  }
-  return ok;
+  data.append(reinterpret_cast<const char*>(&checksum), sizeof checksum);
+  return data;
 }
 
 std::string Model::serialize() const {

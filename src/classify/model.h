@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,8 @@ class Model {
   // (counts never go below zero; the matching example is dropped, the regression keeps its
   // weights until the next refit).
   void learn(const TokenSet& tokens, bool spam, int delta);
+  // The same from the features' hashes alone, sorted and unique (a fleet's journal entry).
+  void learn(std::span<const uint64_t> hashes, bool spam, int delta);
   // Refits the regression on the kept examples (shuffled passes): train-everything, order-free.
   void refit();
   // For fitting outside the lock: a copy of the examples, then the fitted regression swapped in.
@@ -86,6 +89,11 @@ class Model {
   bool save(const std::string& path, std::string* error) const;
   // false with *error for an unreadable, truncated or corrupt file.
   bool load(const std::string& path, std::string* error);
+  // The file's bytes, and a model read back from them (`name` for errors): a fleet's snapshot.
+  std::string to_bytes() const;
+  bool from_bytes(const std::string& data, const std::string& name, std::string* error) {
+    return parse(data, name, error);
+  }
 
  private:
   struct IdentityHash {

@@ -7,9 +7,14 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include <fstream>
+#include <iterator>
+
+#include "base/atomic_file.h"
 #include "classify/gmime_library.h"
 #include "classify/mime.h"
 #include "classify/model.h"
+#include "classify/model_journal.h"
 #include "classify/tokenizer.h"
 
 namespace sw::classify {
@@ -28,6 +33,30 @@ const TokenSet& features_of(std::string_view raw, const ScannerOptions& options)
   thread_local TokenSet tokens;
   tokenize(parse_message(raw), &tokens);
   return tokens;
+}
+
+constexpr std::string_view kFleetMagic = "swfleet1 ";
+constexpr std::size_t kJournalBatch = 1000;
+
+// A fleet server's copy: "swfleet1 POSITION\n", then the model file's bytes, in one file so
+// that a crash never leaves a model and a position that do not belong together.
+std::string fleet_copy(StreamId position, const std::string& model) {
+  return std::string(kFleetMagic) + position.text() + "\n" + model;
+}
+
+// A missing copy is an empty model at the journal's start; false with *error for a damaged one.
+bool read_fleet_copy(const std::string& path, Model* model, StreamId* position, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return errno == ENOENT || (*error = "cannot read " + path + ": " + std::strerror(errno), false);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::size_t nl = data.find('\n');
+  std::optional<StreamId> at;
+  if (data.starts_with(kFleetMagic) && nl != std::string::npos)
+    at = StreamId::parse(std::string_view(data).substr(kFleetMagic.size(), nl - kFleetMagic.size()));
+  if (!at) return *error = path + " is not a fleet model copy", false;
+  if (!model->from_bytes(data.substr(nl + 1), path, error)) return false;
+  *position = *at;
+  return true;
 }
 
 }  // namespace
@@ -52,6 +81,31 @@ std::unique_ptr<Scanner> Scanner::open(const std::string& path, const ScannerOpt
   return std::unique_ptr<Scanner>(new Scanner(options, file, std::move(model)));
 }
 
+std::unique_ptr<Scanner> Scanner::open_fleet(const std::string& state_dir, const ScannerOptions& options,
+                                             const FleetOptions& fleet, std::string* error) {
+  if (!load_gmime(error)) return nullptr;
+  std::string file = state_dir + "/" + kFleetFileName;
+  auto model = std::make_unique<Model>();
+  StreamId position;
+  std::string damaged;
+  if (!read_fleet_copy(file, model.get(), &position, &damaged)) {
+    model = std::make_unique<Model>();  // the fleet's snapshot and journal rebuild it
+    position = {};
+  }
+  std::unique_ptr<Scanner> scanner(new Scanner(options, file, std::move(model)));
+  scanner->fleet_ = fleet;
+  scanner->journal_ = std::make_unique<ModelJournal>(ModelJournalOptions{fleet.redis, fleet.key_prefix});
+  scanner->position_ = position;
+  std::string why;
+  std::lock_guard lock(scanner->journal_mutex_);
+  // With no copy of its own, a server starts from the snapshot (refitted, and what the others
+  // hold), not by replaying the journal.
+  bool ok = position != StreamId{} || scanner->reload_snapshot(&why);
+  if (!ok || !scanner->sync_locked(&why)) scanner->open_note_ = why;
+  if (!damaged.empty()) scanner->open_note_ = damaged + " (not used)" + (why.empty() ? "" : "; " + why);
+  return scanner;
+}
+
 std::unique_ptr<Scanner> Scanner::in_memory(const ScannerOptions& options) {
   return std::unique_ptr<Scanner>(new Scanner(options, "", std::make_unique<Model>()));
 }
@@ -71,25 +125,125 @@ Verdict Scanner::scan(std::string_view raw_message) const {
   return v;
 }
 
-void Scanner::learn(std::string_view raw_message, bool spam) {
-  const TokenSet& tokens = features_of(raw_message, options_);
-  std::unique_lock lock(mutex_);
-  model_->learn(tokens, spam, +1);
+bool Scanner::learn(std::string_view raw_message, bool spam, std::string* error) {
+  return learn_as(raw_message, spam, +1, error);
 }
 
-void Scanner::unlearn(std::string_view raw_message, bool spam) {
+bool Scanner::unlearn(std::string_view raw_message, bool spam, std::string* error) {
+  return learn_as(raw_message, spam, -1, error);
+}
+
+bool Scanner::learn_as(std::string_view raw_message, bool spam, int delta, std::string* error) {
   const TokenSet& tokens = features_of(raw_message, options_);
+  if (!journal_) {
+    std::unique_lock lock(mutex_);
+    model_->learn(tokens, spam, delta);
+    return true;
+  }
+  JournalEntry entry{spam, delta < 0, {}};
+  for (const Token& t : tokens.tokens()) entry.hashes.push_back(t.hash);
+  std::lock_guard lock(journal_mutex_);
+  if (!journal_->append(encode_entry(entry))) {
+    if (error) *error = journal_->error();
+    return false;
+  }
+  std::string unused;  // learned: the next sync applies it if this one cannot
+  sync_locked(&unused);
+  return true;
+}
+
+bool Scanner::sync(std::string* error) {
+  if (!journal_) return true;
+  std::string why;
+  std::vector<Example> examples;
+  StreamId settled;
+  {
+    std::lock_guard lock(journal_mutex_);
+    StreamId before = position_;
+    bool ok = sync_locked(&why);
+    if (error) *error = why;
+    if (!ok) return false;
+    // Settled: nothing new since the last sync. Every server refits at such positions, over the
+    // same examples, so their regressions agree once the fleet's learning pauses.
+    if (position_ != before || position_ == refit_position_) return true;
+    std::shared_lock model_lock(mutex_);
+    examples = model_->examples();
+    settled = position_;
+  }
+  fit_and_swap(std::move(examples));
+  std::lock_guard lock(journal_mutex_);
+  refit_position_ = settled;
+  return true;
+}
+
+bool Scanner::sync_locked(std::string* error) {
+  bool reloaded = false;
+  for (;;) {
+    auto batch = journal_->read_after(position_, kJournalBatch);
+    if (!batch) return *error = journal_->error(), false;
+    if (batch->behind_trim) {
+      if (reloaded) return *error = "the fleet's model snapshot is behind its journal's trim", false;
+      if (!reload_snapshot(error)) return false;
+      reloaded = true;
+      continue;
+    }
+    for (const auto& [id, bytes] : batch->entries) {
+      JournalEntry e;
+      std::string why;
+      if (decode_entry(bytes, &e, &why)) {
+        std::unique_lock model_lock(mutex_);  // per entry: a scan waits a few microseconds at most
+        model_->learn(e.hashes, e.spam, e.forget ? -1 : +1);
+      } else {
+        ++skipped_;
+      }
+      position_ = id;
+    }
+    if (batch->entries.size() < kJournalBatch) return true;
+  }
+}
+
+bool Scanner::reload_snapshot(std::string* error) {
+  auto snapshot = journal_->snapshot();
+  if (!snapshot) return *error = journal_->error(), false;
+  auto model = std::make_unique<Model>();
+  StreamId position;
+  if (*snapshot) {
+    if (!model->from_bytes((*snapshot)->model, "the fleet's model snapshot", error)) return false;
+    position = (*snapshot)->position;
+  }
   std::unique_lock lock(mutex_);
-  model_->learn(tokens, spam, -1);
+  model_ = std::move(model);
+  ++generation_;
+  position_ = position;
+  return true;
+}
+
+std::string Scanner::fleet_position() const {
+  std::lock_guard lock(journal_mutex_);
+  return position_.text();
+}
+
+uint64_t Scanner::skipped_entries() const {
+  std::lock_guard lock(journal_mutex_);
+  return skipped_;
 }
 
 void Scanner::refit() {
   std::vector<Example> examples;
-  LogisticParams params;
   {
     std::shared_lock lock(mutex_);
     examples = model_->examples();
+  }
+  fit_and_swap(std::move(examples));
+}
+
+void Scanner::fit_and_swap(std::vector<Example> examples) {
+  LogisticParams params;
+  uint64_t generation = 0;
+  {
+    std::shared_lock lock(mutex_);
     params = model_->params().logistic;
+    generation = generation_;
   }
   std::vector<const Example*> all;
   all.reserve(examples.size());
@@ -97,7 +251,7 @@ void Scanner::refit() {
   LogisticModel fitted(params);
   fitted.fit(all);
   std::unique_lock lock(mutex_);
-  model_->set_logistic(std::move(fitted));
+  if (generation == generation_) model_->set_logistic(std::move(fitted));  // else replaced by a fleet's snapshot
 }
 
 bool Scanner::save(std::string* error) {
@@ -105,9 +259,29 @@ bool Scanner::save(std::string* error) {
     *error = "this model is kept in memory only";
     return false;
   }
+  if (journal_) return save_fleet(error);  // refitted by sync() where the journal settles
   refit();
   std::shared_lock lock(mutex_);
   return model_->save(model_file_, error);
+}
+
+bool Scanner::save_fleet(std::string* error) {
+  std::string bytes;
+  StreamId position;
+  {
+    std::lock_guard journal_lock(journal_mutex_);  // no entry applied between the two
+    std::shared_lock lock(mutex_);
+    bytes = model_->to_bytes();
+    position = position_;
+  }
+  bool saved = write_file_atomically(model_file_, fleet_copy(position, bytes), error);
+  // The snapshot is for servers that start or fall behind: when it cannot be stored now (out
+  // of reach, or another server stored a newer one), a later save does.
+  std::lock_guard journal_lock(journal_mutex_);
+  auto entries = journal_->length();
+  if (entries && *entries >= 2 * fleet_.snapshot_every && position != StreamId{})
+    journal_->store_snapshot(position, bytes);
+  return saved;
 }
 
 std::size_t Scanner::spam_learned() const {

@@ -5,10 +5,14 @@
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "classify/journal_entry.h"
+#include "classify/logistic.h"
 #include "classify/verdict.h"
 
 namespace sw::classify {
@@ -20,6 +24,17 @@ struct ScannerOptions {
 };
 
 class Model;
+class ModelJournal;
+
+// A fleet's shared model (model_journal.h): learning goes to the journal in Redis, and each
+// server applies the journal to its own copy, which it scans with and keeps on disk too.
+struct FleetOptions {
+  std::string redis = "127.0.0.1:6379";
+  std::string key_prefix = "spamwarden:";
+  // save() stores a new snapshot once the journal holds twice this many entries (it keeps those
+  // since the snapshot before the stored one, so it stays between this and twice this).
+  uint64_t snapshot_every = 1000;
+};
 
 class Scanner {
  public:
@@ -27,6 +42,12 @@ class Scanner {
   // A missing file is an empty model (every message scores neutral until trained); an
   // unreadable or corrupt one is an error (nullptr and *error set), never silently emptied.
   static std::unique_ptr<Scanner> open(const std::string& path, const ScannerOptions& options, std::string* error);
+  // A fleet's model: the snapshot and journal in Redis, applied to a copy kept in the state
+  // directory (kFleetFileName, with its journal position). Redis out of reach at start: the
+  // scanner starts from that copy (or empty) and catches up at the next sync(); sync_error()
+  // says so. A snapshot in Redis that is not a model is an error (nullptr).
+  static std::unique_ptr<Scanner> open_fleet(const std::string& state_dir, const ScannerOptions& options,
+                                             const FleetOptions& fleet, std::string* error);
   // An empty model kept in memory only (save() refuses); for evaluation folds and tests.
   static std::unique_ptr<Scanner> in_memory(const ScannerOptions& options = {});
   ~Scanner();
@@ -34,14 +55,28 @@ class Scanner {
   Verdict scan(std::string_view raw_message) const;
   // Incremental training on one message. Learning the same message twice counts it twice;
   // unlearn() undoes one learn() (spamc's TELL --forget, or a correction from ham to spam).
-  void learn(std::string_view raw_message, bool spam);
-  void unlearn(std::string_view raw_message, bool spam);
+  // A fleet's model learns through the journal: false with *error when Redis is out of reach
+  // (nothing learned), else applied here at once and by every server at its next sync().
+  bool learn(std::string_view raw_message, bool spam, std::string* error = nullptr);
+  bool unlearn(std::string_view raw_message, bool spam, std::string* error = nullptr);
+  // A fleet's model: applies the journal's entries after this copy's position, loading the
+  // snapshot again when the journal was trimmed past it. false with *error when Redis is out
+  // of reach (the copy scans on as it is). An entry that is not one is skipped and counted.
+  // When nothing was new since the last call it refits at that position, once: every server
+  // refits where the journal settles, so their scores agree a sync or two after learning stops.
+  bool sync(std::string* error = nullptr);
+  bool fleet() const { return journal_ != nullptr; }
+  std::string fleet_position() const;                           // the last journal entry applied, "0-0" before any
+  uint64_t skipped_entries() const;                             // journal entries that could not be decoded
+  const std::string& sync_error() const { return open_note_; }  // open_fleet(): why Redis was not used
   // Refits the model's regression on every kept example (a few shuffled passes: about 0.2 s
   // for 3,000 messages). The fit runs outside the lock; only the swap takes it, so scans go on.
   // A message learned during the fit keeps its counts and example but loses its online step
   // until the next refit.
   void refit();
   // Refits, then writes the model atomically (temporary file, fsync, rename) where open() read it.
+  // A fleet's model: its copy with its position, and a new snapshot in Redis when one is due;
+  // no refit (sync() refits where the journal settles).
   bool save(std::string* error);
 
   std::size_t spam_learned() const;
@@ -50,13 +85,30 @@ class Scanner {
   const std::string& model_file() const { return model_file_; }
 
   static constexpr const char* kModelFileName = "content-model.bin";
+  static constexpr const char* kFleetFileName = "content-model.fleet";
 
  private:
   Scanner(const ScannerOptions& options, std::string model_file, std::unique_ptr<Model> model);
+  bool learn_as(std::string_view raw_message, bool spam, int delta, std::string* error);
+  void fit_and_swap(std::vector<Example> examples);
+  bool sync_locked(std::string* error);  // journal_mutex_ held
+  bool reload_snapshot(std::string* error);
+  bool save_fleet(std::string* error);
+
   ScannerOptions options_;
   std::string model_file_;  // empty: in memory only
   std::unique_ptr<Model> model_;
   mutable std::shared_mutex mutex_;  // shared by scans, exclusive for one learn()
+  uint64_t generation_ = 0;          // model_ replaced (a fleet's snapshot reloaded): a refit under way is dropped
+  // A fleet's: the journal, and where this copy stands in it. journal_mutex_ serialises the
+  // journal's connection and every change to the model (applied entries, a reloaded snapshot).
+  std::unique_ptr<ModelJournal> journal_;
+  FleetOptions fleet_;
+  mutable std::mutex journal_mutex_;
+  StreamId position_;
+  StreamId refit_position_;  // where sync() last refitted
+  uint64_t skipped_ = 0;
+  std::string open_note_;
 };
 
 }  // namespace sw::classify

@@ -9,23 +9,42 @@
 #include "classify/mail_source.h"
 #include "classify/scanner.h"
 #include "cli/commands.h"
-#include "queue/quarantine.h"
+#include "config/config.h"
 
 namespace sw::cli {
 namespace {
 
 struct LearnArgs {
   bool spam = false, ham = false, forget = false;
-  std::string state_dir = queue::kDefaultStateDir;
+  std::string state_dir;  // empty: the config's
+  std::string toml = config::kDefaultConfigPath;
   std::vector<std::string> paths;
   double threshold = 5.0;
 };
 
+// The model the daemon scans with: in the state directory, or the fleet's in Redis when the
+// config says [serve] content_model = "redis" (a missing default config is no error).
 std::unique_ptr<classify::Scanner> open_model(const LearnArgs& a, const char* command) {
+  std::vector<config::ConfigError> errors;
+  auto c = config::load_config(a.toml, a.toml != config::kDefaultConfigPath, &errors);
+  if (!c) {
+    if (errors.empty()) fmt::print(stderr, "spamwarden {}: cannot read {}\n", command, a.toml);
+    for (const auto& e : errors) fmt::print(stderr, "spamwarden {}: {}\n", command, config::format_error(a.toml, e));
+    return nullptr;
+  }
+  std::string state_dir = a.state_dir.empty() ? c->state_dir : a.state_dir;
   std::string error;
   classify::ScannerOptions options;
   options.threshold = a.threshold;
-  auto scanner = classify::Scanner::open(a.state_dir, options, &error);
+  std::unique_ptr<classify::Scanner> scanner;
+  if (c->serve.content_model == "redis") {
+    scanner = classify::Scanner::open_fleet(state_dir, options, {c->serve.redis, c->serve.redis_prefix}, &error);
+    if (scanner && !scanner->sync_error().empty())
+      fmt::print(stderr, "spamwarden {}: the fleet's model in Redis is out of reach ({}); this server's copy is used\n",
+                 command, scanner->sync_error());
+  } else {
+    scanner = classify::Scanner::open(state_dir, options, &error);
+  }
   if (!scanner) fmt::print(stderr, "spamwarden {}: {}\n", command, error);
   return scanner;
 }
@@ -38,18 +57,28 @@ int run_learn(const LearnArgs& a) {
   auto scanner = open_model(a, "learn");
   if (!scanner) return kFailure;
   classify::SourceCounts counts;
+  std::string error;
+  uint64_t not_learned = 0;
   for (const std::string& path : a.paths)
     classify::for_each_message(
         path,
         [&](std::string_view message) {
-          if (a.forget) scanner->unlearn(message, a.spam);
-          else scanner->learn(message, a.spam);
+          // A fleet's journal out of reach: what cannot be learned is counted, said once.
+          if (not_learned > 0) return void(++not_learned);
+          if (!(a.forget ? scanner->unlearn(message, a.spam, &error) : scanner->learn(message, a.spam, &error)))
+            ++not_learned;
         },
         [](const std::string& where, const std::string& why) {
           fmt::print(stderr, "spamwarden learn: {}: {} (skipped)\n", where, why);
         },
         &counts);
-  std::string error;
+  if (not_learned > 0) {
+    fmt::print(stderr, "spamwarden learn: {} of {} messages not {}: {}\n", not_learned, counts.messages,
+               a.forget ? "forgotten" : "learned", error);
+    counts.messages -= not_learned;
+    error.clear();
+  }
+  if (counts.messages > 0 && scanner->fleet()) scanner->refit();  // the snapshot it may store: what servers refit to
   if (counts.messages > 0 && !scanner->save(&error)) {
     fmt::print(stderr, "spamwarden learn: {}\n", error);
     return kFailure;
@@ -59,7 +88,7 @@ int run_learn(const LearnArgs& a) {
              counts.files, counts.files == 1 ? "" : "s",
              counts.errors ? fmt::format(", {} unreadable", counts.errors) : std::string(), scanner->spam_learned(),
              scanner->ham_learned());
-  return counts.errors ? kUsage : kOk;
+  return not_learned ? kFailure : counts.errors ? kUsage : kOk;
 }
 
 void print_verdict(const std::string& name, const classify::Verdict& v) {
@@ -72,7 +101,7 @@ int run_scan(const LearnArgs& a) {
   if (!scanner) return kFailure;
   if (scanner->spam_learned() == 0 || scanner->ham_learned() == 0)
     fmt::print(stderr, "spamwarden scan: the model in {} has not learned both spam and ham yet (spamwarden learn)\n",
-               a.state_dir);
+               scanner->model_file());
   bool any_spam = false, unreadable = false;
   for (const std::string& path : a.paths) {
     if (path == "-") {
@@ -110,14 +139,19 @@ void add_learn_commands(CLI::App& app, int* result) {
   learn->add_flag("--ham", args->ham, "the mail given is wanted mail");
   learn->add_flag("--forget", args->forget, "undo an earlier learn of the same mail with the same label");
   learn->add_option("--state-dir", args->state_dir,
-                    "state directory holding content-model.bin (default /var/lib/spamwarden)");
+                    "state directory holding content-model.bin (default: the config's, /var/lib/spamwarden)");
+  learn
+      ->add_option("--config", args->toml,
+                   "spamwarden's TOML: its state_dir, and [serve] content_model = \"redis\" for a fleet's model")
+      ->capture_default_str();
   learn->add_option("paths", args->paths, "message files, directories, mbox files")->required();
   learn->callback([=] { *result = run_learn(*args); });
 
   auto scan_args = std::make_shared<LearnArgs>();
   CLI::App* scan = app.add_subcommand("scan", "score messages with the content filter and show the strongest reasons");
   scan->add_option("--state-dir", scan_args->state_dir,
-                   "state directory holding content-model.bin (default /var/lib/spamwarden)");
+                   "state directory holding content-model.bin (default: the config's, /var/lib/spamwarden)");
+  scan->add_option("--config", scan_args->toml, "spamwarden's TOML (as for learn)")->capture_default_str();
   scan->add_option("--threshold", scan_args->threshold, "spam at this score or above")->check(kPositiveFactor);
   scan->add_option("paths", scan_args->paths, "message files, directories, mbox files, or - for standard input")
       ->required();

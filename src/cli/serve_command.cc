@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <ctime>
 #include <filesystem>
@@ -217,9 +218,41 @@ struct ContentFilter {
   std::chrono::steady_clock::time_point last_save{};
   std::thread saver;  // a save refits the model and writes megabytes: never on the policy loop
 
-  ~ContentFilter() { join_saver(); }
+  ~ContentFilter() {
+    stop_syncer();
+    join_saver();
+  }
   void join_saver() {
     if (saver.joinable()) saver.join();
+  }
+
+  // A fleet's model: what the other servers learned is applied every second, and the copy is
+  // saved (with a snapshot when one is due) like a model TELL changed. One log line when the
+  // journal goes out of reach and one when it is back: scanning goes on either way.
+  void start_syncer() {
+    syncer = std::thread([this] {
+      bool reachable = scanner->sync_error().empty();
+      std::unique_lock lock(sync_mutex);
+      while (!sync_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; })) {
+        std::string before = scanner->fleet_position(), error;
+        bool ok = scanner->sync(&error);
+        if (scanner->fleet_position() != before) learned = true;
+        if (ok != reachable)
+          log_line(ok ? "content model: the fleet's journal is reachable again"
+                      : "content model: the fleet's journal is out of reach (scanning with "
+                        "this server's copy): " +
+                            error);
+        reachable = ok;
+      }
+    });
+  }
+  void stop_syncer() {
+    {
+      std::lock_guard lock(sync_mutex);
+      stopping = true;
+    }
+    sync_cv.notify_all();
+    if (syncer.joinable()) syncer.join();
   }
 
   // At most once a minute (the model is megabytes, written with fsync), and at exit (now: waits
@@ -242,6 +275,10 @@ struct ContentFilter {
 
  private:
   std::atomic<bool> saving{false};
+  std::thread syncer;
+  std::mutex sync_mutex;
+  std::condition_variable sync_cv;
+  bool stopping = false;
   void save() {
     std::string error;
     if (scanner->save(&error)) save_failed = false;
@@ -257,24 +294,28 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
   const config::ServeConfig& s = c.serve;
   if (s.spamd_socket.empty() && s.spamd_listen.empty()) return true;
   std::string error;
-  out->scanner = classify::Scanner::open(c.state_dir, {}, &error);
+  bool fleet = s.content_model == "redis";
+  out->scanner = fleet ? classify::Scanner::open_fleet(c.state_dir, {}, {s.redis, s.redis_prefix}, &error)
+                       : classify::Scanner::open(c.state_dir, {}, &error);
   if (!out->scanner) {
     log_line("content filter off: " + error);
     return true;
   }
   classify::Scanner& scanner = *out->scanner;
+  if (fleet && !scanner.sync_error().empty())
+    log_line("content model: the fleet's journal is out of reach (scanning with this server's copy): " +
+             scanner.sync_error());
   daemon::SpamdEngine engine;
   engine.scan = [&scanner](std::string_view message) { return scanner.scan(message); };
-  engine.learn = [&scanner, out](std::string_view message, bool spam) {
-    scanner.learn(message, spam);
-    out->learned = true;
-    return true;
+  auto teach = [&scanner, out](std::string_view message, bool spam, bool forget) {
+    std::string why;
+    bool ok = forget ? scanner.unlearn(message, spam, &why) : scanner.learn(message, spam, &why);
+    if (ok) out->learned = true;
+    else log_line(std::string("content model: not ") + (forget ? "forgotten" : "learned") + ": " + why);
+    return ok;
   };
-  engine.forget = [&scanner, out](std::string_view message, bool spam) {
-    scanner.unlearn(message, spam);
-    out->learned = true;
-    return true;
-  };
+  engine.learn = [teach](std::string_view message, bool spam) { return teach(message, spam, false); };
+  engine.forget = [teach](std::string_view message, bool spam) { return teach(message, spam, true); };
   engine.hold = [hold](const detect::ActorRef& actor, const classify::Verdict& verdict) {
     hold(actor, fmt::format("content score {:.1f}", verdict.score));
   };
@@ -298,19 +339,23 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
     }
     out->listeners.push_back(std::move(listener));
   }
-  log_line(fmt::format("content filter on {}{}{} ({} spam, {} ham learned)", s.spamd_socket,
+  if (fleet) out->start_syncer();
+  log_line(fmt::format("content filter on {}{}{} ({} spam, {} ham learned{})", s.spamd_socket,
                        s.spamd_socket.empty() || s.spamd_listen.empty() ? "" : " and ", s.spamd_listen,
-                       scanner.spam_learned(), scanner.ham_learned()));
+                       scanner.spam_learned(), scanner.ham_learned(),
+                       fleet ? ", the fleet's model in Redis " + s.redis + " at " + scanner.fleet_position() : ""));
   return true;
 }
 
 int run_check(const config::Config& c) {
   const config::ServeConfig& s = c.serve;
   fmt::print("config OK\n");
-  fmt::print("exim socket: {}\npostfix listen: {}\nuser: {}\ncounters: {}{}\nstate: {}\nmetrics: {}\n",
-             s.socket.empty() ? "-" : s.socket, s.listen.empty() ? "-" : s.listen,
-             s.user.empty() ? exim_user() + " (the Exim user)" : s.user, s.counters,
-             s.counters == "redis" ? " " + s.redis : "", c.state_dir, s.metrics.empty() ? "-" : s.metrics);
+  fmt::print(
+      "exim socket: {}\npostfix listen: {}\nuser: {}\ncounters: {}{}\ncontent model: {}{}\nstate: {}\nmetrics: {}\n",
+      s.socket.empty() ? "-" : s.socket, s.listen.empty() ? "-" : s.listen,
+      s.user.empty() ? exim_user() + " (the Exim user)" : s.user, s.counters,
+      s.counters == "redis" ? " " + s.redis : "", s.content_model, s.content_model == "redis" ? " " + s.redis : "",
+      c.state_dir, s.metrics.empty() ? "-" : s.metrics);
   fmt::print("{}", config::describe_policy(s.policy));
   return kOk;
 }
@@ -440,6 +485,7 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
   });
   g_loop = nullptr;
   for (auto& listener : content.listeners) listener->stop();
+  content.stop_syncer();
   content.save_if_learned(true);
   local.flush();
   broker.stop();

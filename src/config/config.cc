@@ -11,6 +11,7 @@
 
 #include "base/loopback_listen.h"
 #include "queue/ip_cidr.h"
+#include "store/redis_connection.h"
 
 namespace sw::config {
 
@@ -328,6 +329,7 @@ void read_serve(Reader& r, const toml::table& t, ServeConfig& s) {
                   "metrics",
                   "spamd_socket",
                   "spamd_listen",
+                  "content_model",
                   "spamd_hold_score",
                   "spamd_max_connections",
                   "max_connections",
@@ -355,6 +357,7 @@ void read_serve(Reader& r, const toml::table& t, ServeConfig& s) {
   r.string(t, "metrics", s.metrics);
   r.string(t, "spamd_socket", s.spamd_socket);
   r.string(t, "spamd_listen", s.spamd_listen);
+  r.string(t, "content_model", s.content_model);
   r.integer(t, "spamd_hold_score", s.spamd_hold_score, 1, 1000);
   r.integer(t, "spamd_max_connections", s.spamd_max_connections, 1, 10000);
   r.integer(t, "max_connections", s.max_connections, 1, 100000);
@@ -376,8 +379,12 @@ void read_serve(Reader& r, const toml::table& t, ServeConfig& s) {
     if (const toml::node* n = t.get(key); n && n->value<std::string>() && !n->value<std::string>()->empty() &&
                                           !parse_loopback_listen(*n->value<std::string>(), &host, &port, &problem))
       r.error(*n, std::string("'") + key + "': " + problem + ", e.g. \"127.0.0.1:10040\"");
-  if (const toml::node* n = t.get("counters"); n && s.counters != "local" && s.counters != "redis")
-    r.error(*n, "'counters' must be \"local\" or \"redis\"");
+  for (auto [key, value] : {std::pair{"counters", &s.counters}, std::pair{"content_model", &s.content_model}})
+    if (const toml::node* n = t.get(key); n && *value != "local" && *value != "redis")
+      r.error(*n, std::string("'") + key + "' must be \"local\" or \"redis\"");
+  if (const toml::node* n = t.get("content_model"); n && s.content_model == "redis")
+    if (std::string problem = store::redis_address_error(s.redis); !problem.empty())
+      r.error(t.get("redis") ? *t.get("redis") : *n, "content_model = \"redis\": " + problem);
   std::string over = p.over_limit == OverLimit::Defer ? "defer" : "freeze";
   r.string(t, "over_limit", over);
   if (over == "defer") p.over_limit = OverLimit::Defer;

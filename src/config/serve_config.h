@@ -74,6 +74,9 @@ struct ServeConfig {
   // loopback TCP, the model under the state directory. Empty: not served.
   std::string spamd_socket;
   std::string spamd_listen;
+  // Where the content model lives: "local" (the state directory) or "redis", the fleet's
+  // journal and snapshot in `redis` under `redis_prefix`, which every server follows.
+  std::string content_model = "local";
   int spamd_hold_score = 15;          // an outbound actor whose message scores this much is held
   size_t spamd_max_connections = 64;  // scans at once (a thread each); more are closed, Exim fails open
   size_t max_connections = 1024;

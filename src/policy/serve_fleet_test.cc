@@ -214,4 +214,68 @@ TEST(ServeWithContentFilter, SpamcTellsAndChecksThroughServe) {
   EXPECT_TRUE(std::filesystem::exists(tmp.path + "/a/state/content-model.bin"));
 }
 
+// Two servers with content_model = "redis": what spamc teaches one (TELL), and what
+// `spamwarden learn` teaches the fleet, the other scores with within a few seconds; a server
+// started later starts from the fleet's model, not an empty one.
+TEST(ServeWithContentFilter, AFleetSharesOneContentModelThroughRedis) {
+  SKIP_UNLESS_ROOT_AND_REDIS();
+  if (system("command -v spamc >/dev/null 2>&1") != 0) GTEST_SKIP() << "no spamc";
+  RedisLab redis;
+  TempDir tmp;
+  std::string data = std::string(SW_SOURCE_DIR) + "/src/classify/testdata/";
+  auto fleet_toml = [&](int spamd_port) {
+    return "content_model = \"redis\"\nredis = \"" + redis.address() +
+           "\"\nspamd_listen = \"127.0.0.1:" + std::to_string(spamd_port) + "\"";
+  };
+  auto spamc = [&](int port, std::vector<std::string> args, const std::string& file) {
+    std::vector<std::string> argv{"spamc", "-d", "127.0.0.1", "-p", std::to_string(port)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return sw::testing::run_command(argv, read_file(data + file));
+  };
+  // The score spamc -c prints ("12.3/5.0") once every server has given the same one, not
+  // `before`, for 2.5 s (each syncs every second and refits a sync after the journal settles),
+  // or "" after 15 s.
+  auto agreed_score = [&](std::vector<int> ports, const std::string& before = "") {
+    std::string last;
+    for (int i = 0, same = 0; i < 150; ++i) {
+      std::string first = spamc(ports[0], {"-c"}, "attachment_spam.eml").out;
+      bool all = true;
+      for (int port : ports) all &= spamc(port, {"-c"}, "attachment_spam.eml").out == first;
+      all &= first != before;
+      same = all && first == last ? same + 1 : 0;
+      last = all ? first : "";
+      if (same == 25) return first;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return std::string();
+  };
+  int port_a = free_loopback_port(), port_b = free_loopback_port();
+  ServeProcess a(tmp.path + "/a", fleet_toml(port_a)), b(tmp.path + "/b", fleet_toml(port_b));
+  for (const char* f : {"attachment_spam.eml", "big5_images_spam.eml"})
+    ASSERT_EQ(spamc(port_a, {"-L", "spam"}, f).exit_code, 0) << a.log();
+  ASSERT_EQ(spamc(port_a, {"-L", "ham"}, "plain_ham.eml").exit_code, 0) << a.log();
+  std::string taught = agreed_score({port_a, port_b});
+  EXPECT_NE(taught, "") << a.log() << b.log();
+  EXPECT_NE(taught.substr(0, 4), "0.0/") << taught;
+
+  // `spamwarden learn` with the same config teaches the fleet through the journal.
+  std::ofstream(tmp.path + "/learn.toml") << "[paths]\nstate_dir = \"" << tmp.path << "/learner\"\n[serve]\n"
+                                          << fleet_toml(port_a) << "\n";
+  std::filesystem::create_directories(tmp.path + "/learner");
+  CommandResult learned =
+      sw::testing::run_command({std::string(SW_BINARY_DIR) + "/spamwarden", "learn", "--ham", "--config",
+                                tmp.path + "/learn.toml", data + "latin1_ham.eml", data + "html_only_ham.eml"});
+  ASSERT_EQ(learned.exit_code, 0) << learned.out << learned.err;
+  EXPECT_NE(learned.out.find("the model now knows 2 spam and 3 ham"), std::string::npos) << learned.out;
+  std::string relearned = agreed_score({port_a, port_b}, taught);
+  EXPECT_NE(relearned, "") << a.log() << b.log();
+  EXPECT_NE(relearned, taught);
+
+  // A server started now starts from the fleet's model and scores as the others do.
+  int port_c = free_loopback_port();
+  ServeProcess c(tmp.path + "/c", fleet_toml(port_c));
+  EXPECT_EQ(agreed_score({port_a, port_b, port_c}), relearned) << c.log();
+  EXPECT_NE(c.log().find("2 spam, 3 ham learned, the fleet's model in Redis"), std::string::npos) << c.log();
+}
+
 }  // namespace

@@ -1,0 +1,13 @@
+// Files replaced whole: written to a temporary file beside the target, fsynced and renamed over
+// it, so a crash leaves the old file or the new one, never part of either.
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace sw {
+
+// false with *error (naming the file and the reason) when it could not be written; the old
+// file is then left as it was.
+bool write_file_atomically(const std::string& path, std::string_view bytes, std::string* error, int mode = 0640);
+
+}  // namespace sw

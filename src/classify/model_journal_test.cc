@@ -1,0 +1,198 @@
+// A fleet's content model: the journal entries' format, and scanners sharing a real
+// redis-server (testing/redislab): what one learns every one scores with, a new server starts
+// from the snapshot, one that fell behind the journal's trim loads it again, and Redis out of
+// reach stops learning, never scanning.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "base/temp_dir.h"
+#include "classify/journal_entry.h"
+#include "classify/model_journal.h"
+#include "classify/scanner.h"
+#include "redislab.h"
+
+namespace sw::classify {
+namespace {
+
+using sw::testing::RedisLab;
+
+std::string testdata(const std::string& name) {
+  std::ifstream in(std::string(SW_SOURCE_DIR) + "/src/classify/testdata/" + name, std::ios::binary);
+  std::ostringstream b;
+  b << in.rdbuf();
+  return b.str();
+}
+
+const char* const kSpam[] = {"attachment_spam.eml", "big5_images_spam.eml"};
+const char* const kHam[] = {"plain_ham.eml", "html_only_ham.eml", "latin1_ham.eml"};
+
+TEST(JournalEntry, EncodesAndDecodesAndRefusesWhatIsNotOne) {
+  JournalEntry e{true, true, {1, 7, 0xffffffffffffffffull}};
+  std::string bytes = encode_entry(e);
+  EXPECT_EQ(bytes.size(), 4u + 1 + 4 + 3 * 8);
+  JournalEntry back;
+  std::string error;
+  ASSERT_TRUE(decode_entry(bytes, &back, &error)) << error;
+  EXPECT_TRUE(back.spam);
+  EXPECT_TRUE(back.forget);
+  EXPECT_EQ(back.hashes, e.hashes);
+  auto refused = [&](std::string b) { return !decode_entry(b, &back, &error) && !error.empty(); };
+  EXPECT_TRUE(refused(""));
+  EXPECT_TRUE(refused("swj2" + bytes.substr(4)));
+  EXPECT_TRUE(refused(bytes.substr(0, bytes.size() - 1)));
+  EXPECT_TRUE(refused(bytes + "x"));
+  std::string flags = bytes;
+  flags[4] = 4;
+  EXPECT_TRUE(refused(flags));
+  EXPECT_TRUE(refused(encode_entry({false, false, {7, 1}})));  // out of order
+  EXPECT_TRUE(refused(encode_entry({false, false, {7, 7}})));  // repeated
+  EXPECT_TRUE(refused(std::string("swj1\0\xff\xff\xff\x7f", 9)));  // a count past the cap
+}
+
+TEST(StreamId, ParsesAndOrders) {
+  EXPECT_EQ(StreamId::parse("1780000000000-3"), (StreamId{1780000000000, 3}));
+  EXPECT_FALSE(StreamId::parse("17800-"));
+  EXPECT_FALSE(StreamId::parse("-3"));
+  EXPECT_FALSE(StreamId::parse("12"));
+  EXPECT_FALSE(StreamId::parse("1-2-3"));
+  EXPECT_LT((StreamId{5, 9}), (StreamId{6, 0}));
+  EXPECT_LT((StreamId{5, 9}), (StreamId{5, 10}));
+  EXPECT_EQ((StreamId{5, 9}).text(), "5-9");
+}
+
+#define SKIP_WITHOUT_REDIS()                             \
+  do {                                                   \
+    std::string why;                                     \
+    if (!RedisLab::available(&why)) GTEST_SKIP() << why; \
+  } while (0)
+
+std::unique_ptr<Scanner> fleet_scanner(const RedisLab& redis, const std::string& dir, uint64_t snapshot_every = 1000) {
+  FleetOptions fleet;
+  fleet.redis = redis.address();
+  fleet.key_prefix = "swtest:";
+  fleet.snapshot_every = snapshot_every;
+  std::string error;
+  auto s = Scanner::open_fleet(dir, {}, fleet, &error);
+  EXPECT_TRUE(s) << error;
+  return s;
+}
+
+void expect_same_scores(Scanner& a, Scanner& b) {
+  for (const char* name : {"attachment_spam.eml", "plain_ham.eml", "latin1_ham.eml"})
+    EXPECT_DOUBLE_EQ(a.scan(testdata(name)).score, b.scan(testdata(name)).score) << name;
+  EXPECT_EQ(a.spam_learned(), b.spam_learned());
+  EXPECT_EQ(a.ham_learned(), b.ham_learned());
+}
+
+TEST(FleetModelOnRealRedis, WhatOneServerLearnsEveryServerScoresWith) {
+  SKIP_WITHOUT_REDIS();
+  RedisLab redis;
+  TempDir a_dir, b_dir;
+  auto a = fleet_scanner(redis, a_dir.path), b = fleet_scanner(redis, b_dir.path);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->sync_error(), "");
+  double untrained = b->scan(testdata("attachment_spam.eml")).score;
+  std::string error;
+  for (const char* m : kSpam) ASSERT_TRUE(a->learn(testdata(m), true, &error)) << error;
+  for (const char* m : kHam) ASSERT_TRUE(a->learn(testdata(m), false, &error)) << error;
+  EXPECT_EQ(a->spam_learned(), 2u);  // applied at once where it was learned
+  EXPECT_EQ(b->spam_learned(), 0u);  // the other server, at its next sync
+  ASSERT_TRUE(b->sync(&error)) << error;
+  expect_same_scores(*a, *b);
+  EXPECT_GT(b->scan(testdata("attachment_spam.eml")).score, untrained);
+  EXPECT_EQ(a->fleet_position(), b->fleet_position());
+  // Forgetting goes the same way, from the other server.
+  ASSERT_TRUE(b->unlearn(testdata("plain_ham.eml"), false, &error)) << error;
+  ASSERT_TRUE(a->sync(&error)) << error;
+  EXPECT_EQ(a->ham_learned(), 2u);
+  expect_same_scores(*a, *b);
+  EXPECT_EQ(redis.command("XLEN swtest:content:journal"), ":6\r\n");
+}
+
+TEST(FleetModelOnRealRedis, ANewServerStartsFromTheSnapshotAndTheJournalIsTrimmed) {
+  SKIP_WITHOUT_REDIS();
+  RedisLab redis;
+  TempDir a_dir, b_dir, c_dir;
+  auto a = fleet_scanner(redis, a_dir.path, 2), b = fleet_scanner(redis, b_dir.path, 2);
+  std::string error;
+  for (const char* m : kSpam) ASSERT_TRUE(a->learn(testdata(m), true, &error)) << error;
+  for (const char* m : kHam) ASSERT_TRUE(a->learn(testdata(m), false, &error)) << error;
+  ASSERT_TRUE(a->save(&error)) << error;  // 5 entries >= 2 x 2: a snapshot at the fifth
+  EXPECT_NE(redis.command("HGET swtest:content:snapshot position"), "$-1\r\n");
+  ASSERT_TRUE(a->learn(testdata("big5_images_spam.eml"), true, &error)) << error;  // after the snapshot
+  auto c = fleet_scanner(redis, c_dir.path, 2);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->sync_error(), "");
+  EXPECT_EQ(c->fleet_position(), a->fleet_position());
+  expect_same_scores(*a, *c);  // the snapshot (refitted) and the entry after it
+
+  // Two more snapshots trim the journal past b, which never synced: b loads the snapshot.
+  for (int round = 0; round < 2; ++round) {
+    for (const char* m : kHam) ASSERT_TRUE(a->learn(testdata(m), false, &error)) << error;
+    ASSERT_TRUE(a->save(&error)) << error;
+  }
+  EXPECT_EQ(b->fleet_position(), "0-0");
+  EXPECT_NE(redis.command("HGET swtest:content:snapshot trimmed"), "$3\r\n0-0\r\n");
+  ASSERT_TRUE(b->sync(&error)) << error;
+  EXPECT_EQ(b->fleet_position(), a->fleet_position());
+  expect_same_scores(*a, *b);
+  EXPECT_LT(std::stoi(redis.command("XLEN swtest:content:journal").substr(1)), 12);  // 12 learned in all
+}
+
+TEST(FleetModelOnRealRedis, RedisOutOfReachStopsLearningNeverScanning) {
+  SKIP_WITHOUT_REDIS();
+  RedisLab redis;
+  TempDir dir;
+  auto a = fleet_scanner(redis, dir.path);
+  std::string error;
+  for (const char* m : kSpam) ASSERT_TRUE(a->learn(testdata(m), true, &error)) << error;
+  for (const char* m : kHam) ASSERT_TRUE(a->learn(testdata(m), false, &error)) << error;
+  ASSERT_TRUE(a->save(&error)) << error;  // the local copy, with its position
+  double score = a->scan(testdata("attachment_spam.eml")).score;
+  std::string position = a->fleet_position();
+  redis.kill();
+  EXPECT_FALSE(a->learn(testdata("plain_ham.eml"), false, &error));
+  EXPECT_NE(error.find("Redis"), std::string::npos) << error;
+  EXPECT_EQ(a->ham_learned(), 3u);
+  EXPECT_DOUBLE_EQ(a->scan(testdata("attachment_spam.eml")).score, score);
+  EXPECT_FALSE(a->sync(&error));
+  // A server started now scans with its local copy and says why it could not sync.
+  auto restarted = fleet_scanner(redis, dir.path);
+  ASSERT_TRUE(restarted);
+  EXPECT_NE(restarted->sync_error(), "");
+  EXPECT_EQ(restarted->fleet_position(), position);
+  EXPECT_DOUBLE_EQ(restarted->scan(testdata("attachment_spam.eml")).score, score);
+  // Redis back, empty (no persistence here): nothing to catch up with, nothing lost locally;
+  // the connection is tried again after a backoff of at most a second.
+  redis.start();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (!restarted->sync(&error) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(restarted->sync(&error)) << error;
+  EXPECT_EQ(restarted->spam_learned(), 2u);
+  EXPECT_TRUE(restarted->learn(testdata("plain_ham.eml"), false, &error)) << error;
+}
+
+TEST(FleetModelOnRealRedis, AnEntryThatIsNotOneIsSkippedAndCounted) {
+  SKIP_WITHOUT_REDIS();
+  RedisLab redis;
+  TempDir a_dir, b_dir;
+  auto a = fleet_scanner(redis, a_dir.path), b = fleet_scanner(redis, b_dir.path);
+  std::string error;
+  ASSERT_TRUE(a->learn(testdata("attachment_spam.eml"), true, &error)) << error;
+  redis.command("XADD swtest:content:journal * e garbage");
+  redis.command("XADD swtest:content:journal * other field");
+  ASSERT_TRUE(a->learn(testdata("plain_ham.eml"), false, &error)) << error;
+  ASSERT_TRUE(b->sync(&error)) << error;
+  EXPECT_EQ(b->skipped_entries(), 2u);
+  EXPECT_EQ(b->spam_learned(), 1u);
+  EXPECT_EQ(b->ham_learned(), 1u);
+  expect_same_scores(*a, *b);
+}
+
+}  // namespace
+}  // namespace sw::classify
