@@ -13,7 +13,7 @@ namespace sw::classify {
 
 struct JournalEntry {
   bool spam = false;
-  bool forget = false;          // undoes one learn of the same message with the same label
+  bool forget = false;           // undoes one learn of the same message with the same label
   std::vector<uint64_t> hashes;  // sorted, unique
 };
 

@@ -41,14 +41,12 @@ std::string text_of(const redisReply* r) { return r && r->str ? std::string(r->s
 }  // namespace
 
 ModelJournal::ModelJournal(ModelJournalOptions options)
-    : options_(std::move(options)),
-      redis_({.address = options_.address,
-              .connect_timeout_ms = options_.connect_timeout_ms,
-              .command_timeout_ms = options_.command_timeout_ms,
-              .backoff_min_ms = 50,  // learning waits on it: try again soon
-              .backoff_max_ms = 1000}),
-      journal_key_(options_.key_prefix + "content:journal"),
-      snapshot_key_(options_.key_prefix + "content:snapshot") {}
+    : options_(std::move(options)), redis_({.address = options_.address,
+                                            .connect_timeout_ms = options_.connect_timeout_ms,
+                                            .command_timeout_ms = options_.command_timeout_ms,
+                                            .backoff_min_ms = 50,  // learning waits on it: try again soon
+                                            .backoff_max_ms = 1000}),
+      journal_key_(options_.key_prefix + "content:journal"), snapshot_key_(options_.key_prefix + "content:snapshot") {}
 
 store::RedisConnection::Reply ModelJournal::run(const std::vector<std::string>& argv) {
   auto reply = redis_.command(argv);

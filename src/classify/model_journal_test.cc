@@ -48,8 +48,8 @@ TEST(JournalEntry, EncodesAndDecodesAndRefusesWhatIsNotOne) {
   std::string flags = bytes;
   flags[4] = 4;
   EXPECT_TRUE(refused(flags));
-  EXPECT_TRUE(refused(encode_entry({false, false, {7, 1}})));  // out of order
-  EXPECT_TRUE(refused(encode_entry({false, false, {7, 7}})));  // repeated
+  EXPECT_TRUE(refused(encode_entry({false, false, {7, 1}})));      // out of order
+  EXPECT_TRUE(refused(encode_entry({false, false, {7, 7}})));      // repeated
   EXPECT_TRUE(refused(std::string("swj1\0\xff\xff\xff\x7f", 9)));  // a count past the cap
 }
 

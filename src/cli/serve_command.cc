@@ -230,8 +230,9 @@ struct ContentFilter {
   // saved (with a snapshot when one is due) like a model TELL changed. One log line when the
   // journal goes out of reach and one when it is back: scanning goes on either way.
   void start_syncer() {
+    journal_reachable = scanner->sync_error().empty();
     syncer = std::thread([this] {
-      bool reachable = scanner->sync_error().empty();
+      bool reachable = journal_reachable;
       std::unique_lock lock(sync_mutex);
       while (!sync_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; })) {
         std::string before = scanner->fleet_position(), error;
@@ -242,9 +243,24 @@ struct ContentFilter {
                       : "content model: the fleet's journal is out of reach (scanning with "
                         "this server's copy): " +
                             error);
-        reachable = ok;
+        reachable = journal_reachable = ok;
       }
     });
+  }
+
+  // Prometheus lines: what the model has learned, and for a fleet's whether its journal answers.
+  std::string metrics() const {
+    if (!scanner) return {};
+    std::string out = fmt::format(
+        "# TYPE spamwarden_content_spam_learned gauge\nspamwarden_content_spam_learned {}\n"
+        "# TYPE spamwarden_content_ham_learned gauge\nspamwarden_content_ham_learned {}\n",
+        scanner->spam_learned(), scanner->ham_learned());
+    if (scanner->fleet())
+      out += fmt::format(
+          "# TYPE spamwarden_content_journal_reachable gauge\nspamwarden_content_journal_reachable {}\n"
+          "# TYPE spamwarden_content_journal_skipped_total counter\nspamwarden_content_journal_skipped_total {}\n",
+          journal_reachable ? 1 : 0, scanner->skipped_entries());
+    return out;
   }
   void stop_syncer() {
     {
@@ -275,6 +291,7 @@ struct ContentFilter {
 
  private:
   std::atomic<bool> saving{false};
+  std::atomic<bool> journal_reachable{true};
   std::thread syncer;
   std::mutex sync_mutex;
   std::condition_variable sync_cv;
@@ -478,7 +495,7 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
     if (now - last_checkpoint >= std::chrono::seconds(1)) {
       last_checkpoint = now;
       content.save_if_learned();
-      std::string text = render_metrics(engine, loop, local, decisions);
+      std::string text = render_metrics(engine, loop, local, decisions) + content.metrics();
       std::lock_guard lock(metrics_mutex);
       metrics_text = std::move(text);
     }

@@ -249,14 +249,19 @@ TEST(ServeWithContentFilter, AFleetSharesOneContentModelThroughRedis) {
     }
     return std::string();
   };
-  int port_a = free_loopback_port(), port_b = free_loopback_port();
-  ServeProcess a(tmp.path + "/a", fleet_toml(port_a)), b(tmp.path + "/b", fleet_toml(port_b));
+  int port_a = free_loopback_port(), port_b = free_loopback_port(), metrics_a = free_loopback_port();
+  ServeProcess a(tmp.path + "/a", fleet_toml(port_a) + "\nmetrics = \"127.0.0.1:" + std::to_string(metrics_a) + "\""),
+      b(tmp.path + "/b", fleet_toml(port_b));
   for (const char* f : {"attachment_spam.eml", "big5_images_spam.eml"})
     ASSERT_EQ(spamc(port_a, {"-L", "spam"}, f).exit_code, 0) << a.log();
   ASSERT_EQ(spamc(port_a, {"-L", "ham"}, "plain_ham.eml").exit_code, 0) << a.log();
   std::string taught = agreed_score({port_a, port_b});
   EXPECT_NE(taught, "") << a.log() << b.log();
   EXPECT_NE(taught.substr(0, 4), "0.0/") << taught;
+  std::string metrics =
+      sw::testing::run_command({"curl", "-s", "http://127.0.0.1:" + std::to_string(metrics_a) + "/metrics"}).out;
+  EXPECT_NE(metrics.find("spamwarden_content_spam_learned 2\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("spamwarden_content_journal_reachable 1\n"), std::string::npos) << metrics;
 
   // `spamwarden learn` with the same config teaches the fleet through the journal.
   std::ofstream(tmp.path + "/learn.toml") << "[paths]\nstate_dir = \"" << tmp.path << "/learner\"\n[serve]\n"
