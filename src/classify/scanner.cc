@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <shared_mutex>
@@ -164,8 +165,12 @@ bool Scanner::sync(std::string* error) {
     if (error) *error = why;
     if (!ok) return false;
     // Settled: nothing new since the last sync. Every server refits at such positions, over the
-    // same examples, so their regressions agree once the fleet's learning pauses.
-    if (position_ != before || position_ == refit_position_) return true;
+    // same examples, so their regressions agree once the fleet's learning pauses. Learning that
+    // never pauses still gets a refit a minute, as a single server's save gives it.
+    auto now = std::chrono::steady_clock::now();
+    bool settled_here = position_ == before, overdue = now - refitted_at_ >= std::chrono::minutes(1);
+    if (position_ == refit_position_ || !(settled_here || overdue)) return true;
+    refitted_at_ = now;
     std::shared_lock model_lock(mutex_);
     examples = model_->examples();
     settled = position_;

@@ -3,6 +3,7 @@
 // scan at once; learn() takes the model's write lock for one message's update only (a few
 // microseconds), so training in the background never stalls scanning for longer than that.
 #pragma once
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -63,7 +64,8 @@ class Scanner {
   // snapshot again when the journal was trimmed past it. false with *error when Redis is out
   // of reach (the copy scans on as it is). An entry that is not one is skipped and counted.
   // When nothing was new since the last call it refits at that position, once: every server
-  // refits where the journal settles, so their scores agree a sync or two after learning stops.
+  // refits where the journal settles, so their scores agree a sync or two after learning stops
+  // (and at least once a minute while it does not).
   bool sync(std::string* error = nullptr);
   bool fleet() const { return journal_ != nullptr; }
   std::string fleet_position() const;                           // the last journal entry applied, "0-0" before any
@@ -106,7 +108,8 @@ class Scanner {
   FleetOptions fleet_;
   mutable std::mutex journal_mutex_;
   StreamId position_;
-  StreamId refit_position_;  // where sync() last refitted
+  StreamId refit_position_;  // where sync() last refitted, and when
+  std::chrono::steady_clock::time_point refitted_at_ = std::chrono::steady_clock::now();
   uint64_t skipped_ = 0;
   std::string open_note_;
 };
