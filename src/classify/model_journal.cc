@@ -5,10 +5,12 @@
 namespace sw::classify {
 namespace {
 
-// Stream ids compared as two numbers (milliseconds fit a Lua number exactly).
+// Stream ids compared as two numbers (milliseconds fit a Lua number exactly); what is not an id
+// counts as 0-0, so a damaged hash neither stops every server's sync nor outranks a snapshot.
 constexpr const char* kIdLess = R"lua(
 local function parts(id)
-  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  local ms, seq = string.match(tostring(id), '^(%d+)-(%d+)$')
+  if not ms then return 0, 0 end  -- not an id (a damaged hash): as if at the start
   return tonumber(ms), tonumber(seq)
 end
 local function less(a, b)
@@ -19,11 +21,13 @@ end
 )lua";
 
 // KEYS: journal, snapshot; ARGV: after, count. {1} when entries after `after` were trimmed,
-// else {0, entries}: one script, so no trim can fall between the check and the read.
+// else {0, entries, 1 if a snapshot is stored}: one script, so no trim can fall between the
+// check and the read.
 const std::string kReadScript = std::string(kIdLess) + R"lua(
 local trimmed = redis.call('HGET', KEYS[2], 'trimmed')
 if trimmed and less(ARGV[1], trimmed) then return {1} end
-return {0, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])}
+local snapshot = redis.call('HEXISTS', KEYS[2], 'model')
+return {0, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2]), snapshot}
 )lua";
 
 // KEYS: journal, snapshot; ARGV: position, model. 1 when stored.
@@ -48,8 +52,8 @@ ModelJournal::ModelJournal(ModelJournalOptions options)
                                             .backoff_max_ms = 1000}),
       journal_key_(options_.key_prefix + "content:journal"), snapshot_key_(options_.key_prefix + "content:snapshot") {}
 
-store::RedisConnection::Reply ModelJournal::run(const std::vector<std::string>& argv) {
-  auto reply = redis_.command(argv);
+store::RedisConnection::Reply ModelJournal::run(const std::vector<std::string>& argv, int timeout_ms) {
+  auto reply = redis_.command(argv, timeout_ms ? store::monotonic_ms() + timeout_ms : 0);
   if (!reply) {
     error_ = "Redis " + options_.address + ": " + redis_.last_error();
   } else if (reply->type == REDIS_REPLY_ERROR) {
@@ -60,7 +64,8 @@ store::RedisConnection::Reply ModelJournal::run(const std::vector<std::string>& 
 }
 
 std::optional<StreamId> ModelJournal::append(const std::string& entry) {
-  auto reply = run({"XADD", journal_key_, "*", "e", entry});
+  // A TELL waits on it: a Redis that hangs must not hold spamd's threads for long.
+  auto reply = run({"XADD", journal_key_, "*", "e", entry}, 1000);
   if (!reply) return std::nullopt;
   auto id = StreamId::parse(text_of(reply.get()));
   if (!id) error_ = "Redis answered XADD with no entry id";
@@ -68,7 +73,7 @@ std::optional<StreamId> ModelJournal::append(const std::string& entry) {
 }
 
 std::optional<ModelJournal::Batch> ModelJournal::read_after(StreamId after, std::size_t max) {
-  auto reply = run({"EVAL", kReadScript, "2", journal_key_, snapshot_key_, after.text(), std::to_string(max)});
+  auto reply = run({"EVAL", kReadScript, "2", journal_key_, snapshot_key_, after.text(), std::to_string(max)}, 2000);
   if (!reply) return std::nullopt;
   Batch batch;
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
@@ -80,6 +85,7 @@ std::optional<ModelJournal::Batch> ModelJournal::read_after(StreamId after, std:
     return batch;
   }
   const redisReply* entries = reply->elements > 1 ? reply->element[1] : nullptr;
+  batch.snapshot_stored = reply->elements > 2 && reply->element[2]->integer == 1;
   for (std::size_t i = 0; entries && entries->type == REDIS_REPLY_ARRAY && i < entries->elements; ++i) {
     const redisReply* e = entries->element[i];
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2) continue;

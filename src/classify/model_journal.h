@@ -39,7 +39,8 @@ class ModelJournal {
 
   struct Batch {
     std::vector<std::pair<StreamId, std::string>> entries;  // in journal order
-    bool behind_trim = false;  // entries after `after` may be gone: load the snapshot again
+    bool behind_trim = false;      // entries after `after` may be gone: load the snapshot again
+    bool snapshot_stored = false;  // else none (a fleet's start, or Redis lost it)
   };
   // At most `max` entries after `after`; nullopt when Redis is out of reach.
   std::optional<Batch> read_after(StreamId after, std::size_t max);
@@ -60,7 +61,7 @@ class ModelJournal {
 
  private:
   // The reply, or nullptr with error_ set (out of reach, or an error reply).
-  store::RedisConnection::Reply run(const std::vector<std::string>& argv);
+  store::RedisConnection::Reply run(const std::vector<std::string>& argv, int timeout_ms = 0);
 
   ModelJournalOptions options_;
   store::RedisConnection redis_;

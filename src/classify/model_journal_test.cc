@@ -177,6 +177,40 @@ TEST(FleetModelOnRealRedis, RedisOutOfReachStopsLearningNeverScanning) {
   EXPECT_TRUE(restarted->learn(testdata("plain_ham.eml"), false, &error)) << error;
 }
 
+// Redis restarted empty, or the snapshot evicted or removed: the next server to sync stores its
+// copy as the snapshot, so a server that starts afterwards gets the fleet's model, not an empty one.
+TEST(FleetModelOnRealRedis, ARedisThatLostItsDataGetsTheFleetsModelBack) {
+  SKIP_WITHOUT_REDIS();
+  RedisLab redis;
+  TempDir a_dir, c_dir, d_dir;
+  auto a = fleet_scanner(redis, a_dir.path);
+  std::string error;
+  for (const char* m : kSpam) ASSERT_TRUE(a->learn(testdata(m), true, &error)) << error;
+  for (const char* m : kHam) ASSERT_TRUE(a->learn(testdata(m), false, &error)) << error;
+  ASSERT_TRUE(a->sync(&error)) << error;  // a fleet with no snapshot yet: a stores its copy
+  EXPECT_EQ(a->snapshots_stored(), 1u);
+  redis.kill();
+  redis.start();  // no persistence here: empty
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (!a->sync(&error) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(a->snapshots_stored(), 2u) << error;
+  ASSERT_TRUE(a->learn(testdata("plain_ham.eml"), false, &error)) << error;  // after the reset
+  auto c = fleet_scanner(redis, c_dir.path);
+  EXPECT_EQ(c->spam_learned(), 2u);
+  EXPECT_EQ(c->ham_learned(), 4u);
+  expect_same_scores(*a, *c);
+  // The snapshot removed (an eviction, say): stored again at the next sync.
+  redis.command("DEL swtest:content:snapshot");
+  ASSERT_TRUE(a->sync(&error)) << error;
+  EXPECT_EQ(a->snapshots_stored(), 3u);
+  auto d = fleet_scanner(redis, d_dir.path);
+  EXPECT_EQ(d->ham_learned(), 4u);
+  // A damaged hash (a position or trim that is not an id) stops no one's sync.
+  redis.command("HSET swtest:content:snapshot trimmed junk");
+  EXPECT_TRUE(c->sync(&error)) << error;
+}
+
 TEST(FleetModelOnRealRedis, AnEntryThatIsNotOneIsSkippedAndCounted) {
   SKIP_WITHOUT_REDIS();
   RedisLab redis;

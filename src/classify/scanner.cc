@@ -157,6 +157,7 @@ bool Scanner::sync(std::string* error) {
   if (!journal_) return true;
   std::string why;
   std::vector<Example> examples;
+  uint64_t generation = 0;
   StreamId settled;
   {
     std::lock_guard lock(journal_mutex_);
@@ -164,6 +165,19 @@ bool Scanner::sync(std::string* error) {
     bool ok = sync_locked(&why);
     if (error) *error = why;
     if (!ok) return false;
+    // No snapshot, though this copy has learned: the fleet's first, or Redis lost it (restarted
+    // empty, evicted, removed). This copy is what the journal up to its position made, so it
+    // becomes the snapshot, and a server that starts now gets the fleet's model, not an empty
+    // one. A newer one stored meanwhile is kept instead.
+    if (snapshot_missing_ && position_ != StreamId{}) {
+      std::string bytes;
+      {
+        std::shared_lock model_lock(mutex_);
+        bytes = model_->to_bytes();
+      }
+      if (journal_->store_snapshot(position_, bytes)) ++snapshots_stored_;
+      snapshot_missing_ = false;
+    }
     // Settled: nothing new since the last sync. Every server refits at such positions, over the
     // same examples, so their regressions agree once the fleet's learning pauses. Learning that
     // never pauses still gets a refit a minute, as a single server's save gives it.
@@ -173,9 +187,10 @@ bool Scanner::sync(std::string* error) {
     refitted_at_ = now;
     std::shared_lock model_lock(mutex_);
     examples = model_->examples();
+    generation = generation_;
     settled = position_;
   }
-  fit_and_swap(std::move(examples));
+  fit_and_swap(std::move(examples), generation);
   std::lock_guard lock(journal_mutex_);
   refit_position_ = settled;
   return true;
@@ -192,6 +207,7 @@ bool Scanner::sync_locked(std::string* error) {
       reloaded = true;
       continue;
     }
+    snapshot_missing_ = !batch->snapshot_stored;
     for (const auto& [id, bytes] : batch->entries) {
       JournalEntry e;
       std::string why;
@@ -228,6 +244,11 @@ std::string Scanner::fleet_position() const {
   return position_.text();
 }
 
+uint64_t Scanner::snapshots_stored() const {
+  std::lock_guard lock(journal_mutex_);
+  return snapshots_stored_;
+}
+
 uint64_t Scanner::skipped_entries() const {
   std::lock_guard lock(journal_mutex_);
   return skipped_;
@@ -235,20 +256,22 @@ uint64_t Scanner::skipped_entries() const {
 
 void Scanner::refit() {
   std::vector<Example> examples;
-  {
-    std::shared_lock lock(mutex_);
-    examples = model_->examples();
-  }
-  fit_and_swap(std::move(examples));
-}
-
-void Scanner::fit_and_swap(std::vector<Example> examples) {
-  LogisticParams params;
   uint64_t generation = 0;
   {
     std::shared_lock lock(mutex_);
-    params = model_->params().logistic;
+    examples = model_->examples();
     generation = generation_;
+  }
+  fit_and_swap(std::move(examples), generation);
+}
+
+// The examples and the model's generation were taken together: a fit of a model that a
+// snapshot replaced since is dropped.
+void Scanner::fit_and_swap(std::vector<Example> examples, uint64_t generation) {
+  LogisticParams params;
+  {
+    std::shared_lock lock(mutex_);
+    params = model_->params().logistic;
   }
   std::vector<const Example*> all;
   all.reserve(examples.size());

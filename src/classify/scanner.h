@@ -63,13 +63,15 @@ class Scanner {
   // A fleet's model: applies the journal's entries after this copy's position, loading the
   // snapshot again when the journal was trimmed past it. false with *error when Redis is out
   // of reach (the copy scans on as it is). An entry that is not one is skipped and counted.
-  // When nothing was new since the last call it refits at that position, once: every server
+  // When Redis holds no snapshot (a new fleet, or Redis lost its data) it stores this copy as
+  // one. When nothing was new since the last call it refits at that position, once: every server
   // refits where the journal settles, so their scores agree a sync or two after learning stops
   // (and at least once a minute while it does not).
   bool sync(std::string* error = nullptr);
   bool fleet() const { return journal_ != nullptr; }
   std::string fleet_position() const;                           // the last journal entry applied, "0-0" before any
   uint64_t skipped_entries() const;                             // journal entries that could not be decoded
+  uint64_t snapshots_stored() const;                            // by sync(), because Redis held none
   const std::string& sync_error() const { return open_note_; }  // open_fleet(): why Redis was not used
   // Refits the model's regression on every kept example (a few shuffled passes: about 0.2 s
   // for 3,000 messages). The fit runs outside the lock; only the swap takes it, so scans go on.
@@ -92,7 +94,7 @@ class Scanner {
  private:
   Scanner(const ScannerOptions& options, std::string model_file, std::unique_ptr<Model> model);
   bool learn_as(std::string_view raw_message, bool spam, int delta, std::string* error);
-  void fit_and_swap(std::vector<Example> examples);
+  void fit_and_swap(std::vector<Example> examples, uint64_t generation);
   bool sync_locked(std::string* error);  // journal_mutex_ held
   bool reload_snapshot(std::string* error);
   bool save_fleet(std::string* error);
@@ -111,6 +113,8 @@ class Scanner {
   StreamId refit_position_;  // where sync() last refitted, and when
   std::chrono::steady_clock::time_point refitted_at_ = std::chrono::steady_clock::now();
   uint64_t skipped_ = 0;
+  bool snapshot_missing_ = false;  // the last read found no snapshot in Redis
+  uint64_t snapshots_stored_ = 0;
   std::string open_note_;
 };
 

@@ -73,15 +73,18 @@ int run_learn(const LearnArgs& a) {
         },
         &counts);
   if (not_learned > 0) {
-    fmt::print(stderr, "spamwarden learn: {} of {} messages not {}: {}\n", not_learned, counts.messages,
-               a.forget ? "forgotten" : "learned", error);
+    fmt::print(
+        stderr, "spamwarden learn: {} of {} messages not {}: {}{}\n", not_learned, counts.messages,
+        a.forget ? "forgotten" : "learned", error,
+        error.ends_with("timed out") ? " (Redis did not answer in time: the first of them may be in the journal)" : "");
     counts.messages -= not_learned;
     error.clear();
   }
   if (counts.messages > 0 && scanner->fleet()) scanner->refit();  // the snapshot it may store: what servers refit to
   if (counts.messages > 0 && !scanner->save(&error)) {
     fmt::print(stderr, "spamwarden learn: {}\n", error);
-    return kFailure;
+    // A fleet's messages are in the journal already: only this machine's copy was not written.
+    if (!scanner->fleet()) return kFailure;
   }
   fmt::print("{} {} {} message{} from {} file{}{}; the model now knows {} spam and {} ham\n",
              a.forget ? "forgot" : "learned", counts.messages, a.spam ? "spam" : "ham", counts.messages == 1 ? "" : "s",
@@ -99,6 +102,7 @@ void print_verdict(const std::string& name, const classify::Verdict& v) {
 int run_scan(const LearnArgs& a) {
   auto scanner = open_model(a, "scan");
   if (!scanner) return kFailure;
+  if (scanner->fleet()) scanner->refit();  // as the servers do once the journal settles
   if (scanner->spam_learned() == 0 || scanner->ham_learned() == 0)
     fmt::print(stderr, "spamwarden scan: the model in {} has not learned both spam and ham yet (spamwarden learn)\n",
                scanner->model_file());

@@ -233,17 +233,24 @@ struct ContentFilter {
     journal_reachable = scanner->sync_error().empty();
     syncer = std::thread([this] {
       bool reachable = journal_reachable;
+      uint64_t snapshots_logged = 0;
       std::unique_lock lock(sync_mutex);
       while (!sync_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; })) {
         std::string before = scanner->fleet_position(), error;
         bool ok = scanner->sync(&error);
         if (scanner->fleet_position() != before) learned = true;
         if (ok != reachable)
-          log_line(ok ? "content model: the fleet's journal is reachable again"
-                      : "content model: the fleet's journal is out of reach (scanning with "
-                        "this server's copy): " +
+          log_line(ok ? "content model: in step with the fleet's journal again"
+                      : "content model: cannot follow the fleet's journal (scanning with this server's copy): " +
                             error);
         reachable = journal_reachable = ok;
+        if (uint64_t stored = scanner->snapshots_stored(); stored != snapshots_logged) {
+          snapshots_logged = stored;
+          log_line(
+              "content model: Redis held no snapshot of the fleet's model (a new fleet, or Redis lost it): "
+              "stored this server's copy at " +
+              scanner->fleet_position());
+        }
       }
     });
   }
@@ -320,7 +327,7 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
   }
   classify::Scanner& scanner = *out->scanner;
   if (fleet && !scanner.sync_error().empty())
-    log_line("content model: the fleet's journal is out of reach (scanning with this server's copy): " +
+    log_line("content model: cannot follow the fleet's journal (scanning with this server's copy): " +
              scanner.sync_error());
   daemon::SpamdEngine engine;
   engine.scan = [&scanner](std::string_view message) { return scanner.scan(message); };

@@ -71,16 +71,28 @@ class SpamdSession : public Session {
       *out += spamd::encode_error(request.dialect, spamd::ExitCode::kUnavailable);
       return;
     }
+    // A TELL that could not be applied (a fleet's journal out of reach) is an error spamc exits
+    // with (75, try again), not "already learned": scripts that feed a junk folder to spamc -L
+    // take exit 0 as done.
     bool did_set = false;
     if (request.set_local || request.set_remote) {
       did_set = engine_->learn(request.message, request.message_class == "spam");
-      if (!did_set) log("TELL: the message could not be learned");
+      if (!did_set) {
+        log("TELL: the message could not be learned (answered EX_TEMPFAIL)");
+        *out += spamd::encode_error(request.dialect, spamd::ExitCode::kTempFail);
+        return;
+      }
     }
     // Forgetting needs the class the message was learned as; without it nothing is removed and
     // spamc reports the message unchanged.
     bool did_remove = false;
     if ((request.remove_local || request.remove_remote) && engine_->forget && !request.message_class.empty()) {
       did_remove = engine_->forget(request.message, request.message_class == "spam");
+      if (!did_remove) {
+        log("TELL: the message could not be forgotten (answered EX_TEMPFAIL)");
+        *out += spamd::encode_error(request.dialect, spamd::ExitCode::kTempFail);
+        return;
+      }
     }
     *out += spamd::encode_tell_reply(request, did_set, did_remove);
   }

@@ -281,6 +281,13 @@ TEST(ServeWithContentFilter, AFleetSharesOneContentModelThroughRedis) {
   ServeProcess c(tmp.path + "/c", fleet_toml(port_c));
   EXPECT_EQ(agreed_score({port_a, port_b, port_c}), relearned) << c.log();
   EXPECT_NE(c.log().find("2 spam, 3 ham learned, the fleet's model in Redis"), std::string::npos) << c.log();
+
+  // Redis gone: a TELL is an error spamc exits with (75: try again), never "already learned";
+  // scanning goes on with each server's copy.
+  redis.kill();
+  CommandResult refused = spamc(port_a, {"-L", "spam"}, "plain_ham.eml");
+  EXPECT_NE(refused.exit_code, 0) << refused.out << refused.err << a.log();
+  EXPECT_EQ(spamc(port_b, {"-c"}, "attachment_spam.eml").out, relearned);
 }
 
 }  // namespace

@@ -118,8 +118,17 @@ bool RedisConnection::wait_connected(int64_t deadline_ms) {
 
 RedisConnection::Reply RedisConnection::command(const std::vector<std::string>& argv, int64_t deadline_ms) {
   int64_t start = monotonic_ms();
+  bool reused = context_ != nullptr;
   if (!ensure_connected(start)) return nullptr;
-  Reply reply = send(argv, deadline_ms ? deadline_ms : start + options_.command_timeout_ms);
+  int64_t deadline = deadline_ms ? deadline_ms : start + options_.command_timeout_ms;
+  Reply reply = send(argv, deadline);
+  // A connection kept from before that Redis closed (it restarted): the command never reached a
+  // server that could run it, so it is sent once more on a fresh connection. Not after a
+  // timeout: a server that is slow may still run it.
+  if (!reply && reused && !last_error_.ends_with("timed out")) {
+    next_attempt_ms_ = 0;
+    if (ensure_connected(monotonic_ms())) reply = send(argv, deadline);
+  }
   if (reply) reachable_ = true;
   return reply;
 }
