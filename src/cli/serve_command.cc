@@ -327,8 +327,7 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
   }
   classify::Scanner& scanner = *out->scanner;
   if (fleet && !scanner.sync_error().empty())
-    log_line("content model: cannot follow the fleet's journal (scanning with this server's copy): " +
-             scanner.sync_error());
+    log_line("content model, at start: " + scanner.sync_error() + " (scanning with this server's copy meanwhile)");
   daemon::SpamdEngine engine;
   engine.scan = [&scanner](std::string_view message) { return scanner.scan(message); };
   auto teach = [&scanner, out](std::string_view message, bool spam, bool forget) {
