@@ -6,23 +6,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/fd_io.h"
+
 namespace sw {
-namespace {
-
-bool write_all(int fd, std::string_view bytes) {
-  const char* p = bytes.data();
-  std::size_t size = bytes.size();
-  while (size > 0) {
-    ssize_t n = ::write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n, size -= std::size_t(n);
-  }
-  return true;
-}
-
-}  // namespace
-
 bool write_file_atomically(const std::string& path, std::string_view bytes, std::string* error, int mode) {
   std::string temp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);

@@ -46,7 +46,8 @@ class Scanner {
   // A fleet's model: the snapshot and journal in Redis, applied to a copy kept in the state
   // directory (kFleetFileName, with its journal position). Redis out of reach at start: the
   // scanner starts from that copy (or empty) and catches up at the next sync(); sync_error()
-  // says so. A snapshot in Redis that is not a model is an error (nullptr).
+  // says so, as it says when the copy or the snapshot could not be read (an empty model then,
+  // until the fleet's model can be).
   static std::unique_ptr<Scanner> open_fleet(const std::string& state_dir, const ScannerOptions& options,
                                              const FleetOptions& fleet, std::string* error);
   // An empty model kept in memory only (save() refuses); for evaluation folds and tests.
@@ -72,7 +73,7 @@ class Scanner {
   std::string fleet_position() const;                           // the last journal entry applied, "0-0" before any
   uint64_t skipped_entries() const;                             // journal entries that could not be decoded
   uint64_t snapshots_stored() const;                            // by sync(), because Redis held none
-  const std::string& sync_error() const { return open_note_; }  // open_fleet(): why Redis was not used
+  const std::string& sync_error() const { return open_note_; }  // open_fleet(): what it could not use
   // Refits the model's regression on every kept example (a few shuffled passes: about 0.2 s
   // for 3,000 messages). The fit runs outside the lock; only the swap takes it, so scans go on.
   // A message learned during the fit keeps its counts and example but loses its online step

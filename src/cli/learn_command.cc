@@ -40,8 +40,8 @@ std::unique_ptr<classify::Scanner> open_model(const LearnArgs& a, const char* co
   if (c->serve.content_model == "redis") {
     scanner = classify::Scanner::open_fleet(state_dir, options, {c->serve.redis, c->serve.redis_prefix}, &error);
     if (scanner && !scanner->sync_error().empty())
-      fmt::print(stderr, "spamwarden {}: the fleet's model in Redis is out of reach ({}); this server's copy is used\n",
-                 command, scanner->sync_error());
+      fmt::print(stderr, "spamwarden {}: at start: {} (this machine's copy is used meanwhile)\n", command,
+                 scanner->sync_error());
   } else {
     scanner = classify::Scanner::open(state_dir, options, &error);
   }

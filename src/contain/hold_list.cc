@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/fd_io.h"
+
 namespace sw::contain {
 namespace {
 
@@ -32,16 +34,6 @@ std::string one_line(std::string_view text) {
 bool fail(std::string* error, const std::string& what, const std::string& path) {
   if (error) *error = what + " " + path + ": " + std::strerror(errno);
   return false;
-}
-
-bool write_all(int fd, std::string_view content) {
-  while (!content.empty()) {
-    ssize_t n = ::write(fd, content.data(), content.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    content.remove_prefix(size_t(n));
-  }
-  return true;
 }
 
 struct DirCloser {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string_view>
 
+#include "base/fd_io.h"
 #include "logio/buffer_pool.h"
 #include "logio/deferred_source.h"
 
@@ -134,11 +135,7 @@ class FdSource : public LineBlocker {
   uint64_t total_size() const override { return total_; }
   bool rereadable() const override { return regular_; }
   bool read_at(uint64_t offset, size_t length, std::string& out) const override {
-    if (!regular_) return false;
-    out.resize(length);
-    int error = 0;
-    out.resize(pread_fully(fd_, out.data(), length, offset, error));
-    return out.size() == length;
+    return regular_ && pread_exactly(fd_, offset, length, out);
   }
   std::string shortfall(uint64_t lines_read) const override {
     if (std::string why = LineBlocker::shortfall(lines_read); !why.empty()) return why;

@@ -8,21 +8,10 @@
 #include <cstring>
 #include <mutex>
 
+#include "base/fd_io.h"
 #include "logio/buffer_pool.h"
 
 namespace sw::logio {
-
-size_t pread_fully(int fd, char* dst, size_t length, uint64_t offset, int& error) {
-  size_t got = 0;
-  while (got < length) {
-    ssize_t n = ::pread(fd, dst + got, length - got, off_t(offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) error = errno;
-    if (n <= 0) break;
-    got += size_t(n);
-  }
-  return got;
-}
 
 namespace {
 
@@ -62,10 +51,7 @@ class DeferredSource : public ByteSource {
   const std::string& name() const override { return name_; }
   bool rereadable() const override { return true; }
   bool read_at(uint64_t offset, size_t length, std::string& out) const override {
-    out.resize(length);
-    int error = 0;
-    out.resize(pread_fully(fd_, out.data(), length, offset, error));
-    return out.size() == length;
+    return pread_exactly(fd_, offset, length, out);
   }
 
   std::string shortfall(uint64_t lines_read) const override {

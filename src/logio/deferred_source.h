@@ -14,8 +14,4 @@ namespace sw::logio {
 std::unique_ptr<ByteSource> make_deferred_source(int fd, const std::string& name, size_t index, size_t block_size,
                                                  uint64_t size);
 
-// pread(2) until `length` bytes or the end of the file: the bytes read (fewer at the end);
-// sets `error` to errno when a read fails (and stops there).
-size_t pread_fully(int fd, char* dst, size_t length, uint64_t offset, int& error);
-
 }  // namespace sw::logio

@@ -13,6 +13,7 @@
 #include <memory>
 #include <regex>
 
+#include "base/fd_io.h"
 #include "base/text.h"
 
 namespace sw::stats {
@@ -57,14 +58,8 @@ bool header_fits(const Header& h, uint64_t available) {
 }
 
 std::optional<uint64_t> hash_range(int fd, uint64_t offset, size_t length) {
-  std::string buf(length, '\0');
-  size_t got = 0;
-  while (got < length) {
-    ssize_t n = ::pread(fd, buf.data() + got, length - got, off_t(offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return std::nullopt;
-    got += size_t(n);
-  }
+  std::string buf;
+  if (!pread_exactly(fd, offset, length, buf)) return std::nullopt;
   return hash_bytes(buf);
 }
 
@@ -163,16 +158,6 @@ std::string SummaryCache::path_for(const std::string& key) const {
 }
 
 namespace {
-
-bool write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes.remove_prefix(size_t(n));
-  }
-  return true;
-}
 
 size_t read_some(int fd, std::string& buffer, size_t max) {
   size_t before = buffer.size();

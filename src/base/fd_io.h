@@ -1,0 +1,22 @@
+// Whole reads and writes on a file descriptor: read(2), write(2) and pread(2) may do part of
+// what was asked, or be interrupted by a signal, and each caller would loop the same way.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sw {
+
+// Writes all of `bytes`; false on an error (errno says which).
+bool write_all(int fd, std::string_view bytes);
+
+// pread(2) until `length` bytes or the end of the file: the bytes read (fewer at the end);
+// sets `error` to errno when a read fails (and stops there).
+std::size_t pread_fully(int fd, char* dst, std::size_t length, uint64_t offset, int& error);
+
+// `length` bytes at `offset` into `out`; false when the file holds fewer there or a read fails
+// (`out` then holds what was read).
+bool pread_exactly(int fd, uint64_t offset, std::size_t length, std::string& out);
+
+}  // namespace sw
