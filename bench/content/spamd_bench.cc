@@ -158,7 +158,7 @@ int serve(std::map<std::string, std::string> o) {
   auto scanner = trained(o);
   sw::daemon::SpamdEngine engine;
   engine.scan = [&scanner](std::string_view message) { return scanner->scan(message); };
-  engine.learn = [&scanner](std::string_view message, bool spam) { return scanner->learn(message, spam), true; };
+  engine.learn = [&scanner](std::string_view message, bool spam) { return scanner->learn(message, spam); };
   sw::daemon::SpamdSessionFactory factory(engine);
   std::string error;
   auto listener = sw::daemon::SpamdListener::start(o["--listen"], factory, {}, &error);

@@ -293,8 +293,85 @@ TEST(Scanner, LearnsSavesAndReloadsTheModel) {
   EXPECT_EQ(reopened->ham_learned(), 2u);
   EXPECT_DOUBLE_EQ(reopened->scan(testdata("plain_ham.eml")).score, scanner->scan(testdata("plain_ham.eml")).score);
   EXPECT_FALSE(reopened->scan(testdata("plain_ham.eml")).is_spam);
-  reopened->unlearn(testdata("plain_ham.eml"), false);
+  EXPECT_EQ(reopened->forget(testdata("plain_ham.eml")), Taught::Forgotten);  // the class is remembered
   EXPECT_EQ(reopened->ham_learned(), 1u);
+  EXPECT_EQ(reopened->forget(testdata("plain_ham.eml")), Taught::NotLearned);
+  EXPECT_EQ(reopened->ham_learned(), 1u);
+}
+
+// As sa-learn and spamprobe do: a message counts once, whatever feeds it twice (a junk folder
+// learned every night, a spamc -L retry), and learning it as the other class moves it.
+TEST(Scanner, LearnsEachMessageOnceAndMovesItBetweenClasses) {
+  TempDir dir;
+  std::string error;
+  auto scanner = Scanner::open(dir.path, {}, &error);
+  ASSERT_TRUE(scanner) << error;
+  std::string spam = testdata("attachment_spam.eml"), ham = testdata("plain_ham.eml");
+  ASSERT_EQ(scanner->learn(ham, false), Taught::Learned);
+  EXPECT_EQ(scanner->learn(spam, true), Taught::Learned);
+  double learned = scanner->scan(spam).score;
+  EXPECT_EQ(scanner->learn(spam, true), Taught::AlreadyLearned);
+  EXPECT_EQ(scanner->spam_learned(), 1u);
+  EXPECT_DOUBLE_EQ(scanner->scan(spam).score, learned);
+  EXPECT_EQ(scanner->learn(spam, false), Taught::Relearned);
+  EXPECT_EQ(scanner->spam_learned(), 0u);
+  EXPECT_EQ(scanner->ham_learned(), 2u);
+  EXPECT_LT(scanner->scan(spam).score, learned);
+  EXPECT_EQ(scanner->forget(spam), Taught::Forgotten);
+  EXPECT_EQ(scanner->ham_learned(), 1u);
+  scanner->refit();  // the regression keeps its online steps until a refit over what is left
+  EXPECT_LT(scanner->scan(spam).score, learned);
+  // Remembered across a restart.
+  ASSERT_EQ(scanner->learn(spam, true), Taught::Learned);
+  ASSERT_TRUE(scanner->save(&error)) << error;
+  auto reopened = Scanner::open(dir.path, {}, &error);
+  ASSERT_TRUE(reopened) << error;
+  EXPECT_EQ(reopened->learn(spam, true), Taught::AlreadyLearned);
+  EXPECT_EQ(reopened->learn(ham, false), Taught::AlreadyLearned);
+  EXPECT_EQ(reopened->forget(ham), Taught::Forgotten);
+  EXPECT_EQ(reopened->spam_learned(), 1u);
+  EXPECT_EQ(reopened->ham_learned(), 0u);
+}
+
+uint64_t fnv1a(std::string_view data) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : data) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+// Version 3 files, written before the model remembered its messages, are still read: their
+// counts and weights as they were, with no message remembered.
+TEST(Scanner, AVersion3ModelIsReadWithNoMessageRemembered) {
+  TempDir dir;
+  std::string error;
+  auto scanner = Scanner::open(dir.path, {}, &error);
+  ASSERT_TRUE(scanner) << error;
+  std::string spam = testdata("attachment_spam.eml"), ham = testdata("plain_ham.eml");
+  scanner->learn(spam, true);
+  scanner->learn(ham, false);
+  ASSERT_TRUE(scanner->save(&error)) << error;
+  std::string file = dir.path + "/" + Scanner::kModelFileName;
+  std::string data;
+  {
+    std::ifstream in(file, std::ios::binary);
+    data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // Version 4 ends with the remembered count (8 bytes), 9 bytes a message, the checksum.
+  size_t registry = 8 + 2 * 9;
+  ASSERT_GT(data.size(), registry + 8 + 12);
+  std::string v3 = data.substr(0, data.size() - 8 - registry);
+  uint32_t version = 3;
+  std::memcpy(v3.data() + 8, &version, 4);
+  uint64_t checksum = fnv1a(v3);
+  v3.append(reinterpret_cast<const char*>(&checksum), 8);
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << v3;
+  auto old = Scanner::open(dir.path, {}, &error);
+  ASSERT_TRUE(old) << error;
+  EXPECT_EQ(old->spam_learned(), 1u);
+  EXPECT_EQ(old->ham_learned(), 1u);
+  EXPECT_DOUBLE_EQ(old->scan(spam).score, scanner->scan(spam).score);
+  EXPECT_EQ(old->forget(ham), Taught::NotLearned);  // not remembered: nothing to undo
+  EXPECT_EQ(old->learn(ham, false), Taught::Learned);
 }
 
 TEST(Scanner, CorruptModelIsAnErrorNotAnEmptyModel) {
@@ -320,7 +397,14 @@ TEST(Scanner, ScansWhileAnotherThreadLearns) {
   std::string spam = testdata("attachment_spam.eml"), ham = testdata("plain_ham.eml");
   std::atomic<bool> done{false};
   std::thread learner([&] {
-    for (int i = 0; i < 200; ++i) scanner->learn(i % 2 ? spam : ham, i % 2 == 1);
+    // 200 messages, each another one: a message is learned once.
+    for (int i = 0; i < 200; ++i) {
+      std::string word = "ref";
+      for (int n = i; n > 0; n /= 26) word += char('a' + n % 26);
+      std::string message = i % 2 ? spam : ham;
+      message.replace(message.find("\nSubject: ") + 10, 0, word + " ");
+      scanner->learn(message, i % 2 == 1);
+    }
     done = true;
   });
   std::vector<std::thread> scanners;

@@ -1,5 +1,5 @@
 // One learned message as a fleet's journal holds it (model_journal.h): its label, learn or
-// forget, and the hashes of its features, which is all Model::learn needs; never the message.
+// forget, and the hashes of its features, which is all Model::teach needs; never the message.
 // Pure: encoded and decoded here, read from Redis and written to it elsewhere.
 #pragma once
 #include <compare>
@@ -13,7 +13,7 @@ namespace sw::classify {
 
 struct JournalEntry {
   bool spam = false;
-  bool forget = false;           // undoes one learn of the same message with the same label
+  bool forget = false;           // undoes the learn of the same message, whatever its label (`spam` unused)
   std::vector<uint64_t> hashes;  // sorted, unique
 };
 

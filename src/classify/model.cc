@@ -22,7 +22,8 @@ static_assert(std::endian::native == std::endian::little, "the model file is wri
 constexpr char kMagic[8] = {'S', 'W', 'C', 'M', 'O', 'D', 'E', 'L'};
 // 2: the kept examples and the regression's weights follow the token records.
 // 3: each weight with its summed squared gradients (AdaGrad), and the bias's.
-constexpr uint32_t kVersion = 3;
+// 4: the learned messages' digests and classes follow the weights (3 is still read).
+constexpr uint32_t kVersion = 4, kOldestVersion = 3;
 
 // P(chi-square with 2*n degrees of freedom >= x2), by the series for even degrees of freedom.
 double chi2_q(double x2, std::size_t n) {
@@ -78,6 +79,55 @@ struct Record {
 static_assert(sizeof(FileHeader) == 8 + 4 * 2 + 8 * 6 + 8 * 2 && sizeof(Record) == 16 && sizeof(WeightRecord) == 12);
 
 }  // namespace
+
+const char* taught_name(Taught t) {
+  switch (t) {
+    case Taught::Learned: return "learned";
+    case Taught::Relearned: return "relearned";
+    case Taught::AlreadyLearned: return "already learned";
+    case Taught::Forgotten: return "forgotten";
+    case Taught::NotLearned: return "not learned before";
+    case Taught::Failed: return "failed";
+  }
+  return "?";
+}
+
+uint64_t Model::digest(std::span<const uint64_t> hashes) {
+  uint64_t h = fnv(hashes.data(), hashes.size_bytes());
+  h ^= h >> 33;  // the hashes are already mixed: a finaliser keeps the low bits (the map's home) even
+  h *= 0xff51afd7ed558ccdull;
+  return h ^ (h >> 33);
+}
+
+Taught Model::would_teach(std::span<const uint64_t> hashes, bool spam) const {
+  const uint8_t* seen = learned_.find(digest(hashes));
+  if (!seen) return Taught::Learned;
+  return (*seen == kLearnedSpam) == spam ? Taught::AlreadyLearned : Taught::Relearned;
+}
+
+Taught Model::would_forget(std::span<const uint64_t> hashes) const {
+  return learned_.find(digest(hashes)) ? Taught::Forgotten : Taught::NotLearned;
+}
+
+Taught Model::teach(std::span<const uint64_t> hashes, bool spam) {
+  uint64_t d = digest(hashes);
+  uint8_t& seen = learned_[d];
+  Taught t = seen == 0 ? Taught::Learned : (seen == kLearnedSpam) == spam ? Taught::AlreadyLearned : Taught::Relearned;
+  if (t == Taught::Relearned) learn(hashes, !spam, -1);
+  if (t != Taught::AlreadyLearned) learn(hashes, spam, +1);
+  seen = spam ? kLearnedSpam : kLearnedHam;
+  return t;
+}
+
+Taught Model::forget(std::span<const uint64_t> hashes) {
+  uint64_t d = digest(hashes);
+  const uint8_t* seen = learned_.find(d);
+  if (!seen) return Taught::NotLearned;
+  bool spam = *seen == kLearnedSpam;
+  learned_.erase(d);
+  learn(hashes, spam, -1);
+  return Taught::Forgotten;
+}
 
 void Model::learn(const TokenSet& tokens, bool spam, int delta) {
   thread_local std::vector<uint64_t> hashes;
@@ -231,6 +281,11 @@ std::string Model::serialize() const {
   }
   for (std::size_t slot = 0; slot < weights.size(); ++slot)
     if (learned(slot)) append(data, WeightRecord{uint32_t(slot), weights[slot], sums[slot]});
+  append(data, uint64_t(learned_.size()));
+  learned_.for_each([&](uint64_t digest, uint8_t label) {
+    append(data, digest);
+    append(data, label);
+  });
   return data;
 }
 
@@ -256,9 +311,10 @@ bool Model::parse(const std::string& data, const std::string& path, std::string*
   }
   std::memcpy(&header.version, data.data() + sizeof header.magic, sizeof header.version);
   std::size_t at = 0;
-  if (header.version != kVersion) {
+  if (header.version < kOldestVersion || header.version > kVersion) {
     *error = path + " is a content model of version " + std::to_string(header.version) + "; this spamwarden reads " +
-             std::to_string(kVersion) + ": train a new one with spamwarden learn";
+             std::to_string(kOldestVersion) + " to " + std::to_string(kVersion) +
+             ": train a new one with spamwarden learn";
     return false;
   }
   uint64_t checksum = 0;
@@ -295,6 +351,16 @@ bool Model::parse(const std::string& data, const std::string& path, std::string*
   for (uint64_t i = 0; ok && i < header.weights; ++i) {
     WeightRecord w{};
     ok = take(data, &at, &w) && loaded.logistic_.set_weight(w.slot, w.weight, w.gradient_squares);
+  }
+  uint64_t remembered = 0;
+  if (ok && header.version >= 4) ok = take(data, &at, &remembered) && remembered <= data.size();
+  for (uint64_t i = 0; ok && i < remembered; ++i) {
+    uint64_t digest = 0;
+    uint8_t label = 0;
+    ok = take(data, &at, &digest) && take(data, &at, &label) && (label == kLearnedHam || label == kLearnedSpam);
+    uint8_t& slot = loaded.learned_[digest];
+    ok = ok && slot == 0;  // each message once
+    slot = label;
   }
   if (!ok || at != data.size() - sizeof checksum) {
     *error = path + " is corrupt (its sections do not add up)";

@@ -15,6 +15,7 @@
 
 #include "base/flat_map.h"
 #include "classify/logistic.h"
+#include "classify/taught.h"
 #include "classify/tokenizer.h"
 #include "classify/verdict.h"
 
@@ -61,11 +62,25 @@ class Model {
  public:
   explicit Model(ModelParams params = {}) : params_(params), logistic_(params.logistic) {}
 
-  // delta +1 learns (counts, one online regression step, the example kept), -1 forgets
-  // (counts never go below zero; the matching example is dropped, the regression keeps its
-  // weights until the next refit).
+  // Teaching, as `learn`, spamd's TELL and a fleet's journal do it: once per message. The
+  // model keeps each learned message's digest with its class, so the same message again is
+  // AlreadyLearned, as the other class it is moved (Relearned), and forget() finds the class
+  // it was learned as. `hashes`: the message's features, sorted and unique.
+  Taught teach(std::span<const uint64_t> hashes, bool spam);
+  Taught forget(std::span<const uint64_t> hashes);
+  // What teach() or forget() would do, without doing it.
+  Taught would_teach(std::span<const uint64_t> hashes, bool spam) const;
+  Taught would_forget(std::span<const uint64_t> hashes) const;
+  // A message's identity in that registry: a digest of its features. Exact copies and retries
+  // share it; two deliveries of one message to different mailboxes (another To:) do not.
+  static uint64_t digest(std::span<const uint64_t> hashes);
+  std::size_t messages_remembered() const { return learned_.size(); }
+
+  // The counts themselves, without the registry (training folds that learn each message once
+  // by construction): delta +1 learns (counts, one online regression step, the example kept),
+  // -1 undoes (counts never go below zero; the matching example is dropped, the regression
+  // keeps its weights until the next refit).
   void learn(const TokenSet& tokens, bool spam, int delta);
-  // The same from the features' hashes alone, sorted and unique (a fleet's journal entry).
   void learn(std::span<const uint64_t> hashes, bool spam, int delta);
   // Refits the regression on the kept examples (shuffled passes): train-everything, order-free.
   void refit();
@@ -85,7 +100,8 @@ class Model {
   }
 
   // Binary file: magic, version, totals, (hash, spam, ham) records, the kept examples, the
-  // regression's non-zero weights, checksum. Written atomically.
+  // regression's non-zero weights, the learned messages' digests and classes, checksum.
+  // Written atomically. Version 3 files (no digests) are read with an empty registry.
   bool save(const std::string& path, std::string* error) const;
   // false with *error for an unreadable, truncated or corrupt file.
   bool load(const std::string& path, std::string* error);
@@ -109,6 +125,8 @@ class Model {
   uint64_t spam_messages_ = 0, ham_messages_ = 0;
   LogisticModel logistic_;
   std::deque<Example> examples_;
+  enum : uint8_t { kLearnedHam = 1, kLearnedSpam = 2 };
+  FlatMap<uint64_t, uint8_t, IdentityHash> learned_;  // digest -> kLearnedHam or kLearnedSpam
 };
 
 }  // namespace sw::classify

@@ -126,31 +126,41 @@ Verdict Scanner::scan(std::string_view raw_message) const {
   return v;
 }
 
-bool Scanner::learn(std::string_view raw_message, bool spam, std::string* error) {
-  return learn_as(raw_message, spam, +1, error);
+Taught Scanner::learn(std::string_view raw_message, bool spam, std::string* error) {
+  return teach(raw_message, spam, false, error);
 }
 
-bool Scanner::unlearn(std::string_view raw_message, bool spam, std::string* error) {
-  return learn_as(raw_message, spam, -1, error);
+Taught Scanner::forget(std::string_view raw_message, std::string* error) {
+  return teach(raw_message, false, true, error);
 }
 
-bool Scanner::learn_as(std::string_view raw_message, bool spam, int delta, std::string* error) {
+Taught Scanner::teach(std::string_view raw_message, bool spam, bool forget, std::string* error) {
   const TokenSet& tokens = features_of(raw_message, options_);
+  thread_local std::vector<uint64_t> hashes;
+  hashes.clear();
+  for (const Token& t : tokens.tokens()) hashes.push_back(t.hash);
   if (!journal_) {
     std::unique_lock lock(mutex_);
-    model_->learn(tokens, spam, delta);
-    return true;
+    return forget ? model_->forget(hashes) : model_->teach(hashes, spam);
   }
-  JournalEntry entry{spam, delta < 0, {}};
-  for (const Token& t : tokens.tokens()) entry.hashes.push_back(t.hash);
+  // A fleet's: what it would do to this copy, caught up first, decides whether to append. Two
+  // servers taught the same message at once may both append; applying the second changes nothing.
   std::lock_guard lock(journal_mutex_);
+  std::string unused;
+  sync_locked(&unused);  // out of reach: the append below says so
+  Taught expected;
+  {
+    std::shared_lock model_lock(mutex_);
+    expected = forget ? model_->would_forget(hashes) : model_->would_teach(hashes, spam);
+  }
+  if (!changed(expected)) return expected;
+  JournalEntry entry{spam, forget, {hashes.begin(), hashes.end()}};
   if (!journal_->append(encode_entry(entry))) {
     if (error) *error = journal_->error();
-    return false;
+    return Taught::Failed;
   }
-  std::string unused;  // learned: the next sync applies it if this one cannot
-  sync_locked(&unused);
-  return true;
+  sync_locked(&unused);  // learned: the next sync applies it if this one cannot
+  return expected;
 }
 
 bool Scanner::sync(std::string* error) {
@@ -213,7 +223,8 @@ bool Scanner::sync_locked(std::string* error) {
       std::string why;
       if (decode_entry(bytes, &e, &why)) {
         std::unique_lock model_lock(mutex_);  // per entry: a scan waits a few microseconds at most
-        model_->learn(e.hashes, e.spam, e.forget ? -1 : +1);
+        if (e.forget) model_->forget(e.hashes);
+        else model_->teach(e.hashes, e.spam);
       } else {
         ++skipped_;
       }

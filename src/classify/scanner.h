@@ -14,6 +14,7 @@
 
 #include "classify/journal_entry.h"
 #include "classify/logistic.h"
+#include "classify/taught.h"
 #include "classify/verdict.h"
 
 namespace sw::classify {
@@ -55,12 +56,14 @@ class Scanner {
   ~Scanner();
 
   Verdict scan(std::string_view raw_message) const;
-  // Incremental training on one message. Learning the same message twice counts it twice;
-  // unlearn() undoes one learn() (spamc's TELL --forget, or a correction from ham to spam).
-  // A fleet's model learns through the journal: false with *error when Redis is out of reach
-  // (nothing learned), else applied here at once and by every server at its next sync().
-  bool learn(std::string_view raw_message, bool spam, std::string* error = nullptr);
-  bool unlearn(std::string_view raw_message, bool spam, std::string* error = nullptr);
+  // Incremental training on one message, once per message (Model::teach): the same message
+  // again is AlreadyLearned, as the other class Relearned; forget() undoes it whatever it was
+  // learned as (spamc -L forget sends no class). A fleet's model learns through the journal:
+  // Failed with *error when Redis is out of reach (nothing learned), else applied here at once
+  // and by every server at its next sync(). Every server applies the journal by the same rules
+  // in the same order, so an append that Redis applied late and a retry count once.
+  Taught learn(std::string_view raw_message, bool spam, std::string* error = nullptr);
+  Taught forget(std::string_view raw_message, std::string* error = nullptr);
   // A fleet's model: applies the journal's entries after this copy's position, loading the
   // snapshot again when the journal was trimmed past it. false with *error when Redis is out
   // of reach (the copy scans on as it is). An entry that is not one is skipped and counted.
@@ -94,7 +97,8 @@ class Scanner {
 
  private:
   Scanner(const ScannerOptions& options, std::string model_file, std::unique_ptr<Model> model);
-  bool learn_as(std::string_view raw_message, bool spam, int delta, std::string* error);
+  // forget: `spam` is unused.
+  Taught teach(std::string_view raw_message, bool spam, bool forget, std::string* error);
   void fit_and_swap(std::vector<Example> examples, uint64_t generation);
   bool sync_locked(std::string* error);  // journal_mutex_ held
   bool reload_snapshot(std::string* error);

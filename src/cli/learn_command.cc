@@ -1,6 +1,7 @@
 // `spamwarden learn` trains the content model on mail an admin has sorted; `spamwarden scan`
 // shows what the model makes of a message and why. Thin glue over sw::classify.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <iostream>
 #include <iterator>
@@ -49,49 +50,68 @@ std::unique_ptr<classify::Scanner> open_model(const LearnArgs& a, const char* co
   return scanner;
 }
 
+// What teaching each message did, for the summary line.
+struct TaughtCounts {
+  uint64_t changed = 0, relearned = 0, unchanged = 0, failed = 0;
+  void note(classify::Taught t) {
+    if (t == classify::Taught::Failed) ++failed;
+    else if (!classify::changed(t)) ++unchanged;
+    else ++changed, relearned += t == classify::Taught::Relearned;
+  }
+};
+
+std::string summary(const LearnArgs& a, const TaughtCounts& t, const classify::SourceCounts& counts) {
+  std::string what =
+      a.forget ? fmt::format("forgot {} message{}", t.changed, t.changed == 1 ? "" : "s")
+               : fmt::format("learned {} {} message{}", t.changed, a.spam ? "spam" : "ham", t.changed == 1 ? "" : "s");
+  std::vector<std::string> notes;
+  if (t.relearned) notes.push_back(fmt::format("{} of them moved from {}", t.relearned, a.spam ? "ham" : "spam"));
+  if (t.unchanged)
+    notes.push_back(
+        fmt::format("{} {}", t.unchanged, a.forget ? "never learned" : "already learned, not counted again"));
+  if (counts.errors) notes.push_back(fmt::format("{} unreadable", counts.errors));
+  return fmt::format("{} from {} file{}{}", what, counts.files, counts.files == 1 ? "" : "s",
+                     notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", ")));
+}
+
 int run_learn(const LearnArgs& a) {
-  if (a.spam == a.ham) {
-    fmt::print(stderr, "spamwarden learn: say which the mail is: --spam or --ham\n");
+  if (a.forget ? a.spam && a.ham : a.spam == a.ham) {
+    fmt::print(stderr, "spamwarden learn: say which the mail is: --spam or --ham (--forget needs neither)\n");
     return kUsage;
   }
   auto scanner = open_model(a, "learn");
   if (!scanner) return kFailure;
   classify::SourceCounts counts;
+  TaughtCounts taught;
   std::string error;
-  uint64_t not_learned = 0;
   for (const std::string& path : a.paths)
     classify::for_each_message(
         path,
         [&](std::string_view message) {
           // A fleet's journal out of reach: what cannot be learned is counted, said once.
-          if (not_learned > 0) return void(++not_learned);
-          if (!(a.forget ? scanner->unlearn(message, a.spam, &error) : scanner->learn(message, a.spam, &error)))
-            ++not_learned;
+          if (taught.failed > 0) return void(++taught.failed);
+          taught.note(a.forget ? scanner->forget(message, &error) : scanner->learn(message, a.spam, &error));
         },
         [](const std::string& where, const std::string& why) {
           fmt::print(stderr, "spamwarden learn: {}: {} (skipped)\n", where, why);
         },
         &counts);
-  if (not_learned > 0) {
+  if (taught.failed > 0) {
     fmt::print(
-        stderr, "spamwarden learn: {} of {} messages not {}: {}{}\n", not_learned, counts.messages,
+        stderr, "spamwarden learn: {} of {} messages not {}: {}{}\n", taught.failed, counts.messages,
         a.forget ? "forgotten" : "learned", error,
         error.ends_with("timed out") ? " (Redis did not answer in time: the first of them may be in the journal)" : "");
-    counts.messages -= not_learned;
     error.clear();
   }
-  if (counts.messages > 0 && scanner->fleet()) scanner->refit();  // the snapshot it may store: what servers refit to
-  if (counts.messages > 0 && !scanner->save(&error)) {
+  if (taught.changed > 0 && scanner->fleet()) scanner->refit();  // the snapshot it may store: what servers refit to
+  if (taught.changed > 0 && !scanner->save(&error)) {
     fmt::print(stderr, "spamwarden learn: {}\n", error);
     // A fleet's messages are in the journal already: only this machine's copy was not written.
     if (!scanner->fleet()) return kFailure;
   }
-  fmt::print("{} {} {} message{} from {} file{}{}; the model now knows {} spam and {} ham\n",
-             a.forget ? "forgot" : "learned", counts.messages, a.spam ? "spam" : "ham", counts.messages == 1 ? "" : "s",
-             counts.files, counts.files == 1 ? "" : "s",
-             counts.errors ? fmt::format(", {} unreadable", counts.errors) : std::string(), scanner->spam_learned(),
+  fmt::print("{}; the model now knows {} spam and {} ham\n", summary(a, taught, counts), scanner->spam_learned(),
              scanner->ham_learned());
-  return not_learned ? kFailure : counts.errors ? kUsage : kOk;
+  return taught.failed ? kFailure : counts.errors ? kUsage : kOk;
 }
 
 void print_verdict(const std::string& name, const classify::Verdict& v) {
@@ -141,7 +161,8 @@ void add_learn_commands(CLI::App& app, int* result) {
                                        "mbox, maildir)");
   learn->add_flag("--spam", args->spam, "the mail given is spam");
   learn->add_flag("--ham", args->ham, "the mail given is wanted mail");
-  learn->add_flag("--forget", args->forget, "undo an earlier learn of the same mail with the same label");
+  learn->add_flag("--forget", args->forget,
+                  "undo an earlier learn of the same mail (the label it was learned with is remembered)");
   learn->add_option("--state-dir", args->state_dir,
                     "state directory holding content-model.bin (default: the config's, /var/lib/spamwarden)");
   learn

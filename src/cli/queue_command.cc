@@ -50,7 +50,8 @@ void print_error(const std::string& text) { fmt::print(stderr, "spamwarden queue
 
 void report_feedback(const daemon::FeedbackResult& fed, const char* as) {
   for (const std::string& error : fed.errors) print_error("not learned: " + error);
-  fmt::print("learned {} message(s) as {} ([content] learn_from_actions)\n", fed.learned, as);
+  fmt::print("learned {} message(s) as {}{} ([content] learn_from_actions)\n", fed.learned, as,
+             fed.already_learned ? fmt::format(", {} of them already", fed.already_learned) : "");
 }
 
 // spamwarden's TOML (the one `watch` reads): what its [paths] set are this command's defaults;

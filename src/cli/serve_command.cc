@@ -332,13 +332,14 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
   engine.scan = [&scanner](std::string_view message) { return scanner.scan(message); };
   auto teach = [&scanner, out](std::string_view message, bool spam, bool forget) {
     std::string why;
-    bool ok = forget ? scanner.unlearn(message, spam, &why) : scanner.learn(message, spam, &why);
-    if (ok) out->learned = true;
-    else log_line(std::string("content model: not ") + (forget ? "forgotten" : "learned") + ": " + why);
-    return ok;
+    classify::Taught t = forget ? scanner.forget(message, &why) : scanner.learn(message, spam, &why);
+    if (classify::changed(t)) out->learned = true;
+    if (t == classify::Taught::Failed)
+      log_line(std::string("content model: not ") + (forget ? "forgotten" : "learned") + ": " + why);
+    return t;
   };
   engine.learn = [teach](std::string_view message, bool spam) { return teach(message, spam, false); };
-  engine.forget = [teach](std::string_view message, bool spam) { return teach(message, spam, true); };
+  engine.forget = [teach](std::string_view message) { return teach(message, false, true); };
   engine.hold = [hold](const detect::ActorRef& actor, const classify::Verdict& verdict) {
     hold(actor, fmt::format("content score {:.1f}", verdict.score));
   };

@@ -309,7 +309,8 @@ void learn_from_release(const config::Config& cfg, const contain::ReleaseResult&
   if (files.empty()) return;
   daemon::FeedbackResult fed = daemon::teach_spool_files(cfg.content_spamd, files, spam);
   for (const std::string& error : fed.errors) fmt::print(stderr, "spamwarden release: not learned: {}\n", error);
-  fmt::print("learned {} message(s) as {} ([content] learn_from_actions)\n", fed.learned, spam ? "spam" : "ham");
+  fmt::print("learned {} message(s) as {}{} ([content] learn_from_actions)\n", fed.learned, spam ? "spam" : "ham",
+             fed.already_learned ? fmt::format(", {} of them already", fed.already_learned) : "");
 }
 
 int run_release(const WatchArgs& a, bool explicit_config, const std::string& actor_text, bool thaw, bool remove,

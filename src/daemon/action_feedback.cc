@@ -89,7 +89,8 @@ bool read_spool_message(const std::string& header_path, const std::string& data_
   return true;
 }
 
-bool tell_spamd(const std::string& address, std::string_view message, bool spam, int timeout_ms, std::string* error) {
+bool tell_spamd(const std::string& address, std::string_view message, bool spam, int timeout_ms, std::string* error,
+                bool* already_learned) {
   int fd = connect_spamd(address, error);
   if (fd < 0) return false;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -118,7 +119,9 @@ bool tell_spamd(const std::string& address, std::string_view message, bool spam,
     reply.append(buffer, static_cast<size_t>(n));
   }
   ::close(fd);
-  if (proto::spamd::tell_reply_learned(reply)) return true;
+  auto answer = proto::spamd::read_tell_reply(reply);
+  if (already_learned) *already_learned = answer == proto::spamd::TellReply::kAlreadyLearned;
+  if (answer != proto::spamd::TellReply::kRefused) return true;
   *error = reply.empty() ? "no answer from the spamd listener " + address
                          : "the spamd listener answered: " + reply.substr(0, reply.find('\r'));
   return false;
@@ -133,8 +136,10 @@ FeedbackResult teach_spool_files(const std::string& address,
       result.errors.push_back(error);
       continue;
     }
-    if (tell_spamd(address, message, spam, 5000, &error)) {
+    bool already = false;
+    if (tell_spamd(address, message, spam, 5000, &error, &already)) {
       ++result.learned;
+      result.already_learned += already;
       continue;
     }
     result.errors.push_back(error);

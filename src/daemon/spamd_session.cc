@@ -74,27 +74,20 @@ class SpamdSession : public Session {
     // A TELL that could not be applied (a fleet's journal out of reach) is an error spamc exits
     // with (75, try again), not "already learned": scripts that feed a junk folder to spamc -L
     // take exit 0 as done.
-    bool did_set = false;
-    if (request.set_local || request.set_remote) {
-      did_set = engine_->learn(request.message, request.message_class == "spam");
-      if (!did_set) {
-        log("TELL: the message could not be learned (answered EX_TEMPFAIL)");
-        *out += spamd::encode_error(request.dialect, spamd::ExitCode::kTempFail);
-        return;
-      }
+    // A message learned before as the same class is answered without DidSet, as spamd does:
+    // spamc says "already learned" and exits 0. The model knows what a message was learned as,
+    // so a Remove (spamc -L forget sends no Message-class) needs no class.
+    classify::Taught set = classify::Taught::NotLearned, removed = classify::Taught::NotLearned;
+    if (request.set_local || request.set_remote) set = engine_->learn(request.message, request.message_class == "spam");
+    if (set != classify::Taught::Failed && (request.remove_local || request.remove_remote) && engine_->forget)
+      removed = engine_->forget(request.message);
+    if (set == classify::Taught::Failed || removed == classify::Taught::Failed) {
+      log(fmt::format("TELL: the message could not be {} (answered EX_TEMPFAIL)",
+                      set == classify::Taught::Failed ? "learned" : "forgotten"));
+      *out += spamd::encode_error(request.dialect, spamd::ExitCode::kTempFail);
+      return;
     }
-    // Forgetting needs the class the message was learned as; without it nothing is removed and
-    // spamc reports the message unchanged.
-    bool did_remove = false;
-    if ((request.remove_local || request.remove_remote) && engine_->forget && !request.message_class.empty()) {
-      did_remove = engine_->forget(request.message, request.message_class == "spam");
-      if (!did_remove) {
-        log("TELL: the message could not be forgotten (answered EX_TEMPFAIL)");
-        *out += spamd::encode_error(request.dialect, spamd::ExitCode::kTempFail);
-        return;
-      }
-    }
-    *out += spamd::encode_tell_reply(request, did_set, did_remove);
+    *out += spamd::encode_tell_reply(request, classify::changed(set), classify::changed(removed));
   }
 
   void log(std::string_view what) {

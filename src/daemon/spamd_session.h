@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "classify/taught.h"
 #include "classify/verdict.h"
 #include "daemon/session.h"
 #include "detect/actor_type.h"
@@ -18,10 +19,11 @@ namespace sw::daemon {
 // connections at once.
 struct SpamdEngine {
   std::function<classify::Verdict(std::string_view message)> scan;
-  // TELL: learns the message as spam or ham; false when it could not. Empty: TELL is refused.
-  std::function<bool(std::string_view message, bool spam)> learn;
-  // TELL with Remove (spamc -L forget, when it names the class): undoes one learn(). May be empty.
-  std::function<bool(std::string_view message, bool spam)> forget;
+  // TELL: learns the message as spam or ham (once per message: classify::Taught). Empty: TELL
+  // is refused.
+  std::function<classify::Taught(std::string_view message, bool spam)> learn;
+  // TELL with Remove (spamc -L forget, which sends no class): undoes its learn. May be empty.
+  std::function<classify::Taught(std::string_view message)> forget;
   // Outbound: a request whose User names an actor ("auth=sales@shop.example", "user=userx1",
   // "script=/home/u/public_html/x.php": '=' because Exim's spam condition cuts the user at ':')
   // and whose score reaches SpamdOptions::hold_score holds that actor (the shared hold store).

@@ -47,7 +47,7 @@ SpamdEngine rule_engine(Recorder* recorder) {
   engine.learn = [recorder](std::string_view message, bool spam) {
     std::lock_guard lock(recorder->mutex);
     recorder->learned.emplace_back(std::string(message), spam);
-    return true;
+    return classify::Taught::Learned;
   };
   engine.log = [recorder](std::string_view line) {
     std::lock_guard lock(recorder->mutex);
@@ -157,6 +157,40 @@ TEST_F(SpamdSessionTest, SpamcLearnTellsTheScanner) {
   ASSERT_EQ(recorder_.learned.size(), 2u);
   EXPECT_EQ(recorder_.learned[0], std::make_pair(std::string("Subject: offer\n\nBuy cheap pills now\n"), true));
   EXPECT_FALSE(recorder_.learned[1].second);
+}
+
+// spamc -L against the real model: a message learned twice is "already learned" (exit 0, as
+// with SpamAssassin's spamd), another class moves it, and forget, which sends no class, works.
+TEST(SpamdLearning, SpamcLearnsOnceMovesAndForgets) {
+  auto scanner = classify::Scanner::in_memory();
+  SpamdEngine engine;
+  engine.scan = [&scanner](std::string_view message) { return scanner->scan(message); };
+  engine.learn = [&scanner](std::string_view message, bool spam) { return scanner->learn(message, spam); };
+  engine.forget = [&scanner](std::string_view message) { return scanner->forget(message); };
+  SpamdSessionFactory factory(engine);
+  std::string error;
+  auto listener = SpamdListener::start("127.0.0.1:0", factory, {}, &error);
+  ASSERT_TRUE(listener) << error;
+  TempDir dir;
+  std::string file = dir.path + "/offer.eml";
+  std::ofstream(file) << "Subject: offer\n\nBuy cheap pills now\n";
+  auto spamc = [&](const std::string& args) {
+    return run("spamc -d 127.0.0.1 -p " + std::to_string(listener->port()) + " " + args, file);
+  };
+  auto said = [](const Command& c, const char* what) {
+    return c.exit_code == 0 && c.out.find(what) != std::string::npos;
+  };
+  EXPECT_TRUE(said(spamc("-L spam"), "Message successfully un/learned"));
+  Command again = spamc("-L spam");
+  EXPECT_TRUE(said(again, "Message was already un/learned")) << again.out;
+  EXPECT_EQ(scanner->spam_learned(), 1u);
+  EXPECT_TRUE(said(spamc("-L ham"), "Message successfully un/learned"));
+  EXPECT_EQ(scanner->spam_learned(), 0u);
+  EXPECT_EQ(scanner->ham_learned(), 1u);
+  Command forgot = spamc("-L forget");
+  EXPECT_TRUE(said(forgot, "Message successfully un/learned")) << forgot.out;
+  EXPECT_EQ(scanner->ham_learned(), 0u);
+  EXPECT_TRUE(said(spamc("-L forget"), "Message was already un/learned"));
 }
 
 TEST_F(SpamdSessionTest, SpamcPing) {

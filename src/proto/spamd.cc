@@ -379,10 +379,11 @@ std::string encode_tell_request(std::string_view message, bool spam) {
                      spam ? "spam" : "ham", message.size(), message);
 }
 
-bool tell_reply_learned(std::string_view reply) {
+TellReply read_tell_reply(std::string_view reply) {
   size_t end = reply.find("\r\n\r\n");
   std::string_view head = reply.substr(0, end);
-  return head.starts_with("SPAMD/1.1 0 EX_OK\r\n") && head.find("\r\nDidSet: ") != std::string_view::npos;
+  if (end == std::string_view::npos || !head.starts_with("SPAMD/1.1 0 EX_OK\r\n")) return TellReply::kRefused;
+  return head.find("\r\nDidSet: ") != std::string_view::npos ? TellReply::kLearned : TellReply::kAlreadyLearned;
 }
 
 std::string encode_error(Dialect dialect, ExitCode code) {

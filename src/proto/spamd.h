@@ -131,8 +131,10 @@ std::string encode_ping_reply();
 std::string encode_tell_reply(const Request& request, bool did_set, bool did_remove);
 // The request spamc -L spam|ham sends (TELL SPAMC/1.5, Set: local).
 std::string encode_tell_request(std::string_view message, bool spam);
-// True when a reply to encode_tell_request() says the message was learned (EX_OK + DidSet).
-bool tell_reply_learned(std::string_view reply);
+// A reply to encode_tell_request(): learned now (EX_OK with DidSet), learned before (EX_OK
+// without it: spamd's "already learned"), or refused (an error code, or no reply).
+enum class TellReply { kLearned, kAlreadyLearned, kRefused };
+TellReply read_tell_reply(std::string_view reply);
 
 // A failure: only the status line, as spamd sends it.
 std::string encode_error(Dialect dialect, ExitCode code);

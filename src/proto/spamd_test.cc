@@ -146,9 +146,10 @@ TEST(SpamdRequest, TellRequestRoundTrips) {
   EXPECT_EQ(parser.feed(encode_tell_request("Subject: x\n\nbody\n", false)), State::kComplete);
   EXPECT_EQ(parser.request().message_class, "ham");
   EXPECT_EQ(parser.request().message, "Subject: x\n\nbody\n");
-  EXPECT_TRUE(tell_reply_learned(encode_tell_reply(parser.request(), true, false)));
-  EXPECT_FALSE(tell_reply_learned(encode_tell_reply(parser.request(), false, false)));
-  EXPECT_FALSE(tell_reply_learned(encode_error(Dialect::kSpamc, ExitCode::kUnavailable)));
+  EXPECT_EQ(read_tell_reply(encode_tell_reply(parser.request(), true, false)), TellReply::kLearned);
+  EXPECT_EQ(read_tell_reply(encode_tell_reply(parser.request(), false, false)), TellReply::kAlreadyLearned);
+  EXPECT_EQ(read_tell_reply(encode_error(Dialect::kSpamc, ExitCode::kUnavailable)), TellReply::kRefused);
+  EXPECT_EQ(read_tell_reply("SPAMD/1.1 0 EX_OK\r\nDidSet: local"), TellReply::kRefused);  // cut short
 }
 
 TEST(SpamdRequest, TellWithoutClassOrDatabaseIsRefused) {
