@@ -3,16 +3,12 @@
 #include <array>
 #include <cctype>
 
+#include "base/text.h"
+
 namespace sw::audit {
 namespace {
 
 constexpr std::array<std::string_view, 7> kVerbs = {"accept", "defer", "deny", "discard", "drop", "require", "warn"};
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 bool is_verb(std::string_view word) {
   for (std::string_view v : kVerbs)

@@ -17,12 +17,6 @@
 namespace sw::audit {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 int rank(CatchallKind kind) {
   switch (kind) {
     case CatchallKind::none: return 0;

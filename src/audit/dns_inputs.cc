@@ -11,12 +11,6 @@
 namespace sw::audit {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 bool read_text(const std::string& path, std::string& out) {
   std::ifstream in(path);
   if (!in) return false;

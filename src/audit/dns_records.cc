@@ -15,12 +15,6 @@ bool iequals_prefix(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() && to_lower(text.substr(0, prefix.size())) == prefix;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 bool parse_prefix(std::string_view digits, int max, int& out) {
   if (digits.empty() || digits.size() > 3 || (digits.size() > 1 && digits[0] == '0')) return false;
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);

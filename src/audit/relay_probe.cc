@@ -6,14 +6,10 @@
 
 #include <fmt/format.h>
 
+#include "base/text.h"
+
 namespace sw::audit {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 bool is_reply_line(std::string_view line) {
   return line.size() >= 4 && std::isdigit(static_cast<unsigned char>(line[0])) &&

@@ -36,7 +36,11 @@ size_t remove_stale_temporaries(const std::string& path) {
 bool write_file_atomically(const std::string& path, std::string_view bytes, std::string* error, int mode) {
   remove_stale_temporaries(path);
   std::string temp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  // Created, never opened if it exists: a link planted under this name is not written through.
+  // What is there is this process's own leftover (a write that failed) or a plant: removed once.
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0 && errno == EEXIST && ::unlink(temp.c_str()) == 0)
+    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) {
     *error = "cannot write " + temp + ": " + std::strerror(errno);
     return false;
@@ -48,8 +52,13 @@ bool write_file_atomically(const std::string& path, std::string_view bytes, std:
   if (!ok) {
     ::unlink(temp.c_str());
     *error = "cannot write " + path + ": " + std::strerror(saved_errno);
+    return false;
   }
-  return ok;
+  // The rename itself must survive a crash too: the directory's entry is synced.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) ::fsync(dfd), ::close(dfd);
+  return true;
 }
 
 }  // namespace sw

@@ -55,5 +55,17 @@ TEST(AtomicFile, TemporariesOfProcessesThatAreGoneAreRemoved) {
   EXPECT_EQ(remove_stale_temporaries(path), 0u);
 }
 
+// A link planted under the temporary name is replaced, never written through.
+TEST(AtomicFile, ALinkAtTheTemporaryNameIsNotFollowed) {
+  TempDir dir;
+  std::string path = dir.path + "/model.bin", victim = dir.path + "/victim", error;
+  std::ofstream(victim) << "keep";
+  std::filesystem::create_symlink(victim, path + ".tmp." + std::to_string(::getpid()));
+  ASSERT_TRUE(write_file_atomically(path, "whole", &error)) << error;
+  EXPECT_EQ(read(victim), "keep");
+  EXPECT_EQ(read(path), "whole");
+  EXPECT_FALSE(std::filesystem::is_symlink(path));
+}
+
 }  // namespace
 }  // namespace sw

@@ -1,5 +1,6 @@
 #include "base/json_text.h"
 
+#include "base/text.h"
 #include "base/utf8.h"
 
 namespace sw {
@@ -19,15 +20,6 @@ nlohmann::json json_bytes(std::string_view bytes) {
   }
   return {{"hex", hex}};
 }
-
-namespace {
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
 
 std::string bytes_from_json(const nlohmann::json& j) {
   if (j.is_string()) return j.get<std::string>();

@@ -38,7 +38,15 @@ void assign_lower(std::string& out, std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 // Whether `needle` (lowercase) occurs in `haystack` ignoring ASCII case; no allocation.
 bool icontains(std::string_view haystack, std::string_view needle);
+// Without leading and trailing ASCII white space (what isspace() is in the C locale).
 std::string_view trim(std::string_view s);
+// The value of a hexadecimal digit, -1 for any other character.
+inline int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 
 // Parses a non-negative decimal integer that fills the whole view; nullopt otherwise.
 std::optional<uint64_t> parse_uint(std::string_view s);

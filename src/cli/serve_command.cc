@@ -18,6 +18,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/log_line.h"
 #include "base/text.h"
 #include "cli/commands.h"
 #include "config/config.h"
@@ -49,16 +50,7 @@ struct ServeArgs {
   bool check = false;
 };
 
-void log_line(const std::string& text) {
-  auto now = std::chrono::system_clock::now();
-  std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  ::localtime_r(&secs, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
-  fmt::print(stderr, "{}.{:03} spamwarden serve: {}\n", stamp, int(ms), printable(text));  // outside text
-}
+void log_line(const std::string& text) { print_log_line("spamwarden serve", text); }
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "base/log_line.h"
 #include "base/civil_time.h"
 #include "base/json_text.h"
 #include "base/text.h"
@@ -43,17 +44,7 @@ struct WatchArgs {
   bool exit_at_end = false;  // stop once the log is read to its end (benchmarks, catch-up runs)
 };
 
-// "2026-11-22 16:47:26.435 spamwarden: TEXT" on stderr (milliseconds, like Exim's +millisec).
-void log_line(const std::string& text) {
-  auto now = std::chrono::system_clock::now();
-  std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  ::localtime_r(&secs, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
-  fmt::print(stderr, "{}.{:03} spamwarden: {}\n", stamp, int(ms), printable(text));  // actor keys are outside text
-}
+void log_line(const std::string& text) { print_log_line("spamwarden", text); }
 
 // Loads the config and applies command-line overrides; prints errors.
 std::optional<config::Config> resolve_config(const WatchArgs& a, bool explicit_config) {

@@ -2,16 +2,11 @@
 
 #include <charconv>
 
+#include "base/text.h"
+
 namespace sw::proto {
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // The field a key names, or nullptr for a field we do not know (ignored).
 std::string* field_for(std::string_view key, Request* r) {

@@ -65,13 +65,6 @@ bool parse_time(sv t, AccessEntry& out) {
   return true;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool parse_from(sv line, size_t pos, AccessEntry& out) {
   out.client = word(line, pos);
   if (out.client.empty()) return false;
