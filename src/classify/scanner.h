@@ -93,6 +93,10 @@ class Scanner {
   const std::string& model_file() const { return model_file_; }
 
   static constexpr const char* kModelFileName = "content-model.bin";
+  // Held (base/file_lock.h) by the one process that writes the model file: a running serve, whose
+  // note says where its spamd listener is ("spamd ADDRESS"), or a `spamwarden learn`. Another
+  // process that wrote the file meanwhile would lose what one of them learned.
+  static constexpr const char* kLockFileName = "content-model.lock";
   static constexpr const char* kFleetFileName = "content-model.fleet";
 
  private:

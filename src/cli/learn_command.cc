@@ -3,14 +3,18 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <filesystem>
 #include <iostream>
+#include <optional>
 #include <iterator>
 #include <memory>
 
+#include "base/file_lock.h"
 #include "classify/mail_source.h"
 #include "classify/scanner.h"
 #include "cli/commands.h"
 #include "config/config.h"
+#include "daemon/spamd_client.h"
 
 namespace sw::cli {
 namespace {
@@ -23,23 +27,32 @@ struct LearnArgs {
   double threshold = 5.0;
 };
 
-// The model the daemon scans with: in the state directory, or the fleet's in Redis when the
-// config says [serve] content_model = "redis" (a missing default config is no error).
-std::unique_ptr<classify::Scanner> open_model(const LearnArgs& a, const char* command) {
+// The config (a missing default one is no error), said why when it cannot be read.
+std::optional<config::Config> load_learn_config(const LearnArgs& a, const char* command) {
   std::vector<config::ConfigError> errors;
   auto c = config::load_config(a.toml, a.toml != config::kDefaultConfigPath, &errors);
   if (!c) {
     if (errors.empty()) fmt::print(stderr, "spamwarden {}: cannot read {}\n", command, a.toml);
     for (const auto& e : errors) fmt::print(stderr, "spamwarden {}: {}\n", command, config::format_error(a.toml, e));
-    return nullptr;
   }
-  std::string state_dir = a.state_dir.empty() ? c->state_dir : a.state_dir;
+  return c;
+}
+
+std::string state_dir_of(const LearnArgs& a, const config::Config& c) {
+  return a.state_dir.empty() ? c.state_dir : a.state_dir;
+}
+
+// The model the daemon scans with: in the state directory, or the fleet's in Redis when the
+// config says [serve] content_model = "redis".
+std::unique_ptr<classify::Scanner> open_model(const LearnArgs& a, const config::Config& config, const char* command) {
+  std::string state_dir = state_dir_of(a, config);
   std::string error;
   classify::ScannerOptions options;
   options.threshold = a.threshold;
   std::unique_ptr<classify::Scanner> scanner;
-  if (c->serve.content_model == "redis") {
-    scanner = classify::Scanner::open_fleet(state_dir, options, {c->serve.redis, c->serve.redis_prefix}, &error);
+  if (config.serve.content_model == "redis") {
+    scanner =
+        classify::Scanner::open_fleet(state_dir, options, {config.serve.redis, config.serve.redis_prefix}, &error);
     if (scanner && !scanner->sync_error().empty())
       fmt::print(stderr, "spamwarden {}: at start: {} (this machine's copy is used meanwhile)\n", command,
                  scanner->sync_error());
@@ -74,12 +87,62 @@ std::string summary(const LearnArgs& a, const TaughtCounts& t, const classify::S
                      notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", ")));
 }
 
+// A running serve owns the model file and saves what it learns over it: the messages go to it
+// as spamc -L sends them (at most the part the model reads of each), and it saves them.
+int learn_through_serve(const LearnArgs& a, const std::string& address, const std::string& serve) {
+  classify::SourceCounts counts;
+  TaughtCounts taught;
+  std::string error;
+  auto as = a.forget ? daemon::TellAs::kForget : a.spam ? daemon::TellAs::kSpam : daemon::TellAs::kHam;
+  size_t max_bytes = classify::ScannerOptions{}.max_message_bytes;
+  for (const std::string& path : a.paths)
+    classify::for_each_message(
+        path,
+        [&](std::string_view message) {
+          if (taught.failed > 0) return void(++taught.failed);  // serve stopped answering: said once
+          auto answer = daemon::tell_spamd(address, message.substr(0, max_bytes), as, 30000, &error);
+          if (answer == proto::spamd::TellReply::kChanged) ++taught.changed;
+          else if (answer == proto::spamd::TellReply::kUnchanged) ++taught.unchanged;
+          else ++taught.failed;
+        },
+        [](const std::string& where, const std::string& why) {
+          fmt::print(stderr, "spamwarden learn: {}: {} (skipped)\n", where, why);
+        },
+        &counts);
+  if (taught.failed > 0)
+    fmt::print(stderr, "spamwarden learn: {} of {} messages not {}: {}\n", taught.failed, counts.messages,
+               a.forget ? "forgotten" : "learned", error);
+  fmt::print("{}, through the running spamwarden serve ({}, {}), which saves the model\n", summary(a, taught, counts),
+             serve, address);
+  return taught.failed ? kFailure : counts.errors ? kUsage : kOk;
+}
+
 int run_learn(const LearnArgs& a) {
   if (a.forget ? a.spam && a.ham : a.spam == a.ham) {
     fmt::print(stderr, "spamwarden learn: say which the mail is: --spam or --ham (--forget needs neither)\n");
     return kUsage;
   }
-  auto scanner = open_model(a, "learn");
+  auto config = load_learn_config(a, "learn");
+  if (!config) return kFailure;
+  // One writer of the model file at a time (classify::Scanner::kLockFileName). A fleet's model
+  // is Redis's journal, which every writer appends to: no lock.
+  std::string state_dir = state_dir_of(a, *config);
+  std::unique_ptr<FileLock> lock;
+  if (config->serve.content_model != "redis" && std::filesystem::is_directory(state_dir)) {
+    std::string holder, error;
+    lock = FileLock::try_take(state_dir + "/" + classify::Scanner::kLockFileName, "", &holder, &error);
+    std::string who = holder.substr(0, holder.find('\n'));
+    std::string note = holder.find('\n') == std::string::npos ? "" : holder.substr(holder.find('\n') + 1);
+    if (!lock && note.starts_with("spamd ") && note.size() > 6) return learn_through_serve(a, note.substr(6), who);
+    if (!lock && !holder.empty()) {
+      fmt::print(stderr,
+                 "spamwarden learn: the content model in {} is being written by {} (another spamwarden "
+                 "learn?): run this one when it is done\n",
+                 state_dir, who);
+      return kFailure;
+    }
+  }
+  auto scanner = open_model(a, *config, "learn");
   if (!scanner) return kFailure;
   classify::SourceCounts counts;
   TaughtCounts taught;
@@ -120,7 +183,9 @@ void print_verdict(const std::string& name, const classify::Verdict& v) {
 }
 
 int run_scan(const LearnArgs& a) {
-  auto scanner = open_model(a, "scan");
+  auto config = load_learn_config(a, "scan");
+  if (!config) return kFailure;
+  auto scanner = open_model(a, *config, "scan");
   if (!scanner) return kFailure;
   if (scanner->fleet()) scanner->refit();  // as the servers do once the journal settles
   if (scanner->spam_learned() == 0 || scanner->ham_learned() == 0)

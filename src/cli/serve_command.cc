@@ -18,6 +18,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/file_lock.h"
 #include "base/log_line.h"
 #include "base/text.h"
 #include "cli/commands.h"
@@ -202,6 +203,7 @@ std::unique_ptr<policy::CounterStore> open_shared_counters(const config::ServeCo
 // takes a few hundred microseconds, so it runs on its listeners' own threads, never on the loop
 // that answers the policy requests. Holds go through the same broker as the rate limits'.
 struct ContentFilter {
+  std::unique_ptr<FileLock> model_lock;  // first: released last, after the final save
   std::unique_ptr<classify::Scanner> scanner;
   std::unique_ptr<daemon::SpamdSessionFactory> sessions;
   std::vector<std::unique_ptr<daemon::SpamdListener>> listeners;
@@ -304,6 +306,24 @@ struct ContentFilter {
 
 using HoldFn = std::function<void(const detect::ActorRef&, const std::string&)>;
 
+// The model file has one writer (classify::Scanner::kLockFileName): while serve runs it is serve,
+// which saves what TELL teaches over the file, so `spamwarden learn` sends its messages here (the
+// lock's note says where) instead of writing a file serve would overwrite. A learn under way is
+// waited for, 30 s at most.
+std::unique_ptr<FileLock> take_model_lock(const std::string& state_dir, const config::ServeConfig& s) {
+  std::string path = state_dir + "/" + classify::Scanner::kLockFileName, holder, error;
+  std::string note = "spamd " + (s.spamd_socket.empty() ? s.spamd_listen : s.spamd_socket);
+  for (int tries = 0;; ++tries) {
+    if (auto lock = FileLock::try_take(path, note, &holder, &error)) return lock;
+    if (holder.empty() || tries == 300) break;
+    if (tries == 0)
+      log_line("content model: waiting for " + holder.substr(0, holder.find('\n')) + " to finish with it");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  log_line("content model: " + error + " (spamwarden learn cannot reach this serve through it)");
+  return nullptr;
+}
+
 // Starts the spamd listeners when [serve] names any; false (logged) only when a configured one
 // cannot listen. A model that cannot be read leaves the content filter off, never the daemon.
 bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFilter* out) {
@@ -311,6 +331,7 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
   if (s.spamd_socket.empty() && s.spamd_listen.empty()) return true;
   std::string error;
   bool fleet = s.content_model == "redis";
+  if (!fleet) out->model_lock = take_model_lock(c.state_dir, s);  // a fleet's model is in Redis: no file to own
   out->scanner = fleet ? classify::Scanner::open_fleet(c.state_dir, {}, {s.redis, s.redis_prefix}, &error)
                        : classify::Scanner::open(c.state_dir, {}, &error);
   if (!out->scanner) {

@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "base/file_lock.h"
+
 namespace sw::contain {
 
 // Creates `dir` (and its parents, mode 0755) if missing and checks that a file can be created
@@ -25,8 +27,8 @@ class StateLock {
   StateLock& operator=(const StateLock&) = delete;
 
  private:
-  explicit StateLock(int fd) : fd_(fd) {}
-  int fd_;
+  explicit StateLock(std::unique_ptr<FileLock> lock) : lock_(std::move(lock)) {}
+  std::unique_ptr<FileLock> lock_;
 };
 
 std::string state_lock_path(const std::string& state_dir);

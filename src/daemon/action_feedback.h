@@ -14,11 +14,6 @@ namespace sw::daemon {
 bool read_spool_message(const std::string& header_path, const std::string& data_path, size_t max_bytes,
                         std::string* message, std::string* error);
 
-// Sends one TELL to the spamd listener at `address` ("/path.sock" or "127.0.0.1:783"): true
-// when the message is learned, now or before (*already_learned then says which).
-bool tell_spamd(const std::string& address, std::string_view message, bool spam, int timeout_ms, std::string* error,
-                bool* already_learned = nullptr);
-
 struct FeedbackResult {
   size_t learned = 0;
   size_t already_learned = 0;       // of `learned`: the model had them already, as the same class

@@ -214,6 +214,49 @@ TEST(ServeWithContentFilter, SpamcTellsAndChecksThroughServe) {
   EXPECT_TRUE(std::filesystem::exists(tmp.path + "/a/state/content-model.bin"));
 }
 
+// A running serve owns the model file and saves what TELL teaches over it: `spamwarden learn`
+// with the same state directory sends its messages to that serve (the model lock says where)
+// instead of writing a file serve would overwrite, so what spamc taught and what learn taught
+// are both in the file serve saves when it stops.
+TEST(ServeWithContentFilter, LearnWhileServeRunsGoesThroughItAndNothingIsLost) {
+  if (geteuid() != 0) GTEST_SKIP() << "serve's user is root here";
+  if (system("command -v spamc >/dev/null 2>&1") != 0) GTEST_SKIP() << "no spamc";
+  TempDir tmp;
+  int spamd_port = free_loopback_port();
+  std::string data = std::string(SW_SOURCE_DIR) + "/src/classify/testdata/";
+  std::string config = tmp.path + "/a/serve.toml", bin = std::string(SW_BINARY_DIR) + "/spamwarden";
+  auto learn = [&](const std::string& as, std::vector<std::string> files) {
+    std::vector<std::string> argv{bin, "learn", as, "--config", config};
+    for (const auto& f : files) argv.push_back(data + f);
+    return sw::testing::run_command(argv);
+  };
+  auto spamc = [&](std::vector<std::string> args, const std::string& file) {
+    std::vector<std::string> argv{"spamc", "-d", "127.0.0.1", "-p", std::to_string(spamd_port)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return sw::testing::run_command(argv, read_file(data + file));
+  };
+  {
+    ServeProcess serve(tmp.path + "/a", "spamd_listen = \"127.0.0.1:" + std::to_string(spamd_port) + "\"");
+    for (const char* f : {"plain_ham.eml", "latin1_ham.eml", "html_only_ham.eml"})
+      ASSERT_EQ(spamc({"-L", "ham"}, f).exit_code, 0) << serve.log();
+    CommandResult learned = learn("--spam", {"attachment_spam.eml", "big5_images_spam.eml"});
+    ASSERT_EQ(learned.exit_code, 0) << learned.out << learned.err << serve.log();
+    EXPECT_NE(learned.out.find("learned 2 spam messages"), std::string::npos) << learned.out;
+    EXPECT_NE(learned.out.find("through the running spamwarden serve"), std::string::npos) << learned.out;
+    CommandResult again = learn("--spam", {"attachment_spam.eml"});
+    EXPECT_NE(again.out.find("1 already learned"), std::string::npos) << again.out;
+    EXPECT_EQ(spamc({"-c"}, "attachment_spam.eml").exit_code, 1) << serve.log();  // serve scans with them
+    CommandResult forgot = learn("--forget", {"latin1_ham.eml"});
+    EXPECT_NE(forgot.out.find("forgot 1 message"), std::string::npos) << forgot.out << forgot.err;
+  }
+  // serve stopped and saved: learn writes the file itself now, and finds everything in it.
+  CommandResult after = learn("--spam", {"attachment_spam.eml", "big5_images_spam.eml"});
+  ASSERT_EQ(after.exit_code, 0) << after.out << after.err;
+  EXPECT_NE(after.out.find("(2 already learned, not counted again); the model now knows 2 spam and 2 ham"),
+            std::string::npos)
+      << after.out;
+}
+
 // Two servers with content_model = "redis": what spamc teaches one (TELL), and what
 // `spamwarden learn` teaches the fleet, the other scores with within a few seconds; a server
 // started later starts from the fleet's model, not an empty one.

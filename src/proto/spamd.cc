@@ -368,11 +368,17 @@ std::string encode_tell_request(std::string_view message, bool spam) {
                      spam ? "spam" : "ham", message.size(), message);
 }
 
+std::string encode_forget_request(std::string_view message) {
+  return fmt::format("TELL SPAMC/1.5\r\nRemove: local\r\nContent-length: {}\r\n\r\n{}", message.size(), message);
+}
+
 TellReply read_tell_reply(std::string_view reply) {
   size_t end = reply.find("\r\n\r\n");
   std::string_view head = reply.substr(0, end);
   if (end == std::string_view::npos || !head.starts_with("SPAMD/1.1 0 EX_OK\r\n")) return TellReply::kRefused;
-  return head.find("\r\nDidSet: ") != std::string_view::npos ? TellReply::kLearned : TellReply::kAlreadyLearned;
+  bool changed =
+      head.find("\r\nDidSet: ") != std::string_view::npos || head.find("\r\nDidRemove: ") != std::string_view::npos;
+  return changed ? TellReply::kChanged : TellReply::kUnchanged;
 }
 
 std::string encode_error(Dialect dialect, ExitCode code) {

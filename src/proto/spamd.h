@@ -129,11 +129,14 @@ std::string encode_score_line_reply(const ScanResult& result, const ReplyOptions
 std::string encode_ping_reply();
 // TELL: what was set and removed ("DidSet: local").
 std::string encode_tell_reply(const Request& request, bool did_set, bool did_remove);
-// The request spamc -L spam|ham sends (TELL SPAMC/1.5, Set: local).
+// The request spamc -L spam|ham sends (TELL SPAMC/1.5, Set: local), and spamc -L forget's
+// (Remove: local, no class).
 std::string encode_tell_request(std::string_view message, bool spam);
-// A reply to encode_tell_request(): learned now (EX_OK with DidSet), learned before (EX_OK
-// without it: spamd's "already learned"), or refused (an error code, or no reply).
-enum class TellReply { kLearned, kAlreadyLearned, kRefused };
+std::string encode_forget_request(std::string_view message);
+// A reply to either: the model changed (EX_OK with DidSet or DidRemove), it had the message
+// already as that, or had never learned it, for a forget (EX_OK without them: spamd's "already
+// un/learned"), or refused (an error code, or no whole reply).
+enum class TellReply { kChanged, kUnchanged, kRefused };
 TellReply read_tell_reply(std::string_view reply);
 
 // A failure: only the status line, as spamd sends it.

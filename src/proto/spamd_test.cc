@@ -146,8 +146,13 @@ TEST(SpamdRequest, TellRequestRoundTrips) {
   EXPECT_EQ(parser.feed(encode_tell_request("Subject: x\n\nbody\n", false)), State::kComplete);
   EXPECT_EQ(parser.request().message_class, "ham");
   EXPECT_EQ(parser.request().message, "Subject: x\n\nbody\n");
-  EXPECT_EQ(read_tell_reply(encode_tell_reply(parser.request(), true, false)), TellReply::kLearned);
-  EXPECT_EQ(read_tell_reply(encode_tell_reply(parser.request(), false, false)), TellReply::kAlreadyLearned);
+  EXPECT_EQ(read_tell_reply(encode_tell_reply(parser.request(), true, false)), TellReply::kChanged);
+  EXPECT_EQ(read_tell_reply(encode_tell_reply(parser.request(), false, false)), TellReply::kUnchanged);
+  RequestParser forget;
+  EXPECT_EQ(forget.feed(encode_forget_request("Subject: x\n\nbody\n")), State::kComplete);
+  EXPECT_TRUE(forget.request().remove_local);
+  EXPECT_EQ(forget.request().message_class, "");
+  EXPECT_EQ(read_tell_reply(encode_tell_reply(forget.request(), false, true)), TellReply::kChanged);
   EXPECT_EQ(read_tell_reply(encode_error(Dialect::kSpamc, ExitCode::kUnavailable)), TellReply::kRefused);
   EXPECT_EQ(read_tell_reply("SPAMD/1.1 0 EX_OK\r\nDidSet: local"), TellReply::kRefused);  // cut short
 }

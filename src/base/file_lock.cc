@@ -1,0 +1,77 @@
+#include "base/file_lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+
+namespace sw {
+namespace {
+
+FileLock::Holder parse_holder(std::string_view text) {
+  size_t nl = text.find('\n');
+  FileLock::Holder h;
+  h.pid = std::string(text.substr(0, nl));
+  if (nl != std::string_view::npos) {
+    std::string_view note = text.substr(nl + 1);
+    while (!note.empty() && note.back() == '\n') note.remove_suffix(1);
+    h.note = std::string(note);
+  }
+  return h;
+}
+
+FileLock::Holder holder_of(int fd) {
+  char buf[4096];
+  ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+  return parse_holder(std::string_view(buf, n > 0 ? size_t(n) : 0));
+}
+
+}  // namespace
+
+FileLock::Holder FileLock::read_holder(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  Holder h = holder_of(fd);
+  ::close(fd);
+  return h;
+}
+
+std::unique_ptr<FileLock> FileLock::try_take(const std::string& path, const std::string& note, std::string* holder,
+                                             std::string* error) {
+  holder->clear();
+  // Not inherited by children (Exim, alert commands). Read-only when another user created it: a
+  // flock needs no write access, the pid is then simply not written.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  bool writable = fd >= 0;
+  if (fd < 0 && errno == EACCES) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *error = "cannot open " + path + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      Holder h = holder_of(fd);
+      *holder = h.pid.empty() ? "another process" : "pid " + h.pid;
+      if (!h.note.empty()) *holder += "\n" + h.note;
+      *error = path + " is held by " + (h.pid.empty() ? "another process" : "pid " + h.pid);
+    } else {
+      *error = "cannot lock " + path + ": " + std::strerror(errno);
+    }
+    ::close(fd);
+    return nullptr;
+  }
+  std::string text = std::to_string(::getpid()) + "\n" + (note.empty() ? "" : note + "\n");
+  if (writable && (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != ssize_t(text.size()))) {
+    *error = "cannot write " + path + ": " + std::strerror(errno);
+    ::close(fd);
+    return nullptr;
+  }
+  return std::unique_ptr<FileLock>(new FileLock(fd));
+}
+
+FileLock::~FileLock() { ::close(fd_); }
+
+}  // namespace sw

@@ -1,0 +1,32 @@
+// An exclusive flock on a file, held while the object lives; the kernel drops it when the
+// process dies, kill -9 included, so a lock is never left behind. The holder writes its pid
+// (and a note: where it can be reached) into the file for whoever finds it taken.
+#pragma once
+#include <memory>
+#include <string>
+
+namespace sw {
+
+class FileLock {
+ public:
+  // Takes the lock without waiting. nullptr when it cannot: *holder then says who has it
+  // ("pid 123", with its note on the next line if any; "" when the file could not be used, and
+  // *error says why).
+  static std::unique_ptr<FileLock> try_take(const std::string& path, const std::string& note, std::string* holder,
+                                            std::string* error);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+  // What a holder wrote: its pid, and its note ("" for either when it has not written yet).
+  struct Holder {
+    std::string pid, note;
+  };
+  static Holder read_holder(const std::string& path);
+
+ private:
+  explicit FileLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace sw

@@ -1,0 +1,19 @@
+// A client of spamd's TELL, as `spamc -L` is: what `spamwarden learn` sends to the running serve
+// that owns the model, and the feedback of queue and release actions (action_feedback.h).
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "proto/spamd.h"
+
+namespace sw::daemon {
+
+enum class TellAs { kSpam, kHam, kForget };
+
+// One TELL to the spamd listener at `address` ("/path.sock" or "127.0.0.1:783"), within
+// timeout_ms: whether the model changed, or kRefused with *error (cannot connect: *error starts
+// "cannot connect"; an error reply; no whole reply in time).
+proto::spamd::TellReply tell_spamd(const std::string& address, std::string_view message, TellAs as, int timeout_ms,
+                                   std::string* error);
+
+}  // namespace sw::daemon
