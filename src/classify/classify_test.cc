@@ -645,6 +645,24 @@ TEST(Scanner, ModelFileOfAnOlderVersionIsAClearError) {
   }
 }
 
+// A fleet's snapshot from an upgraded server is not damaged, only newer: it must not be marked
+// for replacement by servers that cannot read it.
+TEST(Model, TellsANewerFileFromADamagedOne) {
+  auto file = [](uint32_t version) {
+    std::string bytes = "SWCMODEL";
+    return bytes.append(reinterpret_cast<const char*>(&version), 4).append(40, '\0');
+  };
+  EXPECT_TRUE(Model::written_by_newer_version(file(5)));
+  EXPECT_FALSE(Model::written_by_newer_version(file(4)));
+  EXPECT_FALSE(Model::written_by_newer_version(file(3)));
+  EXPECT_FALSE(Model::written_by_newer_version("SWCMODEL"));
+  EXPECT_FALSE(Model::written_by_newer_version("garbage of some length"));
+  Model model;
+  std::string error;
+  EXPECT_FALSE(model.from_bytes(file(5), "snapshot", &error));
+  EXPECT_NE(error.find("version 5"), std::string::npos) << error;
+}
+
 TEST(Scanner, ModelFileWhoseSectionsDoNotAddUpIsCorruptNotACrash) {
   TempDir dir;
   std::string error;

@@ -303,6 +303,14 @@ bool Model::load(const std::string& path, std::string* error) {
   return parse(data, path, error);
 }
 
+bool Model::written_by_newer_version(std::string_view data) {
+  uint32_t version = 0;
+  if (data.size() < sizeof kMagic + sizeof version || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
+    return false;
+  std::memcpy(&version, data.data() + sizeof kMagic, sizeof version);
+  return version > kVersion;
+}
+
 bool Model::parse(const std::string& data, const std::string& path, std::string* error) {
   FileHeader header{};
   if (data.size() < sizeof header.magic + sizeof header.version || std::memcmp(data.data(), kMagic, 8) != 0) {

@@ -11,6 +11,7 @@
 #include <deque>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/flat_map.h"
@@ -110,6 +111,9 @@ class Model {
   bool from_bytes(const std::string& data, const std::string& name, std::string* error) {
     return parse(data, name, error);
   }
+  // Whether `data` is a model file of a version after the newest this build reads (a fleet's
+  // snapshot stored by an upgraded server): not damaged, only not for this build.
+  static bool written_by_newer_version(std::string_view data);
 
  private:
   struct IdentityHash {

@@ -21,20 +21,24 @@ end
 )lua";
 
 // KEYS: journal, snapshot; ARGV: after, count. {1} when entries after `after` were trimmed,
-// else {0, entries, 1 if a snapshot is stored}: one script, so no trim can fall between the
-// check and the read.
+// else {0, entries, 1 if a usable snapshot is stored (not marked damaged)}: one script, so no
+// trim can fall between the check and the read.
 const std::string kReadScript = std::string(kIdLess) + R"lua(
 local trimmed = redis.call('HGET', KEYS[2], 'trimmed')
 if trimmed and less(ARGV[1], trimmed) then return {1} end
 local snapshot = redis.call('HEXISTS', KEYS[2], 'model')
+if redis.call('HEXISTS', KEYS[2], 'damaged') == 1 then snapshot = 0 end
 return {0, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2]), snapshot}
 )lua";
 
-// KEYS: journal, snapshot; ARGV: position, model. 1 when stored.
+// KEYS: journal, snapshot; ARGV: position, model. 1 when stored. A damaged snapshot is replaced
+// by one at its own position too.
 const std::string kStoreScript = std::string(kIdLess) + R"lua(
 local position = redis.call('HGET', KEYS[2], 'position')
-if position and not less(position, ARGV[1]) then return 0 end
+local damaged = redis.call('HEXISTS', KEYS[2], 'damaged') == 1
+if position and (less(ARGV[1], position) or (position == ARGV[1] and not damaged)) then return 0 end
 local trim = position or '0-0'
+redis.call('HDEL', KEYS[2], 'damaged')
 redis.call('HSET', KEYS[2], 'position', ARGV[1], 'model', ARGV[2], 'trimmed', trim)
 redis.call('XTRIM', KEYS[1], 'MINID', trim)
 return 1
@@ -124,6 +128,19 @@ bool ModelJournal::store_snapshot(StreamId position, const std::string& model) {
     return false;
   }
   return true;
+}
+
+// KEYS: snapshot; ARGV: position, why. Marks the snapshot at that position only: one stored
+// since by another server is not touched.
+const std::string kMarkScript = R"lua(
+if redis.call('HGET', KEYS[1], 'position') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'damaged', ARGV[2])
+return 1
+)lua";
+
+bool ModelJournal::mark_snapshot_damaged(StreamId position, const std::string& why) {
+  auto reply = run({"EVAL", kMarkScript, "1", snapshot_key_, position.text(), why});
+  return reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
 }
 
 std::optional<uint64_t> ModelJournal::length() {

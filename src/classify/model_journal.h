@@ -5,7 +5,8 @@
 // server scans with its own copy and follows the journal (Scanner::sync).
 //
 // Keys: PREFIX content:journal (stream; field "e": encode_entry()) and PREFIX content:snapshot
-// (hash: "position", "model", and "trimmed": entries before it were deleted). A snapshot is
+// (hash: "position", "model", "trimmed": entries before it were deleted, and "damaged" once a
+// server found it does not load). A snapshot is
 // replaced only by one further on, atomically with trimming the journal before the position of
 // the snapshot it replaces: a server whose position is not before "trimmed" can always catch up
 // from the journal, one behind it loads the snapshot again.
@@ -53,7 +54,12 @@ class ModelJournal {
   std::optional<std::optional<Snapshot>> snapshot();
   // Stores `model` as of `position` unless the stored snapshot is at or past it, trimming the
   // journal before the replaced snapshot's position; false when not stored (error() says why).
+  // A snapshot marked damaged (below) is replaced by one at its own position too.
   bool store_snapshot(StreamId position, const std::string& model);
+  // Marks the snapshot at `position` as one that does not load (field "damaged": why): syncs
+  // then report no snapshot, so the next server with a copy of its own stores that copy, as when
+  // Redis lost it. False when it is not that snapshot any more, or Redis is out of reach.
+  bool mark_snapshot_damaged(StreamId position, const std::string& why);
   // Entries in the journal now (what a snapshot would let go of), or nullopt.
   std::optional<uint64_t> length();
 

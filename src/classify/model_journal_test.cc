@@ -254,6 +254,39 @@ TEST(FleetModelOnRealRedis, AMessageInTheJournalTwiceCountsOnce) {
   expect_same_scores(*a, *b);
 }
 
+// A snapshot that does not load (damaged in Redis) would leave a server with no copy of its own
+// with an empty model once the journal is trimmed: it marks the snapshot, the next server with a
+// copy stores that copy in its place, and the first catches up.
+TEST(FleetModelOnRealRedis, ADamagedSnapshotIsReplacedByAServersCopy) {
+  SKIP_WITHOUT_REDIS();
+  RedisLab redis;
+  TempDir a_dir, c_dir;
+  auto a = fleet_scanner(redis, a_dir.path, 2);
+  std::string error;
+  for (const char* m : kSpam) ASSERT_EQ(a->learn(testdata(m), true, &error), Taught::Learned) << error;
+  for (int round = 0; round < 2; ++round) {  // two snapshots: the journal is trimmed
+    for (const char* m : kHam)
+      ASSERT_EQ(a->learn(variant(m, round ? "second" : "first"), false, &error), Taught::Learned) << error;
+    ASSERT_TRUE(a->save(&error)) << error;
+  }
+  ASSERT_NE(redis.command("HGET swtest:content:snapshot trimmed"), "$3\r\n0-0\r\n");
+  redis.command("HSET swtest:content:snapshot model damaged");
+  auto c = fleet_scanner(redis, c_dir.path, 2);
+  ASSERT_TRUE(c);
+  EXPECT_NE(c->sync_error().find("marked"), std::string::npos) << c->sync_error();
+  EXPECT_EQ(c->spam_learned(), 0u);
+  EXPECT_NE(redis.command("HEXISTS swtest:content:snapshot damaged"), ":0\r\n");
+  uint64_t stored = a->snapshots_stored();
+  ASSERT_TRUE(a->sync(&error)) << error;  // sees no usable snapshot: stores its copy
+  EXPECT_EQ(a->snapshots_stored(), stored + 1);
+  EXPECT_EQ(redis.command("HEXISTS swtest:content:snapshot damaged"), ":0\r\n");
+  ASSERT_TRUE(c->sync(&error)) << error;
+  EXPECT_EQ(c->spam_learned(), 2u);
+  EXPECT_EQ(c->ham_learned(), 6u);
+  ASSERT_TRUE(c->sync(&error)) << error;  // settled: refits where a did
+  expect_same_scores(*a, *c);
+}
+
 TEST(FleetModelOnRealRedis, AnEntryThatIsNotOneIsSkippedAndCounted) {
   SKIP_WITHOUT_REDIS();
   RedisLab redis;

@@ -240,7 +240,14 @@ bool Scanner::reload_snapshot(std::string* error) {
   auto model = std::make_unique<Model>();
   StreamId position;
   if (*snapshot) {
-    if (!model->from_bytes((*snapshot)->model, "the fleet's model snapshot", error)) return false;
+    if (!model->from_bytes((*snapshot)->model, "the fleet's model snapshot", error)) {
+      // Damaged (not merely written by a newer spamwarden, which its own servers read): marked,
+      // so the next server with a copy of its own stores that copy in its place.
+      if (!Model::written_by_newer_version((*snapshot)->model) &&
+          journal_->mark_snapshot_damaged((*snapshot)->position, *error))
+        *error += "; marked for another server to store its copy";
+      return false;
+    }
     position = (*snapshot)->position;
   }
   std::unique_lock lock(mutex_);
