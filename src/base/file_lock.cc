@@ -39,6 +39,17 @@ FileLock::Holder FileLock::read_holder(const std::string& path) {
   return h;
 }
 
+std::optional<FileLock::Holder> FileLock::holder_if_held(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::optional<Holder> held;
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) held = holder_of(fd);
+  }
+  ::close(fd);  // drops the shared lock, if it was taken
+  return held;
+}
+
 std::unique_ptr<FileLock> FileLock::try_take(const std::string& path, const std::string& note, std::string* holder,
                                              std::string* error) {
   holder->clear();

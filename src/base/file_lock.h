@@ -3,6 +3,7 @@
 // (and a note: where it can be reached) into the file for whoever finds it taken.
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace sw {
@@ -23,6 +24,9 @@ class FileLock {
     std::string pid, note;
   };
   static Holder read_holder(const std::string& path);
+  // The holder when someone holds the lock now, else nullopt; takes nothing and writes nothing
+  // (a shared lock tried for an instant).
+  static std::optional<Holder> holder_if_held(const std::string& path);
 
  private:
   explicit FileLock(int fd) : fd_(fd) {}

@@ -19,7 +19,11 @@ TEST(FileLock, OneHolderAtATimeWhoseNoteTheOthersRead) {
   EXPECT_FALSE(FileLock::try_take(path, "", &holder, &error));  // another open file: refused, even here
   EXPECT_EQ(holder, "pid " + pid + "\nspamd /run/x.sock");
   EXPECT_NE(error.find("held by pid " + pid), std::string::npos) << error;
+  auto seen = FileLock::holder_if_held(path);
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->note, "spamd /run/x.sock");
   first.reset();
+  EXPECT_FALSE(FileLock::holder_if_held(path));  // the note is still in the file; nobody holds it
   auto second = FileLock::try_take(path, "", &holder, &error);
   ASSERT_TRUE(second) << error;
   EXPECT_EQ(FileLock::read_holder(path).note, "");  // the last holder's note is gone

@@ -131,14 +131,13 @@ int run_learn(const LearnArgs& a) {
   if (config->serve.content_model != "redis" && std::filesystem::is_directory(state_dir)) {
     std::string holder, error;
     lock = FileLock::try_take(state_dir + "/" + classify::Scanner::kLockFileName, "", &holder, &error);
-    std::string who = holder.substr(0, holder.find('\n'));
-    std::string note = holder.find('\n') == std::string::npos ? "" : holder.substr(holder.find('\n') + 1);
-    if (!lock && note.starts_with("spamd ") && note.size() > 6) return learn_through_serve(a, note.substr(6), who);
     if (!lock && !holder.empty()) {
+      if (auto serve = daemon::running_serve(state_dir))
+        return learn_through_serve(a, serve->address, "pid " + serve->pid);
       fmt::print(stderr,
                  "spamwarden learn: the content model in {} is being written by {} (another spamwarden "
                  "learn?): run this one when it is done\n",
-                 state_dir, who);
+                 state_dir, holder.substr(0, holder.find('\n')));
       return kFailure;
     }
   }

@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "contain/held_mail.h"
 #include "daemon/action_feedback.h"
+#include "daemon/spamd_client.h"
 #include "queue/actions.h"
 #include "queue/audit_log.h"
 #include "queue/queue_check.h"
@@ -348,7 +349,8 @@ int run_remove(const QueueArgs& a) {
     for (const auto& m : removed.manifest.messages) {
       if (m.removed) files.emplace_back(removed.batch_dir + "/" + m.id + ".H", removed.batch_dir + "/" + m.id + ".D");
     }
-    report_feedback(daemon::teach_spool_files(a.content_spamd, files, true), "spam");
+    report_feedback(
+        daemon::teach_spool_files(daemon::feedback_spamd_address(a.content_spamd, a.state_dir), files, true), "spam");
   }
   audit(a, {{"action", "remove"},
             {"dry_run", false},

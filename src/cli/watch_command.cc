@@ -23,6 +23,7 @@
 #include "contain/held_mail.h"
 #include "contain/release.h"
 #include "daemon/action_feedback.h"
+#include "daemon/spamd_client.h"
 #include "contain/state_lock.h"
 #include "detect/detector.h"
 #include "eximlog/line_parser.h"
@@ -298,7 +299,8 @@ void learn_from_release(const config::Config& cfg, const contain::ReleaseResult&
   for (const std::string& id : r.removed_ids)
     files.emplace_back(r.batch_dir + "/" + id + ".H", r.batch_dir + "/" + id + ".D");
   if (files.empty()) return;
-  daemon::FeedbackResult fed = daemon::teach_spool_files(cfg.content_spamd, files, spam);
+  daemon::FeedbackResult fed =
+      daemon::teach_spool_files(daemon::feedback_spamd_address(cfg.content_spamd, cfg.state_dir), files, spam);
   for (const std::string& error : fed.errors) fmt::print(stderr, "spamwarden release: not learned: {}\n", error);
   fmt::print("learned {} message(s) as {}{} ([content] learn_from_actions)\n", fed.learned, spam ? "spam" : "ham",
              fed.already_learned ? fmt::format(", {} of them already", fed.already_learned) : "");

@@ -32,7 +32,9 @@ struct Config {
   // [content]: mail removed by `queue remove --yes` / `release --remove` is taught as spam, mail
   // released with `release --thaw` as ham, through the daemon's spamd listener (TELL).
   bool learn_from_actions = false;
-  std::string content_spamd = "/run/spamwarden/spamd.sock";
+  // Where TELL goes; empty: the running serve's listener (from its model lock), else
+  // /run/spamwarden/spamd.sock (daemon::feedback_spamd_address).
+  std::string content_spamd;
 };
 
 struct ConfigError {

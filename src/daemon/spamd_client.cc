@@ -14,7 +14,9 @@
 
 #include <fmt/format.h>
 
+#include "base/file_lock.h"
 #include "base/loopback_listen.h"
+#include "classify/scanner.h"
 
 namespace sw::daemon {
 namespace {
@@ -45,6 +47,18 @@ int connect_spamd(const std::string& address, std::string* error) {
 }
 
 }  // namespace
+
+std::optional<RunningServe> running_serve(const std::string& state_dir) {
+  auto held = FileLock::holder_if_held(state_dir + "/" + classify::Scanner::kLockFileName);
+  if (!held || !held->note.starts_with("spamd ") || held->note.size() <= 6) return std::nullopt;
+  return RunningServe{held->pid, held->note.substr(6)};
+}
+
+std::string feedback_spamd_address(const std::string& configured, const std::string& state_dir) {
+  if (!configured.empty()) return configured;
+  auto serve = running_serve(state_dir);
+  return serve ? serve->address : kDefaultSpamdSocket;
+}
 
 proto::spamd::TellReply tell_spamd(const std::string& address, std::string_view message, TellAs as, int timeout_ms,
                                    std::string* error) {

@@ -1,6 +1,7 @@
 // A client of spamd's TELL, as `spamc -L` is: what `spamwarden learn` sends to the running serve
 // that owns the model, and the feedback of queue and release actions (action_feedback.h).
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,18 @@
 namespace sw::daemon {
 
 enum class TellAs { kSpam, kHam, kForget };
+
+// The serve that owns the content model in `state_dir` now (it holds the model's lock,
+// classify::Scanner::kLockFileName), and where its spamd listener is; nullopt when none runs.
+struct RunningServe {
+  std::string pid, address;
+};
+std::optional<RunningServe> running_serve(const std::string& state_dir);
+
+// Where the CLI sends its TELLs: `configured` ([content] spamd) when set, else the running
+// serve's listener, else the default socket.
+inline constexpr const char* kDefaultSpamdSocket = "/run/spamwarden/spamd.sock";
+std::string feedback_spamd_address(const std::string& configured, const std::string& state_dir);
 
 // One TELL to the spamd listener at `address` ("/path.sock" or "127.0.0.1:783"), within
 // timeout_ms: whether the model changed, or kRefused with *error (cannot connect: *error starts

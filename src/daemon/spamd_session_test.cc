@@ -20,9 +20,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "base/file_lock.h"
 #include "base/temp_dir.h"
 #include "classify/scanner.h"
 #include "daemon/action_feedback.h"
+#include "daemon/spamd_client.h"
 #include "daemon/spamd_listener.h"
 
 namespace sw::daemon {
@@ -191,6 +193,25 @@ TEST(SpamdLearning, SpamcLearnsOnceMovesAndForgets) {
   EXPECT_TRUE(said(forgot, "Message successfully un/learned")) << forgot.out;
   EXPECT_EQ(scanner->ham_learned(), 0u);
   EXPECT_TRUE(said(spamc("-L forget"), "Message was already un/learned"));
+}
+
+// [content] spamd unset: the CLI's TELLs go where the running serve listens, as its model lock
+// says; a configured address wins; with no serve running, the default socket.
+TEST(SpamdClient, TellsGoToTheRunningServesListener) {
+  TempDir dir;
+  std::string lock_path = dir.path + "/" + classify::Scanner::kLockFileName, holder, error;
+  EXPECT_EQ(feedback_spamd_address("", dir.path), kDefaultSpamdSocket);
+  {
+    auto serve = FileLock::try_take(lock_path, "spamd 127.0.0.1:7830", &holder, &error);
+    ASSERT_TRUE(serve) << error;
+    auto running = running_serve(dir.path);
+    ASSERT_TRUE(running);
+    EXPECT_EQ(running->pid, std::to_string(::getpid()));
+    EXPECT_EQ(feedback_spamd_address("", dir.path), "127.0.0.1:7830");
+    EXPECT_EQ(feedback_spamd_address("/run/other.sock", dir.path), "/run/other.sock");
+  }
+  EXPECT_FALSE(running_serve(dir.path));  // stopped: its note is stale
+  EXPECT_EQ(feedback_spamd_address("", dir.path), kDefaultSpamdSocket);
 }
 
 TEST_F(SpamdSessionTest, SpamcPing) {
