@@ -13,17 +13,20 @@
 
 namespace sw {
 
-size_t remove_stale_temporaries(const std::string& path) {
+namespace {
+
+// Removes the files of `dir` named NAME.tmp.PID, for the NAMEs `belongs` accepts, whose process
+// is no longer running.
+template <class Belongs>
+size_t remove_dead_writers_files(const std::filesystem::path& dir, Belongs belongs) {
   namespace fs = std::filesystem;
-  fs::path target(path);
-  fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string prefix = target.filename().string() + ".tmp.";
   size_t removed = 0;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
-    if (!name.starts_with(prefix)) continue;
-    std::string_view digits = std::string_view(name).substr(prefix.size());
+    size_t tmp = name.rfind(".tmp.");
+    if (tmp == std::string::npos || !belongs(std::string_view(name).substr(0, tmp))) continue;
+    std::string_view digits = std::string_view(name).substr(tmp + 5);
     pid_t pid = 0;
     auto [at, err] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
     if (err != std::errc() || at != digits.data() + digits.size() || pid <= 0) continue;
@@ -31,6 +34,19 @@ size_t remove_stale_temporaries(const std::string& path) {
     removed += ::unlink(it->path().c_str()) == 0;
   }
   return removed;
+}
+
+}  // namespace
+
+size_t remove_stale_temporaries(const std::string& path) {
+  std::filesystem::path target(path);
+  std::string name = target.filename().string();
+  return remove_dead_writers_files(target.has_parent_path() ? target.parent_path() : ".",
+                                   [&](std::string_view n) { return n == name; });
+}
+
+size_t remove_stale_temporaries_in(const std::string& dir, std::string_view suffix) {
+  return remove_dead_writers_files(dir, [&](std::string_view n) { return n.ends_with(suffix); });
 }
 
 bool write_file_atomically(const std::string& path, std::string_view bytes, std::string* error, int mode) {

@@ -13,5 +13,8 @@ bool write_file_atomically(const std::string& path, std::string_view bytes, std:
 
 // Removes PATH.tmp.PID files whose process is gone; returns how many.
 size_t remove_stale_temporaries(const std::string& path);
+// The same for every file of `dir` named NAME.tmp.PID where NAME ends with `suffix` (a cache's
+// entries, whose names vary).
+size_t remove_stale_temporaries_in(const std::string& dir, std::string_view suffix);
 
 }  // namespace sw

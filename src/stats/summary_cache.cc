@@ -13,6 +13,7 @@
 #include <memory>
 #include <regex>
 
+#include "base/atomic_file.h"
 #include "base/fd_io.h"
 #include "base/text.h"
 
@@ -153,6 +154,10 @@ std::string SummaryCache::key(const std::vector<FileIdentity>& files, std::strin
   return k;
 }
 
+SummaryCache::SummaryCache(std::string dir, uint64_t max_bytes) : dir_(std::move(dir)), max_bytes_(max_bytes) {
+  remove_stale_temporaries_in(dir_, kSuffix);
+}
+
 std::string SummaryCache::path_for(const std::string& key) const {
   return fmt::format("{}/{:016x}{}", dir_, hash_bytes(key), kSuffix);
 }
@@ -237,7 +242,7 @@ std::string SummaryCache::write_aside(const std::string& slot, const std::string
                                       const std::function<void(StateWriter&)>& produce) const {
   std::error_code ec;
   fs::create_directories(dir_, ec);
-  std::string temp = path_for(slot) + ".tmp" + std::to_string(::getpid());
+  std::string temp = path_for(slot) + ".tmp." + std::to_string(::getpid());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return {};
   // The header, whose sizes and checksum are known at the end, is written again then.

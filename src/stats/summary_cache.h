@@ -58,8 +58,10 @@ class SummaryCache {
   static constexpr uint32_t kFormatVersion = 2;
   static constexpr uint64_t kDefaultMaxBytes = 1ull << 30;
 
-  // `dir` is created when an entry is first stored.
-  SummaryCache(std::string dir, uint64_t max_bytes) : dir_(std::move(dir)), max_bytes_(max_bytes) {}
+  // `dir` is created when an entry is first stored. An entry being written is ENTRY.tmp.PID
+  // until it is whole; those of runs that were stopped (Ctrl-C, kill) are removed here, or
+  // they would stay, uncounted by the size cap.
+  SummaryCache(std::string dir, uint64_t max_bytes);
 
   // What the entry is for: the files, in order, and the options that shape the engine's state.
   static std::string key(const std::vector<FileIdentity>& files, std::string_view options);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -267,6 +268,24 @@ TEST(SummaryCache, TheLeastRecentlyUsedEntriesGoBeyondTheSizeCap) {
   EXPECT_TRUE(fs::exists(cache.path_for("a")));
   EXPECT_FALSE(fs::exists(cache.path_for("b")));
   EXPECT_TRUE(fs::exists(cache.path_for("c")));
+}
+
+// A run stopped while it wrote an entry (Ctrl-C on `logs`) leaves ENTRY.tmp.PID behind, as
+// large as the entry and not counted by the cap: the next run removes it, never a running one's.
+TEST(SummaryCache, AnEntryLeftHalfWrittenByAStoppedRunIsRemoved) {
+  std::string dir = ::testing::TempDir() + "cache-stopped";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  pid_t gone = ::fork();
+  if (gone == 0) ::_exit(0);
+  ::waitpid(gone, nullptr, 0);
+  std::string stopped = dir + "/00000000000000aa.sum.tmp." + std::to_string(gone);
+  std::string running = dir + "/00000000000000bb.sum.tmp.1", other = dir + "/notes.txt.tmp." + std::to_string(gone);
+  for (const auto& f : {stopped, running, other}) std::ofstream(f) << "part of an entry";
+  SummaryCache cache(dir, 1 << 20);
+  EXPECT_FALSE(fs::exists(stopped));
+  EXPECT_TRUE(fs::exists(running));
+  EXPECT_TRUE(fs::exists(other));
 }
 
 // The copied evidence lines of a loaded entry (from gzip logs, tens of MB on a week) are left
