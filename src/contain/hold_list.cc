@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/atomic_file.h"
 #include "base/fd_io.h"
 
 namespace sw::contain {
@@ -129,6 +130,7 @@ bool write_file_atomically(const std::string& path, std::string_view content, st
   int dfd = open_private_directory(dir, error);
   if (dfd < 0) return errno == ENOENT ? fail(error, "cannot create", tmp) : false;
   DirCloser closer{dfd};
+  remove_stale_temporaries(path);  // a writer killed between write and rename
   // Created, never opened if it exists: a link planted under this name is not written through.
   // What exists under it is a dead writer's leftover or a plant; either way it is removed once.
   int fd = -1;
