@@ -4,10 +4,12 @@
 // reach stops learning, never scanning.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "base/temp_dir.h"
 #include "classify/journal_entry.h"
@@ -251,6 +253,73 @@ TEST(FleetModelOnRealRedis, AMessageInTheJournalTwiceCountsOnce) {
   ASSERT_TRUE(b->sync(&error)) << error;
   EXPECT_EQ(b->ham_learned(), 0u);
   EXPECT_EQ(b->forget(spam, &error), Taught::NotLearned) << error;
+  expect_same_scores(*a, *b);
+}
+
+// A copy that cannot catch up does not know whether another server moved or forgot a message
+// since: its "already learned" or "never learned" would drop the TELL (spamc exits 0, a junk
+// folder script moves on). Out of reach, such a TELL fails as any other; reachable again, the
+// journal decides.
+TEST(FleetModelOnRealRedis, ACopyThatCannotCatchUpNeverAnswersAlreadyLearned) {
+  SKIP_WITHOUT_REDIS();
+  RedisLab redis;
+  TempDir a_dir, b_dir;
+  auto a = fleet_scanner(redis, a_dir.path), b = fleet_scanner(redis, b_dir.path);
+  std::string error, spam = testdata("attachment_spam.eml"), ham = testdata("plain_ham.eml");
+  ASSERT_EQ(a->learn(spam, true, &error), Taught::Learned) << error;
+  ASSERT_TRUE(b->sync(&error)) << error;
+  ASSERT_EQ(b->forget(spam, &error), Taught::Forgotten) << error;  // a has not seen it yet
+  ASSERT_TRUE(a->save(&error)) << error;
+  redis.kill();
+  EXPECT_EQ(a->learn(spam, true, &error), Taught::Failed);
+  EXPECT_EQ(a->forget(ham, &error), Taught::Failed);
+  EXPECT_EQ(a->spam_learned(), 1u);  // this copy, as it was
+}
+
+// Two servers taught one message at the same moment (two clients, or a retry sent to another
+// server) may both append it: the second entry changes nothing, and only the server whose
+// entry counted says it learned the message (spamc: "already learned" from the other).
+TEST(FleetModelOnRealRedis, TwoServersTaughtOneMessageAtOnceOneSaysLearned) {
+  SKIP_WITHOUT_REDIS();
+  RedisLab redis;
+  TempDir a_dir, b_dir;
+  auto a = fleet_scanner(redis, a_dir.path), b = fleet_scanner(redis, b_dir.path);
+  constexpr int kMessages = 60;
+  std::vector<std::string> messages;
+  for (int i = 0; i < kMessages; ++i) messages.push_back(variant(kSpam[i % 2], "race" + std::to_string(i)));
+  std::vector<Taught> by_a(kMessages), by_b(kMessages);
+  std::atomic<int> ready{0};
+  auto teach = [&](Scanner& s, std::vector<Taught>& out, bool spam) {
+    for (int i = 0; i < kMessages; ++i) {
+      ++ready;  // both start each message together
+      while (ready.load() < 2 * (i + 1)) std::this_thread::yield();
+      std::string error;
+      out[i] = s.learn(messages[i], i % 3 == 0 ? spam : true, &error);
+    }
+  };
+  std::thread ta([&] { teach(*a, by_a, true); }), tb([&] { teach(*b, by_b, false); });
+  ta.join();
+  tb.join();
+  std::string error;
+  ASSERT_TRUE(a->sync(&error)) << error;
+  ASSERT_TRUE(b->sync(&error)) << error;
+  for (int i = 0; i < kMessages; ++i) {
+    SCOPED_TRACE(i);
+    ASSERT_NE(by_a[i], Taught::Failed);
+    ASSERT_NE(by_b[i], Taught::Failed);
+    if (i % 3 == 0) {  // spam on a, ham on b: one learned it, the other moved it (or both in turn)
+      EXPECT_TRUE(changed(by_a[i]) || changed(by_b[i]));
+      EXPECT_FALSE(by_a[i] == Taught::Learned && by_b[i] == Taught::Learned);
+    } else {  // the same class on both: exactly one counted it
+      EXPECT_EQ(int(by_a[i] == Taught::Learned) + int(by_b[i] == Taught::Learned), 1)
+          << taught_name(by_a[i]) << " / " << taught_name(by_b[i]);
+      EXPECT_EQ(int(by_a[i] == Taught::AlreadyLearned) + int(by_b[i] == Taught::AlreadyLearned), 1);
+    }
+  }
+  EXPECT_EQ(a->spam_learned() + a->ham_learned(), size_t(kMessages));
+  expect_same_scores(*a, *b);
+  a->refit();
+  b->refit();
   expect_same_scores(*a, *b);
 }
 

@@ -144,23 +144,29 @@ Taught Scanner::teach(std::string_view raw_message, bool spam, bool forget, std:
     return forget ? model_->forget(hashes) : model_->teach(hashes, spam);
   }
   // A fleet's: what it would do to this copy, caught up first, decides whether to append. Two
-  // servers taught the same message at once may both append; applying the second changes nothing.
+  // servers taught the same message at once may both append; applying the second changes
+  // nothing, and what applying its own entry did is what each answers.
   std::lock_guard lock(journal_mutex_);
   std::string unused;
-  sync_locked(&unused);  // out of reach: the append below says so
+  bool caught_up = sync_locked(&unused);
   Taught expected;
   {
     std::shared_lock model_lock(mutex_);
     expected = forget ? model_->would_forget(hashes) : model_->would_teach(hashes, spam);
   }
-  if (!changed(expected)) return expected;
+  // A copy that could not catch up may be stale (another server moved or forgot the message
+  // since): the journal decides then, never this copy's "already learned". Out of reach, the
+  // append below says so.
+  if (caught_up && !changed(expected)) return expected;
   JournalEntry entry{spam, forget, {hashes.begin(), hashes.end()}};
-  if (!journal_->append(encode_entry(entry))) {
+  std::optional<StreamId> appended = journal_->append(encode_entry(entry));
+  if (!appended) {
     if (error) *error = journal_->error();
     return Taught::Failed;
   }
-  sync_locked(&unused);  // learned: the next sync applies it if this one cannot
-  return expected;
+  Taught applied = expected;  // learned: the next sync applies it if this one cannot
+  sync_locked(&unused, *appended, &applied);
+  return applied;
 }
 
 bool Scanner::sync(std::string* error) {
@@ -206,7 +212,7 @@ bool Scanner::sync(std::string* error) {
   return true;
 }
 
-bool Scanner::sync_locked(std::string* error) {
+bool Scanner::sync_locked(std::string* error, StreamId mine, Taught* applied) {
   bool reloaded = false;
   for (;;) {
     auto batch = journal_->read_after(position_, kJournalBatch);
@@ -223,8 +229,8 @@ bool Scanner::sync_locked(std::string* error) {
       std::string why;
       if (decode_entry(bytes, &e, &why)) {
         std::unique_lock model_lock(mutex_);  // per entry: a scan waits a few microseconds at most
-        if (e.forget) model_->forget(e.hashes);
-        else model_->teach(e.hashes, e.spam);
+        Taught t = e.forget ? model_->forget(e.hashes) : model_->teach(e.hashes, e.spam);
+        if (applied && id == mine) *applied = t;
       } else {
         ++skipped_;
       }
