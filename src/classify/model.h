@@ -11,6 +11,7 @@
 #include <deque>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/flat_map.h"
@@ -110,6 +111,10 @@ class Model {
   bool from_bytes(const std::string& data, const std::string& name, std::string* error) {
     return parse(data, name, error);
   }
+  // The version model file bytes say they are (0: not a model file), and the first version that
+  // holds the learned messages.
+  static uint32_t file_version(std::string_view data);
+  static constexpr uint32_t kFirstVersionRemembering = 4;
 
  private:
   struct IdentityHash {

@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -320,6 +322,60 @@ TEST(FleetModelOnRealRedis, TwoServersTaughtOneMessageAtOnceOneSaysLearned) {
   expect_same_scores(*a, *b);
   a->refit();
   b->refit();
+  expect_same_scores(*a, *b);
+}
+
+// A fleet upgraded from version 3, whose servers' copies stand at different positions (one
+// saved a minute before its restart, one at exit): a copy that remembers no messages is not
+// used, and every server starts from the same snapshot and replays the same journal, so all
+// remember the same messages and a message taught again counts alike everywhere.
+TEST(FleetModelOnRealRedis, CopiesFromBeforeTheRegistryAreNotUsed) {
+  SKIP_WITHOUT_REDIS();
+  RedisLab redis;
+  TempDir a_dir, b_dir;
+  std::string error, first = testdata("attachment_spam.eml"), second = testdata("big5_images_spam.eml");
+  std::string copy_file = a_dir.path + "/" + Scanner::kFleetFileName;
+  // The copy's position, and its model as version 3 wrote it: no registry (its count and `n`
+  // entries cut), version 3, the checksum again.
+  auto old_copy = [&](size_t n) {
+    std::ifstream in(copy_file, std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t nl = data.find('\n');
+    std::string body = data.substr(nl + 1, data.size() - (nl + 1) - 8 - 8 - 9 * n);
+    uint32_t version = 3;
+    std::memcpy(body.data() + 8, &version, 4);
+    uint64_t checksum = 1469598103934665603ull;
+    for (unsigned char c : body) checksum = (checksum ^ c) * 1099511628211ull;
+    body.append(reinterpret_cast<const char*>(&checksum), 8);
+    return std::pair(data.substr(9, nl - 9), body);
+  };
+  std::pair<std::string, std::string> at_first, at_second;
+  {
+    auto a = fleet_scanner(redis, a_dir.path);
+    ASSERT_EQ(a->learn(first, true, &error), Taught::Learned) << error;
+    ASSERT_TRUE(a->save(&error)) << error;
+    at_first = old_copy(1);
+    ASSERT_EQ(a->learn(second, true, &error), Taught::Learned) << error;
+    ASSERT_TRUE(a->save(&error)) << error;
+    at_second = old_copy(2);
+  }
+  auto write_copy = [](const std::string& dir, const std::pair<std::string, std::string>& copy) {
+    std::ofstream(dir + "/" + Scanner::kFleetFileName, std::ios::binary | std::ios::trunc)
+        << "swfleet1 " << copy.first << "\n"
+        << copy.second;
+  };
+  write_copy(a_dir.path, at_first);  // behind the journal by one entry
+  write_copy(b_dir.path, at_second);
+  ModelJournal journal(ModelJournalOptions{redis.address(), "swtest:"});
+  ASSERT_TRUE(journal.store_snapshot(*StreamId::parse(at_first.first), at_first.second)) << journal.error();
+  auto a = fleet_scanner(redis, a_dir.path), b = fleet_scanner(redis, b_dir.path);
+  EXPECT_NE(b->sync_error().find("before the model remembered its messages"), std::string::npos) << b->sync_error();
+  EXPECT_EQ(a->spam_learned(), 2u);
+  EXPECT_EQ(b->spam_learned(), 2u);
+  EXPECT_EQ(b->learn(second, true, &error), Taught::AlreadyLearned) << error;
+  EXPECT_EQ(a->learn(second, true, &error), Taught::AlreadyLearned) << error;
+  ASSERT_TRUE(a->sync(&error)) << error;
+  ASSERT_TRUE(b->sync(&error)) << error;
   expect_same_scores(*a, *b);
 }
 

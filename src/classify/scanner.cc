@@ -55,7 +55,14 @@ bool read_fleet_copy(const std::string& path, Model* model, StreamId* position, 
   if (data.starts_with(kFleetMagic) && nl != std::string::npos)
     at = StreamId::parse(std::string_view(data).substr(kFleetMagic.size(), nl - kFleetMagic.size()));
   if (!at) return *error = path + " is not a fleet model copy", false;
-  if (!model->from_bytes(data.substr(nl + 1), path, error)) return false;
+  // A copy from before the model remembered its messages: the messages this server would
+  // remember are those of the journal it replays past its copy's position, which differs from
+  // server to server, and a message taught again would count twice on one and once on
+  // another. Each starts from the fleet's snapshot instead, all from the same position.
+  std::string bytes = data.substr(nl + 1);
+  if (uint32_t version = Model::file_version(bytes); version && version < Model::kFirstVersionRemembering)
+    return *error = path + " was written before the model remembered its messages", false;
+  if (!model->from_bytes(bytes, path, error)) return false;
   *position = *at;
   return true;
 }
