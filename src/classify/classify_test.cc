@@ -392,6 +392,69 @@ TEST(Scanner, CorruptModelIsAnErrorNotAnEmptyModel) {
   EXPECT_FALSE(Scanner::open(dir.path, {}, &error));
 }
 
+// The learned messages' section damaged under a valid checksum (a writer's bug, or bytes
+// changed on purpose): every cut and every changed count or class is refused as corrupt, and
+// a changed digest is only another message.
+TEST(Model, ADamagedRegistryIsRefusedNeverTrusted) {
+  Model model;
+  std::vector<uint64_t> a{1, 2, 3}, b{4, 5}, c{6};
+  model.teach(a, true);
+  model.teach(b, false);
+  model.teach(c, true);
+  std::string good = model.to_bytes();
+  std::string body = good.substr(0, good.size() - 8);
+  const size_t registry = body.size() - (8 + 3 * 9);
+  auto sealed = [](std::string data) {
+    uint64_t checksum = fnv1a(data);
+    data.append(reinterpret_cast<const char*>(&checksum), 8);
+    return data;
+  };
+  std::string error;
+  Model loaded;
+  ASSERT_TRUE(loaded.from_bytes(sealed(body), "m", &error)) << error;
+  EXPECT_EQ(loaded.messages_remembered(), 3u);
+  EXPECT_EQ(loaded.would_teach(b, false), Taught::AlreadyLearned);
+  EXPECT_EQ(loaded.would_teach(c, false), Taught::Relearned);
+  for (size_t cut : {registry, registry + 4, registry + 8, registry + 12, registry + 16, registry + 17, registry + 18,
+                     registry + 26, body.size() - 1}) {
+    Model m;
+    EXPECT_FALSE(m.from_bytes(sealed(body.substr(0, cut)), "m", &error)) << cut;
+    EXPECT_NE(error.find("corrupt"), std::string::npos) << error;
+  }
+  for (uint64_t count : {uint64_t(0), uint64_t(2), uint64_t(4), uint64_t(body.size()), ~uint64_t(0)}) {
+    std::string damaged = body;
+    std::memcpy(damaged.data() + registry, &count, 8);
+    Model m;
+    EXPECT_FALSE(m.from_bytes(sealed(damaged), "m", &error)) << count;
+  }
+  for (size_t i = 0; i < 3; ++i)
+    for (uint8_t label : {0, 3, 0x81, 0xff}) {
+      std::string damaged = body;
+      damaged[registry + 8 + i * 9 + 8] = char(label);
+      Model m;
+      EXPECT_FALSE(m.from_bytes(sealed(damaged), "m", &error)) << i << " " << int(label);
+    }
+  std::string twice = body;  // the first message's digest twice
+  std::memcpy(twice.data() + registry + 8 + 9, twice.data() + registry + 8, 8);
+  Model m;
+  EXPECT_FALSE(m.from_bytes(sealed(twice), "m", &error));
+  // Every byte of the section changed: refused, or read as a model that still works.
+  for (size_t at = registry; at < body.size(); ++at) {
+    std::string damaged = body;
+    damaged[at] = char(damaged[at] ^ (1 << at % 8));
+    Model flipped;
+    if (!flipped.from_bytes(sealed(damaged), "m", &error)) continue;
+    EXPECT_EQ(flipped.messages_remembered(), 3u) << at;  // a digest changed: another message
+    flipped.teach(a, false);
+    flipped.forget(b);
+  }
+  // And unsealed: the checksum catches it first.
+  std::string flipped = good;
+  flipped[registry + 3] ^= 1;
+  EXPECT_FALSE(m.from_bytes(flipped, "m", &error));
+  EXPECT_NE(error.find("checksum"), std::string::npos) << error;
+}
+
 TEST(Scanner, ScansWhileAnotherThreadLearns) {
   auto scanner = Scanner::in_memory();
   std::string spam = testdata("attachment_spam.eml"), ham = testdata("plain_ham.eml");

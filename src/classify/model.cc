@@ -24,6 +24,7 @@ constexpr char kMagic[8] = {'S', 'W', 'C', 'M', 'O', 'D', 'E', 'L'};
 // 3: each weight with its summed squared gradients (AdaGrad), and the bias's.
 // 4: the learned messages' digests and classes follow the weights (3 is still read).
 constexpr uint32_t kVersion = 4, kOldestVersion = 3;
+static_assert(Model::kFirstVersionRemembering == 4);
 
 // P(chi-square with 2*n degrees of freedom >= x2), by the series for even degrees of freedom.
 double chi2_q(double x2, std::size_t n) {
@@ -79,6 +80,13 @@ struct Record {
 static_assert(sizeof(FileHeader) == 8 + 4 * 2 + 8 * 6 + 8 * 2 && sizeof(Record) == 16 && sizeof(WeightRecord) == 12);
 
 }  // namespace
+
+uint32_t Model::file_version(std::string_view data) {
+  uint32_t version = 0;
+  if (data.size() < sizeof kMagic + sizeof version || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0) return 0;
+  std::memcpy(&version, data.data() + sizeof kMagic, sizeof version);
+  return version;
+}
 
 const char* taught_name(Taught t) {
   switch (t) {
@@ -303,13 +311,7 @@ bool Model::load(const std::string& path, std::string* error) {
   return parse(data, path, error);
 }
 
-bool Model::written_by_newer_version(std::string_view data) {
-  uint32_t version = 0;
-  if (data.size() < sizeof kMagic + sizeof version || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
-    return false;
-  std::memcpy(&version, data.data() + sizeof kMagic, sizeof version);
-  return version > kVersion;
-}
+bool Model::written_by_newer_version(std::string_view data) { return file_version(data) > kVersion; }
 
 bool Model::parse(const std::string& data, const std::string& path, std::string* error) {
   FileHeader header{};

@@ -114,6 +114,10 @@ class Model {
   // Whether `data` is a model file of a version after the newest this build reads (a fleet's
   // snapshot stored by an upgraded server): not damaged, only not for this build.
   static bool written_by_newer_version(std::string_view data);
+  // The version model file bytes say they are (0: not a model file), and the first version that
+  // holds the learned messages.
+  static uint32_t file_version(std::string_view data);
+  static constexpr uint32_t kFirstVersionRemembering = 4;
 
  private:
   struct IdentityHash {

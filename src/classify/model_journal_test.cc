@@ -4,10 +4,14 @@
 // reach stops learning, never scanning.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "base/temp_dir.h"
 #include "classify/journal_entry.h"
@@ -285,6 +289,127 @@ TEST(FleetModelOnRealRedis, ADamagedSnapshotIsReplacedByAServersCopy) {
   EXPECT_EQ(c->ham_learned(), 6u);
   ASSERT_TRUE(c->sync(&error)) << error;  // settled: refits where a did
   expect_same_scores(*a, *c);
+}
+
+// A copy that cannot catch up does not know whether another server moved or forgot a message
+// since: its "already learned" or "never learned" would drop the TELL (spamc exits 0, a junk
+// folder script moves on). Out of reach, such a TELL fails as any other; reachable again, the
+// journal decides.
+TEST(FleetModelOnRealRedis, ACopyThatCannotCatchUpNeverAnswersAlreadyLearned) {
+  SKIP_WITHOUT_REDIS();
+  RedisLab redis;
+  TempDir a_dir, b_dir;
+  auto a = fleet_scanner(redis, a_dir.path), b = fleet_scanner(redis, b_dir.path);
+  std::string error, spam = testdata("attachment_spam.eml"), ham = testdata("plain_ham.eml");
+  ASSERT_EQ(a->learn(spam, true, &error), Taught::Learned) << error;
+  ASSERT_TRUE(b->sync(&error)) << error;
+  ASSERT_EQ(b->forget(spam, &error), Taught::Forgotten) << error;  // a has not seen it yet
+  ASSERT_TRUE(a->save(&error)) << error;
+  redis.kill();
+  EXPECT_EQ(a->learn(spam, true, &error), Taught::Failed);
+  EXPECT_EQ(a->forget(ham, &error), Taught::Failed);
+  EXPECT_EQ(a->spam_learned(), 1u);  // this copy, as it was
+}
+
+// Two servers taught one message at the same moment (two clients, or a retry sent to another
+// server) may both append it: the second entry changes nothing, and only the server whose
+// entry counted says it learned the message (spamc: "already learned" from the other).
+TEST(FleetModelOnRealRedis, TwoServersTaughtOneMessageAtOnceOneSaysLearned) {
+  SKIP_WITHOUT_REDIS();
+  RedisLab redis;
+  TempDir a_dir, b_dir;
+  auto a = fleet_scanner(redis, a_dir.path), b = fleet_scanner(redis, b_dir.path);
+  constexpr int kMessages = 60;
+  std::vector<std::string> messages;
+  for (int i = 0; i < kMessages; ++i) messages.push_back(variant(kSpam[i % 2], "race" + std::to_string(i)));
+  std::vector<Taught> by_a(kMessages), by_b(kMessages);
+  std::atomic<int> ready{0};
+  auto teach = [&](Scanner& s, std::vector<Taught>& out, bool spam) {
+    for (int i = 0; i < kMessages; ++i) {
+      ++ready;  // both start each message together
+      while (ready.load() < 2 * (i + 1)) std::this_thread::yield();
+      std::string error;
+      out[i] = s.learn(messages[i], i % 3 == 0 ? spam : true, &error);
+    }
+  };
+  std::thread ta([&] { teach(*a, by_a, true); }), tb([&] { teach(*b, by_b, false); });
+  ta.join();
+  tb.join();
+  std::string error;
+  ASSERT_TRUE(a->sync(&error)) << error;
+  ASSERT_TRUE(b->sync(&error)) << error;
+  for (int i = 0; i < kMessages; ++i) {
+    SCOPED_TRACE(i);
+    ASSERT_NE(by_a[i], Taught::Failed);
+    ASSERT_NE(by_b[i], Taught::Failed);
+    if (i % 3 == 0) {  // spam on a, ham on b: one learned it, the other moved it (or both in turn)
+      EXPECT_TRUE(changed(by_a[i]) || changed(by_b[i]));
+      EXPECT_FALSE(by_a[i] == Taught::Learned && by_b[i] == Taught::Learned);
+    } else {  // the same class on both: exactly one counted it
+      EXPECT_EQ(int(by_a[i] == Taught::Learned) + int(by_b[i] == Taught::Learned), 1)
+          << taught_name(by_a[i]) << " / " << taught_name(by_b[i]);
+      EXPECT_EQ(int(by_a[i] == Taught::AlreadyLearned) + int(by_b[i] == Taught::AlreadyLearned), 1);
+    }
+  }
+  EXPECT_EQ(a->spam_learned() + a->ham_learned(), size_t(kMessages));
+  expect_same_scores(*a, *b);
+  a->refit();
+  b->refit();
+  expect_same_scores(*a, *b);
+}
+
+// A fleet upgraded from version 3, whose servers' copies stand at different positions (one
+// saved a minute before its restart, one at exit): a copy that remembers no messages is not
+// used, and every server starts from the same snapshot and replays the same journal, so all
+// remember the same messages and a message taught again counts alike everywhere.
+TEST(FleetModelOnRealRedis, CopiesFromBeforeTheRegistryAreNotUsed) {
+  SKIP_WITHOUT_REDIS();
+  RedisLab redis;
+  TempDir a_dir, b_dir;
+  std::string error, first = testdata("attachment_spam.eml"), second = testdata("big5_images_spam.eml");
+  std::string copy_file = a_dir.path + "/" + Scanner::kFleetFileName;
+  // The copy's position, and its model as version 3 wrote it: no registry (its count and `n`
+  // entries cut), version 3, the checksum again.
+  auto old_copy = [&](size_t n) {
+    std::ifstream in(copy_file, std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t nl = data.find('\n');
+    std::string body = data.substr(nl + 1, data.size() - (nl + 1) - 8 - 8 - 9 * n);
+    uint32_t version = 3;
+    std::memcpy(body.data() + 8, &version, 4);
+    uint64_t checksum = 1469598103934665603ull;
+    for (unsigned char c : body) checksum = (checksum ^ c) * 1099511628211ull;
+    body.append(reinterpret_cast<const char*>(&checksum), 8);
+    return std::pair(data.substr(9, nl - 9), body);
+  };
+  std::pair<std::string, std::string> at_first, at_second;
+  {
+    auto a = fleet_scanner(redis, a_dir.path);
+    ASSERT_EQ(a->learn(first, true, &error), Taught::Learned) << error;
+    ASSERT_TRUE(a->save(&error)) << error;
+    at_first = old_copy(1);
+    ASSERT_EQ(a->learn(second, true, &error), Taught::Learned) << error;
+    ASSERT_TRUE(a->save(&error)) << error;
+    at_second = old_copy(2);
+  }
+  auto write_copy = [](const std::string& dir, const std::pair<std::string, std::string>& copy) {
+    std::ofstream(dir + "/" + Scanner::kFleetFileName, std::ios::binary | std::ios::trunc)
+        << "swfleet1 " << copy.first << "\n"
+        << copy.second;
+  };
+  write_copy(a_dir.path, at_first);  // behind the journal by one entry
+  write_copy(b_dir.path, at_second);
+  ModelJournal journal(ModelJournalOptions{redis.address(), "swtest:"});
+  ASSERT_TRUE(journal.store_snapshot(*StreamId::parse(at_first.first), at_first.second)) << journal.error();
+  auto a = fleet_scanner(redis, a_dir.path), b = fleet_scanner(redis, b_dir.path);
+  EXPECT_NE(b->sync_error().find("before the model remembered its messages"), std::string::npos) << b->sync_error();
+  EXPECT_EQ(a->spam_learned(), 2u);
+  EXPECT_EQ(b->spam_learned(), 2u);
+  EXPECT_EQ(b->learn(second, true, &error), Taught::AlreadyLearned) << error;
+  EXPECT_EQ(a->learn(second, true, &error), Taught::AlreadyLearned) << error;
+  ASSERT_TRUE(a->sync(&error)) << error;
+  ASSERT_TRUE(b->sync(&error)) << error;
+  expect_same_scores(*a, *b);
 }
 
 TEST(FleetModelOnRealRedis, AnEntryThatIsNotOneIsSkippedAndCounted) {

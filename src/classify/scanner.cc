@@ -55,7 +55,14 @@ bool read_fleet_copy(const std::string& path, Model* model, StreamId* position, 
   if (data.starts_with(kFleetMagic) && nl != std::string::npos)
     at = StreamId::parse(std::string_view(data).substr(kFleetMagic.size(), nl - kFleetMagic.size()));
   if (!at) return *error = path + " is not a fleet model copy", false;
-  if (!model->from_bytes(data.substr(nl + 1), path, error)) return false;
+  // A copy from before the model remembered its messages: the messages this server would
+  // remember are those of the journal it replays past its copy's position, which differs from
+  // server to server, and a message taught again would count twice on one and once on
+  // another. Each starts from the fleet's snapshot instead, all from the same position.
+  std::string bytes = data.substr(nl + 1);
+  if (uint32_t version = Model::file_version(bytes); version && version < Model::kFirstVersionRemembering)
+    return *error = path + " was written before the model remembered its messages", false;
+  if (!model->from_bytes(bytes, path, error)) return false;
   *position = *at;
   return true;
 }
@@ -144,23 +151,29 @@ Taught Scanner::teach(std::string_view raw_message, bool spam, bool forget, std:
     return forget ? model_->forget(hashes) : model_->teach(hashes, spam);
   }
   // A fleet's: what it would do to this copy, caught up first, decides whether to append. Two
-  // servers taught the same message at once may both append; applying the second changes nothing.
+  // servers taught the same message at once may both append; applying the second changes
+  // nothing, and what applying its own entry did is what each answers.
   std::lock_guard lock(journal_mutex_);
   std::string unused;
-  sync_locked(&unused);  // out of reach: the append below says so
+  bool caught_up = sync_locked(&unused);
   Taught expected;
   {
     std::shared_lock model_lock(mutex_);
     expected = forget ? model_->would_forget(hashes) : model_->would_teach(hashes, spam);
   }
-  if (!changed(expected)) return expected;
+  // A copy that could not catch up may be stale (another server moved or forgot the message
+  // since): the journal decides then, never this copy's "already learned". Out of reach, the
+  // append below says so.
+  if (caught_up && !changed(expected)) return expected;
   JournalEntry entry{spam, forget, {hashes.begin(), hashes.end()}};
-  if (!journal_->append(encode_entry(entry))) {
+  std::optional<StreamId> appended = journal_->append(encode_entry(entry));
+  if (!appended) {
     if (error) *error = journal_->error();
     return Taught::Failed;
   }
-  sync_locked(&unused);  // learned: the next sync applies it if this one cannot
-  return expected;
+  Taught applied = expected;  // learned: the next sync applies it if this one cannot
+  sync_locked(&unused, *appended, &applied);
+  return applied;
 }
 
 bool Scanner::sync(std::string* error) {
@@ -206,7 +219,7 @@ bool Scanner::sync(std::string* error) {
   return true;
 }
 
-bool Scanner::sync_locked(std::string* error) {
+bool Scanner::sync_locked(std::string* error, StreamId mine, Taught* applied) {
   bool reloaded = false;
   for (;;) {
     auto batch = journal_->read_after(position_, kJournalBatch);
@@ -223,8 +236,8 @@ bool Scanner::sync_locked(std::string* error) {
       std::string why;
       if (decode_entry(bytes, &e, &why)) {
         std::unique_lock model_lock(mutex_);  // per entry: a scan waits a few microseconds at most
-        if (e.forget) model_->forget(e.hashes);
-        else model_->teach(e.hashes, e.spam);
+        Taught t = e.forget ? model_->forget(e.hashes) : model_->teach(e.hashes, e.spam);
+        if (applied && id == mine) *applied = t;
       } else {
         ++skipped_;
       }

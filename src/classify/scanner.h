@@ -61,7 +61,10 @@ class Scanner {
   // learned as (spamc -L forget sends no class). A fleet's model learns through the journal:
   // Failed with *error when Redis is out of reach (nothing learned), else applied here at once
   // and by every server at its next sync(). Every server applies the journal by the same rules
-  // in the same order, so an append that Redis applied late and a retry count once.
+  // in the same order, so an append that Redis applied late and a retry count once; the answer
+  // is what applying this server's own entry did. A copy that cannot catch up with the journal
+  // appends whatever it holds (Failed when Redis is out of reach), never answering from a
+  // possibly stale copy that nothing changed.
   Taught learn(std::string_view raw_message, bool spam, std::string* error = nullptr);
   Taught forget(std::string_view raw_message, std::string* error = nullptr);
   // A fleet's model: applies the journal's entries after this copy's position, loading the
@@ -104,7 +107,8 @@ class Scanner {
   // forget: `spam` is unused.
   Taught teach(std::string_view raw_message, bool spam, bool forget, std::string* error);
   void fit_and_swap(std::vector<Example> examples, uint64_t generation);
-  bool sync_locked(std::string* error);  // journal_mutex_ held
+  // journal_mutex_ held. *applied: what applying the entry `mine` did, when it was applied.
+  bool sync_locked(std::string* error, StreamId mine = {}, Taught* applied = nullptr);
   bool reload_snapshot(std::string* error);
   bool save_fleet(std::string* error);
 

@@ -76,11 +76,14 @@ class SpamdSession : public Session {
     // take exit 0 as done.
     // A message learned before as the same class is answered without DidSet, as spamd does:
     // spamc says "already learned" and exits 0. The model knows what a message was learned as,
-    // so a Remove (spamc -L forget sends no Message-class) needs no class.
+    // so a Remove (spamc -L forget sends no Message-class) needs no class. spamc -C revoke sends
+    // Set: local with Remove: remote (learn as ham here, withdraw the report elsewhere): there
+    // is one database, so a Remove: remote next to a Set is not a forget of what was just set.
     classify::Taught set = classify::Taught::NotLearned, removed = classify::Taught::NotLearned;
-    if (request.set_local || request.set_remote) set = engine_->learn(request.message, request.message_class == "spam");
-    if (set != classify::Taught::Failed && (request.remove_local || request.remove_remote) && engine_->forget)
-      removed = engine_->forget(request.message);
+    bool sets = request.set_local || request.set_remote;
+    if (sets) set = engine_->learn(request.message, request.message_class == "spam");
+    bool removes = request.remove_local || (request.remove_remote && !sets);
+    if (set != classify::Taught::Failed && removes && engine_->forget) removed = engine_->forget(request.message);
     if (set == classify::Taught::Failed || removed == classify::Taught::Failed) {
       log(fmt::format("TELL: the message could not be {} (answered EX_TEMPFAIL)",
                       set == classify::Taught::Failed ? "learned" : "forgotten"));

@@ -214,6 +214,35 @@ TEST(SpamdClient, TellsGoToTheRunningServesListener) {
   EXPECT_EQ(feedback_spamd_address("", dir.path), kDefaultSpamdSocket);
 }
 
+// spamc -C report sends Set: local,remote as spam; -C revoke sends Set: local as ham with
+// Remove: remote (the report withdrawn from collaborative databases). Here both teach the one
+// model: a revoked message ends learned as ham, not learned and forgotten again.
+TEST(SpamdLearning, SpamcReportAndRevokeLeaveTheMessageLearned) {
+  auto scanner = classify::Scanner::in_memory();
+  SpamdEngine engine;
+  engine.scan = [&scanner](std::string_view message) { return scanner->scan(message); };
+  engine.learn = [&scanner](std::string_view message, bool spam) { return scanner->learn(message, spam); };
+  engine.forget = [&scanner](std::string_view message) { return scanner->forget(message); };
+  SpamdSessionFactory factory(engine);
+  std::string error;
+  auto listener = SpamdListener::start("127.0.0.1:0", factory, {}, &error);
+  ASSERT_TRUE(listener) << error;
+  TempDir dir;
+  std::string file = dir.path + "/offer.eml";
+  std::ofstream(file) << "Subject: offer\n\nBuy cheap pills now\n";
+  auto spamc = [&](const std::string& args) {
+    return run("spamc -d 127.0.0.1 -p " + std::to_string(listener->port()) + " " + args, file);
+  };
+  spamc("-C report");
+  EXPECT_EQ(scanner->spam_learned(), 1u);
+  spamc("-C revoke");
+  EXPECT_EQ(scanner->spam_learned(), 0u);
+  EXPECT_EQ(scanner->ham_learned(), 1u);  // moved, not forgotten
+  Command forgot = spamc("-L forget");
+  EXPECT_NE(forgot.out.find("Message successfully un/learned"), std::string::npos) << forgot.out;
+  EXPECT_EQ(scanner->ham_learned(), 0u);
+}
+
 TEST_F(SpamdSessionTest, SpamcPing) {
   Command ping = run(spamc("-K"), ham_file_);
   EXPECT_EQ(ping.exit_code, 0) << ping.out;
