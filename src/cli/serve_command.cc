@@ -336,6 +336,7 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
                        : classify::Scanner::open(c.state_dir, {}, &error);
   if (!out->scanner) {
     log_line("content filter off: " + error);
+    out->model_lock.reset();  // nothing here writes the model, nor answers learn's TELLs: learn writes it
     return true;
   }
   classify::Scanner& scanner = *out->scanner;

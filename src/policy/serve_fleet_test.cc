@@ -257,6 +257,28 @@ TEST(ServeWithContentFilter, LearnWhileServeRunsGoesThroughItAndNothingIsLost) {
       << after.out;
 }
 
+// A serve whose model cannot be read runs without the content filter, and leaves the model's
+// lock: learn then says what is wrong with the file, and writes a new one once it is gone,
+// instead of sending the messages to a listener that was never started.
+TEST(ServeWithContentFilter, AModelItCannotReadIsLeftToLearn) {
+  if (geteuid() != 0) GTEST_SKIP() << "serve's user is root here";
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.path + "/a/state");
+  std::ofstream(tmp.path + "/a/state/content-model.bin") << "not a model\n";
+  std::string mail = std::string(SW_SOURCE_DIR) + "/src/classify/testdata/plain_ham.eml";
+  std::string config = tmp.path + "/a/serve.toml", bin = std::string(SW_BINARY_DIR) + "/spamwarden";
+  auto learn = [&] { return sw::testing::run_command({bin, "learn", "--ham", "--config", config, mail}); };
+  ServeProcess serve(tmp.path + "/a", "spamd_socket = \"" + tmp.path + "/a/spamd.sock\"");
+  ASSERT_NE(serve.log().find("content filter off"), std::string::npos) << serve.log();
+  CommandResult damaged = learn();
+  EXPECT_NE(damaged.exit_code, 0);
+  EXPECT_NE(damaged.err.find("is not a spamwarden content model"), std::string::npos) << damaged.out << damaged.err;
+  std::filesystem::remove(tmp.path + "/a/state/content-model.bin");
+  CommandResult fresh = learn();
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.out << fresh.err << serve.log();
+  EXPECT_NE(fresh.out.find("the model now knows 0 spam and 1 ham"), std::string::npos) << fresh.out;
+}
+
 // Two servers with content_model = "redis": what spamc teaches one (TELL), and what
 // `spamwarden learn` teaches the fleet, the other scores with within a few seconds; a server
 // started later starts from the fleet's model, not an empty one.
