@@ -388,6 +388,22 @@ TEST(CommandLine, LearnMakesAStateDirectoryNotThereYet) {
   EXPECT_NE(again.output.find("1 already learned"), std::string::npos) << again.output;
 }
 
+// Another learn writes the model (its lock holds no listener's address): this one is refused,
+// exit 3 as for any environment that fails it, and writes nothing.
+TEST(CommandLine, LearnIsRefusedWhileAnotherLearnWrites) {
+  sw::TempDir d;
+  std::string state = d.path + "/state", holder, error;
+  std::filesystem::create_directories(state);
+  auto other = sw::FileLock::try_take(state + "/content-model.lock", "", &holder, &error);
+  ASSERT_TRUE(other) << error;
+  Outcome refused = run("learn --ham --config /dev/null --state-dir " + state + " " + std::string(SW_SOURCE_DIR) +
+                        "/src/classify/testdata/plain_ham.eml");
+  EXPECT_EQ(refused.exit_code, 3) << refused.output;
+  EXPECT_NE(refused.output.find("is being written by pid " + std::to_string(::getpid())), std::string::npos)
+      << refused.output;
+  EXPECT_FALSE(std::filesystem::exists(state + "/content-model.bin"));
+}
+
 // A serve holds the model's lock: learn sends it the messages. When it stops answering part way
 // (killed: what it took since its last save is gone), learn says so and claims nothing learned;
 // a holder whose listener is not there is said to be one.
