@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "base/file_lock.h"
 #include "base/temp_dir.h"
 
 namespace {
@@ -370,6 +373,78 @@ TEST(CommandLine, LogsUnreadableInputNeitherHidesFindingsNorClaimsNone) {
   EXPECT_EQ(none.exit_code, 2) << none.output;
   EXPECT_EQ(none.output.find("No findings:"), std::string::npos) << none.output;
   EXPECT_NE(none.output.find("No findings in what could be read"), std::string::npos) << none.output;
+}
+
+// A state directory that is not there yet is made, as serve makes it, and the model goes inside:
+// not into a file of the directory's name, which serve could then not use.
+TEST(CommandLine, LearnMakesAStateDirectoryNotThereYet) {
+  sw::TempDir d;
+  std::string state = d.path + "/new/state", mail = std::string(SW_SOURCE_DIR) + "/src/classify/testdata/";
+  Outcome learned = run("learn --spam --config /dev/null --state-dir " + state + " " + mail + "attachment_spam.eml");
+  EXPECT_EQ(learned.exit_code, 0) << learned.output;
+  EXPECT_TRUE(std::filesystem::is_directory(state)) << learned.output;
+  EXPECT_TRUE(std::filesystem::exists(state + "/content-model.bin")) << learned.output;
+  Outcome again = run("learn --spam --config /dev/null --state-dir " + state + " " + mail + "attachment_spam.eml");
+  EXPECT_NE(again.output.find("1 already learned"), std::string::npos) << again.output;
+}
+
+// Another learn writes the model (its lock holds no listener's address): this one is refused,
+// exit 3 as for any environment that fails it, and writes nothing.
+TEST(CommandLine, LearnIsRefusedWhileAnotherLearnWrites) {
+  sw::TempDir d;
+  std::string state = d.path + "/state", holder, error;
+  std::filesystem::create_directories(state);
+  auto other = sw::FileLock::try_take(state + "/content-model.lock", "", &holder, &error);
+  ASSERT_TRUE(other) << error;
+  Outcome refused = run("learn --ham --config /dev/null --state-dir " + state + " " + std::string(SW_SOURCE_DIR) +
+                        "/src/classify/testdata/plain_ham.eml");
+  EXPECT_EQ(refused.exit_code, 3) << refused.output;
+  EXPECT_NE(refused.output.find("is being written by pid " + std::to_string(::getpid())), std::string::npos)
+      << refused.output;
+  EXPECT_FALSE(std::filesystem::exists(state + "/content-model.bin"));
+}
+
+// A serve holds the model's lock: learn sends it the messages. When it stops answering part way
+// (killed: what it took since its last save is gone), learn says so and claims nothing learned;
+// a holder whose listener is not there is said to be one.
+TEST(CommandLine, LearnThroughAServeThatStopsAnsweringClaimsNothing) {
+  sw::TempDir d;
+  std::string state = d.path + "/state", sock = d.path + "/spamd.sock", holder, error;
+  std::string mail = std::string(SW_SOURCE_DIR) + "/src/classify/testdata/";
+  std::filesystem::create_directories(state);
+  auto lock = sw::FileLock::try_take(state + "/content-model.lock", "spamd " + sock, &holder, &error);
+  ASSERT_TRUE(lock) << error;
+  std::string args = "learn --spam --config /dev/null --state-dir " + state + " " + mail + "attachment_spam.eml " +
+                     mail + "big5_images_spam.eml";
+  Outcome nobody_there = run(args);
+  EXPECT_EQ(nobody_there.exit_code, 3) << nobody_there.output;
+  EXPECT_NE(nobody_there.output.find("which does not answer on " + sock), std::string::npos) << nobody_there.output;
+  EXPECT_EQ(nobody_there.output.find("which saves the model"), std::string::npos) << nobody_there.output;
+
+  // One TELL answered, then the listener is gone.
+  int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un un{};
+  un.sun_family = AF_UNIX;
+  std::snprintf(un.sun_path, sizeof un.sun_path, "%s", sock.c_str());
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&un), sizeof un), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  std::thread serve([&] {
+    int fd = ::accept(listener, nullptr, nullptr);
+    char buf[4096];
+    while (::read(fd, buf, sizeof buf) > 0) {
+    }
+    std::string reply = "SPAMD/1.1 0 EX_OK\r\nDidSet: local\r\n\r\n";
+    (void)!::write(fd, reply.data(), reply.size());
+    ::close(fd);
+    ::close(listener);
+    ::unlink(sock.c_str());
+  });
+  Outcome stopped = run(args);
+  serve.join();
+  EXPECT_EQ(stopped.exit_code, 3) << stopped.output;
+  EXPECT_NE(stopped.output.find("stopped answering after 1 of 2 messages"), std::string::npos) << stopped.output;
+  EXPECT_NE(stopped.output.find("run this learn again"), std::string::npos) << stopped.output;
+  EXPECT_EQ(stopped.output.find("learned 1 spam message"), std::string::npos) << stopped.output;
 }
 
 }  // namespace

@@ -88,8 +88,12 @@ std::string summary(const LearnArgs& a, const TaughtCounts& t, const classify::S
 }
 
 // A running serve owns the model file and saves what it learns over it: the messages go to it
-// as spamc -L sends them (at most the part the model reads of each), and it saves them.
-int learn_through_serve(const LearnArgs& a, const std::string& address, const std::string& serve) {
+// as spamc -L sends them (at most the part the model reads of each), and it saves them. A serve
+// that stops answering may have stopped before it saved what it took (at most once a minute, and
+// when it stops; kill -9 loses the rest): nothing is said to be learned then, and the same learn
+// again is harmless, as the messages the model has count once.
+int learn_through_serve(const LearnArgs& a, const std::string& state_dir, const std::string& address,
+                        const std::string& serve) {
   classify::SourceCounts counts;
   TaughtCounts taught;
   std::string error;
@@ -109,12 +113,25 @@ int learn_through_serve(const LearnArgs& a, const std::string& address, const st
           fmt::print(stderr, "spamwarden learn: {}: {} (skipped)\n", where, why);
         },
         &counts);
-  if (taught.failed > 0)
-    fmt::print(stderr, "spamwarden learn: {} of {} messages not {}: {}\n", taught.failed, counts.messages,
-               a.forget ? "forgotten" : "learned", error);
+  const char* done = a.forget ? "forgotten" : "learned";
+  if (taught.failed > 0 && taught.failed == counts.messages) {
+    fmt::print(stderr,
+               "spamwarden learn: the content model in {} is held by spamwarden serve ({}), which does not "
+               "answer on {}: {}; nothing {}\n",
+               state_dir, serve, address, error, done);
+    return kFailure;
+  }
+  if (taught.failed > 0) {
+    fmt::print(stderr,
+               "spamwarden learn: spamwarden serve ({}, {}) stopped answering after {} of {} messages: {}; "
+               "it keeps what it took only if it saved the model before it stopped: run this learn again (messages "
+               "the model has count once)\n",
+               serve, address, counts.messages - taught.failed, counts.messages, error);
+    return kFailure;
+  }
   fmt::print("{}, through the running spamwarden serve ({}, {}), which saves the model\n", summary(a, taught, counts),
              serve, address);
-  return taught.failed ? kFailure : counts.errors ? kUsage : kOk;
+  return counts.errors ? kUsage : kOk;
 }
 
 int run_learn(const LearnArgs& a) {
@@ -128,12 +145,23 @@ int run_learn(const LearnArgs& a) {
   // is Redis's journal, which every writer appends to: no lock.
   std::string state_dir = state_dir_of(a, *config);
   std::unique_ptr<FileLock> lock;
-  if (config->serve.content_model != "redis" && std::filesystem::is_directory(state_dir)) {
+  std::error_code ec;
+  auto kind = std::filesystem::status(state_dir, ec).type();
+  // A state directory not there yet is made, as serve makes it: the model goes inside, under the
+  // lock, not into a file of the directory's name. A path that is a file is a model file.
+  if (config->serve.content_model != "redis" && kind == std::filesystem::file_type::not_found) {
+    if (!std::filesystem::create_directories(state_dir, ec) && ec) {
+      fmt::print(stderr, "spamwarden learn: cannot create {}: {}\n", state_dir, ec.message());
+      return kFailure;
+    }
+    kind = std::filesystem::file_type::directory;
+  }
+  if (config->serve.content_model != "redis" && kind == std::filesystem::file_type::directory) {
     std::string holder, error;
     lock = FileLock::try_take(state_dir + "/" + classify::Scanner::kLockFileName, "", &holder, &error);
     if (!lock && !holder.empty()) {
       if (auto serve = daemon::running_serve(state_dir))
-        return learn_through_serve(a, serve->address, "pid " + serve->pid);
+        return learn_through_serve(a, state_dir, serve->address, "pid " + serve->pid);
       fmt::print(stderr,
                  "spamwarden learn: the content model in {} is being written by {} (another spamwarden "
                  "learn?): run this one when it is done\n",

@@ -199,6 +199,14 @@ std::unique_ptr<policy::CounterStore> open_shared_counters(const config::ServeCo
   return std::make_unique<policy::RedisCounterStore>(options);
 }
 
+// The model file as serve read it: inode, size and time, or "missing". A file written since
+// (always renamed into place) differs.
+std::string file_identity(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return "missing";
+  return fmt::format("{}:{}:{}.{}", st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
+
 // The content filter in the same daemon: Exim's `spam =` and spamc over the spamd protocol. A scan
 // takes a few hundred microseconds, so it runs on its listeners' own threads, never on the loop
 // that answers the policy requests. Holds go through the same broker as the rate limits'.
@@ -211,6 +219,12 @@ struct ContentFilter {
   bool save_failed = false;          // touched by the saver thread only, or after joining it
   std::chrono::steady_clock::time_point last_save{};
   std::thread saver;  // a save refits the model and writes megabytes: never on the policy loop
+  // Started without the model's lock (a learn held it past the wait): nothing is saved over the
+  // file that learn writes. The lock is tried again each second; taken, serve writes the file
+  // from then on, if it is still the one serve read (else serve never writes it: a restart
+  // scans with it).
+  std::string lock_path, lock_note, loaded_file;
+  bool lock_given_up = false, unsaved_logged = false;
 
   ~ContentFilter() {
     stop_syncer();
@@ -276,7 +290,8 @@ struct ContentFilter {
   // for a save under way, then saves on the calling thread).
   void save_if_learned(bool now = false) {
     auto t = std::chrono::steady_clock::now();
-    if (!scanner || (!now && t - last_save < std::chrono::minutes(1))) return;
+    if (!scanner || !writes_model_file()) return;
+    if (!now && t - last_save < std::chrono::minutes(1)) return;
     if (now) join_saver();
     else if (saving.load()) return;
     if (!learned.exchange(false)) return;
@@ -291,6 +306,27 @@ struct ContentFilter {
   }
 
  private:
+  // Whether this serve may write the model file now (see lock_path); says once when it may not.
+  bool writes_model_file() {
+    if (model_lock || scanner->fleet()) return true;
+    if (!lock_given_up) {
+      std::string holder, error;
+      if (auto lock = FileLock::try_take(lock_path, lock_note, &holder, &error)) {
+        if (file_identity(scanner->model_file()) == loaded_file) {
+          model_lock = std::move(lock);
+          log_line("content model: its lock is free now: serve saves what TELL teaches, and learn goes through it");
+          return true;
+        }
+        lock_given_up = true;
+        log_line("content model: " + scanner->model_file() +
+                 " was written by another process after serve read it: what TELL teaches is not saved over it "
+                 "(restart serve to scan with that file)");
+      }
+    }
+    if (learned && !unsaved_logged)
+      log_line("content model: what TELL taught is not saved: serve does not hold " + lock_path), unsaved_logged = true;
+    return false;
+  }
   std::atomic<bool> saving{false};
   std::atomic<bool> journal_reachable{true};
   std::thread syncer;
@@ -331,11 +367,17 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
   if (s.spamd_socket.empty() && s.spamd_listen.empty()) return true;
   std::string error;
   bool fleet = s.content_model == "redis";
-  if (!fleet) out->model_lock = take_model_lock(c.state_dir, s);  // a fleet's model is in Redis: no file to own
+  if (!fleet) {  // a fleet's model is in Redis: no file to own
+    out->model_lock = take_model_lock(c.state_dir, s);
+    out->lock_path = c.state_dir + "/" + classify::Scanner::kLockFileName;
+    out->lock_note = "spamd " + (s.spamd_socket.empty() ? s.spamd_listen : s.spamd_socket);
+    out->loaded_file = file_identity(c.state_dir + "/" + classify::Scanner::kModelFileName);  // before reading it
+  }
   out->scanner = fleet ? classify::Scanner::open_fleet(c.state_dir, {}, {s.redis, s.redis_prefix}, &error)
                        : classify::Scanner::open(c.state_dir, {}, &error);
   if (!out->scanner) {
     log_line("content filter off: " + error);
+    out->model_lock.reset();  // nothing here writes the model, nor answers learn's TELLs: learn writes it
     return true;
   }
   classify::Scanner& scanner = *out->scanner;

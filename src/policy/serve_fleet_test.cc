@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/file_lock.h"
 #include "eximlab.h"
 #include "postfixlab.h"
 #include "redislab.h"
@@ -255,6 +256,65 @@ TEST(ServeWithContentFilter, LearnWhileServeRunsGoesThroughItAndNothingIsLost) {
   EXPECT_NE(after.out.find("(2 already learned, not counted again); the model now knows 2 spam and 2 ham"),
             std::string::npos)
       << after.out;
+}
+
+// A serve whose model cannot be read runs without the content filter, and leaves the model's
+// lock: learn then says what is wrong with the file, and writes a new one once it is gone,
+// instead of sending the messages to a listener that was never started.
+TEST(ServeWithContentFilter, AModelItCannotReadIsLeftToLearn) {
+  if (geteuid() != 0) GTEST_SKIP() << "serve's user is root here";
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.path + "/a/state");
+  std::ofstream(tmp.path + "/a/state/content-model.bin") << "not a model\n";
+  std::string mail = std::string(SW_SOURCE_DIR) + "/src/classify/testdata/plain_ham.eml";
+  std::string config = tmp.path + "/a/serve.toml", bin = std::string(SW_BINARY_DIR) + "/spamwarden";
+  auto learn = [&] { return sw::testing::run_command({bin, "learn", "--ham", "--config", config, mail}); };
+  ServeProcess serve(tmp.path + "/a", "spamd_socket = \"" + tmp.path + "/a/spamd.sock\"");
+  ASSERT_NE(serve.log().find("content filter off"), std::string::npos) << serve.log();
+  CommandResult damaged = learn();
+  EXPECT_NE(damaged.exit_code, 0);
+  EXPECT_NE(damaged.err.find("is not a spamwarden content model"), std::string::npos) << damaged.out << damaged.err;
+  std::filesystem::remove(tmp.path + "/a/state/content-model.bin");
+  CommandResult fresh = learn();
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.out << fresh.err << serve.log();
+  EXPECT_NE(fresh.out.find("the model now knows 0 spam and 1 ham"), std::string::npos) << fresh.out;
+}
+
+// A serve that starts while a learn holds the model's lock waits 30 s for it, then runs without
+// it: it must not save over the file that learn writes. Once the lock is free it takes it (the
+// file still the one it read), and from then on learn goes through it: nothing either taught is
+// lost when serve stops.
+TEST(ServeWithContentFilter, AServeStartedWithoutTheLockTakesItLaterAndLosesNothing) {
+  if (geteuid() != 0) GTEST_SKIP() << "serve's user is root here";
+  if (system("command -v spamc >/dev/null 2>&1") != 0) GTEST_SKIP() << "no spamc";
+  TempDir tmp;
+  std::string state = tmp.path + "/a/state", sock = tmp.path + "/a/spamd.sock", holder, error;
+  std::string data = std::string(SW_SOURCE_DIR) + "/src/classify/testdata/";
+  std::string config = tmp.path + "/a/serve.toml", bin = std::string(SW_BINARY_DIR) + "/spamwarden";
+  auto learn = [&](const std::string& as, const std::string& file) {
+    return sw::testing::run_command({bin, "learn", as, "--config", config, data + file});
+  };
+  std::filesystem::create_directories(state);
+  auto learning = sw::FileLock::try_take(state + "/content-model.lock", "", &holder, &error);  // as a learn holds it
+  ASSERT_TRUE(learning) << error;
+  {
+    ServeProcess serve(tmp.path + "/a", "spamd_socket = \"" + sock + "\"");
+    for (int i = 0; i < 450 && serve.log().find("serving") == std::string::npos; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_NE(serve.log().find("content filter on"), std::string::npos) << serve.log();
+    learning.reset();  // that learn is done: serve takes the lock within a second or so
+    for (int i = 0; i < 50 && sw::FileLock::read_holder(state + "/content-model.lock").note.empty(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CommandResult learned = learn("--spam", "attachment_spam.eml");
+    ASSERT_EQ(learned.exit_code, 0) << learned.out << learned.err << serve.log();
+    CommandResult told =
+        sw::testing::run_command({"spamc", "-U", sock, "-L", "ham"}, read_file(data + "plain_ham.eml"));
+    ASSERT_EQ(told.exit_code, 0) << told.out << serve.log();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // serve's first save, were it to make one
+  }
+  CommandResult spam = learn("--spam", "attachment_spam.eml"), ham = learn("--ham", "plain_ham.eml");
+  EXPECT_NE(spam.out.find("1 already learned"), std::string::npos) << spam.out << spam.err;
+  EXPECT_NE(ham.out.find("1 already learned"), std::string::npos) << ham.out << ham.err;
 }
 
 // Two servers with content_model = "redis": what spamc teaches one (TELL), and what
