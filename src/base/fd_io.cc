@@ -1,8 +1,11 @@
 #include "base/fd_io.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace sw {
 
@@ -33,6 +36,29 @@ bool pread_exactly(int fd, uint64_t offset, std::size_t length, std::string& out
   int error = 0;
   out.resize(pread_fully(fd, out.data(), length, offset, error));
   return out.size() == length;
+}
+
+bool read_file_whole(const std::string& path, std::string& out, std::string* error, bool* missing) {
+  if (missing) *missing = false;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // never waits on a FIFO
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0) {
+    if (missing) *missing = errno == ENOENT;
+    *error = "cannot read " + path + ": " + std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    *error = path + " is not a file";
+    return false;
+  }
+  errno = 0;
+  bool whole = pread_exactly(fd, 0, std::size_t(st.st_size), out);
+  int saved = errno;
+  ::close(fd);
+  if (!whole) *error = "cannot read " + path + ": " + (saved ? std::strerror(saved) : "it shrank while read");
+  return whole;
 }
 
 }  // namespace sw

@@ -19,4 +19,9 @@ std::size_t pread_fully(int fd, char* dst, std::size_t length, uint64_t offset, 
 // (`out` then holds what was read).
 bool pread_exactly(int fd, uint64_t offset, std::size_t length, std::string& out);
 
+// The whole of a regular file into `out`. False with *error ("cannot read PATH: why", or "PATH
+// is not a file" for a directory or device in its place), and *missing set when it does not
+// exist; never an exception (a stream reading a directory throws one).
+bool read_file_whole(const std::string& path, std::string& out, std::string* error, bool* missing = nullptr);
+
 }  // namespace sw

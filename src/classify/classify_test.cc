@@ -10,6 +10,7 @@
 #include <cstring>
 #include <chrono>
 #include <thread>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -372,6 +373,20 @@ TEST(Scanner, AVersion3ModelIsReadWithNoMessageRemembered) {
   EXPECT_DOUBLE_EQ(old->scan(spam).score, scanner->scan(spam).score);
   EXPECT_EQ(old->forget(ham), Taught::NotLearned);  // not remembered: nothing to undo
   EXPECT_EQ(old->learn(ham, false), Taught::Learned);
+}
+
+// A directory where the model file belongs (`learn --state-dir` given the file's name when it
+// did not exist yet makes one) is an error, never an exception out of a stream.
+TEST(Scanner, ADirectoryInPlaceOfTheModelFileIsAnError) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.path + "/" + Scanner::kModelFileName);
+  std::string error;
+  EXPECT_FALSE(Scanner::open(dir.path, {}, &error));
+  EXPECT_NE(error.find("is not a file"), std::string::npos) << error;
+  std::filesystem::create_directory(dir.path + "/" + Scanner::kFleetFileName);
+  auto fleet = Scanner::open_fleet(dir.path, {}, {"127.0.0.1:1", "swtest:"}, &error);
+  ASSERT_TRUE(fleet);  // scans with an empty model, and says why
+  EXPECT_NE(fleet->sync_error().find("is not a file"), std::string::npos) << fleet->sync_error();
 }
 
 TEST(Scanner, CorruptModelIsAnErrorNotAnEmptyModel) {

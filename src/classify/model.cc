@@ -1,6 +1,7 @@
 #include "classify/model.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <iterator>
 
 #include "base/atomic_file.h"
+#include "base/fd_io.h"
 
 namespace sw::classify {
 namespace {
@@ -298,17 +300,8 @@ std::string Model::serialize() const {
 }
 
 bool Model::load(const std::string& path, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = "cannot read " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) {
-    *error = "cannot read " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  return parse(data, path, error);
+  std::string data;
+  return read_file_whole(path, data, error) && parse(data, path, error);
 }
 
 bool Model::written_by_newer_version(std::string_view data) { return file_version(data) > kVersion; }

@@ -12,6 +12,7 @@
 #include <iterator>
 
 #include "base/atomic_file.h"
+#include "base/fd_io.h"
 #include "classify/gmime_library.h"
 #include "classify/mime.h"
 #include "classify/model.h"
@@ -47,9 +48,9 @@ std::string fleet_copy(StreamId position, const std::string& model) {
 
 // A missing copy is an empty model at the journal's start; false with *error for a damaged one.
 bool read_fleet_copy(const std::string& path, Model* model, StreamId* position, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return errno == ENOENT || (*error = "cannot read " + path + ": " + std::strerror(errno), false);
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string data;
+  bool missing = false;
+  if (!read_file_whole(path, data, error, &missing)) return missing ? (error->clear(), true) : false;
   std::size_t nl = data.find('\n');
   std::optional<StreamId> at;
   if (data.starts_with(kFleetMagic) && nl != std::string::npos)
@@ -73,20 +74,37 @@ Scanner::Scanner(const ScannerOptions& options, std::string model_file, std::uni
     : options_(options), model_file_(std::move(model_file)), model_(std::move(model)) {}
 Scanner::~Scanner() = default;
 
-std::unique_ptr<Scanner> Scanner::open(const std::string& path, const ScannerOptions& options, std::string* error) {
-  if (!load_gmime(error)) return nullptr;
-  std::string file = model_file_for(path);
+namespace {
+
+// The model in `file`; an empty one when there is no file yet; nullptr with *error otherwise.
+std::unique_ptr<Model> read_model_file(const std::string& file, std::string* error) {
   auto model = std::make_unique<Model>();
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0) {
-    if (errno != ENOENT) {
-      *error = "cannot read " + file + ": " + std::strerror(errno);
-      return nullptr;
-    }
-  } else if (!model->load(file, error)) {
+    if (errno == ENOENT) return model;
+    *error = "cannot read " + file + ": " + std::strerror(errno);
     return nullptr;
   }
-  return std::unique_ptr<Scanner>(new Scanner(options, file, std::move(model)));
+  return model->load(file, error) ? std::move(model) : nullptr;
+}
+
+}  // namespace
+
+std::unique_ptr<Scanner> Scanner::open(const std::string& path, const ScannerOptions& options, std::string* error) {
+  if (!load_gmime(error)) return nullptr;
+  std::string file = model_file_for(path);
+  auto model = read_model_file(file, error);
+  return model ? std::unique_ptr<Scanner>(new Scanner(options, file, std::move(model))) : nullptr;
+}
+
+bool Scanner::reload(std::string* error) {
+  if (journal_ || model_file_.empty()) return *error = "not a single server's model file", false;
+  auto model = read_model_file(model_file_, error);
+  if (!model) return false;
+  std::unique_lock lock(mutex_);
+  model_ = std::move(model);
+  ++generation_;  // a refit under way is of the model replaced
+  return true;
 }
 
 std::unique_ptr<Scanner> Scanner::open_fleet(const std::string& state_dir, const ScannerOptions& options,

@@ -51,6 +51,10 @@ class Scanner {
   // until the fleet's model can be).
   static std::unique_ptr<Scanner> open_fleet(const std::string& state_dir, const ScannerOptions& options,
                                              const FleetOptions& fleet, std::string* error);
+  // open()'s model read again from its file, replacing what this scanner learned: for a serve
+  // that did not own the file while `spamwarden learn` wrote it. false with *error (the model
+  // kept) when the file cannot be read; a fleet's scanner refuses.
+  bool reload(std::string* error);
   // An empty model kept in memory only (save() refuses); for evaluation folds and tests.
   static std::unique_ptr<Scanner> in_memory(const ScannerOptions& options = {});
   ~Scanner();

@@ -219,12 +219,13 @@ struct ContentFilter {
   bool save_failed = false;          // touched by the saver thread only, or after joining it
   std::chrono::steady_clock::time_point last_save{};
   std::thread saver;  // a save refits the model and writes megabytes: never on the policy loop
-  // Started without the model's lock (a learn held it past the wait): nothing is saved over the
-  // file that learn writes. The lock is tried again each second; taken, serve writes the file
-  // from then on, if it is still the one serve read (else serve never writes it: a restart
-  // scans with it).
+  // Started without the model's lock (a learn held it): nothing is saved over the file that
+  // learn writes. The lock is tried again each second; taken, serve writes the file from then on,
+  // after reading it again if learn wrote it and nothing was taught here meanwhile (else serve
+  // never writes it, and says to restart to scan with it).
   std::string lock_path, lock_note, loaded_file;
   bool lock_given_up = false, unsaved_logged = false;
+  std::atomic<bool> taught{false};  // TELL changed the model since serve started
 
   ~ContentFilter() {
     stop_syncer();
@@ -312,9 +313,12 @@ struct ContentFilter {
     if (!lock_given_up) {
       std::string holder, error;
       if (auto lock = FileLock::try_take(lock_path, lock_note, &holder, &error)) {
-        if (file_identity(scanner->model_file()) == loaded_file) {
+        std::string now = file_identity(scanner->model_file());
+        bool reread = now != loaded_file && !taught && scanner->reload(&error);
+        if (now == loaded_file || reread) {
           model_lock = std::move(lock);
-          log_line("content model: its lock is free now: serve saves what TELL teaches, and learn goes through it");
+          log_line(std::string("content model: its lock is free now") + (reread ? ", the file read again" : "") +
+                   ": serve saves what TELL teaches, and learn goes through it");
           return true;
         }
         lock_given_up = true;
@@ -345,18 +349,15 @@ using HoldFn = std::function<void(const detect::ActorRef&, const std::string&)>;
 // The model file has one writer (classify::Scanner::kLockFileName): while serve runs it is serve,
 // which saves what TELL teaches over the file, so `spamwarden learn` sends its messages here (the
 // lock's note says where) instead of writing a file serve would overwrite. A learn under way is
-// waited for, 30 s at most.
+// not waited for (the policy listeners start after this): serve takes the lock when it is free
+// (ContentFilter::writes_model_file).
 std::unique_ptr<FileLock> take_model_lock(const std::string& state_dir, const config::ServeConfig& s) {
   std::string path = state_dir + "/" + classify::Scanner::kLockFileName, holder, error;
   std::string note = "spamd " + (s.spamd_socket.empty() ? s.spamd_listen : s.spamd_socket);
-  for (int tries = 0;; ++tries) {
-    if (auto lock = FileLock::try_take(path, note, &holder, &error)) return lock;
-    if (holder.empty() || tries == 300) break;
-    if (tries == 0)
-      log_line("content model: waiting for " + holder.substr(0, holder.find('\n')) + " to finish with it");
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  log_line("content model: " + error + " (spamwarden learn cannot reach this serve through it)");
+  if (auto lock = FileLock::try_take(path, note, &holder, &error)) return lock;
+  log_line("content model: " + error +
+           (holder.empty() ? std::string(" (spamwarden learn cannot reach this serve through it)")
+                           : " (a spamwarden learn?): serve takes it once it is free, and reads the model again then"));
   return nullptr;
 }
 
@@ -388,7 +389,7 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
   auto teach = [&scanner, out](std::string_view message, bool spam, bool forget) {
     std::string why;
     classify::Taught t = forget ? scanner.forget(message, &why) : scanner.learn(message, spam, &why);
-    if (classify::changed(t)) out->learned = true;
+    if (classify::changed(t)) out->learned = true, out->taught = true;
     if (t == classify::Taught::Failed)
       log_line(std::string("content model: not ") + (forget ? "forgotten" : "learned") + ": " + why);
     return t;

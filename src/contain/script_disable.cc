@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/fd_io.h"
 #include "base/json_text.h"
 #include "base/text.h"
 #include "contain/hold_list.h"
@@ -37,8 +38,9 @@ constexpr int kOpenScript = O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CL
 std::string errno_text() { return std::strerror(errno); }
 
 std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  std::string text, unused;
+  read_file_whole(path, text, &unused);
+  return text;
 }
 
 // Paths are bytes, not always UTF-8 (a Latin-1 site directory): kept exactly, for the restore.
