@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 
@@ -17,6 +18,8 @@ namespace {
 
 // Removes the files of `dir` named NAME.tmp.PID, for the NAMEs `belongs` accepts, whose process
 // is no longer running.
+constexpr auto kStaleAfter = std::chrono::minutes(10);
+
 template <class Belongs>
 size_t remove_dead_writers_files(const std::filesystem::path& dir, Belongs belongs) {
   namespace fs = std::filesystem;
@@ -31,6 +34,10 @@ size_t remove_dead_writers_files(const std::filesystem::path& dir, Belongs belon
     auto [at, err] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
     if (err != std::errc() || at != digits.data() + digits.size() || pid <= 0) continue;
     if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // running (EPERM: someone else's, running)
+    // A writer in another PID namespace (a container sharing the directory) may have that pid
+    // and still run: only files untouched for a while are its leftovers for sure.
+    auto age = fs::file_time_type::clock::now() - fs::last_write_time(it->path(), ec);
+    if (ec || age < kStaleAfter) continue;
     removed += ::unlink(it->path().c_str()) == 0;
   }
   return removed;

@@ -8,7 +8,8 @@ namespace sw {
 
 // false with *error (naming the file and the reason) when it could not be written; the old
 // file is then left as it was. The temporary file is PATH.tmp.PID; those of processes that no
-// longer run (killed while writing: a content model is megabytes) are removed first.
+// longer run (killed while writing: a content model is megabytes) and untouched for 10 minutes
+// are removed first.
 bool write_file_atomically(const std::string& path, std::string_view bytes, std::string* error, int mode = 0640);
 
 // Removes PATH.tmp.PID files whose process is gone; returns how many.

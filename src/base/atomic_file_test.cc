@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -47,6 +48,12 @@ TEST(AtomicFile, TemporariesOfProcessesThatAreGoneAreRemoved) {
   std::string others[] = {path + ".tmp.x1", dir.path + "/other.bin.tmp.999999999", path + ".tmp."};
   for (const auto& f : {dead, running}) std::ofstream(f) << "partial";
   for (const auto& f : others) std::ofstream(f) << "not ours";
+  // Touched a moment ago, its pid may be a live writer's in another PID namespace: kept.
+  ASSERT_TRUE(write_file_atomically(path, "whole", &error)) << error;
+  EXPECT_TRUE(std::filesystem::exists(dead));
+  auto old = std::filesystem::file_time_type::clock::now() - std::chrono::minutes(11);
+  for (const auto& f : {dead, running}) std::filesystem::last_write_time(f, old);
+  for (const auto& f : others) std::filesystem::last_write_time(f, old);
   ASSERT_TRUE(write_file_atomically(path, "whole", &error)) << error;
   EXPECT_FALSE(std::filesystem::exists(dead));
   EXPECT_TRUE(std::filesystem::exists(running));

@@ -50,9 +50,7 @@ std::optional<FileLock::Holder> FileLock::holder_if_held(const std::string& path
   return held;
 }
 
-std::unique_ptr<FileLock> FileLock::try_take(const std::string& path, const std::string& note, std::string* holder,
-                                             std::string* error) {
-  holder->clear();
+std::unique_ptr<FileLock> FileLock::open(const std::string& path, std::string* error) {
   // Not inherited by children (Exim, alert commands). Read-only when another user created it: a
   // flock needs no write access, the pid is then simply not written.
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -62,25 +60,37 @@ std::unique_ptr<FileLock> FileLock::try_take(const std::string& path, const std:
     *error = "cannot open " + path + ": " + std::strerror(errno);
     return nullptr;
   }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  return std::unique_ptr<FileLock>(new FileLock(fd, path, writable));
+}
+
+bool FileLock::try_lock(const std::string& note, std::string* holder, std::string* error) {
+  holder->clear();
+  if (held_) return true;
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) {
-      Holder h = holder_of(fd);
+      Holder h = holder_of(fd_);
       *holder = h.pid.empty() ? "another process" : "pid " + h.pid;
       if (!h.note.empty()) *holder += "\n" + h.note;
-      *error = path + " is held by " + (h.pid.empty() ? "another process" : "pid " + h.pid);
+      *error = path_ + " is held by " + (h.pid.empty() ? "another process" : "pid " + h.pid);
     } else {
-      *error = "cannot lock " + path + ": " + std::strerror(errno);
+      *error = "cannot lock " + path_ + ": " + std::strerror(errno);
     }
-    ::close(fd);
-    return nullptr;
+    return false;
   }
   std::string text = std::to_string(::getpid()) + "\n" + (note.empty() ? "" : note + "\n");
-  if (writable && (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != ssize_t(text.size()))) {
-    *error = "cannot write " + path + ": " + std::strerror(errno);
-    ::close(fd);
-    return nullptr;
+  if (writable_ && (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, text.data(), text.size(), 0) != ssize_t(text.size()))) {
+    *error = "cannot write " + path_ + ": " + std::strerror(errno);
+    ::flock(fd_, LOCK_UN);
+    return false;
   }
-  return std::unique_ptr<FileLock>(new FileLock(fd));
+  return held_ = true;
+}
+
+std::unique_ptr<FileLock> FileLock::try_take(const std::string& path, const std::string& note, std::string* holder,
+                                             std::string* error) {
+  holder->clear();
+  auto lock = open(path, error);
+  return lock && lock->try_lock(note, holder, error) ? std::move(lock) : nullptr;
 }
 
 FileLock::~FileLock() { ::close(fd_); }

@@ -15,6 +15,14 @@ class FileLock {
   // *error says why).
   static std::unique_ptr<FileLock> try_take(const std::string& path, const std::string& note, std::string* holder,
                                             std::string* error);
+  // The lock file opened (created if missing) but not taken: try_lock() takes it later, with the
+  // access this process had when it opened it (serve drops its privileges after starting, and
+  // must still write its note into a file root made).
+  static std::unique_ptr<FileLock> open(const std::string& path, std::string* error);
+  // Takes the lock without waiting (true at once when held already), writing this pid and
+  // `note`; false as try_take() says.
+  bool try_lock(const std::string& note, std::string* holder, std::string* error);
+  bool held() const { return held_; }
   ~FileLock();
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
@@ -29,8 +37,11 @@ class FileLock {
   static std::optional<Holder> holder_if_held(const std::string& path);
 
  private:
-  explicit FileLock(int fd) : fd_(fd) {}
+  FileLock(int fd, std::string path, bool writable) : fd_(fd), path_(std::move(path)), writable_(writable) {}
   int fd_;
+  std::string path_;
+  bool writable_;
+  bool held_ = false;
 };
 
 }  // namespace sw

@@ -15,6 +15,7 @@
 
 #include "base/atomic_file.h"
 #include "base/fd_io.h"
+#include "base/sha256.h"
 
 namespace sw::classify {
 namespace {
@@ -103,10 +104,14 @@ const char* taught_name(Taught t) {
 }
 
 uint64_t Model::digest(std::span<const uint64_t> hashes) {
-  uint64_t h = fnv(hashes.data(), hashes.size_bytes());
-  h ^= h >> 33;  // the hashes are already mixed: a finaliser keeps the low bits (the map's home) even
-  h *= 0xff51afd7ed558ccdull;
-  return h ^ (h >> 33);
+  // SHA-256, not a fast hash: whoever sends mail chooses its features, and two messages made to
+  // share a digest would let learning one move the other's record. About 10 us a message.
+  Sha256 sha;
+  sha.update(std::string_view(reinterpret_cast<const char*>(hashes.data()), hashes.size_bytes()));
+  auto bytes = sha.finish();
+  uint64_t h = 0;
+  std::memcpy(&h, bytes.data(), sizeof h);
+  return h;
 }
 
 Taught Model::would_teach(std::span<const uint64_t> hashes, bool spam) const {

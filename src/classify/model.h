@@ -72,8 +72,9 @@ class Model {
   // What teach() or forget() would do, without doing it.
   Taught would_teach(std::span<const uint64_t> hashes, bool spam) const;
   Taught would_forget(std::span<const uint64_t> hashes) const;
-  // A message's identity in that registry: a digest of its features. Exact copies and retries
-  // share it; two deliveries of one message to different mailboxes (another To:) do not.
+  // A message's identity in that registry: a digest (SHA-256's first 64 bits) of its features.
+  // Exact copies and retries share it; two deliveries of one message to different mailboxes
+  // (another To:) do not.
   static uint64_t digest(std::span<const uint64_t> hashes);
   std::size_t messages_remembered() const { return learned_.size(); }
 

@@ -139,6 +139,9 @@ int run_learn(const LearnArgs& a) {
     fmt::print(stderr, "spamwarden learn: say which the mail is: --spam or --ham (--forget needs neither)\n");
     return kUsage;
   }
+  if (a.forget && (a.spam || a.ham))
+    fmt::print(stderr, "spamwarden learn: --forget finds the label each message was learned with: --{} is not used\n",
+               a.spam ? "spam" : "ham");
   auto config = load_learn_config(a, "learn");
   if (!config) return kFailure;
   // One writer of the model file at a time (classify::Scanner::kLockFileName). A fleet's model

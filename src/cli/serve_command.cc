@@ -211,7 +211,9 @@ std::string file_identity(const std::string& path) {
 // takes a few hundred microseconds, so it runs on its listeners' own threads, never on the loop
 // that answers the policy requests. Holds go through the same broker as the rate limits'.
 struct ContentFilter {
-  std::unique_ptr<FileLock> model_lock;  // first: released last, after the final save
+  // First: released last, after the final save. Opened at start (as the user serve starts as, so
+  // its note is written after privileges are dropped too), held or to be taken later.
+  std::unique_ptr<FileLock> model_lock;
   std::unique_ptr<classify::Scanner> scanner;
   std::unique_ptr<daemon::SpamdSessionFactory> sessions;
   std::vector<std::unique_ptr<daemon::SpamdListener>> listeners;
@@ -309,19 +311,20 @@ struct ContentFilter {
  private:
   // Whether this serve may write the model file now (see lock_path); says once when it may not.
   bool writes_model_file() {
-    if (model_lock || scanner->fleet()) return true;
+    if ((model_lock && model_lock->held()) || scanner->fleet()) return true;
     if (!lock_given_up) {
       std::string holder, error;
-      if (auto lock = FileLock::try_take(lock_path, lock_note, &holder, &error)) {
+      if (!model_lock) model_lock = FileLock::open(lock_path, &error);
+      if (model_lock && model_lock->try_lock(lock_note, &holder, &error)) {
         std::string now = file_identity(scanner->model_file());
         bool reread = now != loaded_file && !taught && scanner->reload(&error);
         if (now == loaded_file || reread) {
-          model_lock = std::move(lock);
           log_line(std::string("content model: its lock is free now") + (reread ? ", the file read again" : "") +
                    ": serve saves what TELL teaches, and learn goes through it");
           return true;
         }
         lock_given_up = true;
+        model_lock.reset();
         log_line("content model: " + scanner->model_file() +
                  " was written by another process after serve read it: what TELL teaches is not saved over it "
                  "(restart serve to scan with that file)");
@@ -354,11 +357,12 @@ using HoldFn = std::function<void(const detect::ActorRef&, const std::string&)>;
 std::unique_ptr<FileLock> take_model_lock(const std::string& state_dir, const config::ServeConfig& s) {
   std::string path = state_dir + "/" + classify::Scanner::kLockFileName, holder, error;
   std::string note = "spamd " + (s.spamd_socket.empty() ? s.spamd_listen : s.spamd_socket);
-  if (auto lock = FileLock::try_take(path, note, &holder, &error)) return lock;
+  auto lock = FileLock::open(path, &error);
+  if (lock && lock->try_lock(note, &holder, &error)) return lock;
   log_line("content model: " + error +
            (holder.empty() ? std::string(" (spamwarden learn cannot reach this serve through it)")
                            : " (a spamwarden learn?): serve takes it once it is free, and reads the model again then"));
-  return nullptr;
+  return lock;  // opened: tried again later
 }
 
 // Starts the spamd listeners when [serve] names any; false (logged) only when a configured one

@@ -56,7 +56,11 @@ std::unique_ptr<StateLock> StateLock::acquire(const std::string& state_dir, std:
     return nullptr;
   std::string path = state_lock_path(state_dir), holder;
   auto lock = FileLock::try_take(path, "", &holder, error);
-  if (!lock && !holder.empty()) *error = "another spamwarden watch (" + holder + ") holds " + path;
+  if (!lock && !holder.empty()) {
+    std::string who = holder.substr(0, holder.find('\n'));
+    *error =
+        "another spamwarden watch " + (who.starts_with("pid ") ? "(" + who + ") " : std::string()) + "holds " + path;
+  }
   return lock ? std::unique_ptr<StateLock>(new StateLock(std::move(lock))) : nullptr;
 }
 

@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -282,6 +283,8 @@ TEST(SummaryCache, AnEntryLeftHalfWrittenByAStoppedRunIsRemoved) {
   std::string stopped = dir + "/00000000000000aa.sum.tmp." + std::to_string(gone);
   std::string running = dir + "/00000000000000bb.sum.tmp.1", other = dir + "/notes.txt.tmp." + std::to_string(gone);
   for (const auto& f : {stopped, running, other}) std::ofstream(f) << "part of an entry";
+  auto old = fs::file_time_type::clock::now() - std::chrono::minutes(11);  // left long enough ago
+  for (const auto& f : {stopped, running, other}) fs::last_write_time(f, old);
   SummaryCache cache(dir, 1 << 20);
   EXPECT_FALSE(fs::exists(stopped));
   EXPECT_TRUE(fs::exists(running));
