@@ -161,24 +161,36 @@ TEST_F(SpamdSessionTest, SpamcLearnTellsTheScanner) {
   EXPECT_FALSE(recorder_.learned[1].second);
 }
 
+// A listener over a real model, in memory, and spamc run on one message against it.
+class SpamdLearning : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SpamdEngine engine;
+    engine.scan = [this](std::string_view message) { return scanner->scan(message); };
+    engine.learn = [this](std::string_view message, bool spam) { return scanner->learn(message, spam); };
+    engine.forget = [this](std::string_view message) { return scanner->forget(message); };
+    factory_ = std::make_unique<SpamdSessionFactory>(engine);
+    std::string error;
+    listener_ = SpamdListener::start("127.0.0.1:0", *factory_, {}, &error);
+    ASSERT_TRUE(listener_) << error;
+    file_ = dir_.path + "/offer.eml";
+    std::ofstream(file_) << "Subject: offer\n\nBuy cheap pills now\n";
+  }
+  Command spamc(const std::string& args) {
+    return run("spamc -d 127.0.0.1 -p " + std::to_string(listener_->port()) + " " + args, file_);
+  }
+  std::unique_ptr<classify::Scanner> scanner = classify::Scanner::in_memory();
+
+ private:
+  std::unique_ptr<SpamdSessionFactory> factory_;
+  std::unique_ptr<SpamdListener> listener_;
+  TempDir dir_;
+  std::string file_;
+};
+
 // spamc -L against the real model: a message learned twice is "already learned" (exit 0, as
 // with SpamAssassin's spamd), another class moves it, and forget, which sends no class, works.
-TEST(SpamdLearning, SpamcLearnsOnceMovesAndForgets) {
-  auto scanner = classify::Scanner::in_memory();
-  SpamdEngine engine;
-  engine.scan = [&scanner](std::string_view message) { return scanner->scan(message); };
-  engine.learn = [&scanner](std::string_view message, bool spam) { return scanner->learn(message, spam); };
-  engine.forget = [&scanner](std::string_view message) { return scanner->forget(message); };
-  SpamdSessionFactory factory(engine);
-  std::string error;
-  auto listener = SpamdListener::start("127.0.0.1:0", factory, {}, &error);
-  ASSERT_TRUE(listener) << error;
-  TempDir dir;
-  std::string file = dir.path + "/offer.eml";
-  std::ofstream(file) << "Subject: offer\n\nBuy cheap pills now\n";
-  auto spamc = [&](const std::string& args) {
-    return run("spamc -d 127.0.0.1 -p " + std::to_string(listener->port()) + " " + args, file);
-  };
+TEST_F(SpamdLearning, SpamcLearnsOnceMovesAndForgets) {
   auto said = [](const Command& c, const char* what) {
     return c.exit_code == 0 && c.out.find(what) != std::string::npos;
   };
@@ -217,22 +229,7 @@ TEST(SpamdClient, TellsGoToTheRunningServesListener) {
 // spamc -C report sends Set: local,remote as spam; -C revoke sends Set: local as ham with
 // Remove: remote (the report withdrawn from collaborative databases). Here both teach the one
 // model: a revoked message ends learned as ham, not learned and forgotten again.
-TEST(SpamdLearning, SpamcReportAndRevokeLeaveTheMessageLearned) {
-  auto scanner = classify::Scanner::in_memory();
-  SpamdEngine engine;
-  engine.scan = [&scanner](std::string_view message) { return scanner->scan(message); };
-  engine.learn = [&scanner](std::string_view message, bool spam) { return scanner->learn(message, spam); };
-  engine.forget = [&scanner](std::string_view message) { return scanner->forget(message); };
-  SpamdSessionFactory factory(engine);
-  std::string error;
-  auto listener = SpamdListener::start("127.0.0.1:0", factory, {}, &error);
-  ASSERT_TRUE(listener) << error;
-  TempDir dir;
-  std::string file = dir.path + "/offer.eml";
-  std::ofstream(file) << "Subject: offer\n\nBuy cheap pills now\n";
-  auto spamc = [&](const std::string& args) {
-    return run("spamc -d 127.0.0.1 -p " + std::to_string(listener->port()) + " " + args, file);
-  };
+TEST_F(SpamdLearning, SpamcReportAndRevokeLeaveTheMessageLearned) {
   spamc("-C report");
   EXPECT_EQ(scanner->spam_learned(), 1u);
   spamc("-C revoke");

@@ -215,6 +215,13 @@ TEST(ServeWithContentFilter, SpamcTellsAndChecksThroughServe) {
   EXPECT_TRUE(std::filesystem::exists(tmp.path + "/a/state/content-model.bin"));
 }
 
+// `spamwarden learn AS --config CONFIG` on test messages (src/classify/testdata).
+CommandResult learn_test_mail(const std::string& config, const std::string& as, const std::vector<std::string>& files) {
+  std::vector<std::string> argv{std::string(SW_BINARY_DIR) + "/spamwarden", "learn", as, "--config", config};
+  for (const auto& f : files) argv.push_back(std::string(SW_SOURCE_DIR) + "/src/classify/testdata/" + f);
+  return sw::testing::run_command(argv);
+}
+
 // A running serve owns the model file and saves what TELL teaches over it: `spamwarden learn`
 // with the same state directory sends its messages to that serve (the model lock says where)
 // instead of writing a file serve would overwrite, so what spamc taught and what learn taught
@@ -227,9 +234,7 @@ TEST(ServeWithContentFilter, LearnWhileServeRunsGoesThroughItAndNothingIsLost) {
   std::string data = std::string(SW_SOURCE_DIR) + "/src/classify/testdata/";
   std::string config = tmp.path + "/a/serve.toml", bin = std::string(SW_BINARY_DIR) + "/spamwarden";
   auto learn = [&](const std::string& as, std::vector<std::string> files) {
-    std::vector<std::string> argv{bin, "learn", as, "--config", config};
-    for (const auto& f : files) argv.push_back(data + f);
-    return sw::testing::run_command(argv);
+    return learn_test_mail(config, as, files);
   };
   auto spamc = [&](std::vector<std::string> args, const std::string& file) {
     std::vector<std::string> argv{"spamc", "-d", "127.0.0.1", "-p", std::to_string(spamd_port)};
@@ -292,9 +297,7 @@ TEST(ServeWithContentFilter, AServeStartedWhileALearnWritesTakesTheLockLaterAndL
   std::string data = std::string(SW_SOURCE_DIR) + "/src/classify/testdata/";
   std::string config = tmp.path + "/a/serve.toml", bin = std::string(SW_BINARY_DIR) + "/spamwarden";
   auto learn = [&](const std::string& as, std::vector<std::string> files) {
-    std::vector<std::string> argv{bin, "learn", as, "--config", config};
-    for (const auto& f : files) argv.push_back(data + f);
-    return sw::testing::run_command(argv);
+    return learn_test_mail(config, as, files);
   };
   auto spamc = [&](std::vector<std::string> args, const std::string& file) {
     std::vector<std::string> argv{"spamc", "-U", sock};
