@@ -352,7 +352,10 @@ TEST(FleetModelOnRealRedis, TwoServersTaughtOneMessageAtOnceOneSaysLearned) {
     }
   }
   EXPECT_EQ(a->spam_learned() + a->ham_learned(), size_t(kMessages));
-  expect_same_scores(*a, *b);
+  EXPECT_EQ(a->spam_learned(), b->spam_learned());
+  EXPECT_EQ(a->ham_learned(), b->ham_learned());
+  // The scores agree once both refit where the journal stands (each sync refits only where it
+  // finds the journal settled, which depends on when it ran).
   a->refit();
   b->refit();
   expect_same_scores(*a, *b);
