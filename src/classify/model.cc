@@ -1,16 +1,9 @@
 #include "classify/model.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iterator>
 
 #include "base/atomic_file.h"
@@ -114,10 +107,15 @@ uint64_t Model::digest(std::span<const uint64_t> hashes) {
   return h;
 }
 
+// What teaching a message as `spam` does, given what the registry holds for it (0: nothing).
+Taught Model::teach_outcome(uint8_t seen, bool spam) {
+  if (seen == 0) return Taught::Learned;
+  return (seen == kLearnedSpam) == spam ? Taught::AlreadyLearned : Taught::Relearned;
+}
+
 Taught Model::would_teach(std::span<const uint64_t> hashes, bool spam) const {
   const uint8_t* seen = learned_.find(digest(hashes));
-  if (!seen) return Taught::Learned;
-  return (*seen == kLearnedSpam) == spam ? Taught::AlreadyLearned : Taught::Relearned;
+  return teach_outcome(seen ? *seen : 0, spam);
 }
 
 Taught Model::would_forget(std::span<const uint64_t> hashes) const {
@@ -127,7 +125,7 @@ Taught Model::would_forget(std::span<const uint64_t> hashes) const {
 Taught Model::teach(std::span<const uint64_t> hashes, bool spam) {
   uint64_t d = digest(hashes);
   uint8_t& seen = learned_[d];
-  Taught t = seen == 0 ? Taught::Learned : (seen == kLearnedSpam) == spam ? Taught::AlreadyLearned : Taught::Relearned;
+  Taught t = teach_outcome(seen, spam);
   if (t == Taught::Relearned) learn(hashes, !spam, -1);
   if (t != Taught::AlreadyLearned) learn(hashes, spam, +1);
   seen = spam ? kLearnedSpam : kLearnedHam;

@@ -124,6 +124,7 @@ class Model {
   struct IdentityHash {
     std::size_t operator()(uint64_t h) const { return std::size_t(h); }
   };
+  static Taught teach_outcome(uint8_t seen, bool spam);
   double feature_probability(const TokenCounts& c) const;
   bool weigh_statistics(const TokenSet& tokens, std::size_t max_reasons, ModelScore* out) const;
   std::string serialize() const;  // the file without its checksum

@@ -2,14 +2,9 @@
 
 #include <sys/stat.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <mutex>
 #include <shared_mutex>
-
-#include <fstream>
-#include <iterator>
 
 #include "base/atomic_file.h"
 #include "base/fd_io.h"
@@ -79,13 +74,10 @@ namespace {
 // The model in `file`; an empty one when there is no file yet; nullptr with *error otherwise.
 std::unique_ptr<Model> read_model_file(const std::string& file, std::string* error) {
   auto model = std::make_unique<Model>();
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) {
-    if (errno == ENOENT) return model;
-    *error = "cannot read " + file + ": " + std::strerror(errno);
-    return nullptr;
-  }
-  return model->load(file, error) ? std::move(model) : nullptr;
+  std::string data;
+  bool missing = false;
+  if (!read_file_whole(file, data, error, &missing)) return missing ? (error->clear(), std::move(model)) : nullptr;
+  return model->from_bytes(data, file, error) ? std::move(model) : nullptr;
 }
 
 }  // namespace
