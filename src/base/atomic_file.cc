@@ -17,11 +17,9 @@ namespace sw {
 namespace {
 
 // Removes the files of `dir` named NAME.tmp.PID, for the NAMEs `belongs` accepts, whose process
-// is no longer running.
-constexpr auto kStaleAfter = std::chrono::minutes(10);
-
+// is no longer running and which are untouched for `min_age`.
 template <class Belongs>
-size_t remove_dead_writers_files(const std::filesystem::path& dir, Belongs belongs) {
+size_t remove_dead_writers_files(const std::filesystem::path& dir, Belongs belongs, std::chrono::seconds min_age) {
   namespace fs = std::filesystem;
   size_t removed = 0;
   std::error_code ec;
@@ -34,10 +32,8 @@ size_t remove_dead_writers_files(const std::filesystem::path& dir, Belongs belon
     auto [at, err] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
     if (err != std::errc() || at != digits.data() + digits.size() || pid <= 0) continue;
     if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // running (EPERM: someone else's, running)
-    // A writer in another PID namespace (a container sharing the directory) may have that pid
-    // and still run: only files untouched for a while are its leftovers for sure.
     auto age = fs::file_time_type::clock::now() - fs::last_write_time(it->path(), ec);
-    if (ec || age < kStaleAfter) continue;
+    if (ec || age < min_age) continue;
     removed += ::unlink(it->path().c_str()) == 0;
   }
   return removed;
@@ -45,20 +41,24 @@ size_t remove_dead_writers_files(const std::filesystem::path& dir, Belongs belon
 
 }  // namespace
 
+std::string temporary_path(const std::string& path) { return path + ".tmp." + std::to_string(::getpid()); }
+
 size_t remove_stale_temporaries(const std::string& path) {
   std::filesystem::path target(path);
   std::string name = target.filename().string();
-  return remove_dead_writers_files(target.has_parent_path() ? target.parent_path() : ".",
-                                   [&](std::string_view n) { return n == name; });
+  return remove_dead_writers_files(
+      target.has_parent_path() ? target.parent_path() : ".", [&](std::string_view n) { return n == name; },
+      kStaleTemporaryAge);
 }
 
-size_t remove_stale_temporaries_in(const std::string& dir, std::string_view suffix) {
-  return remove_dead_writers_files(dir, [&](std::string_view n) { return n.ends_with(suffix); });
+size_t remove_stale_temporaries_in(const std::string& dir, std::string_view suffix, std::chrono::seconds min_age) {
+  return remove_dead_writers_files(
+      dir, [&](std::string_view n) { return n.ends_with(suffix); }, min_age);
 }
 
 bool write_file_atomically(const std::string& path, std::string_view bytes, std::string* error, int mode) {
   remove_stale_temporaries(path);
-  std::string temp = path + ".tmp." + std::to_string(::getpid());
+  std::string temp = temporary_path(path);
   // Created, never opened if it exists: a link planted under this name is not written through.
   // What is there is this process's own leftover (a write that failed) or a plant: removed once.
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);

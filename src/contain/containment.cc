@@ -13,6 +13,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "base/atomic_file.h"
 #include "contain/script_disable.h"
 #include "queue/actions.h"
 #include "queue/spool_files.h"
@@ -109,7 +110,9 @@ std::vector<store::HoldRecord> Containment::start() {
   }
   index_holds();
   recover_listed_holds();
-  remove_stale_temporaries(hold_list_dir(options_.state_dir));
+  // Lists a writer killed mid-write left behind (its pid is gone). watch holds the state lock:
+  // no other process writes here, so they go however recent.
+  remove_stale_temporaries_in(hold_list_dir(options_.state_dir), "", std::chrono::seconds(0));
   written_.clear();  // every list is written afresh, from the store and what the lists held
   dirty_.fill(true);
   std::vector<std::string> changed;

@@ -1,8 +1,6 @@
 #include "contain/hold_list.h"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -126,11 +124,10 @@ bool write_file_atomically(const std::string& path, std::string_view content, st
   size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  std::string tmp_name = name + ".tmp." + std::to_string(::getpid()), tmp = path + ".tmp." + std::to_string(::getpid());
+  std::string tmp_name = temporary_path(name), tmp = temporary_path(path);
   int dfd = open_private_directory(dir, error);
   if (dfd < 0) return errno == ENOENT ? fail(error, "cannot create", tmp) : false;
   DirCloser closer{dfd};
-  remove_stale_temporaries(path);  // a writer killed between write and rename
   // Created, never opened if it exists: a link planted under this name is not written through.
   // What exists under it is a dead writer's leftover or a plant; either way it is removed once.
   int fd = -1;
@@ -184,20 +181,6 @@ bool sync_files(const std::vector<std::string>& paths, const std::string& dir) {
     ok = false;
   }
   return ok;
-}
-
-void remove_stale_temporaries(const std::string& dir) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return;
-  while (dirent* e = ::readdir(d)) {
-    std::string_view name = e->d_name;
-    size_t at = name.rfind(".tmp.");
-    if (at == std::string_view::npos) continue;
-    std::string pid(name.substr(at + 5));
-    if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (::kill(pid_t(std::stol(pid)), 0) != 0 && errno == ESRCH) ::unlinkat(::dirfd(d), e->d_name, 0);
-  }
-  ::closedir(d);
 }
 
 std::string hold_list_dir(const std::string& state_dir) { return state_dir + "/holds"; }

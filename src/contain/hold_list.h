@@ -37,9 +37,6 @@ bool is_private_directory(const std::string& dir, std::string* error);
 // fsync of the files (if they exist) and of their directory; false if any fsync failed.
 bool sync_files(const std::vector<std::string>& paths, const std::string& dir);
 
-// Removes "<list>.tmp.<pid>" files that a writer killed mid-write left behind (its pid is gone).
-void remove_stale_temporaries(const std::string& dir);
-
 std::string hold_list_path(const std::string& state_dir, detect::ActorType type);
 std::string hold_list_dir(const std::string& state_dir);
 

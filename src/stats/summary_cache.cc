@@ -242,7 +242,7 @@ std::string SummaryCache::write_aside(const std::string& slot, const std::string
                                       const std::function<void(StateWriter&)>& produce) const {
   std::error_code ec;
   fs::create_directories(dir_, ec);
-  std::string temp = path_for(slot) + ".tmp." + std::to_string(::getpid());
+  std::string temp = temporary_path(path_for(slot));
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return {};
   // The header, whose sizes and checksum are known at the end, is written again then.
