@@ -63,15 +63,13 @@ std::unique_ptr<FileLock> FileLock::open(const std::string& path, std::string* e
   return std::unique_ptr<FileLock>(new FileLock(fd, path, writable));
 }
 
-bool FileLock::try_lock(const std::string& note, std::string* holder, std::string* error) {
-  holder->clear();
+bool FileLock::try_lock(const std::string& note, std::optional<Holder>* holder, std::string* error) {
+  holder->reset();
   if (held_) return true;
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) {
-      Holder h = holder_of(fd_);
-      *holder = h.pid.empty() ? "another process" : "pid " + h.pid;
-      if (!h.note.empty()) *holder += "\n" + h.note;
-      *error = path_ + " is held by " + (h.pid.empty() ? "another process" : "pid " + h.pid);
+      *holder = holder_of(fd_);
+      *error = path_ + " is held by " + (*holder)->who();
     } else {
       *error = "cannot lock " + path_ + ": " + std::strerror(errno);
     }
@@ -86,9 +84,9 @@ bool FileLock::try_lock(const std::string& note, std::string* holder, std::strin
   return held_ = true;
 }
 
-std::unique_ptr<FileLock> FileLock::try_take(const std::string& path, const std::string& note, std::string* holder,
-                                             std::string* error) {
-  holder->clear();
+std::unique_ptr<FileLock> FileLock::try_take(const std::string& path, const std::string& note,
+                                             std::optional<Holder>* holder, std::string* error) {
+  holder->reset();
   auto lock = open(path, error);
   return lock && lock->try_lock(note, holder, error) ? std::move(lock) : nullptr;
 }

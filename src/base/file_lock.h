@@ -10,27 +10,28 @@ namespace sw {
 
 class FileLock {
  public:
-  // Takes the lock without waiting. nullptr when it cannot: *holder then says who has it
-  // ("pid 123", with its note on the next line if any; "" when the file could not be used, and
-  // *error says why).
-  static std::unique_ptr<FileLock> try_take(const std::string& path, const std::string& note, std::string* holder,
-                                            std::string* error);
+  // What a holder wrote: its pid, and its note ("" for either when it has not written yet).
+  struct Holder {
+    std::string pid, note;
+    std::string who() const { return pid.empty() ? "another process" : "pid " + pid; }
+  };
+
+  // Takes the lock without waiting. nullptr with *error when it cannot: *holder is then set when
+  // another process holds it, and left empty when the file could not be used.
+  static std::unique_ptr<FileLock> try_take(const std::string& path, const std::string& note,
+                                            std::optional<Holder>* holder, std::string* error);
   // The lock file opened (created if missing) but not taken: try_lock() takes it later, with the
   // access this process had when it opened it (serve drops its privileges after starting, and
   // must still write its note into a file root made).
   static std::unique_ptr<FileLock> open(const std::string& path, std::string* error);
   // Takes the lock without waiting (true at once when held already), writing this pid and
   // `note`; false as try_take() says.
-  bool try_lock(const std::string& note, std::string* holder, std::string* error);
+  bool try_lock(const std::string& note, std::optional<Holder>* holder, std::string* error);
   bool held() const { return held_; }
   ~FileLock();
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
 
-  // What a holder wrote: its pid, and its note ("" for either when it has not written yet).
-  struct Holder {
-    std::string pid, note;
-  };
   static Holder read_holder(const std::string& path);
   // The holder when someone holds the lock now, else nullopt; takes nothing and writes nothing
   // (a shared lock tried for an instant).

@@ -10,14 +10,18 @@ namespace {
 
 TEST(FileLock, OneHolderAtATimeWhoseNoteTheOthersRead) {
   TempDir dir;
-  std::string path = dir.path + "/model.lock", holder, error;
+  std::string path = dir.path + "/model.lock", error;
+  std::optional<FileLock::Holder> holder;
   auto first = FileLock::try_take(path, "spamd /run/x.sock", &holder, &error);
   ASSERT_TRUE(first) << error;
   std::string pid = std::to_string(::getpid());
   EXPECT_EQ(FileLock::read_holder(path).pid, pid);
   EXPECT_EQ(FileLock::read_holder(path).note, "spamd /run/x.sock");
   EXPECT_FALSE(FileLock::try_take(path, "", &holder, &error));  // another open file: refused, even here
-  EXPECT_EQ(holder, "pid " + pid + "\nspamd /run/x.sock");
+  ASSERT_TRUE(holder);
+  EXPECT_EQ(holder->pid, pid);
+  EXPECT_EQ(holder->note, "spamd /run/x.sock");
+  EXPECT_EQ(holder->who(), "pid " + pid);
   EXPECT_NE(error.find("held by pid " + pid), std::string::npos) << error;
   auto seen = FileLock::holder_if_held(path);
   ASSERT_TRUE(seen);
@@ -28,7 +32,7 @@ TEST(FileLock, OneHolderAtATimeWhoseNoteTheOthersRead) {
   ASSERT_TRUE(second) << error;
   EXPECT_EQ(FileLock::read_holder(path).note, "");  // the last holder's note is gone
   EXPECT_FALSE(FileLock::try_take(dir.path + "/missing/x.lock", "", &holder, &error));
-  EXPECT_EQ(holder, "");
+  EXPECT_FALSE(holder);
   EXPECT_NE(error.find("cannot open"), std::string::npos) << error;
 }
 

@@ -104,6 +104,7 @@ class Scanner {
   // note says where its spamd listener is ("spamd ADDRESS"), or a `spamwarden learn`. Another
   // process that wrote the file meanwhile would lose what one of them learned.
   static constexpr const char* kLockFileName = "content-model.lock";
+  static std::string lock_path(const std::string& state_dir) { return state_dir + "/" + kLockFileName; }
   static constexpr const char* kFleetFileName = "content-model.fleet";
 
  private:

@@ -392,7 +392,8 @@ TEST(CommandLine, LearnMakesAStateDirectoryNotThereYet) {
 // exit 3 as for any environment that fails it, and writes nothing.
 TEST(CommandLine, LearnIsRefusedWhileAnotherLearnWrites) {
   sw::TempDir d;
-  std::string state = d.path + "/state", holder, error;
+  std::string state = d.path + "/state", error;
+  std::optional<sw::FileLock::Holder> holder;
   std::filesystem::create_directories(state);
   auto other = sw::FileLock::try_take(state + "/content-model.lock", "", &holder, &error);
   ASSERT_TRUE(other) << error;
@@ -409,7 +410,8 @@ TEST(CommandLine, LearnIsRefusedWhileAnotherLearnWrites) {
 // a holder whose listener is not there is said to be one.
 TEST(CommandLine, LearnThroughAServeThatStopsAnsweringClaimsNothing) {
   sw::TempDir d;
-  std::string state = d.path + "/state", sock = d.path + "/spamd.sock", holder, error;
+  std::string state = d.path + "/state", sock = d.path + "/spamd.sock", error;
+  std::optional<sw::FileLock::Holder> holder;
   std::string mail = std::string(SW_SOURCE_DIR) + "/src/classify/testdata/";
   std::filesystem::create_directories(state);
   auto lock = sw::FileLock::try_take(state + "/content-model.lock", "spamd " + sock, &holder, &error);

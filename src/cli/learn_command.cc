@@ -160,15 +160,16 @@ int run_learn(const LearnArgs& a) {
     kind = std::filesystem::file_type::directory;
   }
   if (config->serve.content_model != "redis" && kind == std::filesystem::file_type::directory) {
-    std::string holder, error;
-    lock = FileLock::try_take(state_dir + "/" + classify::Scanner::kLockFileName, "", &holder, &error);
-    if (!lock && !holder.empty()) {
-      if (auto serve = daemon::running_serve(state_dir))
-        return learn_through_serve(a, state_dir, serve->address, "pid " + serve->pid);
+    std::optional<FileLock::Holder> holder;
+    std::string error;
+    lock = FileLock::try_take(classify::Scanner::lock_path(state_dir), "", &holder, &error);
+    if (!lock && holder) {
+      if (auto address = daemon::serve_spamd_address(*holder))
+        return learn_through_serve(a, state_dir, *address, holder->who());
       fmt::print(stderr,
                  "spamwarden learn: the content model in {} is being written by {} (another spamwarden "
                  "learn?): run this one when it is done\n",
-                 state_dir, holder.substr(0, holder.find('\n')));
+                 state_dir, holder->who());
       return kFailure;
     }
   }

@@ -28,6 +28,7 @@
 #include "daemon/event_loop.h"
 #include "daemon/hold_broker.h"
 #include "daemon/policy_sessions.h"
+#include "daemon/spamd_client.h"
 #include "daemon/spamd_listener.h"
 #include "daemon/spamd_session.h"
 #include "metrics/metrics.h"
@@ -313,7 +314,8 @@ struct ContentFilter {
   bool writes_model_file() {
     if ((model_lock && model_lock->held()) || scanner->fleet()) return true;
     if (!lock_given_up) {
-      std::string holder, error;
+      std::optional<FileLock::Holder> holder;
+      std::string error;
       if (!model_lock) model_lock = FileLock::open(lock_path, &error);
       if (model_lock && model_lock->try_lock(lock_note, &holder, &error)) {
         std::string now = file_identity(scanner->model_file());
@@ -354,14 +356,14 @@ using HoldFn = std::function<void(const detect::ActorRef&, const std::string&)>;
 // lock's note says where) instead of writing a file serve would overwrite. A learn under way is
 // not waited for (the policy listeners start after this): serve takes the lock when it is free
 // (ContentFilter::writes_model_file).
-std::unique_ptr<FileLock> take_model_lock(const std::string& state_dir, const config::ServeConfig& s) {
-  std::string path = state_dir + "/" + classify::Scanner::kLockFileName, holder, error;
-  std::string note = "spamd " + (s.spamd_socket.empty() ? s.spamd_listen : s.spamd_socket);
+std::unique_ptr<FileLock> take_model_lock(const std::string& path, const std::string& note) {
+  std::optional<FileLock::Holder> holder;
+  std::string error;
   auto lock = FileLock::open(path, &error);
   if (lock && lock->try_lock(note, &holder, &error)) return lock;
   log_line("content model: " + error +
-           (holder.empty() ? std::string(" (spamwarden learn cannot reach this serve through it)")
-                           : " (a spamwarden learn?): serve takes it once it is free, and reads the model again then"));
+           (holder ? " (a spamwarden learn?): serve takes it once it is free, and reads the model again then"
+                   : " (spamwarden learn cannot reach this serve through it)"));
   return lock;  // opened: tried again later
 }
 
@@ -373,9 +375,9 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
   std::string error;
   bool fleet = s.content_model == "redis";
   if (!fleet) {  // a fleet's model is in Redis: no file to own
-    out->model_lock = take_model_lock(c.state_dir, s);
-    out->lock_path = c.state_dir + "/" + classify::Scanner::kLockFileName;
-    out->lock_note = "spamd " + (s.spamd_socket.empty() ? s.spamd_listen : s.spamd_socket);
+    out->lock_path = classify::Scanner::lock_path(c.state_dir);
+    out->lock_note = daemon::serve_lock_note(s.spamd_socket.empty() ? s.spamd_listen : s.spamd_socket);
+    out->model_lock = take_model_lock(out->lock_path, out->lock_note);
     out->loaded_file = file_identity(c.state_dir + "/" + classify::Scanner::kModelFileName);  // before reading it
   }
   out->scanner = fleet ? classify::Scanner::open_fleet(c.state_dir, {}, {s.redis, s.redis_prefix}, &error)

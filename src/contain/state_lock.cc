@@ -54,13 +54,11 @@ std::unique_ptr<StateLock> StateLock::acquire(const std::string& state_dir, std:
   if (!ensure_writable_directory(state_dir, error) || !ensure_writable_directory(hold_list_dir(state_dir), error) ||
       !is_private_directory(state_dir, error) || !is_private_directory(hold_list_dir(state_dir), error))
     return nullptr;
-  std::string path = state_lock_path(state_dir), holder;
+  std::string path = state_lock_path(state_dir);
+  std::optional<FileLock::Holder> holder;
   auto lock = FileLock::try_take(path, "", &holder, error);
-  if (!lock && !holder.empty()) {
-    std::string who = holder.substr(0, holder.find('\n'));
-    *error =
-        "another spamwarden watch " + (who.starts_with("pid ") ? "(" + who + ") " : std::string()) + "holds " + path;
-  }
+  if (!lock && holder)
+    *error = "another spamwarden watch " + (holder->pid.empty() ? "" : "(pid " + holder->pid + ") ") + "holds " + path;
   return lock ? std::unique_ptr<StateLock>(new StateLock(std::move(lock))) : nullptr;
 }
 

@@ -14,7 +14,6 @@
 
 #include <fmt/format.h>
 
-#include "base/file_lock.h"
 #include "base/loopback_listen.h"
 #include "classify/scanner.h"
 
@@ -48,10 +47,20 @@ int connect_spamd(const std::string& address, std::string* error) {
 
 }  // namespace
 
+constexpr std::string_view kServeNote = "spamd ";
+
+std::string serve_lock_note(const std::string& spamd_address) { return std::string(kServeNote) + spamd_address; }
+
+std::optional<std::string> serve_spamd_address(const FileLock::Holder& holder) {
+  if (!holder.note.starts_with(kServeNote) || holder.note.size() <= kServeNote.size()) return std::nullopt;
+  return holder.note.substr(kServeNote.size());
+}
+
 std::optional<RunningServe> running_serve(const std::string& state_dir) {
-  auto held = FileLock::holder_if_held(state_dir + "/" + classify::Scanner::kLockFileName);
-  if (!held || !held->note.starts_with("spamd ") || held->note.size() <= 6) return std::nullopt;
-  return RunningServe{held->pid, held->note.substr(6)};
+  auto held = FileLock::holder_if_held(classify::Scanner::lock_path(state_dir));
+  auto address = held ? serve_spamd_address(*held) : std::nullopt;
+  if (!address) return std::nullopt;
+  return RunningServe{held->pid, *address};
 }
 
 std::string feedback_spamd_address(const std::string& configured, const std::string& state_dir) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/file_lock.h"
 #include "proto/spamd.h"
 
 namespace sw::daemon {
@@ -17,6 +18,10 @@ struct RunningServe {
   std::string pid, address;
 };
 std::optional<RunningServe> running_serve(const std::string& state_dir);
+// What serve writes into the model's lock ("spamd ADDRESS"), and the address read back from a
+// holder's note (nullopt: not a serve's).
+std::string serve_lock_note(const std::string& spamd_address);
+std::optional<std::string> serve_spamd_address(const FileLock::Holder& holder);
 
 // Where the CLI sends its TELLs: `configured` ([content] spamd) when set, else the running
 // serve's listener, else the default socket.

@@ -211,10 +211,11 @@ TEST_F(SpamdLearning, SpamcLearnsOnceMovesAndForgets) {
 // says; a configured address wins; with no serve running, the default socket.
 TEST(SpamdClient, TellsGoToTheRunningServesListener) {
   TempDir dir;
-  std::string lock_path = dir.path + "/" + classify::Scanner::kLockFileName, holder, error;
+  std::string lock_path = classify::Scanner::lock_path(dir.path), error;
+  std::optional<FileLock::Holder> holder;
   EXPECT_EQ(feedback_spamd_address("", dir.path), kDefaultSpamdSocket);
   {
-    auto serve = FileLock::try_take(lock_path, "spamd 127.0.0.1:7830", &holder, &error);
+    auto serve = FileLock::try_take(lock_path, serve_lock_note("127.0.0.1:7830"), &holder, &error);
     ASSERT_TRUE(serve) << error;
     auto running = running_serve(dir.path);
     ASSERT_TRUE(running);

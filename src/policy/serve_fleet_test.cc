@@ -293,7 +293,8 @@ TEST(ServeWithContentFilter, AServeStartedWhileALearnWritesTakesTheLockLaterAndL
   if (geteuid() != 0) GTEST_SKIP() << "serve's user is root here";
   if (system("command -v spamc >/dev/null 2>&1") != 0) GTEST_SKIP() << "no spamc";
   TempDir tmp;
-  std::string state = tmp.path + "/a/state", sock = tmp.path + "/a/spamd.sock", holder, error;
+  std::string state = tmp.path + "/a/state", sock = tmp.path + "/a/spamd.sock", error;
+  std::optional<sw::FileLock::Holder> holder;
   std::string data = std::string(SW_SOURCE_DIR) + "/src/classify/testdata/";
   std::string config = tmp.path + "/a/serve.toml", bin = std::string(SW_BINARY_DIR) + "/spamwarden";
   auto learn = [&](const std::string& as, std::vector<std::string> files) {
