@@ -32,7 +32,7 @@ FileLock::Holder holder_of(int fd) {
 }  // namespace
 
 FileLock::Holder FileLock::read_holder(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return {};
   Holder h = holder_of(fd);
   ::close(fd);
@@ -40,7 +40,7 @@ FileLock::Holder FileLock::read_holder(const std::string& path) {
 }
 
 std::optional<FileLock::Holder> FileLock::holder_if_held(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   std::optional<Holder> held;
   if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
@@ -51,11 +51,12 @@ std::optional<FileLock::Holder> FileLock::holder_if_held(const std::string& path
 }
 
 std::unique_ptr<FileLock> FileLock::open(const std::string& path, std::string* error) {
-  // Not inherited by children (Exim, alert commands). Read-only when another user created it: a
-  // flock needs no write access, the pid is then simply not written.
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Not inherited by children (Exim, alert commands), and never through a link: the holder
+  // truncates the file to write its pid. Read-only when another user created it: a flock needs
+  // no write access, the pid is then simply not written.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
   bool writable = fd >= 0;
-  if (fd < 0 && errno == EACCES) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == EACCES) fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     *error = "cannot open " + path + ": " + std::strerror(errno);
     return nullptr;

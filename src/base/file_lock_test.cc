@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
 #include "base/temp_dir.h"
 
 namespace sw {
@@ -34,6 +38,21 @@ TEST(FileLock, OneHolderAtATimeWhoseNoteTheOthersRead) {
   EXPECT_FALSE(FileLock::try_take(dir.path + "/missing/x.lock", "", &holder, &error));
   EXPECT_FALSE(holder);
   EXPECT_NE(error.find("cannot open"), std::string::npos) << error;
+}
+
+// The holder truncates the lock file to write its pid: a link planted in its place is refused,
+// never followed to the file it names.
+TEST(FileLock, ALinkInPlaceOfTheLockFileIsNotFollowed) {
+  TempDir dir;
+  std::string victim = dir.path + "/victim", path = dir.path + "/model.lock", error;
+  std::ofstream(victim) << "keep";
+  std::filesystem::create_symlink(victim, path);
+  std::optional<FileLock::Holder> holder;
+  EXPECT_FALSE(FileLock::try_take(path, "spamd /run/x.sock", &holder, &error));
+  EXPECT_NE(error.find("cannot open"), std::string::npos) << error;
+  std::ifstream in(victim);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(text, "keep");
 }
 
 }  // namespace
