@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -447,6 +448,48 @@ TEST(CommandLine, LearnThroughAServeThatStopsAnsweringClaimsNothing) {
   EXPECT_NE(stopped.output.find("stopped answering after 1 of 2 messages"), std::string::npos) << stopped.output;
   EXPECT_NE(stopped.output.find("run this learn again"), std::string::npos) << stopped.output;
   EXPECT_EQ(stopped.output.find("learned 1 spam message"), std::string::npos) << stopped.output;
+}
+
+// A serve that takes TELLs only from other users (EX_NOPERM): learn stops at the first message
+// and says why and what to do, instead of "does not answer".
+TEST(CommandLine, LearnThroughAServeThatRefusesThisUserSaysSo) {
+  sw::TempDir d;
+  std::string state = d.path + "/state", sock = d.path + "/spamd.sock", error;
+  std::optional<sw::FileLock::Holder> holder;
+  std::string mail = std::string(SW_SOURCE_DIR) + "/src/classify/testdata/";
+  std::filesystem::create_directories(state);
+  auto lock = sw::FileLock::try_take(state + "/content-model.lock", "spamd " + sock, &holder, &error);
+  ASSERT_TRUE(lock) << error;
+  int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un un{};
+  un.sun_family = AF_UNIX;
+  std::snprintf(un.sun_path, sizeof un.sun_path, "%s", sock.c_str());
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&un), sizeof un), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  int connections = 0;
+  std::thread serve([&] {
+    pollfd p{listener, POLLIN, 0};
+    while (::poll(&p, 1, 1500) > 0) {  // until learn has sent all it will
+      int fd = ::accept(listener, nullptr, nullptr);
+      ++connections;
+      char buf[4096];
+      while (::read(fd, buf, sizeof buf) > 0) {
+      }
+      (void)!::write(fd, "SPAMD/1.1 77 EX_NOPERM\r\n", 24);
+      ::close(fd);
+    }
+  });
+  Outcome refused = run("learn --spam --config /dev/null --state-dir " + state + " " + mail + "attachment_spam.eml " +
+                        mail + "big5_images_spam.eml");
+  serve.join();
+  ::close(listener);
+  EXPECT_EQ(refused.exit_code, 3) << refused.output;
+  EXPECT_NE(refused.output.find("which refused: the spamd listener " + sock +
+                                " takes TELLs only from the users in [serve] spamd_tell_users"),
+            std::string::npos)
+      << refused.output;
+  EXPECT_NE(refused.output.find("nothing learned (run as root, or add this user"), std::string::npos) << refused.output;
+  EXPECT_EQ(connections, 1);
 }
 
 }  // namespace

@@ -97,6 +97,7 @@ int learn_through_serve(const LearnArgs& a, const std::string& state_dir, const 
   classify::SourceCounts counts;
   TaughtCounts taught;
   std::string error;
+  bool not_allowed = false;
   auto as = a.forget ? daemon::TellAs::kForget : a.spam ? daemon::TellAs::kSpam : daemon::TellAs::kHam;
   size_t max_bytes = classify::ScannerOptions{}.max_message_bytes;
   for (const std::string& path : a.paths)
@@ -107,13 +108,20 @@ int learn_through_serve(const LearnArgs& a, const std::string& state_dir, const 
           auto answer = daemon::tell_spamd(address, message.substr(0, max_bytes), as, 30000, &error);
           if (answer == proto::spamd::TellReply::kChanged) ++taught.changed;
           else if (answer == proto::spamd::TellReply::kUnchanged) ++taught.unchanged;
-          else ++taught.failed;
+          else ++taught.failed, not_allowed = answer == proto::spamd::TellReply::kNotAllowed;
         },
         [](const std::string& where, const std::string& why) {
           fmt::print(stderr, "spamwarden learn: {}: {} (skipped)\n", where, why);
         },
         &counts);
   const char* done = a.forget ? "forgotten" : "learned";
+  if (not_allowed) {  // at the first message: nothing was taught
+    fmt::print(stderr,
+               "spamwarden learn: the content model in {} is held by spamwarden serve ({}), which refused: {}; "
+               "nothing {} (run as root, or add this user to spamd_tell_users)\n",
+               state_dir, serve, error, done);
+    return kFailure;
+  }
   if (taught.failed > 0 && taught.failed == counts.messages) {
     fmt::print(stderr,
                "spamwarden learn: the content model in {} is held by spamwarden serve ({}), which does not "

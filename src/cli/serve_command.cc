@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -111,6 +112,26 @@ std::optional<Identity> resolve_user(const std::string& configured, std::string*
     return std::nullopt;
   }
   return Identity{pw->pw_uid, pw->pw_gid, name};
+}
+
+// [serve] spamd_tell_users as uids: names looked up, numbers taken as they are; nullopt when
+// "*" lets anyone teach. A name with no user is left out and reported in *unknown.
+std::optional<std::vector<uint32_t>> resolve_tell_users(const std::vector<std::string>& users,
+                                                        std::vector<std::string>* unknown) {
+  std::vector<uint32_t> uids;
+  for (const std::string& user : users) {
+    if (user == "*") return std::nullopt;
+    uint32_t uid = 0;
+    auto [end, ec] = std::from_chars(user.data(), user.data() + user.size(), uid);
+    if (ec == std::errc() && end == user.data() + user.size()) {
+      uids.push_back(uid);
+    } else if (const passwd* pw = ::getpwnam(user.c_str())) {
+      uids.push_back(pw->pw_uid);
+    } else {
+      unknown->push_back(user);
+    }
+  }
+  return uids;
 }
 
 bool drop_privileges(const Identity& id, std::string* error) {
@@ -408,6 +429,10 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
   engine.log = [](std::string_view line) { log_line(std::string(line)); };
   daemon::SpamdOptions options;
   options.hold_score = s.spamd_hold_score;
+  std::vector<std::string> unknown;
+  options.tell_uids = resolve_tell_users(s.spamd_tell_users, &unknown);
+  for (const std::string& user : unknown)
+    log_line("content filter: [serve] spamd_tell_users names " + user + ", no user here: its TELLs are refused");
   out->sessions = std::make_unique<daemon::SpamdSessionFactory>(std::move(engine), options);
   daemon::ListenerOptions listener_options;
   listener_options.max_connections = int(s.spamd_max_connections);
@@ -442,6 +467,16 @@ int run_check(const config::Config& c) {
       s.user.empty() ? exim_user() + " (the Exim user)" : s.user, s.counters,
       s.counters == "redis" ? " " + s.redis : "", s.content_model, s.content_model == "redis" ? " " + s.redis : "",
       c.state_dir, s.metrics.empty() ? "-" : s.metrics);
+  if (!s.spamd_socket.empty() || !s.spamd_listen.empty()) {
+    std::vector<std::string> unknown;
+    auto uids = resolve_tell_users(s.spamd_tell_users, &unknown);
+    std::string who = uids ? fmt::format("{}", fmt::join(s.spamd_tell_users, ", ")) : "anyone";
+    fmt::print("spamd: {}{}{}, TELL from {}\n", s.spamd_socket,
+               s.spamd_socket.empty() || s.spamd_listen.empty() ? "" : " and ", s.spamd_listen,
+               who.empty() ? "no one" : who);
+    for (const std::string& user : unknown)
+      fmt::print("warning: spamd_tell_users names {}, no user here: its TELLs would be refused\n", user);
+  }
   fmt::print("{}", config::describe_policy(s.policy));
   return kOk;
 }

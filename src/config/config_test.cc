@@ -178,4 +178,17 @@ TEST(Config, ContentLearningFromActionsIsOptIn) {
 }
 
 }  // namespace
+// Teaching the running model is root's unless more users are named.
+TEST(Config, SpamdTellUsersDefaultToRoot) {
+  std::vector<ConfigError> errors;
+  EXPECT_EQ(parse_config("", "t.toml", &errors).serve.spamd_tell_users, std::vector<std::string>{"root"});
+  Config named = parse_config("[serve]\nspamd_tell_users = [\"root\", \"vmail\", \"5000\"]\n", "t.toml", &errors);
+  EXPECT_TRUE(errors.empty());
+  EXPECT_EQ(named.serve.spamd_tell_users, (std::vector<std::string>{"root", "vmail", "5000"}));
+  EXPECT_TRUE(parse_config("[serve]\nspamd_tell_users = []\n", "t.toml", &errors).serve.spamd_tell_users.empty());
+  parse_config("[serve]\nspamd_tell_users = \"root\"\n", "t.toml", &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].message.find("must be an array of strings"), std::string::npos);
+}
+
 }  // namespace sw::config

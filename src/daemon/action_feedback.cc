@@ -67,13 +67,14 @@ FeedbackResult teach_spool_files(const std::string& address,
       continue;
     }
     auto answer = tell_spamd(address, message, spam ? TellAs::kSpam : TellAs::kHam, 5000, &error);
-    if (answer != proto::spamd::TellReply::kRefused) {
+    if (answer == proto::spamd::TellReply::kChanged || answer == proto::spamd::TellReply::kUnchanged) {
       ++result.learned;
       result.already_learned += answer == proto::spamd::TellReply::kUnchanged;
       continue;
     }
     result.errors.push_back(error);
-    if (error.starts_with("cannot connect")) break;  // the daemon is down: the rest would wait for nothing
+    // The daemon is down, or will not take this user's TELLs: the rest would fail alike.
+    if (error.starts_with("cannot connect") || answer == proto::spamd::TellReply::kNotAllowed) break;
   }
   return result;
 }

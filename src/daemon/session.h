@@ -2,7 +2,10 @@
 // daemon's event loop owns the socket, the deadlines and the limits; an adapter (Exim
 // readsocket, Postfix policy, spamd) only parses requests and asks the engine.
 #pragma once
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,10 +21,16 @@ class Session {
   virtual void on_end_of_input(std::string* out) = 0;
 };
 
+// The local user at the other end of the connection (base/peer_uid), asked only when a
+// request needs it: for a TCP peer it reads the kernel's socket table. nullopt: unknown.
+using PeerUid = std::function<std::optional<uint32_t>()>;
+
 class SessionFactory {
  public:
   virtual ~SessionFactory() = default;
   virtual std::unique_ptr<Session> open(std::string_view peer) = 0;
+  // For adapters whose requests depend on who sent them (spamd TELL).
+  virtual std::unique_ptr<Session> open_from(std::string_view peer, PeerUid /*uid*/) { return open(peer); }
 };
 
 }  // namespace sw::daemon

@@ -102,7 +102,12 @@ proto::spamd::TellReply tell_spamd(const std::string& address, std::string_view 
   }
   ::close(fd);
   TellReply answer = proto::spamd::read_tell_reply(reply);
-  if (answer == TellReply::kRefused)
+  if (answer == TellReply::kNotAllowed)
+    *error = fmt::format(
+        "the spamd listener {} takes TELLs only from the users in [serve] spamd_tell_users, and uid {} "
+        "is not one of them",
+        address, ::geteuid());
+  else if (answer == TellReply::kRefused)
     *error = reply.empty() ? "no answer from the spamd listener " + address
                            : "the spamd listener answered: " + reply.substr(0, reply.find('\r'));
   return answer;

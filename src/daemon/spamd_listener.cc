@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "base/loopback_listen.h"
+#include "base/peer_uid.h"
 
 namespace sw::daemon {
 namespace {
@@ -224,7 +225,7 @@ bool SpamdListener::take_connection(int fd, const std::string& peer) {
 }
 
 void SpamdListener::serve(int fd, const std::string& peer, Clock::time_point deadline, std::string& buffer) {
-  std::unique_ptr<Session> session = factory_.open(peer);
+  std::unique_ptr<Session> session = factory_.open_from(peer, [fd] { return peer_uid(fd); });
   std::string out;
   bool open = true;
   while (open) {

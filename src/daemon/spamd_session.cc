@@ -1,5 +1,6 @@
 #include "daemon/spamd_session.h"
 
+#include <algorithm>
 #include <exception>
 
 #include <fmt/format.h>
@@ -12,8 +13,9 @@ using State = spamd::RequestParser::State;
 
 class SpamdSession : public Session {
  public:
-  SpamdSession(std::shared_ptr<const SpamdEngine> engine, const SpamdOptions& options, std::string peer)
-      : engine_(std::move(engine)), options_(options), peer_(std::move(peer)), parser_(options.limits) {}
+  SpamdSession(std::shared_ptr<const SpamdEngine> engine, const SpamdOptions& options, std::string peer, PeerUid uid)
+      : engine_(std::move(engine)), options_(options), peer_(std::move(peer)), peer_uid_(std::move(uid)),
+        parser_(options.limits) {}
 
   bool on_input(std::string_view in, std::string* out) override {
     if (answered_) return false;
@@ -71,6 +73,10 @@ class SpamdSession : public Session {
       *out += spamd::encode_error(request.dialect, spamd::ExitCode::kUnavailable);
       return;
     }
+    if (!may_tell()) {
+      *out += spamd::encode_error(request.dialect, spamd::ExitCode::kNoPerm);
+      return;
+    }
     // A TELL that could not be applied (a fleet's journal out of reach) is an error spamc exits
     // with (75, try again), not "already learned": scripts that feed a junk folder to spamc -L
     // take exit 0 as done.
@@ -93,6 +99,18 @@ class SpamdSession : public Session {
     *out += spamd::encode_tell_reply(request, classify::changed(set), classify::changed(removed));
   }
 
+  // Whoever may connect (the socket is open to every local user, for Exim and spamc) may scan,
+  // but teaching changes every later verdict: only the configured users may.
+  bool may_tell() {
+    if (!options_.tell_uids) return true;
+    std::optional<uint32_t> uid = peer_uid_ ? peer_uid_() : std::nullopt;
+    const std::vector<uint32_t>& allowed = *options_.tell_uids;
+    if (uid && std::find(allowed.begin(), allowed.end(), *uid) != allowed.end()) return true;
+    log(uid ? fmt::format("TELL refused: uid {} may not teach the content model ([serve] spamd_tell_users)", *uid)
+            : std::string("TELL refused: the peer's user cannot be known ([serve] spamd_tell_users)"));
+    return false;
+  }
+
   void log(std::string_view what) {
     if (engine_->log) engine_->log(fmt::format("spamd {}: {}", peer_, what));
   }
@@ -100,6 +118,7 @@ class SpamdSession : public Session {
   std::shared_ptr<const SpamdEngine> engine_;
   SpamdOptions options_;
   std::string peer_;
+  PeerUid peer_uid_;
   spamd::RequestParser parser_;
   bool answered_ = false;
 };
@@ -128,8 +147,8 @@ proto::spamd::ScanResult to_scan_result(const classify::Verdict& verdict, size_t
 SpamdSessionFactory::SpamdSessionFactory(SpamdEngine engine, SpamdOptions options)
     : engine_(std::make_shared<const SpamdEngine>(std::move(engine))), options_(std::move(options)) {}
 
-std::unique_ptr<Session> SpamdSessionFactory::open(std::string_view peer) {
-  return std::make_unique<SpamdSession>(engine_, options_, std::string(peer));
+std::unique_ptr<Session> SpamdSessionFactory::open_from(std::string_view peer, PeerUid uid) {
+  return std::make_unique<SpamdSession>(engine_, options_, std::string(peer), std::move(uid));
 }
 
 }  // namespace sw::daemon

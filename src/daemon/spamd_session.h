@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "classify/taught.h"
 #include "classify/verdict.h"
@@ -37,6 +38,9 @@ struct SpamdOptions {
   proto::spamd::ReplyOptions reply;
   size_t report_reasons = 8;  // the strongest reasons $spam_report names
   double hold_score = 10;     // see SpamdEngine::hold
+  // The users whose TELLs teach the model (spamd's --allow-tell, per user): a TELL from anyone
+  // else, or from a peer whose user cannot be known, is refused with EX_NOPERM. nullopt: anyone.
+  std::optional<std::vector<uint32_t>> tell_uids;
 };
 
 // "auth=sales@shop.example" -> auth:sales@shop.example; nullopt for a plain user ("nobody").
@@ -48,7 +52,8 @@ proto::spamd::ScanResult to_scan_result(const classify::Verdict& verdict, size_t
 class SpamdSessionFactory : public SessionFactory {
  public:
   SpamdSessionFactory(SpamdEngine engine, SpamdOptions options = {});
-  std::unique_ptr<Session> open(std::string_view peer) override;
+  std::unique_ptr<Session> open(std::string_view peer) override { return open_from(peer, nullptr); }
+  std::unique_ptr<Session> open_from(std::string_view peer, PeerUid uid) override;
 
  private:
   std::shared_ptr<const SpamdEngine> engine_;

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -300,6 +301,63 @@ TEST_F(SpamdSessionTest, TellWithoutALearnerIsUnavailable) {
   std::string out;
   session->on_input("TELL SPAMC/1.5\r\nMessage-class: spam\r\nSet: local\r\nContent-length: 1\r\n\r\nx", &out);
   EXPECT_EQ(out, "SPAMD/1.1 69 EX_UNAVAILABLE\r\n");
+}
+
+// Only the users in tell_uids may teach; a peer whose user is unknown may not. Scans are
+// answered for everyone.
+TEST_F(SpamdSessionTest, TellIsRefusedToUsersNotAllowed) {
+  SpamdOptions options;
+  options.tell_uids = std::vector<uint32_t>{0, 110};
+  SpamdSessionFactory factory(rule_engine(&recorder_), options);
+  const std::string tell = "TELL SPAMC/1.5\r\nMessage-class: spam\r\nSet: local\r\nContent-length: 1\r\n\r\nx";
+  auto reply_for = [&](PeerUid uid, std::string_view request) {
+    auto session = factory.open_from("test", std::move(uid));
+    std::string out;
+    session->on_input(request, &out);
+    return out;
+  };
+  EXPECT_EQ(reply_for([] { return 1000u; }, tell), "SPAMD/1.1 77 EX_NOPERM\r\n");
+  EXPECT_EQ(reply_for([] { return std::nullopt; }, tell), "SPAMD/1.1 77 EX_NOPERM\r\n");
+  EXPECT_EQ(reply_for(nullptr, tell), "SPAMD/1.1 77 EX_NOPERM\r\n");
+  EXPECT_EQ(recorder_.learned.size(), 0u);
+  EXPECT_EQ(reply_for([] { return 110u; }, tell), "SPAMD/1.1 0 EX_OK\r\nContent-length: 0\r\nDidSet: local\r\n\r\n");
+  EXPECT_EQ(recorder_.learned.size(), 1u);
+  std::string check = reply_for([] { return 1000u; }, "CHECK SPAMC/1.5\r\nContent-length: 11\r\n\r\ncheap pills");
+  EXPECT_TRUE(check.starts_with("SPAMD/1.1 0 EX_OK")) << check;
+  ASSERT_EQ(recorder_.log.size(), 3u);
+  EXPECT_EQ(recorder_.log[0],
+            "spamd test: TELL refused: uid 1000 may not teach the content model ([serve] spamd_tell_users)");
+  EXPECT_EQ(recorder_.log[1], "spamd test: TELL refused: the peer's user cannot be known ([serve] spamd_tell_users)");
+}
+
+// The same through real sockets and spamc: root's spamc -L teaches, nobody's is refused, over
+// loopback TCP (the owner read from the kernel's socket table) and a Unix socket (SO_PEERCRED).
+TEST_F(SpamdSessionTest, SpamcLearnAsAnotherUserIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run spamc as another user";
+  SpamdOptions options;
+  options.tell_uids = std::vector<uint32_t>{0};
+  SpamdSessionFactory factory(rule_engine(&recorder_), options);
+  std::string error, socket = dir_.path + "/spamd.sock";
+  ASSERT_EQ(::chmod(dir_.path.c_str(), 0711), 0);  // nobody reaches the socket as Exim reaches /run/spamwarden's
+  auto tcp = SpamdListener::start("127.0.0.1:0", factory, {}, &error);
+  ASSERT_TRUE(tcp) << error;
+  auto unix_socket = SpamdListener::start(socket, factory, {}, &error);
+  ASSERT_TRUE(unix_socket) << error;
+  const std::string as_nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+  for (const std::string& to : {"-d 127.0.0.1 -p " + std::to_string(tcp->port()), "-U " + socket}) {
+    Command refused = run(as_nobody + "spamc " + to + " -L spam", spam_file_);
+    EXPECT_NE(refused.exit_code, 0) << to << ": " << refused.out;
+    EXPECT_EQ(refused.out.find("successfully"), std::string::npos) << refused.out;
+    Command checked = run(as_nobody + "spamc " + to + " -c", spam_file_);
+    EXPECT_EQ(checked.out, "8.3/5.0\n") << to;
+    Command taught = run("spamc " + to + " -L spam", spam_file_);
+    EXPECT_EQ(taught.exit_code, 0) << to << ": " << taught.out;
+  }
+  std::lock_guard lock(recorder_.mutex);
+  EXPECT_EQ(recorder_.learned.size(), 2u);  // root's two, none of nobody's
+  size_t refusals = 0;
+  for (const std::string& line : recorder_.log) refusals += line.find("uid 65534 may not teach") != std::string::npos;
+  EXPECT_EQ(refusals, 2u);
 }
 
 TEST_F(SpamdSessionTest, RemovedMailIsTaughtAsSpamFromItsSpoolFiles) {

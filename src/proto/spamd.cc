@@ -375,6 +375,7 @@ std::string encode_forget_request(std::string_view message) {
 TellReply read_tell_reply(std::string_view reply) {
   size_t end = reply.find("\r\n\r\n");
   std::string_view head = reply.substr(0, end);
+  if (head.starts_with("SPAMD/1.1 77 ")) return TellReply::kNotAllowed;
   if (end == std::string_view::npos || !head.starts_with("SPAMD/1.1 0 EX_OK\r\n")) return TellReply::kRefused;
   bool changed =
       head.find("\r\nDidSet: ") != std::string_view::npos || head.find("\r\nDidRemove: ") != std::string_view::npos;
@@ -393,6 +394,7 @@ std::string encode_error(Dialect dialect, ExitCode code) {
     case ExitCode::kIoErr: text = "EX_IOERR"; break;
     case ExitCode::kTempFail: text = "EX_TEMPFAIL"; break;
     case ExitCode::kProtocol: text = "EX_PROTOCOL"; break;
+    case ExitCode::kNoPerm: text = "EX_NOPERM"; break;
   }
   return fmt::format("{} {} {}\r\n", dialect == Dialect::kRspamc ? "RSPAMD/1.3" : "SPAMD/1.1", static_cast<int>(code),
                      text);

@@ -31,6 +31,7 @@ enum class ExitCode : int {
   kIoErr = 74,
   kTempFail = 75,
   kProtocol = 76,
+  kNoPerm = 77,
 };
 
 // A scanner's answer as the protocol carries it (src/proto comes before src/classify, so the
@@ -136,7 +137,8 @@ std::string encode_forget_request(std::string_view message);
 // A reply to either: the model changed (EX_OK with DidSet or DidRemove), it had the message
 // already as that, or had never learned it, for a forget (EX_OK without them: spamd's "already
 // un/learned"), or refused (an error code, or no whole reply).
-enum class TellReply { kChanged, kUnchanged, kRefused };
+// kNotAllowed: the server teaches only some users (EX_NOPERM); kRefused: any other failure.
+enum class TellReply { kChanged, kUnchanged, kRefused, kNotAllowed };
 TellReply read_tell_reply(std::string_view reply);
 
 // A failure: only the status line, as spamd sends it.

@@ -154,6 +154,7 @@ TEST(SpamdRequest, TellRequestRoundTrips) {
   EXPECT_EQ(forget.request().message_class, "");
   EXPECT_EQ(read_tell_reply(encode_tell_reply(forget.request(), false, true)), TellReply::kChanged);
   EXPECT_EQ(read_tell_reply(encode_error(Dialect::kSpamc, ExitCode::kUnavailable)), TellReply::kRefused);
+  EXPECT_EQ(read_tell_reply(encode_error(Dialect::kSpamc, ExitCode::kNoPerm)), TellReply::kNotAllowed);
   EXPECT_EQ(read_tell_reply("SPAMD/1.1 0 EX_OK\r\nDidSet: local"), TellReply::kRefused);  // cut short
 }
 
