@@ -335,7 +335,7 @@ void StoryBuilder::on_attempt(const LogLine& l, std::string_view raw) {
   else attempt = false;  // connections, lost sessions: shown, not counted
   if (!attempt) return;
   ++story_.minutes[l.time - l.time % 60].attempts;
-  if (!l.host_ip.empty()) ++story_.client_ips[std::string(l.host_ip)];
+  if (!l.host_ip.empty()) ++story_.refused_ips[std::string(l.host_ip)];
 }
 
 void StoryBuilder::on_message_line(Message& m, const LogLine& l, std::string_view raw) {

@@ -37,7 +37,10 @@ struct ActorStory {
     uint64_t messages = 0, recipients = 0, attempts = 0;
   };
   std::map<CivilSeconds, Minute> minutes;
-  std::map<std::string, uint64_t> client_ips;  // messages (and attempts) per client IP
+  // Per client IP: its messages (where its mail came from), and its refused attempts (failed
+  // logins, rejections): for a hijacked account, the guessers are not the senders.
+  std::map<std::string, uint64_t> client_ips;
+  std::map<std::string, uint64_t> refused_ips;
   std::map<std::string, uint64_t> recipient_domains;
   std::map<std::string, uint64_t> subjects;  // unescaped
   std::vector<std::string> message_ids;      // in log order

@@ -75,13 +75,17 @@ void text_chart(std::string& out, const ActorStory& s) {
   uint64_t peak = 0;
   for (const Bucket& r : rows) peak = std::max(peak, messages ? r.messages : r.attempts);
   bool one_day = format_civil(rows.front().start).substr(0, 10) == format_civil(rows.back().start).substr(0, 10);
-  out += fmt::format("\ntimeline: {} per {}\n", messages ? "messages (recipients)" : "rejections and failed logins",
-                     format_duration(bucket));
+  // Both when it sent and was refused (a hijacked account: the guessing before the sending).
+  bool refused_too = messages && s.failed_logins + s.rejected_recipients + s.other_rejections > 0;
+  out += fmt::format("\ntimeline per {}: {}{}\n", format_duration(bucket),
+                     messages ? "messages (recipients)" : "rejections and failed logins",
+                     refused_too ? "; refused: failed logins and rejections" : "");
   for (const Bucket& r : rows) {
     uint64_t n = messages ? r.messages : r.attempts;
     size_t bar = peak ? size_t((n * kChartBar + peak - 1) / peak) : 0;
     out += fmt::format("  {} |{:<50}| {}", bucket_label(r.start, bucket, one_day), std::string(bar, '#'), n);
     if (messages && r.recipients) out += fmt::format(" ({})", r.recipients);
+    if (refused_too && r.attempts) out += fmt::format("; {} refused", r.attempts);
     out += "\n";
   }
 }
@@ -173,6 +177,7 @@ nlohmann::json story_json(const StoryResult& r) {
                     {"attempts", b.attempts}});
   j["timeline"] = {{"bucket_seconds", bucket}, {"buckets", rows}};
   j["client_ips"] = counts_json(s.client_ips, "ip");
+  j["refused_ips"] = counts_json(s.refused_ips, "ip");
   j["recipient_domains"] = counts_json(s.recipient_domains, "domain");
   j["subjects"] = counts_json(s.subjects, "subject");
   j["message_ids"] = s.message_ids;
@@ -204,7 +209,10 @@ std::string story_text(const StoryResult& r) {
   if (s.actor.type == detect::ActorType::Script && !s.pid_seen && s.messages)
     out += "note: no +pid in log_selector: cwd= lines matched to the nearest local submission\n";
   text_chart(out, s);
-  text_counts(out, "client IPs", s.client_ips);
+  if (s.actor.type != detect::ActorType::ClientIp) {  // an IP's lists would hold only itself
+    text_counts(out, "client IPs it sent from", s.client_ips);
+    text_counts(out, "client IPs refused (failed logins, rejections)", s.refused_ips);
+  }
   text_counts(out, "recipient domains", s.recipient_domains);
   text_counts(out, "subjects", s.subjects);
   if (!s.message_ids.empty()) {

@@ -70,8 +70,9 @@ TEST(ActorStory, AnAccountsMessagesAndEveryLaterLineOfThem) {
   EXPECT_EQ(s.bounces_generated, 1u);
   EXPECT_EQ(s.failed_logins, 1u);
   EXPECT_EQ(s.message_ids, (std::vector<std::string>{"1tAAAA-000001-AA", "1tAAAA-000004-AA"}));
-  EXPECT_EQ(s.client_ips.at("203.0.113.9"), 2u);  // a message and a failed login
-  EXPECT_EQ(s.client_ips.at("203.0.113.10"), 1u);
+  // It sent from .9 and .10; .9 also failed a login as it: the two lists apart.
+  EXPECT_EQ(s.client_ips, (std::map<std::string, uint64_t>{{"203.0.113.9", 1}, {"203.0.113.10", 1}}));
+  EXPECT_EQ(s.refused_ips, (std::map<std::string, uint64_t>{{"203.0.113.9", 1}}));
   EXPECT_EQ(s.recipient_domains.at("one.test"), 2u);
   EXPECT_EQ(s.subjects.at("Invoice 17"), 1u);
   EXPECT_EQ(format_civil(s.first), "2026-11-01 10:00:00");
@@ -103,7 +104,8 @@ TEST(ActorStory, AnIpsMessagesRejectionsAndFailedLoginsButNotDeliveriesToIt) {
   EXPECT_EQ(s.failed_logins, 1u);
   EXPECT_EQ(s.messages, 1u);
   EXPECT_EQ(lines.size(), 3u);
-  EXPECT_EQ(s.client_ips.at("192.0.2.7"), 3u);
+  EXPECT_EQ(s.client_ips.at("192.0.2.7"), 1u);
+  EXPECT_EQ(s.refused_ips.at("192.0.2.7"), 2u);
 }
 
 TEST(ActorStory, AScriptByItsCwdLinesWithAndWithoutPid) {
@@ -229,7 +231,16 @@ TEST(ActorStory, ReadsGzipAndPlainFilesInTimeOrderAndRendersTextAndJson) {
   std::string text = story_text(r);
   EXPECT_NE(text.find("2 messages to 3 recipients: 1 delivered, 1 deferred, 1 failed"), std::string::npos) << text;
   EXPECT_NE(text.find("1tAAAA-000004-AA"), std::string::npos);
-  EXPECT_NE(text.find("|##################################################| 1 (2)"), std::string::npos) << text;
+  EXPECT_NE(text.find("|##################################################| 1 (2); 1 refused"), std::string::npos)
+      << text;  // 10:00: its first message, and the failed login before it
+  EXPECT_NE(text.find("timeline per 1m: messages (recipients); refused: failed logins and rejections"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("client IPs it sent from — top 2 of 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("client IPs refused (failed logins, rejections) — top 1 of 1\n         1  203.0.113.9\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(j["refused_ips"], nlohmann::json::parse(R"([{"ip": "203.0.113.9", "count": 1}])"));
 }
 
 }  // namespace
