@@ -281,6 +281,10 @@ void add_logs_command(CLI::App& app, int* result) {
   cmd->add_option("--bruteforce-failures", t.bruteforce_min_failures, "auth failures from one IP")
       ->check(kPositiveCount)
       ->capture_default_str();
+  cmd->add_option("--guessing-per-ip", t.guessing_min_per_ip,
+                  "failed logins from each of 2+ IPs that tried only one account: one attack on it")
+      ->check(kPositiveCount)
+      ->capture_default_str();
   cmd->add_option("--random-senders", t.random_min_senders, "random-looking local parts at one domain")
       ->check(kPositiveCount)
       ->capture_default_str();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 namespace sw::stats {
 namespace {
@@ -112,29 +113,105 @@ struct AttemptKind {
   uint64_t floor;
 };
 
+// The account a client IP's failed logins all named, as the account table spells it; "" when
+// they named several (or none).
+std::string login_target_of(const Forensics& f, const ActorStats& ip) {
+  if (ip.login_target == 0 || ip.login_target == ActorStats::kSeveralAccounts) return "";
+  const ActorTable& accounts = f.table(ActorKind::AuthAccount);
+  auto index = accounts.find_index(ip.login_target);
+  return index ? std::string(accounts.all()[*index].key) : "";
+}
+
 Finding ip_finding(const Forensics& f, const AttemptKind& k, const ActorStats& a) {
   Finding x = base_finding(f, k.kind, a, ActorKind::ClientIp);
   x.events = a.*k.count;
   x.events_noun = k.noun;
   x.score = double(x.events);
   bool dictionary = k.count == &ActorStats::rejected_rcpts;
+  if (!dictionary) x.login_target = login_target_of(f, a);
+  std::string as = x.login_target.empty() ? (a.login_target ? " for several accounts" : "") : " as " + x.login_target;
   x.summary = dictionary ? fmt::format("{} tried {} unknown local recipients between {} and {} (dictionary attack)",
                                        a.key, x.events, format_civil(a.first), clock(a.last))
-                         : fmt::format("{} failed {} SMTP logins between {} and {} (password guessing)", a.key,
-                                       x.events, format_civil(a.first), clock(a.last));
+                         : fmt::format("{} failed {} SMTP logins{} between {} and {} (password guessing)", a.key,
+                                       x.events, as, format_civil(a.first), clock(a.last));
   return x;
+}
+
+// Client IPs that each tried one and the same account, several times, are one attack on it,
+// even when each stays under the per-IP floor (a botnet spreads its guesses to stay under
+// per-IP limits): one finding keyed by the account, with its IPs, which leave the per-IP
+// findings. An IP that tried a name once (the background of bots trying "admin" or "sales"
+// once each) is not counted. True for the IPs it took.
+std::vector<bool> account_guessing(const Forensics& f, std::vector<Finding>& out) {
+  const Thresholds& t = f.thresholds();
+  const auto& ips = f.table(ActorKind::ClientIp).all();
+  std::vector<bool> taken(ips.size(), false);
+  struct Target {
+    std::vector<uint32_t> ips;
+    uint64_t failures = 0;
+  };
+  std::map<uint64_t, Target> targets;  // ordered: the same findings in the same order every run
+  for (uint32_t i = 0; i < ips.size(); ++i) {
+    const ActorStats& ip = ips[i];
+    if (ip.failed_logins < t.guessing_min_per_ip || ip.login_target == 0 ||
+        ip.login_target == ActorStats::kSeveralAccounts)
+      continue;
+    Target& target = targets[ip.login_target];
+    target.ips.push_back(i);
+    target.failures += ip.failed_logins;
+  }
+  for (auto& [hash, target] : targets) {
+    if (target.ips.size() < 2 || target.failures < t.bruteforce_min_failures) continue;
+    std::string account = login_target_of(f, ips[target.ips.front()]);
+    if (account.empty()) continue;
+    std::sort(target.ips.begin(), target.ips.end(), [&](uint32_t a, uint32_t b) {
+      return ips[a].failed_logins != ips[b].failed_logins ? ips[a].failed_logins > ips[b].failed_logins
+                                                          : ips[a].key < ips[b].key;
+    });
+    Finding c;
+    c.kind = "account_guessing";
+    c.actor_kind = ActorKind::AuthAccount;
+    c.actor = account;
+    c.login_target = account;
+    c.client_ip_count = target.ips.size();
+    c.events = target.failures;
+    c.events_noun = "failed logins";
+    c.score = double(target.failures);
+    CivilSeconds first = INT64_MAX, last = 0;
+    std::string top;
+    for (size_t n = 0; n < target.ips.size(); ++n) {
+      const ActorStats& ip = ips[target.ips[n]];
+      taken[target.ips[n]] = true;
+      if (ip.first) first = std::min(first, ip.first);
+      last = std::max(last, ip.last);
+      if (n < 10) c.client_ips.push_back(fmt::format("{} ({})", ip.key, ip.failed_logins));
+      if (n < 3) top += fmt::format("{}{} ({})", n ? ", " : "", ip.key, ip.failed_logins);
+      if (n < 2) {
+        auto lines = f.evidence_lines(ip);
+        c.evidence.insert(c.evidence.end(), lines.begin(), lines.begin() + long(std::min<size_t>(lines.size(), 2)));
+      }
+    }
+    c.summary = fmt::format(
+        "{} failed logins as {} from {} client IPs that tried no other account, between {} and {} (password "
+        "guessing aimed at this account); top: {}",
+        target.failures, account, target.ips.size(), format_civil(first), format_civil(last), top);
+    out.push_back(std::move(c));
+  }
+  return taken;
 }
 
 // Many IPs each over the per-IP floor are one botnet's campaign: one finding with their count,
 // totals and top IPs, not one per IP. An IP holding a large share of it keeps its own finding.
-void ip_attempts(const Forensics& f, const AttemptKind& k, std::vector<Finding>& out) {
+void ip_attempts(const Forensics& f, const AttemptKind& k, std::vector<Finding>& out,
+                 const std::vector<bool>& taken = {}) {
   const Thresholds& t = f.thresholds();
   std::vector<const ActorStats*> over;
   uint64_t total = 0;
-  for (const auto& a : f.table(ActorKind::ClientIp).all())
-    if (a.*k.count >= k.floor) {
-      over.push_back(&a);
-      total += a.*k.count;
+  const auto& ips = f.table(ActorKind::ClientIp).all();
+  for (uint32_t i = 0; i < ips.size(); ++i)
+    if (ips[i].*k.count >= k.floor && !(i < taken.size() && taken[i])) {
+      over.push_back(&ips[i]);
+      total += ips[i].*k.count;
     }
   if (over.size() < t.campaign_min_ips) {
     for (const ActorStats* a : over) out.push_back(ip_finding(f, k, *a));
@@ -180,10 +257,11 @@ void client_ips(const Forensics& f, std::vector<Finding>& out) {
               {"dictionary_attack", "dictionary_campaign", "unknown recipients tried", "dictionary attack",
                &ActorStats::rejected_rcpts, t.dictionary_min_rejects},
               out);
+  std::vector<bool> guessing_one_account = account_guessing(f, out);
   ip_attempts(f,
               {"auth_bruteforce", "auth_bruteforce_campaign", "failed logins", "password guessing",
                &ActorStats::failed_logins, t.bruteforce_min_failures},
-              out);
+              out, guessing_one_account);
 }
 
 void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {

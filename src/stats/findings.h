@@ -21,6 +21,7 @@ struct Finding {
   std::vector<std::string> client_ips;  // campaigns: the top IPs, "IP (count)"
   uint64_t client_ip_count = 0;         // campaigns: how many IPs took part
   std::string local_user;               // spamming_script: the login that ran the script
+  std::string login_target;             // auth_bruteforce: the one account it tried, or "" (several)
   std::string summary;
   std::vector<std::string> evidence;
   double score = 0;  // for ordering: larger is worse

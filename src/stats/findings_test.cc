@@ -86,10 +86,67 @@ TEST(Findings, AnIpThatDominatesTheCampaignKeepsItsOwnFinding) {
   EXPECT_EQ(single[0]->actor, "203.0.113.5");
   ASSERT_EQ(of_kind(findings, "dictionary_campaign").size(), 1u);
   EXPECT_EQ(of_kind(findings, "dictionary_campaign")[0]->client_ip_count, 13u);
-  auto logins = of_kind(findings, "auth_bruteforce_campaign");
+  // The 12 IPs' failed logins all named one account: one attack on it, not a campaign of IPs.
+  auto logins = of_kind(findings, "account_guessing");
   ASSERT_EQ(logins.size(), 1u);
   EXPECT_EQ(logins[0]->events, 300u);
+  EXPECT_EQ(logins[0]->actor, "info@b.example");
   EXPECT_TRUE(of_kind(findings, "auth_bruteforce").empty());
+  EXPECT_TRUE(of_kind(findings, "auth_bruteforce_campaign").empty());
+}
+
+void failed_logins(Log& log, const std::string& ip, const std::string& account, int tries) {
+  for (int i = 0; i < tries; ++i)
+    log.line(
+        fmt::format("dovecot_login authenticator failed for (pc) [{}]:4000: 535 Incorrect authentication data "
+                    "(set_id={})",
+                    ip, account));
+}
+
+// A hijacked account's guessing spread over 14 IPs, most under the per-IP floor, is one
+// finding on the account with all 14; a sprayer of many accounts stays a finding of its own and
+// says so; bots that tried a name once each are background, not an attack.
+TEST(Findings, IpsGuessingOneAccountAreOneAttackOnIt) {
+  Log log;
+  for (int ip = 1; ip <= 14; ++ip) failed_logins(log, fmt::format("198.51.100.{}", ip), "Sales@Shop.example", 5 + ip);
+  for (int i = 0; i < 30; ++i) failed_logins(log, "203.0.113.7", fmt::format("user{}@shop.example", i), 1);
+  failed_logins(log, "203.0.113.8", "info@shop.example", 25);
+  for (int ip = 1; ip <= 60; ++ip) failed_logins(log, fmt::format("192.0.2.{}", ip), "admin", 1);
+  auto findings = find_abuse(log.run());
+  auto guessing = of_kind(findings, "account_guessing");
+  ASSERT_EQ(guessing.size(), 1u);
+  const Finding& g = *guessing[0];
+  EXPECT_EQ(g.actor, "sales@shop.example");
+  EXPECT_EQ(g.client_ip_count, 14u);
+  EXPECT_EQ(g.events, 14u * 5 + 14 * 15 / 2);
+  ASSERT_EQ(g.client_ips.size(), 10u);
+  EXPECT_EQ(g.client_ips[0], "198.51.100.14 (19)");
+  EXPECT_NE(g.summary.find("from 14 client IPs that tried no other account"), std::string::npos) << g.summary;
+  auto single = of_kind(findings, "auth_bruteforce");
+  ASSERT_EQ(single.size(), 2u);
+  for (const Finding* f : single) {
+    if (f->actor == "203.0.113.7") {
+      EXPECT_TRUE(f->login_target.empty());
+      EXPECT_NE(f->summary.find("failed 30 SMTP logins for several accounts"), std::string::npos) << f->summary;
+    } else {
+      EXPECT_EQ(f->actor, "203.0.113.8");  // one IP on one account: its own finding, naming it
+      EXPECT_EQ(f->login_target, "info@shop.example");
+      EXPECT_NE(f->summary.find("failed 25 SMTP logins as info@shop.example"), std::string::npos) << f->summary;
+    }
+  }
+  LogReport r;
+  r.forensics = &log.run();
+  r.findings = findings;
+  auto json = report_json(r, ReportOptions{});
+  bool seen = false;
+  for (const auto& x : json["findings"])
+    if (x["kind"] == "account_guessing") {
+      seen = true;
+      EXPECT_EQ(x["login_target"], "sales@shop.example");
+      EXPECT_EQ(x["client_ip_count"], 14);
+      EXPECT_FALSE(x.contains("queue_selection"));
+    }
+  EXPECT_TRUE(seen);
 }
 
 TEST(Findings, AFewIpsStayFindingsOfTheirOwn) {

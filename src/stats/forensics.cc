@@ -334,6 +334,10 @@ void Forensics::on_auth_failure(const LogLine& l, std::string_view raw, const Li
   if (keys.has(ActorKind::ClientIp) && folds(ActorKind::ClientIp)) {
     ActorStats& ip = actor_of(ActorKind::ClientIp, keys, l.host_ip, false);
     if (ip.failed_logins++ == 0 || ip.failed_logins % 16 == 0) add_evidence(ip, raw);
+    if (keys.has(ActorKind::AuthAccount)) {  // one account guessed from many IPs is one attack
+      uint64_t target = keys.hash[size_t(ActorKind::AuthAccount)];
+      if (ip.login_target != target) ip.login_target = ip.login_target == 0 ? target : ActorStats::kSeveralAccounts;
+    }
     if (ip.first == 0) ip.first = l.time;
     ip.last = l.time;
   }

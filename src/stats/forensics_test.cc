@@ -421,16 +421,16 @@ TEST(Report, WideCharactersStayWithinAHundredColumns) {
   EXPECT_GE(wide_lines, 4u) << "summary, evidence and tables show the key, cut to fit\n" << text;
 }
 
-// A botnet guessing passwords from many IPs: the text shows the worst five and the scale of
-// the rest, the JSON all of them.
+// A botnet guessing passwords from many IPs, each spraying several accounts: the text shows
+// the worst five and the scale of the rest, the JSON all of them.
 TEST(Report, FindingsBeyondFiveOfAKindAreSummedUp) {
   LogBuilder b;
   for (int ip = 1; ip <= 8; ++ip)
     for (int i = 0; i < 20 + ip; ++i) {
       b.line(
           fmt::format("dovecot_login authenticator failed for (pc) [198.51.100.{}]:4000: 535 Incorrect "
-                      "authentication data (set_id=info@b.example)",
-                      ip));
+                      "authentication data (set_id=info{}@b.example)",
+                      ip, i % 3));
       b.advance(1);
     }
   Forensics f = b.run();

@@ -79,6 +79,7 @@ std::string wrap(std::string_view first_prefix, std::string_view text, size_t in
 // names one of its files, from its owner; and the login that ran it, when known, narrows it to
 // that user's mail. None for client IPs: what they tried was rejected.
 std::vector<std::string> queue_selection(const Finding& f) {
+  if (f.kind == "account_guessing") return {};  // guessed, not (by this finding) sending
   switch (f.actor_kind) {
     case ActorKind::Script:
       if (!f.local_user.empty()) return {"--login", glob_literal(f.local_user), "--script", f.actor};
@@ -270,6 +271,7 @@ nlohmann::json report_json(const LogReport& r, const ReportOptions& o) {
     if (!x.client_ips.empty()) fj["client_ips"] = x.client_ips;
     if (!x.local_user.empty()) fj["local_user"] = x.local_user;
     if (x.client_ip_count) fj["client_ip_count"] = x.client_ip_count;
+    if (!x.login_target.empty()) fj["login_target"] = x.login_target;
     if (x.kind == "backscatter") fj["cleanup"] = queue::bounce_cleanup_command(x.actor);
     if (auto selection = queue_selection(x); !selection.empty()) fj["queue_selection"] = selection;
     findings.push_back(std::move(fj));
