@@ -406,43 +406,61 @@ TEST(CommandLine, LearnIsRefusedWhileAnotherLearnWrites) {
   EXPECT_FALSE(std::filesystem::exists(state + "/content-model.bin"));
 }
 
+// A state directory whose model lock is held by a "serve" at `sock`, and the learn command that
+// goes through it; listen() opens that socket.
+struct LockHeldByServe {
+  LockHeldByServe() {
+    std::filesystem::create_directories(state);
+    std::optional<sw::FileLock::Holder> holder;
+    std::string error;
+    lock = sw::FileLock::try_take(state + "/content-model.lock", "spamd " + sock, &holder, &error);
+    EXPECT_TRUE(lock) << error;
+  }
+  int listen() const {
+    int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un un{};
+    un.sun_family = AF_UNIX;
+    std::snprintf(un.sun_path, sizeof un.sun_path, "%s", sock.c_str());
+    EXPECT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&un), sizeof un), 0);
+    EXPECT_EQ(::listen(listener, 4), 0);
+    return listener;
+  }
+  sw::TempDir d;
+  std::string state = d.path + "/state", sock = d.path + "/spamd.sock";
+  std::string mail = std::string(SW_SOURCE_DIR) + "/src/classify/testdata/";
+  std::string learn_two = "learn --spam --config /dev/null --state-dir " + state + " " + mail + "attachment_spam.eml " +
+                          mail + "big5_images_spam.eml";
+  std::unique_ptr<sw::FileLock> lock;
+};
+
+// Reads a request to its end and writes `reply`.
+void answer_one(int fd, std::string_view reply) {
+  char buf[4096];
+  while (::read(fd, buf, sizeof buf) > 0) {
+  }
+  (void)!::write(fd, reply.data(), reply.size());
+  ::close(fd);
+}
+
 // A serve holds the model's lock: learn sends it the messages. When it stops answering part way
 // (killed: what it took since its last save is gone), learn says so and claims nothing learned;
 // a holder whose listener is not there is said to be one.
 TEST(CommandLine, LearnThroughAServeThatStopsAnsweringClaimsNothing) {
-  sw::TempDir d;
-  std::string state = d.path + "/state", sock = d.path + "/spamd.sock", error;
-  std::optional<sw::FileLock::Holder> holder;
-  std::string mail = std::string(SW_SOURCE_DIR) + "/src/classify/testdata/";
-  std::filesystem::create_directories(state);
-  auto lock = sw::FileLock::try_take(state + "/content-model.lock", "spamd " + sock, &holder, &error);
-  ASSERT_TRUE(lock) << error;
-  std::string args = "learn --spam --config /dev/null --state-dir " + state + " " + mail + "attachment_spam.eml " +
-                     mail + "big5_images_spam.eml";
-  Outcome nobody_there = run(args);
+  LockHeldByServe held;
+  Outcome nobody_there = run(held.learn_two);
   EXPECT_EQ(nobody_there.exit_code, 3) << nobody_there.output;
-  EXPECT_NE(nobody_there.output.find("which does not answer on " + sock), std::string::npos) << nobody_there.output;
+  EXPECT_NE(nobody_there.output.find("which does not answer on " + held.sock), std::string::npos)
+      << nobody_there.output;
   EXPECT_EQ(nobody_there.output.find("which saves the model"), std::string::npos) << nobody_there.output;
 
   // One TELL answered, then the listener is gone.
-  int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
-  sockaddr_un un{};
-  un.sun_family = AF_UNIX;
-  std::snprintf(un.sun_path, sizeof un.sun_path, "%s", sock.c_str());
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&un), sizeof un), 0);
-  ASSERT_EQ(::listen(listener, 4), 0);
+  int listener = held.listen();
   std::thread serve([&] {
-    int fd = ::accept(listener, nullptr, nullptr);
-    char buf[4096];
-    while (::read(fd, buf, sizeof buf) > 0) {
-    }
-    std::string reply = "SPAMD/1.1 0 EX_OK\r\nDidSet: local\r\n\r\n";
-    (void)!::write(fd, reply.data(), reply.size());
-    ::close(fd);
+    answer_one(::accept(listener, nullptr, nullptr), "SPAMD/1.1 0 EX_OK\r\nDidSet: local\r\n\r\n");
     ::close(listener);
-    ::unlink(sock.c_str());
+    ::unlink(held.sock.c_str());
   });
-  Outcome stopped = run(args);
+  Outcome stopped = run(held.learn_two);
   serve.join();
   EXPECT_EQ(stopped.exit_code, 3) << stopped.output;
   EXPECT_NE(stopped.output.find("stopped answering after 1 of 2 messages"), std::string::npos) << stopped.output;
@@ -453,38 +471,21 @@ TEST(CommandLine, LearnThroughAServeThatStopsAnsweringClaimsNothing) {
 // A serve that takes TELLs only from other users (EX_NOPERM): learn stops at the first message
 // and says why and what to do, instead of "does not answer".
 TEST(CommandLine, LearnThroughAServeThatRefusesThisUserSaysSo) {
-  sw::TempDir d;
-  std::string state = d.path + "/state", sock = d.path + "/spamd.sock", error;
-  std::optional<sw::FileLock::Holder> holder;
-  std::string mail = std::string(SW_SOURCE_DIR) + "/src/classify/testdata/";
-  std::filesystem::create_directories(state);
-  auto lock = sw::FileLock::try_take(state + "/content-model.lock", "spamd " + sock, &holder, &error);
-  ASSERT_TRUE(lock) << error;
-  int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
-  sockaddr_un un{};
-  un.sun_family = AF_UNIX;
-  std::snprintf(un.sun_path, sizeof un.sun_path, "%s", sock.c_str());
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&un), sizeof un), 0);
-  ASSERT_EQ(::listen(listener, 4), 0);
+  LockHeldByServe held;
+  int listener = held.listen();
   int connections = 0;
   std::thread serve([&] {
     pollfd p{listener, POLLIN, 0};
     while (::poll(&p, 1, 1500) > 0) {  // until learn has sent all it will
-      int fd = ::accept(listener, nullptr, nullptr);
       ++connections;
-      char buf[4096];
-      while (::read(fd, buf, sizeof buf) > 0) {
-      }
-      (void)!::write(fd, "SPAMD/1.1 77 EX_NOPERM\r\n", 24);
-      ::close(fd);
+      answer_one(::accept(listener, nullptr, nullptr), "SPAMD/1.1 77 EX_NOPERM\r\n");
     }
   });
-  Outcome refused = run("learn --spam --config /dev/null --state-dir " + state + " " + mail + "attachment_spam.eml " +
-                        mail + "big5_images_spam.eml");
+  Outcome refused = run(held.learn_two);
   serve.join();
   ::close(listener);
   EXPECT_EQ(refused.exit_code, 3) << refused.output;
-  EXPECT_NE(refused.output.find("which refused: the spamd listener " + sock +
+  EXPECT_NE(refused.output.find("which refused: the spamd listener " + held.sock +
                                 " takes TELLs only from the users in [serve] spamd_tell_users"),
             std::string::npos)
       << refused.output;
