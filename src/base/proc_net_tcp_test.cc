@@ -57,6 +57,21 @@ TEST(TcpSocketOwner, SkipsRowsThatDoNotParse) {
   EXPECT_EQ(tcp_socket_owner("\n\n  \n", client, listener), std::nullopt);
 }
 
+// The rows the kernel prints for a client on 127.0.0.1:34660 (uid 65534) that closed its socket
+// after sending to a listener on 127.0.0.1:36681: first orphaned in FIN_WAIT1 (inode 0; uid 0
+// before Linux 6.17, whose sock_i_uid() answers root for a socket without a file), then, once its
+// FIN is acknowledged, a FIN_WAIT2 timewait socket, which every kernel prints with uid 0. Neither
+// says who the client was; neither is root's.
+TEST(TcpSocketOwner, AClosedClientsRowIsNotRoots) {
+  auto listener = endpoint("127.0.0.1", 36681), client = endpoint("127.0.0.1", 34660);
+  constexpr std::string_view kOrphan =
+      "  11: 0100007F:8764 0100007F:8F49 04 00000001:00000000 01:00000014 00000000     0        0 0 2 0 20 4 30 10 -1\n";
+  constexpr std::string_view kTimewait =
+      "  11: 0100007F:8764 0100007F:8F49 05 00000000:00000000 03:00001760 00000000     0        0 0 3 00000000414ea9a5\n";
+  EXPECT_NE(tcp_socket_owner(kOrphan, client, listener), 0u);
+  EXPECT_NE(tcp_socket_owner(kTimewait, client, listener), 0u);
+}
+
 // A connected pair over loopback TCP: {listener's accepted end, client end}.
 std::pair<int, int> loopback_pair(int client_family) {
   int listener = socket(AF_INET, SOCK_STREAM, 0);
@@ -130,6 +145,41 @@ TEST(PeerUid, AnotherUsersClientIsThatUser) {
   int accepted = accept(listener, nullptr, nullptr);
   EXPECT_EQ(peer_uid(accepted), 65534u);
   close(hold[1]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  close(accepted);
+  close(listener);
+}
+
+// The same on a live kernel: nobody connects, sends and closes; by the time the listener has read
+// to the end (and its kernel has acknowledged the FIN, at most a delayed ACK later) the client's
+// row reads uid 0, and peer_uid must not answer root.
+TEST(PeerUid, AnotherUsersClientThatClosedIsNotRoot) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to become another user";
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) _exit(3);
+    if (write(client, "TELL", 4) != 4) _exit(4);
+    close(client);
+    _exit(0);
+  }
+  int accepted = accept(listener, nullptr, nullptr);
+  char buffer[16];
+  while (read(accepted, buffer, sizeof buffer) > 0) {
+  }
+  usleep(500 * 1000);  // the listener's delayed ACK of the FIN
+  EXPECT_NE(peer_uid(accepted), std::optional<uint32_t>(0u));
   int status = 0;
   waitpid(child, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);

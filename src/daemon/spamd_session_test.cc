@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -358,6 +359,49 @@ TEST_F(SpamdSessionTest, SpamcLearnAsAnotherUserIsRefused) {
   size_t refusals = 0;
   for (const std::string& line : recorder_.log) refusals += line.find("uid 65534 may not teach") != std::string::npos;
   EXPECT_EQ(refusals, 2u);
+}
+
+// A client that sends its TELL and closes at once (without waiting for the answer) leaves an
+// orphaned socket: once the listener's kernel has acknowledged its FIN it is a TIME_WAIT-style
+// row in /proc/net/tcp, which the kernel prints with uid 0 (before Linux 6.17 every orphaned
+// socket reads as uid 0). Such a TELL from nobody must not be taken as root's. A body of a few
+// MB keeps the listener reading after the FIN was acknowledged; a few tries are enough.
+TEST_F(SpamdSessionTest, ATellFromAClientThatClosedIsNotTakenAsRoots) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run a client as another user";
+  SpamdOptions options;
+  options.tell_uids = std::vector<uint32_t>{0};
+  SpamdSessionFactory factory(rule_engine(&recorder_), options);
+  std::string error;
+  auto tcp = SpamdListener::start("127.0.0.1:0", factory, {}, &error);
+  ASSERT_TRUE(tcp) << error;
+  std::string body = "Subject: offer\n\nBuy cheap pills now\n" + std::string(2'000'000, 'y');
+  std::string request = fmt::format("TELL SPAMC/1.5\r\nMessage-class: spam\r\nSet: local\r\nContent-length: {}\r\n\r\n{}",
+                                    body.size(), body);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<uint16_t>(tcp->port()));
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    pid_t child = ::fork();
+    if (child == 0) {
+      if (::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(2);
+      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) _exit(3);
+      for (size_t sent = 0; sent < request.size();) {
+        ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) _exit(4);
+        sent += size_t(n);
+      }
+      ::close(fd);  // no answer awaited
+      _exit(0);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::lock_guard lock(recorder_.mutex);
+  EXPECT_EQ(recorder_.learned.size(), 0u) << "TELLs from nobody taken as root's";
 }
 
 TEST_F(SpamdSessionTest, RemovedMailIsTaughtAsSpamFromItsSpoolFiles) {
