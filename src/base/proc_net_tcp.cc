@@ -68,7 +68,7 @@ bool same(const Ipv4Endpoint& a, const Ipv4Endpoint& b) { return a.address == b.
 
 std::optional<uint32_t> tcp_socket_owner(std::string_view table, Ipv4Endpoint local, Ipv4Endpoint remote) {
   // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid ..."
-  enum { kSlot, kLocal, kRemote, kState, kQueues, kTimer, kRetransmits, kUid, kFields };
+  enum { kSlot, kLocal, kRemote, kState, kQueues, kTimer, kRetransmits, kUid, kTimeout, kInode, kFields };
   while (!table.empty()) {
     size_t end = std::min(table.find('\n'), table.size());
     std::string_view line = table.substr(0, end);
@@ -77,6 +77,10 @@ std::optional<uint32_t> tcp_socket_owner(std::string_view table, Ipv4Endpoint lo
     if (!split_fields(line, field)) continue;
     auto row_local = parse_endpoint(field[kLocal]), row_remote = parse_endpoint(field[kRemote]);
     if (!row_local || !row_remote || !same(*row_local, local) || !same(*row_remote, remote)) continue;
+    // A socket its owner has closed has no file (inode 0), and its uid says nothing: a
+    // TIME_WAIT row always reads 0, and before Linux 6.17 so does an orphan still closing. A
+    // client that sent and closed would otherwise pass as root.
+    if (field[kInode] == "0") return std::nullopt;
     uint32_t uid = 0;
     std::string_view digits = field[kUid];
     bool ok = !digits.empty() && digits.size() <= 10;

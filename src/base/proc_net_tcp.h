@@ -18,7 +18,8 @@ struct Ipv4Endpoint {
 
 // The uid owning the socket whose local end is `local` and remote end `remote`, from the text
 // of /proc/net/tcp, or of /proc/net/tcp6 (where an IPv4 client's socket may be, with its
-// addresses IPv4-mapped). nullopt when no row matches; rows that do not parse are skipped.
+// addresses IPv4-mapped). nullopt when no row matches, or when the matching socket has been
+// closed (no file: its uid is not its owner's); rows that do not parse are skipped.
 std::optional<uint32_t> tcp_socket_owner(std::string_view table, Ipv4Endpoint local, Ipv4Endpoint remote);
 
 }  // namespace sw

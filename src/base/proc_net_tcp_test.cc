@@ -65,9 +65,11 @@ TEST(TcpSocketOwner, SkipsRowsThatDoNotParse) {
 TEST(TcpSocketOwner, AClosedClientsRowIsNotRoots) {
   auto listener = endpoint("127.0.0.1", 36681), client = endpoint("127.0.0.1", 34660);
   constexpr std::string_view kOrphan =
-      "  11: 0100007F:8764 0100007F:8F49 04 00000001:00000000 01:00000014 00000000     0        0 0 2 0 20 4 30 10 -1\n";
+      "  11: 0100007F:8764 0100007F:8F49 04 00000001:00000000 01:00000014 00000000     0        0 0 2 0 20 4 30 10 "
+      "-1\n";
   constexpr std::string_view kTimewait =
-      "  11: 0100007F:8764 0100007F:8F49 05 00000000:00000000 03:00001760 00000000     0        0 0 3 00000000414ea9a5\n";
+      "  11: 0100007F:8764 0100007F:8F49 05 00000000:00000000 03:00001760 00000000     0        0 0 3 "
+      "00000000414ea9a5\n";
   EXPECT_NE(tcp_socket_owner(kOrphan, client, listener), 0u);
   EXPECT_NE(tcp_socket_owner(kTimewait, client, listener), 0u);
 }

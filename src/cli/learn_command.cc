@@ -118,8 +118,8 @@ int learn_through_serve(const LearnArgs& a, const std::string& state_dir, const 
   if (not_allowed) {  // at the first message: nothing was taught
     fmt::print(stderr,
                "spamwarden learn: the content model in {} is held by spamwarden serve ({}), which refused: {}; "
-               "nothing {} (run as root, or add this user to spamd_tell_users)\n",
-               state_dir, serve, error, done);
+               "nothing {} ({}add this user to spamd_tell_users and reload serve)\n",
+               state_dir, serve, error, done, ::geteuid() == 0 ? "" : "run learn as root, or ");
     return kFailure;
   }
   if (taught.failed > 0 && taught.failed == counts.messages) {

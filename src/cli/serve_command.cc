@@ -134,6 +134,15 @@ std::optional<std::vector<uint32_t>> resolve_tell_users(const std::vector<std::s
   return uids;
 }
 
+// resolve_tell_users, with a log line for each name that is no user here.
+std::optional<std::vector<uint32_t>> tell_uids_logged(const std::vector<std::string>& users) {
+  std::vector<std::string> unknown;
+  auto uids = resolve_tell_users(users, &unknown);
+  for (const std::string& user : unknown)
+    log_line("content filter: [serve] spamd_tell_users names " + user + ", no user here: its TELLs are refused");
+  return uids;
+}
+
 bool drop_privileges(const Identity& id, std::string* error) {
   if (::geteuid() != 0 || id.uid == 0) return true;  // not root, or asked to stay root
   if (::setgroups(0, nullptr) != 0 || ::setgid(id.gid) != 0 || ::setuid(id.uid) != 0) {
@@ -429,10 +438,7 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
   engine.log = [](std::string_view line) { log_line(std::string(line)); };
   daemon::SpamdOptions options;
   options.hold_score = s.spamd_hold_score;
-  std::vector<std::string> unknown;
-  options.tell_uids = resolve_tell_users(s.spamd_tell_users, &unknown);
-  for (const std::string& user : unknown)
-    log_line("content filter: [serve] spamd_tell_users names " + user + ", no user here: its TELLs are refused");
+  options.tell_uids = tell_uids_logged(s.spamd_tell_users);
   out->sessions = std::make_unique<daemon::SpamdSessionFactory>(std::move(engine), options);
   daemon::ListenerOptions listener_options;
   listener_options.max_connections = int(s.spamd_max_connections);
@@ -470,7 +476,10 @@ int run_check(const config::Config& c) {
   if (!s.spamd_socket.empty() || !s.spamd_listen.empty()) {
     std::vector<std::string> unknown;
     auto uids = resolve_tell_users(s.spamd_tell_users, &unknown);
-    std::string who = uids ? fmt::format("{}", fmt::join(s.spamd_tell_users, ", ")) : "anyone";
+    std::vector<std::string> known;  // the names that are users here
+    for (const std::string& user : s.spamd_tell_users)
+      if (std::find(unknown.begin(), unknown.end(), user) == unknown.end()) known.push_back(user);
+    std::string who = uids ? fmt::format("{}", fmt::join(known, ", ")) : "anyone";
     fmt::print("spamd: {}{}{}, TELL from {}\n", s.spamd_socket,
                s.spamd_socket.empty() || s.spamd_listen.empty() ? "" : " and ", s.spamd_listen,
                who.empty() ? "no one" : who);
@@ -590,6 +599,7 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
         engine.set_config(fresh->serve.policy);
         local.set_retention(longest_window_ms(fresh->serve.policy));
         loop.set_limits(limits_of(fresh->serve));
+        if (content.sessions) content.sessions->set_tell_uids(tell_uids_logged(fresh->serve.spamd_tell_users));
         log_line("config reloaded");
       }
       broker.refresh();

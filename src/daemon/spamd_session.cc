@@ -13,9 +13,10 @@ using State = spamd::RequestParser::State;
 
 class SpamdSession : public Session {
  public:
-  SpamdSession(std::shared_ptr<const SpamdEngine> engine, const SpamdOptions& options, std::string peer, PeerUid uid)
-      : engine_(std::move(engine)), options_(options), peer_(std::move(peer)), peer_uid_(std::move(uid)),
-        parser_(options.limits) {}
+  SpamdSession(std::shared_ptr<const SpamdEngine> engine, std::shared_ptr<const SpamdOptions> options, std::string peer,
+               PeerUid uid)
+      : engine_(std::move(engine)), options_holder_(std::move(options)), options_(*options_holder_),
+        peer_(std::move(peer)), peer_uid_(std::move(uid)), parser_(options_.limits) {}
 
   bool on_input(std::string_view in, std::string* out) override {
     if (answered_) return false;
@@ -116,7 +117,8 @@ class SpamdSession : public Session {
   }
 
   std::shared_ptr<const SpamdEngine> engine_;
-  SpamdOptions options_;
+  std::shared_ptr<const SpamdOptions> options_holder_;
+  const SpamdOptions& options_;
   std::string peer_;
   PeerUid peer_uid_;
   spamd::RequestParser parser_;
@@ -145,10 +147,23 @@ proto::spamd::ScanResult to_scan_result(const classify::Verdict& verdict, size_t
 }
 
 SpamdSessionFactory::SpamdSessionFactory(SpamdEngine engine, SpamdOptions options)
-    : engine_(std::make_shared<const SpamdEngine>(std::move(engine))), options_(std::move(options)) {}
+    : engine_(std::make_shared<const SpamdEngine>(std::move(engine))),
+      options_(std::make_shared<const SpamdOptions>(std::move(options))) {}
+
+void SpamdSessionFactory::set_tell_uids(std::optional<std::vector<uint32_t>> uids) {
+  std::lock_guard lock(mutex_);
+  auto changed = std::make_shared<SpamdOptions>(*options_);
+  changed->tell_uids = std::move(uids);
+  options_ = std::move(changed);
+}
 
 std::unique_ptr<Session> SpamdSessionFactory::open_from(std::string_view peer, PeerUid uid) {
-  return std::make_unique<SpamdSession>(engine_, options_, std::string(peer), std::move(uid));
+  std::shared_ptr<const SpamdOptions> options;
+  {
+    std::lock_guard lock(mutex_);
+    options = options_;
+  }
+  return std::make_unique<SpamdSession>(engine_, std::move(options), std::string(peer), std::move(uid));
 }
 
 }  // namespace sw::daemon

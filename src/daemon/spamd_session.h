@@ -3,6 +3,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,10 +55,13 @@ class SpamdSessionFactory : public SessionFactory {
   SpamdSessionFactory(SpamdEngine engine, SpamdOptions options = {});
   std::unique_ptr<Session> open(std::string_view peer) override { return open_from(peer, nullptr); }
   std::unique_ptr<Session> open_from(std::string_view peer, PeerUid uid) override;
+  // For connections opened from now on (serve's SIGHUP: spamd_tell_users changed).
+  void set_tell_uids(std::optional<std::vector<uint32_t>> uids);
 
  private:
   std::shared_ptr<const SpamdEngine> engine_;
-  SpamdOptions options_;
+  std::mutex mutex_;
+  std::shared_ptr<const SpamdOptions> options_;  // swapped whole; a session keeps the one it began with
 };
 
 }  // namespace sw::daemon

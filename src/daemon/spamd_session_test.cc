@@ -331,6 +331,24 @@ TEST_F(SpamdSessionTest, TellIsRefusedToUsersNotAllowed) {
   EXPECT_EQ(recorder_.log[1], "spamd test: TELL refused: the peer's user cannot be known ([serve] spamd_tell_users)");
 }
 
+// serve's SIGHUP: new connections follow the new list; a session already open keeps its own.
+TEST_F(SpamdSessionTest, TellUsersChangeForNewConnections) {
+  SpamdSessionFactory factory(rule_engine(&recorder_));  // anyone
+  const std::string tell = "TELL SPAMC/1.5\r\nMessage-class: spam\r\nSet: local\r\nContent-length: 1\r\n\r\nx";
+  auto before = factory.open_from("test", [] { return 1000u; });
+  factory.set_tell_uids(std::vector<uint32_t>{0});
+  auto after = factory.open_from("test", [] { return 1000u; });
+  std::string out_before, out_after;
+  before->on_input(tell, &out_before);
+  after->on_input(tell, &out_after);
+  EXPECT_TRUE(out_before.starts_with("SPAMD/1.1 0 EX_OK")) << out_before;
+  EXPECT_EQ(out_after, "SPAMD/1.1 77 EX_NOPERM\r\n");
+  factory.set_tell_uids(std::nullopt);
+  std::string out_again;
+  factory.open_from("test", [] { return 1000u; })->on_input(tell, &out_again);
+  EXPECT_TRUE(out_again.starts_with("SPAMD/1.1 0 EX_OK")) << out_again;
+}
+
 // The same through real sockets and spamc: root's spamc -L teaches, nobody's is refused, over
 // loopback TCP (the owner read from the kernel's socket table) and a Unix socket (SO_PEERCRED).
 TEST_F(SpamdSessionTest, SpamcLearnAsAnotherUserIsRefused) {
@@ -375,8 +393,8 @@ TEST_F(SpamdSessionTest, ATellFromAClientThatClosedIsNotTakenAsRoots) {
   auto tcp = SpamdListener::start("127.0.0.1:0", factory, {}, &error);
   ASSERT_TRUE(tcp) << error;
   std::string body = "Subject: offer\n\nBuy cheap pills now\n" + std::string(2'000'000, 'y');
-  std::string request = fmt::format("TELL SPAMC/1.5\r\nMessage-class: spam\r\nSet: local\r\nContent-length: {}\r\n\r\n{}",
-                                    body.size(), body);
+  std::string request = fmt::format(
+      "TELL SPAMC/1.5\r\nMessage-class: spam\r\nSet: local\r\nContent-length: {}\r\n\r\n{}", body.size(), body);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
