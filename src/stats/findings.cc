@@ -194,7 +194,8 @@ std::vector<bool> account_guessing(const Forensics& f, std::vector<Finding>& out
     c.summary = fmt::format(
         "{} failed logins as {} from {} client IPs that tried no other account, between {} and {} (password "
         "guessing aimed at this account); top: {}",
-        target.failures, account, target.ips.size(), format_civil(first), format_civil(last), top);
+        target.failures, account, target.ips.size(), format_civil(first == INT64_MAX ? last : first),
+        format_civil(last), top);
     out.push_back(std::move(c));
   }
   return taken;

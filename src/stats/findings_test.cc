@@ -147,6 +147,9 @@ TEST(Findings, IpsGuessingOneAccountAreOneAttackOnIt) {
       EXPECT_FALSE(x.contains("queue_selection"));
     }
   EXPECT_TRUE(seen);
+  std::string text = report_text(r, ReportOptions{});
+  EXPECT_NE(text.find("every guesser: spamwarden logs --actor auth:sales@shop.example --json"), std::string::npos)
+      << text;
 }
 
 TEST(Findings, AFewIpsStayFindingsOfTheirOwn) {

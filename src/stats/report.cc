@@ -150,6 +150,8 @@ void text_findings(std::string& out, const std::vector<Finding>& findings, size_
     out += "\n" + wrap(fmt::format("  [{}] ", f.kind), f.summary, 6);
     for (const auto& e : f.evidence) out += "      " + fit_columns(e, kWidth - 6) + "\n";
     if (auto options = queue_selection(f); !options.empty()) out += queue_hint_lines(options);
+    if (f.kind == "account_guessing")  // all its guessers, with when; the account's own story beside
+      out += "      every guesser: spamwarden logs --actor " + shell_quote("auth:" + f.actor) + " --json\n";
     if (f.kind == "backscatter")
       out += "      or with Exim's tools:\n        " + printable(queue::bounce_cleanup_command(f.actor)) + "\n";
   }
