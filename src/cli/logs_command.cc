@@ -282,7 +282,10 @@ void add_logs_command(CLI::App& app, int* result) {
       ->check(kPositiveCount)
       ->capture_default_str();
   cmd->add_option("--guessing-per-ip", t.guessing_min_per_ip,
-                  "failed logins from each of 2+ IPs that tried only one account: one attack on it")
+                  "failed logins from each IP that tried only one account...")
+      ->check(kPositiveCount)
+      ->capture_default_str();
+  cmd->add_option("--guessing-ips", t.guessing_min_ips, "...from this many IPs: one attack on that account")
       ->check(kPositiveCount)
       ->capture_default_str();
   cmd->add_option("--random-senders", t.random_min_senders, "random-looking local parts at one domain")

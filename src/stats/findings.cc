@@ -137,7 +137,7 @@ Finding ip_finding(const Forensics& f, const AttemptKind& k, const ActorStats& a
   return x;
 }
 
-// Client IPs that each tried one and the same account, several times, are one attack on it,
+// Client IPs (3 or more) that each tried one and the same account, several times, are one attack on it,
 // even when each stays under the per-IP floor (a botnet spreads its guesses to stay under
 // per-IP limits): one finding keyed by the account, with its IPs, which leave the per-IP
 // findings. An IP that tried a name once (the background of bots trying "admin" or "sales"
@@ -161,7 +161,7 @@ std::vector<bool> account_guessing(const Forensics& f, std::vector<Finding>& out
     target.failures += ip.failed_logins;
   }
   for (auto& [hash, target] : targets) {
-    if (target.ips.size() < 2 || target.failures < t.bruteforce_min_failures) continue;
+    if (target.ips.size() < t.guessing_min_ips || target.failures < t.bruteforce_min_failures) continue;
     std::string account = login_target_of(f, ips[target.ips.front()]);
     if (account.empty()) continue;
     std::sort(target.ips.begin(), target.ips.end(), [&](uint32_t a, uint32_t b) {
@@ -193,9 +193,9 @@ std::vector<bool> account_guessing(const Forensics& f, std::vector<Finding>& out
     }
     c.summary = fmt::format(
         "{} failed logins as {} from {} client IPs that tried no other account, between {} and {} (password "
-        "guessing aimed at this account); top: {}",
+        "guessing aimed at this account{}); top: {}",
         target.failures, account, target.ips.size(), format_civil(first == INT64_MAX ? last : first),
-        format_civil(last), top);
+        format_civil(last), target.ips.size() < 5 ? ", or a device still trying an old password" : "", top);
     out.push_back(std::move(c));
   }
   return taken;

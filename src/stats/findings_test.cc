@@ -103,6 +103,24 @@ void failed_logins(Log& log, const std::string& ip, const std::string& account, 
                     ip, account));
 }
 
+// A phone with an old password, on wifi and mobile data, is not a botnet: two IPs on one
+// account stay findings of their own; from three, the attack finding says a device looks alike.
+TEST(Findings, TwoIpsOnOneAccountAreNoAttackOnItThreeMayBeADevice) {
+  Log two;
+  failed_logins(two, "198.51.100.1", "anna@shop.example", 40);
+  failed_logins(two, "203.0.113.50", "anna@shop.example", 30);
+  auto findings = find_abuse(two.run());
+  EXPECT_TRUE(of_kind(findings, "account_guessing").empty());
+  ASSERT_EQ(of_kind(findings, "auth_bruteforce").size(), 2u);
+  EXPECT_EQ(of_kind(findings, "auth_bruteforce")[0]->login_target, "anna@shop.example");
+  Log three;
+  for (int ip = 1; ip <= 3; ++ip) failed_logins(three, fmt::format("198.51.100.{}", ip), "anna@shop.example", 9);
+  auto guessing = of_kind(find_abuse(three.run()), "account_guessing");
+  ASSERT_EQ(guessing.size(), 1u);
+  EXPECT_NE(guessing[0]->summary.find("or a device still trying an old password"), std::string::npos)
+      << guessing[0]->summary;
+}
+
 // A hijacked account's guessing spread over 14 IPs, most under the per-IP floor, is one
 // finding on the account with all 14; a sprayer of many accounts stays a finding of its own and
 // says so; bots that tried a name once each are background, not an attack.

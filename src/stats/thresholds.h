@@ -19,7 +19,8 @@ struct Thresholds {
   double account_failed_share = 0.5;           // ...and at least this many per message it sent
   uint64_t dictionary_min_rejects = 50;        // unknown-recipient rejections from one IP
   uint64_t bruteforce_min_failures = 20;       // authentication failures from one IP
-  uint32_t guessing_min_per_ip = 3;            // ...from each of 2+ IPs that tried only one account
+  uint32_t guessing_min_per_ip = 3;            // ...from each of the IPs that tried only one account
+  uint64_t guessing_min_ips = 3;               // ...and at least this many of them (a phone: wifi and mobile)
   uint64_t random_min_senders = 30;            // random-looking local parts at one domain
   double random_min_share = 0.5;               // ...as a share of that domain's distinct senders
   uint64_t backscatter_min_bounces = 20;       // bounces converging on one address...
