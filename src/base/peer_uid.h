@@ -4,10 +4,22 @@
 #include <cstdint>
 #include <optional>
 
+#include "base/proc_net_tcp.h"
+
 namespace sw {
 
 // nullopt when it cannot be known: a peer on another machine, a peer that has gone, a table
 // that cannot be read.
 std::optional<uint32_t> peer_uid(int connected_fd);
+
+// The two ways peer_uid() finds a TCP socket's owner, given that socket's ends (`local` is the
+// socket's own): the kernel's sock_diag lookup (nullopt when it cannot answer: no such socket,
+// or no tcp_diag), and the /proc/net/tcp(6) tables, read whole.
+struct TcpOwner {
+  uint32_t uid = 0;
+  bool open = false;  // still has a file: closed sockets read as root's
+};
+std::optional<TcpOwner> tcp_owner_by_sock_diag(const Ipv4Endpoint& local, const Ipv4Endpoint& remote);
+std::optional<uint32_t> tcp_owner_by_proc(const Ipv4Endpoint& local, const Ipv4Endpoint& remote);
 
 }  // namespace sw

@@ -110,6 +110,28 @@ TEST(PeerUid, LoopbackTcpFromIpv4AndIpv6Sockets) {
   }
 }
 
+// Both ways to the owner agree on a live pair, from either end and from an IPv6 client.
+TEST(PeerUid, TheKernelsLookupAndTheTablesAgree) {
+  for (int family : {AF_INET, AF_INET6}) {
+    auto [ours, theirs] = loopback_pair(family);
+    ASSERT_GE(ours, 0) << family;
+    sockaddr_in a{}, b{};
+    socklen_t la = sizeof a, lb = sizeof b;
+    ASSERT_EQ(getsockname(ours, reinterpret_cast<sockaddr*>(&a), &la), 0);
+    ASSERT_EQ(getpeername(ours, reinterpret_cast<sockaddr*>(&b), &lb), 0);
+    Ipv4Endpoint listener{a.sin_addr.s_addr, ntohs(a.sin_port)}, client{b.sin_addr.s_addr, ntohs(b.sin_port)};
+    auto by_diag = tcp_owner_by_sock_diag(client, listener);
+    ASSERT_TRUE(by_diag) << "sock_diag answered nothing for family " << family;
+    EXPECT_TRUE(by_diag->open);
+    EXPECT_EQ(by_diag->uid, uint32_t(geteuid()));
+    EXPECT_EQ(tcp_owner_by_proc(client, listener), uint32_t(geteuid())) << family;
+    EXPECT_EQ(tcp_owner_by_sock_diag(listener, client)->uid, uint32_t(geteuid()));     // our own end
+    EXPECT_FALSE(tcp_owner_by_sock_diag(client, Ipv4Endpoint{a.sin_addr.s_addr, 1}));  // no such socket
+    close(theirs);
+    close(ours);
+  }
+}
+
 TEST(PeerUid, UnixSocketByPeerCredentials) {
   int pair[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);

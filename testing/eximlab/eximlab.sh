@@ -435,9 +435,10 @@ make_dirs() {
 start_daemon() {
   local conf=$1 ip=$2 port=$3 pidfile=$4 i
   rm -f "$pidfile"
-  "$EXIM" -C "$conf" -bd -oX "$port" -oP "$pidfile" </dev/null >/dev/null 2>"$pidfile.err" ||
+  # 9>&-: the daemon must not keep the lab-wide lock (cmd_start holds it on fd 9)
+  "$EXIM" -C "$conf" -bd -oX "$port" -oP "$pidfile" </dev/null >/dev/null 2>"$pidfile.err" 9>&- ||
     die "exim daemon failed to start ($conf): $(cat "$pidfile.err")"
-  for ((i = 0; i < 100; i++)); do  # up to 10 s
+  for ((i = 0; i < 300; i++)); do  # up to 30 s: a loaded machine (tests run two at a time)
     if [[ -s $pidfile ]] && is_listening "$ip" "$port"; then return 0; fi
     sleep 0.1
   done
@@ -461,6 +462,12 @@ cmd_start() {
   done
   [[ $(id -u) -eq 0 ]] || die "start needs root"
   pid_alive "$d/server.pid" && die "a lab is already running in $d"
+  # Labs started at once (tests run two at a time) must not both take the port that was free a
+  # moment before: the ports are chosen and bound under the lab-wide lock, released before the
+  # watcher starts (it would keep it).
+  mkdir -p "$(dirname "$LOCK_FILE")"
+  exec 9>"$LOCK_FILE"
+  flock -w 120 9 || die "cannot lock $LOCK_FILE"
   [[ -n $port ]] || port=$(free_port 127.0.0.1)
   iport=$(free_port 127.0.0.2)
   ensure_users
@@ -471,11 +478,12 @@ cmd_start() {
   write_server_conf "$d" "$port" "$iport" "$pid" "$split" "$millisec" "$dropriv"
   write_internet_conf "$d" "$iport"
   echo "$port" >"$d/port"; echo "$iport" >"$d/internet.port"
-  with_lock trust_config "$d/server.conf"
-  with_lock trust_config "$d/internet.conf"
+  trust_config "$d/server.conf"  # the lock is held already (with_lock would wait on it)
+  trust_config "$d/internet.conf"
   "$EXIM" -C "$d/server.conf" -bV >/dev/null 2>"$d/conf.err" || die "bad server.conf: $(cat "$d/conf.err")"
   start_daemon "$d/internet.conf" 127.0.0.2 "$iport" "$d/internet.pid"
   start_daemon "$d/server.conf" 127.0.0.1 "$port" "$d/server.pid"
+  exec 9>&-
   [[ -z $watch ]] || start_watcher "$d" "$watch"
 }
 
