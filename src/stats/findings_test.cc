@@ -115,7 +115,8 @@ TEST(Findings, TwoIpsOnOneAccountAreNoAttackOnItThreeMayBeADevice) {
   EXPECT_EQ(of_kind(findings, "auth_bruteforce")[0]->login_target, "anna@shop.example");
   Log three;
   for (int ip = 1; ip <= 3; ++ip) failed_logins(three, fmt::format("198.51.100.{}", ip), "anna@shop.example", 9);
-  auto guessing = of_kind(find_abuse(three.run()), "account_guessing");
+  auto from_three = find_abuse(three.run());
+  auto guessing = of_kind(from_three, "account_guessing");
   ASSERT_EQ(guessing.size(), 1u);
   EXPECT_NE(guessing[0]->summary.find("or a device still trying an old password"), std::string::npos)
       << guessing[0]->summary;
