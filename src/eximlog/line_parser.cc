@@ -276,8 +276,11 @@ void parse_auth_failure(sv t, size_t at, LogLine& out) {
   if (msg != npos) out.reason = rest.substr(msg + 2);
   size_t set_id = rest.rfind("(set_id=");
   if (set_id != npos) {
+    // "(set_id=ID)" ends the line, or is followed by ": MESSAGE" (435 defers), which may hold
+    // parentheses of its own: the first ')' that ends the line or comes before ": " closes ID.
     sv id = rest.substr(set_id + 8);
-    size_t close = id.rfind(')');
+    size_t close = id.find(')');
+    while (close != npos && close + 1 != id.size() && id.substr(close + 1, 2) != ": ") close = id.find(')', close + 1);
     out.auth_id = close == npos ? id : id.substr(0, close);
   }
 }

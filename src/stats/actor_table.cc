@@ -101,7 +101,7 @@ struct SavedCounts {
   uint32_t max_recipients, trusted_submissions, delivered, deferred, failed, frozen;
   uint32_t failed_logins, rejected_rcpts, distinct_senders, random_senders;
   uint64_t login_target;
-  CivilSeconds first_failed_login;
+  CivilSeconds first_failed_login, last_failed_login;
 };
 static_assert(std::has_unique_object_representations_v<SavedCounts>, "no padding bytes");
 
@@ -125,7 +125,7 @@ void ActorTable::save(StateWriter& w) const {
   for (const ActorStats& a : actors_) {
     w.pod(SavedCounts{a.messages, a.recipients, a.bytes, a.first, a.last, a.max_recipients, a.trusted_submissions,
                       a.delivered, a.deferred, a.failed, a.frozen, a.failed_logins, a.rejected_rcpts,
-                      a.distinct_senders, a.random_senders, a.login_target, a.first_failed_login});
+                      a.distinct_senders, a.random_senders, a.login_target, a.first_failed_login, a.last_failed_login});
     w.str(a.key);
     w.pod(uint8_t(a.extras ? 1 + (a.extras->window ? 1 : 0) : 0));
     if (!a.extras) continue;
@@ -159,6 +159,7 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
     a.deferred = c.deferred, a.failed = c.failed, a.frozen = c.frozen, a.failed_logins = c.failed_logins;
     a.rejected_rcpts = c.rejected_rcpts, a.distinct_senders = c.distinct_senders, a.random_senders = c.random_senders;
     a.first_failed_login = c.first_failed_login, a.login_target = c.login_target;
+    a.last_failed_login = c.last_failed_login;
     a.key = keys_.store(r.str());
     auto extras = r.pod<uint8_t>();
     if (extras > 2 || (extras != 0) != with_extras_ || (extras == 2) != (window_span_ > 0))

@@ -67,9 +67,10 @@ struct alignas(64) ActorStats {
   uint32_t random_senders = 0;    // SenderDomain: random-looking local parts
   CivilSeconds first_failed_login = 0;
   // ClientIp: the account its failed logins named (its key_hash, lowercased), while they all
-  // named one; kSeveralAccounts once another was named. 0: none named.
-  static constexpr uint64_t kSeveralAccounts = UINT64_MAX;
+  // named one; kSeveralAccounts once another was named, kUnnamed once one named none. 0: none yet.
+  static constexpr uint64_t kSeveralAccounts = UINT64_MAX, kUnnamed = UINT64_MAX - 1;
   uint64_t login_target = 0;
+  CivilSeconds last_failed_login = 0;  // with first_failed_login: the guessing's own period
 
   PeakWindow* window() const { return extras && extras->window ? &*extras->window : nullptr; }
   size_t client_ip_count() const { return extras ? extras->client_ip_hashes.size() : 0; }

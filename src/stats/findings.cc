@@ -115,8 +115,13 @@ struct AttemptKind {
 
 // The account a client IP's failed logins all named, as the account table spells it; "" when
 // they named several (or none).
+bool names_one_account(const ActorStats& ip) {
+  return ip.login_target != 0 && ip.login_target != ActorStats::kSeveralAccounts &&
+         ip.login_target != ActorStats::kUnnamed;
+}
+
 std::string login_target_of(const Forensics& f, const ActorStats& ip) {
-  if (ip.login_target == 0 || ip.login_target == ActorStats::kSeveralAccounts) return "";
+  if (!names_one_account(ip)) return "";
   const ActorTable& accounts = f.table(ActorKind::AuthAccount);
   auto index = accounts.find_index(ip.login_target);
   return index ? std::string(accounts.all()[*index].key) : "";
@@ -129,12 +134,21 @@ Finding ip_finding(const Forensics& f, const AttemptKind& k, const ActorStats& a
   x.score = double(x.events);
   bool dictionary = k.count == &ActorStats::rejected_rcpts;
   if (!dictionary) x.login_target = login_target_of(f, a);
-  std::string as = x.login_target.empty() ? (a.login_target ? " for several accounts" : "") : " as " + x.login_target;
+  std::string as = !x.login_target.empty()                          ? " as " + x.login_target
+                   : a.login_target == ActorStats::kSeveralAccounts ? " for several accounts"
+                                                                    : "";
   x.summary = dictionary ? fmt::format("{} tried {} unknown local recipients between {} and {} (dictionary attack)",
                                        a.key, x.events, format_civil(a.first), clock(a.last))
                          : fmt::format("{} failed {} SMTP logins{} between {} and {} (password guessing)", a.key,
-                                       x.events, as, format_civil(a.first), clock(a.last));
+                                       x.events, as, format_civil(a.first_failed_login), clock(a.last_failed_login));
   return x;
+}
+
+// A few IPs retrying slowly, as a phone with an old password does on wifi and mobile data (a
+// try every few minutes at most), rather than a botnet's hundreds of tries an hour.
+bool device_like(uint64_t failures, size_t ips, int64_t seconds) {
+  double hours = std::max(1.0, double(seconds) / 3600);
+  return ips < 5 && double(failures) / double(ips) / hours <= 12;
 }
 
 // Client IPs (3 or more) that each tried one and the same account, several times, are one attack on it,
@@ -153,9 +167,7 @@ std::vector<bool> account_guessing(const Forensics& f, std::vector<Finding>& out
   std::map<uint64_t, Target> targets;  // ordered: the same findings in the same order every run
   for (uint32_t i = 0; i < ips.size(); ++i) {
     const ActorStats& ip = ips[i];
-    if (ip.failed_logins < t.guessing_min_per_ip || ip.login_target == 0 ||
-        ip.login_target == ActorStats::kSeveralAccounts)
-      continue;
+    if (ip.failed_logins < t.guessing_min_per_ip || !names_one_account(ip)) continue;
     Target& target = targets[ip.login_target];
     target.ips.push_back(i);
     target.failures += ip.failed_logins;
@@ -182,8 +194,8 @@ std::vector<bool> account_guessing(const Forensics& f, std::vector<Finding>& out
     for (size_t n = 0; n < target.ips.size(); ++n) {
       const ActorStats& ip = ips[target.ips[n]];
       taken[target.ips[n]] = true;
-      if (ip.first) first = std::min(first, ip.first);
-      last = std::max(last, ip.last);
+      first = std::min(first, ip.first_failed_login);  // the guessing's period, not the IP's later mail
+      last = std::max(last, ip.last_failed_login);
       if (n < 10) c.client_ips.push_back(fmt::format("{} ({})", ip.key, ip.failed_logins));
       if (n < 3) top += fmt::format("{}{} ({})", n ? ", " : "", ip.key, ip.failed_logins);
       if (n < 2) {
@@ -194,8 +206,10 @@ std::vector<bool> account_guessing(const Forensics& f, std::vector<Finding>& out
     c.summary = fmt::format(
         "{} failed logins as {} from {} client IPs that tried no other account, between {} and {} (password "
         "guessing aimed at this account{}); top: {}",
-        target.failures, account, target.ips.size(), format_civil(first == INT64_MAX ? last : first),
-        format_civil(last), target.ips.size() < 5 ? ", or a device still trying an old password" : "", top);
+        target.failures, account, target.ips.size(), format_civil(first), format_civil(last),
+        device_like(target.failures, target.ips.size(), last - first) ? ", or a device still trying an old password"
+                                                                      : "",
+        top);
     out.push_back(std::move(c));
   }
   return taken;

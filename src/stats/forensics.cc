@@ -330,14 +330,27 @@ void Forensics::on_rejected_rcpt(const LogLine& l, std::string_view raw, const L
   a.last = l.time;
 }
 
+namespace {
+// What a client IP's failed logins named so far, with one more that named `target` (0: none).
+uint64_t next_login_target(uint64_t current, uint64_t target) {
+  if (current == ActorStats::kSeveralAccounts || current == ActorStats::kUnnamed) return current;
+  if (target == 0) return ActorStats::kUnnamed;  // not all of them name one account
+  return current == 0 || current == target ? target : ActorStats::kSeveralAccounts;
+}
+}  // namespace
+
 void Forensics::on_auth_failure(const LogLine& l, std::string_view raw, const LineKeys& keys) {
+  // 435 "Unable to authenticate at present": the server could not check the password (its
+  // authentication backend was down), so nobody guessed anything.
+  if (l.reason.starts_with("435 ")) return;
   if (keys.has(ActorKind::ClientIp) && folds(ActorKind::ClientIp)) {
     ActorStats& ip = actor_of(ActorKind::ClientIp, keys, l.host_ip, false);
-    if (ip.failed_logins++ == 0 || ip.failed_logins % 16 == 0) add_evidence(ip, raw);
-    if (keys.has(ActorKind::AuthAccount)) {  // one account guessed from many IPs is one attack
-      uint64_t target = keys.hash[size_t(ActorKind::AuthAccount)];
-      if (ip.login_target != target) ip.login_target = ip.login_target == 0 ? target : ActorStats::kSeveralAccounts;
-    }
+    if (ip.failed_logins++ == 0) ip.first_failed_login = l.time;
+    if (ip.failed_logins == 1 || ip.failed_logins % 16 == 0) add_evidence(ip, raw);
+    ip.last_failed_login = l.time;
+    // One account guessed from many IPs is one attack on it.
+    ip.login_target = next_login_target(
+        ip.login_target, keys.has(ActorKind::AuthAccount) ? keys.hash[size_t(ActorKind::AuthAccount)] : 0);
     if (ip.first == 0) ip.first = l.time;
     ip.last = l.time;
   }
@@ -347,6 +360,7 @@ void Forensics::on_auth_failure(const LogLine& l, std::string_view raw, const Li
       acc.first_failed_login = l.time;
       add_evidence(acc, raw);
     }
+    acc.last_failed_login = l.time;
   }
 }
 

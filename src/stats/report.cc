@@ -94,10 +94,10 @@ std::vector<std::string> queue_selection(const Finding& f) {
 
 // "its queued mail: spamwarden queue list ..." within the report's width: a command too long
 // for one line goes on over shell continuations ("\\"), an option with its value, so that it
-// can still be pasted whole.
-std::string queue_hint_lines(const std::vector<std::string>& options) {
+// can still be pasted whole. `lead` is the text and command before the options.
+std::string hint_lines(const std::string& lead, const std::vector<std::string>& options) {
   constexpr size_t kIndent = 8;
-  std::string out = "      its queued mail: spamwarden queue list";
+  std::string out = "      " + lead;
   size_t column = display_width(out);
   for (size_t i = 0; i < options.size(); ++i) {
     std::string word = shell_quote(options[i]);
@@ -117,7 +117,8 @@ std::string queue_hint_lines(const std::vector<std::string>& options) {
   return out + "\n";
 }
 
-void text_findings(std::string& out, const std::vector<Finding>& findings, size_t incomplete_inputs) {
+void text_findings(std::string& out, const std::vector<Finding>& findings, size_t incomplete_inputs,
+                   const std::vector<std::string>& inputs) {
   if (findings.empty() && incomplete_inputs) {
     out += fmt::format(
         "No findings in what could be read; {} input(s) could not be read wholly (see the warnings): "
@@ -149,9 +150,13 @@ void text_findings(std::string& out, const std::vector<Finding>& findings, size_
     if (++kinds[f.kind].shown > kFindingsPerKind) continue;
     out += "\n" + wrap(fmt::format("  [{}] ", f.kind), f.summary, 6);
     for (const auto& e : f.evidence) out += "      " + fit_columns(e, kWidth - 6) + "\n";
-    if (auto options = queue_selection(f); !options.empty()) out += queue_hint_lines(options);
-    if (f.kind == "account_guessing")  // all its guessers, with when; the account's own story beside
-      out += "      every guesser: spamwarden logs --actor " + shell_quote("auth:" + f.actor) + " --json\n";
+    if (auto options = queue_selection(f); !options.empty())
+      out += hint_lines("its queued mail: spamwarden queue list", options);
+    if (f.kind == "account_guessing") {  // all its guessers, with when: the account's story, same logs
+      std::vector<std::string> words = {"--actor", "auth:" + f.actor, "--json"};
+      words.insert(words.end(), inputs.begin(), inputs.end());
+      out += hint_lines("every guesser: spamwarden logs", words);
+    }
     if (f.kind == "backscatter")
       out += "      or with Exim's tools:\n        " + printable(queue::bounce_cleanup_command(f.actor)) + "\n";
   }
@@ -299,7 +304,7 @@ std::string report_text(const LogReport& r, const ReportOptions& o) {
     out += "note: no +pid in log_selector: cwd= lines matched to the nearest local submission\n";
   for (const auto& w : r.warnings) out += wrap("warning: ", w, 9);
   out += "\n";
-  text_findings(out, r.findings, o.incomplete_inputs);
+  text_findings(out, r.findings, o.incomplete_inputs, r.inputs);
   for (size_t k = 0; k < kActorKinds; ++k) text_table(out, f.table(ActorKind(k)), o.top);
   return out;
 }
