@@ -141,18 +141,26 @@ TEST(PeerUid, UnixSocketByPeerCredentials) {
   EXPECT_EQ(peer_uid(-1), std::nullopt);
 }
 
+// A listening socket on 127.0.0.1, any port; `address` says which. -1 on failure.
+int loopback_listener(sockaddr_in& address) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  address = {};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      listen(listener, 4) != 0 || getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+    return -1;
+  return listener;
+}
+
 // The uid that matters is the peer's, not ours: a client socket handed to a child that becomes
 // another user is still owned by the user that created it, so the child creates its own.
 TEST(PeerUid, AnotherUsersClientIsThatUser) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to become another user";
-  int listener = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(listen(listener, 4), 0);
-  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  int listener = loopback_listener(address);
+  ASSERT_GE(listener, 0);
   int hold[2];
   ASSERT_EQ(pipe(hold), 0);
   pid_t child = fork();
@@ -181,14 +189,9 @@ TEST(PeerUid, AnotherUsersClientIsThatUser) {
 // row reads uid 0, and peer_uid must not answer root.
 TEST(PeerUid, AnotherUsersClientThatClosedIsNotRoot) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to become another user";
-  int listener = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(listen(listener, 4), 0);
-  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  int listener = loopback_listener(address);
+  ASSERT_GE(listener, 0);
   pid_t child = fork();
   if (child == 0) {
     if (setgid(65534) != 0 || setuid(65534) != 0) _exit(2);
