@@ -330,8 +330,11 @@ void StoryBuilder::on_attempt(const LogLine& l, std::string_view raw) {
   keep(l.time, raw);
   bool attempt = true;
   if (l.kind == LineKind::RejectRcpt) ++story_.rejected_recipients;
-  else if (l.kind == LineKind::AuthFailure) ++story_.failed_logins;
-  else if (l.kind == LineKind::Reject) ++story_.other_rejections;
+  else if (l.kind == LineKind::AuthFailure) {
+    ++story_.failed_logins;
+    if (story_.actor.type == detect::ActorType::ClientIp && !l.auth_id.empty())
+      ++story_.accounts_tried[to_lower(printable(l.auth_id, 200))];  // accounts are case-blind
+  } else if (l.kind == LineKind::Reject) ++story_.other_rejections;
   else attempt = false;  // connections, lost sessions: shown, not counted
   if (!attempt) return;
   ++story_.minutes[l.time - l.time % 60].attempts;

@@ -41,6 +41,7 @@ struct ActorStory {
   // logins, rejections): for a hijacked account, the guessers are not the senders.
   std::map<std::string, uint64_t> client_ips;
   std::map<std::string, uint64_t> refused_ips;
+  std::map<std::string, uint64_t> accounts_tried;  // an IP's failed logins per account named (set_id)
   std::map<std::string, uint64_t> recipient_domains;
   std::map<std::string, uint64_t> subjects;  // unescaped
   std::vector<std::string> message_ids;      // in log order

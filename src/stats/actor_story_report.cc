@@ -178,6 +178,7 @@ nlohmann::json story_json(const StoryResult& r) {
   j["timeline"] = {{"bucket_seconds", bucket}, {"buckets", rows}};
   j["client_ips"] = counts_json(s.client_ips, "ip");
   j["refused_ips"] = counts_json(s.refused_ips, "ip");
+  if (s.actor.type == detect::ActorType::ClientIp) j["accounts_tried"] = counts_json(s.accounts_tried, "account");
   j["recipient_domains"] = counts_json(s.recipient_domains, "domain");
   j["subjects"] = counts_json(s.subjects, "subject");
   j["message_ids"] = s.message_ids;
@@ -213,6 +214,7 @@ std::string story_text(const StoryResult& r) {
     text_counts(out, "client IPs it sent from", s.client_ips);
     text_counts(out, "client IPs refused (failed logins, rejections)", s.refused_ips);
   }
+  text_counts(out, "accounts it failed to log in as", s.accounts_tried);
   text_counts(out, "recipient domains", s.recipient_domains);
   text_counts(out, "subjects", s.subjects);
   if (!s.message_ids.empty()) {

@@ -106,6 +106,12 @@ TEST(ActorStory, AnIpsMessagesRejectionsAndFailedLoginsButNotDeliveriesToIt) {
   EXPECT_EQ(lines.size(), 3u);
   EXPECT_EQ(s.client_ips.at("192.0.2.7"), 1u);
   EXPECT_EQ(s.refused_ips.at("192.0.2.7"), 2u);
+  EXPECT_EQ(s.accounts_tried, (std::map<std::string, uint64_t>{{"admin", 1}}));  // what a follow-up needs
+  StoryResult r;
+  r.story = s;
+  EXPECT_NE(story_text(r).find("accounts it failed to log in as — top 1 of 1\n         1  admin\n"), std::string::npos)
+      << story_text(r);
+  EXPECT_EQ(story_json(r)["accounts_tried"][0]["account"], "admin");
 }
 
 TEST(ActorStory, AScriptByItsCwdLinesWithAndWithoutPid) {
