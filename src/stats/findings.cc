@@ -113,13 +113,14 @@ struct AttemptKind {
   uint64_t floor;
 };
 
-// The account a client IP's failed logins all named, as the account table spells it; "" when
-// they named several (or none).
+// True when every failed login of this client IP named one and the same account.
 bool names_one_account(const ActorStats& ip) {
   return ip.login_target != 0 && ip.login_target != ActorStats::kSeveralAccounts &&
          ip.login_target != ActorStats::kUnnamed;
 }
 
+// The account a client IP's failed logins all named, as the account table spells it; "" when
+// they named several (or none).
 std::string login_target_of(const Forensics& f, const ActorStats& ip) {
   if (!names_one_account(ip)) return "";
   const ActorTable& accounts = f.table(ActorKind::AuthAccount);
@@ -142,6 +143,26 @@ Finding ip_finding(const Forensics& f, const AttemptKind& k, const ActorStats& a
                          : fmt::format("{} failed {} SMTP logins{} between {} and {} (password guessing)", a.key,
                                        x.events, as, format_civil(a.first_failed_login), clock(a.last_failed_login));
   return x;
+}
+
+// The client IPs of a group finding (a campaign, one account's guessers), most attempts first,
+// then by address: puts the top ten with their counts and the first two's evidence in `c`, and
+// returns the top three as the summary names them ("IP (N), IP (N), IP (N)").
+std::string rank_group_ips(const Forensics& f, std::vector<const ActorStats*>& ips, uint32_t ActorStats::*count,
+                           Finding& c) {
+  std::sort(ips.begin(), ips.end(), [&](const ActorStats* a, const ActorStats* b) {
+    return a->*count != b->*count ? a->*count > b->*count : a->key < b->key;
+  });
+  std::string top;
+  for (size_t i = 0; i < ips.size() && i < 10; ++i) {
+    c.client_ips.push_back(fmt::format("{} ({})", ips[i]->key, ips[i]->*count));
+    if (i < 3) top += fmt::format("{}{} ({})", i ? ", " : "", ips[i]->key, ips[i]->*count);
+    if (i < 2) {
+      auto lines = f.evidence_lines(*ips[i]);
+      c.evidence.insert(c.evidence.end(), lines.begin(), lines.begin() + long(std::min<size_t>(lines.size(), 2)));
+    }
+  }
+  return top;
 }
 
 // A few IPs retrying slowly, as a phone with an old password does on wifi and mobile data (a
@@ -176,10 +197,6 @@ std::vector<bool> account_guessing(const Forensics& f, std::vector<Finding>& out
     if (target.ips.size() < t.guessing_min_ips || target.failures < t.bruteforce_min_failures) continue;
     std::string account = login_target_of(f, ips[target.ips.front()]);
     if (account.empty()) continue;
-    std::sort(target.ips.begin(), target.ips.end(), [&](uint32_t a, uint32_t b) {
-      return ips[a].failed_logins != ips[b].failed_logins ? ips[a].failed_logins > ips[b].failed_logins
-                                                          : ips[a].key < ips[b].key;
-    });
     Finding c;
     c.kind = "account_guessing";
     c.actor_kind = ActorKind::AuthAccount;
@@ -190,19 +207,14 @@ std::vector<bool> account_guessing(const Forensics& f, std::vector<Finding>& out
     c.events_noun = "failed logins";
     c.score = double(target.failures);
     CivilSeconds first = INT64_MAX, last = 0;
-    std::string top;
-    for (size_t n = 0; n < target.ips.size(); ++n) {
-      const ActorStats& ip = ips[target.ips[n]];
-      taken[target.ips[n]] = true;
-      first = std::min(first, ip.first_failed_login);  // the guessing's period, not the IP's later mail
-      last = std::max(last, ip.last_failed_login);
-      if (n < 10) c.client_ips.push_back(fmt::format("{} ({})", ip.key, ip.failed_logins));
-      if (n < 3) top += fmt::format("{}{} ({})", n ? ", " : "", ip.key, ip.failed_logins);
-      if (n < 2) {
-        auto lines = f.evidence_lines(ip);
-        c.evidence.insert(c.evidence.end(), lines.begin(), lines.begin() + long(std::min<size_t>(lines.size(), 2)));
-      }
+    std::vector<const ActorStats*> members;
+    for (uint32_t i : target.ips) {
+      taken[i] = true;
+      members.push_back(&ips[i]);
+      first = std::min(first, ips[i].first_failed_login);  // the guessing's period, not the IP's later mail
+      last = std::max(last, ips[i].last_failed_login);
     }
+    std::string top = rank_group_ips(f, members, &ActorStats::failed_logins, c);
     c.summary = fmt::format(
         "{} failed logins as {} from {} client IPs that tried no other account, between {} and {} (password "
         "guessing aimed at this account{}); top: {}",
@@ -232,10 +244,8 @@ void ip_attempts(const Forensics& f, const AttemptKind& k, std::vector<Finding>&
     for (const ActorStats* a : over) out.push_back(ip_finding(f, k, *a));
     return;
   }
-  std::sort(over.begin(), over.end(), [&](const ActorStats* a, const ActorStats* b) {
-    return a->*k.count != b->*k.count ? a->*k.count > b->*k.count : a->key < b->key;
-  });
   Finding c;
+  std::string top = rank_group_ips(f, over, k.count, c);  // first: the IPs below go in this order
   c.kind = k.campaign_kind;
   c.actor_kind = ActorKind::ClientIp;
   c.actor = fmt::format("{} client IPs", over.size());
@@ -250,15 +260,6 @@ void ip_attempts(const Forensics& f, const AttemptKind& k, std::vector<Finding>&
     c.messages += a->messages;
     c.recipients += a->recipients;
     if (double(a->*k.count) >= t.campaign_dominant_share * double(total)) out.push_back(ip_finding(f, k, *a));
-  }
-  std::string top;
-  for (size_t i = 0; i < over.size() && i < 10; ++i) {
-    c.client_ips.push_back(fmt::format("{} ({})", over[i]->key, over[i]->*k.count));
-    if (i < 3) top += fmt::format("{}{} ({})", i ? ", " : "", over[i]->key, over[i]->*k.count);
-    if (i < 2) {
-      auto lines = f.evidence_lines(*over[i]);
-      c.evidence.insert(c.evidence.end(), lines.begin(), lines.begin() + long(std::min<size_t>(lines.size(), 2)));
-    }
   }
   c.summary =
       fmt::format("{} client IPs, each with {}+ {}, {} {} in all between {} and {} ({} campaign); top: {}", over.size(),
