@@ -17,6 +17,7 @@ class StringArena {
   std::string_view store(std::string_view s) { return store(s, false); }
   // A copy with ASCII letters lowercased.
   std::string_view store_lowered(std::string_view s) { return store(s, true); }
+  bool empty() const { return chunks_.empty(); }
 
  private:
   std::string_view store(std::string_view s, bool lower) {

@@ -28,6 +28,7 @@ struct LogsArgs {
   std::string since, until;
   int threads = 0;
   int engines = 0;
+  int slices = 0;
   bool no_progress = false;
   std::string actor;  // --actor TYPE:KEY: that actor's story instead of the report
   bool lines = false;
@@ -139,6 +140,8 @@ int run_logs(LogsArgs& a) {
   o.thresholds = a.t;
   o.workers = a.threads;
   o.engines = a.engines;
+  o.slices = a.slices;
+  if (a.slices > 1) o.slice_min_bytes = 1 << 20;  // asked for: slice what is worth a thread
   o.progress = !a.no_progress && isatty(STDERR_FILENO) && !a.json;
   o.cache_dir = logs_cache_dir(a);
   o.cache_max_bytes = a.cache_max_mb << 20;
@@ -228,6 +231,10 @@ void add_logs_command(CLI::App& app, int* result) {
                   "engine threads: 1 folds every actor on one, 2 folds senders on a second (same report; "
                   "default: 2 from four cores on)")
       ->check(CLI::Range(1, 2));
+  cmd->add_option("--slices", a->slices,
+                  "engines folding slices of the last log (a plain file) at once, merged in order (same report; "
+                  "default: one per core, each slice at least 64 MB; 1: none)")
+      ->check(CLI::Range(1, 64));
   cmd->add_flag("--no-progress", a->no_progress, "no progress bar even on a terminal");
   cmd->add_option("--actor", a->actor,
                   "one actor's story instead of the report: script:DIR, user:LOGIN, auth:ID, ip:ADDR, sender:ADDR");

@@ -34,6 +34,13 @@ class CwdMatcher {
   // +pid) with U=`login`, or kNone; each cwd= line is used once.
   uint32_t take(CivilSeconds time, uint32_t pid, std::string_view login);
 
+  // Gives every pending line's token through `to` (merging another engine's pending lines).
+  template <class Fn>
+  void remap(Fn to) {
+    by_pid_.for_each([&](uint32_t, Pending& p) { p.token = to(p.token); });
+    for (Unpaired& u : fifo_) u.cwd.token = to(u.cwd.token);
+  }
+
   // The pending cwd= lines, for the log summary cache (W, R: stats/state_io.h). `max_token`
   // bounds the tokens a loaded state may hold.
   template <class W>

@@ -107,16 +107,18 @@ static_assert(std::has_unique_object_representations_v<SavedCounts>, "no padding
 
 }  // namespace
 
+std::vector<uint64_t> ActorTable::hashes_by_index() const {
+  if (!unindexed_.empty()) return unindexed_;  // a table loaded and never looked up since
+  std::vector<uint64_t> hash_of(actors_.size());
+  index_.for_each([&](uint64_t hash, uint32_t idx) { hash_of[idx] = hash; });
+  return hash_of;
+}
+
 void ActorTable::save(StateWriter& w) const {
   // In the order the actors were created, not the index's slot order: inserting a hash table's
   // keys in its own slot order into a smaller table of the same hash clusters them, and
   // loading 470 k actors took over a second that way.
-  std::vector<uint64_t> from_index;
-  if (unindexed_.empty()) {  // else a table loaded and never looked up since: its hashes as loaded
-    from_index.resize(actors_.size());
-    index_.for_each([&](uint64_t hash, uint32_t idx) { from_index[idx] = hash; });
-  }
-  const std::vector<uint64_t>& hash_of = unindexed_.empty() ? from_index : unindexed_;
+  std::vector<uint64_t> hash_of = hashes_by_index();
   w.u64(actors_.size());
   for (uint32_t idx = 0; idx < hash_of.size(); ++idx) {
     w.u64(hash_of[idx]);
@@ -134,10 +136,12 @@ void ActorTable::save(StateWriter& w) const {
     x.evidence.save(w);
     w.u64(x.client_ips.size());
     for (const auto& ip : x.client_ips) w.str(ip);
-    w.u64(x.client_ip_hashes.size());
-    for (uint64_t h : x.client_ip_hashes) w.u64(h);
     w.u64(x.last_ip_hash);
     w.str(x.local_user);
+    w.u64(x.client_ip_order.size());
+    for (uint64_t h : x.client_ip_order) w.u64(h);
+    w.pod(uint8_t(x.peak_lines != nullptr));
+    if (x.peak_lines) x.peak_lines->save(w);
   }
 }
 
@@ -170,10 +174,18 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
     if (extras == 2) x.window.emplace(window_span_).load(r);
     x.evidence.load(r, copies);
     for (uint64_t k = 0, ips = r.count(8); k < ips; ++k) x.client_ips.emplace_back(r.str());
-    for (uint64_t k = 0, hashes = r.count(8); k < hashes; ++k) x.client_ip_hashes.insert(r.u64());
     x.last_ip_hash = r.u64();
     std::string_view user = r.str();
     if (!user.empty()) x.local_user = keys_.store(user);
+    for (uint64_t k = 0, hashes = r.count(8); k < hashes; ++k) {
+      x.client_ip_order.push_back(r.u64());
+      if (!x.client_ip_hashes.insert(x.client_ip_order.back()).second) throw StateError("an account's IP twice");
+    }
+    if (x.client_ips.size() > std::min(x.client_ip_order.size(), kMaxListedIps))
+      throw StateError("more IPs listed than an account has");
+    auto has_lines = r.pod<uint8_t>();
+    if (has_lines > 1) throw StateError("a peak lines flag out of range");
+    if (has_lines) (x.peak_lines = std::make_unique<PeakLines>())->load(r, copies);
   }
 }
 
@@ -202,6 +214,7 @@ void ActorTable::note_client_ip(ActorStats& a, std::string_view ip, uint64_t ip_
   if (a.extras->last_ip_hash == ip_hash && !a.extras->client_ip_hashes.empty()) return;
   a.extras->last_ip_hash = ip_hash;
   if (!a.extras->client_ip_hashes.insert(ip_hash).second) return;
+  a.extras->client_ip_order.push_back(ip_hash);
   if (a.extras->client_ips.size() < kMaxListedIps) a.extras->client_ips.emplace_back(ip);
 }
 

@@ -44,6 +44,9 @@ struct ActorExtras {
   std::unordered_set<uint64_t> client_ip_hashes;  // AuthAccount: exact distinct count
   uint64_t last_ip_hash = 0;                      // AuthAccount: a session's messages come from one IP, skip the set
   std::string_view local_user;  // Script: the login that ran it (its latest submission), in that table's arena
+  std::vector<uint64_t> client_ip_order;  // AuthAccount: the distinct IPs' hashes, first seen first
+  // Kinds with a window, once a peak held enough mail to matter (most actors never do).
+  std::unique_ptr<PeakLines> peak_lines;
 };
 
 // alignas(64) and the field order keep what every counted message touches in the first
@@ -71,6 +74,15 @@ struct alignas(64) ActorStats {
   static constexpr uint64_t kSeveralAccounts = UINT64_MAX, kUnnamed = UINT64_MAX - 1;
   uint64_t login_target = 0;
   CivilSeconds last_failed_login = 0;  // with first_failed_login: the guessing's own period
+
+  // What a client IP's failed logins named (login_target), joined with what more of them named
+  // (a target, or another slice's login_target). Order-free, so slices of the log merge: one
+  // that named none makes it kUnnamed; two accounts make it kSeveralAccounts.
+  static uint64_t joined_login_target(uint64_t current, uint64_t more) {
+    if (current == kUnnamed || more == kUnnamed) return kUnnamed;
+    if (current == 0 || current == more) return more;
+    return more == 0 ? current : kSeveralAccounts;
+  }
 
   PeakWindow* window() const { return extras && extras->window ? &*extras->window : nullptr; }
   size_t client_ip_count() const { return extras ? extras->client_ip_hashes.size() : 0; }
@@ -110,6 +122,11 @@ class ActorTable {
   const ChunkedVector<ActorStats>& all() const { return actors_; }
   size_t size() const { return actors_.size(); }
   ActorKind kind() const { return kind_; }
+
+  // Each actor's key hash, by index (for merging another engine's table into this one).
+  std::vector<uint64_t> hashes_by_index() const;
+  // Text that lives as long as the table (a script's login taken from another engine's table).
+  std::string_view keep_text(std::string_view text) { return keys_.store(text); }
 
   // The table with its actors, their windows and evidence (copied lines through `copies`).
   void save(StateWriter& w) const;

@@ -68,19 +68,43 @@ LineRef load_ref(StateReader& r, EvidenceLines& copies) {
 
 }  // namespace
 
+void PeakLines::save(StateWriter& w) const {
+  auto lines = oldest_first();
+  w.u64(lines.size());
+  for (const Line& l : lines) save_ref(w, l.line), w.u64(l.recipients), w.u64(l.messages);
+}
+
+void PeakLines::load(StateReader& r, EvidenceLines& copies) {
+  uint64_t n = r.u64();
+  if (n > kPeaks) throw StateError("too many peak lines");
+  for (uint64_t i = 0; i < n; ++i) {
+    Line l;
+    l.line = load_ref(r, copies);
+    l.recipients = r.u64(), l.messages = r.u64();
+    add(l);
+  }
+}
+
 void Evidence::save(StateWriter& w) const {
   w.pod(first_count_);
   w.pod(recent_count_);
-  for (uint32_t i = 0; i < first_count_; ++i) save_ref(w, first_[i]);
-  for (uint32_t i = 0; i < std::min<uint32_t>(recent_count_, kRecent); ++i) save_ref(w, recent_[i]);
+  for (uint32_t i = 0; i < first_count_; ++i) save_ref(w, first_[i]), w.pod(first_marks_[i]);
+  for (uint32_t i = 0; i < std::min<uint32_t>(recent_count_, kKept); ++i)
+    save_ref(w, recent_[i]), w.pod(recent_marks_[i]);
 }
 
 void Evidence::load(StateReader& r, EvidenceLines& copies) {
   first_count_ = r.pod<uint32_t>();
   recent_count_ = r.pod<uint32_t>();
   if (first_count_ > kFirst) throw StateError("evidence out of range");
-  for (uint32_t i = 0; i < first_count_; ++i) first_[i] = load_ref(r, copies);
-  for (uint32_t i = 0; i < std::min<uint32_t>(recent_count_, kRecent); ++i) recent_[i] = load_ref(r, copies);
+  auto mark = [&] {
+    auto m = r.pod<uint8_t>();
+    if (m > uint8_t(Mark::kFirstFailedLogin)) throw StateError("an evidence mark out of range");
+    return Mark(m);
+  };
+  for (uint32_t i = 0; i < first_count_; ++i) first_[i] = load_ref(r, copies), first_marks_[i] = mark();
+  for (uint32_t i = 0; i < std::min<uint32_t>(recent_count_, kKept); ++i)
+    recent_[i] = load_ref(r, copies), recent_marks_[i] = mark();
 }
 
 std::string EvidenceLines::text(const LineRef& r) const {

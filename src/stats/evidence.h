@@ -34,14 +34,31 @@ class EvidenceLines;
 class Evidence {
  public:
   static constexpr size_t kFirst = 2, kRecent = 3;
+  // What a line records the first of (the actor's first line, its first rejected recipient,
+  // its first failed login). An engine folding a later slice of the log cannot tell whether
+  // the earlier slices saw one already; merged after them (append()), it is dropped if they did.
+  enum class Mark : uint8_t { kNone, kFirstSeen, kFirstRejection, kFirstFailedLogin };
+  // Two more recent lines than are shown, so that the last kRecent are still known after the
+  // two marks a recent line can carry are dropped (kFirstSeen is always a first line).
+  static constexpr size_t kKept = kRecent + 2;
 
-  void add(const LineRef& line) {
+  void add(const LineRef& line, Mark mark = Mark::kNone) {
     if (first_count_ < kFirst) {
+      first_marks_[first_count_] = mark;
       first_[first_count_++] = line;
       return;
     }
-    recent_[recent_count_ % kRecent] = line;
+    recent_marks_[recent_count_ % kKept] = mark;
+    recent_[recent_count_ % kKept] = line;
     ++recent_count_;
+  }
+  // Adds the lines of the same actor's evidence from the slice of the log after this one's,
+  // in order, without those whose mark `seen` says this one already has the first of.
+  template <class Seen>
+  void append(const Evidence& later, Seen seen) {
+    later.for_each_kept([&](const LineRef& line, Mark mark) {
+      if (mark == Mark::kNone || !seen(mark)) add(line);
+    });
   }
   // Saved with each copied line's text, loaded with the copy stored again in `copies`.
   void save(StateWriter& w) const;
@@ -51,14 +68,56 @@ class Evidence {
   std::vector<LineRef> lines() const {
     std::vector<LineRef> out(first_.begin(), first_.begin() + first_count_);
     uint32_t n = recent_count_ < kRecent ? recent_count_ : uint32_t(kRecent);
-    for (uint32_t i = 0; i < n; ++i) out.push_back(recent_[(recent_count_ - n + i) % kRecent]);
+    for (uint32_t i = 0; i < n; ++i) out.push_back(recent_[(recent_count_ - n + i) % kKept]);
     return out;
   }
 
  private:
+  template <class Fn>
+  void for_each_kept(Fn fn) const {
+    for (uint32_t i = 0; i < first_count_; ++i) fn(first_[i], first_marks_[i]);
+    uint32_t n = recent_count_ < kKept ? recent_count_ : uint32_t(kKept);
+    for (uint32_t i = 0; i < n; ++i) {
+      uint32_t at = (recent_count_ - n + i) % kKept;
+      fn(recent_[at], recent_marks_[at]);
+    }
+  }
   std::array<LineRef, kFirst> first_{};
-  std::array<LineRef, kRecent> recent_{};
+  std::array<LineRef, kKept> recent_{};
   uint32_t first_count_ = 0, recent_count_ = 0;
+  std::array<Mark, kFirst> first_marks_{};
+  std::array<Mark, kKept> recent_marks_{};
+};
+
+// The last lines that set a new peak of an actor's burst window, with that peak (recipients,
+// then messages): evidence of the burst itself, however late in a long log it came.
+class PeakLines {
+ public:
+  static constexpr uint32_t kPeaks = 3;
+  struct Line {
+    LineRef line;
+    uint64_t recipients = 0, messages = 0;
+  };
+  void add(const Line& l) { lines_[count_++ % kPeaks] = l; }
+  // Adds the same actor's lines from the slice of the log after this one's, oldest first:
+  // those whose peak `beats` this slice's (the others were no new peak in the whole log; as
+  // each line beats the one before, the lines kept are the last of the later slice's).
+  template <class Beats>
+  void append(const PeakLines& later, Beats beats) {
+    for (const Line& l : later.oldest_first())
+      if (beats(l.recipients, l.messages)) add(l);
+  }
+  std::vector<Line> oldest_first() const {
+    std::vector<Line> out;
+    for (uint32_t i = count_ > kPeaks ? count_ - kPeaks : 0; i < count_; ++i) out.push_back(lines_[i % kPeaks]);
+    return out;
+  }
+  void save(StateWriter& w) const;
+  void load(StateReader& r, EvidenceLines& copies);
+
+ private:
+  std::array<Line, kPeaks> lines_{};
+  uint32_t count_ = 0;
 };
 
 // Makes LineRefs and turns them back into text.
@@ -88,6 +147,8 @@ class EvidenceLines {
   // entry): the report reads the few it prints, and the other lines never cost memory.
   LineRef restore_in_place(LineRef ref, std::string_view text, const std::shared_ptr<const void>& backing);
   std::string text(const LineRef& ref) const;
+  // Whether any line kept is a copy (or lies in a mapped cache entry), not a place in an input.
+  bool has_copies() const { return !copies_.empty() || !backings_.empty(); }
   std::vector<std::string> texts(const Evidence& e) const;
 
  private:

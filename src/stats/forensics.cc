@@ -1,5 +1,6 @@
 #include "stats/forensics.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <functional>
@@ -24,6 +25,9 @@ std::string_view subject_key(std::string_view subject, std::string& unescaped, s
   if (subject.find('\\') != std::string_view::npos) subject = unescaped = unescape_exim(subject);
   return fold_digits(subject, folded);
 }
+
+// One line in `n`, chosen by its bytes.
+bool sampled_line(std::string_view raw, uint64_t n) { return hash_bytes(raw, false) % n == 0; }
 
 bool looks_like_unknown_recipient(const LogLine& l) {
   if (l.temporary) return false;
@@ -154,9 +158,42 @@ void Forensics::count_message(ActorStats& a, bool created, const LogLine& l, uin
   if (a.first == 0) a.first = l.time;
   a.last = l.time;
   PeakWindow* w = a.window();
-  bool peak = w && w->add(l.time, rcpts);
-  // Evidence costs a copy: for peaks, only once the window holds enough mail to matter.
-  if (created || (peak && w->peak_recipients() >= kEvidencePeakFloor)) add_evidence(a, raw);
+  if (w && w->add(l.time, rcpts)) note_peak_line(a, raw);
+  if (created) add_evidence(a, raw, Evidence::Mark::kFirstSeen);
+}
+
+std::string_view Forensics::subject_key_of(std::string_view subject) {
+  return subject_key(subject, subject_, scratch_);
+}
+
+void Forensics::note_peak_line(ActorStats& a, std::string_view raw) {
+  // Evidence costs a copy (of a line from stdin): only once the window holds enough mail to matter.
+  const PeakWindow& w = *a.extras->window;
+  if (w.peak_recipients() < kEvidencePeakFloor) return;
+  if (!a.extras->peak_lines) a.extras->peak_lines = std::make_unique<PeakLines>();
+  a.extras->peak_lines->add({evidence_.keep(raw), w.peak_recipients(), w.peak_messages()});
+}
+
+std::vector<std::string> Forensics::evidence_lines(const ActorStats& a) const {
+  if (!a.keeps_evidence()) return {};
+  // The first lines, then the recent ones and those of the burst's peaks, in log order when
+  // they all are places in the inputs (copies have no order).
+  std::vector<LineRef> lines = a.extras->evidence.lines();
+  size_t first = std::min(lines.size(), Evidence::kFirst);
+  if (a.extras->peak_lines)
+    for (const PeakLines::Line& p : a.extras->peak_lines->oldest_first()) lines.push_back(p.line);
+  auto same = [](const LineRef& x, const LineRef& y) { return x.where == y.where && x.length == y.length; };
+  std::vector<LineRef> kept;
+  for (const LineRef& r : lines)
+    if (std::none_of(kept.begin(), kept.end(), [&](const LineRef& k) { return same(k, r); })) kept.push_back(r);
+  bool placed = std::none_of(kept.begin(), kept.end(), [](const LineRef& r) { return r.where & LineRef::kCopied; });
+  size_t sorted_from = std::min(first, kept.size());
+  if (placed)
+    std::stable_sort(kept.begin() + long(sorted_from), kept.end(),
+                     [](const LineRef& x, const LineRef& y) { return x.where < y.where; });
+  std::vector<std::string> out;
+  for (const LineRef& r : kept) out.push_back(evidence_.text(r));
+  return out;
 }
 
 void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKeys& keys) {
@@ -211,7 +248,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
       count_message(tab(ActorKind::Subject).at(*known), false, l, m.recipients, raw);
       m.actor[size_t(ActorKind::Subject)] = *known;
     } else {
-      count_key(ActorKind::Subject, subject_key(l.subject, subject_, scratch_), false);
+      count_key(ActorKind::Subject, subject_key_of(l.subject), false);
     }
   }
   if (m.bounce && m.listed && folds(ActorKind::BounceRecipient)) {
@@ -220,7 +257,9 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
       if (m.actor[size_t(ActorKind::BounceRecipient)] == kNone) m.actor[size_t(ActorKind::BounceRecipient)] = victim;
     });
   }
-  if (keys.has_id) inflight_[keys.id] = m;
+  if (!keys.has_id) return;
+  inflight_[keys.id] = m;
+  if (later_slice_) arrival_prints_.push_back(id_print(keys.id));
 }
 
 uint32_t Forensics::note_bounce_recipient(std::string_view address, const LogLine& l, std::string_view raw) {
@@ -250,18 +289,21 @@ void Forensics::add_recipients(Message& m, uint32_t n) {
 void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKeys& keys) {
   if (!keys.has_id) return;
   Message* found = inflight_.find(keys.id);
+  bool suppressed = l.kind == LineKind::Delivery && l.delivery == eximlog::DeliveryFlag::Suppressed;
   if (!found) {
     ++msgs_.orphan_lines;
+    if (later_slice_) orphan_lines_.push_back({keys.id, l.kind, suppressed, keys.address_hash});
     return;
   }
   Message& m = *found;
-  if (l.kind == LineKind::Delivery && l.delivery == eximlog::DeliveryFlag::Suppressed) return;
+  if (suppressed) return;
   if (!m.listed) {
     uint32_t h = keys.address_hash;
     bool seen = false;
     for (size_t i = 0; i < m.seen_count; ++i) seen |= m.seen[i] == h;
     if (!seen) {
       if (m.seen_count < Message::kSeenInline) m.seen[m.seen_count++] = h;
+      if ((m.origin & Message::kOld) && l.time >= risky_from_) next_slice_hazard_ = true;
       add_recipients(m, 1);
       if (m.bounce && folds(ActorKind::BounceRecipient)) {
         std::string_view top = l.original.empty() ? l.address : l.original;
@@ -277,7 +319,11 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
 void Forensics::on_completed(const LineKeys& keys) {
   if (!keys.has_id) return;
   const Message* m = inflight_.find(keys.id);
-  if (!m) return;
+  if (!m) {
+    if (later_slice_) orphan_lines_.push_back({keys.id, LineKind::Completed});
+    return;
+  }
+  if (m->origin & Message::kWarm) warm_completions_.push_back({keys.id, m->actor});
   settle_outcomes(*m);
   inflight_.erase(keys.id);
   ++msgs_.completed;
@@ -297,7 +343,10 @@ void Forensics::settle_outcomes(const Message& m) {
 void Forensics::on_frozen(const LineKeys& keys) {
   if (!keys.has_id) return;
   Message* m = inflight_.find(keys.id);
-  if (!m) return;
+  if (!m) {
+    if (later_slice_) orphan_lines_.push_back({keys.id, LineKind::Frozen});
+    return;
+  }
   ++msgs_.frozen;
   for (size_t k = 0; k < kActorKinds; ++k)
     if (m->actor[k] != kNone) ++tables_[k]->at(m->actor[k]).frozen;
@@ -311,7 +360,7 @@ void Forensics::on_cwd(const LogLine& l, std::string_view raw) {
   if (!folds(ActorKind::Script)) return;
   bool created = false;
   uint32_t script = tab(ActorKind::Script).intern(l.cwd, &created);
-  if (created) add_evidence(tab(ActorKind::Script).at(script), raw);
+  if (created) add_evidence(tab(ActorKind::Script).at(script), raw, Evidence::Mark::kFirstSeen);
   cwd_.add(l.time, l.pid, script, l.cwd);
 }
 
@@ -325,19 +374,13 @@ uint32_t Forensics::take_script(const LogLine& l) {
 void Forensics::on_rejected_rcpt(const LogLine& l, std::string_view raw, const LineKeys& keys) {
   if (!keys.has(ActorKind::ClientIp) || !folds(ActorKind::ClientIp) || !looks_like_unknown_recipient(l)) return;
   ActorStats& a = actor_of(ActorKind::ClientIp, keys, l.host_ip, false);
-  if (a.rejected_rcpts++ == 0 || a.rejected_rcpts % 64 == 0) add_evidence(a, raw);
+  // A sample of the rest, chosen by the line itself: a count would depend on the lines before,
+  // which the engine of a later slice of the log does not see.
+  bool first = a.rejected_rcpts++ == 0, sampled = sampled_line(raw, 64);
+  if (first || sampled) add_evidence(a, raw, sampled ? Evidence::Mark::kNone : Evidence::Mark::kFirstRejection);
   if (a.first == 0) a.first = l.time;
   a.last = l.time;
 }
-
-namespace {
-// What a client IP's failed logins named so far, with one more that named `target` (0: none).
-uint64_t next_login_target(uint64_t current, uint64_t target) {
-  if (current == ActorStats::kSeveralAccounts || current == ActorStats::kUnnamed) return current;
-  if (target == 0) return ActorStats::kUnnamed;  // not all of them name one account
-  return current == 0 || current == target ? target : ActorStats::kSeveralAccounts;
-}
-}  // namespace
 
 void Forensics::on_auth_failure(const LogLine& l, std::string_view raw, const LineKeys& keys) {
   // 435 "Unable to authenticate at present": the server could not check the password (its
@@ -345,12 +388,14 @@ void Forensics::on_auth_failure(const LogLine& l, std::string_view raw, const Li
   if (l.reason.starts_with("435 ")) return;
   if (keys.has(ActorKind::ClientIp) && folds(ActorKind::ClientIp)) {
     ActorStats& ip = actor_of(ActorKind::ClientIp, keys, l.host_ip, false);
-    if (ip.failed_logins++ == 0) ip.first_failed_login = l.time;
-    if (ip.failed_logins == 1 || ip.failed_logins % 16 == 0) add_evidence(ip, raw);
+    bool first = ip.failed_logins++ == 0, sampled = sampled_line(raw, 16);
+    if (first) ip.first_failed_login = l.time;
+    if (first || sampled) add_evidence(ip, raw, sampled ? Evidence::Mark::kNone : Evidence::Mark::kFirstFailedLogin);
     ip.last_failed_login = l.time;
     // One account guessed from many IPs is one attack on it.
-    ip.login_target = next_login_target(
-        ip.login_target, keys.has(ActorKind::AuthAccount) ? keys.hash[size_t(ActorKind::AuthAccount)] : 0);
+    ip.login_target = ActorStats::joined_login_target(ip.login_target, keys.has(ActorKind::AuthAccount)
+                                                                           ? keys.hash[size_t(ActorKind::AuthAccount)]
+                                                                           : ActorStats::kUnnamed);
     if (ip.first == 0) ip.first = l.time;
     ip.last = l.time;
   }
@@ -358,7 +403,7 @@ void Forensics::on_auth_failure(const LogLine& l, std::string_view raw, const Li
     ActorStats& acc = actor_of(ActorKind::AuthAccount, keys, l.auth_id, true);
     if (acc.failed_logins++ == 0) {
       acc.first_failed_login = l.time;
-      add_evidence(acc, raw);
+      add_evidence(acc, raw, Evidence::Mark::kFirstFailedLogin);
     }
     acc.last_failed_login = l.time;
   }

@@ -114,6 +114,28 @@ class Forensics {
   void prefetch_window_tails(const LineKeys& k) const;
   void finish();
 
+  // Slices: engines fold consecutive slices of one log at once, and merge() joins them in
+  // order into the engine of the first, with the report one engine would give.
+  // The engine of a later slice is fed the slice's first lines through warm() up to the first
+  // line two burst windows later (at least) than its start: it fills its windows, messages in
+  // flight and pending cwd= lines as they stand there, counting nothing, since the engine of
+  // the slice before keeps on counting up to that line. start_counting() then switches to add().
+  void warm(const eximlog::LogLine& line, const LineKeys& keys);
+  // `warm_enough`: the warm-up reached the line two burst windows on (else merge() refuses).
+  // `slice_start`: the time of the slice's first line.
+  void start_counting(CivilSeconds slice_start, bool warm_enough);
+  // How far a later slice's engine reads warm: from the time of its first line, so far on.
+  CivilSeconds warm_up_seconds() const;
+  // Called by the engine that counts on into the next slice, at its first line (at
+  // `next_start`): recipients then added to a message that arrived before it, in the next
+  // slice's last window of warm-up, are unknown to that slice's engine (merge() refuses).
+  void enter_next_slice(CivilSeconds next_start);
+  // Merges the engine of the next slice, which counted from the line where this one stopped.
+  // False when the two cannot be merged exactly (a message that arrived before the next slice
+  // and was counted after its warm-up, a step back in time, ...): this engine is then
+  // unchanged, and must be fed what the other counted instead.
+  bool merge(std::unique_ptr<Forensics> later);
+
   // The engine's whole state before finish(), messages in flight and pending cwd= lines
   // included: an engine loaded from it and fed the following lines reports exactly what
   // this one would. load_state() fills a fresh engine with the same thresholds; it throws
@@ -136,9 +158,7 @@ class Forensics {
   void set_evidence_reader(EvidenceLines::Reader reader, std::vector<std::string> input_names) {
     evidence_.set_reader(std::move(reader), std::move(input_names));
   }
-  std::vector<std::string> evidence_lines(const ActorStats& a) const {
-    return a.keeps_evidence() ? evidence_.texts(a.extras->evidence) : std::vector<std::string>{};
-  }
+  std::vector<std::string> evidence_lines(const ActorStats& a) const;
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
@@ -150,7 +170,10 @@ class Forensics {
     uint32_t recipients = 0;
     bool listed = false;  // recipients came from the "for" list
     bool bounce = false;
-    uint8_t unused1[2] = {};
+    // kWarm: arrived while this engine read warm; kOld: arrived before the next slice began.
+    static constexpr uint8_t kWarm = 1, kOld = 2;
+    uint8_t origin = 0;
+    uint8_t unused1 = 0;
     // Per-recipient outcomes, added to the actors once at Completed (or at the end): one
     // visit to each actor per message instead of one per delivery line.
     uint32_t delivered = 0, deferred = 0, failed = 0;
@@ -182,9 +205,22 @@ class Forensics {
                        uint32_t rcpts, std::string_view raw, bool* was_new = nullptr);
   void count_message(ActorStats& a, bool created, const eximlog::LogLine& l, uint32_t rcpts, std::string_view raw);
   void add_recipients(Message& m, uint32_t n);
-  void add_evidence(ActorStats& a, std::string_view raw) {
-    if (a.keeps_evidence()) a.add_evidence(evidence_.keep(raw));
+  void add_evidence(ActorStats& a, std::string_view raw, Evidence::Mark mark = Evidence::Mark::kNone) {
+    if (a.keeps_evidence()) a.extras->evidence.add(evidence_.keep(raw), mark);
   }
+  void note_peak_line(ActorStats& a, std::string_view raw);
+  // A subject's actor key (unescaped, digits folded), in scratch space of this engine.
+  std::string_view subject_key_of(std::string_view subject);
+  // A message id's fingerprint, to find an id that arrived again in a later slice.
+  static uint32_t id_print(const eximlog::MessageKey& id) { return uint32_t(eximlog::MessageKeyHash{}(id) >> 7); }
+  void warm_arrival(const eximlog::LogLine& l, const LineKeys& keys);
+  void warm_outcome(const eximlog::LogLine& l, const LineKeys& keys);
+  // Whether the next slice's lines a merge() would take can be taken exactly.
+  bool can_merge(const Forensics& later) const;
+  void merge_tables(Forensics& later, std::array<std::vector<uint32_t>, kActorKinds>& moved);
+  void merge_actor(ActorKind kind, ActorStats& a, ActorStats& b, const Forensics& later);
+  void merge_messages(Forensics& later, const std::array<std::vector<uint32_t>, kActorKinds>& moved);
+  void merge_counts(const Forensics& later);
   // Counts a bounce to `address` for that backscatter victim; returns the victim's index.
   uint32_t note_bounce_recipient(std::string_view address, const eximlog::LogLine& l, std::string_view raw);
 
@@ -200,6 +236,27 @@ class Forensics {
   CivilSeconds since_ = INT64_MIN, until_ = INT64_MAX;
   bool saw_pid_ = false;
   EvidenceLines evidence_;
+  // Slices (see merge()). A later slice's engine keeps what it cannot settle itself: lines
+  // about messages it never saw arrive, and completions of those it only saw while warm.
+  struct OrphanLine {
+    eximlog::MessageKey id;
+    eximlog::LineKind kind;
+    bool suppressed = false;
+    uint32_t address_hash = 0;
+  };
+  struct WarmCompletion {
+    eximlog::MessageKey id;
+    std::array<uint32_t, kActorKinds> actor;
+  };
+  bool later_slice_ = false, warm_enough_ = false;
+  CivilSeconds slice_start_ = 0;
+  std::array<uint32_t, kActorKinds> warm_sizes_{};  // actors interned while warm: the lower indices
+  std::vector<OrphanLine> orphan_lines_;
+  std::vector<WarmCompletion> warm_completions_;
+  std::vector<uint32_t> arrival_prints_;  // of the ids of messages that arrived while counting
+  CivilSeconds risky_from_ = INT64_MAX;   // see enter_next_slice()
+  bool next_slice_hazard_ = false;
+  CivilSeconds last_before_next_ = 0;  // the latest time before the next slice
   std::string scratch_;
   std::string subject_;
 };

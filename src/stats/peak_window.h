@@ -19,6 +19,12 @@ class PeakWindow {
 
   // Returns true when this event set a new peak (by recipients, then messages).
   bool add(CivilSeconds t, uint32_t recipients) {
+    push(t, recipients);
+    return note_peak();
+  }
+  // The same without looking for a peak: an engine that folds a later slice of the log reads
+  // its first hours only to fill its windows as they stand there (Forensics::warm).
+  void push(CivilSeconds t, uint32_t recipients) {
     // Lines from rotated files can step back a little; keep the window monotonic.
     if (count_ && t < back().time) t = back().time;
     push_back({t, recipients});
@@ -29,25 +35,34 @@ class PeakWindow {
       cur_recipients_ -= front().recipients;
       pop_front();
     }
-    if (cur_recipients_ > peak_recipients_ || (cur_recipients_ == peak_recipients_ && cur_messages_ > peak_messages_)) {
-      peak_recipients_ = cur_recipients_;
-      peak_messages_ = cur_messages_;
-      peak_first_ = front().time;
-      peak_last_ = t;
-      return true;
-    }
-    return false;
   }
 
   // Recipients counted after the message arrived (no "for" list) join the current window.
-  void add_recipients(uint32_t n) {
+  void add_recipients(uint32_t n, bool look_for_peak = true) {
     cur_recipients_ += n;
     if (count_) back().recipients += n;
-    if (cur_recipients_ > peak_recipients_) {
-      peak_recipients_ = cur_recipients_;
-      peak_messages_ = cur_messages_;
-      peak_first_ = count_ ? front().time : peak_first_;
+    if (look_for_peak && count_) note_peak();
+  }
+
+  // Whether a window of these counts is busier than the peak so far: by recipients, then
+  // messages; a tie keeps the earlier window.
+  bool beaten_by(uint64_t recipients, uint64_t messages) const {
+    return recipients > peak_recipients_ || (recipients == peak_recipients_ && messages > peak_messages_);
+  }
+  // Takes the window of the same actor from the slice of the log after this one's: its peak
+  // when busier (the windows that end in that slice are all it looked at), and its events
+  // when it saw any of the actor's mail (they are the last `span` seconds then).
+  void append(PeakWindow& later, bool take_events) {
+    if (beaten_by(later.peak_recipients_, later.peak_messages_)) {
+      peak_recipients_ = later.peak_recipients_, peak_messages_ = later.peak_messages_;
+      peak_first_ = later.peak_first_, peak_last_ = later.peak_last_;
     }
+    if (!take_events) return;
+    inline_ = later.inline_;
+    heap_ = std::move(later.heap_);
+    head_ = later.head_, count_ = later.count_, capacity_ = later.capacity_;
+    cur_messages_ = later.cur_messages_, cur_recipients_ = later.cur_recipients_;
+    later.head_ = later.count_ = 0, later.capacity_ = kInline;
   }
 
   // Where the next add() reads and writes outside the window itself, for prefetching: the
@@ -114,6 +129,14 @@ class PeakWindow {
     if (heap_ && capacity_ > 16 && count_ * 8 <= capacity_) resize(capacity_ / 4);
   }
   void resize(uint32_t capacity);  // a power of two >= count_
+  bool note_peak() {
+    if (!beaten_by(cur_recipients_, cur_messages_)) return false;
+    peak_recipients_ = cur_recipients_;
+    peak_messages_ = cur_messages_;
+    peak_first_ = front().time;
+    peak_last_ = back().time;
+    return true;
+  }
 
   std::array<Event, kInline> inline_{};
   std::unique_ptr<Event[]> heap_;  // when more than kInline events are in the window

@@ -18,143 +18,15 @@
 #include "eximlog/line_parser.h"
 #include "logio/byte_source.h"
 #include "logio/ordered_pipeline.h"
+#include "stats/log_slices.h"
+#include "stats/parsed_batch.h"
 #include "stats/summary_cache.h"
 
 namespace sw::stats {
 namespace {
 
 using eximlog::LineKind;
-
-// Blocks in flight (2 per worker + 2) and their parsed lines (~2.5x the bytes) are most of the
-// memory that does not depend on actors: 1 MB keeps them near 20 MB and is still large enough
-// that handing blocks between threads costs nothing measurable. Short lines cannot inflate the
-// parsed lines: a block holds at most logio::kMaxBlockLines of them.
-constexpr size_t kBlockBytes = 1 << 20;
 using eximlog::LogLine;
-
-// Lines the engine never looks at beyond counting them: whole kinds, and the cwd= lines of
-// Exim's own queue runners and deliveries (about a tenth of a busy log).
-bool engine_ignores(const LogLine& l) {
-  switch (l.kind) {
-    case LineKind::Unparsed:
-    case LineKind::Continuation:
-    case LineKind::Connection:
-    case LineKind::QueueRun:
-    case LineKind::Other:
-    case LineKind::CpanelIdentification:
-    case LineKind::Reject: return true;
-    case LineKind::Cwd: return !eximlog::is_submission_cwd(l.cwd, l.args);
-    default: return false;
-  }
-}
-
-struct ParsedBatch {
-  logio::Block block;  // keeps the bytes the views point into alive
-  // The engine's lines, parsed in place: lines[0, count). The slots are kept between
-  // blocks, because constructing or copying a 336-byte LogLine is a `rep` string
-  // instruction, which is slow to start on the machines we measured.
-  std::vector<LogLine> lines;
-  size_t count = 0;
-  std::vector<std::string_view> raws;
-  std::vector<Forensics::LineKeys> keys;  // per line: hashes for the engine and its prefetches
-  struct Skipped {
-    LineKind kind;
-    CivilSeconds time;
-  };
-  std::vector<Skipped> skipped;  // lines only counted, kept compact
-  // The block's first Unparsed lines, in order: the engine's samples for the report come from
-  // the first blocks that have any.
-  std::vector<std::string_view> unparsed_samples;
-  size_t understood = 0;  // lines of any main-log shape (not Unparsed, not Continuation)
-  // The earliest and latest time of those lines (0: none): what a --since/--until window
-  // compares, so what decides which stored states serve another window.
-  CivilSeconds earliest = 0, latest = 0;
-  void clear() {
-    block = {};
-    count = 0;
-    understood = 0;
-    earliest = latest = 0;
-    raws.clear();
-    keys.clear();
-    skipped.clear();
-    unparsed_samples.clear();
-  }
-  void skip(LineKind kind, CivilSeconds time, std::string_view raw) {
-    skipped.push_back({kind, time});
-    if (kind == LineKind::Unparsed && unparsed_samples.size() < Forensics::kUnparsedSamples)
-      unparsed_samples.push_back(raw);
-  }
-};
-
-void parse_block(const logio::Block& b, ParsedBatch& out) {
-  out.block = b;
-  std::string_view s = b.bytes;
-  if (out.lines.empty()) {  // once per recycled batch: no regrowth copies later
-    out.lines.resize(s.size() / 160 + 1);
-    out.raws.reserve(s.size() / 160);
-    out.keys.reserve(s.size() / 160);
-  }
-  size_t pos = 0;
-  while (pos < s.size()) {
-    const void* nl = std::memchr(s.data() + pos, '\n', s.size() - pos);
-    size_t end = nl ? size_t(static_cast<const char*>(nl) - s.data()) : s.size();
-    std::string_view raw = s.substr(pos, end - pos);
-    pos = end + 1;
-    if (raw.empty()) {  // blank lines, perhaps millions of them, cost no parse and no slot
-      out.skip(LineKind::Unparsed, 0, raw);
-      continue;
-    }
-    if (out.count == out.lines.size()) out.lines.resize(out.lines.size() * 2);
-    LogLine& l = out.lines[out.count];
-    eximlog::parse_line(raw, l, eximlog::LineFields::Essential);
-    if (l.kind != LineKind::Unparsed && l.kind != LineKind::Continuation) {
-      ++out.understood;
-      if (out.earliest == 0 || l.time < out.earliest) out.earliest = l.time;
-      if (l.time > out.latest) out.latest = l.time;
-    }
-    if (engine_ignores(l)) {
-      out.skip(l.kind, l.time, raw);
-      continue;
-    }
-    ++out.count;
-    out.raws.push_back(raw);
-    Forensics::fill_line_keys(l, out.keys.emplace_back());
-  }
-}
-
-// The time each input covers, to warn when two of them overlap: the same log given twice
-// (mainlog.1 and a copy of it, a file and its .gz) counts every line twice. Rotation itself
-// overlaps by seconds (a process still writes to the renamed file): that is not warned about.
-constexpr CivilSeconds kRotationOverlap = 300;
-struct InputSpan {
-  CivilSeconds first = 0, last = 0;
-  uint64_t lines = 0, understood = 0;     // understood: any line shape of an Exim main log
-  CivilSeconds earliest = 0, latest = 0;  // of every understood line (first and last: of the blocks' ends)
-  void note(CivilSeconds t) {
-    if (t == 0) return;  // lines without a timestamp
-    if (first == 0 || t < first) first = t;
-    if (t > last) last = t;
-  }
-  void note_extent(CivilSeconds from, CivilSeconds to) {
-    if (from == 0) return;
-    if (earliest == 0 || from < earliest) earliest = from;
-    if (to > latest) latest = to;
-  }
-};
-
-void note_batch_span(const ParsedBatch& b, InputSpan& span) {
-  span.lines += b.count + b.skipped.size();
-  span.understood += b.understood;
-  span.note_extent(b.earliest, b.latest);
-  if (b.count) {
-    span.note(b.lines[0].time);
-    span.note(b.lines[b.count - 1].time);
-  }
-  if (!b.skipped.empty()) {
-    span.note(b.skipped.front().time);
-    span.note(b.skipped.back().time);
-  }
-}
 
 // A file in which not one line is an Exim main-log line is the wrong file (a Postfix log, the
 // binary, a rejectlog's neighbour): a report of nothing with exit 0 would tell cron "all clear".
@@ -335,31 +207,6 @@ void save_prefix_state(const Forensics& engine, const Forensics* side, const std
 // engine's time on a busy log (hundreds of thousands of senders seen once or twice, a cache
 // miss each) and depend on no other kind.
 constexpr uint32_t kSideKinds = Forensics::kSenderKinds;
-
-// Feeds one parsed block to an engine, in order.
-void fold_batch(Forensics& engine, ParsedBatch& b, const logio::ByteSource& src, bool count_skipped) {
-  // Evidence from a plain file is kept as its offset and read again for the findings.
-  engine.set_evidence_origin(src.rereadable() ? std::optional(EvidenceLines::Origin{b.block.bytes, b.block.offset,
-                                                                                    uint32_t(b.block.input_index)})
-                                              : std::nullopt);
-  // The engine is bound by cache misses on its actor tables: prefetch a few lines ahead.
-  // Each stage reads what the one before it loaded: slot, actor, extras, window tail.
-  constexpr size_t kSlotsAhead = 48, kActorsAhead = 24, kExtrasAhead = 12, kTailsAhead = 5;
-  size_t n = b.count;
-  for (size_t i = 0; i < n; ++i) {
-    if (i + kSlotsAhead < n) engine.prefetch_slots(b.keys[i + kSlotsAhead]);
-    if (i + kActorsAhead < n) engine.prefetch_actors(b.keys[i + kActorsAhead]);
-    if (i + kExtrasAhead < n) engine.prefetch_extras(b.keys[i + kExtrasAhead]);
-    if (i + kTailsAhead < n) engine.prefetch_window_tails(b.keys[i + kTailsAhead]);
-    engine.add(b.lines[i], b.raws[i], b.keys[i]);
-  }
-  if (!count_skipped) return;  // the side engine: the report's line counts are the first engine's
-  size_t sample = 0;
-  for (const auto& s : b.skipped) {
-    bool sampled = s.kind == LineKind::Unparsed && sample < b.unparsed_samples.size();
-    engine.count(s.kind, s.time, 0, sampled ? b.unparsed_samples[sample++] : std::string_view());
-  }
-}
 
 void load_prefix_state(Forensics& engine, std::vector<InputSpan>& spans, size_t count, StateReader& r,
                        HeapPrefaulter& heap) {
@@ -606,6 +453,30 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   // is parsed from where the stored state ends.
   for (const auto& src : to_read)
     heap.expect_more((src->total_size() - std::min(src->position(), src->total_size())) / (src->rereadable() ? 8 : 2));
+  // The last input, a plain file, in slices: each later one by an engine of its own, started
+  // now, the first by this engine after the inputs before it. Each engine reads and parses its
+  // own slice: there is no parse thread to hand blocks to.
+  std::unique_ptr<SlicedFold> sliced;
+  std::unique_ptr<logio::ByteSource> sliced_source;
+  size_t sliced_input = sources.size() - 1;
+  if (!side_engine && !to_read.empty() && to_read.back()->rereadable() && options.slices != 1 &&
+      sliced_input >= prefix.count) {
+    const std::string path = to_read.back()->name();
+    bool ranged = live && live->index == sliced_input;
+    uint64_t from = ranged ? live->resumed : 0, to = ranged ? live->end : to_read.back()->total_size();
+    // On two cores one engine with a parse thread beside it already keeps both busy, and the
+    // slices' merge and their second set of tables cost more than they save (docs/logs.md).
+    // Merges run one after another, a tenth of a second each on the benchmark's log: at most four.
+    int slices = options.slices > 0 ? options.slices : cores >= 4 ? std::min(cores, 4) : 1;
+    auto bounds = plan_slices(path, from, to, slices, options.slice_min_bytes, engine.warm_up_seconds());
+    if (bounds.size() > 1) {
+      // Every engine's tables from the brk heap, whose pages are faulted in ahead (as for two engines).
+      mallopt(M_ARENA_MAX, 1);
+      sliced = std::make_unique<SlicedFold>(path, sliced_input, block_bytes, std::move(bounds), to, fresh_engine);
+      sliced_source = std::move(to_read.back());
+      to_read.pop_back();
+    }
+  }
   auto fold_side = [&](ParsedBatch& b) { fold_batch(*side_engine, b, *source_at[b.block.input_index], false); };
   pipeline.run(
       to_read,
@@ -619,18 +490,31 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
         progress.update(offsets[b.block.input_index] + b.block.position);
       },
       side_engine ? logio::OrderedPipeline<ParsedBatch>::ConsumeFn(fold_side) : nullptr);
+  if (save_prefix) save_prefix_now();  // every input read is a rotated log, or the live log is sliced
+  size_t slice_errors = 0;
+  if (sliced) {
+    try {
+      sliced->finish(engine, spans[sliced_input]);
+    } catch (const logio::InputError& e) {
+      result.report.warnings.push_back(e.what());
+      ++slice_errors;
+    }
+    result.slices_merged = sliced->merged(), result.slices_refolded = sliced->refolded();
+  }
   progress.done();
   for (size_t i = 0; i < to_read.size(); ++i) sources[result.cached_inputs + i] = std::move(to_read[i]);
-  if (save_prefix) save_prefix_now();  // every input is a rotated log
+  if (sliced_source) sources[sliced_input] = std::move(sliced_source);
   for (const auto& w : pipeline.warnings()) result.report.warnings.push_back(w);
-  result.damaged_inputs = pipeline.warnings().size();
+  result.damaged_inputs = pipeline.warnings().size() + slice_errors;
   bool prefix_whole = result.damaged_inputs == 0;  // a damaged log is read again, to say so again
-  for (size_t i = result.cached_inputs; i < sources.size(); ++i)
+  for (size_t i = result.cached_inputs; i < sources.size(); ++i) {
+    if (sliced && i == sliced_input) continue;  // its slices were read by sources of their own, and checked
     if (std::string why = sources[i]->shortfall(spans[i].lines); !why.empty()) {
       result.report.warnings.push_back(why);
       ++result.damaged_inputs;
       prefix_whole &= i >= prefix.count;
     }
+  }
   if (!prefix_aside.empty() && prefix_whole && unchanged_since(prefix, options)) {
     cache->commit(prefix_slot, prefix_aside);
     result.cache_stored = true;

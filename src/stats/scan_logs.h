@@ -18,6 +18,11 @@ struct ScanOptions {
   // their domains on a second thread, each engine reading every line in log order, so the
   // report is the same. 0: two from four cores on.
   int engines = 0;
+  // Engines folding slices of the last input at once (a plain file: stats/log_slices.h), each
+  // slice at least slice_min_bytes long. 0: one per core; 1: one engine reads it all. Only
+  // with one engine thread (engines: the split by kind is the other way to share the fold).
+  int slices = 0;
+  uint64_t slice_min_bytes = 64ull << 20;
   size_t block_bytes = 0;  // 0: the default (1 MB); tests use small blocks
   bool progress = false;   // draw a progress bar on stderr
   uint64_t progress_min_bytes = 100ull << 20;
@@ -38,6 +43,8 @@ struct ScanResult {
   bool cache_stored = false;     // a summary of the rotated logs was stored for the next run
   uint64_t resumed_bytes = 0;    // of the live log, whose state up to there came from the cache
   bool live_stored = false;      // the state at the live log's last complete line was stored
+  size_t slices_merged = 0;      // slices of the last input folded by engines of their own and merged
+  size_t slices_refolded = 0;    // ... that could not be merged exactly, so were folded again in order
 };
 
 // Inputs are paths or "-" for stdin. Unreadable inputs become warnings (and are counted); a

@@ -1,0 +1,342 @@
+// Slices of one log folded at once by engines of their own, and merged in order (see
+// Forensics::merge in forensics.h). Why the merge is exact, in short:
+// - counters add up; first and last times, logins' targets and evidence lines are kept in
+//   forms that merge (evidence marks the lines that only count as the first of something);
+// - a burst window ending in the later slice holds only lines from it once two windows have
+//   passed: its engine reads them warm first, so its windows stand as one engine's would
+//   there, and the peak of the whole is the busier of the two, the earlier one on a tie;
+// - a message that arrived before the later slice and was logged after its warm-up is
+//   settled here from the lines kept about it; one that would change a window from there
+//   (recipients counted from its delivery lines) makes the merge refuse, and the caller folds
+//   those lines on this engine instead.
+#include <algorithm>
+#include <unordered_set>
+
+#include "base/localpart.h"
+#include "base/text.h"
+#include "eximlog/line_parser.h"
+#include "stats/forensics.h"
+
+namespace sw::stats {
+
+using eximlog::LineKind;
+using eximlog::LogLine;
+
+namespace {}  // namespace
+
+CivilSeconds Forensics::warm_up_seconds() const {
+  // Two windows: recipients added to a window in the first one by mail the engine never saw
+  // arrive have left every window by the end of the second. At least six minutes, since a
+  // cwd= line waits five for its submission (eximlog/cwd_matcher.cc).
+  return std::max<CivilSeconds>(2 * thresholds_.window_seconds, 360);
+}
+
+void Forensics::warm(const LogLine& l, const LineKeys& keys) {
+  if (l.time < since_ || l.time >= until_) return;
+  switch (l.kind) {
+    case LineKind::Arrival: warm_arrival(l, keys); break;
+    case LineKind::Delivery:
+    case LineKind::Defer:
+    case LineKind::Bounce: warm_outcome(l, keys); break;
+    case LineKind::Completed:
+      if (keys.has_id) inflight_.erase(keys.id);
+      break;
+    case LineKind::Cwd:
+      if (eximlog::is_submission_cwd(l.cwd, l.args))
+        cwd_.add(l.time, l.pid, tab(ActorKind::Script).intern(l.cwd, nullptr), l.cwd);
+      break;
+    default: break;
+  }
+}
+
+void Forensics::warm_arrival(const LogLine& l, const LineKeys& keys) {
+  Message m;
+  m.actor.fill(kNone);
+  m.bounce = l.address.empty();
+  m.listed = !l.recipients.empty();
+  m.recipients = keys.recipients;
+  m.origin = Message::kWarm;
+  auto intern = [&](ActorKind k, std::string_view key, bool lower) {
+    uint32_t idx = tab(k).intern(keys.hash[size_t(k)], key, lower, nullptr);
+    if (PeakWindow* w = tab(k).at(idx).window()) w->push(l.time, m.recipients);
+    m.actor[size_t(k)] = idx;
+  };
+  bool local = is_local_submission(l);
+  if (local && !(m.bounce && !l.router.empty())) {
+    uint32_t script = cwd_.take(l.time, l.pid, l.ident);
+    if (keys.has(ActorKind::LocalUser)) intern(ActorKind::LocalUser, l.ident, false);
+    if (script != kNone) {
+      tab(ActorKind::Script).at(script).window()->push(l.time, m.recipients);
+      m.actor[size_t(ActorKind::Script)] = script;
+    }
+  }
+  if (keys.has(ActorKind::AuthAccount)) intern(ActorKind::AuthAccount, l.auth_id, true);
+  if (keys.has(ActorKind::ClientIp)) intern(ActorKind::ClientIp, l.host_ip, false);
+  if (keys.has(ActorKind::Sender)) {
+    intern(ActorKind::Sender, l.address, true);
+    if (keys.has(ActorKind::SenderDomain)) intern(ActorKind::SenderDomain, domain_of(l.address), true);
+  }
+  if (keys.has(ActorKind::Subject)) {
+    auto known = tab(ActorKind::Subject).find_index(keys.hash[size_t(ActorKind::Subject)]);
+    m.actor[size_t(ActorKind::Subject)] =
+        known ? *known
+              : tab(ActorKind::Subject)
+                    .intern(keys.hash[size_t(ActorKind::Subject)], subject_key_of(l.subject), false, nullptr);
+  }
+  if (m.bounce && m.listed) {
+    eximlog::for_each_recipient(l.recipients, [&](std::string_view r) {
+      uint32_t victim = tab(ActorKind::BounceRecipient).intern(ActorTable::key_hash(r, true), r, true, nullptr);
+      if (m.actor[size_t(ActorKind::BounceRecipient)] == kNone) m.actor[size_t(ActorKind::BounceRecipient)] = victim;
+    });
+  }
+  if (keys.has_id) inflight_[keys.id] = m;
+}
+
+void Forensics::warm_outcome(const LogLine& l, const LineKeys& keys) {
+  Message* m = keys.has_id ? inflight_.find(keys.id) : nullptr;
+  if (!m || m->listed) return;
+  if (l.kind == LineKind::Delivery && l.delivery == eximlog::DeliveryFlag::Suppressed) return;
+  uint32_t h = keys.address_hash;
+  for (size_t i = 0; i < m->seen_count; ++i)
+    if (m->seen[i] == h) return;
+  if (m->seen_count < Message::kSeenInline) m->seen[m->seen_count++] = h;
+  m->recipients += 1;
+  for (size_t k = 0; k < kActorKinds; ++k)
+    if (m->actor[k] != kNone && k != size_t(ActorKind::BounceRecipient))
+      if (PeakWindow* w = tables_[k]->at(m->actor[k]).window()) w->add_recipients(1, false);
+  if (m->bounce) {
+    std::string_view top = l.original.empty() ? l.address : l.original;
+    m->actor[size_t(ActorKind::BounceRecipient)] =
+        tab(ActorKind::BounceRecipient).intern(ActorTable::key_hash(top, true), top, true, nullptr);
+  }
+}
+
+void Forensics::start_counting(CivilSeconds slice_start, bool warm_enough) {
+  later_slice_ = true;
+  warm_enough_ = warm_enough;
+  slice_start_ = slice_start;
+  for (size_t k = 0; k < kActorKinds; ++k) warm_sizes_[k] = uint32_t(tables_[k]->size());
+}
+
+void Forensics::enter_next_slice(CivilSeconds next_start) {
+  inflight_.for_each([](const eximlog::MessageKey&, Message& m) { m.origin |= Message::kOld; });
+  risky_from_ = next_start + warm_up_seconds() - thresholds_.window_seconds;
+  next_slice_hazard_ = false;
+  last_before_next_ = last_;
+}
+
+bool Forensics::can_merge(const Forensics& later) const {
+  if (!later.later_slice_ || !later.warm_enough_ || next_slice_hazard_ || later.kinds_ != kinds_ || kinds_ != kAllKinds)
+    return false;
+  // A clock that stepped back across the border: the windows would not join.
+  if (last_before_next_ > later.slice_start_ + thresholds_.window_seconds) return false;
+  // Lines about messages the later engine never saw arrive: none may add recipients (that
+  // would change a window it already looked at).
+  std::unordered_set<uint64_t> completed;
+  auto key_of = [](const eximlog::MessageKey& id) { return eximlog::MessageKeyHash{}(id); };
+  for (const OrphanLine& o : later.orphan_lines_) {
+    const Message* m = inflight_.find(o.id);
+    if (!m || completed.count(key_of(o.id))) continue;
+    if (o.kind == LineKind::Completed) completed.insert(key_of(o.id));
+    bool outcome = o.kind == LineKind::Delivery || o.kind == LineKind::Defer || o.kind == LineKind::Bounce;
+    if (!outcome || o.suppressed || m->listed) continue;
+    if (std::find(m->seen.begin(), m->seen.begin() + m->seen_count, o.address_hash) == m->seen.begin() + m->seen_count)
+      return false;
+  }
+  // Messages both engines saw arrive (the later one while warm) must have the same actors.
+  auto same_actors = [&](const Message& mine, const std::array<uint32_t, kActorKinds>& theirs) {
+    for (size_t k = 0; k < kActorKinds; ++k) {
+      if ((mine.actor[k] == kNone) != (theirs[k] == kNone)) return false;
+      if (mine.actor[k] != kNone && tables_[k]->all()[mine.actor[k]].key != later.tables_[k]->all()[theirs[k]].key)
+        return false;
+    }
+    return true;
+  };
+  for (const WarmCompletion& c : later.warm_completions_) {
+    const Message* m = inflight_.find(c.id);
+    if (!m || !same_actors(*m, c.actor)) return false;
+  }
+  bool agree = true;
+  later.inflight_.for_each([&](const eximlog::MessageKey& id, const Message& theirs) {
+    if (!(theirs.origin & Message::kWarm)) return;
+    const Message* m = inflight_.find(id);
+    agree = agree && m && same_actors(*m, theirs.actor);
+  });
+  if (!agree) return false;
+  // An id that arrived again in the later slice replaced the message in flight before it.
+  std::vector<uint32_t> prints = later.arrival_prints_;
+  std::sort(prints.begin(), prints.end());
+  bool reused = false;
+  inflight_.for_each([&](const eximlog::MessageKey& id, const Message&) {
+    reused = reused || std::binary_search(prints.begin(), prints.end(), id_print(id));
+  });
+  return !reused;
+}
+
+bool Forensics::merge(std::unique_ptr<Forensics> later) {
+  if (!can_merge(*later)) return false;
+  std::array<std::vector<uint32_t>, kActorKinds> moved;  // later's actor index -> this one's
+  merge_tables(*later, moved);
+  merge_messages(*later, moved);
+  merge_counts(*later);
+  next_slice_hazard_ = later->next_slice_hazard_;
+  risky_from_ = later->risky_from_;
+  // Copied evidence lines (not read from a file) live in the later engine's arena.
+  if (later->evidence_.has_copies()) adopted_.push_back(std::move(later));
+  return true;
+}
+
+void Forensics::merge_tables(Forensics& later, std::array<std::vector<uint32_t>, kActorKinds>& moved) {
+  std::vector<uint32_t> new_senders;  // later's senders it counted as new that this engine knew
+  for (size_t k = 0; k < kActorKinds; ++k) {
+    ActorTable& mine = *tables_[k];
+    ActorTable& theirs = *later.tables_[k];
+    std::vector<uint64_t> hashes = theirs.hashes_by_index();
+    moved[k].resize(theirs.size());
+    for (uint32_t i = 0; i < theirs.size(); ++i) {
+      ActorStats& b = theirs.at(i);
+      bool created = false;
+      uint32_t idx = mine.intern(hashes[i], b.key, false, &created);
+      moved[k][i] = idx;
+      ActorStats& a = mine.at(idx);
+      if (created) {
+        std::unique_ptr<ActorExtras> extras = std::move(b.extras);
+        std::string_view key = a.key;
+        a = std::move(b);
+        a.key = key;
+        a.extras = std::move(extras);
+        if (a.extras && !a.extras->local_user.empty()) a.extras->local_user = mine.keep_text(a.extras->local_user);
+        continue;
+      }
+      if (ActorKind(k) == ActorKind::Sender && i >= later.warm_sizes_[k]) new_senders.push_back(idx);
+      merge_actor(ActorKind(k), a, b, later);
+    }
+  }
+  // A sender new to the later engine counted for its domain's distinct senders: once is enough.
+  ActorTable& domains = tab(ActorKind::SenderDomain);
+  for (uint32_t s : new_senders) {
+    std::string_view sender = tab(ActorKind::Sender).at(s).key;
+    std::string_view domain = domain_of(sender);
+    if (domain.empty()) continue;
+    auto d = domains.find_index(ActorTable::key_hash(domain, false));
+    if (!d) continue;
+    ActorStats& ds = domains.at(*d);
+    --ds.distinct_senders;
+    if (looks_random_localpart(local_part_of(sender))) --ds.random_senders;
+  }
+}
+
+void Forensics::merge_actor(ActorKind kind, ActorStats& a, ActorStats& b, const Forensics& later) {
+  bool had_rejections = a.rejected_rcpts > 0, had_failed_logins = a.failed_logins > 0;
+  a.messages += b.messages, a.recipients += b.recipients, a.bytes += b.bytes;
+  a.max_recipients = std::max(a.max_recipients, b.max_recipients);
+  a.trusted_submissions += b.trusted_submissions;
+  a.delivered += b.delivered, a.deferred += b.deferred, a.failed += b.failed, a.frozen += b.frozen;
+  a.failed_logins += b.failed_logins, a.rejected_rcpts += b.rejected_rcpts;
+  a.distinct_senders += b.distinct_senders, a.random_senders += b.random_senders;
+  if (a.first == 0) a.first = b.first;
+  if (b.last != 0) a.last = b.last;
+  if (a.first_failed_login == 0) a.first_failed_login = b.first_failed_login;
+  if (b.last_failed_login != 0) a.last_failed_login = b.last_failed_login;
+  a.login_target = ActorStats::joined_login_target(a.login_target, b.login_target);
+  if (!a.extras || !b.extras) return;
+  ActorExtras& ax = *a.extras;
+  ActorExtras& bx = *b.extras;
+  ax.evidence.append(bx.evidence, [&](Evidence::Mark mark) {
+    return mark == Evidence::Mark::kFirstSeen || (mark == Evidence::Mark::kFirstRejection && had_rejections) ||
+           (mark == Evidence::Mark::kFirstFailedLogin && had_failed_logins);
+  });
+  if (ax.window && bx.window) {
+    auto beats = [&](uint64_t r, uint64_t m) { return ax.window->beaten_by(r, m); };
+    if (bx.peak_lines && !ax.peak_lines) {
+      PeakLines kept;
+      kept.append(*bx.peak_lines, beats);
+      if (!kept.oldest_first().empty()) ax.peak_lines = std::make_unique<PeakLines>(kept);
+    } else if (bx.peak_lines) {
+      ax.peak_lines->append(*bx.peak_lines, beats);
+    }
+    ax.window->append(*bx.window, b.messages > 0 || b.recipients > 0);
+  }
+  for (size_t i = 0; i < bx.client_ip_order.size(); ++i) {
+    uint64_t h = bx.client_ip_order[i];
+    if (!ax.client_ip_hashes.insert(h).second) continue;
+    ax.client_ip_order.push_back(h);
+    if (ax.client_ips.size() >= ActorTable::kMaxListedIps) continue;
+    if (i < bx.client_ips.size()) {
+      ax.client_ips.push_back(bx.client_ips[i]);
+    } else if (auto ip = later.table(ActorKind::ClientIp).find_index(h)) {
+      ax.client_ips.emplace_back(later.table(ActorKind::ClientIp).all()[*ip].key);
+    }
+  }
+  if (bx.last_ip_hash != 0 && !bx.client_ip_hashes.empty()) ax.last_ip_hash = bx.last_ip_hash;
+  if (!bx.local_user.empty()) ax.local_user = tab(kind).keep_text(bx.local_user);
+}
+
+void Forensics::merge_messages(Forensics& later, const std::array<std::vector<uint32_t>, kActorKinds>& moved) {
+  // Lines about messages that arrived before the later slice, in the order they were logged.
+  for (const OrphanLine& o : later.orphan_lines_) {
+    Message* m = inflight_.find(o.id);
+    if (!m) continue;
+    switch (o.kind) {
+      case LineKind::Delivery:
+      case LineKind::Defer:
+      case LineKind::Bounce:
+        --later.msgs_.orphan_lines;
+        if (o.suppressed) break;
+        if (o.kind == LineKind::Delivery) ++m->delivered;
+        else if (o.kind == LineKind::Defer) ++m->deferred;
+        else ++m->failed;
+        break;
+      case LineKind::Frozen:
+        ++msgs_.frozen;
+        for (size_t k = 0; k < kActorKinds; ++k)
+          if (m->actor[k] != kNone) ++tables_[k]->at(m->actor[k]).frozen;
+        break;
+      case LineKind::Completed:
+        settle_outcomes(*m);
+        inflight_.erase(o.id);
+        ++msgs_.completed;
+        break;
+      default: break;
+    }
+  }
+  // Those both engines saw arrive and the later one saw complete: the part logged before.
+  for (const WarmCompletion& c : later.warm_completions_) {
+    if (const Message* m = inflight_.find(c.id)) settle_outcomes(*m);
+    inflight_.erase(c.id);
+  }
+  later.inflight_.for_each([&](const eximlog::MessageKey& id, const Message& theirs) {
+    Message merged = theirs;
+    merged.origin &= uint8_t(~Message::kWarm);
+    for (size_t k = 0; k < kActorKinds; ++k)
+      if (merged.actor[k] != kNone) merged.actor[k] = moved[k][merged.actor[k]];
+    if (theirs.origin & Message::kWarm) {
+      if (const Message* mine = inflight_.find(id)) {
+        merged.delivered += mine->delivered, merged.deferred += mine->deferred, merged.failed += mine->failed;
+        merged.actor = mine->actor;
+      }
+    }
+    inflight_[id] = merged;
+  });
+  cwd_ = later.cwd_;
+  cwd_.remap([&](uint32_t script) { return script == kNone ? kNone : moved[size_t(ActorKind::Script)][script]; });
+}
+
+void Forensics::merge_counts(const Forensics& later) {
+  lines_.lines += later.lines_.lines;
+  lines_.unparsed += later.lines_.unparsed;
+  lines_.continuation += later.lines_.continuation;
+  lines_.outside_time_range += later.lines_.outside_time_range;
+  for (size_t i = 0; i < lines_.by_kind.size(); ++i) lines_.by_kind[i] += later.lines_.by_kind[i];
+  for (const auto& sample : later.lines_.unparsed_samples)
+    if (lines_.unparsed_samples.size() < kUnparsedSamples) lines_.unparsed_samples.push_back(sample);
+  const MessageCounts& b = later.msgs_;
+  msgs_.messages += b.messages, msgs_.bounces += b.bounces, msgs_.local += b.local;
+  msgs_.recipients += b.recipients, msgs_.completed += b.completed, msgs_.frozen += b.frozen;
+  msgs_.cwd_lines += b.cwd_lines, msgs_.cwd_attached += b.cwd_attached, msgs_.orphan_lines += b.orphan_lines;
+  if (later.first_ != 0 && (first_ == 0 || later.first_ < first_)) first_ = later.first_;
+  last_ = std::max(last_, later.last_);
+  saw_pid_ = saw_pid_ || later.saw_pid_;
+}
+
+}  // namespace sw::stats

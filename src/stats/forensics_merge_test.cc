@@ -1,0 +1,294 @@
+// Two engines folding a hand-built log in two slices, merged (Forensics::merge), against one
+// engine folding it whole: what crosses the border (messages in flight, cwd= lines, windows,
+// first rejections and failed logins, an account's IPs) merges to the same report, and what
+// cannot be merged exactly is refused, so the caller folds those lines again.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "eximlog/line_parser.h"
+#include "stats/findings.h"
+#include "stats/forensics.h"
+#include "stats/report.h"
+
+namespace sw::stats {
+namespace {
+
+struct TimedLine {
+  CivilSeconds time;
+  std::string text;
+};
+
+class SplitLog {
+ public:
+  SplitLog() : t0_(*parse_civil("2026-11-01 00:00:00")) {}
+  // A line `seconds` after the log's start.
+  void at(int64_t seconds, const std::string& text, uint32_t pid = 0) {
+    CivilSeconds t = t0_ + seconds;
+    lines_.push_back({t, format_civil(t) + (pid ? fmt::format(" [{}] ", pid) : " ") + text});
+  }
+  // Background traffic every 20 s from 0 to `until`, so windows and slices have lines.
+  void background(int64_t until) {
+    for (int64_t s = 0, n = 0; s < until; s += 20, ++n) {
+      std::string id = fmt::format("1tBBBB-{:06d}-BB", n);
+      at(s,
+         fmt::format("{} <= shop@shop.example H=(pc) [198.51.100.{}]:4000 P=esmtpa A=dovecot_login:shop@shop.example "
+                     "S=2000 T=\"Order {}\" for c{}@far.test",
+                     id, n % 5, n, n));
+      at(s + 1, id + " => c@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]");
+      at(s + 1, id + " Completed");
+    }
+  }
+  std::vector<std::string> sorted() const {
+    std::vector<TimedLine> l = lines_;
+    std::stable_sort(l.begin(), l.end(), [](const TimedLine& a, const TimedLine& b) { return a.time < b.time; });
+    std::vector<std::string> out;
+    for (auto& x : l) out.push_back(x.text);
+    return out;
+  }
+  CivilSeconds start() const { return t0_; }
+
+ private:
+  CivilSeconds t0_;
+  std::vector<TimedLine> lines_;
+};
+
+std::string report_of(Forensics& f) {
+  f.finish();
+  LogReport r;
+  r.forensics = &f;
+  r.findings = find_abuse(f);
+  ReportOptions all;
+  all.top = 0;
+  return report_json(r, all).dump(1) + report_text(r, all);
+}
+
+void add(Forensics& f, const std::string& raw) {
+  eximlog::LogLine l;
+  eximlog::parse_line(raw, l, eximlog::LineFields::Essential);
+  f.add(l, raw);
+}
+
+struct SplitRun {
+  bool merged = false;
+  std::string whole, split;
+};
+
+// Folds `lines` whole, and in two slices: the second from line `cut`, warm up to its first
+// line warm_up_seconds() later, the first engine counting on up to there; the second slice
+// ends at `resume` (default: the end), from where the merged engine folds the rest itself, as
+// it does a slice it could not merge, or the live log after a stored state.
+SplitRun fold_split(const std::vector<std::string>& lines, size_t cut, const Thresholds& t, size_t resume = SIZE_MAX) {
+  resume = std::min(resume, lines.size());
+  auto time_of = [](const std::string& raw) {
+    eximlog::LogLine l;
+    eximlog::parse_line(raw, l, eximlog::LineFields::Essential);
+    return l.time;
+  };
+  SplitRun run;
+  Forensics whole(t);
+  for (const auto& raw : lines) add(whole, raw);
+  run.whole = report_of(whole);
+
+  Forensics first(t);
+  auto later = std::make_unique<Forensics>(t);
+  CivilSeconds slice_start = time_of(lines[cut]);
+  size_t warm_end = cut;
+  while (warm_end < lines.size() && time_of(lines[warm_end]) < slice_start + first.warm_up_seconds()) ++warm_end;
+  for (size_t i = 0; i < cut; ++i) add(first, lines[i]);
+  first.enter_next_slice(slice_start);
+  for (size_t i = cut; i < warm_end; ++i) add(first, lines[i]);
+  for (size_t i = cut; i < warm_end; ++i) {
+    eximlog::LogLine l;
+    eximlog::parse_line(lines[i], l, eximlog::LineFields::Essential);
+    later->warm(l, Forensics::line_keys(l));
+  }
+  later->start_counting(slice_start, warm_end < resume);
+  for (size_t i = warm_end; i < resume; ++i) add(*later, lines[i]);
+  run.merged = first.merge(std::move(later));
+  if (!run.merged)
+    for (size_t i = warm_end; i < resume; ++i) add(first, lines[i]);
+  for (size_t i = resume; i < lines.size(); ++i) add(first, lines[i]);
+  run.split = report_of(first);
+  return run;
+}
+
+// The index of the first line at or after `seconds` into the log.
+size_t line_at(const std::vector<std::string>& lines, const SplitLog& log, int64_t seconds) {
+  for (size_t i = 0; i < lines.size(); ++i) {
+    eximlog::LogLine l;
+    eximlog::parse_line(lines[i], l, eximlog::LineFields::Essential);
+    if (l.time >= log.start() + seconds) return i;
+  }
+  return lines.size();
+}
+
+Thresholds minute_window() {
+  Thresholds t;
+  t.window_seconds = 60;  // warm-up: six minutes
+  return t;
+}
+
+constexpr int64_t kBorder = 1800;  // the second slice starts half an hour in
+
+TEST(ForensicsMerge, AScriptBurstAcrossTheBorderWithItsCwdLinesMerges) {
+  SplitLog log;
+  log.background(3600);
+  // A script bursting from five minutes before the border to five after, cwd= lines just
+  // before their arrivals (with pids), so one waits across the border.
+  for (int i = 0; i < 120; ++i) {
+    int64_t s = kBorder - 300 + i * 5;
+    uint32_t pid = 5000 + uint32_t(i) * 2;
+    std::string id = fmt::format("1tCCCC-{:06d}-CC", i);
+    log.at(s - 2, "cwd=/home/u1/public_html/x 3 args: /usr/sbin/sendmail -t -i", pid);
+    log.at(s, fmt::format("{} <= u1@host.example U=u1 P=local S=900 T=\"Hi\" for a{}@far.test b{}@far.test", id, i, i),
+           pid);
+    log.at(s + 1, id + " => a@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]", pid + 1);
+    log.at(s + 1, id + " Completed", pid + 1);
+  }
+  auto lines = log.sorted();
+  SplitRun run = fold_split(lines, line_at(lines, log, kBorder), minute_window());
+  EXPECT_TRUE(run.merged);
+  EXPECT_EQ(run.split, run.whole);
+  EXPECT_NE(run.whole.find("/home/u1/public_html/x"), std::string::npos);
+}
+
+// After a merge the engine goes on as one that read everything: a burst and cwd= lines that
+// cross the point where the merged slice ends go on in its windows and pending lines.
+TEST(ForensicsMerge, TheMergedEngineGoesOnWhereTheLaterSliceStopped) {
+  SplitLog log;
+  log.background(3600);
+  constexpr int64_t kResume = 3000;
+  for (int i = 0; i < 125; ++i) {
+    // A few mails in the first slice, then a burst up to the point where the later one ends,
+    // twice as fast for half a minute after it: the busiest minute straddles that point.
+    int64_t s = i < 10 ? 600 + i * 60 : i < 110 ? kResume - 500 + (i - 10) * 5 : kResume + (i - 110) * 2;
+    uint32_t pid = 7000 + uint32_t(i) * 2;
+    std::string id = fmt::format("1tKKKK-{:06d}-KK", i);
+    log.at(s - 1, "cwd=/home/u3/public_html/y 3 args: /usr/sbin/sendmail -t -i", pid);
+    log.at(s, fmt::format("{} <= u3@host.example U=u3 P=local S=900 T=\"Yo\" for p{}@far.test q{}@far.test", id, i, i),
+           pid);
+    log.at(s + 1, id + " Completed", pid + 1);
+  }
+  auto lines = log.sorted();
+  // The later slice ends between a cwd= line and its arrival.
+  size_t resume = line_at(lines, log, kResume);
+  while (resume < lines.size() && lines[resume].find("cwd=") == std::string::npos) ++resume;
+  ++resume;
+  SplitRun run = fold_split(lines, line_at(lines, log, kBorder), minute_window(), resume);
+  EXPECT_TRUE(run.merged);
+  EXPECT_EQ(run.split, run.whole);
+  EXPECT_NE(run.whole.find("/home/u3/public_html/y"), std::string::npos);
+}
+
+TEST(ForensicsMerge, MailInFlightAcrossTheBorderIsSettledFromTheLaterSlice) {
+  SplitLog log;
+  log.background(3600);
+  // Arrived before the border with a recipient list, deferred, frozen and delivered after the
+  // later slice's warm-up: outcomes added where they are logged.
+  for (int i = 0; i < 10; ++i) {
+    std::string id = fmt::format("1tDDDD-{:06d}-DD", i);
+    log.at(kBorder - 100 + i,
+           fmt::format("{} <= news@list.example H=(m) [203.0.113.9]:25 P=esmtp S=500 for d{}@far.test", id, i));
+    log.at(kBorder - 99 + i, id + " == d@far.test R=dnslookup T=remote_smtp defer (-44): retry later");
+    if (i % 3 == 0) log.at(kBorder + 900 + i, id + " Frozen");
+    log.at(kBorder + 1200 + i, id + " => d@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]");
+    if (i % 2 == 0) log.at(kBorder + 1201 + i, id + " Completed");
+  }
+  auto lines = log.sorted();
+  SplitRun run = fold_split(lines, line_at(lines, log, kBorder), minute_window());
+  EXPECT_TRUE(run.merged);
+  EXPECT_EQ(run.split, run.whole);
+}
+
+TEST(ForensicsMerge, RecipientsCountedLateForMailFromBeforeTheBorderAreRefused) {
+  SplitLog log;
+  log.background(3600);
+  // No recipient list: recipients are counted from delivery lines, into the window of the
+  // moment, which the later engine already looked at without them.
+  std::string id = "1tEEEE-000001-EE";
+  log.at(kBorder - 50, id + " <= a@b.example U=u2 P=local S=500");
+  log.at(kBorder + 1000, id + " => late@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]");
+  log.at(kBorder + 1001, id + " Completed");
+  auto lines = log.sorted();
+  SplitRun run = fold_split(lines, line_at(lines, log, kBorder), minute_window());
+  EXPECT_FALSE(run.merged);
+  EXPECT_EQ(run.split, run.whole);
+}
+
+TEST(ForensicsMerge, FirstRejectionsFailedLoginsAndAnAccountsIpsMergeOnce) {
+  SplitLog log;
+  log.background(3600);
+  // The IP sends once too, after the later slice's warm-up: its first line there, which the
+  // first slice's engine saw long before.
+  log.at(kBorder + 990, "1tFFFF-999999-FF <= x@spam.test H=(x) [192.0.2.77]:999 P=esmtp S=1 for z@shop.example");
+  for (int i = 0; i < 80; ++i) {
+    int64_t s = i < 40 ? 300 + i * 10 : kBorder + 600 + i * 10;
+    log.at(s, fmt::format("H=(x) [192.0.2.77]:{} F=<a@spam.test> rejected RCPT <u{}@shop.example>: Unknown user",
+                          1000 + i, i));
+    log.at(s + 1, fmt::format("dovecot_login authenticator failed for (x) [192.0.2.{}]:{}: 535 Incorrect "
+                              "authentication data (set_id={})",
+                              i % 2 ? 77 : 78, 2000 + i, i < 60 ? "info@shop.example" : "sales@shop.example"));
+    std::string id = fmt::format("1tFFFF-{:06d}-FF", i);
+    log.at(s + 2,
+           fmt::format("{} <= info@shop.example H=(pc) [10.0.{}.{}]:4000 P=esmtpa A=dovecot_login:info@shop.example "
+                       "S=2000 T=\"Invoice\" for v{}@far.test",
+                       id, i / 50, i, i));
+    log.at(s + 3, id + " Completed");
+  }
+  auto lines = log.sorted();
+  SplitRun run = fold_split(lines, line_at(lines, log, kBorder), minute_window());
+  EXPECT_TRUE(run.merged);
+  EXPECT_EQ(run.split, run.whole);
+}
+
+TEST(ForensicsMerge, AClockThatSteppedBackAcrossTheBorderIsRefused) {
+  SplitLog log;
+  log.background(3600);
+  log.at(kBorder - 10, "1tGGGG-000001-GG <= late@clock.example H=(c) [192.0.2.9]:25 P=esmtp S=1 for x@far.test");
+  auto lines = log.sorted();
+  size_t cut = line_at(lines, log, kBorder);
+  // The line just before the border written an hour ahead.
+  lines[cut - 1].replace(0, 19, format_civil(log.start() + kBorder + 3600));
+  SplitRun run = fold_split(lines, cut, minute_window());
+  EXPECT_FALSE(run.merged);
+  EXPECT_EQ(run.split, run.whole);
+}
+
+TEST(ForensicsMerge, AMessageIdArrivingAgainIsRefused) {
+  SplitLog log;
+  log.background(3600);
+  log.at(kBorder - 30, "1tHHHH-000001-HH <= a@x.example H=(c) [192.0.2.9]:25 P=esmtp S=1 for x@far.test");
+  log.at(kBorder + 900, "1tHHHH-000001-HH <= b@y.example H=(c) [192.0.2.10]:25 P=esmtp S=1 for y@far.test");
+  log.at(kBorder + 901, "1tHHHH-000001-HH Completed");
+  auto lines = log.sorted();
+  SplitRun run = fold_split(lines, line_at(lines, log, kBorder), minute_window());
+  EXPECT_FALSE(run.merged);
+  EXPECT_EQ(run.split, run.whole);
+}
+
+TEST(ForensicsMerge, AWarmUpThatReachesTheEndIsRefused) {
+  SplitLog log;
+  log.background(kBorder + 200);
+  auto lines = log.sorted();
+  SplitRun run = fold_split(lines, line_at(lines, log, kBorder), minute_window());
+  EXPECT_FALSE(run.merged);
+  EXPECT_EQ(run.split, run.whole);
+}
+
+TEST(ForensicsMerge, LoginTargetsJoinInAnyOrder) {
+  constexpr uint64_t a = 11, b = 22, none = ActorStats::kUnnamed, several = ActorStats::kSeveralAccounts;
+  for (uint64_t x : {uint64_t(0), a, b, none, several})
+    for (uint64_t y : {uint64_t(0), a, b, none, several})
+      EXPECT_EQ(ActorStats::joined_login_target(x, y), ActorStats::joined_login_target(y, x)) << x << " " << y;
+  EXPECT_EQ(ActorStats::joined_login_target(a, a), a);
+  EXPECT_EQ(ActorStats::joined_login_target(0, a), a);
+  EXPECT_EQ(ActorStats::joined_login_target(a, b), several);
+  EXPECT_EQ(ActorStats::joined_login_target(several, none), none);
+}
+
+}  // namespace
+}  // namespace sw::stats
