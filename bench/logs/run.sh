@@ -189,7 +189,10 @@ if ((sw_ok)); then
   # The engine split both ways, whatever the default on this machine's cores.
   CMD[spamwarden_e1]="$(q "$SW") logs --json --no-cache --engines 1 $(q "$LOG") >/dev/null"
   CMD[spamwarden_e2]="$(q "$SW") logs --json --no-cache --engines 2 $(q "$LOG") >/dev/null"
-  order+=(spamwarden spamwarden_gz spamwarden_e1 spamwarden_e2)
+  # The log in slices, each folded by an engine of its own and merged (the report must not change).
+  CMD[spamwarden_s2]="$(q "$SW") logs --json --no-cache --slices 2 $(q "$LOG") >$(q "$OUT/logs-spamwarden_s2.json")"
+  CMD[spamwarden_s4]="$(q "$SW") logs --json --no-cache --slices 4 $(q "$LOG") >$(q "$OUT/logs-spamwarden_s4.json")"
+  order+=(spamwarden spamwarden_gz spamwarden_e1 spamwarden_e2 spamwarden_s2 spamwarden_s4)
   # Each round: the first run over the rotated set (cache emptied), then the re-run from it.
   CMD[rotated_first]="rm -rf $(q "$CACHE") && $(q "$SW") logs --json --state-dir $(q "$CACHE") $rotated_q >/dev/null"
   CMD[rotated_rerun]="$(q "$SW") logs --json --state-dir $(q "$CACHE") $rotated_q >/dev/null"
@@ -301,6 +304,17 @@ if usable spamwarden; then
     fi
   fi
 fi
+# Slices merge to the report one engine gives: the same JSON but for its wall time.
+same_report() { python3 -c 'import json,sys
+a,b=(json.load(open(p)) for p in sys.argv[1:3])
+for d in (a,b): d.pop("seconds",None)
+sys.exit(a!=b)' "$1" "$2"; }
+for s in s2 s4; do
+  if usable "spamwarden_$s" && usable spamwarden; then
+    if same_report "$OUT/logs-spamwarden.json" "$OUT/logs-spamwarden_$s.json"; then v=PASS; else v=FAIL; fi
+    add_check "--slices ${s#s}: the same report" "byte for byte (but its time)" "${W[spamwarden_$s]} s, ${M[spamwarden_$s]} KB" "$v"
+  fi
+done
 for kind in auth script; do
   if usable "actor_$kind" && usable "grep_$kind"; then
     r=$(awk -v a="${W[actor_$kind]}" -v b="${W[grep_$kind]}" 'BEGIN{printf "%.2f", a/b}')
@@ -358,6 +372,8 @@ lines=$(awk '/^truth bytes=/{for(i=1;i<=NF;i++) if($i ~ /^lines=/){sub("lines=",
   fmt_row spamwarden_gz "spamwarden, gzip" "spamwarden logs --json --no-cache LOG.gz" "$log_bytes"
   fmt_row spamwarden_e1 "spamwarden, one engine thread" "spamwarden logs --json --no-cache --engines 1 LOG" "$log_bytes"
   fmt_row spamwarden_e2 "spamwarden, two engine threads (senders on the second)" "spamwarden logs --json --no-cache --engines 2 LOG" "$log_bytes"
+  fmt_row spamwarden_s2 "spamwarden, two slices merged" "spamwarden logs --json --no-cache --slices 2 LOG" "$log_bytes"
+  fmt_row spamwarden_s4 "spamwarden, four slices merged" "spamwarden logs --json --no-cache --slices 4 LOG" "$log_bytes"
   fmt_row spamwarden_prefix "spamwarden, ${prefix_mb} MB prefix" "spamwarden logs --json --no-cache PREFIX" "$prefix_bytes"
   fmt_row rotated_first "spamwarden, rotated set, first run" "spamwarden logs --json exim_mainlog-*.gz exim_mainlog (${#rotated[@]} files, cache empty)" "$log_bytes"
   fmt_row actor_auth "spamwarden, one account's story" "spamwarden logs --actor auth:ACCOUNT LOG" "$log_bytes"

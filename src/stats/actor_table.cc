@@ -102,6 +102,7 @@ struct SavedCounts {
   uint32_t failed_logins, rejected_rcpts, distinct_senders, random_senders;
   uint64_t login_target;
   CivilSeconds first_failed_login, last_failed_login;
+  CivilSeconds first_rejection, last_rejection;
 };
 static_assert(std::has_unique_object_representations_v<SavedCounts>, "no padding bytes");
 
@@ -125,9 +126,26 @@ void ActorTable::save(StateWriter& w) const {
     w.pod(idx);
   }
   for (const ActorStats& a : actors_) {
-    w.pod(SavedCounts{a.messages, a.recipients, a.bytes, a.first, a.last, a.max_recipients, a.trusted_submissions,
-                      a.delivered, a.deferred, a.failed, a.frozen, a.failed_logins, a.rejected_rcpts,
-                      a.distinct_senders, a.random_senders, a.login_target, a.first_failed_login, a.last_failed_login});
+    w.pod(SavedCounts{a.messages,
+                      a.recipients,
+                      a.bytes,
+                      a.first,
+                      a.last,
+                      a.max_recipients,
+                      a.trusted_submissions,
+                      a.delivered,
+                      a.deferred,
+                      a.failed,
+                      a.frozen,
+                      a.failed_logins,
+                      a.rejected_rcpts,
+                      a.distinct_senders,
+                      a.random_senders,
+                      a.login_target,
+                      a.first_failed_login,
+                      a.last_failed_login,
+                      a.first_rejection,
+                      a.last_rejection});
     w.str(a.key);
     w.pod(uint8_t(a.extras ? 1 + (a.extras->window ? 1 : 0) : 0));
     if (!a.extras) continue;
@@ -164,6 +182,7 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
     a.rejected_rcpts = c.rejected_rcpts, a.distinct_senders = c.distinct_senders, a.random_senders = c.random_senders;
     a.first_failed_login = c.first_failed_login, a.login_target = c.login_target;
     a.last_failed_login = c.last_failed_login;
+    a.first_rejection = c.first_rejection, a.last_rejection = c.last_rejection;
     a.key = keys_.store(r.str());
     auto extras = r.pod<uint8_t>();
     if (extras > 2 || (extras != 0) != with_extras_ || (extras == 2) != (window_span_ > 0))

@@ -73,7 +73,8 @@ struct alignas(64) ActorStats {
   // named one; kSeveralAccounts once another was named, kUnnamed once one named none. 0: none yet.
   static constexpr uint64_t kSeveralAccounts = UINT64_MAX, kUnnamed = UINT64_MAX - 1;
   uint64_t login_target = 0;
-  CivilSeconds last_failed_login = 0;  // with first_failed_login: the guessing's own period
+  CivilSeconds last_failed_login = 0;                    // with first_failed_login: the guessing's own period
+  CivilSeconds first_rejection = 0, last_rejection = 0;  // ClientIp: of its rejected recipients
 
   // What a client IP's failed logins named (login_target), joined with what more of them named
   // (a target, or another slice's login_target). Order-free, so slices of the log merge: one

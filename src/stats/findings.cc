@@ -111,6 +111,8 @@ struct AttemptKind {
   const char* what;  // "dictionary attack", "password guessing"
   uint32_t ActorStats::*count;
   uint64_t floor;
+  CivilSeconds ActorStats::*first_at;  // the attempts' own period, not the IP's mail before or after
+  CivilSeconds ActorStats::*last_at;
 };
 
 // True when every failed login of this client IP named one and the same account.
@@ -138,10 +140,11 @@ Finding ip_finding(const Forensics& f, const AttemptKind& k, const ActorStats& a
   std::string as = !x.login_target.empty()                          ? " as " + x.login_target
                    : a.login_target == ActorStats::kSeveralAccounts ? " for several accounts"
                                                                     : "";
+  std::string from = format_civil(a.*k.first_at), to = clock(a.*k.last_at);
   x.summary = dictionary ? fmt::format("{} tried {} unknown local recipients between {} and {} (dictionary attack)",
-                                       a.key, x.events, format_civil(a.first), clock(a.last))
+                                       a.key, x.events, from, to)
                          : fmt::format("{} failed {} SMTP logins{} between {} and {} (password guessing)", a.key,
-                                       x.events, as, format_civil(a.first_failed_login), clock(a.last_failed_login));
+                                       x.events, as, from, to);
   return x;
 }
 
@@ -253,10 +256,10 @@ void ip_attempts(const Forensics& f, const AttemptKind& k, std::vector<Finding>&
   c.events = total;
   c.events_noun = k.noun;
   c.score = double(total);
-  CivilSeconds first = over.front()->first, last = over.front()->last;
+  CivilSeconds first = over.front()->*k.first_at, last = over.front()->*k.last_at;
   for (const ActorStats* a : over) {
-    if (a->first && a->first < first) first = a->first;
-    last = std::max(last, a->last);
+    if (a->*k.first_at && a->*k.first_at < first) first = a->*k.first_at;
+    last = std::max(last, a->*k.last_at);
     c.messages += a->messages;
     c.recipients += a->recipients;
     if (double(a->*k.count) >= t.campaign_dominant_share * double(total)) out.push_back(ip_finding(f, k, *a));
@@ -271,13 +274,15 @@ void client_ips(const Forensics& f, std::vector<Finding>& out) {
   const Thresholds& t = f.thresholds();
   ip_attempts(f,
               {"dictionary_attack", "dictionary_campaign", "unknown recipients tried", "dictionary attack",
-               &ActorStats::rejected_rcpts, t.dictionary_min_rejects},
+               &ActorStats::rejected_rcpts, t.dictionary_min_rejects, &ActorStats::first_rejection,
+               &ActorStats::last_rejection},
               out);
   std::vector<bool> guessing_one_account = account_guessing(f, out);
-  ip_attempts(f,
-              {"auth_bruteforce", "auth_bruteforce_campaign", "failed logins", "password guessing",
-               &ActorStats::failed_logins, t.bruteforce_min_failures},
-              out, guessing_one_account);
+  ip_attempts(
+      f,
+      {"auth_bruteforce", "auth_bruteforce_campaign", "failed logins", "password guessing", &ActorStats::failed_logins,
+       t.bruteforce_min_failures, &ActorStats::first_failed_login, &ActorStats::last_failed_login},
+      out, guessing_one_account);
 }
 
 void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {

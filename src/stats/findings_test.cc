@@ -19,8 +19,9 @@ class Log {
   void line(const std::string& text) { lines_.push_back(format_civil(t_) + " " + text), t_ += 1; }
   void skip(CivilSeconds seconds) { t_ += seconds; }
   std::string next_id() { return fmt::format("1tAAAA-{:06d}-AA", ++serial_); }
-  const Forensics& run(const Thresholds& t = {}) {
+  const Forensics& run(const Thresholds& t = {}, CivilSeconds since = INT64_MIN, CivilSeconds until = INT64_MAX) {
     engine_ = std::make_unique<Forensics>(t);
+    engine_->set_time_range(since, until);
     for (const auto& l : lines_) {
       eximlog::LogLine parsed;
       eximlog::parse_line(l, parsed);
@@ -179,6 +180,15 @@ TEST(Findings, IpsGuessingOneAccountAreOneAttackOnIt) {
                       "        /var/log/exim_mainlog-20261201.gz\n"),
             std::string::npos)
       << text;
+  // A report of part of the logs (--since 2h) points at the story of the same part, in
+  // absolute times: "2h" would mean another part by the time it is pasted.
+  r.forensics = &log.run({}, *parse_civil("2026-11-01 00:00:00"), *parse_civil("2026-11-02 00:00:00"));
+  r.findings = find_abuse(*r.forensics);
+  text = report_text(r, ReportOptions{});
+  EXPECT_NE(text.find("every guesser: spamwarden logs --actor auth:sales@shop.example --json \\\n"
+                      "        --since '2026-11-01 00:00:00' --until '2026-11-02 00:00:00' /var/log/exim_mainlog"),
+            std::string::npos)
+      << text;
 }
 
 // Review of account_guessing (failing): a failure that named no account ("501 Authentication
@@ -225,6 +235,24 @@ TEST(Findings, AccountGuessingPeriodIsItsFailedLogins) {
   auto guessing = of_kind(findings, "account_guessing");
   ASSERT_EQ(guessing.size(), 1u);
   EXPECT_EQ(guessing[0]->summary.find("2026-11-10"), std::string::npos) << guessing[0]->summary;
+}
+
+// A dictionary attack's period is that of its rejected recipients, not of the IP's mail: a
+// server that sent mail for days and then guessed recipients for an hour.
+TEST(Findings, DictionaryAttackPeriodIsItsRejections) {
+  Log log;
+  log.line(
+      fmt::format("{} <= news@partner.example H=(mx) [192.0.2.60]:25 P=esmtp S=900 for a@acme.example", log.next_id()));
+  log.skip(3 * 86400);
+  for (int i = 0; i < 60; ++i)
+    log.line(fmt::format("H=(x) [192.0.2.60]:4000 F=<a@spam.test> rejected RCPT <u{}@acme.example>: Unknown user", i));
+  log.skip(2 * 86400);
+  log.line(
+      fmt::format("{} <= news@partner.example H=(mx) [192.0.2.60]:25 P=esmtp S=900 for b@acme.example", log.next_id()));
+  auto attacks = of_kind(find_abuse(log.run()), "dictionary_attack");
+  ASSERT_EQ(attacks.size(), 1u);
+  EXPECT_NE(attacks[0]->summary.find("between 2026-11-04 00:00:01 and 00:01"), std::string::npos)
+      << attacks[0]->summary;
 }
 
 // Review of account_guessing (failing): Exim's 435 line puts the defer message after set_id

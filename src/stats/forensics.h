@@ -68,6 +68,8 @@ class Forensics {
     since_ = since;
     until_ = until;
   }
+  CivilSeconds since() const { return since_; }
+  CivilSeconds until() const { return until_; }
 
   // What add() derives from a line before touching any table: the hash of every actor key
   // it names (lowercased where actors are case-blind, subjects unescaped and digit-folded)

@@ -238,6 +238,8 @@ void Forensics::merge_actor(ActorKind kind, ActorStats& a, ActorStats& b, const 
   if (b.last != 0) a.last = b.last;
   if (a.first_failed_login == 0) a.first_failed_login = b.first_failed_login;
   if (b.last_failed_login != 0) a.last_failed_login = b.last_failed_login;
+  if (a.first_rejection == 0) a.first_rejection = b.first_rejection;
+  if (b.last_rejection != 0) a.last_rejection = b.last_rejection;
   a.login_target = ActorStats::joined_login_target(a.login_target, b.login_target);
   if (!a.extras || !b.extras) return;
   ActorExtras& ax = *a.extras;

@@ -118,7 +118,7 @@ std::string hint_lines(const std::string& lead, const std::vector<std::string>& 
 }
 
 void text_findings(std::string& out, const std::vector<Finding>& findings, size_t incomplete_inputs,
-                   const std::vector<std::string>& inputs) {
+                   const std::vector<std::string>& inputs, const Forensics* engine) {
   if (findings.empty() && incomplete_inputs) {
     out += fmt::format(
         "No findings in what could be read; {} input(s) could not be read wholly (see the warnings): "
@@ -154,6 +154,9 @@ void text_findings(std::string& out, const std::vector<Finding>& findings, size_
       out += hint_lines("its queued mail: spamwarden queue list", options);
     if (f.kind == "account_guessing") {  // all its guessers, with when: the account's story, same logs
       std::vector<std::string> words = {"--actor", "auth:" + f.actor, "--json"};
+      // The same lines: a time filter as absolute times (a relative "2h" would have moved on).
+      if (engine && engine->since() != INT64_MIN) words.insert(words.end(), {"--since", format_civil(engine->since())});
+      if (engine && engine->until() != INT64_MAX) words.insert(words.end(), {"--until", format_civil(engine->until())});
       words.insert(words.end(), inputs.begin(), inputs.end());
       out += hint_lines("every guesser: spamwarden logs", words);
     }
@@ -304,7 +307,7 @@ std::string report_text(const LogReport& r, const ReportOptions& o) {
     out += "note: no +pid in log_selector: cwd= lines matched to the nearest local submission\n";
   for (const auto& w : r.warnings) out += wrap("warning: ", w, 9);
   out += "\n";
-  text_findings(out, r.findings, o.incomplete_inputs, r.inputs);
+  text_findings(out, r.findings, o.incomplete_inputs, r.inputs, r.forensics);
   for (size_t k = 0; k < kActorKinds; ++k) text_table(out, f.table(ActorKind(k)), o.top);
   return out;
 }
