@@ -42,6 +42,19 @@ class SplitLog {
       at(s + 1, id + " Completed");
     }
   }
+  // The n-th mail of a script in /home/USER/public_html/DIR, `s` seconds in: its cwd= line
+  // `before` seconds ahead (with the pid it shares with the arrival), then its completion.
+  void script_mail(const std::string& user, const std::string& dir, int n, int64_t s, int64_t before) {
+    uint32_t pid = 5000 + uint32_t(n) * 2;
+    std::string id = fmt::format("1t{:0>4}-{:06d}-SS", user, n);
+    at(s - before, fmt::format("cwd=/home/{}/public_html/{} 3 args: /usr/sbin/sendmail -t -i", user, dir), pid);
+    at(s,
+       fmt::format("{} <= {}@host.example U={} P=local S=900 T=\"Hi\" for a{}@far.test b{}@far.test", id, user, user, n,
+                   n),
+       pid);
+    at(s + 1, id + " => a@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]", pid + 1);
+    at(s + 1, id + " Completed", pid + 1);
+  }
   std::vector<std::string> sorted() const {
     std::vector<TimedLine> l = lines_;
     std::stable_sort(l.begin(), l.end(), [](const TimedLine& a, const TimedLine& b) { return a.time < b.time; });
@@ -139,16 +152,7 @@ TEST(ForensicsMerge, AScriptBurstAcrossTheBorderWithItsCwdLinesMerges) {
   log.background(3600);
   // A script bursting from five minutes before the border to five after, cwd= lines just
   // before their arrivals (with pids), so one waits across the border.
-  for (int i = 0; i < 120; ++i) {
-    int64_t s = kBorder - 300 + i * 5;
-    uint32_t pid = 5000 + uint32_t(i) * 2;
-    std::string id = fmt::format("1tCCCC-{:06d}-CC", i);
-    log.at(s - 2, "cwd=/home/u1/public_html/x 3 args: /usr/sbin/sendmail -t -i", pid);
-    log.at(s, fmt::format("{} <= u1@host.example U=u1 P=local S=900 T=\"Hi\" for a{}@far.test b{}@far.test", id, i, i),
-           pid);
-    log.at(s + 1, id + " => a@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]", pid + 1);
-    log.at(s + 1, id + " Completed", pid + 1);
-  }
+  for (int i = 0; i < 120; ++i) log.script_mail("u1", "x", i, kBorder - 300 + i * 5, 2);
   auto lines = log.sorted();
   SplitRun run = fold_split(lines, line_at(lines, log, kBorder), minute_window());
   EXPECT_TRUE(run.merged);
@@ -166,12 +170,7 @@ TEST(ForensicsMerge, TheMergedEngineGoesOnWhereTheLaterSliceStopped) {
     // A few mails in the first slice, then a burst up to the point where the later one ends,
     // twice as fast for half a minute after it: the busiest minute straddles that point.
     int64_t s = i < 10 ? 600 + i * 60 : i < 110 ? kResume - 500 + (i - 10) * 5 : kResume + (i - 110) * 2;
-    uint32_t pid = 7000 + uint32_t(i) * 2;
-    std::string id = fmt::format("1tKKKK-{:06d}-KK", i);
-    log.at(s - 1, "cwd=/home/u3/public_html/y 3 args: /usr/sbin/sendmail -t -i", pid);
-    log.at(s, fmt::format("{} <= u3@host.example U=u3 P=local S=900 T=\"Yo\" for p{}@far.test q{}@far.test", id, i, i),
-           pid);
-    log.at(s + 1, id + " Completed", pid + 1);
+    log.script_mail("u3", "y", i, s, 1);
   }
   auto lines = log.sorted();
   // The later slice ends between a cwd= line and its arrival.
