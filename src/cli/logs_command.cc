@@ -28,7 +28,7 @@ struct LogsArgs {
   std::string since, until;
   int threads = 0;
   int engines = 0;
-  int slices = 0;
+  int slices = 1;
   bool no_progress = false;
   std::string actor;  // --actor TYPE:KEY: that actor's story instead of the report
   bool lines = false;
@@ -141,7 +141,7 @@ int run_logs(LogsArgs& a) {
   o.workers = a.threads;
   o.engines = a.engines;
   o.slices = a.slices;
-  if (a.slices > 1) o.slice_min_bytes = 1 << 20;  // asked for: slice what is worth a thread
+  if (a.slices > 1) o.engines = 1, o.slice_min_bytes = 1 << 20;  // the other way to share the fold
   o.progress = !a.no_progress && isatty(STDERR_FILENO) && !a.json;
   o.cache_dir = logs_cache_dir(a);
   o.cache_max_bytes = a.cache_max_mb << 20;
@@ -232,9 +232,10 @@ void add_logs_command(CLI::App& app, int* result) {
                   "default: 2 from four cores on)")
       ->check(CLI::Range(1, 2));
   cmd->add_option("--slices", a->slices,
-                  "engines folding slices of the last log (a plain file) at once, merged in order (same report; "
-                  "default: one per core, each slice at least 64 MB; 1: none)")
-      ->check(CLI::Range(1, 64));
+                  "engines folding slices of the last log (a plain file, 1 MB a slice at least) at once, merged "
+                  "in order (same report; default 1: one engine reads it all)")
+      ->check(CLI::Range(1, 64))
+      ->excludes("--engines");
   cmd->add_flag("--no-progress", a->no_progress, "no progress bar even on a terminal");
   cmd->add_option("--actor", a->actor,
                   "one actor's story instead of the report: script:DIR, user:LOGIN, auth:ID, ip:ADDR, sender:ADDR");

@@ -417,7 +417,7 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   // on the benchmark's 1.1 GB log, it shortened the longest thread (0.8 s against 1.1-1.6) but
   // cost 0-0.4 CPU-s more in all, and the first run over the rotated week peaked at 270-286 MB
   // against 245 (the limit is 256): it is the default from four cores on.
-  int engines = options.engines > 0 ? options.engines : cores >= 4 ? 2 : 1;
+  int engines = options.slices > 1 ? 1 : options.engines > 0 ? options.engines : cores >= 4 ? 2 : 1;
   std::unique_ptr<Forensics> side_engine;
   if (engines >= 2) {
     side_engine = engine.split_off(kSideKinds);
@@ -464,10 +464,9 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
     const std::string path = to_read.back()->name();
     bool ranged = live && live->index == sliced_input;
     uint64_t from = ranged ? live->resumed : 0, to = ranged ? live->end : to_read.back()->total_size();
-    // On two cores one engine with a parse thread beside it already keeps both busy, and the
-    // slices' merge and their second set of tables cost more than they save (docs/logs.md).
-    // Merges run one after another, a tenth of a second each on the benchmark's log: at most four.
-    int slices = options.slices > 0 ? options.slices : cores >= 4 ? std::min(cores, 4) : 1;
+    // Asked for only: on two cores one engine with a parse thread beside it already keeps both
+    // busy, and the slices' merges and their own tables cost more than they save (docs/logs.md).
+    int slices = std::max(options.slices, 1);
     auto bounds = plan_slices(path, from, to, slices, options.slice_min_bytes, engine.warm_up_seconds());
     if (bounds.size() > 1) {
       // Every engine's tables from the brk heap, whose pages are faulted in ahead (as for two engines).

@@ -19,9 +19,9 @@ struct ScanOptions {
   // report is the same. 0: two from four cores on.
   int engines = 0;
   // Engines folding slices of the last input at once (a plain file: stats/log_slices.h), each
-  // slice at least slice_min_bytes long. 0: one per core; 1: one engine reads it all. Only
-  // with one engine thread (engines: the split by kind is the other way to share the fold).
-  int slices = 0;
+  // slice at least slice_min_bytes long; 0 or 1: one engine reads it all. More than one sets
+  // `engines` to 1: the split by kind is the other way to share the fold.
+  int slices = 1;
   uint64_t slice_min_bytes = 64ull << 20;
   size_t block_bytes = 0;  // 0: the default (1 MB); tests use small blocks
   bool progress = false;   // draw a progress bar on stderr
