@@ -176,6 +176,19 @@ void expect_slices_report_what_one_engine_reports(const std::string& path) {
   EXPECT_EQ(hourly.json, sliced_report({path}, 1, 3600).json) << "an hour's window";
 }
 
+// The real-Exim logs span half a minute: every slice's warm-up reaches its end, so each is
+// folded again in order, and the report is still one engine's.
+TEST(Engines, SlicesReportWhatOneEngineReportsOnTheRealEximLogs) {
+  for (const char* name : {"real-4.96-pid.log", "real-4.96-nopid.log"}) {
+    std::string path = std::string(SW_SOURCE_DIR) + "/src/eximlog/testdata/" + name;
+    std::string one = sliced_report({path}, 1, 60).json;
+    SlicedRun two = sliced_report({path}, 2, 60);
+    EXPECT_EQ(two.merged, 0u) << name;
+    EXPECT_EQ(two.refolded, 1u) << name;
+    EXPECT_EQ(two.json, one) << name;
+  }
+}
+
 TEST_F(EnginesOnGeneratedLog, SlicesReportWhatOneEngineReports) {
   std::string plain = temp_path("sliced-mainlog");
   write_file(plain, log_);
