@@ -249,7 +249,8 @@ TEST(Findings, DictionaryAttackPeriodIsItsRejections) {
   log.skip(2 * 86400);
   log.line(
       fmt::format("{} <= news@partner.example H=(mx) [192.0.2.60]:25 P=esmtp S=900 for b@acme.example", log.next_id()));
-  auto attacks = of_kind(find_abuse(log.run()), "dictionary_attack");
+  auto findings = find_abuse(log.run());
+  auto attacks = of_kind(findings, "dictionary_attack");
   ASSERT_EQ(attacks.size(), 1u);
   EXPECT_NE(attacks[0]->summary.find("between 2026-11-04 00:00:01 and 00:01"), std::string::npos)
       << attacks[0]->summary;
