@@ -63,6 +63,7 @@ bool Forensics::count(LineKind kind, CivilSeconds time, uint32_t pid, std::strin
   }
   if (first_ == 0 || time < first_) first_ = time;
   if (time > last_) last_ = time;
+  if (time < min_counted_time_) min_counted_time_ = time;
   if (pid) saw_pid_ = true;
   ++lines_.by_kind[size_t(kind)];
   return true;
@@ -282,7 +283,10 @@ void Forensics::add_recipients(Message& m, uint32_t n) {
     ActorStats& a = tables_[k]->at(m.actor[k]);
     a.recipients += n;
     if (m.recipients > a.max_recipients) a.max_recipients = m.recipients;
-    if (a.window()) a.window()->add_recipients(n);
+    if (PeakWindow* w = a.window()) {
+      if (w->events_held()) min_window_end_ = std::min(min_window_end_, w->newest());
+      w->add_recipients(n);
+    }
   }
 }
 
@@ -303,7 +307,7 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
     for (size_t i = 0; i < m.seen_count; ++i) seen |= m.seen[i] == h;
     if (!seen) {
       if (m.seen_count < Message::kSeenInline) m.seen[m.seen_count++] = h;
-      if ((m.origin & Message::kOld) && l.time >= risky_from_) next_slice_hazard_ = true;
+      if (m.origin & Message::kOld) last_old_add_ = std::max(last_old_add_, l.time);
       add_recipients(m, 1);
       if (m.bounce && folds(ActorKind::BounceRecipient)) {
         std::string_view top = l.original.empty() ? l.address : l.original;

@@ -128,10 +128,10 @@ class Forensics {
   void start_counting(CivilSeconds slice_start, bool warm_enough);
   // How far a later slice's engine reads warm: from the time of its first line, so far on.
   CivilSeconds warm_up_seconds() const;
-  // Called by the engine that counts on into the next slice, at its first line (at
-  // `next_start`): recipients then added to a message that arrived before it, in the next
-  // slice's last window of warm-up, are unknown to that slice's engine (merge() refuses).
-  void enter_next_slice(CivilSeconds next_start);
+  // Called by the engine that counts on into the next slice, at its first line: recipients
+  // then added to mail that arrived before it are unknown to that slice's engine, so its
+  // windows are exact only from a window's length after the last of them (merge() checks).
+  void enter_next_slice();
   // Merges the engine of the next slice, which counted from the line where this one stopped.
   // False when the two cannot be merged exactly (a message that arrived before the next slice
   // and was counted after its warm-up, a step back in time, ...): this engine is then
@@ -256,9 +256,13 @@ class Forensics {
   std::vector<OrphanLine> orphan_lines_;
   std::vector<WarmCompletion> warm_completions_;
   std::vector<uint32_t> arrival_prints_;  // of the ids of messages that arrived while counting
-  CivilSeconds risky_from_ = INT64_MAX;   // see enter_next_slice()
-  bool next_slice_hazard_ = false;
-  CivilSeconds last_before_next_ = 0;  // the latest time before the next slice
+  // The engine that counts on into the next slice (enter_next_slice): the latest time before
+  // it, and the latest time recipients were added to mail that arrived before it. The next
+  // slice's windows are exact only from a window's length after both.
+  CivilSeconds last_before_next_ = 0, last_old_add_ = 0;
+  // A later slice's engine: the earliest time of a line it counted, and the earliest end of a
+  // window it looked at when recipients were added (the window then ends at its last arrival).
+  CivilSeconds min_counted_time_ = INT64_MAX, min_window_end_ = INT64_MAX;
   std::string scratch_;
   std::string subject_;
 };

@@ -118,18 +118,20 @@ void Forensics::start_counting(CivilSeconds slice_start, bool warm_enough) {
   for (size_t k = 0; k < kActorKinds; ++k) warm_sizes_[k] = uint32_t(tables_[k]->size());
 }
 
-void Forensics::enter_next_slice(CivilSeconds next_start) {
+void Forensics::enter_next_slice() {
   inflight_.for_each([](const eximlog::MessageKey&, Message& m) { m.origin |= Message::kOld; });
-  risky_from_ = next_start + warm_up_seconds() - thresholds_.window_seconds;
-  next_slice_hazard_ = false;
   last_before_next_ = last_;
+  last_old_add_ = 0;
 }
 
 bool Forensics::can_merge(const Forensics& later) const {
-  if (!later.later_slice_ || !later.warm_enough_ || next_slice_hazard_ || later.kinds_ != kinds_ || kinds_ != kAllKinds)
-    return false;
-  // A clock that stepped back across the border: the windows would not join.
-  if (last_before_next_ > later.slice_start_ + thresholds_.window_seconds) return false;
+  if (!later.later_slice_ || !later.warm_enough_ || later.kinds_ != kinds_ || kinds_ != kAllKinds) return false;
+  // Every window the later engine looked at must end a window's length after the lines before
+  // its slice (else one engine's window would have held some of them: a clock that stepped
+  // back, or a window not moved on since an arrival early in the warm-up) and after the
+  // recipients this engine added, in the warm-up, to mail from before the slice.
+  CivilSeconds clear = std::max(last_before_next_, last_old_add_) + thresholds_.window_seconds;
+  if (later.min_counted_time_ < clear || later.min_window_end_ < clear) return false;
   // Lines about messages the later engine never saw arrive: none may add recipients (that
   // would change a window it already looked at).
   std::unordered_set<uint64_t> completed;
@@ -179,8 +181,8 @@ bool Forensics::merge(std::unique_ptr<Forensics> later) {
   merge_tables(*later, moved);
   merge_messages(*later, moved);
   merge_counts(*later);
-  next_slice_hazard_ = later->next_slice_hazard_;
-  risky_from_ = later->risky_from_;
+  last_before_next_ = later->last_before_next_;
+  last_old_add_ = later->last_old_add_;
   // Copied evidence lines (not read from a file) live in the later engine's arena.
   if (later->evidence_.has_copies()) adopted_.push_back(std::move(later));
   return true;

@@ -112,7 +112,7 @@ SplitRun fold_split(const std::vector<std::string>& lines, size_t cut, const Thr
   size_t warm_end = cut;
   while (warm_end < lines.size() && time_of(lines[warm_end]) < slice_start + first.warm_up_seconds()) ++warm_end;
   for (size_t i = 0; i < cut; ++i) add(first, lines[i]);
-  first.enter_next_slice(slice_start);
+  first.enter_next_slice();
   for (size_t i = cut; i < warm_end; ++i) add(first, lines[i]);
   for (size_t i = cut; i < warm_end; ++i) {
     eximlog::LogLine l;
@@ -252,6 +252,49 @@ TEST(ForensicsMerge, AClockThatSteppedBackAcrossTheBorderIsRefused) {
   SplitRun run = fold_split(lines, cut, minute_window());
   EXPECT_FALSE(run.merged);
   EXPECT_EQ(run.split, run.whole);
+}
+
+// The log steps back, after the later slice's warm-up, to before the border: one engine's
+// window (clamped to the account's newest time) holds the mail from both sides of it.
+TEST(ForensicsMerge, AClockThatSteppedBackInsideTheLaterSliceIsRefused) {
+  SplitLog log;
+  log.background(3600);
+  for (int i = 0; i < 20; ++i)
+    log.at(kBorder - 20 + i, fmt::format("1tLLLL-{:06d}-LL <= sales@acme.example H=(pc) [192.0.2.{}]:4000 P=esmtpa "
+                                         "A=dovecot_login:sales@acme.example S=900 for v{}@far.test",
+                                         i, i, i));
+  auto lines = log.sorted();
+  size_t at = line_at(lines, log, kBorder + 1200);
+  for (int i = 0; i < 20; ++i)
+    lines.insert(lines.begin() + long(at),
+                 format_civil(log.start() + kBorder - 10) +
+                     fmt::format(" 1tMMMM-{:06d}-MM <= sales@acme.example H=(pc) "
+                                 "[192.0.2.{}]:4000 P=esmtpa A=dovecot_login:sales@acme.example "
+                                 "S=900 for w{}@far.test",
+                                 i, 100 + i, i));
+  SplitRun run = fold_split(lines, line_at(lines, log, kBorder), minute_window());
+  EXPECT_FALSE(run.merged);
+  EXPECT_EQ(run.split, run.whole);
+}
+
+// A window is only moved on by an arrival. Recipients the first engine added, in the warm-up,
+// to an account's newest mail (queued mail from before the border, delivered then) stay in
+// that window until the account's next arrival; the later engine never saw them, so a window
+// it looks at before then is not the one engine's.
+TEST(ForensicsMerge, AWindowNotMovedOnSinceTheWarmUpIsRefused) {
+  SplitLog log;
+  log.background(3600);
+  for (int i = 0; i < 30; ++i) {
+    std::string id = fmt::format("1tNNNN-{:06d}-NN", i);
+    log.at(kBorder - 40 + i, id + " <= info@acme.example H=(pc) [192.0.2.8]:4000 P=esmtpa "
+                                  "A=dovecot_login:info@acme.example S=900");
+    log.at(kBorder + 200, fmt::format("{} => q{}@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]", id, i));
+  }
+  log.at(kBorder + 190,
+         "1tNNNN-999999-NN <= info@acme.example H=(pc) [192.0.2.8]:4000 P=esmtpa "
+         "A=dovecot_login:info@acme.example S=900");
+  log.at(kBorder + 1200, "1tNNNN-999999-NN => last@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]");
+  expect_split(log, false);
 }
 
 TEST(ForensicsMerge, AMessageIdArrivingAgainIsRefused) {

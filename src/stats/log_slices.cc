@@ -113,7 +113,7 @@ void SlicedFold::count_slice(Forensics& engine, size_t i, InputSpan& span) const
   bool last = i + 1 == bounds_.size();
   fold(engine, i ? bounds_[i].warm_end : bounds_[0].start, last ? to_ : bounds_[i + 1].start, &span);
   if (last) return;
-  engine.enter_next_slice(bounds_[i + 1].start_time);
+  engine.enter_next_slice();
   fold(engine, bounds_[i + 1].start, bounds_[i + 1].warm_end, &span);
 }
 

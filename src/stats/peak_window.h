@@ -75,6 +75,8 @@ class PeakWindow {
   CivilSeconds peak_last() const { return peak_last_; }
   int64_t span() const { return span_; }
   size_t events_held() const { return count_; }
+  // The time of the last event in the window (its end), when it holds any.
+  CivilSeconds newest() const { return events()[(head_ + count_ - 1) & (capacity_ - 1)].time; }
   size_t capacity() const { return capacity_; }
 
   // The whole state, the events inside the window included, so that adding to a loaded
