@@ -102,7 +102,6 @@ struct SavedCounts {
   uint32_t failed_logins, rejected_rcpts, distinct_senders, random_senders;
   uint64_t login_target;
   CivilSeconds first_failed_login, last_failed_login;
-  CivilSeconds first_rejection, last_rejection;
 };
 static_assert(std::has_unique_object_representations_v<SavedCounts>, "no padding bytes");
 
@@ -126,38 +125,25 @@ void ActorTable::save(StateWriter& w) const {
     w.pod(idx);
   }
   for (const ActorStats& a : actors_) {
-    w.pod(SavedCounts{a.messages,
-                      a.recipients,
-                      a.bytes,
-                      a.first,
-                      a.last,
-                      a.max_recipients,
-                      a.trusted_submissions,
-                      a.delivered,
-                      a.deferred,
-                      a.failed,
-                      a.frozen,
-                      a.failed_logins,
-                      a.rejected_rcpts,
-                      a.distinct_senders,
-                      a.random_senders,
-                      a.login_target,
-                      a.first_failed_login,
-                      a.last_failed_login,
-                      a.first_rejection,
-                      a.last_rejection});
+    w.pod(SavedCounts{a.messages, a.recipients, a.bytes, a.first, a.last, a.max_recipients, a.trusted_submissions,
+                      a.delivered, a.deferred, a.failed, a.frozen, a.failed_logins, a.rejected_rcpts,
+                      a.distinct_senders, a.random_senders, a.login_target, a.first_failed_login, a.last_failed_login});
     w.str(a.key);
     w.pod(uint8_t(a.extras ? 1 + (a.extras->window ? 1 : 0) : 0));
     if (!a.extras) continue;
     const ActorExtras& x = *a.extras;
     if (x.window) x.window->save(w);
     x.evidence.save(w);
-    w.u64(x.client_ips.size());
-    for (const auto& ip : x.client_ips) w.str(ip);
-    w.u64(x.last_ip_hash);
     w.str(x.local_user);
-    w.u64(x.client_ip_order.size());
-    for (uint64_t h : x.client_ip_order) w.u64(h);
+    w.pod(x.first_rejection), w.pod(x.last_rejection);
+    w.pod(uint8_t(x.ips != nullptr));
+    if (x.ips) {
+      w.u64(x.ips->listed.size());
+      for (const auto& ip : x.ips->listed) w.str(ip);
+      w.u64(x.ips->order.size());
+      for (uint64_t h : x.ips->order) w.u64(h);
+      w.u64(x.ips->last_hash);
+    }
     w.pod(uint8_t(x.peak_lines != nullptr));
     if (x.peak_lines) x.peak_lines->save(w);
   }
@@ -182,7 +168,6 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
     a.rejected_rcpts = c.rejected_rcpts, a.distinct_senders = c.distinct_senders, a.random_senders = c.random_senders;
     a.first_failed_login = c.first_failed_login, a.login_target = c.login_target;
     a.last_failed_login = c.last_failed_login;
-    a.first_rejection = c.first_rejection, a.last_rejection = c.last_rejection;
     a.key = keys_.store(r.str());
     auto extras = r.pod<uint8_t>();
     if (extras > 2 || (extras != 0) != with_extras_ || (extras == 2) != (window_span_ > 0))
@@ -192,16 +177,22 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
     ActorExtras& x = *a.extras;
     if (extras == 2) x.window.emplace(window_span_).load(r);
     x.evidence.load(r, copies);
-    for (uint64_t k = 0, ips = r.count(8); k < ips; ++k) x.client_ips.emplace_back(r.str());
-    x.last_ip_hash = r.u64();
     std::string_view user = r.str();
     if (!user.empty()) x.local_user = keys_.store(user);
-    for (uint64_t k = 0, hashes = r.count(8); k < hashes; ++k) {
-      x.client_ip_order.push_back(r.u64());
-      if (!x.client_ip_hashes.insert(x.client_ip_order.back()).second) throw StateError("an account's IP twice");
+    x.first_rejection = r.pod<CivilSeconds>(), x.last_rejection = r.pod<CivilSeconds>();
+    auto has_ips = r.pod<uint8_t>();
+    if (has_ips > 1) throw StateError("an IPs flag out of range");
+    if (has_ips) {
+      AccountIps& ips = *(x.ips = std::make_unique<AccountIps>());
+      for (uint64_t k = 0, n = r.count(8); k < n; ++k) ips.listed.emplace_back(r.str());
+      for (uint64_t k = 0, n = r.count(8); k < n; ++k) {
+        ips.order.push_back(r.u64());
+        if (!ips.hashes.insert(ips.order.back()).second) throw StateError("an account's IP twice");
+      }
+      ips.last_hash = r.u64();
+      if (ips.listed.size() > std::min(ips.order.size(), kMaxListedIps))
+        throw StateError("more IPs listed than an account has");
     }
-    if (x.client_ips.size() > std::min(x.client_ip_order.size(), kMaxListedIps))
-      throw StateError("more IPs listed than an account has");
     auto has_lines = r.pod<uint8_t>();
     if (has_lines > 1) throw StateError("a peak lines flag out of range");
     if (has_lines) (x.peak_lines = std::make_unique<PeakLines>())->load(r, copies);
@@ -225,16 +216,18 @@ void ActorTable::build_index() const {
 
 const std::vector<std::string>& ActorStats::listed_ips() const {
   static const std::vector<std::string> none;
-  return extras ? extras->client_ips : none;
+  return extras && extras->ips ? extras->ips->listed : none;
 }
 
 void ActorTable::note_client_ip(ActorStats& a, std::string_view ip, uint64_t ip_hash) {
   if (ip.empty() || !a.extras) return;
-  if (a.extras->last_ip_hash == ip_hash && !a.extras->client_ip_hashes.empty()) return;
-  a.extras->last_ip_hash = ip_hash;
-  if (!a.extras->client_ip_hashes.insert(ip_hash).second) return;
-  a.extras->client_ip_order.push_back(ip_hash);
-  if (a.extras->client_ips.size() < kMaxListedIps) a.extras->client_ips.emplace_back(ip);
+  if (!a.extras->ips) a.extras->ips = std::make_unique<AccountIps>();
+  AccountIps& ips = *a.extras->ips;
+  if (ips.last_hash == ip_hash && !ips.hashes.empty()) return;
+  ips.last_hash = ip_hash;
+  if (!ips.hashes.insert(ip_hash).second) return;
+  ips.order.push_back(ip_hash);
+  if (ips.listed.size() < kMaxListedIps) ips.listed.emplace_back(ip);
 }
 
 }  // namespace sw::stats

@@ -37,16 +37,22 @@ const char* actor_kind_title(ActorKind kind);  // report heading
 
 // What only some kinds need (bursts, evidence, account IPs): allocated on demand, so the
 // high-cardinality kinds (senders, subjects, IPs) stay small.
+// The client IPs an account was used from.
+struct AccountIps {
+  std::vector<std::string> listed;      // the first kMaxListedIps, in the order first seen
+  std::unordered_set<uint64_t> hashes;  // exact distinct count
+  std::vector<uint64_t> order;          // every distinct IP's hash, first seen first (slices merge by it)
+  uint64_t last_hash = 0;               // a session's messages come from one IP: skip the set
+};
+
 struct ActorExtras {
   std::optional<PeakWindow> window;  // kinds that can burst; inline: one pointer hop less per arrival
   Evidence evidence;
-  std::vector<std::string> client_ips;            // AuthAccount: listed, capped
-  std::unordered_set<uint64_t> client_ip_hashes;  // AuthAccount: exact distinct count
-  uint64_t last_ip_hash = 0;                      // AuthAccount: a session's messages come from one IP, skip the set
-  std::string_view local_user;  // Script: the login that ran it (its latest submission), in that table's arena
-  std::vector<uint64_t> client_ip_order;  // AuthAccount: the distinct IPs' hashes, first seen first
+  std::unique_ptr<AccountIps> ips;  // AuthAccount, once used from one
+  std::string_view local_user;      // Script: the login that ran it (its latest submission), in that table's arena
   // Kinds with a window, once a peak held enough mail to matter (most actors never do).
   std::unique_ptr<PeakLines> peak_lines;
+  CivilSeconds first_rejection = 0, last_rejection = 0;  // ClientIp: of its rejected recipients
 };
 
 // alignas(64) and the field order keep what every counted message touches in the first
@@ -73,8 +79,7 @@ struct alignas(64) ActorStats {
   // named one; kSeveralAccounts once another was named, kUnnamed once one named none. 0: none yet.
   static constexpr uint64_t kSeveralAccounts = UINT64_MAX, kUnnamed = UINT64_MAX - 1;
   uint64_t login_target = 0;
-  CivilSeconds last_failed_login = 0;                    // with first_failed_login: the guessing's own period
-  CivilSeconds first_rejection = 0, last_rejection = 0;  // ClientIp: of its rejected recipients
+  CivilSeconds last_failed_login = 0;  // with first_failed_login: the guessing's own period
 
   // What a client IP's failed logins named (login_target), joined with what more of them named
   // (a target, or another slice's login_target). Order-free, so slices of the log merge: one
@@ -86,7 +91,9 @@ struct alignas(64) ActorStats {
   }
 
   PeakWindow* window() const { return extras && extras->window ? &*extras->window : nullptr; }
-  size_t client_ip_count() const { return extras ? extras->client_ip_hashes.size() : 0; }
+  size_t client_ip_count() const { return extras && extras->ips ? extras->ips->hashes.size() : 0; }
+  CivilSeconds first_rejection() const { return extras ? extras->first_rejection : 0; }
+  CivilSeconds last_rejection() const { return extras ? extras->last_rejection : 0; }
   const std::vector<std::string>& listed_ips() const;
   bool keeps_evidence() const { return extras != nullptr; }
   void add_evidence(const LineRef& line) { extras->evidence.add(line); }  // when keeps_evidence()

@@ -111,9 +111,15 @@ struct AttemptKind {
   const char* what;  // "dictionary attack", "password guessing"
   uint32_t ActorStats::*count;
   uint64_t floor;
-  CivilSeconds ActorStats::*first_at;  // the attempts' own period, not the IP's mail before or after
-  CivilSeconds ActorStats::*last_at;
+  // The attempts' own period, not the IP's mail before or after.
+  CivilSeconds (*first_at)(const ActorStats&);
+  CivilSeconds (*last_at)(const ActorStats&);
 };
+
+CivilSeconds first_rejection(const ActorStats& a) { return a.first_rejection(); }
+CivilSeconds last_rejection(const ActorStats& a) { return a.last_rejection(); }
+CivilSeconds first_failed_login(const ActorStats& a) { return a.first_failed_login; }
+CivilSeconds last_failed_login(const ActorStats& a) { return a.last_failed_login; }
 
 // True when every failed login of this client IP named one and the same account.
 bool names_one_account(const ActorStats& ip) {
@@ -140,7 +146,7 @@ Finding ip_finding(const Forensics& f, const AttemptKind& k, const ActorStats& a
   std::string as = !x.login_target.empty()                          ? " as " + x.login_target
                    : a.login_target == ActorStats::kSeveralAccounts ? " for several accounts"
                                                                     : "";
-  std::string from = format_civil(a.*k.first_at), to = clock(a.*k.last_at);
+  std::string from = format_civil(k.first_at(a)), to = clock(k.last_at(a));
   x.summary = dictionary ? fmt::format("{} tried {} unknown local recipients between {} and {} (dictionary attack)",
                                        a.key, x.events, from, to)
                          : fmt::format("{} failed {} SMTP logins{} between {} and {} (password guessing)", a.key,
@@ -256,10 +262,10 @@ void ip_attempts(const Forensics& f, const AttemptKind& k, std::vector<Finding>&
   c.events = total;
   c.events_noun = k.noun;
   c.score = double(total);
-  CivilSeconds first = over.front()->*k.first_at, last = over.front()->*k.last_at;
+  CivilSeconds first = k.first_at(*over.front()), last = k.last_at(*over.front());
   for (const ActorStats* a : over) {
-    if (a->*k.first_at && a->*k.first_at < first) first = a->*k.first_at;
-    last = std::max(last, a->*k.last_at);
+    if (k.first_at(*a) && k.first_at(*a) < first) first = k.first_at(*a);
+    last = std::max(last, k.last_at(*a));
     c.messages += a->messages;
     c.recipients += a->recipients;
     if (double(a->*k.count) >= t.campaign_dominant_share * double(total)) out.push_back(ip_finding(f, k, *a));
@@ -274,15 +280,13 @@ void client_ips(const Forensics& f, std::vector<Finding>& out) {
   const Thresholds& t = f.thresholds();
   ip_attempts(f,
               {"dictionary_attack", "dictionary_campaign", "unknown recipients tried", "dictionary attack",
-               &ActorStats::rejected_rcpts, t.dictionary_min_rejects, &ActorStats::first_rejection,
-               &ActorStats::last_rejection},
+               &ActorStats::rejected_rcpts, t.dictionary_min_rejects, first_rejection, last_rejection},
               out);
   std::vector<bool> guessing_one_account = account_guessing(f, out);
-  ip_attempts(
-      f,
-      {"auth_bruteforce", "auth_bruteforce_campaign", "failed logins", "password guessing", &ActorStats::failed_logins,
-       t.bruteforce_min_failures, &ActorStats::first_failed_login, &ActorStats::last_failed_login},
-      out, guessing_one_account);
+  ip_attempts(f,
+              {"auth_bruteforce", "auth_bruteforce_campaign", "failed logins", "password guessing",
+               &ActorStats::failed_logins, t.bruteforce_min_failures, first_failed_login, last_failed_login},
+              out, guessing_one_account);
 }
 
 void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {

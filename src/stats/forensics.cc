@@ -381,8 +381,10 @@ void Forensics::on_rejected_rcpt(const LogLine& l, std::string_view raw, const L
   // A sample of the rest, chosen by the line itself: a count would depend on the lines before,
   // which the engine of a later slice of the log does not see.
   bool first = a.rejected_rcpts++ == 0, sampled = sampled_line(raw, 64);
-  if (first) a.first_rejection = l.time;
-  a.last_rejection = l.time;
+  if (a.extras) {
+    if (first) a.extras->first_rejection = l.time;
+    a.extras->last_rejection = l.time;
+  }
   if (first || sampled) add_evidence(a, raw, sampled ? Evidence::Mark::kNone : Evidence::Mark::kFirstRejection);
   if (a.first == 0) a.first = l.time;
   a.last = l.time;

@@ -221,6 +221,7 @@ class Forensics {
   bool can_merge(const Forensics& later) const;
   void merge_tables(Forensics& later, std::array<std::vector<uint32_t>, kActorKinds>& moved);
   void merge_actor(ActorKind kind, ActorStats& a, ActorStats& b, const Forensics& later);
+  static void merge_ips(ActorExtras& ax, const AccountIps& theirs, const Forensics& later);
   void merge_messages(Forensics& later, const std::array<std::vector<uint32_t>, kActorKinds>& moved);
   void merge_counts(const Forensics& later);
   // Counts a bounce to `address` for that backscatter victim; returns the victim's index.

@@ -240,8 +240,6 @@ void Forensics::merge_actor(ActorKind kind, ActorStats& a, ActorStats& b, const 
   if (b.last != 0) a.last = b.last;
   if (a.first_failed_login == 0) a.first_failed_login = b.first_failed_login;
   if (b.last_failed_login != 0) a.last_failed_login = b.last_failed_login;
-  if (a.first_rejection == 0) a.first_rejection = b.first_rejection;
-  if (b.last_rejection != 0) a.last_rejection = b.last_rejection;
   a.login_target = ActorStats::joined_login_target(a.login_target, b.login_target);
   if (!a.extras || !b.extras) return;
   ActorExtras& ax = *a.extras;
@@ -261,19 +259,27 @@ void Forensics::merge_actor(ActorKind kind, ActorStats& a, ActorStats& b, const 
     }
     ax.window->append(*bx.window, b.messages > 0 || b.recipients > 0);
   }
-  for (size_t i = 0; i < bx.client_ip_order.size(); ++i) {
-    uint64_t h = bx.client_ip_order[i];
-    if (!ax.client_ip_hashes.insert(h).second) continue;
-    ax.client_ip_order.push_back(h);
-    if (ax.client_ips.size() >= ActorTable::kMaxListedIps) continue;
-    if (i < bx.client_ips.size()) {
-      ax.client_ips.push_back(bx.client_ips[i]);
+  if (ax.first_rejection == 0) ax.first_rejection = bx.first_rejection;
+  if (bx.last_rejection != 0) ax.last_rejection = bx.last_rejection;
+  if (bx.ips) merge_ips(ax, *bx.ips, later);
+  if (!bx.local_user.empty()) ax.local_user = tab(kind).keep_text(bx.local_user);
+}
+
+void Forensics::merge_ips(ActorExtras& ax, const AccountIps& theirs, const Forensics& later) {
+  if (!ax.ips) ax.ips = std::make_unique<AccountIps>();
+  AccountIps& mine = *ax.ips;
+  for (size_t i = 0; i < theirs.order.size(); ++i) {
+    uint64_t h = theirs.order[i];
+    if (!mine.hashes.insert(h).second) continue;
+    mine.order.push_back(h);
+    if (mine.listed.size() >= ActorTable::kMaxListedIps) continue;
+    if (i < theirs.listed.size()) {
+      mine.listed.push_back(theirs.listed[i]);
     } else if (auto ip = later.table(ActorKind::ClientIp).find_index(h)) {
-      ax.client_ips.emplace_back(later.table(ActorKind::ClientIp).all()[*ip].key);
+      mine.listed.emplace_back(later.table(ActorKind::ClientIp).all()[*ip].key);
     }
   }
-  if (bx.last_ip_hash != 0 && !bx.client_ip_hashes.empty()) ax.last_ip_hash = bx.last_ip_hash;
-  if (!bx.local_user.empty()) ax.local_user = tab(kind).keep_text(bx.local_user);
+  if (theirs.last_hash != 0 && !theirs.hashes.empty()) mine.last_hash = theirs.last_hash;
 }
 
 void Forensics::merge_messages(Forensics& later, const std::array<std::vector<uint32_t>, kActorKinds>& moved) {
