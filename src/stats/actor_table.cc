@@ -107,18 +107,19 @@ static_assert(std::has_unique_object_representations_v<SavedCounts>, "no padding
 
 }  // namespace
 
-std::vector<uint64_t> ActorTable::hashes_by_index() const {
-  if (!unindexed_.empty()) return unindexed_;  // a table loaded and never looked up since
-  std::vector<uint64_t> hash_of(actors_.size());
-  index_.for_each([&](uint64_t hash, uint32_t idx) { hash_of[idx] = hash; });
-  return hash_of;
+const std::vector<uint64_t>& ActorTable::hashes_by_index(std::vector<uint64_t>& built) const {
+  if (!unindexed_.empty()) return unindexed_;
+  built.assign(actors_.size(), 0);
+  index_.for_each([&](uint64_t hash, uint32_t idx) { built[idx] = hash; });
+  return built;
 }
 
 void ActorTable::save(StateWriter& w) const {
   // In the order the actors were created, not the index's slot order: inserting a hash table's
   // keys in its own slot order into a smaller table of the same hash clusters them, and
   // loading 470 k actors took over a second that way.
-  std::vector<uint64_t> hash_of = hashes_by_index();
+  std::vector<uint64_t> built;
+  const std::vector<uint64_t>& hash_of = hashes_by_index(built);
   w.u64(actors_.size());
   for (uint32_t idx = 0; idx < hash_of.size(); ++idx) {
     w.u64(hash_of[idx]);

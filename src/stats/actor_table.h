@@ -96,7 +96,6 @@ struct alignas(64) ActorStats {
   CivilSeconds last_rejection() const { return extras ? extras->last_rejection : 0; }
   const std::vector<std::string>& listed_ips() const;
   bool keeps_evidence() const { return extras != nullptr; }
-  void add_evidence(const LineRef& line) { extras->evidence.add(line); }  // when keeps_evidence()
 };
 
 class ActorTable {
@@ -132,7 +131,8 @@ class ActorTable {
   ActorKind kind() const { return kind_; }
 
   // Each actor's key hash, by index (for merging another engine's table into this one).
-  std::vector<uint64_t> hashes_by_index() const;
+  // A table loaded and never looked up since has them as loaded; else they are put in `built`.
+  const std::vector<uint64_t>& hashes_by_index(std::vector<uint64_t>& built) const;
   // Text that lives as long as the table (a script's login taken from another engine's table).
   std::string_view keep_text(std::string_view text) { return keys_.store(text); }
 

@@ -124,8 +124,7 @@ class Forensics {
   // the slice before keeps on counting up to that line. start_counting() then switches to add().
   void warm(const eximlog::LogLine& line, const LineKeys& keys);
   // `warm_enough`: the warm-up reached the line two burst windows on (else merge() refuses).
-  // `slice_start`: the time of the slice's first line.
-  void start_counting(CivilSeconds slice_start, bool warm_enough);
+  void start_counting(bool warm_enough);
   // How far a later slice's engine reads warm: from the time of its first line, so far on.
   CivilSeconds warm_up_seconds() const;
   // Called by the engine that counts on into the next slice, at its first line: recipients
@@ -252,7 +251,6 @@ class Forensics {
     std::array<uint32_t, kActorKinds> actor;
   };
   bool later_slice_ = false, warm_enough_ = false;
-  CivilSeconds slice_start_ = 0;
   std::array<uint32_t, kActorKinds> warm_sizes_{};  // actors interned while warm: the lower indices
   std::vector<OrphanLine> orphan_lines_;
   std::vector<WarmCompletion> warm_completions_;

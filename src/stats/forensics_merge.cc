@@ -111,10 +111,9 @@ void Forensics::warm_outcome(const LogLine& l, const LineKeys& keys) {
   }
 }
 
-void Forensics::start_counting(CivilSeconds slice_start, bool warm_enough) {
+void Forensics::start_counting(bool warm_enough) {
   later_slice_ = true;
   warm_enough_ = warm_enough;
-  slice_start_ = slice_start;
   for (size_t k = 0; k < kActorKinds; ++k) warm_sizes_[k] = uint32_t(tables_[k]->size());
 }
 
@@ -193,7 +192,8 @@ void Forensics::merge_tables(Forensics& later, std::array<std::vector<uint32_t>,
   for (size_t k = 0; k < kActorKinds; ++k) {
     ActorTable& mine = *tables_[k];
     ActorTable& theirs = *later.tables_[k];
-    std::vector<uint64_t> hashes = theirs.hashes_by_index();
+    std::vector<uint64_t> built;
+    const std::vector<uint64_t>& hashes = theirs.hashes_by_index(built);
     moved[k].resize(theirs.size());
     for (uint32_t i = 0; i < theirs.size(); ++i) {
       ActorStats& b = theirs.at(i);

@@ -119,7 +119,7 @@ SplitRun fold_split(const std::vector<std::string>& lines, size_t cut, const Thr
     eximlog::parse_line(lines[i], l, eximlog::LineFields::Essential);
     later->warm(l, Forensics::line_keys(l));
   }
-  later->start_counting(slice_start, warm_end < resume);
+  later->start_counting(warm_end < resume);
   for (size_t i = warm_end; i < resume; ++i) add(*later, lines[i]);
   run.merged = first.merge(std::move(later));
   if (!run.merged)

@@ -32,6 +32,7 @@ void find_warm_end(const std::string& path, SliceBounds& b, uint64_t end, CivilS
   b.warm_end = end;
   auto src = logio::open_text_range(path, 0, 1 << 20, b.start, end);
   eximlog::LogLine l;
+  CivilSeconds start_time = 0;  // of the first line with a time
   for (logio::Block blk = src->next_block(); !blk.empty(); blk = src->next_block()) {
     std::string_view s = blk.bytes;
     for (size_t pos = 0; pos < s.size();) {
@@ -39,9 +40,9 @@ void find_warm_end(const std::string& path, SliceBounds& b, uint64_t end, CivilS
       size_t stop = nl ? size_t(static_cast<const char*>(nl) - s.data()) : s.size();
       eximlog::parse_line(s.substr(pos, stop - pos), l, eximlog::LineFields::Essential);
       if (l.kind != eximlog::LineKind::Unparsed && l.kind != eximlog::LineKind::Continuation) {
-        if (b.start_time == 0) {
-          b.start_time = l.time;
-        } else if (l.time >= b.start_time + warm_up) {
+        if (start_time == 0) {
+          start_time = l.time;
+        } else if (l.time >= start_time + warm_up) {
           b.warm_end = blk.offset + pos;
           b.warm_enough = true;
           return;
@@ -56,7 +57,7 @@ void find_warm_end(const std::string& path, SliceBounds& b, uint64_t end, CivilS
 
 std::vector<SliceBounds> plan_slices(const std::string& path, uint64_t from, uint64_t to, int slices,
                                      uint64_t min_bytes, CivilSeconds warm_up) {
-  std::vector<SliceBounds> out{{from, from, 0, true}};
+  std::vector<SliceBounds> out{{from, from, true}};
   if (slices < 2 || to <= from) return out;
   uint64_t n = std::min<uint64_t>(uint64_t(slices), (to - from) / std::max<uint64_t>(min_bytes, 1));
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -65,7 +66,7 @@ std::vector<SliceBounds> plan_slices(const std::string& path, uint64_t from, uin
     auto start = next_line_start(fd, from + (to - from) * i / n - 1, to);
     if (!start) break;
     if (*start <= out.back().start || *start >= to) continue;
-    out.push_back({*start, *start, 0, false});
+    out.push_back({*start, *start, false});
   }
   ::close(fd);
   try {
@@ -122,7 +123,7 @@ void SlicedFold::run(size_t i) {
   try {
     s.engine = make_engine_();
     fold(*s.engine, bounds_[i].start, bounds_[i].warm_end, nullptr);
-    s.engine->start_counting(bounds_[i].start_time, bounds_[i].warm_enough);
+    s.engine->start_counting(bounds_[i].warm_enough);
     count_slice(*s.engine, i, s.span);
   } catch (...) {
     s.error = std::current_exception();

@@ -17,10 +17,9 @@
 namespace sw::stats {
 
 struct SliceBounds {
-  uint64_t start = 0;           // a line's first byte
-  uint64_t warm_end = 0;        // later slices: where counting starts (the engine before counts up to it)
-  CivilSeconds start_time = 0;  // of the first line with a time at or after `start`
-  bool warm_enough = false;     // warm_end is the line Forensics::warm_up_seconds() on, not the slice's end
+  uint64_t start = 0;        // a line's first byte
+  uint64_t warm_end = 0;     // later slices: where counting starts (the engine before counts up to it)
+  bool warm_enough = false;  // warm_end is the line Forensics::warm_up_seconds() on, not the slice's end
 };
 
 // Up to `slices` slices of the bytes [from, to) of the file, each at least `min_bytes` long.

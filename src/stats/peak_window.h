@@ -76,7 +76,7 @@ class PeakWindow {
   int64_t span() const { return span_; }
   size_t events_held() const { return count_; }
   // The time of the last event in the window (its end), when it holds any.
-  CivilSeconds newest() const { return events()[(head_ + count_ - 1) & (capacity_ - 1)].time; }
+  CivilSeconds newest() const { return back().time; }
   size_t capacity() const { return capacity_; }
 
   // The whole state, the events inside the window included, so that adding to a loaded
@@ -119,6 +119,7 @@ class PeakWindow {
   Event* events() { return heap_ ? heap_.get() : inline_.data(); }
   Event& front() { return events()[head_]; }
   Event& back() { return events()[(head_ + count_ - 1) & (capacity_ - 1)]; }
+  const Event& back() const { return events()[(head_ + count_ - 1) & (capacity_ - 1)]; }
   void push_back(Event e) {
     if (count_ == capacity_) resize(capacity_ * 2);
     events()[(head_ + count_) & (capacity_ - 1)] = e;
