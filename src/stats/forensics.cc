@@ -302,11 +302,7 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
   Message& m = *found;
   if (suppressed) return;
   if (!m.listed) {
-    uint32_t h = keys.address_hash;
-    bool seen = false;
-    for (size_t i = 0; i < m.seen_count; ++i) seen |= m.seen[i] == h;
-    if (!seen) {
-      if (m.seen_count < Message::kSeenInline) m.seen[m.seen_count++] = h;
+    if (m.note_address(keys.address_hash)) {
       if (m.origin & Message::kOld) last_old_add_ = std::max(last_old_add_, l.time);
       add_recipients(m, 1);
       if (m.bounce && folds(ActorKind::BounceRecipient)) {

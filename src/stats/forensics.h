@@ -4,6 +4,7 @@
 // engines that each read every line in log order (split_off), so each kind is folded exactly
 // as one engine folds it, and joined again for the report (adopt).
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -184,6 +185,15 @@ class Forensics {
     uint8_t seen_count = 0;
     uint8_t unused2[3] = {};
     std::array<uint32_t, kSeenInline> seen{};
+    bool saw(uint32_t address_hash) const {
+      return std::find(seen.begin(), seen.begin() + seen_count, address_hash) != seen.begin() + seen_count;
+    }
+    // Notes an address from a delivery line; true when it is a recipient not counted before.
+    bool note_address(uint32_t address_hash) {
+      if (saw(address_hash)) return false;
+      if (seen_count < kSeenInline) seen[seen_count++] = address_hash;
+      return true;
+    }
   };
 
   ActorTable& tab(ActorKind k) { return *tables_[size_t(k)]; }

@@ -96,10 +96,7 @@ void Forensics::warm_outcome(const LogLine& l, const LineKeys& keys) {
   Message* m = keys.has_id ? inflight_.find(keys.id) : nullptr;
   if (!m || m->listed) return;
   if (l.kind == LineKind::Delivery && l.delivery == eximlog::DeliveryFlag::Suppressed) return;
-  uint32_t h = keys.address_hash;
-  for (size_t i = 0; i < m->seen_count; ++i)
-    if (m->seen[i] == h) return;
-  if (m->seen_count < Message::kSeenInline) m->seen[m->seen_count++] = h;
+  if (!m->note_address(keys.address_hash)) return;
   m->recipients += 1;
   for (size_t k = 0; k < kActorKinds; ++k)
     if (m->actor[k] != kNone && k != size_t(ActorKind::BounceRecipient))
@@ -141,8 +138,7 @@ bool Forensics::can_merge(const Forensics& later) const {
     if (o.kind == LineKind::Completed) completed.insert(key_of(o.id));
     bool outcome = o.kind == LineKind::Delivery || o.kind == LineKind::Defer || o.kind == LineKind::Bounce;
     if (!outcome || o.suppressed || m->listed) continue;
-    if (std::find(m->seen.begin(), m->seen.begin() + m->seen_count, o.address_hash) == m->seen.begin() + m->seen_count)
-      return false;
+    if (!m->saw(o.address_hash)) return false;
   }
   // Messages both engines saw arrive (the later one while warm) must have the same actors.
   auto same_actors = [&](const Message& mine, const std::array<uint32_t, kActorKinds>& theirs) {
