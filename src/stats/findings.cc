@@ -121,6 +121,18 @@ CivilSeconds last_rejection(const ActorStats& a) { return a.last_rejection(); }
 CivilSeconds first_failed_login(const ActorStats& a) { return a.first_failed_login; }
 CivilSeconds last_failed_login(const ActorStats& a) { return a.last_failed_login; }
 
+// The period a group of IPs' attempts span (first_at, last_at: an AttemptKind's).
+std::pair<CivilSeconds, CivilSeconds> period_of(const std::vector<const ActorStats*>& ips,
+                                                CivilSeconds (*first_at)(const ActorStats&),
+                                                CivilSeconds (*last_at)(const ActorStats&)) {
+  CivilSeconds first = 0, last = 0;
+  for (const ActorStats* a : ips) {
+    if (first_at(*a) && (first == 0 || first_at(*a) < first)) first = first_at(*a);
+    last = std::max(last, last_at(*a));
+  }
+  return {first, last};
+}
+
 // True when every failed login of this client IP named one and the same account.
 bool names_one_account(const ActorStats& ip) {
   return ip.login_target != 0 && ip.login_target != ActorStats::kSeveralAccounts &&
@@ -215,14 +227,13 @@ std::vector<bool> account_guessing(const Forensics& f, std::vector<Finding>& out
     c.events = target.failures;
     c.events_noun = "failed logins";
     c.score = double(target.failures);
-    CivilSeconds first = INT64_MAX, last = 0;
     std::vector<const ActorStats*> members;
     for (uint32_t i : target.ips) {
       taken[i] = true;
       members.push_back(&ips[i]);
-      first = std::min(first, ips[i].first_failed_login);  // the guessing's period, not the IP's later mail
-      last = std::max(last, ips[i].last_failed_login);
     }
+    // The guessing's period, not the IPs' later mail.
+    auto [first, last] = period_of(members, first_failed_login, last_failed_login);
     std::string top = rank_group_ips(f, members, &ActorStats::failed_logins, c);
     c.summary = fmt::format(
         "{} failed logins as {} from {} client IPs that tried no other account, between {} and {} (password "
@@ -262,10 +273,8 @@ void ip_attempts(const Forensics& f, const AttemptKind& k, std::vector<Finding>&
   c.events = total;
   c.events_noun = k.noun;
   c.score = double(total);
-  CivilSeconds first = k.first_at(*over.front()), last = k.last_at(*over.front());
+  auto [first, last] = period_of(over, k.first_at, k.last_at);
   for (const ActorStats* a : over) {
-    if (k.first_at(*a) && k.first_at(*a) < first) first = k.first_at(*a);
-    last = std::max(last, k.last_at(*a));
     c.messages += a->messages;
     c.recipients += a->recipients;
     if (double(a->*k.count) >= t.campaign_dominant_share * double(total)) out.push_back(ip_finding(f, k, *a));
