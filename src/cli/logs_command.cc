@@ -37,6 +37,7 @@ struct LogsArgs {
   std::string toml = config::kDefaultConfigPath;
   bool config_read = false;
   bool no_cache = false;
+  bool cache_each_file = false;
   std::string state_dir;  // "": the TOML's state_dir, else the default
   uint64_t cache_max_mb = stats::SummaryCache::kDefaultMaxBytes >> 20;
   stats::Thresholds t;
@@ -145,6 +146,7 @@ int run_logs(LogsArgs& a) {
   o.progress = !a.no_progress && isatty(STDERR_FILENO) && !a.json;
   o.cache_dir = logs_cache_dir(a);
   o.cache_max_bytes = a.cache_max_mb << 20;
+  o.file_summaries = a.cache_each_file;
   if (a.inputs.empty()) a.inputs = default_inputs();
   // Local time, or UTC when the log carries zones; read once (peeking at the inputs), and
   // only for a duration, so --since 2h --until 1h measure from the same moment.
@@ -247,6 +249,10 @@ void add_logs_command(CLI::App& app, int* result) {
   cmd->add_option("--root", a->root, "look for the web access logs under this directory instead of /");
   cmd->add_option("--config", a->toml, "spamwarden's TOML config (for [paths] access_logs)")->capture_default_str();
   cmd->add_flag("--no-cache", a->no_cache, "parse rotated logs again: neither use nor store their cached summary");
+  cmd->add_flag("--cache-each-file", a->cache_each_file,
+                "also cache each rotated log's own summary, so that after a rotation only the new file is parsed "
+                "(a first run takes longer and more memory)")
+      ->excludes("--no-cache");
   cmd->add_option("--state-dir", a->state_dir,
                   "where the rotated logs' summary cache lives, under logs-cache/ (default: the config's state_dir)");
   cmd->add_option("--cache-max-mb", a->cache_max_mb, "size cap of the summary cache; least recently used go first")

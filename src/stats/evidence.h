@@ -149,6 +149,13 @@ class EvidenceLines {
   std::string text(const LineRef& ref) const;
   // Whether any line kept is a copy (or lies in a mapped cache entry), not a place in an input.
   bool has_copies() const { return !copies_.empty() || !backings_.empty(); }
+  // Takes over the copies `other` holds (and the entries they lie in), at their addresses:
+  // the lines `other` kept stay valid here once the engine that kept them is gone.
+  void adopt_copies(EvidenceLines&& other) {
+    copies_.adopt(std::move(other.copies_));
+    for (auto& b : other.backings_) backings_.push_back(std::move(b));
+    other.backings_.clear();
+  }
   std::vector<std::string> texts(const Evidence& e) const;
 
  private:

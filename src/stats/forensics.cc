@@ -473,6 +473,7 @@ void Forensics::save_state(StateWriter& w, const Forensics* partner) const {
   for (const auto& sample : lines_.unparsed_samples) w.str(sample);
   w.pod(msgs_);
   w.pod(first_), w.pod(last_), w.pod(uint8_t(saw_pid_));
+  save_slice_state(w);
 }
 
 void Forensics::load_state(StateReader& r) {
@@ -501,6 +502,56 @@ void Forensics::load_state(StateReader& r) {
   msgs_ = r.pod<MessageCounts>();
   first_ = r.pod<CivilSeconds>(), last_ = r.pod<CivilSeconds>();
   saw_pid_ = r.pod<uint8_t>() != 0;
+  load_slice_state(r);
+}
+
+// What a later slice's engine keeps for merge() (a rotated log's own summary is one), field
+// by field: the structs have padding, and an entry holds no byte that is not a value.
+void Forensics::save_slice_state(StateWriter& w) const {
+  w.pod(uint8_t(later_slice_)), w.pod(uint8_t(warm_enough_));
+  w.pod(warm_sizes_);
+  w.u64(orphan_lines_.size());
+  for (const OrphanLine& o : orphan_lines_)
+    w.pod(o.id), w.pod(uint8_t(o.kind)), w.pod(uint8_t(o.suppressed)), w.pod(o.address_hash);
+  w.u64(warm_completions_.size());
+  for (const WarmCompletion& c : warm_completions_) w.pod(c.id), w.pod(c.actor);
+  w.u64(arrival_prints_.size());
+  for (uint32_t p : arrival_prints_) w.pod(p);
+  w.pod(last_before_next_), w.pod(last_old_add_), w.pod(min_counted_time_), w.pod(min_window_end_);
+}
+
+void Forensics::load_slice_state(StateReader& r) {
+  auto flag = [&] {
+    auto v = r.pod<uint8_t>();
+    if (v > 1) r.fail("a flag out of range");
+    return v != 0;
+  };
+  later_slice_ = flag(), warm_enough_ = flag();
+  warm_sizes_ = r.pod<decltype(warm_sizes_)>();
+  for (size_t k = 0; k < kActorKinds; ++k)
+    if (warm_sizes_[k] > tables_[k]->size()) r.fail("more actors read warm than there are");
+  orphan_lines_.resize(r.count(sizeof(eximlog::MessageKey) + 6));
+  for (OrphanLine& o : orphan_lines_) {
+    o.id = r.pod<eximlog::MessageKey>();
+    auto kind = r.pod<uint8_t>();
+    if (kind != uint8_t(LineKind::Delivery) && kind != uint8_t(LineKind::Defer) && kind != uint8_t(LineKind::Bounce) &&
+        kind != uint8_t(LineKind::Frozen) && kind != uint8_t(LineKind::Completed))
+      r.fail("a kept line of another kind");
+    o.kind = LineKind(kind);
+    o.suppressed = flag();
+    o.address_hash = r.pod<uint32_t>();
+  }
+  warm_completions_.resize(r.count(sizeof(eximlog::MessageKey) + sizeof(WarmCompletion::actor)));
+  for (WarmCompletion& c : warm_completions_) {
+    c.id = r.pod<eximlog::MessageKey>();
+    c.actor = r.pod<decltype(c.actor)>();
+    for (size_t k = 0; k < kActorKinds; ++k)
+      if (c.actor[k] != kNone && c.actor[k] >= tables_[k]->size()) r.fail("a message names an actor out of range");
+  }
+  arrival_prints_.resize(r.count(sizeof(uint32_t)));
+  for (uint32_t& p : arrival_prints_) p = r.pod<uint32_t>();
+  last_before_next_ = r.pod<CivilSeconds>(), last_old_add_ = r.pod<CivilSeconds>();
+  min_counted_time_ = r.pod<CivilSeconds>(), min_window_end_ = r.pod<CivilSeconds>();
 }
 
 }  // namespace sw::stats

@@ -145,6 +145,8 @@ class Forensics {
   // Split engines save one state, that of one engine (`partner`: the engine split off).
   void save_state(StateWriter& w, const Forensics* partner = nullptr) const;
   void load_state(StateReader& r);
+  // Whether this engine folded a later slice (start_counting()): what merge() takes.
+  bool later_slice() const { return later_slice_; }
 
   const ActorTable& table(ActorKind k) const { return *tables_[size_t(k)]; }
   const LineCounts& lines() const { return lines_; }
@@ -228,6 +230,8 @@ class Forensics {
   void warm_outcome(const eximlog::LogLine& l, const LineKeys& keys);
   // Whether the next slice's lines a merge() would take can be taken exactly.
   bool can_merge(const Forensics& later) const;
+  void save_slice_state(StateWriter& w) const;
+  void load_slice_state(StateReader& r);
   void merge_tables(Forensics& later, std::array<std::vector<uint32_t>, kActorKinds>& moved);
   void merge_actor(ActorKind kind, ActorStats& a, ActorStats& b, const Forensics& later);
   static void merge_ips(ActorExtras& ax, const AccountIps& theirs, const Forensics& later);

@@ -178,8 +178,9 @@ bool Forensics::merge(std::unique_ptr<Forensics> later) {
   merge_counts(*later);
   last_before_next_ = later->last_before_next_;
   last_old_add_ = later->last_old_add_;
-  // Copied evidence lines (not read from a file) live in the later engine's arena.
-  if (later->evidence_.has_copies()) adopted_.push_back(std::move(later));
+  // Copied evidence lines (not read from a file) stay where the later engine put them; the
+  // rest of it goes (its tables are a day's actors when it folded a rotated log).
+  evidence_.adopt_copies(std::move(later->evidence_));
   return true;
 }
 

@@ -26,34 +26,35 @@ std::optional<uint64_t> next_line_start(int fd, uint64_t offset, uint64_t to) {
   return to;
 }
 
-// Fills in where a later slice starts counting: the first line with a time at least
-// `warm_up` seconds after that of its first line with a time, before `end`.
+// Fills in where a later slice starts counting (WarmEnd), before `end`.
 void find_warm_end(const std::string& path, SliceBounds& b, uint64_t end, CivilSeconds warm_up) {
   b.warm_end = end;
   auto src = logio::open_text_range(path, 0, 1 << 20, b.start, end);
-  eximlog::LogLine l;
-  CivilSeconds start_time = 0;  // of the first line with a time
+  WarmEnd finder(warm_up);
   for (logio::Block blk = src->next_block(); !blk.empty(); blk = src->next_block()) {
-    std::string_view s = blk.bytes;
-    for (size_t pos = 0; pos < s.size();) {
-      const void* nl = std::memchr(s.data() + pos, '\n', s.size() - pos);
-      size_t stop = nl ? size_t(static_cast<const char*>(nl) - s.data()) : s.size();
-      eximlog::parse_line(s.substr(pos, stop - pos), l, eximlog::LineFields::Essential);
-      if (l.kind != eximlog::LineKind::Unparsed && l.kind != eximlog::LineKind::Continuation) {
-        if (start_time == 0) {
-          start_time = l.time;
-        } else if (l.time >= start_time + warm_up) {
-          b.warm_end = blk.offset + pos;
-          b.warm_enough = true;
-          return;
-        }
-      }
-      pos = stop + 1;
+    if (auto at = finder.find(blk.bytes)) {
+      b.warm_end = blk.offset + *at;
+      b.warm_enough = true;
+      return;
     }
   }
 }
 
 }  // namespace
+
+std::optional<size_t> WarmEnd::find(std::string_view s) {
+  for (size_t pos = 0; pos < s.size();) {
+    const void* nl = std::memchr(s.data() + pos, '\n', s.size() - pos);
+    size_t stop = nl ? size_t(static_cast<const char*>(nl) - s.data()) : s.size();
+    eximlog::parse_line(s.substr(pos, stop - pos), line_, eximlog::LineFields::Essential);
+    if (line_.kind != eximlog::LineKind::Unparsed && line_.kind != eximlog::LineKind::Continuation) {
+      if (start_ == 0) start_ = line_.time;
+      else if (line_.time >= start_ + warm_up_) return pos;
+    }
+    pos = stop + 1;
+  }
+  return std::nullopt;
+}
 
 std::vector<SliceBounds> plan_slices(const std::string& path, uint64_t from, uint64_t to, int slices,
                                      uint64_t min_bytes, CivilSeconds warm_up) {

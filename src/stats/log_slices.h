@@ -7,10 +7,12 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "eximlog/log_line.h"
 #include "stats/forensics.h"
 #include "stats/parsed_batch.h"
 
@@ -20,6 +22,19 @@ struct SliceBounds {
   uint64_t start = 0;        // a line's first byte
   uint64_t warm_end = 0;     // later slices: where counting starts (the engine before counts up to it)
   bool warm_enough = false;  // warm_end is the line Forensics::warm_up_seconds() on, not the slice's end
+};
+
+// Where a later slice starts counting: its first line with a time at least `warm_up` seconds
+// after that of its first line with a time. Fed the slice's bytes in order, in whole lines.
+class WarmEnd {
+ public:
+  explicit WarmEnd(CivilSeconds warm_up) : warm_up_(warm_up) {}
+  // The offset in `bytes` of that line; nullopt when it is not among them.
+  std::optional<size_t> find(std::string_view bytes);
+
+ private:
+  CivilSeconds warm_up_, start_ = 0;  // start_: the first line's time (0: none yet)
+  eximlog::LogLine line_;
 };
 
 // Up to `slices` slices of the bytes [from, to) of the file, each at least `min_bytes` long.

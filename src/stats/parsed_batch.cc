@@ -66,11 +66,9 @@ void parse_block(const logio::Block& b, ParsedBatch& out) {
   }
 }
 
-void fold_batch(Forensics& engine, ParsedBatch& b, const logio::ByteSource& src, bool count_skipped) {
-  // Evidence from a plain file is kept as its offset and read again for the findings.
-  engine.set_evidence_origin(src.rereadable() ? std::optional(EvidenceLines::Origin{b.block.bytes, b.block.offset,
-                                                                                    uint32_t(b.block.input_index)})
-                                              : std::nullopt);
+namespace {
+
+void fold_lines(Forensics& engine, ParsedBatch& b, bool count_skipped) {
   // The engine is bound by cache misses on its actor tables: prefetch a few lines ahead.
   // Each stage reads what the one before it loaded: slot, actor, extras, window tail.
   constexpr size_t kSlotsAhead = 48, kActorsAhead = 24, kExtrasAhead = 12, kTailsAhead = 5;
@@ -88,6 +86,21 @@ void fold_batch(Forensics& engine, ParsedBatch& b, const logio::ByteSource& src,
     bool sampled = s.kind == LineKind::Unparsed && sample < b.unparsed_samples.size();
     engine.count(s.kind, s.time, 0, sampled ? b.unparsed_samples[sample++] : std::string_view());
   }
+}
+
+}  // namespace
+
+void fold_batch(Forensics& engine, ParsedBatch& b, const logio::ByteSource& src, bool count_skipped) {
+  // Evidence from a plain file is kept as its offset and read again for the findings.
+  engine.set_evidence_origin(src.rereadable() ? std::optional(EvidenceLines::Origin{b.block.bytes, b.block.offset,
+                                                                                    uint32_t(b.block.input_index)})
+                                              : std::nullopt);
+  fold_lines(engine, b, count_skipped);
+}
+
+void fold_batch_copying(Forensics& engine, ParsedBatch& b) {
+  engine.set_evidence_origin(std::nullopt);
+  fold_lines(engine, b, true);
 }
 
 void note_batch_span(const ParsedBatch& b, InputSpan& span) {

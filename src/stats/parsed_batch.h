@@ -87,6 +87,9 @@ void parse_block(const logio::Block& b, ParsedBatch& out);
 
 // Feeds one parsed block to an engine, in order; `count_skipped`: also the lines it only counts.
 void fold_batch(Forensics& engine, ParsedBatch& b, const logio::ByteSource& src, bool count_skipped);
+// The same, with every evidence line copied: for a state stored apart from the input, which a
+// later run reads at another place among its inputs (a rotated log's own summary).
+void fold_batch_copying(Forensics& engine, ParsedBatch& b);
 // Feeds one parsed block to the engine of a later slice, warming up (Forensics::warm).
 void warm_batch(Forensics& engine, const ParsedBatch& b);
 
