@@ -23,24 +23,15 @@
 namespace sw::stats {
 namespace {
 
+using testing::file_bytes;
+using testing::write_file;
+using testing::write_gzip;
+
 namespace fs = std::filesystem;
 
 std::string temp_path(const std::string& name) {
   static const TempDir dir("rotated-summaries-test");
   return dir.path + "/" + name;
-}
-
-std::string file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-void write_file(const std::string& path, std::string_view bytes) { std::ofstream(path, std::ios::binary) << bytes; }
-
-void write_gzip(const std::string& path, std::string_view bytes) {
-  gzFile g = gzopen(path.c_str(), "wb");
-  gzwrite(g, bytes.data(), unsigned(bytes.size()));
-  gzclose(g);
 }
 
 // The log cut at line starts into `days` parts, each written once as a rotated log (cPanel's

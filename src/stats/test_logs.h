@@ -1,9 +1,12 @@
-// Logs built in tests, for the code that needs hours of log (slices, rotated logs' own
-// summaries) in the sanitizer build too, which has no generator.
+// Files written and logs built in tests: hours of log for the code that needs them (slices,
+// rotated logs' own summaries) in the sanitizer build too, which has no generator.
 #pragma once
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +14,21 @@
 #include "base/civil_time.h"
 
 namespace sw::stats::testing {
+
+inline std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+inline void write_file(const std::string& path, std::string_view bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+inline void write_gzip(const std::string& path, std::string_view bytes) {
+  gzFile g = gzopen(path.c_str(), "wb");
+  gzwrite(g, bytes.data(), unsigned(bytes.size()));
+  gzclose(g);
+}
 
 // Three hours of a small server's log, built here (so the slices' threads also run in the
 // sanitizer build, which has no generator): submissions from scripts with their cwd= lines,
