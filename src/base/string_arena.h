@@ -18,12 +18,6 @@ class StringArena {
   // A copy with ASCII letters lowercased.
   std::string_view store_lowered(std::string_view s) { return store(s, true); }
   bool empty() const { return chunks_.empty(); }
-  // Takes the strings of `other`, which keep their addresses (its chunks are moved, not copied).
-  void adopt(StringArena&& other) {
-    for (auto& chunk : other.chunks_) chunks_.push_back(std::move(chunk));
-    other.chunks_.clear();
-    other.free_ = nullptr, other.room_ = 0;
-  }
 
  private:
   std::string_view store(std::string_view s, bool lower) {

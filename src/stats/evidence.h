@@ -54,11 +54,18 @@ class Evidence {
   }
   // Adds the lines of the same actor's evidence from the slice of the log after this one's,
   // in order, without those whose mark `seen` says this one already has the first of.
-  template <class Seen>
-  void append(const Evidence& later, Seen seen) {
+  // `keep` makes each line added this engine's own (EvidenceLines::copy_here).
+  template <class Seen, class Keep>
+  void append(const Evidence& later, Seen seen, Keep keep) {
     later.for_each_kept([&](const LineRef& line, Mark mark) {
-      if (mark == Mark::kNone || !seen(mark)) add(line);
+      if (mark == Mark::kNone || !seen(mark)) add(keep(line));
     });
+  }
+  // Makes every line kept this engine's own.
+  template <class Keep>
+  void keep_all(Keep keep) {
+    for (uint32_t i = 0; i < first_count_; ++i) first_[i] = keep(first_[i]);
+    for (uint32_t i = 0; i < recent_count_ && i < kKept; ++i) recent_[i] = keep(recent_[i]);
   }
   // Saved with each copied line's text, loaded with the copy stored again in `copies`.
   void save(StateWriter& w) const;
@@ -102,10 +109,14 @@ class PeakLines {
   // Adds the same actor's lines from the slice of the log after this one's, oldest first:
   // those whose peak `beats` this slice's (the others were no new peak in the whole log; as
   // each line beats the one before, the lines kept are the last of the later slice's).
-  template <class Beats>
-  void append(const PeakLines& later, Beats beats) {
-    for (const Line& l : later.oldest_first())
-      if (beats(l.recipients, l.messages)) add(l);
+  template <class Beats, class Keep>
+  void append(const PeakLines& later, Beats beats, Keep keep) {
+    for (Line l : later.oldest_first())
+      if (beats(l.recipients, l.messages)) l.line = keep(l.line), add(l);
+  }
+  template <class Keep>
+  void keep_all(Keep keep) {
+    for (uint32_t i = 0; i < count_ && i < kPeaks; ++i) lines_[i].line = keep(lines_[i].line);
   }
   std::vector<Line> oldest_first() const {
     std::vector<Line> out;
@@ -149,13 +160,12 @@ class EvidenceLines {
   std::string text(const LineRef& ref) const;
   // Whether any line kept is a copy (or lies in a mapped cache entry), not a place in an input.
   bool has_copies() const { return !copies_.empty() || !backings_.empty(); }
-  // Takes over the copies `other` holds (and the entries they lie in), at their addresses:
-  // the lines `other` kept stay valid here once the engine that kept them is gone.
-  void adopt_copies(EvidenceLines&& other) {
-    copies_.adopt(std::move(other.copies_));
-    for (auto& b : other.backings_) backings_.push_back(std::move(b));
-    other.backings_.clear();
+  // A line another engine kept as a copy, copied here, for when that engine is gone.
+  LineRef copy_here(const LineRef& ref) {
+    if (!(ref.where & LineRef::kCopied)) return ref;
+    return restore_copy(ref, {reinterpret_cast<const char*>(uintptr_t(ref.where & ~LineRef::kCopied)), ref.length});
   }
+
   std::vector<std::string> texts(const Evidence& e) const;
 
  private:

@@ -1,6 +1,9 @@
 #include "stats/rotated_summaries.h"
 
-#include <fmt/format.h>
+#include <optional>
+
+#include "logio/ordered_pipeline.h"
+#include "stats/log_slices.h"
 
 namespace sw::stats {
 
@@ -14,7 +17,17 @@ logio::Block part_of(const logio::Block& b, size_t from, size_t to) {
   return part;
 }
 
+// What a summary holds besides the engine's state.
+struct SummaryHead {
+  uint64_t warm_end = 0;  // where the file's own engine began counting, in the file's text
+  InputSpan counted;      // what it counted
+};
+
 }  // namespace
+
+std::string file_summary_key(const FileIdentity& id, std::string_view options) {
+  return "file " + SummaryCache::key({id}, options);
+}
 
 RotatedSummaries::RotatedSummaries(const SummaryCache& cache, std::string options, std::vector<std::string> paths,
                                    std::vector<FileIdentity> ids,
@@ -22,19 +35,15 @@ RotatedSummaries::RotatedSummaries(const SummaryCache& cache, std::string option
     : cache_(cache), options_(std::move(options)), paths_(std::move(paths)), ids_(std::move(ids)),
       make_engine_(std::move(make_engine)) {}
 
-std::string RotatedSummaries::key_of(size_t index) const {
-  return "file " + SummaryCache::key({ids_[index]}, options_);
-}
-
 size_t RotatedSummaries::fold_cached(Forensics& engine, std::vector<std::unique_ptr<logio::ByteSource>>& sources,
                                      std::vector<InputSpan>& spans, std::vector<std::string>& warnings) {
   size_t i = 0;
   for (; i < paths_.size(); ++i) {
     std::unique_ptr<Forensics> stored = make_engine_();
-    Summary summary;
-    bool loaded = cache_.load(key_of(i), [&](StateReader& r) {
-      summary.warm_end = r.u64();
-      summary.counted = r.pod<InputSpan>();
+    SummaryHead head;
+    bool loaded = cache_.load(file_summary_key(ids_[i], options_), [&](StateReader& r) {
+      head = r.pod<SummaryHead>();
+      if (expect_heap_) expect_heap_(r.left());
       stored->load_state(r);
       if (!stored->later_slice()) r.fail("not the state of a file's own engine");
     });
@@ -59,8 +68,8 @@ size_t RotatedSummaries::fold_cached(Forensics& engine, std::vector<std::unique_
       }
       reached = true;
       fold_part(part_of(blk, 0, *at));
-      if (blk.offset + *at == summary.warm_end && engine.merge(std::move(stored))) {
-        spans[i].add(summary.counted);
+      if (blk.offset + *at == head.warm_end && engine.merge(std::move(stored))) {
+        spans[i].add(head.counted);
         merged = true;
       } else {
         fold_part(part_of(blk, *at, blk.bytes.size()));  // read whole instead
@@ -77,89 +86,74 @@ size_t RotatedSummaries::fold_cached(Forensics& engine, std::vector<std::unique_
   return i;
 }
 
-void RotatedSummaries::fold(Forensics& engine, ParsedBatch& b, const logio::ByteSource& src) {
-  if (b.block.input_index != index_) {
-    finish(engine);
-    index_ = b.block.input_index;
-    engine.enter_next_slice();
-    own_ = make_engine_();
-    warm_end_finder_.emplace(engine.warm_up_seconds());
-    summary_ = {};
-    counting_ = false;
-  }
-  if (counting_) {
-    note_batch_span(b, summary_.counted);
-    fold_batch_copying(*own_, b);
-    return;
-  }
-  std::optional<size_t> at = warm_end_finder_->find(b.block.bytes);
-  if (!at) {
-    fold_batch(engine, b, src, true);
-    warm_batch(*own_, b);
-    return;
-  }
-  // The block that holds the warm end, parsed again in two: before it, and from it on.
-  head_.clear(), tail_.clear();
-  parse_block(part_of(b.block, 0, *at), head_);
-  parse_block(part_of(b.block, *at, b.block.bytes.size()), tail_);
-  fold_batch(engine, head_, src, true);
-  warm_batch(*own_, head_);
-  own_->start_counting(true);
-  counting_ = true;
-  summary_.warm_end = b.block.offset + *at;
-  note_batch_span(tail_, summary_.counted);
-  fold_batch_copying(*own_, tail_);
-}
+namespace {
 
-void RotatedSummaries::finish(Forensics& engine) {
-  if (!own_) return;
-  std::unique_ptr<Forensics> own = std::move(own_);
-  if (!counting_) return;  // shorter than its warm-up: `engine` counted all of it
-  own->set_evidence_origin(std::nullopt);
-  // Written before the merge, which takes the engine apart.
-  std::string aside = cache_.write_aside(key_of(index_), [&](StateWriter& w) {
-    w.u64(summary_.warm_end);
-    w.pod(summary_.counted);
-    own->save_state(w);
+// Folds one rotated log alone as its summary's engine does: its first minutes warm, the rest
+// counted, every evidence line copied (a later run finds the file at another place among
+// its inputs). False when the file is shorter than the warm-up, or was read only in part.
+bool fold_alone(Forensics& own, std::vector<std::unique_ptr<logio::ByteSource>>& one, int workers, SummaryHead& head) {
+  WarmEnd finder(own.warm_up_seconds());
+  bool counting = false;
+  uint64_t lines = 0;
+  ParsedBatch tail;
+  logio::OrderedPipeline<ParsedBatch> pipeline(workers, parse_block);
+  pipeline.run(one, [&](ParsedBatch& b) {
+    lines += b.count + b.skipped.size();
+    if (counting) {
+      note_batch_span(b, head.counted);
+      fold_batch_copying(own, b);
+      return;
+    }
+    std::optional<size_t> at = finder.find(b.block.bytes);
+    if (!at) {
+      warm_batch(own, b);
+      return;
+    }
+    // The block that holds the warm end, parsed again in two: before it, and from it on.
+    ParsedBatch warm;
+    parse_block(part_of(b.block, 0, *at), warm);
+    warm_batch(own, warm);
+    own.start_counting(true);
+    counting = true;
+    head.warm_end = b.block.offset + *at;
+    parse_block(part_of(b.block, *at, b.block.bytes.size()), tail);
+    note_batch_span(tail, head.counted);
+    fold_batch_copying(own, tail);
   });
-  if (!aside.empty()) asides_.push_back({index_, key_of(index_), aside});
-  if (!engine.merge(std::move(own))) {
-    fold_rest(engine, index_, summary_.warm_end);
-    ++folded_twice_;
-  }
+  own.set_evidence_origin(std::nullopt);
+  return counting && pipeline.warnings().empty() && one[0]->shortfall(lines).empty();
 }
 
-void RotatedSummaries::fold_rest(Forensics& engine, size_t index, uint64_t warm_end) {
-  try {
-    auto src = logio::open_source(paths_[index], index, kBlockBytes);
-    ParsedBatch batch;
-    uint64_t lines = 0;
-    for (logio::Block blk = src->next_block(); !blk.empty(); blk = src->next_block()) {
-      if (blk.offset + blk.bytes.size() <= warm_end) continue;
-      batch.clear();
-      parse_block(blk.offset < warm_end ? part_of(blk, warm_end - blk.offset, blk.bytes.size()) : blk, batch);
-      lines += batch.count + batch.skipped.size();
-      fold_batch(engine, batch, *src, true);
+}  // namespace
+
+size_t store_file_summaries(const SummaryCache& cache, std::string_view options, const std::vector<std::string>& paths,
+                            const std::vector<FileIdentity>& ids,
+                            const std::function<std::unique_ptr<Forensics>()>& make_engine, int workers) {
+  size_t stored = 0;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    std::string key = file_summary_key(ids[i], options), aside;
+    try {
+      std::vector<std::unique_ptr<logio::ByteSource>> one;
+      one.push_back(logio::open_source(paths[i], 0, kBlockBytes));
+      std::unique_ptr<Forensics> own = make_engine();
+      SummaryHead head;
+      if (!fold_alone(*own, one, workers, head)) continue;
+      aside = cache.write_aside(key, [&](StateWriter& w) {
+        w.pod(head);
+        own->save_state(w);
+      });
+    } catch (const logio::InputError&) {
+      continue;  // gone since the report read it: nothing to store
     }
-    engine.set_evidence_origin(std::nullopt);
-    if (lines != summary_.counted.lines) warnings_.push_back(paths_[index] + ": changed while it was read");
-  } catch (const logio::InputError& e) {
-    warnings_.push_back(e.what());
-  }
-}
-
-void RotatedSummaries::commit(bool whole) {
-  for (const Aside& a : asides_) {
-    auto now = whole ? identify_file(paths_[a.index]) : std::nullopt;
-    bool unchanged = now && SummaryCache::key({*now}, options_) == SummaryCache::key({ids_[a.index]}, options_);
-    if (unchanged) {
-      cache_.commit(a.key, a.path);
-      ++stored_;
+    auto now = identify_file(paths[i]);
+    if (now && file_summary_key(*now, options) == key && !aside.empty()) {
+      cache.commit(key, aside);
+      ++stored;
     } else {
-      SummaryCache::discard(a.path);
+      SummaryCache::discard(aside);
     }
   }
-  asides_.clear();
+  return stored;
 }
 
 }  // namespace sw::stats

@@ -4,84 +4,64 @@
 // does: the state of an engine that read the file's first minutes warm and counted the rest,
 // as the engine of a later slice of one log does (stats/log_slices.h). A run reads only the
 // first minutes of such a file, on the engine that folded the files before it, and merges the
-// summary in (Forensics::merge); the report is still the one a single engine gives. A file
-// without a summary is folded that way too, and its summary stored, while it is read.
+// summary in (Forensics::merge); the report is still the one a single engine gives.
+//
+// A file without a summary is read whole by the run, as without this cache; its summary is
+// made after the report, by an engine of its own that folds it alone: the memory of one
+// day's engine then, not that engine beside the week's tables.
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "logio/byte_source.h"
 #include "stats/forensics.h"
-#include "stats/log_slices.h"
 #include "stats/parsed_batch.h"
 #include "stats/summary_cache.h"
 
 namespace sw::stats {
 
+// A file's summary's key, for `options` (what shapes an engine's state besides the lines).
+std::string file_summary_key(const FileIdentity& id, std::string_view options);
+
 class RotatedSummaries {
  public:
-  // The rotated logs are the inputs [0, paths.size()), oldest first, known by `ids`;
-  // `options` is what shapes an engine's state (the key's part besides the file).
+  // The rotated logs are the inputs [0, paths.size()), oldest first, known by `ids`.
   RotatedSummaries(const SummaryCache& cache, std::string options, std::vector<std::string> paths,
                    std::vector<FileIdentity> ids, std::function<std::unique_ptr<Forensics>()> make_engine);
 
   // Folds onto `engine` the leading rotated logs whose summary is in the cache: each one's
   // first minutes are read, the rest merged. Returns the index of the first input it did not
-  // fold (the others are read whole, through fold()). A file whose summary cannot be merged
-  // exactly is read whole here, and the reading's warnings go to `warnings`.
+  // fold (the others are read whole as usual). A file whose summary cannot be merged exactly
+  // is read whole here, and the reading's warnings go to `warnings`.
   size_t fold_cached(Forensics& engine, std::vector<std::unique_ptr<logio::ByteSource>>& sources,
                      std::vector<InputSpan>& spans, std::vector<std::string>& warnings);
-  // Folds a parsed block of a rotated log that had no summary (blocks in order): its first
-  // minutes onto `engine` and warm onto an engine of the file's own, the rest onto that one.
-  void fold(Forensics& engine, ParsedBatch& b, const logio::ByteSource& src);
-  // Ends the file fold() was given: writes its summary aside and merges it into `engine`, or
-  // folds the rest of the file on `engine` again. Nothing when there is none.
-  void finish(Forensics& engine);
-  // Stores the summaries written aside, of the files unchanged since, when the run read
-  // every input whole (`whole`); else drops them.
-  void commit(bool whole);
+
+  // Told the bytes of each summary before it is loaded (its tables take about as much): the
+  // heap's pages can then be faulted in ahead, off the engine's thread (base/heap_prefault.h).
+  void on_load(std::function<void(uint64_t bytes)> expect_heap) { expect_heap_ = std::move(expect_heap); }
 
   size_t from_cache() const { return from_cache_; }  // files merged from their stored summary
-  size_t stored() const { return stored_; }
-  // Summaries that could not be merged exactly (stats/forensics.h): stored ones, whose file
-  // was then read whole, and ones just made, whose file's rest was then folded again.
-  size_t read_again() const { return read_again_; }
-  size_t folded_twice() const { return folded_twice_; }
-  // Files that could not be read again to fold the rest of them (gone since, unreadable).
-  const std::vector<std::string>& warnings() const { return warnings_; }
+  size_t read_again() const { return read_again_; }  // ... whose summary could not be merged exactly
 
  private:
-  struct Summary {
-    uint64_t warm_end = 0;  // where the engine of its own began counting, in the file's text
-    InputSpan counted;      // what it counted
-  };
-  struct Aside {
-    size_t index;
-    std::string key, path;
-  };
-  std::string key_of(size_t index) const;
-  // Folds the rest of input `index` from `warm_end` on `engine` (the merge was refused).
-  void fold_rest(Forensics& engine, size_t index, uint64_t warm_end);
-
   const SummaryCache& cache_;
   std::string options_;
   std::vector<std::string> paths_;
   std::vector<FileIdentity> ids_;
   std::function<std::unique_ptr<Forensics>()> make_engine_;
-  // The file fold() is reading.
-  size_t index_ = SIZE_MAX;
-  std::unique_ptr<Forensics> own_;  // its own engine
-  std::optional<WarmEnd> warm_end_finder_;
-  Summary summary_;
-  bool counting_ = false;    // its own engine is past the warm-up
-  ParsedBatch head_, tail_;  // a block cut at the warm end, parsed again in two
-  std::vector<Aside> asides_;
-  std::vector<std::string> warnings_;
-  size_t from_cache_ = 0, stored_ = 0, read_again_ = 0, folded_twice_ = 0;
+  std::function<void(uint64_t)> expect_heap_;
+  size_t from_cache_ = 0, read_again_ = 0;
 };
+
+// Makes and stores the summary of each of these rotated logs (known by `ids` when the run
+// began), each folded alone by a fresh engine from `make_engine`, parsed on `workers` threads.
+// A file that changed since, was read only in part or is shorter than an engine's warm-up is
+// not stored. Returns how many were.
+size_t store_file_summaries(const SummaryCache& cache, std::string_view options, const std::vector<std::string>& paths,
+                            const std::vector<FileIdentity>& ids,
+                            const std::function<std::unique_ptr<Forensics>()>& make_engine, int workers);
 
 }  // namespace sw::stats

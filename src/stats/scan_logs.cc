@@ -414,14 +414,16 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   }
   Forensics& engine = *result.forensics;
   // Rotated logs not served by the set's entry (a new day rotated in): each one's own summary,
-  // made and stored as it is read when there is none. Not under a time window, which would
-  // make a summary per window.
+  // merged from the cache; those without one are read whole, and their summary is made after
+  // the report (store_file_summaries). Not under a time window, which would make a summary
+  // per window.
   std::unique_ptr<RotatedSummaries> rotated;
   size_t first_read = result.cached_inputs;  // sources[0, first_read) came from the cache
   if (cache && options.file_summaries && prefix.count && !result.cached_inputs && options.since == INT64_MIN &&
       options.until == INT64_MAX) {
     rotated =
         std::make_unique<RotatedSummaries>(*cache, state_options(options), prefix.paths, prefix.ids, fresh_engine);
+    rotated->on_load([&heap](uint64_t bytes) { heap.expect_more(bytes); });
     first_read = rotated->fold_cached(engine, sources, spans, result.report.warnings);
   }
   int cores = int(std::max(1u, std::thread::hardware_concurrency()));
@@ -492,13 +494,6 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   pipeline.run(
       to_read,
       [&](ParsedBatch& b) {
-        if (rotated && b.block.input_index < prefix.count) {
-          note_batch_span(b, spans[b.block.input_index]);
-          rotated->fold(engine, b, *source_at[b.block.input_index]);
-          progress.update(offsets[b.block.input_index] + b.block.position);
-          return;
-        }
-        if (rotated) rotated->finish(engine);  // the last rotated log's own summary, merged
         if (save_prefix && b.block.input_index >= prefix.count) {
           if (side_engine) pipeline.wait_for_side();  // both engines at the end of the rotated logs
           save_prefix_now();
@@ -508,7 +503,6 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
         progress.update(offsets[b.block.input_index] + b.block.position);
       },
       side_engine ? logio::OrderedPipeline<ParsedBatch>::ConsumeFn(fold_side) : nullptr);
-  if (rotated) rotated->finish(engine);
   if (save_prefix) save_prefix_now();  // every input read is a rotated log, or the live log is sliced
   size_t slice_errors = 0;
   if (sliced) {
@@ -535,14 +529,11 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
     }
   }
   if (rotated) {
-    for (const auto& w : rotated->warnings()) result.report.warnings.push_back(w);
-    result.damaged_inputs += rotated->warnings().size();
-    prefix_whole &= rotated->warnings().empty();
-    rotated->commit(prefix_whole);
     result.files_from_cache = rotated->from_cache();
-    result.files_stored = rotated->stored();
     result.files_read_again = rotated->read_again();
-    result.files_folded_twice = rotated->folded_twice();
+    if (prefix_whole)  // the files read whole, for their summaries after the report
+      for (size_t i = first_read; i < prefix.count; ++i)
+        result.unsummarized.push_back({prefix.paths[i], prefix.ids[i]});
   }
   if (!prefix_aside.empty() && prefix_whole && unchanged_since(prefix, options)) {
     cache->commit(prefix_slot, prefix_aside);
@@ -584,6 +575,23 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
   engine.set_evidence_reader(nullptr, result.report.inputs);  // the sources close on return
   result.report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
+}
+
+size_t store_file_summaries(const ScanResult& result, const ScanOptions& options) {
+  if (result.unsummarized.empty() || options.cache_dir.empty()) return 0;
+  SummaryCache cache(options.cache_dir, options.cache_max_bytes);
+  std::vector<std::string> paths;
+  std::vector<FileIdentity> ids;
+  for (const auto& [path, id] : result.unsummarized) paths.push_back(path), ids.push_back(id);
+  int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  return store_file_summaries(
+      cache, state_options(options), paths, ids,
+      [&] {
+        auto e = std::make_unique<Forensics>(options.thresholds);
+        e->set_time_range(options.since, options.until);
+        return e;
+      },
+      options.workers > 0 ? options.workers : std::max(1, cores - 1));
 }
 
 }  // namespace sw::stats

@@ -7,6 +7,7 @@
 
 #include "stats/forensics.h"
 #include "stats/report.h"
+#include "stats/summary_cache.h"
 
 namespace sw::stats {
 
@@ -31,8 +32,8 @@ struct ScanOptions {
   std::string cache_dir;
   uint64_t cache_max_bytes = 1ull << 30;
   // Also each rotated log's own summary (stats/rotated_summaries.h), so that after a rotation
-  // the days before it are merged from the cache, not parsed: opt-in, as a first run over a
-  // week takes about half as long again and a day's state more memory (docs/logs.md).
+  // the days before it are merged from the cache, not parsed: opt-in, as making them takes a
+  // first run over a week twice as long (after its report; docs/logs.md).
   bool file_summaries = false;
 };
 
@@ -45,20 +46,25 @@ struct ScanResult {
   size_t repeated_inputs = 0;    // a file given again (same device and inode): read once, advisory
   size_t cached_inputs = 0;      // rotated logs whose summary came from the cache, not parsed
   bool cache_stored = false;     // a summary of the rotated logs was stored for the next run
-  // When the set's summary did not serve (a new day rotated in), each rotated log's own:
-  size_t files_from_cache = 0;    // merged from the cache: only their first minutes read
-  size_t files_stored = 0;        // read, and their summary stored
-  size_t files_read_again = 0;    // whose stored summary could not be merged exactly: read whole
-  size_t files_folded_twice = 0;  // read, and their summary could not be merged: the rest folded again
-  uint64_t resumed_bytes = 0;     // of the live log, whose state up to there came from the cache
-  bool live_stored = false;       // the state at the live log's last complete line was stored
-  size_t slices_merged = 0;       // slices of the last input folded by engines of their own and merged
-  size_t slices_refolded = 0;     // ... that could not be merged exactly, so were folded again in order
+  // With file_summaries, when the set's summary did not serve (a new day rotated in):
+  size_t files_from_cache = 0;  // rotated logs merged from their own summary: only their first minutes read
+  size_t files_read_again = 0;  // ... whose summary could not be merged exactly: read whole
+  // Rotated logs read whole that have no summary of their own yet: store_file_summaries().
+  std::vector<std::pair<std::string, FileIdentity>> unsummarized;
+  uint64_t resumed_bytes = 0;  // of the live log, whose state up to there came from the cache
+  bool live_stored = false;    // the state at the live log's last complete line was stored
+  size_t slices_merged = 0;    // slices of the last input folded by engines of their own and merged
+  size_t slices_refolded = 0;  // ... that could not be merged exactly, so were folded again in order
 };
 
 // Inputs are paths or "-" for stdin. Unreadable inputs become warnings (and are counted); a
 // file given twice, under any name, is read once.
 ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& options);
+
+// After the report, its engine gone: makes and stores the summary of each rotated log the run
+// read whole (result.unsummarized), each folded alone, so that a run after the next rotation
+// merges it instead of parsing it. Returns how many were stored.
+size_t store_file_summaries(const ScanResult& result, const ScanOptions& options);
 
 // The inputs without a file given again under any name (same device and inode), each such
 // repeat said in `warnings`; names that cannot be stat'ed are kept, to fail when opened.
