@@ -366,7 +366,7 @@ if usable rotated_first && usable rotated_next_day; then
   if same_report "$OUT/logs-rotated-first.json" "$OUT/logs-rotated-next-day.json"; then v=PASS; else v=FAIL; fi
   add_check "the morning after a rotation (--cache-each-file): the same report" "byte for byte (but its time)" "${r}× faster than a first run" "$v"
   rss=$(awk -v a="${M[rotated_next_day]}" 'BEGIN{printf "%.0f", a/1024}')
-  add_check "peak RSS, the morning after a rotation" "≤ 256 MB" "${rss} MB" "$(verdict "$rss" "<=" 256)"
+  add_check "peak RSS, the morning after (--cache-each-file)" "≤ 256 MB" "${rss} MB" "$(verdict "$rss" "<=" 256)"
 fi
 
 # The wall time each speed target leaves the full report, against the floor's own time.
