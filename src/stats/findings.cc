@@ -193,11 +193,51 @@ bool device_like(uint64_t failures, size_t ips, int64_t seconds) {
   return ips < 5 && double(failures) / double(ips) / hours <= 12;
 }
 
+// Many accounts each guessed by IPs of their own (a botnet given a list of mailboxes, an IP
+// per mailbox) are one campaign: one finding with the accounts' and IPs' counts, the failures
+// of all, the period, the most guessed accounts and the top IPs, not one finding per account.
+// An account with a large share of the failures keeps its own finding as well.
+void account_guessing_campaign(const Forensics& f, std::vector<Finding>& guessed,
+                               const std::vector<std::vector<const ActorStats*>>& guessers, std::vector<Finding>& out) {
+  const Thresholds& t = f.thresholds();
+  uint64_t total = 0;
+  std::vector<const ActorStats*> all_ips;
+  for (size_t i = 0; i < guessed.size(); ++i) {
+    total += guessed[i].events;
+    all_ips.insert(all_ips.end(), guessers[i].begin(), guessers[i].end());
+  }
+  std::vector<size_t> order(guessed.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return guessed[a].events > guessed[b].events; });
+  std::string accounts;
+  for (size_t i = 0; i < order.size() && i < 3; ++i)
+    accounts += fmt::format("{}{} ({})", i ? ", " : "", guessed[order[i]].actor, guessed[order[i]].events);
+  Finding c;
+  c.kind = "account_guessing_campaign";
+  c.actor_kind = ActorKind::ClientIp;  // the attackers: what the block commands are for
+  c.actor = fmt::format("{} client IPs", all_ips.size());
+  c.client_ip_count = all_ips.size();
+  c.events = total;
+  c.events_noun = "failed logins";
+  c.score = double(total);
+  auto [first, last] = period_of(all_ips, first_failed_login, last_failed_login);
+  std::string top = rank_group_ips(f, all_ips, &ActorStats::failed_logins, c);
+  c.summary = fmt::format(
+      "{} failed logins at {} accounts from {} client IPs, each IP trying one account, between {} and {} (password "
+      "guessing spread over a list of accounts); most tried: {}; top IPs: {}",
+      total, guessed.size(), all_ips.size(), format_civil(first), format_civil(last), accounts, top);
+  out.push_back(std::move(c));
+  for (auto& g : guessed)
+    if (double(g.events) >= t.campaign_dominant_share * double(total)) out.push_back(std::move(g));
+}
+
 // Client IPs (3 or more) that each tried one and the same account, several times, are one attack on it,
 // even when each stays under the per-IP floor (a botnet spreads its guesses to stay under
 // per-IP limits): one finding keyed by the account, with its IPs, which leave the per-IP
 // findings. An IP that tried a name once (the background of bots trying "admin" or "sales"
-// once each) is not counted. True for the IPs it took.
+// once each) is not counted. Many accounts guessed that way are one campaign (see below).
+// True for the IPs it took.
 std::vector<bool> account_guessing(const Forensics& f, std::vector<Finding>& out) {
   const Thresholds& t = f.thresholds();
   const auto& ips = f.table(ActorKind::ClientIp).all();
@@ -214,6 +254,8 @@ std::vector<bool> account_guessing(const Forensics& f, std::vector<Finding>& out
     target.ips.push_back(i);
     target.failures += ip.failed_logins;
   }
+  std::vector<Finding> guessed;  // one per account
+  std::vector<std::vector<const ActorStats*>> guessers;
   for (auto& [hash, target] : targets) {
     if (target.ips.size() < t.guessing_min_ips || target.failures < t.bruteforce_min_failures) continue;
     std::string account = login_target_of(f, ips[target.ips.front()]);
@@ -242,8 +284,14 @@ std::vector<bool> account_guessing(const Forensics& f, std::vector<Finding>& out
         device_like(target.failures, target.ips.size(), last - first) ? ", or a device still trying an old password"
                                                                       : "",
         top);
-    out.push_back(std::move(c));
+    guessed.push_back(std::move(c));
+    guessers.push_back(std::move(members));
   }
+  if (guessed.size() < t.campaign_min_ips) {
+    for (auto& c : guessed) out.push_back(std::move(c));
+    return taken;
+  }
+  account_guessing_campaign(f, guessed, guessers, out);
   return taken;
 }
 

@@ -237,6 +237,39 @@ TEST(Findings, AccountGuessingPeriodIsItsFailedLogins) {
   EXPECT_EQ(guessing[0]->summary.find("2026-11-10"), std::string::npos) << guessing[0]->summary;
 }
 
+// A botnet given a list of mailboxes, three IPs per mailbox: one campaign finding with the
+// accounts' and IPs' counts and the most guessed accounts, not one finding per account; an
+// account with a quarter of the failures keeps its own. Under ten accounts, one each.
+TEST(Findings, ManyAccountsGuessedAreOneCampaign) {
+  for (int accounts : {9, 12}) {
+    Log log;
+    for (int a = 0; a < accounts; ++a)
+      for (int ip = 1; ip <= 3; ++ip)
+        failed_logins(log, fmt::format("198.51.{}.{}", a, ip), fmt::format("user{}@shop.example", a), a == 0 ? 40 : 8);
+    auto findings = find_abuse(log.run());
+    auto each = of_kind(findings, "account_guessing");
+    auto campaign = of_kind(findings, "account_guessing_campaign");
+    EXPECT_TRUE(of_kind(findings, "auth_bruteforce_campaign").empty()) << accounts;
+    if (accounts < 10) {
+      EXPECT_EQ(each.size(), size_t(accounts));
+      EXPECT_TRUE(campaign.empty());
+      continue;
+    }
+    ASSERT_EQ(campaign.size(), 1u);
+    uint64_t total = 3 * 40 + (accounts - 1) * 3 * 8;
+    EXPECT_EQ(campaign[0]->client_ip_count, uint64_t(accounts * 3));
+    EXPECT_EQ(campaign[0]->events, total);
+    EXPECT_NE(campaign[0]->summary.find(fmt::format("at {} accounts from {} client IPs", accounts, accounts * 3)),
+              std::string::npos)
+        << campaign[0]->summary;
+    EXPECT_NE(campaign[0]->summary.find("most tried: user0@shop.example (120)"), std::string::npos)
+        << campaign[0]->summary;
+    EXPECT_EQ(campaign[0]->client_ips.size(), 10u);
+    ASSERT_EQ(each.size(), 1u) << "the account with a quarter of the failures";
+    EXPECT_EQ(each[0]->actor, "user0@shop.example");
+  }
+}
+
 // A dictionary attack's period is that of its rejected recipients, not of the IP's mail: a
 // server that sent mail for days and then guessed recipients for an hour.
 TEST(Findings, DictionaryAttackPeriodIsItsRejections) {
