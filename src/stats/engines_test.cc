@@ -202,15 +202,7 @@ TEST_F(EnginesOnGeneratedLog, SlicesReportWhatOneEngineReports) {
 // Without the "for" list on arrivals (Exim's default log_selector), recipients are counted
 // from delivery lines, after the arrival: across slice borders too.
 TEST_F(EnginesOnGeneratedLog, SlicesReportWhatOneEngineReportsWithoutRecipientLists) {
-  std::string unlisted;
-  for (size_t pos = 0; pos < log_.size();) {
-    size_t end = log_.find('\n', pos);
-    std::string_view line = std::string_view(log_).substr(pos, end - pos);
-    if (size_t f = line.find(" for "); line.find(" <= ") != std::string_view::npos && f != std::string_view::npos)
-      line = line.substr(0, f);
-    unlisted.append(line).push_back('\n');
-    pos = end + 1;
-  }
+  std::string unlisted = testing::without_recipient_lists(log_);
   std::string plain = temp_path("sliced-unlisted");
   write_file(plain, unlisted);
   expect_slices_report_what_one_engine_reports(plain);

@@ -176,15 +176,7 @@ TEST_F(RotatedSummariesOnGeneratedLog, EachDayReadsOnlyTheNewDay) {
 // from before the rotation delivered after the new day's first minutes makes its summary
 // unmergeable, and that day is read whole instead.
 TEST_F(RotatedSummariesOnGeneratedLog, EachDayReadsOnlyTheNewDayWithoutRecipientLists) {
-  std::string unlisted;
-  for (size_t pos = 0; pos < log_.size();) {
-    size_t end = log_.find('\n', pos);
-    std::string_view line = std::string_view(log_).substr(pos, end - pos);
-    if (size_t f = line.find(" for "); line.find(" <= ") != std::string_view::npos && f != std::string_view::npos)
-      line = line.substr(0, f);
-    unlisted.append(line).push_back('\n');
-    pos = end + 1;
-  }
+  std::string unlisted = testing::without_recipient_lists(log_);
   expect_each_day_reads_only_the_new_day(unlisted, "unlisted", 10, 7, false);
 }
 
