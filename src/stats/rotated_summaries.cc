@@ -19,8 +19,9 @@ logio::Block part_of(const logio::Block& b, size_t from, size_t to) {
 
 // What a summary holds besides the engine's state.
 struct SummaryHead {
-  uint64_t warm_end = 0;  // where the file's own engine began counting, in the file's text
-  InputSpan counted;      // what it counted
+  uint64_t file_checksum = 0;  // whole_file_checksum() of the file it was made from
+  uint64_t warm_end = 0;       // where the file's own engine began counting, in the file's text
+  InputSpan counted;           // what it counted
 };
 
 }  // namespace
@@ -47,7 +48,8 @@ size_t RotatedSummaries::fold_cached(Forensics& engine, std::vector<std::unique_
       stored->load_state(r);
       if (!stored->later_slice()) r.fail("not the state of a file's own engine");
     });
-    if (!loaded) break;
+    // Still the bytes it was made from, all of them: the identity looks at the ends only.
+    if (!loaded || whole_file_checksum(paths_[i]) != head.file_checksum) break;
     // The file's first minutes, up to where its own engine began counting; then its summary.
     engine.enter_next_slice();
     logio::ByteSource& src = *sources[i];
@@ -137,7 +139,9 @@ size_t store_file_summaries(const SummaryCache& cache, std::string_view options,
       one.push_back(logio::open_source(paths[i], 0, kBlockBytes));
       std::unique_ptr<Forensics> own = make_engine();
       SummaryHead head;
-      if (!fold_alone(*own, one, workers, head)) continue;
+      auto checksum = whole_file_checksum(paths[i]);
+      if (!checksum || !fold_alone(*own, one, workers, head)) continue;
+      head.file_checksum = *checksum;
       aside = cache.write_aside(key, [&](StateWriter& w) {
         w.pod(head);
         own->save_state(w);

@@ -203,6 +203,28 @@ TEST(RotatedSummaries, ADamagedSummaryIsIgnoredAndRebuilt) {
   EXPECT_EQ(run(inputs, cache).result.files_from_cache, 4u);
 }
 
+// A rotated log changed in its middle after its summary was made, at the same size and mtime
+// (its identity looks at its ends only): the summary is not trusted, the file is read whole
+// and the report says what it holds now. Both a plain file and a gzip one (whose damage the
+// full read reports).
+TEST(RotatedSummaries, AFileChangedInItsMiddleIsReadWhole) {
+  for (size_t day : {2, 1}) {  // exim_mainlog-20261103 (plain), -20261102.gz
+    Days d = cut_into_days(testing::built_log(), fmt::format("changed{}", day), 6);
+    std::string cache = temp_path(fmt::format("changed{}-cache", day));
+    fs::remove_all(cache);
+    run(inputs_on(d, 4, 4), cache);
+    std::string path = d.rotated[day], bytes = file_bytes(path);
+    auto mtime = fs::last_write_time(path);
+    bytes[bytes.size() / 2] ^= 0x01;
+    write_file(path, bytes);
+    fs::last_write_time(path, mtime);
+    auto inputs = inputs_on(d, 5, 4);
+    RunReport r = run(inputs, cache);
+    EXPECT_EQ(r.result.files_from_cache, day - 1) << "the days before it merge, not it";
+    EXPECT_TRUE(r.json == run(inputs, "").json) << path;
+  }
+}
+
 // A summary is merged after the logs before it whatever they are: here one day is missing
 // (deleted by hand), and the day after it still merges.
 TEST(RotatedSummaries, ADayMissingBeforeASummaryStillMerges) {

@@ -66,6 +66,27 @@ std::optional<uint64_t> hash_range(int fd, uint64_t offset, size_t length) {
 
 }  // namespace
 
+std::optional<uint64_t> whole_file_checksum(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  StreamChecksum sum;
+  std::string buf(StreamChecksum::kBlock, '\0');
+  std::optional<uint64_t> value;
+  for (off_t at = 0;;) {
+    ssize_t n = ::pread(fd, buf.data(), buf.size(), at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    if (n == 0) {
+      value = sum.value();
+      break;
+    }
+    sum.add(std::string_view(buf.data(), size_t(n)));
+    at += n;
+  }
+  ::close(fd);
+  return value;
+}
+
 bool is_rotated_log_name(std::string_view path) {
   std::string_view base = path.substr(path.rfind('/') + 1);
   if (base.ends_with(".gz")) return true;
