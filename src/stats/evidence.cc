@@ -51,17 +51,17 @@ namespace {
 // one): only its flag is saved, so that an entry holds no heap address and the same state
 // always gives the same bytes.
 void save_ref(StateWriter& w, const LineRef& r) {
-  bool copied = r.where & LineRef::kCopied;
+  bool copied = r.copied();
   LineRef saved = r;
   if (copied) saved.where = LineRef::kCopied;
   w.pod(saved);
-  if (copied) w.str(std::string_view(reinterpret_cast<const char*>(uintptr_t(r.where & ~LineRef::kCopied)), r.length));
+  if (copied) w.str(r.copied_text());
 }
 
 LineRef load_ref(StateReader& r, EvidenceLines& copies) {
   auto ref = r.pod<LineRef>();
   if (ref.length > EvidenceLines::kMaxLineBytes) throw StateError("an evidence line too long");
-  if (!(ref.where & LineRef::kCopied)) return ref;
+  if (!ref.copied()) return ref;
   std::string_view text = r.str_in_place();
   return r.backing() ? copies.restore_in_place(ref, text, r.backing()) : copies.restore_copy(ref, text);
 }
@@ -108,8 +108,7 @@ void Evidence::load(StateReader& r, EvidenceLines& copies) {
 }
 
 std::string EvidenceLines::text(const LineRef& r) const {
-  if (r.where & LineRef::kCopied)
-    return std::string(reinterpret_cast<const char*>(uintptr_t(r.where & ~LineRef::kCopied)), r.length);
+  if (r.copied()) return std::string(r.copied_text());
   auto input = uint32_t(r.where >> LineRef::kInputShift);
   uint64_t offset = r.where & ((uint64_t(1) << LineRef::kInputShift) - 1);
   std::string name = input < names_.size() ? names_[input] : fmt::format("input {}", input + 1);

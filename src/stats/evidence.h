@@ -27,6 +27,9 @@ struct LineRef {
   uint32_t length = 0;
   uint32_t check = 0;  // hash of the bytes: a file rewritten since is noticed, not misquoted
   static constexpr unsigned kInputShift = 48;
+  bool copied() const { return where & kCopied; }
+  // A copied line's text, where the copy lies.
+  std::string_view copied_text() const { return {reinterpret_cast<const char*>(uintptr_t(where & ~kCopied)), length}; }
 };
 
 class EvidenceLines;
@@ -161,11 +164,7 @@ class EvidenceLines {
   // Whether any line kept is a copy (or lies in a mapped cache entry), not a place in an input.
   bool has_copies() const { return !copies_.empty() || !backings_.empty(); }
   // A line another engine kept as a copy, copied here, for when that engine is gone.
-  LineRef copy_here(const LineRef& ref) {
-    if (!(ref.where & LineRef::kCopied)) return ref;
-    return restore_copy(ref, {reinterpret_cast<const char*>(uintptr_t(ref.where & ~LineRef::kCopied)), ref.length});
-  }
-
+  LineRef copy_here(const LineRef& ref) { return ref.copied() ? restore_copy(ref, ref.copied_text()) : ref; }
   std::vector<std::string> texts(const Evidence& e) const;
 
  private:

@@ -187,7 +187,7 @@ std::vector<std::string> Forensics::evidence_lines(const ActorStats& a) const {
   std::vector<LineRef> kept;
   for (const LineRef& r : lines)
     if (std::none_of(kept.begin(), kept.end(), [&](const LineRef& k) { return same(k, r); })) kept.push_back(r);
-  bool placed = std::none_of(kept.begin(), kept.end(), [](const LineRef& r) { return r.where & LineRef::kCopied; });
+  bool placed = std::none_of(kept.begin(), kept.end(), [](const LineRef& r) { return r.copied(); });
   size_t sorted_from = std::min(first, kept.size());
   if (placed)
     std::stable_sort(kept.begin() + long(sorted_from), kept.end(),

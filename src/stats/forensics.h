@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -234,8 +233,7 @@ class Forensics {
   void save_slice_state(StateWriter& w) const;
   void load_slice_state(StateReader& r);
   void merge_tables(Forensics& later, std::array<std::vector<uint32_t>, kActorKinds>& moved);
-  void merge_actor(ActorKind kind, ActorStats& a, ActorStats& b, const Forensics& later,
-                   const std::function<LineRef(const LineRef&)>& keep);
+  void merge_actor(ActorKind kind, ActorStats& a, ActorStats& b, const Forensics& later);
   static void merge_ips(ActorExtras& ax, const AccountIps& theirs, const Forensics& later);
   void merge_messages(Forensics& later, const std::array<std::vector<uint32_t>, kActorKinds>& moved);
   void merge_counts(const Forensics& later);

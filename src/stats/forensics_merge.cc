@@ -10,7 +10,6 @@
 //   (recipients counted from its delivery lines) makes the merge refuse, and the caller folds
 //   those lines on this engine instead.
 #include <algorithm>
-#include <functional>
 #include <unordered_set>
 
 #include "base/localpart.h"
@@ -194,8 +193,7 @@ void Forensics::merge_tables(Forensics& later, std::array<std::vector<uint32_t>,
   // drops: 15-20 MB a day on the benchmark's log); a summary loaded from the cache keeps them
   // in the mapped entry, whose pages a later save of this engine would all read (200 MB more
   // resident on the benchmark's week).
-  bool copy_lines = later.evidence_.has_copies();
-  auto keep = [&](const LineRef& ref) { return copy_lines ? evidence_.copy_here(ref) : ref; };
+  auto keep = [this](const LineRef& ref) { return evidence_.copy_here(ref); };
   for (size_t k = 0; k < kActorKinds; ++k) {
     ActorTable& mine = *tables_[k];
     ActorTable& theirs = *later.tables_[k];
@@ -211,7 +209,7 @@ void Forensics::merge_tables(Forensics& later, std::array<std::vector<uint32_t>,
       moved[k][i] = idx;
       ActorStats& a = mine.at(idx);
       if (created) {
-        if (b.extras && copy_lines) {
+        if (b.extras) {
           b.extras->evidence.keep_all(keep);
           if (b.extras->peak_lines) b.extras->peak_lines->keep_all(keep);
         }
@@ -224,7 +222,7 @@ void Forensics::merge_tables(Forensics& later, std::array<std::vector<uint32_t>,
         continue;
       }
       if (ActorKind(k) == ActorKind::Sender && i >= later.warm_sizes_[k]) new_senders.push_back(idx);
-      merge_actor(ActorKind(k), a, b, later, keep);
+      merge_actor(ActorKind(k), a, b, later);
     }
   }
   // A sender new to the later engine counted for its domain's distinct senders: once is enough.
@@ -241,8 +239,7 @@ void Forensics::merge_tables(Forensics& later, std::array<std::vector<uint32_t>,
   }
 }
 
-void Forensics::merge_actor(ActorKind kind, ActorStats& a, ActorStats& b, const Forensics& later,
-                            const std::function<LineRef(const LineRef&)>& keep) {
+void Forensics::merge_actor(ActorKind kind, ActorStats& a, ActorStats& b, const Forensics& later) {
   bool had_rejections = a.rejected_rcpts > 0, had_failed_logins = a.failed_logins > 0;
   a.messages += b.messages, a.recipients += b.recipients, a.bytes += b.bytes;
   a.max_recipients = std::max(a.max_recipients, b.max_recipients);
@@ -258,6 +255,7 @@ void Forensics::merge_actor(ActorKind kind, ActorStats& a, ActorStats& b, const 
   if (!a.extras || !b.extras) return;
   ActorExtras& ax = *a.extras;
   ActorExtras& bx = *b.extras;
+  auto keep = [this](const LineRef& ref) { return evidence_.copy_here(ref); };
   ax.evidence.append(
       bx.evidence,
       [&](Evidence::Mark mark) {

@@ -56,6 +56,18 @@ std::optional<size_t> WarmEnd::find(std::string_view s) {
   return std::nullopt;
 }
 
+std::optional<std::pair<logio::Block, logio::Block>> WarmEnd::split(const logio::Block& b) {
+  std::optional<size_t> at = find(b.bytes);
+  if (!at) return std::nullopt;
+  auto part = [&](size_t from, size_t to) {
+    logio::Block p = b;
+    p.bytes = b.bytes.substr(from, to - from);
+    p.offset = b.offset + from;
+    return p;
+  };
+  return std::pair(part(0, *at), part(*at, b.bytes.size()));
+}
+
 std::vector<SliceBounds> plan_slices(const std::string& path, uint64_t from, uint64_t to, int slices,
                                      uint64_t min_bytes, CivilSeconds warm_up) {
   std::vector<SliceBounds> out{{from, from, true}};

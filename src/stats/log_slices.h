@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "eximlog/log_line.h"
@@ -31,6 +32,9 @@ class WarmEnd {
   explicit WarmEnd(CivilSeconds warm_up) : warm_up_(warm_up) {}
   // The offset in `bytes` of that line; nullopt when it is not among them.
   std::optional<size_t> find(std::string_view bytes);
+  // The block cut at that line, when it holds it: the part before it (read warm) and the part
+  // from it on (counted), each a block of its own over the same bytes.
+  std::optional<std::pair<logio::Block, logio::Block>> split(const logio::Block& b);
 
  private:
   CivilSeconds warm_up_, start_ = 0;  // start_: the first line's time (0: none yet)

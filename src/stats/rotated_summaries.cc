@@ -9,14 +9,6 @@ namespace sw::stats {
 
 namespace {
 
-// The part [from, to) of a block, as a block of its own (the same bytes, kept alive alike).
-logio::Block part_of(const logio::Block& b, size_t from, size_t to) {
-  logio::Block part = b;
-  part.bytes = b.bytes.substr(from, to - from);
-  part.offset = b.offset + from;
-  return part;
-}
-
 // What a summary holds besides the engine's state.
 struct SummaryHead {
   uint64_t file_checksum = 0;  // whole_file_checksum() of the file it was made from
@@ -63,18 +55,19 @@ size_t RotatedSummaries::fold_cached(Forensics& engine, std::vector<std::unique_
       fold_batch(engine, batch, src, true);
     };
     for (logio::Block blk = src.next_block(); !blk.empty() && !merged; blk = src.next_block()) {
-      std::optional<size_t> at = reached ? std::nullopt : finder.find(blk.bytes);
-      if (!at) {
+      auto parts = reached ? std::nullopt : finder.split(blk);
+      if (!parts) {
         fold_part(blk);
         continue;
       }
       reached = true;
-      fold_part(part_of(blk, 0, *at));
-      if (blk.offset + *at == head.warm_end && engine.merge(std::move(stored))) {
+      auto& [warm, counted] = *parts;
+      fold_part(warm);
+      if (counted.offset == head.warm_end && engine.merge(std::move(stored))) {
         spans[i].add(head.counted);
         merged = true;
       } else {
-        fold_part(part_of(blk, *at, blk.bytes.size()));  // read whole instead
+        fold_part(counted);  // read whole instead
       }
     }
     engine.set_evidence_origin(std::nullopt);
@@ -106,19 +99,19 @@ bool fold_alone(Forensics& own, std::vector<std::unique_ptr<logio::ByteSource>>&
       fold_batch_copying(own, b);
       return;
     }
-    std::optional<size_t> at = finder.find(b.block.bytes);
-    if (!at) {
+    auto parts = finder.split(b.block);
+    if (!parts) {
       warm_batch(own, b);
       return;
     }
     // The block that holds the warm end, parsed again in two: before it, and from it on.
     ParsedBatch warm;
-    parse_block(part_of(b.block, 0, *at), warm);
+    parse_block(parts->first, warm);
     warm_batch(own, warm);
     own.start_counting(true);
     counting = true;
-    head.warm_end = b.block.offset + *at;
-    parse_block(part_of(b.block, *at, b.block.bytes.size()), tail);
+    head.warm_end = parts->second.offset;
+    parse_block(parts->second, tail);
     note_batch_span(tail, head.counted);
     fold_batch_copying(own, tail);
   });
@@ -128,18 +121,18 @@ bool fold_alone(Forensics& own, std::vector<std::unique_ptr<logio::ByteSource>>&
 
 }  // namespace
 
-size_t store_file_summaries(const SummaryCache& cache, std::string_view options, const std::vector<std::string>& paths,
-                            const std::vector<FileIdentity>& ids,
+size_t store_file_summaries(const SummaryCache& cache, std::string_view options,
+                            const std::vector<std::pair<std::string, FileIdentity>>& files,
                             const std::function<std::unique_ptr<Forensics>()>& make_engine, int workers) {
   size_t stored = 0;
-  for (size_t i = 0; i < paths.size(); ++i) {
-    std::string key = file_summary_key(ids[i], options), aside;
+  for (const auto& [path, id] : files) {
+    std::string key = file_summary_key(id, options), aside;
     try {
       std::vector<std::unique_ptr<logio::ByteSource>> one;
-      one.push_back(logio::open_source(paths[i], 0, kBlockBytes));
+      one.push_back(logio::open_source(path, 0, kBlockBytes));
       std::unique_ptr<Forensics> own = make_engine();
       SummaryHead head;
-      auto checksum = whole_file_checksum(paths[i]);
+      auto checksum = whole_file_checksum(path);
       if (!checksum || !fold_alone(*own, one, workers, head)) continue;
       head.file_checksum = *checksum;
       aside = cache.write_aside(key, [&](StateWriter& w) {
@@ -149,7 +142,7 @@ size_t store_file_summaries(const SummaryCache& cache, std::string_view options,
     } catch (const logio::InputError&) {
       continue;  // gone since the report read it: nothing to store
     }
-    auto now = identify_file(paths[i]);
+    auto now = identify_file(path);
     if (now && file_summary_key(*now, options) == key && !aside.empty()) {
       cache.commit(key, aside);
       ++stored;

@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "logio/byte_source.h"
@@ -56,12 +57,12 @@ class RotatedSummaries {
   size_t from_cache_ = 0, read_again_ = 0;
 };
 
-// Makes and stores the summary of each of these rotated logs (known by `ids` when the run
+// Makes and stores the summary of each of these rotated logs (path, and identity when the run
 // began), each folded alone by a fresh engine from `make_engine`, parsed on `workers` threads.
 // A file that changed since, was read only in part or is shorter than an engine's warm-up is
 // not stored. Returns how many were.
-size_t store_file_summaries(const SummaryCache& cache, std::string_view options, const std::vector<std::string>& paths,
-                            const std::vector<FileIdentity>& ids,
+size_t store_file_summaries(const SummaryCache& cache, std::string_view options,
+                            const std::vector<std::pair<std::string, FileIdentity>>& files,
                             const std::function<std::unique_ptr<Forensics>()>& make_engine, int workers);
 
 }  // namespace sw::stats

@@ -134,6 +134,19 @@ std::optional<FirstLine> first_line_of(const std::string& path) {
   return std::nullopt;
 }
 
+// An engine for the run's thresholds and time range.
+std::unique_ptr<Forensics> engine_for(const ScanOptions& o) {
+  auto e = std::make_unique<Forensics>(o.thresholds);
+  e->set_time_range(o.since, o.until);
+  return e;
+}
+
+// Parse threads: the engine thread is busy all the way through, so the other cores.
+int parse_workers(const ScanOptions& o) {
+  int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  return o.workers > 0 ? o.workers : std::max(1, cores - 1);
+}
+
 // What shapes the engine's state besides the lines: the peak window, and the time range as
 // far as it cuts into them (window_part).
 std::string state_options(const ScanOptions& o) { return fmt::format("window={}", o.thresholds.window_seconds); }
@@ -360,11 +373,7 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
     heap.expect_at_least(cache->latest_entry_bytes());
   }
   ScanResult result;
-  auto fresh_engine = [&] {
-    auto e = std::make_unique<Forensics>(options.thresholds);
-    e->set_time_range(options.since, options.until);
-    return e;
-  };
+  auto fresh_engine = [&] { return engine_for(options); };
   result.forensics = fresh_engine();
 
   std::vector<std::unique_ptr<logio::ByteSource>> sources;
@@ -451,8 +460,7 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
     save_prefix = false;
   };
 
-  // The engine thread is busy all the way through: parse workers get the other cores.
-  int workers = options.workers > 0 ? options.workers : std::max(1, cores - 1);
+  int workers = parse_workers(options);
   std::vector<uint64_t> offsets;  // bytes of the inputs before each one, for progress
   uint64_t total = 0;
   for (const auto& src : sources) offsets.push_back(std::exchange(total, total + src->total_size()));
@@ -580,18 +588,8 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
 size_t store_file_summaries(const ScanResult& result, const ScanOptions& options) {
   if (result.unsummarized.empty() || options.cache_dir.empty()) return 0;
   SummaryCache cache(options.cache_dir, options.cache_max_bytes);
-  std::vector<std::string> paths;
-  std::vector<FileIdentity> ids;
-  for (const auto& [path, id] : result.unsummarized) paths.push_back(path), ids.push_back(id);
-  int cores = int(std::max(1u, std::thread::hardware_concurrency()));
   return store_file_summaries(
-      cache, state_options(options), paths, ids,
-      [&] {
-        auto e = std::make_unique<Forensics>(options.thresholds);
-        e->set_time_range(options.since, options.until);
-        return e;
-      },
-      options.workers > 0 ? options.workers : std::max(1, cores - 1));
+      cache, state_options(options), result.unsummarized, [&] { return engine_for(options); }, parse_workers(options));
 }
 
 }  // namespace sw::stats
