@@ -78,6 +78,10 @@ TEST(CommandLine, LogsRefusesAnEmptyTimeRangeAndSaysWhenNothingFellInside) {
   EXPECT_NE(late.output.find("period: none (2 lines, all outside --since/--until)"), std::string::npos) << late.output;
   Outcome all = run("logs " + log);
   EXPECT_NE(all.output.find("period: 2026-10-25 10:00:00 to 2026-10-25 10:00:01"), std::string::npos) << all.output;
+  // --access-logs takes one path: the main log after it is still the main log.
+  Outcome after = run("logs --no-cache --access-logs /nonexistent/access.log --access-logs /dev/null " + log);
+  EXPECT_EQ(after.exit_code, 0) << after.output;
+  EXPECT_NE(after.output.find("period: 2026-10-25 10:00:00"), std::string::npos) << after.output;
 
   // The same log twice (a copy of it, or the file itself) is warned about, but the report is
   // made: exit 0 (no findings), not 2. The file itself is read once.

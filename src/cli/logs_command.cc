@@ -94,11 +94,14 @@ const std::vector<std::string>& configured_access_logs(LogsArgs& a) {
 
 // The web requests behind a script directory between two times (with the margin), from the
 // access logs of the login that ran it.
+// The account is the /home/LOGIN/ of the path when it has one: with PHP run as the web
+// server's user (mod_php) the login that ran the script is "nobody" or "www-data".
 weblog::WebRequests web_requests_for(LogsArgs& a, const std::string& dir, std::string login, CivilSeconds from,
                                      CivilSeconds to) {
-  if (login.empty()) login = std::string(eximlog::home_login(dir));
+  if (std::string_view home = eximlog::home_login(dir); !home.empty()) login = home;
   auto logs = weblog::find_access_logs(a.root, login, configured_access_logs(a));
-  return weblog::web_requests(logs, dir, from - weblog::kBurstMargin, to + weblog::kBurstMargin);
+  bool utc = stats::logged_with_timezone(a.inputs);
+  return weblog::web_requests(logs, dir, from - weblog::kBurstMargin, to + weblog::kBurstMargin, utc);
 }
 
 // --actor: exit 0 when the actor is in the logs, 1 when it is not (as grep), 2 as the report.
@@ -249,9 +252,14 @@ void add_logs_command(CLI::App& app, int* result) {
                   "one actor's story instead of the report: script:DIR, user:LOGIN, auth:ID, ip:ADDR, sender:ADDR");
   cmd->add_flag("--lines", a->lines, "with --actor: print the actor's log lines (as exigrep), no report")
       ->excludes("--json");
+  // One path a time (repeatable): a list would take the main logs after it as access logs.
   cmd->add_option("--access-logs", a->access_logs,
-                  "web access logs (files, directories, globs) for the requests behind a script; default: "
-                  "[paths] access_logs, else the account's cPanel domlogs or /var/log/{apache2,nginx}");
+                  "a web access log (file, directory or glob; repeat for more) for the requests behind a "
+                  "script; default: [paths] access_logs, else the account's cPanel domlogs or "
+                  "/var/log/{apache2,nginx}")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--root", a->root, "look for the web access logs under this directory instead of /");
   cmd->add_option("--config", a->toml, "spamwarden's TOML config (for [paths] access_logs)")->capture_default_str();
   cmd->add_flag("--no-cache", a->no_cache, "parse rotated logs again: neither use nor store their cached summary");

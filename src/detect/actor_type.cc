@@ -26,6 +26,9 @@ std::optional<ActorType> parse_actor_type(std::string_view name) {
 
 std::string normalize_key(ActorType type, std::string_view key) {
   if (type == ActorType::AuthAccount || type == ActorType::Sender) return to_lower(key);
+  // Exim logs a cwd= without a trailing slash; a shell's completion adds one.
+  if (type == ActorType::Script)
+    while (key.size() > 1 && key.back() == '/') key.remove_suffix(1);
   return std::string(key);
 }
 

@@ -365,6 +365,19 @@ std::unique_ptr<ByteSource> open_source(const std::string& path, size_t index, s
   return std::make_unique<FdSource>(fd, true, regular, path, index, block_size, size);
 }
 
+std::unique_ptr<ByteSource> open_source_fd(int fd, const std::string& name, size_t index, size_t block_size) {
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw InputError("cannot read " + name + ": not a regular file");
+  }
+  // A descriptor opened O_NONBLOCK: reads of a regular file never block anyway.
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  if (has_gzip_magic(fd)) return std::make_unique<GzipSource>(fd, true, name, index, block_size, uint64_t(st.st_size));
+  return std::make_unique<FdSource>(fd, true, true, name, index, block_size, uint64_t(st.st_size));
+}
+
 std::unique_ptr<ByteSource> open_text_range(const std::string& path, size_t index, size_t block_size, uint64_t start,
                                             uint64_t end) {
   uint64_t size = 0;

@@ -83,6 +83,11 @@ class ByteSource {
 std::unique_ptr<ByteSource> open_source(const std::string& path, size_t input_index, size_t block_size = 4 << 20,
                                         ReadMode mode = ReadMode::InOrder);
 
+// The same for a regular file the caller opened (with flags of its own: O_NOFOLLOW, O_NONBLOCK);
+// the source owns `fd` and names it `name`. InputError if it is not a regular file.
+std::unique_ptr<ByteSource> open_source_fd(int fd, const std::string& name, size_t input_index,
+                                           size_t block_size = 4 << 20);
+
 // The bytes [start, end) of a plain (not gzip) regular file, as a rereadable source whose
 // block offsets are the file's own: for resuming a log where an earlier read stopped. The
 // source ends at `end` even if the file grew since; one that ends before it says so

@@ -1,10 +1,17 @@
 #include "weblog/web_requests.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <glob.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -18,7 +25,9 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr size_t kTopRows = 10;
+constexpr size_t kJsonRows = 100;
 constexpr size_t kBlockedIps = 10;
+constexpr size_t kNotBlockedShown = 5;
 
 std::vector<std::string> glob_paths(const std::string& pattern) {
   std::vector<std::string> out;
@@ -29,19 +38,29 @@ std::vector<std::string> glob_paths(const std::string& pattern) {
   return out;
 }
 
-bool is_access_log_name(std::string_view name) {
-  return name.find("bytes_log") == std::string_view::npos && name.find("ftp_log") == std::string_view::npos &&
-         name.find("error") == std::string_view::npos && !name.starts_with(".");
+// By the file's own name (not its directory's: a root such as ./copy or /srv/error-cases).
+bool is_access_log_name(const std::string& path) {
+  std::string name = fs::path(path).filename().string();
+  for (const char* other : {"bytes_log", "ftp_log", "error_log", "error.log"})
+    if (name.find(other) != std::string::npos) return false;
+  return !name.starts_with(".");
 }
 
-// Regular files in a directory (through links: access-logs/ is one), sorted.
-void files_in(const std::string& dir, std::vector<std::string>& out) {
+// A domain's own files in domlogs/: "shop.example", "shop.example-ssl_log" (not
+// "shop.example.com", another account's).
+bool is_domain_log(const std::string& path, const std::string& domain) {
+  std::string name = fs::path(path).filename().string();
+  return name == domain || (name.starts_with(domain) && name[domain.size()] == '-');
+}
+
+// Regular files in a directory (through links), sorted.
+void files_in(const std::string& dir, bool in_account, std::vector<AccessLogFile>& out) {
   std::error_code ec;
   std::vector<std::string> found;
   for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.is_regular_file(ec) && is_access_log_name(e.path().filename().string())) found.push_back(e.path());
+    if (e.is_regular_file(ec) && is_access_log_name(e.path())) found.push_back(e.path());
   std::sort(found.begin(), found.end());
-  out.insert(out.end(), found.begin(), found.end());
+  for (auto& p : found) out.push_back({std::move(p), false, in_account});
 }
 
 // The domains of a cPanel account: /etc/userdomains lines "domain: login".
@@ -58,25 +77,86 @@ std::vector<std::string> account_domains(const std::string& root, std::string_vi
   return out;
 }
 
-void add_count(std::map<std::string, uint64_t>& m, std::string key) { ++m[std::move(key)]; }
+// A directory in the account's home (the account can replace it, not the home above it), or
+// nullopt (and why) when it is a link that leads elsewhere than into one of `allowed`
+// (cPanel's access-logs/ links into domlogs/): then the directory it leads to.
+std::optional<std::string> account_dir(const std::string& dir, const std::vector<std::string>& allowed,
+                                       std::vector<std::string>& warnings) {
+  std::error_code ec;
+  auto st = fs::symlink_status(dir, ec);
+  if (ec || !fs::exists(st)) return std::nullopt;
+  if (!fs::is_symlink(st)) return fs::is_directory(st) ? std::optional<std::string>(dir) : std::nullopt;
+  fs::path real = fs::canonical(dir, ec);
+  if (ec) return std::nullopt;
+  for (const auto& a : allowed) {
+    fs::path base = fs::weakly_canonical(a, ec);
+    auto rel = real.lexically_relative(base);
+    if (!ec && !rel.empty() && *rel.begin() != "..") return real.string();
+  }
+  warnings.push_back(
+      fmt::format("{}: not followed: a link the account can change, to {} (not a web server's "
+                  "log directory)",
+                  dir, real.string()));
+  return std::nullopt;
+}
 
-std::vector<std::pair<std::string, uint64_t>> top_of(const std::map<std::string, uint64_t>& m, size_t top) {
-  std::vector<std::pair<std::string, uint64_t>> rows(m.begin(), m.end());
+std::vector<std::pair<std::string, uint64_t>> top_of(const KeyCounts& k, size_t top) {
+  std::vector<std::pair<std::string, uint64_t>> rows(k.counts.begin(), k.counts.end());
   std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   if (top && rows.size() > top) rows.resize(top);
   return rows;
 }
 
-bool is_own_address(std::string_view ip) { return ip.starts_with("127.") || ip == "::1" || ip == "localhost"; }
-
-// The IPs worth a block command: the most active, not the server itself.
-std::vector<std::string> ips_to_block(const WebRequests& w) {
-  std::vector<std::string> out;
-  for (const auto& [ip, n] : top_of(w.client_ips, 0)) {
-    if (is_own_address(ip)) continue;
-    out.push_back(ip);
-    if (out.size() == kBlockedIps) break;
+// The clients worth a block command (the most active), and those left out with why.
+struct Blocks {
+  std::vector<std::string> addresses;
+  std::vector<std::pair<std::string, std::string>> not_blocked;  // client, why
+};
+Blocks blocks_of(const WebRequests& w) {
+  Blocks b;
+  for (const auto& [client, n] : top_of(w.client_ips, 0)) {
+    if (b.addresses.size() == kBlockedIps) break;
+    std::string why;
+    if (auto ip = blockable_address(client, w.own, &why)) {
+      if (std::find(b.addresses.begin(), b.addresses.end(), *ip) == b.addresses.end()) b.addresses.push_back(*ip);
+    } else if (b.not_blocked.size() < kJsonRows) {
+      b.not_blocked.emplace_back(client, why);
+    }
   }
+  return b;
+}
+
+bool is_script_segment(std::string_view segment) {
+  for (std::string_view ext : {".php", ".php5", ".php7", ".phtml", ".cgi", ".pl"})
+    if (segment.size() > ext.size() && segment.ends_with(ext)) return true;
+  return false;
+}
+
+// The file a request path runs, as the web server resolves it: empty and "." segments and
+// ".." (with the one before it) taken out, and what follows a script's name dropped (PHP's
+// path info: /wp/mailer.php/x runs /wp/mailer.php).
+std::string served_path(std::string_view path) {
+  std::vector<std::string_view> segments;
+  bool dir = path.ends_with('/');
+  for (size_t pos = 0; pos < path.size();) {
+    size_t slash = path.find('/', pos);
+    if (slash == std::string_view::npos) slash = path.size();
+    std::string_view seg = path.substr(pos, slash - pos);
+    pos = slash + 1;
+    if (seg.empty() || seg == ".") continue;
+    if (seg == "..") {
+      if (!segments.empty()) segments.pop_back();
+      continue;
+    }
+    segments.push_back(seg);
+    if (is_script_segment(seg)) {
+      dir = false;
+      break;
+    }
+  }
+  std::string out;
+  for (auto seg : segments) out += "/" + std::string(seg);
+  if (out.empty() || dir) out += "/";
   return out;
 }
 
@@ -85,6 +165,23 @@ bool in_directory(std::string_view path, std::string_view url_path) {
   if (!path.starts_with(url_path) || path.size() <= url_path.size() || path[url_path.size()] != '/') return false;
   std::string_view rest = path.substr(url_path.size() + 1);
   return rest.find('/') == std::string_view::npos;
+}
+
+// An access log opened for reading: a found one never blocks (a FIFO put in its place) and,
+// in the account's directories, is not reached through a link and must be root's alone.
+std::unique_ptr<logio::ByteSource> open_access_log(const AccessLogFile& f, size_t index) {
+  struct stat st;
+  if (f.named && ::stat(f.path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return logio::open_source(f.path, index);
+  int fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | (f.in_account ? O_NOFOLLOW : 0));
+  if (fd < 0) throw logio::InputError(fmt::format("cannot open {}: {}", f.path, std::strerror(errno)));
+  if (fstat(fd, &st) == 0 && f.in_account && (st.st_uid != 0 || (st.st_mode & 022))) {
+    ::close(fd);
+    throw logio::InputError(
+        fmt::format("{}: not read: the account can write it (owner uid {}, mode {:o}), so its "
+                    "lines could be forged; name it with --access-logs to read it anyway",
+                    f.path, st.st_uid, st.st_mode & 07777));
+  }
+  return logio::open_source_fd(fd, f.path, index);
 }
 
 }  // namespace
@@ -110,40 +207,53 @@ std::optional<std::string> url_path_of(std::string_view dir) {
   return std::nullopt;
 }
 
-std::vector<std::string> find_access_logs(const std::string& root, std::string_view login,
-                                          const std::vector<std::string>& configured) {
-  std::vector<std::string> candidates;
+AccessLogs find_access_logs(const std::string& root, std::string_view login,
+                            const std::vector<std::string>& configured) {
+  AccessLogs found;
+  std::vector<AccessLogFile>& candidates = found.files;
   if (!configured.empty()) {
     for (const auto& c : configured) {
       std::error_code ec;
-      if (fs::is_directory(c, ec)) files_in(c, candidates);
+      size_t before = candidates.size();
+      if (fs::is_directory(c, ec)) files_in(c, false, candidates);
+      else if (fs::exists(c, ec)) candidates.push_back({c, true, false});  // as named, even with [ or *
       else
-        for (const auto& p : glob_paths(c)) candidates.push_back(p);
+        for (auto& p : glob_paths(c)) candidates.push_back({std::move(p), false, false});
+      if (candidates.size() == before) found.warnings.push_back(c + ": no access log there");
     }
   } else {
     std::string user(login);
+    std::vector<std::string> domlogs_dirs;
+    for (const char* domlogs : {"/usr/local/apache/domlogs", "/etc/apache2/logs/domlogs"})
+      domlogs_dirs.push_back(root + domlogs);
     if (!user.empty()) {
-      files_in(root + "/home/" + user + "/access-logs", candidates);
-      for (const char* domlogs : {"/usr/local/apache/domlogs", "/etc/apache2/logs/domlogs"}) {
-        files_in(root + domlogs + "/" + user, candidates);
+      std::string home = root + "/home/" + user;
+      if (auto dir = account_dir(home + "/access-logs", domlogs_dirs, found.warnings)) files_in(*dir, true, candidates);
+      for (const auto& domlogs : domlogs_dirs) {
+        files_in(domlogs + "/" + user, false, candidates);
         for (const auto& domain : account_domains(root, user))
-          for (const auto& p : glob_paths(root + domlogs + "/" + domain + "*"))
-            if (is_access_log_name(p)) candidates.push_back(p);
+          for (auto& p : glob_paths(domlogs + "/" + domain + "*"))
+            if (is_access_log_name(p) && is_domain_log(p, domain)) candidates.push_back({std::move(p), false, false});
       }
-      for (const auto& p : glob_paths(root + "/home/" + user + "/logs/*.gz"))
-        if (is_access_log_name(p)) candidates.push_back(p);
+      if (auto dir = account_dir(home + "/logs", {}, found.warnings))
+        for (auto& p : glob_paths(*dir + "/*.gz"))
+          if (is_access_log_name(p)) candidates.push_back({std::move(p), false, true});
     }
     for (const char* pattern : {"/var/log/apache2/*access.log*", "/var/log/nginx/*access.log*"})
-      for (const auto& p : glob_paths(root + pattern)) candidates.push_back(p);
+      for (auto& p : glob_paths(root + pattern)) candidates.push_back({std::move(p), false, false});
   }
+  // Each file once (access-logs/ links into domlogs/); what is not a regular file is left to
+  // the read, which says why when it was named.
   std::set<std::pair<dev_t, ino_t>> seen;
-  std::vector<std::string> out;
-  for (const auto& p : candidates) {
+  std::vector<AccessLogFile> out;
+  for (auto& f : candidates) {
     struct stat st;
-    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    if (seen.insert({st.st_dev, st.st_ino}).second) out.push_back(p);
+    if (::stat(f.path.c_str(), &st) != 0) continue;
+    if (!S_ISREG(st.st_mode) && !f.named) continue;
+    if (seen.insert({st.st_dev, st.st_ino}).second) out.push_back(std::move(f));
   }
-  return out;
+  found.files = std::move(out);
+  return found;
 }
 
 bool is_cpanel(const std::string& root) {
@@ -157,25 +267,107 @@ std::string block_command(std::string_view ip, bool cpanel, std::string_view why
   return fmt::format("{} -I INPUT -s {} -j DROP", v6 ? "ip6tables" : "iptables", shell_quote(ip));
 }
 
-WebRequests web_requests(const std::vector<std::string>& logs, std::string_view directory, CivilSeconds from,
-                         CivilSeconds to) {
+namespace {
+
+// Why an IPv4 address (host order) is not one to block, or nullptr.
+const char* v4_not_blockable(uint32_t a) {
+  auto in = [&](uint32_t net, int bits) { return (a >> (32 - bits)) == (net >> (32 - bits)); };
+  if (in(0x7F000000, 8)) return "loopback";
+  if (in(0x00000000, 8)) return "not a host address";
+  if (in(0x0A000000, 8) || in(0xAC100000, 12) || in(0xC0A80000, 16) || in(0x64400000, 10))
+    return "a private address (a proxy or the local network?)";
+  if (in(0xA9FE0000, 16)) return "link-local";
+  if (in(0xE0000000, 4) || a == 0xFFFFFFFF) return "not a host address";
+  return nullptr;
+}
+
+std::string v4_text(const in_addr& a) {
+  char buf[INET_ADDRSTRLEN];
+  return inet_ntop(AF_INET, &a, buf, sizeof buf) ? buf : "";
+}
+
+}  // namespace
+
+std::optional<std::string> blockable_address(std::string_view client, const std::vector<std::string>& own,
+                                             std::string* why_not) {
+  auto refuse = [&](const char* why) -> std::optional<std::string> {
+    if (why_not) *why_not = why;
+    return std::nullopt;
+  };
+  std::string text(client.substr(0, 64));
+  std::string address;
+  in_addr v4{};
+  in6_addr v6{};
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    if (const char* why = v4_not_blockable(ntohl(v4.s_addr))) return refuse(why);
+    address = v4_text(v4);
+  } else if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) {  // an IPv4 client on a dual-stack socket: iptables blocks it
+      std::memcpy(&v4.s_addr, v6.s6_addr + 12, 4);
+      if (const char* why = v4_not_blockable(ntohl(v4.s_addr))) return refuse(why);
+      address = v4_text(v4);
+    } else {
+      if (IN6_IS_ADDR_LOOPBACK(&v6)) return refuse("loopback");
+      if (IN6_IS_ADDR_UNSPECIFIED(&v6) || IN6_IS_ADDR_MULTICAST(&v6)) return refuse("not a host address");
+      if (IN6_IS_ADDR_LINKLOCAL(&v6)) return refuse("link-local");
+      if ((v6.s6_addr[0] & 0xFE) == 0xFC) return refuse("a private address (a proxy or the local network?)");
+      char buf[INET6_ADDRSTRLEN];
+      address = inet_ntop(AF_INET6, &v6, buf, sizeof buf) ? buf : "";
+    }
+  } else {
+    if (client == "localhost") return refuse("loopback");
+    return refuse(client.find('/') != std::string_view::npos ? "a range, not one address" : "not an IP address");
+  }
+  if (std::find(own.begin(), own.end(), address) != own.end()) return refuse("this server's own address");
+  return address;
+}
+
+std::vector<std::string> own_addresses() {
+  std::vector<std::string> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr) continue;
+    char buf[INET6_ADDRSTRLEN];
+    if (i->ifa_addr->sa_family == AF_INET) {
+      if (inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf))
+        out.push_back(buf);
+    } else if (i->ifa_addr->sa_family == AF_INET6) {
+      if (inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr, buf, sizeof buf))
+        out.push_back(buf);
+    }
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+void KeyCounts::add(std::string key) {
+  auto it = counts.find(key);
+  if (it != counts.end()) ++it->second;
+  else if (counts.size() < kMaxKeys) counts.emplace(std::move(key), 1);
+  else ++others;
+}
+
+WebRequests web_requests(const AccessLogs& logs, std::string_view directory, CivilSeconds from, CivilSeconds to,
+                         bool utc) {
   WebRequests w;
   w.directory = directory;
   w.from = from, w.to = to;
-  auto url = url_path_of(directory);
-  if (!url) {
+  w.warnings = logs.warnings;
+  w.own = own_addresses();
+  w.url_path = url_path_of(directory);
+  if (!w.url_path) {
     w.warnings.push_back(
         fmt::format("{}: no document root in the path (public_html, httpdocs, htdocs, /var/www/...): "
                     "its URL is unknown",
                     directory));
     return w;
   }
-  w.url_path = *url;
   AccessEntry e;
-  for (size_t i = 0; i < logs.size(); ++i) {
+  for (size_t i = 0; i < logs.files.size(); ++i) {
     try {
-      auto src = logio::open_source(logs[i], i);
-      w.logs.push_back(src->name());
+      auto src = open_access_log(logs.files[i], i);
+      w.logs.push_back(logs.files[i].path);
       uint64_t lines_before = w.lines;
       for (logio::Block b = src->next_block(); !b.bytes.empty(); b = src->next_block()) {
         for (size_t pos = 0; pos < b.bytes.size();) {
@@ -189,17 +381,18 @@ WebRequests web_requests(const std::vector<std::string>& logs, std::string_view 
             ++w.bad_lines;
             continue;
           }
-          if (e.time < from || e.time > to || e.target.empty()) continue;
-          std::string path = target_path(e.target);
-          if (!in_directory(path, w.url_path)) continue;
+          CivilSeconds t = utc ? e.time - CivilSeconds(e.utc_offset_minutes) * 60 : e.time;
+          if (t < from || t > to || e.target.empty()) continue;
+          std::string path = served_path(target_path(e.target));
+          if (!in_directory(path, *w.url_path)) continue;
           ++w.requests;
-          if (w.first == 0 || e.time < w.first) w.first = e.time;
-          w.last = std::max(w.last, e.time);
-          add_count(w.files, printable(path, 200));
-          add_count(w.client_ips, printable(e.client, 100));
-          add_count(w.methods, printable(e.method, 20));
-          add_count(w.user_agents, e.combined ? unescape_field(e.user_agent) : "(not logged)");
-          add_count(w.statuses, std::to_string(e.status));
+          if (w.first == 0 || t < w.first) w.first = t;
+          w.last = std::max(w.last, t);
+          w.files.add(printable(path, 200));
+          w.client_ips.add(printable(e.client, 100));
+          w.methods.add(printable(e.method, 20));
+          w.user_agents.add(e.combined ? unescape_field(e.user_agent) : "(not logged)");
+          w.statuses.add(e.status ? std::to_string(e.status) : "-");
         }
       }
       if (std::string why = src->shortfall(w.lines - lines_before); !why.empty()) w.warnings.push_back(why);
@@ -210,16 +403,29 @@ WebRequests web_requests(const std::vector<std::string>& logs, std::string_view 
   return w;
 }
 
+namespace {
+
+// The end of a period: its time alone on the day it began, else with its date.
+std::string end_of(CivilSeconds from, CivilSeconds to) {
+  std::string text = format_civil(to);
+  return format_civil(from).substr(0, 10) == text.substr(0, 10) ? text.substr(11) : text;
+}
+
+}  // namespace
+
 nlohmann::json web_requests_json(const WebRequests& w, bool cpanel) {
-  auto rows = [](const std::map<std::string, uint64_t>& m, const char* name) {
+  auto rows = [](const KeyCounts& k, const char* name) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& [key, n] : top_of(m, 0)) list.push_back({{name, key}, {"requests", n}});
+    for (const auto& [key, n] : top_of(k, kJsonRows)) list.push_back({{name, key}, {"requests", n}});
+    if (k.others) list.push_back({{name, nullptr}, {"requests", k.others}});  // past the distinct keys kept
     return list;
   };
-  nlohmann::json block = nlohmann::json::array();
-  for (const auto& ip : ips_to_block(w)) block.push_back(block_command(ip, cpanel, "spamwarden: " + w.directory));
+  Blocks b = blocks_of(w);
+  nlohmann::json block = nlohmann::json::array(), not_blocked = nlohmann::json::array();
+  for (const auto& ip : b.addresses) block.push_back(block_command(ip, cpanel, "spamwarden: " + w.directory));
+  for (const auto& [client, why] : b.not_blocked) not_blocked.push_back({{"client", client}, {"why", why}});
   return {{"directory", w.directory},
-          {"url_path", w.url_path + "/"},
+          {"url_path", w.url_path ? nlohmann::json(*w.url_path + "/") : nlohmann::json(nullptr)},
           {"from", format_civil(w.from)},
           {"to", format_civil(w.to)},
           {"access_logs", w.logs},
@@ -229,39 +435,48 @@ nlohmann::json web_requests_json(const WebRequests& w, bool cpanel) {
           {"requests", w.requests},
           {"first", w.first ? format_civil(w.first) : ""},
           {"last", w.last ? format_civil(w.last) : ""},
+          {"distinct",
+           {{"files", w.files.distinct()},
+            {"client_ips", w.client_ips.distinct()},
+            {"user_agents", w.user_agents.distinct()}}},
           {"files", rows(w.files, "path")},
           {"client_ips", rows(w.client_ips, "ip")},
           {"methods", rows(w.methods, "method")},
           {"user_agents", rows(w.user_agents, "user_agent")},
           {"statuses", rows(w.statuses, "status")},
-          {"block_commands", block}};
+          {"block_commands", block},
+          {"not_blocked", not_blocked}};
 }
 
 std::string web_requests_text(const WebRequests& w, bool cpanel) {
-  std::string out = fmt::format("\nweb requests for {}/ ({}) from {} to {}\n", fit_columns(w.url_path, 50),
-                                fit_columns(w.directory, 60), format_civil(w.from), format_civil(w.to).substr(11));
+  std::string out = fmt::format("\nweb requests for {} ({}) from {} to {}\n",
+                                w.url_path ? fit_columns(*w.url_path + "/", 50) : "an unknown URL",
+                                fit_columns(w.directory, 60), format_civil(w.from), end_of(w.from, w.to));
   for (const auto& warning : w.warnings) out += "  warning: " + fit_columns(warning, 88) + "\n";
+  if (!w.url_path) return out;
   if (w.logs.empty()) {
-    out += "  no access log found for the account (give them with --access-logs or [paths] access_logs)\n";
+    out += "  no access log read for the account (give them with --access-logs or [paths] access_logs)\n";
     return out;
   }
   out += fmt::format("  {} requests in {} access log(s) ({} lines, {} not understood)", w.requests, w.logs.size(),
                      w.lines, w.bad_lines);
-  if (w.requests) out += fmt::format(", {} to {}", format_civil(w.first), format_civil(w.last).substr(11));
+  if (w.requests) out += fmt::format(", {} to {}", format_civil(w.first), end_of(w.first, w.last));
   out += "\n";
   if (!w.requests) return out;
-  auto table = [&](const char* title, const std::map<std::string, uint64_t>& m) {
-    auto rows = top_of(m, kTopRows);
-    out += fmt::format("  {} ({}):\n", title, m.size());
-    for (const auto& [key, n] : rows) out += fmt::format("    {:>7}  {}\n", n, fit_columns(key, 86));
+  auto table = [&](const char* title, const KeyCounts& k) {
+    out += fmt::format("  {} ({}):\n", title, k.distinct());
+    for (const auto& [key, n] : top_of(k, kTopRows)) out += fmt::format("    {:>7}  {}\n", n, fit_columns(key, 86));
   };
   table("files", w.files);
   table("client IPs", w.client_ips);
   table("methods", w.methods);
   table("user agents", w.user_agents);
-  out += "  block the clients:\n";
-  for (const auto& ip : ips_to_block(w))
+  Blocks b = blocks_of(w);
+  if (!b.addresses.empty()) out += "  block the clients:\n";
+  for (const auto& ip : b.addresses)
     out += "    " + printable(block_command(ip, cpanel, "spamwarden: " + w.directory)) + "\n";
+  for (size_t i = 0; i < b.not_blocked.size() && i < kNotBlockedShown; ++i)
+    out += fmt::format("  not blocked: {} ({})\n", fit_columns(b.not_blocked[i].first, 46), b.not_blocked[i].second);
   return out;
 }
 

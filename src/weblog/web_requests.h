@@ -20,14 +20,28 @@ namespace sw::weblog {
 // wp-content/x" -> "/wp-content/x"; the docroot itself -> ""; nullopt when no docroot shows.
 std::optional<std::string> url_path_of(std::string_view dir);
 
+// One access log to read. A file found in the account's own directories (its archived
+// ~/logs/*.gz) is read only when root owns it and only root can write it: a compromised
+// account could otherwise plant the lines that choose whom the block commands name.
+struct AccessLogFile {
+  std::string path;
+  bool named = false;       // given by the admin (--access-logs, [paths]): a FIFO is read too
+  bool in_account = false;  // under the account's home: opened without following a link
+};
+struct AccessLogs {
+  std::vector<AccessLogFile> files;
+  std::vector<std::string> warnings;  // a named path with no file; a link not followed
+};
+
 // The access logs that may hold an account's requests, under `root` ("" for /): `configured`
 // (files, directories or globs, from the config or --access-logs) when given, else cPanel's
-// /home/LOGIN/access-logs/, /usr/local/apache/domlogs/LOGIN/ and /etc/apache2/logs/domlogs/
-// (the account's domains by /etc/userdomains), its archived /home/LOGIN/logs/*.gz, and
-// Debian's /var/log/apache2/*access.log* and /var/log/nginx/*access.log*. Byte and FTP logs
-// are left out; each file is named once (access-logs/ links into domlogs/).
-std::vector<std::string> find_access_logs(const std::string& root, std::string_view login,
-                                          const std::vector<std::string>& configured);
+// /usr/local/apache/domlogs/LOGIN/ and /etc/apache2/logs/domlogs/LOGIN/ (and /home/LOGIN/
+// access-logs/ when it links there), the account's domains' files in domlogs/ (by
+// /etc/userdomains), its archived /home/LOGIN/logs/*.gz, and Debian's /var/log/apache2/
+// *access.log* and /var/log/nginx/*access.log*. Byte, FTP and error logs are left out; each
+// file is named once (access-logs/ links into domlogs/).
+AccessLogs find_access_logs(const std::string& root, std::string_view login,
+                            const std::vector<std::string>& configured);
 
 // True when `root` looks like a cPanel server (or runs csf): blocks go through csf there.
 bool is_cpanel(const std::string& root);
@@ -35,23 +49,46 @@ bool is_cpanel(const std::string& root);
 // for IPv6).
 std::string block_command(std::string_view ip, bool cpanel, std::string_view why);
 
+// A client worth a block command: one public address, written as the firewall wants it (an
+// IPv4-mapped IPv6 address as IPv4), not one of `own`. Otherwise nullopt and why not: not an
+// address (a name resolved by the firewall when the rule is made, a range), loopback,
+// private, link-local, or this server's own.
+std::optional<std::string> blockable_address(std::string_view client, const std::vector<std::string>& own,
+                                             std::string* why_not);
+// This server's addresses (its interfaces'), as blockable_address() writes them.
+std::vector<std::string> own_addresses();
+
+// Requests counted by a key the client chose (its path, agent): at most kMaxKeys distinct,
+// the rest counted together, so a flood of random user agents cannot grow the report.
+struct KeyCounts {
+  static constexpr size_t kMaxKeys = 10000;
+  std::map<std::string, uint64_t> counts;
+  uint64_t others = 0;  // requests whose key came after kMaxKeys others
+  void add(std::string key);
+  size_t distinct() const { return counts.size() + (others ? 1 : 0); }
+};
+
 struct WebRequests {
-  std::string directory, url_path;  // url_path "" when no docroot showed: nothing was matched
-  CivilSeconds from = 0, to = 0;    // the burst with its margin, on the server's clock
-  std::vector<std::string> logs;    // the access logs read
+  std::string directory;
+  std::optional<std::string> url_path;  // nullopt when no docroot showed: nothing was matched
+  CivilSeconds from = 0, to = 0;        // the burst with its margin, on the main log's clock
+  std::vector<std::string> logs;        // the access logs read
   std::vector<std::string> warnings;
   uint64_t lines = 0, bad_lines = 0, requests = 0;
   CivilSeconds first = 0, last = 0;
-  std::map<std::string, uint64_t> files, client_ips, methods, user_agents, statuses;
+  KeyCounts files, client_ips, methods, user_agents, statuses;
+  std::vector<std::string> own;  // this server's addresses: never a block command
 };
 
 // Margin around the burst: the attacker often tries the script before it sends, and after.
 inline constexpr int64_t kBurstMargin = 15 * 60;
 
 // Reads the logs (plain or gzip) and counts the requests for files directly in `directory`
-// between from and to (inclusive), by the access log's own wall-clock time.
-WebRequests web_requests(const std::vector<std::string>& logs, std::string_view directory, CivilSeconds from,
-                         CivilSeconds to);
+// between from and to (inclusive). `utc`: the main log's times are UTC (it logged zones), so
+// each request's time is taken to UTC by its own offset; else both are the server's wall
+// clock as written.
+WebRequests web_requests(const AccessLogs& logs, std::string_view directory, CivilSeconds from, CivilSeconds to,
+                         bool utc);
 
 nlohmann::json web_requests_json(const WebRequests& w, bool cpanel);
 std::string web_requests_text(const WebRequests& w, bool cpanel);

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -25,6 +28,12 @@ void write_gzip(const std::string& path, const std::string& text) {
   gzFile gz = gzopen(path.c_str(), "wb");
   gzwrite(gz, text.data(), unsigned(text.size()));
   gzclose(gz);
+}
+
+std::vector<std::string> paths_of(const AccessLogs& logs) {
+  std::vector<std::string> out;
+  for (const auto& f : logs.files) out.push_back(f.path);
+  return out;
 }
 
 std::string request(const std::string& ip, const std::string& time, const std::string& method,
@@ -56,14 +65,134 @@ TEST(WebRequests, TheAccountsLogsOnCpanelEachOnce) {
   fs::create_directory_symlink(r + "/usr/local/apache/domlogs/u1", r + "/home/u1/access-logs");
   write_gzip(r + "/home/u1/logs/shop.example-Oct-2026.gz", "");
   write(r + "/usr/local/cpanel/version", "");
+  // Another account's domain that starts with this one's, and a domain named "error...".
+  write(r + "/usr/local/apache/domlogs/addon.example.com", "");
+  write(r + "/usr/local/apache/domlogs/errorfix.example-ssl_log", "");
+  write(r + "/usr/local/apache/domlogs/errorfix.example-error_log", "");
+  write(r + "/etc/userdomains", "addon.example: u1\nother.example: u2\naddon.example.com: u2\nerrorfix.example: u1\n");
   auto logs = find_access_logs(r, "u1", {});
   std::vector<std::string> expected = {
-      r + "/home/u1/access-logs/shop.example", r + "/home/u1/access-logs/shop.example-ssl_log",
-      r + "/usr/local/apache/domlogs/addon.example", r + "/home/u1/logs/shop.example-Oct-2026.gz"};
-  EXPECT_EQ(logs, expected);
+      // access-logs/ as the directory it links to
+      r + "/usr/local/apache/domlogs/u1/shop.example", r + "/usr/local/apache/domlogs/u1/shop.example-ssl_log",
+      r + "/usr/local/apache/domlogs/addon.example", r + "/usr/local/apache/domlogs/errorfix.example-ssl_log",
+      r + "/home/u1/logs/shop.example-Oct-2026.gz"};
+  EXPECT_EQ(paths_of(logs), expected);
+  EXPECT_TRUE(logs.warnings.empty());
   EXPECT_TRUE(is_cpanel(r));
-  EXPECT_EQ(find_access_logs(r, "u1", {r + "/usr/local/apache/domlogs/other*"}),
+  EXPECT_EQ(paths_of(find_access_logs(r, "u1", {r + "/usr/local/apache/domlogs/other*"})),
             std::vector<std::string>{r + "/usr/local/apache/domlogs/other.example"});
+  // A root given relative (./copy), whose path starts with a dot, finds the same files.
+  fs::path cwd = fs::current_path();
+  fs::current_path(fs::path(r).parent_path());
+  auto relative = find_access_logs("./" + fs::path(r).filename().string(), "u1", {});
+  fs::current_path(cwd);
+  EXPECT_EQ(relative.files.size(), expected.size());
+  // A named path with no file is said, not dropped silently.
+  auto missing = find_access_logs(r, "u1", {r + "/nothing/here.log"});
+  EXPECT_TRUE(missing.files.empty());
+  ASSERT_EQ(missing.warnings.size(), 1u);
+  EXPECT_NE(missing.warnings[0].find("no access log there"), std::string::npos);
+}
+
+TEST(WebRequests, WhatTheAccountCanWriteIsNotTrusted) {
+  TempDir root;
+  const std::string r = root.path;
+  write(r + "/usr/local/apache/domlogs/u1/shop.example",
+        request("203.0.113.9", "01/Nov/2026:10:00:00", "POST", "/m.php"));
+  // access-logs/ led somewhere else, and logs/ a link too: neither is followed.
+  write(r + "/etc/secret/x.log", "");
+  fs::create_directories(r + "/home/u1");
+  fs::create_directory_symlink(r + "/etc/secret", r + "/home/u1/access-logs");
+  fs::create_directory_symlink(r + "/etc/secret", r + "/home/u1/logs");
+  auto logs = find_access_logs(r, "u1", {});
+  EXPECT_EQ(paths_of(logs), std::vector<std::string>{r + "/usr/local/apache/domlogs/u1/shop.example"});
+  ASSERT_EQ(logs.warnings.size(), 2u);
+  EXPECT_NE(logs.warnings[0].find("not followed"), std::string::npos) << logs.warnings[0];
+  // An archive the account owns is not read (its lines could be forged), one root owns is.
+  fs::remove(r + "/home/u1/logs");
+  std::string forged;
+  for (int i = 0; i < 50; ++i) forged += request("198.51.100.200", "01/Nov/2026:10:00:00", "POST", "/m.php");
+  write_gzip(r + "/home/u1/logs/shop.example-Nov-2026.gz", forged);
+  write_gzip(r + "/home/u1/logs/addon.example-Nov-2026.gz",
+             request("203.0.113.9", "01/Nov/2026:10:00:01", "POST", "/m.php"));
+  ASSERT_EQ(::chown((r + "/home/u1/logs/shop.example-Nov-2026.gz").c_str(), 1000, 1000), 0);
+  logs = find_access_logs(r, "u1", {});
+  ASSERT_EQ(logs.files.size(), 3u);
+  CivilSeconds t = *parse_civil("2026-11-01 10:00:00");
+  WebRequests w = web_requests(logs, "/home/u1/public_html", t - 60, t + 60, false);
+  EXPECT_EQ(w.requests, 2u);
+  EXPECT_EQ(w.client_ips.counts.count("198.51.100.200"), 0u);
+  ASSERT_EQ(w.warnings.size(), 2u);
+  EXPECT_NE(w.warnings[1].find("the account can write it"), std::string::npos) << w.warnings[1];
+  // Named by the admin, it is read.
+  w = web_requests(find_access_logs(r, "u1", {r + "/home/u1/logs/shop.example-Nov-2026.gz"}), "/home/u1/public_html",
+                   t - 60, t + 60, false);
+  EXPECT_EQ(w.requests, 50u);
+}
+
+TEST(WebRequests, AFifoPutInAFoundLogsPlaceIsNotWaitedFor) {
+  TempDir root;
+  const std::string fifo = root.path + "/access.log";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  AccessLogs logs;
+  logs.files.push_back({fifo, false, false});  // found as a file, a FIFO by the time it is read
+  WebRequests w = web_requests(logs, "/home/u1/public_html", 0, 1, false);
+  ASSERT_EQ(w.warnings.size(), 1u);
+  EXPECT_NE(w.warnings[0].find("not a regular file"), std::string::npos) << w.warnings[0];
+}
+
+TEST(WebRequests, OnlyPublicAddressesAreBlocked) {
+  std::vector<std::string> own = {"192.0.2.2"};
+  std::string why;
+  EXPECT_EQ(blockable_address("203.0.113.9", own, &why), "203.0.113.9");
+  EXPECT_EQ(blockable_address("::ffff:203.0.113.9", own, &why), "203.0.113.9") << "iptables, not ip6tables";
+  EXPECT_EQ(blockable_address("2001:DB8:0::1", own, &why), "2001:db8::1");
+  for (const char* no : {"127.0.0.1", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1", "0.0.0.0", "10.1.2.3", "172.20.0.1",
+                         "192.168.1.1", "169.254.1.1", "fe80::1", "fd00::5", "fe80::1%eth0", "0.0.0.0/0", "10.0.0.0/8",
+                         "evil.example.com", "-h", "192.0.2.2", "localhost", ""}) {
+    EXPECT_EQ(blockable_address(no, own, &why), std::nullopt) << no;
+    EXPECT_FALSE(why.empty()) << no;
+  }
+  blockable_address("192.0.2.2", own, &why);
+  EXPECT_EQ(why, "this server's own address");
+}
+
+TEST(WebRequests, RequestsTheServerResolvesToTheScriptAreCounted) {
+  TempDir root;
+  std::string lines;
+  for (const char* target :
+       {"/wp/mailer.php", "/wp//mailer.php", "//wp/mailer.php", "/wp/./mailer.php", "/wp/../wp/mailer.php",
+        "/wp/%2e%2e/wp/mailer.php", "/wp/mailer.php/extra/path", "/wp/", "/wp"})
+    lines += request("203.0.113.9", "01/Nov/2026:10:00:00", "POST", target);
+  lines += request("203.0.113.9", "01/Nov/2026:10:00:00", "POST", "/wp/sub/other.php");    // in a subdirectory
+  lines += request("203.0.113.9", "01/Nov/2026:10:00:00", "POST", "/wp/sub/../../x.php");  // above it
+  write(root.path + "/access.log", lines);
+  CivilSeconds t = *parse_civil("2026-11-01 10:00:00");
+  WebRequests w =
+      web_requests(find_access_logs("", "", {root.path + "/access.log"}), "/home/u1/public_html/wp", t, t, false);
+  EXPECT_EQ(w.requests, 8u);
+  EXPECT_EQ(w.files.counts.at("/wp/mailer.php"), 7u);
+  EXPECT_EQ(w.files.counts.at("/wp/"), 1u);
+}
+
+TEST(WebRequests, ZonedMainLogComparesInUtc) {
+  TempDir root;
+  // 10:00 at +0100 is 09:00 UTC: in a burst the main log (with zones, read as UTC) puts at 09:00.
+  write(root.path + "/access.log", request("203.0.113.9", "01/Nov/2026:10:00:00", "POST", "/m.php"));
+  auto logs = find_access_logs("", "", {root.path + "/access.log"});
+  CivilSeconds nine = *parse_civil("2026-11-01 09:00:00");
+  EXPECT_EQ(web_requests(logs, "/home/u1/public_html", nine, nine, true).requests, 1u);
+  EXPECT_EQ(web_requests(logs, "/home/u1/public_html", nine, nine, false).requests, 0u);
+  EXPECT_EQ(format_civil(web_requests(logs, "/home/u1/public_html", nine, nine, true).first), "2026-11-01 09:00:00");
+}
+
+TEST(WebRequests, DistinctKeysAreBounded) {
+  KeyCounts k;
+  for (size_t i = 0; i < KeyCounts::kMaxKeys + 5; ++i) k.add("agent " + std::to_string(i));
+  k.add("agent 0");
+  EXPECT_EQ(k.counts.size(), KeyCounts::kMaxKeys);
+  EXPECT_EQ(k.others, 5u);
+  EXPECT_EQ(k.counts.at("agent 0"), 2u);
 }
 
 TEST(WebRequests, TheScriptsRequestsDuringTheBurstWithTheirBlockCommands) {
@@ -84,21 +213,23 @@ TEST(WebRequests, TheScriptsRequestsDuringTheBurstWithTheirBlockCommands) {
   write_gzip(r + "/var/log/apache2/access.log.2.gz", rotated);
   write(r + "/var/log/apache2/error.log", "");
   auto logs = find_access_logs(r, "u1", {});
-  ASSERT_EQ(logs.size(), 2u);
+  ASSERT_EQ(logs.files.size(), 2u);
   CivilSeconds from = *parse_civil("2026-11-01 10:00:00") - kBurstMargin, to = *parse_civil("2026-11-01 10:09:00");
-  WebRequests w = web_requests(logs, "/home/u1/public_html/wp-content/uploads/x", from, to);
+  WebRequests w = web_requests(logs, "/home/u1/public_html/wp-content/uploads/x", from, to, false);
   EXPECT_EQ(w.url_path, "/wp-content/uploads/x");
   EXPECT_EQ(w.lines, 37u);
   EXPECT_EQ(w.bad_lines, 1u);
   EXPECT_EQ(w.requests, 33u);
-  EXPECT_EQ(w.client_ips.at("203.0.113.9"), 31u);
-  EXPECT_EQ(w.client_ips.at("203.0.113.10"), 1u);
-  EXPECT_EQ(w.files.at("/wp-content/uploads/x/mailer.php"), 32u);
-  EXPECT_EQ(w.methods.at("POST"), 31u);
-  EXPECT_EQ(w.user_agents.at("python-requests/2.31"), 33u);
+  EXPECT_EQ(w.client_ips.counts.at("203.0.113.9"), 31u);
+  EXPECT_EQ(w.client_ips.counts.at("203.0.113.10"), 1u);
+  EXPECT_EQ(w.files.counts.at("/wp-content/uploads/x/mailer.php"), 32u);
+  EXPECT_EQ(w.methods.counts.at("POST"), 31u);
+  EXPECT_EQ(w.user_agents.counts.at("python-requests/2.31"), 33u);
   EXPECT_EQ(format_civil(w.first), "2026-11-01 09:50:00");
   auto json = web_requests_json(w, false);
   ASSERT_EQ(json["block_commands"].size(), 2u) << "the server itself is not blocked";
+  ASSERT_EQ(json["not_blocked"].size(), 1u);
+  EXPECT_EQ(json["not_blocked"][0]["client"], "127.0.0.1");
   EXPECT_EQ(json["block_commands"][0], "iptables -I INPUT -s 203.0.113.9 -j DROP");
   EXPECT_EQ(block_command("203.0.113.9", true, "spamwarden: x"), "csf -d 203.0.113.9 'spamwarden: x'");
   EXPECT_EQ(block_command("2001:db8::1", false, ""), "ip6tables -I INPUT -s 2001:db8::1 -j DROP");
@@ -107,9 +238,13 @@ TEST(WebRequests, TheScriptsRequestsDuringTheBurstWithTheirBlockCommands) {
 }
 
 TEST(WebRequests, NoDocrootSaysSo) {
-  WebRequests w = web_requests({}, "/opt/app", 0, 1);
+  WebRequests w = web_requests({}, "/opt/app", 0, 1, false);
   ASSERT_EQ(w.warnings.size(), 1u);
   EXPECT_EQ(w.requests, 0u);
+  EXPECT_EQ(web_requests_json(w, false)["url_path"], nullptr);
+  std::string text = web_requests_text(w, false);
+  EXPECT_NE(text.find("an unknown URL"), std::string::npos) << text;
+  EXPECT_EQ(text.find("no access log"), std::string::npos) << text;
 }
 
 }  // namespace

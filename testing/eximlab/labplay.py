@@ -274,12 +274,41 @@ def place_script(user, cwd, name):
     os.chown(path, pw.pw_uid, pw.pw_gid)
 
 
+class AccessLog:
+    """The web server's access log (Apache's combined format) of the site whose script is
+    abused: each run of the script is the attacker's POST to it, among visitors' pages. The lab
+    runs no web server; this is the line Apache would have written for the request."""
+    MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    ATTACKERS = ["203.0.113.45", "203.0.113.45", "203.0.113.45", "198.51.100.23", "192.0.2.180"]
+    VISITORS = ["198.51.100.7", "192.0.2.33", "203.0.113.9"]
+    AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+
+    def __init__(self, path, cwd, script):
+        self.path, self.lock = path, threading.Lock()
+        under = cwd.split("/public_html", 1)[1] if "/public_html" in cwd else ""
+        self.url = f"{under}/{script}"
+
+    def line(self, ip, method, url, status, size):
+        t = time.localtime()
+        stamp = (f"{t.tm_mday:02d}/{self.MONTHS[t.tm_mon - 1]}/{t.tm_year}:"
+                 f"{time.strftime('%H:%M:%S %z', t)}")
+        with self.lock, open(self.path, "a") as f:
+            f.write(f'{ip} - - [{stamp}] "{method} {url} HTTP/1.1" {status} {size} "-" "{self.AGENT}"\n')
+
+    def attack(self):
+        self.line(rng.choice(self.ATTACKERS), "POST", self.url, 200, rng.randint(20, 60))
+        if rng.random() < 0.2:  # the site's own visitors meanwhile
+            self.line(rng.choice(self.VISITORS), "GET", rng.choice(["/", "/contact.html", "/style.css"]), 200,
+                      rng.randint(900, 30000))
+
+
 def play_script_burst(lab, a, stats):
     """A hacked PHP script mails spam through sendmail -t -i, as cPanel's PHP mail() does."""
     lo, hi = parse_range(a.rcpts_per_msg)
     uid = pwd.getpwnam(a.user).pw_uid
     cwd = a.script_dir or f"/home/{a.user}/public_html"
     place_script(a.user, cwd, a.script)
+    web = AccessLog(a.access_log, cwd, a.script) if a.access_log else None
 
     def job():
         rcpts = [external_rcpt(a.reject_pct, a.defer_pct) for _ in range(rng.randint(lo, hi))]
@@ -289,6 +318,8 @@ def play_script_burst(lab, a, stats):
                 to_hdr=", ".join(rcpts),
                 headers={"X-PHP-Originating-Script": f"{uid}:{a.script}",
                          "X-Mailer": "PHPMailer 5.2.9"})
+        if web:
+            web.attack()
         run_local(a.user, cwd, m, stats=stats)
 
     run_parallel(paced([job] * bounded(a.count), a.rate), a.parallel)
@@ -486,8 +517,9 @@ def play_incident(lab, a, stats):
     def sc(n):
         return max(1, int(n * a.scale))
 
+    web = ["--access-log", a.access_log] if a.access_log else []
     parts = [
-        ("script-burst", ["--user", "userx1", "--count", str(sc(300))]),
+        ("script-burst", ["--user", "userx1", "--count", str(sc(300)), *web]),
         ("auth-burst", ["--account", "sales@acme-shop.example", "--from-ip", "127.0.0.66",
                         "--failed-logins", "10", "--count", "4", "--rcpts", str(sc(225))]),
         ("dictionary", ["--from-ip", "127.0.0.99", "--count", str(sc(312))]),
@@ -595,6 +627,7 @@ def build_parser():
     s.add_argument("--user", default="userx1")
     s.add_argument("--dir", dest="script_dir", default=None, help="script directory (cwd= in the log)")
     s.add_argument("--script", default="mailer.php")
+    s.add_argument("--access-log", default=None, help="also write the web requests that ran the script here")
     s.add_argument("--count", type=int, default=300)
     s.add_argument("--rcpts-per-msg", default="1..3")
     s.add_argument("--reject-pct", type=float, default=5)
@@ -670,6 +703,7 @@ def build_parser():
     s.add_argument("--scale", type=float, default=1.0, help="multiply every count")
     s.add_argument("--with-random-senders", action="store_true")
     s.add_argument("--with-backscatter", action="store_true")
+    s.add_argument("--access-log", default=None, help="the script burst's web requests (Apache combined format)")
     s.add_argument("--all", action="store_true", help="every scenario")
 
     s = add("settle", play_settle, "wait until no message awaits a delivery attempt")
