@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdio>
 #include <optional>
+#include <vector>
 
 #include "base/text.h"
 
@@ -117,6 +118,41 @@ bool parse_access_line(sv line, AccessEntry& out) {
   out = shifted;
   out.vhost = vhost;
   return true;
+}
+
+namespace {
+
+bool is_script_segment(sv segment) {
+  for (sv ext : {".php", ".php5", ".php7", ".phtml", ".cgi", ".pl"})
+    if (segment.size() > ext.size() && segment.ends_with(ext)) return true;
+  return false;
+}
+
+}  // namespace
+
+std::string served_path(sv path) {
+  std::vector<sv> segments;
+  bool dir = path.ends_with('/');
+  for (size_t pos = 0; pos < path.size();) {
+    size_t slash = path.find('/', pos);
+    if (slash == sv::npos) slash = path.size();
+    sv seg = path.substr(pos, slash - pos);
+    pos = slash + 1;
+    if (seg.empty() || seg == ".") continue;
+    if (seg == "..") {
+      if (!segments.empty()) segments.pop_back();
+      continue;
+    }
+    segments.push_back(seg);
+    if (is_script_segment(seg)) {
+      dir = false;
+      break;
+    }
+  }
+  std::string out;
+  for (auto seg : segments) out += "/" + std::string(seg);
+  if (out.empty() || dir) out += "/";
+  return out;
 }
 
 std::string target_path(sv target) {

@@ -36,6 +36,11 @@ bool parse_access_line(std::string_view line, AccessEntry& out);
 // "/wp-content/x/mailer.php". A full URL ("http://host/path", proxies) gives its path.
 std::string target_path(std::string_view target);
 
+// The file a request path runs, as the web server resolves it: empty and "." segments and
+// ".." (with the one before it) taken out, and what follows a script's name dropped (PHP's
+// path info: /wp/mailer.php/x runs /wp/mailer.php). A path ending in "/" keeps it.
+std::string served_path(std::string_view path);
+
 // A field as the server escaped it (\" \\ \xHH, nginx and Apache alike), unescaped and made
 // printable for a report.
 std::string unescape_field(std::string_view field);

@@ -58,6 +58,11 @@ TEST(AccessLog, TargetPath) {
   EXPECT_EQ(target_path("/wp-content/x/m%61iler.php?a=1#f"), "/wp-content/x/mailer.php");
   EXPECT_EQ(target_path("http://host.example/a/b.php?x"), "/a/b.php");
   EXPECT_EQ(target_path("/bad%zzescape%4"), "/bad%zzescape%4");
+  EXPECT_EQ(served_path("//wp/./a/../mailer.php"), "/wp/mailer.php");
+  EXPECT_EQ(served_path("/wp/mailer.php/extra/x.html"), "/wp/mailer.php");
+  EXPECT_EQ(served_path("/wp/"), "/wp/");
+  EXPECT_EQ(served_path("/../../etc/passwd"), "/etc/passwd");
+  EXPECT_EQ(served_path(""), "/");
 }
 
 }  // namespace

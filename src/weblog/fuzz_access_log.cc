@@ -1,6 +1,7 @@
 // libFuzzer: access logs are written from what any client on the internet sends.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "weblog/access_log.h"
@@ -22,7 +23,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
          {e.vhost, e.client, e.user, e.request, e.method, e.target, e.protocol, e.referer, e.user_agent})
       if (!inside(part, line)) __builtin_trap();
     if (e.time == 0) __builtin_trap();
-    (void)sw::weblog::target_path(e.target);
+    std::string path = sw::weblog::served_path(sw::weblog::target_path(e.target));
+    // As the server resolves it: absolute, with no empty, "." or ".." segment left.
+    if (path.empty() || path[0] != '/' || path.find("//") != std::string::npos ||
+        path.find("/../") != std::string::npos || path.find("/./") != std::string::npos)
+      __builtin_trap();
     (void)sw::weblog::unescape_field(e.user_agent);
   }
   (void)sw::weblog::target_path(line);

@@ -126,40 +126,6 @@ Blocks blocks_of(const WebRequests& w) {
   return b;
 }
 
-bool is_script_segment(std::string_view segment) {
-  for (std::string_view ext : {".php", ".php5", ".php7", ".phtml", ".cgi", ".pl"})
-    if (segment.size() > ext.size() && segment.ends_with(ext)) return true;
-  return false;
-}
-
-// The file a request path runs, as the web server resolves it: empty and "." segments and
-// ".." (with the one before it) taken out, and what follows a script's name dropped (PHP's
-// path info: /wp/mailer.php/x runs /wp/mailer.php).
-std::string served_path(std::string_view path) {
-  std::vector<std::string_view> segments;
-  bool dir = path.ends_with('/');
-  for (size_t pos = 0; pos < path.size();) {
-    size_t slash = path.find('/', pos);
-    if (slash == std::string_view::npos) slash = path.size();
-    std::string_view seg = path.substr(pos, slash - pos);
-    pos = slash + 1;
-    if (seg.empty() || seg == ".") continue;
-    if (seg == "..") {
-      if (!segments.empty()) segments.pop_back();
-      continue;
-    }
-    segments.push_back(seg);
-    if (is_script_segment(seg)) {
-      dir = false;
-      break;
-    }
-  }
-  std::string out;
-  for (auto seg : segments) out += "/" + std::string(seg);
-  if (out.empty() || dir) out += "/";
-  return out;
-}
-
 // Whether the path names a file directly in the directory at `url_path` ("/x/" itself too).
 bool in_directory(std::string_view path, std::string_view url_path) {
   if (!path.starts_with(url_path) || path.size() <= url_path.size() || path[url_path.size()] != '/') return false;
