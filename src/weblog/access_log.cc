@@ -78,8 +78,16 @@ bool parse_from(sv line, size_t pos, AccessEntry& out) {
   if (pos >= line.size() || line[pos] != ' ') return false;
   ++pos;
   if (!quoted(line, pos, out.request)) return false;
+  // Words of the request line apart by runs of spaces: nginx logs "POST  /x.php HTTP/1.1" as the
+  // client sent it, and runs the script all the same.
   size_t r = 0;
-  sv method = word(out.request, r), target = word(out.request, r), protocol = out.request.substr(r);
+  auto next_word = [&] {
+    while (r < out.request.size() && out.request[r] == ' ') ++r;
+    return word(out.request, r);
+  };
+  sv method = next_word(), target = next_word();
+  while (r < out.request.size() && out.request[r] == ' ') ++r;
+  sv protocol = out.request.substr(r);
   if (!method.empty() && !target.empty() && protocol.starts_with("HTTP/")) {
     out.method = method, out.target = target, out.protocol = protocol;
   }

@@ -42,6 +42,11 @@ TEST(AccessLog, CommonVhostAndOddRequests) {
       "192.0.2.1 - - [01/Nov/2026:10:00:01 +0000] \"\\x16\\x03\\x01\\x02\\x00\\x01\" 400 157 \"-\" \"-\"", e));
   EXPECT_EQ(e.method, "");
   EXPECT_EQ(e.status, 400);
+  // Words apart by more than one space, as nginx logs what the client sent.
+  ASSERT_TRUE(parse_access_line("192.0.2.1 - - [01/Nov/2026:10:00:01 +0000] \"POST  /wp/m.php   HTTP/1.1\" 200 1", e));
+  EXPECT_EQ(e.method, "POST");
+  EXPECT_EQ(e.target, "/wp/m.php");
+  EXPECT_EQ(e.protocol, "HTTP/1.1");
 }
 
 TEST(AccessLog, BadLinesAreRefusedNotFatal) {
