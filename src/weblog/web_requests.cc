@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <tuple>
 
 #include "base/text.h"
 #include "logio/byte_source.h"
@@ -48,10 +49,7 @@ bool is_access_log_name(const std::string& path) {
 
 // A domain's own files in domlogs/: "shop.example", "shop.example-ssl_log" (not
 // "shop.example.com", another account's).
-bool is_domain_log(const std::string& path, const std::string& domain) {
-  std::string name = fs::path(path).filename().string();
-  return name == domain || (name.starts_with(domain) && name[domain.size()] == '-');
-}
+bool is_log_of_domain(const std::string& path, std::string_view domain);
 
 // Regular files in a directory (through links), sorted.
 void files_in(const std::string& dir, bool in_account, std::vector<AccessLogFile>& out) {
@@ -126,6 +124,32 @@ Blocks blocks_of(const WebRequests& w) {
   return b;
 }
 
+// The addon domain whose docroot holds `dir` (public_html/DOMAIN/...): one of `domains`, or a
+// directory named like a host when they are not known (a wrong guess costs nothing: no log
+// or vhost has its name), and the directory's URL path on that domain's own host.
+std::optional<std::pair<std::string, std::string>> addon_of(std::string_view dir,
+                                                            const std::vector<std::string>& domains) {
+  constexpr std::string_view kDocroot = "/public_html/";
+  size_t at = dir.find(kDocroot);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view rest = dir.substr(at + kDocroot.size());
+  size_t slash = rest.find('/');
+  std::string_view first = rest.substr(0, slash);
+  bool named_like_host = first.find('.') != std::string_view::npos && !first.starts_with('.');
+  if (domains.empty() ? !named_like_host : std::find(domains.begin(), domains.end(), first) == domains.end())
+    return std::nullopt;
+  std::string url(slash == std::string_view::npos ? "" : rest.substr(slash));
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return std::pair{std::string(first), url};
+}
+
+// Whether a file is one of a domain's own logs: "addon.example", "addon.example-ssl_log",
+// archived "addon.example-Nov-2026.gz".
+bool is_log_of_domain(const std::string& path, std::string_view domain) {
+  std::string name = fs::path(path).filename().string();
+  return name.starts_with(domain) && (name.size() == domain.size() || name[domain.size()] == '-');
+}
+
 // Whether the path names a file directly in the directory at `url_path` ("/x/" itself too).
 bool in_directory(std::string_view path, std::string_view url_path) {
   if (!path.starts_with(url_path) || path.size() <= url_path.size() || path[url_path.size()] != '/') return false;
@@ -164,6 +188,14 @@ std::optional<std::string> url_path_of(std::string_view dir) {
   };
   for (std::string_view marker : {"/public_html", "/httpdocs", "/htdocs", "/var/www/html"})
     if (auto url = after(marker)) return url;
+  // Plesk: a webspace's other domains have their docroot beside httpdocs, as
+  // /var/www/vhosts/WEBSPACE/DOMAIN/.
+  if (constexpr std::string_view kPlesk = "/var/www/vhosts/"; dir.starts_with(kPlesk)) {
+    size_t webspace_end = dir.find('/', kPlesk.size());
+    size_t docroot_end = webspace_end == std::string_view::npos ? webspace_end : dir.find('/', webspace_end + 1);
+    if (webspace_end == std::string_view::npos) return std::nullopt;
+    return docroot_end == std::string_view::npos ? std::string() : std::string(dir.substr(docroot_end));
+  }
   for (std::string_view base : {"/var/www/", "/srv/www/"}) {
     if (!dir.starts_with(base)) continue;
     size_t site_end = dir.find('/', base.size());
@@ -176,6 +208,7 @@ std::optional<std::string> url_path_of(std::string_view dir) {
 AccessLogs find_access_logs(const std::string& root, std::string_view login,
                             const std::vector<std::string>& configured) {
   AccessLogs found;
+  if (!login.empty()) found.domains = account_domains(root, login);
   std::vector<AccessLogFile>& candidates = found.files;
   if (!configured.empty()) {
     for (const auto& c : configured) {
@@ -197,9 +230,10 @@ AccessLogs find_access_logs(const std::string& root, std::string_view login,
       if (auto dir = account_dir(home + "/access-logs", domlogs_dirs, found.warnings)) files_in(*dir, true, candidates);
       for (const auto& domlogs : domlogs_dirs) {
         files_in(domlogs + "/" + user, false, candidates);
-        for (const auto& domain : account_domains(root, user))
+        for (const auto& domain : found.domains)
           for (auto& p : glob_paths(domlogs + "/" + domain + "*"))
-            if (is_access_log_name(p) && is_domain_log(p, domain)) candidates.push_back({std::move(p), false, false});
+            if (is_access_log_name(p) && is_log_of_domain(p, domain))
+              candidates.push_back({std::move(p), false, false});
       }
       if (auto dir = account_dir(home + "/logs", {}, found.warnings))
         for (auto& p : glob_paths(*dir + "/*.gz"))
@@ -329,11 +363,20 @@ WebRequests web_requests(const AccessLogs& logs, std::string_view directory, Civ
                     directory));
     return w;
   }
+  if (auto addon = addon_of(directory, logs.domains)) std::tie(w.addon_domain, w.addon_url_path) = *addon;
   AccessEntry e;
   for (size_t i = 0; i < logs.files.size(); ++i) {
     try {
       auto src = open_access_log(logs.files[i], i);
       w.logs.push_back(logs.files[i].path);
+      // An addon domain's own log, or a line whose vhost is that domain, has the addon's URLs.
+      bool addon_log = !w.addon_domain.empty() && is_log_of_domain(logs.files[i].path, w.addon_domain);
+      auto url_of = [&](std::string_view vhost) -> const std::string& {
+        if (w.addon_domain.empty()) return *w.url_path;
+        bool addon_host =
+            vhost.empty() ? addon_log : vhost.substr(0, vhost.rfind(':')) == w.addon_domain || vhost == w.addon_domain;
+        return addon_host ? w.addon_url_path : *w.url_path;
+      };
       uint64_t lines_before = w.lines;
       for (logio::Block b = src->next_block(); !b.bytes.empty(); b = src->next_block()) {
         for (size_t pos = 0; pos < b.bytes.size();) {
@@ -350,7 +393,7 @@ WebRequests web_requests(const AccessLogs& logs, std::string_view directory, Civ
           CivilSeconds t = utc ? e.time - CivilSeconds(e.utc_offset_minutes) * 60 : e.time;
           if (t < from || t > to || e.target.empty()) continue;
           std::string path = served_path(target_path(e.target));
-          if (!in_directory(path, *w.url_path)) continue;
+          if (!in_directory(path, url_of(e.vhost))) continue;
           ++w.requests;
           if (w.first == 0 || t < w.first) w.first = t;
           w.last = std::max(w.last, t);
@@ -392,6 +435,8 @@ nlohmann::json web_requests_json(const WebRequests& w, bool cpanel) {
   for (const auto& [client, why] : b.not_blocked) not_blocked.push_back({{"client", client}, {"why", why}});
   return {{"directory", w.directory},
           {"url_path", w.url_path ? nlohmann::json(*w.url_path + "/") : nlohmann::json(nullptr)},
+          {"addon_domain", w.addon_domain.empty() ? nlohmann::json(nullptr) : nlohmann::json(w.addon_domain)},
+          {"addon_url_path", w.addon_domain.empty() ? nlohmann::json(nullptr) : nlohmann::json(w.addon_url_path + "/")},
           {"from", format_civil(w.from)},
           {"to", format_civil(w.to)},
           {"access_logs", w.logs},
@@ -415,9 +460,11 @@ nlohmann::json web_requests_json(const WebRequests& w, bool cpanel) {
 }
 
 std::string web_requests_text(const WebRequests& w, bool cpanel) {
-  std::string out = fmt::format("\nweb requests for {} ({}) from {} to {}\n",
-                                w.url_path ? fit_columns(*w.url_path + "/", 50) : "an unknown URL",
-                                fit_columns(w.directory, 60), format_civil(w.from), end_of(w.from, w.to));
+  std::string url = w.url_path ? fit_columns(*w.url_path + "/", 50) : "an unknown URL";
+  if (!w.addon_domain.empty())
+    url = fmt::format("{}/ on {}, {} on the other hosts", w.addon_url_path, w.addon_domain, url);
+  std::string out = fmt::format("\nweb requests for {} ({}) from {} to {}\n", url, fit_columns(w.directory, 60),
+                                format_civil(w.from), end_of(w.from, w.to));
   for (const auto& warning : w.warnings) out += "  warning: " + fit_columns(warning, 88) + "\n";
   if (!w.url_path) return out;
   if (w.logs.empty()) {

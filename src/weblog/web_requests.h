@@ -31,6 +31,7 @@ struct AccessLogFile {
 struct AccessLogs {
   std::vector<AccessLogFile> files;
   std::vector<std::string> warnings;  // a named path with no file; a link not followed
+  std::vector<std::string> domains;   // the account's (cPanel's /etc/userdomains), for addon domains
 };
 
 // The access logs that may hold an account's requests, under `root` ("" for /): `configured`
@@ -71,8 +72,11 @@ struct KeyCounts {
 struct WebRequests {
   std::string directory;
   std::optional<std::string> url_path;  // nullopt when no docroot showed: nothing was matched
-  CivilSeconds from = 0, to = 0;        // the burst with its margin, on the main log's clock
-  std::vector<std::string> logs;        // the access logs read
+  // A cPanel addon domain whose docroot is under public_html (public_html/addon.example/wp):
+  // its own host serves the directory at addon_url_path ("/wp"), the others at url_path.
+  std::string addon_domain, addon_url_path;
+  CivilSeconds from = 0, to = 0;  // the burst with its margin, on the main log's clock
+  std::vector<std::string> logs;  // the access logs read
   std::vector<std::string> warnings;
   uint64_t lines = 0, bad_lines = 0, requests = 0;
   CivilSeconds first = 0, last = 0;

@@ -46,6 +46,8 @@ TEST(WebRequests, UrlPathOfAScriptDirectory) {
   EXPECT_EQ(url_path_of("/home/u1/public_html/"), "");
   EXPECT_EQ(url_path_of("/home/u1/www/a"), "/a");
   EXPECT_EQ(url_path_of("/var/www/vhosts/shop.example/httpdocs/x"), "/x");
+  EXPECT_EQ(url_path_of("/var/www/vhosts/shop.example/addon.example/wp"), "/wp");  // Plesk's other domains
+  EXPECT_EQ(url_path_of("/var/www/vhosts/shop.example"), std::nullopt);
   EXPECT_EQ(url_path_of("/var/www/html/contact"), "/contact");
   EXPECT_EQ(url_path_of("/var/www/shop/contact"), "/contact");
   EXPECT_EQ(url_path_of("/home/u1/public_html_old/x"), std::nullopt);
@@ -173,6 +175,33 @@ TEST(WebRequests, RequestsTheServerResolvesToTheScriptAreCounted) {
   EXPECT_EQ(w.requests, 8u);
   EXPECT_EQ(w.files.counts.at("/wp/mailer.php"), 7u);
   EXPECT_EQ(w.files.counts.at("/wp/"), 1u);
+}
+
+TEST(WebRequests, AnAddonDomainUnderPublicHtmlOnItsOwnHost) {
+  TempDir root;
+  const std::string r = root.path;
+  write(r + "/etc/userdomains", "shop.example: u1\naddon.example: u1\n");
+  // Its own log (cPanel's domlogs) and a shared one with vhosts: /wp/ on the addon's host is
+  // the script's directory, /wp/ on the main domain is another directory.
+  write(r + "/usr/local/apache/domlogs/u1/addon.example-ssl_log",
+        request("203.0.113.9", "01/Nov/2026:10:00:00", "POST", "/wp/mailer.php"));
+  write(r + "/usr/local/apache/domlogs/u1/shop.example",
+        request("198.51.100.1", "01/Nov/2026:10:00:00", "POST", "/wp/mailer.php") +
+            request("198.51.100.2", "01/Nov/2026:10:00:00", "POST", "/addon.example/wp/mailer.php"));
+  write(r + "/var/log/apache2/other_vhosts_access.log",
+        "addon.example:443 " + request("203.0.113.10", "01/Nov/2026:10:00:00", "POST", "/wp/mailer.php") +
+            "shop.example:443 " + request("198.51.100.3", "01/Nov/2026:10:00:00", "POST", "/wp/mailer.php"));
+  auto logs = find_access_logs(r, "u1", {});
+  CivilSeconds t = *parse_civil("2026-11-01 10:00:00");
+  WebRequests w = web_requests(logs, "/home/u1/public_html/addon.example/wp", t, t, false);
+  EXPECT_EQ(w.addon_domain, "addon.example");
+  EXPECT_EQ(w.addon_url_path, "/wp");
+  EXPECT_EQ(w.requests, 3u);
+  EXPECT_EQ(w.client_ips.counts.count("203.0.113.9"), 1u);
+  EXPECT_EQ(w.client_ips.counts.count("203.0.113.10"), 1u);
+  EXPECT_EQ(w.client_ips.counts.count("198.51.100.2"), 1u);
+  std::string text = web_requests_text(w, false);
+  EXPECT_NE(text.find("/wp/ on addon.example"), std::string::npos) << text;
 }
 
 TEST(WebRequests, ZonedMainLogComparesInUtc) {
