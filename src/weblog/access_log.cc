@@ -128,15 +128,11 @@ bool parse_access_line(sv line, AccessEntry& out) {
   return true;
 }
 
-namespace {
-
-bool is_script_segment(sv segment) {
+bool is_script_name(sv segment) {
   for (sv ext : {".php", ".php5", ".php7", ".phtml", ".cgi", ".pl"})
     if (segment.size() > ext.size() && segment.ends_with(ext)) return true;
   return false;
 }
-
-}  // namespace
 
 std::string served_path(sv path) {
   std::vector<sv> segments;
@@ -152,7 +148,7 @@ std::string served_path(sv path) {
       continue;
     }
     segments.push_back(seg);
-    if (is_script_segment(seg)) {
+    if (is_script_name(seg)) {
       dir = false;
       break;
     }

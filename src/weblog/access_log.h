@@ -36,6 +36,9 @@ bool parse_access_line(std::string_view line, AccessEntry& out);
 // "/wp-content/x/mailer.php". A full URL ("http://host/path", proxies) gives its path.
 std::string target_path(std::string_view target);
 
+// Whether a file name is one a web server runs (.php, .phtml, .cgi, .pl ...), not serves.
+bool is_script_name(std::string_view name);
+
 // The file a request path runs, as the web server resolves it: empty and "." segments and
 // ".." (with the one before it) taken out, and what follows a script's name dropped (PHP's
 // path info: /wp/mailer.php/x runs /wp/mailer.php). A path ending in "/" keeps it.

@@ -112,7 +112,8 @@ struct Blocks {
 };
 Blocks blocks_of(const WebRequests& w) {
   Blocks b;
-  for (const auto& [client, n] : top_of(w.client_ips, 0)) {
+  const KeyCounts& callers = w.script_posters.counts.empty() ? w.script_callers : w.script_posters;
+  for (const auto& [client, n] : top_of(callers, 0)) {
     if (b.addresses.size() == kBlockedIps) break;
     std::string why;
     if (auto ip = blockable_address(client, w.own, &why)) {
@@ -398,7 +399,12 @@ WebRequests web_requests(const AccessLogs& logs, std::string_view directory, Civ
           if (w.first == 0 || t < w.first) w.first = t;
           w.last = std::max(w.last, t);
           w.files.add(printable(path, 200));
-          w.client_ips.add(printable(e.client, 100));
+          std::string client = printable(e.client, 100);
+          if (is_script_name(path.substr(path.rfind('/') + 1))) {
+            if (e.method == "POST") w.script_posters.add(client);
+            w.script_callers.add(client);
+          }
+          w.client_ips.add(std::move(client));
           w.methods.add(printable(e.method, 20));
           w.user_agents.add(e.combined ? unescape_field(e.user_agent) : "(not logged)");
           w.statuses.add(e.status ? std::to_string(e.status) : "-");
@@ -485,7 +491,10 @@ std::string web_requests_text(const WebRequests& w, bool cpanel) {
   table("methods", w.methods);
   table("user agents", w.user_agents);
   Blocks b = blocks_of(w);
-  if (!b.addresses.empty()) out += "  block the clients:\n";
+  if (!b.addresses.empty())
+    out += w.script_posters.counts.empty() ? "  block the clients that requested a script here:\n"
+                                           : "  block the clients that POSTed to a script here:\n";
+  else if (w.script_callers.counts.empty()) out += "  no script here was requested: no client to block\n";
   for (const auto& ip : b.addresses)
     out += "    " + printable(block_command(ip, cpanel, "spamwarden: " + w.directory)) + "\n";
   for (size_t i = 0; i < b.not_blocked.size() && i < kNotBlockedShown; ++i)

@@ -81,6 +81,9 @@ struct WebRequests {
   uint64_t lines = 0, bad_lines = 0, requests = 0;
   CivilSeconds first = 0, last = 0;
   KeyCounts files, client_ips, methods, user_agents, statuses;
+  // Who ran a script there (its visitors' pages, styles and images aside): those who POSTed
+  // to one, and those who requested one at all. The block commands name the first, else the second.
+  KeyCounts script_posters, script_callers;
   std::vector<std::string> own;  // this server's addresses: never a block command
 };
 

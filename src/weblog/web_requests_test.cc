@@ -236,7 +236,9 @@ TEST(WebRequests, TheScriptsRequestsDuringTheBurstWithTheirBlockCommands) {
   now += request("203.0.113.10", "01/Nov/2026:10:05:00", "POST", "/wp-content/uploads/x/m%61iler.php");
   now += request("192.0.2.50", "01/Nov/2026:10:05:00", "GET", "/wp-content/uploads/x/y/deeper.php");  // not in it
   now += request("192.0.2.51", "01/Nov/2026:10:05:00", "GET", "/index.php");
-  now += request("127.0.0.1", "01/Nov/2026:10:05:00", "GET", "/wp-content/uploads/x/");
+  now += request("127.0.0.1", "01/Nov/2026:10:05:00", "POST", "/wp-content/uploads/x/mailer.php");
+  now += request("192.0.2.77", "01/Nov/2026:10:05:00", "GET", "/wp-content/uploads/x/");  // a visitor's page
+  now += request("192.0.2.77", "01/Nov/2026:10:05:00", "GET", "/wp-content/uploads/x/style.css");
   now += "garbage line\n";
   write(r + "/var/log/apache2/access.log", now);
   write_gzip(r + "/var/log/apache2/access.log.2.gz", rotated);
@@ -246,24 +248,25 @@ TEST(WebRequests, TheScriptsRequestsDuringTheBurstWithTheirBlockCommands) {
   CivilSeconds from = *parse_civil("2026-11-01 10:00:00") - kBurstMargin, to = *parse_civil("2026-11-01 10:09:00");
   WebRequests w = web_requests(logs, "/home/u1/public_html/wp-content/uploads/x", from, to, false);
   EXPECT_EQ(w.url_path, "/wp-content/uploads/x");
-  EXPECT_EQ(w.lines, 37u);
+  EXPECT_EQ(w.lines, 39u);
   EXPECT_EQ(w.bad_lines, 1u);
-  EXPECT_EQ(w.requests, 33u);
+  EXPECT_EQ(w.requests, 35u);
   EXPECT_EQ(w.client_ips.counts.at("203.0.113.9"), 31u);
   EXPECT_EQ(w.client_ips.counts.at("203.0.113.10"), 1u);
-  EXPECT_EQ(w.files.counts.at("/wp-content/uploads/x/mailer.php"), 32u);
-  EXPECT_EQ(w.methods.counts.at("POST"), 31u);
-  EXPECT_EQ(w.user_agents.counts.at("python-requests/2.31"), 33u);
+  EXPECT_EQ(w.files.counts.at("/wp-content/uploads/x/mailer.php"), 33u);
+  EXPECT_EQ(w.methods.counts.at("POST"), 32u);
+  EXPECT_EQ(w.user_agents.counts.at("python-requests/2.31"), 35u);
   EXPECT_EQ(format_civil(w.first), "2026-11-01 09:50:00");
   auto json = web_requests_json(w, false);
-  ASSERT_EQ(json["block_commands"].size(), 2u) << "the server itself is not blocked";
+  ASSERT_EQ(json["block_commands"].size(), 2u) << "neither the server itself nor a visitor of the pages";
   ASSERT_EQ(json["not_blocked"].size(), 1u);
   EXPECT_EQ(json["not_blocked"][0]["client"], "127.0.0.1");
   EXPECT_EQ(json["block_commands"][0], "iptables -I INPUT -s 203.0.113.9 -j DROP");
   EXPECT_EQ(block_command("203.0.113.9", true, "spamwarden: x"), "csf -d 203.0.113.9 'spamwarden: x'");
   EXPECT_EQ(block_command("2001:db8::1", false, ""), "ip6tables -I INPUT -s 2001:db8::1 -j DROP");
   std::string text = web_requests_text(w, false);
-  EXPECT_NE(text.find("33 requests in 2 access log(s)"), std::string::npos) << text;
+  EXPECT_NE(text.find("35 requests in 2 access log(s)"), std::string::npos) << text;
+  EXPECT_NE(text.find("block the clients that POSTed to a script here:"), std::string::npos) << text;
 }
 
 TEST(WebRequests, NoDocrootSaysSo) {
