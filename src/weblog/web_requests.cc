@@ -1,11 +1,8 @@
 #include "weblog/web_requests.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <glob.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -262,92 +259,68 @@ bool is_cpanel(const std::string& root) {
   return fs::exists(root + "/usr/local/cpanel", ec) || fs::exists(root + "/etc/csf/csf.conf", ec);
 }
 
-std::string block_command(std::string_view ip, bool cpanel, std::string_view why) {
-  if (cpanel) return fmt::format("csf -d {} {}", shell_quote(ip), shell_quote(why));
-  bool v6 = ip.find(':') != std::string_view::npos;
-  return fmt::format("{} -I INPUT -s {} -j DROP", v6 ? "ip6tables" : "iptables", shell_quote(ip));
-}
-
-namespace {
-
-// Why an IPv4 address (host order) is not one to block, or nullptr.
-const char* v4_not_blockable(uint32_t a) {
-  auto in = [&](uint32_t net, int bits) { return (a >> (32 - bits)) == (net >> (32 - bits)); };
-  if (in(0x7F000000, 8)) return "loopback";
-  if (in(0x00000000, 8)) return "not a host address";
-  if (in(0x0A000000, 8) || in(0xAC100000, 12) || in(0xC0A80000, 16) || in(0x64400000, 10))
-    return "a private address (a proxy or the local network?)";
-  if (in(0xA9FE0000, 16)) return "link-local";
-  if (in(0xE0000000, 4) || a == 0xFFFFFFFF) return "not a host address";
-  return nullptr;
-}
-
-std::string v4_text(const in_addr& a) {
-  char buf[INET_ADDRSTRLEN];
-  return inet_ntop(AF_INET, &a, buf, sizeof buf) ? buf : "";
-}
-
-}  // namespace
-
-std::optional<std::string> blockable_address(std::string_view client, const std::vector<std::string>& own,
-                                             std::string* why_not) {
-  auto refuse = [&](const char* why) -> std::optional<std::string> {
-    if (why_not) *why_not = why;
-    return std::nullopt;
-  };
-  std::string text(client.substr(0, 64));
-  std::string address;
-  in_addr v4{};
-  in6_addr v6{};
-  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
-    if (const char* why = v4_not_blockable(ntohl(v4.s_addr))) return refuse(why);
-    address = v4_text(v4);
-  } else if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
-    if (IN6_IS_ADDR_V4MAPPED(&v6)) {  // an IPv4 client on a dual-stack socket: iptables blocks it
-      std::memcpy(&v4.s_addr, v6.s6_addr + 12, 4);
-      if (const char* why = v4_not_blockable(ntohl(v4.s_addr))) return refuse(why);
-      address = v4_text(v4);
-    } else {
-      if (IN6_IS_ADDR_LOOPBACK(&v6)) return refuse("loopback");
-      if (IN6_IS_ADDR_UNSPECIFIED(&v6) || IN6_IS_ADDR_MULTICAST(&v6)) return refuse("not a host address");
-      if (IN6_IS_ADDR_LINKLOCAL(&v6)) return refuse("link-local");
-      if ((v6.s6_addr[0] & 0xFE) == 0xFC) return refuse("a private address (a proxy or the local network?)");
-      char buf[INET6_ADDRSTRLEN];
-      address = inet_ntop(AF_INET6, &v6, buf, sizeof buf) ? buf : "";
-    }
-  } else {
-    if (client == "localhost") return refuse("loopback");
-    return refuse(client.find('/') != std::string_view::npos ? "a range, not one address" : "not an IP address");
-  }
-  if (std::find(own.begin(), own.end(), address) != own.end()) return refuse("this server's own address");
-  return address;
-}
-
-std::vector<std::string> own_addresses() {
-  std::vector<std::string> out;
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return out;
-  for (ifaddrs* i = list; i; i = i->ifa_next) {
-    if (!i->ifa_addr) continue;
-    char buf[INET6_ADDRSTRLEN];
-    if (i->ifa_addr->sa_family == AF_INET) {
-      if (inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, buf, sizeof buf))
-        out.push_back(buf);
-    } else if (i->ifa_addr->sa_family == AF_INET6) {
-      if (inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr, buf, sizeof buf))
-        out.push_back(buf);
-    }
-  }
-  freeifaddrs(list);
-  return out;
-}
-
 void KeyCounts::add(std::string key) {
   auto it = counts.find(key);
   if (it != counts.end()) ++it->second;
   else if (counts.size() < kMaxKeys) counts.emplace(std::move(key), 1);
   else ++others;
 }
+
+namespace {
+
+// One request for a file in the directory, at t.
+void count_request(WebRequests& w, const AccessEntry& e, CivilSeconds t, const std::string& path) {
+  ++w.requests;
+  if (w.first == 0 || t < w.first) w.first = t;
+  w.last = std::max(w.last, t);
+  w.files.add(printable(path, 200));
+  std::string client = printable(e.client, 100);
+  if (is_script_name(path.substr(path.rfind('/') + 1))) {
+    if (e.method == "POST") w.script_posters.add(client);
+    w.script_callers.add(client);
+  }
+  w.client_ips.add(std::move(client));
+  w.methods.add(printable(e.method, 20));
+  w.user_agents.add(e.combined ? unescape_field(e.user_agent) : "(not logged)");
+  w.statuses.add(e.status ? std::to_string(e.status) : "-");
+}
+
+// Reads one access log, counting its requests for files in the directory between from and to.
+void read_access_log(WebRequests& w, const AccessLogFile& f, size_t index, bool utc) {
+  auto src = open_access_log(f, index);
+  w.logs.push_back(f.path);
+  // An addon domain's own log, or a line whose vhost is that domain, has the addon's URLs.
+  bool addon_log = !w.addon_domain.empty() && is_log_of_domain(f.path, w.addon_domain);
+  auto url_of = [&](std::string_view vhost) -> const std::string& {
+    if (w.addon_domain.empty()) return *w.url_path;
+    bool addon_host =
+        vhost.empty() ? addon_log : vhost.substr(0, vhost.rfind(':')) == w.addon_domain || vhost == w.addon_domain;
+    return addon_host ? w.addon_url_path : *w.url_path;
+  };
+  uint64_t lines_before = w.lines;
+  AccessEntry e;
+  for (logio::Block b = src->next_block(); !b.bytes.empty(); b = src->next_block()) {
+    for (size_t pos = 0; pos < b.bytes.size();) {
+      size_t nl = b.bytes.find('\n', pos);
+      if (nl == std::string_view::npos) nl = b.bytes.size();
+      std::string_view line = b.bytes.substr(pos, nl - pos);
+      pos = nl + 1;
+      if (line.empty()) continue;
+      ++w.lines;
+      if (!parse_access_line(line, e)) {
+        ++w.bad_lines;
+        continue;
+      }
+      CivilSeconds t = utc ? e.time - CivilSeconds(e.utc_offset_minutes) * 60 : e.time;
+      if (t < w.from || t > w.to || e.target.empty()) continue;
+      std::string path = served_path(target_path(e.target));
+      if (in_directory(path, url_of(e.vhost))) count_request(w, e, t, path);
+    }
+  }
+  if (std::string why = src->shortfall(w.lines - lines_before); !why.empty()) w.warnings.push_back(why);
+}
+
+}  // namespace
 
 WebRequests web_requests(const AccessLogs& logs, std::string_view directory, CivilSeconds from, CivilSeconds to,
                          bool utc) {
@@ -365,52 +338,9 @@ WebRequests web_requests(const AccessLogs& logs, std::string_view directory, Civ
     return w;
   }
   if (auto addon = addon_of(directory, logs.domains)) std::tie(w.addon_domain, w.addon_url_path) = *addon;
-  AccessEntry e;
   for (size_t i = 0; i < logs.files.size(); ++i) {
     try {
-      auto src = open_access_log(logs.files[i], i);
-      w.logs.push_back(logs.files[i].path);
-      // An addon domain's own log, or a line whose vhost is that domain, has the addon's URLs.
-      bool addon_log = !w.addon_domain.empty() && is_log_of_domain(logs.files[i].path, w.addon_domain);
-      auto url_of = [&](std::string_view vhost) -> const std::string& {
-        if (w.addon_domain.empty()) return *w.url_path;
-        bool addon_host =
-            vhost.empty() ? addon_log : vhost.substr(0, vhost.rfind(':')) == w.addon_domain || vhost == w.addon_domain;
-        return addon_host ? w.addon_url_path : *w.url_path;
-      };
-      uint64_t lines_before = w.lines;
-      for (logio::Block b = src->next_block(); !b.bytes.empty(); b = src->next_block()) {
-        for (size_t pos = 0; pos < b.bytes.size();) {
-          size_t nl = b.bytes.find('\n', pos);
-          if (nl == std::string_view::npos) nl = b.bytes.size();
-          std::string_view line = b.bytes.substr(pos, nl - pos);
-          pos = nl + 1;
-          if (line.empty()) continue;
-          ++w.lines;
-          if (!parse_access_line(line, e)) {
-            ++w.bad_lines;
-            continue;
-          }
-          CivilSeconds t = utc ? e.time - CivilSeconds(e.utc_offset_minutes) * 60 : e.time;
-          if (t < from || t > to || e.target.empty()) continue;
-          std::string path = served_path(target_path(e.target));
-          if (!in_directory(path, url_of(e.vhost))) continue;
-          ++w.requests;
-          if (w.first == 0 || t < w.first) w.first = t;
-          w.last = std::max(w.last, t);
-          w.files.add(printable(path, 200));
-          std::string client = printable(e.client, 100);
-          if (is_script_name(path.substr(path.rfind('/') + 1))) {
-            if (e.method == "POST") w.script_posters.add(client);
-            w.script_callers.add(client);
-          }
-          w.client_ips.add(std::move(client));
-          w.methods.add(printable(e.method, 20));
-          w.user_agents.add(e.combined ? unescape_field(e.user_agent) : "(not logged)");
-          w.statuses.add(e.status ? std::to_string(e.status) : "-");
-        }
-      }
-      if (std::string why = src->shortfall(w.lines - lines_before); !why.empty()) w.warnings.push_back(why);
+      read_access_log(w, logs.files[i], i, utc);
     } catch (const logio::InputError& err) {
       w.warnings.push_back(err.what());
     }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/civil_time.h"
+#include "weblog/block_commands.h"
 
 namespace sw::weblog {
 
@@ -46,19 +47,6 @@ AccessLogs find_access_logs(const std::string& root, std::string_view login,
 
 // True when `root` looks like a cPanel server (or runs csf): blocks go through csf there.
 bool is_cpanel(const std::string& root);
-// "csf -d IP 'spamwarden: ...'" on cPanel, else "iptables -I INPUT -s IP -j DROP" (ip6tables
-// for IPv6).
-std::string block_command(std::string_view ip, bool cpanel, std::string_view why);
-
-// A client worth a block command: one public address, written as the firewall wants it (an
-// IPv4-mapped IPv6 address as IPv4), not one of `own`. Otherwise nullopt and why not: not an
-// address (a name resolved by the firewall when the rule is made, a range), loopback,
-// private, link-local, or this server's own.
-std::optional<std::string> blockable_address(std::string_view client, const std::vector<std::string>& own,
-                                             std::string* why_not);
-// This server's addresses (its interfaces'), as blockable_address() writes them.
-std::vector<std::string> own_addresses();
-
 // Requests counted by a key the client chose (its path, agent): at most kMaxKeys distinct,
 // the rest counted together, so a flood of random user agents cannot grow the report.
 struct KeyCounts {
