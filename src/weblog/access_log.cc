@@ -1,5 +1,6 @@
 #include "weblog/access_log.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <optional>
@@ -128,15 +129,27 @@ bool parse_access_line(sv line, AccessEntry& out) {
   return true;
 }
 
-bool is_script_name(sv segment) {
-  for (sv ext : {".php", ".php5", ".php7", ".phtml", ".cgi", ".pl"})
-    if (segment.size() > ext.size() && segment.ends_with(ext)) return true;
+bool is_script_name(sv name) {
+  // Apache's handlers match an extension anywhere in the name, in any case: "mailer.php.jpg"
+  // and "mailer.PHP" run as PHP.
+  static constexpr std::array<sv, 10> kRun = {"php",  "php3",  "php4", "php5", "php7",
+                                              "php8", "phtml", "phar", "cgi",  "pl"};
+  for (size_t dot = name.find('.'); dot != sv::npos;) {
+    size_t next = name.find('.', dot + 1);
+    sv ext = name.substr(dot + 1, next == sv::npos ? sv::npos : next - dot - 1);
+    for (sv run : kRun)
+      if (ext.size() == run.size() && std::equal(ext.begin(), ext.end(), run.begin(), [](char a, char b) {
+            return (a >= 'A' && a <= 'Z' ? char(a + 32) : a) == b;
+          }))
+        return true;
+    dot = next;
+  }
   return false;
 }
 
 std::string served_path(sv path) {
+  // The server takes out "." and ".." first, then runs the first script on the way.
   std::vector<sv> segments;
-  bool dir = path.ends_with('/');
   for (size_t pos = 0; pos < path.size();) {
     size_t slash = path.find('/', pos);
     if (slash == sv::npos) slash = path.size();
@@ -148,13 +161,13 @@ std::string served_path(sv path) {
       continue;
     }
     segments.push_back(seg);
-    if (is_script_name(seg)) {
-      dir = false;
-      break;
-    }
   }
+  bool dir = path.ends_with('/') || path.ends_with("/.") || path.ends_with("/..");
   std::string out;
-  for (auto seg : segments) out += "/" + std::string(seg);
+  for (sv seg : segments) {
+    out += "/" + std::string(seg);
+    if (is_script_name(seg)) return out;
+  }
   if (out.empty() || dir) out += "/";
   return out;
 }

@@ -68,6 +68,14 @@ TEST(AccessLog, TargetPath) {
   EXPECT_EQ(served_path("/wp/"), "/wp/");
   EXPECT_EQ(served_path("/../../etc/passwd"), "/etc/passwd");
   EXPECT_EQ(served_path(""), "/");
+  EXPECT_EQ(served_path("/x/a.php/../../wp/mailer.php"), "/wp/mailer.php");  // ".." first, as the server
+  EXPECT_EQ(served_path("/wp/mailer.php/../../other.php"), "/other.php");
+  EXPECT_EQ(served_path("/wp/Mailer.PHP/extra"), "/wp/Mailer.PHP");
+  EXPECT_TRUE(is_script_name("shell.php.jpg"));
+  EXPECT_TRUE(is_script_name("x.phar"));
+  EXPECT_FALSE(is_script_name("style.css"));
+  EXPECT_FALSE(is_script_name(".htaccess"));
+  EXPECT_FALSE(is_script_name("php"));
 }
 
 }  // namespace

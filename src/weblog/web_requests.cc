@@ -39,9 +39,18 @@ std::vector<std::string> glob_paths(const std::string& pattern) {
 // By the file's own name (not its directory's: a root such as ./copy or /srv/error-cases).
 bool is_access_log_name(const std::string& path) {
   std::string name = fs::path(path).filename().string();
-  for (const char* other : {"bytes_log", "ftp_log", "error_log", "error.log"})
-    if (name.find(other) != std::string::npos) return false;
-  return !name.starts_with(".");
+  if (name.starts_with(".")) return false;
+  // cPanel's -bytes_log and -ftp_log, and error logs: "error_log", "error.log.1",
+  // "site-error_log-Nov-2026.gz" (not a domain "error.logic.example").
+  for (std::string_view other : {"bytes_log", "ftp_log", "error_log", "error.log"})
+    for (size_t at = name.find(other); at != std::string::npos; at = name.find(other, at + 1)) {
+      size_t end = at + other.size();
+      bool digit_next = end + 1 < name.size() && name[end + 1] >= '0' && name[end + 1] <= '9';
+      if (end == name.size() || name[end] == '-' || name[end] == '_' ||
+          (name[end] == '.' && (digit_next || name.compare(end, 3, ".gz") == 0)))
+        return false;
+    }
+  return true;
 }
 
 // A domain's own files in domlogs/: "shop.example", "shop.example-ssl_log" (not
@@ -73,8 +82,8 @@ std::vector<std::string> account_domains(const std::string& root, std::string_vi
 }
 
 // A directory in the account's home (the account can replace it, not the home above it), or
-// nullopt (and why) when it is a link that leads elsewhere than into one of `allowed`
-// (cPanel's access-logs/ links into domlogs/): then the directory it leads to.
+// nullopt (and why) when it is a link that leads elsewhere than to one of `allowed` (cPanel's
+// access-logs/ links to domlogs/LOGIN/): then the directory it leads to.
 std::optional<std::string> account_dir(const std::string& dir, const std::vector<std::string>& allowed,
                                        std::vector<std::string>& warnings) {
   std::error_code ec;
@@ -83,11 +92,8 @@ std::optional<std::string> account_dir(const std::string& dir, const std::vector
   if (!fs::is_symlink(st)) return fs::is_directory(st) ? std::optional<std::string>(dir) : std::nullopt;
   fs::path real = fs::canonical(dir, ec);
   if (ec) return std::nullopt;
-  for (const auto& a : allowed) {
-    fs::path base = fs::weakly_canonical(a, ec);
-    auto rel = real.lexically_relative(base);
-    if (!ec && !rel.empty() && *rel.begin() != "..") return real.string();
-  }
+  for (const auto& a : allowed)
+    if (fs::path base = fs::weakly_canonical(a, ec); !ec && real == base) return real.string();
   warnings.push_back(
       fmt::format("{}: not followed: a link the account can change, to {} (not a web server's "
                   "log directory)",
@@ -102,14 +108,28 @@ std::vector<std::pair<std::string, uint64_t>> top_of(const KeyCounts& k, size_t 
   return rows;
 }
 
-// The clients worth a block command (the most active), and those left out with why.
+// The clients worth a block command, and those left out with why: the callers of the most
+// requested script there, and of any other requested at least half as often (at most three).
 struct Blocks {
+  std::vector<std::string> scripts;
   std::vector<std::string> addresses;
   std::vector<std::pair<std::string, std::string>> not_blocked;  // client, why
 };
 Blocks blocks_of(const WebRequests& w) {
   Blocks b;
-  const KeyCounts& callers = w.script_posters.counts.empty() ? w.script_callers : w.script_posters;
+  std::vector<std::pair<std::string, uint64_t>> scripts;
+  for (const auto& [script, clients] : w.script_clients) {
+    uint64_t n = clients.others;
+    for (const auto& [client, count] : clients.counts) n += count;
+    scripts.emplace_back(script, n);
+  }
+  std::stable_sort(scripts.begin(), scripts.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+  KeyCounts callers;
+  for (const auto& [script, n] : scripts) {
+    if (b.scripts.size() == 3 || n * 2 < scripts.front().second) break;
+    b.scripts.push_back(script);
+    for (const auto& [client, count] : w.script_clients.at(script).counts) callers.counts[client] += count;
+  }
   for (const auto& [client, n] : top_of(callers, 0)) {
     if (b.addresses.size() == kBlockedIps) break;
     std::string why;
@@ -141,11 +161,19 @@ std::optional<std::pair<std::string, std::string>> addon_of(std::string_view dir
   return std::pair{std::string(first), url};
 }
 
-// Whether a file is one of a domain's own logs: "addon.example", "addon.example-ssl_log",
-// archived "addon.example-Nov-2026.gz".
+// Whether a file is one of a domain's own logs as cPanel names them: "addon.example",
+// "addon.example-ssl_log", archived "addon.example-Nov-2026.gz" and
+// "addon.example-ssl_log-Nov-2026.gz" (not "addon.example-b.com", another domain).
 bool is_log_of_domain(const std::string& path, std::string_view domain) {
   std::string name = fs::path(path).filename().string();
-  return name.starts_with(domain) && (name.size() == domain.size() || name[domain.size()] == '-');
+  if (!name.starts_with(domain)) return false;
+  std::string_view rest = std::string_view(name).substr(domain.size());
+  if (rest.starts_with("-ssl_log")) rest.remove_prefix(8);
+  if (rest.empty()) return true;
+  auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  return rest.size() == 12 && rest[0] == '-' && alpha(rest[1]) && alpha(rest[2]) && alpha(rest[3]) && rest[4] == '-' &&
+         digit(rest[5]) && digit(rest[6]) && digit(rest[7]) && digit(rest[8]) && rest.substr(9) == ".gz";
 }
 
 // Whether the path names a file directly in the directory at `url_path` ("/x/" itself too).
@@ -187,12 +215,18 @@ std::optional<std::string> url_path_of(std::string_view dir) {
   for (std::string_view marker : {"/public_html", "/httpdocs", "/htdocs", "/var/www/html"})
     if (auto url = after(marker)) return url;
   // Plesk: a webspace's other domains have their docroot beside httpdocs, as
-  // /var/www/vhosts/WEBSPACE/DOMAIN/.
+  // /var/www/vhosts/WEBSPACE/DOMAIN/, and its cgi-bin/ is served at /cgi-bin/; its other
+  // directories (private/, statistics/, error_docs/) are not served.
   if (constexpr std::string_view kPlesk = "/var/www/vhosts/"; dir.starts_with(kPlesk)) {
     size_t webspace_end = dir.find('/', kPlesk.size());
-    size_t docroot_end = webspace_end == std::string_view::npos ? webspace_end : dir.find('/', webspace_end + 1);
     if (webspace_end == std::string_view::npos) return std::nullopt;
-    return docroot_end == std::string_view::npos ? std::string() : std::string(dir.substr(docroot_end));
+    std::string_view rest = dir.substr(webspace_end + 1);
+    size_t slash = rest.find('/');
+    std::string_view first = rest.substr(0, slash);
+    std::string after(slash == std::string_view::npos ? "" : rest.substr(slash));
+    if (first == "cgi-bin") return "/cgi-bin" + after;
+    if (first.find('.') == std::string_view::npos || first.starts_with('.')) return std::nullopt;
+    return after;
   }
   for (std::string_view base : {"/var/www/", "/srv/www/"}) {
     if (!dir.starts_with(base)) continue;
@@ -225,7 +259,9 @@ AccessLogs find_access_logs(const std::string& root, std::string_view login,
       domlogs_dirs.push_back(root + domlogs);
     if (!user.empty()) {
       std::string home = root + "/home/" + user;
-      if (auto dir = account_dir(home + "/access-logs", domlogs_dirs, found.warnings)) files_in(*dir, true, candidates);
+      std::vector<std::string> own_domlogs;  // access-logs/ may lead to the account's own, no other
+      for (const auto& domlogs : domlogs_dirs) own_domlogs.push_back(domlogs + "/" + user);
+      if (auto dir = account_dir(home + "/access-logs", own_domlogs, found.warnings)) files_in(*dir, true, candidates);
       for (const auto& domlogs : domlogs_dirs) {
         files_in(domlogs + "/" + user, false, candidates);
         for (const auto& domain : found.domains)
@@ -259,6 +295,11 @@ bool is_cpanel(const std::string& root) {
   return fs::exists(root + "/usr/local/cpanel", ec) || fs::exists(root + "/etc/csf/csf.conf", ec);
 }
 
+void WebRequests::warn(std::string text) {
+  if (warnings.size() < kMaxWarnings) warnings.push_back(std::move(text));
+  else ++warnings_left_out;
+}
+
 void KeyCounts::add(std::string key) {
   auto it = counts.find(key);
   if (it != counts.end()) ++it->second;
@@ -275,9 +316,15 @@ void count_request(WebRequests& w, const AccessEntry& e, CivilSeconds t, const s
   w.last = std::max(w.last, t);
   w.files.add(printable(path, 200));
   std::string client = printable(e.client, 100);
-  if (is_script_name(path.substr(path.rfind('/') + 1))) {
-    if (e.method == "POST") w.script_posters.add(client);
-    w.script_callers.add(client);
+  bool index_script = path.ends_with('/') && e.method == "POST";  // runs the directory's index
+  if (index_script || is_script_name(path.substr(path.rfind('/') + 1))) {
+    KeyCounts* callers = nullptr;
+    if (auto it = w.script_clients.find(path); it != w.script_clients.end()) callers = &it->second;
+    else if (w.script_clients.size() < KeyCounts::kMaxKeys) callers = &w.script_clients[path];
+    if (callers && (callers->counts.count(client) || w.script_client_pairs < WebRequests::kMaxScriptClients)) {
+      w.script_client_pairs += callers->counts.count(client) ? 0 : 1;
+      callers->add(client);
+    }
   }
   w.client_ips.add(std::move(client));
   w.methods.add(printable(e.method, 20));
@@ -291,11 +338,14 @@ void read_access_log(WebRequests& w, const AccessLogFile& f, size_t index, bool 
   w.logs.push_back(f.path);
   // An addon domain's own log, or a line whose vhost is that domain, has the addon's URLs.
   bool addon_log = !w.addon_domain.empty() && is_log_of_domain(f.path, w.addon_domain);
-  auto url_of = [&](std::string_view vhost) -> const std::string& {
-    if (w.addon_domain.empty()) return *w.url_path;
+  // On the addon's host the main URL is matched too: a directory named like the account's main
+  // domain (an attacker chooses the name) must not hide its requests on the main site.
+  auto in_script_directory = [&](std::string_view path, std::string_view vhost) {
+    if (in_directory(path, *w.url_path)) return true;
+    if (w.addon_domain.empty()) return false;
     bool addon_host =
         vhost.empty() ? addon_log : vhost.substr(0, vhost.rfind(':')) == w.addon_domain || vhost == w.addon_domain;
-    return addon_host ? w.addon_url_path : *w.url_path;
+    return addon_host && in_directory(path, w.addon_url_path);
   };
   uint64_t lines_before = w.lines;
   AccessEntry e;
@@ -314,10 +364,10 @@ void read_access_log(WebRequests& w, const AccessLogFile& f, size_t index, bool 
       CivilSeconds t = utc ? e.time - CivilSeconds(e.utc_offset_minutes) * 60 : e.time;
       if (t < w.from || t > w.to || e.target.empty()) continue;
       std::string path = served_path(target_path(e.target));
-      if (in_directory(path, url_of(e.vhost))) count_request(w, e, t, path);
+      if (in_script_directory(path, e.vhost)) count_request(w, e, t, path);
     }
   }
-  if (std::string why = src->shortfall(w.lines - lines_before); !why.empty()) w.warnings.push_back(why);
+  if (std::string why = src->shortfall(w.lines - lines_before); !why.empty()) w.warn(why);
 }
 
 }  // namespace
@@ -327,7 +377,7 @@ WebRequests web_requests(const AccessLogs& logs, std::string_view directory, Civ
   WebRequests w;
   w.directory = directory;
   w.from = from, w.to = to;
-  w.warnings = logs.warnings;
+  for (const auto& warning : logs.warnings) w.warn(warning);
   w.own = own_addresses();
   w.url_path = url_path_of(directory);
   if (!w.url_path) {
@@ -342,7 +392,7 @@ WebRequests web_requests(const AccessLogs& logs, std::string_view directory, Civ
     try {
       read_access_log(w, logs.files[i], i, utc);
     } catch (const logio::InputError& err) {
-      w.warnings.push_back(err.what());
+      w.warn(err.what());
     }
   }
   return w;
@@ -392,6 +442,8 @@ nlohmann::json web_requests_json(const WebRequests& w, bool cpanel) {
           {"user_agents", rows(w.user_agents, "user_agent")},
           {"statuses", rows(w.statuses, "status")},
           {"block_commands", block},
+          {"blocked_for", b.scripts},
+          {"warnings_left_out", w.warnings_left_out},
           {"not_blocked", not_blocked}};
 }
 
@@ -401,7 +453,10 @@ std::string web_requests_text(const WebRequests& w, bool cpanel) {
     url = fmt::format("{}/ on {}, {} on the other hosts", w.addon_url_path, w.addon_domain, url);
   std::string out = fmt::format("\nweb requests for {} ({}) from {} to {}\n", url, fit_columns(w.directory, 60),
                                 format_civil(w.from), end_of(w.from, w.to));
-  for (const auto& warning : w.warnings) out += "  warning: " + fit_columns(warning, 88) + "\n";
+  for (size_t i = 0; i < w.warnings.size() && i < kTopRows; ++i)
+    out += "  warning: " + fit_columns(w.warnings[i], 88) + "\n";
+  if (size_t more = w.warnings.size() + w.warnings_left_out - std::min(w.warnings.size(), kTopRows))
+    out += fmt::format("  ... and {} more warnings (--json lists {})\n", more, WebRequests::kMaxWarnings);
   if (!w.url_path) return out;
   if (w.logs.empty()) {
     out += "  no access log read for the account (give them with --access-logs or [paths] access_logs)\n";
@@ -421,10 +476,12 @@ std::string web_requests_text(const WebRequests& w, bool cpanel) {
   table("methods", w.methods);
   table("user agents", w.user_agents);
   Blocks b = blocks_of(w);
-  if (!b.addresses.empty())
-    out += w.script_posters.counts.empty() ? "  block the clients that requested a script here:\n"
-                                           : "  block the clients that POSTed to a script here:\n";
-  else if (w.script_callers.counts.empty()) out += "  no script here was requested: no client to block\n";
+  std::string scripts;
+  for (const auto& script : b.scripts) scripts += (scripts.empty() ? "" : ", ") + script;
+  if (b.scripts.empty()) out += "  no script here was requested: no client to block\n";
+  else
+    out += fmt::format("  block the clients of {} (the most requested script{} here):\n", fit_columns(scripts, 60),
+                       b.scripts.size() > 1 ? "s" : "");
   for (const auto& ip : b.addresses)
     out += "    " + printable(block_command(ip, cpanel, "spamwarden: " + w.directory)) + "\n";
   for (size_t i = 0; i < b.not_blocked.size() && i < kNotBlockedShown; ++i)

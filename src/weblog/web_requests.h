@@ -69,10 +69,16 @@ struct WebRequests {
   uint64_t lines = 0, bad_lines = 0, requests = 0;
   CivilSeconds first = 0, last = 0;
   KeyCounts files, client_ips, methods, user_agents, statuses;
-  // Who ran a script there (its visitors' pages, styles and images aside): those who POSTed
-  // to one, and those who requested one at all. The block commands name the first, else the second.
-  KeyCounts script_posters, script_callers;
-  std::vector<std::string> own;  // this server's addresses: never a block command
+  // Who requested each script there (a POST to the directory itself runs its index script):
+  // the block commands name the callers of the most requested ones, not the visitors of the
+  // site's pages, styles and images. At most kMaxScriptClients (script, client) pairs.
+  static constexpr size_t kMaxScriptClients = 100000;
+  std::map<std::string, KeyCounts> script_clients;
+  size_t script_client_pairs = 0;
+  std::vector<std::string> own;    // this server's addresses: never a block command
+  uint64_t warnings_left_out = 0;  // past kMaxWarnings (an account's 5,000 files, each refused)
+  static constexpr size_t kMaxWarnings = 100;
+  void warn(std::string text);
 };
 
 // Margin around the burst: the attacker often tries the script before it sends, and after.

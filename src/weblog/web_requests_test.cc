@@ -48,6 +48,8 @@ TEST(WebRequests, UrlPathOfAScriptDirectory) {
   EXPECT_EQ(url_path_of("/var/www/vhosts/shop.example/httpdocs/x"), "/x");
   EXPECT_EQ(url_path_of("/var/www/vhosts/shop.example/addon.example/wp"), "/wp");  // Plesk's other domains
   EXPECT_EQ(url_path_of("/var/www/vhosts/shop.example"), std::nullopt);
+  EXPECT_EQ(url_path_of("/var/www/vhosts/shop.example/cgi-bin/x"), "/cgi-bin/x");
+  EXPECT_EQ(url_path_of("/var/www/vhosts/shop.example/private"), std::nullopt);  // not served
   EXPECT_EQ(url_path_of("/var/www/html/contact"), "/contact");
   EXPECT_EQ(url_path_of("/var/www/shop/contact"), "/contact");
   EXPECT_EQ(url_path_of("/home/u1/public_html_old/x"), std::nullopt);
@@ -188,6 +190,62 @@ TEST(WebRequests, AnAddonDomainUnderPublicHtmlOnItsOwnHost) {
   EXPECT_NE(text.find("/wp/ on addon.example"), std::string::npos) << text;
 }
 
+// The block commands name who called the busiest script there, whatever the method: not the
+// site's own cron POSTing to another script, nor visitors of its pages.
+TEST(WebRequests, TheBusiestScriptsCallersAreBlocked) {
+  TempDir root;
+  std::string lines;
+  for (int i = 0; i < 50; ++i)
+    lines += request("203.0.113.66", "01/Nov/2026:10:00:00", "GET", "/mailer.PHP?to=x" + std::to_string(i));
+  for (int i = 0; i < 5; ++i) lines += request("127.0.0.1", "01/Nov/2026:10:00:00", "POST", "/wp-cron.php");
+  for (int i = 0; i < 8; ++i)
+    lines += request("198.51.100." + std::to_string(i), "01/Nov/2026:10:00:00", "POST", "/wp-login.php");
+  lines += request("198.51.100.9", "01/Nov/2026:10:00:00", "GET", "/style.css");
+  write(root.path + "/access.log", lines);
+  CivilSeconds t = *parse_civil("2026-11-01 10:00:00");
+  WebRequests w =
+      web_requests(find_access_logs("", "", {root.path + "/access.log"}), "/home/u1/public_html", t, t, false);
+  auto json = web_requests_json(w, false);
+  ASSERT_EQ(json["block_commands"].size(), 1u) << json.dump();
+  EXPECT_EQ(json["block_commands"][0], "iptables -I INPUT -s 203.0.113.66 -j DROP");
+  EXPECT_EQ(json["blocked_for"], nlohmann::json::array({"/mailer.PHP"}));
+  // A script with the handler's extension anywhere in its name, and a POST to the directory (its index).
+  write(root.path + "/b.log",
+        request("203.0.113.67", "01/Nov/2026:10:00:00", "POST", "/up/shell.php.jpg") +
+            request("203.0.113.68", "01/Nov/2026:10:00:00", "POST", "/up/") +
+            request("203.0.113.69", "01/Nov/2026:10:00:00", "POST", "/x/a.php/../../up/shell.php.jpg"));
+  w = web_requests(find_access_logs("", "", {root.path + "/b.log"}), "/home/u1/public_html/up", t, t, false);
+  EXPECT_EQ(w.script_clients.size(), 2u);
+  EXPECT_EQ(web_requests_json(w, false)["block_commands"].size(), 3u);
+}
+
+TEST(WebRequests, NamesThatOnlyLookLikeOthersAreNotMixedUp) {
+  TempDir root;
+  const std::string r = root.path;
+  write(r + "/etc/userdomains", "shop.example: u1\nerror.logic.example: u1\nshop.example-b.com: u2\n");
+  write(r + "/usr/local/apache/domlogs/shop.example-b.com", "");   // another account's domain
+  write(r + "/usr/local/apache/domlogs/error.logic.example", "");  // not an error log
+  write(r + "/usr/local/apache/domlogs/shop.example-ssl_log", "");
+  write(r + "/usr/local/apache/domlogs/u2/other.example", "");
+  fs::create_directories(r + "/home/u1");
+  fs::create_directory_symlink(r + "/usr/local/apache/domlogs/u2", r + "/home/u1/access-logs");  // not u1's
+  auto logs = find_access_logs(r, "u1", {});
+  EXPECT_EQ(paths_of(logs), (std::vector<std::string>{r + "/usr/local/apache/domlogs/shop.example-ssl_log",
+                                                      r + "/usr/local/apache/domlogs/error.logic.example"}));
+  ASSERT_EQ(logs.warnings.size(), 1u);
+  EXPECT_NE(logs.warnings[0].find("not followed"), std::string::npos);
+}
+
+TEST(WebRequests, WarningsAreBounded) {
+  AccessLogs logs;
+  for (int i = 0; i < 500; ++i) logs.warnings.push_back("warning " + std::to_string(i));
+  WebRequests w = web_requests(logs, "/home/u1/public_html", 0, 1, false);
+  EXPECT_EQ(w.warnings.size(), WebRequests::kMaxWarnings);
+  EXPECT_EQ(w.warnings_left_out, 500u - WebRequests::kMaxWarnings);
+  std::string text = web_requests_text(w, false);
+  EXPECT_NE(text.find("... and 490 more warnings"), std::string::npos) << text;
+}
+
 TEST(WebRequests, ZonedMainLogComparesInUtc) {
   TempDir root;
   // 10:00 at +0100 is 09:00 UTC: in a burst the main log (with zones, read as UTC) puts at 09:00.
@@ -248,7 +306,9 @@ TEST(WebRequests, TheScriptsRequestsDuringTheBurstWithTheirBlockCommands) {
   EXPECT_EQ(json["block_commands"][0], "iptables -I INPUT -s 203.0.113.9 -j DROP");
   std::string text = web_requests_text(w, false);
   EXPECT_NE(text.find("35 requests in 2 access log(s)"), std::string::npos) << text;
-  EXPECT_NE(text.find("block the clients that POSTed to a script here:"), std::string::npos) << text;
+  EXPECT_NE(text.find("block the clients of /wp-content/uploads/x/mailer.php (the most requested script here):"),
+            std::string::npos)
+      << text;
 }
 
 TEST(WebRequests, NoDocrootSaysSo) {
