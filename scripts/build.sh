@@ -7,9 +7,9 @@ jobs=$(nproc)
 case $flavour in
   release) dir=build;      args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
   asan)    dir=build-asan; args=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DSW_SANITIZE=ON -DSW_BENCH=OFF) ;;
-  # -O0: the targets run for seconds in the test command, where a quicker build matters more
-  # (a quarter less CPU than -O1, and the build compiles all of swcore).
-  fuzz)    dir=build-fuzz; args=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" -DSW_FUZZ=ON -DSW_BENCH=OFF -DSW_TESTS=OFF
+  # -O1: the targets run for seconds in the test command, where a quicker build matters more
+  # than -O2's speed; -O0 builds a quarter quicker but runs the targets five times slower.
+  fuzz)    dir=build-fuzz; args=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DSW_FUZZ=ON -DSW_BENCH=OFF -DSW_TESTS=OFF
                                  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++) ;;
   *) echo "usage: $0 [release|asan|fuzz]" >&2; exit 2 ;;
 esac
