@@ -20,11 +20,12 @@ scripts/build.sh release
 step "build: asan+ubsan"
 scripts/build.sh asan
 # The fuzz targets build while the tests run: the tests that start real servers mostly wait on
-# them, so the two share the cores instead of taking turns. Its own session, so a failing test
-# stops the whole build with it.
+# them, so the two share the cores instead of taking turns. At the lowest priority, so the unit
+# tests keep the cores and the build takes what the waiting tests leave. Its own session, so a
+# failing test stops the whole build with it.
 step "build: fuzz targets (in the background while the tests run)"
 fuzz_log=$(mktemp)
-setsid scripts/build.sh fuzz > "$fuzz_log" 2>&1 &
+setsid nice -n 19 scripts/build.sh fuzz > "$fuzz_log" 2>&1 &
 fuzz_build=$!
 trap 'kill -- -$fuzz_build 2>/dev/null || true; rm -f "$fuzz_log"' EXIT
 
