@@ -36,6 +36,7 @@ struct LogsArgs {
   std::string root;                      // where the web logs are looked for ("" = /)
   std::string toml = config::kDefaultConfigPath;
   bool config_read = false;
+  std::optional<bool> zoned;  // whether the main logs carry zones (their times read as UTC)
   bool no_cache = false;
   bool cache_each_file = false;
   std::string state_dir;  // "": the TOML's state_dir, else the default
@@ -92,6 +93,12 @@ const std::vector<std::string>& configured_access_logs(LogsArgs& a) {
   return a.access_logs;
 }
 
+// Whether the main logs carry zones, peeked at once (their first lines) and only when asked.
+bool logged_zoned(LogsArgs& a) {
+  if (!a.zoned) a.zoned = stats::logged_with_timezone(a.inputs);
+  return *a.zoned;
+}
+
 // The web requests behind a script directory between two times (with the margin), from the
 // access logs of the login that ran it.
 // The account is the /home/LOGIN/ of the path when it has one: with PHP run as the web
@@ -100,8 +107,7 @@ weblog::WebRequests web_requests_for(LogsArgs& a, const std::string& dir, std::s
                                      CivilSeconds to) {
   if (std::string_view home = eximlog::home_login(dir); !home.empty()) login = home;
   auto logs = weblog::find_access_logs(a.root, login, configured_access_logs(a));
-  bool utc = stats::logged_with_timezone(a.inputs);
-  return weblog::web_requests(logs, dir, from - weblog::kBurstMargin, to + weblog::kBurstMargin, utc);
+  return weblog::web_requests(logs, dir, from - weblog::kBurstMargin, to + weblog::kBurstMargin, logged_zoned(a));
 }
 
 // --actor: exit 0 when the actor is in the logs, 1 when it is not (as grep), 2 as the report.
@@ -155,7 +161,7 @@ int run_logs(LogsArgs& a) {
   // only for a duration, so --since 2h --until 1h measure from the same moment.
   std::optional<CivilSeconds> log_now;
   auto now = [&] {
-    if (!log_now) log_now = civil_now(stats::logged_with_timezone(a.inputs));
+    if (!log_now) log_now = civil_now(logged_zoned(a));
     return *log_now;
   };
   for (auto [text, target] : {std::pair{&a.since, &o.since}, std::pair{&a.until, &o.until}}) {

@@ -138,10 +138,7 @@ bool is_script_name(sv name) {
     size_t next = name.find('.', dot + 1);
     sv ext = name.substr(dot + 1, next == sv::npos ? sv::npos : next - dot - 1);
     for (sv run : kRun)
-      if (ext.size() == run.size() && std::equal(ext.begin(), ext.end(), run.begin(), [](char a, char b) {
-            return (a >= 'A' && a <= 'Z' ? char(a + 32) : a) == b;
-          }))
-        return true;
+      if (iequals(ext, run)) return true;
     dot = next;
   }
   return false;

@@ -45,7 +45,7 @@ bool is_access_log_name(const std::string& path) {
   for (std::string_view other : {"bytes_log", "ftp_log", "error_log", "error.log"})
     for (size_t at = name.find(other); at != std::string::npos; at = name.find(other, at + 1)) {
       size_t end = at + other.size();
-      bool digit_next = end + 1 < name.size() && name[end + 1] >= '0' && name[end + 1] <= '9';
+      bool digit_next = end + 1 < name.size() && is_digit(name[end + 1]);
       if (end == name.size() || name[end] == '-' || name[end] == '_' ||
           (name[end] == '.' && (digit_next || name.compare(end, 3, ".gz") == 0)))
         return false;
@@ -53,9 +53,19 @@ bool is_access_log_name(const std::string& path) {
   return true;
 }
 
-// A domain's own files in domlogs/: "shop.example", "shop.example-ssl_log" (not
-// "shop.example.com", another account's).
-bool is_log_of_domain(const std::string& path, std::string_view domain);
+// Whether a file is one of a domain's own logs as cPanel names them: "addon.example",
+// "addon.example-ssl_log", archived "addon.example-Nov-2026.gz" and
+// "addon.example-ssl_log-Nov-2026.gz" (not "addon.example-b.com", another domain).
+bool is_log_of_domain(const std::string& path, std::string_view domain) {
+  std::string name = fs::path(path).filename().string();
+  if (!name.starts_with(domain)) return false;
+  std::string_view rest = std::string_view(name).substr(domain.size());
+  if (rest.starts_with("-ssl_log")) rest.remove_prefix(8);
+  if (rest.empty()) return true;
+  auto alpha = [](char c) { return ascii_lower(c) >= 'a' && ascii_lower(c) <= 'z'; };
+  return rest.size() == 12 && rest[0] == '-' && alpha(rest[1]) && alpha(rest[2]) && alpha(rest[3]) && rest[4] == '-' &&
+         is_digit(rest[5]) && is_digit(rest[6]) && is_digit(rest[7]) && is_digit(rest[8]) && rest.substr(9) == ".gz";
+}
 
 // Regular files in a directory (through links), sorted.
 void files_in(const std::string& dir, bool in_account, std::vector<AccessLogFile>& out) {
@@ -161,21 +171,6 @@ std::optional<std::pair<std::string, std::string>> addon_of(std::string_view dir
   return std::pair{std::string(first), url};
 }
 
-// Whether a file is one of a domain's own logs as cPanel names them: "addon.example",
-// "addon.example-ssl_log", archived "addon.example-Nov-2026.gz" and
-// "addon.example-ssl_log-Nov-2026.gz" (not "addon.example-b.com", another domain).
-bool is_log_of_domain(const std::string& path, std::string_view domain) {
-  std::string name = fs::path(path).filename().string();
-  if (!name.starts_with(domain)) return false;
-  std::string_view rest = std::string_view(name).substr(domain.size());
-  if (rest.starts_with("-ssl_log")) rest.remove_prefix(8);
-  if (rest.empty()) return true;
-  auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
-  auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  return rest.size() == 12 && rest[0] == '-' && alpha(rest[1]) && alpha(rest[2]) && alpha(rest[3]) && rest[4] == '-' &&
-         digit(rest[5]) && digit(rest[6]) && digit(rest[7]) && digit(rest[8]) && rest.substr(9) == ".gz";
-}
-
 // Whether the path names a file directly in the directory at `url_path` ("/x/" itself too).
 bool in_directory(std::string_view path, std::string_view url_path) {
   if (!path.starts_with(url_path) || path.size() <= url_path.size() || path[url_path.size()] != '/') return false;
@@ -223,10 +218,10 @@ std::optional<std::string> url_path_of(std::string_view dir) {
     std::string_view rest = dir.substr(webspace_end + 1);
     size_t slash = rest.find('/');
     std::string_view first = rest.substr(0, slash);
-    std::string after(slash == std::string_view::npos ? "" : rest.substr(slash));
-    if (first == "cgi-bin") return "/cgi-bin" + after;
+    std::string url(slash == std::string_view::npos ? "" : rest.substr(slash));
+    if (first == "cgi-bin") return "/cgi-bin" + url;
     if (first.find('.') == std::string_view::npos || first.starts_with('.')) return std::nullopt;
-    return after;
+    return url;
   }
   for (std::string_view base : {"/var/www/", "/srv/www/"}) {
     if (!dir.starts_with(base)) continue;
