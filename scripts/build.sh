@@ -18,9 +18,18 @@ esac
 if command -v ld.lld >/dev/null; then
   args+=(-DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld)
 fi
+# Release and sanitizer builds compile each target's files eight at a time as one (a unity
+# build): the headers' inline code and templates are then compiled once per eight files, which
+# saves about a quarter of the build. The fuzz build compiles the library and the command line
+# file by file, so a file that only builds beside its neighbours (a missing include, a name
+# another file defines) still fails there.
+if [[ $flavour != fuzz ]]; then
+  args+=(-DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=8)
+fi
 cmake -S . -B "$dir" -G Ninja -DSW_WERROR=ON "${args[@]}" >/dev/null
 targets=()
-if [[ $flavour == fuzz ]]; then  # only the fuzz targets (and what they link), not the tools
+if [[ $flavour == fuzz ]]; then  # the fuzz targets (and what they link) and the binary, not the tests
   mapfile -t targets < <(ninja -C "$dir" -t targets all | sed -n 's/^\(fuzz_[a-z0-9_]*\): phony$/\1/p')
+  targets+=(spamwarden)
 fi
 cmake --build "$dir" -j "$jobs" ${targets[@]+--target "${targets[@]}"}

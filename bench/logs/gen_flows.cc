@@ -10,8 +10,6 @@
 namespace sw::bench::gen {
 namespace {
 
-constexpr uint64_t kSec = 1000000;
-
 // Subject templates. '#' becomes a random digit and '%' a first name. Some carry the
 // characters Exim must escape: quotes, backslashes, tabs, UTF-8, over-long text.
 const char* const kLegitSubjects[] = {

@@ -9,7 +9,6 @@
 namespace sw::bench::gen {
 namespace {
 
-constexpr uint64_t kSec = 1000000;
 constexpr uint64_t kHour = 3600 * kSec;
 constexpr uint64_t kDay = 24 * kHour;
 constexpr const char* kServerIp = "185.199.220.17";

@@ -16,6 +16,9 @@
 
 namespace sw::bench::gen {
 
+// The simulation's clock counts microseconds.
+inline constexpr uint64_t kSec = 1000000;
+
 struct Config {
   uint64_t size_bytes = 1100ull * 1000 * 1000;
   uint64_t seed = 1;

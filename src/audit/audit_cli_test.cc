@@ -16,18 +16,10 @@
 
 #include "base/temp_dir.h"
 #include "dnslab.h"
+#include "base/test_files.h"
 
 namespace sw::audit {
 namespace {
-
-void spit(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 struct CommandRun {
   int status = -1;
@@ -88,7 +80,7 @@ TEST(DnsLabAuditCommand, JsonReportsTheListedOutboundIpOfTheConfigAsD1Crit) {
   // Exim gives up root for some runs (-bP config): its log and spool must be its own.
   if (const passwd* exim_user = ::getpwnam("Debian-exim"))
     for (const char* d : {"/spool", "/log"}) ::chown((dir.path + d).c_str(), exim_user->pw_uid, exim_user->pw_gid);
-  spit(dir.path + "/exim.conf", lab_config(dir.path));
+  sw::testing::write_file(dir.path + "/exim.conf", lab_config(dir.path));
   CommandRun run = spamwarden("audit --json --only D1,D2,D3,S6 --root " + dir.path + "/root --exim-config " + dir.path +
                               "/exim.conf --resolver 127.0.0.1 --dns-timeout 0.5 --blocklist zen.spamhaus.org");
   ASSERT_FALSE(run.out.empty());
@@ -129,7 +121,7 @@ std::map<std::string, FileState> snapshot(const std::string& dir, const std::vec
   std::map<std::string, FileState> out;
   for (const std::string& name : names) {
     FileState& s = out[name];
-    s.bytes = slurp(dir + "/" + name);
+    s.bytes = sw::testing::file_bytes(dir + "/" + name);
     ::lstat((dir + "/" + name).c_str(), &s.st);
   }
   return out;
@@ -152,10 +144,10 @@ class AuditCommandCatchallTree : public ::testing::Test {
   void SetUp() override {
     for (const char* d : {"/usr", "/usr/local", "/usr/local/cpanel", "/etc", "/etc/valiases", "/state"})
       ASSERT_EQ(::mkdir((tree_.path + d).c_str(), 0755), 0);
-    spit(tree_.path + "/etc/localdomains", "shop.example\nfwd.example\nclean.example\n");
-    spit(valiases() + "/shop.example", "info: shopuser\n# the catch-all\n*: :blackhole:\n");
-    spit(valiases() + "/fwd.example", "sales: a@b.example, c@d.example\n*: owner@gmail.com\n");
-    spit(valiases() + "/clean.example", "*: :fail: No Such User Here\n");
+    sw::testing::write_file(tree_.path + "/etc/localdomains", "shop.example\nfwd.example\nclean.example\n");
+    sw::testing::write_file(valiases() + "/shop.example", "info: shopuser\n# the catch-all\n*: :blackhole:\n");
+    sw::testing::write_file(valiases() + "/fwd.example", "sales: a@b.example, c@d.example\n*: owner@gmail.com\n");
+    sw::testing::write_file(valiases() + "/clean.example", "*: :fail: No Such User Here\n");
     ::chmod((valiases() + "/shop.example").c_str(), 0640);
     if (::geteuid() == 0) ::chown((valiases() + "/shop.example").c_str(), 1234, 5678);
     timespec old[2] = {{1000000000, 5}, {1000000000, 123456789}};
@@ -184,7 +176,7 @@ TEST_F(AuditCommandCatchallTree, FixThenRestoreGivesIdenticalFiles) {
   auto before = snapshot(valiases(), files_);
   CommandRun fix = spamwarden("audit fix catchall --yes " + common());
   ASSERT_EQ(fix.status, 0) << fix.out;
-  EXPECT_EQ(slurp(valiases() + "/fwd.example"),
+  EXPECT_EQ(sw::testing::file_bytes(valiases() + "/fwd.example"),
             "sales: a@b.example, c@d.example\n*: :fail: No such person at this address\n");
   size_t at = fix.out.find("audit restore ");
   ASSERT_NE(at, std::string::npos) << fix.out;

@@ -10,11 +10,10 @@
 
 #include "audit/audit_run.h"
 #include "base/temp_dir.h"
+#include "base/test_files.h"
 
 namespace sw::audit {
 namespace {
-
-void spit(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
 // A hosting-style configuration in the shape of DirectAdmin's SpamBlocker RCPT ACL. MAIN and
 // the whitelist accept's extra conditions vary per test.
@@ -74,11 +73,11 @@ class AuditOnRealExim : public ::testing::Test {
     // Exim gives up root for some runs (-bP config): its log and spool must be its own.
     if (const passwd* exim_user = ::getpwnam("Debian-exim"))
       for (const char* d : {"/spool", "/log"}) ::chown((lab_.path + d).c_str(), exim_user->pw_uid, exim_user->pw_gid);
-    spit(lab_.path + "/whitelist_domains", "partner.example\n");
+    sw::testing::write_file(lab_.path + "/whitelist_domains", "partner.example\n");
   }
   AuditReport audit(const std::string& config_text, const std::string& only = "R") {
     std::string config = lab_.path + "/exim.conf";
-    spit(config, config_text);
+    sw::testing::write_file(config, config_text);
     AuditOptions options;
     options.root = lab_.path + "/root";
     options.exim_config = config;
@@ -190,10 +189,11 @@ TEST_F(AuditOnRealExim, MissingEximBinaryIsAnEnvironmentError) {
 // exim -bV works, exim -bP config is refused (a non-admin caller): a partial result, not a missing ACL.
 TEST_F(AuditOnRealExim, BpConfigRefusedIsAnEnvironmentErrorNotAMissingAcl) {
   std::string config = lab_.path + "/exim.conf", wrapper = lab_.path + "/exim-no-bp-config";
-  spit(config, lab_config(lab_.path, "", ""));
-  spit(wrapper,
-       "#!/bin/sh\nfor a; do [ \"$a\" = config ] && { echo 'exim: permission denied' >&2; exit 1; }; done\n"
-       "exec /usr/sbin/exim4 \"$@\"\n");
+  sw::testing::write_file(config, lab_config(lab_.path, "", ""));
+  sw::testing::write_file(
+      wrapper,
+      "#!/bin/sh\nfor a; do [ \"$a\" = config ] && { echo 'exim: permission denied' >&2; exit 1; }; done\n"
+      "exec /usr/sbin/exim4 \"$@\"\n");
   ASSERT_EQ(::chmod(wrapper.c_str(), 0755), 0);
   AuditOptions options;
   options.root = lab_.path + "/root";

@@ -18,18 +18,10 @@
 #include "audit/relay_probe.h"
 #include "audit/report.h"
 #include "base/temp_dir.h"
+#include "base/test_files.h"
 
 namespace sw::audit {
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void spit(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
 TEST(AuditCheckTable, IdsAreUniqueAndTheDocListsEvery) {
   std::set<std::string_view> ids;
@@ -37,7 +29,7 @@ TEST(AuditCheckTable, IdsAreUniqueAndTheDocListsEvery) {
     EXPECT_TRUE(ids.insert(c.id).second) << c.id;
     EXPECT_FALSE(c.doc.empty());
   }
-  std::string doc = slurp(std::string(SW_SOURCE_DIR) + "/docs/audit.md");
+  std::string doc = sw::testing::file_bytes(std::string(SW_SOURCE_DIR) + "/docs/audit.md");
   for (const CheckInfo& c : check_table())
     EXPECT_NE(doc.find("| " + std::string(c.id) + " |"), std::string::npos) << c.id << " missing in docs/audit.md";
 }
@@ -181,10 +173,10 @@ TEST(AuditCatchallFix, FixThenRestoreIsExactAndChangedFilesAreRefused) {
   std::string root = tree.path;
   for (const char* d : {"/usr", "/usr/local", "/usr/local/cpanel", "/etc", "/etc/valiases", "/state"})
     ASSERT_EQ(::mkdir((root + d).c_str(), 0755), 0);
-  spit(root + "/etc/localdomains", "shop.example\nfwd.example\nclean.example\n");
-  spit(root + "/etc/valiases/shop.example", "info: shopuser\n*: :blackhole:\n");
-  spit(root + "/etc/valiases/fwd.example", "*: owner@gmail.com\n");
-  spit(root + "/etc/valiases/clean.example", "*: :fail: No Such User Here\n");
+  sw::testing::write_file(root + "/etc/localdomains", "shop.example\nfwd.example\nclean.example\n");
+  sw::testing::write_file(root + "/etc/valiases/shop.example", "info: shopuser\n*: :blackhole:\n");
+  sw::testing::write_file(root + "/etc/valiases/fwd.example", "*: owner@gmail.com\n");
+  sw::testing::write_file(root + "/etc/valiases/clean.example", "*: :fail: No Such User Here\n");
   ::chmod((root + "/etc/valiases/shop.example").c_str(), 0640);
   ASSERT_EQ(::chown((root + "/etc/valiases/shop.example").c_str(), 1234, 5678), 0);
   timespec old[2] = {{1000000000, 5}, {1000000000, 123456789}};
@@ -200,18 +192,19 @@ TEST(AuditCatchallFix, FixThenRestoreIsExactAndChangedFilesAreRefused) {
   FixOutcome fix = apply_catchall_fix(options.state_dir, scan.domains, nullptr);
   ASSERT_TRUE(fix.errors.empty()) << fix.errors[0];
   EXPECT_EQ(fix.changed, 2);
-  EXPECT_EQ(slurp(root + "/etc/valiases/shop.example"), "info: shopuser\n*: :fail: No such person at this address\n");
+  EXPECT_EQ(sw::testing::file_bytes(root + "/etc/valiases/shop.example"),
+            "info: shopuser\n*: :fail: No such person at this address\n");
   struct stat st {};
   ASSERT_EQ(::stat((root + "/etc/valiases/shop.example").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 1234u);
   EXPECT_EQ(st.st_mode & 07777, 0640u);
   // An admin edits one file after the fix: restore leaves it alone unless forced.
-  spit(root + "/etc/valiases/fwd.example", "*: :fail: edited by hand\n");
+  sw::testing::write_file(root + "/etc/valiases/fwd.example", "*: :fail: edited by hand\n");
   RestoreOutcome restore = restore_catchall_batch(options.state_dir, fix.batch_id, false);
   EXPECT_EQ(restore.restored, 1);
   ASSERT_EQ(restore.refused.size(), 1u);
-  EXPECT_EQ(slurp(root + "/etc/valiases/fwd.example"), "*: :fail: edited by hand\n");
-  EXPECT_EQ(slurp(root + "/etc/valiases/shop.example"), "info: shopuser\n*: :blackhole:\n");
+  EXPECT_EQ(sw::testing::file_bytes(root + "/etc/valiases/fwd.example"), "*: :fail: edited by hand\n");
+  EXPECT_EQ(sw::testing::file_bytes(root + "/etc/valiases/shop.example"), "info: shopuser\n*: :blackhole:\n");
   ASSERT_EQ(::stat((root + "/etc/valiases/shop.example").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 1234u);
   EXPECT_EQ(st.st_gid, 5678u);
@@ -219,7 +212,7 @@ TEST(AuditCatchallFix, FixThenRestoreIsExactAndChangedFilesAreRefused) {
   EXPECT_EQ(st.st_mtim.tv_sec, 1000000000);
   EXPECT_EQ(st.st_mtim.tv_nsec, 123456789);
   restore = restore_catchall_batch(options.state_dir, fix.batch_id, true);
-  EXPECT_EQ(slurp(root + "/etc/valiases/fwd.example"), "*: owner@gmail.com\n");
+  EXPECT_EQ(sw::testing::file_bytes(root + "/etc/valiases/fwd.example"), "*: owner@gmail.com\n");
   EXPECT_FALSE(restore_catchall_batch(options.state_dir, "../etc", false).errors.empty());
 }
 
@@ -228,7 +221,7 @@ TEST(AuditCatchallFix, UnreadableAliasFileIsReportedNotSkippedSilently) {
   std::string root = tree.path;
   for (const char* d : {"/usr", "/usr/local", "/usr/local/cpanel", "/etc", "/etc/valiases"})
     ASSERT_EQ(::mkdir((root + d).c_str(), 0755), 0);
-  spit(root + "/etc/localdomains", "link.example\n");
+  sw::testing::write_file(root + "/etc/localdomains", "link.example\n");
   ASSERT_EQ(::symlink("/etc/shadow", (root + "/etc/valiases/link.example").c_str()), 0);
   AuditOptions options;
   options.root = root;

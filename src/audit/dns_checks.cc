@@ -33,12 +33,6 @@ std::vector<Dnsbl> default_dnsbls() {
 
 namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  while (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
-
 // Answers by (name, type): each lookup is made once however many checks need it; callbacks wait
 // for a lookup already in flight.
 class LookupCache {
@@ -76,7 +70,7 @@ void drive_spf(LookupCache& cache, std::shared_ptr<SpfQuery> query) {
 }
 
 void fetch_forward(LookupCache& cache, const std::string& name, bool v6) {
-  cache.fetch({lower(name), v6 ? RecordType::aaaa : RecordType::a}, nullptr);
+  cache.fetch({canonical_dns_name(name), v6 ? RecordType::aaaa : RecordType::a}, nullptr);
 }
 
 void start_lookups(const DnsAuditInput& input, LookupCache& cache) {
@@ -84,13 +78,13 @@ void start_lookups(const DnsAuditInput& input, LookupCache& cache) {
   for (const auto& ip : input.outbound_ips) {
     bool v6 = ip.find(':') != std::string::npos;
     if (!input.helo_name.empty()) fetch_forward(cache, input.helo_name, v6);
-    cache.fetch({lower(ptr_name(ip)), RecordType::ptr}, [&cache, v6](const dns::Answer& ptr) {
+    cache.fetch({canonical_dns_name(ptr_name(ip)), RecordType::ptr}, [&cache, v6](const dns::Answer& ptr) {
       for (size_t i = 0; i < ptr.records.size() && i < 10; ++i) fetch_forward(cache, ptr.records[i], v6);
     });
   }
   for (const auto& d : input.domains) {
     for (const auto& ip : sending_ips(d, input)) {
-      std::string domain = lower(d.name);
+      std::string domain = canonical_dns_name(d.name);
       drive_spf(cache, std::make_shared<SpfQuery>(SpfQuery{domain, ip, "postmaster@" + domain, input.helo_name}));
     }
     if (!d.dkim_selector.empty()) cache.fetch({dkim_name(d), RecordType::txt}, nullptr);
@@ -101,7 +95,7 @@ void start_lookups(const DnsAuditInput& input, LookupCache& cache) {
       }
     });
     if (input.check_mx) {
-      cache.fetch({lower(d.name), RecordType::mx}, [&cache](const dns::Answer& mx) {
+      cache.fetch({canonical_dns_name(d.name), RecordType::mx}, [&cache](const dns::Answer& mx) {
         for (size_t i = 0; i < mx.records.size() && i < 10; ++i) {
           std::string host = mx.records[i].substr(mx.records[i].find(' ') + 1);
           fetch_forward(cache, host, false);

@@ -15,16 +15,10 @@ using dns::RecordType;
 
 namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  while (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
-
 bool is_v6(const std::string& ip) { return ip.find(':') != std::string::npos; }
 
 const dns::Answer* find(const AnswerCache& cache, const std::string& name, RecordType type) {
-  auto it = cache.find({lower(name), type});
+  auto it = cache.find({canonical_dns_name(name), type});
   return it == cache.end() ? nullptr : &it->second;
 }
 
@@ -131,13 +125,15 @@ std::string ptr_name(const std::string& ip) { return reversed_ip(ip) + (is_v6(ip
 
 std::string dnsbl_query_name(const std::string& ip, const std::string& zone) { return reversed_ip(ip) + "." + zone; }
 
-std::string dmarc_name(const std::string& domain) { return "_dmarc." + lower(domain); }
+std::string dmarc_name(const std::string& domain) { return "_dmarc." + canonical_dns_name(domain); }
 
-std::string dkim_name(const HostedDomain& d) { return lower(d.dkim_selector) + "._domainkey." + lower(d.name); }
+std::string dkim_name(const HostedDomain& d) {
+  return canonical_dns_name(d.dkim_selector) + "._domainkey." + canonical_dns_name(d.name);
+}
 
 std::string dmarc_fallback_domain(const std::string& domain) {
   std::vector<std::string> labels(1);
-  for (char c : lower(domain)) {
+  for (char c : canonical_dns_name(domain)) {
     if (c == '.') labels.emplace_back();
     else labels.back() += c;
   }
@@ -157,10 +153,11 @@ std::vector<std::string> sending_ips(const HostedDomain& domain, const DnsAuditI
 std::vector<DnsKey> dnsbl_lookups(const DnsAuditInput& input) {
   std::vector<DnsKey> keys;
   for (const auto& list : input.dnsbls) {
-    keys.push_back({lower("2.0.0.127." + list.zone), RecordType::a});
-    keys.push_back({lower("1.0.0.127." + list.zone), RecordType::a});
+    keys.push_back({canonical_dns_name("2.0.0.127." + list.zone), RecordType::a});
+    keys.push_back({canonical_dns_name("1.0.0.127." + list.zone), RecordType::a});
     for (const auto& ip : input.outbound_ips) {
-      if (!reversed_ip(ip).empty()) keys.push_back({lower(dnsbl_query_name(ip, list.zone)), RecordType::a});
+      if (!reversed_ip(ip).empty())
+        keys.push_back({canonical_dns_name(dnsbl_query_name(ip, list.zone)), RecordType::a});
     }
   }
   return keys;
@@ -213,7 +210,7 @@ void dnsbl_findings(const DnsAuditInput& input, const AnswerCache& cache, std::v
 }
 
 void rdns_findings(const DnsAuditInput& input, const AnswerCache& cache, std::vector<Finding>& out) {
-  std::string helo = lower(input.helo_name);
+  std::string helo = canonical_dns_name(input.helo_name);
   for (const auto& ip : input.outbound_ips) {
     std::string rname = ptr_name(ip);
     const dns::Answer* ptr = find(cache, rname, RecordType::ptr);
@@ -231,7 +228,7 @@ void rdns_findings(const DnsAuditInput& input, const AnswerCache& cache, std::ve
     std::string confirmed;
     bool failed = false;
     for (size_t i = 0; i < ptr->records.size() && i < 10; ++i) {
-      std::string name = lower(ptr->records[i]);
+      std::string name = canonical_dns_name(ptr->records[i]);
       RecordType type = is_v6(ip) ? RecordType::aaaa : RecordType::a;
       const dns::Answer* fwd = find(cache, name, type);
       evidence.push_back(describe(name, type, fwd));
@@ -272,11 +269,12 @@ void rdns_findings(const DnsAuditInput& input, const AnswerCache& cache, std::ve
 void spf_findings(const DnsAuditInput& input, const AnswerCache& cache, std::vector<Finding>& out) {
   for (const auto& d : input.domains) {
     for (const auto& ip : sending_ips(d, input)) {
-      SpfEvaluation ev = evaluate_spf({lower(d.name), ip, "postmaster@" + lower(d.name), input.helo_name}, cache);
+      SpfEvaluation ev = evaluate_spf(
+          {canonical_dns_name(d.name), ip, "postmaster@" + canonical_dns_name(d.name), input.helo_name}, cache);
       std::string subject = input.outbound_ips.size() > 1 || !d.sending_ip.empty() ? d.name + " from " + ip : d.name;
       std::vector<std::string> evidence = {"SPF " + std::string(spf_result_name(ev.result)) + " for " + ip + ": " +
                                            ev.reason};
-      if (!ev.record.empty()) evidence.push_back("TXT " + lower(d.name) + ": \"" + ev.record + "\"");
+      if (!ev.record.empty()) evidence.push_back("TXT " + canonical_dns_name(d.name) + ": \"" + ev.record + "\"");
       evidence.insert(evidence.end(), ev.warnings.begin(), ev.warnings.end());
       std::string allow = "ip4:" + ip;
       if (is_v6(ip)) allow = "ip6:" + ip;
@@ -289,7 +287,7 @@ void spf_findings(const DnsAuditInput& input, const AnswerCache& cache, std::vec
       } else if (ev.result == SpfResult::none) {
         f.severity = Severity::crit;
         f.message = "no SPF record";
-        f.fix = "publish TXT " + lower(d.name) + " \"v=spf1 " + allow + " -all\"";
+        f.fix = "publish TXT " + canonical_dns_name(d.name) + " \"v=spf1 " + allow + " -all\"";
       } else if (ev.result == SpfResult::permerror) {
         f.severity = Severity::crit;
         f.message = "SPF permerror: " + ev.reason;
@@ -301,7 +299,7 @@ void spf_findings(const DnsAuditInput& input, const AnswerCache& cache, std::vec
       } else if (ev.result != SpfResult::pass) {
         f.severity = Severity::crit;
         f.message = "SPF " + std::string(spf_result_name(ev.result)) + " for this server's IP " + ip;
-        f.fix = "add " + allow + " to the SPF record of " + lower(d.name);
+        f.fix = "add " + allow + " to the SPF record of " + canonical_dns_name(d.name);
       } else if (!ev.warnings.empty()) {
         f.severity = Severity::warn;
         f.message = "SPF passes, but: " + ev.warnings.front();
@@ -394,8 +392,8 @@ void dmarc_findings(const DnsAuditInput& input, const AnswerCache& cache, std::v
     for (const auto& r : a->records) {
       if (is_dmarc_record(r)) records.push_back(&r);
     }
-    std::string add = "publish TXT _dmarc." + lower(d.name) + " \"v=DMARC1; p=quarantine; rua=mailto:postmaster@" +
-                      lower(d.name) + "\"";
+    std::string add = "publish TXT _dmarc." + canonical_dns_name(d.name) +
+                      " \"v=DMARC1; p=quarantine; rua=mailto:postmaster@" + canonical_dns_name(d.name) + "\"";
     if (records.empty()) {
       out.push_back(make("D5", Severity::warn, d.name,
                          "no DMARC record: forged mail in this domain's name is not "
@@ -426,7 +424,7 @@ void dmarc_findings(const DnsAuditInput& input, const AnswerCache& cache, std::v
 void mx_findings(const DnsAuditInput& input, const AnswerCache& cache, std::vector<Finding>& out) {
   if (!input.check_mx) return;
   for (const auto& d : input.domains) {
-    std::string name = lower(d.name);
+    std::string name = canonical_dns_name(d.name);
     const dns::Answer* mx = find(cache, name, RecordType::mx);
     if (!mx || dns::lookup_failed(mx->outcome)) {
       out.push_back(dns_failure("D6", d.name, name, RecordType::mx, mx));
@@ -439,7 +437,7 @@ void mx_findings(const DnsAuditInput& input, const AnswerCache& cache, std::vect
     }
     bool here = false, failed = false;
     for (size_t i = 0; i < mx->records.size() && i < 10; ++i) {
-      std::string host = lower(mx->records[i].substr(mx->records[i].find(' ') + 1));
+      std::string host = canonical_dns_name(mx->records[i].substr(mx->records[i].find(' ') + 1));
       for (RecordType type : {RecordType::a, RecordType::aaaa}) {
         const dns::Answer* a = find(cache, host, type);
         if (!a || dns::lookup_failed(a->outcome)) failed = true;
@@ -459,6 +457,12 @@ void mx_findings(const DnsAuditInput& input, const AnswerCache& cache, std::vect
                          "local",
                          evidence, "if mail is hosted elsewhere, make the domain remote (cPanel: Email Routing)"));
   }
+}
+
+std::string canonical_dns_name(std::string name) {
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!name.empty() && name.back() == '.') name.pop_back();
+  return name;
 }
 
 }  // namespace sw::audit

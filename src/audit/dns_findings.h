@@ -33,6 +33,8 @@ void mx_findings(const DnsAuditInput& input, const AnswerCache& cache, std::vect
 
 // The IPs a domain is sent from: its own, else every outbound IP.
 std::vector<std::string> sending_ips(const HostedDomain& domain, const DnsAuditInput& input);
+// A DNS name as the answer cache keys it: lowercase, no trailing dot.
+std::string canonical_dns_name(std::string name);
 // The PTR query name of an IP ("10.2.0.192.in-addr.arpa").
 std::string ptr_name(const std::string& ip);
 

@@ -5,7 +5,7 @@
 namespace sw::classify {
 namespace {
 
-constexpr std::string_view kMagic = "swj1";
+constexpr std::string_view kJournalMagic = "swj1";
 constexpr uint8_t kSpam = 1, kForget = 2;
 constexpr std::size_t kHeader = 4 + 1 + 4;
 
@@ -27,7 +27,7 @@ bool fail(std::string* error, const char* why) {
 }  // namespace
 
 std::string encode_entry(const JournalEntry& entry) {
-  std::string out(kMagic);
+  std::string out(kJournalMagic);
   out.reserve(kHeader + 8 * entry.hashes.size());
   out.push_back(char((entry.spam ? kSpam : 0) | (entry.forget ? kForget : 0)));
   put_le(out, entry.hashes.size(), 4);
@@ -36,7 +36,8 @@ std::string encode_entry(const JournalEntry& entry) {
 }
 
 bool decode_entry(std::string_view bytes, JournalEntry* out, std::string* error) {
-  if (bytes.size() < kHeader || bytes.substr(0, 4) != kMagic) return fail(error, "not a journal entry of version 1");
+  if (bytes.size() < kHeader || bytes.substr(0, 4) != kJournalMagic)
+    return fail(error, "not a journal entry of version 1");
   auto flags = uint8_t(bytes[4]);
   if (flags & ~(kSpam | kForget)) return fail(error, "unknown flags");
   uint64_t count = get_le(bytes, 5, 4);

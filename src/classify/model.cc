@@ -15,7 +15,7 @@ namespace {
 
 static_assert(std::endian::native == std::endian::little, "the model file is written in host order");
 
-constexpr char kMagic[8] = {'S', 'W', 'C', 'M', 'O', 'D', 'E', 'L'};
+constexpr char kModelMagic[8] = {'S', 'W', 'C', 'M', 'O', 'D', 'E', 'L'};
 // 2: the kept examples and the regression's weights follow the token records.
 // 3: each weight with its summed squared gradients (AdaGrad), and the bias's.
 // 4: the learned messages' digests and classes follow the weights (3 is still read).
@@ -79,8 +79,10 @@ static_assert(sizeof(FileHeader) == 8 + 4 * 2 + 8 * 6 + 8 * 2 && sizeof(Record) 
 
 uint32_t Model::file_version(std::string_view data) {
   uint32_t version = 0;
-  if (data.size() < sizeof kMagic + sizeof version || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0) return 0;
-  std::memcpy(&version, data.data() + sizeof kMagic, sizeof version);
+  if (data.size() < sizeof kModelMagic + sizeof version ||
+      std::memcmp(data.data(), kModelMagic, sizeof kModelMagic) != 0)
+    return 0;
+  std::memcpy(&version, data.data() + sizeof kModelMagic, sizeof version);
   return version;
 }
 
@@ -269,7 +271,7 @@ std::string Model::to_bytes() const {
 
 std::string Model::serialize() const {
   FileHeader header{};
-  std::memcpy(header.magic, kMagic, sizeof kMagic);
+  std::memcpy(header.magic, kModelMagic, sizeof kModelMagic);
   header.version = kVersion;
   header.logistic_bits = uint32_t(logistic_.params().bits);
   header.spam_messages = spam_messages_;
@@ -311,7 +313,7 @@ bool Model::written_by_newer_version(std::string_view data) { return file_versio
 
 bool Model::parse(const std::string& data, const std::string& path, std::string* error) {
   FileHeader header{};
-  if (data.size() < sizeof header.magic + sizeof header.version || std::memcmp(data.data(), kMagic, 8) != 0) {
+  if (data.size() < sizeof header.magic + sizeof header.version || std::memcmp(data.data(), kModelMagic, 8) != 0) {
     *error = path + " is not a spamwarden content model";
     return false;
   }

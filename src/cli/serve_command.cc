@@ -53,7 +53,7 @@ struct ServeArgs {
   bool check = false;
 };
 
-void log_line(const std::string& text) { print_log_line("spamwarden serve", text); }
+void serve_log(const std::string& text) { print_log_line("spamwarden serve", text); }
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -65,7 +65,7 @@ std::optional<config::Config> load(const ServeArgs& a, bool explicit_config, boo
   auto c = config::load_config(a.config_path, explicit_config, &errors);
   for (const auto& e : errors)
     if (!quiet) fmt::print(stderr, "{}\n", config::format_error(a.config_path, e));
-    else log_line("config not reloaded: " + config::format_error(a.config_path, e));
+    else serve_log("config not reloaded: " + config::format_error(a.config_path, e));
   if (!c) return std::nullopt;
   auto apply = [](const std::string& v, std::string& out) {
     if (!v.empty()) out = v;
@@ -139,7 +139,7 @@ std::optional<std::vector<uint32_t>> tell_uids_logged(const std::vector<std::str
   std::vector<std::string> unknown;
   auto uids = resolve_tell_users(users, &unknown);
   for (const std::string& user : unknown)
-    log_line("content filter: [serve] spamd_tell_users names " + user + ", no user here: its TELLs are refused");
+    serve_log("content filter: [serve] spamd_tell_users names " + user + ", no user here: its TELLs are refused");
   return uids;
 }
 
@@ -282,13 +282,13 @@ struct ContentFilter {
         bool ok = scanner->sync(&error);
         if (scanner->fleet_position() != before) learned = true;
         if (ok != reachable)
-          log_line(ok ? "content model: in step with the fleet's journal again"
-                      : "content model: cannot follow the fleet's journal (scanning with this server's copy): " +
-                            error);
+          serve_log(ok ? "content model: in step with the fleet's journal again"
+                       : "content model: cannot follow the fleet's journal (scanning with this server's copy): " +
+                             error);
         reachable = journal_reachable = ok;
         if (uint64_t stored = scanner->snapshots_stored(); stored != snapshots_logged) {
           snapshots_logged = stored;
-          log_line(
+          serve_log(
               "content model: Redis held no snapshot of the fleet's model (a new fleet, or Redis lost it): "
               "stored this server's copy at " +
               scanner->fleet_position());
@@ -351,19 +351,20 @@ struct ContentFilter {
         std::string now = file_identity(scanner->model_file());
         bool reread = now != loaded_file && !taught && scanner->reload(&error);
         if (now == loaded_file || reread) {
-          log_line(std::string("content model: its lock is free now") + (reread ? ", the file read again" : "") +
-                   ": serve saves what TELL teaches, and learn goes through it");
+          serve_log(std::string("content model: its lock is free now") + (reread ? ", the file read again" : "") +
+                    ": serve saves what TELL teaches, and learn goes through it");
           return true;
         }
         lock_given_up = true;
         model_lock.reset();
-        log_line("content model: " + scanner->model_file() +
-                 " was written by another process after serve read it: what TELL teaches is not saved over it "
-                 "(restart serve to scan with that file)");
+        serve_log("content model: " + scanner->model_file() +
+                  " was written by another process after serve read it: what TELL teaches is not saved over it "
+                  "(restart serve to scan with that file)");
       }
     }
     if (learned && !unsaved_logged)
-      log_line("content model: what TELL taught is not saved: serve does not hold " + lock_path), unsaved_logged = true;
+      serve_log("content model: what TELL taught is not saved: serve does not hold " + lock_path),
+          unsaved_logged = true;
     return false;
   }
   std::atomic<bool> saving{false};
@@ -375,7 +376,7 @@ struct ContentFilter {
   void save() {
     std::string error;
     if (scanner->save(&error)) save_failed = false;
-    else if (!save_failed) log_line("content model not saved (kept in memory): " + error), save_failed = true;
+    else if (!save_failed) serve_log("content model not saved (kept in memory): " + error), save_failed = true;
   }
 };
 
@@ -391,9 +392,9 @@ std::unique_ptr<FileLock> take_model_lock(const std::string& path, const std::st
   std::string error;
   auto lock = FileLock::open(path, &error);
   if (lock && lock->try_lock(note, &holder, &error)) return lock;
-  log_line("content model: " + error +
-           (holder ? " (a spamwarden learn?): serve takes it once it is free, and reads the model again then"
-                   : " (spamwarden learn cannot reach this serve through it)"));
+  serve_log("content model: " + error +
+            (holder ? " (a spamwarden learn?): serve takes it once it is free, and reads the model again then"
+                    : " (spamwarden learn cannot reach this serve through it)"));
   return lock;  // opened: tried again later
 }
 
@@ -413,13 +414,13 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
   out->scanner = fleet ? classify::Scanner::open_fleet(c.state_dir, {}, {s.redis, s.redis_prefix}, &error)
                        : classify::Scanner::open(c.state_dir, {}, &error);
   if (!out->scanner) {
-    log_line("content filter off: " + error);
+    serve_log("content filter off: " + error);
     out->model_lock.reset();  // nothing here writes the model, nor answers learn's TELLs: learn writes it
     return true;
   }
   classify::Scanner& scanner = *out->scanner;
   if (fleet && !scanner.sync_error().empty())
-    log_line("content model, at start: " + scanner.sync_error() + " (scanning with this server's copy meanwhile)");
+    serve_log("content model, at start: " + scanner.sync_error() + " (scanning with this server's copy meanwhile)");
   daemon::SpamdEngine engine;
   engine.scan = [&scanner](std::string_view message) { return scanner.scan(message); };
   auto teach = [&scanner, out](std::string_view message, bool spam, bool forget) {
@@ -427,7 +428,7 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
     classify::Taught t = forget ? scanner.forget(message, &why) : scanner.learn(message, spam, &why);
     if (classify::changed(t)) out->learned = true, out->taught = true;
     if (t == classify::Taught::Failed)
-      log_line(std::string("content model: not ") + (forget ? "forgotten" : "learned") + ": " + why);
+      serve_log(std::string("content model: not ") + (forget ? "forgotten" : "learned") + ": " + why);
     return t;
   };
   engine.learn = [teach](std::string_view message, bool spam) { return teach(message, spam, false); };
@@ -435,14 +436,14 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
   engine.hold = [hold](const detect::ActorRef& actor, const classify::Verdict& verdict) {
     hold(actor, fmt::format("content score {:.1f}", verdict.score));
   };
-  engine.log = [](std::string_view line) { log_line(std::string(line)); };
+  engine.log = [](std::string_view line) { serve_log(std::string(line)); };
   daemon::SpamdOptions options;
   options.hold_score = s.spamd_hold_score;
   options.tell_uids = tell_uids_logged(s.spamd_tell_users);
   out->sessions = std::make_unique<daemon::SpamdSessionFactory>(std::move(engine), options);
   daemon::ListenerOptions listener_options;
   listener_options.max_connections = int(s.spamd_max_connections);
-  listener_options.log = [](std::string_view line) { log_line(std::string(line)); };
+  listener_options.log = [](std::string_view line) { serve_log(std::string(line)); };
   for (const std::string& address : {s.spamd_socket, s.spamd_listen}) {
     if (address.empty()) continue;
     if (address.front() == '/') {
@@ -451,16 +452,16 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
     }
     auto listener = daemon::SpamdListener::start(address, *out->sessions, listener_options, &error);
     if (!listener) {
-      log_line("content filter: " + error);
+      serve_log("content filter: " + error);
       return false;
     }
     out->listeners.push_back(std::move(listener));
   }
   if (fleet) out->start_syncer();
-  log_line(fmt::format("content filter on {}{}{} ({} spam, {} ham learned{})", s.spamd_socket,
-                       s.spamd_socket.empty() || s.spamd_listen.empty() ? "" : " and ", s.spamd_listen,
-                       scanner.spam_learned(), scanner.ham_learned(),
-                       fleet ? ", the fleet's model in Redis " + s.redis + " at " + scanner.fleet_position() : ""));
+  serve_log(fmt::format("content filter on {}{}{} ({} spam, {} ham learned{})", s.spamd_socket,
+                        s.spamd_socket.empty() || s.spamd_listen.empty() ? "" : " and ", s.spamd_listen,
+                        scanner.spam_learned(), scanner.ham_learned(),
+                        fleet ? ", the fleet's model in Redis " + s.redis + " at " + scanner.fleet_position() : ""));
   return true;
 }
 
@@ -498,40 +499,40 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
   std::string error;
   auto identity = resolve_user(s.user, &error);
   if (!identity) {
-    log_line(error);
+    serve_log(error);
     return kUsage;
   }
   std::string counters_dir = cfg->state_dir + "/serve";
   if (!contain::ensure_writable_directory(counters_dir, &error)) {
-    log_line(error);
+    serve_log(error);
     return kFailure;
   }
   if (::geteuid() == 0 && ::chown(counters_dir.c_str(), identity->uid, identity->gid) != 0)
-    log_line("cannot hand " + counters_dir + " to " + identity->name + ": " + std::strerror(errno));
+    serve_log("cannot hand " + counters_dir + " to " + identity->name + ": " + std::strerror(errno));
   // The hold process first: it keeps root and must not inherit the listening sockets.
   daemon::HoldBroker broker;
   daemon::HoldBrokerOptions broker_options{cfg->state_dir,   cfg->spool_dir,     cfg->exim_binary,
                                            cfg->exim_config, cfg->freeze_queued, cfg->alerts};
-  if (!broker.start(broker_options, log_line, &error)) log_line("holds will not be recorded: " + error);
+  if (!broker.start(broker_options, serve_log, &error)) serve_log("holds will not be recorded: " + error);
 
   policy::EmbeddedCounterStore local(s.policy.counter_memory_mb << 20);
   local.set_retention(longest_window_ms(s.policy));
   std::unique_ptr<policy::CounterStore> shared;
   if (s.counters == "redis") {
     shared = open_shared_counters(s, &error);
-    if (!shared) log_line(error + ": counting locally");
+    if (!shared) serve_log(error + ": counting locally");
   }
-  daemon::DecisionLog decisions{log_line, now_ms};
+  daemon::DecisionLog decisions{serve_log, now_ms};
   std::mutex hold_mutex;  // the policy loop and the content filter's threads share the broker
   HoldFn hold = [&broker, &hold_mutex](const detect::ActorRef& actor, const std::string& reason) {
     std::lock_guard lock(hold_mutex);
     broker.hold(actor, reason);
   };
-  policy::Engine engine(s.policy, shared ? shared.get() : &local, &local, hold, log_line);
+  policy::Engine engine(s.policy, shared ? shared.get() : &local, &local, hold, serve_log);
   daemon::EximSessionFactory exim_sessions(&engine, &decisions);
   daemon::PostfixSessionFactory postfix_sessions(&engine, &decisions);
 
-  daemon::EventLoop loop(limits_of(s), log_line);
+  daemon::EventLoop loop(limits_of(s), serve_log);
   std::vector<daemon::ListenerSpec> listeners;
   int socket_gid = -1;
   if (::geteuid() == 0) {
@@ -539,7 +540,7 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
     if (!s.socket_group.empty()) {
       const group* g = ::getgrnam(s.socket_group.c_str());
       if (!g) {
-        log_line("no such group: " + s.socket_group);
+        serve_log("no such group: " + s.socket_group);
         return kUsage;
       }
       socket_gid = int(g->gr_gid);
@@ -552,14 +553,14 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
   }
   if (!s.listen.empty()) listeners.push_back({s.listen, &postfix_sessions});
   if (listeners.empty() && s.spamd_socket.empty() && s.spamd_listen.empty()) {
-    log_line("nothing to listen on: set [serve] socket, listen or spamd_socket");
+    serve_log("nothing to listen on: set [serve] socket, listen or spamd_socket");
     return kUsage;
   }
   // The content filter listens first: once the policy sockets answer, all of serve does.
   ContentFilter content;
   if (!start_content_filter(*cfg, hold, &content)) return kFailure;
   if (!loop.listen(listeners, &error)) {
-    log_line(error);
+    serve_log(error);
     return kFailure;
   }
   std::mutex metrics_mutex;
@@ -569,15 +570,15 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
     return metrics_text;
   });
   if (!s.metrics.empty() && !metrics_server.start(s.metrics, &error)) {
-    log_line(error);
+    serve_log(error);
     return kUsage;
   }
   if (!drop_privileges(*identity, &error)) {
-    log_line(error);
+    serve_log(error);
     return kFailure;
   }
   if (!local.attach_file(counters_dir + "/counters.db", now_ms(), &error))
-    log_line("counters kept in memory only (lost on restart): " + error);
+    serve_log("counters kept in memory only (lost on restart): " + error);
   if (broker.running())
     loop.watch_fd(broker.fd(), [&] {
       std::unordered_set<std::string> held;
@@ -589,9 +590,9 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
   std::signal(SIGTERM, on_term);
   std::signal(SIGINT, on_term);
   std::signal(SIGPIPE, SIG_IGN);
-  log_line(fmt::format("serving{}{} as {} (counters {}, state {})", s.socket.empty() ? "" : " exim on " + s.socket,
-                       s.listen.empty() ? "" : ", postfix on " + s.listen, identity->name,
-                       shared ? s.counters : "local", cfg->state_dir));
+  serve_log(fmt::format("serving{}{} as {} (counters {}, state {})", s.socket.empty() ? "" : " exim on " + s.socket,
+                        s.listen.empty() ? "" : ", postfix on " + s.listen, identity->name,
+                        shared ? s.counters : "local", cfg->state_dir));
   auto last_checkpoint = std::chrono::steady_clock::now();
   loop.run(std::chrono::milliseconds(200), [&] {
     if (g_reload.exchange(false)) {
@@ -600,7 +601,7 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
         local.set_retention(longest_window_ms(fresh->serve.policy));
         loop.set_limits(limits_of(fresh->serve));
         if (content.sessions) content.sessions->set_tell_uids(tell_uids_logged(fresh->serve.spamd_tell_users));
-        log_line("config reloaded");
+        serve_log("config reloaded");
       }
       broker.refresh();
     }
@@ -622,8 +623,8 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
   broker.stop();
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);
-  log_line(fmt::format("stopping after {} requests, {} holds placed, peak RSS {} MB", engine.counts().requests,
-                       engine.counts().holds, ru.ru_maxrss / 1024));
+  serve_log(fmt::format("stopping after {} requests, {} holds placed, peak RSS {} MB", engine.counts().requests,
+                        engine.counts().holds, ru.ru_maxrss / 1024));
   return kOk;
 }
 

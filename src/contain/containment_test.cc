@@ -2,6 +2,7 @@
 // changed are rewritten, the store record comes first, and a restart loses no hold.
 #include "base/temp_dir.h"
 #include "contain/containment.h"
+#include "base/test_files.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -33,11 +34,6 @@ detect::Trip trip(detect::ActorType type, const std::string& key, const std::str
   return detect::Trip{detect::ActorRef{type, key}, "21 messages in 10s (limit 20)", user, 0, "", {}};
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // The store under `dir`; a test fails at once when it cannot be opened.
 std::unique_ptr<store::HoldStore> open_store(const std::string& dir) {
   std::string error;
@@ -65,7 +61,7 @@ TEST(ContainmentTest, RewritesOnlyChangedListsAndRestoresMissingOnes) {
   EXPECT_TRUE(c.hold(trip(detect::ActorType::Script, "/home/u1/public_html", "u1"), 100));
   EXPECT_NE(inode_of(script), script_inode) << "the script list was rewritten (temp + rename)";
   EXPECT_EQ(inode_of(ip), ip_inode) << "the unchanged client_ip list was left alone";
-  std::string users = read_file(user);
+  std::string users = sw::testing::file_bytes(user);
   EXPECT_NE(users.find("u1"), std::string::npos) << users;
 
   std::filesystem::remove(ip);  // somebody removed a list: the next hold puts it back
@@ -85,7 +81,7 @@ TEST(ContainmentTest, HoldIsRecordedWithItsListAndSurvivesARestart) {
     c.start();
     EXPECT_TRUE(c.hold(trip(detect::ActorType::Script, "/home/u1/public_html", "u1"), 100));
     // The list is in place as soon as hold() returns, and the store record before it.
-    std::string text = read_file(hold_list_path(d.path, detect::ActorType::Script));
+    std::string text = sw::testing::file_bytes(hold_list_path(d.path, detect::ActorType::Script));
     EXPECT_NE(text.find("/home/u1/public_html"), std::string::npos) << text;
     c.flush();
     auto holds = store->active_holds(&error);
@@ -102,7 +98,7 @@ TEST(ContainmentTest, HoldIsRecordedWithItsListAndSurvivesARestart) {
   std::filesystem::remove(hold_list_path(d.path, detect::ActorType::AuthAccount));
   Containment again = lists_only(d.path, store.get());
   EXPECT_EQ(again.start().size(), 2u);
-  std::string text = read_file(hold_list_path(d.path, detect::ActorType::AuthAccount));
+  std::string text = sw::testing::file_bytes(hold_list_path(d.path, detect::ActorType::AuthAccount));
   EXPECT_NE(text.find("a@b.example"), std::string::npos) << text;
 }
 
@@ -120,7 +116,7 @@ TEST(ContainmentTest, ReleaseInTheStoreIsPickedUpBySync) {
   ASSERT_EQ(released.size(), 1u);
   EXPECT_EQ(released[0].key, "u2");
   EXPECT_EQ(c.active(), 0u);
-  std::string text = read_file(hold_list_path(d.path, detect::ActorType::LocalUser));
+  std::string text = sw::testing::file_bytes(hold_list_path(d.path, detect::ActorType::LocalUser));
   EXPECT_EQ(text.find("\"u2\""), std::string::npos) << text;
 }
 
@@ -148,8 +144,10 @@ TEST(ContainmentTest, HoldsOnTheListsButNotInTheStoreAreRecoveredOnStart) {
     if (h.actor.type == detect::ActorType::Script) {
       EXPECT_EQ(h.related_user, "u1");
     }
-  EXPECT_NE(read_file(hold_list_path(d.path, detect::ActorType::AuthAccount)).find("a@b.example"), std::string::npos);
-  EXPECT_NE(read_file(hold_list_path(d.path, detect::ActorType::LocalUser)).find("\"u1\""), std::string::npos);
+  EXPECT_NE(sw::testing::file_bytes(hold_list_path(d.path, detect::ActorType::AuthAccount)).find("a@b.example"),
+            std::string::npos);
+  EXPECT_NE(sw::testing::file_bytes(hold_list_path(d.path, detect::ActorType::LocalUser)).find("\"u1\""),
+            std::string::npos);
   size_t recovered = 0;
   for (const std::string& line : log) recovered += line.find("recovered from its hold list") != std::string::npos;
   EXPECT_EQ(recovered, 2u);
@@ -174,7 +172,8 @@ TEST(ContainmentTest, AnEntryReleasedAfterTheListWasWrittenIsNotRecovered) {
   ASSERT_TRUE(store->release({detect::ActorType::LocalUser, "u5"}, std::time(nullptr) + 5, "keep by root", &error));
   Containment again = lists_only(d.path, store.get());
   EXPECT_TRUE(again.start().empty());
-  EXPECT_EQ(read_file(hold_list_path(d.path, detect::ActorType::LocalUser)).find("u5"), std::string::npos);
+  EXPECT_EQ(sw::testing::file_bytes(hold_list_path(d.path, detect::ActorType::LocalUser)).find("u5"),
+            std::string::npos);
 }
 
 // Only a release the store recorded lifts a hold in a running watch; a hold that vanished from
@@ -194,7 +193,8 @@ TEST(ContainmentTest, AHoldMissingFromTheStoreIsRecordedAgainNotReleased) {
   sqlite3_close(db);
   EXPECT_TRUE(c.sync(101).empty());
   EXPECT_EQ(c.active(), 1u);
-  EXPECT_NE(read_file(hold_list_path(d.path, detect::ActorType::ClientIp)).find("192.0.2.7"), std::string::npos);
+  EXPECT_NE(sw::testing::file_bytes(hold_list_path(d.path, detect::ActorType::ClientIp)).find("192.0.2.7"),
+            std::string::npos);
   auto holds = store->active_holds(&error);
   ASSERT_TRUE(holds) << error;
   EXPECT_EQ(holds->size(), 1u);

@@ -10,27 +10,13 @@
 #include <sstream>
 
 #include "contain/containment.h"
+#include "base/temp_dir.h"
+#include "base/test_files.h"
 
 namespace sw::contain {
 namespace {
 
 using detect::ActorType;
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/sw-holds-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 TEST(HoldList, QuotesKeysThatLsearchWouldSplit) {
   std::string text = render_hold_list(ActorType::ClientIp, {{"2001:db8::1", "burst"}, {"a \"b\"\\c", "x"}});
@@ -58,7 +44,7 @@ TEST(HoldList, AtomicWriteReplacesWholeFileAndLeavesNoTemp) {
   std::string error;
   ASSERT_TRUE(write_file_atomically(path, "one\n", &error)) << error;
   ASSERT_TRUE(write_file_atomically(path, "two\n", &error)) << error;
-  EXPECT_EQ(slurp(path), "two\n");
+  EXPECT_EQ(sw::testing::file_bytes(path), "two\n");
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(d.path), {}), 1);
   struct stat st {};
   ::stat(path.c_str(), &st);
@@ -84,8 +70,8 @@ TEST(HoldList, AtomicWriteNeverWritesThroughALinkAtItsTemporaryName) {
   std::filesystem::create_symlink(victim, planted);
   std::string error;
   ASSERT_TRUE(write_file_atomically(path, "list\n", &error)) << error;
-  EXPECT_EQ(slurp(victim), "secret\n");
-  EXPECT_EQ(slurp(path), "list\n");
+  EXPECT_EQ(sw::testing::file_bytes(victim), "secret\n");
+  EXPECT_EQ(sw::testing::file_bytes(path), "list\n");
   EXPECT_FALSE(std::filesystem::is_symlink(path));
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(planted)));
 }
@@ -128,7 +114,7 @@ TEST(HoldLists, ScriptHoldAlsoHoldsItsUserAndEveryFileExists) {
   std::string error;
   ASSERT_TRUE(update_hold_lists(d.path, {}, {h}, &error)) << error;
   for (ActorType t : detect::kAllActorTypes) EXPECT_TRUE(std::filesystem::exists(hold_list_path(d.path, t)));
-  auto users = parse_hold_list(slurp(hold_list_path(d.path, ActorType::LocalUser)), nullptr);
+  auto users = parse_hold_list(sw::testing::file_bytes(hold_list_path(d.path, ActorType::LocalUser)), nullptr);
   ASSERT_EQ(users.size(), 1u);
   EXPECT_EQ(users[0].key, "userx1");
   EXPECT_EQ(selection_for(h).login, "userx1");

@@ -16,16 +16,12 @@
 #include <fstream>
 
 #include "base/temp_dir.h"
+#include "base/test_files.h"
 
 namespace sw::contain {
 namespace {
 
 constexpr uid_t kScriptOwner = 65534;  // nobody: a non-root owner the test can chown to as root
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 mode_t mode_of(const std::string& path) {
   struct stat st {};
@@ -74,14 +70,15 @@ TEST(ScriptDisable, RenamesChmodsAndReleaseRestores) {
   EXPECT_EQ(d->renamed, script + ".spamwarden-held");
   EXPECT_EQ(mode_of(d->renamed), 0u);
   EXPECT_EQ(d->mode, 0644u);
-  EXPECT_NE(read_file(disabled_scripts_path(state.path)).find("mailer.php.spamwarden-held"), std::string::npos);
+  EXPECT_NE(sw::testing::file_bytes(disabled_scripts_path(state.path)).find("mailer.php.spamwarden-held"),
+            std::string::npos);
   struct stat st {};
   ASSERT_EQ(::lstat(d->renamed.c_str(), &st), 0);
   EXPECT_EQ(d->ino, uint64_t(st.st_ino));
   EXPECT_EQ(d->uid, int64_t(kScriptOwner));
-  EXPECT_NE(read_file(disabled_scripts_path(state.path)).find("\"ino\":" + std::to_string(st.st_ino)),
+  EXPECT_NE(sw::testing::file_bytes(disabled_scripts_path(state.path)).find("\"ino\":" + std::to_string(st.st_ino)),
             std::string::npos);
-  EXPECT_NE(read_file(state.path + "/audit.jsonl").find("\"disable_script\""), std::string::npos);
+  EXPECT_NE(sw::testing::file_bytes(state.path + "/audit.jsonl").find("\"disable_script\""), std::string::npos);
 
   // Again (the second freeze pass): already disabled, not a problem, nothing recorded twice.
   EXPECT_FALSE(disable_script(state.path, site.path, ScriptRef{kScriptOwner, "mailer.php"}, 101, "test", &problem));
@@ -93,8 +90,8 @@ TEST(ScriptDisable, RenamesChmodsAndReleaseRestores) {
   EXPECT_TRUE(problems.empty()) << problems.front();
   EXPECT_EQ(mode_of(script), 0644u);
   EXPECT_FALSE(std::filesystem::exists(script + ".spamwarden-held"));
-  EXPECT_EQ(read_file(disabled_scripts_path(state.path)), "");
-  EXPECT_NE(read_file(state.path + "/audit.jsonl").find("\"restore_script\""), std::string::npos);
+  EXPECT_EQ(sw::testing::file_bytes(disabled_scripts_path(state.path)), "");
+  EXPECT_NE(sw::testing::file_bytes(state.path + "/audit.jsonl").find("\"restore_script\""), std::string::npos);
 }
 
 // File names are bytes: a Latin-1 directory and script name (not UTF-8) must be recorded,
@@ -113,7 +110,7 @@ TEST(ScriptDisable, ANameThatIsNotUtf8IsRecordedAndRestoredExactly) {
   EXPECT_EQ(restore_scripts(state.path, site, "test", &problems), 1u);
   EXPECT_TRUE(problems.empty()) << problems.front();
   EXPECT_EQ(mode_of(script), 0644u);
-  EXPECT_EQ(read_file(disabled_scripts_path(state.path)), "");
+  EXPECT_EQ(sw::testing::file_bytes(disabled_scripts_path(state.path)), "");
 }
 
 TEST(ScriptDisable, LeavesAloneWhatDoesNotQualify) {
@@ -234,7 +231,7 @@ TEST(ScriptDisable, AnOlderRecordIsRestoredOnlyForAModeZeroFileOfTheAccount) {
   EXPECT_NE(problems[0].find("owned by root"), std::string::npos) << problems[0];
   EXPECT_EQ(mode_of(site.path + "/ok.php"), 0644u);
   EXPECT_EQ(mode_of(root), 0600u);
-  EXPECT_NE(read_file(disabled_scripts_path(state.path)).find("root.php"), std::string::npos);
+  EXPECT_NE(sw::testing::file_bytes(disabled_scripts_path(state.path)).find("root.php"), std::string::npos);
 }
 
 TEST(ScriptDisable, FindsTheScriptsNamedByTheUsersHeldMail) {

@@ -9,16 +9,10 @@
 #include <sstream>
 
 #include "base/temp_dir.h"
+#include "base/test_files.h"
 
 namespace sw::contain {
 namespace {
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 TEST(StateLock, CreatesTheDirectoriesAndRefusesASecondHolder) {
   TempDir tmp("sw-state-lock");
@@ -26,7 +20,7 @@ TEST(StateLock, CreatesTheDirectoriesAndRefusesASecondHolder) {
   auto first = StateLock::acquire(state, &error);
   ASSERT_NE(first, nullptr) << error;
   EXPECT_EQ(::access((state + "/holds").c_str(), W_OK), 0);
-  EXPECT_EQ(read_all(state_lock_path(state)), std::to_string(::getpid()) + "\n");
+  EXPECT_EQ(sw::testing::file_bytes(state_lock_path(state)), std::to_string(::getpid()) + "\n");
   // A second open file is a second holder, even in this process.
   EXPECT_EQ(StateLock::acquire(state, &error), nullptr);
   EXPECT_EQ(error, "another spamwarden watch (pid " + std::to_string(::getpid()) + ") holds " + state + "/watch.lock");

@@ -19,7 +19,7 @@ namespace sw::daemon {
 
 namespace {
 
-bool write_all(int fd, const std::string& data) {
+bool send_all(int fd, const std::string& data) {
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
@@ -94,7 +94,7 @@ int run_broker(int fd, const HoldBrokerOptions& o, const HoldBroker::Log& log) {
     std::unordered_set<std::string> held;
     for (const store::HoldRecord& h : *active) held.insert(detect::format_actor_ref(h.actor));
     if (held != sent || first) {
-      if (!write_all(fd, render_set(held))) break;
+      if (!send_all(fd, render_set(held))) break;
       sent = std::move(held);
       first = false;
     }
@@ -141,11 +141,11 @@ void HoldBroker::hold(const detect::ActorRef& actor, const std::string& reason) 
   for (char& c : line)
     if (c == '\n') c = ' ';
   line += '\n';
-  if (!write_all(fd_, line) && log_) log_("cannot reach the hold process: " + detect::format_actor_ref(actor));
+  if (!send_all(fd_, line) && log_) log_("cannot reach the hold process: " + detect::format_actor_ref(actor));
 }
 
 void HoldBroker::refresh() {
-  if (fd_ >= 0) write_all(fd_, "REFRESH\n");
+  if (fd_ >= 0) send_all(fd_, "REFRESH\n");
 }
 
 bool HoldBroker::read_updates(std::unordered_set<std::string>* held) {

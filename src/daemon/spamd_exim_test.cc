@@ -16,18 +16,12 @@
 #include "daemon/spamd_listener.h"
 #include "daemon/spamd_session.h"
 #include "eximlab.h"
+#include "base/test_files.h"
 
 namespace sw::daemon {
 namespace {
 
 using testing::EximLab;
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // Real messages of the public corpus kept beside the classifier's tests (charsets, HTML only,
 // attachments): the model learns them and they are sent, so every run, CI's included, has the
@@ -85,7 +79,7 @@ class SpamdOnRealEximTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     scanner_ = classify::Scanner::in_memory().release();
-    for (const auto& [spam, path] : fixtures()) scanner_->learn(read_all(path), spam);
+    for (const auto& [spam, path] : fixtures()) scanner_->learn(sw::testing::file_bytes(path), spam);
     scanner_->refit();
   }
   static void TearDownTestSuite() { delete scanner_; }
@@ -145,7 +139,7 @@ class SpamdOnRealEximTest : public ::testing::Test {
   std::string sample(bool spam) {
     for (const auto& [is_spam, path] : fixtures()) {
       if (is_spam != spam) continue;
-      std::string message = as_smtp(read_all(path));
+      std::string message = as_smtp(sw::testing::file_bytes(path));
       if (!smtp_safe(message)) continue;
       classify::Verdict v = scanner_->scan(message);
       if (v.is_spam == spam && (!spam || v.score < 99)) return message;

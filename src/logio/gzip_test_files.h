@@ -8,12 +8,11 @@
 #include <iterator>
 #include <string>
 
+#include "base/test_files.h"
+
 namespace sw::logio::testing {
 
-inline std::string file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using sw::testing::file_bytes;
 
 inline size_t zcat_whole_lines(const std::string& path) {
   FILE* pipe = ::popen(("zcat '" + path + "' 2>/dev/null | wc -l").c_str(), "r");

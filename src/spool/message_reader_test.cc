@@ -21,6 +21,7 @@
 
 #include "base/temp_dir.h"
 #include "spool/spool_scanner.h"
+#include "base/test_files.h"
 
 namespace sw::spool {
 namespace {
@@ -28,13 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::string kFixtures = std::string(SW_SOURCE_DIR) + "/src/spool/testdata/real-4.96";
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 void write(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
@@ -57,7 +51,7 @@ std::string id_for(size_t n) {
 // `count` copies of one real message under fresh ids in a flat spool.
 std::string clone_spool(const TempDir& dir, size_t count) {
   const std::string source = kFixtures + "/flat/input/1xV9sC-0003j9-33";
-  std::string header = slurp(source + "-H"), data = slurp(source + "-D");
+  std::string header = sw::testing::file_bytes(source + "-H"), data = sw::testing::file_bytes(source + "-D");
   header = header.substr(header.find('\n'));
   data = data.substr(data.find('\n'));
   fs::create_directories(dir.path + "/spool/input");
@@ -167,16 +161,16 @@ TEST_P(SpoolReader, GoneCorruptOversizedAndMissingData) {
   const std::string gone = id_for(1), truncated = id_for(2), binary = id_for(3), no_data = id_for(4), big = id_for(5),
                     other = id_for(6);
   ::unlink((input + gone + "-H").c_str());
-  std::string bytes = slurp(input + truncated + "-H");
+  std::string bytes = sw::testing::file_bytes(input + truncated + "-H");
   write(input + truncated + "-H", bytes.substr(0, bytes.size() / 3));
-  bytes = slurp(input + binary + "-H");
+  bytes = sw::testing::file_bytes(input + binary + "-H");
   bytes[bytes.find('\n') + 3] = '\0';
   write(input + binary + "-H", bytes);
   ::unlink((input + no_data + "-D").c_str());
   // A -H far bigger than one read buffer: one more (valid) header of 40 KB.
   std::string text = "X-Big: " + std::string(40000, 'a') + "\n";
-  write(input + big + "-H", slurp(input + big + "-H") + std::to_string(text.size()) + "  " + text);
-  bytes = slurp(input + other + "-H");
+  write(input + big + "-H", sw::testing::file_bytes(input + big + "-H") + std::to_string(text.size()) + "  " + text);
+  bytes = sw::testing::file_bytes(input + other + "-H");
   write(input + other + "-H", id_for(7) + "-H" + bytes.substr(bytes.find('\n')));
 
   for (bool sizes : {true, false}) {

@@ -14,8 +14,8 @@
 namespace sw::stats {
 namespace {
 
-constexpr size_t kBlockBytes = 1 << 20;
-constexpr size_t kWidth = 100;
+constexpr size_t kStoryBlockBytes = 1 << 20;
+constexpr size_t kStoryWidth = 100;
 constexpr size_t kTopRows = 10;
 constexpr size_t kChartBar = 50;
 
@@ -94,7 +94,7 @@ void text_counts(std::string& out, const char* title, const std::map<std::string
   if (m.empty()) return;
   auto rows = top_of(m, kTopRows);
   out += fmt::format("\n{} — top {} of {}\n", title, rows.size(), m.size());
-  for (const auto& [key, n] : rows) out += fmt::format("  {:>8}  {}\n", n, fit_columns(key, kWidth - 12));
+  for (const auto& [key, n] : rows) out += fmt::format("  {:>8}  {}\n", n, fit_columns(key, kStoryWidth - 12));
 }
 
 nlohmann::json counts_json(const std::map<std::string, uint64_t>& m, const char* name) {
@@ -111,7 +111,7 @@ StoryResult story_of(const std::vector<std::string>& inputs, const StoryOptions&
   std::vector<std::unique_ptr<logio::ByteSource>> sources;
   for (const auto& path : order_by_first_timestamp(distinct_files(inputs, result.warnings))) {
     try {
-      sources.push_back(logio::open_source(path, sources.size(), kBlockBytes, logio::ReadMode::Deferred));
+      sources.push_back(logio::open_source(path, sources.size(), kStoryBlockBytes, logio::ReadMode::Deferred));
       result.inputs.push_back(sources.back()->name());
     } catch (const logio::InputError& e) {
       result.warnings.push_back(e.what());
@@ -188,8 +188,9 @@ nlohmann::json story_json(const StoryResult& r) {
 
 std::string story_text(const StoryResult& r) {
   const ActorStory& s = r.story;
-  std::string out = fmt::format("spamwarden logs --actor {}\n", fit_columns(format_actor_ref(s.actor), kWidth - 24));
-  for (const auto& w : r.warnings) out += "warning: " + fit_columns(w, kWidth - 9) + "\n";
+  std::string out =
+      fmt::format("spamwarden logs --actor {}\n", fit_columns(format_actor_ref(s.actor), kStoryWidth - 24));
+  for (const auto& w : r.warnings) out += "warning: " + fit_columns(w, kStoryWidth - 9) + "\n";
   if (s.lines == 0) {
     out += fmt::format("not seen in {} input(s) ({:.2f}s)\n", r.inputs.size(), r.seconds);
     return out;
@@ -221,7 +222,7 @@ std::string story_text(const StoryResult& r) {
     out += fmt::format("\nmessage ids ({})\n", s.message_ids.size());
     std::string row;
     for (const auto& id : s.message_ids) {
-      if (row.size() + id.size() + 1 > kWidth - 2) {
+      if (row.size() + id.size() + 1 > kStoryWidth - 2) {
         out += " " + row + "\n";
         row.clear();
       }

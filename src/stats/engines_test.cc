@@ -25,13 +25,11 @@
 namespace sw::stats {
 namespace {
 
-using testing::file_bytes;
-using testing::write_file;
-using testing::write_gzip;
+using namespace testing;
 
 // ctest runs each test in a process of its own, several at once: each process writes its
 // files, the generated log among them, in a directory of its own, removed at exit.
-std::string temp_path(const std::string& name) {
+std::string engines_path(const std::string& name) {
   static const TempDir dir("engines-test");
   return dir.path + "/" + name;
 }
@@ -73,7 +71,7 @@ TEST(Engines, TwoReportWhatOneReportsOnTheRealEximLogs) {
 std::string generated_log(double megabytes, int seed) {
   std::string gen = std::string(SW_BINARY_DIR) + "/bench/logs/gen_mainlog";
   if (access(gen.c_str(), X_OK) != 0) return {};
-  std::string path = temp_path(fmt::format("gen-{}-{}.log", megabytes, seed));
+  std::string path = engines_path(fmt::format("gen-{}-{}.log", megabytes, seed));
   std::string command = fmt::format("'{}' --size-mb {} --seed {} > '{}'", gen, megabytes, seed, path);
   if (std::system(command.c_str()) != 0) return {};
   return file_bytes(path);
@@ -89,7 +87,7 @@ class EnginesOnGeneratedLog : public ::testing::Test {
 };
 
 TEST_F(EnginesOnGeneratedLog, TwoReportWhatOneReportsPlainAndGzip) {
-  std::string plain = temp_path("mainlog"), gz = temp_path("mainlog.gz");
+  std::string plain = engines_path("mainlog"), gz = engines_path("mainlog.gz");
   write_file(plain, log_);
   write_gzip(gz, log_);
   expect_same_report({plain});
@@ -100,13 +98,13 @@ TEST_F(EnginesOnGeneratedLog, TwoReportWhatOneReportsPlainAndGzip) {
 TEST_F(EnginesOnGeneratedLog, TwoReportWhatOneReportsThroughTheSummaryCache) {
   // The rotated part ends in the middle of the log: messages, windows and cwd= lines carry over.
   size_t cut = log_.find('\n', log_.size() * 2 / 3) + 1;
-  std::string rotated = temp_path("exim_mainlog.1"), live = temp_path("exim_mainlog");
+  std::string rotated = engines_path("exim_mainlog.1"), live = engines_path("exim_mainlog");
   write_file(rotated, std::string_view(log_).substr(0, cut));
   write_file(live, std::string_view(log_).substr(cut));
   std::vector<std::string> inputs{rotated, live};
   std::string reference = report_of(inputs, 1).json;
   for (int stored_by : {1, 2}) {
-    std::string dir = temp_path(fmt::format("cache-{}", stored_by));
+    std::string dir = engines_path(fmt::format("cache-{}", stored_by));
     std::filesystem::remove_all(dir);
     ReportRun first = report_of(inputs, stored_by, dir);
     EXPECT_TRUE(first.cache_stored);
@@ -183,7 +181,7 @@ TEST(Engines, SlicesReportWhatOneEngineReportsOnTheRealEximLogs) {
 }
 
 TEST(Engines, SlicesReportWhatOneEngineReportsOnABuiltLog) {
-  std::string path = temp_path("built-mainlog");
+  std::string path = engines_path("built-mainlog");
   write_file(path, testing::built_log());
   SlicedRun one = sliced_report({path}, 1, 60);
   for (int slices : {2, 4}) {
@@ -194,7 +192,7 @@ TEST(Engines, SlicesReportWhatOneEngineReportsOnABuiltLog) {
 }
 
 TEST_F(EnginesOnGeneratedLog, SlicesReportWhatOneEngineReports) {
-  std::string plain = temp_path("sliced-mainlog");
+  std::string plain = engines_path("sliced-mainlog");
   write_file(plain, log_);
   expect_slices_report_what_one_engine_reports(plain);
 }
@@ -203,7 +201,7 @@ TEST_F(EnginesOnGeneratedLog, SlicesReportWhatOneEngineReports) {
 // from delivery lines, after the arrival: across slice borders too.
 TEST_F(EnginesOnGeneratedLog, SlicesReportWhatOneEngineReportsWithoutRecipientLists) {
   std::string unlisted = testing::without_recipient_lists(log_);
-  std::string plain = temp_path("sliced-unlisted");
+  std::string plain = engines_path("sliced-unlisted");
   write_file(plain, unlisted);
   expect_slices_report_what_one_engine_reports(plain);
 }
@@ -212,11 +210,11 @@ TEST_F(EnginesOnGeneratedLog, SlicesReportWhatOneEngineReportsWithoutRecipientLi
 // part in slices.
 TEST_F(EnginesOnGeneratedLog, SlicesReportWhatOneEngineReportsThroughTheSummaryCache) {
   size_t cut = log_.find('\n', log_.size() / 4) + 1;
-  std::string rotated = temp_path("sliced_mainlog.1"), live = temp_path("sliced_mainlog");
+  std::string rotated = engines_path("sliced_mainlog.1"), live = engines_path("sliced_mainlog");
   write_file(rotated, std::string_view(log_).substr(0, cut));
   write_file(live, std::string_view(log_).substr(cut));
   std::string reference = sliced_report({rotated, live}, 1, 60).json;
-  std::string dir = temp_path("sliced-cache");
+  std::string dir = engines_path("sliced-cache");
   std::filesystem::remove_all(dir);
   SlicedRun first = sliced_report({rotated, live}, 3, 60, dir);
   EXPECT_EQ(first.merged, 2u);
@@ -253,7 +251,7 @@ std::string report_fingerprint(const std::vector<std::string>& inputs, int engin
 }
 
 TEST_F(EnginesOnGeneratedLog, ReportIsTheRecordedReport) {
-  std::string plain = temp_path("recorded-mainlog"), gz = temp_path("recorded-mainlog.gz");
+  std::string plain = engines_path("recorded-mainlog"), gz = engines_path("recorded-mainlog.gz");
   write_file(plain, log_);
   write_gzip(gz, log_);
   // One engine is the reference; two are held to one by the tests above, so one run of

@@ -23,13 +23,11 @@
 namespace sw::stats {
 namespace {
 
-using testing::file_bytes;
-using testing::write_file;
-using testing::write_gzip;
+using namespace testing;
 
 namespace fs = std::filesystem;
 
-std::string temp_path(const std::string& name) {
+std::string rotated_path(const std::string& name) {
   static const TempDir dir("rotated-summaries-test");
   return dir.path + "/" + name;
 }
@@ -42,7 +40,7 @@ struct Days {
 };
 
 Days cut_into_days(const std::string& log, const std::string& name, size_t days) {
-  std::string dir = temp_path(name);
+  std::string dir = rotated_path(name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   Days d;
@@ -117,7 +115,7 @@ void expect_each_day_reads_only_the_new_day(const std::string& log, const std::s
                                             bool all_merge) {
   SCOPED_TRACE(name);
   Days d = cut_into_days(log, name, days);
-  std::string cache = temp_path(name + "-cache");
+  std::string cache = rotated_path(name + "-cache");
   fs::remove_all(cache);
   for (size_t today = kept; today < days; ++today) {
     SCOPED_TRACE(fmt::format("day {}", today));
@@ -159,7 +157,7 @@ class RotatedSummariesOnGeneratedLog : public ::testing::Test {
   static void SetUpTestSuite() {
     std::string gen = std::string(SW_BINARY_DIR) + "/bench/logs/gen_mainlog";
     if (::access(gen.c_str(), X_OK) != 0) return;
-    std::string path = temp_path("generated.log");
+    std::string path = rotated_path("generated.log");
     if (std::system((gen + " --size-mb 24 --seed 5 > " + path).c_str()) == 0) log_ = file_bytes(path);
   }
   void SetUp() override {
@@ -183,7 +181,7 @@ TEST_F(RotatedSummariesOnGeneratedLog, EachDayReadsOnlyTheNewDayWithoutRecipient
 // A summary that is damaged is not used: its day is read whole, and its summary stored again.
 TEST(RotatedSummaries, ADamagedSummaryIsIgnoredAndRebuilt) {
   Days d = cut_into_days(testing::built_log(), "damaged", 6);
-  std::string cache = temp_path("damaged-cache");
+  std::string cache = rotated_path("damaged-cache");
   fs::remove_all(cache);
   run(inputs_on(d, 4, 4), cache);
   auto files = entries(cache, "file ");
@@ -210,7 +208,7 @@ TEST(RotatedSummaries, ADamagedSummaryIsIgnoredAndRebuilt) {
 TEST(RotatedSummaries, AFileChangedInItsMiddleIsReadWhole) {
   for (size_t day : {2, 1}) {  // exim_mainlog-20261103 (plain), -20261102.gz
     Days d = cut_into_days(testing::built_log(), fmt::format("changed{}", day), 6);
-    std::string cache = temp_path(fmt::format("changed{}-cache", day));
+    std::string cache = rotated_path(fmt::format("changed{}-cache", day));
     fs::remove_all(cache);
     run(inputs_on(d, 4, 4), cache);
     std::string path = d.rotated[day], bytes = file_bytes(path);
@@ -229,7 +227,7 @@ TEST(RotatedSummaries, AFileChangedInItsMiddleIsReadWhole) {
 // (deleted by hand), and the day after it still merges.
 TEST(RotatedSummaries, ADayMissingBeforeASummaryStillMerges) {
   Days d = cut_into_days(testing::built_log(), "gap", 6);
-  std::string cache = temp_path("gap-cache");
+  std::string cache = rotated_path("gap-cache");
   fs::remove_all(cache);
   run(inputs_on(d, 5, 5), cache);
   std::vector<std::string> inputs = {d.rotated[0], d.rotated[1], d.rotated[3], d.rotated[4], d.live[5]};
@@ -241,7 +239,7 @@ TEST(RotatedSummaries, ADayMissingBeforeASummaryStillMerges) {
 // A time window would need a summary per window: the rotated logs are read as before.
 TEST(RotatedSummaries, NotUnderATimeWindow) {
   Days d = cut_into_days(testing::built_log(), "window", 6);
-  std::string cache = temp_path("window-cache");
+  std::string cache = rotated_path("window-cache");
   fs::remove_all(cache);
   ScanOptions o;
   o.since = *parse_civil("2026-11-01 00:30:00");
@@ -255,7 +253,7 @@ TEST(RotatedSummaries, NotUnderATimeWindow) {
 // Asked for only: without --cache-each-file a run stores the set's summary alone, as before.
 TEST(RotatedSummaries, OnlyWhenAskedFor) {
   Days d = cut_into_days(testing::built_log(), "asked", 6);
-  std::string cache = temp_path("asked-cache");
+  std::string cache = rotated_path("asked-cache");
   fs::remove_all(cache);
   ScanOptions o;
   o.cache_dir = cache;

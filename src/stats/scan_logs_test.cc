@@ -21,7 +21,7 @@
 namespace sw::stats {
 namespace {
 
-std::string temp_path(const std::string& name) { return ::testing::TempDir() + name; }
+std::string scan_path(const std::string& name) { return ::testing::TempDir() + name; }
 
 // Several megabytes (so several blocks) of ordinary mail with a script burst at the end.
 std::string burst_log() {
@@ -69,13 +69,13 @@ std::vector<std::string> script_evidence(const std::vector<std::string>& inputs)
 TEST(ScanLogs, EvidenceIsTheSameFromAPlainLogItsGzipAndItsRotations) {
   std::string log = burst_log();
   ASSERT_GT(log.size(), 3u << 20);
-  std::string plain = temp_path("ev-mainlog"), gz = temp_path("ev-mainlog.gz");
+  std::string plain = scan_path("ev-mainlog"), gz = scan_path("ev-mainlog.gz");
   write_file(plain, log);
   gzFile g = gzopen(gz.c_str(), "wb");
   gzwrite(g, log.data(), unsigned(log.size()));
   gzclose(g);
   size_t cut = log.find('\n', log.size() / 2) + 1;
-  std::string older = temp_path("ev-split.1"), newer = temp_path("ev-split");
+  std::string older = scan_path("ev-split.1"), newer = scan_path("ev-split");
   write_file(older, std::string_view(log).substr(0, cut));
   write_file(newer, std::string_view(log).substr(cut));
 
@@ -99,7 +99,7 @@ TEST(ScanLogs, EvidenceIsTheSameFromAPlainLogItsGzipAndItsRotations) {
 TEST(ScanLogs, WarnsWhenInputsOverlapInTime) {
   std::string log = burst_log();
   size_t cut = log.find('\n', log.size() / 2) + 1;
-  std::string older = temp_path("ov-split.1"), newer = temp_path("ov-split"), copy = temp_path("ov-copy.1");
+  std::string older = scan_path("ov-split.1"), newer = scan_path("ov-split"), copy = scan_path("ov-copy.1");
   write_file(older, std::string_view(log).substr(0, cut));
   write_file(newer, std::string_view(log).substr(cut));
   write_file(copy, std::string_view(log).substr(0, cut));
@@ -127,8 +127,8 @@ TEST(ScanLogs, WarnsWhenInputsOverlapInTime) {
 // The wrong file given by mistake (another MTA's log, a binary) is said to be one, and counted
 // apart, so the command can exit 2 rather than report "nothing found".
 TEST(ScanLogs, AFileWithNoMainLogLineIsCalledForeign) {
-  std::string postfix = temp_path("foreign-maillog"), binary = temp_path("foreign-binary"),
-              good = temp_path("foreign-good"), empty = temp_path("foreign-empty");
+  std::string postfix = scan_path("foreign-maillog"), binary = scan_path("foreign-binary"),
+              good = scan_path("foreign-good"), empty = scan_path("foreign-empty");
   write_file(postfix,
              "Nov 23 10:00:00 mx postfix/smtpd[123]: connect from unknown[192.0.2.1]\n"
              "Nov 23 10:00:01 mx postfix/smtpd[123]: 4BxYz: client=unknown[192.0.2.1]\n");
@@ -157,13 +157,13 @@ TEST(ScanLogs, AFileWithNoMainLogLineIsCalledForeign) {
 
 // --since 2h reads "now" on the log's clock: UTC when its times carry a zone (log_timezone).
 TEST(ScanLogs, TellsALogThatWritesZonesByItsEarliestInput) {
-  std::string zoned = temp_path("zone-zoned"), local = temp_path("zone-local");
+  std::string zoned = scan_path("zone-zoned"), local = scan_path("zone-local");
   write_file(zoned, "2026-11-01 10:02:03 +0100 1tAAAA-000001-AA <= a@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=9\n");
   write_file(local, "2026-11-02 10:02:03 1tAAAA-000002-AA <= a@b.example H=(pc) [192.0.2.7]:4000 P=esmtp S=9\n");
   EXPECT_TRUE(logged_with_timezone({zoned}));
   EXPECT_FALSE(logged_with_timezone({local}));
   EXPECT_TRUE(logged_with_timezone({local, zoned})) << "the earliest input decides";
-  EXPECT_FALSE(logged_with_timezone({temp_path("zone-missing"), local}));
+  EXPECT_FALSE(logged_with_timezone({scan_path("zone-missing"), local}));
   EXPECT_FALSE(logged_with_timezone({"-"})) << "stdin is not peeked at";
 }
 
@@ -184,7 +184,7 @@ size_t warnings_with(const ScanResult& r, std::string_view text) {
 // A gzip cut short is read up to the cut: its lines reach the report, a warning names the file
 // and where it stopped, and the input counts as damaged (exit 2), not as unreadable.
 TEST(ScanLogs, ADamagedGzipIsCountedUpToTheDamage) {
-  std::string log = burst_log(), gz = temp_path("damaged-mainlog.gz");
+  std::string log = burst_log(), gz = scan_path("damaged-mainlog.gz");
   write_gzip_file(gz, log);
   std::string bytes = file_bytes(gz);
   write_file(gz, std::string_view(bytes).substr(0, bytes.size() * 3 / 4));
@@ -203,9 +203,9 @@ TEST(ScanLogs, ADamagedGzipIsCountedUpToTheDamage) {
 // `logs F F`, F and a link to it, F by another path: one file, read once, with a warning that
 // does not count as damage; a copy (another inode) is still the overlap warning's.
 TEST(ScanLogs, TheSameFileGivenTwiceIsReadOnce) {
-  std::string dir = temp_path("twice-dir");
+  std::string dir = scan_path("twice-dir");
   ::mkdir(dir.c_str(), 0700);
-  std::string log = dir + "/mainlog", symlink = temp_path("twice-symlink"), hardlink = temp_path("twice-hardlink");
+  std::string log = dir + "/mainlog", symlink = scan_path("twice-symlink"), hardlink = scan_path("twice-hardlink");
   write_file(log, burst_log());
   ::unlink(symlink.c_str());
   ::unlink(hardlink.c_str());
@@ -249,7 +249,7 @@ TEST(ScanLogs, MemoryStaysBoundedByBlocksInFlightWhateverTheLines) {
   };
   const Shape shapes[] = {{"newlines", "\n", 32}, {"one-byte lines", "a\n", 16}, {"blank lines", "   \n", 16}};
   for (const Shape& shape : shapes) {
-    std::string path = temp_path("shaped-mainlog");
+    std::string path = scan_path("shaped-mainlog");
     {
       std::string text;
       text.reserve(shape.megabytes << 20);

@@ -12,17 +12,12 @@
 #include <vector>
 
 #include "base/civil_time.h"
+#include "base/test_files.h"
 
 namespace sw::stats::testing {
 
-inline std::string file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-inline void write_file(const std::string& path, std::string_view bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
+using sw::testing::file_bytes;
+using sw::testing::write_file;
 
 inline void write_gzip(const std::string& path, std::string_view bytes) {
   gzFile g = gzopen(path.c_str(), "wb");
