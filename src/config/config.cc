@@ -10,7 +10,7 @@
 #include <toml++/toml.h>
 
 #include "base/loopback_listen.h"
-#include "queue/ip_cidr.h"
+#include "base/ip_cidr.h"
 #include "store/redis_connection.h"
 
 namespace sw::config {
@@ -265,7 +265,7 @@ void read_serve_lists(Reader& r, const toml::table& t, const std::string& where,
   if (const toml::array* arr = t.get("ips") ? t.get("ips")->as_array() : nullptr)
     for (const toml::node& item : *arr)
       if (auto v = item.value<std::string>()) {
-        if (auto range = queue::parse_cidr(*v)) l.ips.push_back(*range);
+        if (auto range = parse_cidr(*v)) l.ips.push_back(*range);
         else r.error(item, "'" + *v + "' is not an IP address or CIDR range");
       }
   read_string_list(r, t, "senders", l.senders, true);

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "queue/ip_cidr.h"
+#include "base/ip_cidr.h"
 
 namespace sw::config {
 
@@ -25,7 +25,7 @@ struct Window {
 };
 
 struct Lists {
-  std::vector<queue::CidrRange> ips;
+  std::vector<CidrRange> ips;
   std::vector<std::string> ip_texts;                                  // as configured, for --check
   std::vector<std::string> senders, sender_domains, helos, accounts;  // lower-case
   bool empty() const {

@@ -21,10 +21,10 @@ bool contains(const std::vector<std::string>& list, std::string_view value) {
 
 bool ip_listed(const Lists& lists, std::string_view ip) {
   if (lists.ips.empty() || ip.empty()) return false;
-  auto address = queue::parse_ip(ip);
+  auto address = parse_ip(ip);
   if (!address) return false;
-  for (const queue::CidrRange& range : lists.ips)
-    if (queue::cidr_contains(range, *address)) return true;
+  for (const CidrRange& range : lists.ips)
+    if (cidr_contains(range, *address)) return true;
   return false;
 }
 
@@ -71,14 +71,14 @@ std::string helo_problem(const ServePolicy& c, const Request& r) {
   if (helo.front() == '[' && helo.back() == ']') {
     std::string_view inner = helo.substr(1, helo.size() - 2);
     if (inner.substr(0, 5) == "IPv6:" || inner.substr(0, 5) == "ipv6:") inner.remove_prefix(5);
-    auto literal = queue::parse_ip(inner);
+    auto literal = parse_ip(inner);
     if (!literal) return "HELO " + std::string(helo) + " is not an address literal";
     if (contains(c.addresses, inner) || inner == r.interface_ip) return "HELO " + std::string(helo) + " is our address";
-    auto client = queue::parse_ip(r.client_ip);
+    auto client = parse_ip(r.client_ip);
     if (!client || client->bytes != literal->bytes) return "HELO " + std::string(helo) + " is not the client's address";
     return "";
   }
-  if (queue::parse_ip(helo)) return "HELO " + std::string(helo) + " is a bare IP address";
+  if (parse_ip(helo)) return "HELO " + std::string(helo) + " is a bare IP address";
   std::string name = to_lower(helo);
   if (contains(c.hostnames, name)) return "HELO " + std::string(helo) + " is our host name";
   if (r.helo_is_local_domain || contains(c.local_domains, name))

@@ -216,9 +216,9 @@ TEST(Engine, HeloChecks) {
 TEST(Engine, ListsSkipOrAddChecksButNeverAccept) {
   ServePolicy c = limit_auth_to(1);
   c.allow.sender_domains = {"partner.example"};
-  c.allow.ips = {*queue::parse_cidr("10.1.0.0/16")};
+  c.allow.ips = {*parse_cidr("10.1.0.0/16")};
   c.deny.senders = {"spam@bad.example"};
-  c.deny.ips = {*queue::parse_cidr("198.51.100.0/24")};
+  c.deny.ips = {*parse_cidr("198.51.100.0/24")};
   Fixture f(c);
   Decision d = f.ask("v1 stage=rcpt ip=198.51.100.3 sender=a@b.example");
   EXPECT_EQ(d.action, Action::Reject);

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "base/regex.h"
-#include "queue/ip_cidr.h"
+#include "base/ip_cidr.h"
 #include "queue/message_facts.h"
 #include "queue/script_directory.h"
 #include "spool/spool_header.h"

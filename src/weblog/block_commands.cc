@@ -6,8 +6,8 @@
 #include <netinet/in.h>
 
 #include <algorithm>
-#include <cstring>
 
+#include "base/ip_cidr.h"
 #include "base/text.h"
 
 namespace sw::weblog {
@@ -20,22 +20,24 @@ std::string block_command(std::string_view ip, bool cpanel, std::string_view why
 
 namespace {
 
-// Why an IPv4 address (host order) is not one to block, or nullptr.
-const char* v4_not_blockable(uint32_t a) {
-  auto in = [&](uint32_t net, int bits) { return (a >> (32 - bits)) == (net >> (32 - bits)); };
-  if (in(0x7F000000, 8)) return "loopback";
-  if (in(0x00000000, 8)) return "not a host address";
-  if (in(0x0A000000, 8) || in(0xAC100000, 12) || in(0xC0A80000, 16) || in(0x64400000, 10))
-    return "a private address (a proxy or the local network?)";
-  if (in(0xA9FE0000, 16)) return "link-local";
-  if (in(0xE0000000, 4) || a == 0xFFFFFFFF) return "not a host address";
-  return nullptr;
-}
+constexpr const char* kPrivate = "a private address (a proxy or the local network?)";
+constexpr const char* kNotAHost = "not a host address";
 
-std::string v4_text(const in_addr& a) {
-  char buf[INET_ADDRSTRLEN];
-  return inet_ntop(AF_INET, &a, buf, sizeof buf) ? buf : "";
-}
+// Addresses that are never one attacker's: blocking them would cut off the server itself, its
+// proxy or its network. An IPv4-mapped address falls in the IPv4 ranges.
+struct NeverBlocked {
+  const char* range;
+  const char* why;
+};
+constexpr NeverBlocked kNeverBlocked[] = {
+    {"127.0.0.0/8", "loopback"},      {"::1/128", "loopback"},
+    {"0.0.0.0/8", kNotAHost},         {"::/128", kNotAHost},
+    {"224.0.0.0/4", kNotAHost},       {"255.255.255.255/32", kNotAHost},
+    {"ff00::/8", kNotAHost},          {"10.0.0.0/8", kPrivate},
+    {"172.16.0.0/12", kPrivate},      {"192.168.0.0/16", kPrivate},
+    {"100.64.0.0/10", kPrivate},      {"fc00::/7", kPrivate},
+    {"169.254.0.0/16", "link-local"}, {"fe80::/10", "link-local"},
+};
 
 }  // namespace
 
@@ -45,30 +47,15 @@ std::optional<std::string> blockable_address(std::string_view client, const std:
     if (why_not) *why_not = why;
     return std::nullopt;
   };
-  std::string text(client.substr(0, 64));
-  std::string address;
-  in_addr v4{};
-  in6_addr v6{};
-  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
-    if (const char* why = v4_not_blockable(ntohl(v4.s_addr))) return refuse(why);
-    address = v4_text(v4);
-  } else if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
-    if (IN6_IS_ADDR_V4MAPPED(&v6)) {  // an IPv4 client on a dual-stack socket: iptables blocks it
-      std::memcpy(&v4.s_addr, v6.s6_addr + 12, 4);
-      if (const char* why = v4_not_blockable(ntohl(v4.s_addr))) return refuse(why);
-      address = v4_text(v4);
-    } else {
-      if (IN6_IS_ADDR_LOOPBACK(&v6)) return refuse("loopback");
-      if (IN6_IS_ADDR_UNSPECIFIED(&v6) || IN6_IS_ADDR_MULTICAST(&v6)) return refuse("not a host address");
-      if (IN6_IS_ADDR_LINKLOCAL(&v6)) return refuse("link-local");
-      if ((v6.s6_addr[0] & 0xFE) == 0xFC) return refuse("a private address (a proxy or the local network?)");
-      char buf[INET6_ADDRSTRLEN];
-      address = inet_ntop(AF_INET6, &v6, buf, sizeof buf) ? buf : "";
-    }
-  } else {
+  auto parsed = client.size() <= 64 ? parse_ip(client) : std::nullopt;
+  if (!parsed) {
     if (client == "localhost") return refuse("loopback");
     return refuse(client.find('/') != std::string_view::npos ? "a range, not one address" : "not an IP address");
   }
+  for (const auto& [range, why] : kNeverBlocked)
+    if (cidr_contains(*parse_cidr(range), *parsed)) return refuse(why);
+  // As the firewall wants it: an IPv4 client on a dual-stack socket is blocked by iptables.
+  std::string address = format_ip(without_v4_mapping(*parsed));
   if (std::find(own.begin(), own.end(), address) != own.end()) return refuse("this server's own address");
   return address;
 }

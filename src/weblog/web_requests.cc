@@ -91,6 +91,38 @@ std::vector<std::string> account_domains(const std::string& root, std::string_vi
   return out;
 }
 
+// The document roots of a cPanel account's domains, from its userdata files (root's, as
+// cPanel writes them: "servername: DOMAIN" and "documentroot: PATH" lines, among others). The
+// _SSL twins, the cache and the "main" index are skipped.
+std::vector<Docroot> account_docroots(const std::string& root, std::string_view login) {
+  std::vector<Docroot> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root + "/var/cpanel/userdata/" + std::string(login), ec)) {
+    std::string name = e.path().filename().string();
+    if (name == "main" || name == "cache" || name.ends_with("_SSL") || name.find('.') == std::string::npos ||
+        name.ends_with(".cache") || name.ends_with(".json") || name.ends_with(".yaml") || !e.is_regular_file(ec))
+      continue;
+    std::ifstream in(e.path());
+    Docroot d;
+    std::string line;
+    for (int n = 0; n < 1000 && std::getline(in, line); ++n) {
+      auto value = [&](std::string_view key) -> std::optional<std::string> {
+        if (!line.starts_with(key)) return std::nullopt;
+        std::string v(trim(std::string_view(line).substr(key.size())));
+        if (v.size() >= 2 && (v.front() == '\'' || v.front() == '"') && v.back() == v.front())
+          v = v.substr(1, v.size() - 2);
+        return v;
+      };
+      if (auto v = value("servername:")) d.domain = *v;
+      else if (auto v = value("documentroot:")) d.path = *v;
+    }
+    while (d.path.size() > 1 && d.path.back() == '/') d.path.pop_back();
+    if (!d.domain.empty() && d.path.starts_with('/')) out.push_back(std::move(d));
+  }
+  std::sort(out.begin(), out.end(), [](const Docroot& a, const Docroot& b) { return a.domain < b.domain; });
+  return out;
+}
+
 // A directory in the account's home (the account can replace it, not the home above it), or
 // nullopt (and why) when it is a link that leads elsewhere than to one of `allowed` (cPanel's
 // access-logs/ links to domlogs/LOGIN/): then the directory it leads to.
@@ -111,13 +143,6 @@ std::optional<std::string> account_dir(const std::string& dir, const std::vector
   return std::nullopt;
 }
 
-std::vector<std::pair<std::string, uint64_t>> top_of(const KeyCounts& k, size_t top) {
-  std::vector<std::pair<std::string, uint64_t>> rows(k.counts.begin(), k.counts.end());
-  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  if (top && rows.size() > top) rows.resize(top);
-  return rows;
-}
-
 // The clients worth a block command, and those left out with why: the callers of the most
 // requested script there, and of any other requested at least half as often (at most three).
 struct Blocks {
@@ -127,20 +152,23 @@ struct Blocks {
 };
 Blocks blocks_of(const WebRequests& w) {
   Blocks b;
-  std::vector<std::pair<std::string, uint64_t>> scripts;
-  for (const auto& [script, clients] : w.script_clients) {
-    uint64_t n = clients.others;
-    for (const auto& [client, count] : clients.counts) n += count;
-    scripts.emplace_back(script, n);
+  // Ranked by the requests each surely had (count - over): a script that took the place of
+  // others in a full table does not outrank, with their requests, the one an attacker calls.
+  auto by_sure_count = [](std::vector<TopCounts::Row> rows) {
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const auto& x, const auto& y) { return x.count - x.over > y.count - y.over; });
+    return rows;
+  };
+  auto scripts = by_sure_count(w.scripts.top());
+  std::map<std::string_view, uint64_t> callers;
+  for (const auto& s : scripts) {
+    if (b.scripts.size() == 3 || (s.count - s.over) * 2 < scripts.front().count - scripts.front().over) break;
+    b.scripts.emplace_back(s.key);
+    for (const auto& c : w.script_clients.find(s.key)->second.top()) callers[c.key] += c.count - c.over;
   }
-  std::stable_sort(scripts.begin(), scripts.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
-  KeyCounts callers;
-  for (const auto& [script, n] : scripts) {
-    if (b.scripts.size() == 3 || n * 2 < scripts.front().second) break;
-    b.scripts.push_back(script);
-    for (const auto& [client, count] : w.script_clients.at(script).counts) callers.counts[client] += count;
-  }
-  for (const auto& [client, n] : top_of(callers, 0)) {
+  std::vector<std::pair<std::string_view, uint64_t>> by_count(callers.begin(), callers.end());
+  std::stable_sort(by_count.begin(), by_count.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+  for (const auto& [client, n] : by_count) {
     if (b.addresses.size() == kBlockedIps) break;
     std::string why;
     if (auto ip = blockable_address(client, w.own, &why)) {
@@ -169,6 +197,23 @@ std::optional<std::pair<std::string, std::string>> addon_of(std::string_view dir
   std::string url(slash == std::string_view::npos ? "" : rest.substr(slash));
   while (!url.empty() && url.back() == '/') url.pop_back();
   return std::pair{std::string(first), url};
+}
+
+// The URL path of `dir` under the docroot `root` ("" for the docroot itself), or nullopt when
+// the docroot does not hold it.
+std::optional<std::string> url_under(std::string_view dir, std::string_view root) {
+  while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
+  if (dir != root && !(dir.starts_with(root) && dir[root.size()] == '/')) return std::nullopt;
+  return std::string(dir.substr(root.size()));
+}
+
+// The domain whose docroot holds `dir` most closely, and the directory's URL path there.
+std::optional<std::pair<std::string, std::string>> docroot_of(std::string_view dir, const std::vector<Docroot>& roots) {
+  std::optional<std::pair<std::string, std::string>> best;
+  for (const auto& r : roots)
+    if (auto url = url_under(dir, r.path); url && (!best || url->size() < best->second.size()))
+      best = std::pair{r.domain, *url};
+  return best;
 }
 
 // Whether the path names a file directly in the directory at `url_path` ("/x/" itself too).
@@ -235,7 +280,10 @@ std::optional<std::string> url_path_of(std::string_view dir) {
 AccessLogs find_access_logs(const std::string& root, std::string_view login,
                             const std::vector<std::string>& configured) {
   AccessLogs found;
-  if (!login.empty()) found.domains = account_domains(root, login);
+  if (!login.empty()) {
+    found.domains = account_domains(root, login);
+    found.docroots = account_docroots(root, login);
+  }
   std::vector<AccessLogFile>& candidates = found.files;
   if (!configured.empty()) {
     for (const auto& c : configured) {
@@ -295,13 +343,6 @@ void WebRequests::warn(std::string text) {
   else ++warnings_left_out;
 }
 
-void KeyCounts::add(std::string key) {
-  auto it = counts.find(key);
-  if (it != counts.end()) ++it->second;
-  else if (counts.size() < kMaxKeys) counts.emplace(std::move(key), 1);
-  else ++others;
-}
-
 namespace {
 
 // One request for a file in the directory, at t.
@@ -313,15 +354,12 @@ void count_request(WebRequests& w, const AccessEntry& e, CivilSeconds t, const s
   std::string client = printable(e.client, 100);
   bool index_script = path.ends_with('/') && e.method == "POST";  // runs the directory's index
   if (index_script || is_script_name(path.substr(path.rfind('/') + 1))) {
-    KeyCounts* callers = nullptr;
-    if (auto it = w.script_clients.find(path); it != w.script_clients.end()) callers = &it->second;
-    else if (w.script_clients.size() < KeyCounts::kMaxKeys) callers = &w.script_clients[path];
-    if (callers && (callers->counts.count(client) || w.script_client_pairs < WebRequests::kMaxScriptClients)) {
-      w.script_client_pairs += callers->counts.count(client) ? 0 : 1;
-      callers->add(client);
-    }
+    if (auto replaced = w.scripts.add(path)) w.script_clients.erase(*replaced);
+    auto it = w.script_clients.find(path);
+    if (it == w.script_clients.end()) it = w.script_clients.emplace(path, TopCounts(WebRequests::kMaxCallers)).first;
+    it->second.add(client);
   }
-  w.client_ips.add(std::move(client));
+  w.client_ips.add(client);
   w.methods.add(printable(e.method, 20));
   w.user_agents.add(e.combined ? unescape_field(e.user_agent) : "(not logged)");
   w.statuses.add(e.status ? std::to_string(e.status) : "-");
@@ -331,16 +369,24 @@ void count_request(WebRequests& w, const AccessEntry& e, CivilSeconds t, const s
 void read_access_log(WebRequests& w, const AccessLogFile& f, size_t index, bool utc) {
   auto src = open_access_log(f, index);
   w.logs.push_back(f.path);
-  // An addon domain's own log, or a line whose vhost is that domain, has the addon's URLs.
-  bool addon_log = !w.addon_domain.empty() && is_log_of_domain(f.path, w.addon_domain);
-  // On the addon's host the main URL is matched too: a directory named like the account's main
-  // domain (an attacker chooses the name) must not hide its requests on the main site.
+  // A domain's own log, or a line whose vhost is that domain, has that host's URLs; the other
+  // logs and lines, the main URL.
+  const WebRequests::HostUrl* log_host = nullptr;
+  for (const auto& h : w.hosts)
+    if (!log_host && is_log_of_domain(f.path, h.host)) log_host = &h;
   auto in_script_directory = [&](std::string_view path, std::string_view vhost) {
-    if (in_directory(path, *w.url_path)) return true;
-    if (w.addon_domain.empty()) return false;
-    bool addon_host =
-        vhost.empty() ? addon_log : vhost.substr(0, vhost.rfind(':')) == w.addon_domain || vhost == w.addon_domain;
-    return addon_host && in_directory(path, w.addon_url_path);
+    const WebRequests::HostUrl* host = log_host;
+    if (!vhost.empty()) {  // "addon.example:443", "www.addon.example" (cPanel's alias)
+      std::string_view name = vhost.substr(0, vhost.find(':') == vhost.rfind(':') ? vhost.rfind(':') : vhost.size());
+      host = nullptr;
+      for (const auto& h : w.hosts)
+        if (name == h.host || (name.starts_with("www.") && name.substr(4) == h.host)) host = &h;
+    }
+    if (!host) return w.url_path && in_directory(path, *w.url_path);
+    if (host->url && in_directory(path, *host->url)) return true;
+    // On a guessed addon's host the main URL is matched too: a directory named like the
+    // account's main domain (an attacker chooses the name) must not hide its requests there.
+    return host->guessed && w.url_path && in_directory(path, *w.url_path);
   };
   uint64_t lines_before = w.lines;
   AccessEntry e;
@@ -375,14 +421,20 @@ WebRequests web_requests(const AccessLogs& logs, std::string_view directory, Civ
   for (const auto& warning : logs.warnings) w.warn(warning);
   w.own = own_addresses();
   w.url_path = url_path_of(directory);
-  if (!w.url_path) {
+  // The hosts that serve the directory at a URL of their own, or not at all: by cPanel's own
+  // record of the docroots, else by a directory named like one of the account's hosts under
+  // public_html.
+  for (const auto& d : logs.docroots) w.hosts.push_back({d.domain, url_under(directory, d.path), false});
+  auto addon = docroot_of(directory, logs.docroots);
+  if (!addon && (addon = addon_of(directory, logs.domains))) w.hosts.push_back({addon->first, addon->second, true});
+  if (addon && addon->second != w.url_path) std::tie(w.addon_domain, w.addon_url_path) = *addon;
+  if (!w.url_path && w.addon_domain.empty()) {
     w.warnings.push_back(
-        fmt::format("{}: no document root in the path (public_html, httpdocs, htdocs, /var/www/...): "
-                    "its URL is unknown",
+        fmt::format("{}: no document root in the path (public_html, httpdocs, htdocs, /var/www/...) "
+                    "nor among the account's domains: its URL is unknown",
                     directory));
     return w;
   }
-  if (auto addon = addon_of(directory, logs.domains)) std::tie(w.addon_domain, w.addon_url_path) = *addon;
   for (size_t i = 0; i < logs.files.size(); ++i) {
     try {
       read_access_log(w, logs.files[i], i, utc);
@@ -404,12 +456,22 @@ std::string end_of(CivilSeconds from, CivilSeconds to) {
 }  // namespace
 
 nlohmann::json web_requests_json(const WebRequests& w, bool cpanel) {
-  auto rows = [](const KeyCounts& k, const char* name) {
+  // A count is exact unless its table was full: then it may include up to `over` requests of
+  // keys it replaced, and `requests - over` is the least it had.
+  auto rows = [](const TopCounts& k, const char* name) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& [key, n] : top_of(k, kJsonRows)) list.push_back({{name, key}, {"requests", n}});
-    if (k.others) list.push_back({{name, nullptr}, {"requests", k.others}});  // past the distinct keys kept
+    for (const auto& r : k.top(kJsonRows)) {
+      list.push_back({{name, r.key}, {"requests", r.count}});
+      if (r.over) list.back()["over"] = r.over;
+    }
     return list;
   };
+  // The tables that met more keys than they keep: their distinct counts are the least there were.
+  nlohmann::json capped = nlohmann::json::array();
+  for (const auto& [name, k] : {std::pair<const char*, const TopCounts*>{"files", &w.files},
+                                {"client_ips", &w.client_ips},
+                                {"user_agents", &w.user_agents}})
+    if (k->replaced_any()) capped.push_back(name);
   Blocks b = blocks_of(w);
   nlohmann::json block = nlohmann::json::array(), not_blocked = nlohmann::json::array();
   for (const auto& ip : b.addresses) block.push_back(block_command(ip, cpanel, "spamwarden: " + w.directory));
@@ -428,9 +490,8 @@ nlohmann::json web_requests_json(const WebRequests& w, bool cpanel) {
           {"first", w.first ? format_civil(w.first) : ""},
           {"last", w.last ? format_civil(w.last) : ""},
           {"distinct",
-           {{"files", w.files.distinct()},
-            {"client_ips", w.client_ips.distinct()},
-            {"user_agents", w.user_agents.distinct()}}},
+           {{"files", w.files.size()}, {"client_ips", w.client_ips.size()}, {"user_agents", w.user_agents.size()}}},
+          {"distinct_capped", capped},
           {"files", rows(w.files, "path")},
           {"client_ips", rows(w.client_ips, "ip")},
           {"methods", rows(w.methods, "method")},
@@ -445,14 +506,15 @@ nlohmann::json web_requests_json(const WebRequests& w, bool cpanel) {
 std::string web_requests_text(const WebRequests& w, bool cpanel) {
   std::string url = w.url_path ? fit_columns(*w.url_path + "/", 50) : "an unknown URL";
   if (!w.addon_domain.empty())
-    url = fmt::format("{}/ on {}, {} on the other hosts", w.addon_url_path, w.addon_domain, url);
+    url = w.url_path ? fmt::format("{}/ on {}, {} on the other hosts", w.addon_url_path, w.addon_domain, url)
+                     : fmt::format("{}/ on {}", w.addon_url_path, w.addon_domain);
   std::string out = fmt::format("\nweb requests for {} ({}) from {} to {}\n", url, fit_columns(w.directory, 60),
                                 format_civil(w.from), end_of(w.from, w.to));
   for (size_t i = 0; i < w.warnings.size() && i < kTopRows; ++i)
     out += "  warning: " + fit_columns(w.warnings[i], 88) + "\n";
   if (size_t more = w.warnings.size() + w.warnings_left_out - std::min(w.warnings.size(), kTopRows))
     out += fmt::format("  ... and {} more warnings (--json lists {})\n", more, WebRequests::kMaxWarnings);
-  if (!w.url_path) return out;
+  if (!w.url_path && w.addon_domain.empty()) return out;
   if (w.logs.empty()) {
     out += "  no access log read for the account (give them with --access-logs or [paths] access_logs)\n";
     return out;
@@ -462,9 +524,10 @@ std::string web_requests_text(const WebRequests& w, bool cpanel) {
   if (w.requests) out += fmt::format(", {} to {}", format_civil(w.first), end_of(w.first, w.last));
   out += "\n";
   if (!w.requests) return out;
-  auto table = [&](const char* title, const KeyCounts& k) {
-    out += fmt::format("  {} ({}):\n", title, k.distinct());
-    for (const auto& [key, n] : top_of(k, kTopRows)) out += fmt::format("    {:>7}  {}\n", n, fit_columns(key, 86));
+  auto table = [&](const char* title, const TopCounts& k) {
+    out += fmt::format("  {} ({}{}):\n", title, k.size(), k.replaced_any() ? "+, the most frequent kept" : "");
+    for (const auto& r : k.top(kTopRows))
+      out += fmt::format("    {:>7}{} {}\n", r.count, r.over ? "~" : " ", fit_columns(r.key, 86));
   };
   table("files", w.files);
   table("client IPs", w.client_ips);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/civil_time.h"
+#include "base/top_counts.h"
 #include "weblog/block_commands.h"
 
 namespace sw::weblog {
@@ -29,10 +30,15 @@ struct AccessLogFile {
   bool named = false;       // given by the admin (--access-logs, [paths]): a FIFO is read too
   bool in_account = false;  // under the account's home: opened without following a link
 };
+// A domain's document root, as cPanel configured it (/var/cpanel/userdata/LOGIN/DOMAIN).
+struct Docroot {
+  std::string domain, path;
+};
 struct AccessLogs {
   std::vector<AccessLogFile> files;
   std::vector<std::string> warnings;  // a named path with no file; a link not followed
   std::vector<std::string> domains;   // the account's (cPanel's /etc/userdomains), for addon domains
+  std::vector<Docroot> docroots;      // the account's domains' (cPanel's userdata), when known
 };
 
 // The access logs that may hold an account's requests, under `root` ("" for /): `configured`
@@ -47,34 +53,41 @@ AccessLogs find_access_logs(const std::string& root, std::string_view login,
 
 // True when `root` looks like a cPanel server (or runs csf): blocks go through csf there.
 bool is_cpanel(const std::string& root);
-// Requests counted by a key the client chose (its path, agent): at most kMaxKeys distinct,
-// the rest counted together, so a flood of random user agents cannot grow the report.
-struct KeyCounts {
-  static constexpr size_t kMaxKeys = 10000;
-  std::map<std::string, uint64_t> counts;
-  uint64_t others = 0;  // requests whose key came after kMaxKeys others
-  void add(std::string key);
-  size_t distinct() const { return counts.size() + (others ? 1 : 0); }
-};
-
 struct WebRequests {
   std::string directory;
-  std::optional<std::string> url_path;  // nullopt when no docroot showed: nothing was matched
-  // A cPanel addon domain whose docroot is under public_html (public_html/addon.example/wp):
-  // its own host serves the directory at addon_url_path ("/wp"), the others at url_path.
+  // The directory's URL on the account's main host (and any host whose log shows no name),
+  // from the docroot in its path; nullopt when none shows (then only addon_domain's is known).
+  std::optional<std::string> url_path;
+  // A cPanel addon domain or subdomain whose docroot holds the directory (cPanel's userdata:
+  // public_html/blog for blog.shop.example, /home/u1/addon.example; without it, a directory
+  // named like a host under public_html): its own host serves the directory at addon_url_path
+  // ("/wp"), the others at url_path.
   std::string addon_domain, addon_url_path;
+  // The directory's URL on each host the account's docroots name (nullopt: not served there),
+  // or on the guessed addon host, where the main URL is matched too.
+  struct HostUrl {
+    std::string host;
+    std::optional<std::string> url;
+    bool guessed = false;
+  };
+  std::vector<HostUrl> hosts;
   CivilSeconds from = 0, to = 0;  // the burst with its margin, on the main log's clock
   std::vector<std::string> logs;  // the access logs read
   std::vector<std::string> warnings;
   uint64_t lines = 0, bad_lines = 0, requests = 0;
   CivilSeconds first = 0, last = 0;
-  KeyCounts files, client_ips, methods, user_agents, statuses;
+  // Counted by keys the client chooses (its address, path, agent), each table in bounded
+  // memory: a flood of random agents or addresses cannot grow the report, nor push a later
+  // attacker out (base/top_counts.h).
+  static constexpr size_t kMaxKeys = 10000;
+  TopCounts files{kMaxKeys}, client_ips{kMaxKeys}, methods{kMaxKeys}, user_agents{kMaxKeys}, statuses{kMaxKeys};
   // Who requested each script there (a POST to the directory itself runs its index script):
   // the block commands name the callers of the most requested ones, not the visitors of the
-  // site's pages, styles and images. At most kMaxScriptClients (script, client) pairs.
-  static constexpr size_t kMaxScriptClients = 100000;
-  std::map<std::string, KeyCounts> script_clients;
-  size_t script_client_pairs = 0;
+  // site's pages, styles and images. Bounded the same way: the kMaxScripts most requested
+  // scripts, and the kMaxCallers most frequent callers of each.
+  static constexpr size_t kMaxScripts = 100, kMaxCallers = 1000;
+  TopCounts scripts{kMaxScripts};
+  std::map<std::string, TopCounts, std::less<>> script_clients;
   std::vector<std::string> own;    // this server's addresses: never a block command
   uint64_t warnings_left_out = 0;  // past kMaxWarnings (an account's 5,000 files, each refused)
   static constexpr size_t kMaxWarnings = 100;

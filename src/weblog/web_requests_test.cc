@@ -2,6 +2,7 @@
 // temporary root: which logs are the account's, which requests are the script's.
 #include "weblog/web_requests.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -125,7 +126,7 @@ TEST(WebRequests, WhatTheAccountCanWriteIsNotTrusted) {
   CivilSeconds t = *parse_civil("2026-11-01 10:00:00");
   WebRequests w = web_requests(logs, "/home/u1/public_html", t - 60, t + 60, false);
   EXPECT_EQ(w.requests, 2u);
-  EXPECT_EQ(w.client_ips.counts.count("198.51.100.200"), 0u);
+  EXPECT_EQ(w.client_ips.count("198.51.100.200"), 0u);
   ASSERT_EQ(w.warnings.size(), 2u);
   EXPECT_NE(w.warnings[1].find("the account can write it"), std::string::npos) << w.warnings[1];
   // Named by the admin, it is read.
@@ -159,8 +160,8 @@ TEST(WebRequests, RequestsTheServerResolvesToTheScriptAreCounted) {
   WebRequests w =
       web_requests(find_access_logs("", "", {root.path + "/access.log"}), "/home/u1/public_html/wp", t, t, false);
   EXPECT_EQ(w.requests, 8u);
-  EXPECT_EQ(w.files.counts.at("/wp/mailer.php"), 7u);
-  EXPECT_EQ(w.files.counts.at("/wp/"), 1u);
+  EXPECT_EQ(w.files.count("/wp/mailer.php"), 7u);
+  EXPECT_EQ(w.files.count("/wp/"), 1u);
 }
 
 TEST(WebRequests, AnAddonDomainUnderPublicHtmlOnItsOwnHost) {
@@ -183,11 +184,63 @@ TEST(WebRequests, AnAddonDomainUnderPublicHtmlOnItsOwnHost) {
   EXPECT_EQ(w.addon_domain, "addon.example");
   EXPECT_EQ(w.addon_url_path, "/wp");
   EXPECT_EQ(w.requests, 3u);
-  EXPECT_EQ(w.client_ips.counts.count("203.0.113.9"), 1u);
-  EXPECT_EQ(w.client_ips.counts.count("203.0.113.10"), 1u);
-  EXPECT_EQ(w.client_ips.counts.count("198.51.100.2"), 1u);
+  EXPECT_EQ(w.client_ips.count("203.0.113.9"), 1u);
+  EXPECT_EQ(w.client_ips.count("203.0.113.10"), 1u);
+  EXPECT_EQ(w.client_ips.count("198.51.100.2"), 1u);
   std::string text = web_requests_text(w, false);
   EXPECT_NE(text.find("/wp/ on addon.example"), std::string::npos) << text;
+}
+
+// cPanel's record of each domain's docroot: a subdomain's in public_html (public_html/blog for
+// blog.shop.example, served at / there and at /blog/ on the main host), and an addon's outside
+// it (/home/u1/addon.example: no /public_html/ in the path to read the URL from).
+TEST(WebRequests, DocrootsFromCpanelsUserdata) {
+  TempDir root;
+  const std::string r = root.path;
+  write(r + "/etc/userdomains", "shop.example: u1\nblog.shop.example: u1\naddon.example: u1\n");
+  const std::string userdata = r + "/var/cpanel/userdata/u1/";
+  write(userdata + "shop.example", "---\ndocumentroot: /home/u1/public_html\nservername: shop.example\n");
+  write(userdata + "blog.shop.example", "documentroot: /home/u1/public_html/blog\nservername: blog.shop.example\n");
+  write(userdata + "addon.example", "documentroot: '/home/u1/addon.example/'\nservername: addon.example\n");
+  write(userdata + "addon.example_SSL", "documentroot: /home/u1/elsewhere\nservername: addon.example\n");
+  write(userdata + "main", "main_domain: shop.example\n");
+  const std::string domlogs = r + "/usr/local/apache/domlogs/u1/";
+  write(domlogs + "blog.shop.example", request("203.0.113.9", "01/Nov/2026:10:00:00", "POST", "/mailer.php"));
+  write(domlogs + "shop.example", request("203.0.113.10", "01/Nov/2026:10:00:00", "POST", "/blog/mailer.php") +
+                                      request("198.51.100.1", "01/Nov/2026:10:00:00", "POST", "/mailer.php"));
+  write(domlogs + "addon.example", request("203.0.113.11", "01/Nov/2026:10:00:00", "POST", "/wp/x.php"));
+  // A shared log with vhosts: www. is cPanel's alias of each domain; the main host does not
+  // serve a docroot outside public_html.
+  write(r + "/var/log/apache2/other_vhosts_access.log",
+        "www.addon.example:443 " + request("203.0.113.12", "01/Nov/2026:10:00:00", "GET", "/wp/x.php") +
+            "shop.example:443 " + request("198.51.100.2", "01/Nov/2026:10:00:00", "GET", "/wp/x.php"));
+  auto logs = find_access_logs(r, "u1", {});
+  ASSERT_EQ(logs.docroots.size(), 3u);
+  CivilSeconds t = *parse_civil("2026-11-01 10:00:00");
+
+  WebRequests blog = web_requests(logs, "/home/u1/public_html/blog", t, t, false);
+  EXPECT_EQ(blog.addon_domain, "blog.shop.example");
+  EXPECT_EQ(blog.addon_url_path, "");
+  EXPECT_EQ(blog.url_path, "/blog");
+  EXPECT_EQ(blog.requests, 2u);
+  EXPECT_EQ(blog.client_ips.count("203.0.113.9"), 1u);
+  EXPECT_EQ(blog.client_ips.count("203.0.113.10"), 1u);
+
+  WebRequests addon = web_requests(logs, "/home/u1/addon.example/wp/", t, t, false);
+  EXPECT_EQ(addon.addon_domain, "addon.example");
+  EXPECT_EQ(addon.addon_url_path, "/wp");
+  EXPECT_FALSE(addon.url_path);
+  EXPECT_EQ(addon.requests, 2u);
+  EXPECT_EQ(addon.client_ips.count("203.0.113.11"), 1u);
+  EXPECT_EQ(addon.client_ips.count("203.0.113.12"), 1u);
+  std::string text = web_requests_text(addon, false);
+  EXPECT_NE(text.find("for /wp/ on addon.example (/home"), std::string::npos) << text;
+  EXPECT_EQ(web_requests_json(addon, false)["block_commands"][0], "iptables -I INPUT -s 203.0.113.11 -j DROP");
+
+  // The main domain's docroot adds no host of its own.
+  WebRequests main_site = web_requests(logs, "/home/u1/public_html", t, t, false);
+  EXPECT_EQ(main_site.addon_domain, "");
+  EXPECT_EQ(main_site.requests, 1u);
 }
 
 // The block commands name who called the busiest script there, whatever the method: not the
@@ -257,13 +310,32 @@ TEST(WebRequests, ZonedMainLogComparesInUtc) {
   EXPECT_EQ(format_civil(web_requests(logs, "/home/u1/public_html", nine, nine, true).first), "2026-11-01 09:00:00");
 }
 
-TEST(WebRequests, DistinctKeysAreBounded) {
-  KeyCounts k;
-  for (size_t i = 0; i < KeyCounts::kMaxKeys + 5; ++i) k.add("agent " + std::to_string(i));
-  k.add("agent 0");
-  EXPECT_EQ(k.counts.size(), KeyCounts::kMaxKeys);
-  EXPECT_EQ(k.others, 5u);
-  EXPECT_EQ(k.counts.at("agent 0"), 2u);
+// A client that first sends requests from 10,000 addresses to as many scripts neither grows the
+// report nor pushes the attacker who comes after it out of the tables and the block commands.
+TEST(WebRequests, AFloodOfDecoysFirstDoesNotHideTheAttackerAfterIt) {
+  TempDir root;
+  std::string lines;
+  for (size_t i = 0; i < WebRequests::kMaxKeys + 500; ++i)
+    lines +=
+        request(fmt::format("2001:db8::{:x}", i + 1), "01/Nov/2026:10:00:00", "GET", fmt::format("/decoy{}.php", i));
+  for (int i = 0; i < 40; ++i) lines += request("203.0.113.66", "01/Nov/2026:10:00:01", "POST", "/mailer.php");
+  write(root.path + "/access.log", lines);
+  CivilSeconds t = *parse_civil("2026-11-01 10:00:00");
+  WebRequests w =
+      web_requests(find_access_logs("", "", {root.path + "/access.log"}), "/home/u1/public_html", t, t + 1, false);
+  EXPECT_EQ(w.requests, WebRequests::kMaxKeys + 540);
+  EXPECT_EQ(w.client_ips.size(), WebRequests::kMaxKeys);
+  EXPECT_TRUE(w.client_ips.replaced_any());
+  EXPECT_GE(w.client_ips.count("203.0.113.66"), 40u);
+  EXPECT_LE(w.script_clients.size(), WebRequests::kMaxScripts);
+  auto json = web_requests_json(w, false);
+  ASSERT_FALSE(json["block_commands"].empty()) << json.dump().substr(0, 2000);
+  EXPECT_EQ(json["block_commands"][0], "iptables -I INPUT -s 203.0.113.66 -j DROP");
+  EXPECT_EQ(json["blocked_for"], nlohmann::json::array({"/mailer.php"}));
+  EXPECT_EQ(json["client_ips"].size(), 100u);
+  EXPECT_EQ(json["client_ips"][0]["ip"], "203.0.113.66");
+  EXPECT_EQ(json["distinct_capped"], nlohmann::json::array({"files", "client_ips"}));
+  EXPECT_NE(web_requests_text(w, false).find("client IPs (10000+"), std::string::npos);
 }
 
 TEST(WebRequests, TheScriptsRequestsDuringTheBurstWithTheirBlockCommands) {
@@ -293,11 +365,11 @@ TEST(WebRequests, TheScriptsRequestsDuringTheBurstWithTheirBlockCommands) {
   EXPECT_EQ(w.lines, 39u);
   EXPECT_EQ(w.bad_lines, 1u);
   EXPECT_EQ(w.requests, 35u);
-  EXPECT_EQ(w.client_ips.counts.at("203.0.113.9"), 31u);
-  EXPECT_EQ(w.client_ips.counts.at("203.0.113.10"), 1u);
-  EXPECT_EQ(w.files.counts.at("/wp-content/uploads/x/mailer.php"), 33u);
-  EXPECT_EQ(w.methods.counts.at("POST"), 32u);
-  EXPECT_EQ(w.user_agents.counts.at("python-requests/2.31"), 35u);
+  EXPECT_EQ(w.client_ips.count("203.0.113.9"), 31u);
+  EXPECT_EQ(w.client_ips.count("203.0.113.10"), 1u);
+  EXPECT_EQ(w.files.count("/wp-content/uploads/x/mailer.php"), 33u);
+  EXPECT_EQ(w.methods.count("POST"), 32u);
+  EXPECT_EQ(w.user_agents.count("python-requests/2.31"), 35u);
   EXPECT_EQ(format_civil(w.first), "2026-11-01 09:50:00");
   auto json = web_requests_json(w, false);
   ASSERT_EQ(json["block_commands"].size(), 2u) << "neither the server itself nor a visitor of the pages";

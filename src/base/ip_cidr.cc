@@ -1,11 +1,11 @@
-#include "queue/ip_cidr.h"
+#include "base/ip_cidr.h"
 
 #include <arpa/inet.h>
 
 #include <charconv>
 #include <string>
 
-namespace sw::queue {
+namespace sw {
 
 std::optional<IpAddress> parse_ip(std::string_view text) {
   std::string copy(text);
@@ -34,7 +34,9 @@ std::optional<CidrRange> parse_cidr(std::string_view text) {
   return CidrRange{*address, prefix};
 }
 
-static bool mapped_v4(const IpAddress& a, IpAddress& out) {
+namespace {
+
+bool mapped_v4(const IpAddress& a, IpAddress& out) {
   for (int i = 0; i < 10; ++i)
     if (a.bytes[i] != 0) return false;
   if (a.bytes[10] != 0xff || a.bytes[11] != 0xff) return false;
@@ -42,6 +44,8 @@ static bool mapped_v4(const IpAddress& a, IpAddress& out) {
   for (int i = 0; i < 4; ++i) out.bytes[i] = a.bytes[12 + i];
   return true;
 }
+
+}  // namespace
 
 bool cidr_contains(const CidrRange& range, const IpAddress& address) {
   IpAddress candidate = address;
@@ -56,4 +60,14 @@ bool cidr_contains(const CidrRange& range, const IpAddress& address) {
   return true;
 }
 
-}  // namespace sw::queue
+IpAddress without_v4_mapping(const IpAddress& address) {
+  IpAddress v4;
+  return address.v6 && mapped_v4(address, v4) ? v4 : address;
+}
+
+std::string format_ip(const IpAddress& address) {
+  char buf[INET6_ADDRSTRLEN];
+  return inet_ntop(address.v6 ? AF_INET6 : AF_INET, address.bytes.data(), buf, sizeof buf) ? buf : "";
+}
+
+}  // namespace sw

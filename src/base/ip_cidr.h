@@ -1,11 +1,13 @@
-// IPv4/IPv6 addresses and CIDR ranges for --client-ip. Pure (inet_pton only).
+// IPv4/IPv6 addresses and CIDR ranges: --client-ip, the allow and deny lists, what is never
+// blocked. Pure (inet_pton only).
 #pragma once
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
-namespace sw::queue {
+namespace sw {
 
 struct IpAddress {
   std::array<uint8_t, 16> bytes{};  // IPv4 stored in the first 4 bytes
@@ -22,5 +24,10 @@ std::optional<IpAddress> parse_ip(std::string_view text);
 std::optional<CidrRange> parse_cidr(std::string_view text);
 // An IPv4-mapped IPv6 address ("::ffff:192.0.2.1") matches the IPv4 range.
 bool cidr_contains(const CidrRange& range, const IpAddress& address);
+// The IPv4 address an IPv4-mapped one stands for (an IPv4 client on a dual-stack socket);
+// any other address as it is.
+IpAddress without_v4_mapping(const IpAddress& address);
+// The address as inet_ntop writes it ("192.0.2.1", "2001:db8::1").
+std::string format_ip(const IpAddress& address);
 
-}  // namespace sw::queue
+}  // namespace sw
