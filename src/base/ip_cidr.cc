@@ -8,6 +8,7 @@
 namespace sw {
 
 std::optional<IpAddress> parse_ip(std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;  // inet_pton would stop there
   std::string copy(text);
   IpAddress address;
   if (copy.find(':') != std::string::npos) {

@@ -9,9 +9,10 @@ TopCounts::TopCounts(size_t capacity) : capacity_(std::max<size_t>(capacity, 1))
 std::optional<std::string> TopCounts::add(std::string_view key, uint64_t n) {
   if (auto it = slots_.find(key); it != slots_.end()) {
     Slot& s = it->second;
-    by_count_.erase({s.count, s.seq, &it->first});
+    auto node = by_count_.extract({s.count, ~s.seq, &it->first});  // re-sorted without allocating
     s.count += n;
-    by_count_.insert({s.count, s.seq, &it->first});
+    std::get<0>(node.value()) = s.count;
+    by_count_.insert(std::move(node));
     return std::nullopt;
   }
   std::optional<std::string> replaced;
@@ -26,7 +27,7 @@ std::optional<std::string> TopCounts::add(std::string_view key, uint64_t n) {
     ++replaced_;
   }
   auto [it, inserted] = slots_.emplace(std::string(key), Slot{inherited + n, inherited, next_seq_++});
-  by_count_.insert({it->second.count, it->second.seq, &it->first});
+  by_count_.insert({it->second.count, ~it->second.seq, &it->first});
   return replaced;
 }
 

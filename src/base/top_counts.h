@@ -1,12 +1,13 @@
 // Counts by a key that outside input chooses (a client's address, a user agent, a path), in
-// bounded memory, without letting the input choose what is forgotten.
+// bounded memory.
 //
 // At most `capacity` keys are kept. When a new key comes and the table is full, it takes the
-// place of the least counted key and starts from that key's count (Metwally, Agrawal and El
-// Abbadi's space-saving algorithm). So a key counted more than total/capacity times is always
-// kept, however many other keys came first, and a kept key's count is high by at most its
-// `over` (exact when over is 0). Dropping every key past the first `capacity` instead would
-// let a client that first sends requests from 10,000 addresses push a later attacker out.
+// place of the least counted key (of those, the last kept) and starts from that key's count
+// (Metwally, Agrawal and El Abbadi's space-saving algorithm). So a key counted more than
+// total/capacity times is always kept, in whatever order the keys came, and a kept key's count
+// is high by at most its `over` (exact when over is 0). Dropping every key past the first
+// `capacity` instead would let a client that first sends requests from 10,000 addresses push
+// a later attacker out; no bounded table keeps a key that has less than its share, though.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -35,7 +36,8 @@ class TopCounts {
     uint64_t count = 0;  // an upper bound; exact when over is 0
     uint64_t over = 0;   // how much of count may belong to the keys it replaced
   };
-  // The kept keys, most counted first (ties: the key first kept first); `limit` 0: all.
+  // The kept keys, most counted first (ties: the key first kept first); `limit` 0: all. The
+  // views last until the next add().
   std::vector<Row> top(size_t limit = 0) const;
   // 0 when the key is not kept.
   uint64_t count(std::string_view key) const;
@@ -47,7 +49,8 @@ class TopCounts {
   struct Slot {
     uint64_t count = 0, over = 0, seq = 0;
   };
-  using Order = std::tuple<uint64_t, uint64_t, const std::string*>;  // count, seq, key
+  // count, the newest first among equal counts (~seq), key
+  using Order = std::tuple<uint64_t, uint64_t, const std::string*>;
   size_t capacity_;
   uint64_t next_seq_ = 0, replaced_ = 0;
   std::map<std::string, Slot, std::less<>> slots_;

@@ -54,6 +54,19 @@ TEST(TopCounts, ReportsTheKeyItReplaced) {
   EXPECT_EQ(t.top()[1].over, 1u);
 }
 
+// Among the least counted, the last kept goes first: a stream of new keys replaces its own
+// before the keys kept earlier with as many.
+TEST(TopCounts, OfEquallyCountedKeysTheLastKeptIsReplaced) {
+  TopCounts t(2);
+  t.add("early", 2);
+  t.add("b");
+  t.add("c");  // replaces b: c has 2, as early has
+  auto replaced = t.add("d");
+  ASSERT_TRUE(replaced);
+  EXPECT_EQ(*replaced, "c");
+  EXPECT_EQ(t.count("early"), 2u);
+}
+
 // The guarantees on a random stream against exact counts: every count is an upper bound that
 // overstates by at most its `over`, and every key counted more than total/capacity is kept.
 TEST(TopCounts, BoundsHoldOnARandomStream) {

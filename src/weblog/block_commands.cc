@@ -30,13 +30,23 @@ struct NeverBlocked {
   const char* why;
 };
 constexpr NeverBlocked kNeverBlocked[] = {
-    {"127.0.0.0/8", "loopback"},      {"::1/128", "loopback"},
-    {"0.0.0.0/8", kNotAHost},         {"::/128", kNotAHost},
-    {"224.0.0.0/4", kNotAHost},       {"255.255.255.255/32", kNotAHost},
-    {"ff00::/8", kNotAHost},          {"10.0.0.0/8", kPrivate},
-    {"172.16.0.0/12", kPrivate},      {"192.168.0.0/16", kPrivate},
-    {"100.64.0.0/10", kPrivate},      {"fc00::/7", kPrivate},
-    {"169.254.0.0/16", "link-local"}, {"fe80::/10", "link-local"},
+    {"127.0.0.0/8", "loopback"},
+    {"::1/128", "loopback"},
+    {"0.0.0.0/8", kNotAHost},
+    {"::/128", kNotAHost},
+    {"224.0.0.0/4", kNotAHost},
+    {"240.0.0.0/4", kNotAHost},
+    {"ff00::/8", kNotAHost},
+    {"10.0.0.0/8", kPrivate},
+    {"172.16.0.0/12", kPrivate},
+    {"192.168.0.0/16", kPrivate},
+    {"100.64.0.0/10", kPrivate},
+    {"fc00::/7", kPrivate},
+    {"198.18.0.0/15", kPrivate},
+    {"192.0.0.0/24", kPrivate},
+    {"64:ff9b::/96", "a NAT64 gateway's address (its clients share it)"},
+    {"169.254.0.0/16", "link-local"},
+    {"fe80::/10", "link-local"},
 };
 
 }  // namespace

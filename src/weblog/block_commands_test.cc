@@ -12,12 +12,18 @@ TEST(BlockCommands, OnlyPublicAddressesAreBlocked) {
   EXPECT_EQ(blockable_address("203.0.113.9", own, &why), "203.0.113.9");
   EXPECT_EQ(blockable_address("::ffff:203.0.113.9", own, &why), "203.0.113.9") << "iptables, not ip6tables";
   EXPECT_EQ(blockable_address("2001:DB8:0::1", own, &why), "2001:db8::1");
-  for (const char* no : {"127.0.0.1", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1", "0.0.0.0", "10.1.2.3", "172.20.0.1",
-                         "192.168.1.1", "169.254.1.1", "fe80::1", "fd00::5", "fe80::1%eth0", "0.0.0.0/0", "10.0.0.0/8",
-                         "evil.example.com", "-h", "192.0.2.2", "localhost", ""}) {
+  for (const char* no : {"127.0.0.1",   "0:0:0:0:0:0:0:1",  "::ffff:127.0.0.1",
+                         "0.0.0.0",     "10.1.2.3",         "172.20.0.1",
+                         "192.168.1.1", "169.254.1.1",      "fe80::1",
+                         "fd00::5",     "fe80::1%eth0",     "0.0.0.0/0",
+                         "10.0.0.0/8",  "evil.example.com", "-h",
+                         "192.0.2.2",   "localhost",        "",
+                         "240.0.0.1",   "255.255.255.255",  "198.18.0.1",
+                         "192.0.0.8",   "64:ff9b::a00:1",   "::ffff:100.64.0.1"}) {
     EXPECT_EQ(blockable_address(no, own, &why), std::nullopt) << no;
     EXPECT_FALSE(why.empty()) << no;
   }
+  EXPECT_EQ(blockable_address(std::string("203.0.113.9\0x", 13), own, &why), std::nullopt) << "a NUL inside";
   blockable_address("192.0.2.2", own, &why);
   EXPECT_EQ(why, "this server's own address");
 }

@@ -4,7 +4,9 @@
 #include <string>
 #include <string_view>
 
+#include "base/ip_cidr.h"
 #include "weblog/access_log.h"
+#include "weblog/block_commands.h"
 
 namespace {
 
@@ -29,6 +31,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         path.find("/../") != std::string::npos || path.find("/./") != std::string::npos)
       __builtin_trap();
     (void)sw::weblog::unescape_field(e.user_agent);
+    // The client field is the block commands' input: an address given back is one the
+    // firewall takes as it is, and giving it again gives it back unchanged.
+    if (auto ip = sw::weblog::blockable_address(e.client, {}, nullptr)) {
+      if (!sw::parse_ip(*ip) || sw::weblog::blockable_address(*ip, {}, nullptr) != ip) __builtin_trap();
+    }
   }
   (void)sw::weblog::target_path(line);
   (void)sw::weblog::unescape_field(line);

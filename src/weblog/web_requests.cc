@@ -91,6 +91,17 @@ std::vector<std::string> account_domains(const std::string& root, std::string_vi
   return out;
 }
 
+std::vector<std::string> split_words(std::string_view text) {
+  std::vector<std::string> out;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t end = text.find(' ', pos);
+    if (end == std::string_view::npos) end = text.size();
+    if (end > pos) out.emplace_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+
 // The document roots of a cPanel account's domains, from its userdata files (root's, as
 // cPanel writes them: "servername: DOMAIN" and "documentroot: PATH" lines, among others). The
 // _SSL twins, the cache and the "main" index are skipped.
@@ -115,6 +126,7 @@ std::vector<Docroot> account_docroots(const std::string& root, std::string_view 
       };
       if (auto v = value("servername:")) d.domain = *v;
       else if (auto v = value("documentroot:")) d.path = *v;
+      else if (auto v = value("serveralias:")) d.aliases = split_words(*v);
     }
     while (d.path.size() > 1 && d.path.back() == '/') d.path.pop_back();
     if (!d.domain.empty() && d.path.starts_with('/')) out.push_back(std::move(d));
@@ -164,7 +176,8 @@ Blocks blocks_of(const WebRequests& w) {
   for (const auto& s : scripts) {
     if (b.scripts.size() == 3 || (s.count - s.over) * 2 < scripts.front().count - scripts.front().over) break;
     b.scripts.emplace_back(s.key);
-    for (const auto& c : w.script_clients.find(s.key)->second.top()) callers[c.key] += c.count - c.over;
+    if (auto it = w.script_clients.find(s.key); it != w.script_clients.end())
+      for (const auto& c : it->second.top()) callers[c.key] += c.count - c.over;
   }
   std::vector<std::pair<std::string_view, uint64_t>> by_count(callers.begin(), callers.end());
   std::stable_sort(by_count.begin(), by_count.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
@@ -207,13 +220,22 @@ std::optional<std::string> url_under(std::string_view dir, std::string_view root
   return std::string(dir.substr(root.size()));
 }
 
-// The domain whose docroot holds `dir` most closely, and the directory's URL path there.
+// The host whose docroot holds `dir` most closely (shown by its name), and the directory's URL
+// path there.
 std::optional<std::pair<std::string, std::string>> docroot_of(std::string_view dir, const std::vector<Docroot>& roots) {
   std::optional<std::pair<std::string, std::string>> best;
   for (const auto& r : roots)
     if (auto url = url_under(dir, r.path); url && (!best || url->size() < best->second.size()))
-      best = std::pair{r.domain, *url};
+      best = std::pair{r.shown(), *url};
   return best;
+}
+
+// A path with its links resolved, as getcwd (and so Exim's cwd=) writes it: /home/u/www is
+// /home/u/public_html, /home a link to /data/home.
+std::string resolved(std::string_view path) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::path(path), ec);
+  return ec ? std::string(path) : p.string();
 }
 
 // Whether the path names a file directly in the directory at `url_path` ("/x/" itself too).
@@ -333,6 +355,12 @@ AccessLogs find_access_logs(const std::string& root, std::string_view login,
   return found;
 }
 
+const std::string& Docroot::shown() const {
+  for (const auto& a : aliases)
+    if (!a.starts_with("www.")) return a;
+  return domain;
+}
+
 bool is_cpanel(const std::string& root) {
   std::error_code ec;
   return fs::exists(root + "/usr/local/cpanel", ec) || fs::exists(root + "/etc/csf/csf.conf", ec);
@@ -353,7 +381,11 @@ void count_request(WebRequests& w, const AccessEntry& e, CivilSeconds t, const s
   w.files.add(printable(path, 200));
   std::string client = printable(e.client, 100);
   bool index_script = path.ends_with('/') && e.method == "POST";  // runs the directory's index
-  if (index_script || is_script_name(path.substr(path.rfind('/') + 1))) {
+  // A script the server refused or did not find did not run: a flood of requests for a name
+  // that is not there (or a tracking image the spam links to, fetched by its readers' mail
+  // clients) does not make it the script whose callers are blocked.
+  bool ran = e.status != 401 && e.status != 403 && e.status != 404 && e.status != 405 && e.status != 410;
+  if (ran && (index_script || is_script_name(path.substr(path.rfind('/') + 1)))) {
     if (auto replaced = w.scripts.add(path)) w.script_clients.erase(*replaced);
     auto it = w.script_clients.find(path);
     if (it == w.script_clients.end()) it = w.script_clients.emplace(path, TopCounts(WebRequests::kMaxCallers)).first;
@@ -424,8 +456,21 @@ WebRequests web_requests(const AccessLogs& logs, std::string_view directory, Civ
   // The hosts that serve the directory at a URL of their own, or not at all: by cPanel's own
   // record of the docroots, else by a directory named like one of the account's hosts under
   // public_html.
-  for (const auto& d : logs.docroots) w.hosts.push_back({d.domain, url_under(directory, d.path), false});
-  auto addon = docroot_of(directory, logs.docroots);
+  // The docroots are matched as written, else with links resolved on both sides; when none
+  // holds the directory, they say nothing of it.
+  std::string dir(directory);
+  std::vector<Docroot> roots = logs.docroots;
+  auto addon = docroot_of(dir, roots);
+  if (!addon && !roots.empty()) {
+    for (auto& r : roots) r.path = resolved(r.path);
+    dir = resolved(dir);
+    addon = docroot_of(dir, roots);
+  }
+  if (addon)
+    for (const auto& r : roots) {
+      w.hosts.push_back({r.domain, url_under(dir, r.path), false});
+      for (const auto& alias : r.aliases) w.hosts.push_back({alias, w.hosts.back().url, false});
+    }
   if (!addon && (addon = addon_of(directory, logs.domains))) w.hosts.push_back({addon->first, addon->second, true});
   if (addon && addon->second != w.url_path) std::tie(w.addon_domain, w.addon_url_path) = *addon;
   if (!w.url_path && w.addon_domain.empty()) {
@@ -506,7 +551,8 @@ nlohmann::json web_requests_json(const WebRequests& w, bool cpanel) {
 std::string web_requests_text(const WebRequests& w, bool cpanel) {
   std::string url = w.url_path ? fit_columns(*w.url_path + "/", 50) : "an unknown URL";
   if (!w.addon_domain.empty())
-    url = w.url_path ? fmt::format("{}/ on {}, {} on the other hosts", w.addon_url_path, w.addon_domain, url)
+    url = w.url_path ? fmt::format("{}/ on {}, {} on the {}", w.addon_url_path, w.addon_domain, url,
+                                   w.hosts.empty() || w.hosts.back().guessed ? "other hosts" : "main host")
                      : fmt::format("{}/ on {}", w.addon_url_path, w.addon_domain);
   std::string out = fmt::format("\nweb requests for {} ({}) from {} to {}\n", url, fit_columns(w.directory, 60),
                                 format_civil(w.from), end_of(w.from, w.to));

@@ -30,9 +30,14 @@ struct AccessLogFile {
   bool named = false;       // given by the admin (--access-logs, [paths]): a FIFO is read too
   bool in_account = false;  // under the account's home: opened without following a link
 };
-// A domain's document root, as cPanel configured it (/var/cpanel/userdata/LOGIN/DOMAIN).
+// A web host's document root, as cPanel configured it (/var/cpanel/userdata/LOGIN/SERVERNAME):
+// its name and aliases (an addon domain is an alias of its subdomain's host).
 struct Docroot {
   std::string domain, path;
+  std::vector<std::string> aliases;
+  // The name to show: the first alias that is not www.*, else the server name (an addon's
+  // subdomain host addon.shop.example is shown as addon.example).
+  const std::string& shown() const;
 };
 struct AccessLogs {
   std::vector<AccessLogFile> files;

@@ -243,6 +243,57 @@ TEST(WebRequests, DocrootsFromCpanelsUserdata) {
   EXPECT_EQ(main_site.requests, 1u);
 }
 
+// cPanel keeps an addon domain as an alias of its subdomain's host (addon.shop.example, with
+// serveralias addon.example), and Exim's cwd= has links resolved (www is public_html).
+TEST(WebRequests, AnAddonIsAnAliasOfItsSubdomainsHost) {
+  TempDir root;
+  const std::string r = root.path;
+  const std::string userdata = r + "/var/cpanel/userdata/u1/";
+  write(userdata + "shop.example", "documentroot: " + r + "/home/u1/public_html\nservername: shop.example\n");
+  write(userdata + "addon.shop.example", "documentroot: " + r +
+                                             "/home/u1/addon.example\nserveralias: www.addon.shop.example "
+                                             "addon.example www.addon.example\nservername: addon.shop.example\n");
+  std::filesystem::create_directories(r + "/home/u1/public_html/x");
+  std::filesystem::create_directory_symlink("public_html", r + "/home/u1/www");
+  write(r + "/var/log/apache2/other_vhosts_access.log",
+        "addon.example:443 " + request("203.0.113.9", "01/Nov/2026:10:00:00", "POST", "/wp/m.php") +
+            "www.addon.example:443 " + request("203.0.113.10", "01/Nov/2026:10:00:00", "POST", "/wp/m.php") +
+            "shop.example:443 " + request("203.0.113.11", "01/Nov/2026:10:00:00", "POST", "/x/m.php"));
+  write(r + "/usr/local/apache/domlogs/u1/addon.example",
+        request("203.0.113.12", "01/Nov/2026:10:00:00", "POST", "/wp/m.php"));
+  auto logs = find_access_logs(r, "u1", {});
+  CivilSeconds t = *parse_civil("2026-11-01 10:00:00");
+  WebRequests addon = web_requests(logs, r + "/home/u1/addon.example/wp", t, t, false);
+  EXPECT_EQ(addon.addon_domain, "addon.example");
+  EXPECT_EQ(addon.requests, 3u);
+  // A path through the www link is the docroot's: the main host's lines are still matched.
+  WebRequests linked = web_requests(logs, r + "/home/u1/www/x", t, t, false);
+  EXPECT_EQ(linked.requests, 1u);
+  EXPECT_EQ(linked.client_ips.count("203.0.113.11"), 1u);
+}
+
+// A script the server did not find did not run: a flood of 404s for another name does not
+// choose whose callers are blocked.
+TEST(WebRequests, RequestsForAScriptThatIsNotThereDoNotChooseTheBlocks) {
+  TempDir root;
+  std::string lines;
+  for (int i = 0; i < 40; ++i) lines += request("203.0.113.66", "01/Nov/2026:10:00:00", "POST", "/mailer.php");
+  for (int i = 0; i < 200; ++i) {
+    std::string line = request("198.51.100." + std::to_string(i % 200), "01/Nov/2026:10:00:00", "GET", "/p.php");
+    line.replace(line.find("\" 200 "), 6, "\" 404 ");
+    lines += line;
+  }
+  write(root.path + "/access.log", lines);
+  CivilSeconds t = *parse_civil("2026-11-01 10:00:00");
+  WebRequests w =
+      web_requests(find_access_logs("", "", {root.path + "/access.log"}), "/home/u1/public_html", t, t, false);
+  auto json = web_requests_json(w, false);
+  EXPECT_EQ(json["blocked_for"], nlohmann::json::array({"/mailer.php"}));
+  ASSERT_EQ(json["block_commands"].size(), 1u) << json.dump();
+  EXPECT_EQ(json["block_commands"][0], "iptables -I INPUT -s 203.0.113.66 -j DROP");
+  EXPECT_EQ(w.files.count("/p.php"), 200u);  // still listed
+}
+
 // The block commands name who called the busiest script there, whatever the method: not the
 // site's own cron POSTing to another script, nor visitors of its pages.
 TEST(WebRequests, TheBusiestScriptsCallersAreBlocked) {
