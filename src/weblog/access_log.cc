@@ -70,8 +70,18 @@ bool parse_time(sv t, AccessEntry& out) {
 bool parse_from(sv line, size_t pos, AccessEntry& out) {
   out.client = word(line, pos);
   if (out.client.empty()) return false;
-  word(line, pos);  // %l, always "-"
+  sv ident = word(line, pos);  // %l, "-" but in vhost_combined, where this is the client
+  size_t user_start = pos;
   out.user = word(line, pos);
+  // nginx logs a Basic-auth user name as the client sent it, spaces included (no auth_basic
+  // needed): then the user runs to the " [" that opens the time. Not when the ident field is
+  // set, which is a vhost_combined line read one field early.
+  if (ident == "-" && pos < line.size() && line[pos] != '[') {
+    size_t open = line.find(" [", pos);
+    if (open == sv::npos) return false;
+    out.user = line.substr(user_start, open - user_start);
+    pos = open + 1;
+  }
   if (pos >= line.size() || line[pos] != '[') return false;
   size_t close = line.find(']', pos);
   if (close == sv::npos || !parse_time(line.substr(pos + 1, close - pos - 1), out)) return false;

@@ -37,6 +37,19 @@ TEST(AccessLog, CommonVhostAndOddRequests) {
       "shop.example:443 2001:db8::7 - - [01/Nov/2026:10:00:01 +0000] \"GET /x HTTP/2.0\" 200 12 \"r\" \"curl/8\"", e));
   EXPECT_EQ(e.vhost, "shop.example:443");
   EXPECT_EQ(e.client, "2001:db8::7");
+  // A Basic-auth user name with spaces, as nginx logs it: the client is still the client.
+  for (const char* client : {"2001:db8::7", "198.51.100.4"}) {
+    std::string line = std::string(client) + " - a b [01/Nov/2026:10:00:01 +0000] \"POST /x.php HTTP/1.1\" 200 5";
+    ASSERT_TRUE(parse_access_line(line, e)) << line;
+    EXPECT_EQ(e.client, client);
+    EXPECT_EQ(e.vhost, "");
+    EXPECT_EQ(e.user, "a b");
+    EXPECT_EQ(e.target, "/x.php");
+  }
+  ASSERT_TRUE(parse_access_line(
+      "shop.example:443 198.51.100.4 - a b [01/Nov/2026:10:00:01 +0000] \"GET /x HTTP/2.0\" 200 12", e));
+  EXPECT_EQ(e.vhost, "shop.example:443");
+  EXPECT_EQ(e.user, "a b");
   // A TLS handshake sent to port 80: a line, with no method.
   ASSERT_TRUE(parse_access_line(
       "192.0.2.1 - - [01/Nov/2026:10:00:01 +0000] \"\\x16\\x03\\x01\\x02\\x00\\x01\" 400 157 \"-\" \"-\"", e));
