@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "base/ip_cidr.h"
 #include "base/text.h"
@@ -62,8 +64,14 @@ std::optional<std::string> blockable_address(std::string_view client, const std:
     if (client == "localhost") return refuse("loopback");
     return refuse(client.find('/') != std::string_view::npos ? "a range, not one address" : "not an IP address");
   }
-  for (const auto& [range, why] : kNeverBlocked)
-    if (cidr_contains(*parse_cidr(range), *parsed)) return refuse(why);
+  // The table's ranges parsed once, not for every client.
+  static const std::vector<std::pair<CidrRange, const char*>> never_blocked = [] {
+    std::vector<std::pair<CidrRange, const char*>> out;
+    for (const auto& [range, why] : kNeverBlocked) out.emplace_back(*parse_cidr(range), why);
+    return out;
+  }();
+  for (const auto& [range, why] : never_blocked)
+    if (cidr_contains(range, *parsed)) return refuse(why);
   // As the firewall wants it: an IPv4 client on a dual-stack socket is blocked by iptables.
   std::string address = format_ip(without_v4_mapping(*parsed));
   if (std::find(own.begin(), own.end(), address) != own.end()) return refuse("this server's own address");

@@ -454,10 +454,9 @@ WebRequests web_requests(const AccessLogs& logs, std::string_view directory, Civ
   w.own = own_addresses();
   w.url_path = url_path_of(directory);
   // The hosts that serve the directory at a URL of their own, or not at all: by cPanel's own
-  // record of the docroots, else by a directory named like one of the account's hosts under
-  // public_html.
-  // The docroots are matched as written, else with links resolved on both sides; when none
-  // holds the directory, they say nothing of it.
+  // record of the docroots (matched as written, else with links resolved on both sides; when
+  // none holds the directory, they say nothing of it), else by a directory named like one of
+  // the account's hosts under public_html.
   std::string dir(directory);
   std::vector<Docroot> roots = logs.docroots;
   auto addon = docroot_of(dir, roots);
