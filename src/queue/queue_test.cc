@@ -386,6 +386,16 @@ TEST(Selection, AFindingsHintSelectsExactlyItsActor) {
   EXPECT_EQ(script_fragment_pattern("wp-content/"), "wp-content/") << "a plain fragment stays a fragment";
 }
 
+// The hint is printed whole, however long the address: a command cut to the screen's width
+// (it was, at 90 columns) selects nothing when pasted.
+TEST(Selection, AFindingsHintIsPrintedWhole) {
+  std::string address = std::string(100, 'a') + "@forged.example";
+  QueueReport r;
+  r.findings.push_back(Finding{.kind = "backscatter", .actor_type = "bounce_recipient", .actor = address});
+  std::string text = report_to_text(r, "/s");
+  EXPECT_NE(text.find("see: spamwarden queue list --bounce --recipient " + address + "\n"), std::string::npos) << text;
+}
+
 TEST(ScriptDirectory, HeadersNameAFileAndSometimesAUid) {
   ScriptHeaderFile originating = parse_script_header("1001:mailer.php");
   EXPECT_EQ(originating.uid, 1001);

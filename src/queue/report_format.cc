@@ -66,7 +66,8 @@ void append_findings(std::string& out, const QueueReport& report) {
     if (f.messages > 4) ids += fmt::format(" (+{} more)", f.messages - std::min<uint64_t>(f.messages, 4));
     out += fmt::format("     ids: {}\n", ids);
     std::vector<std::string> options = selection_hint(f);
-    if (!options.empty()) out += fmt::format("     see: {}\n", fit_columns(queue_list_command(options), 90));
+    // Whole, however long: a command cut to the screen's width would select nothing when pasted.
+    if (!options.empty()) out += fmt::format("     see: {}\n", printable(queue_list_command(options)));
     if (f.kind == "backscatter")
       out += fmt::format("     or with Exim's tools: {}\n", printable(bounce_cleanup_command(f.actor)));
   }

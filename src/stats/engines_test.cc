@@ -235,8 +235,11 @@ TEST_F(EnginesOnGeneratedLog, SlicesReportWhatOneEngineReportsThroughTheSummaryC
 // purpose, record the new value from a build of the engine before the change. (Last recorded
 // when evidence lines became ones that slices of the log can merge: the last three lines that
 // raised a burst's peak, and a sample of rejections and failed logins chosen by the line;
-// the report without its evidence lines checked identical to the build before.)
-constexpr const char* kRecordedReport = "76184d2e03795db9a4de6af8f2ce4ae8619cafe1839245d948550467619ffff7";
+// the report without its evidence lines checked identical to the build before. Then when a
+// message frozen again after a thaw counted frozen once, and a recipient's ** line logged again
+// failed once: the JSON diffed against the build before, only those counts and the
+// backscatter summary's wording moved.)
+constexpr const char* kRecordedReport = "1070b1eb624e195e1c74835c9394d68aa310242c8f32cfac395ca52e34ebb947";
 
 std::string report_fingerprint(const std::vector<std::string>& inputs, int engines, size_t block_bytes) {
   ScanOptions o;
@@ -263,8 +266,8 @@ TEST_F(EnginesOnGeneratedLog, ReportIsTheRecordedReport) {
 
 TEST(Engines, ReportOnTheRealEximLogsIsTheRecordedReport) {
   const std::pair<const char*, const char*> recorded[] = {
-      {"real-4.96-pid.log", "7c79d629ae63e9b3df08d8a69a4724a75255a2f17543ba6588749c7dbfa904a3"},
-      {"real-4.96-nopid.log", "bc7e65a7b77f01c4f19b330701de934394d3237e4447d66d3a191f5a3b768a03"}};
+      {"real-4.96-pid.log", "caf04bf36a70ba5fc4d85cd6fee298007b50760f49d664187ad2ccb7f0e46a0d"},
+      {"real-4.96-nopid.log", "771ec740394690a9dd0660aa032d6325a3562061a2cb881dc0e4ebe683b0e623"}};
   for (const auto& [name, fingerprint] : recorded)
     for (int engines : {1, 2})
       EXPECT_EQ(report_fingerprint({std::string(SW_SOURCE_DIR) + "/src/eximlog/testdata/" + name}, engines, 4 << 10),

@@ -363,8 +363,9 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
   for (const auto& a : f.table(ActorKind::BounceRecipient).all()) {
     if (a.messages < t.backscatter_min_bounces) continue;
     // A share of all bounces, or bounces that froze or failed by their number: on a big server
-    // 200 frozen bounces to one address are under 2% of its bounces, and still a finding.
-    bool stuck = a.frozen + a.failed >= t.backscatter_min_stuck;
+    // 200 frozen bounces to one address are under 2% of its bounces, and still a finding. Not
+    // their sum: a bounce that failed is then frozen, and would count twice.
+    bool stuck = std::max(a.frozen, a.failed) >= t.backscatter_min_stuck;
     if (!stuck && double(a.messages) < t.backscatter_min_share * all_bounces) continue;  // ordinary bounces
     // Bounces to one of our own users' (local or authenticated) senders are the echo of mail
     // it really sent, not backscatter to a forged address; its own finding covers it.
@@ -374,8 +375,9 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
     x.events = a.messages;
     x.events_noun = "bounces";
     x.score = double(a.messages);
-    x.summary = fmt::format("{} bounces to {} ({} frozen, {} failed, {} deferred) (backscatter)", a.messages, a.key,
-                            a.frozen, a.failed, a.deferred);
+    // Outcomes per recipient (a bounce has one): failed ones are frozen too, so they overlap.
+    x.summary = fmt::format("{} bounces to {}: {} delivered, {} failed, {} deferred; {} frozen", a.messages, a.key,
+                            a.delivered, a.failed, a.deferred, a.frozen);
     out.push_back(std::move(x));
   }
 }

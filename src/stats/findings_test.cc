@@ -386,5 +386,33 @@ TEST(Findings, OrdinaryFrozenBouncesAreNotBackscatter) {
   EXPECT_TRUE(of_kind(find_abuse(log.run()), "backscatter").empty()) << "30 frozen: under both floors";
 }
 
+// Exim freezes a bounce it could not deliver; thawed (exim -Mt, the errmsg timer) it tries
+// again and logs its ** and Frozen lines again. Each bounce still failed once and froze once,
+// and 25 of them are under the 50 that make stuck bounces a finding whatever their share
+// (their failed and frozen counts are not added up).
+TEST(Findings, ABounceThawedAndFrozenAgainCountsOnce) {
+  Log log;
+  for (int i = 0; i < 25; ++i) {
+    std::string id = log.next_id();
+    log.line(id + " <= <> R=1tAAAA-ZZZZZZ-AA U=Debian-exim P=local S=1500 for bob@forged.example");
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      log.line(id + " ** bob@forged.example R=dnslookup T=remote_smtp H=mx [192.0.2.9]: 550 5.1.1 No such user");
+      log.line(id + " Frozen (delivery error message)");
+    }
+  }
+  for (int i = 0; i < 5000; ++i) {
+    std::string id = log.next_id();
+    log.line(fmt::format("{} <= <> R=1tAAAA-ZZZZZZ-AA U=Debian-exim P=local S=1500 for u{}@far.test", id, i % 500));
+  }
+  const Forensics& f = log.run();
+  const ActorStats* victim = f.table(ActorKind::BounceRecipient).find("bob@forged.example");
+  ASSERT_NE(victim, nullptr);
+  EXPECT_EQ(victim->messages, 25u);
+  EXPECT_EQ(victim->failed, 25u);
+  EXPECT_EQ(victim->frozen, 25u);
+  EXPECT_EQ(f.messages().frozen, 25u);
+  EXPECT_TRUE(of_kind(find_abuse(f), "backscatter").empty()) << "25 stuck bounces, 0.5% of all";
+}
+
 }  // namespace
 }  // namespace sw::stats

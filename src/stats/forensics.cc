@@ -336,7 +336,8 @@ void Forensics::settle_outcomes(const Message& m) {
     ActorStats& a = tables_[k]->at(m.actor[k]);
     a.delivered += m.delivered;
     a.deferred += m.deferred;
-    a.failed += m.failed;
+    // A recipient fails once: a frozen bounce thawed and tried again logs its ** line again.
+    a.failed += std::min(m.failed, std::max(m.recipients, 1u));
   }
 }
 
@@ -345,6 +346,12 @@ void Forensics::on_frozen(const LineKeys& keys) {
   Message* m = inflight_.find(keys.id);
   if (!m) {
     if (later_slice_) orphan_lines_.push_back({keys.id, LineKind::Frozen});
+    return;
+  }
+  if (m->frozen) return;
+  m->frozen = true;
+  if (m->origin & Message::kWarm) {  // the engine before this slice may have counted it frozen: the merge decides
+    orphan_lines_.push_back({keys.id, LineKind::Frozen});
     return;
   }
   ++msgs_.frozen;
@@ -484,7 +491,7 @@ void Forensics::load_state(StateReader& r) {
     auto id = r.pod<eximlog::MessageKey>();
     // A bool holding any other byte than 0 or 1 is undefined behaviour: checked before use.
     std::string_view raw = r.take(sizeof(Message));
-    for (size_t flag : {offsetof(Message, listed), offsetof(Message, bounce)})
+    for (size_t flag : {offsetof(Message, listed), offsetof(Message, bounce), offsetof(Message, frozen)})
       if (uint8_t(raw[flag]) > 1) r.fail("a message flag out of range");
     Message m;
     std::memcpy(static_cast<void*>(&m), raw.data(), sizeof m);

@@ -177,7 +177,7 @@ class Forensics {
     // kWarm: arrived while this engine read warm; kOld: arrived before the next slice began.
     static constexpr uint8_t kWarm = 1, kOld = 2;
     uint8_t origin = 0;
-    uint8_t unused1 = 0;
+    bool frozen = false;  // counted as frozen: thawed and frozen again is still one frozen message
     // Per-recipient outcomes, added to the actors once at Completed (or at the end): one
     // visit to each actor per message instead of one per delivery line.
     uint32_t delivered = 0, deferred = 0, failed = 0;

@@ -313,6 +313,8 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
         else ++m->failed;
         break;
       case LineKind::Frozen:
+        if (m->frozen) break;
+        m->frozen = true;
         ++msgs_.frozen;
         for (size_t k = 0; k < kActorKinds; ++k)
           if (m->actor[k] != kNone) ++tables_[k]->at(m->actor[k]).frozen;
@@ -338,6 +340,7 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
     if (theirs.origin & Message::kWarm) {
       if (const Message* mine = inflight_.find(id)) {
         merged.delivered += mine->delivered, merged.deferred += mine->deferred, merged.failed += mine->failed;
+        merged.frozen = merged.frozen || mine->frozen;
         merged.actor = mine->actor;
       }
     }

@@ -59,7 +59,8 @@ std::optional<LiveMark> parse_live_key(std::string_view slot, std::string_view k
 
 class SummaryCache {
  public:
-  static constexpr uint32_t kFormatVersion = 5;  // 5: a later slice's state (a rotated log's own summary)
+  // 5: a later slice's state (a rotated log's own summary); 6: a message counts frozen once.
+  static constexpr uint32_t kFormatVersion = 6;
   static constexpr uint64_t kDefaultMaxBytes = 1ull << 30;
 
   // `dir` is created when an entry is first stored. An entry being written is ENTRY.tmp.PID
