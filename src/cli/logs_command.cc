@@ -197,6 +197,7 @@ int run_logs(LogsArgs& a) {
   stats::ReportOptions ro;
   ro.top = a.top;
   ro.incomplete_inputs = result.unreadable_inputs + result.damaged_inputs + result.foreign_inputs;
+  ro.utc = logged_zoned(a);
   // Each spamming script's web requests during its burst: who called it.
   std::vector<std::pair<size_t, weblog::WebRequests>> web;
   for (size_t i = 0; i < result.report.findings.size(); ++i) {

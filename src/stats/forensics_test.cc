@@ -312,7 +312,16 @@ TEST(Report, JsonHasTheDocumentedShape) {
   EXPECT_EQ(j["actor_counts"]["auth_account"], 2);
   EXPECT_EQ(j["actor_counts"]["client_ip"], 2);
   EXPECT_EQ(j["actor_counts"]["script"], 0);
+  EXPECT_EQ(j["times"], "local");
+  // A log with zones (log_timezone) is read in UTC: the report says so where it gives the period.
+  ReportOptions zoned;
+  zoned.utc = true;
+  EXPECT_EQ(report_json(r, zoned)["times"], "utc");
+  std::string utc_text = report_text(r, zoned);
+  EXPECT_NE(utc_text.find(" UTC | read in"), std::string::npos) << utc_text;
+  EXPECT_NE(utc_text.find("--since and --until are UTC too"), std::string::npos) << utc_text;
   std::string text = report_text(r, ReportOptions{});
+  EXPECT_EQ(text.find("UTC"), std::string::npos) << text;
   for (size_t pos = 0, nl; pos < text.size(); pos = nl + 1) {
     nl = text.find('\n', pos);
     if (nl == std::string::npos) nl = text.size();

@@ -249,6 +249,7 @@ nlohmann::json report_json(const LogReport& r, const ReportOptions& o) {
   j["cwd_correlation"] = f.saw_pid() ? "pid" : "nearest_local_arrival";
   j["first"] = f.first_time() ? format_civil(f.first_time()) : "";
   j["last"] = f.last_time() ? format_civil(f.last_time()) : "";
+  j["times"] = o.utc ? "utc" : "local";  // the clock of every time in the report
   j["inputs"] = r.inputs;
   j["warnings"] = r.warnings;
   nlohmann::json actors = nlohmann::json::object();
@@ -295,11 +296,14 @@ std::string report_text(const LogReport& r, const ReportOptions& o) {
   std::string out;
   out += fmt::format("spamwarden logs: {} lines, {} messages ({} local, {} bounces), {} recipients\n", f.lines().lines,
                      f.messages().messages, f.messages().local, f.messages().bounces, f.messages().recipients);
-  if (f.first_time()) out += fmt::format("period: {} to {}", format_civil(f.first_time()), format_civil(f.last_time()));
+  if (f.first_time())
+    out += fmt::format("period: {} to {}{}", format_civil(f.first_time()), format_civil(f.last_time()),
+                       o.utc ? " UTC" : "");
   else if (f.lines().outside_time_range)
     out += fmt::format("period: none ({} lines, all outside --since/--until)", f.lines().outside_time_range);
   else out += "period: none (no line with a timestamp)";
   out += fmt::format(" | read in {:.2f}s\n", r.seconds);
+  if (o.utc) out += "times: UTC, from the zones the log gives (log_timezone); --since and --until are UTC too\n";
   if (f.lines().unparsed)
     out += fmt::format("note: {} lines not understood (first: {})\n", f.lines().unparsed,
                        fit_columns(f.lines().unparsed_samples.front(), 50));

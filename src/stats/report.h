@@ -14,6 +14,9 @@ struct ReportOptions {
   size_t top = 10;  // rows per actor kind; 0 = all
   // Inputs that could not be read wholly: "no findings" then speaks only of what was read.
   size_t incomplete_inputs = 0;
+  // The log writes its times with a zone (log_timezone): every time shown, and --since and
+  // --until, are then UTC, not the zone its lines show. The report says so.
+  bool utc = false;
 };
 
 struct LogReport {
