@@ -29,9 +29,18 @@ std::string_view subject_key(std::string_view subject, std::string& unescaped, s
 // One line in `n`, chosen by its bytes.
 bool sampled_line(std::string_view raw, uint64_t n) { return hash_bytes(raw, false) % n == 0; }
 
+// A permanent RCPT rejection counts as a guessed recipient unless its reason is about the
+// client or the sender, which a dictionary attack's and a legitimate sender's share: a relay
+// denial (a probe), a blocklisted host (an RBL-listed newsletter sending to real users), a
+// sender that failed verification, SPF or DMARC, a rate limit, a greylist.
 bool looks_like_unknown_recipient(const LogLine& l) {
   if (l.temporary) return false;
-  return !icontains(l.reason, "relay");  // relay denials probe, they don't guess
+  static constexpr std::string_view kNotTheRecipient[] = {
+      "relay",    "blocked using", "is listed",      "listed at", "rbl",        "blacklist", "blocklist", "spamhaus",
+      "junkmail", "sender verify", "sender address", "greylist",  "rate limit", "ratelimit", "spf",       "dmarc"};
+  for (std::string_view why : kNotTheRecipient)
+    if (icontains(l.reason, why)) return false;
+  return true;
 }
 
 }  // namespace

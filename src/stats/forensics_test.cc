@@ -158,6 +158,12 @@ TEST(Forensics, DictionaryAttackAndBruteforceFromOneIp) {
     b.line(fmt::format("H=(x) [127.0.0.99]:4000 F=<a@spam.test> rejected RCPT <u{}@acme.example>: Unknown user", i));
   for (int i = 0; i < 30; ++i)
     b.line("H=(x) [127.0.0.98]:4000 F=<a@spam.test> rejected RCPT <x@far.test>: relay not permitted");
+  // Reasons about the client or the sender, not the recipient: no dictionary attack, however many.
+  for (std::string why : {"JunkMail rejected - h [127.0.0.97]:40079 is in an RBL: Client host blocked using "
+                          "zen.spamhaus.org",
+                          "Sender verify failed", "Rejected: 127.0.0.97 is listed at bl.example"})
+    for (int i = 0; i < 60; ++i)
+      b.line(fmt::format("H=(x) [127.0.0.97]:4000 F=<a@list.test> rejected RCPT <u{}@acme.example>: {}", i, why));
   for (int i = 0; i < 50; ++i)
     b.line("dovecot_plain authenticator failed for (x) [127.0.0.77]:1: 535 Incorrect authentication data");
   auto findings = find_abuse(b.run());
@@ -165,6 +171,7 @@ TEST(Forensics, DictionaryAttackAndBruteforceFromOneIp) {
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->actor, "127.0.0.99");
   EXPECT_EQ(d->events, 312u);
+  for (const Finding& x : findings) EXPECT_NE(x.actor, "127.0.0.97") << x.summary;
   const Finding* bf = find(findings, "auth_bruteforce");
   ASSERT_NE(bf, nullptr);
   EXPECT_EQ(bf->actor, "127.0.0.77");
