@@ -182,15 +182,18 @@ void text_table(std::string& out, const ActorTable& t, size_t top) {
   out += fmt::format("{} — top {} of {}\n", actor_kind_title(t.kind()), rows.size(), t.size());
   bool accounts = t.kind() == ActorKind::AuthAccount;
   bool ips = t.kind() == ActorKind::ClientIp;
-  out += fmt::format("  {:>8} {:>10} {:>7} {:>8}  {}\n", "messages", "recipients", "failed",
+  // "failed" is deliveries that failed; accounts and IPs also show their failed logins.
+  bool logins = accounts || ips;
+  out += fmt::format("  {:>8} {:>10} {:>7} {:>8}{}  {}\n", "messages", "recipients", "failed",
                      accounts ? "IPs"
                      : ips    ? "rejected"
                               : "frozen",
-                     "actor");
+                     logins ? fmt::format(" {:>10}", "bad logins") : "", "actor");
   for (const ActorStats* a : rows) {
     uint64_t col = accounts ? a->client_ip_count() : ips ? a->rejected_rcpts : a->frozen;
-    out += fmt::format("  {:>8} {:>10} {:>7} {:>8}  {}\n", a->messages, a->recipients, a->failed, col,
-                       fit_columns(a->key, kWidth - 40));
+    out += fmt::format("  {:>8} {:>10} {:>7} {:>8}{}  {}\n", a->messages, a->recipients, a->failed, col,
+                       logins ? fmt::format(" {:>10}", a->failed_logins) : "",
+                       fit_columns(a->key, kWidth - (logins ? 51 : 40)));
   }
   out += "\n";
 }
