@@ -244,7 +244,7 @@ TEST(Summary, FrozenBouncesCountByTheirNumber) {
   bool cleanup = false;
   for (const auto& f : json["findings"])
     if (f["kind"] == "backscatter")
-      cleanup = f["cleanup"] == "exiqgrep -i -f '^<>$' -r '^somestranger@live\\.example$' | xargs exim -Mrm";
+      cleanup = f["cleanup"] == "exiqgrep -i -f '^<>$' -r '^somestranger@live\\.example$' | xargs -r exim -Mrm";
   EXPECT_TRUE(cleanup) << json["findings"].dump();
 }
 

@@ -77,7 +77,7 @@ std::string bounce_cleanup_command(std::string_view address) {
     pattern += c;
   }
   pattern += '$';
-  return "exiqgrep -i -f '^<>$' -r " + shell_quote(pattern) + " | xargs exim -Mrm";
+  return "exiqgrep -i -f '^<>$' -r " + shell_quote(pattern) + " | xargs -r exim -Mrm";
 }
 
 namespace {

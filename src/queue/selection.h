@@ -68,8 +68,8 @@ ConditionMatch matches_conditions(const Selection& selection, const spool::Spool
 std::string script_fragment_pattern(std::string_view fragment);
 std::string queue_list_command(const std::vector<std::string>& options);
 // Exim's own cleanup of the bounces queued to one address (backscatter), for the reports of
-// `logs` and `queue` alike: exiqgrep -i -f '^<>$' -r '^ADDRESS$' | xargs exim -Mrm, the
-// address a regex that matches it alone.
+// `logs` and `queue` alike: exiqgrep -i -f '^<>$' -r '^ADDRESS$' | xargs -r exim -Mrm, the
+// address a regex that matches it alone (-r: exim is not run when nothing is selected).
 std::string bounce_cleanup_command(std::string_view address);
 
 // Why a selection that matched nothing may have missed what was meant, or "" when nothing

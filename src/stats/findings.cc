@@ -237,6 +237,13 @@ void account_guessing_campaign(const Forensics& f, std::vector<Finding>& guessed
 // per-IP limits): one finding keyed by the account, with its IPs, which leave the per-IP
 // findings. An IP that tried a name once (the background of bots trying "admin" or "sales"
 // once each) is not counted. Many accounts guessed that way are one campaign (see below).
+// Whether `out` already holds a compromised_account finding for this account: its guessing
+// is then no phone with an old password.
+bool found_compromised(const std::vector<Finding>& out, std::string_view account) {
+  return std::any_of(out.begin(), out.end(),
+                     [&](const Finding& x) { return x.kind == "compromised_account" && iequals(x.actor, account); });
+}
+
 // True for the IPs it took.
 std::vector<bool> account_guessing(const Forensics& f, std::vector<Finding>& out) {
   const Thresholds& t = f.thresholds();
@@ -281,8 +288,9 @@ std::vector<bool> account_guessing(const Forensics& f, std::vector<Finding>& out
         "{} failed logins as {} from {} client IPs that tried no other account, between {} and {} (password "
         "guessing aimed at this account{}); top: {}",
         target.failures, account, target.ips.size(), format_civil(first), format_civil(last),
-        device_like(target.failures, target.ips.size(), last - first) ? ", or a device still trying an old password"
-                                                                      : "",
+        device_like(target.failures, target.ips.size(), last - first) && !found_compromised(out, account)
+            ? ", or a device still trying an old password"
+            : "",
         top);
     guessed.push_back(std::move(c));
     guessers.push_back(std::move(members));

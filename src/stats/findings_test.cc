@@ -370,6 +370,29 @@ TEST(Findings, OnlySlowGuessingLooksLikeADevice) {
   EXPECT_EQ(f[0]->summary.find("or a device"), std::string::npos) << f[0]->summary;
 }
 
+// The same slow guessing, and then the account sends from a dozen IPs: it was no phone with an
+// old password, and the finding does not suggest one.
+TEST(Findings, GuessingOfAnAccountThatWasTakenIsNoDevice) {
+  Log log;
+  for (int round = 0; round < 24; ++round) {
+    for (int ip = 1; ip <= 3; ++ip) failed_logins(log, fmt::format("198.51.100.{}", ip), "anna@shop.example", 1);
+    log.skip(3600);
+  }
+  for (int ip = 1; ip <= 12; ++ip) {
+    std::string id = log.next_id(), rcpts;
+    for (int r = 0; r < 10; ++r) rcpts += fmt::format(" r{}@far{}.test", r, ip);
+    log.line(
+        fmt::format("{} <= anna@shop.example H=(x) [203.0.113.{}]:4000 P=esmtpa A=dovecot_plain:anna@shop.example "
+                    "S=1000 for{}",
+                    id, ip, rcpts));
+  }
+  auto findings = find_abuse(log.run());
+  ASSERT_EQ(of_kind(findings, "compromised_account").size(), 1u);
+  auto guessing = of_kind(findings, "account_guessing");
+  ASSERT_EQ(guessing.size(), 1u);
+  EXPECT_EQ(guessing[0]->summary.find("or a device"), std::string::npos) << guessing[0]->summary;
+}
+
 TEST(Findings, AFewIpsStayFindingsOfTheirOwn) {
   Log log;
   for (int ip = 1; ip <= 9; ++ip) dictionary(log, fmt::format("198.51.100.{}", ip), 60);
@@ -405,7 +428,7 @@ TEST(Findings, TwoHundredFrozenBouncesAreBackscatterUnderTwoPercent) {
   r.findings = findings;
   auto json = report_json(r, ReportOptions{});
   EXPECT_EQ(json["findings"][0]["cleanup"],
-            "exiqgrep -i -f '^<>$' -r '^somestranger@live\\.example$' | xargs exim -Mrm");
+            "exiqgrep -i -f '^<>$' -r '^somestranger@live\\.example$' | xargs -r exim -Mrm");
   EXPECT_EQ(json["findings"][0]["queue_selection"],
             (nlohmann::json{"--bounce", "--recipient", "somestranger@live.example"}));
 }
