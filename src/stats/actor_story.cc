@@ -329,8 +329,11 @@ void StoryBuilder::on_arrival(const LogLine& l, std::string_view raw) {
 void StoryBuilder::on_attempt(const LogLine& l, std::string_view raw) {
   keep(l.time, raw);
   bool attempt = true;
-  if (l.kind == LineKind::RejectRcpt) ++story_.rejected_recipients;
-  else if (l.kind == LineKind::AuthFailure) {
+  if (l.kind == LineKind::RejectRcpt) {
+    ++story_.rejected_recipients;
+    std::string_view domain = domain_of(l.address);
+    ++story_.rejected_domains[domain.empty() ? "(none)" : to_lower(printable(domain, 200))];
+  } else if (l.kind == LineKind::AuthFailure) {
     ++story_.failed_logins;
     if (story_.actor.type == detect::ActorType::ClientIp && !l.auth_id.empty())
       ++story_.accounts_tried[to_lower(printable(l.auth_id, 200))];  // accounts are case-blind
@@ -338,7 +341,9 @@ void StoryBuilder::on_attempt(const LogLine& l, std::string_view raw) {
   else attempt = false;  // connections, lost sessions: shown, not counted
   if (!attempt) return;
   ++story_.minutes[l.time - l.time % 60].attempts;
-  if (!l.host_ip.empty()) ++story_.refused_ips[std::string(l.host_ip)];
+  // An IP's own list would hold only itself.
+  if (!l.host_ip.empty() && story_.actor.type != detect::ActorType::ClientIp)
+    ++story_.refused_ips[std::string(l.host_ip)];
 }
 
 void StoryBuilder::on_message_line(Message& m, const LogLine& l, std::string_view raw) {

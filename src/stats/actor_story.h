@@ -43,9 +43,10 @@ struct ActorStory {
   std::map<std::string, uint64_t> refused_ips;
   std::map<std::string, uint64_t> accounts_tried;  // an IP's failed logins per account named (set_id)
   std::map<std::string, uint64_t> recipient_domains;
-  std::map<std::string, uint64_t> subjects;  // unescaped
-  std::vector<std::string> message_ids;      // in log order
-  bool pid_seen = false;                     // cwd= lines joined by pid (script actors)
+  std::map<std::string, uint64_t> rejected_domains;  // of its rejected recipients: what a dictionary attack aimed at
+  std::map<std::string, uint64_t> subjects;          // unescaped
+  std::vector<std::string> message_ids;              // in log order
+  bool pid_seen = false;                             // cwd= lines joined by pid (script actors)
 };
 
 // What the pre-filter kept of one block, for the builder. Lines are compact records into the

@@ -180,6 +180,7 @@ nlohmann::json story_json(const StoryResult& r) {
   j["refused_ips"] = counts_json(s.refused_ips, "ip");
   if (s.actor.type == detect::ActorType::ClientIp) j["accounts_tried"] = counts_json(s.accounts_tried, "account");
   j["recipient_domains"] = counts_json(s.recipient_domains, "domain");
+  j["rejected_recipient_domains"] = counts_json(s.rejected_domains, "domain");
   j["subjects"] = counts_json(s.subjects, "subject");
   j["message_ids"] = s.message_ids;
   if (s.actor.type == detect::ActorType::Script) j["cwd_correlation"] = s.pid_seen ? "pid" : "nearest_local_arrival";
@@ -217,6 +218,7 @@ std::string story_text(const StoryResult& r) {
   }
   text_counts(out, "accounts it failed to log in as", s.accounts_tried);
   text_counts(out, "recipient domains", s.recipient_domains);
+  text_counts(out, "domains of its rejected recipients", s.rejected_domains);
   text_counts(out, "subjects", s.subjects);
   if (!s.message_ids.empty()) {
     out += fmt::format("\nmessage ids ({})\n", s.message_ids.size());
