@@ -339,10 +339,6 @@ void add_logs_command(CLI::App& app, int* result) {
   cmd->add_option("--campaign-ips", t.campaign_min_ips, "IPs over the dictionary or login floor that make one campaign")
       ->check(kPositiveCount)
       ->capture_default_str();
-  cmd->add_option("--low-rate-ips", t.low_rate_min_ips,
-                  "IPs under the dictionary or login floor that make one campaign when they surge")
-      ->check(kPositiveCount)
-      ->capture_default_str();
   cmd->add_option("--campaign-share", t.campaign_dominant_share, "share of a campaign that keeps an IP's own finding")
       ->check(kShare)
       ->capture_default_str();

@@ -341,97 +341,17 @@ void ip_attempts(const Forensics& f, const AttemptKind& k, std::vector<Finding>&
   out.push_back(std::move(c));
 }
 
-// Many IPs each under the per-IP floor can still be one campaign: a botnet that keeps every
-// address below it (a few guesses each, hundreds of addresses). Such attempts are also the
-// background of any server on the Internet (spam to old addresses, credential stuffing from
-// everywhere), so they make a finding only as a surge: the few hours holding the most of these
-// attempts, against the log's usual hours, and the IPs that came and went within them. Each
-// IP's attempts are spread evenly over its attempts' period (an IP seen all week adds a little
-// to every hour). A log shorter than half a day has no usual hours, and makes no such finding.
-void low_rate_campaign(const Forensics& f, const AttemptKind& k, const char* kind, std::vector<Finding>& out,
-                       const std::vector<bool>& taken = {}) {
-  const Thresholds& t = f.thresholds();
-  CivilSeconds log_first = f.first_time(), log_last = f.last_time();
-  if (!log_first || log_last - log_first < t.low_rate_min_log_hours * 3600) return;
-  auto hour_of = [&](CivilSeconds at) { return size_t((at - log_first) / 3600); };
-  size_t hours = hour_of(log_last) + 1;
-  std::vector<double> change(hours + 1, 0.0);  // attempts an hour, as differences from the hour before
-  std::vector<const ActorStats*> under;
-  const auto& ips = f.table(ActorKind::ClientIp).all();
-  for (uint32_t i = 0; i < ips.size(); ++i) {
-    const ActorStats& a = ips[i];
-    uint32_t n = a.*k.count;
-    if (n < t.low_rate_min_attempts || n >= k.floor || (i < taken.size() && taken[i])) continue;
-    CivilSeconds first = k.first_at(a), last = k.last_at(a);
-    if (first < log_first || last > log_last || last < first) continue;
-    size_t h0 = hour_of(first), h1 = hour_of(last);
-    double per_hour = double(n) / double(h1 - h0 + 1);
-    change[h0] += per_hour, change[h1 + 1] -= per_hour;
-    under.push_back(&a);
-  }
-  size_t width = size_t(std::max<int64_t>(1, t.low_rate_window_hours));
-  if (under.size() < t.low_rate_min_ips || hours < width) return;
-  std::vector<double> rate(hours);
-  for (size_t h = 0; h < hours; ++h) rate[h] = (h ? rate[h - 1] : 0.0) + change[h];
-  std::vector<double> sorted = rate;
-  std::nth_element(sorted.begin(), sorted.begin() + long(hours / 2), sorted.end());
-  double usual = std::max(0.0, sorted[hours / 2]) * double(width);  // the median hour's, over the window
-  size_t best = 0;
-  double in_window = 0, most = 0;
-  for (size_t h = 0; h < hours; ++h) {
-    in_window += rate[h];
-    if (h >= width) in_window -= rate[h - width];
-    if (h + 1 >= width && in_window > most) most = in_window, best = h + 1 - width;
-  }
-  if (most < t.low_rate_surge * std::max(1.0, usual)) return;
-  CivilSeconds from = log_first + CivilSeconds(best) * 3600, to = from + CivilSeconds(width) * 3600;
-  // The IPs that came and went within those hours, beginning in one of the hot ones (this many
-  // times the usual hour): fewer of the background's.
-  double hot = t.low_rate_surge * std::max(1.0, usual / double(width));
-  std::vector<const ActorStats*> surge;
-  uint64_t total = 0;
-  for (const ActorStats* a : under)
-    if (k.first_at(*a) >= from && k.last_at(*a) < to && rate[hour_of(k.first_at(*a))] >= hot)
-      surge.push_back(a), total += a->*k.count;
-  if (surge.size() < t.low_rate_min_ips) return;
-  Finding c;
-  std::string top = rank_group_ips(f, surge, k.count, c);
-  c.kind = kind;
-  c.actor_kind = ActorKind::ClientIp;
-  c.actor = fmt::format("{} client IPs", surge.size());
-  c.client_ip_count = surge.size();
-  c.events = total;
-  c.events_noun = k.noun;
-  c.score = double(total);
-  for (const ActorStats* a : surge) c.messages += a->messages, c.recipients += a->recipients;
-  auto [first, last] = period_of(surge, k.first_at, k.last_at);
-  std::string against = usual >= 1 ? fmt::format("{:.0f}x the log's usual {} hours", most / usual, width)
-                                   : fmt::format("next to none in the log's usual {} hours", width);
-  c.summary = fmt::format(
-      "{} client IPs, each with {} to {} {} (under the per-IP floor), {} in all between {} and {}: {} ({} spread "
-      "thin); top: {}",
-      surge.size(), t.low_rate_min_attempts, k.floor - 1, k.noun, total, format_civil(first), format_civil(last),
-      against, k.what, top);
-  out.push_back(std::move(c));
-}
-
 void client_ips(const Forensics& f, std::vector<Finding>& out) {
   const Thresholds& t = f.thresholds();
-  AttemptKind dictionary{"dictionary_attack",
-                         "dictionary_campaign",
-                         "unknown recipients tried",
-                         "dictionary attack",
-                         &ActorStats::rejected_rcpts,
-                         t.dictionary_min_rejects,
-                         first_rejection,
-                         last_rejection};
-  ip_attempts(f, dictionary, out);
-  low_rate_campaign(f, dictionary, "dictionary_low_rate_campaign", out);
+  ip_attempts(f,
+              {"dictionary_attack", "dictionary_campaign", "unknown recipients tried", "dictionary attack",
+               &ActorStats::rejected_rcpts, t.dictionary_min_rejects, first_rejection, last_rejection},
+              out);
   std::vector<bool> guessing_one_account = account_guessing(f, out);
-  AttemptKind guessing{"auth_bruteforce",          "auth_bruteforce_campaign", "failed logins",    "password guessing",
-                       &ActorStats::failed_logins, t.bruteforce_min_failures,  first_failed_login, last_failed_login};
-  ip_attempts(f, guessing, out, guessing_one_account);
-  low_rate_campaign(f, guessing, "auth_low_rate_campaign", out, guessing_one_account);
+  ip_attempts(f,
+              {"auth_bruteforce", "auth_bruteforce_campaign", "failed logins", "password guessing",
+               &ActorStats::failed_logins, t.bruteforce_min_failures, first_failed_login, last_failed_login},
+              out, guessing_one_account);
 }
 
 void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {

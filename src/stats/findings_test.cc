@@ -72,44 +72,6 @@ TEST(Findings, NinetyIpsGuessingRecipientsAreOneCampaign) {
   EXPECT_EQ(json["findings"][0]["client_ip_count"], 90);
 }
 
-// A day of a server's background (ten new IPs an hour, four unknown recipients each) and,
-// with `campaign_ips` > 0, a botnet's IPs in one hour, eight tries each: every IP under the
-// per-IP floor of 50.
-Log day_of_spread_guessing(int campaign_ips, int hours = 24) {
-  Log log;
-  for (int h = 0; h < hours; ++h) {
-    int lines = 0;
-    for (int i = 0; i < 10; ++i, lines += 4) dictionary(log, fmt::format("198.18.{}.{}", h, i), 4);
-    if (h == 10)
-      for (int i = 0; i < campaign_ips; ++i, lines += 8)
-        dictionary(log, fmt::format("100.64.{}.{}", i / 250, i % 250), 8);
-    log.skip(3600 - lines);
-  }
-  return log;
-}
-
-TEST(Findings, ABotnetUnderThePerIpFloorIsACampaignWhenItSurges) {
-  Log log = day_of_spread_guessing(150);
-  auto findings = find_abuse(log.run());
-  EXPECT_TRUE(of_kind(findings, "dictionary_campaign").empty()) << "no IP reaches the floor";
-  auto spread = of_kind(findings, "dictionary_low_rate_campaign");
-  ASSERT_EQ(spread.size(), 1u);
-  // The botnet's, and the ten of the background that came in its hour (no telling them apart),
-  // not the rest of the background's in the six hours around it.
-  EXPECT_EQ(spread[0]->client_ip_count, 160u);
-  EXPECT_EQ(spread[0]->events, 150u * 8 + 10 * 4);
-  EXPECT_NE(spread[0]->summary.find("x the log's usual 6 hours"), std::string::npos) << spread[0]->summary;
-  EXPECT_EQ(spread[0]->client_ips.size(), 10u);
-}
-
-TEST(Findings, TheBackgroundOfGuessesIsNoCampaign) {
-  Log steady = day_of_spread_guessing(0);
-  EXPECT_TRUE(of_kind(find_abuse(steady.run()), "dictionary_low_rate_campaign").empty()) << "240 IPs, no surge";
-  Log short_log = day_of_spread_guessing(150, 11);
-  EXPECT_TRUE(of_kind(find_abuse(short_log.run()), "dictionary_low_rate_campaign").empty())
-      << "11 hours of log: no usual hours to compare with";
-}
-
 TEST(Findings, AnIpThatDominatesTheCampaignKeepsItsOwnFinding) {
   Log log;
   for (int ip = 1; ip <= 12; ++ip) dictionary(log, fmt::format("198.51.100.{}", ip), 60);

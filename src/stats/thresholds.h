@@ -28,12 +28,6 @@ struct Thresholds {
   uint64_t backscatter_min_stuck = 50;         // ...or this many of them frozen or failed, whatever their share
   uint64_t campaign_min_ips = 10;              // client IPs over a per-IP floor that are one campaign
   double campaign_dominant_share = 0.25;       // an IP with this share of a campaign keeps its own finding
-  // IPs each under the per-IP floor: a campaign when they surge (see low_rate_campaign in findings.cc).
-  uint64_t low_rate_min_ips = 50;       // IPs with their first attempt in the busiest few hours
-  uint32_t low_rate_min_attempts = 3;   // ...each with at least this many attempts
-  double low_rate_surge = 5.0;          // ...this many times the log's usual hours
-  int64_t low_rate_window_hours = 6;    // the few hours
-  int64_t low_rate_min_log_hours = 12;  // a log shorter than this has no usual hour to compare with
 };
 
 }  // namespace sw::stats
