@@ -32,12 +32,27 @@ bool sampled_line(std::string_view raw, uint64_t n) { return hash_bytes(raw, fal
 // A permanent RCPT rejection counts as a guessed recipient unless its reason is about the
 // client or the sender, which a dictionary attack's and a legitimate sender's share: a relay
 // denial (a probe), a blocklisted host (an RBL-listed newsletter sending to real users), a
-// sender that failed verification, SPF or DMARC, a rate limit, a greylist.
+// sender that failed verification, SPF or DMARC, a rate limit, a greylist. Short of the
+// sender's or the client's own failures ("Sender domain not found"), a reason that says the
+// recipient is unknown counts whatever else it holds: a callout echoes the back end's words and
+// host names ("User unknown in relay recipient table", exch-relay.example), and a guessed name
+// may be "rblack" or "spfeiffer".
 bool looks_like_unknown_recipient(const LogLine& l) {
   if (l.temporary) return false;
+  // About the sender or the client even when it says "unknown" or "not found".
+  static constexpr std::string_view kSenderOrClient[] = {"sender verify", "sender address", "sender domain",
+                                                         "client host",   "reverse dns",    "helo"};
+  for (std::string_view why : kSenderOrClient)
+    if (icontains(l.reason, why)) return false;
+  static constexpr std::string_view kUnknownRecipient[] = {
+      "unknown",        "no such",   "unrouteable",       "unroutable", "5.1.1",
+      "does not exist", "not found", "invalid recipient", "no mailbox", "mailbox unavailable"};
+  for (std::string_view why : kUnknownRecipient)
+    if (icontains(l.reason, why)) return true;
   static constexpr std::string_view kNotTheRecipient[] = {
-      "relay",    "blocked using", "is listed",      "listed at", "rbl",        "blacklist", "blocklist", "spamhaus",
-      "junkmail", "sender verify", "sender address", "greylist",  "rate limit", "ratelimit", "spf",       "dmarc"};
+      "relay",      "blocked",    "is listed",  "listed at", "rbl",     "blacklist",
+      "black list", "blocklist",  "block list", "spamhaus",  "spamcop", "junkmail",
+      "greylist",   "rate limit", "ratelimit",  "spf",       "dmarc"};
   for (std::string_view why : kNotTheRecipient)
     if (icontains(l.reason, why)) return false;
   return true;

@@ -161,7 +161,10 @@ TEST(Forensics, DictionaryAttackAndBruteforceFromOneIp) {
   // Reasons about the client or the sender, not the recipient: no dictionary attack, however many.
   for (std::string why : {"JunkMail rejected - h [127.0.0.97]:40079 is in an RBL: Client host blocked using "
                           "zen.spamhaus.org",
-                          "Sender verify failed", "Rejected: 127.0.0.97 is listed at bl.example"})
+                          "Sender verify failed", "Rejected: 127.0.0.97 is listed at bl.example",
+                          "rejected because 127.0.0.97 is in a black list at bl.spamcop.net",
+                          "Blocked - see https://www.spamcop.net/bl.shtml?127.0.0.97", "Sender domain not found",
+                          "Client host rejected: cannot find your reverse hostname, unknown"})
     for (int i = 0; i < 60; ++i)
       b.line(fmt::format("H=(x) [127.0.0.97]:4000 F=<a@list.test> rejected RCPT <u{}@acme.example>: {}", i, why));
   for (int i = 0; i < 50; ++i)
@@ -172,6 +175,21 @@ TEST(Forensics, DictionaryAttackAndBruteforceFromOneIp) {
   EXPECT_EQ(d->actor, "127.0.0.99");
   EXPECT_EQ(d->events, 312u);
   for (const Finding& x : findings) EXPECT_NE(x.actor, "127.0.0.97") << x.summary;
+  // A reason that says the recipient is unknown counts, whatever words and names a callout
+  // echoes beside it.
+  LogBuilder callouts;
+  for (int i = 0; i < 60; ++i)
+    callouts.line(fmt::format(
+        "H=(x) [127.0.0.96]:4000 F=<a@spam.test> rejected RCPT <rblack{}@acme.example>: Unrouteable address", i));
+  for (int i = 0; i < 60; ++i)
+    callouts.line(
+        fmt::format("H=(x) [127.0.0.96]:4000 F=<a@spam.test> rejected RCPT <spfeiffer{0}@acme.example>: "
+                    "response to \"RCPT TO:<spfeiffer{0}@acme.example>\" from exch-relay.acme.example "
+                    "[10.0.0.5] was: 550 5.1.1 User unknown in relay recipient table",
+                    i));
+  const Finding* guessed = find(find_abuse(callouts.run()), "dictionary_attack");
+  ASSERT_NE(guessed, nullptr);
+  EXPECT_EQ(guessed->events, 120u);
   const Finding* bf = find(findings, "auth_bruteforce");
   ASSERT_NE(bf, nullptr);
   EXPECT_EQ(bf->actor, "127.0.0.77");
