@@ -187,7 +187,8 @@ TEST(Forensics, DictionaryAttackAndBruteforceFromOneIp) {
                     "response to \"RCPT TO:<spfeiffer{0}@acme.example>\" from exch-relay.acme.example "
                     "[10.0.0.5] was: 550 5.1.1 User unknown in relay recipient table",
                     i));
-  const Finding* guessed = find(find_abuse(callouts.run()), "dictionary_attack");
+  auto callout_findings = find_abuse(callouts.run());
+  const Finding* guessed = find(callout_findings, "dictionary_attack");
   ASSERT_NE(guessed, nullptr);
   EXPECT_EQ(guessed->events, 120u);
   const Finding* bf = find(findings, "auth_bruteforce");
