@@ -398,15 +398,20 @@ void Forensics::on_frozen(const LineKeys& keys) {
     if (later_slice_) orphan_lines_.push_back({keys.id, LineKind::Frozen});
     return;
   }
-  if (m->frozen) return;
-  m->frozen = true;
   if (m->origin & Message::kWarm) {  // the engine before this slice may have counted it frozen: the merge decides
-    orphan_lines_.push_back({keys.id, LineKind::Frozen});
+    if (!m->frozen) orphan_lines_.push_back({keys.id, LineKind::Frozen});
+    m->frozen = true;
     return;
   }
+  count_frozen(*m);
+}
+
+void Forensics::count_frozen(Message& m) {
+  if (m.frozen) return;
+  m.frozen = true;
   ++msgs_.frozen;
   for (size_t k = 0; k < kActorKinds; ++k)
-    if (m->actor[k] != kNone) ++tables_[k]->at(m->actor[k]).frozen;
+    if (m.actor[k] != kNone) ++tables_[k]->at(m.actor[k]).frozen;
 }
 
 void Forensics::on_cwd(const LogLine& l, std::string_view raw) {

@@ -205,6 +205,8 @@ class Forensics {
   void on_arrival(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
   void on_completed(const LineKeys& keys);
   void settle_outcomes(const Message& m);
+  // Counts the message frozen, once however often Exim logs it frozen (thawed and frozen again).
+  void count_frozen(Message& m);
   void on_outcome(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
   void on_frozen(const LineKeys& keys);
   void on_cwd(const eximlog::LogLine& l, std::string_view raw);

@@ -312,13 +312,7 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
         else if (o.kind == LineKind::Defer) ++m->deferred;
         else ++m->failed;
         break;
-      case LineKind::Frozen:
-        if (m->frozen) break;
-        m->frozen = true;
-        ++msgs_.frozen;
-        for (size_t k = 0; k < kActorKinds; ++k)
-          if (m->actor[k] != kNone) ++tables_[k]->at(m->actor[k]).frozen;
-        break;
+      case LineKind::Frozen: count_frozen(*m); break;
       case LineKind::Completed:
         settle_outcomes(*m);
         inflight_.erase(o.id);
