@@ -121,6 +121,30 @@ TEST(Forensics, SteadyShopIsNotFlaggedButItsHijackIs) {
   EXPECT_EQ(find(findings, "spamming_script"), nullptr);
 }
 
+// The night daylight saving time ends, in a log without zones: a script mailing 100 an hour
+// from 01:00 writes 02:00 to 03:00 twice. Piled together, those two hours read as "200 in
+// 1h, 67% of its mail": a burst that never was.
+TEST(Forensics, TheRepeatedHourOfAClockChangeIsNotABurst) {
+  LogBuilder b("2026-10-25 01:00:00");
+  uint32_t pid = 3000;
+  auto hour_of_mail = [&] {
+    for (int i = 0; i < 100; ++i, pid += 2) {
+      b.script_mail("news", "/home/news/public_html/cron", 1, pid);
+      b.advance(36);
+    }
+  };
+  hour_of_mail();
+  hour_of_mail();
+  b.at(*parse_civil("2026-10-25 02:00:00"));
+  hour_of_mail();
+  Forensics f = b.run();
+  const auto& scripts = f.table(ActorKind::Script);
+  ASSERT_EQ(scripts.size(), 1u);
+  EXPECT_EQ(scripts.all()[0].recipients, 300u);
+  EXPECT_EQ(scripts.all()[0].window()->peak_recipients(), 100u);
+  EXPECT_EQ(find(find_abuse(f), "spamming_script"), nullptr);
+}
+
 TEST(Forensics, CwdWithoutPidGoesToTheNearestLocalArrival) {
   LogBuilder b;
   for (int i = 0; i < 60; ++i) {

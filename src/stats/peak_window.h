@@ -25,8 +25,14 @@ class PeakWindow {
   // The same without looking for a peak: an engine that folds a later slice of the log reads
   // its first hours only to fill its windows as they stand there (Forensics::warm).
   void push(CivilSeconds t, uint32_t recipients) {
-    // Lines from rotated files can step back a little; keep the window monotonic.
-    if (count_ && t < back().time) t = back().time;
+    if (count_ && t < back().time) {
+      // Lines written out of order step back seconds: they join the newest event. A step of
+      // minutes is the clock going back (daylight saving time ending repeats an hour in a log
+      // without zones): piled onto the hour before, that hour would read as a burst, so the
+      // window starts again instead.
+      if (back().time - t < kClockStepBack) t = back().time;
+      else clear();
+    }
     push_back({t, recipients});
     cur_messages_ += 1;
     cur_recipients_ += recipients;
@@ -111,6 +117,12 @@ class PeakWindow {
     uint32_t recipients;
     uint32_t unused = 0;  // what would be padding, zeroed: events are saved whole
   };
+  static constexpr int64_t kClockStepBack = 600;
+  void clear() {
+    head_ = count_ = 0;
+    cur_messages_ = cur_recipients_ = 0;
+    if (heap_) resize(kInline);
+  }
   // The events inside the window, in a ring. Nearly every actor has one or two at a time
   // (client IPs and accounts by the ten thousand): those fit inline, with no allocation.
   static constexpr uint32_t kInline = 2;

@@ -38,6 +38,30 @@ TEST(PeakWindow, TimeGoingBackwardsDoesNotBreakIt) {
   EXPECT_EQ(w.peak_recipients(), 7u);
 }
 
+// Daylight saving time ending in a log without zones: 02:00 to 03:00 is written twice. The
+// repeated hour starts the window again rather than piling onto the first one.
+TEST(PeakWindow, AClockGoingBackAnHourStartsTheWindowAgain) {
+  PeakWindow w(3600);
+  CivilSeconds two = 7200, three = 10800;
+  for (CivilSeconds t = 3600; t < three; t += 36) w.add(t, 1);  // 01:00 to 03:00, 100 an hour
+  for (CivilSeconds t = two; t < three; t += 36) w.add(t, 1);   // 02:00 to 03:00 again
+  EXPECT_EQ(w.peak_recipients(), 100u);
+  EXPECT_EQ(w.events_held(), 100u);
+  EXPECT_EQ(w.peak_first(), 3600);  // the first of the equal windows
+  w.add(three + 1800, 1);           // on after the change: the repeated hour is the window's
+  EXPECT_EQ(w.events_held(), 50u);
+}
+
+TEST(PeakWindow, LinesMinutesOutOfOrderStillJoinTheWindow) {
+  PeakWindow w(3600);
+  w.add(1000, 1);
+  w.add(1000 - 599, 1);  // under ten minutes back: the same window, at its newest time
+  EXPECT_EQ(w.peak_messages(), 2u);
+  w.add(1000 - 600, 1);  // ten minutes back: the clock, the window starts again
+  EXPECT_EQ(w.events_held(), 1u);
+  EXPECT_EQ(w.peak_messages(), 2u);
+}
+
 }  // namespace sw::stats
 
 namespace sw::stats {
