@@ -21,7 +21,9 @@ struct Feeder {
   }
   // A sendmail run from `dir` by `user` at second `sec` (+pid lines).
   void script_message(int sec, int n, const std::string& dir, const std::string& user, int rcpts = 1) {
-    std::string ts = fmt::format("2026-11-22 10:{:02}:{:02}", sec / 60, sec % 60);
+    script_message_at(fmt::format("2026-11-22 10:{:02}:{:02}", sec / 60, sec % 60), n, dir, user, rcpts);
+  }
+  void script_message_at(const std::string& ts, int n, const std::string& dir, const std::string& user, int rcpts = 1) {
     int pid = 1000 + n;
     line(fmt::format("{} [{}] cwd={} 3 args: /usr/sbin/sendmail -t -i", ts, pid, dir));
     std::string for_list;
@@ -235,6 +237,33 @@ TEST(Detector, AccountFromManyIpsTrips) {
   for (int i = 0; i < 7; ++i) f.auth_message(i * 100, i, "bob@acme.example", fmt::format("10.0.0.{}", i), 1);
   ASSERT_FALSE(f.trips.empty());
   EXPECT_NE(f.trips.front().reason.find("client IPs"), std::string::npos) << f.trips.front().reason;
+}
+
+// The night daylight saving time ends, in a log without zones: 02:00 to 03:00 is written
+// twice. A burst in the repeated hour trips as any other; before, its counts went to window
+// buckets that belonged to the first 02:00 to 03:00 and were never summed.
+TEST(Detector, ABurstInTheRepeatedHourOfAClockChangeTrips) {
+  Feeder f;
+  const std::string dir = "/home/userx1/public_html";
+  for (int s = 0; s < 3600; s += 13)  // every 13 s: every bucket of every scale is used
+    f.script_message_at(fmt::format("2026-10-25 02:{:02}:{:02}", s / 60, s % 60), s, dir, "userx1");
+  EXPECT_TRUE(f.trips.empty()) << f.trips.front().reason;  // 277 in the hour: steady
+  for (int i = 0; i < 50; ++i) f.script_message_at("2026-10-25 02:00:07", 5000 + i, dir, "userx1");
+  const Trip* t = script_trip(f.trips, dir);
+  ASSERT_NE(t, nullptr);
+  EXPECT_NE(t->reason.find("11 messages in 2s"), std::string::npos) << t->reason;
+  EXPECT_EQ(format_civil(t->time), "2026-10-25 02:00:07");  // as the log wrote it
+}
+
+TEST(Detector, LinesSecondsOutOfOrderStayInTheirWindow) {
+  Feeder f;
+  const std::string dir = "/home/userx1/public_html";
+  f.script_message_at("2026-11-22 10:00:05", 0, dir, "userx1");
+  // Ten more, logged a few seconds late by other processes: the same 10 s window.
+  for (int i = 1; i <= 20; ++i) f.script_message_at("2026-11-22 10:00:02", i, dir, "userx1");
+  const Trip* t = script_trip(f.trips, dir);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(format_civil(t->time), "2026-11-22 10:00:02");
 }
 
 TEST(Detector, IdleActorsExpireAndForgetAllowsANewTrip) {
