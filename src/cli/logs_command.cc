@@ -310,8 +310,11 @@ void add_logs_command(CLI::App& app, int* result) {
   cmd->add_option("--failed-share", t.account_failed_share, "failed logins per message sent that count")
       ->check(kShare)
       ->capture_default_str();
-  cmd->add_option("--dictionary-rejects", t.dictionary_min_rejects, "unknown-recipient rejections from one IP")
+  cmd->add_option("--dictionary-rejects", t.dictionary_min_rejects, "unknown-recipient rejections from one IP...")
       ->check(kPositiveCount)
+      ->capture_default_str();
+  cmd->add_option("--dictionary-distinct", t.dictionary_min_distinct, "...naming this many different addresses")
+      ->check(CLI::Range(1, 64))
       ->capture_default_str();
   cmd->add_option("--bruteforce-failures", t.bruteforce_min_failures, "auth failures from one IP")
       ->check(kPositiveCount)

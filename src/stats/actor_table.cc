@@ -137,6 +137,8 @@ void ActorTable::save(StateWriter& w) const {
     x.evidence.save(w);
     w.str(x.local_user);
     w.pod(x.first_rejection), w.pod(x.last_rejection);
+    w.u64(x.rejected_addresses.size());
+    for (uint32_t h : x.rejected_addresses) w.pod(h);
     w.pod(uint8_t(x.ips != nullptr));
     if (x.ips) {
       w.u64(x.ips->listed.size());
@@ -181,6 +183,10 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
     std::string_view user = r.str();
     if (!user.empty()) x.local_user = keys_.store(user);
     x.first_rejection = r.pod<CivilSeconds>(), x.last_rejection = r.pod<CivilSeconds>();
+    uint64_t rejected = r.count(sizeof(uint32_t));
+    if (rejected > ActorExtras::kMaxDistinctRejected) throw StateError("more rejected addresses than are kept");
+    for (uint64_t k = 0; k < rejected; ++k)
+      if (!x.note_rejected_address(r.pod<uint32_t>())) throw StateError("a rejected address twice");
     auto has_ips = r.pod<uint8_t>();
     if (has_ips > 1) throw StateError("an IPs flag out of range");
     if (has_ips) {

@@ -1,6 +1,7 @@
 // Who sends: one table per actor kind, interning each actor's key once and counting what it
 // did. Memory is proportional to the number of distinct actors.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -53,6 +54,17 @@ struct ActorExtras {
   // Kinds with a window, once a peak held enough mail to matter (most actors never do).
   std::unique_ptr<PeakLines> peak_lines;
   CivilSeconds first_rejection = 0, last_rejection = 0;  // ClientIp: of its rejected recipients
+  // ClientIp: hashes of the different addresses its rejected recipients named, the first
+  // kMaxDistinctRejected of them (a list server posting to one deleted address is not guessing).
+  static constexpr size_t kMaxDistinctRejected = 64;
+  std::vector<uint32_t> rejected_addresses;
+  // Notes one more; false when it was known or the list is full.
+  bool note_rejected_address(uint32_t hash) {
+    if (rejected_addresses.size() >= kMaxDistinctRejected) return false;
+    if (std::find(rejected_addresses.begin(), rejected_addresses.end(), hash) != rejected_addresses.end()) return false;
+    rejected_addresses.push_back(hash);
+    return true;
+  }
 };
 
 // alignas(64) and the field order keep what every counted message touches in the first
@@ -94,6 +106,8 @@ struct alignas(64) ActorStats {
   size_t client_ip_count() const { return extras && extras->ips ? extras->ips->hashes.size() : 0; }
   CivilSeconds first_rejection() const { return extras ? extras->first_rejection : 0; }
   CivilSeconds last_rejection() const { return extras ? extras->last_rejection : 0; }
+  // Different addresses among its rejected recipients, up to ActorExtras::kMaxDistinctRejected.
+  size_t distinct_rejected() const { return extras ? extras->rejected_addresses.size() : 0; }
   const std::vector<std::string>& listed_ips() const;
   bool keeps_evidence() const { return extras != nullptr; }
 };

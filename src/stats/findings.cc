@@ -114,7 +114,20 @@ struct AttemptKind {
   // The attempts' own period, not the IP's mail before or after.
   CivilSeconds (*first_at)(const ActorStats&);
   CivilSeconds (*last_at)(const ActorStats&);
+  // Unknown recipients: the different addresses they named, at least (0: not asked).
+  uint64_t distinct_floor = 0;
 };
+
+bool over_floor(const ActorStats& a, const AttemptKind& k) {
+  return a.*k.count >= k.floor && (k.distinct_floor == 0 || a.distinct_rejected() >= k.distinct_floor);
+}
+
+// "12 different", or "64 or more different" where the kept addresses end.
+std::string different(const ActorStats& a) {
+  size_t n = a.distinct_rejected();
+  return n >= ActorExtras::kMaxDistinctRejected ? fmt::format("{} or more different", n)
+                                                : fmt::format("{} different", n);
+}
 
 CivilSeconds first_rejection(const ActorStats& a) { return a.first_rejection(); }
 CivilSeconds last_rejection(const ActorStats& a) { return a.last_rejection(); }
@@ -159,10 +172,11 @@ Finding ip_finding(const Forensics& f, const AttemptKind& k, const ActorStats& a
                    : a.login_target == ActorStats::kSeveralAccounts ? " for several accounts"
                                                                     : "";
   std::string from = format_civil(k.first_at(a)), to = clock(k.last_at(a));
-  x.summary = dictionary ? fmt::format("{} tried {} unknown local recipients between {} and {} (dictionary attack)",
-                                       a.key, x.events, from, to)
-                         : fmt::format("{} failed {} SMTP logins{} between {} and {} (password guessing)", a.key,
-                                       x.events, as, from, to);
+  x.summary = dictionary
+                  ? fmt::format("{} tried {} unknown local recipients ({}) between {} and {} (dictionary attack)",
+                                a.key, x.events, different(a), from, to)
+                  : fmt::format("{} failed {} SMTP logins{} between {} and {} (password guessing)", a.key, x.events, as,
+                                from, to);
   return x;
 }
 
@@ -312,7 +326,7 @@ void ip_attempts(const Forensics& f, const AttemptKind& k, std::vector<Finding>&
   uint64_t total = 0;
   const auto& ips = f.table(ActorKind::ClientIp).all();
   for (uint32_t i = 0; i < ips.size(); ++i)
-    if (ips[i].*k.count >= k.floor && !(i < taken.size() && taken[i])) {
+    if (over_floor(ips[i], k) && !(i < taken.size() && taken[i])) {
       over.push_back(&ips[i]);
       total += ips[i].*k.count;
     }
@@ -345,7 +359,8 @@ void client_ips(const Forensics& f, std::vector<Finding>& out) {
   const Thresholds& t = f.thresholds();
   ip_attempts(f,
               {"dictionary_attack", "dictionary_campaign", "unknown recipients tried", "dictionary attack",
-               &ActorStats::rejected_rcpts, t.dictionary_min_rejects, first_rejection, last_rejection},
+               &ActorStats::rejected_rcpts, t.dictionary_min_rejects, first_rejection, last_rejection,
+               std::min<uint64_t>(t.dictionary_min_distinct, ActorExtras::kMaxDistinctRejected)},
               out);
   std::vector<bool> guessing_one_account = account_guessing(f, out);
   ip_attempts(f,

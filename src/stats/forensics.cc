@@ -146,6 +146,7 @@ void Forensics::fill_line_keys(const LogLine& l, LineKeys& out) {
   }
   if (l.kind == LineKind::Delivery || l.kind == LineKind::Defer || l.kind == LineKind::Bounce)
     out.address_hash = uint32_t(std::hash<std::string_view>{}(l.original.empty() ? l.address : l.original));
+  else if (l.kind == LineKind::RejectRcpt) out.address_hash = uint32_t(ActorTable::key_hash(l.address, true));
   if (l.kind != LineKind::Arrival && l.kind != LineKind::RejectRcpt && l.kind != LineKind::AuthFailure) return;
   if (!l.host_ip.empty()) note(ActorKind::ClientIp, l.host_ip, false);
   if (!l.auth_id.empty()) note(ActorKind::AuthAccount, l.auth_id, true);
@@ -442,6 +443,7 @@ void Forensics::on_rejected_rcpt(const LogLine& l, std::string_view raw, const L
   if (a.extras) {
     if (first) a.extras->first_rejection = l.time;
     a.extras->last_rejection = l.time;
+    a.extras->note_rejected_address(keys.address_hash);
   }
   if (first || sampled) add_evidence(a, raw, sampled ? Evidence::Mark::kNone : Evidence::Mark::kFirstRejection);
   if (a.first == 0) a.first = l.time;

@@ -81,7 +81,7 @@ class Forensics {
     static constexpr uint32_t kUnknown = UINT32_MAX;
     uint32_t present = 0;       // bit per ActorKind with a key on this line
     uint32_t recipients = 0;    // addresses in the "for" list
-    uint32_t address_hash = 0;  // outcome lines: the top-level recipient address
+    uint32_t address_hash = 0;  // outcome lines: the top-level recipient; rejected RCPT: the address
     bool has_id = false;
     eximlog::MessageKey id;
     std::array<uint64_t, kActorKinds> hash{};

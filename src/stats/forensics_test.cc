@@ -221,6 +221,45 @@ TEST(Forensics, DictionaryAttackAndBruteforceFromOneIp) {
   for (const auto& f : findings) EXPECT_NE(f.actor, "127.0.0.98");  // relay probing is not guessing
 }
 
+// A list server posting, week after week, to the three subscribers since deleted here is
+// rejected as often as a guesser, on the same three addresses: not a dictionary attack, and
+// its IP must not be offered for blocking. Different addresses are counted up to 64.
+TEST(Forensics, RejectionsOfAFewDeletedAddressesAreNotADictionaryAttack) {
+  LogBuilder b;
+  for (int post = 0; post < 40; ++post)
+    for (const char* gone : {"old.member", "Old.Member", "left", "moved"})  // one address in two cases
+      b.line(
+          fmt::format("H=lists.example [192.0.2.40]:4000 F=<list-bounces@lists.example> rejected RCPT "
+                      "<{}@acme.example>: Unknown user",
+                      gone));
+  for (int i = 0; i < 200; ++i)
+    b.line(
+        fmt::format("H=(x) [127.0.0.99]:4000 F=<a@spam.test> rejected RCPT <u{}@acme.example>: Unknown user", i % 60));
+  Forensics f = b.run();
+  auto findings = find_abuse(f);
+  for (const Finding& x : findings) EXPECT_NE(x.actor, "192.0.2.40") << x.summary;
+  const ActorStats* list = f.table(ActorKind::ClientIp).find("192.0.2.40");
+  ASSERT_NE(list, nullptr);
+  EXPECT_EQ(list->rejected_rcpts, 160u);
+  EXPECT_EQ(list->distinct_rejected(), 3u);
+  const Finding* d = find(findings, "dictionary_attack");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->actor, "127.0.0.99");
+  EXPECT_NE(d->summary.find("tried 200 unknown local recipients (60 different)"), std::string::npos) << d->summary;
+  // Past 64 the count stops, and says so; a lower floor finds the list server too.
+  LogBuilder many;
+  for (int i = 0; i < 100; ++i)
+    many.line(fmt::format("H=(x) [127.0.0.95]:4000 F=<a@spam.test> rejected RCPT <n{}@acme.example>: Unknown user", i));
+  const Finding* capped = find(find_abuse(many.run()), "dictionary_attack");
+  ASSERT_NE(capped, nullptr);
+  EXPECT_NE(capped->summary.find("(64 or more different)"), std::string::npos) << capped->summary;
+  Thresholds low;
+  low.dictionary_min_distinct = 3;
+  bool list_found = false;
+  for (const Finding& x : find_abuse(b.run(low))) list_found |= x.actor == "192.0.2.40";
+  EXPECT_TRUE(list_found);
+}
+
 TEST(Forensics, BackscatterAndRandomSenders) {
   LogBuilder b;
   const char* lps[] = {"xk7qzv2p", "q9wj3kfz", "zpx8v2mq", "jh4kq9zt", "w8xq2vkp"};

@@ -39,6 +39,8 @@ nlohmann::json actor_json(const ActorStats& a, ActorKind kind) {
   }
   if (kind == ActorKind::ClientIp) {
     j["rejected_recipients"] = a.rejected_rcpts;
+    // Different addresses among them, counted up to 64.
+    j["rejected_recipients_different"] = a.distinct_rejected();
     j["failed_logins"] = a.failed_logins;
   }
   if (kind == ActorKind::SenderDomain) {

@@ -17,7 +17,8 @@ struct Thresholds {
   uint64_t account_min_ips = 10;               // an account used from this many client IPs
   uint64_t account_failed_logins = 5;          // failed logins for the account...
   double account_failed_share = 0.5;           // ...and at least this many per message it sent
-  uint64_t dictionary_min_rejects = 50;        // unknown-recipient rejections from one IP
+  uint64_t dictionary_min_rejects = 50;        // unknown-recipient rejections from one IP...
+  uint64_t dictionary_min_distinct = 10;       // ...naming this many different addresses (at most 64)
   uint64_t bruteforce_min_failures = 20;       // authentication failures from one IP
   uint32_t guessing_min_per_ip = 3;            // ...from each of the IPs that tried only one account
   uint64_t guessing_min_ips = 3;               // ...and at least this many of them (a phone: wifi and mobile)
