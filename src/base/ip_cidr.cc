@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <charconv>
+#include <cstdio>
 #include <string>
 
 namespace sw {
@@ -64,6 +65,23 @@ bool cidr_contains(const CidrRange& range, const IpAddress& address) {
 IpAddress without_v4_mapping(const IpAddress& address) {
   IpAddress v4;
   return address.v6 && mapped_v4(address, v4) ? v4 : address;
+}
+
+std::string range_text_prefix(const CidrRange& range) {
+  std::string out;
+  const auto& b = range.network.bytes;
+  if (!range.network.v6) {
+    for (int i = 0; i < range.prefix / 8; ++i) out += std::to_string(b[size_t(i)]) + ".";
+    return out;
+  }
+  for (int i = 0; i < range.prefix / 16; ++i) {
+    unsigned group = unsigned(b[size_t(2 * i)]) << 8 | b[size_t(2 * i + 1)];
+    if (group == 0) break;
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "%x:", group);
+    out += hex;
+  }
+  return out;
 }
 
 std::string format_ip(const IpAddress& address) {

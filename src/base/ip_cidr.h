@@ -29,5 +29,10 @@ bool cidr_contains(const CidrRange& range, const IpAddress& address);
 IpAddress without_v4_mapping(const IpAddress& address);
 // The address as inet_ntop writes it ("192.0.2.1", "2001:db8::1").
 std::string format_ip(const IpAddress& address);
+// Text that every address of the range starts with as inet_ntop (and Exim) writes it, for a
+// byte search ahead of the exact test: "203.0.113." for 203.0.113.0/24, "2001:db8:1:2:" for
+// 2001:db8:1:2::/64. Whole octets or groups only, and no zero group (which "::" may hide):
+// "2001:db8:" for 2001:db8:0:5::/64. "" when nothing is certain (a /4, ::/0).
+std::string range_text_prefix(const CidrRange& range);
 
 }  // namespace sw

@@ -22,5 +22,30 @@ TEST(IpCidr, V4V6AndMapped) {
   EXPECT_FALSE(parse_cidr("192.0.2.1/"));
 }
 
+// Every address of the range, as inet_ntop writes it, starts with the prefix text: addresses
+// whose zero groups "::" compresses included.
+TEST(IpCidr, RangeTextPrefixStartsEveryAddressOfTheRange) {
+  EXPECT_EQ(range_text_prefix(*parse_cidr("203.0.113.0/24")), "203.0.113.");
+  EXPECT_EQ(range_text_prefix(*parse_cidr("203.0.113.0/20")), "203.0.");
+  EXPECT_EQ(range_text_prefix(*parse_cidr("2001:db8:1:2::/64")), "2001:db8:1:2:");
+  EXPECT_EQ(range_text_prefix(*parse_cidr("2001:db8:0:5::/64")), "2001:db8:");
+  EXPECT_EQ(range_text_prefix(*parse_cidr("2001:db8::/127")), "2001:db8:");
+  EXPECT_EQ(range_text_prefix(*parse_cidr("::/0")), "");
+  uint32_t seed = 11;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
+  for (const char* text : {"2001:db8:1:2::/64", "2001:db8:0:5::/64", "2001:db8::/48", "198.51.100.0/24"}) {
+    CidrRange range = *parse_cidr(text);
+    std::string prefix = range_text_prefix(range);
+    for (int i = 0; i < 2000; ++i) {
+      IpAddress a = range.network;
+      size_t length = a.v6 ? 16 : 4;
+      for (size_t byte = size_t(range.prefix) / 8; byte < length; ++byte)
+        a.bytes[byte] = next() % 3 == 0 ? 0 : uint8_t(next() >> 8);  // zero groups often
+      ASSERT_TRUE(cidr_contains(range, a));
+      EXPECT_TRUE(format_ip(a).starts_with(prefix)) << format_ip(a) << " in " << text;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sw

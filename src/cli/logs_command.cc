@@ -120,6 +120,12 @@ int run_story(LogsArgs& a, const stats::ScanOptions& scan) {
                a.actor);
     return kUsage;
   }
+  if (actor->type == detect::ActorType::ClientIp && actor->key.find('/') != std::string::npos &&
+      !stats::client_ip_range(*actor)) {
+    fmt::print(stderr, "spamwarden logs: cannot read --actor '{}': not an address or a range (ADDRESS/BITS)\n",
+               a.actor);
+    return kUsage;
+  }
   stats::StoryOptions o;
   o.actor = *actor;
   o.since = scan.since;

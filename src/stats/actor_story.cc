@@ -149,10 +149,20 @@ std::string_view line_message_id(std::string_view raw, size_t* text_start) {
   return raw.substr(p, len);
 }
 
+std::optional<CidrRange> client_ip_range(const detect::ActorRef& actor) {
+  if (actor.type != ActorType::ClientIp || actor.key.find('/') == std::string::npos) return std::nullopt;
+  return parse_cidr(actor.key);
+}
+
 StoryPrefilter::StoryPrefilter(const detect::ActorRef& actor)
     : actor_(actor), fold_case_(actor.type == ActorType::AuthAccount || actor.type == ActorType::Sender),
       want_cwd_(actor.type == ActorType::Script) {
   if (fold_case_) actor_.key = to_lower(actor_.key);
+  needle_ = actor_.key;
+  if (auto range = client_ip_range(actor_)) {
+    needle_ = range_text_prefix(*range);
+    if (needle_.empty()) needle_ = range->network.v6 ? ":" : ".";  // every line with an address
+  }
 }
 
 // Where the key next occurs, searched a window at a time just ahead of the line walk, so that
@@ -163,7 +173,7 @@ class StoryPrefilter::HitFinder {
   // True when the key occurs in the line that ends at `end` (the lines are asked in order); the
   // search then goes on from the next line.
   bool in_line(size_t end) {
-    if (filter_.actor_.key.empty()) return false;
+    if (filter_.needle_.empty()) return false;
     while (hit_ == npos && scanned_ < end) scan(end);
     if (hit_ == npos || hit_ >= end) return false;
     hit_ = npos;
@@ -174,7 +184,7 @@ class StoryPrefilter::HitFinder {
  private:
   static constexpr size_t npos = std::string_view::npos, kWindow = 64 << 10;
   void scan(size_t end) {
-    const std::string& key = filter_.actor_.key;
+    const std::string& key = filter_.needle_;
     size_t until = std::min(block_.size(), std::max(end, scanned_ + kWindow));
     std::string_view hay = block_.substr(0, std::min(block_.size(), until + key.size() - 1));
     hit_ = filter_.fold_case_ ? find_needle<true>(hay, key, scanned_) : find_needle<false>(hay, key, scanned_);
@@ -247,7 +257,7 @@ uint64_t StoryPrefilter::run(std::string_view block, PrefilteredBlock& out) cons
 }
 
 StoryBuilder::StoryBuilder(const detect::ActorRef& actor, CivilSeconds since, CivilSeconds until, LineSink sink)
-    : since_(since), until_(until), sink_(std::move(sink)) {
+    : range_(client_ip_range(actor)), since_(since), until_(until), sink_(std::move(sink)) {
   story_.actor = actor;
 }
 
@@ -291,7 +301,7 @@ bool StoryBuilder::names_actor(const LogLine& l) const {
     case ActorType::AuthAccount: return !l.auth_id.empty() && to_lower(l.auth_id) == key;
     case ActorType::Sender: return l.kind == LineKind::Arrival && !l.address.empty() && to_lower(l.address) == key;
     case ActorType::ClientIp:  // what that client did here, not deliveries to a server at that address
-      return l.host_ip == key &&
+      return (range_ ? in_client_range(l.host_ip) : l.host_ip == key) &&
              (l.kind == LineKind::Arrival || l.kind == LineKind::RejectRcpt || l.kind == LineKind::Reject ||
               l.kind == LineKind::AuthFailure || l.kind == LineKind::Connection);
     case ActorType::LocalUser:
@@ -342,7 +352,8 @@ void StoryBuilder::on_attempt(const LogLine& l, std::string_view raw) {
   if (!attempt) return;
   ++story_.minutes[l.time - l.time % 60].attempts;
   // An IP's own list would hold only itself.
-  if (!l.host_ip.empty() && story_.actor.type != detect::ActorType::ClientIp)
+  // An IP's own attempts come from itself; a range's, from its addresses.
+  if (!l.host_ip.empty() && (story_.actor.type != detect::ActorType::ClientIp || range_))
     ++story_.refused_ips[std::string(l.host_ip)];
 }
 

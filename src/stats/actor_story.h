@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 
 #include "base/civil_time.h"
 #include "base/flat_map.h"
+#include "base/ip_cidr.h"
 #include "detect/actor_type.h"
 #include "eximlog/cwd_matcher.h"
 #include "eximlog/log_line.h"
@@ -77,6 +79,10 @@ struct PrefilteredBlock {
   }
 };
 
+// A client IP actor given as a range ("ip:2001:db8:1:2::/64", as `logs` names an IPv6 /64):
+// its range, when the key is one.
+std::optional<CidrRange> client_ip_range(const detect::ActorRef& actor);
+
 // Where a lower-case needle first occurs in hay from `from`, ASCII case-insensitively; npos if not.
 size_t find_folded(std::string_view hay, std::string_view needle, size_t from = 0);
 // The same with SSE2 only, what a CPU without AVX2 runs (find_folded uses AVX2 where it can).
@@ -94,6 +100,7 @@ class StoryPrefilter {
   class HitFinder;
   void add_facts(std::string_view raw, PrefilteredBlock::Line& line, PrefilteredBlock& out) const;
   detect::ActorRef actor_;
+  std::string needle_;  // the key, or the text every address of a range starts with
   bool fold_case_;
   bool want_cwd_;  // script actors: every cwd= and arrival line, to pair them as the report does
 };
@@ -120,6 +127,10 @@ class StoryBuilder {
   using Line = PrefilteredBlock::Line;
   bool in_range(CivilSeconds t) const { return t >= since_ && t < until_; }
   bool names_actor(const eximlog::LogLine& l) const;
+  bool in_client_range(std::string_view ip) const {
+    auto address = parse_ip(ip);
+    return address && cidr_contains(*range_, *address);
+  }
   void add_line(std::string_view raw, const Line& line, const PrefilteredBlock::Facts* facts);
   void add_script_line(std::string_view raw, const Line& line, const PrefilteredBlock::Facts& f);
   Message* joined_message(std::string_view raw, const Line& line);
@@ -132,6 +143,7 @@ class StoryBuilder {
   void on_message_line(Message& m, const eximlog::LogLine& l, std::string_view raw);
 
   ActorStory story_;
+  std::optional<CidrRange> range_;  // a client IP actor given as a range
   CivilSeconds since_, until_;
   LineSink sink_;
   FlatMap<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;

@@ -212,7 +212,8 @@ std::string story_text(const StoryResult& r) {
   if (s.actor.type == detect::ActorType::Script && !s.pid_seen && s.messages)
     out += "note: no +pid in log_selector: cwd= lines matched to the nearest local submission\n";
   text_chart(out, s);
-  if (s.actor.type != detect::ActorType::ClientIp) {  // an IP's lists would hold only itself
+  // An IP's lists would hold only itself; a range's hold its addresses.
+  if (s.actor.type != detect::ActorType::ClientIp || client_ip_range(s.actor)) {
     text_counts(out, "client IPs it sent from", s.client_ips);
     text_counts(out, "client IPs refused (failed logins, rejections)", s.refused_ips);
   }

@@ -115,6 +115,46 @@ TEST(ActorStory, AnIpsMessagesRejectionsAndFailedLoginsButNotDeliveriesToIt) {
   EXPECT_EQ(story_json(r)["accounts_tried"][0]["account"], "admin");
 }
 
+// An IPv6 /64, as a finding names it: every address of it, each listed with its attempts;
+// an address outside it (but with the same first groups) is not its.
+TEST(ActorStory, AnIpRangeAsAFindingNamesIt) {
+  std::string log;
+  for (int i = 0; i < 6; ++i)
+    log += fmt::format(
+        "2026-11-01 10:00:0{} H=(bot) [2001:db8:1:2::{}]:4000 F=<a@b.test> rejected RCPT <g{}@here.test>: Unknown "
+        "user\n",
+        i, 10 + i % 3, i);
+  log += "2026-11-01 10:00:07 H=(bot) [2001:db8:1:3::10]:4000 F=<a@b.test> rejected RCPT <h@here.test>: Unknown user\n";
+  log +=
+      "2026-11-01 10:00:08 H=(bot) [2001:db8:1:2:0:5:6:7]:4000 F=<a@b.test> rejected RCPT <i@here.test>: Unknown "
+      "user\n";
+  std::vector<std::string> lines;
+  ActorStory s = story(log, "ip:2001:db8:1:2::/64", &lines);
+  EXPECT_EQ(s.rejected_recipients, 7u);
+  EXPECT_EQ(lines.size(), 7u);
+  EXPECT_EQ(
+      s.refused_ips,
+      (std::map<std::string, uint64_t>{
+          {"2001:db8:1:2::10", 2}, {"2001:db8:1:2::11", 2}, {"2001:db8:1:2::12", 2}, {"2001:db8:1:2:0:5:6:7", 1}}));
+  StoryResult r;
+  r.story = s;
+  EXPECT_NE(
+      story_text(r).find("client IPs refused (failed logins, rejections) — top 4 of 4\n         2  2001:db8:1:2::10\n"),
+      std::string::npos)
+      << story_text(r);
+  // IPv4 ranges too; a range whose groups hold a zero is searched by its first groups.
+  EXPECT_EQ(story("2026-11-01 10:00:00 H=(bot) [198.51.100.77]:4000 F=<a@b.test> rejected RCPT <n@here.test>: "
+                  "Unknown user\n",
+                  "ip:198.51.100.0/24", nullptr)
+                .rejected_recipients,
+            1u);
+  EXPECT_EQ(story("2026-11-01 10:00:00 H=(bot) [2001:db8::5:1]:4000 F=<a@b.test> rejected RCPT <n@here.test>: "
+                  "Unknown user\n",
+                  "ip:2001:db8:0:0::/64", nullptr)
+                .rejected_recipients,
+            1u);
+}
+
 TEST(ActorStory, AScriptByItsCwdLinesWithAndWithoutPid) {
   for (bool pid : {true, false}) {
     std::string log;

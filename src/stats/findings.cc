@@ -3,7 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
 #include <map>
+#include <unordered_map>
+
+#include "base/ip_cidr.h"
 
 namespace sw::stats {
 namespace {
@@ -161,9 +165,83 @@ std::string login_target_of(const Forensics& f, const ActorStats& ip) {
   return index ? std::string(accounts.all()[*index].key) : "";
 }
 
-Finding ip_finding(const Forensics& f, const AttemptKind& k, const ActorStats& a) {
+// The client IPs the floors apply to. IPv6 addresses are taken together by their /64: a host
+// given a /64 can use a new address for every attempt, each under the per-IP floor. A /64 of
+// one address stays that address.
+struct Clients {
+  std::vector<const ActorStats*> list;  // in the table's order; a /64 where its first address was
+  std::deque<ActorStats> networks;      // the /64s' sums, keyed "2001:db8:1:2::/64"
+  std::deque<std::string> keys;
+  std::unordered_map<const ActorStats*, std::vector<const ActorStats*>> members;  // of each /64
+};
+
+// "2001:db8:1:2::/64" for an IPv6 address, "" for anything else.
+std::string v6_network(std::string_view ip) {
+  if (ip.find(':') == std::string_view::npos) return "";
+  std::optional<IpAddress> a = parse_ip(ip);
+  if (!a || !a->v6 || without_v4_mapping(*a).v6 == false) return "";
+  std::fill(a->bytes.begin() + 8, a->bytes.end(), uint8_t(0));
+  return format_ip(*a) + "/64";
+}
+
+// A /64's counts: the sums of its addresses', their attempts' period, the addresses they named.
+void add_to_network(ActorStats& n, const ActorStats& a) {
+  auto earliest = [](CivilSeconds& x, CivilSeconds y) { x = x == 0 || (y != 0 && y < x) ? y : x; };
+  n.messages += a.messages, n.recipients += a.recipients;
+  n.rejected_rcpts += a.rejected_rcpts, n.failed_logins += a.failed_logins;
+  earliest(n.first, a.first), n.last = std::max(n.last, a.last);
+  earliest(n.first_failed_login, a.first_failed_login);
+  n.last_failed_login = std::max(n.last_failed_login, a.last_failed_login);
+  n.login_target = ActorStats::joined_login_target(n.login_target, a.login_target);
+  if (!n.extras) n.extras = std::make_unique<ActorExtras>();
+  earliest(n.extras->first_rejection, a.first_rejection());
+  n.extras->last_rejection = std::max(n.extras->last_rejection, a.last_rejection());
+  if (a.extras)
+    for (uint32_t h : a.extras->rejected_addresses) n.extras->note_rejected_address(h);
+}
+
+Clients clients_of(const Forensics& f, uint32_t ActorStats::*count, const std::vector<bool>& taken) {
+  Clients c;
+  const auto& ips = f.table(ActorKind::ClientIp).all();
+  std::vector<std::string> network(ips.size());
+  std::unordered_map<std::string, std::vector<const ActorStats*>> by_network;
+  for (uint32_t i = 0; i < ips.size(); ++i) {
+    if (ips[i].*count == 0 || (i < taken.size() && taken[i])) continue;
+    network[i] = v6_network(ips[i].key);
+    if (!network[i].empty()) by_network[network[i]].push_back(&ips[i]);
+  }
+  for (uint32_t i = 0; i < ips.size(); ++i) {
+    if (ips[i].*count == 0 || (i < taken.size() && taken[i])) continue;
+    auto it = network[i].empty() ? by_network.end() : by_network.find(network[i]);
+    if (it == by_network.end() || it->second.size() < 2) {
+      c.list.push_back(&ips[i]);
+      continue;
+    }
+    if (it->second.front() != &ips[i]) continue;  // the /64 stands where its first address was
+    ActorStats& n = c.networks.emplace_back();
+    n.key = c.keys.emplace_back(network[i]);
+    for (const ActorStats* a : it->second) add_to_network(n, *a);
+    c.members[&n] = std::move(it->second);
+    c.list.push_back(&n);
+  }
+  return c;
+}
+
+Finding ip_finding(const Forensics& f, const AttemptKind& k, const ActorStats& a, const Clients& clients) {
   Finding x = base_finding(f, k.kind, a, ActorKind::ClientIp);
   x.events = a.*k.count;
+  std::string addresses;
+  if (auto m = clients.members.find(&a); m != clients.members.end()) {
+    std::vector<const ActorStats*> members = m->second;
+    std::sort(members.begin(), members.end(), [&](const ActorStats* p, const ActorStats* q) {
+      return p->*k.count != q->*k.count ? p->*k.count > q->*k.count : p->key < q->key;
+    });
+    for (size_t i = 0; i < members.size() && i < 10; ++i)
+      x.client_ips.push_back(fmt::format("{} ({})", members[i]->key, members[i]->*k.count));
+    x.client_ip_count = members.size();
+    x.evidence = f.evidence_lines(*members.front());
+    addresses = fmt::format(" ({} addresses)", members.size());
+  }
   x.events_noun = k.noun;
   x.score = double(x.events);
   bool dictionary = k.count == &ActorStats::rejected_rcpts;
@@ -173,10 +251,10 @@ Finding ip_finding(const Forensics& f, const AttemptKind& k, const ActorStats& a
                                                                     : "";
   std::string from = format_civil(k.first_at(a)), to = clock(k.last_at(a));
   x.summary = dictionary
-                  ? fmt::format("{} tried {} unknown local recipients ({}) between {} and {} (dictionary attack)",
-                                a.key, x.events, different(a), from, to)
-                  : fmt::format("{} failed {} SMTP logins{} between {} and {} (password guessing)", a.key, x.events, as,
-                                from, to);
+                  ? fmt::format("{}{} tried {} unknown local recipients ({}) between {} and {} (dictionary attack)",
+                                a.key, addresses, x.events, different(a), from, to)
+                  : fmt::format("{}{} failed {} SMTP logins{} between {} and {} (password guessing)", a.key, addresses,
+                                x.events, as, from, to);
   return x;
 }
 
@@ -324,14 +402,14 @@ void ip_attempts(const Forensics& f, const AttemptKind& k, std::vector<Finding>&
   const Thresholds& t = f.thresholds();
   std::vector<const ActorStats*> over;
   uint64_t total = 0;
-  const auto& ips = f.table(ActorKind::ClientIp).all();
-  for (uint32_t i = 0; i < ips.size(); ++i)
-    if (over_floor(ips[i], k) && !(i < taken.size() && taken[i])) {
-      over.push_back(&ips[i]);
-      total += ips[i].*k.count;
+  Clients clients = clients_of(f, k.count, taken);
+  for (const ActorStats* a : clients.list)
+    if (over_floor(*a, k)) {
+      over.push_back(a);
+      total += a->*k.count;
     }
   if (over.size() < t.campaign_min_ips) {
-    for (const ActorStats* a : over) out.push_back(ip_finding(f, k, *a));
+    for (const ActorStats* a : over) out.push_back(ip_finding(f, k, *a, clients));
     return;
   }
   Finding c;
@@ -347,7 +425,7 @@ void ip_attempts(const Forensics& f, const AttemptKind& k, std::vector<Finding>&
   for (const ActorStats* a : over) {
     c.messages += a->messages;
     c.recipients += a->recipients;
-    if (double(a->*k.count) >= t.campaign_dominant_share * double(total)) out.push_back(ip_finding(f, k, *a));
+    if (double(a->*k.count) >= t.campaign_dominant_share * double(total)) out.push_back(ip_finding(f, k, *a, clients));
   }
   c.summary =
       fmt::format("{} client IPs, each with {}+ {}, {} {} in all between {} and {} ({} campaign); top: {}", over.size(),

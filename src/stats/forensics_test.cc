@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -250,7 +251,8 @@ TEST(Forensics, RejectionsOfAFewDeletedAddressesAreNotADictionaryAttack) {
   LogBuilder many;
   for (int i = 0; i < 100; ++i)
     many.line(fmt::format("H=(x) [127.0.0.95]:4000 F=<a@spam.test> rejected RCPT <n{}@acme.example>: Unknown user", i));
-  const Finding* capped = find(find_abuse(many.run()), "dictionary_attack");
+  auto many_findings = find_abuse(many.run());
+  const Finding* capped = find(many_findings, "dictionary_attack");
   ASSERT_NE(capped, nullptr);
   EXPECT_NE(capped->summary.find("(64 or more different)"), std::string::npos) << capped->summary;
   Thresholds low;
@@ -258,6 +260,50 @@ TEST(Forensics, RejectionsOfAFewDeletedAddressesAreNotADictionaryAttack) {
   bool list_found = false;
   for (const Finding& x : find_abuse(b.run(low))) list_found |= x.actor == "192.0.2.40";
   EXPECT_TRUE(list_found);
+}
+
+// A host given an IPv6 /64 can take a new address for every guess, each under the per-IP
+// floor: its addresses are one client. An address alone in its /64 stays itself.
+TEST(Forensics, IPv6AddressesOfOneSlash64AreOneClient) {
+  LogBuilder b;
+  for (int i = 0; i < 80; ++i)
+    b.line(
+        fmt::format("H=(x) [2001:db8:1:2::{:x}]:4000 F=<a@spam.test> rejected RCPT <g{}@acme.example>: "
+                    "Unknown user",
+                    0x100 + i % 8, i));
+  for (int i = 0; i < 60; ++i)
+    b.line(fmt::format("H=(x) [2001:db8:9::5]:4000 F=<a@spam.test> rejected RCPT <h{}@acme.example>: Unknown user", i));
+  for (const char* ip : {"2001:db8:3:1::7", "2001:db8:3:2::7"})  // two /64s: 30 each, under the floor
+    for (int i = 0; i < 30; ++i)
+      b.line(fmt::format("H=(x) [{}]:4000 F=<a@spam.test> rejected RCPT <k{}@acme.example>: Unknown user", ip, i));
+  for (int i = 0; i < 25; ++i)
+    b.line(
+        fmt::format("dovecot_login authenticator failed for (x) [2001:db8:7:7:{:x}::1]:1: 535 Incorrect "
+                    "authentication data (set_id=u{}@acme.example)",
+                    i % 5, i));
+  auto findings = find_abuse(b.run());
+  std::map<std::string, const Finding*> by_actor;
+  for (const Finding& x : findings) by_actor[x.actor] = &x;
+  ASSERT_TRUE(by_actor.count("2001:db8:1:2::/64"));
+  const Finding& net = *by_actor["2001:db8:1:2::/64"];
+  EXPECT_EQ(net.kind, "dictionary_attack");
+  EXPECT_EQ(net.events, 80u);
+  EXPECT_EQ(net.client_ip_count, 8u);
+  ASSERT_EQ(net.client_ips.size(), 8u);
+  EXPECT_EQ(net.client_ips[0], "2001:db8:1:2::100 (10)");
+  EXPECT_FALSE(net.evidence.empty());
+  EXPECT_NE(net.summary.find("2001:db8:1:2::/64 (8 addresses) tried 80 unknown local recipients (64 or more"),
+            std::string::npos)
+      << net.summary;
+  ASSERT_TRUE(by_actor.count("2001:db8:9::5"));
+  EXPECT_EQ(by_actor["2001:db8:9::5"]->events, 60u);
+  EXPECT_FALSE(by_actor.count("2001:db8:3:1::/64") || by_actor.count("2001:db8:3:1::7"));
+  ASSERT_TRUE(by_actor.count("2001:db8:7:7::/64"));
+  const Finding& guesser = *by_actor["2001:db8:7:7::/64"];
+  EXPECT_EQ(guesser.kind, "auth_bruteforce");
+  EXPECT_EQ(guesser.events, 25u);
+  EXPECT_NE(guesser.summary.find("(5 addresses) failed 25 SMTP logins for several accounts"), std::string::npos)
+      << guesser.summary;
 }
 
 TEST(Forensics, BackscatterAndRandomSenders) {
