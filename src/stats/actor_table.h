@@ -76,8 +76,9 @@ struct alignas(64) ActorStats {
   uint64_t bytes = 0;
   CivilSeconds first = 0, last = 0;
   std::unique_ptr<ActorExtras> extras;
-  uint32_t max_recipients = 0;           // in one message
-  uint32_t trusted_submissions = 0;      // Sender: local or authenticated submissions
+  uint32_t max_recipients = 0;  // in one message
+  // Sender: local or authenticated submissions. BounceRecipient: bounces other servers sent.
+  uint32_t trusted_submissions = 0;
   uint32_t delivered = 0, deferred = 0;  // per recipient outcome
   // Touched on creation, at completion or by session-level signals.
   uint32_t failed = 0, frozen = 0;

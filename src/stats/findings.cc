@@ -476,9 +476,18 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
     x.events = a.messages;
     x.events_noun = "bounces";
     x.score = double(a.messages);
+    x.bounces_from_elsewhere = a.trusted_submissions;
     // Outcomes per recipient (a bounce has one): failed ones are frozen too, so they overlap.
     x.summary = fmt::format("{} bounces to {}: {} delivered, {} failed, {} deferred; {} frozen", a.messages, a.key,
                             a.delivered, a.failed, a.deferred, a.frozen);
+    // Bounces other servers sent: spam elsewhere forged this address, and they bounced it
+    // here; nothing of ours sent it, and nothing for the queue to remove.
+    if (!x.made_here())
+      x.summary +=
+          "; all from other servers (spam sent elsewhere in this address's name: SPF and DMARC for its "
+          "domain let them refuse it instead)";
+    else if (x.bounces_from_elsewhere)
+      x.summary += fmt::format("; {} of them from other servers", x.bounces_from_elsewhere);
     out.push_back(std::move(x));
   }
 }

@@ -22,6 +22,9 @@ struct Finding {
   uint64_t client_ip_count = 0;         // campaigns: how many IPs took part
   std::string local_user;               // spamming_script: the login that ran the script
   std::string login_target;             // auth_bruteforce: the one account it tried, or "" (several)
+  uint64_t bounces_from_elsewhere = 0;  // backscatter: bounces other servers sent, not Exim here
+  // backscatter: whether some of them were made here, so that the queue may hold them
+  bool made_here() const { return events > bounces_from_elsewhere; }
   std::string summary;
   std::vector<std::string> evidence;
   double score = 0;  // for ordering: larger is worse

@@ -259,6 +259,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
   if (m.bounce) ++msgs_.bounces;
   bool local = is_local_submission(l);
   if (local) ++msgs_.local;
+  m.bounce_from_elsewhere = m.bounce && !local;
   auto count_key = [&](ActorKind k, std::string_view key, bool lower, bool* created = nullptr) {
     return m.actor[size_t(k)] = count_actor(k, keys, key, lower, l, m.recipients, raw, created);
   };
@@ -305,7 +306,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
   }
   if (m.bounce && m.listed && folds(ActorKind::BounceRecipient)) {
     eximlog::for_each_recipient(l.recipients, [&](std::string_view r) {
-      uint32_t victim = note_bounce_recipient(r, l, raw);
+      uint32_t victim = note_bounce_recipient(r, m, l, raw);
       if (m.actor[size_t(ActorKind::BounceRecipient)] == kNone) m.actor[size_t(ActorKind::BounceRecipient)] = victim;
     });
   }
@@ -314,10 +315,13 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
   if (later_slice_) arrival_prints_.push_back(id_print(keys.id));
 }
 
-uint32_t Forensics::note_bounce_recipient(std::string_view address, const LogLine& l, std::string_view raw) {
+uint32_t Forensics::note_bounce_recipient(std::string_view address, const Message& m, const LogLine& l,
+                                          std::string_view raw) {
   bool created = false;
   uint32_t idx = tab(ActorKind::BounceRecipient).intern(ActorTable::key_hash(address, true), address, true, &created);
-  count_message(tab(ActorKind::BounceRecipient).at(idx), created, l, 1, raw);
+  ActorStats& victim = tab(ActorKind::BounceRecipient).at(idx);
+  count_message(victim, created, l, 1, raw);
+  if (m.bounce_from_elsewhere) ++victim.trusted_submissions;
   return idx;
 }
 
@@ -358,7 +362,7 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
       add_recipients(m, 1);
       if (m.bounce && folds(ActorKind::BounceRecipient)) {
         std::string_view top = l.original.empty() ? l.address : l.original;
-        m.actor[size_t(ActorKind::BounceRecipient)] = note_bounce_recipient(top, l, raw);
+        m.actor[size_t(ActorKind::BounceRecipient)] = note_bounce_recipient(top, m, l, raw);
       }
     }
   }

@@ -185,7 +185,8 @@ class Forensics {
     // the inline room every further address counts as new (rare: cPanel logs the list).
     static constexpr size_t kSeenInline = 12;
     uint8_t seen_count = 0;
-    uint8_t unused2[3] = {};
+    bool bounce_from_elsewhere = false;  // a bounce another server sent us (not one Exim made here)
+    uint8_t unused2[2] = {};
     std::array<uint32_t, kSeenInline> seen{};
     bool saw(uint32_t address_hash) const {
       return std::find(seen.begin(), seen.begin() + seen_count, address_hash) != seen.begin() + seen_count;
@@ -240,7 +241,8 @@ class Forensics {
   void merge_messages(Forensics& later, const std::array<std::vector<uint32_t>, kActorKinds>& moved);
   void merge_counts(const Forensics& later);
   // Counts a bounce to `address` for that backscatter victim; returns the victim's index.
-  uint32_t note_bounce_recipient(std::string_view address, const eximlog::LogLine& l, std::string_view raw);
+  uint32_t note_bounce_recipient(std::string_view address, const Message& m, const eximlog::LogLine& l,
+                                 std::string_view raw);
 
   Thresholds thresholds_;
   std::array<std::unique_ptr<ActorTable>, kActorKinds> tables_;  // tables are not movable: owned apart

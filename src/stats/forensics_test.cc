@@ -362,6 +362,46 @@ TEST(Forensics, BouncesToOurOwnSenderAreNotBackscatter) {
   EXPECT_EQ(find(findings, "backscatter"), nullptr);
 }
 
+// Spam sent elsewhere in our user's name bounces back to the user from other servers: a
+// backscatter finding that says so, with no queue cleanup (it would take the user's real
+// bounces too). Beside bounces Exim made here, the summary counts the others'.
+TEST(Forensics, BouncesFromOtherServersToOurUserSayWhereTheyCameFrom) {
+  LogBuilder b;
+  for (int i = 0; i < 30; ++i) {
+    std::string id = b.next_id();
+    b.line(
+        fmt::format("{} <= <> H=mx{}.far.test [192.0.2.{}]:25 P=esmtp S=3000 T=\"Undeliverable\" for "
+                    "info@acme.example",
+                    id, i, i));
+    b.line(id + " => info <info@acme.example> R=localuser T=local_delivery");
+    b.line(id + " Completed");
+  }
+  LogBuilder mixed = b;
+  Forensics f = b.run();
+  auto findings = find_abuse(f);
+  const Finding* bs = find(findings, "backscatter");
+  ASSERT_NE(bs, nullptr);
+  EXPECT_EQ(bs->bounces_from_elsewhere, 30u);
+  EXPECT_FALSE(bs->made_here());
+  EXPECT_NE(bs->summary.find("30 bounces to info@acme.example: 30 delivered, 0 failed, 0 deferred; 0 frozen; all from "
+                             "other servers"),
+            std::string::npos)
+      << bs->summary;
+  LogReport report;
+  report.forensics = &f;
+  report.findings = findings;
+  EXPECT_EQ(report_text(report, {}).find("exiqgrep"), std::string::npos) << report_text(report, {});
+  EXPECT_FALSE(report_json(report, {})["findings"][0].contains("cleanup"));
+  // Ten more that Exim made here, of spam it accepted: the cleanup is offered again.
+  for (int i = 0; i < 10; ++i)
+    mixed.line(mixed.next_id() + " <= <> R=1tAAAA-ZZZZZZ-AA U=Debian-exim P=local S=1500 for info@acme.example");
+  auto mixed_findings = find_abuse(mixed.run());
+  const Finding* both = find(mixed_findings, "backscatter");
+  ASSERT_NE(both, nullptr);
+  EXPECT_TRUE(both->made_here());
+  EXPECT_NE(both->summary.find("; 30 of them from other servers"), std::string::npos) << both->summary;
+}
+
 TEST(Forensics, RecipientsFromDeliveriesWhenThereIsNoForList) {
   LogBuilder b;
   std::string id = b.next_id();

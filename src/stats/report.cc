@@ -162,7 +162,9 @@ void text_findings(std::string& out, const std::vector<Finding>& findings, size_
       words.insert(words.end(), inputs.begin(), inputs.end());
       out += hint_lines("every guesser: spamwarden logs", words);
     }
-    if (f.kind == "backscatter")
+    // Bounces other servers sent to one of our users: the cleanup would also remove that user's
+    // real bounces; listing them (above) is as far as the report goes.
+    if (f.kind == "backscatter" && f.made_here())
       out += "      or with Exim's tools:\n        " + printable(queue::bounce_cleanup_command(f.actor)) + "\n";
   }
   // The scale of what is not shown: a botnet's hundreds of IPs are one attack.
@@ -288,7 +290,10 @@ nlohmann::json report_json(const LogReport& r, const ReportOptions& o) {
     if (!x.local_user.empty()) fj["local_user"] = x.local_user;
     if (x.client_ip_count) fj["client_ip_count"] = x.client_ip_count;
     if (!x.login_target.empty()) fj["login_target"] = x.login_target;
-    if (x.kind == "backscatter") fj["cleanup"] = queue::bounce_cleanup_command(x.actor);
+    if (x.kind == "backscatter") {
+      fj["bounces_from_elsewhere"] = x.bounces_from_elsewhere;
+      if (x.made_here()) fj["cleanup"] = queue::bounce_cleanup_command(x.actor);
+    }
     if (auto selection = queue_selection(x); !selection.empty()) fj["queue_selection"] = selection;
     findings.push_back(std::move(fj));
   }
