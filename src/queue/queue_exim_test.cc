@@ -748,6 +748,8 @@ TEST_F(ScriptsOnRealExim, BackscatterHasOneKeyInLogsAndQueue) {
   EXPECT_EQ(in_queue.at("messages"), 30);
   EXPECT_EQ(in_queue.at("queue_selection"), in_log.at("queue_selection"));
   EXPECT_EQ(in_queue.at("cleanup"), in_log.at("cleanup"));
+  EXPECT_EQ(in_log.at("bounces_from_elsewhere"), 0) << "made here, of spam Exim accepted";
+  EXPECT_EQ(in_queue.at("bounces_from_elsewhere"), 0);
   std::vector<std::string> list = {"queue", "list", "--spool", lab.spool_dir()};
   for (const auto& option : in_log.at("queue_selection")) list.push_back(option.get<std::string>());
   auto selected = spamwarden(list);

@@ -234,6 +234,8 @@ TEST(Summary, FrozenBouncesCountByTheirNumber) {
   for (; i < 10000; ++i) {
     MessageFacts bounce = synthetic("", "<>", 1, true);
     bounce.first_recipient = "somestranger@live.example";
+    bounce.client_ip.clear();  // made here by Exim, of spam it accepted
+    bounce.exim_generated = true;
     s.add(fake_id(i), bounce, 10);
   }
   QueueReport report = build_report(s, t, 5);
@@ -246,6 +248,32 @@ TEST(Summary, FrozenBouncesCountByTheirNumber) {
     if (f["kind"] == "backscatter")
       cleanup = f["cleanup"] == "exiqgrep -i -f '^<>$' -r '^somestranger@live\\.example$' | xargs -r exim -Mrm";
   EXPECT_TRUE(cleanup) << json["findings"].dump();
+}
+
+// Bounces other servers sent to one of our users, waiting for local delivery: spam sent
+// elsewhere forged the address. The finding says so, and offers no Exim cleanup (it would
+// take the user's real bounces too); the listing is still offered, as `logs` does.
+TEST(Summary, BouncesFromOtherServersAreOurUsersNotOursToClean) {
+  Thresholds t;
+  SummaryAccumulator s(0, t);
+  for (size_t i = 0; i < 60; ++i) {
+    MessageFacts bounce = synthetic("", "<>", 1, true);  // from 192.0.2.1
+    bounce.first_recipient = "info@acme.example";
+    s.add(fake_id(i), bounce, 10);
+  }
+  QueueReport report = build_report(s, t, 5);
+  const Finding* backscatter = find(report, "backscatter", "info@acme.example");
+  ASSERT_NE(backscatter, nullptr);
+  EXPECT_EQ(backscatter->bounces_from_elsewhere, 60u);
+  EXPECT_NE(backscatter->summary.find("all from other servers"), std::string::npos) << backscatter->summary;
+  nlohmann::json json = report_to_json(report);
+  for (const auto& f : json["findings"])
+    if (f["kind"] == "backscatter") {
+      EXPECT_FALSE(f.contains("cleanup")) << f.dump();
+      EXPECT_EQ(f["bounces_from_elsewhere"], 60);
+      EXPECT_TRUE(f.contains("queue_selection"));
+    }
+  EXPECT_EQ(report_to_text(report, "/var/spool/exim").find("exiqgrep"), std::string::npos);
 }
 
 TEST(Summary, TextReportFitsOneHundredColumns) {

@@ -19,6 +19,7 @@ void merge_maps(ActorMap& into, const ActorMap& from, size_t capacity) {
     target.messages += count.messages;
     target.recipients += count.recipients;
     target.frozen += count.frozen;
+    target.from_elsewhere += count.from_elsewhere;
     target.ids.merge(count.ids, capacity);
   }
 }
@@ -88,11 +89,21 @@ void find_backscatter(const SummaryAccumulator& s, const Thresholds& t, std::vec
   uint64_t needed = relative_floor(s.messages, t.backscatter_share, t.backscatter_floor);
   for (const auto& [address, count] : s.bounces_by_target) {
     if (count.messages < needed && count.frozen < std::max(t.backscatter_frozen, t.backscatter_floor)) continue;
-    out.push_back({"backscatter", "bounce_recipient", address, count.messages, count.recipients,
-                   fmt::format("{} bounces to {} ({} frozen): spam that forged this sender was accepted, "
-                               "then bounced (backscatter)",
-                               count.messages, address, count.frozen),
-                   count.ids.sorted()});
+    // Bounces other servers sent to this address: spam sent elsewhere forged it (one of ours).
+    std::string why =
+        count.from_elsewhere == count.messages ? "all from other servers: spam sent elsewhere forged this address"
+        : count.from_elsewhere                 ? fmt::format(
+                                                     "spam that forged this sender was accepted, then bounced (backscatter); {} "
+                                                                     "of them from other servers",
+                                                     count.from_elsewhere)
+                               : "spam that forged this sender was accepted, then bounced (backscatter)";
+    Finding f{
+        "backscatter",     "bounce_recipient",
+        address,           count.messages,
+        count.recipients,  fmt::format("{} bounces to {} ({} frozen): {}", count.messages, address, count.frozen, why),
+        count.ids.sorted()};
+    f.bounces_from_elsewhere = count.from_elsewhere;
+    out.push_back(std::move(f));
   }
 }
 
@@ -222,6 +233,7 @@ void SummaryAccumulator::add(std::string_view id, const MessageFacts& facts, int
     count.messages += 1;
     count.recipients += rcpts;
     count.frozen += facts.frozen;
+    count.from_elsewhere += !facts.client_ip.empty();
     count.ids.add(id, thresholds_.sample_ids);
   }
   if (!facts.sender_domain.empty() && looks_random_localpart(facts.sender_local_part)) {

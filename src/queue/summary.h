@@ -49,6 +49,7 @@ struct ActorCount {
   uint64_t messages = 0;
   uint64_t recipients = 0;
   uint64_t frozen = 0;
+  uint64_t from_elsewhere = 0;  // bounces: those another server sent (not made by Exim here)
   IdSample ids;
 };
 
@@ -133,8 +134,11 @@ struct Finding {
   std::string actor;
   uint64_t messages = 0, recipients = 0;
   std::string summary;
-  std::vector<std::string> ids;  // a bounded sample, oldest first
-  uint64_t min_recipients = 0;   // many_recipients: the threshold that was applied
+  std::vector<std::string> ids;         // a bounded sample, oldest first
+  uint64_t min_recipients = 0;          // many_recipients: the threshold that was applied
+  uint64_t bounces_from_elsewhere = 0;  // backscatter: those another server sent
+  // backscatter: some were made here (Exim's cleanup applies; else they are our user's)
+  bool made_here() const { return messages > bounces_from_elsewhere; }
 };
 
 struct QueueReport {
