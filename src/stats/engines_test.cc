@@ -235,7 +235,7 @@ TEST_F(EnginesOnGeneratedLog, SlicesReportWhatOneEngineReportsThroughTheSummaryC
 // purpose, record the new value from a build of the engine before the change, after diffing the
 // two builds' JSON to see that only what was meant to change moved (the commits that record a
 // new value say what that was).
-constexpr const char* kRecordedReport = "6fd1620ef6521774a7a5925006cb209a41f76b41f58c6e121e8566fd76016dbf";
+constexpr const char* kRecordedReport = "0b5acc864c7117552b65ab7ac94a51245be86d42f6526c2ac5285499937f77a7";
 
 std::string report_fingerprint(const std::vector<std::string>& inputs, int engines, size_t block_bytes) {
   ScanOptions o;
@@ -262,8 +262,8 @@ TEST_F(EnginesOnGeneratedLog, ReportIsTheRecordedReport) {
 
 TEST(Engines, ReportOnTheRealEximLogsIsTheRecordedReport) {
   const std::pair<const char*, const char*> recorded[] = {
-      {"real-4.96-pid.log", "867a6faffb9134163f89c9e486731f0b628c599b0b3c0f44a67ef6d8c8f57d86"},
-      {"real-4.96-nopid.log", "3fd6a0a4180f1a133559a066fa8351c2a99e4dabd5b9031c731b9bbec348a1ae"}};
+      {"real-4.96-pid.log", "e3e50131c47850511102481c7d78127fd55ec0a3c2bc7f1f797f14cbda59285d"},
+      {"real-4.96-nopid.log", "a46e8b53ccb16ac942c14f49094ba24663c4016a40e7955927eb03e680fb9225"}};
   for (const auto& [name, fingerprint] : recorded)
     for (int engines : {1, 2})
       EXPECT_EQ(report_fingerprint({std::string(SW_SOURCE_DIR) + "/src/eximlog/testdata/" + name}, engines, 4 << 10),

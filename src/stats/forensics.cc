@@ -258,14 +258,14 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
   msgs_.recipients += m.recipients;
   if (m.bounce) ++msgs_.bounces;
   bool local = is_local_submission(l);
-  if (local) ++msgs_.local;
+  // Bounces Exim generates itself (<> with R=) are not the local user's own mail.
+  bool exim_generated = m.bounce && !l.router.empty();
+  if (local && !exim_generated) ++msgs_.local;
   m.bounce_from_elsewhere = m.bounce && !local;
   auto count_key = [&](ActorKind k, std::string_view key, bool lower, bool* created = nullptr) {
     return m.actor[size_t(k)] = count_actor(k, keys, key, lower, l, m.recipients, raw, created);
   };
 
-  // Bounces Exim generates itself (<> with R=) are not the local user's own mail.
-  bool exim_generated = m.bounce && !l.router.empty();
   if (local && !exim_generated && folds(ActorKind::Script)) {
     uint32_t script = take_script(l);
     uint32_t user = keys.has(ActorKind::LocalUser) ? count_key(ActorKind::LocalUser, l.ident, false) : kNone;

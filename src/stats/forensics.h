@@ -37,7 +37,7 @@ struct LineCounts {
 struct MessageCounts {
   uint64_t messages = 0;  // arrivals
   uint64_t bounces = 0;   // arrivals with sender <>
-  uint64_t local = 0;     // local submissions
+  uint64_t local = 0;     // local submissions (scripts, users; not the bounces Exim makes)
   uint64_t recipients = 0;
   uint64_t completed = 0;
   uint64_t frozen = 0;

@@ -358,8 +358,10 @@ TEST(Forensics, BouncesToOurOwnSenderAreNotBackscatter) {
     std::string id = b.next_id();
     b.line(id + " <= <> R=1tAAAA-ZZZZZZ-AA U=Debian-exim P=local S=1500 for userx1@host.example");
   }
-  auto findings = find_abuse(b.run());
-  EXPECT_EQ(find(findings, "backscatter"), nullptr);
+  Forensics f = b.run();
+  EXPECT_EQ(find(find_abuse(f), "backscatter"), nullptr);
+  EXPECT_EQ(f.messages().bounces, 30u);
+  EXPECT_EQ(f.messages().local, 30u) << "the script's, not the bounces Exim made of them";
 }
 
 // Spam sent elsewhere in our user's name bounces back to the user from other servers: a
