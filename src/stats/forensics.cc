@@ -121,6 +121,8 @@ bool Forensics::count(LineKind kind, CivilSeconds time, uint32_t pid, std::strin
 
 void Forensics::add(const LogLine& l, std::string_view raw, const LineKeys& keys) {
   if (!count(l.kind, l.time, l.pid, raw)) return;
+  // Here, not in count(): the lines a batch skips are counted after its others.
+  clock_.line(l.time);
   switch (l.kind) {
     case LineKind::Arrival: on_arrival(l, raw, keys); break;
     case LineKind::Delivery:
@@ -500,7 +502,7 @@ std::unique_ptr<Forensics> Forensics::split_off(uint32_t kinds) {
     for (size_t k = 0; k < kActorKinds; ++k) ((other->kinds_ >> k) & 1u ? m.actor[k] : theirs.actor[k]) = kNone;
   });
   other->lines_ = lines_, other->msgs_ = msgs_, other->first_ = first_, other->last_ = last_;
-  other->saw_pid_ = saw_pid_;
+  other->saw_pid_ = saw_pid_, other->clock_ = clock_;
   return other;
 }
 
@@ -541,6 +543,7 @@ void Forensics::save_state(StateWriter& w, const Forensics* partner) const {
   for (const auto& sample : lines_.unparsed_samples) w.str(sample);
   w.pod(msgs_);
   w.pod(first_), w.pod(last_), w.pod(uint8_t(saw_pid_));
+  w.pod(clock_);
   save_slice_state(w);
 }
 
@@ -570,6 +573,7 @@ void Forensics::load_state(StateReader& r) {
   msgs_ = r.pod<MessageCounts>();
   first_ = r.pod<CivilSeconds>(), last_ = r.pod<CivilSeconds>();
   saw_pid_ = r.pod<uint8_t>() != 0;
+  clock_ = r.pod<ClockSteps>();
   load_slice_state(r);
 }
 

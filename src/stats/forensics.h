@@ -47,6 +47,23 @@ struct MessageCounts {
   uint64_t still_queued = 0;  // messages with no Completed by the end of the input
 };
 
+// Where the log's clock went back ten minutes or more between two lines (daylight saving time
+// ending, in a log without zones, writes an hour twice): how often, and the first time.
+struct ClockSteps {
+  static constexpr int64_t kStepBack = 600;  // as PeakWindow: seconds out of order are not the clock
+  uint64_t count = 0;
+  CivilSeconds first_from = 0, first_to = 0;   // the first step: the line before it, and after
+  CivilSeconds first_line = 0, last_line = 0;  // the first and last line counted (a slice's border)
+  void line(CivilSeconds t) {
+    if (last_line != 0 && t <= last_line - kStepBack) step(last_line, t);
+    if (first_line == 0) first_line = t;
+    last_line = t;
+  }
+  void step(CivilSeconds from, CivilSeconds to) {
+    if (count++ == 0) first_from = from, first_to = to;
+  }
+};
+
 class Forensics {
  public:
   explicit Forensics(const Thresholds& t);
@@ -154,6 +171,7 @@ class Forensics {
   CivilSeconds first_time() const { return first_; }
   CivilSeconds last_time() const { return last_; }
   bool saw_pid() const { return saw_pid_; }
+  const ClockSteps& clock_steps() const { return clock_; }
   const Thresholds& thresholds() const { return thresholds_; }
 
   // Evidence lines are kept by reference into the block being added when its input can be
@@ -255,6 +273,7 @@ class Forensics {
   CivilSeconds first_ = 0, last_ = 0;
   CivilSeconds since_ = INT64_MIN, until_ = INT64_MAX;
   bool saw_pid_ = false;
+  ClockSteps clock_;
   EvidenceLines evidence_;
   // Slices (see merge()). A later slice's engine keeps what it cannot settle itself: lines
   // about messages it never saw arrive, and completions of those it only saw while warm.

@@ -277,6 +277,34 @@ TEST(ForensicsMerge, AClockThatSteppedBackInsideTheLaterSliceIsRefused) {
   EXPECT_EQ(run.split, run.whole);
 }
 
+// The clock going back inside the later slice, well after its warm-up (the windows start
+// again there in both engines), and across the border: counted once each, as one engine does.
+TEST(ForensicsMerge, StepsOfTheClockAreCountedAsOneEngineCountsThem) {
+  SplitLog log;
+  log.background(3600);
+  auto lines = log.sorted();
+  size_t at = line_at(lines, log, kBorder + 1500);
+  for (int i = 0; i < 3; ++i)
+    lines.insert(
+        lines.begin() + long(at) + i,
+        format_civil(log.start() + kBorder + 600 + i) +
+            fmt::format(" 1tKKKK-{:06d}-KK <= k@far.test H=(k) [192.0.2.77]:25 P=esmtp S=1 for x@far.test", i));
+  SplitRun inside = fold_split(lines, line_at(lines, log, kBorder), minute_window());
+  EXPECT_TRUE(inside.merged);
+  EXPECT_EQ(inside.split, inside.whole);
+  EXPECT_NE(inside.whole.find("\"clock_steps_back\": {\n  \"count\": 1,"), std::string::npos)
+      << "back, and on again, is one step";
+  EXPECT_NE(inside.whole.find("note: the log's clock goes back from"), std::string::npos);
+  // Across the border: the line before it written twenty minutes ahead.
+  lines = log.sorted();
+  size_t cut = line_at(lines, log, kBorder);
+  lines[cut - 1].replace(0, 19, format_civil(log.start() + kBorder + 1200));
+  SplitRun across = fold_split(lines, cut, minute_window());
+  EXPECT_EQ(across.split, across.whole);
+  EXPECT_NE(across.whole.find("\"count\": 1,\n  \"first_from\": \"2026-11-01 00:50:00\""), std::string::npos)
+      << across.whole.substr(0, 2000);
+}
+
 // A window is only moved on by an arrival. Recipients the first engine added, in the warm-up,
 // to an account's newest mail (queued mail from before the border, delivered then) stay in
 // that window until the account's next arrival; the later engine never saw them, so a window

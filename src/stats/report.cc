@@ -257,6 +257,9 @@ nlohmann::json report_json(const LogReport& r, const ReportOptions& o) {
   j["first"] = f.first_time() ? format_civil(f.first_time()) : "";
   j["last"] = f.last_time() ? format_civil(f.last_time()) : "";
   j["times"] = o.utc ? "utc" : "local";  // the clock of every time in the report
+  if (const ClockSteps& c = f.clock_steps(); c.count)
+    j["clock_steps_back"] = {
+        {"count", c.count}, {"first_from", format_civil(c.first_from)}, {"first_to", format_civil(c.first_to)}};
   j["inputs"] = r.inputs;
   j["warnings"] = r.warnings;
   nlohmann::json actors = nlohmann::json::object();
@@ -314,6 +317,12 @@ std::string report_text(const LogReport& r, const ReportOptions& o) {
   else out += "period: none (no line with a timestamp)";
   out += fmt::format(" | read in {:.2f}s\n", r.seconds);
   if (o.utc) out += "times: UTC, from the zones the log gives (log_timezone); --since and --until are UTC too\n";
+  if (const ClockSteps& c = f.clock_steps(); c.count)
+    out += fmt::format(
+        "note: the log's clock goes back from {} to {}{} (daylight saving time ending?): those times "
+        "repeat, and each actor's burst window starts again there\n",
+        format_civil(c.first_from), format_civil(c.first_to),
+        c.count > 1 ? fmt::format(", and {} more times", c.count - 1) : "");
   if (f.lines().unparsed)
     out += fmt::format("note: {} lines not understood (first: {})\n", f.lines().unparsed,
                        fit_columns(f.lines().unparsed_samples.front(), 50));
