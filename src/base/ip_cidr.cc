@@ -70,15 +70,16 @@ IpAddress without_v4_mapping(const IpAddress& address) {
 std::string range_text_prefix(const CidrRange& range) {
   std::string out;
   const auto& b = range.network.bytes;
+  // The separator after each whole part, but not after the address's last (a /32, a /128).
   if (!range.network.v6) {
-    for (int i = 0; i < range.prefix / 8; ++i) out += std::to_string(b[size_t(i)]) + ".";
+    for (int i = 0; i < range.prefix / 8; ++i) out += std::to_string(b[size_t(i)]) + (i < 3 ? "." : "");
     return out;
   }
   for (int i = 0; i < range.prefix / 16; ++i) {
     unsigned group = unsigned(b[size_t(2 * i)]) << 8 | b[size_t(2 * i + 1)];
     if (group == 0) break;
     char hex[8];
-    std::snprintf(hex, sizeof hex, "%x:", group);
+    std::snprintf(hex, sizeof hex, i < 7 ? "%x:" : "%x", group);
     out += hex;
   }
   return out;

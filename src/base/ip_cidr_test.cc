@@ -31,9 +31,12 @@ TEST(IpCidr, RangeTextPrefixStartsEveryAddressOfTheRange) {
   EXPECT_EQ(range_text_prefix(*parse_cidr("2001:db8:0:5::/64")), "2001:db8:");
   EXPECT_EQ(range_text_prefix(*parse_cidr("2001:db8::/127")), "2001:db8:");
   EXPECT_EQ(range_text_prefix(*parse_cidr("::/0")), "");
+  EXPECT_EQ(range_text_prefix(*parse_cidr("192.0.2.40/32")), "192.0.2.40");  // as "[192.0.2.40]" holds it
+  EXPECT_EQ(range_text_prefix(*parse_cidr("2001:db8:1:2:3:4:5:6/128")), "2001:db8:1:2:3:4:5:6");
   uint32_t seed = 11;
   auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
-  for (const char* text : {"2001:db8:1:2::/64", "2001:db8:0:5::/64", "2001:db8::/48", "198.51.100.0/24"}) {
+  for (const char* text : {"2001:db8:1:2::/64", "2001:db8:0:5::/64", "2001:db8::/48", "198.51.100.0/24",
+                           "198.51.100.7/32", "2001:db8:1:2:3:4:5:6/128"}) {
     CidrRange range = *parse_cidr(text);
     std::string prefix = range_text_prefix(range);
     for (int i = 0; i < 2000; ++i) {

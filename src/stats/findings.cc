@@ -16,6 +16,13 @@ uint64_t percent(uint64_t part, uint64_t whole) { return whole ? (part * 100 + w
 
 std::string clock(CivilSeconds t) { return format_civil(t).substr(11, 5); }
 
+// The end of a period that began at `from`: its clock time on the same day, else date and time
+// ("between 2026-11-01 00:06:40 and 18:06" read as hours when it was a week).
+std::string period_end(CivilSeconds from, CivilSeconds to) {
+  std::string a = format_civil(from), b = format_civil(to);
+  return a.compare(0, 10, b, 0, 10) == 0 ? b.substr(11, 5) : b;
+}
+
 // "97% of it within 11m (10:02-10:13)" or "" when the actor was not bursty.
 std::string burst_phrase(const ActorStats& a) {
   if (!a.window() || a.window()->peak_messages() == 0) return "";
@@ -210,10 +217,18 @@ Clients clients_of(const Forensics& f, uint32_t ActorStats::*count, const std::v
     network[i] = v6_network(ips[i].key);
     if (!network[i].empty()) by_network[network[i]].push_back(&ips[i]);
   }
+  // A /64 whose addresses sent more mail here than they failed (a provider's outbound servers
+  // meeting a few deleted mailboxes, an office's staff mistyping a password now and then) is
+  // busy, not one attacker: its addresses stay apart.
+  std::erase_if(by_network, [&](const auto& net) {
+    uint64_t attempts = 0, messages = 0;
+    for (const ActorStats* a : net.second) attempts += a->*count, messages += a->messages;
+    return net.second.size() < 2 || messages >= attempts;
+  });
   for (uint32_t i = 0; i < ips.size(); ++i) {
     if (ips[i].*count == 0 || (i < taken.size() && taken[i])) continue;
     auto it = network[i].empty() ? by_network.end() : by_network.find(network[i]);
-    if (it == by_network.end() || it->second.size() < 2) {
+    if (it == by_network.end()) {
       c.list.push_back(&ips[i]);
       continue;
     }
@@ -221,7 +236,7 @@ Clients clients_of(const Forensics& f, uint32_t ActorStats::*count, const std::v
     ActorStats& n = c.networks.emplace_back();
     n.key = c.keys.emplace_back(network[i]);
     for (const ActorStats* a : it->second) add_to_network(n, *a);
-    c.members[&n] = std::move(it->second);
+    c.members[&n] = it->second;  // a copy: the next members look for the first one there
     c.list.push_back(&n);
   }
   return c;
@@ -249,7 +264,7 @@ Finding ip_finding(const Forensics& f, const AttemptKind& k, const ActorStats& a
   std::string as = !x.login_target.empty()                          ? " as " + x.login_target
                    : a.login_target == ActorStats::kSeveralAccounts ? " for several accounts"
                                                                     : "";
-  std::string from = format_civil(k.first_at(a)), to = clock(k.last_at(a));
+  std::string from = format_civil(k.first_at(a)), to = period_end(k.first_at(a), k.last_at(a));
   x.summary = dictionary
                   ? fmt::format("{}{} tried {} unknown local recipients ({}) between {} and {} (dictionary attack)",
                                 a.key, addresses, x.events, different(a), from, to)

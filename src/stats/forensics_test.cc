@@ -304,6 +304,52 @@ TEST(Forensics, IPv6AddressesOfOneSlash64AreOneClient) {
   EXPECT_EQ(guesser.events, 25u);
   EXPECT_NE(guesser.summary.find("(5 addresses) failed 25 SMTP logins for several accounts"), std::string::npos)
       << guesser.summary;
+  // Its addresses are in the /64 only, not also on their own (floors low enough to show them).
+  Thresholds low;
+  low.dictionary_min_rejects = 5;
+  low.dictionary_min_distinct = 5;
+  for (const Finding& x : find_abuse(b.run(low)))
+    EXPECT_TRUE(x.actor.find("2001:db8:1:2::") == std::string::npos || x.actor == "2001:db8:1:2::/64") << x.summary;
+}
+
+// A provider's outbound /64 delivering real mail, meeting a few deleted mailboxes from each
+// address; an office /64 whose staff mistype a password now and then and send all day: busy
+// networks, not one attacker, so their addresses are not taken together.
+TEST(Forensics, ABusySlash64IsNotOneAttacker) {
+  LogBuilder b;
+  for (int a = 0; a < 30; ++a) {
+    std::string ip = fmt::format("2a00:1450:4864:20::{:x}", 0x200 + a);
+    for (int i = 0; i < 3; ++i)
+      b.line(
+          fmt::format("H=mail-x.google.example [{}]:25 F=<n@gmail.example> rejected RCPT <gone{}@acme.example>: "
+                      "No Such User Here",
+                      ip, a * 3 + i));
+    for (int i = 0; i < 5; ++i) {
+      std::string id = b.next_id();
+      b.line(
+          fmt::format("{} <= n{}@gmail.example H=mail-x.google.example [{}]:25 P=esmtps S=3000 for "
+                      "staff@acme.example",
+                      id, i, ip));
+    }
+  }
+  for (int a = 0; a < 25; ++a) {
+    std::string ip = fmt::format("2001:db8:77:1::{:x}", 0x10 + a);
+    b.line(
+        fmt::format("dovecot_login authenticator failed for (pc) [{}]:1: 535 Incorrect authentication data "
+                    "(set_id=u{}@acme.example)",
+                    ip, a));
+    b.line(
+        fmt::format("dovecot_login authenticator failed for (pc) [{}]:1: 535 Incorrect authentication data "
+                    "(set_id=u{}@acme.example)",
+                    ip, a));
+    for (int i = 0; i < 3; ++i)
+      b.line(
+          fmt::format("{} <= u{}@acme.example H=(pc) [{}]:4000 P=esmtpa A=dovecot_login:u{}@acme.example S=900 "
+                      "for x{}@far.test",
+                      b.next_id(), a, ip, a, i));
+  }
+  auto findings = find_abuse(b.run());
+  for (const Finding& x : findings) ADD_FAILURE() << x.summary;
 }
 
 TEST(Forensics, BackscatterAndRandomSenders) {
