@@ -67,6 +67,16 @@ IpAddress without_v4_mapping(const IpAddress& address) {
   return address.v6 && mapped_v4(address, v4) ? v4 : address;
 }
 
+bool is_loopback_text(std::string_view ip) {
+  auto a = parse_ip(ip);
+  if (!a) return false;
+  IpAddress v = without_v4_mapping(*a);
+  if (!v.v6) return v.bytes[0] == 127;
+  for (size_t i = 0; i < 15; ++i)
+    if (v.bytes[i] != 0) return false;
+  return v.bytes[15] == 1;
+}
+
 std::string range_text_prefix(const CidrRange& range) {
   std::string out;
   const auto& b = range.network.bytes;

@@ -27,6 +27,9 @@ bool cidr_contains(const CidrRange& range, const IpAddress& address);
 // The IPv4 address an IPv4-mapped one stands for (an IPv4 client on a dual-stack socket);
 // any other address as it is.
 IpAddress without_v4_mapping(const IpAddress& address);
+// 127.0.0.0/8, ::1, or an IPv4-mapped 127.x: this machine itself (a content filter handing
+// mail back to Exim, a local relay). Text that is no address is not.
+bool is_loopback_text(std::string_view ip);
 // The address as inet_ntop writes it ("192.0.2.1", "2001:db8::1").
 std::string format_ip(const IpAddress& address);
 // Text that every address of the range starts with as inet_ntop (and Exim) writes it, for a

@@ -22,6 +22,13 @@ TEST(IpCidr, V4V6AndMapped) {
   EXPECT_FALSE(parse_cidr("192.0.2.1/"));
 }
 
+TEST(IpCidr, Loopback) {
+  for (const char* yes : {"127.0.0.1", "127.3.2.1", "::1", "::ffff:127.0.0.1"})
+    EXPECT_TRUE(is_loopback_text(yes)) << yes;
+  for (const char* no : {"128.0.0.1", "::2", "2001:db8::1", "", "localhost", "::ffff:192.0.2.1"})
+    EXPECT_FALSE(is_loopback_text(no)) << no;
+}
+
 // Every address of the range, as inet_ntop writes it, starts with the prefix text: addresses
 // whose zero groups "::" compresses included.
 TEST(IpCidr, RangeTextPrefixStartsEveryAddressOfTheRange) {

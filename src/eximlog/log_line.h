@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "base/civil_time.h"
+#include "base/ip_cidr.h"
 
 namespace sw::eximlog {
 
@@ -75,5 +76,12 @@ struct LogLine {
 // A message handed to Exim on this host (sendmail, PHP mail()): a "local..." protocol and no
 // client host.
 inline bool is_local_submission(const LogLine& l) { return l.host_ip.empty() && l.protocol.starts_with("local"); }
+
+// An arrival with sender <> that another server sent us: over SMTP, not authenticated (a
+// customer's server relaying its own bounces through us) and not from this host (a content
+// filter handing mail back to Exim). The bounces Exim makes here (R=) are neither.
+inline bool is_bounce_from_elsewhere(const LogLine& l) {
+  return l.address.empty() && !l.host_ip.empty() && l.auth_id.empty() && l.auth.empty() && !is_loopback_text(l.host_ip);
+}
 
 }  // namespace sw::eximlog

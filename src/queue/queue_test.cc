@@ -274,6 +274,20 @@ TEST(Summary, BouncesFromOtherServersAreOurUsersNotOursToClean) {
       EXPECT_TRUE(f.contains("queue_selection"));
     }
   EXPECT_EQ(report_to_text(report, "/var/spool/exim").find("exiqgrep"), std::string::npos);
+  // Handed back by a content filter on this host, or relayed by a customer's authenticated
+  // server: ours to clean up, not other servers'.
+  SummaryAccumulator ours(0, t);
+  for (size_t i = 0; i < 60; ++i) {
+    MessageFacts bounce = synthetic(i % 2 ? "relay@customer.example" : "", "<>", 1, true);
+    if (i % 2 == 0) bounce.client_ip = "127.0.0.1";
+    bounce.first_recipient = "victim@far.example";
+    ours.add(fake_id(i), bounce, 10);
+  }
+  QueueReport ours_report = build_report(ours, t, 5);
+  const Finding* relayed = find(ours_report, "backscatter", "victim@far.example");
+  ASSERT_NE(relayed, nullptr);
+  EXPECT_EQ(relayed->bounces_from_elsewhere, 0u);
+  EXPECT_NE(report_to_text(ours_report, "/var/spool/exim").find("exiqgrep"), std::string::npos);
 }
 
 TEST(Summary, TextReportFitsOneHundredColumns) {

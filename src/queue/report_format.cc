@@ -68,7 +68,7 @@ void append_findings(std::string& out, const QueueReport& report) {
     std::vector<std::string> options = selection_hint(f);
     // Whole, however long: a command cut to the screen's width would select nothing when pasted.
     if (!options.empty()) out += fmt::format("     see: {}\n", printable(queue_list_command(options)));
-    if (f.kind == "backscatter" && f.made_here())  // else the user's real bounces would go too
+    if (f.kind == "backscatter" && f.all_made_here())  // else the user's real bounces would go too
       out += fmt::format("     or with Exim's tools: {}\n", printable(bounce_cleanup_command(f.actor)));
   }
 }
@@ -130,7 +130,7 @@ nlohmann::json report_to_json(const QueueReport& r) {
     if (auto options = selection_hint(r.findings[i]); !options.empty()) findings[i]["queue_selection"] = options;
     if (r.findings[i].kind != "backscatter") continue;
     findings[i]["bounces_from_elsewhere"] = r.findings[i].bounces_from_elsewhere;
-    if (r.findings[i].made_here()) findings[i]["cleanup"] = bounce_cleanup_command(r.findings[i].actor);
+    if (r.findings[i].all_made_here()) findings[i]["cleanup"] = bounce_cleanup_command(r.findings[i].actor);
   }
   out["findings"] = findings;
   nlohmann::json unreadable = nlohmann::json::array();

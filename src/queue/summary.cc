@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/ip_cidr.h"
 #include "base/localpart.h"
 
 namespace sw::queue {
@@ -233,7 +234,10 @@ void SummaryAccumulator::add(std::string_view id, const MessageFacts& facts, int
     count.messages += 1;
     count.recipients += rcpts;
     count.frozen += facts.frozen;
-    count.from_elsewhere += !facts.client_ip.empty();
+    // From another server: over SMTP, not authenticated (a customer relaying its own bounces),
+    // not from this host (a content filter handing mail back), not made by Exim (-localerror).
+    count.from_elsewhere += !facts.exim_generated && !facts.client_ip.empty() && facts.auth_account.empty() &&
+                            !is_loopback_text(facts.client_ip);
     count.ids.add(id, thresholds_.sample_ids);
   }
   if (!facts.sender_domain.empty() && looks_random_localpart(facts.sender_local_part)) {

@@ -137,8 +137,8 @@ struct Finding {
   std::vector<std::string> ids;         // a bounded sample, oldest first
   uint64_t min_recipients = 0;          // many_recipients: the threshold that was applied
   uint64_t bounces_from_elsewhere = 0;  // backscatter: those another server sent
-  // backscatter: some were made here (Exim's cleanup applies; else they are our user's)
-  bool made_here() const { return messages > bounces_from_elsewhere; }
+  // backscatter: all made here (Exim's cleanup would take the others' bounces to our user too)
+  bool all_made_here() const { return bounces_from_elsewhere == 0; }
 };
 
 struct QueueReport {

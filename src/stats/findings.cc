@@ -497,7 +497,7 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
                             a.delivered, a.failed, a.deferred, a.frozen);
     // Bounces other servers sent: spam elsewhere forged this address, and they bounced it
     // here; nothing of ours sent it, and nothing for the queue to remove.
-    if (!x.made_here())
+    if (x.bounces_from_elsewhere == x.events)
       x.summary +=
           "; all from other servers (spam sent elsewhere in this address's name: SPF and DMARC for its "
           "domain let them refuse it instead)";

@@ -23,8 +23,9 @@ struct Finding {
   std::string local_user;               // spamming_script: the login that ran the script
   std::string login_target;             // auth_bruteforce: the one account it tried, or "" (several)
   uint64_t bounces_from_elsewhere = 0;  // backscatter: bounces other servers sent, not Exim here
-  // backscatter: whether some of them were made here, so that the queue may hold them
-  bool made_here() const { return events > bounces_from_elsewhere; }
+  // backscatter: all of them made here, so Exim's cleanup takes only ours (none of the
+  // bounces other servers sent to one of our users, which are that user's)
+  bool all_made_here() const { return bounces_from_elsewhere == 0; }
   std::string summary;
   std::vector<std::string> evidence;
   double score = 0;  // for ordering: larger is worse

@@ -263,7 +263,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
   // Bounces Exim generates itself (<> with R=) are not the local user's own mail.
   bool exim_generated = m.bounce && !l.router.empty();
   if (local && !exim_generated) ++msgs_.local;
-  m.bounce_from_elsewhere = m.bounce && !local;
+  m.bounce_from_elsewhere = eximlog::is_bounce_from_elsewhere(l);
   auto count_key = [&](ActorKind k, std::string_view key, bool lower, bool* created = nullptr) {
     return m.actor[size_t(k)] = count_actor(k, keys, key, lower, l, m.recipients, raw, created);
   };

@@ -66,7 +66,7 @@ void Forensics::warm_arrival(const LogLine& l, const LineKeys& keys) {
     m.actor[size_t(k)] = idx;
   };
   bool local = is_local_submission(l);
-  m.bounce_from_elsewhere = m.bounce && !local;
+  m.bounce_from_elsewhere = eximlog::is_bounce_from_elsewhere(l);
   if (local && !(m.bounce && !l.router.empty())) {
     uint32_t script = cwd_.take(l.time, l.pid, l.ident);
     if (keys.has(ActorKind::LocalUser)) intern(ActorKind::LocalUser, l.ident, false);

@@ -164,7 +164,7 @@ void text_findings(std::string& out, const std::vector<Finding>& findings, size_
     }
     // Bounces other servers sent to one of our users: the cleanup would also remove that user's
     // real bounces; listing them (above) is as far as the report goes.
-    if (f.kind == "backscatter" && f.made_here())
+    if (f.kind == "backscatter" && f.all_made_here())
       out += "      or with Exim's tools:\n        " + printable(queue::bounce_cleanup_command(f.actor)) + "\n";
   }
   // The scale of what is not shown: a botnet's hundreds of IPs are one attack.
@@ -295,7 +295,7 @@ nlohmann::json report_json(const LogReport& r, const ReportOptions& o) {
     if (!x.login_target.empty()) fj["login_target"] = x.login_target;
     if (x.kind == "backscatter") {
       fj["bounces_from_elsewhere"] = x.bounces_from_elsewhere;
-      if (x.made_here()) fj["cleanup"] = queue::bounce_cleanup_command(x.actor);
+      if (x.all_made_here()) fj["cleanup"] = queue::bounce_cleanup_command(x.actor);
     }
     if (auto selection = queue_selection(x); !selection.empty()) fj["queue_selection"] = selection;
     findings.push_back(std::move(fj));
