@@ -20,7 +20,6 @@ namespace {
 int64_t time_ms(const LogLine& l) { return l.time * 1000 + l.millis; }
 
 constexpr int64_t kHour = 3600;
-constexpr int64_t kClockStepBack = 600;  // seconds back that are the clock, not lines out of order
 constexpr int64_t kTenMinutes = 600;
 constexpr size_t kMaxDistinctTracked = 4096;  // per actor: domains / IPs remembered for an hour
 constexpr size_t kMaxInflight = 200000;       // messages awaiting their outcome lines
@@ -92,24 +91,8 @@ Detector::Actor* Detector::touch(ActorType type, std::string_view key, CivilSeco
   return slot.get();
 }
 
-void Detector::add(const LogLine& line, std::vector<Trip>* trips) {
+void Detector::add(const LogLine& l, std::vector<Trip>* trips) {
   ++counts_.lines;
-  const LogLine* read = &line;
-  LogLine shifted;
-  if (line.time) {
-    CivilSeconds t = line.time + clock_shift_;
-    if (t <= latest_ - kClockStepBack) {  // seconds out of order are the writers', not the clock's
-      clock_shift_ += latest_ - t;
-      t = latest_;
-    }
-    latest_ = std::max(latest_, t);
-    if (clock_shift_) {
-      shifted = line;
-      shifted.time = t;
-      read = &shifted;
-    }
-  }
-  const LogLine& l = *read;
   switch (l.kind) {
     case LineKind::Unparsed: ++counts_.unparsed; break;
     case LineKind::Arrival: on_arrival(l, trips); break;
@@ -239,9 +222,7 @@ void Detector::trip(Actor& a, CivilSeconds time, std::string reason, std::vector
   ++counts_.trips;
   RelatedUser related;
   if (a.ref.type == ActorType::Script) related = decide_related_user(a.ref.key, a.submitters);
-  // The time as the log wrote it.
-  trips->push_back(
-      Trip{a.ref, std::move(reason), std::move(related.user), time - clock_shift_, std::move(related.note), {}});
+  trips->push_back(Trip{a.ref, std::move(reason), std::move(related.user), time, std::move(related.note), {}});
 }
 
 void Detector::on_outcome(const LogLine& l, std::vector<Trip>* trips) {
@@ -263,7 +244,6 @@ void Detector::on_auth_failure(const LogLine& l) {
 }
 
 void Detector::expire(CivilSeconds now) {
-  now += clock_shift_;  // the last line's time as written, on the windows' clock
   for (auto& table : tables_)
     std::erase_if(table, [&](const auto& e) {
       return !e.second->tripped && e.second->last_seen < now - limits_.idle_expiry_seconds;

@@ -87,10 +87,6 @@ class Detector {
   std::deque<std::pair<CivilSeconds, std::string>> inflight_order_;
   std::string scratch_;
   DetectorCounts counts_;
-  // The windows run on the log's clock made monotonic: a step back of minutes (daylight saving
-  // time ending, in a log without zones) is added here from then on, so the repeated hour
-  // continues the windows instead of landing in buckets that belong to the hour before.
-  CivilSeconds clock_shift_ = 0, latest_ = 0;
 };
 
 }  // namespace sw::detect

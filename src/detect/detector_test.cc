@@ -266,6 +266,25 @@ TEST(Detector, LinesSecondsOutOfOrderStayInTheirWindow) {
   EXPECT_EQ(format_civil(t->time), "2026-11-22 10:00:02");
 }
 
+// Two clocks in one log (a cron whose sendmail runs with TZ=UTC beside the daemon's local
+// time): the cron's lines, two hours behind, are not a clock change for anyone else, and a
+// stolen account on the daemon's clock is still held.
+TEST(Detector, ALogWithTwoClocksStillHoldsABurst) {
+  Feeder f;
+  for (int i = 0; i < 120; ++i) {
+    int local = 36000 + i / 3, utc = local - 7200;  // 10:00 local, 08:00 UTC: 3 a second
+    if (i % 6 == 0) f.script_message_at(format_civil(utc), 1000 + i, "/home/cron/jobs", "cron");
+    f.line(
+        fmt::format("{} 1tB{:03}-000{:03}-AB <= sales@acme.example H=(pc) [203.0.113.5]:5000 P=esmtpa "
+                    "A=dovecot_login:sales@acme.example S=900 for r{}@far.example",
+                    format_civil(local), i, i, i));
+  }
+  bool held = false;
+  for (const Trip& t : f.trips) held |= t.actor.type == ActorType::AuthAccount && t.actor.key == "sales@acme.example";
+  EXPECT_TRUE(held);
+  EXPECT_EQ(script_trip(f.trips, "/home/cron/jobs"), nullptr);
+}
+
 TEST(Detector, IdleActorsExpireAndForgetAllowsANewTrip) {
   Feeder f;
   f.script_message(0, 1, "/home/a/public_html", "a");

@@ -17,19 +17,24 @@ SlidingWindow::SlidingWindow(int64_t span_seconds)
 
 void SlidingWindow::add(int64_t time_ms, uint64_t first, uint64_t second) {
   int64_t index = floor_div(time_ms, bucket_ms_);
-  Bucket& b = buckets_[size_t(((index % kBuckets) + kBuckets) % kBuckets)];
-  if (b.index != index) {
-    // A late line (older than the bucket's current period) is counted in the current one
-    // rather than dropped: windows may overcount slightly, never forget mail.
-    if (b.index > index) index = b.index;
-    else b = Bucket{index, 0, 0};
+  if (newest_ != INT64_MIN && time_ms < newest_ms_) {
+    if (newest_ms_ - time_ms >= kClockStepBackMs) {
+      buckets_ = {};
+      newest_ = newest_ms_ = INT64_MIN;
+    } else {
+      index = newest_;  // overcount a little rather than forget
+    }
   }
+  newest_ = std::max(newest_, index);
+  newest_ms_ = std::max(newest_ms_, time_ms);
+  Bucket& b = buckets_[size_t(((index % kBuckets) + kBuckets) % kBuckets)];
+  if (b.index != index) b = Bucket{index, 0, 0};  // a period older than the newest: reused
   b.first = saturating_add(b.first, first);
   b.second = saturating_add(b.second, second);
 }
 
 WindowCounts SlidingWindow::totals(int64_t time_ms) const {
-  int64_t now = floor_div(time_ms, bucket_ms_);
+  int64_t now = std::max(floor_div(time_ms, bucket_ms_), newest_);
   WindowCounts c;
   for (const Bucket& b : buckets_)
     if (b.index > now - used_buckets_ && b.index <= now + 1) {

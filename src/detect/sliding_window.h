@@ -23,8 +23,13 @@ class SlidingWindow {
   SlidingWindow() = default;
   explicit SlidingWindow(int64_t span_seconds);
 
+  // A line older than the newest one added counts in the newest bucket (lines written seconds
+  // out of order; a window that forgot it would hide it); one ten minutes or more older is the
+  // clock going back (daylight saving time ending, in a log without zones): the window starts
+  // again there, so that the repeated hour is counted at all.
   void add(int64_t time_ms, uint64_t first, uint64_t second);
-  // Totals of the buckets that overlap (time - span, time].
+  // Totals of the buckets that overlap (time - span, time], time taken no earlier than the
+  // newest line added.
   WindowCounts totals(int64_t time_ms) const;
   bool empty_at(int64_t time_ms) const;
   int64_t span_ms() const { return bucket_ms_ * used_buckets_; }
@@ -35,8 +40,11 @@ class SlidingWindow {
     uint32_t first = 0;
     uint32_t second = 0;
   };
+  static constexpr int64_t kClockStepBackMs = 600 * 1000;
   int64_t bucket_ms_ = 1000;
   int64_t used_buckets_ = kBuckets;
+  int64_t newest_ = INT64_MIN;     // the newest bucket index added
+  int64_t newest_ms_ = INT64_MIN;  // ...and the newest time
   std::array<Bucket, kBuckets> buckets_{};
 };
 

@@ -66,4 +66,30 @@ TEST(SlidingWindow, LateLineIsCountedNotDropped) {
   EXPECT_EQ(w.totals(s(1010)).first, 2u);
 }
 
+// Lines minutes late (up to ten) join the newest bucket and are summed at their own time too:
+// before, a 2-second window put them in buckets no total looked at, blind for those minutes.
+TEST(SlidingWindow, LinesMinutesLateCountAtOnce) {
+  SlidingWindow w(2);
+  w.add(s(5000), 1, 1);
+  for (int i = 0; i < 10; ++i) w.add(s(5000 - 300), 1, 1);  // five minutes late
+  EXPECT_EQ(w.totals(s(5000 - 300)).first, 11u);
+  EXPECT_EQ(w.totals(s(5000)).first, 11u);
+  EXPECT_TRUE(w.empty_at(s(5003)));
+}
+
+// The hour written twice when daylight saving time ends: the window starts again at the step
+// back, and the repeated hour is counted from there.
+TEST(SlidingWindow, AClockGoingBackTenMinutesStartsAgain) {
+  SlidingWindow w(60);
+  for (int i = 0; i < 30; ++i) w.add(s(7200 + 3540 + i), 1, 1);  // 02:59 summer time
+  w.add(s(7200), 1, 1);                                          // 02:00 again
+  EXPECT_EQ(w.totals(s(7200)).first, 1u);
+  for (int i = 1; i < 20; ++i) w.add(s(7200 + i), 1, 1);
+  EXPECT_EQ(w.totals(s(7219)).first, 20u);
+  SlidingWindow near(60);
+  near.add(s(8000), 1, 1);
+  near.add(s(8000 - 599), 1, 1);  // under ten minutes: late, not the clock
+  EXPECT_EQ(near.totals(s(8000)).first, 2u);
+}
+
 }  // namespace sw::detect
