@@ -47,22 +47,31 @@ struct MessageCounts {
   uint64_t still_queued = 0;  // messages with no Completed by the end of the input
 };
 
-// Where the log's clock went back ten minutes or more between two lines (daylight saving time
-// ending, in a log without zones, writes an hour twice): how often, and the first time.
+// Where the log's clock went back ten minutes or more behind its newest line (daylight saving
+// time ending, in a log without zones, writes an hour twice): how often, and the first time.
 struct ClockSteps {
   static constexpr int64_t kStepBack = 600;  // as PeakWindow: seconds out of order are not the clock
   uint64_t count = 0;
-  CivilSeconds first_from = 0, first_to = 0;   // the first step: the line before it, and after
-  CivilSeconds first_line = 0, last_line = 0;  // the first and last line counted (a slice's border)
-  void line(CivilSeconds t) {
-    if (last_line != 0 && t <= last_line - kStepBack) step(last_line, t);
+  CivilSeconds first_from = 0, first_to = 0;  // the first step: the newest line before it, and after
+  CivilSeconds first_line = 0, newest = 0;    // the first line counted (a slice's border), the newest
+  // True when the line steps back; the clock then goes on from there.
+  bool line(CivilSeconds t) {
     if (first_line == 0) first_line = t;
-    last_line = t;
-  }
-  void step(CivilSeconds from, CivilSeconds to) {
-    if (count++ == 0) first_from = from, first_to = to;
+    if (newest != 0 && t <= newest - kStepBack) {
+      if (count++ == 0) first_from = newest, first_to = t;
+      newest = t;
+      return true;
+    }
+    newest = std::max(newest, t);
+    return false;
   }
 };
+
+// A step back from `from` to `to` that daylight saving time ending makes: up to an hour (and
+// the gaps of a quiet log), landing between 23:00 and 03:59 in the months clocks go back
+// (March, April in the south; September to November in the north). A log with two clocks in
+// it (a cron's sendmail run with another TZ) steps back at any hour, by any amount.
+bool looks_like_clock_change(CivilSeconds from, CivilSeconds to);
 
 class Forensics {
  public:
@@ -222,6 +231,8 @@ class Forensics {
   template <class Stage>
   void prefetch(const LineKeys& k, uint32_t kinds, Stage stage) const;
   void on_arrival(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
+  // Every actor's peak window starts again (the clock went back an hour, see ClockSteps).
+  void restart_windows();
   void on_completed(const LineKeys& keys);
   void settle_outcomes(const Message& m);
   // Counts the message frozen, once however often Exim logs it frozen (thawed and frozen again).

@@ -127,6 +127,7 @@ void Forensics::enter_next_slice() {
 
 bool Forensics::can_merge(const Forensics& later) const {
   if (!later.later_slice_ || !later.warm_enough_ || later.kinds_ != kinds_ || kinds_ != kAllKinds) return false;
+  if (later.clock_.count != 0) return false;  // windows restart at a clock change: one engine's
   // Every window the later engine looked at must end a window's length after the lines before
   // its slice (else one engine's window would have held some of them: a clock that stepped
   // back, or a window not moved on since an arrival early in the warm-up) and after the
@@ -363,12 +364,14 @@ void Forensics::merge_counts(const Forensics& later) {
   last_ = std::max(last_, later.last_);
   saw_pid_ = saw_pid_ || later.saw_pid_;
   // A step between this engine's last line and the later one's first, then the later one's.
+  // (A later slice whose clock went back is not merged: its windows would not have started
+  // again with the whole log's.)
   const ClockSteps& steps = later.clock_;
   if (steps.first_line != 0) {
     clock_.line(steps.first_line);
     if (steps.count != 0 && clock_.count == 0) clock_.first_from = steps.first_from, clock_.first_to = steps.first_to;
     clock_.count += steps.count;
-    clock_.last_line = steps.last_line;
+    clock_.newest = std::max(clock_.newest, steps.newest);
   }
 }
 

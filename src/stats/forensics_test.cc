@@ -146,6 +146,42 @@ TEST(Forensics, TheRepeatedHourOfAClockChangeIsNotABurst) {
   EXPECT_EQ(find(find_abuse(f), "spamming_script"), nullptr);
 }
 
+// An hourly job at :52 mailing 1,100 each run: its 02:52 run after the clock went back is
+// written at the same time as the one before it, so its own times show no step; the log's
+// clock does, and every window starts again there. Piled together, the two runs were 2,200 in
+// one window, over the hard limit.
+TEST(Forensics, AnHourlyJobAcrossTheClockChangeIsNotABurst) {
+  LogBuilder b("2026-10-25 00:00:00");
+  uint32_t pid = 100;
+  auto hour = [&](const char* start) {
+    b.at(*parse_civil(start));
+    for (int m = 0; m < 60; m += 5, pid += 2) {  // the shop's mail, every five minutes
+      b.auth_mail("orders@shop.example", "198.51.100.7", 1);
+      if (m == 50) {
+        b.advance(120);  // :52
+        b.script_mail("news", "/home/news/public_html/cron", 1100, pid);
+        b.advance(-120);
+      }
+      b.advance(300);
+    }
+  };
+  for (const char* h : {"2026-10-25 00:00:00", "2026-10-25 01:00:00", "2026-10-25 02:00:00", "2026-10-25 02:00:00",
+                        "2026-10-25 03:00:00"})
+    hour(h);
+  Forensics f = b.run();
+  const ActorStats* job = f.table(ActorKind::Script).find("/home/news/public_html/cron");
+  ASSERT_NE(job, nullptr);
+  EXPECT_EQ(job->recipients, 5500u);
+  EXPECT_EQ(job->window()->peak_recipients(), 1100u);
+  EXPECT_EQ(find(find_abuse(f), "spamming_script"), nullptr);
+  EXPECT_EQ(f.clock_steps().count, 1u);
+  // The same step at noon in June is no clock change: two clocks in one log, say. The
+  // windows go on (each still starts again when its own times step back).
+  EXPECT_FALSE(looks_like_clock_change(*parse_civil("2026-06-10 12:59:00"), *parse_civil("2026-06-10 12:00:00")));
+  EXPECT_TRUE(looks_like_clock_change(*parse_civil("2026-03-29 02:59:58"), *parse_civil("2026-03-29 02:00:01")));
+  EXPECT_FALSE(looks_like_clock_change(*parse_civil("2026-10-25 05:00:00"), *parse_civil("2026-10-25 02:00:00")));
+}
+
 TEST(Forensics, CwdWithoutPidGoesToTheNearestLocalArrival) {
   LogBuilder b;
   for (int i = 0; i < 60; ++i) {

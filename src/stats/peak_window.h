@@ -43,6 +43,9 @@ class PeakWindow {
     }
   }
 
+  // Starts the window again, its peak kept (the log's clock went back: see Forensics).
+  void restart() { clear(); }
+
   // Recipients counted after the message arrived (no "for" list) join the current window.
   void add_recipients(uint32_t n, bool look_for_peak = true) {
     cur_recipients_ += n;
