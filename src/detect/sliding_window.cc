@@ -18,7 +18,8 @@ SlidingWindow::SlidingWindow(int64_t span_seconds)
 void SlidingWindow::add(int64_t time_ms, uint64_t first, uint64_t second) {
   int64_t index = floor_div(time_ms, bucket_ms_);
   if (newest_ != INT64_MIN && time_ms < newest_ms_) {
-    if (newest_ms_ - time_ms >= kClockStepBackMs) {
+    int64_t clock_step = std::clamp<int64_t>(span_ms(), 60 * 1000, 600 * 1000);
+    if (newest_ms_ - time_ms >= clock_step) {
       buckets_ = {};
       newest_ = newest_ms_ = INT64_MIN;
     } else {

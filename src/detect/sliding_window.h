@@ -24,9 +24,10 @@ class SlidingWindow {
   explicit SlidingWindow(int64_t span_seconds);
 
   // A line older than the newest one added counts in the newest bucket (lines written seconds
-  // out of order; a window that forgot it would hide it); one ten minutes or more older is the
-  // clock going back (daylight saving time ending, in a log without zones): the window starts
-  // again there, so that the repeated hour is counted at all.
+  // out of order; a window that forgot it would hide it). One older by the window's span or
+  // more (a minute at least, ten minutes at most) is the clock going back (daylight saving time
+  // ending, in a log without zones; a clock set right): the window starts again there, so the
+  // repeated time is counted at all, and not piled into one short bucket.
   void add(int64_t time_ms, uint64_t first, uint64_t second);
   // Totals of the buckets that overlap (time - span, time], time taken no earlier than the
   // newest line added.
@@ -40,7 +41,6 @@ class SlidingWindow {
     uint32_t first = 0;
     uint32_t second = 0;
   };
-  static constexpr int64_t kClockStepBackMs = 600 * 1000;
   int64_t bucket_ms_ = 1000;
   int64_t used_buckets_ = kBuckets;
   int64_t newest_ = INT64_MIN;     // the newest bucket index added

@@ -66,29 +66,39 @@ TEST(SlidingWindow, LateLineIsCountedNotDropped) {
   EXPECT_EQ(w.totals(s(1010)).first, 2u);
 }
 
-// Lines minutes late (up to ten) join the newest bucket and are summed at their own time too:
-// before, a 2-second window put them in buckets no total looked at, blind for those minutes.
-TEST(SlidingWindow, LinesMinutesLateCountAtOnce) {
+// Lines late by less than the window's span (a minute at least) join the newest bucket and are
+// summed at their own time too: before, they went to buckets no total looked at, so a short
+// window was blind for as long as they were late. Later than that, the clock went back: the
+// window starts again rather than pile minutes into its newest bucket.
+TEST(SlidingWindow, LateLinesCountAtOnce) {
   SlidingWindow w(2);
   w.add(s(5000), 1, 1);
-  for (int i = 0; i < 10; ++i) w.add(s(5000 - 300), 1, 1);  // five minutes late
-  EXPECT_EQ(w.totals(s(5000 - 300)).first, 11u);
+  for (int i = 0; i < 10; ++i) w.add(s(5000 - 30), 1, 1);  // half a minute late
+  EXPECT_EQ(w.totals(s(5000 - 30)).first, 11u);
   EXPECT_EQ(w.totals(s(5000)).first, 11u);
   EXPECT_TRUE(w.empty_at(s(5003)));
+  w.add(s(5000 - 300), 1, 1);  // five minutes back: the clock
+  EXPECT_EQ(w.totals(s(5000 - 300)).first, 1u);
+  SlidingWindow hour(3600);
+  hour.add(s(9000), 1, 1);
+  hour.add(s(9000 - 300), 1, 1);  // an hour's window: five minutes late is late
+  EXPECT_EQ(hour.totals(s(9000)).first, 2u);
+  hour.add(s(9000 - 600), 1, 1);  // ten minutes: the clock, whatever the span
+  EXPECT_EQ(hour.totals(s(9000 - 600)).first, 1u);
 }
 
 // The hour written twice when daylight saving time ends: the window starts again at the step
 // back, and the repeated hour is counted from there.
-TEST(SlidingWindow, AClockGoingBackTenMinutesStartsAgain) {
+TEST(SlidingWindow, AClockGoingBackAnHourStartsAgain) {
   SlidingWindow w(60);
   for (int i = 0; i < 30; ++i) w.add(s(7200 + 3540 + i), 1, 1);  // 02:59 summer time
   w.add(s(7200), 1, 1);                                          // 02:00 again
   EXPECT_EQ(w.totals(s(7200)).first, 1u);
   for (int i = 1; i < 20; ++i) w.add(s(7200 + i), 1, 1);
   EXPECT_EQ(w.totals(s(7219)).first, 20u);
-  SlidingWindow near(60);
+  SlidingWindow near(3600);
   near.add(s(8000), 1, 1);
-  near.add(s(8000 - 599), 1, 1);  // under ten minutes: late, not the clock
+  near.add(s(8000 - 599), 1, 1);  // an hour's window, under ten minutes: late, not the clock
   EXPECT_EQ(near.totals(s(8000)).first, 2u);
 }
 
