@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <tuple>
@@ -250,18 +251,26 @@ TEST(Summary, FrozenBouncesCountByTheirNumber) {
   EXPECT_TRUE(cleanup) << json["findings"].dump();
 }
 
+// A queue of 60 frozen bounces to `to`, the i-th as `adjust` leaves it (from 192.0.2.1 unless
+// it says otherwise).
+QueueReport sixty_bounces_to(const std::string& to, const Thresholds& t,
+                             const std::function<void(size_t, MessageFacts&)>& adjust) {
+  SummaryAccumulator s(0, t);
+  for (size_t i = 0; i < 60; ++i) {
+    MessageFacts bounce = synthetic("", "<>", 1, true);
+    bounce.first_recipient = to;
+    adjust(i, bounce);
+    s.add(fake_id(i), bounce, 10);
+  }
+  return build_report(s, t, 5);
+}
+
 // Bounces other servers sent to one of our users, waiting for local delivery: spam sent
 // elsewhere forged the address. The finding says so, and offers no Exim cleanup (it would
 // take the user's real bounces too); the listing is still offered, as `logs` does.
 TEST(Summary, BouncesFromOtherServersAreOurUsersNotOursToClean) {
   Thresholds t;
-  SummaryAccumulator s(0, t);
-  for (size_t i = 0; i < 60; ++i) {
-    MessageFacts bounce = synthetic("", "<>", 1, true);  // from 192.0.2.1
-    bounce.first_recipient = "info@acme.example";
-    s.add(fake_id(i), bounce, 10);
-  }
-  QueueReport report = build_report(s, t, 5);
+  QueueReport report = sixty_bounces_to("info@acme.example", t, [](size_t, MessageFacts&) {});
   const Finding* backscatter = find(report, "backscatter", "info@acme.example");
   ASSERT_NE(backscatter, nullptr);
   EXPECT_EQ(backscatter->bounces_from_elsewhere, 60u);
@@ -276,18 +285,14 @@ TEST(Summary, BouncesFromOtherServersAreOurUsersNotOursToClean) {
   EXPECT_EQ(report_to_text(report, "/var/spool/exim").find("exiqgrep"), std::string::npos);
   // Handed back by a content filter on this host, or relayed by a customer's authenticated
   // server: ours to clean up, not other servers'.
-  SummaryAccumulator ours(0, t);
-  for (size_t i = 0; i < 60; ++i) {
-    MessageFacts bounce = synthetic(i % 2 ? "relay@customer.example" : "", "<>", 1, true);
-    if (i % 2 == 0) bounce.client_ip = "127.0.0.1";
-    bounce.first_recipient = "victim@far.example";
-    ours.add(fake_id(i), bounce, 10);
-  }
-  QueueReport ours_report = build_report(ours, t, 5);
-  const Finding* relayed = find(ours_report, "backscatter", "victim@far.example");
+  QueueReport ours = sixty_bounces_to("victim@far.example", t, [](size_t i, MessageFacts& bounce) {
+    if (i % 2) bounce.auth_account = "relay@customer.example";
+    else bounce.client_ip = "127.0.0.1";
+  });
+  const Finding* relayed = find(ours, "backscatter", "victim@far.example");
   ASSERT_NE(relayed, nullptr);
   EXPECT_EQ(relayed->bounces_from_elsewhere, 0u);
-  EXPECT_NE(report_to_text(ours_report, "/var/spool/exim").find("exiqgrep"), std::string::npos);
+  EXPECT_NE(report_to_text(ours, "/var/spool/exim").find("exiqgrep"), std::string::npos);
 }
 
 TEST(Summary, TextReportFitsOneHundredColumns) {
