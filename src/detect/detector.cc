@@ -32,13 +32,23 @@ bool is_mta_login(std::string_view login) {
 // Values seen within the last hour, capped; counts distinct ones.
 struct RecentSet {
   std::unordered_map<std::string, CivilSeconds> last_seen;
+  CivilSeconds newest = 0;
   void add(std::string_view value, CivilSeconds time) {
+    follow_clock(time);
     if (last_seen.size() >= kMaxDistinctTracked) prune(time);
     if (last_seen.size() < kMaxDistinctTracked) last_seen[std::string(value)] = time;
   }
   size_t count(CivilSeconds time) {
+    follow_clock(time);
     prune(time);
     return last_seen.size();
+  }
+  // The clock gone back ten minutes or more (daylight saving time ending), as the hour's
+  // sliding windows take it: the set starts again, rather than keep the first hour's values
+  // for two hours.
+  void follow_clock(CivilSeconds time) {
+    if (newest != 0 && time <= newest - 600) last_seen.clear(), newest = 0;
+    newest = std::max(newest, time);
   }
   void prune(CivilSeconds time) {
     std::erase_if(last_seen, [&](const auto& e) { return e.second <= time - kHour; });

@@ -239,6 +239,24 @@ TEST(Detector, AccountFromManyIpsTrips) {
   EXPECT_NE(f.trips.front().reason.find("client IPs"), std::string::npos) << f.trips.front().reason;
 }
 
+// An account's client IPs per hour across the clock change: four before it at 02:50 (summer
+// time), three at 02:34 after it, an hour and three quarters later. Not seven in an hour.
+TEST(Detector, ClientIpsPerHourStartAgainWhenTheClockGoesBack) {
+  Feeder f;
+  auto mail = [&](const char* when, int n) {
+    f.line(
+        fmt::format("2026-10-25 {} 1tD{:03}-000{:03}-AB <= bob@acme.example H=(pc) [10.0.0.{}]:5000 P=esmtpa "
+                    "A=dovecot_login:bob@acme.example S=900 for r{}@far.example",
+                    when, n, n, n, n));
+  };
+  for (int i = 0; i < 4; ++i) mail(fmt::format("02:5{}:00", i).c_str(), i);
+  for (int i = 4; i < 7; ++i) mail(fmt::format("02:3{}:00", i).c_str(), i);
+  EXPECT_TRUE(f.trips.empty()) << f.trips.front().reason;
+  mail("02:49:00", 7), mail("02:49:30", 8), mail("02:49:50", 9);  // six in the hour now
+  ASSERT_FALSE(f.trips.empty());
+  EXPECT_NE(f.trips.front().reason.find("client IPs"), std::string::npos) << f.trips.front().reason;
+}
+
 // The night daylight saving time ends, in a log without zones: 02:00 to 03:00 is written
 // twice. A burst in the repeated hour trips as any other; before, its counts went to window
 // buckets that belonged to the first 02:00 to 03:00 and were never summed.

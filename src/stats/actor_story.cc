@@ -151,7 +151,11 @@ std::string_view line_message_id(std::string_view raw, size_t* text_start) {
 
 std::optional<CidrRange> client_ip_range(const detect::ActorRef& actor) {
   if (actor.type != ActorType::ClientIp || actor.key.find('/') == std::string::npos) return std::nullopt;
-  return parse_cidr(actor.key);
+  auto range = parse_cidr(actor.key);
+  // An IPv4-mapped range (::ffff:192.0.2.0/120) is the IPv4 range the log writes.
+  if (range && range->network.v6 && range->prefix >= 96)
+    if (IpAddress v4 = without_v4_mapping(range->network); !v4.v6) return CidrRange{v4, range->prefix - 96};
+  return range;
 }
 
 StoryPrefilter::StoryPrefilter(const detect::ActorRef& actor)

@@ -148,6 +148,11 @@ TEST(ActorStory, AnIpRangeAsAFindingNamesIt) {
                   "ip:198.51.100.0/24", nullptr)
                 .rejected_recipients,
             1u);
+  EXPECT_EQ(story("2026-11-01 10:00:00 H=(bot) [198.51.100.77]:4000 F=<a@b.test> rejected RCPT <n@here.test>: "
+                  "Unknown user\n",
+                  "ip:::ffff:198.51.100.0/120", nullptr)
+                .rejected_recipients,
+            1u);
   EXPECT_EQ(story("2026-11-01 10:00:00 H=(bot) [2001:db8::5:1]:4000 F=<a@b.test> rejected RCPT <n@here.test>: "
                   "Unknown user\n",
                   "ip:2001:db8:0:0::/64", nullptr)
