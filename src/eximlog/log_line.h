@@ -77,11 +77,16 @@ struct LogLine {
 // client host.
 inline bool is_local_submission(const LogLine& l) { return l.host_ip.empty() && l.protocol.starts_with("local"); }
 
-// An arrival with sender <> that another server sent us: over SMTP, not authenticated (a
-// customer's server relaying its own bounces through us) and not from this host (a content
-// filter handing mail back to Exim). The bounces Exim makes here (R=) are neither.
+// Mail another server sent us: over SMTP, not authenticated (a customer's server relaying its
+// own bounces through us) and not from this host (a content filter handing mail back to Exim).
+// The bounces Exim makes here have no client at all. The log's rule and the spool's.
+inline bool is_from_other_server(std::string_view client_ip, bool authenticated) {
+  return !client_ip.empty() && !authenticated && !is_loopback_text(client_ip);
+}
+
+// An arrival with sender <> that another server sent us.
 inline bool is_bounce_from_elsewhere(const LogLine& l) {
-  return l.address.empty() && !l.host_ip.empty() && l.auth_id.empty() && l.auth.empty() && !is_loopback_text(l.host_ip);
+  return l.address.empty() && is_from_other_server(l.host_ip, !l.auth_id.empty() || !l.auth.empty());
 }
 
 }  // namespace sw::eximlog

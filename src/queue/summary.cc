@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "base/ip_cidr.h"
 #include "base/localpart.h"
+#include "eximlog/log_line.h"
 
 namespace sw::queue {
 namespace {
@@ -90,14 +90,10 @@ void find_backscatter(const SummaryAccumulator& s, const Thresholds& t, std::vec
   uint64_t needed = relative_floor(s.messages, t.backscatter_share, t.backscatter_floor);
   for (const auto& [address, count] : s.bounces_by_target) {
     if (count.messages < needed && count.frozen < std::max(t.backscatter_frozen, t.backscatter_floor)) continue;
+    std::string why = "spam that forged this sender was accepted, then bounced (backscatter)";
     // Bounces other servers sent to this address: spam sent elsewhere forged it (one of ours).
-    std::string why =
-        count.from_elsewhere == count.messages ? "all from other servers: spam sent elsewhere forged this address"
-        : count.from_elsewhere                 ? fmt::format(
-                                                     "spam that forged this sender was accepted, then bounced (backscatter); {} "
-                                                                     "of them from other servers",
-                                                     count.from_elsewhere)
-                               : "spam that forged this sender was accepted, then bounced (backscatter)";
+    if (count.from_elsewhere == count.messages) why = "all from other servers: spam sent elsewhere forged this address";
+    else if (count.from_elsewhere) why += fmt::format("; {} of them from other servers", count.from_elsewhere);
     Finding f{
         "backscatter",     "bounce_recipient",
         address,           count.messages,
@@ -234,10 +230,9 @@ void SummaryAccumulator::add(std::string_view id, const MessageFacts& facts, int
     count.messages += 1;
     count.recipients += rcpts;
     count.frozen += facts.frozen;
-    // From another server: over SMTP, not authenticated (a customer relaying its own bounces),
-    // not from this host (a content filter handing mail back), not made by Exim (-localerror).
-    count.from_elsewhere += !facts.exim_generated && !facts.client_ip.empty() && facts.auth_account.empty() &&
-                            !is_loopback_text(facts.client_ip);
+    // As `logs` counts them; and not made by Exim (-localerror).
+    count.from_elsewhere +=
+        !facts.exim_generated && eximlog::is_from_other_server(facts.client_ip, !facts.auth_account.empty());
     count.ids.add(id, thresholds_.sample_ids);
   }
   if (!facts.sender_domain.empty() && looks_random_localpart(facts.sender_local_part)) {

@@ -355,7 +355,6 @@ void StoryBuilder::on_attempt(const LogLine& l, std::string_view raw) {
   else attempt = false;  // connections, lost sessions: shown, not counted
   if (!attempt) return;
   ++story_.minutes[l.time - l.time % 60].attempts;
-  // An IP's own list would hold only itself.
   // An IP's own attempts come from itself; a range's, from its addresses.
   if (!l.host_ip.empty() && (story_.actor.type != detect::ActorType::ClientIp || range_))
     ++story_.refused_ips[std::string(l.host_ip)];

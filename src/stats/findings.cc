@@ -186,7 +186,7 @@ struct Clients {
 std::string v6_network(std::string_view ip) {
   if (ip.find(':') == std::string_view::npos) return "";
   std::optional<IpAddress> a = parse_ip(ip);
-  if (!a || !a->v6 || without_v4_mapping(*a).v6 == false) return "";
+  if (!a || !a->v6 || !without_v4_mapping(*a).v6) return "";
   std::fill(a->bytes.begin() + 8, a->bytes.end(), uint8_t(0));
   return format_ip(*a) + "/64";
 }
@@ -210,10 +210,11 @@ void add_to_network(ActorStats& n, const ActorStats& a) {
 Clients clients_of(const Forensics& f, uint32_t ActorStats::*count, const std::vector<bool>& taken) {
   Clients c;
   const auto& ips = f.table(ActorKind::ClientIp).all();
+  auto attempted = [&](uint32_t i) { return ips[i].*count != 0 && !(i < taken.size() && taken[i]); };
   std::vector<std::string> network(ips.size());
   std::unordered_map<std::string, std::vector<const ActorStats*>> by_network;
   for (uint32_t i = 0; i < ips.size(); ++i) {
-    if (ips[i].*count == 0 || (i < taken.size() && taken[i])) continue;
+    if (!attempted(i)) continue;
     network[i] = v6_network(ips[i].key);
     if (!network[i].empty()) by_network[network[i]].push_back(&ips[i]);
   }
@@ -226,7 +227,7 @@ Clients clients_of(const Forensics& f, uint32_t ActorStats::*count, const std::v
     return net.second.size() < 2 || messages >= attempts;
   });
   for (uint32_t i = 0; i < ips.size(); ++i) {
-    if (ips[i].*count == 0 || (i < taken.size() && taken[i])) continue;
+    if (!attempted(i)) continue;
     auto it = network[i].empty() ? by_network.end() : by_network.find(network[i]);
     if (it == by_network.end()) {
       c.list.push_back(&ips[i]);
@@ -242,17 +243,23 @@ Clients clients_of(const Forensics& f, uint32_t ActorStats::*count, const std::v
   return c;
 }
 
+// Sorts a group's client IPs, most attempts first, then by address, and lists the top ten with
+// their counts in `c` ("IP (N)").
+void list_group_ips(std::vector<const ActorStats*>& ips, uint32_t ActorStats::*count, Finding& c) {
+  std::sort(ips.begin(), ips.end(), [&](const ActorStats* a, const ActorStats* b) {
+    return a->*count != b->*count ? a->*count > b->*count : a->key < b->key;
+  });
+  for (size_t i = 0; i < ips.size() && i < 10; ++i)
+    c.client_ips.push_back(fmt::format("{} ({})", ips[i]->key, ips[i]->*count));
+}
+
 Finding ip_finding(const Forensics& f, const AttemptKind& k, const ActorStats& a, const Clients& clients) {
   Finding x = base_finding(f, k.kind, a, ActorKind::ClientIp);
   x.events = a.*k.count;
   std::string addresses;
   if (auto m = clients.members.find(&a); m != clients.members.end()) {
     std::vector<const ActorStats*> members = m->second;
-    std::sort(members.begin(), members.end(), [&](const ActorStats* p, const ActorStats* q) {
-      return p->*k.count != q->*k.count ? p->*k.count > q->*k.count : p->key < q->key;
-    });
-    for (size_t i = 0; i < members.size() && i < 10; ++i)
-      x.client_ips.push_back(fmt::format("{} ({})", members[i]->key, members[i]->*k.count));
+    list_group_ips(members, k.count, x);
     x.client_ip_count = members.size();
     x.evidence = f.evidence_lines(*members.front());
     addresses = fmt::format(" ({} addresses)", members.size());
@@ -278,13 +285,10 @@ Finding ip_finding(const Forensics& f, const AttemptKind& k, const ActorStats& a
 // returns the top three as the summary names them ("IP (N), IP (N), IP (N)").
 std::string rank_group_ips(const Forensics& f, std::vector<const ActorStats*>& ips, uint32_t ActorStats::*count,
                            Finding& c) {
-  std::sort(ips.begin(), ips.end(), [&](const ActorStats* a, const ActorStats* b) {
-    return a->*count != b->*count ? a->*count > b->*count : a->key < b->key;
-  });
+  list_group_ips(ips, count, c);
   std::string top;
-  for (size_t i = 0; i < ips.size() && i < 10; ++i) {
-    c.client_ips.push_back(fmt::format("{} ({})", ips[i]->key, ips[i]->*count));
-    if (i < 3) top += fmt::format("{}{} ({})", i ? ", " : "", ips[i]->key, ips[i]->*count);
+  for (size_t i = 0; i < ips.size() && i < 3; ++i) {
+    top += fmt::format("{}{} ({})", i ? ", " : "", ips[i]->key, ips[i]->*count);
     if (i < 2) {
       auto lines = f.evidence_lines(*ips[i]);
       c.evidence.insert(c.evidence.end(), lines.begin(), lines.begin() + long(std::min<size_t>(lines.size(), 2)));

@@ -50,7 +50,7 @@ struct MessageCounts {
 // Where the log's clock went back ten minutes or more behind its newest line (daylight saving
 // time ending, in a log without zones, writes an hour twice): how often, and the first time.
 struct ClockSteps {
-  static constexpr int64_t kStepBack = 600;  // as PeakWindow: seconds out of order are not the clock
+  static constexpr int64_t kStepBack = PeakWindow::kClockStepBack;
   uint64_t count = 0;
   CivilSeconds first_from = 0, first_to = 0;  // the first step: the newest line before it, and after
   CivilSeconds first_line = 0, newest = 0;    // the first line counted (a slice's border), the newest

@@ -363,14 +363,12 @@ void Forensics::merge_counts(const Forensics& later) {
   if (later.first_ != 0 && (first_ == 0 || later.first_ < first_)) first_ = later.first_;
   last_ = std::max(last_, later.last_);
   saw_pid_ = saw_pid_ || later.saw_pid_;
-  // A step between this engine's last line and the later one's first, then the later one's.
-  // (A later slice whose clock went back is not merged: its windows would not have started
-  // again with the whole log's.)
+  // A step between this engine's newest line and the later one's first. A later slice whose
+  // clock went back is not merged (can_merge): its windows would not have started again where
+  // the whole log's did, so it has no steps of its own to add.
   const ClockSteps& steps = later.clock_;
   if (steps.first_line != 0) {
     clock_.line(steps.first_line);
-    if (steps.count != 0 && clock_.count == 0) clock_.first_from = steps.first_from, clock_.first_to = steps.first_to;
-    clock_.count += steps.count;
     clock_.newest = std::max(clock_.newest, steps.newest);
   }
 }

@@ -31,7 +31,7 @@ class PeakWindow {
       // without zones): piled onto the hour before, that hour would read as a burst, so the
       // window starts again instead.
       if (back().time - t < kClockStepBack) t = back().time;
-      else clear();
+      else restart();
     }
     push_back({t, recipients});
     cur_messages_ += 1;
@@ -43,8 +43,14 @@ class PeakWindow {
     }
   }
 
+  // Seconds back that are the clock, not lines written out of order.
+  static constexpr int64_t kClockStepBack = 600;
   // Starts the window again, its peak kept (the log's clock went back: see Forensics).
-  void restart() { clear(); }
+  void restart() {
+    head_ = count_ = 0;
+    cur_messages_ = cur_recipients_ = 0;
+    if (heap_) resize(kInline);
+  }
 
   // Recipients counted after the message arrived (no "for" list) join the current window.
   void add_recipients(uint32_t n, bool look_for_peak = true) {
@@ -120,12 +126,6 @@ class PeakWindow {
     uint32_t recipients;
     uint32_t unused = 0;  // what would be padding, zeroed: events are saved whole
   };
-  static constexpr int64_t kClockStepBack = 600;
-  void clear() {
-    head_ = count_ = 0;
-    cur_messages_ = cur_recipients_ = 0;
-    if (heap_) resize(kInline);
-  }
   // The events inside the window, in a ring. Nearly every actor has one or two at a time
   // (client IPs and accounts by the ten thousand): those fit inline, with no allocation.
   static constexpr uint32_t kInline = 2;
