@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "base/text.h"
@@ -65,6 +66,10 @@ std::optional<CivilSeconds> parse_user_time(std::string_view s) {
 }
 
 std::string format_civil(CivilSeconds t) {
+  // Years 0 to 9999: a time from a damaged or hostile input (a cache entry, a year 99999 in a
+  // log) is shown at the nearest end rather than overflowing the day arithmetic below.
+  constexpr CivilSeconds kYear0 = -62167219200, kYear9999End = 253402300799;
+  t = std::clamp(t, kYear0, kYear9999End);
   int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
   int64_t secs = t - days * 86400;
   // Inverse of days_from_civil (Hinnant).

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 namespace sw {
 
 TEST(CivilTime, ParsesEximTimestamps) {
@@ -18,6 +20,14 @@ TEST(CivilTime, RoundTripsAcrossLeapYears) {
   for (int64_t t = -86400LL * 800; t < 86400LL * 40000; t += 86400LL * 37 + 3599)
     EXPECT_EQ(*parse_civil(format_civil(t)), t);
   EXPECT_EQ(format_civil(*parse_civil("2024-02-29 23:59:59") + 1), "2024-03-01 00:00:00");
+}
+
+// A time from a damaged cache entry or a hostile log is shown at the nearest end of years
+// 0 to 9999, never by overflowing (UBSan checks the extremes).
+TEST(CivilTime, FormatsExtremeTimesAtTheEndsOfTheCalendar) {
+  EXPECT_EQ(format_civil(INT64_MIN), "0000-01-01 00:00:00");
+  EXPECT_EQ(format_civil(INT64_MAX), "9999-12-31 23:59:59");
+  EXPECT_EQ(format_civil(*parse_civil("9999-12-31 23:59:59")), "9999-12-31 23:59:59");
 }
 
 TEST(CivilTime, UserTimes) {

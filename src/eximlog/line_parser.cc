@@ -129,6 +129,15 @@ size_t scan_tags(sv s, size_t pos, LogLine& out, Fn&& on_tag) {
   return pos;
 }
 
+// The account of an A= value, "dovecot_login:ID" or "ID" after the authenticator's name,
+// without +smtp_mailauth's ":auth_sender".
+sv auth_id_of(sv auth) {
+  size_t colon = auth.find(':');
+  if (colon == npos) return {};
+  sv rest = auth.substr(colon + 1);
+  return rest.substr(0, rest.find(':'));
+}
+
 void parse_arrival(sv t, LogLine& out) {
   // t = "<= sender tags... [from <raw>] [for rcpts]"
   size_t pos = 3;
@@ -161,14 +170,7 @@ void parse_arrival(sv t, LogLine& out) {
     }
     return true;
   });
-  if (!out.auth.empty()) {
-    size_t colon = out.auth.find(':');
-    if (colon != npos) {
-      sv rest = out.auth.substr(colon + 1);
-      size_t second = rest.find(':');  // ":auth_sender" with +smtp_mailauth
-      out.auth_id = second == npos ? rest : rest.substr(0, second);
-    }
-  }
+  out.auth_id = auth_id_of(out.auth);
 }
 
 // Where the address part of a delivery/defer/bounce line ends: at the first tag (" R=",
@@ -235,7 +237,8 @@ void parse_delivery_like(sv t, LogLine& out, LineFields fields) {
   });
 }
 
-// Host-information prefix of session lines: "H=... [I=..] [U=..] [F=<..>] [A=..]".
+// Host-information prefix of session lines: "H=... [I=..] [U=..] [F=<..>] [A=..]". An
+// authenticated session's rejections name its account as its arrivals do.
 void parse_host_info(sv s, LogLine& out) {
   scan_tags(s, 0, out, [&](sv name, sv value, size_t) {
     if (name == "F") out.sender = strip_angles(value);
@@ -243,6 +246,7 @@ void parse_host_info(sv s, LogLine& out) {
     else if (name == "A") out.auth = value;
     return true;
   });
+  out.auth_id = auth_id_of(out.auth);
 }
 
 void parse_rejection(sv t, size_t at, LogLine& out, LineFields fields) {

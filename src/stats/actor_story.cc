@@ -299,15 +299,36 @@ bool StoryBuilder::bounce_of_ours(std::string_view raw, const Line& line) const 
   return inflight_.find(eximlog::message_key(parent.substr(0, eximlog::message_id_prefix(parent))));
 }
 
-bool StoryBuilder::names_actor(const LogLine& l) const {
+namespace {
+
+// Whether a line names `ip` as Exim writes a client's address: "H=[IP]" or " [IP]", not
+// inside a HELO's parentheses ("H=([IP]) [other]").
+bool names_client_address(std::string_view raw, std::string_view ip) {
+  for (size_t at = raw.find(ip); at != std::string_view::npos; at = raw.find(ip, at + 1)) {
+    size_t end = at + ip.size();
+    if (at >= 2 && raw[at - 1] == '[' && (raw[at - 2] == ' ' || raw[at - 2] == '=') && end < raw.size() &&
+        raw[end] == ']')
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool StoryBuilder::names_actor(const LogLine& l, std::string_view raw) const {
   const std::string& key = story_.actor.key;
   switch (story_.actor.type) {
     case ActorType::AuthAccount: return !l.auth_id.empty() && to_lower(l.auth_id) == key;
     case ActorType::Sender: return l.kind == LineKind::Arrival && !l.address.empty() && to_lower(l.address) == key;
-    case ActorType::ClientIp:  // what that client did here, not deliveries to a server at that address
-      return (range_ ? in_client_range(l.host_ip) : l.host_ip == key) &&
-             (l.kind == LineKind::Arrival || l.kind == LineKind::RejectRcpt || l.kind == LineKind::Reject ||
-              l.kind == LineKind::AuthFailure || l.kind == LineKind::Connection);
+    case ActorType::ClientIp: {  // what that client did here, not deliveries to a server at that address
+      bool session = l.kind == LineKind::Arrival || l.kind == LineKind::RejectRcpt || l.kind == LineKind::Reject ||
+                     l.kind == LineKind::AuthFailure || l.kind == LineKind::Connection;
+      if (range_) return session && in_client_range(l.host_ip);
+      if (l.host_ip == key) return session || l.message_id.empty();
+      // Session lines the parser does not take apart (synchronization errors, dropped calls,
+      // TLS errors, a rejected EHLO) name the client only as "[IP]", as exigrep finds them.
+      return l.host_ip.empty() && l.message_id.empty() && names_client_address(raw, key);
+    }
     case ActorType::LocalUser:
       // Bounces Exim makes itself (<> with R=) are not the user's own mail.
       return l.kind == LineKind::Arrival && is_local_submission(l) && l.ident == key &&
@@ -433,7 +454,7 @@ void StoryBuilder::add_line(std::string_view raw, const Line& p, const Prefilter
     follow(eximlog::message_key(l.message_id)).own = false;
     return;
   }
-  if (script || !(p.flags & Line::kKeyHit) || !names_actor(l)) return;
+  if (script || !(p.flags & Line::kKeyHit) || !names_actor(l, raw)) return;
   if (l.kind == LineKind::Arrival && !l.message_id.empty()) on_arrival(l, raw);
   else on_attempt(l, raw);
 }

@@ -126,7 +126,7 @@ class StoryBuilder {
   };
   using Line = PrefilteredBlock::Line;
   bool in_range(CivilSeconds t) const { return t >= since_ && t < until_; }
-  bool names_actor(const eximlog::LogLine& l) const;
+  bool names_actor(const eximlog::LogLine& l, std::string_view raw) const;
   bool in_client_range(std::string_view ip) const {
     auto address = parse_ip(ip);
     return address && cidr_contains(*range_, *address);

@@ -115,6 +115,48 @@ TEST(ActorStory, AnIpsMessagesRejectionsAndFailedLoginsButNotDeliveriesToIt) {
   EXPECT_EQ(story_json(r)["accounts_tried"][0]["account"], "admin");
 }
 
+// What grep -F '[IP]' finds of a client's sessions, the lines the parser does not take apart
+// included; a delivery to a server at that address, or a HELO naming it, is not the client's.
+TEST(ActorStory, AnIpsSessionLinesAsExigrepFindsThem) {
+  std::string log =
+      "2026-11-01 10:00:00 SMTP protocol synchronization error (input sent without waiting for greeting): "
+      "rejected connection from H=[45.95.147.20]:51234 input=\"EHLO x\"\n"
+      "2026-11-01 10:00:01 SMTP call from (x) [45.95.147.20]:51235 dropped: too many syntax or protocol errors "
+      "(last command was \"RCPT TO:<a@b>\")\n"
+      "2026-11-01 10:00:02 TLS error on connection from (x) [45.95.147.20]:51236 (SSL_accept): error:0A00006C:SSL "
+      "routines::bad key share\n"
+      "2026-11-01 10:00:03 rejected EHLO from [45.95.147.20]:51237: syntactically invalid argument(s): x_y\n"
+      "2026-11-01 10:00:04 H=(x) [45.95.147.20]:51238 incomplete transaction (RSET) from <a@b.test>\n"
+      "2026-11-01 10:00:05 H=(x) [45.95.147.201]:51239 incomplete transaction (RSET) from <a@b.test>\n"
+      "2026-11-01 10:00:06 H=([45.95.147.20]) [192.0.2.99]:51240 incomplete transaction (RSET) from <a@b.test>\n"
+      "2026-11-01 10:00:07 1tAAAA-000002-AA == r@far.test R=dnslookup T=remote_smtp defer (-53): retry time not "
+      "reached for any host; H=mx.far.test [45.95.147.20]\n";
+  std::vector<std::string> lines;
+  ActorStory s = story(log, "ip:45.95.147.20", &lines);
+  ASSERT_EQ(lines.size(), 5u);
+  for (const auto& l : lines) {
+    EXPECT_NE(l.find("[45.95.147.20]"), std::string::npos) << l;
+    EXPECT_EQ(l.find("192.0.2.99"), std::string::npos) << l;
+  }
+  EXPECT_EQ(s.other_rejections, 1u);  // the rejected EHLO
+}
+
+// An authenticated session's refused recipients (cPanel's per-hour limit, say) carry its A=:
+// they are the account's, as its messages are.
+TEST(ActorStory, AnAccountsRejectedRecipients) {
+  std::string log =
+      "2026-11-01 10:00:00 H=(pc) [203.0.113.9]:5001 X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no "
+      "A=dovecot_plain:sales@acme-shop.example F=<sales@acme-shop.example> rejected RCPT <a@far.test>: "
+      "Domain acme-shop.example has exceeded the max emails per hour (100/100 (100%)) allowed.\n"
+      "2026-11-01 10:00:01 H=(pc) [203.0.113.9]:5001 A=dovecot_plain:other@acme-shop.example "
+      "F=<other@acme-shop.example> rejected RCPT <sales@acme-shop.example>: over quota\n";
+  std::vector<std::string> lines;
+  ActorStory s = story(log, "auth:sales@acme-shop.example", &lines);
+  EXPECT_EQ(s.rejected_recipients, 1u);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("max emails per hour"), std::string::npos);
+}
+
 // An IPv6 /64, as a finding names it: every address of it, each listed with its attempts;
 // an address outside it (but with the same first groups) is not its.
 TEST(ActorStory, AnIpRangeAsAFindingNamesIt) {

@@ -75,17 +75,45 @@ void scripts_and_users(const Forensics& f, std::vector<Finding>& out) {
   }
   for (const auto& a : f.table(ActorKind::LocalUser).all()) {
     if (!is_burst(a, t)) continue;
-    // A user whose burst is already explained by one of its scripts adds nothing new.
-    bool explained = false;
+    // A user whose mail is mostly its flagged scripts' adds nothing new; one whose burst came
+    // from sixty directories under the floor, one of them flagged, keeps its own finding (the
+    // script's selection would take a twentieth of it).
+    uint64_t by_flagged_scripts = 0;
     for (const auto& s : out)
       if (s.kind == "spamming_script" && s.actor.find(fmt::format("/{}/", a.key)) != std::string::npos)
-        explained = true;
-    if (explained) continue;
+        by_flagged_scripts += s.messages;
+    if (by_flagged_scripts * 2 >= a.messages && by_flagged_scripts > 0) continue;
     Finding x = base_finding(f, "spamming_local_user", a, ActorKind::LocalUser);
     x.summary = fmt::format("local user {} sent {} messages to {} recipients{}", a.key, a.messages, a.recipients,
                             burst_phrase(a));
     out.push_back(std::move(x));
   }
+}
+
+// True when every failed login of this client IP named one and the same account.
+bool names_one_account(const ActorStats& ip) {
+  return ip.login_target != 0 && ip.login_target != ActorStats::kSeveralAccounts &&
+         ip.login_target != ActorStats::kUnnamed;
+}
+
+// A few IPs retrying slowly, as a phone with an old password does on wifi and mobile data (a
+// try every few minutes at most), rather than a botnet's hundreds of tries an hour.
+bool device_like(uint64_t failures, size_t ips, int64_t seconds) {
+  double hours = std::max(1.0, double(seconds) / 3600);
+  return ips < 5 && double(failures) / double(ips) / hours <= 12;
+}
+
+// Whether an account's failed logins look like one of its own devices: the IPs whose
+// failures all named it are few and slow, and kept on for hours (ten failures in a minute and
+// then the mail are a password found, not a phone).
+bool failures_look_like_a_device(const Forensics& f, const ActorStats& account) {
+  constexpr int64_t kRetriesForHours = 3 * 3600;
+  if (account.last_failed_login - account.first_failed_login < kRetriesForHours) return false;
+  uint64_t hash = ActorTable::key_hash(account.key, true);
+  size_t ips = 0;
+  for (const auto& ip : f.table(ActorKind::ClientIp).all()) ips += names_one_account(ip) && ip.login_target == hash;
+  return device_like(account.failed_logins, std::max<size_t>(ips, 1),
+                     account.last_failed_login - account.first_failed_login);
 }
 
 void accounts(const Forensics& f, std::vector<Finding>& out) {
@@ -99,13 +127,18 @@ void accounts(const Forensics& f, std::vector<Finding>& out) {
     // Failed logins count when they are many and not the odd typo of a busy account.
     bool guessed = a.failed_logins >= t.account_failed_logins &&
                    double(a.failed_logins) >= t.account_failed_share * double(a.messages);
+    // A phone with an old password retrying for days beside the account's ordinary mail is
+    // no sign that someone else sends with it (account_guessing still names the failures).
+    if (guessed && !burst && !many_ips && failures_look_like_a_device(f, a)) guessed = false;
     if (!(burst || many_ips || guessed)) continue;
     Finding x = base_finding(f, "compromised_account", a, ActorKind::AuthAccount);
     x.client_ips = a.listed_ips();
     x.events = a.failed_logins;
     x.events_noun = "failed logins";
     std::string why;
-    if (guessed) why += fmt::format(" after {} failed logins", a.failed_logins);
+    // Failures before any of its mail read as a way in; after mail had gone, only beside it.
+    if (guessed)
+      why += fmt::format(" {} {} failed logins", a.first_failed_login <= a.first ? "after" : "and", a.failed_logins);
     if (bulk) why += fmt::format(", up to {} recipients per message", a.max_recipients);
     x.summary = fmt::format("account {} sent {} messages with {} recipients{}{}{}", a.key, a.messages, a.recipients,
                             ip_phrase(a), why, burst ? burst_phrase(a) : "");
@@ -155,12 +188,6 @@ std::pair<CivilSeconds, CivilSeconds> period_of(const std::vector<const ActorSta
     last = std::max(last, last_at(*a));
   }
   return {first, last};
-}
-
-// True when every failed login of this client IP named one and the same account.
-bool names_one_account(const ActorStats& ip) {
-  return ip.login_target != 0 && ip.login_target != ActorStats::kSeveralAccounts &&
-         ip.login_target != ActorStats::kUnnamed;
 }
 
 // The account a client IP's failed logins all named, as the account table spells it; "" when
@@ -295,13 +322,6 @@ std::string rank_group_ips(const Forensics& f, std::vector<const ActorStats*>& i
     }
   }
   return top;
-}
-
-// A few IPs retrying slowly, as a phone with an old password does on wifi and mobile data (a
-// try every few minutes at most), rather than a botnet's hundreds of tries an hour.
-bool device_like(uint64_t failures, size_t ips, int64_t seconds) {
-  double hours = std::max(1.0, double(seconds) / 3600);
-  return ips < 5 && double(failures) / double(ips) / hours <= 12;
 }
 
 // Many accounts each guessed by IPs of their own (a botnet given a list of mailboxes, an IP
@@ -518,6 +538,14 @@ bool is_burst(const ActorStats& a, const Thresholds& t) {
   uint64_t peak = a.window()->peak_recipients();
   if (peak >= t.hard_recipients_per_window) return true;
   if (peak < t.burst_min_recipients) return false;
+  // One big message (a newsletter to a list) and a few small ones fill a window without being a
+  // burst of mail: without the largest the window would be under the floor. (Four messages of
+  // 225 from a stolen account are a burst; the largest message may be from outside the window,
+  // which only makes this rarer.)
+  constexpr uint64_t kFewMessages = 10;
+  if (a.window()->peak_messages() < kFewMessages &&
+      peak - std::min<uint64_t>(peak, a.max_recipients) < t.burst_min_recipients)
+    return false;
   double share = double(peak) / double(std::max<uint64_t>(1, a.recipients));
   double windows = std::max(1.0, double(a.last - a.first) / double(t.window_seconds));
   double factor = double(peak) / (double(a.recipients) / windows);

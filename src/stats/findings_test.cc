@@ -355,6 +355,106 @@ TEST(Findings, GuessingOfAnAccountThatWasTakenIsNoDevice) {
   EXPECT_EQ(guessing[0]->summary.find("or a device"), std::string::npos) << guessing[0]->summary;
 }
 
+// An account that mails 25 a day from the office, and a phone of its owner's with the old
+// password retrying every 20 minutes for four days from three networks (the office's among
+// them): the account is not compromised, and the guessing reads as what it may be.
+TEST(Findings, APhoneWithAnOldPasswordDoesNotMakeTheAccountCompromised) {
+  Log log;
+  for (int day = 0; day < 5; ++day) {
+    for (int hour = 0; hour < 24; ++hour) {
+      if (hour >= 8 && hour < 13)
+        for (int m = 0; m < 5; ++m)
+          log.line(
+              fmt::format("{} <= anna@shop.example H=(pc) [192.0.2.80]:4000 P=esmtpa "
+                          "A=dovecot_plain:anna@shop.example S=1000 for c{}@client{}.test",
+                          log.next_id(), m, hour));
+      if (day > 0 || hour >= 9)
+        for (int tick = 0; tick < 3; ++tick)
+          failed_logins(log,
+                        fmt::format("{}", tick == 0   ? "192.0.2.80"
+                                          : tick == 1 ? "198.51.100.7"
+                                                      : "203.0.113.5"),
+                        "anna@shop.example", 1);
+      log.skip(3600 - 40);
+    }
+  }
+  auto findings = find_abuse(log.run());
+  EXPECT_TRUE(of_kind(findings, "compromised_account").empty()) << of_kind(findings, "compromised_account")[0]->summary;
+  auto guessing = of_kind(findings, "account_guessing");
+  ASSERT_EQ(guessing.size(), 1u);
+  EXPECT_NE(guessing[0]->summary.find("or a device still trying an old password"), std::string::npos)
+      << guessing[0]->summary;
+}
+
+// Mail sent before the failures began was not sent "after" them.
+TEST(Findings, FailedLoginsAfterTheMailAreNotItsWayIn) {
+  Log log;
+  for (int ip = 1; ip <= 12; ++ip)
+    log.line(
+        fmt::format("{} <= bob@shop.example H=(x) [203.0.113.{}]:4000 P=esmtpa A=dovecot_plain:bob@shop.example "
+                    "S=1000 for a{}@far.test b{}@far.test c{}@far.test d{}@far.test e{}@far.test f{}@far.test "
+                    "g{}@far.test h{}@far.test i{}@far.test",
+                    log.next_id(), ip, ip, ip, ip, ip, ip, ip, ip, ip, ip));
+  failed_logins(log, "198.51.100.9", "bob@shop.example", 60);
+  auto findings = find_abuse(log.run());
+  auto taken = of_kind(findings, "compromised_account");
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_NE(taken[0]->summary.find(" and 60 failed logins"), std::string::npos) << taken[0]->summary;
+}
+
+// A newsletter to 300 subscribers and two small messages fill a window with no burst of mail
+// in it; four messages of 225 (a stolen account, SteadyShopIsNotFlaggedButItsHijackIs) are one.
+TEST(Findings, OneNewsletterIsNoBurst) {
+  Log log;
+  for (int size : {300, 1, 1}) {
+    std::string rcpts;
+    for (int r = 0; r < size; ++r) rcpts += fmt::format(" s{}_{}@sub{}.test", size, r, r % 9);
+    log.line(
+        fmt::format("{} <= news@shop.example H=(x) [192.0.2.11]:4000 P=esmtpa A=dovecot_plain:news@shop.example "
+                    "S=20000 for{}",
+                    log.next_id(), rcpts));
+  }
+  EXPECT_TRUE(of_kind(find_abuse(log.run()), "compromised_account").empty());
+  for (int m = 0; m < 2; ++m) {  // two more like it: no longer one message
+    std::string rcpts;
+    for (int r = 0; r < 60; ++r) rcpts += fmt::format(" t{}_{}@sub{}.test", m, r, r % 9);
+    log.line(
+        fmt::format("{} <= news@shop.example H=(x) [192.0.2.11]:4000 P=esmtpa A=dovecot_plain:news@shop.example "
+                    "S=20000 for{}",
+                    log.next_id(), rcpts));
+  }
+  EXPECT_EQ(of_kind(find_abuse(log.run()), "compromised_account").size(), 1u);
+}
+
+// A user's burst from sixty directories, one of them over the floor: the user's finding stays,
+// since the script's selection would take a twentieth of the mail.
+TEST(Findings, AUsersBurstIsNotReducedToOneOfItsScripts) {
+  Log log;
+  auto send = [&](const std::string& dir, int n) {
+    for (int i = 0; i < n; ++i) {
+      log.line("cwd=" + dir + " 3 args: /usr/sbin/sendmail -t -i");
+      log.line(fmt::format("{} <= alice@host.example U=alice P=local S=900 for x{}@far.test", log.next_id(), i));
+    }
+  };
+  send("/home/alice/public_html/wp-content/uploads/2026/11", 150);
+  for (int d = 0; d < 20; ++d) send(fmt::format("/home/alice/public_html/wp-content/uploads/{}", d), 45);
+  auto findings = find_abuse(log.run());
+  EXPECT_EQ(of_kind(findings, "spamming_script").size(), 1u);
+  ASSERT_EQ(of_kind(findings, "spamming_local_user").size(), 1u);
+}
+
+// A user whose mail came mostly from its flagged script adds nothing to the script's finding.
+TEST(Findings, AUsersBurstFromItsFlaggedScriptIsTheScripts) {
+  Log log;
+  for (int i = 0; i < 150; ++i) {
+    log.line("cwd=/home/alice/public_html/wp-content/uploads/2026/11 3 args: /usr/sbin/sendmail -t -i");
+    log.line(fmt::format("{} <= alice@host.example U=alice P=local S=900 for x{}@far.test", log.next_id(), i));
+  }
+  auto findings = find_abuse(log.run());
+  EXPECT_EQ(of_kind(findings, "spamming_script").size(), 1u);
+  EXPECT_TRUE(of_kind(findings, "spamming_local_user").empty());
+}
+
 TEST(Findings, AFewIpsStayFindingsOfTheirOwn) {
   Log log;
   for (int ip = 1; ip <= 9; ++ip) dictionary(log, fmt::format("198.51.100.{}", ip), 60);

@@ -32,7 +32,8 @@ bool sampled_line(std::string_view raw, uint64_t n) { return hash_bytes(raw, fal
 // A permanent RCPT rejection counts as a guessed recipient unless its reason is about the
 // client or the sender, which a dictionary attack's and a legitimate sender's share: a relay
 // denial (a probe), a blocklisted host (an RBL-listed newsletter sending to real users), a
-// sender that failed verification, SPF or DMARC, a rate limit, a greylist. Short of the
+// sender that failed verification, SPF or DMARC, a rate limit, a greylist, a ban (cPanel's
+// "host is banned", "country is banned"). Short of the
 // sender's or the client's own failures ("Sender domain not found"), a reason that says the
 // recipient is unknown counts whatever else it holds: a callout echoes the back end's words and
 // host names ("User unknown in relay recipient table", exch-relay.example), and a guessed name
@@ -58,7 +59,7 @@ bool unknown_recipient_reason(std::string_view text) {
   static constexpr std::string_view kNotTheRecipient[] = {
       "relay",      "blocked",    "is listed",  "listed at", "rbl",     "blacklist",
       "black list", "blocklist",  "block list", "spamhaus",  "spamcop", "junkmail",
-      "greylist",   "rate limit", "ratelimit",  "spf",       "dmarc"};
+      "greylist",   "rate limit", "ratelimit",  "spf",       "dmarc",   "banned"};
   for (std::string_view why : kNotTheRecipient)
     if (has(why)) return false;
   return true;
@@ -458,7 +459,11 @@ uint32_t Forensics::take_script(const LogLine& l) {
 }
 
 void Forensics::on_rejected_rcpt(const LogLine& l, std::string_view raw, const LineKeys& keys) {
-  if (!keys.has(ActorKind::ClientIp) || !folds(ActorKind::ClientIp) || !looks_like_unknown_recipient(l)) return;
+  // A session that logged in is one of our users mistyping a colleague's address (an office
+  // behind one NAT address), not a client guessing our mailboxes.
+  if (!keys.has(ActorKind::ClientIp) || !folds(ActorKind::ClientIp) || !l.auth.empty() ||
+      !looks_like_unknown_recipient(l))
+    return;
   ActorStats& a = actor_of(ActorKind::ClientIp, keys, l.host_ip, false);
   // A sample of the rest, chosen by the line itself: a count would depend on the lines before,
   // which the engine of a later slice of the log does not see.

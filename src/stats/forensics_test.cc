@@ -225,7 +225,8 @@ TEST(Forensics, DictionaryAttackAndBruteforceFromOneIp) {
                           "Sender verify failed", "Rejected: 127.0.0.97 is listed at bl.example",
                           "rejected because 127.0.0.97 is in a black list at bl.spamcop.net",
                           "Blocked - see https://www.spamcop.net/bl.shtml?127.0.0.97", "Sender domain not found",
-                          "Client host rejected: cannot find your reverse hostname, unknown"})
+                          "Client host rejected: cannot find your reverse hostname, unknown", "Host is banned",
+                          "The country of your IP address is banned"})
     for (int i = 0; i < 60; ++i)
       b.line(fmt::format("H=(x) [127.0.0.97]:4000 F=<a@list.test> rejected RCPT <u{}@acme.example>: {}", i, why));
   for (int i = 0; i < 50; ++i)
@@ -296,6 +297,26 @@ TEST(Forensics, RejectionsOfAFewDeletedAddressesAreNotADictionaryAttack) {
   bool list_found = false;
   for (const Finding& x : find_abuse(b.run(low))) list_found |= x.actor == "192.0.2.40";
   EXPECT_TRUE(list_found);
+}
+
+// An office behind one NAT address: its staff log in, send, and now and then mistype a
+// colleague's address or write to one who left. Those rejections carry the session's A=;
+// they are no dictionary attack, and the account's story lists them.
+TEST(Forensics, AuthenticatedSessionsRejectionsAreNotADictionaryAttack) {
+  LogBuilder b;
+  for (int i = 0; i < 65; ++i)
+    b.line(
+        fmt::format("H=(office) [192.0.2.80]:4000 X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no "
+                    "A=dovecot_login:staff{0}@acme.example F=<staff{0}@acme.example> rejected RCPT "
+                    "<gone{1}@acme.example>: Unknown user",
+                    i % 7, i % 12));
+  for (int i = 0; i < 80; ++i)
+    b.line(fmt::format("H=(x) [127.0.0.99]:4000 F=<a@spam.test> rejected RCPT <u{}@acme.example>: Unknown user", i));
+  auto findings = find_abuse(b.run());
+  for (const Finding& x : findings) EXPECT_EQ(x.actor.find("192.0.2.80"), std::string::npos) << x.summary;
+  const Finding* d = find(findings, "dictionary_attack");
+  ASSERT_NE(d, nullptr);  // the same lines without A= still count
+  EXPECT_EQ(d->actor, "127.0.0.99");
 }
 
 // A host given an IPv6 /64 can take a new address for every guess, each under the per-IP
