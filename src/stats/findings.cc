@@ -511,6 +511,11 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
     // it really sent, not backscatter to a forged address; its own finding covers it.
     const ActorStats* sender = f.table(ActorKind::Sender).find(a.key);
     if (sender && sender->trusted_submissions > 0) continue;
+    // Bounces Exim made here that went (or wait: a full mailbox) to a mailbox here are one of
+    // our users' own, for mail it sent before these logs begin: nothing left this server, and
+    // the cleanup would remove that user's real bounces. (Bounces other servers sent it are
+    // told below: its address forged elsewhere.)
+    if (a.rejected_rcpts > 0 && a.trusted_submissions == 0) continue;
     Finding x = base_finding(f, "backscatter", a, ActorKind::BounceRecipient);
     x.events = a.messages;
     x.events_noun = "bounces";

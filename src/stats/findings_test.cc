@@ -495,6 +495,27 @@ TEST(Findings, TwoHundredFrozenBouncesAreBackscatterUnderTwoPercent) {
             (nlohmann::json{"--bounce", "--recipient", "somestranger@live.example"}));
 }
 
+// Yesterday's mailing bounced today, to its sender's full mailbox here: bounces to one of our
+// users, deferred by its own transport. The log of today alone does not show the user sending;
+// the local transport says the address is a mailbox here, so no backscatter and no cleanup.
+TEST(Findings, BouncesToAMailboxHereAreNotBackscatter) {
+  auto run = [](const char* transport) {
+    Log log;
+    for (int i = 0; i < 80; ++i) {
+      std::string id = log.next_id();
+      log.line(id +
+               " <= <> R=1tZZZZ-000001-AA U=mailnull P=local S=3000 T=\"Mail delivery failed\" for "
+               "news@shop.example");
+      log.line(fmt::format("{} == news@shop.example R=virtual_user T={} defer (-22): mailbox is full", id, transport));
+      log.line(id + " Frozen (delivery error message)");
+    }
+    return of_kind(find_abuse(log.run()), "backscatter").size();
+  };
+  EXPECT_EQ(run("virtual_userdelivery"), 0u);
+  EXPECT_EQ(run("dovecot_lmtp"), 0u);
+  EXPECT_EQ(run("remote_smtp"), 1u);  // the same bounces leaving over SMTP are
+}
+
 TEST(Findings, OrdinaryFrozenBouncesAreNotBackscatter) {
   Log log;
   for (int i = 0; i < 30; ++i) {

@@ -65,6 +65,20 @@ bool unknown_recipient_reason(std::string_view text) {
   return true;
 }
 
+// An outcome on a transport of this host (virtual_userdelivery, local_delivery, an LMTP or a
+// pipe): the address is a mailbox here, not one reached over SMTP. Read from the raw line: the
+// engine's parse skips the tags of delivery lines, and only bounces ask.
+bool delivered_here(std::string_view raw) {
+  size_t at = raw.find(" T=");
+  if (at == std::string_view::npos) return false;
+  std::string_view transport = raw.substr(at + 3);
+  transport = transport.substr(0, std::min(transport.find(' '), transport.find(':')));
+  if (transport.empty()) return false;
+  for (size_t i = 0; i + 4 <= transport.size(); ++i)
+    if (iequals(transport.substr(i, 4), "smtp")) return false;
+  return true;
+}
+
 // An ACL has a few reasons, repeated hundreds of thousands of times a day: a short one's
 // verdict is kept (by its text, not a hash of it), which spares even those searches.
 bool looks_like_unknown_recipient(const LogLine& l) {
@@ -370,8 +384,9 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
   Message* found = inflight_.find(keys.id);
   bool suppressed = l.kind == LineKind::Delivery && l.delivery == eximlog::DeliveryFlag::Suppressed;
   if (!found) {
+    bool here = later_slice_ && delivered_here(raw);
     ++msgs_.orphan_lines;
-    if (later_slice_) orphan_lines_.push_back({keys.id, l.kind, suppressed, keys.address_hash});
+    if (later_slice_) orphan_lines_.push_back({keys.id, l.kind, suppressed, keys.address_hash, here});
     return;
   }
   Message& m = *found;
@@ -386,9 +401,14 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
       }
     }
   }
-  if (l.kind == LineKind::Delivery) ++m.delivered;
-  else if (l.kind == LineKind::Defer) ++m.deferred;
+  count_outcome(m, l.kind, m.bounce && delivered_here(raw));
+}
+
+void Forensics::count_outcome(Message& m, LineKind kind, bool here) {
+  if (kind == LineKind::Delivery) ++m.delivered;
+  else if (kind == LineKind::Defer) ++m.deferred;
   else ++m.failed;
+  if (here && m.outcomes_here < UINT8_MAX) ++m.outcomes_here;
 }
 
 void Forensics::on_completed(const LineKeys& keys) {
@@ -411,6 +431,7 @@ void Forensics::settle_outcomes(const Message& m) {
     ActorStats& a = tables_[k]->at(m.actor[k]);
     a.delivered += m.delivered;
     a.deferred += m.deferred;
+    if (k == size_t(ActorKind::BounceRecipient)) a.rejected_rcpts += m.outcomes_here;
     // A recipient fails once: a frozen bounce thawed and tried again logs its ** line again.
     a.failed += std::min(m.failed, std::max(m.recipients, 1u));
   }
@@ -606,7 +627,8 @@ void Forensics::save_slice_state(StateWriter& w) const {
   w.pod(warm_sizes_);
   w.u64(orphan_lines_.size());
   for (const OrphanLine& o : orphan_lines_)
-    w.pod(o.id), w.pod(uint8_t(o.kind)), w.pod(uint8_t(o.suppressed)), w.pod(o.address_hash);
+    w.pod(o.id), w.pod(uint8_t(o.kind)), w.pod(uint8_t(uint8_t(o.suppressed) | uint8_t(o.here) << 1)),
+        w.pod(o.address_hash);
   w.u64(warm_completions_.size());
   for (const WarmCompletion& c : warm_completions_) w.pod(c.id), w.pod(c.actor);
   w.u64(arrival_prints_.size());
@@ -632,7 +654,9 @@ void Forensics::load_slice_state(StateReader& r) {
         kind != uint8_t(LineKind::Frozen) && kind != uint8_t(LineKind::Completed))
       r.fail("a kept line of another kind");
     o.kind = LineKind(kind);
-    o.suppressed = flag();
+    auto flags = r.pod<uint8_t>();
+    if (flags > 3) r.fail("a kept line's flags out of range");
+    o.suppressed = flags & 1, o.here = flags & 2;
     o.address_hash = r.pod<uint32_t>();
   }
   warm_completions_.resize(r.count(sizeof(eximlog::MessageKey) + sizeof(WarmCompletion::actor)));

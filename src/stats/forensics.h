@@ -213,7 +213,10 @@ class Forensics {
     static constexpr size_t kSeenInline = 12;
     uint8_t seen_count = 0;
     bool bounce_from_elsewhere = false;  // a bounce another server sent us (not one Exim made here)
-    uint8_t unused2[2] = {};
+    // Outcomes on a transport of this host (a mailbox here, not SMTP): a bounce to one of our
+    // own mailboxes is no backscatter. Saturates: a bounce has a recipient or two.
+    uint8_t outcomes_here = 0;
+    uint8_t unused2 = 0;
     std::array<uint32_t, kSeenInline> seen{};
     bool saw(uint32_t address_hash) const {
       return std::find(seen.begin(), seen.begin() + seen_count, address_hash) != seen.begin() + seen_count;
@@ -238,6 +241,7 @@ class Forensics {
   // Counts the message frozen, once however often Exim logs it frozen (thawed and frozen again).
   void count_frozen(Message& m);
   void on_outcome(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
+  static void count_outcome(Message& m, eximlog::LineKind kind, bool here);
   void on_frozen(const LineKeys& keys);
   void on_cwd(const eximlog::LogLine& l, std::string_view raw);
   void on_rejected_rcpt(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
@@ -293,6 +297,7 @@ class Forensics {
     eximlog::LineKind kind;
     bool suppressed = false;
     uint32_t address_hash = 0;
+    bool here = false;  // on a transport of this host (Message::outcomes_here)
   };
   struct WarmCompletion {
     eximlog::MessageKey id;

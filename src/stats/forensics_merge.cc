@@ -311,10 +311,7 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
       case LineKind::Defer:
       case LineKind::Bounce:
         --later.msgs_.orphan_lines;
-        if (o.suppressed) break;
-        if (o.kind == LineKind::Delivery) ++m->delivered;
-        else if (o.kind == LineKind::Defer) ++m->deferred;
-        else ++m->failed;
+        if (!o.suppressed) count_outcome(*m, o.kind, o.here);
         break;
       case LineKind::Frozen: count_frozen(*m); break;
       case LineKind::Completed:
