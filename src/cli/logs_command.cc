@@ -307,7 +307,8 @@ void add_logs_command(CLI::App& app, int* result) {
   cmd->add_option("--account-recipients", t.account_min_recipients, "floor for compromised accounts")
       ->check(kPositiveCount)
       ->capture_default_str();
-  cmd->add_option("--account-ips", t.account_min_ips, "client IPs that make an account suspicious")
+  cmd->add_option("--account-ips", t.account_min_ips,
+                  "client IPs new to an account within 24 h that make it suspicious")
       ->check(kPositiveCount)
       ->capture_default_str();
   cmd->add_option("--failed-logins", t.account_failed_logins, "failed logins before an account sent")

@@ -145,6 +145,7 @@ void ActorTable::save(StateWriter& w) const {
       for (const auto& ip : x.ips->listed) w.str(ip);
       w.u64(x.ips->order.size());
       for (uint64_t h : x.ips->order) w.u64(h);
+      for (CivilSeconds t : x.ips->first_seen) w.pod(t);
       w.u64(x.ips->last_hash);
     }
     w.pod(uint8_t(x.peak_lines != nullptr));
@@ -196,6 +197,7 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
         ips.order.push_back(r.u64());
         if (!ips.hashes.insert(ips.order.back()).second) throw StateError("an account's IP twice");
       }
+      for (size_t k = 0; k < ips.order.size(); ++k) ips.first_seen.push_back(r.pod<CivilSeconds>());
       ips.last_hash = r.u64();
       if (ips.listed.size() > std::min(ips.order.size(), kMaxListedIps))
         throw StateError("more IPs listed than an account has");
@@ -226,7 +228,7 @@ const std::vector<std::string>& ActorStats::listed_ips() const {
   return extras && extras->ips ? extras->ips->listed : none;
 }
 
-void ActorTable::note_client_ip(ActorStats& a, std::string_view ip, uint64_t ip_hash) {
+void ActorTable::note_client_ip(ActorStats& a, std::string_view ip, uint64_t ip_hash, CivilSeconds t) {
   if (ip.empty() || !a.extras) return;
   if (!a.extras->ips) a.extras->ips = std::make_unique<AccountIps>();
   AccountIps& ips = *a.extras->ips;
@@ -234,6 +236,7 @@ void ActorTable::note_client_ip(ActorStats& a, std::string_view ip, uint64_t ip_
   ips.last_hash = ip_hash;
   if (!ips.hashes.insert(ip_hash).second) return;
   ips.order.push_back(ip_hash);
+  ips.first_seen.push_back(t);
   if (ips.listed.size() < kMaxListedIps) ips.listed.emplace_back(ip);
 }
 

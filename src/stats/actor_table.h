@@ -40,10 +40,11 @@ const char* actor_kind_title(ActorKind kind);  // report heading
 // high-cardinality kinds (senders, subjects, IPs) stay small.
 // The client IPs an account was used from.
 struct AccountIps {
-  std::vector<std::string> listed;      // the first kMaxListedIps, in the order first seen
-  std::unordered_set<uint64_t> hashes;  // exact distinct count
-  std::vector<uint64_t> order;          // every distinct IP's hash, first seen first (slices merge by it)
-  uint64_t last_hash = 0;               // a session's messages come from one IP: skip the set
+  std::vector<std::string> listed;       // the first kMaxListedIps, in the order first seen
+  std::unordered_set<uint64_t> hashes;   // exact distinct count
+  std::vector<uint64_t> order;           // every distinct IP's hash, first seen first (slices merge by it)
+  std::vector<CivilSeconds> first_seen;  // when each in `order` was first seen
+  uint64_t last_hash = 0;                // a session's messages come from one IP: skip the set
 };
 
 struct ActorExtras {
@@ -156,7 +157,7 @@ class ActorTable {
   void load(StateReader& r, EvidenceLines& copies);
 
   // Records the distinct client IP an account was used from (ip_hash: its key_hash).
-  static void note_client_ip(ActorStats& a, std::string_view ip, uint64_t ip_hash);
+  static void note_client_ip(ActorStats& a, std::string_view ip, uint64_t ip_hash, CivilSeconds t);
 
  private:
   struct Mix {

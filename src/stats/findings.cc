@@ -116,6 +116,20 @@ bool failures_look_like_a_device(const Forensics& f, const ActorStats& account) 
                      account.last_failed_login - account.first_failed_login);
 }
 
+// The most client IPs an account was first used from within 24 hours: a stolen password in a
+// botnet's hands, not a phone moving between networks over a week (13 IPs in 7 days).
+size_t most_new_ips_in_a_day(const ActorStats& a) {
+  if (!a.extras || !a.extras->ips) return 0;
+  std::vector<CivilSeconds> times = a.extras->ips->first_seen;
+  std::sort(times.begin(), times.end());
+  size_t most = 0;
+  for (size_t begin = 0, end = 0; end < times.size(); ++end) {
+    while (times[end] - times[begin] >= 86400) ++begin;
+    most = std::max(most, end - begin + 1);
+  }
+  return most;
+}
+
 void accounts(const Forensics& f, std::vector<Finding>& out) {
   const Thresholds& t = f.thresholds();
   for (const auto& a : f.table(ActorKind::AuthAccount).all()) {
@@ -123,7 +137,7 @@ void accounts(const Forensics& f, std::vector<Finding>& out) {
     // Any of these says "someone else is using it"; a big message alone does not (newsletters).
     bool burst = is_burst(a, t);
     bool bulk = a.max_recipients >= t.many_recipients;
-    bool many_ips = a.client_ip_count() >= t.account_min_ips;
+    bool many_ips = most_new_ips_in_a_day(a) >= t.account_min_ips;
     // Failed logins count when they are many and not the odd typo of a busy account.
     bool guessed = a.failed_logins >= t.account_failed_logins &&
                    double(a.failed_logins) >= t.account_failed_share * double(a.messages);

@@ -455,6 +455,24 @@ TEST(Findings, AUsersBurstFromItsFlaggedScriptIsTheScripts) {
   EXPECT_TRUE(of_kind(findings, "spamming_local_user").empty());
 }
 
+// A mobile user over a week: 154 messages, a few an hour, from 13 networks (a carrier's NAT,
+// home, the office) and no failed logins: not compromised. The same 13 IPs within an hour are.
+TEST(Findings, AnAccountsIpsCountWhenTheyAreNewWithinADay) {
+  auto run = [](int64_t apart) {
+    Log log;
+    for (int i = 0; i < 154; ++i) {
+      log.line(
+          fmt::format("{} <= tom@plumbing.example H=(phone) [198.51.100.{}]:4000 P=esmtpa "
+                      "A=dovecot_plain:tom@plumbing.example S=1000 for c{}@client.test",
+                      log.next_id(), 1 + (i / 12) % 13, i));
+      log.skip(apart);
+    }
+    return of_kind(find_abuse(log.run()), "compromised_account").size();
+  };
+  EXPECT_EQ(run(3900), 0u);  // a week: 13 IPs, one new every 13 hours
+  EXPECT_EQ(run(540), 1u);   // the same 13 in a day (and no burst: 7 an hour)
+}
+
 TEST(Findings, AFewIpsStayFindingsOfTheirOwn) {
   Log log;
   for (int ip = 1; ip <= 9; ++ip) dictionary(log, fmt::format("198.51.100.{}", ip), 60);

@@ -313,7 +313,8 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
   }
   if (keys.has(ActorKind::AuthAccount) && folds(ActorKind::AuthAccount)) {
     uint32_t idx = count_key(ActorKind::AuthAccount, l.auth_id, true);
-    ActorTable::note_client_ip(tab(ActorKind::AuthAccount).at(idx), l.host_ip, keys.hash[size_t(ActorKind::ClientIp)]);
+    ActorTable::note_client_ip(tab(ActorKind::AuthAccount).at(idx), l.host_ip, keys.hash[size_t(ActorKind::ClientIp)],
+                               l.time);
   }
   if (keys.has(ActorKind::ClientIp) && folds(ActorKind::ClientIp)) count_key(ActorKind::ClientIp, l.host_ip, false);
   if (keys.has(ActorKind::Sender) && folds(ActorKind::Sender)) {

@@ -291,6 +291,7 @@ void Forensics::merge_ips(ActorExtras& ax, const AccountIps& theirs, const Foren
     uint64_t h = theirs.order[i];
     if (!mine.hashes.insert(h).second) continue;
     mine.order.push_back(h);
+    mine.first_seen.push_back(theirs.first_seen[i]);
     if (mine.listed.size() >= ActorTable::kMaxListedIps) continue;
     if (i < theirs.listed.size()) {
       mine.listed.push_back(theirs.listed[i]);
