@@ -56,21 +56,44 @@ bool parse_pid(sv s, size_t& pos, uint32_t& pid) {
 }
 
 // Skips a value at s[i]: a "quoted string" with backslash escapes, or up to the next space.
+// Where the quoted string opened at s[i] ends (past its closing quote), or npos. A quote
+// closes it unless an odd run of backslashes escapes it.
+size_t closing_quote_end(sv s, size_t i) {
+  for (size_t from = i + 1; from < s.size();) {
+    const void* q = std::memchr(s.data() + from, '"', s.size() - from);
+    if (!q) break;
+    size_t at = size_t(static_cast<const char*>(q) - s.data()), run = 0;
+    while (at - run > i + 1 && s[at - run - 1] == '\\') ++run;
+    if (run % 2 == 0) return at + 1;
+    from = at + 1;
+  }
+  return npos;
+}
+
 size_t value_end(sv s, size_t i) {
   if (i < s.size() && s[i] == '"') {
-    // A quote closes the string unless an odd run of backslashes escapes it.
-    for (size_t from = i + 1; from < s.size();) {
-      const void* q = std::memchr(s.data() + from, '"', s.size() - from);
-      if (!q) break;
-      size_t at = size_t(static_cast<const char*>(q) - s.data()), run = 0;
-      while (at - run > i + 1 && s[at - run - 1] == '\\') ++run;
-      if (run % 2 == 0) return at + 1;
-      from = at + 1;
-    }
-    return s.size();
+    size_t end = closing_quote_end(s, i);
+    return end == npos ? s.size() : end;
   }
   size_t e = find_char(s, ' ', i);
   return e == npos ? s.size() : e;
+}
+
+// The end of an address as Exim logs it ("<...>" or bare): a quoted local part may hold
+// spaces and text like " A=dovecot_login:ceo@shop.example" that a client chose
+// (MAIL FROM:<"x A=... y"@evil.test>), which must not read as tags. An unclosed quote is
+// taken as a character.
+size_t address_end(sv s, size_t i) {
+  for (size_t at = i; at < s.size();) {
+    size_t space = find_char(s, ' ', at);
+    if (space == npos) space = s.size();
+    const void* q = std::memchr(s.data() + at, '"', space - at);
+    if (!q) return space;
+    size_t close = closing_quote_end(s, size_t(static_cast<const char*>(q) - s.data()));
+    if (close == npos) return space;
+    at = close;
+  }
+  return s.size();
 }
 
 sv unquote(sv v) {
@@ -108,7 +131,7 @@ size_t scan_tags(sv s, size_t pos, LogLine& out, Fn&& on_tag) {
   while (pos < s.size()) {
     while (pos < s.size() && s[pos] == ' ') ++pos;
     if (pos >= s.size()) break;
-    size_t tok_end = value_end(s, pos);
+    size_t tok_end = s[pos] == '<' ? address_end(s, pos) : value_end(s, pos);
     sv tok = s.substr(pos, tok_end - pos);
     size_t eq = find_char(tok, '=');
     if (eq == npos || eq == 0 || tok[0] == '"' || tok[0] == '<') {
@@ -122,7 +145,7 @@ size_t scan_tags(sv s, size_t pos, LogLine& out, Fn&& on_tag) {
       pos = vstart + parse_host_field(s.substr(vstart), out);
       continue;
     }
-    size_t vend = value_end(s, vstart);
+    size_t vend = name == "F" ? address_end(s, vstart) : value_end(s, vstart);
     if (!on_tag(name, s.substr(vstart, vend - vstart), pos)) return pos;
     pos = vend;
   }
@@ -141,8 +164,7 @@ sv auth_id_of(sv auth) {
 void parse_arrival(sv t, LogLine& out) {
   // t = "<= sender tags... [from <raw>] [for rcpts]"
   size_t pos = 3;
-  size_t send = value_end(t, pos);
-  if (send < t.size() && t[pos] == '"') send = value_end(t, send);  // "quoted lp"@domain
+  size_t send = address_end(t, pos);  // "quoted lp"@domain, a."b c"@domain
   sv sender = t.substr(pos, send - pos);
   out.address = sender == "<>" ? sv{} : sender;
   scan_tags(t, send, out, [&](sv name, sv value, size_t at) {

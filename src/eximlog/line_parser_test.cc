@@ -188,6 +188,32 @@ TEST(LineParser, RejectionsAndAuthFailures) {
   EXPECT_TRUE(a2.auth_id.empty());
 }
 
+// A sender's quoted local part is the client's text: a space and " A=..." in it are part of
+// the address, not an A= tag that would make the session look logged in as that account.
+TEST(LineParser, QuotedSenderTextIsNoTag) {
+  auto r = parse(
+      "2026-11-01 10:00:01 H=(x) [45.95.147.20]:4000 F=<\"x A=dovecot_login:ceo@shop.example y\"@evil.test> "
+      "rejected RCPT <u1@shop.example>: Unknown user");
+  EXPECT_EQ(r.kind, LineKind::RejectRcpt);
+  EXPECT_TRUE(r.auth.empty());
+  EXPECT_TRUE(r.auth_id.empty());
+  EXPECT_EQ(r.sender, "\"x A=dovecot_login:ceo@shop.example y\"@evil.test");
+  auto a = parse(
+      "2026-11-01 10:00:01 1tAAAA-000001-AA <= a.\"b A=dovecot_login:ceo@shop.example c\"@evil.test "
+      "H=(x) [45.95.147.20]:4000 P=esmtp S=900 for u@shop.example");
+  EXPECT_EQ(a.kind, LineKind::Arrival);
+  EXPECT_EQ(a.address, "a.\"b A=dovecot_login:ceo@shop.example c\"@evil.test");
+  EXPECT_TRUE(a.auth_id.empty());
+  EXPECT_EQ(a.host_ip, "45.95.147.20");
+  auto q = parse("2026-11-01 10:00:01 1tAAAA-000002-AA <= \"quoted lp\"@x.test H=[1.2.3.4] P=esmtp S=9 for u@x.test");
+  EXPECT_EQ(q.address, "\"quoted lp\"@x.test");
+  EXPECT_EQ(q.protocol, "esmtp");
+  // An unclosed quote is a character: the tags after it are still read.
+  auto u = parse("2026-11-01 10:00:01 1tAAAA-000003-AA <= a\"b@x.test H=[1.2.3.4] P=esmtp S=9 for u@x.test");
+  EXPECT_EQ(u.address, "a\"b@x.test");
+  EXPECT_EQ(u.host_ip, "1.2.3.4");
+}
+
 TEST(LineParser, CpanelLines) {
   auto l = parse(
       "2026-11-01 10:00:01 SMTP connection identification H=localhost A=127.0.0.1 P=36250 U=cpuser "

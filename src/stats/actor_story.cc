@@ -301,14 +301,29 @@ bool StoryBuilder::bounce_of_ours(std::string_view raw, const Line& line) const 
 
 namespace {
 
-// Whether a line names `ip` as Exim writes a client's address: "H=[IP]" or " [IP]", not
-// inside a HELO's parentheses ("H=([IP]) [other]").
+// Whether a line names `ip` as Exim writes the client's address: the first "[...]" that is
+// neither in parentheses (a HELO: "H=([IP]) [other]") nor in quotes (what the client sent:
+// input="EHLO x [IP]"), nor after the text of a reason ("argument(s): x [IP]").
 bool names_client_address(std::string_view raw, std::string_view ip) {
-  for (size_t at = raw.find(ip); at != std::string_view::npos; at = raw.find(ip, at + 1)) {
-    size_t end = at + ip.size();
-    if (at >= 2 && raw[at - 1] == '[' && (raw[at - 2] == ' ' || raw[at - 2] == '=') && end < raw.size() &&
-        raw[end] == ']')
-      return true;
+  int depth = 0;
+  bool quoted = false;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c == '"') quoted = !quoted;
+    else if (quoted) continue;
+    else if (c == '(') ++depth;
+    else if (c == ')') depth = std::max(0, depth - 1);
+    else if (c == '[' && depth == 0 && i > 0 && (raw[i - 1] == ' ' || raw[i - 1] == '=')) {
+      size_t close = raw.find(']', i);
+      if (close == std::string_view::npos) return false;
+      std::string_view inside = raw.substr(i + 1, close - i - 1);
+      // The timestamp's [pid] comes first on +pid lines: not an address.
+      if (!inside.empty() && inside.find_first_not_of("0123456789") == std::string_view::npos) {
+        i = close;
+        continue;
+      }
+      return inside == ip;
+    }
   }
   return false;
 }

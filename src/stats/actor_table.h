@@ -83,9 +83,11 @@ struct alignas(64) ActorStats {
   uint32_t delivered = 0, deferred = 0;  // per recipient outcome
   // Touched on creation, at completion or by session-level signals.
   uint32_t failed = 0, frozen = 0;
-  std::string_view key;           // in its table's key arena
-  uint32_t failed_logins = 0;     // AuthAccount: set_id failures; ClientIp: failures from it
-  uint32_t rejected_rcpts = 0;    // ClientIp: RCPT rejected as unknown; BounceRecipient: outcomes in a mailbox here
+  std::string_view key;        // in its table's key arena
+  uint32_t failed_logins = 0;  // AuthAccount: set_id failures; ClientIp: failures from it
+  // ClientIp: RCPT rejected as unknown; AuthAccount: the same, in its logged-in sessions;
+  // BounceRecipient: outcomes in a mailbox here.
+  uint32_t rejected_rcpts = 0;
   uint32_t distinct_senders = 0;  // SenderDomain
   uint32_t random_senders = 0;    // SenderDomain: random-looking local parts
   CivilSeconds first_failed_login = 0;

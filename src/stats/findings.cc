@@ -112,12 +112,13 @@ bool failures_look_like_a_device(const Forensics& f, const ActorStats& account) 
   uint64_t hash = ActorTable::key_hash(account.key, true);
   size_t ips = 0;
   for (const auto& ip : f.table(ActorKind::ClientIp).all()) ips += names_one_account(ip) && ip.login_target == hash;
-  return device_like(account.failed_logins, std::max<size_t>(ips, 1),
-                     account.last_failed_login - account.first_failed_login);
+  // No IP tried this account alone: IPs spraying a list of mailboxes, not one device.
+  return ips > 0 && device_like(account.failed_logins, ips, account.last_failed_login - account.first_failed_login);
 }
 
 // The most client IPs an account was first used from within 24 hours: a stolen password in a
 // botnet's hands, not a phone moving between networks over a week (13 IPs in 7 days).
+// (accounts() also takes three times the floor over the whole log: a botnet adding nine a day.)
 size_t most_new_ips_in_a_day(const ActorStats& a) {
   if (!a.extras || !a.extras->ips) return 0;
   std::vector<CivilSeconds> times = a.extras->ips->first_seen;
@@ -130,30 +131,46 @@ size_t most_new_ips_in_a_day(const ActorStats& a) {
   return most;
 }
 
+std::string different(const ActorStats& a);
+
+// Whether a logged-in session tried our unknown recipients as a dictionary attack does:
+// someone with the account's password harvesting addresses (an office's typos are a few each).
+bool harvested(const ActorStats& account, const Thresholds& t) {
+  return account.rejected_rcpts >= t.dictionary_min_rejects &&
+         account.distinct_rejected() >=
+             std::min<uint64_t>(t.dictionary_min_distinct, ActorExtras::kMaxDistinctRejected);
+}
+
 void accounts(const Forensics& f, std::vector<Finding>& out) {
   const Thresholds& t = f.thresholds();
   for (const auto& a : f.table(ActorKind::AuthAccount).all()) {
-    if (a.recipients < t.account_min_recipients) continue;
+    bool harvesting = harvested(a, t);
+    if (a.recipients < t.account_min_recipients && !harvesting) continue;
     // Any of these says "someone else is using it"; a big message alone does not (newsletters).
     bool burst = is_burst(a, t);
     bool bulk = a.max_recipients >= t.many_recipients;
-    bool many_ips = most_new_ips_in_a_day(a) >= t.account_min_ips;
+    bool many_ips = most_new_ips_in_a_day(a) >= t.account_min_ips || a.client_ip_count() >= 3 * t.account_min_ips;
     // Failed logins count when they are many and not the odd typo of a busy account.
     bool guessed = a.failed_logins >= t.account_failed_logins &&
                    double(a.failed_logins) >= t.account_failed_share * double(a.messages);
-    // A phone with an old password retrying for days beside the account's ordinary mail is
-    // no sign that someone else sends with it (account_guessing still names the failures).
-    if (guessed && !burst && !many_ips && failures_look_like_a_device(f, a)) guessed = false;
-    if (!(burst || many_ips || guessed)) continue;
+    if (!(burst || many_ips || guessed || harvesting)) continue;
     Finding x = base_finding(f, "compromised_account", a, ActorKind::AuthAccount);
     x.client_ips = a.listed_ips();
     x.events = a.failed_logins;
     x.events_noun = "failed logins";
     std::string why;
-    // Failures before any of its mail read as a way in; after mail had gone, only beside it.
+    // Failures before its burst (or, without one, its first mail) read as a way in.
+    CivilSeconds began = burst ? a.window()->peak_first() : a.first;
     if (guessed)
-      why += fmt::format(" {} {} failed logins", a.first_failed_login <= a.first ? "after" : "and", a.failed_logins);
+      why += fmt::format(" {} {} failed logins", a.first_failed_login <= began ? "after" : "and", a.failed_logins);
+    if (harvesting)
+      why +=
+          fmt::format(", and tried {} unknown local recipients ({}) while logged in", a.rejected_rcpts, different(a));
     if (bulk) why += fmt::format(", up to {} recipients per message", a.max_recipients);
+    // A phone with an old password retries for days beside the account's ordinary mail: said,
+    // not excused (slow guessing by a few IPs that then send looks the same).
+    if (guessed && !burst && !many_ips && !harvesting && failures_look_like_a_device(f, a))
+      why += " (the failures came at a device's pace: perhaps a phone with the old password; check before suspending)";
     x.summary = fmt::format("account {} sent {} messages with {} recipients{}{}{}", a.key, a.messages, a.recipients,
                             ip_phrase(a), why, burst ? burst_phrase(a) : "");
     out.push_back(std::move(x));
@@ -558,12 +575,13 @@ bool is_burst(const ActorStats& a, const Thresholds& t) {
   if (peak >= t.hard_recipients_per_window) return true;
   if (peak < t.burst_min_recipients) return false;
   // One big message (a newsletter to a list) and a few small ones fill a window without being a
-  // burst of mail: without the largest the window would be under the floor. (Four messages of
-  // 225 from a stolen account are a burst; the largest message may be from outside the window,
-  // which only makes this rarer.)
+  // burst of mail: without the largest the window, and all the actor's mail, would be under the
+  // floor. Four messages of 225 from a stolen account are a burst, and so are huge messages
+  // an hour apart (the second one is over the floor).
   constexpr uint64_t kFewMessages = 10;
-  if (a.window()->peak_messages() < kFewMessages &&
-      peak - std::min<uint64_t>(peak, a.max_recipients) < t.burst_min_recipients)
+  uint64_t largest = std::min<uint64_t>(peak, a.max_recipients);
+  if (a.window()->peak_messages() < kFewMessages && peak - largest < t.burst_min_recipients &&
+      a.recipients - std::min<uint64_t>(a.recipients, a.max_recipients) < t.burst_min_recipients)
     return false;
   double share = double(peak) / double(std::max<uint64_t>(1, a.recipients));
   double windows = std::max(1.0, double(a.last - a.first) / double(t.window_seconds));

@@ -357,33 +357,79 @@ TEST(Findings, GuessingOfAnAccountThatWasTakenIsNoDevice) {
 
 // An account that mails 25 a day from the office, and a phone of its owner's with the old
 // password retrying every 20 minutes for four days from three networks (the office's among
-// them): the account is not compromised, and the guessing reads as what it may be.
-TEST(Findings, APhoneWithAnOldPasswordDoesNotMakeTheAccountCompromised) {
-  Log log;
-  for (int day = 0; day < 5; ++day) {
-    for (int hour = 0; hour < 24; ++hour) {
-      if (hour >= 8 && hour < 13)
-        for (int m = 0; m < 5; ++m)
-          log.line(
-              fmt::format("{} <= anna@shop.example H=(pc) [192.0.2.80]:4000 P=esmtpa "
-                          "A=dovecot_plain:anna@shop.example S=1000 for c{}@client{}.test",
-                          log.next_id(), m, hour));
-      if (day > 0 || hour >= 9)
-        for (int tick = 0; tick < 3; ++tick)
-          failed_logins(log,
-                        fmt::format("{}", tick == 0   ? "192.0.2.80"
-                                          : tick == 1 ? "198.51.100.7"
-                                                      : "203.0.113.5"),
-                        "anna@shop.example", 1);
-      log.skip(3600 - 40);
+// them): the account is still reported (slow guessing by a few IPs looks the same), and the
+// summary says the failures came at a device's pace. IPs spraying a list of mailboxes at the
+// same pace are no device.
+TEST(Findings, FailuresAtADevicesPaceAreSaidNotExcused) {
+  auto run = [](bool spray) {
+    Log log;
+    for (int day = 0; day < 5; ++day) {
+      for (int hour = 0; hour < 24; ++hour) {
+        if (hour >= 8 && hour < 13)
+          for (int m = 0; m < 5; ++m)
+            log.line(
+                fmt::format("{} <= anna@shop.example H=(pc) [192.0.2.80]:4000 P=esmtpa "
+                            "A=dovecot_plain:anna@shop.example S=1000 for c{}@client{}.test",
+                            log.next_id(), m, hour));
+        if (day > 0 || hour >= 9)
+          for (int tick = 0; tick < 3; ++tick) {
+            std::string ip = tick == 0 ? "192.0.2.80" : tick == 1 ? "198.51.100.7" : "203.0.113.5";
+            failed_logins(log, ip, "anna@shop.example", 1);
+            if (spray) failed_logins(log, ip, "info@shop.example", 1);
+          }
+        log.skip(3600 - 40);
+      }
     }
-  }
+    auto taken = of_kind(find_abuse(log.run()), "compromised_account");
+    return taken.size() == 1 ? taken[0]->summary : std::string("(none)");
+  };
+  EXPECT_NE(run(false).find("at a device's pace"), std::string::npos) << run(false);
+  std::string sprayed = run(true);
+  EXPECT_NE(sprayed.find("failed logins"), std::string::npos) << sprayed;
+  EXPECT_EQ(sprayed.find("device"), std::string::npos) << sprayed;
+}
+
+// Someone with the account's password trying our unknown recipients while logged in
+// (harvesting addresses): the account's finding, not the client IP's dictionary attack.
+TEST(Findings, UnknownRecipientsTriedWhileLoggedInAreTheAccounts) {
+  Log log;
+  for (int i = 0; i < 400; ++i)
+    log.line(
+        fmt::format("H=(x) [203.0.113.77]:4000 A=dovecot_login:sales@shop.example F=<sales@shop.example> "
+                    "rejected RCPT <n{}@shop.example>: Unknown user",
+                    i));
   auto findings = find_abuse(log.run());
-  EXPECT_TRUE(of_kind(findings, "compromised_account").empty()) << of_kind(findings, "compromised_account")[0]->summary;
-  auto guessing = of_kind(findings, "account_guessing");
-  ASSERT_EQ(guessing.size(), 1u);
-  EXPECT_NE(guessing[0]->summary.find("or a device still trying an old password"), std::string::npos)
-      << guessing[0]->summary;
+  EXPECT_TRUE(of_kind(findings, "dictionary_attack").empty());
+  auto taken = of_kind(findings, "compromised_account");
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0]->actor, "sales@shop.example");
+  EXPECT_NE(taken[0]->summary.find("tried 400 unknown local recipients (64 or more different) while logged in"),
+            std::string::npos)
+      << taken[0]->summary;
+}
+
+// Huge messages an hour apart are no newsletter: each window holds one, but the account's mail
+// without its largest message is far over the floor.
+TEST(Findings, HugeMessagesAnHourApartAreABurst) {
+  Log log;
+  for (int day = 0; day < 7; ++day) {  // a week of a few ordinary messages a day
+    for (int m = 0; m < 8; ++m)
+      log.line(
+          fmt::format("{} <= boss@shop.example H=(pc) [192.0.2.80]:4000 P=esmtpa "
+                      "A=dovecot_plain:boss@shop.example S=900 for c{}@client.test",
+                      log.next_id(), m));
+    log.skip(86400);
+  }
+  for (int m = 0; m < 5; ++m) {
+    std::string rcpts;
+    for (int r = 0; r < 1990; ++r) rcpts += fmt::format(" b{}_{}@far{}.test", m, r, r % 13);
+    log.line(
+        fmt::format("{} <= boss@shop.example H=(x) [203.0.113.9]:4000 P=esmtpa A=dovecot_plain:boss@shop.example "
+                    "S=9000 for{}",
+                    log.next_id(), rcpts));
+    log.skip(3700);
+  }
+  EXPECT_EQ(of_kind(find_abuse(log.run()), "compromised_account").size(), 1u);
 }
 
 // Mail sent before the failures began was not sent "after" them.
@@ -458,19 +504,20 @@ TEST(Findings, AUsersBurstFromItsFlaggedScriptIsTheScripts) {
 // A mobile user over a week: 154 messages, a few an hour, from 13 networks (a carrier's NAT,
 // home, the office) and no failed logins: not compromised. The same 13 IPs within an hour are.
 TEST(Findings, AnAccountsIpsCountWhenTheyAreNewWithinADay) {
-  auto run = [](int64_t apart) {
+  auto run = [](int64_t apart, int ips) {
     Log log;
     for (int i = 0; i < 154; ++i) {
       log.line(
           fmt::format("{} <= tom@plumbing.example H=(phone) [198.51.100.{}]:4000 P=esmtpa "
                       "A=dovecot_plain:tom@plumbing.example S=1000 for c{}@client.test",
-                      log.next_id(), 1 + (i / 12) % 13, i));
+                      log.next_id(), 1 + (i * ips / 154), i));
       log.skip(apart);
     }
     return of_kind(find_abuse(log.run()), "compromised_account").size();
   };
-  EXPECT_EQ(run(3900), 0u);  // a week: 13 IPs, one new every 13 hours
-  EXPECT_EQ(run(540), 1u);   // the same 13 in a day (and no burst: 7 an hour)
+  EXPECT_EQ(run(3900, 13), 0u);  // a week: 13 IPs, one new every 13 hours
+  EXPECT_EQ(run(540, 13), 1u);   // the same 13 in a day (and no burst: 7 an hour)
+  EXPECT_EQ(run(3900, 31), 1u);  // a week, 4 or 5 new a day: 31 in all is a botnet's shape
 }
 
 TEST(Findings, AFewIpsStayFindingsOfTheirOwn) {
@@ -531,7 +578,25 @@ TEST(Findings, BouncesToAMailboxHereAreNotBackscatter) {
   };
   EXPECT_EQ(run("virtual_userdelivery"), 0u);
   EXPECT_EQ(run("dovecot_lmtp"), 0u);
-  EXPECT_EQ(run("remote_smtp"), 1u);  // the same bounces leaving over SMTP are
+  EXPECT_EQ(run("remote_smtp"), 1u);                              // the same bounces leaving over SMTP are
+  EXPECT_EQ(run("smarthost H=relay.isp.test [192.0.2.25]"), 1u);  // to a host, whatever the transport's name
+}
+
+// With errors_copy each bounce also goes to our postmaster: that copy delivered here does not
+// make the forged sender one of ours.
+TEST(Findings, AnErrorsCopyHereDoesNotHideTheVictim) {
+  Log log;
+  for (int i = 0; i < 80; ++i) {
+    std::string id = log.next_id();
+    log.line(id +
+             " <= <> R=1tZZZZ-000001-AA U=mailnull P=local S=3000 for joe@victim-isp.test postmaster@shop.example");
+    log.line(id + " => postmaster <postmaster@shop.example> R=virtual_user T=virtual_userdelivery");
+    log.line(id + " == joe@victim-isp.test R=dnslookup T=remote_smtp defer (-44): timeout");
+    log.line(id + " Frozen (delivery error message)");
+  }
+  bool victim = false;
+  for (const Finding& f : find_abuse(log.run())) victim |= f.kind == "backscatter" && f.actor == "joe@victim-isp.test";
+  EXPECT_TRUE(victim);
 }
 
 TEST(Findings, OrdinaryFrozenBouncesAreNotBackscatter) {

@@ -69,6 +69,7 @@ bool unknown_recipient_reason(std::string_view text) {
 // pipe): the address is a mailbox here, not one reached over SMTP. Read from the raw line: the
 // engine's parse skips the tags of delivery lines, and only bounces ask.
 bool delivered_here(std::string_view raw) {
+  if (raw.find(" H=") != std::string_view::npos) return false;  // to a host, whatever the transport's name
   size_t at = raw.find(" T=");
   if (at == std::string_view::npos) return false;
   std::string_view transport = raw.substr(at + 3);
@@ -432,7 +433,8 @@ void Forensics::settle_outcomes(const Message& m) {
     ActorStats& a = tables_[k]->at(m.actor[k]);
     a.delivered += m.delivered;
     a.deferred += m.deferred;
-    if (k == size_t(ActorKind::BounceRecipient)) a.rejected_rcpts += m.outcomes_here;
+    // A bounce to one address (not one with errors_copy's postmaster beside the victim).
+    if (k == size_t(ActorKind::BounceRecipient) && m.recipients == 1) a.rejected_rcpts += m.outcomes_here;
     // A recipient fails once: a frozen bounce thawed and tried again logs its ** line again.
     a.failed += std::min(m.failed, std::max(m.recipients, 1u));
   }
@@ -482,10 +484,17 @@ uint32_t Forensics::take_script(const LogLine& l) {
 
 void Forensics::on_rejected_rcpt(const LogLine& l, std::string_view raw, const LineKeys& keys) {
   // A session that logged in is one of our users mistyping a colleague's address (an office
-  // behind one NAT address), not a client guessing our mailboxes.
-  if (!keys.has(ActorKind::ClientIp) || !folds(ActorKind::ClientIp) || !l.auth.empty() ||
-      !looks_like_unknown_recipient(l))
+  // behind one NAT address), not a client guessing our mailboxes: its rejections are its
+  // account's (someone with a stolen password harvesting addresses tries hundreds).
+  if (!l.auth.empty()) {
+    if (keys.has(ActorKind::AuthAccount) && folds(ActorKind::AuthAccount) && looks_like_unknown_recipient(l)) {
+      ActorStats& account = actor_of(ActorKind::AuthAccount, keys, l.auth_id, true);
+      if (account.rejected_rcpts++ == 0) add_evidence(account, raw, Evidence::Mark::kFirstRejection);
+      if (account.extras) account.extras->note_rejected_address(keys.address_hash);
+    }
     return;
+  }
+  if (!keys.has(ActorKind::ClientIp) || !folds(ActorKind::ClientIp) || !looks_like_unknown_recipient(l)) return;
   ActorStats& a = actor_of(ActorKind::ClientIp, keys, l.host_ip, false);
   // A sample of the rest, chosen by the line itself: a count would depend on the lines before,
   // which the engine of a later slice of the log does not see.
