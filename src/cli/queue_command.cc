@@ -303,6 +303,42 @@ std::string restore_command(const QueueArgs& a, const std::string& batch) {
   return command;
 }
 
+// The audit record written before exim -Mrm runs: a removal killed half way still leaves
+// its batch and ids in the trail. No record, no removal.
+queue::BeforeRemoval audit_intent(const QueueArgs& a, const std::string& description) {
+  return [&a, description](const queue::Manifest& manifest, const std::vector<std::string>& ids, std::string* error) {
+    nlohmann::json record = {
+        {"action", "remove"}, {"stage", "intent"}, {"selection", description}, {"batch", manifest.batch}, {"ids", ids}};
+    if (queue::append_audit_record(a.state_dir, std::move(record), queue::current_operator(), error)) return true;
+    *error = fmt::format("nothing removed: the audit log cannot record the removal of {} message(s) ({})", ids.size(),
+                         *error);
+    return false;
+  };
+}
+
+// Each removed message by id, sender and subject (the selection ran again at --yes, so the
+// dry run's list need not be this one), and why any other was not removed.
+void report_removal(const QueueArgs& a, const queue::SelectionResult& selected, const queue::RemoveResult& removed) {
+  std::map<std::string, const queue::SelectedMessage*> by_id;
+  for (const auto& m : selected.messages) by_id[m.location.id] = &m;
+  for (const auto& m : removed.manifest.messages) {
+    if (!m.removed) {
+      print_error(m.id + ": " + (m.note.empty() ? "not removed" : m.note));
+      continue;
+    }
+    const queue::SelectedMessage* s = by_id[m.id];
+    fmt::print("removed {} {} subject {}\n", m.id, s && s->readable ? printable(s->sender) : "(unreadable)",
+               s && s->readable ? printable(s->subject) : "(unknown)");
+  }
+  if (!removed.error.empty()) print_error(removed.error);
+  if (!removed.manifest_error.empty())
+    print_error("the batch's manifest does not record this removal (" + removed.manifest_error +
+                "); the messages are quarantined and restore still puts them back, as it goes by the spool");
+  fmt::print("removed {} message(s), {} failed; quarantine batch {} ({})\n", removed.removed, removed.failed,
+             removed.manifest.batch, removed.batch_dir);
+  if (removed.removed > 0) fmt::print("undo with: {}\n", restore_command(a, removed.manifest.batch));
+}
+
 int run_remove(const QueueArgs& a) {
   auto spool_dir = resolve_spool(a);
   if (!spool_dir) return kFailure;
@@ -321,8 +357,9 @@ int run_remove(const QueueArgs& a) {
   std::string description = queue::describe_selection(a.selection);
   if (!a.yes) {
     for (const auto& m : result.messages)
-      fmt::print("would remove {} {} -> {} recipient(s){}\n", m.location.id,
-                 m.readable ? printable(m.sender) : "(unreadable)", m.recipients, m.frozen ? " [frozen]" : "");
+      fmt::print("would remove {} {} -> {} recipient(s){} subject {}\n", m.location.id,
+                 m.readable ? printable(m.sender) : "(unreadable)", m.recipients, m.frozen ? " [frozen]" : "",
+                 m.readable ? printable(m.subject) : "(unknown)");
     fmt::print("dry run: {} message(s) match '{}'; add --yes to quarantine them under {}/quarantine/ and remove them\n",
                ids.size(), description, a.state_dir);
     audit(a, {{"action", "remove"},
@@ -337,13 +374,8 @@ int run_remove(const QueueArgs& a) {
     return result.not_checked.empty() ? kOk : kUsage;
   }
   auto removed = queue::quarantine_and_remove(targets, a.state_dir, *spool_dir, description, queue::current_operator(),
-                                              ::time(nullptr), *exim);
-  for (const auto& m : removed.manifest.messages)
-    if (!m.removed) print_error(m.id + " not removed: " + m.note);
-  if (!removed.error.empty()) print_error(removed.error);
-  fmt::print("removed {} message(s), {} failed; quarantine batch {} ({})\n", removed.removed, removed.failed,
-             removed.manifest.batch, removed.batch_dir);
-  if (removed.removed > 0) fmt::print("undo with: {}\n", restore_command(a, removed.manifest.batch));
+                                              ::time(nullptr), *exim, audit_intent(a, description));
+  report_removal(a, result, removed);
   if (a.learn_from_actions && removed.removed > 0) {
     std::vector<std::pair<std::string, std::string>> files;
     for (const auto& m : removed.manifest.messages) {
@@ -352,15 +384,20 @@ int run_remove(const QueueArgs& a) {
     report_feedback(
         daemon::teach_spool_files(daemon::feedback_spamd_address(a.content_spamd, a.state_dir), files, true), "spam");
   }
+  std::vector<std::string> removed_ids;
+  for (const auto& m : removed.manifest.messages)
+    if (m.removed) removed_ids.push_back(m.id);
   audit(a, {{"action", "remove"},
             {"dry_run", false},
             {"selection", description},
             {"ids", ids},
             {"batch", removed.manifest.batch},
             {"removed", removed.removed},
+            {"removed_ids", removed_ids},
             {"failed", removed.failed},
+            {"manifest_error", removed.manifest_error},
             {"not_checked", result.not_checked}});
-  if (!removed.error.empty() || removed.failed != 0) return kFailure;
+  if (!removed.error.empty() || !removed.manifest_error.empty() || removed.failed != 0) return kFailure;
   return result.not_checked.empty() ? kOk : kUsage;
 }
 
@@ -382,6 +419,7 @@ int run_restore(const QueueArgs& a) {
   }
   auto restored = queue::restore_batch(a.state_dir, a.batch, spool_dir);
   for (const std::string& problem : restored.problems) print_error(problem);
+  for (const std::string& note : restored.notes) fmt::print("{}\n", note);
   if (!restored.error.empty()) {
     print_error(restored.error);
     return kFailure;
@@ -392,6 +430,7 @@ int run_restore(const QueueArgs& a) {
             {"batch", a.batch},
             {"spool", spool_dir},
             {"restored", restored.restored},
+            {"notes", restored.notes},
             {"problems", restored.problems}});
   return restored.problems.empty() ? kOk : kFailure;
 }
