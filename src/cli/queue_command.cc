@@ -90,8 +90,11 @@ spool::ReaderOptions reader_options(const QueueArgs& a, bool body_sizes) {
   return options;
 }
 
-std::optional<queue::QueueReport> build_queue_report(const QueueArgs& a, const std::string& spool_dir) {
+// nullopt with *why when the queue cannot be read whole: a partial count is no count.
+std::optional<queue::QueueReport> build_queue_report(const QueueArgs& a, const std::string& spool_dir,
+                                                     std::string* why) {
   spool::SpoolListing messages = spool::list_spool(spool_dir);
+  if (*why = messages.error(); !why->empty()) return std::nullopt;
   size_t threads = spool::scan_threads_for(messages.size(), a.threads);
   int64_t now = ::time(nullptr);
   std::vector<queue::SummaryAccumulator> accumulators(threads, queue::SummaryAccumulator(now, a.thresholds));
@@ -99,7 +102,8 @@ std::optional<queue::QueueReport> build_queue_report(const QueueArgs& a, const s
   for (auto& accumulator : accumulators) sinks.push_back(&accumulator);
   spool::ScanCounts counts = spool::scan_messages(messages, sinks, reader_options(a, a.sizes));
   if (a.io == "io_uring" && counts.io_uring_threads < sinks.size()) {
-    print_error(counts.io_uring_error.empty() ? "io_uring not used" : counts.io_uring_error);
+    *why = "cannot read the spool with --io io_uring: " +
+           (counts.io_uring_error.empty() ? "io_uring not used" : counts.io_uring_error);
     return std::nullopt;
   }
   for (size_t i = 1; i < accumulators.size(); ++i) accumulators[0].merge(accumulators[i]);
@@ -110,8 +114,12 @@ std::optional<queue::QueueReport> build_queue_report(const QueueArgs& a, const s
 int run_summary(const QueueArgs& a) {
   auto spool_dir = resolve_spool(a);
   if (!spool_dir) return kFailure;
-  auto report = build_queue_report(a, *spool_dir);
-  if (!report) return kFailure;
+  std::string why;
+  auto report = build_queue_report(a, *spool_dir, &why);
+  if (!report) {
+    print_error(why);
+    return kFailure;
+  }
   if (a.json) std::cout << json_text(queue::report_to_json(*report), 1) << "\n";
   else std::cout << queue::report_to_text(*report, *spool_dir);
   std::cout.flush();
@@ -142,6 +150,13 @@ bool explain_no_match(const queue::Selection& selection, const queue::SelectionR
   return !why.empty();
 }
 
+// A selection from a partly unreadable spool is no answer: said, and nothing is acted on.
+bool queue_unreadable(const queue::SelectionResult& result) {
+  if (result.spool_error.empty()) return false;
+  print_error("could not read the queue: " + result.spool_error);
+  return true;
+}
+
 nlohmann::json selected_json(const queue::SelectedMessage& m) {
   nlohmann::json j = {{"id", m.location.id}, {"readable", m.readable}, {"moved_frozen", m.location.moved_frozen}};
   if (!m.readable) {
@@ -166,6 +181,7 @@ int run_list(const QueueArgs& a) {
   if (!selection) return kUsage;
   queue::SelectionResult result =
       queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads, reader_options(a, a.json));
+  if (queue_unreadable(result)) return kFailure;
   for (const std::string& id : result.missing_ids) print_error("not in the queue: " + id);
   if (a.json) {
     nlohmann::json list = nlohmann::json::array();
@@ -232,8 +248,12 @@ std::optional<std::map<std::string, std::string>> held_mail(const QueueArgs& a, 
     print_error("cannot tell which mail is held: " + error);
     return std::nullopt;
   }
-  for (const auto& m : contain::scan_coverage(spool_dir, *holds, true, ::time(nullptr)).messages)
-    held[m.location.id] = detect::format_actor_ref((*holds)[m.holds.front()].actor);
+  contain::CoverageScan scan = contain::scan_coverage(spool_dir, *holds, true, ::time(nullptr));
+  if (!scan.error.empty()) {
+    print_error("cannot tell which mail is held: could not read the queue: " + scan.error);
+    return std::nullopt;
+  }
+  for (const auto& m : scan.messages) held[m.location.id] = detect::format_actor_ref((*holds)[m.holds.front()].actor);
   return held;
 }
 
@@ -246,6 +266,7 @@ int run_freeze_or_thaw(const QueueArgs& a, queue::EximAction action) {
   auto exim = make_exim(a);
   if (!exim || !spool_belongs_to_exim(*exim, *spool_dir)) return kFailure;
   auto result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads, reader_options(a, false));
+  if (queue_unreadable(result)) return kFailure;
   explain_no_match(*selection, result);
   std::map<std::string, std::string> held;
   if (action == queue::EximAction::thaw && !a.include_held) {
@@ -347,6 +368,7 @@ int run_remove(const QueueArgs& a) {
   std::optional<queue::ProcessEximRunner> exim;
   if (a.yes && (!(exim = make_exim(a)) || !spool_belongs_to_exim(*exim, *spool_dir))) return kFailure;
   auto result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads, reader_options(a, false));
+  if (queue_unreadable(result)) return kFailure;
   explain_no_match(*selection, result);
   std::vector<spool::MessageLocation> targets;
   std::vector<std::string> ids;
@@ -472,9 +494,9 @@ int run_check(QueueArgs& a) {
     fmt::print("QUEUE UNKNOWN - {}\n", why_not);
     return queue::kNagiosUnknown;
   }
-  auto report = build_queue_report(a, *spool_dir);
+  auto report = build_queue_report(a, *spool_dir, &why);
   if (!report) {
-    fmt::print("QUEUE UNKNOWN - cannot read the spool with --io {}\n", a.io);
+    fmt::print("QUEUE UNKNOWN - {}\n", why);
     return queue::kNagiosUnknown;
   }
   queue::CheckResult result = queue::evaluate_queue_check(*report, a.check);

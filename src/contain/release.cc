@@ -35,7 +35,10 @@ std::vector<spool::MessageLocation> releasable_mail(const std::string& spool_dir
   std::vector<store::HoldRecord> holds = lifted;
   holds.insert(holds.end(), remaining.begin(), remaining.end());
   std::vector<spool::MessageLocation> out;
-  for (const CoveredMessage& m : scan_coverage(spool_dir, holds, true, now).messages) {
+  CoverageScan scan = scan_coverage(spool_dir, holds, true, now);
+  if (!scan.error.empty())
+    append_error(r.error, "could not read the queue, its held mail may be left frozen: " + scan.error);
+  for (const CoveredMessage& m : scan.messages) {
     if (m.holds.front() >= lifted.size()) continue;  // indices are sorted: no lifted hold covers it
     if (m.holds.back() >= lifted.size()) {
       ++r.still_held;

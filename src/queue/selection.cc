@@ -263,6 +263,7 @@ SelectionResult select_messages(const std::string& spool_dir, const Selection& s
     }
   } else {
     listing = spool::list_spool(spool_dir);
+    result.spool_error = listing.error();
   }
   size_t count = selection.ids.empty() ? listing.size() : located.size();
   size_t threads = spool::scan_threads_for(count, max_threads);

@@ -96,6 +96,7 @@ struct SelectionResult {
   std::vector<std::string> missing_ids;   // named but not in the queue
   size_t skipped_unreadable = 0;          // unreadable and not named: never touched
   std::vector<std::string> not_checked;   // a regex hit its match limit on these: never touched; sorted
+  std::string spool_error;                // an input directory could not be listed: the result is partial
 };
 
 // "N messages not checked: ..." with up to `max_ids` of their ids; empty when there are none.
