@@ -61,8 +61,8 @@ enum class ConditionMatch { no, yes, not_checked };  // not_checked: a regex hit
 ConditionMatch matches_conditions(const Selection& selection, const spool::SpoolHeader& header,
                                   const MessageFacts& facts);
 
-// For a report's next step: the --script value that selects scripts whose header contains
-// `fragment` as it is (script_matches takes a fragment unless it holds a wildcard), and the
+// For a report's next step: the --script value that selects the script header `fragment`
+// (script_matches takes it as it is unless it holds a wildcard, then as a literal glob), and the
 // `spamwarden queue list` command line for some options, each quoted for the shell. Other
 // keys are made exact with glob_literal().
 std::string script_fragment_pattern(std::string_view fragment);
