@@ -150,6 +150,15 @@ bool explain_no_match(const queue::Selection& selection, const queue::SelectionR
   return !why.empty();
 }
 
+// --script DIR that matched by file name alone says so (on stdout in a dry run, beside its list).
+void warn_file_name_matches(const queue::Selection& selection, const queue::SelectionResult& result,
+                            bool on_stdout = false) {
+  std::string warning = queue::describe_file_name_matches(selection, result.messages);
+  if (warning.empty()) return;
+  if (on_stdout) fmt::print("note: {}\n", printable(warning));
+  else print_error(printable(warning));
+}
+
 // A selection from a partly unreadable spool is no answer: said, and nothing is acted on.
 bool queue_unreadable(const queue::SelectionResult& result) {
   if (result.spool_error.empty()) return false;
@@ -183,6 +192,7 @@ int run_list(const QueueArgs& a) {
       queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads, reader_options(a, a.json));
   if (queue_unreadable(result)) return kFailure;
   for (const std::string& id : result.missing_ids) print_error("not in the queue: " + id);
+  warn_file_name_matches(*selection, result);
   if (a.json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& m : result.messages) list.push_back(selected_json(m));
@@ -268,6 +278,7 @@ int run_freeze_or_thaw(const QueueArgs& a, queue::EximAction action) {
   auto result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads, reader_options(a, false));
   if (queue_unreadable(result)) return kFailure;
   explain_no_match(*selection, result);
+  warn_file_name_matches(*selection, result);
   std::map<std::string, std::string> held;
   if (action == queue::EximAction::thaw && !a.include_held) {
     auto found = held_mail(a, *spool_dir);
@@ -382,6 +393,7 @@ int run_remove(const QueueArgs& a) {
       fmt::print("would remove {} {} -> {} recipient(s){} subject {}\n", m.location.id,
                  m.readable ? printable(m.sender) : "(unreadable)", m.recipients, m.frozen ? " [frozen]" : "",
                  m.readable ? printable(m.subject) : "(unknown)");
+    warn_file_name_matches(*selection, result, true);
     fmt::print("dry run: {} message(s) match '{}'; add --yes to quarantine them under {}/quarantine/ and remove them\n",
                ids.size(), description, a.state_dir);
     audit(a, {{"action", "remove"},
@@ -391,6 +403,7 @@ int run_remove(const QueueArgs& a) {
               {"not_checked", result.not_checked}});
     return result.not_checked.empty() ? kOk : kUsage;
   }
+  warn_file_name_matches(*selection, result);
   if (targets.empty()) {  // no batch for nothing: exit as `queue list` does
     fmt::print("removed 0 message(s): none match '{}'\n", description);
     return result.not_checked.empty() ? kOk : kUsage;

@@ -506,6 +506,12 @@ TEST(ScriptDirectory, SelectsByTheFilesBeneathAndTheirOwner) {
   EXPECT_FALSE(script_in_directory(*dir, std::to_string(owner) + ":other.php", owner));
   EXPECT_TRUE(script_in_directory(*dir, "www.x.example/mailer.php for 192.0.2.1", owner));
   EXPECT_FALSE(script_in_directory(*dir, "www.x.example/mailer.php for 192.0.2.1", owner + 1));
+  // A URL path with directories must lie beneath DIR; a bare name is evidence by name alone.
+  EXPECT_EQ(script_evidence(*dir, "www.x.example/wp/plugins/mailer.php", owner), ScriptEvidence::by_path);
+  EXPECT_EQ(script_evidence(*dir, "www.x.example/plugins/mailer.php", owner), ScriptEvidence::by_path);
+  EXPECT_EQ(script_evidence(*dir, "www.x.example/other/mailer.php", owner), ScriptEvidence::none);
+  EXPECT_EQ(script_evidence(*dir, "www.x.example/xplugins/mailer.php", owner), ScriptEvidence::none);
+  EXPECT_EQ(script_evidence(*dir, std::to_string(owner) + ":mailer.php", owner), ScriptEvidence::by_file_name);
 
   auto selection = compile_selection({.script = site.path}, &error);
   ASSERT_TRUE(selection);
@@ -515,6 +521,18 @@ TEST(ScriptDirectory, SelectsByTheFilesBeneathAndTheirOwner) {
   facts.uid = owner;
   facts.script = std::to_string(owner) + ":mailer.php";
   EXPECT_EQ(matches_conditions(*selection, spool::SpoolHeader{}, facts), ConditionMatch::yes);
+  // Matched by the file's name alone: said, since another site's copy would match as well.
+  SelectedMessage by_name;
+  by_name.script = facts.script;
+  std::string note = describe_file_name_matches(*selection, {by_name});
+  EXPECT_NE(note.find("matched by the script's file name under " + site.path +
+                      ": mailer.php can also be another "
+                      "site's copy"),
+            std::string::npos)
+      << note;
+  SelectedMessage by_path;
+  by_path.script = "www.x.example/wp/plugins/mailer.php";
+  EXPECT_EQ(describe_file_name_matches(*selection, {by_path}), "");
 
   // A directory this machine does not have cannot be compared: an empty result says why.
   auto elsewhere = compile_selection({.script = site.path + "/gone"}, &error);

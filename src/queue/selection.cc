@@ -107,6 +107,7 @@ SelectedMessage describe_message(const spool::MessageLocation& location, const M
   m.login = facts.login;
   if (facts.local_submission && !is_exim_user(facts.login)) m.local_user = facts.login;
   m.subject = facts.subject;
+  m.script = facts.script;
   m.recipients = facts.pending_recipients;
   m.age_seconds = facts.age_seconds;
   m.body_size = body_size;
@@ -247,6 +248,22 @@ std::string explain_empty_selection(const Selection& s) {
     return "--script " + script + " matched by the names of its files, but it holds more than " +
            std::to_string(kMaxScriptDirectoryEntries) + " entries and only those were read; " + advice;
   return "";
+}
+
+std::string describe_file_name_matches(const Selection& selection, const std::vector<SelectedMessage>& messages) {
+  if (!selection.script_directory) return "";
+  std::set<std::string> names;
+  for (const SelectedMessage& m : messages) {
+    if (!m.readable) continue;
+    ScriptHeaderFile file = parse_script_header(m.script);
+    if (file.url_path.find('/') == std::string::npos) names.insert(file.file_name);
+  }
+  if (names.empty()) return "";
+  std::string list;
+  for (const std::string& name : names) list += (list.empty() ? "" : ", ") + name;
+  return "matched by the script's file name under " + selection.args.script + ": " + list +
+         (names.size() == 1 ? " can" : " can each") +
+         " also be another site's copy (the spool header names no directory); check the subjects";
 }
 
 std::string describe_selection(const SelectionArgs& a) {

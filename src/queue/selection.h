@@ -84,6 +84,7 @@ struct SelectedMessage {
   bool readable = true;
   std::string problem;  // why unreadable
   std::string sender, auth_id, login, subject;
+  std::string script;      // X-PHP-Script / X-PHP-Originating-Script as the summary keys it
   std::string local_user;  // login when a local user ran sendmail (not Exim's own user), as the summary counts it
   size_t recipients = 0;
   int64_t age_seconds = 0;
@@ -106,5 +107,9 @@ std::string describe_not_checked(const std::vector<std::string>& ids, size_t max
 // without them).
 SelectionResult select_messages(const std::string& spool_dir, const Selection& selection, int64_t now,
                                 size_t max_threads = 0, const spool::ReaderOptions& read = {});
+
+// --script DIR: a warning when some selected messages' headers give only the script's file
+// name, which another site's copy of that file has too; "" when none did.
+std::string describe_file_name_matches(const Selection& selection, const std::vector<SelectedMessage>& messages);
 
 }  // namespace sw::queue
