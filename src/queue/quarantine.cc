@@ -441,6 +441,8 @@ RemoveResult quarantine_and_remove(const std::vector<spool::MessageLocation>& me
   // The manifest is on disk before anything is deleted: a crash here loses nothing.
   if (!write_manifest(batch_fd.get(), result.batch_dir, result.manifest, &result.error)) return result;
   if (before_removal && !copied_ids.empty() && !before_removal(result.manifest, copied_ids, &result.error)) {
+    for (QuarantinedMessage& message : result.manifest.messages)
+      if (message.note.empty()) message.note = "not removed: stopped before exim ran";
     result.failed += copied_ids.size();
     return result;
   }

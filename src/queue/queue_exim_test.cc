@@ -544,6 +544,29 @@ TEST_P(RealSpool, RestoreFailsForAMessageNeitherQueuedNorQuarantined) {
   EXPECT_EQ(exim_listing(exim).size(), 15u);
 }
 
+// An intent the audit log cannot record stops the removal before exim runs: nothing is removed.
+TEST_P(RealSpool, AnIntentThatCannotBeRecordedRemovesNothing) {
+  SKIP_WITHOUT_EXIM();
+  QueueLab exim(GetParam());
+  Population p = fill(exim);
+  std::vector<spool::MessageLocation> targets;
+  for (const auto& m : spool::list_messages(exim.spool_dir()))
+    if (p.spammer.count(m.id)) targets.push_back(m);
+  ProcessEximRunner runner(QueueLab::binary(), exim.config());
+  auto refuse = [](const Manifest&, const std::vector<std::string>&, std::string* error) {
+    *error = "audit log full";
+    return false;
+  };
+  RemoveResult removed = quarantine_and_remove(targets, exim.dir() + "/state", exim.spool_dir(), "test", "test",
+                                               ::time(nullptr), runner, refuse);
+  EXPECT_EQ(removed.error, "audit log full");
+  EXPECT_EQ(removed.removed, 0u);
+  EXPECT_EQ(removed.failed, targets.size());
+  for (const QuarantinedMessage& m : removed.manifest.messages)
+    EXPECT_EQ(m.note, "not removed: stopped before exim ran") << m.id;
+  EXPECT_EQ(exim_listing(exim).size(), 16u);
+}
+
 // When the manifest cannot be rewritten after exim -Mrm, the removal says so and restore works.
 TEST_P(RealSpool, AManifestUnwritableAfterTheRemovalIsAnErrorAndRestoreStillWorks) {
   SKIP_WITHOUT_EXIM();
