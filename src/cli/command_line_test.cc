@@ -175,6 +175,40 @@ TEST(CommandLine, QueueRefusesBadNumbersAndTheCheckSaysUnknown) {
   EXPECT_EQ(list.exit_code, 2) << "'check' as a value is not the check subcommand\n" << list.output;
 }
 
+// A queue that cannot be read is never an empty queue: the check says UNKNOWN with the reason,
+// the summary and list fail. Input directories listable by root only, read as nobody.
+TEST(CommandLine, AnUnreadableQueueIsAnErrorNotAnEmptyQueue) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to read as nobody";
+  sw::TempDir d("sw-cli-spool");
+  const std::string fixture = std::string(SW_SOURCE_DIR) + "/src/spool/testdata/real-4.96/flat/input";
+  for (const char* layout : {"flat", "split"}) {
+    std::string input = d.path + "/" + layout + "/input", listed = std::string(layout) == "flat" ? input : input + "/b";
+    std::filesystem::create_directories(listed);
+    std::filesystem::copy(fixture, listed);
+    std::filesystem::permissions(listed, std::filesystem::perms(0711));  // traversable, not listable
+  }
+  ASSERT_EQ(::chmod(d.path.c_str(), 0755), 0);
+  for (const char* layout : {"flat", "split"}) {
+    const std::string spool = d.path + "/" + layout;
+    Outcome check = run("queue check --spool " + spool, true);
+    EXPECT_EQ(check.exit_code, 3) << check.output;
+    EXPECT_NE(check.output.find("QUEUE UNKNOWN - cannot read " + spool + "/input"), std::string::npos) << check.output;
+    EXPECT_NE(check.output.find("Permission denied"), std::string::npos) << check.output;
+    Outcome summary = run("queue --spool " + spool, true);
+    EXPECT_EQ(summary.exit_code, 3) << summary.output;
+    EXPECT_NE(summary.output.find("cannot read " + spool + "/input"), std::string::npos) << summary.output;
+    Outcome list = run("queue list --spool " + spool, true);
+    EXPECT_EQ(list.exit_code, 3) << list.output;
+    EXPECT_NE(list.output.find("could not read the queue"), std::string::npos) << list.output;
+  }
+  // A spool nobody cannot traverse is named as such, not as one without input/.
+  ASSERT_EQ(::chmod((d.path + "/flat").c_str(), 0700), 0);
+  Outcome closed = run("queue check --spool " + d.path + "/flat", true);
+  EXPECT_EQ(closed.exit_code, 3) << closed.output;
+  EXPECT_NE(closed.output.find("cannot read " + d.path + "/flat/input: Permission denied"), std::string::npos)
+      << closed.output;
+}
+
 // `watch` on a state directory: one at a time, and only where it can write its hold lists.
 struct WatchDirs {
   sw::TempDir dir{"sw-watch-cli"};

@@ -90,8 +90,11 @@ spool::ReaderOptions reader_options(const QueueArgs& a, bool body_sizes) {
   return options;
 }
 
-std::optional<queue::QueueReport> build_queue_report(const QueueArgs& a, const std::string& spool_dir) {
+// nullopt with *why when the queue cannot be read whole: a partial count is no count.
+std::optional<queue::QueueReport> build_queue_report(const QueueArgs& a, const std::string& spool_dir,
+                                                     std::string* why) {
   spool::SpoolListing messages = spool::list_spool(spool_dir);
+  if (*why = messages.error(); !why->empty()) return std::nullopt;
   size_t threads = spool::scan_threads_for(messages.size(), a.threads);
   int64_t now = ::time(nullptr);
   std::vector<queue::SummaryAccumulator> accumulators(threads, queue::SummaryAccumulator(now, a.thresholds));
@@ -99,7 +102,8 @@ std::optional<queue::QueueReport> build_queue_report(const QueueArgs& a, const s
   for (auto& accumulator : accumulators) sinks.push_back(&accumulator);
   spool::ScanCounts counts = spool::scan_messages(messages, sinks, reader_options(a, a.sizes));
   if (a.io == "io_uring" && counts.io_uring_threads < sinks.size()) {
-    print_error(counts.io_uring_error.empty() ? "io_uring not used" : counts.io_uring_error);
+    *why = "cannot read the spool with --io io_uring: " +
+           (counts.io_uring_error.empty() ? "io_uring not used" : counts.io_uring_error);
     return std::nullopt;
   }
   for (size_t i = 1; i < accumulators.size(); ++i) accumulators[0].merge(accumulators[i]);
@@ -110,8 +114,12 @@ std::optional<queue::QueueReport> build_queue_report(const QueueArgs& a, const s
 int run_summary(const QueueArgs& a) {
   auto spool_dir = resolve_spool(a);
   if (!spool_dir) return kFailure;
-  auto report = build_queue_report(a, *spool_dir);
-  if (!report) return kFailure;
+  std::string why;
+  auto report = build_queue_report(a, *spool_dir, &why);
+  if (!report) {
+    print_error(why);
+    return kFailure;
+  }
   if (a.json) std::cout << json_text(queue::report_to_json(*report), 1) << "\n";
   else std::cout << queue::report_to_text(*report, *spool_dir);
   std::cout.flush();
@@ -142,6 +150,22 @@ bool explain_no_match(const queue::Selection& selection, const queue::SelectionR
   return !why.empty();
 }
 
+// --script DIR that matched by file name alone says so (on stdout in a dry run, beside its list).
+void warn_file_name_matches(const queue::Selection& selection, const queue::SelectionResult& result,
+                            bool on_stdout = false) {
+  std::string warning = queue::describe_file_name_matches(selection, result.messages);
+  if (warning.empty()) return;
+  if (on_stdout) fmt::print("note: {}\n", printable(warning));
+  else print_error(printable(warning));
+}
+
+// A selection from a partly unreadable spool is no answer: said, and nothing is acted on.
+bool queue_unreadable(const queue::SelectionResult& result) {
+  if (result.spool_error.empty()) return false;
+  print_error("could not read the queue: " + result.spool_error);
+  return true;
+}
+
 nlohmann::json selected_json(const queue::SelectedMessage& m) {
   nlohmann::json j = {{"id", m.location.id}, {"readable", m.readable}, {"moved_frozen", m.location.moved_frozen}};
   if (!m.readable) {
@@ -166,7 +190,9 @@ int run_list(const QueueArgs& a) {
   if (!selection) return kUsage;
   queue::SelectionResult result =
       queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads, reader_options(a, a.json));
+  if (queue_unreadable(result)) return kFailure;
   for (const std::string& id : result.missing_ids) print_error("not in the queue: " + id);
+  warn_file_name_matches(*selection, result);
   if (a.json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& m : result.messages) list.push_back(selected_json(m));
@@ -232,8 +258,12 @@ std::optional<std::map<std::string, std::string>> held_mail(const QueueArgs& a, 
     print_error("cannot tell which mail is held: " + error);
     return std::nullopt;
   }
-  for (const auto& m : contain::scan_coverage(spool_dir, *holds, true, ::time(nullptr)).messages)
-    held[m.location.id] = detect::format_actor_ref((*holds)[m.holds.front()].actor);
+  contain::CoverageScan scan = contain::scan_coverage(spool_dir, *holds, true, ::time(nullptr));
+  if (!scan.error.empty()) {
+    print_error("cannot tell which mail is held: could not read the queue: " + scan.error);
+    return std::nullopt;
+  }
+  for (const auto& m : scan.messages) held[m.location.id] = detect::format_actor_ref((*holds)[m.holds.front()].actor);
   return held;
 }
 
@@ -246,7 +276,9 @@ int run_freeze_or_thaw(const QueueArgs& a, queue::EximAction action) {
   auto exim = make_exim(a);
   if (!exim || !spool_belongs_to_exim(*exim, *spool_dir)) return kFailure;
   auto result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads, reader_options(a, false));
+  if (queue_unreadable(result)) return kFailure;
   explain_no_match(*selection, result);
+  warn_file_name_matches(*selection, result);
   std::map<std::string, std::string> held;
   if (action == queue::EximAction::thaw && !a.include_held) {
     auto found = held_mail(a, *spool_dir);
@@ -303,6 +335,42 @@ std::string restore_command(const QueueArgs& a, const std::string& batch) {
   return command;
 }
 
+// The audit record written before exim -Mrm runs: a removal killed half way still leaves
+// its batch and ids in the trail. No record, no removal.
+queue::BeforeRemoval audit_intent(const QueueArgs& a, const std::string& description) {
+  return [&a, description](const queue::Manifest& manifest, const std::vector<std::string>& ids, std::string* error) {
+    nlohmann::json record = {
+        {"action", "remove"}, {"stage", "intent"}, {"selection", description}, {"batch", manifest.batch}, {"ids", ids}};
+    if (queue::append_audit_record(a.state_dir, std::move(record), queue::current_operator(), error)) return true;
+    *error = fmt::format("nothing removed: the audit log cannot record the removal of {} message(s) ({})", ids.size(),
+                         *error);
+    return false;
+  };
+}
+
+// Each removed message by id, sender and subject (the selection ran again at --yes, so the
+// dry run's list need not be this one), and why any other was not removed.
+void report_removal(const QueueArgs& a, const queue::SelectionResult& selected, const queue::RemoveResult& removed) {
+  std::map<std::string, const queue::SelectedMessage*> by_id;
+  for (const auto& m : selected.messages) by_id[m.location.id] = &m;
+  for (const auto& m : removed.manifest.messages) {
+    if (!m.removed) {
+      print_error(m.id + ": " + (m.note.empty() ? "not removed" : m.note));
+      continue;
+    }
+    const queue::SelectedMessage* s = by_id[m.id];
+    fmt::print("removed {} {} subject {}\n", m.id, s && s->readable ? printable(s->sender) : "(unreadable)",
+               s && s->readable ? printable(s->subject) : "(unknown)");
+  }
+  if (!removed.error.empty()) print_error(removed.error);
+  if (!removed.manifest_error.empty())
+    print_error("the batch's manifest does not record this removal (" + removed.manifest_error +
+                "); the messages are quarantined and restore still puts them back, as it goes by the spool");
+  fmt::print("removed {} message(s), {} failed; quarantine batch {} ({})\n", removed.removed, removed.failed,
+             removed.manifest.batch, removed.batch_dir);
+  if (removed.removed > 0) fmt::print("undo with: {}\n", restore_command(a, removed.manifest.batch));
+}
+
 int run_remove(const QueueArgs& a) {
   auto spool_dir = resolve_spool(a);
   if (!spool_dir) return kFailure;
@@ -311,6 +379,7 @@ int run_remove(const QueueArgs& a) {
   std::optional<queue::ProcessEximRunner> exim;
   if (a.yes && (!(exim = make_exim(a)) || !spool_belongs_to_exim(*exim, *spool_dir))) return kFailure;
   auto result = queue::select_messages(*spool_dir, *selection, ::time(nullptr), a.threads, reader_options(a, false));
+  if (queue_unreadable(result)) return kFailure;
   explain_no_match(*selection, result);
   std::vector<spool::MessageLocation> targets;
   std::vector<std::string> ids;
@@ -321,8 +390,10 @@ int run_remove(const QueueArgs& a) {
   std::string description = queue::describe_selection(a.selection);
   if (!a.yes) {
     for (const auto& m : result.messages)
-      fmt::print("would remove {} {} -> {} recipient(s){}\n", m.location.id,
-                 m.readable ? printable(m.sender) : "(unreadable)", m.recipients, m.frozen ? " [frozen]" : "");
+      fmt::print("would remove {} {} -> {} recipient(s){} subject {}\n", m.location.id,
+                 m.readable ? printable(m.sender) : "(unreadable)", m.recipients, m.frozen ? " [frozen]" : "",
+                 m.readable ? printable(m.subject) : "(unknown)");
+    warn_file_name_matches(*selection, result, true);
     fmt::print("dry run: {} message(s) match '{}'; add --yes to quarantine them under {}/quarantine/ and remove them\n",
                ids.size(), description, a.state_dir);
     audit(a, {{"action", "remove"},
@@ -332,18 +403,14 @@ int run_remove(const QueueArgs& a) {
               {"not_checked", result.not_checked}});
     return result.not_checked.empty() ? kOk : kUsage;
   }
+  warn_file_name_matches(*selection, result);
   if (targets.empty()) {  // no batch for nothing: exit as `queue list` does
     fmt::print("removed 0 message(s): none match '{}'\n", description);
     return result.not_checked.empty() ? kOk : kUsage;
   }
   auto removed = queue::quarantine_and_remove(targets, a.state_dir, *spool_dir, description, queue::current_operator(),
-                                              ::time(nullptr), *exim);
-  for (const auto& m : removed.manifest.messages)
-    if (!m.removed) print_error(m.id + " not removed: " + m.note);
-  if (!removed.error.empty()) print_error(removed.error);
-  fmt::print("removed {} message(s), {} failed; quarantine batch {} ({})\n", removed.removed, removed.failed,
-             removed.manifest.batch, removed.batch_dir);
-  if (removed.removed > 0) fmt::print("undo with: {}\n", restore_command(a, removed.manifest.batch));
+                                              ::time(nullptr), *exim, audit_intent(a, description));
+  report_removal(a, result, removed);
   if (a.learn_from_actions && removed.removed > 0) {
     std::vector<std::pair<std::string, std::string>> files;
     for (const auto& m : removed.manifest.messages) {
@@ -352,15 +419,20 @@ int run_remove(const QueueArgs& a) {
     report_feedback(
         daemon::teach_spool_files(daemon::feedback_spamd_address(a.content_spamd, a.state_dir), files, true), "spam");
   }
+  std::vector<std::string> removed_ids;
+  for (const auto& m : removed.manifest.messages)
+    if (m.removed) removed_ids.push_back(m.id);
   audit(a, {{"action", "remove"},
             {"dry_run", false},
             {"selection", description},
             {"ids", ids},
             {"batch", removed.manifest.batch},
             {"removed", removed.removed},
+            {"removed_ids", removed_ids},
             {"failed", removed.failed},
+            {"manifest_error", removed.manifest_error},
             {"not_checked", result.not_checked}});
-  if (!removed.error.empty() || removed.failed != 0) return kFailure;
+  if (!removed.error.empty() || !removed.manifest_error.empty() || removed.failed != 0) return kFailure;
   return result.not_checked.empty() ? kOk : kUsage;
 }
 
@@ -382,6 +454,7 @@ int run_restore(const QueueArgs& a) {
   }
   auto restored = queue::restore_batch(a.state_dir, a.batch, spool_dir);
   for (const std::string& problem : restored.problems) print_error(problem);
+  for (const std::string& note : restored.notes) fmt::print("{}\n", note);
   if (!restored.error.empty()) {
     print_error(restored.error);
     return kFailure;
@@ -392,6 +465,7 @@ int run_restore(const QueueArgs& a) {
             {"batch", a.batch},
             {"spool", spool_dir},
             {"restored", restored.restored},
+            {"notes", restored.notes},
             {"problems", restored.problems}});
   return restored.problems.empty() ? kOk : kFailure;
 }
@@ -433,9 +507,9 @@ int run_check(QueueArgs& a) {
     fmt::print("QUEUE UNKNOWN - {}\n", why_not);
     return queue::kNagiosUnknown;
   }
-  auto report = build_queue_report(a, *spool_dir);
+  auto report = build_queue_report(a, *spool_dir, &why);
   if (!report) {
-    fmt::print("QUEUE UNKNOWN - cannot read the spool with --io {}\n", a.io);
+    fmt::print("QUEUE UNKNOWN - {}\n", why);
     return queue::kNagiosUnknown;
   }
   queue::CheckResult result = queue::evaluate_queue_check(*report, a.check);

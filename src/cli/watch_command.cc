@@ -218,11 +218,13 @@ std::vector<IncidentView> group_incidents(const std::vector<store::HoldRecord>& 
     v.frozen_per_hold.push_back(0);
   }
   struct stat st {};
-  if (spool_dir.empty() || ::stat((spool_dir + "/input").c_str(), &st) != 0) {
+  contain::CoverageScan scan;
+  if (spool_dir.empty() || ::stat((spool_dir + "/input").c_str(), &st) != 0 ||
+      !(scan = contain::scan_coverage(spool_dir, holds, true, std::time(nullptr))).error.empty()) {
     for (IncidentView& v : incidents) v.frozen = -1, std::fill(v.frozen_per_hold.begin(), v.frozen_per_hold.end(), -1);
     return incidents;
   }
-  for (const contain::CoveredMessage& m : contain::scan_coverage(spool_dir, holds, true, std::time(nullptr)).messages) {
+  for (const contain::CoveredMessage& m : scan.messages) {
     std::set<size_t> counted;
     for (uint32_t h : m.holds) {
       ++incidents[incident_of[h]].frozen_per_hold[position[h]];
@@ -285,7 +287,7 @@ int run_holds(const WatchArgs& a, bool explicit_config, bool json) {
     }
   }
   if (std::any_of(incidents.begin(), incidents.end(), [](const auto& v) { return v.frozen < 0; }))
-    fmt::print("(frozen mail not counted: spool {} not readable)\n", printable(cfg->spool_dir));
+    fmt::print("(frozen mail not counted: could not read the queue in {})\n", printable(cfg->spool_dir));
   if (!incidents.empty())
     fmt::print("release an incident: spamwarden release TYPE:KEY [--thaw|--remove]; one actor of it: --only\n");
   return holds->empty() ? kOk : kFindings;
@@ -361,7 +363,7 @@ int run_release(const WatchArgs& a, bool explicit_config, const std::string& act
     fmt::print("left frozen {}: still covered by an active hold ({}); they stay until it is released\n", r.still_held,
                printable(r.still_held_by));
   if (!r.error.empty()) fmt::print(stderr, "spamwarden release: {}\n", r.error);
-  return r.failed ? kFailure : kOk;
+  return r.failed || !r.error.empty() ? kFailure : kOk;
 }
 
 int run_config_check(const std::string& path) {

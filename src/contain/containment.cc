@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "base/atomic_file.h"
+#include "base/text.h"
 #include "contain/script_disable.h"
 #include "queue/actions.h"
 #include "queue/spool_files.h"
@@ -74,14 +75,16 @@ bool update_hold_lists(const std::string& state_dir, const std::vector<store::Ho
   return ok;
 }
 
+// The selection's text options are globs; a held key is a name, so it matches only itself
+// (a sender '*@shop.example' must not select every sender of shop.example).
 queue::SelectionArgs selection_for(const store::HoldRecord& hold) {
   queue::SelectionArgs a;
   switch (hold.actor.type) {
-    case ActorType::Script: a.login = hold.related_user.empty() ? "-" : hold.related_user; break;
-    case ActorType::LocalUser: a.login = hold.actor.key; break;
-    case ActorType::AuthAccount: a.auth_id = hold.actor.key; break;
+    case ActorType::Script: a.login = hold.related_user.empty() ? "-" : glob_literal(hold.related_user); break;
+    case ActorType::LocalUser: a.login = glob_literal(hold.actor.key); break;
+    case ActorType::AuthAccount: a.auth_id = glob_literal(hold.actor.key); break;
     case ActorType::ClientIp: a.client_ip = hold.actor.key; break;
-    case ActorType::Sender: a.sender = hold.actor.key; break;
+    case ActorType::Sender: a.sender = glob_literal(hold.actor.key); break;
   }
   return a;
 }

@@ -72,6 +72,7 @@ CoverageScan scan_coverage(const std::string& spool_dir, const std::vector<store
   if (holds.empty()) return result;
   HoldIndex index(holds);
   spool::SpoolListing listing = spool::list_spool(spool_dir);
+  result.error = listing.error();
   std::vector<CoverageSink> sinks(spool::scan_threads_for(listing.size()), CoverageSink(index, frozen_only, now));
   std::vector<spool::ScanSink*> pointers;
   for (CoverageSink& sink : sinks) pointers.push_back(&sink);

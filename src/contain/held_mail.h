@@ -38,6 +38,7 @@ struct CoveredMessage {
 struct CoverageScan {
   std::vector<CoveredMessage> messages;  // covered by at least one hold, sorted by id
   size_t unreadable = 0;                 // -H files that could not be read: not covered, never touched
+  std::string error;                     // an input directory could not be listed: the scan is partial
 };
 
 // One pass over the spool (frozen messages only, if asked).

@@ -11,6 +11,7 @@
 
 #include "contain/containment.h"
 #include "base/temp_dir.h"
+#include "base/text.h"
 #include "base/test_files.h"
 
 namespace sw::contain {
@@ -118,6 +119,28 @@ TEST(HoldLists, ScriptHoldAlsoHoldsItsUserAndEveryFileExists) {
   ASSERT_EQ(users.size(), 1u);
   EXPECT_EQ(users[0].key, "userx1");
   EXPECT_EQ(selection_for(h).login, "userx1");
+}
+
+// A held key with glob characters selects that key alone, never other accounts' mail.
+TEST(HoldLists, AHeldKeyWithGlobCharactersSelectsOnlyItself) {
+  auto hold = [](ActorType type, std::string key) {
+    store::HoldRecord h;
+    h.actor = {type, std::move(key)};
+    h.related_user = "user*";
+    return h;
+  };
+  auto sender = selection_for(hold(ActorType::Sender, "*@acme-shop.example")).sender;
+  EXPECT_TRUE(glob_match(sender, "*@acme-shop.example"));
+  EXPECT_FALSE(glob_match(sender, "orders@acme-shop.example"));
+  auto auth = selection_for(hold(ActorType::AuthAccount, "a?c@x.example")).auth_id;
+  EXPECT_TRUE(glob_match(auth, "a?c@x.example"));
+  EXPECT_FALSE(glob_match(auth, "abc@x.example"));
+  auto login = selection_for(hold(ActorType::LocalUser, "[ab]x")).login;
+  EXPECT_TRUE(glob_match(login, "[ab]x"));
+  EXPECT_FALSE(glob_match(login, "ax"));
+  auto script_user = selection_for(hold(ActorType::Script, "/home/u/public_html")).login;
+  EXPECT_TRUE(glob_match(script_user, "user*"));
+  EXPECT_FALSE(glob_match(script_user, "userx1"));
 }
 
 }  // namespace

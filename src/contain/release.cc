@@ -8,6 +8,7 @@
 #include "contain/held_mail.h"
 #include "contain/script_disable.h"
 #include "queue/actions.h"
+#include "queue/audit_log.h"
 #include "queue/quarantine.h"
 
 namespace sw::contain {
@@ -35,7 +36,10 @@ std::vector<spool::MessageLocation> releasable_mail(const std::string& spool_dir
   std::vector<store::HoldRecord> holds = lifted;
   holds.insert(holds.end(), remaining.begin(), remaining.end());
   std::vector<spool::MessageLocation> out;
-  for (const CoveredMessage& m : scan_coverage(spool_dir, holds, true, now).messages) {
+  CoverageScan scan = scan_coverage(spool_dir, holds, true, now);
+  if (!scan.error.empty())
+    append_error(r.error, "could not read the queue, its held mail may be left frozen: " + scan.error);
+  for (const CoveredMessage& m : scan.messages) {
     if (m.holds.front() >= lifted.size()) continue;  // indices are sorted: no lifted hold covers it
     if (m.holds.back() >= lifted.size()) {
       ++r.still_held;
@@ -69,8 +73,15 @@ void act_on_held_mail(const std::string& state_dir, const std::string& spool_dir
   }
   std::string selection = "release";
   for (const store::HoldRecord& h : r.lifted) selection += " " + detect::format_actor_ref(h.actor);
+  // As `queue remove` does: the intent is in the audit log before exim -Mrm runs, or nothing goes.
+  auto audit_intent = [&](const queue::Manifest& m, const std::vector<std::string>& ids, std::string* error) {
+    return queue::append_audit_record(
+        state_dir,
+        {{"action", "release"}, {"stage", "intent"}, {"selection", selection}, {"batch", m.batch}, {"ids", ids}},
+        operator_name, error);
+  };
   queue::RemoveResult removed =
-      queue::quarantine_and_remove(messages, state_dir, spool_dir, selection, operator_name, now, exim);
+      queue::quarantine_and_remove(messages, state_dir, spool_dir, selection, operator_name, now, exim, audit_intent);
   r.removed = removed.removed;
   r.failed += removed.failed;
   r.batch_dir = removed.batch_dir;
@@ -78,6 +89,9 @@ void act_on_held_mail(const std::string& state_dir, const std::string& spool_dir
     if (m.removed) r.removed_ids.push_back(m.id);
   }
   if (!removed.error.empty()) r.error = removed.error;
+  if (!removed.manifest_error.empty())
+    append_error(r.error, "the batch's manifest does not record this removal (" + removed.manifest_error +
+                              "); the messages are quarantined and `queue restore` still puts them back");
 }
 
 }  // namespace

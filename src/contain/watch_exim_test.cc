@@ -252,6 +252,15 @@ TEST(WatchOnRealExim, HijackedAccountIsHeldSteadySenderIsNot) {
   lab->settle();
   std::string log = sw::testing::read_file(lab->mainlog());
   EXPECT_EQ(count(log, held_line) - held_before, 2u);
+
+  // release --remove records its intent in the audit log before exim -Mrm runs.
+  auto removed = watch.cli({"release", "auth:sales@acme-shop.example", "--remove"});
+  EXPECT_EQ(removed.exit_code, 0) << removed.out << removed.err;
+  std::string audit = sw::testing::read_file(watch.state() + "/audit.jsonl");
+  size_t intent = audit.find("\"action\":\"release\"");
+  ASSERT_NE(intent, std::string::npos) << audit;
+  EXPECT_NE(audit.find("\"stage\":\"intent\""), std::string::npos) << audit;
+  EXPECT_EQ(removed.out.find("removed 0 "), std::string::npos) << removed.out;
 }
 
 // A bulk mailer on a stolen login keeps one connection open: messages after the hold, on the

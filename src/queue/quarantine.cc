@@ -52,6 +52,15 @@ struct SpoolSource {
   std::string spool_path;  // its canonical path, recorded in the manifest
 };
 
+// Why a message's -H or -D file is absent: gone with the message (delivered or removed since
+// it was selected), or a -D missing beside a queued -H.
+std::string absence(const SpoolSource& spool, const std::string& relative) {
+  if (!relative.ends_with("-D")) return " vanished (delivered or removed since it was selected)";
+  Fd header(
+      open_beneath(spool.spool_fd, relative.substr(0, relative.size() - 1) + "H", O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  return header.valid() || errno != ENOENT ? " is missing" : " vanished (delivered or removed since it was selected)";
+}
+
 // Copies one spool file into the batch; false only for a real failure (absent files are
 // skipped). The file is opened beneath the spool without following any symbolic link and
 // must be a regular file: a link planted in the spool would otherwise make root copy the
@@ -61,7 +70,7 @@ bool copy_into_batch(const SpoolSource& spool, const std::string& relative, cons
   const std::string source = spool.spool_path + "/" + relative;
   Fd fd(open_beneath(spool.spool_fd, relative, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fd.valid()) {
-    if (errno == ENOENT) return role != "H" && role != "D" ? true : (*error = source + " vanished", false);
+    if (errno == ENOENT) return role != "H" && role != "D" ? true : (*error = source + absence(spool, relative), false);
     *error = open_failure(source);
     return false;
   }
@@ -221,6 +230,46 @@ bool restore_message(int spool_fd, const std::string& spool_path, int batch_fd, 
   return true;
 }
 
+enum class Queued { yes, no, unknown };
+
+// Whether the message has a -H file in the spool (input/ or Finput/, split or not). Only a
+// plain "no such file" means no: a spool that cannot be looked into is no licence to write.
+Queued queued_now(const std::string& spool_path, const std::string& id, std::string* why) {
+  const std::string name = id + "-H", split = std::string("/") + id[5];
+  for (const char* base : {"/input", "/Finput"})
+    for (const std::string& sub : {std::string(), split}) {
+      const std::string path = spool_path + base + sub + "/" + name;
+      struct stat st;
+      if (::lstat(path.c_str(), &st) == 0) return Queued::yes;
+      if (errno != ENOENT && errno != ENOTDIR)
+        return *why = "cannot tell whether it is queued: " + path + ": " + std::strerror(errno), Queued::unknown;
+    }
+  return Queued::no;
+}
+
+// A removal copies a message's -D first and its -H last, and hands it to exim -Mrm only then:
+// one the manifest does not record as removed counts as quarantined only with both copies.
+bool has_complete_copy(const QuarantinedMessage& message) {
+  if (message.removed) return true;
+  auto has = [&](const char* role) {
+    return std::any_of(message.files.begin(), message.files.end(), [&](const auto& f) { return f.role == role; });
+  };
+  return has("H") && has("D");
+}
+
+// Why a message that is not queued cannot be restored, or "" when it can be.
+std::string unrestorable(const Manifest& manifest, const QuarantinedMessage& message, const struct stat& spool,
+                         std::vector<std::string>& relatives) {
+  if (!has_complete_copy(message))
+    return "not in the queue and not quarantined" + (message.note.empty() ? std::string() : " (" + message.note + ")");
+  relatives.assign(message.files.size(), "");
+  std::string why;
+  for (size_t i = 0; i < message.files.size(); ++i)
+    if (!is_spool_file_of(manifest, message, message.files[i], spool, &relatives[i], &why))
+      return "not restored: " + why;
+  return "";
+}
+
 // Restores what can be restored of an opened, trusted batch into the opened target spool.
 void restore_messages(Manifest& manifest, int batch_fd, int spool_fd, const std::string& spool_path,
                       RestoreResult& result) {
@@ -228,21 +277,21 @@ void restore_messages(Manifest& manifest, int batch_fd, int spool_fd, const std:
   ::fstat(spool_fd, &spool_stat);
   for (QuarantinedMessage& message : manifest.messages) {
     std::string problem;
-    if (!message.removed || message.restored) {
-      ++result.skipped;  // still in the queue (removal failed) or already put back
+    if (message.restored || !eximlog::is_message_id(message.id)) {
+      if (!message.restored) result.problems.push_back("'" + message.id + "' is not a message id");
+      ++result.skipped;  // already put back: a second copy could be delivered twice
       continue;
     }
-    std::vector<std::string> relatives(message.files.size());
-    bool in_spool = true;
-    for (size_t i = 0; i < message.files.size() && in_spool; ++i)
-      in_spool = is_spool_file_of(manifest, message, message.files[i], spool_stat, &relatives[i], &problem);
-    if (!in_spool) {
-      result.problems.push_back(message.id + ": not restored: " + problem);
-      ++result.skipped;
+    Queued queued = queued_now(spool_path, message.id, &problem);
+    if (queued != Queued::no) {
+      if (queued == Queued::unknown) result.problems.push_back(message.id + ": " + problem);
+      else if (message.removed) result.problems.push_back(message.id + ": already in the queue, not overwritten");
+      ++result.skipped;  // removal failed or never ran: the message is where it was
       continue;
     }
-    if (spool::locate_message(spool_path, message.id)) {
-      result.problems.push_back(message.id + ": already in the queue, not overwritten");
+    std::vector<std::string> relatives;
+    if (std::string why = unrestorable(manifest, message, spool_stat, relatives); !why.empty()) {
+      result.problems.push_back(message.id + ": " + why);
       ++result.skipped;
       continue;
     }
@@ -250,6 +299,8 @@ void restore_messages(Manifest& manifest, int batch_fd, int spool_fd, const std:
       result.problems.push_back(message.id + ": " + problem);
       continue;
     }
+    if (!message.removed)
+      result.notes.push_back(message.id + ": restored though the batch did not record its removal (interrupted)");
     message.restored = true;
     ++result.restored;
   }
@@ -350,7 +401,8 @@ bool manifest_from_text(std::string_view text, Manifest& out, std::string* error
 
 RemoveResult quarantine_and_remove(const std::vector<spool::MessageLocation>& messages, const std::string& state_dir,
                                    const std::string& spool_dir, const std::string& selection,
-                                   const std::string& operator_name, int64_t now, EximRunner& exim) {
+                                   const std::string& operator_name, int64_t now, EximRunner& exim,
+                                   const BeforeRemoval& before_removal) {
   RemoveResult result;
   if (!verify_exim_spool(exim, spool_dir, &result.error)) return result;
   // Absolute paths only: a batch must be restorable from any working directory.
@@ -388,16 +440,22 @@ RemoveResult quarantine_and_remove(const std::vector<spool::MessageLocation>& me
   }
   // The manifest is on disk before anything is deleted: a crash here loses nothing.
   if (!write_manifest(batch_fd.get(), result.batch_dir, result.manifest, &result.error)) return result;
+  if (before_removal && !copied_ids.empty() && !before_removal(result.manifest, copied_ids, &result.error)) {
+    for (QuarantinedMessage& message : result.manifest.messages)
+      if (message.note.empty()) message.note = "not removed: stopped before exim ran";
+    result.failed += copied_ids.size();
+    return result;
+  }
   std::vector<ActionOutcome> outcomes = run_exim_action(exim, EximAction::remove, copied_ids);
   for (QuarantinedMessage& message : result.manifest.messages) {
     for (const ActionOutcome& outcome : outcomes) {
       if (outcome.id != message.id) continue;
       message.removed = outcome.ok;
-      message.note = outcome.detail;
+      message.note = outcome.ok ? outcome.detail : "not removed: " + outcome.detail;
       outcome.ok ? ++result.removed : ++result.failed;
     }
   }
-  write_manifest(batch_fd.get(), result.batch_dir, result.manifest, &result.error);
+  write_manifest(batch_fd.get(), result.batch_dir, result.manifest, &result.manifest_error);
   return result;
 }
 

@@ -5,6 +5,7 @@
 // sees a half-restored message.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -30,7 +31,7 @@ struct QuarantinedFile {
 
 struct QuarantinedMessage {
   std::string id;
-  bool removed = false;  // exim confirmed the removal
+  bool removed = false;  // exim confirmed the removal (false too when the run died before exim answered)
   bool restored = false;
   std::string note;  // exim's reply or why it was not removed
   std::vector<QuarantinedFile> files;
@@ -58,21 +59,35 @@ struct RemoveResult {
   Manifest manifest;
   size_t removed = 0, failed = 0;
   std::string error;  // environment failure (cannot create the batch, copy failed): nothing removed
+  // The manifest could not record exim's answers after the removal: the messages are gone
+  // from the queue and quarantined, and restore (which goes by the spool) still puts them back.
+  std::string manifest_error;
 };
+
+// Called with the batch and the ids about to go to exim -Mrm, after their copies and the
+// manifest are on disk; false (with *error) stops the removal before anything is deleted.
+using BeforeRemoval =
+    std::function<bool(const Manifest& manifest, const std::vector<std::string>& ids, std::string* error)>;
 
 // Copies each message into a new batch, then removes the copied ones through exim -Mrm.
 // Refuses (error) when spool_dir is not the spool of the Exim behind `exim`. A message whose
 // files cannot be copied as they are (a symbolic link, not a regular file) is not removed.
 RemoveResult quarantine_and_remove(const std::vector<spool::MessageLocation>& messages, const std::string& state_dir,
                                    const std::string& spool_dir, const std::string& selection,
-                                   const std::string& operator_name, int64_t now, EximRunner& exim);
+                                   const std::string& operator_name, int64_t now, EximRunner& exim,
+                                   const BeforeRemoval& before_removal = nullptr);
 
 struct RestoreResult {
   size_t restored = 0, skipped = 0;
-  std::vector<std::string> problems;  // per message: hash mismatch, already in the queue, ...
+  std::vector<std::string> problems;  // per message: hash mismatch, neither in the queue nor restorable, ...
+  std::vector<std::string> notes;     // restored although the manifest did not record the removal
   std::string error;                  // refused, or cannot read the batch at all: nothing restored
 };
 
+// Whether a message is restored is decided by the spool, not by the manifest's removed flag
+// (a removal killed after exim -Mrm leaves it false): a message with no -H file in the spool
+// whose quarantined copies are complete and intact is restored; one still queued is skipped;
+// one neither queued nor restorable is a problem.
 // `batch` is a batch name under <state>/quarantine or a path to a batch directory, which with
 // its manifest must be owned by the running user and not writable by group or others.
 // `spool_dir` is the spool of the Exim the messages go back to (from --spool or Exim's

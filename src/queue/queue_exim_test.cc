@@ -402,6 +402,35 @@ TEST_P(RealSpool, RemoveFollowsNoSymbolicLinkInTheSpool) {
   EXPECT_TRUE(listed.count(targets[1].id));
 }
 
+// A message whose -D file is gone while its -H is queued is "missing" its body; one gone whole
+// (delivered since it was selected) "vanished". Neither is removed, and each says so once.
+TEST_P(RealSpool, AbsentSpoolFilesAreNamedForWhatHappened) {
+  SKIP_WITHOUT_EXIM();
+  QueueLab exim(GetParam());
+  Population p = fill(exim);
+  std::vector<spool::MessageLocation> targets;
+  for (const auto& m : spool::list_messages(exim.spool_dir()))
+    if (p.spammer.count(m.id)) targets.push_back(m);
+  ASSERT_GE(targets.size(), 3u);
+  ASSERT_EQ(::unlink(targets[0].data_path().c_str()), 0);
+  ASSERT_EQ(::unlink(targets[1].data_path().c_str()), 0);
+  ASSERT_EQ(::unlink(targets[1].header_path().c_str()), 0);
+  ProcessEximRunner runner(QueueLab::binary(), exim.config());
+  RemoveResult removed =
+      quarantine_and_remove(targets, exim.dir() + "/state", exim.spool_dir(), "test", "test", ::time(nullptr), runner);
+  ASSERT_TRUE(removed.error.empty()) << removed.error;
+  EXPECT_EQ(removed.failed, 2u);
+  for (const QuarantinedMessage& m : removed.manifest.messages) {
+    if (m.id == targets[0].id) {
+      EXPECT_EQ(m.note, "not removed: " + targets[0].data_path() + " is missing");
+    }
+    if (m.id == targets[1].id) {
+      EXPECT_EQ(m.note,
+                "not removed: " + targets[1].data_path() + " vanished (delivered or removed since it was selected)");
+    }
+  }
+}
+
 std::string spamwarden_binary() { return std::string(SW_BINARY_DIR) + "/spamwarden"; }
 
 sw::testing::CommandResult spamwarden(std::vector<std::string> args) {
@@ -445,10 +474,15 @@ TEST_P(RealSpool, ActionsRefuseASpoolThatIsNotTheirExims) {
   EXPECT_EQ(listed.size(), 16u);
   for (const auto& [id, frozen] : listed) EXPECT_FALSE(frozen) << id;
 
+  auto dry = run({"remove", "--auth-id", "spammer@*", "--state-dir", state, "--exim-config", exim.config()});
+  EXPECT_NE(dry.out.find("subject cheap pills\n"), std::string::npos) << dry.out;
   auto removed =
       run({"remove", "--yes", "--auth-id", "spammer@*", "--state-dir", state, "--exim-config", exim.config()});
   EXPECT_EQ(removed.exit_code, 0) << removed.out << removed.err;
   EXPECT_EQ(exim_listing(exim).size(), 4u);
+  for (const std::string& id : p.spammer)  // what --yes removed, by id, sender and subject
+    EXPECT_NE(removed.out.find("removed " + id + " spam@cust.example subject cheap pills\n"), std::string::npos)
+        << removed.out;
   const std::string batch = only_batch(state);
   // restore: into a spool that is not the Exim's, refused; by default into the Exim's own.
   auto wrong = spamwarden({"queue", "restore", batch, "--state-dir", state, "--spool", exim.spool_dir()});
@@ -456,6 +490,116 @@ TEST_P(RealSpool, ActionsRefuseASpoolThatIsNotTheirExims) {
   EXPECT_EQ(exim_listing(exim).size(), 4u);
   auto restored = spamwarden({"queue", "restore", batch, "--state-dir", state, "--exim-config", exim.config()});
   EXPECT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_EQ(exim_listing(exim).size(), 16u);
+}
+
+// A removal killed (kill -9) right after exim -Mrm leaves a manifest that records no removal:
+// the audit log already holds the intent, and restore goes by the spool and puts the mail back.
+TEST_P(RealSpool, ARemovalKilledAfterEximIsRestoredAndAudited) {
+  SKIP_WITHOUT_EXIM();
+  QueueLab exim(GetParam());
+  Population p = fill(exim);
+  const std::string state = exim.dir() + "/state", killer = exim.dir() + "/exim-then-kill";
+  std::ofstream(killer) << "#!/bin/sh\n\"" << QueueLab::binary() << "\" \"$@\"; rc=$?\n"
+                        << "for a; do [ \"$a\" = -Mrm ] && kill -9 $PPID; done\nexit $rc\n";
+  std::filesystem::permissions(killer, std::filesystem::perms::owner_all);
+  auto removed = spamwarden({"queue", "remove", "--yes", "--auth-id", "spammer@*", "--state-dir", state, "-C",
+                             exim.config(), "--exim", killer});
+  EXPECT_NE(removed.exit_code, 0) << removed.out << removed.err;
+  ASSERT_EQ(exim_listing(exim).size(), 4u) << "exim removed them before the kill";
+  const std::string batch = only_batch(state);
+  const std::string audit = slurp(state + "/audit.jsonl");
+  EXPECT_NE(audit.find("\"stage\":\"intent\""), std::string::npos) << audit;
+  EXPECT_NE(audit.find(batch), std::string::npos) << audit;
+  EXPECT_NE(audit.find(*p.spammer.begin()), std::string::npos) << audit;
+
+  auto restored = spamwarden({"queue", "restore", batch, "--state-dir", state, "-C", exim.config()});
+  EXPECT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_NE(restored.out.find("restored 12 message(s)"), std::string::npos) << restored.out;
+  EXPECT_EQ(exim_listing(exim).size(), 16u);
+}
+
+// A message the batch could not keep, that is no longer queued, makes restore fail loudly.
+TEST_P(RealSpool, RestoreFailsForAMessageNeitherQueuedNorQuarantined) {
+  SKIP_WITHOUT_EXIM();
+  QueueLab exim(GetParam());
+  Population p = fill(exim);
+  const std::string state = exim.dir() + "/state";
+  ASSERT_EQ(
+      spamwarden({"queue", "remove", "--yes", "--auth-id", "spammer@*", "--state-dir", state, "-C", exim.config()})
+          .exit_code,
+      0);
+  const std::string manifest_path = state + "/quarantine/" + only_batch(state) + "/manifest.json";
+  auto manifest = nlohmann::json::parse(slurp(manifest_path));
+  auto& lost = manifest["messages"][0];
+  lost["removed"] = false;
+  lost["files"] = nlohmann::json::array();
+  lost["note"] = "not removed: copy failed";
+  std::ofstream(manifest_path) << manifest.dump(2);
+  auto restored = spamwarden({"queue", "restore", only_batch(state), "--state-dir", state, "-C", exim.config()});
+  EXPECT_NE(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_NE(restored.err.find(lost["id"].get<std::string>() + ": not in the queue and not quarantined"),
+            std::string::npos)
+      << restored.err;
+  EXPECT_EQ(exim_listing(exim).size(), 15u);
+}
+
+// An intent the audit log cannot record stops the removal before exim runs: nothing is removed.
+TEST_P(RealSpool, AnIntentThatCannotBeRecordedRemovesNothing) {
+  SKIP_WITHOUT_EXIM();
+  QueueLab exim(GetParam());
+  Population p = fill(exim);
+  std::vector<spool::MessageLocation> targets;
+  for (const auto& m : spool::list_messages(exim.spool_dir()))
+    if (p.spammer.count(m.id)) targets.push_back(m);
+  ProcessEximRunner runner(QueueLab::binary(), exim.config());
+  auto refuse = [](const Manifest&, const std::vector<std::string>&, std::string* error) {
+    *error = "audit log full";
+    return false;
+  };
+  RemoveResult removed = quarantine_and_remove(targets, exim.dir() + "/state", exim.spool_dir(), "test", "test",
+                                               ::time(nullptr), runner, refuse);
+  EXPECT_EQ(removed.error, "audit log full");
+  EXPECT_EQ(removed.removed, 0u);
+  EXPECT_EQ(removed.failed, targets.size());
+  for (const QuarantinedMessage& m : removed.manifest.messages)
+    EXPECT_EQ(m.note, "not removed: stopped before exim ran") << m.id;
+  EXPECT_EQ(exim_listing(exim).size(), 16u);
+}
+
+// When the manifest cannot be rewritten after exim -Mrm, the removal says so and restore works.
+TEST_P(RealSpool, AManifestUnwritableAfterTheRemovalIsAnErrorAndRestoreStillWorks) {
+  SKIP_WITHOUT_EXIM();
+  QueueLab exim(GetParam());
+  Population p = fill(exim);
+  std::string error;
+  auto selection = compile_selection({.auth_id = "spammer@*"}, &error);
+  std::vector<spool::MessageLocation> targets;
+  for (const auto& m : select_messages(exim.spool_dir(), *selection, ::time(nullptr)).messages)
+    targets.push_back(m.location);
+  ProcessEximRunner runner(QueueLab::binary(), exim.config());
+  const std::string state = exim.dir() + "/state";
+  std::vector<std::string> announced;
+  auto block_manifest = [&](const Manifest& m, const std::vector<std::string>& ids, std::string*) {
+    announced = ids;
+    std::string dir = batch_directory(state, m.batch);
+    std::filesystem::rename(dir + "/manifest.json", dir + "/saved.json");
+    std::filesystem::create_directories(dir + "/manifest.json/full");  // no rename can replace it
+    return true;
+  };
+  RemoveResult removed = quarantine_and_remove(targets, state, exim.spool_dir(), "auth-id=spammer@*", "test",
+                                               ::time(nullptr), runner, block_manifest);
+  EXPECT_TRUE(removed.error.empty()) << removed.error;
+  EXPECT_FALSE(removed.manifest_error.empty());
+  EXPECT_EQ(announced.size(), p.spammer.size());
+  ASSERT_EQ(exim_listing(exim).size(), 4u);
+  std::string dir = batch_directory(state, removed.manifest.batch);
+  std::filesystem::remove_all(dir + "/manifest.json");
+  std::filesystem::rename(dir + "/saved.json", dir + "/manifest.json");
+  RestoreResult restored = restore_batch(state, removed.manifest.batch, exim.spool_dir());
+  EXPECT_TRUE(restored.error.empty()) << restored.error;
+  EXPECT_EQ(restored.restored, p.spammer.size());
+  EXPECT_EQ(restored.notes.size(), p.spammer.size());
   EXPECT_EQ(exim_listing(exim).size(), 16u);
 }
 

@@ -428,9 +428,46 @@ TEST(Selection, AFindingsHintSelectsExactlyItsActor) {
   EXPECT_EQ(queue_list_command(hint), "spamwarden queue list --auth-id 'o'\\''brien[*]@x.example'");
   Finding script{.kind = "dominant_actor", .actor_type = "script", .actor = "/home/u/[old]/x.php"};
   std::string pattern = selection_hint(script).at(1);
-  EXPECT_TRUE(glob_match(pattern, "/home/u/[old]/x.php for 192.0.2.1")) << pattern;
-  EXPECT_FALSE(glob_match(pattern, "/home/u/o/x.php for 192.0.2.1")) << pattern;
+  EXPECT_TRUE(glob_match(pattern, "/home/u/[old]/x.php")) << pattern;
+  EXPECT_FALSE(glob_match(pattern, "/home/u/o/x.php")) << pattern;
+  EXPECT_FALSE(glob_match(pattern, "/x/home/u/[old]/x.php")) << pattern;
   EXPECT_EQ(script_fragment_pattern("wp-content/"), "wp-content/") << "a plain fragment stays a fragment";
+}
+
+// A script finding that names its local user selects that user's mail of that script.
+TEST(Selection, AScriptFindingsHintNamesItsLocalUser) {
+  Finding f{.kind = "dominant_actor", .actor_type = "script", .actor = "1001:mailer.php", .local_user = "userx1"};
+  EXPECT_EQ(selection_hint(f), (std::vector<std::string>{"--login", "userx1", "--script", "1001:mailer.php"}));
+  f.local_user = std::string(kSeveralUsers);
+  EXPECT_EQ(selection_hint(f), (std::vector<std::string>{"--script", "1001:mailer.php"}));
+}
+
+// --script UID:file.php is that uid's file, a bare file.php that file name, a path whole path
+// components: never a longer uid, a longer name or a name inside another.
+TEST(Selection, ScriptSelectsItsUidFileAndPathExactly) {
+  auto matches = [](const std::string& pattern, const std::string& header) {
+    std::string error;
+    auto selection = compile_selection({.script = pattern}, &error);
+    EXPECT_TRUE(selection) << error;
+    MessageFacts facts;
+    facts.script = header;
+    return matches_conditions(*selection, spool::SpoolHeader{}, facts) == ConditionMatch::yes;
+  };
+  EXPECT_TRUE(matches("1001:mailer.php", "1001:mailer.php"));
+  EXPECT_FALSE(matches("1001:mailer.php", "11001:mailer.php")) << "another uid";
+  EXPECT_FALSE(matches("1001:mailer.php", "1001:mailer.php.old"));
+  EXPECT_FALSE(matches("1001:mailer.php", "www.x.example/mailer.php"));
+  EXPECT_TRUE(matches("mailer.php", "1001:mailer.php"));
+  EXPECT_TRUE(matches("mailer.php", "www.x.example/forms/mailer.php"));
+  EXPECT_FALSE(matches("mailer.php", "1001:old-mailer.php"));
+  EXPECT_FALSE(matches("mailer.php", "1001:mailer.php.old"));
+  EXPECT_TRUE(matches("forms/contact.php", "www.x.example/forms/contact.php"));
+  EXPECT_TRUE(matches("www.x.example/forms/", "www.x.example/forms/contact.php"));
+  EXPECT_TRUE(matches("wp-content/", "shop.example/wp-content/plugins/x.php"));
+  EXPECT_FALSE(matches("forms/contact.php", "www.x.example/myforms/contact.php"));
+  EXPECT_FALSE(matches("forms/contact.php", "www.x.example/forms/contact.php.bak"));
+  EXPECT_TRUE(matches("1001:*.php", "1001:mailer.php")) << "a glob: the whole value";
+  EXPECT_FALSE(matches("*mailer.php", "1001:mailer.php.old"));
 }
 
 // The hint is printed whole, however long the address: a command cut to the screen's width
@@ -469,6 +506,12 @@ TEST(ScriptDirectory, SelectsByTheFilesBeneathAndTheirOwner) {
   EXPECT_FALSE(script_in_directory(*dir, std::to_string(owner) + ":other.php", owner));
   EXPECT_TRUE(script_in_directory(*dir, "www.x.example/mailer.php for 192.0.2.1", owner));
   EXPECT_FALSE(script_in_directory(*dir, "www.x.example/mailer.php for 192.0.2.1", owner + 1));
+  // A URL path with directories must lie beneath DIR; a bare name is evidence by name alone.
+  EXPECT_EQ(script_evidence(*dir, "www.x.example/wp/plugins/mailer.php", owner), ScriptEvidence::by_path);
+  EXPECT_EQ(script_evidence(*dir, "www.x.example/plugins/mailer.php", owner), ScriptEvidence::by_path);
+  EXPECT_EQ(script_evidence(*dir, "www.x.example/other/mailer.php", owner), ScriptEvidence::none);
+  EXPECT_EQ(script_evidence(*dir, "www.x.example/xplugins/mailer.php", owner), ScriptEvidence::none);
+  EXPECT_EQ(script_evidence(*dir, std::to_string(owner) + ":mailer.php", owner), ScriptEvidence::by_file_name);
 
   auto selection = compile_selection({.script = site.path}, &error);
   ASSERT_TRUE(selection);
@@ -478,6 +521,18 @@ TEST(ScriptDirectory, SelectsByTheFilesBeneathAndTheirOwner) {
   facts.uid = owner;
   facts.script = std::to_string(owner) + ":mailer.php";
   EXPECT_EQ(matches_conditions(*selection, spool::SpoolHeader{}, facts), ConditionMatch::yes);
+  // Matched by the file's name alone: said, since another site's copy would match as well.
+  SelectedMessage by_name;
+  by_name.script = facts.script;
+  std::string note = describe_file_name_matches(*selection, {by_name});
+  EXPECT_NE(note.find("matched by the script's file name under " + site.path +
+                      ": mailer.php can also be another "
+                      "site's copy"),
+            std::string::npos)
+      << note;
+  SelectedMessage by_path;
+  by_path.script = "www.x.example/wp/plugins/mailer.php";
+  EXPECT_EQ(describe_file_name_matches(*selection, {by_path}), "");
 
   // A directory this machine does not have cannot be compared: an empty result says why.
   auto elsewhere = compile_selection({.script = site.path + "/gone"}, &error);

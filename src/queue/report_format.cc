@@ -89,6 +89,8 @@ std::vector<std::string> selection_hint(const Finding& f) {
   if (f.actor_type == "local_user") return {"--login", exact};
   if (f.actor_type == "sender") return {"--sender", exact};
   if (f.actor_type == "client_ip") return {"--client-ip", f.actor};
+  if (f.actor_type == "script" && !f.local_user.empty() && f.local_user != kSeveralUsers)
+    return {"--login", glob_literal(f.local_user), "--script", script_fragment_pattern(f.actor)};
   if (f.actor_type == "script") return {"--script", script_fragment_pattern(f.actor)};
   return {};
 }

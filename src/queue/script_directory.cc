@@ -15,7 +15,7 @@ std::optional<ScriptDirectory> read_script_directory(const std::string& path, st
     *error = path + " is not a directory on this machine";
     return std::nullopt;
   }
-  ScriptDirectory dir{path, int64_t(st.st_uid), {}, false};
+  ScriptDirectory dir{path, int64_t(st.st_uid), {}, {}, false};
   std::error_code ec;
   fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec), end;
   if (ec) {
@@ -30,8 +30,10 @@ std::optional<ScriptDirectory> read_script_directory(const std::string& path, st
       break;
     }
     struct stat file {};
-    if (::lstat(it->path().c_str(), &file) == 0 && S_ISREG(file.st_mode))
-      dir.files[it->path().filename().string()].insert(int64_t(file.st_uid));
+    if (::lstat(it->path().c_str(), &file) != 0 || !S_ISREG(file.st_mode)) continue;
+    std::string name = it->path().filename().string();
+    dir.files[name].insert(int64_t(file.st_uid));
+    dir.paths[name].insert(it->path().lexically_relative(path).string());
   }
   return dir;
 }
@@ -51,16 +53,34 @@ ScriptHeaderFile parse_script_header(std::string_view value) {
   }
   size_t slash = value.rfind('/');
   out.file_name = std::string(slash == std::string_view::npos ? value : value.substr(slash + 1));
+  size_t host_end = value.find('/');
+  if (!out.uid && host_end != std::string_view::npos) out.url_path = std::string(value.substr(host_end + 1));
   return out;
 }
 
-bool script_in_directory(const ScriptDirectory& directory, std::string_view header_value, int64_t message_uid) {
+namespace {
+
+// A file beneath the directory whose path ends with the URL path, component by component.
+bool has_path_ending(const std::set<std::string>& paths, const std::string& url_path) {
+  for (const std::string& path : paths)
+    if (path == url_path || path.ends_with("/" + url_path)) return true;
+  return false;
+}
+
+}  // namespace
+
+ScriptEvidence script_evidence(const ScriptDirectory& directory, std::string_view header_value, int64_t message_uid) {
   ScriptHeaderFile file = parse_script_header(header_value);
-  if (file.file_name.empty()) return false;
+  if (file.file_name.empty()) return ScriptEvidence::none;
   auto found = directory.files.find(file.file_name);
-  if (found == directory.files.end()) return false;
+  if (found == directory.files.end()) return ScriptEvidence::none;
   int64_t uid = file.uid.value_or(message_uid);
-  return uid == directory.owner_uid || found->second.count(uid) > 0;
+  if (uid != directory.owner_uid && found->second.count(uid) == 0) return ScriptEvidence::none;
+  if (file.url_path.find('/') == std::string::npos) return ScriptEvidence::by_file_name;
+  // The URL names directories: the file must lie beneath DIR on that path, not merely share its name.
+  auto paths = directory.paths.find(file.file_name);
+  return paths != directory.paths.end() && has_path_ending(paths->second, file.url_path) ? ScriptEvidence::by_path
+                                                                                         : ScriptEvidence::none;
 }
 
 }  // namespace sw::queue

@@ -14,8 +14,9 @@ namespace sw::queue {
 struct ScriptDirectory {
   std::string path;
   int64_t owner_uid = -1;
-  std::map<std::string, std::set<int64_t>> files;  // base name of each regular file beneath it -> owner uids
-  bool truncated = false;                          // more entries than the walk reads
+  std::map<std::string, std::set<int64_t>> files;      // base name of each regular file beneath it -> owner uids
+  std::map<std::string, std::set<std::string>> paths;  // base name -> paths relative to `path`
+  bool truncated = false;                              // more entries than the walk reads
 };
 
 // Walks `path` (without following symbolic links, at most kMaxScriptDirectoryEntries entries);
@@ -28,11 +29,20 @@ std::optional<ScriptDirectory> read_script_directory(const std::string& path, st
 struct ScriptHeaderFile {
   std::optional<int64_t> uid;
   std::string file_name;
+  std::string url_path;  // X-PHP-Script's path after the host ("forms/contact.php"), else empty
 };
 ScriptHeaderFile parse_script_header(std::string_view value);
 
-// True when the header names a file beneath the directory, and the uid it gives (else the
-// message's owner uid) owns the directory or a file of that name.
-bool script_in_directory(const ScriptDirectory& directory, std::string_view header_value, int64_t message_uid);
+// How a header ties a message to the directory. X-PHP-Script's URL path with directories in it
+// ("host/wp-includes/PHPMailer.php") must end a file's path beneath it: by_path. A bare file
+// name ("1001:PHPMailer.php") can only be compared by name: by_file_name, which another site's
+// copy of the same file matches too. Either way the uid the header gives (else the message's
+// owner uid) must own the directory or a file of that name.
+enum class ScriptEvidence { none, by_file_name, by_path };
+ScriptEvidence script_evidence(const ScriptDirectory& directory, std::string_view header_value, int64_t message_uid);
+
+inline bool script_in_directory(const ScriptDirectory& directory, std::string_view header_value, int64_t message_uid) {
+  return script_evidence(directory, header_value, message_uid) != ScriptEvidence::none;
+}
 
 }  // namespace sw::queue

@@ -46,12 +46,29 @@ bool client_matches(const CidrRange& range, std::string_view ip) {
   return address && cidr_contains(range, *address);
 }
 
+// `fragment` in `value` as whole path components: "forms/contact.php" is in
+// "www.x.example/forms/contact.php", "mailer.php" is not in "old/mailer.php.bak".
+bool contains_path(std::string_view value, std::string_view fragment) {
+  for (size_t at = value.find(fragment); at != std::string_view::npos; at = value.find(fragment, at + 1)) {
+    size_t end = at + fragment.size();
+    bool starts = at == 0 || value[at - 1] == '/' || fragment.front() == '/';
+    bool ends = end == value.size() || value[end] == '/' || fragment.back() == '/';
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
+// A glob matches the whole header value; "UID:file.php" that uid's file, exactly; a bare
+// "file.php" the file's name, exactly; a path ("host/dir/file.php", "wp-content/") whole
+// components of the value. A number prefix never stretches to another uid ("11001:").
 bool script_matches(const Selection& s, const MessageFacts& facts) {
   const std::string& pattern = s.args.script;
   if (facts.script.empty()) return false;
   if (s.script_directory) return script_in_directory(*s.script_directory, facts.script, facts.uid);
   if (has_wildcard(pattern)) return like(pattern, facts.script);
-  return facts.script.find(pattern) != std::string::npos;  // a path fragment is the natural query
+  if (pattern.find('/') != std::string::npos) return contains_path(facts.script, pattern);
+  ScriptHeaderFile wanted = parse_script_header(pattern), found = parse_script_header(facts.script);
+  return found.file_name == wanted.file_name && (!wanted.uid || wanted.uid == found.uid);
 }
 
 // An absolute path: what the logs report names a script by (cwd=). A directory of that very
@@ -61,7 +78,7 @@ bool is_directory_query(std::string_view script) { return script.starts_with('/'
 }  // namespace
 
 std::string script_fragment_pattern(std::string_view fragment) {
-  return has_wildcard(fragment) ? "*" + glob_literal(fragment) + "*" : std::string(fragment);
+  return has_wildcard(fragment) ? glob_literal(fragment) : std::string(fragment);
 }
 
 std::string queue_list_command(const std::vector<std::string>& options) {
@@ -90,6 +107,7 @@ SelectedMessage describe_message(const spool::MessageLocation& location, const M
   m.login = facts.login;
   if (facts.local_submission && !is_exim_user(facts.login)) m.local_user = facts.login;
   m.subject = facts.subject;
+  m.script = facts.script;
   m.recipients = facts.pending_recipients;
   m.age_seconds = facts.age_seconds;
   m.body_size = body_size;
@@ -232,6 +250,22 @@ std::string explain_empty_selection(const Selection& s) {
   return "";
 }
 
+std::string describe_file_name_matches(const Selection& selection, const std::vector<SelectedMessage>& messages) {
+  if (!selection.script_directory) return "";
+  std::set<std::string> names;
+  for (const SelectedMessage& m : messages) {
+    if (!m.readable) continue;
+    ScriptHeaderFile file = parse_script_header(m.script);
+    if (file.url_path.find('/') == std::string::npos) names.insert(file.file_name);
+  }
+  if (names.empty()) return "";
+  std::string list;
+  for (const std::string& name : names) list += (list.empty() ? "" : ", ") + name;
+  return "matched by the script's file name under " + selection.args.script + ": " + list +
+         (names.size() == 1 ? " can" : " can each") +
+         " also be another site's copy (the spool header names no directory); check the subjects";
+}
+
 std::string describe_selection(const SelectionArgs& a) {
   std::string out;
   auto add = [&](std::string_view name, const std::string& value) {
@@ -263,6 +297,7 @@ SelectionResult select_messages(const std::string& spool_dir, const Selection& s
     }
   } else {
     listing = spool::list_spool(spool_dir);
+    result.spool_error = listing.error();
   }
   size_t count = selection.ids.empty() ? listing.size() : located.size();
   size_t threads = spool::scan_threads_for(count, max_threads);

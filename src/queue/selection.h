@@ -61,8 +61,8 @@ enum class ConditionMatch { no, yes, not_checked };  // not_checked: a regex hit
 ConditionMatch matches_conditions(const Selection& selection, const spool::SpoolHeader& header,
                                   const MessageFacts& facts);
 
-// For a report's next step: the --script value that selects scripts whose header contains
-// `fragment` as it is (script_matches takes a fragment unless it holds a wildcard), and the
+// For a report's next step: the --script value that selects the script header `fragment`
+// (script_matches takes it as it is unless it holds a wildcard, then as a literal glob), and the
 // `spamwarden queue list` command line for some options, each quoted for the shell. Other
 // keys are made exact with glob_literal().
 std::string script_fragment_pattern(std::string_view fragment);
@@ -84,6 +84,7 @@ struct SelectedMessage {
   bool readable = true;
   std::string problem;  // why unreadable
   std::string sender, auth_id, login, subject;
+  std::string script;      // X-PHP-Script / X-PHP-Originating-Script as the summary keys it
   std::string local_user;  // login when a local user ran sendmail (not Exim's own user), as the summary counts it
   size_t recipients = 0;
   int64_t age_seconds = 0;
@@ -96,6 +97,7 @@ struct SelectionResult {
   std::vector<std::string> missing_ids;   // named but not in the queue
   size_t skipped_unreadable = 0;          // unreadable and not named: never touched
   std::vector<std::string> not_checked;   // a regex hit its match limit on these: never touched; sorted
+  std::string spool_error;                // an input directory could not be listed: the result is partial
 };
 
 // "N messages not checked: ..." with up to `max_ids` of their ids; empty when there are none.
@@ -105,5 +107,9 @@ std::string describe_not_checked(const std::vector<std::string>& ids, size_t max
 // without them).
 SelectionResult select_messages(const std::string& spool_dir, const Selection& selection, int64_t now,
                                 size_t max_threads = 0, const spool::ReaderOptions& read = {});
+
+// --script DIR: a warning when some selected messages' headers give only the script's file
+// name, which another site's copy of that file has too; "" when none did.
+std::string describe_file_name_matches(const Selection& selection, const std::vector<SelectedMessage>& messages);
 
 }  // namespace sw::queue

@@ -72,13 +72,19 @@ void find_dominant_actors(const SummaryAccumulator& s, const Thresholds& t, std:
       const ActorCount& count = actor_count;
       if (kind == ActorKind::sender && key == "<>") continue;  // bounces: see backscatter
       double share = 100.0 * double(count.messages) / double(s.messages);
-      std::string who;  // a script header names only a file: say whose it is, as logs and holds do
-      if (auto user = s.script_users.find(key); kind == ActorKind::script && user != s.script_users.end())
-        who = " (local_user " + user->second + ")";
-      out.push_back({"dominant_actor", std::string(actor_kind_name(kind)), key, count.messages, count.recipients,
-                     fmt::format("{} {}{} holds {:.0f}% of the queue ({} of {} messages, {} frozen)",
-                                 actor_kind_name(kind), key, who, share, count.messages, s.messages, count.frozen),
-                     count.ids.sorted()});
+      std::string user, who;  // a script header names only a file: say whose it is, as logs and holds do
+      if (auto found = s.script_users.find(key); kind == ActorKind::script && found != s.script_users.end())
+        user = found->second, who = " (local_user " + user + ")";
+      Finding f{"dominant_actor",
+                std::string(actor_kind_name(kind)),
+                key,
+                count.messages,
+                count.recipients,
+                fmt::format("{} {}{} holds {:.0f}% of the queue ({} of {} messages, {} frozen)", actor_kind_name(kind),
+                            key, who, share, count.messages, s.messages, count.frozen),
+                count.ids.sorted()};
+      f.local_user = user;
+      out.push_back(std::move(f));
     }
   }
 }

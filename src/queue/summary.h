@@ -137,6 +137,7 @@ struct Finding {
   std::vector<std::string> ids;         // a bounded sample, oldest first
   uint64_t min_recipients = 0;          // many_recipients: the threshold that was applied
   uint64_t bounces_from_elsewhere = 0;  // backscatter: those another server sent
+  std::string local_user{};             // script: who ran it (kSeveralUsers when more than one)
   // backscatter: all made here (Exim's cleanup would take the others' bounces to our user too)
   bool all_made_here() const { return bounces_from_elsewhere == 0; }
 };

@@ -1,11 +1,13 @@
 #include "spool/spool_location.h"
 
 #include <dirent.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -22,6 +24,15 @@ bool is_directory(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// Why <dir>/input is not a spool's input directory: absent, or out of this user's reach.
+std::string no_input_directory(const std::string& dir) {
+  struct stat st;
+  const std::string input = dir + "/input";
+  if (::stat(input.c_str(), &st) != 0 && errno != ENOENT && errno != ENOTDIR)
+    return "cannot read " + input + ": " + std::strerror(errno);
+  return "no input/ directory under " + dir;
+}
+
 bool exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
@@ -34,10 +45,16 @@ struct Subdirectory {
 
 // Adds "<id>-H" entries of one directory, noting which have a "<id>-D" beside them; its
 // one-character subdirectories (split spool) go to *subdirs when given.
-void scan_input_dir(const std::string& dir, const std::string& msglog_dir, bool moved_frozen,
+// A missing directory is only an error when `required` (input/ itself; Finput/ and split
+// subdirectories come and go); one that exists but cannot be listed always is.
+void scan_input_dir(const std::string& dir, const std::string& msglog_dir, bool moved_frozen, bool required,
                     std::vector<Subdirectory>* subdirs, SpoolListing& out) {
   DIR* handle = ::opendir(dir.c_str());
-  if (!handle) return;
+  if (!handle) {
+    if (required || (errno != ENOENT && errno != ENOTDIR))
+      out.unreadable_dirs.push_back("cannot read " + dir + ": " + std::strerror(errno));
+    return;
+  }
   const uint16_t dir_index = uint16_t(out.input_dirs.size());
   out.input_dirs.push_back(dir);
   out.msglog_dirs.push_back(msglog_dir);
@@ -100,6 +117,7 @@ void append_listing(SpoolListing& out, SpoolListing&& part) {
     out.msglog_dirs.push_back(std::move(part.msglog_dirs[i]));
     out.moved_frozen.push_back(part.moved_frozen[i]);
   }
+  out.unreadable_dirs.insert(out.unreadable_dirs.end(), part.unreadable_dirs.begin(), part.unreadable_dirs.end());
   for (SpoolListing::Entry e : part.entries) {
     e.dir = uint16_t(e.dir + offset);
     out.entries.push_back(e);
@@ -129,7 +147,7 @@ std::optional<std::string> find_spool_directory(const std::string& explicit_dir,
                                                 std::string* why, const std::vector<std::string>& candidates) {
   if (!explicit_dir.empty()) {
     if (is_directory(explicit_dir + "/input")) return explicit_dir;
-    *why = "no input/ directory under " + explicit_dir;
+    *why = no_input_directory(explicit_dir);
     return std::nullopt;
   }
   if (!config_path.empty()) {
@@ -148,6 +166,12 @@ std::optional<std::string> find_spool_directory(const std::string& explicit_dir,
   return std::nullopt;
 }
 
+std::string SpoolListing::error() const {
+  if (unreadable_dirs.empty()) return "";
+  if (unreadable_dirs.size() == 1) return unreadable_dirs.front();
+  return fmt::format("{} (and {} more directories)", unreadable_dirs.front(), unreadable_dirs.size() - 1);
+}
+
 void SpoolListing::location(size_t i, MessageLocation& out) const {
   const Entry& e = entries[i];
   out.id.assign(e.id);
@@ -160,8 +184,8 @@ void SpoolListing::location(size_t i, MessageLocation& out) const {
 SpoolListing list_spool(const std::string& spool_dir) {
   SpoolListing out;
   std::vector<Subdirectory> subdirs;
-  scan_input_dir(spool_dir + "/input", spool_dir + "/msglog", false, &subdirs, out);
-  scan_input_dir(spool_dir + "/Finput", spool_dir + "/Fmsglog", true, &subdirs, out);
+  scan_input_dir(spool_dir + "/input", spool_dir + "/msglog", false, true, &subdirs, out);
+  scan_input_dir(spool_dir + "/Finput", spool_dir + "/Fmsglog", true, false, &subdirs, out);
   // A split spool has up to 62 subdirectories per input directory: they are listed on all
   // cores (each directory's getdents is kernel work that does not parallelise by itself).
   size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), subdirs.size() / 4);
@@ -169,7 +193,7 @@ SpoolListing list_spool(const std::string& spool_dir) {
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < subdirs.size();)
-      scan_input_dir(subdirs[i].input_dir, subdirs[i].msglog_dir, subdirs[i].moved_frozen, nullptr, parts[i]);
+      scan_input_dir(subdirs[i].input_dir, subdirs[i].msglog_dir, subdirs[i].moved_frozen, false, nullptr, parts[i]);
   };
   std::vector<std::thread> helpers;
   for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);

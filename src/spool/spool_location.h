@@ -48,8 +48,13 @@ struct SpoolListing {
   std::vector<std::string> input_dirs, msglog_dirs;
   std::vector<bool> moved_frozen;
   std::vector<Entry> entries;
+  // Input directories that exist but could not be listed ("cannot read DIR: Permission denied"):
+  // the listing is then incomplete, and no count or check may rest on it.
+  std::vector<std::string> unreadable_dirs;
 
   size_t size() const { return entries.size(); }
+  // "" when every input directory was read, else the first failure (and how many more).
+  std::string error() const;
   // Fills `out` (reusing its storage) with the location of entry i.
   void location(size_t i, MessageLocation& out) const;
 };
