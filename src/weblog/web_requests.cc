@@ -172,9 +172,8 @@ std::string not_the_driver(const WebRequests& w, const std::string& client) {
   if (c.pages >= 3 && 2 * c.pages >= calls) return fmt::format("also browsed {} pages: a visitor", c.pages);
   if (c.in_burst == 0) return fmt::format("called it {} times, none during the burst", outside);
   // Steady: at least half the burst's rate in the margins (a site's own heartbeat or cron).
-  CivilSeconds start = std::max(w.burst_first - kLead, w.from);
-  int64_t burst_seconds = std::max<int64_t>(w.burst_last - start, 60);
-  int64_t outside_seconds = (start - w.from) + (w.to - w.burst_last);
+  int64_t burst_seconds = std::max<int64_t>(w.burst_last - w.burst_first, 60);
+  int64_t outside_seconds = (w.burst_first - w.from) + (w.to - w.burst_last);
   if (outside >= 2 && outside_seconds > 0 &&
       2 * int64_t(outside) * burst_seconds >= int64_t(c.in_burst) * outside_seconds)
     return fmt::format("called it {} times before and after the burst, as often as during it ({}): steady", outside,

@@ -76,7 +76,7 @@ struct WebRequests {
     bool guessed = false;
   };
   std::vector<HostUrl> hosts;
-  CivilSeconds from = 0, to = 0;                 // the burst with its margin, on the main log's clock
+  CivilSeconds from = 0, to = 0;                 // the sending with its margin, on the main log's clock
   CivilSeconds burst_first = 0, burst_last = 0;  // the script's sending, inside [from, to]
   // Under none of the account's docroots (cPanel's userdata): not served by the web server, so
   // run from cron or a shell; no access log is read.
@@ -90,10 +90,10 @@ struct WebRequests {
   // attacker out (base/top_counts.h).
   static constexpr size_t kMaxKeys = 10000;
   TopCounts files{kMaxKeys}, client_ips{kMaxKeys}, methods{kMaxKeys}, user_agents{kMaxKeys}, statuses{kMaxKeys};
-  // Who requested each script there (a POST to the directory itself runs its index script):
-  // the block commands name the callers of the most requested ones, not the visitors of the
-  // site's pages, styles and images. Bounded the same way: the kMaxScripts most requested
-  // scripts, and the kMaxCallers most frequent callers of each.
+  // Who ran each script there (a POST or a query to the directory itself runs its index
+  // script): the block commands name those of its callers that the evidence below shows
+  // driving the mailer. Bounded the same way: the kMaxScripts most requested scripts, and the
+  // kMaxCallers most frequent callers of each.
   static constexpr size_t kMaxScripts = 100, kMaxCallers = 1000;
   TopCounts scripts{kMaxScripts};
   std::map<std::string, TopCounts, std::less<>> script_clients;

@@ -489,6 +489,20 @@ TEST(WebRequests, ASteadyCallerIsNotTheBurstsDriver) {
       << web_requests_text(w, Firewall::Iptables);
 }
 
+// The driver of a one-minute sending that goes on calling the script after it, slower: its
+// calls are still concentrated in the sending (and the two minutes of lead do not dilute it).
+TEST(WebRequests, ADriverThatCallsOnAfterAShortSendingIsBlocked) {
+  TempDir root;
+  std::string lines;
+  for (int k = 0; k < 40; ++k) lines += line_at("203.0.113.66", hms(3600 + 10 * k), "POST", "/x/mailer.php");
+  write(root.path + "/access.log", lines);
+  CivilSeconds first = *parse_civil("2026-11-01 10:00:00"), last = first + 60;
+  WebRequests w = web_requests(find_access_logs("", "", {root.path + "/access.log"}), "/home/u1/public_html/x",
+                               first - kBurstMargin, last + kBurstMargin, false, first, last);
+  EXPECT_TRUE(blocked(web_requests_json(w, Firewall::Iptables), "203.0.113.66"))
+      << web_requests_text(w, Firewall::Iptables);
+}
+
 // Shoppers refresh their cart with POST /?wc-ajax=... on every page they view: visitors who
 // browsed the site, not the mailer's driver.
 TEST(WebRequests, AVisitorWhoBrowsedTheSiteIsNotBlocked) {
