@@ -158,6 +158,8 @@ std::optional<std::string> account_dir(const std::string& dir, const std::vector
   return std::nullopt;
 }
 
+std::string times(uint64_t n) { return n == 1 ? "once" : fmt::format("{} times", n); }
+
 // Why a caller of the directory's scripts is not taken for the mailer's driver, or "" when it
 // is: its calls concentrated in the burst, not a steady caller before and after it at the
 // same rate, not a visitor who browsed the site, not a crawler's GETs.
@@ -170,7 +172,7 @@ std::string not_the_driver(const WebRequests& w, const std::string& client) {
   uint64_t outside = c.before + c.after, calls = outside + c.in_burst;
   if (c.crawler_only && c.posts == 0) return "a crawler's GETs (its agent names a search engine's crawler)";
   if (c.pages >= 3 && 2 * c.pages >= calls) return fmt::format("also browsed {} pages: a visitor", c.pages);
-  if (c.in_burst == 0) return fmt::format("called it {} times, none during the burst", outside);
+  if (c.in_burst == 0) return fmt::format("called it {}, none during the burst", times(outside));
   // Steady: at least half the burst's rate in the margins (a site's own heartbeat or cron).
   int64_t burst_seconds = std::max<int64_t>(w.burst_last - w.burst_first, 60);
   int64_t outside_seconds = (w.burst_first - w.from) + (w.to - w.burst_last);
@@ -521,7 +523,8 @@ const WebRequests::HostUrl* host_of(const WebRequests& w, const std::vector<std:
     if (names_host(name, h.host)) return &h;
   for (const auto& d : domains)
     if (names_host(name, d)) return nullptr;
-  foreign = !w.hosts.empty() || !domains.empty();
+  // A guessed addon's name says nothing of the account's other hosts.
+  foreign = !domains.empty() || std::any_of(w.hosts.begin(), w.hosts.end(), [](const auto& h) { return !h.guessed; });
   return nullptr;
 }
 

@@ -565,6 +565,13 @@ TEST(WebRequests, AnotherSitesLinesAreNotTheAccounts) {
   w = web_requests(find_access_logs("", "", {r + "/site.log"}), "/var/www/blog.example/up", t, t, false);
   EXPECT_EQ(w.requests, 1u);
   EXPECT_EQ(w.client_ips.count("203.0.113.9"), 1u);
+  // A guessed addon (no /etc/userdomains) does not make the main host's lines another site's.
+  write(r + "/guessed.log", "addon.example:443 " + line_at("203.0.113.9", "10:01:00", "POST", "/wp/m.php") +
+                                "shop.example:443 " +
+                                line_at("203.0.113.10", "10:01:00", "POST", "/addon.example/wp/m.php"));
+  w = web_requests(find_access_logs("", "", {r + "/guessed.log"}), "/home/u1/public_html/addon.example/wp", t, t,
+                   false);
+  EXPECT_EQ(w.requests, 2u);
 }
 
 // With cPanel's record of the docroots, a directory under none of them is not served: its
