@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -131,6 +132,57 @@ TEST(CommandLine, LogsSinceADurationCountsBackFromNow) {
 }
 
 // The wrong log given by mistake must not read as "nothing found" (exit 0) to cron.
+// A mailer started by one request sends for hours before its densest window: the web requests
+// are read from its first message on, so the request that started it names the attacker.
+TEST(CommandLine, LogsReadsTheWebRequestsFromTheScriptsFirstMessage) {
+  std::string dir = "/home/userx1/public_html/wp-content/uploads";
+  std::string main_log = ::testing::TempDir() + "command-line-long-mailer", access = main_log + ".access";
+  std::ofstream out(main_log);
+  std::tm start{};
+  start.tm_year = 126, start.tm_mon = 11, start.tm_mday = 1, start.tm_hour = 10;
+  std::time_t t0 = timegm(&start);
+  int i = 0;
+  for (std::time_t t = t0; t < t0 + 4 * 3600; t += std::max<std::time_t>(2, 120 - (t - t0) / 120), ++i) {
+    char ts[32];
+    std::strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", std::gmtime(&t));
+    std::string id = fmt::format("1xA{:03}-{:06}-zz", i % 1000, i);
+    out << ts << " cwd=" << dir << " 3 args: /usr/sbin/sendmail -t -i\n"
+        << ts << " " << id << " <= userx1@server.example U=userx1 P=local S=2345 T=\"Invoice\" for a" << i
+        << "@gmail.example b" << i << "@yahoo.example\n"
+        << ts << " " << id << " Completed\n";
+  }
+  out.close();
+  std::ofstream(access) << "198.51.100.23 - - [01/Dec/2026:09:59:55 +0100] \"POST /wp-content/uploads/wp-conf.php "
+                           "HTTP/1.1\" 200 12 \"-\" \"python-requests/2.31\"\n";
+  Outcome r = run("logs --no-progress --no-cache --access-logs " + access + " " + main_log);
+  EXPECT_NE(r.output.find("(the script's sending from 2026-12-01 10:00:00 to "), std::string::npos) << r.output;
+  size_t block = r.output.find("block these callers of /wp-content/uploads/wp-conf.php");
+  ASSERT_NE(block, std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(" 198.51.100.23 ", block), std::string::npos) << r.output;
+}
+
+// A main log with zones (log_timezone) read from stdin: its times are UTC, and so is the access
+// log's time taken, as for a file.
+TEST(CommandLine, LogsOnStdinWithZonesComparesTheAccessLogInUtc) {
+  std::string main_log = ::testing::TempDir() + "command-line-zoned", access = main_log + ".access";
+  std::ofstream out(main_log);
+  for (int i = 0; i < 150; ++i) {
+    std::string ts = fmt::format("2026-12-01 10:{:02}:{:02} +0100", i * 4 / 60, i * 4 % 60);
+    std::string id = fmt::format("1xB{:03}-{:06}-zz", i, i);
+    out << ts << " cwd=/home/userx1/public_html/wp-content/uploads 3 args: /usr/sbin/sendmail -t -i\n"
+        << ts << " " << id << " <= userx1@server.example U=userx1 P=local S=2345 T=\"Invoice\" for a" << i
+        << "@gmail.example b" << i << "@yahoo.example c" << i << "@hotmail.example\n"
+        << ts << " " << id << " Completed\n";
+  }
+  out.close();
+  std::ofstream(access) << "198.51.100.23 - - [01/Dec/2026:10:01:30 +0100] \"POST /wp-content/uploads/wp-conf.php "
+                           "HTTP/1.1\" 200 12 \"-\" \"python-requests/2.31\"\n";
+  for (const std::string& input : {main_log, "- < " + main_log}) {
+    Outcome r = run("logs --no-progress --no-cache --access-logs " + access + " " + input);
+    EXPECT_NE(r.output.find("  1 requests in 1 access log(s)"), std::string::npos) << input << "\n" << r.output;
+  }
+}
+
 TEST(CommandLine, LogsExitsTwoOnAFileThatIsNoMainLog) {
   std::string log = ::testing::TempDir() + "command-line-postfix";
   std::ofstream(log) << "Nov 23 10:00:00 mx postfix/smtpd[123]: connect from unknown[192.0.2.1]\n";

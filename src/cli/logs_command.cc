@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "detect/actor_type.h"
 #include "eximlog/cwd_matcher.h"
+#include "eximlog/line_parser.h"
 #include "stats/actor_story.h"
 #include "stats/scan_logs.h"
 #include "stats/summary_cache.h"
@@ -99,15 +100,35 @@ bool logged_zoned(LogsArgs& a) {
   return *a.zoned;
 }
 
-// The web requests behind a script directory between two times (with the margin), from the
-// access logs of the login that ran it.
+// The web requests behind a script directory while it sent (with the margin either side),
+// from the access logs of the login that ran it.
 // The account is the /home/LOGIN/ of the path when it has one: with PHP run as the web
 // server's user (mod_php) the login that ran the script is "nobody" or "www-data".
-weblog::WebRequests web_requests_for(LogsArgs& a, const std::string& dir, std::string login, CivilSeconds from,
-                                     CivilSeconds to) {
+weblog::WebRequests web_requests_for(LogsArgs& a, const std::string& dir, std::string login, CivilSeconds first,
+                                     CivilSeconds last, bool utc) {
   if (std::string_view home = eximlog::home_login(dir); !home.empty()) login = home;
   auto logs = weblog::find_access_logs(a.root, login, configured_access_logs(a));
-  return weblog::web_requests(logs, dir, from - weblog::kBurstMargin, to + weblog::kBurstMargin, logged_zoned(a));
+  return weblog::web_requests(logs, dir, first - weblog::kBurstMargin, last + weblog::kBurstMargin, utc, first, last);
+}
+
+// Whether a finding's times are UTC: the main logs' first lines say so, but a log read from
+// stdin cannot be peeked at; then the finding's own lines say.
+bool finding_in_utc(LogsArgs& a, const stats::Finding& f) {
+  if (logged_zoned(a)) return true;
+  eximlog::LogLine l;
+  for (const auto& line : f.evidence)
+    if (eximlog::parse_line(line, l) != eximlog::LineKind::Unparsed) return l.has_timezone;
+  return false;
+}
+
+// Where a script's sending that ends in its peak began: its first message, at most a day
+// before the peak. A mailer started by one request sends for hours before its densest window,
+// and that request is what names the attacker.
+CivilSeconds sending_start(const stats::Forensics* forensics, const stats::Finding& f) {
+  constexpr CivilSeconds kMaxLead = 24 * 3600;
+  const stats::ActorStats* actor = forensics ? forensics->table(f.actor_kind).find(f.actor) : nullptr;
+  if (!actor || actor->first == 0 || actor->first >= f.peak_first) return f.peak_first;
+  return std::max(actor->first, f.peak_first - kMaxLead);
 }
 
 // --actor: exit 0 when the actor is in the logs, 1 when it is not (as grep), 2 as the report.
@@ -137,14 +158,14 @@ int run_story(LogsArgs& a, const stats::ScanOptions& scan) {
   bool script = actor->type == detect::ActorType::Script && result.story.messages > 0;
   std::optional<weblog::WebRequests> web;
   if (script && !a.lines)
-    web = web_requests_for(a, actor->key, "", result.story.first_message, result.story.last_message);
-  bool cpanel = weblog::is_cpanel(a.root);
+    web = web_requests_for(a, actor->key, "", result.story.first_message, result.story.last_message, logged_zoned(a));
+  weblog::Firewall firewall = weblog::firewall_of(a.root);
   if (a.json) {
     auto j = stats::story_json(result);
-    if (web) j["web_requests"] = weblog::web_requests_json(*web, cpanel);
+    if (web) j["web_requests"] = weblog::web_requests_json(*web, firewall);
     std::cout << json_text(j, 1) << "\n";
   } else if (!a.lines) {
-    std::cout << stats::story_text(result) << (web ? weblog::web_requests_text(*web, cpanel) : "");
+    std::cout << stats::story_text(result) << (web ? weblog::web_requests_text(*web, firewall) : "");
   }
   std::cout.flush();
   if (result.unreadable_inputs + result.damaged_inputs > 0) return kUsage;
@@ -209,16 +230,17 @@ int run_logs(LogsArgs& a) {
   for (size_t i = 0; i < result.report.findings.size(); ++i) {
     const stats::Finding& f = result.report.findings[i];
     if (f.kind == "spamming_script")
-      web.emplace_back(i, web_requests_for(a, f.actor, f.local_user, f.peak_first, f.peak_last));
+      web.emplace_back(i, web_requests_for(a, f.actor, f.local_user, sending_start(result.forensics.get(), f),
+                                           f.peak_last, finding_in_utc(a, f)));
   }
-  bool cpanel = weblog::is_cpanel(a.root);
+  weblog::Firewall firewall = weblog::firewall_of(a.root);
   if (a.json) {
     auto j = stats::report_json(result.report, ro);
-    for (const auto& [i, w] : web) j["findings"][i]["web_requests"] = weblog::web_requests_json(w, cpanel);
+    for (const auto& [i, w] : web) j["findings"][i]["web_requests"] = weblog::web_requests_json(w, firewall);
     std::cout << json_text(j, 1) << "\n";
   } else {
     std::cout << stats::report_text(result.report, ro);
-    for (const auto& [i, w] : web) std::cout << weblog::web_requests_text(w, cpanel);
+    for (const auto& [i, w] : web) std::cout << weblog::web_requests_text(w, firewall);
   }
   std::cout.flush();
   if (!result.unsummarized.empty()) {

@@ -67,25 +67,36 @@ bool parse_time(sv t, AccessEntry& out) {
   return true;
 }
 
+// The " [" that opens the time, from `from` on: the first followed by a well-formed
+// "dd/Mon/yyyy:hh:mm:ss +zzzz] \"" (read into `out`). The server escapes a quote in every
+// field before the request, so no user name can hold `] "`.
+size_t time_opening(sv line, size_t from, AccessEntry& out) {
+  for (size_t open = line.find(" [", from); open != sv::npos && open + 31 <= line.size();
+       open = line.find(" [", open + 1))
+    if (line.substr(open + 28, 3) == "] \"" && parse_time(line.substr(open + 2, 26), out)) return open;
+  return sv::npos;
+}
+
 bool parse_from(sv line, size_t pos, AccessEntry& out) {
   out.client = word(line, pos);
   if (out.client.empty()) return false;
   sv ident = word(line, pos);  // %l, "-" but in vhost_combined, where this is the client
   size_t user_start = pos;
   out.user = word(line, pos);
-  // nginx logs a Basic-auth user name as the client sent it, spaces included (no auth_basic
-  // needed): then the user runs to the " [" that opens the time. Not when the ident field is
-  // set, which is a vhost_combined line read one field early.
-  if (ident == "-" && pos < line.size() && line[pos] != '[') {
-    size_t open = line.find(" [", pos);
+  // nginx logs a Basic-auth user name as the client sent it, spaces and brackets included (no
+  // auth_basic needed): "a [" as well as "a b". Then the user runs to the " [" that opens the
+  // time. Not when the ident field is set, which is a vhost_combined line read one field early.
+  if (ident == "-") {
+    size_t open = time_opening(line, user_start, out);
     if (open == sv::npos) return false;
     out.user = line.substr(user_start, open - user_start);
-    pos = open + 1;
+    pos = open + 29;  // past the "]"
+  } else {
+    if (pos >= line.size() || line[pos] != '[') return false;
+    size_t close = line.find(']', pos);
+    if (close == sv::npos || !parse_time(line.substr(pos + 1, close - pos - 1), out)) return false;
+    pos = close + 1;
   }
-  if (pos >= line.size() || line[pos] != '[') return false;
-  size_t close = line.find(']', pos);
-  if (close == sv::npos || !parse_time(line.substr(pos + 1, close - pos - 1), out)) return false;
-  pos = close + 1;
   if (pos >= line.size() || line[pos] != ' ') return false;
   ++pos;
   if (!quoted(line, pos, out.request)) return false;

@@ -46,6 +46,15 @@ TEST(AccessLog, CommonVhostAndOddRequests) {
     EXPECT_EQ(e.user, "a b");
     EXPECT_EQ(e.target, "/x.php");
   }
+  // ...and with " [" in it: the time is the bracket that holds one.
+  for (const char* user : {"a [", "[", "a [x] \\\"", "a [01/Nov/2026:10:00:01 +0000]"}) {
+    std::string line =
+        std::string("198.51.100.4 - ") + user + " [01/Nov/2026:10:00:02 +0000] \"POST /x.php HTTP/1.1\" 200 5";
+    ASSERT_TRUE(parse_access_line(line, e)) << line;
+    EXPECT_EQ(e.user, user);
+    EXPECT_EQ(format_civil(e.time), "2026-11-01 10:00:02");
+    EXPECT_EQ(e.target, "/x.php");
+  }
   ASSERT_TRUE(parse_access_line(
       "shop.example:443 198.51.100.4 - a b [01/Nov/2026:10:00:01 +0000] \"GET /x HTTP/2.0\" 200 12", e));
   EXPECT_EQ(e.vhost, "shop.example:443");

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
 namespace sw::weblog {
 namespace {
 
@@ -28,10 +32,59 @@ TEST(BlockCommands, OnlyPublicAddressesAreBlocked) {
   EXPECT_EQ(why, "this server's own address");
 }
 
-TEST(BlockCommands, CsfOnCpanelIptablesElsewhere) {
-  EXPECT_EQ(block_command("203.0.113.9", true, "spamwarden: x"), "csf -d 203.0.113.9 'spamwarden: x'");
-  EXPECT_EQ(block_command("203.0.113.9", false, ""), "iptables -I INPUT -s 203.0.113.9 -j DROP");
-  EXPECT_EQ(block_command("2001:db8::1", false, ""), "ip6tables -I INPUT -s 2001:db8::1 -j DROP");
+TEST(BlockCommands, CloudflareEdgesAreNotBlocked) {
+  std::string why;
+  for (const char* edge :
+       {"172.68.10.1", "104.16.0.1", "162.159.255.1", "::ffff:141.101.64.9", "2606:4700::1", "2a06:98c7::1"}) {
+    EXPECT_EQ(blockable_address(edge, {}, &why), std::nullopt) << edge;
+    EXPECT_NE(why.find("CF-Connecting-IP"), std::string::npos) << edge;
+  }
+  EXPECT_EQ(blockable_address("104.32.0.1", {}, &why), "104.32.0.1") << "past 104.24.0.0/14";
+}
+
+TEST(BlockCommands, CommandOfTheFirewallInstalled) {
+  EXPECT_EQ(block_command("203.0.113.9", Firewall::Csf, "spamwarden: x"), "csf -d 203.0.113.9 'spamwarden: x'");
+  EXPECT_EQ(block_command("203.0.113.9", Firewall::Iptables, ""), "iptables -I INPUT -s 203.0.113.9 -j DROP");
+  EXPECT_EQ(block_command("2001:db8::1", Firewall::Iptables, ""), "ip6tables -I INPUT -s 2001:db8::1 -j DROP");
+  EXPECT_EQ(block_command("203.0.113.9", Firewall::Nft, ""),
+            "nft add rule inet filter input ip saddr 203.0.113.9 drop");
+  EXPECT_EQ(block_command("2001:db8::1", Firewall::Nft, ""),
+            "nft add rule inet filter input ip6 saddr 2001:db8::1 drop");
+  EXPECT_FALSE(firewall_assumes(Firewall::Nft).empty());
+
+  std::string r = testing::TempDir() + "/firewall_root";
+  std::filesystem::remove_all(r);
+  auto touch = [&](const std::string& path) {
+    std::filesystem::create_directories(std::filesystem::path(r + path).parent_path());
+    std::ofstream(r + path) << "";
+  };
+  std::filesystem::create_directories(r + "/usr/local/cpanel");  // cPanel without csf
+  EXPECT_EQ(firewall_of(r), Firewall::Iptables) << "none found";
+  touch("/usr/sbin/nft");
+  EXPECT_EQ(firewall_of(r), Firewall::Nft);
+  touch("/usr/sbin/iptables");
+  EXPECT_EQ(firewall_of(r), Firewall::Iptables);
+  touch("/etc/csf/csf.conf");
+  EXPECT_EQ(firewall_of(r), Firewall::Csf);
+  std::filesystem::remove_all(r);
+}
+
+TEST(BlockCommands, OwnAddressesBehindCpanelNat) {
+  std::string r = testing::TempDir() + "/own_root";
+  std::filesystem::remove_all(r);
+  std::filesystem::create_directories(r + "/var/cpanel");
+  std::filesystem::create_directories(r + "/etc");
+  std::ofstream(r + "/var/cpanel/cpnat") << "172.31.5.10 54.93.10.20\n172.31.5.11\t54.93.10.21\n";
+  std::ofstream(r + "/var/cpanel/mainip") << "54.93.10.22";
+  std::ofstream(r + "/etc/ips") << "198.51.100.7:255.255.255.0:198.51.100.255\n";
+  auto own = own_addresses(r);
+  for (const char* ip : {"54.93.10.20", "54.93.10.21", "54.93.10.22", "198.51.100.7"}) {
+    EXPECT_NE(std::find(own.begin(), own.end(), ip), own.end()) << ip;
+    std::string why;
+    EXPECT_EQ(blockable_address(ip, own, &why), std::nullopt) << ip;
+    EXPECT_EQ(why, "this server's own address");
+  }
+  std::filesystem::remove_all(r);
 }
 
 }  // namespace

@@ -26,6 +26,9 @@ constexpr size_t kTopRows = 10;
 constexpr size_t kJsonRows = 100;
 constexpr size_t kBlockedIps = 10;
 constexpr size_t kNotBlockedShown = 5;
+// The request that starts a mailer comes just before its first message: a call that early is
+// the burst's own.
+constexpr CivilSeconds kLead = 120;
 
 std::vector<std::string> glob_paths(const std::string& pattern) {
   std::vector<std::string> out;
@@ -155,39 +158,99 @@ std::optional<std::string> account_dir(const std::string& dir, const std::vector
   return std::nullopt;
 }
 
-// The clients worth a block command, and those left out with why: the callers of the most
-// requested script there, and of any other requested at least half as often (at most three).
+std::string times(uint64_t n) { return n == 1 ? "once" : fmt::format("{} times", n); }
+
+// Why a caller of the directory's scripts is not taken for the mailer's driver, or "" when it
+// is: its calls concentrated in the burst, not a steady caller before and after it at the
+// same rate, not a visitor who browsed the site, not a crawler's GETs.
+std::string not_the_driver(const WebRequests& w, const std::string& client) {
+  auto it = w.clients.find(client);
+  if (it == w.clients.end())
+    return fmt::format("not judged: the logs had more than {} clients, no room to record what it did",
+                       WebRequests::kMaxClients);
+  const auto& c = it->second;
+  uint64_t outside = c.before + c.after, calls = outside + c.in_burst;
+  if (c.crawler_only && c.posts == 0) return "a crawler's GETs (its agent names a search engine's crawler)";
+  if (c.pages >= 3 && 2 * c.pages >= calls) return fmt::format("also browsed {} pages: a visitor", c.pages);
+  if (c.in_burst == 0) return fmt::format("called it {}, none during the burst", times(outside));
+  // Steady: at least half the burst's rate in the margins (a site's own heartbeat or cron).
+  int64_t burst_seconds = std::max<int64_t>(w.burst_last - w.burst_first, 60);
+  int64_t outside_seconds = (w.burst_first - w.from) + (w.to - w.burst_last);
+  if (outside >= 2 && outside_seconds > 0 &&
+      2 * int64_t(outside) * burst_seconds >= int64_t(c.in_burst) * outside_seconds)
+    return fmt::format("called it {} times before and after the burst, as often as during it ({}): steady", outside,
+                       c.in_burst);
+  return {};
+}
+
+// The clients worth a block command, and those left out with why: the callers of the script
+// the burst's drivers called most, and of any other they called at least half as often (at
+// most three), and those of the most requested script.
 struct Blocks {
   std::vector<std::string> scripts;
   std::vector<std::string> addresses;
   std::vector<std::pair<std::string, std::string>> not_blocked;  // client, why
 };
+
+// Each caller's verdict, once: "" when it is blocked, else why not.
+using Verdicts = std::map<std::string, std::string, std::less<>>;
+const std::string& verdict(const WebRequests& w, std::string_view client, Verdicts& verdicts) {
+  auto it = verdicts.find(client);
+  if (it != verdicts.end()) return it->second;
+  std::string why;
+  if (blockable_address(client, w.own, &why)) why = not_the_driver(w, std::string(client));
+  return verdicts.emplace(std::string(client), std::move(why)).first->second;
+}
+
+// The scripts ranked by their calls from clients that are blocked, then by the requests each
+// surely had (count - over: a script that took the place of others in a full table does not
+// outrank, with their requests, the one an attacker calls).
+struct RankedScript {
+  std::string key;
+  uint64_t driver_calls = 0, sure = 0;
+};
+std::vector<RankedScript> scripts_by_drivers(const WebRequests& w, Verdicts& verdicts) {
+  std::vector<RankedScript> ranked;
+  for (const auto& s : w.scripts.top()) {
+    ranked.push_back({std::string(s.key), 0, s.count - s.over});
+    if (auto it = w.script_clients.find(s.key); it != w.script_clients.end())
+      for (const auto& c : it->second.top())
+        if (verdict(w, c.key, verdicts).empty()) ranked.back().driver_calls += c.count - c.over;
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [](const RankedScript& x, const RankedScript& y) {
+    return std::tie(x.driver_calls, x.sure) > std::tie(y.driver_calls, y.sure);
+  });
+  return ranked;
+}
+
 Blocks blocks_of(const WebRequests& w) {
   Blocks b;
-  // Ranked by the requests each surely had (count - over): a script that took the place of
-  // others in a full table does not outrank, with their requests, the one an attacker calls.
-  auto by_sure_count = [](std::vector<TopCounts::Row> rows) {
-    std::stable_sort(rows.begin(), rows.end(),
-                     [](const auto& x, const auto& y) { return x.count - x.over > y.count - y.over; });
-    return rows;
-  };
-  auto scripts = by_sure_count(w.scripts.top());
-  std::map<std::string_view, uint64_t> callers;
+  Verdicts verdicts;
+  auto scripts = scripts_by_drivers(w, verdicts);
+  // By the drivers' calls when any script has them, else by all requests (to list who called).
+  bool driven = !scripts.empty() && scripts.front().driver_calls > 0;
+  auto weight = [&](const RankedScript& r) { return driven ? r.driver_calls : r.sure; };
+  std::vector<std::string> asked;  // whose callers are listed
   for (const auto& s : scripts) {
-    if (b.scripts.size() == 3 || (s.count - s.over) * 2 < scripts.front().count - scripts.front().over) break;
-    b.scripts.emplace_back(s.key);
-    if (auto it = w.script_clients.find(s.key); it != w.script_clients.end())
-      for (const auto& c : it->second.top()) callers[c.key] += c.count - c.over;
+    if (b.scripts.size() == 3 || weight(s) * 2 < weight(scripts.front())) break;
+    b.scripts.push_back(s.key);
+    asked.push_back(s.key);
   }
+  if (auto top = w.scripts.top(1); !top.empty() && std::find(asked.begin(), asked.end(), top[0].key) == asked.end())
+    asked.emplace_back(top[0].key);
+  std::map<std::string_view, uint64_t> callers;
+  for (const std::string& script : asked)
+    if (auto it = w.script_clients.find(script); it != w.script_clients.end())
+      for (const auto& c : it->second.top()) callers[c.key] += c.count - c.over;
   std::vector<std::pair<std::string_view, uint64_t>> by_count(callers.begin(), callers.end());
   std::stable_sort(by_count.begin(), by_count.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
   for (const auto& [client, n] : by_count) {
-    if (b.addresses.size() == kBlockedIps) break;
-    std::string why;
-    if (auto ip = blockable_address(client, w.own, &why)) {
+    const std::string& why = verdict(w, client, verdicts);
+    if (!why.empty()) {
+      if (b.not_blocked.size() < kJsonRows) b.not_blocked.emplace_back(client, why);
+    } else if (b.addresses.size() < kBlockedIps) {
+      auto ip = blockable_address(client, w.own, nullptr);
       if (std::find(b.addresses.begin(), b.addresses.end(), *ip) == b.addresses.end()) b.addresses.push_back(*ip);
-    } else if (b.not_blocked.size() < kJsonRows) {
-      b.not_blocked.emplace_back(client, why);
     }
   }
   return b;
@@ -302,6 +365,7 @@ std::optional<std::string> url_path_of(std::string_view dir) {
 AccessLogs find_access_logs(const std::string& root, std::string_view login,
                             const std::vector<std::string>& configured) {
   AccessLogs found;
+  found.root = root;
   if (!login.empty()) {
     found.domains = account_domains(root, login);
     found.docroots = account_docroots(root, login);
@@ -361,9 +425,13 @@ const std::string& Docroot::shown() const {
   return domain;
 }
 
-bool is_cpanel(const std::string& root) {
-  std::error_code ec;
-  return fs::exists(root + "/usr/local/cpanel", ec) || fs::exists(root + "/etc/csf/csf.conf", ec);
+bool is_crawler_agent(std::string_view agent) {
+  static constexpr std::string_view kCrawlers[] = {
+      "Googlebot",  "bingbot", "YandexBot", "Baiduspider",  "DuckDuckBot", "Applebot", "AhrefsBot",
+      "SemrushBot", "MJ12bot", "PetalBot",  "Yahoo! Slurp", "SeznamBot",   "DotBot",   "facebookexternalhit"};
+  for (std::string_view crawler : kCrawlers)
+    if (icontains(agent, crawler)) return true;
+  return false;
 }
 
 void WebRequests::warn(std::string text) {
@@ -373,19 +441,32 @@ void WebRequests::warn(std::string text) {
 
 namespace {
 
-// One request for a file in the directory, at t.
-void count_request(WebRequests& w, const AccessEntry& e, CivilSeconds t, const std::string& path) {
+// Whether a request ran a script in the directory. One the server refused or did not find did
+// not: a flood of requests for a name that is not there (or a tracking image the spam links
+// to, fetched by its readers' mail clients) does not make it the script whose callers are
+// blocked. The directory itself runs its index script for a POST, and for a GET with a query
+// it answered (a GET of the page alone is a visitor's); a POST answered 2xx ran a handler
+// whatever the name (.htaccess can map .jpg to PHP; a static file answers POST with 405).
+bool runs_script(const AccessEntry& e, const std::string& path) {
+  if (e.status == 401 || e.status == 403 || e.status == 404 || e.status == 405 || e.status == 410) return false;
+  if (is_script_name(path.substr(path.rfind('/') + 1))) return true;
+  bool answered = e.status >= 200 && e.status < 300;
+  bool query = e.target.find('?') != std::string_view::npos && !e.target.ends_with('?');
+  if (path.ends_with('/')) return e.method == "POST" || (answered && query);
+  return e.method == "POST" && answered;
+}
+
+bool is_get(std::string_view method) { return method == "GET" || method == "HEAD"; }
+
+// One request for a file in the directory, at t; whether it ran a script there.
+bool count_request(WebRequests& w, const AccessEntry& e, CivilSeconds t, const std::string& path,
+                   const std::string& client) {
   ++w.requests;
   if (w.first == 0 || t < w.first) w.first = t;
   w.last = std::max(w.last, t);
   w.files.add(printable(path, 200));
-  std::string client = printable(e.client, 100);
-  bool index_script = path.ends_with('/') && e.method == "POST";  // runs the directory's index
-  // A script the server refused or did not find did not run: a flood of requests for a name
-  // that is not there (or a tracking image the spam links to, fetched by its readers' mail
-  // clients) does not make it the script whose callers are blocked.
-  bool ran = e.status != 401 && e.status != 403 && e.status != 404 && e.status != 405 && e.status != 410;
-  if (ran && (index_script || is_script_name(path.substr(path.rfind('/') + 1)))) {
+  bool script = runs_script(e, path);
+  if (script) {
     if (auto replaced = w.scripts.add(path)) w.script_clients.erase(*replaced);
     auto it = w.script_clients.find(path);
     if (it == w.script_clients.end()) it = w.script_clients.emplace(path, TopCounts(WebRequests::kMaxCallers)).first;
@@ -395,10 +476,71 @@ void count_request(WebRequests& w, const AccessEntry& e, CivilSeconds t, const s
   w.methods.add(printable(e.method, 20));
   w.user_agents.add(e.combined ? unescape_field(e.user_agent) : "(not logged)");
   w.statuses.add(e.status ? std::to_string(e.status) : "-");
+  return script;
 }
 
-// Reads one access log, counting its requests for files in the directory between from and to.
-void read_access_log(WebRequests& w, const AccessLogFile& f, size_t index, bool utc) {
+// What a request tells of its client: a script call before, in or after the burst, or a page
+// of the site it browsed.
+void note_client(WebRequests& w, const AccessEntry& e, CivilSeconds t, const std::string& client, bool script) {
+  auto it = w.clients.find(client);
+  if (it == w.clients.end()) {
+    if (w.clients.size() >= WebRequests::kMaxClients) {
+      ++w.clients_left_out;
+      return;
+    }
+    it = w.clients.emplace(client, WebRequests::ClientEvidence{}).first;
+  }
+  auto& c = it->second;
+  if (!script) {
+    if (is_get(e.method) && e.status < 400) ++c.pages;
+    return;
+  }
+  ++(t < w.burst_first - kLead ? c.before : t > w.burst_last ? c.after : c.in_burst);
+  if (!is_get(e.method)) ++c.posts;
+  if (!e.combined || !is_crawler_agent(unescape_field(e.user_agent))) c.crawler_only = false;
+}
+
+// The name a vhost field gives ("addon.example:443" -> "addon.example").
+std::string_view vhost_name(std::string_view vhost) {
+  size_t colon = vhost.rfind(':');
+  return colon != std::string_view::npos && colon == vhost.find(':') ? vhost.substr(0, colon) : vhost;
+}
+
+bool names_host(std::string_view name, std::string_view host) {
+  return iequals(name, host) ||
+         (name.size() > 4 && iequals(name.substr(0, 4), "www.") && iequals(name.substr(4), host));
+}
+
+// The host a line is for: its vhost's among the account's hosts, else its log's (a domain's own
+// log), else the main host (nullptr). `foreign` when its vhost names another site (Debian's
+// other_vhosts_access.log holds every site's lines): then it is none of the account's.
+const WebRequests::HostUrl* host_of(const WebRequests& w, const std::vector<std::string>& domains,
+                                    const WebRequests::HostUrl* log_host, std::string_view vhost, bool& foreign) {
+  foreign = false;
+  if (vhost.empty()) return log_host;
+  std::string_view name = vhost_name(vhost);
+  for (const auto& h : w.hosts)
+    if (names_host(name, h.host)) return &h;
+  for (const auto& d : domains)
+    if (names_host(name, d)) return nullptr;
+  // A guessed addon's name says nothing of the account's other hosts.
+  foreign = !domains.empty() || std::any_of(w.hosts.begin(), w.hosts.end(), [](const auto& h) { return !h.guessed; });
+  return nullptr;
+}
+
+// Whether a path on a host is a file directly in the script's directory.
+bool in_script_directory(const WebRequests& w, const WebRequests::HostUrl* host, std::string_view path) {
+  if (!host) return w.url_path && in_directory(path, *w.url_path);
+  if (host->url && in_directory(path, *host->url)) return true;
+  // On a guessed addon's host the main URL is matched too: a directory named like the
+  // account's main domain (an attacker chooses the name) must not hide its requests there.
+  return host->guessed && w.url_path && in_directory(path, *w.url_path);
+}
+
+// Reads one access log, counting its requests for files in the directory between from and to,
+// and what each client did on the account's hosts then.
+void read_access_log(WebRequests& w, const AccessLogFile& f, size_t index, bool utc,
+                     const std::vector<std::string>& domains) {
   auto src = open_access_log(f, index);
   w.logs.push_back(f.path);
   // A domain's own log, or a line whose vhost is that domain, has that host's URLs; the other
@@ -406,20 +548,6 @@ void read_access_log(WebRequests& w, const AccessLogFile& f, size_t index, bool 
   const WebRequests::HostUrl* log_host = nullptr;
   for (const auto& h : w.hosts)
     if (!log_host && is_log_of_domain(f.path, h.host)) log_host = &h;
-  auto in_script_directory = [&](std::string_view path, std::string_view vhost) {
-    const WebRequests::HostUrl* host = log_host;
-    if (!vhost.empty()) {  // "addon.example:443", "www.addon.example" (cPanel's alias)
-      std::string_view name = vhost.substr(0, vhost.find(':') == vhost.rfind(':') ? vhost.rfind(':') : vhost.size());
-      host = nullptr;
-      for (const auto& h : w.hosts)
-        if (name == h.host || (name.starts_with("www.") && name.substr(4) == h.host)) host = &h;
-    }
-    if (!host) return w.url_path && in_directory(path, *w.url_path);
-    if (host->url && in_directory(path, *host->url)) return true;
-    // On a guessed addon's host the main URL is matched too: a directory named like the
-    // account's main domain (an attacker chooses the name) must not hide its requests there.
-    return host->guessed && w.url_path && in_directory(path, *w.url_path);
-  };
   uint64_t lines_before = w.lines;
   AccessEntry e;
   for (logio::Block b = src->next_block(); !b.bytes.empty(); b = src->next_block()) {
@@ -436,22 +564,39 @@ void read_access_log(WebRequests& w, const AccessLogFile& f, size_t index, bool 
       }
       CivilSeconds t = utc ? e.time - CivilSeconds(e.utc_offset_minutes) * 60 : e.time;
       if (t < w.from || t > w.to || e.target.empty()) continue;
+      bool foreign = false;
+      const WebRequests::HostUrl* host = host_of(w, domains, log_host, e.vhost, foreign);
+      if (foreign) continue;
       std::string path = served_path(target_path(e.target));
-      if (in_script_directory(path, e.vhost)) count_request(w, e, t, path);
+      std::string client = printable(e.client, 100);
+      bool script = in_script_directory(w, host, path) && count_request(w, e, t, path, client);
+      note_client(w, e, t, client, script);
     }
   }
   if (std::string why = src->shortfall(w.lines - lines_before); !why.empty()) w.warn(why);
 }
 
+// The site of /var/www/SITE/... or /srv/www/SITE/... when SITE is a host name: its vhost.
+std::string site_of(std::string_view dir) {
+  for (std::string_view base : {"/var/www/", "/srv/www/"}) {
+    if (!dir.starts_with(base)) continue;
+    std::string_view site = dir.substr(base.size(), dir.find('/', base.size()) - base.size());
+    if (site.find('.') != std::string_view::npos && !site.starts_with('.')) return std::string(site);
+  }
+  return {};
+}
+
 }  // namespace
 
 WebRequests web_requests(const AccessLogs& logs, std::string_view directory, CivilSeconds from, CivilSeconds to,
-                         bool utc) {
+                         bool utc, CivilSeconds burst_first, CivilSeconds burst_last) {
   WebRequests w;
   w.directory = directory;
   w.from = from, w.to = to;
+  w.burst_first = burst_first ? std::max(burst_first, from) : from;
+  w.burst_last = burst_last ? std::min(burst_last, to) : to;
   for (const auto& warning : logs.warnings) w.warn(warning);
-  w.own = own_addresses();
+  w.own = own_addresses(logs.root);
   w.url_path = url_path_of(directory);
   // The hosts that serve the directory at a URL of their own, or not at all: by cPanel's own
   // record of the docroots (matched as written, else with links resolved on both sides; when
@@ -465,6 +610,15 @@ WebRequests web_requests(const AccessLogs& logs, std::string_view directory, Civ
     dir = resolved(dir);
     addon = docroot_of(dir, roots);
   }
+  if (!addon && !roots.empty()) {
+    w.not_served = true;
+    w.url_path.reset();
+    w.warnings.push_back(
+        fmt::format("{}: under none of the account's document roots (cPanel's userdata): the web server does "
+                    "not serve it, so the script ran from cron or a shell; no access log read",
+                    directory));
+    return w;
+  }
   if (addon)
     for (const auto& r : roots) {
       w.hosts.push_back({r.domain, url_under(dir, r.path), false});
@@ -472,6 +626,8 @@ WebRequests web_requests(const AccessLogs& logs, std::string_view directory, Civ
     }
   if (!addon && (addon = addon_of(directory, logs.domains))) w.hosts.push_back({addon->first, addon->second, true});
   if (addon && addon->second != w.url_path) std::tie(w.addon_domain, w.addon_url_path) = *addon;
+  if (std::string site = site_of(directory); !site.empty() && w.hosts.empty())
+    w.hosts.push_back({site, w.url_path, false});
   if (!w.url_path && w.addon_domain.empty()) {
     w.warnings.push_back(
         fmt::format("{}: no document root in the path (public_html, httpdocs, htdocs, /var/www/...) "
@@ -481,7 +637,7 @@ WebRequests web_requests(const AccessLogs& logs, std::string_view directory, Civ
   }
   for (size_t i = 0; i < logs.files.size(); ++i) {
     try {
-      read_access_log(w, logs.files[i], i, utc);
+      read_access_log(w, logs.files[i], i, utc, logs.domains);
     } catch (const logio::InputError& err) {
       w.warn(err.what());
     }
@@ -497,9 +653,32 @@ std::string end_of(CivilSeconds from, CivilSeconds to) {
   return format_civil(from).substr(0, 10) == text.substr(0, 10) ? text.substr(11) : text;
 }
 
+// A text in lines of about `columns` bytes, broken at spaces, each line after the first
+// indented by `indent`: a warning keeps its reason and its remedy, never cut.
+std::string wrapped(std::string_view text, size_t columns, std::string_view indent) {
+  std::string p = printable(text), out;
+  size_t width = 0;  // of the line so far, its words only
+  for (size_t pos = 0; pos <= p.size();) {
+    size_t end = std::min(p.find(' ', pos), p.size());
+    std::string_view word = std::string_view(p).substr(pos, end - pos);
+    pos = end + 1;
+    if (word.empty()) continue;
+    if (width > 0 && width + 1 + word.size() > columns) {
+      out += "\n" + std::string(indent);
+      width = 0;
+    } else if (width > 0) {
+      out += ' ';
+      ++width;
+    }
+    out += word;
+    width += word.size();
+  }
+  return out;
+}
+
 }  // namespace
 
-nlohmann::json web_requests_json(const WebRequests& w, bool cpanel) {
+nlohmann::json web_requests_json(const WebRequests& w, Firewall fw) {
   // A count is exact unless its table was full: then it may include up to `over` requests of
   // keys it replaced, and `requests - over` is the least it had.
   auto rows = [](const TopCounts& k, const char* name) {
@@ -518,7 +697,7 @@ nlohmann::json web_requests_json(const WebRequests& w, bool cpanel) {
     if (k->replaced_any()) capped.push_back(name);
   Blocks b = blocks_of(w);
   nlohmann::json block = nlohmann::json::array(), not_blocked = nlohmann::json::array();
-  for (const auto& ip : b.addresses) block.push_back(block_command(ip, cpanel, "spamwarden: " + w.directory));
+  for (const auto& ip : b.addresses) block.push_back(block_command(ip, fw, "spamwarden: " + w.directory));
   for (const auto& [client, why] : b.not_blocked) not_blocked.push_back({{"client", client}, {"why", why}});
   return {{"directory", w.directory},
           {"url_path", w.url_path ? nlohmann::json(*w.url_path + "/") : nlohmann::json(nullptr)},
@@ -526,6 +705,10 @@ nlohmann::json web_requests_json(const WebRequests& w, bool cpanel) {
           {"addon_url_path", w.addon_domain.empty() ? nlohmann::json(nullptr) : nlohmann::json(w.addon_url_path + "/")},
           {"from", format_civil(w.from)},
           {"to", format_civil(w.to)},
+          {"burst_first", format_civil(w.burst_first)},
+          {"burst_last", format_civil(w.burst_last)},
+          {"not_served", w.not_served},
+          {"clients_left_out", w.clients_left_out},
           {"access_logs", w.logs},
           {"warnings", w.warnings},
           {"lines", w.lines},
@@ -547,16 +730,20 @@ nlohmann::json web_requests_json(const WebRequests& w, bool cpanel) {
           {"not_blocked", not_blocked}};
 }
 
-std::string web_requests_text(const WebRequests& w, bool cpanel) {
+std::string web_requests_text(const WebRequests& w, Firewall fw) {
   std::string url = w.url_path ? fit_columns(*w.url_path + "/", 50) : "an unknown URL";
   if (!w.addon_domain.empty())
     url = w.url_path ? fmt::format("{}/ on {}, {} on the {}", w.addon_url_path, w.addon_domain, url,
                                    w.hosts.empty() || w.hosts.back().guessed ? "other hosts" : "main host")
                      : fmt::format("{}/ on {}", w.addon_url_path, w.addon_domain);
+  if (w.not_served) url = "no URL";
   std::string out = fmt::format("\nweb requests for {} ({}) from {} to {}\n", url, fit_columns(w.directory, 60),
                                 format_civil(w.from), end_of(w.from, w.to));
+  if (w.burst_first != w.from || w.burst_last != w.to)
+    out += fmt::format("  (the script's sending from {} to {}, {} minutes either side)\n", format_civil(w.burst_first),
+                       end_of(w.burst_first, w.burst_last), kBurstMargin / 60);
   for (size_t i = 0; i < w.warnings.size() && i < kTopRows; ++i)
-    out += "  warning: " + fit_columns(w.warnings[i], 88) + "\n";
+    out += "  warning: " + wrapped(w.warnings[i], 88, "    ") + "\n";
   if (size_t more = w.warnings.size() + w.warnings_left_out - std::min(w.warnings.size(), kTopRows))
     out += fmt::format("  ... and {} more warnings (--json lists {})\n", more, WebRequests::kMaxWarnings);
   if (!w.url_path && w.addon_domain.empty()) return out;
@@ -581,14 +768,22 @@ std::string web_requests_text(const WebRequests& w, bool cpanel) {
   Blocks b = blocks_of(w);
   std::string scripts;
   for (const auto& script : b.scripts) scripts += (scripts.empty() ? "" : ", ") + script;
-  if (b.scripts.empty()) out += "  no script here was requested: no client to block\n";
+  if (b.scripts.empty())
+    out +=
+        "  no script here ran (no script name answered, no POST nor query to the directory's index): "
+        "no client to block\n";
+  else if (b.addresses.empty())
+    out += fmt::format("  no caller of {} looks like the mailer's driver: none blocked\n", fit_columns(scripts, 60));
   else
-    out += fmt::format("  block the clients of {} (the most requested script{} here):\n", fit_columns(scripts, 60),
-                       b.scripts.size() > 1 ? "s" : "");
+    out += fmt::format("  block these callers of {} (their calls in the burst, no steady calls nor browsing):\n",
+                       fit_columns(scripts, 60));
   for (const auto& ip : b.addresses)
-    out += "    " + printable(block_command(ip, cpanel, "spamwarden: " + w.directory)) + "\n";
+    out += "    " + printable(block_command(ip, fw, "spamwarden: " + w.directory)) + "\n";
+  if (!b.addresses.empty() && !firewall_assumes(fw).empty()) out += fmt::format("    ({})\n", firewall_assumes(fw));
   for (size_t i = 0; i < b.not_blocked.size() && i < kNotBlockedShown; ++i)
     out += fmt::format("  not blocked: {} ({})\n", fit_columns(b.not_blocked[i].first, 46), b.not_blocked[i].second);
+  if (b.not_blocked.size() > kNotBlockedShown)
+    out += fmt::format("  ... and {} more not blocked (--json lists them)\n", b.not_blocked.size() - kNotBlockedShown);
   return out;
 }
 

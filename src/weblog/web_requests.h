@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/civil_time.h"
@@ -44,6 +45,7 @@ struct AccessLogs {
   std::vector<std::string> warnings;  // a named path with no file; a link not followed
   std::vector<std::string> domains;   // the account's (cPanel's /etc/userdomains), for addon domains
   std::vector<Docroot> docroots;      // the account's domains' (cPanel's userdata), when known
+  std::string root;                   // where they were looked for ("" for /): the server's files
 };
 
 // The access logs that may hold an account's requests, under `root` ("" for /): `configured`
@@ -56,8 +58,6 @@ struct AccessLogs {
 AccessLogs find_access_logs(const std::string& root, std::string_view login,
                             const std::vector<std::string>& configured);
 
-// True when `root` looks like a cPanel server (or runs csf): blocks go through csf there.
-bool is_cpanel(const std::string& root);
 struct WebRequests {
   std::string directory;
   // The directory's URL on the account's main host (and any host whose log shows no name),
@@ -76,7 +76,11 @@ struct WebRequests {
     bool guessed = false;
   };
   std::vector<HostUrl> hosts;
-  CivilSeconds from = 0, to = 0;  // the burst with its margin, on the main log's clock
+  CivilSeconds from = 0, to = 0;                 // the sending with its margin, on the main log's clock
+  CivilSeconds burst_first = 0, burst_last = 0;  // the script's sending, inside [from, to]
+  // Under none of the account's docroots (cPanel's userdata): not served by the web server, so
+  // run from cron or a shell; no access log is read.
+  bool not_served = false;
   std::vector<std::string> logs;  // the access logs read
   std::vector<std::string> warnings;
   uint64_t lines = 0, bad_lines = 0, requests = 0;
@@ -86,13 +90,27 @@ struct WebRequests {
   // attacker out (base/top_counts.h).
   static constexpr size_t kMaxKeys = 10000;
   TopCounts files{kMaxKeys}, client_ips{kMaxKeys}, methods{kMaxKeys}, user_agents{kMaxKeys}, statuses{kMaxKeys};
-  // Who requested each script there (a POST to the directory itself runs its index script):
-  // the block commands name the callers of the most requested ones, not the visitors of the
-  // site's pages, styles and images. Bounded the same way: the kMaxScripts most requested
-  // scripts, and the kMaxCallers most frequent callers of each.
+  // Who ran each script there (a POST or a query to the directory itself runs its index
+  // script): the block commands name those of its callers that the evidence below shows
+  // driving the mailer. Bounded the same way: the kMaxScripts most requested scripts, and the
+  // kMaxCallers most frequent callers of each.
   static constexpr size_t kMaxScripts = 100, kMaxCallers = 1000;
   TopCounts scripts{kMaxScripts};
   std::map<std::string, TopCounts, std::less<>> script_clients;
+  // What each client did in the window, to tell the mailer's driver from the site's owner, its
+  // visitors and crawlers: its calls of the directory's scripts inside the burst and in the
+  // margins, their methods and agents, and its other requests on the account's hosts (pages,
+  // styles, images). The first kMaxClients clients are recorded; a caller met later is not
+  // judged, so not blocked.
+  struct ClientEvidence {
+    uint32_t before = 0, in_burst = 0, after = 0;  // script calls
+    uint32_t posts = 0;                            // of them, by a method other than GET and HEAD
+    uint32_t pages = 0;                            // GET or HEAD of anything else, answered below 400
+    bool crawler_only = true;                      // each call's agent a search engine crawler's
+  };
+  static constexpr size_t kMaxClients = 100000;
+  std::unordered_map<std::string, ClientEvidence> clients;
+  uint64_t clients_left_out = 0;
   std::vector<std::string> own;    // this server's addresses: never a block command
   uint64_t warnings_left_out = 0;  // past kMaxWarnings (an account's 5,000 files, each refused)
   static constexpr size_t kMaxWarnings = 100;
@@ -105,11 +123,15 @@ inline constexpr int64_t kBurstMargin = 15 * 60;
 // Reads the logs (plain or gzip) and counts the requests for files directly in `directory`
 // between from and to (inclusive). `utc`: the main log's times are UTC (it logged zones), so
 // each request's time is taken to UTC by its own offset; else both are the server's wall
-// clock as written.
+// clock as written. The burst (the script's sending, 0: from to to) is what a caller's calls
+// inside it are told from those before and after.
 WebRequests web_requests(const AccessLogs& logs, std::string_view directory, CivilSeconds from, CivilSeconds to,
-                         bool utc);
+                         bool utc, CivilSeconds burst_first = 0, CivilSeconds burst_last = 0);
 
-nlohmann::json web_requests_json(const WebRequests& w, bool cpanel);
-std::string web_requests_text(const WebRequests& w, bool cpanel);
+// Whether a user agent names a search engine's crawler (Googlebot, bingbot, YandexBot ...).
+bool is_crawler_agent(std::string_view agent);
+
+nlohmann::json web_requests_json(const WebRequests& w, Firewall fw);
+std::string web_requests_text(const WebRequests& w, Firewall fw);
 
 }  // namespace sw::weblog

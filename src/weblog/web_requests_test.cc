@@ -83,7 +83,6 @@ TEST(WebRequests, TheAccountsLogsOnCpanelEachOnce) {
       r + "/home/u1/logs/shop.example-Oct-2026.gz"};
   EXPECT_EQ(paths_of(logs), expected);
   EXPECT_TRUE(logs.warnings.empty());
-  EXPECT_TRUE(is_cpanel(r));
   EXPECT_EQ(paths_of(find_access_logs(r, "u1", {r + "/usr/local/apache/domlogs/other*"})),
             std::vector<std::string>{r + "/usr/local/apache/domlogs/other.example"});
   // A root given relative (./copy), whose path starts with a dot, finds the same files.
@@ -187,7 +186,7 @@ TEST(WebRequests, AnAddonDomainUnderPublicHtmlOnItsOwnHost) {
   EXPECT_EQ(w.client_ips.count("203.0.113.9"), 1u);
   EXPECT_EQ(w.client_ips.count("203.0.113.10"), 1u);
   EXPECT_EQ(w.client_ips.count("198.51.100.2"), 1u);
-  std::string text = web_requests_text(w, false);
+  std::string text = web_requests_text(w, Firewall::Iptables);
   EXPECT_NE(text.find("/wp/ on addon.example"), std::string::npos) << text;
 }
 
@@ -233,9 +232,10 @@ TEST(WebRequests, DocrootsFromCpanelsUserdata) {
   EXPECT_EQ(addon.requests, 2u);
   EXPECT_EQ(addon.client_ips.count("203.0.113.11"), 1u);
   EXPECT_EQ(addon.client_ips.count("203.0.113.12"), 1u);
-  std::string text = web_requests_text(addon, false);
+  std::string text = web_requests_text(addon, Firewall::Iptables);
   EXPECT_NE(text.find("for /wp/ on addon.example (/home"), std::string::npos) << text;
-  EXPECT_EQ(web_requests_json(addon, false)["block_commands"][0], "iptables -I INPUT -s 203.0.113.11 -j DROP");
+  EXPECT_EQ(web_requests_json(addon, Firewall::Iptables)["block_commands"][0],
+            "iptables -I INPUT -s 203.0.113.11 -j DROP");
 
   // The main domain's docroot adds no host of its own.
   WebRequests main_site = web_requests(logs, "/home/u1/public_html", t, t, false);
@@ -287,7 +287,7 @@ TEST(WebRequests, RequestsForAScriptThatIsNotThereDoNotChooseTheBlocks) {
   CivilSeconds t = *parse_civil("2026-11-01 10:00:00");
   WebRequests w =
       web_requests(find_access_logs("", "", {root.path + "/access.log"}), "/home/u1/public_html", t, t, false);
-  auto json = web_requests_json(w, false);
+  auto json = web_requests_json(w, Firewall::Iptables);
   EXPECT_EQ(json["blocked_for"], nlohmann::json::array({"/mailer.php"}));
   ASSERT_EQ(json["block_commands"].size(), 1u) << json.dump();
   EXPECT_EQ(json["block_commands"][0], "iptables -I INPUT -s 203.0.113.66 -j DROP");
@@ -309,7 +309,7 @@ TEST(WebRequests, TheBusiestScriptsCallersAreBlocked) {
   CivilSeconds t = *parse_civil("2026-11-01 10:00:00");
   WebRequests w =
       web_requests(find_access_logs("", "", {root.path + "/access.log"}), "/home/u1/public_html", t, t, false);
-  auto json = web_requests_json(w, false);
+  auto json = web_requests_json(w, Firewall::Iptables);
   ASSERT_EQ(json["block_commands"].size(), 1u) << json.dump();
   EXPECT_EQ(json["block_commands"][0], "iptables -I INPUT -s 203.0.113.66 -j DROP");
   EXPECT_EQ(json["blocked_for"], nlohmann::json::array({"/mailer.PHP"}));
@@ -320,7 +320,7 @@ TEST(WebRequests, TheBusiestScriptsCallersAreBlocked) {
             request("203.0.113.69", "01/Nov/2026:10:00:00", "POST", "/x/a.php/../../up/shell.php.jpg"));
   w = web_requests(find_access_logs("", "", {root.path + "/b.log"}), "/home/u1/public_html/up", t, t, false);
   EXPECT_EQ(w.script_clients.size(), 2u);
-  EXPECT_EQ(web_requests_json(w, false)["block_commands"].size(), 3u);
+  EXPECT_EQ(web_requests_json(w, Firewall::Iptables)["block_commands"].size(), 3u);
 }
 
 TEST(WebRequests, NamesThatOnlyLookLikeOthersAreNotMixedUp) {
@@ -346,7 +346,7 @@ TEST(WebRequests, WarningsAreBounded) {
   WebRequests w = web_requests(logs, "/home/u1/public_html", 0, 1, false);
   EXPECT_EQ(w.warnings.size(), WebRequests::kMaxWarnings);
   EXPECT_EQ(w.warnings_left_out, 500u - WebRequests::kMaxWarnings);
-  std::string text = web_requests_text(w, false);
+  std::string text = web_requests_text(w, Firewall::Iptables);
   EXPECT_NE(text.find("... and 490 more warnings"), std::string::npos) << text;
 }
 
@@ -379,14 +379,14 @@ TEST(WebRequests, AFloodOfDecoysFirstDoesNotHideTheAttackerAfterIt) {
   EXPECT_TRUE(w.client_ips.replaced_any());
   EXPECT_GE(w.client_ips.count("203.0.113.66"), 40u);
   EXPECT_LE(w.script_clients.size(), WebRequests::kMaxScripts);
-  auto json = web_requests_json(w, false);
+  auto json = web_requests_json(w, Firewall::Iptables);
   ASSERT_FALSE(json["block_commands"].empty()) << json.dump().substr(0, 2000);
   EXPECT_EQ(json["block_commands"][0], "iptables -I INPUT -s 203.0.113.66 -j DROP");
   EXPECT_EQ(json["blocked_for"], nlohmann::json::array({"/mailer.php"}));
   EXPECT_EQ(json["client_ips"].size(), 100u);
   EXPECT_EQ(json["client_ips"][0]["ip"], "203.0.113.66");
   EXPECT_EQ(json["distinct_capped"], nlohmann::json::array({"files", "client_ips"}));
-  EXPECT_NE(web_requests_text(w, false).find("client IPs (10000+"), std::string::npos);
+  EXPECT_NE(web_requests_text(w, Firewall::Iptables).find("client IPs (10000+"), std::string::npos);
 }
 
 TEST(WebRequests, TheScriptsRequestsDuringTheBurstWithTheirBlockCommands) {
@@ -422,14 +422,211 @@ TEST(WebRequests, TheScriptsRequestsDuringTheBurstWithTheirBlockCommands) {
   EXPECT_EQ(w.methods.count("POST"), 32u);
   EXPECT_EQ(w.user_agents.count("python-requests/2.31"), 35u);
   EXPECT_EQ(format_civil(w.first), "2026-11-01 09:50:00");
-  auto json = web_requests_json(w, false);
+  auto json = web_requests_json(w, Firewall::Iptables);
   ASSERT_EQ(json["block_commands"].size(), 2u) << "neither the server itself nor a visitor of the pages";
   ASSERT_EQ(json["not_blocked"].size(), 1u);
   EXPECT_EQ(json["not_blocked"][0]["client"], "127.0.0.1");
   EXPECT_EQ(json["block_commands"][0], "iptables -I INPUT -s 203.0.113.9 -j DROP");
-  std::string text = web_requests_text(w, false);
+  std::string text = web_requests_text(w, Firewall::Iptables);
   EXPECT_NE(text.find("35 requests in 2 access log(s)"), std::string::npos) << text;
-  EXPECT_NE(text.find("block the clients of /wp-content/uploads/x/mailer.php (the most requested script here):"),
+  EXPECT_NE(text.find("block these callers of /wp-content/uploads/x/mailer.php (their calls in the burst"),
+            std::string::npos)
+      << text;
+}
+
+// A combined line at hh:mm:ss on 1 Nov 2026 (+0100), with its status and agent.
+std::string line_at(const std::string& ip, const std::string& hms, const std::string& method, const std::string& target,
+                    int status = 200, const std::string& agent = "Mozilla/5.0") {
+  return fmt::format("{} - - [01/Nov/2026:{} +0100] \"{} {} HTTP/1.1\" {} 20 \"-\" \"{}\"\n", ip, hms, method, target,
+                     status, agent);
+}
+
+std::string hms(int seconds_after_nine) {
+  return fmt::format("{:02}:{:02}:{:02}", 9 + seconds_after_nine / 3600, seconds_after_nine / 60 % 60,
+                     seconds_after_nine % 60);
+}
+
+// The burst 10:00 to 10:10, read from 09:45 to 10:25.
+WebRequests read_burst(const std::string& path, const std::string& dir) {
+  CivilSeconds first = *parse_civil("2026-11-01 10:00:00"), last = *parse_civil("2026-11-01 10:10:00");
+  return web_requests(find_access_logs("", "", {path}), dir, first - kBurstMargin, last + kBurstMargin, false, first,
+                      last);
+}
+
+bool blocked(const nlohmann::json& json, const std::string& ip) {
+  for (const auto& c : json["block_commands"])
+    if (c.get<std::string>().find(" " + ip + " ") != std::string::npos) return true;
+  return false;
+}
+
+std::string why_not_blocked(const nlohmann::json& json, const std::string& client) {
+  for (const auto& n : json["not_blocked"])
+    if (n["client"] == client) return n["why"];
+  return "";
+}
+
+// WordPress's Heartbeat from the owner's wp-admin, every 15 s before, during and after the
+// burst, outnumbers the bots' form posts: only the bots, whose calls are all in the burst, are
+// blocked.
+TEST(WebRequests, ASteadyCallerIsNotTheBurstsDriver) {
+  TempDir root;
+  std::string lines;
+  for (int k = 0; k < 150; ++k)  // 09:46 to 10:23
+    lines += line_at("203.0.113.50", hms(46 * 60 + 15 * k), "POST", "/wp-admin/admin-ajax.php");
+  for (int b = 0; b < 5; ++b)
+    for (int j = 0; j < 5; ++j)
+      lines +=
+          line_at(fmt::format("45.{}.77.3", 10 + b), hms(3600 + 20 * b + 4 * j), "POST", "/wp-admin/admin-ajax.php");
+  write(root.path + "/access.log", lines);
+  WebRequests w = read_burst(root.path + "/access.log", "/home/u1/public_html/wp-admin");
+  auto json = web_requests_json(w, Firewall::Iptables);
+  EXPECT_EQ(json["block_commands"].size(), 5u) << json.dump();
+  EXPECT_FALSE(blocked(json, "203.0.113.50"));
+  EXPECT_TRUE(blocked(json, "45.10.77.3"));
+  EXPECT_NE(why_not_blocked(json, "203.0.113.50").find("steady"), std::string::npos) << json.dump();
+  EXPECT_EQ(json["burst_first"], "2026-11-01 10:00:00");
+  EXPECT_NE(web_requests_text(w, Firewall::Iptables).find("not blocked: 203.0.113.50 (called it "), std::string::npos)
+      << web_requests_text(w, Firewall::Iptables);
+}
+
+// The driver of a one-minute sending that goes on calling the script after it, slower: its
+// calls are still concentrated in the sending (and the two minutes of lead do not dilute it).
+TEST(WebRequests, ADriverThatCallsOnAfterAShortSendingIsBlocked) {
+  TempDir root;
+  std::string lines;
+  for (int k = 0; k < 40; ++k) lines += line_at("203.0.113.66", hms(3600 + 10 * k), "POST", "/x/mailer.php");
+  write(root.path + "/access.log", lines);
+  CivilSeconds first = *parse_civil("2026-11-01 10:00:00"), last = first + 60;
+  WebRequests w = web_requests(find_access_logs("", "", {root.path + "/access.log"}), "/home/u1/public_html/x",
+                               first - kBurstMargin, last + kBurstMargin, false, first, last);
+  EXPECT_TRUE(blocked(web_requests_json(w, Firewall::Iptables), "203.0.113.66"))
+      << web_requests_text(w, Firewall::Iptables);
+}
+
+// Shoppers refresh their cart with POST /?wc-ajax=... on every page they view: visitors who
+// browsed the site, not the mailer's driver.
+TEST(WebRequests, AVisitorWhoBrowsedTheSiteIsNotBlocked) {
+  TempDir root;
+  std::string lines;
+  for (int c = 0; c < 4; ++c)
+    for (int k = 0; k < 6; ++k) {
+      std::string ip = fmt::format("81.2.3.{}", c + 1);
+      lines += line_at(ip, hms(3600 + 60 * k + c), "GET", "/product/blue-mug/");
+      lines += line_at(ip, hms(3600 + 60 * k + c + 1), "POST", "/?wc-ajax=get_refreshed_fragments");
+    }
+  for (int k = 0; k < 3; ++k) lines += line_at("198.51.100.23", hms(3600 + 90 * k), "POST", "/wp-conf.php");
+  write(root.path + "/access.log", lines);
+  auto json = web_requests_json(read_burst(root.path + "/access.log", "/home/u1/public_html"), Firewall::Iptables);
+  // The script the driver called, not the one the visitors called most.
+  EXPECT_EQ(json["blocked_for"], nlohmann::json::array({"/wp-conf.php"}));
+  ASSERT_EQ(json["block_commands"].size(), 1u) << json.dump();
+  EXPECT_TRUE(blocked(json, "198.51.100.23"));
+  EXPECT_EQ(why_not_blocked(json, "81.2.3.1"), "also browsed 6 pages: a visitor");
+}
+
+// A crawler's GETs of the script are not the attacker's; a crawler's agent that POSTs is.
+TEST(WebRequests, ACrawlersGetsAreNotBlocked) {
+  TempDir root;
+  const std::string google = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+  std::string lines;
+  for (int k = 0; k < 4; ++k)
+    lines += line_at("66.249.66.1", hms(3600 + 60 * k), "GET", "/up/wp-conf.php", 200, google);
+  lines += line_at("40.77.167.5", hms(3700), "HEAD", "/up/wp-conf.php", 200, "Mozilla/5.0 (compatible; bingbot/2.0)");
+  for (int k = 0; k < 3; ++k)
+    lines += line_at("198.51.100.23", hms(3600 + 90 * k), "POST", "/up/wp-conf.php", 200, "python-requests/2.31");
+  lines += line_at("198.51.100.24", hms(3650), "POST", "/up/wp-conf.php", 200, google);
+  write(root.path + "/access.log", lines);
+  auto json = web_requests_json(read_burst(root.path + "/access.log", "/home/u1/public_html/up"), Firewall::Iptables);
+  EXPECT_TRUE(blocked(json, "198.51.100.23")) << json.dump();
+  EXPECT_TRUE(blocked(json, "198.51.100.24")) << "a crawler's agent that POSTs";
+  EXPECT_FALSE(blocked(json, "66.249.66.1"));
+  EXPECT_FALSE(blocked(json, "40.77.167.5"));
+  EXPECT_NE(why_not_blocked(json, "66.249.66.1").find("a crawler's GETs"), std::string::npos) << json.dump();
+  EXPECT_TRUE(is_crawler_agent("Mozilla/5.0 (compatible; YandexBot/3.0)"));
+  EXPECT_FALSE(is_crawler_agent("Mozilla/5.0 (Windows NT 10.0)"));
+}
+
+// Debian's other_vhosts_access.log holds every site's lines: another site's /up/m.php is not
+// this account's. A /var/www/SITE directory is served on SITE.
+TEST(WebRequests, AnotherSitesLinesAreNotTheAccounts) {
+  TempDir root;
+  const std::string r = root.path;
+  write(r + "/etc/userdomains", "shop.example: u1\n");
+  write(r + "/var/log/apache2/other_vhosts_access.log",
+        "shop.example:443 " + line_at("203.0.113.9", "10:01:00", "POST", "/up/m.php") + "www.shop.example:80 " +
+            line_at("203.0.113.10", "10:01:00", "POST", "/up/m.php") + "other.example:443 " +
+            line_at("198.51.100.7", "10:01:00", "POST", "/up/m.php"));
+  CivilSeconds t = *parse_civil("2026-11-01 10:01:00");
+  WebRequests w = web_requests(find_access_logs(r, "u1", {}), "/home/u1/public_html/up", t, t, false);
+  EXPECT_EQ(w.requests, 2u);
+  EXPECT_EQ(w.client_ips.count("198.51.100.7"), 0u);
+  write(r + "/site.log", "blog.example:443 " + line_at("203.0.113.9", "10:01:00", "POST", "/up/m.php") +
+                             "other.example:443 " + line_at("198.51.100.7", "10:01:00", "POST", "/up/m.php"));
+  w = web_requests(find_access_logs("", "", {r + "/site.log"}), "/var/www/blog.example/up", t, t, false);
+  EXPECT_EQ(w.requests, 1u);
+  EXPECT_EQ(w.client_ips.count("203.0.113.9"), 1u);
+  // A guessed addon (no /etc/userdomains) does not make the main host's lines another site's.
+  write(r + "/guessed.log", "addon.example:443 " + line_at("203.0.113.9", "10:01:00", "POST", "/wp/m.php") +
+                                "shop.example:443 " +
+                                line_at("203.0.113.10", "10:01:00", "POST", "/addon.example/wp/m.php"));
+  w = web_requests(find_access_logs("", "", {r + "/guessed.log"}), "/home/u1/public_html/addon.example/wp", t, t,
+                   false);
+  EXPECT_EQ(w.requests, 2u);
+}
+
+// With cPanel's record of the docroots, a directory under none of them is not served: its
+// name's /public_html/ (a backup's) gives it no URL.
+TEST(WebRequests, ADirectoryUnderNoDocrootIsNotServed) {
+  TempDir root;
+  const std::string r = root.path;
+  write(r + "/var/cpanel/userdata/u1/shop.example", "documentroot: /home/u1/public_html\nservername: shop.example\n");
+  write(r + "/usr/local/apache/domlogs/u1/shop.example", line_at("203.0.113.9", "10:01:00", "POST", "/wp-admin/x.php"));
+  CivilSeconds t = *parse_civil("2026-11-01 10:01:00");
+  WebRequests w = web_requests(find_access_logs(r, "u1", {}), "/home/u1/backup/old/public_html/wp-admin", t, t, false);
+  EXPECT_TRUE(w.not_served);
+  EXPECT_FALSE(w.url_path);
+  EXPECT_TRUE(w.logs.empty());
+  ASSERT_EQ(w.warnings.size(), 1u);
+  EXPECT_NE(w.warnings[0].find("cron or a shell"), std::string::npos);
+  EXPECT_EQ(web_requests_json(w, Firewall::Iptables)["not_served"], true);
+  std::string text = web_requests_text(w, Firewall::Iptables);
+  EXPECT_NE(text.find("web requests for no URL"), std::string::npos) << text;
+  EXPECT_NE(text.find("no access log read"), std::string::npos) << "the warning is wrapped, not cut: " << text;
+  for (size_t start = 0, end; start < text.size(); start = end + 1) {
+    end = std::min(text.find('\n', start), text.size());
+    if (text.compare(start, 2, "  ") == 0) {
+      EXPECT_LE(end - start, 100u) << text;
+    }
+  }
+}
+
+// A GET of the directory with a query runs its index script, as a POST does; a POST answered
+// 2xx ran a handler whatever the file's name (.htaccess mapping .jpg to PHP).
+TEST(WebRequests, TheIndexWithAQueryAndAPostedImageRanScripts) {
+  TempDir root;
+  std::string lines;
+  for (int k = 0; k < 3; ++k) lines += line_at("198.51.100.23", hms(3600 + 60 * k), "GET", "/up/?e=list.txt");
+  lines += line_at("192.0.2.80", hms(3600), "GET", "/up/");  // the page alone: a visitor's
+  write(root.path + "/a.log", lines);
+  auto w = read_burst(root.path + "/a.log", "/home/u1/public_html/up");
+  auto json = web_requests_json(w, Firewall::Iptables);
+  EXPECT_EQ(json["blocked_for"], nlohmann::json::array({"/up/"}));
+  EXPECT_TRUE(blocked(json, "198.51.100.23")) << json.dump();
+  EXPECT_FALSE(blocked(json, "192.0.2.80"));
+
+  lines.clear();
+  for (int k = 0; k < 3; ++k) lines += line_at("198.51.100.24", hms(3600 + 60 * k), "POST", "/up/logo.jpg");
+  lines += line_at("198.51.100.25", hms(3600), "POST", "/up/style.css", 405);  // a static file
+  write(root.path + "/b.log", lines);
+  json = web_requests_json(read_burst(root.path + "/b.log", "/home/u1/public_html/up"), Firewall::Iptables);
+  EXPECT_EQ(json["blocked_for"], nlohmann::json::array({"/up/logo.jpg"}));
+  EXPECT_TRUE(blocked(json, "198.51.100.24")) << json.dump();
+  EXPECT_FALSE(blocked(json, "198.51.100.25"));
+
+  write(root.path + "/c.log", line_at("192.0.2.80", hms(3600), "GET", "/up/"));
+  std::string text = web_requests_text(read_burst(root.path + "/c.log", "/home/u1/public_html/up"), Firewall::Iptables);
+  EXPECT_NE(text.find("no script here ran"), std::string::npos) << text;
+  EXPECT_NE(text.find("(the script's sending from 2026-11-01 10:00:00 to 10:10:00, 15 minutes either side)"),
             std::string::npos)
       << text;
 }
@@ -438,8 +635,8 @@ TEST(WebRequests, NoDocrootSaysSo) {
   WebRequests w = web_requests({}, "/opt/app", 0, 1, false);
   ASSERT_EQ(w.warnings.size(), 1u);
   EXPECT_EQ(w.requests, 0u);
-  EXPECT_EQ(web_requests_json(w, false)["url_path"], nullptr);
-  std::string text = web_requests_text(w, false);
+  EXPECT_EQ(web_requests_json(w, Firewall::Iptables)["url_path"], nullptr);
+  std::string text = web_requests_text(w, Firewall::Iptables);
   EXPECT_NE(text.find("an unknown URL"), std::string::npos) << text;
   EXPECT_EQ(text.find("no access log"), std::string::npos) << text;
 }
