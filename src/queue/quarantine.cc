@@ -289,6 +289,15 @@ void restore_messages(Manifest& manifest, int batch_fd, int spool_fd, const std:
       ++result.skipped;  // removal failed or never ran: the message is where it was
       continue;
     }
+    // Exim refused to remove it (locked by a delivery) or was never asked: it stayed queued,
+    // and gone now means Exim delivered it. Putting it back would deliver it twice. Only a
+    // removal with no answer recorded (the run killed while exim ran) is put back unconfirmed.
+    if (!message.removed && !message.note.empty()) {
+      result.notes.push_back(message.id + ": not restored: the removal did not happen (" + message.note +
+                             "), so it stayed in the queue and has left it since (delivered, or removed by hand)");
+      ++result.skipped;
+      continue;
+    }
     std::vector<std::string> relatives;
     if (std::string why = unrestorable(manifest, message, spool_stat, relatives); !why.empty()) {
       result.problems.push_back(message.id + ": " + why);
@@ -444,6 +453,8 @@ RemoveResult quarantine_and_remove(const std::vector<spool::MessageLocation>& me
     for (QuarantinedMessage& message : result.manifest.messages)
       if (message.note.empty()) message.note = "not removed: stopped before exim ran";
     result.failed += copied_ids.size();
+    // So that a restore knows exim never ran (the disk that refused the intent may take this).
+    write_manifest(batch_fd.get(), result.batch_dir, result.manifest, &result.manifest_error);
     return result;
   }
   std::vector<ActionOutcome> outcomes = run_exim_action(exim, EximAction::remove, copied_ids);
