@@ -11,6 +11,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <regex>
 #include <set>
@@ -520,27 +521,37 @@ TEST_P(RealSpool, ARemovalKilledAfterEximIsRestoredAndAudited) {
 }
 
 // A message the batch could not keep, that is no longer queued, makes restore fail loudly.
+// Removes the spammer's mail through the command, then lets `edit` change the batch's
+// manifest (a run that was killed, a removal exim refused) before the restore under test.
+std::string removed_then_edited(QueueLab& exim, const std::string& state,
+                                const std::function<void(nlohmann::json&)>& edit) {
+  EXPECT_EQ(
+      spamwarden({"queue", "remove", "--yes", "--auth-id", "spammer@*", "--state-dir", state, "-C", exim.config()})
+          .exit_code,
+      0);
+  const std::string batch = only_batch(state), manifest_path = state + "/quarantine/" + batch + "/manifest.json";
+  auto manifest = nlohmann::json::parse(slurp(manifest_path));
+  edit(manifest);
+  std::ofstream(manifest_path) << manifest.dump(2);
+  return batch;
+}
+
 TEST_P(RealSpool, RestoreFailsForAMessageNeitherQueuedNorQuarantined) {
   SKIP_WITHOUT_EXIM();
   QueueLab exim(GetParam());
   Population p = fill(exim);
   const std::string state = exim.dir() + "/state";
-  ASSERT_EQ(
-      spamwarden({"queue", "remove", "--yes", "--auth-id", "spammer@*", "--state-dir", state, "-C", exim.config()})
-          .exit_code,
-      0);
-  const std::string manifest_path = state + "/quarantine/" + only_batch(state) + "/manifest.json";
-  auto manifest = nlohmann::json::parse(slurp(manifest_path));
-  auto& lost = manifest["messages"][0];
-  lost["removed"] = false;  // no answer recorded: the run was killed while exim ran
-  lost["files"] = nlohmann::json::array();
-  lost["note"] = "";
-  std::ofstream(manifest_path) << manifest.dump(2);
-  auto restored = spamwarden({"queue", "restore", only_batch(state), "--state-dir", state, "-C", exim.config()});
+  std::string lost_id;
+  std::string batch = removed_then_edited(exim, state, [&](nlohmann::json& manifest) {
+    auto& lost = manifest["messages"][0];
+    lost_id = lost["id"];
+    lost["removed"] = false;  // no answer recorded: the run was killed while exim ran
+    lost["files"] = nlohmann::json::array();
+    lost["note"] = "";
+  });
+  auto restored = spamwarden({"queue", "restore", batch, "--state-dir", state, "-C", exim.config()});
   EXPECT_NE(restored.exit_code, 0) << restored.out << restored.err;
-  EXPECT_NE(restored.err.find(lost["id"].get<std::string>() + ": not in the queue and not quarantined"),
-            std::string::npos)
-      << restored.err;
+  EXPECT_NE(restored.err.find(lost_id + ": not in the queue and not quarantined"), std::string::npos) << restored.err;
   EXPECT_EQ(exim_listing(exim).size(), 15u);
 }
 
@@ -551,24 +562,22 @@ TEST_P(RealSpool, ARemovalThatDidNotHappenIsNotUndone) {
   QueueLab exim(GetParam());
   Population p = fill(exim);
   const std::string state = exim.dir() + "/state";
-  ASSERT_EQ(
-      spamwarden({"queue", "remove", "--yes", "--auth-id", "spammer@*", "--state-dir", state, "-C", exim.config()})
-          .exit_code,
-      0);
-  const std::string manifest_path = state + "/quarantine/" + only_batch(state) + "/manifest.json";
-  auto manifest = nlohmann::json::parse(slurp(manifest_path));
-  auto& refused = manifest["messages"][0];
-  refused["removed"] = false;
-  refused["note"] = "not removed: Message " + refused["id"].get<std::string>() + " is locked";
-  std::ofstream(manifest_path) << manifest.dump(2);
+  std::string refused_id;
+  size_t batch_size = 0;
+  std::string batch = removed_then_edited(exim, state, [&](nlohmann::json& manifest) {
+    auto& refused = manifest["messages"][0];
+    refused_id = refused["id"];
+    refused["removed"] = false;
+    refused["note"] = "not removed: Message " + refused_id + " is locked";
+    batch_size = manifest["messages"].size();
+  });
   size_t queued = exim_listing(exim).size();
-  auto restored = spamwarden({"queue", "restore", only_batch(state), "--state-dir", state, "-C", exim.config()});
+  auto restored = spamwarden({"queue", "restore", batch, "--state-dir", state, "-C", exim.config()});
   EXPECT_EQ(restored.exit_code, 0) << restored.out << restored.err;
-  EXPECT_NE((restored.out + restored.err)
-                .find(refused["id"].get<std::string>() + ": not restored: the removal did not happen"),
+  EXPECT_NE((restored.out + restored.err).find(refused_id + ": not restored: the removal did not happen"),
             std::string::npos)
       << restored.out << restored.err;
-  EXPECT_EQ(exim_listing(exim).size(), queued + manifest["messages"].size() - 1);
+  EXPECT_EQ(exim_listing(exim).size(), queued + batch_size - 1);
 }
 
 // An intent the audit log cannot record stops the removal before exim runs: nothing is removed.
