@@ -380,7 +380,8 @@ TEST(Findings, FailuresAtADevicesPaceAreSaidNotExcused) {
         log.skip(3600 - 40);
       }
     }
-    auto taken = of_kind(find_abuse(log.run()), "compromised_account");
+    auto findings = find_abuse(log.run());
+    auto taken = of_kind(findings, "compromised_account");
     return taken.size() == 1 ? taken[0]->summary : std::string("(none)");
   };
   EXPECT_NE(run(false).find("at a device's pace"), std::string::npos) << run(false);
