@@ -161,6 +161,38 @@ TEST(CommandLine, LogsReadsTheWebRequestsFromTheScriptsFirstMessage) {
   EXPECT_NE(r.output.find(" 198.51.100.23 ", block), std::string::npos) << r.output;
 }
 
+// A mailer that sends evenly for two hours, driven by a POST every 40 seconds throughout: its
+// calls after the densest hour are its sending, not a steady caller's margin.
+TEST(CommandLine, LogsBlocksTheDriverOfAMailerThatSendsForHours) {
+  std::string dir = "/home/userx1/public_html/wp-content/uploads";
+  std::string main_log = ::testing::TempDir() + "command-line-even-mailer", access = main_log + ".access";
+  std::ofstream out(main_log), calls(access);
+  std::tm start{};
+  start.tm_year = 126, start.tm_mon = 11, start.tm_mday = 1, start.tm_hour = 10;
+  std::time_t t0 = timegm(&start);
+  for (int i = 0; i < 1800; ++i) {
+    std::time_t t = t0 + i * 4;
+    char ts[32], at[40];
+    std::strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", std::gmtime(&t));
+    std::string id = fmt::format("1xC{:03}-{:06}-zz", i % 1000, i);
+    out << ts << " cwd=" << dir << " 3 args: /usr/sbin/sendmail -t -i\n"
+        << ts << " " << id << " <= userx1@server.example U=userx1 P=local S=2345 T=\"Invoice\" for a" << i
+        << "@gmail.example\n"
+        << ts << " " << id << " Completed\n";
+    if (i % 10 == 0) {
+      std::strftime(at, sizeof at, "%d/%b/%Y:%H:%M:%S +0100", std::gmtime(&t));  // the same wall clock
+      calls << "198.51.100.23 - - [" << at << "] \"POST /wp-content/uploads/wp-conf.php HTTP/1.1\" 200 12 \"-\" "
+            << "\"python-requests/2.31\"\n";
+    }
+  }
+  out.close(), calls.close();
+  Outcome r = run("logs --no-progress --no-cache --access-logs " + access + " " + main_log);
+  size_t block = r.output.find("block these callers of /wp-content/uploads/wp-conf.php");
+  ASSERT_NE(block, std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(" 198.51.100.23 ", block), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("): steady"), std::string::npos) << r.output;
+}
+
 // A main log with zones (log_timezone) read from stdin: its times are UTC, and so is the access
 // log's time taken, as for a file.
 TEST(CommandLine, LogsOnStdinWithZonesComparesTheAccessLogInUtc) {

@@ -124,11 +124,22 @@ bool finding_in_utc(LogsArgs& a, const stats::Finding& f) {
 // Where a script's sending that ends in its peak began: its first message, at most a day
 // before the peak. A mailer started by one request sends for hours before its densest window,
 // and that request is what names the attacker.
+// Where it ended: its last message, at most a day after the peak. A mailer that sends evenly
+// for two hours calls its script as often after its densest hour as during it, and must not
+// read as a steady caller for that.
+constexpr CivilSeconds kMaxSendingAround = 24 * 3600;
+const stats::ActorStats* finding_actor(const stats::Forensics* forensics, const stats::Finding& f) {
+  return forensics ? forensics->table(f.actor_kind).find(f.actor) : nullptr;
+}
 CivilSeconds sending_start(const stats::Forensics* forensics, const stats::Finding& f) {
-  constexpr CivilSeconds kMaxLead = 24 * 3600;
-  const stats::ActorStats* actor = forensics ? forensics->table(f.actor_kind).find(f.actor) : nullptr;
+  const stats::ActorStats* actor = finding_actor(forensics, f);
   if (!actor || actor->first == 0 || actor->first >= f.peak_first) return f.peak_first;
-  return std::max(actor->first, f.peak_first - kMaxLead);
+  return std::max(actor->first, f.peak_first - kMaxSendingAround);
+}
+CivilSeconds sending_end(const stats::Forensics* forensics, const stats::Finding& f) {
+  const stats::ActorStats* actor = finding_actor(forensics, f);
+  if (!actor || actor->last <= f.peak_last) return f.peak_last;
+  return std::min(actor->last, f.peak_last + kMaxSendingAround);
 }
 
 // --actor: exit 0 when the actor is in the logs, 1 when it is not (as grep), 2 as the report.
@@ -231,7 +242,7 @@ int run_logs(LogsArgs& a) {
     const stats::Finding& f = result.report.findings[i];
     if (f.kind == "spamming_script")
       web.emplace_back(i, web_requests_for(a, f.actor, f.local_user, sending_start(result.forensics.get(), f),
-                                           f.peak_last, finding_in_utc(a, f)));
+                                           sending_end(result.forensics.get(), f), finding_in_utc(a, f)));
   }
   weblog::Firewall firewall = weblog::firewall_of(a.root);
   if (a.json) {
