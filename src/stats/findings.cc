@@ -133,12 +133,16 @@ size_t most_new_ips_in_a_day(const ActorStats& a) {
 
 std::string different(const ActorStats& a);
 
+// The different rejected addresses a dictionary attack names, at most as many as are kept.
+uint64_t dictionary_distinct_floor(const Thresholds& t) {
+  return std::min<uint64_t>(t.dictionary_min_distinct, ActorExtras::kMaxDistinctRejected);
+}
+
 // Whether a logged-in session tried our unknown recipients as a dictionary attack does:
 // someone with the account's password harvesting addresses (an office's typos are a few each).
 bool harvested(const ActorStats& account, const Thresholds& t) {
   return account.rejected_rcpts >= t.dictionary_min_rejects &&
-         account.distinct_rejected() >=
-             std::min<uint64_t>(t.dictionary_min_distinct, ActorExtras::kMaxDistinctRejected);
+         account.distinct_rejected() >= dictionary_distinct_floor(t);
 }
 
 void accounts(const Forensics& f, std::vector<Finding>& out) {
@@ -508,7 +512,7 @@ void client_ips(const Forensics& f, std::vector<Finding>& out) {
   ip_attempts(f,
               {"dictionary_attack", "dictionary_campaign", "unknown recipients tried", "dictionary attack",
                &ActorStats::rejected_rcpts, t.dictionary_min_rejects, first_rejection, last_rejection,
-               std::min<uint64_t>(t.dictionary_min_distinct, ActorExtras::kMaxDistinctRejected)},
+               dictionary_distinct_floor(t)},
               out);
   std::vector<bool> guessing_one_account = account_guessing(f, out);
   ip_attempts(f,

@@ -74,10 +74,7 @@ bool delivered_here(std::string_view raw) {
   if (at == std::string_view::npos) return false;
   std::string_view transport = raw.substr(at + 3);
   transport = transport.substr(0, std::min(transport.find(' '), transport.find(':')));
-  if (transport.empty()) return false;
-  for (size_t i = 0; i + 4 <= transport.size(); ++i)
-    if (iequals(transport.substr(i, 4), "smtp")) return false;
-  return true;
+  return !transport.empty() && !icontains(transport, "smtp");
 }
 
 // An ACL has a few reasons, repeated hundreds of thousands of times a day: a short one's
