@@ -32,7 +32,7 @@ void HoldIndex::add(const Map& map, std::string_view key, std::vector<uint32_t>*
 }
 
 void HoldIndex::covering(const queue::MessageFacts& facts, std::vector<uint32_t>* out) const {
-  if (facts.local_submission) add(by_login_, facts.login, out);
+  add(by_login_, facts.local_user, out);  // sendmail's caller, or the user cPanel found behind SMTP from here
   add(by_auth_, to_lower(facts.auth_account), out);
   add(by_ip_, facts.client_ip, out);
   add(by_sender_, facts.sender, out);  // lower-cased by extract_facts

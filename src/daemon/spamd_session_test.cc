@@ -514,9 +514,11 @@ TEST(SpamdListenerTest, SequentialConnectionsReuseTheirThreads) {
     ASSERT_TRUE(reply.starts_with("SPAMD/1.1 0 EX_OK\r\n")) << reply;
   }
   std::lock_guard lock(mutex);
-  // One serving, one waiting; a third when the next connection comes before the last is idle again.
-  EXPECT_LE(threads.size(), 3u);
-  EXPECT_LE(listener->threads(), 3);
+  // One serving, one waiting; another now and then when the next connection comes before the
+  // last thread is idle again (a loaded host under ASan: four seen). A thread per connection
+  // would be forty.
+  EXPECT_LE(threads.size(), 8u);
+  EXPECT_LE(listener->threads(), 8);
 }
 
 // A thread per open connection still: clients that trickle do not hold up the next request, and

@@ -24,11 +24,6 @@ constexpr int64_t kTenMinutes = 600;
 constexpr size_t kMaxDistinctTracked = 4096;  // per actor: domains / IPs remembered for an hour
 constexpr size_t kMaxInflight = 200000;       // messages awaiting their outcome lines
 
-// Exim's own processes submit bounces and other generated mail as these users.
-bool is_mta_login(std::string_view login) {
-  return login == "Debian-exim" || login == "exim" || login == "mailnull" || login == "mail";
-}
-
 // Values seen within the last hour, capped; counts distinct ones.
 struct RecentSet {
   std::unordered_map<std::string, CivilSeconds> last_seen;
@@ -137,10 +132,10 @@ void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
     uint32_t token = cwd_.take(l.time, l.pid, l.ident);
     if (token != eximlog::CwdMatcher::kNone && cwd_slots_[token % kCwdSlots].token == token)
       if (Actor* a = touch(ActorType::Script, cwd_slots_[token % kCwdSlots].dir, l.time)) {
-        if (!is_mta_login(l.ident)) a->submitters.add(l.ident);
+        if (!eximlog::is_exim_login(l.ident)) a->submitters.add(l.ident);
         actors.push_back(a);
       }
-    if (!is_mta_login(l.ident)) actors.push_back(touch(ActorType::LocalUser, l.ident, l.time));
+    if (!eximlog::is_exim_login(l.ident)) actors.push_back(touch(ActorType::LocalUser, l.ident, l.time));
   }
   bool authenticated = !l.auth_id.empty();
   if (authenticated) {
@@ -149,7 +144,7 @@ void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
     actors.push_back(account);
     actors.push_back(touch(ActorType::ClientIp, l.host_ip, l.time));
   }
-  if ((local && !is_mta_login(l.ident)) || authenticated)
+  if ((local && !eximlog::is_exim_login(l.ident)) || authenticated)
     actors.push_back(touch(ActorType::Sender, to_lower(l.address), l.time));
   std::erase(actors, nullptr);
   Inflight inflight;

@@ -393,7 +393,10 @@ void classify_text(sv t, LogLine& out, LineFields fields) {
       if (starts_with(t, "cwd=")) return parse_cwd(t, out);
       break;
     case 'S':
-      if (starts_with(t, "SMTP connection identification ") || starts_with(t, "Sender identification "))
+      // The engine needs a message's cPanel user (the login behind an SMTP connection from
+      // this host, which the arrival line does not name); the connection lines only on demand.
+      if (starts_with(t, "Sender identification ")) return parse_cpanel_identification(t, out);
+      if (starts_with(t, "SMTP connection identification "))
         return all ? parse_cpanel_identification(t, out) : void(out.kind = LineKind::CpanelIdentification);
       if (starts_with(t, "SMTP connection from ")) {
         out.kind = LineKind::Connection;

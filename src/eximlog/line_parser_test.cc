@@ -224,6 +224,14 @@ TEST(LineParser, CpanelLines) {
   auto s = parse("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 Sender identification U=cpuser D=acme.example S=a@acme.example");
   EXPECT_EQ(s.kind, LineKind::CpanelIdentification);
   EXPECT_EQ(s.sender, "a@acme.example");
+  EXPECT_EQ(s.ident, "cpuser");
+  EXPECT_EQ(s.message_id, "1FZ8zt-0005lz-E7");
+  // The engine's lean parse still reads whose message it is.
+  LogLine lean;
+  parse_line("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 Sender identification U=cpuser D=acme.example S=a@acme.example",
+             lean, LineFields::Essential);
+  EXPECT_EQ(lean.kind, LineKind::CpanelIdentification);
+  EXPECT_EQ(lean.ident, "cpuser");
 }
 
 TEST(LineParser, BadInputIsUnparsedNotFatal) {

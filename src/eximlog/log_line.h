@@ -73,6 +73,12 @@ struct LogLine {
   uint64_t size = 0;            // S= on arrivals
 };
 
+// The users Exim's own processes run as: mail they hand in (bounces, Exim's reports) or take
+// over SMTP is nobody's on this host.
+inline bool is_exim_login(std::string_view login) {
+  return login == "mailnull" || login == "Debian-exim" || login == "exim" || login == "mail";
+}
+
 // A message handed to Exim on this host (sendmail, PHP mail()): a "local..." protocol and no
 // client host.
 inline bool is_local_submission(const LogLine& l) { return l.host_ip.empty() && l.protocol.starts_with("local"); }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/text.h"
+#include "eximlog/log_line.h"
 
 namespace sw::queue {
 namespace {
@@ -18,6 +19,18 @@ std::string script_of(const spool::SpoolHeader& header) {
   }
   if (const spool::Header* h = header.find_header("X-PHP-Originating-Script")) return h->value();
   return {};
+}
+
+// cPanel adds its X-Get-Message-Sender-Via last; a script could write one of its own first, so
+// two or more name nobody.
+std::string identified_user(const spool::SpoolHeader& header) {
+  const spool::Header* found = nullptr;
+  for (const spool::Header& h : header.headers) {
+    if (h.deleted() || !iequals(h.name(), "X-Get-Message-Sender-Via")) continue;
+    if (found) return {};
+    found = &h;
+  }
+  return found ? std::string(cpanel_local_user(found->value())) : std::string();
 }
 
 std::string first_address(std::string_view list) {
@@ -55,14 +68,23 @@ std::string domain_of(std::string_view address) {
   return at == std::string_view::npos ? std::string() : to_lower(address.substr(at + 1));
 }
 
-bool is_exim_user(std::string_view login) {
-  return login == "mailnull" || login == "Debian-exim" || login == "exim" || login == "mail";
-}
+bool is_exim_user(std::string_view login) { return eximlog::is_exim_login(login); }
 
 std::pair<std::string_view, std::string_view> blamed_actor(const MessageFacts& facts) {
   if (!facts.auth_account.empty()) return {"auth_account", facts.auth_account};
-  if (facts.local_submission && !is_exim_user(facts.login)) return {"local_user", facts.login};
+  if (!facts.local_user.empty()) return {"local_user", facts.local_user};
   return {"sender", facts.sender};
+}
+
+std::string_view cpanel_local_user(std::string_view sender_via) {
+  for (std::string_view form : {": acl_c_authenticated_local_user: ", ": authenticated_local_user: "}) {
+    size_t at = sender_via.find(form);
+    if (at == std::string_view::npos) continue;
+    std::string_view user = sender_via.substr(at + form.size());
+    user = trim(user.substr(0, user.find_first_of("/ ")));
+    return user.starts_with('-') || is_exim_user(user) ? std::string_view() : user;
+  }
+  return {};
 }
 
 void extract_facts(const spool::SpoolHeader& header, int64_t now, MessageFacts& out) {
@@ -88,6 +110,10 @@ void extract_facts(const spool::SpoolHeader& header, int64_t now, MessageFacts& 
   out.subject.clear(), out.failed_recipient.clear(), out.first_recipient.clear();
   out.recipient_domains.clear();
   out.local_submission = header.host_address.ip.empty();
+  out.local_user.clear();
+  if (out.local_submission && !is_exim_user(out.login)) out.local_user = out.login;
+  else if (header.host_auth.empty() && is_loopback_text(header.host_address.ip))
+    out.local_user = printable(identified_user(header), 100);
   if (const spool::Header* subject = header.find_header("Subject"))
     out.subject = printable(subject->value(), kMaxSubjectBytes);
   out.script = printable(script_of(header), 300);

@@ -15,6 +15,10 @@ namespace sw::queue {
 struct MessageFacts {
   std::string auth_account;  // lower-cased SMTP AUTH id, empty if none
   std::string login;         // owner line: caller login
+  // Who on this host sent it: a local submission's login (not Exim's own), or the user cPanel
+  // found behind an unauthenticated SMTP connection from this host (a script talking to
+  // 127.0.0.1), from its X-Get-Message-Sender-Via header. Empty when neither.
+  std::string local_user;
   int64_t uid = 0;
   std::string sender;  // lower-cased envelope sender, "<>" for a bounce
   std::string sender_domain;
@@ -37,11 +41,15 @@ struct MessageFacts {
 // Logins that mean "Exim received this over SMTP", not "a local user ran sendmail".
 bool is_exim_user(std::string_view login);
 
-// Who to blame for a message: the auth account, else a local (non-Exim) login, else the sender.
+// Who to blame for a message: the auth account, else its local user, else the sender.
 // Returns {kind, key}, kind one of "auth_account", "local_user", "sender"; key views into facts.
 std::pair<std::string_view, std::string_view> blamed_actor(const MessageFacts& facts);
 
 void extract_facts(const spool::SpoolHeader& header, int64_t now, MessageFacts& out);
+
+// The user in cPanel's "X-Get-Message-Sender-Via: HOST: acl_c_authenticated_local_user: USER/..."
+// (also "authenticated_local_user:"); "" for its other forms (authenticated_id: an account).
+std::string_view cpanel_local_user(std::string_view sender_via);
 
 std::string domain_of(std::string_view address);  // lower-cased, "" if no '@'
 

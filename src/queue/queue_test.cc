@@ -547,6 +547,39 @@ TEST(ScriptDirectory, SelectsByTheFilesBeneathAndTheirOwner) {
 
 // The queue speaks as logs and holds do: local_user (who ran sendmail, never Exim's own user),
 // actor_type and actor in JSON, and a script's row says whose it is.
+// A script talking SMTP to 127.0.0.1 on cPanel: Exim's own user handed it in; cPanel's header
+// names the user behind the connection, whom `logs` names too and --login selects.
+TEST(Facts, ACpanelUserBehindSmtpFromThisHost) {
+  spool::SpoolHeader h = fixture("auth-smtp-dsn.H");
+  h.host_auth.clear(), h.auth_id.clear();
+  h.host_address.ip = "127.0.0.1";
+  h.login = "mailnull";
+  h.headers.push_back(
+      {' ', "X-Get-Message-Sender-Via: host.example: acl_c_authenticated_local_user: webuser/webuser\n"});
+  MessageFacts f = facts_of(h, 0);
+  EXPECT_EQ(f.local_user, "webuser");
+  EXPECT_EQ(blamed_actor(f), (std::pair<std::string_view, std::string_view>{"local_user", "webuser"}));
+  std::string error;
+  auto by_login = compile_selection({.login = "webuser"}, &error);
+  ASSERT_TRUE(by_login) << error;
+  EXPECT_EQ(matches_conditions(*by_login, h, f), ConditionMatch::yes);
+
+  // A second header of the same name (one a script wrote itself) names nobody; so does the
+  // header on mail from elsewhere, or on a logged-in session (its account is who sent it).
+  spool::SpoolHeader forged = h;
+  forged.headers.insert(forged.headers.begin(),
+                        {' ', "X-Get-Message-Sender-Via: x: acl_c_authenticated_local_user: victim/victim\n"});
+  EXPECT_EQ(facts_of(forged, 0).local_user, "");
+  EXPECT_EQ(matches_conditions(*by_login, forged, facts_of(forged, 0)), ConditionMatch::no);
+  spool::SpoolHeader remote = h;
+  remote.host_address.ip = "203.0.113.5";
+  EXPECT_EQ(facts_of(remote, 0).local_user, "");
+
+  EXPECT_EQ(cpanel_local_user("h: authenticated_id: box@site.example"), "");
+  EXPECT_EQ(cpanel_local_user("h: authenticated_local_user: u2/site.example"), "u2");
+  EXPECT_EQ(cpanel_local_user("h: acl_c_authenticated_local_user: mailnull/mailnull"), "");
+}
+
 TEST(Facts, AccountsAreKeyedLowerCasedAsLogsAndHoldsKeyThem) {
   spool::SpoolHeader smtp = fixture("auth-smtp-dsn.H");
   smtp.auth_id = "Alice@Cust.Example";
@@ -559,7 +592,7 @@ TEST(Summary, NamesActorsAsLogsAndHoldsDo) {
   SummaryAccumulator s(0, t);
   for (size_t i = 0; i < 10; ++i) {
     MessageFacts local = synthetic("", "userx1@host.example", 1);
-    local.login = "userx1", local.uid = 1001, local.local_submission = true, local.client_ip.clear();
+    local.login = local.local_user = "userx1", local.uid = 1001, local.local_submission = true, local.client_ip.clear();
     local.script = "1001:mailer.php";
     s.add(fake_id(i), local, -1);
   }

@@ -105,7 +105,7 @@ SelectedMessage describe_message(const spool::MessageLocation& location, const M
   m.sender = facts.sender;
   m.auth_id = facts.auth_account;
   m.login = facts.login;
-  if (facts.local_submission && !is_exim_user(facts.login)) m.local_user = facts.login;
+  m.local_user = facts.local_user;
   m.subject = facts.subject;
   m.script = facts.script;
   m.recipients = facts.pending_recipients;
@@ -204,7 +204,8 @@ ConditionMatch matches_conditions(const Selection& s, const spool::SpoolHeader& 
   if (!a.sender.empty() && !like(a.sender, facts.sender)) return no;
   if (!a.sender_domain.empty() && (facts.sender_domain.empty() || !like(a.sender_domain, facts.sender_domain)))
     return no;
-  if (!a.login.empty() && !like(a.login, facts.login)) return no;
+  if (!a.login.empty() && !like(a.login, facts.login) && (facts.local_user.empty() || !like(a.login, facts.local_user)))
+    return no;
   if (a.uid && *a.uid != facts.uid) return no;
   if (s.client_range && !client_matches(*s.client_range, facts.client_ip)) return no;
   if (!a.helo.empty() && !like(a.helo, facts.helo)) return no;

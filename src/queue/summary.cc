@@ -204,8 +204,7 @@ void SummaryAccumulator::add(std::string_view id, const MessageFacts& facts, int
   const uint64_t rcpts = facts.pending_recipients;
   count_actor(ActorKind::auth_account, facts.auth_account, facts, id, rcpts, true);
   // As in the log: the Unix user who ran sendmail, not Exim's own user for mail it received.
-  if (facts.local_submission && !is_exim_user(facts.login))
-    count_actor(ActorKind::local_user, facts.login, facts, id, rcpts, true);
+  if (!facts.local_user.empty()) count_actor(ActorKind::local_user, facts.local_user, facts, id, rcpts, true);
   count_actor(ActorKind::sender, facts.sender, facts, id, rcpts, true);
   count_actor(ActorKind::sender_domain, facts.sender_domain, facts, id, rcpts, false);
   count_actor(ActorKind::client_ip, facts.client_ip, facts, id, rcpts, true);

@@ -345,6 +345,9 @@ bool StoryBuilder::names_actor(const LogLine& l, std::string_view raw) const {
       return l.host_ip.empty() && l.message_id.empty() && names_client_address(raw, key);
     }
     case ActorType::LocalUser:
+      // cPanel's line naming the user behind a message over SMTP from this host: followed to
+      // its arrival (on_identified_arrival).
+      if (l.kind == LineKind::CpanelIdentification) return !l.message_id.empty() && l.ident == key;
       // Bounces Exim makes itself (<> with R=) are not the user's own mail.
       return l.kind == LineKind::Arrival && is_local_submission(l) && l.ident == key &&
              !(l.address.empty() && !l.router.empty());
@@ -394,6 +397,19 @@ void StoryBuilder::on_attempt(const LogLine& l, std::string_view raw) {
   // An IP's own attempts come from itself; a range's, from its addresses.
   if (!l.host_ip.empty() && (story_.actor.type != detect::ActorType::ClientIp || range_))
     ++story_.refused_ips[std::string(l.host_ip)];
+}
+
+// The arrival of a message cPanel said was the user's: the user's when Exim took it over SMTP
+// from this host with no login on the line (the engine's rule); else an account's, not theirs.
+void StoryBuilder::on_identified_arrival(Message& m, const LogLine& l, std::string_view raw) {
+  if (l.kind != LineKind::Arrival) return;  // only the arrival can follow the identification
+  std::string identification = std::move(m.identification);
+  unfollow(eximlog::message_key(l.message_id));
+  if (!l.auth_id.empty() || !l.auth.empty() || !l.ident.empty() || is_local_submission(l)) return;
+  LogLine shown;
+  eximlog::parse_line(identification, shown);
+  keep(shown.time, identification);
+  on_arrival(l, raw);
 }
 
 void StoryBuilder::on_message_line(Message& m, const LogLine& l, std::string_view raw) {
@@ -462,6 +478,7 @@ void StoryBuilder::add_line(std::string_view raw, const Line& p, const Prefilter
   LogLine l;
   eximlog::parse_line(raw, l);
   if (!in_range(l.time)) return;
+  if (joined && !joined->identification.empty()) return on_identified_arrival(*joined, l, raw);
   if (joined) return on_message_line(*joined, l, raw);
   if (parent_joined && l.kind == LineKind::Arrival) {
     keep(l.time, raw);  // a bounce of the actor's mail
@@ -470,7 +487,8 @@ void StoryBuilder::add_line(std::string_view raw, const Line& p, const Prefilter
     return;
   }
   if (script || !(p.flags & Line::kKeyHit) || !names_actor(l, raw)) return;
-  if (l.kind == LineKind::Arrival && !l.message_id.empty()) on_arrival(l, raw);
+  if (l.kind == LineKind::CpanelIdentification) follow(eximlog::message_key(l.message_id)).identification = raw;
+  else if (l.kind == LineKind::Arrival && !l.message_id.empty()) on_arrival(l, raw);
   else on_attempt(l, raw);
 }
 

@@ -123,6 +123,9 @@ class StoryBuilder {
     bool own = true;  // false: a bounce Exim made of one of the actor's messages
     bool listed = false;
     std::vector<uint32_t> seen;  // address hashes from outcome lines, without a "for" list
+    // A local user's message over SMTP from this host, as cPanel's "Sender identification"
+    // line named it: that line, shown once the arrival proves it had no login of its own.
+    std::string identification;
   };
   using Line = PrefilteredBlock::Line;
   bool in_range(CivilSeconds t) const { return t >= since_ && t < until_; }
@@ -140,6 +143,7 @@ class StoryBuilder {
   void keep(CivilSeconds time, std::string_view raw);
   void on_arrival(const eximlog::LogLine& l, std::string_view raw);
   void on_attempt(const eximlog::LogLine& l, std::string_view raw);
+  void on_identified_arrival(Message& m, const eximlog::LogLine& l, std::string_view raw);
   void on_message_line(Message& m, const eximlog::LogLine& l, std::string_view raw);
 
   ActorStory story_;

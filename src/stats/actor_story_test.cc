@@ -249,6 +249,34 @@ TEST(ActorStory, ALocalUserButNotTheBouncesEximMadeForIt) {
   EXPECT_EQ(s.message_ids, std::vector<std::string>{"1tAAAA-000001-AA"});
 }
 
+// A script of the user's talking SMTP to 127.0.0.1: cPanel's line names the user, the arrival
+// does not. A logged-in mailbox's message, which cPanel also names, is its account's.
+TEST(ActorStory, ALocalUsersMailOverSmtpFromThisHostAsCpanelNamesIt) {
+  std::string log =
+      "2026-11-01 10:00:00 1tAAAA-000001-AA Sender identification U=u1 D=site.test S=info@site.test\n"
+      "2026-11-01 10:00:00 1tAAAA-000001-AA <= info@site.test H=localhost [127.0.0.1]:4000 P=esmtp S=500 "
+      "for r@far.test s@far.test\n"
+      "2026-11-01 10:00:01 1tAAAA-000002-AA Sender identification U=u1 D=site.test S=box@site.test\n"
+      "2026-11-01 10:00:01 1tAAAA-000002-AA <= box@site.test H=(pc) [198.51.100.4]:4001 P=esmtpa "
+      "A=dovecot_login:box@site.test S=500 for t@far.test\n"
+      "2026-11-01 10:00:02 1tAAAA-000001-AA => r@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]\n"
+      "2026-11-01 10:00:02 1tAAAA-000001-AA ** s@far.test R=dnslookup T=remote_smtp: 550 no such user\n"
+      "2026-11-01 10:00:02 1tAAAA-000002-AA => t@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]\n"
+      "2026-11-01 10:00:03 1tAAAA-000003-AA Sender identification U=u10 D=other.test S=a@other.test\n"
+      "2026-11-01 10:00:03 1tAAAA-000003-AA <= a@other.test H=localhost [127.0.0.1]:4002 P=esmtp S=500 "
+      "for r@far.test\n";
+  std::vector<std::string> lines;
+  ActorStory s = story(log, "user:u1", &lines);
+  EXPECT_EQ(s.messages, 1u);
+  EXPECT_EQ(s.recipients, 2u);
+  EXPECT_EQ(s.delivered, 1u);
+  EXPECT_EQ(s.failed, 1u);
+  EXPECT_EQ(s.message_ids, std::vector<std::string>{"1tAAAA-000001-AA"});
+  ASSERT_EQ(lines.size(), 4u);  // its identification, arrival and two outcomes
+  EXPECT_NE(lines[0].find("Sender identification U=u1"), std::string::npos);
+  EXPECT_NE(lines[1].find("<= info@site.test"), std::string::npos);
+}
+
 TEST(ActorStory, MessageIdOfALineInEveryPrefixShape) {
   EXPECT_EQ(line_message_id("2026-11-01 10:00:00 1tAAAA-000001-AA <= a@b"), "1tAAAA-000001-AA");
   EXPECT_EQ(line_message_id("2026-11-01 10:00:00.123 +0100 [77] 1tAAAA-0000000001-AAAA => x"),

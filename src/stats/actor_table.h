@@ -79,6 +79,7 @@ struct alignas(64) ActorStats {
   std::unique_ptr<ActorExtras> extras;
   uint32_t max_recipients = 0;  // in one message
   // Sender: local or authenticated submissions. BounceRecipient: bounces other servers sent.
+  // LocalUser: messages over SMTP from this host that cPanel said were this user's.
   uint32_t trusted_submissions = 0;
   uint32_t delivered = 0, deferred = 0;  // per recipient outcome
   // Touched on creation, at completion or by session-level signals.

@@ -86,6 +86,12 @@ void scripts_and_users(const Forensics& f, std::vector<Finding>& out) {
     Finding x = base_finding(f, "spamming_local_user", a, ActorKind::LocalUser);
     x.summary = fmt::format("local user {} sent {} messages to {} recipients{}", a.key, a.messages, a.recipients,
                             burst_phrase(a));
+    // No cwd= line names the directory of a script that talks SMTP to 127.0.0.1 itself.
+    if (a.trusted_submissions > 0)
+      x.summary += fmt::format(
+          "; {} of them over SMTP from this server without logging in, as cPanel's \"Sender identification\" names "
+          "the user (a script or program of theirs)",
+          a.trusted_submissions == a.messages ? std::string("all") : std::to_string(a.trusted_submissions));
     out.push_back(std::move(x));
   }
 }

@@ -49,6 +49,7 @@ void Forensics::warm(const LogLine& l, const LineKeys& keys) {
       if (eximlog::is_submission_cwd(l.cwd, l.args))
         cwd_.add(l.time, l.pid, tab(ActorKind::Script).intern(l.cwd, nullptr), l.cwd);
       break;
+    case LineKind::CpanelIdentification: note_identification(l, keys); break;
     default: break;
   }
 }
@@ -74,6 +75,11 @@ void Forensics::warm_arrival(const LogLine& l, const LineKeys& keys) {
       tab(ActorKind::Script).at(script).window()->push(l.time, m.recipients);
       m.actor[size_t(ActorKind::Script)] = script;
     }
+  }
+  if (std::string user = take_identified(l, keys); !user.empty()) {
+    uint32_t idx = tab(ActorKind::LocalUser).intern(ActorTable::key_hash(user), user, false, nullptr);
+    tab(ActorKind::LocalUser).at(idx).window()->push(l.time, m.recipients);
+    m.actor[size_t(ActorKind::LocalUser)] = idx;
   }
   if (keys.has(ActorKind::AuthAccount)) intern(ActorKind::AuthAccount, l.auth_id, true);
   if (keys.has(ActorKind::ClientIp)) intern(ActorKind::ClientIp, l.host_ip, false);
@@ -342,6 +348,7 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
     }
     inflight_[id] = merged;
   });
+  identified_ = later.identified_;
   cwd_ = later.cwd_;
   cwd_.remap([&](uint32_t script) { return script == kNone ? kNone : moved[size_t(ActorKind::Script)][script]; });
 }

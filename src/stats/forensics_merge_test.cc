@@ -166,6 +166,25 @@ TEST(ForensicsMerge, AScriptBurstAcrossTheBorderWithItsCwdLinesMerges) {
   EXPECT_NE(expect_split(log, true).find("/home/u1/public_html/x"), std::string::npos);
 }
 
+// cPanel's identification of a script talking SMTP to 127.0.0.1 comes a second before its
+// arrival: a pair on either side of the border, and in the later slice's warm-up, joins as
+// one engine joins it.
+TEST(ForensicsMerge, ACpanelIdentificationJoinsItsArrivalAcrossTheBorder) {
+  SplitLog log;
+  log.background(3600);
+  for (int i = 0; i < 150; ++i) {
+    int64_t s = kBorder - 300 + i * 4;
+    std::string id = fmt::format("1tIIII-{:06d}-II", i);
+    log.at(s - 1, id + " Sender identification U=webuser D=site.example S=info@site.example");
+    log.at(s, fmt::format("{} <= info@site.example H=localhost [127.0.0.1]:{} P=esmtp S=900 for a{}@far.test "
+                          "b{}@far.test",
+                          id, 40000 + i, i, i));
+    log.at(s + 1, id + " Completed");
+  }
+  std::string report = expect_split(log, true);
+  EXPECT_NE(report.find("\"actor\": \"webuser\""), std::string::npos) << report.substr(0, 3000);
+}
+
 // After a merge the engine goes on as one that read everything: a burst and cwd= lines that
 // cross the point where the merged slice ends go on in its windows and pending lines.
 TEST(ForensicsMerge, TheMergedEngineGoesOnWhereTheLaterSliceStopped) {

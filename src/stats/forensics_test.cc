@@ -55,6 +55,19 @@ class LogBuilder {
                      ip, account, list));
     line(id + " Completed");
   }
+  // PHPMailer talking SMTP to 127.0.0.1 on cPanel: no cwd=, no U= on the arrival; cPanel's
+  // line before it names the user behind the connection (with A= when it logged in).
+  void localhost_smtp_mail(const std::string& user, int rcpts, const std::string& account = "") {
+    std::string id = next_id(), list;
+    for (int i = 0; i < rcpts; ++i) list += fmt::format(" l{}_{}@far{}.test", serial_, i, i % 7);
+    line(fmt::format("{} Sender identification U={} D=site.example S=info@site.example", id, user));
+    std::string auth = account.empty() ? "" : " A=dovecot_login:" + account;
+    line(
+        fmt::format("{} <= info@site.example H=localhost (site.example) [127.0.0.1]:51234 P=esmtp{}{} S=1500 "
+                    "T=\"Win\" for{}",
+                    id, account.empty() ? "" : "a", auth, list));
+    line(id + " Completed");
+  }
   Forensics run(const Thresholds& t = {}) {
     Forensics f(t);
     for (const auto& l : lines_) {
@@ -99,6 +112,53 @@ TEST(Forensics, ScriptBurstIsFoundAndAttributedByPid) {
   EXPECT_FALSE(s->evidence.empty());
   EXPECT_NE(s->evidence[0].find("cwd="), std::string::npos);
   EXPECT_EQ(find(findings, "spamming_local_user"), nullptr);  // explained by the script
+}
+
+// The largest gap of a cPanel server's log: a script sending over SMTP to 127.0.0.1 left no
+// cwd= and no U=, only the client 127.0.0.1, which is every such script's.
+TEST(Forensics, ScriptsTalkingSmtpToLocalhostAreTheirCpanelUsers) {
+  LogBuilder b;
+  for (int i = 0; i < 250; ++i) {
+    b.localhost_smtp_mail("victim", 2);
+    b.advance(3);
+  }
+  // Another user's contact form, a few a day; and a logged-in mailbox of a third, whose mail
+  // is its account's (compromised or not), not the user's.
+  for (int i = 0; i < 3; ++i) b.localhost_smtp_mail("quiet", 1);
+  for (int i = 0; i < 5; ++i) b.localhost_smtp_mail("third", 1, "sales@third.example");
+  Forensics f = b.run();
+  const ActorStats* victim = f.table(ActorKind::LocalUser).find("victim");
+  ASSERT_NE(victim, nullptr);
+  EXPECT_EQ(victim->messages, 250u);
+  EXPECT_EQ(victim->recipients, 500u);
+  EXPECT_EQ(victim->trusted_submissions, 250u);
+  ASSERT_NE(f.table(ActorKind::LocalUser).find("quiet"), nullptr);
+  EXPECT_EQ(f.table(ActorKind::LocalUser).find("quiet")->messages, 3u);
+  EXPECT_EQ(f.table(ActorKind::LocalUser).find("third"), nullptr);
+  EXPECT_EQ(f.table(ActorKind::AuthAccount).find("sales@third.example")->messages, 5u);
+  auto findings = find_abuse(f);
+  const Finding* user = find(findings, "spamming_local_user");
+  ASSERT_NE(user, nullptr);
+  EXPECT_EQ(user->actor, "victim");
+  EXPECT_NE(user->summary.find("250 messages to 500 recipients"), std::string::npos) << user->summary;
+  EXPECT_NE(user->summary.find("all of them over SMTP from this server"), std::string::npos) << user->summary;
+  ASSERT_FALSE(user->evidence.empty());
+  EXPECT_NE(user->evidence[0].find("[127.0.0.1]"), std::string::npos);
+}
+
+// An identification whose message was then refused, or one for Exim's own user, names nobody.
+TEST(Forensics, AnIdentificationAttachesOnlyToItsOwnMessage) {
+  LogBuilder b;
+  b.line("1tZZZZ-000001-ZZ Sender identification U=ghost D=site.example S=a@site.example");
+  b.line("1tZZZZ-000002-ZZ Sender identification U=mailnull D=-system- S=");
+  b.line("1tZZZZ-000002-ZZ <= <> H=localhost [127.0.0.1]:4000 P=esmtp S=100 for x@far.test");
+  b.line("1tZZZZ-000003-ZZ <= a@site.example H=localhost [127.0.0.1]:4001 P=esmtp S=100 for y@far.test");
+  b.advance(700);
+  // Too late for its arrival ten minutes on: it was dropped.
+  b.line("1tZZZZ-000001-ZZ <= a@site.example H=localhost [127.0.0.1]:4002 P=esmtp S=100 for z@far.test");
+  Forensics f = b.run();
+  EXPECT_EQ(f.table(ActorKind::LocalUser).size(), 0u);
+  EXPECT_EQ(f.messages().messages, 3u);
 }
 
 TEST(Forensics, SteadyShopIsNotFlaggedButItsHijackIs) {

@@ -21,8 +21,9 @@ bool engine_ignores(const LogLine& l) {
     case LineKind::Connection:
     case LineKind::QueueRun:
     case LineKind::Other:
-    case LineKind::CpanelIdentification:
     case LineKind::Reject: return true;
+    // cPanel's line naming the login behind a message from this host (see Forensics).
+    case LineKind::CpanelIdentification: return l.message_id.empty() || l.ident.empty();
     case LineKind::Cwd: return !eximlog::is_submission_cwd(l.cwd, l.args);
     default: return false;
   }
