@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/temp_dir.h"
 #include "eximlab.h"
 
 namespace {
@@ -292,6 +293,56 @@ TEST(WatchOnRealExim, HeldWithinAnOpenSmtpSession) {
   // one (a sanitizer build on a busy CI runner), where watch may see the burst a second late.
   EXPECT_GE(held, 10u) << "messages after the hold on the open connection were not frozen\n" << log;
   EXPECT_LE(held, 29u) << "the first 11 cannot have been held by the ACL";
+}
+
+// PHPMailer on cPanel talking SMTP to 127.0.0.1, without logging in: no cwd=, no U=. The lab
+// writes cPanel's "Sender identification" line for such sessions (an ACL logwrite standing in
+// for cPanel's Perl); watch holds the user and the sender, and the MAIL ACL freezes that
+// sender's next messages from this host.
+TEST(WatchOnRealExim, AScriptTalkingSmtpToLocalhostIsHeldByItsUserAndSender) {
+  std::string why;
+  if (!EximLab::available(&why)) GTEST_SKIP() << why;
+  sw::TempDir scratch("identify");  // the lab copies its includes at start
+  std::string identify = scratch.path + "/acl_data.inc";
+  std::ofstream(identify) << "warn  hosts = 127.0.0.1\n"
+                             "      !authenticated = *\n"
+                             "      logwrite = Sender identification U=userx3 D=lab.example S=$sender_address\n";
+  auto lab = std::make_unique<EximLab>(sw::testing::EximLabOptions{
+      .pid = false,
+      .split_spool = false,
+      .acl_includes = {"not_smtp:" + source("contrib/exim/acl_not_smtp.inc"),
+                       "mail:" + source("contrib/exim/acl_smtp_mail.inc"), "data:" + identify}});
+  std::ofstream(lab->dir() + "/main.inc") << "SPAMWARDEN_HOLDS = " << lab->dir() << "/state/holds\n";
+  sw::testing::run_command({EximLab::script(), "reload", lab->dir()});
+  std::ofstream(lab->dir() + "/watch.toml") << "[limits.local_user]\n"
+                                            << kTripsOnItsEleventhMessage << "[limits.sender]\n"
+                                            << kTripsOnItsEleventhMessage;
+  Watch watch(*lab, {}, lab->dir() + "/watch.toml");
+  // 40 messages, a session each, at about 10 a second: the user trips on the 11th.
+  std::string send = fmt::format(
+      "import smtplib, time\n"
+      "for i in range(40):\n"
+      "    s = smtplib.SMTP('127.0.0.1', {}, source_address=('127.0.0.1', 0))\n"
+      "    s.sendmail('mailer@lab.example', ['bob@lab.example'], 'Subject: parcel %d\\r\\n\\r\\nclick\\r\\n' % i)\n"
+      "    s.quit()\n"
+      "    time.sleep(0.1)\n",
+      lab->port());
+  auto sent = sw::testing::run_command({"python3", "-c", send});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  lab->settle();
+  ASSERT_TRUE(wait_for_hold(watch, "local_user:userx3", 5)) << sw::testing::read_file(lab->dir() + "/watch.err");
+  EXPECT_TRUE(wait_for_hold(watch, "sender:mailer@lab.example", 2)) << watch.cli({"holds"}).out;
+  std::string log = sw::testing::read_file(lab->mainlog());
+  EXPECT_EQ(count(log, "Sender identification U=userx3"), 40u) << log;
+  EXPECT_EQ(count(log, "<= mailer@lab.example "), 40u) << "hold, don't delete: every message is accepted";
+  size_t held = count(log, "spamwarden: held SMTP submission A= H=[127.0.0.1] F=<mailer@lab.example>");
+  EXPECT_GE(held, 10u) << "messages after the hold were not frozen\n" << log;
+  EXPECT_LE(held, 29u) << "the first 11 cannot have been held by the ACL";
+  // One incident, released as one; the queue names the user nowhere (Exim's own user handed
+  // the mail in), so the sender's hold is what covers it.
+  auto r = watch.cli({"release", "user:userx3", "--thaw"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(watch.cli({"holds"}).out.find("mailer@lab.example"), std::string::npos) << watch.cli({"holds"}).out;
 }
 
 // [watch] disable_scripts: the script named by the held mail's X-PHP-Originating-Script is

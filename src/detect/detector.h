@@ -1,6 +1,7 @@
 // The live burst detector: fed parsed main-log lines in log order, it keeps sliding windows
 // per actor (script directory, local user, SMTP-AUTH account, client IP of an authenticated
-// submission, sender of a local or authenticated submission) and reports a Trip the first
+// submission, sender of a local or authenticated submission; on cPanel also the user and
+// sender of mail a script of theirs handed in over SMTP from this host) and reports a Trip the first
 // time an actor crosses one of its limits. Pure: no I/O, time comes from the log lines.
 // Memory is bounded by active actors: expire() drops those idle longer than the longest scale.
 #pragma once
@@ -73,6 +74,9 @@ class Detector {
   void on_outcome(const eximlog::LogLine& l, std::vector<Trip>* trips);
   void on_auth_failure(const eximlog::LogLine& l);
   void on_cwd(const eximlog::LogLine& l);
+  void on_identification(const eximlog::LogLine& l);
+  // The user cPanel named for this arrival over SMTP from this host without a login; "".
+  std::string take_identified(const eximlog::LogLine& l);
   void count_message(Actor& a, const eximlog::LogLine& l, uint32_t rcpts, std::vector<Trip>* trips);
   void check(Actor& a, CivilSeconds time, int64_t time_ms, std::vector<Trip>* trips);
   void trip(Actor& a, CivilSeconds time, std::string reason, std::vector<Trip>* trips);
@@ -85,6 +89,15 @@ class Detector {
   uint32_t next_cwd_token_ = 0;
   std::unordered_map<std::string, Inflight> inflight_;  // message id -> actors, until Completed
   std::deque<std::pair<CivilSeconds, std::string>> inflight_order_;
+  // cPanel's "Sender identification U=" lines waiting for their arrivals (a script talking SMTP
+  // to 127.0.0.1 is known only by them), oldest first, bounded.
+  struct Identified {
+    CivilSeconds time = 0;
+    std::string id, user;
+  };
+  static constexpr size_t kMaxIdentified = 512;
+  static constexpr CivilSeconds kIdentifiedWait = 600;
+  std::deque<Identified> identified_;
   std::string scratch_;
   DetectorCounts counts_;
 };

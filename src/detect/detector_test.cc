@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "eximlog/line_parser.h"
 
 namespace sw::detect {
@@ -316,6 +318,43 @@ TEST(Detector, IdleActorsExpireAndForgetAllowsANewTrip) {
   f.detector.forget(ActorRef{ActorType::Script, "/home/b/public_html"});
   for (int i = 0; i < 25; ++i) f.script_message(2, 100 + i, "/home/b/public_html", "b");
   EXPECT_GT(f.trips.size(), before);
+}
+
+// PHPMailer talking SMTP to 127.0.0.1 on cPanel: no cwd=, no U= on the arrival, only cPanel's
+// line before it naming the user. The user and the sender trip together (Exim's MAIL ACL holds
+// the sender of such a connection); unnamed local SMTP (a content filter handing mail back)
+// and a logged-in mailbox's mail are nobody's here.
+TEST(Detector, AScriptTalkingSmtpToLocalhostTripsAsItsCpanelUserAndSender) {
+  Feeder f;
+  for (int i = 0; i < 30; ++i) {
+    std::string id = fmt::format("1tL{:03}-000{:03}-AB", i, i);
+    f.line(fmt::format("2026-11-22 10:00:07 {} Sender identification U=webuser D=site.example S=x@site.example", id));
+    f.line(fmt::format("2026-11-22 10:00:07 {} <= x@site.example H=localhost [127.0.0.1]:{} P=esmtp S=900 for r{}@far",
+                       id, 40000 + i, i));
+    f.line(
+        fmt::format("2026-11-22 10:00:07 1tF{:03}-000{:03}-AB <= n{}@news.example H=localhost [127.0.0.1]:10025 "
+                    "P=esmtp S=900 for u@site.example",
+                    i, i, i));
+  }
+  ASSERT_GE(f.trips.size(), 2u);
+  std::set<std::string> tripped;
+  for (const Trip& t : f.trips) tripped.insert(format_actor_ref(t.actor));
+  EXPECT_TRUE(tripped.count("local_user:webuser"));
+  EXPECT_TRUE(tripped.count("sender:x@site.example"));
+  EXPECT_EQ(tripped.size(), 2u);
+  for (const Trip& t : f.trips) EXPECT_FALSE(t.companions.empty());
+
+  Feeder logged_in;
+  for (int i = 0; i < 30; ++i) {
+    std::string id = fmt::format("1tM{:03}-000{:03}-AB", i, i);
+    logged_in.line(
+        fmt::format("2026-11-22 10:00:07 {} Sender identification U=webuser D=site.example S=b@site.example", id));
+    logged_in.line(
+        fmt::format("2026-11-22 10:00:07 {} <= b@site.example H=(pc) [198.51.100.9]:4000 P=esmtpa "
+                    "A=dovecot_login:b@site.example S=900 for r{}@far",
+                    id, i));
+  }
+  for (const Trip& t : logged_in.trips) EXPECT_NE(t.actor.type, ActorType::LocalUser) << t.actor.key;
 }
 
 TEST(Detector, EximsOwnBouncesAreNobodysBurst) {
