@@ -89,8 +89,8 @@ void scripts_and_users(const Forensics& f, std::vector<Finding>& out) {
     // No cwd= line names the directory of a script that talks SMTP to 127.0.0.1 itself.
     if (a.trusted_submissions > 0)
       x.summary += fmt::format(
-          "; {} of them over SMTP from this server without logging in, as cPanel's \"Sender identification\" names "
-          "the user (a script or program of theirs)",
+          "; {} of them over SMTP without logging in, as cPanel's \"Sender identification\" names the user (a "
+          "script or program of theirs talking SMTP itself: no cwd= line names its directory)",
           a.trusted_submissions == a.messages ? std::string("all") : std::to_string(a.trusted_submissions));
     out.push_back(std::move(x));
   }
