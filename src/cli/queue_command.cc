@@ -541,7 +541,8 @@ void add_selection_options(CLI::App* cmd, queue::SelectionArgs& s) {
   cmd->add_option("--auth-id", s.auth_id, "SMTP AUTH account (glob)");
   cmd->add_option("--sender", s.sender, "envelope sender (glob; '<>' for bounces)");
   cmd->add_option("--sender-domain", s.sender_domain, "envelope sender domain (glob)");
-  cmd->add_option("--login", s.login, "owner login of the -H file (glob)");
+  cmd->add_option("--login", s.login,
+                  "owner login of the -H file, or the user cPanel named behind SMTP from this host (glob)");
   cmd->add_option("--uid", s.uid, "owner uid of the -H file")->check(kCount);
   cmd->add_option("--client-ip", s.client_ip, "client address or CIDR range (IPv4/IPv6)");
   cmd->add_option("--helo", s.helo, "HELO/EHLO name (glob)");

@@ -303,15 +303,20 @@ TEST(WatchOnRealExim, AScriptTalkingSmtpToLocalhostIsHeldByItsUserAndSender) {
   std::string why;
   if (!EximLab::available(&why)) GTEST_SKIP() << why;
   sw::TempDir scratch("identify");  // the lab copies its includes at start
-  std::string identify = scratch.path + "/acl_data.inc";
-  std::ofstream(identify) << "warn  hosts = 127.0.0.1\n"
+  std::string connect = scratch.path + "/acl_connect.inc", identify = scratch.path + "/acl_data.inc";
+  // cPanel finds the user behind a connection from this host at once (netlink), into this
+  // variable; 127.0.0.2 stands for a content filter handing mail back, which it does not name.
+  std::ofstream(connect) << "warn  hosts = 127.0.0.1\n"
+                            "      set acl_c_authenticated_local_user = userx3\n";
+  std::ofstream(identify) << "warn  condition = ${if def:acl_c_authenticated_local_user}\n"
                              "      !authenticated = *\n"
-                             "      logwrite = Sender identification U=userx3 D=lab.example S=$sender_address\n";
+                             "      logwrite = Sender identification U=$acl_c_authenticated_local_user D=lab.example "
+                             "S=$sender_address\n";
   auto lab = std::make_unique<EximLab>(sw::testing::EximLabOptions{
       .pid = false,
       .split_spool = false,
       .acl_includes = {"not_smtp:" + source("contrib/exim/acl_not_smtp.inc"),
-                       "mail:" + source("contrib/exim/acl_smtp_mail.inc"), "data:" + identify}});
+                       "mail:" + source("contrib/exim/acl_smtp_mail.inc"), "connect:" + connect, "data:" + identify}});
   std::ofstream(lab->dir() + "/main.inc") << "SPAMWARDEN_HOLDS = " << lab->dir() << "/state/holds\n";
   sw::testing::run_command({EximLab::script(), "reload", lab->dir()});
   std::ofstream(lab->dir() + "/watch.toml") << "[limits.local_user]\n"
@@ -338,6 +343,19 @@ TEST(WatchOnRealExim, AScriptTalkingSmtpToLocalhostIsHeldByItsUserAndSender) {
   size_t held = count(log, "spamwarden: held SMTP submission A= H=[127.0.0.1] F=<mailer@lab.example>");
   EXPECT_GE(held, 10u) << "messages after the hold were not frozen\n" << log;
   EXPECT_LE(held, 29u) << "the first 11 cannot have been held by the ACL";
+  // The same sender handed back by a content filter (no user behind it) is not frozen.
+  auto reinjected = sw::testing::run_command(
+      {"python3", "-c",
+       fmt::format("import smtplib\n"
+                   "s = smtplib.SMTP('127.0.0.1', {}, source_address=('127.0.0.2', 0))\n"
+                   "s.sendmail('mailer@lab.example', ['bob@lab.example'], 'Subject: scanned\\r\\n\\r\\nhi\\r\\n')\n"
+                   "s.quit()\n",
+                   lab->port())});
+  ASSERT_EQ(reinjected.exit_code, 0) << reinjected.err;
+  lab->settle();
+  log = sw::testing::read_file(lab->mainlog());
+  EXPECT_EQ(count(log, "<= mailer@lab.example "), 41u);
+  EXPECT_EQ(count(log, "H=[127.0.0.2]"), 0u) << log;
   // One incident, released as one; the queue names the user nowhere (Exim's own user handed
   // the mail in), so the sender's hold is what covers it.
   auto r = watch.cli({"release", "user:userx3", "--thaw"});

@@ -107,7 +107,7 @@ void Detector::add(const LogLine& l, std::vector<Trip>* trips) {
     case LineKind::Completed: inflight_.erase(std::string(l.message_id)); break;
     case LineKind::AuthFailure: on_auth_failure(l); break;
     case LineKind::Cwd: on_cwd(l); break;
-    case LineKind::CpanelIdentification: on_identification(l); break;
+    case LineKind::CpanelIdentification: identified_.note(l); break;
     default: break;
   }
 }
@@ -120,27 +120,6 @@ void Detector::on_cwd(const LogLine& l) {
   slot.token = token;
   slot.dir.assign(l.cwd);
   cwd_.add(l.time, l.pid, token, l.cwd);
-}
-
-void Detector::on_identification(const LogLine& l) {
-  if (l.message_id.empty() || l.ident.empty() || l.ident.starts_with('-') || eximlog::is_exim_login(l.ident)) return;
-  while (!identified_.empty() &&
-         (identified_.size() >= kMaxIdentified || identified_.front().time < l.time - kIdentifiedWait))
-    identified_.pop_front();
-  identified_.push_back({l.time, std::string(l.message_id), std::string(l.ident)});
-}
-
-std::string Detector::take_identified(const LogLine& l) {
-  if (identified_.empty() || l.message_id.empty()) return {};
-  auto found =
-      std::find_if(identified_.rbegin(), identified_.rend(), [&](const Identified& i) { return i.id == l.message_id; });
-  if (found == identified_.rend()) return {};
-  std::string user = std::move(found->user);
-  bool fresh = found->time >= l.time - kIdentifiedWait;
-  identified_.erase(std::next(found).base());
-  // A login on the line says who sent it: an account (A=), or a local submission's user.
-  if (!fresh || !l.auth_id.empty() || !l.auth.empty() || !l.ident.empty() || is_local_submission(l)) return {};
-  return user;
 }
 
 void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
@@ -161,7 +140,7 @@ void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
   }
   // A script talking SMTP to 127.0.0.1 on cPanel: its user, and the sender it chose (which
   // Exim's MAIL ACL holds for such connections; it cannot see the user then).
-  std::string identified = take_identified(l);
+  std::string identified = identified_.take(l);
   if (!identified.empty()) actors.push_back(touch(ActorType::LocalUser, identified, l.time));
   bool authenticated = !l.auth_id.empty();
   if (authenticated) {

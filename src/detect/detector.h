@@ -19,6 +19,7 @@
 #include "detect/sliding_window.h"
 #include "eximlog/cwd_matcher.h"
 #include "eximlog/log_line.h"
+#include "eximlog/sender_identities.h"
 
 namespace sw::detect {
 
@@ -74,9 +75,7 @@ class Detector {
   void on_outcome(const eximlog::LogLine& l, std::vector<Trip>* trips);
   void on_auth_failure(const eximlog::LogLine& l);
   void on_cwd(const eximlog::LogLine& l);
-  void on_identification(const eximlog::LogLine& l);
-  // The user cPanel named for this arrival over SMTP from this host without a login; "".
-  std::string take_identified(const eximlog::LogLine& l);
+
   void count_message(Actor& a, const eximlog::LogLine& l, uint32_t rcpts, std::vector<Trip>* trips);
   void check(Actor& a, CivilSeconds time, int64_t time_ms, std::vector<Trip>* trips);
   void trip(Actor& a, CivilSeconds time, std::string reason, std::vector<Trip>* trips);
@@ -89,15 +88,7 @@ class Detector {
   uint32_t next_cwd_token_ = 0;
   std::unordered_map<std::string, Inflight> inflight_;  // message id -> actors, until Completed
   std::deque<std::pair<CivilSeconds, std::string>> inflight_order_;
-  // cPanel's "Sender identification U=" lines waiting for their arrivals (a script talking SMTP
-  // to 127.0.0.1 is known only by them), oldest first, bounded.
-  struct Identified {
-    CivilSeconds time = 0;
-    std::string id, user;
-  };
-  static constexpr size_t kMaxIdentified = 512;
-  static constexpr CivilSeconds kIdentifiedWait = 600;
-  std::deque<Identified> identified_;
+  eximlog::SenderIdentities identified_;  // cPanel's users of mail over SMTP without a login
   std::string scratch_;
   DetectorCounts counts_;
 };

@@ -328,10 +328,12 @@ void parse_cwd(sv t, LogLine& out) {
 
 void parse_cpanel_identification(sv t, LogLine& out) {
   out.kind = LineKind::CpanelIdentification;
+  // The first of each tag, even empty: cPanel writes U= first, before the sender's own text.
+  bool user = false, sender = false, address = false;
   scan_tags(t, 0, out, [&](sv name, sv value, size_t) {
-    if (name == "U") out.ident = value;
-    else if (name == "S") out.sender = value;
-    else if (name == "A") out.host_ip = value;  // cPanel uses A= for the client IP here
+    if (name == "U" && !std::exchange(user, true)) out.ident = value;
+    else if (name == "S" && !std::exchange(sender, true)) out.sender = value;
+    else if (name == "A" && !std::exchange(address, true)) out.host_ip = value;  // cPanel's A= is the client IP
     return true;
   });
 }

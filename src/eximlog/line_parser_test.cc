@@ -232,6 +232,9 @@ TEST(LineParser, CpanelLines) {
              lean, LineFields::Essential);
   EXPECT_EQ(lean.kind, LineKind::CpanelIdentification);
   EXPECT_EQ(lean.ident, "cpuser");
+  // cPanel writes U= first: a sender's own text after it names nobody else.
+  auto framed = parse("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 Sender identification U= D=d.example S=s U=victim");
+  EXPECT_EQ(framed.ident, "");
 }
 
 TEST(LineParser, BadInputIsUnparsedNotFatal) {

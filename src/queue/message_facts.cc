@@ -1,5 +1,7 @@
 #include "queue/message_facts.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "base/text.h"
@@ -30,7 +32,7 @@ std::string identified_user(const spool::SpoolHeader& header) {
     if (found) return {};
     found = &h;
   }
-  return found ? std::string(cpanel_local_user(found->value())) : std::string();
+  return found ? std::string(cpanel_local_user(found->value(), this_host_name())) : std::string();
 }
 
 std::string first_address(std::string_view list) {
@@ -76,9 +78,20 @@ std::pair<std::string_view, std::string_view> blamed_actor(const MessageFacts& f
   return {"sender", facts.sender};
 }
 
-std::string_view cpanel_local_user(std::string_view sender_via) {
+const std::string& this_host_name() {
+  static const std::string name = [] {
+    char host[256] = {};
+    return ::gethostname(host, sizeof host - 1) == 0 ? to_lower(host) : std::string();
+  }();
+  return name;
+}
+
+std::string_view cpanel_local_user(std::string_view sender_via, std::string_view this_host) {
+  size_t host_end = sender_via.find(": ");
+  if (this_host.empty() || host_end == std::string_view::npos || !iequals(sender_via.substr(0, host_end), this_host))
+    return {};
   for (std::string_view form : {": acl_c_authenticated_local_user: ", ": authenticated_local_user: "}) {
-    size_t at = sender_via.find(form);
+    size_t at = sender_via.find(form, host_end);
     if (at == std::string_view::npos) continue;
     std::string_view user = sender_via.substr(at + form.size());
     user = trim(user.substr(0, user.find_first_of("/ ")));

@@ -48,8 +48,13 @@ std::pair<std::string_view, std::string_view> blamed_actor(const MessageFacts& f
 void extract_facts(const spool::SpoolHeader& header, int64_t now, MessageFacts& out);
 
 // The user in cPanel's "X-Get-Message-Sender-Via: HOST: acl_c_authenticated_local_user: USER/..."
-// (also "authenticated_local_user:"); "" for its other forms (authenticated_id: an account).
-std::string_view cpanel_local_user(std::string_view sender_via);
+// (also "authenticated_local_user:") when HOST is `this_host`; "" for its other forms
+// (authenticated_id: an account) and for another server's header (mail a content filter
+// handed back over 127.0.0.1 keeps the headers of the server it came from).
+std::string_view cpanel_local_user(std::string_view sender_via, std::string_view this_host);
+
+// This machine's name as Exim's primary_hostname defaults to it (gethostname), lower-cased.
+const std::string& this_host_name();
 
 std::string domain_of(std::string_view address);  // lower-cased, "" if no '@'
 

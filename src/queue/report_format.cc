@@ -29,7 +29,7 @@ nlohmann::json actor_rows_json(const std::vector<ActorRow>& rows) {
 }
 
 constexpr std::string_view kTitles[kActorKinds] = {"SMTP-AUTH accounts",
-                                                   "Local users (who ran sendmail)",
+                                                   "Local users (sendmail; cPanel: SMTP from here)",
                                                    "Senders",
                                                    "Sender domains",
                                                    "Client IPs",

@@ -8,6 +8,7 @@
 
 #include "base/text.h"
 #include "eximlog/line_parser.h"
+#include "eximlog/sender_identities.h"
 
 namespace sw::stats {
 
@@ -346,7 +347,7 @@ bool StoryBuilder::names_actor(const LogLine& l, std::string_view raw) const {
     }
     case ActorType::LocalUser:
       // cPanel's line naming the user behind a message over SMTP from this host: followed to
-      // its arrival (on_identified_arrival).
+      // its arrival (on_identified_line).
       if (l.kind == LineKind::CpanelIdentification) return !l.message_id.empty() && l.ident == key;
       // Bounces Exim makes itself (<> with R=) are not the user's own mail.
       return l.kind == LineKind::Arrival && is_local_submission(l) && l.ident == key &&
@@ -399,17 +400,23 @@ void StoryBuilder::on_attempt(const LogLine& l, std::string_view raw) {
     ++story_.refused_ips[std::string(l.host_ip)];
 }
 
-// The arrival of a message cPanel said was the user's: the user's when Exim took it over SMTP
-// from this host with no login on the line (the engine's rule); else an account's, not theirs.
-void StoryBuilder::on_identified_arrival(Message& m, const LogLine& l, std::string_view raw) {
-  if (l.kind != LineKind::Arrival) return;  // only the arrival can follow the identification
+// A line of a message cPanel said was the user's, before its arrival. The engine's rules decide
+// (eximlog::SenderIdentities: a later identification of the id wins, ten minutes at most, over
+// SMTP from this host without a login); an arrival that is not theirs that way may still name
+// the user itself (U= of a local submission).
+void StoryBuilder::on_identified_line(Message& m, const LogLine& l, std::string_view raw) {
+  if (l.kind == LineKind::CpanelIdentification) return identities_.note(l);  // another user's
+  if (l.kind != LineKind::Arrival) return;
   std::string identification = std::move(m.identification);
   unfollow(eximlog::message_key(l.message_id));
-  if (!l.auth_id.empty() || !l.auth.empty() || !l.ident.empty() || is_local_submission(l)) return;
-  LogLine shown;
-  eximlog::parse_line(identification, shown);
-  keep(shown.time, identification);
-  on_arrival(l, raw);
+  if (identities_.take(l) == story_.actor.key) {
+    LogLine shown;
+    eximlog::parse_line(identification, shown);
+    keep(shown.time, identification);
+    on_arrival(l, raw);
+  } else if (names_actor(l, raw)) {
+    on_arrival(l, raw);
+  }
 }
 
 void StoryBuilder::on_message_line(Message& m, const LogLine& l, std::string_view raw) {
@@ -478,7 +485,7 @@ void StoryBuilder::add_line(std::string_view raw, const Line& p, const Prefilter
   LogLine l;
   eximlog::parse_line(raw, l);
   if (!in_range(l.time)) return;
-  if (joined && !joined->identification.empty()) return on_identified_arrival(*joined, l, raw);
+  if (joined && !joined->identification.empty()) return on_identified_line(*joined, l, raw);
   if (joined) return on_message_line(*joined, l, raw);
   if (parent_joined && l.kind == LineKind::Arrival) {
     keep(l.time, raw);  // a bounce of the actor's mail
@@ -487,8 +494,11 @@ void StoryBuilder::add_line(std::string_view raw, const Line& p, const Prefilter
     return;
   }
   if (script || !(p.flags & Line::kKeyHit) || !names_actor(l, raw)) return;
-  if (l.kind == LineKind::CpanelIdentification) follow(eximlog::message_key(l.message_id)).identification = raw;
-  else if (l.kind == LineKind::Arrival && !l.message_id.empty()) on_arrival(l, raw);
+  if (l.kind == LineKind::CpanelIdentification) {
+    identities_.note(l);
+    if (!identities_.empty() && identities_.entries().back().id == eximlog::message_key(l.message_id))
+      follow(eximlog::message_key(l.message_id)).identification = raw;
+  } else if (l.kind == LineKind::Arrival && !l.message_id.empty()) on_arrival(l, raw);
   else on_attempt(l, raw);
 }
 

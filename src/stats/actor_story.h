@@ -21,6 +21,7 @@
 #include "eximlog/cwd_matcher.h"
 #include "eximlog/log_line.h"
 #include "eximlog/message_id.h"
+#include "eximlog/sender_identities.h"
 
 namespace sw::stats {
 
@@ -143,7 +144,7 @@ class StoryBuilder {
   void keep(CivilSeconds time, std::string_view raw);
   void on_arrival(const eximlog::LogLine& l, std::string_view raw);
   void on_attempt(const eximlog::LogLine& l, std::string_view raw);
-  void on_identified_arrival(Message& m, const eximlog::LogLine& l, std::string_view raw);
+  void on_identified_line(Message& m, const eximlog::LogLine& l, std::string_view raw);
   void on_message_line(Message& m, const eximlog::LogLine& l, std::string_view raw);
 
   ActorStory story_;
@@ -151,7 +152,8 @@ class StoryBuilder {
   CivilSeconds since_, until_;
   LineSink sink_;
   FlatMap<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
-  struct SpreadHash {  // keys that are already hashes
+  eximlog::SenderIdentities identities_;  // the user's, and others' of the same messages
+  struct SpreadHash {                     // keys that are already hashes
     size_t operator()(uint64_t h) const { return size_t(h); }
   };
   FlatMap<uint64_t, uint32_t, SpreadHash> inflight_hashes_;  // how many followed ids have each hash

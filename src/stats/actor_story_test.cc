@@ -262,17 +262,24 @@ TEST(ActorStory, ALocalUsersMailOverSmtpFromThisHostAsCpanelNamesIt) {
       "2026-11-01 10:00:02 1tAAAA-000001-AA => r@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]\n"
       "2026-11-01 10:00:02 1tAAAA-000001-AA ** s@far.test R=dnslookup T=remote_smtp: 550 no such user\n"
       "2026-11-01 10:00:02 1tAAAA-000002-AA => t@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]\n"
+      "2026-11-01 10:00:02 1tAAAA-000004-AA Sender identification U=u1 D=site.test S=u1@site.test\n"
+      "2026-11-01 10:00:02 1tAAAA-000004-AA <= u1@site.test U=u1 P=local S=500 for q@far.test\n"
+      "2026-11-01 10:00:02 1tAAAA-000005-AA Sender identification U=u1 D=site.test S=x@site.test\n"
+      "2026-11-01 10:00:02 1tAAAA-000005-AA Sender identification U=u2 D=site.test S=x@site.test\n"
+      "2026-11-01 10:00:02 1tAAAA-000005-AA <= x@site.test H=localhost [127.0.0.1]:4009 P=esmtp S=500 for q@far.test\n"
       "2026-11-01 10:00:03 1tAAAA-000003-AA Sender identification U=u10 D=other.test S=a@other.test\n"
       "2026-11-01 10:00:03 1tAAAA-000003-AA <= a@other.test H=localhost [127.0.0.1]:4002 P=esmtp S=500 "
       "for r@far.test\n";
   std::vector<std::string> lines;
   ActorStory s = story(log, "user:u1", &lines);
-  EXPECT_EQ(s.messages, 1u);
-  EXPECT_EQ(s.recipients, 2u);
+  // Its own sendmail run counts as ever (cPanel identifies those too); the message a later
+  // identification gave to u2 is u2's, as in the report.
+  EXPECT_EQ(s.messages, 2u);
+  EXPECT_EQ(s.recipients, 3u);
   EXPECT_EQ(s.delivered, 1u);
   EXPECT_EQ(s.failed, 1u);
-  EXPECT_EQ(s.message_ids, std::vector<std::string>{"1tAAAA-000001-AA"});
-  ASSERT_EQ(lines.size(), 4u);  // its identification, arrival and two outcomes
+  EXPECT_EQ(s.message_ids, (std::vector<std::string>{"1tAAAA-000001-AA", "1tAAAA-000004-AA"}));
+  ASSERT_EQ(lines.size(), 5u);  // its identification, arrival and two outcomes; the local arrival
   EXPECT_NE(lines[0].find("Sender identification U=u1"), std::string::npos);
   EXPECT_NE(lines[1].find("<= info@site.test"), std::string::npos);
 }

@@ -163,7 +163,7 @@ void Forensics::add(const LogLine& l, std::string_view raw, const LineKeys& keys
     case LineKind::Cwd: on_cwd(l, raw); break;
     case LineKind::RejectRcpt: on_rejected_rcpt(l, raw, keys); break;
     case LineKind::AuthFailure: on_auth_failure(l, raw, keys); break;
-    case LineKind::CpanelIdentification: note_identification(l, keys); break;
+    case LineKind::CpanelIdentification: note_identification(l); break;
     default: break;
   }
 }
@@ -310,7 +310,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
       if (user != kNone && s.extras) s.extras->local_user = tab(ActorKind::LocalUser).at(user).key;
     }
   }
-  if (std::string user = take_identified(l, keys); !user.empty()) {
+  if (std::string user = identified_.take(l); !user.empty()) {
     bool created = false;
     uint32_t idx = tab(ActorKind::LocalUser).intern(ActorTable::key_hash(user), user, false, &created);
     ActorStats& a = tab(ActorKind::LocalUser).at(idx);
@@ -481,31 +481,6 @@ void Forensics::on_cwd(const LogLine& l, std::string_view raw) {
   cwd_.add(l.time, l.pid, script, l.cwd);
 }
 
-void Forensics::note_identification(const LogLine& l, const LineKeys& keys) {
-  if (!keys.has_id || l.ident.empty() || l.ident.starts_with('-') || eximlog::is_exim_login(l.ident)) return;
-  if (!folds(ActorKind::LocalUser)) return;
-  // Identifications whose arrivals never came (the message was rejected after the ACL) go.
-  auto stale = std::find_if(identified_.begin(), identified_.end(),
-                            [&](const Identified& i) { return i.time >= l.time - kIdentifiedWait; });
-  identified_.erase(identified_.begin(), stale);
-  if (identified_.size() >= kMaxIdentified) identified_.erase(identified_.begin());
-  identified_.push_back({keys.id, l.time, std::string(l.ident)});
-}
-
-std::string Forensics::take_identified(const LogLine& l, const LineKeys& keys) {
-  if (identified_.empty() || !keys.has_id) return {};
-  auto found =
-      std::find_if(identified_.rbegin(), identified_.rend(), [&](const Identified& i) { return i.id == keys.id; });
-  if (found == identified_.rend()) return {};
-  std::string user = std::move(found->user);
-  bool fresh = found->time >= l.time - kIdentifiedWait;
-  identified_.erase(std::next(found).base());
-  if (!fresh) return {};
-  // A login on the line says who sent it: an account (A=), or a local submission's user.
-  if (!l.auth_id.empty() || !l.auth.empty() || !l.ident.empty() || is_local_submission(l)) return {};
-  return user;
-}
-
 uint32_t Forensics::take_script(const LogLine& l) {
   if (!folds(ActorKind::Script)) return kNone;
   uint32_t script = cwd_.take(l.time, l.pid, l.ident);
@@ -621,8 +596,8 @@ void Forensics::save_state(StateWriter& w, const Forensics* partner) const {
     w.pod(id), w.pod(whole);
   });
   cwd_.save(w);
-  w.u64(identified_.size());
-  for (const Identified& i : identified_) w.pod(i.id), w.pod(i.time), w.str(i.user);
+  w.u64(identified_.entries().size());
+  for (const auto& e : identified_.entries()) w.pod(e.id), w.pod(e.time), w.str(e.user);
   w.u64(lines_.lines), w.u64(lines_.unparsed), w.u64(lines_.continuation), w.u64(lines_.outside_time_range);
   w.pod(lines_.by_kind);
   w.u64(lines_.unparsed_samples.size());
@@ -652,11 +627,10 @@ void Forensics::load_state(StateReader& r) {
   }
   cwd_.load(r, uint32_t(table(ActorKind::Script).size()));
   for (uint64_t i = 0, n = r.count(sizeof(eximlog::MessageKey) + sizeof(CivilSeconds) + 8); i < n; ++i) {
-    Identified one;
-    one.id = r.pod<eximlog::MessageKey>(), one.time = r.pod<CivilSeconds>(), one.user = std::string(r.str());
-    identified_.push_back(std::move(one));
+    eximlog::SenderIdentities::Entry e;
+    e.id = r.pod<eximlog::MessageKey>(), e.time = r.pod<CivilSeconds>(), e.user = std::string(r.str());
+    if (!identified_.restore(std::move(e))) r.fail("too many identified senders");
   }
-  if (identified_.size() > kMaxIdentified) r.fail("too many identified senders");
   lines_.lines = r.u64(), lines_.unparsed = r.u64(), lines_.continuation = r.u64();
   lines_.outside_time_range = r.u64();
   lines_.by_kind = r.pod<decltype(lines_.by_kind)>();

@@ -18,6 +18,7 @@
 #include "eximlog/cwd_matcher.h"
 #include "eximlog/log_line.h"
 #include "eximlog/message_id.h"
+#include "eximlog/sender_identities.h"
 #include "stats/actor_table.h"
 #include "stats/evidence.h"
 #include "stats/state_io.h"
@@ -247,10 +248,9 @@ class Forensics {
   void on_rejected_rcpt(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
   void on_auth_failure(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
   uint32_t take_script(const eximlog::LogLine& l);
-  void note_identification(const eximlog::LogLine& l, const LineKeys& keys);
-  // The login cPanel named for an arrival over SMTP from this host with no login of its own
-  // on the line (no A=, no U=); "" otherwise. Drops the message's identification either way.
-  std::string take_identified(const eximlog::LogLine& l, const LineKeys& keys);
+  void note_identification(const eximlog::LogLine& l) {
+    if (folds(ActorKind::LocalUser)) identified_.note(l);
+  }
   // The actor this line names for kind k (created if new), by the hash in `keys`.
   ActorStats& actor_of(ActorKind k, const LineKeys& keys, std::string_view key, bool lower);
   // Counts one message for the actor with this key (hash from LineKeys, `lower` as hashed).
@@ -286,17 +286,8 @@ class Forensics {
   uint32_t kinds_ = kAllKinds;
   std::vector<std::unique_ptr<Forensics>> adopted_;
   FlatMap<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
-  eximlog::CwdMatcher cwd_;  // tokens are indices in the script table
-  // cPanel's "Sender identification U=" lines waiting for their arrivals, oldest first: a script
-  // talking SMTP to 127.0.0.1 is known by the login cPanel found behind the connection.
-  struct Identified {
-    eximlog::MessageKey id;
-    CivilSeconds time = 0;
-    std::string user;
-  };
-  static constexpr size_t kMaxIdentified = 512;
-  static constexpr CivilSeconds kIdentifiedWait = 600;  // the arrival follows within seconds
-  std::vector<Identified> identified_;
+  eximlog::CwdMatcher cwd_;               // tokens are indices in the script table
+  eximlog::SenderIdentities identified_;  // cPanel's users of mail over SMTP without a login
   LineCounts lines_;
   MessageCounts msgs_;
   CivilSeconds first_ = 0, last_ = 0;

@@ -30,9 +30,10 @@ constexpr uint32_t kMergeAhead = 16;
 
 CivilSeconds Forensics::warm_up_seconds() const {
   // Two windows: recipients added to a window in the first one by mail the engine never saw
-  // arrive have left every window by the end of the second. At least six minutes, since a
-  // cwd= line waits five for its submission (eximlog/cwd_matcher.cc).
-  return std::max<CivilSeconds>(2 * thresholds_.window_seconds, 360);
+  // arrive have left every window by the end of the second. At least as long as a cwd= line
+  // waits for its submission (eximlog/cwd_matcher.cc) and cPanel's identification for its
+  // arrival (five minutes each), with a minute to spare.
+  return std::max<CivilSeconds>(2 * thresholds_.window_seconds, eximlog::SenderIdentities::kWait + 60);
 }
 
 void Forensics::warm(const LogLine& l, const LineKeys& keys) {
@@ -49,7 +50,7 @@ void Forensics::warm(const LogLine& l, const LineKeys& keys) {
       if (eximlog::is_submission_cwd(l.cwd, l.args))
         cwd_.add(l.time, l.pid, tab(ActorKind::Script).intern(l.cwd, nullptr), l.cwd);
       break;
-    case LineKind::CpanelIdentification: note_identification(l, keys); break;
+    case LineKind::CpanelIdentification: note_identification(l); break;
     default: break;
   }
 }
@@ -76,7 +77,7 @@ void Forensics::warm_arrival(const LogLine& l, const LineKeys& keys) {
       m.actor[size_t(ActorKind::Script)] = script;
     }
   }
-  if (std::string user = take_identified(l, keys); !user.empty()) {
+  if (std::string user = identified_.take(l); !user.empty()) {
     uint32_t idx = tab(ActorKind::LocalUser).intern(ActorTable::key_hash(user), user, false, nullptr);
     tab(ActorKind::LocalUser).at(idx).window()->push(l.time, m.recipients);
     m.actor[size_t(ActorKind::LocalUser)] = idx;

@@ -1,0 +1,64 @@
+#include "eximlog/sender_identities.h"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "eximlog/line_parser.h"
+
+namespace sw::eximlog {
+namespace {
+
+LogLine parsed(const std::string& raw) {
+  static std::vector<std::string> kept;  // the parse views into its line
+  kept.push_back(raw);
+  LogLine l;
+  parse_line(kept.back(), l);
+  return l;
+}
+
+std::string identification(int n, const std::string& user, const std::string& at = "10:00:00") {
+  return fmt::format("2026-11-01 {} 1tAAAA-{:06d}-AA Sender identification U={} D=d.example S=a@d.example", at, n,
+                     user);
+}
+
+std::string arrival(int n, const std::string& tags = "H=localhost [127.0.0.1]:4000 P=esmtp",
+                    const std::string& at = "10:00:01") {
+  return fmt::format("2026-11-01 {} 1tAAAA-{:06d}-AA <= a@d.example {} S=100 for r@far.test", at, n, tags);
+}
+
+TEST(SenderIdentities, NameTheUserOfTheirOwnMessageOnce) {
+  SenderIdentities ids;
+  ids.note(parsed(identification(1, "u1")));
+  ids.note(parsed(identification(2, "u2")));
+  EXPECT_EQ(ids.take(parsed(arrival(3))), "");  // another message
+  EXPECT_EQ(ids.take(parsed(arrival(2))), "u2");
+  EXPECT_EQ(ids.take(parsed(arrival(2))), "");  // used
+  EXPECT_EQ(ids.take(parsed(arrival(1))), "u1");
+  EXPECT_TRUE(ids.empty());
+}
+
+TEST(SenderIdentities, AnArrivalThatNamesItsSenderTakesNone) {
+  SenderIdentities ids;
+  ids.note(parsed(identification(1, "u1")));
+  EXPECT_EQ(ids.take(parsed(arrival(1, "H=(pc) [198.51.100.1]:4000 P=esmtpa A=dovecot_login:box@d.example"))), "");
+  EXPECT_TRUE(ids.empty());  // and it is gone
+  ids.note(parsed(identification(2, "u1")));
+  EXPECT_EQ(ids.take(parsed(arrival(2, "U=u1 P=local"))), "");
+}
+
+TEST(SenderIdentities, EximsOwnUsersAndLateOrExcessEntriesNameNobody) {
+  SenderIdentities ids;
+  ids.note(parsed(identification(1, "mailnull")));
+  ids.note(parsed(identification(2, "-system-")));
+  EXPECT_TRUE(ids.empty());
+  ids.note(parsed(identification(3, "u1")));
+  EXPECT_EQ(ids.take(parsed(arrival(3, "H=localhost [127.0.0.1]:4000 P=esmtp", "10:10:01"))), "");  // 601 s on
+  for (int i = 0; i < int(SenderIdentities::kMax) + 10; ++i) ids.note(parsed(identification(100 + i, "u2")));
+  EXPECT_EQ(ids.entries().size(), SenderIdentities::kMax);
+  EXPECT_EQ(ids.take(parsed(arrival(100))), "");  // the oldest went first
+  EXPECT_EQ(ids.take(parsed(arrival(100 + int(SenderIdentities::kMax) + 9))), "u2");
+}
+
+}  // namespace
+}  // namespace sw::eximlog
