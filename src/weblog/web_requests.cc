@@ -190,6 +190,7 @@ struct Blocks {
   std::vector<std::string> scripts;
   std::vector<std::string> addresses;
   std::vector<std::pair<std::string, std::string>> not_blocked;  // client, why
+  size_t drivers_unlisted = 0;  // drivers past the first kBlockedIps: run again once those are blocked
 };
 
 // Each caller's verdict, once: "" when it is blocked, else why not.
@@ -248,9 +249,11 @@ Blocks blocks_of(const WebRequests& w) {
     const std::string& why = verdict(w, client, verdicts);
     if (!why.empty()) {
       if (b.not_blocked.size() < kJsonRows) b.not_blocked.emplace_back(client, why);
-    } else if (b.addresses.size() < kBlockedIps) {
+    } else {
       auto ip = blockable_address(client, w.own, nullptr);
-      if (std::find(b.addresses.begin(), b.addresses.end(), *ip) == b.addresses.end()) b.addresses.push_back(*ip);
+      if (std::find(b.addresses.begin(), b.addresses.end(), *ip) != b.addresses.end()) continue;
+      if (b.addresses.size() < kBlockedIps) b.addresses.push_back(*ip);
+      else ++b.drivers_unlisted;
     }
   }
   return b;
@@ -492,7 +495,8 @@ void note_client(WebRequests& w, const AccessEntry& e, CivilSeconds t, const std
   }
   auto& c = it->second;
   if (!script) {
-    if (is_get(e.method) && e.status < 400) ++c.pages;
+    // A page read: a GET answered. HEADs are link checkers' and bots', which read nothing.
+    if (e.method == "GET" && e.status < 400) ++c.pages;
     return;
   }
   ++(t < w.burst_first - kLead ? c.before : t > w.burst_last ? c.after : c.in_burst);
@@ -709,6 +713,7 @@ nlohmann::json web_requests_json(const WebRequests& w, Firewall fw) {
           {"burst_last", format_civil(w.burst_last)},
           {"not_served", w.not_served},
           {"clients_left_out", w.clients_left_out},
+          {"drivers_not_listed", b.drivers_unlisted},
           {"access_logs", w.logs},
           {"warnings", w.warnings},
           {"lines", w.lines},
@@ -779,6 +784,9 @@ std::string web_requests_text(const WebRequests& w, Firewall fw) {
                        fit_columns(scripts, 60));
   for (const auto& ip : b.addresses)
     out += "    " + printable(block_command(ip, fw, "spamwarden: " + w.directory)) + "\n";
+  if (b.drivers_unlisted > 0)
+    out += fmt::format("    ... and {} more callers like these, fewer calls each: run again once these are blocked\n",
+                       b.drivers_unlisted);
   if (!b.addresses.empty() && !firewall_assumes(fw).empty()) out += fmt::format("    ({})\n", firewall_assumes(fw));
   for (size_t i = 0; i < b.not_blocked.size() && i < kNotBlockedShown; ++i)
     out += fmt::format("  not blocked: {} ({})\n", fit_columns(b.not_blocked[i].first, 46), b.not_blocked[i].second);

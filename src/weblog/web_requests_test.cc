@@ -524,6 +524,26 @@ TEST(WebRequests, AVisitorWhoBrowsedTheSiteIsNotBlocked) {
   EXPECT_EQ(why_not_blocked(json, "81.2.3.1"), "also browsed 6 pages: a visitor");
 }
 
+// HEAD requests read no page: a driver that sends them too is no visitor for it. A botnet of
+// fourteen drivers: ten commands, and the rest said, not dropped.
+TEST(WebRequests, HeadsAreNoBrowsingAndDriversPastTenAreSaid) {
+  TempDir root;
+  std::string lines;
+  for (int c = 0; c < 14; ++c) {
+    std::string ip = fmt::format("198.51.100.{}", c + 1);
+    for (int k = 0; k < 5; ++k) lines += line_at(ip, hms(3600 + 60 * k + c), "HEAD", "/about/");
+    for (int k = 0; k < 20 - c; ++k) lines += line_at(ip, hms(3600 + 20 * k + c), "POST", "/wp-conf.php");
+  }
+  write(root.path + "/access.log", lines);
+  WebRequests w = read_burst(root.path + "/access.log", "/home/u1/public_html");
+  auto json = web_requests_json(w, Firewall::Iptables);
+  EXPECT_EQ(json["block_commands"].size(), 10u) << json.dump();
+  EXPECT_TRUE(blocked(json, "198.51.100.1"));
+  EXPECT_EQ(json["drivers_not_listed"], 4u);
+  EXPECT_NE(web_requests_text(w, Firewall::Iptables).find("... and 4 more callers like these"), std::string::npos)
+      << web_requests_text(w, Firewall::Iptables);
+}
+
 // A crawler's GETs of the script are not the attacker's; a crawler's agent that POSTs is.
 TEST(WebRequests, ACrawlersGetsAreNotBlocked) {
   TempDir root;
