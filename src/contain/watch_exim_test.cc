@@ -356,6 +356,21 @@ TEST(WatchOnRealExim, AScriptTalkingSmtpToLocalhostIsHeldByItsUserAndSender) {
   log = sw::testing::read_file(lab->mainlog());
   EXPECT_EQ(count(log, "<= mailer@lab.example "), 41u);
   EXPECT_EQ(count(log, "H=[127.0.0.2]"), 0u) << log;
+  // A mailer that makes up a sender per message is held by its user: cPanel's variable names
+  // the user at MAIL time.
+  auto rotating = sw::testing::run_command(
+      {"python3", "-c",
+       fmt::format("import smtplib\n"
+                   "for i in range(3):\n"
+                   "    s = smtplib.SMTP('127.0.0.1', {}, source_address=('127.0.0.1', 0))\n"
+                   "    s.sendmail('r%d@lab.example' % i, ['bob@lab.example'], 'Subject: x\\r\\n\\r\\nhi\\r\\n')\n"
+                   "    s.quit()\n",
+                   lab->port())});
+  ASSERT_EQ(rotating.exit_code, 0) << rotating.err;
+  lab->settle();
+  log = sw::testing::read_file(lab->mainlog());
+  EXPECT_EQ(count(log, "spamwarden: held SMTP submission A= H=[127.0.0.1] F=<r"), 3u) << log;
+  EXPECT_EQ(count(log, "F=<r0@lab.example> U=userx3"), 1u) << log;
   // One incident, released as one; the queue names the user nowhere (Exim's own user handed
   // the mail in), so the sender's hold is what covers it.
   auto r = watch.cli({"release", "user:userx3", "--thaw"});

@@ -32,7 +32,7 @@ std::string identified_user(const spool::SpoolHeader& header) {
     if (found) return {};
     found = &h;
   }
-  return found ? std::string(cpanel_local_user(found->value(), this_host_name())) : std::string();
+  return found ? std::string(cpanel_local_user(found->value(), cpanel_host_name())) : std::string();
 }
 
 std::string first_address(std::string_view list) {
@@ -78,13 +78,21 @@ std::pair<std::string_view, std::string_view> blamed_actor(const MessageFacts& f
   return {"sender", facts.sender};
 }
 
-const std::string& this_host_name() {
-  static const std::string name = [] {
+namespace {
+
+std::string& cpanel_host_slot() {
+  static std::string name = [] {
     char host[256] = {};
-    return ::gethostname(host, sizeof host - 1) == 0 ? to_lower(host) : std::string();
+    bool cpanel = ::access("/usr/local/cpanel", F_OK) == 0;
+    return cpanel && ::gethostname(host, sizeof host - 1) == 0 ? to_lower(host) : std::string();
   }();
   return name;
 }
+
+}  // namespace
+
+const std::string& cpanel_host_name() { return cpanel_host_slot(); }
+void set_cpanel_host_name(std::string name) { cpanel_host_slot() = std::move(name); }
 
 std::string_view cpanel_local_user(std::string_view sender_via, std::string_view this_host) {
   size_t host_end = sender_via.find(": ");

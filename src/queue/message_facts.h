@@ -53,8 +53,13 @@ void extract_facts(const spool::SpoolHeader& header, int64_t now, MessageFacts& 
 // handed back over 127.0.0.1 keeps the headers of the server it came from).
 std::string_view cpanel_local_user(std::string_view sender_via, std::string_view this_host);
 
-// This machine's name as Exim's primary_hostname defaults to it (gethostname), lower-cased.
-const std::string& this_host_name();
+// The name cPanel's header gives this server: on a cPanel server (/usr/local/cpanel) its name
+// as Exim's primary_hostname defaults to it (gethostname), lower-cased; elsewhere "": without
+// cPanel no such header is this server's (a content filter on 127.0.0.1 hands back mail from
+// outside whose sender may have written one naming this host).
+const std::string& cpanel_host_name();
+// For tests: what cpanel_host_name() returns from now on.
+void set_cpanel_host_name(std::string name);
 
 std::string domain_of(std::string_view address);  // lower-cased, "" if no '@'
 

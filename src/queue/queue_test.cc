@@ -554,9 +554,9 @@ TEST(Facts, ACpanelUserBehindSmtpFromThisHost) {
   h.host_auth.clear(), h.auth_id.clear();
   h.host_address.ip = "127.0.0.1";
   h.login = "mailnull";
-  ASSERT_FALSE(this_host_name().empty());
+  set_cpanel_host_name("server.host.example");
   h.headers.push_back(
-      {' ', "X-Get-Message-Sender-Via: " + this_host_name() + ": acl_c_authenticated_local_user: webuser/webuser\n"});
+      {' ', "X-Get-Message-Sender-Via: server.host.example: acl_c_authenticated_local_user: webuser/webuser\n"});
   MessageFacts f = facts_of(h, 0);
   EXPECT_EQ(f.local_user, "webuser");
   EXPECT_EQ(blamed_actor(f), (std::pair<std::string_view, std::string_view>{"local_user", "webuser"}));
@@ -568,8 +568,9 @@ TEST(Facts, ACpanelUserBehindSmtpFromThisHost) {
   // A second header of the same name (one a script wrote itself) names nobody; so does the
   // header on mail from elsewhere, or on a logged-in session (its account is who sent it).
   spool::SpoolHeader forged = h;
-  forged.headers.insert(forged.headers.begin(), {' ', "X-Get-Message-Sender-Via: " + this_host_name() +
-                                                          ": acl_c_authenticated_local_user: victim/victim\n"});
+  forged.headers.insert(forged.headers.begin(), {' ',
+                                                 "X-Get-Message-Sender-Via: server.host.example"
+                                                 ": acl_c_authenticated_local_user: victim/victim\n"});
   EXPECT_EQ(facts_of(forged, 0).local_user, "");
   EXPECT_EQ(matches_conditions(*by_login, forged, facts_of(forged, 0)), ConditionMatch::no);
   spool::SpoolHeader remote = h;
@@ -582,11 +583,16 @@ TEST(Facts, ACpanelUserBehindSmtpFromThisHost) {
   reinjected.headers.push_back(
       {' ', "X-Get-Message-Sender-Via: server.far.test: acl_c_authenticated_local_user: bob/bob\n"});
   EXPECT_EQ(facts_of(reinjected, 0).local_user, "");
+  // Without cPanel no such header is this server's, whatever host it names.
+  set_cpanel_host_name("");
+  EXPECT_EQ(facts_of(h, 0).local_user, "");
+  set_cpanel_host_name("server.host.example");
 
   EXPECT_EQ(cpanel_local_user("h: authenticated_id: box@site.example", "h"), "");
   EXPECT_EQ(cpanel_local_user("H: authenticated_local_user: u2/site.example", "h"), "u2");
   EXPECT_EQ(cpanel_local_user("h: authenticated_local_user: u2/site.example", "other"), "");
   EXPECT_EQ(cpanel_local_user("h: acl_c_authenticated_local_user: mailnull/mailnull", "h"), "");
+  set_cpanel_host_name("");
 }
 
 TEST(Facts, AccountsAreKeyedLowerCasedAsLogsAndHoldsKeyThem) {
