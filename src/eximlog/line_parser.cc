@@ -186,6 +186,9 @@ void parse_arrival(sv t, LogLine& out) {
           case 'S': out.size = parse_uint(value).value_or(0); break;
           case 'T': out.subject = unquote(value); break;
           case 'R': out.router = value; break;  // id of the message this bounce is about
+          case 'I':                             // "[ip]:port"
+            if (value.size() > 2 && value[0] == '[') out.interface_ip = value.substr(1, value.find(']') - 1);
+            break;
         }
         break;
       default: break;

@@ -232,6 +232,10 @@ TEST(LineParser, CpanelLines) {
              lean, LineFields::Essential);
   EXPECT_EQ(lean.kind, LineKind::CpanelIdentification);
   EXPECT_EQ(lean.ident, "cpuser");
+  auto arrival = parse(
+      "2026-11-01 10:00:01 1FZ8zt-0005lz-E7 <= a@b H=(x) [2001:db8::5]:4000 I=[2001:db8::5]:587 P=esmtp S=1 for c@d");
+  EXPECT_EQ(arrival.interface_ip, "2001:db8::5");
+  EXPECT_TRUE(from_this_host(arrival));
   // cPanel writes U= first: a sender's own text after it names nobody else.
   auto framed = parse("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 Sender identification U= D=d.example S=s U=victim");
   EXPECT_EQ(framed.ident, "");

@@ -56,8 +56,9 @@ struct LogLine {
 
   // Host information (H=...): client IP is the last [..] of H=, without the port.
   std::string_view host_ip;
-  std::string_view helo;       // "(helo)" part when shown
-  std::string_view host_name;  // verified name when shown
+  std::string_view helo;          // "(helo)" part when shown
+  std::string_view host_name;     // verified name when shown
+  std::string_view interface_ip;  // arrivals: I=[ip]:port, the address it came in on (+incoming_interface)
 
   std::string_view ident;  // U= (local login for local submissions)
   std::string_view auth;   // A= authenticator[:id]; auth_id is the part after ':'
@@ -77,6 +78,13 @@ struct LogLine {
 // over SMTP is nobody's on this host.
 inline bool is_exim_login(std::string_view login) {
   return login == "mailnull" || login == "Debian-exim" || login == "exim" || login == "mail";
+}
+
+// Mail over SMTP from a process of this host: from the loopback, or from this host's own
+// address (the client's address is the one it came in on: a script connecting to the
+// server's public name instead of 127.0.0.1).
+inline bool from_this_host(const LogLine& l) {
+  return is_loopback_text(l.host_ip) || (!l.host_ip.empty() && l.interface_ip == l.host_ip);
 }
 
 // A message handed to Exim on this host (sendmail, PHP mail()): a "local..." protocol and no

@@ -4,8 +4,6 @@
 #include <iterator>
 #include <utility>
 
-#include "base/ip_cidr.h"
-
 namespace sw::eximlog {
 
 void SenderIdentities::note(const LogLine& l) {
@@ -23,7 +21,7 @@ std::string SenderIdentities::take(const LogLine& l) {
   std::string user = std::move(found->user);
   bool fresh = found->time >= l.time - kWait;
   waiting_.erase(std::next(found).base());
-  bool theirs = fresh && !arrival_names_its_sender(l) && !l.address.empty() && is_loopback_text(l.host_ip);
+  bool theirs = fresh && !arrival_names_its_sender(l) && !l.address.empty() && from_this_host(l);
   return theirs ? user : std::string();
 }
 

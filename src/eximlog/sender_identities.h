@@ -34,12 +34,12 @@ class SenderIdentities {
 
   // Notes an identification line; Exim's own users and cPanel's "-system-" name nobody.
   void note(const LogLine& l);
-  // The user identified for this arrival when it came over SMTP from this host (127.0.0.0/8,
-  // ::1) with a sender (not a bounce) and no login of its own on the line, else "". Mail from
-  // elsewhere that cPanel ties to a user (an IP whose mailbox logged in lately) is no script
-  // of theirs, and neither the queue nor Exim's ACL could find it by the user. Used once.
-  // (A script connecting to this server's public address is missed: only the loopback is
-  // known to be this host without a list of its addresses.)
+  // The user identified for this arrival when it came over SMTP from this host (from_this_host:
+  // the loopback, or the address it came in on) with a sender (not a bounce) and no login of
+  // its own on the line, else "". Mail from elsewhere that cPanel ties to a user (an IP whose
+  // mailbox logged in lately) is no script of theirs. Used once.
+  // (Without +incoming_interface a script connecting to this server's public address is
+  // missed: the log does not say which addresses are this host's.)
   std::string take(const LogLine& l);
 
   bool empty() const { return waiting_.empty(); }

@@ -38,6 +38,17 @@ TEST(SenderIdentities, NameTheUserOfTheirOwnMessageOnce) {
   EXPECT_TRUE(ids.empty());
 }
 
+// A script connecting to the server's public name comes in on the address it comes from.
+TEST(SenderIdentities, MailFromThisHostsOwnAddressOrTheLoopbackOnly) {
+  SenderIdentities ids;
+  ids.note(parsed(identification(1, "u1")));
+  EXPECT_EQ(ids.take(parsed(arrival(1, "H=(site) [203.0.113.5]:4000 I=[203.0.113.5]:25 P=esmtp"))), "u1");
+  ids.note(parsed(identification(2, "u1")));
+  EXPECT_EQ(ids.take(parsed(arrival(2, "H=(bot) [198.51.100.7]:4000 I=[203.0.113.5]:25 P=esmtp"))), "");
+  ids.note(parsed(identification(3, "u1")));
+  EXPECT_EQ(ids.take(parsed(arrival(3, "H=localhost [::1]:4000 I=[::1]:25 P=esmtp"))), "u1");
+}
+
 TEST(SenderIdentities, AnArrivalThatNamesItsSenderTakesNone) {
   SenderIdentities ids;
   ids.note(parsed(identification(1, "u1")));

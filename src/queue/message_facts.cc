@@ -133,7 +133,8 @@ void extract_facts(const spool::SpoolHeader& header, int64_t now, MessageFacts& 
   out.local_submission = header.host_address.ip.empty();
   out.local_user.clear();
   if (out.local_submission && !is_exim_user(out.login)) out.local_user = out.login;
-  else if (header.host_auth.empty() && is_loopback_text(header.host_address.ip))
+  else if (header.host_auth.empty() &&
+           (is_loopback_text(header.host_address.ip) || header.host_address.ip == header.interface_address.ip))
     out.local_user = printable(identified_user(header), 100);
   if (const spool::Header* subject = header.find_header("Subject"))
     out.subject = printable(subject->value(), kMaxSubjectBytes);

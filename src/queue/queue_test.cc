@@ -576,6 +576,8 @@ TEST(Facts, ACpanelUserBehindSmtpFromThisHost) {
   spool::SpoolHeader remote = h;
   remote.host_address.ip = "203.0.113.5";
   EXPECT_EQ(facts_of(remote, 0).local_user, "");
+  remote.interface_address.ip = "203.0.113.5";  // came in on the address it came from: this host
+  EXPECT_EQ(facts_of(remote, 0).local_user, "webuser");
 
   // Another server's header, as a content filter hands its mail back over 127.0.0.1.
   spool::SpoolHeader reinjected = fixture("auth-smtp-dsn.H");
