@@ -139,6 +139,9 @@ void ActorTable::save(StateWriter& w) const {
     w.pod(x.first_rejection), w.pod(x.last_rejection);
     w.u64(x.rejected_addresses.size());
     for (uint32_t h : x.rejected_addresses) w.pod(h);
+    w.u64(x.named ? x.named->entries().size() : 0);
+    if (x.named)
+      for (const RecipientSample::Entry& e : x.named->entries()) w.pod(e.hash), w.pod(e.count);
     w.pod(uint8_t(x.ips != nullptr));
     if (x.ips) {
       w.u64(x.ips->listed.size());
@@ -188,6 +191,13 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
     if (rejected > ActorExtras::kMaxDistinctRejected) throw StateError("more rejected addresses than are kept");
     for (uint64_t k = 0; k < rejected; ++k)
       if (!x.note_rejected_address(r.pod<uint32_t>())) throw StateError("a rejected address twice");
+    if (uint64_t named = r.count(2 * sizeof(uint32_t)); named > 0) {
+      if (named > RecipientSample::kSize) throw StateError("a recipient sample too large");
+      std::vector<RecipientSample::Entry> entries(named);
+      for (auto& e : entries) e.hash = r.pod<uint32_t>(), e.count = r.pod<uint32_t>();
+      x.named = std::make_unique<RecipientSample>();
+      if (!x.named->restore(std::move(entries))) throw StateError("a recipient sample out of order");
+    }
     auto has_ips = r.pod<uint8_t>();
     if (has_ips > 1) throw StateError("an IPs flag out of range");
     if (has_ips) {

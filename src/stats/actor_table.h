@@ -19,6 +19,7 @@
 #include "base/text.h"
 #include "stats/evidence.h"
 #include "stats/peak_window.h"
+#include "stats/recipient_sample.h"
 
 namespace sw::stats {
 
@@ -52,6 +53,7 @@ struct ActorExtras {
   Evidence evidence;
   std::unique_ptr<AccountIps> ips;  // AuthAccount, once used from one
   std::string_view local_user;      // Script: the login that ran it (its latest submission), in that table's arena
+  std::unique_ptr<RecipientSample> named;  // Script, LocalUser: whom it mailed, and again (a digest)
   // Kinds with a window, once a peak held enough mail to matter (most actors never do).
   std::unique_ptr<PeakLines> peak_lines;
   CivilSeconds first_rejection = 0, last_rejection = 0;  // ClientIp: of its rejected recipients

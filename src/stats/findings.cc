@@ -584,6 +584,11 @@ bool is_burst(const ActorStats& a, const Thresholds& t) {
   uint64_t peak = a.window()->peak_recipients();
   if (peak >= t.hard_recipients_per_window) return true;
   if (peak < t.burst_min_recipients) return false;
+  // A digest or newsletter run by cron names the same list every time: most of the addresses
+  // it mailed, it mailed more than once, and all it ever mailed would fit in its busiest hour.
+  // A hijacked script names new addresses: the busiest hour is theirs, or they add to the list.
+  if (const RecipientSample* named = a.extras ? a.extras->named.get() : nullptr)
+    if (named->mostly_mailed_again() && named->distinct() <= 1.5 * double(peak)) return false;
   // One big message (a newsletter to a list) and a few small ones fill a window without being a
   // burst of mail: without the largest the window, and all the actor's mail, would be under the
   // floor. Four messages of 225 from a stolen account are a burst, and so are huge messages

@@ -473,6 +473,31 @@ TEST(Findings, OneNewsletterIsNoBurst) {
   EXPECT_EQ(of_kind(find_abuse(log.run()), "compromised_account").size(), 1u);
 }
 
+// A cron job mailing a digest to its 150 subscribers every night for a week: the same list
+// each time, no burst. The same script hijacked on the eighth night, mailing 400 new
+// addresses, is one.
+TEST(Findings, ANightlyDigestToTheSameListIsNoBurstItsHijackIs) {
+  Log log;
+  auto night = [&](const std::string& prefix, int rcpts) {
+    for (int i = 0; i < rcpts; ++i) {
+      log.line("cwd=/home/news/public_html/digest 3 args: /usr/sbin/sendmail -t -i");
+      log.line(fmt::format("{} <= news@news.example U=news P=local S=900 for {}{}@far{}.test", log.next_id(), prefix, i,
+                           i % 7));
+    }
+  };
+  for (int day = 0; day < 7; ++day) {
+    night("subscriber", 150);
+    log.skip(86400 - 300);
+  }
+  auto quiet = find_abuse(log.run());
+  EXPECT_TRUE(of_kind(quiet, "spamming_script").empty()) << (quiet.empty() ? "" : quiet[0].summary);
+  EXPECT_TRUE(of_kind(quiet, "spamming_local_user").empty());
+  // Hijacked: 100 new addresses, fewer than the list, in an hour of their own.
+  night("victim", 100);
+  auto hijacked = find_abuse(log.run());
+  EXPECT_EQ(of_kind(hijacked, "spamming_script").size(), 1u);
+}
+
 // A user's burst from sixty directories, one of them over the floor: the user's finding stays,
 // since the script's selection would take a twentieth of the mail.
 TEST(Findings, AUsersBurstIsNotReducedToOneOfItsScripts) {

@@ -247,6 +247,15 @@ void Forensics::count_message(ActorStats& a, bool created, const LogLine& l, uin
   if (created) add_evidence(a, raw, Evidence::Mark::kFirstSeen);
 }
 
+void Forensics::sample_recipients(ActorStats& a, const LogLine& l) {
+  if (!a.extras || l.recipients.empty()) return;
+  if (named_.empty())  // hashed once for the script and its user
+    eximlog::for_each_recipient(l.recipients,
+                                [&](std::string_view r) { named_.push_back(uint32_t(ActorTable::key_hash(r, true))); });
+  if (!a.extras->named) a.extras->named = std::make_unique<RecipientSample>();
+  for (uint32_t h : named_) a.extras->named->add(h);
+}
+
 std::string_view Forensics::subject_key_of(std::string_view subject) {
   return subject_key(subject, subject_, scratch_);
 }
@@ -299,12 +308,15 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
     return m.actor[size_t(k)] = count_actor(k, keys, key, lower, l, m.recipients, raw, created);
   };
 
+  named_.clear();
   if (local && !exim_generated && folds(ActorKind::Script)) {
     uint32_t script = take_script(l);
     uint32_t user = keys.has(ActorKind::LocalUser) ? count_key(ActorKind::LocalUser, l.ident, false) : kNone;
+    if (user != kNone) sample_recipients(tab(ActorKind::LocalUser).at(user), l);
     if (script != kNone) {
       ActorStats& s = tab(ActorKind::Script).at(script);
       count_message(s, false, l, m.recipients, raw);
+      sample_recipients(s, l);
       m.actor[size_t(ActorKind::Script)] = script;
       // The queue knows mail by who handed it in, not by directory: keep who ran the script.
       if (user != kNone && s.extras) s.extras->local_user = tab(ActorKind::LocalUser).at(user).key;
@@ -315,6 +327,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
     uint32_t idx = tab(ActorKind::LocalUser).intern(ActorTable::key_hash(user), user, false, &created);
     ActorStats& a = tab(ActorKind::LocalUser).at(idx);
     count_message(a, created, l, m.recipients, raw);
+    sample_recipients(a, l);
     ++a.trusted_submissions;
     m.actor[size_t(ActorKind::LocalUser)] = idx;
   }

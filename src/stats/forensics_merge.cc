@@ -287,6 +287,10 @@ void Forensics::merge_actor(ActorKind kind, ActorStats& a, ActorStats& b, const 
   if (bx.last_rejection != 0) ax.last_rejection = bx.last_rejection;
   // Up to the cap: whichever of them are kept, the count is what one engine's would be.
   for (uint32_t h : bx.rejected_addresses) ax.note_rejected_address(h);
+  if (bx.named) {
+    if (!ax.named) ax.named = std::make_unique<RecipientSample>();
+    ax.named->merge(*bx.named);
+  }
   if (bx.ips) merge_ips(ax, *bx.ips, later);
   if (!bx.local_user.empty()) ax.local_user = tab(kind).keep_text(bx.local_user);
 }

@@ -1,0 +1,83 @@
+// Whom an actor mails again: the K smallest hashes of the recipients it named, each with how
+// many of its messages named it (a bottom-K sample of its distinct recipients, a uniform one).
+// A nightly digest names the same subscribers every night; a hijacked script names new
+// addresses. The sample of a log's slices, or of its rotated files, merges into exactly the
+// sample of the whole: a recipient among the K smallest overall is among each part's K
+// smallest, with all of its count (it was never pushed out), so merging is union and sum.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace sw::stats {
+
+class RecipientSample {
+ public:
+  static constexpr size_t kSize = 64;  // the distinct count within about 13%
+  // Enough different recipients in the sample to judge (a contact form mails one).
+  static constexpr size_t kJudged = 16;
+
+  struct Entry {
+    uint32_t hash = 0, count = 0;
+  };
+
+  void add(uint32_t hash) {
+    auto at = std::lower_bound(kept_.begin(), kept_.end(), hash, [](const Entry& e, uint32_t h) { return e.hash < h; });
+    if (at != kept_.end() && at->hash == hash) {
+      ++at->count;
+      return;
+    }
+    if (kept_.size() == kSize) {
+      if (at == kept_.end()) return;  // larger than every kept one
+      kept_.pop_back();
+    }
+    kept_.insert(at, {hash, 1});
+  }
+
+  void merge(const RecipientSample& other) {
+    std::vector<Entry> joined;
+    joined.reserve(std::min(kSize, kept_.size() + other.kept_.size()));
+    auto a = kept_.cbegin(), b = other.kept_.cbegin();
+    while (joined.size() < kSize && (a != kept_.cend() || b != other.kept_.cend())) {
+      if (b == other.kept_.cend() || (a != kept_.cend() && a->hash < b->hash)) joined.push_back(*a++);
+      else if (a == kept_.cend() || b->hash < a->hash) joined.push_back(*b++);
+      else {
+        joined.push_back({a->hash, a->count + b->count});
+        ++a, ++b;
+      }
+    }
+    kept_ = std::move(joined);
+  }
+
+  // Most of the sampled recipients were named by more than one of its messages: a list mailed
+  // again and again (false until kJudged different ones were sampled).
+  bool mostly_mailed_again() const {
+    if (kept_.size() < kJudged) return false;
+    size_t again = size_t(std::count_if(kept_.begin(), kept_.end(), [](const Entry& e) { return e.count > 1; }));
+    return 2 * again >= kept_.size();
+  }
+
+  // How many different recipients it named: exact below kSize, else estimated from how small
+  // the kSize smallest hashes are.
+  double distinct() const {
+    if (kept_.size() < kSize) return double(kept_.size());
+    return double(kSize - 1) * 4294967296.0 / (double(kept_.back().hash) + 1.0);
+  }
+
+  const std::vector<Entry>& entries() const { return kept_; }
+  // Restores saved entries; false when they are not a sample (unsorted, repeated, empty counts).
+  bool restore(std::vector<Entry> entries) {
+    if (entries.size() > kSize) return false;
+    for (size_t i = 0; i < entries.size(); ++i)
+      if (entries[i].count == 0 || (i > 0 && entries[i - 1].hash >= entries[i].hash)) return false;
+    kept_ = std::move(entries);
+    return true;
+  }
+
+ private:
+  std::vector<Entry> kept_;  // ascending by hash
+};
+
+}  // namespace sw::stats
