@@ -584,11 +584,14 @@ bool is_burst(const ActorStats& a, const Thresholds& t) {
   uint64_t peak = a.window()->peak_recipients();
   if (peak >= t.hard_recipients_per_window) return true;
   if (peak < t.burst_min_recipients) return false;
-  // A digest or newsletter run by cron names the same list every time: most of the addresses
-  // it mailed, it mailed more than once, and all it ever mailed would fit in its busiest hour.
-  // A hijacked script names new addresses: the busiest hour is theirs, or they add to the list.
-  if (const RecipientSample* named = a.extras ? a.extras->named.get() : nullptr)
-    if (named->mostly_mailed_again() && named->distinct() <= 1.5 * double(peak)) return false;
+  // A digest or newsletter run by cron names the same list every night: nearly every address
+  // it mailed, it mailed again in a later run, and its busiest hour mailed that list once (all
+  // it ever mailed, give or take half). A hijacked script names new addresses (a fifth of the
+  // sample, or half the list again); a loop or a mail bomb mails the list over in one hour.
+  if (const RecipientSample* named = a.extras ? a.extras->named.get() : nullptr) {
+    double list = named->distinct(), busiest = double(peak);
+    if (named->mostly_mailed_again() && list <= 1.5 * busiest && busiest <= 1.5 * list) return false;
+  }
   // One big message (a newsletter to a list) and a few small ones fill a window without being a
   // burst of mail: without the largest the window, and all the actor's mail, would be under the
   // floor. Four messages of 225 from a stolen account are a burst, and so are huge messages

@@ -477,25 +477,32 @@ TEST(Findings, OneNewsletterIsNoBurst) {
 // each time, no burst. The same script hijacked on the eighth night, mailing 400 new
 // addresses, is one.
 TEST(Findings, ANightlyDigestToTheSameListIsNoBurstItsHijackIs) {
-  Log log;
-  auto night = [&](const std::string& prefix, int rcpts) {
+  auto night = [](Log& log, const std::string& prefix, int rcpts) {
     for (int i = 0; i < rcpts; ++i) {
       log.line("cwd=/home/news/public_html/digest 3 args: /usr/sbin/sendmail -t -i");
       log.line(fmt::format("{} <= news@news.example U=news P=local S=900 for {}{}@far{}.test", log.next_id(), prefix, i,
                            i % 7));
     }
   };
-  for (int day = 0; day < 7; ++day) {
-    night("subscriber", 150);
-    log.skip(86400 - 300);
-  }
+  auto week = [&](Log& log) {
+    for (int day = 0; day < 7; ++day) {
+      night(log, "subscriber", 150);
+      log.skip(86400 - 300);
+    }
+  };
+  Log log;
+  week(log);
   auto quiet = find_abuse(log.run());
   EXPECT_TRUE(of_kind(quiet, "spamming_script").empty()) << (quiet.empty() ? "" : quiet[0].summary);
   EXPECT_TRUE(of_kind(quiet, "spamming_local_user").empty());
   // Hijacked: 100 new addresses, fewer than the list, in an hour of their own.
-  night("victim", 100);
-  auto hijacked = find_abuse(log.run());
-  EXPECT_EQ(of_kind(hijacked, "spamming_script").size(), 1u);
+  night(log, "victim", 100);
+  EXPECT_EQ(of_kind(find_abuse(log.run()), "spamming_script").size(), 1u);
+  // Or made to mail the list again and again within the hour (a loop, a mail bomb).
+  Log looped;
+  week(looped);
+  for (int run = 0; run < 3; ++run) night(looped, "subscriber", 150);
+  EXPECT_EQ(of_kind(find_abuse(looped.run()), "spamming_script").size(), 1u);
 }
 
 // A user's burst from sixty directories, one of them over the floor: the user's finding stays,

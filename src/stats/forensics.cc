@@ -253,7 +253,7 @@ void Forensics::sample_recipients(ActorStats& a, const LogLine& l) {
     eximlog::for_each_recipient(l.recipients,
                                 [&](std::string_view r) { named_.push_back(uint32_t(ActorTable::key_hash(r, true))); });
   if (!a.extras->named) a.extras->named = std::make_unique<RecipientSample>();
-  for (uint32_t h : named_) a.extras->named->add(h);
+  for (uint32_t h : named_) a.extras->named->add(h, l.time);
 }
 
 std::string_view Forensics::subject_key_of(std::string_view subject) {

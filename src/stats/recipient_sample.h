@@ -1,15 +1,19 @@
-// Whom an actor mails again: the K smallest hashes of the recipients it named, each with how
-// many of its messages named it (a bottom-K sample of its distinct recipients, a uniform one).
-// A nightly digest names the same subscribers every night; a hijacked script names new
-// addresses. The sample of a log's slices, or of its rotated files, merges into exactly the
-// sample of the whole: a recipient among the K smallest overall is among each part's K
-// smallest, with all of its count (it was never pushed out), so merging is union and sum.
+// Whom an actor mails again, run after run: the K smallest hashes of the recipients it named
+// (a bottom-K sample of its distinct recipients, a uniform one), each with the first and last
+// time a message named it. A nightly digest names the same subscribers night after night; a
+// hijacked script names new addresses, and a mail loop or a spammer sending one list twice
+// names them again within the hour. The sample of a log's slices, or of its rotated files,
+// merges into exactly the sample of the whole: a recipient among the K smallest overall is
+// among each part's K smallest, with its times (it was never pushed out), so merging is a
+// union taking the earliest first and the latest last time.
 #pragma once
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <vector>
+
+#include "base/civil_time.h"
 
 namespace sw::stats {
 
@@ -18,22 +22,27 @@ class RecipientSample {
   static constexpr size_t kSize = 64;  // the distinct count within about 13%
   // Enough different recipients in the sample to judge (a contact form mails one).
   static constexpr size_t kJudged = 16;
+  // Named again this long after it was first named: another run (the next night's digest),
+  // not the same run mailing it twice.
+  static constexpr CivilSeconds kApart = 12 * 3600;
 
   struct Entry {
-    uint32_t hash = 0, count = 0;
+    uint32_t hash = 0;
+    CivilSeconds first = 0, last = 0;
+    bool again() const { return last - first >= kApart; }
   };
 
-  void add(uint32_t hash) {
+  void add(uint32_t hash, CivilSeconds t) {
     auto at = std::lower_bound(kept_.begin(), kept_.end(), hash, [](const Entry& e, uint32_t h) { return e.hash < h; });
     if (at != kept_.end() && at->hash == hash) {
-      ++at->count;
+      at->first = std::min(at->first, t), at->last = std::max(at->last, t);
       return;
     }
     if (kept_.size() == kSize) {
       if (at == kept_.end()) return;  // larger than every kept one
       kept_.pop_back();
     }
-    kept_.insert(at, {hash, 1});
+    kept_.insert(at, {hash, t, t});
   }
 
   void merge(const RecipientSample& other) {
@@ -44,19 +53,20 @@ class RecipientSample {
       if (b == other.kept_.cend() || (a != kept_.cend() && a->hash < b->hash)) joined.push_back(*a++);
       else if (a == kept_.cend() || b->hash < a->hash) joined.push_back(*b++);
       else {
-        joined.push_back({a->hash, a->count + b->count});
+        joined.push_back({a->hash, std::min(a->first, b->first), std::max(a->last, b->last)});
         ++a, ++b;
       }
     }
     kept_ = std::move(joined);
   }
 
-  // Most of the sampled recipients were named by more than one of its messages: a list mailed
-  // again and again (false until kJudged different ones were sampled).
+  // Nearly all the sampled recipients were named again in a later run: a list mailed run after
+  // run (false until kJudged different ones were sampled). A fifth new, or a run that names
+  // its addresses twice, is no list's.
   bool mostly_mailed_again() const {
     if (kept_.size() < kJudged) return false;
-    size_t again = size_t(std::count_if(kept_.begin(), kept_.end(), [](const Entry& e) { return e.count > 1; }));
-    return 2 * again >= kept_.size();
+    size_t again = size_t(std::count_if(kept_.begin(), kept_.end(), [](const Entry& e) { return e.again(); }));
+    return 5 * again >= 4 * kept_.size();
   }
 
   // How many different recipients it named: exact below kSize, else estimated from how small
@@ -67,11 +77,11 @@ class RecipientSample {
   }
 
   const std::vector<Entry>& entries() const { return kept_; }
-  // Restores saved entries; false when they are not a sample (unsorted, repeated, empty counts).
+  // Restores saved entries; false when they are not a sample (unsorted, repeated, times reversed).
   bool restore(std::vector<Entry> entries) {
     if (entries.size() > kSize) return false;
     for (size_t i = 0; i < entries.size(); ++i)
-      if (entries[i].count == 0 || (i > 0 && entries[i - 1].hash >= entries[i].hash)) return false;
+      if (entries[i].first > entries[i].last || (i > 0 && entries[i - 1].hash >= entries[i].hash)) return false;
     kept_ = std::move(entries);
     return true;
   }

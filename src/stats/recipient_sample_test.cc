@@ -16,33 +16,38 @@ TEST(RecipientSample, PartsMergeIntoTheWhole) {
   for (size_t cut : {size_t(0), size_t(1), size_t(700), size_t(2999), size_t(3000)}) {
     RecipientSample whole, first, second;
     for (size_t i = 0; i < stream.size(); ++i) {
-      whole.add(stream[i]);
-      (i < cut ? first : second).add(stream[i]);
+      CivilSeconds t = CivilSeconds(i) * 60;
+      whole.add(stream[i], t);
+      (i < cut ? first : second).add(stream[i], t);
     }
     first.merge(second);
     ASSERT_EQ(first.entries().size(), whole.entries().size()) << cut;
     for (size_t i = 0; i < whole.entries().size(); ++i) {
       EXPECT_EQ(first.entries()[i].hash, whole.entries()[i].hash) << cut;
-      EXPECT_EQ(first.entries()[i].count, whole.entries()[i].count) << cut;
+      EXPECT_EQ(first.entries()[i].first, whole.entries()[i].first) << cut;
+      EXPECT_EQ(first.entries()[i].last, whole.entries()[i].last) << cut;
     }
   }
 }
 
-TEST(RecipientSample, AListMailedAgainAndNewAddresses) {
-  RecipientSample list, fresh, one;
+TEST(RecipientSample, AListMailedNightAfterNightNotTwiceInOneRun) {
+  RecipientSample list, twice, fresh, one;
   for (int night = 0; night < 2; ++night)
-    for (uint32_t r = 0; r < 150; ++r) list.add(r * 2654435761u);
-  for (uint32_t r = 0; r < 300; ++r) fresh.add(r * 2654435761u);
-  for (int i = 0; i < 500; ++i) one.add(42);  // a contact form: one address, too few to judge
+    for (uint32_t r = 0; r < 150; ++r) list.add(r * 2654435761u, night * 86400 + r);
+  for (int run = 0; run < 2; ++run)  // one list sent twice within the hour: a loop, a spammer
+    for (uint32_t r = 0; r < 150; ++r) twice.add(r * 2654435761u, run * 1800 + r);
+  for (uint32_t r = 0; r < 300; ++r) fresh.add(r * 2654435761u, r);
+  for (int i = 0; i < 500; ++i) one.add(42, i * 86400);  // a contact form: one address, too few to judge
   EXPECT_TRUE(list.mostly_mailed_again());
+  EXPECT_FALSE(twice.mostly_mailed_again());
   EXPECT_FALSE(fresh.mostly_mailed_again());
   EXPECT_FALSE(one.mostly_mailed_again());
   EXPECT_EQ(list.entries().size(), RecipientSample::kSize);
   EXPECT_NEAR(list.distinct(), 150.0, 150.0 * 0.3);
   EXPECT_NEAR(fresh.distinct(), 300.0, 300.0 * 0.3);
   EXPECT_EQ(one.distinct(), 1.0);
-  EXPECT_FALSE(RecipientSample().restore({{5, 1}, {5, 1}}));
-  EXPECT_FALSE(RecipientSample().restore({{5, 0}}));
+  EXPECT_FALSE(RecipientSample().restore({{5, 0, 0}, {5, 0, 0}}));
+  EXPECT_FALSE(RecipientSample().restore({{5, 10, 0}}));
 }
 
 }  // namespace
