@@ -295,6 +295,21 @@ TEST(WatchOnRealExim, HeldWithinAnOpenSmtpSession) {
   EXPECT_LE(held, 29u) << "the first 11 cannot have been held by the ACL";
 }
 
+// Sends `count` messages to the lab over SMTP from `from_ip`, a session each and `pause` seconds
+// apart, as PHPMailer does; `sender` is a Python expression of the message's number i.
+sw::testing::CommandResult send_over_smtp(const EximLab& lab, const std::string& from_ip, const std::string& sender,
+                                          int count, double pause = 0) {
+  std::string script = fmt::format(
+      "import smtplib, time\n"
+      "for i in range({}):\n"
+      "    s = smtplib.SMTP('127.0.0.1', {}, source_address=('{}', 0))\n"
+      "    s.sendmail({}, ['bob@lab.example'], 'Subject: parcel %d\\r\\n\\r\\nclick\\r\\n' % i)\n"
+      "    s.quit()\n"
+      "    time.sleep({})\n",
+      count, lab.port(), from_ip, sender, pause);
+  return sw::testing::run_command({"python3", "-c", script});
+}
+
 // PHPMailer on cPanel talking SMTP to 127.0.0.1, without logging in: no cwd=, no U=. The lab
 // writes cPanel's "Sender identification" line for such sessions (an ACL logwrite standing in
 // for cPanel's Perl); watch holds the user and the sender, and the MAIL ACL freezes that
@@ -324,15 +339,7 @@ TEST(WatchOnRealExim, AScriptTalkingSmtpToLocalhostIsHeldByItsUserAndSender) {
                                             << kTripsOnItsEleventhMessage;
   Watch watch(*lab, {}, lab->dir() + "/watch.toml");
   // 40 messages, a session each, at about 10 a second: the user trips on the 11th.
-  std::string send = fmt::format(
-      "import smtplib, time\n"
-      "for i in range(40):\n"
-      "    s = smtplib.SMTP('127.0.0.1', {}, source_address=('127.0.0.1', 0))\n"
-      "    s.sendmail('mailer@lab.example', ['bob@lab.example'], 'Subject: parcel %d\\r\\n\\r\\nclick\\r\\n' % i)\n"
-      "    s.quit()\n"
-      "    time.sleep(0.1)\n",
-      lab->port());
-  auto sent = sw::testing::run_command({"python3", "-c", send});
+  auto sent = send_over_smtp(*lab, "127.0.0.1", "'mailer@lab.example'", 40, 0.1);
   ASSERT_EQ(sent.exit_code, 0) << sent.err;
   lab->settle();
   ASSERT_TRUE(wait_for_hold(watch, "local_user:userx3", 5)) << sw::testing::read_file(lab->dir() + "/watch.err");
@@ -344,13 +351,7 @@ TEST(WatchOnRealExim, AScriptTalkingSmtpToLocalhostIsHeldByItsUserAndSender) {
   EXPECT_GE(held, 10u) << "messages after the hold were not frozen\n" << log;
   EXPECT_LE(held, 29u) << "the first 11 cannot have been held by the ACL";
   // The same sender handed back by a content filter (no user behind it) is not frozen.
-  auto reinjected = sw::testing::run_command(
-      {"python3", "-c",
-       fmt::format("import smtplib\n"
-                   "s = smtplib.SMTP('127.0.0.1', {}, source_address=('127.0.0.2', 0))\n"
-                   "s.sendmail('mailer@lab.example', ['bob@lab.example'], 'Subject: scanned\\r\\n\\r\\nhi\\r\\n')\n"
-                   "s.quit()\n",
-                   lab->port())});
+  auto reinjected = send_over_smtp(*lab, "127.0.0.2", "'mailer@lab.example'", 1);
   ASSERT_EQ(reinjected.exit_code, 0) << reinjected.err;
   lab->settle();
   log = sw::testing::read_file(lab->mainlog());
@@ -358,14 +359,7 @@ TEST(WatchOnRealExim, AScriptTalkingSmtpToLocalhostIsHeldByItsUserAndSender) {
   EXPECT_EQ(count(log, "H=[127.0.0.2]"), 0u) << log;
   // A mailer that makes up a sender per message is held by its user: cPanel's variable names
   // the user at MAIL time.
-  auto rotating = sw::testing::run_command(
-      {"python3", "-c",
-       fmt::format("import smtplib\n"
-                   "for i in range(3):\n"
-                   "    s = smtplib.SMTP('127.0.0.1', {}, source_address=('127.0.0.1', 0))\n"
-                   "    s.sendmail('r%d@lab.example' % i, ['bob@lab.example'], 'Subject: x\\r\\n\\r\\nhi\\r\\n')\n"
-                   "    s.quit()\n",
-                   lab->port())});
+  auto rotating = send_over_smtp(*lab, "127.0.0.1", "'r%d@lab.example' % i", 3);
   ASSERT_EQ(rotating.exit_code, 0) << rotating.err;
   lab->settle();
   log = sw::testing::read_file(lab->mainlog());
