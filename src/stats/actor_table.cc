@@ -141,7 +141,8 @@ void ActorTable::save(StateWriter& w) const {
     for (uint32_t h : x.rejected_addresses) w.pod(h);
     w.u64(x.named ? x.named->entries().size() : 0);
     if (x.named)
-      for (const RecipientSample::Entry& e : x.named->entries()) w.pod(e.hash), w.pod(e.first), w.pod(e.last);
+      for (const RecipientSample::Entry& e : x.named->entries())
+        w.pod(e.hash), w.pod(e.runs), w.pod(e.first), w.pod(e.last);
     w.pod(uint8_t(x.ips != nullptr));
     if (x.ips) {
       w.u64(x.ips->listed.size());
@@ -191,11 +192,13 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
     if (rejected > ActorExtras::kMaxDistinctRejected) throw StateError("more rejected addresses than are kept");
     for (uint64_t k = 0; k < rejected; ++k)
       if (!x.note_rejected_address(r.pod<uint32_t>())) throw StateError("a rejected address twice");
-    if (uint64_t named = r.count(sizeof(uint32_t) + 2 * sizeof(CivilSeconds)); named > 0) {
+    if (uint64_t named = r.count(2 * sizeof(uint32_t) + 2 * sizeof(CivilSeconds)); named > 0) {
       if (named > RecipientSample::kSize) throw StateError("a recipient sample too large");
       std::vector<RecipientSample::Entry> entries(named);
-      for (auto& e : entries)
-        e.hash = r.pod<uint32_t>(), e.first = r.pod<CivilSeconds>(), e.last = r.pod<CivilSeconds>();
+      for (auto& e : entries) {
+        e.hash = r.pod<uint32_t>(), e.runs = r.pod<uint32_t>();
+        e.first = r.pod<CivilSeconds>(), e.last = r.pod<CivilSeconds>();
+      }
       x.named = std::make_unique<RecipientSample>();
       if (!x.named->restore(std::move(entries))) throw StateError("a recipient sample out of order");
     }

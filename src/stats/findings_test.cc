@@ -503,6 +503,12 @@ TEST(Findings, ANightlyDigestToTheSameListIsNoBurstItsHijackIs) {
   week(looped);
   for (int run = 0; run < 3; ++run) night(looped, "subscriber", 150);
   EXPECT_EQ(of_kind(find_abuse(looped.run()), "spamming_script").size(), 1u);
+  // A harvested list sent twice, half a day apart, by a script that never mailed before.
+  Log twice;
+  night(twice, "victim", 600);
+  twice.skip(12 * 3600);
+  night(twice, "victim", 600);
+  EXPECT_EQ(of_kind(find_abuse(twice.run()), "spamming_script").size(), 1u);
 }
 
 // A user's burst from sixty directories, one of them over the floor: the user's finding stays,

@@ -1,11 +1,12 @@
 // Whom an actor mails again, run after run: the K smallest hashes of the recipients it named
 // (a bottom-K sample of its distinct recipients, a uniform one), each with the first and last
-// time a message named it. A nightly digest names the same subscribers night after night; a
-// hijacked script names new addresses, and a mail loop or a spammer sending one list twice
-// names them again within the hour. The sample of a log's slices, or of its rotated files,
-// merges into exactly the sample of the whole: a recipient among the K smallest overall is
-// among each part's K smallest, with its times (it was never pushed out), so merging is a
-// union taking the earliest first and the latest last time.
+// time a message named it and the runs it was named in (a run: times less than kApart after
+// the one before). A nightly digest names the same subscribers night after night; a hijacked
+// script names new addresses, a mail loop names them again within the hour, and a spammer
+// sends a harvested list once or twice. Slices of a log, and its rotated files, merge in order
+// into exactly the sample of the whole: a recipient among the K smallest overall is among each
+// part's K smallest, with its times and runs (it was never pushed out); its runs join when the
+// later part's first time comes less than kApart after the earlier part's last.
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -26,15 +27,20 @@ class RecipientSample {
   // not the same run mailing it twice.
   static constexpr CivilSeconds kApart = 12 * 3600;
 
+  // Named in this many runs: a list, not one campaign sent twice or a payload that ran on
+  // two nights of a digest.
+  static constexpr uint32_t kRuns = 3;
+
   struct Entry {
-    uint32_t hash = 0;
+    uint32_t hash = 0, runs = 1;
     CivilSeconds first = 0, last = 0;
-    bool again() const { return last - first >= kApart; }
+    bool again() const { return runs >= kRuns; }
   };
 
   void add(uint32_t hash, CivilSeconds t) {
     auto at = std::lower_bound(kept_.begin(), kept_.end(), hash, [](const Entry& e, uint32_t h) { return e.hash < h; });
     if (at != kept_.end() && at->hash == hash) {
+      if (t - at->last >= kApart) ++at->runs;
       at->first = std::min(at->first, t), at->last = std::max(at->last, t);
       return;
     }
@@ -42,10 +48,12 @@ class RecipientSample {
       if (at == kept_.end()) return;  // larger than every kept one
       kept_.pop_back();
     }
-    kept_.insert(at, {hash, t, t});
+    kept_.insert(at, {hash, 1, t, t});
   }
 
-  void merge(const RecipientSample& other) {
+  // Merges the sample of what came after this one's.
+  void merge(const RecipientSample& later) {
+    const RecipientSample& other = later;
     std::vector<Entry> joined;
     joined.reserve(std::min(kSize, kept_.size() + other.kept_.size()));
     auto a = kept_.cbegin(), b = other.kept_.cbegin();
@@ -53,16 +61,17 @@ class RecipientSample {
       if (b == other.kept_.cend() || (a != kept_.cend() && a->hash < b->hash)) joined.push_back(*a++);
       else if (a == kept_.cend() || b->hash < a->hash) joined.push_back(*b++);
       else {
-        joined.push_back({a->hash, std::min(a->first, b->first), std::max(a->last, b->last)});
+        uint32_t runs = a->runs + b->runs - (b->first - a->last < kApart ? 1 : 0);
+        joined.push_back({a->hash, runs, std::min(a->first, b->first), std::max(a->last, b->last)});
         ++a, ++b;
       }
     }
     kept_ = std::move(joined);
   }
 
-  // Nearly all the sampled recipients were named again in a later run: a list mailed run after
-  // run (false until kJudged different ones were sampled). A fifth new, or a run that names
-  // its addresses twice, is no list's.
+  // Nearly all the sampled recipients were named in kRuns runs or more: a list mailed run
+  // after run (false until kJudged different ones were sampled). A fifth new, a run that
+  // names its addresses twice, or a list sent twice, is no list's.
   bool mostly_mailed_again() const {
     if (kept_.size() < kJudged) return false;
     size_t again = size_t(std::count_if(kept_.begin(), kept_.end(), [](const Entry& e) { return e.again(); }));
@@ -81,7 +90,9 @@ class RecipientSample {
   bool restore(std::vector<Entry> entries) {
     if (entries.size() > kSize) return false;
     for (size_t i = 0; i < entries.size(); ++i)
-      if (entries[i].first > entries[i].last || (i > 0 && entries[i - 1].hash >= entries[i].hash)) return false;
+      if (entries[i].first > entries[i].last || entries[i].runs == 0 ||
+          (i > 0 && entries[i - 1].hash >= entries[i].hash))
+        return false;
     kept_ = std::move(entries);
     return true;
   }

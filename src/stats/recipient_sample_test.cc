@@ -13,10 +13,10 @@ TEST(RecipientSample, PartsMergeIntoTheWhole) {
   std::mt19937 random(7);
   std::vector<uint32_t> stream;
   for (int i = 0; i < 3000; ++i) stream.push_back(random() % 400);  // repeats, in any order
-  for (size_t cut : {size_t(0), size_t(1), size_t(700), size_t(2999), size_t(3000)}) {
+  for (size_t cut : {size_t(0), size_t(1), size_t(700), size_t(1500), size_t(2999), size_t(3000)}) {
     RecipientSample whole, first, second;
     for (size_t i = 0; i < stream.size(); ++i) {
-      CivilSeconds t = CivilSeconds(i) * 60;
+      CivilSeconds t = CivilSeconds(i) * 97;  // an address named again 12 h on, or sooner
       whole.add(stream[i], t);
       (i < cut ? first : second).add(stream[i], t);
     }
@@ -26,28 +26,33 @@ TEST(RecipientSample, PartsMergeIntoTheWhole) {
       EXPECT_EQ(first.entries()[i].hash, whole.entries()[i].hash) << cut;
       EXPECT_EQ(first.entries()[i].first, whole.entries()[i].first) << cut;
       EXPECT_EQ(first.entries()[i].last, whole.entries()[i].last) << cut;
+      EXPECT_EQ(first.entries()[i].runs, whole.entries()[i].runs) << cut;
     }
   }
 }
 
-TEST(RecipientSample, AListMailedNightAfterNightNotTwiceInOneRun) {
-  RecipientSample list, twice, fresh, one;
-  for (int night = 0; night < 2; ++night)
+TEST(RecipientSample, AListMailedNightAfterNightNotTwiceNorInOneRun) {
+  RecipientSample list, twice, two_nights, fresh, one;
+  for (int night = 0; night < 3; ++night)
     for (uint32_t r = 0; r < 150; ++r) list.add(r * 2654435761u, night * 86400 + r);
-  for (int run = 0; run < 2; ++run)  // one list sent twice within the hour: a loop, a spammer
-    for (uint32_t r = 0; r < 150; ++r) twice.add(r * 2654435761u, run * 1800 + r);
+  for (int run = 0; run < 3; ++run)  // one list sent again and again within the hour: a loop
+    for (uint32_t r = 0; r < 150; ++r) twice.add(r * 2654435761u, run * 1200 + r);
+  for (int night = 0; night < 2; ++night)  // one harvested list sent twice, a day apart
+    for (uint32_t r = 0; r < 150; ++r) two_nights.add(r * 2654435761u, night * 86400 + r);
   for (uint32_t r = 0; r < 300; ++r) fresh.add(r * 2654435761u, r);
   for (int i = 0; i < 500; ++i) one.add(42, i * 86400);  // a contact form: one address, too few to judge
   EXPECT_TRUE(list.mostly_mailed_again());
   EXPECT_FALSE(twice.mostly_mailed_again());
+  EXPECT_FALSE(two_nights.mostly_mailed_again());
   EXPECT_FALSE(fresh.mostly_mailed_again());
   EXPECT_FALSE(one.mostly_mailed_again());
   EXPECT_EQ(list.entries().size(), RecipientSample::kSize);
   EXPECT_NEAR(list.distinct(), 150.0, 150.0 * 0.3);
   EXPECT_NEAR(fresh.distinct(), 300.0, 300.0 * 0.3);
   EXPECT_EQ(one.distinct(), 1.0);
-  EXPECT_FALSE(RecipientSample().restore({{5, 0, 0}, {5, 0, 0}}));
-  EXPECT_FALSE(RecipientSample().restore({{5, 10, 0}}));
+  EXPECT_FALSE(RecipientSample().restore({{5, 1, 0, 0}, {5, 1, 0, 0}}));
+  EXPECT_FALSE(RecipientSample().restore({{5, 1, 10, 0}}));
+  EXPECT_FALSE(RecipientSample().restore({{5, 0, 0, 0}}));
 }
 
 }  // namespace
