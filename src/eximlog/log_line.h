@@ -80,6 +80,12 @@ inline bool is_exim_login(std::string_view login) {
   return login == "mailnull" || login == "Debian-exim" || login == "exim" || login == "mail";
 }
 
+// Whether cPanel's identification names a user of this host: not Exim's own, nor one of its
+// pseudo-users ("-system-").
+inline bool names_a_user(std::string_view login) {
+  return !login.empty() && !login.starts_with('-') && !is_exim_login(login);
+}
+
 // Mail over SMTP from a process of this host: from the loopback, or from this host's own
 // address (the client's address is the one it came in on: a script connecting to the
 // server's public name instead of 127.0.0.1).

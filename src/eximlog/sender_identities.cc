@@ -6,11 +6,12 @@
 
 namespace sw::eximlog {
 
-void SenderIdentities::note(const LogLine& l) {
-  if (l.message_id.empty() || l.ident.empty() || l.ident.starts_with('-') || is_exim_login(l.ident)) return;
+bool SenderIdentities::note(const LogLine& l) {
+  if (l.message_id.empty() || !names_a_user(l.ident)) return false;
   // Identifications whose arrivals never came (the message was refused after the ACL) go.
   while (!waiting_.empty() && (waiting_.size() >= kMax || waiting_.front().time < l.time - kWait)) waiting_.pop_front();
   waiting_.push_back({message_key(l.message_id), l.time, std::string(l.ident)});
+  return true;
 }
 
 std::string SenderIdentities::take(const LogLine& l) {

@@ -32,8 +32,8 @@ class SenderIdentities {
   // leave room for a slow content scan, and are what a cwd= line waits (slices warm that long).
   static constexpr CivilSeconds kWait = 300;
 
-  // Notes an identification line; Exim's own users and cPanel's "-system-" name nobody.
-  void note(const LogLine& l);
+  // Notes an identification line; false when it names nobody (Exim's own users, "-system-").
+  bool note(const LogLine& l);
   // The user identified for this arrival when it came over SMTP from this host (from_this_host:
   // the loopback, or the address it came in on) with a sender (not a bounce) and no login of
   // its own on the line, else "". Mail from elsewhere that cPanel ties to a user (an IP whose

@@ -103,7 +103,7 @@ std::string_view cpanel_local_user(std::string_view sender_via, std::string_view
     if (at == std::string_view::npos) continue;
     std::string_view user = sender_via.substr(at + form.size());
     user = trim(user.substr(0, user.find_first_of("/ ")));
-    return user.starts_with('-') || is_exim_user(user) ? std::string_view() : user;
+    return eximlog::names_a_user(user) ? user : std::string_view();
   }
   return {};
 }

@@ -405,7 +405,10 @@ void StoryBuilder::on_attempt(const LogLine& l, std::string_view raw) {
 // SMTP from this host without a login); an arrival that is not theirs that way may still name
 // the user itself (U= of a local submission).
 void StoryBuilder::on_identified_line(Message& m, const LogLine& l, std::string_view raw) {
-  if (l.kind == LineKind::CpanelIdentification) return identities_.note(l);  // another user's
+  if (l.kind == LineKind::CpanelIdentification) {  // another user's
+    identities_.note(l);
+    return;
+  }
   if (l.kind != LineKind::Arrival) return;
   std::string identification = std::move(m.identification);
   unfollow(eximlog::message_key(l.message_id));
@@ -495,9 +498,7 @@ void StoryBuilder::add_line(std::string_view raw, const Line& p, const Prefilter
   }
   if (script || !(p.flags & Line::kKeyHit) || !names_actor(l, raw)) return;
   if (l.kind == LineKind::CpanelIdentification) {
-    identities_.note(l);
-    if (!identities_.empty() && identities_.entries().back().id == eximlog::message_key(l.message_id))
-      follow(eximlog::message_key(l.message_id)).identification = raw;
+    if (identities_.note(l)) follow(eximlog::message_key(l.message_id)).identification = raw;
   } else if (l.kind == LineKind::Arrival && !l.message_id.empty()) on_arrival(l, raw);
   else on_attempt(l, raw);
 }
