@@ -49,6 +49,13 @@ class LineBlocker : public ByteSource {
   }
 
   const std::string& name() const override { return name_; }
+  void stop_reading() override {
+    pending_ = {};
+    pending_owner_.reset();
+    carry_ = std::string();
+    eof_ = true;
+    pool_ = BufferPool::make();  // the buffers back in the old pool go with it
+  }
   std::string shortfall(uint64_t lines_read) const override {
     if (stop_reason_.empty()) return {};
     std::string last = emitted_ > 0 && !ends_in_newline_

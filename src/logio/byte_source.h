@@ -75,6 +75,9 @@ class ByteSource {
   virtual std::string shortfall(uint64_t lines_read) const = 0;
   // Reads a deferred block of this source in place (any thread, concurrently).
   virtual void read_deferred(Block& /*b*/) const {}
+  // For a source no more blocks will be asked of: frees what reading holds (its block buffers);
+  // next_block() then returns nothing, and read_at() still works.
+  virtual void stop_reading() {}
 };
 
 // Opens "-" as stdin, a gzip file or stream by its magic bytes (not its name), anything else

@@ -119,6 +119,27 @@ TEST(ByteSource, BlockOffsetsAndRereadingAPlainFile) {
   EXPECT_FALSE(src->read_at(data.size() - 4, 10, again)) << "a read past the end is short";
 }
 
+// A source stopped part way gives no more blocks, and its lines can still be read back.
+TEST(ByteSource, AStoppedSourceGivesNoMoreBlocksButRereadsItsLines) {
+  std::string path = temp_path("stopped.log"), data = many_lines(20000);
+  std::ofstream(path) << data;
+  auto src = open_source(path, 0, 64 * 1024);
+  Block first = src->next_block();
+  ASSERT_FALSE(first.bytes.empty());
+  std::string first_text(first.bytes), again;
+  first = {};
+  src->stop_reading();
+  EXPECT_TRUE(src->next_block().bytes.empty());
+  ASSERT_TRUE(src->read_at(0, first_text.size(), again));
+  EXPECT_EQ(again, first_text);
+  std::string gz_path = temp_path("stopped.log.gz");
+  write_gzip(gz_path, data, false);
+  auto gz = open_source(gz_path, 1, 64 * 1024);
+  ASSERT_FALSE(gz->next_block().bytes.empty());
+  gz->stop_reading();
+  EXPECT_TRUE(gz->next_block().bytes.empty());
+}
+
 // A range of a plain file: blocks at the file's own offsets, from `start`, ending at `end`
 // even when the file holds more (a log that grew since its end was taken).
 TEST(ByteSource, ARangeOfAPlainFileKeepsTheFilesOffsets) {

@@ -1,6 +1,10 @@
 #include "stats/rotated_summaries.h"
 
+#include <malloc.h>
+
+#include <exception>
 #include <optional>
+#include <thread>
 
 #include "logio/ordered_pipeline.h"
 #include "stats/log_slices.h"
@@ -34,12 +38,28 @@ size_t RotatedSummaries::fold_cached(Forensics& engine, std::vector<std::unique_
   for (; i < paths_.size(); ++i) {
     std::unique_ptr<Forensics> stored = make_engine_();
     SummaryHead head;
-    bool loaded = cache_.load(file_summary_key(ids_[i], options_), [&](StateReader& r) {
-      head = r.pod<SummaryHead>();
-      if (expect_heap_) expect_heap_(r.left());
-      stored->load_state(r);
-      if (!stored->later_slice()) r.fail("not the state of a file's own engine");
-    });
+    bool loaded = false;
+    std::exception_ptr failed;
+    // On a thread of its own, so the stored tables come from a malloc arena of their own (the
+    // next such thread reuses it), freed after their merge: in the heap where the merged
+    // tables grow, their holes would stay resident, a summary's worth per file. Strings read,
+    // not mapped: the merge copies every evidence line, and would make the whole file resident.
+    std::thread([&] {
+      try {
+        loaded = cache_.load(
+            file_summary_key(ids_[i], options_),
+            [&](StateReader& r) {
+              head = r.pod<SummaryHead>();
+              if (expect_heap_) expect_heap_(r.left());
+              stored->load_state(r);
+              if (!stored->later_slice()) r.fail("not the state of a file's own engine");
+            },
+            SummaryCache::Strings::Read);
+      } catch (...) {
+        failed = std::current_exception();
+      }
+    }).join();
+    if (failed) std::rethrow_exception(failed);
     // Still the bytes it was made from, all of them: the identity looks at the ends only.
     if (!loaded || whole_file_checksum(paths_[i]) != head.file_checksum) break;
     // The file's first minutes, up to where its own engine began counting; then its summary.
@@ -73,11 +93,15 @@ size_t RotatedSummaries::fold_cached(Forensics& engine, std::vector<std::unique_
     engine.set_evidence_origin(std::nullopt);
     if (merged) {
       ++from_cache_;
+      src.stop_reading();  // the rest of it came from the summary
       continue;
     }
     ++read_again_;
     if (std::string why = src.shortfall(spans[i].lines); !why.empty()) warnings.push_back(why);
   }
+  // The stored tables' arena, all free now: its pages back to the system before the other
+  // inputs are read.
+  if (from_cache_) malloc_trim(0);
   return i;
 }
 

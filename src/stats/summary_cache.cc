@@ -229,7 +229,7 @@ std::optional<std::string> SummaryCache::decode(std::string_view file, const std
 }
 
 bool SummaryCache::load(const std::string& slot, const std::function<bool(std::string_view key)>& fits,
-                        const std::function<void(StateReader&)>& consume) const {
+                        const std::function<void(StateReader&)>& consume, Strings strings) const {
   std::string path = path_for(slot);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
@@ -242,7 +242,7 @@ bool SummaryCache::load(const std::string& slot, const std::function<bool(std::s
       read_some(fd, key, h.key_size) == h.key_size) {
     stale = !fits(key);
     StateReader r([fd](std::string& buffer, size_t max) { return read_some(fd, buffer, max); }, h.state_size);
-    if (auto mapped = map_entry(fd, uint64_t(st.st_size)))
+    if (auto mapped = strings == Strings::Mapped ? map_entry(fd, uint64_t(st.st_size)) : nullptr)
       r.set_backing(static_cast<const char*>(mapped.get()) + sizeof h + h.key_size, mapped);
     try {
       if (!stale) consume(r);

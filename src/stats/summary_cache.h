@@ -73,19 +73,26 @@ class SummaryCache {
   // What the entry is for: the files, in order, and the options that shape the engine's state.
   static std::string key(const std::vector<FileIdentity>& files, std::string_view options);
 
+  // How load() hands out the strings a reader keeps (StateReader::str_in_place). Mapped: as
+  // views into the entry's file, mapped, whose pages are read only once used (a report shows
+  // a few). Read: with the rest of the bytes, for a reader that copies every one anyway, which
+  // through the mapping would make the whole file resident at once.
+  enum class Strings { Mapped, Read };
+
   // Reads the stored state for `key` through `consume`, which throws StateError on data that
   // does not hold together. False when there is no entry, or one not to be trusted (it is then
   // removed): what `consume` built must then be dropped, since the checksum is only known to
   // match once every byte has been read.
-  bool load(const std::string& key, const std::function<void(StateReader&)>& consume) const {
+  bool load(const std::string& key, const std::function<void(StateReader&)>& consume,
+            Strings strings = Strings::Mapped) const {
     return load(
-        key, [&](std::string_view stored) { return stored == key; }, consume);
+        key, [&](std::string_view stored) { return stored == key; }, consume, strings);
   }
   // The same for the entry stored under `slot` (see write_aside) whose own key `fits`: an
   // entry replaced on every run, whose key says where it stands (the live log's resume point).
   // An entry that does not fit is stale, not damaged: it is left for the run to replace.
   bool load(const std::string& slot, const std::function<bool(std::string_view key)>& fits,
-            const std::function<void(StateReader&)>& consume) const;
+            const std::function<void(StateReader&)>& consume, Strings strings = Strings::Mapped) const;
   // The state for `key`, as `produce` writes it, streamed to a file aside (the state is not
   // held in memory whole); "" when it could not be written. commit() renames it into place
   // and evicts the least recently used entries beyond the size cap; discard() removes it.

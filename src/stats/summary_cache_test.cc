@@ -291,6 +291,19 @@ TEST(SummaryCache, AnEntryLeftHalfWrittenByAStoppedRunIsRemoved) {
   EXPECT_TRUE(fs::exists(other));
 }
 
+// Stores as the entry "evidence" the state of one evidence line kept with no origin (copied);
+// returns the line.
+std::string store_copied_evidence_line(const SummaryCache& cache) {
+  std::string line = "2026-11-01 10:00:00 1vXyZa-000123-AB <= spam@example.com U=userx1 P=local S=1200";
+  Evidence saved;
+  EvidenceLines copies_before;
+  saved.add(copies_before.keep(line));
+  StateWriter w;
+  saved.save(w);
+  cache.store("evidence", w.bytes());
+  return line;
+}
+
 // The copied evidence lines of a loaded entry (from gzip logs, tens of MB on a week) are left
 // where they lie in the entry's mapping, not copied to the heap, and still read right after
 // the entry was replaced by the next run's and removed.
@@ -298,13 +311,7 @@ TEST(SummaryCache, CopiedEvidenceLinesStayInTheEntryWhenLoaded) {
   std::string dir = ::testing::TempDir() + "cache-evidence-in-place";
   fs::remove_all(dir);
   SummaryCache cache(dir, SummaryCache::kDefaultMaxBytes);
-  std::string line = "2026-11-01 10:00:00 1vXyZa-000123-AB <= spam@example.com U=userx1 P=local S=1200";
-  Evidence saved;
-  EvidenceLines copies_before;
-  saved.add(copies_before.keep(line));  // no origin: copied
-  StateWriter w;
-  saved.save(w);
-  cache.store("evidence", w.bytes());
+  std::string line = store_copied_evidence_line(cache);
   std::string entry = cache.path_for("evidence");
   uint64_t entry_size = fs::file_size(entry);
 
@@ -321,6 +328,29 @@ TEST(SummaryCache, CopiedEvidenceLinesStayInTheEntryWhenLoaded) {
   EXPECT_TRUE(at >= mapped && at + line.size() <= mapped + entry_size) << "the line lies in the mapped entry";
   cache.store("evidence", "another state");  // the next run's entry, by rename
   fs::remove(entry);
+  EXPECT_EQ(copies.texts(loaded), std::vector<std::string>{line});
+}
+
+// Loaded with Strings::Read, the same entry maps nothing: its copied evidence lines are read
+// with the rest into the loader's own copies (a merge copies them all anyway).
+TEST(SummaryCache, EvidenceLinesLoadedAsReadAreTheLoadersOwnCopies) {
+  std::string dir = ::testing::TempDir() + "cache-evidence-read";
+  fs::remove_all(dir);
+  SummaryCache cache(dir, SummaryCache::kDefaultMaxBytes);
+  std::string line = store_copied_evidence_line(cache);
+
+  Evidence loaded;
+  EvidenceLines copies;
+  bool mapped = true;
+  ASSERT_TRUE(cache.load(
+      "evidence",
+      [&](StateReader& r) {
+        mapped = r.backing() != nullptr;
+        loaded.load(r, copies);
+      },
+      SummaryCache::Strings::Read));
+  EXPECT_FALSE(mapped);
+  fs::remove_all(dir);  // nothing of the entry is needed any more
   EXPECT_EQ(copies.texts(loaded), std::vector<std::string>{line});
 }
 
