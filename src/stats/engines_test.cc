@@ -235,7 +235,7 @@ TEST_F(EnginesOnGeneratedLog, SlicesReportWhatOneEngineReportsThroughTheSummaryC
 // purpose, record the new value from a build of the engine before the change, after diffing the
 // two builds' JSON to see that only what was meant to change moved (the commits that record a
 // new value say what that was).
-constexpr const char* kRecordedReport = "0b5acc864c7117552b65ab7ac94a51245be86d42f6526c2ac5285499937f77a7";
+constexpr const char* kRecordedReport = "ea4425cb3a400c4db5beaff30f387b3ad142f9cbd9381963ca56bb72e2efbc4b";
 
 std::string report_fingerprint(const std::vector<std::string>& inputs, int engines, size_t block_bytes) {
   ScanOptions o;
@@ -262,8 +262,8 @@ TEST_F(EnginesOnGeneratedLog, ReportIsTheRecordedReport) {
 
 TEST(Engines, ReportOnTheRealEximLogsIsTheRecordedReport) {
   const std::pair<const char*, const char*> recorded[] = {
-      {"real-4.96-pid.log", "2369795be104a084908f1560a131949e0b2b37fa4ec5b6082d2544f5f283e450"},
-      {"real-4.96-nopid.log", "81b67aafdc44dcc4aab0437ef1279980fc5cafdea88b362d397d1472b02d0c3d"}};
+      {"real-4.96-pid.log", "e927464a19fc654cd6ee0e07e72528bed458ad9ae473a22f320bab05af1e87d3"},
+      {"real-4.96-nopid.log", "864cf64579bff54ddcdb1a489649d4a80b09edb28240be64612d00bc8c06354b"}};
   for (const auto& [name, fingerprint] : recorded)
     for (int engines : {1, 2})
       EXPECT_EQ(report_fingerprint({std::string(SW_SOURCE_DIR) + "/src/eximlog/testdata/" + name}, engines, 4 << 10),

@@ -579,18 +579,19 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
 
 }  // namespace
 
-bool is_burst(const ActorStats& a, const Thresholds& t) {
-  if (!a.window()) return false;
+Burst burst_of(const ActorStats& a, const Thresholds& t) {
+  if (!a.window()) return Burst::None;
   uint64_t peak = a.window()->peak_recipients();
-  if (peak >= t.hard_recipients_per_window) return true;
-  if (peak < t.burst_min_recipients) return false;
+  if (peak >= t.hard_recipients_per_window) return Burst::Burst;
+  if (peak < t.burst_min_recipients) return Burst::None;
   // A digest or newsletter run by cron names the same list every night: nearly every address
   // it mailed, it mailed again in a later run, and its busiest hour mailed that list once (all
   // it ever mailed, give or take half). A hijacked script names new addresses (a fifth of the
   // sample, or half the list again); a loop or a mail bomb mails the list over in one hour.
+  bool list_mailed_again = false;
   if (const RecipientSample* named = a.extras ? a.extras->named.get() : nullptr) {
     double list = named->distinct(), busiest = double(peak);
-    if (named->mostly_mailed_again() && list <= 1.5 * busiest && busiest <= 1.5 * list) return false;
+    list_mailed_again = named->mostly_mailed_again() && list <= 1.5 * busiest && busiest <= 1.5 * list;
   }
   // One big message (a newsletter to a list) and a few small ones fill a window without being a
   // burst of mail: without the largest the window, and all the actor's mail, would be under the
@@ -600,11 +601,45 @@ bool is_burst(const ActorStats& a, const Thresholds& t) {
   uint64_t largest = std::min<uint64_t>(peak, a.max_recipients);
   if (a.window()->peak_messages() < kFewMessages && peak - largest < t.burst_min_recipients &&
       a.recipients - std::min<uint64_t>(a.recipients, a.max_recipients) < t.burst_min_recipients)
-    return false;
+    return Burst::None;
   double share = double(peak) / double(std::max<uint64_t>(1, a.recipients));
   double windows = std::max(1.0, double(a.last - a.first) / double(t.window_seconds));
   double factor = double(peak) / (double(a.recipients) / windows);
-  return share >= t.burst_min_share || factor >= t.burst_min_factor;
+  if (share < t.burst_min_share && factor < t.burst_min_factor) return Burst::None;
+  return list_mailed_again ? Burst::ListMailedAgain : Burst::Burst;
+}
+
+std::vector<ListMailing> lists_mailed_again(const Forensics& f) {
+  std::vector<ListMailing> out;
+  for (ActorKind kind : {ActorKind::Script, ActorKind::LocalUser}) {
+    for (const auto& a : f.table(kind).all()) {
+      if (burst_of(a, f.thresholds()) != Burst::ListMailedAgain) continue;
+      const RecipientSample& named = *a.extras->named;
+      std::vector<uint32_t> runs;
+      for (const auto& e : named.entries()) runs.push_back(e.runs);
+      std::nth_element(runs.begin(), runs.begin() + runs.size() / 2, runs.end());
+      ListMailing x{kind,
+                    std::string(a.key),
+                    a.messages,
+                    a.recipients,
+                    a.window()->peak_recipients(),
+                    uint64_t(named.distinct() + 0.5),
+                    runs[runs.size() / 2],
+                    a.first,
+                    a.last,
+                    ""};
+      x.summary = fmt::format(
+          "{} {} sent {} messages to {} recipients{}: a list of about {} addresses, each mailed in about {} runs "
+          "12 hours or more apart ({} to {}). Not flagged, as a digest or newsletter run by cron; a spammer's cron "
+          "job mailing one list night after night looks the same",
+          kind == ActorKind::Script ? "script" : "local user", a.key, a.messages, a.recipients, burst_phrase(a), x.list,
+          x.runs, format_civil(a.first), format_civil(a.last));
+      out.push_back(std::move(x));
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const ListMailing& a, const ListMailing& b) { return a.recipients > b.recipients; });
+  return out;
 }
 
 std::vector<Finding> find_abuse(const Forensics& f) {

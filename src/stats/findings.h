@@ -33,7 +33,25 @@ struct Finding {
 
 std::vector<Finding> find_abuse(const Forensics& f);
 
-// True when an actor's densest window is a burst by the thresholds (see thresholds.h).
-bool is_burst(const ActorStats& a, const Thresholds& t);
+// What an actor's densest window is by the thresholds (see thresholds.h): no burst, a burst,
+// or what would be one but mailed a list its sender mails run after run (a nightly digest).
+enum class Burst { None, Burst, ListMailedAgain };
+Burst burst_of(const ActorStats& a, const Thresholds& t);
+inline bool is_burst(const ActorStats& a, const Thresholds& t) { return burst_of(a, t) == Burst::Burst; }
+
+// A script or local user spared a finding because its burst mailed a list mailed again run
+// after run. Said in the report all the same: a spammer's cron job mailing one harvested list
+// every night looks the same.
+struct ListMailing {
+  ActorKind actor_kind;
+  std::string actor;
+  uint64_t messages = 0, recipients = 0;
+  uint64_t peak_recipients = 0;  // in its busiest window
+  uint64_t list = 0;             // different recipients, estimated from its sample
+  uint32_t runs = 0;             // the runs a sampled recipient was typically (the median) named in
+  CivilSeconds first = 0, last = 0;
+  std::string summary;
+};
+std::vector<ListMailing> lists_mailed_again(const Forensics& f);
 
 }  // namespace sw::stats

@@ -495,9 +495,34 @@ TEST(Findings, ANightlyDigestToTheSameListIsNoBurstItsHijackIs) {
   auto quiet = find_abuse(log.run());
   EXPECT_TRUE(of_kind(quiet, "spamming_script").empty()) << (quiet.empty() ? "" : quiet[0].summary);
   EXPECT_TRUE(of_kind(quiet, "spamming_local_user").empty());
+  // Not flagged, but said: a spammer's cron job mailing one list would look the same.
+  LogReport r;
+  r.forensics = &log.run();
+  r.lists_mailed_again = lists_mailed_again(*r.forensics);
+  ASSERT_EQ(r.lists_mailed_again.size(), 2u);  // the script and its user
+  for (const auto& x : r.lists_mailed_again) {
+    EXPECT_EQ(x.messages, 1050u);
+    EXPECT_NEAR(double(x.list), 150, 20) << "the sample's estimate of the list";
+    EXPECT_EQ(x.runs, 7u);
+  }
+  EXPECT_EQ(r.lists_mailed_again[0].actor_kind, ActorKind::Script);
+  EXPECT_EQ(r.lists_mailed_again[1].actor_kind, ActorKind::LocalUser);
+  r.inputs = {"/var/log/exim_mainlog"};
+  std::string text = report_text(r, ReportOptions{});
+  EXPECT_NE(text.find("NOT FLAGGED: LISTS MAILED RUN AFTER RUN (2)"), std::string::npos) << text;
+  EXPECT_NE(text.find("spamwarden logs --actor script:/home/news/public_html/digest \\\n"
+                      "        /var/log/exim_mainlog\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("spamwarden logs --actor user:news /var/log/exim_mainlog\n"), std::string::npos) << text;
+  auto json = report_json(r, ReportOptions{});
+  ASSERT_EQ(json["lists_mailed_again"].size(), 2u);
+  EXPECT_EQ(json["lists_mailed_again"][0]["actor"], "/home/news/public_html/digest");
+  EXPECT_EQ(json["lists_mailed_again"][0]["median_runs"], 7);
   // Hijacked: 100 new addresses, fewer than the list, in an hour of their own.
   night(log, "victim", 100);
   EXPECT_EQ(of_kind(find_abuse(log.run()), "spamming_script").size(), 1u);
+  EXPECT_TRUE(lists_mailed_again(log.run()).empty()) << "a finding, no longer a list";
   // Or made to mail the list again and again within the hour (a loop, a mail bomb).
   Log looped;
   week(looped);

@@ -180,6 +180,19 @@ void text_findings(std::string& out, const std::vector<Finding>& findings, size_
   out += "\n";
 }
 
+// Bursts spared as a list mailed run after run, each with the command that tells its story.
+void text_lists(std::string& out, const std::vector<ListMailing>& lists, const std::vector<std::string>& inputs) {
+  if (lists.empty()) return;
+  out += fmt::format("NOT FLAGGED: LISTS MAILED RUN AFTER RUN ({})\n", lists.size());
+  for (const auto& x : lists) {
+    out += "\n" + wrap("  [list_mailed_again] ", x.summary, 6);
+    std::vector<std::string> words = {"--actor", (x.actor_kind == ActorKind::Script ? "script:" : "user:") + x.actor};
+    words.insert(words.end(), inputs.begin(), inputs.end());
+    out += hint_lines("its mail, message by message: spamwarden logs", words);
+  }
+  out += "\n";
+}
+
 void text_table(std::string& out, const ActorTable& t, size_t top) {
   auto rows = ranked(t, top);
   if (rows.empty()) return;
@@ -301,6 +314,19 @@ nlohmann::json report_json(const LogReport& r, const ReportOptions& o) {
     findings.push_back(std::move(fj));
   }
   j["findings"] = std::move(findings);
+  nlohmann::json lists = nlohmann::json::array();
+  for (const auto& x : r.lists_mailed_again)
+    lists.push_back({{"actor_type", actor_kind_key(x.actor_kind)},
+                     {"actor", x.actor},
+                     {"messages", x.messages},
+                     {"recipients", x.recipients},
+                     {"peak_recipients", x.peak_recipients},
+                     {"list_size_estimate", x.list},
+                     {"median_runs", x.runs},
+                     {"first", format_civil(x.first)},
+                     {"last", format_civil(x.last)},
+                     {"summary", x.summary}});
+  j["lists_mailed_again"] = std::move(lists);
   return j;
 }
 
@@ -331,6 +357,7 @@ std::string report_text(const LogReport& r, const ReportOptions& o) {
   for (const auto& w : r.warnings) out += wrap("warning: ", w, 9);
   out += "\n";
   text_findings(out, r.findings, o.incomplete_inputs, r.inputs, r.forensics);
+  text_lists(out, r.lists_mailed_again, r.inputs);
   for (size_t k = 0; k < kActorKinds; ++k) text_table(out, f.table(ActorKind(k)), o.top);
   return out;
 }

@@ -24,7 +24,8 @@ struct LogReport {
   std::vector<std::string> warnings;  // inputs that could not be read completely
   const Forensics* forensics = nullptr;
   std::vector<Finding> findings;
-  double seconds = 0;  // wall time of the run
+  std::vector<ListMailing> lists_mailed_again;  // bursts that are no finding: said all the same
+  double seconds = 0;                           // wall time of the run
 };
 
 nlohmann::json report_json(const LogReport& r, const ReportOptions& o);
