@@ -62,6 +62,7 @@ TEST(SenderIdentities, EximsOwnUsersAndLateOrExcessEntriesNameNobody) {
   SenderIdentities ids;
   ids.note(parsed(identification(1, "mailnull")));
   ids.note(parsed(identification(2, "-system-")));
+  ids.note(parsed(identification(4, "mailman")));  // cPanel's list deliveries
   EXPECT_TRUE(ids.empty());
   ids.note(parsed(identification(3, "u1")));
   EXPECT_EQ(ids.take(parsed(arrival(3, "H=localhost [127.0.0.1]:4000 P=esmtp", "10:10:01"))), "");  // 601 s on

@@ -594,6 +594,8 @@ TEST(Facts, ACpanelUserBehindSmtpFromThisHost) {
   EXPECT_EQ(cpanel_local_user("H: authenticated_local_user: u2/site.example", "h"), "u2");
   EXPECT_EQ(cpanel_local_user("h: authenticated_local_user: u2/site.example", "other"), "");
   EXPECT_EQ(cpanel_local_user("h: acl_c_authenticated_local_user: mailnull/mailnull", "h"), "");
+  // A list post Mailman delivers, as cPanel marks it: no user's mail.
+  EXPECT_EQ(cpanel_local_user("h: acl_c_authenticated_local_user: mailman/mailman", "h"), "");
   set_cpanel_host_name("");
 }
 
