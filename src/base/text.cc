@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace sw {
 
@@ -262,13 +263,56 @@ std::string glob_literal(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// The bytes of `s` that printable() would not show as they are (controls, bytes that are not
+// UTF-8, code points a terminal obeys), as `s` is split into characters: their offsets.
+std::vector<size_t> unprintable_bytes(std::string_view s) {
+  std::vector<size_t> at;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = 1;
+    bool shown = c >= 0x20 && c != 0x7f;
+    if (c >= 0x80) {
+      char32_t cp = decode_utf8(s.substr(i), len);
+      shown = len > 1 && !terminal_would_obey(cp);
+    }
+    if (!shown)
+      for (size_t k = 0; k < len; ++k) at.push_back(i + k);
+    i += len;
+  }
+  return at;
+}
+
+}  // namespace
+
 std::string shell_quote(std::string_view s) {
   auto plain = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || (c != 0 && std::strchr("@%+=:,./_-", c));
   };
   if (!s.empty() && std::all_of(s.begin(), s.end(), plain)) return std::string(s);
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  std::vector<size_t> hidden = unprintable_bytes(s);
+  if (hidden.empty()) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+  }
+  // Bytes a terminal would not show as they are: bash's $'...' with each as \xHH, so the
+  // command on the screen is the same bytes once pasted.
+  std::string out = "$'";
+  for (size_t i = 0, h = 0; i < s.size(); ++i) {
+    if (h < hidden.size() && hidden[h] == i) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      unsigned char c = static_cast<unsigned char>(s[i]);
+      out += {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+      ++h;
+    } else if (s[i] == '\'' || s[i] == '\\') {
+      out += '\\';
+      out += s[i];
+    } else {
+      out += s[i];
+    }
+  }
   return out + "'";
 }
 

@@ -90,7 +90,8 @@ bool glob_match(std::string_view pattern, std::string_view text);
 // A glob that matches exactly s: its '*', '?' and '[' each put in a class of its own.
 std::string glob_literal(std::string_view s);
 
-// s as one word for a POSIX shell: as it is when it is plain, else in single quotes.
+// s as one word for a POSIX shell: as it is when it is plain, else in single quotes; with bytes
+// printable() would not show (controls, not UTF-8), in bash's $'...' with those as \xHH.
 std::string shell_quote(std::string_view s);
 
 }  // namespace sw

@@ -38,6 +38,25 @@ TEST(Text, GlobMatchesLikeAShell) {
   EXPECT_FALSE(glob_match("a*b", "acd"));
 }
 
+// Bytes a terminal would not show as they are (ESC, a tab, a byte that is not UTF-8, a C1
+// control) go in bash's $'...' as \xHH: what is printed is printable, and pasted into bash it
+// is the same bytes.
+TEST(Text, ShellQuoteWritesUnprintableBytesAsEscapes) {
+  EXPECT_EQ(shell_quote("/home/t2/public_html/esc\x1b[31mred"), "$'/home/t2/public_html/esc\\x1b[31mred'");
+  for (std::string s : {std::string("a\tb"), std::string("it's\x1b\\n"), std::string("caf\xc3\xa9 \xff"),
+                        std::string("c1\xc2\x9b"), std::string("nl\n")}) {
+    std::string quoted = shell_quote(s);
+    EXPECT_EQ(printable(quoted), quoted) << "printed as it is";
+    FILE* p = ::popen(("bash -c " + shell_quote("printf %s " + quoted)).c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string got;
+    char buf[256];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) got.append(buf, n);
+    ::pclose(p);
+    EXPECT_EQ(got, s) << quoted;
+  }
+}
+
 // What the report prints as a command must reach the command as the same bytes.
 TEST(Text, ShellQuoteSurvivesTheShell) {
   EXPECT_EQ(shell_quote("sales@acme-shop.example"), "sales@acme-shop.example");

@@ -62,9 +62,41 @@ std::string ip_phrase(const ActorStats& a) {
   return fmt::format(" from {} client IPs", n);
 }
 
+// Whether a script directory is this user's: the login that ran it, or the user's home in
+// its path.
+bool is_users_script(const ActorStats& script, std::string_view user) {
+  if (script.extras && script.extras->local_user == user) return true;
+  return script.key.find(fmt::format("/{}/", user)) != std::string_view::npos;
+}
+
+// The mail of a user's scripts that are findings, and of those spared as lists mailed run
+// after run.
+struct UsersScripts {
+  uint64_t flagged_messages = 0, flagged_recipients = 0, spared_recipients = 0;
+};
+
+UsersScripts scripts_of(const Forensics& f, std::string_view user) {
+  UsersScripts out;
+  for (const auto& s : f.table(ActorKind::Script).all()) {
+    Burst b = burst_of(s, f.thresholds());
+    if (b == Burst::None || !is_users_script(s, user)) continue;
+    if (b == Burst::Burst) out.flagged_messages += s.messages, out.flagged_recipients += s.recipients;
+    else out.spared_recipients += s.recipients;
+  }
+  return out;
+}
+
+// A user's burst that its scripts already account for, as findings or as lists mailed run
+// after run: mostly its flagged scripts' mail, or too little beside its scripts' to be a
+// burst of its own (a user with two nightly digests mails both lists: no one list's again).
+bool accounted_for_by_scripts(const ActorStats& user, const UsersScripts& s, const Thresholds& t) {
+  if (s.flagged_messages > 0 && s.flagged_messages * 2 >= user.messages) return true;
+  uint64_t scripts = s.flagged_recipients + s.spared_recipients;
+  return s.spared_recipients > 0 && user.recipients - std::min(user.recipients, scripts) < t.burst_min_recipients;
+}
+
 void scripts_and_users(const Forensics& f, std::vector<Finding>& out) {
   const Thresholds& t = f.thresholds();
-  std::vector<std::string> flagged_users;
   for (const auto& a : f.table(ActorKind::Script).all()) {
     if (!is_burst(a, t)) continue;
     Finding x = base_finding(f, "spamming_script", a, ActorKind::Script);
@@ -74,15 +106,10 @@ void scripts_and_users(const Forensics& f, std::vector<Finding>& out) {
     out.push_back(std::move(x));
   }
   for (const auto& a : f.table(ActorKind::LocalUser).all()) {
-    if (!is_burst(a, t)) continue;
     // A user whose mail is mostly its flagged scripts' adds nothing new; one whose burst came
     // from sixty directories under the floor, one of them flagged, keeps its own finding (the
     // script's selection would take a twentieth of it).
-    uint64_t by_flagged_scripts = 0;
-    for (const auto& s : out)
-      if (s.kind == "spamming_script" && s.actor.find(fmt::format("/{}/", a.key)) != std::string::npos)
-        by_flagged_scripts += s.messages;
-    if (by_flagged_scripts * 2 >= a.messages && by_flagged_scripts > 0) continue;
+    if (!is_burst(a, t) || accounted_for_by_scripts(a, scripts_of(f, a.key), t)) continue;
     Finding x = base_finding(f, "spamming_local_user", a, ActorKind::LocalUser);
     x.summary = fmt::format("local user {} sent {} messages to {} recipients{}", a.key, a.messages, a.recipients,
                             burst_phrase(a));
@@ -614,6 +641,11 @@ std::vector<ListMailing> lists_mailed_again(const Forensics& f) {
   for (ActorKind kind : {ActorKind::Script, ActorKind::LocalUser}) {
     for (const auto& a : f.table(kind).all()) {
       if (burst_of(a, f.thresholds()) != Burst::ListMailedAgain) continue;
+      // A user whose scripts are listed or found says nothing they do not.
+      if (kind == ActorKind::LocalUser) {
+        UsersScripts scripts = scripts_of(f, a.key);
+        if (scripts.flagged_messages > 0 || accounted_for_by_scripts(a, scripts, f.thresholds())) continue;
+      }
       const RecipientSample& named = *a.extras->named;
       std::vector<uint32_t> runs;
       for (const auto& e : named.entries()) runs.push_back(e.runs);

@@ -777,10 +777,14 @@ TEST(Report, WideCharactersStayWithinAHundredColumns) {
     nl = text.find('\n', pos);
     if (nl == std::string::npos) nl = text.size();
     std::string_view line(text.data() + pos, nl - pos);
-    EXPECT_LE(display_width(line), 100u) << line;
     if (line.find("\xe4\xb8\xad") != std::string_view::npos) ++wide_lines;
+    if (display_width(line) > 100) {  // a command's word wider than a line: whole, to be pasted
+      EXPECT_TRUE(line.starts_with("        --") && line.find("/" + zh) != std::string_view::npos) << line;
+      continue;
+    }
+    EXPECT_LE(display_width(line), 100u) << line;
   }
-  EXPECT_GE(wide_lines, 4u) << "summary, evidence and tables show the key, cut to fit\n" << text;
+  EXPECT_GE(wide_lines, 4u) << "summary, evidence and tables show the key, cut to fit (not commands)\n" << text;
 }
 
 // A botnet guessing passwords from many IPs, each spraying several accounts: the text shows

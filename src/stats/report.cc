@@ -96,7 +96,8 @@ std::vector<std::string> queue_selection(const Finding& f) {
 
 // "its queued mail: spamwarden queue list ..." within the report's width: a command too long
 // for one line goes on over shell continuations ("\\"), an option with its value, so that it
-// can still be pasted whole. `lead` is the text and command before the options.
+// can still be pasted whole. A word wider than a line is printed whole all the same: cut, it
+// would name another actor. `lead` is the text and command before the options.
 std::string hint_lines(const std::string& lead, const std::vector<std::string>& options) {
   constexpr size_t kIndent = 8;
   std::string out = "      " + lead;
@@ -108,7 +109,6 @@ std::string hint_lines(const std::string& lead, const std::vector<std::string>& 
     if (column + 1 + display_width(word) + 2 > kWidth) {
       out += " \\\n" + std::string(kIndent, ' ');
       column = kIndent;
-      word = fit_columns(word, kWidth - kIndent - 2);
     } else {
       out += " ";
       column += 1;
@@ -117,6 +117,18 @@ std::string hint_lines(const std::string& lead, const std::vector<std::string>& 
     column += display_width(word);
   }
   return out + "\n";
+}
+
+// The words of `spamwarden logs --actor ACTOR ...` over the same lines as the report: its
+// inputs, and its time filter as absolute times (a relative "2h" would have moved on).
+std::vector<std::string> story_words(const std::string& actor, std::vector<std::string> options,
+                                     const Forensics* engine, const std::vector<std::string>& inputs) {
+  std::vector<std::string> words = {"--actor", actor};
+  words.insert(words.end(), options.begin(), options.end());
+  if (engine && engine->since() != INT64_MIN) words.insert(words.end(), {"--since", format_civil(engine->since())});
+  if (engine && engine->until() != INT64_MAX) words.insert(words.end(), {"--until", format_civil(engine->until())});
+  words.insert(words.end(), inputs.begin(), inputs.end());
+  return words;
 }
 
 void text_findings(std::string& out, const std::vector<Finding>& findings, size_t incomplete_inputs,
@@ -154,14 +166,8 @@ void text_findings(std::string& out, const std::vector<Finding>& findings, size_
     for (const auto& e : f.evidence) out += "      " + fit_columns(e, kWidth - 6) + "\n";
     if (auto options = queue_selection(f); !options.empty())
       out += hint_lines("its queued mail: spamwarden queue list", options);
-    if (f.kind == "account_guessing") {  // all its guessers, with when: the account's story, same logs
-      std::vector<std::string> words = {"--actor", "auth:" + f.actor, "--json"};
-      // The same lines: a time filter as absolute times (a relative "2h" would have moved on).
-      if (engine && engine->since() != INT64_MIN) words.insert(words.end(), {"--since", format_civil(engine->since())});
-      if (engine && engine->until() != INT64_MAX) words.insert(words.end(), {"--until", format_civil(engine->until())});
-      words.insert(words.end(), inputs.begin(), inputs.end());
-      out += hint_lines("every guesser: spamwarden logs", words);
-    }
+    if (f.kind == "account_guessing")  // all its guessers, with when: the account's story, same logs
+      out += hint_lines("every guesser: spamwarden logs", story_words("auth:" + f.actor, {"--json"}, engine, inputs));
     // Bounces other servers sent to one of our users: the cleanup would also remove that user's
     // real bounces; listing them (above) is as far as the report goes.
     if (f.kind == "backscatter" && f.all_made_here())
@@ -181,14 +187,14 @@ void text_findings(std::string& out, const std::vector<Finding>& findings, size_
 }
 
 // Bursts spared as a list mailed run after run, each with the command that tells its story.
-void text_lists(std::string& out, const std::vector<ListMailing>& lists, const std::vector<std::string>& inputs) {
+void text_lists(std::string& out, const std::vector<ListMailing>& lists, const Forensics* engine,
+                const std::vector<std::string>& inputs) {
   if (lists.empty()) return;
   out += fmt::format("NOT FLAGGED: LISTS MAILED RUN AFTER RUN ({})\n", lists.size());
   for (const auto& x : lists) {
     out += "\n" + wrap("  [list_mailed_again] ", x.summary, 6);
-    std::vector<std::string> words = {"--actor", (x.actor_kind == ActorKind::Script ? "script:" : "user:") + x.actor};
-    words.insert(words.end(), inputs.begin(), inputs.end());
-    out += hint_lines("its mail, message by message: spamwarden logs", words);
+    std::string actor = (x.actor_kind == ActorKind::Script ? "script:" : "user:") + x.actor;
+    out += hint_lines("its mail, message by message: spamwarden logs", story_words(actor, {}, engine, inputs));
   }
   out += "\n";
 }
@@ -357,7 +363,7 @@ std::string report_text(const LogReport& r, const ReportOptions& o) {
   for (const auto& w : r.warnings) out += wrap("warning: ", w, 9);
   out += "\n";
   text_findings(out, r.findings, o.incomplete_inputs, r.inputs, r.forensics);
-  text_lists(out, r.lists_mailed_again, r.inputs);
+  text_lists(out, r.lists_mailed_again, r.forensics, r.inputs);
   for (size_t k = 0; k < kActorKinds; ++k) text_table(out, f.table(ActorKind(k)), o.top);
   return out;
 }

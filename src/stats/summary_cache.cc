@@ -231,7 +231,9 @@ std::optional<std::string> SummaryCache::decode(std::string_view file, const std
 bool SummaryCache::load(const std::string& slot, const std::function<bool(std::string_view key)>& fits,
                         const std::function<void(StateReader&)>& consume, Strings strings) const {
   std::string path = path_for(slot);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Not blocking: a FIFO put where an entry was would wait for a writer forever (it is then
+  // no regular file, and removed).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return false;
   bool good = false, stale = false;
   struct stat st;

@@ -238,6 +238,20 @@ TEST(SummaryCache, AnEntryWhoseStateDoesNotHoldTogetherIsIgnored) {
   expect_ignored_and_rebuilt(c);
 }
 
+// A FIFO where the entry was (a hostile or mistaken mkfifo) is no entry: the run neither
+// waits for a writer nor trusts it.
+TEST(SummaryCache, AFifoInPlaceOfAnEntryIsIgnoredNotWaitedFor) {
+  CachedRun c = cached_run("fifo");
+  drop_live_entries(c.cache);
+  fs::remove(c.entry);
+  ASSERT_EQ(::mkfifo(c.entry.c_str(), 0600), 0);
+  ScanResult r = scan(c.inputs, c.cache);
+  EXPECT_EQ(r.cached_inputs, 0u);
+  EXPECT_EQ(report_of(r), c.reference);
+  EXPECT_TRUE(r.cache_stored) << "and is rebuilt";
+  EXPECT_TRUE(fs::is_regular_file(c.entry));
+}
+
 TEST(SummaryCache, ARotatedLogThatChangedIsParsedAgain) {
   CachedRun c = cached_run("changed");
   std::ofstream(c.inputs[1], std::ios::app) << "2026-11-01 23:59:59 1tZZZZ-000001-ZZ Completed\n";
