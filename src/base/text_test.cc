@@ -38,6 +38,21 @@ TEST(Text, GlobMatchesLikeAShell) {
   EXPECT_FALSE(glob_match("a*b", "acd"));
 }
 
+namespace {
+
+// What /bin/sh -c COMMAND prints.
+std::string output_of(const std::string& command) {
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return "(popen failed)";
+  std::string got;
+  char buf[256];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) got.append(buf, n);
+  ::pclose(p);
+  return got;
+}
+
+}  // namespace
+
 // Bytes a terminal would not show as they are (ESC, a tab, a byte that is not UTF-8, a C1
 // control) go in bash's $'...' as \xHH: what is printed is printable, and pasted into bash it
 // is the same bytes.
@@ -47,13 +62,7 @@ TEST(Text, ShellQuoteWritesUnprintableBytesAsEscapes) {
                         std::string("c1\xc2\x9b"), std::string("nl\n")}) {
     std::string quoted = shell_quote(s);
     EXPECT_EQ(printable(quoted), quoted) << "printed as it is";
-    FILE* p = ::popen(("bash -c " + shell_quote("printf %s " + quoted)).c_str(), "r");
-    ASSERT_NE(p, nullptr);
-    std::string got;
-    char buf[256];
-    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) got.append(buf, n);
-    ::pclose(p);
-    EXPECT_EQ(got, s) << quoted;
+    EXPECT_EQ(output_of("bash -c " + shell_quote("printf %s " + quoted)), s) << quoted;
   }
 }
 
@@ -62,13 +71,7 @@ TEST(Text, ShellQuoteSurvivesTheShell) {
   EXPECT_EQ(shell_quote("sales@acme-shop.example"), "sales@acme-shop.example");
   for (std::string s : {"/home/u/public_html/my site", "it's", "a'b'c", "$(reboot)", "`x`", "*", "", "a\\b"}) {
     std::string command = "printf %s " + shell_quote(s);
-    FILE* p = ::popen(command.c_str(), "r");
-    ASSERT_NE(p, nullptr);
-    std::string got;
-    char buf[256];
-    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) got.append(buf, n);
-    ::pclose(p);
-    EXPECT_EQ(got, s) << command;
+    EXPECT_EQ(output_of(command), s) << command;
   }
 }
 
