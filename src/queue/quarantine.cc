@@ -18,6 +18,7 @@
 #include "base/sha256.h"
 #include "eximlog/message_id.h"
 #include "queue/spool_files.h"
+#include "spool/spool_location.h"
 
 namespace sw::queue {
 namespace {
@@ -235,16 +236,11 @@ enum class Queued { yes, no, unknown };
 // Whether the message has a -H file in the spool (input/ or Finput/, split or not). Only a
 // plain "no such file" means no: a spool that cannot be looked into is no licence to write.
 Queued queued_now(const std::string& spool_path, const std::string& id, std::string* why) {
-  const std::string name = id + "-H", split = std::string("/") + id[5];
-  for (const char* base : {"/input", "/Finput"})
-    for (const std::string& sub : {std::string(), split}) {
-      const std::string path = spool_path + base + sub + "/" + name;
-      struct stat st;
-      if (::lstat(path.c_str(), &st) == 0) return Queued::yes;
-      if (errno != ENOENT && errno != ENOTDIR)
-        return *why = "cannot tell whether it is queued: " + path + ": " + std::strerror(errno), Queued::unknown;
-    }
-  return Queued::no;
+  std::string problem;
+  if (spool::locate_message(spool_path, id, &problem)) return Queued::yes;
+  if (problem.empty()) return Queued::no;
+  *why = "cannot tell whether it is queued: " + problem;
+  return Queued::unknown;
 }
 
 // A removal copies a message's -D first and its -H last, and hands it to exim -Mrm only then:

@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "base/temp_dir.h"
+#include "spool/spool_location.h"
 #include "spool/spool_scanner.h"
 #include "base/test_files.h"
 
@@ -228,6 +229,24 @@ TEST_P(SpoolReader, ASymbolicLinkHeaderIsNotRead) {
   EXPECT_EQ(seen.at(id_for(1)).reason, "-H is a symbolic link: not read");
   EXPECT_EQ(seen.at(id_for(0)).outcome, ReadOutcome::ok);
   EXPECT_EQ(seen.at(id_for(2)).outcome, ReadOutcome::ok);
+}
+
+// One message found by id, flat or split; a spool that cannot be looked into says so rather
+// than "not there" (a restore must not write a message back on that answer).
+TEST(LocateMessage, FindsByIdAndSaysWhenItCannotLook) {
+  TempDir dir("sw-locate");
+  std::string spool = clone_spool(dir, 3);
+  std::string why;
+  auto found = locate_message(spool, id_for(1), &why);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->header_path(), spool + "/input/" + id_for(1) + "-H");
+  EXPECT_FALSE(locate_message(spool, "1vXyZa-000999-ZZ", &why));
+  EXPECT_EQ(why, "") << "not there, and nothing in the way";
+  std::string looped = dir.path + "/looped";
+  ASSERT_EQ(::mkdir(looped.c_str(), 0700), 0);
+  ASSERT_EQ(::symlink((looped + "/input").c_str(), (looped + "/input").c_str()), 0);
+  EXPECT_FALSE(locate_message(looped, id_for(1), &why));
+  EXPECT_NE(why.find(looped + "/input/" + id_for(1) + "-H: "), std::string::npos) << why;
 }
 
 INSTANTIATE_TEST_SUITE_P(Paths, SpoolReader, ::testing::Values(IoMode::syscalls, IoMode::io_uring),

@@ -33,11 +33,6 @@ std::string no_input_directory(const std::string& dir) {
   return "no input/ directory under " + dir;
 }
 
-bool exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
 struct Subdirectory {
   std::string input_dir, msglog_dir;
   bool moved_frozen;
@@ -214,16 +209,23 @@ std::vector<MessageLocation> list_messages(const std::string& spool_dir) {
   return out;
 }
 
-std::optional<MessageLocation> locate_message(const std::string& spool_dir, std::string_view id) {
+std::optional<MessageLocation> locate_message(const std::string& spool_dir, std::string_view id, std::string* why) {
   if (!eximlog::is_message_id(id)) return std::nullopt;
   std::string subdir = "/" + std::string(1, eximlog::split_subdir_of(id));
   const std::string name = std::string(id) + "-H";
   for (bool moved : {false, true}) {
     std::string input = spool_dir + (moved ? "/Finput" : "/input");
     std::string msglog = spool_dir + (moved ? "/Fmsglog" : "/msglog");
-    for (const std::string& suffix : {std::string(), subdir})
-      if (exists(input + suffix + "/" + name))
+    for (const std::string& suffix : {std::string(), subdir}) {
+      const std::string path = input + suffix + "/" + name;
+      struct stat st;
+      if (::lstat(path.c_str(), &st) == 0)
         return MessageLocation{std::string(id), input + suffix, msglog + suffix, moved, false};
+      if (errno != ENOENT && errno != ENOTDIR) {
+        if (why) *why = path + ": " + std::strerror(errno);
+        return std::nullopt;
+      }
+    }
   }
   return std::nullopt;
 }

@@ -68,7 +68,10 @@ SpoolListing list_spool(const std::string& spool_dir);
 // The same, expanded and sorted by id (for small selections and tests).
 std::vector<MessageLocation> list_messages(const std::string& spool_dir);
 
-// Location of one message by id (searching the same places); nullopt when no -H exists.
-std::optional<MessageLocation> locate_message(const std::string& spool_dir, std::string_view id);
+// Location of one message by id (searching the same places); nullopt when no -H exists. A
+// place that could not be looked into (anything but "no such file") is no answer either: with
+// `why`, it says which, since "not queued" there would be no licence to write a message back.
+std::optional<MessageLocation> locate_message(const std::string& spool_dir, std::string_view id,
+                                              std::string* why = nullptr);
 
 }  // namespace sw::spool
