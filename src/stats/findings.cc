@@ -69,19 +69,32 @@ bool is_users_script(const ActorStats& script, std::string_view user) {
   return script.key.find(fmt::format("/{}/", user)) != std::string_view::npos;
 }
 
+// A script whose window is a burst or a list mailed again: judged once, for every user it
+// may belong to (most scripts are neither, and need not be judged again per user).
+struct JudgedScript {
+  const ActorStats* script;
+  Burst burst;
+};
+
+std::vector<JudgedScript> judged_scripts(const Forensics& f) {
+  std::vector<JudgedScript> out;
+  for (const auto& s : f.table(ActorKind::Script).all())
+    if (Burst b = burst_of(s, f.thresholds()); b != Burst::None) out.push_back({&s, b});
+  return out;
+}
+
 // The mail of a user's scripts that are findings, and of those spared as lists mailed run
 // after run.
 struct UsersScripts {
   uint64_t flagged_messages = 0, flagged_recipients = 0, spared_recipients = 0;
 };
 
-UsersScripts scripts_of(const Forensics& f, std::string_view user) {
+UsersScripts scripts_of(const std::vector<JudgedScript>& scripts, std::string_view user) {
   UsersScripts out;
-  for (const auto& s : f.table(ActorKind::Script).all()) {
-    Burst b = burst_of(s, f.thresholds());
-    if (b == Burst::None || !is_users_script(s, user)) continue;
-    if (b == Burst::Burst) out.flagged_messages += s.messages, out.flagged_recipients += s.recipients;
-    else out.spared_recipients += s.recipients;
+  for (const auto& [s, burst] : scripts) {
+    if (!is_users_script(*s, user)) continue;
+    if (burst == Burst::Burst) out.flagged_messages += s->messages, out.flagged_recipients += s->recipients;
+    else out.spared_recipients += s->recipients;
   }
   return out;
 }
@@ -97,8 +110,10 @@ bool accounted_for_by_scripts(const ActorStats& user, const UsersScripts& s, con
 
 void scripts_and_users(const Forensics& f, std::vector<Finding>& out) {
   const Thresholds& t = f.thresholds();
-  for (const auto& a : f.table(ActorKind::Script).all()) {
-    if (!is_burst(a, t)) continue;
+  std::vector<JudgedScript> scripts = judged_scripts(f);
+  for (const auto& [script, burst] : scripts) {
+    if (burst != Burst::Burst) continue;
+    const ActorStats& a = *script;
     Finding x = base_finding(f, "spamming_script", a, ActorKind::Script);
     if (a.extras) x.local_user = std::string(a.extras->local_user);
     x.summary =
@@ -109,7 +124,7 @@ void scripts_and_users(const Forensics& f, std::vector<Finding>& out) {
     // A user whose mail is mostly its flagged scripts' adds nothing new; one whose burst came
     // from sixty directories under the floor, one of them flagged, keeps its own finding (the
     // script's selection would take a twentieth of it).
-    if (!is_burst(a, t) || accounted_for_by_scripts(a, scripts_of(f, a.key), t)) continue;
+    if (!is_burst(a, t) || accounted_for_by_scripts(a, scripts_of(scripts, a.key), t)) continue;
     Finding x = base_finding(f, "spamming_local_user", a, ActorKind::LocalUser);
     x.summary = fmt::format("local user {} sent {} messages to {} recipients{}", a.key, a.messages, a.recipients,
                             burst_phrase(a));
@@ -638,13 +653,14 @@ Burst burst_of(const ActorStats& a, const Thresholds& t) {
 
 std::vector<ListMailing> lists_mailed_again(const Forensics& f) {
   std::vector<ListMailing> out;
+  std::vector<JudgedScript> scripts = judged_scripts(f);
   for (ActorKind kind : {ActorKind::Script, ActorKind::LocalUser}) {
     for (const auto& a : f.table(kind).all()) {
       if (burst_of(a, f.thresholds()) != Burst::ListMailedAgain) continue;
       // A user whose scripts are listed or found says nothing they do not.
       if (kind == ActorKind::LocalUser) {
-        UsersScripts scripts = scripts_of(f, a.key);
-        if (scripts.flagged_messages > 0 || accounted_for_by_scripts(a, scripts, f.thresholds())) continue;
+        UsersScripts mine = scripts_of(scripts, a.key);
+        if (mine.flagged_messages > 0 || accounted_for_by_scripts(a, mine, f.thresholds())) continue;
       }
       const RecipientSample& named = *a.extras->named;
       std::vector<uint32_t> runs;

@@ -53,12 +53,11 @@ class RecipientSample {
 
   // Merges the sample of what came after this one's.
   void merge(const RecipientSample& later) {
-    const RecipientSample& other = later;
     std::vector<Entry> joined;
-    joined.reserve(std::min(kSize, kept_.size() + other.kept_.size()));
-    auto a = kept_.cbegin(), b = other.kept_.cbegin();
-    while (joined.size() < kSize && (a != kept_.cend() || b != other.kept_.cend())) {
-      if (b == other.kept_.cend() || (a != kept_.cend() && a->hash < b->hash)) joined.push_back(*a++);
+    joined.reserve(std::min(kSize, kept_.size() + later.kept_.size()));
+    auto a = kept_.cbegin(), b = later.kept_.cbegin();
+    while (joined.size() < kSize && (a != kept_.cend() || b != later.kept_.cend())) {
+      if (b == later.kept_.cend() || (a != kept_.cend() && a->hash < b->hash)) joined.push_back(*a++);
       else if (a == kept_.cend() || b->hash < a->hash) joined.push_back(*b++);
       else {
         uint32_t runs = a->runs + b->runs - (b->first - a->last < kApart ? 1 : 0);
