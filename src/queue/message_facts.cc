@@ -70,8 +70,6 @@ std::string domain_of(std::string_view address) {
   return at == std::string_view::npos ? std::string() : to_lower(address.substr(at + 1));
 }
 
-bool is_exim_user(std::string_view login) { return eximlog::is_exim_login(login); }
-
 std::pair<std::string_view, std::string_view> blamed_actor(const MessageFacts& facts) {
   if (!facts.auth_account.empty()) return {"auth_account", facts.auth_account};
   if (!facts.local_user.empty()) return {"local_user", facts.local_user};
@@ -132,7 +130,7 @@ void extract_facts(const spool::SpoolHeader& header, int64_t now, MessageFacts& 
   out.recipient_domains.clear();
   out.local_submission = header.host_address.ip.empty();
   out.local_user.clear();
-  if (out.local_submission && !is_exim_user(out.login)) out.local_user = out.login;
+  if (out.local_submission && !eximlog::is_exim_login(out.login)) out.local_user = out.login;
   else if (header.host_auth.empty() &&
            (is_loopback_text(header.host_address.ip) || header.host_address.ip == header.interface_address.ip))
     out.local_user = printable(identified_user(header), 100);

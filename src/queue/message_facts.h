@@ -38,9 +38,6 @@ struct MessageFacts {
   bool local_submission = false;
 };
 
-// Logins that mean "Exim received this over SMTP", not "a local user ran sendmail".
-bool is_exim_user(std::string_view login);
-
 // Who to blame for a message: the auth account, else its local user, else the sender.
 // Returns {kind, key}, kind one of "auth_account", "local_user", "sender"; key views into facts.
 std::pair<std::string_view, std::string_view> blamed_actor(const MessageFacts& facts);
