@@ -199,7 +199,7 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
         e.hash = r.pod<uint32_t>(), e.runs = r.pod<uint32_t>();
         e.first = r.pod<CivilSeconds>(), e.last = r.pod<CivilSeconds>();
       }
-      x.named = std::make_unique<RecipientSample>();
+      x.named = std::make_unique<RecipientSample>(recipient_sample_ceiling(kind_));
       if (!x.named->restore(std::move(entries))) throw StateError("a recipient sample out of order");
     }
     auto has_ips = r.pod<uint8_t>();

@@ -48,12 +48,19 @@ struct AccountIps {
   uint64_t last_hash = 0;                // a session's messages come from one IP: skip the set
 };
 
+// The recipients an actor's RecipientSample admits: all of a script's or user's; a quarter of
+// an account's, as a host has tens of thousands of accounts mailing a few addresses each (a
+// list of 64 still gives about the 16 a judgement needs).
+inline uint32_t recipient_sample_ceiling(ActorKind kind) {
+  return kind == ActorKind::AuthAccount ? RecipientSample::kEveryHash / 4 : RecipientSample::kEveryHash;
+}
+
 struct ActorExtras {
   std::optional<PeakWindow> window;  // kinds that can burst; inline: one pointer hop less per arrival
   Evidence evidence;
   std::unique_ptr<AccountIps> ips;  // AuthAccount, once used from one
   std::string_view local_user;      // Script: the login that ran it (its latest submission), in that table's arena
-  std::unique_ptr<RecipientSample> named;  // Script, LocalUser: whom it mailed, and again (a digest)
+  std::unique_ptr<RecipientSample> named;  // Script, LocalUser, AuthAccount: whom it mailed, and again (a digest)
   // Kinds with a window, once a peak held enough mail to matter (most actors never do).
   std::unique_ptr<PeakLines> peak_lines;
   CivilSeconds first_rejection = 0, last_rejection = 0;  // ClientIp: of its rejected recipients

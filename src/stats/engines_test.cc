@@ -191,6 +191,43 @@ TEST(Engines, SlicesReportWhatOneEngineReportsOnABuiltLog) {
   }
 }
 
+// A week of nightly lists, a cron digest and a newsletter sent through an account: each
+// sample (every address of the script's, a quarter of the account's) merges across slices
+// into one engine's, and both lists are said the same way.
+TEST(Engines, SlicesReportTheListsMailedRunAfterRunAsOneEngine) {
+  std::string log;
+  CivilSeconds t = *parse_civil("2026-11-01 22:00:00");
+  int serial = 0;
+  for (int night = 0; night < 7; ++night, t += 86400 - 700) {
+    for (int i = 0; i < 300; ++i, ++t) {
+      std::string when = format_civil(t);
+      log += fmt::format("{} cwd=/home/news/public_html/digest 3 args: /usr/sbin/sendmail -t -i\n", when);
+      log += fmt::format("{} 1tNNNN-{:06d}-NN <= news@news.example U=news P=local S=900 for reader{}@far{}.test\n",
+                         when, ++serial, i, i % 7);
+      log += fmt::format(
+          "{} 1tNNNN-{:06d}-NN <= shop@shop.example H=(office) [192.0.2.7]:4000 P=esmtpsa "
+          "A=dovecot_login:shop@shop.example S=20000 for customer{}@mail{}.test\n",
+          when, ++serial, i, i % 11);
+    }
+  }
+  std::string path = engines_path("lists-mainlog");
+  write_file(path, log);
+  SlicedRun one = sliced_report({path}, 1, 3600);
+  size_t text = one.json.find("}spamwarden logs:");  // the JSON, then the text report
+  ASSERT_NE(text, std::string::npos);
+  auto lists = nlohmann::json::parse(one.json.substr(0, text + 1))["lists_mailed_again"];
+  ASSERT_EQ(lists.size(), 2u) << one.json.substr(0, 2000);
+  EXPECT_EQ(lists[0]["actor_type"], "script");  // as many recipients: scripts first
+  EXPECT_EQ(lists[1]["actor_type"], "auth_account");
+  size_t merged = 0;
+  for (int slices : {2, 3, 5}) {
+    SlicedRun run = sliced_report({path}, slices, 3600);
+    merged += run.merged;
+    EXPECT_EQ(run.json, one.json) << slices << " slices";
+  }
+  EXPECT_GT(merged, 0u) << "slices that merged, not only ones folded again";
+}
+
 TEST_F(EnginesOnGeneratedLog, SlicesReportWhatOneEngineReports) {
   std::string plain = engines_path("sliced-mainlog");
   write_file(plain, log_);

@@ -198,8 +198,10 @@ void accounts(const Forensics& f, std::vector<Finding>& out) {
   for (const auto& a : f.table(ActorKind::AuthAccount).all()) {
     bool harvesting = harvested(a, t);
     if (a.recipients < t.account_min_recipients && !harvesting) continue;
-    // Any of these says "someone else is using it"; a big message alone does not (newsletters).
-    bool burst = is_burst(a, t);
+    // Any of these says "someone else is using it"; a big message alone does not (newsletters),
+    // nor a list mailed run after run (a newsletter sent through the account on a schedule).
+    Burst shape = burst_of(a, t);
+    bool burst = shape == Burst::Burst;
     bool bulk = a.max_recipients >= t.many_recipients;
     bool many_ips = most_new_ips_in_a_day(a) >= t.account_min_ips || a.client_ip_count() >= 3 * t.account_min_ips;
     // Failed logins count when they are many and not the odd typo of a busy account.
@@ -211,8 +213,10 @@ void accounts(const Forensics& f, std::vector<Finding>& out) {
     x.events = a.failed_logins;
     x.events_noun = "failed logins";
     std::string why;
-    // Failures before its burst (or, without one, its first mail) read as a way in.
-    CivilSeconds began = burst ? a.window()->peak_first() : a.first;
+    // Failures before its burst (or, without one, its first mail) read as a way in. A list
+    // mailed again is no reason of its own, but its busiest hour is still told.
+    bool told_burst = shape != Burst::None;
+    CivilSeconds began = told_burst ? a.window()->peak_first() : a.first;
     if (guessed)
       why += fmt::format(" {} {} failed logins", a.first_failed_login <= began ? "after" : "and", a.failed_logins);
     if (harvesting)
@@ -224,7 +228,7 @@ void accounts(const Forensics& f, std::vector<Finding>& out) {
     if (guessed && !burst && !many_ips && !harvesting && failures_look_like_a_device(f, a))
       why += " (the failures came at a device's pace: perhaps a phone with the old password; check before suspending)";
     x.summary = fmt::format("account {} sent {} messages with {} recipients{}{}{}", a.key, a.messages, a.recipients,
-                            ip_phrase(a), why, burst ? burst_phrase(a) : "");
+                            ip_phrase(a), why, told_burst ? burst_phrase(a) : "");
     out.push_back(std::move(x));
   }
 }
@@ -651,12 +655,16 @@ Burst burst_of(const ActorStats& a, const Thresholds& t) {
   return list_mailed_again ? Burst::ListMailedAgain : Burst::Burst;
 }
 
-std::vector<ListMailing> lists_mailed_again(const Forensics& f) {
+std::vector<ListMailing> lists_mailed_again(const Forensics& f, const std::vector<Finding>& findings) {
   std::vector<ListMailing> out;
   std::vector<JudgedScript> scripts = judged_scripts(f);
-  for (ActorKind kind : {ActorKind::Script, ActorKind::LocalUser}) {
+  for (ActorKind kind : {ActorKind::Script, ActorKind::LocalUser, ActorKind::AuthAccount}) {
     for (const auto& a : f.table(kind).all()) {
       if (burst_of(a, f.thresholds()) != Burst::ListMailedAgain) continue;
+      // An account found for its IPs or failed logins is no list's, whatever it mailed.
+      if (std::any_of(findings.begin(), findings.end(),
+                      [&](const Finding& x) { return x.actor_kind == kind && x.actor == a.key; }))
+        continue;
       // A user whose scripts are listed or found says nothing they do not.
       if (kind == ActorKind::LocalUser) {
         UsersScripts mine = scripts_of(scripts, a.key);
@@ -677,11 +685,16 @@ std::vector<ListMailing> lists_mailed_again(const Forensics& f) {
                     a.last,
                     ""};
       x.summary = fmt::format(
-          "{} {} sent {} messages to {} recipients{}: a list of about {} addresses, each mailed in about {} runs "
-          "12 hours or more apart ({} to {}). Not flagged, as a digest or newsletter run by cron; a spammer's cron "
-          "job mailing one list night after night looks the same",
-          kind == ActorKind::Script ? "script" : "local user", a.key, a.messages, a.recipients, burst_phrase(a), x.list,
-          x.runs, format_civil(a.first), format_civil(a.last));
+          "{} {} sent {} messages to {} recipients{}{}: a list of about {} addresses, each mailed in about {} runs "
+          "12 hours or more apart ({} to {}). Not flagged, as a digest or newsletter sent on a schedule; {}",
+          kind == ActorKind::Script      ? "script"
+          : kind == ActorKind::LocalUser ? "local user"
+                                         : "account",
+          a.key, a.messages, a.recipients, kind == ActorKind::AuthAccount ? ip_phrase(a) : "", burst_phrase(a), x.list,
+          x.runs, format_civil(a.first), format_civil(a.last),
+          kind == ActorKind::AuthAccount
+              ? "a stolen password mailing one list night after night from these IPs looks the same"
+              : "a spammer's cron job mailing one list night after night looks the same");
       out.push_back(std::move(x));
     }
   }

@@ -39,8 +39,8 @@ enum class Burst { None, Burst, ListMailedAgain };
 Burst burst_of(const ActorStats& a, const Thresholds& t);
 inline bool is_burst(const ActorStats& a, const Thresholds& t) { return burst_of(a, t) == Burst::Burst; }
 
-// A script or local user spared a finding because its burst mailed a list mailed again run
-// after run. Said in the report all the same: a spammer's cron job mailing one harvested list
+// A script, local user or account spared a finding because its burst mailed a list mailed
+// again run after run. Said in the report all the same: a spammer's cron job mailing one harvested list
 // every night looks the same.
 struct ListMailing {
   ActorKind actor_kind;
@@ -52,6 +52,8 @@ struct ListMailing {
   CivilSeconds first = 0, last = 0;
   std::string summary;
 };
-std::vector<ListMailing> lists_mailed_again(const Forensics& f);
+// Scripts, users and accounts whose burst is such a list (none that is a finding: an account
+// found for its IPs or logins).
+std::vector<ListMailing> lists_mailed_again(const Forensics& f, const std::vector<Finding>& findings);
 
 }  // namespace sw::stats

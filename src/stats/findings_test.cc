@@ -498,7 +498,7 @@ TEST(Findings, ANightlyDigestToTheSameListIsNoBurstItsHijackIs) {
   // Not flagged, but said: a spammer's cron job mailing one list would look the same.
   LogReport r;
   r.forensics = &log.run();
-  r.lists_mailed_again = lists_mailed_again(*r.forensics);
+  r.lists_mailed_again = lists_mailed_again(*r.forensics, find_abuse(*r.forensics));
   ASSERT_EQ(r.lists_mailed_again.size(), 1u);  // the script (its user's mail is all the script's)
   const ListMailing& x = r.lists_mailed_again[0];
   EXPECT_EQ(x.actor_kind, ActorKind::Script);
@@ -519,7 +519,8 @@ TEST(Findings, ANightlyDigestToTheSameListIsNoBurstItsHijackIs) {
   // Hijacked: 100 new addresses, fewer than the list, in an hour of their own.
   night(log, "victim", 100);
   EXPECT_EQ(of_kind(find_abuse(log.run()), "spamming_script").size(), 1u);
-  EXPECT_TRUE(lists_mailed_again(log.run()).empty()) << "a finding, no longer a list";
+  const Forensics& hijacked = log.run();
+  EXPECT_TRUE(lists_mailed_again(hijacked, find_abuse(hijacked)).empty()) << "a finding, no longer a list";
   // Or made to mail the list again and again within the hour (a loop, a mail bomb).
   Log looped;
   week(looped);
@@ -531,6 +532,68 @@ TEST(Findings, ANightlyDigestToTheSameListIsNoBurstItsHijackIs) {
   twice.skip(12 * 3600);
   night(twice, "victim", 600);
   EXPECT_EQ(of_kind(find_abuse(twice.run()), "spamming_script").size(), 1u);
+}
+
+// A shop's newsletter sent through its mailbox over SMTP AUTH every night to 400 subscribers
+// (a plugin, a desktop mailer): no compromised account, but said as a list. The same account
+// mailing 400 new addresses, or the list from a dozen IPs new within the day, is one.
+TEST(Findings, ANightlyNewsletterThroughAnAccountIsNoBurstItsHijackIs) {
+  auto night = [](Log& log, const std::string& prefix, int rcpts, int ips = 1) {
+    for (int i = 0; i < rcpts; ++i)
+      log.line(
+          fmt::format("{} <= news@shop.example H=(office) [192.0.2.{}]:4000 P=esmtpsa "
+                      "A=dovecot_login:news@shop.example S=20000 for {}{}@sub{}.test",
+                      log.next_id(), 10 + i % ips, prefix, i, i % 9));
+  };
+  auto week = [&](Log& log) {
+    for (int day = 0; day < 7; ++day) {
+      night(log, "subscriber", 400);
+      log.skip(86400 - 400);
+    }
+  };
+  Log log;
+  week(log);
+  const Forensics& quiet = log.run();
+  auto findings = find_abuse(quiet);
+  EXPECT_TRUE(findings.empty()) << findings[0].summary;
+  LogReport r;
+  r.forensics = &quiet;
+  r.lists_mailed_again = lists_mailed_again(quiet, findings);
+  ASSERT_EQ(r.lists_mailed_again.size(), 1u);
+  const ListMailing& x = r.lists_mailed_again[0];
+  EXPECT_EQ(x.actor_kind, ActorKind::AuthAccount);
+  EXPECT_EQ(x.actor, "news@shop.example");
+  EXPECT_EQ(x.messages, 2800u);
+  // A quarter of the addresses sampled: about 100 of 400, so within a fifth or so.
+  EXPECT_NEAR(double(x.list), 400, 100) << "the sample's estimate of the list";
+  EXPECT_EQ(x.runs, 7u);
+  EXPECT_NE(x.summary.find("account news@shop.example sent 2800 messages to 2800 recipients from 192.0.2.10"),
+            std::string::npos)
+      << x.summary;
+  r.inputs = {"/var/log/exim_mainlog"};
+  std::string text = report_text(r, ReportOptions{});
+  EXPECT_NE(text.find("spamwarden logs --actor auth:news@shop.example"), std::string::npos) << text;
+
+  Log hijacked;
+  week(hijacked);
+  night(hijacked, "victim", 400);
+  const Forensics& stolen = hijacked.run();
+  findings = find_abuse(stolen);
+  ASSERT_EQ(of_kind(findings, "compromised_account").size(), 1u);
+  EXPECT_TRUE(lists_mailed_again(stolen, findings).empty()) << "a finding, no longer a list";
+
+  // The list itself, mailed the eighth night from twelve IPs it never used: a stolen
+  // password, found by its IPs; its busiest hour is told, and it is no list.
+  Log botnet;
+  week(botnet);
+  night(botnet, "subscriber", 400, 12);
+  const Forensics& spread = botnet.run();
+  findings = find_abuse(spread);
+  auto taken = of_kind(findings, "compromised_account");
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_NE(taken[0]->summary.find("from 12 client IPs"), std::string::npos) << taken[0]->summary;
+  EXPECT_NE(taken[0]->summary.find("% of it within"), std::string::npos) << taken[0]->summary;
+  EXPECT_TRUE(lists_mailed_again(spread, findings).empty()) << "a finding is no list";
 }
 
 // A user with two nightly digests to two lists mails 300 addresses night after night, no one
@@ -555,7 +618,7 @@ TEST(Findings, AUsersBurstIsItsScriptsWhetherFoundOrListed) {
   const Forensics& both = two.run();
   auto findings = find_abuse(both);
   EXPECT_TRUE(findings.empty()) << findings[0].summary;
-  auto lists = lists_mailed_again(both);
+  auto lists = lists_mailed_again(both, findings);
   ASSERT_EQ(lists.size(), 2u);
   EXPECT_EQ(lists[0].actor_kind, ActorKind::Script);
   EXPECT_EQ(lists[1].actor_kind, ActorKind::Script);
@@ -567,7 +630,7 @@ TEST(Findings, AUsersBurstIsItsScriptsWhetherFoundOrListed) {
   findings = find_abuse(one);
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings[0].kind, "spamming_script");
-  lists = lists_mailed_again(one);
+  lists = lists_mailed_again(one, findings);
   ASSERT_EQ(lists.size(), 1u) << "the digest; not its user, whose script is a finding";
   EXPECT_EQ(lists[0].actor, "/home/gina/public_html/news");
 }

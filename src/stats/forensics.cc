@@ -247,13 +247,17 @@ void Forensics::count_message(ActorStats& a, bool created, const LogLine& l, uin
   if (created) add_evidence(a, raw, Evidence::Mark::kFirstSeen);
 }
 
-void Forensics::sample_recipients(ActorStats& a, const LogLine& l) {
+void Forensics::sample_recipients(ActorStats& a, ActorKind kind, const LogLine& l) {
   if (!a.extras || l.recipients.empty()) return;
   if (named_.empty())  // hashed once for the script and its user
     eximlog::for_each_recipient(l.recipients,
                                 [&](std::string_view r) { named_.push_back(uint32_t(ActorTable::key_hash(r, true))); });
-  if (!a.extras->named) a.extras->named = std::make_unique<RecipientSample>();
-  for (uint32_t h : named_) a.extras->named->add(h, l.time);
+  uint32_t ceiling = recipient_sample_ceiling(kind);
+  for (uint32_t h : named_) {
+    if (h > ceiling) continue;  // allocated at the first admitted one: most accounts have none
+    if (!a.extras->named) a.extras->named = std::make_unique<RecipientSample>(ceiling);
+    a.extras->named->add(h, l.time);
+  }
 }
 
 std::string_view Forensics::subject_key_of(std::string_view subject) {
@@ -312,11 +316,11 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
   if (local && !exim_generated && folds(ActorKind::Script)) {
     uint32_t script = take_script(l);
     uint32_t user = keys.has(ActorKind::LocalUser) ? count_key(ActorKind::LocalUser, l.ident, false) : kNone;
-    if (user != kNone) sample_recipients(tab(ActorKind::LocalUser).at(user), l);
+    if (user != kNone) sample_recipients(tab(ActorKind::LocalUser).at(user), ActorKind::LocalUser, l);
     if (script != kNone) {
       ActorStats& s = tab(ActorKind::Script).at(script);
       count_message(s, false, l, m.recipients, raw);
-      sample_recipients(s, l);
+      sample_recipients(s, ActorKind::Script, l);
       m.actor[size_t(ActorKind::Script)] = script;
       // The queue knows mail by who handed it in, not by directory: keep who ran the script.
       if (user != kNone && s.extras) s.extras->local_user = tab(ActorKind::LocalUser).at(user).key;
@@ -327,12 +331,13 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
     uint32_t idx = tab(ActorKind::LocalUser).intern(ActorTable::key_hash(user), user, false, &created);
     ActorStats& a = tab(ActorKind::LocalUser).at(idx);
     count_message(a, created, l, m.recipients, raw);
-    sample_recipients(a, l);
+    sample_recipients(a, ActorKind::LocalUser, l);
     ++a.trusted_submissions;
     m.actor[size_t(ActorKind::LocalUser)] = idx;
   }
   if (keys.has(ActorKind::AuthAccount) && folds(ActorKind::AuthAccount)) {
     uint32_t idx = count_key(ActorKind::AuthAccount, l.auth_id, true);
+    sample_recipients(tab(ActorKind::AuthAccount).at(idx), ActorKind::AuthAccount, l);
     ActorTable::note_client_ip(tab(ActorKind::AuthAccount).at(idx), l.host_ip, keys.hash[size_t(ActorKind::ClientIp)],
                                l.time);
   }

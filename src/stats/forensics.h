@@ -262,8 +262,8 @@ class Forensics {
     if (a.keeps_evidence()) a.extras->evidence.add(evidence_.keep(raw), mark);
   }
   void note_peak_line(ActorStats& a, std::string_view raw);
-  // Adds the "for" list's addresses to a script's or user's sample of whom it mailed.
-  void sample_recipients(ActorStats& a, const eximlog::LogLine& l);
+  // Adds the "for" list's addresses to a script's, user's or account's sample of whom it mailed.
+  void sample_recipients(ActorStats& a, ActorKind kind, const eximlog::LogLine& l);
   // A subject's actor key (unescaped, digits folded), in scratch space of this engine.
   std::string_view subject_key_of(std::string_view subject);
   // A message id's fingerprint, to find an id that arrived again in a later slice.

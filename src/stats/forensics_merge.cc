@@ -288,7 +288,7 @@ void Forensics::merge_actor(ActorKind kind, ActorStats& a, ActorStats& b, const 
   // Up to the cap: whichever of them are kept, the count is what one engine's would be.
   for (uint32_t h : bx.rejected_addresses) ax.note_rejected_address(h);
   if (bx.named) {
-    if (!ax.named) ax.named = std::make_unique<RecipientSample>();
+    if (!ax.named) ax.named = std::make_unique<RecipientSample>(bx.named->ceiling());
     ax.named->merge(*bx.named);
   }
   if (bx.ips) merge_ips(ax, *bx.ips, later);

@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   LogReport report;
   report.forensics = &engine;
   report.findings = find_abuse(engine);
-  report.lists_mailed_again = lists_mailed_again(engine);
+  report.lists_mailed_again = lists_mailed_again(engine, report.findings);
   (void)report_json(report, ReportOptions{.top = 0});
   return 0;
 }

@@ -7,6 +7,9 @@
 // into exactly the sample of the whole: a recipient among the K smallest overall is among each
 // part's K smallest, with its times and runs (it was never pushed out); its runs join when the
 // later part's first time comes less than kApart after the earlier part's last.
+// A sample may admit only the hashes up to a ceiling (a quarter of them, for the tens of
+// thousands of accounts a host has): the same recipients in every part, so it still merges
+// exactly, and it costs nothing for an actor that mailed no admitted address.
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -37,7 +40,13 @@ class RecipientSample {
     bool again() const { return runs >= kRuns; }
   };
 
+  static constexpr uint32_t kEveryHash = UINT32_MAX;
+  explicit RecipientSample(uint32_t ceiling = kEveryHash) : ceiling_(ceiling) {}
+  uint32_t ceiling() const { return ceiling_; }
+  bool admits(uint32_t hash) const { return hash <= ceiling_; }
+
   void add(uint32_t hash, CivilSeconds t) {
+    if (!admits(hash)) return;
     auto at = std::lower_bound(kept_.begin(), kept_.end(), hash, [](const Entry& e, uint32_t h) { return e.hash < h; });
     if (at != kept_.end() && at->hash == hash) {
       if (t - at->last >= kApart) ++at->runs;
@@ -51,14 +60,20 @@ class RecipientSample {
     kept_.insert(at, {hash, 1, t, t});
   }
 
-  // Merges the sample of what came after this one's.
+  // Merges the sample of what came after this one's. The parts of one actor's sample have one
+  // ceiling; were they to differ, the whole admits what both do (the larger hashes, last).
   void merge(const RecipientSample& later) {
+    ceiling_ = std::min(ceiling_, later.ceiling_);
     std::vector<Entry> joined;
     joined.reserve(std::min(kSize, kept_.size() + later.kept_.size()));
     auto a = kept_.cbegin(), b = later.kept_.cbegin();
-    while (joined.size() < kSize && (a != kept_.cend() || b != later.kept_.cend())) {
-      if (b == later.kept_.cend() || (a != kept_.cend() && a->hash < b->hash)) joined.push_back(*a++);
-      else if (a == kept_.cend() || b->hash < a->hash) joined.push_back(*b++);
+    auto a_end =
+        std::upper_bound(kept_.cbegin(), kept_.cend(), ceiling_, [](uint32_t c, const Entry& e) { return c < e.hash; });
+    auto b_end = std::upper_bound(later.kept_.cbegin(), later.kept_.cend(), ceiling_,
+                                  [](uint32_t c, const Entry& e) { return c < e.hash; });
+    while (joined.size() < kSize && (a != a_end || b != b_end)) {
+      if (b == b_end || (a != a_end && a->hash < b->hash)) joined.push_back(*a++);
+      else if (a == a_end || b->hash < a->hash) joined.push_back(*b++);
       else {
         uint32_t runs = a->runs + b->runs - (b->first - a->last < kApart ? 1 : 0);
         joined.push_back({a->hash, runs, std::min(a->first, b->first), std::max(a->last, b->last)});
@@ -77,19 +92,21 @@ class RecipientSample {
     return 5 * again >= 4 * kept_.size();
   }
 
-  // How many different recipients it named: exact below kSize, else estimated from how small
-  // the kSize smallest hashes are.
+  // How many different recipients it named: exact below kSize when it admits every hash
+  // (else scaled by the share admitted), estimated from how small the kSize smallest hashes
+  // are above it.
   double distinct() const {
-    if (kept_.size() < kSize) return double(kept_.size());
+    if (kept_.size() < kSize) return double(kept_.size()) * 4294967296.0 / (double(ceiling_) + 1.0);
     return double(kSize - 1) * 4294967296.0 / (double(kept_.back().hash) + 1.0);
   }
 
   const std::vector<Entry>& entries() const { return kept_; }
-  // Restores saved entries; false when they are not a sample (unsorted, repeated, times reversed).
+  // Restores saved entries; false when they are not a sample (unsorted, repeated, times
+  // reversed, above the ceiling).
   bool restore(std::vector<Entry> entries) {
     if (entries.size() > kSize) return false;
     for (size_t i = 0; i < entries.size(); ++i)
-      if (entries[i].first > entries[i].last || entries[i].runs == 0 ||
+      if (entries[i].first > entries[i].last || entries[i].runs == 0 || !admits(entries[i].hash) ||
           (i > 0 && entries[i - 1].hash >= entries[i].hash))
         return false;
     kept_ = std::move(entries);
@@ -98,6 +115,7 @@ class RecipientSample {
 
  private:
   std::vector<Entry> kept_;  // ascending by hash
+  uint32_t ceiling_;         // the largest hash admitted
 };
 
 }  // namespace sw::stats

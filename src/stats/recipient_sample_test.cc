@@ -55,5 +55,41 @@ TEST(RecipientSample, AListMailedNightAfterNightNotTwiceNorInOneRun) {
   EXPECT_FALSE(RecipientSample().restore({{5, 0, 0, 0}}));
 }
 
+// An account's sample admits a quarter of the hashes: it still merges into the whole's, has
+// nothing to keep for an actor that mailed no admitted address, and scales its count.
+TEST(RecipientSample, AQuarterSampleMergesAndEstimatesTheWhole) {
+  constexpr uint32_t kQuarter = RecipientSample::kEveryHash / 4;
+  std::mt19937 random(11);
+  std::vector<uint32_t> list;
+  for (int i = 0; i < 120; ++i) list.push_back(uint32_t(random()));
+  RecipientSample whole(kQuarter), first(kQuarter), second(kQuarter);
+  size_t admitted = 0;
+  for (uint32_t h : list) admitted += h <= kQuarter;
+  for (int night = 0; night < 3; ++night)
+    for (size_t i = 0; i < list.size(); ++i) {
+      whole.add(list[i], night * 86400 + CivilSeconds(i));
+      (night < 2 ? first : second).add(list[i], night * 86400 + CivilSeconds(i));
+    }
+  first.merge(second);
+  ASSERT_EQ(whole.entries().size(), admitted);
+  ASSERT_EQ(first.entries().size(), admitted);
+  for (size_t i = 0; i < admitted; ++i) {
+    EXPECT_LE(whole.entries()[i].hash, kQuarter);
+    EXPECT_EQ(first.entries()[i].hash, whole.entries()[i].hash);
+    EXPECT_EQ(first.entries()[i].runs, 3u);
+  }
+  EXPECT_DOUBLE_EQ(whole.distinct(), 4.0 * double(admitted));
+  EXPECT_TRUE(whole.mostly_mailed_again());
+  RecipientSample empty;  // a part that kept nothing, made without the ceiling: the whole has it
+  empty.merge(whole);
+  EXPECT_EQ(empty.ceiling(), kQuarter);
+  EXPECT_DOUBLE_EQ(empty.distinct(), whole.distinct());
+  RecipientSample none(kQuarter);
+  none.add(kQuarter + 1u, 0);
+  EXPECT_TRUE(none.entries().empty());
+  EXPECT_FALSE(RecipientSample(kQuarter).restore({{kQuarter + 1u, 1, 0, 0}})) << "above the ceiling: not this sample";
+  EXPECT_TRUE(RecipientSample(kQuarter).restore({{kQuarter, 1, 0, 0}}));
+}
+
 }  // namespace
 }  // namespace sw::stats

@@ -193,7 +193,10 @@ void text_lists(std::string& out, const std::vector<ListMailing>& lists, const F
   out += fmt::format("NOT FLAGGED: LISTS MAILED RUN AFTER RUN ({})\n", lists.size());
   for (const auto& x : lists) {
     out += "\n" + wrap("  [list_mailed_again] ", x.summary, 6);
-    std::string actor = (x.actor_kind == ActorKind::Script ? "script:" : "user:") + x.actor;
+    std::string actor = (x.actor_kind == ActorKind::Script      ? "script:"
+                         : x.actor_kind == ActorKind::LocalUser ? "user:"
+                                                                : "auth:") +
+                        x.actor;
     out += hint_lines("its mail, message by message: spamwarden logs", story_words(actor, {}, engine, inputs));
   }
   out += "\n";

@@ -582,7 +582,7 @@ ScanResult scan_logs(const std::vector<std::string>& inputs, const ScanOptions& 
       },
       result.report.inputs);
   result.report.findings = find_abuse(engine);
-  result.report.lists_mailed_again = lists_mailed_again(engine);
+  result.report.lists_mailed_again = lists_mailed_again(engine, result.report.findings);
   engine.set_evidence_reader(nullptr, result.report.inputs);  // the sources close on return
   result.report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
