@@ -636,8 +636,17 @@ Burst burst_of(const ActorStats& a, const Thresholds& t) {
   // sample, or half the list again); a loop or a mail bomb mails the list over in one hour.
   bool list_mailed_again = false;
   if (const RecipientSample* named = a.extras ? a.extras->named.get() : nullptr) {
-    double list = named->distinct(), busiest = double(peak);
-    list_mailed_again = named->mostly_mailed_again() && list <= 1.5 * busiest && busiest <= 1.5 * list;
+    auto mails_the_list_once = [&](double list) { return list <= 1.5 * double(peak) && double(peak) <= 1.5 * list; };
+    list_mailed_again = named->mostly_mailed_again() && mails_the_list_once(named->distinct());
+    // A site's digest beside its one-off mail (orders, password resets, from one directory):
+    // the addresses its busiest window may have named were mailed again, and the new ones
+    // came spread out, never half a burst's floor within a window (a hijack's are a burst).
+    if (!list_mailed_again) {
+      const PeakWindow& w = *a.window();
+      auto around = named->around_peak(w.peak_first(), w.peak_last(), w.span());
+      list_mailed_again = around.mailed_again && mails_the_list_once(around.list) &&
+                          around.fresh_peak < double(t.burst_min_recipients) / 2;
+    }
   }
   // One big message (a newsletter to a list) and a few small ones fill a window without being a
   // burst of mail: without the largest the window, and all the actor's mail, would be under the
@@ -655,6 +664,50 @@ Burst burst_of(const ActorStats& a, const Thresholds& t) {
   return list_mailed_again ? Burst::ListMailedAgain : Burst::Burst;
 }
 
+// A burst spared as a list mailed run after run, as the report tells it: the list is the
+// sampled addresses mailed again, the others (a shop's order mail beside its digest) apart.
+namespace {
+
+ListMailing list_mailing(const ActorStats& a, ActorKind kind) {
+  const RecipientSample& named = *a.extras->named;
+  std::vector<uint32_t> runs;
+  for (const auto& e : named.entries())
+    if (e.again()) runs.push_back(e.runs);
+  double scale = named.distinct() / double(std::max<size_t>(1, named.entries().size()));
+  double list = double(runs.size()) * scale;
+  if (runs.empty()) runs.push_back(0);  // none is spared so: a list is mostly mailed again
+  std::nth_element(runs.begin(), runs.begin() + long(runs.size() / 2), runs.end());
+  ListMailing x{kind,
+                std::string(a.key),
+                a.messages,
+                a.recipients,
+                a.window()->peak_recipients(),
+                uint64_t(list + 0.5),
+                uint64_t(std::max(0.0, named.distinct() - list) + 0.5),
+                runs[runs.size() / 2],
+                a.first,
+                a.last,
+                ""};
+  // Told when they are more than the sample's noise: a fifth of all it mailed.
+  std::string others = 5 * x.others >= x.list + x.others
+                           ? fmt::format(" (and about {} other addresses mailed once or twice, spread out)", x.others)
+                           : "";
+  x.summary = fmt::format(
+      "{} {} sent {} messages to {} recipients{}{}: a list of about {} addresses, each mailed in about {} runs 12 "
+      "hours or more apart{} ({} to {}). Not flagged, as a digest or newsletter sent on a schedule; {}",
+      kind == ActorKind::Script      ? "script"
+      : kind == ActorKind::LocalUser ? "local user"
+                                     : "account",
+      a.key, a.messages, a.recipients, kind == ActorKind::AuthAccount ? ip_phrase(a) : "", burst_phrase(a), x.list,
+      x.runs, others, format_civil(a.first), format_civil(a.last),
+      kind == ActorKind::AuthAccount
+          ? "a stolen password mailing one list night after night from these IPs looks the same"
+          : "a spammer's cron job mailing one list night after night looks the same");
+  return x;
+}
+
+}  // namespace
+
 std::vector<ListMailing> lists_mailed_again(const Forensics& f, const std::vector<Finding>& findings) {
   std::vector<ListMailing> out;
   std::vector<JudgedScript> scripts = judged_scripts(f);
@@ -670,32 +723,7 @@ std::vector<ListMailing> lists_mailed_again(const Forensics& f, const std::vecto
         UsersScripts mine = scripts_of(scripts, a.key);
         if (mine.flagged_messages > 0 || accounted_for_by_scripts(a, mine, f.thresholds())) continue;
       }
-      const RecipientSample& named = *a.extras->named;
-      std::vector<uint32_t> runs;
-      for (const auto& e : named.entries()) runs.push_back(e.runs);
-      std::nth_element(runs.begin(), runs.begin() + runs.size() / 2, runs.end());
-      ListMailing x{kind,
-                    std::string(a.key),
-                    a.messages,
-                    a.recipients,
-                    a.window()->peak_recipients(),
-                    uint64_t(named.distinct() + 0.5),
-                    runs[runs.size() / 2],
-                    a.first,
-                    a.last,
-                    ""};
-      x.summary = fmt::format(
-          "{} {} sent {} messages to {} recipients{}{}: a list of about {} addresses, each mailed in about {} runs "
-          "12 hours or more apart ({} to {}). Not flagged, as a digest or newsletter sent on a schedule; {}",
-          kind == ActorKind::Script      ? "script"
-          : kind == ActorKind::LocalUser ? "local user"
-                                         : "account",
-          a.key, a.messages, a.recipients, kind == ActorKind::AuthAccount ? ip_phrase(a) : "", burst_phrase(a), x.list,
-          x.runs, format_civil(a.first), format_civil(a.last),
-          kind == ActorKind::AuthAccount
-              ? "a stolen password mailing one list night after night from these IPs looks the same"
-              : "a spammer's cron job mailing one list night after night looks the same");
-      out.push_back(std::move(x));
+      out.push_back(list_mailing(a, kind));
     }
   }
   std::stable_sort(out.begin(), out.end(),

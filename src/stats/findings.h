@@ -47,7 +47,8 @@ struct ListMailing {
   std::string actor;
   uint64_t messages = 0, recipients = 0;
   uint64_t peak_recipients = 0;  // in its busiest window
-  uint64_t list = 0;             // different recipients, estimated from its sample
+  uint64_t list = 0;             // different recipients mailed run after run, estimated from its sample
+  uint64_t others = 0;           // different recipients mailed in fewer runs (order mail beside a digest)
   uint32_t runs = 0;             // the runs a sampled recipient was typically (the median) named in
   CivilSeconds first = 0, last = 0;
   std::string summary;

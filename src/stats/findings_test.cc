@@ -596,6 +596,46 @@ TEST(Findings, ANightlyNewsletterThroughAnAccountIsNoBurstItsHijackIs) {
   EXPECT_TRUE(lists_mailed_again(spread, findings).empty()) << "a finding is no list";
 }
 
+// A shop's site mails its nightly digest to 150 readers and, from the same directory (one
+// WordPress install), an order confirmation to a new customer every half hour: a third of
+// what it mailed is the list, but the busiest hour mailed the list, and the new addresses came
+// spread out. Its hijack mailing 100 new addresses within minutes is a burst.
+TEST(Findings, ADigestBesideTheSitesOrderMailIsNoBurstItsHijackIs) {
+  int customer = 0;
+  auto mail = [](Log& log, const std::string& rcpt) {
+    log.line("cwd=/home/shop/public_html 3 args: /usr/sbin/sendmail -t -i");
+    log.line(fmt::format("{} <= shop@shop.example U=shop P=local S=900 for {}", log.next_id(), rcpt));
+  };
+  auto day = [&](Log& log) {
+    for (int i = 0; i < 150; ++i) mail(log, fmt::format("reader{}@far{}.test", i, i % 7));
+    for (int order = 0; order < 46; ++order) {
+      log.skip(1800 - 2);
+      ++customer;
+      mail(log, fmt::format("customer{}@buyer{}.test", customer, customer % 13));
+    }
+    log.skip(86400 - 300 - 46 * 1800);
+  };
+  Log log;
+  for (int d = 0; d < 7; ++d) day(log);
+  const Forensics& week = log.run();
+  auto findings = find_abuse(week);
+  EXPECT_TRUE(findings.empty()) << findings[0].summary;
+  auto lists = lists_mailed_again(week, findings);
+  ASSERT_EQ(lists.size(), 1u) << "the script; its user's mail is all the script's";
+  EXPECT_EQ(lists[0].actor, "/home/shop/public_html");
+  EXPECT_NEAR(double(lists[0].list), 150, 45) << "the list, from a sample of 64 of about 470";
+  EXPECT_NEAR(double(lists[0].others), 322, 100) << "the customers";
+  EXPECT_EQ(lists[0].runs, 7u);
+  EXPECT_NE(lists[0].summary.find("other addresses mailed once or twice, spread out"), std::string::npos)
+      << lists[0].summary;
+
+  for (int i = 0; i < 100; ++i) mail(log, fmt::format("victim{}@far{}.test", i, i % 11));
+  const Forensics& hijacked = log.run();
+  findings = find_abuse(hijacked);
+  ASSERT_EQ(of_kind(findings, "spamming_script").size(), 1u);
+  EXPECT_TRUE(lists_mailed_again(hijacked, findings).empty());
+}
+
 // A user with two nightly digests to two lists mails 300 addresses night after night, no one
 // list: its burst is its scripts', both listed, and no finding. A user with a digest and a
 // hijacked script has the script's finding, and is no list of its own.

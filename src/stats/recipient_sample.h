@@ -92,6 +92,40 @@ class RecipientSample {
     return 5 * again >= 4 * kept_.size();
   }
 
+  // The sample beside an actor's busiest window [from, to]: a site's nightly digest shares its
+  // directory with mail to one-off addresses (a shop's order mail, password resets), so
+  // judged by the addresses that window may have named, not by all the sample's.
+  struct AroundPeak {
+    bool mailed_again = false;  // kJudged or more sampled there, four fifths of them mailed again
+    double list = 0;            // the addresses mailed again: the list's size, estimated
+    double fresh_peak = 0;      // the most new addresses (named in fewer runs) within any span, estimated
+  };
+  AroundPeak around_peak(CivilSeconds from, CivilSeconds to, CivilSeconds span) const {
+    AroundPeak out;
+    if (kept_.empty()) return out;
+    double scale = distinct() / double(kept_.size());
+    size_t there = 0, again_there = 0, again = 0;
+    std::vector<CivilSeconds> fresh;  // the times new addresses were named
+    for (const Entry& e : kept_) {
+      // Named before and after the window, it may not have been named in it: a subscriber is.
+      bool near = e.first <= to && e.last >= from;
+      there += near, again_there += near && e.again(), again += e.again();
+      if (e.again()) continue;
+      fresh.push_back(e.first);
+      if (e.last != e.first) fresh.push_back(e.last);  // named in a second run
+    }
+    out.mailed_again = there >= kJudged && 5 * again_there >= 4 * there;
+    out.list = double(again) * scale;
+    std::sort(fresh.begin(), fresh.end());
+    size_t most = 0;
+    for (size_t begin = 0, end = 0; end < fresh.size(); ++end) {
+      while (fresh[end] - fresh[begin] >= span) ++begin;
+      most = std::max(most, end - begin + 1);
+    }
+    out.fresh_peak = double(most) * scale;
+    return out;
+  }
+
   // How many different recipients it named: exact below kSize when it admits every hash
   // (else scaled by the share admitted), estimated from how small the kSize smallest hashes
   // are above it.

@@ -331,6 +331,7 @@ nlohmann::json report_json(const LogReport& r, const ReportOptions& o) {
                      {"recipients", x.recipients},
                      {"peak_recipients", x.peak_recipients},
                      {"list_size_estimate", x.list},
+                     {"other_addresses_estimate", x.others},
                      {"median_runs", x.runs},
                      {"first", format_civil(x.first)},
                      {"last", format_civil(x.last)},
