@@ -142,7 +142,7 @@ void ActorTable::save(StateWriter& w) const {
     w.u64(x.named ? x.named->entries().size() : 0);
     if (x.named)
       for (const RecipientSample::Entry& e : x.named->entries())
-        w.pod(e.hash), w.pod(e.runs), w.pod(e.first), w.pod(e.last);
+        w.pod(e.hash), w.pod(e.runs), w.pod(e.named), w.pod(e.first), w.pod(e.last);
     w.pod(uint8_t(x.ips != nullptr));
     if (x.ips) {
       w.u64(x.ips->listed.size());
@@ -196,7 +196,7 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
       if (named > RecipientSample::kSize) throw StateError("a recipient sample too large");
       std::vector<RecipientSample::Entry> entries(named);
       for (auto& e : entries) {
-        e.hash = r.pod<uint32_t>(), e.runs = r.pod<uint32_t>();
+        e.hash = r.pod<uint32_t>(), e.runs = r.pod<uint16_t>(), e.named = r.pod<uint16_t>();
         e.first = r.pod<CivilSeconds>(), e.last = r.pod<CivilSeconds>();
       }
       x.named = std::make_unique<RecipientSample>(recipient_sample_ceiling(kind_));

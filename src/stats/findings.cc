@@ -201,7 +201,10 @@ void accounts(const Forensics& f, std::vector<Finding>& out) {
     // Any of these says "someone else is using it"; a big message alone does not (newsletters),
     // nor a list mailed run after run (a newsletter sent through the account on a schedule).
     Burst shape = burst_of(a, t);
-    bool burst = shape == Burst::Burst;
+    // A list mailed run after run, but by an account others failed to log in as: its owner's
+    // newsletter, or someone who found the password; its burst counts.
+    bool burst =
+        shape == Burst::Burst || (shape == Burst::ListMailedAgain && a.failed_logins >= t.account_failed_logins);
     bool bulk = a.max_recipients >= t.many_recipients;
     bool many_ips = most_new_ips_in_a_day(a) >= t.account_min_ips || a.client_ip_count() >= 3 * t.account_min_ips;
     // Failed logins count when they are many and not the odd typo of a busy account.
@@ -637,16 +640,15 @@ Burst burst_of(const ActorStats& a, const Thresholds& t) {
   bool list_mailed_again = false;
   if (const RecipientSample* named = a.extras ? a.extras->named.get() : nullptr) {
     auto mails_the_list_once = [&](double list) { return list <= 1.5 * double(peak) && double(peak) <= 1.5 * list; };
-    list_mailed_again = named->mostly_mailed_again() && mails_the_list_once(named->distinct());
-    // A site's digest beside its one-off mail (orders, password resets, from one directory):
-    // the addresses its busiest window may have named were mailed again, and the new ones
-    // came spread out, never half a burst's floor within a window (a hijack's are a burst).
-    if (!list_mailed_again) {
-      const PeakWindow& w = *a.window();
-      auto around = named->around_peak(w.peak_first(), w.peak_last(), w.span());
-      list_mailed_again = around.mailed_again && mails_the_list_once(around.list) &&
-                          around.fresh_peak < double(t.burst_min_recipients) / 2;
-    }
+    const PeakWindow& w = *a.window();
+    auto around = named->around_peak(w.peak_first(), w.peak_last(), w.span());
+    // Mail to new addresses came spread out, never half a burst's floor within a window: a
+    // hijack's new addresses, or a mail bomb's few named again and again, come at once.
+    bool spread = around.fresh_peak < double(t.burst_min_recipients) / 2;
+    // Nearly all it mailed was the list; or, beside a site's one-off mail from the same
+    // directory (orders, password resets), nearly all its busiest window may have named.
+    list_mailed_again = spread && ((named->mostly_mailed_again() && mails_the_list_once(named->distinct())) ||
+                                   (around.mailed_again && mails_the_list_once(around.list)));
   }
   // One big message (a newsletter to a list) and a few small ones fill a window without being a
   // burst of mail: without the largest the window, and all the actor's mail, would be under the

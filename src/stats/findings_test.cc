@@ -16,6 +16,9 @@ namespace {
 
 class Log {
  public:
+  Log() = default;
+  // The same lines so far, to go on differently; not its engine.
+  Log(const Log& o) : t_(o.t_), serial_(o.serial_), lines_(o.lines_) {}
   void line(const std::string& text) { lines_.push_back(format_civil(t_) + " " + text), t_ += 1; }
   void skip(CivilSeconds seconds) { t_ += seconds; }
   std::string next_id() { return fmt::format("1tAAAA-{:06d}-AA", ++serial_); }
@@ -574,6 +577,28 @@ TEST(Findings, ANightlyNewsletterThroughAnAccountIsNoBurstItsHijackIs) {
   std::string text = report_text(r, ReportOptions{});
   EXPECT_NE(text.find("spamwarden logs --actor auth:news@shop.example"), std::string::npos) << text;
 
+  // Others failed to log in as it, 40 times, before a night's run: its burst counts.
+  Log guessed = log;
+  failed_logins(guessed, "198.51.100.9", "news@shop.example", 40);
+  night(guessed, "subscriber", 400);
+  const Forensics& found = guessed.run();
+  findings = find_abuse(found);
+  ASSERT_EQ(of_kind(findings, "compromised_account").size(), 1u);
+  EXPECT_TRUE(lists_mailed_again(found, findings).empty());
+
+  // A harvested list blasted three times within a day, 12 hours apart, by an account that
+  // mailed a few contacts a day for a week before: no list mailed again.
+  Log blasted;
+  for (int day = 0; day < 7; ++day) {
+    for (int i = 0; i < 6; ++i) night(blasted, fmt::format("contact{}_", i), 1);
+    blasted.skip(86400 - 6);
+  }
+  for (int run = 0; run < 3; ++run) {
+    night(blasted, "lead", 400);
+    blasted.skip(12 * 3600 - 400);
+  }
+  EXPECT_EQ(of_kind(find_abuse(blasted.run()), "compromised_account").size(), 1u);
+
   Log hijacked;
   week(hijacked);
   night(hijacked, "victim", 400);
@@ -606,14 +631,19 @@ TEST(Findings, ADigestBesideTheSitesOrderMailIsNoBurstItsHijackIs) {
     log.line("cwd=/home/shop/public_html 3 args: /usr/sbin/sendmail -t -i");
     log.line(fmt::format("{} <= shop@shop.example U=shop P=local S=900 for {}", log.next_id(), rcpt));
   };
-  auto day = [&](Log& log) {
+  // A day: the digest, then the orders; a form looped mid-day mails 16 addresses 10 times
+  // each within minutes (160 recipients, about the list's size).
+  auto day = [&](Log& log, bool looped = false) {
     for (int i = 0; i < 150; ++i) mail(log, fmt::format("reader{}@far{}.test", i, i % 7));
     for (int order = 0; order < 46; ++order) {
       log.skip(1800 - 2);
       ++customer;
       mail(log, fmt::format("customer{}@buyer{}.test", customer, customer % 13));
+      if (looped && order == 23)
+        for (int round = 0; round < 10; ++round)
+          for (int i = 0; i < 16; ++i) mail(log, fmt::format("target{}@far{}.test", i, i % 5));
     }
-    log.skip(86400 - 300 - 46 * 1800);
+    log.skip(86400 - 300 - 46 * 1800 - (looped ? 320 : 0));
   };
   Log log;
   for (int d = 0; d < 7; ++d) day(log);
@@ -628,6 +658,10 @@ TEST(Findings, ADigestBesideTheSitesOrderMailIsNoBurstItsHijackIs) {
   EXPECT_EQ(lists[0].runs, 7u);
   EXPECT_NE(lists[0].summary.find("other addresses mailed once or twice, spread out"), std::string::npos)
       << lists[0].summary;
+
+  Log bombed;
+  for (int d = 0; d < 7; ++d) day(bombed, d == 3);
+  EXPECT_EQ(of_kind(find_abuse(bombed.run()), "spamming_script").size(), 1u) << "a mail bomb is no digest";
 
   for (int i = 0; i < 100; ++i) mail(log, fmt::format("victim{}@far{}.test", i, i % 11));
   const Forensics& hijacked = log.run();

@@ -34,11 +34,18 @@ class RecipientSample {
   // two nights of a digest.
   static constexpr uint32_t kRuns = 3;
 
+  // ... over this long at least: three runs a day apart (a list mailed night after night),
+  // not one harvested list sent three times within a day.
+  static constexpr CivilSeconds kAgainSpan = 3 * kApart;
+
   struct Entry {
-    uint32_t hash = 0, runs = 1;
+    uint32_t hash = 0;
+    uint16_t runs = 1;
+    uint16_t named = 1;  // the messages that named it (up to 65535): a mail bomb names its few again and again
     CivilSeconds first = 0, last = 0;
-    bool again() const { return runs >= kRuns; }
+    bool again() const { return runs >= kRuns && last - first >= kAgainSpan; }
   };
+  static uint16_t sum(uint32_t a, uint32_t b) { return uint16_t(std::min<uint32_t>(a + b, UINT16_MAX)); }
 
   static constexpr uint32_t kEveryHash = UINT32_MAX;
   explicit RecipientSample(uint32_t ceiling = kEveryHash) : ceiling_(ceiling) {}
@@ -49,7 +56,8 @@ class RecipientSample {
     if (!admits(hash)) return;
     auto at = std::lower_bound(kept_.begin(), kept_.end(), hash, [](const Entry& e, uint32_t h) { return e.hash < h; });
     if (at != kept_.end() && at->hash == hash) {
-      if (t - at->last >= kApart) ++at->runs;
+      if (t - at->last >= kApart) at->runs = sum(at->runs, 1);
+      at->named = sum(at->named, 1);
       at->first = std::min(at->first, t), at->last = std::max(at->last, t);
       return;
     }
@@ -57,7 +65,7 @@ class RecipientSample {
       if (at == kept_.end()) return;  // larger than every kept one
       kept_.pop_back();
     }
-    kept_.insert(at, {hash, 1, t, t});
+    kept_.insert(at, {hash, 1, 1, t, t});
   }
 
   // Merges the sample of what came after this one's. The parts of one actor's sample have one
@@ -75,8 +83,9 @@ class RecipientSample {
       if (b == b_end || (a != a_end && a->hash < b->hash)) joined.push_back(*a++);
       else if (a == a_end || b->hash < a->hash) joined.push_back(*b++);
       else {
-        uint32_t runs = a->runs + b->runs - (b->first - a->last < kApart ? 1 : 0);
-        joined.push_back({a->hash, runs, std::min(a->first, b->first), std::max(a->last, b->last)});
+        uint16_t runs = sum(a->runs, b->runs - (b->first - a->last < kApart ? 1u : 0u));
+        joined.push_back(
+            {a->hash, runs, sum(a->named, b->named), std::min(a->first, b->first), std::max(a->last, b->last)});
         ++a, ++b;
       }
     }
@@ -98,29 +107,35 @@ class RecipientSample {
   struct AroundPeak {
     bool mailed_again = false;  // kJudged or more sampled there, four fifths of them mailed again
     double list = 0;            // the addresses mailed again: the list's size, estimated
-    double fresh_peak = 0;      // the most new addresses (named in fewer runs) within any span, estimated
+    // The most mail to new addresses (named in fewer runs) within any span, estimated: a
+    // hijack's or a mail bomb's comes at once, one-off mail spread out.
+    double fresh_peak = 0;
   };
   AroundPeak around_peak(CivilSeconds from, CivilSeconds to, CivilSeconds span) const {
     AroundPeak out;
     if (kept_.empty()) return out;
     double scale = distinct() / double(kept_.size());
     size_t there = 0, again_there = 0, again = 0;
-    std::vector<CivilSeconds> fresh;  // the times new addresses were named
+    std::vector<std::pair<CivilSeconds, uint32_t>> fresh;  // mail to new addresses: when, how many
     for (const Entry& e : kept_) {
       // Named before and after the window, it may not have been named in it: a subscriber is.
       bool near = e.first <= to && e.last >= from;
       there += near, again_there += near && e.again(), again += e.again();
       if (e.again()) continue;
-      fresh.push_back(e.first);
-      if (e.last != e.first) fresh.push_back(e.last);  // named in a second run
+      if (e.last - e.first < span) {
+        fresh.emplace_back(e.first, e.named);  // all of it within one span
+      } else {
+        fresh.emplace_back(e.first, 1), fresh.emplace_back(e.last, 1);
+      }
     }
     out.mailed_again = there >= kJudged && 5 * again_there >= 4 * there;
     out.list = double(again) * scale;
     std::sort(fresh.begin(), fresh.end());
-    size_t most = 0;
+    uint64_t most = 0, inside = 0;
     for (size_t begin = 0, end = 0; end < fresh.size(); ++end) {
-      while (fresh[end] - fresh[begin] >= span) ++begin;
-      most = std::max(most, end - begin + 1);
+      inside += fresh[end].second;
+      while (fresh[end].first - fresh[begin].first >= span) inside -= fresh[begin++].second;
+      most = std::max(most, inside);
     }
     out.fresh_peak = double(most) * scale;
     return out;
@@ -140,8 +155,8 @@ class RecipientSample {
   bool restore(std::vector<Entry> entries) {
     if (entries.size() > kSize) return false;
     for (size_t i = 0; i < entries.size(); ++i)
-      if (entries[i].first > entries[i].last || entries[i].runs == 0 || !admits(entries[i].hash) ||
-          (i > 0 && entries[i - 1].hash >= entries[i].hash))
+      if (entries[i].first > entries[i].last || entries[i].runs == 0 || entries[i].named < entries[i].runs ||
+          !admits(entries[i].hash) || (i > 0 && entries[i - 1].hash >= entries[i].hash))
         return false;
     kept_ = std::move(entries);
     return true;

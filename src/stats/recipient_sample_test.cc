@@ -50,9 +50,11 @@ TEST(RecipientSample, AListMailedNightAfterNightNotTwiceNorInOneRun) {
   EXPECT_NEAR(list.distinct(), 150.0, 150.0 * 0.3);
   EXPECT_NEAR(fresh.distinct(), 300.0, 300.0 * 0.3);
   EXPECT_EQ(one.distinct(), 1.0);
-  EXPECT_FALSE(RecipientSample().restore({{5, 1, 0, 0}, {5, 1, 0, 0}}));
-  EXPECT_FALSE(RecipientSample().restore({{5, 1, 10, 0}}));
-  EXPECT_FALSE(RecipientSample().restore({{5, 0, 0, 0}}));
+  EXPECT_FALSE(RecipientSample().restore({{5, 1, 1, 0, 0}, {5, 1, 1, 0, 0}}));
+  EXPECT_FALSE(RecipientSample().restore({{5, 1, 1, 10, 0}}));
+  EXPECT_FALSE(RecipientSample().restore({{5, 0, 0, 0, 0}}));
+  EXPECT_FALSE(RecipientSample().restore({{5, 3, 2, 0, 86400}})) << "named fewer times than in runs";
+  EXPECT_TRUE(RecipientSample().restore({{5, 3, 3, 0, 86400}}));
 }
 
 // An account's sample admits a quarter of the hashes: it still merges into the whole's, has
@@ -87,8 +89,44 @@ TEST(RecipientSample, AQuarterSampleMergesAndEstimatesTheWhole) {
   RecipientSample none(kQuarter);
   none.add(kQuarter + 1u, 0);
   EXPECT_TRUE(none.entries().empty());
-  EXPECT_FALSE(RecipientSample(kQuarter).restore({{kQuarter + 1u, 1, 0, 0}})) << "above the ceiling: not this sample";
-  EXPECT_TRUE(RecipientSample(kQuarter).restore({{kQuarter, 1, 0, 0}}));
+  EXPECT_FALSE(RecipientSample(kQuarter).restore({{kQuarter + 1u, 1, 1, 0, 0}}))
+      << "above the ceiling: not this sample";
+  EXPECT_TRUE(RecipientSample(kQuarter).restore({{kQuarter, 1, 1, 0, 0}}));
+}
+
+// Three runs within one day are one harvested list sent three times, not a list mailed night
+// after night.
+TEST(RecipientSample, ThreeRunsWithinADayAreNoListMailedAgain) {
+  RecipientSample day, nights;
+  for (int run = 0; run < 3; ++run)
+    for (uint32_t r = 0; r < 100; ++r) {
+      day.add(r * 2654435761u, run * 12 * 3600 + r);
+      nights.add(r * 2654435761u, run * 86400 + r);
+    }
+  EXPECT_EQ(day.entries()[0].runs, 3u);
+  EXPECT_FALSE(day.mostly_mailed_again());
+  EXPECT_TRUE(nights.mostly_mailed_again());
+}
+
+// Beside its busiest window, mail to new addresses is weighed by how much of it came at once:
+// a mail bomb naming twenty addresses twenty times each within minutes is 400 recipients; the
+// same addresses mailed once a day apart are spread out.
+TEST(RecipientSample, MailToNewAddressesAtOnceIsWeighedByItsMessages) {
+  RecipientSample bombed, spread;
+  for (int night = 0; night < 7; ++night)
+    for (uint32_t r = 0; r < 40; ++r) {
+      bombed.add(r * 2654435761u, night * 86400 + r);
+      spread.add(r * 2654435761u, night * 86400 + r);
+    }
+  for (int round = 0; round < 20; ++round)
+    for (uint32_t v = 0; v < 20; ++v) bombed.add(0x9e3779b9u ^ (v * 40503u), 2 * 86400 + 50000 + round * 20 + v);
+  for (uint32_t v = 0; v < 20; ++v) spread.add(0x9e3779b9u ^ (v * 40503u), 2 * 86400 + 50000 + v * 7200);
+  auto b = bombed.around_peak(0, 40, 3600);
+  auto s = spread.around_peak(0, 40, 3600);
+  EXPECT_DOUBLE_EQ(b.fresh_peak, 400.0) << "every address kept: nothing scaled";
+  EXPECT_DOUBLE_EQ(s.fresh_peak, 1.0);
+  EXPECT_TRUE(b.mailed_again) << "the window itself named the list";
+  EXPECT_DOUBLE_EQ(b.list, 40.0);
 }
 
 }  // namespace
