@@ -626,6 +626,21 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
   }
 }
 
+// An account's known list mailed again from a client IP it first used in that very burst: a
+// stolen password re-using the owner's list, not the owner's schedule. (A list's first run
+// comes from IPs new then too: most of its addresses were first mailed before the burst.)
+bool known_list_from_a_new_ip(const ActorStats& a, const RecipientSample& named) {
+  if (!a.extras->ips) return false;
+  const PeakWindow& w = *a.window();
+  const auto& seen = a.extras->ips->first_seen;
+  if (std::none_of(seen.begin(), seen.end(), [&](CivilSeconds t) { return t >= w.peak_first() && t <= w.peak_last(); }))
+    return false;
+  size_t again = 0, before = 0;
+  for (const auto& e : named.entries())
+    if (e.again()) ++again, before += e.first < w.peak_first();
+  return 2 * before > again;
+}
+
 }  // namespace
 
 Burst burst_of(const ActorStats& a, const Thresholds& t) {
@@ -647,8 +662,10 @@ Burst burst_of(const ActorStats& a, const Thresholds& t) {
     bool spread = around.fresh_peak < double(t.burst_min_recipients) / 2;
     // Nearly all it mailed was the list; or, beside a site's one-off mail from the same
     // directory (orders, password resets), nearly all its busiest window may have named.
-    list_mailed_again = spread && ((named->mostly_mailed_again() && mails_the_list_once(named->distinct())) ||
-                                   (around.mailed_again && mails_the_list_once(around.list)));
+    list_mailed_again = spread &&
+                        ((named->mostly_mailed_again() && mails_the_list_once(named->distinct())) ||
+                         (around.mailed_again && mails_the_list_once(around.list))) &&
+                        !known_list_from_a_new_ip(a, *named);
   }
   // One big message (a newsletter to a list) and a few small ones fill a window without being a
   // burst of mail: without the largest the window, and all the actor's mail, would be under the

@@ -586,6 +586,17 @@ TEST(Findings, ANightlyNewsletterThroughAnAccountIsNoBurstItsHijackIs) {
   ASSERT_EQ(of_kind(findings, "compromised_account").size(), 1u);
   EXPECT_TRUE(lists_mailed_again(found, findings).empty());
 
+  // The list and 20 new addresses mailed at 15:00 from an IP the account never used: a stolen
+  // password re-using the owner's list. The first night's IP was new then too, but not the list.
+  Log thief = log;
+  thief.skip(15 * 3600);
+  for (int i = 0; i < 420; ++i)
+    thief.line(
+        fmt::format("{} <= news@shop.example H=(x) [198.51.100.7]:4000 P=esmtpsa "
+                    "A=dovecot_login:news@shop.example S=20000 for subscriber{}@sub{}.test",
+                    thief.next_id(), i, i % 9));
+  EXPECT_EQ(of_kind(find_abuse(thief.run()), "compromised_account").size(), 1u);
+
   // A harvested list blasted three times within a day, 12 hours apart, by an account that
   // mailed a few contacts a day for a week before: no list mailed again.
   Log blasted;
