@@ -203,8 +203,8 @@ void accounts(const Forensics& f, std::vector<Finding>& out) {
     Burst shape = burst_of(a, t);
     // A list mailed run after run, but by an account others failed to log in as: its owner's
     // newsletter, or someone who found the password; its burst counts.
-    bool burst =
-        shape == Burst::Burst || (shape == Burst::ListMailedAgain && a.failed_logins >= t.account_failed_logins);
+    bool list_after_failures = shape == Burst::ListMailedAgain && a.failed_logins >= t.account_failed_logins;
+    bool burst = shape == Burst::Burst || list_after_failures;
     bool bulk = a.max_recipients >= t.many_recipients;
     bool many_ips = most_new_ips_in_a_day(a) >= t.account_min_ips || a.client_ip_count() >= 3 * t.account_min_ips;
     // Failed logins count when they are many and not the odd typo of a busy account.
@@ -220,8 +220,14 @@ void accounts(const Forensics& f, std::vector<Finding>& out) {
     // mailed again is no reason of its own, but its busiest hour is still told.
     bool told_burst = shape != Burst::None;
     CivilSeconds began = told_burst ? a.window()->peak_first() : a.first;
-    if (guessed)
+    if (guessed || list_after_failures)
       why += fmt::format(" {} {} failed logins", a.first_failed_login <= began ? "after" : "and", a.failed_logins);
+    if (list_after_failures)
+      why += fmt::format(
+          " (its burst mailed the list it mails run after run: its own newsletter{}, or someone who found the "
+          "password)",
+          failures_look_like_a_device(f, a) ? ", beside failures at a device's pace (a phone with the old password?)"
+                                            : "");
     if (harvesting)
       why +=
           fmt::format(", and tried {} unknown local recipients ({}) while logged in", a.rejected_rcpts, different(a));
@@ -658,8 +664,10 @@ Burst burst_of(const ActorStats& a, const Thresholds& t) {
     const PeakWindow& w = *a.window();
     auto around = named->around_peak(w.peak_first(), w.peak_last(), w.span());
     // Mail to new addresses came spread out, never half a burst's floor within a window: a
-    // hijack's new addresses, or a mail bomb's few named again and again, come at once.
-    bool spread = around.fresh_peak < double(t.burst_min_recipients) / 2;
+    // hijack's new addresses, or a mail bomb's few named again and again, come at once. Nor
+    // did any address, new or the list's, get half a floor of messages beyond a few a run.
+    double half_floor = double(t.burst_min_recipients) / 2;
+    bool spread = around.fresh_peak < half_floor && around.repeated < half_floor;
     // Nearly all it mailed was the list; or, beside a site's one-off mail from the same
     // directory (orders, password resets), nearly all its busiest window may have named.
     list_mailed_again = spread &&

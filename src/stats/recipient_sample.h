@@ -110,14 +110,21 @@ class RecipientSample {
     // The most mail to new addresses (named in fewer runs) within any span, estimated: a
     // hijack's or a mail bomb's comes at once, one-off mail spread out.
     double fresh_peak = 0;
+    // Messages that named an address more than kPerRun times in a run, beyond those, estimated
+    // (whenever they came): a mail bomb's or a looped form's, at its victims or the list's own.
+    double repeated = 0;
   };
+  // A run may name an address a few times (a digest and a reminder); a bomb names it hundreds.
+  static constexpr uint32_t kPerRun = 4;
   AroundPeak around_peak(CivilSeconds from, CivilSeconds to, CivilSeconds span) const {
     AroundPeak out;
     if (kept_.empty()) return out;
     double scale = distinct() / double(kept_.size());
     size_t there = 0, again_there = 0, again = 0;
     std::vector<std::pair<CivilSeconds, uint32_t>> fresh;  // mail to new addresses: when, how many
+    uint64_t repeated = 0;
     for (const Entry& e : kept_) {
+      repeated += e.named - std::min<uint32_t>(e.named, kPerRun * e.runs);
       // Named before and after the window, it may not have been named in it: a subscriber is.
       bool near = e.first <= to && e.last >= from;
       there += near, again_there += near && e.again(), again += e.again();
@@ -138,6 +145,7 @@ class RecipientSample {
       most = std::max(most, inside);
     }
     out.fresh_peak = double(most) * scale;
+    out.repeated = double(repeated) * scale;
     return out;
   }
 

@@ -127,6 +127,17 @@ TEST(RecipientSample, MailToNewAddressesAtOnceIsWeighedByItsMessages) {
   EXPECT_DOUBLE_EQ(s.fresh_peak, 1.0);
   EXPECT_TRUE(b.mailed_again) << "the window itself named the list";
   EXPECT_DOUBLE_EQ(b.list, 40.0);
+  EXPECT_DOUBLE_EQ(b.repeated, 20.0 * 16) << "20 messages to each, 4 of them a run's own";
+  EXPECT_DOUBLE_EQ(s.repeated, 0.0);
+  // A probe the day before spreads a victim's mail over more than a span; its messages are
+  // still counted, and so are those at the list's own addresses.
+  RecipientSample probed = spread;
+  probed.add(0x9e3779b9u, 7 * 86400);  // a victim mailed two days before: a probe
+  for (int i = 0; i < 300; ++i) probed.add(0x9e3779b9u, 7 * 86400 + 50000 + i);
+  for (int i = 0; i < 100; ++i) probed.add(5 * 2654435761u, 7 * 86400 + 60000 + i);  // a subscriber
+  ASSERT_EQ(probed.entries().size(), 60u);
+  auto p = probed.around_peak(0, 40, 3600);
+  EXPECT_DOUBLE_EQ(p.repeated, (302.0 - 4 * 3) + (107.0 - 4 * 8)) << "a run's own four kept out";
 }
 
 }  // namespace
