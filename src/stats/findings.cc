@@ -24,6 +24,8 @@ std::string period_end(CivilSeconds from, CivilSeconds to) {
 }
 
 // "97% of it within 11m (10:02-10:13)" or "" when the actor was not bursty.
+std::string spoiled_list_phrase(const ActorStats& a, const Thresholds& t);
+
 std::string burst_phrase(const ActorStats& a) {
   if (!a.window() || a.window()->peak_messages() == 0) return "";
   uint64_t pct = percent(a.window()->peak_recipients(), a.recipients);
@@ -116,8 +118,8 @@ void scripts_and_users(const Forensics& f, std::vector<Finding>& out) {
     const ActorStats& a = *script;
     Finding x = base_finding(f, "spamming_script", a, ActorKind::Script);
     if (a.extras) x.local_user = std::string(a.extras->local_user);
-    x.summary =
-        fmt::format("script {} sent {} messages to {} recipients{}", a.key, a.messages, a.recipients, burst_phrase(a));
+    x.summary = fmt::format("script {} sent {} messages to {} recipients{}{}", a.key, a.messages, a.recipients,
+                            burst_phrase(a), spoiled_list_phrase(a, t));
     out.push_back(std::move(x));
   }
   for (const auto& a : f.table(ActorKind::LocalUser).all()) {
@@ -126,8 +128,8 @@ void scripts_and_users(const Forensics& f, std::vector<Finding>& out) {
     // script's selection would take a twentieth of it).
     if (!is_burst(a, t) || accounted_for_by_scripts(a, scripts_of(scripts, a.key), t)) continue;
     Finding x = base_finding(f, "spamming_local_user", a, ActorKind::LocalUser);
-    x.summary = fmt::format("local user {} sent {} messages to {} recipients{}", a.key, a.messages, a.recipients,
-                            burst_phrase(a));
+    x.summary = fmt::format("local user {} sent {} messages to {} recipients{}{}", a.key, a.messages, a.recipients,
+                            burst_phrase(a), spoiled_list_phrase(a, t));
     // No cwd= line names the directory of a script that talks SMTP to 127.0.0.1 itself.
     if (a.trusted_submissions > 0)
       x.summary += fmt::format(
@@ -238,6 +240,7 @@ void accounts(const Forensics& f, std::vector<Finding>& out) {
       why += " (the failures came at a device's pace: perhaps a phone with the old password; check before suspending)";
     x.summary = fmt::format("account {} sent {} messages with {} recipients{}{}{}", a.key, a.messages, a.recipients,
                             ip_phrase(a), why, told_burst ? burst_phrase(a) : "");
+    if (shape == Burst::Burst) x.summary += spoiled_list_phrase(a, t);
     out.push_back(std::move(x));
   }
 }
@@ -647,6 +650,58 @@ bool known_list_from_a_new_ip(const ActorStats& a, const RecipientSample& named)
   return 2 * before > again;
 }
 
+// How an actor's busiest window compares with a list it mails run after run. A digest or
+// newsletter run by cron names the same list every night: nearly every address it mailed, it
+// mailed again in a later run, and its busiest hour mailed that list once (all it ever
+// mailed, give or take half). A hijacked script names new addresses (a fifth of the sample,
+// or half the list again); a loop or a mail bomb mails the list over in one hour.
+struct ListCheck {
+  bool list = false;      // its busiest window mailed such a list
+  double fresh_peak = 0;  // mail to new addresses within one window, estimated
+  double repeated = 0;    // messages naming an address more than a few times a run, estimated
+  bool new_ip = false;    // an account's known list, from a client IP first used in the burst
+  // Mail to new addresses came spread out, never half a burst's floor within a window (a
+  // hijack's new addresses, or a mail bomb's few named again and again, come at once); nor did
+  // any address, new or the list's, get half a floor of messages beyond a few a run.
+  bool spared(const Thresholds& t) const {
+    double half_floor = double(t.burst_min_recipients) / 2;
+    return list && fresh_peak < half_floor && repeated < half_floor && !new_ip;
+  }
+};
+
+ListCheck list_check(const ActorStats& a) {
+  ListCheck c;
+  const RecipientSample* named = a.extras ? a.extras->named.get() : nullptr;
+  if (!named || !a.window()) return c;
+  const PeakWindow& w = *a.window();
+  double peak = double(w.peak_recipients());
+  auto mails_the_list_once = [&](double list) { return list <= 1.5 * peak && peak <= 1.5 * list; };
+  auto around = named->around_peak(w.peak_first(), w.peak_last(), w.span());
+  // Nearly all it mailed was the list; or, beside a site's one-off mail from the same
+  // directory (orders, password resets), nearly all its busiest window may have named.
+  c.list = (named->mostly_mailed_again() && mails_the_list_once(named->distinct())) ||
+           (around.mailed_again && mails_the_list_once(around.list));
+  c.fresh_peak = around.fresh_peak, c.repeated = around.repeated;
+  c.new_ip = c.list && known_list_from_a_new_ip(a, *named);
+  return c;
+}
+
+// Why a burst that mailed a list run after run is one all the same ("" when it is not such).
+std::string spoiled_list_phrase(const ActorStats& a, const Thresholds& t) {
+  ListCheck c = list_check(a);
+  if (!c.list || c.spared(t)) return "";
+  std::string lead = "; its busiest window mailed a list it mails run after run, but ";
+  double half_floor = double(t.burst_min_recipients) / 2;
+  if (c.new_ip) return lead + "from a client IP first used then (someone else re-using the list?)";
+  if (c.repeated >= half_floor)
+    return lead +
+           fmt::format("about {:.0f} messages named a few addresses again and again (a mail bomb, or a looped form?)",
+                       c.repeated);
+  return lead +
+         fmt::format("about {:.0f} messages to new addresses came within {} (a hijack's, or one-off mail in a rush)",
+                     c.fresh_peak, format_duration(a.window()->span()));
+}
+
 }  // namespace
 
 Burst burst_of(const ActorStats& a, const Thresholds& t) {
@@ -654,27 +709,7 @@ Burst burst_of(const ActorStats& a, const Thresholds& t) {
   uint64_t peak = a.window()->peak_recipients();
   if (peak >= t.hard_recipients_per_window) return Burst::Burst;
   if (peak < t.burst_min_recipients) return Burst::None;
-  // A digest or newsletter run by cron names the same list every night: nearly every address
-  // it mailed, it mailed again in a later run, and its busiest hour mailed that list once (all
-  // it ever mailed, give or take half). A hijacked script names new addresses (a fifth of the
-  // sample, or half the list again); a loop or a mail bomb mails the list over in one hour.
-  bool list_mailed_again = false;
-  if (const RecipientSample* named = a.extras ? a.extras->named.get() : nullptr) {
-    auto mails_the_list_once = [&](double list) { return list <= 1.5 * double(peak) && double(peak) <= 1.5 * list; };
-    const PeakWindow& w = *a.window();
-    auto around = named->around_peak(w.peak_first(), w.peak_last(), w.span());
-    // Mail to new addresses came spread out, never half a burst's floor within a window: a
-    // hijack's new addresses, or a mail bomb's few named again and again, come at once. Nor
-    // did any address, new or the list's, get half a floor of messages beyond a few a run.
-    double half_floor = double(t.burst_min_recipients) / 2;
-    bool spread = around.fresh_peak < half_floor && around.repeated < half_floor;
-    // Nearly all it mailed was the list; or, beside a site's one-off mail from the same
-    // directory (orders, password resets), nearly all its busiest window may have named.
-    list_mailed_again = spread &&
-                        ((named->mostly_mailed_again() && mails_the_list_once(named->distinct())) ||
-                         (around.mailed_again && mails_the_list_once(around.list))) &&
-                        !known_list_from_a_new_ip(a, *named);
-  }
+  bool list_mailed_again = list_check(a).spared(t);
   // One big message (a newsletter to a list) and a few small ones fill a window without being a
   // burst of mail: without the largest the window, and all the actor's mail, would be under the
   // floor. Four messages of 225 from a stolen account are a burst, and so are huge messages
