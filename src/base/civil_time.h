@@ -17,6 +17,12 @@ int64_t days_from_civil(int y, unsigned m, unsigned d);
 // "YYYY-MM-DD HH:MM:SS" exactly (19 bytes, checked); nullopt when malformed.
 std::optional<CivilSeconds> parse_civil(std::string_view s);
 
+// The times a log can give (years 0000 to 9999, a day either side for its zones): the
+// difference of two never overflows. A saved state's times outside are damage.
+constexpr CivilSeconds kEarliestCivil = -62167219200 - 86400;  // 0000-01-01 00:00:00, less a day
+constexpr CivilSeconds kLatestCivil = 253402300799 + 86400;    // 9999-12-31 23:59:59, and a day
+constexpr bool is_civil_time(CivilSeconds t) { return t >= kEarliestCivil && t <= kLatestCivil; }
+
 // Accepts "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]", "YYYY-MM-DDTHH:MM[:SS]" (for --since/--until).
 std::optional<CivilSeconds> parse_user_time(std::string_view s);
 

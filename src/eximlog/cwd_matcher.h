@@ -63,7 +63,7 @@ class CwdMatcher {
       by_pid_[pid] = check(r.template pod<Pending>());
     }
     for (uint64_t i = 0, n = r.count(sizeof(CivilSeconds) + sizeof(uint32_t)); i < n; ++i) {
-      auto time = r.template pod<CivilSeconds>();
+      auto time = r.time();
       pid_order_.emplace_back(time, r.template pod<uint32_t>());
     }
     for (uint64_t i = 0, n = r.count(sizeof(Pending)); i < n; ++i) {

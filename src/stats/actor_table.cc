@@ -170,6 +170,7 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
   for (uint64_t i = 0; i < n; ++i) {
     ActorStats& a = actors_.emplace_back();
     auto c = r.pod<SavedCounts>();
+    for (CivilSeconds t : {c.first, c.last, c.first_failed_login, c.last_failed_login}) r.checked_time(t);
     a.messages = c.messages, a.recipients = c.recipients, a.bytes = c.bytes, a.first = c.first, a.last = c.last;
     a.max_recipients = c.max_recipients, a.trusted_submissions = c.trusted_submissions, a.delivered = c.delivered;
     a.deferred = c.deferred, a.failed = c.failed, a.frozen = c.frozen, a.failed_logins = c.failed_logins;
@@ -187,7 +188,7 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
     x.evidence.load(r, copies);
     std::string_view user = r.str();
     if (!user.empty()) x.local_user = keys_.store(user);
-    x.first_rejection = r.pod<CivilSeconds>(), x.last_rejection = r.pod<CivilSeconds>();
+    x.first_rejection = r.time(), x.last_rejection = r.time();
     uint64_t rejected = r.count(sizeof(uint32_t));
     if (rejected > ActorExtras::kMaxDistinctRejected) throw StateError("more rejected addresses than are kept");
     for (uint64_t k = 0; k < rejected; ++k)
@@ -197,7 +198,7 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
       std::vector<RecipientSample::Entry> entries(named);
       for (auto& e : entries) {
         e.hash = r.pod<uint32_t>(), e.runs = r.pod<uint16_t>(), e.named = r.pod<uint16_t>();
-        e.first = r.pod<CivilSeconds>(), e.last = r.pod<CivilSeconds>();
+        e.first = r.time(), e.last = r.time();
       }
       x.named = std::make_unique<RecipientSample>(recipient_sample_ceiling(kind_));
       if (!x.named->restore(std::move(entries))) throw StateError("a recipient sample out of order");
@@ -211,7 +212,7 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
         ips.order.push_back(r.u64());
         if (!ips.hashes.insert(ips.order.back()).second) throw StateError("an account's IP twice");
       }
-      for (size_t k = 0; k < ips.order.size(); ++k) ips.first_seen.push_back(r.pod<CivilSeconds>());
+      for (size_t k = 0; k < ips.order.size(); ++k) ips.first_seen.push_back(r.time());
       ips.last_hash = r.u64();
       if (ips.listed.size() > std::min(ips.order.size(), kMaxListedIps))
         throw StateError("more IPs listed than an account has");

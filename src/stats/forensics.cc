@@ -646,7 +646,7 @@ void Forensics::load_state(StateReader& r) {
   cwd_.load(r, uint32_t(table(ActorKind::Script).size()));
   for (uint64_t i = 0, n = r.count(sizeof(eximlog::MessageKey) + sizeof(CivilSeconds) + 8); i < n; ++i) {
     eximlog::SenderIdentities::Entry e;
-    e.id = r.pod<eximlog::MessageKey>(), e.time = r.pod<CivilSeconds>(), e.user = std::string(r.str());
+    e.id = r.pod<eximlog::MessageKey>(), e.time = r.time(), e.user = std::string(r.str());
     if (!identified_.restore(std::move(e))) r.fail("too many identified senders");
   }
   lines_.lines = r.u64(), lines_.unparsed = r.u64(), lines_.continuation = r.u64();
@@ -655,9 +655,10 @@ void Forensics::load_state(StateReader& r) {
   for (uint64_t i = 0, n = r.count(8); i < n; ++i) lines_.unparsed_samples.emplace_back(r.str());
   if (lines_.unparsed_samples.size() > kUnparsedSamples) r.fail("too many samples");
   msgs_ = r.pod<MessageCounts>();
-  first_ = r.pod<CivilSeconds>(), last_ = r.pod<CivilSeconds>();
+  first_ = r.time(), last_ = r.time();
   saw_pid_ = r.pod<uint8_t>() != 0;
   clock_ = r.pod<ClockSteps>();
+  for (CivilSeconds t : {clock_.first_from, clock_.first_to, clock_.first_line, clock_.newest}) r.checked_time(t);
   load_slice_state(r);
 }
 
@@ -709,7 +710,7 @@ void Forensics::load_slice_state(StateReader& r) {
   }
   arrival_prints_.resize(r.count(sizeof(uint32_t)));
   for (uint32_t& p : arrival_prints_) p = r.pod<uint32_t>();
-  last_before_next_ = r.pod<CivilSeconds>(), last_old_add_ = r.pod<CivilSeconds>();
+  last_before_next_ = r.time(), last_old_add_ = r.time();
   min_counted_time_ = r.pod<CivilSeconds>(), min_window_end_ = r.pod<CivilSeconds>();
 }
 

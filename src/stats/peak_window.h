@@ -110,14 +110,14 @@ class PeakWindow {
     while (capacity < n) capacity *= 2;
     count_ = 0;
     resize(capacity);
-    for (uint64_t i = 0; i < n; ++i) events()[i] = r.pod<Event>();
+    for (uint64_t i = 0; i < n; ++i) events()[i] = r.pod<Event>(), r.checked_time(events()[i].time);
     count_ = uint32_t(n);
     cur_messages_ = r.u64();
     cur_recipients_ = r.u64();
     peak_messages_ = r.u64();
     peak_recipients_ = r.u64();
-    peak_first_ = r.pod<CivilSeconds>();
-    peak_last_ = r.pod<CivilSeconds>();
+    peak_first_ = r.time();
+    peak_last_ = r.time();
   }
 
  private:

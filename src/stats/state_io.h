@@ -16,6 +16,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "base/civil_time.h"
 #include "base/text.h"
 
 namespace sw::stats {
@@ -132,6 +133,12 @@ class StateReader {
     return v;
   }
   uint64_t u64() { return pod<uint64_t>(); }
+  // A time a log can give: anything else is damage (and would overflow the arithmetic on it).
+  CivilSeconds time() { return checked_time(pod<CivilSeconds>()); }
+  CivilSeconds checked_time(CivilSeconds t) const {
+    if (!is_civil_time(t)) fail("a time out of range");
+    return t;
+  }
   // A count of items that each take at least `min_item_bytes`: more than could follow is damage.
   uint64_t count(size_t min_item_bytes) {
     uint64_t n = u64();
