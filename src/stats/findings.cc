@@ -23,9 +23,9 @@ std::string period_end(CivilSeconds from, CivilSeconds to) {
   return a.compare(0, 10, b, 0, 10) == 0 ? b.substr(11, 5) : b;
 }
 
-// "97% of it within 11m (10:02-10:13)" or "" when the actor was not bursty.
 std::string spoiled_list_phrase(const ActorStats& a, const Thresholds& t);
 
+// "97% of it within 11m (10:02-10:13)" or "" when the actor was not bursty.
 std::string burst_phrase(const ActorStats& a) {
   if (!a.window() || a.window()->peak_messages() == 0) return "";
   uint64_t pct = percent(a.window()->peak_recipients(), a.recipients);
@@ -726,17 +726,16 @@ Burst burst_of(const ActorStats& a, const Thresholds& t) {
   return list_mailed_again ? Burst::ListMailedAgain : Burst::Burst;
 }
 
-// A burst spared as a list mailed run after run, as the report tells it: the list is the
-// sampled addresses mailed again, the others (a shop's order mail beside its digest) apart.
 namespace {
 
+// A burst spared as a list mailed run after run, as the report tells it: the list is the
+// sampled addresses mailed again, the others (a shop's order mail beside its digest) apart.
 ListMailing list_mailing(const ActorStats& a, ActorKind kind) {
   const RecipientSample& named = *a.extras->named;
   std::vector<uint32_t> runs;
   for (const auto& e : named.entries())
     if (e.again()) runs.push_back(e.runs);
-  double scale = named.distinct() / double(std::max<size_t>(1, named.entries().size()));
-  double list = double(runs.size()) * scale;
+  double list = double(runs.size()) * named.each_stands_for();
   if (runs.empty()) runs.push_back(0);  // none is spared so: a list is mostly mailed again
   std::nth_element(runs.begin(), runs.begin() + long(runs.size() / 2), runs.end());
   ListMailing x{kind,

@@ -249,7 +249,7 @@ void Forensics::count_message(ActorStats& a, bool created, const LogLine& l, uin
 
 void Forensics::sample_recipients(ActorStats& a, ActorKind kind, const LogLine& l) {
   if (!a.extras || l.recipients.empty()) return;
-  if (named_.empty())  // hashed once for the script and its user
+  if (named_.empty())  // hashed once for the script, its user and the account
     eximlog::for_each_recipient(l.recipients,
                                 [&](std::string_view r) { named_.push_back(uint32_t(ActorTable::key_hash(r, true))); });
   uint32_t ceiling = recipient_sample_ceiling(kind);

@@ -45,7 +45,7 @@ class RecipientSample {
     CivilSeconds first = 0, last = 0;
     bool again() const { return runs >= kRuns && last - first >= kAgainSpan; }
   };
-  static uint16_t sum(uint32_t a, uint32_t b) { return uint16_t(std::min<uint32_t>(a + b, UINT16_MAX)); }
+  static uint16_t capped_sum(uint32_t a, uint32_t b) { return uint16_t(std::min<uint32_t>(a + b, UINT16_MAX)); }
 
   static constexpr uint32_t kEveryHash = UINT32_MAX;
   explicit RecipientSample(uint32_t ceiling = kEveryHash) : ceiling_(ceiling) {}
@@ -56,8 +56,8 @@ class RecipientSample {
     if (!admits(hash)) return;
     auto at = std::lower_bound(kept_.begin(), kept_.end(), hash, [](const Entry& e, uint32_t h) { return e.hash < h; });
     if (at != kept_.end() && at->hash == hash) {
-      if (t - at->last >= kApart) at->runs = sum(at->runs, 1);
-      at->named = sum(at->named, 1);
+      if (t - at->last >= kApart) at->runs = capped_sum(at->runs, 1);
+      at->named = capped_sum(at->named, 1);
       at->first = std::min(at->first, t), at->last = std::max(at->last, t);
       return;
     }
@@ -83,9 +83,9 @@ class RecipientSample {
       if (b == b_end || (a != a_end && a->hash < b->hash)) joined.push_back(*a++);
       else if (a == a_end || b->hash < a->hash) joined.push_back(*b++);
       else {
-        uint16_t runs = sum(a->runs, b->runs - (b->first - a->last < kApart ? 1u : 0u));
+        uint16_t runs = capped_sum(a->runs, b->runs - (b->first - a->last < kApart ? 1u : 0u));
         joined.push_back(
-            {a->hash, runs, sum(a->named, b->named), std::min(a->first, b->first), std::max(a->last, b->last)});
+            {a->hash, runs, capped_sum(a->named, b->named), std::min(a->first, b->first), std::max(a->last, b->last)});
         ++a, ++b;
       }
     }
@@ -119,7 +119,7 @@ class RecipientSample {
   AroundPeak around_peak(CivilSeconds from, CivilSeconds to, CivilSeconds span) const {
     AroundPeak out;
     if (kept_.empty()) return out;
-    double scale = distinct() / double(kept_.size());
+    double scale = each_stands_for();
     size_t there = 0, again_there = 0, again = 0;
     std::vector<std::pair<CivilSeconds, uint32_t>> fresh;  // mail to new addresses: when, how many
     uint64_t repeated = 0;
@@ -156,6 +156,9 @@ class RecipientSample {
     if (kept_.size() < kSize) return double(kept_.size()) * 4294967296.0 / (double(ceiling_) + 1.0);
     return double(kSize - 1) * 4294967296.0 / (double(kept_.back().hash) + 1.0);
   }
+
+  // How many different recipients each kept one stands for (0 with none kept).
+  double each_stands_for() const { return kept_.empty() ? 0 : distinct() / double(kept_.size()); }
 
   const std::vector<Entry>& entries() const { return kept_; }
   // Restores saved entries; false when they are not a sample (unsorted, repeated, times
