@@ -135,7 +135,9 @@ void ActorTable::save(StateWriter& w) const {
     const ActorExtras& x = *a.extras;
     if (x.window) x.window->save(w);
     x.evidence.save(w);
-    w.str(x.local_user);
+    w.u64(x.logins.names.size());
+    for (std::string_view login : x.logins.names) w.str(login);
+    w.pod(uint8_t(x.logins.more));
     w.pod(x.first_rejection), w.pod(x.last_rejection);
     w.u64(x.rejected_addresses.size());
     for (uint32_t h : x.rejected_addresses) w.pod(h);
@@ -186,8 +188,16 @@ void ActorTable::load(StateReader& r, EvidenceLines& copies) {
     ActorExtras& x = *a.extras;
     if (extras == 2) x.window.emplace(window_span_).load(r);
     x.evidence.load(r, copies);
-    std::string_view user = r.str();
-    if (!user.empty()) x.local_user = keys_.store(user);
+    uint64_t logins = r.count(sizeof(uint64_t));
+    if (logins > ScriptLogins::kMax) throw StateError("more script logins than are kept");
+    for (uint64_t k = 0; k < logins; ++k) {
+      std::string_view login = r.str();
+      if (login.empty() || (!x.logins.names.empty() && login <= x.logins.names.back()))
+        throw StateError("script logins empty or out of order");
+      x.logins.note(keys_.store(login));
+    }
+    x.logins.more = r.pod<uint8_t>() != 0;
+    if (x.logins.more && x.logins.names.size() < ScriptLogins::kMax) throw StateError("script logins cut short");
     x.first_rejection = r.time(), x.last_rejection = r.time();
     uint64_t rejected = r.count(sizeof(uint32_t));
     if (rejected > ActorExtras::kMaxDistinctRejected) throw StateError("more rejected addresses than are kept");

@@ -48,6 +48,30 @@ struct AccountIps {
   uint64_t last_hash = 0;                // a session's messages come from one IP: skip the set
 };
 
+// The logins that ran a script: the kMax first in byte order, a set, so that slices and
+// rotated files merge to the same; `more` when others ran it too. A directory cron runs as
+// its owner while the web server runs it as "nobody" (a hijacked form) has two, and a queue
+// selection by either login would miss the other's mail.
+struct ScriptLogins {
+  static constexpr size_t kMax = 4;
+  std::vector<std::string_view> names;  // sorted; in the table's arena
+  bool more = false;
+  bool has(std::string_view login) const { return std::find(names.begin(), names.end(), login) != names.end(); }
+  // Notes one whose text the table keeps; false when it was known or fell past kMax.
+  bool note(std::string_view login) {
+    auto at = std::lower_bound(names.begin(), names.end(), login);
+    if (at != names.end() && *at == login) return false;
+    names.insert(at, login);
+    if (names.size() <= kMax) return true;
+    bool dropped_it = names.back() == login;
+    names.pop_back();
+    more = true;
+    return !dropped_it;
+  }
+  // The one login that ran it, or "" (none known, or several).
+  std::string_view only() const { return names.size() == 1 && !more ? names.front() : std::string_view(); }
+};
+
 // The recipients an actor's RecipientSample admits: all of a script's or user's; a quarter of
 // an account's, as a host has tens of thousands of accounts mailing a few addresses each (a
 // list of 64 still gives about the 16 a judgement needs).
@@ -58,8 +82,8 @@ inline uint32_t recipient_sample_ceiling(ActorKind kind) {
 struct ActorExtras {
   std::optional<PeakWindow> window;  // kinds that can burst; inline: one pointer hop less per arrival
   Evidence evidence;
-  std::unique_ptr<AccountIps> ips;  // AuthAccount, once used from one
-  std::string_view local_user;      // Script: the login that ran it (its latest submission), in that table's arena
+  std::unique_ptr<AccountIps> ips;         // AuthAccount, once used from one
+  ScriptLogins logins;                     // Script: the logins that ran it
   std::unique_ptr<RecipientSample> named;  // Script, LocalUser, AuthAccount: whom it mailed, and again (a digest)
   // Kinds with a window, once a peak held enough mail to matter (most actors never do).
   std::unique_ptr<PeakLines> peak_lines;

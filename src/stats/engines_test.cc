@@ -228,6 +228,49 @@ TEST(Engines, SlicesReportTheListsMailedRunAfterRunAsOneEngine) {
   EXPECT_GT(merged, 0u) << "slices that merged, not only ones folded again";
 }
 
+// The logins that ran a script are a set however the log is cut: cron's before the burst,
+// the web server's in it, four more after (past the few kept), through slices and the cache.
+TEST(Engines, SlicesReportTheLoginsThatRanAScriptAsOneEngine) {
+  std::string log;
+  CivilSeconds t = *parse_civil("2026-11-01 09:00:00");
+  int serial = 0;
+  auto mail = [&](const std::string& login, int count, int gap) {
+    for (int i = 0; i < count; ++i, t += gap) {
+      std::string when = format_civil(t);
+      log += fmt::format("{} cwd=/home/shop/public_html 3 args: /usr/sbin/sendmail -t -i\n", when);
+      ++serial;
+      log += fmt::format("{} 1tLLLL-{:06d}-LL <= {}@shop.example U={} P=local S=900 for to{}@far{}.test\n", when,
+                         serial, login, login, serial, serial % 7);
+    }
+  };
+  mail("shop", 600, 60);
+  mail("nobody", 2000, 1);
+  for (const char* login : {"zed", "amy", "bob", "cat"}) mail(login, 300, 30);
+  std::string path = engines_path("logins-mainlog");
+  write_file(path, log);
+  SlicedRun one = sliced_report({path}, 1, 3600);
+  EXPECT_NE(one.json.find("run by the logins amy, bob, cat, nobody and others"), std::string::npos);
+  size_t merged = 0;
+  for (int slices : {2, 3, 5}) {
+    SlicedRun run = sliced_report({path}, slices, 3600);
+    merged += run.merged;
+    EXPECT_EQ(run.json, one.json) << slices << " slices";
+  }
+  EXPECT_GT(merged, 0u) << "slices that merged, not only ones folded again";
+  // Cut in the last login's mail: the rotated file's logins, past the few kept, saved, loaded
+  // and merged with the live log's.
+  size_t cut = log.find('\n', log.size() - 1000) + 1;
+  std::string rotated = engines_path("logins_mainlog.1"), live = engines_path("logins_mainlog");
+  write_file(rotated, std::string_view(log).substr(0, cut));
+  write_file(live, std::string_view(log).substr(cut));
+  std::string reference = sliced_report({rotated, live}, 1, 3600).json;
+  EXPECT_NE(reference.find("run by the logins amy, bob, cat, nobody and others"), std::string::npos);
+  std::string dir = engines_path("logins-cache");
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(sliced_report({rotated, live}, 3, 3600, dir).json, reference);
+  EXPECT_EQ(sliced_report({rotated, live}, 3, 3600, dir).json, reference) << "from the cache";
+}
+
 TEST_F(EnginesOnGeneratedLog, SlicesReportWhatOneEngineReports) {
   std::string plain = engines_path("sliced-mainlog");
   write_file(plain, log_);

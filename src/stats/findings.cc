@@ -64,10 +64,22 @@ std::string ip_phrase(const ActorStats& a) {
   return fmt::format(" from {} client IPs", n);
 }
 
+// ", run by the logins nobody and shop": a directory cron runs as its owner and the web
+// server as its own user (a hijacked form) has two, and the admin must look at both.
+std::string logins_phrase(const Finding& script) {
+  if (script.local_users.empty()) return "";
+  std::string names;
+  for (size_t i = 0; i < script.local_users.size(); ++i) {
+    bool last = i + 1 == script.local_users.size() && !script.more_local_users;
+    names += (i == 0 ? "" : last ? " and " : ", ") + script.local_users[i];
+  }
+  return fmt::format(", run by the logins {}{}", names, script.more_local_users ? " and others" : "");
+}
+
 // Whether a script directory is this user's: the login that ran it, or the user's home in
 // its path.
 bool is_users_script(const ActorStats& script, std::string_view user) {
-  if (script.extras && script.extras->local_user == user) return true;
+  if (script.extras && script.extras->logins.has(user)) return true;
   return script.key.find(fmt::format("/{}/", user)) != std::string_view::npos;
 }
 
@@ -117,9 +129,15 @@ void scripts_and_users(const Forensics& f, std::vector<Finding>& out) {
     if (burst != Burst::Burst) continue;
     const ActorStats& a = *script;
     Finding x = base_finding(f, "spamming_script", a, ActorKind::Script);
-    if (a.extras) x.local_user = std::string(a.extras->local_user);
-    x.summary = fmt::format("script {} sent {} messages to {} recipients{}{}", a.key, a.messages, a.recipients,
-                            burst_phrase(a), spoiled_list_phrase(a, t));
+    if (a.extras) {
+      x.local_user = std::string(a.extras->logins.only());
+      if (x.local_user.empty() && a.extras->logins.names.size() > 1) {
+        x.local_users.assign(a.extras->logins.names.begin(), a.extras->logins.names.end());
+        x.more_local_users = a.extras->logins.more;
+      }
+    }
+    x.summary = fmt::format("script {} sent {} messages to {} recipients{}{}{}", a.key, a.messages, a.recipients,
+                            burst_phrase(a), spoiled_list_phrase(a, t), logins_phrase(x));
     out.push_back(std::move(x));
   }
   for (const auto& a : f.table(ActorKind::LocalUser).all()) {

@@ -16,13 +16,15 @@ struct Finding {
   uint64_t recipients = 0;
   uint64_t peak_messages = 0, peak_recipients = 0;  // in the densest window, when it applies
   CivilSeconds peak_first = 0, peak_last = 0;
-  uint64_t events = 0;                  // rejections, failed logins, bounces: what the finding counts
-  const char* events_noun = "events";   // what `events` counts, in words ("failed logins")
-  std::vector<std::string> client_ips;  // campaigns: the top IPs, "IP (count)"
-  uint64_t client_ip_count = 0;         // campaigns: how many IPs took part
-  std::string local_user;               // spamming_script: the login that ran the script
-  std::string login_target;             // auth_bruteforce: the one account it tried, or "" (several)
-  uint64_t bounces_from_elsewhere = 0;  // backscatter: bounces other servers sent, not Exim here
+  uint64_t events = 0;                   // rejections, failed logins, bounces: what the finding counts
+  const char* events_noun = "events";    // what `events` counts, in words ("failed logins")
+  std::vector<std::string> client_ips;   // campaigns: the top IPs, "IP (count)"
+  uint64_t client_ip_count = 0;          // campaigns: how many IPs took part
+  std::string local_user;                // spamming_script: the login that ran the script, when one did
+  std::vector<std::string> local_users;  // spamming_script run by several logins: the first few (byte order)
+  bool more_local_users = false;         // and others besides
+  std::string login_target;              // auth_bruteforce: the one account it tried, or "" (several)
+  uint64_t bounces_from_elsewhere = 0;   // backscatter: bounces other servers sent, not Exim here
   // backscatter: all of them made here, so Exim's cleanup takes only ours (none of the
   // bounces other servers sent to one of our users, which are that user's)
   bool all_made_here() const { return bounces_from_elsewhere == 0; }

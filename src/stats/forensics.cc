@@ -323,7 +323,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
       sample_recipients(s, ActorKind::Script, l);
       m.actor[size_t(ActorKind::Script)] = script;
       // The queue knows mail by who handed it in, not by directory: keep who ran the script.
-      if (user != kNone && s.extras) s.extras->local_user = tab(ActorKind::LocalUser).at(user).key;
+      if (user != kNone && s.extras) s.extras->logins.note(tab(ActorKind::LocalUser).at(user).key);
     }
   }
   if (std::string user = identified_.take(l); !user.empty()) {

@@ -227,7 +227,8 @@ void Forensics::merge_tables(Forensics& later, std::array<std::vector<uint32_t>,
         a = std::move(b);
         a.key = key;
         a.extras = std::move(extras);
-        if (a.extras && !a.extras->local_user.empty()) a.extras->local_user = mine.keep_text(a.extras->local_user);
+        if (a.extras)
+          for (std::string_view& login : a.extras->logins.names) login = mine.keep_text(login);
         continue;
       }
       if (ActorKind(k) == ActorKind::Sender && i >= later.warm_sizes_[k]) new_senders.push_back(idx);
@@ -292,7 +293,9 @@ void Forensics::merge_actor(ActorKind kind, ActorStats& a, ActorStats& b, const 
     ax.named->merge(*bx.named);
   }
   if (bx.ips) merge_ips(ax, *bx.ips, later);
-  if (!bx.local_user.empty()) ax.local_user = tab(kind).keep_text(bx.local_user);
+  for (std::string_view login : bx.logins.names)
+    if (!ax.logins.has(login)) ax.logins.note(tab(kind).keep_text(login));
+  ax.logins.more |= bx.logins.more;
 }
 
 void Forensics::merge_ips(ActorExtras& ax, const AccountIps& theirs, const Forensics& later) {

@@ -753,6 +753,56 @@ TEST(Report, FindingsNameTheQueueSelectionOfTheirActor) {
       << text;
 }
 
+// A shop's directory cron runs as its owner, and a hijacked form in it the web server runs as
+// `nobody`: a queue selection by either login would miss the other's mail, so the finding
+// selects by the directory alone and names both logins.
+TEST(Report, AScriptRunByTwoLoginsIsSelectedByItsDirectoryAlone) {
+  const std::string dir = "/home/shop/public_html";
+  LogBuilder b;
+  for (int i = 0; i < 300; ++i) {
+    b.script_mail("nobody", dir, 2, 3000 + uint32_t(i) * 2);
+    b.advance(2);
+  }
+  b.advance(3600);
+  b.script_mail("shop", dir, 1, 9000);  // the nightly cron job, after the burst: the latest login
+  Forensics f = b.run();
+  LogReport r;
+  r.forensics = &f;
+  r.findings = find_abuse(f);
+  const Finding* script = find(r.findings, "spamming_script");
+  ASSERT_NE(script, nullptr);
+  EXPECT_EQ(script->local_user, "");
+  EXPECT_EQ(script->local_users, (std::vector<std::string>{"nobody", "shop"}));
+  EXPECT_NE(script->summary.find(", run by the logins nobody and shop"), std::string::npos) << script->summary;
+  EXPECT_EQ(find(r.findings, "spamming_local_user"), nullptr) << "nobody's burst is the script's, said once";
+  auto j = report_json(r, ReportOptions{});
+  const nlohmann::json* json = nullptr;
+  for (const auto& x : j["findings"])
+    if (x["kind"] == "spamming_script") json = &x;
+  ASSERT_NE(json, nullptr);
+  EXPECT_EQ((*json)["queue_selection"], nlohmann::json({"--script", dir}));
+  EXPECT_EQ((*json)["local_users"], nlohmann::json({"nobody", "shop"}));
+  EXPECT_FALSE(json->contains("local_user"));
+  EXPECT_FALSE(json->contains("more_local_users"));
+}
+
+// Past the few logins kept, the finding says there were others.
+TEST(Report, AScriptRunByManyLoginsSaysThereWereOthers) {
+  LogBuilder b;
+  for (int i = 0; i < 300; ++i) {
+    b.script_mail(fmt::format("user{}", 6 - i % 6), "/var/www/shared", 2, 3000 + uint32_t(i) * 2);
+    b.advance(2);
+  }
+  Forensics f = b.run();
+  std::vector<Finding> findings = find_abuse(f);
+  const Finding* script = find(findings, "spamming_script");
+  ASSERT_NE(script, nullptr);
+  EXPECT_EQ(script->local_users, (std::vector<std::string>{"user1", "user2", "user3", "user4"}));
+  EXPECT_TRUE(script->more_local_users);
+  EXPECT_NE(script->summary.find(", run by the logins user1, user2, user3, user4 and others"), std::string::npos)
+      << script->summary;
+}
+
 // Subjects, senders and script directories come in every script: a Chinese or emoji key
 // takes two columns a character, and the report must still fit 100 of them.
 TEST(Report, WideCharactersStayWithinAHundredColumns) {

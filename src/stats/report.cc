@@ -78,8 +78,9 @@ std::string wrap(std::string_view first_prefix, std::string_view text, size_t in
 // The `spamwarden queue list` options that select what a finding's actor still has queued:
 // the next step once the report names it (the same options freeze or remove it). The key is
 // made a literal glob. A script directory selects, in the queue, the mail whose script header
-// names one of its files, from its owner; and the login that ran it, when known, narrows it to
-// that user's mail. None for client IPs: what they tried was rejected.
+// names one of its files, from its owner; and the login that ran it, when one did, narrows it
+// to that user's mail (run by several, it is by the directory alone: either login would miss
+// the other's). None for client IPs: what they tried was rejected.
 std::vector<std::string> queue_selection(const Finding& f) {
   if (f.kind == "account_guessing") return {};  // guessed, not (by this finding) sending
   switch (f.actor_kind) {
@@ -313,6 +314,10 @@ nlohmann::json report_json(const LogReport& r, const ReportOptions& o) {
     }
     if (!x.client_ips.empty()) fj["client_ips"] = x.client_ips;
     if (!x.local_user.empty()) fj["local_user"] = x.local_user;
+    if (!x.local_users.empty()) {
+      fj["local_users"] = x.local_users;
+      if (x.more_local_users) fj["more_local_users"] = true;
+    }
     if (x.client_ip_count) fj["client_ip_count"] = x.client_ip_count;
     if (!x.login_target.empty()) fj["login_target"] = x.login_target;
     if (x.kind == "backscatter") {
