@@ -20,6 +20,7 @@
 #include "daemon/spamd_client.h"
 #include "queue/actions.h"
 #include "queue/audit_log.h"
+#include "queue/bounce_mailboxes.h"
 #include "queue/queue_check.h"
 #include "queue/quarantine.h"
 #include "queue/report_format.h"
@@ -108,6 +109,7 @@ std::optional<queue::QueueReport> build_queue_report(const QueueArgs& a, const s
   }
   for (size_t i = 1; i < accumulators.size(); ++i) accumulators[0].merge(accumulators[i]);
   accumulators[0].vanished = counts.vanished;
+  queue::note_bounces_into_mailboxes_here(accumulators[0], spool_dir, a.thresholds.backscatter_floor);
   return queue::build_report(accumulators[0], a.thresholds, a.top == 0 ? SIZE_MAX : a.top);
 }
 

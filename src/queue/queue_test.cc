@@ -25,6 +25,7 @@
 #include "base/temp_dir.h"
 #include "base/sha256.h"
 #include "queue/actions.h"
+#include "queue/bounce_mailboxes.h"
 #include "queue/quarantine.h"
 #include "queue/queue_check.h"
 #include "base/text.h"
@@ -32,6 +33,7 @@
 #include "queue/selection.h"
 #include "queue/spool_files.h"
 #include "queue/summary.h"
+#include "spool/spool_scanner.h"
 
 namespace sw::queue {
 namespace {
@@ -293,6 +295,69 @@ TEST(Summary, BouncesFromOtherServersAreOurUsersNotOursToClean) {
   ASSERT_NE(relayed, nullptr);
   EXPECT_EQ(relayed->bounces_from_elsewhere, 0u);
   EXPECT_NE(report_to_text(ours, "/var/spool/exim").find("exiqgrep"), std::string::npos);
+}
+
+// A spool of twelve frozen bounces Exim made (the fixture's, under ids of their own), each
+// with the msglog `msglog` gives it; their report.
+QueueReport report_of_frozen_bounces(const std::function<std::string(size_t)>& msglog) {
+  std::ifstream in(std::string(SW_SOURCE_DIR) + "/src/spool/testdata/frozen-bounce.H", std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string header = buffer.str(), fixture_id = "1xV9dx-0001XQ-0j";
+  TempDir spool("sw-bounces");
+  std::filesystem::create_directories(spool.path + "/input");
+  std::filesystem::create_directories(spool.path + "/msglog");
+  for (size_t i = 0; i < 12; ++i) {
+    std::string id = fmt::format("1xV9dx-0001{:02d}-0j", i), text = header;
+    for (size_t at = text.find(fixture_id); at != std::string::npos; at = text.find(fixture_id, at))
+      text.replace(at, fixture_id.size(), id);
+    std::ofstream(spool.path + "/input/" + id + "-H") << text;
+    std::ofstream(spool.path + "/input/" + id + "-D") << id << "-D\nbody\n";
+    if (std::string log = msglog(i); !log.empty()) std::ofstream(spool.path + "/msglog/" + id) << log;
+  }
+  Thresholds t;
+  SummaryAccumulator s(0, t);
+  spool::scan_messages(spool::list_spool(spool.path), {&s});
+  note_bounces_into_mailboxes_here(s, spool.path, t.backscatter_floor);
+  return build_report(s, t, 5);
+}
+
+// Bounces Exim made here to one of our users, frozen on its full mailbox (as the msglog says,
+// not the -H file): the user's real bounces, not backscatter, as `logs` judges them; no
+// cleanup that would remove them. The same bounces refused by a remote server are.
+TEST(Summary, FrozenBouncesIntoAFullMailboxHereAreNotBackscatter) {
+  auto attempt = [](const char* outcome) {
+    return [outcome](size_t) {
+      return fmt::format(
+          "2026-11-22 15:38:17 Received from <> R=1xV9dx-0001XN-0W U=Debian-exim P=local S=1500\n"
+          "2026-11-22 15:38:18 {}\n2026-11-22 15:38:18 *** Frozen (delivery error message)\n",
+          outcome);
+    };
+  };
+  QueueReport full = report_of_frozen_bounces(
+      attempt("** nobody@fail.test R=virtual_user T=dovecot_virtual_delivery: Mailbox quota exceeded"));
+  EXPECT_EQ(full.bounces, 12u);
+  EXPECT_EQ(find(full, "backscatter", "nobody@fail.test"), nullptr);
+  QueueReport remote = report_of_frozen_bounces(
+      attempt("** nobody@fail.test R=dnslookup T=remote_smtp H=mx.fail.test [192.0.2.9]: SMTP error from remote mail "
+              "server after RCPT TO:<nobody@fail.test>: 550 no such user"));
+  EXPECT_NE(find(remote, "backscatter", "nobody@fail.test"), nullptr);
+  QueueReport unlogged = report_of_frozen_bounces([](size_t) { return std::string(); });
+  EXPECT_NE(find(unlogged, "backscatter", "nobody@fail.test"), nullptr) << "no msglog tells nothing";
+  // One bounce of twelve tried into the mailbox is enough, whichever the sample reads first.
+  QueueReport one = report_of_frozen_bounces([&](size_t i) {
+    return i == 11 ? attempt("== nobody@fail.test R=local_user T=local_delivery defer (-22): quota")(i) : "";
+  });
+  EXPECT_EQ(find(one, "backscatter", "nobody@fail.test"), nullptr);
+}
+
+TEST(Summary, MsglogOutcomesOnThisHostAreTold) {
+  EXPECT_TRUE(msglog_shows_mailbox_here("2026-11-22 15:38:18 ** a@b R=virtual_user T=dovecot_lmtp: over quota\n"));
+  EXPECT_FALSE(msglog_shows_mailbox_here("2026-11-22 15:38:18 ** a@b R=lookuphost T=remote_smtp H=mx [1.2.3.4]: x"));
+  EXPECT_FALSE(msglog_shows_mailbox_here("2026-11-22 15:38:18 ** a@b R=x T=remote_smtp: host lookup did not complete"));
+  EXPECT_FALSE(msglog_shows_mailbox_here("2026-11-22 15:38:17 Received from <> S=1 T=\"x ** y T=local_delivery\"\n"))
+      << "a flag far into the line is some text's";
+  EXPECT_FALSE(msglog_shows_mailbox_here(""));
 }
 
 TEST(Summary, TextReportFitsOneHundredColumns) {

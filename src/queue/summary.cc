@@ -21,6 +21,7 @@ void merge_maps(ActorMap& into, const ActorMap& from, size_t capacity) {
     target.recipients += count.recipients;
     target.frozen += count.frozen;
     target.from_elsewhere += count.from_elsewhere;
+    target.mailbox_here |= count.mailbox_here;
     target.ids.merge(count.ids, capacity);
   }
 }
@@ -96,6 +97,9 @@ void find_backscatter(const SummaryAccumulator& s, const Thresholds& t, std::vec
   uint64_t needed = relative_floor(s.messages, t.backscatter_share, t.backscatter_floor);
   for (const auto& [address, count] : s.bounces_by_target) {
     if (count.messages < needed && count.frozen < std::max(t.backscatter_frozen, t.backscatter_floor)) continue;
+    // Bounces Exim made here, into a mailbox here (frozen on a full one): that user's own, as
+    // `logs` judges them; removing them would lose the user's real bounces.
+    if (count.mailbox_here && count.from_elsewhere == 0) continue;
     std::string why = "spam that forged this sender was accepted, then bounced (backscatter)";
     // Bounces other servers sent to this address: spam sent elsewhere forged it (one of ours).
     if (count.from_elsewhere == count.messages) why = "all from other servers: spam sent elsewhere forged this address";

@@ -625,9 +625,12 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
     bool stuck = std::max(a.frozen, a.failed) >= t.backscatter_min_stuck;
     if (!stuck && double(a.messages) < t.backscatter_min_share * all_bounces) continue;  // ordinary bounces
     // Bounces to one of our own users' (local or authenticated) senders are the echo of mail
-    // it really sent, not backscatter to a forged address; its own finding covers it.
+    // it really sent, not backscatter to a forged address. Unless they stick: a hijacked form
+    // sending as `-f somestranger@live.com` has its bounces refused by that address, and they
+    // freeze here by the hundred, which the script's or account's queue selection does not take.
     const ActorStats* sender = f.table(ActorKind::Sender).find(a.key);
-    if (sender && sender->trusted_submissions > 0) continue;
+    bool own_sender = sender && sender->trusted_submissions > 0;
+    if (own_sender && !stuck) continue;
     // Bounces Exim made here that went (or wait: a full mailbox) to a mailbox here are one of
     // our users' own, for mail it sent before these logs begin: nothing left this server, and
     // the cleanup would remove that user's real bounces. (Bounces other servers sent it are
@@ -649,6 +652,11 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
           "domain let them refuse it instead)";
     else if (x.bounces_from_elsewhere)
       x.summary += fmt::format("; {} of them from other servers", x.bounces_from_elsewhere);
+    if (own_sender)
+      x.summary += fmt::format(
+          "; the sender of {} messages from here: the bounces of that mail, refused by the address it "
+          "gave (forged, or one that takes no mail)",
+          sender->trusted_submissions);
     out.push_back(std::move(x));
   }
 }

@@ -65,18 +65,6 @@ bool unknown_recipient_reason(std::string_view text) {
   return true;
 }
 
-// An outcome on a transport of this host (virtual_userdelivery, local_delivery, an LMTP or a
-// pipe): the address is a mailbox here, not one reached over SMTP. Read from the raw line: the
-// engine's parse skips the tags of delivery lines, and only bounces ask.
-bool delivered_here(std::string_view raw) {
-  if (raw.find(" H=") != std::string_view::npos) return false;  // to a host, whatever the transport's name
-  size_t at = raw.find(" T=");
-  if (at == std::string_view::npos) return false;
-  std::string_view transport = raw.substr(at + 3);
-  transport = transport.substr(0, std::min(transport.find(' '), transport.find(':')));
-  return !transport.empty() && !icontains(transport, "smtp");
-}
-
 // An ACL has a few reasons, repeated hundreds of thousands of times a day: a short one's
 // verdict is kept (by its text, not a hash of it), which spares even those searches.
 bool looks_like_unknown_recipient(const LogLine& l) {
@@ -410,7 +398,7 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
   Message* found = inflight_.find(keys.id);
   bool suppressed = l.kind == LineKind::Delivery && l.delivery == eximlog::DeliveryFlag::Suppressed;
   if (!found) {
-    bool here = later_slice_ && delivered_here(raw);
+    bool here = later_slice_ && eximlog::outcome_on_this_host(raw);
     ++msgs_.orphan_lines;
     if (later_slice_) orphan_lines_.push_back({keys.id, l.kind, suppressed, keys.address_hash, here});
     return;
@@ -427,7 +415,7 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
       }
     }
   }
-  count_outcome(m, l.kind, m.bounce && delivered_here(raw));
+  count_outcome(m, l.kind, m.bounce && eximlog::outcome_on_this_host(raw));
 }
 
 void Forensics::count_outcome(Message& m, LineKind kind, bool here) {

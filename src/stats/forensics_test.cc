@@ -517,6 +517,34 @@ TEST(Forensics, BackscatterWithoutForListsHasEvidence) {
   EXPECT_EQ(bs->evidence[0].rfind("2026-11-01 ", 0), 0u) << "the whole log line: " << bs->evidence[0];
 }
 
+// A hijacked form sends as `-f somestrangerperson@live.com`: the mail its recipients refused
+// bounces to that address, which refuses the bounces too, and they freeze here. Exim's cleanup
+// of them is the admins' `exiqgrep -r`, which the script's own selection would not take.
+TEST(Forensics, FrozenBouncesToASenderOfOursAreBackscatterAllTheSame) {
+  LogBuilder b;
+  for (int i = 0; i < 60; ++i) {
+    std::string id = b.next_id(), bounce = b.next_id();
+    b.line("cwd=/home/user1/public_html/wp-content/uploads 3 args: /usr/sbin/sendmail -t -i", 5000 + i);
+    b.line(id + " <= somestrangerperson@live.com U=user1 P=local S=3000 for r@far.test", 5000 + i);
+    b.line(id + " ** r@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]: 550 5.1.1 User unknown");
+    b.line(bounce + " <= <> R=" + id + " U=mailnull P=local S=5300 for somestrangerperson@live.com");
+    b.line(id + " Completed");
+    b.line(bounce + " ** somestrangerperson@live.com F=<> R=dnslookup T=remote_smtp H=mx1.hotmail.com " +
+           "[52.101.8.33]: 550 5.5.0 mailbox unavailable");
+    b.line(bounce + " Frozen (delivery error message)");
+    b.advance(20);
+  }
+  const Finding* bs = nullptr;
+  auto findings = find_abuse(b.run());
+  for (const Finding& x : findings)
+    if (x.kind == "backscatter") bs = &x;
+  ASSERT_NE(bs, nullptr);
+  EXPECT_EQ(bs->actor, "somestrangerperson@live.com");
+  EXPECT_EQ(bs->events, 60u);
+  EXPECT_TRUE(bs->all_made_here()) << "so the cleanup is printed";
+  EXPECT_NE(bs->summary.find("60 frozen; the sender of 60 messages from here"), std::string::npos) << bs->summary;
+}
+
 TEST(Forensics, BouncesToOurOwnSenderAreNotBackscatter) {
   LogBuilder b;
   for (int i = 0; i < 30; ++i) {

@@ -1,0 +1,60 @@
+#include "queue/bounce_mailboxes.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "base/fd_io.h"
+#include "eximlog/log_line.h"
+#include "queue/spool_files.h"
+#include "spool/spool_location.h"
+
+namespace sw::queue {
+namespace {
+
+// A bounce's msglog holds a few attempts; its first 64 KB are enough to judge.
+constexpr size_t kMaxMsglogBytes = 64 << 10;
+
+// The start of a msglog, or "" when it cannot be read. A link or anything but a regular file is
+// not followed or waited on (a FIFO planted in the spool).
+std::string read_msglog(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return "";
+  Fd owner(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return "";
+  std::string text(kMaxMsglogBytes, '\0');
+  int error = 0;
+  text.resize(pread_fully(fd, text.data(), text.size(), 0, error));
+  return text;
+}
+
+}  // namespace
+
+bool msglog_shows_mailbox_here(std::string_view msglog) {
+  while (!msglog.empty()) {
+    size_t end = msglog.find('\n');
+    std::string_view line = msglog.substr(0, end);
+    msglog.remove_prefix(end == std::string_view::npos ? msglog.size() : end + 1);
+    // "<date> <time> ** addr R=... T=...": the flag follows the timestamp.
+    for (std::string_view flag : {" ** ", " == ", " => "})
+      if (size_t at = line.find(flag);
+          at != std::string_view::npos && at < 40 && eximlog::outcome_on_this_host(line.substr(at)))
+        return true;
+  }
+  return false;
+}
+
+void note_bounces_into_mailboxes_here(SummaryAccumulator& s, const std::string& spool_dir, uint64_t min_bounces) {
+  for (auto& [address, count] : s.bounces_by_target) {
+    if (count.messages < min_bounces || count.from_elsewhere == count.messages) continue;
+    for (const std::string& id : count.ids.sorted()) {
+      std::optional<spool::MessageLocation> where = spool::locate_message(spool_dir, id);
+      if (where && msglog_shows_mailbox_here(read_msglog(where->msglog_path()))) {
+        count.mailbox_here = true;
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace sw::queue
