@@ -169,7 +169,7 @@ int run_story(LogsArgs& a, const stats::ScanOptions& scan) {
   bool script = actor->type == detect::ActorType::Script && result.story.messages > 0;
   std::optional<weblog::WebRequests> web;
   if (script && !a.lines)
-    web = web_requests_for(a, actor->key, "", result.story.first_message, result.story.last_message, logged_zoned(a));
+    web = web_requests_for(a, actor->key, "", result.story.first_message, result.story.last_message, result.story.utc);
   weblog::Firewall firewall = weblog::firewall_of(a.root);
   if (a.json) {
     auto j = stats::story_json(result);

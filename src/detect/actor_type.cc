@@ -1,5 +1,6 @@
 #include "detect/actor_type.h"
 
+#include "base/ip_cidr.h"
 #include "base/text.h"
 
 namespace sw::detect {
@@ -29,6 +30,9 @@ std::string normalize_key(ActorType type, std::string_view key) {
   // Exim logs a cwd= without a trailing slash; a shell's completion adds one.
   if (type == ActorType::Script)
     while (key.size() > 1 && key.back() == '/') key.remove_suffix(1);
+  // An address as Exim writes it (inet_ntop's form): "2001:DB8:0:0::15" is 2001:db8::15.
+  if (type == ActorType::ClientIp)
+    if (auto ip = parse_ip(key)) return format_ip(*ip);
   return std::string(key);
 }
 

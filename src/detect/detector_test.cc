@@ -368,3 +368,20 @@ TEST(Detector, EximsOwnBouncesAreNobodysBurst) {
 
 }  // namespace
 }  // namespace sw::detect
+
+namespace sw::detect {
+namespace {
+
+// Keys as the log and the holds write them: an IPv6 address typed in capitals or with its
+// zeros is the one Exim wrote (inet_ntop's form), a range stays a range, other text as given.
+TEST(ActorRef, AnAddressKeyIsWrittenAsEximWritesIt) {
+  EXPECT_EQ(parse_actor_ref("ip:2001:DB8:77::15")->key, "2001:db8:77::15");
+  EXPECT_EQ(parse_actor_ref("ip:2001:db8:77:0:0:0:0:15")->key, "2001:db8:77::15");
+  EXPECT_EQ(parse_actor_ref("ip:203.0.113.5")->key, "203.0.113.5");
+  EXPECT_EQ(parse_actor_ref("ip:2001:DB8:77::/64")->key, "2001:DB8:77::/64") << "a range is matched by value";
+  EXPECT_EQ(parse_actor_ref("ip:not-an-address")->key, "not-an-address");
+  EXPECT_EQ(parse_actor_ref("auth:Sales@Acme.example")->key, "sales@acme.example");
+}
+
+}  // namespace
+}  // namespace sw::detect

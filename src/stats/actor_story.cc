@@ -266,8 +266,9 @@ StoryBuilder::StoryBuilder(const detect::ActorRef& actor, CivilSeconds since, Ci
   story_.actor = actor;
 }
 
-void StoryBuilder::keep(CivilSeconds time, std::string_view raw) {
+void StoryBuilder::keep(CivilSeconds time, std::string_view raw, bool zoned) {
   ++story_.lines;
+  story_.utc |= zoned;
   if (story_.first == 0 || time < story_.first) story_.first = time;
   if (time > story_.last) story_.last = time;
   if (sink_) sink_(raw);
@@ -358,7 +359,7 @@ bool StoryBuilder::names_actor(const LogLine& l, std::string_view raw) const {
 }
 
 void StoryBuilder::on_arrival(const LogLine& l, std::string_view raw) {
-  keep(l.time, raw);
+  keep(l.time, raw, l.has_timezone);
   ActorStory& s = story_;
   ++s.messages;
   s.bytes += l.size;
@@ -381,7 +382,7 @@ void StoryBuilder::on_arrival(const LogLine& l, std::string_view raw) {
 }
 
 void StoryBuilder::on_attempt(const LogLine& l, std::string_view raw) {
-  keep(l.time, raw);
+  keep(l.time, raw, l.has_timezone);
   bool attempt = true;
   if (l.kind == LineKind::RejectRcpt) {
     ++story_.rejected_recipients;
@@ -415,7 +416,7 @@ void StoryBuilder::on_identified_line(Message& m, const LogLine& l, std::string_
   if (identities_.take(l) == story_.actor.key) {
     LogLine shown;
     eximlog::parse_line(identification, shown);
-    keep(shown.time, identification);
+    keep(shown.time, identification, shown.has_timezone);
     on_arrival(l, raw);
   } else if (names_actor(l, raw)) {
     on_arrival(l, raw);
@@ -423,7 +424,7 @@ void StoryBuilder::on_identified_line(Message& m, const LogLine& l, std::string_
 }
 
 void StoryBuilder::on_message_line(Message& m, const LogLine& l, std::string_view raw) {
-  keep(l.time, raw);
+  keep(l.time, raw, l.has_timezone);
   if (!m.own) {
     if (l.kind == LineKind::Completed) unfollow(eximlog::message_key(l.message_id));
     return;
@@ -491,7 +492,7 @@ void StoryBuilder::add_line(std::string_view raw, const Line& p, const Prefilter
   if (joined && !joined->identification.empty()) return on_identified_line(*joined, l, raw);
   if (joined) return on_message_line(*joined, l, raw);
   if (parent_joined && l.kind == LineKind::Arrival) {
-    keep(l.time, raw);  // a bounce of the actor's mail
+    keep(l.time, raw, l.has_timezone);  // a bounce of the actor's mail
     ++story_.bounces_generated;
     follow(eximlog::message_key(l.message_id)).own = false;
     return;

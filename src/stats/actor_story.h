@@ -50,6 +50,7 @@ struct ActorStory {
   std::map<std::string, uint64_t> subjects;          // unescaped
   std::vector<std::string> message_ids;              // in log order
   bool pid_seen = false;                             // cwd= lines joined by pid (script actors)
+  bool utc = false;                                  // its lines carry zones (log_timezone): every time here is UTC
 };
 
 // What the pre-filter kept of one block, for the builder. Lines are compact records into the
@@ -141,7 +142,7 @@ class StoryBuilder {
   bool bounce_of_ours(std::string_view raw, const Line& line) const;
   Message& follow(const eximlog::MessageKey& id);
   void unfollow(const eximlog::MessageKey& id);
-  void keep(CivilSeconds time, std::string_view raw);
+  void keep(CivilSeconds time, std::string_view raw, bool zoned = false);
   void on_arrival(const eximlog::LogLine& l, std::string_view raw);
   void on_attempt(const eximlog::LogLine& l, std::string_view raw);
   void on_identified_line(Message& m, const eximlog::LogLine& l, std::string_view raw);

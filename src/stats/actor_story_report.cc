@@ -184,6 +184,7 @@ nlohmann::json story_json(const StoryResult& r) {
   j["subjects"] = counts_json(s.subjects, "subject");
   j["message_ids"] = s.message_ids;
   if (s.actor.type == detect::ActorType::Script) j["cwd_correlation"] = s.pid_seen ? "pid" : "nearest_local_arrival";
+  j["times"] = s.utc ? "utc" : "local";  // as the report's: the clock of every time here
   return j;
 }
 
@@ -199,6 +200,7 @@ std::string story_text(const StoryResult& r) {
   out += fmt::format("seen {} to {} ({}), {} log lines, in {} input(s) ({:.2f}s)\n", format_civil(s.first),
                      format_civil(s.last), format_duration(std::max<int64_t>(60, s.last - s.first)), s.lines,
                      r.inputs.size(), r.seconds);
+  if (s.utc) out += "times: UTC, from the zones the log gives (log_timezone)\n";
   if (s.messages)
     out += fmt::format(
         "{} messages to {} recipients: {} delivered, {} deferred, {} failed (bounced), {} frozen; "

@@ -375,5 +375,26 @@ TEST(ActorStory, ReadsGzipAndPlainFilesInTimeOrderAndRendersTextAndJson) {
   EXPECT_EQ(j["refused_ips"], nlohmann::json::parse(R"([{"ip": "203.0.113.9", "count": 1}])"));
 }
 
+// A log with zones is read in UTC: the story says so, in its text and JSON, as the report
+// does; an admin grepping for 00:50 must know it is not the log's 02:50 +0200. The web
+// requests beside a script's story are read in that clock too (logs_command.cc).
+TEST(ActorStory, SaysItsTimesAreUtcWhenTheLogGivesZones) {
+  std::string zoned =
+      "2026-10-25 02:50:00 +0200 1tAAAA-000001-AA <= sales@acme-shop.example H=(pc) [203.0.113.9]:5001 "
+      "P=esmtpa A=dovecot_login:sales@acme-shop.example S=2000 for a@one.test\n";
+  StoryResult r;
+  r.story = story(zoned, "auth:sales@acme-shop.example");
+  EXPECT_TRUE(r.story.utc);
+  EXPECT_EQ(r.story.first, *parse_civil("2026-10-25 00:50:00"));
+  EXPECT_NE(story_text(r).find("\ntimes: UTC, from the zones the log gives"), std::string::npos) << story_text(r);
+  EXPECT_EQ(story_json(r)["times"], "utc");
+  std::string local = zoned;
+  local.erase(local.find(" +0200"), 6);
+  r.story = story(local, "auth:sales@acme-shop.example");
+  EXPECT_FALSE(r.story.utc);
+  EXPECT_EQ(story_text(r).find("times: UTC"), std::string::npos);
+  EXPECT_EQ(story_json(r)["times"], "local");
+}
+
 }  // namespace
 }  // namespace sw::stats
