@@ -859,9 +859,36 @@ TEST(Findings, AnErrorsCopyHereDoesNotHideTheVictim) {
     log.line(id + " == joe@victim-isp.test R=dnslookup T=remote_smtp defer (-44): timeout");
     log.line(id + " Frozen (delivery error message)");
   }
-  bool victim = false;
-  for (const Finding& f : find_abuse(log.run())) victim |= f.kind == "backscatter" && f.actor == "joe@victim-isp.test";
-  EXPECT_TRUE(victim);
+  const Finding* victim = nullptr;
+  auto findings = find_abuse(log.run());
+  for (const Finding& f : findings)
+    if (f.kind == "backscatter" && f.actor == "joe@victim-isp.test") victim = &f;
+  ASSERT_NE(victim, nullptr);
+  // The postmaster's copies are not the victim's deliveries.
+  EXPECT_NE(victim->summary.find(": 0 delivered, 0 failed, 80 deferred; 80 frozen"), std::string::npos)
+      << victim->summary;
+}
+
+// On a server with errors_copy every bounce it makes, ordinary ones too, lists the postmaster
+// after the sender: the postmaster is no backscatter victim gathering all of them.
+TEST(Findings, ErrorsCopysPostmasterIsNoVictim) {
+  Log log;
+  for (int i = 0; i < 300; ++i) {
+    std::string id = log.next_id();
+    log.line(id + fmt::format(" <= <> R=1tZZZZ-000001-AA U=mailnull P=local S=3000 for u{}@d{}.test "
+                              "postmaster@shop.example",
+                              i, i % 40));
+    log.line(id + fmt::format(" => u{}@d{}.test R=dnslookup T=remote_smtp H=mx.d.test [192.0.2.5]", i, i % 40));
+    log.line(id + " => postmaster <postmaster@shop.example> R=system_aliases T=local_delivery");
+    log.line(id + " Completed");
+  }
+  const Forensics& f = log.run();
+  EXPECT_TRUE(of_kind(find_abuse(f), "backscatter").empty());
+  EXPECT_EQ(f.table(ActorKind::BounceRecipient).find("postmaster@shop.example"), nullptr);
+  const ActorStats* first = f.table(ActorKind::BounceRecipient).find("u7@d7.test");
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->messages, 1u);
+  EXPECT_EQ(first->delivered, 1u) << "its own delivery, not the postmaster's copy";
 }
 
 TEST(Findings, OrdinaryFrozenBouncesAreNotBackscatter) {

@@ -353,14 +353,24 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
     }
   }
   if (m.bounce && m.listed && folds(ActorKind::BounceRecipient)) {
-    eximlog::for_each_recipient(l.recipients, [&](std::string_view r) {
-      uint32_t victim = note_bounce_recipient(r, m, l, raw);
-      if (m.actor[size_t(ActorKind::BounceRecipient)] == kNone) m.actor[size_t(ActorKind::BounceRecipient)] = victim;
-    });
+    std::string_view target = first_bounce_target(l, m);
+    if (!target.empty()) m.actor[size_t(ActorKind::BounceRecipient)] = note_bounce_recipient(target, m, l, raw);
   }
   if (!keys.has_id) return;
   inflight_[keys.id] = m;
   if (later_slice_) arrival_prints_.push_back(id_print(keys.id));
+}
+
+// A listed bounce's target: its first recipient. Exim lists errors_copy's address after the
+// sender it returns the mail to: a copy for the postmaster, not another victim (it would
+// otherwise gather every bounce of the server). Notes the target's hash when others follow.
+std::string_view Forensics::first_bounce_target(const LogLine& l, Message& m) {
+  std::string_view first;
+  eximlog::for_each_recipient(l.recipients, [&](std::string_view r) {
+    if (first.empty()) first = r;
+    else m.bounce_target = uint32_t(std::hash<std::string_view>{}(first));
+  });
+  return first;
 }
 
 uint32_t Forensics::note_bounce_recipient(std::string_view address, const Message& m, const LogLine& l,
@@ -404,7 +414,7 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
     return;
   }
   Message& m = *found;
-  if (suppressed) return;
+  if (suppressed || !m.counts_outcome_of(keys.address_hash)) return;
   if (!m.listed) {
     if (m.note_address(keys.address_hash)) {
       if (m.origin & Message::kOld) last_old_add_ = std::max(last_old_add_, l.time);
@@ -445,8 +455,8 @@ void Forensics::settle_outcomes(const Message& m) {
     ActorStats& a = tables_[k]->at(m.actor[k]);
     a.delivered += m.delivered;
     a.deferred += m.deferred;
-    // A bounce to one address (not one with errors_copy's postmaster beside the victim).
-    if (k == size_t(ActorKind::BounceRecipient) && m.recipients == 1) a.rejected_rcpts += m.outcomes_here;
+    // Outcomes of the bounce's target only (not errors_copy's postmaster, see first_bounce_target).
+    if (k == size_t(ActorKind::BounceRecipient)) a.rejected_rcpts += m.outcomes_here;
     // A recipient fails once: a frozen bounce thawed and tried again logs its ** line again.
     a.failed += std::min(m.failed, std::max(m.recipients, 1u));
   }

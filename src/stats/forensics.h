@@ -218,6 +218,10 @@ class Forensics {
     // own mailboxes is no backscatter. Saturates: a bounce has a recipient or two.
     uint8_t outcomes_here = 0;
     uint8_t unused2 = 0;
+    // A bounce listed to more than one address: the hash of its first, whose outcomes are its
+    // own; errors_copy's postmaster follows it and is no target (0: every outcome counts).
+    uint32_t bounce_target = 0;
+    bool counts_outcome_of(uint32_t address_hash) const { return bounce_target == 0 || address_hash == bounce_target; }
     std::array<uint32_t, kSeenInline> seen{};
     bool saw(uint32_t address_hash) const {
       return std::find(seen.begin(), seen.begin() + seen_count, address_hash) != seen.begin() + seen_count;
@@ -280,6 +284,7 @@ class Forensics {
   void merge_messages(Forensics& later, const std::array<std::vector<uint32_t>, kActorKinds>& moved);
   void merge_counts(const Forensics& later);
   // Counts a bounce to `address` for that backscatter victim; returns the victim's index.
+  static std::string_view first_bounce_target(const eximlog::LogLine& l, Message& m);
   uint32_t note_bounce_recipient(std::string_view address, const Message& m, const eximlog::LogLine& l,
                                  std::string_view raw);
 

@@ -96,10 +96,10 @@ void Forensics::warm_arrival(const LogLine& l, const LineKeys& keys) {
                     .intern(keys.hash[size_t(ActorKind::Subject)], subject_key_of(l.subject), false, nullptr);
   }
   if (m.bounce && m.listed) {
-    eximlog::for_each_recipient(l.recipients, [&](std::string_view r) {
-      uint32_t victim = tab(ActorKind::BounceRecipient).intern(ActorTable::key_hash(r, true), r, true, nullptr);
-      if (m.actor[size_t(ActorKind::BounceRecipient)] == kNone) m.actor[size_t(ActorKind::BounceRecipient)] = victim;
-    });
+    std::string_view target = first_bounce_target(l, m);
+    if (!target.empty())
+      m.actor[size_t(ActorKind::BounceRecipient)] =
+          tab(ActorKind::BounceRecipient).intern(ActorTable::key_hash(target, true), target, true, nullptr);
   }
   if (keys.has_id) inflight_[keys.id] = m;
 }
@@ -326,7 +326,7 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
       case LineKind::Defer:
       case LineKind::Bounce:
         --later.msgs_.orphan_lines;
-        if (!o.suppressed) count_outcome(*m, o.kind, o.here);
+        if (!o.suppressed && m->counts_outcome_of(o.address_hash)) count_outcome(*m, o.kind, o.here);
         break;
       case LineKind::Frozen: count_frozen(*m); break;
       case LineKind::Completed:
