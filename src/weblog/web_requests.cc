@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -543,8 +545,9 @@ bool in_script_directory(const WebRequests& w, const WebRequests::HostUrl* host,
 
 // Reads one access log, counting its requests for files in the directory between from and to,
 // and what each client did on the account's hosts then.
+// `zone`: the offset its lines near the sending give (a day either side), if any.
 void read_access_log(WebRequests& w, const AccessLogFile& f, size_t index, bool utc,
-                     const std::vector<std::string>& domains) {
+                     const std::vector<std::string>& domains, std::optional<int>& zone) {
   auto src = open_access_log(f, index);
   w.logs.push_back(f.path);
   // A domain's own log, or a line whose vhost is that domain, has that host's URLs; the other
@@ -566,6 +569,7 @@ void read_access_log(WebRequests& w, const AccessLogFile& f, size_t index, bool 
         ++w.bad_lines;
         continue;
       }
+      if (!zone && e.time >= w.from - 86400 && e.time <= w.to + 86400) zone = e.utc_offset_minutes;
       CivilSeconds t = utc ? e.time - CivilSeconds(e.utc_offset_minutes) * 60 : e.time;
       if (t < w.from || t > w.to || e.target.empty()) continue;
       bool foreign = false;
@@ -578,6 +582,31 @@ void read_access_log(WebRequests& w, const AccessLogFile& f, size_t index, bool 
     }
   }
   if (std::string why = src->shortfall(w.lines - lines_before); !why.empty()) w.warn(why);
+}
+
+// "+0100" for 60.
+std::string zone_text(int minutes) {
+  int a = std::abs(minutes);
+  return fmt::format("{}{:02d}{:02d}", minutes < 0 ? '-' : '+', a / 60, a % 60);
+}
+
+// A main log without zones is on the server's wall clock, and so is each access log's time
+// as written: when two access logs give different zones near the sending (nginx logging UTC
+// beside Apache's local time), one of them is not the server's clock and its requests fall
+// at the wrong time. Said, with the way out: zones in the main log (log_timezone).
+void warn_of_other_zones(WebRequests& w, const AccessLogs& logs, const std::vector<std::optional<int>>& zones) {
+  std::map<int, std::string> first_of_zone;
+  for (size_t i = 0; i < zones.size(); ++i)
+    if (zones[i]) first_of_zone.emplace(*zones[i], logs.files[i].path);
+  if (first_of_zone.size() < 2) return;
+  std::string named;
+  for (const auto& [zone, path] : first_of_zone) named += (named.empty() ? "" : ", ") + zone_text(zone) + " in " + path;
+  w.warn(
+      fmt::format("the access logs give different zones near the sending ({}), and the main log gives none: "
+                  "each time is taken as written, so the requests of a log not on the server's clock fall "
+                  "at the wrong time (with log_timezone = true in Exim's configuration, each is taken by its "
+                  "own zone)",
+                  named));
 }
 
 // The site of /var/www/SITE/... or /srv/www/SITE/... when SITE is a host name: its vhost.
@@ -639,13 +668,15 @@ WebRequests web_requests(const AccessLogs& logs, std::string_view directory, Civ
                     directory));
     return w;
   }
+  std::vector<std::optional<int>> zones(logs.files.size());
   for (size_t i = 0; i < logs.files.size(); ++i) {
     try {
-      read_access_log(w, logs.files[i], i, utc, logs.domains);
+      read_access_log(w, logs.files[i], i, utc, logs.domains, zones[i]);
     } catch (const logio::InputError& err) {
       w.warn(err.what());
     }
   }
+  if (!utc) warn_of_other_zones(w, logs, zones);
   return w;
 }
 

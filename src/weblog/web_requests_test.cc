@@ -661,5 +661,35 @@ TEST(WebRequests, NoDocrootSaysSo) {
   EXPECT_EQ(text.find("no access log"), std::string::npos) << text;
 }
 
+// Beside a main log without zones, access logs in two zones (nginx logging UTC beside
+// Apache's local time) cannot both be on the server's clock: said, with the way out. In UTC
+// mode each is taken by its own zone, and one zone alone is the server's clock.
+TEST(WebRequests, AccessLogsInTwoZonesAreSaid) {
+  TempDir root;
+  const std::string apache = root.path + "/apache.log", nginx = root.path + "/nginx.log";
+  write(apache, request("203.0.113.9", "01/Nov/2026:10:00:00", "POST", "/m.php"));
+  std::string utc = request("203.0.113.7", "01/Nov/2026:09:00:00", "POST", "/m.php");
+  utc.replace(utc.find(" +0100]"), 7, " +0000]");
+  write(nginx, utc);
+  CivilSeconds t = *parse_civil("2026-11-01 10:00:00");
+  auto said = [&](const WebRequests& w) {
+    for (const auto& warning : w.warnings)
+      if (warning.find("different zones near the sending (+0000 in " + nginx + ", +0100 in " + apache) !=
+          std::string::npos)
+        return true;
+    return false;
+  };
+  AccessLogs both = find_access_logs(root.path, "", {apache, nginx});
+  EXPECT_TRUE(said(web_requests(both, "/home/u1/public_html", t - 60, t + 60, false)));
+  EXPECT_FALSE(said(web_requests(both, "/home/u1/public_html", t - 60, t + 60, true)));
+  AccessLogs one = find_access_logs(root.path, "", {apache});
+  EXPECT_TRUE(web_requests(one, "/home/u1/public_html", t - 60, t + 60, false).warnings.empty());
+  // Far from the sending, another zone says nothing of it.
+  utc = request("203.0.113.7", "01/Oct/2026:09:00:00", "POST", "/m.php");
+  utc.replace(utc.find(" +0100]"), 7, " +0000]");
+  write(nginx, utc);
+  EXPECT_FALSE(said(web_requests(both, "/home/u1/public_html", t - 60, t + 60, false)));
+}
+
 }  // namespace
 }  // namespace sw::weblog
