@@ -134,6 +134,29 @@ std::string fit_columns(std::string_view s, size_t columns) {
   return p.substr(0, columns_prefix(p, columns - 3)) + "...";
 }
 
+std::string wrap_columns(std::string_view first_prefix, std::string_view text, size_t indent, size_t width) {
+  std::string out(first_prefix);
+  size_t room = width - std::min(width, display_width(first_prefix));
+  std::string p = printable(text);
+  std::string_view rest = p;
+  while (!rest.empty()) {
+    size_t take = columns_prefix(rest, room);
+    if (take < rest.size()) {
+      // Break at the last space that fits (or right after what fits); without one, between
+      // characters, never inside one.
+      size_t space = rest.substr(0, take + 1).rfind(' ');
+      if (space != std::string_view::npos && space > 0) take = space;
+      else if (take == 0) take = std::max<size_t>(1, utf8_sequence_length(rest));
+    }
+    out += std::string(rest.substr(0, take)) + "\n";
+    rest.remove_prefix(take);
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    if (!rest.empty()) out += std::string(indent, ' ');
+    room = width - std::min(width, indent);
+  }
+  return out;
+}
+
 std::string pad_columns(std::string_view s, size_t columns) {
   std::string p = fit_columns(s, columns);
   size_t width = display_width(p);

@@ -73,6 +73,11 @@ std::string printable(std::string_view s, size_t max_len = SIZE_MAX);
 // printable(s) cut to at most `columns` terminal columns for a fixed-width report, ending in
 // "..." when cut. Wide characters (CJK, emoji) take two columns (see display_width.h).
 std::string fit_columns(std::string_view s, size_t columns);
+// `text` (made printable) word-wrapped to `width` columns after a first-line prefix, each line
+// ending in "\n"; continuation lines get `indent` spaces. Room is counted in terminal columns,
+// so a line of wide characters wraps as early as it must; a word wider than a line is cut
+// between characters, never inside one.
+std::string wrap_columns(std::string_view first_prefix, std::string_view text, size_t indent, size_t width);
 // fit_columns(s) padded with spaces to exactly `columns` columns: a left-aligned table cell.
 // fmt's own padding counts columns by a different table.
 std::string pad_columns(std::string_view s, size_t columns);

@@ -369,6 +369,19 @@ TEST(Summary, TextReportFitsOneHundredColumns) {
   for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 100u) << line;
 }
 
+// A finding's summary is wrapped, not cut: its end says why no cleanup is printed.
+TEST(Summary, AFindingsWholeSummaryIsPrinted) {
+  Thresholds t;
+  const std::string to = "dave.with.a.rather.long.mailbox.name@live-example-mail.example";
+  QueueReport report = sixty_bounces_to(to, t, [](size_t i, MessageFacts& bounce) {
+    if (i % 3) bounce.client_ip.clear(), bounce.exim_generated = true;
+  });
+  const Finding* backscatter = find(report, "backscatter", to);
+  ASSERT_NE(backscatter, nullptr);
+  std::string text = report_to_text(report, "/var/spool/exim");
+  EXPECT_NE(text.find("; 20 of them from\n     other servers\n"), std::string::npos) << text;
+}
+
 TEST(Selection, ConditionsCombineWithAnd) {
   spool::SpoolHeader smtp = fixture("auth-smtp-dsn.H");
   MessageFacts f = facts_of(smtp, smtp.received_time + 3600);

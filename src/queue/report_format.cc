@@ -60,7 +60,7 @@ void append_findings(std::string& out, const QueueReport& report) {
   }
   out += fmt::format("\nFindings ({}):\n", report.findings.size());
   for (const Finding& f : report.findings) {
-    out += fmt::format(" * [{}] {}\n", f.kind, fit_columns(f.summary, 85));
+    out += wrap_columns(fmt::format(" * [{}] ", f.kind), f.summary, 5, 100);
     std::string ids;
     for (size_t i = 0; i < f.ids.size() && i < 4; ++i) ids += (i ? " " : "") + f.ids[i];
     if (f.messages > 4) ids += fmt::format(" (+{} more)", f.messages - std::min<uint64_t>(f.messages, 4));

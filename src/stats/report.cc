@@ -50,29 +50,8 @@ nlohmann::json actor_json(const ActorStats& a, ActorKind kind) {
   return j;
 }
 
-// Word-wraps `text` after a first-line prefix; continuation lines get `indent` spaces. Room
-// is counted in terminal columns, so a line of wide characters wraps as early as it must.
 std::string wrap(std::string_view first_prefix, std::string_view text, size_t indent) {
-  std::string out(first_prefix);
-  size_t room = kWidth - display_width(first_prefix);
-  std::string p = printable(text);
-  std::string_view rest = p;
-  while (!rest.empty()) {
-    size_t take = columns_prefix(rest, room);
-    if (take < rest.size()) {
-      // Break at the last space that fits (or right after what fits); without one, between
-      // characters, never inside one.
-      size_t space = rest.substr(0, take + 1).rfind(' ');
-      if (space != std::string_view::npos && space > 0) take = space;
-      else if (take == 0) take = std::max<size_t>(1, utf8_sequence_length(rest));
-    }
-    out += std::string(rest.substr(0, take)) + "\n";
-    rest.remove_prefix(take);
-    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-    if (!rest.empty()) out += std::string(indent, ' ');
-    room = kWidth - indent;
-  }
-  return out;
+  return wrap_columns(first_prefix, text, indent, kWidth);
 }
 
 // The `spamwarden queue list` options that select what a finding's actor still has queued:
