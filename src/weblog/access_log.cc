@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/text.h"
+#include "weblog/block_commands.h"
 
 namespace sw::weblog {
 namespace {
@@ -77,8 +78,32 @@ size_t time_opening(sv line, size_t from, AccessEntry& out) {
   return sv::npos;
 }
 
+// The client of an X-Forwarded-For list logged in place of %h ("203.0.113.60, 10.0.0.1": the
+// client as it claims, then each proxy that passed it on): from the right, the first address
+// that is no proxy of ours (private, loopback, a CDN's edge). A client can write any address
+// first; the one our proxy saw it come from it cannot. All proxies: the first.
+sv forwarded_client(const std::vector<sv>& hops) {
+  for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop)
+    if (blockable_address(*hop, {}, nullptr)) return *hop;
+  return hops.front();
+}
+
+// %h, or an X-Forwarded-For list in its place; a bracketed IPv6 address without its brackets.
+sv client_field(sv line, size_t& pos) {
+  sv client = word(line, pos);
+  if (client.ends_with(',')) {
+    std::vector<sv> hops;
+    for (; client.ends_with(',') && hops.size() < 32; client = word(line, pos))
+      hops.push_back(trim(client.substr(0, client.size() - 1)));
+    hops.push_back(client);
+    client = forwarded_client(hops);
+  }
+  if (client.size() > 2 && client.front() == '[' && client.back() == ']') client = client.substr(1, client.size() - 2);
+  return client;
+}
+
 bool parse_from(sv line, size_t pos, AccessEntry& out) {
-  out.client = word(line, pos);
+  out.client = client_field(line, pos);
   if (out.client.empty()) return false;
   sv ident = word(line, pos);  // %l, "-" but in vhost_combined, where this is the client
   size_t user_start = pos;

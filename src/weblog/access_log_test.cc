@@ -26,6 +26,23 @@ TEST(AccessLog, CombinedWithEscapedQuotes) {
   EXPECT_EQ(unescape_field(e.user_agent), "Mozilla/5.0 (\"bot\")");
 }
 
+// Behind a proxy, Apache's %{X-Forwarded-For}i logs the list in %h's place: the client is the
+// last hop that is no proxy of ours, which the client cannot forge; a bracketed IPv6 address
+// is the address.
+TEST(AccessLog, TheClientOfAForwardedForList) {
+  auto client_of = [](const std::string& field) {
+    AccessEntry e;
+    std::string line = field + " - - [01/Nov/2026:10:00:01 +0100] \"POST /m.php HTTP/1.1\" 200 5 \"-\" \"x\"";
+    return parse_access_line(line, e) ? std::string(e.client) : std::string("(refused)");
+  };
+  EXPECT_EQ(client_of("203.0.113.60, 10.0.0.1"), "203.0.113.60");
+  EXPECT_EQ(client_of("198.51.100.7, 203.0.113.60, 10.0.0.1"), "203.0.113.60") << "a forged first hop";
+  EXPECT_EQ(client_of("203.0.113.60, 172.70.1.1"), "203.0.113.60") << "through Cloudflare's edge";
+  EXPECT_EQ(client_of("10.0.0.5, 10.0.0.1"), "10.0.0.5");
+  EXPECT_EQ(client_of("[2001:db8::51]"), "2001:db8::51");
+  EXPECT_EQ(client_of("203.0.113.60,"), "(refused)") << "a list cut short";
+}
+
 TEST(AccessLog, CommonVhostAndOddRequests) {
   AccessEntry e;
   ASSERT_TRUE(parse_access_line("198.51.100.4 - bob [01/Nov/2026:10:00:01 -0730] \"GET / HTTP/1.0\" 304 -", e));

@@ -576,7 +576,9 @@ void read_access_log(WebRequests& w, const AccessLogFile& f, size_t index, bool 
       const WebRequests::HostUrl* host = host_of(w, domains, log_host, e.vhost, foreign);
       if (foreign) continue;
       std::string path = served_path(target_path(e.target));
-      std::string client = printable(e.client, 100);
+      // An address as inet_ntop writes it: "2001:DB8:0:0::50" and "2001:db8::50" are one client.
+      auto ip = parse_ip(e.client);
+      std::string client = ip ? format_ip(*ip) : printable(e.client, 100);
       bool script = in_script_directory(w, host, path) && count_request(w, e, t, path, client);
       note_client(w, e, t, client, script);
     }

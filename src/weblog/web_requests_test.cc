@@ -661,6 +661,20 @@ TEST(WebRequests, NoDocrootSaysSo) {
   EXPECT_EQ(text.find("no access log"), std::string::npos) << text;
 }
 
+// One client however its address is written: in capitals, with its zeros, in brackets.
+TEST(WebRequests, AnIpv6ClientIsOneClientHoweverWritten) {
+  TempDir root;
+  const std::string log = root.path + "/access.log";
+  write(log, request("2001:DB8:BEEF:0:0:0:0:50", "01/Nov/2026:10:00:00", "POST", "/m.php") +
+                 request("2001:db8:beef::50", "01/Nov/2026:10:00:01", "POST", "/m.php") +
+                 request("[2001:db8:beef::50]", "01/Nov/2026:10:00:02", "POST", "/m.php"));
+  CivilSeconds t = *parse_civil("2026-11-01 10:00:00");
+  WebRequests w = web_requests(find_access_logs(root.path, "", {log}), "/home/u1/public_html", t - 60, t + 60, false);
+  EXPECT_EQ(w.requests, 3u);
+  EXPECT_EQ(w.client_ips.count("2001:db8:beef::50"), 3u);
+  EXPECT_EQ(w.client_ips.size(), 1u);
+}
+
 // Beside a main log without zones, access logs in two zones (nginx logging UTC beside
 // Apache's local time) cannot both be on the server's clock: said, with the way out. In UTC
 // mode each is taken by its own zone, and one zone alone is the server's clock.
