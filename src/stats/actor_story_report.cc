@@ -103,6 +103,18 @@ nlohmann::json counts_json(const std::map<std::string, uint64_t>& m, const char*
   return list;
 }
 
+// The times of a block's first and last lines, for the inputs' spans: a log on stdin is read
+// last, and one older than the files before it is said, as the report says it.
+void note_block_span(std::string_view bytes, InputSpan& span) {
+  eximlog::LogLine l;
+  eximlog::parse_line(bytes.substr(0, bytes.find('\n')), l, eximlog::LineFields::Essential);
+  span.note(l.time);
+  while (!bytes.empty() && bytes.back() == '\n') bytes.remove_suffix(1);
+  size_t last = bytes.rfind('\n');
+  eximlog::parse_line(bytes.substr(last == std::string_view::npos ? 0 : last + 1), l, eximlog::LineFields::Essential);
+  span.note(l.time);
+}
+
 }  // namespace
 
 StoryResult story_of(const std::vector<std::string>& inputs, const StoryOptions& options) {
@@ -130,10 +142,13 @@ StoryResult story_of(const std::vector<std::string>& inputs, const StoryOptions&
     out.line_count = prefilter.run(b.bytes, out.kept);
   });
   std::vector<uint64_t> lines_read(sources.size());
+  std::vector<InputSpan> spans(sources.size());
   pipeline.run(sources, [&](StoryBatch& b) {
     builder.add(b.block.bytes, b.kept);
     lines_read[b.block.input_index] += b.line_count;
+    note_block_span(b.block.bytes, spans[b.block.input_index]);
   });
+  warn_about_overlaps(spans, result.inputs, result.warnings);
   for (const auto& w : pipeline.warnings()) result.warnings.push_back(w);
   result.damaged_inputs = pipeline.warnings().size();
   for (size_t i = 0; i < sources.size(); ++i)

@@ -375,6 +375,27 @@ TEST(ActorStory, ReadsGzipAndPlainFilesInTimeOrderAndRendersTextAndJson) {
   EXPECT_EQ(j["refused_ips"], nlohmann::json::parse(R"([{"ip": "203.0.113.9", "count": 1}])"));
 }
 
+// Inputs whose times overlap (a copy, or an older log on stdin, which is read last) are said,
+// as the report says them: the story's counts would otherwise be wrong without a word.
+TEST(ActorStory, SaysWhenItsInputsOverlap) {
+  TempDir dir;
+  std::string log(kAccountLog);
+  size_t cut = log.find("2026-11-01 10:00:06 1tAAAA-000001-AA Completed");
+  std::ofstream(dir.path + "/a") << log;
+  std::ofstream(dir.path + "/b") << log.substr(cut);
+  std::ofstream(dir.path + "/c") << log.substr(log.find("2026-11-01 10:20:00"));
+  StoryOptions o;
+  o.actor = ref("auth:sales@acme-shop.example");
+  StoryResult apart = story_of({dir.path + "/c"}, o);
+  EXPECT_TRUE(apart.warnings.empty());
+  StoryResult overlapping = story_of({dir.path + "/a", dir.path + "/b"}, o);
+  ASSERT_EQ(overlapping.warnings.size(), 1u);
+  EXPECT_NE(overlapping.warnings[0].find(dir.path + "/b (2026-11-01 10:00:06 to 2026-11-01 10:20:01) overlaps " +
+                                         dir.path + "/a"),
+            std::string::npos)
+      << overlapping.warnings[0];
+}
+
 // A log with zones is read in UTC: the story says so, in its text and JSON, as the report
 // does; an admin grepping for 00:50 must know it is not the log's 02:50 +0200. The web
 // requests beside a script's story are read in that clock too (logs_command.cc).

@@ -1,5 +1,7 @@
 #include "stats/parsed_batch.h"
 
+#include <fmt/format.h>
+
 #include <cstring>
 
 #include "eximlog/cwd_matcher.h"
@@ -102,6 +104,28 @@ void fold_batch(Forensics& engine, ParsedBatch& b, const logio::ByteSource& src,
 void fold_batch_copying(Forensics& engine, ParsedBatch& b) {
   engine.set_evidence_origin(std::nullopt);
   fold_lines(engine, b, true);
+}
+
+void warn_about_overlaps(const std::vector<InputSpan>& spans, const std::vector<std::string>& names,
+                         std::vector<std::string>& warnings) {
+  for (size_t i = 1; i < spans.size(); ++i) {
+    const InputSpan &before = spans[i - 1], &now = spans[i];
+    if (before.last == 0 || now.first == 0 || now.first + kRotationOverlap >= before.last) continue;
+    // Wholly older: read out of order (stdin, which cannot be peeked at, is read last).
+    if (now.last <= before.first) {
+      warnings.push_back(fmt::format(
+          "{} ({} to {}) is older than {} ({} to {}) but was read after it{}: give the "
+          "logs as files, or in time order",
+          names[i], format_civil(now.first), format_civil(now.last), names[i - 1], format_civil(before.first),
+          format_civil(before.last), names[i] == "<stdin>" ? " (stdin is read after the files)" : ""));
+      continue;
+    }
+    warnings.push_back(
+        fmt::format("{} ({} to {}) overlaps {} ({} to {}): if one is a copy of the other, "
+                    "their common lines are counted twice",
+                    names[i], format_civil(now.first), format_civil(now.last), names[i - 1], format_civil(before.first),
+                    format_civil(before.last)));
+  }
 }
 
 void note_batch_span(const ParsedBatch& b, InputSpan& span) {

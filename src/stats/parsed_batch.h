@@ -80,6 +80,11 @@ struct InputSpan {
   }
 };
 
+// "B (t to t) overlaps A (t to t) ...": an input whose lines begin more than kRotationOverlap
+// before the previous one's end (a copy, or a log on stdin, read last, that is older).
+void warn_about_overlaps(const std::vector<InputSpan>& spans, const std::vector<std::string>& names,
+                         std::vector<std::string>& warnings);
+
 void note_batch_span(const ParsedBatch& b, InputSpan& span);
 
 // Parses the block's lines into `out` (reused: its slots are kept between blocks).

@@ -80,19 +80,6 @@ std::vector<std::string> distinct_files(const std::vector<std::string>& inputs, 
 
 namespace {
 
-void warn_about_overlaps(const std::vector<InputSpan>& spans, const std::vector<std::string>& names,
-                         std::vector<std::string>& warnings) {
-  for (size_t i = 1; i < spans.size(); ++i) {
-    const InputSpan &before = spans[i - 1], &now = spans[i];
-    if (before.last == 0 || now.first == 0 || now.first + kRotationOverlap >= before.last) continue;
-    warnings.push_back(
-        fmt::format("{} ({} to {}) overlaps {} ({} to {}): if one is a copy of the other, "
-                    "their common lines are counted twice",
-                    names[i], format_civil(now.first), format_civil(now.last), names[i - 1], format_civil(before.first),
-                    format_civil(before.last)));
-  }
-}
-
 class Progress {
  public:
   Progress(bool enabled, uint64_t total) : enabled_(enabled && total > 0), total_(total) {}
