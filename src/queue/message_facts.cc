@@ -143,6 +143,7 @@ void extract_facts(const spool::SpoolHeader& header, int64_t now, MessageFacts& 
   count_recipient_domains(header, out);
   out.age_seconds = std::max<int64_t>(0, now - header.received_time);
   out.frozen = header.frozen;
+  out.moved_frozen = false;  // the spool listing's to say (SummaryAccumulator::on_message)
   out.exim_generated = header.local_error;
 }
 

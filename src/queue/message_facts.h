@@ -36,6 +36,7 @@ struct MessageFacts {
   bool bounce = false;
   bool exim_generated = false;  // -localerror
   bool local_submission = false;
+  bool moved_frozen = false;  // in Finput/ (move_frozen_messages): Exim's -M options do not see it
 };
 
 // Who to blame for a message: the auth account, else its local user, else the sender.

@@ -369,6 +369,21 @@ TEST(Summary, TextReportFitsOneHundredColumns) {
   for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 100u) << line;
 }
 
+// Frozen bounces moved to Finput/ are counted, and the finding says that neither the printed
+// cleanup nor our actions reach them (Exim's -M options do not see them).
+TEST(Summary, BackscatterSaysHowManyLieInFinput) {
+  Thresholds t;
+  QueueReport report = sixty_bounces_to("x@far.example", t, [](size_t i, MessageFacts& bounce) {
+    bounce.client_ip.clear(), bounce.exim_generated = true;
+    bounce.moved_frozen = i < 45;
+  });
+  const Finding* backscatter = find(report, "backscatter", "x@far.example");
+  ASSERT_NE(backscatter, nullptr);
+  EXPECT_EQ(backscatter->messages, 60u);
+  EXPECT_NE(backscatter->summary.find("; 45 of them in Finput/ (move_frozen_messages)"), std::string::npos)
+      << backscatter->summary;
+}
+
 // A finding's summary is wrapped, not cut: its end says why no cleanup is printed.
 TEST(Summary, AFindingsWholeSummaryIsPrinted) {
   Thresholds t;

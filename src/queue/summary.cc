@@ -22,6 +22,7 @@ void merge_maps(ActorMap& into, const ActorMap& from, size_t capacity) {
     target.frozen += count.frozen;
     target.from_elsewhere += count.from_elsewhere;
     target.mailbox_here |= count.mailbox_here;
+    target.moved_frozen += count.moved_frozen;
     target.ids.merge(count.ids, capacity);
   }
 }
@@ -104,6 +105,11 @@ void find_backscatter(const SummaryAccumulator& s, const Thresholds& t, std::vec
     // Bounces other servers sent to this address: spam sent elsewhere forged it (one of ours).
     if (count.from_elsewhere == count.messages) why = "all from other servers: spam sent elsewhere forged this address";
     else if (count.from_elsewhere) why += fmt::format("; {} of them from other servers", count.from_elsewhere);
+    if (count.moved_frozen)
+      why += fmt::format(
+          "; {} of them in Finput/ (move_frozen_messages), which neither Exim's tools nor this "
+          "command's actions reach",
+          count.moved_frozen);
     Finding f{
         "backscatter",     "bounce_recipient",
         address,           count.messages,
@@ -166,6 +172,7 @@ std::vector<std::string> IdSample::sorted() const {
 void SummaryAccumulator::on_message(const spool::MessageLocation& location, const spool::SpoolHeader& header,
                                     int64_t body_size) {
   extract_facts(header, now_, facts_);
+  facts_.moved_frozen = location.moved_frozen;
   add(location.id, facts_, body_size);
   moved_frozen += location.moved_frozen;
 }
@@ -242,6 +249,7 @@ void SummaryAccumulator::add(std::string_view id, const MessageFacts& facts, int
     // As `logs` counts them; and not made by Exim (-localerror).
     count.from_elsewhere +=
         !facts.exim_generated && eximlog::is_from_other_server(facts.client_ip, !facts.auth_account.empty());
+    count.moved_frozen += facts.moved_frozen;
     count.ids.add(id, thresholds_.sample_ids);
   }
   if (!facts.sender_domain.empty() && looks_random_localpart(facts.sender_local_part)) {
