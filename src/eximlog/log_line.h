@@ -1,13 +1,11 @@
 // One Exim main-log line, parsed. Every string_view points into the caller's buffer, so a
 // LogLine is valid only as long as the bytes it was parsed from.
 #pragma once
-#include <algorithm>
 #include <cstdint>
 #include <string_view>
 
 #include "base/civil_time.h"
 #include "base/ip_cidr.h"
-#include "base/text.h"
 
 namespace sw::eximlog {
 
@@ -110,18 +108,6 @@ inline bool is_from_other_server(std::string_view client_ip, bool authenticated)
 // An arrival with sender <> that another server sent us.
 inline bool is_bounce_from_elsewhere(const LogLine& l) {
   return l.address.empty() && is_from_other_server(l.host_ip, !l.auth_id.empty() || !l.auth.empty());
-}
-
-// A delivery outcome (a main log or msglog line) on a transport of this host
-// (virtual_userdelivery, local_delivery, an LMTP or a pipe): the address is a mailbox here,
-// not one reached over SMTP.
-inline bool outcome_on_this_host(std::string_view line) {
-  if (line.find(" H=") != std::string_view::npos) return false;  // to a host, whatever the transport's name
-  size_t at = line.find(" T=");
-  if (at == std::string_view::npos) return false;
-  std::string_view transport = line.substr(at + 3);
-  transport = transport.substr(0, std::min(transport.find(' '), transport.find(':')));
-  return !transport.empty() && !icontains(transport, "smtp");
 }
 
 }  // namespace sw::eximlog

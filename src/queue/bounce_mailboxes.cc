@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 
 #include "base/fd_io.h"
-#include "eximlog/log_line.h"
+#include "eximlog/outcome_line.h"
 #include "queue/spool_files.h"
 #include "spool/spool_location.h"
 
@@ -30,16 +30,16 @@ std::string read_msglog(const std::string& path) {
 
 }  // namespace
 
-bool msglog_shows_mailbox_here(std::string_view msglog) {
+bool msglog_shows_mailbox_here(std::string_view msglog, std::string_view target) {
   while (!msglog.empty()) {
     size_t end = msglog.find('\n');
     std::string_view line = msglog.substr(0, end);
     msglog.remove_prefix(end == std::string_view::npos ? msglog.size() : end + 1);
-    // "<date> <time> ** addr R=... T=...": the flag follows the timestamp.
-    for (std::string_view flag : {" ** ", " == ", " => "})
-      if (size_t at = line.find(flag);
-          at != std::string_view::npos && at < 40 && eximlog::outcome_on_this_host(line.substr(at)))
-        return true;
+    // "<date> <time> ** addr R=... T=...": the flag follows the timestamp (not a subject's
+    // text on the line of its reception); the outcome is the target's, not errors_copy's.
+    auto parts = eximlog::split_outcome(line);
+    if (parts && parts->flag_at < 40 && eximlog::outcome_is_for(*parts, target) && eximlog::outcome_on_this_host(line))
+      return true;
   }
   return false;
 }
@@ -47,9 +47,9 @@ bool msglog_shows_mailbox_here(std::string_view msglog) {
 void note_bounces_into_mailboxes_here(SummaryAccumulator& s, const std::string& spool_dir, uint64_t min_bounces) {
   for (auto& [address, count] : s.bounces_by_target) {
     if (count.messages < min_bounces || count.from_elsewhere == count.messages) continue;
-    for (const std::string& id : count.ids.sorted()) {
+    for (const std::string& id : count.made_here.sorted()) {
       std::optional<spool::MessageLocation> where = spool::locate_message(spool_dir, id);
-      if (where && msglog_shows_mailbox_here(read_msglog(where->msglog_path()))) {
+      if (where && msglog_shows_mailbox_here(read_msglog(where->msglog_path()), address)) {
         count.mailbox_here = true;
         break;
       }

@@ -299,7 +299,7 @@ TEST(Summary, BouncesFromOtherServersAreOurUsersNotOursToClean) {
 
 // A spool of twelve frozen bounces Exim made (the fixture's, under ids of their own), each
 // with the msglog `msglog` gives it; their report.
-QueueReport report_of_frozen_bounces(const std::function<std::string(size_t)>& msglog) {
+QueueReport report_of_frozen_bounces(const std::function<std::string(size_t)>& msglog, size_t evidence_ids = 20) {
   std::ifstream in(std::string(SW_SOURCE_DIR) + "/src/spool/testdata/frozen-bounce.H", std::ios::binary);
   std::stringstream buffer;
   buffer << in.rdbuf();
@@ -316,6 +316,7 @@ QueueReport report_of_frozen_bounces(const std::function<std::string(size_t)>& m
     if (std::string log = msglog(i); !log.empty()) std::ofstream(spool.path + "/msglog/" + id) << log;
   }
   Thresholds t;
+  t.sample_ids = evidence_ids;
   SummaryAccumulator s(0, t);
   spool::scan_messages(spool::list_spool(spool.path), {&s});
   note_bounces_into_mailboxes_here(s, spool.path, t.backscatter_floor);
@@ -338,26 +339,39 @@ TEST(Summary, FrozenBouncesIntoAFullMailboxHereAreNotBackscatter) {
       attempt("** nobody@fail.test R=virtual_user T=dovecot_virtual_delivery: Mailbox quota exceeded"));
   EXPECT_EQ(full.bounces, 12u);
   EXPECT_EQ(find(full, "backscatter", "nobody@fail.test"), nullptr);
+  QueueReport no_ids = report_of_frozen_bounces(
+      attempt("** nobody@fail.test R=virtual_user T=dovecot_virtual_delivery: Mailbox quota exceeded"), 0);
+  EXPECT_EQ(find(no_ids, "backscatter", "nobody@fail.test"), nullptr) << "the ids shown are not the ids read";
   QueueReport remote = report_of_frozen_bounces(
       attempt("** nobody@fail.test R=dnslookup T=remote_smtp H=mx.fail.test [192.0.2.9]: SMTP error from remote mail "
               "server after RCPT TO:<nobody@fail.test>: 550 no such user"));
   EXPECT_NE(find(remote, "backscatter", "nobody@fail.test"), nullptr);
   QueueReport unlogged = report_of_frozen_bounces([](size_t) { return std::string(); });
   EXPECT_NE(find(unlogged, "backscatter", "nobody@fail.test"), nullptr) << "no msglog tells nothing";
-  // One bounce of twelve tried into the mailbox is enough, whichever the sample reads first.
+  // One bounce of those whose msglogs are read (the oldest eight) tried into the mailbox is
+  // enough; the others may have no msglog.
   QueueReport one = report_of_frozen_bounces([&](size_t i) {
-    return i == 11 ? attempt("== nobody@fail.test R=local_user T=local_delivery defer (-22): quota")(i) : "";
+    return i == 5 ? attempt("== nobody@fail.test R=local_user T=local_delivery defer (-22): quota")(i) : "";
   });
   EXPECT_EQ(find(one, "backscatter", "nobody@fail.test"), nullptr);
 }
 
 TEST(Summary, MsglogOutcomesOnThisHostAreTold) {
-  EXPECT_TRUE(msglog_shows_mailbox_here("2026-11-22 15:38:18 ** a@b R=virtual_user T=dovecot_lmtp: over quota\n"));
-  EXPECT_FALSE(msglog_shows_mailbox_here("2026-11-22 15:38:18 ** a@b R=lookuphost T=remote_smtp H=mx [1.2.3.4]: x"));
-  EXPECT_FALSE(msglog_shows_mailbox_here("2026-11-22 15:38:18 ** a@b R=x T=remote_smtp: host lookup did not complete"));
-  EXPECT_FALSE(msglog_shows_mailbox_here("2026-11-22 15:38:17 Received from <> S=1 T=\"x ** y T=local_delivery\"\n"))
+  EXPECT_TRUE(
+      msglog_shows_mailbox_here("2026-11-22 15:38:18 ** a@b R=virtual_user T=dovecot_lmtp: over quota\n", "A@b"));
+  EXPECT_FALSE(
+      msglog_shows_mailbox_here("2026-11-22 15:38:18 ** a@b R=lookuphost T=remote_smtp H=mx [1.2.3.4]: x", "a@b"));
+  EXPECT_FALSE(
+      msglog_shows_mailbox_here("2026-11-22 15:38:18 ** a@b R=x T=remote_smtp: host lookup did not complete", "a@b"));
+  EXPECT_FALSE(
+      msglog_shows_mailbox_here("2026-11-22 15:38:17 Received from <> S=1 T=\"x => a@b T=local_delivery\"\n", "a@b"))
       << "a flag far into the line is some text's";
-  EXPECT_FALSE(msglog_shows_mailbox_here(""));
+  // errors_copy's copy delivered to a postmaster here is not the bounce's target's mailbox.
+  EXPECT_FALSE(msglog_shows_mailbox_here(
+      "2026-11-22 15:38:18 => postmaster <postmaster@shop.example> R=system_aliases T=local_delivery\n"
+      "2026-11-22 15:38:18 ** victim@live.example R=dnslookup T=remote_smtp H=mx [192.0.2.7]: 550 unknown\n",
+      "victim@live.example"));
+  EXPECT_FALSE(msglog_shows_mailbox_here("", "a@b"));
 }
 
 TEST(Summary, TextReportFitsOneHundredColumns) {

@@ -64,7 +64,7 @@ void append_findings(std::string& out, const QueueReport& report) {
     std::string ids;
     for (size_t i = 0; i < f.ids.size() && i < 4; ++i) ids += (i ? " " : "") + f.ids[i];
     if (f.messages > 4) ids += fmt::format(" (+{} more)", f.messages - std::min<uint64_t>(f.messages, 4));
-    out += fmt::format("     ids: {}\n", ids);
+    if (!f.ids.empty()) out += fmt::format("     ids: {}\n", ids);  // none with --evidence-ids 0
     std::vector<std::string> options = selection_hint(f);
     // Whole, however long: a command cut to the screen's width would select nothing when pasted.
     if (!options.empty()) out += fmt::format("     see: {}\n", printable(queue_list_command(options)));

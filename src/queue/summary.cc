@@ -13,6 +13,9 @@ namespace {
 
 constexpr size_t kMaxUnreadableListed = 1000;
 constexpr size_t kMaxRandomLocalPartsKept = 1000;  // enough to prove the pattern
+// Bounces made here whose msglogs may be read for one address (bounce_mailboxes.h): a
+// mailbox here shows in each of them.
+constexpr size_t kMsglogProbes = 8;
 
 void merge_maps(ActorMap& into, const ActorMap& from, size_t capacity) {
   for (const auto& [key, count] : from) {
@@ -23,6 +26,7 @@ void merge_maps(ActorMap& into, const ActorMap& from, size_t capacity) {
     target.from_elsewhere += count.from_elsewhere;
     target.mailbox_here |= count.mailbox_here;
     target.moved_frozen += count.moved_frozen;
+    target.made_here.merge(count.made_here, kMsglogProbes);
     target.ids.merge(count.ids, capacity);
   }
 }
@@ -100,7 +104,8 @@ void find_backscatter(const SummaryAccumulator& s, const Thresholds& t, std::vec
     if (count.messages < needed && count.frozen < std::max(t.backscatter_frozen, t.backscatter_floor)) continue;
     // Bounces Exim made here, into a mailbox here (frozen on a full one): that user's own, as
     // `logs` judges them; removing them would lose the user's real bounces.
-    if (count.mailbox_here && count.from_elsewhere == 0) continue;
+    // (A few bounces other servers sent it beside them do not change that.)
+    if (count.mailbox_here && count.from_elsewhere < t.backscatter_floor) continue;
     std::string why = "spam that forged this sender was accepted, then bounced (backscatter)";
     // Bounces other servers sent to this address: spam sent elsewhere forged it (one of ours).
     if (count.from_elsewhere == count.messages) why = "all from other servers: spam sent elsewhere forged this address";
@@ -247,9 +252,11 @@ void SummaryAccumulator::add(std::string_view id, const MessageFacts& facts, int
     count.recipients += rcpts;
     count.frozen += facts.frozen;
     // As `logs` counts them; and not made by Exim (-localerror).
-    count.from_elsewhere +=
+    bool elsewhere =
         !facts.exim_generated && eximlog::is_from_other_server(facts.client_ip, !facts.auth_account.empty());
+    count.from_elsewhere += elsewhere;
     count.moved_frozen += facts.moved_frozen;
+    if (!elsewhere) count.made_here.add(id, kMsglogProbes);
     count.ids.add(id, thresholds_.sample_ids);
   }
   if (!facts.sender_domain.empty() && looks_random_localpart(facts.sender_local_part)) {

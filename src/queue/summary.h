@@ -52,6 +52,7 @@ struct ActorCount {
   uint64_t from_elsewhere = 0;  // bounces: those another server sent (not made by Exim here)
   bool mailbox_here = false;    // bounces: one was tried into a mailbox on this host (its msglog says)
   uint64_t moved_frozen = 0;    // bounces: those in Finput/, out of Exim's reach
+  IdSample made_here;           // bounces: a few made here, whose msglogs say where they went
   IdSample ids;
 };
 

@@ -635,7 +635,10 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
     // our users' own, for mail it sent before these logs begin: nothing left this server, and
     // the cleanup would remove that user's real bounces. (Bounces other servers sent it are
     // told below: its address forged elsewhere.)
-    if (a.rejected_rcpts > 0 && a.trusted_submissions == 0) continue;
+    // A few bounces other servers sent it beside them (one ordinary bounce) do not make the
+    // rest backscatter; as many as a finding's floor are told, as spam forging it elsewhere.
+    bool mailbox_here = a.rejected_rcpts > 0;
+    if (mailbox_here && a.trusted_submissions < t.backscatter_min_bounces) continue;
     Finding x = base_finding(f, "backscatter", a, ActorKind::BounceRecipient);
     x.events = a.messages;
     x.events_noun = "bounces";
@@ -652,7 +655,7 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
           "domain let them refuse it instead)";
     else if (x.bounces_from_elsewhere)
       x.summary += fmt::format("; {} of them from other servers", x.bounces_from_elsewhere);
-    if (own_sender)
+    if (own_sender && !mailbox_here)
       x.summary += fmt::format(
           "; the sender of {} messages from here: the bounces of that mail, refused by the address it "
           "gave (forged, or one that takes no mail)",

@@ -847,6 +847,69 @@ TEST(Findings, BouncesToAMailboxHereAreNotBackscatter) {
   EXPECT_EQ(run("smarthost H=relay.isp.test [192.0.2.25]"), 1u);  // to a host, whatever the transport's name
 }
 
+// A user's own bounces frozen on its full mailbox stay its own when another server also sent
+// it an ordinary bounce or two; as many as a finding's floor from elsewhere are told (spam
+// sent elsewhere in its name), with no cleanup.
+TEST(Findings, AFewBouncesFromElsewhereDoNotMakeAFullMailboxBackscatter) {
+  auto run = [](int from_elsewhere) {
+    Log log;
+    log.line("1tZZZZ-000009-AA <= news@shop.example U=news P=local S=900 for a@far.test");
+    for (int i = 0; i < 80; ++i) {
+      std::string id = log.next_id();
+      log.line(id + " <= <> R=1tZZZZ-000001-AA U=mailnull P=local S=3000 for news@shop.example");
+      log.line(id + " ** news@shop.example R=virtual_user T=virtual_userdelivery: Mailbox quota exceeded");
+      log.line(id + " Frozen (delivery error message)");
+    }
+    for (int i = 0; i < from_elsewhere; ++i) {
+      std::string id = log.next_id();
+      log.line(id + " <= <> H=mx.other.test [192.0.2.44]:25 P=esmtp S=3000 for news@shop.example");
+      log.line(id + " => news@shop.example R=virtual_user T=virtual_userdelivery");
+      log.line(id + " Completed");
+    }
+    std::vector<Finding> backscatter;
+    for (Finding& f : find_abuse(log.run()))
+      if (f.kind == "backscatter") backscatter.push_back(std::move(f));
+    return backscatter;
+  };
+  EXPECT_TRUE(run(0).empty());
+  EXPECT_TRUE(run(1).empty());
+  std::vector<Finding> told = run(25);
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_FALSE(told[0].all_made_here()) << "no cleanup";
+  EXPECT_EQ(told[0].summary.find("the sender of"), std::string::npos)
+      << "a mailbox here refuses nothing: " << told[0].summary;
+}
+
+// The "for" list and the delivery line may write the target in other cases: its full mailbox
+// here is still its own (errors_copy's postmaster beside it).
+TEST(Findings, ABouncesTargetIsMatchedCaseBlind) {
+  Log log;
+  for (int i = 0; i < 80; ++i) {
+    std::string id = log.next_id();
+    log.line(id + " <= <> R=1tZZZZ-000001-AA U=mailnull P=local S=3000 for Alice@Shop.example postmaster@shop.example");
+    log.line(id + " => postmaster <postmaster@shop.example> R=system_aliases T=local_delivery");
+    log.line(id + " ** alice@shop.example R=virtual_user T=virtual_userdelivery: Mailbox quota exceeded");
+    log.line(id + " Frozen (delivery error message)");
+  }
+  EXPECT_TRUE(of_kind(find_abuse(log.run()), "backscatter").empty());
+}
+
+// Without "for" lists a bounce's addresses come from its delivery lines, and errors_copy's
+// postmaster, delivered here, is not the victim's mailbox.
+TEST(Findings, AnUnlistedErrorsCopyHereDoesNotHideTheVictim) {
+  Log log;
+  for (int i = 0; i < 80; ++i) {
+    std::string id = log.next_id();
+    log.line(id + " <= <> R=1tZZZZ-000001-AA U=mailnull P=local S=3000");
+    log.line(id + " => postmaster <postmaster@shop.example> R=system_aliases T=local_delivery");
+    log.line(id + " ** victim@live.test R=dnslookup T=remote_smtp H=mx [192.0.2.9]: 550 no such user");
+    log.line(id + " Frozen (delivery error message)");
+  }
+  bool victim = false;
+  for (const Finding& f : find_abuse(log.run())) victim |= f.kind == "backscatter" && f.actor == "victim@live.test";
+  EXPECT_TRUE(victim);
+}
+
 // With errors_copy each bounce also goes to our postmaster: that copy delivered here does not
 // make the forged sender one of ours.
 TEST(Findings, AnErrorsCopyHereDoesNotHideTheVictim) {

@@ -9,6 +9,7 @@
 #include "base/localpart.h"
 #include "base/text.h"
 #include "eximlog/line_parser.h"
+#include "eximlog/outcome_line.h"
 
 namespace sw::stats {
 
@@ -361,6 +362,11 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
   if (later_slice_) arrival_prints_.push_back(id_print(keys.id));
 }
 
+// Case-blind: the "for" list and a delivery line may write an address in other cases.
+uint32_t Forensics::folded_address_hash(std::string_view address) {
+  return uint32_t(ActorTable::key_hash(address, true));
+}
+
 // A listed bounce's target: its first recipient. Exim lists errors_copy's address after the
 // sender it returns the mail to: a copy for the postmaster, not another victim (it would
 // otherwise gather every bounce of the server). Notes the target's hash when others follow.
@@ -368,7 +374,7 @@ std::string_view Forensics::first_bounce_target(const LogLine& l, Message& m) {
   std::string_view first;
   eximlog::for_each_recipient(l.recipients, [&](std::string_view r) {
     if (first.empty()) first = r;
-    else m.bounce_target = uint32_t(std::hash<std::string_view>{}(first));
+    else m.bounce_target = folded_address_hash(first);
   });
   return first;
 }
@@ -407,21 +413,26 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
   if (!keys.has_id) return;
   Message* found = inflight_.find(keys.id);
   bool suppressed = l.kind == LineKind::Delivery && l.delivery == eximlog::DeliveryFlag::Suppressed;
+  std::string_view address = l.original.empty() ? l.address : l.original;
   if (!found) {
     bool here = later_slice_ && eximlog::outcome_on_this_host(raw);
     ++msgs_.orphan_lines;
-    if (later_slice_) orphan_lines_.push_back({keys.id, l.kind, suppressed, keys.address_hash, here});
+    if (later_slice_)
+      orphan_lines_.push_back({keys.id, l.kind, suppressed, keys.address_hash, here, folded_address_hash(address)});
     return;
   }
   Message& m = *found;
-  if (suppressed || !m.counts_outcome_of(keys.address_hash)) return;
+  if (suppressed || (m.bounce_target && !m.counts_outcome_of(folded_address_hash(address)))) return;
   if (!m.listed) {
     if (m.note_address(keys.address_hash)) {
       if (m.origin & Message::kOld) last_old_add_ = std::max(last_old_add_, l.time);
       add_recipients(m, 1);
       if (m.bounce && folds(ActorKind::BounceRecipient)) {
-        std::string_view top = l.original.empty() ? l.address : l.original;
-        m.actor[size_t(ActorKind::BounceRecipient)] = note_bounce_recipient(top, m, l, raw);
+        uint32_t victim = note_bounce_recipient(address, m, l, raw);
+        m.actor[size_t(ActorKind::BounceRecipient)] = victim;
+        // Without a "for" list an outcome says which address it is for: one tried into a
+        // mailbox here (errors_copy's postmaster, or the user's own full one) is that address's.
+        if (eximlog::outcome_on_this_host(raw)) ++tab(ActorKind::BounceRecipient).at(victim).rejected_rcpts;
       }
     }
   }
@@ -455,8 +466,9 @@ void Forensics::settle_outcomes(const Message& m) {
     ActorStats& a = tables_[k]->at(m.actor[k]);
     a.delivered += m.delivered;
     a.deferred += m.deferred;
-    // Outcomes of the bounce's target only (not errors_copy's postmaster, see first_bounce_target).
-    if (k == size_t(ActorKind::BounceRecipient)) a.rejected_rcpts += m.outcomes_here;
+    // Outcomes of a listed bounce's target only (not errors_copy's postmaster, see
+    // first_bounce_target); an unlisted bounce's are told per address, as they come (on_outcome).
+    if (k == size_t(ActorKind::BounceRecipient) && m.listed) a.rejected_rcpts += m.outcomes_here;
     // A recipient fails once: a frozen bounce thawed and tried again logs its ** line again.
     a.failed += std::min(m.failed, std::max(m.recipients, 1u));
   }
@@ -668,7 +680,7 @@ void Forensics::save_slice_state(StateWriter& w) const {
   w.u64(orphan_lines_.size());
   for (const OrphanLine& o : orphan_lines_)
     w.pod(o.id), w.pod(uint8_t(o.kind)), w.pod(uint8_t(uint8_t(o.suppressed) | uint8_t(o.here) << 1)),
-        w.pod(o.address_hash);
+        w.pod(o.address_hash), w.pod(o.folded_hash);
   w.u64(warm_completions_.size());
   for (const WarmCompletion& c : warm_completions_) w.pod(c.id), w.pod(c.actor);
   w.u64(arrival_prints_.size());
@@ -686,7 +698,7 @@ void Forensics::load_slice_state(StateReader& r) {
   warm_sizes_ = r.pod<decltype(warm_sizes_)>();
   for (size_t k = 0; k < kActorKinds; ++k)
     if (warm_sizes_[k] > tables_[k]->size()) r.fail("more actors read warm than there are");
-  orphan_lines_.resize(r.count(sizeof(eximlog::MessageKey) + 6));
+  orphan_lines_.resize(r.count(sizeof(eximlog::MessageKey) + 10));
   for (OrphanLine& o : orphan_lines_) {
     o.id = r.pod<eximlog::MessageKey>();
     auto kind = r.pod<uint8_t>();
@@ -698,6 +710,7 @@ void Forensics::load_slice_state(StateReader& r) {
     if (flags > 3) r.fail("a kept line's flags out of range");
     o.suppressed = flags & 1, o.here = flags & 2;
     o.address_hash = r.pod<uint32_t>();
+    o.folded_hash = r.pod<uint32_t>();
   }
   warm_completions_.resize(r.count(sizeof(eximlog::MessageKey) + sizeof(WarmCompletion::actor)));
   for (WarmCompletion& c : warm_completions_) {

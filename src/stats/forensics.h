@@ -218,7 +218,7 @@ class Forensics {
     // own mailboxes is no backscatter. Saturates: a bounce has a recipient or two.
     uint8_t outcomes_here = 0;
     uint8_t unused2 = 0;
-    // A bounce listed to more than one address: the hash of its first, whose outcomes are its
+    // A bounce listed to more than one address: the case-blind hash of its first, whose outcomes are its
     // own; errors_copy's postmaster follows it and is no target (0: every outcome counts).
     uint32_t bounce_target = 0;
     bool counts_outcome_of(uint32_t address_hash) const { return bounce_target == 0 || address_hash == bounce_target; }
@@ -284,6 +284,7 @@ class Forensics {
   void merge_messages(Forensics& later, const std::array<std::vector<uint32_t>, kActorKinds>& moved);
   void merge_counts(const Forensics& later);
   // Counts a bounce to `address` for that backscatter victim; returns the victim's index.
+  static uint32_t folded_address_hash(std::string_view address);
   static std::string_view first_bounce_target(const eximlog::LogLine& l, Message& m);
   uint32_t note_bounce_recipient(std::string_view address, const Message& m, const eximlog::LogLine& l,
                                  std::string_view raw);
@@ -309,7 +310,8 @@ class Forensics {
     eximlog::LineKind kind;
     bool suppressed = false;
     uint32_t address_hash = 0;
-    bool here = false;  // on a transport of this host (Message::outcomes_here)
+    bool here = false;         // on a transport of this host (Message::outcomes_here)
+    uint32_t folded_hash = 0;  // of its address, case-blind (Message::bounce_target)
   };
   struct WarmCompletion {
     eximlog::MessageKey id;

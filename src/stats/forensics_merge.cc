@@ -326,7 +326,7 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
       case LineKind::Defer:
       case LineKind::Bounce:
         --later.msgs_.orphan_lines;
-        if (!o.suppressed && m->counts_outcome_of(o.address_hash)) count_outcome(*m, o.kind, o.here);
+        if (!o.suppressed && m->counts_outcome_of(o.folded_hash)) count_outcome(*m, o.kind, o.here);
         break;
       case LineKind::Frozen: count_frozen(*m); break;
       case LineKind::Completed:

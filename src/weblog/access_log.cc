@@ -78,32 +78,63 @@ size_t time_opening(sv line, size_t from, AccessEntry& out) {
   return sv::npos;
 }
 
+// A hop of an X-Forwarded-For list as an address: "203.0.113.66:51234" (Azure's gateways
+// write the port) and "[2001:db8::1]:443" without the port, a bracketed address without
+// its brackets.
+sv hop_address(sv hop) {
+  if (hop.starts_with('[')) {
+    size_t close = hop.find(']');
+    return close == sv::npos ? hop : hop.substr(1, close - 1);
+  }
+  size_t colon = hop.find(':');
+  if (colon != sv::npos && hop.find(':', colon + 1) == sv::npos) return hop.substr(0, colon);  // IPv4:port
+  return hop;
+}
+
 // The client of an X-Forwarded-For list logged in place of %h ("203.0.113.60, 10.0.0.1": the
-// client as it claims, then each proxy that passed it on): from the right, the first address
-// that is no proxy of ours (private, loopback, a CDN's edge). A client can write any address
-// first; the one our proxy saw it come from it cannot. All proxies: the first.
+// client as it claims, then each proxy that passed it on): from the right, past our proxies
+// (private, loopback, a CDN's edge), the first hop, whatever it is ("unknown" is no address,
+// and blocks nobody). A client can write any addresses first; the one our proxy saw it come
+// from it cannot, so no hop left of it is ever taken.
 sv forwarded_client(const std::vector<sv>& hops) {
-  for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop)
-    if (blockable_address(*hop, {}, nullptr)) return *hop;
-  return hops.front();
+  for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop) {
+    sv address = hop_address(*hop);
+    bool proxy = parse_ip(address) && !blockable_address(address, {}, nullptr);
+    if (!proxy) return address;
+  }
+  return hop_address(hops.front());
 }
 
 // %h, or an X-Forwarded-For list in its place; a bracketed IPv6 address without its brackets.
-sv client_field(sv line, size_t& pos) {
+// The list is the client's text but for the hop our proxy added, and may hold anything, spaces
+// too ("- z, 203.0.113.66"): it runs to the ident and user fields before the time.
+sv client_field(sv line, size_t& pos, AccessEntry& scratch) {
+  size_t start = pos;
   sv client = word(line, pos);
   if (client.ends_with(',')) {
+    size_t open = time_opening(line, start, scratch);
+    if (open == sv::npos) return client;
+    sv before = line.substr(start, open - start);  // "%h %l %u"
+    size_t user = before.rfind(' ');
+    size_t ident = user == sv::npos || user == 0 ? sv::npos : before.rfind(' ', user - 1);
+    if (ident == sv::npos) return client;
+    sv list = before.substr(0, ident);
     std::vector<sv> hops;
-    for (; client.ends_with(',') && hops.size() < 32; client = word(line, pos))
-      hops.push_back(trim(client.substr(0, client.size() - 1)));
-    hops.push_back(client);
-    client = forwarded_client(hops);
+    for (size_t from = 0;;) {  // an empty last hop too: our proxy's, missing
+      size_t comma = list.find(',', from);
+      hops.push_back(trim(list.substr(from, comma == sv::npos ? sv::npos : comma - from)));
+      if (comma == sv::npos) break;
+      from = comma + 1;
+    }
+    pos = start + ident + 1;
+    return forwarded_client(hops);
   }
   if (client.size() > 2 && client.front() == '[' && client.back() == ']') client = client.substr(1, client.size() - 2);
   return client;
 }
 
 bool parse_from(sv line, size_t pos, AccessEntry& out) {
-  out.client = client_field(line, pos);
+  out.client = client_field(line, pos, out);
   if (out.client.empty()) return false;
   sv ident = word(line, pos);  // %l, "-" but in vhost_combined, where this is the client
   size_t user_start = pos;

@@ -41,6 +41,14 @@ TEST(AccessLog, TheClientOfAForwardedForList) {
   EXPECT_EQ(client_of("10.0.0.5, 10.0.0.1"), "10.0.0.5");
   EXPECT_EQ(client_of("[2001:db8::51]"), "2001:db8::51");
   EXPECT_EQ(client_of("203.0.113.60,"), "(refused)") << "a list cut short";
+  // Past our proxies the first hop is the client, whatever it is: never one the client wrote.
+  std::string forged;
+  for (int i = 0; i < 40; ++i) forged += "198.51.100." + std::to_string(i) + ", ";
+  EXPECT_EQ(client_of(forged + "203.0.113.66, 10.0.0.1"), "203.0.113.66") << "a long forged list";
+  EXPECT_EQ(client_of("198.51.100.23, 203.0.113.66:51234"), "203.0.113.66") << "a hop with its port";
+  EXPECT_EQ(client_of("198.51.100.23, [2001:db8::66]:443, 10.0.0.1"), "2001:db8::66");
+  EXPECT_EQ(client_of("198.51.100.23, unknown, 10.0.0.1"), "unknown") << "no address: nobody to block";
+  EXPECT_EQ(client_of(forged + "- z, 203.0.113.66"), "203.0.113.66") << "a hop with a space, to end the list early";
 }
 
 TEST(AccessLog, CommonVhostAndOddRequests) {

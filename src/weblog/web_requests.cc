@@ -543,11 +543,28 @@ bool in_script_directory(const WebRequests& w, const WebRequests::HostUrl* host,
   return host->guessed && w.url_path && in_directory(path, *w.url_path);
 }
 
+// An offset an access log gives, and the UTC period it gives it over.
+struct ZoneSpan {
+  int minutes = 0;
+  CivilSeconds first = 0, last = 0;
+};
+
+void note_zone(std::vector<ZoneSpan>& zones, const AccessEntry& e) {
+  CivilSeconds utc = e.time - CivilSeconds(e.utc_offset_minutes) * 60;
+  for (ZoneSpan& z : zones)
+    if (z.minutes == e.utc_offset_minutes) {
+      z.first = std::min(z.first, utc), z.last = std::max(z.last, utc);
+      return;
+    }
+  if (zones.size() < 4) zones.push_back({e.utc_offset_minutes, utc, utc});  // a few: DST, a move
+}
+
 // Reads one access log, counting its requests for files in the directory between from and to,
 // and what each client did on the account's hosts then.
-// `zone`: the offset its lines near the sending give (a day either side), if any.
+// `zones`: the offsets its lines near the sending give (a day either side), each with the UTC
+// period it was given over.
 void read_access_log(WebRequests& w, const AccessLogFile& f, size_t index, bool utc,
-                     const std::vector<std::string>& domains, std::optional<int>& zone) {
+                     const std::vector<std::string>& domains, std::vector<ZoneSpan>& zones) {
   auto src = open_access_log(f, index);
   w.logs.push_back(f.path);
   // A domain's own log, or a line whose vhost is that domain, has that host's URLs; the other
@@ -569,7 +586,7 @@ void read_access_log(WebRequests& w, const AccessLogFile& f, size_t index, bool 
         ++w.bad_lines;
         continue;
       }
-      if (!zone && e.time >= w.from - 86400 && e.time <= w.to + 86400) zone = e.utc_offset_minutes;
+      if (e.time >= w.from - 86400 && e.time <= w.to + 86400) note_zone(zones, e);
       CivilSeconds t = utc ? e.time - CivilSeconds(e.utc_offset_minutes) * 60 : e.time;
       if (t < w.from || t > w.to || e.target.empty()) continue;
       bool foreign = false;
@@ -593,16 +610,24 @@ std::string zone_text(int minutes) {
 }
 
 // A main log without zones is on the server's wall clock, and so is each access log's time
-// as written: when two access logs give different zones near the sending (nginx logging UTC
-// beside Apache's local time), one of them is not the server's clock and its requests fall
-// at the wrong time. Said, with the way out: zones in the main log (log_timezone).
-void warn_of_other_zones(WebRequests& w, const AccessLogs& logs, const std::vector<std::optional<int>>& zones) {
-  std::map<int, std::string> first_of_zone;
+// as written: when two access logs give different zones at the same time near the sending
+// (nginx logging UTC beside Apache's local time), one of them is not the server's clock and
+// its requests fall at the wrong time. Said, with the way out: zones in the main log
+// (log_timezone). Not for a daylight-saving change: yesterday's log in summer time and today's
+// in winter time give their zones over periods apart.
+void warn_of_other_zones(WebRequests& w, const AccessLogs& logs, const std::vector<std::vector<ZoneSpan>>& zones) {
+  std::map<int, std::string> clashing;
   for (size_t i = 0; i < zones.size(); ++i)
-    if (zones[i]) first_of_zone.emplace(*zones[i], logs.files[i].path);
-  if (first_of_zone.size() < 2) return;
+    for (size_t j = i + 1; j < zones.size(); ++j)
+      for (const ZoneSpan& a : zones[i])
+        for (const ZoneSpan& b : zones[j])
+          if (a.minutes != b.minutes && a.first <= b.last && b.first <= a.last) {
+            clashing.emplace(a.minutes, logs.files[i].path);
+            clashing.emplace(b.minutes, logs.files[j].path);
+          }
+  if (clashing.empty()) return;
   std::string named;
-  for (const auto& [zone, path] : first_of_zone) named += (named.empty() ? "" : ", ") + zone_text(zone) + " in " + path;
+  for (const auto& [zone, path] : clashing) named += (named.empty() ? "" : ", ") + zone_text(zone) + " in " + path;
   w.warn(
       fmt::format("the access logs give different zones near the sending ({}), and the main log gives none: "
                   "each time is taken as written, so the requests of a log not on the server's clock fall "
@@ -670,7 +695,7 @@ WebRequests web_requests(const AccessLogs& logs, std::string_view directory, Civ
                     directory));
     return w;
   }
-  std::vector<std::optional<int>> zones(logs.files.size());
+  std::vector<std::vector<ZoneSpan>> zones(logs.files.size());
   for (size_t i = 0; i < logs.files.size(); ++i) {
     try {
       read_access_log(w, logs.files[i], i, utc, logs.domains, zones[i]);

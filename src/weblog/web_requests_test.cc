@@ -698,6 +698,14 @@ TEST(WebRequests, AccessLogsInTwoZonesAreSaid) {
   EXPECT_FALSE(said(web_requests(both, "/home/u1/public_html", t - 60, t + 60, true)));
   AccessLogs one = find_access_logs(root.path, "", {apache});
   EXPECT_TRUE(web_requests(one, "/home/u1/public_html", t - 60, t + 60, false).warnings.empty());
+  // Yesterday's log in summer time, today's in winter time: on the server's clock, each in
+  // its own period.
+  std::string summer = request("203.0.113.7", "01/Nov/2026:09:30:00", "POST", "/m.php");
+  summer.replace(summer.find(" +0100]"), 7, " +0200]");
+  write(nginx, summer);
+  EXPECT_FALSE(said(web_requests(both, "/home/u1/public_html", t - 60, t + 60, false)));
+  for (const auto& warning : web_requests(both, "/home/u1/public_html", t - 60, t + 60, false).warnings)
+    EXPECT_EQ(warning.find("different zones"), std::string::npos) << warning;
   // Far from the sending, another zone says nothing of it.
   utc = request("203.0.113.7", "01/Oct/2026:09:00:00", "POST", "/m.php");
   utc.replace(utc.find(" +0100]"), 7, " +0000]");

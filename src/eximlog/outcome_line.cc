@@ -1,0 +1,65 @@
+#include "eximlog/outcome_line.h"
+
+#include <algorithm>
+
+#include "base/text.h"
+
+namespace sw::eximlog {
+namespace {
+
+// The end of a word from `at` that may hold "quoted" parts (escapes inside them) and ends at
+// one of `stops` outside them.
+size_t skip_quoted_until(std::string_view s, size_t at, std::string_view stops) {
+  bool quoted = false;
+  for (; at < s.size(); ++at) {
+    char c = s[at];
+    if (quoted && c == '\\') ++at;
+    else if (c == '"') quoted = !quoted;
+    else if (!quoted && stops.find(c) != std::string_view::npos) return at;
+  }
+  return s.size();
+}
+
+}  // namespace
+
+std::optional<OutcomeParts> split_outcome(std::string_view line) {
+  // The flag follows the timestamp and id: its first occurrence.
+  size_t flag = std::string_view::npos;
+  for (std::string_view f : {" => ", " -> ", " >> ", " *> ", " ** ", " == "}) flag = std::min(flag, line.find(f));
+  if (flag == std::string_view::npos) return std::nullopt;
+  std::string_view rest = line.substr(flag + 4);
+  OutcomeParts parts;
+  parts.flag_at = flag;
+  size_t end = skip_quoted_until(rest, 0, " ");
+  parts.address = rest.substr(0, end);
+  rest.remove_prefix(end);
+  if (rest.starts_with(" (")) {  // the parents, with +all_parents
+    end = skip_quoted_until(rest, 2, ")");
+    rest.remove_prefix(std::min(rest.size(), end + 1));
+  }
+  if (rest.starts_with(" <")) {
+    end = skip_quoted_until(rest, 2, ">");
+    parts.original = rest.substr(2, end - 2);
+    rest.remove_prefix(std::min(rest.size(), end + 1));
+  }
+  parts.tags = rest;
+  return parts;
+}
+
+bool outcome_on_this_host(std::string_view line) {
+  auto parts = split_outcome(line);
+  if (!parts) return false;
+  std::string_view tags = parts->tags;
+  if (tags.find(" H=") != std::string_view::npos) return false;  // to a host, whatever the transport's name
+  size_t at = tags.find(" T=");
+  if (at == std::string_view::npos) return false;
+  std::string_view transport = tags.substr(at + 3);
+  transport = transport.substr(0, std::min(transport.find(' '), transport.find(':')));
+  return !transport.empty() && !icontains(transport, "smtp");
+}
+
+bool outcome_is_for(const OutcomeParts& parts, std::string_view address) {
+  return iequals(parts.address, address) || (!parts.original.empty() && iequals(parts.original, address));
+}
+
+}  // namespace sw::eximlog
