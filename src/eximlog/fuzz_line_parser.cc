@@ -1,10 +1,12 @@
 // libFuzzer target: any byte sequence must parse without crashing, and every view the parser
-// returns must lie inside the input; the essential parse keeps what the full one finds.
+// returns must lie inside the input; the essential parse keeps what the full one finds. The
+// outcome tags read from the raw line (outcome_line.h) likewise.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "eximlog/line_parser.h"
+#include "eximlog/outcome_line.h"
 
 namespace {
 void check_inside(std::string_view whole, std::string_view part) {
@@ -28,5 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (essential.kind != out.kind || essential.time != out.time || essential.pid != out.pid ||
       essential.message_id != out.message_id || essential.address != out.address || essential.original != out.original)
     std::abort();
+  if (auto parts = sw::eximlog::split_outcome(line)) {
+    for (auto part : {parts->address, parts->original, parts->tags}) check_inside(line, part);
+    sw::eximlog::outcome_is_for(*parts, "a@b");
+  }
+  sw::eximlog::outcome_on_this_host(line);
   return 0;
 }

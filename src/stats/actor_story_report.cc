@@ -6,9 +6,11 @@
 #include <thread>
 
 #include "base/text.h"
+#include "eximlog/line_parser.h"
 #include "logio/byte_source.h"
 #include "logio/ordered_pipeline.h"
 #include "stats/actor_story.h"
+#include "stats/parsed_batch.h"
 #include "stats/scan_logs.h"
 
 namespace sw::stats {

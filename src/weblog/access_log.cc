@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "base/ip_cidr.h"
 #include "base/text.h"
 #include "weblog/block_commands.h"
 

@@ -16,6 +16,7 @@
 #include <set>
 #include <tuple>
 
+#include "base/ip_cidr.h"
 #include "base/text.h"
 #include "logio/byte_source.h"
 #include "weblog/access_log.h"
