@@ -23,9 +23,16 @@ size_t skip_quoted_until(std::string_view s, size_t at, std::string_view stops) 
 }  // namespace
 
 std::optional<OutcomeParts> split_outcome(std::string_view line) {
-  // The flag follows the timestamp and id: its first occurrence.
+  // The flag follows the timestamp and id: its first occurrence, found in one pass that stops
+  // there (a search per flag would read to the end of every line without it).
   size_t flag = std::string_view::npos;
-  for (std::string_view f : {" => ", " -> ", " >> ", " *> ", " ** ", " == "}) flag = std::min(flag, line.find(f));
+  for (size_t at = line.find(' '); at != std::string_view::npos && at + 3 < line.size(); at = line.find(' ', at + 1)) {
+    std::string_view f = line.substr(at + 1, 3);
+    if (f == "=> " || f == "-> " || f == ">> " || f == "*> " || f == "** " || f == "== ") {
+      flag = at;
+      break;
+    }
+  }
   if (flag == std::string_view::npos) return std::nullopt;
   std::string_view rest = line.substr(flag + 4);
   OutcomeParts parts;
