@@ -7,6 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include <algorithm>
+#include <string>
+
 namespace sw {
 
 bool write_all(int fd, std::string_view bytes) {
@@ -59,6 +62,31 @@ bool read_file_whole(const std::string& path, std::string& out, std::string* err
   ::close(fd);
   if (!whole) *error = "cannot read " + path + ": " + (saved ? std::strerror(saved) : "it shrank while read");
   return whole;
+}
+
+bool read_file_prefix(const std::string& path, std::size_t limit, std::string* out, std::string* error,
+                      bool regular_only) {
+  out->clear();
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    *error = "cannot open " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  struct stat st {};
+  if (regular_only && (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+    ::close(fd);
+    *error = path + " is not a file";
+    return false;
+  }
+  char buffer[65536];
+  while (out->size() < limit) {
+    ssize_t n = ::read(fd, buffer, std::min(sizeof buffer, limit - out->size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out->append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return true;
 }
 
 }  // namespace sw

@@ -24,4 +24,10 @@ bool pread_exactly(int fd, uint64_t offset, std::size_t length, std::string& out
 // exist; never an exception (a stream reading a directory throws one).
 bool read_file_whole(const std::string& path, std::string& out, std::string* error, bool* missing = nullptr);
 
+// At most `limit` bytes of a file from its start into `out`, never following a symbolic link
+// nor waiting on a FIFO. False with *error ("cannot open PATH: why") when it cannot be opened,
+// or ("PATH is not a file") with `regular_only` when it is something else.
+bool read_file_prefix(const std::string& path, std::size_t limit, std::string* out, std::string* error,
+                      bool regular_only = false);
+
 }  // namespace sw

@@ -157,6 +157,12 @@ std::string wrap_columns(std::string_view first_prefix, std::string_view text, s
   return out;
 }
 
+std::string join_with_and(const std::vector<std::string>& parts) {
+  std::string text;
+  for (size_t i = 0; i < parts.size(); ++i) text += (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") + parts[i];
+  return text;
+}
+
 std::string pad_columns(std::string_view s, size_t columns) {
   std::string p = fit_columns(s, columns);
   size_t width = display_width(p);

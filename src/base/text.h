@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -78,6 +79,8 @@ std::string fit_columns(std::string_view s, size_t columns);
 // so a line of wide characters wraps as early as it must; a word wider than a line is cut
 // between characters, never inside one.
 std::string wrap_columns(std::string_view first_prefix, std::string_view text, size_t indent, size_t width);
+// "a", "a and b", "a, b and c".
+std::string join_with_and(const std::vector<std::string>& parts);
 // fit_columns(s) padded with spaces to exactly `columns` columns: a left-aligned table cell.
 // fmt's own padding counts columns by a different table.
 std::string pad_columns(std::string_view s, size_t columns);

@@ -1,9 +1,14 @@
 #include "base/text.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <string>
+
+#include "base/fd_io.h"
 
 namespace sw {
 
@@ -114,6 +119,35 @@ TEST(Text, TrimAndCase) {
   EXPECT_TRUE(icontains("user@EXAMPLE.org", "@example")) << "a first byte that is no letter";
   EXPECT_FALSE(icontains("user`example", "@example")) << "@ and ` differ only in the case bit";
   EXPECT_EQ(to_lower("ABC@Def"), "abc@def");
+}
+
+TEST(Text, JoinWithAnd) {
+  EXPECT_EQ(join_with_and({}), "");
+  EXPECT_EQ(join_with_and({"a"}), "a");
+  EXPECT_EQ(join_with_and({"a", "b"}), "a and b");
+  EXPECT_EQ(join_with_and({"a", "b", "c"}), "a, b and c");
+}
+
+// A prefix of a file, never through a link; with regular_only, nothing but a file.
+TEST(FdIo, ReadFilePrefix) {
+  char dir[] = "/tmp/sw-prefix-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  std::string base = dir, out, error;
+  std::FILE* f = std::fopen((base + "/f").c_str(), "w");
+  std::fputs("0123456789", f);
+  std::fclose(f);
+  ASSERT_TRUE(read_file_prefix(base + "/f", 4, &out, &error, true));
+  EXPECT_EQ(out, "0123");
+  ASSERT_EQ(::symlink((base + "/f").c_str(), (base + "/link").c_str()), 0);
+  EXPECT_FALSE(read_file_prefix(base + "/link", 4, &out, &error));
+  EXPECT_NE(error.find("cannot open " + base + "/link"), std::string::npos) << error;
+  ASSERT_EQ(::mkfifo((base + "/fifo").c_str(), 0600), 0);
+  EXPECT_TRUE(read_file_prefix(base + "/fifo", 4, &out, &error)) << "opened without waiting on a writer";
+  EXPECT_EQ(out, "");
+  EXPECT_FALSE(read_file_prefix(base + "/fifo", 4, &out, &error, true));
+  EXPECT_EQ(error, base + "/fifo is not a file");
+  for (const char* name : {"/f", "/link", "/fifo"}) ::unlink((base + name).c_str());
+  ::rmdir(dir);
 }
 
 }  // namespace sw

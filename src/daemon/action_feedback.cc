@@ -1,39 +1,13 @@
 #include "daemon/action_feedback.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include <fmt/format.h>
 
+#include "base/fd_io.h"
 #include "daemon/spamd_client.h"
 #include "spool/spool_header.h"
 
 namespace sw::daemon {
-namespace {
-
-// Reads at most `limit` bytes of a regular file, never following a symbolic link.
-bool read_file_prefix(const std::string& path, size_t limit, std::string* out, std::string* error) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    *error = fmt::format("cannot open {}: {}", path, std::strerror(errno));
-    return false;
-  }
-  out->clear();
-  char buffer[65536];
-  while (out->size() < limit) {
-    ssize_t n = ::read(fd, buffer, std::min(sizeof buffer, limit - out->size()));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out->append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return true;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 bool read_spool_message(const std::string& header_path, const std::string& data_path, size_t max_bytes,
                         std::string* message, std::string* error) {

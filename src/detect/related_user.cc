@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "base/text.h"
 #include "eximlog/cwd_matcher.h"
 
 namespace sw::detect {
@@ -21,9 +22,7 @@ std::string list_logins(LoginCounts logins, uint32_t others) {
     else others += logins[i].second;
   }
   if (others) parts.push_back(fmt::format("others ({})", others));
-  std::string text = parts.front();
-  for (size_t i = 1; i < parts.size(); ++i) text += (i + 1 == parts.size() ? " and " : ", ") + parts[i];
-  return text;
+  return join_with_and(parts);
 }
 
 RelatedUser no_user(const std::string& why, std::string_view suggested) {

@@ -55,8 +55,11 @@ std::optional<OutcomeParts> split_outcome(std::string_view line) {
 
 bool outcome_on_this_host(std::string_view line) {
   auto parts = split_outcome(line);
-  if (!parts) return false;
-  std::string_view tags = parts->tags;
+  return parts && outcome_on_this_host(*parts);
+}
+
+bool outcome_on_this_host(const OutcomeParts& parts) {
+  std::string_view tags = parts.tags;
   if (tags.find(" H=") != std::string_view::npos) return false;  // to a host, whatever the transport's name
   size_t at = tags.find(" T=");
   if (at == std::string_view::npos) return false;

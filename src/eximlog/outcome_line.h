@@ -22,6 +22,7 @@ std::optional<OutcomeParts> split_outcome(std::string_view line);
 // An outcome on a transport of this host (virtual_userdelivery, local_delivery, an LMTP or a
 // pipe): a T= whose name has no "smtp", and no H=. The address is then a mailbox here.
 bool outcome_on_this_host(std::string_view line);
+bool outcome_on_this_host(const OutcomeParts& parts);
 
 // Whether the outcome is for `address` (its final or top address, case-blind).
 bool outcome_is_for(const OutcomeParts& parts, std::string_view address);

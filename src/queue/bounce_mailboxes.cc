@@ -1,11 +1,7 @@
 #include "queue/bounce_mailboxes.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include "base/fd_io.h"
 #include "eximlog/outcome_line.h"
-#include "queue/spool_files.h"
 #include "spool/spool_location.h"
 
 namespace sw::queue {
@@ -17,14 +13,8 @@ constexpr size_t kMaxMsglogBytes = 64 << 10;
 // The start of a msglog, or "" when it cannot be read. A link or anything but a regular file is
 // not followed or waited on (a FIFO planted in the spool).
 std::string read_msglog(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return "";
-  Fd owner(fd);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return "";
-  std::string text(kMaxMsglogBytes, '\0');
-  int error = 0;
-  text.resize(pread_fully(fd, text.data(), text.size(), 0, error));
+  std::string text, error;
+  if (!read_file_prefix(path, kMaxMsglogBytes, &text, &error, true)) return "";
   return text;
 }
 
@@ -38,7 +28,8 @@ bool msglog_shows_mailbox_here(std::string_view msglog, std::string_view target)
     // "<date> <time> ** addr R=... T=...": the flag follows the timestamp (not a subject's
     // text on the line of its reception); the outcome is the target's, not errors_copy's.
     auto parts = eximlog::split_outcome(line);
-    if (parts && parts->flag_at < 40 && eximlog::outcome_is_for(*parts, target) && eximlog::outcome_on_this_host(line))
+    if (parts && parts->flag_at < 40 && eximlog::outcome_is_for(*parts, target) &&
+        eximlog::outcome_on_this_host(*parts))
       return true;
   }
   return false;

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "base/ip_cidr.h"
+#include "base/text.h"
 
 namespace sw::stats {
 namespace {
@@ -68,12 +69,9 @@ std::string ip_phrase(const ActorStats& a) {
 // server as its own user (a hijacked form) has two, and the admin must look at both.
 std::string logins_phrase(const Finding& script) {
   if (script.local_users.empty()) return "";
-  std::string names;
-  for (size_t i = 0; i < script.local_users.size(); ++i) {
-    bool last = i + 1 == script.local_users.size() && !script.more_local_users;
-    names += (i == 0 ? "" : last ? " and " : ", ") + script.local_users[i];
-  }
-  return fmt::format(", run by the logins {}{}", names, script.more_local_users ? " and others" : "");
+  std::vector<std::string> names = script.local_users;
+  if (script.more_local_users) names.push_back("others");
+  return ", run by the logins " + join_with_and(names);
 }
 
 // Whether a script directory is this user's: the login that ran it, or the user's home in

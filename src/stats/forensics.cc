@@ -423,6 +423,7 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
   }
   Message& m = *found;
   if (suppressed || (m.bounce_target && !m.counts_outcome_of(folded_address_hash(address)))) return;
+  bool here = m.bounce && eximlog::outcome_on_this_host(raw);  // only a bounce's tell (no backscatter)
   if (!m.listed) {
     if (m.note_address(keys.address_hash)) {
       if (m.origin & Message::kOld) last_old_add_ = std::max(last_old_add_, l.time);
@@ -432,11 +433,11 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
         m.actor[size_t(ActorKind::BounceRecipient)] = victim;
         // Without a "for" list an outcome says which address it is for: one tried into a
         // mailbox here (errors_copy's postmaster, or the user's own full one) is that address's.
-        if (eximlog::outcome_on_this_host(raw)) ++tab(ActorKind::BounceRecipient).at(victim).rejected_rcpts;
+        if (here) ++tab(ActorKind::BounceRecipient).at(victim).rejected_rcpts;
       }
     }
   }
-  count_outcome(m, l.kind, m.bounce && eximlog::outcome_on_this_host(raw));
+  count_outcome(m, l.kind, here);
 }
 
 void Forensics::count_outcome(Message& m, LineKind kind, bool here) {

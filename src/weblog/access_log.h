@@ -17,6 +17,7 @@ struct AccessEntry {
   std::string_view user;       // %u, "-" when none
   CivilSeconds time = 0;       // [%t] as written: the server's wall clock
   int utc_offset_minutes = 0;  // its zone, "+0100" -> 60
+  CivilSeconds utc_time() const { return time - CivilSeconds(utc_offset_minutes) * 60; }
   // "%r" split: method, target and protocol; a request line that is not three words (garbage,
   // a TLS handshake sent to port 80) leaves method and target empty and `request` whole.
   std::string_view request;  // still escaped as the server wrote it

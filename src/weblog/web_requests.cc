@@ -551,7 +551,7 @@ struct ZoneSpan {
 };
 
 void note_zone(std::vector<ZoneSpan>& zones, const AccessEntry& e) {
-  CivilSeconds utc = e.time - CivilSeconds(e.utc_offset_minutes) * 60;
+  CivilSeconds utc = e.utc_time();
   for (ZoneSpan& z : zones)
     if (z.minutes == e.utc_offset_minutes) {
       z.first = std::min(z.first, utc), z.last = std::max(z.last, utc);
@@ -588,7 +588,7 @@ void read_access_log(WebRequests& w, const AccessLogFile& f, size_t index, bool 
         continue;
       }
       if (e.time >= w.from - 86400 && e.time <= w.to + 86400) note_zone(zones, e);
-      CivilSeconds t = utc ? e.time - CivilSeconds(e.utc_offset_minutes) * 60 : e.time;
+      CivilSeconds t = utc ? e.utc_time() : e.time;
       if (t < w.from || t > w.to || e.target.empty()) continue;
       bool foreign = false;
       const WebRequests::HostUrl* host = host_of(w, domains, log_host, e.vhost, foreign);
