@@ -161,6 +161,12 @@ void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
   for (size_t i = first_trip; i < trips->size(); ++i)
     for (const ActorRef& ref : inflight.actors)
       if (!(ref == (*trips)[i].actor)) (*trips)[i].companions.push_back(ref);
+  if (!early_.empty() && !l.message_id.empty()) {
+    early_.expire(l.time);
+    early_.take(eximlog::message_key(l.message_id), [&](const eximlog::EarlyOutcomes::Entry&) {
+      for (Actor* a : actors) a->outcomes.add(time_ms(l), 1, 0);
+    });
+  }
   if (!actors.empty() && !l.message_id.empty()) {
     // Bounded whatever the log holds: past the cap the oldest (most likely never Completed,
     // e.g. the log was cut) are forgotten.
@@ -239,7 +245,10 @@ void Detector::on_outcome(const LogLine& l, std::vector<Trip>* trips) {
   if (l.message_id.empty()) return;
   if (l.kind == LineKind::Delivery && l.delivery == eximlog::DeliveryFlag::Suppressed) return;
   auto it = inflight_.find(std::string(l.message_id));
-  if (it == inflight_.end()) return;
+  if (it == inflight_.end()) {
+    if (eximlog::is_early_outcome(l)) early_.hold(eximlog::message_key(l.message_id), l.time, {});
+    return;
+  }
   bool failed = l.kind != LineKind::Delivery;
   for (const ActorRef& ref : it->second.actors)
     if (Actor* a = find(ref)) {

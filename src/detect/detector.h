@@ -18,6 +18,7 @@
 #include "detect/related_user.h"
 #include "detect/sliding_window.h"
 #include "eximlog/cwd_matcher.h"
+#include "eximlog/early_outcomes.h"
 #include "eximlog/log_line.h"
 #include "eximlog/sender_identities.h"
 
@@ -89,6 +90,9 @@ class Detector {
   std::unordered_map<std::string, Inflight> inflight_;  // message id -> actors, until Completed
   std::deque<std::pair<CivilSeconds, std::string>> inflight_order_;
   eximlog::SenderIdentities identified_;  // cPanel's users of mail over SMTP without a login
+  // Cutthrough deliveries, logged before their arrival: successes of the actors it names (a
+  // relay that delivers all its mail so would otherwise show only the failures).
+  eximlog::EarlyOutcomes early_;
   std::string scratch_;
   DetectorCounts counts_;
 };

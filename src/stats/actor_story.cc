@@ -249,6 +249,7 @@ uint64_t StoryPrefilter::run(std::string_view block, PrefilteredBlock& out) cons
       line.id_hash = eximlog::MessageKeyHash{}(eximlog::message_key(id));
       std::string_view rest = raw.substr(text);
       arrival = rest.size() >= 3 && rest[0] == '<' && rest[1] == '=' && rest[2] == ' ';
+      if (rest.size() >= 3 && rest[0] == '>' && rest[1] == '>' && rest[2] == ' ') line.flags |= Line::kCutthrough;
       if (arrival && rest.starts_with("<= <> R=") && eximlog::message_id_prefix(rest.substr(8)))
         line.flags |= Line::kBounceArrival;
     } else if (want_cwd_ && text != std::string_view::npos && starts_with_at(raw, text, "cwd=")) {
@@ -358,7 +359,27 @@ bool StoryBuilder::names_actor(const LogLine& l, std::string_view raw) const {
   return false;
 }
 
+void StoryBuilder::hold_early(std::string_view raw) {
+  // Not parsed: the clock of the line's first 19 bytes is enough to let go of
+  // those a minute old (a zone, when logged, is the same on the arrival a few lines on).
+  size_t text = 0;
+  std::string_view id = line_message_id(raw, &text);
+  auto time = parse_civil(raw.substr(0, 19));
+  if (!id.empty() && time) early_.hold(eximlog::message_key(id), *time, raw);
+}
+
 void StoryBuilder::on_arrival(const LogLine& l, std::string_view raw) {
+  // Cutthrough deliveries of this message, logged just before it: shown first, as logged.
+  std::vector<eximlog::EarlyOutcomes::Entry> early;
+  std::vector<LogLine> early_lines;
+  if (!early_.empty() && !l.message_id.empty())
+    early_.take(eximlog::message_key(l.message_id),
+                [&](const eximlog::EarlyOutcomes::Entry& e) { early.push_back(e); });
+  for (const auto& e : early) {
+    LogLine& o = early_lines.emplace_back();
+    eximlog::parse_line(e.raw, o);
+    if (in_range(o.time)) keep(o.time, e.raw, o.has_timezone);
+  }
   keep(l.time, raw, l.has_timezone);
   ActorStory& s = story_;
   ++s.messages;
@@ -378,7 +399,10 @@ void StoryBuilder::on_arrival(const LogLine& l, std::string_view raw) {
   if (!l.host_ip.empty()) ++s.client_ips[std::string(l.host_ip)];
   if (!l.subject.empty()) ++s.subjects[printable(unescape_exim(l.subject), 200)];
   s.message_ids.emplace_back(l.message_id);
-  follow(eximlog::message_key(l.message_id)).listed = rcpts > 0;
+  Message& m = follow(eximlog::message_key(l.message_id));
+  m.listed = rcpts > 0;
+  for (const LogLine& o : early_lines)
+    if (in_range(o.time)) count_message_line(m, o);
 }
 
 void StoryBuilder::on_attempt(const LogLine& l, std::string_view raw) {
@@ -429,6 +453,10 @@ void StoryBuilder::on_message_line(Message& m, const LogLine& l, std::string_vie
     if (l.kind == LineKind::Completed) unfollow(eximlog::message_key(l.message_id));
     return;
   }
+  count_message_line(m, l);
+}
+
+void StoryBuilder::count_message_line(Message& m, const LogLine& l) {
   ActorStory& s = story_;
   switch (l.kind) {
     case LineKind::Delivery:
@@ -480,6 +508,7 @@ void StoryBuilder::add_line(std::string_view raw, const Line& p, const Prefilter
   Message* joined = joined_message(raw, p);
   bool parent_joined = !joined && bounce_of_ours(raw, p);
   if (!joined && !parent_joined) {
+    if (p.flags & Line::kCutthrough) return hold_early(raw);
     if (script) {
       if (facts) add_script_line(raw, p, *facts);
       return;

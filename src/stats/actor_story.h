@@ -19,6 +19,7 @@
 #include "base/ip_cidr.h"
 #include "detect/actor_type.h"
 #include "eximlog/cwd_matcher.h"
+#include "eximlog/early_outcomes.h"
 #include "eximlog/log_line.h"
 #include "eximlog/message_id.h"
 #include "eximlog/sender_identities.h"
@@ -59,10 +60,11 @@ struct ActorStory {
 // builder, which runs on one thread, parses only the actor's own lines.
 struct PrefilteredBlock {
   struct Line {
-    static constexpr uint8_t kKeyHit = 1, kHasId = 2, kBounceArrival = 4, kCwd = 8, kLocalArrival = 16;
-    uint32_t offset = 0, length = 0;  // the raw line in the block
-    uint64_t id_hash = 0;             // kHasId: MessageKeyHash of its id
-    uint32_t facts = 0;               // kCwd, kLocalArrival: its entry in `facts`
+    static constexpr uint8_t kKeyHit = 1, kHasId = 2, kBounceArrival = 4, kCwd = 8, kLocalArrival = 16,
+                             kCutthrough = 32;  // ">>": logged before its arrival
+    uint32_t offset = 0, length = 0;            // the raw line in the block
+    uint64_t id_hash = 0;                       // kHasId: MessageKeyHash of its id
+    uint32_t facts = 0;                         // kCwd, kLocalArrival: its entry in `facts`
     uint8_t flags = 0;
   };
   // A submission's cwd= line, or a local arrival (script actors only).
@@ -147,6 +149,9 @@ class StoryBuilder {
   void on_attempt(const eximlog::LogLine& l, std::string_view raw);
   void on_identified_line(Message& m, const eximlog::LogLine& l, std::string_view raw);
   void on_message_line(Message& m, const eximlog::LogLine& l, std::string_view raw);
+  void count_message_line(Message& m, const eximlog::LogLine& l);
+  // A cutthrough delivery of a message not followed (yet): kept for its arrival, logged next.
+  void hold_early(std::string_view raw);
 
   ActorStory story_;
   std::optional<CidrRange> range_;  // a client IP actor given as a range
@@ -154,6 +159,7 @@ class StoryBuilder {
   LineSink sink_;
   FlatMap<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
   eximlog::SenderIdentities identities_;  // the user's, and others' of the same messages
+  eximlog::EarlyOutcomes early_;          // on the log's clock without its zone (hold_early)
   struct SpreadHash {                     // keys that are already hashes
     size_t operator()(uint64_t h) const { return size_t(h); }
   };

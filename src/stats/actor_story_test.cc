@@ -239,6 +239,36 @@ TEST(ActorStory, AScriptByItsCwdLinesWithAndWithoutPid) {
   }
 }
 
+// Cutthrough deliveries are logged before their arrival: the story counts them and prints
+// them where Exim wrote them; another account's, interleaved, stay out.
+TEST(ActorStory, CutthroughDeliveriesLoggedBeforeTheArrival) {
+  const char* cut = " F=<x@acme.example> R=lookuphost T=remote_smtp H=mx [192.0.2.1] C=\"250 OK\"\n";
+  std::string log;
+  log += std::string("2026-11-01 10:00:00 [7] 1tAAAA-000001-AA >> a@one.test") + cut;
+  log += std::string("2026-11-01 10:00:00 [8] 1tAAAA-000002-AA >> z@two.test") + cut;
+  log += std::string("2026-11-01 10:00:00 [7] 1tAAAA-000001-AA >> b@two.test") + cut;
+  log +=
+      "2026-11-01 10:00:00 [7] 1tAAAA-000001-AA <= box@acme.example H=(pc) [203.0.113.9]:5001 P=esmtpa "
+      "A=dovecot_login:box@acme.example S=900 T=\"Hi\"\n";
+  log +=
+      "2026-11-01 10:00:00 [8] 1tAAAA-000002-AA <= other@acme.example H=(pc) [203.0.113.8]:5001 P=esmtpa "
+      "A=dovecot_login:other@acme.example S=900 T=\"Hi\" for z@two.test\n";
+  log += "2026-11-01 10:00:00 [7] 1tAAAA-000001-AA Completed\n";
+  for (size_t block : {size_t(1) << 20, size_t(150)}) {
+    std::vector<std::string> lines;
+    ActorStory s = story(log, "auth:box@acme.example", &lines, block);
+    EXPECT_EQ(s.messages, 1u);
+    EXPECT_EQ(s.delivered, 2u);
+    EXPECT_EQ(s.recipients, 2u);  // no "for" list: the addresses of its deliveries
+    EXPECT_EQ(s.recipient_domains.at("two.test"), 1u);
+    ASSERT_EQ(lines.size(), 4u);
+    EXPECT_NE(lines[0].find(">> a@one.test"), std::string::npos);
+    EXPECT_NE(lines[1].find(">> b@two.test"), std::string::npos);
+    EXPECT_NE(lines[2].find("<= box@"), std::string::npos);
+    EXPECT_NE(lines[3].find("Completed"), std::string::npos);
+  }
+}
+
 TEST(ActorStory, ALocalUserButNotTheBouncesEximMadeForIt) {
   std::string log =
       "2026-11-01 10:00:00 1tAAAA-000001-AA <= u1@host.test U=u1 P=local S=500 for r@far.test\n"

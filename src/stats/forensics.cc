@@ -360,6 +360,22 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
   if (!keys.has_id) return;
   inflight_[keys.id] = m;
   if (later_slice_) arrival_prints_.push_back(id_print(keys.id));
+  if (!early_.empty()) claim_early_outcomes(keys.id, l.time, false);
+}
+
+void Forensics::claim_early_outcomes(const eximlog::MessageKey& id, CivilSeconds now, bool warm) {
+  size_t expired = early_.expire(now);
+  if (!warm) msgs_.orphan_lines += expired;
+  early_.take(id, [&](const eximlog::EarlyOutcomes::Entry& e) {
+    std::string_view raw = e.raw;
+    LogLine l;
+    eximlog::parse_line(raw, l, eximlog::LineFields::Essential);
+    if (!eximlog::is_early_outcome(l)) return;  // only such lines are held (a loaded state is checked)
+    LineKeys keys;
+    fill_line_keys(l, keys);
+    if (warm) warm_outcome(l, raw, keys);
+    else on_outcome(l, raw, keys);
+  });
 }
 
 // Case-blind: the "for" list and a delivery line may write an address in other cases.
@@ -415,6 +431,10 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
   bool suppressed = l.kind == LineKind::Delivery && l.delivery == eximlog::DeliveryFlag::Suppressed;
   std::string_view address = l.original.empty() ? l.address : l.original;
   if (!found) {
+    if (eximlog::is_early_outcome(l)) {  // its arrival is logged next: counted then
+      msgs_.orphan_lines += early_.hold(keys.id, l.time, raw);
+      return;
+    }
     bool here = later_slice_ && eximlog::outcome_on_this_host(raw);
     ++msgs_.orphan_lines;
     if (later_slice_)
@@ -591,6 +611,7 @@ std::unique_ptr<Forensics> Forensics::split_off(uint32_t kinds) {
   });
   other->lines_ = lines_, other->msgs_ = msgs_, other->first_ = first_, other->last_ = last_;
   other->saw_pid_ = saw_pid_, other->clock_ = clock_;
+  other->early_ = early_;  // each engine claims them for its own copy of the message
   return other;
 }
 
@@ -604,6 +625,7 @@ void Forensics::adopt(std::unique_ptr<Forensics> other) {
 
 void Forensics::finish() {
   // Messages still queued at the end keep the outcomes logged so far.
+  msgs_.orphan_lines += early_.size();
   inflight_.for_each([&](const eximlog::MessageKey&, const Message& m) { settle_outcomes(m); });
   msgs_.still_queued = inflight_.size();
 }
@@ -627,6 +649,8 @@ void Forensics::save_state(StateWriter& w, const Forensics* partner) const {
   cwd_.save(w);
   w.u64(identified_.entries().size());
   for (const auto& e : identified_.entries()) w.pod(e.id), w.pod(e.time), w.str(e.user);
+  w.u64(early_.size());
+  for (const auto& e : early_.entries()) w.pod(e.id), w.pod(e.time), w.str(e.raw);
   w.u64(lines_.lines), w.u64(lines_.unparsed), w.u64(lines_.continuation), w.u64(lines_.outside_time_range);
   w.pod(lines_.by_kind);
   w.u64(lines_.unparsed_samples.size());
@@ -659,6 +683,15 @@ void Forensics::load_state(StateReader& r) {
     eximlog::SenderIdentities::Entry e;
     e.id = r.pod<eximlog::MessageKey>(), e.time = r.time(), e.user = std::string(r.str());
     if (!identified_.restore(std::move(e))) r.fail("too many identified senders");
+  }
+  for (uint64_t i = 0, n = r.count(sizeof(eximlog::MessageKey) + sizeof(CivilSeconds) + 8); i < n; ++i) {
+    eximlog::EarlyOutcomes::Entry e;
+    e.id = r.pod<eximlog::MessageKey>(), e.time = r.time(), e.raw = std::string(r.str());
+    LogLine l;
+    eximlog::parse_line(e.raw, l, eximlog::LineFields::Essential);
+    if (!eximlog::is_early_outcome(l) || !(eximlog::message_key(l.message_id) == e.id) || l.time != e.time)
+      r.fail("an early outcome that is not its own line");
+    if (!early_.restore(std::move(e))) r.fail("too many early outcomes");
   }
   lines_.lines = r.u64(), lines_.unparsed = r.u64(), lines_.continuation = r.u64();
   lines_.outside_time_range = r.u64();

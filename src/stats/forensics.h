@@ -16,6 +16,7 @@
 
 #include "base/flat_map.h"
 #include "eximlog/cwd_matcher.h"
+#include "eximlog/early_outcomes.h"
 #include "eximlog/log_line.h"
 #include "eximlog/message_id.h"
 #include "eximlog/sender_identities.h"
@@ -150,7 +151,7 @@ class Forensics {
   // line two burst windows later (at least) than its start: it fills its windows, messages in
   // flight and pending cwd= lines as they stand there, counting nothing, since the engine of
   // the slice before keeps on counting up to that line. start_counting() then switches to add().
-  void warm(const eximlog::LogLine& line, const LineKeys& keys);
+  void warm(const eximlog::LogLine& line, std::string_view raw, const LineKeys& keys);
   // `warm_enough`: the warm-up reached the line two burst windows on (else merge() refuses).
   void start_counting(bool warm_enough);
   // How far a later slice's engine reads warm: from the time of its first line, so far on.
@@ -273,7 +274,10 @@ class Forensics {
   // A message id's fingerprint, to find an id that arrived again in a later slice.
   static uint32_t id_print(const eximlog::MessageKey& id) { return uint32_t(eximlog::MessageKeyHash{}(id) >> 7); }
   void warm_arrival(const eximlog::LogLine& l, const LineKeys& keys);
-  void warm_outcome(const eximlog::LogLine& l, const LineKeys& keys);
+  void warm_outcome(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
+  // Outcomes Exim logged before this arrival (cutthrough deliveries), counted now as its own;
+  // `warm`: read as warm_outcome() does. Held lines past their wait are orphans when counting.
+  void claim_early_outcomes(const eximlog::MessageKey& id, CivilSeconds now, bool warm);
   // Whether the next slice's lines a merge() would take can be taken exactly.
   bool can_merge(const Forensics& later) const;
   void save_slice_state(StateWriter& w) const;
@@ -296,6 +300,7 @@ class Forensics {
   FlatMap<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
   eximlog::CwdMatcher cwd_;               // tokens are indices in the script table
   eximlog::SenderIdentities identified_;  // cPanel's users of mail over SMTP without a login
+  eximlog::EarlyOutcomes early_;          // cutthrough deliveries waiting for their arrival
   LineCounts lines_;
   MessageCounts msgs_;
   CivilSeconds first_ = 0, last_ = 0;

@@ -36,13 +36,13 @@ CivilSeconds Forensics::warm_up_seconds() const {
   return std::max<CivilSeconds>(2 * thresholds_.window_seconds, eximlog::SenderIdentities::kWait + 60);
 }
 
-void Forensics::warm(const LogLine& l, const LineKeys& keys) {
+void Forensics::warm(const LogLine& l, std::string_view raw, const LineKeys& keys) {
   if (l.time < since_ || l.time >= until_) return;
   switch (l.kind) {
     case LineKind::Arrival: warm_arrival(l, keys); break;
     case LineKind::Delivery:
     case LineKind::Defer:
-    case LineKind::Bounce: warm_outcome(l, keys); break;
+    case LineKind::Bounce: warm_outcome(l, raw, keys); break;
     case LineKind::Completed:
       if (keys.has_id) inflight_.erase(keys.id);
       break;
@@ -101,11 +101,15 @@ void Forensics::warm_arrival(const LogLine& l, const LineKeys& keys) {
       m.actor[size_t(ActorKind::BounceRecipient)] =
           tab(ActorKind::BounceRecipient).intern(ActorTable::key_hash(target, true), target, true, nullptr);
   }
-  if (keys.has_id) inflight_[keys.id] = m;
+  if (!keys.has_id) return;
+  inflight_[keys.id] = m;
+  if (!early_.empty()) claim_early_outcomes(keys.id, l.time, true);
 }
 
-void Forensics::warm_outcome(const LogLine& l, const LineKeys& keys) {
+void Forensics::warm_outcome(const LogLine& l, std::string_view raw, const LineKeys& keys) {
   Message* m = keys.has_id ? inflight_.find(keys.id) : nullptr;
+  // Held as the engine before this slice holds it: whichever engine counts the arrival counts it.
+  if (!m && eximlog::is_early_outcome(l)) early_.hold(keys.id, l.time, raw);
   if (!m || m->listed) return;
   if (l.kind == LineKind::Delivery && l.delivery == eximlog::DeliveryFlag::Suppressed) return;
   if (!m->note_address(keys.address_hash)) return;
@@ -357,6 +361,7 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
     inflight_[id] = merged;
   });
   identified_ = later.identified_;
+  early_ = std::move(later.early_);  // what this engine held after the slice began, the later one read warm
   cwd_ = later.cwd_;
   cwd_.remap([&](uint32_t script) { return script == kNone ? kNone : moved[size_t(ActorKind::Script)][script]; });
 }

@@ -117,7 +117,7 @@ SplitRun fold_split(const std::vector<std::string>& lines, size_t cut, const Thr
   for (size_t i = cut; i < warm_end; ++i) {
     eximlog::LogLine l;
     eximlog::parse_line(lines[i], l, eximlog::LineFields::Essential);
-    later->warm(l, Forensics::line_keys(l));
+    later->warm(l, lines[i], Forensics::line_keys(l));
   }
   later->start_counting(warm_end < resume);
   for (size_t i = warm_end; i < resume; ++i) add(*later, lines[i]);
@@ -183,6 +183,41 @@ TEST(ForensicsMerge, ACpanelIdentificationJoinsItsArrivalAcrossTheBorder) {
   }
   std::string report = expect_split(log, true);
   EXPECT_NE(report.find("\"actor\": \"webuser\""), std::string::npos) << report.substr(0, 3000);
+}
+
+// Cutthrough deliveries are logged a second before their arrival: pairs on either side of
+// the border and of the end of the later slice's warm-up, listed or not, count as one
+// engine counts them.
+TEST(ForensicsMerge, CutthroughLinesBeforeTheirArrivalMergeAcrossTheBorder) {
+  SplitLog log;
+  log.background(3600);
+  auto pair = [&](int n, int64_t s) {
+    std::string id = fmt::format("1tCCCC-{:06d}-CC", n);
+    bool listed = n % 2 == 0;
+    log.at(s, fmt::format("{} >> c{}@far.test F=<box@acme.example> R=dnslookup T=remote_smtp H=mx.far.test "
+                          "[192.0.2.1] C=\"250 OK\"",
+                          id, n));
+    log.at(s + 1, fmt::format("{} <= box@acme.example H=(pc) [198.51.100.9]:4000 P=esmtpa "
+                              "A=dovecot_login:box@acme.example S=900 T=\"Note\"{}",
+                              id, listed ? fmt::format(" for c{}@far.test", n) : ""));
+    log.at(s + 1, id + " Completed");
+  };
+  int n = 0;
+  for (int64_t s = kBorder - 5; s < kBorder + 5; ++s) pair(n++, s);
+  for (int64_t s = kBorder + 350; s < kBorder + 370; ++s) pair(n++, s);  // the warm-up ends in here
+  int held_at_resume = n;
+  for (int64_t s = kBorder + 1000; s < kBorder + 1010; ++s) pair(n++, s);
+  std::string report = expect_split(log, true);
+  EXPECT_NE(report.find(fmt::format("\"delivered\": {}", n)), std::string::npos) << report.substr(0, 3000);
+  // The later slice ends between a pair: the merged engine goes on holding the line.
+  auto lines = log.sorted();
+  std::string arrival = fmt::format("1tCCCC-{:06d}-CC <=", held_at_resume + 3);
+  size_t resume = 0;
+  while (resume < lines.size() && lines[resume].find(arrival) == std::string::npos) ++resume;
+  ASSERT_LT(resume, lines.size());
+  SplitRun run = fold_split(lines, line_at(lines, log, kBorder), minute_window(), resume);
+  EXPECT_TRUE(run.merged);
+  EXPECT_EQ(run.split, run.whole);
 }
 
 // After a merge the engine goes on as one that read everything: a burst and cwd= lines that

@@ -68,6 +68,7 @@ class LogBuilder {
                     id, account.empty() ? "" : "a", auth, list));
     line(id + " Completed");
   }
+  const std::vector<std::string>& lines() const { return lines_; }
   Forensics run(const Thresholds& t = {}) {
     Forensics f(t);
     for (const auto& l : lines_) {
@@ -622,6 +623,71 @@ TEST(Forensics, RecipientsFromDeliveriesWhenThereIsNoForList) {
   EXPECT_EQ(acc.delivered, 2u);
   EXPECT_EQ(acc.deferred, 2u);
   EXPECT_EQ(f.messages().still_queued, 1u);
+}
+
+// With cutthrough delivery Exim logs ">>" when the next hop took the data, before "<=": the
+// delivery is the message's all the same, and without a "for" list its address a recipient.
+TEST(Forensics, CutthroughDeliveriesLoggedBeforeTheirArrivalCount) {
+  LogBuilder b;
+  std::string listed = b.next_id(), unlisted = b.next_id(), other = b.next_id();
+  const std::string tags = " H=(pc) [192.0.2.5]:1 P=esmtpa A=dovecot_plain:a@acme.example S=10";
+  b.line(listed + " >> x@far.test F=<a@acme.example> R=dnslookup T=remote_smtp H=mx [192.0.2.1] C=\"250 OK\"");
+  b.line(unlisted + " >> p@far.test F=<a@acme.example> R=dnslookup T=remote_smtp H=mx [192.0.2.1] C=\"250 OK\"");
+  b.line(listed + " >> y@far.test F=<a@acme.example> R=dnslookup T=remote_smtp H=mx [192.0.2.1] C=\"250 OK\"");
+  b.line(listed + " <= a@acme.example" + tags + " for x@far.test y@far.test");
+  b.line(listed + " Completed");
+  b.line(unlisted + " >> q@far.test F=<a@acme.example> R=dnslookup T=remote_smtp H=mx [192.0.2.1] C=\"250 OK\"");
+  b.line(unlisted + " <= a@acme.example" + tags);
+  b.line(unlisted + " Completed");
+  // A cutthrough line whose arrival never came (the log was cut) is an orphan, not anyone's.
+  b.line(other + " >> z@far.test F=<a@acme.example> R=dnslookup T=remote_smtp H=mx [192.0.2.1] C=\"250 OK\"");
+  b.advance(61);
+  b.line(other + " <= a@acme.example" + tags + " for z@far.test");
+  Forensics f = b.run();
+  const auto& acc = f.table(ActorKind::AuthAccount).all().at(0);
+  EXPECT_EQ(acc.messages, 3u);
+  EXPECT_EQ(acc.delivered, 4u);   // x, y, p, q: not z, held a minute and more before
+  EXPECT_EQ(acc.recipients, 5u);  // x, y; p, q from their lines; z
+  EXPECT_EQ(f.messages().completed, 2u);
+  EXPECT_EQ(f.messages().orphan_lines, 1u);
+}
+
+// A summary saved between a cutthrough line and its arrival (a rotated log cut there) holds
+// the line for the next file's arrival; a loaded state whose held line is not one is refused.
+TEST(Forensics, ACutthroughLineHeldAcrossASavedStateIsCountedOnce) {
+  LogBuilder b;
+  std::string id = b.next_id();
+  b.line(id + " >> x@far.test F=<a@acme.example> R=dnslookup T=remote_smtp H=mx [192.0.2.1] C=\"250 OK\"");
+  b.line(id + " <= a@acme.example H=(pc) [192.0.2.5]:1 P=esmtpa A=dovecot_plain:a@acme.example S=10 for x@far.test");
+  b.line(id + " Completed");
+  std::vector<std::string> lines = b.lines();
+  auto feed = [](Forensics& f, const std::string& raw) {
+    eximlog::LogLine l;
+    eximlog::parse_line(raw, l);
+    f.add(l, raw);
+  };
+  Forensics first(Thresholds{});
+  feed(first, lines[0]);
+  StateWriter w;
+  first.save_state(w);
+  w.finish();
+  std::string bytes = w.bytes();
+  Forensics resumed(Thresholds{});
+  StateReader r(bytes);
+  resumed.load_state(r);
+  feed(resumed, lines[1]);
+  feed(resumed, lines[2]);
+  resumed.finish();
+  EXPECT_EQ(resumed.table(ActorKind::AuthAccount).all().at(0).delivered, 1u);
+  EXPECT_EQ(resumed.messages().orphan_lines, 0u);
+
+  std::string forged = bytes;
+  size_t at = forged.find(">> x@far.test");
+  ASSERT_NE(at, std::string::npos);
+  forged.replace(at, 2, "=>");  // held, but not a line Exim writes before the arrival
+  Forensics refused(Thresholds{});
+  StateReader fr(forged);
+  EXPECT_THROW(refused.load_state(fr), StateError);
 }
 
 TEST(Forensics, OutcomesReachEveryActorOfTheMessageOnceCompleted) {

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string>
 
+#include "base/temp_dir.h"
+#include "base/test_files.h"
 #include "eximlab.h"
 #include "stats/actor_story.h"
 #include "stats/scan_logs.h"
@@ -175,6 +177,40 @@ TEST_F(LogsOnRealExim, ActorStoryOfAnAccountAndAScript) {
   EXPECT_TRUE(script.story.pid_seen);
   EXPECT_TRUE(script.story.client_ips.empty());
   EXPECT_TRUE(script.story.refused_ips.empty());
+}
+
+// With cutthrough delivery (control = cutthrough_delivery at RCPT) Exim logs each ">>" before
+// the message's "<=": the report and the story count those deliveries as the account's.
+TEST_F(LogsOnRealExim, CutthroughDeliveriesLoggedBeforeTheArrivalAreTheAccounts) {
+  TempDir dir;
+  std::string acl = dir.path + "/cutthrough.inc";
+  sw::testing::write_file(acl, "  warn    domains = ! +local_domains\n          control = cutthrough_delivery\n");
+  EximLab lab({.pid = true, .split_spool = false, .acl_includes = {"rcpt:" + acl}});
+  lab.play("auth-burst",
+           {"--account", "sales@acme-shop.example", "--from-ip", "127.0.0.66", "--count", "5", "--rcpts", "4"});
+  lab.settle();
+  std::istringstream log(sw::testing::read_file(lab.mainlog()));
+  size_t cutthrough = 0, deliveries = 0;
+  for (std::string l; std::getline(log, l);) {
+    cutthrough += l.find(" >> ") != std::string::npos;
+    deliveries += l.find(" >> ") != std::string::npos || l.find(" => ") != std::string::npos ||
+                  l.find(" -> ") != std::string::npos;
+  }
+  ASSERT_GE(cutthrough, 5u) << "Exim delivered nothing by cutthrough";
+  ScanResult r = scan(lab);
+  const ActorStats* account = actor(*r.forensics, ActorKind::AuthAccount, "sales@acme-shop.example");
+  ASSERT_NE(account, nullptr);
+  EXPECT_EQ(account->messages, 5u);
+  EXPECT_EQ(account->delivered, deliveries);  // the lab's only remote mail is the account's
+  StoryOptions o;
+  o.actor = *detect::parse_actor_ref("auth:sales@acme-shop.example");
+  std::vector<std::string> lines;
+  o.sink = [&](std::string_view l) { lines.emplace_back(l); };
+  StoryResult story = story_of({lab.mainlog()}, o);
+  EXPECT_EQ(story.story.delivered, deliveries);
+  size_t shown = 0;
+  for (const auto& l : lines) shown += l.find(" >> ") != std::string::npos;
+  EXPECT_EQ(shown, cutthrough);
 }
 
 TEST_F(LogsOnRealExim, OrdinaryTrafficHasNoFindings) {

@@ -143,7 +143,7 @@ void note_batch_span(const ParsedBatch& b, InputSpan& span) {
 }
 
 void warm_batch(Forensics& engine, const ParsedBatch& b) {
-  for (size_t i = 0; i < b.count; ++i) engine.warm(b.lines[i], b.keys[i]);
+  for (size_t i = 0; i < b.count; ++i) engine.warm(b.lines[i], b.raws[i], b.keys[i]);
 }
 
 }  // namespace sw::stats
