@@ -1,7 +1,8 @@
 // libFuzzer: the summary cache's reader takes files from disk that may be damaged in any way.
 // The entry's framing (magic, version, key, checksum) is fuzzed as it comes, and the state
 // inside is fuzzed past the checksum (wrapped in a valid entry), loaded into an engine that
-// is then fed a resumed log's lines (every loaded table builds its index), finished and
+// is then fed a resumed log's lines (every loaded table builds its index; a cutthrough line is
+// held beside those loaded and claimed by its arrival), finished and
 // reported on, as a run would.
 #include <cstddef>
 #include <cstdint>
@@ -28,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   for (std::string_view line :
-       {"2026-11-01 10:00:00 1abcde-000001-AB <= a@b.example H=(x) [192.0.2.1] P=esmtpa A=login:a@b.example "
+       {"2026-11-01 10:00:00 1abcde-000001-AB >> e@d.example R=dnslookup T=remote_smtp",  // held, claimed next
+        "2026-11-01 10:00:00 1abcde-000001-AB <= a@b.example H=(x) [192.0.2.1] P=esmtpa A=login:a@b.example "
         "S=10 T=\"x\" for c@d.example",
         "2026-11-01 10:00:00 cwd=/home/u/public_html 3 args: /usr/sbin/sendmail -t -i",
         "2026-11-01 10:00:01 1abcde-000001-AB => c@d.example R=dnslookup T=remote_smtp",
