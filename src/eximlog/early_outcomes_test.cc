@@ -53,5 +53,21 @@ TEST(EarlyOutcomes, LinesNoArrivalClaimedAreDroppedAfterAMinuteOrPastTheCap) {
   EXPECT_EQ(taken(held, "1xaPXh-0007gR-0k").size(), 1u);
 }
 
+// A hostile log's megabyte lines are not copied: a line past kMaxLineBytes is an orphan at
+// once, and the lines held never add up past kMaxBytes.
+TEST(EarlyOutcomes, HeldCopiesAreBoundedInBytes) {
+  EarlyOutcomes held;
+  EXPECT_EQ(held.hold(id("1xaPXh-0007gP-0h"), at("03:40:00"), std::string(EarlyOutcomes::kMaxLineBytes + 1, 'x')), 1u);
+  EXPECT_TRUE(held.empty());
+  std::string line(EarlyOutcomes::kMaxLineBytes, 'x');
+  size_t fit = EarlyOutcomes::kMaxBytes / line.size();
+  for (size_t i = 0; i < fit; ++i) EXPECT_EQ(held.hold(id("1xaPXh-0007gP-0h"), at("03:40:00"), line), 0u);
+  EXPECT_EQ(held.hold(id("1xaPXh-0007gR-0k"), at("03:40:00"), line), 1u);  // the oldest goes
+  EXPECT_EQ(held.size(), fit);
+  EXPECT_EQ(held.take(id("1xaPXh-0007gP-0h"), [](const EarlyOutcomes::Entry&) {}), fit - 1);
+  EXPECT_FALSE(
+      held.restore(id("1xaPXh-0007gS-0k"), at("03:40:00"), std::string(EarlyOutcomes::kMaxLineBytes + 1, 'x'), 0));
+}
+
 }  // namespace
 }  // namespace sw::eximlog

@@ -494,19 +494,16 @@ size_t parse_host_field(std::string_view s, LogLine& out) {
   return pos > s.size() ? s.size() : pos;
 }
 
-LineKind parse_line(std::string_view line, LogLine& out, LineFields fields) {
-  clear_line(out);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (!parse_timestamp(line, out.time)) {
-    bool continuation = !line.empty() && (line[0] == ' ' || line[0] == '\t' || starts_with(line, "..."));
-    out.kind = continuation ? LineKind::Continuation : LineKind::Unparsed;
-    out.text = line;
-    return out.kind;
-  }
+namespace {
+
+// The timestamp, its milliseconds (+millisec) and zone (log_timezone); returns where the
+// prefix ends, or 0 when the line has no timestamp.
+size_t parse_time_prefix(std::string_view line, CivilSeconds& time, uint16_t& millis, bool& zoned) {
+  if (!parse_timestamp(line, time)) return 0;
   size_t pos = 19;
   if (pos + 4 <= line.size() && line[pos] == '.' && is_digit(line[pos + 1]) && is_digit(line[pos + 2]) &&
       is_digit(line[pos + 3])) {
-    out.millis = uint16_t((line[pos + 1] - '0') * 100 + (line[pos + 2] - '0') * 10 + (line[pos + 3] - '0'));
+    millis = uint16_t((line[pos + 1] - '0') * 100 + (line[pos + 2] - '0') * 10 + (line[pos + 3] - '0'));
     pos += 4;
   }
   if (pos + 6 <= line.size() && line[pos] == ' ' && (line[pos + 1] == '+' || line[pos + 1] == '-')) {
@@ -514,10 +511,33 @@ LineKind parse_line(std::string_view line, LogLine& out, LineFields fields) {
     if (hh >= 0 && mm >= 0 && (pos + 6 == line.size() || line[pos + 6] == ' ')) {
       // Normalise to UTC so logs written with different zones order correctly.
       int offset = (hh * 60 + mm) * 60;
-      out.time += line[pos + 1] == '+' ? -offset : offset;
-      out.has_timezone = true;
+      time += line[pos + 1] == '+' ? -offset : offset;
+      zoned = true;
       pos += 6;
     }
+  }
+  return pos;
+}
+
+}  // namespace
+
+std::optional<CivilSeconds> line_time(std::string_view line) {
+  CivilSeconds time = 0;
+  uint16_t millis = 0;
+  bool zoned = false;
+  if (!parse_time_prefix(line, time, millis, zoned)) return std::nullopt;
+  return time;
+}
+
+LineKind parse_line(std::string_view line, LogLine& out, LineFields fields) {
+  clear_line(out);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  size_t pos = parse_time_prefix(line, out.time, out.millis, out.has_timezone);
+  if (pos == 0) {
+    bool continuation = !line.empty() && (line[0] == ' ' || line[0] == '\t' || starts_with(line, "..."));
+    out.kind = continuation ? LineKind::Continuation : LineKind::Unparsed;
+    out.text = line;
+    return out.kind;
   }
   if (pos >= line.size() || line[pos] != ' ') {
     out.kind = LineKind::Unparsed;

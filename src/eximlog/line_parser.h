@@ -1,6 +1,7 @@
 // Parses one Exim main-log line (without its newline). Pure: bytes in, struct out, no I/O,
 // no allocation. See ../shared/reference/exim-formats.md sections 1 and 7 for the grammar.
 #pragma once
+#include <optional>
 #include <string_view>
 
 #include "eximlog/log_line.h"
@@ -16,6 +17,8 @@ enum class LineFields : uint8_t { All, Essential };
 
 // Fills `out` (reset first) and returns its kind. Never throws; any byte sequence is accepted.
 LineKind parse_line(std::string_view line, LogLine& out, LineFields fields = LineFields::All);
+// Only the line's time, as parse_line gives it (zone applied); nullopt when it has none.
+std::optional<CivilSeconds> line_time(std::string_view line);
 
 // Parses the "H=" host field value starting at s (after "H="): "name (helo) [ip]:port",
 // "(helo) [ip]", "[ip]". Returns how many bytes it consumed.

@@ -249,6 +249,7 @@ uint64_t StoryPrefilter::run(std::string_view block, PrefilteredBlock& out) cons
       line.id_hash = eximlog::MessageKeyHash{}(eximlog::message_key(id));
       std::string_view rest = raw.substr(text);
       arrival = rest.size() >= 3 && rest[0] == '<' && rest[1] == '=' && rest[2] == ' ';
+      if (arrival) line.flags |= Line::kArrival;
       if (rest.size() >= 3 && rest[0] == '>' && rest[1] == '>' && rest[2] == ' ') line.flags |= Line::kCutthrough;
       if (arrival && rest.starts_with("<= <> R=") && eximlog::message_id_prefix(rest.substr(8)))
         line.flags |= Line::kBounceArrival;
@@ -360,11 +361,9 @@ bool StoryBuilder::names_actor(const LogLine& l, std::string_view raw) const {
 }
 
 void StoryBuilder::hold_early(std::string_view raw) {
-  // Not parsed: the clock of the line's first 19 bytes is enough to let go of
-  // those a minute old (a zone, when logged, is the same on the arrival a few lines on).
-  size_t text = 0;
-  std::string_view id = line_message_id(raw, &text);
-  auto time = parse_civil(raw.substr(0, 19));
+  // Not parsed: its id and time (zone applied, as the arrival's) are all it is held by.
+  std::string_view id = line_message_id(raw);
+  auto time = eximlog::line_time(raw);
   if (!id.empty() && time) early_.hold(eximlog::message_key(id), *time, raw);
 }
 
@@ -372,9 +371,11 @@ void StoryBuilder::on_arrival(const LogLine& l, std::string_view raw) {
   // Cutthrough deliveries of this message, logged just before it: shown first, as logged.
   std::vector<eximlog::EarlyOutcomes::Entry> early;
   std::vector<LogLine> early_lines;
-  if (!early_.empty() && !l.message_id.empty())
+  if (!early_.empty() && !l.message_id.empty()) {
+    early_.expire(l.time);  // as the report lets go of them
     early_.take(eximlog::message_key(l.message_id),
                 [&](const eximlog::EarlyOutcomes::Entry& e) { early.push_back(e); });
+  }
   for (const auto& e : early) {
     LogLine& o = early_lines.emplace_back();
     eximlog::parse_line(e.raw, o);
@@ -432,6 +433,10 @@ void StoryBuilder::on_attempt(const LogLine& l, std::string_view raw) {
 void StoryBuilder::on_identified_line(Message& m, const LogLine& l, std::string_view raw) {
   if (l.kind == LineKind::CpanelIdentification) {  // another user's
     identities_.note(l);
+    return;
+  }
+  if (eximlog::is_early_outcome(l)) {  // the arrival, logged next, says whose it is
+    early_.hold(eximlog::message_key(l.message_id), l.time, raw);
     return;
   }
   if (l.kind != LineKind::Arrival) return;
@@ -504,6 +509,15 @@ void StoryBuilder::add_script_line(std::string_view raw, const Line& p, const Pr
 }
 
 void StoryBuilder::add_line(std::string_view raw, const Line& p, const PrefilteredBlock::Facts* facts) {
+  follow_line(raw, p, facts);
+  // Another actor's arrival: the cutthrough lines held for it are not the story's (the
+  // actor's own took theirs in on_arrival).
+  if ((p.flags & Line::kArrival) && !early_.empty())
+    if (std::string_view id = line_message_id(raw); !id.empty())
+      early_.take(eximlog::message_key(id), [](const eximlog::EarlyOutcomes::Entry&) {});
+}
+
+void StoryBuilder::follow_line(std::string_view raw, const Line& p, const PrefilteredBlock::Facts* facts) {
   bool script = story_.actor.type == ActorType::Script;
   Message* joined = joined_message(raw, p);
   bool parent_joined = !joined && bounce_of_ours(raw, p);

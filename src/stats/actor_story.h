@@ -61,10 +61,11 @@ struct ActorStory {
 struct PrefilteredBlock {
   struct Line {
     static constexpr uint8_t kKeyHit = 1, kHasId = 2, kBounceArrival = 4, kCwd = 8, kLocalArrival = 16,
-                             kCutthrough = 32;  // ">>": logged before its arrival
-    uint32_t offset = 0, length = 0;            // the raw line in the block
-    uint64_t id_hash = 0;                       // kHasId: MessageKeyHash of its id
-    uint32_t facts = 0;                         // kCwd, kLocalArrival: its entry in `facts`
+                             kCutthrough = 32,  // ">>": logged before its arrival
+        kArrival = 64;
+    uint32_t offset = 0, length = 0;  // the raw line in the block
+    uint64_t id_hash = 0;             // kHasId: MessageKeyHash of its id
+    uint32_t facts = 0;               // kCwd, kLocalArrival: its entry in `facts`
     uint8_t flags = 0;
   };
   // A submission's cwd= line, or a local arrival (script actors only).
@@ -139,6 +140,7 @@ class StoryBuilder {
     return address && cidr_contains(*range_, *address);
   }
   void add_line(std::string_view raw, const Line& line, const PrefilteredBlock::Facts* facts);
+  void follow_line(std::string_view raw, const Line& line, const PrefilteredBlock::Facts* facts);
   void add_script_line(std::string_view raw, const Line& line, const PrefilteredBlock::Facts& f);
   Message* joined_message(std::string_view raw, const Line& line);
   bool bounce_of_ours(std::string_view raw, const Line& line) const;
@@ -159,7 +161,7 @@ class StoryBuilder {
   LineSink sink_;
   FlatMap<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
   eximlog::SenderIdentities identities_;  // the user's, and others' of the same messages
-  eximlog::EarlyOutcomes early_;          // on the log's clock without its zone (hold_early)
+  eximlog::EarlyOutcomes early_;          // every message's, until its arrival (hold_early)
   struct SpreadHash {                     // keys that are already hashes
     size_t operator()(uint64_t h) const { return size_t(h); }
   };

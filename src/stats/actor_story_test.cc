@@ -269,6 +269,40 @@ TEST(ActorStory, CutthroughDeliveriesLoggedBeforeTheArrival) {
   }
 }
 
+// What the story holds is what the report holds: a minute at most, every message's until its
+// own arrival (a relay's others do not crowd the actor's out), on the zone-applied clock, and
+// on cPanel after the "Sender identification" line.
+TEST(ActorStory, CutthroughLinesAreHeldAsTheReportHoldsThem) {
+  auto delivered = [](const std::string& log, const char* actor) { return story(log, actor).delivered; };
+  const std::string tags = " H=(pc) [203.0.113.9]:5001 P=esmtpa A=dovecot_login:box@acme.example S=900\n";
+  std::string late =
+      "2026-11-01 10:00:00 1tAAAA-000001-AA >> a@one.test R=lookuphost T=remote_smtp\n"
+      "2026-11-01 10:01:01 1tAAAA-000001-AA <= box@acme.example" +
+      tags;
+  EXPECT_EQ(delivered(late, "auth:box@acme.example"), 0u);
+  std::string busy = "2026-11-01 10:00:00 1tAAAA-000001-AA >> a@one.test R=lookuphost T=remote_smtp\n";
+  for (int i = 0; i < 2 * int(eximlog::EarlyOutcomes::kMax); ++i)
+    busy += fmt::format(
+        "2026-11-01 10:00:{:02d} 1tBBBB-{:06d}-BB >> z@two.test R=lookuphost T=remote_smtp\n"
+        "2026-11-01 10:00:{:02d} 1tBBBB-{:06d}-BB <= o@acme.example H=(pc) [203.0.113.8]:5001 P=esmtp S=9\n",
+        i * 40 / 1024, i, i * 40 / 1024, i);
+  busy += "2026-11-01 10:00:40 1tAAAA-000001-AA <= box@acme.example" + tags;
+  EXPECT_EQ(delivered(busy, "auth:box@acme.example"), 1u);
+  // Half past one in a zone an hour ahead is the same minute as half past two two hours ahead.
+  std::string zoned =
+      "2026-10-25 02:59:50 +0200 1tAAAA-000001-AA >> a@one.test R=lookuphost T=remote_smtp\n"
+      "2026-10-25 02:00:10 +0100 1tAAAA-000001-AA <= box@acme.example" +
+      tags;
+  EXPECT_EQ(delivered(zoned, "auth:box@acme.example"), 1u);
+  std::string cpanel =
+      "2026-11-01 10:00:00 1tAAAA-000001-AA Sender identification U=u1 D=site.test S=info@site.test\n"
+      "2026-11-01 10:00:00 1tAAAA-000001-AA >> r@far.test R=dnslookup T=remote_smtp\n"
+      "2026-11-01 10:00:00 1tAAAA-000001-AA <= info@site.test H=localhost [127.0.0.1]:4000 P=esmtp S=500\n";
+  std::vector<std::string> lines;
+  EXPECT_EQ(story(cpanel, "user:u1", &lines).delivered, 1u);
+  EXPECT_EQ(lines.size(), 3u);
+}
+
 TEST(ActorStory, ALocalUserButNotTheBouncesEximMadeForIt) {
   std::string log =
       "2026-11-01 10:00:00 1tAAAA-000001-AA <= u1@host.test U=u1 P=local S=500 for r@far.test\n"

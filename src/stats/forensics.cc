@@ -363,10 +363,19 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
   if (!early_.empty()) claim_early_outcomes(keys.id, l.time, false);
 }
 
+// Whether a line held for `id` was held when the next slice began (enter_next_slice).
+bool Forensics::held_before_next(const eximlog::MessageKey& id) const {
+  return std::find(early_before_next_.begin(), early_before_next_.end(), id) != early_before_next_.end();
+}
+
 void Forensics::claim_early_outcomes(const eximlog::MessageKey& id, CivilSeconds now, bool warm) {
   size_t expired = early_.expire(now);
   if (!warm) msgs_.orphan_lines += expired;
+  Message* m = inflight_.find(id);
+  if (m && !early_before_next_.empty() && held_before_next(id)) m->origin |= Message::kEarlyBefore;
   early_.take(id, [&](const eximlog::EarlyOutcomes::Entry& e) {
+    // A relay's own mail, most of what is held: counted from what was noted when it was held.
+    if (m && !m->bounce && !warm) return count_delivery(*m, uint32_t(e.tag), e.time);
     std::string_view raw = e.raw;
     LogLine l;
     eximlog::parse_line(raw, l, eximlog::LineFields::Essential);
@@ -431,14 +440,14 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
   bool suppressed = l.kind == LineKind::Delivery && l.delivery == eximlog::DeliveryFlag::Suppressed;
   std::string_view address = l.original.empty() ? l.address : l.original;
   if (!found) {
-    if (eximlog::is_early_outcome(l)) {  // its arrival is logged next: counted then
-      msgs_.orphan_lines += early_.hold(keys.id, l.time, raw);
-      return;
-    }
-    bool here = later_slice_ && eximlog::outcome_on_this_host(raw);
-    ++msgs_.orphan_lines;
+    bool early = eximlog::is_early_outcome(l);
+    // A later slice keeps it for the engine before, which may have the message in flight (a
+    // cutthrough line, too: Exim writes it before the arrival, but a log may not).
     if (later_slice_)
-      orphan_lines_.push_back({keys.id, l.kind, suppressed, keys.address_hash, here, folded_address_hash(address)});
+      orphan_lines_.push_back({keys.id, l.kind, suppressed, keys.address_hash, eximlog::outcome_on_this_host(raw),
+                               folded_address_hash(address), early});
+    if (early) msgs_.orphan_lines += early_.hold(keys.id, l.time, raw, keys.address_hash);  // its arrival counts it
+    else ++msgs_.orphan_lines;
     return;
   }
   Message& m = *found;
@@ -446,8 +455,7 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
   bool here = m.bounce && eximlog::outcome_on_this_host(raw);  // only a bounce's tell (no backscatter)
   if (!m.listed) {
     if (m.note_address(keys.address_hash)) {
-      if (m.origin & Message::kOld) last_old_add_ = std::max(last_old_add_, l.time);
-      add_recipients(m, 1);
+      add_recipient(m, l.time);
       if (m.bounce && folds(ActorKind::BounceRecipient)) {
         uint32_t victim = note_bounce_recipient(address, m, l, raw);
         m.actor[size_t(ActorKind::BounceRecipient)] = victim;
@@ -458,6 +466,17 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
     }
   }
   count_outcome(m, l.kind, here);
+}
+
+void Forensics::add_recipient(Message& m, CivilSeconds time) {
+  if (m.origin & Message::kOld) last_old_add_ = std::max(last_old_add_, time);
+  add_recipients(m, 1);
+}
+
+// What on_outcome() counts of a delivery of a message that is not a bounce.
+void Forensics::count_delivery(Message& m, uint32_t address_hash, CivilSeconds time) {
+  if (!m.listed && m.note_address(address_hash)) add_recipient(m, time);
+  count_outcome(m, LineKind::Delivery, false);
 }
 
 void Forensics::count_outcome(Message& m, LineKind kind, bool here) {
@@ -650,7 +669,7 @@ void Forensics::save_state(StateWriter& w, const Forensics* partner) const {
   w.u64(identified_.entries().size());
   for (const auto& e : identified_.entries()) w.pod(e.id), w.pod(e.time), w.str(e.user);
   w.u64(early_.size());
-  for (const auto& e : early_.entries()) w.pod(e.id), w.pod(e.time), w.str(e.raw);
+  early_.for_each([&](const eximlog::EarlyOutcomes::Entry& e) { w.pod(e.id), w.pod(e.time), w.str(e.raw); });
   w.u64(lines_.lines), w.u64(lines_.unparsed), w.u64(lines_.continuation), w.u64(lines_.outside_time_range);
   w.pod(lines_.by_kind);
   w.u64(lines_.unparsed_samples.size());
@@ -685,14 +704,16 @@ void Forensics::load_state(StateReader& r) {
     if (!identified_.restore(std::move(e))) r.fail("too many identified senders");
   }
   for (uint64_t i = 0, n = r.count(sizeof(eximlog::MessageKey) + sizeof(CivilSeconds) + 8); i < n; ++i) {
-    eximlog::EarlyOutcomes::Entry e;
-    e.id = r.pod<eximlog::MessageKey>(), e.time = r.time(), e.raw = std::string(r.str());
+    auto id = r.pod<eximlog::MessageKey>();
+    CivilSeconds time = r.time();
+    std::string_view raw = r.str();
     LogLine l;
-    eximlog::parse_line(e.raw, l, eximlog::LineFields::Essential);
-    if (!eximlog::is_early_outcome(l) || !(eximlog::message_key(l.message_id) == e.id) || l.time != e.time)
+    eximlog::parse_line(raw, l, eximlog::LineFields::Essential);
+    if (!eximlog::is_early_outcome(l) || !(eximlog::message_key(l.message_id) == id) || l.time != time)
       r.fail("an early outcome that is not its own line");
-    if (!early_.restore(std::move(e))) r.fail("too many early outcomes");
+    if (!early_.restore(id, time, raw, line_keys(l).address_hash)) r.fail("too many early outcomes");
   }
+
   lines_.lines = r.u64(), lines_.unparsed = r.u64(), lines_.continuation = r.u64();
   lines_.outside_time_range = r.u64();
   lines_.by_kind = r.pod<decltype(lines_.by_kind)>();
@@ -713,8 +734,9 @@ void Forensics::save_slice_state(StateWriter& w) const {
   w.pod(warm_sizes_);
   w.u64(orphan_lines_.size());
   for (const OrphanLine& o : orphan_lines_)
-    w.pod(o.id), w.pod(uint8_t(o.kind)), w.pod(uint8_t(uint8_t(o.suppressed) | uint8_t(o.here) << 1)),
-        w.pod(o.address_hash), w.pod(o.folded_hash);
+    w.pod(o.id), w.pod(uint8_t(o.kind)),
+        w.pod(uint8_t(uint8_t(o.suppressed) | uint8_t(o.here) << 1 | uint8_t(o.early) << 2)), w.pod(o.address_hash),
+        w.pod(o.folded_hash);
   w.u64(warm_completions_.size());
   for (const WarmCompletion& c : warm_completions_) w.pod(c.id), w.pod(c.actor);
   w.u64(arrival_prints_.size());
@@ -741,8 +763,8 @@ void Forensics::load_slice_state(StateReader& r) {
       r.fail("a kept line of another kind");
     o.kind = LineKind(kind);
     auto flags = r.pod<uint8_t>();
-    if (flags > 3) r.fail("a kept line's flags out of range");
-    o.suppressed = flags & 1, o.here = flags & 2;
+    if (flags > 7) r.fail("a kept line's flags out of range");
+    o.suppressed = flags & 1, o.here = flags & 2, o.early = flags & 4;
     o.address_hash = r.pod<uint32_t>();
     o.folded_hash = r.pod<uint32_t>();
   }

@@ -203,8 +203,10 @@ class Forensics {
     uint32_t recipients = 0;
     bool listed = false;  // recipients came from the "for" list
     bool bounce = false;
-    // kWarm: arrived while this engine read warm; kOld: arrived before the next slice began.
-    static constexpr uint8_t kWarm = 1, kOld = 2;
+    // kWarm: arrived while this engine read warm; kOld: arrived before the next slice began;
+    // kEarlyBefore: took a cutthrough line logged before the next slice began, which the
+    // engine of that slice never read.
+    static constexpr uint8_t kWarm = 1, kOld = 2, kEarlyBefore = 4;
     uint8_t origin = 0;
     bool frozen = false;  // counted as frozen: thawed and frozen again is still one frozen message
     // Per-recipient outcomes, added to the actors once at Completed (or at the end): one
@@ -248,6 +250,9 @@ class Forensics {
   void count_frozen(Message& m);
   void on_outcome(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
   static void count_outcome(Message& m, eximlog::LineKind kind, bool here);
+  // A recipient first seen in an outcome line (no "for" list), `time` that line's.
+  void add_recipient(Message& m, CivilSeconds time);
+  void count_delivery(Message& m, uint32_t address_hash, CivilSeconds time);
   void on_frozen(const LineKeys& keys);
   void on_cwd(const eximlog::LogLine& l, std::string_view raw);
   void on_rejected_rcpt(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
@@ -278,6 +283,7 @@ class Forensics {
   // Outcomes Exim logged before this arrival (cutthrough deliveries), counted now as its own;
   // `warm`: read as warm_outcome() does. Held lines past their wait are orphans when counting.
   void claim_early_outcomes(const eximlog::MessageKey& id, CivilSeconds now, bool warm);
+  bool held_before_next(const eximlog::MessageKey& id) const;
   // Whether the next slice's lines a merge() would take can be taken exactly.
   bool can_merge(const Forensics& later) const;
   void save_slice_state(StateWriter& w) const;
@@ -317,6 +323,7 @@ class Forensics {
     uint32_t address_hash = 0;
     bool here = false;         // on a transport of this host (Message::outcomes_here)
     uint32_t folded_hash = 0;  // of its address, case-blind (Message::bounce_target)
+    bool early = false;        // a cutthrough line, also held for an arrival (early_)
   };
   struct WarmCompletion {
     eximlog::MessageKey id;
@@ -331,6 +338,7 @@ class Forensics {
   // it, and the latest time recipients were added to mail that arrived before it. The next
   // slice's windows are exact only from a window's length after both.
   CivilSeconds last_before_next_ = 0, last_old_add_ = 0;
+  std::vector<eximlog::MessageKey> early_before_next_;  // ids of the lines held then (kEarlyBefore)
   // A later slice's engine: the earliest time of a line it counted, and the earliest end of a
   // window it looked at when recipients were added (the window then ends at its last arrival).
   CivilSeconds min_counted_time_ = INT64_MAX, min_window_end_ = INT64_MAX;

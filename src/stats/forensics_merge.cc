@@ -109,7 +109,7 @@ void Forensics::warm_arrival(const LogLine& l, const LineKeys& keys) {
 void Forensics::warm_outcome(const LogLine& l, std::string_view raw, const LineKeys& keys) {
   Message* m = keys.has_id ? inflight_.find(keys.id) : nullptr;
   // Held as the engine before this slice holds it: whichever engine counts the arrival counts it.
-  if (!m && eximlog::is_early_outcome(l)) early_.hold(keys.id, l.time, raw);
+  if (!m && eximlog::is_early_outcome(l)) early_.hold(keys.id, l.time, raw, keys.address_hash);
   if (!m || m->listed) return;
   if (l.kind == LineKind::Delivery && l.delivery == eximlog::DeliveryFlag::Suppressed) return;
   if (!m->note_address(keys.address_hash)) return;
@@ -134,6 +134,8 @@ void Forensics::enter_next_slice() {
   inflight_.for_each([](const eximlog::MessageKey&, Message& m) { m.origin |= Message::kOld; });
   last_before_next_ = last_;
   last_old_add_ = 0;
+  early_before_next_.clear();
+  early_.for_each([&](const eximlog::EarlyOutcomes::Entry& e) { early_before_next_.push_back(e.id); });
 }
 
 bool Forensics::can_merge(const Forensics& later) const {
@@ -157,6 +159,19 @@ bool Forensics::can_merge(const Forensics& later) const {
     if (!outcome || o.suppressed || m->listed) continue;
     if (!m->saw(o.address_hash)) return false;
   }
+  // A message without a "for" list whose cutthrough line came before the later slice: the
+  // later engine counted its recipients without that line's address.
+  auto split_pair = [&](const eximlog::MessageKey& id) {
+    const Message* m = inflight_.find(id);
+    return m && (m->origin & Message::kEarlyBefore) && !m->listed;
+  };
+  for (const WarmCompletion& c : later.warm_completions_)
+    if (split_pair(c.id)) return false;
+  bool split = false;
+  later.inflight_.for_each([&](const eximlog::MessageKey& id, const Message& theirs) {
+    split = split || ((theirs.origin & Message::kWarm) && split_pair(id));
+  });
+  if (split) return false;
   // Messages both engines saw arrive (the later one while warm) must have the same actors.
   auto same_actors = [&](const Message& mine, const std::array<uint32_t, kActorKinds>& theirs) {
     for (size_t k = 0; k < kActorKinds; ++k) {
@@ -329,7 +344,9 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
       case LineKind::Delivery:
       case LineKind::Defer:
       case LineKind::Bounce:
-        --later.msgs_.orphan_lines;
+        // An orphan there, unless a cutthrough line still held (counted when it expires).
+        if (!o.early || later.early_.take(o.id, [](const eximlog::EarlyOutcomes::Entry&) {}) == 0)
+          --later.msgs_.orphan_lines;
         if (!o.suppressed && m->counts_outcome_of(o.folded_hash)) count_outcome(*m, o.kind, o.here);
         break;
       case LineKind::Frozen: count_frozen(*m); break;
@@ -354,6 +371,7 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
     if (theirs.origin & Message::kWarm) {
       if (const Message* mine = inflight_.find(id)) {
         merged.delivered += mine->delivered, merged.deferred += mine->deferred, merged.failed += mine->failed;
+        merged.outcomes_here = uint8_t(std::min(UINT8_MAX, merged.outcomes_here + mine->outcomes_here));
         merged.frozen = merged.frozen || mine->frozen;
         merged.actor = mine->actor;
       }

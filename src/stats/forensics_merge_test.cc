@@ -220,6 +220,40 @@ TEST(ForensicsMerge, CutthroughLinesBeforeTheirArrivalMergeAcrossTheBorder) {
   EXPECT_EQ(run.split, run.whole);
 }
 
+// A message in flight across the border whose cutthrough line the log writes after its
+// arrival (not Exim's order, but a log may have it): the later engine keeps the line for the
+// engine before, which counts it as one engine does.
+TEST(ForensicsMerge, ACutthroughLineAfterItsArrivalFromBeforeTheBorderMerges) {
+  SplitLog log;
+  log.background(3600);
+  log.at(kBorder - 30,
+         "1tLLLL-000001-LL <= box@acme.example H=(pc) [198.51.100.9]:4000 P=esmtpa "
+         "A=dovecot_login:box@acme.example S=900 for late@far.test");
+  log.at(kBorder + 900, "1tLLLL-000001-LL >> late@far.test R=dnslookup T=remote_smtp H=mx [192.0.2.1] C=\"250 OK\"");
+  log.at(kBorder + 901, "1tLLLL-000001-LL Completed");
+  std::string report = expect_split(log, true);
+  EXPECT_NE(report.find("\"delivered\": 1"), std::string::npos);
+}
+
+// A pair cut by the border, its message without a "for" list and still in flight after the
+// later slice's warm-up: that engine counted its recipients without the cutthrough line's
+// address, so the merge is refused and the lines folded again.
+TEST(ForensicsMerge, ACutthroughPairCutByTheBorderWithoutAForListIsRefused) {
+  SplitLog log;
+  log.background(3600);
+  log.at(kBorder - 1, "1tPPPP-000001-PP >> a@far.test R=dnslookup T=remote_smtp H=mx [192.0.2.1] C=\"250 OK\"");
+  log.at(kBorder,
+         "1tPPPP-000001-PP <= solo@acme.example H=(pc) [198.51.100.9]:4000 P=esmtpa "
+         "A=dovecot_login:solo@acme.example S=900");
+  log.at(kBorder + 500,
+         "1tPPPP-000002-PP <= solo@acme.example H=(pc) [198.51.100.9]:4000 P=esmtpa "
+         "A=dovecot_login:solo@acme.example S=900 for q@far.test");
+  log.at(kBorder + 600, "1tPPPP-000001-PP => a@far.test R=dnslookup T=remote_smtp H=mx [192.0.2.1]");
+  log.at(kBorder + 600, "1tPPPP-000001-PP Completed");
+  std::string report = expect_split(log, false);
+  EXPECT_NE(report.find("\"actor\": \"solo@acme.example\""), std::string::npos);
+}
+
 // After a merge the engine goes on as one that read everything: a burst and cwd= lines that
 // cross the point where the merged slice ends go on in its windows and pending lines.
 TEST(ForensicsMerge, TheMergedEngineGoesOnWhereTheLaterSliceStopped) {
