@@ -45,10 +45,11 @@ class EarlyOutcomes {
   // Drops the oldest lines while they were held longer than kWait before `now` (or are as long
   // after it: a clock that went back); returns how many.
   size_t expire(CivilSeconds now);
-  // Calls f(entry) on each line held for `id`, oldest first, and forgets them; returns how
-  // many. An id with none held costs a look at a bucket of counts, not a walk of the ring.
+  // Calls f(entry) on each line held for `id`, oldest first (at most `max` of them), and
+  // forgets them; returns how many. An id with none held costs a look at a bucket of counts,
+  // not a walk of the ring. f must not hold() (the ring's slots would move under it).
   template <class F>
-  size_t take(const MessageKey& id, F&& f) {
+  size_t take(const MessageKey& id, F&& f, size_t max = SIZE_MAX) {
     size_t bucket = bucket_of(id);
     uint16_t in_bucket = buckets_[bucket];
     if (in_bucket == 0) return 0;
@@ -62,14 +63,15 @@ class EarlyOutcomes {
       --in_bucket;
       if (e.id == id) found_.push_back(uint32_t(slot));
     }
-    for (size_t k = found_.size(); k-- > 0;) {
+    size_t taken = 0;
+    for (size_t k = found_.size(); k-- > 0 && taken < max; ++taken) {
       Entry& e = ring_[found_[k]];
       forget(e);
       f(static_cast<const Entry&>(e));
       release(e);
     }
     trim();
-    return found_.size();
+    return taken;
   }
 
   bool empty() const { return live_ == 0; }

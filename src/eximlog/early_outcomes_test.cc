@@ -38,6 +38,13 @@ TEST(EarlyOutcomes, TheArrivalTakesItsOwnLinesInOrderOnce) {
   EXPECT_EQ(taken(held, "1xaPXh-0007gP-0h"), (std::vector<std::string>{">> one", ">> two"}));
   EXPECT_TRUE(taken(held, "1xaPXh-0007gP-0h").empty());
   EXPECT_EQ(held.size(), 1u);
+  held.hold(id("1xaPXh-0007gR-0k"), at("03:37:34"), ">> other, again");
+  std::vector<std::string> first;
+  EXPECT_EQ(held.take(
+                id("1xaPXh-0007gR-0k"), [&](const EarlyOutcomes::Entry& e) { first.push_back(e.raw); }, 1),
+            1u);
+  EXPECT_EQ(first, std::vector<std::string>{">> other"});  // the oldest
+  EXPECT_EQ(taken(held, "1xaPXh-0007gR-0k"), std::vector<std::string>{">> other, again"});
 }
 
 TEST(EarlyOutcomes, LinesNoArrivalClaimedAreDroppedAfterAMinuteOrPastTheCap) {

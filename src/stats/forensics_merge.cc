@@ -345,7 +345,8 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
       case LineKind::Defer:
       case LineKind::Bounce:
         // An orphan there, unless a cutthrough line still held (counted when it expires).
-        if (!o.early || later.early_.take(o.id, [](const eximlog::EarlyOutcomes::Entry&) {}) == 0)
+        if (!o.early || later.early_.take(
+                            o.id, [](const eximlog::EarlyOutcomes::Entry&) {}, 1) == 0)
           --later.msgs_.orphan_lines;
         if (!o.suppressed && m->counts_outcome_of(o.folded_hash)) count_outcome(*m, o.kind, o.here);
         break;
