@@ -161,12 +161,10 @@ void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
   for (size_t i = first_trip; i < trips->size(); ++i)
     for (const ActorRef& ref : inflight.actors)
       if (!(ref == (*trips)[i].actor)) (*trips)[i].companions.push_back(ref);
-  if (!early_.empty() && !l.message_id.empty()) {
-    early_.expire(l.time);
-    early_.take(eximlog::message_key(l.message_id), [&](const eximlog::EarlyOutcomes::Entry&) {
+  if (!early_.empty() && !l.message_id.empty())
+    early_.claim(eximlog::message_key(l.message_id), l.time, [&](const eximlog::EarlyOutcomes::Entry&) {
       for (Actor* a : actors) a->outcomes.add(time_ms(l), 1, 0);
     });
-  }
   if (!actors.empty() && !l.message_id.empty()) {
     // Bounded whatever the log holds: past the cap the oldest (most likely never Completed,
     // e.g. the log was cut) are forgotten.

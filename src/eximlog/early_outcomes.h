@@ -74,6 +74,20 @@ class EarlyOutcomes {
     return taken;
   }
 
+  // What an arrival does: lets go of the lines held longer than kWait before `now` (returns
+  // how many), then takes its own.
+  template <class F>
+  size_t claim(const MessageKey& id, CivilSeconds now, F&& f) {
+    size_t expired = expire(now);
+    take(id, f);
+    return expired;
+  }
+  // Forgets the oldest line held for `id`; false when none was.
+  bool drop_one(const MessageKey& id) {
+    return take(
+               id, [](const Entry&) {}, 1) == 1;
+  }
+
   bool empty() const { return live_ == 0; }
   size_t size() const { return live_; }
   // Calls f(entry) on each line held, oldest first.

@@ -371,11 +371,9 @@ void StoryBuilder::on_arrival(const LogLine& l, std::string_view raw) {
   // Cutthrough deliveries of this message, logged just before it: shown first, as logged.
   std::vector<eximlog::EarlyOutcomes::Entry> early;
   std::vector<LogLine> early_lines;
-  if (!early_.empty() && !l.message_id.empty()) {
-    early_.expire(l.time);  // as the report lets go of them
-    early_.take(eximlog::message_key(l.message_id),
-                [&](const eximlog::EarlyOutcomes::Entry& e) { early.push_back(e); });
-  }
+  if (!early_.empty() && !l.message_id.empty())
+    early_.claim(eximlog::message_key(l.message_id), l.time,
+                 [&](const eximlog::EarlyOutcomes::Entry& e) { early.push_back(e); });
   for (const auto& e : early) {
     LogLine& o = early_lines.emplace_back();
     eximlog::parse_line(e.raw, o);

@@ -369,13 +369,11 @@ bool Forensics::held_before_next(const eximlog::MessageKey& id) const {
 }
 
 void Forensics::claim_early_outcomes(const eximlog::MessageKey& id, CivilSeconds now, bool warm) {
-  size_t expired = early_.expire(now);
-  if (!warm) msgs_.orphan_lines += expired;
   Message* m = inflight_.find(id);
   if (m && !early_before_next_.empty() && held_before_next(id)) m->origin |= Message::kEarlyBefore;
-  early_.take(id, [&](const eximlog::EarlyOutcomes::Entry& e) {
+  size_t expired = early_.claim(id, now, [&](const eximlog::EarlyOutcomes::Entry& e) {
     // A relay's own mail, most of what is held: counted from what was noted when it was held.
-    if (m && !m->bounce && !warm) return count_delivery(*m, uint32_t(e.tag), e.time);
+    if (m && !m->bounce && !warm) return count_plain_outcome(*m, LineKind::Delivery, uint32_t(e.tag), e.time);
     std::string_view raw = e.raw;
     LogLine l;
     eximlog::parse_line(raw, l, eximlog::LineFields::Essential);
@@ -385,6 +383,7 @@ void Forensics::claim_early_outcomes(const eximlog::MessageKey& id, CivilSeconds
     if (warm) warm_outcome(l, raw, keys);
     else on_outcome(l, raw, keys);
   });
+  if (!warm) msgs_.orphan_lines += expired;
 }
 
 // Case-blind: the "for" list and a delivery line may write an address in other cases.
@@ -451,12 +450,14 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
     return;
   }
   Message& m = *found;
-  if (suppressed || (m.bounce_target && !m.counts_outcome_of(folded_address_hash(address)))) return;
-  bool here = m.bounce && eximlog::outcome_on_this_host(raw);  // only a bounce's tell (no backscatter)
+  if (suppressed) return;
+  if (!m.bounce) return count_plain_outcome(m, l.kind, keys.address_hash, l.time);
+  if (m.bounce_target && !m.counts_outcome_of(folded_address_hash(address))) return;
+  bool here = eximlog::outcome_on_this_host(raw);  // only a bounce's tell (no backscatter)
   if (!m.listed) {
     if (m.note_address(keys.address_hash)) {
       add_recipient(m, l.time);
-      if (m.bounce && folds(ActorKind::BounceRecipient)) {
+      if (folds(ActorKind::BounceRecipient)) {
         uint32_t victim = note_bounce_recipient(address, m, l, raw);
         m.actor[size_t(ActorKind::BounceRecipient)] = victim;
         // Without a "for" list an outcome says which address it is for: one tried into a
@@ -473,10 +474,10 @@ void Forensics::add_recipient(Message& m, CivilSeconds time) {
   add_recipients(m, 1);
 }
 
-// What on_outcome() counts of a delivery of a message that is not a bounce.
-void Forensics::count_delivery(Message& m, uint32_t address_hash, CivilSeconds time) {
+// An outcome of a message that is not a bounce: one for every actor, whatever the address.
+void Forensics::count_plain_outcome(Message& m, LineKind kind, uint32_t address_hash, CivilSeconds time) {
   if (!m.listed && m.note_address(address_hash)) add_recipient(m, time);
-  count_outcome(m, LineKind::Delivery, false);
+  count_outcome(m, kind, false);
 }
 
 void Forensics::count_outcome(Message& m, LineKind kind, bool here) {

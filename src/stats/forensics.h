@@ -252,7 +252,7 @@ class Forensics {
   static void count_outcome(Message& m, eximlog::LineKind kind, bool here);
   // A recipient first seen in an outcome line (no "for" list), `time` that line's.
   void add_recipient(Message& m, CivilSeconds time);
-  void count_delivery(Message& m, uint32_t address_hash, CivilSeconds time);
+  void count_plain_outcome(Message& m, eximlog::LineKind kind, uint32_t address_hash, CivilSeconds time);
   void on_frozen(const LineKeys& keys);
   void on_cwd(const eximlog::LogLine& l, std::string_view raw);
   void on_rejected_rcpt(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);

@@ -203,6 +203,7 @@ bool Forensics::can_merge(const Forensics& later) const {
 }
 
 bool Forensics::merge(std::unique_ptr<Forensics> later) {
+  early_before_next_.clear();  // its lines were claimed, or let go, in the later slice's warm-up
   if (!can_merge(*later)) return false;
   std::array<std::vector<uint32_t>, kActorKinds> moved;  // later's actor index -> this one's
   merge_tables(*later, moved);
@@ -345,9 +346,7 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
       case LineKind::Defer:
       case LineKind::Bounce:
         // An orphan there, unless a cutthrough line still held (counted when it expires).
-        if (!o.early || later.early_.take(
-                            o.id, [](const eximlog::EarlyOutcomes::Entry&) {}, 1) == 0)
-          --later.msgs_.orphan_lines;
+        if (!o.early || !later.early_.drop_one(o.id)) --later.msgs_.orphan_lines;
         if (!o.suppressed && m->counts_outcome_of(o.folded_hash)) count_outcome(*m, o.kind, o.here);
         break;
       case LineKind::Frozen: count_frozen(*m); break;

@@ -69,13 +69,14 @@ class LogBuilder {
     line(id + " Completed");
   }
   const std::vector<std::string>& lines() const { return lines_; }
+  static void feed(Forensics& f, const std::string& raw) {
+    eximlog::LogLine parsed;
+    eximlog::parse_line(raw, parsed);
+    f.add(parsed, raw);
+  }
   Forensics run(const Thresholds& t = {}) {
     Forensics f(t);
-    for (const auto& l : lines_) {
-      eximlog::LogLine parsed;
-      eximlog::parse_line(l, parsed);
-      f.add(parsed, l);
-    }
+    for (const auto& l : lines_) feed(f, l);
     f.finish();
     return f;
   }
@@ -661,11 +662,7 @@ TEST(Forensics, ACutthroughLineHeldAcrossASavedStateIsCountedOnce) {
   b.line(id + " <= a@acme.example H=(pc) [192.0.2.5]:1 P=esmtpa A=dovecot_plain:a@acme.example S=10 for x@far.test");
   b.line(id + " Completed");
   std::vector<std::string> lines = b.lines();
-  auto feed = [](Forensics& f, const std::string& raw) {
-    eximlog::LogLine l;
-    eximlog::parse_line(raw, l);
-    f.add(l, raw);
-  };
+  auto feed = LogBuilder::feed;
   Forensics first(Thresholds{});
   feed(first, lines[0]);
   StateWriter w;
