@@ -189,9 +189,12 @@ TEST_F(LogsOnRealExim, CutthroughDeliveriesLoggedBeforeTheArrivalAreTheAccounts)
   lab.play("auth-burst",
            {"--account", "sales@acme-shop.example", "--from-ip", "127.0.0.66", "--count", "5", "--rcpts", "4"});
   lab.settle();
+  // The account's deliveries are those from its address: a recipient the lab's internet
+  // refuses brings a bounce (F=<>), delivered to the account's own mailbox.
   std::istringstream log(sw::testing::read_file(lab.mainlog()));
   size_t cutthrough = 0, deliveries = 0;
   for (std::string l; std::getline(log, l);) {
+    if (l.find(" F=<sales@acme-shop.example> ") == std::string::npos) continue;
     cutthrough += l.find(" >> ") != std::string::npos;
     deliveries += l.find(" >> ") != std::string::npos || l.find(" => ") != std::string::npos ||
                   l.find(" -> ") != std::string::npos;
@@ -201,7 +204,7 @@ TEST_F(LogsOnRealExim, CutthroughDeliveriesLoggedBeforeTheArrivalAreTheAccounts)
   const ActorStats* account = actor(*r.forensics, ActorKind::AuthAccount, "sales@acme-shop.example");
   ASSERT_NE(account, nullptr);
   EXPECT_EQ(account->messages, 5u);
-  EXPECT_EQ(account->delivered, deliveries);  // the lab's only remote mail is the account's
+  EXPECT_EQ(account->delivered, deliveries);
   StoryOptions o;
   o.actor = *detect::parse_actor_ref("auth:sales@acme-shop.example");
   std::vector<std::string> lines;
