@@ -59,6 +59,15 @@ is_listening() {
   awk -v a="$hex" '$2 == a && $4 == "0A" {found=1} END {exit !found}' /proc/net/tcp
 }
 
+# running PID - true while PID is a live process. A daemon we stopped is reparented to init,
+# whose zombie (state Z) may wait seconds to be reaped: it has exited.
+running() {
+  local stat
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]]
+}
+
 # pid_alive PIDFILE - true when the pid recorded in PIDFILE is a running exim process.
 pid_alive() {
   local pid
@@ -512,7 +521,7 @@ stop_daemons() {
   kill -TERM "${pids[@]}" 2>/dev/null || true
   for ((i = 0; i < 50; i++)); do
     alive=0
-    for pid in "${pids[@]}"; do [[ -e /proc/$pid ]] && alive=1; done
+    for pid in "${pids[@]}"; do running "$pid" && alive=1; done
     ((alive)) || return 0
     sleep 0.1
   done

@@ -139,6 +139,15 @@ start() {
   die "Postfix did not start; see $dir/maillog"
 }
 
+# running PID - true while PID is a live process. The master we stopped is reparented to init,
+# whose zombie (state Z) may wait seconds to be reaped: it has exited.
+running() {
+  local stat
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]]
+}
+
 stop() {
   local dir=$1 pid=""
   [[ -f $dir/etc/main.cf ]] || return 0
@@ -146,7 +155,7 @@ stop() {
   postfix_cmd "$dir" stop >/dev/null 2>&1 || true
   # postfix stop signals the master; wait for it, and KILL that PID (only) if it hangs.
   if [[ -n $pid ]]; then
-    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    for ((i = 0; i < 50; i++)); do running "$pid" || return 0; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   fi
 }
