@@ -19,13 +19,14 @@ step "build: release"
 scripts/build.sh release
 step "build: asan+ubsan"
 scripts/build.sh asan
-# The fuzz targets build while the tests run: the tests that start real servers mostly wait on
-# them, so the two share the cores instead of taking turns. At the lowest priority, so the unit
-# tests keep the cores and the build takes what the waiting tests leave. Its own session, so a
+# The fuzz targets build, and each source is checked to compile on its own (the builds compile
+# eight as one), while the tests run: the tests that start real servers mostly wait on them, so
+# the two share the cores instead of taking turns. At the lowest priority, so the unit tests
+# keep the cores and the build takes what the waiting tests leave. Its own session, so a
 # failing test stops the whole build with it.
-step "build: fuzz targets (in the background while the tests run)"
+step "build: fuzz targets, files on their own (in the background while the tests run)"
 fuzz_log=$(mktemp)
-setsid nice -n 19 scripts/build.sh fuzz > "$fuzz_log" 2>&1 &
+setsid nice -n 19 bash -c 'scripts/build.sh fuzz && scripts/check-standalone.sh' > "$fuzz_log" 2>&1 &
 fuzz_build=$!
 trap 'kill -- -$fuzz_build 2>/dev/null || true; rm -f "$fuzz_log"' EXIT
 
@@ -49,13 +50,13 @@ ctest --test-dir build-asan --output-on-failure --timeout 900 -j "$JOBS" -R "$SE
 step "tests: asan+ubsan (real servers that time what they watch, one at a time)"
 ctest --test-dir build-asan --output-on-failure --timeout 900 -R "$TIMED"
 
-step "build: fuzz targets (waiting)"
+step "build: fuzz targets, files on their own (waiting)"
 if ! wait "$fuzz_build"; then
   tail -n 60 "$fuzz_log"
-  echo "fuzz build failed" >&2
+  echo "fuzz build or check-standalone failed" >&2
   exit 1
 fi
-tail -n 1 "$fuzz_log"
+tail -n 2 "$fuzz_log"
 
 # Each target runs for FUZZ_SECONDS on one core; two at a time.
 fuzz_one() {
