@@ -36,17 +36,19 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # Tests that start real servers (Exim, Postfix, Redis, DNS in a namespace) run once, in the
 # sanitizer build, which covers the same code; the unit tests run in both builds, two at a time.
 # Of the real-server tests, those that time what they watch (a hold within a second, a fleet's
-# sync, a process under load) run one at a time; the rest mostly wait on their servers, and run
-# two at a time (each lab has its own directory and ports).
+# sync, a process under load) run one at a time; the rest mostly wait on their servers (two
+# cores two-thirds busy with three at a time), and run three at a time (each lab has its own
+# directory and ports).
 SERIAL='OnRealExim|EximLab|RealSpool|OnRealRedis|PostfixLab|ServeWithContentFilter|DnsLab|WatchProcess'
 TIMED='WatchOnRealExim|WatchProcess|ServeWithContentFilter|OnRealRedis|ServeOnRealExim'
 JOBS=${TEST_JOBS:-2}
+SERVER_JOBS=${SERVER_TEST_JOBS:-3}
 step "tests: release (unit)"
 ctest --test-dir build --output-on-failure --timeout 600 -j "$JOBS" -E "$SERIAL"
 step "tests: asan+ubsan (unit)"
 ctest --test-dir build-asan --output-on-failure --timeout 900 -j "$JOBS" -E "$SERIAL"
-step "tests: asan+ubsan (real servers, two at a time)"
-ctest --test-dir build-asan --output-on-failure --timeout 900 -j "$JOBS" -R "$SERIAL" -E "$TIMED"
+step "tests: asan+ubsan (real servers, three at a time)"
+ctest --test-dir build-asan --output-on-failure --timeout 900 -j "$SERVER_JOBS" -R "$SERIAL" -E "$TIMED"
 step "tests: asan+ubsan (real servers that time what they watch, one at a time)"
 ctest --test-dir build-asan --output-on-failure --timeout 900 -R "$TIMED"
 
