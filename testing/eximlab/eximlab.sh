@@ -11,6 +11,8 @@
 set -euo pipefail
 
 LAB_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../process.sh
+source "$LAB_HOME/../process.sh"
 EXIM=${EXIM:-/usr/sbin/exim4}
 PYTHON=${PYTHON:-/usr/bin/python3}   # not a pyenv shim: it is slow to start
 EXIM_USER=Debian-exim
@@ -57,15 +59,6 @@ is_listening() {
   local hex
   hex=$(printf '%02X%02X%02X%02X:%04X' $(echo "$1" | awk -F. '{print $4, $3, $2, $1}') "$2")
   awk -v a="$hex" '$2 == a && $4 == "0A" {found=1} END {exit !found}' /proc/net/tcp
-}
-
-# running PID - true while PID is a live process. A daemon we stopped is reparented to init,
-# whose zombie (state Z) may wait seconds to be reaped: it has exited.
-running() {
-  local stat
-  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-  stat=${stat##*) }
-  [[ ${stat%% *} != Z ]]
 }
 
 # pid_alive PIDFILE - true when the pid recorded in PIDFILE is a running exim process.

@@ -11,6 +11,8 @@
 # permit). --main-cf appends a line to main.cf (e.g. smtpd_end_of_data_restrictions). --sasl-auth turns on SMTP AUTH against a Dovecot-protocol auth service at that address.
 # Logs go to DIR/maillog. Only the master started from DIR's config is stopped (postfix stop).
 set -euo pipefail
+# shellcheck source=../process.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../process.sh"
 ROOT=${SW_POSTFIX_ROOT:-/opt/spamwarden/postfix}
 PFX=$ROOT/usr/sbin/postfix
 export LD_LIBRARY_PATH=$ROOT/usr/lib/postfix
@@ -137,15 +139,6 @@ start() {
   done
   tail -20 "$dir/maillog" >&2 2>/dev/null || true
   die "Postfix did not start; see $dir/maillog"
-}
-
-# running PID - true while PID is a live process. The master we stopped is reparented to init,
-# whose zombie (state Z) may wait seconds to be reaped: it has exited.
-running() {
-  local stat
-  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-  stat=${stat##*) }
-  [[ ${stat%% *} != Z ]]
 }
 
 stop() {
