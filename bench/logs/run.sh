@@ -24,6 +24,9 @@
 #                 (--cache-each-file, in both runs)
 #   rotated_first_each
 #                 the first run with --cache-each-file, cache emptied: what the option costs
+#   stuck_queue   build/spamwarden logs --json --no-cache over a log of the same size whose spam
+#                 is deferred and still queued at its end (gen_stuck_queue.py: about 1.7 million
+#                 messages in flight on 1100 MB), once: its peak RSS and its count of them
 #   actor_auth, actor_script
 #                 build/spamwarden logs --actor auth:ACCOUNT LOG (and script:DIR), the planted
 #                 compromised account and spamming script, against grep_auth and grep_script:
@@ -138,6 +141,14 @@ if [[ ! -s $ROT/exim_mainlog ]]; then
   for f in "$ROT"/exim_mainlog-*; do pigz -6 "$f"; done
   created+=("$ROT")
 fi
+# A stuck queue: most of the mail deferred and still queued at the end of the log.
+STUCK=$OUT/stuck-queue-${size_mb}mb.log
+if [[ ! -s $STUCK ]]; then
+  note "run.sh: generating the stuck queue's ${size_mb} MB log"
+  python3 bench/logs/gen_stuck_queue.py --size-mb "$size_mb" >"$STUCK.tmp" 2>"$STUCK.truth"
+  mv "$STUCK.tmp" "$STUCK"
+  created+=("$STUCK" "$STUCK.truth")
+fi
 rotated=("$ROT"/exim_mainlog-*.gz "$ROT/exim_mainlog")
 rotated_q=$(for f in "${rotated[@]}"; do printf '%q ' "$f"; done)
 # The day before: the same days less the newest rotated one, which was then the live log.
@@ -250,6 +261,7 @@ note "run.sh: timing ($runs rounds, best of each; load average now: $(cut -d' ' 
 for ((round = 0; round < runs; round++)); do
   for name in "${order[@]}"; do measure_once "$name" "${CMD[$name]}"; done
 done
+((sw_ok)) && measure_once stuck_queue "$(q "$SW") logs --json --no-cache $(q "$STUCK") >$(q "$OUT/logs-stuck-queue.json")"
 ((sw_ok)) && measure_once spamwarden_prefix "$(q "$SW") logs --json --no-cache $(q "$PREFIX") >$(q "$OUT/logs-spamwarden_prefix.json")"
 ex_scaled=0
 if ((!skip_ex)); then
@@ -351,6 +363,15 @@ if usable spamwarden_gz && usable zcat; then
   add_check "gzip input vs zcat" "≥ 1.0× zcat's speed" "${r}×" "$(verdict "$r" ">=" 1.0)"
   rss=$(awk -v a="${M[spamwarden_gz]}" 'BEGIN{printf "%.0f", a/1024}')
   add_check "peak RSS, gzip log" "≤ 256 MB" "${rss} MB" "$(verdict "$rss" "<=" 256)"
+fi
+
+if usable stuck_queue; then
+  rss=$(awk -v a="${M[stuck_queue]}" 'BEGIN{printf "%.0f", a/1024}')
+  want=$(sed -n 's/.*still_queued=\([0-9]*\).*/\1/p' "$STUCK.truth")
+  got=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["still_queued"])' "$OUT/logs-stuck-queue.json")
+  v=$(verdict "$rss" "<=" 256)
+  [[ $got == "$want" ]] || v="FAIL (still queued: $got, generated $want)"
+  add_check "peak RSS, a stuck queue ($want messages in flight)" "≤ 256 MB" "${rss} MB" "$v"
 fi
 
 if usable rotated_first && usable rotated_rerun; then

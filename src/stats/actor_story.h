@@ -17,6 +17,7 @@
 #include "base/civil_time.h"
 #include "base/flat_map.h"
 #include "base/ip_cidr.h"
+#include "base/pooled_map.h"
 #include "detect/actor_type.h"
 #include "eximlog/cwd_matcher.h"
 #include "eximlog/early_outcomes.h"
@@ -159,7 +160,7 @@ class StoryBuilder {
   std::optional<CidrRange> range_;  // a client IP actor given as a range
   CivilSeconds since_, until_;
   LineSink sink_;
-  FlatMap<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
+  PooledMap<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
   eximlog::SenderIdentities identities_;  // the user's, and others' of the same messages
   eximlog::EarlyOutcomes early_;          // every message's, until its arrival (hold_early)
   struct SpreadHash {                     // keys that are already hashes

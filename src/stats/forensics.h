@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/flat_map.h"
+#include "base/pooled_map.h"
 #include "eximlog/cwd_matcher.h"
 #include "eximlog/early_outcomes.h"
 #include "eximlog/log_line.h"
@@ -212,9 +213,11 @@ class Forensics {
     // Per-recipient outcomes, added to the actors once at Completed (or at the end): one
     // visit to each actor per message instead of one per delivery line.
     uint32_t delivered = 0, deferred = 0, failed = 0;
-    // Hashes of the addresses seen in delivery lines, when there was no "for" list; past
-    // the inline room every further address counts as new (rare: cPanel logs the list).
-    static constexpr size_t kSeenInline = 12;
+    // Hashes of the addresses seen in delivery lines, when there was no "for" list: the first
+    // two here, the next ten in the engine's seen_more_ (a message in flight is kept small: a
+    // stuck queue holds millions). Past twelve every further address counts as new (rare:
+    // cPanel logs the list).
+    static constexpr size_t kSeenInline = 2, kSeenMost = 12;
     uint8_t seen_count = 0;
     bool bounce_from_elsewhere = false;  // a bounce another server sent us (not one Exim made here)
     // Outcomes on a transport of this host (a mailbox here, not SMTP): a bounce to one of our
@@ -226,16 +229,18 @@ class Forensics {
     uint32_t bounce_target = 0;
     bool counts_outcome_of(uint32_t address_hash) const { return bounce_target == 0 || address_hash == bounce_target; }
     std::array<uint32_t, kSeenInline> seen{};
-    bool saw(uint32_t address_hash) const {
-      return std::find(seen.begin(), seen.begin() + seen_count, address_hash) != seen.begin() + seen_count;
-    }
-    // Notes an address from a delivery line; true when it is a recipient not counted before.
-    bool note_address(uint32_t address_hash) {
-      if (saw(address_hash)) return false;
-      if (seen_count < kSeenInline) seen[seen_count++] = address_hash;
-      return true;
-    }
   };
+  // A stuck queue keeps millions of messages in flight: each is an entry of this size (and
+  // its id) in inflight_'s pool (docs/logs.md, "Messages in flight").
+  static_assert(sizeof(Message) == 68);
+  using SeenMore = std::array<uint32_t, Message::kSeenMost - Message::kSeenInline>;
+
+  bool saw_address(const Message& m, const eximlog::MessageKey& id, uint32_t address_hash) const;
+  // Notes an address from a delivery line of message `id`; true when it is a recipient not
+  // counted before.
+  bool note_address(Message& m, const eximlog::MessageKey& id, uint32_t address_hash);
+  // Drops a message that is no longer in flight, with the addresses kept for it.
+  void forget(const eximlog::MessageKey& id);
 
   ActorTable& tab(ActorKind k) { return *tables_[size_t(k)]; }
   bool folds(ActorKind k) const { return (kinds_ >> unsigned(k)) & 1u; }
@@ -252,7 +257,8 @@ class Forensics {
   static void count_outcome(Message& m, eximlog::LineKind kind, bool here);
   // A recipient first seen in an outcome line (no "for" list), `time` that line's.
   void add_recipient(Message& m, CivilSeconds time);
-  void count_plain_outcome(Message& m, eximlog::LineKind kind, uint32_t address_hash, CivilSeconds time);
+  void count_plain_outcome(Message& m, const eximlog::MessageKey& id, eximlog::LineKind kind, uint32_t address_hash,
+                           CivilSeconds time);
   void on_frozen(const LineKeys& keys);
   void on_cwd(const eximlog::LogLine& l, std::string_view raw);
   void on_rejected_rcpt(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
@@ -303,7 +309,9 @@ class Forensics {
   std::array<std::unique_ptr<ActorTable>, kActorKinds> tables_;  // tables are not movable: owned apart
   uint32_t kinds_ = kAllKinds;
   std::vector<std::unique_ptr<Forensics>> adopted_;
-  FlatMap<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
+  PooledMap<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
+  // Message::seen's overflow, for the few messages without a "for" list and with more addresses.
+  FlatMap<eximlog::MessageKey, SeenMore, eximlog::MessageKeyHash> seen_more_;
   eximlog::CwdMatcher cwd_;               // tokens are indices in the script table
   eximlog::SenderIdentities identified_;  // cPanel's users of mail over SMTP without a login
   eximlog::EarlyOutcomes early_;          // cutthrough deliveries waiting for their arrival

@@ -294,6 +294,33 @@ TEST(ForensicsMerge, MailInFlightAcrossTheBorderIsSettledFromTheLaterSlice) {
   expect_split(log, true);
 }
 
+// Without a "for" list, mail retried across the border and then past the end of the later
+// slice: the later engine read each address (more of them than a message keeps inline), in
+// the warm-up for mail from before the border, in its slice for mail that arrived there. The
+// retries add no recipient, the slices merge, and the merged engine, which folds on from where
+// the later slice stopped, knows every address.
+TEST(ForensicsMerge, AddressesRetriedAcrossTheBorderWithoutAForListMerge) {
+  SplitLog log;
+  log.background(3600);
+  for (int i = 0; i < 4; ++i) {
+    std::string id = fmt::format("1tGGGG-{:06d}-GG", i);
+    int64_t arrival = i < 2 ? kBorder - 100 + i : kBorder + 420 + i;  // the warm-up ends at kBorder + 360
+    log.at(arrival, fmt::format("{} <= news@list.example H=(m) [203.0.113.9]:25 P=esmtp S=500", id));
+    for (int r = 0; r < 6; ++r) {
+      std::string rcpt = fmt::format("g{}_{}@far.test", i, r);
+      log.at(arrival + 1, id + " == " + rcpt + " R=dnslookup T=remote_smtp defer (-44): retry later");
+      log.at(kBorder + 500 + i, id + " == " + rcpt + " R=dnslookup T=remote_smtp defer (-44): retry later");
+      log.at(kBorder + 1200 + i, id + " => " + rcpt + " R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]");
+    }
+    log.at(kBorder + 1201 + i, id + " Completed");
+  }
+  auto lines = log.sorted();
+  SplitRun run = fold_split(lines, line_at(lines, log, kBorder), minute_window(), line_at(lines, log, kBorder + 600));
+  EXPECT_TRUE(run.merged);
+  EXPECT_EQ(run.split, run.whole);
+  EXPECT_NE(run.whole.find("\"recipients\": 24,"), std::string::npos);
+}
+
 TEST(ForensicsMerge, RecipientsCountedLateForMailFromBeforeTheBorderAreRefused) {
   SplitLog log;
   log.background(3600);

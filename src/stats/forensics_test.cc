@@ -626,6 +626,51 @@ TEST(Forensics, RecipientsFromDeliveriesWhenThereIsNoForList) {
   EXPECT_EQ(f.messages().still_queued, 1u);
 }
 
+// Debian's Exim logs no "for" list: a message's recipients are the addresses of its delivery
+// lines, each counted once however often a queue run retries it, past the two kept with the
+// message too, and across a summary saved and loaded between two queue runs.
+TEST(Forensics, EveryAddressRetriedWithoutAForListIsOneRecipient) {
+  LogBuilder b;
+  std::string id = b.next_id();
+  b.line(id + " <= a@acme.example H=(pc) [192.0.2.5]:1 P=esmtpa A=dovecot_plain:a@acme.example S=10");
+  for (int run = 0; run < 3; ++run) {
+    b.advance(3600);
+    for (int r = 0; r < 7; ++r)
+      b.line(fmt::format("{} == r{}@slow{}.test R=dnslookup T=remote_smtp defer (-44): retry later", id, r, r));
+  }
+  b.advance(3600);
+  for (int r = 0; r < 7; ++r)
+    b.line(fmt::format("{} => r{}@slow{}.test R=dnslookup T=remote_smtp H=mx [192.0.2.1]", id, r, r));
+  b.line(id + " Completed");
+  std::vector<std::string> lines = b.lines();
+  auto expect_counts = [](const Forensics& f) {
+    const auto& acc = f.table(ActorKind::AuthAccount).all().at(0);
+    EXPECT_EQ(acc.recipients, 7u);
+    EXPECT_EQ(acc.deferred, 21u);
+    EXPECT_EQ(acc.delivered, 7u);
+    EXPECT_EQ(f.messages().recipients, 7u);
+    EXPECT_EQ(f.messages().completed, 1u);
+  };
+  Forensics whole(Thresholds{});
+  for (const auto& raw : lines) LogBuilder::feed(whole, raw);
+  whole.finish();
+  expect_counts(whole);
+
+  // Saved after the second queue run: five of the seven addresses are past the inline two.
+  size_t cut = 1 + 2 * 7;
+  Forensics first(Thresholds{});
+  for (size_t i = 0; i < cut; ++i) LogBuilder::feed(first, lines[i]);
+  StateWriter w;
+  first.save_state(w);
+  w.finish();
+  Forensics resumed(Thresholds{});
+  StateReader r(w.bytes());
+  resumed.load_state(r);
+  for (size_t i = cut; i < lines.size(); ++i) LogBuilder::feed(resumed, lines[i]);
+  resumed.finish();
+  expect_counts(resumed);
+}
+
 // With cutthrough delivery Exim logs ">>" when the next hop took the data, before "<=": the
 // delivery is the message's all the same, and without a "for" list its address a recipient.
 TEST(Forensics, CutthroughDeliveriesLoggedBeforeTheirArrivalCount) {
