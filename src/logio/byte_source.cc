@@ -32,7 +32,13 @@ class LineBlocker : public ByteSource {
 
   Block next_block() override {
     if (pending_.empty()) fill_pending();
-    if (pending_.empty()) return {};
+    if (pending_.empty()) {
+      // Done: the buffers this source kept for reuse go back to the heap once the blocks still
+      // out are (a rotated set's sources all live to the end of the run: seven of them kept
+      // about 32 MB).
+      if (eof_) pool_ = BufferPool::make();
+      return {};
+    }
     // One buffer read may hold many blocks' worth of short lines: they share it.
     size_t length = prefix_of_lines(pending_, kMaxBlockLines);
     Block b;
@@ -74,6 +80,7 @@ class LineBlocker : public ByteSource {
  private:
   // Reads the next run of whole lines into a pooled buffer: pending_.
   void fill_pending() {
+    if (eof_ && carry_.empty()) return;
     auto buf = pool_->take(block_size_);
     size_t used = carry_.size();
     if (used > buf->size()) buf->resize(used + block_size_);

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "logio/buffer_pool.h"
 #include "logio/gzip_test_files.h"
 
 namespace sw::logio {
@@ -174,6 +175,21 @@ TEST(ByteSource, GzipAndStdinAreNotReread) {
   EXPECT_FALSE(gz->rereadable());
   EXPECT_FALSE(gz->read_at(0, 10, out));
   EXPECT_FALSE(open_source("-", 0)->rereadable());
+}
+
+// A rotated set's sources all live until the run ends: one that has given its last block
+// keeps no buffer (seven of them kept about 32 MB), plain or gzip.
+TEST(ByteSource, AFinishedSourceKeepsNoBuffers) {
+  std::string plain = temp_path("finished.log"), gz = temp_path("finished.gz"), data = many_lines(30000);
+  std::ofstream(plain, std::ios::binary) << data;
+  write_gzip(gz, data, false);
+  for (const std::string& path : {plain, gz}) {
+    size_t before = BufferPool::live_buffers();
+    auto src = open_source(path, 0, 64 * 1024);
+    EXPECT_EQ(read_all(*src), data) << path;
+    EXPECT_TRUE(src->next_block().bytes.empty());
+    EXPECT_EQ(BufferPool::live_buffers(), before) << path;
+  }
 }
 
 TEST(ByteSource, GzipByMagicIncludingConcatenatedMembers) {
