@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "base/chunked_vector.h"
+#include "base/slot_pool.h"
 
 namespace sw {
 
@@ -50,8 +50,7 @@ class PooledMap {
       if (slots_[i].ref == 0) return false;
       if (slots_[i].code == code && pool_[slots_[i].ref - 1].key == k) break;
     }
-    pool_[slots_[i].ref - 1].value = Value{};  // what it held is freed now, not at its reuse
-    free_.push_back(slots_[i].ref);
+    pool_.give(slots_[i].ref - 1);
     // Shift later members of the probe run back so lookups never stop early; a slot's code
     // gives its home without a visit to the pool.
     size_t j = i;
@@ -71,7 +70,7 @@ class PooledMap {
 
   size_t size() const { return size_; }
   // Entries the pool holds, live or free: its peak size.
-  size_t pooled() const { return pool_.size(); }
+  size_t pooled() const { return pool_.held(); }
   // Room for `n` entries without growing on the way (a table loaded whole).
   void reserve(size_t n) {
     size_t slots = slots_.size();
@@ -106,16 +105,9 @@ class PooledMap {
 
   // The pool keeps its peak size: a freed entry is taken again by the next insert.
   uint32_t allocate(const Key& k) {
-    uint32_t ref;
-    if (!free_.empty()) {
-      ref = free_.back();
-      free_.pop_back();
-    } else {
-      pool_.emplace_back();
-      ref = uint32_t(pool_.size());
-    }
-    pool_[ref - 1].key = k;
-    return ref;
+    uint32_t i = pool_.take();
+    pool_[i].key = k;
+    return i + 1;
   }
 
   void rehash(size_t slots) {
@@ -131,8 +123,7 @@ class PooledMap {
   }
 
   std::vector<Slot> slots_;
-  ChunkedVector<Entry, 12> pool_;
-  std::vector<uint32_t> free_;  // refs of erased entries
+  SlotPool<Entry, 12> pool_;
   size_t size_ = 0;
 };
 

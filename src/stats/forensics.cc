@@ -358,7 +358,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
     if (!target.empty()) m.actor[size_t(ActorKind::BounceRecipient)] = note_bounce_recipient(target, m, l, raw);
   }
   if (!keys.has_id) return;
-  inflight_[keys.id] = m;
+  place(keys.id, m);
   if (later_slice_) arrival_prints_.push_back(id_print(keys.id));
   if (!early_.empty()) claim_early_outcomes(keys.id, l.time, false);
 }
@@ -373,7 +373,7 @@ void Forensics::claim_early_outcomes(const eximlog::MessageKey& id, CivilSeconds
   if (m && !early_before_next_.empty() && held_before_next(id)) m->origin |= Message::kEarlyBefore;
   size_t expired = early_.claim(id, now, [&](const eximlog::EarlyOutcomes::Entry& e) {
     // A relay's own mail, most of what is held: counted from what was noted when it was held.
-    if (m && !m->bounce && !warm) return count_plain_outcome(*m, id, LineKind::Delivery, uint32_t(e.tag), e.time);
+    if (m && !m->bounce && !warm) return count_plain_outcome(*m, LineKind::Delivery, uint32_t(e.tag), e.time);
     std::string_view raw = e.raw;
     LogLine l;
     eximlog::parse_line(raw, l, eximlog::LineFields::Essential);
@@ -451,11 +451,11 @@ void Forensics::on_outcome(const LogLine& l, std::string_view raw, const LineKey
   }
   Message& m = *found;
   if (suppressed) return;
-  if (!m.bounce) return count_plain_outcome(m, keys.id, l.kind, keys.address_hash, l.time);
+  if (!m.bounce) return count_plain_outcome(m, l.kind, keys.address_hash, l.time);
   if (m.bounce_target && !m.counts_outcome_of(folded_address_hash(address))) return;
   bool here = eximlog::outcome_on_this_host(raw);  // only a bounce's tell (no backscatter)
   if (!m.listed) {
-    if (note_address(m, keys.id, keys.address_hash)) {
+    if (note_address(m, keys.address_hash)) {
       add_recipient(m, l.time);
       if (folds(ActorKind::BounceRecipient)) {
         uint32_t victim = note_bounce_recipient(address, m, l, raw);
@@ -475,35 +475,43 @@ void Forensics::add_recipient(Message& m, CivilSeconds time) {
 }
 
 // An outcome of a message that is not a bounce: one for every actor, whatever the address.
-void Forensics::count_plain_outcome(Message& m, const eximlog::MessageKey& id, LineKind kind, uint32_t address_hash,
-                                    CivilSeconds time) {
-  if (!m.listed && note_address(m, id, address_hash)) add_recipient(m, time);
+void Forensics::count_plain_outcome(Message& m, LineKind kind, uint32_t address_hash, CivilSeconds time) {
+  if (!m.listed && note_address(m, address_hash)) add_recipient(m, time);
   count_outcome(m, kind, false);
 }
 
-bool Forensics::saw_address(const Message& m, const eximlog::MessageKey& id, uint32_t address_hash) const {
+bool Forensics::saw_address(const Message& m, uint32_t address_hash) const {
   size_t inline_count = std::min<size_t>(m.seen_count, Message::kSeenInline);
   if (std::find(m.seen.begin(), m.seen.begin() + inline_count, address_hash) != m.seen.begin() + inline_count)
     return true;
-  const SeenMore* more = m.seen_count > Message::kSeenInline ? seen_more_.find(id) : nullptr;
-  return more && std::find(more->begin(), more->begin() + (m.seen_count - inline_count), address_hash) !=
-                     more->begin() + (m.seen_count - inline_count);
+  if (m.seen_more == kNone) return false;
+  const SeenMore& more = seen_more_[m.seen_more];
+  return std::find(more.begin(), more.begin() + (m.seen_count - inline_count), address_hash) !=
+         more.begin() + (m.seen_count - inline_count);
 }
 
-bool Forensics::note_address(Message& m, const eximlog::MessageKey& id, uint32_t address_hash) {
-  if (saw_address(m, id, address_hash)) return false;
-  if (m.seen_count < Message::kSeenInline) m.seen[m.seen_count] = address_hash;
-  else if (m.seen_count < Message::kSeenMost) seen_more_[id][m.seen_count - Message::kSeenInline] = address_hash;
-  else return true;
+bool Forensics::note_address(Message& m, uint32_t address_hash) {
+  if (saw_address(m, address_hash)) return false;
+  if (m.seen_count == Message::kSeenMost) return true;
+  if (m.seen_count < Message::kSeenInline) {
+    m.seen[m.seen_count] = address_hash;
+  } else {
+    if (m.seen_more == kNone) m.seen_more = seen_more_.take();
+    seen_more_[m.seen_more][m.seen_count - Message::kSeenInline] = address_hash;
+  }
   ++m.seen_count;
   return true;
 }
 
-void Forensics::forget(const eximlog::MessageKey& id) {
+void Forensics::place(const eximlog::MessageKey& id, const Message& m) {
+  Message& slot = inflight_[id];
+  if (slot.seen_more != kNone) seen_more_.give(slot.seen_more);
+  slot = m;
+}
+
+void Forensics::forget(const eximlog::MessageKey& id, const Message& m) {
+  if (m.seen_more != kNone) seen_more_.give(m.seen_more);
   inflight_.erase(id);
-  // Looked up even for a message with two addresses or fewer: one that arrived again under
-  // its id (or merged from a later slice) may have left some.
-  if (seen_more_.size() != 0) seen_more_.erase(id);
 }
 
 void Forensics::count_outcome(Message& m, LineKind kind, bool here) {
@@ -522,7 +530,7 @@ void Forensics::on_completed(const LineKeys& keys) {
   }
   if (m->origin & Message::kWarm) warm_completions_.push_back({keys.id, m->actor});
   settle_outcomes(*m);
-  forget(keys.id);
+  forget(keys.id, *m);
   ++msgs_.completed;
 }
 
@@ -654,10 +662,12 @@ std::unique_ptr<Forensics> Forensics::split_off(uint32_t kinds) {
   inflight_.for_each([&](const eximlog::MessageKey& id, Message& m) {
     Message& theirs = other->inflight_[id] = m;
     for (size_t k = 0; k < kActorKinds; ++k) ((other->kinds_ >> k) & 1u ? m.actor[k] : theirs.actor[k]) = kNone;
+    if (m.seen_more == kNone) return;
+    theirs.seen_more = other->seen_more_.take();
+    other->seen_more_[theirs.seen_more] = seen_more_[m.seen_more];
   });
   other->lines_ = lines_, other->msgs_ = msgs_, other->first_ = first_, other->last_ = last_;
   other->saw_pid_ = saw_pid_, other->clock_ = clock_;
-  other->seen_more_ = seen_more_;
   other->early_ = early_;  // each engine claims them for its own copy of the message
   return other;
 }
@@ -691,15 +701,10 @@ void Forensics::save_state(StateWriter& w, const Forensics* partner) const {
     if (const Message* other = partner ? partner->inflight_.find(id) : nullptr)
       for (size_t k = 0; k < kActorKinds; ++k)
         if ((theirs >> k) & 1u) whole.actor[k] = other->actor[k];
+    whole.seen_more = kNone;  // an index into this engine's pool: its addresses follow instead
     w.pod(id), w.pod(whole);
-  });
-  // Then the addresses past the inline ones (Message::seen) of the messages that have more.
-  uint64_t with_more = 0;
-  inflight_.for_each(
-      [&](const eximlog::MessageKey&, const Message& m) { with_more += m.seen_count > Message::kSeenInline; });
-  w.u64(with_more);
-  inflight_.for_each([&](const eximlog::MessageKey& id, const Message& m) {
-    if (m.seen_count > Message::kSeenInline) w.pod(id), w.pod(*seen_more_.find(id));
+    for (size_t i = Message::kSeenInline; i < m.seen_count; ++i)
+      w.pod(seen_more_[m.seen_more][i - Message::kSeenInline]);
   });
   cwd_.save(w);
   w.u64(identified_.entries().size());
@@ -720,7 +725,6 @@ void Forensics::load_state(StateReader& r) {
   for (auto& t : tables_) t->load(r, evidence_);
   uint64_t messages = r.count(sizeof(eximlog::MessageKey) + sizeof(Message));
   inflight_.reserve(messages);
-  uint64_t with_more = 0;
   for (uint64_t i = 0; i < messages; ++i) {
     auto id = r.pod<eximlog::MessageKey>();
     // A bool holding any other byte than 0 or 1 is undefined behaviour: checked before use.
@@ -732,15 +736,14 @@ void Forensics::load_state(StateReader& r) {
     for (size_t k = 0; k < kActorKinds; ++k)
       if (m.actor[k] != kNone && m.actor[k] >= tables_[k]->size()) r.fail("a message names an actor out of range");
     if (m.seen_count > Message::kSeenMost) r.fail("a message's addresses out of range");
-    with_more += m.seen_count > Message::kSeenInline;
-    inflight_[id] = m;
-  }
-  if (r.count(sizeof(eximlog::MessageKey) + sizeof(SeenMore)) != with_more) r.fail("a message's addresses missing");
-  for (uint64_t i = 0; i < with_more; ++i) {
-    auto id = r.pod<eximlog::MessageKey>();
-    const Message* m = inflight_.find(id);
-    if (!m || m->seen_count <= Message::kSeenInline || seen_more_.find(id)) r.fail("addresses of no message");
-    seen_more_[id] = r.pod<SeenMore>();
+    m.seen_more = kNone;
+    if (m.seen_count > Message::kSeenInline) {
+      SeenMore more{};
+      for (size_t a = Message::kSeenInline; a < m.seen_count; ++a) more[a - Message::kSeenInline] = r.pod<uint32_t>();
+      m.seen_more = seen_more_.take();
+      seen_more_[m.seen_more] = more;
+    }
+    place(id, m);
   }
   cwd_.load(r, uint32_t(table(ActorKind::Script).size()));
   for (uint64_t i = 0, n = r.count(sizeof(eximlog::MessageKey) + sizeof(CivilSeconds) + 8); i < n; ++i) {

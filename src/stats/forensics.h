@@ -16,6 +16,7 @@
 
 #include "base/flat_map.h"
 #include "base/pooled_map.h"
+#include "base/slot_pool.h"
 #include "eximlog/cwd_matcher.h"
 #include "eximlog/early_outcomes.h"
 #include "eximlog/log_line.h"
@@ -214,9 +215,9 @@ class Forensics {
     // visit to each actor per message instead of one per delivery line.
     uint32_t delivered = 0, deferred = 0, failed = 0;
     // Hashes of the addresses seen in delivery lines, when there was no "for" list: the first
-    // two here, the next ten in the engine's seen_more_ (a message in flight is kept small: a
-    // stuck queue holds millions). Past twelve every further address counts as new (rare:
-    // cPanel logs the list).
+    // two here, the next ten in a block of the engine's seen_more_ (a message in flight is kept
+    // small: a stuck queue holds millions). Past twelve every further address counts as new
+    // (rare: cPanel logs the list).
     static constexpr size_t kSeenInline = 2, kSeenMost = 12;
     uint8_t seen_count = 0;
     bool bounce_from_elsewhere = false;  // a bounce another server sent us (not one Exim made here)
@@ -229,18 +230,20 @@ class Forensics {
     uint32_t bounce_target = 0;
     bool counts_outcome_of(uint32_t address_hash) const { return bounce_target == 0 || address_hash == bounce_target; }
     std::array<uint32_t, kSeenInline> seen{};
+    uint32_t seen_more = kNone;  // the block of the next ten in seen_more_, from the third on
   };
   // A stuck queue keeps millions of messages in flight: each is an entry of this size (and
   // its id) in inflight_'s pool (docs/logs.md, "Messages in flight").
-  static_assert(sizeof(Message) == 68);
+  static_assert(sizeof(Message) == 72);
   using SeenMore = std::array<uint32_t, Message::kSeenMost - Message::kSeenInline>;
 
-  bool saw_address(const Message& m, const eximlog::MessageKey& id, uint32_t address_hash) const;
-  // Notes an address from a delivery line of message `id`; true when it is a recipient not
-  // counted before.
-  bool note_address(Message& m, const eximlog::MessageKey& id, uint32_t address_hash);
-  // Drops a message that is no longer in flight, with the addresses kept for it.
-  void forget(const eximlog::MessageKey& id);
+  bool saw_address(const Message& m, uint32_t address_hash) const;
+  // Notes an address from a delivery line; true when it is a recipient not counted before.
+  bool note_address(Message& m, uint32_t address_hash);
+  // Puts `m` in flight as message `id`, in place of one that arrived under the same id.
+  void place(const eximlog::MessageKey& id, const Message& m);
+  // Drops message `id`, `m`, which is no longer in flight, with the addresses kept for it.
+  void forget(const eximlog::MessageKey& id, const Message& m);
 
   ActorTable& tab(ActorKind k) { return *tables_[size_t(k)]; }
   bool folds(ActorKind k) const { return (kinds_ >> unsigned(k)) & 1u; }
@@ -257,8 +260,7 @@ class Forensics {
   static void count_outcome(Message& m, eximlog::LineKind kind, bool here);
   // A recipient first seen in an outcome line (no "for" list), `time` that line's.
   void add_recipient(Message& m, CivilSeconds time);
-  void count_plain_outcome(Message& m, const eximlog::MessageKey& id, eximlog::LineKind kind, uint32_t address_hash,
-                           CivilSeconds time);
+  void count_plain_outcome(Message& m, eximlog::LineKind kind, uint32_t address_hash, CivilSeconds time);
   void on_frozen(const LineKeys& keys);
   void on_cwd(const eximlog::LogLine& l, std::string_view raw);
   void on_rejected_rcpt(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
@@ -310,8 +312,8 @@ class Forensics {
   uint32_t kinds_ = kAllKinds;
   std::vector<std::unique_ptr<Forensics>> adopted_;
   PooledMap<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
-  // Message::seen's overflow, for the few messages without a "for" list and with more addresses.
-  FlatMap<eximlog::MessageKey, SeenMore, eximlog::MessageKeyHash> seen_more_;
+  // Message::seen's overflow, for the messages without a "for" list and with more addresses.
+  SlotPool<SeenMore> seen_more_;
   eximlog::CwdMatcher cwd_;               // tokens are indices in the script table
   eximlog::SenderIdentities identified_;  // cPanel's users of mail over SMTP without a login
   eximlog::EarlyOutcomes early_;          // cutthrough deliveries waiting for their arrival

@@ -44,7 +44,7 @@ void Forensics::warm(const LogLine& l, std::string_view raw, const LineKeys& key
     case LineKind::Defer:
     case LineKind::Bounce: warm_outcome(l, raw, keys); break;
     case LineKind::Completed:
-      if (keys.has_id) forget(keys.id);
+      if (const Message* m = keys.has_id ? inflight_.find(keys.id) : nullptr) forget(keys.id, *m);
       break;
     case LineKind::Cwd:
       if (eximlog::is_submission_cwd(l.cwd, l.args))
@@ -102,7 +102,7 @@ void Forensics::warm_arrival(const LogLine& l, const LineKeys& keys) {
           tab(ActorKind::BounceRecipient).intern(ActorTable::key_hash(target, true), target, true, nullptr);
   }
   if (!keys.has_id) return;
-  inflight_[keys.id] = m;
+  place(keys.id, m);
   if (!early_.empty()) claim_early_outcomes(keys.id, l.time, true);
 }
 
@@ -112,7 +112,7 @@ void Forensics::warm_outcome(const LogLine& l, std::string_view raw, const LineK
   if (!m && eximlog::is_early_outcome(l)) early_.hold(keys.id, l.time, raw, keys.address_hash);
   if (!m || m->listed) return;
   if (l.kind == LineKind::Delivery && l.delivery == eximlog::DeliveryFlag::Suppressed) return;
-  if (!note_address(*m, keys.id, keys.address_hash)) return;
+  if (!note_address(*m, keys.address_hash)) return;
   m->recipients += 1;
   for (size_t k = 0; k < kActorKinds; ++k)
     if (m->actor[k] != kNone && k != size_t(ActorKind::BounceRecipient))
@@ -157,7 +157,7 @@ bool Forensics::can_merge(const Forensics& later) const {
     if (o.kind == LineKind::Completed) completed.insert(key_of(o.id));
     bool outcome = o.kind == LineKind::Delivery || o.kind == LineKind::Defer || o.kind == LineKind::Bounce;
     if (!outcome || o.suppressed || m->listed) continue;
-    if (!saw_address(*m, o.id, o.address_hash)) return false;
+    if (!saw_address(*m, o.address_hash)) return false;
   }
   // A message without a "for" list whose cutthrough line came before the later slice: the
   // later engine counted its recipients without that line's address.
@@ -352,7 +352,7 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
       case LineKind::Frozen: count_frozen(*m); break;
       case LineKind::Completed:
         settle_outcomes(*m);
-        forget(o.id);
+        forget(o.id, *m);
         ++msgs_.completed;
         break;
       default: break;
@@ -360,8 +360,7 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
   }
   // Those both engines saw arrive and the later one saw complete: the part logged before.
   for (const WarmCompletion& c : later.warm_completions_) {
-    if (const Message* m = inflight_.find(c.id)) settle_outcomes(*m);
-    forget(c.id);
+    if (const Message* m = inflight_.find(c.id)) settle_outcomes(*m), forget(c.id, *m);
   }
   later.inflight_.for_each([&](const eximlog::MessageKey& id, const Message& theirs) {
     Message merged = theirs;
@@ -376,11 +375,13 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
         merged.actor = mine->actor;
       }
     }
-    inflight_[id] = merged;
     // The later engine read every delivery line of the message since its slice began: its
     // addresses are the message's.
-    if (const SeenMore* more = merged.seen_count > Message::kSeenInline ? later.seen_more_.find(id) : nullptr)
-      seen_more_[id] = *more;
+    if (theirs.seen_more != kNone) {
+      merged.seen_more = seen_more_.take();
+      seen_more_[merged.seen_more] = later.seen_more_[theirs.seen_more];
+    }
+    place(id, merged);
   });
   identified_ = later.identified_;
   early_ = std::move(later.early_);  // what this engine held after the slice began, the later one read warm

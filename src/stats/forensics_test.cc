@@ -671,6 +671,30 @@ TEST(Forensics, EveryAddressRetriedWithoutAForListIsOneRecipient) {
   expect_counts(resumed);
 }
 
+// A second engine split off a loaded state (senders on their own engine thread) takes the
+// addresses of mail in flight with it: retried, they are no new recipients there either.
+TEST(Forensics, AnEngineSplitOffKeepsTheAddressesOfMailInFlight) {
+  LogBuilder b;
+  std::string id = b.next_id();
+  b.line(id + " <= a@acme.example H=(pc) [192.0.2.5]:1 P=esmtpa A=dovecot_plain:a@acme.example S=10");
+  for (int r = 0; r < 5; ++r)
+    b.line(fmt::format("{} == r{}@slow.test R=dnslookup T=remote_smtp defer (-44): retry later", id, r));
+  b.advance(3600);
+  for (int r = 0; r < 5; ++r)
+    b.line(fmt::format("{} => r{}@slow.test R=dnslookup T=remote_smtp H=mx [192.0.2.1]", id, r));
+  b.line(id + " Completed");
+  std::vector<std::string> lines = b.lines();
+  Forensics main_engine(Thresholds{});
+  for (size_t i = 0; i < 6; ++i) LogBuilder::feed(main_engine, lines[i]);
+  std::unique_ptr<Forensics> side = main_engine.split_off(Forensics::kSenderKinds);
+  for (size_t i = 6; i < lines.size(); ++i) LogBuilder::feed(main_engine, lines[i]), LogBuilder::feed(*side, lines[i]);
+  main_engine.finish();
+  side->finish();
+  EXPECT_EQ(main_engine.table(ActorKind::AuthAccount).all().at(0).recipients, 5u);
+  EXPECT_EQ(side->table(ActorKind::Sender).all().at(0).recipients, 5u);
+  EXPECT_EQ(side->table(ActorKind::Sender).all().at(0).delivered, 5u);
+}
+
 // With cutthrough delivery Exim logs ">>" when the next hop took the data, before "<=": the
 // delivery is the message's all the same, and without a "for" list its address a recipient.
 TEST(Forensics, CutthroughDeliveriesLoggedBeforeTheirArrivalCount) {
