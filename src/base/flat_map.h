@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/probe_run.h"
+
 namespace sw {
 
 template <class Key, class Value, class Hash>
@@ -49,17 +51,10 @@ class FlatMap {
       if (slots_[i].key == k) break;
       i = (i + 1) & mask();
     }
-    // Shift later members of the probe run back so lookups never stop early.
-    size_t j = i;
-    for (;;) {
-      j = (j + 1) & mask();
-      if (!slots_[j].used) break;
-      size_t h = home(slots_[j].key);
-      bool between = i <= j ? (i < h && h <= j) : (i < h || h <= j);
-      if (between) continue;
-      slots_[i] = std::move(slots_[j]);
-      i = j;
-    }
+    i = shift_back(
+        i, [&](size_t j) { return (j + 1) & mask(); }, [&](size_t j) { return slots_[j].used; },
+        [&](size_t j) { return home(slots_[j].key); },
+        [&](size_t to, size_t from) { slots_[to] = std::move(slots_[from]); });
     slots_[i].used = false;
     slots_[i].value = Value{};
     --size_;

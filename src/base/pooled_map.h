@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/probe_run.h"
 #include "base/slot_pool.h"
 
 namespace sw {
@@ -51,18 +52,10 @@ class PooledMap {
       if (slots_[i].code == code && pool_[slots_[i].ref - 1].key == k) break;
     }
     pool_.give(slots_[i].ref - 1);
-    // Shift later members of the probe run back so lookups never stop early; a slot's code
-    // gives its home without a visit to the pool.
-    size_t j = i;
-    for (;;) {
-      j = (j + 1) & mask();
-      if (slots_[j].ref == 0) break;
-      size_t h = slots_[j].code & mask();
-      bool between = i <= j ? (i < h && h <= j) : (i < h || h <= j);
-      if (between) continue;
-      slots_[i] = slots_[j];
-      i = j;
-    }
+    // A slot's code gives its home without a visit to the pool.
+    i = shift_back(
+        i, [&](size_t j) { return (j + 1) & mask(); }, [&](size_t j) { return slots_[j].ref != 0; },
+        [&](size_t j) { return slots_[j].code & mask(); }, [&](size_t to, size_t from) { slots_[to] = slots_[from]; });
     slots_[i] = Slot{};
     --size_;
     return true;

@@ -24,6 +24,12 @@ class SlotPool {
     free_.pop_back();
     return i;
   }
+  // A copy of `item`'s index.
+  uint32_t add(const T& item) {
+    uint32_t i = take();
+    items_[i] = item;
+    return i;
+  }
   // What the item held is freed now, not when its index is taken again.
   void give(uint32_t i) {
     items_[i] = T{};

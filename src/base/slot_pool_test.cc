@@ -22,6 +22,10 @@ TEST(SlotPool, AGivenSlotIsTakenAgainEmptyAndItemsNeverMove) {
   EXPECT_TRUE(pool[again].empty());
   EXPECT_EQ(pool.held(), 22u);
   EXPECT_EQ(pool.in_use(), 22u);
+  pool.give(b);
+  uint32_t copy = pool.add("copied");
+  EXPECT_EQ(copy, b);
+  EXPECT_EQ(pool[copy], "copied");
 }
 
 }  // namespace sw

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <new>
 
+#include "base/probe_run.h"
+
 namespace sw::policy {
 
 uint64_t counter_key_hash(std::string_view key) {
@@ -185,15 +187,9 @@ size_t EmbeddedCounterStore::insert(uint64_t key, uint32_t now_s) {
 }
 
 void EmbeddedCounterStore::erase_at(size_t i) {
-  // Backward shift: later members of the probe run move up so lookups never stop early.
-  for (size_t j = next(i);; j = next(j)) {
-    if (!table_[j].key) break;
-    size_t h = home(table_[j].key);
-    bool between = i <= j ? (i < h && h <= j) : (i < h || h <= j);
-    if (between) continue;
-    table_[i] = table_[j];
-    i = j;
-  }
+  i = shift_back(
+      i, [&](size_t j) { return next(j); }, [&](size_t j) { return table_[j].key != 0; },
+      [&](size_t j) { return home(table_[j].key); }, [&](size_t to, size_t from) { table_[to] = table_[from]; });
   table_[i] = Slot{};
   --size_;
 }

@@ -662,9 +662,7 @@ std::unique_ptr<Forensics> Forensics::split_off(uint32_t kinds) {
   inflight_.for_each([&](const eximlog::MessageKey& id, Message& m) {
     Message& theirs = other->inflight_[id] = m;
     for (size_t k = 0; k < kActorKinds; ++k) ((other->kinds_ >> k) & 1u ? m.actor[k] : theirs.actor[k]) = kNone;
-    if (m.seen_more == kNone) return;
-    theirs.seen_more = other->seen_more_.take();
-    other->seen_more_[theirs.seen_more] = seen_more_[m.seen_more];
+    if (m.seen_more != kNone) theirs.seen_more = other->seen_more_.add(seen_more_[m.seen_more]);
   });
   other->lines_ = lines_, other->msgs_ = msgs_, other->first_ = first_, other->last_ = last_;
   other->saw_pid_ = saw_pid_, other->clock_ = clock_;
@@ -740,8 +738,7 @@ void Forensics::load_state(StateReader& r) {
     if (m.seen_count > Message::kSeenInline) {
       SeenMore more{};
       for (size_t a = Message::kSeenInline; a < m.seen_count; ++a) more[a - Message::kSeenInline] = r.pod<uint32_t>();
-      m.seen_more = seen_more_.take();
-      seen_more_[m.seen_more] = more;
+      m.seen_more = seen_more_.add(more);
     }
     place(id, m);
   }

@@ -360,7 +360,10 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
   }
   // Those both engines saw arrive and the later one saw complete: the part logged before.
   for (const WarmCompletion& c : later.warm_completions_) {
-    if (const Message* m = inflight_.find(c.id)) settle_outcomes(*m), forget(c.id, *m);
+    if (const Message* m = inflight_.find(c.id)) {
+      settle_outcomes(*m);
+      forget(c.id, *m);
+    }
   }
   later.inflight_.for_each([&](const eximlog::MessageKey& id, const Message& theirs) {
     Message merged = theirs;
@@ -377,10 +380,7 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
     }
     // The later engine read every delivery line of the message since its slice began: its
     // addresses are the message's.
-    if (theirs.seen_more != kNone) {
-      merged.seen_more = seen_more_.take();
-      seen_more_[merged.seen_more] = later.seen_more_[theirs.seen_more];
-    }
+    if (theirs.seen_more != kNone) merged.seen_more = seen_more_.add(later.seen_more_[theirs.seen_more]);
     place(id, merged);
   });
   identified_ = later.identified_;
