@@ -390,7 +390,10 @@ void classify_text(sv t, LogLine& out, LineFields fields) {
       }
       break;
     case 'f':
-      if (starts_with(t, "frozen by ")) {
+      // Exim's own freezes at reception; "frozen by root" is an admin's (or our hold's) `-Mf`,
+      // which says nothing of whether the mail could be delivered, and is thawed again by
+      // the same hand: the engine keeps it as an ordinary line.
+      if (starts_with(t, "frozen by ACL") || starts_with(t, "frozen by local_scan()")) {
         out.kind = LineKind::Frozen;
         return;
       }

@@ -132,6 +132,9 @@ TEST(LineParser, StateLines) {
   EXPECT_EQ(parse("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 Completed QT=2s").kind, LineKind::Completed);
   EXPECT_EQ(parse("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 Frozen (delivery error message)").kind, LineKind::Frozen);
   EXPECT_EQ(parse("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 frozen by ACL").kind, LineKind::Frozen);
+  EXPECT_EQ(parse("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 frozen by local_scan()").kind, LineKind::Frozen);
+  // An admin's `exim -Mf` (or a hold placed through it): not a freeze of Exim's delivery.
+  EXPECT_EQ(parse("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 frozen by root").kind, LineKind::Other);
   EXPECT_EQ(parse("2026-11-01 10:00:01 Start queue run: pid=123 -qf").kind, LineKind::QueueRun);
   EXPECT_EQ(parse("2026-11-01 10:00:01 End queue run: pid=123 -qf").kind, LineKind::QueueRun);
   EXPECT_EQ(parse("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 removed by root").kind, LineKind::Other);

@@ -17,7 +17,7 @@ enum class LineKind : uint8_t {
   Defer,                 // "==" temporary failure
   Bounce,                // "**" permanent failure
   Completed,             // spool files removed
-  Frozen,                // "Frozen", "frozen by ACL", "frozen by <user>"
+  Frozen,                // "Frozen ...", "frozen by ACL", "frozen by local_scan()"; not `-Mf`'s "frozen by <user>"
   Cwd,                   // "cwd=<dir> N args: ..." (+arguments); carries no message id
   RejectRcpt,            // "[temporarily ]rejected RCPT <x>: ..."
   Reject,                // other ACL rejections: MAIL, connection, EHLO, DATA, after DATA, AUTH, ...

@@ -996,5 +996,32 @@ TEST(Findings, ABounceThawedAndFrozenAgainCountsOnce) {
   EXPECT_TRUE(of_kind(find_abuse(f), "backscatter").empty()) << "25 stuck bounces, 0.5% of all";
 }
 
+// Bounces of a local user's list mail to its own address, deferred, that an admin froze with
+// `queue freeze` (Exim's -Mf: "frozen by root") and thawed again: Exim never froze them, and
+// the address refused nothing, so they are not the stuck bounces of a forged sender.
+TEST(Findings, BouncesAnAdminFrozeAreNotStuck) {
+  auto run = [](const std::string& freeze_line) {
+    Log log;
+    log.line("1tZZZZ-000009-AA <= list@slowmail.example U=userx2 P=local S=900 for a@far.test");
+    for (int i = 0; i < 55; ++i) {
+      std::string id = log.next_id();
+      log.line(id + " <= <> R=1tZZZZ-000009-AA U=Debian-exim P=local S=3000 for list@slowmail.example");
+      log.line(id + " == list@slowmail.example R=dnslookup T=remote_smtp defer (-44): timeout");
+      log.line(id + " " + freeze_line);
+      log.line(id + " unfrozen by root");
+    }
+    for (int i = 0; i < 5000; ++i) {
+      std::string id = log.next_id();
+      log.line(fmt::format("{} <= <> R=1tAAAA-ZZZZZZ-AA U=Debian-exim P=local S=1500 for u{}@far.test", id, i % 500));
+    }
+    const Forensics& f = log.run();
+    const ActorStats* target = f.table(ActorKind::BounceRecipient).find("list@slowmail.example");
+    return std::pair<size_t, uint64_t>{of_kind(find_abuse(f), "backscatter").size(), target ? target->frozen : 99};
+  };
+  EXPECT_EQ(run("frozen by root"), (std::pair<size_t, uint64_t>{0, 0}));
+  // The same bounces frozen by Exim itself are stuck: 55 of them make a finding at any share.
+  EXPECT_EQ(run("Frozen (delivery error message)"), (std::pair<size_t, uint64_t>{1, 55}));
+}
+
 }  // namespace
 }  // namespace sw::stats
