@@ -20,23 +20,13 @@ size_t skip_quoted_until(std::string_view s, size_t at, std::string_view stops) 
   return s.size();
 }
 
-}  // namespace
+bool is_outcome_flag(std::string_view f) {
+  return f == "=> " || f == "-> " || f == ">> " || f == "*> " || f == "** " || f == "== ";
+}
 
-std::optional<OutcomeParts> split_outcome(std::string_view line) {
-  // The flag follows the timestamp and id: its first occurrence, found in one pass that stops
-  // there (a search per flag would read to the end of every line without it).
-  size_t flag = std::string_view::npos;
-  for (size_t at = line.find(' '); at != std::string_view::npos && at + 3 < line.size(); at = line.find(' ', at + 1)) {
-    std::string_view f = line.substr(at + 1, 3);
-    if (f == "=> " || f == "-> " || f == ">> " || f == "*> " || f == "** " || f == "== ") {
-      flag = at;
-      break;
-    }
-  }
-  if (flag == std::string_view::npos) return std::nullopt;
-  std::string_view rest = line.substr(flag + 4);
+// "addr[ (parents)][ <top-addr>] tags": what follows an outcome's flag.
+OutcomeParts split_address_and_tags(std::string_view rest) {
   OutcomeParts parts;
-  parts.flag_at = flag;
   size_t end = skip_quoted_until(rest, 0, " ");
   parts.address = rest.substr(0, end);
   rest.remove_prefix(end);
@@ -50,6 +40,44 @@ std::optional<OutcomeParts> split_outcome(std::string_view line) {
     rest.remove_prefix(std::min(rest.size(), end + 1));
   }
   parts.tags = rest;
+  return parts;
+}
+
+}  // namespace
+
+std::optional<OutcomeParts> split_outcome(std::string_view line) {
+  // The flag follows the timestamp and id: its first occurrence, found in one pass that stops
+  // there (a search per flag would read to the end of every line without it).
+  size_t flag = std::string_view::npos;
+  for (size_t at = line.find(' '); at != std::string_view::npos && at + 3 < line.size(); at = line.find(' ', at + 1)) {
+    if (is_outcome_flag(line.substr(at + 1, 3))) {
+      flag = at;
+      break;
+    }
+  }
+  if (flag == std::string_view::npos) return std::nullopt;
+  OutcomeParts parts = split_address_and_tags(line.substr(flag + 4));
+  parts.flag_at = flag;
+  return parts;
+}
+
+std::optional<OutcomeParts> split_msglog_outcome(std::string_view line) {
+  // "<date> <time>[.mmm][ <zone>] ": the first two words, and a zone when one follows.
+  size_t at = line.find(' ');
+  at = at == std::string_view::npos ? at : line.find(' ', at + 1);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view text = line.substr(at + 1);
+  if (text.size() > 6 && (text[0] == '+' || text[0] == '-') && text[5] == ' ' &&
+      std::all_of(text.begin() + 1, text.begin() + 5, [](char c) { return c >= '0' && c <= '9'; }))
+    text.remove_prefix(6);
+  if (is_outcome_flag(text.substr(0, 3))) return split_outcome(line);  // a flag after all (the main log's form)
+  OutcomeParts parts = split_address_and_tags(text);
+  // An attempt's line names the router (and, for a failure, the sender F=<> first); the
+  // reception, "*** Frozen" and an SMTP error's second line ("H=host [ip] SMTP error ...") do not.
+  if (parts.address.empty() ||
+      !(parts.tags.starts_with(" R=") || parts.tags.starts_with(" F=") || parts.tags.starts_with(" P=")))
+    return std::nullopt;
+  parts.flag_at = size_t(text.data() - line.data()) - 1;
   return parts;
 }
 

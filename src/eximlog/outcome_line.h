@@ -19,6 +19,11 @@ struct OutcomeParts {
 // Nullopt when the line has no outcome flag.
 std::optional<OutcomeParts> split_outcome(std::string_view line);
 
+// The same for a line of a message's msglog, where Exim 4.96 writes an attempt without the
+// flag: "<date> <time> addr[ <top>] [F=<> ]R=router T=transport defer (-4): ..." or "...: 550 ...".
+// Nullopt for the msglog's other lines (the reception, "*** Frozen", an SMTP error's detail).
+std::optional<OutcomeParts> split_msglog_outcome(std::string_view line);
+
 // An outcome on a transport of this host (virtual_userdelivery, local_delivery, an LMTP or a
 // pipe): a T= whose name has no "smtp", and no H=. The address is then a mailbox here.
 bool outcome_on_this_host(std::string_view line);

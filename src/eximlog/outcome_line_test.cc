@@ -49,5 +49,29 @@ TEST(OutcomeLine, LinesWithoutAFlagHaveNoParts) {
   EXPECT_TRUE(cut->tags.empty());
 }
 
+// A msglog's attempts carry no flag in Exim 4.96; its other lines are no outcome.
+TEST(OutcomeLine, MsglogAttemptsWithoutAFlag) {
+  auto defer = split_msglog_outcome(
+      "2026-12-07 13:28:48 alice@lab.example R=virtual_user T=dovecot_virtual_delivery defer (-4): too many links");
+  ASSERT_TRUE(defer);
+  EXPECT_EQ(defer->address, "alice@lab.example");
+  EXPECT_TRUE(outcome_on_this_host(*defer));
+  auto failed = split_msglog_outcome(
+      "2026-12-07 13:28:48.250 -0500 v@live.test (p@shop.example) <Top@shop.example> F=<> R=lookuphost "
+      "T=remote_smtp H=mx [192.0.2.1]: 550 5.1.1");
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->address, "v@live.test");
+  EXPECT_EQ(failed->original, "Top@shop.example");
+  EXPECT_FALSE(outcome_on_this_host(*failed));
+  auto flagged = split_msglog_outcome("2026-12-07 13:28:48 ** a@b R=r T=local_delivery: quota");
+  ASSERT_TRUE(flagged);
+  EXPECT_EQ(flagged->address, "a@b");
+  for (const char* other : {"2026-12-07 13:28:48 Received from <> R=1xaYll-00029f-2z U=Debian-exim P=local S=1802",
+                            "2026-12-07 13:28:48 *** Frozen (delivery error message)",
+                            "2026-12-07 13:28:48 H=mx [192.0.2.1] SMTP error from remote mail server after RCPT",
+                            "2026-12-07 13:28:48 no immediate delivery: queued by ACL", "2026-12-07", ""})
+    EXPECT_FALSE(split_msglog_outcome(other)) << other;
+}
+
 }  // namespace
 }  // namespace sw::eximlog

@@ -25,12 +25,9 @@ bool msglog_shows_mailbox_here(std::string_view msglog, std::string_view target)
     size_t end = msglog.find('\n');
     std::string_view line = msglog.substr(0, end);
     msglog.remove_prefix(end == std::string_view::npos ? msglog.size() : end + 1);
-    // "<date> <time> ** addr R=... T=...": the flag follows the timestamp (not a subject's
-    // text on the line of its reception); the outcome is the target's, not errors_copy's.
-    auto parts = eximlog::split_outcome(line);
-    if (parts && parts->flag_at < 40 && eximlog::outcome_is_for(*parts, target) &&
-        eximlog::outcome_on_this_host(*parts))
-      return true;
+    // "<date> <time> addr R=... T=... defer ...": the outcome is the target's, not errors_copy's.
+    auto parts = eximlog::split_msglog_outcome(line);
+    if (parts && eximlog::outcome_is_for(*parts, target) && eximlog::outcome_on_this_host(*parts)) return true;
   }
   return false;
 }

@@ -937,6 +937,37 @@ TEST_F(ScriptsOnRealExim, BackscatterHasOneKeyInLogsAndQueue) {
   EXPECT_EQ(id_lines(selected.out).size(), 30u) << selected.out;
 }
 
+// A user's own mail given up (exim -Mg) bounces back to it, and its mailbox here cannot take
+// the bounces (a directory where the file should be): Exim's msglog of each bounce shows the
+// attempt into that mailbox, written as Exim 4.96 writes it (no flag). Neither `logs` nor
+// `queue` calls that backscatter, nor prints a cleanup that would remove the user's bounces.
+TEST(BouncesOnRealExim, AUsersOwnBouncesDeferredIntoItsMailboxAreNoBackscatter) {
+  SKIP_WITHOUT_EXIM();
+  QueueLab lab(false);
+  const std::string user = "alice@lab.example", mailbox = lab.dir() + "/mail/" + user;
+  std::filesystem::remove_all(mailbox);
+  std::filesystem::create_directory(mailbox);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 30; ++i)
+    ids.push_back(lab.queue_smtp(user, "127.0.0.54", "alice-laptop", user,
+                                 {"friend" + std::to_string(i) + "@slowmail.defer.test"}, message("Hi")));
+  std::string give_up = "-Mg";
+  for (const std::string& id : ids) give_up += " " + id;
+  lab.exim(give_up);  // the bounces, each tried into the mailbox
+  lab.exim("-q");
+  auto finding_for = [&](const nlohmann::json& report) {
+    for (const auto& f : report.at("findings"))
+      if (f.at("kind") == "backscatter" && f.at("actor") == user) return f;
+    return nlohmann::json();
+  };
+  auto queue = spamwarden({"queue", "--json", "--spool", lab.spool_dir()});
+  nlohmann::json report = nlohmann::json::parse(queue.out);
+  ASSERT_EQ(report.at("bounces"), 30) << queue.out;
+  EXPECT_TRUE(finding_for(report).is_null()) << queue.out;
+  auto logs = spamwarden({"logs", "--json", "--no-cache", lab.mainlog()});
+  EXPECT_TRUE(finding_for(nlohmann::json::parse(logs.out)).is_null()) << logs.out;
+}
+
 INSTANTIATE_TEST_SUITE_P(FlatAndSplit, RealSpool, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "split" : "flat"; });
 

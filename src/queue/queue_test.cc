@@ -335,28 +335,50 @@ TEST(Summary, FrozenBouncesIntoAFullMailboxHereAreNotBackscatter) {
           outcome);
     };
   };
+  // Exim 4.96 writes an attempt in the msglog without the main log's flag.
   QueueReport full = report_of_frozen_bounces(
-      attempt("** nobody@fail.test R=virtual_user T=dovecot_virtual_delivery: Mailbox quota exceeded"));
+      attempt("nobody@fail.test F=<> R=virtual_user T=dovecot_virtual_delivery: Mailbox quota exceeded"));
   EXPECT_EQ(full.bounces, 12u);
   EXPECT_EQ(find(full, "backscatter", "nobody@fail.test"), nullptr);
   QueueReport no_ids = report_of_frozen_bounces(
-      attempt("** nobody@fail.test R=virtual_user T=dovecot_virtual_delivery: Mailbox quota exceeded"), 0);
+      attempt("nobody@fail.test F=<> R=virtual_user T=dovecot_virtual_delivery: Mailbox quota exceeded"), 0);
   EXPECT_EQ(find(no_ids, "backscatter", "nobody@fail.test"), nullptr) << "the ids shown are not the ids read";
   QueueReport remote = report_of_frozen_bounces(
-      attempt("** nobody@fail.test R=dnslookup T=remote_smtp H=mx.fail.test [192.0.2.9]: SMTP error from remote mail "
-              "server after RCPT TO:<nobody@fail.test>: 550 no such user"));
+      attempt("nobody@fail.test F=<> R=dnslookup T=remote_smtp H=mx.fail.test [192.0.2.9]: SMTP error from remote "
+              "mail server after RCPT TO:<nobody@fail.test>: 550 no such user\n2026-11-22 15:38:18 H=mx.fail.test "
+              "[192.0.2.9] SMTP error from remote mail server after RCPT TO:<nobody@fail.test>: 550 no such user"));
   EXPECT_NE(find(remote, "backscatter", "nobody@fail.test"), nullptr);
   QueueReport unlogged = report_of_frozen_bounces([](size_t) { return std::string(); });
   EXPECT_NE(find(unlogged, "backscatter", "nobody@fail.test"), nullptr) << "no msglog tells nothing";
   // One bounce of those whose msglogs are read (the oldest eight) tried into the mailbox is
   // enough; the others may have no msglog.
   QueueReport one = report_of_frozen_bounces([&](size_t i) {
-    return i == 5 ? attempt("== nobody@fail.test R=local_user T=local_delivery defer (-22): quota")(i) : "";
+    return i == 5 ? attempt("nobody@fail.test R=local_user T=local_delivery defer (-22): quota")(i) : "";
   });
   EXPECT_EQ(find(one, "backscatter", "nobody@fail.test"), nullptr);
 }
 
 TEST(Summary, MsglogOutcomesOnThisHostAreTold) {
+  // As Exim 4.96 writes them (from a real spool): no flag after the timestamp.
+  EXPECT_TRUE(msglog_shows_mailbox_here(
+      "2026-12-07 13:28:48 Received from <> R=1xaYll-00029f-2z U=Debian-exim P=local S=1802\n"
+      "2026-12-07 13:28:48 alice@lab.example R=virtual_user T=dovecot_virtual_delivery defer (-4): mailbox "
+      "/var/mail/alice@lab.example has too many links (2)\n",
+      "alice@lab.example"));
+  EXPECT_TRUE(msglog_shows_mailbox_here(
+      "2026-12-07 13:28:48.123 +0100 a@b <A@b> F=<> R=virtual_user T=virtual_userdelivery: quota\n", "a@b"));
+  EXPECT_FALSE(msglog_shows_mailbox_here(
+      "2026-12-07 13:28:49 victim@live.test F=<> R=lookuphost T=remote_smtp H=127.0.0.2 [127.0.0.2]: SMTP error "
+      "from remote mail server after RCPT TO:<victim@live.test>: 550 5.1.1\n"
+      "2026-12-07 13:28:49 H=127.0.0.2 [127.0.0.2] SMTP error from remote mail server after RCPT "
+      "TO:<victim@live.test>: 550 5.1.1\n",
+      "victim@live.test"));
+  EXPECT_FALSE(msglog_shows_mailbox_here(
+      "2026-12-07 13:28:48 victim@live.test R=lookuphost T=remote_smtp defer (-44) H=127.0.0.2 [127.0.0.2]: 451\n",
+      "victim@live.test"));
+  EXPECT_FALSE(msglog_shows_mailbox_here("2026-12-07 13:28:48 a@b T=local_delivery: no router named\n", "a@b"))
+      << "an attempt names its router";
+  // The main log's form, with the flag.
   EXPECT_TRUE(
       msglog_shows_mailbox_here("2026-11-22 15:38:18 ** a@b R=virtual_user T=dovecot_lmtp: over quota\n", "A@b"));
   EXPECT_FALSE(
