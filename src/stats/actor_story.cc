@@ -24,6 +24,9 @@ constexpr std::array<unsigned char, 256> kLowerBytes = [] {
   return t;
 }();
 
+// A recipient as the message's outcomes and "for" list write it, to tell one from another.
+uint32_t address_hash(std::string_view address) { return uint32_t(std::hash<std::string_view>{}(address)); }
+
 bool equal_folded(const char* at, std::string_view needle) {
   for (size_t i = 0; i < needle.size(); ++i)
     if (kLowerBytes[(unsigned char)at[i]] != (unsigned char)needle[i]) return false;
@@ -385,12 +388,15 @@ void StoryBuilder::on_arrival(const LogLine& l, std::string_view raw) {
   s.bytes += l.size;
   if (s.first_message == 0) s.first_message = l.time;
   s.last_message = std::max(s.last_message, l.time);
+  Message& m = follow(eximlog::message_key(l.message_id));
   uint32_t rcpts = 0;
   eximlog::for_each_recipient(l.recipients, [&](std::string_view r) {
     ++rcpts;
     std::string_view domain = domain_of(r);
     ++s.recipient_domains[domain.empty() ? "(none)" : to_lower(domain)];
+    if (l.truncated_rcpts) m.seen.push_back(address_hash(r));
   });
+  std::sort(m.seen.begin(), m.seen.end());
   s.recipients += rcpts;
   CivilSeconds minute = l.time - l.time % 60;
   ++s.minutes[minute].messages;
@@ -398,8 +404,8 @@ void StoryBuilder::on_arrival(const LogLine& l, std::string_view raw) {
   if (!l.host_ip.empty()) ++s.client_ips[std::string(l.host_ip)];
   if (!l.subject.empty()) ++s.subjects[printable(unescape_exim(l.subject), 200)];
   s.message_ids.emplace_back(l.message_id);
-  Message& m = follow(eximlog::message_key(l.message_id));
-  m.listed = rcpts > 0;
+  m.listed = rcpts > 0 && !l.truncated_rcpts;
+  m.minute = minute;
   for (const LogLine& o : early_lines)
     if (in_range(o.time)) count_message_line(m, o);
 }
@@ -466,12 +472,14 @@ void StoryBuilder::count_message_line(Message& m, const LogLine& l) {
     case LineKind::Defer:
     case LineKind::Bounce: {
       if (l.kind == LineKind::Delivery && l.delivery == eximlog::DeliveryFlag::Suppressed) break;
-      if (!m.listed) {  // no "for" list: recipients are the distinct addresses of its outcomes
-        auto h = uint32_t(std::hash<std::string_view>{}(l.original.empty() ? l.address : l.original));
-        if (std::find(m.seen.begin(), m.seen.end(), h) == m.seen.end()) {
-          m.seen.push_back(h);
+      if (!m.listed) {  // no whole "for" list: recipients are the distinct addresses of its outcomes
+        std::string_view address = l.original.empty() ? l.address : l.original;
+        uint32_t h = address_hash(address);
+        if (auto at = std::lower_bound(m.seen.begin(), m.seen.end(), h); at == m.seen.end() || *at != h) {
+          m.seen.insert(at, h);
           ++s.recipients;
-          std::string_view domain = domain_of(l.original.empty() ? l.address : l.original);
+          if (m.minute) ++s.minutes[m.minute].recipients;
+          std::string_view domain = domain_of(address);
           ++s.recipient_domains[domain.empty() ? "(none)" : to_lower(domain)];
         }
       }

@@ -128,7 +128,10 @@ class StoryBuilder {
   struct Message {
     bool own = true;  // false: a bounce Exim made of one of the actor's messages
     bool listed = false;
-    std::vector<uint32_t> seen;  // address hashes from outcome lines, without a "for" list
+    // Address hashes, sorted, when there was no "for" list (from outcome lines) or Exim cut it
+    // at 8 KB (<trunc>: the listed ones first): each address not among them is one more recipient.
+    std::vector<uint32_t> seen;
+    CivilSeconds minute = 0;  // of its arrival: the timeline's bucket for recipients found later
     // A local user's message over SMTP from this host, as cPanel's "Sender identification"
     // line named it: that line, shown once the arrival proves it had no login of its own.
     std::string identification;

@@ -269,6 +269,33 @@ TEST(ActorStory, CutthroughDeliveriesLoggedBeforeTheArrival) {
   }
 }
 
+// A "for" list Exim cut at 8 KB (<trunc>) names the first recipients; the outcomes name the
+// rest, each counted once (a deferral retried, a listed address delivered, are no new ones),
+// in the minute of the arrival as in the timeline of a message without a list.
+TEST(ActorStory, ATruncatedForListAndItsOutcomesNameEveryRecipient) {
+  std::string list, log;
+  for (int i = 0; i < 300; ++i) list += fmt::format(" v{:04d}@d{}.test", i, i % 4);
+  log += fmt::format(
+      "2026-11-01 10:00:00 1tAAAA-000001-AA <= bulk@acme.example H=(pc) [203.0.113.9]:5001 P=esmtpa "
+      "A=dovecot_login:bulk@acme.example S=900 T=\"Hi\" for{} <trunc>\n",
+      list);
+  for (int i = 0; i < 1000; ++i)
+    log +=
+        fmt::format("2026-11-01 10:01:{:02d} 1tAAAA-000001-AA -> v{:04d}@d{}.test R=r T=remote_smtp H=mx [192.0.2.1]\n",
+                    i % 60, i, i % 4);
+  for (int run = 0; run < 2; ++run)
+    log += "2026-11-01 10:05:00 1tAAAA-000001-AA == late@d9.test R=r T=remote_smtp defer (-44): timeout\n";
+  log +=
+      "2026-11-01 10:04:00 1tAAAA-000002-AA <= bulk@acme.example H=(pc) [203.0.113.9]:5001 P=esmtpa "
+      "A=dovecot_login:bulk@acme.example S=900 T=\"Hi\"\n";
+  log += "2026-11-01 10:04:01 1tAAAA-000002-AA => w@d1.test R=r T=remote_smtp H=mx [192.0.2.1]\n";
+  ActorStory s = story(log, "auth:bulk@acme.example");
+  EXPECT_EQ(s.recipients, 1002u);  // 1,000 delivered, one deferred twice; and the second message's one
+  EXPECT_EQ(s.minutes.at(*parse_civil("2026-11-01 10:00:00")).recipients, 1001u);
+  EXPECT_EQ(s.minutes.at(*parse_civil("2026-11-01 10:04:00")).recipients, 1u) << "no list: its delivery's";
+  EXPECT_EQ(s.recipient_domains.at("d9.test"), 1u);
+}
+
 // What the story holds is what the report holds: a minute at most, every message's until its
 // own arrival (a relay's others do not crowd the actor's out), on the zone-applied clock, and
 // on cPanel after the "Sender identification" line.

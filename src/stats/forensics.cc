@@ -289,6 +289,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
   m.actor.fill(kNone);
   m.bounce = l.address.empty();
   m.listed = !l.recipients.empty();
+  m.truncated_list = l.truncated_rcpts;
   m.recipients = keys.recipients;
   msgs_.recipients += m.recipients;
   if (m.bounce) ++msgs_.bounces;
@@ -536,16 +537,26 @@ void Forensics::on_completed(const LineKeys& keys) {
 
 void Forensics::settle_outcomes(const Message& m) {
   if ((m.delivered | m.deferred | m.failed) == 0) return;
+  // A cut "for" list: each recipient is delivered or fails once, so those outcomes past the
+  // listed count are recipients it did not name (deferrals repeat and say nothing). Totals
+  // only: the peak windows keep the listed ones, as every engine and slice saw them alike.
+  uint32_t recipients = m.recipients, unlisted = 0;
+  if (m.truncated_list && m.delivered + m.failed > m.recipients) {
+    recipients = m.delivered + m.failed;
+    unlisted = recipients - m.recipients;
+    msgs_.recipients += unlisted;
+  }
   for (size_t k = 0; k < kActorKinds; ++k) {
     if (m.actor[k] == kNone) continue;
     ActorStats& a = tables_[k]->at(m.actor[k]);
+    if (unlisted) a.recipients += unlisted, a.max_recipients = std::max(a.max_recipients, recipients);
     a.delivered += m.delivered;
     a.deferred += m.deferred;
     // Outcomes of a listed bounce's target only (not errors_copy's postmaster, see
     // first_bounce_target); an unlisted bounce's are told per address, as they come (on_outcome).
     if (k == size_t(ActorKind::BounceRecipient) && m.listed) a.rejected_rcpts += m.outcomes_here;
     // A recipient fails once: a frozen bounce thawed and tried again logs its ** line again.
-    a.failed += std::min(m.failed, std::max(m.recipients, 1u));
+    a.failed += std::min(m.failed, std::max(recipients, 1u));
   }
 }
 

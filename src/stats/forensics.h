@@ -224,7 +224,9 @@ class Forensics {
     // Outcomes on a transport of this host (a mailbox here, not SMTP): a bounce to one of our
     // own mailboxes is no backscatter. Saturates: a bounce has a recipient or two.
     uint8_t outcomes_here = 0;
-    uint8_t unused2 = 0;
+    // Its "for" list was cut by Exim's 8 KB line buffer (<trunc>): it named only the first
+    // recipients, and the deliveries and failures count the rest (settle_outcomes).
+    bool truncated_list = false;
     // A bounce listed to more than one address: the case-blind hash of its first, whose outcomes are its
     // own; errors_copy's postmaster follows it and is no target (0: every outcome counts).
     uint32_t bounce_target = 0;

@@ -60,6 +60,7 @@ void Forensics::warm_arrival(const LogLine& l, const LineKeys& keys) {
   m.actor.fill(kNone);
   m.bounce = l.address.empty();
   m.listed = !l.recipients.empty();
+  m.truncated_list = l.truncated_rcpts;
   m.recipients = keys.recipients;
   m.origin = Message::kWarm;
   auto intern = [&](ActorKind k, std::string_view key, bool lower) {

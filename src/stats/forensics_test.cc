@@ -93,6 +93,45 @@ const Finding* find(const std::vector<Finding>& v, const std::string& kind) {
   return nullptr;
 }
 
+// Exim cuts a log line at 8 KB: a "for" list of 1,000 addresses names about 320 and ends in
+// <trunc>. Each recipient is delivered or fails once, so those outcomes count the rest; its
+// deferrals, repeated from queue run to queue run, do not.
+TEST(Forensics, ATruncatedForListCountsTheRecipientsItsOutcomesName) {
+  LogBuilder log;
+  std::string id = log.next_id(), list;
+  for (int i = 0; i < 320; ++i) list += fmt::format(" victim{:04d}@example-{}.com", i, i % 6);
+  log.line(
+      fmt::format("{} <= bulk@shop.example H=(pc) [203.0.113.40]:4321 P=esmtpsa A=dovecot_login:bulk@shop.example "
+                  "S=2100 T=\"promo\" for{} <trunc>",
+                  id, list));
+  for (int i = 0; i < 1000; ++i)
+    log.line(fmt::format("{} {} victim{:04d}@example-{}.com R=lookuphost T=remote_smtp {}", id,
+                         i == 0    ? "=>"
+                         : i < 990 ? "->"
+                                   : "**",
+                         i, i % 6, i < 990 ? "H=mx [192.0.2.10]" : "H=mx [192.0.2.10]: 550 no such user"));
+  for (int run = 0; run < 3; ++run)
+    log.line(id + " == late@example-9.com R=lookuphost T=remote_smtp defer (-44): timeout");
+  log.line(id + " Completed");
+  Forensics f = log.run();
+  const ActorStats* account = f.table(ActorKind::AuthAccount).find("bulk@shop.example");
+  ASSERT_NE(account, nullptr);
+  EXPECT_EQ(account->recipients, 1000u);
+  EXPECT_EQ(account->max_recipients, 1000u);
+  EXPECT_EQ(account->delivered, 990u);
+  EXPECT_EQ(account->failed, 10u);
+  EXPECT_EQ(f.messages().recipients, 1000u);
+  // The same message whose list Exim did not cut keeps the count its list gives.
+  LogBuilder whole;
+  whole.line(
+      fmt::format("{} <= bulk@shop.example H=(pc) [203.0.113.40]:4321 P=esmtpsa A=dovecot_login:bulk@shop.example "
+                  "S=2100 T=\"promo\" for{}",
+                  id, list));
+  for (int i = 0; i < 400; ++i)
+    whole.line(fmt::format("{} -> victim{:04d}@example-0.com R=r T=remote_smtp H=mx [192.0.2.10]", id, i));
+  EXPECT_EQ(whole.run().table(ActorKind::AuthAccount).find("bulk@shop.example")->recipients, 320u);
+}
+
 TEST(Forensics, ScriptBurstIsFoundAndAttributedByPid) {
   LogBuilder b;
   for (int i = 0; i < 300; ++i) {
