@@ -221,6 +221,34 @@ TEST(CommandLine, LogsExitsTwoOnAFileThatIsNoMainLog) {
   Outcome r = run("logs " + log);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("is an Exim main-log line"), std::string::npos) << r.output;
+  // One actor's story says the same, rather than "not seen" (exit 1) as if the log had none.
+  Outcome story = run("logs --actor auth:alice@shop.example " + log);
+  EXPECT_EQ(story.exit_code, 2) << story.output;
+  EXPECT_NE(story.output.find("is an Exim main-log line"), std::string::npos) << story.output;
+  std::string exim = ::testing::TempDir() + "command-line-exim";
+  std::ofstream(exim) << "junk first\n2026-10-25 10:00:00 1vYQHI-0003Yc-Mw <= a@b.example H=(pc) [192.0.2.7]:4000 "
+                         "P=esmtp S=900\njunk last\n";
+  EXPECT_EQ(run("logs --actor auth:alice@shop.example " + exim).exit_code, 1) << "a main log without the actor";
+}
+
+// An ip: key as it is pasted from a log line, with brackets or a port, finds the client; Exim on
+// a dual-stack socket logs an IPv4 client as ::ffff:IPv4, which a plain IPv4 key finds too. What
+// is no address is refused (exit 2), not answered "not seen".
+TEST(CommandLine, LogsActorIpKeysAsPastedAndMapped) {
+  std::string log = ::testing::TempDir() + "command-line-mapped";
+  std::ofstream(log) << "2026-10-25 10:00:00 1vYQHI-0003Yc-Mw <= a@b.example H=(pc) [::ffff:192.0.2.99]:4000 "
+                        "P=esmtp S=900 for c@d.example\n";
+  for (const char* key : {"192.0.2.99", "::ffff:192.0.2.99", "[::ffff:192.0.2.99]:4000", "192.0.2.99:4000"}) {
+    Outcome r = run(fmt::format("logs --actor 'ip:{}' {}", key, log));
+    EXPECT_EQ(r.exit_code, 0) << key << "\n" << r.output;
+    EXPECT_NE(r.output.find("1 messages"), std::string::npos) << key << "\n" << r.output;
+  }
+  EXPECT_EQ(run("logs --actor ip:192.0.2.98 " + log).exit_code, 1);
+  for (const char* bad : {"1.2.3", "foo", "192.0.2.99/33"}) {
+    Outcome r = run(fmt::format("logs --actor 'ip:{}' {}", bad, log));
+    EXPECT_EQ(r.exit_code, 2) << bad << "\n" << r.output;
+    EXPECT_NE(r.output.find("not an address or a range"), std::string::npos) << r.output;
+  }
 }
 
 // A damaged gzip is read up to the damage, from a file or from stdin: the report covers it,

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "base/civil_time.h"
+#include "base/ip_cidr.h"
 #include "base/json_text.h"
 #include "cli/commands.h"
 #include "config/config.h"
@@ -142,6 +143,20 @@ CivilSeconds sending_end(const stats::Forensics* forensics, const stats::Finding
   return std::min(actor->last, f.peak_last + kMaxSendingAround);
 }
 
+// An ip: key as an admin pastes it from the log, "[2001:db8::15]:443" or "192.0.2.9:40000", as
+// the address Exim writes (an IPv4-mapped one as IPv4, which the story also finds mapped);
+// nullopt when it is no address.
+std::optional<std::string> client_address_key(std::string_view key) {
+  if (key.starts_with('['))
+    key = key.substr(1, key.find(']') == std::string_view::npos ? key.size() : key.find(']') - 1);
+  else if (size_t colon = key.find(':');
+           colon != std::string_view::npos && key.find(':', colon + 1) == std::string_view::npos)
+    key = key.substr(0, colon);
+  auto ip = parse_ip(key);
+  if (!ip) return std::nullopt;
+  return format_ip(without_v4_mapping(*ip));
+}
+
 // --actor: exit 0 when the actor is in the logs, 1 when it is not (as grep), 2 as the report.
 int run_story(LogsArgs& a, const stats::ScanOptions& scan) {
   auto actor = detect::parse_actor_ref(a.actor);
@@ -152,11 +167,15 @@ int run_story(LogsArgs& a, const stats::ScanOptions& scan) {
                a.actor);
     return kUsage;
   }
-  if (actor->type == detect::ActorType::ClientIp && actor->key.find('/') != std::string::npos &&
-      !stats::client_ip_range(*actor)) {
-    fmt::print(stderr, "spamwarden logs: cannot read --actor '{}': not an address or a range (ADDRESS/BITS)\n",
-               a.actor);
-    return kUsage;
+  if (actor->type == detect::ActorType::ClientIp) {
+    bool range = actor->key.find('/') != std::string::npos;
+    auto address = range ? std::nullopt : client_address_key(actor->key);
+    if (range ? !stats::client_ip_range(*actor) : !address) {
+      fmt::print(stderr, "spamwarden logs: cannot read --actor '{}': not an address or a range (ADDRESS/BITS)\n",
+                 a.actor);
+      return kUsage;
+    }
+    if (address) actor->key = *address;
   }
   stats::StoryOptions o;
   o.actor = *actor;
@@ -179,7 +198,7 @@ int run_story(LogsArgs& a, const stats::ScanOptions& scan) {
     std::cout << stats::story_text(result) << (web ? weblog::web_requests_text(*web, firewall) : "");
   }
   std::cout.flush();
-  if (result.unreadable_inputs + result.damaged_inputs > 0) return kUsage;
+  if (result.unreadable_inputs + result.damaged_inputs + result.foreign_inputs > 0) return kUsage;
   return result.story.lines > 0 ? kOk : kFindings;
 }
 

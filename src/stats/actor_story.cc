@@ -24,6 +24,19 @@ constexpr std::array<unsigned char, 256> kLowerBytes = [] {
   return t;
 }();
 
+// A subject as its mail wrote it, its first 200 bytes (not within a character): the text report
+// masks what a terminal would obey, the JSON writes bytes that are not UTF-8 as U+FFFD, as the
+// report's subject table does.
+std::string subject_key(std::string_view logged) {
+  std::string subject = unescape_exim(logged);
+  if (subject.size() > 200) {
+    size_t cut = 200;
+    while (cut > 0 && (static_cast<unsigned char>(subject[cut]) & 0xC0) == 0x80) --cut;
+    subject.resize(cut);
+  }
+  return subject;
+}
+
 // A recipient as the message's outcomes and "for" list write it, to tell one from another.
 uint32_t address_hash(std::string_view address) { return uint32_t(std::hash<std::string_view>{}(address)); }
 
@@ -346,7 +359,9 @@ bool StoryBuilder::names_actor(const LogLine& l, std::string_view raw) const {
       bool session = l.kind == LineKind::Arrival || l.kind == LineKind::RejectRcpt || l.kind == LineKind::Reject ||
                      l.kind == LineKind::AuthFailure || l.kind == LineKind::Connection;
       if (range_) return session && in_client_range(l.host_ip);
-      if (l.host_ip == key) return session || l.message_id.empty();
+      // Exim on a dual-stack socket writes an IPv4 client as ::ffff:192.0.2.9.
+      bool mapped = l.host_ip.starts_with("::ffff:") && l.host_ip.substr(7) == key;
+      if (l.host_ip == key || mapped) return session || l.message_id.empty();
       // Session lines the parser does not take apart (synchronization errors, dropped calls,
       // TLS errors, a rejected EHLO) name the client only as "[IP]", as exigrep finds them.
       return l.host_ip.empty() && l.message_id.empty() && names_client_address(raw, key);
@@ -402,7 +417,7 @@ void StoryBuilder::on_arrival(const LogLine& l, std::string_view raw) {
   ++s.minutes[minute].messages;
   s.minutes[minute].recipients += rcpts;
   if (!l.host_ip.empty()) ++s.client_ips[std::string(l.host_ip)];
-  if (!l.subject.empty()) ++s.subjects[printable(unescape_exim(l.subject), 200)];
+  if (!l.subject.empty()) ++s.subjects[subject_key(l.subject)];
   s.message_ids.emplace_back(l.message_id);
   m.listed = rcpts > 0 && !l.truncated_rcpts;
   m.minute = minute;

@@ -184,6 +184,7 @@ struct StoryResult {
   ActorStory story;
   std::vector<std::string> inputs, warnings;
   size_t unreadable_inputs = 0, damaged_inputs = 0;
+  size_t foreign_inputs = 0;  // not one line of an Exim main log in them
   double seconds = 0;
 };
 

@@ -107,10 +107,19 @@ nlohmann::json counts_json(const std::map<std::string, uint64_t>& m, const char*
 
 // The times of a block's first and last lines, for the inputs' spans: a log on stdin is read
 // last, and one older than the files before it is said, as the report says it.
+// An input none of whose lines is a main-log line is the wrong file, said as the report says
+// it: until one line of the input is understood, each block's lines are tried in turn.
 void note_block_span(std::string_view bytes, InputSpan& span) {
   eximlog::LogLine l;
   eximlog::parse_line(bytes.substr(0, bytes.find('\n')), l, eximlog::LineFields::Essential);
   span.note(l.time);
+  auto understood = [&l] { return l.kind != eximlog::LineKind::Unparsed && l.kind != eximlog::LineKind::Continuation; };
+  for (size_t at = 0; !understood() && span.understood == 0 && at < bytes.size();) {
+    size_t end = std::min(bytes.find('\n', at), bytes.size());
+    eximlog::parse_line(bytes.substr(at, end - at), l, eximlog::LineFields::Essential);
+    at = end + 1;
+  }
+  if (understood()) ++span.understood;
   while (!bytes.empty() && bytes.back() == '\n') bytes.remove_suffix(1);
   size_t last = bytes.rfind('\n');
   eximlog::parse_line(bytes.substr(last == std::string_view::npos ? 0 : last + 1), l, eximlog::LineFields::Essential);
@@ -150,7 +159,9 @@ StoryResult story_of(const std::vector<std::string>& inputs, const StoryOptions&
     lines_read[b.block.input_index] += b.line_count;
     note_block_span(b.block.bytes, spans[b.block.input_index]);
   });
+  for (size_t i = 0; i < spans.size(); ++i) spans[i].lines = lines_read[i];
   warn_about_overlaps(spans, result.inputs, result.warnings);
+  result.foreign_inputs = warn_about_foreign_inputs(spans, result.inputs, result.warnings);
   for (const auto& w : pipeline.warnings()) result.warnings.push_back(w);
   result.damaged_inputs = pipeline.warnings().size();
   for (size_t i = 0; i < sources.size(); ++i)
@@ -167,7 +178,7 @@ nlohmann::json story_json(const StoryResult& r) {
   const ActorStory& s = r.story;
   nlohmann::json j = {{"actor_type", detect::actor_type_name(s.actor.type)},
                       {"actor", s.actor.key},
-                      {"complete", r.unreadable_inputs + r.damaged_inputs == 0},
+                      {"complete", r.unreadable_inputs + r.damaged_inputs + r.foreign_inputs == 0},
                       {"inputs", r.inputs},
                       {"warnings", r.warnings},
                       {"first", s.first ? format_civil(s.first) : ""},

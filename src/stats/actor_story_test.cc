@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "base/json_text.h"
 #include "base/temp_dir.h"
 
 namespace sw::stats {
@@ -294,6 +295,19 @@ TEST(ActorStory, ATruncatedForListAndItsOutcomesNameEveryRecipient) {
   EXPECT_EQ(s.minutes.at(*parse_civil("2026-11-01 10:00:00")).recipients, 1001u);
   EXPECT_EQ(s.minutes.at(*parse_civil("2026-11-01 10:04:00")).recipients, 1u) << "no list: its delivery's";
   EXPECT_EQ(s.recipient_domains.at("d9.test"), 1u);
+}
+
+// Subjects keep their bytes: the JSON writes what is not UTF-8 as U+FFFD and escapes a tab, as
+// the report's subject table does; the text masks them.
+TEST(ActorStory, SubjectsInJsonAsTheReportWritesThem) {
+  std::string log =
+      "2026-11-01 10:00:00 1tAAAA-000001-AA <= box@acme.example H=(pc) [203.0.113.9]:5001 P=esmtpa "
+      "A=dovecot_login:box@acme.example S=900 T=\"caf\xe9 tab\\there\" for a@one.test\n";
+  StoryResult r;
+  r.story = story(log, "auth:box@acme.example");
+  nlohmann::json j = nlohmann::json::parse(json_text(story_json(r)));
+  EXPECT_EQ(j["subjects"][0]["subject"], "caf\xef\xbf\xbd tab\there");
+  EXPECT_NE(story_text(r).find("caf? tab?here"), std::string::npos) << story_text(r);
 }
 
 // What the story holds is what the report holds: a minute at most, every message's until its

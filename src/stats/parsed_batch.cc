@@ -106,6 +106,22 @@ void fold_batch_copying(Forensics& engine, ParsedBatch& b) {
   fold_lines(engine, b, true);
 }
 
+// A file in which not one line is an Exim main-log line is the wrong file (a Postfix log, the
+// binary, a rejectlog's neighbour): a report of nothing with exit 0 would tell cron "all clear".
+size_t warn_about_foreign_inputs(const std::vector<InputSpan>& spans, const std::vector<std::string>& names,
+                                 std::vector<std::string>& warnings) {
+  size_t foreign = 0;
+  for (size_t i = 0; i < spans.size(); ++i) {
+    if (spans[i].lines == 0 || spans[i].understood > 0) continue;
+    ++foreign;
+    warnings.push_back(
+        fmt::format("{}: none of its {} lines is an Exim main-log line; is it the main log "
+                    "(exim_mainlog, exim4/mainlog)?",
+                    names[i], spans[i].lines));
+  }
+  return foreign;
+}
+
 void warn_about_overlaps(const std::vector<InputSpan>& spans, const std::vector<std::string>& names,
                          std::vector<std::string>& warnings) {
   for (size_t i = 1; i < spans.size(); ++i) {

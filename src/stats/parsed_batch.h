@@ -85,6 +85,11 @@ struct InputSpan {
 void warn_about_overlaps(const std::vector<InputSpan>& spans, const std::vector<std::string>& names,
                          std::vector<std::string>& warnings);
 
+// "F: none of its N lines is an Exim main-log line ...", for each input of lines none of which
+// was understood; returns how many.
+size_t warn_about_foreign_inputs(const std::vector<InputSpan>& spans, const std::vector<std::string>& names,
+                                 std::vector<std::string>& warnings);
+
 void note_batch_span(const ParsedBatch& b, InputSpan& span);
 
 // Parses the block's lines into `out` (reused: its slots are kept between blocks).
