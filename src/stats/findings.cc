@@ -628,7 +628,11 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
     // freeze here by the hundred, which the script's or account's queue selection does not take.
     const ActorStats* sender = f.table(ActorKind::Sender).find(a.key);
     bool own_sender = sender && sender->trusted_submissions > 0;
-    if (own_sender && !stuck) continue;
+    // Nor when other servers sent it more bounces than it mailed recipients from here (and a
+    // finding's floor of them): no echo of its own mail, but spam sent elsewhere in its name.
+    bool forged_elsewhere =
+        own_sender && a.trusted_submissions >= t.backscatter_min_bounces && a.trusted_submissions > sender->recipients;
+    if (own_sender && !stuck && !forged_elsewhere) continue;
     // Bounces Exim made here that went (or wait: a full mailbox) to a mailbox here are one of
     // our users' own, for mail it sent before these logs begin: nothing left this server, and
     // the cleanup would remove that user's real bounces. (Bounces other servers sent it are
@@ -653,7 +657,12 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
           "domain let them refuse it instead)";
     else if (x.bounces_from_elsewhere)
       x.summary += fmt::format("; {} of them from other servers", x.bounces_from_elsewhere);
-    if (own_sender && !mailbox_here)
+    if (forged_elsewhere && !stuck)
+      x.summary += fmt::format(
+          "; it sends mail from here too, {} messages to {} recipients: fewer than the bounces other servers "
+          "sent it",
+          sender->trusted_submissions, sender->recipients);
+    else if (own_sender && !mailbox_here)
       x.summary += fmt::format(
           "; the sender of {} messages from here: the bounces of that mail, refused by the address it "
           "gave (forged, or one that takes no mail)",

@@ -996,6 +996,36 @@ TEST(Findings, ABounceThawedAndFrozenAgainCountsOnce) {
   EXPECT_TRUE(of_kind(find_abuse(f), "backscatter").empty()) << "25 stuck bounces, 0.5% of all";
 }
 
+// A user who sends a few messages from here while spam sent elsewhere in its name bounces back
+// to it from other servers: more bounces than it mailed recipients are no echo of its own mail.
+// A user whose newsletter's bad addresses bounce back later from other servers is not told.
+TEST(Findings, BouncesFromElsewhereBeyondAUsersOwnMailAreItsAddressForged) {
+  auto run = [](int recipients_mailed, int bounces_from_elsewhere) {
+    Log log;
+    std::string list;
+    for (int i = 0; i < recipients_mailed; ++i) list += fmt::format(" friend{}@far{}.test", i, i % 9);
+    log.line("1tZZZZ-000009-AA <= alice@shop.example U=alice P=local S=900 for" + list);
+    for (int i = 0; i < bounces_from_elsewhere; ++i) {
+      std::string id = log.next_id();
+      log.line(id + " <= <> H=mx.bigmail.test [192.0.2.44]:25 P=esmtp S=3000 for alice@shop.example");
+      log.line(id + " => alice@shop.example R=virtual_user T=virtual_userdelivery");
+      log.line(id + " Completed");
+    }
+    std::vector<Finding> found;
+    for (Finding& f : find_abuse(log.run()))
+      if (f.kind == "backscatter") found.push_back(std::move(f));
+    return found;
+  };
+  std::vector<Finding> forged = run(3, 40);
+  ASSERT_EQ(forged.size(), 1u);
+  EXPECT_EQ(forged[0].bounces_from_elsewhere, 40u);
+  EXPECT_FALSE(forged[0].all_made_here()) << "no cleanup: they are the user's mailbox's";
+  EXPECT_NE(forged[0].summary.find("it sends mail from here too, 1 messages to 3 recipients"), std::string::npos)
+      << forged[0].summary;
+  EXPECT_TRUE(run(300, 40).empty()) << "a newsletter's bounces from the servers of its bad addresses";
+  EXPECT_TRUE(run(3, 15).empty()) << "under the floor";
+}
+
 // Bounces of a local user's list mail to its own address, deferred, that an admin froze with
 // `queue freeze` (Exim's -Mf: "frozen by root") and thawed again: Exim never froze them, and
 // the address refused nothing, so they are not the stuck bounces of a forged sender.
