@@ -321,6 +321,24 @@ TEST(CommandLine, AnUnreadableQueueIsAnErrorNotAnEmptyQueue) {
       << closed.output;
 }
 
+// A dry run lists what --yes would remove: a message move_frozen_messages put in Finput/, which
+// exim cannot act on, is named on stderr as skipped, not listed as "would remove".
+TEST(CommandLine, QueueRemoveDryRunListsOnlyWhatItWouldRemove) {
+  sw::TempDir d("sw-cli-finput");
+  const std::string fixture = std::string(SW_SOURCE_DIR) + "/src/spool/testdata/real-4.96/flat/input";
+  std::filesystem::create_directories(d.path + "/input");
+  std::filesystem::copy(fixture, d.path + "/Finput");
+  Outcome moved = run("queue remove --all --spool " + d.path + " --state-dir " + d.path + "/state");
+  EXPECT_EQ(moved.output.find("would remove"), std::string::npos) << moved.output;
+  EXPECT_NE(moved.output.find("is in Finput/ (moved frozen); exim cannot act on it, skipped"), std::string::npos)
+      << moved.output;
+  EXPECT_NE(moved.output.find("dry run: 0 message(s)"), std::string::npos) << moved.output;
+  std::filesystem::copy(fixture, d.path + "/input");
+  Outcome queued = run("queue remove --all --spool " + d.path + " --state-dir " + d.path + "/state");
+  EXPECT_NE(queued.output.find("would remove"), std::string::npos) << queued.output;
+  EXPECT_EQ(queued.output.find("dry run: 0 message(s)"), std::string::npos) << queued.output;
+}
+
 // `watch` on a state directory: one at a time, and only where it can write its hold lists.
 struct WatchDirs {
   sw::TempDir dir{"sw-watch-cli"};

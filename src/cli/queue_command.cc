@@ -385,13 +385,15 @@ int run_remove(const QueueArgs& a) {
   explain_no_match(*selection, result);
   std::vector<spool::MessageLocation> targets;
   std::vector<std::string> ids;
-  for (const auto& m : actionable(result)) {
+  std::vector<queue::SelectedMessage> to_remove = actionable(result);
+  for (const auto& m : to_remove) {
     targets.push_back(m.location);
     ids.push_back(m.location.id);
   }
   std::string description = queue::describe_selection(a.selection);
   if (!a.yes) {
-    for (const auto& m : result.messages)
+    // What --yes would remove: not what Exim cannot act on (Finput/), which stderr names.
+    for (const auto& m : to_remove)
       fmt::print("would remove {} {} -> {} recipient(s){} subject {}\n", m.location.id,
                  m.readable ? printable(m.sender) : "(unreadable)", m.recipients, m.frozen ? " [frozen]" : "",
                  m.readable ? printable(m.subject) : "(unknown)");
