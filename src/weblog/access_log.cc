@@ -79,81 +79,119 @@ size_t time_opening(sv line, size_t from, AccessEntry& out) {
   return sv::npos;
 }
 
-// A hop of an X-Forwarded-For list as an address: "203.0.113.66:51234" (Azure's gateways
-// write the port) and "[2001:db8::1]:443" without the port, a bracketed address without
-// its brackets.
+// A client as an address: "203.0.113.66:51234" (Azure's gateways, and some %h, write the
+// port) and "[2001:db8::1]:443" without the port, a bracketed address without its brackets.
 sv hop_address(sv hop) {
   if (hop.starts_with('[')) {
     size_t close = hop.find(']');
     return close == sv::npos ? hop : hop.substr(1, close - 1);
   }
   size_t colon = hop.find(':');
-  if (colon != sv::npos && hop.find(':', colon + 1) == sv::npos) return hop.substr(0, colon);  // IPv4:port
+  if (colon != sv::npos && hop.find(':', colon + 1) == sv::npos && parse_uint(hop.substr(colon + 1)))
+    return hop.substr(0, colon);  // IPv4:port
   return hop;
 }
 
-// The client of an X-Forwarded-For list logged in place of %h ("203.0.113.60, 10.0.0.1": the
-// client as it claims, then each proxy that passed it on): from the right, past our proxies
-// (private, loopback, a CDN's edge), the first hop, whatever it is ("unknown" is no address,
-// and blocks nobody). A client can write any addresses first; the one our proxy saw it come
-// from it cannot, so no hop left of it is ever taken.
-sv forwarded_client(const std::vector<sv>& hops) {
-  for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop) {
-    sv address = hop_address(*hop);
-    bool proxy = parse_ip(address) && !blockable_address(address, {}, nullptr);
-    if (!proxy) return address;
+// The client of an X-Forwarded-For list ("203.0.113.60, 10.0.0.1": the client as it claims,
+// then each proxy that passed it on): from the right, past our proxies (private, loopback, a
+// CDN's edge), the first hop, whatever it is ("unknown" is no address, and blocks nobody). A
+// client can write any addresses first; the one our proxy saw it come from it cannot, so no
+// hop left of it is ever taken.
+// Past kMaxProxies hops of ours the list is a forgery: its last one, a proxy's, blocks nobody.
+constexpr int kMaxProxies = 16;
+sv forwarded_client(sv list) {
+  for (size_t end = list.size(), hops = 1;; ++hops) {
+    size_t comma = end == 0 ? sv::npos : list.rfind(',', end - 1);
+    size_t from = comma == sv::npos ? 0 : comma + 1;
+    sv address = hop_address(trim(list.substr(from, end - from)));
+    bool proxy = address.size() <= 64 && parse_ip(address) && !blockable_address(address, {}, nullptr);
+    if (!proxy || comma == sv::npos || hops == kMaxProxies) return address;
+    end = comma;
   }
-  return hop_address(hops.front());
 }
 
-// %h, or an X-Forwarded-For list in its place; a bracketed IPv6 address without its brackets.
-// The list is the client's text but for the hop our proxy added, and may hold anything, spaces
-// too ("- z, 203.0.113.66"): it runs to the ident and user fields before the time.
-sv client_field(sv line, size_t& pos, AccessEntry& scratch) {
-  size_t start = pos;
+// One reading of "%h %l %u [%t]": the client and user it gives, and where the time's "]" is.
+struct Head {
+  sv client, user;
+  size_t time_end = sv::npos;
+};
+
+// The reading with %h one word, which never ends with ',' (the TCP peer or its name). nginx logs
+// a Basic-auth user name as the client sent it, spaces and brackets included (no auth_basic
+// needed): "a [" as well as "a b". Then the user runs to the " [" that opens the time (`open`).
+// Not when the ident field is set, which is a vhost_combined line read one field early.
+std::optional<Head> plain_head(sv line, size_t pos, size_t open, AccessEntry& out) {
   sv client = word(line, pos);
-  if (client.ends_with(',')) {
-    size_t open = time_opening(line, start, scratch);
-    if (open == sv::npos) return client;
-    sv before = line.substr(start, open - start);  // "%h %l %u"
-    size_t user = before.rfind(' ');
-    size_t ident = user == sv::npos || user == 0 ? sv::npos : before.rfind(' ', user - 1);
-    if (ident == sv::npos) return client;
-    sv list = before.substr(0, ident);
-    std::vector<sv> hops;
-    for (size_t from = 0;;) {  // an empty last hop too: our proxy's, missing
-      size_t comma = list.find(',', from);
-      hops.push_back(trim(list.substr(from, comma == sv::npos ? sv::npos : comma - from)));
-      if (comma == sv::npos) break;
-      from = comma + 1;
-    }
-    pos = start + ident + 1;
-    return forwarded_client(hops);
+  if (client.empty() || client.ends_with(',')) return std::nullopt;
+  sv ident = word(line, pos);
+  size_t user_start = pos;
+  sv user = word(line, pos);
+  if (ident == "-") {
+    if (open == sv::npos || open + 1 < user_start) return std::nullopt;
+    return Head{hop_address(client), line.substr(user_start, open - user_start), open + 28};
   }
-  if (client.size() > 2 && client.front() == '[' && client.back() == ']') client = client.substr(1, client.size() - 2);
-  return client;
+  if (pos >= line.size() || line[pos] != '[') return std::nullopt;
+  size_t close = line.find(']', pos);
+  if (close == sv::npos || !parse_time(line.substr(pos + 1, close - pos - 1), out)) return std::nullopt;
+  return Head{hop_address(client), user, close};
+}
+
+// The readings with an X-Forwarded-For list in %h's place: it runs to a comma followed by an
+// address (our proxy's hop), then the ident and user fields, to the time. The client's part
+// may hold anything, spaces too ("a b, 203.0.113.66"), and so may the user name: each comma is
+// tried, from the right. Returns how many readings (at most two) name different clients; two
+// as well past kMaxLists readings (a forgery that repeats one address to hide the real hop),
+// so none is taken. Linear in the line: no address is longer than kMaxHop.
+constexpr size_t kMaxLists = 16, kMaxHop = 64;
+size_t forwarded_heads(sv line, size_t start, size_t open, Head (&heads)[2]) {
+  if (open == sv::npos) return 0;
+  sv before = line.substr(start, open - start);  // "LIST %l %u"
+  size_t found = 0, lists = 0;
+  for (size_t comma = before.rfind(','); comma != sv::npos && found < 2;
+       comma = comma == 0 ? sv::npos : before.rfind(',', comma - 1)) {
+    size_t hop = before.find_first_not_of(' ', comma + 1);
+    size_t hop_length = hop == sv::npos ? sv::npos : before.substr(hop, kMaxHop + 1).find(' ');
+    if (hop_length == sv::npos) continue;
+    size_t hop_end = hop + hop_length;
+    sv last_hop = before.substr(hop, hop_length);
+    if (last_hop.empty() || last_hop.ends_with(',') || !parse_ip(hop_address(last_hop))) continue;
+    size_t user = before.find(' ', hop_end + 1);
+    if (user == sv::npos || user == hop_end + 1 || user + 1 >= before.size()) continue;
+    sv ident = before.substr(hop_end + 1, user - hop_end - 1), name = before.substr(user + 1);
+    if (ident != "-" && name.find(' ') != sv::npos) continue;
+    Head head{forwarded_client(before.substr(0, hop_end)), name, open + 28};
+    if (head.client.empty()) continue;
+    if (found == 0 || heads[0].client != head.client) heads[found++] = head;
+    if (++lists == kMaxLists && found == 1) heads[found++] = heads[0];
+  }
+  return found;
+}
+
+// %h %l %u [%t], with the client as the readings that fit give it (see ClientReading).
+bool parse_head(sv line, size_t& pos, AccessEntry& out) {
+  size_t open = time_opening(line, pos, out);
+  std::optional<Head> plain = plain_head(line, pos, open, out);
+  Head forwarded[2];
+  size_t lists = forwarded_heads(line, pos, open, forwarded);
+  if (lists == 1 && plain && plain->client == forwarded[0].client) lists = 0;
+  const Head* head = plain ? &*plain : lists ? &forwarded[0] : nullptr;
+  if (!head) return false;
+  out.reading = lists == 2 ? ClientReading::Unsure
+                : !lists   ? ClientReading::Plain
+                : plain    ? ClientReading::PlainOrForwarded
+                           : ClientReading::Forwarded;
+  if (out.reading == ClientReading::Unsure) head = &forwarded[0];
+  if (out.reading == ClientReading::Unsure || out.reading == ClientReading::PlainOrForwarded)
+    out.other_client = forwarded[out.reading == ClientReading::Unsure ? 1 : 0].client;
+  out.forwarded_only = lists && !plain;
+  out.client = head->client;
+  out.user = head->user;
+  pos = head->time_end + 1;
+  return !out.client.empty();
 }
 
 bool parse_from(sv line, size_t pos, AccessEntry& out) {
-  out.client = client_field(line, pos, out);
-  if (out.client.empty()) return false;
-  sv ident = word(line, pos);  // %l, "-" but in vhost_combined, where this is the client
-  size_t user_start = pos;
-  out.user = word(line, pos);
-  // nginx logs a Basic-auth user name as the client sent it, spaces and brackets included (no
-  // auth_basic needed): "a [" as well as "a b". Then the user runs to the " [" that opens the
-  // time. Not when the ident field is set, which is a vhost_combined line read one field early.
-  if (ident == "-") {
-    size_t open = time_opening(line, user_start, out);
-    if (open == sv::npos) return false;
-    out.user = line.substr(user_start, open - user_start);
-    pos = open + 29;  // past the "]"
-  } else {
-    if (pos >= line.size() || line[pos] != '[') return false;
-    size_t close = line.find(']', pos);
-    if (close == sv::npos || !parse_time(line.substr(pos + 1, close - pos - 1), out)) return false;
-    pos = close + 1;
-  }
+  if (!parse_head(line, pos, out)) return false;
   if (pos >= line.size() || line[pos] != ' ') return false;
   ++pos;
   if (!quoted(line, pos, out.request)) return false;

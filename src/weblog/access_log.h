@@ -11,12 +11,28 @@
 
 namespace sw::weblog {
 
+// How the client field reads. %h is one word, the TCP peer (or its name) the client cannot
+// forge; behind a proxy, Apache's %{X-Forwarded-For}i in its place logs a list whose last hop
+// our proxy added and whose rest the client wrote. A line such as "8.8.8.8 - x, 45.8.8.4 - -
+// [...]" reads both ways (client 8.8.8.8 with user "x, 45.8.8.4 - -", or 45.8.8.4): only the
+// log's format, which other lines prove, tells which.
+enum class ClientReading : uint8_t {
+  Plain,             // %h, the one reading
+  Forwarded,         // an X-Forwarded-For list, the one reading: proves the log writes them
+  PlainOrForwarded,  // client as %h, other_client as a list's: the log's format decides
+  Unsure,            // two lists' clients (a user name with ", ADDRESS - -" in it): never known
+};
+
 struct AccessEntry {
-  std::string_view vhost;      // "example.com:443" when the line starts with it, else empty
-  std::string_view client;     // %h: the client address (or name, with HostnameLookups)
-  std::string_view user;       // %u, "-" when none
-  CivilSeconds time = 0;       // [%t] as written: the server's wall clock
-  int utc_offset_minutes = 0;  // its zone, "+0100" -> 60
+  std::string_view vhost;  // "example.com:443" when the line starts with it, else empty
+  // The client address (or name, with HostnameLookups), without brackets or a port.
+  std::string_view client;
+  std::string_view other_client;  // the other reading's, for PlainOrForwarded and Unsure
+  ClientReading reading = ClientReading::Plain;
+  bool forwarded_only = false;  // no %h reading fits: the log writes X-Forwarded-For lists
+  std::string_view user;        // %u, "-" when none
+  CivilSeconds time = 0;        // [%t] as written: the server's wall clock
+  int utc_offset_minutes = 0;   // its zone, "+0100" -> 60
   CivilSeconds utc_time() const { return time - CivilSeconds(utc_offset_minutes) * 60; }
   // "%r" split: method, target and protocol; a request line that is not three words (garbage,
   // a TLS handshake sent to port 80) leaves method and target empty and `request` whole.

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <string>
 
 namespace sw::weblog {
@@ -49,6 +50,74 @@ TEST(AccessLog, TheClientOfAForwardedForList) {
   EXPECT_EQ(client_of("198.51.100.23, [2001:db8::66]:443, 10.0.0.1"), "2001:db8::66");
   EXPECT_EQ(client_of("198.51.100.23, unknown, 10.0.0.1"), "unknown") << "no address: nobody to block";
   EXPECT_EQ(client_of(forged + "- z, 203.0.113.66"), "203.0.113.66") << "a hop with a space, to end the list early";
+}
+
+// The entry of a line that starts with `head`; its views stay valid to the test's end.
+AccessEntry read_head(const std::string& head) {
+  static std::deque<std::string> lines;
+  AccessEntry e;
+  const std::string& line =
+      lines.emplace_back(head + " [01/Nov/2026:10:00:01 +0100] \"POST /m.php HTTP/1.1\" 200 5 \"-\" \"x\"");
+  EXPECT_TRUE(parse_access_line(line, e)) << line;
+  return e;
+}
+
+// "8.8.8.8 - x, 45.8.8.4 - -" is client 8.8.8.8 with the user name "x, 45.8.8.4 - -", or an
+// X-Forwarded-For list whose hop our proxy added is 45.8.8.4: the line alone cannot tell, and
+// says so with both clients. A line only a list reads proves the log writes lists.
+TEST(AccessLog, AClientFieldThatReadsTwoWaysSaysBoth) {
+  AccessEntry e = read_head("8.8.8.8 - x, 45.8.8.4 - -");
+  EXPECT_EQ(e.reading, ClientReading::PlainOrForwarded);
+  EXPECT_EQ(e.client, "8.8.8.8");
+  EXPECT_EQ(e.other_client, "45.8.8.4");
+  EXPECT_FALSE(e.forwarded_only);
+  for (const char* head : {"8.8.8.8 - - [20/Nov/2026:10:00:00 +0100] \\\"GET / HTTP/1.1\\\" 200 1, 45.8.8.4 - -",
+                           "8.8.8.8 - a [20/Nov/2026:10:00:00 +0100], 45.8.8.4 - -", "8.8.8.8 - -, 45.8.8.4 - -"}) {
+    e = read_head(head);
+    EXPECT_EQ(e.reading, ClientReading::PlainOrForwarded) << head;
+    EXPECT_EQ(e.other_client, "45.8.8.4") << head;
+  }
+  for (const char* head : {"1.2.3.4, 45.8.8.4 - -", "8.8.8.8 -, 45.8.8.4 - -", "unknown, 10.0.0.1, 45.8.8.4 - -"}) {
+    e = read_head(head);
+    EXPECT_EQ(e.reading, ClientReading::Forwarded) << head;
+    EXPECT_TRUE(e.forwarded_only) << head;
+    EXPECT_EQ(e.client, "45.8.8.4") << head;
+  }
+  // The user name can hold ", ADDRESS - -" too: two lists, never told apart.
+  e = read_head("x, 45.8.8.4 - y, 8.8.8.8 - -");
+  EXPECT_EQ(e.reading, ClientReading::Unsure);
+  EXPECT_EQ(e.client, "8.8.8.8");
+  EXPECT_EQ(e.other_client, "45.8.8.4");
+  EXPECT_TRUE(e.forwarded_only);
+  // Sixteen such names of one address hide the real hop no better: a line past them is unsure.
+  std::string repeated = "x, 45.8.8.4 -";
+  for (int i = 0; i < 16; ++i) repeated += " y, 8.8.8.8 -";
+  EXPECT_EQ(read_head(repeated + " -").reading, ClientReading::Unsure);
+  EXPECT_EQ(read_head("45.8.8.4 - -").reading, ClientReading::Plain);
+  EXPECT_EQ(read_head("45.8.8.4 - x, 45.8.8.4 - -").reading, ClientReading::Plain) << "one client either way";
+}
+
+// The hop our proxy added is the rightmost comma's that an address follows, then the ident and
+// the user (nginx logs a Basic-auth name with its spaces): a space in the client's part does
+// not hide it.
+TEST(AccessLog, TheLastHopPastSpacesInTheForgedPart) {
+  AccessEntry e = read_head("a b, 45.8.8.2 - -");
+  EXPECT_EQ(e.reading, ClientReading::Forwarded);
+  EXPECT_EQ(e.client, "45.8.8.2");
+  EXPECT_EQ(e.vhost, "") << "the client's part, not vhost_common's host";
+  e = read_head("evil one, 198.51.100.7 x, [2001:db8::66]:443 - bob smith");
+  EXPECT_EQ(e.client, "2001:db8::66");
+  EXPECT_EQ(e.user, "bob smith");
+  e = read_head("a b, 203.0.113.66:51234, 10.0.0.1 - -");
+  EXPECT_EQ(e.client, "203.0.113.66");
+}
+
+// One address however the client field writes it: with its port, bracketed with its port.
+TEST(AccessLog, AClientWithItsPortIsTheAddress) {
+  EXPECT_EQ(read_head("45.7.7.7:51234 - -").client, "45.7.7.7");
+  EXPECT_EQ(read_head("[2a02:6b8::66]:443 - -").client, "2a02:6b8::66");
+  EXPECT_EQ(read_head("2a02:6b8::66 - -").client, "2a02:6b8::66");
+  EXPECT_EQ(read_head("45.7.7.7:51234 - -").vhost, "");
 }
 
 TEST(AccessLog, CommonVhostAndOddRequests) {

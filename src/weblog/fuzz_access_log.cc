@@ -21,9 +21,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sw::weblog::AccessEntry e;
   if (sw::weblog::parse_access_line(line, e)) {
     // Every field is a view into the line, and a parsed line has a time.
-    for (std::string_view part :
-         {e.vhost, e.client, e.user, e.request, e.method, e.target, e.protocol, e.referer, e.user_agent})
+    for (std::string_view part : {e.vhost, e.client, e.other_client, e.user, e.request, e.method, e.target, e.protocol,
+                                  e.referer, e.user_agent})
       if (!inside(part, line)) __builtin_trap();
+    // A line that reads two ways names a second client, and only such a line.
+    bool two_way =
+        e.reading == sw::weblog::ClientReading::PlainOrForwarded || e.reading == sw::weblog::ClientReading::Unsure;
+    if (two_way == e.other_client.empty() || e.client.empty()) __builtin_trap();
     if (e.time == 0) __builtin_trap();
     std::string path = sw::weblog::served_path(sw::weblog::target_path(e.target));
     // As the server resolves it: absolute, with no empty, "." or ".." segment left.

@@ -33,6 +33,21 @@ constexpr size_t kNotBlockedShown = 5;
 // the burst's own.
 constexpr CivilSeconds kLead = 120;
 
+// The key a client is counted under: an address as inet_ntop writes it ("2001:DB8:0:0::50" is
+// "2001:db8::50"), an IPv4-mapped one as IPv4 (one client on a dual-stack socket or not).
+std::string client_key(std::string_view client) {
+  auto ip = parse_ip(client);
+  return ip ? format_ip(without_v4_mapping(*ip)) : printable(client, 100);
+}
+
+// A line that reads two ways counts under both candidates, "A or B": no address, so never a
+// block command (either could be one the other framed).
+constexpr std::string_view kOr = " or ";
+std::string two_way_key(const AccessEntry& e) {
+  return client_key(e.client) + std::string(kOr) + client_key(e.other_client);
+}
+bool is_two_way_key(std::string_view client) { return client.find(kOr) != std::string_view::npos; }
+
 std::vector<std::string> glob_paths(const std::string& pattern) {
   std::vector<std::string> out;
   glob_t g{};
@@ -202,7 +217,11 @@ const std::string& verdict(const WebRequests& w, std::string_view client, Verdic
   auto it = verdicts.find(client);
   if (it != verdicts.end()) return it->second;
   std::string why;
-  if (blockable_address(client, w.own, &why)) why = not_the_driver(w, std::string(client));
+  if (is_two_way_key(client))
+    why =
+        "its lines read two ways (the first address as the client, or the second through an X-Forwarded-For "
+        "list) and the log's format does not tell which: either could be framed by the other";
+  else if (blockable_address(client, w.own, &why)) why = not_the_driver(w, std::string(client));
   return verdicts.emplace(std::string(client), std::move(why)).first->second;
 }
 
@@ -560,6 +579,60 @@ void note_zone(std::vector<ZoneSpan>& zones, const AccessEntry& e) {
   if (zones.size() < 4) zones.push_back({e.utc_offset_minutes, utc, utc});  // a few: DST, a move
 }
 
+// One access log as it is read. Its format decides a line that reads as %h and as an
+// X-Forwarded-For list: a line that reads only as a list proves it (a %h never ends with ','),
+// and from then on such lines are the list's. Those before the proof wait, up to
+// kMaxUndecided (and kMaxUndecidedBytes: a line can be long), for the log's end.
+struct LogReading {
+  const WebRequests::HostUrl* host = nullptr;  // a domain's own log: that host's URLs
+  bool utc = false;
+  const std::vector<std::string>& domains;
+  std::vector<ZoneSpan>& zones;
+  bool forwarded = false;
+  std::vector<std::string> undecided;
+  size_t undecided_bytes = 0;
+  static constexpr size_t kMaxUndecided = 1000, kMaxUndecidedBytes = 4 << 20;
+};
+
+// The client a line is counted under, or nullopt when it waits for its log's format.
+std::optional<std::string> client_of_line(const AccessEntry& e, std::string_view line, LogReading& r, bool at_end) {
+  if (e.reading == ClientReading::Plain || e.reading == ClientReading::Forwarded) return client_key(e.client);
+  if (e.reading == ClientReading::PlainOrForwarded) {
+    if (r.forwarded) return client_key(e.other_client);
+    if (!at_end && r.undecided.size() < LogReading::kMaxUndecided &&
+        r.undecided_bytes + line.size() <= LogReading::kMaxUndecidedBytes) {
+      r.undecided_bytes += line.size();
+      r.undecided.emplace_back(line);
+      return std::nullopt;
+    }
+  }
+  return two_way_key(e);
+}
+
+// One line of an access log: its request counted when it is for a file in the directory
+// between from and to, and what its client did on the account's hosts then. `at_end`: a line
+// put aside, read again once its log's format is known.
+void read_line(WebRequests& w, std::string_view line, LogReading& r, bool at_end) {
+  AccessEntry e;
+  if (!parse_access_line(line, e)) {
+    ++w.bad_lines;
+    return;
+  }
+  if (e.forwarded_only) r.forwarded = true;
+  if (!at_end && e.time >= w.from - 86400 && e.time <= w.to + 86400) note_zone(r.zones, e);
+  CivilSeconds t = r.utc ? e.utc_time() : e.time;
+  if (t < w.from || t > w.to || e.target.empty()) return;
+  bool foreign = false;
+  const WebRequests::HostUrl* host = host_of(w, r.domains, r.host, e.vhost, foreign);
+  if (foreign) return;
+  auto client = client_of_line(e, line, r, at_end);
+  if (!client) return;
+  std::string path = served_path(target_path(e.target));
+  bool mine = in_script_directory(w, host, path);
+  if (mine && is_two_way_key(*client)) ++w.two_way_requests;
+  note_client(w, e, t, *client, mine && count_request(w, e, t, path, *client));
+}
+
 // Reads one access log, counting its requests for files in the directory between from and to,
 // and what each client did on the account's hosts then.
 // `zones`: the offsets its lines near the sending give (a day either side), each with the UTC
@@ -568,13 +641,10 @@ void read_access_log(WebRequests& w, const AccessLogFile& f, size_t index, bool 
                      const std::vector<std::string>& domains, std::vector<ZoneSpan>& zones) {
   auto src = open_access_log(f, index);
   w.logs.push_back(f.path);
-  // A domain's own log, or a line whose vhost is that domain, has that host's URLs; the other
-  // logs and lines, the main URL.
-  const WebRequests::HostUrl* log_host = nullptr;
+  LogReading r{nullptr, utc, domains, zones, false, {}, 0};
   for (const auto& h : w.hosts)
-    if (!log_host && is_log_of_domain(f.path, h.host)) log_host = &h;
+    if (!r.host && is_log_of_domain(f.path, h.host)) r.host = &h;
   uint64_t lines_before = w.lines;
-  AccessEntry e;
   for (logio::Block b = src->next_block(); !b.bytes.empty(); b = src->next_block()) {
     for (size_t pos = 0; pos < b.bytes.size();) {
       size_t nl = b.bytes.find('\n', pos);
@@ -583,24 +653,10 @@ void read_access_log(WebRequests& w, const AccessLogFile& f, size_t index, bool 
       pos = nl + 1;
       if (line.empty()) continue;
       ++w.lines;
-      if (!parse_access_line(line, e)) {
-        ++w.bad_lines;
-        continue;
-      }
-      if (e.time >= w.from - 86400 && e.time <= w.to + 86400) note_zone(zones, e);
-      CivilSeconds t = utc ? e.utc_time() : e.time;
-      if (t < w.from || t > w.to || e.target.empty()) continue;
-      bool foreign = false;
-      const WebRequests::HostUrl* host = host_of(w, domains, log_host, e.vhost, foreign);
-      if (foreign) continue;
-      std::string path = served_path(target_path(e.target));
-      // An address as inet_ntop writes it: "2001:DB8:0:0::50" and "2001:db8::50" are one client.
-      auto ip = parse_ip(e.client);
-      std::string client = ip ? format_ip(*ip) : printable(e.client, 100);
-      bool script = in_script_directory(w, host, path) && count_request(w, e, t, path, client);
-      note_client(w, e, t, client, script);
+      read_line(w, line, r, false);
     }
   }
+  for (const std::string& line : r.undecided) read_line(w, line, r, true);
   if (std::string why = src->shortfall(w.lines - lines_before); !why.empty()) w.warn(why);
 }
 
@@ -778,6 +834,7 @@ nlohmann::json web_requests_json(const WebRequests& w, Firewall fw) {
           {"lines", w.lines},
           {"bad_lines", w.bad_lines},
           {"requests", w.requests},
+          {"two_way_requests", w.two_way_requests},
           {"first", w.first ? format_civil(w.first) : ""},
           {"last", w.last ? format_civil(w.last) : ""},
           {"distinct",
@@ -819,6 +876,11 @@ std::string web_requests_text(const WebRequests& w, Firewall fw) {
                      w.lines, w.bad_lines);
   if (w.requests) out += fmt::format(", {} to {}", format_civil(w.first), end_of(w.first, w.last));
   out += "\n";
+  if (w.two_way_requests)
+    out += fmt::format(
+        "  {} of them read two ways (\"A or B\": client A, or B through an X-Forwarded-For list; no line of the "
+        "log proves which it writes): blocked for neither\n",
+        w.two_way_requests);
   if (!w.requests) return out;
   auto table = [&](const char* title, const TopCounts& k) {
     out += fmt::format("  {} ({}{}):\n", title, k.size(), k.replaced_any() ? "+, the most frequent kept" : "");

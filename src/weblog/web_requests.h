@@ -84,6 +84,9 @@ struct WebRequests {
   std::vector<std::string> logs;  // the access logs read
   std::vector<std::string> warnings;
   uint64_t lines = 0, bad_lines = 0, requests = 0;
+  // Of the requests, those whose line reads two ways, with %h or an X-Forwarded-For list in its
+  // place, in a log whose format no line proved: counted under both clients, blocked for neither.
+  uint64_t two_way_requests = 0;
   CivilSeconds first = 0, last = 0;
   // Counted by keys the client chooses (its address, path, agent), each table in bounded
   // memory: a flood of random agents or addresses cannot grow the report, nor push a later

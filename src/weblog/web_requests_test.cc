@@ -713,5 +713,72 @@ TEST(WebRequests, AccessLogsInTwoZonesAreSaid) {
   EXPECT_FALSE(said(web_requests(both, "/home/u1/public_html", t - 60, t + 60, false)));
 }
 
+// Ten POSTs of /up/x.php in the burst, one a minute from 10:00, with this client field.
+std::string ten_calls(const std::string& client_field) {
+  std::string lines;
+  for (int k = 0; k < 10; ++k) lines += line_at(client_field, hms(3600 + 60 * k), "POST", "/up/x.php");
+  return lines;
+}
+
+// A POST at 10:00 on 1 Nov 2026 for each client field and target.
+std::string posts(const std::vector<std::pair<std::string, std::string>>& client_and_target) {
+  std::string lines;
+  for (const auto& [client, target] : client_and_target)
+    lines += request(client, "01/Nov/2026:10:00:00", "POST", target);
+  return lines;
+}
+
+// A log's requests for `dir` from 09:59 to 10:01.
+WebRequests read_minute(const std::string& log, const std::string& dir) {
+  CivilSeconds t = *parse_civil("2026-11-01 10:00:00");
+  return web_requests(find_access_logs("", "", {log}), dir, t - 60, t + 60, false);
+}
+
+// A forged X-Forwarded-For list that reads as a client and a user name ("8.8.8.8 - x, REAL - -")
+// frames nobody while the log's format is not proven: both are listed, neither blocked. Once a
+// line only a list reads proves it, the same lines are the list's, those before it too.
+TEST(WebRequests, AForgedForwardedListFramesNobody) {
+  TempDir root;
+  const std::string log = root.path + "/access.log";
+  const std::string framing = ten_calls("8.8.8.8 - x, 45.8.8.4");
+  write(log, framing);
+  WebRequests w = read_burst(log, "/home/u1/public_html/up");
+  auto json = web_requests_json(w, Firewall::Iptables);
+  EXPECT_EQ(json["block_commands"].size(), 0u) << json.dump();
+  EXPECT_EQ(json["two_way_requests"], 10u);
+  EXPECT_NE(why_not_blocked(json, "8.8.8.8 or 45.8.8.4").find("read two ways"), std::string::npos) << json.dump();
+  EXPECT_NE(web_requests_text(w, Firewall::Iptables).find("10 of them read two ways"), std::string::npos);
+  // One line behind the proxy with a client's own list, after them.
+  write(log, framing + line_at("203.0.113.5, 198.51.100.9", hms(3600), "GET", "/about/"));
+  json = web_requests_json(read_burst(log, "/home/u1/public_html/up"), Firewall::Iptables);
+  EXPECT_TRUE(blocked(json, "45.8.8.4")) << json.dump();
+  EXPECT_FALSE(blocked(json, "8.8.8.8"));
+  EXPECT_EQ(json["two_way_requests"], 0u);
+}
+
+// A space in the client's part of the list does not hide the hop our proxy added.
+TEST(WebRequests, ASpaceInTheForgedPartDoesNotHideTheClient) {
+  TempDir root;
+  const std::string log = root.path + "/access.log";
+  write(log, ten_calls("a b, 45.8.8.2"));
+  WebRequests w = read_burst(log, "/home/u1/public_html/up");
+  EXPECT_EQ(w.bad_lines, 0u);
+  EXPECT_TRUE(blocked(web_requests_json(w, Firewall::Iptables), "45.8.8.2"));
+}
+
+// An IPv4 client written with its port, or IPv4-mapped, is one client with its plain address.
+TEST(WebRequests, AnIpv4ClientIsOneClientHoweverWritten) {
+  TempDir root;
+  const std::string log = root.path + "/access.log";
+  write(log, posts({{"45.7.7.7:51234", "/m.php"},
+                    {"::ffff:45.7.7.7", "/m.php"},
+                    {"45.7.7.7", "/m.php"},
+                    {"[2001:db8::66]:443", "/m.php"}}));
+  WebRequests w = read_minute(log, "/home/u1/public_html");
+  EXPECT_EQ(w.client_ips.count("45.7.7.7"), 3u);
+  EXPECT_EQ(w.client_ips.count("2001:db8::66"), 1u);
+  EXPECT_EQ(w.client_ips.size(), 2u);
+}
+
 }  // namespace
 }  // namespace sw::weblog
