@@ -285,7 +285,9 @@ std::string served_path(sv path) {
   return out;
 }
 
-std::string target_path(sv target) {
+std::string target_path(sv written) {
+  std::string unescaped = unescape_bytes(written);
+  sv target = unescaped;
   if (size_t scheme = target.find("://"); scheme != sv::npos && scheme < 8) {
     size_t slash = target.find('/', scheme + 3);
     target = slash == sv::npos ? sv("/") : target.substr(slash);
@@ -307,7 +309,9 @@ std::string target_path(sv target) {
   return out;
 }
 
-std::string unescape_field(sv field) {
+std::string unescape_field(sv field) { return printable(unescape_bytes(field), 300); }
+
+std::string unescape_bytes(sv field) {
   std::string out;
   out.reserve(field.size());
   for (size_t i = 0; i < field.size(); ++i) {
@@ -326,7 +330,7 @@ std::string unescape_field(sv field) {
     }
     out += c == 'n' ? '\n' : c == 't' ? '\t' : c;
   }
-  return printable(out, 300);
+  return out;
 }
 
 }  // namespace sw::weblog

@@ -48,8 +48,8 @@ struct AccessEntry {
 // True when the line is an access-log line; `out` is reset first.
 bool parse_access_line(std::string_view line, AccessEntry& out);
 
-// The path of a request target: without "?query" and "#fragment", with %XX decoded (an
-// invalid escape is kept as it is), so "/wp-content/x/m%61iler.php?a=1" is
+// The path of a request target: unescaped as the server wrote it (\xHH), without "?query" and
+// "#fragment", with %XX decoded (an invalid escape is kept as it is), so "/wp-content/x/m%61iler.php?a=1" is
 // "/wp-content/x/mailer.php". A full URL ("http://host/path", proxies) gives its path.
 std::string target_path(std::string_view target);
 
@@ -64,5 +64,7 @@ std::string served_path(std::string_view path);
 // A field as the server escaped it (\" \\ \xHH, nginx and Apache alike), unescaped and made
 // printable for a report.
 std::string unescape_field(std::string_view field);
+// The same, as bytes: a request target's "\xc3\xa9" is the "é" of a directory's name.
+std::string unescape_bytes(std::string_view field);
 
 }  // namespace sw::weblog

@@ -179,6 +179,10 @@ TEST(AccessLog, TargetPath) {
   EXPECT_EQ(target_path("/wp-content/x/m%61iler.php?a=1#f"), "/wp-content/x/mailer.php");
   EXPECT_EQ(target_path("http://host.example/a/b.php?x"), "/a/b.php");
   EXPECT_EQ(target_path("/bad%zzescape%4"), "/bad%zzescape%4");
+  // As Apache writes a byte it does not print, and a backslash: the bytes the client sent.
+  EXPECT_EQ(target_path("/caf\\xc3\\xa9/x.php"), "/caf\xc3\xa9/x.php");
+  EXPECT_EQ(target_path("/caf%C3%A9/x.php"), "/caf\xc3\xa9/x.php");
+  EXPECT_EQ(target_path("/a\\\\x41.php"), "/a\\x41.php");
   EXPECT_EQ(served_path("//wp/./a/../mailer.php"), "/wp/mailer.php");
   EXPECT_EQ(served_path("/wp/mailer.php/extra/x.html"), "/wp/mailer.php");
   EXPECT_EQ(served_path("/wp/"), "/wp/");

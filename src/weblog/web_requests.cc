@@ -714,12 +714,15 @@ WebRequests web_requests(const AccessLogs& logs, std::string_view directory, Civ
   w.burst_last = burst_last ? std::min(burst_last, to) : to;
   for (const auto& warning : logs.warnings) w.warn(warning);
   w.own = own_addresses(logs.root);
-  w.url_path = url_path_of(directory);
+  // As Exim wrote it (cwd=/home/u/public_html/caf\303\251): the directory's bytes are what a
+  // request's path is compared with.
+  std::string on_disk = unescape_exim(directory);
+  w.url_path = url_path_of(on_disk);
   // The hosts that serve the directory at a URL of their own, or not at all: by cPanel's own
   // record of the docroots (matched as written, else with links resolved on both sides; when
   // none holds the directory, they say nothing of it), else by a directory named like one of
   // the account's hosts under public_html.
-  std::string dir(directory);
+  std::string dir = on_disk;
   std::vector<Docroot> roots = logs.docroots;
   auto addon = docroot_of(dir, roots);
   if (!addon && !roots.empty()) {
@@ -741,9 +744,9 @@ WebRequests web_requests(const AccessLogs& logs, std::string_view directory, Civ
       w.hosts.push_back({r.domain, url_under(dir, r.path), false});
       for (const auto& alias : r.aliases) w.hosts.push_back({alias, w.hosts.back().url, false});
     }
-  if (!addon && (addon = addon_of(directory, logs.domains))) w.hosts.push_back({addon->first, addon->second, true});
+  if (!addon && (addon = addon_of(on_disk, logs.domains))) w.hosts.push_back({addon->first, addon->second, true});
   if (addon && addon->second != w.url_path) std::tie(w.addon_domain, w.addon_url_path) = *addon;
-  if (std::string site = site_of(directory); !site.empty() && w.hosts.empty())
+  if (std::string site = site_of(on_disk); !site.empty() && w.hosts.empty())
     w.hosts.push_back({site, w.url_path, false});
   if (!w.url_path && w.addon_domain.empty()) {
     w.warnings.push_back(

@@ -780,5 +780,19 @@ TEST(WebRequests, AnIpv4ClientIsOneClientHoweverWritten) {
   EXPECT_EQ(w.client_ips.size(), 2u);
 }
 
+// Exim writes a directory's non-printing bytes as octal escapes, Apache a request's as \xHH
+// (and a client may send %XX): the same bytes.
+TEST(WebRequests, ANonAsciiDirectoryMatchesItsRequests) {
+  TempDir root;
+  const std::string log = root.path + "/access.log";
+  write(log,
+        posts({{"45.8.8.8", "/caf%C3%A9/x.php"}, {"45.8.8.9", "/caf\\xc3\\xa9/x.php"}, {"45.8.8.10", "/cafe/x.php"}}));
+  for (const char* dir : {"/home/u1/public_html/caf\\303\\251", "/home/u1/public_html/caf\xc3\xa9"}) {
+    WebRequests w = read_minute(log, dir);
+    EXPECT_EQ(w.requests, 2u) << dir;
+    EXPECT_EQ(w.client_ips.count("45.8.8.10"), 0u) << dir;
+  }
+}
+
 }  // namespace
 }  // namespace sw::weblog
