@@ -230,19 +230,24 @@ bool parse_from(sv line, size_t pos, AccessEntry& out) {
 bool parse_access_line(sv line, AccessEntry& out) {
   out = AccessEntry{};
   while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
-  if (parse_from(line, 0, out)) return true;
-  // Apache's vhost_combined: "%v:%p " first.
+  // Apache's vhost_combined ("%v:%p " first) and vhost_common ("%v " first): a host, not an
+  // address. With its port it is read first (a list behind a proxy would take it for a forged
+  // hop and lose the host); without, only when the line reads no other way.
   size_t pos = 0;
   sv vhost = word(line, pos);
-  if (vhost.find(':') == sv::npos || pos >= line.size()) return false;
-  AccessEntry shifted;
-  if (!parse_from(line, pos, shifted)) {
-    out = AccessEntry{};
-    return false;
-  }
-  out = shifted;
-  out.vhost = vhost;
-  return true;
+  bool host = !vhost.empty() && !vhost.ends_with(',') && !parse_ip(hop_address(vhost)) && pos < line.size();
+  bool with_port = host && vhost.find(':') != sv::npos;
+  auto shifted = [&] {
+    AccessEntry entry;
+    if (!parse_from(line, pos, entry)) return false;
+    out = entry;
+    out.vhost = vhost;
+    return true;
+  };
+  if (with_port && shifted()) return true;
+  if (parse_from(line, 0, out)) return true;
+  out = AccessEntry{};
+  return host && !with_port && shifted();
 }
 
 bool is_script_name(sv name) {

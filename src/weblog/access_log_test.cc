@@ -120,6 +120,19 @@ TEST(AccessLog, AClientWithItsPortIsTheAddress) {
   EXPECT_EQ(read_head("45.7.7.7:51234 - -").vhost, "");
 }
 
+// Apache's vhost_common, "%v %h %l %u %t ...": the host without its port.
+TEST(AccessLog, VhostCommon) {
+  AccessEntry e = read_head("shop.example 203.0.113.9 - -");
+  EXPECT_EQ(e.vhost, "shop.example");
+  EXPECT_EQ(e.client, "203.0.113.9");
+  e = read_head("crawl-1.googlebot.example - -");  // HostnameLookups: a name is the client
+  EXPECT_EQ(e.vhost, "");
+  EXPECT_EQ(e.client, "crawl-1.googlebot.example");
+  e = read_head("shop.example:443 203.0.113.60, 10.0.0.1 - -");
+  EXPECT_EQ(e.vhost, "shop.example:443");
+  EXPECT_EQ(e.client, "203.0.113.60");
+}
+
 TEST(AccessLog, CommonVhostAndOddRequests) {
   AccessEntry e;
   ASSERT_TRUE(parse_access_line("198.51.100.4 - bob [01/Nov/2026:10:00:01 -0730] \"GET / HTTP/1.0\" 304 -", e));

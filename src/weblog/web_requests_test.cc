@@ -794,5 +794,15 @@ TEST(WebRequests, ANonAsciiDirectoryMatchesItsRequests) {
   }
 }
 
+// Apache's vhost_common names the host without its port.
+TEST(WebRequests, VhostCommonLinesAreTheSitesOwn) {
+  TempDir root;
+  const std::string log = root.path + "/other_vhosts_access.log";
+  write(log, posts({{"shop.example 45.8.8.8", "/up/x.php"}, {"other.example 45.8.8.9", "/up/x.php"}}));
+  WebRequests w = read_minute(log, "/var/www/shop.example/up");
+  EXPECT_EQ(w.requests, 1u);
+  EXPECT_EQ(w.client_ips.count("45.8.8.8"), 1u);
+}
+
 }  // namespace
 }  // namespace sw::weblog
