@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <string>
@@ -98,6 +99,17 @@ std::string range_text_prefix(const CidrRange& range) {
 std::string format_ip(const IpAddress& address) {
   char buf[INET6_ADDRSTRLEN];
   return inet_ntop(address.v6 ? AF_INET6 : AF_INET, address.bytes.data(), buf, sizeof buf) ? buf : "";
+}
+
+CidrRange range_of(const IpAddress& address, int prefix) {
+  CidrRange range{address, std::clamp(prefix, 0, address.v6 ? 128 : 32)};
+  for (int bit = range.prefix; bit < 128; ++bit) range.network.bytes[size_t(bit / 8)] &= uint8_t(~(0x80u >> (bit % 8)));
+  return range;
+}
+
+std::string format_cidr(const CidrRange& range) {
+  std::string text = format_ip(range.network);
+  return range.prefix == (range.network.v6 ? 128 : 32) ? text : text + "/" + std::to_string(range.prefix);
 }
 
 }  // namespace sw

@@ -32,6 +32,10 @@ IpAddress without_v4_mapping(const IpAddress& address);
 bool is_loopback_text(std::string_view ip);
 // The address as inet_ntop writes it ("192.0.2.1", "2001:db8::1").
 std::string format_ip(const IpAddress& address);
+// The range of `prefix` bits that holds the address: 2001:db8:1:2::/64 for 2001:db8:1:2::7.
+CidrRange range_of(const IpAddress& address, int prefix);
+// "2001:db8:1:2::/64"; a full-length range as its address alone.
+std::string format_cidr(const CidrRange& range);
 // Text that every address of the range starts with as inet_ntop (and Exim) writes it, for a
 // byte search ahead of the exact test: "203.0.113." for 203.0.113.0/24, "2001:db8:1:2:" for
 // 2001:db8:1:2::/64. Whole octets or groups only, and no zero group (which "::" may hide):

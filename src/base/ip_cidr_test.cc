@@ -57,5 +57,15 @@ TEST(IpCidr, RangeTextPrefixStartsEveryAddressOfTheRange) {
   }
 }
 
+// The range that holds an address: a host's /64 (what the web report blocks when several of
+// its addresses drove a mailer), written as a rule takes it.
+TEST(IpCidr, RangeOfAnAddress) {
+  EXPECT_EQ(format_cidr(range_of(*parse_ip("2001:db8:1:2:aa:bb:cc:dd"), 64)), "2001:db8:1:2::/64");
+  EXPECT_EQ(format_cidr(range_of(*parse_ip("198.51.100.77"), 24)), "198.51.100.0/24");
+  EXPECT_EQ(format_cidr(range_of(*parse_ip("198.51.100.77"), 64)), "198.51.100.77");  // clamped: the address
+  EXPECT_EQ(format_cidr(range_of(*parse_ip("2001:db8::ff"), 127)), "2001:db8::fe/127");
+  EXPECT_TRUE(cidr_contains(range_of(*parse_ip("2001:db8:1:2::1"), 64), *parse_ip("2001:db8:1:2:ffff::9")));
+}
+
 }  // namespace
 }  // namespace sw

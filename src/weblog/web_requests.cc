@@ -201,14 +201,20 @@ std::string not_the_driver(const WebRequests& w, const std::string& client) {
   return {};
 }
 
+// What a command blocks: a driver's address, or the /64 of several drivers.
+struct BlockTarget {
+  std::string address;
+  size_t drivers = 1;
+};
+
 // The clients worth a block command, and those left out with why: the callers of the script
 // the burst's drivers called most, and of any other they called at least half as often (at
 // most three), and those of the most requested script.
 struct Blocks {
   std::vector<std::string> scripts;
-  std::vector<std::string> addresses;
-  std::vector<std::pair<std::string, std::string>> not_blocked;  // client, why
-  size_t drivers_unlisted = 0;  // drivers past the first kBlockedIps: run again once those are blocked
+  std::vector<BlockTarget> targets;   // the first kBlockedIps, the busiest first
+  std::vector<BlockTarget> unlisted;  // the drivers past them: run again once those are blocked
+  std::vector<std::pair<std::string, std::string>> not_blocked;  // client, why: the first kJsonRows
 };
 
 // Each caller's verdict, once: "" when it is blocked, else why not.
@@ -246,6 +252,32 @@ std::vector<RankedScript> scripts_by_drivers(const WebRequests& w, Verdicts& ver
   return ranked;
 }
 
+// The drivers as the commands block them, in their order: IPv6 addresses by their /64 when
+// several of one drove the mailer (a host given a /64 takes a new address of it for every
+// request; the main log's findings take them together too), unless this server's own
+// addresses are in it.
+std::vector<BlockTarget> by_network(const std::vector<std::string>& drivers, const std::vector<std::string>& own) {
+  auto network_of = [&](const std::string& driver) {
+    auto ip = parse_ip(driver);
+    if (!ip || !ip->v6) return driver;
+    CidrRange range = range_of(*ip, 64);
+    for (const auto& mine : own)
+      if (auto address = parse_ip(mine); address && cidr_contains(range, *address)) return driver;
+    return format_cidr(range);
+  };
+  std::vector<std::string> networks;
+  std::map<std::string, size_t> drivers_in;
+  for (const auto& driver : drivers) ++drivers_in[networks.emplace_back(network_of(driver))];
+  std::vector<BlockTarget> out;
+  std::set<std::string> listed;
+  for (size_t i = 0; i < drivers.size(); ++i) {
+    size_t together = drivers_in[networks[i]];
+    const std::string& address = together > 1 ? networks[i] : drivers[i];
+    if (listed.insert(address).second) out.push_back({address, together});
+  }
+  return out;
+}
+
 Blocks blocks_of(const WebRequests& w) {
   Blocks b;
   Verdicts verdicts;
@@ -267,17 +299,18 @@ Blocks blocks_of(const WebRequests& w) {
       for (const auto& c : it->second.top()) callers[c.key] += c.count - c.over;
   std::vector<std::pair<std::string_view, uint64_t>> by_count(callers.begin(), callers.end());
   std::stable_sort(by_count.begin(), by_count.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+  std::vector<std::string> drivers;
   for (const auto& [client, n] : by_count) {
     const std::string& why = verdict(w, client, verdicts);
     if (!why.empty()) {
       if (b.not_blocked.size() < kJsonRows) b.not_blocked.emplace_back(client, why);
-    } else {
-      auto ip = blockable_address(client, w.own, nullptr);
-      if (std::find(b.addresses.begin(), b.addresses.end(), *ip) != b.addresses.end()) continue;
-      if (b.addresses.size() < kBlockedIps) b.addresses.push_back(*ip);
-      else ++b.drivers_unlisted;
+    } else if (auto ip = blockable_address(client, w.own, nullptr);
+               std::find(drivers.begin(), drivers.end(), *ip) == drivers.end()) {
+      drivers.push_back(*ip);
     }
   }
+  for (auto& target : by_network(drivers, w.own))
+    (b.targets.size() < kBlockedIps ? b.targets : b.unlisted).push_back(std::move(target));
   return b;
 }
 
@@ -819,7 +852,11 @@ nlohmann::json web_requests_json(const WebRequests& w, Firewall fw) {
     if (k->replaced_any()) capped.push_back(name);
   Blocks b = blocks_of(w);
   nlohmann::json block = nlohmann::json::array(), not_blocked = nlohmann::json::array();
-  for (const auto& ip : b.addresses) block.push_back(block_command(ip, fw, "spamwarden: " + w.directory));
+  nlohmann::json networks = nlohmann::json::array();
+  for (const auto& t : b.targets) {
+    block.push_back(block_command(t.address, fw, "spamwarden: " + w.directory));
+    if (t.drivers > 1) networks.push_back({{"network", t.address}, {"drivers", t.drivers}});
+  }
   for (const auto& [client, why] : b.not_blocked) not_blocked.push_back({{"client", client}, {"why", why}});
   return {{"directory", w.directory},
           {"url_path", w.url_path ? nlohmann::json(*w.url_path + "/") : nlohmann::json(nullptr)},
@@ -831,7 +868,8 @@ nlohmann::json web_requests_json(const WebRequests& w, Firewall fw) {
           {"burst_last", format_civil(w.burst_last)},
           {"not_served", w.not_served},
           {"clients_left_out", w.clients_left_out},
-          {"drivers_not_listed", b.drivers_unlisted},
+          {"drivers_not_listed", b.unlisted.size()},
+          {"blocked_networks", networks},
           {"access_logs", w.logs},
           {"warnings", w.warnings},
           {"lines", w.lines},
@@ -901,17 +939,21 @@ std::string web_requests_text(const WebRequests& w, Firewall fw) {
     out +=
         "  no script here ran (no script name answered, no POST nor query to the directory's index): "
         "no client to block\n";
-  else if (b.addresses.empty())
+  else if (b.targets.empty())
     out += fmt::format("  no caller of {} looks like the mailer's driver: none blocked\n", fit_columns(scripts, 60));
   else
     out += fmt::format("  block these callers of {} (their calls in the burst, no steady calls nor browsing):\n",
                        fit_columns(scripts, 60));
-  for (const auto& ip : b.addresses)
-    out += "    " + printable(block_command(ip, fw, "spamwarden: " + w.directory)) + "\n";
-  if (b.drivers_unlisted > 0)
+  for (const auto& t : b.targets) {
+    out += "    " + printable(block_command(t.address, fw, "spamwarden: " + w.directory)) + "\n";
+    if (t.drivers > 1)
+      out += fmt::format("      ({} addresses of this /64 drove it: one host's, a new address for each request)\n",
+                         t.drivers);
+  }
+  if (!b.unlisted.empty())
     out += fmt::format("    ... and {} more callers like these, fewer calls each: run again once these are blocked\n",
-                       b.drivers_unlisted);
-  if (!b.addresses.empty() && !firewall_assumes(fw).empty()) out += fmt::format("    ({})\n", firewall_assumes(fw));
+                       b.unlisted.size());
+  if (!b.targets.empty() && !firewall_assumes(fw).empty()) out += fmt::format("    ({})\n", firewall_assumes(fw));
   for (size_t i = 0; i < b.not_blocked.size() && i < kNotBlockedShown; ++i)
     out += fmt::format("  not blocked: {} ({})\n", fit_columns(b.not_blocked[i].first, 46), b.not_blocked[i].second);
   if (b.not_blocked.size() > kNotBlockedShown)

@@ -794,6 +794,25 @@ TEST(WebRequests, ANonAsciiDirectoryMatchesItsRequests) {
   }
 }
 
+// A host given an IPv6 /64 takes a new address of it for each request: one command for the
+// /64 when several of its addresses drove the mailer, said; an address alone stays itself.
+TEST(WebRequests, DriversOfOneIpv6NetworkAreBlockedByTheirSlash64) {
+  TempDir root;
+  const std::string log = root.path + "/access.log";
+  std::string lines;
+  for (int k = 0; k < 200; ++k)
+    lines += line_at(fmt::format("2a02:6b8:1:2::{:x}", k + 1), hms(3600 + k), "POST", "/up/x.php");
+  lines += line_at("2a02:6b8:9:9::1", hms(3600), "POST", "/up/x.php");
+  write(log, lines);
+  WebRequests w = read_burst(log, "/home/u1/public_html/up");
+  auto json = web_requests_json(w, Firewall::Iptables);
+  EXPECT_EQ(json["block_commands"].size(), 2u) << json.dump();
+  EXPECT_TRUE(blocked(json, "2a02:6b8:1:2::/64"));
+  EXPECT_TRUE(blocked(json, "2a02:6b8:9:9::1"));
+  EXPECT_EQ(json["blocked_networks"][0]["drivers"], 200u);
+  EXPECT_NE(web_requests_text(w, Firewall::Iptables).find("200 addresses of this /64"), std::string::npos);
+}
+
 // Apache's vhost_common names the host without its port.
 TEST(WebRequests, VhostCommonLinesAreTheSitesOwn) {
   TempDir root;
