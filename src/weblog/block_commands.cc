@@ -153,4 +153,19 @@ std::vector<std::string> own_addresses(const std::string& root) {
   return out;
 }
 
+std::vector<CidrRange> denied_ranges(const std::string& root) {
+  std::vector<CidrRange> out;
+  std::string line;
+  for (std::ifstream in(root + "/etc/csf/csf.deny"); std::getline(in, line);) {
+    std::string_view text = trim(line);
+    if (auto range = parse_cidr(text.substr(0, text.find_first_of(" \t#")))) out.push_back(*range);
+  }
+  return out;
+}
+
+bool is_denied(std::string_view address, const std::vector<CidrRange>& denied) {
+  auto ip = parse_ip(address);
+  return ip && std::any_of(denied.begin(), denied.end(), [&](const CidrRange& r) { return cidr_contains(r, *ip); });
+}
+
 }  // namespace sw::weblog

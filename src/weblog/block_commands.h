@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/ip_cidr.h"
+
 namespace sw::weblog {
 
 // The firewall a block command is written for: csf where it is installed, else iptables
@@ -33,5 +35,12 @@ std::optional<std::string> blockable_address(std::string_view client, const std:
 // `root` the public addresses cPanel records behind a NAT (/var/cpanel/cpnat "PRIVATE PUBLIC"
 // lines, /var/cpanel/mainip, /etc/ips "IP:MASK:BROADCAST" lines), which no interface holds.
 std::vector<std::string> own_addresses(const std::string& root);
+
+// What the firewall's deny list already blocks, under `root`: csf's /etc/csf/csf.deny, an
+// address or range first on each line ("203.0.113.9 # why", "2001:db8:1:2::/64"). Its
+// advanced filters ("tcp|in|d=25|s=IP") and Include lines are not read; nothing when csf is
+// not there (iptables and nft keep their rules where a file cannot show them).
+std::vector<CidrRange> denied_ranges(const std::string& root);
+bool is_denied(std::string_view address, const std::vector<CidrRange>& denied);
 
 }  // namespace sw::weblog

@@ -212,9 +212,11 @@ struct BlockTarget {
 // most three), and those of the most requested script.
 struct Blocks {
   std::vector<std::string> scripts;
-  std::vector<BlockTarget> targets;   // the first kBlockedIps, the busiest first
-  std::vector<BlockTarget> unlisted;  // the drivers past them: run again once those are blocked
+  std::vector<BlockTarget> targets;          // the first kBlockedIps, the busiest first
+  std::vector<BlockTarget> unlisted;         // the drivers past them: run again once those are blocked
+  std::vector<std::string> already_blocked;  // drivers the firewall's deny list holds
   std::vector<std::pair<std::string, std::string>> not_blocked;  // client, why: the first kJsonRows
+  size_t not_blocked_left_out = 0;
 };
 
 // Each caller's verdict, once: "" when it is blocked, else why not.
@@ -304,8 +306,10 @@ Blocks blocks_of(const WebRequests& w) {
     const std::string& why = verdict(w, client, verdicts);
     if (!why.empty()) {
       if (b.not_blocked.size() < kJsonRows) b.not_blocked.emplace_back(client, why);
-    } else if (auto ip = blockable_address(client, w.own, nullptr);
-               std::find(drivers.begin(), drivers.end(), *ip) == drivers.end()) {
+      else ++b.not_blocked_left_out;
+    } else if (auto ip = blockable_address(client, w.own, nullptr); is_denied(*ip, w.denied)) {
+      b.already_blocked.push_back(*ip);
+    } else if (std::find(drivers.begin(), drivers.end(), *ip) == drivers.end()) {
       drivers.push_back(*ip);
     }
   }
@@ -747,6 +751,7 @@ WebRequests web_requests(const AccessLogs& logs, std::string_view directory, Civ
   w.burst_last = burst_last ? std::min(burst_last, to) : to;
   for (const auto& warning : logs.warnings) w.warn(warning);
   w.own = own_addresses(logs.root);
+  w.denied = denied_ranges(logs.root);
   // As Exim wrote it (cwd=/home/u/public_html/caf\303\251): the directory's bytes are what a
   // request's path is compared with.
   std::string on_disk = unescape_exim(directory);
@@ -852,11 +857,12 @@ nlohmann::json web_requests_json(const WebRequests& w, Firewall fw) {
     if (k->replaced_any()) capped.push_back(name);
   Blocks b = blocks_of(w);
   nlohmann::json block = nlohmann::json::array(), not_blocked = nlohmann::json::array();
-  nlohmann::json networks = nlohmann::json::array();
+  nlohmann::json networks = nlohmann::json::array(), unlisted = nlohmann::json::array();
   for (const auto& t : b.targets) {
     block.push_back(block_command(t.address, fw, "spamwarden: " + w.directory));
     if (t.drivers > 1) networks.push_back({{"network", t.address}, {"drivers", t.drivers}});
   }
+  for (const auto& t : b.unlisted) unlisted.push_back(t.address);
   for (const auto& [client, why] : b.not_blocked) not_blocked.push_back({{"client", client}, {"why", why}});
   return {{"directory", w.directory},
           {"url_path", w.url_path ? nlohmann::json(*w.url_path + "/") : nlohmann::json(nullptr)},
@@ -869,7 +875,9 @@ nlohmann::json web_requests_json(const WebRequests& w, Firewall fw) {
           {"not_served", w.not_served},
           {"clients_left_out", w.clients_left_out},
           {"drivers_not_listed", b.unlisted.size()},
+          {"drivers_past_the_commands", unlisted},
           {"blocked_networks", networks},
+          {"already_blocked", b.already_blocked},
           {"access_logs", w.logs},
           {"warnings", w.warnings},
           {"lines", w.lines},
@@ -889,7 +897,8 @@ nlohmann::json web_requests_json(const WebRequests& w, Firewall fw) {
           {"block_commands", block},
           {"blocked_for", b.scripts},
           {"warnings_left_out", w.warnings_left_out},
-          {"not_blocked", not_blocked}};
+          {"not_blocked", not_blocked},
+          {"not_blocked_left_out", b.not_blocked_left_out}};
 }
 
 std::string web_requests_text(const WebRequests& w, Firewall fw) {
@@ -939,6 +948,9 @@ std::string web_requests_text(const WebRequests& w, Firewall fw) {
     out +=
         "  no script here ran (no script name answered, no POST nor query to the directory's index): "
         "no client to block\n";
+  else if (b.targets.empty() && !b.already_blocked.empty())
+    out += fmt::format("  every caller of {} that looks like the mailer's driver is blocked already\n",
+                       fit_columns(scripts, 60));
   else if (b.targets.empty())
     out += fmt::format("  no caller of {} looks like the mailer's driver: none blocked\n", fit_columns(scripts, 60));
   else
@@ -954,6 +966,9 @@ std::string web_requests_text(const WebRequests& w, Firewall fw) {
     out += fmt::format("    ... and {} more callers like these, fewer calls each: run again once these are blocked\n",
                        b.unlisted.size());
   if (!b.targets.empty() && !firewall_assumes(fw).empty()) out += fmt::format("    ({})\n", firewall_assumes(fw));
+  if (!b.already_blocked.empty())
+    out += fmt::format("  already blocked by csf.deny: {} caller(s) like these ({}{})\n", b.already_blocked.size(),
+                       b.already_blocked.front(), b.already_blocked.size() > 1 ? ", ..." : "");
   for (size_t i = 0; i < b.not_blocked.size() && i < kNotBlockedShown; ++i)
     out += fmt::format("  not blocked: {} ({})\n", fit_columns(b.not_blocked[i].first, 46), b.not_blocked[i].second);
   if (b.not_blocked.size() > kNotBlockedShown)

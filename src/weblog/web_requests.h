@@ -115,6 +115,7 @@ struct WebRequests {
   std::unordered_map<std::string, ClientEvidence> clients;
   uint64_t clients_left_out = 0;
   std::vector<std::string> own;    // this server's addresses: never a block command
+  std::vector<CidrRange> denied;   // what the firewall's deny list blocks already: no command again
   uint64_t warnings_left_out = 0;  // past kMaxWarnings (an account's 5,000 files, each refused)
   static constexpr size_t kMaxWarnings = 100;
   void warn(std::string text);

@@ -813,6 +813,32 @@ TEST(WebRequests, DriversOfOneIpv6NetworkAreBlockedByTheirSlash64) {
   EXPECT_NE(web_requests_text(w, Firewall::Iptables).find("200 addresses of this /64"), std::string::npos);
 }
 
+// Drivers csf's deny list holds are blocked already: said, not among the ten commands, so a
+// run after blocking them names the next ones; every driver past the ten is in the JSON.
+TEST(WebRequests, DriversTheDenyListHoldsAreNotListedAgain) {
+  TempDir root;
+  const std::string log = root.path + "/access.log";
+  std::string lines, deny;
+  for (int c = 0; c < 150; ++c) {
+    std::string ip = fmt::format("45.9.{}.{}", c / 100, c % 100 + 1);
+    for (int k = 0; k < 200 - c; ++k) lines += line_at(ip, hms(3600 + k % 500), "POST", "/up/x.php");
+    if (c < 10) deny += ip + " # spamwarden: x\n";
+  }
+  write(log, lines);
+  write(root.path + "/etc/csf/csf.deny", deny + "tcp|in|d=25|s=45.9.1.1\n");
+  CivilSeconds first = *parse_civil("2026-11-01 10:00:00"), last = *parse_civil("2026-11-01 10:10:00");
+  WebRequests w = web_requests(find_access_logs(root.path, "", {log}), "/home/u1/public_html/up", first - kBurstMargin,
+                               last + kBurstMargin, false, first, last);
+  auto json = web_requests_json(w, Firewall::Csf);
+  EXPECT_EQ(json["already_blocked"].size(), 10u) << json.dump();
+  EXPECT_FALSE(blocked(json, "45.9.0.1"));
+  EXPECT_TRUE(blocked(json, "45.9.0.11"));
+  EXPECT_EQ(json["block_commands"].size(), 10u);
+  EXPECT_EQ(json["drivers_not_listed"], 130u);
+  EXPECT_EQ(json["drivers_past_the_commands"].size(), 130u);
+  EXPECT_NE(web_requests_text(w, Firewall::Csf).find("already blocked by csf.deny: 10"), std::string::npos);
+}
+
 // Apache's vhost_common names the host without its port.
 TEST(WebRequests, VhostCommonLinesAreTheSitesOwn) {
   TempDir root;
