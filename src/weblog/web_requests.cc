@@ -280,6 +280,30 @@ std::vector<BlockTarget> by_network(const std::vector<std::string>& drivers, con
   return out;
 }
 
+void not_blocked(Blocks& b, std::string_view client, std::string why) {
+  if (b.not_blocked.size() < kJsonRows) b.not_blocked.emplace_back(client, std::move(why));
+  else ++b.not_blocked_left_out;
+}
+
+// The drivers of the scripts whose callers get no command, their drivers' calls under half the
+// first script's (a brute-forcer's xmlrpc.php can outnumber the mailer): listed, with why, so
+// the mailer's own callers show. `listed`: the callers already judged.
+void drivers_of_other_scripts(const WebRequests& w, const std::vector<RankedScript>& scripts,
+                              std::set<std::string_view> listed, Verdicts& verdicts, Blocks& b) {
+  for (const auto& s : scripts) {
+    auto it = w.script_clients.find(s.key);
+    if (s.driver_calls == 0 || it == w.script_clients.end() ||
+        std::find(b.scripts.begin(), b.scripts.end(), s.key) != b.scripts.end())
+      continue;
+    for (const auto& c : it->second.top())
+      if (verdict(w, c.key, verdicts).empty() && listed.insert(c.key).second)
+        not_blocked(b, c.key,
+                    fmt::format("called {}, which the drivers called less than half as often as {}: only the "
+                                "busiest scripts' callers are blocked (block it too if {} is the mailer)",
+                                s.key, b.scripts.front(), s.key));
+  }
+}
+
 Blocks blocks_of(const WebRequests& w) {
   Blocks b;
   Verdicts verdicts;
@@ -305,8 +329,7 @@ Blocks blocks_of(const WebRequests& w) {
   for (const auto& [client, n] : by_count) {
     const std::string& why = verdict(w, client, verdicts);
     if (!why.empty()) {
-      if (b.not_blocked.size() < kJsonRows) b.not_blocked.emplace_back(client, why);
-      else ++b.not_blocked_left_out;
+      not_blocked(b, client, why);
     } else if (auto ip = blockable_address(client, w.own, nullptr); is_denied(*ip, w.denied)) {
       b.already_blocked.push_back(*ip);
     } else if (std::find(drivers.begin(), drivers.end(), *ip) == drivers.end()) {
@@ -315,6 +338,9 @@ Blocks blocks_of(const WebRequests& w) {
   }
   for (auto& target : by_network(drivers, w.own))
     (b.targets.size() < kBlockedIps ? b.targets : b.unlisted).push_back(std::move(target));
+  std::set<std::string_view> listed;
+  for (const auto& [client, n] : by_count) listed.insert(client);
+  drivers_of_other_scripts(w, scripts, std::move(listed), verdicts, b);
   return b;
 }
 

@@ -849,5 +849,21 @@ TEST(WebRequests, VhostCommonLinesAreTheSitesOwn) {
   EXPECT_EQ(w.client_ips.count("45.8.8.8"), 1u);
 }
 
+// A brute-forcer's xmlrpc.php calls outnumber the mailer's more than twice: its callers are
+// blocked, and the mailer's are listed as not blocked, with why, not left out.
+TEST(WebRequests, TheCallersOfALesserDrivenScriptAreListed) {
+  TempDir root;
+  const std::string log = root.path + "/access.log";
+  std::string lines;
+  for (int k = 0; k < 100; ++k) lines += line_at("103.1.1.1", hms(3600 + 5 * k), "POST", "/xmlrpc.php");
+  for (int k = 0; k < 40; ++k) lines += line_at("45.134.26.10", hms(3600 + 10 * k), "POST", "/wp-conf.php");
+  write(log, lines);
+  auto json = web_requests_json(read_burst(log, "/home/u1/public_html"), Firewall::Iptables);
+  EXPECT_TRUE(blocked(json, "103.1.1.1"));
+  EXPECT_NE(why_not_blocked(json, "45.134.26.10").find("called /wp-conf.php, which the drivers called less"),
+            std::string::npos)
+      << json.dump();
+}
+
 }  // namespace
 }  // namespace sw::weblog
