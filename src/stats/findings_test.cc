@@ -996,6 +996,32 @@ TEST(Findings, ABounceThawedAndFrozenAgainCountsOnce) {
   EXPECT_TRUE(of_kind(find_abuse(f), "backscatter").empty()) << "25 stuck bounces, 0.5% of all";
 }
 
+// A cPanel user's mail over SMTP from this host (its PHP mailer on 127.0.0.1, as cPanel's
+// "Sender identification" line names it) is its own, as a local submission is: the bounces of
+// that mail are its echo, not backscatter to a forged address.
+TEST(Findings, BouncesOfAUsersMailOverSmtpFromThisHostAreItsOwn) {
+  auto run = [](bool identified) {
+    Log log;
+    for (int i = 0; i < 40; ++i) {
+      std::string id = log.next_id();
+      if (identified) log.line(id + " Sender identification U=shopuser D=shop.example S=news@shop.example");
+      log.line(id + fmt::format(" <= news@shop.example H=localhost (shop.example) [127.0.0.1]:40000 P=esmtp S=900 "
+                                "for c{}@far.test",
+                                i));
+      log.line(id + " Completed");
+    }
+    for (int i = 0; i < 30; ++i) {
+      std::string id = log.next_id();
+      log.line(id + " <= <> R=1tZZZZ-000001-AA U=Debian-exim P=local S=3000 for news@shop.example");
+      log.line(id + " => news@shop.example R=dnslookup T=remote_smtp H=mx.shop-mail.test [192.0.2.8]");
+      log.line(id + " Completed");
+    }
+    return of_kind(find_abuse(log.run()), "backscatter").size();
+  };
+  EXPECT_EQ(run(true), 0u);
+  EXPECT_EQ(run(false), 1u) << "from 127.0.0.1 without it: a filter's reinjection, whose senders are not ours";
+}
+
 // A user who sends a few messages from here while spam sent elsewhere in its name bounces back
 // to it from other servers: more bounces than it mailed recipients are no echo of its own mail.
 // A user whose newsletter's bad addresses bounce back later from other servers is not told.

@@ -316,7 +316,8 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
       if (user != kNone && s.extras) s.extras->logins.note(tab(ActorKind::LocalUser).at(user).key);
     }
   }
-  if (std::string user = identified_.take(l); !user.empty()) {
+  std::string identified = identified_.take(l);
+  if (const std::string& user = identified; !user.empty()) {
     bool created = false;
     uint32_t idx = tab(ActorKind::LocalUser).intern(ActorTable::key_hash(user), user, false, &created);
     ActorStats& a = tab(ActorKind::LocalUser).at(idx);
@@ -335,7 +336,9 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
   if (keys.has(ActorKind::Sender) && folds(ActorKind::Sender)) {
     bool created = false;
     uint32_t si = count_key(ActorKind::Sender, l.address, true, &created);
-    if (local || !l.auth_id.empty()) ++tab(ActorKind::Sender).at(si).trusted_submissions;
+    // Ours: handed in here, logged in, or a local user's over SMTP from this host as cPanel
+    // names it (Mailman, a PHP mailer on 127.0.0.1), not a filter's reinjection.
+    if (local || !l.auth_id.empty() || !identified.empty()) ++tab(ActorKind::Sender).at(si).trusted_submissions;
     if (keys.has(ActorKind::SenderDomain)) {
       uint32_t d = count_key(ActorKind::SenderDomain, domain_of(l.address), true);
       if (created) {
