@@ -177,9 +177,13 @@ bool failures_look_like_a_device(const Forensics& f, const ActorStats& account) 
   if (account.last_failed_login - account.first_failed_login < kRetriesForHours) return false;
   uint64_t hash = ActorTable::key_hash(account.key, true);
   size_t ips = 0;
-  for (const auto& ip : f.table(ActorKind::ClientIp).all()) ips += names_one_account(ip) && ip.login_target == hash;
-  // No IP tried this account alone: IPs spraying a list of mailboxes, not one device.
-  return ips > 0 && device_like(account.failed_logins, ips, account.last_failed_login - account.first_failed_login);
+  uint64_t theirs = 0;  // the failures of the IPs that tried this account alone
+  for (const auto& ip : f.table(ActorKind::ClientIp).all())
+    if (names_one_account(ip) && ip.login_target == hash) ++ips, theirs += ip.failed_logins;
+  // Failures from IPs that tried other mailboxes too are a spray, not one device: all of them
+  // must come from IPs that tried this account alone.
+  return ips > 0 && theirs >= account.failed_logins &&
+         device_like(account.failed_logins, ips, account.last_failed_login - account.first_failed_login);
 }
 
 // The most client IPs an account was first used from within 24 hours: a stolen password in a

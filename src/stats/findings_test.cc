@@ -393,6 +393,32 @@ TEST(Findings, FailuresAtADevicesPaceAreSaidNotExcused) {
   EXPECT_EQ(sprayed.find("device"), std::string::npos) << sprayed;
 }
 
+// The same device's IPs beside a spray whose IPs each tried this account and others: the
+// failures are not all the device's, so no device's pace is said.
+TEST(Findings, ASprayBesideADevicesFailuresIsNoDevicesPace) {
+  Log log;
+  for (int hour = 0; hour < 24; ++hour) {
+    // One message an hour to five: 24 messages, 120 recipients, beside 54 failed logins.
+    log.line(
+        fmt::format("{0} <= anna@shop.example H=(pc) [192.0.2.80]:4000 P=esmtpa "
+                    "A=dovecot_plain:anna@shop.example S=1000 for a@c{1}.test b@c{1}.test c@c{1}.test "
+                    "d@c{1}.test e@c{1}.test",
+                    log.next_id(), hour));
+    failed_logins(log, "198.51.100.7", "anna@shop.example", 1);
+    if (hour == 3)
+      for (int ip = 1; ip <= 30; ++ip) {
+        failed_logins(log, fmt::format("203.0.113.{}", ip), "anna@shop.example", 1);
+        failed_logins(log, fmt::format("203.0.113.{}", ip), "info@shop.example", 1);
+      }
+    log.skip(3600 - 40);
+  }
+  auto findings = find_abuse(log.run());
+  auto taken = of_kind(findings, "compromised_account");
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_NE(taken[0]->summary.find("failed logins"), std::string::npos) << taken[0]->summary;
+  EXPECT_EQ(taken[0]->summary.find("device"), std::string::npos) << taken[0]->summary;
+}
+
 // Someone with the account's password trying our unknown recipients while logged in
 // (harvesting addresses): the account's finding, not the client IP's dictionary attack.
 TEST(Findings, UnknownRecipientsTriedWhileLoggedInAreTheAccounts) {
