@@ -114,18 +114,20 @@ std::optional<Identity> resolve_user(const std::string& configured, std::string*
   return Identity{pw->pw_uid, pw->pw_gid, name};
 }
 
-// [serve] spamd_tell_users as uids: names looked up, numbers taken as they are; nullopt when
-// "*" lets anyone teach. A name with no user is left out and reported in *unknown.
-std::optional<std::vector<uint32_t>> resolve_tell_users(const std::vector<std::string>& users,
+// [serve] spamd_tell_users or spamd_hold_users as uids: names looked up ("@exim": Exim's own
+// user), numbers taken as they are; nullopt when "*" lets anyone. A name with no user is left
+// out and reported in *unknown.
+std::optional<std::vector<uint32_t>> resolve_peer_users(const std::vector<std::string>& users,
                                                         std::vector<std::string>* unknown) {
   std::vector<uint32_t> uids;
   for (const std::string& user : users) {
     if (user == "*") return std::nullopt;
+    std::string name = user == "@exim" ? exim_user() : user;
     uint32_t uid = 0;
-    auto [end, ec] = std::from_chars(user.data(), user.data() + user.size(), uid);
-    if (ec == std::errc() && end == user.data() + user.size()) {
+    auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), uid);
+    if (!name.empty() && ec == std::errc() && end == name.data() + name.size()) {
       uids.push_back(uid);
-    } else if (const passwd* pw = ::getpwnam(user.c_str())) {
+    } else if (const passwd* pw = name.empty() ? nullptr : ::getpwnam(name.c_str())) {
       uids.push_back(pw->pw_uid);
     } else {
       unknown->push_back(user);
@@ -134,13 +136,20 @@ std::optional<std::vector<uint32_t>> resolve_tell_users(const std::vector<std::s
   return uids;
 }
 
-// resolve_tell_users, with a log line for each name that is no user here.
-std::optional<std::vector<uint32_t>> tell_uids_logged(const std::vector<std::string>& users) {
+// resolve_peer_users for [serve] `setting`, with a log line for each name that is no user here.
+std::optional<std::vector<uint32_t>> peer_uids_logged(const std::vector<std::string>& users, std::string_view setting,
+                                                      std::string_view refused) {
   std::vector<std::string> unknown;
-  auto uids = resolve_tell_users(users, &unknown);
+  auto uids = resolve_peer_users(users, &unknown);
   for (const std::string& user : unknown)
-    serve_log("content filter: [serve] spamd_tell_users names " + user + ", no user here: its TELLs are refused");
+    serve_log(fmt::format("content filter: [serve] {} names {}, no user here: {}", setting, user, refused));
   return uids;
+}
+std::optional<std::vector<uint32_t>> tell_uids_logged(const config::ServeConfig& s) {
+  return peer_uids_logged(s.spamd_tell_users, "spamd_tell_users", "its TELLs are refused");
+}
+std::optional<std::vector<uint32_t>> hold_uids_logged(const config::ServeConfig& s) {
+  return peer_uids_logged(s.spamd_hold_users, "spamd_hold_users", "its scans hold no actor");
 }
 
 bool drop_privileges(const Identity& id, std::string* error) {
@@ -439,7 +448,8 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
   engine.log = [](std::string_view line) { serve_log(std::string(line)); };
   daemon::SpamdOptions options;
   options.hold_score = s.spamd_hold_score;
-  options.tell_uids = tell_uids_logged(s.spamd_tell_users);
+  options.tell_uids = tell_uids_logged(s);
+  options.hold_uids = hold_uids_logged(s);
   out->sessions = std::make_unique<daemon::SpamdSessionFactory>(std::move(engine), options);
   daemon::ListenerOptions listener_options;
   listener_options.max_connections = int(s.spamd_max_connections);
@@ -476,7 +486,7 @@ int run_check(const config::Config& c) {
       c.state_dir, s.metrics.empty() ? "-" : s.metrics);
   if (!s.spamd_socket.empty() || !s.spamd_listen.empty()) {
     std::vector<std::string> unknown;
-    auto uids = resolve_tell_users(s.spamd_tell_users, &unknown);
+    auto uids = resolve_peer_users(s.spamd_tell_users, &unknown);
     std::vector<std::string> known;  // the names that are users here
     for (const std::string& user : s.spamd_tell_users)
       if (std::find(unknown.begin(), unknown.end(), user) == unknown.end()) known.push_back(user);
@@ -486,6 +496,12 @@ int run_check(const config::Config& c) {
                who.empty() ? "no one" : who);
     for (const std::string& user : unknown)
       fmt::print("warning: spamd_tell_users names {}, no user here: its TELLs would be refused\n", user);
+    std::vector<std::string> not_here;
+    auto holders = resolve_peer_users(s.spamd_hold_users, &not_here);
+    fmt::print("spamd holds for scans from: {}\n",
+               holders ? fmt::format("{}", fmt::join(s.spamd_hold_users, ", ")) : std::string("anyone"));
+    for (const std::string& user : not_here)
+      fmt::print("warning: spamd_hold_users names {}, no user here: its scans would hold no actor\n", user);
   }
   fmt::print("{}", config::describe_policy(s.policy));
   return kOk;
@@ -600,7 +616,8 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
         engine.set_config(fresh->serve.policy);
         local.set_retention(longest_window_ms(fresh->serve.policy));
         loop.set_limits(limits_of(fresh->serve));
-        if (content.sessions) content.sessions->set_tell_uids(tell_uids_logged(fresh->serve.spamd_tell_users));
+        if (content.sessions)
+          content.sessions->set_peer_uids(tell_uids_logged(fresh->serve), hold_uids_logged(fresh->serve));
         serve_log("config reloaded");
       }
       broker.refresh();

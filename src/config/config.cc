@@ -333,6 +333,7 @@ void read_serve(Reader& r, const toml::table& t, ServeConfig& s) {
                   "spamd_hold_score",
                   "spamd_max_connections",
                   "spamd_tell_users",
+                  "spamd_hold_users",
                   "max_connections",
                   "request_timeout_ms",
                   "idle_timeout_s",
@@ -362,6 +363,7 @@ void read_serve(Reader& r, const toml::table& t, ServeConfig& s) {
   r.integer(t, "spamd_hold_score", s.spamd_hold_score, 1, 1000);
   r.integer(t, "spamd_max_connections", s.spamd_max_connections, 1, 10000);
   read_string_list(r, t, "spamd_tell_users", s.spamd_tell_users, false);
+  read_string_list(r, t, "spamd_hold_users", s.spamd_hold_users, false);
   r.integer(t, "max_connections", s.max_connections, 1, 100000);
   r.integer(t, "request_timeout_ms", s.request_timeout_ms, 10, 600000);
   r.integer(t, "idle_timeout_s", s.idle_timeout_s, 1, 86400);

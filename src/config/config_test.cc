@@ -182,6 +182,9 @@ TEST(Config, ContentLearningFromActionsIsOptIn) {
 TEST(Config, SpamdTellUsersDefaultToRoot) {
   std::vector<ConfigError> errors;
   EXPECT_EQ(parse_config("", "t.toml", &errors).serve.spamd_tell_users, std::vector<std::string>{"root"});
+  EXPECT_EQ(parse_config("", "t.toml", &errors).serve.spamd_hold_users, (std::vector<std::string>{"root", "@exim"}));
+  EXPECT_EQ(parse_config("[serve]\nspamd_hold_users = [\"*\"]\n", "t.toml", &errors).serve.spamd_hold_users,
+            std::vector<std::string>{"*"});
   Config named = parse_config("[serve]\nspamd_tell_users = [\"root\", \"vmail\", \"5000\"]\n", "t.toml", &errors);
   EXPECT_TRUE(errors.empty());
   EXPECT_EQ(named.serve.spamd_tell_users, (std::vector<std::string>{"root", "vmail", "5000"}));

@@ -78,10 +78,14 @@ struct ServeConfig {
   // journal and snapshot in `redis` under `redis_prefix`, which every server follows.
   std::string content_model = "local";
   int spamd_hold_score = 15;          // an outbound actor whose message scores this much is held
-  size_t spamd_max_connections = 64;  // scans at once (a thread each); more are closed, Exim fails open
+  size_t spamd_max_connections = 64;  // scans at once per listener (a thread each); more are closed, Exim fails open
   // The local users whose spamc -L (TELL) teaches the model: names or uids, "*" for anyone. The
   // socket is open to every local user so Exim and spamc can scan; teaching is not.
   std::vector<std::string> spamd_tell_users = {"root"};
+  // The local users whose scans may hold the actor their User header names (outbound ACLs):
+  // Exim's, root and "@exim" (its own user: Debian-exim, mailnull or exim). Anyone can write a
+  // User header; "*" trusts it from anyone.
+  std::vector<std::string> spamd_hold_users = {"root", "@exim"};
   size_t max_connections = 1024;
   int request_timeout_ms = 5000;  // a request must be complete this long after it began (slowloris)
   int idle_timeout_s = 300;       // a persistent (Postfix) connection idle this long is closed

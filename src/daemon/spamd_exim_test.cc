@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 
 #include "classify/scanner.h"
 #include "daemon/spamd_listener.h"
@@ -100,6 +101,11 @@ class SpamdOnRealEximTest : public ::testing::Test {
     };
     SpamdOptions options;
     options.hold_score = 5;
+    // As serve's default spamd_hold_users: root and Exim's own user, whose receiving process
+    // asks over loopback TCP (its uid read from the kernel's socket table).
+    options.hold_uids = std::vector<uint32_t>{0};
+    for (const char* exim : {"Debian-exim", "mailnull", "exim"})
+      if (const passwd* pw = ::getpwnam(exim)) options.hold_uids->push_back(pw->pw_uid);
     factory_ = std::make_unique<SpamdSessionFactory>(engine, options);
     listener_ = SpamdListener::start("127.0.0.1:0", *factory_, {}, &why);
     ASSERT_TRUE(listener_) << why;

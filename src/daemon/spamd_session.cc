@@ -61,7 +61,11 @@ class SpamdSession : public Session {
     }
     classify::Verdict verdict = engine_->scan(request.message);
     if (engine_->hold && verdict.score >= options_.hold_score) {
-      if (auto actor = actor_of_spamd_user(request.user)) {
+      // The User header is the client's word: only Exim (root, its own user) names an actor
+      // to hold, or any local user could hold any account.
+      auto actor = actor_of_spamd_user(request.user);
+      if (actor && peer_allowed(options_.hold_uids, "hold of " + detect::format_actor_ref(*actor),
+                                "is not Exim's and may not hold an actor", "spamd_hold_users")) {
         log(fmt::format("holding {}: content score {:.1f}", detect::format_actor_ref(*actor), verdict.score));
         engine_->hold(*actor, verdict);
       }
@@ -74,7 +78,7 @@ class SpamdSession : public Session {
       *out += spamd::encode_error(request.dialect, spamd::ExitCode::kUnavailable);
       return;
     }
-    if (!may_tell()) {
+    if (!peer_allowed(options_.tell_uids, "TELL", "may not teach the content model", "spamd_tell_users")) {
       *out += spamd::encode_error(request.dialect, spamd::ExitCode::kNoPerm);
       return;
     }
@@ -101,14 +105,15 @@ class SpamdSession : public Session {
   }
 
   // Whoever may connect (the socket is open to every local user, for Exim and spamc) may scan,
-  // but teaching changes every later verdict: only the configured users may.
-  bool may_tell() {
-    if (!options_.tell_uids) return true;
+  // but teaching changes every later verdict and a hold stops an account's mail: only the
+  // configured users may (nullopt: anyone). Else logs why: "<what> refused: uid N <may_not>".
+  bool peer_allowed(const std::optional<std::vector<uint32_t>>& allowed, std::string_view what,
+                    std::string_view may_not, std::string_view setting) {
+    if (!allowed) return true;
     std::optional<uint32_t> uid = peer_uid_ ? peer_uid_() : std::nullopt;
-    const std::vector<uint32_t>& allowed = *options_.tell_uids;
-    if (uid && std::find(allowed.begin(), allowed.end(), *uid) != allowed.end()) return true;
-    log(uid ? fmt::format("TELL refused: uid {} may not teach the content model ([serve] spamd_tell_users)", *uid)
-            : std::string("TELL refused: the peer's user cannot be known ([serve] spamd_tell_users)"));
+    if (uid && std::find(allowed->begin(), allowed->end(), *uid) != allowed->end()) return true;
+    log(uid ? fmt::format("{} refused: uid {} {} ([serve] {})", what, *uid, may_not, setting)
+            : fmt::format("{} refused: the peer's user cannot be known ([serve] {})", what, setting));
     return false;
   }
 
@@ -130,6 +135,9 @@ class SpamdSession : public Session {
 std::optional<detect::ActorRef> actor_of_spamd_user(std::string_view user) {
   size_t equals = user.find('=');
   if (equals == std::string_view::npos || equals == 0 || equals + 1 == user.size()) return std::nullopt;
+  // No actor's name holds a control byte: a NUL would make a hold no release could name.
+  if (std::any_of(user.begin(), user.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+    return std::nullopt;
   std::string text(user);
   text[equals] = ':';
   return detect::parse_actor_ref(text);
@@ -150,10 +158,12 @@ SpamdSessionFactory::SpamdSessionFactory(SpamdEngine engine, SpamdOptions option
     : engine_(std::make_shared<const SpamdEngine>(std::move(engine))),
       options_(std::make_shared<const SpamdOptions>(std::move(options))) {}
 
-void SpamdSessionFactory::set_tell_uids(std::optional<std::vector<uint32_t>> uids) {
+void SpamdSessionFactory::set_peer_uids(std::optional<std::vector<uint32_t>> tell,
+                                        std::optional<std::vector<uint32_t>> hold) {
   std::lock_guard lock(mutex_);
   auto changed = std::make_shared<SpamdOptions>(*options_);
-  changed->tell_uids = std::move(uids);
+  changed->tell_uids = std::move(tell);
+  changed->hold_uids = std::move(hold);
   options_ = std::move(changed);
 }
 

@@ -42,6 +42,9 @@ struct SpamdOptions {
   // The users whose TELLs teach the model (spamd's --allow-tell, per user): a TELL from anyone
   // else, or from a peer whose user cannot be known, is refused with EX_NOPERM. nullopt: anyone.
   std::optional<std::vector<uint32_t>> tell_uids;
+  // The users whose scans may hold the actor their User names (Exim: root and its own user): a
+  // request from anyone else is scanned and answered, and holds nothing. nullopt: anyone.
+  std::optional<std::vector<uint32_t>> hold_uids;
 };
 
 // "auth=sales@shop.example" -> auth:sales@shop.example; nullopt for a plain user ("nobody").
@@ -55,8 +58,8 @@ class SpamdSessionFactory : public SessionFactory {
   SpamdSessionFactory(SpamdEngine engine, SpamdOptions options = {});
   std::unique_ptr<Session> open(std::string_view peer) override { return open_from(peer, nullptr); }
   std::unique_ptr<Session> open_from(std::string_view peer, PeerUid uid) override;
-  // For connections opened from now on (serve's SIGHUP: spamd_tell_users changed).
-  void set_tell_uids(std::optional<std::vector<uint32_t>> uids);
+  // For connections opened from now on (serve's SIGHUP: spamd_tell_users, spamd_hold_users changed).
+  void set_peer_uids(std::optional<std::vector<uint32_t>> tell, std::optional<std::vector<uint32_t>> hold);
 
  private:
   std::shared_ptr<const SpamdEngine> engine_;

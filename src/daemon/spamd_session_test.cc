@@ -336,14 +336,14 @@ TEST_F(SpamdSessionTest, TellUsersChangeForNewConnections) {
   SpamdSessionFactory factory(rule_engine(&recorder_));  // anyone
   const std::string tell = "TELL SPAMC/1.5\r\nMessage-class: spam\r\nSet: local\r\nContent-length: 1\r\n\r\nx";
   auto before = factory.open_from("test", [] { return 1000u; });
-  factory.set_tell_uids(std::vector<uint32_t>{0});
+  factory.set_peer_uids(std::vector<uint32_t>{0}, std::nullopt);
   auto after = factory.open_from("test", [] { return 1000u; });
   std::string out_before, out_after;
   before->on_input(tell, &out_before);
   after->on_input(tell, &out_after);
   EXPECT_TRUE(out_before.starts_with("SPAMD/1.1 0 EX_OK")) << out_before;
   EXPECT_EQ(out_after, "SPAMD/1.1 77 EX_NOPERM\r\n");
-  factory.set_tell_uids(std::nullopt);
+  factory.set_peer_uids(std::nullopt, std::nullopt);
   std::string out_again;
   factory.open_from("test", [] { return 1000u; })->on_input(tell, &out_again);
   EXPECT_TRUE(out_again.starts_with("SPAMD/1.1 0 EX_OK")) << out_again;
@@ -476,6 +476,45 @@ TEST(SpamdHoldTest, SpammyOutboundMailHoldsTheActorNamedInUser) {
   EXPECT_EQ(held[0], "auth_account:sales@acme-shop.example");
   EXPECT_EQ(actor_of_spamd_user("user=userx1")->key, "userx1");
   EXPECT_FALSE(actor_of_spamd_user("auth="));
+  // A control byte names no actor: a NUL would make a hold that no release can name.
+  EXPECT_FALSE(actor_of_spamd_user(std::string_view("auth=ceo@x.example\0junk", 23)));
+  EXPECT_FALSE(actor_of_spamd_user("user=a\tb"));
+}
+
+// The User header is whatever the client wrote: only Exim (root, its own user) may have the
+// actor it names held. Anyone else's scan is answered and holds nothing, and the log says so.
+TEST(SpamdHoldTest, OnlyEximsScansHoldAnActor) {
+  Recorder recorder;
+  SpamdEngine engine = rule_engine(&recorder);
+  std::vector<std::string> held;
+  engine.hold = [&held](const detect::ActorRef& actor, const classify::Verdict&) {
+    held.push_back(detect::format_actor_ref(actor));
+  };
+  SpamdOptions options;
+  options.hold_score = 8;
+  options.hold_uids = std::vector<uint32_t>{0, 110};
+  SpamdSessionFactory factory(engine, options);
+  auto ask = [&factory](PeerUid uid) {
+    std::string body = "cheap pills", out;
+    factory.open_from("test", std::move(uid))
+        ->on_input(fmt::format("REPORT SPAMC/1.2\r\nUser: auth=ceo@victim.example\r\nContent-length: {}\r\n\r\n{}",
+                               body.size(), body),
+                   &out);
+    return out;
+  };
+  EXPECT_TRUE(ask([] { return 65534u; }).starts_with("SPAMD/1.1 0 EX_OK")) << "scanned all the same";
+  ask([] { return std::nullopt; });
+  EXPECT_TRUE(held.empty());
+  ask([] { return 110u; });
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0], "auth_account:ceo@victim.example");
+  ASSERT_GE(recorder.log.size(), 2u);
+  EXPECT_EQ(recorder.log[0],
+            "spamd test: hold of auth_account:ceo@victim.example refused: uid 65534 is not Exim's and may not hold an "
+            "actor ([serve] spamd_hold_users)");
+  EXPECT_EQ(recorder.log[1],
+            "spamd test: hold of auth_account:ceo@victim.example refused: the peer's user cannot be known ([serve] "
+            "spamd_hold_users)");
 }
 
 TEST(SpamdListenerTest, UnixSocket) {
