@@ -151,6 +151,9 @@ std::optional<std::vector<uint32_t>> tell_uids_logged(const config::ServeConfig&
 std::optional<std::vector<uint32_t>> hold_uids_logged(const config::ServeConfig& s) {
   return peer_uids_logged(s.spamd_hold_users, "spamd_hold_users", "its scans hold no actor");
 }
+std::optional<std::vector<uint32_t>> policy_uids_logged(const config::ServeConfig& s) {
+  return peer_uids_logged(s.policy_users, "policy_users", "its Postfix policy requests are refused");
+}
 
 bool drop_privileges(const Identity& id, std::string* error) {
   if (::geteuid() != 0 || id.uid == 0) return true;  // not root, or asked to stay root
@@ -547,6 +550,7 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
   policy::Engine engine(s.policy, shared ? shared.get() : &local, &local, hold, serve_log);
   daemon::EximSessionFactory exim_sessions(&engine, &decisions);
   daemon::PostfixSessionFactory postfix_sessions(&engine, &decisions);
+  if (!s.listen.empty()) postfix_sessions.set_allowed_uids(policy_uids_logged(s));
 
   daemon::EventLoop loop(limits_of(s), serve_log);
   std::vector<daemon::ListenerSpec> listeners;
@@ -614,6 +618,7 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
     if (g_reload.exchange(false)) {
       if (auto fresh = load(a, explicit_config, true)) {
         engine.set_config(fresh->serve.policy);
+        if (!s.listen.empty()) postfix_sessions.set_allowed_uids(policy_uids_logged(fresh->serve));
         local.set_retention(longest_window_ms(fresh->serve.policy));
         loop.set_limits(limits_of(fresh->serve));
         if (content.sessions)

@@ -334,6 +334,7 @@ void read_serve(Reader& r, const toml::table& t, ServeConfig& s) {
                   "spamd_max_connections",
                   "spamd_tell_users",
                   "spamd_hold_users",
+                  "policy_users",
                   "max_connections",
                   "request_timeout_ms",
                   "idle_timeout_s",
@@ -364,6 +365,7 @@ void read_serve(Reader& r, const toml::table& t, ServeConfig& s) {
   r.integer(t, "spamd_max_connections", s.spamd_max_connections, 1, 10000);
   read_string_list(r, t, "spamd_tell_users", s.spamd_tell_users, false);
   read_string_list(r, t, "spamd_hold_users", s.spamd_hold_users, false);
+  read_string_list(r, t, "policy_users", s.policy_users, false);
   r.integer(t, "max_connections", s.max_connections, 1, 100000);
   r.integer(t, "request_timeout_ms", s.request_timeout_ms, 10, 600000);
   r.integer(t, "idle_timeout_s", s.idle_timeout_s, 1, 86400);

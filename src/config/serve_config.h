@@ -86,6 +86,9 @@ struct ServeConfig {
   // Exim's, root and "@exim" (its own user: Debian-exim, mailnull or exim). Anyone can write a
   // User header; "*" trusts it from anyone.
   std::vector<std::string> spamd_hold_users = {"root", "@exim"};
+  // The local users who may ask the Postfix policy listener (`listen`, loopback TCP, open to all
+  // local users): Postfix's smtpd runs as "postfix". "*": anyone.
+  std::vector<std::string> policy_users = {"root", "postfix"};
   size_t max_connections = 1024;
   int request_timeout_ms = 5000;  // a request must be complete this long after it began (slowloris)
   int idle_timeout_s = 300;       // a persistent (Postfix) connection idle this long is closed

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "base/peer_uid.h"
 #include "base/loopback_listen.h"
 
 namespace sw::daemon {
@@ -140,7 +141,7 @@ void EventLoop::accept_all(Listener& l) {
     if (by_fd_.size() <= size_t(fd)) by_fd_.resize(size_t(fd) + 64);
     auto c = std::make_unique<Connection>();
     c->fd = fd;
-    c->session = l.factory->open(l.peer);
+    c->session = l.factory->open_from(l.peer, [fd] { return peer_uid(fd); });
     c->deadline = Clock::now() + limits_.request_timeout;
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;

@@ -76,13 +76,15 @@ void send_all(int fd, std::string_view s) {
 }
 
 struct Server {
-  explicit Server(ServerLimits limits = {}) : loop(limits, [this](const std::string& l) { log.push_back(l); }) {
+  explicit Server(ServerLimits limits = {}, std::optional<std::vector<uint32_t>> postfix_users = std::nullopt)
+      : loop(limits, [this](const std::string& l) { log.push_back(l); }) {
     config::ServePolicy policy = config::default_serve_policy();
     policy.limits[size_t(config::Actor::AuthAccount)] = {{3600, 2, 0}};
     engine = std::make_unique<policy::Engine>(policy, &counters, &counters, nullptr, nullptr);
     decisions.now_ms = [] { return int64_t(1e12); };
     exim = std::make_unique<EximSessionFactory>(engine.get(), &decisions);
     postfix = std::make_unique<PostfixSessionFactory>(engine.get(), &decisions);
+    postfix->set_allowed_uids(std::move(postfix_users));
     socket = dir.path + "/serve.sock";
     for (port = 20000 + int(::getpid() % 20000);; ++port) {
       std::string error;
@@ -143,6 +145,27 @@ TEST(EventLoop, PostfixConnectionServesManyRequests) {
   send_all(fd, "garbage without equals\n");  // the protocol's rule: close without a reply
   EXPECT_EQ(read_until_eof(fd), "");
   ::close(fd);
+}
+
+// The Postfix listener is loopback TCP, open to every local user: only the users allowed (the
+// kernel's answer for the client's socket) are answered; anyone else is closed unanswered.
+TEST(EventLoop, PostfixRequestsOnlyFromTheAllowedUsers) {
+  const std::string request = "request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=192.0.2.1\n\n";
+  for (bool allowed : {true, false}) {
+    std::vector<std::string> written;
+    Server s({}, std::vector<uint32_t>{allowed ? uint32_t(::geteuid()) : uint32_t(::geteuid()) + 12345});
+    s.decisions.write = [&written](const std::string& line) { written.push_back(line); };
+    int fd = connect_tcp(s.port);
+    ASSERT_GE(fd, 0);
+    send_all(fd, request);
+    // Postfix keeps its connection open for the next request; a refused one is closed.
+    EXPECT_EQ(read_until_eof(fd, 500), allowed ? "action=DUNNO\n\n<open>" : "") << allowed;
+    ::close(fd);
+    if (!allowed) {
+      ASSERT_EQ(written.size(), 1u);
+      EXPECT_NE(written[0].find("is not Postfix's ([serve] policy_users)"), std::string::npos) << written[0];
+    }
+  }
 }
 
 TEST(EventLoop, BadAndOversizedRequestsCloseTheConnectionWithoutAnAnswer) {

@@ -1,5 +1,7 @@
 #include "daemon/policy_sessions.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "proto/exim_request.h"
@@ -86,6 +88,13 @@ class PostfixSession : public Session {
   proto::Decision decision_;
 };
 
+// A connection from a local user that is not Postfix: closed at its first bytes, unanswered.
+class RefusedSession : public Session {
+ public:
+  bool on_input(std::string_view, std::string*) override { return false; }
+  void on_end_of_input(std::string*) override {}
+};
+
 }  // namespace
 
 void DecisionLog::decision(const proto::Request& r, const proto::Decision& d, const char* protocol) {
@@ -118,6 +127,15 @@ std::unique_ptr<Session> EximSessionFactory::open(std::string_view) {
 
 std::unique_ptr<Session> PostfixSessionFactory::open(std::string_view) {
   return std::make_unique<PostfixSession>(engine_, log_);
+}
+
+std::unique_ptr<Session> PostfixSessionFactory::open_from(std::string_view peer, PeerUid uid) {
+  if (!allowed_uids_) return open(peer);
+  std::optional<uint32_t> who = uid ? uid() : std::nullopt;
+  if (who && std::find(allowed_uids_->begin(), allowed_uids_->end(), *who) != allowed_uids_->end()) return open(peer);
+  log_->bad_request("postfix", who ? fmt::format("uid {} is not Postfix's ([serve] policy_users)", *who)
+                                   : std::string("the peer's user cannot be known ([serve] policy_users)"));
+  return std::make_unique<RefusedSession>();
 }
 
 }  // namespace sw::daemon

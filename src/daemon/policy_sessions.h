@@ -5,7 +5,9 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "daemon/session.h"
 #include "policy/engine.h"
@@ -38,14 +40,20 @@ class EximSessionFactory : public SessionFactory {
   EximScratch scratch_;
 };
 
+// Postfix's listener is loopback TCP, open to every local user: a request names the account it
+// is for, so only Postfix (its smtpd's user, and root) may ask, or a local user could run any
+// account into its limits and have it held. nullopt allowed uids: anyone.
 class PostfixSessionFactory : public SessionFactory {
  public:
   PostfixSessionFactory(policy::Engine* engine, DecisionLog* log) : engine_(engine), log_(log) {}
   std::unique_ptr<Session> open(std::string_view peer) override;
+  std::unique_ptr<Session> open_from(std::string_view peer, PeerUid uid) override;
+  void set_allowed_uids(std::optional<std::vector<uint32_t>> uids) { allowed_uids_ = std::move(uids); }
 
  private:
   policy::Engine* engine_;
   DecisionLog* log_;
+  std::optional<std::vector<uint32_t>> allowed_uids_;
 };
 
 }  // namespace sw::daemon
