@@ -229,6 +229,32 @@ TEST(MimeBounds, TenThousandPartsStopAtThePartCap) {
   EXPECT_LE(tokenize(m).tokens().size(), TokenizerLimits{}.max_tokens);
 }
 
+// GMime makes an object of every part and header before any cap applies: 476 KB of 68,000
+// empty parts took 90 MB to parse. The message it is given stops at its 1,000th part, and keeps
+// its first 1,000 header lines and its body.
+TEST(MimeBounds, GMimeSeesAThousandPartsAndHeaderLinesAtMost) {
+  std::string parts = "Subject: parts\nContent-Type: multipart/mixed; boundary=b\n\n";
+  for (int i = 0; i < 68000; ++i) parts += "--b\n\nx\n";
+  parts += "--b--\n";
+  ParsedMessage many = parse_message(parts);
+  EXPECT_TRUE(many.truncated);
+  EXPECT_LT(many.parts, 1000u);
+  EXPECT_GT(many.parts, 900u);
+  std::string headers = "Subject: flood\n";
+  for (int i = 0; i < 130000; ++i) headers += "A: b\n";
+  headers += "\ncheap watches here\n";
+  ParsedMessage flooded = parse_message(headers);
+  EXPECT_TRUE(flooded.truncated);
+  EXPECT_NE(flooded.text.find("cheap watches here"), std::string::npos) << "the body is kept";
+  ASSERT_FALSE(flooded.headers.empty());
+  EXPECT_EQ(flooded.headers[0].value, "flood");
+  std::string crlf_headers = "Subject: a\r\n";
+  for (int i = 0; i < 2000; ++i) crlf_headers += "A: b\r\n";
+  ParsedMessage crlf = parse_message(crlf_headers + "\r\nthe body\r\n");
+  EXPECT_TRUE(crlf.truncated);
+  EXPECT_NE(crlf.text.find("the body"), std::string::npos);
+}
+
 TEST(MimeBounds, DeepNestingStopsAtTheDepthCap) {
   std::string raw = "Subject: deep\n";
   for (int i = 0; i < 500; ++i)
