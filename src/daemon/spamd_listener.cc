@@ -210,7 +210,9 @@ bool SpamdListener::take_connection(int fd, const std::string& peer) {
   {
     std::lock_guard lock(mutex_);
     if (open_connections_ >= options_.max_connections) {
-      log(fmt::format("spamd {}: closed unanswered, {} connections already open", peer, open_connections_));
+      if (uint64_t so_far = 0; over_limit_.next(&so_far))
+        log(fmt::format("spamd {}: closed unanswered, {} connections already open ({} so far)", peer, open_connections_,
+                        so_far));
       ::close(fd);
     } else {
       ++open_connections_;
@@ -236,7 +238,9 @@ void SpamdListener::serve(int fd, const std::string& peer, Clock::time_point dea
       pollfd p{fd, POLLIN, 0};
       int ready = ::poll(&p, 1, remaining_ms(deadline));
       if (ready == 0) {
-        log(fmt::format("spamd {}: no complete request within {} ms, closed unanswered", peer, options_.deadline_ms));
+        if (uint64_t so_far = 0; unfinished_.next(&so_far))
+          log(fmt::format("spamd {}: no complete request within {} ms, closed unanswered ({} so far)", peer,
+                          options_.deadline_ms, so_far));
         break;
       }
       if (ready > 0 || errno == EINTR) continue;

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "daemon/session.h"
+#include "daemon/thinned_log.h"
 
 namespace sw::daemon {
 
@@ -65,7 +66,8 @@ class SpamdListener {
   std::string unix_path_;
   SessionFactory& factory_;
   ListenerOptions options_;
-  int stop_pipe_[2] = {-1, -1};  // readable once stop() began: wakes every idle worker
+  int stop_pipe_[2] = {-1, -1};         // readable once stop() began: wakes every idle worker
+  ThinnedLog over_limit_, unfinished_;  // connections closed at the cap, requests never finished
   mutable std::mutex mutex_;
   std::condition_variable idle_;  // open_connections_ fell to 0
   int open_connections_ = 0;

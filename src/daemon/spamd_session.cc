@@ -14,9 +14,9 @@ using State = spamd::RequestParser::State;
 class SpamdSession : public Session {
  public:
   SpamdSession(std::shared_ptr<const SpamdEngine> engine, std::shared_ptr<const SpamdOptions> options, std::string peer,
-               PeerUid uid)
+               PeerUid uid, std::shared_ptr<ThinnedLog> refused)
       : engine_(std::move(engine)), options_holder_(std::move(options)), options_(*options_holder_),
-        peer_(std::move(peer)), peer_uid_(std::move(uid)), parser_(options_.limits) {}
+        peer_(std::move(peer)), peer_uid_(std::move(uid)), refused_(std::move(refused)), parser_(options_.limits) {}
 
   bool on_input(std::string_view in, std::string* out) override {
     if (answered_) return false;
@@ -33,7 +33,8 @@ class SpamdSession : public Session {
     if (state == State::kNeedMore) return false;
     answered_ = true;
     if (state == State::kError) {
-      log(fmt::format("refused request: {}", parser_.error()));
+      if (uint64_t so_far = 0; refused_->next(&so_far))
+        log(fmt::format("refused request: {} ({} so far)", parser_.error(), so_far));
       *out += spamd::encode_error(parser_.request().dialect, parser_.error_code());
       return true;
     }
@@ -126,6 +127,7 @@ class SpamdSession : public Session {
   const SpamdOptions& options_;
   std::string peer_;
   PeerUid peer_uid_;
+  std::shared_ptr<ThinnedLog> refused_;  // the factory's: bad requests of all its sessions
   spamd::RequestParser parser_;
   bool answered_ = false;
 };
@@ -173,7 +175,7 @@ std::unique_ptr<Session> SpamdSessionFactory::open_from(std::string_view peer, P
     std::lock_guard lock(mutex_);
     options = options_;
   }
-  return std::make_unique<SpamdSession>(engine_, std::move(options), std::string(peer), std::move(uid));
+  return std::make_unique<SpamdSession>(engine_, std::move(options), std::string(peer), std::move(uid), refused_);
 }
 
 }  // namespace sw::daemon

@@ -12,6 +12,7 @@
 #include "classify/taught.h"
 #include "classify/verdict.h"
 #include "daemon/session.h"
+#include "daemon/thinned_log.h"
 #include "detect/actor_type.h"
 #include "proto/spamd.h"
 
@@ -65,6 +66,7 @@ class SpamdSessionFactory : public SessionFactory {
   std::shared_ptr<const SpamdEngine> engine_;
   std::mutex mutex_;
   std::shared_ptr<const SpamdOptions> options_;  // swapped whole; a session keeps the one it began with
+  std::shared_ptr<ThinnedLog> refused_ = std::make_shared<ThinnedLog>();  // bad requests: logged thinned
 };
 
 }  // namespace sw::daemon

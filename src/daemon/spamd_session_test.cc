@@ -304,6 +304,19 @@ TEST_F(SpamdSessionTest, TellWithoutALearnerIsUnavailable) {
   EXPECT_EQ(out, "SPAMD/1.1 69 EX_UNAVAILABLE\r\n");
 }
 
+// Bad requests are anyone's to send by the thousand: the 1st, 2nd, 4th, 8th... are logged, with
+// the count so far, and every one is answered.
+TEST_F(SpamdSessionTest, BadRequestsAreLoggedThinned) {
+  SpamdSessionFactory factory(rule_engine(&recorder_));
+  for (int i = 0; i < 100; ++i) {
+    std::string out;
+    factory.open("test")->on_input("GARBAGE\r\n\r\n", &out);
+    EXPECT_TRUE(out.starts_with("SPAMD/1.")) << out;
+  }
+  ASSERT_EQ(recorder_.log.size(), 7u);  // 1, 2, 4, 8, 16, 32, 64
+  EXPECT_NE(recorder_.log[6].find("(64 so far)"), std::string::npos) << recorder_.log[6];
+}
+
 // Only the users in tell_uids may teach; a peer whose user is unknown may not. Scans are
 // answered for everyone.
 TEST_F(SpamdSessionTest, TellIsRefusedToUsersNotAllowed) {
