@@ -102,8 +102,13 @@ RequestParser::State RequestParser::finish() {
 RequestParser::State RequestParser::take_line(std::string_view line) {
   if (phase_ == Phase::kCommandLine) return parse_command_line(line);
   if (line.empty()) return end_of_headers();
-  if (++header_lines_ > limits_.max_header_lines) {
-    return fail(ExitCode::kProtocol, fmt::format("more than {} header lines", limits_.max_header_lines));
+  // Exim's rspamd variant sends a Rcpt: line per recipient, which is only counted: a message to
+  // 5,000 is no reason to leave it unscanned (the header cap would make Exim fail open).
+  bool recipient = line.size() >= 5 && iequals(line.substr(0, 5), "Rcpt:");
+  if (recipient ? ++recipient_lines_ > limits_.max_recipient_lines : ++header_lines_ > limits_.max_header_lines) {
+    return fail(ExitCode::kProtocol,
+                fmt::format("more than {} {} lines", recipient ? limits_.max_recipient_lines : limits_.max_header_lines,
+                            recipient ? "Rcpt" : "header"));
   }
   return parse_header(line);
 }

@@ -49,7 +49,8 @@ struct ScanResult {
 
 struct Limits {
   size_t max_header_line = 8 * 1024;      // a longer command or header line is refused
-  size_t max_header_lines = 2'000;        // RSPAMC sends one Rcpt: line per recipient
+  size_t max_header_lines = 2'000;        // other than Rcpt: lines
+  size_t max_recipient_lines = 100'000;   // RSPAMC sends one Rcpt: line per recipient (Exim's recipients_max: 50,000)
   size_t scan_bytes = 512 * 1024;         // the message prefix kept for scanning (spamc's default cap)
   size_t max_message = 64 * 1024 * 1024;  // larger messages are refused (read and dropped up to it)
 };
@@ -109,7 +110,7 @@ class RequestParser {
   Phase phase_ = Phase::kCommandLine;
   State state_ = State::kNeedMore;
   std::string line_;
-  size_t header_lines_ = 0;
+  size_t header_lines_ = 0, recipient_lines_ = 0;
   Request request_;
   ExitCode error_code_ = ExitCode::kOk;
   std::string error_;

@@ -198,8 +198,17 @@ TEST(SpamdRequest, HeaderLineAndCountAreBounded) {
   EXPECT_EQ(state, State::kError);  // no newline ever: refused once the line is over the limit
   RequestParser many(limits);
   std::string request = "CHECK RSPAMC/1.3\r\n";
-  for (int i = 0; i < 6; ++i) request += "Rcpt: <a@b>\r\n";
+  for (int i = 0; i < 6; ++i) request += "X-Other: a\r\n";
   EXPECT_EQ(many.feed(request), State::kError);
+  // Rcpt: lines (one per recipient in Exim's rspamd form) are counted apart, to their own cap.
+  limits.max_recipient_lines = 7;
+  RequestParser recipients(limits);
+  std::string mass = "CHECK RSPAMC/1.3\r\n";
+  for (int i = 0; i < 7; ++i) mass += "Rcpt: <a@b>\r\n";
+  EXPECT_EQ(recipients.feed(mass + "Content-length: 1\r\n\r\nx"), State::kComplete);
+  EXPECT_EQ(recipients.request().recipients, 7u);
+  RequestParser too_many(limits);
+  EXPECT_EQ(too_many.feed(mass + "rcpt: <c@d>\r\n"), State::kError);
 }
 
 TEST(SpamdRequest, LargeMessageKeepsTheScanPrefixAndCountsTheRest) {
