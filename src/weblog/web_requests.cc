@@ -61,6 +61,12 @@ std::vector<std::string> glob_paths(const std::string& pattern) {
 bool is_access_log_name(const std::string& path) {
   std::string name = fs::path(path).filename().string();
   if (name.starts_with(".")) return false;
+  // cPanel's log processing leaves copies of the logs (".bkup", ".bkup2": read too, they
+  // counted each request three times) and its read positions (".offset") beside them.
+  if (name.ends_with(".offset")) return false;
+  if (size_t copy = name.rfind(".bkup");
+      copy != std::string::npos && std::all_of(name.begin() + long(copy) + 5, name.end(), is_digit))
+    return false;
   // cPanel's -bytes_log and -ftp_log, and error logs: "error_log", "error.log.1",
   // "site-error_log-Nov-2026.gz" (not a domain "error.logic.example").
   for (std::string_view other : {"bytes_log", "ftp_log", "error_log", "error.log"})

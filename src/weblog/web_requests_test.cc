@@ -63,6 +63,10 @@ TEST(WebRequests, TheAccountsLogsOnCpanelEachOnce) {
   write(r + "/usr/local/apache/domlogs/u1/shop.example", "");
   write(r + "/usr/local/apache/domlogs/u1/shop.example-ssl_log", "");
   write(r + "/usr/local/apache/domlogs/u1/shop.example-bytes_log", "");
+  // cPanel's log processing: copies of a log and its read positions, no logs of their own.
+  write(r + "/usr/local/apache/domlogs/u1/shop.example.bkup", "");
+  write(r + "/usr/local/apache/domlogs/u1/shop.example.bkup2", "");
+  write(r + "/usr/local/apache/domlogs/u1/shop.example-ssl_log.offset", "");
   write(r + "/usr/local/apache/domlogs/other.example", "");
   write(r + "/usr/local/apache/domlogs/addon.example", "");
   write(r + "/etc/userdomains", "addon.example: u1\nother.example: u2\n");
