@@ -464,16 +464,23 @@ TEST(SpamdFeedbackTest, DaemonDownStopsAfterTheFirstMessage) {
   EXPECT_TRUE(fed.errors[0].starts_with("cannot connect to the spamd listener 127.0.0.1:1")) << fed.errors[0];
 }
 
-TEST(SpamdHoldTest, SpammyOutboundMailHoldsTheActorNamedInUser) {
+// A rule engine whose holds are recorded, holding at score 8.
+struct SpamdHoldTest : ::testing::Test {
+  SpamdEngine holding_engine() {
+    SpamdEngine engine = rule_engine(&recorder);
+    engine.hold = [this](const detect::ActorRef& actor, const classify::Verdict&) {
+      held.push_back(detect::format_actor_ref(actor));
+    };
+    return engine;
+  }
   Recorder recorder;
-  SpamdEngine engine = rule_engine(&recorder);
   std::vector<std::string> held;
-  engine.hold = [&held](const detect::ActorRef& actor, const classify::Verdict&) {
-    held.push_back(detect::format_actor_ref(actor));
-  };
+};
+
+TEST_F(SpamdHoldTest, SpammyOutboundMailHoldsTheActorNamedInUser) {
   SpamdOptions options;
   options.hold_score = 8;
-  SpamdSessionFactory factory(engine, options);
+  SpamdSessionFactory factory(holding_engine(), options);
   auto ask = [&factory](std::string_view user, std::string_view body) {
     std::string request =
         fmt::format("REPORT SPAMC/1.2\r\nUser: {}\r\nContent-length: {}\r\n\r\n{}", user, body.size(), body);
@@ -496,17 +503,11 @@ TEST(SpamdHoldTest, SpammyOutboundMailHoldsTheActorNamedInUser) {
 
 // The User header is whatever the client wrote: only Exim (root, its own user) may have the
 // actor it names held. Anyone else's scan is answered and holds nothing, and the log says so.
-TEST(SpamdHoldTest, OnlyEximsScansHoldAnActor) {
-  Recorder recorder;
-  SpamdEngine engine = rule_engine(&recorder);
-  std::vector<std::string> held;
-  engine.hold = [&held](const detect::ActorRef& actor, const classify::Verdict&) {
-    held.push_back(detect::format_actor_ref(actor));
-  };
+TEST_F(SpamdHoldTest, OnlyEximsScansHoldAnActor) {
   SpamdOptions options;
   options.hold_score = 8;
   options.hold_uids = std::vector<uint32_t>{0, 110};
-  SpamdSessionFactory factory(engine, options);
+  SpamdSessionFactory factory(holding_engine(), options);
   auto ask = [&factory](PeerUid uid) {
     std::string body = "cheap pills", out;
     factory.open_from("test", std::move(uid))
