@@ -191,6 +191,34 @@ TEST(Engines, SlicesReportWhatOneEngineReportsOnABuiltLog) {
   }
 }
 
+// Bulk messages whose "for" lists Exim cut (<trunc>), each delivered to 400 over the next
+// three minutes, across slice borders: the recipients past a cut list are counted from all of
+// a message's outcomes, which one engine sees, so the slices' report is one engine's.
+TEST(Engines, SlicesCountTheRecipientsPastACutListAsOneEngine) {
+  std::string log;
+  CivilSeconds start = *parse_civil("2026-11-01 10:00:00");
+  std::vector<std::pair<CivilSeconds, std::string>> lines;
+  for (int n = 0; n < 60; ++n) {
+    std::string id = fmt::format("1tAAAA-{:06d}-AA", n), list;
+    CivilSeconds t = start + n * 20;
+    for (int i = 0; i < 150; ++i) list += fmt::format(" r{}x{}@d{}.test", n, i, i % 7);
+    lines.push_back({t, fmt::format("{} <= bulk@shop.example H=(pc) [203.0.113.4]:4000 P=esmtpa "
+                                    "A=dovecot_login:bulk@shop.example S=900 for{} <trunc>",
+                                    id, list)});
+    for (int i = 0; i < 400; ++i)
+      lines.push_back({t + 1 + i * 180 / 400,
+                       fmt::format("{} -> r{}x{}@d{}.test R=r T=remote_smtp H=mx [192.0.2.1]", id, n, i, i % 7)});
+    lines.push_back({t + 181, id + " Completed"});
+  }
+  std::stable_sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [t, text] : lines) log += format_civil(t) + " " + text + "\n";
+  std::string path = engines_path("cut-lists");
+  write_file(path, log);
+  SlicedRun one = sliced_report({path}, 1, 60);
+  EXPECT_NE(one.json.find("\"recipients\": 24000"), std::string::npos) << "60 messages to 400";
+  for (int slices : {2, 4}) EXPECT_EQ(sliced_report({path}, slices, 60).json, one.json) << slices << " slices";
+}
+
 // A week of nightly lists, a cron digest and a newsletter sent through an account: each
 // sample (every address of the script's, a quarter of the account's) merges across slices
 // into one engine's, and both lists are said the same way.

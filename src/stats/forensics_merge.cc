@@ -162,9 +162,11 @@ bool Forensics::can_merge(const Forensics& later) const {
   }
   // A message without a "for" list whose cutthrough line came before the later slice: the
   // later engine counted its recipients without that line's address.
+  // Nor one whose "for" list Exim cut (<trunc>): each engine would settle its share of the
+  // outcomes, and the recipients past the list are counted from all of them at once.
   auto split_pair = [&](const eximlog::MessageKey& id) {
     const Message* m = inflight_.find(id);
-    return m && (m->origin & Message::kEarlyBefore) && !m->listed;
+    return m && (((m->origin & Message::kEarlyBefore) && !m->listed) || m->truncated_list);
   };
   for (const WarmCompletion& c : later.warm_completions_)
     if (split_pair(c.id)) return false;
