@@ -127,7 +127,7 @@ std::optional<Head> plain_head(sv line, size_t pos, size_t open, AccessEntry& ou
   size_t user_start = pos;
   sv user = word(line, pos);
   if (ident == "-") {
-    if (open == sv::npos || open + 1 < user_start) return std::nullopt;
+    if (open == sv::npos || open < user_start) return std::nullopt;  // no user field: not this shape
     return Head{hop_address(client), line.substr(user_start, open - user_start), open + 28};
   }
   if (pos >= line.size() || line[pos] != '[') return std::nullopt;

@@ -120,6 +120,14 @@ TEST(AccessLog, AClientWithItsPortIsTheAddress) {
   EXPECT_EQ(read_head("45.7.7.7:51234 - -").vhost, "");
 }
 
+// A line one field short (no user before the time) is no access-log line.
+TEST(AccessLog, ALineWithoutItsUserFieldIsNone) {
+  AccessEntry e;
+  EXPECT_FALSE(parse_access_line("1.2.3.4 - [20/Nov/2026:10:00:00 +0100] \"GET / HTTP/1.1\" 200 5", e));
+  EXPECT_TRUE(parse_access_line("1.2.3.4 - - [20/Nov/2026:10:00:00 +0100] \"GET / HTTP/1.1\" 200 5", e));
+  EXPECT_EQ(e.user, "-");
+}
+
 // Apache's vhost_common, "%v %h %l %u %t ...": the host without its port.
 TEST(AccessLog, VhostCommon) {
   AccessEntry e = read_head("shop.example 203.0.113.9 - -");
