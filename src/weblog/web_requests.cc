@@ -264,14 +264,21 @@ std::vector<RankedScript> scripts_by_drivers(const WebRequests& w, Verdicts& ver
 // several of one drove the mailer (a host given a /64 takes a new address of it for every
 // request; the main log's findings take them together too), unless this server's own
 // addresses are in it.
-std::vector<BlockTarget> by_network(const std::vector<std::string>& drivers, const std::vector<std::string>& own) {
+std::vector<BlockTarget> by_network(const std::vector<std::string>& drivers, const std::vector<std::string>& own,
+                                    const Verdicts& verdicts) {
+  // Not a /64 that holds one of ours, or a client judged not to be blocked (a visitor).
+  std::set<std::string> spared;
+  auto spare = [&spared](std::string_view client) {
+    if (auto address = parse_ip(client); address && address->v6) spared.insert(format_cidr(range_of(*address, 64)));
+  };
+  for (const auto& mine : own) spare(mine);
+  for (const auto& [client, why] : verdicts)
+    if (!why.empty()) spare(client);
   auto network_of = [&](const std::string& driver) {
     auto ip = parse_ip(driver);
     if (!ip || !ip->v6) return driver;
-    CidrRange range = range_of(*ip, 64);
-    for (const auto& mine : own)
-      if (auto address = parse_ip(mine); address && cidr_contains(range, *address)) return driver;
-    return format_cidr(range);
+    std::string network = format_cidr(range_of(*ip, 64));
+    return spared.count(network) ? driver : network;
   };
   std::vector<std::string> networks;
   std::map<std::string, size_t> drivers_in;
@@ -342,7 +349,7 @@ Blocks blocks_of(const WebRequests& w) {
       drivers.push_back(*ip);
     }
   }
-  for (auto& target : by_network(drivers, w.own))
+  for (auto& target : by_network(drivers, w.own, verdicts))
     (b.targets.size() < kBlockedIps ? b.targets : b.unlisted).push_back(std::move(target));
   std::set<std::string_view> listed;
   for (const auto& [client, n] : by_count) listed.insert(client);

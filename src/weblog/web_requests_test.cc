@@ -815,6 +815,13 @@ TEST(WebRequests, DriversOfOneIpv6NetworkAreBlockedByTheirSlash64) {
   EXPECT_TRUE(blocked(json, "2a02:6b8:9:9::1"));
   EXPECT_EQ(json["blocked_networks"][0]["drivers"], 200u);
   EXPECT_NE(web_requests_text(w, Firewall::Iptables).find("200 addresses of this /64"), std::string::npos);
+  // A crawler in that /64, judged no driver, keeps it from being blocked whole: its drivers are
+  // blocked one by one.
+  write(log, lines + line_at("2a02:6b8:1:2::ffff", hms(3600), "GET", "/up/x.php", 200, "Googlebot/2.1"));
+  WebRequests shared = read_burst(log, "/home/u1/public_html/up");
+  auto spared = web_requests_json(shared, Firewall::Iptables);
+  EXPECT_FALSE(blocked(spared, "2a02:6b8:1:2::/64")) << spared.dump();
+  EXPECT_TRUE(blocked(spared, "2a02:6b8:1:2::1"));
 }
 
 // Drivers csf's deny list holds are blocked already: said, not among the ten commands, so a
