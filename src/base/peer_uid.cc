@@ -97,7 +97,7 @@ std::optional<TcpOwner> tcp_owner_by_sock_diag(const Ipv4Endpoint& local, const 
   return owner;
 }
 
-std::optional<uint32_t> peer_uid(int fd) {
+std::optional<uint32_t> peer_uid(int fd, bool may_read_tables) {
   sockaddr_storage ours{}, theirs{};
   socklen_t our_length = sizeof ours, their_length = sizeof theirs;
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ours), &our_length) != 0) return std::nullopt;
@@ -116,7 +116,7 @@ std::optional<uint32_t> peer_uid(int fd) {
     if (!owner->open) return std::nullopt;  // closed: its uid is not its owner's (see tcp_socket_owner)
     return owner->uid;
   }
-  return tcp_owner_by_proc(*remote, *local);
+  return may_read_tables ? tcp_owner_by_proc(*remote, *local) : std::nullopt;
 }
 
 std::optional<uint32_t> tcp_owner_by_proc(const Ipv4Endpoint& local, const Ipv4Endpoint& remote) {

@@ -9,8 +9,9 @@
 namespace sw {
 
 // nullopt when it cannot be known: a peer on another machine, a peer that has gone, a table
-// that cannot be read.
-std::optional<uint32_t> peer_uid(int connected_fd);
+// that cannot be read. Without `may_read_tables`, a TCP peer the kernel's sock_diag cannot
+// name is not looked for in /proc/net/tcp(6) (read whole: milliseconds on a busy host).
+std::optional<uint32_t> peer_uid(int connected_fd, bool may_read_tables = true);
 
 // The two ways peer_uid() finds a TCP socket's owner, given that socket's ends (`local` is the
 // socket's own): the kernel's sock_diag lookup (nullopt when it cannot answer: no such socket,

@@ -123,6 +123,15 @@ void EventLoop::watch_fd(int fd, std::function<void()> ready) {
   extra_fds_.emplace_back(fd, std::move(ready));
 }
 
+// A client that resets its connection at once is a socket sock_diag no longer knows, and the
+// tables are then read whole (milliseconds on a busy host): rationed, so that a local user
+// repeating that cannot stall the loop. Postfix's connections last, and are rarely new.
+bool EventLoop::may_read_socket_tables() {
+  auto now = Clock::now();
+  if (now - table_reads_since_ >= std::chrono::seconds(1)) table_reads_since_ = now, table_reads_ = 0;
+  return table_reads_++ < kTableReadsPerSecond;
+}
+
 void EventLoop::accept_all(Listener& l) {
   for (;;) {
     int fd = ::accept4(l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -141,7 +150,7 @@ void EventLoop::accept_all(Listener& l) {
     if (by_fd_.size() <= size_t(fd)) by_fd_.resize(size_t(fd) + 64);
     auto c = std::make_unique<Connection>();
     c->fd = fd;
-    c->session = l.factory->open_from(l.peer, [fd] { return peer_uid(fd); });
+    c->session = l.factory->open_from(l.peer, [this, fd] { return peer_uid(fd, may_read_socket_tables()); });
     c->deadline = Clock::now() + limits_.request_timeout;
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;

@@ -61,6 +61,7 @@ class EventLoop {
   struct Connection;
   struct Listener;
   void accept_all(Listener& l);
+  bool may_read_socket_tables();
   void on_readable(Connection& c);
   void on_writable(Connection& c);
   void flush(Connection& c);
@@ -77,6 +78,9 @@ class EventLoop {
   ServerCounts counts_;
   volatile bool stopping_ = false;
   uint64_t last_refusal_logged_ = 0;
+  static constexpr int kTableReadsPerSecond = 20;  // see may_read_socket_tables
+  std::chrono::steady_clock::time_point table_reads_since_{};
+  int table_reads_ = 0;
 };
 
 }  // namespace sw::daemon

@@ -34,7 +34,7 @@ class SpamdSession : public Session {
     answered_ = true;
     if (state == State::kError) {
       if (uint64_t so_far = 0; refused_->next(&so_far))
-        log(fmt::format("refused request: {} ({} so far)", parser_.error(), so_far));
+        log(fmt::format("refused request: {} ({} refusals so far)", parser_.error(), so_far));
       *out += spamd::encode_error(parser_.request().dialect, parser_.error_code());
       return true;
     }
@@ -113,8 +113,11 @@ class SpamdSession : public Session {
     if (!allowed) return true;
     std::optional<uint32_t> uid = peer_uid_ ? peer_uid_() : std::nullopt;
     if (uid && std::find(allowed->begin(), allowed->end(), *uid) != allowed->end()) return true;
-    log(uid ? fmt::format("{} refused: uid {} {} ([serve] {})", what, *uid, may_not, setting)
-            : fmt::format("{} refused: the peer's user cannot be known ([serve] {})", what, setting));
+    if (uint64_t so_far = 0; refused_->next(&so_far))  // anyone can ask again and again
+      log(uid ? fmt::format("{} refused: uid {} {} ([serve] {}; {} refusals so far)", what, *uid, may_not, setting,
+                            so_far)
+              : fmt::format("{} refused: the peer's user cannot be known ([serve] {}; {} refusals so far)", what,
+                            setting, so_far));
     return false;
   }
 
@@ -127,7 +130,7 @@ class SpamdSession : public Session {
   const SpamdOptions& options_;
   std::string peer_;
   PeerUid peer_uid_;
-  std::shared_ptr<ThinnedLog> refused_;  // the factory's: bad requests of all its sessions
+  std::shared_ptr<ThinnedLog> refused_;  // the factory's: bad requests and refused TELLs and holds
   spamd::RequestParser parser_;
   bool answered_ = false;
 };

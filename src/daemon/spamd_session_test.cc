@@ -314,7 +314,7 @@ TEST_F(SpamdSessionTest, BadRequestsAreLoggedThinned) {
     EXPECT_TRUE(out.starts_with("SPAMD/1.")) << out;
   }
   ASSERT_EQ(recorder_.log.size(), 7u);  // 1, 2, 4, 8, 16, 32, 64
-  EXPECT_NE(recorder_.log[6].find("(64 so far)"), std::string::npos) << recorder_.log[6];
+  EXPECT_NE(recorder_.log[6].find("(64 refusals so far)"), std::string::npos) << recorder_.log[6];
 }
 
 // Only the users in tell_uids may teach; a peer whose user is unknown may not. Scans are
@@ -338,10 +338,13 @@ TEST_F(SpamdSessionTest, TellIsRefusedToUsersNotAllowed) {
   EXPECT_EQ(recorder_.learned.size(), 1u);
   std::string check = reply_for([] { return 1000u; }, "CHECK SPAMC/1.5\r\nContent-length: 11\r\n\r\ncheap pills");
   EXPECT_TRUE(check.starts_with("SPAMD/1.1 0 EX_OK")) << check;
-  ASSERT_EQ(recorder_.log.size(), 3u);
+  // Three refusals, logged thinned: the 1st and the 2nd.
+  ASSERT_EQ(recorder_.log.size(), 2u);
   EXPECT_EQ(recorder_.log[0],
-            "spamd test: TELL refused: uid 1000 may not teach the content model ([serve] spamd_tell_users)");
-  EXPECT_EQ(recorder_.log[1], "spamd test: TELL refused: the peer's user cannot be known ([serve] spamd_tell_users)");
+            "spamd test: TELL refused: uid 1000 may not teach the content model ([serve] spamd_tell_users; 1 refusals "
+            "so far)");
+  EXPECT_EQ(recorder_.log[1],
+            "spamd test: TELL refused: the peer's user cannot be known ([serve] spamd_tell_users; 2 refusals so far)");
 }
 
 // serve's SIGHUP: new connections follow the new list; a session already open keeps its own.
@@ -525,10 +528,10 @@ TEST_F(SpamdHoldTest, OnlyEximsScansHoldAnActor) {
   ASSERT_GE(recorder.log.size(), 2u);
   EXPECT_EQ(recorder.log[0],
             "spamd test: hold of auth_account:ceo@victim.example refused: uid 65534 is not Exim's and may not hold an "
-            "actor ([serve] spamd_hold_users)");
+            "actor ([serve] spamd_hold_users; 1 refusals so far)");
   EXPECT_EQ(recorder.log[1],
             "spamd test: hold of auth_account:ceo@victim.example refused: the peer's user cannot be known ([serve] "
-            "spamd_hold_users)");
+            "spamd_hold_users; 2 refusals so far)");
 }
 
 TEST(SpamdListenerTest, UnixSocket) {
