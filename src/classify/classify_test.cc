@@ -248,6 +248,10 @@ TEST(MimeBounds, GMimeSeesAThousandPartsAndHeaderLinesAtMost) {
   EXPECT_NE(flooded.text.find("cheap watches here"), std::string::npos) << "the body is kept";
   ASSERT_FALSE(flooded.headers.empty());
   EXPECT_EQ(flooded.headers[0].value, "flood");
+  std::string part_headers = "Subject: part\nContent-Type: multipart/mixed; boundary=b\n\n--b\n";
+  for (int i = 0; i < 130000; ++i) part_headers += "A: b\n";
+  part_headers += "\npart body\n--b--\n";
+  EXPECT_TRUE(parse_message(part_headers).truncated) << "a part's own header lines count too";
   std::string crlf_headers = "Subject: a\r\n";
   for (int i = 0; i < 2000; ++i) crlf_headers += "A: b\r\n";
   ParsedMessage crlf = parse_message(crlf_headers + "\r\nthe body\r\n");

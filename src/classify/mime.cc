@@ -212,7 +212,8 @@ GMimeStream* message_stream(std::string_view raw) {
 // 68,000 empty parts took 90 MB to parse, of 130,000 header lines 64 MB, and a scan thread each.
 // So the message GMime sees stops before its kMaxStructureLines-th line that opens a part
 // ("--boundary"), as the size cap cuts a big one, and keeps its first kMaxStructureLines header
-// lines. Sets *cut when it cut anything; `kept` holds the bytes when headers were dropped.
+// lines, and stops before the kMaxStructureLines-th line of the parts' own headers. Sets *cut
+// when it cut anything; `kept` holds the bytes when headers were dropped.
 constexpr std::size_t kMaxStructureLines = 1000;
 std::string_view bound_structure(std::string_view raw, std::string* kept, bool* cut) {
   auto next_line = [&raw](std::size_t at) {
@@ -232,11 +233,19 @@ std::string_view bound_structure(std::string_view raw, std::string* kept, bool* 
     }
     at = next_line(at);
   }
-  for (std::size_t openings = 0; at < raw.size(); at = next_line(at))
-    if (raw.substr(at, 2) == "--" && ++openings == kMaxStructureLines) {
+  // In the body: the lines that open a part, and those of the parts' own header blocks (from
+  // an opening to its blank line).
+  bool in_part_headers = false;
+  for (std::size_t openings = 0, part_header_lines = 0; at < raw.size(); at = next_line(at)) {
+    bool blank = raw[at] == '\n' || raw.substr(at, 2) == "\r\n";
+    bool opening = raw.substr(at, 2) == "--";
+    if ((opening && ++openings == kMaxStructureLines) ||
+        (in_part_headers && !blank && !opening && ++part_header_lines == kMaxStructureLines)) {
       *cut = true;
       return raw.substr(0, at);
     }
+    in_part_headers = opening || (in_part_headers && !blank);
+  }
   return raw;
 }
 
