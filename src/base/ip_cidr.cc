@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <string>
 
+#include "base/text.h"
+
 namespace sw {
 
 std::optional<IpAddress> parse_ip(std::string_view text) {
@@ -110,6 +112,18 @@ CidrRange range_of(const IpAddress& address, int prefix) {
 std::string format_cidr(const CidrRange& range) {
   std::string text = format_ip(range.network);
   return range.prefix == (range.network.v6 ? 128 : 32) ? text : text + "/" + std::to_string(range.prefix);
+}
+
+std::string_view address_without_port(std::string_view endpoint) {
+  if (endpoint.starts_with('[')) {
+    size_t close = endpoint.find(']');
+    return close == std::string_view::npos ? endpoint : endpoint.substr(1, close - 1);
+  }
+  size_t colon = endpoint.find(':');
+  if (colon != std::string_view::npos && endpoint.find(':', colon + 1) == std::string_view::npos &&
+      parse_uint(endpoint.substr(colon + 1)))
+    return endpoint.substr(0, colon);  // IPv4:port
+  return endpoint;
 }
 
 }  // namespace sw

@@ -30,6 +30,10 @@ IpAddress without_v4_mapping(const IpAddress& address);
 // 127.0.0.0/8, ::1, or an IPv4-mapped 127.x: this machine itself (a content filter handing
 // mail back to Exim, a local relay). Text that is no address is not.
 bool is_loopback_text(std::string_view ip);
+// An endpoint as logs and headers write it, without its port: "203.0.113.66:51234" and
+// "[2001:db8::1]:443" give the address, a bracketed address loses its brackets; anything else
+// is returned as it is.
+std::string_view address_without_port(std::string_view endpoint);
 // The address as inet_ntop writes it ("192.0.2.1", "2001:db8::1").
 std::string format_ip(const IpAddress& address);
 // The range of `prefix` bits that holds the address: 2001:db8:1:2::/64 for 2001:db8:1:2::7.

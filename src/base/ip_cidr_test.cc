@@ -59,6 +59,15 @@ TEST(IpCidr, RangeTextPrefixStartsEveryAddressOfTheRange) {
 
 // The range that holds an address: a host's /64 (what the web report blocks when several of
 // its addresses drove a mailer), written as a rule takes it.
+TEST(IpCidr, AddressWithoutItsPort) {
+  EXPECT_EQ(address_without_port("203.0.113.66:51234"), "203.0.113.66");
+  EXPECT_EQ(address_without_port("[2001:db8::1]:443"), "2001:db8::1");
+  EXPECT_EQ(address_without_port("[2001:db8::1]"), "2001:db8::1");
+  EXPECT_EQ(address_without_port("2001:db8::1"), "2001:db8::1");
+  EXPECT_EQ(address_without_port("host.example:http"), "host.example:http") << "no port number";
+  EXPECT_EQ(address_without_port("[unclosed"), "[unclosed");
+}
+
 TEST(IpCidr, RangeOfAnAddress) {
   EXPECT_EQ(format_cidr(range_of(*parse_ip("2001:db8:1:2:aa:bb:cc:dd"), 64)), "2001:db8:1:2::/64");
   EXPECT_EQ(format_cidr(range_of(*parse_ip("198.51.100.77"), 24)), "198.51.100.0/24");

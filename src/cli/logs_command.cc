@@ -147,12 +147,7 @@ CivilSeconds sending_end(const stats::Forensics* forensics, const stats::Finding
 // the address Exim writes (an IPv4-mapped one as IPv4, which the story also finds mapped);
 // nullopt when it is no address.
 std::optional<std::string> client_address_key(std::string_view key) {
-  if (key.starts_with('['))
-    key = key.substr(1, key.find(']') == std::string_view::npos ? key.size() : key.find(']') - 1);
-  else if (size_t colon = key.find(':');
-           colon != std::string_view::npos && key.find(':', colon + 1) == std::string_view::npos)
-    key = key.substr(0, colon);
-  auto ip = parse_ip(key);
+  auto ip = parse_ip(address_without_port(key));
   if (!ip) return std::nullopt;
   return format_ip(without_v4_mapping(*ip));
 }

@@ -79,19 +79,6 @@ size_t time_opening(sv line, size_t from, AccessEntry& out) {
   return sv::npos;
 }
 
-// A client as an address: "203.0.113.66:51234" (Azure's gateways, and some %h, write the
-// port) and "[2001:db8::1]:443" without the port, a bracketed address without its brackets.
-sv hop_address(sv hop) {
-  if (hop.starts_with('[')) {
-    size_t close = hop.find(']');
-    return close == sv::npos ? hop : hop.substr(1, close - 1);
-  }
-  size_t colon = hop.find(':');
-  if (colon != sv::npos && hop.find(':', colon + 1) == sv::npos && parse_uint(hop.substr(colon + 1)))
-    return hop.substr(0, colon);  // IPv4:port
-  return hop;
-}
-
 // The client of an X-Forwarded-For list ("203.0.113.60, 10.0.0.1": the client as it claims,
 // then each proxy that passed it on): from the right, past our proxies (private, loopback, a
 // CDN's edge), the first hop, whatever it is ("unknown" is no address, and blocks nobody). A
@@ -103,7 +90,7 @@ sv forwarded_client(sv list) {
   for (size_t end = list.size(), hops = 1;; ++hops) {
     size_t comma = end == 0 ? sv::npos : list.rfind(',', end - 1);
     size_t from = comma == sv::npos ? 0 : comma + 1;
-    sv address = hop_address(trim(list.substr(from, end - from)));
+    sv address = address_without_port(trim(list.substr(from, end - from)));
     bool proxy = address.size() <= 64 && parse_ip(address) && !blockable_address(address, {}, nullptr);
     if (!proxy || comma == sv::npos || hops == kMaxProxies) return address;
     end = comma;
@@ -128,12 +115,12 @@ std::optional<Head> plain_head(sv line, size_t pos, size_t open, AccessEntry& ou
   sv user = word(line, pos);
   if (ident == "-") {
     if (open == sv::npos || open < user_start) return std::nullopt;  // no user field: not this shape
-    return Head{hop_address(client), line.substr(user_start, open - user_start), open + 28};
+    return Head{address_without_port(client), line.substr(user_start, open - user_start), open + 28};
   }
   if (pos >= line.size() || line[pos] != '[') return std::nullopt;
   size_t close = line.find(']', pos);
   if (close == sv::npos || !parse_time(line.substr(pos + 1, close - pos - 1), out)) return std::nullopt;
-  return Head{hop_address(client), user, close};
+  return Head{address_without_port(client), user, close};
 }
 
 // The readings with an X-Forwarded-For list in %h's place: it runs to a comma followed by an
@@ -154,7 +141,7 @@ size_t forwarded_heads(sv line, size_t start, size_t open, Head (&heads)[2]) {
     if (hop_length == sv::npos) continue;
     size_t hop_end = hop + hop_length;
     sv last_hop = before.substr(hop, hop_length);
-    if (last_hop.empty() || last_hop.ends_with(',') || !parse_ip(hop_address(last_hop))) continue;
+    if (last_hop.empty() || last_hop.ends_with(',') || !parse_ip(address_without_port(last_hop))) continue;
     size_t user = before.find(' ', hop_end + 1);
     if (user == sv::npos || user == hop_end + 1 || user + 1 >= before.size()) continue;
     sv ident = before.substr(hop_end + 1, user - hop_end - 1), name = before.substr(user + 1);
@@ -235,7 +222,7 @@ bool parse_access_line(sv line, AccessEntry& out) {
   // hop and lose the host); without, only when the line reads no other way.
   size_t pos = 0;
   sv vhost = word(line, pos);
-  bool host = !vhost.empty() && !vhost.ends_with(',') && !parse_ip(hop_address(vhost)) && pos < line.size();
+  bool host = !vhost.empty() && !vhost.ends_with(',') && !parse_ip(address_without_port(vhost)) && pos < line.size();
   bool with_port = host && vhost.find(':') != sv::npos;
   auto shifted = [&] {
     AccessEntry entry;
