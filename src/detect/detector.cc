@@ -141,6 +141,7 @@ void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
   // A script talking SMTP to 127.0.0.1 on cPanel: its user, and the sender it chose (which
   // Exim's MAIL ACL holds for such connections; it cannot see the user then).
   std::string identified = identified_.take(l);
+  if (!eximlog::names_a_user(identified)) identified.clear();  // Mailman: no user's, never held
   if (!identified.empty()) actors.push_back(touch(ActorType::LocalUser, identified, l.time));
   bool authenticated = !l.auth_id.empty();
   if (authenticated) {

@@ -80,11 +80,14 @@ inline bool is_exim_login(std::string_view login) {
   return login == "mailnull" || login == "Debian-exim" || login == "exim" || login == "mail";
 }
 
+// cPanel's Mailman, whose list deliveries talk SMTP to 127.0.0.1: this host's mail, and
+// no user's (a post to 2,000 subscribers is no user's burst, and holding it would stop every list).
+inline bool is_list_manager(std::string_view login) { return login == "mailman"; }
+
 // Whether cPanel's identification names a user of this host: not Exim's own, nor one of its
-// pseudo-users ("-system-"), nor its Mailman, whose list deliveries talk SMTP to 127.0.0.1
-// (a post to 2,000 subscribers is no user's burst, and holding it would stop every list).
+// pseudo-users ("-system-"), nor its Mailman.
 inline bool names_a_user(std::string_view login) {
-  return !login.empty() && !login.starts_with('-') && !is_exim_login(login) && login != "mailman";
+  return !login.empty() && !login.starts_with('-') && !is_exim_login(login) && !is_list_manager(login);
 }
 
 // Mail over SMTP from a process of this host: from the loopback, or from this host's own

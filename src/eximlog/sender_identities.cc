@@ -7,7 +7,7 @@
 namespace sw::eximlog {
 
 bool SenderIdentities::note(const LogLine& l) {
-  if (l.message_id.empty() || !names_a_user(l.ident)) return false;
+  if (l.message_id.empty() || !(names_a_user(l.ident) || is_list_manager(l.ident))) return false;
   // Identifications whose arrivals never came (the message was refused after the ACL) go.
   while (!waiting_.empty() && (waiting_.size() >= kMax || waiting_.front().time < l.time - kWait)) waiting_.pop_front();
   waiting_.push_back({message_key(l.message_id), l.time, std::string(l.ident)});

@@ -33,8 +33,9 @@ class SenderIdentities {
   static constexpr CivilSeconds kWait = 300;
 
   // Notes an identification line; false when it names nobody (Exim's own users, "-system-").
+  // Mailman is noted: its mail is this host's, though no user's (names_a_user tells them apart).
   bool note(const LogLine& l);
-  // The user identified for this arrival when it came over SMTP from this host (from_this_host:
+  // The user (or Mailman) identified for this arrival when it came over SMTP from this host (from_this_host:
   // the loopback, or the address it came in on) with a sender (not a bounce) and no login of
   // its own on the line, else "". Mail from elsewhere that cPanel ties to a user (an IP whose
   // mailbox logged in lately) is no script of theirs. Used once.

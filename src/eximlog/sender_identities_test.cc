@@ -62,8 +62,11 @@ TEST(SenderIdentities, EximsOwnUsersAndLateOrExcessEntriesNameNobody) {
   SenderIdentities ids;
   ids.note(parsed(identification(1, "mailnull")));
   ids.note(parsed(identification(2, "-system-")));
-  ids.note(parsed(identification(4, "mailman")));  // cPanel's list deliveries
   EXPECT_TRUE(ids.empty());
+  // cPanel's list deliveries: this host's mail, though no user's (names_a_user says which).
+  ids.note(parsed(identification(4, "mailman")));
+  EXPECT_EQ(ids.take(parsed(arrival(4))), "mailman");
+  EXPECT_FALSE(names_a_user("mailman"));
   ids.note(parsed(identification(3, "u1")));
   EXPECT_EQ(ids.take(parsed(arrival(3, "H=localhost [127.0.0.1]:4000 P=esmtp", "10:10:01"))), "");  // 601 s on
   for (int i = 0; i < int(SenderIdentities::kMax) + 10; ++i) ids.note(parsed(identification(100 + i, "u2")));

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "base/ip_cidr.h"
+#include "base/localpart.h"
 #include "base/text.h"
 
 namespace sw::stats {
@@ -186,6 +187,27 @@ bool failures_look_like_a_device(const Forensics& f, const ActorStats& account) 
          device_like(account.failed_logins, ips, account.last_failed_login - account.first_failed_login);
 }
 
+// Whether the account's mail could be a guesser's: it came from an IP that failed logins here,
+// or, when the log shows where it mailed from before the failures began, from one it first
+// used after. An account a spray tried while it kept mailing from its own addresses was not
+// got into (the spray is its own finding). A day's log that begins with a night's spray shows
+// no such history: every address is new that morning, the owner's too. Without the account's
+// IPs nothing can be told, and it counts as got into.
+bool mailed_after_guessing(const Forensics& f, const ActorStats& account) {
+  if (!account.extras || !account.extras->ips) return true;
+  const AccountIps& ips = *account.extras->ips;
+  if (ips.first_seen.size() != ips.order.size()) return true;
+  bool history = std::any_of(ips.first_seen.begin(), ips.first_seen.end(),
+                             [&](CivilSeconds t) { return t < account.first_failed_login; });
+  const ActorTable& clients = f.table(ActorKind::ClientIp);
+  for (size_t i = 0; i < ips.order.size(); ++i) {
+    if (history && ips.first_seen[i] >= account.first_failed_login) return true;
+    std::optional<uint32_t> ip = clients.find_index(ips.order[i]);
+    if (ip && clients.all()[*ip].failed_logins > 0) return true;
+  }
+  return false;
+}
+
 // The most client IPs an account was first used from within 24 hours: a stolen password in a
 // botnet's hands, not a phone moving between networks over a week (13 IPs in 7 days).
 // (accounts() also takes three times the floor over the whole log: a botnet adding nine a day.)
@@ -230,8 +252,11 @@ void accounts(const Forensics& f, std::vector<Finding>& out) {
     bool bulk = a.max_recipients >= t.many_recipients;
     bool many_ips = most_new_ips_in_a_day(a) >= t.account_min_ips || a.client_ip_count() >= 3 * t.account_min_ips;
     // Failed logins count when they are many and not the odd typo of a busy account.
-    bool guessed = a.failed_logins >= t.account_failed_logins &&
-                   double(a.failed_logins) >= t.account_failed_share * double(a.messages);
+    bool many_failures = a.failed_logins >= t.account_failed_logins &&
+                         double(a.failed_logins) >= t.account_failed_share * double(a.messages);
+    // They make a finding when the mail may be the guessers' (a spray that tried it did not);
+    // beside another reason they are told either way.
+    bool guessed = many_failures && mailed_after_guessing(f, a);
     if (!(burst || many_ips || guessed || harvesting)) continue;
     Finding x = base_finding(f, "compromised_account", a, ActorKind::AuthAccount);
     x.client_ips = a.listed_ips();
@@ -242,7 +267,7 @@ void accounts(const Forensics& f, std::vector<Finding>& out) {
     // mailed again is no reason of its own, but its busiest hour is still told.
     bool told_burst = shape != Burst::None;
     CivilSeconds began = told_burst ? a.window()->peak_first() : a.first;
-    if (guessed || list_after_failures)
+    if (many_failures || list_after_failures)
       why += fmt::format(" {} {} failed logins", a.first_failed_login <= began ? "after" : "and", a.failed_logins);
     if (list_after_failures)
       why += fmt::format(
@@ -591,6 +616,32 @@ void ip_attempts(const Forensics& f, const AttemptKind& k, std::vector<Finding>&
   out.push_back(std::move(c));
 }
 
+// Marks the IPs over the failed-login floor that an office's staff share: at least three
+// accounts logged in and mailed from there, they mailed more than they failed, and the failures
+// are a few per such account (typos, a phone with an old password), not one attacker's
+// hundreds. A guesser that got into an account or two stays: its failures are many per account.
+void mark_shared_offices(const Forensics& f, std::vector<bool>& taken) {
+  constexpr uint32_t kMinAccounts = 3, kMaxFailuresPerAccount = 3;
+  const Thresholds& t = f.thresholds();
+  const auto& ips = f.table(ActorKind::ClientIp).all();
+  std::unordered_map<uint64_t, uint32_t> accounts_of;  // candidate IP's key hash -> accounts mailing from it
+  for (uint32_t i = 0; i < ips.size(); ++i)
+    if (ips[i].failed_logins >= t.bruteforce_min_failures && ips[i].messages >= ips[i].failed_logins)
+      accounts_of.emplace(ActorTable::key_hash(ips[i].key), 0);
+  if (accounts_of.empty()) return;
+  for (const auto& account : f.table(ActorKind::AuthAccount).all()) {
+    if (account.messages == 0 || !account.extras || !account.extras->ips) continue;
+    for (uint64_t ip : account.extras->ips->order)
+      if (auto it = accounts_of.find(ip); it != accounts_of.end()) ++it->second;
+  }
+  taken.resize(ips.size(), false);
+  for (uint32_t i = 0; i < ips.size(); ++i) {
+    auto it = accounts_of.find(ActorTable::key_hash(ips[i].key));
+    if (it == accounts_of.end() || it->second < kMinAccounts) continue;
+    if (ips[i].failed_logins <= uint64_t(kMaxFailuresPerAccount) * it->second) taken[i] = true;
+  }
+}
+
 void client_ips(const Forensics& f, std::vector<Finding>& out) {
   const Thresholds& t = f.thresholds();
   ip_attempts(f,
@@ -599,6 +650,7 @@ void client_ips(const Forensics& f, std::vector<Finding>& out) {
                dictionary_distinct_floor(t)},
               out);
   std::vector<bool> guessing_one_account = account_guessing(f, out);
+  mark_shared_offices(f, guessing_one_account);  // neither guessing nor a campaign's member
   ip_attempts(f,
               {"auth_bruteforce", "auth_bruteforce_campaign", "failed logins", "password guessing",
                &ActorStats::failed_logins, t.bruteforce_min_failures, first_failed_login, last_failed_login},
@@ -610,6 +662,9 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
   for (const auto& a : f.table(ActorKind::SenderDomain).all()) {
     if (a.random_senders < t.random_min_senders) continue;
     if (double(a.random_senders) < t.random_min_share * double(a.distinct_senders)) continue;
+    // Only a domain we send as (mail handed in here, logged in, or from this host used it):
+    // others' mail with machine-made senders (Amazon SES, every bulk sender's VERP) is theirs.
+    if (a.trusted_submissions == 0) continue;
     Finding x = base_finding(f, "random_sender_localparts", a, ActorKind::SenderDomain);
     x.events = a.random_senders;
     x.events_noun = "random local parts";
@@ -631,7 +686,9 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
     // sending as `-f somestranger@live.com` has its bounces refused by that address, and they
     // freeze here by the hundred, which the script's or account's queue selection does not take.
     const ActorStats* sender = f.table(ActorKind::Sender).find(a.key);
-    bool own_sender = sender && sender->trusted_submissions > 0;
+    // A list's bounce address that sent its posts here is ours too, however cPanel named
+    // Mailman's connection: bounces from dead subscribers are how the list learns of them.
+    bool own_sender = sender && (sender->trusted_submissions > 0 || is_list_bounce_localpart(local_part_of(a.key)));
     // Nor when other servers sent it more bounces than it mailed recipients from here (and a
     // finding's floor of them): no echo of its own mail, but spam sent elsewhere in its name.
     bool forged_elsewhere =

@@ -393,30 +393,90 @@ TEST(Findings, FailuresAtADevicesPaceAreSaidNotExcused) {
   EXPECT_EQ(sprayed.find("device"), std::string::npos) << sprayed;
 }
 
-// The same device's IPs beside a spray whose IPs each tried this account and others: the
-// failures are not all the device's, so no device's pace is said.
+// The same device's IPs beside a spray whose IPs each tried this account and others, one of
+// which then mails as the account: the failures are not all the device's, so no device's pace
+// is said. Without that IP's mail the account kept mailing from its own PC alone: the spray
+// did not get in, and is the guessing's finding, not a compromised account.
 TEST(Findings, ASprayBesideADevicesFailuresIsNoDevicesPace) {
-  Log log;
-  for (int hour = 0; hour < 24; ++hour) {
-    // One message an hour to five: 24 messages, 120 recipients, beside 54 failed logins.
-    log.line(
-        fmt::format("{0} <= anna@shop.example H=(pc) [192.0.2.80]:4000 P=esmtpa "
-                    "A=dovecot_plain:anna@shop.example S=1000 for a@c{1}.test b@c{1}.test c@c{1}.test "
-                    "d@c{1}.test e@c{1}.test",
-                    log.next_id(), hour));
-    failed_logins(log, "198.51.100.7", "anna@shop.example", 1);
-    if (hour == 3)
-      for (int ip = 1; ip <= 30; ++ip) {
-        failed_logins(log, fmt::format("203.0.113.{}", ip), "anna@shop.example", 1);
-        failed_logins(log, fmt::format("203.0.113.{}", ip), "info@shop.example", 1);
-      }
-    log.skip(3600 - 40);
+  for (bool got_in : {true, false}) {
+    Log log;
+    for (int hour = 0; hour < 24; ++hour) {
+      // One message an hour to five: 24 messages, 120 recipients, beside 54 failed logins.
+      log.line(
+          fmt::format("{0} <= anna@shop.example H=(pc) [192.0.2.80]:4000 P=esmtpa "
+                      "A=dovecot_plain:anna@shop.example S=1000 for a@c{1}.test b@c{1}.test c@c{1}.test "
+                      "d@c{1}.test e@c{1}.test",
+                      log.next_id(), hour));
+      failed_logins(log, "198.51.100.7", "anna@shop.example", 1);
+      if (hour == 3)
+        for (int ip = 1; ip <= 30; ++ip) {
+          failed_logins(log, fmt::format("203.0.113.{}", ip), "anna@shop.example", 1);
+          failed_logins(log, fmt::format("203.0.113.{}", ip), "info@shop.example", 1);
+        }
+      if (hour == 4 && got_in)
+        log.line(
+            fmt::format("{} <= anna@shop.example H=(x) [203.0.113.9]:4000 P=esmtpa "
+                        "A=dovecot_plain:anna@shop.example S=1000 for z@c4.test",
+                        log.next_id()));
+      log.skip(3600 - 40);
+    }
+    auto findings = find_abuse(log.run());
+    auto taken = of_kind(findings, "compromised_account");
+    if (!got_in) {
+      EXPECT_TRUE(taken.empty()) << taken[0]->summary;
+      // What is left is the guessing: the device's IP, over the per-IP floor, names anna.
+      ASSERT_EQ(findings.size(), 1u);
+      EXPECT_EQ(findings[0].kind, "auth_bruteforce");
+      EXPECT_NE(findings[0].summary.find("as anna@shop.example"), std::string::npos) << findings[0].summary;
+      continue;
+    }
+    ASSERT_EQ(taken.size(), 1u);
+    EXPECT_NE(taken[0]->summary.find("failed logins"), std::string::npos) << taken[0]->summary;
+    EXPECT_EQ(taken[0]->summary.find("device"), std::string::npos) << taken[0]->summary;
   }
-  auto findings = find_abuse(log.run());
-  auto taken = of_kind(findings, "compromised_account");
-  ASSERT_EQ(taken.size(), 1u);
-  EXPECT_NE(taken[0]->summary.find("failed logins"), std::string::npos) << taken[0]->summary;
-  EXPECT_EQ(taken[0]->summary.find("device"), std::string::npos) << taken[0]->summary;
+}
+
+// An office behind one NAT address: 25 staff mail from it all day and mistype their passwords
+// a few times each, 50 failures in all, over the per-IP floor. No guessing: no finding. A
+// guesser there that got into two accounts after 50 failures is still one.
+TEST(Findings, AnOfficesTyposAreNoPasswordGuessing) {
+  auto run = [](int staff, int failures_each) {
+    Log log;
+    for (int s = 0; s < staff; ++s) {
+      std::string account = fmt::format("staff{}@law.example", s);
+      failed_logins(log, "192.0.2.200", account, failures_each);
+      for (int m = 0; m < 10; ++m)
+        log.line(fmt::format("{} <= {} H=(pc{}) [192.0.2.200]:4000 P=esmtpa A=dovecot_login:{} S=900 for c{}@far.test",
+                             log.next_id(), account, s, account, m));
+      log.skip(600);
+    }
+    return of_kind(find_abuse(log.run()), "auth_bruteforce").size();
+  };
+  EXPECT_EQ(run(25, 2), 0u);
+  EXPECT_EQ(run(2, 25), 1u);
+}
+
+// A day's log that begins with a night's spray: every address the account mails from that
+// morning is new to the log, its owner's too. Mail from its one office address, which failed
+// no login, is no way in; the same mail from one of the spray's addresses is.
+TEST(Findings, ANightsSprayBeforeTheDaysMailIsNoWayIn) {
+  for (bool from_a_sprayer : {false, true}) {
+    Log log;
+    for (int ip = 1; ip <= 12; ++ip)
+      for (int account = 0; account < 15; ++account)
+        failed_logins(log, fmt::format("203.0.113.{}", ip), fmt::format("u{}@shop.example", account), 2);
+    log.skip(8 * 3600);
+    std::string from = from_a_sprayer ? "203.0.113.5" : "192.0.2.80";
+    for (int m = 0; m < 45; ++m) {
+      log.line(
+          fmt::format("{} <= u3@shop.example H=(pc) [{}]:4000 P=esmtpa A=dovecot_plain:u3@shop.example "
+                      "S=1000 for a@c{}.test b@c{}.test c@c{}.test",
+                      log.next_id(), from, m, m, m));
+      log.skip(600);
+    }
+    auto taken = of_kind(find_abuse(log.run()), "compromised_account");
+    EXPECT_EQ(taken.size(), from_a_sprayer ? 1u : 0u) << (taken.empty() ? "" : taken[0]->summary);
+  }
 }
 
 // Someone with the account's password trying our unknown recipients while logged in
@@ -1076,6 +1136,34 @@ TEST(Findings, BouncesFromElsewhereBeyondAUsersOwnMailAreItsAddressForged) {
       << forged[0].summary;
   EXPECT_TRUE(run(300, 40).empty()) << "a newsletter's bounces from the servers of its bad addresses";
   EXPECT_TRUE(run(3, 15).empty()) << "under the floor";
+}
+
+// A Mailman list on cPanel posts over SMTP from 127.0.0.1 as LIST-bounces@, and the cPanel lines
+// that name Mailman come after the arrival: nothing marks the sender as ours but its name. Its
+// dead subscribers' servers bounce to it; that is the list's bounce processing, not
+// backscatter. The same bounces to a list address that never posted here are still told.
+TEST(Findings, BouncesToAListsBounceAddressAreItsOwn) {
+  auto run = [](const std::string& bounce_address, bool posted_here) {
+    Log log;
+    for (int post = 0; post < 3 && posted_here; ++post) {
+      std::string list;
+      for (int i = 0; i < 500; ++i) list += fmt::format(" member{}@far{}.test", i, i % 9);
+      log.line(fmt::format("{} <= {} H=localhost (host.example) [127.0.0.1]:51000 P=esmtp S=9000 for{}", log.next_id(),
+                           bounce_address, list));
+    }
+    for (int i = 0; i < 40; ++i) {
+      std::string id = log.next_id();
+      log.line(
+          fmt::format("{} <= <> H=mx{}.far.test [192.0.2.{}]:25 P=esmtp S=3000 for {}", id, i, i + 1, bounce_address));
+      log.line(fmt::format("{} => {} R=virtual_aliases T=mailman_virtual_transport", id, bounce_address));
+      log.line(id + " Completed");
+    }
+    return of_kind(find_abuse(log.run()), "backscatter").size();
+  };
+  EXPECT_EQ(run("members-bounces@rowing.example", true), 0u);
+  EXPECT_EQ(run("members-bounces+m7=far3.test@rowing.example", true), 0u) << "VERP";
+  EXPECT_EQ(run("members-bounces@rowing.example", false), 1u) << "no post of the list's here";
+  EXPECT_EQ(run("members@rowing.example", true), 1u) << "no list's bounce address, no sign it is ours";
 }
 
 // Bounces of a local user's list mail to its own address, deferred, that an admin froze with

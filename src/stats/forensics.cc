@@ -317,7 +317,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
     }
   }
   std::string identified = identified_.take(l);
-  if (const std::string& user = identified; !user.empty()) {
+  if (const std::string& user = identified; eximlog::names_a_user(user)) {  // not Mailman
     bool created = false;
     uint32_t idx = tab(ActorKind::LocalUser).intern(ActorTable::key_hash(user), user, false, &created);
     ActorStats& a = tab(ActorKind::LocalUser).at(idx);
@@ -338,9 +338,13 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
     uint32_t si = count_key(ActorKind::Sender, l.address, true, &created);
     // Ours: handed in here, logged in, or a local user's over SMTP from this host as cPanel
     // names it (Mailman, a PHP mailer on 127.0.0.1), not a filter's reinjection.
-    if (local || !l.auth_id.empty() || !identified.empty()) ++tab(ActorKind::Sender).at(si).trusted_submissions;
+    bool ours = local || !l.auth_id.empty() || !identified.empty();
+    if (ours) ++tab(ActorKind::Sender).at(si).trusted_submissions;
     if (keys.has(ActorKind::SenderDomain)) {
       uint32_t d = count_key(ActorKind::SenderDomain, domain_of(l.address), true);
+      // A domain we send as: that, or a program of this host's talking SMTP to it (cPanel
+      // may name its user only after the arrival, or by its connection alone).
+      if (ours || eximlog::from_this_host(l)) ++tab(ActorKind::SenderDomain).at(d).trusted_submissions;
       if (created) {
         ActorStats& ds = tab(ActorKind::SenderDomain).at(d);
         ++ds.distinct_senders;

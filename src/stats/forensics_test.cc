@@ -522,10 +522,23 @@ TEST(Forensics, BackscatterAndRandomSenders) {
     b.line(id + " ** j.doe@victim-corp.test R=dnslookup T=remote_smtp H=mx [192.0.2.9]: 550 no such user");
     b.line(id + " Frozen (delivery error message)");
   }
+  // The dentist's own mail makes smile-dental.example a domain we send as.
+  b.line(b.next_id() +
+         " <= office@smile-dental.example H=(pc) [192.0.2.4]:4000 P=esmtpa A=dovecot_login:office@smile-dental.example "
+         "S=900 for y@far.test");
   for (int i = 0; i < 150; ++i) {
     std::string id = b.next_id();
     b.line(fmt::format("{} <= {}{}@smile-dental.example H=(bot) [198.51.100.{}]:25 P=esmtp S=3000 for x@far.test", id,
                        lps[i % 5], i, i % 200));
+    b.line(id + " Completed");
+  }
+  // Amazon SES's senders are machine-made too, at a domain nobody here sends as: theirs.
+  for (int i = 0; i < 150; ++i) {
+    std::string id = b.next_id();
+    b.line(
+        fmt::format("{} <= 0100018c{:08x}-5e2b{}a1-9d0c-4f6e-b1a2-3c4d5e6f7a8b-000000@amazonses.com "
+                    "H=a8-{}.smtp-out.amazonses.com [54.240.8.{}]:25 P=esmtp S=9000 for anna@shop.example",
+                    id, i * 7919u, i % 10, i, i % 200));
     b.line(id + " Completed");
   }
   auto findings = find_abuse(b.run());
@@ -534,9 +547,13 @@ TEST(Forensics, BackscatterAndRandomSenders) {
   EXPECT_EQ(bs->actor, "j.doe@victim-corp.test");
   EXPECT_EQ(bs->events, 40u);
   EXPECT_NE(bs->summary.find("40 frozen"), std::string::npos) << bs->summary;
-  const Finding* rs = find(findings, "random_sender_localparts");
-  ASSERT_NE(rs, nullptr);
-  EXPECT_EQ(rs->actor, "smile-dental.example");
+  int random_senders = 0;
+  for (const Finding& x : findings) {
+    if (x.kind != "random_sender_localparts") continue;
+    ++random_senders;
+    EXPECT_EQ(x.actor, "smile-dental.example");
+  }
+  EXPECT_EQ(random_senders, 1);
 }
 
 // Without +received_recipients the bounce's recipient is first seen on its failure line: the
