@@ -172,6 +172,27 @@ TEST(Tokenizer, DeliveryAddedHeadersGiveNoFeatures) {
   }
 }
 
+// The receiving server's own Received line is dated at the moment of the scan: the same
+// message scanned a second or a day later has the same features. Older Received lines keep
+// theirs, and the top line's words before its date still count.
+TEST(Tokenizer, TheReceivingServersDateIsNoFeature) {
+  auto features = [](const std::string& when) {
+    std::string raw = "Received: from mx.far.example ([192.0.2.7]) by mx.here.example with esmtp id 1tA; " + when +
+                      "\nReceived: from pc by mx.far.example; Tue, 3 Dec 2002 10:00:00 +0100\n"
+                      "Subject: hi\nFrom: a@far.example\n\nhello\n";
+    TokenSet t = tokenize(parse_message(raw));
+    std::vector<std::string> names;
+    for (const Token& token : t.tokens()) names.emplace_back(t.name(token));
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  std::vector<std::string> now = features("Mon, 07 Dec 2026 16:32:42 +0000");
+  EXPECT_EQ(now, features("Tue, 08 Dec 2026 09:01:13 +0000"));
+  EXPECT_NE(std::find(now.begin(), now.end(), "received:esmtp"), now.end());
+  EXPECT_NE(std::find(now.begin(), now.end(), "received:2002"), now.end()) << "an older line's date stays";
+  EXPECT_EQ(std::find(now.begin(), now.end(), "received:2026"), now.end());
+}
+
 // The spam tool's form, not its words: the header order (trace and delivery headers left out)
 // and a Date without a zone, as spam/00317 of the corpus writes it.
 TEST(Tokenizer, HeaderOrderAndDateFormAreFeatures) {
@@ -806,6 +827,59 @@ TEST(MailSource, MboxIsSplitAtFromLinesAfterABlankLine) {
   ASSERT_EQ(messages.size(), 2u);
   EXPECT_EQ(messages[0], "From a\nSubject: 1\n\nFrom here on a body line\nsecond line\n");
   EXPECT_EQ(messages[1], "From b\nSubject: 2\n\nx\n");
+}
+
+// An mbox with CRLF line ends (copied off Windows) splits as its LF twin does.
+TEST(MailSource, CrlfMboxIsSplitToo) {
+  std::vector<std::string> messages;
+  split_mbox("From a\r\nSubject: 1\r\n\r\nbody\r\n\r\nFrom b\r\nSubject: 2\r\n\r\nx\r\n",
+             [&](std::string_view m) { messages.emplace_back(m); });
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0], "From a\r\nSubject: 1\r\n\r\nbody\r\n");
+  EXPECT_EQ(messages[1], "From b\r\nSubject: 2\r\n\r\nx\r\n");
+}
+
+// A Dovecot maildir: only cur/ and new/ hold mail, not the index files beside them; a link back
+// to a parent is walked once; empty and gzip'd files are reported, not learned; an mbox's
+// messages are labelled FILE#N.
+TEST(MailSource, MaildirIndexFilesLinksAndBadFilesAreNotMail) {
+  TempDir dir;
+  namespace fs = std::filesystem;
+  std::string box = dir.path + "/Maildir/.Junk";
+  fs::create_directories(box + "/cur");
+  fs::create_directories(box + "/new");
+  fs::create_directories(box + "/tmp");
+  auto write = [](const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; };
+  write(box + "/cur/1.host:2,S", "Subject: a\n\nx\n");
+  write(box + "/new/2.host", "Subject: b\n\ny\n");
+  write(box + "/tmp/3.host", "Subject: half\n");
+  for (const char* index : {"dovecot-uidlist", "dovecot.index.cache", "maildirfolder", "subscriptions"})
+    write(box + "/" + index, "3 V1 N4\nnot mail\n");
+  fs::create_directory_symlink("..", box + "/cur/up1");
+  fs::create_directory_symlink("..", box + "/cur/up2");
+  std::vector<std::string> labels;
+  std::vector<std::string> errors;
+  SourceCounts counts;
+  auto collect = [&](const std::string& path) {
+    for_each_message(
+        path, [&](std::string_view) { labels.push_back(counts.label()); },
+        [&](const std::string& where, const std::string& why) { errors.push_back(where + ": " + why); }, &counts);
+  };
+  collect(box);
+  EXPECT_EQ(labels, (std::vector<std::string>{box + "/cur/1.host:2,S", box + "/new/2.host"}));
+  EXPECT_TRUE(errors.empty()) << errors.front();
+
+  std::string other = dir.path + "/files";
+  fs::create_directory(other);
+  write(other + "/empty", "");
+  write(other + "/junk.mbox.gz", std::string("\x1f\x8b\x08\x00", 4) + "xx");
+  write(other + "/junk.mbox", "From a\nSubject: 1\n\nx\n\nFrom b\nSubject: 2\n\ny\n");
+  labels.clear();
+  collect(other);
+  EXPECT_EQ(labels, (std::vector<std::string>{other + "/junk.mbox", other + "/junk.mbox#2"}));
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_NE(errors[0].find("empty file"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[1].find("gzip-compressed"), std::string::npos) << errors[1];
 }
 
 TEST(Eval, QualityFiguresFromScores) {

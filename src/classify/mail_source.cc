@@ -5,7 +5,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <utility>
+#include <vector>
+
+#include <sys/stat.h>
 
 namespace sw::classify {
 
@@ -29,10 +34,14 @@ void split_mbox(std::string_view text, const std::function<void(std::string_view
     return;
   }
   size_t start = 0;
-  for (size_t at = text.find("\n\nFrom ", 0); at != std::string_view::npos; at = text.find("\n\nFrom ", at + 1)) {
-    if (!next_line_is_header(text, at + 2)) continue;  // an unescaped "From " in a body
-    message(text.substr(start, at + 1 - start));
-    start = at + 2;
+  // `at` is the newline before "From "; a blank line before it ends the previous message, in
+  // LF or CRLF files alike (an mbox copied off Windows, or written by a mailer that keeps CRLF).
+  for (size_t at = text.find("\nFrom ", 1); at != std::string_view::npos; at = text.find("\nFrom ", at + 1)) {
+    size_t blank = text[at - 1] == '\n' ? 1 : at >= 2 && text[at - 1] == '\r' && text[at - 2] == '\n' ? 2 : 0;
+    if (blank == 0 || at - blank < start) continue;
+    if (!next_line_is_header(text, at + 1)) continue;  // an unescaped "From " in a body
+    message(text.substr(start, at + 1 - blank - start));
+    start = at + 1;
   }
   message(text.substr(start));
 }
@@ -55,10 +64,39 @@ bool read_whole(const std::string& path, std::string* out, std::string* why) {
   return true;
 }
 
-}  // namespace
+using Visited = std::set<std::pair<dev_t, ino_t>>;
+using ErrorFn = std::function<void(const std::string&, const std::string&)>;
 
-void for_each_message(const std::string& path, const std::function<void(std::string_view)>& message,
-                      const std::function<void(const std::string&, const std::string&)>& error, SourceCounts* counts) {
+bool is_maildir(const std::string& dir) {
+  std::error_code ec;
+  return std::filesystem::is_directory(dir + "/cur", ec) || std::filesystem::is_directory(dir + "/new", ec);
+}
+
+void read_file_messages(const std::string& path, const std::function<void(std::string_view)>& message,
+                        const ErrorFn& error, SourceCounts* counts) {
+  std::string text, why;
+  if (!read_whole(path, &text, &why)) {
+    ++counts->errors;
+    error(path, why);
+    return;
+  }
+  if (text.empty() || text.starts_with("\x1f\x8b")) {  // nothing to learn, or a gzip'd mbox read as mail
+    ++counts->errors;
+    error(path, text.empty() ? "empty file (skipped)" : "gzip-compressed (skipped): decompress it first (zcat)");
+    return;
+  }
+  ++counts->files;
+  counts->file = path;
+  counts->in_file = 0;
+  split_mbox(text, [&](std::string_view one) {
+    ++counts->messages;
+    ++counts->in_file;
+    message(one);
+  });
+}
+
+void walk(const std::string& path, const std::function<void(std::string_view)>& message, const ErrorFn& error,
+          SourceCounts* counts, Visited& visited) {
   namespace fs = std::filesystem;
   std::error_code ec;
   auto status = fs::status(path, ec);
@@ -67,33 +105,37 @@ void for_each_message(const std::string& path, const std::function<void(std::str
     error(path, ec.message());
     return;
   }
-  if (fs::is_directory(status)) {
-    std::vector<std::string> entries;
-    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-      std::string name = it->path().filename().string();
-      if (name.starts_with(".") || name == "tmp") continue;  // maildir's tmp/ holds half-delivered mail
-      entries.push_back(it->path().string());
-    }
-    if (ec) {
-      ++counts->errors;
-      error(path, ec.message());
-    }
-    std::sort(entries.begin(), entries.end());
-    for (const std::string& entry : entries) for_each_message(entry, message, error, counts);
+  if (!fs::is_directory(status)) {
+    if (fs::is_regular_file(status)) read_file_messages(path, message, error, counts);
     return;
   }
-  if (!fs::is_regular_file(status)) return;
-  std::string text, why;
-  if (!read_whole(path, &text, &why)) {
+  // A directory reached again through a symlink (a link to a parent) is read once.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !visited.emplace(st.st_dev, st.st_ino).second) return;
+  // In a maildir only cur/ and new/ hold mail: beside them are the IMAP server's files
+  // (dovecot-uidlist, dovecot.index*, maildirfolder, subscriptions, courierimap*).
+  bool maildir = is_maildir(path);
+  std::vector<std::string> entries;
+  for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.starts_with(".") || name == "tmp") continue;  // maildir's tmp/ holds half-delivered mail
+    if (maildir && name != "cur" && name != "new") continue;
+    entries.push_back(it->path().string());
+  }
+  if (ec) {
     ++counts->errors;
-    error(path, why);
-    return;
+    error(path, ec.message());
   }
-  ++counts->files;
-  split_mbox(text, [&](std::string_view one) {
-    ++counts->messages;
-    message(one);
-  });
+  std::sort(entries.begin(), entries.end());
+  for (const std::string& entry : entries) walk(entry, message, error, counts, visited);
+}
+
+}  // namespace
+
+void for_each_message(const std::string& path, const std::function<void(std::string_view)>& message,
+                      const ErrorFn& error, SourceCounts* counts) {
+  Visited visited;
+  walk(path, message, error, counts, visited);
 }
 
 }  // namespace sw::classify

@@ -13,10 +13,18 @@ void split_mbox(std::string_view text, const std::function<void(std::string_view
 
 struct SourceCounts {
   std::size_t files = 0, messages = 0, errors = 0;
+  // The message being handed over: its file, and its place there (1-).
+  std::string file;
+  std::size_t in_file = 0;
+  // "FILE" for a file's first message (most files hold one), "FILE#N" for an mbox's N-th.
+  std::string label() const { return in_file > 1 ? file + "#" + std::to_string(in_file) : file; }
 };
 
 // Calls message(text) for every message under `path`; calls error(path, why) for each file or
-// directory that cannot be read and goes on. Maildir tmp/ folders and dot-files are skipped.
+// directory that cannot be read (an empty or gzip-compressed file among them) and goes on.
+// Maildir tmp/ folders and dot-files are skipped, and in a maildir (a directory with cur/ or
+// new/) everything beside cur/ and new/ (the IMAP server's index files). A directory reached
+// twice (a symlink to a parent) is read once.
 void for_each_message(const std::string& path, const std::function<void(std::string_view)>& message,
                       const std::function<void(const std::string&, const std::string&)>& error, SourceCounts* counts);
 

@@ -122,10 +122,15 @@ class TokenSetBuilder {
     // A date's words say when the corpus was collected, not what the mail is.
     if (!named || field.name == "date") return;
     bool pairs = field.name == "subject";
+    std::string_view value = field.value;
+    // The topmost Received line is the receiving server's own, dated the moment of the scan: its
+    // date (after the last ';') would move the score from one second to the next.
+    if (field.name == "received" && !std::exchange(seen_received_, true))
+      value = value.substr(0, std::min(value.size(), value.rfind(';')));
     previous_.clear();
     size_t words = 0;
     for_each_word(
-        field.value, limits_,
+        value, limits_,
         [&](std::string_view word) {
           if (++words > 60) return;
           add(field.name, ":", Lower{word});
@@ -191,7 +196,8 @@ class TokenSetBuilder {
   std::string& names_;
   const TokenizerLimits& limits_;
   std::size_t count_ = 0;
-  std::string previous_;  // a header's previous word, lower case
+  std::string previous_;        // a header's previous word, lower case
+  bool seen_received_ = false;  // the topmost Received line was read
 };
 
 namespace {

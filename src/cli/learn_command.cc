@@ -234,6 +234,11 @@ int run_scan(const LearnArgs& a) {
   for (const std::string& path : a.paths) {
     if (path == "-") {
       std::string text(std::istreambuf_iterator<char>(std::cin), {});
+      if (text.empty()) {  // as an empty file: nothing to score
+        fmt::print(stderr, "spamwarden scan: -: empty input\n");
+        unreadable = true;
+        continue;
+      }
       classify::Verdict v = scanner->scan(text);
       any_spam |= v.is_spam;
       print_verdict("-", v);
@@ -245,7 +250,7 @@ int run_scan(const LearnArgs& a) {
         [&](std::string_view message) {
           classify::Verdict v = scanner->scan(message);
           any_spam |= v.is_spam;
-          print_verdict(path, v);
+          print_verdict(counts.label(), v);
         },
         [&](const std::string& where, const std::string& why) {
           fmt::print(stderr, "spamwarden scan: {}: {}\n", where, why);

@@ -16,6 +16,7 @@
 #include "base/atomic_file.h"
 #include "base/text.h"
 #include "contain/script_disable.h"
+#include "eximlog/log_line.h"
 #include "queue/actions.h"
 #include "queue/spool_files.h"
 
@@ -272,6 +273,12 @@ std::string Containment::incident_for(const detect::Trip& trip) const {
 bool Containment::hold(const detect::Trip& trip, int64_t now) {
   std::string actor = detect::format_actor_ref(trip.actor);
   if (incident_of_.count(actor)) return false;
+  // Exim's own users hand in its bounces and own every message it took over SMTP: the queue's
+  // selection by login would freeze all of them, and nothing of a user's would be held.
+  if (trip.actor.type == ActorType::LocalUser && eximlog::is_exim_login(trip.actor.key)) {
+    log_(fmt::format("not holding {}: it is Exim's own user ({})", actor, trip.reason));
+    return false;
+  }
   // A script held without its user says why in its reason, so `holds` shows it too.
   std::string reason = trip.related_user_note.empty() ? trip.reason : trip.reason + " (" + trip.related_user_note + ")";
   store::HoldRecord record{.actor = trip.actor,

@@ -71,6 +71,23 @@ TEST(ContainmentTest, RewritesOnlyChangedListsAndRestoresMissingOnes) {
   EXPECT_EQ(c.active(), 2u);
 }
 
+// Exim's own user owns every message Exim took over SMTP and hands in its bounces: a hold of
+// it, from whatever detector, would freeze all of them. It is refused and said.
+TEST(ContainmentTest, EximsOwnUserIsNeverHeld) {
+  TempDir d;
+  std::vector<std::string> lines;
+  Containment c({.state_dir = d.path, .spool_dir = "", .freeze_queued = false, .disable_scripts = false}, nullptr,
+                nullptr, nullptr, [&](const std::string& line) { lines.push_back(line); });
+  c.start();
+  EXPECT_FALSE(c.hold(trip(detect::ActorType::LocalUser, "Debian-exim"), 100));
+  EXPECT_EQ(c.active(), 0u);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines.back().find("not holding local_user:Debian-exim: it is Exim's own user"), std::string::npos)
+      << lines.back();
+  EXPECT_TRUE(c.hold(trip(detect::ActorType::LocalUser, "userx2"), 101));
+  EXPECT_EQ(c.active(), 1u);
+}
+
 TEST(ContainmentTest, HoldIsRecordedWithItsListAndSurvivesARestart) {
   TempDir d;
   std::string error;

@@ -1,7 +1,12 @@
 // A real Exim (the lab) with the shipped content-filter snippets, `spam = nobody` against the
 // spamd listener and a scanner trained on one fold of the corpus's train half; the samples
 // come from the other fold of the train half.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <chrono>
 
 #include <cmath>
 #include <fstream>
@@ -114,14 +119,17 @@ class SpamdOnRealEximTest : public ::testing::Test {
         testing::EximLabOptions{.pid = true,
                                 .split_spool = false,
                                 .acl_includes = {"data:" + contrib + "acl_smtp_data_content.inc",
-                                                 "data:" + contrib + "acl_smtp_data_outbound.inc"}});
+                                                 "data:" + contrib + "acl_smtp_data_outbound.inc",
+                                                 "not_smtp:" + contrib + "acl_not_smtp_content.inc"}});
     set_reject_level(9990);
   }
 
-  // main.inc: the lab's spamd_address and the reject level, then a reload.
-  void set_reject_level(int score_int) {
+  // main.inc: the lab's spamd_address (the listener's, or `address`) and the reject level, then
+  // a reload.
+  void set_reject_level(int score_int, const std::string& address = "") {
     std::ofstream(lab_->dir() + "/main.inc")
-        << fmt::format("spamd_address = 127.0.0.1 {}\nSPAMWARDEN_SPAM_REJECT = {}\n", listener_->port(), score_int);
+        << fmt::format("spamd_address = {}\nSPAMWARDEN_SPAM_REJECT = {}\n",
+                       address.empty() ? fmt::format("127.0.0.1 {}", listener_->port()) : address, score_int);
     auto starts = [this] {
       std::string log = testing::read_file(lab_->mainlog());
       size_t n = 0;
@@ -217,6 +225,51 @@ TEST_F(SpamdOnRealEximTest, DaemonStoppedMailIsStillAccepted) {
   EXPECT_EQ(box.find("X-Spam-Score:"), std::string::npos);
   std::string panic = testing::read_file(lab_->dir() + "/log/paniclog");
   EXPECT_NE(panic.find("spamd"), std::string::npos) << panic;
+}
+
+// A scanner that accepts connections and never answers (kill -STOP, a stuck disk): the shipped
+// snippet asks once, so the message waits one tmo= and is accepted unscanned (it asked twice,
+// two of Exim's 2-minute defaults, before).
+TEST_F(SpamdOnRealEximTest, AHungScannerCostsOneTimeout) {
+  std::string spam = sample(true);
+  int hung = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(hung, 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof at;
+  ASSERT_EQ(::bind(hung, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
+  ASSERT_EQ(::listen(hung, 16), 0);  // the kernel completes connections; nobody reads them
+  ASSERT_EQ(::getsockname(hung, reinterpret_cast<sockaddr*>(&at), &len), 0);
+  set_reject_level(9990, fmt::format("127.0.0.1 {} tmo=3s", ntohs(at.sin_port)));
+  auto began = std::chrono::steady_clock::now();
+  std::string reply = send_smtp(lab_->port(), spam);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  ::close(hung);
+  EXPECT_NE(reply.find("250"), std::string::npos) << reply;
+  EXPECT_GE(seconds, 2.5) << "the scan was asked and waited for";
+  EXPECT_LT(seconds, 5.5) << "asked once, not twice";
+  lab_->settle();
+  EXPECT_EQ(mailbox().find("X-Spam-Score:"), std::string::npos) << "accepted unscanned";
+}
+
+// The bounces Exim makes (empty sender) and mail Exim's own user hands in are not scanned by
+// acl_not_smtp_content.inc, so nothing of theirs can hold Exim's user (whose hold would select
+// every message Exim took over SMTP); a user's own spam through sendmail is, and holds it.
+TEST_F(SpamdOnRealEximTest, LocalSpamHoldsItsUserAndEximsOwnMailIsNotScanned) {
+  std::string spam = sample(true);
+  std::string message = "To: someone@remote.example\n" + spam;
+  lab_->sendmail_as("Debian-exim", "/", message, {"-t", "-i", "-f", "<>"});
+  lab_->sendmail_as("Debian-exim", "/", message, {"-t", "-i", "-f", "postmaster@lab.example"});
+  {
+    std::lock_guard lock(recorded_.mutex);
+    EXPECT_TRUE(recorded_.verdicts.empty()) << "Exim's own mail was scanned";
+  }
+  lab_->sendmail_as("userx2", "/home/userx2", message);
+  std::lock_guard lock(recorded_.mutex);
+  EXPECT_EQ(recorded_.verdicts.size(), 1u);
+  ASSERT_EQ(recorded_.held.size(), 1u);
+  EXPECT_EQ(recorded_.held[0], "local_user:userx2");
 }
 
 TEST_F(SpamdOnRealEximTest, OutboundSpamFromAnAccountIsFrozenAndTheAccountHeld) {

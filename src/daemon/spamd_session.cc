@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "eximlog/log_line.h"
+
 namespace sw::daemon {
 namespace {
 
@@ -145,7 +147,11 @@ std::optional<detect::ActorRef> actor_of_spamd_user(std::string_view user) {
     return std::nullopt;
   std::string text(user);
   text[equals] = ':';
-  return detect::parse_actor_ref(text);
+  auto actor = detect::parse_actor_ref(text);
+  // Exim's own user scans the bounces it makes (acl_not_smtp): no user's spam, and a hold of
+  // it would select every message Exim took over SMTP.
+  if (actor && actor->type == detect::ActorType::LocalUser && eximlog::is_exim_login(actor->key)) return std::nullopt;
+  return actor;
 }
 
 proto::spamd::ScanResult to_scan_result(const classify::Verdict& verdict, size_t reasons) {

@@ -502,6 +502,9 @@ TEST_F(SpamdHoldTest, SpammyOutboundMailHoldsTheActorNamedInUser) {
   // A control byte names no actor: a NUL would make a hold that no release can name.
   EXPECT_FALSE(actor_of_spamd_user(std::string_view("auth=ceo@x.example\0junk", 23)));
   EXPECT_FALSE(actor_of_spamd_user("user=a\tb"));
+  // Exim's own users scan the bounces Exim makes; a hold of one would select all SMTP mail.
+  for (const char* exim : {"user=Debian-exim", "user=mailnull", "user=exim"}) EXPECT_FALSE(actor_of_spamd_user(exim));
+  EXPECT_TRUE(actor_of_spamd_user("auth=exim"));  // an account of that name is an account
 }
 
 // The User header is whatever the client wrote: only Exim (root, its own user) may have the
