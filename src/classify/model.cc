@@ -94,6 +94,7 @@ const char* taught_name(Taught t) {
     case Taught::Forgotten: return "forgotten";
     case Taught::NotLearned: return "not learned before";
     case Taught::Failed: return "failed";
+    case Taught::Unsaved: return "not saved";
   }
   return "?";
 }

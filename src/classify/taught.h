@@ -14,6 +14,7 @@ enum class Taught : uint8_t {
   Forgotten,       // learned before: undone
   NotLearned,      // forget of a message the model never learned: nothing changed
   Failed,          // a fleet's journal out of reach: nothing changed anywhere (Scanner only)
+  Unsaved,         // serve cannot save the model where it lives: nothing changed (serve only)
 };
 
 // Whether the model changed (what spamd's DidSet and DidRemove say).

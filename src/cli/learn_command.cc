@@ -108,7 +108,9 @@ int learn_through_serve(const LearnArgs& a, const std::string& state_dir, const 
           auto answer = daemon::tell_spamd(address, message.substr(0, max_bytes), as, 30000, &error);
           if (answer == proto::spamd::TellReply::kChanged) ++taught.changed;
           else if (answer == proto::spamd::TellReply::kUnchanged) ++taught.unchanged;
-          else ++taught.failed, not_allowed = answer == proto::spamd::TellReply::kNotAllowed;
+          else
+            ++taught.failed, not_allowed = answer == proto::spamd::TellReply::kNotAllowed ||
+                                           answer == proto::spamd::TellReply::kUnsaved;
         },
         [](const std::string& where, const std::string& why) {
           fmt::print(stderr, "spamwarden learn: {}: {} (skipped)\n", where, why);
@@ -116,10 +118,14 @@ int learn_through_serve(const LearnArgs& a, const std::string& state_dir, const 
         &counts);
   const char* done = a.forget ? "forgotten" : "learned";
   if (not_allowed) {  // at the first message: nothing was taught
+    bool unsaved = error.find("cannot save") != std::string::npos;
     fmt::print(stderr,
-               "spamwarden learn: the content model in {} is held by spamwarden serve ({}), which refused: {}; "
-               "nothing {} ({}add this user to spamd_tell_users and reload serve)\n",
-               state_dir, serve, error, done, ::geteuid() == 0 ? "" : "run learn as root, or ");
+               "spamwarden learn: the content model in {} is held by spamwarden serve ({}), which refused: {}; nothing "
+               "{} ({})\n",
+               state_dir, serve, error, done,
+               unsaved            ? fmt::format("give {} to the user serve runs as, and restart serve", state_dir)
+               : ::geteuid() == 0 ? "add this user to spamd_tell_users and reload serve"
+                                  : "run learn as root, or add this user to spamd_tell_users and reload serve");
     return kFailure;
   }
   if (taught.failed > 0 && taught.failed == counts.messages) {

@@ -155,6 +155,17 @@ std::optional<std::vector<uint32_t>> policy_uids_logged(const config::ServeConfi
   return peer_uids_logged(s.policy_users, "policy_users", "its Postfix policy requests are refused");
 }
 
+// Whether `id` may create and rename files in `dir`, by its mode bits (what --check can tell
+// as root; serve itself asks access(2) once it runs as `id`).
+bool writable_by(const std::string& dir, const Identity& id) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return false;
+  if (id.uid == 0) return true;
+  if (st.st_uid == id.uid) return st.st_mode & S_IWUSR;
+  if (st.st_gid == id.gid) return st.st_mode & S_IWGRP;
+  return st.st_mode & S_IWOTH;
+}
+
 bool drop_privileges(const Identity& id, std::string* error) {
   if (::geteuid() != 0 || id.uid == 0) return true;  // not root, or asked to stay root
   if (::setgroups(0, nullptr) != 0 || ::setgid(id.gid) != 0 || ::setuid(id.uid) != 0) {
@@ -271,6 +282,9 @@ struct ContentFilter {
   std::string lock_path, lock_note, loaded_file;
   bool lock_given_up = false, unsaved_logged = false;
   std::atomic<bool> taught{false};  // TELL changed the model since serve started
+  // The state directory is not writable by the user serve runs as: nothing TELL teaches could be
+  // saved (the file is replaced by a rename there), so TELL is refused rather than lost at restart.
+  std::atomic<bool> cannot_save{false};
 
   ~ContentFilter() {
     stop_syncer();
@@ -436,6 +450,7 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
   daemon::SpamdEngine engine;
   engine.scan = [&scanner](std::string_view message) { return scanner.scan(message); };
   auto teach = [&scanner, out](std::string_view message, bool spam, bool forget) {
+    if (out->cannot_save) return classify::Taught::Unsaved;
     std::string why;
     classify::Taught t = forget ? scanner.forget(message, &why) : scanner.learn(message, spam, &why);
     if (classify::changed(t)) out->learned = true, out->taught = true;
@@ -499,6 +514,12 @@ int run_check(const config::Config& c) {
                who.empty() ? "no one" : who);
     for (const std::string& user : unknown)
       fmt::print("warning: spamd_tell_users names {}, no user here: its TELLs would be refused\n", user);
+    std::string why;
+    if (auto id = resolve_user(s.user, &why); id && s.content_model != "redis" && !writable_by(c.state_dir, *id))
+      fmt::print(
+          "warning: {} is not writable by {}: serve could not save what TELL teaches, and refuses TELL "
+          "(spamc -L, spamwarden learn while serve runs); chown {} {}\n",
+          c.state_dir, id->name, id->name, c.state_dir);
     std::vector<std::string> not_here;
     auto holders = resolve_peer_users(s.spamd_hold_users, &not_here);
     fmt::print("spamd holds for scans from: {}\n",
@@ -596,6 +617,13 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
   if (!drop_privileges(*identity, &error)) {
     serve_log(error);
     return kFailure;
+  }
+  if (content.scanner && !content.scanner->fleet() && ::access(cfg->state_dir.c_str(), W_OK) != 0) {
+    content.cannot_save = true;
+    serve_log(
+        fmt::format("content model: {} is not writable by {}: nothing TELL teaches could be saved, so TELL (spamc -L, "
+                    "spamwarden learn) is refused; chown {} {} and restart serve to learn through it",
+                    cfg->state_dir, identity->name, identity->name, cfg->state_dir));
   }
   if (!local.attach_file(counters_dir + "/counters.db", now_ms(), &error))
     serve_log("counters kept in memory only (lost on restart): " + error);

@@ -107,6 +107,11 @@ proto::spamd::TellReply tell_spamd(const std::string& address, std::string_view 
         "the spamd listener {} takes TELLs only from the users in [serve] spamd_tell_users, and uid {} "
         "is not one of them",
         address, ::geteuid());
+  else if (answer == TellReply::kUnsaved)
+    *error = fmt::format(
+        "the spamd listener {} cannot save the model it would learn into (its state directory is not writable by "
+        "the user serve runs as; serve's log says so at start)",
+        address);
   else if (answer == TellReply::kRefused)
     *error = reply.empty() ? "no answer from the spamd listener " + address
                            : "the spamd listener answered: " + reply.substr(0, reply.find('\r'));

@@ -98,6 +98,12 @@ class SpamdSession : public Session {
     if (sets) set = engine_->learn(request.message, request.message_class == "spam");
     bool removes = request.remove_local || (request.remove_remote && !sets);
     if (set != classify::Taught::Failed && removes && engine_->forget) removed = engine_->forget(request.message);
+    // What serve could not save it does not teach at all (EX_IOERR): spamc and learn say so,
+    // rather than report mail learned that a restart would lose.
+    if (set == classify::Taught::Unsaved || removed == classify::Taught::Unsaved) {
+      *out += spamd::encode_error(request.dialect, spamd::ExitCode::kIoErr);
+      return;
+    }
     if (set == classify::Taught::Failed || removed == classify::Taught::Failed) {
       log(fmt::format("TELL: the message could not be {} (answered EX_TEMPFAIL)",
                       set == classify::Taught::Failed ? "learned" : "forgotten"));

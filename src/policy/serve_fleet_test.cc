@@ -30,12 +30,15 @@ using sw::testing::RedisLab;
 // One `spamwarden serve` with a Postfix listener on 127.0.0.1; stopped by PID.
 class ServeProcess {
  public:
-  // serve_toml: lines added to [serve] (counters, the content filter's listener).
-  ServeProcess(const std::string& dir, const std::string& serve_toml) : dir_(dir), port_(free_loopback_port()) {
+  // serve_toml: lines added to [serve] (counters, the content filter's listener); user: whom
+  // serve runs as once it has bound its sockets.
+  ServeProcess(const std::string& dir, const std::string& serve_toml, const std::string& user = "root")
+      : dir_(dir), port_(free_loopback_port()) {
     std::filesystem::create_directories(dir + "/spool/input");
     std::ofstream(dir + "/serve.toml") << "[paths]\nstate_dir = \"" << dir << "/state\"\nspool = \"" << dir
                                        << "/spool\"\n[serve]\nsocket = \"" << dir << "/serve.sock\"\n"
-                                       << "listen = \"127.0.0.1:" << port_ << "\"\nuser = \"root\"\nhold = false\n"
+                                       << "listen = \"127.0.0.1:" << port_ << "\"\nuser = \"" << user
+                                       << "\"\nhold = false\n"
                                        << serve_toml << "\n[serve.limits.auth_account]\n"
                                        << "windows = [{ seconds = 3600, messages = 10 }]\n";
     pid_ = fork();
@@ -261,6 +264,34 @@ TEST(ServeWithContentFilter, LearnWhileServeRunsGoesThroughItAndNothingIsLost) {
   EXPECT_NE(after.out.find("(2 already learned, not counted again); the model now knows 2 spam and 2 ham"),
             std::string::npos)
       << after.out;
+}
+
+// serve runs as another user (Exim's, by default) in a state directory root keeps (systemd's
+// StateDirectory): the model file is replaced by a rename there, so nothing TELL teaches could
+// be saved. serve says so at start and refuses TELL, and learn and `serve --check` say why,
+// rather than report mail learned that the next restart loses.
+TEST(ServeWithContentFilter, AStateDirectoryServeCannotWriteRefusesTell) {
+  if (geteuid() != 0) GTEST_SKIP() << "serve starts as root here";
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.path + "/a/state");  // root's, 0755
+  int spamd_port = free_loopback_port();
+  std::string config = tmp.path + "/a/serve.toml";
+  {
+    ServeProcess serve(tmp.path + "/a", "spamd_listen = \"127.0.0.1:" + std::to_string(spamd_port) + "\"", "nobody");
+    EXPECT_NE(serve.log().find("state is not writable by nobody"), std::string::npos) << serve.log();
+    CommandResult learned = learn_test_mail(config, "--spam", {"attachment_spam.eml"});
+    EXPECT_EQ(learned.exit_code, 3) << learned.out << learned.err << serve.log();  // kFailure
+    EXPECT_NE(learned.err.find("cannot save the model"), std::string::npos) << learned.err;
+    EXPECT_NE(learned.err.find("nothing learned"), std::string::npos) << learned.err;
+  }
+  CommandResult check =
+      sw::testing::run_command({std::string(SW_BINARY_DIR) + "/spamwarden", "serve", "--check", "--config", config});
+  EXPECT_NE(check.out.find("warning: " + tmp.path + "/a/state is not writable by nobody"), std::string::npos)
+      << check.out << check.err;
+  std::filesystem::permissions(tmp.path + "/a/state", std::filesystem::perms(0777));
+  check =
+      sw::testing::run_command({std::string(SW_BINARY_DIR) + "/spamwarden", "serve", "--check", "--config", config});
+  EXPECT_EQ(check.out.find("is not writable"), std::string::npos) << check.out;
 }
 
 // A serve whose model cannot be read runs without the content filter, and leaves the model's

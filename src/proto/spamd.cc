@@ -381,6 +381,7 @@ TellReply read_tell_reply(std::string_view reply) {
   size_t end = reply.find("\r\n\r\n");
   std::string_view head = reply.substr(0, end);
   if (head.starts_with("SPAMD/1.1 77 ")) return TellReply::kNotAllowed;
+  if (head.starts_with("SPAMD/1.1 74 ")) return TellReply::kUnsaved;
   if (end == std::string_view::npos || !head.starts_with("SPAMD/1.1 0 EX_OK\r\n")) return TellReply::kRefused;
   bool changed =
       head.find("\r\nDidSet: ") != std::string_view::npos || head.find("\r\nDidRemove: ") != std::string_view::npos;

@@ -139,7 +139,8 @@ std::string encode_forget_request(std::string_view message);
 // already as that, or had never learned it, for a forget (EX_OK without them: spamd's "already
 // un/learned"), or refused (an error code, or no whole reply).
 // kNotAllowed: the server teaches only some users (EX_NOPERM); kRefused: any other failure.
-enum class TellReply { kChanged, kUnchanged, kRefused, kNotAllowed };
+// kUnsaved: the daemon cannot save the model (EX_IOERR), so it learned nothing.
+enum class TellReply { kChanged, kUnchanged, kRefused, kNotAllowed, kUnsaved };
 TellReply read_tell_reply(std::string_view reply);
 
 // A failure: only the status line, as spamd sends it.
