@@ -283,5 +283,17 @@ TEST_F(SpamdOnRealEximTest, OutboundSpamFromAnAccountIsFrozenAndTheAccountHeld) 
             std::string::npos);
 }
 
+// The same through Exim's rspamd form (spamd_address ... variant=rspamd), which sends no `spam =`
+// user: its User header is $authenticated_id, and the request carries the client's IP.
+TEST_F(SpamdOnRealEximTest, TheRspamdFormHoldsTheAccountToo) {
+  std::string spam = sample(true);
+  set_reject_level(9990, fmt::format("127.0.0.1 {} variant=rspamd", listener_->port()));
+  std::string reply = send_smtp(lab_->port(), spam, "someone@remote.example", "sales@acme-shop.example:secret");
+  EXPECT_NE(reply.find("250"), std::string::npos) << reply;
+  std::lock_guard lock(recorded_.mutex);
+  ASSERT_EQ(recorded_.held.size(), 1u);
+  EXPECT_EQ(recorded_.held[0], "auth_account:sales@acme-shop.example");
+}
+
 }  // namespace
 }  // namespace sw::daemon

@@ -66,7 +66,7 @@ class SpamdSession : public Session {
     if (engine_->hold && verdict.score >= options_.hold_score) {
       // The User header is the client's word: only Exim (root, its own user) names an actor
       // to hold, or any local user could hold any account.
-      auto actor = actor_of_spamd_user(request.user);
+      auto actor = actor_of_request(request);
       if (actor && peer_allowed(options_.hold_uids, "hold of " + detect::format_actor_ref(*actor),
                                 "is not Exim's and may not hold an actor", "spamd_hold_users")) {
         log(fmt::format("holding {}: content score {:.1f}", detect::format_actor_ref(*actor), verdict.score));
@@ -158,6 +158,13 @@ std::optional<detect::ActorRef> actor_of_spamd_user(std::string_view user) {
   // it would select every message Exim took over SMTP.
   if (actor && actor->type == detect::ActorType::LocalUser && eximlog::is_exim_login(actor->key)) return std::nullopt;
   return actor;
+}
+
+std::optional<detect::ActorRef> actor_of_request(const proto::spamd::Request& request) {
+  const std::string& user = request.user;
+  if (request.dialect == proto::spamd::Dialect::kRspamc && !user.empty() && user.find('=') == std::string::npos)
+    return actor_of_spamd_user((request.ip.empty() ? "user=" : "auth=") + user);
+  return actor_of_spamd_user(user);
 }
 
 proto::spamd::ScanResult to_scan_result(const classify::Verdict& verdict, size_t reasons) {

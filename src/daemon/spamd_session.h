@@ -51,6 +51,12 @@ struct SpamdOptions {
 // "auth=sales@shop.example" -> auth:sales@shop.example; nullopt for a plain user ("nobody").
 std::optional<detect::ActorRef> actor_of_spamd_user(std::string_view user);
 
+// The actor a request names. Exim's rspamd form sends no `spam =` user: its User header is
+// $authenticated_id, an SMTP-AUTH account when the request has the client's IP, and for a local
+// submission (no IP) the login that handed the message in. The spamd form sends the snippet's
+// "auth=ID" / "user=NAME".
+std::optional<detect::ActorRef> actor_of_request(const proto::spamd::Request& request);
+
 // classify::Verdict as the wire carries it, at most `reasons` of its reasons.
 proto::spamd::ScanResult to_scan_result(const classify::Verdict& verdict, size_t reasons);
 

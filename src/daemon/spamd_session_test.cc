@@ -502,6 +502,21 @@ TEST_F(SpamdHoldTest, SpammyOutboundMailHoldsTheActorNamedInUser) {
   // A control byte names no actor: a NUL would make a hold that no release can name.
   EXPECT_FALSE(actor_of_spamd_user(std::string_view("auth=ceo@x.example\0junk", 23)));
   EXPECT_FALSE(actor_of_spamd_user("user=a\tb"));
+  // Exim's rspamd form: User is $authenticated_id, an account with the client's IP, a login without.
+  proto::spamd::Request rspamd;
+  rspamd.dialect = proto::spamd::Dialect::kRspamc;
+  rspamd.user = "sales@acme-shop.example";
+  rspamd.ip = "192.0.2.7";
+  EXPECT_EQ(detect::format_actor_ref(*actor_of_request(rspamd)), "auth_account:sales@acme-shop.example");
+  rspamd.user = "userx2";
+  rspamd.ip.clear();
+  EXPECT_EQ(detect::format_actor_ref(*actor_of_request(rspamd)), "local_user:userx2");
+  rspamd.user.clear();  // inbound: no login, no actor
+  rspamd.ip = "192.0.2.7";
+  EXPECT_FALSE(actor_of_request(rspamd));
+  proto::spamd::Request spamc;
+  spamc.user = "sales@acme-shop.example";  // the spamd form's plain user names no actor
+  EXPECT_FALSE(actor_of_request(spamc));
   // Exim's own users scan the bounces Exim makes; a hold of one would select all SMTP mail.
   for (const char* exim : {"user=Debian-exim", "user=mailnull", "user=exim"}) EXPECT_FALSE(actor_of_spamd_user(exim));
   EXPECT_TRUE(actor_of_spamd_user("auth=exim"));  // an account of that name is an account
