@@ -187,22 +187,17 @@ bool failures_look_like_a_device(const Forensics& f, const ActorStats& account) 
          device_like(account.failed_logins, ips, account.last_failed_login - account.first_failed_login);
 }
 
-// Whether the account's mail could be a guesser's: it came from an IP that failed logins here,
-// or, when the log shows where it mailed from before the failures began, from one it first
-// used after. An account a spray tried while it kept mailing from its own addresses was not
-// got into (the spray is its own finding). A day's log that begins with a night's spray shows
-// no such history: every address is new that morning, the owner's too. Without the account's
-// IPs nothing can be told, and it counts as got into.
+// Whether the account's mail could be a guesser's: some of it came from an IP that failed
+// logins here. An account a spray tried while it kept mailing from its owners' addresses (home,
+// office, a phone first used in the afternoon) was not got into: the spray is its own finding.
+// A guesser that got in and mails from other addresses is still found by its mail (a burst, many
+// IPs), and its guessing by account_guessing. Without the account's IPs nothing can be told, and
+// it counts as got into.
 bool mailed_after_guessing(const Forensics& f, const ActorStats& account) {
   if (!account.extras || !account.extras->ips) return true;
-  const AccountIps& ips = *account.extras->ips;
-  if (ips.first_seen.size() != ips.order.size()) return true;
-  bool history = std::any_of(ips.first_seen.begin(), ips.first_seen.end(),
-                             [&](CivilSeconds t) { return t < account.first_failed_login; });
   const ActorTable& clients = f.table(ActorKind::ClientIp);
-  for (size_t i = 0; i < ips.order.size(); ++i) {
-    if (history && ips.first_seen[i] >= account.first_failed_login) return true;
-    std::optional<uint32_t> ip = clients.find_index(ips.order[i]);
+  for (uint64_t hash : account.extras->ips->order) {
+    std::optional<uint32_t> ip = clients.find_index(hash);
     if (ip && clients.all()[*ip].failed_logins > 0) return true;
   }
   return false;
