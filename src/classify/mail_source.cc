@@ -69,10 +69,11 @@ using ErrorFn = std::function<void(const std::string&, const std::string&)>;
 
 bool is_maildir(const std::string& dir) {
   std::error_code ec;
-  return std::filesystem::is_directory(dir + "/cur", ec) || std::filesystem::is_directory(dir + "/new", ec);
+  return std::filesystem::is_directory(dir + "/cur", ec) && std::filesystem::is_directory(dir + "/new", ec);
 }
 
-void read_file_messages(const std::string& path, const std::function<void(std::string_view)>& message,
+// `named`: the path was given, not found in a directory walk.
+void read_file_messages(const std::string& path, bool named, const std::function<void(std::string_view)>& message,
                         const ErrorFn& error, SourceCounts* counts) {
   std::string text, why;
   if (!read_whole(path, &text, &why)) {
@@ -80,6 +81,7 @@ void read_file_messages(const std::string& path, const std::function<void(std::s
     error(path, why);
     return;
   }
+  if (text.empty() && !named) return;                  // an empty file in a folder is no message, nor a failure
   if (text.empty() || text.starts_with("\x1f\x8b")) {  // nothing to learn, or a gzip'd mbox read as mail
     ++counts->errors;
     error(path, text.empty() ? "empty file (skipped)" : "gzip-compressed (skipped): decompress it first (zcat)");
@@ -95,8 +97,8 @@ void read_file_messages(const std::string& path, const std::function<void(std::s
   });
 }
 
-void walk(const std::string& path, const std::function<void(std::string_view)>& message, const ErrorFn& error,
-          SourceCounts* counts, Visited& visited) {
+void walk(const std::string& path, bool named, const std::function<void(std::string_view)>& message,
+          const ErrorFn& error, SourceCounts* counts, Visited& visited) {
   namespace fs = std::filesystem;
   std::error_code ec;
   auto status = fs::status(path, ec);
@@ -106,7 +108,7 @@ void walk(const std::string& path, const std::function<void(std::string_view)>& 
     return;
   }
   if (!fs::is_directory(status)) {
-    if (fs::is_regular_file(status)) read_file_messages(path, message, error, counts);
+    if (fs::is_regular_file(status)) read_file_messages(path, named, message, error, counts);
     return;
   }
   // A directory reached again through a symlink (a link to a parent) is read once.
@@ -127,7 +129,7 @@ void walk(const std::string& path, const std::function<void(std::string_view)>& 
     error(path, ec.message());
   }
   std::sort(entries.begin(), entries.end());
-  for (const std::string& entry : entries) walk(entry, message, error, counts, visited);
+  for (const std::string& entry : entries) walk(entry, false, message, error, counts, visited);
 }
 
 }  // namespace
@@ -135,7 +137,7 @@ void walk(const std::string& path, const std::function<void(std::string_view)>& 
 void for_each_message(const std::string& path, const std::function<void(std::string_view)>& message,
                       const ErrorFn& error, SourceCounts* counts) {
   Visited visited;
-  walk(path, message, error, counts, visited);
+  walk(path, true, message, error, counts, visited);
 }
 
 }  // namespace sw::classify

@@ -253,9 +253,10 @@ TEST_F(SpamdOnRealEximTest, AHungScannerCostsOneTimeout) {
   EXPECT_EQ(mailbox().find("X-Spam-Score:"), std::string::npos) << "accepted unscanned";
 }
 
-// The bounces Exim makes (empty sender) and mail Exim's own user hands in are not scanned by
+// The bounces Exim makes and anything else Exim's own user hands in are not scanned by
 // acl_not_smtp_content.inc, so nothing of theirs can hold Exim's user (whose hold would select
-// every message Exim took over SMTP); a user's own spam through sendmail is, and holds it.
+// every message Exim took over SMTP); a user's own spam through sendmail is, and holds it, even
+// sent with an empty sender as if it were a bounce.
 TEST_F(SpamdOnRealEximTest, LocalSpamHoldsItsUserAndEximsOwnMailIsNotScanned) {
   std::string spam = sample(true);
   std::string message = "To: someone@remote.example\n" + spam;
@@ -265,7 +266,7 @@ TEST_F(SpamdOnRealEximTest, LocalSpamHoldsItsUserAndEximsOwnMailIsNotScanned) {
     std::lock_guard lock(recorded_.mutex);
     EXPECT_TRUE(recorded_.verdicts.empty()) << "Exim's own mail was scanned";
   }
-  lab_->sendmail_as("userx2", "/home/userx2", message);
+  lab_->sendmail_as("userx2", "/home/userx2", message, {"-t", "-i", "-f", "<>"});  // a script posing as a bounce
   std::lock_guard lock(recorded_.mutex);
   EXPECT_EQ(recorded_.verdicts.size(), 1u);
   ASSERT_EQ(recorded_.held.size(), 1u);

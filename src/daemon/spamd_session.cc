@@ -162,8 +162,8 @@ std::optional<detect::ActorRef> actor_of_spamd_user(std::string_view user) {
 
 std::optional<detect::ActorRef> actor_of_request(const proto::spamd::Request& request) {
   const std::string& user = request.user;
-  if (request.dialect == proto::spamd::Dialect::kRspamc && !user.empty() && user.find('=') == std::string::npos)
-    return actor_of_spamd_user((request.ip.empty() ? "user=" : "auth=") + user);
+  if (request.dialect == proto::spamd::Dialect::kRspamc)  // whatever the login holds, '=' too
+    return user.empty() ? std::nullopt : actor_of_spamd_user((request.ip.empty() ? "user=" : "auth=") + user);
   return actor_of_spamd_user(user);
 }
 

@@ -53,8 +53,8 @@ std::optional<detect::ActorRef> actor_of_spamd_user(std::string_view user);
 
 // The actor a request names. Exim's rspamd form sends no `spam =` user: its User header is
 // $authenticated_id, an SMTP-AUTH account when the request has the client's IP, and for a local
-// submission (no IP) the login that handed the message in. The spamd form sends the snippet's
-// "auth=ID" / "user=NAME".
+// submission (no IP) the login that handed the message in, whatever it holds ('=' too). The
+// spamd form sends the snippet's "auth=ID" / "user=NAME".
 std::optional<detect::ActorRef> actor_of_request(const proto::spamd::Request& request);
 
 // classify::Verdict as the wire carries it, at most `reasons` of its reasons.

@@ -511,6 +511,9 @@ TEST_F(SpamdHoldTest, SpammyOutboundMailHoldsTheActorNamedInUser) {
   rspamd.user = "userx2";
   rspamd.ip.clear();
   EXPECT_EQ(detect::format_actor_ref(*actor_of_request(rspamd)), "local_user:userx2");
+  rspamd.user = "script=/home/v/x";  // a login is never read as another kind of actor
+  rspamd.ip = "192.0.2.7";
+  EXPECT_EQ(detect::format_actor_ref(*actor_of_request(rspamd)), "auth_account:script=/home/v/x");
   rspamd.user.clear();  // inbound: no login, no actor
   rspamd.ip = "192.0.2.7";
   EXPECT_FALSE(actor_of_request(rspamd));

@@ -8,7 +8,6 @@
 #include <unordered_map>
 
 #include "base/ip_cidr.h"
-#include "base/localpart.h"
 #include "base/text.h"
 
 namespace sw::stats {
@@ -188,19 +187,28 @@ bool failures_look_like_a_device(const Forensics& f, const ActorStats& account) 
 }
 
 // Whether the account's mail could be a guesser's: some of it came from an IP that failed
-// logins here. An account a spray tried while it kept mailing from its owners' addresses (home,
-// office, a phone first used in the afternoon) was not got into: the spray is its own finding.
-// A guesser that got in and mails from other addresses is still found by its mail (a burst, many
-// IPs), and its guessing by account_guessing. Without the account's IPs nothing can be told, and
-// it counts as got into.
+// logins here; or guessing aimed at this account alone (IPs that tried no other) came after it
+// had mailed, and then an address new to it mailed (checking and sending are often apart). A
+// spray that tried 40 accounts while each kept mailing from its owners' addresses (home, office,
+// a phone first used in the afternoon) got into none of them: the spray is its own finding.
+// Without the account's IPs nothing can be told, and it counts as got into.
 bool mailed_after_guessing(const Forensics& f, const ActorStats& account) {
   if (!account.extras || !account.extras->ips) return true;
+  const AccountIps& ips = *account.extras->ips;
   const ActorTable& clients = f.table(ActorKind::ClientIp);
-  for (uint64_t hash : account.extras->ips->order) {
+  for (uint64_t hash : ips.order) {
     std::optional<uint32_t> ip = clients.find_index(hash);
     if (ip && clients.all()[*ip].failed_logins > 0) return true;
   }
-  return false;
+  CivilSeconds began = account.first_failed_login;
+  const auto& seen = ips.first_seen;
+  bool before = std::any_of(seen.begin(), seen.end(), [&](CivilSeconds t) { return t < began; });
+  bool after = std::any_of(seen.begin(), seen.end(), [&](CivilSeconds t) { return t >= began; });
+  if (!before || !after) return false;
+  uint64_t hash = ActorTable::key_hash(account.key, true), aimed = 0;
+  for (const auto& ip : clients.all())
+    if (names_one_account(ip) && ip.login_target == hash) aimed += ip.failed_logins;
+  return aimed >= f.thresholds().account_failed_logins;
 }
 
 // The most client IPs an account was first used from within 24 hours: a stolen password in a
@@ -612,28 +620,37 @@ void ip_attempts(const Forensics& f, const AttemptKind& k, std::vector<Finding>&
 }
 
 // Marks the IPs over the failed-login floor that an office's staff share: at least three
-// accounts logged in and mailed from there, they mailed more than they failed, and the failures
-// are a few per such account (typos, a phone with an old password), not one attacker's
-// hundreds. A guesser that got into an account or two stays: its failures are many per account.
+// accounts logged in and mailed from there, they mailed more than they failed, the failures are
+// a few per such account (typos, a phone with an old password), not one attacker's hundreds, and
+// no more than those accounts' own failed logins (the failures named the office's accounts, not
+// others: mailboxes made to mail from an attacker's address do not hide its guesses at others).
+// A guesser that got into an account or two stays: its failures are many per account.
 void mark_shared_offices(const Forensics& f, std::vector<bool>& taken) {
   constexpr uint32_t kMinAccounts = 3, kMaxFailuresPerAccount = 3;
   const Thresholds& t = f.thresholds();
   const auto& ips = f.table(ActorKind::ClientIp).all();
-  std::unordered_map<uint64_t, uint32_t> accounts_of;  // candidate IP's key hash -> accounts mailing from it
+  struct Mailing {
+    uint32_t accounts = 0;
+    uint64_t their_failures = 0;  // the failed logins of those accounts, from anywhere
+  };
+  std::unordered_map<uint64_t, Mailing> candidates;  // by the IP's key hash
   for (uint32_t i = 0; i < ips.size(); ++i)
     if (ips[i].failed_logins >= t.bruteforce_min_failures && ips[i].messages >= ips[i].failed_logins)
-      accounts_of.emplace(ActorTable::key_hash(ips[i].key), 0);
-  if (accounts_of.empty()) return;
+      candidates.emplace(ActorTable::key_hash(ips[i].key), Mailing{});
+  if (candidates.empty()) return;
   for (const auto& account : f.table(ActorKind::AuthAccount).all()) {
     if (account.messages == 0 || !account.extras || !account.extras->ips) continue;
     for (uint64_t ip : account.extras->ips->order)
-      if (auto it = accounts_of.find(ip); it != accounts_of.end()) ++it->second;
+      if (auto it = candidates.find(ip); it != candidates.end())
+        ++it->second.accounts, it->second.their_failures += account.failed_logins;
   }
   taken.resize(ips.size(), false);
   for (uint32_t i = 0; i < ips.size(); ++i) {
-    auto it = accounts_of.find(ActorTable::key_hash(ips[i].key));
-    if (it == accounts_of.end() || it->second < kMinAccounts) continue;
-    if (ips[i].failed_logins <= uint64_t(kMaxFailuresPerAccount) * it->second) taken[i] = true;
+    auto it = candidates.find(ActorTable::key_hash(ips[i].key));
+    if (it == candidates.end() || it->second.accounts < kMinAccounts) continue;
+    uint64_t failures = ips[i].failed_logins;
+    if (failures <= uint64_t(kMaxFailuresPerAccount) * it->second.accounts && failures <= it->second.their_failures)
+      taken[i] = true;
   }
 }
 
@@ -681,9 +698,8 @@ void spoofing_and_backscatter(const Forensics& f, std::vector<Finding>& out) {
     // sending as `-f somestranger@live.com` has its bounces refused by that address, and they
     // freeze here by the hundred, which the script's or account's queue selection does not take.
     const ActorStats* sender = f.table(ActorKind::Sender).find(a.key);
-    // A list's bounce address that sent its posts here is ours too, however cPanel named
-    // Mailman's connection: bounces from dead subscribers are how the list learns of them.
-    bool own_sender = sender && (sender->trusted_submissions > 0 || is_list_bounce_localpart(local_part_of(a.key)));
+    // (A list's bounce address that posted from this host counts as ours: Forensics::on_arrival.)
+    bool own_sender = sender && sender->trusted_submissions > 0;
     // Nor when other servers sent it more bounces than it mailed recipients from here (and a
     // finding's floor of them): no echo of its own mail, but spam sent elsewhere in its name.
     bool forged_elsewhere =

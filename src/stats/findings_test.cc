@@ -454,6 +454,18 @@ TEST(Findings, AnOfficesTyposAreNoPasswordGuessing) {
   };
   EXPECT_EQ(run(25, 2), 0u);
   EXPECT_EQ(run(2, 25), 1u);
+  // An attacker's address that mails from ten mailboxes of its own and guesses at thirty others:
+  // its failures are not those accounts' own, and it is no office.
+  Log log;
+  for (int victim = 0; victim < 30; ++victim)
+    failed_logins(log, "198.51.100.66", fmt::format("victim{}@law.example", victim), 1);
+  for (int own = 0; own < 10; ++own)
+    for (int m = 0; m < 4; ++m)
+      log.line(
+          fmt::format("{} <= own{}@spam.example H=(x) [198.51.100.66]:4000 P=esmtpa "
+                      "A=dovecot_login:own{}@spam.example S=900 for c{}@far.test",
+                      log.next_id(), own, own, m));
+  EXPECT_EQ(of_kind(find_abuse(log.run()), "auth_bruteforce").size(), 1u);
 }
 
 // A day's log that begins with a night's spray: every address the account mails from that
@@ -476,6 +488,36 @@ TEST(Findings, ANightsSprayBeforeTheDaysMailIsNoWayIn) {
     }
     auto taken = of_kind(find_abuse(log.run()), "compromised_account");
     EXPECT_EQ(taken.size(), from_a_sprayer ? 1u : 0u) << (taken.empty() ? "" : taken[0]->summary);
+  }
+}
+
+// Guessing aimed at one account (twelve IPs that tried no other), after its owner mailed from the
+// office, then mail from an address new to it: checking and sending are often apart, so that is
+// a way in. The same mail after a spray that tried fifteen accounts is the owner's new phone.
+TEST(Findings, AimedGuessingThenMailFromANewAddressIsAWayIn) {
+  for (bool aimed : {true, false}) {
+    Log log;
+    for (int m = 0; m < 3; ++m)
+      log.line(
+          fmt::format("{} <= u3@shop.example H=(pc) [192.0.2.80]:4000 P=esmtpa A=dovecot_plain:u3@shop.example "
+                      "S=1000 for o{}@c.test",
+                      log.next_id(), m));
+    log.skip(3600);
+    for (int ip = 1; ip <= 12; ++ip) {
+      failed_logins(log, fmt::format("203.0.113.{}", ip), "u3@shop.example", 3);
+      for (int other = 0; other < 15 && !aimed; ++other)
+        failed_logins(log, fmt::format("203.0.113.{}", ip), fmt::format("v{}@shop.example", other), 2);
+    }
+    log.skip(3600);
+    for (int m = 0; m < 45; ++m) {
+      log.line(
+          fmt::format("{} <= u3@shop.example H=(x) [198.51.100.77]:4000 P=esmtpa A=dovecot_plain:u3@shop.example "
+                      "S=1000 for a@c{}.test b@c{}.test c@c{}.test",
+                      log.next_id(), m, m, m));
+      log.skip(600);
+    }
+    auto taken = of_kind(find_abuse(log.run()), "compromised_account");
+    EXPECT_EQ(taken.size(), aimed ? 1u : 0u) << (taken.empty() ? "" : taken[0]->summary);
   }
 }
 
@@ -1139,17 +1181,18 @@ TEST(Findings, BouncesFromElsewhereBeyondAUsersOwnMailAreItsAddressForged) {
 }
 
 // A Mailman list on cPanel posts over SMTP from 127.0.0.1 as LIST-bounces@, and the cPanel lines
-// that name Mailman come after the arrival: nothing marks the sender as ours but its name. Its
-// dead subscribers' servers bounce to it; that is the list's bounce processing, not
-// backscatter. The same bounces to a list address that never posted here are still told.
+// that name Mailman come after the arrival: nothing marks the sender as ours but its name and
+// where it came from. Its dead subscribers' servers bounce to it; that is the list's bounce
+// processing, not backscatter. Spam from elsewhere forging such an address, and the same bounces
+// to a list address that never posted here, are still told.
 TEST(Findings, BouncesToAListsBounceAddressAreItsOwn) {
-  auto run = [](const std::string& bounce_address, bool posted_here) {
+  auto run = [](const std::string& bounce_address, const std::string& posted_from) {
     Log log;
-    for (int post = 0; post < 3 && posted_here; ++post) {
+    for (int post = 0; post < 3 && !posted_from.empty(); ++post) {
       std::string list;
       for (int i = 0; i < 500; ++i) list += fmt::format(" member{}@far{}.test", i, i % 9);
-      log.line(fmt::format("{} <= {} H=localhost (host.example) [127.0.0.1]:51000 P=esmtp S=9000 for{}", log.next_id(),
-                           bounce_address, list));
+      log.line(fmt::format("{} <= {} H=host.example [{}]:51000 P=esmtp S=9000 for{}", log.next_id(), bounce_address,
+                           posted_from, list));
     }
     for (int i = 0; i < 40; ++i) {
       std::string id = log.next_id();
@@ -1160,10 +1203,11 @@ TEST(Findings, BouncesToAListsBounceAddressAreItsOwn) {
     }
     return of_kind(find_abuse(log.run()), "backscatter").size();
   };
-  EXPECT_EQ(run("members-bounces@rowing.example", true), 0u);
-  EXPECT_EQ(run("members-bounces+m7=far3.test@rowing.example", true), 0u) << "VERP";
-  EXPECT_EQ(run("members-bounces@rowing.example", false), 1u) << "no post of the list's here";
-  EXPECT_EQ(run("members@rowing.example", true), 1u) << "no list's bounce address, no sign it is ours";
+  EXPECT_EQ(run("members-bounces@rowing.example", "127.0.0.1"), 0u);
+  EXPECT_EQ(run("Members-Bounces+m7=far3.test@rowing.example", "127.0.0.1"), 0u) << "VERP, any case";
+  EXPECT_EQ(run("members-bounces@rowing.example", ""), 1u) << "no post of the list's here";
+  EXPECT_EQ(run("members-bounces@rowing.example", "203.0.113.9"), 1u) << "spam from elsewhere forging it";
+  EXPECT_EQ(run("members@rowing.example", "127.0.0.1"), 1u) << "no list's bounce address, no sign it is ours";
 }
 
 // Bounces of a local user's list mail to its own address, deferred, that an admin froze with

@@ -317,7 +317,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
     }
   }
   std::string identified = identified_.take(l);
-  if (const std::string& user = identified; eximlog::names_a_user(user)) {  // not Mailman
+  if (const std::string& user = identified; folds(ActorKind::LocalUser) && eximlog::names_a_user(user)) {
     bool created = false;
     uint32_t idx = tab(ActorKind::LocalUser).intern(ActorTable::key_hash(user), user, false, &created);
     ActorStats& a = tab(ActorKind::LocalUser).at(idx);
@@ -339,12 +339,18 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
     // Ours: handed in here, logged in, or a local user's over SMTP from this host as cPanel
     // names it (Mailman, a PHP mailer on 127.0.0.1), not a filter's reinjection.
     bool ours = local || !l.auth_id.empty() || !identified.empty();
-    if (ours) ++tab(ActorKind::Sender).at(si).trusted_submissions;
+    bool this_host = !ours && eximlog::from_this_host(l);
+    // A mailing list's bounce address posting from this host is ours too, however cPanel named
+    // Mailman's connection (it may do so only after the arrival): its bounces are the list's.
+    if (ours || (this_host && is_list_bounce_localpart(to_lower(local_part_of(l.address)))))
+      ++tab(ActorKind::Sender).at(si).trusted_submissions;
     if (keys.has(ActorKind::SenderDomain)) {
       uint32_t d = count_key(ActorKind::SenderDomain, domain_of(l.address), true);
-      // A domain we send as: that, or a program of this host's talking SMTP to it (cPanel
-      // may name its user only after the arrival, or by its connection alone).
-      if (ours || eximlog::from_this_host(l)) ++tab(ActorKind::SenderDomain).at(d).trusted_submissions;
+      // A domain we send as: that, or a program of this host's talking SMTP to it with a sender
+      // new here (cPanel may name its user only after the arrival, or by its connection alone).
+      // A content filter handing inbound mail back over 127.0.0.1 repeats a sender just seen
+      // arriving from elsewhere: that makes no domain ours.
+      if (ours || (this_host && created)) ++tab(ActorKind::SenderDomain).at(d).trusted_submissions;
       if (created) {
         ActorStats& ds = tab(ActorKind::SenderDomain).at(d);
         ++ds.distinct_senders;

@@ -268,8 +268,9 @@ class Forensics {
   void on_rejected_rcpt(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
   void on_auth_failure(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
   uint32_t take_script(const eximlog::LogLine& l);
+  // The engine of senders needs them too: an identified arrival's sender is ours.
   void note_identification(const eximlog::LogLine& l) {
-    if (folds(ActorKind::LocalUser)) identified_.note(l);
+    if (folds(ActorKind::LocalUser) || folds(ActorKind::Sender)) identified_.note(l);
   }
   // The actor this line names for kind k (created if new), by the hash in `keys`.
   ActorStats& actor_of(ActorKind k, const LineKeys& keys, std::string_view key, bool lower);
