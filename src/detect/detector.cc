@@ -124,7 +124,11 @@ void Detector::on_cwd(const LogLine& l) {
 
 void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
   ++counts_.arrivals;
-  if (l.address.empty()) return;  // a bounce: Exim's own mail, nobody's burst
+  // A bounce Exim made (R=, or handed in by its own user) or another server's is nobody's burst.
+  // A user's script or an account giving an empty sender (sendmail -f '<>', MAIL FROM:<>, which
+  // anyone may) is still theirs.
+  bool users = (is_local_submission(l) && !eximlog::is_exim_login(l.ident) && l.router.empty()) || !l.auth_id.empty();
+  if (l.address.empty() && !users) return;
   uint32_t rcpts = uint32_t(eximlog::for_each_recipient(l.recipients, [](std::string_view) {}));
   if (rcpts == 0) rcpts = 1;  // without +received_recipients, count the message once
   std::vector<Actor*> actors;
@@ -150,8 +154,8 @@ void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
     actors.push_back(account);
     actors.push_back(touch(ActorType::ClientIp, l.host_ip, l.time));
   }
-  if ((local && !eximlog::is_exim_login(l.ident)) || authenticated || !identified.empty())
-    actors.push_back(touch(ActorType::Sender, to_lower(l.address), l.time));
+  bool named_sender = (local && !eximlog::is_exim_login(l.ident)) || authenticated || !identified.empty();
+  if (named_sender && !l.address.empty()) actors.push_back(touch(ActorType::Sender, to_lower(l.address), l.time));
   std::erase(actors, nullptr);
   Inflight inflight;
   size_t first_trip = trips->size();

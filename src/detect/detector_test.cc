@@ -381,8 +381,37 @@ TEST(Detector, EximsOwnBouncesAreNobodysBurst) {
   for (int i = 0; i < 50; ++i)
     f.line(fmt::format(
         "2026-11-22 10:00:00 1tC{:03}-000{:03}-AB <= <> R=1tA000-000000-AB U=Debian-exim P=local S=1 for x@y", i, i));
+  for (int i = 0; i < 50; ++i)  // other servers' bounces to our users
+    f.line(
+        fmt::format("2026-11-22 10:00:01 1tD{:03}-000{:03}-AB <= <> H=mx.far.example [192.0.2.9]:25 P=esmtp S=1 "
+                    "for u{}@here.example",
+                    i, i, i));
   EXPECT_TRUE(f.trips.empty());
   EXPECT_EQ(f.detector.active_actors(), 0u);
+}
+
+// Any local user may call sendmail -f '<>': a script posing as a bounce is still its user's burst,
+// and so is an account sending MAIL FROM:<>.
+TEST(Detector, AnEmptySenderHidesNoUsersBurst) {
+  Feeder f;
+  for (int n = 0; n < 30; ++n) {
+    int pid = 2000 + n;
+    f.line(fmt::format("2026-11-22 10:00:00 [{}] cwd=/home/userx1/public_html/x 3 args: /usr/sbin/sendmail -t -i -f <>",
+                       pid));
+    f.line(fmt::format("2026-11-22 10:00:00 [{}] 1tE{:03}-000{:03}-AB <= <> U=userx1 P=local S=500 for r{}@far.example",
+                       pid, n, n, n));
+  }
+  const Trip* trip = script_trip(f.trips, "/home/userx1/public_html/x");
+  ASSERT_NE(trip, nullptr);
+  Feeder account;
+  for (int n = 0; n < 30; ++n)
+    account.line(
+        fmt::format("2026-11-22 10:00:00 1tF{:03}-000{:03}-AB <= <> H=(x) [198.51.100.4]:4000 P=esmtpa "
+                    "A=dovecot_login:sales@shop.example S=900 for r{}@far.example",
+                    n, n, n));
+  bool held = false;
+  for (const Trip& t : account.trips) held |= t.actor.type == ActorType::AuthAccount;
+  EXPECT_TRUE(held);
 }
 
 }  // namespace
