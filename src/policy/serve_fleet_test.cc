@@ -278,6 +278,9 @@ TEST(ServeWithContentFilter, AStateDirectoryServeCannotWriteRefusesTell) {
   std::string config = tmp.path + "/a/serve.toml";
   {
     ServeProcess serve(tmp.path + "/a", "spamd_listen = \"127.0.0.1:" + std::to_string(spamd_port) + "\"", "nobody");
+    // Said once privileges are dropped, which may come just after the listeners answer.
+    for (int i = 0; i < 500 && serve.log().find("state is not writable by nobody") == std::string::npos; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_NE(serve.log().find("state is not writable by nobody"), std::string::npos) << serve.log();
     CommandResult learned = learn_test_mail(config, "--spam", {"attachment_spam.eml"});
     EXPECT_EQ(learned.exit_code, 3) << learned.out << learned.err << serve.log();  // kFailure
