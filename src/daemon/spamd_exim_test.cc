@@ -229,9 +229,18 @@ TEST_F(SpamdOnRealEximTest, DaemonStoppedMailIsStillAccepted) {
 
 // A scanner that accepts connections and never answers (kill -STOP, a stuck disk): the shipped
 // snippet asks once, so the message waits one tmo= and is accepted unscanned (it asked twice,
-// two of Exim's 2-minute defaults, before).
+// two of Exim's 2-minute defaults, before). The same message to the answering listener first
+// gives the time the rest of the transaction takes on this (perhaps busy) machine.
 TEST_F(SpamdOnRealEximTest, AHungScannerCostsOneTimeout) {
+  constexpr double kTimeout = 4;
   std::string spam = sample(true);
+  auto timed_send = [&] {
+    auto began = std::chrono::steady_clock::now();
+    std::string reply = send_smtp(lab_->port(), spam);
+    EXPECT_NE(reply.find("250"), std::string::npos) << reply;
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  };
+  double answered = timed_send();
   int hung = ::socket(AF_INET, SOCK_STREAM, 0);
   ASSERT_GE(hung, 0);
   sockaddr_in at{};
@@ -241,16 +250,16 @@ TEST_F(SpamdOnRealEximTest, AHungScannerCostsOneTimeout) {
   ASSERT_EQ(::bind(hung, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
   ASSERT_EQ(::listen(hung, 16), 0);  // the kernel completes connections; nobody reads them
   ASSERT_EQ(::getsockname(hung, reinterpret_cast<sockaddr*>(&at), &len), 0);
-  set_reject_level(9990, fmt::format("127.0.0.1 {} tmo=3s", ntohs(at.sin_port)));
-  auto began = std::chrono::steady_clock::now();
-  std::string reply = send_smtp(lab_->port(), spam);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  set_reject_level(9990, fmt::format("127.0.0.1 {} tmo={}s", ntohs(at.sin_port), kTimeout));
+  double waited = timed_send() - answered;
   ::close(hung);
-  EXPECT_NE(reply.find("250"), std::string::npos) << reply;
-  EXPECT_GE(seconds, 2.5) << "the scan was asked and waited for";
-  EXPECT_LT(seconds, 5.5) << "asked once, not twice";
+  EXPECT_GE(waited, 0.75 * kTimeout) << "the scan was asked and waited for";
+  EXPECT_LT(waited, 1.5 * kTimeout) << "asked once, not twice";
   lab_->settle();
-  EXPECT_EQ(mailbox().find("X-Spam-Score:"), std::string::npos) << "accepted unscanned";
+  std::string box = mailbox();
+  size_t last = box.rfind("\nFrom ");
+  EXPECT_EQ(box.find("X-Spam-Score:", last == std::string::npos ? 0 : last), std::string::npos)
+      << "the second copy was accepted unscanned";
 }
 
 // The bounces Exim makes and anything else Exim's own user hands in are not scanned by
