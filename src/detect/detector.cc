@@ -127,12 +127,12 @@ void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
   // A bounce Exim made (R=, or handed in by its own user) or another server's is nobody's burst.
   // A user's script or an account giving an empty sender (sendmail -f '<>', MAIL FROM:<>, which
   // anyone may) is still theirs.
-  bool users = (is_local_submission(l) && !eximlog::is_exim_login(l.ident) && l.router.empty()) || !l.auth_id.empty();
+  bool local = is_local_submission(l);
+  bool users = (local && !eximlog::is_exim_login(l.ident) && l.router.empty()) || !l.auth_id.empty();
   if (l.address.empty() && !users) return;
   uint32_t rcpts = uint32_t(eximlog::for_each_recipient(l.recipients, [](std::string_view) {}));
   if (rcpts == 0) rcpts = 1;  // without +received_recipients, count the message once
   std::vector<Actor*> actors;
-  bool local = is_local_submission(l);
   if (local) {
     uint32_t token = cwd_.take(l.time, l.pid, l.ident);
     if (token != eximlog::CwdMatcher::kNone && cwd_slots_[token % kCwdSlots].token == token)

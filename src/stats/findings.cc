@@ -172,18 +172,27 @@ bool device_like(uint64_t failures, size_t ips, int64_t seconds) {
 // Whether an account's failed logins look like one of its own devices: the IPs whose
 // failures all named it are few and slow, and kept on for hours (ten failures in a minute and
 // then the mail are a password found, not a phone).
+// The IPs that tried this account alone, and their failed logins.
+struct AimedFailures {
+  size_t ips = 0;
+  uint64_t failures = 0;
+};
+AimedFailures aimed_at(const Forensics& f, const ActorStats& account) {
+  uint64_t hash = ActorTable::key_hash(account.key, true);
+  AimedFailures aimed;
+  for (const auto& ip : f.table(ActorKind::ClientIp).all())
+    if (names_one_account(ip) && ip.login_target == hash) ++aimed.ips, aimed.failures += ip.failed_logins;
+  return aimed;
+}
+
 bool failures_look_like_a_device(const Forensics& f, const ActorStats& account) {
   constexpr int64_t kRetriesForHours = 3 * 3600;
   if (account.last_failed_login - account.first_failed_login < kRetriesForHours) return false;
-  uint64_t hash = ActorTable::key_hash(account.key, true);
-  size_t ips = 0;
-  uint64_t theirs = 0;  // the failures of the IPs that tried this account alone
-  for (const auto& ip : f.table(ActorKind::ClientIp).all())
-    if (names_one_account(ip) && ip.login_target == hash) ++ips, theirs += ip.failed_logins;
+  AimedFailures aimed = aimed_at(f, account);
   // Failures from IPs that tried other mailboxes too are a spray, not one device: all of them
   // must come from IPs that tried this account alone.
-  return ips > 0 && theirs >= account.failed_logins &&
-         device_like(account.failed_logins, ips, account.last_failed_login - account.first_failed_login);
+  return aimed.ips > 0 && aimed.failures >= account.failed_logins &&
+         device_like(account.failed_logins, aimed.ips, account.last_failed_login - account.first_failed_login);
 }
 
 // Whether the account's mail could be a guesser's: some of it came from an IP that failed
@@ -205,10 +214,7 @@ bool mailed_after_guessing(const Forensics& f, const ActorStats& account) {
   bool before = std::any_of(seen.begin(), seen.end(), [&](CivilSeconds t) { return t < began; });
   bool after = std::any_of(seen.begin(), seen.end(), [&](CivilSeconds t) { return t >= began; });
   if (!before || !after) return false;
-  uint64_t hash = ActorTable::key_hash(account.key, true), aimed = 0;
-  for (const auto& ip : clients.all())
-    if (names_one_account(ip) && ip.login_target == hash) aimed += ip.failed_logins;
-  return aimed >= f.thresholds().account_failed_logins;
+  return aimed_at(f, account).failures >= f.thresholds().account_failed_logins;
 }
 
 // The most client IPs an account was first used from within 24 hours: a stolen password in a
