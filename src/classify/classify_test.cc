@@ -857,6 +857,8 @@ TEST(MailSource, MaildirIndexFilesLinksAndBadFilesAreNotMail) {
     write(box + "/" + index, "3 V1 N4\nnot mail\n");
   fs::create_directory_symlink("..", box + "/cur/up1");
   fs::create_directory_symlink("..", box + "/cur/up2");
+  write(dir.path + "/secret", "Subject: not theirs\n\nroot's\n");
+  fs::create_symlink(dir.path + "/secret", box + "/new/3.host");  // a link in a user's folder
   std::vector<std::string> labels;
   std::vector<std::string> errors;
   SourceCounts counts;

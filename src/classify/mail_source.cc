@@ -101,7 +101,9 @@ void walk(const std::string& path, bool named, const std::function<void(std::str
           const ErrorFn& error, SourceCounts* counts, Visited& visited) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  auto status = fs::status(path, ec);
+  // Inside a folder a symlink is not followed: learn runs as root over users' maildirs, and a
+  // link there to /etc/shadow would teach the model its words. A path given by name is.
+  auto status = named ? fs::status(path, ec) : fs::symlink_status(path, ec);
   if (ec) {
     ++counts->errors;
     error(path, ec.message());

@@ -24,8 +24,8 @@ struct SourceCounts {
 // directory that cannot be read (a gzip-compressed file among them, and an empty file given by
 // name; one found in a directory is skipped quietly) and goes on. Maildir tmp/ folders and
 // dot-files are skipped, and in a maildir (a directory with cur/ and new/) everything beside
-// cur/ and new/ (the IMAP server's index files). A directory reached twice (a symlink to a
-// parent) is read once.
+// cur/ and new/ (the IMAP server's index files). Symlinks found in a directory are not
+// followed (learn runs as root over users' folders); a path given by name is.
 void for_each_message(const std::string& path, const std::function<void(std::string_view)>& message,
                       const std::function<void(const std::string&, const std::string&)>& error, SourceCounts* counts);
 
