@@ -141,7 +141,7 @@ int run_watch(const WatchArgs& a, bool explicit_config) {
   auto on_line = [&](std::string_view line) {
     eximlog::parse_line(line, parsed);
     if (parsed.time) last_line_time = parsed.time;
-    detector.add(parsed, &trips);
+    detector.add(parsed, &trips, line);
     for (const detect::Trip& t : trips) containment.hold(t, std::time(nullptr));  // within the same read
     trips.clear();
   };

@@ -96,18 +96,18 @@ Detector::Actor* Detector::touch(ActorType type, std::string_view key, CivilSeco
   return slot.get();
 }
 
-void Detector::add(const LogLine& l, std::vector<Trip>* trips) {
+void Detector::add(const LogLine& l, std::vector<Trip>* trips, std::string_view raw) {
   ++counts_.lines;
   switch (l.kind) {
     case LineKind::Unparsed: ++counts_.unparsed; break;
-    case LineKind::Arrival: on_arrival(l, trips); break;
+    case LineKind::Arrival: on_arrival(l, trips, raw); break;
     case LineKind::Delivery:
     case LineKind::Defer:
     case LineKind::Bounce: on_outcome(l, trips); break;
     case LineKind::Completed: inflight_.erase(std::string(l.message_id)); break;
     case LineKind::AuthFailure: on_auth_failure(l); break;
     case LineKind::Cwd: on_cwd(l); break;
-    case LineKind::CpanelIdentification: identified_.note(l); break;
+    case LineKind::CpanelIdentification: on_identification(l, trips); break;
     default: break;
   }
 }
@@ -122,7 +122,7 @@ void Detector::on_cwd(const LogLine& l) {
   cwd_.add(l.time, l.pid, token, l.cwd);
 }
 
-void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
+void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips, std::string_view raw) {
   ++counts_.arrivals;
   // A bounce Exim made (R=, or handed in by its own user) or another server's is nobody's burst.
   // A user's script or an account giving an empty sender (sendmail -f '<>', MAIL FROM:<>, which
@@ -144,7 +144,7 @@ void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
   }
   // A script talking SMTP to 127.0.0.1 on cPanel: its user, and the sender it chose (which
   // Exim's MAIL ACL holds for such connections; it cannot see the user then).
-  std::string identified = identified_.take(l);
+  std::string identified = identified_.take(l, raw);
   if (!eximlog::names_a_user(identified)) identified.clear();  // Mailman: no user's, never held
   if (!identified.empty()) actors.push_back(touch(ActorType::LocalUser, identified, l.time));
   bool authenticated = !l.auth_id.empty();
@@ -157,6 +157,28 @@ void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
   bool named_sender = (local && !eximlog::is_exim_login(l.ident)) || authenticated || !identified.empty();
   if (named_sender && !l.address.empty()) actors.push_back(touch(ActorType::Sender, to_lower(l.address), l.time));
   std::erase(actors, nullptr);
+  count_arrival(l, actors, rcpts, trips);
+}
+
+// cPanel names the user of mail over SMTP from this host when it routes it, just after its
+// arrival: the arrival is counted again now, for the user and the sender they chose.
+void Detector::on_identification(const LogLine& l, std::vector<Trip>* trips) {
+  eximlog::SenderIdentities::Entry kept;
+  if (identified_.note(l, &kept) != eximlog::SenderIdentities::Noted::kClaims || kept.user.empty()) return;
+  if (!eximlog::names_a_user(l.ident)) return;  // Mailman: no user's, never held
+  LogLine arrival;
+  eximlog::parse_line(kept.user, arrival);
+  if (arrival.kind != LineKind::Arrival || arrival.message_id != l.message_id) return;
+  arrival.time = l.time, arrival.millis = l.millis;  // counted now: windows take no earlier times
+  uint32_t rcpts = std::max<uint32_t>(1, uint32_t(eximlog::for_each_recipient(arrival.recipients, [](auto) {})));
+  std::vector<Actor*> actors{touch(ActorType::LocalUser, l.ident, l.time)};
+  if (!arrival.address.empty()) actors.push_back(touch(ActorType::Sender, to_lower(arrival.address), l.time));
+  std::erase(actors, nullptr);
+  count_arrival(arrival, actors, rcpts, trips);
+}
+
+void Detector::count_arrival(const LogLine& l, const std::vector<Actor*>& actors, uint32_t rcpts,
+                             std::vector<Trip>* trips) {
   Inflight inflight;
   size_t first_trip = trips->size();
   for (Actor* a : actors) {
@@ -170,16 +192,20 @@ void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips) {
     early_.claim(eximlog::message_key(l.message_id), l.time, [&](const eximlog::EarlyOutcomes::Entry&) {
       for (Actor* a : actors) a->outcomes.add(time_ms(l), 1, 0);
     });
-  if (!actors.empty() && !l.message_id.empty()) {
-    // Bounded whatever the log holds: past the cap the oldest (most likely never Completed,
-    // e.g. the log was cut) are forgotten.
-    while (inflight_order_.size() >= kMaxInflight) {
-      inflight_.erase(inflight_order_.front().second);
-      inflight_order_.pop_front();
-    }
-    inflight_order_.emplace_back(l.time, std::string(l.message_id));
-    inflight_[std::string(l.message_id)] = std::move(inflight);
+  if (actors.empty() || l.message_id.empty()) return;
+  std::string id(l.message_id);
+  if (auto known = inflight_.find(id); known != inflight_.end()) {  // counted at its arrival for others
+    for (const ActorRef& ref : inflight.actors) known->second.actors.push_back(ref);
+    return;
   }
+  // Bounded whatever the log holds: past the cap the oldest (most likely never Completed,
+  // e.g. the log was cut) are forgotten.
+  while (inflight_order_.size() >= kMaxInflight) {
+    inflight_.erase(inflight_order_.front().second);
+    inflight_order_.pop_front();
+  }
+  inflight_order_.emplace_back(l.time, id);
+  inflight_[id] = std::move(inflight);
 }
 
 void Detector::count_message(Actor& a, const LogLine& l, uint32_t rcpts, std::vector<Trip>* trips) {

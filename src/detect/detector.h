@@ -46,8 +46,9 @@ class Detector {
   explicit Detector(DetectorLimits limits);
   ~Detector();
 
-  // Feeds one line; appends any trips to *trips.
-  void add(const eximlog::LogLine& line, std::vector<Trip>* trips);
+  // Feeds one line (`raw` its text, kept for mail cPanel may name the user of later); appends
+  // any trips to *trips.
+  void add(const eximlog::LogLine& line, std::vector<Trip>* trips, std::string_view raw = {});
   // Drops actors idle for longer than limits().idle_expiry_seconds before `now`.
   void expire(CivilSeconds now);
   // Forgets an actor (after a release: its windows start empty, it may trip again).
@@ -72,7 +73,11 @@ class Detector {
   using Table = std::unordered_map<std::string, std::unique_ptr<Actor>>;
 
   Actor* touch(ActorType type, std::string_view key, CivilSeconds time);
-  void on_arrival(const eximlog::LogLine& l, std::vector<Trip>* trips);
+  void on_arrival(const eximlog::LogLine& l, std::vector<Trip>* trips, std::string_view raw);
+  void on_identification(const eximlog::LogLine& l, std::vector<Trip>* trips);
+  // Counts an arrival for its actors, remembered until its Completed.
+  void count_arrival(const eximlog::LogLine& l, const std::vector<Actor*>& actors, uint32_t rcpts,
+                     std::vector<Trip>* trips);
   void on_outcome(const eximlog::LogLine& l, std::vector<Trip>* trips);
   void on_auth_failure(const eximlog::LogLine& l);
   void on_cwd(const eximlog::LogLine& l);

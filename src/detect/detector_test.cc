@@ -19,7 +19,7 @@ struct Feeder {
   void line(const std::string& raw) {
     eximlog::LogLine l;
     eximlog::parse_line(raw, l);
-    detector.add(l, &trips);
+    detector.add(l, &trips, raw);
   }
   // A sendmail run from `dir` by `user` at second `sec` (+pid lines).
   void script_message(int sec, int n, const std::string& dir, const std::string& user, int rcpts = 1) {
@@ -340,16 +340,23 @@ TEST(Detector, IdleActorsExpireAndForgetAllowsANewTrip) {
 }
 
 // PHPMailer talking SMTP to 127.0.0.1 on cPanel: no cwd=, no U= on the arrival, only cPanel's
-// line before it naming the user. The user and the sender trip together (Exim's MAIL ACL holds
-// the sender of such a connection); unnamed local SMTP (a content filter handing mail back)
-// and a logged-in mailbox's mail are nobody's here.
-TEST(Detector, AScriptTalkingSmtpToLocalhostTripsAsItsCpanelUserAndSender) {
+// line naming the user: when it routes the message, just after the arrival (or before, from an
+// ACL of the site's own). The user and the sender trip together (Exim's MAIL ACL holds the
+// sender of such a connection); unnamed local SMTP (a content filter handing mail back) and a
+// logged-in mailbox's mail are nobody's here.
+class ScriptTalkingSmtpToLocalhost : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ScriptTalkingSmtpToLocalhost, TripsAsItsCpanelUserAndSender) {
+  bool named_after = GetParam();
   Feeder f;
   for (int i = 0; i < 30; ++i) {
     std::string id = fmt::format("1tL{:03}-000{:03}-AB", i, i);
-    f.line(fmt::format("2026-11-22 10:00:07 {} Sender identification U=webuser D=site.example S=x@site.example", id));
+    std::string named =
+        fmt::format("2026-11-22 10:00:07 {} Sender identification U=webuser D=site.example S=x@site.example", id);
+    if (!named_after) f.line(named);
     f.line(fmt::format("2026-11-22 10:00:07 {} <= x@site.example H=localhost [127.0.0.1]:{} P=esmtp S=900 for r{}@far",
                        id, 40000 + i, i));
+    if (named_after) f.line(named);
     f.line(
         fmt::format("2026-11-22 10:00:07 1tF{:03}-000{:03}-AB <= n{}@news.example H=localhost [127.0.0.1]:10025 "
                     "P=esmtp S=900 for u@site.example",
@@ -375,6 +382,9 @@ TEST(Detector, AScriptTalkingSmtpToLocalhostTripsAsItsCpanelUserAndSender) {
   }
   for (const Trip& t : logged_in.trips) EXPECT_NE(t.actor.type, ActorType::LocalUser) << t.actor.key;
 }
+
+INSTANTIATE_TEST_SUITE_P(Detector, ScriptTalkingSmtpToLocalhost, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "NamedAfter" : "NamedBefore"; });
 
 TEST(Detector, EximsOwnBouncesAreNobodysBurst) {
   Feeder f;

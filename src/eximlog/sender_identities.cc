@@ -6,30 +6,62 @@
 
 namespace sw::eximlog {
 
-bool SenderIdentities::note(const LogLine& l) {
-  if (l.message_id.empty() || !(names_a_user(l.ident) || is_list_manager(l.ident))) return false;
-  // Identifications whose arrivals never came (the message was refused after the ACL) go.
-  while (!waiting_.empty() && (waiting_.size() >= kMax || waiting_.front().time < l.time - kWait)) waiting_.pop_front();
-  waiting_.push_back({message_key(l.message_id), l.time, std::string(l.ident)});
+namespace {
+
+// The newest entry for `id`, or rend().
+std::deque<SenderIdentities::Entry>::reverse_iterator newest_of(std::deque<SenderIdentities::Entry>& q,
+                                                                const MessageKey& id) {
+  return std::find_if(q.rbegin(), q.rend(), [&](const SenderIdentities::Entry& e) { return e.id == id; });
+}
+
+}  // namespace
+
+void SenderIdentities::make_room(std::deque<Entry>& q, CivilSeconds now) {
+  // Entries whose other line never came (a message refused after the ACL, mail cPanel did not
+  // name) go.
+  while (!q.empty() && (q.size() >= kMax || q.front().time < now - kWait)) q.pop_front();
+}
+
+bool SenderIdentities::restore_to(std::deque<Entry>& q, Entry e) {
+  if (q.size() >= kMax) return false;
+  q.push_back(std::move(e));
   return true;
 }
 
-std::string SenderIdentities::take(const LogLine& l) {
-  if (waiting_.empty() || l.message_id.empty()) return {};
+SenderIdentities::Noted SenderIdentities::note(const LogLine& l, Entry* arrival) {
+  if (l.message_id.empty()) return Noted::kNobody;
   MessageKey id = message_key(l.message_id);
-  auto found = std::find_if(waiting_.rbegin(), waiting_.rend(), [&](const Entry& e) { return e.id == id; });
-  if (found == waiting_.rend()) return {};
-  std::string user = std::move(found->user);
-  bool fresh = found->time >= l.time - kWait;
-  waiting_.erase(std::next(found).base());
-  bool theirs = fresh && !arrival_names_its_sender(l) && !l.address.empty() && from_this_host(l);
-  return theirs ? user : std::string();
+  bool someone = names_a_user(l.ident) || is_list_manager(l.ident);
+  if (!arrived_.empty()) {
+    if (auto found = newest_of(arrived_, id); found != arrived_.rend()) {
+      bool fresh = found->time >= l.time - kWait;
+      if (arrival) *arrival = std::move(*found);
+      arrived_.erase(std::next(found).base());
+      if (someone && fresh) return Noted::kClaims;
+    }
+  }
+  if (!someone) return Noted::kNobody;
+  make_room(waiting_, l.time);
+  waiting_.push_back({id, l.time, std::string(l.ident)});
+  return Noted::kWaits;
 }
 
-bool SenderIdentities::restore(Entry e) {
-  if (waiting_.size() >= kMax) return false;
-  waiting_.push_back(std::move(e));
-  return true;
+std::string SenderIdentities::take(const LogLine& l, std::string_view keep_line) {
+  if (l.message_id.empty()) return {};
+  MessageKey id = message_key(l.message_id);
+  if (!waiting_.empty()) {
+    if (auto found = newest_of(waiting_, id); found != waiting_.rend()) {
+      std::string user = std::move(found->user);
+      bool fresh = found->time >= l.time - kWait;
+      waiting_.erase(std::next(found).base());
+      return fresh && may_be_identified(l) ? user : std::string();
+    }
+  }
+  if (may_be_identified(l)) {
+    make_room(arrived_, l.time);
+    arrived_.push_back({id, l.time, std::string(keep_line), l.size});
+  }
+  return {};
 }
 
 }  // namespace sw::eximlog

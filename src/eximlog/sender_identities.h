@@ -1,12 +1,16 @@
-// cPanel's "<id> Sender identification U=USER ..." lines, kept until the arrivals they name.
+// cPanel's "<id> Sender identification U=USER ..." lines, joined to the arrivals they name.
 // A script that talks SMTP to 127.0.0.1 itself (PHPMailer) leaves no cwd= line and no U= on
-// its arrival; cPanel, which found the user whose process held the connection, logs this line
-// just before. Shared by the offline forensics engine and the live detector so both credit
-// such mail to the same user. Pure, no I/O.
+// its arrival; cPanel, which found the user whose process held the connection, logs this line.
+// It does so when it routes the message, just after the arrival (its own log reader updates
+// the arrival's row with it); an ACL of the site's own may log it before. Both orders join.
+// Shared by the offline forensics engine and the live detector so both credit such mail to the
+// same user. Pure, no I/O.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <string>
+#include <string_view>
 
 #include "base/civil_time.h"
 #include "eximlog/log_line.h"
@@ -20,36 +24,55 @@ inline bool arrival_names_its_sender(const LogLine& l) {
   return !l.auth_id.empty() || !l.auth.empty() || !l.ident.empty() || is_local_submission(l);
 }
 
+// Whether cPanel's identification may name this arrival's user: it came over SMTP from this
+// host (the loopback, or the address it came in on) with a sender (not a bounce) and no login
+// of its own. Mail from elsewhere that cPanel ties to a user (an IP whose mailbox logged in
+// lately) is no script of theirs. (Without +incoming_interface a script connecting to this
+// server's public address is missed: the log does not say which addresses are this host's.)
+inline bool may_be_identified(const LogLine& l) {
+  return !arrival_names_its_sender(l) && !l.address.empty() && from_this_host(l);
+}
+
 class SenderIdentities {
  public:
   struct Entry {
     MessageKey id;
     CivilSeconds time = 0;
-    std::string user;
+    std::string user;   // an identification's user; an arrival's line when the caller keeps it
+    uint64_t size = 0;  // an arrival's size (S=)
   };
-  static constexpr size_t kMax = 512;  // waiting at once: a busy server's sessions in DATA
-  // The arrival follows within seconds (cPanel logs the line in the DATA ACL); five minutes
-  // leave room for a slow content scan, and are what a cwd= line waits (slices warm that long).
+  static constexpr size_t kMax = 512;  // waiting at once, each way: a busy server's sessions in DATA
+  // The other line follows within seconds; five minutes leave room for a slow content scan or a
+  // queue run, and are what a cwd= line waits (slices warm that long).
   static constexpr CivilSeconds kWait = 300;
 
-  // Notes an identification line; false when it names nobody (Exim's own users, "-system-").
-  // Mailman is noted: its mail is this host's, though no user's (names_a_user tells them apart).
-  bool note(const LogLine& l);
-  // The user (or Mailman) identified for this arrival when it came over SMTP from this host (from_this_host:
-  // the loopback, or the address it came in on) with a sender (not a bounce) and no login of
-  // its own on the line, else "". Mail from elsewhere that cPanel ties to a user (an IP whose
-  // mailbox logged in lately) is no script of theirs. Used once.
-  // (Without +incoming_interface a script connecting to this server's public address is
-  // missed: the log does not say which addresses are this host's.)
-  std::string take(const LogLine& l);
+  // What an identification line did.
+  enum class Noted {
+    kNobody,  // names no one (Exim's own users, "-system-")
+    kWaits,   // for its arrival, which take() gives it to
+    kClaims,  // its message arrived already (kept by take()) and is the user's: the caller counts it now
+  };
+  // Notes an identification line. Mailman is noted: its mail is this host's, though no user's
+  // (names_a_user tells them apart). On kClaims, `arrival` gets what take() kept of it.
+  Noted note(const LogLine& l, Entry* arrival = nullptr);
+  // The user (or Mailman) identified for this arrival when may_be_identified(), else "". Used
+  // once. An arrival that may be identified and found no identification waiting is kept for a
+  // later one (with its line when `keep_line` is given: the live detector counts it again).
+  std::string take(const LogLine& l, std::string_view keep_line = {});
 
-  bool empty() const { return waiting_.empty(); }
+  bool empty() const { return waiting_.empty() && arrived_.empty(); }
   const std::deque<Entry>& entries() const { return waiting_; }
-  // Restores a saved entry (oldest first); false past kMax.
-  bool restore(Entry e);
+  const std::deque<Entry>& arrivals() const { return arrived_; }
+  // Restore a saved entry (oldest first); false past kMax.
+  bool restore(Entry e) { return restore_to(waiting_, std::move(e)); }
+  bool restore_arrival(Entry e) { return restore_to(arrived_, std::move(e)); }
 
  private:
-  std::deque<Entry> waiting_;  // oldest first
+  static void make_room(std::deque<Entry>& q, CivilSeconds now);
+  static bool restore_to(std::deque<Entry>& q, Entry e);
+
+  std::deque<Entry> waiting_;  // identifications before their arrivals, oldest first
+  std::deque<Entry> arrived_;  // arrivals that may yet be identified, oldest first
 };
 
 }  // namespace sw::eximlog

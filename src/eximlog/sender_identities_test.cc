@@ -35,7 +35,46 @@ TEST(SenderIdentities, NameTheUserOfTheirOwnMessageOnce) {
   EXPECT_EQ(ids.take(parsed(arrival(2))), "u2");
   EXPECT_EQ(ids.take(parsed(arrival(2))), "");  // used
   EXPECT_EQ(ids.take(parsed(arrival(1))), "u1");
-  EXPECT_TRUE(ids.empty());
+  EXPECT_TRUE(ids.entries().empty());
+}
+
+// cPanel's own order: it names the user when it routes the message, after the arrival.
+TEST(SenderIdentities, AnIdentificationAfterItsArrivalClaimsIt) {
+  using Noted = SenderIdentities::Noted;
+  SenderIdentities ids;
+  EXPECT_EQ(ids.take(parsed(arrival(1)), "line 1"), "");
+  EXPECT_EQ(ids.take(parsed(arrival(2))), "");
+  EXPECT_EQ(ids.arrivals().size(), 2u);
+  SenderIdentities::Entry kept;
+  EXPECT_EQ(ids.note(parsed(identification(1, "u1", "10:00:02")), &kept), Noted::kClaims);
+  EXPECT_EQ(kept.user, "line 1");
+  EXPECT_EQ(kept.size, 100u);
+  EXPECT_EQ(ids.arrivals().size(), 1u);
+  // Once: a second line for it is an identification like any, waiting (for nothing).
+  EXPECT_EQ(ids.note(parsed(identification(1, "u1", "10:00:03"))), Noted::kWaits);
+  // Exim's own users name nobody, and the arrival no longer waits.
+  EXPECT_EQ(ids.note(parsed(identification(2, "mailnull", "10:00:02"))), Noted::kNobody);
+  EXPECT_TRUE(ids.arrivals().empty());
+}
+
+TEST(SenderIdentities, OnlyArrivalsThatMayBeIdentifiedWaitAndNotForLong) {
+  using Noted = SenderIdentities::Noted;
+  SenderIdentities ids;
+  ids.take(parsed(arrival(1, "H=(pc) [198.51.100.1]:4000 P=esmtpa A=dovecot_login:box@d.example")));
+  ids.take(parsed(arrival(2, "U=u1 P=local")));
+  ids.take(parsed(arrival(3, "H=(bot) [198.51.100.7]:4000 P=esmtp")));
+  ids.take(
+      parsed(fmt::format("2026-11-01 10:00:01 1tAAAA-{:06d}-AA <= <> H=localhost [127.0.0.1]:4000 P=esmtp S=1 "
+                         "for r@far.test",
+                         4)));
+  EXPECT_TRUE(ids.arrivals().empty());
+  for (int n : {1, 2, 3, 4}) EXPECT_EQ(ids.note(parsed(identification(n, "u1", "10:00:02"))), Noted::kWaits);
+  ids.take(parsed(arrival(5)));
+  EXPECT_EQ(ids.note(parsed(identification(5, "u1", "10:05:02"))), Noted::kWaits);  // 301 s on
+  for (int i = 0; i < int(SenderIdentities::kMax) + 10; ++i) ids.take(parsed(arrival(100 + i)));
+  EXPECT_EQ(ids.arrivals().size(), SenderIdentities::kMax);
+  EXPECT_EQ(ids.note(parsed(identification(100, "u2"))), Noted::kWaits);  // the oldest went first
+  EXPECT_EQ(ids.note(parsed(identification(100 + int(SenderIdentities::kMax) + 9, "u2"))), Noted::kClaims);
 }
 
 // A script connecting to the server's public name comes in on the address it comes from.

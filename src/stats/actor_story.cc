@@ -563,7 +563,8 @@ void StoryBuilder::follow_line(std::string_view raw, const Line& p, const Prefil
   }
   if (script || !(p.flags & Line::kKeyHit) || !names_actor(l, raw)) return;
   if (l.kind == LineKind::CpanelIdentification) {
-    if (identities_.note(l)) follow(eximlog::message_key(l.message_id)).identification = raw;
+    if (identities_.note(l) == eximlog::SenderIdentities::Noted::kWaits)
+      follow(eximlog::message_key(l.message_id)).identification = raw;
   } else if (l.kind == LineKind::Arrival && !l.message_id.empty()) on_arrival(l, raw);
   else on_attempt(l, raw);
 }

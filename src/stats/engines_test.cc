@@ -343,7 +343,10 @@ TEST_F(EnginesOnGeneratedLog, SlicesReportWhatOneEngineReportsThroughTheSummaryC
 // purpose, record the new value from a build of the engine before the change, after diffing the
 // two builds' JSON to see that only what was meant to change moved (the commits that record a
 // new value say what that was).
-constexpr const char* kRecordedReport = "4f115dbbba0b64257368d5bd2fb3af4d46d39307f292c50fe9f683ba78d73f50";
+// Recorded again when cPanel's "Sender identification" after its arrival (its own order) began
+// to name the user: the generator's script talking SMTP to 127.0.0.1 became user printpro's
+// finding too, and nothing else moved.
+constexpr const char* kRecordedReport = "de6a03abf21eba8bd8ff6b41db01d080c1bc208fba032404dfa6c26e2cd85096";
 
 std::string report_fingerprint(const std::vector<std::string>& inputs, int engines, size_t block_bytes) {
   ScanOptions o;

@@ -152,8 +152,55 @@ void Forensics::add(const LogLine& l, std::string_view raw, const LineKeys& keys
     case LineKind::Cwd: on_cwd(l, raw); break;
     case LineKind::RejectRcpt: on_rejected_rcpt(l, raw, keys); break;
     case LineKind::AuthFailure: on_auth_failure(l, raw, keys); break;
-    case LineKind::CpanelIdentification: note_identification(l); break;
+    case LineKind::CpanelIdentification: note_identification(l, raw, false); break;
     default: break;
+  }
+}
+
+void Forensics::note_identification(const LogLine& l, std::string_view raw, bool warm) {
+  if (!folds(ActorKind::LocalUser) && !folds(ActorKind::Sender)) return;
+  eximlog::SenderIdentities::Entry arrival;
+  if (identified_.note(l, &arrival) == eximlog::SenderIdentities::Noted::kClaims)
+    credit_identified(l, arrival.size, raw, warm);
+}
+
+// The arrival (of `size` bytes) was counted without its user; cPanel names them now. Counted
+// for the user at this line's time, this line the evidence.
+void Forensics::credit_identified(const LogLine& l, uint64_t size, std::string_view raw, bool warm) {
+  eximlog::MessageKey id = eximlog::message_key(l.message_id);
+  Message* m = inflight_.find(id);
+  if (!m) return;
+  uint32_t& user = m->actor[size_t(ActorKind::LocalUser)];
+  uint32_t credited = kNone;
+  if (folds(ActorKind::LocalUser) && eximlog::names_a_user(l.ident) && user == kNone) {
+    bool created = false;
+    user = credited = tab(ActorKind::LocalUser).intern(ActorTable::key_hash(l.ident), l.ident, false, &created);
+    ActorStats& a = tab(ActorKind::LocalUser).at(user);
+    if (warm) {
+      if (PeakWindow* w = a.window()) w->push(l.time, m->recipients);
+      return;
+    }
+    count_message(a, created, l, m->recipients, raw);
+    a.bytes += size;
+    ++a.trusted_submissions;
+  }
+  if (warm) return;
+  // The engine before this slice counted the arrival: the merge adds the sender's trust there,
+  // where it is known whether the arrival counted its domain already.
+  if (m->origin & Message::kWarm) return warm_identified_.push_back({id, credited});
+  trust_identified_sender(*m);
+}
+
+// An identified arrival's sender, and its domain, are ours (as on_arrival counts them).
+void Forensics::trust_identified_sender(Message& m) {
+  if (!folds(ActorKind::Sender) || m.actor[size_t(ActorKind::Sender)] == kNone) return;
+  ActorStats& sender = tab(ActorKind::Sender).at(m.actor[size_t(ActorKind::Sender)]);
+  // A list's bounce address posting from this host was counted ours at its arrival.
+  if (!is_list_bounce_localpart(to_lower(local_part_of(sender.key)))) ++sender.trusted_submissions;
+  uint32_t domain = m.actor[size_t(ActorKind::SenderDomain)];
+  if (domain != kNone && !(m.origin & Message::kDomainOwned)) {
+    ++tab(ActorKind::SenderDomain).at(domain).trusted_submissions;
+    m.origin |= Message::kDomainOwned;
   }
 }
 
@@ -350,7 +397,10 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
       // new here (cPanel may name its user only after the arrival, or by its connection alone).
       // A content filter handing inbound mail back over 127.0.0.1 repeats a sender just seen
       // arriving from elsewhere: that makes no domain ours.
-      if (ours || (this_host && created)) ++tab(ActorKind::SenderDomain).at(d).trusted_submissions;
+      if (ours || (this_host && created)) {
+        ++tab(ActorKind::SenderDomain).at(d).trusted_submissions;
+        m.origin |= Message::kDomainOwned;
+      }
       if (created) {
         ActorStats& ds = tab(ActorKind::SenderDomain).at(d);
         ++ds.distinct_senders;
@@ -731,6 +781,8 @@ void Forensics::save_state(StateWriter& w, const Forensics* partner) const {
   cwd_.save(w);
   w.u64(identified_.entries().size());
   for (const auto& e : identified_.entries()) w.pod(e.id), w.pod(e.time), w.str(e.user);
+  w.u64(identified_.arrivals().size());
+  for (const auto& e : identified_.arrivals()) w.pod(e.id), w.pod(e.time), w.u64(e.size);
   w.u64(early_.size());
   early_.for_each([&](const eximlog::EarlyOutcomes::Entry& e) { w.pod(e.id), w.pod(e.time), w.str(e.raw); });
   w.u64(lines_.lines), w.u64(lines_.unparsed), w.u64(lines_.continuation), w.u64(lines_.outside_time_range);
@@ -773,6 +825,11 @@ void Forensics::load_state(StateReader& r) {
     if (!identified_.restore(std::move(e))) r.fail("too many identified senders");
   }
   for (uint64_t i = 0, n = r.count(sizeof(eximlog::MessageKey) + sizeof(CivilSeconds) + 8); i < n; ++i) {
+    eximlog::SenderIdentities::Entry e;
+    e.id = r.pod<eximlog::MessageKey>(), e.time = r.time(), e.size = r.u64();
+    if (!identified_.restore_arrival(std::move(e))) r.fail("too many arrivals waiting for their users");
+  }
+  for (uint64_t i = 0, n = r.count(sizeof(eximlog::MessageKey) + sizeof(CivilSeconds) + 8); i < n; ++i) {
     auto id = r.pod<eximlog::MessageKey>();
     CivilSeconds time = r.time();
     std::string_view raw = r.str();
@@ -808,6 +865,8 @@ void Forensics::save_slice_state(StateWriter& w) const {
         w.pod(o.folded_hash);
   w.u64(warm_completions_.size());
   for (const WarmCompletion& c : warm_completions_) w.pod(c.id), w.pod(c.actor);
+  w.u64(warm_identified_.size());
+  for (const WarmIdentified& i : warm_identified_) w.pod(i.id), w.pod(i.user);
   w.u64(arrival_prints_.size());
   for (uint32_t p : arrival_prints_) w.pod(p);
   w.pod(last_before_next_), w.pod(last_old_add_), w.pod(min_counted_time_), w.pod(min_window_end_);
@@ -843,6 +902,12 @@ void Forensics::load_slice_state(StateReader& r) {
     c.actor = r.pod<decltype(c.actor)>();
     for (size_t k = 0; k < kActorKinds; ++k)
       if (c.actor[k] != kNone && c.actor[k] >= tables_[k]->size()) r.fail("a message names an actor out of range");
+  }
+  warm_identified_.resize(r.count(sizeof(eximlog::MessageKey) + sizeof(uint32_t)));
+  for (WarmIdentified& i : warm_identified_) {
+    i.id = r.pod<eximlog::MessageKey>();
+    i.user = r.pod<uint32_t>();
+    if (i.user != kNone && i.user >= table(ActorKind::LocalUser).size()) r.fail("a message names a user out of range");
   }
   arrival_prints_.resize(r.count(sizeof(uint32_t)));
   for (uint32_t& p : arrival_prints_) p = r.pod<uint32_t>();

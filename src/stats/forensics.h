@@ -208,7 +208,8 @@ class Forensics {
     // kWarm: arrived while this engine read warm; kOld: arrived before the next slice began;
     // kEarlyBefore: took a cutthrough line logged before the next slice began, which the
     // engine of that slice never read.
-    static constexpr uint8_t kWarm = 1, kOld = 2, kEarlyBefore = 4;
+    // kDomainOwned: its arrival counted its sender's domain as one we send as.
+    static constexpr uint8_t kWarm = 1, kOld = 2, kEarlyBefore = 4, kDomainOwned = 8;
     uint8_t origin = 0;
     bool frozen = false;  // counted as frozen: thawed and frozen again is still one frozen message
     // Per-recipient outcomes, added to the actors once at Completed (or at the end): one
@@ -268,10 +269,11 @@ class Forensics {
   void on_rejected_rcpt(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
   void on_auth_failure(const eximlog::LogLine& l, std::string_view raw, const LineKeys& keys);
   uint32_t take_script(const eximlog::LogLine& l);
-  // The engine of senders needs them too: an identified arrival's sender is ours.
-  void note_identification(const eximlog::LogLine& l) {
-    if (folds(ActorKind::LocalUser) || folds(ActorKind::Sender)) identified_.note(l);
-  }
+  // The engine of senders needs them too: an identified arrival's sender is ours. One that
+  // names a message already in flight counts it for the user now (cPanel's usual order).
+  void note_identification(const eximlog::LogLine& l, std::string_view raw, bool warm);
+  void credit_identified(const eximlog::LogLine& l, uint64_t size, std::string_view raw, bool warm);
+  void trust_identified_sender(Message& m);
   // The actor this line names for kind k (created if new), by the hash in `keys`.
   ActorStats& actor_of(ActorKind k, const LineKeys& keys, std::string_view key, bool lower);
   // Counts one message for the actor with this key (hash from LineKeys, `lower` as hashed).
@@ -342,10 +344,17 @@ class Forensics {
     eximlog::MessageKey id;
     std::array<uint32_t, kActorKinds> actor;
   };
+  // A message read warm whose identification came once this engine counted: the engine before
+  // counted its arrival without the user, this one counted it for the user (index here).
+  struct WarmIdentified {
+    eximlog::MessageKey id;
+    uint32_t user;
+  };
   bool later_slice_ = false, warm_enough_ = false;
   std::array<uint32_t, kActorKinds> warm_sizes_{};  // actors interned while warm: the lower indices
   std::vector<OrphanLine> orphan_lines_;
   std::vector<WarmCompletion> warm_completions_;
+  std::vector<WarmIdentified> warm_identified_;
   std::vector<uint32_t> arrival_prints_;  // of the ids of messages that arrived while counting
   // The engine that counts on into the next slice (enter_next_slice): the latest time before
   // it, and the latest time recipients were added to mail that arrived before it. The next

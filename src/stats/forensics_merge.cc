@@ -50,7 +50,7 @@ void Forensics::warm(const LogLine& l, std::string_view raw, const LineKeys& key
       if (eximlog::is_submission_cwd(l.cwd, l.args))
         cwd_.add(l.time, l.pid, tab(ActorKind::Script).intern(l.cwd, nullptr), l.cwd);
       break;
-    case LineKind::CpanelIdentification: note_identification(l); break;
+    case LineKind::CpanelIdentification: note_identification(l, raw, true); break;
     default: break;
   }
 }
@@ -175,9 +175,14 @@ bool Forensics::can_merge(const Forensics& later) const {
     split = split || ((theirs.origin & Message::kWarm) && split_pair(id));
   });
   if (split) return false;
-  // Messages both engines saw arrive (the later one while warm) must have the same actors.
-  auto same_actors = [&](const Message& mine, const std::array<uint32_t, kActorKinds>& theirs) {
+  // Messages both engines saw arrive (the later one while warm) must have the same actors, but
+  // for the user the later one counted when cPanel named it there (merge_messages adds it).
+  std::unordered_set<uint64_t> identified_later;
+  for (const WarmIdentified& w : later.warm_identified_) identified_later.insert(key_of(w.id));
+  auto same_actors = [&](const eximlog::MessageKey& id, const Message& mine,
+                         const std::array<uint32_t, kActorKinds>& theirs) {
     for (size_t k = 0; k < kActorKinds; ++k) {
+      if (k == size_t(ActorKind::LocalUser) && mine.actor[k] == kNone && identified_later.count(key_of(id))) continue;
       if ((mine.actor[k] == kNone) != (theirs[k] == kNone)) return false;
       if (mine.actor[k] != kNone && tables_[k]->all()[mine.actor[k]].key != later.tables_[k]->all()[theirs[k]].key)
         return false;
@@ -186,13 +191,13 @@ bool Forensics::can_merge(const Forensics& later) const {
   };
   for (const WarmCompletion& c : later.warm_completions_) {
     const Message* m = inflight_.find(c.id);
-    if (!m || !same_actors(*m, c.actor)) return false;
+    if (!m || !same_actors(c.id, *m, c.actor)) return false;
   }
   bool agree = true;
   later.inflight_.for_each([&](const eximlog::MessageKey& id, const Message& theirs) {
     if (!(theirs.origin & Message::kWarm)) return;
     const Message* m = inflight_.find(id);
-    agree = agree && m && same_actors(*m, theirs.actor);
+    agree = agree && m && same_actors(id, *m, theirs.actor);
   });
   if (!agree) return false;
   // An id that arrived again in the later slice replaced the message in flight before it.
@@ -340,6 +345,14 @@ void Forensics::merge_ips(ActorExtras& ax, const AccountIps& theirs, const Foren
 }
 
 void Forensics::merge_messages(Forensics& later, const std::array<std::vector<uint32_t>, kActorKinds>& moved) {
+  // Messages cPanel named once the later engine counted: their user, and their sender's trust.
+  for (const WarmIdentified& w : later.warm_identified_) {
+    Message* m = inflight_.find(w.id);
+    if (!m) continue;
+    uint32_t& user = m->actor[size_t(ActorKind::LocalUser)];
+    if (w.user != kNone && user == kNone) user = moved[size_t(ActorKind::LocalUser)][w.user];
+    trust_identified_sender(*m);
+  }
   // Lines about messages that arrived before the later slice, in the order they were logged.
   for (const OrphanLine& o : later.orphan_lines_) {
     Message* m = inflight_.find(o.id);
@@ -379,6 +392,7 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
         merged.outcomes_here = uint8_t(std::min(UINT8_MAX, merged.outcomes_here + mine->outcomes_here));
         merged.frozen = merged.frozen || mine->frozen;
         merged.actor = mine->actor;
+        merged.origin |= mine->origin & Message::kDomainOwned;
       }
     }
     // The later engine read every delivery line of the message since its slice began: its

@@ -56,16 +56,23 @@ class LogBuilder {
     line(id + " Completed");
   }
   // PHPMailer talking SMTP to 127.0.0.1 on cPanel: no cwd=, no U= on the arrival; cPanel's
-  // line before it names the user behind the connection (with A= when it logged in).
-  void localhost_smtp_mail(const std::string& user, int rcpts, const std::string& account = "") {
+  // line names the user behind the connection (with A= when it logged in) when it routes the
+  // message, after the arrival; an ACL of the site's own may log it before.
+  enum class Order { kAfter, kBefore };
+  void localhost_smtp_mail(const std::string& user, int rcpts, const std::string& account = "",
+                           Order order = Order::kAfter) {
     std::string id = next_id(), list;
     for (int i = 0; i < rcpts; ++i) list += fmt::format(" l{}_{}@far{}.test", serial_, i, i % 7);
-    line(fmt::format("{} Sender identification U={} D=site.example S=info@site.example", id, user));
+    std::string identification =
+        fmt::format("{} Sender identification U={} D=site.example S=info@site.example", id, user);
+    if (order == Order::kBefore) line(identification);
     std::string auth = account.empty() ? "" : " A=dovecot_login:" + account;
     line(
         fmt::format("{} <= info@site.example H=localhost (site.example) [127.0.0.1]:51234 P=esmtp{}{} S=1500 "
                     "T=\"Win\" for{}",
                     id, account.empty() ? "" : "a", auth, list));
+    if (order == Order::kAfter) line(identification);
+    line(id + " => l@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]");
     line(id + " Completed");
   }
   const std::vector<std::string>& lines() const { return lines_; }
@@ -157,17 +164,22 @@ TEST(Forensics, ScriptBurstIsFoundAndAttributedByPid) {
 
 // The largest gap of a cPanel server's log: a script sending over SMTP to 127.0.0.1 left no
 // cwd= and no U=, only the client 127.0.0.1, which is every such script's.
-TEST(Forensics, ScriptsTalkingSmtpToLocalhostAreTheirCpanelUsers) {
+class ScriptsTalkingSmtpToLocalhost : public ::testing::TestWithParam<LogBuilder::Order> {};
+
+TEST_P(ScriptsTalkingSmtpToLocalhost, AreTheirCpanelUsers) {
   LogBuilder b;
   for (int i = 0; i < 250; ++i) {
-    b.localhost_smtp_mail("victim", 2);
+    b.localhost_smtp_mail("victim", 2, "", GetParam());
     b.advance(3);
   }
   // Another user's contact form, a few a day; and a logged-in mailbox of a third, whose mail
   // is its account's (compromised or not), not the user's.
-  for (int i = 0; i < 3; ++i) b.localhost_smtp_mail("quiet", 1);
-  for (int i = 0; i < 5; ++i) b.localhost_smtp_mail("third", 1, "sales@third.example");
+  for (int i = 0; i < 3; ++i) b.localhost_smtp_mail("quiet", 1, "", GetParam());
+  for (int i = 0; i < 5; ++i) b.localhost_smtp_mail("third", 1, "sales@third.example", GetParam());
   Forensics f = b.run();
+  // The sender and its domain are ours either way.
+  EXPECT_EQ(f.table(ActorKind::Sender).find("info@site.example")->trusted_submissions, 258u);
+  EXPECT_EQ(f.table(ActorKind::SenderDomain).find("site.example")->trusted_submissions, 258u);
   const ActorStats* victim = f.table(ActorKind::LocalUser).find("victim");
   ASSERT_NE(victim, nullptr);
   EXPECT_EQ(victim->messages, 250u);
@@ -184,8 +196,15 @@ TEST(Forensics, ScriptsTalkingSmtpToLocalhostAreTheirCpanelUsers) {
   EXPECT_NE(user->summary.find("250 messages to 500 recipients"), std::string::npos) << user->summary;
   EXPECT_NE(user->summary.find("all of them over SMTP without logging in"), std::string::npos) << user->summary;
   ASSERT_FALSE(user->evidence.empty());
-  EXPECT_NE(user->evidence[0].find("[127.0.0.1]"), std::string::npos);
+  // Its first line: the arrival, or cPanel's line naming the user when that came after.
+  EXPECT_NE(user->evidence[0].find(GetParam() == LogBuilder::Order::kBefore ? "[127.0.0.1]" : "U=victim"),
+            std::string::npos)
+      << user->evidence[0];
 }
+
+INSTANTIATE_TEST_SUITE_P(Forensics, ScriptsTalkingSmtpToLocalhost,
+                         ::testing::Values(LogBuilder::Order::kAfter, LogBuilder::Order::kBefore),
+                         [](const auto& info) { return info.param == LogBuilder::Order::kAfter ? "After" : "Before"; });
 
 // An identification whose message was then refused, or one for Exim's own user, names nobody.
 TEST(Forensics, AnIdentificationAttachesOnlyToItsOwnMessage) {
