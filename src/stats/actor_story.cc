@@ -6,6 +6,8 @@
 #include <cstring>
 #include <functional>
 
+#include <fmt/format.h>
+
 #include "base/text.h"
 #include "eximlog/line_parser.h"
 #include "eximlog/sender_identities.h"
@@ -471,6 +473,30 @@ void StoryBuilder::on_identified_line(Message& m, const LogLine& l, std::string_
   }
 }
 
+// cPanel's own order: the line comes when the message is routed, after the arrival it names,
+// which the pre-filter did not keep (it does not name the user). Found before it in its block,
+// the arrival is the user's as the engine rules (eximlog::SenderIdentities): over SMTP from
+// this host without a login, within the wait, and no identification of its own before it.
+bool StoryBuilder::claim_earlier_arrival(const LogLine& l, std::string_view raw) {
+  if (l.message_id.empty() || raw.data() < block_.data() || raw.data() > block_.data() + block_.size()) return false;
+  std::string_view before = block_.substr(0, size_t(raw.data() - block_.data()));
+  size_t at = before.rfind(fmt::format("{} <= ", l.message_id));
+  if (at == std::string_view::npos) return false;
+  size_t start = before.rfind('\n', at);
+  start = start == std::string_view::npos ? 0 : start + 1;
+  std::string_view line = before.substr(start, before.find('\n', at) - start);
+  LogLine arrival;
+  eximlog::parse_line(line, arrival);
+  if (arrival.kind != LineKind::Arrival || arrival.message_id != l.message_id || !in_range(arrival.time) ||
+      !eximlog::may_be_identified(arrival) || arrival.time < l.time - eximlog::SenderIdentities::kWait)
+    return false;
+  if (before.substr(0, start).rfind(fmt::format("{} Sender identification ", l.message_id)) != std::string_view::npos)
+    return false;  // named before its arrival: that one decided
+  on_arrival(arrival, line);
+  keep(l.time, raw, l.has_timezone);
+  return true;
+}
+
 void StoryBuilder::on_message_line(Message& m, const LogLine& l, std::string_view raw) {
   keep(l.time, raw, l.has_timezone);
   if (!m.own) {
@@ -563,6 +589,7 @@ void StoryBuilder::follow_line(std::string_view raw, const Line& p, const Prefil
   }
   if (script || !(p.flags & Line::kKeyHit) || !names_actor(l, raw)) return;
   if (l.kind == LineKind::CpanelIdentification) {
+    if (claim_earlier_arrival(l, raw)) return;
     if (identities_.note(l) == eximlog::SenderIdentities::Noted::kWaits)
       follow(eximlog::message_key(l.message_id)).identification = raw;
   } else if (l.kind == LineKind::Arrival && !l.message_id.empty()) on_arrival(l, raw);
@@ -570,6 +597,7 @@ void StoryBuilder::follow_line(std::string_view raw, const Line& p, const Prefil
 }
 
 void StoryBuilder::add(std::string_view block, const PrefilteredBlock& kept) {
+  block_ = block;
   for (const Line& line : kept.lines) {
     bool has_facts = line.flags & (Line::kCwd | Line::kLocalArrival);
     add_line(block.substr(line.offset, line.length), line, has_facts ? &kept.facts[line.facts] : nullptr);

@@ -154,6 +154,7 @@ class StoryBuilder {
   void on_arrival(const eximlog::LogLine& l, std::string_view raw);
   void on_attempt(const eximlog::LogLine& l, std::string_view raw);
   void on_identified_line(Message& m, const eximlog::LogLine& l, std::string_view raw);
+  bool claim_earlier_arrival(const eximlog::LogLine& l, std::string_view raw);
   void on_message_line(Message& m, const eximlog::LogLine& l, std::string_view raw);
   void count_message_line(Message& m, const eximlog::LogLine& l);
   // A cutthrough delivery of a message not followed (yet): kept for its arrival, logged next.
@@ -171,6 +172,7 @@ class StoryBuilder {
   };
   FlatMap<uint64_t, uint32_t, SpreadHash> inflight_hashes_;  // how many followed ids have each hash
   eximlog::CwdMatcher cwd_;  // script actors: token 1 for the actor's directory, 0 for others
+  std::string_view block_;   // the block add() reads, for arrivals cPanel names after them
 };
 
 struct StoryOptions {

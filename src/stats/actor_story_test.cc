@@ -389,6 +389,39 @@ TEST(ActorStory, ALocalUsersMailOverSmtpFromThisHostAsCpanelNamesIt) {
   EXPECT_NE(lines[1].find("<= info@site.test"), std::string::npos);
 }
 
+// cPanel's own order: it names the user when it routes the message, after the arrival.
+TEST(ActorStory, ALocalUsersMailNamedAfterItsArrival) {
+  std::string log =
+      "2026-11-01 10:00:00 1tAAAA-000001-AA <= info@site.test H=localhost [127.0.0.1]:4000 P=esmtp S=500 "
+      "for r@far.test s@far.test\n"
+      "2026-11-01 10:00:00 1tAAAA-000001-AA Sender identification U=u1 D=site.test S=info@site.test\n"
+      "2026-11-01 10:00:01 1tAAAA-000002-AA <= box@site.test H=(pc) [198.51.100.4]:4001 P=esmtpa "
+      "A=dovecot_login:box@site.test S=500 for t@far.test\n"
+      "2026-11-01 10:00:01 1tAAAA-000002-AA Sender identification U=u1 D=site.test S=box@site.test\n"
+      "2026-11-01 10:00:02 1tAAAA-000001-AA => r@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]\n"
+      "2026-11-01 10:00:02 1tAAAA-000001-AA ** s@far.test R=dnslookup T=remote_smtp: 550 no such user\n"
+      "2026-11-01 10:00:02 1tAAAA-000005-AA Sender identification U=u2 D=site.test S=x@site.test\n"
+      "2026-11-01 10:00:02 1tAAAA-000005-AA <= x@site.test H=localhost [127.0.0.1]:4009 P=esmtp S=500 for q@far.test\n"
+      "2026-11-01 10:00:02 1tAAAA-000005-AA Sender identification U=u1 D=site.test S=x@site.test\n"
+      "2026-11-01 10:06:00 1tAAAA-000006-AA <= y@site.test H=localhost [127.0.0.1]:4010 P=esmtp S=500 for q@far.test\n"
+      "2026-11-01 10:11:01 1tAAAA-000006-AA Sender identification U=u1 D=site.test S=y@site.test\n"
+      "2026-11-01 10:12:00 1tAAAA-000003-AA <= a@other.test H=localhost [127.0.0.1]:4002 P=esmtp S=500 "
+      "for r@far.test\n"
+      "2026-11-01 10:12:00 1tAAAA-000003-AA Sender identification U=u10 D=other.test S=a@other.test\n";
+  std::vector<std::string> lines;
+  ActorStory s = story(log, "user:u1", &lines);
+  // The logged-in mailbox's is its account's; the one named u2's first is u2's; one named past
+  // the five minutes' wait is nobody's, as in the report.
+  EXPECT_EQ(s.messages, 1u);
+  EXPECT_EQ(s.recipients, 2u);
+  EXPECT_EQ(s.delivered, 1u);
+  EXPECT_EQ(s.failed, 1u);
+  EXPECT_EQ(s.message_ids, std::vector<std::string>{"1tAAAA-000001-AA"});
+  ASSERT_GE(lines.size(), 4u);
+  EXPECT_NE(lines[0].find("<= info@site.test"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("Sender identification U=u1"), std::string::npos) << lines[1];
+}
+
 TEST(ActorStory, MessageIdOfALineInEveryPrefixShape) {
   EXPECT_EQ(line_message_id("2026-11-01 10:00:00 1tAAAA-000001-AA <= a@b"), "1tAAAA-000001-AA");
   EXPECT_EQ(line_message_id("2026-11-01 10:00:00.123 +0100 [77] 1tAAAA-0000000001-AAAA => x"),
