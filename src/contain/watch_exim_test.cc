@@ -311,9 +311,10 @@ sw::testing::CommandResult send_over_smtp(const EximLab& lab, const std::string&
 }
 
 // PHPMailer on cPanel talking SMTP to 127.0.0.1, without logging in: no cwd=, no U=. The lab
-// writes cPanel's "Sender identification" line for such sessions (an ACL logwrite standing in
-// for cPanel's Perl); watch holds the user and the sender, and the MAIL ACL freezes that
-// sender's next messages from this host.
+// writes cPanel's "Sender identification" line for such sessions as cPanel does, when a router
+// looks at the message, after its arrival (an ACL's logwrite called from a router's condition
+// standing in for cPanel's Perl); watch holds the user and the sender, and the MAIL ACL freezes
+// that sender's next messages from this host.
 TEST(WatchOnRealExim, AScriptTalkingSmtpToLocalhostIsHeldByItsUserAndSender) {
   std::string why;
   if (!EximLab::available(&why)) GTEST_SKIP() << why;
@@ -323,8 +324,12 @@ TEST(WatchOnRealExim, AScriptTalkingSmtpToLocalhostIsHeldByItsUserAndSender) {
   // variable; 127.0.0.2 stands for a content filter handing mail back, which it does not name.
   std::ofstream(connect) << "warn  hosts = 127.0.0.1\n"
                             "      set acl_c_authenticated_local_user = userx3\n";
-  std::ofstream(identify) << "warn  condition = ${if def:acl_c_authenticated_local_user}\n"
-                             "      !authenticated = *\n"
+  // The DATA ACL's include ends it and begins the ACL the router calls (the lab's "accept" after
+  // the include ends that one); the variable is kept with the message, as cPanel's is.
+  std::ofstream(identify) << "accept\n"
+                             "identify_sender:\n"
+                             "warn  condition = ${if and{{def:acl_c_authenticated_local_user}"
+                             "{!def:authenticated_id}}}\n"
                              "      logwrite = Sender identification U=$acl_c_authenticated_local_user D=lab.example "
                              "S=$sender_address\n";
   auto lab = std::make_unique<EximLab>(sw::testing::EximLabOptions{
@@ -333,6 +338,13 @@ TEST(WatchOnRealExim, AScriptTalkingSmtpToLocalhostIsHeldByItsUserAndSender) {
       .acl_includes = {"not_smtp:" + source("contrib/exim/acl_not_smtp.inc"),
                        "mail:" + source("contrib/exim/acl_smtp_mail.inc"), "connect:" + connect, "data:" + identify}});
   std::ofstream(lab->dir() + "/main.inc") << "SPAMWARDEN_HOLDS = " << lab->dir() << "/state/holds\n";
+  // Declines (an ACL's accept without a message expands to ""), once per address routed for
+  // delivery (not to verify one at RCPT time; a frozen message is not routed).
+  std::ofstream(lab->dir() + "/routers.inc") << "cpanel_identify:\n"
+                                                "  driver = redirect\n"
+                                                "  no_verify\n"
+                                                "  condition = ${acl{identify_sender}}\n"
+                                                "  data = :blackhole:\n";
   sw::testing::run_command({EximLab::script(), "reload", lab->dir()});
   std::ofstream(lab->dir() + "/watch.toml") << "[limits.local_user]\n"
                                             << kTripsOnItsEleventhMessage << "[limits.sender]\n"
@@ -345,11 +357,13 @@ TEST(WatchOnRealExim, AScriptTalkingSmtpToLocalhostIsHeldByItsUserAndSender) {
   ASSERT_TRUE(wait_for_hold(watch, "local_user:userx3", 5)) << sw::testing::read_file(lab->dir() + "/watch.err");
   EXPECT_TRUE(wait_for_hold(watch, "sender:mailer@lab.example", 2)) << watch.cli({"holds"}).out;
   std::string log = sw::testing::read_file(lab->mainlog());
-  EXPECT_EQ(count(log, "Sender identification U=userx3"), 40u) << log;
+  size_t arrived = log.find("<= mailer@lab.example "), named = log.find("Sender identification U=userx3");
+  EXPECT_LT(arrived, named) << "named after its arrival, as cPanel names it";
   EXPECT_EQ(count(log, "<= mailer@lab.example "), 40u) << "hold, don't delete: every message is accepted";
   size_t held = count(log, "spamwarden: held SMTP submission A= H=[127.0.0.1] F=<mailer@lab.example>");
   EXPECT_GE(held, 10u) << "messages after the hold were not frozen\n" << log;
   EXPECT_LE(held, 29u) << "the first 11 cannot have been held by the ACL";
+  EXPECT_EQ(count(log, "Sender identification U=userx3"), 40 - held) << "each delivered one named\n" << log;
   // The same sender handed back by a content filter (no user behind it) is not frozen.
   auto reinjected = send_over_smtp(*lab, "127.0.0.2", "'mailer@lab.example'", 1);
   ASSERT_EQ(reinjected.exit_code, 0) << reinjected.err;
