@@ -47,17 +47,18 @@ SenderIdentities::Noted SenderIdentities::note(const LogLine& l, Entry* arrival)
 }
 
 std::string SenderIdentities::take(const LogLine& l, std::string_view keep_line) {
-  if (l.message_id.empty()) return {};
+  bool may = may_be_identified(l);
+  if (l.message_id.empty() || (waiting_.empty() && !may)) return {};  // most arrivals: no id taken apart
   MessageKey id = message_key(l.message_id);
   if (!waiting_.empty()) {
     if (auto found = newest_of(waiting_, id); found != waiting_.rend()) {
       std::string user = std::move(found->user);
       bool fresh = found->time >= l.time - kWait;
       waiting_.erase(std::next(found).base());
-      return fresh && may_be_identified(l) ? user : std::string();
+      return fresh && may ? user : std::string();
     }
   }
-  if (may_be_identified(l)) {
+  if (may) {
     make_room(arrived_, l.time);
     arrived_.push_back({id, l.time, std::string(keep_line), l.size});
   }

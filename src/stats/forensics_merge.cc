@@ -182,7 +182,9 @@ bool Forensics::can_merge(const Forensics& later) const {
   auto same_actors = [&](const eximlog::MessageKey& id, const Message& mine,
                          const std::array<uint32_t, kActorKinds>& theirs) {
     for (size_t k = 0; k < kActorKinds; ++k) {
-      if (k == size_t(ActorKind::LocalUser) && mine.actor[k] == kNone && identified_later.count(key_of(id))) continue;
+      if (k == size_t(ActorKind::LocalUser) && mine.actor[k] == kNone && theirs[k] != kNone &&
+          identified_later.count(key_of(id)))
+        continue;
       if ((mine.actor[k] == kNone) != (theirs[k] == kNone)) return false;
       if (mine.actor[k] != kNone && tables_[k]->all()[mine.actor[k]].key != later.tables_[k]->all()[theirs[k]].key)
         return false;
