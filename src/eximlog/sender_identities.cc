@@ -30,23 +30,24 @@ bool SenderIdentities::restore_to(std::deque<Entry>& q, Entry e) {
 
 SenderIdentities::Noted SenderIdentities::note(const LogLine& l, Entry* arrival) {
   if (l.message_id.empty()) return Noted::kNobody;
+  // A line naming nobody is passed over in either order: another may still name the user.
+  if (!names_a_user(l.ident) && !is_list_manager(l.ident)) return Noted::kNobody;
   MessageKey id = message_key(l.message_id);
-  bool someone = names_a_user(l.ident) || is_list_manager(l.ident);
   if (!arrived_.empty()) {
     if (auto found = newest_of(arrived_, id); found != arrived_.rend()) {
       bool fresh = found->time >= l.time - kWait;
       if (arrival) *arrival = std::move(*found);
       arrived_.erase(std::next(found).base());
-      if (someone && fresh) return Noted::kClaims;
+      if (fresh) return Noted::kClaims;
     }
   }
-  if (!someone) return Noted::kNobody;
   make_room(waiting_, l.time);
-  waiting_.push_back({id, l.time, std::string(l.ident)});
+  waiting_.push_back({id, l.time, std::string(l.ident), 0, {}});
   return Noted::kWaits;
 }
 
-std::string SenderIdentities::take(const LogLine& l, std::string_view keep_line) {
+std::string SenderIdentities::take(const LogLine& l, std::string_view keep_line, bool* kept) {
+  if (kept) *kept = false;
   bool may = may_be_identified(l);
   if (l.message_id.empty() || (waiting_.empty() && !may)) return {};  // most arrivals: no id taken apart
   MessageKey id = message_key(l.message_id);
@@ -60,7 +61,9 @@ std::string SenderIdentities::take(const LogLine& l, std::string_view keep_line)
   }
   if (may) {
     make_room(arrived_, l.time);
-    arrived_.push_back({id, l.time, std::string(keep_line), l.size});
+    // Exim cuts its own lines at 8 KB: a longer one is no Exim's, and is not kept whole.
+    arrived_.push_back({id, l.time, std::string(keep_line.substr(0, kMaxKeptLine)), l.size, {}});
+    if (kept) *kept = true;
   }
   return {};
 }

@@ -11,6 +11,7 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/civil_time.h"
 #include "eximlog/log_line.h"
@@ -38,13 +39,15 @@ class SenderIdentities {
   struct Entry {
     MessageKey id;
     CivilSeconds time = 0;
-    std::string user;   // an identification's user; an arrival's line when the caller keeps it
-    uint64_t size = 0;  // an arrival's size (S=)
+    std::string user;                  // an identification's user; an arrival's line when the caller keeps it
+    uint64_t size = 0;                 // an arrival's size (S=)
+    std::vector<uint32_t> recipients;  // what the caller keeps of an arrival's recipients (hashes)
   };
   static constexpr size_t kMax = 512;  // waiting at once, each way: a busy server's sessions in DATA
   // The other line follows within seconds; five minutes leave room for a slow content scan or a
   // queue run, and are what a cwd= line waits (slices warm that long).
   static constexpr CivilSeconds kWait = 300;
+  static constexpr size_t kMaxKeptLine = 16 * 1024;
 
   // What an identification line did.
   enum class Noted {
@@ -58,7 +61,9 @@ class SenderIdentities {
   // The user (or Mailman) identified for this arrival when may_be_identified(), else "". Used
   // once. An arrival that may be identified and found no identification waiting is kept for a
   // later one (with its line when `keep_line` is given: the live detector counts it again).
-  std::string take(const LogLine& l, std::string_view keep_line = {});
+  // `kept`: whether this arrival now waits (its entry is arrivals().back()).
+  std::string take(const LogLine& l, std::string_view keep_line = {}, bool* kept = nullptr);
+  Entry& newest_arrival() { return arrived_.back(); }
 
   bool empty() const { return waiting_.empty() && arrived_.empty(); }
   const std::deque<Entry>& entries() const { return waiting_; }

@@ -52,8 +52,11 @@ TEST(SenderIdentities, AnIdentificationAfterItsArrivalClaimsIt) {
   EXPECT_EQ(ids.arrivals().size(), 1u);
   // Once: a second line for it is an identification like any, waiting (for nothing).
   EXPECT_EQ(ids.note(parsed(identification(1, "u1", "10:00:03"))), Noted::kWaits);
-  // Exim's own users name nobody, and the arrival no longer waits.
+  // Exim's own users name nobody, and the arrival still waits for a line that names someone
+  // (as a line before its arrival that names nobody is passed over).
   EXPECT_EQ(ids.note(parsed(identification(2, "mailnull", "10:00:02"))), Noted::kNobody);
+  EXPECT_EQ(ids.note(parsed(identification(2, "-system-", "10:00:02"))), Noted::kNobody);
+  EXPECT_EQ(ids.note(parsed(identification(2, "u2", "10:00:02"))), Noted::kClaims);
   EXPECT_TRUE(ids.arrivals().empty());
 }
 

@@ -6,8 +6,6 @@
 #include <cstring>
 #include <functional>
 
-#include <fmt/format.h>
-
 #include "base/text.h"
 #include "eximlog/line_parser.h"
 #include "eximlog/sender_identities.h"
@@ -474,27 +472,50 @@ void StoryBuilder::on_identified_line(Message& m, const LogLine& l, std::string_
 }
 
 // cPanel's own order: the line comes when the message is routed, after the arrival it names,
-// which the pre-filter did not keep (it does not name the user). Found before it in its block,
-// the arrival is the user's as the engine rules (eximlog::SenderIdentities): over SMTP from
-// this host without a login, within the wait, and no identification of its own before it.
+// which the pre-filter did not keep (it does not name the user). Looked for among the lines just
+// before it in its block (cPanel routes at once: the delivery process starts as the arrival is
+// logged), the arrival is the user's as the engine rules (eximlog::SenderIdentities): over SMTP
+// from this host without a login, within the wait, and no line before it named someone.
 bool StoryBuilder::claim_earlier_arrival(const LogLine& l, std::string_view raw) {
   if (l.message_id.empty() || raw.data() < block_.data() || raw.data() > block_.data() + block_.size()) return false;
-  std::string_view before = block_.substr(0, size_t(raw.data() - block_.data()));
-  size_t at = before.rfind(fmt::format("{} <= ", l.message_id));
-  if (at == std::string_view::npos) return false;
-  size_t start = before.rfind('\n', at);
-  start = start == std::string_view::npos ? 0 : start + 1;
-  std::string_view line = before.substr(start, before.find('\n', at) - start);
+  size_t end = size_t(raw.data() - block_.data());
+  std::string_view line =
+      line_of_message_before(l.message_id, end, [](std::string_view text) { return text.starts_with("<= "); });
+  if (line.empty()) return false;
   LogLine arrival;
   eximlog::parse_line(line, arrival);
-  if (arrival.kind != LineKind::Arrival || arrival.message_id != l.message_id || !in_range(arrival.time) ||
-      !eximlog::may_be_identified(arrival) || arrival.time < l.time - eximlog::SenderIdentities::kWait)
+  if (arrival.kind != LineKind::Arrival || !in_range(arrival.time) || !eximlog::may_be_identified(arrival) ||
+      arrival.time < l.time - eximlog::SenderIdentities::kWait)
     return false;
-  if (before.substr(0, start).rfind(fmt::format("{} Sender identification ", l.message_id)) != std::string_view::npos)
+  auto names_someone = [](std::string_view text) {
+    constexpr std::string_view kTag = "Sender identification U=";
+    if (!text.starts_with(kTag)) return false;
+    std::string_view user = text.substr(kTag.size(), text.find(' ', kTag.size()) - kTag.size());
+    return eximlog::names_a_user(user) || eximlog::is_list_manager(user);
+  };
+  if (!line_of_message_before(l.message_id, size_t(line.data() - block_.data()), names_someone, kLookBackNamed).empty())
     return false;  // named before its arrival: that one decided
   on_arrival(arrival, line);
   keep(l.time, raw, l.has_timezone);
   return true;
+}
+
+// The nearest line of message `id` before offset `end` of the block whose text (after the id)
+// `wanted` accepts, among the `lines` lines before it; "" when there is none.
+template <class Wanted>
+std::string_view StoryBuilder::line_of_message_before(std::string_view id, size_t end, Wanted wanted,
+                                                      size_t lines) const {
+  for (size_t looked = 0; end > 0 && looked < lines; ++looked) {
+    // memrchr, not rfind: the lines of a busy log are looked back over for each such line.
+    const void* nl = end >= 2 ? ::memrchr(block_.data(), '\n', end - 1) : nullptr;
+    size_t start = nl ? size_t(static_cast<const char*>(nl) - block_.data()) + 1 : 0;
+    std::string_view line = block_.substr(start, end - start);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+    size_t text = 0;
+    if (line_message_id(line, &text) == id && text < line.size() && wanted(line.substr(text))) return line;
+    end = start;
+  }
+  return {};
 }
 
 void StoryBuilder::on_message_line(Message& m, const LogLine& l, std::string_view raw) {

@@ -155,6 +155,12 @@ class StoryBuilder {
   void on_attempt(const eximlog::LogLine& l, std::string_view raw);
   void on_identified_line(Message& m, const eximlog::LogLine& l, std::string_view raw);
   bool claim_earlier_arrival(const eximlog::LogLine& l, std::string_view raw);
+  // Lines looked back over: a busy server's others between an arrival and its routing; and
+  // between an ACL's identification and its arrival (the end of the same DATA).
+  static constexpr size_t kLookBack = 256, kLookBackNamed = 32;
+  template <class Wanted>
+  std::string_view line_of_message_before(std::string_view id, size_t end, Wanted wanted,
+                                          size_t lines = kLookBack) const;
   void on_message_line(Message& m, const eximlog::LogLine& l, std::string_view raw);
   void count_message_line(Message& m, const eximlog::LogLine& l);
   // A cutthrough delivery of a message not followed (yet): kept for its arrival, logged next.

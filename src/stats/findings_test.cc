@@ -604,6 +604,36 @@ TEST(Findings, OneNewsletterIsNoBurst) {
   EXPECT_EQ(of_kind(find_abuse(log.run()), "compromised_account").size(), 1u);
 }
 
+// The same digest sent by a script talking SMTP to 127.0.0.1, which only cPanel's line names:
+// after the arrival (cPanel's order) as before it, the user's sample knows the list.
+TEST(Findings, ANightlyDigestOverLocalSmtpIsNoBurstInEitherOrder) {
+  for (bool named_after : {true, false}) {
+    Log log;
+    for (int day = 0; day < 7; ++day) {
+      for (int i = 0; i < 150; ++i) {
+        std::string id = log.next_id();
+        std::string named = id + " Sender identification U=news D=news.example S=digest@news.example";
+        if (!named_after) log.line(named);
+        log.line(
+            fmt::format("{} <= digest@news.example H=localhost [127.0.0.1]:{} P=esmtp S=900 for "
+                        "subscriber{}@far{}.test",
+                        id, 40000 + i, i, i % 7));
+        if (named_after) log.line(named);
+      }
+      log.skip(86400 - 300);
+    }
+    const Forensics& f = log.run();
+    ASSERT_NE(f.table(ActorKind::LocalUser).find("news"), nullptr);
+    EXPECT_EQ(f.table(ActorKind::LocalUser).find("news")->messages, 1050u);
+    auto findings = find_abuse(f);
+    EXPECT_TRUE(of_kind(findings, "spamming_local_user").empty())
+        << named_after << ": " << of_kind(findings, "spamming_local_user")[0]->summary;
+    auto lists = lists_mailed_again(f, findings);
+    ASSERT_FALSE(lists.empty()) << named_after;
+    EXPECT_EQ(lists[0].runs, 7u) << named_after;
+  }
+}
+
 // A cron job mailing a digest to its 150 subscribers every night for a week: the same list
 // each time, no burst. The same script hijacked on the eighth night, mailing 400 new
 // addresses, is one.

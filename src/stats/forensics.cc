@@ -161,12 +161,13 @@ void Forensics::note_identification(const LogLine& l, std::string_view raw, bool
   if (!folds(ActorKind::LocalUser) && !folds(ActorKind::Sender)) return;
   eximlog::SenderIdentities::Entry arrival;
   if (identified_.note(l, &arrival) == eximlog::SenderIdentities::Noted::kClaims)
-    credit_identified(l, arrival.size, raw, warm);
+    credit_identified(l, arrival, raw, warm);
 }
 
-// The arrival (of `size` bytes) was counted without its user; cPanel names them now. Counted
-// for the user at this line's time, this line the evidence.
-void Forensics::credit_identified(const LogLine& l, uint64_t size, std::string_view raw, bool warm) {
+// The arrival was counted without its user; cPanel names them now. Counted for the user at this
+// line's time, this line the evidence, with what was kept of the arrival (size, recipients).
+void Forensics::credit_identified(const LogLine& l, const eximlog::SenderIdentities::Entry& arrival,
+                                  std::string_view raw, bool warm) {
   eximlog::MessageKey id = eximlog::message_key(l.message_id);
   Message* m = inflight_.find(id);
   if (!m) return;
@@ -181,7 +182,8 @@ void Forensics::credit_identified(const LogLine& l, uint64_t size, std::string_v
       return;
     }
     count_message(a, created, l, m->recipients, raw);
-    a.bytes += size;
+    a.bytes += arrival.size;
+    sample_hashes(a, ActorKind::LocalUser, arrival.recipients, l.time);
     ++a.trusted_submissions;
   }
   if (warm) return;
@@ -288,12 +290,27 @@ void Forensics::sample_recipients(ActorStats& a, ActorKind kind, const LogLine& 
   if (named_.empty())  // hashed once for the script, its user and the account
     eximlog::for_each_recipient(l.recipients,
                                 [&](std::string_view r) { named_.push_back(uint32_t(ActorTable::key_hash(r, true))); });
+  sample_hashes(a, kind, named_, l.time);
+}
+
+void Forensics::sample_hashes(ActorStats& a, ActorKind kind, const std::vector<uint32_t>& hashes, CivilSeconds time) {
+  if (!a.extras) return;
   uint32_t ceiling = recipient_sample_ceiling(kind);
-  for (uint32_t h : named_) {
+  for (uint32_t h : hashes) {
     if (h > ceiling) continue;  // allocated at the first admitted one: most accounts have none
     if (!a.extras->named) a.extras->named = std::make_unique<RecipientSample>(ceiling);
-    a.extras->named->add(h, l.time);
+    a.extras->named->add(h, time);
   }
+}
+
+// An arrival waiting for cPanel to name its user: the recipients its user's sample would take.
+void Forensics::keep_recipient_sample(const LogLine& l) {
+  if (!folds(ActorKind::LocalUser) || l.recipients.empty()) return;
+  uint32_t ceiling = recipient_sample_ceiling(ActorKind::LocalUser);
+  std::vector<uint32_t>& kept = identified_.newest_arrival().recipients;
+  eximlog::for_each_recipient(l.recipients, [&](std::string_view r) {
+    if (uint32_t h = uint32_t(ActorTable::key_hash(r, true)); h <= ceiling) kept.push_back(h);
+  });
 }
 
 std::string_view Forensics::subject_key_of(std::string_view subject) {
@@ -363,7 +380,9 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
       if (user != kNone && s.extras) s.extras->logins.note(tab(ActorKind::LocalUser).at(user).key);
     }
   }
-  std::string identified = identified_.take(l);
+  bool waits = false;
+  std::string identified = identified_.take(l, {}, &waits);
+  if (waits) keep_recipient_sample(l);
   if (const std::string& user = identified; folds(ActorKind::LocalUser) && eximlog::names_a_user(user)) {
     bool created = false;
     uint32_t idx = tab(ActorKind::LocalUser).intern(ActorTable::key_hash(user), user, false, &created);
@@ -782,7 +801,11 @@ void Forensics::save_state(StateWriter& w, const Forensics* partner) const {
   w.u64(identified_.entries().size());
   for (const auto& e : identified_.entries()) w.pod(e.id), w.pod(e.time), w.str(e.user);
   w.u64(identified_.arrivals().size());
-  for (const auto& e : identified_.arrivals()) w.pod(e.id), w.pod(e.time), w.u64(e.size);
+  for (const auto& e : identified_.arrivals()) {
+    w.pod(e.id), w.pod(e.time), w.u64(e.size);
+    w.u64(e.recipients.size());
+    for (uint32_t h : e.recipients) w.pod(h);
+  }
   w.u64(early_.size());
   early_.for_each([&](const eximlog::EarlyOutcomes::Entry& e) { w.pod(e.id), w.pod(e.time), w.str(e.raw); });
   w.u64(lines_.lines), w.u64(lines_.unparsed), w.u64(lines_.continuation), w.u64(lines_.outside_time_range);
@@ -824,9 +847,11 @@ void Forensics::load_state(StateReader& r) {
     e.id = r.pod<eximlog::MessageKey>(), e.time = r.time(), e.user = std::string(r.str());
     if (!identified_.restore(std::move(e))) r.fail("too many identified senders");
   }
-  for (uint64_t i = 0, n = r.count(sizeof(eximlog::MessageKey) + sizeof(CivilSeconds) + 8); i < n; ++i) {
+  for (uint64_t i = 0, n = r.count(sizeof(eximlog::MessageKey) + sizeof(CivilSeconds) + 16); i < n; ++i) {
     eximlog::SenderIdentities::Entry e;
     e.id = r.pod<eximlog::MessageKey>(), e.time = r.time(), e.size = r.u64();
+    e.recipients.resize(r.count(sizeof(uint32_t)));
+    for (uint32_t& h : e.recipients) h = r.pod<uint32_t>();
     if (!identified_.restore_arrival(std::move(e))) r.fail("too many arrivals waiting for their users");
   }
   for (uint64_t i = 0, n = r.count(sizeof(eximlog::MessageKey) + sizeof(CivilSeconds) + 8); i < n; ++i) {

@@ -272,7 +272,10 @@ class Forensics {
   // The engine of senders needs them too: an identified arrival's sender is ours. One that
   // names a message already in flight counts it for the user now (cPanel's usual order).
   void note_identification(const eximlog::LogLine& l, std::string_view raw, bool warm);
-  void credit_identified(const eximlog::LogLine& l, uint64_t size, std::string_view raw, bool warm);
+  void credit_identified(const eximlog::LogLine& l, const eximlog::SenderIdentities::Entry& arrival,
+                         std::string_view raw, bool warm);
+  void keep_recipient_sample(const eximlog::LogLine& l);
+  void sample_hashes(ActorStats& a, ActorKind kind, const std::vector<uint32_t>& hashes, CivilSeconds time);
   void trust_identified_sender(Message& m);
   // The actor this line names for kind k (created if new), by the hash in `keys`.
   ActorStats& actor_of(ActorKind k, const LineKeys& keys, std::string_view key, bool lower);
