@@ -130,8 +130,6 @@ void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips, std::strin
   bool local = is_local_submission(l);
   bool users = (local && !eximlog::is_exim_login(l.ident) && l.router.empty()) || !l.auth_id.empty();
   if (l.address.empty() && !users) return;
-  uint32_t rcpts = uint32_t(eximlog::for_each_recipient(l.recipients, [](std::string_view) {}));
-  if (rcpts == 0) rcpts = 1;  // without +received_recipients, count the message once
   std::vector<Actor*> actors;
   if (local) {
     uint32_t token = cwd_.take(l.time, l.pid, l.ident);
@@ -157,7 +155,7 @@ void Detector::on_arrival(const LogLine& l, std::vector<Trip>* trips, std::strin
   bool named_sender = (local && !eximlog::is_exim_login(l.ident)) || authenticated || !identified.empty();
   if (named_sender && !l.address.empty()) actors.push_back(touch(ActorType::Sender, to_lower(l.address), l.time));
   std::erase(actors, nullptr);
-  count_arrival(l, actors, rcpts, trips);
+  count_arrival(l, actors, trips);
 }
 
 // cPanel names the user of mail over SMTP from this host when it routes it, just after its
@@ -170,15 +168,15 @@ void Detector::on_identification(const LogLine& l, std::vector<Trip>* trips) {
   eximlog::parse_line(kept.user, arrival);
   if (arrival.kind != LineKind::Arrival || arrival.message_id != l.message_id) return;
   arrival.time = l.time, arrival.millis = l.millis;  // counted now: windows take no earlier times
-  uint32_t rcpts = std::max<uint32_t>(1, uint32_t(eximlog::for_each_recipient(arrival.recipients, [](auto) {})));
   std::vector<Actor*> actors{touch(ActorType::LocalUser, l.ident, l.time)};
   if (!arrival.address.empty()) actors.push_back(touch(ActorType::Sender, to_lower(arrival.address), l.time));
   std::erase(actors, nullptr);
-  count_arrival(arrival, actors, rcpts, trips);
+  count_arrival(arrival, actors, trips);
 }
 
-void Detector::count_arrival(const LogLine& l, const std::vector<Actor*>& actors, uint32_t rcpts,
-                             std::vector<Trip>* trips) {
+void Detector::count_arrival(const LogLine& l, const std::vector<Actor*>& actors, std::vector<Trip>* trips) {
+  uint32_t rcpts = uint32_t(eximlog::for_each_recipient(l.recipients, [](std::string_view) {}));
+  if (rcpts == 0) rcpts = 1;  // without +received_recipients, count the message once
   Inflight inflight;
   size_t first_trip = trips->size();
   for (Actor* a : actors) {

@@ -76,8 +76,7 @@ class Detector {
   void on_arrival(const eximlog::LogLine& l, std::vector<Trip>* trips, std::string_view raw);
   void on_identification(const eximlog::LogLine& l, std::vector<Trip>* trips);
   // Counts an arrival for its actors, remembered until its Completed.
-  void count_arrival(const eximlog::LogLine& l, const std::vector<Actor*>& actors, uint32_t rcpts,
-                     std::vector<Trip>* trips);
+  void count_arrival(const eximlog::LogLine& l, const std::vector<Actor*>& actors, std::vector<Trip>* trips);
   void on_outcome(const eximlog::LogLine& l, std::vector<Trip>* trips);
   void on_auth_failure(const eximlog::LogLine& l);
   void on_cwd(const eximlog::LogLine& l);

@@ -31,7 +31,7 @@ bool SenderIdentities::restore_to(std::deque<Entry>& q, Entry e) {
 SenderIdentities::Noted SenderIdentities::note(const LogLine& l, Entry* arrival) {
   if (l.message_id.empty()) return Noted::kNobody;
   // A line naming nobody is passed over in either order: another may still name the user.
-  if (!names_a_user(l.ident) && !is_list_manager(l.ident)) return Noted::kNobody;
+  if (!names_someone(l.ident)) return Noted::kNobody;
   MessageKey id = message_key(l.message_id);
   if (!arrived_.empty()) {
     if (auto found = newest_of(arrived_, id); found != arrived_.rend()) {

@@ -49,6 +49,10 @@ class SenderIdentities {
   static constexpr CivilSeconds kWait = 300;
   static constexpr size_t kMaxKeptLine = 16 * 1024;
 
+  // Whether an identification's user names someone: a user of this host, or Mailman (this
+  // host's mail, though no user's); not Exim's own users nor "-system-".
+  static bool names_someone(std::string_view user) { return names_a_user(user) || is_list_manager(user); }
+
   // What an identification line did.
   enum class Noted {
     kNobody,  // names no one (Exim's own users, "-system-")

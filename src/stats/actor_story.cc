@@ -491,7 +491,7 @@ bool StoryBuilder::claim_earlier_arrival(const LogLine& l, std::string_view raw)
     constexpr std::string_view kTag = "Sender identification U=";
     if (!text.starts_with(kTag)) return false;
     std::string_view user = text.substr(kTag.size(), text.find(' ', kTag.size()) - kTag.size());
-    return eximlog::names_a_user(user) || eximlog::is_list_manager(user);
+    return eximlog::SenderIdentities::names_someone(user);
   };
   if (!line_of_message_before(l.message_id, size_t(line.data() - block_.data()), names_someone, kLookBackNamed).empty())
     return false;  // named before its arrival: that one decided

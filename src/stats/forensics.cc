@@ -303,14 +303,18 @@ void Forensics::sample_hashes(ActorStats& a, ActorKind kind, const std::vector<u
   }
 }
 
-// An arrival waiting for cPanel to name its user: the recipients its user's sample would take.
-void Forensics::keep_recipient_sample(const LogLine& l) {
-  if (!folds(ActorKind::LocalUser) || l.recipients.empty()) return;
+// The user cPanel named before this arrival (eximlog::SenderIdentities::take). One it may name
+// after waits, with the recipients its user's sample would take.
+std::string Forensics::take_identified(const LogLine& l) {
+  bool waits = false;
+  std::string user = identified_.take(l, {}, &waits);
+  if (!waits || !folds(ActorKind::LocalUser) || l.recipients.empty()) return user;
   uint32_t ceiling = recipient_sample_ceiling(ActorKind::LocalUser);
   std::vector<uint32_t>& kept = identified_.newest_arrival().recipients;
   eximlog::for_each_recipient(l.recipients, [&](std::string_view r) {
     if (uint32_t h = uint32_t(ActorTable::key_hash(r, true)); h <= ceiling) kept.push_back(h);
   });
+  return user;
 }
 
 std::string_view Forensics::subject_key_of(std::string_view subject) {
@@ -380,9 +384,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
       if (user != kNone && s.extras) s.extras->logins.note(tab(ActorKind::LocalUser).at(user).key);
     }
   }
-  bool waits = false;
-  std::string identified = identified_.take(l, {}, &waits);
-  if (waits) keep_recipient_sample(l);
+  std::string identified = take_identified(l);
   if (const std::string& user = identified; folds(ActorKind::LocalUser) && eximlog::names_a_user(user)) {
     bool created = false;
     uint32_t idx = tab(ActorKind::LocalUser).intern(ActorTable::key_hash(user), user, false, &created);

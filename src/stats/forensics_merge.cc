@@ -78,9 +78,7 @@ void Forensics::warm_arrival(const LogLine& l, const LineKeys& keys) {
       m.actor[size_t(ActorKind::Script)] = script;
     }
   }
-  bool waits = false;
-  std::string user = identified_.take(l, {}, &waits);
-  if (waits) keep_recipient_sample(l);
+  std::string user = take_identified(l);
   if (folds(ActorKind::LocalUser) && eximlog::names_a_user(user)) {
     uint32_t idx = tab(ActorKind::LocalUser).intern(ActorTable::key_hash(user), user, false, nullptr);
     tab(ActorKind::LocalUser).at(idx).window()->push(l.time, m.recipients);
