@@ -424,8 +424,8 @@ std::unique_ptr<FileLock> take_model_lock(const std::string& path, const std::st
   return lock;  // opened: tried again later
 }
 
-// Starts the spamd listeners when [serve] names any; false (logged) only when a configured one
-// cannot listen. A model that cannot be read leaves the content filter off, never the daemon.
+// Opens the spamd listeners (run once privileges are dropped) when [serve] names any; false (logged) only when a
+// configured one cannot listen. A model that cannot be read leaves the content filter off, never the daemon.
 bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFilter* out) {
   const config::ServeConfig& s = c.serve;
   if (s.spamd_socket.empty() && s.spamd_listen.empty()) return true;
@@ -478,7 +478,7 @@ bool start_content_filter(const config::Config& c, const HoldFn& hold, ContentFi
       std::error_code ec;
       std::filesystem::create_directories(std::filesystem::path(address).parent_path(), ec);
     }
-    auto listener = daemon::SpamdListener::start(address, *out->sessions, listener_options, &error);
+    auto listener = daemon::SpamdListener::open(address, *out->sessions, listener_options, &error);
     if (!listener) {
       serve_log("content filter: " + error);
       return false;
@@ -610,7 +610,7 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
     std::lock_guard lock(metrics_mutex);
     return metrics_text;
   });
-  if (!s.metrics.empty() && !metrics_server.start(s.metrics, &error)) {
+  if (!s.metrics.empty() && !metrics_server.open(s.metrics, &error)) {
     serve_log(error);
     return kUsage;
   }
@@ -625,6 +625,9 @@ int run_serve(const ServeArgs& a, bool explicit_config) {
                     "spamwarden learn) is refused; chown {} {} and restart serve to learn through it",
                     cfg->state_dir, identity->name, identity->name, cfg->state_dir));
   }
+  // Bound as root; no message is parsed, nor a TELL taken, before the privileges are dropped.
+  for (auto& listener : content.listeners) listener->run();
+  metrics_server.run();
   if (!local.attach_file(counters_dir + "/counters.db", now_ms(), &error))
     serve_log("counters kept in memory only (lost on restart): " + error);
   if (broker.running())

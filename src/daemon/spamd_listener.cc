@@ -89,8 +89,8 @@ bool write_all(int fd, std::string_view bytes, Clock::time_point deadline) {
 
 }  // namespace
 
-std::unique_ptr<SpamdListener> SpamdListener::start(const std::string& address, SessionFactory& factory,
-                                                    ListenerOptions options, std::string* error) {
+std::unique_ptr<SpamdListener> SpamdListener::open(const std::string& address, SessionFactory& factory,
+                                                   ListenerOptions options, std::string* error) {
   int port = 0;
   bool is_unix = address.starts_with("/");
   int fd = is_unix ? listen_unix(address, error) : listen_loopback(address, &port, error);
@@ -99,10 +99,21 @@ std::unique_ptr<SpamdListener> SpamdListener::start(const std::string& address, 
       new SpamdListener(fd, port, is_unix ? address : "", factory, std::move(options)));
 }
 
+std::unique_ptr<SpamdListener> SpamdListener::start(const std::string& address, SessionFactory& factory,
+                                                    ListenerOptions options, std::string* error) {
+  auto listener = open(address, factory, std::move(options), error);
+  if (listener) listener->run();
+  return listener;
+}
+
 SpamdListener::SpamdListener(int fd, int port, std::string unix_path, SessionFactory& factory, ListenerOptions options)
     : listen_fd_(fd), port_(port), unix_path_(std::move(unix_path)), factory_(factory), options_(std::move(options)) {
   if (::pipe2(stop_pipe_, O_CLOEXEC) != 0) stop_pipe_[0] = stop_pipe_[1] = -1;
+}
+
+void SpamdListener::run() {
   std::lock_guard lock(mutex_);
+  if (!workers_.empty() || stopped_) return;
   start_worker();
 }
 

@@ -36,7 +36,13 @@ struct ListenerOptions {
 class SpamdListener {
  public:
   // address: "/path/to.sock" (a Unix socket, mode 0666, replacing a stale one) or "127.x.y.z:PORT"
-  // (port 0 picks a free one). nullptr with *error when it cannot listen.
+  // (port 0 picks a free one). nullptr with *error when it cannot listen. Bound and listening,
+  // but no connection is taken until run(): a daemon binds as root and serves after dropping
+  // its privileges (connections made meanwhile wait in the backlog).
+  static std::unique_ptr<SpamdListener> open(const std::string& address, SessionFactory& factory,
+                                             ListenerOptions options, std::string* error);
+  void run();
+  // open() and run().
   static std::unique_ptr<SpamdListener> start(const std::string& address, SessionFactory& factory,
                                               ListenerOptions options, std::string* error);
   ~SpamdListener();

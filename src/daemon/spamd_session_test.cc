@@ -395,6 +395,31 @@ TEST_F(SpamdSessionTest, SpamcLearnAsAnotherUserIsRefused) {
   EXPECT_EQ(refusals, 2u);
 }
 
+// serve binds as root and serves after dropping its privileges: an opened listener takes no
+// connection (nor parses a message) until run(); one made meanwhile waits in the backlog.
+TEST_F(SpamdSessionTest, AnOpenedListenerAnswersOnlyOnceRun) {
+  SpamdSessionFactory factory(rule_engine(&recorder_), {});
+  std::string error;
+  auto listener = SpamdListener::open("127.0.0.1:0", factory, {}, &error);
+  ASSERT_TRUE(listener) << error;
+  EXPECT_EQ(listener->threads(), 0);
+  int fd = connect_to(listener->port());
+  std::string_view ping = "PING SPAMC/1.5\r\n\r\n";
+  ASSERT_EQ(::send(fd, ping.data(), ping.size(), MSG_NOSIGNAL), static_cast<ssize_t>(ping.size()));
+  pollfd p{fd, POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 300), 0) << "answered before run()";
+  listener->run();
+  std::string reply;
+  char buffer[256];
+  while (::poll(&p, 1, 5'000) > 0) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) break;
+    reply.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_NE(reply.find("PONG"), std::string::npos) << reply;
+}
+
 // A client that sends its TELL and closes at once (without waiting for the answer) leaves an
 // orphaned socket: once the listener's kernel has acknowledged its FIN it is a TIME_WAIT-style
 // row in /proc/net/tcp, which the kernel prints with uid 0 (before Linux 6.17 every orphaned

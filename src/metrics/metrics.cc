@@ -252,15 +252,23 @@ MetricsServer::MetricsServer(std::function<std::string()> render) : impl_(std::m
 
 MetricsServer::~MetricsServer() = default;
 
-bool MetricsServer::start(const std::string& listen, std::string* error) {
+bool MetricsServer::open(const std::string& listen, std::string* error) {
   std::string host;
   int port = 0;
   if (!parse_loopback_listen(listen, &host, &port, error)) {
     *error = "metrics: " + *error;
     return false;
   }
-  if (!impl_->open(host, port, error)) return false;
-  impl_->thread = std::thread([this] { impl_->serve(); });
+  return impl_->open(host, port, error);
+}
+
+void MetricsServer::run() {
+  if (impl_->listen_fd >= 0 && !impl_->thread.joinable()) impl_->thread = std::thread([this] { impl_->serve(); });
+}
+
+bool MetricsServer::start(const std::string& listen, std::string* error) {
+  if (!open(listen, error)) return false;
+  run();
   return true;
 }
 

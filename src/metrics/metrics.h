@@ -55,8 +55,12 @@ class MetricsServer {
   // Any exposition text: `render` runs on the server's thread, so it must be thread-safe.
   explicit MetricsServer(std::function<std::string()> render);
   ~MetricsServer();
-  // Binds `listen` ("127.0.0.1:9813") and starts serving; false with `error` set (the address
-  // and the reason, such as "Address already in use") when it cannot.
+  // Binds `listen` ("127.0.0.1:9813"); false with `error` set (the address and the reason,
+  // such as "Address already in use") when it cannot. Requests wait until run(), so that a
+  // daemon binds as root and serves after dropping its privileges.
+  bool open(const std::string& listen, std::string* error);
+  void run();
+  // open() and run().
   bool start(const std::string& listen, std::string* error);
 
  private:
