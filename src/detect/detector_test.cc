@@ -344,16 +344,24 @@ TEST(Detector, IdleActorsExpireAndForgetAllowsANewTrip) {
 // ACL of the site's own). The user and the sender trip together (Exim's MAIL ACL holds the
 // sender of such a connection); unnamed local SMTP (a content filter handing mail back) and a
 // logged-in mailbox's mail are nobody's here.
-class ScriptTalkingSmtpToLocalhost : public ::testing::TestWithParam<bool> {};
+// Where cPanel names the user: routing the message (after its arrival), an ACL's line before
+// it, or only the connection (the message frozen at its arrival is never routed).
+enum class NamedBy { kLineBefore, kLineAfter, kConnection };
+class ScriptTalkingSmtpToLocalhost : public ::testing::TestWithParam<NamedBy> {};
 
 TEST_P(ScriptTalkingSmtpToLocalhost, TripsAsItsCpanelUserAndSender) {
-  bool named_after = GetParam();
+  bool named_after = GetParam() == NamedBy::kLineAfter;
   Feeder f;
   for (int i = 0; i < 30; ++i) {
     std::string id = fmt::format("1tL{:03}-000{:03}-AB", i, i);
     std::string named =
         fmt::format("2026-11-22 10:00:07 {} Sender identification U=webuser D=site.example S=x@site.example", id);
-    if (!named_after) f.line(named);
+    if (GetParam() == NamedBy::kLineBefore) f.line(named);
+    if (GetParam() == NamedBy::kConnection)
+      f.line(fmt::format(
+          "2026-11-22 10:00:06 SMTP connection identification H=localhost A=127.0.0.1 P={} U=webuser ID=1001 "
+          "S=webuser B=identify_local_connection",
+          40000 + i));
     f.line(fmt::format("2026-11-22 10:00:07 {} <= x@site.example H=localhost [127.0.0.1]:{} P=esmtp S=900 for r{}@far",
                        id, 40000 + i, i));
     if (named_after) f.line(named);
@@ -383,8 +391,16 @@ TEST_P(ScriptTalkingSmtpToLocalhost, TripsAsItsCpanelUserAndSender) {
   for (const Trip& t : logged_in.trips) EXPECT_NE(t.actor.type, ActorType::LocalUser) << t.actor.key;
 }
 
-INSTANTIATE_TEST_SUITE_P(Detector, ScriptTalkingSmtpToLocalhost, ::testing::Bool(),
-                         [](const auto& info) { return info.param ? "NamedAfter" : "NamedBefore"; });
+INSTANTIATE_TEST_SUITE_P(Detector, ScriptTalkingSmtpToLocalhost,
+                         ::testing::Values(NamedBy::kLineBefore, NamedBy::kLineAfter, NamedBy::kConnection),
+                         [](const auto& info) {
+                           switch (info.param) {
+                             case NamedBy::kLineBefore: return "NamedBefore";
+                             case NamedBy::kLineAfter: return "NamedAfter";
+                             case NamedBy::kConnection: return "NamedByItsConnection";
+                           }
+                           return "";
+                         });
 
 TEST(Detector, EximsOwnBouncesAreNobodysBurst) {
   Feeder f;

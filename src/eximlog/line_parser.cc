@@ -113,7 +113,7 @@ bool is_ip_char(char c) {
 }
 
 // "[ip]" possibly followed by ":port", "*" or a trailing ':' (before a message). Returns the ip.
-bool bracketed_ip(sv token, sv& ip) {
+bool bracketed_ip(sv token, sv& ip, sv* port = nullptr) {
   if (token.size() < 3 || token[0] != '[') return false;
   size_t close = token.find(']');
   if (close == npos || close < 2) return false;
@@ -122,6 +122,7 @@ bool bracketed_ip(sv token, sv& ip) {
   for (size_t i = close + 1; i < token.size(); ++i)
     if (!is_digit(token[i]) && token[i] != ':' && token[i] != '*') return false;
   ip = token.substr(1, close - 1);
+  if (port && close + 2 < token.size() && token[close + 1] == ':') *port = token.substr(close + 2);
   return true;
 }
 
@@ -333,11 +334,13 @@ void parse_cwd(sv t, LogLine& out) {
 void parse_cpanel_identification(sv t, LogLine& out) {
   out.kind = LineKind::CpanelIdentification;
   // The first of each tag, even empty: cPanel writes U= first, before the sender's own text.
-  bool user = false, sender = false, address = false;
+  bool user = false, sender = false, address = false, port = false, by = false;
   scan_tags(t, 0, out, [&](sv name, sv value, size_t) {
     if (name == "U" && !std::exchange(user, true)) out.ident = value;
     else if (name == "S" && !std::exchange(sender, true)) out.sender = value;
     else if (name == "A" && !std::exchange(address, true)) out.host_ip = value;  // cPanel's A= is the client IP
+    else if (name == "P" && !std::exchange(port, true)) out.host_port = value;   // and P= its port
+    else if (name == "B" && !std::exchange(by, true)) out.local_connection = value == "identify_local_connection";
     return true;
   });
 }
@@ -403,10 +406,10 @@ void classify_text(sv t, LogLine& out, LineFields fields) {
       break;
     case 'S':
       // The engine needs a message's cPanel user (the login behind an SMTP connection from
-      // this host, which the arrival line does not name); the connection lines only on demand.
-      if (starts_with(t, "Sender identification ")) return parse_cpanel_identification(t, out);
-      if (starts_with(t, "SMTP connection identification "))
-        return all ? parse_cpanel_identification(t, out) : void(out.kind = LineKind::CpanelIdentification);
+      // this host, which the arrival line does not name): named by the message, or by the
+      // connection's client port before it.
+      if (starts_with(t, "Sender identification ") || starts_with(t, "SMTP connection identification "))
+        return parse_cpanel_identification(t, out);
       if (starts_with(t, "SMTP connection from ")) {
         out.kind = LineKind::Connection;
         if (all) parse_host_field(t.substr(21), out);
@@ -484,7 +487,7 @@ size_t parse_host_field(std::string_view s, LogLine& out) {
         tok = s.substr(pos, end - pos);
       }
       out.helo = tok.substr(1, tok.size() >= 2 && tok.back() == ')' ? tok.size() - 2 : tok.size() - 1);
-    } else if (sv ip; bracketed_ip(tok, ip)) {
+    } else if (sv ip; bracketed_ip(tok, ip, &out.host_port)) {
       out.host_ip = ip;
       return end;
     } else if (token == 0) {

@@ -224,6 +224,20 @@ TEST(LineParser, CpanelLines) {
   EXPECT_EQ(l.kind, LineKind::CpanelIdentification);
   EXPECT_EQ(l.ident, "cpuser");
   EXPECT_EQ(l.host_ip, "127.0.0.1");
+  EXPECT_EQ(l.host_port, "36250");
+  EXPECT_TRUE(l.local_connection);
+  LogLine lean_connection;
+  parse_line(
+      "2026-11-01 10:00:01 SMTP connection identification H=localhost A=127.0.0.1 P=36250 U=cpuser ID=1001 "
+      "S=cpuser B=identify_local_connection",
+      lean_connection, LineFields::Essential);
+  EXPECT_TRUE(lean_connection.local_connection);
+  EXPECT_EQ(lean_connection.host_port, "36250");
+  auto by_ip = parse(
+      "2026-11-01 10:00:01 SMTP connection identification H=(pc) A=198.51.100.4 P=50000 M=1FZ8zt-0005lz-E7 U=cpuser "
+      "ID=1001 S=a@acme.example B=recent_authed_mail_ips_domain");
+  EXPECT_FALSE(by_ip.local_connection);
+  EXPECT_TRUE(by_ip.message_id.empty());
   auto s = parse("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 Sender identification U=cpuser D=acme.example S=a@acme.example");
   EXPECT_EQ(s.kind, LineKind::CpanelIdentification);
   EXPECT_EQ(s.sender, "a@acme.example");
@@ -238,6 +252,9 @@ TEST(LineParser, CpanelLines) {
   auto arrival = parse(
       "2026-11-01 10:00:01 1FZ8zt-0005lz-E7 <= a@b H=(x) [2001:db8::5]:4000 I=[2001:db8::5]:587 P=esmtp S=1 for c@d");
   EXPECT_EQ(arrival.interface_ip, "2001:db8::5");
+  EXPECT_EQ(arrival.host_ip, "2001:db8::5");
+  EXPECT_EQ(arrival.host_port, "4000");
+  EXPECT_EQ(parse("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 <= a@b H=[192.0.2.1] P=esmtp S=1").host_port, "");
   EXPECT_TRUE(from_this_host(arrival));
   // cPanel writes U= first: a sender's own text after it names nobody else.
   auto framed = parse("2026-11-01 10:00:01 1FZ8zt-0005lz-E7 Sender identification U= D=d.example S=s U=victim");

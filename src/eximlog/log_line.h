@@ -39,7 +39,8 @@ struct LogLine {
   bool fake_reject = false;  // "(=" arrival
   bool temporary = false;    // "temporarily rejected"
   bool has_timezone = false;
-  bool truncated_rcpts = false;  // "for" list ended in <trunc>
+  bool truncated_rcpts = false;   // "for" list ended in <trunc>
+  bool local_connection = false;  // cPanel's "SMTP connection identification ... B=identify_local_connection"
 
   CivilSeconds time = 0;  // wall clock as logged (zone applied when logged with one)
   uint16_t millis = 0;
@@ -56,6 +57,7 @@ struct LogLine {
 
   // Host information (H=...): client IP is the last [..] of H=, without the port.
   std::string_view host_ip;
+  std::string_view host_port;     // H=[ip]:port's port (+incoming_port); P= on cPanel's connection lines
   std::string_view helo;          // "(helo)" part when shown
   std::string_view host_name;     // verified name when shown
   std::string_view interface_ip;  // arrivals: I=[ip]:port, the address it came in on (+incoming_interface)

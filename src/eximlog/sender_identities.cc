@@ -16,28 +16,21 @@ std::deque<SenderIdentities::Entry>::reverse_iterator newest_of(std::deque<Sende
 
 }  // namespace
 
-void SenderIdentities::make_room(std::deque<Entry>& q, CivilSeconds now) {
-  // Entries whose other line never came (a message refused after the ACL, mail cPanel did not
-  // name) go.
-  while (!q.empty() && (q.size() >= kMax || q.front().time < now - kWait)) q.pop_front();
-}
-
-bool SenderIdentities::restore_to(std::deque<Entry>& q, Entry e) {
-  if (q.size() >= kMax) return false;
-  q.push_back(std::move(e));
-  return true;
-}
-
 SenderIdentities::Noted SenderIdentities::note(const LogLine& l, Entry* arrival) {
-  if (l.message_id.empty()) return Noted::kNobody;
+  if (l.message_id.empty()) {
+    if (!l.local_connection || l.host_ip.empty() || l.host_port.empty()) return Noted::kNobody;
+    note_connection(l);
+    return Noted::kConnection;
+  }
   // A line naming nobody is passed over in either order: another may still name the user.
   if (!names_someone(l.ident)) return Noted::kNobody;
   MessageKey id = message_key(l.message_id);
   if (!arrived_.empty()) {
     if (auto found = newest_of(arrived_, id); found != arrived_.rend()) {
-      bool fresh = found->time >= l.time - kWait;
+      bool named = found->named, fresh = found->time >= l.time - kWait;
       if (arrival) *arrival = std::move(*found);
       arrived_.erase(std::next(found).base());
+      if (named) return Noted::kNobody;  // its connection named it: counted then
       if (fresh) return Noted::kClaims;
     }
   }
@@ -61,9 +54,34 @@ std::string SenderIdentities::take(const LogLine& l, std::string_view keep_line,
   }
   if (may) {
     make_room(arrived_, l.time);
+    if (std::string user = user_of_connection(l); !user.empty()) {
+      // Kept too, so that its routing line, which names it again, is known and counts nothing.
+      arrived_.push_back({id, l.time, {}, 0, {}, true});
+      return user;
+    }
     // Exim cuts its own lines at 8 KB: a longer one is no Exim's, and is not kept whole.
     arrived_.push_back({id, l.time, std::string(keep_line.substr(0, kMaxKeptLine)), l.size, {}});
     if (kept) *kept = true;
+  }
+  return {};
+}
+
+void SenderIdentities::note_connection(const LogLine& l) {
+  // A new connection from a port replaces the one before it (the port was freed and used again).
+  // One naming nobody is kept too: the port is no longer the old user's.
+  std::erase_if(connections_, [&](const Connection& c) { return c.port == l.host_port && c.ip == l.host_ip; });
+  make_room(connections_, l.time);
+  connections_.push_back({std::string(l.host_ip), std::string(l.host_port), std::string(l.ident), l.time});
+}
+
+std::string SenderIdentities::user_of_connection(const LogLine& arrival) const {
+  if (connections_.empty() || arrival.host_port.empty()) return {};
+  for (auto c = connections_.rbegin(); c != connections_.rend(); ++c) {
+    if (c->port != arrival.host_port || c->ip != arrival.host_ip) continue;
+    // A long session's later messages wait for their routing lines, as unnamed mail does: a
+    // slice's warm-up sees the connection line of every arrival it names.
+    bool fresh = c->time >= arrival.time - kWait && c->time <= arrival.time;
+    return fresh && names_someone(c->user) ? c->user : std::string();
   }
   return {};
 }

@@ -3,6 +3,11 @@
 // its arrival; cPanel, which found the user whose process held the connection, logs this line.
 // It does so when it routes the message, just after the arrival (its own log reader updates
 // the arrival's row with it); an ACL of the site's own may log it before. Both orders join.
+// cPanel also names the connection when it opens ("SMTP connection identification H=localhost
+// A=IP P=PORT U=USER ... B=identify_local_connection"): an arrival from that IP and port (its
+// H=[IP]:PORT, +incoming_port, which cPanel sets) is the user's at once. That names mail that
+// is never routed (frozen at its arrival: a hold) or routed late (queue_only under load, a
+// queue run an hour later), past the routing line's wait.
 // Shared by the offline forensics engine and the live detector so both credit such mail to the
 // same user. Pure, no I/O.
 #pragma once
@@ -11,6 +16,7 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/civil_time.h"
@@ -42,6 +48,12 @@ class SenderIdentities {
     std::string user;                  // an identification's user; an arrival's line when the caller keeps it
     uint64_t size = 0;                 // an arrival's size (S=)
     std::vector<uint32_t> recipients;  // what the caller keeps of an arrival's recipients (hashes)
+    bool named = false;                // an arrival its connection named: its routing line counts nothing
+  };
+  // A connection cPanel named, which its arrivals take their user from.
+  struct Connection {
+    std::string ip, port, user;
+    CivilSeconds time = 0;
   };
   static constexpr size_t kMax = 512;  // waiting at once, each way: a busy server's sessions in DATA
   // The other line follows within seconds; five minutes leave room for a slow content scan or a
@@ -55,33 +67,57 @@ class SenderIdentities {
 
   // What an identification line did.
   enum class Noted {
-    kNobody,  // names no one (Exim's own users, "-system-")
-    kWaits,   // for its arrival, which take() gives it to
-    kClaims,  // its message arrived already (kept by take()) and is the user's: the caller counts it now
+    kNobody,      // names no one (Exim's own users, "-system-"), or its arrival's connection named it
+    kWaits,       // for its arrival, which take() gives it to
+    kClaims,      // its message arrived already (kept by take()) and is the user's: the caller counts it now
+    kConnection,  // a connection's: its arrivals within the wait are the user's (take())
   };
   // Notes an identification line. Mailman is noted: its mail is this host's, though no user's
   // (names_a_user tells them apart). On kClaims, `arrival` gets what take() kept of it.
   Noted note(const LogLine& l, Entry* arrival = nullptr);
-  // The user (or Mailman) identified for this arrival when may_be_identified(), else "". Used
-  // once. An arrival that may be identified and found no identification waiting is kept for a
-  // later one (with its line when `keep_line` is given: the live detector counts it again).
-  // `kept`: whether this arrival now waits (its entry is arrivals().back()).
+  // The user (or Mailman) identified for this arrival when may_be_identified(), else "": by a
+  // line of its id first, else by its connection. Used once. An arrival that may be identified
+  // and found no user is kept for a later line (with its line when `keep_line` is given: the
+  // live detector counts it again). `kept`: whether this arrival now waits (its entry is
+  // arrivals().back()).
   std::string take(const LogLine& l, std::string_view keep_line = {}, bool* kept = nullptr);
   Entry& newest_arrival() { return arrived_.back(); }
+  // The user a named connection gives this arrival ("" for none), as take() would; changes nothing.
+  std::string connection_user(const LogLine& arrival) const {
+    return may_be_identified(arrival) ? user_of_connection(arrival) : std::string();
+  }
 
-  bool empty() const { return waiting_.empty() && arrived_.empty(); }
+  // Forgets connections too old to name an arrival at `now`.
+  void expire_connections(CivilSeconds now) { make_room(connections_, now); }
+
+  bool empty() const { return waiting_.empty() && arrived_.empty() && connections_.empty(); }
   const std::deque<Entry>& entries() const { return waiting_; }
   const std::deque<Entry>& arrivals() const { return arrived_; }
+  const std::deque<Connection>& connections() const { return connections_; }
   // Restore a saved entry (oldest first); false past kMax.
   bool restore(Entry e) { return restore_to(waiting_, std::move(e)); }
   bool restore_arrival(Entry e) { return restore_to(arrived_, std::move(e)); }
+  bool restore_connection(Connection c) { return restore_to(connections_, std::move(c)); }
 
  private:
-  static void make_room(std::deque<Entry>& q, CivilSeconds now);
-  static bool restore_to(std::deque<Entry>& q, Entry e);
+  // Entries whose other line never came (a message refused after the ACL, mail cPanel did not
+  // name) go.
+  template <class T>
+  static void make_room(std::deque<T>& q, CivilSeconds now) {
+    while (!q.empty() && (q.size() >= kMax || q.front().time < now - kWait)) q.pop_front();
+  }
+  template <class T>
+  static bool restore_to(std::deque<T>& q, T e) {
+    if (q.size() >= kMax) return false;
+    q.push_back(std::move(e));
+    return true;
+  }
+  void note_connection(const LogLine& l);
+  std::string user_of_connection(const LogLine& arrival) const;
 
-  std::deque<Entry> waiting_;  // identifications before their arrivals, oldest first
-  std::deque<Entry> arrived_;  // arrivals that may yet be identified, oldest first
+  std::deque<Entry> waiting_;           // identifications before their arrivals, oldest first
+  std::deque<Entry> arrived_;           // arrivals that may yet be identified, oldest first
+  std::deque<Connection> connections_;  // connections named lately, oldest first
 };
 
 }  // namespace sw::eximlog

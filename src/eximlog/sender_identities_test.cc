@@ -60,6 +60,50 @@ TEST(SenderIdentities, AnIdentificationAfterItsArrivalClaimsIt) {
   EXPECT_TRUE(ids.arrivals().empty());
 }
 
+std::string connection(const std::string& user, int port, const std::string& at = "10:00:00",
+                       const std::string& ip = "127.0.0.1", const std::string& by = "identify_local_connection") {
+  return fmt::format("2026-11-01 {} SMTP connection identification H=localhost A={} P={} U={} ID=1001 S={} B={}", at,
+                     ip, port, user, user, by);
+}
+
+// cPanel names a local connection when it opens: its arrivals are the user's at once, though
+// they are never routed (frozen at their arrival) or routed past the routing line's wait.
+TEST(SenderIdentities, AConnectionNamesItsArrivalsAndTheirRoutingLinesCountNothing) {
+  using Noted = SenderIdentities::Noted;
+  SenderIdentities ids;
+  EXPECT_EQ(ids.note(parsed(connection("u1", 4000))), Noted::kConnection);
+  EXPECT_EQ(ids.note(parsed(connection("u9", 4100, "10:00:00", "127.0.0.1", "authenticated_local_user"))),
+            Noted::kNobody);
+  EXPECT_EQ(ids.connection_user(parsed(arrival(1))), "u1");
+  EXPECT_EQ(ids.take(parsed(arrival(1))), "u1");
+  EXPECT_EQ(ids.take(parsed(arrival(2, "H=localhost [127.0.0.1]:4000 P=esmtp", "10:04:59"))),
+            "u1");                                                                      // the session's next
+  EXPECT_EQ(ids.take(parsed(arrival(3, "H=localhost [127.0.0.1]:4001 P=esmtp"))), "");  // another port
+  EXPECT_EQ(ids.take(parsed(arrival(4, "H=localhost [::1]:4000 P=esmtp"))), "");        // another address
+  EXPECT_EQ(ids.take(parsed(arrival(5, "H=localhost [127.0.0.1]:4100 P=esmtp"))), "");  // not a local connection's line
+  EXPECT_EQ(ids.take(parsed(arrival(6, "H=localhost [127.0.0.1] P=esmtp"))), "");       // no port logged
+  // A mailbox logged in over it is its account's.
+  EXPECT_EQ(ids.take(parsed(arrival(7, "H=localhost [127.0.0.1]:4000 P=esmtpa A=dovecot_login:box@d.example"))), "");
+  // Past the wait, the arrival waits for its routing line instead.
+  bool kept = false;
+  EXPECT_EQ(ids.take(parsed(arrival(8, "H=localhost [127.0.0.1]:4000 P=esmtp", "10:05:01")), {}, &kept), "");
+  EXPECT_TRUE(kept);
+  // The routing lines of the named arrivals name them again: nothing more to count.
+  EXPECT_EQ(ids.note(parsed(identification(1, "u1", "10:00:02"))), Noted::kNobody);
+  EXPECT_EQ(ids.note(parsed(identification(2, "u1", "10:05:02"))), Noted::kNobody);
+  EXPECT_EQ(ids.note(parsed(identification(3, "u3", "10:00:02"))), Noted::kClaims);
+  EXPECT_EQ(ids.note(parsed(identification(8, "u1", "10:05:02"))), Noted::kClaims);
+  EXPECT_TRUE(ids.entries().empty());
+  // The port used again: the new connection's user, or none when cPanel names nobody.
+  ids.note(parsed(connection("u2", 4000, "10:06:00")));
+  EXPECT_EQ(ids.take(parsed(arrival(9, "H=localhost [127.0.0.1]:4000 P=esmtp", "10:06:01"))), "u2");
+  ids.note(parsed(connection("-system-", 4000, "10:07:00")));
+  EXPECT_EQ(ids.take(parsed(arrival(10, "H=localhost [127.0.0.1]:4000 P=esmtp", "10:07:01"))), "");
+  EXPECT_EQ(ids.connections().size(), 1u);
+  ids.expire_connections(*parse_civil("2026-11-01 10:12:01"));
+  EXPECT_TRUE(ids.connections().empty());
+}
+
 TEST(SenderIdentities, OnlyArrivalsThatMayBeIdentifiedWaitAndNotForLong) {
   using Noted = SenderIdentities::Noted;
   SenderIdentities ids;

@@ -368,8 +368,9 @@ bool StoryBuilder::names_actor(const LogLine& l, std::string_view raw) const {
     }
     case ActorType::LocalUser:
       // cPanel's line naming the user behind a message over SMTP from this host: followed to
-      // its arrival (on_identified_line).
-      if (l.kind == LineKind::CpanelIdentification) return !l.message_id.empty() && l.ident == key;
+      // its arrival (on_identified_line); or behind a connection, whose arrivals are theirs.
+      if (l.kind == LineKind::CpanelIdentification)
+        return (!l.message_id.empty() || l.local_connection) && l.ident == key;
       // Bounces Exim makes itself (<> with R=) are not the user's own mail.
       return l.kind == LineKind::Arrival && is_local_submission(l) && l.ident == key &&
              !(l.address.empty() && !l.router.empty());
@@ -469,6 +470,28 @@ void StoryBuilder::on_identified_line(Message& m, const LogLine& l, std::string_
   } else if (names_actor(l, raw)) {
     on_arrival(l, raw);
   }
+}
+
+// An arrival over a connection cPanel named as the user's (the line just kept): the user's as
+// the engine rules, though the arrival does not name them. Only lines from a named connection's
+// address are taken apart.
+bool StoryBuilder::claim_connected_arrival(std::string_view raw) {
+  if (story_.actor.type != ActorType::LocalUser || identities_.connections().empty()) return false;
+  bool from_named = false;
+  for (const auto& c : identities_.connections()) {
+    size_t at = raw.find(c.ip);
+    from_named |=
+        at != std::string_view::npos && at > 0 && raw[at - 1] == '[' && raw.substr(at + c.ip.size(), 2) == "]:";
+  }
+  if (!from_named) return false;
+  LogLine l;
+  eximlog::parse_line(raw, l);
+  identities_.expire_connections(l.time);
+  if (l.kind != LineKind::Arrival || !in_range(l.time) || l.message_id.empty() ||
+      identities_.connection_user(l) != story_.actor.key)
+    return false;
+  on_arrival(l, raw);
+  return true;
 }
 
 // cPanel's own order: the line comes when the message is routed, after the arrival it names,
@@ -595,6 +618,7 @@ void StoryBuilder::follow_line(std::string_view raw, const Line& p, const Prefil
       if (facts) add_script_line(raw, p, *facts);
       return;
     }
+    if ((p.flags & Line::kArrival) && claim_connected_arrival(raw)) return;
     if (!(p.flags & Line::kKeyHit)) return;
   }
   LogLine l;
@@ -611,8 +635,10 @@ void StoryBuilder::follow_line(std::string_view raw, const Line& p, const Prefil
   if (script || !(p.flags & Line::kKeyHit) || !names_actor(l, raw)) return;
   if (l.kind == LineKind::CpanelIdentification) {
     if (claim_earlier_arrival(l, raw)) return;
-    if (identities_.note(l) == eximlog::SenderIdentities::Noted::kWaits)
+    auto noted = identities_.note(l);
+    if (noted == eximlog::SenderIdentities::Noted::kWaits)
       follow(eximlog::message_key(l.message_id)).identification = raw;
+    else if (noted == eximlog::SenderIdentities::Noted::kConnection) keep(l.time, raw, l.has_timezone);
   } else if (l.kind == LineKind::Arrival && !l.message_id.empty()) on_arrival(l, raw);
   else on_attempt(l, raw);
 }

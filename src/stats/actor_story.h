@@ -154,6 +154,7 @@ class StoryBuilder {
   void on_arrival(const eximlog::LogLine& l, std::string_view raw);
   void on_attempt(const eximlog::LogLine& l, std::string_view raw);
   void on_identified_line(Message& m, const eximlog::LogLine& l, std::string_view raw);
+  bool claim_connected_arrival(std::string_view raw);
   bool claim_earlier_arrival(const eximlog::LogLine& l, std::string_view raw);
   // Lines looked back over: a busy server's others between an arrival and its routing; and
   // between an ACL's identification and its arrival (the end of the same DATA).

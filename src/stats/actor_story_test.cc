@@ -426,6 +426,41 @@ TEST(ActorStory, ALocalUsersMailNamedAfterItsArrival) {
   EXPECT_NE(lines[1].find("Sender identification U=u1"), std::string::npos) << lines[1];
 }
 
+// cPanel names a local connection as it opens: its arrivals are the user's, routed or not (a
+// held script's mail is frozen at its arrival and never routed), as in the report.
+TEST(ActorStory, ALocalUsersMailNamedByItsConnection) {
+  std::string log =
+      "2026-11-01 10:00:00 SMTP connection identification H=localhost A=127.0.0.1 P=4000 U=u1 ID=1001 S=u1 "
+      "B=identify_local_connection\n"
+      "2026-11-01 10:00:00 SMTP connection identification H=localhost A=127.0.0.1 P=4001 U=u2 ID=1002 S=u2 "
+      "B=identify_local_connection\n"
+      "2026-11-01 10:00:01 1tAAAA-000001-AA <= u1@site.test H=localhost [127.0.0.1]:4000 P=esmtp S=500 "
+      "for r@far.test s@far.test\n"
+      "2026-11-01 10:00:01 1tAAAA-000001-AA frozen by ACL\n"
+      "2026-11-01 10:00:02 1tAAAA-000002-AA <= x@site.test H=localhost [127.0.0.1]:4001 P=esmtp S=500 for q@far.test\n"
+      "2026-11-01 10:00:02 1tAAAA-000002-AA Sender identification U=u2 D=site.test S=x@site.test\n"
+      "2026-11-01 10:00:03 1tAAAA-000003-AA <= y@site.test H=localhost [127.0.0.1]:4000 P=esmtp S=500 for q@far.test\n"
+      "2026-11-01 10:00:03 1tAAAA-000003-AA Sender identification U=u1 D=site.test S=y@site.test\n"
+      "2026-11-01 10:00:03 1tAAAA-000003-AA => q@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]\n"
+      "2026-11-01 10:00:04 1tAAAA-000004-AA <= b@site.test H=localhost [127.0.0.1]:4000 P=esmtpa "
+      "A=dovecot_login:b@site.test S=500 for t@far.test\n"
+      "2026-11-01 10:05:30 1tAAAA-000005-AA <= z@site.test H=localhost [127.0.0.1]:4000 P=esmtp S=500 for q@far.test\n"
+      "2026-11-01 10:05:30 1tAAAA-000006-AA <= w@site.test H=localhost [127.0.0.1]:4000 P=esmtp S=500 for q@far.test\n"
+      "2026-11-01 10:05:31 1tAAAA-000005-AA Sender identification U=u1 D=site.test S=z@site.test\n";
+  std::vector<std::string> lines;
+  ActorStory s = story(log, "user:u1", &lines);
+  // 1 frozen, never routed; 3 named twice, counted once; 4 the mailbox's; 5 past the
+  // connection's wait, named by its routing line; 6 named by neither.
+  EXPECT_EQ(s.message_ids, (std::vector<std::string>{"1tAAAA-000001-AA", "1tAAAA-000003-AA", "1tAAAA-000005-AA"}));
+  EXPECT_EQ(s.messages, 3u);
+  EXPECT_EQ(s.recipients, 4u);
+  EXPECT_EQ(s.frozen, 1u);
+  EXPECT_EQ(s.delivered, 1u);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines[0].find("SMTP connection identification"), std::string::npos) << lines[0];
+  EXPECT_EQ(story(log, "user:u2").message_ids, std::vector<std::string>{"1tAAAA-000002-AA"});
+}
+
 TEST(ActorStory, MessageIdOfALineInEveryPrefixShape) {
   EXPECT_EQ(line_message_id("2026-11-01 10:00:00 1tAAAA-000001-AA <= a@b"), "1tAAAA-000001-AA");
   EXPECT_EQ(line_message_id("2026-11-01 10:00:00.123 +0100 [77] 1tAAAA-0000000001-AAAA => x"),

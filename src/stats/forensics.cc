@@ -804,10 +804,12 @@ void Forensics::save_state(StateWriter& w, const Forensics* partner) const {
   for (const auto& e : identified_.entries()) w.pod(e.id), w.pod(e.time), w.str(e.user);
   w.u64(identified_.arrivals().size());
   for (const auto& e : identified_.arrivals()) {
-    w.pod(e.id), w.pod(e.time), w.u64(e.size);
+    w.pod(e.id), w.pod(e.time), w.u64(e.size), w.pod(uint8_t(e.named));
     w.u64(e.recipients.size());
     for (uint32_t h : e.recipients) w.pod(h);
   }
+  w.u64(identified_.connections().size());
+  for (const auto& c : identified_.connections()) w.str(c.ip), w.str(c.port), w.str(c.user), w.pod(c.time);
   w.u64(early_.size());
   early_.for_each([&](const eximlog::EarlyOutcomes::Entry& e) { w.pod(e.id), w.pod(e.time), w.str(e.raw); });
   w.u64(lines_.lines), w.u64(lines_.unparsed), w.u64(lines_.continuation), w.u64(lines_.outside_time_range);
@@ -849,12 +851,20 @@ void Forensics::load_state(StateReader& r) {
     e.id = r.pod<eximlog::MessageKey>(), e.time = r.time(), e.user = std::string(r.str());
     if (!identified_.restore(std::move(e))) r.fail("too many identified senders");
   }
-  for (uint64_t i = 0, n = r.count(sizeof(eximlog::MessageKey) + sizeof(CivilSeconds) + 16); i < n; ++i) {
+  for (uint64_t i = 0, n = r.count(sizeof(eximlog::MessageKey) + sizeof(CivilSeconds) + 17); i < n; ++i) {
     eximlog::SenderIdentities::Entry e;
     e.id = r.pod<eximlog::MessageKey>(), e.time = r.time(), e.size = r.u64();
+    uint8_t named = r.pod<uint8_t>();
+    if (named > 1) r.fail("an arrival's flag out of range");
+    e.named = named == 1;
     e.recipients.resize(r.count(sizeof(uint32_t)));
     for (uint32_t& h : e.recipients) h = r.pod<uint32_t>();
     if (!identified_.restore_arrival(std::move(e))) r.fail("too many arrivals waiting for their users");
+  }
+  for (uint64_t i = 0, n = r.count(3 * 8 + sizeof(CivilSeconds)); i < n; ++i) {
+    eximlog::SenderIdentities::Connection c;
+    c.ip = std::string(r.str()), c.port = std::string(r.str()), c.user = std::string(r.str()), c.time = r.time();
+    if (!identified_.restore_connection(std::move(c))) r.fail("too many connections waiting for their arrivals");
   }
   for (uint64_t i = 0, n = r.count(sizeof(eximlog::MessageKey) + sizeof(CivilSeconds) + 8); i < n; ++i) {
     auto id = r.pod<eximlog::MessageKey>();

@@ -224,6 +224,49 @@ TEST(ForensicsMerge, ACpanelIdentificationAfterItsArrivalJoinsAcrossTheBorder) {
   EXPECT_NE(report.find("\"actor\": \"webuser1\""), std::string::npos) << report.substr(0, 3000);
 }
 
+// cPanel also names a local connection as it opens; its arrivals are the user's at once, frozen
+// (never routed) or routed (named again, counted once). Connections the later slice's warm-up
+// sees merge as one engine counts them.
+void connection_mail(SplitLog& log, int port, int64_t opened, int64_t from, int64_t to, int64_t step) {
+  log.at(opened, fmt::format("SMTP connection identification H=localhost A=127.0.0.1 P={} U=webuser{} ID=1001 "
+                             "S=webuser B=identify_local_connection",
+                             port, port % 2));
+  for (int64_t s = from; s < to; s += step) {
+    std::string id = fmt::format("1tKKKK-{:06d}-KK", (port - 41000) * 1000 + (s - from) / step);
+    log.at(s, fmt::format("{} <= n{}@site.example H=localhost [127.0.0.1]:{} P=esmtp S=900 for a{}@far.test", id, s,
+                          port, s));
+    if ((s / step) % 2) {
+      log.at(s, id + " frozen by ACL");
+      continue;
+    }
+    log.at(s + 1,
+           fmt::format("{} Sender identification U=webuser{} D=site.example S=n{}@site.example", id, port % 2, s));
+    log.at(s + 1, fmt::format("{} => a{}@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]", id, s));
+    log.at(s + 2, id + " Completed");
+  }
+}
+
+TEST(ForensicsMerge, ArrivalsOfAConnectionCpanelNamedMergeAcrossTheBorder) {
+  SplitLog log;
+  log.background(3600);
+  connection_mail(log, 41000, kBorder - 100, kBorder - 90, kBorder, 10);         // before the later slice
+  connection_mail(log, 41001, kBorder + 10, kBorder + 20, kBorder + 400, 20);    // across its warm-up's end
+  connection_mail(log, 41002, kBorder + 400, kBorder + 410, kBorder + 600, 15);  // after it
+  std::string report = expect_split(log, true);
+  EXPECT_NE(report.find("\"actor\": \"webuser0\""), std::string::npos) << report.substr(0, 3000);
+  EXPECT_NE(report.find("\"actor\": \"webuser1\""), std::string::npos) << report.substr(0, 3000);
+}
+
+// A connection named before the later slice, whose arrival in the slice's warm-up stays in
+// flight (frozen): the later engine cannot know its user, so the slice is folded again.
+TEST(ForensicsMerge, AConnectionNamedBeforeTheLaterSliceIsFoldedAgain) {
+  SplitLog log;
+  log.background(3600);
+  connection_mail(log, 41001, kBorder - 100, kBorder + 51, kBorder + 52, 1);  // frozen
+  std::string report = expect_split(log, false);
+  EXPECT_NE(report.find("\"actor\": \"webuser1\""), std::string::npos) << report.substr(0, 3000);
+}
+
 // Cutthrough deliveries are logged a second before their arrival: pairs on either side of
 // the border and of the end of the later slice's warm-up, listed or not, count as one
 // engine counts them.

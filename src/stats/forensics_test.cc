@@ -58,19 +58,28 @@ class LogBuilder {
   // PHPMailer talking SMTP to 127.0.0.1 on cPanel: no cwd=, no U= on the arrival; cPanel's
   // line names the user behind the connection (with A= when it logged in) when it routes the
   // message, after the arrival; an ACL of the site's own may log it before.
-  enum class Order { kAfter, kBefore };
+  // Where cPanel names the user: routing the message (after its arrival), an ACL's line before
+  // it, or only its connection (the message frozen at its arrival, never routed).
+  enum class Order { kAfter, kBefore, kConnection };
   void localhost_smtp_mail(const std::string& user, int rcpts, const std::string& account = "",
                            Order order = Order::kAfter) {
     std::string id = next_id(), list;
     for (int i = 0; i < rcpts; ++i) list += fmt::format(" l{}_{}@far{}.test", serial_, i, i % 7);
     std::string identification =
         fmt::format("{} Sender identification U={} D=site.example S=info@site.example", id, user);
+    unsigned port = 40000 + unsigned(serial_ % 20000);
+    if (order == Order::kConnection)
+      line(
+          fmt::format("SMTP connection identification H=localhost A=127.0.0.1 P={} U={} ID=1001 S={} "
+                      "B=identify_local_connection",
+                      port, user, user));
     if (order == Order::kBefore) line(identification);
     std::string auth = account.empty() ? "" : " A=dovecot_login:" + account;
     line(
-        fmt::format("{} <= info@site.example H=localhost (site.example) [127.0.0.1]:51234 P=esmtp{}{} S=1500 "
+        fmt::format("{} <= info@site.example H=localhost (site.example) [127.0.0.1]:{} P=esmtp{}{} S=1500 "
                     "T=\"Win\" for{}",
-                    id, account.empty() ? "" : "a", auth, list));
+                    id, port, account.empty() ? "" : "a", auth, list));
+    if (order == Order::kConnection) return line(id + " frozen by ACL");
     if (order == Order::kAfter) line(identification);
     line(id + " => l@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]");
     line(id + " Completed");
@@ -197,14 +206,25 @@ TEST_P(ScriptsTalkingSmtpToLocalhost, AreTheirCpanelUsers) {
   EXPECT_NE(user->summary.find("all of them over SMTP without logging in"), std::string::npos) << user->summary;
   ASSERT_FALSE(user->evidence.empty());
   // Its first line: the arrival, or cPanel's line naming the user when that came after.
-  EXPECT_NE(user->evidence[0].find(GetParam() == LogBuilder::Order::kBefore ? "[127.0.0.1]" : "U=victim"),
+  EXPECT_NE(user->evidence[0].find(GetParam() == LogBuilder::Order::kAfter ? "U=victim" : "[127.0.0.1]"),
             std::string::npos)
       << user->evidence[0];
+  if (GetParam() == LogBuilder::Order::kConnection) {
+    EXPECT_EQ(victim->frozen, 250u);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Forensics, ScriptsTalkingSmtpToLocalhost,
-                         ::testing::Values(LogBuilder::Order::kAfter, LogBuilder::Order::kBefore),
-                         [](const auto& info) { return info.param == LogBuilder::Order::kAfter ? "After" : "Before"; });
+                         ::testing::Values(LogBuilder::Order::kAfter, LogBuilder::Order::kBefore,
+                                           LogBuilder::Order::kConnection),
+                         [](const auto& info) {
+                           switch (info.param) {
+                             case LogBuilder::Order::kAfter: return "After";
+                             case LogBuilder::Order::kBefore: return "Before";
+                             case LogBuilder::Order::kConnection: return "ByConnectionAndNeverRouted";
+                           }
+                           return "";
+                         });
 
 // An identification whose message was then refused, or one for Exim's own user, names nobody.
 TEST(Forensics, AnIdentificationAttachesOnlyToItsOwnMessage) {

@@ -24,8 +24,9 @@ bool engine_ignores(const LogLine& l) {
     case LineKind::QueueRun:
     case LineKind::Other:
     case LineKind::Reject: return true;
-    // cPanel's line naming the login behind a message from this host (see Forensics).
-    case LineKind::CpanelIdentification: return l.message_id.empty() || l.ident.empty();
+    // cPanel's lines naming the login behind a message, or a connection, from this host (see
+    // Forensics).
+    case LineKind::CpanelIdentification: return l.message_id.empty() ? !l.local_connection : l.ident.empty();
     case LineKind::Cwd: return !eximlog::is_submission_cwd(l.cwd, l.args);
     default: return false;
   }

@@ -63,8 +63,9 @@ class SummaryCache {
   // 7: a client IP's different rejected addresses; 8: bounces other servers sent, per address;
   // 9: where the log's clock went back; 10: a bounce's outcomes in a mailbox here.
   // 19: cutthrough deliveries held for their arrival; 22: an admin's freeze is not counted;
-  // 23: domains we send as, and Mailman's mail as ours; 24: cPanel's user named after the arrival.
-  static constexpr uint32_t kFormatVersion = 24;
+  // 23: domains we send as, and Mailman's mail as ours; 24: cPanel's user named after the arrival;
+  // 25: cPanel's connections named before their arrivals.
+  static constexpr uint32_t kFormatVersion = 25;
   static constexpr uint64_t kDefaultMaxBytes = 1ull << 30;
 
   // `dir` is created when an entry is first stored. An entry being written is ENTRY.tmp.PID
