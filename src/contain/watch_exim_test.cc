@@ -17,7 +17,6 @@
 #include <thread>
 
 #include <fmt/format.h>
-
 #include <nlohmann/json.hpp>
 
 #include "base/temp_dir.h"
@@ -322,8 +321,11 @@ TEST(WatchOnRealExim, AScriptTalkingSmtpToLocalhostIsHeldByItsUserAndSender) {
   std::string connect = scratch.path + "/acl_connect.inc", identify = scratch.path + "/acl_data.inc";
   // cPanel finds the user behind a connection from this host at once (netlink), into this
   // variable; 127.0.0.2 stands for a content filter handing mail back, which it does not name.
+  // It logs the connection's user then, as cPanel's Perl does.
   std::ofstream(connect) << "warn  hosts = 127.0.0.1\n"
-                            "      set acl_c_authenticated_local_user = userx3\n";
+                            "      set acl_c_authenticated_local_user = userx3\n"
+                            "      logwrite = SMTP connection identification H=localhost A=$sender_host_address "
+                            "P=$sender_host_port U=userx3 ID=1003 S=userx3 B=identify_local_connection\n";
   // The DATA ACL's include ends it and begins the ACL the router calls (the lab's "accept" after
   // the include ends that one); the variable is kept with the message, as cPanel's is.
   std::ofstream(identify) << "accept\n"
@@ -364,6 +366,16 @@ TEST(WatchOnRealExim, AScriptTalkingSmtpToLocalhostIsHeldByItsUserAndSender) {
   EXPECT_GE(held, 10u) << "messages after the hold were not frozen\n" << log;
   EXPECT_LE(held, 29u) << "the first 11 cannot have been held by the ACL";
   EXPECT_EQ(count(log, "Sender identification U=userx3"), 40 - held) << "each delivered one named\n" << log;
+  // The frozen ones too are the user's, by their connection's line (its client port on the
+  // arrival, +incoming_port): all 40 in the report, and in the user's story.
+  auto report = sw::testing::run_command({binary(), "logs", "--json", "--top", "0", "--no-cache", lab->mainlog()});
+  auto user = nlohmann::json::parse(report.out)["actors"]["local_user"];
+  ASSERT_EQ(user.size(), 1u) << report.out;
+  EXPECT_EQ(user[0]["actor"], "userx3");
+  EXPECT_EQ(user[0]["messages"], 40);
+  EXPECT_EQ(user[0]["frozen"], held) << report.out;
+  auto story = sw::testing::run_command({binary(), "logs", "--json", "--actor", "user:userx3", lab->mainlog()});
+  EXPECT_EQ(nlohmann::json::parse(story.out)["messages"], 40) << story.out;
   // The same sender handed back by a content filter (no user behind it) is not frozen.
   auto reinjected = send_over_smtp(*lab, "127.0.0.2", "'mailer@lab.example'", 1);
   ASSERT_EQ(reinjected.exit_code, 0) << reinjected.err;

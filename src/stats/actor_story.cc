@@ -477,13 +477,15 @@ void StoryBuilder::on_identified_line(Message& m, const LogLine& l, std::string_
 // address are taken apart.
 bool StoryBuilder::claim_connected_arrival(std::string_view raw) {
   if (story_.actor.type != ActorType::LocalUser || identities_.connections().empty()) return false;
-  bool from_named = false;
-  for (const auto& c : identities_.connections()) {
-    size_t at = raw.find(c.ip);
-    from_named |=
-        at != std::string_view::npos && at > 0 && raw[at - 1] == '[' && raw.substr(at + c.ip.size(), 2) == "]:";
-  }
-  if (!from_named) return false;
+  // "[IP]:" anywhere (a HELO may be "[IP]" too); the parse decides.
+  auto names_client = [&](const std::string& ip) {
+    for (size_t at = raw.find(ip); at != std::string_view::npos; at = raw.find(ip, at + 1))
+      if (at > 0 && raw[at - 1] == '[' && raw.substr(at + ip.size(), 2) == "]:") return true;
+    return false;
+  };
+  if (std::none_of(identities_.connections().begin(), identities_.connections().end(),
+                   [&](const auto& c) { return names_client(c.ip); }))
+    return false;
   LogLine l;
   eximlog::parse_line(raw, l);
   identities_.expire_connections(l.time);
