@@ -70,17 +70,18 @@ void SenderIdentities::note_connection(const LogLine& l) {
   // A new connection from a port replaces the one before it (the port was freed and used again).
   // One naming nobody is kept too: the port is no longer the old user's.
   std::erase_if(connections_, [&](const Connection& c) { return c.port == l.host_port && c.ip == l.host_ip; });
-  make_room(connections_, l.time);
+  make_room(connections_, l.time, kMaxConnections);
   connections_.push_back({std::string(l.host_ip), std::string(l.host_port), std::string(l.ident), l.time});
 }
 
 std::string SenderIdentities::user_of_connection(const LogLine& arrival) const {
   if (connections_.empty() || arrival.host_port.empty()) return {};
   for (auto c = connections_.rbegin(); c != connections_.rend(); ++c) {
-    if (c->port != arrival.host_port || c->ip != arrival.host_ip) continue;
+    // A connection from the port after the arrival (out of order, or asked later) is another's.
+    if (c->port != arrival.host_port || c->ip != arrival.host_ip || c->time > arrival.time) continue;
     // A long session's later messages wait for their routing lines, as unnamed mail does: a
     // slice's warm-up sees the connection line of every arrival it names.
-    bool fresh = c->time >= arrival.time - kWait && c->time <= arrival.time;
+    bool fresh = c->time >= arrival.time - kWait;
     return fresh && names_someone(c->user) ? c->user : std::string();
   }
   return {};

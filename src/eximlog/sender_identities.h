@@ -56,6 +56,8 @@ class SenderIdentities {
     CivilSeconds time = 0;
   };
   static constexpr size_t kMax = 512;  // waiting at once, each way: a busy server's sessions in DATA
+  // Local connections named in the wait (webmail's are among them): a few a second at most.
+  static constexpr size_t kMaxConnections = 4096;
   // The other line follows within seconds; five minutes leave room for a slow content scan or a
   // queue run, and are what a cwd= line waits (slices warm that long).
   static constexpr CivilSeconds kWait = 300;
@@ -87,9 +89,6 @@ class SenderIdentities {
     return may_be_identified(arrival) ? user_of_connection(arrival) : std::string();
   }
 
-  // Forgets connections too old to name an arrival at `now`.
-  void expire_connections(CivilSeconds now) { make_room(connections_, now); }
-
   bool empty() const { return waiting_.empty() && arrived_.empty() && connections_.empty(); }
   const std::deque<Entry>& entries() const { return waiting_; }
   const std::deque<Entry>& arrivals() const { return arrived_; }
@@ -97,18 +96,18 @@ class SenderIdentities {
   // Restore a saved entry (oldest first); false past kMax.
   bool restore(Entry e) { return restore_to(waiting_, std::move(e)); }
   bool restore_arrival(Entry e) { return restore_to(arrived_, std::move(e)); }
-  bool restore_connection(Connection c) { return restore_to(connections_, std::move(c)); }
+  bool restore_connection(Connection c) { return restore_to(connections_, std::move(c), kMaxConnections); }
 
  private:
   // Entries whose other line never came (a message refused after the ACL, mail cPanel did not
   // name) go.
   template <class T>
-  static void make_room(std::deque<T>& q, CivilSeconds now) {
-    while (!q.empty() && (q.size() >= kMax || q.front().time < now - kWait)) q.pop_front();
+  static void make_room(std::deque<T>& q, CivilSeconds now, size_t most = kMax) {
+    while (!q.empty() && (q.size() >= most || q.front().time < now - kWait)) q.pop_front();
   }
   template <class T>
-  static bool restore_to(std::deque<T>& q, T e) {
-    if (q.size() >= kMax) return false;
+  static bool restore_to(std::deque<T>& q, T e, size_t most = kMax) {
+    if (q.size() >= most) return false;
     q.push_back(std::move(e));
     return true;
   }

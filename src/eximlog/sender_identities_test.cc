@@ -100,8 +100,10 @@ TEST(SenderIdentities, AConnectionNamesItsArrivalsAndTheirRoutingLinesCountNothi
   ids.note(parsed(connection("-system-", 4000, "10:07:00")));
   EXPECT_EQ(ids.take(parsed(arrival(10, "H=localhost [127.0.0.1]:4000 P=esmtp", "10:07:01"))), "");
   EXPECT_EQ(ids.connections().size(), 1u);
-  ids.expire_connections(*parse_civil("2026-11-01 10:12:01"));
-  EXPECT_TRUE(ids.connections().empty());
+  // Kept until a newer one comes past their wait.
+  ids.note(parsed(connection("u3", 4001, "10:12:01")));
+  ASSERT_EQ(ids.connections().size(), 1u);
+  EXPECT_EQ(ids.connections().front().user, "u3");
 }
 
 TEST(SenderIdentities, OnlyArrivalsThatMayBeIdentifiedWaitAndNotForLong) {

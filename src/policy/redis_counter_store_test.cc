@@ -28,6 +28,9 @@ RedisCounterOptions options_for(const RedisLab& redis) {
   RedisCounterOptions o;
   o.address = redis.address();
   o.key_prefix = "swtest:";
+  // The counting tests wait as long as a loaded runner (a sanitizer build beside others) needs;
+  // the 50 ms default is the frozen-server test's own subject.
+  o.command_timeout_ms = 2000;
   return o;
 }
 
@@ -137,6 +140,7 @@ TEST(RedisCounterStore, AFrozenRedisCostsACallNoMoreThanTheCommandTimeout) {
   SKIP_WITHOUT_REDIS();
   RedisLab redis;
   RedisCounterOptions o = options_for(redis);
+  o.command_timeout_ms = RedisCounterOptions{}.command_timeout_ms;
   RedisCounterStore store(o);
   ASSERT_TRUE(store.add("k", 1, kT0, kHour));
   ASSERT_EQ(::kill(redis.pid(), SIGSTOP), 0);  // accepts nothing, answers nothing

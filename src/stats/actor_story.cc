@@ -177,7 +177,7 @@ std::optional<CidrRange> client_ip_range(const detect::ActorRef& actor) {
 
 StoryPrefilter::StoryPrefilter(const detect::ActorRef& actor)
     : actor_(actor), fold_case_(actor.type == ActorType::AuthAccount || actor.type == ActorType::Sender),
-      want_cwd_(actor.type == ActorType::Script) {
+      want_cwd_(actor.type == ActorType::Script), want_connections_(actor.type == ActorType::LocalUser) {
   if (fold_case_) actor_.key = to_lower(actor_.key);
   needle_ = actor_.key;
   if (auto range = client_ip_range(actor_)) {
@@ -271,6 +271,9 @@ uint64_t StoryPrefilter::run(std::string_view block, PrefilteredBlock& out) cons
         line.flags |= Line::kBounceArrival;
     } else if (want_cwd_ && text != std::string_view::npos && starts_with_at(raw, text, "cwd=")) {
       line.flags |= Line::kCwd;
+    } else if (want_connections_ && text != std::string_view::npos &&
+               starts_with_at(raw, text, "SMTP connection identification ")) {
+      line.flags |= Line::kConnection;
     }
     if (want_cwd_ && (arrival || (line.flags & Line::kCwd))) add_facts(raw, line, out);
     if (line.flags == 0) continue;
@@ -368,9 +371,8 @@ bool StoryBuilder::names_actor(const LogLine& l, std::string_view raw) const {
     }
     case ActorType::LocalUser:
       // cPanel's line naming the user behind a message over SMTP from this host: followed to
-      // its arrival (on_identified_line); or behind a connection, whose arrivals are theirs.
-      if (l.kind == LineKind::CpanelIdentification)
-        return (!l.message_id.empty() || l.local_connection) && l.ident == key;
+      // its arrival (on_identified_line). (Its connection lines: on_connection.)
+      if (l.kind == LineKind::CpanelIdentification) return !l.message_id.empty() && l.ident == key;
       // Bounces Exim makes itself (<> with R=) are not the user's own mail.
       return l.kind == LineKind::Arrival && is_local_submission(l) && l.ident == key &&
              !(l.address.empty() && !l.router.empty());
@@ -477,23 +479,61 @@ void StoryBuilder::on_identified_line(Message& m, const LogLine& l, std::string_
 // address are taken apart.
 bool StoryBuilder::claim_connected_arrival(std::string_view raw) {
   if (story_.actor.type != ActorType::LocalUser || identities_.connections().empty()) return false;
-  // "[IP]:" anywhere (a HELO may be "[IP]" too); the parse decides.
-  auto names_client = [&](const std::string& ip) {
+  // "[IP]:" anywhere (a HELO may be "[IP]" too), for each address the connections name; the
+  // parse decides. Connections are kept as the report keeps them (until newer ones push them
+  // out), so most lines are ruled out by a search for 127.0.0.1 alone.
+  auto names_client = [&](std::string_view ip) {
     for (size_t at = raw.find(ip); at != std::string_view::npos; at = raw.find(ip, at + 1))
       if (at > 0 && raw[at - 1] == '[' && raw.substr(at + ip.size(), 2) == "]:") return true;
     return false;
   };
-  if (std::none_of(identities_.connections().begin(), identities_.connections().end(),
-                   [&](const auto& c) { return names_client(c.ip); }))
-    return false;
+  const auto& ips = connection_ips();
+  if (std::none_of(ips.begin(), ips.end(), names_client)) return false;
   LogLine l;
   eximlog::parse_line(raw, l);
-  identities_.expire_connections(l.time);
-  if (l.kind != LineKind::Arrival || !in_range(l.time) || l.message_id.empty() ||
-      identities_.connection_user(l) != story_.actor.key)
+  if (l.kind != LineKind::Arrival || !in_range(l.time) || l.message_id.empty()) return false;
+  std::string user = identities_.connection_user(l);
+  if (user.empty() || named_before(l.message_id, raw)) return false;
+  if (user != story_.actor.key) {  // another's: their routing line is no claim of this user's
+    named_elsewhere_.remember(eximlog::message_key(l.message_id));
     return false;
+  }
   on_arrival(l, raw);
   return true;
+}
+
+// The addresses the kept connections came from, each once; made again when they change.
+const std::vector<std::string>& StoryBuilder::connection_ips() {
+  const auto& all = identities_.connections();
+  if (all.size() != ips_of_.size || all.front().time != ips_of_.oldest || all.back().time != ips_of_.newest) {
+    ips_of_ = {all.size(), all.front().time, all.back().time, {}};
+    for (const auto& c : all)
+      if (std::find(ips_of_.ips.begin(), ips_of_.ips.end(), c.ip) == ips_of_.ips.end()) ips_of_.ips.push_back(c.ip);
+  }
+  return ips_of_.ips;
+}
+
+// A connection cPanel named (the pre-filter keeps them all: a port one names is theirs now,
+// whoever's story this is); the user's own is one of their lines.
+void StoryBuilder::on_connection(std::string_view raw) {
+  LogLine l;
+  eximlog::parse_line(raw, l);
+  if (l.kind != LineKind::CpanelIdentification || !in_range(l.time)) return;
+  if (identities_.note(l) == eximlog::SenderIdentities::Noted::kConnection && l.ident == story_.actor.key)
+    keep(l.time, raw, l.has_timezone);
+}
+
+// Whether a line of message `id` just before `raw` in its block named someone: that line, not
+// the connection or a later one, decided whose the arrival at `raw` is (eximlog::SenderIdentities).
+bool StoryBuilder::named_before(std::string_view id, std::string_view raw) const {
+  if (raw.data() < block_.data() || raw.data() > block_.data() + block_.size()) return false;
+  auto names_someone = [](std::string_view text) {
+    constexpr std::string_view kTag = "Sender identification U=";
+    if (!text.starts_with(kTag)) return false;
+    std::string_view user = text.substr(kTag.size(), text.find(' ', kTag.size()) - kTag.size());
+    return eximlog::SenderIdentities::names_someone(user);
+  };
+  return !line_of_message_before(id, size_t(raw.data() - block_.data()), names_someone, kLookBackNamed).empty();
 }
 
 // cPanel's own order: the line comes when the message is routed, after the arrival it names,
@@ -512,14 +552,10 @@ bool StoryBuilder::claim_earlier_arrival(const LogLine& l, std::string_view raw)
   if (arrival.kind != LineKind::Arrival || !in_range(arrival.time) || !eximlog::may_be_identified(arrival) ||
       arrival.time < l.time - eximlog::SenderIdentities::kWait)
     return false;
-  auto names_someone = [](std::string_view text) {
-    constexpr std::string_view kTag = "Sender identification U=";
-    if (!text.starts_with(kTag)) return false;
-    std::string_view user = text.substr(kTag.size(), text.find(' ', kTag.size()) - kTag.size());
-    return eximlog::SenderIdentities::names_someone(user);
-  };
-  if (!line_of_message_before(l.message_id, size_t(line.data() - block_.data()), names_someone, kLookBackNamed).empty())
-    return false;  // named before its arrival: that one decided
+  // Named before its arrival, or by its connection: that one decided.
+  if (named_before(l.message_id, line) || !identities_.connection_user(arrival).empty() ||
+      named_elsewhere_.contains(eximlog::message_key(l.message_id)))
+    return false;
   on_arrival(arrival, line);
   keep(l.time, raw, l.has_timezone);
   return true;
@@ -621,6 +657,7 @@ void StoryBuilder::follow_line(std::string_view raw, const Line& p, const Prefil
       return;
     }
     if ((p.flags & Line::kArrival) && claim_connected_arrival(raw)) return;
+    if (p.flags & Line::kConnection) return on_connection(raw);
     if (!(p.flags & Line::kKeyHit)) return;
   }
   LogLine l;
@@ -637,10 +674,8 @@ void StoryBuilder::follow_line(std::string_view raw, const Line& p, const Prefil
   if (script || !(p.flags & Line::kKeyHit) || !names_actor(l, raw)) return;
   if (l.kind == LineKind::CpanelIdentification) {
     if (claim_earlier_arrival(l, raw)) return;
-    auto noted = identities_.note(l);
-    if (noted == eximlog::SenderIdentities::Noted::kWaits)
+    if (identities_.note(l) == eximlog::SenderIdentities::Noted::kWaits)
       follow(eximlog::message_key(l.message_id)).identification = raw;
-    else if (noted == eximlog::SenderIdentities::Noted::kConnection) keep(l.time, raw, l.has_timezone);
   } else if (l.kind == LineKind::Arrival && !l.message_id.empty()) on_arrival(l, raw);
   else on_attempt(l, raw);
 }

@@ -6,12 +6,14 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "base/civil_time.h"
@@ -63,10 +65,11 @@ struct PrefilteredBlock {
   struct Line {
     static constexpr uint8_t kKeyHit = 1, kHasId = 2, kBounceArrival = 4, kCwd = 8, kLocalArrival = 16,
                              kCutthrough = 32,  // ">>": logged before its arrival
-        kArrival = 64;
-    uint32_t offset = 0, length = 0;  // the raw line in the block
-    uint64_t id_hash = 0;             // kHasId: MessageKeyHash of its id
-    uint32_t facts = 0;               // kCwd, kLocalArrival: its entry in `facts`
+        kArrival = 64,
+                             kConnection = 128;  // cPanel's "SMTP connection identification" (local users)
+    uint32_t offset = 0, length = 0;             // the raw line in the block
+    uint64_t id_hash = 0;                        // kHasId: MessageKeyHash of its id
+    uint32_t facts = 0;                          // kCwd, kLocalArrival: its entry in `facts`
     uint8_t flags = 0;
   };
   // A submission's cwd= line, or a local arrival (script actors only).
@@ -108,7 +111,8 @@ class StoryPrefilter {
   detect::ActorRef actor_;
   std::string needle_;  // the key, or the text every address of a range starts with
   bool fold_case_;
-  bool want_cwd_;  // script actors: every cwd= and arrival line, to pair them as the report does
+  bool want_cwd_;          // script actors: every cwd= and arrival line, to pair them as the report does
+  bool want_connections_;  // local users: every connection cPanel names, whoever's (a port is used again)
 };
 
 // The message id of a main-log line ("" when it has none), and where the text after the
@@ -155,6 +159,9 @@ class StoryBuilder {
   void on_attempt(const eximlog::LogLine& l, std::string_view raw);
   void on_identified_line(Message& m, const eximlog::LogLine& l, std::string_view raw);
   bool claim_connected_arrival(std::string_view raw);
+  const std::vector<std::string>& connection_ips();
+  void on_connection(std::string_view raw);
+  bool named_before(std::string_view id, std::string_view raw) const;
   bool claim_earlier_arrival(const eximlog::LogLine& l, std::string_view raw);
   // Lines looked back over: a busy server's others between an arrival and its routing; and
   // between an ACL's identification and its arrival (the end of the same DATA).
@@ -173,8 +180,28 @@ class StoryBuilder {
   LineSink sink_;
   PooledMap<eximlog::MessageKey, Message, eximlog::MessageKeyHash> inflight_;
   eximlog::SenderIdentities identities_;  // the user's, and others' of the same messages
-  eximlog::EarlyOutcomes early_;          // every message's, until its arrival (hold_early)
-  struct SpreadHash {                     // keys that are already hashes
+  // Arrivals another's connection named (the last few thousand): their routing lines claim nothing.
+  class RecentIds {
+   public:
+    void remember(const eximlog::MessageKey& id) {
+      if (order_.size() == kMost) set_.erase(set_.find(eximlog::MessageKeyHash{}(order_.front()))), order_.pop_front();
+      order_.push_back(id);
+      set_.insert(eximlog::MessageKeyHash{}(id));
+    }
+    bool contains(const eximlog::MessageKey& id) const { return set_.count(eximlog::MessageKeyHash{}(id)) != 0; }
+
+   private:
+    static constexpr size_t kMost = 4096;
+    std::deque<eximlog::MessageKey> order_;
+    std::unordered_multiset<uint64_t> set_;
+  } named_elsewhere_;
+  struct ConnectionIps {  // of identities_.connections(), as they were
+    size_t size = 0;
+    CivilSeconds oldest = 0, newest = 0;
+    std::vector<std::string> ips;
+  } ips_of_;
+  eximlog::EarlyOutcomes early_;  // every message's, until its arrival (hold_early)
+  struct SpreadHash {             // keys that are already hashes
     size_t operator()(uint64_t h) const { return size_t(h); }
   };
   FlatMap<uint64_t, uint32_t, SpreadHash> inflight_hashes_;  // how many followed ids have each hash

@@ -463,6 +463,45 @@ TEST(ActorStory, ALocalUsersMailNamedByItsConnection) {
   EXPECT_EQ(story(log, "user:u2").message_ids, std::vector<std::string>{"1tAAAA-000002-AA"});
 }
 
+// Whose a connection's arrival is, as the report rules it, whoever the story is of: a port used
+// again is the new connection's (naming nobody, or another user); a line of its id before it
+// decides; a routing line naming another user does not; lines a second out of order still join.
+TEST(ActorStory, AConnectionsArrivalIsWhoeverTheReportSays) {
+  auto connection = [](const char* at, const char* user, int port) {
+    return fmt::format(
+        "2026-11-01 {} SMTP connection identification H=localhost A=127.0.0.1 P={} U={} ID=1001 S={} "
+        "B=identify_local_connection\n",
+        at, port, user, user);
+  };
+  auto arrival = [](const char* at, int n, int port) {
+    return fmt::format(
+        "2026-11-01 {} 1tAAAA-{:06d}-AA <= x{}@site.test H=localhost [127.0.0.1]:{} P=esmtp S=500 for q@far.test\n"
+        "2026-11-01 {} 1tAAAA-{:06d}-AA frozen by ACL\n",
+        at, n, n, port, at, n);
+  };
+  auto ids = [](const std::string& log, const char* actor) { return story(log, actor).message_ids; };
+  using Ids = std::vector<std::string>;
+  std::string reused = connection("10:00:00", "bob", 40001) + connection("10:00:10", "alice", 40001) +
+                       arrival("10:00:11", 1, 40001) + connection("10:00:20", "-system-", 40001) +
+                       arrival("10:00:21", 2, 40001);
+  EXPECT_EQ(ids(reused, "user:bob"), Ids{});
+  EXPECT_EQ(ids(reused, "user:alice"), Ids{"1tAAAA-000001-AA"});
+  std::string routed_as_another =
+      connection("10:00:00", "bob", 40001) + arrival("10:00:01", 1, 40001) +
+      "2026-11-01 10:00:02 1tAAAA-000001-AA Sender identification U=alice D=site.test S=x1@site.test\n";
+  EXPECT_EQ(ids(routed_as_another, "user:alice"), Ids{});
+  EXPECT_EQ(ids(routed_as_another, "user:bob"), Ids{"1tAAAA-000001-AA"});
+  std::string named_before = connection("10:00:00", "bob", 40001) +
+                             "2026-11-01 10:00:01 1tAAAA-000001-AA Sender identification U=alice D=site.test "
+                             "S=x1@site.test\n" +
+                             arrival("10:00:01", 1, 40001);
+  EXPECT_EQ(ids(named_before, "user:bob"), Ids{});
+  EXPECT_EQ(ids(named_before, "user:alice"), Ids{"1tAAAA-000001-AA"});
+  std::string out_of_order =
+      connection("10:00:00", "bob", 40001) + arrival("10:05:01", 2, 40777) + arrival("10:05:00", 1, 40001);
+  EXPECT_EQ(ids(out_of_order, "user:bob"), Ids{"1tAAAA-000001-AA"});
+}
+
 TEST(ActorStory, MessageIdOfALineInEveryPrefixShape) {
   EXPECT_EQ(line_message_id("2026-11-01 10:00:00 1tAAAA-000001-AA <= a@b"), "1tAAAA-000001-AA");
   EXPECT_EQ(line_message_id("2026-11-01 10:00:00.123 +0100 [77] 1tAAAA-0000000001-AAAA => x"),

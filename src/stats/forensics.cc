@@ -171,6 +171,7 @@ void Forensics::credit_identified(const LogLine& l, const eximlog::SenderIdentit
   eximlog::MessageKey id = eximlog::message_key(l.message_id);
   Message* m = inflight_.find(id);
   if (!m) return;
+  m->origin |= Message::kIdentified;
   uint32_t& user = m->actor[size_t(ActorKind::LocalUser)];
   uint32_t credited = kNone;
   if (folds(ActorKind::LocalUser) && eximlog::names_a_user(l.ident) && user == kNone) {
@@ -385,6 +386,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
     }
   }
   std::string identified = take_identified(l);
+  if (!identified.empty()) m.origin |= Message::kIdentified;
   if (const std::string& user = identified; folds(ActorKind::LocalUser) && eximlog::names_a_user(user)) {
     bool created = false;
     uint32_t idx = tab(ActorKind::LocalUser).intern(ActorTable::key_hash(user), user, false, &created);

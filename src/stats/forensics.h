@@ -209,7 +209,8 @@ class Forensics {
     // kEarlyBefore: took a cutthrough line logged before the next slice began, which the
     // engine of that slice never read.
     // kDomainOwned: its arrival counted its sender's domain as one we send as.
-    static constexpr uint8_t kWarm = 1, kOld = 2, kEarlyBefore = 4, kDomainOwned = 8;
+    // kIdentified: cPanel named it (a user, or Mailman), counted then.
+    static constexpr uint8_t kWarm = 1, kOld = 2, kEarlyBefore = 4, kDomainOwned = 8, kIdentified = 16;
     uint8_t origin = 0;
     bool frozen = false;  // counted as frozen: thawed and frozen again is still one frozen message
     // Per-recipient outcomes, added to the actors once at Completed (or at the end): one

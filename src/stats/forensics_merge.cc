@@ -79,6 +79,7 @@ void Forensics::warm_arrival(const LogLine& l, const LineKeys& keys) {
     }
   }
   std::string user = take_identified(l);
+  if (!user.empty()) m.origin |= Message::kIdentified;
   if (folds(ActorKind::LocalUser) && eximlog::names_a_user(user)) {
     uint32_t idx = tab(ActorKind::LocalUser).intern(ActorTable::key_hash(user), user, false, nullptr);
     tab(ActorKind::LocalUser).at(idx).window()->push(l.time, m.recipients);
@@ -179,7 +180,13 @@ bool Forensics::can_merge(const Forensics& later) const {
   // Messages both engines saw arrive (the later one while warm) must have the same actors, but
   // for the user the later one counted when cPanel named it there (merge_messages adds it).
   std::unordered_set<uint64_t> identified_later;
-  for (const WarmIdentified& w : later.warm_identified_) identified_later.insert(key_of(w.id));
+  for (const WarmIdentified& w : later.warm_identified_) {
+    // Named here already (by its connection, or a line before it that the later engine did not
+    // see): the later engine counted its user a second time.
+    const Message* m = inflight_.find(w.id);
+    if (m && (m->origin & Message::kIdentified)) return false;
+    identified_later.insert(key_of(w.id));
+  }
   auto same_actors = [&](const eximlog::MessageKey& id, const Message& mine,
                          const std::array<uint32_t, kActorKinds>& theirs) {
     for (size_t k = 0; k < kActorKinds; ++k) {
@@ -395,7 +402,7 @@ void Forensics::merge_messages(Forensics& later, const std::array<std::vector<ui
         merged.outcomes_here = uint8_t(std::min(UINT8_MAX, merged.outcomes_here + mine->outcomes_here));
         merged.frozen = merged.frozen || mine->frozen;
         merged.actor = mine->actor;
-        merged.origin |= mine->origin & Message::kDomainOwned;
+        merged.origin |= mine->origin & (Message::kDomainOwned | Message::kIdentified);
       }
     }
     // The later engine read every delivery line of the message since its slice began: its

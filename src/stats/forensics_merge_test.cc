@@ -267,6 +267,28 @@ TEST(ForensicsMerge, AConnectionNamedBeforeTheLaterSliceIsFoldedAgain) {
   EXPECT_NE(report.find("\"actor\": \"webuser1\""), std::string::npos) << report.substr(0, 3000);
 }
 
+// The same arrival routed after the warm-up: the engine before named it by its connection, the
+// later one by its routing line; merged, the user would count it twice. Folded again instead;
+// so is a message named both before its arrival (the line before the slice) and after it.
+TEST(ForensicsMerge, AMessageNamedOnBothSidesOfTheWarmUpIsFoldedAgain) {
+  for (bool by_connection : {true, false}) {
+    SplitLog log;
+    log.background(3600);
+    const std::string id = "1tNNNN-000001-NN";
+    if (by_connection)
+      log.at(kBorder - 50,
+             "SMTP connection identification H=localhost A=127.0.0.1 P=41003 U=webuser1 ID=1001 S=webuser1 "
+             "B=identify_local_connection");
+    else log.at(kBorder - 50, id + " Sender identification U=webuser1 D=site.example S=n@site.example");
+    log.at(kBorder + 100, id + " <= n@site.example H=localhost [127.0.0.1]:41003 P=esmtp S=900 for a@far.test");
+    log.at(kBorder + 370, id + " Sender identification U=webuser1 D=site.example S=n@site.example");
+    log.at(kBorder + 371, id + " => a@far.test R=dnslookup T=remote_smtp H=mx.far.test [192.0.2.1]");
+    log.at(kBorder + 371, id + " Completed");
+    std::string report = expect_split(log, false);
+    EXPECT_NE(report.find("\"actor\": \"webuser1\""), std::string::npos) << report.substr(0, 3000);
+  }
+}
+
 // Cutthrough deliveries are logged a second before their arrival: pairs on either side of
 // the border and of the end of the later slice's warm-up, listed or not, count as one
 // engine counts them.
