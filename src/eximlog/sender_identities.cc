@@ -69,6 +69,7 @@ std::string SenderIdentities::take(const LogLine& l, std::string_view keep_line,
 void SenderIdentities::note_connection(const LogLine& l) {
   // A new connection from a port replaces the one before it (the port was freed and used again).
   // One naming nobody is kept too: the port is no longer the old user's.
+  ++connections_version_;
   std::erase_if(connections_, [&](const Connection& c) { return c.port == l.host_port && c.ip == l.host_ip; });
   make_room(connections_, l.time, kMaxConnections);
   connections_.push_back({std::string(l.host_ip), std::string(l.host_port), std::string(l.ident), l.time});

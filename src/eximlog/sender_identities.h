@@ -93,10 +93,15 @@ class SenderIdentities {
   const std::deque<Entry>& entries() const { return waiting_; }
   const std::deque<Entry>& arrivals() const { return arrived_; }
   const std::deque<Connection>& connections() const { return connections_; }
+  // Changes each time connections() does: what a caller derived from them is still good while it holds.
+  uint64_t connections_version() const { return connections_version_; }
   // Restore a saved entry (oldest first); false past kMax.
   bool restore(Entry e) { return restore_to(waiting_, std::move(e)); }
   bool restore_arrival(Entry e) { return restore_to(arrived_, std::move(e)); }
-  bool restore_connection(Connection c) { return restore_to(connections_, std::move(c), kMaxConnections); }
+  bool restore_connection(Connection c) {
+    ++connections_version_;
+    return restore_to(connections_, std::move(c), kMaxConnections);
+  }
 
  private:
   // Entries whose other line never came (a message refused after the ACL, mail cPanel did not
@@ -117,6 +122,7 @@ class SenderIdentities {
   std::deque<Entry> waiting_;           // identifications before their arrivals, oldest first
   std::deque<Entry> arrived_;           // arrivals that may yet be identified, oldest first
   std::deque<Connection> connections_;  // connections named lately, oldest first
+  uint64_t connections_version_ = 0;
 };
 
 }  // namespace sw::eximlog

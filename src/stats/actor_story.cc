@@ -474,9 +474,9 @@ void StoryBuilder::on_identified_line(Message& m, const LogLine& l, std::string_
   }
 }
 
-// An arrival over a connection cPanel named as the user's (the line just kept): the user's as
-// the engine rules, though the arrival does not name them. Only lines from a named connection's
-// address are taken apart.
+// An arrival over a connection cPanel named as the user's: the user's as the engine rules,
+// though the arrival does not name them. Only lines from a named connection's address are taken
+// apart.
 bool StoryBuilder::claim_connected_arrival(std::string_view raw) {
   if (story_.actor.type != ActorType::LocalUser || identities_.connections().empty()) return false;
   // "[IP]:" anywhere (a HELO may be "[IP]" too), for each address the connections name; the
@@ -504,10 +504,9 @@ bool StoryBuilder::claim_connected_arrival(std::string_view raw) {
 
 // The addresses the kept connections came from, each once; made again when they change.
 const std::vector<std::string>& StoryBuilder::connection_ips() {
-  const auto& all = identities_.connections();
-  if (all.size() != ips_of_.size || all.front().time != ips_of_.oldest || all.back().time != ips_of_.newest) {
-    ips_of_ = {all.size(), all.front().time, all.back().time, {}};
-    for (const auto& c : all)
+  if (ips_of_.version != identities_.connections_version()) {
+    ips_of_ = {identities_.connections_version(), {}};
+    for (const auto& c : identities_.connections())
       if (std::find(ips_of_.ips.begin(), ips_of_.ips.end(), c.ip) == ips_of_.ips.end()) ips_of_.ips.push_back(c.ip);
   }
   return ips_of_.ips;

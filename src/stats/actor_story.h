@@ -195,9 +195,8 @@ class StoryBuilder {
     std::deque<eximlog::MessageKey> order_;
     std::unordered_multiset<uint64_t> set_;
   } named_elsewhere_;
-  struct ConnectionIps {  // of identities_.connections(), as they were
-    size_t size = 0;
-    CivilSeconds oldest = 0, newest = 0;
+  struct ConnectionIps {  // of identities_.connections() at a version of theirs
+    uint64_t version = UINT64_MAX;
     std::vector<std::string> ips;
   } ips_of_;
   eximlog::EarlyOutcomes early_;  // every message's, until its arrival (hold_early)

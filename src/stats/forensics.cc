@@ -304,11 +304,12 @@ void Forensics::sample_hashes(ActorStats& a, ActorKind kind, const std::vector<u
   }
 }
 
-// The user cPanel named before this arrival (eximlog::SenderIdentities::take). One it may name
-// after waits, with the recipients its user's sample would take.
-std::string Forensics::take_identified(const LogLine& l) {
+// The user cPanel named before this arrival (eximlog::SenderIdentities::take), marked on its
+// message `m`. One it may name after waits, with the recipients its user's sample would take.
+std::string Forensics::take_identified(const LogLine& l, Message& m) {
   bool waits = false;
   std::string user = identified_.take(l, {}, &waits);
+  if (!user.empty()) m.origin |= Message::kIdentified;
   if (!waits || !folds(ActorKind::LocalUser) || l.recipients.empty()) return user;
   uint32_t ceiling = recipient_sample_ceiling(ActorKind::LocalUser);
   std::vector<uint32_t>& kept = identified_.newest_arrival().recipients;
@@ -385,8 +386,7 @@ void Forensics::on_arrival(const LogLine& l, std::string_view raw, const LineKey
       if (user != kNone && s.extras) s.extras->logins.note(tab(ActorKind::LocalUser).at(user).key);
     }
   }
-  std::string identified = take_identified(l);
-  if (!identified.empty()) m.origin |= Message::kIdentified;
+  std::string identified = take_identified(l, m);
   if (const std::string& user = identified; folds(ActorKind::LocalUser) && eximlog::names_a_user(user)) {
     bool created = false;
     uint32_t idx = tab(ActorKind::LocalUser).intern(ActorTable::key_hash(user), user, false, &created);

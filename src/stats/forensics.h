@@ -275,7 +275,7 @@ class Forensics {
   void note_identification(const eximlog::LogLine& l, std::string_view raw, bool warm);
   void credit_identified(const eximlog::LogLine& l, const eximlog::SenderIdentities::Entry& arrival,
                          std::string_view raw, bool warm);
-  std::string take_identified(const eximlog::LogLine& l);
+  std::string take_identified(const eximlog::LogLine& l, Message& m);
   void sample_hashes(ActorStats& a, ActorKind kind, const std::vector<uint32_t>& hashes, CivilSeconds time);
   void trust_identified_sender(Message& m);
   // The actor this line names for kind k (created if new), by the hash in `keys`.

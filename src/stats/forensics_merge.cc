@@ -78,8 +78,7 @@ void Forensics::warm_arrival(const LogLine& l, const LineKeys& keys) {
       m.actor[size_t(ActorKind::Script)] = script;
     }
   }
-  std::string user = take_identified(l);
-  if (!user.empty()) m.origin |= Message::kIdentified;
+  std::string user = take_identified(l, m);
   if (folds(ActorKind::LocalUser) && eximlog::names_a_user(user)) {
     uint32_t idx = tab(ActorKind::LocalUser).intern(ActorTable::key_hash(user), user, false, nullptr);
     tab(ActorKind::LocalUser).at(idx).window()->push(l.time, m.recipients);
